@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything the project needs, from the registries only, into the project tree:
+#   node_modules/      npm ci (brings Node 24 itself: the `node` devDependency)
+#   .venv/             moto[server] (AWS emulator), aws-sam-cli and cfn-lint (template checks)
+#   .emulators/        DynamoDB Local, taken from the npm package amplify-dynamodb-simulator
+# Idempotent: a second run only verifies what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MOTO_VERSION=5.2.5
+SAM_CLI_VERSION=1.170.0
+CFN_LINT_VERSION=1.58.0
+DDB_SIMULATOR_VERSION=2.9.30
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+if [ ! -x node_modules/.bin/node ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+if [ ! -x .venv/bin/moto_server ] || [ ! -x .venv/bin/sam ] || [ ! -x .venv/bin/cfn-lint ]; then
+  log "python venv (.venv): moto[server]==$MOTO_VERSION aws-sam-cli==$SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check \
+    "moto[server]==$MOTO_VERSION" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+if [ ! -f .emulators/dynamodb-local/DynamoDBLocal.jar ]; then
+  log "DynamoDB Local (from amplify-dynamodb-simulator@$DDB_SIMULATOR_VERSION, emulator/ folder only)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "amplify-dynamodb-simulator@$DDB_SIMULATOR_VERSION" >/dev/null)
+  mkdir -p .emulators/dynamodb-local
+  tar -xzf "$tmp"/amplify-dynamodb-simulator-*.tgz -C "$tmp" package/emulator
+  cp -R "$tmp"/package/emulator/. .emulators/dynamodb-local/
+  rm -rf "$tmp"
+fi
+
+command -v java >/dev/null || { log "java (17+) is required for DynamoDB Local"; exit 1; }
+log "ready: node $(node_modules/.bin/node --version), $(.venv/bin/moto_server --version 2>/dev/null || echo moto), $(.venv/bin/sam --version)"

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/unit/**/*.unit.spec.ts', 'src/**/*.unit.spec.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.int.spec.ts', 'tests/e2e/**/*.e2e.spec.ts'],
+          // One pair of emulators (DynamoDB Local + moto) for the whole run; every test file
+          // provisions its own uniquely named resources, so files may run in parallel.
+          globalSetup: ['tests/support/emulators.global-setup.ts'],
+          setupFiles: ['tests/support/emulators.env.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+        },
+      },
+    ],
+    coverage: {
+      provider: 'v8',
+      include: ['src/**/*.ts'],
+      exclude: ['src/**/*.spec.ts'],
+      reporter: ['text-summary', 'text', 'json-summary'],
+      thresholds: { lines: 95, branches: 90, functions: 95, statements: 95 },
+    },
+  },
+});
