@@ -1,0 +1,70 @@
+/**
+ * Scheduled (rate 5 minutes) heartbeat: runs the self-check and, only when it passes, publishes
+ * `Agent/RoutingManager` `Heartbeat` = 1.
+ *
+ * On a failed self-check nothing is published and the invocation fails with
+ * `HeartbeatSelfCheckFailedError`: the missing-heartbeat alarm (TreatMissingData: breaching) pages,
+ * the function's Errors metric and the structured log say why. Retries are off for this function
+ * (EventInvokeConfig MaximumRetryAttempts 0 in template.yaml): the next tick is five minutes away.
+ */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import type { ScheduledEvent } from 'aws-lambda';
+import { CloudWatchHeartbeatPublisher, type HeartbeatPublisher } from '../aws/cloudwatch-heartbeat.ts';
+import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
+import { type HeartbeatConfig, loadHeartbeatConfig } from '../config/heartbeat-config.ts';
+import { type LogTableProbe, runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
+
+export class HeartbeatSelfCheckFailedError extends Error {
+  readonly reason: SelfCheckFailureReason;
+  constructor(reason: SelfCheckFailureReason, detail: string) {
+    super(`Heartbeat withheld, self-check failed (${reason}): ${detail}`);
+    this.name = 'HeartbeatSelfCheckFailedError';
+    this.reason = reason;
+  }
+}
+
+export interface HeartbeatResult {
+  readonly published: true;
+  readonly stage: string;
+  readonly at: string;
+}
+
+export interface HeartbeatDependencies {
+  readonly loadConfig: () => HeartbeatConfig;
+  readonly logTableProbe: LogTableProbe;
+  readonly publisher: HeartbeatPublisher;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export function createHeartbeatHandler(dependencies: HeartbeatDependencies) {
+  const { logger } = dependencies;
+  const beat = async (event: ScheduledEvent): Promise<HeartbeatResult> => {
+    const check = await runSelfCheck(dependencies);
+    if (!check.healthy) {
+      logger.error('Self-check failed; heartbeat withheld', { reason: check.reason, detail: check.detail });
+      throw new HeartbeatSelfCheckFailedError(check.reason, check.detail);
+    }
+    // The scheduled event's own time keeps beats on the schedule grid even if the invocation is late.
+    const scheduledAt = new Date(event.time);
+    const at = Number.isNaN(scheduledAt.getTime()) ? dependencies.now() : scheduledAt;
+    await dependencies.publisher.publishHeartbeat({ stage: check.config.stage, at });
+    logger.info('Heartbeat published', { stage: check.config.stage, at: at.toISOString() });
+    return { published: true, stage: check.config.stage, at: at.toISOString() };
+  };
+  return middy<ScheduledEvent, HeartbeatResult>().use(injectLambdaContext(logger)).handler(beat);
+}
+
+// Clients live for the execution environment; the SDK reads region/endpoints from the environment.
+export const handler = createHeartbeatHandler({
+  loadConfig: () => loadHeartbeatConfig(process.env),
+  logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({})),
+  publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({})),
+  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'routing-manager' }),
+  now: () => new Date(),
+});

@@ -1,0 +1,90 @@
+/**
+ * Router Lambda: target of the EventBridge rule for `frontend.api` / `video.job.submitted`.
+ * It adapts the event into the RouteJob command and wires the AWS adapters; the decision logic
+ * lives in src/routing and src/commands. A thrown error (e.g. DynamoDB unavailable) is left to
+ * EventBridge's retry policy and the rule's dead-letter queue, so nothing received is lost.
+ */
+import { randomUUID } from 'node:crypto';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { createDocumentClient } from '../aws/clients.ts';
+import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
+import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
+import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
+import { loadRouterConfig } from '../config/router-config.ts';
+import type { SubmittedEvent } from '../intake/submission.ts';
+import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { defaultRoutingTable } from '../routing/default-table.ts';
+
+export interface RouterResponse {
+  readonly outcome: RouteJobResult['outcome'];
+  readonly stream: string;
+  readonly jobId: string | null;
+  readonly decision: 'routed' | 'rejected';
+  readonly provider: string | null;
+  readonly reason: string | null;
+}
+
+export function createRouterHandler(deps: RouteJobDependencies, { logger, metrics }: Telemetry) {
+  return middy<SubmittedEvent, RouterResponse>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      const { record } = result;
+      const response: RouterResponse = {
+        outcome: result.outcome,
+        stream: record.stream,
+        jobId: record.jobId,
+        decision: record.outcome,
+        provider: record.type === 'RoutingDecided' ? record.provider : null,
+        reason: record.type === 'RoutingRejected' ? record.reason : null,
+      };
+      // Never the prompt: it is user content. The record in the log holds the full job.
+      const facts = {
+        ...response,
+        eventId: event.id,
+        model: record.type === 'RoutingDecided' ? record.model : null,
+        matchedRule: record.explanation?.matchedRule ?? null,
+        rulesVersion: record.explanation?.rulesVersion ?? null,
+      };
+      if (result.outcome === 'conflicting_duplicate') {
+        logger.warn('conflicting duplicate refused: jobId already decided with a different payload', {
+          ...facts,
+          storedPayloadHash: record.payloadHash,
+          refusedPayloadHash: result.refusedPayloadHash,
+        });
+        metrics.addMetric('ConflictingDuplicates', MetricUnit.Count, 1);
+      } else if (result.outcome === 'duplicate') {
+        logger.info('duplicate submission absorbed', facts);
+        metrics.addMetric('Duplicates', MetricUnit.Count, 1);
+      } else {
+        logger.info('routing decision recorded', facts);
+        const single = metrics.singleMetric();
+        single.addDimensions({ outcome: record.outcome, provider: response.provider ?? 'none' });
+        single.addMetric('Decisions', MetricUnit.Count, 1);
+        if (response.reason) {
+          const rejection = metrics.singleMetric();
+          rejection.addDimension('reason', response.reason);
+          rejection.addMetric('Rejections', MetricUnit.Count, 1);
+        }
+      }
+      return response;
+    });
+}
+
+function wireFromEnvironment(env: Record<string, string | undefined>): RouteJobDependencies {
+  const config = loadRouterConfig(env);
+  const client = createDocumentClient();
+  return {
+    log: new DynamoDbRoutingLog(client, config.eventLogTable),
+    credits: new DynamoDbCreditBalances(client, config.creditsTable),
+    table: defaultRoutingTable,
+    now: () => new Date(),
+    newId: randomUUID,
+  };
+}
+
+export const handler = createRouterHandler(wireFromEnvironment(process.env), createTelemetry('router'));

@@ -1,0 +1,13 @@
+/**
+ * The closed set of machine-readable reasons a job can be rejected with. Dashboards group by
+ * these strings and consumers branch on them: adding one is a contract change (docs/EVENT_SCHEMA.md).
+ */
+export const REJECTION_REASONS = [
+  'invalid_request',
+  'unknown_provider',
+  'no_route',
+  'capability_mismatch',
+  'insufficient_credits',
+] as const;
+
+export type RejectionReason = (typeof REJECTION_REASONS)[number];

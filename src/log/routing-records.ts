@@ -1,0 +1,208 @@
+/**
+ * The immutable records of the routing log. One stream per job (`job#<jobId>`), versions 1, 2, …:
+ * version 1 is always the decision (RoutingDecided or RoutingRejected); later versions are
+ * operator events about the same job (ProjectionReplayRequested). Records are never updated.
+ *
+ * Records are plain data; building them is pure (ids and time are passed in).
+ */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
+import type { RejectionReason } from '../intake/reason-codes.ts';
+import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+
+export const RECORD_SCHEMA_VERSION = 1;
+export const DECISION_VERSION = 1;
+/** Spreads one provider-day of audit-index writes over this many GSI partitions (hot-key guard). */
+export const AUDIT_SHARDS = 8;
+
+interface RecordBase {
+  /** Partition key: `job#<jobId>`, or `event#<eventId>` for an event without a usable jobId. */
+  readonly stream: string;
+  /** Sort key: 1 for the decision, then 2, 3, … for later events of the same job. */
+  readonly version: number;
+  readonly schemaVersion: number;
+  readonly jobId: string | null;
+  readonly recordedAt: string;
+}
+
+interface DecisionBase extends RecordBase {
+  /** The EventBridge event id the decision was made for. */
+  readonly eventId: string;
+  readonly submittedAt: string | null;
+  /** sha256 of the canonical JSON of the submitted detail: tells a duplicate from a conflict. */
+  readonly payloadHash: string;
+  /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+}
+
+export interface RoutingDecidedRecord extends DecisionBase {
+  readonly type: 'RoutingDecided';
+  readonly jobId: string;
+  readonly outcome: 'routed';
+  /** The validated job, as JSON: exactly what is enqueued for the provider. */
+  readonly job: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly queue: string;
+  readonly estimatedCost: number;
+  readonly explanation: Explanation;
+}
+
+export interface RoutingRejectedRecord extends DecisionBase {
+  readonly type: 'RoutingRejected';
+  readonly outcome: 'rejected';
+  readonly reason: RejectionReason;
+  /** The provider the audit index files this rejection under: the requested one, or `none`. */
+  readonly requestedProvider: string;
+  readonly fieldErrors: readonly FieldError[];
+  /** The submitted detail as JSON (validated when it was valid, raw when it was not). */
+  readonly job: string;
+  readonly explanation: Explanation | null;
+}
+
+export interface ProjectionReplayRequestedRecord extends RecordBase {
+  readonly type: 'ProjectionReplayRequested';
+  readonly jobId: string;
+  /** Deterministic id of the operator's replay (same arguments → same id → idempotent). */
+  readonly replayId: string;
+  readonly requestedBy: string;
+  readonly why: string;
+  /** The decision being re-projected (its version) and a copy of what the projector needs. */
+  readonly replayOf: number;
+  readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+}
+
+export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
+export type RoutingLogRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+
+export const streamForJob = (jobId: string): string => `job#${jobId}`;
+export const streamForEvent = (eventId: string): string => `event#${eventId}`;
+
+export function payloadHash(detail: unknown): string {
+  return createHash('sha256')
+    .update(stringify(detail) ?? 'undefined')
+    .digest('hex');
+}
+
+/** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
+export function auditShard(stream: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < stream.length; i++) {
+    hash ^= stream.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % AUDIT_SHARDS;
+}
+
+export const auditPartition = (provider: string, day: string, shard: number): string =>
+  `${provider}#${day}#${shard}`;
+
+function auditKeys(provider: string, stream: string, recordedAt: string) {
+  return {
+    gsi1pk: auditPartition(provider, recordedAt.slice(0, 10), auditShard(stream)),
+    gsi1sk: `${recordedAt}#${stream}`,
+  };
+}
+
+export interface Received {
+  readonly eventId: string;
+  readonly submittedAt: string | null;
+  readonly recordedAt: string;
+  readonly detail: unknown;
+}
+
+/** The record of a decision the rule engine made for a valid submission. */
+export function decisionRecord(
+  received: Received,
+  job: JobSubmission,
+  decision: RoutingDecision,
+): DecisionRecord {
+  const stream = streamForJob(job.jobId);
+  const base = {
+    stream,
+    version: DECISION_VERSION,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: job.jobId,
+    eventId: received.eventId,
+    submittedAt: received.submittedAt,
+    recordedAt: received.recordedAt,
+    payloadHash: payloadHash(received.detail),
+    job: JSON.stringify(job),
+  };
+  if (decision.outcome === 'routed') {
+    return {
+      ...base,
+      ...auditKeys(decision.provider, stream, received.recordedAt),
+      type: 'RoutingDecided',
+      outcome: 'routed',
+      provider: decision.provider,
+      model: decision.model,
+      queue: decision.queue,
+      estimatedCost: decision.estimatedCost,
+      explanation: decision.explanation,
+    };
+  }
+  return {
+    ...base,
+    ...auditKeys(job.provider, stream, received.recordedAt),
+    type: 'RoutingRejected',
+    outcome: 'rejected',
+    reason: decision.reason,
+    requestedProvider: job.provider,
+    fieldErrors: [],
+    explanation: decision.explanation,
+  };
+}
+
+/** The record of a submission rejected at intake (it never reached the rule engine). */
+export function intakeRejectionRecord(
+  received: Received,
+  rejection: { reason: RejectionReason; fieldErrors: readonly FieldError[]; jobId: string | undefined },
+): RoutingRejectedRecord {
+  const stream = rejection.jobId ? streamForJob(rejection.jobId) : streamForEvent(received.eventId);
+  return {
+    stream,
+    version: DECISION_VERSION,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: rejection.jobId ?? null,
+    eventId: received.eventId,
+    submittedAt: received.submittedAt,
+    recordedAt: received.recordedAt,
+    payloadHash: payloadHash(received.detail),
+    ...auditKeys('none', stream, received.recordedAt),
+    type: 'RoutingRejected',
+    outcome: 'rejected',
+    reason: rejection.reason,
+    requestedProvider: 'none',
+    fieldErrors: rejection.fieldErrors,
+    job: stringify(received.detail) ?? 'null',
+    explanation: null,
+  };
+}
+
+export class UnsupportedRecordError extends Error {
+  readonly record: unknown;
+  constructor(message: string, record: unknown) {
+    super(message);
+    this.name = 'UnsupportedRecordError';
+    this.record = record;
+  }
+}
+
+const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
+
+/**
+ * Reads a stored item as a record of the current schema. Old schema versions would be upcast
+ * here (never rewritten in the table); an unknown type or a future version is a typed error.
+ */
+export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
+  if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
+    throw new UnsupportedRecordError(`unknown record type ${String(item.type)}`, item);
+  }
+  if (item.schemaVersion !== RECORD_SCHEMA_VERSION) {
+    throw new UnsupportedRecordError(`unsupported schemaVersion ${String(item.schemaVersion)}`, item);
+  }
+  return item as unknown as RoutingLogRecord;
+}
