@@ -1,0 +1,114 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { aLambdaContext } from '../support/lambda-context.ts';
+import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+const dynamodb = mockClient(DynamoDBDocumentClient);
+
+async function loadRouter() {
+  vi.resetModules();
+  return (await import('../../src/handlers/router.ts')).handler;
+}
+
+describe('router handler', () => {
+  beforeEach(() => {
+    dynamodb.reset();
+    vi.stubEnv('STAGE', 'test');
+    vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
+    vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    vi.spyOn(console, 'info').mockImplementation(() => undefined);
+    vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.restoreAllMocks();
+  });
+
+  it('given a routable event, when invoked, then it appends the decision with a conditional put and reads no credits', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    const handler = await loadRouter();
+    const response = await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-1' })), aLambdaContext());
+    expect(response).toEqual({
+      outcome: 'recorded',
+      stream: 'job#job-1',
+      jobId: 'job-1',
+      decision: 'routed',
+      provider: 'fal',
+      reason: null,
+    });
+    const put = dynamodb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put).toMatchObject({
+      TableName: 'RoutingLog-test',
+      ConditionExpression: 'attribute_not_exists(#stream)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      Item: { stream: 'job#job-1', version: 1, type: 'RoutingDecided' },
+    });
+    expect(dynamodb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('given a job already decided with the same payload, when invoked, then it reports a duplicate without writing', async () => {
+    const detail = aSubmissionDetail({ jobId: 'job-2' });
+    const handler = await loadRouter();
+    dynamodb.on(PutCommand).resolvesOnce({});
+    await handler(aSubmittedEvent(detail), aLambdaContext());
+    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    dynamodb
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+      );
+    const response = await handler(aSubmittedEvent(detail), aLambdaContext());
+    expect(response).toMatchObject({ outcome: 'duplicate', decision: 'routed', provider: 'fal' });
+  });
+
+  it('given a job already decided with another payload, when invoked, then it warns about a conflicting duplicate', async () => {
+    const handler = await loadRouter();
+    dynamodb.on(PutCommand).resolvesOnce({});
+    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLambdaContext());
+    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    dynamodb
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+      );
+    const warn = vi.spyOn(console, 'warn');
+    const response = await handler(
+      aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3', lengthSec: 60 })),
+      aLambdaContext(),
+    );
+    expect(response).toMatchObject({ outcome: 'conflicting_duplicate', decision: 'routed' });
+    expect(warn.mock.calls.flat().join(' ')).toMatch(/conflicting duplicate/);
+  });
+
+  it('given an invalid event, when invoked, then it records a rejection and logs no prompt text', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    const info = vi.spyOn(console, 'info');
+    const handler = await loadRouter();
+    const response = await handler(
+      aSubmittedEvent(aSubmissionDetail({ jobId: 'job-4', prompt: 'secret prompt text', lengthSec: 0 })),
+      aLambdaContext(),
+    );
+    expect(response).toMatchObject({ decision: 'rejected', reason: 'invalid_request', provider: null });
+    const logged = info.mock.calls.flat().join(' ');
+    expect(logged).toMatch(/routing decision recorded/);
+    expect(logged).not.toMatch(/secret prompt text/);
+  });
+
+  it('given DynamoDB fails, when invoked, then the error propagates so EventBridge retries and dead-letters', async () => {
+    dynamodb.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    const handler = await loadRouter();
+    await expect(handler(aSubmittedEvent(), aLambdaContext())).rejects.toThrow(
+      'ProvisionedThroughputExceeded',
+    );
+  });
+
+  it('given a missing table variable, when the function starts, then the cold start fails naming it', async () => {
+    vi.stubEnv('EVENT_LOG_TABLE', undefined as unknown as string);
+    await expect(loadRouter()).rejects.toThrow(/Invalid router configuration: EVENT_LOG_TABLE/);
+  });
+});
