@@ -100,10 +100,18 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startEmulators(options: { timeoutMs?: number } = {}): Promise<RunningEmulators> {
+export interface StartOptions {
+  /** How long each emulator may take to answer HTTP (a cold JVM on a busy 2-core machine: seconds). */
+  readonly timeoutMs?: number;
+  /** Where scripts/setup.sh installed `.emulators/` and `.venv/`; defaults to this project. */
+  readonly installRoot?: string;
+}
+
+export async function startEmulators(options: StartOptions = {}): Promise<RunningEmulators> {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const ddbDir = join(projectRoot, '.emulators', 'dynamodb-local');
-  const motoBin = join(projectRoot, '.venv', 'bin', 'moto_server');
+  const root = options.installRoot ?? projectRoot;
+  const ddbDir = join(root, '.emulators', 'dynamodb-local');
+  const motoBin = join(root, '.venv', 'bin', 'moto_server');
   if (!existsSync(join(ddbDir, 'DynamoDBLocal.jar'))) throw new EmulatorNotInstalledError(ddbDir);
   if (!existsSync(motoBin)) throw new EmulatorNotInstalledError(motoBin);
 
