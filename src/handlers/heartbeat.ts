@@ -14,6 +14,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
+import { sdkClientDefaults } from '../aws/clients.ts';
 import { CloudWatchHeartbeatPublisher, type HeartbeatPublisher } from '../aws/cloudwatch-heartbeat.ts';
 import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
 import { type HeartbeatConfig, loadHeartbeatConfig } from '../config/heartbeat-config.ts';
@@ -63,8 +64,8 @@ export function createHeartbeatHandler(dependencies: HeartbeatDependencies) {
 // Clients live for the execution environment; the SDK reads region/endpoints from the environment.
 export const handler = createHeartbeatHandler({
   loadConfig: () => loadHeartbeatConfig(process.env),
-  logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({})),
-  publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({})),
+  logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ ...sdkClientDefaults })),
+  publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ ...sdkClientDefaults })),
   logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'routing-manager' }),
   now: () => new Date(),
 });
