@@ -1,28 +1,61 @@
 /**
  * Environment configuration, validated once at cold start. A missing or malformed variable fails
  * the function's initialisation with one error that names every problem, instead of a confusing
- * failure deep inside the first invocation.
+ * failure deep inside the first invocation. Field schemas shared by several functions live here
+ * too, so a stage or table name means the same thing everywhere (and in template.yaml).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
+
+/**
+ * Stage names: a lower-case letter, then 1–11 lower-case letters or digits. Identical to the
+ * `Stage` parameter's AllowedPattern in template.yaml (tests/unit/template-iam.unit.spec.ts checks
+ * it), because the stage ends up in table, queue, function and alarm names.
+ */
+export const STAGE_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
+export const stageName = z.string().regex(STAGE_PATTERN, `must match ${STAGE_PATTERN.source}`);
+/** DynamoDB table name rules: 3–255 characters of [a-zA-Z0-9_.-]. */
+export const tableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
 
 export class ConfigurationError extends Error {
+  readonly component: string;
+  /** Required variables that are absent or blank. */
+  readonly missing: readonly string[];
+  /** Problems with variables that are present but invalid. */
+  readonly invalid: readonly string[];
+  /** Every problem, one line each. */
   readonly problems: readonly string[];
-  constructor(component: string, problems: readonly string[]) {
-    super(`Invalid ${component} configuration: ${problems.join('; ')}`);
+  constructor(component: string, missing: readonly string[], invalid: readonly string[]) {
+    const parts = [
+      missing.length > 0 ? `missing environment variable(s): ${missing.join(', ')}` : '',
+      invalid.length > 0 ? `invalid environment variable(s): ${invalid.join('; ')}` : '',
+    ].filter((part) => part !== '');
+    super(`Invalid ${component} configuration: ${parts.join('; ')}`);
     this.name = 'ConfigurationError';
-    this.problems = problems;
+    this.component = component;
+    this.missing = missing;
+    this.invalid = invalid;
+    this.problems = [...missing.map((name) => `${name} is missing`), ...invalid];
   }
 }
 
-export function loadConfig<S extends z.ZodType>(
+export function loadConfig<Shape extends z.ZodRawShape>(
   component: string,
-  schema: S,
-  env: Record<string, string | undefined>,
-): z.output<S> {
-  const parsed = schema.safeParse(env);
+  schema: z.ZodObject<Shape>,
+  env: Readonly<Record<string, string | undefined>>,
+): z.output<z.ZodObject<Shape>> {
+  const present: Record<string, string | undefined> = {};
+  const missing: string[] = [];
+  for (const [name, field] of Object.entries(schema.shape)) {
+    const value = env[name]?.trim() ? env[name] : undefined;
+    present[name] = value;
+    if (value === undefined && !(field as z.ZodType).safeParse(undefined).success) missing.push(name);
+  }
+  if (missing.length > 0) throw new ConfigurationError(component, missing, []);
+  const parsed = schema.safeParse(present);
   if (parsed.success) return parsed.data;
   throw new ConfigurationError(
     component,
-    parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    [],
+    parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`),
   );
 }

@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { loadConfig } from './load-config.ts';
+import { loadConfig, stageName, tableName } from './load-config.ts';
 
-const tableName = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name');
-
-export const routerConfigSchema = z.object({
-  STAGE: z.string().min(1),
+const routerEnvironment = z.object({
+  STAGE: stageName,
   EVENT_LOG_TABLE: tableName,
   CREDITS_TABLE: tableName,
 });
@@ -15,7 +13,7 @@ export interface RouterConfig {
   readonly creditsTable: string;
 }
 
-export function loadRouterConfig(env: Record<string, string | undefined>): RouterConfig {
-  const parsed = loadConfig('router', routerConfigSchema, env);
+export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
+  const parsed = loadConfig('router', routerEnvironment, env);
   return { stage: parsed.STAGE, eventLogTable: parsed.EVENT_LOG_TABLE, creditsTable: parsed.CREDITS_TABLE };
 }

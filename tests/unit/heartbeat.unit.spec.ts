@@ -7,7 +7,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
-import { HeartbeatConfigError, loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
+import { loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
+import { ConfigurationError } from '../../src/config/load-config.ts';
 import {
   createHeartbeatHandler,
   HeartbeatSelfCheckFailedError,
@@ -217,7 +218,7 @@ describe('heartbeat configuration', () => {
 
   it('given only EVENT_LOG_TABLE missing, then the error names exactly that variable', () => {
     const load = () => loadHeartbeatConfig({ STAGE: 'dev', EVENT_LOG_TABLE: '  ' });
-    expect(load).toThrow(HeartbeatConfigError);
+    expect(load).toThrow(ConfigurationError);
     expect(load).toThrow('missing environment variable(s): EVENT_LOG_TABLE');
   });
 

@@ -109,6 +109,8 @@ describe('router handler', () => {
 
   it('given a missing table variable, when the function starts, then the cold start fails naming it', async () => {
     vi.stubEnv('EVENT_LOG_TABLE', undefined as unknown as string);
-    await expect(loadRouter()).rejects.toThrow(/Invalid router configuration: EVENT_LOG_TABLE/);
+    await expect(loadRouter()).rejects.toThrow(
+      /Invalid router configuration: missing environment variable\(s\): EVENT_LOG_TABLE/,
+    );
   });
 });

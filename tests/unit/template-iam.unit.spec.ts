@@ -11,11 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  HEARTBEAT_METRIC_NAME,
-  HEARTBEAT_NAMESPACE,
-  STAGE_PATTERN,
-} from '../../src/config/heartbeat-config.ts';
+import { HEARTBEAT_METRIC_NAME, HEARTBEAT_NAMESPACE } from '../../src/config/heartbeat-config.ts';
+import { STAGE_PATTERN } from '../../src/config/load-config.ts';
 
 type Node = unknown;
 type Dict = Record<string, Node>;
