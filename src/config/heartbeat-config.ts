@@ -2,7 +2,7 @@
  * Environment of the heartbeat Lambda, validated once per invocation so that a broken deployment
  * surfaces as a named self-check failure (and a missing heartbeat) instead of an import-time crash.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig, stageName, tableName } from './load-config.ts';
 
 /** The namespace the Admin Dashboard discovers agents by (`Agent/<Name>/Heartbeat`); IAM pins it too. */

@@ -4,7 +4,7 @@
  * failure deep inside the first invocation. Field schemas shared by several functions live here
  * too, so a stage or table name means the same thing everywhere (and in template.yaml).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Stage names: a lower-case letter, then 1–11 lower-case letters or digits. Identical to the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig, stageName, tableName } from './load-config.ts';
 
 const routerEnvironment = z.object({

@@ -3,7 +3,7 @@
  * This zod schema is the single source of the TypeScript types, the runtime validation and the
  * JSON Schema published in docs/EVENT_SCHEMA.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RejectionReason } from './reason-codes.ts';
 
 export const SUBMISSION_SOURCE = 'frontend.api';

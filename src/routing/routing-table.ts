@@ -3,7 +3,7 @@
  * by this schema whether it comes from the typed default (default-table.ts) or from a JSON file
  * (the what-if CLI), so a bad table fails loudly at load time, never during a decision.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROVIDER_CHOICES, RESOLUTIONS } from '../intake/submission.ts';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
