@@ -266,15 +266,10 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:BatchGetItem': ['<RoutingEffectsTable.Arn>'],
     'dynamodb:BatchWriteItem': ['<RoutingEffectsTable.Arn>'],
     'dynamodb:DescribeStream': ['<RoutingLogTable.StreamArn>'],
-    'dynamodb:GetItem': ['<RoutingEffectsTable.Arn>'],
     'dynamodb:GetRecords': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetShardIterator': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:ListStreams': ['<RoutingLogTable.StreamArn>'],
-    'dynamodb:PutItem': ['<RoutingEffectsTable.Arn>'],
-    'dynamodb:UpdateItem': [
-      '<RoutingEffectsTable.Arn>',
-      'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod',
-    ],
+    'dynamodb:UpdateItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
     'events:PutEvents': ['arn:aws:events:us-east-1:123456789012:event-bus/default'],
     'sqs:SendMessage': [
       '<ProjectorOnFailureQueue.Arn>',

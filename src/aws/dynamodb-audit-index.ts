@@ -1,0 +1,84 @@
+/**
+ * The audit index of the routing log (`byProviderTime` GSI) on DynamoDB. Query only — never Scan:
+ * for each UTC day of the window it queries the day's partitions (providers × 8 shards) in
+ * parallel with `gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until`, follows every page, merges
+ * them by gsi1sk and yields the day's decisions before touching the next day, so a `--limit`
+ * stops early and memory holds one day at a time.
+ *
+ * A GSI is eventually consistent (no ConsistentRead): a decision appended a moment ago may not be
+ * listed yet. Only decisions carry index keys; replay records never appear here.
+ */
+import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
+import { byIndexOrder } from '../audit/decision-filter.ts';
+import { type DecisionRecord, recordFromItem } from '../log/routing-records.ts';
+
+export const AUDIT_INDEX_NAME = 'byProviderTime';
+
+/** Partition queries in flight at once: a day of 3 providers is 24; the SDK pools 50 sockets. */
+const CONCURRENCY = 16;
+
+export interface AuditQueryProgress {
+  readonly partitionsQueried: number;
+  readonly partitionsTotal: number;
+}
+
+export class DynamoDbAuditIndex {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string) {
+    this.#client = client;
+    this.#tableName = tableName;
+  }
+
+  /** The decisions filed under these providers in the window, in recorded-time order. */
+  async *decisions(
+    providers: readonly string[],
+    window: AuditWindow,
+    onProgress?: (progress: AuditQueryProgress) => void,
+  ): AsyncGenerator<DecisionRecord> {
+    const days = daysOf(window);
+    const partitionsTotal = days.length * providers.length * 8;
+    let partitionsQueried = 0;
+    for (const day of days) {
+      const partitions = partitionsOfDay(providers, day);
+      const found: DecisionRecord[] = [];
+      await inBatches(partitions, CONCURRENCY, async ({ gsi1pk }) => {
+        found.push(...(await this.#queryPartition(gsi1pk, window)));
+        partitionsQueried++;
+        onProgress?.({ partitionsQueried, partitionsTotal });
+      });
+      found.sort(byIndexOrder);
+      yield* found;
+    }
+  }
+
+  async #queryPartition(gsi1pk: string, window: AuditWindow): Promise<DecisionRecord[]> {
+    const records: DecisionRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.#client },
+      {
+        TableName: this.#tableName,
+        IndexName: AUDIT_INDEX_NAME,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until',
+        ExpressionAttributeValues: { ':pk': gsi1pk, ':since': window.since, ':until': window.until },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const record = recordFromItem(item);
+        if (record.type !== 'ProjectionReplayRequested') records.push(record);
+      }
+    }
+    return records;
+  }
+}
+
+async function inBatches<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}

@@ -1,0 +1,100 @@
+/**
+ * Completion markers on DynamoDB (`RoutingEffects-<Stage>`: key `effectId`, TTL `expiresAt`). Reads
+ * are one strongly consistent BatchGetItem round (≤ 100 keys per call) and writes BatchWriteItem
+ * (≤ 25 items per call); both retry what DynamoDB leaves unprocessed, a bounded number of times.
+ * The table has no stream: markers are bookkeeping, not events.
+ */
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EffectMarker, EffectMarkers } from '../projections/effect-markers.ts';
+import { chunksOf } from '../projections/partial-batch-retry.ts';
+
+export const BATCH_GET_LIMIT = 100;
+export const BATCH_WRITE_LIMIT = 25;
+
+export class EffectMarkersUnavailableError extends Error {
+  readonly operation: 'read' | 'write';
+  readonly unprocessed: number;
+  constructor(operation: 'read' | 'write', unprocessed: number) {
+    super(`${unprocessed} effect marker(s) left unprocessed by DynamoDB after retries (${operation})`);
+    this.name = 'EffectMarkersUnavailableError';
+    this.operation = operation;
+    this.unprocessed = unprocessed;
+  }
+}
+
+export interface DynamoDbEffectMarkersOptions {
+  /** Days a marker is kept (TTL): longer than the stream's 24 h retention plus any replay window. */
+  readonly ttlDays: number;
+  readonly now: () => Date;
+  /** Rounds for unprocessed keys/items, and the pause before round n (1-based). */
+  readonly maxRounds?: number;
+  readonly backoffMs?: (round: number) => number;
+}
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class DynamoDbEffectMarkers implements EffectMarkers {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #options: Required<DynamoDbEffectMarkersOptions>;
+
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoDbEffectMarkersOptions) {
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#options = { maxRounds: 4, backoffMs: (round) => 25 * 2 ** (round - 1), ...options };
+  }
+
+  async read(effectIds: readonly string[]): Promise<Map<string, EffectMarker>> {
+    const found = new Map<string, EffectMarker>();
+    await Promise.all(
+      chunksOf([...new Set(effectIds)], BATCH_GET_LIMIT).map(async (chunk) => {
+        let keys: Record<string, unknown>[] = chunk.map((effectId) => ({ effectId }));
+        for (let round = 0; keys.length > 0; round++) {
+          if (round >= this.#options.maxRounds) throw new EffectMarkersUnavailableError('read', keys.length);
+          if (round > 0) await pause(this.#options.backoffMs(round));
+          const output = await this.#client.send(
+            new BatchGetCommand({
+              RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } },
+            }),
+          );
+          for (const item of output.Responses?.[this.#tableName] ?? []) {
+            found.set(item.effectId as string, markerFromItem(item));
+          }
+          keys = (output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as Record<string, unknown>[];
+        }
+      }),
+    );
+    return found;
+  }
+
+  async write(markers: readonly EffectMarker[]): Promise<void> {
+    const expiresAt = Math.floor(this.#options.now().getTime() / 1000) + this.#options.ttlDays * 86_400;
+    await Promise.all(
+      chunksOf(markers, BATCH_WRITE_LIMIT).map(async (chunk) => {
+        let requests = chunk.map((marker) => ({ PutRequest: { Item: { ...marker, expiresAt } } }));
+        for (let round = 0; requests.length > 0; round++) {
+          if (round >= this.#options.maxRounds)
+            throw new EffectMarkersUnavailableError('write', requests.length);
+          if (round > 0) await pause(this.#options.backoffMs(round));
+          const output = await this.#client.send(
+            new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
+          );
+          requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
+        }
+      }),
+    );
+  }
+}
+
+function markerFromItem(item: Record<string, unknown>): EffectMarker {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    effectId: item.effectId as string,
+    dispatched: item.dispatched === true,
+    dispatchedAt: text(item.dispatchedAt),
+    announced: item.announced === true,
+    announcedAt: text(item.announcedAt),
+    statusProjected: item.statusProjected === true,
+    statusProjectedAt: text(item.statusProjectedAt),
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * `routing-manager decisions --provider P --since T --until T [--outcome] [--reason] [--limit]`:
+ * the audit query. Reads the `byProviderTime` index only (Query per provider × day × shard, merged
+ * in time order; never a Scan) and prints the decisions filed under the providers in [since, until).
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { auditWindow } from '../../audit/audit-window.ts';
+import {
+  type DecisionFilter,
+  matchesFilter,
+  OUTCOME_FILTERS,
+  type OutcomeFilter,
+} from '../../audit/decision-filter.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import type { DecisionRecord } from '../../log/routing-records.ts';
+import type { CliContext } from '../cli-context.ts';
+import { jsonLine, orDash, renderTable } from '../output.ts';
+
+export const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean),
+];
+
+export function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
+  return parsed;
+}
+
+export const windowOptions = (command: Command): Command =>
+  command
+    .requiredOption('--since <time>', 'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)')
+    .option('--until <time>', 'window end, exclusive', 'now');
+
+export interface DecisionRow {
+  readonly recordedAt: string;
+  readonly jobId: string | null;
+  readonly stream: string;
+  readonly outcome: 'routed' | 'rejected';
+  readonly requestedProvider: string;
+  readonly provider: string | null;
+  readonly model: string | null;
+  readonly queue: string | null;
+  readonly reason: string | null;
+  readonly matchedRule: string | null;
+  readonly rulesVersion: string | null;
+  readonly estimatedCost: number | null;
+}
+
+export function rowOf(record: DecisionRecord): DecisionRow {
+  const routed = record.type === 'RoutingDecided' ? record : null;
+  return {
+    recordedAt: record.recordedAt,
+    jobId: record.jobId,
+    stream: record.stream,
+    outcome: record.outcome,
+    requestedProvider:
+      record.type === 'RoutingRejected' ? record.requestedProvider : record.explanation.requestedProvider,
+    provider: routed?.provider ?? null,
+    model: routed?.model ?? null,
+    queue: routed?.queue ?? null,
+    reason: record.type === 'RoutingRejected' ? record.reason : null,
+    matchedRule: record.explanation?.matchedRule ?? null,
+    rulesVersion: record.explanation?.rulesVersion ?? null,
+    estimatedCost: routed?.estimatedCost ?? null,
+  };
+}
+
+interface DecisionsOptions {
+  provider: string[];
+  since: string;
+  until: string;
+  outcome?: OutcomeFilter;
+  reason?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+export function registerDecisions(program: Command, contextOf: (command: Command) => CliContext) {
+  windowOptions(
+    program
+      .command('decisions')
+      .description('audit: the decisions filed under providers in a time window (index queries only)')
+      .requiredOption(
+        '--provider <provider>',
+        'provider (repeatable, or comma-separated; none/auto: rejections)',
+        collect,
+      ),
+  )
+    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(OUTCOME_FILTERS))
+    .option('--reason <reason>', 'only rejections with this reason (no_route, invalid_request, …)')
+    .option('--limit <n>', 'at most n decisions, oldest first', positiveInteger)
+    .option('--json', 'one JSON object per decision (JSON Lines)')
+    .action(async (options: DecisionsOptions, command: Command) => {
+      const context = contextOf(command);
+      const window = auditWindow(options.since, options.until, context.now());
+      const filter: DecisionFilter = {
+        ...(options.outcome ? { outcome: options.outcome } : {}),
+        ...(options.reason ? { reason: options.reason } : {}),
+      };
+      const index = new DynamoDbAuditIndex(context.documents, context.tables.log);
+      const rows: DecisionRow[] = [];
+      await context.onTable(context.tables.log, async () => {
+        for await (const record of index.decisions(options.provider, window)) {
+          if (!matchesFilter(record, filter)) continue;
+          const row = rowOf(record);
+          if (options.json) context.out(jsonLine(row));
+          rows.push(row);
+          if (options.limit !== undefined && rows.length >= options.limit) break;
+        }
+      });
+      if (options.json) return;
+      context.out(
+        renderTable(
+          ['recordedAt', 'jobId', 'outcome', 'provider/model', 'reason', 'rule'],
+          rows.map((row) => [
+            row.recordedAt,
+            orDash(row.jobId ?? row.stream),
+            row.outcome,
+            row.provider ? `${row.provider}/${row.model}` : '-',
+            orDash(row.reason),
+            orDash(row.matchedRule),
+          ]),
+        ),
+      );
+      context.err(`${rows.length} decision(s) in [${window.since}, ${window.until})`);
+    });
+}

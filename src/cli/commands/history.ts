@@ -1,0 +1,110 @@
+/**
+ * `routing-manager history <jobId>`: every record of the job's log stream — the decision with its
+ * explanation (matched rule, every candidate and why it was not taken), then any replays — and the
+ * job's current projection in Jobs-<Stage>.
+ */
+import type { Command } from 'commander';
+import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
+import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import { type CliContext, JobNotFoundError } from '../cli-context.ts';
+import { jsonLine, orDash, renderTable } from '../output.ts';
+
+export interface JobHistory {
+  readonly jobId: string;
+  readonly stream: string;
+  readonly records: readonly RoutingLogRecord[];
+  readonly projection: JobProjection | null;
+}
+
+/** `job#…` and `event#…` are taken as stream ids (intake rejections without a jobId live in the latter). */
+export const streamOf = (id: string): string => (/^(job|event)#/.test(id) ? id : `job#${id}`);
+
+export async function readHistory(context: CliContext, id: string): Promise<JobHistory> {
+  const stream = streamOf(id);
+  const { log: logTable, jobs: jobsTable } = context.tables;
+  const records = await context.onTable(logTable, () =>
+    new DynamoDbRoutingLog(context.documents, logTable).readStream(stream),
+  );
+  if (records.length === 0) throw new JobNotFoundError(id, logTable);
+  const jobId = records[0]?.jobId ?? null;
+  const projection = jobId
+    ? await context.onTable(jobsTable, () =>
+        new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
+      )
+    : null;
+  return { jobId: jobId ?? id, stream, records, projection };
+}
+
+export function decisionSummary(record: DecisionRecord): string {
+  return record.type === 'RoutingDecided'
+    ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${record.estimatedCost}`
+    : `rejected: ${record.reason}`;
+}
+
+export function renderHistory(history: JobHistory, jobsTable: string): string {
+  const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
+  for (const record of history.records) {
+    if (record.type === 'ProjectionReplayRequested') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
+          decisionSummary(record.decision),
+        `    replay ${record.replayId} by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
+    lines.push(`v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}`);
+    lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
+    if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {
+      for (const error of record.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
+    }
+    const explanation = record.explanation;
+    if (explanation) {
+      const credit =
+        explanation.creditBalance === undefined
+          ? 'not consulted'
+          : explanation.creditBalance === null
+            ? 'no credit record'
+            : String(explanation.creditBalance);
+      lines.push(
+        `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
+          `requested ${explanation.requestedProvider}, credits ${credit}`,
+      );
+      const table = renderTable(
+        ['rule', 'candidate', 'verdict', 'why'],
+        explanation.candidates.map((candidate) => [
+          candidate.rule,
+          candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
+          candidate.verdict,
+          [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
+        ]),
+      );
+      lines.push(...table.split('\n').map((line) => `      ${line}`));
+    }
+    lines.push('');
+  }
+  const p = history.projection;
+  lines.push(
+    p
+      ? `projection (${jobsTable}): ${orDash(p.status)}` +
+          (p.provider ? ` ${p.provider}/${orDash(p.model)}` : '') +
+          (p.reason ? ` reason ${p.reason}` : '') +
+          `, routingVersion ${orDash(p.routingVersion)}, routedAt ${orDash(p.routedAt)}`
+      : `projection (${jobsTable}): none`,
+  );
+  return lines.join('\n');
+}
+
+export function registerHistory(program: Command, contextOf: (command: Command) => CliContext) {
+  program
+    .command('history')
+    .description("every record of a job's routing log stream, and its projection in Jobs")
+    .argument('<jobId>', 'the job id (or a stream id: job#…, event#…)')
+    .option('--json', 'one JSON object')
+    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
+      const context = contextOf(command);
+      const history = await readHistory(context, jobId);
+      context.out(options.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
+    });
+}

@@ -1,0 +1,150 @@
+/**
+ * `routing-manager what-if --rules FILE --since T --until T [--provider P …]`: re-decide the logged
+ * submissions of a window with a candidate routing table and print how the decisions would change
+ * (outcome, provider, model, reason), examples and the estimated cost delta. Changes nothing.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { auditWindow } from '../../audit/audit-window.ts';
+import {
+  balancesToLookUp,
+  describeFacts,
+  providersToScan,
+  type WhatIfSummary,
+  whatIf,
+} from '../../audit/what-if.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
+import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import type { DecisionRecord } from '../../log/routing-records.ts';
+import { defaultRoutingTable } from '../../routing/default-table.ts';
+import {
+  InvalidRoutingTableError,
+  loadRoutingTable,
+  type RoutingTable,
+} from '../../routing/routing-table.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
+import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { collect, positiveInteger, windowOptions } from './decisions.ts';
+
+export async function readRoutingTableFile(path: string): Promise<RoutingTable> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--rules ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return loadRoutingTable(JSON.parse(text));
+  } catch (error) {
+    if (error instanceof InvalidRoutingTableError) throw new UsageError(`--rules ${path}: ${error.message}`);
+    throw new UsageError(`--rules ${path}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+interface WhatIfOptions {
+  rules: string;
+  since: string;
+  until: string;
+  provider?: string[];
+  examples: number;
+  json?: boolean;
+}
+
+const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
+
+export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[]): string {
+  const lines = [
+    renderFacts([
+      ['candidate rules', summary.rulesVersion],
+      ['partitions', providers.join(', ')],
+      ['decisions scanned', String(summary.scanned)],
+      ['would change', String(summary.changed)],
+      ['  outcome', String(summary.byKind.outcome)],
+      ['  provider', String(summary.byKind.provider)],
+      ['  model', String(summary.byKind.model)],
+      ['  reason', String(summary.byKind.reason)],
+      ['unchanged', `${summary.unchanged} (of which ${summary.intakeRejections} rejected at intake)`],
+      ['estimated cost', `${summary.cost.before} → ${summary.cost.after} (${signed(summary.cost.delta)})`],
+    ]),
+  ];
+  if (summary.transitions.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        ['from', 'to', 'count'],
+        summary.transitions.map((t) => [t.from, t.to, String(t.count)]),
+      ),
+    );
+  }
+  if (summary.examples.length > 0) {
+    lines.push(
+      '',
+      'examples:',
+      renderTable(
+        ['recordedAt', 'jobId', 'before', 'after', 'rule after'],
+        summary.examples.map((e) => [
+          e.recordedAt,
+          orDash(e.jobId ?? e.stream),
+          describeFacts(e.before),
+          describeFacts(e.after),
+          orDash(e.after.rule),
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function registerWhatIf(program: Command, contextOf: (command: Command) => CliContext) {
+  windowOptions(
+    program
+      .command('what-if')
+      .description(
+        're-decide the logged submissions of a window with a candidate routing table; changes nothing',
+      )
+      .requiredOption(
+        '--rules <file>',
+        'the candidate routing table (JSON, the schema of src/routing/routing-table.ts)',
+      ),
+  )
+    .option(
+      '--provider <provider>',
+      'only these index partitions (repeatable; default: every provider of both tables, none, auto)',
+      collect,
+    )
+    .option('--examples <n>', 'changed decisions to show', positiveInteger, 5)
+    .option('--json', 'the summary as one JSON object')
+    .action(async (options: WhatIfOptions, command: Command) => {
+      const context = contextOf(command);
+      const window = auditWindow(options.since, options.until, context.now());
+      const table = await readRoutingTableFile(options.rules);
+      const providers = providersToScan(
+        [defaultRoutingTable, table],
+        PROVIDER_CHOICES,
+        options.provider ?? [],
+      );
+      const logTable = context.tables.log;
+      const index = new DynamoDbAuditIndex(context.documents, logTable);
+      const records: DecisionRecord[] = [];
+      await context.onTable(logTable, async () => {
+        for await (const record of index.decisions(providers, window)) records.push(record);
+      });
+      const balances = new Map<string, number | null>();
+      const users = balancesToLookUp(records, table);
+      if (users.length > 0) {
+        const credits = new DynamoDbCreditBalances(context.documents, context.tables.credits);
+        await context.onTable(context.tables.credits, async () => {
+          for (const userId of users) balances.set(userId, await credits.balanceOf(userId));
+        });
+      }
+      const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
+        examples: options.examples,
+      });
+      context.out(
+        options.json
+          ? jsonLine({ ...summary, providers, since: window.since, until: window.until })
+          : renderWhatIf(summary, providers),
+      );
+    });
+}

@@ -1,0 +1,47 @@
+/**
+ * Environment of the projector Lambda, validated once at cold start (src/config/load-config.ts).
+ */
+import * as z from 'zod';
+import { loadConfig, stageName, tableName } from './load-config.ts';
+
+const queueUrl = z.url({ protocol: /^https?$/ });
+
+export const projectorConfigSchema = z.object({
+  STAGE: stageName,
+  /** Informational: the table whose stream triggers the projector (logged, never read). */
+  EVENT_LOG_TABLE: tableName.optional(),
+  /** Completion markers (`RoutingEffects-<Stage>`). */
+  EFFECTS_TABLE: tableName,
+  /** The shared Jobs table whose routing attributes the projector converges. */
+  JOBS_TABLE: tableName,
+  FAL_QUEUE_URL: queueUrl,
+  REPLICATE_QUEUE_URL: queueUrl,
+  /** Bus the decisions are announced on. */
+  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  /** Days a completion marker is kept; must exceed the stream's 24 h retention. */
+  EFFECT_MARKER_TTL_DAYS: z.coerce.number().int().min(2).max(365).default(7),
+});
+
+export interface ProjectorConfig {
+  readonly stage: string;
+  readonly eventLogTable: string | null;
+  readonly effectsTable: string;
+  readonly jobsTable: string;
+  /** Queue URL per provider id, as routing decisions name providers. */
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly eventBusName: string;
+  readonly effectMarkerTtlDays: number;
+}
+
+export function loadProjectorConfig(env: Record<string, string | undefined>): ProjectorConfig {
+  const parsed = loadConfig('projector', projectorConfigSchema, env);
+  return {
+    stage: parsed.STAGE,
+    eventLogTable: parsed.EVENT_LOG_TABLE ?? null,
+    effectsTable: parsed.EFFECTS_TABLE,
+    jobsTable: parsed.JOBS_TABLE,
+    queueUrls: { fal: parsed.FAL_QUEUE_URL, replicate: parsed.REPLICATE_QUEUE_URL },
+    eventBusName: parsed.EVENT_BUS_NAME,
+    effectMarkerTtlDays: parsed.EFFECT_MARKER_TTL_DAYS,
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * Projector Lambda: target of the routing log's DynamoDB Streams event source mapping (INSERT only,
+ * ReportBatchItemFailures). Adapts stream records into routing-log records and hands them to the
+ * projection use case (src/projections/project-records.ts); it reports every record that failed, and
+ * Lambda resumes from the lowest of them — the records after it that did succeed come back and are
+ * absorbed by their completion markers.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import eventNormalizer from '@middy/event-normalizer';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
+import { DynamoDbEffectMarkers } from '../aws/dynamodb-effect-markers.ts';
+import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
+import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
+import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
+import { loadProjectorConfig } from '../config/projector-config.ts';
+import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
+import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../projections/project-records.ts';
+
+export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(eventNormalizer())
+    .handler(async (event) => {
+      const failed: string[] = [];
+      const records: RoutingLogRecord[] = [];
+      const sequenceNumbers: string[] = [];
+      for (const streamRecord of event.Records) {
+        const sequenceNumber = streamRecord.dynamodb?.SequenceNumber ?? '';
+        if (streamRecord.eventName !== 'INSERT') {
+          // The mapping filters to INSERT; records are never updated or deleted, so this is noise.
+          logger.debug('stream record ignored: not an INSERT', {
+            eventName: streamRecord.eventName,
+            sequenceNumber,
+          });
+          continue;
+        }
+        const record = readRecord(streamRecord);
+        if (record instanceof UnsupportedRecordError) {
+          // Reported, never dropped: after the mapping's retries it reaches the on-failure destination.
+          logger.error('unsupported routing-log record', {
+            sequenceNumber,
+            error: record.message,
+            keys: streamRecord.dynamodb?.Keys,
+          });
+          metrics.addMetric('UnsupportedRecords', MetricUnit.Count, 1);
+          failed.push(sequenceNumber);
+          continue;
+        }
+        records.push(record);
+        sequenceNumbers.push(sequenceNumber);
+      }
+
+      const outcomes = records.length > 0 ? await projectRecords(records, ports) : [];
+      outcomes.forEach((outcome, i) => {
+        report(outcome, sequenceNumbers[i] as string, { logger, metrics });
+        if (!outcome.ok) failed.push(sequenceNumbers[i] as string);
+      });
+      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+    });
+}
+
+function readRecord(streamRecord: DynamoDBRecord): RoutingLogRecord | UnsupportedRecordError {
+  // event-normalizer has unmarshalled NewImage in place (a missing image became {}).
+  const image = (streamRecord.dynamodb?.NewImage ?? {}) as unknown as Record<string, unknown>;
+  try {
+    return recordFromItem(image);
+  } catch (error) {
+    if (error instanceof UnsupportedRecordError) return error;
+    throw error;
+  }
+}
+
+function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metrics }: Telemetry) {
+  // Facts only — never the job itself, which holds the user's prompt.
+  const facts = {
+    jobId: outcome.jobId,
+    stream: outcome.stream,
+    version: outcome.version,
+    sequenceNumber,
+    effects: outcome.effects,
+    statusOutcome: outcome.statusOutcome,
+  };
+  for (const [effect, state] of Object.entries(outcome.effects)) {
+    if (state === 'done') metrics.addMetric(`${effect}Done`, MetricUnit.Count, 1);
+    if (state === 'skipped') metrics.addMetric('EffectsSkipped', MetricUnit.Count, 1);
+  }
+  if (!outcome.ok) {
+    logger.error('projection failed; the record will be redelivered', { ...facts, failure: outcome.failure });
+    metrics.addMetric('RecordsFailed', MetricUnit.Count, 1);
+  } else if (!outcome.markerWritten) {
+    logger.warn('effects done but completion marker not written: a redelivery would repeat them', facts);
+    metrics.addMetric('MarkerWriteFailures', MetricUnit.Count, 1);
+  } else {
+    logger.info('record projected', facts);
+  }
+}
+
+export function portsFromEnvironment(env: Record<string, string | undefined>): ProjectorPorts {
+  const config = loadProjectorConfig(env);
+  const documents = createDocumentClient();
+  const now = () => new Date();
+  return {
+    markers: new DynamoDbEffectMarkers(documents, config.effectsTable, {
+      ttlDays: config.effectMarkerTtlDays,
+      now,
+    }),
+    sender: new SqsProviderQueues(new SQSClient(sdkClientDefaults)),
+    queueUrls: config.queueUrls,
+    publisher: new EventBridgeAnnouncer(new EventBridgeClient(sdkClientDefaults), config.eventBusName),
+    jobs: new DynamoDbJobsTable(documents, config.jobsTable),
+    now,
+  };
+}
+
+export const handler = createProjectorHandler(
+  portsFromEnvironment(process.env),
+  createTelemetry('projector'),
+);

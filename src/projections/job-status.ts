@@ -1,0 +1,49 @@
+/**
+ * Job status: converge `Jobs-<Stage>` to the routing outcome. Idempotent by condition, so it needs
+ * no completion marker: the update applies only if the item carries no newer routing version and no
+ * status another agent advanced past routing; otherwise the item is already converged (or ahead),
+ * which is success — `superseded` — not a failure.
+ */
+import type { PlannedJobStatus } from './effects.ts';
+
+/** Statuses the Routing Manager may overwrite: before routing, or its own. */
+export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
+
+export type JobStatusOutcome = 'applied' | 'superseded';
+
+/** The port in front of the Jobs table: one conditional UpdateItem. */
+export interface JobsTable {
+  projectStatus(update: PlannedJobStatus): Promise<JobStatusOutcome>;
+}
+
+export type JobStatusResult =
+  | { readonly ok: true; readonly outcome: JobStatusOutcome }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** Concurrent UpdateItems per invocation: below the SDK's default socket pool (50). */
+export const JOB_STATUS_CONCURRENCY = 16;
+
+/** Projects every update (one UpdateItem each, at most 16 in flight); results in input order. */
+export async function projectJobStatus(
+  updates: readonly PlannedJobStatus[],
+  jobs: JobsTable,
+): Promise<JobStatusResult[]> {
+  const results: JobStatusResult[] = new Array(updates.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < updates.length) {
+      const index = next++;
+      try {
+        results[index] = { ok: true, outcome: await jobs.projectStatus(updates[index] as PlannedJobStatus) };
+      } catch (error) {
+        results[index] = {
+          ok: false,
+          code: error instanceof Error ? error.name : 'Error',
+          message: error instanceof Error ? error.message : String(error),
+        };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(JOB_STATUS_CONCURRENCY, updates.length) }, worker));
+  return results;
+}

@@ -1,0 +1,222 @@
+/**
+ * The projector's use case: turn a batch of routing-log records into their side effects, each
+ * happening once as far as a consumer can observe. Per batch, in this order:
+ *
+ *   1. read the completion markers of every record (one BatchGetItem round);
+ *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch, ≤ 10 per call, per queue);
+ *   3. announce the decisions not yet announced (PutEvents, ≤ 10 per call);
+ *   4. converge the Jobs status (one conditional UpdateItem per record, idempotent);
+ *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
+ *
+ * A record that fails an effect goes no further in this invocation (its later effects wait for the
+ * redelivery) and is reported failed; what it did complete is still marked, so the redelivery
+ * skips it. The one duplicate window — an effect happened but its marker was not written — repeats
+ * the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
+ */
+import type { RoutingLogRecord } from '../log/routing-records.ts';
+import { announceDecisions, type EventPublisher } from './announce.ts';
+import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
+import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
+import { type EffectPlan, planEffects } from './effects.ts';
+import { type JobStatusOutcome, type JobsTable, projectJobStatus } from './job-status.ts';
+import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
+
+export interface ProjectorPorts {
+  readonly markers: EffectMarkers;
+  readonly sender: ProviderQueueSender;
+  readonly queueUrls: Readonly<Record<string, string>>;
+  readonly publisher: EventPublisher;
+  readonly jobs: JobsTable;
+  readonly now: () => Date;
+  readonly retry?: RetryPolicy;
+}
+
+export type EffectName = 'plan' | 'markers' | 'dispatch' | 'announce' | 'status';
+
+/**
+ * done: performed by this invocation · skipped: a marker says it was done before ·
+ * not_applicable: the record has no such effect · not_attempted: an earlier effect failed.
+ */
+export type EffectState = 'done' | 'skipped' | 'failed' | 'not_applicable' | 'not_attempted';
+
+export interface RecordOutcome {
+  readonly ok: boolean;
+  readonly effectId: string | null;
+  readonly stream: string;
+  readonly version: number;
+  readonly jobId: string | null;
+  readonly effects: {
+    readonly dispatch: EffectState;
+    readonly announce: EffectState;
+    readonly status: EffectState;
+  };
+  /** `superseded`: the Jobs item was already at this or a newer state (converged, not failed). */
+  readonly statusOutcome: JobStatusOutcome | null;
+  readonly failure: { readonly effect: EffectName; readonly code: string; readonly message: string } | null;
+  /** False when a marker was due but could not be written (the duplicate window stays open). */
+  readonly markerWritten: boolean;
+}
+
+interface Tracked {
+  readonly record: RoutingLogRecord;
+  readonly plan: EffectPlan | null;
+  previous: EffectMarker | undefined;
+  dispatch: EffectState;
+  announce: EffectState;
+  status: EffectState;
+  statusOutcome: JobStatusOutcome | null;
+  failure: RecordOutcome['failure'];
+  markerWritten: boolean;
+}
+
+const isLive = (t: Tracked): t is Tracked & { plan: EffectPlan } => t.plan !== null && t.failure === null;
+
+function fail(t: Tracked, effect: EffectName, result: { code: string; message: string }) {
+  t.failure = { effect, code: result.code, message: result.message };
+  if (effect === 'dispatch' || effect === 'announce' || effect === 'status') t[effect] = 'failed';
+}
+
+export async function projectRecords(
+  records: readonly RoutingLogRecord[],
+  ports: ProjectorPorts,
+): Promise<RecordOutcome[]> {
+  const tracked = records.map(track);
+  const planned = tracked.filter(isLive);
+
+  // 1. Markers. Without them nothing can be done safely: the whole batch is retried.
+  let markers: Map<string, EffectMarker>;
+  try {
+    markers = planned.length > 0 ? await ports.markers.read(planned.map((t) => t.plan.effectId)) : new Map();
+  } catch (error) {
+    for (const t of planned) fail(t, 'markers', errorFacts(error));
+    return tracked.map(outcomeOf);
+  }
+  for (const t of planned) {
+    t.previous = markers.get(t.plan.effectId);
+    if (!t.plan.dispatch) t.dispatch = 'not_applicable';
+    else if (t.previous?.dispatched) t.dispatch = 'skipped';
+    if (t.previous?.announced) t.announce = 'skipped';
+    if (!t.plan.jobStatus) t.status = 'not_applicable';
+    else if (t.previous?.statusProjected) t.status = 'skipped';
+  }
+
+  // 2. Dispatch.
+  const toDispatch = planned.filter((t) => t.dispatch === 'not_attempted');
+  if (toDispatch.length > 0) {
+    const dispatchDeps: DispatchDependencies = {
+      sender: ports.sender,
+      queueUrls: ports.queueUrls,
+      ...(ports.retry ? { retry: ports.retry } : {}),
+    };
+    const sent = await dispatchToProviderQueues(
+      toDispatch.map((t) => t.plan.dispatch as NonNullable<EffectPlan['dispatch']>),
+      dispatchDeps,
+    );
+    for (const t of toDispatch) settle(t, 'dispatch', sent.get(t.plan.dispatch?.dispatchId as string));
+  }
+
+  // 3. Announce.
+  const toAnnounce = planned.filter((t) => isLive(t) && t.announce === 'not_attempted');
+  if (toAnnounce.length > 0) {
+    const announced = await announceDecisions(
+      toAnnounce.map((t) => t.plan.announcement),
+      { publisher: ports.publisher, ...(ports.retry ? { retry: ports.retry } : {}) },
+    );
+    for (const t of toAnnounce)
+      settle(t, 'announce', announced.get(t.plan.announcement.detail.announcementId));
+  }
+
+  // 4. Job status.
+  const toProject = planned.filter((t) => isLive(t) && t.status === 'not_attempted');
+  const projected = await projectJobStatus(
+    toProject.map((t) => t.plan.jobStatus as NonNullable<EffectPlan['jobStatus']>),
+    ports.jobs,
+  );
+  toProject.forEach((t, i) => {
+    const result = projected[i] as (typeof projected)[number];
+    if (result.ok) {
+      t.status = 'done';
+      t.statusOutcome = result.outcome;
+    } else fail(t, 'status', result);
+  });
+
+  // 5. Markers for whatever this invocation newly did.
+  const now = ports.now().toISOString();
+  const due = planned.filter((t) => t.dispatch === 'done' || t.announce === 'done' || t.status === 'done');
+  if (due.length > 0) {
+    try {
+      await ports.markers.write(due.map((t) => nextMarker(t, now)));
+      for (const t of due) t.markerWritten = true;
+    } catch {
+      // The effects did happen: failing the records would only make their redelivery repeat them.
+      // The records stay successful; the outcome says the duplicate window is open (logged, counted).
+      for (const t of due) t.markerWritten = false;
+    }
+  }
+  return tracked.map(outcomeOf);
+}
+
+function track(record: RoutingLogRecord): Tracked {
+  const t: Tracked = {
+    record,
+    plan: null,
+    previous: undefined,
+    dispatch: 'not_attempted',
+    announce: 'not_attempted',
+    status: 'not_attempted',
+    statusOutcome: null,
+    failure: null,
+    markerWritten: true,
+  };
+  try {
+    return { ...t, plan: planEffects(record) };
+  } catch (error) {
+    // A record that passed recordFromItem but cannot be planned (e.g. a corrupt job JSON).
+    fail(t, 'plan', errorFacts(error));
+    return t;
+  }
+}
+
+function settle(t: Tracked, effect: 'dispatch' | 'announce', result: EntryResult | undefined) {
+  if (result?.ok) t[effect] = 'done';
+  else fail(t, effect, result ?? { code: 'MissingResult', message: `no ${effect} result` });
+}
+
+function nextMarker(t: Tracked & { plan: EffectPlan }, now: string): EffectMarker {
+  const before = t.previous;
+  const flag = (state: EffectState, was: boolean | undefined, at: string | null | undefined) =>
+    state === 'done' ? { done: true, at: now } : { done: was === true, at: at ?? null };
+  const dispatch = flag(t.dispatch, before?.dispatched, before?.dispatchedAt);
+  const announce = flag(t.announce, before?.announced, before?.announcedAt);
+  const status = flag(t.status, before?.statusProjected, before?.statusProjectedAt);
+  return {
+    effectId: t.plan.effectId,
+    dispatched: dispatch.done,
+    dispatchedAt: dispatch.at,
+    announced: announce.done,
+    announcedAt: announce.at,
+    statusProjected: status.done,
+    statusProjectedAt: status.at,
+  };
+}
+
+function outcomeOf(t: Tracked): RecordOutcome {
+  return {
+    ok: t.failure === null,
+    effectId: t.plan?.effectId ?? null,
+    stream: t.record.stream,
+    version: t.record.version,
+    jobId: t.plan?.jobId ?? t.record.jobId ?? null,
+    effects: { dispatch: t.dispatch, announce: t.announce, status: t.status },
+    statusOutcome: t.statusOutcome,
+    failure: t.failure,
+    markerWritten: t.markerWritten,
+  };
+}
+
+function errorFacts(error: unknown): { code: string; message: string } {
+  return {
+    code: error instanceof Error ? error.name : 'Error',
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

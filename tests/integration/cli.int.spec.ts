@@ -1,0 +1,308 @@
+/**
+ * The operator CLI against the emulators: jobs are routed by the real router handler and projected
+ * by the real projector (fed by the stream poller like the event source mapping), then each command
+ * runs in-process through `runCli`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { type CliIo, runCli } from '../../src/cli/main.ts';
+import type { LocalStack } from '../../src/local/provision.ts';
+import { peekQueue } from '../../src/local/read-back.ts';
+import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
+import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { aLambdaContext } from '../support/lambda-context.ts';
+import { aProvisionedStack } from '../support/stack.ts';
+import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+let stack: LocalStack;
+let poller: DynamoDbStreamPoller;
+let projector: Awaited<typeof import('../../src/handlers/projector.ts')>['handler'];
+const sqs = new SQSClient({});
+let clock = new Date();
+
+const WINDOW = ['--since', '2026-11-20T09:00:00Z', '--until', '2026-11-20T10:00:00Z'];
+const jobs = {
+  beforeWindow: aSubmissionDetail(),
+  fal1: aSubmissionDetail(),
+  fal2: aSubmissionDetail({ lengthSec: 4 }),
+  falExplicit: aSubmissionDetail({ provider: 'fal', lengthSec: 30, resolution: '1080p' }),
+  replicate: aSubmissionDetail({ provider: 'replicate' }),
+  noRoute: aSubmissionDetail({ resolution: '4k' }),
+  afterWindow: aSubmissionDetail(),
+};
+const recordedAt: Record<keyof typeof jobs, string> = {
+  beforeWindow: '2026-11-19T23:59:59.000Z',
+  fal1: '2026-11-20T09:00:00.000Z',
+  fal2: '2026-11-20T09:10:00.000Z',
+  falExplicit: '2026-11-20T09:20:00.000Z',
+  replicate: '2026-11-20T09:30:00.000Z',
+  noRoute: '2026-11-20T09:40:00.000Z',
+  afterWindow: '2026-11-20T10:00:00.000Z',
+};
+
+async function cli(...argv: string[]) {
+  const captured = { stdout: '', stderr: '' };
+  const io: CliIo = {
+    stdout: { write: (text: string) => (captured.stdout += text) },
+    stderr: { write: (text: string) => (captured.stderr += text) },
+    env: process.env,
+  };
+  const code = await runCli(['--stage', stack.stage, ...argv], io);
+  const lines = () =>
+    captured.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  return { code, ...captured, lines, json: () => lines()[0] };
+}
+
+async function loseEveryMessage(queueUrl: string) {
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return;
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
+  }
+}
+
+beforeAll(async () => {
+  stack = await aProvisionedStack();
+  // The handlers' Powertools logger and metrics write through their own Console: silence them here.
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation(() => undefined);
+  }
+  const { createRouterHandler } = await import('../../src/handlers/router.ts');
+  projector = (await import('../../src/handlers/projector.ts')).handler;
+  const documents = createDocumentClient();
+  // The real router, with a clock the test sets: decisions land at known times in the audit index.
+  const router = createRouterHandler(
+    {
+      log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
+      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
+      table: defaultRoutingTable,
+      now: () => clock,
+      newId: randomUUID,
+    },
+    createTelemetry('router'),
+  );
+  for (const name of Object.keys(jobs) as (keyof typeof jobs)[]) {
+    clock = new Date(recordedAt[name]);
+    await router(aSubmittedEvent(jobs[name]), aLambdaContext());
+  }
+  poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
+  await poller.drain(projector, { minRecords: Object.keys(jobs).length, timeoutMs: 20_000 });
+});
+
+afterAll(() => {
+  poller?.destroy();
+  sqs.destroy();
+});
+
+describe('routing-manager history', () => {
+  it('given a routed job, when its history is asked, then the decision, its explanation and the projection show', async () => {
+    const result = await cli('history', jobs.fal1.jobId as string, '--json');
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({
+      jobId: jobs.fal1.jobId,
+      records: [
+        {
+          type: 'RoutingDecided',
+          version: 1,
+          provider: 'fal',
+          explanation: { matchedRule: 'auto-short-720p-fal' },
+        },
+      ],
+      projection: { status: 'ROUTED', provider: 'fal', routingVersion: 1 },
+    });
+    const table = await cli('history', jobs.noRoute.jobId as string);
+    expect(table.stdout).toMatch(/rejected: no_route/);
+    expect(table.stdout).toMatch(/auto-short-720p-fal\s+fal\/wan-i2v\s+excluded\s+resolution_mismatch/);
+    expect(table.stdout).toMatch(/projection \(Jobs-\w+\): REJECTED reason no_route/);
+  });
+
+  it('given an unknown job, when its history is asked, then the exit code is 3', async () => {
+    const result = await cli('history', 'job-that-never-was');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/no routing record for job job-that-never-was/);
+  });
+
+  it('given a stage without tables, when a command runs, then it exits 1 naming the table', async () => {
+    const result = await runCli(['--stage', 'missing', 'history', 'j1'], {
+      stdout: { write: () => true },
+      stderr: {
+        write: (text: string) => expect(text).toMatch(/table RoutingLog-missing not found in region/),
+      },
+      env: process.env,
+    });
+    expect(result).toBe(1);
+  });
+});
+
+describe('routing-manager decisions', () => {
+  it('given decisions over two days, when fal is audited, then every fal decision comes in time order', async () => {
+    const result = await cli(
+      'decisions',
+      '--provider',
+      'fal',
+      '--since',
+      '2026-11-19',
+      '--until',
+      '2026-11-21',
+      '--json',
+    );
+    expect(result.code).toBe(0);
+    expect(result.lines().map((row) => row.jobId)).toEqual([
+      jobs.beforeWindow.jobId,
+      jobs.fal1.jobId,
+      jobs.fal2.jobId,
+      jobs.falExplicit.jobId,
+      jobs.afterWindow.jobId,
+    ]);
+  });
+
+  it('given a window, when audited, then since is inclusive and until exclusive', async () => {
+    const result = await cli('decisions', '--provider', 'fal,replicate', ...WINDOW, '--json');
+    expect(result.lines().map((row) => row.jobId)).toEqual([
+      jobs.fal1.jobId,
+      jobs.fal2.jobId,
+      jobs.falExplicit.jobId,
+      jobs.replicate.jobId,
+    ]);
+  });
+
+  it('given filters, when audited, then only matching decisions, at most --limit', async () => {
+    const rejected = await cli(
+      'decisions',
+      '--provider',
+      'auto',
+      ...WINDOW,
+      '--outcome',
+      'rejected',
+      '--reason',
+      'no_route',
+      '--json',
+    );
+    expect(rejected.lines()).toMatchObject([
+      { jobId: jobs.noRoute.jobId, reason: 'no_route', requestedProvider: 'auto' },
+    ]);
+    const limited = await cli('decisions', '--provider', 'fal', ...WINDOW, '--limit', '2');
+    expect(limited.stdout.trim().split('\n')).toHaveLength(4);
+    expect(limited.stderr).toMatch(/2 decision\(s\)/);
+  });
+});
+
+describe('routing-manager what-if', () => {
+  it('given a candidate table sending short auto jobs to replicate, when evaluated, then exactly those decisions change', async () => {
+    const candidate = {
+      version: 'candidate-replicate-short',
+      providers: {
+        fal: { queue: 'FalJobQueue', models: { 'wan-i2v': { pricePerSecond: 0.05 } } },
+        replicate: { queue: 'ReplicateJobQueue', models: { 'wan-2.1-i2v': { pricePerSecond: 0.09 } } },
+      },
+      rules: defaultRoutingTable.rules.map((rule) =>
+        rule.id === 'auto-short-720p-fal'
+          ? { ...rule, route: { provider: 'replicate', model: 'wan-2.1-i2v' } }
+          : rule,
+      ),
+    };
+    const file = join(await mkdtemp(join(tmpdir(), 'what-if-')), 'candidate.json');
+    await writeFile(file, JSON.stringify(candidate));
+    const result = await cli('what-if', '--rules', file, ...WINDOW, '--json');
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({
+      rulesVersion: 'candidate-replicate-short',
+      scanned: 5,
+      changed: 2,
+      byKind: { outcome: 0, provider: 2, model: 2 },
+      transitions: [{ from: 'fal/wan-i2v', to: 'replicate/wan-2.1-i2v', count: 2 }],
+      cost: { delta: 0.48 },
+    });
+    const table = await cli('what-if', '--rules', file, ...WINDOW);
+    expect(table.stdout).toMatch(/would change:\s+2/);
+  });
+});
+
+describe('routing-manager replay after a fal outage', () => {
+  it('given the fal messages of the window were lost, when replayed, then exactly those jobs get one new dispatch, once', async () => {
+    await loseEveryMessage(stack.queues.fal);
+    const replicateBefore = await peekQueue(sqs, stack.queues.replicate);
+
+    const dryRun = await cli('replay', '--provider', 'fal', ...WINDOW, '--dry-run', '--json');
+    expect(dryRun.json()).toMatchObject({ dryRun: true, matched: 3, wouldAppend: 3, appended: 0 });
+
+    const first = await cli(
+      'replay',
+      '--provider',
+      'fal',
+      ...WINDOW,
+      '--why',
+      'fal outage 09:00-10:00',
+      '--by',
+      'ops@example.com',
+      '--json',
+    );
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ matched: 3, appended: 3, alreadyReplayed: 0 });
+    await poller.drain(projector, { minRecords: 3, timeoutMs: 20_000 });
+
+    const replayed = [jobs.fal1, jobs.fal2, jobs.falExplicit].map((job) => job.jobId as string);
+    const onFal = await peekQueue(sqs, stack.queues.fal);
+    expect(onFal.map((m) => m.body.dispatchId).sort()).toEqual(replayed.map((jobId) => `${jobId}:v2`).sort());
+    expect(onFal.map((m) => m.attributes.dispatchId).sort()).toEqual(
+      replayed.map((jobId) => `${jobId}:v2`).sort(),
+    );
+    expect((await peekQueue(sqs, stack.queues.replicate)).map((m) => m.body.dispatchId)).toEqual(
+      replicateBefore.map((m) => m.body.dispatchId),
+    );
+
+    const history = await cli('history', jobs.fal1.jobId as string, '--json');
+    expect(history.json()).toMatchObject({
+      records: [
+        { version: 1, type: 'RoutingDecided' },
+        {
+          version: 2,
+          type: 'ProjectionReplayRequested',
+          replayId: first.json().replayId,
+          replayOf: 1,
+          requestedBy: 'ops@example.com',
+          why: 'fal outage 09:00-10:00',
+          decision: { type: 'RoutingDecided', provider: 'fal' },
+        },
+      ],
+      projection: { status: 'ROUTED', routingVersion: 2 },
+    });
+    expect((await cli('history', jobs.fal1.jobId as string)).stdout).toMatch(
+      /replay replay-\w+ by ops@example.com/,
+    );
+
+    const second = await cli('replay', '--provider', 'fal', ...WINDOW, '--why', 'again', '--json');
+    expect(second.json()).toMatchObject({
+      replayId: first.json().replayId,
+      matched: 3,
+      appended: 0,
+      alreadyReplayed: 3,
+    });
+    const drained = await poller.drain(projector, { timeoutMs: 20_000 });
+    expect(drained.delivered).toBe(0);
+    expect(await peekQueue(sqs, stack.queues.fal)).toHaveLength(3);
+
+    const table = await cli('replay', '--provider', 'fal', ...WINDOW, '--why', 'again');
+    expect(table.stdout).toMatch(/already replayed:\s+3/);
+  });
+});

@@ -1,0 +1,20 @@
+/**
+ * Placeholder configuration so that importing a handler module (which wires itself from the
+ * environment at import, as at a Lambda cold start) succeeds in tests; tests wire their own
+ * dependencies through the handlers' create* functions. Import it via vi.hoisted before handlers.
+ */
+export const placeholderHandlerEnvironment: Record<string, string> = {
+  STAGE: 'test',
+  EVENT_LOG_TABLE: 'RoutingLog-test',
+  EFFECTS_TABLE: 'RoutingEffects-test',
+  JOBS_TABLE: 'Jobs-test',
+  CREDITS_TABLE: 'Credits-test',
+  FAL_QUEUE_URL: 'http://localhost:1/000000000000/FalJobQueue-test',
+  REPLICATE_QUEUE_URL: 'http://localhost:1/000000000000/ReplicateJobQueue-test',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
+
+export function applyPlaceholderHandlerEnvironment(): void {
+  for (const [name, value] of Object.entries(placeholderHandlerEnvironment)) process.env[name] ??= value;
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { planEffects } from '../../src/projections/effects.ts';
+import {
+  aNoRouteRecord,
+  anInvalidRequestRecord,
+  aReplayOf,
+  aRoutedRecord,
+  RECORDED_AT,
+} from '../support/records.ts';
+
+describe('planEffects', () => {
+  it('given a RoutingDecided record, then it plans a dispatch, a routed announcement and status ROUTED with ids from the record', () => {
+    const record = aRoutedRecord({ provider: 'fal', prompt: 'corgi surfing' });
+    const plan = planEffects(record);
+    expect(plan.effectId).toBe(`${record.stream}:v1`);
+    expect(plan.dispatch).toEqual({
+      dispatchId: `${record.jobId}:v1`,
+      jobId: record.jobId,
+      provider: 'fal',
+      body: {
+        messageVersion: 1,
+        dispatchId: `${record.jobId}:v1`,
+        jobId: record.jobId,
+        provider: 'fal',
+        model: 'wan-i2v',
+        queue: 'FalJobQueue',
+        routedAt: RECORDED_AT,
+        job: JSON.parse(record.job),
+      },
+    });
+    expect(plan.announcement).toEqual({
+      detailType: 'video.job.routed',
+      detail: {
+        jobId: record.jobId,
+        provider: 'fal',
+        model: 'wan-i2v',
+        queue: 'FalJobQueue',
+        routedBy: 'RoutingManager',
+        ts: RECORDED_AT,
+        announcementId: `${record.stream}:v1:announce`,
+        rulesVersion: record.explanation.rulesVersion,
+        matchedRule: 'explicit-fal',
+      },
+    });
+    expect(plan.jobStatus).toMatchObject({
+      status: 'ROUTED',
+      provider: 'fal',
+      reason: null,
+      routingVersion: 1,
+    });
+  });
+
+  it('given the same record twice, then the plans are identical (deterministic across redeliveries)', () => {
+    const record = aRoutedRecord();
+    expect(planEffects(structuredClone(record))).toEqual(planEffects(record));
+  });
+
+  it('given a no_route rejection, then it plans no dispatch, a rejected announcement and status REJECTED', () => {
+    const plan = planEffects(aNoRouteRecord());
+    expect(plan.dispatch).toBeNull();
+    expect(plan.announcement.detailType).toBe('video.job.rejected');
+    expect(plan.announcement.detail).toMatchObject({
+      status: 'rejected',
+      reason: 'no_route',
+      fieldErrors: [],
+    });
+    expect(plan.jobStatus).toMatchObject({ status: 'REJECTED', reason: 'no_route', provider: null });
+  });
+
+  it('given an invalid event without a jobId, then it plans an announcement only', () => {
+    const plan = planEffects(anInvalidRequestRecord({ withJobId: false }));
+    expect(plan.jobId).toBeNull();
+    expect(plan.dispatch).toBeNull();
+    expect(plan.jobStatus).toBeNull();
+    expect(plan.announcement.detail).toMatchObject({
+      jobId: null,
+      reason: 'invalid_request',
+      rulesVersion: null,
+      matchedRule: null,
+      fieldErrors: expect.arrayContaining([expect.objectContaining({ path: 'detail.lengthSec' })]),
+    });
+  });
+
+  it('given a replay of a routed decision, then every id carries the replay version and ts stays the decision time', () => {
+    const decision = aRoutedRecord();
+    const plan = planEffects(aReplayOf(decision, 3));
+    expect(plan.recordType).toBe('ProjectionReplayRequested');
+    expect(plan.effectId).toBe(`${decision.stream}:v3`);
+    expect(plan.dispatch?.dispatchId).toBe(`${decision.jobId}:v3`);
+    expect(plan.announcement.detail).toMatchObject({
+      announcementId: `${decision.stream}:v3:announce`,
+      ts: RECORDED_AT,
+    });
+    expect(plan.jobStatus?.routingVersion).toBe(3);
+  });
+
+  it('given a replay of a rejection, then it re-announces and re-converges REJECTED without dispatch', () => {
+    const plan = planEffects(aReplayOf(aNoRouteRecord()));
+    expect(plan.dispatch).toBeNull();
+    expect(plan.jobStatus).toMatchObject({ status: 'REJECTED', routingVersion: 2 });
+  });
+});

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { projectRecords } from '../../src/projections/project-records.ts';
+import { fakePorts, QUEUE_URLS } from '../support/projector-fakes.ts';
+import { aNoRouteRecord, anInvalidRequestRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
+
+const throttled = { code: 'ThrottlingException', message: 'slow down', retryable: true };
+
+describe('projectRecords', () => {
+  it('given a fresh batch, then each record gets its effects once and one marker', async () => {
+    const { ports, queues, bus, jobs, markers } = fakePorts();
+    const fal = aRoutedRecord({ provider: 'fal' });
+    const replicate = aRoutedRecord({ provider: 'replicate' });
+    const rejected = aNoRouteRecord();
+    const invalid = anInvalidRequestRecord({ withJobId: false });
+
+    const outcomes = await projectRecords([fal, replicate, rejected, invalid], ports);
+
+    expect(outcomes.every((o) => o.ok && o.markerWritten)).toBe(true);
+    expect(queues.sent.map((s) => [s.queueUrl, s.message.dispatchId])).toEqual([
+      [QUEUE_URLS.fal, `${fal.jobId}:v1`],
+      [QUEUE_URLS.replicate, `${replicate.jobId}:v1`],
+    ]);
+    expect(bus.published.map((e) => e.detailType)).toEqual([
+      'video.job.routed',
+      'video.job.routed',
+      'video.job.rejected',
+      'video.job.rejected',
+    ]);
+    expect(jobs.items.get(rejected.jobId as string)).toMatchObject({ status: 'REJECTED' });
+    expect(jobs.items.size).toBe(3);
+    expect(markers.markers.get(`${fal.stream}:v1`)).toEqual({
+      effectId: `${fal.stream}:v1`,
+      dispatched: true,
+      dispatchedAt: '2026-11-25T10:00:05.000Z',
+      announced: true,
+      announcedAt: '2026-11-25T10:00:05.000Z',
+      statusProjected: true,
+      statusProjectedAt: '2026-11-25T10:00:05.000Z',
+    });
+    expect(outcomes[3]?.effects).toEqual({
+      dispatch: 'not_applicable',
+      announce: 'done',
+      status: 'not_applicable',
+    });
+  });
+
+  it('given the batch is redelivered, then every effect is skipped by its marker and no call is made', async () => {
+    const { ports, queues, bus, jobs } = fakePorts();
+    const records = [aRoutedRecord(), aNoRouteRecord()];
+    await projectRecords(records, ports);
+    const [callsQ, callsB, callsJ] = [queues.calls, bus.calls, jobs.calls];
+
+    const outcomes = await projectRecords(records, ports);
+
+    expect([queues.calls, bus.calls, jobs.calls]).toEqual([callsQ, callsB, callsJ]);
+    expect(outcomes[0]?.effects).toEqual({ dispatch: 'skipped', announce: 'skipped', status: 'skipped' });
+    expect(outcomes[1]?.effects).toEqual({
+      dispatch: 'not_applicable',
+      announce: 'skipped',
+      status: 'skipped',
+    });
+  });
+
+  it('given the markers cannot be read, then no effect happens and every record fails', async () => {
+    const { ports, queues, markers } = fakePorts();
+    markers.failRead = true;
+    const outcomes = await projectRecords([aRoutedRecord(), aNoRouteRecord()], ports);
+    expect(queues.calls).toBe(0);
+    expect(outcomes.map((o) => [o.ok, o.failure?.effect])).toEqual([
+      [false, 'markers'],
+      [false, 'markers'],
+    ]);
+  });
+
+  it('given one dispatch refused for good, then only that record fails, before its announcement, and leaves no marker', async () => {
+    const { ports, queues, bus, markers } = fakePorts();
+    const bad = aRoutedRecord();
+    const good = aRoutedRecord();
+    queues.refuse = (m) =>
+      m.jobId === bad.jobId ? { code: 'InvalidMessageContents', message: 'no', retryable: false } : undefined;
+
+    const outcomes = await projectRecords([bad, good], ports);
+
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true]);
+    expect(outcomes[0]).toMatchObject({
+      failure: { effect: 'dispatch', code: 'InvalidMessageContents' },
+      effects: { dispatch: 'failed', announce: 'not_attempted', status: 'not_attempted' },
+    });
+    expect(bus.published.map((e) => JSON.parse(e.detail).jobId)).toEqual([good.jobId]);
+    expect(markers.markers.has(`${bad.stream}:v1`)).toBe(false);
+  });
+
+  it('given a provider without a configured queue, then that record fails as a configuration error', async () => {
+    const { ports, queues } = fakePorts();
+    const record = { ...aRoutedRecord(), provider: 'veo' };
+    const outcomes = await projectRecords([record], { ...ports, queueUrls: { fal: QUEUE_URLS.fal } });
+    expect(queues.calls).toBe(0);
+    expect(outcomes[0]?.failure).toMatchObject({ effect: 'dispatch', code: 'UnknownProviderQueue' });
+  });
+
+  it('given an announcement that keeps failing, then its record fails but its marker records the dispatch', async () => {
+    const { ports, queues, bus, markers } = fakePorts();
+    const record = aRoutedRecord();
+    bus.refuse = () => throttled;
+
+    const first = await projectRecords([record], ports);
+    expect(bus.calls).toBe(3);
+    expect(first[0]).toMatchObject({ ok: false, failure: { effect: 'announce' }, markerWritten: true });
+    expect(markers.markers.get(`${record.stream}:v1`)).toMatchObject({ dispatched: true, announced: false });
+
+    bus.refuse = () => undefined;
+    const second = await projectRecords([record], ports);
+    expect(second[0]).toMatchObject({
+      ok: true,
+      effects: { dispatch: 'skipped', announce: 'done', status: 'done' },
+    });
+    expect(queues.sent).toHaveLength(1);
+    expect(markers.markers.get(`${record.stream}:v1`)).toMatchObject({ dispatched: true, announced: true });
+  });
+
+  it('given the Jobs update throws, then the record fails and its redelivery only re-runs the update', async () => {
+    const { ports, queues, bus, jobs } = fakePorts();
+    const record = aRoutedRecord();
+    jobs.fail = () => new Error('throttled');
+    expect((await projectRecords([record], ports))[0]).toMatchObject({
+      ok: false,
+      failure: { effect: 'status' },
+    });
+    jobs.fail = () => undefined;
+    const again = await projectRecords([record], ports);
+    expect(again[0]?.effects).toEqual({ dispatch: 'skipped', announce: 'skipped', status: 'done' });
+    expect([queues.sent.length, bus.published.length]).toEqual([1, 1]);
+  });
+
+  it('given a newer routing version already projected, then an older record converges as superseded', async () => {
+    const { ports, jobs } = fakePorts();
+    const decision = aRoutedRecord();
+    await projectRecords([aReplayOf(decision, 2)], ports);
+    const outcomes = await projectRecords([decision], ports);
+    expect(outcomes[0]).toMatchObject({ ok: true, statusOutcome: 'superseded' });
+    expect(jobs.items.get(decision.jobId)?.routingVersion).toBe(2);
+  });
+
+  it('given a replay record, then it dispatches again under the new dispatch id', async () => {
+    const { ports, queues } = fakePorts();
+    const decision = aRoutedRecord();
+    await projectRecords([decision, aReplayOf(decision, 2)], ports);
+    expect(queues.sent.map((s) => s.message.dispatchId)).toEqual([
+      `${decision.jobId}:v1`,
+      `${decision.jobId}:v2`,
+    ]);
+  });
+
+  it('given the marker write fails, then the records still succeed and say the marker is missing', async () => {
+    const { ports, markers } = fakePorts();
+    markers.failWrite = true;
+    const outcomes = await projectRecords([aRoutedRecord()], ports);
+    expect(outcomes[0]).toMatchObject({ ok: true, markerWritten: false });
+  });
+
+  it('given a record whose job JSON is corrupt, then only that record fails at planning', async () => {
+    const { ports } = fakePorts();
+    const corrupt = { ...aRoutedRecord(), job: '{not json' };
+    const outcomes = await projectRecords([corrupt, aRoutedRecord()], ports);
+    expect(outcomes.map((o) => [o.ok, o.failure?.effect ?? null, o.effectId === null])).toEqual([
+      [false, 'plan', true],
+      [true, null, false],
+    ]);
+  });
+
+  it('given an empty batch, then nothing is called', async () => {
+    const { ports, queues } = fakePorts();
+    expect(await projectRecords([], ports)).toEqual([]);
+    expect(queues.calls).toBe(0);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(async () => {
+  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
+  applyPlaceholderHandlerEnvironment();
+});
+
+import { ConfigurationError } from '../../src/config/load-config.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
+import { createProjectorHandler, handler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
+import { aLambdaContext } from '../support/lambda-context.ts';
+import { fakePorts } from '../support/projector-fakes.ts';
+import { placeholderHandlerEnvironment } from '../support/quiet-handler-env.ts';
+import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
+
+const invoke = (h: ReturnType<typeof createProjectorHandler>, event: ReturnType<typeof aStreamEvent>) =>
+  h(event, aLambdaContext('projector'));
+
+describe('projector handler', () => {
+  it('given INSERT records, then it projects them and reports no failure', async () => {
+    const { ports, queues, bus } = fakePorts();
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const response = await invoke(
+      h,
+      aStreamEvent([aStreamRecord(aRoutedRecord()), aStreamRecord(aNoRouteRecord())]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(queues.sent).toHaveLength(1);
+    expect(bus.published).toHaveLength(2);
+  });
+
+  it('given MODIFY and REMOVE records, then they are ignored', async () => {
+    const { ports, bus } = fakePorts();
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const response = await invoke(
+      h,
+      aStreamEvent([
+        aStreamRecord(aRoutedRecord(), { eventName: 'MODIFY' }),
+        aStreamRecord(aRoutedRecord(), { eventName: 'REMOVE' }),
+      ]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(bus.calls).toBe(0);
+  });
+
+  it('given an unknown record type, then it is reported as a batch item failure and the rest are projected', async () => {
+    const { ports, bus } = fakePorts();
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const unknown = aStreamRecord({ stream: 'job#x', version: 1, type: 'SomethingElse', schemaVersion: 1 });
+    const response = await invoke(h, aStreamEvent([unknown, aStreamRecord(aRoutedRecord())]));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: unknown.dynamodb?.SequenceNumber }] });
+    expect(bus.published).toHaveLength(1);
+  });
+
+  it('given a record whose effects fail, then its sequence number is reported and a marker-less success is not', async () => {
+    const { ports, bus, markers } = fakePorts();
+    const failing = aRoutedRecord();
+    bus.refuse = (entry) =>
+      JSON.parse(entry.detail).jobId === failing.jobId
+        ? { code: 'InternalFailure', message: 'x', retryable: false }
+        : undefined;
+    markers.failWrite = true;
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const failingRecord = aStreamRecord(failing);
+    const response = await invoke(h, aStreamEvent([aStreamRecord(aRoutedRecord()), failingRecord]));
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: failingRecord.dynamodb?.SequenceNumber }],
+    });
+  });
+
+  it('given the module is loaded with a valid environment, then it exports a wired handler', () => {
+    expect(typeof handler).toBe('function');
+    expect(portsFromEnvironment(placeholderHandlerEnvironment).queueUrls).toEqual({
+      fal: placeholderHandlerEnvironment.FAL_QUEUE_URL,
+      replicate: placeholderHandlerEnvironment.REPLICATE_QUEUE_URL,
+    });
+  });
+});
+
+describe('projector configuration', () => {
+  it('given only the required variables, then the bus defaults to default and markers live 7 days', () => {
+    const { EVENT_LOG_TABLE: _ignored, ...env } = placeholderHandlerEnvironment;
+    expect(loadProjectorConfig(env)).toMatchObject({
+      eventLogTable: null,
+      eventBusName: 'default',
+      effectMarkerTtlDays: 7,
+    });
+  });
+
+  it('given missing and malformed variables, then one error names every problem', () => {
+    expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
+      expect.objectContaining({
+        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL'],
+      }),
+    );
+    const malformed = {
+      ...placeholderHandlerEnvironment,
+      FAL_QUEUE_URL: 'nope',
+      EFFECT_MARKER_TTL_DAYS: '1',
+    };
+    expect(() => loadProjectorConfig(malformed)).toThrow(ConfigurationError);
+    expect(() => loadProjectorConfig(malformed)).toThrow(/FAL_QUEUE_URL.*EFFECT_MARKER_TTL_DAYS/);
+  });
+});

@@ -1,0 +1,188 @@
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  type AbandonedBatch,
+  DynamoDbStreamPoller,
+  StreamDrainTimeoutError,
+} from '../../src/local/stream-poller.ts';
+
+const streamsMock = mockClient(DynamoDBStreamsClient);
+const STREAM_ARN = 'arn:aws:dynamodb:ddblocal:000000000000:table/RoutingLog-t/stream/2026';
+
+/** A fake one-shard stream whose iterators are positions in `records`. */
+function givenStream(records: StreamRecord[], shards = [{ ShardId: 'shard-1', SequenceNumberRange: {} }]) {
+  streamsMock.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: shards } });
+  streamsMock.on(GetShardIteratorCommand).callsFake((input) => {
+    if (input.ShardIteratorType === 'TRIM_HORIZON') return { ShardIterator: '0' };
+    const index = records.findIndex((r) => r.dynamodb?.SequenceNumber === input.SequenceNumber);
+    return { ShardIterator: String(index + 1) };
+  });
+  streamsMock.on(GetRecordsCommand).callsFake((input) => {
+    const from = Number(input.ShardIterator);
+    const page = records.slice(from, from + (input.Limit ?? 1000));
+    return { Records: page, NextShardIterator: String(from + page.length) };
+  });
+}
+
+const aRecord = (n: number, eventName: 'INSERT' | 'MODIFY' = 'INSERT'): StreamRecord => ({
+  eventID: `id-${n}`,
+  eventName,
+  awsRegion: 'ddblocal',
+  dynamodb: {
+    ApproximateCreationDateTime: new Date('2026-11-25T10:00:00Z'),
+    Keys: { stream: { S: `job#${n}` }, version: { N: '1' } },
+    NewImage: { stream: { S: `job#${n}` }, version: { N: '1' } },
+    SequenceNumber: String(100 + n),
+    SizeBytes: 10,
+    StreamViewType: 'NEW_IMAGE',
+  },
+});
+
+const sequences = (event: DynamoDBStreamEvent) => event.Records.map((r) => r.dynamodb?.SequenceNumber);
+
+beforeEach(() => streamsMock.reset());
+
+describe('DynamoDbStreamPoller', () => {
+  const poller = (options: Partial<ConstructorParameters<typeof DynamoDbStreamPoller>[0]> = {}) =>
+    new DynamoDbStreamPoller({
+      streamArn: STREAM_ARN,
+      client: new DynamoDBStreamsClient({ region: 'us-east-1' }),
+      ...options,
+    });
+
+  it('given stream records, then it delivers Lambda-shaped batches of batchSize, INSERT only', async () => {
+    givenStream([aRecord(1), aRecord(2, 'MODIFY'), aRecord(3), aRecord(4)]);
+    const seen: DynamoDBStreamEvent[] = [];
+    const summary = await poller({ batchSize: 3 }).drain(async (event) => {
+      seen.push(event);
+      return { batchItemFailures: [] };
+    });
+    expect(seen.map(sequences)).toEqual([['101', '103'], ['104']]);
+    expect(seen[0]?.Records[0]).toEqual({
+      eventID: 'id-1',
+      eventName: 'INSERT',
+      eventVersion: '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: 'ddblocal',
+      dynamodb: {
+        ApproximateCreationDateTime: Date.parse('2026-11-25T10:00:00Z') / 1000,
+        Keys: { stream: { S: 'job#1' }, version: { N: '1' } },
+        NewImage: { stream: { S: 'job#1' }, version: { N: '1' } },
+        SequenceNumber: '101',
+        SizeBytes: 10,
+        StreamViewType: 'NEW_IMAGE',
+      },
+      eventSourceARN: STREAM_ARN,
+    });
+    expect(summary).toEqual({ batches: 2, delivered: 3, failed: 0, abandoned: [] });
+  });
+
+  it('given a reported failure, then it checkpoints before the lowest failed record and redelivers from there', async () => {
+    givenStream([aRecord(1), aRecord(2), aRecord(3)]);
+    const seen: (string | undefined)[][] = [];
+    await poller().drain(async (event) => {
+      seen.push(sequences(event));
+      return seen.length === 1
+        ? { batchItemFailures: [{ itemIdentifier: '103' }, { itemIdentifier: '102' }] }
+        : { batchItemFailures: [] };
+    });
+    expect(seen).toEqual([
+      ['101', '102', '103'],
+      ['102', '103'],
+    ]);
+  });
+
+  it('given a handler that throws or names an unknown item, then the whole batch is redelivered', async () => {
+    givenStream([aRecord(1), aRecord(2)]);
+    let calls = 0;
+    const summary = await poller().drain(async () => {
+      calls++;
+      if (calls === 1) throw new Error('crash');
+      if (calls === 2) return { batchItemFailures: [{ itemIdentifier: 'nope' }] };
+      return undefined;
+    });
+    expect(calls).toBe(3);
+    expect(summary).toMatchObject({ delivered: 6, failed: 4 });
+  });
+
+  it('given a record that always fails, then after maxRetryAttempts the batch goes to onFailure and is skipped', async () => {
+    givenStream([aRecord(1), aRecord(2)]);
+    const abandoned: AbandonedBatch[] = [];
+    const summary = await poller({ maxRetryAttempts: 2, onFailure: (b) => void abandoned.push(b) }).drain(
+      async (event) => ({
+        batchItemFailures: event.Records.slice(-1).map((r) => ({
+          itemIdentifier: r.dynamodb?.SequenceNumber as string,
+        })),
+      }),
+    );
+    expect(abandoned).toEqual([
+      { shardId: 'shard-1', startSequenceNumber: '102', endSequenceNumber: '102', batchSize: 1, attempts: 3 },
+    ]);
+    expect(summary.abandoned).toEqual(abandoned);
+  });
+
+  it('given a batch of filtered records only, then it is checkpointed past without a delivery', async () => {
+    givenStream([aRecord(1, 'MODIFY')]);
+    let calls = 0;
+    const p = poller();
+    expect(await p.deliverNext(async () => void calls++)).toEqual({
+      shardId: 'shard-1',
+      delivered: 0,
+      failed: 0,
+      abandoned: null,
+    });
+    expect(await p.deliverNext(async () => void calls++)).toBeNull();
+    expect(calls).toBe(0);
+  });
+
+  it('given rewind, then everything is delivered again from TRIM_HORIZON', async () => {
+    givenStream([aRecord(1)]);
+    const p = poller();
+    let delivered = 0;
+    const count = async (event: DynamoDBStreamEvent) => {
+      delivered += event.Records.length;
+      return undefined;
+    };
+    await p.drain(count);
+    p.rewind();
+    await p.drain(count);
+    expect(delivered).toBe(2);
+  });
+
+  it('given fewer records than expected before the deadline, then drain fails with a summary', async () => {
+    givenStream([]);
+    await expect(
+      poller().drain(async () => undefined, { minRecords: 1, timeoutMs: 120 }),
+    ).rejects.toBeInstanceOf(StreamDrainTimeoutError);
+  });
+
+  it('given a closed parent and an open child shard, then the parent is read first and finished', async () => {
+    const records = [aRecord(1)];
+    givenStream(records, [
+      { ShardId: 'child', ParentShardId: 'parent', SequenceNumberRange: {} },
+      { ShardId: 'parent', SequenceNumberRange: { EndingSequenceNumber: '200' } },
+    ] as never);
+    streamsMock.on(GetRecordsCommand).callsFake((input) => {
+      const from = Number(input.ShardIterator);
+      const page = records.slice(from);
+      return { Records: page, NextShardIterator: page.length > 0 ? String(from + page.length) : undefined };
+    });
+    const shardsSeen: string[] = [];
+    const p = poller();
+    for (;;) {
+      const result = await p.deliverNext(async () => undefined);
+      if (!result) break;
+      shardsSeen.push(result.shardId);
+    }
+    expect(shardsSeen).toEqual(['parent', 'child']);
+    p.destroy();
+  });
+});
