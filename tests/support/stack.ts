@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
+import { uniqueStage } from './local-aws.ts';
 
-/** A stage name no other test file uses, so files can share the emulators in parallel. */
-export const uniqueStage = (prefix = 't'): string => `${prefix}${randomBytes(4).toString('hex')}`;
+export { uniqueStage };
 
 /** Provisions a fresh stack on the emulators and exports its handler environment to process.env. */
 export async function aProvisionedStack(options: { fifoProviderQueues?: boolean } = {}): Promise<LocalStack> {
