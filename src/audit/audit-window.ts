@@ -108,6 +108,3 @@ export function partitionsOfDay(providers: readonly string[], day: string): Audi
 export function partitionsOf(providers: readonly string[], window: AuditWindow): AuditPartitionQuery[] {
   return daysOf(window).flatMap((day) => partitionsOfDay(providers, day));
 }
-
-/** The sort-key bounds of the window: `gsi1sk BETWEEN :since AND :until` is exactly [since, until). */
-export const sortKeyBounds = (window: AuditWindow) => ({ since: window.since, until: window.until });

@@ -35,14 +35,15 @@ export interface ReplayAuthor {
 
 /** Deterministic: same provider, window and outcome filter → same id, whoever asks and whenever. */
 export function replayIdOf(request: ReplayRequest): string {
+  // An object always stringifies to a string (undefined comes only from functions and symbols).
   const canonical = stringify({
     provider: request.provider,
     since: request.window.since,
     until: request.window.until,
     outcome: request.outcome,
-  });
+  }) as string;
   return `replay-${createHash('sha256')
-    .update(canonical ?? '')
+    .update(canonical)
     .digest('hex')
     .slice(0, 24)}`;
 }

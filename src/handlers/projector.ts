@@ -69,7 +69,7 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
 
 function readRecord(streamRecord: DynamoDBRecord): RoutingLogRecord | UnsupportedRecordError {
   // event-normalizer has unmarshalled NewImage in place (a missing image became {}).
-  const image = (streamRecord.dynamodb?.NewImage ?? {}) as unknown as Record<string, unknown>;
+  const image = streamRecord.dynamodb?.NewImage as unknown as Record<string, unknown>;
   try {
     return recordFromItem(image);
   } catch (error) {

@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,8 +48,8 @@ export function freePort(): Promise<number> {
     server.unref();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
+      // A TCP server listening on a host and port always has an AddressInfo (never a pipe name).
+      const { port } = server.address() as AddressInfo;
       server.close(() => resolvePort(port));
     });
   });
@@ -85,13 +85,16 @@ function startProcess(command: string, args: string[], cwd?: string) {
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
+  // A command that cannot be spawned (java not installed) emits 'error' instead of exiting; without a
+  // listener that would crash the process. Its exitCode is set too, so waitUntilReady reports it.
+  child.on('error', (error) => append(Buffer.from(`${error.message}\n`)));
   return { child, output: () => output };
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolveStop) => {
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(killTimer);
       resolveStop();
@@ -105,11 +108,14 @@ export interface StartOptions {
   readonly timeoutMs?: number;
   /** Where scripts/setup.sh installed `.emulators/` and `.venv/`; defaults to this project. */
   readonly installRoot?: string;
+  /** How long an emulator may take to exit after SIGTERM before it is killed (default 3000 ms). */
+  readonly stopGraceMs?: number;
 }
 
 export async function startEmulators(options: StartOptions = {}): Promise<RunningEmulators> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const root = options.installRoot ?? projectRoot;
+  const stopGraceMs = options.stopGraceMs ?? 3000;
   const ddbDir = join(root, '.emulators', 'dynamodb-local');
   const motoBin = join(root, '.venv', 'bin', 'moto_server');
   if (!existsSync(join(ddbDir, 'DynamoDBLocal.jar'))) throw new EmulatorNotInstalledError(ddbDir);
@@ -136,7 +142,7 @@ export async function startEmulators(options: StartOptions = {}): Promise<Runnin
     moto: `http://127.0.0.1:${motoPort}`,
   };
   const stop = async () => {
-    await Promise.all([stopProcess(ddb.child), stopProcess(moto.child)]);
+    await Promise.all([stopProcess(ddb.child, stopGraceMs), stopProcess(moto.child, stopGraceMs)]);
   };
   try {
     await Promise.all([

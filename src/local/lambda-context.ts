@@ -1,8 +1,8 @@
-/** A Lambda context for invoking the handlers locally (`npm run local`). */
+/** A Lambda context for invoking the handlers locally (`npm run local`, and the tests). */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 
-export function aLocalLambdaContext(functionName: string): Context {
+export function aLocalLambdaContext(functionName = 'routing-manager-local'): Context {
   const awsRequestId = randomUUID();
   return {
     callbackWaitsForEmptyEventLoop: false,

@@ -4,26 +4,43 @@
  * Runs every submission through the real pipeline on local emulators and prints what landed.
  * stdout carries only the results (a table, or one JSON object per input event with --json);
  * everything else — the handlers' Powertools logs, progress — goes to stderr.
+ *
+ * `main(argv, io)` is the whole command with its I/O injected: it returns the exit code (0 ok,
+ * 1 runtime error, 2 usage error) and never exits, so tests run it in-process. Only the entry guard
+ * at the bottom touches the real process.
  */
 
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, type CommanderError, Option } from 'commander';
+import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
-import type { RunningEmulators } from './emulators.ts';
-import { type LocalEventResult, type LocalRun, runLocal } from './run-local.ts';
+import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
+import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
 import { DEFAULT_SAMPLE_PREFIX, loadSubmittedEvents, originName } from './submitted-events.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-// The handlers' loggers write to process.stdout (Powertools builds its own Console on it). Keep the
-// real stdout for results and send every other write to stderr, so `--json` output stays parseable.
-const writeResult = process.stdout.write.bind(process.stdout);
-process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
-const out = (text: string) => writeResult(text.endsWith('\n') ? text : `${text}\n`);
-const err = (text: string) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME = 1;
+export const EXIT_USAGE = 2;
+
+export interface LocalIo {
+  /** Results only: the table, or one JSON object per line with --json. */
+  readonly stdout: OutputStream;
+  /** Everything else: progress, skipped files, errors, usage. */
+  readonly stderr: OutputStream;
+  /** A `--keep` session lasts until this settles (from the process: until a signal ends it). */
+  readonly untilStopped: () => Promise<void>;
+  /** Told about emulators this run started (so a signal can stop them), and null once stopped. */
+  readonly onEmulators?: (running: RunningEmulators | null) => void;
+  /** Emulators already running (the tests'); absent: the run starts its own. */
+  readonly emulators?: EmulatorEndpoints;
+  /** The pipeline; the real `runLocal` unless a test substitutes it. */
+  readonly runLocal?: (options: RunLocalOptions) => Promise<LocalRun>;
+}
 
 interface LocalOptions {
   json?: boolean;
@@ -32,78 +49,86 @@ interface LocalOptions {
   credits?: string;
 }
 
-const program = new Command('local')
-  .description('Run submissions through the real router and projector on local emulators.')
-  .argument('[paths...]', 'event files or directories (default: events/submitted-*.json)')
-  .option('--json', 'one JSON object per input event on stdout')
-  .option('--keep', 'leave the stack running and print its endpoints; stop with Ctrl-C')
-  .addOption(new Option('--stage <stage>', 'stage suffix of the local resources').default('local'))
-  .option('--credits <file>', 'JSON object userId → balance, seeded into Credits-<stage>')
-  .exitOverride()
-  .configureOutput({ writeOut: out, writeErr: err });
+const asLine = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
 
-let emulators: RunningEmulators | null = null;
-let stopping = false;
-async function shutDown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  await emulators?.stop();
-  process.exit(code);
+function localProgram(out: (text: string) => void, err: (text: string) => void): Command {
+  return new Command('local')
+    .description('Run submissions through the real router and projector on local emulators.')
+    .argument('[paths...]', 'event files or directories (default: events/submitted-*.json)')
+    .option('--json', 'one JSON object per input event on stdout')
+    .option('--keep', 'leave the stack running and print its endpoints; stop with Ctrl-C')
+    .addOption(new Option('--stage <stage>', 'stage suffix of the local resources').default('local'))
+    .option('--credits <file>', 'JSON object userId → balance, seeded into Credits-<stage>')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
 }
-process.on('SIGINT', () => void shutDown(130));
-process.on('SIGTERM', () => void shutDown(143));
 
-async function main(argv: readonly string[]): Promise<number> {
+/** Runs `npm run local` with these arguments; resolves to the exit code. */
+export async function main(argv: readonly string[], io: LocalIo): Promise<number> {
+  const out = (text: string) => io.stdout.write(asLine(text));
+  const err = (text: string) => io.stderr.write(asLine(text));
+  const program = localProgram(out, err);
   try {
     program.parse(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    throw error;
+    // exitOverride: commander printed the message (or the help) and threw instead of exiting.
+    return (error as CommanderError).exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   const options = program.opts<LocalOptions>();
-  const paths = program.args.length > 0 ? program.args : [join(projectRoot, 'events')];
-  let credits: Record<string, number> | undefined;
+  const named = program.args.length > 0;
+  const paths = named ? program.args : [join(projectRoot, 'events')];
+  // Emulators this run started: stopped here if anything fails after they came up.
+  const session: { emulators: RunningEmulators | null } = { emulators: null };
   try {
-    if (options.credits) credits = parseCredits(await readFile(options.credits, 'utf8'), options.credits);
+    const credits = options.credits ? await readCredits(options.credits) : undefined;
     const inputs = await loadSubmittedEvents(paths, {
       newId: randomUUID,
       now: () => new Date(),
-      onlyPrefix: program.args.length > 0 ? undefined : DEFAULT_SAMPLE_PREFIX,
+      onlyPrefix: named ? undefined : DEFAULT_SAMPLE_PREFIX,
       onSkip: (path) => err(`[local] skipped ${path}: not a submission sample`),
     });
     if (inputs.length === 0) {
       err('[local] no submissions found');
-      return 2;
+      return EXIT_USAGE;
     }
-    const started = Date.now();
-    const run = await runLocal({
+    const startedAt = Date.now();
+    const run = await (io.runLocal ?? runLocal)({
       inputs,
       stage: options.stage,
       credits,
+      emulators: io.emulators,
       onEmulatorsStarted: (running) => {
-        emulators = running;
+        session.emulators = running;
+        io.onEmulators?.(running);
       },
       progress: (message) => err(`[local] ${message}`),
     });
-    print(run.results, options.json === true);
-    err(`[local] ${run.results.length} event(s) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    print(run.results, options.json === true, out);
+    err(`[local] ${run.results.length} event(s) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     if (options.keep) {
       printEnvironment(run, options.json === true ? err : out);
       err('[local] stack running; press Ctrl-C to stop it');
-      await new Promise(() => undefined);
+      await io.untilStopped();
     }
     await run.stop();
-    emulators = null;
-    return 0;
+    session.emulators = null;
+    io.onEmulators?.(null);
+    return EXIT_OK;
   } catch (error) {
     err(`[local] error: ${error instanceof Error ? error.message : String(error)}`);
-    await emulators?.stop();
-    return 1;
+    await session.emulators?.stop();
+    return EXIT_RUNTIME;
   }
 }
 
-function parseCredits(text: string, path: string): Record<string, number> {
-  const parsed: unknown = JSON.parse(text);
+async function readCredits(path: string): Promise<Record<string, number>> {
+  const text = await readFile(path, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path}: not JSON: ${(error as Error).message}`);
+  }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${path}: expected a JSON object userId → balance`);
   }
@@ -115,7 +140,7 @@ function parseCredits(text: string, path: string): Record<string, number> {
   return parsed as Record<string, number>;
 }
 
-function print(results: readonly LocalEventResult[], json: boolean) {
+function print(results: readonly LocalEventResult[], json: boolean, out: (text: string) => void) {
   if (json) {
     for (const result of results) out(JSON.stringify(result));
     return;
@@ -146,9 +171,47 @@ function printEnvironment(run: LocalRun, write: (text: string) => void) {
   write(`export ANNOUNCEMENTS_QUEUE_URL=${shellQuote(run.stack.queues.announcements)}`);
 }
 
-const shellQuote = (value: string): string =>
+export const shellQuote = (value: string): string =>
   /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`;
 
-process.exitCode = await main(process.argv.slice(2));
-// The SDK's keep-alive sockets would hold the process open for a while after the emulators are gone.
-if (process.exitCode !== undefined) process.exit(process.exitCode);
+/** What the entry point uses of `process` (a fake one in tests). */
+export interface HostProcess {
+  readonly stdout: { write: (chunk: string, ...rest: never[]) => unknown };
+  readonly stderr: { write: (chunk: string, ...rest: never[]) => unknown };
+  on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  exit(code: number): void;
+}
+
+/**
+ * Binds the command to a process: results to its stdout, every other write to its stderr, and
+ * SIGINT / SIGTERM stop the emulators this run started before the process exits (130 / 143).
+ */
+export function attachToProcess(host: HostProcess): LocalIo {
+  // The handlers' loggers write to process.stdout (Powertools builds its own Console on it). Keep
+  // the real stdout for results and send every other write to stderr, so `--json` stays parseable.
+  const writeResult = host.stdout.write.bind(host.stdout);
+  host.stdout.write = host.stderr.write.bind(host.stderr);
+  let emulators: RunningEmulators | null = null;
+  let stopping = false;
+  const shutDown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await emulators?.stop();
+    host.exit(code);
+  };
+  host.on('SIGINT', () => void shutDown(130));
+  host.on('SIGTERM', () => void shutDown(143));
+  return {
+    stdout: { write: (text: string) => writeResult(text) },
+    stderr: host.stderr,
+    // Ends only with the process: a signal stops the emulators and exits (see shutDown).
+    untilStopped: () => new Promise<void>(() => undefined),
+    onEmulators: (running) => {
+      emulators = running;
+    },
+  };
+}
+
+// Exits rather than waiting: the SDK's keep-alive sockets would hold the process open for a while
+// after the emulators are gone.
+if (import.meta.main) process.exit(await main(process.argv.slice(2), attachToProcess(process)));

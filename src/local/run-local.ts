@@ -60,6 +60,8 @@ export interface RunLocalOptions {
   readonly emulators?: EmulatorEndpoints;
   /** Called as soon as emulators were started here, so a caller can stop them on a signal. */
   readonly onEmulatorsStarted?: (emulators: RunningEmulators) => void;
+  /** How emulators are started when none are given (the real DynamoDB Local + moto by default). */
+  readonly startEmulators?: () => Promise<RunningEmulators>;
   readonly progress?: (message: string) => void;
   /** How long the stream may take to settle. */
   readonly settleTimeoutMs?: number;
@@ -82,7 +84,7 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
   let endpoints = options.emulators;
   if (!endpoints) {
     progress('starting emulators (DynamoDB Local, moto)');
-    running = await startEmulators();
+    running = await (options.startEmulators ?? startEmulators)();
     options.onEmulatorsStarted?.(running);
     endpoints = running.endpoints;
   }

@@ -9,7 +9,6 @@
  *
  * Batches come from one shard at a time, parents before children, as Lambda processes them.
  */
-import { randomUUID } from 'node:crypto';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -19,6 +18,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { aLocalLambdaContext } from './lambda-context.ts';
 
 export type StreamBatchHandler = (
   event: DynamoDBStreamEvent,
@@ -161,7 +161,8 @@ export class DynamoDbStreamPoller {
     handler: StreamBatchHandler,
     options: { timeoutMs?: number; minRecords?: number } = {},
   ): Promise<DrainSummary> {
-    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const deadline = Date.now() + timeoutMs;
     const minRecords = options.minRecords ?? 0;
     let batches = 0;
     let delivered = 0;
@@ -180,7 +181,7 @@ export class DynamoDbStreamPoller {
       }
       if (Date.now() > deadline) {
         throw new StreamDrainTimeoutError(
-          `stream not drained within ${options.timeoutMs ?? 10_000} ms (${delivered}/${minRecords} records)`,
+          `stream not drained within ${timeoutMs} ms (${delivered}/${minRecords} records)`,
           summary(),
         );
       }
@@ -198,7 +199,7 @@ export class DynamoDbStreamPoller {
     const first = sequenceOf(records[0] as StreamRecord);
     let response: DynamoDBBatchResponse | undefined;
     try {
-      response = await handler(event, lambdaContext());
+      response = await handler(event, aLocalLambdaContext('local-stream-consumer'));
     } catch {
       return first;
     }
@@ -285,7 +286,8 @@ export class DynamoDbStreamPoller {
   }
 
   #toLambdaRecord(record: StreamRecord): DynamoDBRecord {
-    const ddb = record.dynamodb ?? {};
+    // Every stream record carries `dynamodb`: its SequenceNumber is what the poller checkpoints on.
+    const ddb = record.dynamodb as NonNullable<StreamRecord['dynamodb']>;
     const created = ddb.ApproximateCreationDateTime;
     // A fresh deep copy per delivery: the handler's middlewares mutate the event in place.
     return structuredClone({
@@ -309,21 +311,3 @@ export class DynamoDbStreamPoller {
 }
 
 const sequenceOf = (record: StreamRecord): string => record.dynamodb?.SequenceNumber as string;
-
-function lambdaContext(): Context {
-  const awsRequestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'local-stream-consumer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local-stream-consumer',
-    memoryLimitInMB: '256',
-    awsRequestId,
-    logGroupName: '/aws/lambda/local-stream-consumer',
-    logStreamName: awsRequestId,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}

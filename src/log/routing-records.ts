@@ -191,6 +191,10 @@ export class UnsupportedRecordError extends Error {
   }
 }
 
+// A stored item can hold anything; describing it must never throw (String() can, on a map).
+const describeValue = (value: unknown): string =>
+  typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
+
 const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
 
 /**
@@ -199,10 +203,10 @@ const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionRep
  */
 export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
   if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
-    throw new UnsupportedRecordError(`unknown record type ${String(item.type)}`, item);
+    throw new UnsupportedRecordError(`unknown record type ${describeValue(item.type)}`, item);
   }
   if (item.schemaVersion !== RECORD_SCHEMA_VERSION) {
-    throw new UnsupportedRecordError(`unsupported schemaVersion ${String(item.schemaVersion)}`, item);
+    throw new UnsupportedRecordError(`unsupported schemaVersion ${describeValue(item.schemaVersion)}`, item);
   }
   return item as unknown as RoutingLogRecord;
 }

@@ -112,7 +112,9 @@ export async function projectRecords(
       toDispatch.map((t) => t.plan.dispatch as NonNullable<EffectPlan['dispatch']>),
       dispatchDeps,
     );
-    for (const t of toDispatch) settle(t, 'dispatch', sent.get(t.plan.dispatch?.dispatchId as string));
+    // dispatchToProviderQueues answers for every dispatch id it was given.
+    for (const t of toDispatch)
+      settle(t, 'dispatch', sent.get(t.plan.dispatch?.dispatchId as string) as EntryResult);
   }
 
   // 3. Announce.
@@ -123,7 +125,7 @@ export async function projectRecords(
       { publisher: ports.publisher, ...(ports.retry ? { retry: ports.retry } : {}) },
     );
     for (const t of toAnnounce)
-      settle(t, 'announce', announced.get(t.plan.announcement.detail.announcementId));
+      settle(t, 'announce', announced.get(t.plan.announcement.detail.announcementId) as EntryResult);
   }
 
   // 4. Job status.
@@ -177,9 +179,9 @@ function track(record: RoutingLogRecord): Tracked {
   }
 }
 
-function settle(t: Tracked, effect: 'dispatch' | 'announce', result: EntryResult | undefined) {
-  if (result?.ok) t[effect] = 'done';
-  else fail(t, effect, result ?? { code: 'MissingResult', message: `no ${effect} result` });
+function settle(t: Tracked, effect: 'dispatch' | 'announce', result: EntryResult) {
+  if (result.ok) t[effect] = 'done';
+  else fail(t, effect, result);
 }
 
 function nextMarker(t: Tracked & { plan: EffectPlan }, now: string): EffectMarker {

@@ -11,11 +11,11 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { aLambdaContext } from '../support/lambda-context.ts';
 import {
   instrumentedPorts,
   readJob,
@@ -38,7 +38,7 @@ function routerFor(stack: LocalStack) {
     createTelemetry('router'),
   );
   return (event: ReturnType<typeof aSubmittedEvent>): Promise<RouterResponse> =>
-    handler(event, aLambdaContext('router'));
+    handler(event, aLocalLambdaContext('router'));
 }
 
 const projectorFor = (stack: LocalStack) =>

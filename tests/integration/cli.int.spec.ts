@@ -13,12 +13,12 @@ import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { peekQueue } from '../../src/local/read-back.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { aLambdaContext } from '../support/lambda-context.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -103,7 +103,7 @@ beforeAll(async () => {
   );
   for (const name of Object.keys(jobs) as (keyof typeof jobs)[]) {
     clock = new Date(recordedAt[name]);
-    await router(aSubmittedEvent(jobs[name]), aLambdaContext());
+    await router(aSubmittedEvent(jobs[name]), aLocalLambdaContext());
   }
   poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
   await poller.drain(projector, { minRecords: Object.keys(jobs).length, timeoutMs: 20_000 });

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
-import { aLambdaContext } from '../support/lambda-context.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -29,8 +29,8 @@ describe('router handler against DynamoDB Local', () => {
   it('given routed and rejected submissions, when invoked, then the log holds the right records', async () => {
     const routed = aSubmissionDetail({ provider: 'replicate' });
     const rejected = aSubmissionDetail({ resolution: '4k' });
-    await handler(aSubmittedEvent(routed), aLambdaContext());
-    await handler(aSubmittedEvent(rejected), aLambdaContext());
+    await handler(aSubmittedEvent(routed), aLocalLambdaContext());
+    await handler(aSubmittedEvent(rejected), aLocalLambdaContext());
     const log = logOf();
     expect(await log.readStream(`job#${routed.jobId}`)).toMatchObject([
       { type: 'RoutingDecided', provider: 'replicate', queue: 'ReplicateJobQueue', version: 1 },
@@ -43,7 +43,7 @@ describe('router handler against DynamoDB Local', () => {
   it('given 50 concurrent submissions of one jobId, when invoked, then exactly one record exists and 49 are duplicates', async () => {
     const detail = aSubmissionDetail();
     const responses = await Promise.all(
-      Array.from({ length: 50 }, () => handler(aSubmittedEvent({ ...detail }), aLambdaContext())),
+      Array.from({ length: 50 }, () => handler(aSubmittedEvent({ ...detail }), aLocalLambdaContext())),
     );
     const outcomes = responses.map((r) => r.outcome);
     expect(outcomes.filter((o) => o === 'recorded')).toHaveLength(1);
@@ -53,11 +53,11 @@ describe('router handler against DynamoDB Local', () => {
 
   it('given a decided job, when a conflicting payload arrives, then it is detected and the record is unchanged', async () => {
     const detail = aSubmissionDetail();
-    await handler(aSubmittedEvent(detail), aLambdaContext());
+    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
     const [before] = await logOf().readStream(`job#${detail.jobId}`);
     const response = await handler(
       aSubmittedEvent({ ...detail, prompt: 'a different video' }),
-      aLambdaContext(),
+      aLocalLambdaContext(),
     );
     expect(response.outcome).toBe('conflicting_duplicate');
     expect(await logOf().readStream(`job#${detail.jobId}`)).toEqual([before]);
@@ -66,8 +66,8 @@ describe('router handler against DynamoDB Local', () => {
   it('given invalid input, when invoked, then the rejection and its field errors are recorded', async () => {
     const withId = aSubmissionDetail({ lengthSec: 'long' });
     const event = aSubmittedEvent({ prompt: 'no job id here' });
-    await handler(aSubmittedEvent(withId), aLambdaContext());
-    await handler(event, aLambdaContext());
+    await handler(aSubmittedEvent(withId), aLocalLambdaContext());
+    await handler(event, aLocalLambdaContext());
     expect(await logOf().readStream(`job#${withId.jobId}`)).toMatchObject([
       { reason: 'invalid_request', fieldErrors: [{ path: 'detail.lengthSec' }] },
     ]);

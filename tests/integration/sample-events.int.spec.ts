@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
-import { aLambdaContext } from '../support/lambda-context.ts';
 import { readJob, receiveAll } from '../support/local-aws.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
@@ -31,7 +31,7 @@ describe('router handler on the events/ samples', () => {
     ['submitted-no-route.json', { decision: 'rejected', provider: null, reason: 'no_route' }],
     ['submitted-invalid.json', { decision: 'rejected', provider: null, reason: 'invalid_request' }],
   ])('given %s, when the router is invoked, then the job is %o', async (file, expected) => {
-    const response = await router(sample(file), aLambdaContext());
+    const response = await router(sample(file), aLocalLambdaContext());
     expect(response).toMatchObject({ outcome: 'recorded', ...expected });
   });
 });
@@ -40,7 +40,7 @@ describe('projector handler on the events/ stream sample', () => {
   it('given the RoutingDecided stream record, when projected, then the job is on the fal queue and ROUTED', async () => {
     const event = sample('dynamodb-stream-insert.json');
     const jobId = event.Records[0].dynamodb.NewImage.jobId.S as string;
-    const result = await projector(event, aLambdaContext());
+    const result = await projector(event, aLocalLambdaContext());
     expect(result).toEqual({ batchItemFailures: [] });
     const [message] = await receiveAll(stack.queues.fal, { expected: 1 });
     expect(JSON.parse(message?.body ?? '{}')).toMatchObject({ dispatchId: `${jobId}:v1`, provider: 'fal' });

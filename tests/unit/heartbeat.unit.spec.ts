@@ -206,6 +206,19 @@ describe('heartbeat: given an event without a usable time', () => {
     expect(result.at).toBe('2026-06-22T00:26:00.000Z');
     expect(publishedMetricData()[0]?.MetricData?.[0]?.Timestamp).toEqual(new Date('2026-06-22T00:26:00Z'));
   });
+
+  it('when the deployed handler gets it, then the beat is stamped with the system clock', async () => {
+    givenLogTable({});
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-06-22T00:27:30Z'));
+    try {
+      const result = await whenTheScheduleFires({ ...scheduledEvent, time: '' });
+
+      expect(result.at).toBe('2026-06-22T00:27:30.000Z');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('heartbeat configuration', () => {

@@ -8,15 +8,15 @@ vi.hoisted(async () => {
 import { ConfigurationError } from '../../src/config/load-config.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { createProjectorHandler, handler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { aLambdaContext } from '../support/lambda-context.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { placeholderHandlerEnvironment } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
 import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
 
 const invoke = (h: ReturnType<typeof createProjectorHandler>, event: ReturnType<typeof aStreamEvent>) =>
-  h(event, aLambdaContext('projector'));
+  h(event, aLocalLambdaContext('projector'));
 
 describe('projector handler', () => {
   it('given INSERT records, then it projects them and reports no failure', async () => {

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { aLambdaContext } from '../support/lambda-context.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
@@ -32,7 +32,10 @@ describe('router handler', () => {
   it('given a routable event, when invoked, then it appends the decision with a conditional put and reads no credits', async () => {
     dynamodb.on(PutCommand).resolves({});
     const handler = await loadRouter();
-    const response = await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-1' })), aLambdaContext());
+    const response = await handler(
+      aSubmittedEvent(aSubmissionDetail({ jobId: 'job-1' })),
+      aLocalLambdaContext(),
+    );
     expect(response).toEqual({
       outcome: 'recorded',
       stream: 'job#job-1',
@@ -55,21 +58,21 @@ describe('router handler', () => {
     const detail = aSubmissionDetail({ jobId: 'job-2' });
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
-    await handler(aSubmittedEvent(detail), aLambdaContext());
+    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
     const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
       .on(PutCommand)
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
-    const response = await handler(aSubmittedEvent(detail), aLambdaContext());
+    const response = await handler(aSubmittedEvent(detail), aLocalLambdaContext());
     expect(response).toMatchObject({ outcome: 'duplicate', decision: 'routed', provider: 'fal' });
   });
 
   it('given a job already decided with another payload, when invoked, then it warns about a conflicting duplicate', async () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
-    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLambdaContext());
+    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLocalLambdaContext());
     const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
       .on(PutCommand)
@@ -79,7 +82,7 @@ describe('router handler', () => {
     const warn = vi.spyOn(console, 'warn');
     const response = await handler(
       aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3', lengthSec: 60 })),
-      aLambdaContext(),
+      aLocalLambdaContext(),
     );
     expect(response).toMatchObject({ outcome: 'conflicting_duplicate', decision: 'routed' });
     expect(warn.mock.calls.flat().join(' ')).toMatch(/conflicting duplicate/);
@@ -91,7 +94,7 @@ describe('router handler', () => {
     const handler = await loadRouter();
     const response = await handler(
       aSubmittedEvent(aSubmissionDetail({ jobId: 'job-4', prompt: 'secret prompt text', lengthSec: 0 })),
-      aLambdaContext(),
+      aLocalLambdaContext(),
     );
     expect(response).toMatchObject({ decision: 'rejected', reason: 'invalid_request', provider: null });
     const logged = info.mock.calls.flat().join(' ');
@@ -102,7 +105,7 @@ describe('router handler', () => {
   it('given DynamoDB fails, when invoked, then the error propagates so EventBridge retries and dead-letters', async () => {
     dynamodb.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded'));
     const handler = await loadRouter();
-    await expect(handler(aSubmittedEvent(), aLambdaContext())).rejects.toThrow(
+    await expect(handler(aSubmittedEvent(), aLocalLambdaContext())).rejects.toThrow(
       'ProvisionedThroughputExceeded',
     );
   });

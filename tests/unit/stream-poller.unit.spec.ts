@@ -143,6 +143,62 @@ describe('DynamoDbStreamPoller', () => {
     expect(calls).toBe(0);
   });
 
+  it('given only filtered records, when drained, then they are checkpointed past and no batch is counted', async () => {
+    givenStream([aRecord(1, 'MODIFY'), aRecord(2, 'MODIFY')]);
+    let calls = 0;
+    const summary = await poller().drain(async () => {
+      calls++;
+      return undefined;
+    });
+    expect(summary).toEqual({ batches: 0, delivered: 0, failed: 0, abandoned: [] });
+    expect(calls).toBe(0);
+  });
+
+  it('given a stream that has no shard yet, when drained, then it finishes with nothing delivered', async () => {
+    streamsMock.on(DescribeStreamCommand).resolves({ StreamDescription: {} });
+    const summary = await poller().drain(async () => undefined);
+    expect(summary).toEqual({ batches: 0, delivered: 0, failed: 0, abandoned: [] });
+    expect(streamsMock.commandCalls(GetShardIteratorCommand)).toHaveLength(0);
+  });
+
+  it('given GetRecords pages without a Records field on a closed shard, when polled, then the shard is finished and never read again', async () => {
+    streamsMock.on(DescribeStreamCommand).resolves({
+      StreamDescription: {
+        Shards: [{ ShardId: 'closed', SequenceNumberRange: { EndingSequenceNumber: '9' } }],
+      },
+    });
+    streamsMock.on(GetShardIteratorCommand).resolves({ ShardIterator: 'it-0' });
+    streamsMock.on(GetRecordsCommand).resolves({});
+    const p = poller();
+
+    expect(await p.deliverNext(async () => undefined)).toBeNull();
+    expect(await p.deliverNext(async () => undefined)).toBeNull();
+    expect(streamsMock.commandCalls(GetRecordsCommand)).toHaveLength(1);
+  });
+
+  it('given a record without ApproximateCreationDateTime, when delivered, then its Lambda record has none either', async () => {
+    const record = aRecord(1);
+    delete record.dynamodb?.ApproximateCreationDateTime;
+    givenStream([record]);
+    const seen: DynamoDBStreamEvent[] = [];
+    await poller().drain(async (event) => {
+      seen.push(event);
+      return undefined;
+    });
+    expect(seen[0]?.Records[0]?.dynamodb?.ApproximateCreationDateTime).toBeUndefined();
+    expect(seen[0]?.Records[0]?.dynamodb?.SequenceNumber).toBe('101');
+  });
+
+  it('given a handler, when a batch is delivered, then it gets a Lambda context naming the local stream consumer', async () => {
+    givenStream([aRecord(1)]);
+    const functionNames: string[] = [];
+    await poller().drain(async (_event, context) => {
+      functionNames.push(context.functionName);
+      return undefined;
+    });
+    expect(functionNames).toEqual(['local-stream-consumer']);
+  });
+
   it('given rewind, then everything is delivered again from TRIM_HORIZON', async () => {
     givenStream([aRecord(1)]);
     const p = poller();

@@ -1,0 +1,113 @@
+/**
+ * `runLocal` on the suite's emulators, for what the samples never exercise: emulators it starts
+ * and must stop when provisioning fails, and the results of odd inputs — a conflicting duplicate,
+ * an intake rejection without a jobId, an event without an id, a provider with no local queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { RunningEmulators } from '../../src/local/emulators.ts';
+import { runLocal } from '../../src/local/run-local.ts';
+import { asSubmittedEvent, type SubmittedInput } from '../../src/local/submitted-events.ts';
+import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { uniqueStage } from '../support/stack.ts';
+import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+beforeAll(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
+
+const envelope = { newId: randomUUID, now: () => new Date() };
+const anInput = (origin: string, value: unknown): SubmittedInput => ({
+  origin,
+  event: asSubmittedEvent(value, envelope),
+});
+
+/** Default routing, except long auto jobs go to `acme`, a provider this stack has no queue for. */
+const withAcme = loadRoutingTable({
+  version: 'with-acme',
+  providers: {
+    ...defaultRoutingTable.providers,
+    acme: { queue: 'AcmeJobQueue', models: { 'acme-1': { pricePerSecond: 0.01 } } },
+  },
+  rules: [
+    {
+      id: 'long-auto-acme',
+      description: 'long auto jobs to acme',
+      when: { requestedProvider: ['auto'], minLengthSec: 20 },
+      route: { provider: 'acme', model: 'acme-1' },
+    },
+    ...defaultRoutingTable.rules,
+  ],
+});
+
+describe('runLocal starting its own emulators', () => {
+  it('given emulators it started, when provisioning fails, then it stops them and the failure reaches the caller', async () => {
+    let stops = 0;
+    const started: RunningEmulators = {
+      endpoints: inject('emulatorEndpoints'),
+      stop: async () => {
+        stops++;
+      },
+    };
+    const told: RunningEmulators[] = [];
+    await expect(
+      runLocal({
+        inputs: [anInput('bare', aSubmissionDetail())],
+        stage: 'not a stage!',
+        startEmulators: async () => started,
+        onEmulatorsStarted: (running) => told.push(running),
+      }),
+    ).rejects.toThrow(/Invalid table\/index name/);
+    expect(told).toEqual([started]);
+    expect(stops).toBe(1);
+  });
+});
+
+describe('runLocal results for unusual inputs', () => {
+  it('given a duplicate with another payload, a job without an id, an event without an id and an unqueued provider, when run, then each result says what landed', async () => {
+    const detail = aSubmissionDetail();
+    const { id: _, ...withoutId } = aSubmittedEvent(aSubmissionDetail({ provider: 'replicate' }));
+    const noJobId = aSubmissionDetail();
+    delete noJobId.jobId;
+    const progress: string[] = [];
+    const run = await runLocal({
+      inputs: [
+        anInput('routed', aSubmittedEvent(detail)),
+        anInput('conflicting', aSubmittedEvent({ ...detail, prompt: 'another prompt' })),
+        anInput('no-job-id', noJobId),
+        { origin: 'no-event-id', event: withoutId as SubmittedInput['event'] },
+        anInput('to-acme', aSubmissionDetail({ lengthSec: 30 })),
+      ],
+      stage: uniqueStage('r'),
+      emulators: inject('emulatorEndpoints'),
+      table: withAcme,
+      progress: (message) => progress.push(message),
+    });
+    await run.stop();
+    const [routed, conflicting, noJob, noEventId, toAcme] = run.results;
+    expect(routed).toMatchObject({ outcome: 'routed', provider: 'fal', effects: { messages: 1, events: 1 } });
+    expect(conflicting).toMatchObject({
+      jobId: detail.jobId,
+      outcome: 'duplicate',
+      reason: 'conflicting_duplicate',
+    });
+    expect(noJob).toMatchObject({
+      jobId: null,
+      outcome: 'rejected',
+      reason: 'invalid_request',
+      effects: { messages: 0, events: 1, jobStatus: null },
+    });
+    expect(noEventId).toMatchObject({ eventId: null, outcome: 'routed', provider: 'replicate' });
+    expect(toAcme).toMatchObject({
+      outcome: 'routed',
+      provider: 'acme',
+      model: 'acme-1',
+      effects: { messages: 0 },
+    });
+    expect(progress).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^projector reported \d+ failed record\(s\)/)]),
+    );
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * The routing log, Jobs and Credits tables served through a mocked DynamoDBDocumentClient
+ * (aws-sdk-client-mock), so the operator CLI runs end to end in a unit test: audit-index queries by
+ * partition and sort-key range, stream reads, conditional appends, Jobs and Credits reads.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+
+export interface FakeTables {
+  /** Every record of the routing log, in any order. */
+  readonly log: RoutingLogRecord[];
+  /** Jobs items by jobId. */
+  readonly jobs: Map<string, Record<string, unknown>>;
+  /** Credits items by userId. */
+  readonly credits: Map<string, Record<string, unknown>>;
+  /**
+   * Runs before a conditional append is checked: a concurrent writer can append its own record
+   * here (at the same version), so the append loses.
+   */
+  beforeAppend?: (record: RoutingLogRecord) => void;
+}
+
+export function serveTables(
+  documents: AwsClientStub<DynamoDBDocumentClient>,
+  initial: { log?: readonly RoutingLogRecord[]; jobs?: readonly Record<string, unknown>[] } = {},
+): FakeTables {
+  const tables: FakeTables = {
+    log: [...(initial.log ?? [])],
+    jobs: new Map((initial.jobs ?? []).map((item) => [String(item.jobId), item])),
+    credits: new Map(),
+  };
+  documents.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+    const values = input.ExpressionAttributeValues ?? {};
+    if (input.IndexName === 'byProviderTime') {
+      const items = tables.log.filter((record) => {
+        const keys = record as unknown as { gsi1pk?: string; gsi1sk?: string };
+        return (
+          keys.gsi1pk === values[':pk'] &&
+          (keys.gsi1sk ?? '') >= values[':since'] &&
+          (keys.gsi1sk ?? '') <= values[':until']
+        );
+      });
+      return { Items: structuredClone(items) };
+    }
+    const items = tables.log
+      .filter((record) => record.stream === values[':stream'])
+      .sort((a, b) => a.version - b.version);
+    return { Items: structuredClone(items) };
+  });
+  documents.on(PutCommand).callsFake((input: PutCommandInput) => {
+    const record = input.Item as RoutingLogRecord;
+    tables.beforeAppend?.(record);
+    const existing = tables.log.find((r) => r.stream === record.stream && r.version === record.version);
+    if (existing) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: marshall(existing, { removeUndefinedValues: true }),
+      });
+    }
+    tables.log.push(structuredClone(record));
+    return {};
+  });
+  documents.on(GetCommand).callsFake((input: GetCommandInput) => {
+    const key = input.Key ?? {};
+    const item = 'jobId' in key ? tables.jobs.get(String(key.jobId)) : tables.credits.get(String(key.userId));
+    return item ? { Item: structuredClone(item) } : {};
+  });
+  return tables;
+}

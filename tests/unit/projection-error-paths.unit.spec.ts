@@ -1,0 +1,123 @@
+/**
+ * The projection use cases turn whatever a port throws into a reported failure — also values that
+ * are not Error instances (a string or a plain object thrown by a hand-written port or a library),
+ * which carry no name: they are reported under the generic code `Error` with their text.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PlannedJobStatus } from '../../src/projections/effects.ts';
+import { planEffects } from '../../src/projections/effects.ts';
+import { projectJobStatus } from '../../src/projections/job-status.ts';
+import { sendWithPartialRetry } from '../../src/projections/partial-batch-retry.ts';
+import { projectRecords } from '../../src/projections/project-records.ts';
+import { fakePorts } from '../support/projector-fakes.ts';
+import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+
+const statusOf = (record: Parameters<typeof planEffects>[0]) =>
+  planEffects(record).jobStatus as PlannedJobStatus;
+
+describe('projectJobStatus error paths', () => {
+  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error with the text', async () => {
+    const throwing = statusOf(aRoutedRecord());
+    const fine = statusOf(aNoRouteRecord());
+    const jobs = {
+      projectStatus: async (update: PlannedJobStatus) => {
+        if (update.jobId === throwing.jobId) throw 'connection reset by peer';
+        return 'applied' as const;
+      },
+    };
+
+    const results = await projectJobStatus([throwing, fine], jobs);
+
+    expect(results).toEqual([
+      { ok: false, code: 'Error', message: 'connection reset by peer' },
+      { ok: true, outcome: 'applied' },
+    ]);
+  });
+
+  it('given a throttled Jobs table, when projecting, then the failure keeps the SDK error name as its code', async () => {
+    const throttling = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    const results = await projectJobStatus([statusOf(aRoutedRecord())], {
+      projectStatus: async () => {
+        throw throttling;
+      },
+    });
+
+    expect(results).toEqual([
+      {
+        ok: false,
+        code: 'ProvisionedThroughputExceededException',
+        message: 'Rate of requests exceeds the allowed throughput',
+      },
+    ]);
+  });
+});
+
+describe('sendWithPartialRetry error paths', () => {
+  it('given a chunk sender that rejects with a plain object, when sending, then every entry of that chunk fails unretried under code Error', async () => {
+    let calls = 0;
+    const results = await sendWithPartialRetry(
+      [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
+      2,
+      async (chunk) => {
+        calls++;
+        if (chunk.some((entry) => entry.id === 'a')) throw { reason: 'socket closed' };
+        return new Map();
+      },
+      { extraAttempts: 2, backoffMs: () => 0 },
+    );
+
+    expect(calls).toBe(2);
+    expect(results.get('a')).toEqual({
+      ok: false,
+      code: 'Error',
+      message: '[object Object]',
+      retryable: false,
+    });
+    expect(results.get('b')).toMatchObject({ ok: false, code: 'Error' });
+    expect(results.get('c')).toEqual({ ok: true });
+  });
+
+  it('given an entry refused as retryable on every attempt, when the resends run out, then it is reported with the last refusal', async () => {
+    const attempts: string[][] = [];
+    const results = await sendWithPartialRetry(
+      [{ id: 'a' }, { id: 'b' }],
+      10,
+      async (chunk) => {
+        attempts.push(chunk.map((entry) => entry.id));
+        return new Map([['b', { code: 'ThrottlingException', message: 'slow down', retryable: true }]]);
+      },
+      { extraAttempts: 1, backoffMs: () => 0 },
+    );
+
+    expect(attempts).toEqual([['a', 'b'], ['b']]);
+    expect(results.get('b')).toEqual({
+      ok: false,
+      code: 'ThrottlingException',
+      message: 'slow down',
+      retryable: true,
+    });
+  });
+});
+
+describe('projectRecords error paths', () => {
+  it('given the marker store rejects with a string, when projecting, then every record fails at markers under code Error and nothing else runs', async () => {
+    const { ports, queues, bus, jobs } = fakePorts();
+    const outcomes = await projectRecords([aRoutedRecord(), aNoRouteRecord()], {
+      ...ports,
+      markers: {
+        read: async () => {
+          throw 'markers table offline';
+        },
+        write: async () => undefined,
+      },
+    });
+
+    expect(outcomes.map((o) => o.failure)).toEqual([
+      { effect: 'markers', code: 'Error', message: 'markers table offline' },
+      { effect: 'markers', code: 'Error', message: 'markers table offline' },
+    ]);
+    expect([queues.calls, bus.calls, jobs.calls]).toEqual([0, 0, 0]);
+  });
+});
