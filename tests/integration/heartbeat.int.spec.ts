@@ -8,9 +8,10 @@ import {
   DynamoDBClient,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_METRIC_NAME, HEARTBEAT_NAMESPACE } from '../../src/config/heartbeat-config.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 
 // The handler builds its logger when imported: keep the run's output readable.
 vi.hoisted(() => {
@@ -20,20 +21,7 @@ vi.hoisted(() => {
 const sample: ScheduledEvent = JSON.parse(
   readFileSync(new URL('../../events/scheduled-heartbeat.json', import.meta.url), 'utf8'),
 );
-const lambdaContext = {
-  functionName: 'RoutingManager-Heartbeat-it',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:RoutingManager-Heartbeat-it',
-  memoryLimitInMB: '256',
-  awsRequestId: 'c0ffee00-0000-4000-8000-000000000001',
-  logGroupName: '/aws/lambda/RoutingManager-Heartbeat-it',
-  logStreamName: 'it',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+const lambdaContext = aLocalLambdaContext('RoutingManager-Heartbeat-it');
 
 const dynamodb = new DynamoDBClient({});
 const cloudwatch = new CloudWatchClient({});

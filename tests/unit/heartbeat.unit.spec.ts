@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat.ts';
@@ -14,6 +14,7 @@ import {
   HeartbeatSelfCheckFailedError,
   handler,
 } from '../../src/handlers/heartbeat.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 
 // The handler module builds its logger at import time: silence it before the imports run.
 vi.hoisted(() => {
@@ -24,20 +25,7 @@ const scheduledEvent: ScheduledEvent = JSON.parse(
   readFileSync(new URL('../../events/scheduled-heartbeat.json', import.meta.url), 'utf8'),
 );
 
-const lambdaContext = {
-  functionName: 'RoutingManager-Heartbeat-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:RoutingManager-Heartbeat-test',
-  memoryLimitInMB: '256',
-  awsRequestId: '6bc28136-2f5e-4a0b-8f2a-3d1e2b7c9a10',
-  logGroupName: '/aws/lambda/RoutingManager-Heartbeat-test',
-  logStreamName: '2026/06/22/[$LATEST]abc',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} satisfies Context;
+const lambdaContext = aLocalLambdaContext('RoutingManager-Heartbeat-test');
 
 const cloudWatch = mockClient(CloudWatchClient);
 const dynamoDb = mockClient(DynamoDBClient);
