@@ -42,10 +42,7 @@ export function replayIdOf(request: ReplayRequest): string {
     until: request.window.until,
     outcome: request.outcome,
   }) as string;
-  return `replay-${createHash('sha256')
-    .update(canonical)
-    .digest('hex')
-    .slice(0, 24)}`;
+  return `replay-${createHash('sha256').update(canonical).digest('hex').slice(0, 24)}`;
 }
 
 /** Whether a decision found in the window is one the replay re-drives. */
