@@ -1,0 +1,181 @@
+/**
+ * Cost per million jobs, ours vs the naive baseline, from the counts and durations measured by the
+ * last `npm run bench` (bench/results/latest.json). Writes docs/COST.md.
+ * Standalone: `node bench/cost.ts` (re-prices the last results, e.g. after a price change).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BenchResults } from './run.ts';
+import type { SidePerJob } from './summary.ts';
+
+const root = resolve(import.meta.dirname, '..');
+export const LATEST_RESULTS = join(root, 'bench/results/latest.json');
+export const COST_DOC = join(root, 'docs/COST.md');
+
+/** AWS list prices, us-east-1, as of 2026-11-25 (DynamoDB on-demand after the Nov-2024 price cut). */
+export const PRICES = {
+  asOf: '2026-11-25',
+  region: 'us-east-1',
+  lambdaRequestsPerMillion: 0.2,
+  lambdaArmGbSecond: 0.0000133334,
+  dynamoDbWriteRequestUnitsPerMillion: 0.625,
+  dynamoDbReadRequestUnitsPerMillion: 0.125,
+  sqsStandardRequestsPerMillion: 0.4,
+  eventBridgeCustomEventsPerMillion: 1.0,
+  cloudWatchLogsIngestionPerGb: 0.5,
+  cloudWatchCustomMetricPerMonth: 0.3,
+} as const;
+
+const MEMORY_GB = 256 / 1024;
+const MILLION = 1_000_000;
+
+export interface CostLine {
+  readonly item: string;
+  readonly ours: number;
+  readonly baseline: number;
+  readonly basis: string;
+}
+
+const billedMs = (ms: number) => Math.max(1, Math.ceil(ms));
+
+function lines(
+  ours: { router: SidePerJob; projector: SidePerJob; total: SidePerJob },
+  baseline: SidePerJob,
+): CostLine[] {
+  const gbSeconds = (invocationsPerJob: number, ms: number) =>
+    invocationsPerJob * MILLION * (billedMs(ms) / 1000) * MEMORY_GB;
+  const lambdaDuration = (invocationsPerJob: number, ms: number) =>
+    gbSeconds(invocationsPerJob, ms) * PRICES.lambdaArmGbSecond;
+  const perMillion = (unitsPerJob: number, pricePerMillion: number) => unitsPerJob * pricePerMillion;
+  return [
+    {
+      item: 'Lambda requests',
+      ours: perMillion(ours.total.lambdaInvocations, PRICES.lambdaRequestsPerMillion),
+      baseline: perMillion(baseline.lambdaInvocations, PRICES.lambdaRequestsPerMillion),
+      basis: `invocations/job: ours ${fmt(ours.total.lambdaInvocations, 3)} (router 1 + projector 1/batch), baseline ${fmt(baseline.lambdaInvocations, 3)}`,
+    },
+    {
+      item: 'Lambda duration (arm64, 256 MB)',
+      ours:
+        lambdaDuration(ours.router.lambdaInvocations, ours.router.invocationMs) +
+        lambdaDuration(ours.projector.lambdaInvocations, ours.projector.invocationMs),
+      baseline: lambdaDuration(baseline.lambdaInvocations, baseline.invocationMs),
+      basis: `median handler ms: router ${fmt(ours.router.invocationMs, 1)}/event, projector ${fmt(ours.projector.invocationMs, 0)}/batch; baseline ${fmt(baseline.invocationMs, 1)}/event (emulator latency)`,
+    },
+    {
+      item: 'DynamoDB writes (WRU)',
+      ours: perMillion(ours.total.wru, PRICES.dynamoDbWriteRequestUnitsPerMillion),
+      baseline: perMillion(baseline.wru, PRICES.dynamoDbWriteRequestUnitsPerMillion),
+      basis: `WRU/job: ours ${fmt(ours.total.wru, 2)} (log + audit GSI, markers, Jobs), baseline ${fmt(baseline.wru, 2)}`,
+    },
+    {
+      item: 'DynamoDB reads (RRU)',
+      ours: perMillion(ours.total.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
+      baseline: perMillion(baseline.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
+      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker BatchGet), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
+    },
+    {
+      item: 'SQS requests (standard)',
+      ours: perMillion(ours.total.sqsRequests, PRICES.sqsStandardRequestsPerMillion),
+      baseline: perMillion(baseline.sqsRequests, PRICES.sqsStandardRequestsPerMillion),
+      basis: `billed requests/job (64 KiB chunks): ours ${fmt(ours.total.sqsRequests, 3)} (SendMessageBatch), baseline ${fmt(baseline.sqsRequests, 3)}`,
+    },
+    {
+      item: 'EventBridge custom events',
+      ours: perMillion(ours.total.eventBridgeEvents, PRICES.eventBridgeCustomEventsPerMillion),
+      baseline: perMillion(baseline.eventBridgeEvents, PRICES.eventBridgeCustomEventsPerMillion),
+      basis: `events/job: ours ${fmt(ours.total.eventBridgeEvents, 3)}, baseline ${fmt(baseline.eventBridgeEvents, 3)} (billed per entry: batching saves calls, not events)`,
+    },
+    {
+      item: 'CloudWatch Logs ingestion (logs + EMF)',
+      ours: ((ours.total.logBytes * MILLION) / 1024 ** 3) * PRICES.cloudWatchLogsIngestionPerGb,
+      baseline: ((baseline.logBytes * MILLION) / 1024 ** 3) * PRICES.cloudWatchLogsIngestionPerGb,
+      basis: `bytes/job: ours ${fmt(ours.total.logBytes, 0)}, baseline ${fmt(baseline.logBytes, 0)} (the baseline logs one line and no metrics)`,
+    },
+  ];
+}
+
+const fmt = (value: number, digits: number) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+const usd = (value: number) => `$${value.toFixed(value < 1 ? 3 : 2)}`;
+
+export function costLines(results: BenchResults): CostLine[] {
+  const s = results.summary.pipeline;
+  return lines({ router: s.router, projector: s.projector, total: s.ours }, s.baseline);
+}
+
+export function renderCostDoc(results: BenchResults): string {
+  const rows = costLines(results);
+  const total = (pick: (l: CostLine) => number) => rows.reduce((sum, l) => sum + pick(l), 0);
+  const ours = total((l) => l.ours);
+  const baseline = total((l) => l.baseline);
+  const p = PRICES;
+  return `# Cost per million jobs
+
+Generated by \`bench/cost.ts\` from the measurements of the last \`npm run bench\`
+(\`bench/results/latest.json\`, ${results.machine.date}); re-price without re-measuring: \`node bench/cost.ts\`.
+A "job" is one inbound \`video.job.submitted\` event of the benchmark mix (5 % are redeliveries).
+The baseline is the naive inline router in \`bench/baseline/\` (not production code).
+
+| item | ours | naive baseline | basis (measured) |
+| --- | ---: | ---: | --- |
+${rows.map((l) => `| ${l.item} | ${usd(l.ours)} | ${usd(l.baseline)} | ${l.basis} |`).join('\n')}
+| **total per million jobs** | **${usd(ours)}** | **${usd(baseline)}** | ours = ${fmt(ours / baseline, 2)} × baseline |
+
+**Reading it.** Fewer calls do not mean a lower bill here: the services this design batches (SQS
+requests, Lambda time spent waiting on calls) are cheap, while the two largest lines are billed per item,
+not per call. EventBridge charges per event, batched or not (identical for both). DynamoDB writes cost
+${usd(rows[2]?.ours ?? 0)} vs ${usd(rows[2]?.baseline ?? 0)}: ours writes the log item plus its audit-index (GSI) copy,
+a completion marker and the Jobs status; the baseline writes the idempotency record twice and the Jobs
+status. Logs are the real difference (${usd(rows[6]?.ours ?? 0)} vs ${usd(rows[6]?.baseline ?? 0)}): the router and
+projector log one structured line per job/record at INFO plus EMF metric lines, the baseline one short line.
+Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline ${usd(baseline - (rows[6]?.baseline ?? 0))}. Levers: the
+per-record "record projected" line at DEBUG instead of INFO, shorter router facts, and — if the audit
+query need not cover every decision — a sparser audit index (each indexed record costs one more WRU; the
+log items are under 1 KB, so a narrower projection would not change that).
+
+## Prices used (AWS list prices, ${p.region}, as of ${p.asOf})
+
+| service | price |
+| --- | --- |
+| Lambda requests | $${p.lambdaRequestsPerMillion} per million |
+| Lambda duration, arm64 | $${p.lambdaArmGbSecond} per GB-second (first tier); functions are 256 MB (template.yaml) |
+| DynamoDB on-demand writes | $${p.dynamoDbWriteRequestUnitsPerMillion} per million write request units (after the Nov-2024 price cut) |
+| DynamoDB on-demand reads | $${p.dynamoDbReadRequestUnitsPerMillion} per million read request units (after the Nov-2024 price cut) |
+| SQS standard | $${p.sqsStandardRequestsPerMillion} per million requests (each 64 KiB chunk of a request is one request) |
+| EventBridge custom events | $${p.eventBridgeCustomEventsPerMillion} per million events (each 64 KiB chunk of an entry is one event) |
+| CloudWatch Logs ingestion | $${p.cloudWatchLogsIngestionPerGb} per GB (standard class) |
+| CloudWatch custom metrics | $${p.cloudWatchCustomMetricPerMonth} per metric per month (first 10,000) |
+
+Free tiers are ignored (they are per account, not per job).
+
+## What is and is not in the table
+
+- **Lambda duration** is the median handler time measured in this run, against the local emulators,
+  rounded up to the next millisecond per invocation, at 256 MB. Emulator latency is not AWS latency
+  (DynamoDB Local is a Java process on a shared 2-core machine; moto is Python), so treat this line
+  as an order of magnitude; the call counts behind every other line are exact.
+- **DynamoDB** units are what DynamoDB Local reported with \`ReturnConsumedCapacity: TOTAL\` (added by
+  the benchmark's meter; production code does not request it), table plus the audit GSI. A failed
+  conditional write (a redelivered event) reports nothing but is billed: it is estimated as
+  ⌈existing item size / 1 KB⌉ WRU. Reads are counted as at least 1 RRU per strongly consistent key read,
+  found or not (DynamoDB Local reports 0 for a miss).
+- **DynamoDB Streams** reads by the Lambda event source mapping are free; the projector's stream reads
+  cost nothing. Storage, PITR and backups are per GB-month, not per job, and are not included.
+- **CloudWatch metrics via EMF**: the router and projector publish metrics as Embedded Metric Format log
+  lines, so there is no PutMetricData call per job; what a job costs is the log bytes (included above).
+  Each distinct metric (name + dimensions) costs $${p.cloudWatchCustomMetricPerMonth} per month regardless of
+  volume — about 20 metrics here (decisions by outcome/provider, rejections by reason, effects done) ≈ $6 a
+  month, a fixed cost, not per job. The heartbeat is one PutMetricData every 5 minutes (8,640 a month,
+  $0.01 per 1,000 requests ≈ $0.09 a month) plus its two metrics ($0.60 a month): fixed, not per job.
+- Not per job, not included: SQS/DynamoDB data transfer inside the region (free), KMS (AWS-owned keys).
+`;
+}
+
+if (import.meta.main) {
+  const results = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
+  writeFileSync(COST_DOC, renderCostDoc(results));
+  process.stdout.write(`wrote ${COST_DOC}\n`);
+}

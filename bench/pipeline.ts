@@ -1,0 +1,215 @@
+/**
+ * Benchmarks 1 and 5: AWS calls and capacity per job, and local end-to-end throughput, for the
+ * Routing Manager and for the naive baseline (bench/baseline/), on the same emulators and workload.
+ *
+ * Ours: the real router handler once per event (several in flight, like concurrent Lambda
+ * instances), then the real stream poller delivering the log's stream to the real projector handler
+ * at batch size 100 (template.yaml's BatchSize), sequentially like one shard's mapping.
+ * Baseline: the naive router once per event, same concurrency.
+ *
+ * Runs in its own process (run.ts starts it with the emulators' endpoints in its environment), one
+ * process per repetition: fresh stacks each time, because moto's SendMessage slows down as a queue
+ * fills (nothing consumes the provider queues here) and PurgeQueue is limited to once a minute; a
+ * fresh process also makes every repetition include the handlers' cold start, as new Lambda
+ * instances would. Handlers' log output is captured and counted, not printed. Result → BENCH_OUT.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { handlerEnvironment, type LocalStack } from '../src/local/provision.ts';
+import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
+import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
+import { provisionBenchStack } from './support/bench-stack.ts';
+import {
+  benchLambdaContext,
+  LogCapture,
+  mapConcurrently,
+  median,
+  percentile,
+  progress,
+  writeResult,
+} from './support/stats.ts';
+import { type BenchEvent, buildWorkload } from './support/workload.ts';
+
+export const PROJECTOR_BATCH_SIZE = 100;
+
+export interface PhaseResult {
+  readonly meter: MeterSnapshot;
+  readonly wallMs: number;
+  /** Handler time per invocation (router: one event; projector: one batch). */
+  readonly invocationMs: { readonly median: number; readonly p90: number };
+  readonly invocations: number;
+  readonly logBytes: number;
+}
+
+export interface PipelineRun {
+  readonly events: number;
+  readonly unique: number;
+  readonly duplicates: number;
+  readonly router: PhaseResult;
+  readonly projector: PhaseResult & { readonly records: number; readonly failed: number };
+  readonly baseline: PhaseResult;
+  readonly routerOutcomes: Record<string, number>;
+  readonly baselineOutcomes: Record<string, number>;
+}
+
+export interface PipelineResult {
+  readonly jobs: number;
+  readonly repetitions: number;
+  readonly concurrency: number;
+  readonly batchSize: number;
+  readonly runs: readonly PipelineRun[];
+}
+
+const timed = async <T>(durations: number[], fn: () => Promise<T>): Promise<T> => {
+  const start = performance.now();
+  try {
+    return await fn();
+  } finally {
+    durations.push(performance.now() - start);
+  }
+};
+
+const phase = (meter: AwsCallMeter, wallMs: number, durations: number[], logBytes: number): PhaseResult => ({
+  meter: meter.snapshot(),
+  wallMs,
+  invocationMs: { median: median(durations), p90: percentile(durations, 90) },
+  invocations: durations.length,
+  logBytes,
+});
+
+const tally = (values: readonly string[]) =>
+  values.reduce<Record<string, number>>((acc, v) => {
+    acc[v] = (acc[v] ?? 0) + 1;
+    return acc;
+  }, {});
+
+export async function runPipelineBenchmark(options: {
+  jobs: number;
+  repetitions: number;
+  concurrency: number;
+}): Promise<PipelineResult> {
+  const suffix = randomBytes(3).toString('hex');
+  const ours: LocalStack = await provisionBenchStack(`bo${suffix}`);
+  const theirs: LocalStack = await provisionBenchStack(`bb${suffix}`);
+  const idempotencyTable = `Idempotency-bb${suffix}`;
+  await createIdempotencyTable(idempotencyTable);
+  // The handlers read their configuration at import (cold start), from the process environment.
+  Object.assign(process.env, handlerEnvironment(ours), { POWERTOOLS_SERVICE_NAME: 'routing-manager-bench' });
+
+  installAwsCallMeter();
+  const logs = new LogCapture();
+  const { handler: routerHandler } = await import('../src/handlers/router.ts');
+  const { handler: projectorHandler } = await import('../src/handlers/projector.ts');
+  const { DynamoDbStreamPoller } = await import('../src/local/stream-poller.ts');
+  const poller = new DynamoDbStreamPoller({
+    streamArn: ours.routingLogStreamArn,
+    batchSize: PROJECTOR_BATCH_SIZE,
+    eventNames: ['INSERT'],
+  });
+  const naiveRouter = createNaiveRouter({
+    idempotencyTable,
+    creditsTable: theirs.tables.credits,
+    jobsTable: theirs.tables.jobs,
+    queueUrls: { fal: theirs.queues.fal, replicate: theirs.queues.replicate },
+    eventBusName: theirs.eventBusName,
+  });
+
+  const runs: PipelineRun[] = [];
+  try {
+    for (let rep = 0; rep < options.repetitions; rep++) {
+      const workload = buildWorkload(options.jobs, { runId: `r${rep}${suffix}` });
+      const events = workload.events as BenchEvent[];
+      logs.take();
+
+      // Router: one invocation per event.
+      const routerMeter = new AwsCallMeter();
+      const routerDurations: number[] = [];
+      let start = performance.now();
+      const routed = await mapConcurrently(events, options.concurrency, (event, i) =>
+        routerMeter.measure(() =>
+          timed(routerDurations, () =>
+            (routerHandler as (e: unknown, c: unknown) => Promise<{ outcome: string }>)(
+              event,
+              benchLambdaContext('router', `router-${rep}-${i}`),
+            ),
+          ),
+        ),
+      );
+      const routerWall = performance.now() - start;
+      const routerLogs = logs.take().bytes;
+
+      // Projector: the stream, batches of 100, one invocation at a time.
+      const projectorMeter = new AwsCallMeter();
+      const projectorDurations: number[] = [];
+      let failed = 0;
+      start = performance.now();
+      const drained = await poller.drain(
+        (event: DynamoDBStreamEvent, context) =>
+          projectorMeter.measure(async () => {
+            const response = await timed(projectorDurations, () =>
+              (projectorHandler as (e: unknown, c: unknown) => Promise<{ batchItemFailures: unknown[] }>)(
+                event,
+                context,
+              ),
+            );
+            failed += response.batchItemFailures.length;
+            return response as never;
+          }),
+        { minRecords: workload.unique, timeoutMs: 120_000 },
+      );
+      const projectorWall = performance.now() - start;
+      const projectorLogs = logs.take().bytes;
+
+      // Baseline: the naive router, one invocation per event, same concurrency.
+      const baselineMeter = new AwsCallMeter();
+      const baselineDurations: number[] = [];
+      start = performance.now();
+      const naive = await mapConcurrently(events, options.concurrency, (event) =>
+        baselineMeter.measure(() => timed(baselineDurations, () => naiveRouter(event))),
+      );
+      const baselineWall = performance.now() - start;
+      const baselineLogs = logs.take().bytes;
+
+      const run: PipelineRun = {
+        events: events.length,
+        unique: workload.unique,
+        duplicates: workload.duplicates,
+        router: phase(routerMeter, routerWall, routerDurations, routerLogs),
+        projector: {
+          ...phase(projectorMeter, projectorWall, projectorDurations, projectorLogs),
+          records: drained.delivered,
+          failed,
+        },
+        baseline: phase(baselineMeter, baselineWall, baselineDurations, baselineLogs),
+        routerOutcomes: tally(routed.map((r) => r.outcome)),
+        baselineOutcomes: tally(naive.map((r) => r.outcome)),
+      };
+      runs.push(run);
+      progress(
+        `pipeline run: router ${Math.round(routerWall)} ms, ` +
+          `projector ${Math.round(projectorWall)} ms (${drained.batches} batches), baseline ${Math.round(baselineWall)} ms`,
+      );
+    }
+  } finally {
+    poller.destroy();
+    logs.restore();
+  }
+  return {
+    jobs: options.jobs,
+    repetitions: options.repetitions,
+    concurrency: options.concurrency,
+    batchSize: PROJECTOR_BATCH_SIZE,
+    runs,
+  };
+}
+
+if (import.meta.main) {
+  const result = await runPipelineBenchmark({
+    jobs: Number(process.env.BENCH_JOBS ?? 1000),
+    repetitions: Number(process.env.BENCH_REPS ?? 3),
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+  });
+  writeResult(result);
+  // Keep-alive sockets of the handlers' SDK clients would hold the process open.
+  process.exit(0);
+}
