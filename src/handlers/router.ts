@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
@@ -17,6 +18,7 @@ import { loadRouterConfig } from '../config/router-config.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
 
 export interface RouterResponse {
   readonly outcome: RouteJobResult['outcome'];
@@ -75,16 +77,25 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
     });
 }
 
-function wireFromEnvironment(env: Record<string, string | undefined>): RouteJobDependencies {
+/** The router's AWS wiring for a configuration environment (also used by `npm run local`). */
+export function routerDependenciesFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  {
+    table = defaultRoutingTable,
+    client = createDocumentClient(),
+  }: { table?: RoutingTable; client?: DynamoDBDocumentClient } = {},
+): RouteJobDependencies {
   const config = loadRouterConfig(env);
-  const client = createDocumentClient();
   return {
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
-    table: defaultRoutingTable,
+    table,
     now: () => new Date(),
     newId: randomUUID,
   };
 }
 
-export const handler = createRouterHandler(wireFromEnvironment(process.env), createTelemetry('router'));
+export const handler = createRouterHandler(
+  routerDependenciesFromEnvironment(process.env),
+  createTelemetry('router'),
+);

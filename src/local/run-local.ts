@@ -8,15 +8,11 @@
  * Testable: `runLocal` returns the per-event results and a handle to stop what it started; the
  * command line (src/local/main.ts) only parses arguments and prints.
  */
-import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../aws/clients.ts';
-import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status.ts';
-import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
-import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import {
   type EmulatorEndpoints,
@@ -126,23 +122,18 @@ async function routeAndProject(
   progress: (message: string) => void,
 ): Promise<LocalEventResult[]> {
   // Imported only now: both handler modules validate their environment when loaded.
-  const { createRouterHandler } = await import('../handlers/router.ts');
+  const { createRouterHandler, routerDependenciesFromEnvironment } = await import('../handlers/router.ts');
   const { createProjectorHandler, portsFromEnvironment } = await import('../handlers/projector.ts');
   const { createTelemetry } = await import('../observability/telemetry.ts');
   const { aLocalLambdaContext } = await import('./lambda-context.ts');
 
   const documents = createDocumentClient();
-  const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
-  const router = createRouterHandler(
-    {
-      log,
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: options.table ?? defaultRoutingTable,
-      now: () => new Date(),
-      newId: randomUUID,
-    },
-    createTelemetry('router'),
-  );
+  const routerDependencies = routerDependenciesFromEnvironment(handlerEnvironment(stack), {
+    ...(options.table ? { table: options.table } : {}),
+    client: documents,
+  });
+  const { log } = routerDependencies;
+  const router = createRouterHandler(routerDependencies, createTelemetry('router'));
   const projector = createProjectorHandler(
     portsFromEnvironment(handlerEnvironment(stack)),
     createTelemetry('projector'),
