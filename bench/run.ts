@@ -322,7 +322,7 @@ one call each per job, against the same emulators with the same workload.
 
 ## Goals missed, and what it would take
 
-${missedAnalysis(results, top, kb)}
+${missedAnalysis(results, top)}
 
 ## Counts explained
 
@@ -340,7 +340,6 @@ ${missedAnalysis(results, top, kb)}
 function missedAnalysis(
   results: BenchResults,
   top: (name: FunctionName) => string,
-  kb: (bytes: number) => string,
 ): string {
   const { coldStart: c, memory: m, throughput: t } = results;
   const s = results.summary.pipeline;

@@ -63,6 +63,12 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
         report(outcome, sequenceNumbers[i] as string, { logger, metrics });
         if (!outcome.ok) failed.push(sequenceNumbers[i] as string);
       });
+      // One line per batch at INFO; per-record lines are DEBUG (log ingestion is billed per byte).
+      logger.info('batch projected', {
+        records: event.Records.length,
+        projected: outcomes.filter((outcome) => outcome.ok).length,
+        failed: failed.length,
+      });
       return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
     });
 }
@@ -99,7 +105,7 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
     logger.warn('effects done but completion marker not written: a redelivery would repeat them', facts);
     metrics.addMetric('MarkerWriteFailures', MetricUnit.Count, 1);
   } else {
-    logger.info('record projected', facts);
+    logger.debug('record projected', facts);
   }
 }
 

@@ -64,14 +64,13 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         metrics.addMetric('Duplicates', MetricUnit.Count, 1);
       } else {
         logger.info('routing decision recorded', facts);
-        const single = metrics.singleMetric();
-        single.addDimensions({ outcome: record.outcome, provider: response.provider ?? 'none' });
-        single.addMetric('Decisions', MetricUnit.Count, 1);
-        if (response.reason) {
-          const rejection = metrics.singleMetric();
-          rejection.addDimension('reason', response.reason);
-          rejection.addMetric('Rejections', MetricUnit.Count, 1);
-        }
+        // One EMF document per decision: grouped by outcome, provider and reason on the dashboard.
+        metrics.addDimensions({
+          outcome: record.outcome,
+          provider: response.provider ?? 'none',
+          reason: response.reason ?? 'none',
+        });
+        metrics.addMetric('Decisions', MetricUnit.Count, 1);
       }
       return response;
     });

@@ -12,9 +12,17 @@ export interface Telemetry {
   readonly metrics: Metrics;
 }
 
-export function createTelemetry(functionName: string): Telemetry {
+/**
+ * `stage` becomes a default metric dimension so that stages sharing an account and region never
+ * mix on the dashboard; it defaults to the function's STAGE variable.
+ */
+export function createTelemetry(functionName: string, stage = process.env.STAGE ?? 'unknown'): Telemetry {
   return {
     logger: new Logger({ serviceName: 'routing-manager', persistentKeys: { component: functionName } }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'routing-manager' }),
+    metrics: new Metrics({
+      namespace: METRICS_NAMESPACE,
+      serviceName: 'routing-manager',
+      defaultDimensions: { stage },
+    }),
   };
 }

@@ -31,6 +31,18 @@ describe('projector handler', () => {
     expect(bus.published).toHaveLength(2);
   });
 
+  it('given a batch, then it logs one summary line at INFO and each record only at DEBUG', async () => {
+    const { ports } = fakePorts();
+    const telemetry = createTelemetry('projector');
+    const info = vi.spyOn(telemetry.logger, 'info');
+    const debug = vi.spyOn(telemetry.logger, 'debug');
+    const h = createProjectorHandler(ports, telemetry);
+    await invoke(h, aStreamEvent([aStreamRecord(aRoutedRecord()), aStreamRecord(aNoRouteRecord())]));
+    expect(info.mock.calls.map(([message]) => message)).toEqual(['batch projected']);
+    expect(info.mock.calls[0]?.[1]).toEqual({ records: 2, projected: 2, failed: 0 });
+    expect(debug.mock.calls.filter(([message]) => message === 'record projected')).toHaveLength(2);
+  });
+
   it('given MODIFY and REMOVE records, then they are ignored', async () => {
     const { ports, bus } = fakePorts();
     const h = createProjectorHandler(ports, createTelemetry('projector'));

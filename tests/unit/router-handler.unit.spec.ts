@@ -117,3 +117,35 @@ describe('router handler', () => {
     );
   });
 });
+
+describe('router metrics', () => {
+  it('given a rejection, when invoked, then one Decisions metric carries outcome, provider and reason', async () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    vi.stubEnv('STAGE', 'test');
+    vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
+    vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.resetModules();
+    const { createRouterHandler } = await import('../../src/handlers/router.ts');
+    const { createTelemetry } = await import('../../src/observability/telemetry.ts');
+    const { InMemoryRoutingLog } = await import('../../src/log/routing-log.ts');
+    const { InMemoryCreditBalances } = await import('../../src/credits/credit-balances.ts');
+    const { defaultRoutingTable } = await import('../../src/routing/default-table.ts');
+    const telemetry = createTelemetry('router', 'test');
+    const dimensions = vi.spyOn(telemetry.metrics, 'addDimensions');
+    const metric = vi.spyOn(telemetry.metrics, 'addMetric');
+    const handler = createRouterHandler(
+      {
+        log: new InMemoryRoutingLog(),
+        credits: new InMemoryCreditBalances(),
+        table: defaultRoutingTable,
+        now: () => new Date('2026-11-25T10:00:00Z'),
+        newId: () => 'id',
+      },
+      telemetry,
+    );
+    await handler(aSubmittedEvent(aSubmissionDetail({ resolution: '4k' })), aLocalLambdaContext());
+    expect(dimensions).toHaveBeenCalledWith({ outcome: 'rejected', provider: 'none', reason: 'no_route' });
+    expect(metric.mock.calls.map(([name]) => name)).toEqual(['Decisions']);
+    vi.unstubAllEnvs();
+  });
+});
