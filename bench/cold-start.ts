@@ -7,7 +7,7 @@
  * hits both alike). Runs in its own process; bundles go to a temporary directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
@@ -63,6 +63,8 @@ export interface ColdStartEntry {
   readonly topPackages: ReadonlyArray<readonly [string, number]>;
   /** What-if: bytes with @aws-sdk/* and @smithy/* left to the runtime's bundled SDK (External). */
   readonly bundleBytesSdkExternal: number;
+  /** Of initMs: importing only the bundle's external packages (the runtime-provided SDK), ms. */
+  readonly externalsInitMs: number;
 }
 
 export interface ColdStartResult {
@@ -133,6 +135,17 @@ export async function runColdStart(): Promise<ColdStartResult> {
       const built = await bundleHandler(name, outdir, external);
       bundles[name] = { file: join(outdir, `${name}.mjs`), metafile: built.metafile };
     }
+    // The external imports of each bundle, alone: what loading the runtime's SDK costs at init.
+    for (const name of FUNCTIONS) {
+      const imports = new Set<string>();
+      for (const output of Object.values(bundles[name].metafile.outputs)) {
+        for (const imported of output.imports) if (imported.external) imports.add(imported.path);
+      }
+      writeFileSync(
+        join(outdir, `${name}-externals.mjs`),
+        [...imports].map((path) => `import ${JSON.stringify(path)};`).join('\n'),
+      );
+    }
     const externalDir = join(outdir, 'sdk-external');
     for (const name of FUNCTIONS) await bundleHandler(name, externalDir, ['@aws-sdk/*', '@smithy/*']);
 
@@ -144,7 +157,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
     ];
     const bare: number[] = [];
     const samples = Object.fromEntries(
-      FUNCTIONS.map((n) => [n, { plain: [] as number[], maps: [] as number[] }]),
+      FUNCTIONS.map((n) => [n, { plain: [] as number[], maps: [] as number[], externals: [] as number[] }]),
     );
     const errors = new Map<FunctionName, string>();
     for (let i = 0; i < RUNS; i++) {
@@ -155,6 +168,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
         const maps = wallMs(importArgs(file, true));
         if (!plain.ok) errors.set(name, plain.stderr.trim().split('\n').slice(-3).join(' '));
         samples[name]?.plain.push(plain.ms);
+        samples[name]?.externals.push(wallMs(importArgs(join(outdir, `${name}-externals.mjs`), false)).ms);
         samples[name]?.maps.push(maps.ms);
       }
     }
@@ -162,7 +176,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
     const functions = Object.fromEntries(
       FUNCTIONS.map((name) => {
         const { file, metafile } = bundles[name];
-        const s = samples[name] as { plain: number[]; maps: number[] };
+        const s = samples[name] as { plain: number[]; maps: number[]; externals: number[] };
         const entry: ColdStartEntry = {
           bundleBytes: statSync(file).size,
           mapBytes: statSync(`${file}.map`).size,
@@ -172,6 +186,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
           importError: errors.get(name) ?? null,
           topPackages: topPackages(metafile),
           bundleBytesSdkExternal: statSync(join(outdir, 'sdk-external', `${name}.mjs`)).size,
+          externalsInitMs: round(median(s.externals) - bareNodeMs, 1),
         };
         return [name, entry];
       }),

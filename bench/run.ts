@@ -337,10 +337,7 @@ ${missedAnalysis(results, top)}
 `;
 }
 
-function missedAnalysis(
-  results: BenchResults,
-  top: (name: FunctionName) => string,
-): string {
+function missedAnalysis(results: BenchResults, top: (name: FunctionName) => string): string {
   const { coldStart: c, memory: m, throughput: t } = results;
   const s = results.summary.pipeline;
   const parts: string[] = [];
@@ -358,14 +355,16 @@ the three bundles measured 468–530 KB, which is why that choice was made. The 
 Powertools, middy and ~13 KB of this project's code.
 ${bundlesMissed ? '' : 'The size goal is met. '}Init time is measured by importing the bundle, which loads the external SDK from node_modules
 (unminified, many files) as Lambda loads it from the runtime: moving the SDK out moved its load cost rather
-than removing it. What it would take to reach 50 ms:
-1. Construct the SDK clients lazily (on the first invocation instead of at import), or share one client
-   set per function: client construction (credential chain, endpoint rule sets) is the likely main cost
-   of evaluation (not yet profiled).
-2. Replace zod classic with \`zod/mini\` (functional API, ~12 KB instead of ~90 KB) in the code the
-   handlers import (intake schema, config loaders, routing-table schema).
-3. Re-measure on arm64 Lambda with its own init duration metric: this machine's cores are shared with the
-   emulators and the figure over a bare Node (${n(c.bareNodeMs, 0)} ms here) is noisy.`);
+than removing it. Measured in this run, importing only those external SDK packages takes router
+${n(c.functions.router.externalsInitMs, 1)} ms, projector ${n(c.functions.projector.externalsInitMs, 1)} ms, heartbeat ${n(c.functions.heartbeat.externalsInitMs, 1)} ms of the init figures above. What it would take to reach 50 ms:
+1. The SDK load is the floor: with it bundled (minified, tree-shaken) the init measured 55–62 ms but the
+   bundles 468–530 KB; left to the runtime, 152 KB but the figures above. Neither meets both goals; what
+   would is a smaller SDK surface per function (e.g. the router needs only PutItem/GetItem: the low-level
+   \`@aws-sdk/client-dynamodb\` without \`lib-dynamodb\`'s marshalling layer) — not measured yet.
+2. Deferring the SDK import to the first invocation would only move the cost from init to the first
+   request (the same cold-start latency), so it is not a fix.
+3. Re-measure on arm64 Lambda with its own init duration metric: this machine's cores are shared and
+   the figure over a bare Node (${n(c.bareNodeMs, 0)} ms here) is noisy.`);
   }
   if (m.peakRssMb > GOALS.peakRssMb) {
     parts.push(`**Memory: ${n(m.peakRssMb, 1)} MB peak RSS for a 1,000-record batch with V8's default heap sizing**
