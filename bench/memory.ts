@@ -11,7 +11,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
@@ -20,7 +19,7 @@ import { handlerEnvironment } from '../src/local/provision.ts';
 import { type DecisionRecord, decisionRecord, intakeRejectionRecord } from '../src/log/routing-records.ts';
 import { decide } from '../src/routing/decide.ts';
 import { defaultRoutingTable } from '../src/routing/default-table.ts';
-import { bundleHandler } from './cold-start.ts';
+import { bundleHandler, templateExternals } from './cold-start.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
 import { median, progress, writeResult } from './support/stats.ts';
 import { buildWorkload } from './support/workload.ts';
@@ -129,9 +128,10 @@ function probeOnce(
 }
 
 export async function runMemoryBenchmark(repetitions: number): Promise<MemoryResult> {
-  const workdir = mkdtempSync(join(tmpdir(), 'routing-bench-memory-'));
+  // Inside the project, so the template's externals (the runtime's SDK) resolve from node_modules.
+  const workdir = mkdtempSync(join(import.meta.dirname, '.build-memory-'));
   try {
-    await bundleHandler('projector', workdir);
+    await bundleHandler('projector', workdir, templateExternals());
     const runs: MemoryRun[] = [];
     const cappedRuns: MemoryRun[] = [];
     for (let rep = 0; rep < repetitions; rep++) {

@@ -8,7 +8,9 @@
  * A GSI is eventually consistent (no ConsistentRead): a decision appended a moment ago may not be
  * listed yet. Only decisions carry index keys; replay records never appear here.
  */
+
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
 import { byIndexOrder } from '../audit/decision-filter.ts';
 import { type DecisionRecord, recordFromItem } from '../log/routing-records.ts';
@@ -44,7 +46,7 @@ export class DynamoDbAuditIndex {
     for (const day of days) {
       const partitions = partitionsOfDay(providers, day);
       const found: DecisionRecord[] = [];
-      await inBatches(partitions, CONCURRENCY, async ({ gsi1pk }) => {
+      await forEachBounded(partitions, CONCURRENCY, async ({ gsi1pk }) => {
         found.push(...(await this.#queryPartition(gsi1pk, window)));
         partitionsQueried++;
         onProgress?.({ partitionsQueried, partitionsTotal });
@@ -73,12 +75,4 @@ export class DynamoDbAuditIndex {
     }
     return records;
   }
-}
-
-async function inBatches<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }

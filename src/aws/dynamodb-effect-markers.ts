@@ -5,8 +5,10 @@
  * The table has no stream: markers are bookkeeping, not events.
  */
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import { pause } from '../async/pause.ts';
 import type { EffectMarker, EffectMarkers } from '../projections/effect-markers.ts';
-import { chunksOf } from '../projections/partial-batch-retry.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 
 export const BATCH_GET_LIMIT = 100;
 export const BATCH_WRITE_LIMIT = 25;
@@ -31,8 +33,6 @@ export interface DynamoDbEffectMarkersOptions {
   readonly backoffMs?: (round: number) => number;
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class DynamoDbEffectMarkers implements EffectMarkers {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
@@ -46,8 +46,10 @@ export class DynamoDbEffectMarkers implements EffectMarkers {
 
   async read(effectIds: readonly string[]): Promise<Map<string, EffectMarker>> {
     const found = new Map<string, EffectMarker>();
-    await Promise.all(
-      chunksOf([...new Set(effectIds)], BATCH_GET_LIMIT).map(async (chunk) => {
+    await forEachBounded(
+      chunksOf([...new Set(effectIds)], BATCH_GET_LIMIT),
+      CHUNKS_IN_FLIGHT,
+      async (chunk) => {
         let keys: Record<string, unknown>[] = chunk.map((effectId) => ({ effectId }));
         for (let round = 0; keys.length > 0; round++) {
           if (round >= this.#options.maxRounds) throw new EffectMarkersUnavailableError('read', keys.length);
@@ -62,27 +64,25 @@ export class DynamoDbEffectMarkers implements EffectMarkers {
           }
           keys = (output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as Record<string, unknown>[];
         }
-      }),
+      },
     );
     return found;
   }
 
   async write(markers: readonly EffectMarker[]): Promise<void> {
     const expiresAt = Math.floor(this.#options.now().getTime() / 1000) + this.#options.ttlDays * 86_400;
-    await Promise.all(
-      chunksOf(markers, BATCH_WRITE_LIMIT).map(async (chunk) => {
-        let requests = chunk.map((marker) => ({ PutRequest: { Item: { ...marker, expiresAt } } }));
-        for (let round = 0; requests.length > 0; round++) {
-          if (round >= this.#options.maxRounds)
-            throw new EffectMarkersUnavailableError('write', requests.length);
-          if (round > 0) await pause(this.#options.backoffMs(round));
-          const output = await this.#client.send(
-            new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
-          );
-          requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
-        }
-      }),
-    );
+    await forEachBounded(chunksOf(markers, BATCH_WRITE_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
+      let requests = chunk.map((marker) => ({ PutRequest: { Item: { ...marker, expiresAt } } }));
+      for (let round = 0; requests.length > 0; round++) {
+        if (round >= this.#options.maxRounds)
+          throw new EffectMarkersUnavailableError('write', requests.length);
+        if (round > 0) await pause(this.#options.backoffMs(round));
+        const output = await this.#client.send(
+          new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
+      }
+    });
   }
 }
 

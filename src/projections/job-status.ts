@@ -4,6 +4,7 @@
  * status another agent advanced past routing; otherwise the item is already converged (or ahead),
  * which is success — `superseded` — not a failure.
  */
+import { forEachBounded } from '../async/for-each-bounded.ts';
 import type { PlannedJobStatus } from './effects.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
@@ -29,21 +30,16 @@ export async function projectJobStatus(
   jobs: JobsTable,
 ): Promise<JobStatusResult[]> {
   const results: JobStatusResult[] = new Array(updates.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < updates.length) {
-      const index = next++;
-      try {
-        results[index] = { ok: true, outcome: await jobs.projectStatus(updates[index] as PlannedJobStatus) };
-      } catch (error) {
-        results[index] = {
-          ok: false,
-          code: error instanceof Error ? error.name : 'Error',
-          message: error instanceof Error ? error.message : String(error),
-        };
-      }
+  await forEachBounded(updates, JOB_STATUS_CONCURRENCY, async (update, index) => {
+    try {
+      results[index] = { ok: true, outcome: await jobs.projectStatus(update) };
+    } catch (error) {
+      results[index] = {
+        ok: false,
+        code: error instanceof Error ? error.name : 'Error',
+        message: error instanceof Error ? error.message : String(error),
+      };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(JOB_STATUS_CONCURRENCY, updates.length) }, worker));
+  });
   return results;
 }

@@ -6,6 +6,8 @@
  * A call that throws (the SDK's own retries exhausted) fails its whole chunk, unretried here: the
  * record-level retry (Lambda redelivery) takes over.
  */
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import { pause } from '../async/pause.ts';
 
 export interface EntryFailure {
   readonly code: string;
@@ -28,10 +30,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   backoffMs: (attempt) => 50 * 2 ** (attempt - 1),
 };
 
+/** Chunk calls in flight at once: a 1,000-record batch must not open 100 requests together. */
+export const CHUNKS_IN_FLIGHT = 10;
+
 /** Sends one chunk; returns the refused entries by id (an absent id was accepted). */
 export type ChunkSender<E> = (chunk: readonly E[]) => Promise<ReadonlyMap<string, EntryFailure>>;
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function chunksOf<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
@@ -50,26 +53,24 @@ export async function sendWithPartialRetry<E extends { readonly id: string }>(
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 0) await pause(policy.backoffMs(attempt));
     const refused: E[] = [];
-    await Promise.all(
-      chunksOf(pending, chunkSize).map(async (chunk) => {
-        let failures: ReadonlyMap<string, EntryFailure>;
-        try {
-          failures = await send(chunk);
-        } catch (error) {
-          const failure = callFailure(error);
-          for (const entry of chunk) results.set(entry.id, { ok: false, ...failure });
-          return;
+    await forEachBounded(chunksOf(pending, chunkSize), CHUNKS_IN_FLIGHT, async (chunk) => {
+      let failures: ReadonlyMap<string, EntryFailure>;
+      try {
+        failures = await send(chunk);
+      } catch (error) {
+        const failure = callFailure(error);
+        for (const entry of chunk) results.set(entry.id, { ok: false, ...failure });
+        return;
+      }
+      for (const entry of chunk) {
+        const failure = failures.get(entry.id);
+        if (!failure) results.set(entry.id, { ok: true });
+        else {
+          results.set(entry.id, { ok: false, ...failure });
+          if (failure.retryable) refused.push(entry);
         }
-        for (const entry of chunk) {
-          const failure = failures.get(entry.id);
-          if (!failure) results.set(entry.id, { ok: true });
-          else {
-            results.set(entry.id, { ok: false, ...failure });
-            if (failure.retryable) refused.push(entry);
-          }
-        }
-      }),
-    );
+      }
+    });
     pending = attempt < policy.extraAttempts ? refused : [];
   }
   return results;
