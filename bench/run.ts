@@ -372,11 +372,14 @@ ${n(c.functions.router.externalsInitMs, 1)} ms, projector ${n(c.functions.projec
 handler runs). V8 grows the heap lazily when nothing limits it; with heap limits like those Lambda sets for a
 128 MB function the same batch peaks at **${n(m.cappedPeakRssMb, 1)} MB** and ${m.cappedFailed === 0 ? 'succeeds' : 'fails'}, so a 1,000-record batch fits
 in 128 MB. The deployed function has 256 MB (template.yaml), where "Max Memory Used" would read near the
-first figure. The mapping's BatchSize is 100, so a real batch is 10× smaller. Likely contributors to the
-uncapped peak (not yet confirmed with a heap profile): the projector starts every SendMessageBatch and
-PutEvents chunk of the batch at once (≈ 190 requests for 1,000 records), and event-normalizer unmarshalls
-every image in place on top of the raw event; bounding the in-flight chunks (as job-status already does, at
-16) is the first lever to try, with \`node --heap-prof bench/support/projector-memory.mjs …\` to confirm.`);
+first figure. The mapping's BatchSize is 100, so a real batch is 10× smaller. Bounding the fan-out (at
+most 10 SendMessageBatch/PutEvents/marker chunks in flight, src/async/for-each-bounded.ts) left the peak
+where it was (163.9 → 158.8 MB across runs), so the uncapped figure is mostly V8 sizing its young
+generation and old space lazily, not data the projector must hold. What would bring the uncapped peak
+under 128 MB: a smaller young generation (\`NODE_OPTIONS=--max-semi-space-size=4\`, at some cost in
+scavenges; measure first) and a heap profile (\`node --heap-prof bench/support/projector-memory.mjs …\`)
+to see whether the parsed event plus its unmarshalled copy (event-normalizer works in place, but the raw
+JSON string is held until the handler returns) is the rest.\`);
   }
   if (t.decisionsPerSecond < GOALS.decisionsPerSecond || t.intakePerSecond < GOALS.intakePerSecond) {
     parts.push(`**Throughput** below goal: see the per-operation breakdown above.`);
