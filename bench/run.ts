@@ -379,7 +379,7 @@ generation and old space lazily, not data the projector must hold. What would br
 under 128 MB: a smaller young generation (\`NODE_OPTIONS=--max-semi-space-size=4\`, at some cost in
 scavenges; measure first) and a heap profile (\`node --heap-prof bench/support/projector-memory.mjs …\`)
 to see whether the parsed event plus its unmarshalled copy (event-normalizer works in place, but the raw
-JSON string is held until the handler returns) is the rest.\`);
+JSON string is held until the handler returns) is the rest.`);
   }
   if (t.decisionsPerSecond < GOALS.decisionsPerSecond || t.intakePerSecond < GOALS.intakePerSecond) {
     parts.push(`**Throughput** below goal: see the per-operation breakdown above.`);
