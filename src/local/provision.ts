@@ -2,11 +2,16 @@
  * Provisions, on the emulators, the resources template.yaml declares (and the two tables that
  * exist already in AWS), so tests and `npm run local` run the real handlers against the same
  * shapes: the routing log with its stream and audit index, the effect-marker table, Jobs and
- * Credits, both provider queues, and an EventBridge rule that captures the announcements on an
- * SQS queue (the way to observe PutEvents on an emulator).
+ * Credits, both provider queues, and an event bus of its own with a rule that captures the
+ * announcements on an SQS queue (the way to observe PutEvents on an emulator).
  */
 import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 export interface LocalStack {
@@ -117,8 +122,10 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       queue(`RoutingAnnouncements-${stage}`),
     ]);
 
-    // Capture everything the Routing Manager announces, as a consumer's rule would.
-    const eventBusName = 'default';
+    // A bus per stack (the deployed stack uses the default bus): stacks sharing one emulator never
+    // see each other's announcements. The capture rule takes what a consumer's rule would.
+    const eventBusName = `routing-${stage}`;
+    await events.send(new CreateEventBusCommand({ Name: eventBusName }));
     const ruleName = `routing-announcements-${stage}`;
     await events.send(
       new PutRuleCommand({

@@ -77,7 +77,7 @@ export interface CapturedAnnouncement {
   readonly detail: Record<string, unknown>;
 }
 
-/** Announcements about `jobIds` (the capture queue also sees other stacks' events on the default bus). */
+/** Announcements about `jobIds` (filtered by announcementId, so a test sees only its own). */
 export async function receiveAnnouncements(
   stack: LocalStack,
   options: { expected: number; ids: ReadonlySet<string>; timeoutMs?: number },
