@@ -5,9 +5,8 @@
  * Exit codes (docs/REPLAY_AND_AUDIT.md#exit-codes): 0 ok · 1 runtime or AWS error · 2 usage error ·
  * 3 not found (the job asked for has no record).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { sdkClientDefaults } from '../aws/clients.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../aws/clients.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
@@ -94,7 +93,6 @@ export class CliContext {
   /** Set by a command that finished but could not do all it was asked (e.g. replay contention). */
   exitCode: number = EXIT_OK;
   readonly #region: string | undefined;
-  #client: DynamoDBClient | null = null;
   #documents: DynamoDBDocumentClient | null = null;
 
   constructor(io: CliIo, options: GlobalOptions) {
@@ -117,13 +115,7 @@ export class CliContext {
 
   get documents(): DynamoDBDocumentClient {
     if (!this.#documents) {
-      this.#client = new DynamoDBClient({
-        ...sdkClientDefaults,
-        ...(this.#region ? { region: this.#region } : {}),
-      });
-      this.#documents = DynamoDBDocumentClient.from(this.#client, {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+      this.#documents = createDocumentClient(this.#region ? { region: this.#region } : {});
     }
     return this.#documents;
   }
@@ -142,13 +134,13 @@ export class CliContext {
 
   async region(): Promise<string> {
     try {
-      return (await this.#client?.config.region()) ?? this.#region ?? this.io.env.AWS_REGION ?? 'unknown';
+      return (await this.#documents?.config.region()) ?? this.#region ?? this.io.env.AWS_REGION ?? 'unknown';
     } catch {
       return 'unknown';
     }
   }
 
   destroy(): void {
-    this.#client?.destroy();
+    this.#documents?.destroy();
   }
 }

@@ -5,14 +5,14 @@
  * Queues are read without consuming them: every message is received (hidden for a moment), then
  * made visible again, so a `--keep` session still finds them where a provider would.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityBatchCommand,
   type Message,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../aws/clients.ts';
 
 export interface QueuedMessage {
   readonly messageId: string;
@@ -81,14 +81,13 @@ export interface ReadBackClients {
 
 export function readBackClients(): ReadBackClients {
   const sqs = new SQSClient({});
-  const dynamodb = new DynamoDBClient({});
-  const documents = DynamoDBDocumentClient.from(dynamodb);
+  const documents = createDocumentClient();
   return {
     sqs,
     documents,
     destroy: () => {
       sqs.destroy();
-      dynamodb.destroy();
+      documents.destroy();
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import type { PlannedJobStatus } from './effects.ts';
+import { errorFacts } from './error-facts.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
 export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
@@ -34,11 +35,7 @@ export async function projectJobStatus(
     try {
       results[index] = { ok: true, outcome: await jobs.projectStatus(update) };
     } catch (error) {
-      results[index] = {
-        ok: false,
-        code: error instanceof Error ? error.name : 'Error',
-        message: error instanceof Error ? error.message : String(error),
-      };
+      results[index] = { ok: false, ...errorFacts(error) };
     }
   });
   return results;

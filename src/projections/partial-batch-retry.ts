@@ -8,6 +8,7 @@
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { pause } from '../async/pause.ts';
+import { errorFacts } from './error-facts.ts';
 
 export interface EntryFailure {
   readonly code: string;
@@ -77,7 +78,5 @@ export async function sendWithPartialRetry<E extends { readonly id: string }>(
 }
 
 function callFailure(error: unknown): EntryFailure {
-  const name = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: name, message, retryable: false };
+  return { ...errorFacts(error), retryable: false };
 }

@@ -18,6 +18,7 @@ import { announceDecisions, type EventPublisher } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
 import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
+import { errorFacts } from './error-facts.ts';
 import { type JobStatusOutcome, type JobsTable, projectJobStatus } from './job-status.ts';
 import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
 
@@ -213,12 +214,5 @@ function outcomeOf(t: Tracked): RecordOutcome {
     statusOutcome: t.statusOutcome,
     failure: t.failure,
     markerWritten: t.markerWritten,
-  };
-}
-
-function errorFacts(error: unknown): { code: string; message: string } {
-  return {
-    code: error instanceof Error ? error.name : 'Error',
-    message: error instanceof Error ? error.message : String(error),
   };
 }
