@@ -22,8 +22,6 @@ export class ConfigurationError extends Error {
   readonly missing: readonly string[];
   /** Problems with variables that are present but invalid. */
   readonly invalid: readonly string[];
-  /** Every problem, one line each. */
-  readonly problems: readonly string[];
   constructor(component: string, missing: readonly string[], invalid: readonly string[]) {
     const parts = [
       missing.length > 0 ? `missing environment variable(s): ${missing.join(', ')}` : '',
@@ -34,7 +32,6 @@ export class ConfigurationError extends Error {
     this.component = component;
     this.missing = missing;
     this.invalid = invalid;
-    this.problems = [...missing.map((name) => `${name} is missing`), ...invalid];
   }
 }
 
