@@ -91,6 +91,7 @@ export function routerDependenciesFromEnvironment(
     table,
     now: () => new Date(),
     newId: randomUUID,
+    maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
 

@@ -26,6 +26,8 @@ export interface ProjectorPorts {
   readonly markers: EffectMarkers;
   readonly sender: ProviderQueueSender;
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   readonly publisher: EventPublisher;
   readonly jobs: JobsTable;
   readonly now: () => Date;
@@ -107,6 +109,7 @@ export async function projectRecords(
     const dispatchDeps: DispatchDependencies = {
       sender: ports.sender,
       queueUrls: ports.queueUrls,
+      ...(ports.maxMessageBytes ? { maxMessageBytes: ports.maxMessageBytes } : {}),
       ...(ports.retry ? { retry: ports.retry } : {}),
     };
     const sent = await dispatchToProviderQueues(
