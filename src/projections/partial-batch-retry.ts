@@ -9,8 +9,11 @@
  * - a call refused whole for a reason an entry can cause (a client fault) is split in halves and
  *   each half resent — down to single entries, so one bad entry fails alone (at most 2n − 1 calls
  *   for a chunk of n, n ≤ 10: the recursion is bounded by the chunk, never by user data);
- * - a call that failed for a transient reason (throttling, a server fault, the network) is resent
- *   whole after a backoff, a bounded number of times.
+ * - a call the service answered with throttling (it did nothing) is resent whole after a backoff,
+ *   a bounded number of times;
+ * - a call without a usable answer (network error, timeout, an internal server error) may or may
+ *   not have happened: it is NOT resent here — its entries fail (retryable), the record is
+ *   redelivered, and the redelivery's one resend carries the same ids (a stated duplicate window).
  *
  * The SDK clients of these two APIs run with maxAttempts 1 (src/aws/clients.ts): every resend is
  * this module's, counted and bounded here (docs/EXACTLY_ONCE.md#duplicate-windows).
@@ -93,7 +96,11 @@ export function chunksWithin<T>(
 /** UTF-8 size of a string, as AWS counts payload bytes. */
 export const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
-type CallFailure = { kind: 'split' | 'transient' | 'permanent'; facts: EntryFailure };
+/**
+ * split: refused whole, perhaps because of one entry · resend: refused unprocessed (throttled) ·
+ * unknown: no usable answer, the call may have happened · permanent: nothing a resend can fix.
+ */
+type CallFailure = { kind: 'split' | 'resend' | 'unknown' | 'permanent'; facts: EntryFailure };
 
 export async function sendWithPartialRetry<E extends { readonly id: string }>(
   entries: readonly E[],
@@ -130,7 +137,7 @@ export async function sendWithPartialRetry<E extends { readonly id: string }>(
         return;
       }
       for (const entry of chunk) results.set(entry.id, { ok: false, ...failure.facts });
-      if (failure.kind === 'transient') retry.push(...chunk);
+      if (failure.kind === 'resend') retry.push(...chunk);
       return;
     }
     for (const entry of chunk) {
@@ -169,17 +176,21 @@ const NOT_ENTRY_CAUSED = new Set([
   'KmsAccessDenied',
 ]);
 
-const THROTTLING = /throttl|toomanyrequests|requestlimitexceeded|slowdown|limitexceeded/i;
+const THROTTLING = /throttl|toomanyrequests|requestlimitexceeded|slowdown|limitexceeded|serviceunavailable/i;
 
 function classifyCallFailure(error: unknown): CallFailure {
   const facts = errorFacts(error);
   const fault = (error as { $fault?: unknown } | null)?.$fault;
-  if (fault === 'client' && !THROTTLING.test(facts.code)) {
+  // Throttled (a 4xx or 503 answer): the service did nothing with the call; resending is safe.
+  if ((fault === 'client' || fault === 'server') && THROTTLING.test(facts.code)) {
+    return { kind: 'resend', facts: { ...facts, retryable: true } };
+  }
+  if (fault === 'client') {
     if (NOT_ENTRY_CAUSED.has(facts.code)) return { kind: 'permanent', facts: { ...facts, retryable: false } };
     // Too long, invalid characters, a bad parameter: one entry may be the cause — isolate it.
     return { kind: 'split', facts: { ...facts, retryable: false } };
   }
-  // Throttling, a server fault, or no answer at all (network, timeout): worth a resend. The outcome
-  // of a call without an answer is unknown — the resend is a stated duplicate window.
-  return { kind: 'transient', facts: { ...facts, retryable: true } };
+  // No answer (network, timeout) or an internal server error: the call may have happened. The
+  // record fails and is redelivered; resending here would only add copies (issue: up to 5 seen).
+  return { kind: 'unknown', facts: { ...facts, retryable: true } };
 }
