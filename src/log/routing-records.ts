@@ -6,9 +6,9 @@
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import { canonicalJson } from '../intake/canonical-json.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -57,8 +57,11 @@ export interface RoutingRejectedRecord extends DecisionBase {
   /** The provider the audit index files this rejection under: the requested one, or `none`. */
   readonly requestedProvider: string;
   readonly fieldErrors: readonly FieldError[];
-  /** The submitted detail as JSON (validated when it was valid, raw when it was not). */
-  readonly job: string;
+  /**
+   * The submitted detail as JSON (validated when it was valid, raw canonical JSON when it was not);
+   * null when it was outside the intake bounds (too deep or too large): then only facts are kept.
+   */
+  readonly job: string | null;
   readonly explanation: Explanation | null;
 }
 
@@ -80,10 +83,11 @@ export type RoutingLogRecord = DecisionRecord | ProjectionReplayRequestedRecord;
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** sha256 of the canonical JSON of the detail; defined for every value, however deep or large. */
 export function payloadHash(detail: unknown): string {
-  return createHash('sha256')
-    .update(stringify(detail) ?? 'undefined')
-    .digest('hex');
+  return sha256(canonicalJson(detail).text ?? 'undefined');
 }
 
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
@@ -162,6 +166,7 @@ export function intakeRejectionRecord(
   rejection: { reason: RejectionReason; fieldErrors: readonly FieldError[]; jobId: string | undefined },
 ): RoutingRejectedRecord {
   const stream = rejection.jobId ? streamForJob(rejection.jobId) : streamForEvent(received.eventId);
+  const detail = canonicalJson(received.detail);
   return {
     stream,
     version: DECISION_VERSION,
@@ -170,14 +175,15 @@ export function intakeRejectionRecord(
     eventId: received.eventId,
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
-    payloadHash: payloadHash(received.detail),
+    payloadHash: sha256(detail.text ?? 'undefined'),
     ...auditKeys('none', stream, received.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',
     reason: rejection.reason,
     requestedProvider: 'none',
     fieldErrors: rejection.fieldErrors,
-    job: stringify(received.detail) ?? 'null',
+    // Facts, not an unbounded copy: a detail outside the bounds would not fit a log item.
+    job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
     explanation: null,
   };
 }
