@@ -197,9 +197,13 @@ export class UnsupportedRecordError extends Error {
   }
 }
 
-// A stored item can hold anything; describing it must never throw (String() can, on a map).
-const describeValue = (value: unknown): string =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
+// A stored item can hold anything; describing it must never throw (String() can, on a map) and
+// never repeat content into a log line: only a short token is shown as it is.
+const describeValue = (value: unknown): string => {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
+};
 
 const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
 
