@@ -10,6 +10,7 @@ import stringify from 'safe-stable-stringify';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError, JobSubmission } from '../intake/submission.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const DECISION_VERSION = 1;
@@ -88,12 +89,7 @@ export function payloadHash(detail: unknown): string {
 
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
 export function auditShard(stream: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < stream.length; i++) {
-    hash ^= stream.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % AUDIT_SHARDS;
+  return fnv1a(stream) % AUDIT_SHARDS;
 }
 
 export const auditPartition = (provider: string, day: string, shard: number): string =>
