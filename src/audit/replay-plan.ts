@@ -71,7 +71,11 @@ export function planReplayStep(
   );
   if (done) return { action: 'already_replayed', version: done.version };
   const decision = stream.find((record) => record.version === 1);
-  if (!decision || decision.type === 'ProjectionReplayRequested' || decision.jobId === null) {
+  if (
+    !decision ||
+    (decision.type !== 'RoutingDecided' && decision.type !== 'RoutingRejected') ||
+    decision.jobId === null
+  ) {
     return { action: 'no_decision' };
   }
   const version = Math.max(...stream.map((record) => record.version)) + 1;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import { fnv1a } from './fnv1a.ts';
 
@@ -75,10 +76,35 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
 }
 
+/**
+ * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
+ * the breaker's transition versions. Written in the same transaction as the breaker's working state
+ * (src/aws/dynamodb-provider-health.ts), so the log and the state never disagree.
+ */
+export interface ProviderHealthChangedRecord extends RecordBase {
+  readonly type: 'ProviderHealthChanged';
+  readonly jobId: null;
+  readonly transition: HealthTransition;
+}
+
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type RoutingLogRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
+export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
+
+export function healthChangedRecord(transition: HealthTransition): ProviderHealthChangedRecord {
+  return {
+    stream: streamForHealth(transition.key),
+    version: transition.version,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: null,
+    recordedAt: transition.at,
+    type: 'ProviderHealthChanged',
+    transition,
+  };
+}
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
 export function payloadHash(detail: unknown): string {
@@ -191,7 +217,12 @@ export class UnsupportedRecordError extends Error {
 const describeValue = (value: unknown): string =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
 
-const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
+const KNOWN_TYPES = new Set([
+  'RoutingDecided',
+  'RoutingRejected',
+  'ProjectionReplayRequested',
+  'ProviderHealthChanged',
+]);
 
 /**
  * Reads a stored item as a record of the current schema. Old schema versions would be upcast
