@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
+import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
 import {
   CliContext,
   type CliIo,
@@ -75,7 +76,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Commander printed the message already; help and --version are not errors.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof UsageError || error instanceof InvalidAuditWindowError)
+    if (
+      error instanceof UsageError ||
+      error instanceof InvalidAuditWindowError ||
+      error instanceof InvalidIncidentKeyError
+    )
       return fail(EXIT_USAGE, error.message);
     if (error instanceof JobNotFoundError) return fail(EXIT_NOT_FOUND, error.message);
     if (error instanceof Error && error.name === 'CredentialsProviderError') {
