@@ -23,6 +23,7 @@ import {
 import { registerDecisions } from './commands/decisions.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerRules } from './commands/rules.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 
 export type { CliIo } from './cli-context.ts';
@@ -53,6 +54,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
   registerWhatIf(program, contextOf);
+  registerRules(program, contextOf);
   return program;
 }
 
