@@ -67,8 +67,13 @@ export interface RoutingRejectedRecord extends DecisionBase {
 export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly type: 'ProjectionReplayRequested';
   readonly jobId: string;
-  /** Deterministic id of the operator's replay (same arguments → same id → idempotent). */
+  /**
+   * Id of the operator's replay, derived from the incident key only (`replay-<sha256(incident)>`):
+   * a job's stream holds at most one replay record per incident.
+   */
   readonly replayId: string;
+  /** The incident key the operator gave (`--incident`); absent on records written before it existed. */
+  readonly incident?: string;
   readonly requestedBy: string;
   readonly why: string;
   /** The decision being re-projected (its version) and a copy of what the projector needs. */

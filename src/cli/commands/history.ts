@@ -52,7 +52,7 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
           decisionSummary(record.decision),
-        `    replay ${record.replayId} by ${record.requestedBy}: ${record.why}`,
+        `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
         '',
       );
       continue;
