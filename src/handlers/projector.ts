@@ -28,8 +28,9 @@ import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../projections/project-records.ts';
 
 export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const failed: string[] = [];
