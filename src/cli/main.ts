@@ -23,6 +23,7 @@ import {
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
 import { registerHistory } from './commands/history.ts';
+import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerWhatIf } from './commands/what-if.ts';
@@ -31,7 +32,7 @@ export type { CliIo } from './cli-context.ts';
 
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
-    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if.')
+    .description('Operator CLI of the Routing Manager: history, decisions, replay, redrive, what-if.')
     .option(
       '--stage <stage>',
       'stage of the tables (RoutingLog-<stage>, Jobs-<stage>, Credits-<stage>); default $STAGE or dev',
@@ -39,6 +40,10 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
     .option('--log-table <name>', 'routing log table (default: $EVENT_LOG_TABLE or RoutingLog-<stage>)')
     .option('--jobs-table <name>', 'Jobs table (default: $JOBS_TABLE or Jobs-<stage>)')
     .option('--credits-table <name>', 'Credits table (default: $CREDITS_TABLE or Credits-<stage>)')
+    .option(
+      '--effects-table <name>',
+      'completion markers table (default: $EFFECTS_TABLE or RoutingEffects-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: the SDK chain: $AWS_REGION, profile)')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -54,6 +59,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerHistory(program, contextOf);
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
+  registerRedrive(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
   return program;

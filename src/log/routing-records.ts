@@ -91,6 +91,27 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
 }
 
 /**
+ * An operator's re-drive of a record whose effects were never completed (its stream batch was given
+ * up to the on-failure destination, or outlived the stream's 24 h retention). Unlike a replay, the
+ * projector plans the **target** record's effects with the target's **original** ids (effectId,
+ * dispatchId, announcementId, routingVersion): consumers never saw them, so nothing is new, and the
+ * target's completion marker makes whatever did happen a no-op.
+ */
+export interface ProjectionRedriveRequestedRecord extends RecordBase {
+  readonly type: 'ProjectionRedriveRequested';
+  readonly jobId: string;
+  /** `redrive-<sha256(incident)>`: a stream holds at most one re-drive per (target, incident). */
+  readonly redriveId: string;
+  readonly incident: string;
+  readonly requestedBy: string;
+  readonly why: string;
+  /** The version of the record re-driven (a decision, or a replay record). */
+  readonly redriveOf: number;
+  /** The decision the target projects (the target itself, or the decision a replay copied). */
+  readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+}
+
+/**
  * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
  * the breaker's transition versions. Written in the same transaction as the breaker's working state
  * (src/aws/dynamodb-provider-health.ts), so the log and the state never disagree.
@@ -102,7 +123,7 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 }
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord | ProjectionRedriveRequestedRecord;
 export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
@@ -274,6 +295,7 @@ const KNOWN_TYPES = new Set([
   'RoutingDecided',
   'RoutingRejected',
   'ProjectionReplayRequested',
+  'ProjectionRedriveRequested',
   'ProviderHealthChanged',
 ]);
 

@@ -6,6 +6,7 @@
  *   RoutingDecided            → dispatch + `video.job.routed`   + Jobs status ROUTED
  *   RoutingRejected           →            `video.job.rejected` + Jobs status REJECTED (none if jobId is null)
  *   ProjectionReplayRequested → the plan of the copied decision, with this record's version in every id
+ *   ProjectionRedriveRequested → the plan of the re-driven record, with ITS (original) version in every id
  *   ProviderHealthChanged     →            `video.provider.health.changed` (no dispatch, no Jobs item)
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
@@ -132,8 +133,13 @@ export const announcementIdOf = (stream: string, version: number): string => `${
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
 export function planEffects(record: RoutingLogRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
-  const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
-  const { stream, version } = record;
+  const decision: DecisionRecord =
+    record.type === 'ProjectionReplayRequested' || record.type === 'ProjectionRedriveRequested'
+      ? record.decision
+      : record;
+  const { stream } = record;
+  // A re-drive projects its target exactly as the target would have been: same version, same ids.
+  const version = record.type === 'ProjectionRedriveRequested' ? record.redriveOf : record.version;
   const base = {
     effectId: effectIdOf(stream, version),
     stream,

@@ -84,7 +84,26 @@ export async function projectRecords(
   ports: ProjectorPorts,
 ): Promise<RecordOutcome[]> {
   const tracked = records.map(track);
-  const planned = tracked.filter(isLive);
+  // A re-drive plans its target's effects under the target's effectId: when both are in one batch,
+  // the first one projects and the other follows its outcome, so the effects happen once.
+  const leaders = new Map<string, Tracked>();
+  const followers: [Tracked, Tracked][] = [];
+  for (const t of tracked.filter(isLive)) {
+    const leader = leaders.get(t.plan.effectId);
+    if (leader) followers.push([t, leader]);
+    else leaders.set(t.plan.effectId, t);
+  }
+  const planned = [...leaders.values()].filter(isLive);
+  const settled = () => {
+    for (const [follower, leader] of followers) {
+      const skipped = (state: EffectState): EffectState => (state === 'done' ? 'skipped' : state);
+      follower.dispatch = skipped(leader.dispatch);
+      follower.announce = skipped(leader.announce);
+      follower.status = skipped(leader.status);
+      follower.failure = leader.failure;
+    }
+    return tracked.map(outcomeOf);
+  };
 
   // 1. Markers. Without them nothing can be done safely: the whole batch is retried.
   let markers: Map<string, EffectMarker>;
@@ -92,7 +111,7 @@ export async function projectRecords(
     markers = planned.length > 0 ? await ports.markers.read(planned.map((t) => t.plan.effectId)) : new Map();
   } catch (error) {
     for (const t of planned) fail(t, 'markers', errorFacts(error));
-    return tracked.map(outcomeOf);
+    return settled();
   }
   for (const t of planned) {
     t.previous = markers.get(t.plan.effectId);
@@ -159,7 +178,7 @@ export async function projectRecords(
       for (const t of due) t.markerWritten = false;
     }
   }
-  return tracked.map(outcomeOf);
+  return settled();
 }
 
 function track(record: RoutingLogRecord): Tracked {

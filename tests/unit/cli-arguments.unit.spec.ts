@@ -119,6 +119,7 @@ describe('table names', () => {
       log: 'RoutingLog-dev',
       jobs: 'Jobs-dev',
       credits: 'Credits-dev',
+      effects: 'RoutingEffects-dev',
     });
     expect(tableNames({}, { STAGE: 'qa' }).log).toBe('RoutingLog-qa');
   });

@@ -57,6 +57,15 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       );
       continue;
     }
+    if (record.type === 'ProjectionRedriveRequested') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ProjectionRedriveRequested  re-drives v${record.redriveOf} with its original ids: ` +
+          decisionSummary(record.decision),
+        `    incident ${record.incident} (redrive ${record.redriveId}) by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
     if (record.type === 'ProviderHealthChanged') {
       const t = record.transition;
       lines.push(

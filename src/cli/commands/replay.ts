@@ -114,7 +114,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
 const withProgress = (onProgress: ((progress: ReplayProgress) => void) | undefined) =>
   onProgress ? { onProgress } : {};
 
-function safeUserName(): string {
+export function safeUserName(): string {
   try {
     return userInfo().username;
   } catch {

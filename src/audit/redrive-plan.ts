@@ -1,0 +1,130 @@
+/**
+ * Re-drive planning: the pure half of `routing-manager redrive`. A re-drive finishes the projection
+ * of records whose effects were never completed — their stream batch was given up to the
+ * on-failure destination, or outlived the stream's 24 h retention — by appending one
+ * `ProjectionRedriveRequested` record per such target at the stream's next version. The projector
+ * plans it with the **target's original ids**, so consumers see nothing new; the target's
+ * completion marker turns whatever did happen into a no-op.
+ *
+ * Which records are owed: a job stream's decision (v1) and its replay records — each has its own
+ * marker (`<stream>:v<version>`). A target is complete when its marker has every effect its plan
+ * has (dispatch only when routed; Jobs status only with a jobId; the announcement always).
+ *
+ * Markers expire (EFFECT_MARKER_TTL_DAYS): a target without a marker that is older than the TTL
+ * (less a day of margin) cannot be told from a completed one whose marker expired, so it is
+ * reported `too_old` and never re-driven — a guess would risk a paid duplicate.
+ *
+ * Identity: `redriveId = redrive-<sha256(incident)>`; a stream holds at most one re-drive of a
+ * target per incident, so re-running the same command appends nothing new.
+ */
+import { createHash } from 'node:crypto';
+import {
+  type DecisionRecord,
+  type ProjectionRedriveRequestedRecord,
+  type ProjectionReplayRequestedRecord,
+  RECORD_SCHEMA_VERSION,
+  type RoutingLogRecord,
+} from '../log/routing-records.ts';
+import type { EffectMarker } from '../projections/effect-markers.ts';
+import { type EffectPlan, planEffects } from '../projections/effects.ts';
+
+export type Effect = 'dispatch' | 'announce' | 'status';
+
+export interface RedriveAuthor {
+  readonly incident: string;
+  readonly requestedBy: string;
+  readonly why: string;
+  /** When the re-drive was requested (ISO): the record's recordedAt, never part of an id. */
+  readonly at: string;
+}
+
+/** Deterministic: the same incident key gives the same id, whoever asks, whenever. */
+export function redriveIdOf(incident: string): string {
+  return `redrive-${createHash('sha256').update(incident).digest('hex').slice(0, 24)}`;
+}
+
+export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord;
+
+/** The records of a stream whose effects the projector owes (decisions and replays), in order. */
+export function redriveTargets(stream: readonly RoutingLogRecord[]): RedriveTarget[] {
+  return stream.filter(
+    (record): record is RedriveTarget =>
+      record.jobId !== null &&
+      (record.type === 'RoutingDecided' ||
+        record.type === 'RoutingRejected' ||
+        record.type === 'ProjectionReplayRequested'),
+  );
+}
+
+/** The effects of a plan its marker does not record as done. */
+export function missingEffects(plan: EffectPlan, marker: EffectMarker | undefined): Effect[] {
+  const missing: Effect[] = [];
+  if (plan.dispatch && !marker?.dispatched) missing.push('dispatch');
+  if (!marker?.announced) missing.push('announce');
+  if (plan.jobStatus && !marker?.statusProjected) missing.push('status');
+  return missing;
+}
+
+export type RedriveAction = 'append' | 'already_requested' | 'complete' | 'too_old';
+
+export interface RedriveStep {
+  readonly action: RedriveAction;
+  readonly target: RedriveTarget;
+  /** The target's plan: its original effectId, dispatchId and announcementId. */
+  readonly plan: EffectPlan;
+  readonly missing: readonly Effect[];
+  /** The re-drive record to append (`append`) or already in the stream (`already_requested`). */
+  readonly record: ProjectionRedriveRequestedRecord | null;
+}
+
+/**
+ * What to do for each owed record of one stream, given the stream and the markers as read now.
+ * `oldestJudgeable` (ISO): targets recorded before it without a complete marker are `too_old`.
+ * Appends take consecutive versions after the stream's last one, in target order.
+ */
+export function planRedriveSteps(
+  stream: readonly RoutingLogRecord[],
+  markers: ReadonlyMap<string, EffectMarker>,
+  author: RedriveAuthor,
+  oldestJudgeable: string,
+): RedriveStep[] {
+  const redriveId = redriveIdOf(author.incident);
+  let next = Math.max(0, ...stream.map((record) => record.version)) + 1;
+  return redriveTargets(stream).map((target): RedriveStep => {
+    const plan = planEffects(target);
+    const missing = missingEffects(plan, markers.get(plan.effectId));
+    const step = { target, plan, missing };
+    if (missing.length === 0) return { ...step, action: 'complete', record: null };
+    const requested = stream.find(
+      (record): record is ProjectionRedriveRequestedRecord =>
+        record.type === 'ProjectionRedriveRequested' &&
+        record.redriveId === redriveId &&
+        record.redriveOf === target.version,
+    );
+    if (requested) return { ...step, action: 'already_requested', record: requested };
+    if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
+    return { ...step, action: 'append', record: redriveRecord(target, next++, redriveId, author) };
+  });
+}
+
+function redriveRecord(
+  target: RedriveTarget,
+  version: number,
+  redriveId: string,
+  author: RedriveAuthor,
+): ProjectionRedriveRequestedRecord {
+  return {
+    stream: target.stream,
+    version,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: target.jobId as string,
+    recordedAt: author.at,
+    type: 'ProjectionRedriveRequested',
+    redriveId,
+    incident: author.incident,
+    requestedBy: author.requestedBy,
+    why: author.why,
+    redriveOf: target.version,
+    decision: target.type === 'ProjectionReplayRequested' ? target.decision : target,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * `routing-manager redrive --incident KEY --since T [--until T] [--provider P…] --why TEXT [--dry-run]`:
+ * after a stream batch was given up to the on-failure destination (or outlived the stream's 24 h
+ * retention), finish the projection of every record in the window whose effects are not all
+ * complete — with its ORIGINAL ids. Parsing and printing only: the logic is the RedriveProjections
+ * command (src/commands/redrive-projections.ts); what is owed and when is src/audit/redrive-plan.ts.
+ */
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { auditWindow } from '../../audit/audit-window.ts';
+import { parseIncidentKey } from '../../audit/replay-plan.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
+import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import {
+  type RedriveProgress,
+  type RedriveSummary,
+  redriveProjections,
+  type TargetRedrive,
+} from '../../commands/redrive-projections.ts';
+import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
+import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { collect, windowOptions } from './decisions.ts';
+import { safeUserName } from './replay.ts';
+
+/** Every partition the audit index files decisions under: chosen/requested providers, and `none`. */
+export const ALL_INDEXED_PROVIDERS: readonly string[] = [...PROVIDER_CHOICES, 'none'];
+/** The projector's EFFECT_MARKER_TTL_DAYS default (template.yaml). */
+const DEFAULT_MARKER_TTL_DAYS = 7;
+
+interface RedriveOptions {
+  incident: string;
+  provider?: string[];
+  since: string;
+  until: string;
+  markerTtlDays: string;
+  dryRun?: boolean;
+  why?: string;
+  by?: string;
+  json?: boolean;
+}
+
+function progressBar(context: CliContext): ((progress: RedriveProgress) => void) | undefined {
+  if (!context.io.stderr.isTTY) return undefined;
+  const bar = new SingleBar({
+    stream: context.io.stderr as NodeJS.WritableStream,
+    format: 'redrive [{bar}] {value}/{total} jobs | re-driven {redriven}',
+    hideCursor: true,
+  });
+  return (progress) => {
+    if (progress.done === 0) bar.start(progress.total, 0, { redriven: 0 });
+    else bar.update(progress.done, { redriven: progress.redriven });
+    if (progress.done === progress.total) bar.stop();
+  };
+}
+
+export function registerRedrive(program: Command, contextOf: (command: Command) => CliContext) {
+  windowOptions(
+    program
+      .command('redrive')
+      .description(
+        'finish the projection of records whose effects never completed (abandoned stream batches), ' +
+          'with their original ids; idempotent per --incident',
+      )
+      .requiredOption('--incident <key>', 'the incident key (e.g. INC-2291): the re-drive identity')
+      .option(
+        '--provider <provider>',
+        `providers whose decisions to examine (repeatable, or comma-separated; default: ${ALL_INDEXED_PROVIDERS.join(', ')})`,
+        collect,
+      ),
+  )
+    .option(
+      '--marker-ttl-days <days>',
+      "the projector's EFFECT_MARKER_TTL_DAYS: older records without a marker are not judged",
+      String(DEFAULT_MARKER_TTL_DAYS),
+    )
+    .option('--dry-run', 'report exactly what would be appended, with its ids; change nothing')
+    .option('--why <text>', 'free text recorded in every re-drive record (required unless --dry-run)')
+    .option('--by <who>', 'who asks (recorded; default: the OS user)')
+    .option('--json', 'the summary as one JSON object')
+    .action(async (options: RedriveOptions, command: Command) => {
+      const context = contextOf(command);
+      const dryRun = options.dryRun === true;
+      const incident = parseIncidentKey(options.incident);
+      if (!dryRun && !options.why?.trim())
+        throw new UsageError('--why is required (it is recorded with the re-drive)');
+      const markerTtlDays = Number(options.markerTtlDays);
+      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2)
+        throw new UsageError('--marker-ttl-days must be an integer of at least 2');
+      const window = auditWindow(options.since, options.until, context.now());
+      const { log: logTable, effects: effectsTable } = context.tables;
+      const summary = await context.onTable(logTable, () =>
+        redriveProjections(
+          {
+            type: 'RedriveProjections',
+            data: {
+              incident,
+              providers: options.provider ?? ALL_INDEXED_PROVIDERS,
+              window,
+              why: options.why?.trim() ?? '',
+              requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
+              dryRun,
+              markerTtlDays,
+            },
+          },
+          {
+            log: new DynamoDbRoutingLog(context.documents, logTable),
+            decisions: new DynamoDbAuditIndex(context.documents, logTable),
+            // Read only: the TTL options matter for writes, which the CLI never makes.
+            markers: new DynamoDbEffectMarkers(context.documents, effectsTable, {
+              ttlDays: markerTtlDays,
+              now: () => context.now(),
+            }),
+            now: () => context.now(),
+            ...withProgress(progressBar(context)),
+          },
+        ),
+      );
+      context.out(options.json ? jsonLine(summary) : renderRedriveSummary(summary));
+      if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
+    });
+}
+
+const withProgress = (onProgress: ((progress: RedriveProgress) => void) | undefined) =>
+  onProgress ? { onProgress } : {};
+
+export function renderRedriveSummary(summary: RedriveSummary): string {
+  const facts: [string, string][] = [
+    ['incident', summary.incident],
+    ['redrive', `${summary.redriveId}${summary.dryRun ? ' (dry run: nothing appended)' : ''}`],
+    ['decisions', `filed under ${summary.providers.join(', ')} in [${summary.since}, ${summary.until})`],
+    ['jobs examined', String(summary.matched)],
+    ['complete', String(summary.complete)],
+    summary.dryRun
+      ? ['would re-drive', String(summary.wouldAppend)]
+      : ['re-driven', String(summary.appended)],
+    ['already requested', String(summary.alreadyRequested)],
+  ];
+  if (summary.tooOld > 0) facts.push(['too old to judge', `${summary.tooOld} (older than the marker TTL)`]);
+  if (summary.failed > 0) facts.push(['not re-driven', `${summary.failed} (run the same command again)`]);
+  if (summary.targets.length === 0) return renderFacts(facts);
+  const targets = renderTable(
+    ['jobId', 'record', 'action', 'missing', 're-drive', 'dispatchId'],
+    summary.targets.map((target) => [
+      target.jobId,
+      target.targetVersion === null ? '-' : `v${target.targetVersion}`,
+      ACTION_TEXT[target.action] + (target.error ? ` (${target.error})` : ''),
+      target.missing.length > 0 ? target.missing.join('+') : '-',
+      target.redriveVersion === null ? '-' : `v${target.redriveVersion}`,
+      orDash(target.dispatchId),
+    ]),
+  );
+  return `${renderFacts(facts)}\n\n${targets}`;
+}
+
+const ACTION_TEXT: Record<TargetRedrive['action'], string> = {
+  appended: 're-driven',
+  would_append: 'would re-drive',
+  already_requested: 'already requested (this incident)',
+  complete: 'complete',
+  too_old: 'not judged: older than the marker TTL',
+  contended: 'not re-driven: lost every append race',
+  failed: 'not re-driven: failed',
+};

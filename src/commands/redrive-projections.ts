@@ -1,0 +1,218 @@
+/**
+ * RedriveProjections: the operator's re-drive of abandoned projections. Find the decisions of the
+ * window (audit index) → per job: read its stream and the completion markers of its owed records
+ * → decide (pure, src/audit/redrive-plan.ts) → append a `ProjectionRedriveRequested` per incomplete
+ * record, conditionally, at the versions decided. The projector then completes each target with
+ * its original ids. Dependencies arrive as ports; no AWS in here.
+ *
+ * Idempotent per (target, incident): a target that already has this incident's re-drive is not
+ * re-driven again, and a complete one never is. A lost race for a version (a concurrent writer)
+ * makes the job re-read and decide again. A dry run on an unchanged log reports exactly the records
+ * (versions, ids) the real run appends.
+ */
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import type { AuditWindow } from '../audit/audit-window.ts';
+import { type Effect, planRedriveSteps, type RedriveAuthor, redriveIdOf } from '../audit/redrive-plan.ts';
+import type { RoutingLog } from '../log/routing-log.ts';
+import type { DecisionRecord } from '../log/routing-records.ts';
+import type { EffectMarkers } from '../projections/effect-markers.ts';
+import type { DecisionSource } from './replay-projections.ts';
+
+/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
+export const MAX_APPEND_ATTEMPTS = 5;
+/** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */
+const CONCURRENCY = 8;
+const DAY_MS = 86_400_000;
+
+export interface RedriveProjections {
+  readonly type: 'RedriveProjections';
+  readonly data: {
+    readonly providers: readonly string[];
+    readonly window: AuditWindow;
+    readonly incident: string;
+    readonly why: string;
+    readonly requestedBy: string;
+    readonly dryRun: boolean;
+    /** EFFECT_MARKER_TTL_DAYS of the projector: older targets without a marker are not judged. */
+    readonly markerTtlDays: number;
+  };
+}
+
+export interface RedriveProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly redriven: number;
+}
+
+export interface RedriveProjectionsDependencies {
+  readonly log: RoutingLog;
+  readonly decisions: DecisionSource;
+  readonly markers: Pick<EffectMarkers, 'read'>;
+  readonly now: () => Date;
+  /** Called once the matching decisions are known (done 0), then after every job. */
+  readonly onProgress?: (progress: RedriveProgress) => void;
+}
+
+export type TargetRedriveAction =
+  | 'appended'
+  | 'would_append'
+  | 'already_requested'
+  | 'complete'
+  | 'too_old'
+  | 'contended'
+  | 'failed';
+
+/** One owed record's outcome, with the original ids the projector completes it under. */
+export interface TargetRedrive {
+  readonly jobId: string;
+  readonly targetVersion: number | null;
+  readonly action: TargetRedriveAction;
+  readonly missing: readonly Effect[];
+  /** The re-drive record's version; null when nothing was or will be appended. */
+  readonly redriveVersion: number | null;
+  readonly effectId: string | null;
+  readonly dispatchId: string | null;
+  readonly announcementId: string | null;
+  /** Why the job failed (the error's name only: AWS errors can quote request content). */
+  readonly error?: string;
+}
+
+export interface RedriveSummary {
+  readonly redriveId: string;
+  readonly incident: string;
+  readonly providers: readonly string[];
+  readonly since: string;
+  readonly until: string;
+  readonly dryRun: boolean;
+  /** Decisions found in the window (one per job stream). */
+  readonly matched: number;
+  readonly complete: number;
+  readonly appended: number;
+  readonly wouldAppend: number;
+  readonly alreadyRequested: number;
+  readonly tooOld: number;
+  readonly failed: number;
+  /** Every owed record that is not complete (complete ones are only counted). */
+  readonly targets: readonly TargetRedrive[];
+}
+
+/** Read → decide → conditional appends for one job stream, re-deciding after a lost race. */
+export async function redriveJob(
+  deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers'>,
+  decision: DecisionRecord,
+  author: RedriveAuthor,
+  options: { dryRun: boolean; oldestJudgeable: string },
+): Promise<TargetRedrive[]> {
+  const jobId = decision.jobId as string;
+  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+    const stream = await deps.log.readStream(decision.stream);
+    const effectIds = stream.map((record) => `${record.stream}:v${record.version}`);
+    const markers = await deps.markers.read(effectIds);
+    const steps = planRedriveSteps(stream, markers, author, options.oldestJudgeable);
+    const outcomes: TargetRedrive[] = [];
+    let lostRace = false;
+    for (const step of steps) {
+      const action: TargetRedriveAction =
+        step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
+      if (action === 'appended' && step.record) {
+        const appended = await deps.log.append(step.record);
+        if (appended.status !== 'appended') {
+          lostRace = true;
+          break;
+        }
+      }
+      outcomes.push({
+        jobId,
+        targetVersion: step.target.version,
+        action,
+        missing: step.missing,
+        redriveVersion:
+          step.action === 'append' || step.action === 'already_requested'
+            ? (step.record?.version ?? null)
+            : null,
+        effectId: step.plan.effectId,
+        dispatchId: step.plan.dispatch?.dispatchId ?? null,
+        announcementId: step.plan.announcement.detail.announcementId,
+      });
+    }
+    if (!lostRace) return outcomes;
+  }
+  return [contended(jobId)];
+}
+
+const contended = (
+  jobId: string,
+  action: TargetRedriveAction = 'contended',
+  error?: string,
+): TargetRedrive => ({
+  jobId,
+  targetVersion: null,
+  action,
+  missing: [],
+  redriveVersion: null,
+  effectId: null,
+  dispatchId: null,
+  announcementId: null,
+  ...(error ? { error } : {}),
+});
+
+export async function redriveProjections(
+  command: RedriveProjections,
+  deps: RedriveProjectionsDependencies,
+): Promise<RedriveSummary> {
+  const { window, incident, providers, dryRun, markerTtlDays } = command.data;
+  const now = deps.now();
+  const author: RedriveAuthor = {
+    incident,
+    requestedBy: command.data.requestedBy,
+    why: command.data.why,
+    at: now.toISOString(),
+  };
+  // A day of margin under the TTL: DynamoDB deletes expired items lazily, but never early.
+  const oldestJudgeable = new Date(now.getTime() - (markerTtlDays - 1) * DAY_MS).toISOString();
+
+  const matched: DecisionRecord[] = [];
+  const seen = new Set<string>();
+  for await (const decision of deps.decisions.decisions(providers, window)) {
+    if (decision.jobId === null || seen.has(decision.stream)) continue;
+    seen.add(decision.stream);
+    matched.push(decision);
+  }
+
+  const perJob: TargetRedrive[][] = new Array(matched.length);
+  const progress = { done: 0, total: matched.length, redriven: 0 };
+  deps.onProgress?.({ ...progress });
+  await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
+    // One job's failure never stops its neighbours; re-running the same incident picks it up.
+    const outcomes = await redriveJob(deps, decision, author, { dryRun, oldestJudgeable }).catch(
+      (error: unknown): TargetRedrive[] => [
+        contended(decision.jobId as string, 'failed', error instanceof Error ? error.name : 'Error'),
+      ],
+    );
+    perJob[index] = outcomes;
+    progress.done++;
+    progress.redriven += outcomes.filter(
+      (o) => o.action === 'appended' || o.action === 'would_append',
+    ).length;
+    deps.onProgress?.({ ...progress });
+  });
+
+  const all = perJob.flat();
+  const count = (action: TargetRedriveAction) => all.filter((target) => target.action === action).length;
+  return {
+    redriveId: redriveIdOf(incident),
+    incident,
+    providers,
+    since: window.since,
+    until: window.until,
+    dryRun,
+    matched: matched.length,
+    complete: count('complete'),
+    appended: count('appended'),
+    wouldAppend: count('would_append'),
+    alreadyRequested: count('already_requested'),
+    tooOld: count('too_old'),
+    failed: count('contended') + count('failed'),
+    targets: all.filter((target) => target.action !== 'complete'),
+  };
+}
