@@ -34,6 +34,12 @@ describe('routing-manager arguments', () => {
     ['a zero --limit', ['decisions', '--provider', 'fal', '--since', '1d', '--limit', '0']],
     ['an unknown --outcome', ['decisions', '--provider', 'fal', '--since', '1d', '--outcome', 'lost']],
     ['replay without --why', ['replay', '--incident', 'INC-1', '--provider', 'fal', '--since', '1d']],
+    ['redrive without --why', ['redrive', '--incident', 'INC-1', '--since', '1d']],
+    ['redrive without --incident', ['redrive', '--since', '1d', '--why', 'abandoned']],
+    [
+      'redrive with a marker TTL below 2 days',
+      ['redrive', '--incident', 'INC-1', '--since', '1d', '--dry-run', '--marker-ttl-days', '1'],
+    ],
     ['replay without --incident', ['replay', '--provider', 'fal', '--since', '1d', '--why', 'outage']],
     [
       'replay with prose as --incident',

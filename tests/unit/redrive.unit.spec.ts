@@ -1,6 +1,7 @@
 /** Re-drive of abandoned projections: the pure plan, the command, and the projector's handling. */
 import { describe, expect, it } from 'vitest';
 import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/redrive-plan.ts';
+import { renderHistory } from '../../src/cli/commands/history.ts';
 import { renderRedriveSummary } from '../../src/cli/commands/redrive.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
@@ -97,6 +98,24 @@ describe('redrive plan', () => {
       planRedriveSteps([decision], new Map(), { ...AUTHOR, incident: 'INC-2' }, JUDGEABLE)[0]?.record
         ?.redriveId,
     ).not.toBe(redriveIdOf('INC-1'));
+  });
+});
+
+describe('history of a re-driven job', () => {
+  it('given a re-drive record, then history shows which version it re-drives, the incident and why', () => {
+    const decision = aRoutedRecord();
+    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const text = renderHistory(
+      {
+        jobId: decision.jobId,
+        stream: decision.stream,
+        records: [decision, step?.record as ProjectionRedriveRequestedRecord],
+        projection: null,
+      },
+      'Jobs-test',
+    );
+    expect(text).toContain('ProjectionRedriveRequested  re-drives v1 with its original ids');
+    expect(text).toContain('incident INC-1');
   });
 });
 
