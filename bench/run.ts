@@ -25,6 +25,14 @@ import { progress } from './support/stats.ts';
 const root = resolve(import.meta.dirname, '..');
 const PERFORMANCE_DOC = join(root, 'docs/PERFORMANCE.md');
 const PIPELINE_REPETITIONS = 3;
+/** Share of the large-payload run's jobs carrying a 100–180 KB extra field (issue 9). */
+const LARGE_SHARE = 0.1;
+/**
+ * Events of the large-payload run. Fewer than the plain run's: moto keeps every message in memory
+ * and slows down as 100+ KB messages pile up on a queue nothing consumes (calls per job do not
+ * depend on N beyond the batch size).
+ */
+const LARGE_PAYLOAD_JOBS = process.env.BENCH_LARGE_JOBS ?? '300';
 
 export const GOALS = {
   routerCallsPerJob: 2,
@@ -51,10 +59,12 @@ export interface BenchResults {
   readonly machine: Machine;
   readonly durationSeconds: number;
   readonly pipeline: PipelineResult;
+  /** The same pipeline with 10 % of jobs carrying a 100–180 KB extra field (absent in old results). */
+  readonly largePayload?: PipelineResult;
   readonly throughput: ThroughputResult;
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
-  readonly summary: { readonly pipeline: PipelineSummary };
+  readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
 }
 
 async function child<T>(script: string, env: Record<string, string> = {}): Promise<T> {
@@ -92,6 +102,24 @@ type Row = readonly [metric: string, ours: string, baseline: string, goal: strin
 const n = (value: number, digits = 2) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const status = (met: boolean) => (met ? 'met' : 'MISSED');
+
+/** The large-payload mix: calls per job and lost jobs (absent in results from before it existed). */
+function largePayloadRows(results: BenchResults): Row[] {
+  const large = results.summary.largePayload;
+  const run = results.largePayload;
+  if (!large || !run) return [];
+  const lost = run.runs.reduce((sum, r) => sum + (r.landed?.lost ?? 0), 0);
+  const share = `${Math.round((run.largeShare ?? 0) * 100)} %`;
+  return [
+    [`**1b. Large-payload mix** (${share} of jobs with a 100–180 KB extra field)`, '', '', '', ''],
+    ['Projector calls/job', n(large.projector.calls, 3), '—', '—', 'reported'],
+    ...Object.entries(large.projector.byCommand).map(
+      ([command, perJob]): Row => [`  · ${command}`, n(perJob, 3), '', '', ''],
+    ),
+    ['Total calls/job', n(large.ours.calls, 3), n(large.baseline.calls, 3), '—', 'reported'],
+    ['Accepted jobs lost (not on a queue / no Jobs status)', String(lost), '—', '0', status(lost === 0)],
+  ];
+}
 
 export function tableRows(results: BenchResults): Row[] {
   const s = results.summary.pipeline;
@@ -151,6 +179,7 @@ export function tableRows(results: BenchResults): Row[] {
     'reported',
   ]);
   rows.push(['DynamoDB RRU/job (≥ 1 per key read)', n(s.ours.rru, 2), n(s.baseline.rru, 2), '—', 'reported']);
+  rows.push(...largePayloadRows(results));
   rows.push(['**2. Decision throughput** (one core, warm)', '', '', '', '']);
   rows.push([
     '`decide` decisions/s',
@@ -398,6 +427,7 @@ async function main(): Promise<void> {
   progress('starting emulators (DynamoDB Local, moto)');
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
+  let largePayload: PipelineResult | undefined;
   let memory: MemoryResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
@@ -418,6 +448,20 @@ async function main(): Promise<void> {
       repetitions: runs.length,
       runs: runs.flatMap((r) => r.runs),
     };
+    progress(
+      `large-payload mix: ${jobs} events, ${LARGE_SHARE * 100} % of jobs with a 100–180 KB extra field`,
+    );
+    // A failure here must not cost the rest of the bench: the row then says it did not run.
+    largePayload = await child<PipelineResult>('pipeline.ts', {
+      ...env,
+      BENCH_JOBS: LARGE_PAYLOAD_JOBS,
+      BENCH_REPS: '1',
+      BENCH_CONCURRENCY: '4',
+      BENCH_LARGE_SHARE: String(LARGE_SHARE),
+    }).catch((error: unknown) => {
+      progress(`large-payload mix did not complete: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
   } finally {
@@ -432,10 +476,14 @@ async function main(): Promise<void> {
     machine: machine(),
     durationSeconds: Math.round((performance.now() - started) / 1000),
     pipeline,
+    ...(largePayload ? { largePayload } : {}),
     throughput,
     coldStart,
     memory,
-    summary: { pipeline: summarizePipeline(pipeline) },
+    summary: {
+      pipeline: summarizePipeline(pipeline),
+      ...(largePayload ? { largePayload: summarizePipeline(largePayload) } : {}),
+    },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
