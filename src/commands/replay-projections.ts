@@ -21,7 +21,7 @@ import {
 } from '../audit/replay-plan.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import type { DecisionRecord, ProjectionReplayRequestedRecord } from '../log/routing-records.ts';
-import { planEffects } from '../projections/effects.ts';
+import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -102,13 +102,13 @@ function outcomeOf(
   record: ProjectionReplayRequestedRecord | null,
 ): JobReplay {
   if (!record) return { jobId, action, version: null, dispatchId: null, announcementId: null };
-  const plan = planEffects(record);
+  // The projector's own id functions (src/projections/effects.ts), applied to the record's version.
   return {
     jobId,
     action,
     version: record.version,
-    dispatchId: plan.dispatch?.dispatchId ?? null,
-    announcementId: plan.announcement.detail.announcementId,
+    dispatchId: record.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.version) : null,
+    announcementId: announcementIdOf(record.stream, record.version),
   };
 }
 

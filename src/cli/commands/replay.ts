@@ -20,6 +20,7 @@ import {
 } from '../../commands/replay-projections.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { checked, vocabularyOf } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
@@ -31,7 +32,6 @@ interface ReplayOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
-  json?: boolean;
 }
 
 function progressBar(context: CliContext): ((progress: ReplayProgress) => void) | undefined {
@@ -75,11 +75,11 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
     .option('--dry-run', 'report what would be appended, with its ids; change nothing')
     .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: ReplayOptions, command: Command) => {
       const context = contextOf(command);
       const dryRun = options.dryRun === true;
       const incident = parseIncidentKey(options.incident);
+      const providers = checked('--provider', options.provider, vocabularyOf().providers);
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the replay)');
       const window = auditWindow(options.since, options.until, context.now());
@@ -90,7 +90,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             type: 'ReplayProjections',
             data: {
               incident,
-              providers: options.provider,
+              providers,
               outcome: options.outcome,
               window,
               why: options.why?.trim() ?? '',
@@ -106,7 +106,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
           },
         ),
       );
-      context.out(options.json ? jsonLine(summary) : renderSummary(summary));
+      context.out(context.json ? jsonLine(summary) : renderSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }

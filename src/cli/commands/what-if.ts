@@ -17,14 +17,14 @@ import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
 import { PROVIDER_CHOICES } from '../../intake/submission.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
-import { defaultRoutingTable } from '../../routing/default-table.ts';
 import {
   InvalidRoutingTableError,
   loadRoutingTable,
   type RoutingTable,
 } from '../../routing/routing-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { COST_UNIT, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
+import { activeRoutingTable, checked, vocabularyOf } from '../vocabulary.ts';
 import { collect, positiveInteger, windowOptions } from './decisions.ts';
 
 /** A rules file's JSON value; a missing or non-JSON file is a usage error naming the file. */
@@ -59,7 +59,6 @@ interface WhatIfOptions {
   until: string;
   provider?: string[];
   examples: number;
-  json?: boolean;
 }
 
 const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
@@ -76,7 +75,10 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['  model', String(summary.byKind.model)],
       ['  reason', String(summary.byKind.reason)],
       ['unchanged', `${summary.unchanged} (of which ${summary.intakeRejections} rejected at intake)`],
-      ['estimated cost', `${summary.cost.before} → ${summary.cost.after} (${signed(summary.cost.delta)})`],
+      [
+        'estimated cost',
+        `${summary.cost.before} → ${renderCost(summary.cost.after)} (${signed(summary.cost.delta)} ${COST_UNIT})`,
+      ],
     ]),
   ];
   if (summary.transitions.length > 0) {
@@ -125,16 +127,16 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       collect,
     )
     .option('--examples <n>', 'changed decisions to show', positiveInteger, 5)
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: WhatIfOptions, command: Command) => {
       const context = contextOf(command);
       const window = auditWindow(options.since, options.until, context.now());
       const table = await readRoutingTableFile(options.rules);
-      const providers = providersToScan(
-        [defaultRoutingTable, table],
-        PROVIDER_CHOICES,
+      const only = checked(
+        '--provider',
         options.provider ?? [],
+        vocabularyOf([activeRoutingTable(), table]).providers,
       );
+      const providers = providersToScan([activeRoutingTable(), table], PROVIDER_CHOICES, only);
       const logTable = context.tables.log;
       const index = new DynamoDbAuditIndex(context.documents, logTable);
       const records: DecisionRecord[] = [];
@@ -153,8 +155,14 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
         examples: options.examples,
       });
       context.out(
-        options.json
-          ? jsonLine({ ...summary, providers, since: window.since, until: window.until })
+        context.json
+          ? jsonLine({
+              ...summary,
+              cost: { ...summary.cost, unit: COST_UNIT },
+              providers,
+              since: window.since,
+              until: window.until,
+            })
           : renderWhatIf(summary, providers),
       );
     });
