@@ -9,7 +9,8 @@ async function load() {
   try {
     return await import('../dist/routing-manager.mjs');
   } catch (error) {
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('routing-manager.mjs')) throw error;
+    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('routing-manager.mjs'))
+      throw error;
   }
   if (process.features?.typescript) return import('../src/cli/main.ts');
   return null;

@@ -19,7 +19,9 @@ await build({
   target: 'node20',
   mainFields: ['module', 'main'],
   // CommonJS dependencies call require() for Node built-ins: give the ES module one.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });

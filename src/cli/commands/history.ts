@@ -191,7 +191,7 @@ function renderEntry(entry: HistoryEntry): string[] {
   const head = `v${entry.version}  ${entry.recordedAt}  ${entry.type}`;
   if (entry.type === 'ProjectionReplayRequested') {
     return [
-      `${head}  re-projects v${entry.replayOf}` + (entry.dispatchId ? `, dispatch ${entry.dispatchId}` : ''),
+      `${head}  re-projects v${entry.replayOf}${entry.dispatchId ? `, dispatch ${entry.dispatchId}` : ''}`,
       `    incident ${orDash(entry.incident)} (replay ${entry.replayId}) by ${entry.requestedBy}: ${entry.why}`,
     ];
   }
