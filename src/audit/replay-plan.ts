@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import {
   type DecisionRecord,
+  isDecision,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
   type RoutingLogRecord,
@@ -71,7 +72,7 @@ export function planReplayStep(
   );
   if (done) return { action: 'already_replayed', version: done.version };
   const decision = stream.find((record) => record.version === 1);
-  if (!decision || decision.type === 'ProjectionReplayRequested' || decision.jobId === null) {
+  if (!decision || !isDecision(decision) || decision.jobId === null) {
     return { action: 'no_decision' };
   }
   const version = Math.max(...stream.map((record) => record.version)) + 1;

@@ -8,6 +8,9 @@
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
@@ -30,6 +33,8 @@ export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
   readonly table: RoutingTable;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
@@ -48,10 +53,11 @@ export type RouteJobResult =
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const { event } = command.data;
+  const now = deps.now();
   const received: Received = {
     eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
     submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
@@ -66,12 +72,14 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   } else {
     record = intakeRejectionRecord(received, intake);
   }
+  const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+  record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
 
   const appended = await deps.log.append(record);
   if (appended.status === 'appended') return { outcome: 'recorded', record };
 
   const existing = appended.existing;
-  if (existing.type === 'ProjectionReplayRequested') {
+  if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
     throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
   }

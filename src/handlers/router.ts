@@ -11,10 +11,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
@@ -44,7 +46,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         provider: record.type === 'RoutingDecided' ? record.provider : null,
         reason: record.type === 'RoutingRejected' ? record.reason : null,
       };
-      // Never the prompt: it is user content. The record in the log holds the full job.
+      // Never the prompt or user id: user content (sealed in the log record, docs/DATA_PROTECTION.md).
       const facts = {
         ...response,
         eventId: event.id,
@@ -89,6 +91,7 @@ export function routerDependenciesFromEnvironment(
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,
+    contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
     now: () => new Date(),
     newId: randomUUID,
   };

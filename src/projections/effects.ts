@@ -11,8 +11,8 @@ import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
 import type {
   DecisionRecord,
+  ProjectableRecord,
   RoutingDecidedRecord,
-  RoutingLogRecord,
   RoutingRejectedRecord,
 } from '../log/routing-records.ts';
 
@@ -91,7 +91,7 @@ export interface EffectPlan {
   readonly stream: string;
   readonly version: number;
   readonly jobId: string | null;
-  readonly recordType: RoutingLogRecord['type'];
+  readonly recordType: ProjectableRecord['type'];
   readonly dispatch: PlannedDispatch | null;
   readonly announcement: PlannedAnnouncement;
   readonly jobStatus: PlannedJobStatus | null;
@@ -102,7 +102,7 @@ export const dispatchIdOf = (jobId: string, version: number): string => `${jobId
 export const announcementIdOf = (stream: string, version: number): string => `${stream}:v${version}:announce`;
 
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
-export function planEffects(record: RoutingLogRecord): EffectPlan {
+export function planEffects(record: ProjectableRecord): EffectPlan {
   const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
   const { stream, version } = record;
   const base = {

@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { ContentKeyRing } from '../../src/content/content-vault.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { peekQueue } from '../../src/local/read-back.ts';
@@ -96,6 +98,7 @@ beforeAll(async () => {
       log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
       now: () => clock,
       newId: randomUUID,
     },

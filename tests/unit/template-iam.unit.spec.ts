@@ -24,6 +24,7 @@ interface Resource {
 interface Template {
   Parameters: Record<string, Dict>;
   Conditions: Record<string, Node>;
+  Mappings: Record<string, Record<string, Dict>>;
   Globals: { Function: Dict };
   Resources: Record<string, Resource>;
   Outputs: Record<string, Dict>;
@@ -152,6 +153,10 @@ class Evaluator {
         const items = this.value(list[1]) as unknown[];
         return items[Number(this.value(list[0]))];
       }
+      case 'Fn::FindInMap': {
+        const [map, top, second] = list.map((n) => this.string(n));
+        return this.template.Mappings[map as string]?.[top as string]?.[second as string];
+      }
       case 'Fn::Join':
         return (this.value(list[1]) as string[]).join(list[0] as string);
       case 'Fn::Sub': {
@@ -258,13 +263,13 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   RouterFunction: {
     ...logs('RouterLogGroup'),
     'dynamodb:GetItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod'],
-    'dynamodb:PutItem': ['<RoutingLogTable.Arn>'],
+    'dynamodb:PutItem': ['<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
     ...logs('ProjectorLogGroup'),
-    'dynamodb:BatchGetItem': ['<RoutingEffectsTable.Arn>'],
-    'dynamodb:BatchWriteItem': ['<RoutingEffectsTable.Arn>'],
+    'dynamodb:BatchGetItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
+    'dynamodb:BatchWriteItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
     'dynamodb:DescribeStream': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetRecords': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetShardIterator': ['<RoutingLogTable.StreamArn>'],
@@ -414,7 +419,10 @@ describe('template: functions', () => {
   });
 
   it.each([
-    ['RouterFunction', ['STAGE', 'EVENT_LOG_TABLE', 'CREDITS_TABLE', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL']],
+    [
+      'RouterFunction',
+      ['STAGE', 'EVENT_LOG_TABLE', 'CREDITS_TABLE', 'CONTENT_TABLE', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'],
+    ],
     [
       'ProjectorFunction',
       [
@@ -425,6 +433,8 @@ describe('template: functions', () => {
         'FAL_QUEUE_URL',
         'REPLICATE_QUEUE_URL',
         'EVENT_BUS_NAME',
+        'CONTENT_TABLE',
+        'CONTENT_RETENTION_DAYS',
       ],
     ],
     ['HeartbeatFunction', ['STAGE', 'EVENT_LOG_TABLE']],
@@ -680,5 +690,67 @@ describe('template: alarms', () => {
     expect(body.widgets.map((widget) => widget.properties.title)).toEqual(
       expect.arrayContaining(['Decisions per provider', 'Rejections by reason', 'Heartbeat']),
     );
+  });
+});
+
+describe('template: user content protection', () => {
+  const withRetention = (days: string) =>
+    new Evaluator(template, {
+      Stage: 'prod',
+      FalQueueUrl: FAL_QUEUE_URL,
+      ReplicateQueueUrl: REPLICATE_QUEUE_URL,
+      ContentRetentionDays: days,
+    });
+  const failureQueues = ['RouterDeadLetterQueue', 'RouterOnFailureQueue', 'ProjectorOnFailureQueue'];
+
+  it('the content table expires items via expiresAt, indexes them by user, and has no point-in-time recovery', () => {
+    expect(prod.value(template.Resources.RoutingContentTable?.Properties)).toMatchObject({
+      TableName: 'RoutingContent-prod',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byUser',
+          KeySchema: [
+            { AttributeName: 'userId', KeyType: 'HASH' },
+            { AttributeName: 'recordedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      SSESpecification: { SSEEnabled: true },
+    });
+  });
+
+  it('the content retention defaults to 30 days and reaches the projector', () => {
+    expect(template.Parameters.ContentRetentionDays?.Default).toBe('30');
+    const environment = withRetention('7').value(
+      (fn('ProjectorFunction').Properties.Environment as Dict).Variables,
+    ) as Dict;
+    expect(environment).toMatchObject({
+      CONTENT_RETENTION_DAYS: '7',
+      CONTENT_TABLE: '<RoutingContentTable>',
+    });
+  });
+
+  it.each([
+    ['1', 86_400],
+    ['7', 604_800],
+    ['14', 1_209_600],
+    ['30', 1_209_600],
+    ['90', 1_209_600],
+  ])('with a retention of %s days, failure queues keep a message %i s at most', (days, seconds) => {
+    for (const queue of failureQueues) {
+      const properties = withRetention(days).value(template.Resources[queue]?.Properties) as Dict;
+      expect(properties.MessageRetentionPeriod, queue).toBe(seconds);
+      expect(properties.MessageRetentionPeriod as number).toBeLessThanOrEqual(Number(days) * 86_400);
+    }
+  });
+
+  it('every allowed retention has a failure-queue retention', () => {
+    for (const days of (template.Parameters.ContentRetentionDays?.AllowedValues ?? []) as string[]) {
+      expect(template.Mappings.ContentRetention?.[days]?.QueueSeconds, days).toEqual(expect.any(Number));
+    }
   });
 });
