@@ -22,6 +22,7 @@ export interface LocalStack {
     readonly jobs: string;
     readonly credits: string;
     readonly content: string;
+    readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
   readonly queues: { readonly fal: string; readonly replicate: string; readonly announcements: string };
@@ -43,6 +44,7 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     JOBS_TABLE: stack.tables.jobs,
     CREDITS_TABLE: stack.tables.credits,
     CONTENT_TABLE: stack.tables.content,
+    PROVIDER_HEALTH_TABLE: stack.tables.providerHealth,
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
     EVENT_BUS_NAME: stack.eventBusName,
@@ -70,6 +72,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       jobs: `Jobs-${stage}`,
       credits: `Credits-${stage}`,
       content: `RoutingContent-${stage}`,
+      providerHealth: `ProviderHealth-${stage}`,
     };
     const [log] = await Promise.all([
       createTable(dynamodb, {
@@ -129,6 +132,11 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         TableName: tables.credits,
         AttributeDefinitions: [{ AttributeName: 'userId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }],
+      }),
+      createTable(dynamodb, {
+        TableName: tables.providerHealth,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       }),
     ]);
 

@@ -96,7 +96,7 @@ export async function projectWithContent(
       if (!content) return { kind: 'nothing' };
       return { kind: 'project', record: { ...record, decision: withContent(record.decision, content) } };
     }
-    if (!record.content) return { kind: 'project', record };
+    if (!isDecision(record) || !record.content) return { kind: 'project', record };
     const key = keys.get(record.content.keyId);
     if (!key) {
       // A rejection needs no content to be projected; a dispatch cannot be built without it.

@@ -10,6 +10,7 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
   CONTENT_TABLE: 'RoutingContent-test',
   JOBS_TABLE: 'Jobs-test',
   CREDITS_TABLE: 'Credits-test',
+  PROVIDER_HEALTH_TABLE: 'ProviderHealth-test',
   FAL_QUEUE_URL: 'http://localhost:1/000000000000/FalJobQueue-test',
   REPLICATE_QUEUE_URL: 'http://localhost:1/000000000000/ReplicateJobQueue-test',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
