@@ -68,6 +68,18 @@ export function joinJob(facts: JsonObject, content: JsonObject | null): JsonObje
   return { ...facts, ...(content ?? {}) };
 }
 
+/**
+ * Stand-ins for the content fields intake requires, for re-evaluating logged routing facts
+ * (what-if): routing never depends on them, and the real ones are sealed, expired or erased.
+ */
+export const CONTENT_STAND_INS: JsonObject = { userId: 'content-withheld', prompt: 'content withheld' };
+
+/** What a logged record routed on, as a submission: its facts, with stand-ins when content is sealed. */
+export function routingInputOf(record: { readonly job: string; readonly content?: unknown }): unknown {
+  const job = JSON.parse(record.job) as unknown;
+  return record.content !== undefined && isObject(job) ? { ...CONTENT_STAND_INS, ...job } : job;
+}
+
 /** The user id the content belongs to, when it names a usable one (the key of per-user erasure). */
 export function userIdOf(content: JsonObject | null): string | null {
   const candidate = isObject(content?.detail) ? content.detail.userId : content?.userId;

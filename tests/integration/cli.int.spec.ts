@@ -97,7 +97,12 @@ beforeAll(async () => {
     vi.spyOn(console, method).mockImplementation(() => undefined);
   }
   const { createRouterHandler } = await import('../../src/handlers/router.ts');
-  projector = (await import('../../src/handlers/projector.ts')).handler;
+  // The projector runs at the records' time too: a transit key outlives its hour by 48 h only.
+  const { createProjectorHandler, portsFromEnvironment } = await import('../../src/handlers/projector.ts');
+  projector = createProjectorHandler(
+    { ...portsFromEnvironment(process.env), now: () => clock },
+    createTelemetry('projector'),
+  );
   const documents = createDocumentClient();
   // The real router, with a clock the test sets: decisions land at known times in the audit index.
   const router = createRouterHandler(
