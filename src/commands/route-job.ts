@@ -7,6 +7,9 @@
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
+ *
+ * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
+ * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
@@ -15,9 +18,11 @@ import {
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
+  messageTooLargeRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 
@@ -33,6 +38,8 @@ export interface RouteJobDependencies {
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
 }
 
 export type RouteJobResult =
@@ -63,6 +70,12 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
     record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    if (record.type === 'RoutingDecided') {
+      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+      const messageBytes = dispatchMessageBytes(record);
+      if (messageBytes > maxMessageBytes)
+        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
+    }
   } else {
     record = intakeRejectionRecord(received, intake);
   }
@@ -71,7 +84,7 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   if (appended.status === 'appended') return { outcome: 'recorded', record };
 
   const existing = appended.existing;
-  if (existing.type === 'ProjectionReplayRequested') {
+  if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
     throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
   }
