@@ -91,7 +91,7 @@ export function balancesToLookUp(records: readonly DecisionRecord[], table: Rout
 
 function userIdOf(record: DecisionRecord): string | undefined {
   try {
-    const job = JSON.parse(record.job) as { userId?: unknown };
+    const job = JSON.parse(record.job ?? 'null') as { userId?: unknown };
     return typeof job.userId === 'string' ? job.userId : undefined;
   } catch {
     return undefined;

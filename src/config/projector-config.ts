@@ -2,7 +2,7 @@
  * Environment of the projector Lambda, validated once at cold start (src/config/load-config.ts).
  */
 import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
 
 const queueUrl = z.url({ protocol: /^https?$/ });
 
@@ -24,6 +24,7 @@ export const projectorConfigSchema = z.object({
   CONTENT_TABLE: tableName,
   /** Days user content is retained after its decision (template parameter ContentRetentionDays). */
   CONTENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 });
 
 export interface ProjectorConfig {
@@ -37,6 +38,7 @@ export interface ProjectorConfig {
   readonly effectMarkerTtlDays: number;
   readonly contentTable: string;
   readonly contentRetentionDays: number;
+  readonly queueMaxMessageBytes: number;
 }
 
 export function loadProjectorConfig(env: Record<string, string | undefined>): ProjectorConfig {
@@ -51,5 +53,6 @@ export function loadProjectorConfig(env: Record<string, string | undefined>): Pr
     effectMarkerTtlDays: parsed.EFFECT_MARKER_TTL_DAYS,
     contentTable: parsed.CONTENT_TABLE,
     contentRetentionDays: parsed.CONTENT_RETENTION_DAYS,
+    queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
   };
 }

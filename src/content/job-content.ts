@@ -75,8 +75,8 @@ export function joinJob(facts: JsonObject, content: JsonObject | null): JsonObje
 export const CONTENT_STAND_INS: JsonObject = { userId: 'content-withheld', prompt: 'content withheld' };
 
 /** What a logged record routed on, as a submission: its facts, with stand-ins when content is sealed. */
-export function routingInputOf(record: { readonly job: string; readonly content?: unknown }): unknown {
-  const job = JSON.parse(record.job) as unknown;
+export function routingInputOf(record: { readonly job: string | null; readonly content?: unknown }): unknown {
+  const job = JSON.parse(record.job ?? 'null') as unknown;
   return record.content !== undefined && isObject(job) ? { ...CONTENT_STAND_INS, ...job } : job;
 }
 

@@ -19,6 +19,7 @@ export function protectRecord<R extends DecisionRecord>(record: R, split: SplitJ
 /** The record as the projector plans it: `job` is the whole submission again, nothing sealed. */
 export function withContent<R extends DecisionRecord>(record: R, content: JsonObject | null): R {
   const { content: _sealed, ...rest } = record;
+  if (record.job === null) return rest as R;
   return { ...rest, job: JSON.stringify(joinJob(JSON.parse(record.job) as JsonObject, content)) } as R;
 }
 

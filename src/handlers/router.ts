@@ -18,6 +18,7 @@ import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../com
 import { loadRouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-vault.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -31,12 +32,34 @@ export interface RouterResponse {
   readonly reason: string | null;
 }
 
+/** What the router throws when routing failed: the cause's facts, never its content. */
+export class RoutingFailedError extends Error {
+  readonly code: string;
+  constructor(failure: { code: string; message: string }) {
+    super(`${failure.code}: ${failure.message}`);
+    this.name = 'RoutingFailedError';
+    this.code = failure.code;
+  }
+}
+
 export function createRouterHandler(deps: RouteJobDependencies, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (it is user content), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<SubmittedEvent, RouterResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      const result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      let result: RouteJobResult;
+      try {
+        result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      } catch (error) {
+        // Thrown on to EventBridge's retry policy, but as facts: the Lambda runtime logs the message.
+        const failure = {
+          code: error instanceof Error ? error.name : 'Error',
+          message: contentFreeMessage(error),
+        };
+        logger.error('routing failed; the event will be retried', { eventId: event.id, failure });
+        throw new RoutingFailedError(failure);
+      }
       const { record } = result;
       const response: RouterResponse = {
         outcome: result.outcome,
@@ -94,6 +117,7 @@ export function routerDependenciesFromEnvironment(
     contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
     now: () => new Date(),
     newId: randomUUID,
+    maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
 

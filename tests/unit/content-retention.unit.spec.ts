@@ -9,7 +9,7 @@ import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../suppor
 
 async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
   const key = await new ContentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
-  return protectRecord(record, splitJob(JSON.parse(record.job)), key);
+  return protectRecord(record, splitJob(JSON.parse(record.job ?? '{}')), key);
 }
 
 const erasure = (record: DecisionRecord, version = 2): ContentErasedRecord => ({
