@@ -5,6 +5,7 @@
  */
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
 import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { InvalidEndpointError, MissingRegionError, UnknownProfileError } from './aws-settings.ts';
 import {
   type CliContext,
@@ -81,8 +82,10 @@ export function failureOf(error: unknown, context: CliContext | undefined): Fail
         `Configure them (aws configure, aws sso login), pick a profile with --profile, or for the local stack ${START_LOCAL}`,
     };
   }
+  // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.
   return {
     code: EXIT_RUNTIME,
-    message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    message:
+      error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error),
   };
 }

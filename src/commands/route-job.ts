@@ -7,7 +7,13 @@
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
+ *
+ * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
+ * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
@@ -15,9 +21,11 @@ import {
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
+  messageTooLargeRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 
@@ -30,9 +38,13 @@ export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
   readonly table: RoutingTable;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
 }
 
 export type RouteJobResult =
@@ -48,10 +60,11 @@ export type RouteJobResult =
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const { event } = command.data;
+  const now = deps.now();
   const received: Received = {
     eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
     submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
@@ -63,15 +76,26 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
     record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    if (record.type === 'RoutingDecided') {
+      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+      const messageBytes = dispatchMessageBytes(record);
+      if (messageBytes > maxMessageBytes)
+        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
+    }
   } else {
     record = intakeRejectionRecord(received, intake);
+  }
+  // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
+  if (record.job !== null) {
+    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
   }
 
   const appended = await deps.log.append(record);
   if (appended.status === 'appended') return { outcome: 'recorded', record };
 
   const existing = appended.existing;
-  if (existing.type === 'ProjectionReplayRequested') {
+  if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
     throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
   }

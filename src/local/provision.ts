@@ -21,6 +21,8 @@ export interface LocalStack {
     readonly effects: string;
     readonly jobs: string;
     readonly credits: string;
+    readonly content: string;
+    readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
   readonly queues: { readonly fal: string; readonly replicate: string; readonly announcements: string };
@@ -41,6 +43,8 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     EFFECTS_TABLE: stack.tables.effects,
     JOBS_TABLE: stack.tables.jobs,
     CREDITS_TABLE: stack.tables.credits,
+    CONTENT_TABLE: stack.tables.content,
+    PROVIDER_HEALTH_TABLE: stack.tables.providerHealth,
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
     EVENT_BUS_NAME: stack.eventBusName,
@@ -67,6 +71,8 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       effects: `RoutingEffects-${stage}`,
       jobs: `Jobs-${stage}`,
       credits: `Credits-${stage}`,
+      content: `RoutingContent-${stage}`,
+      providerHealth: `ProviderHealth-${stage}`,
     };
     const [log] = await Promise.all([
       createTable(dynamodb, {
@@ -104,9 +110,33 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
       }),
       createTable(dynamodb, {
+        TableName: tables.content,
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'userId', AttributeType: 'S' },
+          { AttributeName: 'recordedAt', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byUser',
+            KeySchema: [
+              { AttributeName: 'userId', KeyType: 'HASH' },
+              { AttributeName: 'recordedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
+      }),
+      createTable(dynamodb, {
         TableName: tables.credits,
         AttributeDefinitions: [{ AttributeName: 'userId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }],
+      }),
+      createTable(dynamodb, {
+        TableName: tables.providerHealth,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       }),
     ]);
 

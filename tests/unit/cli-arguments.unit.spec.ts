@@ -108,7 +108,7 @@ describe('routing-manager errors from AWS', () => {
     expect(await runCli(['history', record.jobId as string], io)).toBe(0);
     expect(captured.stdout).toMatch(/routed → fal\/wan-i2v/);
     expect(captured.stdout).toMatch(/explicit-fal\s+fal\/wan-i2v\s+excluded\s+requested_provider_mismatch/);
-    expect(captured.stdout).toMatch(/routing status \(Jobs-dev\): ROUTED fal\/wan-i2v, routingVersion 1/);
+    expect(captured.stdout).toMatch(/projection \(Jobs-dev\): ROUTED fal\/wan-i2v, routingVersion 1/);
   });
 });
 
@@ -119,6 +119,7 @@ describe('table names', () => {
       log: 'RoutingLog-dev',
       jobs: 'Jobs-dev',
       credits: 'Credits-dev',
+      content: 'RoutingContent-dev',
     });
     expect(tableNames({}, { STAGE: 'qa' }).log).toBe('RoutingLog-qa');
   });

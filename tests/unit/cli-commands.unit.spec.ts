@@ -64,7 +64,7 @@ describe('routing-manager history of unusual streams', () => {
     expect(await operator.run('history', record.stream)).toBe(0);
     expect(operator.stdout.text()).toMatch(/rejected: invalid_request/);
     expect(operator.stdout.text()).toMatch(/field detail\.lengthSec: /);
-    expect(operator.stdout.text()).toMatch(/routing status \(Jobs-dev\): none/);
+    expect(operator.stdout.text()).toMatch(/projection \(Jobs-dev\): none/);
     expect(operator.stdout.text()).not.toMatch(/rules /);
     expect(documents.commandCalls(GetCommand)).toHaveLength(0);
   });
@@ -78,7 +78,7 @@ describe('routing-manager history of unusual streams', () => {
       {
         jobId: record.stream,
         stream: record.stream,
-        job: JSON.parse(record.job),
+        job: record.job === null ? null : JSON.parse(record.job),
         records: [
           {
             version: 1,
@@ -94,6 +94,7 @@ describe('routing-manager history of unusual streams', () => {
           },
         ],
         projection: null,
+        content: { status: 'hidden' },
       },
     ]);
   });
@@ -103,7 +104,7 @@ describe('routing-manager history of unusual streams', () => {
     serveTables(documents, { log: [record] });
     const operator = anOperator();
     expect(await operator.run('history', record.jobId as string)).toBe(0);
-    expect(operator.stdout.text()).toMatch(/routing status \(Jobs-dev\): none/);
+    expect(operator.stdout.text()).toMatch(/projection \(Jobs-dev\): none/);
   });
 
   it.each([
@@ -131,7 +132,7 @@ describe('routing-manager history of unusual streams', () => {
     const operator = anOperator();
     expect(await operator.run('history', record.jobId as string)).toBe(0);
     expect(operator.stdout.text()).toMatch(
-      /routing status \(Jobs-dev\): REJECTED reason no_route, routingVersion 1, routedAt -$/m,
+      /projection \(Jobs-dev\): REJECTED reason no_route, routingVersion 1, routedAt -$/m,
     );
   });
 });
@@ -438,7 +439,7 @@ describe('routing-manager what-if with credits', () => {
 });
 
 describe('routing-manager failures that are not errors', () => {
-  it('given a failure thrown as a plain value, when a command runs, then it exits 1 printing the value', async () => {
+  it('given a failure thrown as a plain value, when a command runs, then it exits 1 telling only its type (a thrown value may be content)', async () => {
     const stderr = aCapturedOutput();
     const io: CliIo = {
       stdout: aCapturedOutput().stream,
@@ -449,7 +450,7 @@ describe('routing-manager failures that are not errors', () => {
       },
     };
     expect(await runCli(['decisions', '--provider', 'fal', '--since', '1h'], io)).toBe(1);
-    expect(stderr.text()).toBe('routing-manager: clock unavailable\n');
+    expect(stderr.text()).toBe('routing-manager: a non-Error value was thrown (string)\n');
   });
 });
 

@@ -255,6 +255,9 @@ describe('AWS failures say what to do next', () => {
     expect(failureOf(error, context).message).toMatch(
       /^no AWS credentials for profile ops: Could not load credentials from any providers\. Configure them \(aws configure, aws sso login\)/,
     );
-    expect(failureOf('plain', undefined)).toEqual({ code: 1, message: 'plain' });
+    expect(failureOf('plain', undefined)).toEqual({
+      code: 1,
+      message: 'a non-Error value was thrown (string)',
+    });
   });
 });

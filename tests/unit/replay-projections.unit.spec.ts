@@ -14,7 +14,7 @@ import {
   replayProjections,
 } from '../../src/commands/replay-projections.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
-import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-records.ts';
+import type { DecisionRecord, ProjectableRecord } from '../../src/log/routing-records.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -167,7 +167,7 @@ describe('replaying an incident', () => {
     // The ids are the projector's: what it plans for the appended records.
     for (const job of real.jobs) {
       const record = (await log.readStream(`job#${job.jobId}`)).find((r) => r.version === job.version);
-      const plan = planEffects(record as RoutingLogRecord);
+      const plan = planEffects(record as ProjectableRecord);
       expect([job.dispatchId, job.announcementId]).toEqual([
         plan.dispatch?.dispatchId,
         plan.announcement.detail.announcementId,

@@ -1,16 +1,22 @@
 /**
- * `routing-manager history <jobId>`: the job's story in the routing log, in domain terms — the job
- * as submitted, the decision with its explanation (matched rule, every candidate and why it was not
- * taken, the estimated cost in credits), any replays (incident, who, why, the dispatch they caused)
- * — and the job's current routing status in Jobs-<Stage>. Storage details (index keys, payload
- * hashes, schema versions) stay out; `aws dynamodb query` shows the raw items.
+ * `routing-manager history <jobId>`: the job's story in the routing log, in domain terms — the
+ * job's routing facts, the decision with its explanation (matched rule, every candidate and why it
+ * was not taken, the estimated cost in credits, the dispatch id), any replays (incident, who, why,
+ * the dispatch they caused), erasures and provider-health transitions — and the job's routing
+ * status in Jobs-<Stage>. Storage details (index keys, payload hashes, schema versions, sealed
+ * content) stay out; `aws dynamodb query` shows the raw items. The job's user content (user id,
+ * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
+import { type ContentStatus, contentStatusOf } from '../../audit/content-status.ts';
+import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import { ContentKeyRing } from '../../content/content-vault.ts';
 import type { FieldError } from '../../intake/submission.ts';
-import type { RoutingLogRecord } from '../../log/routing-records.ts';
+import { type ContentWithheldReason, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
+import type { HealthTransition } from '../../provider-health/breaker.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { type Cost, costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
@@ -50,9 +56,17 @@ export type HistoryEntry =
       readonly requestedBy: string;
       readonly why: string;
       readonly replayOf: number;
-      /** The new dispatch the replay caused (null when the replayed decision was a rejection). */
+      /** The new dispatch the replay caused (null for a rejection, or when it sent nothing). */
       readonly dispatchId: string | null;
-    });
+      readonly contentWithheld: ContentWithheldReason | null;
+    })
+  | (EntryBase & {
+      readonly type: 'ContentErased';
+      readonly erasureId: string;
+      readonly requestedBy: string;
+      readonly why: string;
+    })
+  | (EntryBase & { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition });
 
 /** Routing's own attributes of the Jobs item (other agents' attributes are theirs to show). */
 export type RoutingStatus = Pick<
@@ -63,61 +77,113 @@ export type RoutingStatus = Pick<
 export interface JobHistory {
   readonly jobId: string;
   readonly stream: string;
-  /** The job as the decision recorded it (validated, or as submitted for an intake rejection). */
+  /** The job's routing facts as the decision recorded them (no user content); null if none. */
   readonly job: unknown;
   readonly records: readonly HistoryEntry[];
   readonly projection: RoutingStatus | null;
+  /** The user content: `hidden` unless asked for; then where it stands, and itself if retained. */
+  readonly content: JobContentView;
 }
 
-/** `job#…` and `event#…` are taken as stream ids (intake rejections without a jobId live in the latter). */
-export const streamOf = (id: string): string => (/^(job|event)#/.test(id) ? id : `job#${id}`);
+export type JobContentView =
+  | { readonly status: 'hidden' }
+  | { readonly status: ContentStatus; readonly expiresAt?: string; readonly job?: unknown };
 
-export function entryOf(record: RoutingLogRecord): HistoryEntry {
-  const base = { version: record.version, recordedAt: record.recordedAt };
-  if (record.type === 'ProjectionReplayRequested') {
+/** Where the job's content stands, and the content itself when it is retained. */
+export async function readContent(
+  context: CliContext,
+  records: readonly RoutingLogRecord[],
+): Promise<{ view: Exclude<JobContentView, { status: 'hidden' }>; transitKeyId: string | null }> {
+  const decision = records.find((record) => record.version === 1);
+  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  if (!decision || !sealed)
     return {
-      ...base,
-      type: record.type,
-      incident: record.incident ?? null,
-      replayId: record.replayId,
-      requestedBy: record.requestedBy,
-      why: record.why,
-      replayOf: record.replayOf,
-      dispatchId:
-        record.decision.type === 'RoutingDecided' ? dispatchIdOf(record.jobId, record.version) : null,
+      view: { status: contentStatusOf(records, undefined, false, context.now()) },
+      transitKeyId: null,
     };
-  }
-  const received = { eventId: record.eventId, submittedAt: record.submittedAt };
-  if (record.type === 'RoutingDecided') {
-    return {
-      ...base,
-      ...received,
-      type: record.type,
-      outcome: record.outcome,
-      provider: record.provider,
-      model: record.model,
-      queue: record.queue,
-      estimatedCost: costOf(record.estimatedCost),
-      dispatchId: dispatchIdOf(record.jobId, record.version),
-      explanation: record.explanation,
-    };
-  }
+  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const now = context.now();
+  const [retained, keys] = await context.onTable(context.tables.content, () =>
+    Promise.all([vault.read([decision.stream]), new ContentKeyRing(vault).openingKeys([sealed.keyId], now)]),
+  );
+  const item = retained.get(decision.stream);
+  const status = contentStatusOf(records, item, keys.has(sealed.keyId), now);
   return {
-    ...base,
-    ...received,
-    type: record.type,
-    outcome: record.outcome,
-    reason: record.reason,
-    requestedProvider: record.requestedProvider,
-    fieldErrors: record.fieldErrors,
-    explanation: record.explanation,
+    view:
+      status === 'retained' && item
+        ? { status, expiresAt: new Date(item.expiresAt * 1000).toISOString(), job: JSON.parse(item.content) }
+        : { status },
+    transitKeyId: sealed.keyId,
   };
 }
 
-/** The job of the stream's decision as an object; the one place the job's content is shown from. */
+/**
+ * `job#…` and `event#…` are taken as stream ids (intake rejections without a jobId live in the
+ * latter); so is `health#<provider>[#<model>]`, a breaker's transitions.
+ */
+export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
+
+export function entryOf(record: RoutingLogRecord): HistoryEntry {
+  const base = { version: record.version, recordedAt: record.recordedAt };
+  switch (record.type) {
+    case 'ProjectionReplayRequested':
+      return {
+        ...base,
+        type: record.type,
+        incident: record.incident ?? null,
+        replayId: record.replayId,
+        requestedBy: record.requestedBy,
+        why: record.why,
+        replayOf: record.replayOf,
+        dispatchId:
+          record.decision.type === 'RoutingDecided' && !record.contentWithheld
+            ? dispatchIdOf(record.jobId, record.version)
+            : null,
+        contentWithheld: record.contentWithheld ?? null,
+      };
+    case 'ContentErased':
+      return {
+        ...base,
+        type: record.type,
+        erasureId: record.erasureId,
+        requestedBy: record.requestedBy,
+        why: record.why,
+      };
+    case 'ProviderHealthChanged':
+      return { ...base, type: record.type, transition: record.transition };
+    case 'RoutingDecided':
+      return {
+        ...base,
+        type: record.type,
+        eventId: record.eventId,
+        submittedAt: record.submittedAt,
+        outcome: record.outcome,
+        provider: record.provider,
+        model: record.model,
+        queue: record.queue,
+        estimatedCost: costOf(record.estimatedCost),
+        dispatchId: dispatchIdOf(record.jobId, record.version),
+        explanation: record.explanation,
+      };
+    case 'RoutingRejected':
+      return {
+        ...base,
+        type: record.type,
+        eventId: record.eventId,
+        submittedAt: record.submittedAt,
+        outcome: record.outcome,
+        reason: record.reason,
+        requestedProvider: record.requestedProvider,
+        fieldErrors: record.fieldErrors,
+        explanation: record.explanation,
+      };
+  }
+}
+
+/** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
 function jobOf(records: readonly RoutingLogRecord[]): unknown {
-  const decision = records.find((record) => record.type !== 'ProjectionReplayRequested');
-  if (!decision) return null;
+  const decision = records.find(isDecision);
+  if (!decision?.job) return null;
   try {
     return JSON.parse(decision.job) as unknown;
   } catch {
@@ -134,7 +200,11 @@ const routingStatusOf = (item: JobProjection): RoutingStatus => {
   );
 };
 
-export async function readHistory(context: CliContext, id: string): Promise<JobHistory> {
+export async function readHistory(
+  context: CliContext,
+  id: string,
+  { showContent = false }: { showContent?: boolean } = {},
+): Promise<JobHistory> {
   const stream = streamOf(id);
   const { log: logTable, jobs: jobsTable } = context.tables;
   const records = await context.onTable(logTable, () =>
@@ -147,34 +217,27 @@ export async function readHistory(context: CliContext, id: string): Promise<JobH
         new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
       )
     : null;
+  const content: JobContentView = showContent
+    ? (await readContent(context, records)).view
+    : { status: 'hidden' };
   return {
     jobId: jobId ?? id,
     stream,
     job: jobOf(records),
     records: records.map(entryOf),
     projection: projection ? routingStatusOf(projection) : null,
+    content,
   };
 }
 
-export function decisionSummary(entry: HistoryEntry): string {
-  if (entry.type === 'RoutingDecided') {
-    return (
-      `routed → ${entry.provider}/${entry.model} (${entry.queue}), ` +
-      `est. cost ${renderCost(entry.estimatedCost.amount)}, dispatch ${entry.dispatchId}`
-    );
-  }
-  return entry.type === 'RoutingRejected' ? `rejected: ${entry.reason}` : `replay of v${entry.replayOf}`;
-}
-
-/** Longer values (an inline image, long metadata) are summarised by size in the table view. */
+/** Longer values (long metadata) are summarised by their size in the table view. */
 const MAX_SHOWN_VALUE = 120;
 
 function renderJob(job: unknown): string[] {
   if (job === null || typeof job !== 'object' || Array.isArray(job)) return [`  ${JSON.stringify(job)}`];
   const facts = Object.entries(job as Record<string, unknown>).map(([key, value]): [string, string] => {
     const text = typeof value === 'string' ? value : JSON.stringify(value);
-    const shown = text.length > MAX_SHOWN_VALUE ? `<${Buffer.byteLength(text)} bytes>` : text;
-    return [key, shown];
+    return [key, text.length > MAX_SHOWN_VALUE ? `<${Buffer.byteLength(text)} bytes>` : text];
   });
   return renderFacts(facts)
     .split('\n')
@@ -189,16 +252,32 @@ function creditText(explanation: Explanation): string {
 
 function renderEntry(entry: HistoryEntry): string[] {
   const head = `v${entry.version}  ${entry.recordedAt}  ${entry.type}`;
-  if (entry.type === 'ProjectionReplayRequested') {
-    return [
-      `${head}  re-projects v${entry.replayOf}${entry.dispatchId ? `, dispatch ${entry.dispatchId}` : ''}`,
-      `    incident ${orDash(entry.incident)} (replay ${entry.replayId}) by ${entry.requestedBy}: ${entry.why}`,
-    ];
+  switch (entry.type) {
+    case 'ProjectionReplayRequested':
+      return [
+        `${head}  re-projects v${entry.replayOf}${entry.dispatchId ? `, dispatch ${entry.dispatchId}` : ''}`,
+        `    incident ${orDash(entry.incident)} (replay ${entry.replayId}) by ${entry.requestedBy}: ${entry.why}`,
+        ...(entry.contentWithheld ? [`    sent nothing: ${entry.contentWithheld.replace('_', ' ')}`] : []),
+      ];
+    case 'ContentErased':
+      return [
+        `${head}  user content erased`,
+        `    erasure ${entry.erasureId} by ${entry.requestedBy}: ${entry.why}`,
+      ];
+    case 'ProviderHealthChanged': {
+      const t = entry.transition;
+      return [
+        `${head}  ${t.previousStatus} → ${t.status} (${t.mode})${t.openUntil ? ` until ${t.openUntil}` : ''}`,
+        `    ${t.reason}: ${t.detail}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
+      ];
+    }
   }
-  const lines = [
-    `${head}  ${decisionSummary(entry)}`,
-    `    event ${entry.eventId}, submitted ${orDash(entry.submittedAt)}`,
-  ];
+  const summary =
+    entry.type === 'RoutingDecided'
+      ? `routed → ${entry.provider}/${entry.model} (${entry.queue}), ` +
+        `est. cost ${renderCost(entry.estimatedCost.amount)}, dispatch ${entry.dispatchId}`
+      : `rejected: ${entry.reason}`;
+  const lines = [`${head}  ${summary}`, `    event ${entry.eventId}, submitted ${orDash(entry.submittedAt)}`];
   if (entry.type === 'RoutingRejected') {
     for (const error of entry.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
   }
@@ -224,14 +303,22 @@ function renderEntry(entry: HistoryEntry): string[] {
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}`, ...renderJob(history.job), ''];
   for (const entry of history.records) lines.push(...renderEntry(entry), '');
+  const c = history.content;
+  lines.push(
+    c.status === 'hidden'
+      ? 'content: hidden (add --show-content)'
+      : c.status === 'retained'
+        ? `content: retained until ${c.expiresAt}\n    ${JSON.stringify(c.job)}`
+        : `content: ${c.status.replace('_', ' ')}`,
+  );
   const p = history.projection;
   lines.push(
     p
-      ? `routing status (${jobsTable}): ${orDash(p.status)}` +
+      ? `projection (${jobsTable}): ${orDash(p.status)}` +
           (p.provider ? ` ${p.provider}/${orDash(p.model)}` : '') +
           (p.reason ? ` reason ${p.reason}` : '') +
           `, routingVersion ${orDash(p.routingVersion)}, routedAt ${orDash(p.routedAt)}`
-      : `routing status (${jobsTable}): none`,
+      : `projection (${jobsTable}): none`,
   );
   return lines.join('\n');
 }
@@ -239,11 +326,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
 export function registerHistory(program: Command, contextOf: (command: Command) => CliContext) {
   program
     .command('history')
-    .description("a job's routing story: the job, the decision and why, replays, and its routing status")
-    .argument('<jobId>', 'the job id (or a stream id: job#…, event#…)')
-    .action(async (jobId: string, _options: unknown, command: Command) => {
+    .description(
+      "a job's routing story: its routing facts, the decision and why, replays, and its routing status",
+    )
+    .argument('<jobId>', 'the job id (or a stream id: job#…, event#…, health#…)')
+    .option('--show-content', "also show the job's user content (user id, prompt, extra fields), if retained")
+    .action(async (jobId: string, options: { showContent?: boolean }, command: Command) => {
       const context = contextOf(command);
-      const history = await readHistory(context, jobId);
+      const history = await readHistory(context, jobId, { showContent: options.showContent === true });
       context.out(context.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
     });
 }
