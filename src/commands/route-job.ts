@@ -12,14 +12,17 @@ import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import {
+  DECISION_VERSION,
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
-import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
+import { dispatchIdOf } from '../projections/effects.ts';
+import { tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -33,6 +36,8 @@ export interface RouteJobDependencies {
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
+  readonly health?: RouterHealth;
 }
 
 export type RouteJobResult =
@@ -62,7 +67,14 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     const creditBalance = tableNeedsCreditBalance(deps.table)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    const decision = await decideWithHealth(
+      job,
+      { table: deps.table, creditBalance },
+      deps.health,
+      new Date(received.recordedAt),
+      dispatchIdOf(job.jobId, DECISION_VERSION),
+    );
+    record = decisionRecord(received, job, decision);
   } else {
     record = intakeRejectionRecord(received, intake);
   }

@@ -5,15 +5,23 @@ const routerEnvironment = z.object({
   STAGE: stageName,
   EVENT_LOG_TABLE: tableName,
   CREDITS_TABLE: tableName,
+  /** Optional: without it the router does not consult provider health (every provider healthy). */
+  PROVIDER_HEALTH_TABLE: tableName.optional(),
 });
 
 export interface RouterConfig {
   readonly stage: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
+  readonly providerHealthTable: string | undefined;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
   const parsed = loadConfig('router', routerEnvironment, env);
-  return { stage: parsed.STAGE, eventLogTable: parsed.EVENT_LOG_TABLE, creditsTable: parsed.CREDITS_TABLE };
+  return {
+    stage: parsed.STAGE,
+    eventLogTable: parsed.EVENT_LOG_TABLE,
+    creditsTable: parsed.CREDITS_TABLE,
+    providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
+  };
 }

@@ -12,11 +12,13 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
+import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 
@@ -85,7 +87,14 @@ export function routerDependenciesFromEnvironment(
   }: { table?: RoutingTable; client?: DynamoDBDocumentClient } = {},
 ): RouteJobDependencies {
   const config = loadRouterConfig(env);
+  const healthStore = config.providerHealthTable
+    ? new DynamoDbProviderHealthStore(client, {
+        health: config.providerHealthTable,
+        log: config.eventLogTable,
+      })
+    : undefined;
   return {
+    ...(healthStore ? { health: { reader: new CachedHealthReader(healthStore), store: healthStore } } : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,

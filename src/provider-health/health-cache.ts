@@ -1,0 +1,53 @@
+/**
+ * The router's view of provider health: every breaker of the table in one read, kept for a few
+ * seconds so that the health read costs a fraction of a call per job. A failed read is remembered
+ * for the same time as `unavailable` — the router then fails open (every provider healthy, recorded
+ * in the decision) rather than hammering a table that is down.
+ */
+import type { RoutingTable } from '../routing/routing-table.ts';
+import type { ProviderHealthStore } from './health-store.ts';
+import { breakerRefsOf, type HealthSnapshot } from './health-view.ts';
+
+export const DEFAULT_HEALTH_CACHE_MS = 5_000;
+
+export interface HealthReader {
+  /** Never throws: an unreadable store is `unavailable`. */
+  snapshot(table: RoutingTable, now: Date): Promise<HealthSnapshot>;
+}
+
+export class CachedHealthReader implements HealthReader {
+  readonly #store: ProviderHealthStore;
+  readonly #ttlMs: number;
+  #cached: { table: RoutingTable; at: number; snapshot: HealthSnapshot } | undefined;
+  /** Reads that reached the store (the benchmark's calls per job). */
+  reads = 0;
+
+  constructor(store: ProviderHealthStore, { ttlMs = DEFAULT_HEALTH_CACHE_MS }: { ttlMs?: number } = {}) {
+    this.#store = store;
+    this.#ttlMs = ttlMs;
+  }
+
+  async snapshot(table: RoutingTable, now: Date): Promise<HealthSnapshot> {
+    const cached = this.#cached;
+    const time = now.getTime();
+    // A clock that went backwards, or another table, refreshes too.
+    if (cached && cached.table === table && time >= cached.at && time - cached.at < this.#ttlMs) {
+      return cached.snapshot;
+    }
+    let snapshot: HealthSnapshot;
+    try {
+      this.reads++;
+      const stored = await this.#store.readMany(breakerRefsOf(table));
+      snapshot = { read: 'ok', breakers: new Map([...stored].map(([key, { state }]) => [key, state])) };
+    } catch {
+      snapshot = { read: 'unavailable' };
+    }
+    this.#cached = { table, at: time, snapshot };
+    return snapshot;
+  }
+
+  /** Forget the cached view (after this router leased a probe, the next job must see the lease). */
+  invalidate(): void {
+    this.#cached = undefined;
+  }
+}
