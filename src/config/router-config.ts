@@ -7,6 +7,8 @@ const routerEnvironment = z.object({
   CREDITS_TABLE: tableName,
   /** Optional: without it the router does not consult provider health (every provider healthy). */
   PROVIDER_HEALTH_TABLE: tableName.optional(),
+  /** How long a router instance reuses its read of provider health (default 5 s). */
+  HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 });
 
 export interface RouterConfig {
@@ -14,6 +16,7 @@ export interface RouterConfig {
   readonly eventLogTable: string;
   readonly creditsTable: string;
   readonly providerHealthTable: string | undefined;
+  readonly healthCacheSeconds: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
@@ -23,5 +26,6 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
     providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
+    healthCacheSeconds: parsed.HEALTH_CACHE_SECONDS,
   };
 }

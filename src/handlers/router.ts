@@ -94,7 +94,14 @@ export function routerDependenciesFromEnvironment(
       })
     : undefined;
   return {
-    ...(healthStore ? { health: { reader: new CachedHealthReader(healthStore), store: healthStore } } : {}),
+    ...(healthStore
+      ? {
+          health: {
+            reader: new CachedHealthReader(healthStore, { ttlMs: config.healthCacheSeconds * 1000 }),
+            store: healthStore,
+          },
+        }
+      : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -43,6 +44,19 @@ export function decisionSummary(record: DecisionRecord): string {
   return record.type === 'RoutingDecided'
     ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${record.estimatedCost}`
     : `rejected: ${record.reason}`;
+}
+
+/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
+export function healthSummary(health: Explanation['health']): string {
+  if (!health) return 'not consulted';
+  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
+  return [
+    read,
+    health.panic ? 'panic: every candidate unhealthy' : '',
+    health.healthIgnored ? 'ignored (explicit provider)' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
@@ -82,7 +96,7 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
             : String(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credits ${credit}`,
+          `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
       );
       const table = renderTable(
         ['rule', 'candidate', 'verdict', 'why'],
@@ -90,7 +104,13 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
-          [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
+          [
+            candidate.reason,
+            candidate.detail,
+            candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
+          ]
+            .filter(Boolean)
+            .join(': ') || '-',
         ]),
       );
       lines.push(...table.split('\n').map((line) => `      ${line}`));
