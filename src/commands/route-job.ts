@@ -7,7 +7,13 @@
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
+ *
+ * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
+ * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
@@ -16,9 +22,11 @@ import {
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
+  messageTooLargeRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
 import { tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -33,9 +41,13 @@ export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
   readonly table: RoutingTable;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
   readonly health?: RouterHealth;
 }
@@ -53,10 +65,11 @@ export type RouteJobResult =
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const { event } = command.data;
+  const now = deps.now();
   const received: Received = {
     eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
     submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
@@ -75,8 +88,19 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
       dispatchIdOf(job.jobId, DECISION_VERSION),
     );
     record = decisionRecord(received, job, decision);
+    if (record.type === 'RoutingDecided') {
+      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+      const messageBytes = dispatchMessageBytes(record);
+      if (messageBytes > maxMessageBytes)
+        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
+    }
   } else {
     record = intakeRejectionRecord(received, intake);
+  }
+  // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
+  if (record.job !== null) {
+    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
   }
 
   const appended = await deps.log.append(record);

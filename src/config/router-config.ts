@@ -1,10 +1,13 @@
 import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
 
 const routerEnvironment = z.object({
   STAGE: stageName,
   EVENT_LOG_TABLE: tableName,
   CREDITS_TABLE: tableName,
+  /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
+  CONTENT_TABLE: tableName,
+  PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
   /** Optional: without it the router does not consult provider health (every provider healthy). */
   PROVIDER_HEALTH_TABLE: tableName.optional(),
   /** How long a router instance reuses its read of provider health (default 5 s). */
@@ -15,6 +18,8 @@ export interface RouterConfig {
   readonly stage: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
+  readonly contentTable: string;
+  readonly queueMaxMessageBytes: number;
   readonly providerHealthTable: string | undefined;
   readonly healthCacheSeconds: number;
 }
@@ -25,6 +30,8 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     stage: parsed.STAGE,
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
+    contentTable: parsed.CONTENT_TABLE,
+    queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
     providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
     healthCacheSeconds: parsed.HEALTH_CACHE_SECONDS,
   };

@@ -11,12 +11,15 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
@@ -31,12 +34,34 @@ export interface RouterResponse {
   readonly reason: string | null;
 }
 
+/** What the router throws when routing failed: the cause's facts, never its content. */
+export class RoutingFailedError extends Error {
+  readonly code: string;
+  constructor(failure: { code: string; message: string }) {
+    super(`${failure.code}: ${failure.message}`);
+    this.name = 'RoutingFailedError';
+    this.code = failure.code;
+  }
+}
+
 export function createRouterHandler(deps: RouteJobDependencies, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (it is user content), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<SubmittedEvent, RouterResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      const result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      let result: RouteJobResult;
+      try {
+        result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      } catch (error) {
+        // Thrown on to EventBridge's retry policy, but as facts: the Lambda runtime logs the message.
+        const failure = {
+          code: error instanceof Error ? error.name : 'Error',
+          message: contentFreeMessage(error),
+        };
+        logger.error('routing failed; the event will be retried', { eventId: event.id, failure });
+        throw new RoutingFailedError(failure);
+      }
       const { record } = result;
       const response: RouterResponse = {
         outcome: result.outcome,
@@ -46,7 +71,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         provider: record.type === 'RoutingDecided' ? record.provider : null,
         reason: record.type === 'RoutingRejected' ? record.reason : null,
       };
-      // Never the prompt: it is user content. The record in the log holds the full job.
+      // Never the prompt or user id: user content (sealed in the log record, docs/DATA_PROTECTION.md).
       const facts = {
         ...response,
         eventId: event.id,
@@ -105,8 +130,10 @@ export function routerDependenciesFromEnvironment(
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,
+    contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
     now: () => new Date(),
     newId: randomUUID,
+    maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
 

@@ -22,7 +22,13 @@ describe('history shows the health each decision read', () => {
       decision,
     );
     const text = renderHistory(
-      { jobId: job.jobId, stream: record.stream, records: [record], projection: null },
+      {
+        jobId: job.jobId,
+        stream: record.stream,
+        records: [record],
+        projection: null,
+        content: { status: 'hidden' as const },
+      },
       'Jobs-test',
     );
     expect(text).toContain('health ok');
@@ -32,7 +38,13 @@ describe('history shows the health each decision read', () => {
   it('given a breaker stream, then each transition is listed with its cause', () => {
     const record = healthChangedRecord(aTransition('fal'));
     const text = renderHistory(
-      { jobId: 'health#fal', stream: 'health#fal', records: [record], projection: null },
+      {
+        jobId: 'health#fal',
+        stream: 'health#fal',
+        records: [record],
+        projection: null,
+        content: { status: 'hidden' as const },
+      },
       'Jobs-test',
     );
     expect(text).toContain('ProviderHealthChanged  closed → open (auto) until 2026-11-25T14:01:00.000Z');
@@ -54,7 +66,13 @@ describe('history shows the health each decision read', () => {
       aTransition('fal', 2, { mode: 'forced_open', actor: 'ops@example.com', openUntil: null }),
     );
     const text = renderHistory(
-      { jobId: 'health#fal', stream: 'health#fal', records: [record], projection: null },
+      {
+        jobId: 'health#fal',
+        stream: 'health#fal',
+        records: [record],
+        projection: null,
+        content: { status: 'hidden' as const },
+      },
       'Jobs-test',
     );
     expect(text).toContain('(ops@example.com)');
