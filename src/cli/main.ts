@@ -22,6 +22,7 @@ import {
   UsageError,
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
+import { registerHealth } from './commands/health.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
@@ -60,6 +61,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerReplay(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
+  registerHealth(program, contextOf);
   return program;
 }
 
