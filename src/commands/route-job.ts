@@ -18,8 +18,9 @@ import {
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
-import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { decideUnderRules, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -29,7 +30,10 @@ export interface RouteJob {
 export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
+  /** The bundled default table: what decides when no `rules` reader is given. */
   readonly table: RoutingTable;
+  /** The published rules (active, shadow, canary) through the router's cache. */
+  readonly rules?: RulesReader;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
@@ -59,10 +63,12 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
-    const creditBalance = tableNeedsCreditBalance(deps.table)
+    const rules = await (deps.rules ?? fixedRules(deps.table)).current();
+    const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    const { decision, shadow } = decideUnderRules(job, rules, creditBalance);
+    record = decisionRecord(received, job, decision, shadow);
   } else {
     record = intakeRejectionRecord(received, intake);
   }

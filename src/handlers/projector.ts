@@ -22,6 +22,7 @@ import { loadProjectorConfig } from '../config/projector-config.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../projections/project-records.ts';
+import { isRulesStream } from '../rules/rules-records.ts';
 
 export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
@@ -40,6 +41,12 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
             eventName: streamRecord.eventName,
             sequenceNumber,
           });
+          continue;
+        }
+        const image = streamRecord.dynamodb?.NewImage as { stream?: unknown } | undefined;
+        if (isRulesStream(image?.stream)) {
+          // Rules records change what the router decides; they have no side effect to project.
+          logger.debug('stream record ignored: a rules record', { sequenceNumber });
           continue;
         }
         const record = readRecord(streamRecord);

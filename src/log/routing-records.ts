@@ -10,6 +10,7 @@ import stringify from 'safe-stable-stringify';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError, JobSubmission } from '../intake/submission.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import type { ShadowResult } from '../rules/rules-decision.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const DECISION_VERSION = 1;
@@ -35,6 +36,8 @@ interface DecisionBase extends RecordBase {
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
+  readonly shadow?: ShadowResult;
 }
 
 export interface RoutingDecidedRecord extends DecisionBase {
@@ -118,6 +121,7 @@ export function decisionRecord(
   received: Received,
   job: JobSubmission,
   decision: RoutingDecision,
+  shadow: ShadowResult | null = null,
 ): DecisionRecord {
   const stream = streamForJob(job.jobId);
   const base = {
@@ -130,6 +134,7 @@ export function decisionRecord(
     recordedAt: received.recordedAt,
     payloadHash: payloadHash(received.detail),
     job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
   };
   if (decision.outcome === 'routed') {
     return {

@@ -259,6 +259,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     ...logs('RouterLogGroup'),
     'dynamodb:GetItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod'],
     'dynamodb:PutItem': ['<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
