@@ -90,7 +90,7 @@ export function balancesToLookUp(records: readonly DecisionRecord[], table: Rout
 
 function userIdOf(record: DecisionRecord): string | undefined {
   try {
-    const job = JSON.parse(record.job) as { userId?: unknown };
+    const job = JSON.parse(record.job ?? 'null') as { userId?: unknown };
     return typeof job.userId === 'string' ? job.userId : undefined;
   } catch {
     return undefined;
@@ -110,7 +110,7 @@ export function reevaluate(
   const intake = validateSubmission({
     source: SUBMISSION_SOURCE,
     'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job),
+    detail: JSON.parse(record.job ?? 'null'),
   });
   let after: DecisionFacts;
   if (!intake.ok) {

@@ -8,6 +8,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
+import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import {
   CliContext,
   type CliIo,
@@ -77,13 +79,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Commander printed the message already; help and --version are not errors.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof UsageError || error instanceof InvalidAuditWindowError)
+    if (
+      error instanceof UsageError ||
+      error instanceof InvalidAuditWindowError ||
+      error instanceof InvalidIncidentKeyError
+    )
       return fail(EXIT_USAGE, error.message);
     if (error instanceof JobNotFoundError) return fail(EXIT_NOT_FOUND, error.message);
     if (error instanceof Error && error.name === 'CredentialsProviderError') {
       return fail(EXIT_RUNTIME, `no AWS credentials: ${error.message}`);
     }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.
+    const message =
+      error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error);
     return fail(EXIT_RUNTIME, message.startsWith('TableNotFoundError: ') ? message.slice(20) : message);
   } finally {
     for (const context of contexts) context.destroy();

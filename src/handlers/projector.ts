@@ -25,8 +25,9 @@ import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../proj
 import { isRulesStream } from '../rules/rules-records.ts';
 
 export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
     .use(eventNormalizer())
     .handler(async (event) => {

@@ -18,6 +18,7 @@ import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../com
 import { loadRouterConfig } from '../config/router-config.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -32,12 +33,34 @@ export interface RouterResponse {
   readonly reason: string | null;
 }
 
+/** What the router throws when routing failed: the cause's facts, never its content. */
+export class RoutingFailedError extends Error {
+  readonly code: string;
+  constructor(failure: { code: string; message: string }) {
+    super(`${failure.code}: ${failure.message}`);
+    this.name = 'RoutingFailedError';
+    this.code = failure.code;
+  }
+}
+
 export function createRouterHandler(deps: RouteJobDependencies, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (it is user content), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<SubmittedEvent, RouterResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      const result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      let result: RouteJobResult;
+      try {
+        result = await routeJob({ type: 'RouteJob', data: { event } }, deps);
+      } catch (error) {
+        // Thrown on to EventBridge's retry policy, but as facts: the Lambda runtime logs the message.
+        const failure = {
+          code: error instanceof Error ? error.name : 'Error',
+          message: contentFreeMessage(error),
+        };
+        logger.error('routing failed; the event will be retried', { eventId: event.id, failure });
+        throw new RoutingFailedError(failure);
+      }
       const { record } = result;
       const response: RouterResponse = {
         outcome: result.outcome,
@@ -118,7 +141,7 @@ export const rulesReadFailureReporter =
   (error: unknown, using: RulesSource) => {
     logger.error('could not read the published rules', {
       using,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error',
+      error: contentFreeMessage(error),
     });
     metrics.addMetric('RulesReadFailures', MetricUnit.Count, 1);
   };

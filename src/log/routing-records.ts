@@ -6,11 +6,13 @@
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import { canonicalJson } from '../intake/canonical-json.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
+import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import type { ShadowResult } from '../rules/rules-decision.ts';
+import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const DECISION_VERSION = 1;
@@ -60,16 +62,24 @@ export interface RoutingRejectedRecord extends DecisionBase {
   /** The provider the audit index files this rejection under: the requested one, or `none`. */
   readonly requestedProvider: string;
   readonly fieldErrors: readonly FieldError[];
-  /** The submitted detail as JSON (validated when it was valid, raw when it was not). */
-  readonly job: string;
+  /**
+   * The submitted detail as JSON (validated when it was valid, raw canonical JSON when it was not);
+   * null when it was outside the intake bounds (too deep or too large): then only facts are kept.
+   */
+  readonly job: string | null;
   readonly explanation: Explanation | null;
 }
 
 export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly type: 'ProjectionReplayRequested';
   readonly jobId: string;
-  /** Deterministic id of the operator's replay (same arguments → same id → idempotent). */
+  /**
+   * Id of the operator's replay, derived from the incident key only (`replay-<sha256(incident)>`):
+   * a job's stream holds at most one replay record per incident.
+   */
   readonly replayId: string;
+  /** The incident key the operator gave (`--incident`); absent on records written before it existed. */
+  readonly incident?: string;
   readonly requestedBy: string;
   readonly why: string;
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
@@ -77,26 +87,47 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
 }
 
+/**
+ * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
+ * the breaker's transition versions. Written in the same transaction as the breaker's working state
+ * (src/aws/dynamodb-provider-health.ts), so the log and the state never disagree.
+ */
+export interface ProviderHealthChangedRecord extends RecordBase {
+  readonly type: 'ProviderHealthChanged';
+  readonly jobId: null;
+  readonly transition: HealthTransition;
+}
+
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type RoutingLogRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
+export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
+
+export function healthChangedRecord(transition: HealthTransition): ProviderHealthChangedRecord {
+  return {
+    stream: streamForHealth(transition.key),
+    version: transition.version,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: null,
+    recordedAt: transition.at,
+    type: 'ProviderHealthChanged',
+    transition,
+  };
+}
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** sha256 of the canonical JSON of the detail; defined for every value, however deep or large. */
 export function payloadHash(detail: unknown): string {
-  return createHash('sha256')
-    .update(stringify(detail) ?? 'undefined')
-    .digest('hex');
+  return sha256(canonicalJson(detail).text ?? 'undefined');
 }
 
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
 export function auditShard(stream: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < stream.length; i++) {
-    hash ^= stream.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % AUDIT_SHARDS;
+  return fnv1a(stream) % AUDIT_SHARDS;
 }
 
 export const auditPartition = (provider: string, day: string, shard: number): string =>
@@ -167,6 +198,7 @@ export function intakeRejectionRecord(
   rejection: { reason: RejectionReason; fieldErrors: readonly FieldError[]; jobId: string | undefined },
 ): RoutingRejectedRecord {
   const stream = rejection.jobId ? streamForJob(rejection.jobId) : streamForEvent(received.eventId);
+  const detail = canonicalJson(received.detail);
   return {
     stream,
     version: DECISION_VERSION,
@@ -175,14 +207,15 @@ export function intakeRejectionRecord(
     eventId: received.eventId,
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
-    payloadHash: payloadHash(received.detail),
+    payloadHash: sha256(detail.text ?? 'undefined'),
     ...auditKeys('none', stream, received.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',
     reason: rejection.reason,
     requestedProvider: 'none',
     fieldErrors: rejection.fieldErrors,
-    job: stringify(received.detail) ?? 'null',
+    // Facts, not an unbounded copy: a detail outside the bounds would not fit a log item.
+    job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
     explanation: null,
   };
 }
@@ -196,11 +229,20 @@ export class UnsupportedRecordError extends Error {
   }
 }
 
-// A stored item can hold anything; describing it must never throw (String() can, on a map).
-const describeValue = (value: unknown): string =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
+// A stored item can hold anything; describing it must never throw (String() can, on a map) and
+// never repeat content into a log line: only a short token is shown as it is.
+const describeValue = (value: unknown): string => {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
+};
 
-const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
+const KNOWN_TYPES = new Set([
+  'RoutingDecided',
+  'RoutingRejected',
+  'ProjectionReplayRequested',
+  'ProviderHealthChanged',
+]);
 
 /**
  * Reads a stored item as a record of the current schema. Old schema versions would be upcast

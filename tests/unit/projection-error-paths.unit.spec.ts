@@ -16,7 +16,7 @@ const statusOf = (record: Parameters<typeof planEffects>[0]) =>
   planEffects(record).jobStatus as PlannedJobStatus;
 
 describe('projectJobStatus error paths', () => {
-  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error with the text', async () => {
+  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error telling only the thrown type', async () => {
     const throwing = statusOf(aRoutedRecord());
     const fine = statusOf(aNoRouteRecord());
     const jobs = {
@@ -29,7 +29,7 @@ describe('projectJobStatus error paths', () => {
     const results = await projectJobStatus([throwing, fine], jobs);
 
     expect(results).toEqual([
-      { ok: false, code: 'Error', message: 'connection reset by peer' },
+      { ok: false, code: 'Error', message: 'a non-Error value was thrown (string)' },
       { ok: true, outcome: 'applied' },
     ]);
   });
@@ -72,7 +72,7 @@ describe('sendWithPartialRetry error paths', () => {
     expect(results.get('a')).toEqual({
       ok: false,
       code: 'Error',
-      message: '[object Object]',
+      message: 'a non-Error value was thrown (object)',
       retryable: false,
     });
     expect(results.get('b')).toMatchObject({ ok: false, code: 'Error' });
@@ -115,8 +115,8 @@ describe('projectRecords error paths', () => {
     });
 
     expect(outcomes.map((o) => o.failure)).toEqual([
-      { effect: 'markers', code: 'Error', message: 'markers table offline' },
-      { effect: 'markers', code: 'Error', message: 'markers table offline' },
+      { effect: 'markers', code: 'Error', message: 'a non-Error value was thrown (string)' },
+      { effect: 'markers', code: 'Error', message: 'a non-Error value was thrown (string)' },
     ]);
     expect([queues.calls, bus.calls, jobs.calls]).toEqual([0, 0, 0]);
   });
