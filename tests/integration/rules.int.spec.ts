@@ -141,6 +141,9 @@ describe('publishing rules through the what-if gate', () => {
       provider: 'replicate',
       shadow: { provider: 'fal', model: 'wan-i2v', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
+    expect((await cli('history', decided.jobId as string)).stdout).toMatch(
+      /shadow 2026-11-25\.seed-1@\w+ would have routed to fal\/wan-i2v \(not acted on\)/,
+    );
     const report = await cli('rules', 'shadow-report', '--since', '1h', '--json');
     expect(report.json()).toMatchObject({
       shadowed: 1,
@@ -162,6 +165,9 @@ describe('publishing rules through the what-if gate', () => {
       provider: 'fal',
       explanation: { rulesVersion: rulesVersionOf(fal), canary: { percent: 100, used: true } },
     });
+    expect((await cli('history', decided.jobId as string)).stdout).toMatch(
+      /canary fal-again@\w+ on 100%: bucket \d+, decided by the canary/,
+    );
     expect((await cli('rules', 'promote', '--why', 'canary healthy')).code).toBe(0);
     expect((await decisionOf(aSubmissionDetail())).explanation).toMatchObject({
       rulesVersion: rulesVersionOf(fal),
@@ -182,5 +188,62 @@ describe('publishing rules through the what-if gate', () => {
     expect(history.stdout.split('\n').filter((line) => /rollback/.test(line))).toHaveLength(2);
     const refused = await cli('rules', 'rollback', '--why', 'again');
     expect(refused.code).toBe(4);
+  });
+});
+
+describe('rules commands asked the wrong way', () => {
+  it('given a change without --why, a shadow or canary without a table or --stop, or a canary without --percent, then each is a usage error', async () => {
+    expect((await cli('rules', 'rollback')).code).toBe(2);
+    expect((await cli('rules', 'shadow', '--why', 'x')).code).toBe(2);
+    expect((await cli('rules', 'canary', candidateFile, '--why', 'x')).code).toBe(2);
+    expect((await cli('rules', 'canary', candidateFile, '--percent', '101', '--why', 'x')).code).toBe(2);
+    expect(
+      (await cli('rules', 'publish', candidateFile, '--max-cost-increase', '-1', '--why', 'x')).code,
+    ).toBe(2);
+  });
+
+  it('given a version that does not exist, when diffed, then it is a usage error naming it; a label or a prefix finds a published one', async () => {
+    const missing = await cli('rules', 'diff', 'active', 'no-such-version');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no published rules version, file or keyword matches "no-such-version"');
+    const byPrefix = await cli('rules', 'export', '--version', 'fal-ag');
+    expect(JSON.parse(byPrefix.stdout)).toMatchObject({ version: 'fal-again' });
+    const byLabel = await cli('rules', 'export', '--version', 'auto-to-replicate');
+    expect(rulesVersionOf(JSON.parse(byLabel.stdout))).toBe(rulesVersionOf(toReplicate));
+    expect((await cli('rules', 'diff', 'default', 'default')).stdout).toContain('route identically');
+    expect((await cli('rules', 'diff', 'default', candidateFile, '--json')).json()).toMatchObject({
+      changes: [
+        { kind: 'changed', what: 'version' },
+        { kind: 'changed', what: 'rule auto-short-720p-fal' },
+      ],
+    });
+  });
+
+  it('given a dry run, when published, then the gate prints and nothing is appended', async () => {
+    const before = (await cli('rules', 'history', '--json')).stdout;
+    const dry = await cli('rules', 'publish', candidateFile, '--dry-run');
+    expect(dry.code).toBe(4);
+    expect(dry.stdout).toContain('dry run: nothing changed');
+    const json = await cli(
+      'rules',
+      'publish',
+      candidateFile,
+      '--dry-run',
+      '--json',
+      '--max-cost-increase',
+      '1000',
+    );
+    expect(json.code).toBe(0);
+    expect(json.json()).toMatchObject({ dryRun: true, gate: { violations: [] } });
+    expect((await cli('rules', 'history', '--json')).stdout).toBe(before);
+  });
+
+  it('given a shadow that is not running, when stopped, then nothing changes; the shadow report prints as text', async () => {
+    const stop = await cli('rules', 'shadow', '--stop', '--why', 'x');
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toContain('unchanged: no shadow is running');
+    expect((await cli('rules', 'shadow-report', '--since', '1h')).stdout).toMatch(
+      /agreement: +0 \(0%\)[\s\S]*replicate\/wan-2\.1-i2v/,
+    );
   });
 });

@@ -691,6 +691,26 @@ describe('template: alarms', () => {
     });
   });
 
+  it('alarms on the rejection rate of a rules canary, from the metrics the router emits for it', () => {
+    const canary = alarms().find(([id]) => id === 'CanaryRejectionsAlarm')?.[1] as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Dict } }[];
+      Threshold: number;
+    };
+    expect(canary.Threshold).toBe(5);
+    expect(canary.Metrics.map((m) => m.MetricStat?.Metric.MetricName ?? m.Expression)).toEqual([
+      'CanaryRejections',
+      'CanaryDecisions',
+      'IF(decided >= 20, 100 * rejected / decided, 0)',
+    ]);
+    expect(canary.Metrics[0]?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'RoutingManager',
+      Dimensions: [
+        { Name: 'service', Value: 'routing-manager' },
+        { Name: 'stage', Value: 'prod' },
+      ],
+    });
+  });
+
   it('notifies AlarmTopicArn when given, and has no actions when it is empty', () => {
     const withTopic = new Evaluator(template, {
       Stage: 'prod',
