@@ -7,6 +7,9 @@
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
+ *
+ * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
+ * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
@@ -15,9 +18,11 @@ import {
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
+  messageTooLargeRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import { decideUnderRules, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
@@ -37,6 +42,8 @@ export interface RouteJobDependencies {
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
 }
 
 export type RouteJobResult =
@@ -69,6 +76,12 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
       : undefined;
     const { decision, shadow } = decideUnderRules(job, rules, creditBalance);
     record = decisionRecord(received, job, decision, shadow);
+    if (record.type === 'RoutingDecided') {
+      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+      const messageBytes = dispatchMessageBytes(record);
+      if (messageBytes > maxMessageBytes)
+        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
+    }
   } else {
     record = intakeRejectionRecord(received, intake);
   }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
 
 const routerEnvironment = z.object({
   STAGE: stageName,
@@ -7,6 +7,7 @@ const routerEnvironment = z.object({
   CREDITS_TABLE: tableName,
   /** Seconds the router trusts its read of the published rules (src/rules/active-rules.ts). */
   RULES_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(10),
+  PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 });
 
 export interface RouterConfig {
@@ -14,6 +15,7 @@ export interface RouterConfig {
   readonly eventLogTable: string;
   readonly creditsTable: string;
   readonly rulesCacheMs: number;
+  readonly queueMaxMessageBytes: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
@@ -23,5 +25,6 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
     rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,
+    queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
   };
 }

@@ -172,6 +172,7 @@ export function routerDependenciesFromEnvironment(
     }),
     now: () => new Date(),
     newId: randomUUID,
+    maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
 

@@ -68,6 +68,12 @@ export interface RoutingRejectedRecord extends DecisionBase {
    */
   readonly job: string | null;
   readonly explanation: Explanation | null;
+  /**
+   * `message_too_large` only: the size of the provider-queue message the job would have been sent
+   * as, and the queue's maximum it exceeds (bytes, as SQS counts them).
+   */
+  readonly messageBytes?: number;
+  readonly maxMessageBytes?: number;
 }
 
 export interface ProjectionReplayRequestedRecord extends RecordBase {
@@ -189,6 +195,39 @@ export function decisionRecord(
     requestedProvider: job.provider,
     fieldErrors: [],
     explanation: decision.explanation,
+  };
+}
+
+/**
+ * The rejection of a job the rules routed but whose provider-queue message can never fit the
+ * queue's maximum: known at decision time, so the projector never meets a permanent size failure.
+ * The rules' explanation is kept (which rule matched), filed like any rejection of the request.
+ */
+export function messageTooLargeRecord(
+  routed: RoutingDecidedRecord,
+  size: { readonly messageBytes: number; readonly maxMessageBytes: number },
+): RoutingRejectedRecord {
+  const requestedProvider = routed.explanation.requestedProvider;
+  return {
+    stream: routed.stream,
+    version: routed.version,
+    schemaVersion: routed.schemaVersion,
+    jobId: routed.jobId,
+    eventId: routed.eventId,
+    submittedAt: routed.submittedAt,
+    recordedAt: routed.recordedAt,
+    payloadHash: routed.payloadHash,
+    ...auditKeys(requestedProvider, routed.stream, routed.recordedAt),
+    type: 'RoutingRejected',
+    outcome: 'rejected',
+    reason: 'message_too_large',
+    requestedProvider,
+    fieldErrors: [],
+    job: routed.job,
+    explanation: routed.explanation,
+    messageBytes: size.messageBytes,
+    maxMessageBytes: size.maxMessageBytes,
+    ...(routed.shadow ? { shadow: routed.shadow } : {}),
   };
 }
 

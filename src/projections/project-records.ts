@@ -3,15 +3,15 @@
  * happening once as far as a consumer can observe. Per batch, in this order:
  *
  *   1. read the completion markers of every record (one BatchGetItem round);
- *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch, ≤ 10 per call, per queue);
- *   3. announce the decisions not yet announced (PutEvents, ≤ 10 per call);
+ *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
+ *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
  *   4. converge the Jobs status (one conditional UpdateItem per record, idempotent);
  *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
  *
  * A record that fails an effect goes no further in this invocation (its later effects wait for the
  * redelivery) and is reported failed; what it did complete is still marked, so the redelivery
- * skips it. The one duplicate window — an effect happened but its marker was not written — repeats
- * the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
+ * skips it. The duplicate windows — an effect happened but its marker was not written, or a send got
+ * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
 import type { RoutingLogRecord } from '../log/routing-records.ts';
 import { announceDecisions, type EventPublisher } from './announce.ts';
@@ -26,6 +26,8 @@ export interface ProjectorPorts {
   readonly markers: EffectMarkers;
   readonly sender: ProviderQueueSender;
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   readonly publisher: EventPublisher;
   readonly jobs: JobsTable;
   readonly now: () => Date;
@@ -107,6 +109,7 @@ export async function projectRecords(
     const dispatchDeps: DispatchDependencies = {
       sender: ports.sender,
       queueUrls: ports.queueUrls,
+      ...(ports.maxMessageBytes ? { maxMessageBytes: ports.maxMessageBytes } : {}),
       ...(ports.retry ? { retry: ports.retry } : {}),
     };
     const sent = await dispatchToProviderQueues(

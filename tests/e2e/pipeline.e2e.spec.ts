@@ -104,13 +104,17 @@ describe('given the router, the routing log stream and the projector on the emul
     expect(messages).toHaveLength(1);
     const message = messages[0] as (typeof messages)[number];
     expect(message.attributes).toMatchObject({ dispatchId: `${falDetail.jobId}:v1`, provider: 'fal' });
-    expect(body(message)).toMatchObject({
-      dispatchId: `${falDetail.jobId}:v1`,
-      jobId: falDetail.jobId,
+    expect(message.attributes).toMatchObject({ routingVersion: '1' });
+    // The body is the job itself, at top level, with the routing facts beside its fields.
+    expect(body(message)).toEqual({
+      ...falDetail,
       provider: 'fal',
+      requestedProvider: falDetail.provider ?? 'auto',
       model: 'wan-i2v',
       queue: 'FalJobQueue',
-      job: { ...falDetail },
+      dispatchId: `${falDetail.jobId}:v1`,
+      routingVersion: 1,
+      routedAt: expect.any(String),
     });
   });
 

@@ -3,11 +3,13 @@
  * never sleeping), reading Jobs items, and wiring a projector whose SDK clients can be faulted or
  * counted through a client middleware.
  */
+
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { singleAttemptClientDefaults } from '../../src/aws/clients.ts';
 import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
@@ -167,8 +169,9 @@ export function instrumentedPorts(
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const sqs = new SQSClient({});
-  const events = new EventBridgeClient({});
+  // As in the Lambda: the non-idempotent sends make one attempt (src/aws/clients.ts).
+  const sqs = new SQSClient(singleAttemptClientDefaults);
+  const events = new EventBridgeClient(singleAttemptClientDefaults);
   for (const client of [documents, sqs, events]) instrument(client as never, log, options.fault);
   const now = () => new Date();
   return {

@@ -15,7 +15,7 @@ import { hostileDetail, nested, withField } from '../support/hostile-json.ts';
 import { aReplayOf } from '../support/records.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
-async function record(detail: unknown) {
+async function record(detail: unknown, maxMessageBytes?: number) {
   const result = await routeJob(
     { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
     {
@@ -24,6 +24,7 @@ async function record(detail: unknown) {
       table: defaultRoutingTable,
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
     },
   );
   return result.record;
@@ -50,7 +51,8 @@ describe('intake bounds', () => {
   it('given a detail at the byte bound, when recorded, then the record and a replay of it still fit a DynamoDB item', async () => {
     // The worst case that is still kept: a routable job whose extra field fills the bound.
     const filler = 'x'.repeat(MAX_DETAIL_BYTES - 400);
-    const written = await record(withField('reference', filler));
+    // Provider queues configured for 1 MiB messages: the job is routed, not message_too_large.
+    const written = await record(withField('reference', filler), 1_048_576);
     expect(written.type).toBe('RoutingDecided');
     expect(dynamoDbItemSize(written)).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
     expect(dynamoDbItemSize(aReplayOf(written))).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
