@@ -9,6 +9,7 @@
  * when the record has none and the candidate table needs one is a current balance looked up (by the
  * caller, before calling this module).
  */
+import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
@@ -110,7 +111,8 @@ export function reevaluate(
   const intake = validateSubmission({
     source: SUBMISSION_SOURCE,
     'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job ?? 'null'),
+    // The routing facts; user id and prompt are sealed in the record and play no part in routing.
+    detail: routingInputOf(record),
   });
   let after: DecisionFacts;
   if (!intake.ok) {

@@ -60,6 +60,7 @@ export interface GlobalOptions {
   readonly logTable?: string;
   readonly jobsTable?: string;
   readonly creditsTable?: string;
+  readonly contentTable?: string;
   readonly region?: string;
 }
 
@@ -68,6 +69,7 @@ export interface TableNames {
   readonly log: string;
   readonly jobs: string;
   readonly credits: string;
+  readonly content: string;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -86,6 +88,7 @@ export function tableNames(options: GlobalOptions, env: CliIo['env']): TableName
     log: pick(options.logTable, 'EVENT_LOG_TABLE', 'RoutingLog'),
     jobs: pick(options.jobsTable, 'JOBS_TABLE', 'Jobs'),
     credits: pick(options.creditsTable, 'CREDITS_TABLE', 'Credits'),
+    content: pick(options.contentTable, 'CONTENT_TABLE', 'RoutingContent'),
   };
 }
 

@@ -11,6 +11,9 @@
  * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
  * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
@@ -39,6 +42,8 @@ export interface RouteJobDependencies {
   readonly table: RoutingTable;
   /** The published rules (active, shadow, canary) through the router's cache. */
   readonly rules?: RulesReader;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
@@ -59,10 +64,11 @@ export type RouteJobResult =
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const { event } = command.data;
+  const now = deps.now();
   const received: Received = {
     eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
     submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
@@ -84,6 +90,11 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     }
   } else {
     record = intakeRejectionRecord(received, intake);
+  }
+  // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
+  if (record.job !== null) {
+    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
   }
 
   const appended = await deps.log.append(record);

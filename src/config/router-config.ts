@@ -7,6 +7,8 @@ const routerEnvironment = z.object({
   CREDITS_TABLE: tableName,
   /** Seconds the router trusts its read of the published rules (src/rules/active-rules.ts). */
   RULES_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(10),
+  /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
+  CONTENT_TABLE: tableName,
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 });
 
@@ -15,6 +17,7 @@ export interface RouterConfig {
   readonly eventLogTable: string;
   readonly creditsTable: string;
   readonly rulesCacheMs: number;
+  readonly contentTable: string;
   readonly queueMaxMessageBytes: number;
 }
 
@@ -25,6 +28,7 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
     rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,
+    contentTable: parsed.CONTENT_TABLE,
     queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
   };
 }

@@ -11,11 +11,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
@@ -70,7 +72,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         provider: record.type === 'RoutingDecided' ? record.provider : null,
         reason: record.type === 'RoutingRejected' ? record.reason : null,
       };
-      // Never the prompt: it is user content. The record in the log holds the full job.
+      // Never the prompt or user id: user content (sealed in the log record, docs/DATA_PROTECTION.md).
       const facts = {
         ...response,
         eventId: event.id,
@@ -170,6 +172,7 @@ export function routerDependenciesFromEnvironment(
       now: Date.now,
       ...(onRulesReadFailure ? { onReadFailure: onRulesReadFailure } : {}),
     }),
+    contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
     now: () => new Date(),
     newId: randomUUID,
     maxMessageBytes: config.queueMaxMessageBytes,

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { ContentKeyRing } from '../../src/content/content-vault.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
@@ -63,6 +65,7 @@ beforeAll(async () => {
       log: routingLog(),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
       rules: new CachedActiveRules(new DynamoDbRulesLog(documents, stack.tables.routingLog), {
         defaultTable: defaultRoutingTable,
         ttlMs: 0,

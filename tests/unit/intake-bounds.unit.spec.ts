@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH, validateSubmission } from '../../src/intake/submission.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
@@ -22,6 +23,7 @@ async function record(detail: unknown, maxMessageBytes?: number) {
       log: new InMemoryRoutingLog(),
       credits: new InMemoryCreditBalances(),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new InMemoryContentVault()),
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',
       ...(maxMessageBytes ? { maxMessageBytes } : {}),

@@ -131,7 +131,7 @@ describe('projector configuration', () => {
   it('given missing and malformed variables, then one error names every problem', () => {
     expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
       expect.objectContaining({
-        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL'],
+        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL', 'CONTENT_TABLE'],
       }),
     );
     const malformed = {

@@ -8,6 +8,10 @@ import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
 
+/** The appends to the routing log (the first put of a container creates the hour's transit key). */
+const logPuts = () =>
+  dynamodb.commandCalls(PutCommand).filter((call) => call.args[0].input.TableName === 'RoutingLog-test');
+
 async function loadRouter() {
   vi.resetModules();
   return (await import('../../src/handlers/router.ts')).handler;
@@ -21,6 +25,7 @@ describe('router handler', () => {
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     vi.spyOn(console, 'info').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
@@ -46,7 +51,7 @@ describe('router handler', () => {
       provider: 'fal',
       reason: null,
     });
-    const put = dynamodb.commandCalls(PutCommand)[0]?.args[0].input;
+    const put = logPuts()[0]?.args[0].input;
     expect(put).toMatchObject({
       TableName: 'RoutingLog-test',
       ConditionExpression: 'attribute_not_exists(#stream)',
@@ -61,9 +66,9 @@ describe('router handler', () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
     await handler(aSubmittedEvent(detail), aLocalLambdaContext());
-    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
-      .on(PutCommand)
+      .on(PutCommand, { TableName: 'RoutingLog-test' })
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
@@ -75,9 +80,9 @@ describe('router handler', () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
     await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLocalLambdaContext());
-    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
-      .on(PutCommand)
+      .on(PutCommand, { TableName: 'RoutingLog-test' })
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
@@ -136,12 +141,14 @@ describe('router metrics', () => {
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
     vi.resetModules();
     const { createRouterHandler } = await import('../../src/handlers/router.ts');
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
     const { InMemoryRoutingLog } = await import('../../src/log/routing-log.ts');
     const { InMemoryCreditBalances } = await import('../../src/credits/credit-balances.ts');
     const { defaultRoutingTable } = await import('../../src/routing/default-table.ts');
+    const { ContentKeyRing, InMemoryContentVault } = await import('../../src/content/content-vault.ts');
     const telemetry = createTelemetry('router', 'test');
     const dimensions = vi.spyOn(telemetry.metrics, 'addDimensions');
     const metric = vi.spyOn(telemetry.metrics, 'addMetric');
@@ -150,6 +157,7 @@ describe('router metrics', () => {
         log: new InMemoryRoutingLog(),
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
+        contentKeys: new ContentKeyRing(new InMemoryContentVault()),
         now: () => new Date('2026-11-25T10:00:00Z'),
         newId: () => 'id',
       },
