@@ -129,7 +129,10 @@ describe('router handler', () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const handler = await loadRouter();
     await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-9' })), aLocalLambdaContext());
-    const put = dynamodb.commandCalls(PutCommand)[0]?.args[0].input;
+    const put = dynamodb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.TableName === 'RoutingLog-test');
     expect(put?.Item).toMatchObject({ provider: 'fal', explanation: { rulesRead: 'fallback' } });
     expect(errors.mock.calls.flat().join('\n')).toContain('could not read the published rules');
   });
