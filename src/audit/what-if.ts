@@ -13,7 +13,7 @@ import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
 export interface DecisionFacts {
   readonly outcome: 'routed' | 'rejected';
@@ -195,7 +195,7 @@ export function whatIf(
   return {
     decisions,
     summary: {
-      rulesVersion: table.version,
+      rulesVersion: rulesVersionOf(table),
       scanned: decisions.length,
       changed: changed.length,
       unchanged: decisions.length - changed.length,

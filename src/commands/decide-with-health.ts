@@ -4,40 +4,44 @@
  * If another job holds the probe, that candidate counts as unhealthy for this job and the decision
  * is made again — at most once per candidate.
  */
-import type { JobSubmission } from '../intake/submission.ts';
 import type { HealthReader } from '../provider-health/health-cache.ts';
 import type { ProviderHealthStore } from '../provider-health/health-store.ts';
-import { healthContextOf } from '../provider-health/health-view.ts';
+import { breakerRefsOf, healthContextOf } from '../provider-health/health-view.ts';
 import { breakerOfKey, leaseProbe } from '../provider-health/probe-lease.ts';
-import { type DecisionContext, decide, type HealthContext, type RoutingDecision } from '../routing/decide.ts';
+import type { HealthContext, RoutingDecision } from '../routing/decide.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
 
 export interface RouterHealth {
   readonly reader: HealthReader & { invalidate?: () => void };
   readonly store: ProviderHealthStore;
 }
 
-export async function decideWithHealth(
-  job: JobSubmission,
-  context: Omit<DecisionContext, 'health'>,
+export async function decideWithHealth<T extends { readonly decision: RoutingDecision }>(
+  /** Every provider the decision may pick from (all tables in force). */
+  providers: RoutingTable['providers'],
+  /** The pure decision, given health (undefined: not consulted). */
+  decideWith: (health: HealthContext | undefined) => T,
   health: RouterHealth | undefined,
   now: Date,
   /** The dispatchId this decision will be sent under: the probe lease's holder. */
   dispatchId: string,
-): Promise<RoutingDecision> {
-  if (!health) return decide(job, context);
+): Promise<T> {
+  if (!health) return decideWith(undefined);
   const at = now.toISOString();
-  let healthContext = healthContextOf(await health.reader.snapshot(context.table, now), context.table, at);
+  const snapshot = await health.reader.snapshot(breakerRefsOf(providers), now);
+  let healthContext = healthContextOf(snapshot, providers, at);
   const bound = Object.keys(healthContext.candidates).length + 1;
   for (let attempt = 0; ; attempt++) {
-    const decision = decide(job, { ...context, health: healthContext });
-    if (decision.outcome !== 'routed' || !decision.probeOf || attempt === bound) return decision;
+    const made = decideWith(healthContext);
+    const { decision } = made;
+    if (decision.outcome !== 'routed' || !decision.probeOf || attempt === bound) return made;
     // An unreachable store leases nothing: the probe is skipped, never sent unleased.
     const leased = await leaseProbe(health.store, breakerOfKey(decision.probeOf), dispatchId, at).catch(
       () => false,
     );
     if (leased) {
       health.reader.invalidate?.();
-      return decision;
+      return made;
     }
     healthContext = withProbeTaken(healthContext, decision.probeOf);
   }

@@ -28,8 +28,9 @@ import {
 } from '../log/routing-records.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
-import { tableNeedsCreditBalance } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { decideUnderRules, providersInForce, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 
 export interface RouteJob {
@@ -40,7 +41,10 @@ export interface RouteJob {
 export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
+  /** The bundled default table: what decides when no `rules` reader is given. */
   readonly table: RoutingTable;
+  /** The published rules (active, shadow, canary) through the router's cache. */
+  readonly rules?: RulesReader;
   /** Seals the user content of the record (a cached transit key: no call per job). */
   readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
@@ -77,17 +81,18 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
-    const creditBalance = tableNeedsCreditBalance(deps.table)
+    const rules = await (deps.rules ?? fixedRules(deps.table)).current();
+    const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    const decision = await decideWithHealth(
-      job,
-      { table: deps.table, creditBalance },
+    const { decision, shadow } = await decideWithHealth(
+      providersInForce(rules),
+      (health) => decideUnderRules(job, rules, creditBalance, health ? { health } : {}),
       deps.health,
       new Date(received.recordedAt),
       dispatchIdOf(job.jobId, DECISION_VERSION),
     );
-    record = decisionRecord(received, job, decision);
+    record = decisionRecord(received, job, decision, shadow);
     if (record.type === 'RoutingDecided') {
       const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
       const messageBytes = dispatchMessageBytes(record);

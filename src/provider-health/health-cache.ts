@@ -4,21 +4,21 @@
  * for the same time as `unavailable` — the router then fails open (every provider healthy, recorded
  * in the decision) rather than hammering a table that is down.
  */
-import type { RoutingTable } from '../routing/routing-table.ts';
-import type { ProviderHealthStore } from './health-store.ts';
-import { breakerRefsOf, type HealthSnapshot } from './health-view.ts';
+import { breakerKey } from './breaker.ts';
+import type { BreakerRef, ProviderHealthStore } from './health-store.ts';
+import type { HealthSnapshot } from './health-view.ts';
 
 export const DEFAULT_HEALTH_CACHE_MS = 5_000;
 
 export interface HealthReader {
   /** Never throws: an unreadable store is `unavailable`. */
-  snapshot(table: RoutingTable, now: Date): Promise<HealthSnapshot>;
+  snapshot(refs: readonly BreakerRef[], now: Date): Promise<HealthSnapshot>;
 }
 
 export class CachedHealthReader implements HealthReader {
   readonly #store: ProviderHealthStore;
   readonly #ttlMs: number;
-  #cached: { table: RoutingTable; at: number; snapshot: HealthSnapshot } | undefined;
+  #cached: { refs: string; at: number; snapshot: HealthSnapshot } | undefined;
   /** Reads that reached the store (the benchmark's calls per job). */
   reads = 0;
 
@@ -27,22 +27,23 @@ export class CachedHealthReader implements HealthReader {
     this.#ttlMs = ttlMs;
   }
 
-  async snapshot(table: RoutingTable, now: Date): Promise<HealthSnapshot> {
+  async snapshot(refs: readonly BreakerRef[], now: Date): Promise<HealthSnapshot> {
     const cached = this.#cached;
     const time = now.getTime();
-    // A clock that went backwards, or another table, refreshes too.
-    if (cached && cached.table === table && time >= cached.at && time - cached.at < this.#ttlMs) {
+    const asked = refs.map((ref) => breakerKey(ref.provider, ref.model)).join(',');
+    // A clock that went backwards, or other breakers (new rules), refreshes too.
+    if (cached && cached.refs === asked && time >= cached.at && time - cached.at < this.#ttlMs) {
       return cached.snapshot;
     }
     let snapshot: HealthSnapshot;
     try {
       this.reads++;
-      const stored = await this.#store.readMany(breakerRefsOf(table));
+      const stored = await this.#store.readMany(refs);
       snapshot = { read: 'ok', breakers: new Map([...stored].map(([key, { state }]) => [key, state])) };
     } catch {
       snapshot = { read: 'unavailable' };
     }
-    this.#cached = { table, at: time, snapshot };
+    this.#cached = { refs: asked, at: time, snapshot };
     return snapshot;
   }
 

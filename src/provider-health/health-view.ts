@@ -13,9 +13,11 @@ export type HealthSnapshot =
   | { readonly read: 'ok'; readonly breakers: ReadonlyMap<string, BreakerState> }
   | { readonly read: 'unavailable' };
 
-/** Every breaker a table's candidates may be guarded by: each provider and each provider#model. */
-export function breakerRefsOf(table: RoutingTable): BreakerRef[] {
-  return Object.entries(table.providers).flatMap(([provider, entry]) => [
+type Providers = RoutingTable['providers'];
+
+/** Every breaker a catalogue's candidates may be guarded by: each provider and each provider#model. */
+export function breakerRefsOf(providers: Providers): BreakerRef[] {
+  return Object.entries(providers).flatMap(([provider, entry]) => [
     { provider, model: null },
     ...Object.keys(entry.models).map((model) => ({ provider, model })),
   ]);
@@ -23,10 +25,10 @@ export function breakerRefsOf(table: RoutingTable): BreakerRef[] {
 
 const rank = { healthy: 0, probe: 1, unhealthy: 2 } as const;
 
-export function healthContextOf(snapshot: HealthSnapshot, table: RoutingTable, now: string): HealthContext {
+export function healthContextOf(snapshot: HealthSnapshot, providers: Providers, now: string): HealthContext {
   if (snapshot.read === 'unavailable') return { read: 'unavailable', candidates: {} };
   const candidates: Record<string, CandidateHealth> = {};
-  for (const [provider, entry] of Object.entries(table.providers)) {
+  for (const [provider, entry] of Object.entries(providers)) {
     for (const model of Object.keys(entry.models)) {
       let worst: CandidateHealth | undefined;
       for (const key of [breakerKey(provider, model), breakerKey(provider)]) {

@@ -5,7 +5,13 @@
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { JobSubmission } from '../intake/submission.ts';
-import type { ModelCapabilities, RouteRule, RoutingTable, RuleConditions } from './routing-table.ts';
+import {
+  type ModelCapabilities,
+  type RouteRule,
+  type RoutingTable,
+  type RuleConditions,
+  rulesVersionOf,
+} from './routing-table.ts';
 
 /** Why a rule's candidate was not taken. */
 export type ExclusionReason =
@@ -47,6 +53,7 @@ export interface HealthRead {
 }
 
 export interface Explanation {
+  /** Content id of the table that decided (label@hash, see rulesVersionOf). */
   readonly rulesVersion: string;
   readonly matchedRule: string | null;
   readonly requestedProvider: string;
@@ -54,6 +61,20 @@ export interface Explanation {
   readonly creditBalance?: number | null;
   readonly health?: HealthRead;
   readonly candidates: readonly CandidateVerdict[];
+  /** Set only when the rules could not be read: the last known version, or the bundled default. */
+  readonly rulesRead?: 'stale' | 'fallback';
+  /** Set while a canary runs: the job's stable bucket and whether the candidate decided it. */
+  readonly canary?: CanaryAssignment;
+}
+
+export interface CanaryAssignment {
+  /** 0–9999, from a hash of the jobId: the same on every replay and audit. */
+  readonly bucket: number;
+  readonly percent: number;
+  /** Content id of the canary candidate. */
+  readonly rulesVersion: string;
+  /** True when the candidate made this decision (bucket under percent). */
+  readonly used: boolean;
 }
 
 export type RoutingDecision =
@@ -157,7 +178,7 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
   const candidates: CandidateVerdict[] = [];
   const healthFlags: { panic?: true; healthIgnored?: true } = {};
   const explain = (matchedRule: string | null): Explanation => ({
-    rulesVersion: table.version,
+    rulesVersion: rulesVersionOf(table),
     matchedRule,
     requestedProvider: job.provider,
     ...(creditBalance !== undefined ? { creditBalance } : {}),

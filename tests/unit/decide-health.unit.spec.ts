@@ -7,7 +7,7 @@ import {
   InMemoryProviderHealthStore,
   type ProviderHealthStore,
 } from '../../src/provider-health/health-store.ts';
-import { healthContextOf } from '../../src/provider-health/health-view.ts';
+import { breakerRefsOf, healthContextOf } from '../../src/provider-health/health-view.ts';
 import { leaseProbe } from '../../src/provider-health/probe-lease.ts';
 import { type CandidateHealth, decide, type HealthContext } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -15,6 +15,7 @@ import { loadRoutingTable } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
 
 const NOW = '2026-11-25T14:02:00.000Z';
+const REFS = breakerRefsOf(defaultRoutingTable.providers);
 const falOpen: CandidateHealth = { health: 'unhealthy', breaker: 'fal#wan-i2v', version: 3 };
 const replicateOpen: CandidateHealth = { health: 'unhealthy', breaker: 'replicate', version: 1 };
 const health = (
@@ -134,7 +135,7 @@ describe('the health each candidate gets', () => {
       ['fal', breaker('fal', null, { mode: 'forced_open', status: 'open', version: 2 })],
       ['fal#wan-i2v', breaker('fal', 'wan-i2v', { version: 1 })],
     ]);
-    expect(healthContextOf({ read: 'ok', breakers }, defaultRoutingTable, NOW).candidates).toEqual({
+    expect(healthContextOf({ read: 'ok', breakers }, defaultRoutingTable.providers, NOW).candidates).toEqual({
       'fal#wan-i2v': { health: 'unhealthy', breaker: 'fal', version: 2 },
     });
   });
@@ -147,12 +148,13 @@ describe('the health each candidate gets', () => {
       ],
     ]);
     expect(
-      healthContextOf({ read: 'ok', breakers }, defaultRoutingTable, NOW).candidates['fal#wan-i2v']?.health,
+      healthContextOf({ read: 'ok', breakers }, defaultRoutingTable.providers, NOW).candidates['fal#wan-i2v']
+        ?.health,
     ).toBe('probe');
   });
 
   it('given health is unavailable, then no candidate is marked', () => {
-    expect(healthContextOf({ read: 'unavailable' }, defaultRoutingTable, NOW)).toEqual({
+    expect(healthContextOf({ read: 'unavailable' }, defaultRoutingTable.providers, NOW)).toEqual({
       read: 'unavailable',
       candidates: {},
     });
@@ -170,19 +172,33 @@ describe('the router’s cached health read', () => {
   it('given several jobs within 5 seconds, then the store is read once; after 5 s it is read again', async () => {
     const reader = new CachedHealthReader(new InMemoryProviderHealthStore(new InMemoryRoutingLog()));
     const t = Date.parse(NOW);
-    for (const ms of [0, 1000, 4999]) await reader.snapshot(defaultRoutingTable, new Date(t + ms));
+    for (const ms of [0, 1000, 4999]) await reader.snapshot(REFS, new Date(t + ms));
     expect(reader.reads).toBe(1);
-    await reader.snapshot(defaultRoutingTable, new Date(t + 5000));
+    await reader.snapshot(REFS, new Date(t + 5000));
     expect(reader.reads).toBe(2);
   });
 
   it('given the store fails, then the snapshot is unavailable (fail open) and not retried within the cache period', async () => {
     const reader = new CachedHealthReader(failingStore());
-    expect(await reader.snapshot(defaultRoutingTable, new Date(NOW))).toEqual({ read: 'unavailable' });
-    await reader.snapshot(defaultRoutingTable, new Date(Date.parse(NOW) + 100));
+    expect(await reader.snapshot(REFS, new Date(NOW))).toEqual({ read: 'unavailable' });
+    await reader.snapshot(REFS, new Date(Date.parse(NOW) + 100));
     expect(reader.reads).toBe(1);
   });
 });
+
+/** An auto job decided with the default table, health consulted through decideWithHealth. */
+async function decideAuto(health: Parameters<typeof decideWithHealth>[2], now: Date, dispatchId: string) {
+  const made = await decideWithHealth(
+    defaultRoutingTable.providers,
+    (read) => ({
+      decision: decide(autoJob(), { table: defaultRoutingTable, ...(read ? { health: read } : {}) }),
+    }),
+    health,
+    now,
+    dispatchId,
+  );
+  return made.decision;
+}
 
 describe('probes are leased before they are recorded', () => {
   async function halfOpenFal() {
@@ -198,20 +214,8 @@ describe('probes are leased before they are recorded', () => {
 
   it('given fal is half-open, when two auto jobs are decided, then the first is the probe and the second goes to Replicate', async () => {
     const health = await halfOpenFal();
-    const first = await decideWithHealth(
-      autoJob(),
-      { table: defaultRoutingTable },
-      health,
-      new Date(NOW),
-      'job-a:v1',
-    );
-    const second = await decideWithHealth(
-      autoJob(),
-      { table: defaultRoutingTable },
-      health,
-      new Date(NOW),
-      'job-b:v1',
-    );
+    const first = await decideAuto(health, new Date(NOW), 'job-a:v1');
+    const second = await decideAuto(health, new Date(NOW), 'job-b:v1');
     expect(first).toMatchObject({ provider: 'fal', probeOf: 'fal#wan-i2v' });
     expect(second).toMatchObject({ provider: 'replicate' });
     expect((await health.store.load({ provider: 'fal', model: 'wan-i2v' })).state.probe?.dispatchId).toBe(
@@ -229,19 +233,13 @@ describe('probes are leased before they are recorded', () => {
 
   it('given the health store is down when leasing, then the probe is skipped, never sent unleased', async () => {
     const { reader } = await halfOpenFal();
-    const decision = await decideWithHealth(
-      autoJob(),
-      { table: defaultRoutingTable },
-      { reader, store: failingStore() },
-      new Date(NOW),
-      'job-a:v1',
-    );
+    const decision = await decideAuto({ reader, store: failingStore() }, new Date(NOW), 'job-a:v1');
     expect(decision).toMatchObject({ provider: 'replicate' });
   });
 
   it('given no health is configured, then the decision is the plain one', async () => {
-    expect(
-      await decideWithHealth(autoJob(), { table: defaultRoutingTable }, undefined, new Date(NOW), 'j:v1'),
-    ).toEqual(decide(autoJob(), { table: defaultRoutingTable }));
+    expect(await decideAuto(undefined, new Date(NOW), 'j:v1')).toEqual(
+      decide(autoJob(), { table: defaultRoutingTable }),
+    );
   });
 });

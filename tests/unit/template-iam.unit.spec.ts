@@ -70,6 +70,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
       'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
     ],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
@@ -507,6 +508,26 @@ describe('template: alarms', () => {
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('alarms on the rejection rate of a rules canary, from the metrics the router emits for it', () => {
+    const canary = alarms().find(([id]) => id === 'CanaryRejectionsAlarm')?.[1] as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Dict } }[];
+      Threshold: number;
+    };
+    expect(canary.Threshold).toBe(5);
+    expect(canary.Metrics.map((m) => m.MetricStat?.Metric.MetricName ?? m.Expression)).toEqual([
+      'CanaryRejections',
+      'CanaryDecisions',
+      'IF(decided >= 20, 100 * rejected / decided, 0)',
+    ]);
+    expect(canary.Metrics[0]?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'RoutingManager',
+      Dimensions: [
+        { Name: 'service', Value: 'routing-manager' },
+        { Name: 'stage', Value: 'prod' },
+      ],
     });
   });
 

@@ -114,7 +114,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
     .action(
       async (options: { provider?: string; healthTable?: string; json?: boolean }, command: Command) => {
         const context = contextOf(command);
-        const refs = breakerRefsOf(defaultRoutingTable).filter(
+        const refs = breakerRefsOf(defaultRoutingTable.providers).filter(
           (ref) => options.provider === undefined || ref.provider === options.provider,
         );
         if (refs.length === 0) refs.push({ provider: options.provider as string, model: null });

@@ -152,6 +152,20 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
           `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
       );
+      if (explanation.canary) {
+        const { bucket, percent, rulesVersion, used } = explanation.canary;
+        lines.push(
+          `    canary ${rulesVersion} on ${percent}%: bucket ${bucket}, ${used ? 'decided by the canary' : 'decided by the active rules'}`,
+        );
+      }
+      if (explanation.rulesRead)
+        lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
+      if (record.shadow) {
+        const { shadow } = record;
+        lines.push(
+          `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
+        );
+      }
       const table = renderTable(
         ['rule', 'candidate', 'verdict', 'why'],
         explanation.candidates.map((candidate) => [
