@@ -19,6 +19,8 @@ export class CachedHealthReader implements HealthReader {
   readonly #store: ProviderHealthStore;
   readonly #ttlMs: number;
   #cached: { refs: string; at: number; snapshot: HealthSnapshot } | undefined;
+  /** One refresh at a time: the jobs in flight when the cache expires share its read. */
+  #refreshing: { refs: string; done: Promise<HealthSnapshot> } | undefined;
   /** Reads that reached the store (the benchmark's calls per job). */
   reads = 0;
 
@@ -35,20 +37,29 @@ export class CachedHealthReader implements HealthReader {
     if (cached && cached.refs === asked && time >= cached.at && time - cached.at < this.#ttlMs) {
       return cached.snapshot;
     }
-    let snapshot: HealthSnapshot;
+    if (this.#refreshing?.refs === asked) return this.#refreshing.done;
+    const done = this.#read(refs).then((snapshot) => {
+      this.#cached = { refs: asked, at: time, snapshot };
+      this.#refreshing = undefined;
+      return snapshot;
+    });
+    this.#refreshing = { refs: asked, done };
+    return done;
+  }
+
+  async #read(refs: readonly BreakerRef[]): Promise<HealthSnapshot> {
+    this.reads++;
     try {
-      this.reads++;
       const stored = await this.#store.readMany(refs);
-      snapshot = { read: 'ok', breakers: new Map([...stored].map(([key, { state }]) => [key, state])) };
+      return { read: 'ok', breakers: new Map([...stored].map(([key, { state }]) => [key, state])) };
     } catch {
-      snapshot = { read: 'unavailable' };
+      return { read: 'unavailable' };
     }
-    this.#cached = { refs: asked, at: time, snapshot };
-    return snapshot;
   }
 
   /** Forget the cached view (after this router leased a probe, the next job must see the lease). */
   invalidate(): void {
     this.#cached = undefined;
+    this.#refreshing = undefined;
   }
 }

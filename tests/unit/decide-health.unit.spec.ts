@@ -178,6 +178,12 @@ describe('the router’s cached health read', () => {
     expect(reader.reads).toBe(2);
   });
 
+  it('given jobs in flight when the cache expires, then they share one read', async () => {
+    const reader = new CachedHealthReader(new InMemoryProviderHealthStore(new InMemoryRoutingLog()));
+    await Promise.all([1, 2, 3].map(() => reader.snapshot(REFS, new Date(NOW))));
+    expect(reader.reads).toBe(1);
+  });
+
   it('given the store fails, then the snapshot is unavailable (fail open) and not retried within the cache period', async () => {
     const reader = new CachedHealthReader(failingStore());
     expect(await reader.snapshot(REFS, new Date(NOW))).toEqual({ read: 'unavailable' });
