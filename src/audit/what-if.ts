@@ -107,11 +107,14 @@ export function reevaluate(
   if (record.explanation === null) {
     return { ...base, after: before, changes: [], intakeRejection: true };
   }
-  const intake = validateSubmission({
-    source: SUBMISSION_SOURCE,
-    'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job ?? 'null'),
-  });
+  const intake = validateSubmission(
+    {
+      source: SUBMISSION_SOURCE,
+      'detail-type': SUBMISSION_DETAIL_TYPE,
+      detail: JSON.parse(record.job ?? 'null'),
+    },
+    table,
+  );
   let after: DecisionFacts;
   if (!intake.ok) {
     // Logged as valid, invalid today: the intake schema moved since. Worth seeing in a diff.

@@ -55,14 +55,18 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     detail: event.detail,
   };
 
-  const intake = validateSubmission(event);
+  const intake = validateSubmission(event, deps.table);
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
     const creditBalance = tableNeedsCreditBalance(deps.table)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    record = decisionRecord(
+      received,
+      job,
+      decide(job, { table: deps.table, creditBalance, defaulted: intake.defaulted }),
+    );
   } else {
     record = intakeRejectionRecord(received, intake);
   }

@@ -4,7 +4,7 @@
  * and table always give the same decision, which is what makes `what-if` and audits trustworthy.
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { JobSubmission } from '../intake/submission.ts';
+import type { DefaultedField, JobSubmission } from '../intake/submission.ts';
 import type { ModelCapabilities, RoutingTable, RuleConditions } from './routing-table.ts';
 
 /** Why a rule's candidate was not taken. */
@@ -31,6 +31,8 @@ export interface Explanation {
   readonly rulesVersion: string;
   readonly matchedRule: string | null;
   readonly requestedProvider: string;
+  /** Fields the submission did not carry, decided with their defaults (absent when none). */
+  readonly defaulted?: readonly DefaultedField[];
   /** The balance the decision saw: a number, null for "no credit record", absent if not needed. */
   readonly creditBalance?: number | null;
   readonly candidates: readonly CandidateVerdict[];
@@ -55,6 +57,8 @@ export interface DecisionContext {
   readonly table: RoutingTable;
   /** undefined: not loaded (no rule needs it); null: the user has no credit record. */
   readonly creditBalance?: number | null;
+  /** Fields intake filled with defaults, recorded in the explanation. */
+  readonly defaulted?: readonly DefaultedField[];
 }
 
 type Exclusion = { reason: ExclusionReason; detail: string };
@@ -113,12 +117,13 @@ const specificReasons: ReadonlyArray<[ExclusionReason, RejectionReason]> = [
 ];
 
 export function decide(job: JobSubmission, context: DecisionContext): RoutingDecision {
-  const { table, creditBalance } = context;
+  const { table, creditBalance, defaulted } = context;
   const candidates: CandidateVerdict[] = [];
   const explain = (matchedRule: string | null): Explanation => ({
     rulesVersion: table.version,
     matchedRule,
     requestedProvider: job.provider,
+    ...(defaulted && defaulted.length > 0 ? { defaulted } : {}),
     ...(creditBalance !== undefined ? { creditBalance } : {}),
     candidates,
   });
