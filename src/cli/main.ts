@@ -39,6 +39,10 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
     .option('--log-table <name>', 'routing log table (default: $EVENT_LOG_TABLE or RoutingLog-<stage>)')
     .option('--jobs-table <name>', 'Jobs table (default: $JOBS_TABLE or Jobs-<stage>)')
     .option('--credits-table <name>', 'Credits table (default: $CREDITS_TABLE or Credits-<stage>)')
+    .option(
+      '--content-table <name>',
+      'user content table (default: $CONTENT_TABLE or RoutingContent-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: the SDK chain: $AWS_REGION, profile)')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

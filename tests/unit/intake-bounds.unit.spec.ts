@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH, validateSubmission } from '../../src/intake/submission.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
@@ -15,15 +16,17 @@ import { hostileDetail, nested, withField } from '../support/hostile-json.ts';
 import { aReplayOf } from '../support/records.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
-async function record(detail: unknown) {
+async function record(detail: unknown, maxMessageBytes?: number) {
   const result = await routeJob(
     { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
     {
       log: new InMemoryRoutingLog(),
       credits: new InMemoryCreditBalances(),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new InMemoryContentVault()),
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
     },
   );
   return result.record;
@@ -50,7 +53,8 @@ describe('intake bounds', () => {
   it('given a detail at the byte bound, when recorded, then the record and a replay of it still fit a DynamoDB item', async () => {
     // The worst case that is still kept: a routable job whose extra field fills the bound.
     const filler = 'x'.repeat(MAX_DETAIL_BYTES - 400);
-    const written = await record(withField('reference', filler));
+    // Provider queues configured for 1 MiB messages: the job is routed, not message_too_large.
+    const written = await record(withField('reference', filler), 1_048_576);
     expect(written.type).toBe('RoutingDecided');
     expect(dynamoDbItemSize(written)).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
     expect(dynamoDbItemSize(aReplayOf(written))).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);

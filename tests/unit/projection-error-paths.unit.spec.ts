@@ -55,11 +55,12 @@ describe('projectJobStatus error paths', () => {
 });
 
 describe('sendWithPartialRetry error paths', () => {
-  it('given a chunk sender that rejects with a plain object, when sending, then every entry of that chunk fails unretried under code Error', async () => {
+  it('given a chunk sender that rejects with a plain object (no answer), when sending, then that chunk is not resent in this invocation (its outcome is unknown) and its entries fail retryable under code Error', async () => {
     let calls = 0;
     const results = await sendWithPartialRetry(
       [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
-      2,
+      { maxEntries: 2, maxBatchBytes: 100, maxEntryBytes: 100 },
+      () => 1,
       async (chunk) => {
         calls++;
         if (chunk.some((entry) => entry.id === 'a')) throw { reason: 'socket closed' };
@@ -73,7 +74,7 @@ describe('sendWithPartialRetry error paths', () => {
       ok: false,
       code: 'Error',
       message: 'a non-Error value was thrown (object)',
-      retryable: false,
+      retryable: true,
     });
     expect(results.get('b')).toMatchObject({ ok: false, code: 'Error' });
     expect(results.get('c')).toEqual({ ok: true });
@@ -83,7 +84,8 @@ describe('sendWithPartialRetry error paths', () => {
     const attempts: string[][] = [];
     const results = await sendWithPartialRetry(
       [{ id: 'a' }, { id: 'b' }],
-      10,
+      { maxEntries: 10, maxBatchBytes: 100, maxEntryBytes: 100 },
+      () => 1,
       async (chunk) => {
         attempts.push(chunk.map((entry) => entry.id));
         return new Map([['b', { code: 'ThrottlingException', message: 'slow down', retryable: true }]]);

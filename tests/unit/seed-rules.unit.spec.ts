@@ -6,11 +6,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
+import { openedRecord } from '../support/content.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 /** A later "rules as data" table: a new provider declared, with its own explicit rule. */
@@ -31,18 +33,22 @@ const withVeo = loadRoutingTable({
   ],
 });
 
+const vault = new InMemoryContentVault();
+
+/** The decision recorded for `detail`, its sealed content opened (as the projector reads it). */
 async function route(detail: unknown, table: RoutingTable = defaultRoutingTable): Promise<DecisionRecord> {
   const result = await routeJob(
     { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
     {
       log: new InMemoryRoutingLog(),
       credits: new InMemoryCreditBalances(),
+      contentKeys: new ContentKeyRing(vault),
       table,
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',
     },
   );
-  return result.record;
+  return openedRecord(result.record, vault);
 }
 
 const casing = (name: string) =>
