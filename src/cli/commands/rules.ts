@@ -270,11 +270,7 @@ export function registerRules(program: Command, contextOf: ContextOf) {
           : author(context, options);
         const window = auditWindow(options.since, options.until, context.now());
         const active = activeTableOf(await rulesHistory(context));
-        const records = await decisionsIn(
-          context,
-          providersToScan([active, table], [AUTO_PROVIDER]),
-          window,
-        );
+        const records = await decisionsIn(context, providersToScan([active, table], [AUTO_PROVIDER]), window);
         const balances = await balancesFor(context, records, table);
         const gate = evaluateGate(records, table, (userId) => balances.get(userId), options, window);
         if (options.dryRun) {
