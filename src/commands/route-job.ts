@@ -77,17 +77,18 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     detail: event.detail,
   };
 
-  const intake = validateSubmission(event);
+  const rules = await (deps.rules ?? fixedRules(deps.table)).current();
+  // The providers a request may name are those of the rules in force, not a fixed list.
+  const intake = validateSubmission(event, providersInForce(rules));
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
-    const rules = await (deps.rules ?? fixedRules(deps.table)).current();
     const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
     const { decision, shadow } = await decideWithHealth(
-      providersInForce(rules),
-      (health) => decideUnderRules(job, rules, creditBalance, health ? { health } : {}),
+      { ...rules.canary?.table.providers, ...rules.table.providers },
+      (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
       deps.health,
       new Date(received.recordedAt),
       dispatchIdOf(job.jobId, DECISION_VERSION),

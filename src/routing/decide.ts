@@ -4,7 +4,7 @@
  * and table always give the same decision, which is what makes `what-if` and audits trustworthy.
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { JobSubmission } from '../intake/submission.ts';
+import type { DefaultedField, JobSubmission } from '../intake/submission.ts';
 import {
   type ModelCapabilities,
   type RouteRule,
@@ -57,6 +57,8 @@ export interface Explanation {
   readonly rulesVersion: string;
   readonly matchedRule: string | null;
   readonly requestedProvider: string;
+  /** Fields the submission did not carry, decided with their defaults (absent when none). */
+  readonly defaulted?: readonly DefaultedField[];
   /** The balance the decision saw: a number, null for "no credit record", absent if not needed. */
   readonly creditBalance?: number | null;
   readonly health?: HealthRead;
@@ -112,6 +114,8 @@ export interface DecisionContext {
   readonly table: RoutingTable;
   /** undefined: not loaded (no rule needs it); null: the user has no credit record. */
   readonly creditBalance?: number | null;
+  /** Fields intake filled with defaults, recorded in the explanation. */
+  readonly defaulted?: readonly DefaultedField[];
   /** Provider health as read; absent: health is not consulted (every candidate healthy). */
   readonly health?: HealthContext;
   /** `<provider>#<model>` pairs this job already tried (a revision never sends it back there). */
@@ -174,13 +178,14 @@ const specificReasons: ReadonlyArray<[ExclusionReason, RejectionReason]> = [
 ];
 
 export function decide(job: JobSubmission, context: DecisionContext): RoutingDecision {
-  const { table, creditBalance } = context;
+  const { table, creditBalance, defaulted } = context;
   const candidates: CandidateVerdict[] = [];
   const healthFlags: { panic?: true; healthIgnored?: true } = {};
   const explain = (matchedRule: string | null): Explanation => ({
     rulesVersion: rulesVersionOf(table),
     matchedRule,
     requestedProvider: job.provider,
+    ...(defaulted && defaulted.length > 0 ? { defaulted } : {}),
     ...(creditBalance !== undefined ? { creditBalance } : {}),
     ...(context.health ? { health: { read: context.health.read, ...healthFlags } } : {}),
     candidates,
