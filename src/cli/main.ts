@@ -22,13 +22,14 @@ import {
 import { registerDecisions } from './commands/decisions.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 
 export type { CliIo } from './cli-context.ts';
 
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
-    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if.')
+    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if, submit.')
     .option(
       '--stage <stage>',
       'stage of the tables (RoutingLog-<stage>, Jobs-<stage>, Credits-<stage>); default $STAGE or dev',
@@ -52,6 +53,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
   registerWhatIf(program, contextOf);
+  registerSubmit(program, contextOf);
   return program;
 }
 

@@ -263,18 +263,24 @@ export function attachToProcess(host: HostProcess): ProcessIo {
     host.removeAllListeners(signal);
     host.kill(host.pid, signal);
   };
-  const onSignal = async (signal: StopSignal) => {
-    const first = signalled === null;
-    signalled ??= signal;
-    if (first && release) {
-      release();
-      return;
+  let stopping: Promise<void> | null = null;
+  const onSignal = (signal: StopSignal) => {
+    if (signalled === null) {
+      signalled = signal;
+      if (release) {
+        release();
+        return;
+      }
     }
-    await emulators?.stop();
-    die(signal);
+    // Not in a --keep session yet, or a second signal: stop the emulators now (once) and die.
+    const by = signalled;
+    stopping ??= (async () => {
+      await emulators?.stop();
+      die(by);
+    })();
   };
-  host.on('SIGINT', () => void onSignal('SIGINT'));
-  host.on('SIGTERM', () => void onSignal('SIGTERM'));
+  host.on('SIGINT', () => onSignal('SIGINT'));
+  host.on('SIGTERM', () => onSignal('SIGTERM'));
   return {
     stdout: { write: (text: string) => writeResult(text) },
     stderr: host.stderr,
