@@ -263,7 +263,7 @@ export function attachToProcess(host: HostProcess): ProcessIo {
     host.removeAllListeners(signal);
     host.kill(host.pid, signal);
   };
-  let stopping: Promise<void> | null = null;
+  let stopping = false;
   const onSignal = (signal: StopSignal) => {
     if (signalled === null) {
       signalled = signal;
@@ -273,8 +273,10 @@ export function attachToProcess(host: HostProcess): ProcessIo {
       }
     }
     // Not in a --keep session yet, or a second signal: stop the emulators now (once) and die.
+    if (stopping) return;
+    stopping = true;
     const by = signalled;
-    stopping ??= (async () => {
+    void (async () => {
       await emulators?.stop();
       die(by);
     })();
