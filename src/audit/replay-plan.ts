@@ -4,74 +4,96 @@
  * `ProjectionReplayRequested` record per job at the stream's next version; the projector plans that
  * record's effects with the new version in every id, so the provider sees a new dispatch id.
  *
- * Idempotency: the replayId is a hash of what the operator asked for — the same provider, window
- * and outcome filter always give the same id — and a stream that already holds a record with that
- * replayId is skipped. The append itself is conditional on the version (see replay command).
+ * Identity: a replay is named by the operator's **incident key** (`--incident INC-2291`), never by
+ * the window or the clock. The replayId is a hash of the key alone, and a job's stream holds at most
+ * one replay record per replayId: however the window is written (`1h`, open-ended, absolute), and
+ * however often the command runs, a job is re-sent at most once per incident. The record's version
+ * (hence its dispatch id) follows from the stream as read, so a dry run on an unchanged stream
+ * reports exactly the ids the real run appends.
  */
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
 import {
   type DecisionRecord,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
-import type { AuditWindow } from './audit-window.ts';
 import type { OutcomeFilter } from './decision-filter.ts';
 
-export interface ReplayRequest {
-  readonly provider: string;
-  readonly window: AuditWindow;
+/** Letters, digits and `. _ : / # -`, starting with a letter or digit: a ticket id, not prose. */
+const INCIDENT_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
+
+export class InvalidIncidentKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidIncidentKeyError';
+  }
+}
+
+/**
+ * The incident key as given (trimmed), or a typed error. Case is kept: `INC-1` and `inc-1` are
+ * different incidents, exactly as typed in the ticket system.
+ */
+export function parseIncidentKey(text: string): string {
+  const key = text.trim();
+  if (!INCIDENT_KEY.test(key)) {
+    throw new InvalidIncidentKeyError(
+      '--incident must be an incident key such as INC-2291 (1 to 128 letters, digits or . _ : / # -, ' +
+        'starting with a letter or digit); put free text in --why',
+    );
+  }
+  return key;
+}
+
+/** Deterministic: the same incident key gives the same id, whoever asks, whenever, whatever window. */
+export function replayIdOf(incident: string): string {
+  return `replay-${createHash('sha256').update(incident).digest('hex').slice(0, 24)}`;
+}
+
+export interface ReplaySelection {
+  /** The providers whose decisions are re-projected (routed to them, or rejections filed under them). */
+  readonly providers: readonly string[];
   /** Which decisions of the window are re-projected; a replay after an outage wants `routed`. */
   readonly outcome: OutcomeFilter;
 }
 
 export interface ReplayAuthor {
+  readonly incident: string;
   readonly requestedBy: string;
   readonly why: string;
-  /** When the replay was requested (ISO), recorded as the record's recordedAt. */
+  /** When the replay was requested (ISO), recorded as the record's recordedAt; never part of an id. */
   readonly at: string;
 }
 
-/** Deterministic: same provider, window and outcome filter → same id, whoever asks and whenever. */
-export function replayIdOf(request: ReplayRequest): string {
-  // An object always stringifies to a string (undefined comes only from functions and symbols).
-  const canonical = stringify({
-    provider: request.provider,
-    since: request.window.since,
-    until: request.window.until,
-    outcome: request.outcome,
-  }) as string;
-  return `replay-${createHash('sha256').update(canonical).digest('hex').slice(0, 24)}`;
-}
-
 /** Whether a decision found in the window is one the replay re-drives. */
-export function isReplayed(decision: DecisionRecord, request: ReplayRequest): boolean {
-  if (decision.outcome !== request.outcome || decision.jobId === null) return false;
+export function isReplayed(decision: DecisionRecord, selection: ReplaySelection): boolean {
+  if (decision.outcome !== selection.outcome || decision.jobId === null) return false;
   const filedUnder = decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
-  return filedUnder === request.provider;
+  return selection.providers.includes(filedUnder);
 }
 
 export type ReplayStep =
   | { readonly action: 'append'; readonly record: ProjectionReplayRequestedRecord }
-  | { readonly action: 'already_replayed'; readonly version: number }
+  | { readonly action: 'already_replayed'; readonly record: ProjectionReplayRequestedRecord }
   | { readonly action: 'no_decision' };
 
 /**
- * What to do for one job, given its stream as read now: skip it if this replay is already in it,
- * otherwise append the replay record at the next version, carrying a copy of the decision.
+ * What to do for one job, given its stream as read now: skip it if it already holds a replay of
+ * this incident, otherwise append the replay record at the next version, carrying the decision.
  */
-export function planReplayStep(
-  stream: readonly RoutingLogRecord[],
-  replayId: string,
-  author: ReplayAuthor,
-): ReplayStep {
+export function planReplayStep(stream: readonly RoutingLogRecord[], author: ReplayAuthor): ReplayStep {
+  const replayId = replayIdOf(author.incident);
   const done = stream.find(
-    (record) => record.type === 'ProjectionReplayRequested' && record.replayId === replayId,
+    (record): record is ProjectionReplayRequestedRecord =>
+      record.type === 'ProjectionReplayRequested' && record.replayId === replayId,
   );
-  if (done) return { action: 'already_replayed', version: done.version };
+  if (done) return { action: 'already_replayed', record: done };
   const decision = stream.find((record) => record.version === 1);
-  if (!decision || decision.type === 'ProjectionReplayRequested' || decision.jobId === null) {
+  if (
+    !decision ||
+    (decision.type !== 'RoutingDecided' && decision.type !== 'RoutingRejected') ||
+    decision.jobId === null
+  ) {
     return { action: 'no_decision' };
   }
   const version = Math.max(...stream.map((record) => record.version)) + 1;
@@ -85,6 +107,7 @@ export function planReplayStep(
       recordedAt: author.at,
       type: 'ProjectionReplayRequested',
       replayId,
+      incident: author.incident,
       requestedBy: author.requestedBy,
       why: author.why,
       replayOf: decision.version,

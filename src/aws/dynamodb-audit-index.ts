@@ -70,7 +70,7 @@ export class DynamoDbAuditIndex {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const record = recordFromItem(item);
-        if (record.type !== 'ProjectionReplayRequested') records.push(record);
+        if (record.type === 'RoutingDecided' || record.type === 'RoutingRejected') records.push(record);
       }
     }
     return records;

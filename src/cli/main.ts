@@ -8,6 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
+import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
 import {
   CliContext,
   type CliIo,
@@ -22,6 +23,7 @@ import {
 import { registerDecisions } from './commands/decisions.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerRules } from './commands/rules.ts';
 import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 
@@ -53,6 +55,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
   registerWhatIf(program, contextOf);
+  registerRules(program, contextOf);
   registerSubmit(program, contextOf);
   return program;
 }
@@ -77,7 +80,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Commander printed the message already; help and --version are not errors.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (error instanceof UsageError || error instanceof InvalidAuditWindowError)
+    if (
+      error instanceof UsageError ||
+      error instanceof InvalidAuditWindowError ||
+      error instanceof InvalidIncidentKeyError
+    )
       return fail(EXIT_USAGE, error.message);
     if (error instanceof JobNotFoundError) return fail(EXIT_NOT_FOUND, error.message);
     if (error instanceof Error && error.name === 'CredentialsProviderError') {

@@ -71,7 +71,7 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   if (appended.status === 'appended') return { outcome: 'recorded', record };
 
   const existing = appended.existing;
-  if (existing.type === 'ProjectionReplayRequested') {
+  if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
     throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
   }

@@ -21,6 +21,7 @@ export interface LocalStack {
     readonly effects: string;
     readonly jobs: string;
     readonly credits: string;
+    readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
   readonly queues: { readonly fal: string; readonly replicate: string; readonly announcements: string };
@@ -41,6 +42,7 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     EFFECTS_TABLE: stack.tables.effects,
     JOBS_TABLE: stack.tables.jobs,
     CREDITS_TABLE: stack.tables.credits,
+    PROVIDER_HEALTH_TABLE: stack.tables.providerHealth,
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
     EVENT_BUS_NAME: stack.eventBusName,
@@ -67,6 +69,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       effects: `RoutingEffects-${stage}`,
       jobs: `Jobs-${stage}`,
       credits: `Credits-${stage}`,
+      providerHealth: `ProviderHealth-${stage}`,
     };
     const [log] = await Promise.all([
       createTable(dynamodb, {
@@ -107,6 +110,11 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         TableName: tables.credits,
         AttributeDefinitions: [{ AttributeName: 'userId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }],
+      }),
+      createTable(dynamodb, {
+        TableName: tables.providerHealth,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
       }),
     ]);
 

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import stringify from 'safe-stable-stringify';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const DECISION_VERSION = 1;
@@ -65,8 +67,13 @@ export interface RoutingRejectedRecord extends DecisionBase {
 export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly type: 'ProjectionReplayRequested';
   readonly jobId: string;
-  /** Deterministic id of the operator's replay (same arguments → same id → idempotent). */
+  /**
+   * Id of the operator's replay, derived from the incident key only (`replay-<sha256(incident)>`):
+   * a job's stream holds at most one replay record per incident.
+   */
   readonly replayId: string;
+  /** The incident key the operator gave (`--incident`); absent on records written before it existed. */
+  readonly incident?: string;
   readonly requestedBy: string;
   readonly why: string;
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
@@ -74,10 +81,35 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
 }
 
+/**
+ * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
+ * the breaker's transition versions. Written in the same transaction as the breaker's working state
+ * (src/aws/dynamodb-provider-health.ts), so the log and the state never disagree.
+ */
+export interface ProviderHealthChangedRecord extends RecordBase {
+  readonly type: 'ProviderHealthChanged';
+  readonly jobId: null;
+  readonly transition: HealthTransition;
+}
+
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type RoutingLogRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
+export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
+
+export function healthChangedRecord(transition: HealthTransition): ProviderHealthChangedRecord {
+  return {
+    stream: streamForHealth(transition.key),
+    version: transition.version,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: null,
+    recordedAt: transition.at,
+    type: 'ProviderHealthChanged',
+    transition,
+  };
+}
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
 export function payloadHash(detail: unknown): string {
@@ -88,12 +120,7 @@ export function payloadHash(detail: unknown): string {
 
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
 export function auditShard(stream: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < stream.length; i++) {
-    hash ^= stream.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % AUDIT_SHARDS;
+  return fnv1a(stream) % AUDIT_SHARDS;
 }
 
 export const auditPartition = (provider: string, day: string, shard: number): string =>
@@ -195,7 +222,12 @@ export class UnsupportedRecordError extends Error {
 const describeValue = (value: unknown): string =>
   typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
 
-const KNOWN_TYPES = new Set(['RoutingDecided', 'RoutingRejected', 'ProjectionReplayRequested']);
+const KNOWN_TYPES = new Set([
+  'RoutingDecided',
+  'RoutingRejected',
+  'ProjectionReplayRequested',
+  'ProviderHealthChanged',
+]);
 
 /**
  * Reads a stored item as a record of the current schema. Old schema versions would be upcast

@@ -6,19 +6,23 @@
  *   RoutingDecided            → dispatch + `video.job.routed`   + Jobs status ROUTED
  *   RoutingRejected           →            `video.job.rejected` + Jobs status REJECTED (none if jobId is null)
  *   ProjectionReplayRequested → the plan of the copied decision, with this record's version in every id
+ *   ProviderHealthChanged     →            `video.provider.health.changed` (no dispatch, no Jobs item)
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
 import type {
   DecisionRecord,
+  ProviderHealthChangedRecord,
   RoutingDecidedRecord,
   RoutingLogRecord,
   RoutingRejectedRecord,
 } from '../log/routing-records.ts';
+import type { HealthTransition } from '../provider-health/breaker.ts';
 
 export const ANNOUNCEMENT_SOURCE = 'routing.manager';
 export const ROUTED_DETAIL_TYPE = 'video.job.routed';
 export const REJECTED_DETAIL_TYPE = 'video.job.rejected';
+export const HEALTH_CHANGED_DETAIL_TYPE = 'video.provider.health.changed';
 export const ROUTED_BY = 'RoutingManager';
 /** Version of the provider-queue message envelope (docs/EVENT_SCHEMA.md). */
 export const DISPATCH_MESSAGE_VERSION = 1;
@@ -67,9 +71,15 @@ export interface RejectedDetail {
   readonly fieldErrors: readonly FieldError[];
 }
 
+/** `video.provider.health.changed`: the transition as recorded, with its announcement id. */
+export interface HealthChangedDetail extends HealthTransition {
+  readonly announcementId: string;
+}
+
 export type PlannedAnnouncement =
   | { readonly detailType: typeof ROUTED_DETAIL_TYPE; readonly detail: RoutedDetail }
-  | { readonly detailType: typeof REJECTED_DETAIL_TYPE; readonly detail: RejectedDetail };
+  | { readonly detailType: typeof REJECTED_DETAIL_TYPE; readonly detail: RejectedDetail }
+  | { readonly detailType: typeof HEALTH_CHANGED_DETAIL_TYPE; readonly detail: HealthChangedDetail };
 
 /** The attributes of `Jobs-<Stage>` this agent owns; absent ones are removed (the item converges). */
 export interface PlannedJobStatus {
@@ -103,6 +113,7 @@ export const announcementIdOf = (stream: string, version: number): string => `${
 
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
 export function planEffects(record: RoutingLogRecord): EffectPlan {
+  if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
   const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
   const { stream, version } = record;
   const base = {
@@ -194,5 +205,22 @@ function rejectedDetail(decision: RoutingRejectedRecord, stream: string, version
     rulesVersion: decision.explanation?.rulesVersion ?? null,
     matchedRule: decision.explanation?.matchedRule ?? null,
     fieldErrors: decision.fieldErrors,
+  };
+}
+
+function planHealthAnnouncement(record: ProviderHealthChangedRecord): EffectPlan {
+  const { stream, version } = record;
+  return {
+    effectId: effectIdOf(stream, version),
+    stream,
+    version,
+    jobId: null,
+    recordType: record.type,
+    dispatch: null,
+    announcement: {
+      detailType: HEALTH_CHANGED_DETAIL_TYPE,
+      detail: { ...record.transition, announcementId: announcementIdOf(stream, version) },
+    },
+    jobStatus: null,
   };
 }

@@ -6,7 +6,9 @@
 import * as z from 'zod';
 import { PROVIDER_CHOICES, RESOLUTIONS } from '../intake/submission.ts';
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'is not a name: lower-case a-z, 0-9, . _ - (at most 64)');
 
 export const modelCapabilitiesSchema = z.strictObject({
   /** Inclusive bounds on the clip length. Absent: no limit declared. */
@@ -53,30 +55,11 @@ export const ruleSchema = z.union([
   }),
 ]);
 
-export const routingTableSchema = z
-  .strictObject({
-    version: z.string().min(1),
-    providers: z.record(name, providerSchema),
-    rules: z.array(ruleSchema).nonempty(),
-  })
-  .superRefine((table, ctx) => {
-    const seen = new Set<string>();
-    table.rules.forEach((rule, index) => {
-      if (seen.has(rule.id))
-        ctx.addIssue({ code: 'custom', path: ['rules', index, 'id'], message: 'duplicate rule id' });
-      seen.add(rule.id);
-      if ('route' in rule) {
-        const provider = table.providers[rule.route.provider];
-        if (!provider?.models[rule.route.model]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['rules', index, 'route'],
-            message: `unknown provider/model ${rule.route.provider}/${rule.route.model}`,
-          });
-        }
-      }
-    });
-  });
+export const routingTableSchema = z.strictObject({
+  version: z.string().min(1),
+  providers: z.record(name, providerSchema),
+  rules: z.array(ruleSchema).nonempty(),
+});
 
 export type RoutingTable = z.output<typeof routingTableSchema>;
 export type RoutingRule = RoutingTable['rules'][number];
@@ -85,6 +68,7 @@ export type ModelCapabilities = z.output<typeof modelCapabilitiesSchema>;
 export type RuleConditions = z.output<typeof ruleConditionsSchema>;
 
 export class InvalidRoutingTableError extends Error {
+  /** Every problem, one line each: `<path>: <what is wrong, with the allowed values>`. */
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
     super(`Invalid routing table:\n  ${issues.join('\n  ')}`);
@@ -93,11 +77,162 @@ export class InvalidRoutingTableError extends Error {
   }
 }
 
+/**
+ * Every problem of a candidate table at once: the schema's issues and the cross-checks the schema
+ * cannot express (duplicate rule ids, routes to undeclared models). The cross-checks read the raw
+ * input defensively, so they report even when the schema already failed elsewhere.
+ */
+export function routingTableProblems(input: unknown): string[] {
+  const parsed = routingTableSchema.safeParse(input, { reportInput: true });
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap((issue) => describeIssue(issue, []));
+  return [...new Set([...problems, ...crossCheckProblems(input)])];
+}
+
 /** Validates a table from any source; throws InvalidRoutingTableError listing every problem. */
 export function loadRoutingTable(input: unknown): RoutingTable {
-  const parsed = routingTableSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new InvalidRoutingTableError(
-    parsed.error.issues.map((issue) => `${issue.path.join('.') || '(table)'}: ${issue.message}`),
-  );
+  const problems = routingTableProblems(input);
+  if (problems.length > 0) throw new InvalidRoutingTableError(problems);
+  return routingTableSchema.parse(input);
+}
+
+type Issue = z.core.$ZodIssue;
+type Path = readonly PropertyKey[];
+
+const objectOf = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+
+function crossCheckProblems(input: unknown): string[] {
+  const table = objectOf(input);
+  const rules = table?.rules;
+  if (!Array.isArray(rules)) return [];
+  const providers = objectOf(table?.providers) ?? {};
+  const problems: string[] = [];
+  const firstIndexOf = new Map<string, number>();
+  rules.forEach((raw, index) => {
+    const rule = objectOf(raw);
+    if (!rule) return;
+    if (typeof rule.id === 'string') {
+      const first = firstIndexOf.get(rule.id);
+      if (first !== undefined) {
+        problems.push(
+          `${formatPath(['rules', index, 'id'])}: duplicate rule id "${rule.id}" (also rules[${first}])`,
+        );
+      } else firstIndexOf.set(rule.id, index);
+    }
+    if (!('route' in rule) && !('reject' in rule)) {
+      problems.push(`${formatPath(['rules', index])}: needs "route" (provider and model) or "reject"`);
+    }
+    const route = objectOf(rule.route);
+    if (typeof route?.provider !== 'string' || typeof route.model !== 'string') return;
+    const provider = objectOf(providers[route.provider]);
+    const models = objectOf(provider?.models);
+    if (!provider) {
+      problems.push(
+        `${formatPath(['rules', index, 'route', 'provider'])}: "${route.provider}" is not a declared provider (${listOf(Object.keys(providers))})`,
+      );
+    } else if (!models?.[route.model]) {
+      problems.push(
+        `${formatPath(['rules', index, 'route', 'model'])}: "${route.model}" is not a model of ${route.provider} (${listOf(Object.keys(models ?? {}))})`,
+      );
+    }
+  });
+  return problems;
+}
+
+const listOf = (values: readonly unknown[]): string =>
+  values.length === 0 ? 'none declared' : values.map(String).join(', ');
+
+/** `rules[2].when.resolutions[0]`, `providers.fal.models["wan-2.1-i2v"]`. */
+export function formatPath(path: Path): string {
+  let text = '';
+  for (const key of path) {
+    if (typeof key === 'number') text += `[${key}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(String(key))) text += text === '' ? String(key) : `.${String(key)}`;
+    else text += `[${JSON.stringify(String(key))}]`;
+  }
+  return text === '' ? '(table)' : text;
+}
+
+function shown(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  const text = JSON.stringify(input) ?? String(input);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function describeIssue(issue: Issue, prefix: Path): string[] {
+  const path = [...prefix, ...issue.path];
+  const at = formatPath(path);
+  switch (issue.code) {
+    case 'invalid_union': {
+      // A rule is a route or a reject: report the branch the input came closest to.
+      const branches = issue.errors.filter((branch) => branch.length > 0);
+      const closest = [...branches].sort((a, b) => a.length - b.length)[0] ?? [];
+      return closest
+        .filter(
+          (inner) => !(inner.code === 'invalid_type' && inner.input === undefined && isRouteOrReject(inner)),
+        )
+        .filter((inner) => !(inner.code === 'unrecognized_keys' && inner.keys.every(isRouteOrRejectKey)))
+        .flatMap((inner) => describeIssue(inner, path));
+    }
+    case 'invalid_value':
+      return [`${at}: ${shown(issue.input)} is not one of ${issue.values.map(String).join(', ')}`];
+    case 'unrecognized_keys':
+      return issue.keys.map(
+        (key) => `${formatPath([...path, key])}: unknown field (allowed: ${listOf(allowedKeys(path))})`,
+      );
+    case 'invalid_type':
+      return [
+        issue.input === undefined
+          ? `${at}: missing (expected ${issue.expected})`
+          : `${at}: expected ${issue.expected}, got ${shown(issue.input)}`,
+      ];
+    case 'too_small':
+      return [
+        `${at}: ${boundText(issue.origin, 'at least', 'more than', issue.minimum, issue.inclusive, issue.input)}`,
+      ];
+    case 'too_big':
+      return [
+        `${at}: ${boundText(issue.origin, 'at most', 'less than', issue.maximum, issue.inclusive, issue.input)}`,
+      ];
+    case 'invalid_format':
+      return [`${at}: ${shown(issue.input)} ${issue.message}`];
+    case 'invalid_key':
+      return issue.issues.flatMap((inner) => describeIssue({ ...inner, path: [] } as Issue, path));
+    default:
+      return [`${at}: ${issue.message}`];
+  }
+}
+
+const isRouteOrRejectKey = (key: string): boolean => key === 'route' || key === 'reject';
+const isRouteOrReject = (issue: Issue): boolean =>
+  issue.path.length === 1 && isRouteOrRejectKey(String(issue.path[0]));
+
+function boundText(
+  origin: string,
+  inclusiveWord: string,
+  exclusiveWord: string,
+  bound: number | bigint,
+  inclusive: boolean | undefined,
+  input: unknown,
+): string {
+  const word = inclusive === false ? exclusiveWord : inclusiveWord;
+  if (origin === 'array' || origin === 'set') return `needs ${word} ${bound} item(s)`;
+  if (origin === 'string') return `needs ${word} ${bound} character(s)`;
+  return `${shown(input)} must be ${word} ${bound}`;
+}
+
+/** The fields a table object at this path may have, for "unknown field" messages. */
+function allowedKeys(path: Path): string[] {
+  const keys = (schema: z.ZodObject) => Object.keys(schema.shape);
+  const [first, , third] = path;
+  if (path.length === 0) return keys(routingTableSchema);
+  if (first === 'providers' && path.length === 2) return keys(providerSchema);
+  if (first === 'providers' && third === 'models' && path.length === 4) return keys(modelCapabilitiesSchema);
+  if (first === 'rules' && path.length === 2)
+    return [...new Set(ruleSchema.options.flatMap((option) => keys(option)))];
+  if (first === 'rules' && third === 'when' && path.length === 3) return keys(ruleConditionsSchema);
+  if (first === 'rules' && third === 'route' && path.length === 3) return ['provider', 'model'];
+  return [];
 }

@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { auditWindow } from '../../src/audit/audit-window.ts';
 import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { replayProjections } from '../../src/commands/replay-projections.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { peekQueue } from '../../src/local/read-back.ts';
@@ -48,12 +51,16 @@ const recordedAt: Record<keyof typeof jobs, string> = {
   afterWindow: '2026-11-20T10:00:00.000Z',
 };
 
+/** The CLI's clock for relative windows (`--since 1h`); the real clock when unset. */
+let cliNow: Date | undefined;
+
 async function cli(...argv: string[]) {
   const captured = { stdout: '', stderr: '' };
   const io: CliIo = {
     stdout: { write: (text: string) => (captured.stdout += text) },
     stderr: { write: (text: string) => (captured.stderr += text) },
     env: process.env,
+    ...(cliNow ? { now: () => cliNow as Date } : {}),
   };
   const code = await runCli(['--stage', stack.stage, ...argv], io);
   const lines = () =>
@@ -239,34 +246,84 @@ describe('routing-manager what-if', () => {
 });
 
 describe('routing-manager replay after a fal outage', () => {
-  it('given the fal messages of the window were lost, when replayed, then exactly those jobs get one new dispatch, once', async () => {
+  const falJobs = () => [jobs.fal1, jobs.fal2, jobs.falExplicit].map((job) => job.jobId as string);
+  const ids = (summary: { jobs: { jobId: string; version: number; dispatchId: string }[] }) =>
+    summary.jobs
+      .map(({ jobId, version, dispatchId }) => ({ jobId, version, dispatchId }))
+      .sort((a, b) => a.jobId.localeCompare(b.jobId));
+
+  it('given the fal messages of the window were lost, when a dry run, an interrupted replay and its re-run follow, then each job gets one new dispatch with the ids the dry run named', async () => {
     await loseEveryMessage(stack.queues.fal);
     const replicateBefore = await peekQueue(sqs, stack.queues.replicate);
+    cliNow = new Date('2026-11-20T10:00:00.000Z');
+    const incident = ['--incident', 'INC-2291', '--provider', 'fal'];
 
-    const dryRun = await cli('replay', '--provider', 'fal', ...WINDOW, '--dry-run', '--json');
+    const dryRun = await cli('replay', ...incident, '--since', '1h', '--dry-run', '--json');
     expect(dryRun.json()).toMatchObject({ dryRun: true, matched: 3, wouldAppend: 3, appended: 0 });
+    expect(ids(dryRun.json()).map((job) => job.dispatchId)).toEqual(
+      falJobs()
+        .sort()
+        .map((jobId) => `${jobId}:v2`),
+    );
 
-    const first = await cli(
+    // The first real run loses its connection after one append.
+    const documents = createDocumentClient();
+    const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
+    let appends = 0;
+    const interrupted = await replayProjections(
+      {
+        type: 'ReplayProjections',
+        data: {
+          incident: 'INC-2291',
+          providers: ['fal'],
+          outcome: 'routed',
+          window: auditWindow('1h', 'now', cliNow),
+          why: 'fal outage 09:00-10:00',
+          requestedBy: 'ops@example.com',
+          dryRun: false,
+        },
+      },
+      {
+        log: {
+          readStream: (stream) => log.readStream(stream),
+          append: async (record) => {
+            if (appends++ >= 1) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+            return log.append(record);
+          },
+        },
+        decisions: new DynamoDbAuditIndex(documents, stack.tables.routingLog),
+        now: () => cliNow as Date,
+      },
+    );
+    expect(interrupted).toMatchObject({ matched: 3, appended: 1, failed: 2 });
+
+    // Re-run with the window written differently: only the two not sent are appended.
+    const rerun = await cli(
       'replay',
-      '--provider',
-      'fal',
-      ...WINDOW,
+      ...incident,
+      '--since',
+      '2h',
       '--why',
       'fal outage 09:00-10:00',
       '--by',
       'ops@example.com',
       '--json',
     );
-    expect(first.code).toBe(0);
-    expect(first.json()).toMatchObject({ matched: 3, appended: 3, alreadyReplayed: 0 });
+    expect(rerun.code).toBe(0);
+    expect(rerun.json()).toMatchObject({
+      replayId: dryRun.json().replayId,
+      incident: 'INC-2291',
+      matched: 3,
+      appended: 2,
+      alreadyReplayed: 1,
+    });
+    expect(ids(rerun.json())).toEqual(ids(dryRun.json()));
     await poller.drain(projector, { minRecords: 3, timeoutMs: 20_000 });
 
-    const replayed = [jobs.fal1, jobs.fal2, jobs.falExplicit].map((job) => job.jobId as string);
     const onFal = await peekQueue(sqs, stack.queues.fal);
-    expect(onFal.map((m) => m.body.dispatchId).sort()).toEqual(replayed.map((jobId) => `${jobId}:v2`).sort());
-    expect(onFal.map((m) => m.attributes.dispatchId).sort()).toEqual(
-      replayed.map((jobId) => `${jobId}:v2`).sort(),
-    );
+    const v2 = falJobs().map((jobId) => `${jobId}:v2`);
+    expect(onFal.map((m) => m.body.dispatchId).sort()).toEqual(v2.sort());
+    expect(onFal.map((m) => m.attributes.dispatchId).sort()).toEqual(v2.sort());
     expect((await peekQueue(sqs, stack.queues.replicate)).map((m) => m.body.dispatchId)).toEqual(
       replicateBefore.map((m) => m.body.dispatchId),
     );
@@ -278,7 +335,8 @@ describe('routing-manager replay after a fal outage', () => {
         {
           version: 2,
           type: 'ProjectionReplayRequested',
-          replayId: first.json().replayId,
+          replayId: dryRun.json().replayId,
+          incident: 'INC-2291',
           replayOf: 1,
           requestedBy: 'ops@example.com',
           why: 'fal outage 09:00-10:00',
@@ -287,22 +345,37 @@ describe('routing-manager replay after a fal outage', () => {
       ],
       projection: { status: 'ROUTED', routingVersion: 2 },
     });
-    expect((await cli('history', jobs.fal1.jobId as string)).stdout).toMatch(
-      /replay replay-\w+ by ops@example.com/,
-    );
+    expect((await cli('history', jobs.fal1.jobId as string)).stdout).toMatch(/incident INC-2291/);
+  });
 
-    const second = await cli('replay', '--provider', 'fal', ...WINDOW, '--why', 'again', '--json');
-    expect(second.json()).toMatchObject({
-      replayId: first.json().replayId,
-      matched: 3,
-      appended: 0,
-      alreadyReplayed: 3,
-    });
+  it('given the incident was replayed, when it is run again later with a relative, an open-ended and an absolute window, then nothing more is sent', async () => {
+    const runs = [
+      ['2026-11-20T10:00:00.000Z', '--since', '1h'],
+      ['2026-11-20T10:00:00.000Z', '--since', '2026-11-20T08:00:00Z'],
+      ['2026-11-21T15:00:00.000Z', ...WINDOW],
+    ] as const;
+    for (const [now, ...window] of runs) {
+      cliNow = new Date(now);
+      const again = await cli(
+        'replay',
+        '--incident',
+        'INC-2291',
+        '--provider',
+        'fal',
+        ...window,
+        '--why',
+        'again',
+        '--json',
+      );
+      expect(again.json()).toMatchObject({ matched: 3, appended: 0, alreadyReplayed: 3 });
+    }
     const drained = await poller.drain(projector, { timeoutMs: 20_000 });
     expect(drained.delivered).toBe(0);
     expect(await peekQueue(sqs, stack.queues.fal)).toHaveLength(3);
 
-    const table = await cli('replay', '--provider', 'fal', ...WINDOW, '--why', 'again');
+    const table = await cli('replay', '--incident', 'INC-2291', '--provider', 'fal', ...WINDOW, '--dry-run');
     expect(table.stdout).toMatch(/already replayed:\s+3/);
+    expect(table.stdout).toMatch(/^would append:\s+0$/m);
+    cliNow = undefined;
   });
 });

@@ -9,6 +9,7 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
   EFFECTS_TABLE: 'RoutingEffects-test',
   JOBS_TABLE: 'Jobs-test',
   CREDITS_TABLE: 'Credits-test',
+  PROVIDER_HEALTH_TABLE: 'ProviderHealth-test',
   FAL_QUEUE_URL: 'http://localhost:1/000000000000/FalJobQueue-test',
   REPLICATE_QUEUE_URL: 'http://localhost:1/000000000000/ReplicateJobQueue-test',
   POWERTOOLS_LOG_LEVEL: 'SILENT',

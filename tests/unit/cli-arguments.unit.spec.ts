@@ -33,7 +33,12 @@ describe('routing-manager arguments', () => {
     ['a window backwards', ['decisions', '--provider', 'fal', '--since', 'now', '--until', '1d']],
     ['a zero --limit', ['decisions', '--provider', 'fal', '--since', '1d', '--limit', '0']],
     ['an unknown --outcome', ['decisions', '--provider', 'fal', '--since', '1d', '--outcome', 'lost']],
-    ['replay without --why', ['replay', '--provider', 'fal', '--since', '1d']],
+    ['replay without --why', ['replay', '--incident', 'INC-1', '--provider', 'fal', '--since', '1d']],
+    ['replay without --incident', ['replay', '--provider', 'fal', '--since', '1d', '--why', 'outage']],
+    [
+      'replay with prose as --incident',
+      ['replay', '--incident', 'fal outage', '--provider', 'fal', '--since', '1d', '--dry-run'],
+    ],
     ['what-if with a missing rules file', ['what-if', '--rules', '/no/such/file.json', '--since', '1d']],
     ['an unknown option', ['history', 'j1', '--colour']],
   ])('given %s, when run, then it exits 2 with a message on stderr and calls no AWS API', async (_, argv) => {

@@ -9,9 +9,9 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CliContext, TableNotFoundError } from '../../src/cli/cli-context.ts';
-import { MAX_APPEND_ATTEMPTS } from '../../src/cli/commands/replay.ts';
 import { type CliIo, processIo, runCli } from '../../src/cli/main.ts';
 import { renderTable } from '../../src/cli/output.ts';
+import { MAX_APPEND_ATTEMPTS } from '../../src/commands/replay-projections.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
@@ -41,6 +41,8 @@ afterAll(removeEventDirectories);
 
 /** The day every record of records.ts is logged on (2026-11-25), as an audit window. */
 const THAT_DAY = ['--since', '2026-11-25', '--until', '2026-11-26'];
+/** A replay of fal's decisions of that day under one incident. */
+const REPLAY_FAL = ['replay', '--incident', 'INC-1', '--provider', 'fal', ...THAT_DAY];
 
 function anOperator(options: { env?: Record<string, string>; tty?: boolean } = {}) {
   const stdout = aCapturedOutput();
@@ -163,9 +165,7 @@ describe('routing-manager replay when it cannot finish', () => {
       tables.log.push({ ...aReplayOf(decision, record.version), replayId: `replay-other-${record.version}` });
     };
     const operator = anOperator();
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', 'outage', '--json')).toBe(
-      1,
-    );
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage', '--json')).toBe(1);
     expect(operator.stdout.jsonLines()).toMatchObject([
       {
         matched: 1,
@@ -183,16 +183,16 @@ describe('routing-manager replay when it cannot finish', () => {
     // The index lists the decision; the stream read (ConsistentRead) finds nothing.
     documents.on(QueryCommand, { ConsistentRead: true }).resolves({ Items: [] });
     const operator = anOperator();
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', 'outage')).toBe(1);
-    expect(operator.stdout.text()).toMatch(/^not replayed:\s+1$/m);
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage')).toBe(1);
+    expect(operator.stdout.text()).toMatch(/^not replayed:\s+1 \(run the same command again\)$/m);
     expect(operator.stdout.text()).toMatch(/^appended:\s+0$/m);
   });
 
   it('given a dry run, when shown as a table, then it says nothing changed and counts what would be appended', async () => {
     serveTables(documents, { log: [aRoutedRecord(), aRoutedRecord()] });
     const operator = anOperator();
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--dry-run')).toBe(0);
-    expect(operator.stdout.text()).toMatch(/^replay:\s+replay-\w+ \(dry run: nothing changed\)$/m);
+    expect(await operator.run(...REPLAY_FAL, '--dry-run')).toBe(0);
+    expect(operator.stdout.text()).toMatch(/^replay:\s+replay-\w+ \(dry run: nothing appended\)$/m);
     expect(operator.stdout.text()).toMatch(/^would append:\s+2$/m);
     expect(operator.stdout.text()).not.toMatch(/not replayed/);
     expect(documents.commandCalls(PutCommand)).toHaveLength(0);
@@ -205,6 +205,8 @@ describe('routing-manager replay when it cannot finish', () => {
     expect(
       await operator.run(
         'replay',
+        '--incident',
+        'INC-1',
         '--provider',
         'none',
         '--outcome',
@@ -219,7 +221,7 @@ describe('routing-manager replay when it cannot finish', () => {
 
   it('given a --why of blanks, when replayed for real, then it is a usage error', async () => {
     const operator = anOperator();
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', '   ')).toBe(2);
+    expect(await operator.run(...REPLAY_FAL, '--why', '   ')).toBe(2);
     expect(operator.stderr.text()).toMatch(/--why is required/);
   });
 });
@@ -228,7 +230,7 @@ describe('routing-manager replay: who asked, and progress', () => {
   const replayedBy = async (env: Record<string, string>) => {
     const tables = serveTables(documents, { log: [aRoutedRecord()] });
     const operator = anOperator({ env });
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', 'outage')).toBe(0);
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage')).toBe(0);
     const replay = tables.log.find((record) => record.type === 'ProjectionReplayRequested');
     return replay?.type === 'ProjectionReplayRequested' ? replay.requestedBy : undefined;
   };
@@ -250,9 +252,7 @@ describe('routing-manager replay: who asked, and progress', () => {
   it('given a terminal on stderr, when replayed, then a progress bar counts the jobs there and stdout keeps only the summary', async () => {
     serveTables(documents, { log: [aRoutedRecord(), aRoutedRecord(), aRoutedRecord()] });
     const operator = anOperator({ tty: true });
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', 'outage', '--json')).toBe(
-      0,
-    );
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage', '--json')).toBe(0);
     expect(operator.stderr.text()).toMatch(/replay \[.*\] 3\/3 jobs \| appended 3 \| already replayed 0/);
     expect(operator.stdout.jsonLines()).toMatchObject([{ appended: 3 }]);
   });
@@ -260,7 +260,7 @@ describe('routing-manager replay: who asked, and progress', () => {
   it('given no terminal on stderr, when replayed, then no progress bar is drawn', async () => {
     serveTables(documents, { log: [aRoutedRecord()] });
     const operator = anOperator();
-    expect(await operator.run('replay', '--provider', 'fal', ...THAT_DAY, '--why', 'outage')).toBe(0);
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage')).toBe(0);
     expect(operator.stderr.text()).toBe('');
   });
 });

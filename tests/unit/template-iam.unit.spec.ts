@@ -231,7 +231,12 @@ function grants(statements: Statement[]): Record<string, string[]> {
 // ------------------------------------------------------------------ the template under test
 let template: Template;
 let prod: Evaluator;
-const functions = ['RouterFunction', 'ProjectorFunction', 'HeartbeatFunction'] as const;
+const functions = [
+  'RouterFunction',
+  'ProjectorFunction',
+  'HeartbeatFunction',
+  'HealthSignalsFunction',
+] as const;
 type FunctionId = (typeof functions)[number];
 const fn = (id: FunctionId) => template.Resources[id] as Resource & { Properties: Dict };
 const effective = (id: FunctionId, property: string) =>
@@ -281,6 +286,12 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     ...logs('HeartbeatLogGroup'),
     'cloudwatch:PutMetricData': ['*'],
     'dynamodb:DescribeTable': ['<RoutingLogTable.Arn>'],
+  },
+  HealthSignalsFunction: {
+    ...logs('HealthSignalsLogGroup'),
+    'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
+    'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
   },
 };
 
@@ -401,7 +412,10 @@ describe('template: functions', () => {
       BuildMethod: string;
       BuildProperties: Dict;
     };
-    const name = id.replace('Function', '').toLowerCase();
+    const name = id
+      .replace('Function', '')
+      .replace(/([a-z])([A-Z])/g, '$1-$2')
+      .toLowerCase();
     expect(BuildMethod).toBe('esbuild');
     expect(BuildProperties).toMatchObject({
       EntryPoints: [`handlers/${name}.ts`],
@@ -428,6 +442,7 @@ describe('template: functions', () => {
       ],
     ],
     ['HeartbeatFunction', ['STAGE', 'EVENT_LOG_TABLE']],
+    ['HealthSignalsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE']],
   ] as const)('%s gets the environment its code reads', (id, variables) => {
     const own = ((fn(id).Properties.Environment as Dict | undefined)?.Variables ?? {}) as Dict;
     const global = ((template.Globals.Function.Environment as Dict).Variables ?? {}) as Dict;
@@ -505,6 +520,26 @@ describe('template: router trigger', () => {
     expect(permission).toMatchObject({
       Principal: 'events.amazonaws.com',
       SourceArn: '<JobSubmittedRule.Arn>',
+    });
+  });
+
+  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# streams', () => {
+    const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
+    expect(rule.EventPattern).toEqual({
+      source: ['provider.invoker'],
+      'detail-type': ['provider.attempt.completed', 'provider.status.changed'],
+    });
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: '<HealthSignalsFunction.Arn>',
+        DeadLetterConfig: { Arn: '<HealthSignalsDeadLetterQueue.Arn>' },
+      }),
+    ]);
+    const append = roleStatements(template, prod, 'HealthSignalsRole').find(
+      (statement) => statement.Sid === 'AppendHealthTransition',
+    );
+    expect(append?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['health#*'] },
     });
   });
 

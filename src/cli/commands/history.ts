@@ -17,8 +17,11 @@ export interface JobHistory {
   readonly projection: JobProjection | null;
 }
 
-/** `job#…` and `event#…` are taken as stream ids (intake rejections without a jobId live in the latter). */
-export const streamOf = (id: string): string => (/^(job|event)#/.test(id) ? id : `job#${id}`);
+/**
+ * `job#…` and `event#…` are taken as stream ids (intake rejections without a jobId live in the
+ * latter); so is `health#<provider>[#<model>]`, a breaker's transitions.
+ */
+export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
 
 export async function readHistory(context: CliContext, id: string): Promise<JobHistory> {
   const stream = streamOf(id);
@@ -49,7 +52,17 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
           decisionSummary(record.decision),
-        `    replay ${record.replayId} by ${record.requestedBy}: ${record.why}`,
+        `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'ProviderHealthChanged') {
+      const t = record.transition;
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ProviderHealthChanged  ${t.previousStatus} → ${t.status} (${t.mode})` +
+          (t.openUntil ? ` until ${t.openUntil}` : ''),
+        `    ${t.reason}: ${t.detail}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
         '',
       );
       continue;

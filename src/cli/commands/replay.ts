@@ -1,76 +1,30 @@
 /**
- * `routing-manager replay --provider P --since T --until T [--dry-run] [--why TEXT] [--by WHO]`:
+ * `routing-manager replay --incident KEY --provider P --since T [--until T] --why TEXT [--dry-run]`:
  * after a provider outage, re-drive the projections of the decisions routed to P in the window.
- *
- * Per job: read its stream; if it already holds this replay (same replayId) skip it; otherwise
- * append a `ProjectionReplayRequested` record at the next version, conditionally — if another
- * writer took that version first (a concurrent identical replay), re-read and decide again. The
- * projector then dispatches the copied decision under the new version's dispatch id.
+ * Parsing and printing only: the read → decide → append logic is the ReplayProjections command
+ * (src/commands/replay-projections.ts); its identity rules are in src/audit/replay-plan.ts.
  */
 import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../audit/decision-filter.ts';
-import { isReplayed, planReplayStep, type ReplayRequest, replayIdOf } from '../../audit/replay-plan.ts';
+import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import type { RoutingLog } from '../../log/routing-log.ts';
-import type { DecisionRecord } from '../../log/routing-records.ts';
+import {
+  type JobReplay,
+  type ReplayProgress,
+  type ReplaySummary,
+  replayProjections,
+} from '../../commands/replay-projections.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
-import { jsonLine, renderFacts } from '../output.ts';
-import { windowOptions } from './decisions.ts';
-
-/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
-export const MAX_APPEND_ATTEMPTS = 5;
-/** Jobs replayed at once. */
-const CONCURRENCY = 8;
-
-export type JobReplayAction = 'appended' | 'already_replayed' | 'would_append' | 'no_decision' | 'contended';
-
-export interface JobReplay {
-  readonly jobId: string;
-  readonly action: JobReplayAction;
-  readonly version: number | null;
-}
-
-export interface ReplaySummary {
-  readonly replayId: string;
-  readonly provider: string;
-  readonly since: string;
-  readonly until: string;
-  readonly outcome: OutcomeFilter;
-  readonly dryRun: boolean;
-  readonly matched: number;
-  readonly appended: number;
-  readonly alreadyReplayed: number;
-  readonly wouldAppend: number;
-  readonly failed: number;
-  readonly jobs: readonly JobReplay[];
-}
-
-export async function replayJob(
-  log: RoutingLog,
-  decision: DecisionRecord,
-  replayId: string,
-  author: { requestedBy: string; why: string; at: string },
-  dryRun: boolean,
-): Promise<JobReplay> {
-  const jobId = decision.jobId as string;
-  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-    const step = planReplayStep(await log.readStream(decision.stream), replayId, author);
-    if (step.action === 'already_replayed')
-      return { jobId, action: 'already_replayed', version: step.version };
-    if (step.action === 'no_decision') return { jobId, action: 'no_decision', version: null };
-    if (dryRun) return { jobId, action: 'would_append', version: step.record.version };
-    const appended = await log.append(step.record);
-    if (appended.status === 'appended') return { jobId, action: 'appended', version: step.record.version };
-  }
-  return { jobId, action: 'contended', version: null };
-}
+import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
-  provider: string;
+  incident: string;
+  provider: string[];
   since: string;
   until: string;
   outcome: OutcomeFilter;
@@ -80,13 +34,19 @@ interface ReplayOptions {
   json?: boolean;
 }
 
-function progressBar(context: CliContext) {
-  if (!context.io.stderr.isTTY) return null;
-  return new SingleBar({
+function progressBar(context: CliContext): ((progress: ReplayProgress) => void) | undefined {
+  if (!context.io.stderr.isTTY) return undefined;
+  const bar = new SingleBar({
     stream: context.io.stderr as NodeJS.WritableStream,
     format: 'replay [{bar}] {value}/{total} jobs | appended {appended} | already replayed {already}',
     hideCursor: true,
   });
+  return (progress) => {
+    const payload = { appended: progress.appended, already: progress.alreadyReplayed };
+    if (progress.done === 0) bar.start(progress.total, 0, payload);
+    else bar.update(progress.done, payload);
+    if (progress.done === progress.total) bar.stop();
+  };
 }
 
 export function registerReplay(program: Command, contextOf: (command: Command) => CliContext) {
@@ -94,85 +54,65 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
     program
       .command('replay')
       .description(
-        're-drive the projections of the decisions routed to a provider in a window (after an outage)',
+        're-drive the projections of the decisions routed to a provider in a window (after an outage); ' +
+          'a job is re-sent at most once per --incident',
       )
-      .requiredOption('--provider <provider>', 'the provider whose dispatches were lost'),
+      .requiredOption(
+        '--incident <key>',
+        'the incident key (e.g. INC-2291): the replay identity — re-running it never re-sends a job',
+      )
+      .requiredOption(
+        '--provider <provider>',
+        'the provider whose dispatches were lost (repeatable, or comma-separated)',
+        collect,
+      ),
   )
     .addOption(
       new Option('--outcome <outcome>', 'which decisions to re-project')
         .choices(OUTCOME_FILTERS)
         .default('routed'),
     )
-    .option('--dry-run', 'count what would be appended; change nothing')
-    .option('--why <text>', 'why (recorded in every replay record; required unless --dry-run)')
+    .option('--dry-run', 'report what would be appended, with its ids; change nothing')
+    .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
     .option('--json', 'the summary as one JSON object')
     .action(async (options: ReplayOptions, command: Command) => {
       const context = contextOf(command);
       const dryRun = options.dryRun === true;
+      const incident = parseIncidentKey(options.incident);
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the replay)');
       const window = auditWindow(options.since, options.until, context.now());
-      const request: ReplayRequest = { provider: options.provider, window, outcome: options.outcome };
-      const replayId = replayIdOf(request);
-      const author = {
-        requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
-        why: options.why?.trim() ?? '',
-        at: context.now().toISOString(),
-      };
       const logTable = context.tables.log;
-      const log = new DynamoDbRoutingLog(context.documents, logTable);
-      const index = new DynamoDbAuditIndex(context.documents, logTable);
-
-      const matched: DecisionRecord[] = [];
-      await context.onTable(logTable, async () => {
-        for await (const decision of index.decisions([options.provider], window)) {
-          if (isReplayed(decision, request)) matched.push(decision);
-        }
-      });
-
-      const bar = progressBar(context);
-      const counts = { appended: 0, already: 0 };
-      bar?.start(matched.length, 0, counts);
-      const jobs: JobReplay[] = new Array(matched.length);
-      let next = 0;
-      const worker = async () => {
-        while (next < matched.length) {
-          const i = next++;
-          const job = await context.onTable(logTable, () =>
-            replayJob(log, matched[i] as DecisionRecord, replayId, author, dryRun),
-          );
-          jobs[i] = job;
-          if (job.action === 'appended') counts.appended++;
-          if (job.action === 'already_replayed') counts.already++;
-          bar?.increment(1, counts);
-        }
-      };
-      try {
-        await Promise.all(Array.from({ length: Math.min(CONCURRENCY, matched.length) }, worker));
-      } finally {
-        bar?.stop();
-      }
-
-      const count = (action: JobReplayAction) => jobs.filter((job) => job.action === action).length;
-      const summary: ReplaySummary = {
-        replayId,
-        provider: options.provider,
-        since: window.since,
-        until: window.until,
-        outcome: options.outcome,
-        dryRun,
-        matched: matched.length,
-        appended: count('appended'),
-        alreadyReplayed: count('already_replayed'),
-        wouldAppend: count('would_append'),
-        failed: count('contended') + count('no_decision'),
-        jobs,
-      };
+      const summary = await context.onTable(logTable, () =>
+        replayProjections(
+          {
+            type: 'ReplayProjections',
+            data: {
+              incident,
+              providers: options.provider,
+              outcome: options.outcome,
+              window,
+              why: options.why?.trim() ?? '',
+              requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
+              dryRun,
+            },
+          },
+          {
+            log: new DynamoDbRoutingLog(context.documents, logTable),
+            decisions: new DynamoDbAuditIndex(context.documents, logTable),
+            now: () => context.now(),
+            ...withProgress(progressBar(context)),
+          },
+        ),
+      );
       context.out(options.json ? jsonLine(summary) : renderSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }
+
+const withProgress = (onProgress: ((progress: ReplayProgress) => void) | undefined) =>
+  onProgress ? { onProgress } : {};
 
 function safeUserName(): string {
   try {
@@ -182,16 +122,37 @@ function safeUserName(): string {
   }
 }
 
-function renderSummary(summary: ReplaySummary): string {
-  return renderFacts([
-    ['replay', `${summary.replayId}${summary.dryRun ? ' (dry run: nothing changed)' : ''}`],
-    ['decisions', `${summary.outcome} to ${summary.provider} in [${summary.since}, ${summary.until})`],
-    ['matched', String(summary.matched)],
+export function renderSummary(summary: ReplaySummary): string {
+  const facts: [string, string][] = [
+    ['incident', summary.incident],
+    ['replay', `${summary.replayId}${summary.dryRun ? ' (dry run: nothing appended)' : ''}`],
     [
-      summary.dryRun ? 'would append' : 'appended',
-      String(summary.dryRun ? summary.wouldAppend : summary.appended),
+      'decisions',
+      `${summary.outcome} to ${summary.providers.join(', ')} in [${summary.since}, ${summary.until})`,
     ],
+    ['matched', String(summary.matched)],
+    summary.dryRun ? ['would append', String(summary.wouldAppend)] : ['appended', String(summary.appended)],
     ['already replayed', String(summary.alreadyReplayed)],
-    ...(summary.failed > 0 ? [['not replayed', String(summary.failed)] as const] : []),
-  ]);
+  ];
+  if (summary.failed > 0) facts.push(['not replayed', `${summary.failed} (run the same command again)`]);
+  if (summary.jobs.length === 0) return renderFacts(facts);
+  const jobs = renderTable(
+    ['jobId', 'action', 'record', 'dispatchId'],
+    summary.jobs.map((job) => [
+      job.jobId,
+      ACTION_TEXT[job.action] + (job.error ? ` (${job.error})` : ''),
+      job.version === null ? '-' : `v${job.version}`,
+      orDash(job.dispatchId),
+    ]),
+  );
+  return `${renderFacts(facts)}\n\n${jobs}`;
 }
+
+const ACTION_TEXT: Record<JobReplay['action'], string> = {
+  appended: 'appended',
+  would_append: 'would append',
+  already_replayed: 'already replayed',
+  no_decision: 'not replayed: no decision in its stream',
+  contended: 'not replayed: lost every append race',
+  failed: 'not replayed: failed',
+};

@@ -27,18 +27,29 @@ import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { collect, positiveInteger, windowOptions } from './decisions.ts';
 
-export async function readRoutingTableFile(path: string): Promise<RoutingTable> {
+/** A rules file's JSON value; a missing or non-JSON file is a usage error naming the file. */
+export async function readRulesJson(path: string, label = '--rules'): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--rules ${path}: ${(error as Error).message}`);
+    throw new UsageError(`${label} ${path}: ${(error as Error).message}`);
   }
   try {
-    return loadRoutingTable(JSON.parse(text));
+    return JSON.parse(text);
   } catch (error) {
-    if (error instanceof InvalidRoutingTableError) throw new UsageError(`--rules ${path}: ${error.message}`);
-    throw new UsageError(`--rules ${path}: not JSON: ${(error as Error).message}`);
+    throw new UsageError(`${label} ${path}: not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** A validated candidate table; every problem of an invalid one is listed in the usage error. */
+export async function readRoutingTableFile(path: string, label = '--rules'): Promise<RoutingTable> {
+  const input = await readRulesJson(path, label);
+  try {
+    return loadRoutingTable(input);
+  } catch (error) {
+    if (error instanceof InvalidRoutingTableError) throw new UsageError(`${label} ${path}: ${error.message}`);
+    throw error;
   }
 }
 

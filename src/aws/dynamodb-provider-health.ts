@@ -1,0 +1,147 @@
+/**
+ * Provider health on DynamoDB: `ProviderHealth-<Stage>`, partition key `pk` only.
+ *
+ *   breaker#<provider>[#<model>]  { rev, state, updatedAt }   one item per breaker
+ *   signal#<eventId>              { expiresAt }                dedupe marker (TTL)
+ *
+ * A commit is one TransactWriteItems: put the marker if absent, put the breaker if its `rev` is the
+ * one read, and append each transition to the routing log if its version is free. Ingesting a
+ * signal therefore costs one strongly consistent GetItem and one transaction of 2–4 small items; a
+ * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
+ * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { healthChangedRecord } from '../log/routing-records.ts';
+import { type BreakerState, breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
+import {
+  type BreakerCommit,
+  type BreakerRef,
+  type CommitResult,
+  type ProviderHealthStore,
+  SIGNAL_MARKER_TTL_SECONDS,
+  type StoredBreaker,
+} from '../provider-health/health-store.ts';
+
+export const breakerItemKey = (key: string): string => `breaker#${key}`;
+export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
+
+/** BatchGetItem takes at most 100 keys; unprocessed keys are asked again a bounded number of times. */
+const BATCH_GET_LIMIT = 100;
+const BATCH_GET_ROUNDS = 3;
+
+export class UnreadableProviderHealthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableProviderHealthError';
+  }
+}
+
+interface BreakerItem {
+  readonly pk: string;
+  readonly rev: number;
+  readonly state: BreakerState;
+}
+
+export class DynamoDbProviderHealthStore implements ProviderHealthStore {
+  readonly #client: DynamoDBDocumentClient;
+  readonly #healthTable: string;
+  readonly #logTable: string;
+
+  constructor(client: DynamoDBDocumentClient, tables: { health: string; log: string }) {
+    this.#client = client;
+    this.#healthTable = tables.health;
+    this.#logTable = tables.log;
+  }
+
+  async load(ref: BreakerRef): Promise<StoredBreaker> {
+    const key = breakerKey(ref.provider, ref.model);
+    const { Item } = await this.#client.send(
+      new GetCommand({
+        TableName: this.#healthTable,
+        Key: { pk: breakerItemKey(key) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return { state: initialBreakerState(ref.provider, ref.model), rev: 0 };
+    const item = Item as BreakerItem;
+    return { state: item.state, rev: item.rev };
+  }
+
+  async readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>> {
+    const found = new Map<string, StoredBreaker>();
+    const keys = [...new Set(refs.map((ref) => breakerItemKey(breakerKey(ref.provider, ref.model))))];
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_LIMIT).map((pk) => ({ pk }));
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === BATCH_GET_ROUNDS) throw new UnreadableProviderHealthError('breakers left unprocessed');
+        const response = await this.#client.send(
+          new BatchGetCommand({ RequestItems: { [this.#healthTable]: { Keys: pending } } }),
+        );
+        for (const item of (response.Responses?.[this.#healthTable] ?? []) as BreakerItem[]) {
+          found.set(item.state.key, { state: item.state, rev: item.rev });
+        }
+        pending = (response.UnprocessedKeys?.[this.#healthTable]?.Keys ?? []) as Record<string, unknown>[];
+      }
+    }
+    return found;
+  }
+
+  async commit(change: BreakerCommit): Promise<CommitResult> {
+    const marker =
+      change.signalId === null
+        ? []
+        : [
+            {
+              Put: {
+                TableName: this.#healthTable,
+                Item: {
+                  pk: signalItemKey(change.signalId),
+                  expiresAt: Math.floor(Date.parse(change.at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+          ];
+    const breaker = {
+      Put: {
+        TableName: this.#healthTable,
+        Item: {
+          pk: breakerItemKey(change.state.key),
+          rev: change.expectedRev + 1,
+          state: change.state,
+          updatedAt: change.at,
+        },
+        ...(change.expectedRev === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': change.expectedRev } }),
+      },
+    };
+    const records = change.transitions.map((transition) => ({
+      Put: {
+        TableName: this.#logTable,
+        Item: healthChangedRecord(transition),
+        ConditionExpression: 'attribute_not_exists(#stream)',
+        ExpressionAttributeNames: { '#stream': 'stream' },
+      },
+    }));
+    try {
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [...marker, breaker, ...records] }));
+      return 'committed';
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      if (marker.length > 0 && reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+      // Another writer moved the breaker (or is moving it right now): read again and retry.
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+        return 'conflict';
+      }
+      throw error;
+    }
+  }
+}

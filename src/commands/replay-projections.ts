@@ -1,0 +1,187 @@
+/**
+ * ReplayProjections: the operator's replay after a provider outage. Find the decisions of the
+ * window (audit index) → per job: read its stream → decide (pure, src/audit/replay-plan.ts) →
+ * append conditionally at the version decided. Dependencies arrive as ports; no AWS in here.
+ *
+ * Idempotent per (job, incident): a stream that already holds this incident's replay is skipped,
+ * and the append is conditional on its version — a concurrent writer that took the version first
+ * (the same replay started twice, or another incident) makes this job re-read and decide again.
+ * So an interrupted replay re-run with the same `--incident` sends only what was not sent, and a
+ * dry run on an unchanged log reports the versions and ids the real run appends.
+ */
+
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import type { AuditWindow } from '../audit/audit-window.ts';
+import {
+  isReplayed,
+  planReplayStep,
+  type ReplayAuthor,
+  type ReplaySelection,
+  replayIdOf,
+} from '../audit/replay-plan.ts';
+import type { RoutingLog } from '../log/routing-log.ts';
+import type { DecisionRecord, ProjectionReplayRequestedRecord } from '../log/routing-records.ts';
+import { planEffects } from '../projections/effects.ts';
+
+/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
+export const MAX_APPEND_ATTEMPTS = 5;
+/** Jobs replayed at once: each is a consistent Query and at most one PutItem. */
+const CONCURRENCY = 8;
+
+export interface ReplayProjections {
+  readonly type: 'ReplayProjections';
+  readonly data: ReplaySelection & {
+    readonly window: AuditWindow;
+    readonly incident: string;
+    readonly why: string;
+    readonly requestedBy: string;
+    readonly dryRun: boolean;
+  };
+}
+
+/** Where the decisions of a window come from (the audit index). */
+export interface DecisionSource {
+  decisions(providers: readonly string[], window: AuditWindow): AsyncIterable<DecisionRecord>;
+}
+
+export interface ReplayProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly appended: number;
+  readonly alreadyReplayed: number;
+}
+
+export interface ReplayProjectionsDependencies {
+  readonly log: RoutingLog;
+  readonly decisions: DecisionSource;
+  readonly now: () => Date;
+  /** Called once the matching decisions are known (done 0), then after every job. */
+  readonly onProgress?: (progress: ReplayProgress) => void;
+}
+
+export type JobReplayAction =
+  | 'appended'
+  | 'already_replayed'
+  | 'would_append'
+  | 'no_decision'
+  | 'contended'
+  | 'failed';
+
+/** One job's outcome, with the ids its replay record has (or would have) — the projector's own. */
+export interface JobReplay {
+  readonly jobId: string;
+  readonly action: JobReplayAction;
+  /** The replay record's version in the job's stream; null when nothing was or will be appended. */
+  readonly version: number | null;
+  /** The provider-queue dispatch id of the replay (`<jobId>:v<version>`); null for a rejection. */
+  readonly dispatchId: string | null;
+  readonly announcementId: string | null;
+  /** Why the job failed (the error's name only: AWS errors can quote request content). */
+  readonly error?: string;
+}
+
+export interface ReplaySummary {
+  readonly replayId: string;
+  readonly incident: string;
+  readonly providers: readonly string[];
+  readonly since: string;
+  readonly until: string;
+  readonly outcome: ReplaySelection['outcome'];
+  readonly dryRun: boolean;
+  readonly matched: number;
+  readonly appended: number;
+  readonly alreadyReplayed: number;
+  readonly wouldAppend: number;
+  readonly failed: number;
+  readonly jobs: readonly JobReplay[];
+}
+
+function outcomeOf(
+  jobId: string,
+  action: JobReplayAction,
+  record: ProjectionReplayRequestedRecord | null,
+): JobReplay {
+  if (!record) return { jobId, action, version: null, dispatchId: null, announcementId: null };
+  const plan = planEffects(record);
+  return {
+    jobId,
+    action,
+    version: record.version,
+    dispatchId: plan.dispatch?.dispatchId ?? null,
+    announcementId: plan.announcement.detail.announcementId,
+  };
+}
+
+/** Read → decide → conditional append for one job, re-deciding after a lost race. */
+export async function replayJob(
+  log: RoutingLog,
+  decision: DecisionRecord,
+  author: ReplayAuthor,
+  dryRun: boolean,
+): Promise<JobReplay> {
+  const jobId = decision.jobId as string;
+  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
+    const step = planReplayStep(await log.readStream(decision.stream), author);
+    if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
+    if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
+    if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
+    const appended = await log.append(step.record);
+    if (appended.status === 'appended') return outcomeOf(jobId, 'appended', step.record);
+  }
+  return outcomeOf(jobId, 'contended', null);
+}
+
+export async function replayProjections(
+  command: ReplayProjections,
+  deps: ReplayProjectionsDependencies,
+): Promise<ReplaySummary> {
+  const { window, incident, providers, outcome, dryRun } = command.data;
+  const selection: ReplaySelection = { providers, outcome };
+  const author: ReplayAuthor = {
+    incident,
+    requestedBy: command.data.requestedBy,
+    why: command.data.why,
+    at: deps.now().toISOString(),
+  };
+
+  const matched: DecisionRecord[] = [];
+  for await (const decision of deps.decisions.decisions(providers, window)) {
+    if (isReplayed(decision, selection)) matched.push(decision);
+  }
+
+  const jobs: JobReplay[] = new Array(matched.length);
+  const progress = { done: 0, total: matched.length, appended: 0, alreadyReplayed: 0 };
+  deps.onProgress?.({ ...progress });
+  await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
+    // One job's failure (e.g. throttling beyond the SDK's retries) never stops its neighbours;
+    // re-running the same incident picks it up.
+    const job = await replayJob(deps.log, decision, author, dryRun).catch(
+      (error: unknown): JobReplay => ({
+        ...outcomeOf(decision.jobId as string, 'failed', null),
+        error: error instanceof Error ? error.name : 'Error',
+      }),
+    );
+    jobs[index] = job;
+    progress.done++;
+    if (job.action === 'appended') progress.appended++;
+    if (job.action === 'already_replayed') progress.alreadyReplayed++;
+    deps.onProgress?.({ ...progress });
+  });
+
+  const count = (action: JobReplayAction) => jobs.filter((job) => job.action === action).length;
+  return {
+    replayId: replayIdOf(incident),
+    incident,
+    providers,
+    since: window.since,
+    until: window.until,
+    outcome,
+    dryRun,
+    matched: matched.length,
+    appended: count('appended'),
+    alreadyReplayed: count('already_replayed'),
+    wouldAppend: count('would_append'),
+    failed: count('contended') + count('no_decision') + count('failed'),
+    jobs,
+  };
+}

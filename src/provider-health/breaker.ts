@@ -1,0 +1,523 @@
+/**
+ * The provider circuit breaker as a pure decider (Emmett style): `decideHealth(state, command)`
+ * returns the events a command causes, `evolveHealth(state, event)` folds one event into the state.
+ * No I/O, no clock, no randomness: time (`at`) and ids arrive in the commands and the jitter of an
+ * open period is derived from the breaker key and the transition version, so replaying the same
+ * commands — or the recorded transitions — rebuilds exactly the same state.
+ *
+ * One breaker per key: `<provider>` or `<provider>#<model>` (signals that name a model count
+ * against that model; an operator may force either level). States:
+ *
+ *   closed ──(≥ 5 consecutive counted failures, or > 50 % of ≥ 10 attempts in 5 min)──► open
+ *   open ──(openUntil passed)──► half_open (one probe at a time, leased)
+ *   half_open ──(3 consecutive successes)──► closed      half_open ──(1 counted failure)──► open
+ *
+ * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
+ * where k counts the openings since the breaker last closed. Only provider-side failures count
+ * (`COUNTED_ERROR_CLASSES`); `unknown` outcomes and client errors change nothing.
+ */
+
+import { fnv1a } from '../log/fnv1a.ts';
+
+export const BREAKER_STATUSES = ['closed', 'open', 'half_open'] as const;
+export type BreakerStatus = (typeof BREAKER_STATUSES)[number];
+
+/** `auto`: the breaker decides; `forced_*`: an operator decided, until set back to `auto`. */
+export const BREAKER_MODES = ['auto', 'forced_open', 'forced_closed'] as const;
+export type BreakerMode = (typeof BREAKER_MODES)[number];
+
+export const ATTEMPT_OUTCOMES = ['succeeded', 'failed_terminal', 'failed_retryable', 'unknown'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** Provider-side failures: they say something about the provider's health, so they count. */
+export const COUNTED_ERROR_CLASSES = ['server_error', 'timeout', 'throttled', 'auth'] as const;
+
+export interface BreakerConfig {
+  /** Consecutive counted failures that open a closed breaker. */
+  readonly consecutiveFailuresToOpen: number;
+  /** Sliding window of the failure-rate rule. */
+  readonly windowMs: number;
+  /** Attempts the window needs before its failure rate is judged. */
+  readonly windowMinAttempts: number;
+  /** The window opens the breaker when failures / attempts is strictly above this. */
+  readonly windowFailureRatio: number;
+  /** Width of one window bucket: the window is kept as counts per bucket, never per attempt. */
+  readonly bucketMs: number;
+  /** First open period; doubled at each re-opening without a close in between. */
+  readonly baseOpenMs: number;
+  readonly maxOpenMs: number;
+  /** Up to this share of an open period is taken off, spread by a hash (no thundering herd). */
+  readonly jitterRatio: number;
+  /** Consecutive successes in half-open that close the breaker. */
+  readonly successesToClose: number;
+  /** A probe lease expires after the provider's job timeout, so a lost probe cannot stick. */
+  readonly probeLeaseMs: number;
+}
+
+export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
+  consecutiveFailuresToOpen: 5,
+  windowMs: 5 * 60_000,
+  windowMinAttempts: 10,
+  windowFailureRatio: 0.5,
+  bucketMs: 30_000,
+  baseOpenMs: 60_000,
+  maxOpenMs: 30 * 60_000,
+  jitterRatio: 0.2,
+  successesToClose: 3,
+  probeLeaseMs: 15 * 60_000,
+};
+
+export interface WindowBucket {
+  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
+  readonly start: number;
+  readonly attempts: number;
+  readonly failures: number;
+}
+
+export interface ProbeLease {
+  /** The dispatchId of the probe job: its attempt signal releases the lease. */
+  readonly dispatchId: string;
+  readonly expiresAt: string;
+}
+
+/** What a transition says; recorded as-is (ProviderHealthChanged) and announced. */
+export interface HealthTransition {
+  readonly key: string;
+  readonly provider: string;
+  readonly model: string | null;
+  /** 1, 2, …: the breaker's transition version (the record's version in `health#<key>`). */
+  readonly version: number;
+  readonly previousStatus: BreakerStatus;
+  readonly status: BreakerStatus;
+  readonly mode: BreakerMode;
+  /** Machine-readable cause, e.g. `consecutive_failures`, `failure_rate`, `probe_failed`. */
+  readonly reason: string;
+  /** Human detail, e.g. "5 consecutive failures (server_error)". */
+  readonly detail: string;
+  readonly at: string;
+  readonly openUntil: string | null;
+  /** k: openings since the breaker last closed (drives the exponential back-off). */
+  readonly openings: number;
+  /** The signal that caused it: an attempt event id, or an operator's status event id. */
+  readonly causedBy: string;
+  readonly actor: string | null;
+}
+
+export interface BreakerState {
+  readonly key: string;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly version: number;
+  readonly status: BreakerStatus;
+  readonly mode: BreakerMode;
+  readonly since: string | null;
+  readonly reason: string;
+  readonly detail: string;
+  readonly openUntil: string | null;
+  readonly openings: number;
+  readonly consecutiveFailures: number;
+  readonly window: readonly WindowBucket[];
+  readonly probeSuccesses: number;
+  readonly probe: ProbeLease | null;
+}
+
+// ------------------------------------------------------------------------------ commands, events
+
+export interface RecordAttempt {
+  readonly type: 'RecordAttempt';
+  /** The EventBridge event id of the signal. */
+  readonly signalId: string;
+  readonly at: string;
+  readonly outcome: AttemptOutcome;
+  readonly errorClass: string | null;
+  readonly dispatchId: string | null;
+}
+
+export interface ChangeMode {
+  readonly type: 'ChangeMode';
+  readonly signalId: string;
+  readonly at: string;
+  readonly mode: BreakerMode;
+  readonly actor: string;
+  readonly reason: string;
+}
+
+/** The router asks to send one job as the half-open probe. */
+export interface AcquireProbe {
+  readonly type: 'AcquireProbe';
+  readonly at: string;
+  readonly dispatchId: string;
+}
+
+export type HealthCommand = RecordAttempt | ChangeMode | AcquireProbe;
+
+export type HealthEvent =
+  | {
+      readonly type: 'AttemptCounted';
+      readonly at: string;
+      readonly result: 'success' | 'failure';
+      readonly dispatchId: string | null;
+    }
+  | { readonly type: 'ProbeReleased'; readonly dispatchId: string }
+  | { readonly type: 'ProbeLeased'; readonly lease: ProbeLease }
+  | { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition };
+
+// ------------------------------------------------------------------------------ keys, views
+
+export const breakerKey = (provider: string, model?: string | null): string =>
+  model ? `${provider}#${model}` : provider;
+
+export function initialBreakerState(provider: string, model: string | null = null): BreakerState {
+  return {
+    key: breakerKey(provider, model),
+    provider,
+    model,
+    version: 0,
+    status: 'closed',
+    mode: 'auto',
+    since: null,
+    reason: 'initial',
+    detail: 'no transition recorded',
+    openUntil: null,
+    openings: 0,
+    consecutiveFailures: 0,
+    window: [],
+    probeSuccesses: 0,
+    probe: null,
+  };
+}
+
+/** What a router acts on at `now`: an open breaker whose period has passed admits a probe. */
+export type EffectiveHealth = 'healthy' | 'unhealthy' | 'probe';
+
+export function effectiveStatus(
+  state: Pick<BreakerState, 'status' | 'mode' | 'openUntil'>,
+  now: string,
+): BreakerStatus {
+  if (state.mode === 'forced_open') return 'open';
+  if (state.mode === 'forced_closed') return 'closed';
+  if (state.status === 'open' && state.openUntil !== null && now >= state.openUntil) return 'half_open';
+  return state.status;
+}
+
+export function effectiveHealth(
+  state: Pick<BreakerState, 'status' | 'mode' | 'openUntil' | 'probe'>,
+  now: string,
+): EffectiveHealth {
+  const status = effectiveStatus(state, now);
+  if (status === 'closed') return 'healthy';
+  if (status === 'open') return 'unhealthy';
+  return probeAvailable(state.probe, now) ? 'probe' : 'unhealthy';
+}
+
+const probeAvailable = (probe: ProbeLease | null, now: string): boolean =>
+  probe === null || now >= probe.expiresAt;
+
+// ------------------------------------------------------------------------------ decide
+
+const isCounted = (errorClass: string | null): boolean =>
+  errorClass !== null && (COUNTED_ERROR_CLASSES as readonly string[]).includes(errorClass);
+
+export function decideHealth(
+  state: BreakerState,
+  command: HealthCommand,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): HealthEvent[] {
+  switch (command.type) {
+    case 'ChangeMode':
+      return decideMode(state, command);
+    case 'AcquireProbe':
+      if (state.mode !== 'auto' || effectiveStatus(state, command.at) !== 'half_open') return [];
+      if (!probeAvailable(state.probe, command.at)) return [];
+      return [
+        {
+          type: 'ProbeLeased',
+          lease: { dispatchId: command.dispatchId, expiresAt: addMs(command.at, config.probeLeaseMs) },
+        },
+      ];
+    case 'RecordAttempt':
+      return decideAttempt(state, command, config);
+  }
+}
+
+function decideMode(state: BreakerState, command: ChangeMode): HealthEvent[] {
+  if (command.mode === state.mode) return [];
+  const base = { causedBy: command.signalId, actor: command.actor, at: command.at };
+  if (command.mode === 'forced_open') {
+    return [
+      transition(state, {
+        ...base,
+        status: 'open',
+        mode: 'forced_open',
+        reason: 'operator_forced_open',
+        detail: command.reason,
+        openUntil: null,
+        openings: state.openings,
+      }),
+    ];
+  }
+  if (command.mode === 'forced_closed') {
+    return [
+      transition(state, {
+        ...base,
+        status: 'closed',
+        mode: 'forced_closed',
+        reason: 'operator_forced_closed',
+        detail: command.reason,
+        openUntil: null,
+        openings: 0,
+      }),
+    ];
+  }
+  // Back to auto: the breaker starts over closed; the signals will reopen it if the outage lasts.
+  return [
+    transition(state, {
+      ...base,
+      status: 'closed',
+      mode: 'auto',
+      reason: 'operator_auto',
+      detail: command.reason,
+      openUntil: null,
+      openings: 0,
+    }),
+  ];
+}
+
+function decideAttempt(state: BreakerState, command: RecordAttempt, config: BreakerConfig): HealthEvent[] {
+  if (command.outcome === 'unknown') return releaseOnly(state, command);
+  const failed = command.outcome !== 'succeeded';
+  if (failed && !isCounted(command.errorClass)) return releaseOnly(state, command);
+  const counted: HealthEvent = {
+    type: 'AttemptCounted',
+    at: command.at,
+    result: failed ? 'failure' : 'success',
+    dispatchId: command.dispatchId,
+  };
+  const base = { causedBy: command.signalId, actor: null, at: command.at };
+  // Forced modes: the operator decides; the counters still follow the signals for `health`.
+  if (state.mode !== 'auto') return [counted];
+
+  const status = effectiveStatus(state, command.at);
+  if (status === 'open') return []; // late signals of jobs sent before the opening say nothing new
+  if (status === 'half_open') {
+    const events: HealthEvent[] = [];
+    if (state.status === 'open') {
+      events.push(
+        transition(state, {
+          ...base,
+          status: 'half_open',
+          mode: 'auto',
+          reason: 'open_period_elapsed',
+          detail: `open until ${state.openUntil}`,
+          openUntil: state.openUntil,
+          openings: state.openings,
+        }),
+      );
+    }
+    const afterHalfOpen = events.reduce((s, e) => evolveHealth(s, e, config), state);
+    events.push(counted);
+    const successes = failed ? 0 : afterHalfOpen.probeSuccesses + 1;
+    if (failed) {
+      events.push(
+        opening(afterHalfOpen, base, 'probe_failed', `probe failed (${command.errorClass})`, config),
+      );
+    } else if (successes >= config.successesToClose) {
+      events.push(
+        transition(afterHalfOpen, {
+          ...base,
+          status: 'closed',
+          mode: 'auto',
+          reason: 'probes_succeeded',
+          detail: `${successes} consecutive successes`,
+          openUntil: null,
+          openings: 0,
+        }),
+      );
+    }
+    return events;
+  }
+
+  // Closed.
+  const after = evolveHealth(state, counted);
+  if (!failed) return [counted];
+  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
+    return [
+      counted,
+      opening(
+        after,
+        base,
+        'consecutive_failures',
+        `${after.consecutiveFailures} consecutive failures (${command.errorClass})`,
+        config,
+      ),
+    ];
+  }
+  const { attempts, failures } = windowTotals(after.window, command.at, config);
+  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
+    return [
+      counted,
+      opening(
+        after,
+        base,
+        'failure_rate',
+        `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
+        config,
+      ),
+    ];
+  }
+  return [counted];
+}
+
+function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
+  return state.probe && command.dispatchId === state.probe.dispatchId
+    ? [{ type: 'ProbeReleased', dispatchId: command.dispatchId }]
+    : [];
+}
+
+type TransitionFacts = Omit<HealthTransition, 'key' | 'provider' | 'model' | 'version' | 'previousStatus'>;
+
+function transition(state: BreakerState, facts: TransitionFacts): HealthEvent {
+  return {
+    type: 'ProviderHealthChanged',
+    transition: {
+      key: state.key,
+      provider: state.provider,
+      model: state.model,
+      version: state.version + 1,
+      previousStatus: state.status,
+      ...facts,
+    },
+  };
+}
+
+function opening(
+  state: BreakerState,
+  base: { causedBy: string; actor: null; at: string },
+  reason: string,
+  detail: string,
+  config: BreakerConfig,
+): HealthEvent {
+  const openFor = openPeriodMs(state.key, state.version + 1, state.openings, config);
+  const candidate = addMs(base.at, openFor);
+  // Never shorten a deadline already set (a re-opening keeps the later of the two).
+  const openUntil = state.openUntil !== null && state.openUntil > candidate ? state.openUntil : candidate;
+  return transition(state, {
+    ...base,
+    status: 'open',
+    mode: 'auto',
+    reason,
+    detail,
+    openUntil,
+    openings: state.openings + 1,
+  });
+}
+
+/** 60 s · 2^k capped at 30 min, minus a jitter share derived from (key, version): replayable. */
+export function openPeriodMs(key: string, version: number, openings: number, config: BreakerConfig): number {
+  const period = Math.min(config.maxOpenMs, config.baseOpenMs * 2 ** Math.min(openings, 30));
+  const spread = fnv1a(`${key}#${version}`) / 0x1_0000_0000;
+  return Math.round(period * (1 - config.jitterRatio * spread));
+}
+
+const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+
+export function windowTotals(
+  window: readonly WindowBucket[],
+  at: string,
+  config: BreakerConfig,
+): { attempts: number; failures: number } {
+  const from = Date.parse(at) - config.windowMs;
+  let attempts = 0;
+  let failures = 0;
+  for (const bucket of window) {
+    if (bucket.start + config.bucketMs <= from) continue;
+    attempts += bucket.attempts;
+    failures += bucket.failures;
+  }
+  return { attempts, failures };
+}
+
+// ------------------------------------------------------------------------------ evolve
+
+export function evolveHealth(
+  state: BreakerState,
+  event: HealthEvent,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): BreakerState {
+  switch (event.type) {
+    case 'AttemptCounted': {
+      const failed = event.result === 'failure';
+      const releases = state.probe !== null && event.dispatchId === state.probe.dispatchId;
+      return {
+        ...state,
+        consecutiveFailures: failed ? state.consecutiveFailures + 1 : 0,
+        window: addToWindow(state.window, event.at, failed, config),
+        probeSuccesses:
+          effectiveStatus(state, event.at) === 'half_open' && !failed
+            ? state.probeSuccesses + 1
+            : state.probeSuccesses,
+        probe: releases ? null : state.probe,
+      };
+    }
+    case 'ProbeReleased':
+      return state.probe?.dispatchId === event.dispatchId ? { ...state, probe: null } : state;
+    case 'ProbeLeased':
+      return { ...state, probe: event.lease };
+    case 'ProviderHealthChanged':
+      return applyTransition(state, event.transition);
+  }
+}
+
+/** Folds one recorded transition; also how a reader rebuilds the health view from the log alone. */
+export function applyTransition(state: BreakerState, t: HealthTransition): BreakerState {
+  const leavesWindow = t.status !== state.status || t.mode !== state.mode;
+  return {
+    ...state,
+    version: t.version,
+    status: t.status,
+    mode: t.mode,
+    since: t.at,
+    reason: t.reason,
+    detail: t.detail,
+    openUntil: t.openUntil,
+    openings: t.openings,
+    // Every change of state starts the evidence over: a reopened or closed breaker counts afresh.
+    consecutiveFailures: leavesWindow ? 0 : state.consecutiveFailures,
+    window: leavesWindow ? [] : state.window,
+    probeSuccesses: 0,
+    probe: t.status === 'half_open' ? state.probe : null,
+  };
+}
+
+function addToWindow(
+  window: readonly WindowBucket[],
+  at: string,
+  failed: boolean,
+  config: BreakerConfig,
+): WindowBucket[] {
+  const time = Date.parse(at);
+  const start = Math.floor(time / config.bucketMs) * config.bucketMs;
+  // Bounded: only the buckets still inside the window are kept (windowMs / bucketMs + 1 at most).
+  const kept = window.filter((bucket) => bucket.start + config.bucketMs > time - config.windowMs);
+  const current = kept.find((bucket) => bucket.start === start);
+  const others = kept.filter((bucket) => bucket.start !== start);
+  const updated: WindowBucket = {
+    start,
+    attempts: (current?.attempts ?? 0) + 1,
+    failures: (current?.failures ?? 0) + (failed ? 1 : 0),
+  };
+  return [...others, updated].sort((a, b) => a.start - b.start);
+}
+
+/** Applies a command: its events and the resulting state (what persistence stores). */
+export function handleHealthCommand(
+  state: BreakerState,
+  command: HealthCommand,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): { events: HealthEvent[]; state: BreakerState } {
+  const events = decideHealth(state, command, config);
+  return { events, state: events.reduce((s, e) => evolveHealth(s, e, config), state) };
+}
+
+export const transitionsOf = (events: readonly HealthEvent[]): HealthTransition[] =>
+  events.flatMap((e) => (e.type === 'ProviderHealthChanged' ? [e.transition] : []));

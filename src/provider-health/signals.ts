@@ -1,0 +1,135 @@
+/**
+ * The two health-signal contracts (docs/EVENT_SCHEMA.md), `source: provider.invoker`:
+ *   - `provider.attempt.completed`: a provider consumer reports one attempt of one job;
+ *   - `provider.status.changed`: an operator forces a breaker (or gives it back to `auto`).
+ * Parsing never throws and never quotes the payload: a bad signal is a typed, content-free refusal.
+ */
+import * as z from 'zod';
+import {
+  ATTEMPT_OUTCOMES,
+  BREAKER_MODES,
+  breakerKey,
+  type ChangeMode,
+  type RecordAttempt,
+} from './breaker.ts';
+
+export const SIGNAL_SOURCE = 'provider.invoker';
+export const ATTEMPT_DETAIL_TYPE = 'provider.attempt.completed';
+export const STATUS_DETAIL_TYPE = 'provider.status.changed';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+const identifier = z.string().min(1).max(256);
+
+export const attemptCompletedSchema = z.looseObject({
+  jobId: identifier,
+  provider: name,
+  model: name.nullish(),
+  /** `<jobId>:v<routingVersion>`, as in the provider-queue message. */
+  dispatchId: identifier,
+  outcome: z.enum(ATTEMPT_OUTCOMES),
+  /** Why it failed: `server_error`, `timeout`, `throttled`, `auth` count; anything else does not. */
+  errorClass: z.string().max(64).nullish(),
+  latencyMs: z.number().nonnegative().optional(),
+  ts: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const statusChangedSchema = z.looseObject({
+  provider: name,
+  model: name.nullish(),
+  state: z.enum(BREAKER_MODES),
+  actor: z.string().min(1).max(256),
+  reason: z.string().min(1).max(1024),
+});
+
+export type AttemptCompleted = z.output<typeof attemptCompletedSchema>;
+export type StatusChanged = z.output<typeof statusChangedSchema>;
+
+/** The parts of an EventBridge event the health-signal handler reads. */
+export interface SignalEvent {
+  readonly id?: unknown;
+  readonly 'detail-type'?: unknown;
+  readonly time?: unknown;
+  readonly detail?: unknown;
+}
+
+export interface HealthSignal {
+  readonly provider: string;
+  readonly model: string | null;
+  readonly key: string;
+  readonly command: RecordAttempt | ChangeMode;
+  /** Attempt signals only: what re-routing needs. */
+  readonly attempt: AttemptCompleted | null;
+}
+
+export type SignalParseResult =
+  | { readonly ok: true; readonly signal: HealthSignal }
+  | { readonly ok: false; readonly problem: string; readonly paths: readonly string[] };
+
+const refuse = (problem: string, paths: readonly string[] = []): SignalParseResult => ({
+  ok: false,
+  problem,
+  paths,
+});
+
+/**
+ * Reads a signal event into a breaker command. The command's time is the event's own `time`
+ * (stable across redeliveries, so a replay counts it in the same window bucket).
+ */
+export function parseHealthSignal(event: SignalEvent): SignalParseResult {
+  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing');
+  if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
+    return refuse('event time missing');
+  }
+  const at = new Date(Date.parse(event.time)).toISOString();
+  if (event['detail-type'] === ATTEMPT_DETAIL_TYPE) {
+    const parsed = attemptCompletedSchema.safeParse(event.detail);
+    if (!parsed.success) return refuse('invalid attempt signal', pathsOf(parsed.error));
+    const a = parsed.data;
+    const model = a.model ?? null;
+    return {
+      ok: true,
+      signal: {
+        provider: a.provider,
+        model,
+        key: breakerKey(a.provider, model),
+        attempt: a,
+        command: {
+          type: 'RecordAttempt',
+          signalId: event.id,
+          at,
+          outcome: a.outcome,
+          errorClass: a.errorClass ?? null,
+          dispatchId: a.dispatchId,
+        },
+      },
+    };
+  }
+  if (event['detail-type'] === STATUS_DETAIL_TYPE) {
+    const parsed = statusChangedSchema.safeParse(event.detail);
+    if (!parsed.success) return refuse('invalid status signal', pathsOf(parsed.error));
+    const s = parsed.data;
+    const model = s.model ?? null;
+    return {
+      ok: true,
+      signal: {
+        provider: s.provider,
+        model,
+        key: breakerKey(s.provider, model),
+        attempt: null,
+        command: {
+          type: 'ChangeMode',
+          signalId: event.id,
+          at,
+          mode: s.state,
+          actor: s.actor,
+          reason: s.reason,
+        },
+      },
+    };
+  }
+  return refuse('unsupported detail-type');
+}
+
+// Paths only: zod messages may quote the offending value, which is someone's payload.
+const pathsOf = (error: z.ZodError): string[] =>
+  error.issues.map((issue) => issue.path.join('.') || '(detail)');

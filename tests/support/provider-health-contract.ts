@@ -1,0 +1,178 @@
+/**
+ * The contract every ProviderHealthStore must pass (in-memory twin in unit tests, DynamoDB in
+ * integration tests): atomic commits of state + marker + transitions, optimistic concurrency on the
+ * revision, duplicates refused by signal id, batch reads.
+ */
+import { describe, expect, it } from 'vitest';
+import type { RoutingLog } from '../../src/log/routing-log.ts';
+import {
+  type HealthTransition,
+  handleHealthCommand,
+  initialBreakerState,
+  transitionsOf,
+} from '../../src/provider-health/breaker.ts';
+import type { ProviderHealthStore } from '../../src/provider-health/health-store.ts';
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
+
+export function aTransition(
+  provider: string,
+  version = 1,
+  overrides: Partial<HealthTransition> = {},
+): HealthTransition {
+  return {
+    key: provider,
+    provider,
+    model: null,
+    version,
+    previousStatus: 'closed',
+    status: 'open',
+    mode: 'auto',
+    reason: 'consecutive_failures',
+    detail: '5 consecutive failures (server_error)',
+    at: '2026-11-25T14:00:04.000Z',
+    openUntil: '2026-11-25T14:01:00.000Z',
+    openings: 1,
+    causedBy: 'evt-5',
+    actor: null,
+    ...overrides,
+  };
+}
+
+export function providerHealthContract(
+  name: string,
+  create: () =>
+    | Promise<{ store: ProviderHealthStore; log: RoutingLog }>
+    | { store: ProviderHealthStore; log: RoutingLog },
+) {
+  describe(`${name} honours the provider-health store contract`, () => {
+    it('given a breaker never written, when loaded, then it is the initial state at rev 0 and readMany omits it', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      expect(await store.load({ provider, model: 'm1' })).toEqual({
+        state: initialBreakerState(provider, 'm1'),
+        rev: 0,
+      });
+      expect((await store.readMany([{ provider, model: 'm1' }])).size).toBe(0);
+    });
+
+    it('given a commit with a transition, then the state, its rev and the log record are all written', async () => {
+      const { store, log } = await create();
+      const provider = unique('p');
+      const transition = aTransition(provider);
+      const state = {
+        ...initialBreakerState(provider),
+        status: 'open' as const,
+        version: 1,
+        openUntil: transition.openUntil,
+      };
+      const signalId = unique('sig');
+      expect(
+        await store.commit({ signalId, at: transition.at, expectedRev: 0, state, transitions: [transition] }),
+      ).toBe('committed');
+      expect(await store.load({ provider, model: null })).toEqual({ state, rev: 1 });
+      expect(
+        (
+          await store.readMany([
+            { provider, model: null },
+            { provider, model: null },
+          ])
+        ).get(provider),
+      ).toEqual({ state, rev: 1 });
+      expect(await log.readStream(`health#${provider}`)).toMatchObject([
+        { type: 'ProviderHealthChanged', version: 1, jobId: null, transition },
+      ]);
+    });
+
+    it('given a committed signal, when the same signal is committed again, then it is a duplicate and nothing changes', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      const signalId = unique('sig');
+      const first = handleHealthCommand(initialBreakerState(provider), {
+        type: 'RecordAttempt',
+        signalId,
+        at: '2026-11-25T14:00:00.000Z',
+        outcome: 'failed_terminal',
+        errorClass: 'timeout',
+        dispatchId: null,
+      });
+      const commit = {
+        signalId,
+        at: '2026-11-25T14:00:00.000Z',
+        state: first.state,
+        transitions: transitionsOf(first.events),
+      };
+      expect(await store.commit({ ...commit, expectedRev: 0 })).toBe('committed');
+      expect(await store.commit({ ...commit, expectedRev: 1 })).toBe('duplicate');
+      expect((await store.load({ provider, model: null })).rev).toBe(1);
+    });
+
+    it('given a stale revision, when committing, then it conflicts and the stored state stands', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      const state = initialBreakerState(provider);
+      expect(
+        await store.commit({
+          signalId: unique('sig'),
+          at: '2026-11-25T14:00:00.000Z',
+          expectedRev: 0,
+          state,
+          transitions: [],
+        }),
+      ).toBe('committed');
+      expect(
+        await store.commit({
+          signalId: unique('sig'),
+          at: '2026-11-25T14:00:00.000Z',
+          expectedRev: 0,
+          state,
+          transitions: [],
+        }),
+      ).toBe('conflict');
+      expect(
+        await store.commit({
+          signalId: null,
+          at: '2026-11-25T14:00:00.000Z',
+          expectedRev: 1,
+          state,
+          transitions: [],
+        }),
+      ).toBe('committed');
+      expect((await store.load({ provider, model: null })).rev).toBe(2);
+    });
+
+    it('given a transition version already in the log, when committing it again, then it conflicts and no marker is left behind', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      const state = initialBreakerState(provider);
+      await store.commit({
+        signalId: unique('sig'),
+        at: '2026-11-25T14:00:00.000Z',
+        expectedRev: 0,
+        state,
+        transitions: [aTransition(provider)],
+      });
+      const retried = unique('sig');
+      expect(
+        await store.commit({
+          signalId: retried,
+          at: '2026-11-25T14:00:00.000Z',
+          expectedRev: 1,
+          state,
+          transitions: [aTransition(provider)],
+        }),
+      ).toBe('conflict');
+      // The refused commit wrote nothing: the same signal can still be committed.
+      expect(
+        await store.commit({
+          signalId: retried,
+          at: '2026-11-25T14:00:00.000Z',
+          expectedRev: 1,
+          state,
+          transitions: [],
+        }),
+      ).toBe('committed');
+    });
+  });
+}

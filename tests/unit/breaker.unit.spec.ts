@@ -1,0 +1,328 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  applyTransition,
+  type BreakerState,
+  DEFAULT_BREAKER_CONFIG,
+  effectiveHealth,
+  effectiveStatus,
+  type HealthCommand,
+  handleHealthCommand,
+  initialBreakerState,
+  openPeriodMs,
+  type RecordAttempt,
+  transitionsOf,
+} from '../../src/provider-health/breaker.ts';
+
+const T0 = Date.parse('2026-11-25T14:00:00.000Z');
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+let signalCounter = 0;
+const attempt = (
+  seconds: number,
+  outcome: RecordAttempt['outcome'],
+  errorClass: string | null = outcome === 'succeeded' ? null : 'server_error',
+  dispatchId: string | null = null,
+): RecordAttempt => ({
+  type: 'RecordAttempt',
+  signalId: `sig-${++signalCounter}`,
+  at: at(seconds),
+  outcome,
+  errorClass,
+  dispatchId,
+});
+const failure = (seconds: number, errorClass = 'server_error') =>
+  attempt(seconds, 'failed_terminal', errorClass);
+const success = (seconds: number, dispatchId: string | null = null) =>
+  attempt(seconds, 'succeeded', null, dispatchId);
+
+/** given(commands) → the state and every transition they recorded. */
+function given(commands: readonly HealthCommand[], state = initialBreakerState('fal', 'wan-i2v')) {
+  const transitions = [];
+  for (const command of commands) {
+    const result = handleHealthCommand(state, command);
+    transitions.push(...transitionsOf(result.events));
+    state = result.state;
+  }
+  return { state, transitions };
+}
+
+const fiveFailures = [0, 1, 2, 3, 4].map((s) => failure(s));
+
+describe('the breaker opens on provider-side failures', () => {
+  it('given 4 consecutive server errors, then the breaker stays closed', () => {
+    const { state, transitions } = given(fiveFailures.slice(0, 4));
+    expect(state.status).toBe('closed');
+    expect(transitions).toEqual([]);
+  });
+
+  it('given 5 consecutive server errors, then it opens for about 60 s with reason consecutive_failures', () => {
+    const { state, transitions } = given(fiveFailures);
+    expect(transitions).toHaveLength(1);
+    expect(transitions[0]).toMatchObject({
+      version: 1,
+      previousStatus: 'closed',
+      status: 'open',
+      reason: 'consecutive_failures',
+      openings: 1,
+      at: at(4),
+    });
+    const openFor = Date.parse(state.openUntil as string) - Date.parse(at(4));
+    expect(openFor).toBeLessThanOrEqual(60_000);
+    expect(openFor).toBeGreaterThanOrEqual(60_000 * (1 - DEFAULT_BREAKER_CONFIG.jitterRatio));
+  });
+
+  it('given a success between failures, then the consecutive count starts over', () => {
+    const { state } = given([failure(0), failure(1), failure(2), failure(3), success(4), failure(5)]);
+    expect(state.status).toBe('closed');
+    expect(state.consecutiveFailures).toBe(1);
+  });
+
+  it.each(['invalid_request', 'content_policy', null])(
+    'given failures of class %s (not the provider’s fault), then nothing is counted',
+    (errorClass) => {
+      const { state } = given([0, 1, 2, 3, 4, 5, 6].map((s) => attempt(s, 'failed_terminal', errorClass)));
+      expect(state).toEqual(initialBreakerState('fal', 'wan-i2v'));
+    },
+  );
+
+  it.each(['timeout', 'throttled', 'auth', 'server_error'])(
+    'given 5 failures of class %s, then it opens',
+    (errorClass) => {
+      expect(given([0, 1, 2, 3, 4].map((s) => failure(s, errorClass))).state.status).toBe('open');
+    },
+  );
+
+  it('given unknown outcomes, then nothing is counted (a paid job may still be running)', () => {
+    const { state } = given([0, 1, 2, 3, 4, 5].map((s) => attempt(s, 'unknown', 'timeout')));
+    expect(state.consecutiveFailures).toBe(0);
+    expect(state.window).toEqual([]);
+  });
+
+  it('given 6 failures among 10 attempts in 5 minutes (never 5 in a row), then it opens on the failure rate', () => {
+    const pattern = ['f', 'f', 's', 'f', 'f', 's', 'f', 's', 's', 'f'];
+    const commands = pattern.map((p, i) => (p === 'f' ? failure(i * 20) : success(i * 20)));
+    const { transitions } = given(commands);
+    expect(transitions[0]).toMatchObject({ status: 'open', reason: 'failure_rate' });
+  });
+
+  it('given exactly half of 10 attempts failed, then it stays closed (the rule is strictly above 50 %)', () => {
+    const pattern = ['s', 'f', 's', 'f', 's', 'f', 's', 'f', 's', 'f'];
+    const { state } = given(pattern.map((p, i) => (p === 'f' ? failure(i) : success(i))));
+    expect(state.status).toBe('closed');
+  });
+
+  it('given failures older than the 5-minute window, then they no longer count towards the rate', () => {
+    const old = [0, 1, 2, 3].map((s) => failure(s));
+    const recent = [400, 401, 402, 403, 404, 405, 406, 407, 408].map((s, i) =>
+      i < 2 ? failure(s) : success(s),
+    );
+    const { state } = given([...old, success(5), ...recent]);
+    expect(state.status).toBe('closed');
+    expect(state.window.every((bucket) => bucket.start > T0)).toBe(true);
+  });
+});
+
+describe('an open breaker', () => {
+  it('given it is open, then a router sees it unhealthy until openUntil, then admits one probe', () => {
+    const { state } = given(fiveFailures);
+    expect(effectiveHealth(state, at(10))).toBe('unhealthy');
+    expect(effectiveHealth(state, state.openUntil as string)).toBe('probe');
+  });
+
+  it('given it is open, when late signals of earlier jobs arrive, then nothing changes', () => {
+    const { state } = given(fiveFailures);
+    expect(given([success(10), failure(11)], state).state).toEqual(state);
+  });
+
+  it('given the open period passed, when a probe is leased, then a second probe is refused until the lease expires', () => {
+    const { state } = given(fiveFailures);
+    const t = Date.parse(state.openUntil as string) / 1000 - T0 / 1000 + 1;
+    const first = handleHealthCommand(state, { type: 'AcquireProbe', at: at(t), dispatchId: 'job-1:v1' });
+    expect(first.events).toHaveLength(1);
+    expect(effectiveHealth(first.state, at(t + 1))).toBe('unhealthy');
+    const second = handleHealthCommand(first.state, {
+      type: 'AcquireProbe',
+      at: at(t + 1),
+      dispatchId: 'job-2:v1',
+    });
+    expect(second.events).toEqual([]);
+    const leaseEnd = t + DEFAULT_BREAKER_CONFIG.probeLeaseMs / 1000;
+    const afterExpiry = handleHealthCommand(first.state, {
+      type: 'AcquireProbe',
+      at: at(leaseEnd),
+      dispatchId: 'job-2:v1',
+    });
+    expect(afterExpiry.state.probe?.dispatchId).toBe('job-2:v1');
+  });
+
+  it('given the breaker is closed, when a probe is asked for, then none is leased', () => {
+    expect(
+      handleHealthCommand(initialBreakerState('fal'), { type: 'AcquireProbe', at: at(0), dispatchId: 'j:v1' })
+        .events,
+    ).toEqual([]);
+  });
+});
+
+describe('half-open: recovery through probes', () => {
+  function halfOpenAt() {
+    const { state } = given(fiveFailures);
+    return { state, t: (Date.parse(state.openUntil as string) - T0) / 1000 + 1 };
+  }
+
+  it('given the open period passed, when 3 probes succeed one after another, then the breaker closes and k resets', () => {
+    const { state, t } = halfOpenAt();
+    const { state: closed, transitions } = given(
+      [success(t, 'p1:v1'), success(t + 1, 'p2:v1'), success(t + 2, 'p3:v1')],
+      state,
+    );
+    expect(transitions.map((x) => [x.previousStatus, x.status, x.reason])).toEqual([
+      ['open', 'half_open', 'open_period_elapsed'],
+      ['half_open', 'closed', 'probes_succeeded'],
+    ]);
+    expect(closed).toMatchObject({ status: 'closed', openings: 0, openUntil: null, version: 3 });
+  });
+
+  it('given a probe was leased, when its attempt succeeds, then the lease is released for the next probe', () => {
+    const { state, t } = halfOpenAt();
+    const leased = handleHealthCommand(state, { type: 'AcquireProbe', at: at(t), dispatchId: 'p1:v1' }).state;
+    const after = given([success(t + 5, 'p1:v1')], leased).state;
+    expect(after.probe).toBeNull();
+    expect(effectiveHealth(after, at(t + 6))).toBe('probe');
+  });
+
+  it('given a probe was leased, when its attempt fails for a client-side reason, then only the lease is released', () => {
+    const { state, t } = halfOpenAt();
+    const leased = handleHealthCommand(state, { type: 'AcquireProbe', at: at(t), dispatchId: 'p1:v1' }).state;
+    const after = handleHealthCommand(leased, {
+      ...attempt(t + 5, 'failed_terminal', 'invalid_request', 'p1:v1'),
+    });
+    expect(after.events).toEqual([{ type: 'ProbeReleased', dispatchId: 'p1:v1' }]);
+    expect(after.state.probe).toBeNull();
+  });
+
+  it('given half-open, when one probe fails, then it reopens for twice as long (k = 2)', () => {
+    const { state, t } = halfOpenAt();
+    const { state: reopened, transitions } = given([success(t), failure(t + 1)], state);
+    expect(transitions.at(-1)).toMatchObject({
+      previousStatus: 'half_open',
+      status: 'open',
+      reason: 'probe_failed',
+      openings: 2,
+    });
+    const openFor = Date.parse(reopened.openUntil as string) - Date.parse(at(t + 1));
+    expect(openFor).toBeGreaterThan(60_000);
+    expect(openFor).toBeLessThanOrEqual(120_000);
+  });
+
+  it('given a long outage, then the open period grows to at most 30 minutes', () => {
+    for (let k = 0; k < 40; k++) {
+      expect(openPeriodMs('fal', k + 1, k, DEFAULT_BREAKER_CONFIG)).toBeLessThanOrEqual(30 * 60_000);
+    }
+    expect(openPeriodMs('fal', 9, 8, DEFAULT_BREAKER_CONFIG)).toBeGreaterThanOrEqual(30 * 60_000 * 0.8);
+  });
+});
+
+describe('operator modes', () => {
+  const force = (mode: 'forced_open' | 'forced_closed' | 'auto', seconds = 0): HealthCommand => ({
+    type: 'ChangeMode',
+    signalId: `op-${mode}-${seconds}`,
+    at: at(seconds),
+    mode,
+    actor: 'ops@example.com',
+    reason: 'fal status page: incident',
+  });
+
+  it('given forced_open, then the provider is unhealthy whatever the signals say, and auto gives it back closed', () => {
+    const { state, transitions } = given([
+      force('forced_open'),
+      success(1),
+      success(2),
+      success(3),
+      success(4),
+    ]);
+    expect(effectiveHealth(state, at(5))).toBe('unhealthy');
+    const back = given([force('auto', 6)], state);
+    expect(back.state).toMatchObject({ status: 'closed', mode: 'auto' });
+    expect([...transitions, ...back.transitions].map((x) => [x.mode, x.actor])).toEqual([
+      ['forced_open', 'ops@example.com'],
+      ['auto', 'ops@example.com'],
+    ]);
+  });
+
+  it('given forced_closed, then failures never open it', () => {
+    const { state } = given([force('forced_closed'), ...[1, 2, 3, 4, 5, 6, 7].map((s) => failure(s))]);
+    expect(effectiveStatus(state, at(8))).toBe('closed');
+    expect(state.version).toBe(1);
+  });
+
+  it('given a mode is set twice, then the second changes nothing (no transition)', () => {
+    expect(given([force('forced_open'), force('forced_open', 1)]).transitions).toHaveLength(1);
+  });
+});
+
+describe('replay', () => {
+  const commandArbitrary = fc.oneof(
+    fc.record({
+      type: fc.constant('RecordAttempt' as const),
+      outcome: fc.constantFrom('succeeded', 'failed_terminal', 'failed_retryable', 'unknown'),
+      errorClass: fc.constantFrom('server_error', 'timeout', 'throttled', 'auth', 'invalid_request', null),
+      dispatchId: fc.constantFrom('p1:v1', 'p2:v1', null),
+    }),
+    fc.record({
+      type: fc.constant('ChangeMode' as const),
+      mode: fc.constantFrom('auto', 'forced_open', 'forced_closed'),
+    }),
+    fc.record({ type: fc.constant('AcquireProbe' as const), dispatchId: fc.constantFrom('p1:v1', 'p2:v1') }),
+  );
+  const script = fc.array(fc.tuple(commandArbitrary, fc.integer({ min: 0, max: 400 })), { maxLength: 120 });
+
+  function toCommands(steps: readonly [Record<string, unknown>, number][]): HealthCommand[] {
+    let seconds = 0;
+    return steps.map(([c, gap], i) => {
+      seconds += gap;
+      if (c.type === 'RecordAttempt') return { ...c, signalId: `s${i}`, at: at(seconds) } as HealthCommand;
+      if (c.type === 'ChangeMode')
+        return { ...c, signalId: `s${i}`, at: at(seconds), actor: 'ops', reason: 'r' } as HealthCommand;
+      return { ...c, at: at(seconds) } as HealthCommand;
+    });
+  }
+
+  it('given any sequence of signals, when it is replayed, then the same state and transitions are rebuilt', () => {
+    fc.assert(
+      fc.property(script, (steps) => {
+        const commands = toCommands(steps);
+        expect(given(commands)).toEqual(given(commands));
+      }),
+    );
+  });
+
+  it('given any sequence of signals, when only the recorded transitions are folded, then the health view is the same', () => {
+    fc.assert(
+      fc.property(script, (steps) => {
+        const { state, transitions } = given(toCommands(steps));
+        const rebuilt = transitions.reduce(applyTransition, initialBreakerState('fal', 'wan-i2v'));
+        const view = (s: BreakerState) => [
+          s.version,
+          s.status,
+          s.mode,
+          s.since,
+          s.reason,
+          s.openUntil,
+          s.openings,
+        ];
+        expect(view(rebuilt)).toEqual(view(state));
+        // Versions are gapless: each transition is the next record of the health stream.
+        expect(transitions.map((x) => x.version)).toEqual(transitions.map((_, i) => i + 1));
+      }),
+    );
+  });
+
+  it('given any sequence of signals, then the window never holds more than 11 buckets', () => {
+    fc.assert(
+      fc.property(script, (steps) => {
+        expect(given(toCommands(steps)).state.window.length).toBeLessThanOrEqual(11);
+      }),
+    );
+  });
+});

@@ -1,0 +1,40 @@
+/** The provider-health sections of docs/EVENT_SCHEMA.md are checked against the parser and the projection. */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { healthChangedRecord } from '../../src/log/routing-records.ts';
+import { HEALTH_CHANGED_DETAIL_TYPE, planEffects } from '../../src/projections/effects.ts';
+import { parseHealthSignal, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
+import { aTransition } from '../support/provider-health-contract.ts';
+
+const doc = readFileSync(fileURLToPath(new URL('../../docs/EVENT_SCHEMA.md', import.meta.url)), 'utf8');
+
+function block(marker: string): Record<string, unknown> {
+  const match = new RegExp(`<!-- ${marker} -->\\s*\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``).exec(doc);
+  if (!match) throw new Error(`no JSON block after <!-- ${marker} --> in EVENT_SCHEMA.md`);
+  return JSON.parse(match[1] as string);
+}
+
+const shape = (value: unknown): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, v === null ? 'null' : typeof v]),
+  );
+
+describe('docs/EVENT_SCHEMA.md: provider health', () => {
+  it.each(['example: attempt-completed', 'example: status-changed'])(
+    'given the %s example, then the signal parser accepts it',
+    (marker) => {
+      const event = block(marker);
+      expect(event.source).toBe(SIGNAL_SOURCE);
+      expect(parseHealthSignal(event)).toMatchObject({ ok: true });
+    },
+  );
+
+  it('given the health-changed example, then it has exactly the fields and types the projection announces', () => {
+    const plan = planEffects(
+      healthChangedRecord(aTransition('fal', 1, { key: 'fal#wan-i2v', model: 'wan-i2v' })),
+    );
+    expect(plan.announcement.detailType).toBe(HEALTH_CHANGED_DETAIL_TYPE);
+    expect(shape(block('example: health-changed'))).toEqual(shape(plan.announcement.detail));
+  });
+});

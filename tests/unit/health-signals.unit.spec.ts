@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ATTEMPT_DETAIL_TYPE,
+  parseHealthSignal,
+  SIGNAL_SOURCE,
+  STATUS_DETAIL_TYPE,
+} from '../../src/provider-health/signals.ts';
+
+const attemptEvent = (detail: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
+  id: 'evt-1',
+  source: SIGNAL_SOURCE,
+  'detail-type': ATTEMPT_DETAIL_TYPE,
+  time: '2026-11-25T14:02:00Z',
+  detail: {
+    jobId: 'job-1',
+    provider: 'fal',
+    model: 'wan-i2v',
+    dispatchId: 'job-1:v1',
+    outcome: 'failed_terminal',
+    errorClass: 'server_error',
+    latencyMs: 1200,
+    ts: '2026-11-25T14:01:59.000Z',
+    ...detail,
+  },
+  ...overrides,
+});
+
+describe('parsing health signals', () => {
+  it('given an attempt event, then it becomes a RecordAttempt for the provider#model breaker at the event time', () => {
+    const parsed = parseHealthSignal(attemptEvent({}));
+    expect(parsed).toMatchObject({
+      ok: true,
+      signal: {
+        key: 'fal#wan-i2v',
+        command: {
+          type: 'RecordAttempt',
+          signalId: 'evt-1',
+          at: '2026-11-25T14:02:00.000Z',
+          outcome: 'failed_terminal',
+          errorClass: 'server_error',
+          dispatchId: 'job-1:v1',
+        },
+      },
+    });
+  });
+
+  it('given an attempt without model or errorClass, then the provider-level breaker is named and errorClass is null', () => {
+    const parsed = parseHealthSignal(
+      attemptEvent({ model: undefined, errorClass: undefined, outcome: 'succeeded' }),
+    );
+    expect(parsed).toMatchObject({
+      ok: true,
+      signal: { key: 'fal', model: null, command: { errorClass: null } },
+    });
+  });
+
+  it('given an operator status event, then it becomes a ChangeMode', () => {
+    const parsed = parseHealthSignal({
+      id: 'evt-op',
+      'detail-type': STATUS_DETAIL_TYPE,
+      time: '2026-11-25T14:05:00Z',
+      detail: { provider: 'fal', state: 'forced_open', actor: 'ops@example.com', reason: 'incident' },
+    });
+    expect(parsed).toMatchObject({
+      ok: true,
+      signal: {
+        key: 'fal',
+        attempt: null,
+        command: { type: 'ChangeMode', mode: 'forced_open', actor: 'ops@example.com' },
+      },
+    });
+  });
+
+  it.each([
+    ['no event id', attemptEvent({}, { id: undefined }), 'event id missing'],
+    ['no event time', attemptEvent({}, { time: 'yesterday' }), 'event time missing'],
+    [
+      'an unknown detail-type',
+      attemptEvent({}, { 'detail-type': 'provider.other' }),
+      'unsupported detail-type',
+    ],
+    ['an unknown outcome', attemptEvent({ outcome: 'exploded' }), 'invalid attempt signal'],
+    [
+      'a status without actor',
+      { ...attemptEvent({}), 'detail-type': STATUS_DETAIL_TYPE, detail: { provider: 'fal', state: 'auto' } },
+      'invalid status signal',
+    ],
+  ])('given %s, then it is refused with a content-free problem', (_case, event, problem) => {
+    const parsed = parseHealthSignal(event);
+    expect(parsed).toMatchObject({ ok: false, problem });
+  });
+
+  it('given an invalid attempt, then the refusal names paths, never the values', () => {
+    const parsed = parseHealthSignal(attemptEvent({ provider: 'SECRET PROMPT TEXT' }));
+    expect(JSON.stringify(parsed)).not.toContain('SECRET');
+    expect(parsed).toMatchObject({ ok: false, paths: ['provider'] });
+  });
+});
