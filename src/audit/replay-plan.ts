@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import {
   type DecisionRecord,
+  isDecision,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
   type RoutingLogRecord,
@@ -89,11 +90,7 @@ export function planReplayStep(stream: readonly RoutingLogRecord[], author: Repl
   );
   if (done) return { action: 'already_replayed', record: done };
   const decision = stream.find((record) => record.version === 1);
-  if (
-    !decision ||
-    (decision.type !== 'RoutingDecided' && decision.type !== 'RoutingRejected') ||
-    decision.jobId === null
-  ) {
+  if (!decision || !isDecision(decision) || decision.jobId === null) {
     return { action: 'no_decision' };
   }
   const version = Math.max(...stream.map((record) => record.version)) + 1;

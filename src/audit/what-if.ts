@@ -9,10 +9,11 @@
  * when the record has none and the candidate table needs one is a current balance looked up (by the
  * caller, before calling this module).
  */
+import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
 export interface DecisionFacts {
   readonly outcome: 'routed' | 'rejected';
@@ -90,7 +91,7 @@ export function balancesToLookUp(records: readonly DecisionRecord[], table: Rout
 
 function userIdOf(record: DecisionRecord): string | undefined {
   try {
-    const job = JSON.parse(record.job) as { userId?: unknown };
+    const job = JSON.parse(record.job ?? 'null') as { userId?: unknown };
     return typeof job.userId === 'string' ? job.userId : undefined;
   } catch {
     return undefined;
@@ -110,7 +111,8 @@ export function reevaluate(
   const intake = validateSubmission({
     source: SUBMISSION_SOURCE,
     'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job),
+    // The routing facts; user id and prompt are sealed in the record and play no part in routing.
+    detail: routingInputOf(record),
   });
   let after: DecisionFacts;
   if (!intake.ok) {
@@ -193,7 +195,7 @@ export function whatIf(
   return {
     decisions,
     summary: {
-      rulesVersion: table.version,
+      rulesVersion: rulesVersionOf(table),
       scanned: decisions.length,
       changed: changed.length,
       unchanged: decisions.length - changed.length,

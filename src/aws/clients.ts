@@ -1,7 +1,10 @@
 /**
  * SDK client construction in one place. Endpoints and region come only from the SDK's standard
  * configuration (AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the same code runs
- * against AWS and against the local emulators. Retries use the SDK's standard mode.
+ * against AWS and against the local emulators. Retries use the SDK's standard mode — except for
+ * the non-idempotent sends (SQS SendMessageBatch, EventBridge PutEvents): the SDK would resend a
+ * whole call whose response was lost, out of sight of the projector's accounting, so those clients
+ * make one attempt and the projector resends per entry itself (src/projections/partial-batch-retry.ts).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,3 +19,6 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
 }
 
 export const sdkClientDefaults = { maxAttempts: MAX_ATTEMPTS } as const;
+
+/** For clients whose calls are not idempotent (SendMessageBatch, PutEvents): no SDK-level resend. */
+export const singleAttemptClientDefaults = { maxAttempts: 1 } as const;

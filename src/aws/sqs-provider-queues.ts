@@ -10,7 +10,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ProviderQueueSender, QueueMessage } from '../projections/dispatch.ts';
+import { messageAttributesOf, type ProviderQueueSender, type QueueMessage } from '../projections/dispatch.ts';
 import type { EntryFailure } from '../projections/partial-batch-retry.ts';
 
 /** SQS limits MessageDeduplicationId to 128 characters. */
@@ -40,11 +40,7 @@ export class SqsProviderQueues implements ProviderQueueSender {
       (message): SendMessageBatchRequestEntry => ({
         Id: message.id,
         MessageBody: message.body,
-        MessageAttributes: {
-          dispatchId: { DataType: 'String', StringValue: message.dispatchId },
-          jobId: { DataType: 'String', StringValue: message.jobId },
-          provider: { DataType: 'String', StringValue: message.provider },
-        },
+        MessageAttributes: messageAttributesOf(message),
         ...(fifo
           ? { MessageGroupId: message.jobId, MessageDeduplicationId: deduplicationIdOf(message.dispatchId) }
           : {}),

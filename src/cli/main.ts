@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
 import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import {
   CliContext,
   type CliIo,
@@ -39,6 +40,10 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
     .option('--log-table <name>', 'routing log table (default: $EVENT_LOG_TABLE or RoutingLog-<stage>)')
     .option('--jobs-table <name>', 'Jobs table (default: $JOBS_TABLE or Jobs-<stage>)')
     .option('--credits-table <name>', 'Credits table (default: $CREDITS_TABLE or Credits-<stage>)')
+    .option(
+      '--content-table <name>',
+      'user content table (default: $CONTENT_TABLE or RoutingContent-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: the SDK chain: $AWS_REGION, profile)')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -90,7 +95,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof Error && error.name === 'CredentialsProviderError') {
       return fail(EXIT_RUNTIME, `no AWS credentials: ${error.message}`);
     }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.
+    const message =
+      error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error);
     return fail(EXIT_RUNTIME, message.startsWith('TableNotFoundError: ') ? message.slice(20) : message);
   } finally {
     for (const context of contexts) context.destroy();

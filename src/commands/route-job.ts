@@ -7,7 +7,13 @@
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
  * to the caller and never written.
+ *
+ * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
+ * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
@@ -15,11 +21,14 @@ import {
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
+  messageTooLargeRecord,
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
-import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { decideUnderRules, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -29,10 +38,17 @@ export interface RouteJob {
 export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
+  /** The bundled default table: what decides when no `rules` reader is given. */
   readonly table: RoutingTable;
+  /** The published rules (active, shadow, canary) through the router's cache. */
+  readonly rules?: RulesReader;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
 }
 
 export type RouteJobResult =
@@ -48,10 +64,11 @@ export type RouteJobResult =
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const { event } = command.data;
+  const now = deps.now();
   const received: Received = {
     eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
     submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
@@ -59,12 +76,25 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
-    const creditBalance = tableNeedsCreditBalance(deps.table)
+    const rules = await (deps.rules ?? fixedRules(deps.table)).current();
+    const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    const { decision, shadow } = decideUnderRules(job, rules, creditBalance);
+    record = decisionRecord(received, job, decision, shadow);
+    if (record.type === 'RoutingDecided') {
+      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+      const messageBytes = dispatchMessageBytes(record);
+      if (messageBytes > maxMessageBytes)
+        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
+    }
   } else {
     record = intakeRejectionRecord(received, intake);
+  }
+  // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
+  if (record.job !== null) {
+    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
   }
 
   const appended = await deps.log.append(record);

@@ -5,6 +5,7 @@
  * too, so a stage or table name means the same thing everywhere (and in template.yaml).
  */
 import * as z from 'zod';
+import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES } from '../projections/dispatch.ts';
 
 /**
  * Stage names: a lower-case letter, then 1–11 lower-case letters or digits. Identical to the
@@ -15,6 +16,18 @@ export const STAGE_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
 export const stageName = z.string().regex(STAGE_PATTERN, `must match ${STAGE_PATTERN.source}`);
 /** DynamoDB table name rules: 3–255 characters of [a-zA-Z0-9_.-]. */
 export const tableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
+
+/**
+ * PROVIDER_QUEUE_MAX_MESSAGE_BYTES: the provider queues' MaximumMessageSize (SQS allows 1 KiB–1 MiB).
+ * The router rejects a job whose provider-queue message could not fit (`message_too_large`); the
+ * projector never sends a larger one. Set it to the queues' real setting (docs/DEPLOY.md).
+ */
+export const queueMaxMessageBytes = z.coerce
+  .number()
+  .int()
+  .min(1024)
+  .max(1_048_576)
+  .default(DEFAULT_QUEUE_MAX_MESSAGE_BYTES);
 
 export class ConfigurationError extends Error {
   readonly component: string;

@@ -2,7 +2,7 @@
  * Environment of the projector Lambda, validated once at cold start (src/config/load-config.ts).
  */
 import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
 
 const queueUrl = z.url({ protocol: /^https?$/ });
 
@@ -20,6 +20,11 @@ export const projectorConfigSchema = z.object({
   EVENT_BUS_NAME: z.string().min(1).default('default'),
   /** Days a completion marker is kept; must exceed the stream's 24 h retention. */
   EFFECT_MARKER_TTL_DAYS: z.coerce.number().int().min(2).max(365).default(7),
+  /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
+  CONTENT_TABLE: tableName,
+  /** Days user content is retained after its decision (template parameter ContentRetentionDays). */
+  CONTENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 });
 
 export interface ProjectorConfig {
@@ -31,6 +36,9 @@ export interface ProjectorConfig {
   readonly queueUrls: Readonly<Record<string, string>>;
   readonly eventBusName: string;
   readonly effectMarkerTtlDays: number;
+  readonly contentTable: string;
+  readonly contentRetentionDays: number;
+  readonly queueMaxMessageBytes: number;
 }
 
 export function loadProjectorConfig(env: Record<string, string | undefined>): ProjectorConfig {
@@ -43,5 +51,8 @@ export function loadProjectorConfig(env: Record<string, string | undefined>): Pr
     queueUrls: { fal: parsed.FAL_QUEUE_URL, replicate: parsed.REPLICATE_QUEUE_URL },
     eventBusName: parsed.EVENT_BUS_NAME,
     effectMarkerTtlDays: parsed.EFFECT_MARKER_TTL_DAYS,
+    contentTable: parsed.CONTENT_TABLE,
+    contentRetentionDays: parsed.CONTENT_RETENTION_DAYS,
+    queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
   };
 }

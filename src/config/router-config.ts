@@ -1,19 +1,34 @@
 import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
 
 const routerEnvironment = z.object({
   STAGE: stageName,
   EVENT_LOG_TABLE: tableName,
   CREDITS_TABLE: tableName,
+  /** Seconds the router trusts its read of the published rules (src/rules/active-rules.ts). */
+  RULES_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(10),
+  /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
+  CONTENT_TABLE: tableName,
+  PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 });
 
 export interface RouterConfig {
   readonly stage: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
+  readonly rulesCacheMs: number;
+  readonly contentTable: string;
+  readonly queueMaxMessageBytes: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
   const parsed = loadConfig('router', routerEnvironment, env);
-  return { stage: parsed.STAGE, eventLogTable: parsed.EVENT_LOG_TABLE, creditsTable: parsed.CREDITS_TABLE };
+  return {
+    stage: parsed.STAGE,
+    eventLogTable: parsed.EVENT_LOG_TABLE,
+    creditsTable: parsed.CREDITS_TABLE,
+    rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,
+    contentTable: parsed.CONTENT_TABLE,
+    queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
+  };
 }

@@ -4,30 +4,38 @@
  * projection use case (src/projections/project-records.ts); it reports every record that failed, and
  * Lambda resumes from the lowest of them — the records after it that did succeed come back and are
  * absorbed by their completion markers.
+ *
+ * Each record's image is decoded here, inside its own error handling (no middleware unmarshalls the
+ * batch first): a malformed image fails that record alone, and the rest of the batch is projected.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import eventNormalizer from '@middy/event-normalizer';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
+import { createDocumentClient, singleAttemptClientDefaults } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbEffectMarkers } from '../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
-import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../projections/project-records.ts';
+import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
+import type { RecordOutcome } from '../projections/project-records.ts';
+import { isRulesStream } from '../rules/rules-records.ts';
 
-export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
+export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
+  // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { logEvent: false }))
     .use(logMetrics(metrics))
-    .use(eventNormalizer())
     .handler(async (event) => {
       const failed: string[] = [];
       const records: RoutingLogRecord[] = [];
@@ -42,13 +50,21 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
           });
           continue;
         }
+        const image = streamRecord.dynamodb?.NewImage as { stream?: unknown } | undefined;
+        if (isRulesStream(image?.stream)) {
+          // Rules records change what the router decides; they have no side effect to project.
+          logger.debug('stream record ignored: a rules record', { sequenceNumber });
+          continue;
+        }
         const record = readRecord(streamRecord);
-        if (record instanceof UnsupportedRecordError) {
+        if (record instanceof UnreadableRecord) {
           // Reported, never dropped: after the mapping's retries it reaches the on-failure destination.
-          logger.error('unsupported routing-log record', {
+          // Keys only (stream, version): never the image, which holds user content.
+          logger.error('unreadable routing-log record', {
             sequenceNumber,
-            error: record.message,
-            keys: streamRecord.dynamodb?.Keys,
+            error: record.code,
+            detail: record.detail,
+            keys: keysOf(streamRecord),
           });
           metrics.addMetric('UnsupportedRecords', MetricUnit.Count, 1);
           failed.push(sequenceNumber);
@@ -58,7 +74,7 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
         sequenceNumbers.push(sequenceNumber);
       }
 
-      const outcomes = records.length > 0 ? await projectRecords(records, ports) : [];
+      const outcomes = records.length > 0 ? await projectWithContent(records, ports) : [];
       outcomes.forEach((outcome, i) => {
         report(outcome, sequenceNumbers[i] as string, { logger, metrics });
         if (!outcome.ok) failed.push(sequenceNumbers[i] as string);
@@ -73,15 +89,41 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
     });
 }
 
-function readRecord(streamRecord: DynamoDBRecord): RoutingLogRecord | UnsupportedRecordError {
-  // event-normalizer has unmarshalled NewImage in place (a missing image became {}).
-  const image = streamRecord.dynamodb?.NewImage as unknown as Record<string, unknown>;
-  try {
-    return recordFromItem(image);
-  } catch (error) {
-    if (error instanceof UnsupportedRecordError) return error;
-    throw error;
+/** Why a stream record could not be read as a routing-log record (facts only, no content). */
+class UnreadableRecord {
+  readonly code: string;
+  readonly detail: string;
+  constructor(code: string, detail: string) {
+    this.code = code;
+    this.detail = detail;
   }
+}
+
+function readRecord(streamRecord: DynamoDBRecord): RoutingLogRecord | UnreadableRecord {
+  try {
+    const image = streamRecord.dynamodb?.NewImage;
+    if (!image) return new UnreadableRecord('MissingImage', 'the stream record carries no NewImage');
+    return recordFromItem(unmarshall(image as Record<string, AttributeValue>));
+  } catch (error) {
+    // UnsupportedRecordError messages name only the type/schemaVersion; a decoding error's message
+    // could quote the image, so only its name is kept.
+    if (error instanceof UnsupportedRecordError) return new UnreadableRecord(error.name, error.message);
+    return new UnreadableRecord(
+      error instanceof Error ? error.name : 'Error',
+      'the image could not be decoded',
+    );
+  }
+}
+
+/** The record's key attributes, if they are plain: `stream` (S) and `version` (N). */
+function keysOf(streamRecord: DynamoDBRecord): { stream: string | null; version: string | null } {
+  const keys = streamRecord.dynamodb?.Keys;
+  const stream = keys?.stream?.S;
+  const version = keys?.version?.N;
+  return {
+    stream: typeof stream === 'string' ? stream : null,
+    version: typeof version === 'string' ? version : null,
+  };
 }
 
 function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metrics }: Telemetry) {
@@ -109,7 +151,7 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
   }
 }
 
-export function portsFromEnvironment(env: Record<string, string | undefined>): ProjectorPorts {
+export function portsFromEnvironment(env: Record<string, string | undefined>): ProtectedProjectorPorts {
   const config = loadProjectorConfig(env);
   const documents = createDocumentClient();
   const now = () => new Date();
@@ -118,10 +160,19 @@ export function portsFromEnvironment(env: Record<string, string | undefined>): P
       ttlDays: config.effectMarkerTtlDays,
       now,
     }),
-    sender: new SqsProviderQueues(new SQSClient(sdkClientDefaults)),
+    sender: new SqsProviderQueues(new SQSClient(singleAttemptClientDefaults)),
     queueUrls: config.queueUrls,
-    publisher: new EventBridgeAnnouncer(new EventBridgeClient(sdkClientDefaults), config.eventBusName),
+    maxMessageBytes: config.queueMaxMessageBytes,
+    publisher: new EventBridgeAnnouncer(
+      new EventBridgeClient(singleAttemptClientDefaults),
+      config.eventBusName,
+    ),
     jobs: new DynamoDbJobsTable(documents, config.jobsTable),
+    content: {
+      keys: new ContentKeyRing(new DynamoDbContentVault(documents, config.contentTable)),
+      store: new DynamoDbContentVault(documents, config.contentTable),
+      retentionDays: config.contentRetentionDays,
+    },
     now,
   };
 }

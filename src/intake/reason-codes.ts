@@ -8,6 +8,7 @@ export const REJECTION_REASONS = [
   'no_route',
   'capability_mismatch',
   'insufficient_credits',
+  'message_too_large',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -4,6 +4,7 @@
  * JSON Schema published in docs/EVENT_SCHEMA.md.
  */
 import * as z from 'zod';
+import { type CanonicalJson, canonicalJson } from './canonical-json.ts';
 import type { RejectionReason } from './reason-codes.ts';
 
 export const SUBMISSION_SOURCE = 'frontend.api';
@@ -15,6 +16,28 @@ export const RESOLUTIONS = ['480p', '720p', '1080p', '4k'] as const;
 /** Longest clip the platform accepts at all; per-model limits live in the routing table. */
 export const MAX_LENGTH_SEC = 600;
 export const MAX_PROMPT_LENGTH = 4000;
+
+/**
+ * Bounds on the whole `detail`, checked before anything else reads it (docs/EVENT_SCHEMA.md).
+ * Bytes: EventBridge caps an event at 256 KB, so no real submission is larger; the bound keeps the
+ * log record (which copies the detail, as does a replay record) under DynamoDB's 400 KB item limit.
+ * Depth: the job JSON travels to consumers that may store it as a DynamoDB document, which nests at
+ * most 32 levels, and parse it with recursive parsers; a job's own fields use two.
+ */
+export const MAX_DETAIL_BYTES = 262_144;
+export const MAX_DETAIL_DEPTH = 32;
+
+/** Field errors for a detail outside the bounds above (empty when it is within them). */
+export function detailBoundErrors(measured: CanonicalJson): FieldError[] {
+  const errors: FieldError[] = [];
+  if (measured.depth > MAX_DETAIL_DEPTH) {
+    errors.push({ path: 'detail', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
+  }
+  if (measured.bytes > MAX_DETAIL_BYTES) {
+    errors.push({ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` });
+  }
+  return errors;
+}
 
 const identifier = z
   .string()
@@ -77,8 +100,24 @@ function usableJobId(detail: unknown): string | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** Validates an EventBridge event. Never throws: bad input becomes a typed rejection. */
+/** At most this many field errors are reported (and recorded): enough to fix the event. */
+const MAX_FIELD_ERRORS = 20;
+
+/**
+ * Validates an EventBridge event. Never throws, for any value: bad input becomes a typed
+ * rejection. The bounds are checked first, without recursion, so nothing after them meets a
+ * detail too deep or too large to handle.
+ */
 export function validateSubmission(event: SubmittedEvent): IntakeResult {
+  const outOfBounds = detailBoundErrors(canonicalJson(event.detail));
+  if (outOfBounds.length > 0) {
+    return {
+      ok: false,
+      reason: 'invalid_request',
+      fieldErrors: outOfBounds,
+      jobId: usableJobId(event.detail),
+    };
+  }
   const fieldErrors: FieldError[] = [];
   if (event.source !== SUBMISSION_SOURCE) {
     fieldErrors.push({ path: 'source', message: `expected "${SUBMISSION_SOURCE}"` });
@@ -101,7 +140,7 @@ export function validateSubmission(event: SubmittedEvent): IntakeResult {
   return {
     ok: false,
     reason: onlyProviderIsWrong && providerIsAString ? 'unknown_provider' : 'invalid_request',
-    fieldErrors: all,
+    fieldErrors: all.slice(0, MAX_FIELD_ERRORS),
     jobId: usableJobId(event.detail),
   };
 }

@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError, Option } from 'commander';
 import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
 import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
 import { DEFAULT_SAMPLE_PREFIX, loadSubmittedEvents, originName } from './submitted-events.ts';
@@ -152,14 +153,15 @@ async function readCredits(path: string): Promise<Record<string, number>> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path}: not JSON: ${(error as Error).message}`);
+    throw new Error(`${path}: not JSON: ${contentFreeMessage(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new Error(`${path}: expected a JSON object userId → balance`);
   }
-  for (const [userId, balance] of Object.entries(parsed)) {
+  for (const [index, balance] of Object.values(parsed).entries()) {
     if (typeof balance !== 'number' || !Number.isFinite(balance)) {
-      throw new Error(`${path}: balance of ${userId} is not a number`);
+      // Not the userId: it is user content.
+      throw new Error(`${path}: the balance of entry ${index + 1} is not a number`);
     }
   }
   return parsed as Record<string, number>;

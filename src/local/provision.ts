@@ -21,6 +21,7 @@ export interface LocalStack {
     readonly effects: string;
     readonly jobs: string;
     readonly credits: string;
+    readonly content: string;
     readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
@@ -42,6 +43,7 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     EFFECTS_TABLE: stack.tables.effects,
     JOBS_TABLE: stack.tables.jobs,
     CREDITS_TABLE: stack.tables.credits,
+    CONTENT_TABLE: stack.tables.content,
     PROVIDER_HEALTH_TABLE: stack.tables.providerHealth,
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
@@ -69,6 +71,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       effects: `RoutingEffects-${stage}`,
       jobs: `Jobs-${stage}`,
       credits: `Credits-${stage}`,
+      content: `RoutingContent-${stage}`,
       providerHealth: `ProviderHealth-${stage}`,
     };
     const [log] = await Promise.all([
@@ -105,6 +108,25 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         TableName: tables.jobs,
         AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
         KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
+      }),
+      createTable(dynamodb, {
+        TableName: tables.content,
+        AttributeDefinitions: [
+          { AttributeName: 'id', AttributeType: 'S' },
+          { AttributeName: 'userId', AttributeType: 'S' },
+          { AttributeName: 'recordedAt', AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byUser',
+            KeySchema: [
+              { AttributeName: 'userId', KeyType: 'HASH' },
+              { AttributeName: 'recordedAt', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
+        ],
       }),
       createTable(dynamodb, {
         TableName: tables.credits,

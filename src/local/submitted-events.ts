@@ -7,6 +7,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, type SubmittedEvent } from '../intake/submission.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
 
 export interface SubmittedInput {
   /** Where the event came from: `file` or `file[index]` for an array element. */
@@ -70,7 +71,7 @@ async function parseFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new EventFileError(path, `not JSON: ${(error as Error).message}`);
+    throw new EventFileError(path, `not JSON: ${contentFreeMessage(error)}`);
   }
 }
 

@@ -1,16 +1,20 @@
 /**
  * The immutable records of the routing log. One stream per job (`job#<jobId>`), versions 1, 2, …:
  * version 1 is always the decision (RoutingDecided or RoutingRejected); later versions are
- * operator events about the same job (ProjectionReplayRequested). Records are never updated.
+ * operator events about the same job (ProjectionReplayRequested, ContentErased). Records are never
+ * updated. User content (user id, prompt, extra fields) is never in clear in a record: `job` holds
+ * the routing facts and `content` the rest, sealed (src/content, docs/DATA_PROTECTION.md).
  *
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
+import type { SealedContent } from '../content/sealed-content.ts';
+import { canonicalJson } from '../intake/canonical-json.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { FieldError, JobSubmission } from '../intake/submission.ts';
+import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -37,13 +41,17 @@ interface DecisionBase extends RecordBase {
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
+  readonly shadow?: ShadowResult;
+  /** The user content of the submission, sealed under a transit key; absent when there was none. */
+  readonly content?: SealedContent;
 }
 
 export interface RoutingDecidedRecord extends DecisionBase {
   readonly type: 'RoutingDecided';
   readonly jobId: string;
   readonly outcome: 'routed';
-  /** The validated job, as JSON: exactly what is enqueued for the provider. */
+  /** The validated job as JSON (its routing facts once sealed: joined with `content`, what is enqueued). */
   readonly job: string;
   readonly provider: string;
   readonly model: string;
@@ -59,9 +67,18 @@ export interface RoutingRejectedRecord extends DecisionBase {
   /** The provider the audit index files this rejection under: the requested one, or `none`. */
   readonly requestedProvider: string;
   readonly fieldErrors: readonly FieldError[];
-  /** The submitted detail as JSON (validated when it was valid, raw when it was not). */
-  readonly job: string;
+  /**
+   * The submitted detail as JSON (validated when it was valid, raw canonical JSON when it was not);
+   * null when it was outside the intake bounds (too deep or too large): then only facts are kept.
+   */
+  readonly job: string | null;
   readonly explanation: Explanation | null;
+  /**
+   * `message_too_large` only: the size of the provider-queue message the job would have been sent
+   * as, and the queue's maximum it exceeds (bytes, as SQS counts them).
+   */
+  readonly messageBytes?: number;
+  readonly maxMessageBytes?: number;
 }
 
 export interface ProjectionReplayRequestedRecord extends RecordBase {
@@ -79,6 +96,20 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
   readonly replayOf: number;
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+  /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
+  readonly contentWithheld?: ContentWithheldReason;
+}
+
+export type ContentWithheldReason = 'content_erased' | 'content_expired';
+
+/** An operator erased the job's user content (`routing-manager forget`); the record holds none. */
+export interface ContentErasedRecord extends RecordBase {
+  readonly type: 'ContentErased';
+  readonly jobId: string | null;
+  /** Deterministic id of the erasure request (same why → same id). */
+  readonly erasureId: string;
+  readonly requestedBy: string;
+  readonly why: string;
 }
 
 /**
@@ -94,7 +125,12 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
 export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
-export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
+/** The records the projector turns into side effects. */
+export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
+export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
+
+export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =>
+  record.type === 'RoutingDecided' || record.type === 'RoutingRejected';
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
 export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
@@ -112,10 +148,11 @@ export function healthChangedRecord(transition: HealthTransition): ProviderHealt
 }
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** sha256 of the canonical JSON of the detail; defined for every value, however deep or large. */
 export function payloadHash(detail: unknown): string {
-  return createHash('sha256')
-    .update(stringify(detail) ?? 'undefined')
-    .digest('hex');
+  return sha256(canonicalJson(detail).text ?? 'undefined');
 }
 
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
@@ -145,6 +182,7 @@ export function decisionRecord(
   received: Received,
   job: JobSubmission,
   decision: RoutingDecision,
+  shadow: ShadowResult | null = null,
 ): DecisionRecord {
   const stream = streamForJob(job.jobId);
   const base = {
@@ -157,6 +195,7 @@ export function decisionRecord(
     recordedAt: received.recordedAt,
     payloadHash: payloadHash(received.detail),
     job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
   };
   if (decision.outcome === 'routed') {
     return {
@@ -183,12 +222,46 @@ export function decisionRecord(
   };
 }
 
+/**
+ * The rejection of a job the rules routed but whose provider-queue message can never fit the
+ * queue's maximum: known at decision time, so the projector never meets a permanent size failure.
+ * The rules' explanation is kept (which rule matched), filed like any rejection of the request.
+ */
+export function messageTooLargeRecord(
+  routed: RoutingDecidedRecord,
+  size: { readonly messageBytes: number; readonly maxMessageBytes: number },
+): RoutingRejectedRecord {
+  const requestedProvider = routed.explanation.requestedProvider;
+  return {
+    stream: routed.stream,
+    version: routed.version,
+    schemaVersion: routed.schemaVersion,
+    jobId: routed.jobId,
+    eventId: routed.eventId,
+    submittedAt: routed.submittedAt,
+    recordedAt: routed.recordedAt,
+    payloadHash: routed.payloadHash,
+    ...auditKeys(requestedProvider, routed.stream, routed.recordedAt),
+    type: 'RoutingRejected',
+    outcome: 'rejected',
+    reason: 'message_too_large',
+    requestedProvider,
+    fieldErrors: [],
+    job: routed.job,
+    explanation: routed.explanation,
+    messageBytes: size.messageBytes,
+    maxMessageBytes: size.maxMessageBytes,
+    ...(routed.shadow ? { shadow: routed.shadow } : {}),
+  };
+}
+
 /** The record of a submission rejected at intake (it never reached the rule engine). */
 export function intakeRejectionRecord(
   received: Received,
   rejection: { reason: RejectionReason; fieldErrors: readonly FieldError[]; jobId: string | undefined },
 ): RoutingRejectedRecord {
   const stream = rejection.jobId ? streamForJob(rejection.jobId) : streamForEvent(received.eventId);
+  const detail = canonicalJson(received.detail);
   return {
     stream,
     version: DECISION_VERSION,
@@ -197,14 +270,15 @@ export function intakeRejectionRecord(
     eventId: received.eventId,
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
-    payloadHash: payloadHash(received.detail),
+    payloadHash: sha256(detail.text ?? 'undefined'),
     ...auditKeys('none', stream, received.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',
     reason: rejection.reason,
     requestedProvider: 'none',
     fieldErrors: rejection.fieldErrors,
-    job: stringify(received.detail) ?? 'null',
+    // Facts, not an unbounded copy: a detail outside the bounds would not fit a log item.
+    job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
     explanation: null,
   };
 }
@@ -218,14 +292,19 @@ export class UnsupportedRecordError extends Error {
   }
 }
 
-// A stored item can hold anything; describing it must never throw (String() can, on a map).
-const describeValue = (value: unknown): string =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : `<${typeof value}>`;
+// A stored item can hold anything; describing it must never throw (String() can, on a map) and
+// never repeat content into a log line: only a short token is shown as it is.
+const describeValue = (value: unknown): string => {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
+};
 
 const KNOWN_TYPES = new Set([
   'RoutingDecided',
   'RoutingRejected',
   'ProjectionReplayRequested',
+  'ContentErased',
   'ProviderHealthChanged',
 ]);
 

@@ -1,20 +1,30 @@
 /**
  * Announce: publish `video.job.routed` / `video.job.rejected` on the event bus, in PutEvents calls
- * of at most 10 entries. PutEvents reports refusals per entry (FailedEntryCount): only those
+ * of at most 10 entries and 256 KB of entry size (computed as EventBridge documents it). PutEvents reports refusals per entry (FailedEntryCount): only those
  * entries are resent, so an accepted announcement is never published twice by one invocation.
  * Every detail carries `announcementId` (`<stream>:v<version>:announce`) for consumer dedupe.
  */
 import { ANNOUNCEMENT_SOURCE, type PlannedAnnouncement } from './effects.ts';
 import {
+  type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryFailure,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
+  utf8Bytes,
 } from './partial-batch-retry.ts';
 
 /** EventBridge accepts at most 10 entries per PutEvents. */
 export const PUT_EVENTS_LIMIT = 10;
+/** The total entry size of one PutEvents call must stay under 256 KB (and so must every entry). */
+export const PUT_EVENTS_MAX_BYTES = 262_144;
+
+export const PUT_EVENTS_LIMITS: BatchLimits = {
+  maxEntries: PUT_EVENTS_LIMIT,
+  maxBatchBytes: PUT_EVENTS_MAX_BYTES,
+  maxEntryBytes: PUT_EVENTS_MAX_BYTES,
+};
 
 export interface AnnouncementEntry {
   /** Entry id, unique within one call (the announcementId). */
@@ -23,6 +33,13 @@ export interface AnnouncementEntry {
   readonly detailType: string;
   readonly detail: string;
 }
+
+/**
+ * An entry's size as EventBridge computes it: the UTF-8 bytes of Source, DetailType and Detail (plus
+ * 14 for Time and each Resources entry, which announcements do not set).
+ */
+export const announcementEntryBytes = (entry: AnnouncementEntry): number =>
+  utf8Bytes(entry.source) + utf8Bytes(entry.detailType) + utf8Bytes(entry.detail);
 
 /** The port in front of EventBridge: one PutEvents call (≤ 10 entries) on the configured bus. */
 export interface EventPublisher {
@@ -49,7 +66,8 @@ export async function announceDecisions(
   );
   return sendWithPartialRetry(
     entries,
-    PUT_EVENTS_LIMIT,
+    PUT_EVENTS_LIMITS,
+    announcementEntryBytes,
     (chunk) => deps.publisher.publish(chunk),
     deps.retry ?? DEFAULT_RETRY_POLICY,
   );

@@ -1,20 +1,32 @@
 /**
- * Dispatch: put each routed job on its provider's queue, in SendMessageBatch calls of at most 10
- * messages grouped per queue. The dispatch id (`<jobId>:v<version>`) travels with every message —
- * as a message attribute, in the body and, on FIFO queues, as the MessageDeduplicationId — so a
- * provider consumer can recognise a redelivered dispatch whatever the queue type.
+ * Dispatch: put each routed job on its provider's queue, in SendMessageBatch calls grouped per
+ * queue that respect SQS's limits by count and by bytes (message body + message attributes, as SQS
+ * counts them). The dispatch id (`<jobId>:v<version>`) travels with every message — as a message
+ * attribute, in the body and, on FIFO queues, as the MessageDeduplicationId — so a provider
+ * consumer can recognise a redelivered dispatch whatever the queue type.
  */
-import type { PlannedDispatch } from './effects.ts';
+import type { RoutingDecidedRecord } from '../log/routing-records.ts';
+import { type DispatchMessageBody, dispatchBodyOf, dispatchIdOf, type PlannedDispatch } from './effects.ts';
 import {
+  type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryFailure,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
+  utf8Bytes,
 } from './partial-batch-retry.ts';
 
 /** SQS accepts at most 10 entries per SendMessageBatch. */
 export const SQS_BATCH_LIMIT = 10;
+/** SendMessageBatch: the sum of the messages' sizes in one call (1 MiB since August 2025). */
+export const SQS_BATCH_MAX_BYTES = 1_048_576;
+/**
+ * Default of PROVIDER_QUEUE_MAX_MESSAGE_BYTES: the provider queues' MaximumMessageSize. 256 KiB is
+ * what every SQS queue accepts whenever it was created (the 1 MiB maximum only applies to queues
+ * configured for it), so it is safe for the ecosystem's existing FalJobQueue/ReplicateJobQueue.
+ */
+export const DEFAULT_QUEUE_MAX_MESSAGE_BYTES = 262_144;
 
 export interface QueueMessage {
   /** Entry id, unique within one call. */
@@ -22,8 +34,77 @@ export interface QueueMessage {
   readonly dispatchId: string;
   readonly jobId: string;
   readonly provider: string;
+  readonly routingVersion: number;
   readonly body: string;
 }
+
+export interface StringAttribute {
+  readonly DataType: 'String' | 'Number';
+  readonly StringValue: string;
+}
+
+/** The message attributes of a dispatch: its ids, for consumers that read no body to dedupe. */
+export function messageAttributesOf(
+  message: Omit<QueueMessage, 'id' | 'body'>,
+): Record<string, StringAttribute> {
+  return {
+    dispatchId: { DataType: 'String', StringValue: message.dispatchId },
+    jobId: { DataType: 'String', StringValue: message.jobId },
+    provider: { DataType: 'String', StringValue: message.provider },
+    routingVersion: { DataType: 'Number', StringValue: String(message.routingVersion) },
+  };
+}
+
+/** A message's size as SQS counts it against MaximumMessageSize: body + attribute names, types, values. */
+export function queueMessageBytes(message: Omit<QueueMessage, 'id'>): number {
+  let bytes = utf8Bytes(message.body);
+  for (const [name, attribute] of Object.entries(messageAttributesOf(message))) {
+    bytes += utf8Bytes(name) + utf8Bytes(attribute.DataType) + utf8Bytes(attribute.StringValue);
+  }
+  return bytes;
+}
+
+/** The serialised message of a planned dispatch, exactly as it is sent. */
+export function queueMessageOf(dispatch: PlannedDispatch, id: string): QueueMessage {
+  return {
+    id,
+    dispatchId: dispatch.dispatchId,
+    jobId: dispatch.jobId,
+    provider: dispatch.provider,
+    routingVersion: dispatch.body.routingVersion,
+    body: serialiseBody(dispatch.body),
+  };
+}
+
+const serialiseBody = (body: DispatchMessageBody): string => JSON.stringify(body);
+
+/**
+ * Room for the longer ids of later projections of the same decision: a replay at version v ≥ 10
+ * lengthens `dispatchId` and `routingVersion` in the body and in the attributes (4 bytes a digit).
+ */
+export const VERSION_HEADROOM_BYTES = 64;
+
+/**
+ * The size the provider-queue message of a routed decision will have — measured on the exact body
+ * and attributes the projector sends, at version 1, plus the headroom for later versions. The
+ * router rejects the job (`message_too_large`) when this exceeds the queue's maximum.
+ */
+export function dispatchMessageBytes(decision: RoutingDecidedRecord): number {
+  const version = 1;
+  const dispatch: PlannedDispatch = {
+    dispatchId: dispatchIdOf(decision.jobId, version),
+    jobId: decision.jobId,
+    provider: decision.provider,
+    body: dispatchBodyOf(decision, version),
+  };
+  return queueMessageBytes(queueMessageOf(dispatch, 'm0')) + VERSION_HEADROOM_BYTES;
+}
+
+export const sqsBatchLimits = (maxMessageBytes: number): BatchLimits => ({
+  maxEntries: SQS_BATCH_LIMIT,
+  maxBatchBytes: SQS_BATCH_MAX_BYTES,
+  maxEntryBytes: maxMessageBytes,
+});
 
 /** The port in front of SQS: one SendMessageBatch call (≤ 10 messages) to one queue. */
 export interface ProviderQueueSender {
@@ -34,6 +115,8 @@ export interface DispatchDependencies {
   readonly sender: ProviderQueueSender;
   /** Queue URL per provider id (`fal`, `replicate`). */
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   readonly retry?: RetryPolicy;
 }
 
@@ -63,20 +146,15 @@ export async function dispatchToProviderQueues(
     }
     const messages = byQueue.get(queueUrl) ?? [];
     byQueue.set(queueUrl, messages);
-    messages.push({
-      id: `m${index}`,
-      dispatchId: dispatch.dispatchId,
-      jobId: dispatch.jobId,
-      provider: dispatch.provider,
-      body: JSON.stringify(dispatch.body),
-    });
+    messages.push(queueMessageOf(dispatch, `m${index}`));
   });
 
   await Promise.all(
     [...byQueue].map(async ([queueUrl, messages]) => {
       const sent = await sendWithPartialRetry(
         messages,
-        SQS_BATCH_LIMIT,
+        sqsBatchLimits(deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES),
+        queueMessageBytes,
         (chunk) => deps.sender.sendBatch(queueUrl, chunk),
         deps.retry ?? DEFAULT_RETRY_POLICY,
       );

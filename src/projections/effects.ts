@@ -12,9 +12,9 @@ import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
 import type {
   DecisionRecord,
+  ProjectableRecord,
   ProviderHealthChangedRecord,
   RoutingDecidedRecord,
-  RoutingLogRecord,
   RoutingRejectedRecord,
 } from '../log/routing-records.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
@@ -24,22 +24,40 @@ export const ROUTED_DETAIL_TYPE = 'video.job.routed';
 export const REJECTED_DETAIL_TYPE = 'video.job.rejected';
 export const HEALTH_CHANGED_DETAIL_TYPE = 'video.provider.health.changed';
 export const ROUTED_BY = 'RoutingManager';
-/** Version of the provider-queue message envelope (docs/EVENT_SCHEMA.md). */
-export const DISPATCH_MESSAGE_VERSION = 1;
-
 export type JobStatus = 'ROUTED' | 'REJECTED';
 
-/** The provider-queue message: the routing facts around the exact validated submission. */
-export interface DispatchMessageBody {
-  readonly messageVersion: number;
-  readonly dispatchId: string;
+/** The routing facts written beside the job's own fields in the provider-queue message. */
+export interface DispatchRoutingFacts {
   readonly jobId: string;
+  /** The provider chosen (the inbound `provider` is kept as `requestedProvider`). */
   readonly provider: string;
+  readonly requestedProvider: string;
   readonly model: string;
   readonly queue: string;
+  readonly dispatchId: string;
+  /** The log version projected: 1 for the decision, ≥ 2 for a replay. */
+  readonly routingVersion: number;
   readonly routedAt: string;
-  readonly job: Record<string, unknown>;
 }
+
+/**
+ * The provider-queue message: the job JSON itself at top level — every validated inbound field,
+ * unknown extra fields kept — with the routing facts beside them. A field of the job named like a
+ * routing fact is overwritten by the fact (docs/EVENT_SCHEMA.md#provider-queue-message).
+ */
+export type DispatchMessageBody = Readonly<Record<string, unknown>> & DispatchRoutingFacts;
+
+/** The names the routing facts take in the message body; they win over job fields of that name. */
+export const DISPATCH_FACT_NAMES = [
+  'jobId',
+  'provider',
+  'requestedProvider',
+  'model',
+  'queue',
+  'dispatchId',
+  'routingVersion',
+  'routedAt',
+] as const satisfies readonly (keyof DispatchRoutingFacts)[];
 
 export interface PlannedDispatch {
   readonly dispatchId: string;
@@ -101,7 +119,7 @@ export interface EffectPlan {
   readonly stream: string;
   readonly version: number;
   readonly jobId: string | null;
-  readonly recordType: RoutingLogRecord['type'];
+  readonly recordType: ProjectableRecord['type'];
   readonly dispatch: PlannedDispatch | null;
   readonly announcement: PlannedAnnouncement;
   readonly jobStatus: PlannedJobStatus | null;
@@ -112,7 +130,7 @@ export const dispatchIdOf = (jobId: string, version: number): string => `${jobId
 export const announcementIdOf = (stream: string, version: number): string => `${stream}:v${version}:announce`;
 
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
-export function planEffects(record: RoutingLogRecord): EffectPlan {
+export function planEffects(record: ProjectableRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
   const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
   const { stream, version } = record;
@@ -167,18 +185,27 @@ function planDispatch(decision: RoutingDecidedRecord, version: number): PlannedD
     dispatchId,
     jobId: decision.jobId,
     provider: decision.provider,
-    body: {
-      messageVersion: DISPATCH_MESSAGE_VERSION,
-      dispatchId,
-      jobId: decision.jobId,
-      provider: decision.provider,
-      model: decision.model,
-      queue: decision.queue,
-      routedAt: decision.recordedAt,
-      // Nested, never merged: the submission keeps unknown fields, which must not shadow the facts.
-      job: JSON.parse(decision.job) as Record<string, unknown>,
-    },
+    body: dispatchBodyOf(decision, version),
   };
+}
+
+/** The provider-queue body of a routed decision projected at `version` (pure; what the router sizes). */
+export function dispatchBodyOf(decision: RoutingDecidedRecord, version: number): DispatchMessageBody {
+  const job = JSON.parse(decision.job) as Record<string, unknown>;
+  const facts: DispatchRoutingFacts = {
+    jobId: decision.jobId,
+    provider: decision.provider,
+    requestedProvider: decision.explanation.requestedProvider,
+    model: decision.model,
+    queue: decision.queue,
+    dispatchId: dispatchIdOf(decision.jobId, version),
+    routingVersion: version,
+    routedAt: decision.recordedAt,
+  };
+  // The facts are written last: a job field of the same name (an extra one, or the requested
+  // `provider`) cannot shadow what routing decided. Object spread defines own properties, so even a
+  // `__proto__` extra field stays a plain field.
+  return { ...job, ...facts };
 }
 
 function routedDetail(decision: RoutingDecidedRecord, stream: string, version: number): RoutedDetail {

@@ -3,17 +3,17 @@
  * happening once as far as a consumer can observe. Per batch, in this order:
  *
  *   1. read the completion markers of every record (one BatchGetItem round);
- *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch, ≤ 10 per call, per queue);
- *   3. announce the decisions not yet announced (PutEvents, ≤ 10 per call);
+ *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
+ *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
  *   4. converge the Jobs status (one conditional UpdateItem per record, idempotent);
  *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
  *
  * A record that fails an effect goes no further in this invocation (its later effects wait for the
  * redelivery) and is reported failed; what it did complete is still marked, so the redelivery
- * skips it. The one duplicate window — an effect happened but its marker was not written — repeats
- * the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
+ * skips it. The duplicate windows — an effect happened but its marker was not written, or a send got
+ * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
-import type { RoutingLogRecord } from '../log/routing-records.ts';
+import type { ProjectableRecord } from '../log/routing-records.ts';
 import { announceDecisions, type EventPublisher } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
 import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
@@ -26,13 +26,15 @@ export interface ProjectorPorts {
   readonly markers: EffectMarkers;
   readonly sender: ProviderQueueSender;
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
+  readonly maxMessageBytes?: number;
   readonly publisher: EventPublisher;
   readonly jobs: JobsTable;
   readonly now: () => Date;
   readonly retry?: RetryPolicy;
 }
 
-export type EffectName = 'plan' | 'markers' | 'dispatch' | 'announce' | 'status';
+export type EffectName = 'content' | 'plan' | 'markers' | 'dispatch' | 'announce' | 'status';
 
 /**
  * done: performed by this invocation · skipped: a marker says it was done before ·
@@ -59,7 +61,7 @@ export interface RecordOutcome {
 }
 
 interface Tracked {
-  readonly record: RoutingLogRecord;
+  readonly record: ProjectableRecord;
   readonly plan: EffectPlan | null;
   previous: EffectMarker | undefined;
   dispatch: EffectState;
@@ -78,7 +80,7 @@ function fail(t: Tracked, effect: EffectName, result: { code: string; message: s
 }
 
 export async function projectRecords(
-  records: readonly RoutingLogRecord[],
+  records: readonly ProjectableRecord[],
   ports: ProjectorPorts,
 ): Promise<RecordOutcome[]> {
   const tracked = records.map(track);
@@ -107,6 +109,7 @@ export async function projectRecords(
     const dispatchDeps: DispatchDependencies = {
       sender: ports.sender,
       queueUrls: ports.queueUrls,
+      ...(ports.maxMessageBytes ? { maxMessageBytes: ports.maxMessageBytes } : {}),
       ...(ports.retry ? { retry: ports.retry } : {}),
     };
     const sent = await dispatchToProviderQueues(
@@ -159,7 +162,7 @@ export async function projectRecords(
   return tracked.map(outcomeOf);
 }
 
-function track(record: RoutingLogRecord): Tracked {
+function track(record: ProjectableRecord): Tracked {
   const t: Tracked = {
     record,
     plan: null,

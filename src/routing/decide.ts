@@ -5,7 +5,12 @@
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { JobSubmission } from '../intake/submission.ts';
-import type { ModelCapabilities, RoutingTable, RuleConditions } from './routing-table.ts';
+import {
+  type ModelCapabilities,
+  type RoutingTable,
+  type RuleConditions,
+  rulesVersionOf,
+} from './routing-table.ts';
 
 /** Why a rule's candidate was not taken. */
 export type ExclusionReason =
@@ -28,12 +33,27 @@ export interface CandidateVerdict {
 }
 
 export interface Explanation {
+  /** Content id of the table that decided (label@hash, see rulesVersionOf). */
   readonly rulesVersion: string;
   readonly matchedRule: string | null;
   readonly requestedProvider: string;
   /** The balance the decision saw: a number, null for "no credit record", absent if not needed. */
   readonly creditBalance?: number | null;
   readonly candidates: readonly CandidateVerdict[];
+  /** Set only when the rules could not be read: the last known version, or the bundled default. */
+  readonly rulesRead?: 'stale' | 'fallback';
+  /** Set while a canary runs: the job's stable bucket and whether the candidate decided it. */
+  readonly canary?: CanaryAssignment;
+}
+
+export interface CanaryAssignment {
+  /** 0–9999, from a hash of the jobId: the same on every replay and audit. */
+  readonly bucket: number;
+  readonly percent: number;
+  /** Content id of the canary candidate. */
+  readonly rulesVersion: string;
+  /** True when the candidate made this decision (bucket under percent). */
+  readonly used: boolean;
 }
 
 export type RoutingDecision =
@@ -116,7 +136,7 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
   const { table, creditBalance } = context;
   const candidates: CandidateVerdict[] = [];
   const explain = (matchedRule: string | null): Explanation => ({
-    rulesVersion: table.version,
+    rulesVersion: rulesVersionOf(table),
     matchedRule,
     requestedProvider: job.provider,
     ...(creditBalance !== undefined ? { creditBalance } : {}),

@@ -3,6 +3,8 @@
  * by this schema whether it comes from the typed default (default-table.ts) or from a JSON file
  * (the what-if CLI), so a bad table fails loudly at load time, never during a decision.
  */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import * as z from 'zod';
 import { PROVIDER_CHOICES, RESOLUTIONS } from '../intake/submission.ts';
 
@@ -93,6 +95,26 @@ export function loadRoutingTable(input: unknown): RoutingTable {
   const problems = routingTableProblems(input);
   if (problems.length > 0) throw new InvalidRoutingTableError(problems);
   return routingTableSchema.parse(input);
+}
+
+/** The table as canonical JSON (sorted keys, defaults filled): what is stored and hashed. */
+export const canonicalTableJson = (table: RoutingTable): string => stringify(table) as string;
+
+const versions = new WeakMap<RoutingTable, string>();
+
+/**
+ * The content id of a table: its label and the first 16 hex digits of the SHA-256 of its canonical
+ * JSON (`2026-11-25.seed-1@3f0c…`). Every decision records it, so a decision names the exact rules
+ * that made it even when two tables share a label. Memoised per table object: decide() asks per job.
+ */
+export function rulesVersionOf(table: RoutingTable): string {
+  let version = versions.get(table);
+  if (version === undefined) {
+    const hash = createHash('sha256').update(canonicalTableJson(table)).digest('hex').slice(0, 16);
+    version = `${table.version}@${hash}`;
+    versions.set(table, version);
+  }
+  return version;
 }
 
 type Issue = z.core.$ZodIssue;

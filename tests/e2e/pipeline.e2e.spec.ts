@@ -7,8 +7,10 @@ vi.hoisted(async () => {
 });
 
 import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { ContentKeyRing } from '../../src/content/content-vault.ts';
 import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -32,6 +34,7 @@ function routerFor(stack: LocalStack) {
       log: new DynamoDbRoutingLog(client, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(client, stack.tables.credits),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, stack.tables.content)),
       now: () => new Date(),
       newId: randomUUID,
     },
@@ -104,13 +107,17 @@ describe('given the router, the routing log stream and the projector on the emul
     expect(messages).toHaveLength(1);
     const message = messages[0] as (typeof messages)[number];
     expect(message.attributes).toMatchObject({ dispatchId: `${falDetail.jobId}:v1`, provider: 'fal' });
-    expect(body(message)).toMatchObject({
-      dispatchId: `${falDetail.jobId}:v1`,
-      jobId: falDetail.jobId,
+    expect(message.attributes).toMatchObject({ routingVersion: '1' });
+    // The body is the job itself, at top level, with the routing facts beside its fields.
+    expect(body(message)).toEqual({
+      ...falDetail,
       provider: 'fal',
+      requestedProvider: falDetail.provider ?? 'auto',
       model: 'wan-i2v',
       queue: 'FalJobQueue',
-      job: { ...falDetail },
+      dispatchId: `${falDetail.jobId}:v1`,
+      routingVersion: 1,
+      routedAt: expect.any(String),
     });
   });
 

@@ -162,7 +162,7 @@ describe('SqsProviderQueues refusals', () => {
       .resolves({ Failed: [{ Id: 'm0', Code: undefined, SenderFault: undefined }] });
     const failures = await new SqsProviderQueues(new SQSClient({ region: 'us-east-1' })).sendBatch(
       'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',
-      [{ id: 'm0', dispatchId: 'job-1:v1', jobId: 'job-1', provider: 'fal', body: '{}' }],
+      [{ id: 'm0', dispatchId: 'job-1:v1', jobId: 'job-1', provider: 'fal', routingVersion: 1, body: '{}' }],
     );
     expect(failures.get('m0')).toEqual({ code: 'Unknown', message: '', retryable: true });
   });
@@ -174,7 +174,16 @@ describe('SqsProviderQueues refusals', () => {
     await expect(
       new SqsProviderQueues(new SQSClient({ region: 'us-east-1' })).sendBatch(
         'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',
-        [{ id: 'm0', dispatchId: 'job-1:v1', jobId: 'job-1', provider: 'fal', body: '{}' }],
+        [
+          {
+            id: 'm0',
+            dispatchId: 'job-1:v1',
+            jobId: 'job-1',
+            provider: 'fal',
+            routingVersion: 1,
+            body: '{}',
+          },
+        ],
       ),
     ).rejects.toMatchObject({ name: 'RequestThrottled' });
   });

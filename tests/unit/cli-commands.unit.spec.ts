@@ -75,7 +75,13 @@ describe('routing-manager history of unusual streams', () => {
     const operator = anOperator();
     expect(await operator.run('history', record.stream, '--json')).toBe(0);
     expect(operator.stdout.jsonLines()).toEqual([
-      { jobId: record.stream, stream: record.stream, records: [record], projection: null },
+      {
+        jobId: record.stream,
+        stream: record.stream,
+        records: [record],
+        projection: null,
+        content: { status: 'hidden' },
+      },
     ]);
   });
 
@@ -361,7 +367,7 @@ describe('routing-manager what-if with credits', () => {
 });
 
 describe('routing-manager failures that are not errors', () => {
-  it('given a failure thrown as a plain value, when a command runs, then it exits 1 printing the value', async () => {
+  it('given a failure thrown as a plain value, when a command runs, then it exits 1 telling only its type (a thrown value may be content)', async () => {
     const stderr = aCapturedOutput();
     const io: CliIo = {
       stdout: aCapturedOutput().stream,
@@ -372,7 +378,7 @@ describe('routing-manager failures that are not errors', () => {
       },
     };
     expect(await runCli(['decisions', '--provider', 'fal', '--since', '1h'], io)).toBe(1);
-    expect(stderr.text()).toBe('routing-manager: clock unavailable\n');
+    expect(stderr.text()).toBe('routing-manager: a non-Error value was thrown (string)\n');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RESOLUTIONS } from '../../src/intake/submission.ts';
 import { decide, estimateCost, tableNeedsCreditBalance } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
 
 const withDefaultTable = { table: defaultRoutingTable };
@@ -56,7 +56,7 @@ describe('decide with the default table (the seed rules)', () => {
   it('explains a routed decision: rules version, matched rule, every candidate and why it was excluded', () => {
     const decision = decide(aJob({ provider: 'auto', lengthSec: 8, resolution: '720p' }), withDefaultTable);
     expect(decision.explanation).toEqual({
-      rulesVersion: defaultRoutingTable.version,
+      rulesVersion: rulesVersionOf(defaultRoutingTable),
       matchedRule: 'auto-short-720p-fal',
       requestedProvider: 'auto',
       candidates: [

@@ -9,6 +9,51 @@ import {
 } from '../support/records.ts';
 
 describe('planEffects', () => {
+  it('given a routed auto job with extra fields, then the provider-queue body is the job itself at top level with the routing facts beside it', () => {
+    const record = aRoutedRecord({
+      provider: 'auto',
+      referenceImage: 'data:image/png;base64,AAAA',
+      meta: { a: 1 },
+    });
+    const body = planEffects(record).dispatch?.body as Record<string, unknown>;
+    expect(body).toMatchObject({
+      prompt: 'corgi surfing',
+      referenceImage: 'data:image/png;base64,AAAA',
+      meta: { a: 1 },
+      provider: 'fal',
+      requestedProvider: 'auto',
+      routingVersion: 1,
+    });
+    expect(body).not.toHaveProperty('job');
+  });
+
+  it('given extra fields named like routing facts, then the routing facts win', () => {
+    const record = aRoutedRecord({
+      provider: 'fal',
+      model: 'mine',
+      queue: 'Q',
+      dispatchId: 'x',
+      routingVersion: 9,
+      routedAt: 'then',
+      requestedProvider: 'me',
+    });
+    const body = planEffects(record).dispatch?.body as Record<string, unknown>;
+    expect(body).toMatchObject({
+      model: 'wan-i2v',
+      queue: 'FalJobQueue',
+      dispatchId: `${record.jobId}:v1`,
+      routingVersion: 1,
+      routedAt: RECORDED_AT,
+      requestedProvider: 'fal',
+    });
+  });
+
+  it('given a replay at version 2, then the body carries the new dispatchId and routingVersion 2', () => {
+    const body = planEffects(aReplayOf(aRoutedRecord())).dispatch?.body as Record<string, unknown>;
+    expect(body).toMatchObject({ routingVersion: 2 });
+    expect(String(body.dispatchId)).toMatch(/:v2$/);
+  });
+
   it('given a RoutingDecided record, then it plans a dispatch, a routed announcement and status ROUTED with ids from the record', () => {
     const record = aRoutedRecord({ provider: 'fal', prompt: 'corgi surfing' });
     const plan = planEffects(record);
@@ -18,14 +63,15 @@ describe('planEffects', () => {
       jobId: record.jobId,
       provider: 'fal',
       body: {
-        messageVersion: 1,
-        dispatchId: `${record.jobId}:v1`,
+        ...JSON.parse(record.job),
         jobId: record.jobId,
         provider: 'fal',
+        requestedProvider: 'fal',
         model: 'wan-i2v',
         queue: 'FalJobQueue',
+        dispatchId: `${record.jobId}:v1`,
+        routingVersion: 1,
         routedAt: RECORDED_AT,
-        job: JSON.parse(record.job),
       },
     });
     expect(plan.announcement).toEqual({

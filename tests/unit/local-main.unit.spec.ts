@@ -154,12 +154,12 @@ describe('npm run local: --credits', () => {
     [
       'a balance that is not a number',
       { 'user-123': '10' },
-      /credits\.json: balance of user-123 is not a number/,
+      /credits\.json: the balance of entry 1 is not a number/,
     ],
     [
       'a balance that is not finite',
       '{"user-123": 1e999}',
-      /credits\.json: balance of user-123 is not a number/,
+      /credits\.json: the balance of entry 1 is not a number/,
     ],
   ])(
     'given a credits file holding %s, when run, then it exits 1 naming the file and runs nothing',

@@ -16,7 +16,7 @@ const statusOf = (record: Parameters<typeof planEffects>[0]) =>
   planEffects(record).jobStatus as PlannedJobStatus;
 
 describe('projectJobStatus error paths', () => {
-  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error with the text', async () => {
+  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error telling only the thrown type', async () => {
     const throwing = statusOf(aRoutedRecord());
     const fine = statusOf(aNoRouteRecord());
     const jobs = {
@@ -29,7 +29,7 @@ describe('projectJobStatus error paths', () => {
     const results = await projectJobStatus([throwing, fine], jobs);
 
     expect(results).toEqual([
-      { ok: false, code: 'Error', message: 'connection reset by peer' },
+      { ok: false, code: 'Error', message: 'a non-Error value was thrown (string)' },
       { ok: true, outcome: 'applied' },
     ]);
   });
@@ -55,11 +55,12 @@ describe('projectJobStatus error paths', () => {
 });
 
 describe('sendWithPartialRetry error paths', () => {
-  it('given a chunk sender that rejects with a plain object, when sending, then every entry of that chunk fails unretried under code Error', async () => {
+  it('given a chunk sender that rejects with a plain object (no answer), when sending, then that chunk is not resent in this invocation (its outcome is unknown) and its entries fail retryable under code Error', async () => {
     let calls = 0;
     const results = await sendWithPartialRetry(
       [{ id: 'a' }, { id: 'b' }, { id: 'c' }],
-      2,
+      { maxEntries: 2, maxBatchBytes: 100, maxEntryBytes: 100 },
+      () => 1,
       async (chunk) => {
         calls++;
         if (chunk.some((entry) => entry.id === 'a')) throw { reason: 'socket closed' };
@@ -72,8 +73,8 @@ describe('sendWithPartialRetry error paths', () => {
     expect(results.get('a')).toEqual({
       ok: false,
       code: 'Error',
-      message: '[object Object]',
-      retryable: false,
+      message: 'a non-Error value was thrown (object)',
+      retryable: true,
     });
     expect(results.get('b')).toMatchObject({ ok: false, code: 'Error' });
     expect(results.get('c')).toEqual({ ok: true });
@@ -83,7 +84,8 @@ describe('sendWithPartialRetry error paths', () => {
     const attempts: string[][] = [];
     const results = await sendWithPartialRetry(
       [{ id: 'a' }, { id: 'b' }],
-      10,
+      { maxEntries: 10, maxBatchBytes: 100, maxEntryBytes: 100 },
+      () => 1,
       async (chunk) => {
         attempts.push(chunk.map((entry) => entry.id));
         return new Map([['b', { code: 'ThrottlingException', message: 'slow down', retryable: true }]]);
@@ -115,8 +117,8 @@ describe('projectRecords error paths', () => {
     });
 
     expect(outcomes.map((o) => o.failure)).toEqual([
-      { effect: 'markers', code: 'Error', message: 'markers table offline' },
-      { effect: 'markers', code: 'Error', message: 'markers table offline' },
+      { effect: 'markers', code: 'Error', message: 'a non-Error value was thrown (string)' },
+      { effect: 'markers', code: 'Error', message: 'a non-Error value was thrown (string)' },
     ]);
     expect([queues.calls, bus.calls, jobs.calls]).toEqual([0, 0, 0]);
   });

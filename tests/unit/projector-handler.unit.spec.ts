@@ -66,6 +66,33 @@ describe('projector handler', () => {
     expect(bus.published).toHaveLength(1);
   });
 
+  it('given a malformed image among good records, then only that record is reported failed and the others are projected', async () => {
+    const { ports, bus, queues } = fakePorts();
+    const telemetry = createTelemetry('projector');
+    const errors = vi.spyOn(telemetry.logger, 'error');
+    const h = createProjectorHandler(ports, telemetry);
+    const malformed = aStreamRecord(aRoutedRecord({ prompt: 'secret prompt text' }));
+    // An attribute value of no known DynamoDB type: unmarshall throws for this record only.
+    (malformed.dynamodb as { NewImage: Record<string, unknown> }).NewImage.job = {
+      BOGUS: 'secret prompt text',
+    };
+    const noImage = aStreamRecord(aRoutedRecord());
+    delete (noImage.dynamodb as { NewImage?: unknown }).NewImage;
+    const response = await invoke(
+      h,
+      aStreamEvent([aStreamRecord(aRoutedRecord()), malformed, noImage, aStreamRecord(aNoRouteRecord())]),
+    );
+    expect(response).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: malformed.dynamodb?.SequenceNumber },
+        { itemIdentifier: noImage.dynamodb?.SequenceNumber },
+      ],
+    });
+    expect(queues.sent).toHaveLength(1);
+    expect(bus.published).toHaveLength(2);
+    expect(JSON.stringify(errors.mock.calls)).not.toContain('secret prompt text');
+  });
+
   it('given a record whose effects fail, then its sequence number is reported and a marker-less success is not', async () => {
     const { ports, bus, markers } = fakePorts();
     const failing = aRoutedRecord();
@@ -104,7 +131,7 @@ describe('projector configuration', () => {
   it('given missing and malformed variables, then one error names every problem', () => {
     expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
       expect.objectContaining({
-        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL'],
+        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL', 'CONTENT_TABLE'],
       }),
     );
     const malformed = {

@@ -8,7 +8,7 @@ import {
 } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -127,7 +127,7 @@ describe('what-if summary', () => {
     ];
     const { summary } = whatIf(records, autoToReplicate, noBalances, { examples: 1 });
     expect(summary).toMatchObject({
-      rulesVersion: 'candidate-1',
+      rulesVersion: rulesVersionOf(autoToReplicate),
       scanned: 4,
       changed: 2,
       unchanged: 2,

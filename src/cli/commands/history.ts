@@ -1,12 +1,16 @@
 /**
  * `routing-manager history <jobId>`: every record of the job's log stream — the decision with its
  * explanation (matched rule, every candidate and why it was not taken), then any replays — and the
- * job's current projection in Jobs-<Stage>.
+ * job's current projection in Jobs-<Stage>. The job's user content (user id, prompt, extra fields)
+ * is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
+import { type ContentStatus, contentStatusOf, withoutSealedContent } from '../../audit/content-status.ts';
+import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import { ContentKeyRing } from '../../content/content-vault.ts';
+import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -15,6 +19,40 @@ export interface JobHistory {
   readonly stream: string;
   readonly records: readonly RoutingLogRecord[];
   readonly projection: JobProjection | null;
+  /** The user content: `hidden` unless asked for; then where it stands, and itself if retained. */
+  readonly content: JobContentView;
+}
+
+export type JobContentView =
+  | { readonly status: 'hidden' }
+  | { readonly status: ContentStatus; readonly expiresAt?: string; readonly job?: unknown };
+
+/** Where the job's content stands, and the content itself when it is retained. */
+export async function readContent(
+  context: CliContext,
+  records: readonly RoutingLogRecord[],
+): Promise<{ view: Exclude<JobContentView, { status: 'hidden' }>; transitKeyId: string | null }> {
+  const decision = records.find((record) => record.version === 1);
+  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  if (!decision || !sealed)
+    return {
+      view: { status: contentStatusOf(records, undefined, false, context.now()) },
+      transitKeyId: null,
+    };
+  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const now = context.now();
+  const [retained, keys] = await context.onTable(context.tables.content, () =>
+    Promise.all([vault.read([decision.stream]), new ContentKeyRing(vault).openingKeys([sealed.keyId], now)]),
+  );
+  const item = retained.get(decision.stream);
+  const status = contentStatusOf(records, item, keys.has(sealed.keyId), now);
+  return {
+    view:
+      status === 'retained' && item
+        ? { status, expiresAt: new Date(item.expiresAt * 1000).toISOString(), job: JSON.parse(item.content) }
+        : { status },
+    transitKeyId: sealed.keyId,
+  };
 }
 
 /**
@@ -23,7 +61,11 @@ export interface JobHistory {
  */
 export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
 
-export async function readHistory(context: CliContext, id: string): Promise<JobHistory> {
+export async function readHistory(
+  context: CliContext,
+  id: string,
+  { showContent = false }: { showContent?: boolean } = {},
+): Promise<JobHistory> {
   const stream = streamOf(id);
   const { log: logTable, jobs: jobsTable } = context.tables;
   const records = await context.onTable(logTable, () =>
@@ -36,7 +78,10 @@ export async function readHistory(context: CliContext, id: string): Promise<JobH
         new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
       )
     : null;
-  return { jobId: jobId ?? id, stream, records, projection };
+  const content: JobContentView = showContent
+    ? (await readContent(context, records)).view
+    : { status: 'hidden' };
+  return { jobId: jobId ?? id, stream, records: records.map(withoutSealedContent), projection, content };
 }
 
 export function decisionSummary(record: DecisionRecord): string {
@@ -48,11 +93,20 @@ export function decisionSummary(record: DecisionRecord): string {
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
   for (const record of history.records) {
+    if (record.type === 'ContentErased') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ContentErased  user content erased`,
+        `    erasure ${record.erasureId} by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
     if (record.type === 'ProjectionReplayRequested') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
           decisionSummary(record.decision),
         `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
         '',
       );
       continue;
@@ -84,6 +138,20 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
           `requested ${explanation.requestedProvider}, credits ${credit}`,
       );
+      if (explanation.canary) {
+        const { bucket, percent, rulesVersion, used } = explanation.canary;
+        lines.push(
+          `    canary ${rulesVersion} on ${percent}%: bucket ${bucket}, ${used ? 'decided by the canary' : 'decided by the active rules'}`,
+        );
+      }
+      if (explanation.rulesRead)
+        lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
+      if (record.shadow) {
+        const { shadow } = record;
+        lines.push(
+          `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
+        );
+      }
       const table = renderTable(
         ['rule', 'candidate', 'verdict', 'why'],
         explanation.candidates.map((candidate) => [
@@ -97,6 +165,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
     }
     lines.push('');
   }
+  const c = history.content;
+  lines.push(
+    c.status === 'hidden'
+      ? 'content: hidden (add --show-content)'
+      : c.status === 'retained'
+        ? `content: retained until ${c.expiresAt}\n    ${JSON.stringify(c.job)}`
+        : `content: ${c.status.replace('_', ' ')}`,
+  );
   const p = history.projection;
   lines.push(
     p
@@ -115,9 +191,10 @@ export function registerHistory(program: Command, contextOf: (command: Command) 
     .description("every record of a job's routing log stream, and its projection in Jobs")
     .argument('<jobId>', 'the job id (or a stream id: job#…, event#…)')
     .option('--json', 'one JSON object')
-    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
+    .option('--show-content', "also show the job's user content (user id, prompt, extra fields), if retained")
+    .action(async (jobId: string, options: { json?: boolean; showContent?: boolean }, command: Command) => {
       const context = contextOf(command);
-      const history = await readHistory(context, jobId);
+      const history = await readHistory(context, jobId, { showContent: options.showContent === true });
       context.out(options.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
     });
 }

@@ -1,0 +1,106 @@
+/**
+ * Intake never throws, for any JSON value, and what it records always fits a DynamoDB item:
+ * arbitrary values, thousands of levels of nesting, huge arrays and strings, as the whole detail or
+ * in one field. Sizes are measured on the marshalled item, as DynamoDB counts them.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
+import { MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH, validateSubmission } from '../../src/intake/submission.ts';
+import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
+import { hostileDetail, nested, withField } from '../support/hostile-json.ts';
+import { aReplayOf } from '../support/records.ts';
+import { aSubmittedEvent } from '../support/submissions.ts';
+
+async function record(detail: unknown, maxMessageBytes?: number) {
+  const result = await routeJob(
+    { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
+    {
+      log: new InMemoryRoutingLog(),
+      credits: new InMemoryCreditBalances(),
+      table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+      now: () => new Date('2026-11-25T10:00:01.000Z'),
+      newId: () => 'generated-id',
+      ...(maxMessageBytes ? { maxMessageBytes } : {}),
+    },
+  );
+  return result.record;
+}
+
+describe('intake bounds', () => {
+  it('given any JSON detail (deep, huge, hostile keys), when validated and recorded, then nothing throws and the record and its replay copy fit a DynamoDB item', async () => {
+    let largest = 0;
+    await fc.assert(
+      fc.asyncProperty(hostileDetail, async (detail) => {
+        const written = await record(detail);
+        const size = dynamoDbItemSize(written);
+        largest = Math.max(largest, size);
+        expect(size).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
+        if (written.jobId !== null) {
+          expect(dynamoDbItemSize(aReplayOf(written))).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
+        }
+      }),
+      { numRuns: 100 },
+    );
+    expect(largest).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('given a detail at the byte bound, when recorded, then the record and a replay of it still fit a DynamoDB item', async () => {
+    // The worst case that is still kept: a routable job whose extra field fills the bound.
+    const filler = 'x'.repeat(MAX_DETAIL_BYTES - 400);
+    // Provider queues configured for 1 MiB messages: the job is routed, not message_too_large.
+    const written = await record(withField('reference', filler), 1_048_576);
+    expect(written.type).toBe('RoutingDecided');
+    expect(dynamoDbItemSize(written)).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
+    expect(dynamoDbItemSize(aReplayOf(written))).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
+  });
+
+  it.each([
+    ['nested 5,000 levels in an extra field', withField('meta', nested(5_000))],
+    ['nested one level too deep', withField('meta', nested(MAX_DETAIL_DEPTH))],
+    ['nested 20,000 levels as the detail itself', nested(20_000, 'array')],
+  ])(
+    'given a detail %s, then it is rejected as invalid_request naming the depth bound, and only facts are recorded',
+    async (_case, detail) => {
+      const result = validateSubmission(aSubmittedEvent(detail));
+      expect(result).toMatchObject({
+        ok: false,
+        reason: 'invalid_request',
+        fieldErrors: [{ path: 'detail', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` }],
+      });
+      const written = await record(detail);
+      expect(written).toMatchObject({ type: 'RoutingRejected', reason: 'invalid_request', job: null });
+      expect(written.payloadHash).toMatch(/^[0-9a-f]{64}$/);
+    },
+  );
+
+  it('given a detail at the depth bound, then it is accepted', () => {
+    expect(validateSubmission(aSubmittedEvent(withField('meta', nested(MAX_DETAIL_DEPTH - 1)))).ok).toBe(
+      true,
+    );
+  });
+
+  it('given a detail larger than the byte bound, then it is rejected as invalid_request filed under its jobId, with no copy of it', async () => {
+    const detail = { ...withField('reference', 'x'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-huge' };
+    const written = await record(detail);
+    expect(written).toMatchObject({
+      type: 'RoutingRejected',
+      stream: 'job#job-huge',
+      reason: 'invalid_request',
+      job: null,
+      fieldErrors: [{ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` }],
+    });
+    expect(dynamoDbItemSize(written)).toBeLessThan(2_000);
+  });
+
+  it('given two different oversized details with one jobId, then their payload hashes differ (a conflict is still told from a redelivery)', async () => {
+    const a = await record({ ...withField('reference', 'a'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
+    const b = await record({ ...withField('reference', 'b'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
+    expect(a.payloadHash).not.toBe(b.payloadHash);
+  });
+});
