@@ -18,6 +18,7 @@ import {
   originName,
   type SubmittedInput,
 } from '../../local/submitted-events.ts';
+import { contentFreeMessage } from '../../observability/content-free-message.ts';
 import { type CliContext, EXIT_RUNTIME, type GlobalOptions, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -73,7 +74,8 @@ export async function submitEntries(
       });
     } catch (error) {
       // The call failed as a whole (network, credentials): its entries fail, the next batch is tried.
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const reason =
+        error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error);
       for (const entry of batch) settle(entry, null, reason);
     }
   }
