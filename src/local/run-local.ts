@@ -27,7 +27,13 @@ import {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
-import { IntakeQueueDrainer, type LiveIntake, provisionLiveIntake, SUBMISSIONS_RULE } from './live-intake.ts';
+import {
+  IntakeQueueDrainer,
+  type IntakeRoute,
+  type LiveIntake,
+  provisionLiveIntake,
+  SUBMISSIONS_RULE,
+} from './live-intake.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from './provision.ts';
 import { announcementOf, peekQueue, readBackClients } from './read-back.ts';
 import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
@@ -282,17 +288,20 @@ async function startLive(
   stack: LocalStack,
   options: LiveOptions,
 ): Promise<LiveSession> {
-  const intake = await provisionLiveIntake(stack, [SUBMISSIONS_RULE]);
+  // Every detail-type the stack takes from its bus: one rule each, one handler each. Another kind of
+  // event (e.g. provider status events) is one more entry here.
+  const routes: IntakeRoute[] = [
+    {
+      ...SUBMISSIONS_RULE,
+      handle: async (event) => describeRouting(event.id, await pipeline.route(event)),
+    },
+  ];
+  const intake = await provisionLiveIntake(stack, routes);
   const drainer = new IntakeQueueDrainer({
     queueUrl: intake.queueUrl,
     report: options.report,
     ...(options.waitSeconds === undefined ? {} : { waitSeconds: options.waitSeconds }),
-    routes: [
-      {
-        ...SUBMISSIONS_RULE,
-        handle: async (event) => describeRouting(event.id, await pipeline.route(event)),
-      },
-    ],
+    routes,
   });
   const controller = new AbortController();
   const loops = Promise.all([
