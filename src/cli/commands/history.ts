@@ -10,7 +10,7 @@ import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-vault.ts';
-import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
+import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
