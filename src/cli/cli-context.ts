@@ -3,7 +3,7 @@
  * DynamoDB client, and the typed errors that decide the exit code.
  *
  * Exit codes (docs/REPLAY_AND_AUDIT.md#exit-codes): 0 ok · 1 runtime or AWS error · 2 usage error ·
- * 3 not found (the job asked for has no record).
+ * 3 not found (the job asked for has no record) · 4 refused (a gate said no; nothing changed).
  */
 import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -13,6 +13,8 @@ export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_FOUND = 3;
+/** A guarded change was refused (e.g. `rules publish` by its what-if gate): nothing changed. */
+export const EXIT_REFUSED = 4;
 
 export interface OutputStream {
   write(text: string): unknown;

@@ -23,6 +23,7 @@ import {
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
 import { registerForget } from './commands/forget.ts';
+import { registerHealth } from './commands/health.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
@@ -62,6 +63,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerForget(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
+  registerHealth(program, contextOf);
   return program;
 }
 

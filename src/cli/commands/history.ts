@@ -11,6 +11,7 @@ import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-vault.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -78,6 +79,19 @@ export function decisionSummary(record: DecisionRecord): string {
     : `rejected: ${record.reason}`;
 }
 
+/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
+export function healthSummary(health: Explanation['health']): string {
+  if (!health) return 'not consulted';
+  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
+  return [
+    read,
+    health.panic ? 'panic: every candidate unhealthy' : '',
+    health.healthIgnored ? 'ignored (explicit provider)' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
   for (const record of history.records) {
@@ -124,15 +138,35 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
             : String(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credits ${credit}`,
+          `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
       );
+      if (explanation.canary) {
+        const { bucket, percent, rulesVersion, used } = explanation.canary;
+        lines.push(
+          `    canary ${rulesVersion} on ${percent}%: bucket ${bucket}, ${used ? 'decided by the canary' : 'decided by the active rules'}`,
+        );
+      }
+      if (explanation.rulesRead)
+        lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
+      if (record.shadow) {
+        const { shadow } = record;
+        lines.push(
+          `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
+        );
+      }
       const table = renderTable(
         ['rule', 'candidate', 'verdict', 'why'],
         explanation.candidates.map((candidate) => [
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
-          [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
+          [
+            candidate.reason,
+            candidate.detail,
+            candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
+          ]
+            .filter(Boolean)
+            .join(': ') || '-',
         ]),
       );
       lines.push(...table.split('\n').map((line) => `      ${line}`));
