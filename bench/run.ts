@@ -17,6 +17,7 @@ import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
 import type { ColdStartResult, FunctionName } from './cold-start.ts';
 import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
+import type { HealthReadResult } from './health-read.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult } from './pipeline.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
@@ -54,6 +55,8 @@ export interface BenchResults {
   readonly throughput: ThroughputResult;
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
+  /** The router's added cost for reading provider health (bench/health-read.ts). */
+  readonly healthRead?: HealthReadResult;
   readonly summary: { readonly pipeline: PipelineSummary };
 }
 
@@ -239,7 +242,41 @@ export function tableRows(results: BenchResults): Row[] {
     '—',
     'reported',
   ]);
+  if (results.healthRead) rows.push(...healthReadRows(results.healthRead));
   return rows;
+}
+
+function healthReadRows(h: HealthReadResult): Row[] {
+  return [
+    [
+      `**6. Provider health read** (router, ${n(h.jobs, 0)} jobs, ${h.concurrency} in flight, cache ${h.cacheSeconds} s)`,
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'Router calls/job without → with the health table',
+      `${n(h.without.callsPerJob, 3)} → ${n(h.with.callsPerJob, 3)}`,
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Added health calls/job (BatchGetItem, amortised by the cache)',
+      n(h.addedCallsPerJob, 3),
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Router median ms/job without → with (added)',
+      `${n(h.without.medianMs, 2)} → ${n(h.with.medianMs, 2)} (${n(h.addedMedianMs, 2)})`,
+      '',
+      '',
+      'reported',
+    ],
+  ];
 }
 
 export function renderTable(rows: readonly Row[]): string {
@@ -399,6 +436,7 @@ async function main(): Promise<void> {
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
   let memory: MemoryResult;
+  let healthRead: HealthReadResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
@@ -420,6 +458,8 @@ async function main(): Promise<void> {
     };
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
+    progress('provider health read: router with and without the health table');
+    healthRead = await child<HealthReadResult>('health-read.ts', env);
   } finally {
     await emulators.stop();
   }
@@ -435,6 +475,7 @@ async function main(): Promise<void> {
     throughput,
     coldStart,
     memory,
+    healthRead,
     summary: { pipeline: summarizePipeline(pipeline) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
