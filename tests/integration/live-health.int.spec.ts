@@ -4,12 +4,12 @@
  * job fails over.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health.ts';
-import { type LocalRun, runLocal } from '../../src/local/run-local.ts';
+import type { LocalRun } from '../../src/local/run-local.ts';
+import { aLiveLocalRun } from '../support/live-run.ts';
 import { readJob } from '../support/local-aws.ts';
-import { uniqueStage } from '../support/stack.ts';
 import { aSubmissionDetail } from '../support/submissions.ts';
 import { eventually } from '../support/until.ts';
 
@@ -17,14 +17,7 @@ let run: LocalRun;
 const reports: string[] = [];
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  run = await runLocal({
-    inputs: [],
-    stage: uniqueStage('h'),
-    emulators: inject('emulatorEndpoints'),
-    live: { report: (line) => reports.push(line), waitSeconds: 1 },
-  });
+  run = await aLiveLocalRun('h', reports);
 });
 afterAll(async () => {
   await run.stop();
