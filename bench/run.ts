@@ -19,6 +19,7 @@ import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult } from './pipeline.ts';
+import type { RulesReadResult } from './rules-read.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
 
@@ -54,6 +55,8 @@ export interface BenchResults {
   readonly throughput: ThroughputResult;
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
+  /** Absent in results recorded before the rules benchmark existed. */
+  readonly rulesRead?: RulesReadResult;
   readonly summary: { readonly pipeline: PipelineSummary };
 }
 
@@ -224,6 +227,33 @@ export function tableRows(results: BenchResults): Row[] {
     '—',
     'reported',
   ]);
+  const r = results.rulesRead;
+  if (r) {
+    rows.push([
+      `**6. Reading the published rules** (record ${n(r.recordBytes / 1024, 1)} KB: active, shadow, canary)`,
+      '',
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      `Rules Queries/job, real router, ${r.router.jobs} jobs in one instance (total calls/job)`,
+      `${n(r.router.rulesQueriesPerJob, 4)} (${n(r.router.callsPerJob, 3)})`,
+      '',
+      '—',
+      'reported',
+    ]);
+    for (const [rate, perJob] of Object.entries(r.amortisedCallsPerJob)) {
+      rows.push([`  · amortised at ${rate} (cache ${r.ttlSeconds} s)`, n(perJob, 4), '', '—', 'reported']);
+    }
+    rows.push([
+      'ms per read: cold (Query + parse + validate) · unchanged refresh (Query) · cache hit µs',
+      `${n(r.coldReadMs, 1)} · ${n(r.unchangedRefreshMs, 1)} · ${n(r.cacheHitUs, 2)}`,
+      '',
+      '—',
+      'reported',
+    ]);
+  }
   const cost = costLines(results);
   const total = (pick: (l: (typeof cost)[number]) => number) => cost.reduce((sum, l) => sum + pick(l), 0);
   rows.push([
@@ -319,6 +349,12 @@ one call each per job, against the same emulators with the same workload.
    those Lambda's runtime derives for a 128 MB function.
 5. **End to end.** Events ÷ (router phase + projector drain) wall time on the emulators; the baseline does
    everything inline. DynamoDB Local and moto dominate these timings; they say nothing about AWS latency.
+6. **Reading the published rules** (\`bench/rules-read.ts\`). A rules record with an active table (the seed
+   rules plus Veo), a shadow and a canary is published on DynamoDB Local; a fresh cache's first read (one
+   consistent Query, parse, validate, content-hash check), a refresh of the unchanged record (the Query
+   alone) and a cache hit are timed (medians), and the real router handler routes 300 jobs in one process
+   with the bench's meter counting every call. Amortised reads per job are 1 ÷ (jobs/s per instance × the
+   cache period): the router reads the rules once per period per instance, whatever the rate.
 
 ## Goals missed, and what it would take
 
@@ -399,6 +435,7 @@ async function main(): Promise<void> {
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
   let memory: MemoryResult;
+  let rulesRead: RulesReadResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
@@ -420,6 +457,8 @@ async function main(): Promise<void> {
     };
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
+    progress("rules read: the router's added cost of reading the published rules");
+    rulesRead = await child<RulesReadResult>('rules-read.ts', env);
   } finally {
     await emulators.stop();
   }
@@ -435,6 +474,7 @@ async function main(): Promise<void> {
     throughput,
     coldStart,
     memory,
+    rulesRead,
     summary: { pipeline: summarizePipeline(pipeline) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
