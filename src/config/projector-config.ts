@@ -21,7 +21,9 @@ const providerQueueUrls = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'provider ids are lower-case names'), queueUrl))
+  .pipe(
+    z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'provider ids are lower-case names'), queueUrl),
+  )
   .default({});
 
 export const projectorConfigSchema = z.object({
