@@ -108,12 +108,15 @@ export function reevaluate(
   if (record.explanation === null) {
     return { ...base, after: before, changes: [], intakeRejection: true };
   }
-  const intake = validateSubmission({
-    source: SUBMISSION_SOURCE,
-    'detail-type': SUBMISSION_DETAIL_TYPE,
-    // The routing facts; user id and prompt are sealed in the record and play no part in routing.
-    detail: routingInputOf(record),
-  });
+  const intake = validateSubmission(
+    {
+      source: SUBMISSION_SOURCE,
+      'detail-type': SUBMISSION_DETAIL_TYPE,
+      // The routing facts; user id and prompt are sealed in the record and play no part in routing.
+      detail: routingInputOf(record),
+    },
+    table,
+  );
   let after: DecisionFacts;
   if (!intake.ok) {
     // Logged as valid, invalid today: the intake schema moved since. Worth seeing in a diff.

@@ -3,8 +3,13 @@
  * jobs whose stable bucket falls under its share — and the shadow candidate, if any, is evaluated
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
-import type { JobSubmission } from '../intake/submission.ts';
-import { decide, type RoutingDecision, tableNeedsCreditBalance } from '../routing/decide.ts';
+import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
+import {
+  type DecisionContext,
+  decide,
+  type RoutingDecision,
+  tableNeedsCreditBalance,
+} from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 import { type ActiveRules, canaryBucket, inCanary } from './active-rules.ts';
 
@@ -46,13 +51,29 @@ function deciderOf(rules: ActiveRules, jobId: string) {
 const balanceFor = (table: RoutingTable, balance: number | null | undefined) =>
   tableNeedsCreditBalance(table) ? balance : undefined;
 
+/**
+ * The providers a request may name under these rules: those the active table declares, and the
+ * canary's (it decides a share of the jobs). The shadow never decides, so it adds none.
+ */
+export function providersInForce(rules: ActiveRules): ProviderCatalogue {
+  return { providers: { ...rules.canary?.table.providers, ...rules.table.providers } };
+}
+
 export function decideUnderRules(
   job: JobSubmission,
   rules: ActiveRules,
   creditBalance: number | null | undefined,
+  defaulted: readonly DefaultedField[] = [],
+  /** Provider health and the providers already tried (src/commands/decide-with-health.ts). */
+  situation: Pick<DecisionContext, 'health' | 'alreadyTried'> = {},
 ): RulesDecision {
   const { table, canary } = deciderOf(rules, job.jobId);
-  const made = decide(job, { table, creditBalance: balanceFor(table, creditBalance) });
+  const made = decide(job, {
+    table,
+    creditBalance: balanceFor(table, creditBalance),
+    defaulted,
+    ...situation,
+  });
   const rulesRead = rules.source === 'stale' || rules.source === 'fallback' ? rules.source : undefined;
   const decision: RoutingDecision =
     canary || rulesRead

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { balancesToLookUp, providersToScan, reevaluate, whatIf } from '../../src/audit/what-if.ts';
-import { PROVIDER_CHOICES } from '../../src/intake/submission.ts';
+import { AUTO_PROVIDER } from '../../src/intake/submission.ts';
 import {
   decisionRecord,
   intakeRejectionRecord,
@@ -146,7 +146,7 @@ describe('partitions a what-if scans', () => {
       providers: { veo: { queue: 'VeoJobQueue', models: { 'veo-3': { pricePerSecond: 0.5 } } } },
       rules: [{ id: 'all', description: '', when: {}, route: { provider: 'veo', model: 'veo-3' } }],
     });
-    expect(providersToScan([defaultRoutingTable, extra], PROVIDER_CHOICES)).toEqual([
+    expect(providersToScan([defaultRoutingTable, extra], [AUTO_PROVIDER])).toEqual([
       'auto',
       'fal',
       'none',
@@ -156,6 +156,6 @@ describe('partitions a what-if scans', () => {
   });
 
   it('given explicit providers, when listing partitions, then only those', () => {
-    expect(providersToScan([defaultRoutingTable], PROVIDER_CHOICES, ['fal', 'fal'])).toEqual(['fal']);
+    expect(providersToScan([defaultRoutingTable], [AUTO_PROVIDER], ['fal', 'fal'])).toEqual(['fal']);
   });
 });

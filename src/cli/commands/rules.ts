@@ -18,7 +18,7 @@ import { auditWindow } from '../../audit/audit-window.ts';
 import { providersToScan } from '../../audit/what-if.ts';
 import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
 import { type ChangeRules, type ChangeRulesResult, changeRules } from '../../commands/change-rules.ts';
-import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type RoutingTable, routingTableProblems, routingTableSchema } from '../../routing/routing-table.ts';
 import { activeRulesOf } from '../../rules/active-rules.ts';
@@ -270,11 +270,7 @@ export function registerRules(program: Command, contextOf: ContextOf) {
           : author(context, options);
         const window = auditWindow(options.since, options.until, context.now());
         const active = activeTableOf(await rulesHistory(context));
-        const records = await decisionsIn(
-          context,
-          providersToScan([active, table], PROVIDER_CHOICES),
-          window,
-        );
+        const records = await decisionsIn(context, providersToScan([active, table], [AUTO_PROVIDER]), window);
         const balances = await balancesFor(context, records, table);
         const gate = evaluateGate(records, table, (userId) => balances.get(userId), options, window);
         if (options.dryRun) {
@@ -423,7 +419,7 @@ export function registerRules(program: Command, contextOf: ContextOf) {
       const history = await rulesHistory(context);
       const tables = [activeTableOf(history)];
       for (const record of history) if (record.shadow) tables.push(tableOf(record.shadow, record));
-      const records = await decisionsIn(context, providersToScan(tables, PROVIDER_CHOICES), window);
+      const records = await decisionsIn(context, providersToScan(tables, [AUTO_PROVIDER]), window);
       const summary = shadowReport(records);
       if (options.json) {
         context.out(jsonLine({ since: window.since, until: window.until, ...summary }));

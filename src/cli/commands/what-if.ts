@@ -15,7 +15,7 @@ import {
 } from '../../audit/what-if.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
-import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import {
@@ -164,7 +164,7 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       const table = await readRoutingTableFile(options.rules);
       const providers = providersToScan(
         [defaultRoutingTable, table],
-        PROVIDER_CHOICES,
+        [AUTO_PROVIDER],
         options.provider ?? [],
       );
       const records = await decisionsIn(context, providers, window);
