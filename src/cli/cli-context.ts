@@ -5,6 +5,7 @@
  * Exit codes (docs/REPLAY_AND_AUDIT.md#exit-codes): 0 ok · 1 runtime or AWS error · 2 usage error ·
  * 3 not found (the job asked for has no record) · 4 refused (a gate said no; nothing changed).
  */
+import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../aws/clients.ts';
 
@@ -108,6 +109,17 @@ export class CliContext {
 
   now(): Date {
     return this.io.now ? this.io.now() : new Date();
+  }
+
+  /** Who asks, as recorded with a replay or an erasure: `--by`, else the OS user. */
+  operator(by?: string): string {
+    if (by) return by;
+    if (this.io.env.USER) return this.io.env.USER;
+    try {
+      return userInfo().username;
+    } catch {
+      return 'unknown';
+    }
   }
 
   out(text: string): void {

@@ -18,6 +18,7 @@ import type { CreditBalances } from '../credits/credit-balances.ts';
 import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import {
+  DECISION_VERSION,
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
@@ -26,9 +27,11 @@ import {
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
+import { dispatchIdOf } from '../projections/effects.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import { decideUnderRules, providersInForce, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
+import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -49,6 +52,8 @@ export interface RouteJobDependencies {
   readonly newId: () => string;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
   readonly maxMessageBytes?: number;
+  /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
+  readonly health?: RouterHealth;
 }
 
 export type RouteJobResult =
@@ -81,7 +86,13 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    const { decision, shadow } = decideUnderRules(job, rules, creditBalance, intake.defaulted);
+    const { decision, shadow } = await decideWithHealth(
+      { ...rules.canary?.table.providers, ...rules.table.providers },
+      (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
+      deps.health,
+      new Date(received.recordedAt),
+      dispatchIdOf(job.jobId, DECISION_VERSION),
+    );
     record = decisionRecord(received, job, decision, shadow);
     if (record.type === 'RoutingDecided') {
       const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;

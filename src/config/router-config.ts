@@ -10,6 +10,10 @@ const routerEnvironment = z.object({
   /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
   CONTENT_TABLE: tableName,
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
+  /** Optional: without it the router does not consult provider health (every provider healthy). */
+  PROVIDER_HEALTH_TABLE: tableName.optional(),
+  /** How long a router instance reuses its read of provider health (default 5 s). */
+  HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 });
 
 export interface RouterConfig {
@@ -19,6 +23,8 @@ export interface RouterConfig {
   readonly rulesCacheMs: number;
   readonly contentTable: string;
   readonly queueMaxMessageBytes: number;
+  readonly providerHealthTable: string | undefined;
+  readonly healthCacheSeconds: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
@@ -30,5 +36,7 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,
     contentTable: parsed.CONTENT_TABLE,
     queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
+    providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
+    healthCacheSeconds: parsed.HEALTH_CACHE_SECONDS,
   };
 }

@@ -13,6 +13,7 @@ import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
+import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
@@ -22,6 +23,7 @@ import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { CachedActiveRules, type RulesSource } from '../rules/active-rules.ts';
@@ -162,7 +164,21 @@ export function routerDependenciesFromEnvironment(
   } = {},
 ): RouteJobDependencies {
   const config = loadRouterConfig(env);
+  const healthStore = config.providerHealthTable
+    ? new DynamoDbProviderHealthStore(client, {
+        health: config.providerHealthTable,
+        log: config.eventLogTable,
+      })
+    : undefined;
   return {
+    ...(healthStore
+      ? {
+          health: {
+            reader: new CachedHealthReader(healthStore, { ttlMs: config.healthCacheSeconds * 1000 }),
+            store: healthStore,
+          },
+        }
+      : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,

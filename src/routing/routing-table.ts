@@ -53,6 +53,10 @@ export const ruleSchema = z.union([
     route: z.strictObject({ provider: name, model: name }),
     /** When true, the user's balance must cover the estimated cost (a missing balance does not). */
     requireCredits: z.boolean().default(false),
+    /** Auto jobs only: tried in order when the route's provider is unhealthy or already tried. */
+    fallbacks: z.array(z.strictObject({ provider: name, model: name })).optional(),
+    /** Every candidate unhealthy: `route_primary` (panic mode, the default, recorded) or `reject`. */
+    whenAllUnhealthy: z.enum(['route_primary', 'reject']).optional(),
   }),
   z.strictObject({
     id: name,
@@ -160,21 +164,35 @@ function crossCheckProblems(input: unknown): string[] {
         );
       }
     });
-    const route = objectOf(rule.route);
-    if (typeof route?.provider !== 'string' || typeof route.model !== 'string') return;
-    const provider = objectOf(providers[route.provider]);
-    const models = objectOf(provider?.models);
-    if (!provider) {
-      problems.push(
-        `${formatPath(['rules', index, 'route', 'provider'])}: "${route.provider}" is not a declared provider (${listOf(Object.keys(providers))})`,
-      );
-    } else if (!models?.[route.model]) {
-      problems.push(
-        `${formatPath(['rules', index, 'route', 'model'])}: "${route.model}" is not a model of ${route.provider} (${listOf(Object.keys(models ?? {}))})`,
-      );
-    }
+    const fallbacks = Array.isArray(rule.fallbacks) ? rule.fallbacks : [];
+    const targets: [Path, unknown][] = [
+      [['rules', index, 'route'], rule.route],
+      ...fallbacks.map((fallback, i): [Path, unknown] => [['rules', index, 'fallbacks', i], fallback]),
+    ];
+    for (const [at, raw] of targets) problems.push(...targetProblems(at, objectOf(raw), providers));
   });
   return problems;
+}
+
+function targetProblems(
+  at: Path,
+  route: Record<string, unknown> | undefined,
+  providers: Record<string, unknown>,
+): string[] {
+  if (typeof route?.provider !== 'string' || typeof route.model !== 'string') return [];
+  const provider = objectOf(providers[route.provider]);
+  const models = objectOf(provider?.models);
+  if (!provider) {
+    return [
+      `${formatPath([...at, 'provider'])}: "${route.provider}" is not a declared provider (${listOf(Object.keys(providers))})`,
+    ];
+  }
+  if (!models?.[route.model]) {
+    return [
+      `${formatPath([...at, 'model'])}: "${route.model}" is not a model of ${route.provider} (${listOf(Object.keys(models ?? {}))})`,
+    ];
+  }
+  return [];
 }
 
 const listOf = (values: readonly unknown[]): string =>

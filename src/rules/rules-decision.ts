@@ -4,7 +4,12 @@
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
 import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
-import { decide, type RoutingDecision, tableNeedsCreditBalance } from '../routing/decide.ts';
+import {
+  type DecisionContext,
+  decide,
+  type RoutingDecision,
+  tableNeedsCreditBalance,
+} from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 import { type ActiveRules, canaryBucket, inCanary } from './active-rules.ts';
 
@@ -59,9 +64,16 @@ export function decideUnderRules(
   rules: ActiveRules,
   creditBalance: number | null | undefined,
   defaulted: readonly DefaultedField[] = [],
+  /** Provider health and the providers already tried (src/commands/decide-with-health.ts). */
+  situation: Pick<DecisionContext, 'health' | 'alreadyTried'> = {},
 ): RulesDecision {
   const { table, canary } = deciderOf(rules, job.jobId);
-  const made = decide(job, { table, creditBalance: balanceFor(table, creditBalance), defaulted });
+  const made = decide(job, {
+    table,
+    creditBalance: balanceFor(table, creditBalance),
+    defaulted,
+    ...situation,
+  });
   const rulesRead = rules.source === 'stale' || rules.source === 'fallback' ? rules.source : undefined;
   const decision: RoutingDecision =
     canary || rulesRead

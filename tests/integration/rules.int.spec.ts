@@ -145,7 +145,7 @@ describe('publishing rules through the what-if gate', () => {
       shadow: { provider: 'fal', model: 'wan-i2v', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
     expect((await cli('history', decided.jobId as string)).stdout).toMatch(
-      /shadow 2026-11-25\.seed-1@\w+ would have routed to fal\/wan-i2v \(not acted on\)/,
+      /shadow 2026-11-25\.seed-\d+@\w+ would have routed to fal\/wan-i2v \(not acted on\)/,
     );
     const report = await cli('rules', 'shadow-report', '--since', '1h', '--json');
     expect(report.json()).toMatchObject({

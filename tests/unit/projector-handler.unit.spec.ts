@@ -142,4 +142,17 @@ describe('projector configuration', () => {
     expect(() => loadProjectorConfig(malformed)).toThrow(ConfigurationError);
     expect(() => loadProjectorConfig(malformed)).toThrow(/FAL_QUEUE_URL.*EFFECT_MARKER_TTL_DAYS/);
   });
+
+  it('given PROVIDER_QUEUE_URLS, then its providers join fal and replicate; a malformed mapping is named', () => {
+    const veo = 'https://sqs.eu-west-1.amazonaws.com/111122223333/VeoJobQueue';
+    expect(
+      loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: JSON.stringify({ veo }) })
+        .queueUrls,
+    ).toMatchObject({ veo, fal: placeholderHandlerEnvironment.FAL_QUEUE_URL });
+    for (const malformed of ['{not json', '{"Veo":"https://x.example"}', '{"veo":"nope"}']) {
+      expect(() =>
+        loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: malformed }),
+      ).toThrow(/PROVIDER_QUEUE_URLS/);
+    }
+  });
 });

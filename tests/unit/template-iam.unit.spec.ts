@@ -64,8 +64,12 @@ const logs = (logGroup: string) => ({
 const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   RouterFunction: {
     ...logs('RouterLogGroup'),
-    'dynamodb:GetItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod'],
-    'dynamodb:PutItem': ['<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:GetItem': [
+      '<ProviderHealthTable.Arn>',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
+    ],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
@@ -159,6 +163,7 @@ describe('template IAM: least privilege', () => {
       CreditsTableName: 'credits-legacy',
     });
     expect(grants(roleStatements(template, custom, 'RouterRole'))['dynamodb:GetItem']).toEqual([
+      '<ProviderHealthTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/credits-legacy',
     ]);
     expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:UpdateItem']).toContain(
@@ -233,7 +238,15 @@ describe('template: functions', () => {
   it.each([
     [
       'RouterFunction',
-      ['STAGE', 'EVENT_LOG_TABLE', 'CREDITS_TABLE', 'CONTENT_TABLE', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'],
+      [
+        'STAGE',
+        'EVENT_LOG_TABLE',
+        'CREDITS_TABLE',
+        'CONTENT_TABLE',
+        'PROVIDER_HEALTH_TABLE',
+        'POWERTOOLS_SERVICE_NAME',
+        'LOG_LEVEL',
+      ],
     ],
     [
       'ProjectorFunction',

@@ -5,12 +5,13 @@
  * is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
-import { type ContentStatus, contentStatusOf, withoutSealedContent } from '../../audit/content-status.ts';
+import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-vault.ts';
-import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
+import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -31,28 +32,18 @@ export type JobContentView =
 export async function readContent(
   context: CliContext,
   records: readonly RoutingLogRecord[],
-): Promise<{ view: Exclude<JobContentView, { status: 'hidden' }>; transitKeyId: string | null }> {
-  const decision = records.find((record) => record.version === 1);
-  const sealed = decision && isDecision(decision) ? decision.content : undefined;
-  if (!decision || !sealed)
-    return {
-      view: { status: contentStatusOf(records, undefined, false, context.now()) },
-      transitKeyId: null,
-    };
+): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
-  const now = context.now();
-  const [retained, keys] = await context.onTable(context.tables.content, () =>
-    Promise.all([vault.read([decision.stream]), new ContentKeyRing(vault).openingKeys([sealed.keyId], now)]),
+  const { status, retained } = await context.onTable(context.tables.content, () =>
+    readContentStatus(records, { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
   );
-  const item = retained.get(decision.stream);
-  const status = contentStatusOf(records, item, keys.has(sealed.keyId), now);
-  return {
-    view:
-      status === 'retained' && item
-        ? { status, expiresAt: new Date(item.expiresAt * 1000).toISOString(), job: JSON.parse(item.content) }
-        : { status },
-    transitKeyId: sealed.keyId,
-  };
+  return status === 'retained' && retained
+    ? {
+        status,
+        expiresAt: new Date(retained.expiresAt * 1000).toISOString(),
+        job: JSON.parse(retained.content),
+      }
+    : { status };
 }
 
 /**
@@ -78,9 +69,7 @@ export async function readHistory(
         new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
       )
     : null;
-  const content: JobContentView = showContent
-    ? (await readContent(context, records)).view
-    : { status: 'hidden' };
+  const content: JobContentView = showContent ? await readContent(context, records) : { status: 'hidden' };
   return { jobId: jobId ?? id, stream, records: records.map(withoutSealedContent), projection, content };
 }
 
@@ -88,6 +77,19 @@ export function decisionSummary(record: DecisionRecord): string {
   return record.type === 'RoutingDecided'
     ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${record.estimatedCost}`
     : `rejected: ${record.reason}`;
+}
+
+/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
+export function healthSummary(health: Explanation['health']): string {
+  if (!health) return 'not consulted';
+  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
+  return [
+    read,
+    health.panic ? 'panic: every candidate unhealthy' : '',
+    health.healthIgnored ? 'ignored (explicit provider)' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
@@ -136,7 +138,7 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
             : String(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credits ${credit}`,
+          `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
       );
       if (explanation.canary) {
         const { bucket, percent, rulesVersion, used } = explanation.canary;
@@ -158,7 +160,13 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
-          [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
+          [
+            candidate.reason,
+            candidate.detail,
+            candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
+          ]
+            .filter(Boolean)
+            .join(': ') || '-',
         ]),
       );
       lines.push(...table.split('\n').map((line) => `      ${line}`));
