@@ -237,7 +237,15 @@ export interface HostProcess {
   removeAllListeners(signal: StopSignal): unknown;
   kill(pid: number, signal: StopSignal): unknown;
   exit(code: number): void;
+  /** Milliseconds for telling a repeated signal from an echo (Date.now by default). */
+  readonly now?: () => number;
 }
+
+/**
+ * A Ctrl-C reaches us twice at once — from the terminal (we are in npm's foreground process group)
+ * and forwarded by npm — so a second signal within this window is the same request, not "hurry".
+ */
+const SIGNAL_ECHO_MS = 1000;
 
 export type StopSignal = 'SIGINT' | 'SIGTERM';
 
@@ -266,13 +274,18 @@ export function attachToProcess(host: HostProcess): ProcessIo {
     host.kill(host.pid, signal);
   };
   let stopping = false;
+  const now = host.now ?? Date.now;
+  let firstSignalAt = 0;
   const onSignal = (signal: StopSignal) => {
     if (signalled === null) {
       signalled = signal;
+      firstSignalAt = now();
       if (release) {
         release();
         return;
       }
+    } else if (release && now() - firstSignalAt < SIGNAL_ECHO_MS) {
+      return;
     }
     // Not in a --keep session yet, or a second signal: stop the emulators now (once) and die.
     if (stopping) return;

@@ -384,8 +384,10 @@ describe('npm run local as a process', () => {
     const listeners = new Map<string, () => void>();
     const exits: number[] = [];
     const kills: string[] = [];
+    const clock = { ms: 0 };
     const host: HostProcess = {
       pid: 4242,
+      now: () => clock.ms,
       stdout: { write: stdout.stream.write },
       stderr: { write: stderr.stream.write },
       on: (signal, listener) => listeners.set(signal, listener),
@@ -406,7 +408,7 @@ describe('npm run local as a process', () => {
       }
       return { exits, kills };
     };
-    return { host, stdout, stderr, signal, ended, listeners };
+    return { host, stdout, stderr, signal, ended, listeners, clock };
   }
 
   it('given the process, when attached, then results reach stdout while every other stdout write goes to stderr', () => {
@@ -459,9 +461,24 @@ describe('npm run local as a process', () => {
     const session = io.untilStopped();
     proc.signal('SIGINT');
     await session;
+    proc.clock.ms += 1500;
     proc.signal('SIGINT');
     expect((await proc.ended()).kills).toEqual(['4242 SIGINT']);
     expect(emulators.stops()).toBe(1);
+  });
+
+  it('given a Ctrl-C, when it arrives twice at once (from the terminal and forwarded by npm), then the stop stays orderly', async () => {
+    const proc = aHostProcess();
+    const io = attachToProcess(proc.host);
+    const emulators = aStoppableEmulators();
+    io.onEmulators?.(emulators);
+    const session = io.untilStopped();
+    proc.signal('SIGINT');
+    proc.clock.ms += 20;
+    proc.signal('SIGINT');
+    await session;
+    expect(emulators.stops()).toBe(0);
+    expect(proc.listeners.has('SIGINT')).toBe(true);
   });
 
   it('given no signal, when main finishes, then the process exits with its code', async () => {
