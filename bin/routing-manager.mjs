@@ -1,18 +1,24 @@
 #!/usr/bin/env node
-// The `routing-manager` command. Runs the built CLI (dist/routing-manager.mjs: `npm run build`,
-// also run by `npm ci` / `npm install` as `prepare`) on Node.js 20 or newer. In a checkout that was
-// never built, a Node that runs TypeScript (22.18+, 23.6+) runs the sources instead.
+// The `routing-manager` command, on Node.js 20 or newer: the built CLI (dist/routing-manager.mjs,
+// made by `npm run build`, which `npm ci` / `npm install` run as `prepare`), or in a checkout on a
+// Node that runs TypeScript (22.18+, 23.6+), the sources.
 const MIN_NODE_MAJOR = 20;
 const major = Number(process.versions.node.split('.')[0]);
 
+const exists = async (relative) => {
+  const { access } = await import('node:fs/promises');
+  return access(new URL(relative, import.meta.url)).then(
+    () => true,
+    () => false,
+  );
+};
+
+// A checkout on a Node that runs TypeScript runs its sources (never a stale build); an installed
+// copy (bin/ and dist/ only) or an older Node runs the build.
 async function load() {
-  try {
-    return await import('../dist/routing-manager.mjs');
-  } catch (error) {
-    if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('routing-manager.mjs'))
-      throw error;
-  }
-  if (process.features?.typescript) return import('../src/cli/main.ts');
+  if (process.features?.typescript && (await exists('../src/cli/main.ts')))
+    return import('../src/cli/main.ts');
+  if (await exists('../dist/routing-manager.mjs')) return import('../dist/routing-manager.mjs');
   return null;
 }
 

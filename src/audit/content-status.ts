@@ -1,9 +1,13 @@
 /**
- * Where a job's user content stands, from its log stream and its retained content: the pure half
- * of `history --show-content`, `replay` (which sends nothing for erased or expired content) and
- * `forget`.
+ * Where a job's user content stands, from its log stream and its retained content: for
+ * `history --show-content` and `replay` (which sends nothing for erased or expired content).
  */
-import { isRetained, type RetainedContent } from '../content/content-vault.ts';
+import {
+  type ContentKeyRing,
+  type ContentStore,
+  isRetained,
+  type RetainedContent,
+} from '../content/content-vault.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
 
 /**
@@ -32,9 +36,27 @@ export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord
     const { content: _sealed, ...rest } = record;
     return rest;
   }
-  if (record.type === 'ProjectionReplayRequested') {
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised') {
     const { content: _sealed, ...decision } = record.decision;
     return { ...record, decision };
   }
   return record;
+}
+
+/** Where the content of a job stream stands, read from the content table; and the item if retained. */
+export async function readContentStatus(
+  stream: readonly RoutingLogRecord[],
+  ports: { readonly store: Pick<ContentStore, 'read'>; readonly keys: Pick<ContentKeyRing, 'openingKeys'> },
+  now: Date,
+): Promise<{ status: ContentStatus; retained: RetainedContent | undefined }> {
+  const decision = stream.find((record) => record.version === 1);
+  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  if (!decision || !sealed)
+    return { status: contentStatusOf(stream, undefined, false, now), retained: undefined };
+  const [items, keys] = await Promise.all([
+    ports.store.read([decision.stream]),
+    ports.keys.openingKeys([sealed.keyId], now),
+  ]);
+  const retained = items.get(decision.stream);
+  return { status: contentStatusOf(stream, retained, keys.has(sealed.keyId), now), retained };
 }

@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type ContentWithheldReason,
   type DecisionRecord,
   isDecision,
   type ProjectionReplayRequestedRecord,
@@ -82,7 +83,11 @@ export type ReplayStep =
  * What to do for one job, given its stream as read now: skip it if it already holds a replay of
  * this incident, otherwise append the replay record at the next version, carrying the decision.
  */
-export function planReplayStep(stream: readonly RoutingLogRecord[], author: ReplayAuthor): ReplayStep {
+export function planReplayStep(
+  stream: readonly RoutingLogRecord[],
+  author: ReplayAuthor,
+  contentWithheld?: ContentWithheldReason,
+): ReplayStep {
   const replayId = replayIdOf(author.incident);
   const done = stream.find(
     (record): record is ProjectionReplayRequestedRecord =>
@@ -109,6 +114,7 @@ export function planReplayStep(stream: readonly RoutingLogRecord[], author: Repl
       why: author.why,
       replayOf: decision.version,
       decision,
+      ...(contentWithheld ? { contentWithheld } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@
  * the exit code. A command gets one with `contextOf(command)` (src/cli/main.ts) and creates its SDK
  * clients through `context.client(...)`, so the global options apply to it without further code.
  */
+import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
 import { STAGE_PATTERN } from '../config/load-config.ts';
@@ -18,11 +19,14 @@ export const EXIT_CODES = {
   1: 'runtime or AWS error (table missing, no credentials, unreachable endpoint, a job a replay could not finish)',
   2: 'usage error (unknown option, bad value — the allowed values are listed —, bad input file, missing region, unknown profile)',
   3: 'not found (the job asked for has no record)',
+  4: 'refused (a guarded change, e.g. `rules publish`, was refused by its gate; nothing changed)',
 } as const;
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_FOUND = 3;
+/** A guarded change was refused (e.g. `rules publish` by its what-if gate): nothing changed. */
+export const EXIT_REFUSED = 4;
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -154,6 +158,17 @@ export class CliContext {
 
   now(): Date {
     return this.io.now ? this.io.now() : new Date();
+  }
+
+  /** Who asks, as recorded with a replay or an erasure: `--by`, else the OS user. */
+  operator(by?: string): string {
+    if (by) return by;
+    if (this.io.env.USER) return this.io.env.USER;
+    try {
+      return userInfo().username;
+    } catch {
+      return 'unknown';
+    }
   }
 
   out(text: string): void {

@@ -32,25 +32,27 @@ import {
   stageOf,
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
+import { registerForget } from './commands/forget.ts';
+import { registerHealth } from './commands/health.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 import { failureOf } from './failures.ts';
 
 export type { CliIo } from './cli-context.ts';
 
 const exitCodesHelp = (): string =>
-  `\nExit codes:\n${Object.entries(EXIT_CODES)
+  `\n  --version  (before any command) print the version\n\nExit codes:\n${Object.entries(EXIT_CODES)
     .map(([code, meaning]) => `  ${code}  ${meaning}`)
     .join('\n')}\n`;
 
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
     .description(
-      'Operator CLI of the Routing Manager: history, decisions, replay, what-if, rules. Global options go before or after the command.',
+      'Operator CLI of the Routing Manager: history, decisions, replay, forget, what-if, rules, health, submit. Global options go before or after the command.',
     )
-    .version(packageJson.version, '--version', 'print the version')
     .option('--profile <name>', 'AWS profile of ~/.aws/config (default: $AWS_PROFILE)')
     .option(
       '--region <region>',
@@ -93,8 +95,11 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerHistory(program, contextOf);
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
+  registerForget(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
+  registerHealth(program, contextOf);
+  registerSubmit(program, contextOf);
   return program;
 }
 
@@ -106,6 +111,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return EXIT_USAGE;
+    }
+    // Only before a command: after one, `--version` is that command's own (`rules export --version V`).
+    if (argv[0] === '--version') {
+      io.stdout.write(`${packageJson.version}\n`);
+      return EXIT_OK;
     }
     await program.parseAsync(argv, { from: 'user' });
     return contexts.reduce((code, context) => Math.max(code, context.exitCode), EXIT_OK);

@@ -38,7 +38,11 @@ export function splitJob(job: JsonObject): SplitJob {
     else if (key === 'feature' && isObject(value)) {
       if (typeof value.audio === 'boolean') facts.feature = { audio: value.audio };
       if (Object.keys(value).some((k) => k !== 'audio')) content.feature = value;
-    } else content[key] = value;
+    } else {
+      // A data property, not an assignment: an extra field named `__proto__` is kept as sent
+      // (assigning it would set the object's prototype and lose the field).
+      Object.defineProperty(content, key, { value, enumerable: true, writable: true, configurable: true });
+    }
   }
   return { facts, content: Object.keys(content).length > 0 ? content : null };
 }

@@ -29,6 +29,7 @@ import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '.
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
+import { isRulesStream } from '../rules/rules-records.ts';
 
 export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
@@ -47,6 +48,11 @@ export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger,
             eventName: streamRecord.eventName,
             sequenceNumber,
           });
+          continue;
+        }
+        if (isRulesStream(streamRecord.dynamodb?.Keys?.stream?.S)) {
+          // Rules records change what the router decides; they have no side effect to project.
+          logger.debug('stream record ignored: a rules record', { sequenceNumber });
           continue;
         }
         const record = readRecord(streamRecord);

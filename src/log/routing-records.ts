@@ -14,6 +14,7 @@ import type { RejectionReason } from '../intake/reason-codes.ts';
 import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -40,6 +41,8 @@ interface DecisionBase extends RecordBase {
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
+  readonly shadow?: ShadowResult;
   /** The user content of the submission, sealed under a transit key; absent when there was none. */
   readonly content?: SealedContent;
 }
@@ -121,7 +124,30 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 }
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+/**
+ * A re-routing of a job after its current dispatch failed terminally at the provider (reported by
+ * a `provider.attempt.completed` signal): version n+1 of the job's stream, appended conditionally,
+ * so duplicate failure reports create one revision. It carries the new decision — routed to a
+ * provider the job has not tried, or rejected (`retries_exhausted`; `provider_failed` for an
+ * explicitly requested provider, which is never switched) — as a copy the projector projects at
+ * this record's version (a new dispatchId).
+ */
+export interface RoutingRevisedRecord extends RecordBase {
+  readonly type: 'RoutingRevised';
+  readonly jobId: string;
+  /** 1, 2, …: revisions of this job so far, this one included. */
+  readonly revision: number;
+  /** The routing version whose dispatch failed, its dispatchId and provider/model. */
+  readonly revises: number;
+  readonly failedDispatchId: string;
+  readonly failedProvider: string;
+  readonly failedModel: string | null;
+  /** The event id of the failure signal. */
+  readonly causedBy: string;
+  readonly decision: DecisionRecord;
+}
+
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord | RoutingRevisedRecord;
 /** The records the projector turns into side effects. */
 export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
 export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
@@ -179,6 +205,7 @@ export function decisionRecord(
   received: Received,
   job: JobSubmission,
   decision: RoutingDecision,
+  shadow: ShadowResult | null = null,
 ): DecisionRecord {
   const stream = streamForJob(job.jobId);
   const base = {
@@ -191,6 +218,7 @@ export function decisionRecord(
     recordedAt: received.recordedAt,
     payloadHash: payloadHash(received.detail),
     job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
   };
   if (decision.outcome === 'routed') {
     return {
@@ -246,6 +274,7 @@ export function messageTooLargeRecord(
     explanation: routed.explanation,
     messageBytes: size.messageBytes,
     maxMessageBytes: size.maxMessageBytes,
+    ...(routed.shadow ? { shadow: routed.shadow } : {}),
   };
 }
 
@@ -300,6 +329,7 @@ const KNOWN_TYPES = new Set([
   'ProjectionReplayRequested',
   'ContentErased',
   'ProviderHealthChanged',
+  'RoutingRevised',
 ]);
 
 /**

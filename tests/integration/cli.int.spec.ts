@@ -245,7 +245,7 @@ describe('routing-manager what-if', () => {
     const result = await cli('what-if', '--rules', file, ...WINDOW, '--json');
     expect(result.code).toBe(0);
     expect(result.json()).toMatchObject({
-      rulesVersion: 'candidate-replicate-short',
+      rulesVersion: expect.stringMatching(/^candidate-replicate-short@[0-9a-f]{16}$/),
       scanned: 5,
       changed: 2,
       byKind: { outcome: 0, provider: 2, model: 2 },

@@ -84,6 +84,7 @@ describe('routing-manager history of unusual streams', () => {
             version: 1,
             recordedAt: record.recordedAt,
             type: 'RoutingRejected',
+            jobId: null,
             eventId: record.eventId,
             submittedAt: record.submittedAt,
             outcome: 'rejected',
@@ -155,7 +156,9 @@ describe('routing-manager history speaks the domain', () => {
 
     await operator.run('history', decision.jobId);
     expect(operator.stdout.text()).toMatch(/est\. cost [\d.]+ credits, dispatch \S+:v1/);
-    expect(operator.stdout.text()).toMatch(/re-projects v1, dispatch \S+:v2\n\s+incident INC-7 \(replay /);
+    expect(operator.stdout.text()).toMatch(
+      /re-projects v1: routed → .*, dispatch \S+:v2\n\s+incident INC-7 \(replay /,
+    );
   });
 
   it('given a job with a large extra field, when shown as a table, then the field is summarised by its size', async () => {
@@ -182,8 +185,11 @@ describe('routing-manager history speaks the domain', () => {
     serveTables(documents, { log: [decision, aReplayOf(decision)] });
     const operator = anOperator();
     expect(await operator.run('history', decision.jobId as string)).toBe(0);
-    expect(operator.stdout.text()).toMatch(/ProjectionReplayRequested {2}re-projects v1$/m);
+    expect(operator.stdout.text()).toMatch(
+      /ProjectionReplayRequested {2}re-projects v1: rejected: no_route$/m,
+    );
     expect(operator.stdout.text()).toMatch(/incident - \(replay /);
+    expect(operator.stdout.text()).not.toMatch(/dispatch \S+:v2/);
   });
 });
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -14,6 +14,7 @@ import { CliContext, EXIT_CODES } from '../../src/cli/cli-context.ts';
 import { failureOf } from '../../src/cli/failures.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { RULES_RECORD_SCHEMA_VERSION } from '../../src/rules/rules-records.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { serveTables } from '../support/fake-document-tables.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
@@ -167,11 +168,43 @@ describe('bad input: exit 2 with what to do, before any AWS call', () => {
       /--endpoint-url localhost:4566 is not an http\(s\) URL/,
     ],
   ])('given %s, when run, then it exits 2 saying so', async (_, argv, message) => {
+    serveTables(documents, {});
     const operator = anOperator();
     expect(await operator.run(...argv)).toBe(2);
     expect(operator.stderr.text()).toMatch(message);
     expect(operator.stdout.text()).toBe('');
-    expect(documents.calls()).toHaveLength(0);
+    // At most the published rules were read (for names not in the bundled table): no audit query, no write.
+    expect(documents.commandCalls(QueryCommand).filter((call) => call.args[0].input.IndexName)).toHaveLength(
+      0,
+    );
+    expect(documents.commandCalls(PutCommand)).toHaveLength(0);
+  });
+
+  it('given a provider only a published table has, when audited, then it is allowed', async () => {
+    const published = {
+      ...defaultRoutingTable,
+      providers: {
+        ...defaultRoutingTable.providers,
+        runway: { queue: 'RunwayJobQueue', models: { gen3: { pricePerSecond: 0.1 } } },
+      },
+    };
+    const stored = { rulesVersion: 'v-runway', table: JSON.stringify(published) };
+    const rulesRecord = {
+      stream: 'rules#routing',
+      version: 1,
+      schemaVersion: RULES_RECORD_SCHEMA_VERSION,
+      type: 'RulesPublished',
+      active: stored,
+      shadow: { rulesVersion: 'broken', table: '{' },
+      canary: null,
+    };
+    documents
+      .on(QueryCommand)
+      .callsFake((input: { IndexName?: string; ExpressionAttributeValues?: Record<string, unknown> }) =>
+        input.IndexName ? { Items: [] } : { Items: [rulesRecord] },
+      );
+    const operator = anOperator();
+    expect(await operator.run('decisions', '--provider', 'runway', '--model', 'gen3', ...THAT_DAY)).toBe(0);
   });
 
   it('given STAGE in the environment that is not a stage, when run, then it names STAGE', async () => {
@@ -191,7 +224,7 @@ describe('bad input: exit 2 with what to do, before any AWS call', () => {
 
   it('given no region, when a command needs no AWS, then it runs', async () => {
     const operator = anOperator({});
-    expect(await operator.run('rules', 'export')).toBe(0);
+    expect(await operator.run('rules', 'validate', aRulesFile())).toBe(0);
   });
 
   it('given AWS_DEFAULT_REGION only, when a command runs, then it is used', async () => {

@@ -67,7 +67,7 @@ describe('intake bounds', () => {
   ])(
     'given a detail %s, then it is rejected as invalid_request naming the depth bound, and only facts are recorded',
     async (_case, detail) => {
-      const result = validateSubmission(aSubmittedEvent(detail));
+      const result = validateSubmission(aSubmittedEvent(detail), defaultRoutingTable);
       expect(result).toMatchObject({
         ok: false,
         reason: 'invalid_request',
@@ -80,9 +80,12 @@ describe('intake bounds', () => {
   );
 
   it('given a detail at the depth bound, then it is accepted', () => {
-    expect(validateSubmission(aSubmittedEvent(withField('meta', nested(MAX_DETAIL_DEPTH - 1)))).ok).toBe(
-      true,
-    );
+    expect(
+      validateSubmission(
+        aSubmittedEvent(withField('meta', nested(MAX_DETAIL_DEPTH - 1))),
+        defaultRoutingTable,
+      ).ok,
+    ).toBe(true);
   });
 
   it('given a detail larger than the byte bound, then it is rejected as invalid_request filed under its jobId, with no copy of it', async () => {

@@ -5,7 +5,7 @@ import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import { decisionRecord, payloadHash } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const NOW = new Date('2026-11-25T10:00:01.000Z');
@@ -46,7 +46,7 @@ describe('RouteJob', () => {
       model: 'wan-i2v',
       queue: 'FalJobQueue',
       payloadHash: payloadHash(detail),
-      explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: defaultRoutingTable.version },
+      explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
     expect(JSON.parse((record as { job: string }).job)).toEqual({
       jobId: 'job-1',

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -20,6 +20,8 @@ async function loadRouter() {
 describe('router handler', () => {
   beforeEach(() => {
     dynamodb.reset();
+    // No rules were ever published: the bundled default table decides.
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
@@ -120,6 +122,19 @@ describe('router handler', () => {
     await expect(loadRouter()).rejects.toThrow(
       /Invalid router configuration: missing environment variable\(s\): EVENT_LOG_TABLE/,
     );
+  });
+  it('given the published rules cannot be read, when invoked, then the bundled default decides, the record says so and the failure is logged without content', async () => {
+    dynamodb.on(QueryCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    dynamodb.on(PutCommand).resolves({});
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const handler = await loadRouter();
+    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-9' })), aLocalLambdaContext());
+    const put = dynamodb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.TableName === 'RoutingLog-test');
+    expect(put?.Item).toMatchObject({ provider: 'fal', explanation: { rulesRead: 'fallback' } });
+    expect(errors.mock.calls.flat().join('\n')).toContain('could not read the published rules');
   });
 });
 

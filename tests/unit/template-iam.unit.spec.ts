@@ -64,8 +64,13 @@ const logs = (logGroup: string) => ({
 const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   RouterFunction: {
     ...logs('RouterLogGroup'),
-    'dynamodb:GetItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod'],
-    'dynamodb:PutItem': ['<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:GetItem': [
+      '<ProviderHealthTable.Arn>',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
+    ],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
@@ -91,8 +96,10 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   },
   HealthSignalsFunction: {
     ...logs('HealthSignalsLogGroup'),
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
   },
 };
@@ -158,6 +165,7 @@ describe('template IAM: least privilege', () => {
       CreditsTableName: 'credits-legacy',
     });
     expect(grants(roleStatements(template, custom, 'RouterRole'))['dynamodb:GetItem']).toEqual([
+      '<ProviderHealthTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/credits-legacy',
     ]);
     expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:UpdateItem']).toContain(
@@ -232,7 +240,15 @@ describe('template: functions', () => {
   it.each([
     [
       'RouterFunction',
-      ['STAGE', 'EVENT_LOG_TABLE', 'CREDITS_TABLE', 'CONTENT_TABLE', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL'],
+      [
+        'STAGE',
+        'EVENT_LOG_TABLE',
+        'CREDITS_TABLE',
+        'CONTENT_TABLE',
+        'PROVIDER_HEALTH_TABLE',
+        'POWERTOOLS_SERVICE_NAME',
+        'LOG_LEVEL',
+      ],
     ],
     [
       'ProjectorFunction',
@@ -330,7 +346,7 @@ describe('template: router trigger', () => {
     });
   });
 
-  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# streams', () => {
+  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# and job# streams', () => {
     const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
     expect(rule.EventPattern).toEqual({
       source: ['provider.invoker'],
@@ -343,10 +359,10 @@ describe('template: router trigger', () => {
       }),
     ]);
     const append = roleStatements(template, prod, 'HealthSignalsRole').find(
-      (statement) => statement.Sid === 'AppendHealthTransition',
+      (statement) => statement.Sid === 'AppendHealthTransitionAndRevision',
     );
     expect(append?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['health#*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['health#*', 'job#*'] },
     });
   });
 
@@ -494,6 +510,26 @@ describe('template: alarms', () => {
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('alarms on the rejection rate of a rules canary, from the metrics the router emits for it', () => {
+    const canary = alarms().find(([id]) => id === 'CanaryRejectionsAlarm')?.[1] as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Dict } }[];
+      Threshold: number;
+    };
+    expect(canary.Threshold).toBe(5);
+    expect(canary.Metrics.map((m) => m.MetricStat?.Metric.MetricName ?? m.Expression)).toEqual([
+      'CanaryRejections',
+      'CanaryDecisions',
+      'IF(decided >= 20, 100 * rejected / decided, 0)',
+    ]);
+    expect(canary.Metrics[0]?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'RoutingManager',
+      Dimensions: [
+        { Name: 'service', Value: 'routing-manager' },
+        { Name: 'stage', Value: 'prod' },
+      ],
     });
   });
 

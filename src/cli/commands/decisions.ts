@@ -15,7 +15,7 @@ import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import type { CliContext } from '../cli-context.ts';
 import { type Cost, costOf, jsonLine, orDash, renderCost, renderTable } from '../output.ts';
-import { checked, vocabularyOf } from '../vocabulary.ts';
+import { checkNames } from '../vocabulary.ts';
 
 export const collect = (value: string, previous: string[] = []): string[] => [
   ...previous,
@@ -31,10 +31,19 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-export const windowOptions = (command: Command): Command =>
-  command
-    .requiredOption('--since <time>', 'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)')
-    .option('--until <time>', 'window end, exclusive', 'now');
+/** `--since` (required, unless a default is given) and `--until` (default now). */
+export const windowOptions = (command: Command, since?: string): Command =>
+  (since === undefined
+    ? command.requiredOption(
+        '--since <time>',
+        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)',
+      )
+    : command.option(
+        '--since <time>',
+        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h)',
+        since,
+      )
+  ).option('--until <time>', 'window end, exclusive', 'now');
 
 export interface DecisionRow {
   readonly recordedAt: string;
@@ -105,14 +114,14 @@ export function registerDecisions(program: Command, contextOf: (command: Command
     .option('--limit <n>', 'at most n decisions, oldest first', positiveInteger)
     .action(async (options: DecisionsOptions, command: Command) => {
       const context = contextOf(command);
-      const vocabulary = vocabularyOf();
-      const providers = checked('--provider', options.provider, vocabulary.providers);
+      const providers = options.provider;
       const filter: DecisionFilter = {
         ...(options.outcome ? { outcome: options.outcome } : {}),
-        reasons: checked('--reason', options.reason ?? [], vocabulary.reasons),
-        models: checked('--model', options.model ?? [], vocabulary.models),
+        reasons: options.reason ?? [],
+        models: options.model ?? [],
       };
       const window = auditWindow(options.since, options.until, context.now());
+      await checkNames(context, { providers, reasons: filter.reasons, models: filter.models });
       const index = new DynamoDbAuditIndex(context.documents, context.tables.log);
       const rows: DecisionRow[] = [];
       await context.onTable(context.tables.log, async () => {

@@ -1,86 +1,31 @@
 /**
- * `routing-manager history <jobId>`: the job's story in the routing log, in domain terms — the
- * job's routing facts, the decision with its explanation (matched rule, every candidate and why it
- * was not taken, the estimated cost in credits, the dispatch id), any replays (incident, who, why,
- * the dispatch they caused), erasures and provider-health transitions — and the job's routing
- * status in Jobs-<Stage>. Storage details (index keys, payload hashes, schema versions, sealed
- * content) stay out; `aws dynamodb query` shows the raw items. The job's user content (user id,
+ * `routing-manager history <jobId>`: the job's story in domain terms — its routing facts as an
+ * object, every record of its log stream (the decision with its explanation: matched rule, every
+ * candidate and why it was not taken, the estimated cost in credits and the dispatch id; replays
+ * with their incident and the dispatch they caused; revisions, erasures) — and the job's current
+ * projection in Jobs-<Stage>. Storage details (index keys, payload hashes, schema versions, sealed
+ * content) stay out: `aws dynamodb query` shows the raw items. The job's user content (user id,
  * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
-import { type ContentStatus, contentStatusOf } from '../../audit/content-status.ts';
+import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-vault.ts';
-import type { FieldError } from '../../intake/submission.ts';
-import { type ContentWithheldReason, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
+import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
-import type { HealthTransition } from '../../provider-health/breaker.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
-import { type Cost, costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
-
-interface EntryBase {
-  readonly version: number;
-  readonly recordedAt: string;
-}
-
-export type HistoryEntry =
-  | (EntryBase & {
-      readonly type: 'RoutingDecided';
-      readonly eventId: string;
-      readonly submittedAt: string | null;
-      readonly outcome: 'routed';
-      readonly provider: string;
-      readonly model: string;
-      readonly queue: string;
-      readonly estimatedCost: Cost;
-      readonly dispatchId: string;
-      readonly explanation: Explanation;
-    })
-  | (EntryBase & {
-      readonly type: 'RoutingRejected';
-      readonly eventId: string;
-      readonly submittedAt: string | null;
-      readonly outcome: 'rejected';
-      readonly reason: string;
-      readonly requestedProvider: string;
-      readonly fieldErrors: readonly FieldError[];
-      readonly explanation: Explanation | null;
-    })
-  | (EntryBase & {
-      readonly type: 'ProjectionReplayRequested';
-      readonly incident: string | null;
-      readonly replayId: string;
-      readonly requestedBy: string;
-      readonly why: string;
-      readonly replayOf: number;
-      /** The new dispatch the replay caused (null for a rejection, or when it sent nothing). */
-      readonly dispatchId: string | null;
-      readonly contentWithheld: ContentWithheldReason | null;
-    })
-  | (EntryBase & {
-      readonly type: 'ContentErased';
-      readonly erasureId: string;
-      readonly requestedBy: string;
-      readonly why: string;
-    })
-  | (EntryBase & { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition });
-
-/** Routing's own attributes of the Jobs item (other agents' attributes are theirs to show). */
-export type RoutingStatus = Pick<
-  JobProjection,
-  'status' | 'provider' | 'model' | 'queue' | 'reason' | 'routedAt' | 'routingVersion'
->;
+import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
 
 export interface JobHistory {
   readonly jobId: string;
   readonly stream: string;
-  /** The job's routing facts as the decision recorded them (no user content); null if none. */
+  /** The job's routing facts as its decision recorded them (no user content); null if none. */
   readonly job: unknown;
-  readonly records: readonly HistoryEntry[];
-  readonly projection: RoutingStatus | null;
+  readonly records: readonly RoutingLogRecord[];
+  readonly projection: JobProjection | null;
   /** The user content: `hidden` unless asked for; then where it stands, and itself if retained. */
   readonly content: JobContentView;
 }
@@ -93,28 +38,18 @@ export type JobContentView =
 export async function readContent(
   context: CliContext,
   records: readonly RoutingLogRecord[],
-): Promise<{ view: Exclude<JobContentView, { status: 'hidden' }>; transitKeyId: string | null }> {
-  const decision = records.find((record) => record.version === 1);
-  const sealed = decision && isDecision(decision) ? decision.content : undefined;
-  if (!decision || !sealed)
-    return {
-      view: { status: contentStatusOf(records, undefined, false, context.now()) },
-      transitKeyId: null,
-    };
+): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
-  const now = context.now();
-  const [retained, keys] = await context.onTable(context.tables.content, () =>
-    Promise.all([vault.read([decision.stream]), new ContentKeyRing(vault).openingKeys([sealed.keyId], now)]),
+  const { status, retained } = await context.onTable(context.tables.content, () =>
+    readContentStatus(records, { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
   );
-  const item = retained.get(decision.stream);
-  const status = contentStatusOf(records, item, keys.has(sealed.keyId), now);
-  return {
-    view:
-      status === 'retained' && item
-        ? { status, expiresAt: new Date(item.expiresAt * 1000).toISOString(), job: JSON.parse(item.content) }
-        : { status },
-    transitKeyId: sealed.keyId,
-  };
+  return status === 'retained' && retained
+    ? {
+        status,
+        expiresAt: new Date(retained.expiresAt * 1000).toISOString(),
+        job: JSON.parse(retained.content),
+      }
+    : { status };
 }
 
 /**
@@ -122,83 +57,6 @@ export async function readContent(
  * latter); so is `health#<provider>[#<model>]`, a breaker's transitions.
  */
 export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
-
-export function entryOf(record: RoutingLogRecord): HistoryEntry {
-  const base = { version: record.version, recordedAt: record.recordedAt };
-  switch (record.type) {
-    case 'ProjectionReplayRequested':
-      return {
-        ...base,
-        type: record.type,
-        incident: record.incident ?? null,
-        replayId: record.replayId,
-        requestedBy: record.requestedBy,
-        why: record.why,
-        replayOf: record.replayOf,
-        dispatchId:
-          record.decision.type === 'RoutingDecided' && !record.contentWithheld
-            ? dispatchIdOf(record.jobId, record.version)
-            : null,
-        contentWithheld: record.contentWithheld ?? null,
-      };
-    case 'ContentErased':
-      return {
-        ...base,
-        type: record.type,
-        erasureId: record.erasureId,
-        requestedBy: record.requestedBy,
-        why: record.why,
-      };
-    case 'ProviderHealthChanged':
-      return { ...base, type: record.type, transition: record.transition };
-    case 'RoutingDecided':
-      return {
-        ...base,
-        type: record.type,
-        eventId: record.eventId,
-        submittedAt: record.submittedAt,
-        outcome: record.outcome,
-        provider: record.provider,
-        model: record.model,
-        queue: record.queue,
-        estimatedCost: costOf(record.estimatedCost),
-        dispatchId: dispatchIdOf(record.jobId, record.version),
-        explanation: record.explanation,
-      };
-    case 'RoutingRejected':
-      return {
-        ...base,
-        type: record.type,
-        eventId: record.eventId,
-        submittedAt: record.submittedAt,
-        outcome: record.outcome,
-        reason: record.reason,
-        requestedProvider: record.requestedProvider,
-        fieldErrors: record.fieldErrors,
-        explanation: record.explanation,
-      };
-  }
-}
-
-/** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
-function jobOf(records: readonly RoutingLogRecord[]): unknown {
-  const decision = records.find(isDecision);
-  if (!decision?.job) return null;
-  try {
-    return JSON.parse(decision.job) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-const routingStatusOf = (item: JobProjection): RoutingStatus => {
-  const { status, provider, model, queue, reason, routedAt, routingVersion } = item;
-  return Object.fromEntries(
-    Object.entries({ status, provider, model, queue, reason, routedAt, routingVersion }).filter(
-      ([, value]) => value !== undefined,
-    ),
-  );
-};
 
 export async function readHistory(
   context: CliContext,
@@ -217,16 +75,64 @@ export async function readHistory(
         new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
       )
     : null;
-  const content: JobContentView = showContent
-    ? (await readContent(context, records)).view
-    : { status: 'hidden' };
+  const content: JobContentView = showContent ? await readContent(context, records) : { status: 'hidden' };
   return {
     jobId: jobId ?? id,
     stream,
     job: jobOf(records),
-    records: records.map(entryOf),
-    projection: projection ? routingStatusOf(projection) : null,
+    records: records.map(withoutSealedContent),
+    projection,
     content,
+  };
+}
+
+/** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
+function jobOf(records: readonly RoutingLogRecord[]): unknown {
+  const decision = records.find(isDecision);
+  if (!decision?.job) return null;
+  try {
+    return JSON.parse(decision.job) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Fields that are storage, not domain: keys of the log and its index, hashes, schema versions. */
+const STORAGE_FIELDS = new Set(['stream', 'schemaVersion', 'gsi1pk', 'gsi1sk', 'payloadHash', 'job']);
+
+/** The dispatch a record caused, if it sent one: the projector's id for its version. */
+function dispatchOf(record: RoutingLogRecord): string | null {
+  if (record.type === 'RoutingDecided') return dispatchIdOf(record.jobId, record.version);
+  if (record.type === 'ProjectionReplayRequested' && record.contentWithheld) return null;
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised')
+    return record.decision.type === 'RoutingDecided' ? dispatchIdOf(record.jobId, record.version) : null;
+  return null;
+}
+
+/** A record in domain terms: no storage fields, costs with their unit, the dispatch it caused. */
+function domainRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (STORAGE_FIELDS.has(key)) continue;
+    if (key === 'estimatedCost' && typeof value === 'number') view[key] = costOf(value);
+    else if (key === 'decision' && value !== null && typeof value === 'object')
+      view[key] = domainRecord(value as Record<string, unknown>);
+    else view[key] = value;
+  }
+  return view;
+}
+
+/** The history as JSON: the records in domain terms. */
+export function historyJson(history: JobHistory): Record<string, unknown> {
+  return {
+    ...history,
+    records: history.records.map((record) => {
+      const dispatchId = dispatchOf(record);
+      return {
+        ...domainRecord(record as unknown as Record<string, unknown>),
+        ...(dispatchId ? { dispatchId } : {}),
+      };
+    }),
   };
 }
 
@@ -244,65 +150,125 @@ function renderJob(job: unknown): string[] {
     .map((line) => `  ${line}`);
 }
 
-function creditText(explanation: Explanation): string {
-  if (explanation.creditBalance === undefined) return 'not consulted';
-  if (explanation.creditBalance === null) return 'no credit record';
-  return renderCost(explanation.creditBalance);
+export function decisionSummary(record: DecisionRecord): string {
+  return record.type === 'RoutingDecided'
+    ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${renderCost(record.estimatedCost)}`
+    : `rejected: ${record.reason}`;
 }
 
-function renderEntry(entry: HistoryEntry): string[] {
-  const head = `v${entry.version}  ${entry.recordedAt}  ${entry.type}`;
-  switch (entry.type) {
-    case 'ProjectionReplayRequested':
-      return [
-        `${head}  re-projects v${entry.replayOf}${entry.dispatchId ? `, dispatch ${entry.dispatchId}` : ''}`,
-        `    incident ${orDash(entry.incident)} (replay ${entry.replayId}) by ${entry.requestedBy}: ${entry.why}`,
-        ...(entry.contentWithheld ? [`    sent nothing: ${entry.contentWithheld.replace('_', ' ')}`] : []),
-      ];
-    case 'ContentErased':
-      return [
-        `${head}  user content erased`,
-        `    erasure ${entry.erasureId} by ${entry.requestedBy}: ${entry.why}`,
-      ];
-    case 'ProviderHealthChanged': {
-      const t = entry.transition;
-      return [
-        `${head}  ${t.previousStatus} → ${t.status} (${t.mode})${t.openUntil ? ` until ${t.openUntil}` : ''}`,
-        `    ${t.reason}: ${t.detail}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
-      ];
-    }
-  }
-  const summary =
-    entry.type === 'RoutingDecided'
-      ? `routed → ${entry.provider}/${entry.model} (${entry.queue}), ` +
-        `est. cost ${renderCost(entry.estimatedCost.amount)}, dispatch ${entry.dispatchId}`
-      : `rejected: ${entry.reason}`;
-  const lines = [`${head}  ${summary}`, `    event ${entry.eventId}, submitted ${orDash(entry.submittedAt)}`];
-  if (entry.type === 'RoutingRejected') {
-    for (const error of entry.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
-  }
-  const explanation = entry.explanation;
-  if (!explanation) return lines;
-  lines.push(
-    `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-      `requested ${explanation.requestedProvider}, credit balance ${creditText(explanation)}`,
-  );
-  const table = renderTable(
-    ['rule', 'candidate', 'verdict', 'why'],
-    explanation.candidates.map((candidate) => [
-      candidate.rule,
-      candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
-      candidate.verdict,
-      [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
-    ]),
-  );
-  lines.push(...table.split('\n').map((line) => `      ${line}`));
-  return lines;
+const dispatchText = (record: RoutingLogRecord): string => {
+  const dispatchId = dispatchOf(record);
+  return dispatchId ? `, dispatch ${dispatchId}` : '';
+};
+
+/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
+export function healthSummary(health: Explanation['health']): string {
+  if (!health) return 'not consulted';
+  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
+  return [
+    read,
+    health.panic ? 'panic: every candidate unhealthy' : '',
+    health.healthIgnored ? 'ignored (explicit provider)' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}`, ...renderJob(history.job), ''];
-  for (const entry of history.records) lines.push(...renderEntry(entry), '');
+  for (let record of history.records) {
+    if (record.type === 'ContentErased') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ContentErased  user content erased`,
+        `    erasure ${record.erasureId} by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'ProjectionReplayRequested') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
+          decisionSummary(record.decision) +
+          dispatchText(record),
+        `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'ProviderHealthChanged') {
+      const t = record.transition;
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ProviderHealthChanged  ${t.previousStatus} → ${t.status} (${t.mode})` +
+          (t.openUntil ? ` until ${t.openUntil}` : ''),
+        `    ${t.reason}: ${t.detail}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'RoutingRevised') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  RoutingRevised  revision ${record.revision} of v${record.revises}: ` +
+          decisionSummary(record.decision) +
+          dispatchText(record),
+        `    after ${record.failedProvider}${record.failedModel ? `/${record.failedModel}` : ''} failed ` +
+          `(dispatch ${record.failedDispatchId}, signal ${record.causedBy})`,
+      );
+    } else {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
+      );
+      lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
+    }
+    record = record.type === 'RoutingRevised' ? record.decision : record;
+    if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {
+      for (const error of record.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
+    }
+    const explanation = record.explanation;
+    if (explanation) {
+      const credit =
+        explanation.creditBalance === undefined
+          ? 'not consulted'
+          : explanation.creditBalance === null
+            ? 'no credit record'
+            : renderCost(explanation.creditBalance);
+      lines.push(
+        `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
+          `requested ${explanation.requestedProvider}, credit balance ${credit}, health ${healthSummary(explanation.health)}`,
+      );
+      if (explanation.canary) {
+        const { bucket, percent, rulesVersion, used } = explanation.canary;
+        lines.push(
+          `    canary ${rulesVersion} on ${percent}%: bucket ${bucket}, ${used ? 'decided by the canary' : 'decided by the active rules'}`,
+        );
+      }
+      if (explanation.rulesRead)
+        lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
+      if (record.shadow) {
+        const { shadow } = record;
+        lines.push(
+          `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
+        );
+      }
+      const table = renderTable(
+        ['rule', 'candidate', 'verdict', 'why'],
+        explanation.candidates.map((candidate) => [
+          candidate.rule,
+          candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
+          candidate.verdict,
+          [
+            candidate.reason,
+            candidate.detail,
+            candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
+          ]
+            .filter(Boolean)
+            .join(': ') || '-',
+        ]),
+      );
+      lines.push(...table.split('\n').map((line) => `      ${line}`));
+    }
+    lines.push('');
+  }
   const c = history.content;
   lines.push(
     c.status === 'hidden'
@@ -326,14 +292,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
 export function registerHistory(program: Command, contextOf: (command: Command) => CliContext) {
   program
     .command('history')
-    .description(
-      "a job's routing story: its routing facts, the decision and why, replays, and its routing status",
-    )
+    .description("a job's routing story: its routing facts, the decision and why, replays, its projection")
     .argument('<jobId>', 'the job id (or a stream id: job#…, event#…, health#…)')
     .option('--show-content', "also show the job's user content (user id, prompt, extra fields), if retained")
     .action(async (jobId: string, options: { showContent?: boolean }, command: Command) => {
       const context = contextOf(command);
       const history = await readHistory(context, jobId, { showContent: options.showContent === true });
-      context.out(context.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
+      context.out(
+        context.json ? jsonLine(historyJson(history)) : renderHistory(history, context.tables.jobs),
+      );
     });
 }
