@@ -277,13 +277,11 @@ describe('verifyDeployment', () => {
   });
 
   it('given no stack, then it says to deploy first and creates nothing', async () => {
-    cloudformation
-      .on(DescribeStacksCommand)
-      .rejects(
-        Object.assign(new Error('Stack with id routing-manager-dev does not exist'), {
-          name: 'ValidationError',
-        }),
-      );
+    cloudformation.on(DescribeStacksCommand).rejects(
+      Object.assign(new Error('Stack with id routing-manager-dev does not exist'), {
+        name: 'ValidationError',
+      }),
+    );
     await expect(verifyDeployment({ stage: 'dev' }, environment().env)).rejects.toThrow(StackNotReadyError);
     await expect(verifyDeployment({ stage: 'dev' }, environment().env)).rejects.toThrow(/npm run deploy/);
     expect(sqs.commandCalls(CreateQueueCommand)).toEqual([]);
