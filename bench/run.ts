@@ -17,8 +17,10 @@ import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
 import type { ColdStartResult, FunctionName } from './cold-start.ts';
 import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
+import type { HealthReadResult } from './health-read.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult } from './pipeline.ts';
+import type { RulesReadResult } from './rules-read.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
 
@@ -54,6 +56,10 @@ export interface BenchResults {
   readonly throughput: ThroughputResult;
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
+  /** Absent in results recorded before the rules benchmark existed. */
+  readonly rulesRead?: RulesReadResult;
+  /** The router's added cost for reading provider health (bench/health-read.ts). */
+  readonly healthRead?: HealthReadResult;
   readonly summary: { readonly pipeline: PipelineSummary };
 }
 
@@ -239,7 +245,71 @@ export function tableRows(results: BenchResults): Row[] {
     '—',
     'reported',
   ]);
+  if (results.healthRead) rows.push(...healthReadRows(results.healthRead));
+  if (results.rulesRead) rows.push(...rulesReadRows(results.rulesRead));
   return rows;
+}
+
+function rulesReadRows(r: RulesReadResult): Row[] {
+  const rows: Row[] = [];
+  rows.push([
+    `**7. Reading the published rules** (record ${n(r.recordBytes / 1024, 1)} KB: active, shadow, canary)`,
+    '',
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    `Rules Queries/job, real router, ${r.router.jobs} jobs in one instance (total calls/job)`,
+    `${n(r.router.rulesQueriesPerJob, 4)} (${n(r.router.callsPerJob, 3)})`,
+    '',
+    '—',
+    'reported',
+  ]);
+  for (const [rate, perJob] of Object.entries(r.amortisedCallsPerJob)) {
+    rows.push([`  · amortised at ${rate} (cache ${r.ttlSeconds} s)`, n(perJob, 4), '', '—', 'reported']);
+  }
+  rows.push([
+    'ms per read: cold (Query + parse + validate) · unchanged refresh (Query) · cache hit µs',
+    `${n(r.coldReadMs, 1)} · ${n(r.unchangedRefreshMs, 1)} · ${n(r.cacheHitUs, 2)}`,
+    '',
+    '—',
+    'reported',
+  ]);
+  return rows;
+}
+
+function healthReadRows(h: HealthReadResult): Row[] {
+  return [
+    [
+      `**6. Provider health read** (router, ${n(h.jobs, 0)} jobs, ${h.concurrency} in flight, cache ${h.cacheSeconds} s)`,
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'Router calls/job without → with the health table',
+      `${n(h.without.callsPerJob, 3)} → ${n(h.with.callsPerJob, 3)}`,
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Added health calls/job (BatchGetItem, amortised by the cache)',
+      n(h.addedCallsPerJob, 3),
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Router median ms/job without → with (added)',
+      `${n(h.without.medianMs, 2)} → ${n(h.with.medianMs, 2)} (${n(h.addedMedianMs, 2)})`,
+      '',
+      '',
+      'reported',
+    ],
+  ];
 }
 
 export function renderTable(rows: readonly Row[]): string {
@@ -319,6 +389,12 @@ one call each per job, against the same emulators with the same workload.
    those Lambda's runtime derives for a 128 MB function.
 5. **End to end.** Events ÷ (router phase + projector drain) wall time on the emulators; the baseline does
    everything inline. DynamoDB Local and moto dominate these timings; they say nothing about AWS latency.
+7. **Reading the published rules** (\`bench/rules-read.ts\`). A rules record with an active table (the seed
+   rules plus Veo), a shadow and a canary is published on DynamoDB Local; a fresh cache's first read (one
+   consistent Query, parse, validate, content-hash check), a refresh of the unchanged record (the Query
+   alone) and a cache hit are timed (medians), and the real router handler routes 300 jobs in one process
+   with the bench's meter counting every call. Amortised reads per job are 1 ÷ (jobs/s per instance × the
+   cache period): the router reads the rules once per period per instance, whatever the rate.
 
 ## Goals missed, and what it would take
 
@@ -399,6 +475,8 @@ async function main(): Promise<void> {
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
   let memory: MemoryResult;
+  let rulesRead: RulesReadResult;
+  let healthRead: HealthReadResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
@@ -420,6 +498,10 @@ async function main(): Promise<void> {
     };
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
+    progress("rules read: the router's added cost of reading the published rules");
+    rulesRead = await child<RulesReadResult>('rules-read.ts', env);
+    progress('provider health read: router with and without the health table');
+    healthRead = await child<HealthReadResult>('health-read.ts', env);
   } finally {
     await emulators.stop();
   }
@@ -435,6 +517,8 @@ async function main(): Promise<void> {
     throughput,
     coldStart,
     memory,
+    rulesRead,
+    healthRead,
     summary: { pipeline: summarizePipeline(pipeline) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });

@@ -9,10 +9,11 @@
  * when the record has none and the candidate table needs one is a current balance looked up (by the
  * caller, before calling this module).
  */
+import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
 export interface DecisionFacts {
   readonly outcome: 'routed' | 'rejected';
@@ -107,11 +108,15 @@ export function reevaluate(
   if (record.explanation === null) {
     return { ...base, after: before, changes: [], intakeRejection: true };
   }
-  const intake = validateSubmission({
-    source: SUBMISSION_SOURCE,
-    'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job ?? 'null'),
-  });
+  const intake = validateSubmission(
+    {
+      source: SUBMISSION_SOURCE,
+      'detail-type': SUBMISSION_DETAIL_TYPE,
+      // The routing facts; user id and prompt are sealed in the record and play no part in routing.
+      detail: routingInputOf(record),
+    },
+    table,
+  );
   let after: DecisionFacts;
   if (!intake.ok) {
     // Logged as valid, invalid today: the intake schema moved since. Worth seeing in a diff.
@@ -193,7 +198,7 @@ export function whatIf(
   return {
     decisions,
     summary: {
-      rulesVersion: table.version,
+      rulesVersion: rulesVersionOf(table),
       scanned: decisions.length,
       changed: changed.length,
       unchanged: decisions.length - changed.length,

@@ -3,8 +3,9 @@
  * DynamoDB client, and the typed errors that decide the exit code.
  *
  * Exit codes (docs/REPLAY_AND_AUDIT.md#exit-codes): 0 ok · 1 runtime or AWS error · 2 usage error ·
- * 3 not found (the job asked for has no record).
+ * 3 not found (the job asked for has no record) · 4 refused (a gate said no; nothing changed).
  */
+import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../aws/clients.ts';
 
@@ -12,6 +13,8 @@ export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NOT_FOUND = 3;
+/** A guarded change was refused (e.g. `rules publish` by its what-if gate): nothing changed. */
+export const EXIT_REFUSED = 4;
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -58,6 +61,7 @@ export interface GlobalOptions {
   readonly logTable?: string;
   readonly jobsTable?: string;
   readonly creditsTable?: string;
+  readonly contentTable?: string;
   readonly region?: string;
 }
 
@@ -66,6 +70,7 @@ export interface TableNames {
   readonly log: string;
   readonly jobs: string;
   readonly credits: string;
+  readonly content: string;
 }
 
 export const DEFAULT_STAGE = 'dev';
@@ -84,6 +89,7 @@ export function tableNames(options: GlobalOptions, env: CliIo['env']): TableName
     log: pick(options.logTable, 'EVENT_LOG_TABLE', 'RoutingLog'),
     jobs: pick(options.jobsTable, 'JOBS_TABLE', 'Jobs'),
     credits: pick(options.creditsTable, 'CREDITS_TABLE', 'Credits'),
+    content: pick(options.contentTable, 'CONTENT_TABLE', 'RoutingContent'),
   };
 }
 
@@ -103,6 +109,17 @@ export class CliContext {
 
   now(): Date {
     return this.io.now ? this.io.now() : new Date();
+  }
+
+  /** Who asks, as recorded with a replay or an erasure: `--by`, else the OS user. */
+  operator(by?: string): string {
+    if (by) return by;
+    if (this.io.env.USER) return this.io.env.USER;
+    try {
+      return userInfo().username;
+    } catch {
+      return 'unknown';
+    }
   }
 
   out(text: string): void {

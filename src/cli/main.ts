@@ -22,16 +22,19 @@ import {
   UsageError,
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
+import { registerForget } from './commands/forget.ts';
+import { registerHealth } from './commands/health.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 
 export type { CliIo } from './cli-context.ts';
 
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
-    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if.')
+    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if, forget, submit.')
     .option(
       '--stage <stage>',
       'stage of the tables (RoutingLog-<stage>, Jobs-<stage>, Credits-<stage>); default $STAGE or dev',
@@ -39,6 +42,10 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
     .option('--log-table <name>', 'routing log table (default: $EVENT_LOG_TABLE or RoutingLog-<stage>)')
     .option('--jobs-table <name>', 'Jobs table (default: $JOBS_TABLE or Jobs-<stage>)')
     .option('--credits-table <name>', 'Credits table (default: $CREDITS_TABLE or Credits-<stage>)')
+    .option(
+      '--content-table <name>',
+      'user content table (default: $CONTENT_TABLE or RoutingContent-<stage>)',
+    )
     .option('--region <region>', 'AWS region (default: the SDK chain: $AWS_REGION, profile)')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -54,8 +61,11 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerHistory(program, contextOf);
   registerDecisions(program, contextOf);
   registerReplay(program, contextOf);
+  registerForget(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
+  registerHealth(program, contextOf);
+  registerSubmit(program, contextOf);
   return program;
 }
 

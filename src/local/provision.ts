@@ -31,6 +31,7 @@ export interface LocalStack {
     readonly effects: string;
     readonly jobs: string;
     readonly credits: string;
+    readonly content: string;
     readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
@@ -54,6 +55,7 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     EFFECTS_TABLE: stack.tables.effects,
     JOBS_TABLE: stack.tables.jobs,
     CREDITS_TABLE: stack.tables.credits,
+    CONTENT_TABLE: stack.tables.content,
     PROVIDER_HEALTH_TABLE: stack.tables.providerHealth,
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
@@ -67,6 +69,7 @@ const TABLES = {
   effects: 'RoutingEffectsTable',
   jobs: 'JobsTable',
   credits: 'CreditsTable',
+  content: 'RoutingContentTable',
   providerHealth: 'ProviderHealthTable',
 } as const;
 const PROVIDER_QUEUES = { fal: 'FalJobQueue', replicate: 'ReplicateJobQueue' } as const;
@@ -114,6 +117,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         effects: tableName(TABLES.effects),
         jobs: tableName(TABLES.jobs),
         credits: tableName(TABLES.credits),
+        content: tableName(TABLES.content),
         providerHealth: tableName(TABLES.providerHealth),
       },
       routingLogStreamArn: createdTables.find((t) => t.logicalId === TABLES.routingLog)?.streamArn as string,

@@ -1,16 +1,20 @@
 /**
  * The immutable records of the routing log. One stream per job (`job#<jobId>`), versions 1, 2, …:
  * version 1 is always the decision (RoutingDecided or RoutingRejected); later versions are
- * operator events about the same job (ProjectionReplayRequested). Records are never updated.
+ * operator events about the same job (ProjectionReplayRequested, ContentErased). Records are never
+ * updated. User content (user id, prompt, extra fields) is never in clear in a record: `job` holds
+ * the routing facts and `content` the rest, sealed (src/content, docs/DATA_PROTECTION.md).
  *
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 import { createHash } from 'node:crypto';
+import type { SealedContent } from '../content/sealed-content.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -37,13 +41,17 @@ interface DecisionBase extends RecordBase {
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
+  readonly shadow?: ShadowResult;
+  /** The user content of the submission, sealed under a transit key; absent when there was none. */
+  readonly content?: SealedContent;
 }
 
 export interface RoutingDecidedRecord extends DecisionBase {
   readonly type: 'RoutingDecided';
   readonly jobId: string;
   readonly outcome: 'routed';
-  /** The validated job, as JSON: exactly what is enqueued for the provider. */
+  /** The validated job as JSON (its routing facts once sealed: joined with `content`, what is enqueued). */
   readonly job: string;
   readonly provider: string;
   readonly model: string;
@@ -88,6 +96,20 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
   readonly replayOf: number;
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+  /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
+  readonly contentWithheld?: ContentWithheldReason;
+}
+
+export type ContentWithheldReason = 'content_erased' | 'content_expired';
+
+/** An operator erased the job's user content (`routing-manager forget`); the record holds none. */
+export interface ContentErasedRecord extends RecordBase {
+  readonly type: 'ContentErased';
+  readonly jobId: string | null;
+  /** Deterministic id of the erasure request (same why → same id). */
+  readonly erasureId: string;
+  readonly requestedBy: string;
+  readonly why: string;
 }
 
 /**
@@ -103,7 +125,12 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
 export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
-export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
+/** The records the projector turns into side effects. */
+export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
+export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
+
+export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =>
+  record.type === 'RoutingDecided' || record.type === 'RoutingRejected';
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
 export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
@@ -155,6 +182,7 @@ export function decisionRecord(
   received: Received,
   job: JobSubmission,
   decision: RoutingDecision,
+  shadow: ShadowResult | null = null,
 ): DecisionRecord {
   const stream = streamForJob(job.jobId);
   const base = {
@@ -167,6 +195,7 @@ export function decisionRecord(
     recordedAt: received.recordedAt,
     payloadHash: payloadHash(received.detail),
     job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
   };
   if (decision.outcome === 'routed') {
     return {
@@ -222,6 +251,7 @@ export function messageTooLargeRecord(
     explanation: routed.explanation,
     messageBytes: size.messageBytes,
     maxMessageBytes: size.maxMessageBytes,
+    ...(routed.shadow ? { shadow: routed.shadow } : {}),
   };
 }
 
@@ -274,6 +304,7 @@ const KNOWN_TYPES = new Set([
   'RoutingDecided',
   'RoutingRejected',
   'ProjectionReplayRequested',
+  'ContentErased',
   'ProviderHealthChanged',
 ]);
 

@@ -12,9 +12,9 @@ import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
 import type {
   DecisionRecord,
+  ProjectableRecord,
   ProviderHealthChangedRecord,
   RoutingDecidedRecord,
-  RoutingLogRecord,
   RoutingRejectedRecord,
 } from '../log/routing-records.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
@@ -119,7 +119,7 @@ export interface EffectPlan {
   readonly stream: string;
   readonly version: number;
   readonly jobId: string | null;
-  readonly recordType: RoutingLogRecord['type'];
+  readonly recordType: ProjectableRecord['type'];
   readonly dispatch: PlannedDispatch | null;
   readonly announcement: PlannedAnnouncement;
   readonly jobStatus: PlannedJobStatus | null;
@@ -130,7 +130,7 @@ export const dispatchIdOf = (jobId: string, version: number): string => `${jobId
 export const announcementIdOf = (stream: string, version: number): string => `${stream}:v${version}:announce`;
 
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
-export function planEffects(record: RoutingLogRecord): EffectPlan {
+export function planEffects(record: ProjectableRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
   const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
   const { stream, version } = record;

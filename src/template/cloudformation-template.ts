@@ -24,6 +24,7 @@ export interface TemplateResource {
 export interface CloudFormationTemplate {
   readonly Parameters: Record<string, TemplateDict>;
   readonly Conditions: Record<string, TemplateNode>;
+  readonly Mappings?: Record<string, Record<string, TemplateDict>>;
   readonly Globals: { readonly Function: TemplateDict };
   readonly Resources: Record<string, TemplateResource>;
   readonly Outputs: Record<string, TemplateDict>;
@@ -223,6 +224,12 @@ export class TemplateEvaluator {
       }
       case 'Fn::Join':
         return (this.value(list[1]) as string[]).join(list[0] as string);
+      case 'Fn::FindInMap': {
+        const [map, top, second] = list.map((n) => this.string(n)) as [string, string, string];
+        const found = this.template.Mappings?.[map]?.[top]?.[second];
+        if (found === undefined) throw new TemplateError(`FindInMap of unknown ${map}.${top}.${second}`);
+        return found;
+      }
       case 'Fn::Sub': {
         const [text, variables] =
           typeof args === 'string' ? [args, {} as TemplateDict] : (list as [string, TemplateDict]);

@@ -119,6 +119,7 @@ describe('table names', () => {
       log: 'RoutingLog-dev',
       jobs: 'Jobs-dev',
       credits: 'Credits-dev',
+      content: 'RoutingContent-dev',
     });
     expect(tableNames({}, { STAGE: 'qa' }).log).toBe('RoutingLog-qa');
   });

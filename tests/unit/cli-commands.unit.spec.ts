@@ -75,7 +75,13 @@ describe('routing-manager history of unusual streams', () => {
     const operator = anOperator();
     expect(await operator.run('history', record.stream, '--json')).toBe(0);
     expect(operator.stdout.jsonLines()).toEqual([
-      { jobId: record.stream, stream: record.stream, records: [record], projection: null },
+      {
+        jobId: record.stream,
+        stream: record.stream,
+        records: [record],
+        projection: null,
+        content: { status: 'hidden' },
+      },
     ]);
   });
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH, validateSubmission } from '../../src/intake/submission.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
@@ -22,6 +23,7 @@ async function record(detail: unknown, maxMessageBytes?: number) {
       log: new InMemoryRoutingLog(),
       credits: new InMemoryCreditBalances(),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new InMemoryContentVault()),
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',
       ...(maxMessageBytes ? { maxMessageBytes } : {}),
@@ -65,7 +67,7 @@ describe('intake bounds', () => {
   ])(
     'given a detail %s, then it is rejected as invalid_request naming the depth bound, and only facts are recorded',
     async (_case, detail) => {
-      const result = validateSubmission(aSubmittedEvent(detail));
+      const result = validateSubmission(aSubmittedEvent(detail), defaultRoutingTable);
       expect(result).toMatchObject({
         ok: false,
         reason: 'invalid_request',
@@ -78,9 +80,12 @@ describe('intake bounds', () => {
   );
 
   it('given a detail at the depth bound, then it is accepted', () => {
-    expect(validateSubmission(aSubmittedEvent(withField('meta', nested(MAX_DETAIL_DEPTH - 1)))).ok).toBe(
-      true,
-    );
+    expect(
+      validateSubmission(
+        aSubmittedEvent(withField('meta', nested(MAX_DETAIL_DEPTH - 1))),
+        defaultRoutingTable,
+      ).ok,
+    ).toBe(true);
   });
 
   it('given a detail larger than the byte bound, then it is rejected as invalid_request filed under its jobId, with no copy of it', async () => {

@@ -131,7 +131,7 @@ describe('projector configuration', () => {
   it('given missing and malformed variables, then one error names every problem', () => {
     expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
       expect.objectContaining({
-        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL'],
+        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL', 'CONTENT_TABLE'],
       }),
     );
     const malformed = {
@@ -141,5 +141,18 @@ describe('projector configuration', () => {
     };
     expect(() => loadProjectorConfig(malformed)).toThrow(ConfigurationError);
     expect(() => loadProjectorConfig(malformed)).toThrow(/FAL_QUEUE_URL.*EFFECT_MARKER_TTL_DAYS/);
+  });
+
+  it('given PROVIDER_QUEUE_URLS, then its providers join fal and replicate; a malformed mapping is named', () => {
+    const veo = 'https://sqs.eu-west-1.amazonaws.com/111122223333/VeoJobQueue';
+    expect(
+      loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: JSON.stringify({ veo }) })
+        .queueUrls,
+    ).toMatchObject({ veo, fal: placeholderHandlerEnvironment.FAL_QUEUE_URL });
+    for (const malformed of ['{not json', '{"Veo":"https://x.example"}', '{"veo":"nope"}']) {
+      expect(() =>
+        loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: malformed }),
+      ).toThrow(/PROVIDER_QUEUE_URLS/);
+    }
   });
 });

@@ -66,7 +66,7 @@ describe('template: first deploy on an empty account', () => {
     const dev = deployment({ Stage: 'dev' });
     const router = grants(roleStatements(template, dev, 'RouterRole'));
     const projector = grants(roleStatements(template, dev, 'ProjectorRole'));
-    expect(router['dynamodb:GetItem']).toEqual(['<CreditsTable.Arn>']);
+    expect(router['dynamodb:GetItem']).toEqual(['<CreditsTable.Arn>', '<ProviderHealthTable.Arn>']);
     expect(projector['dynamodb:UpdateItem']).toEqual(['<JobsTable.Arn>']);
     expect(projector['sqs:SendMessage']).toEqual([
       '<FalJobQueue.Arn>',
@@ -104,6 +104,7 @@ describe('template: first deploy on an empty account', () => {
       'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod',
     ]);
     expect(grants(roleStatements(template, prod, 'RouterRole'))['dynamodb:GetItem']).toEqual([
+      '<ProviderHealthTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
     ]);
     expect(projectorEnvironment(prod)).toMatchObject({

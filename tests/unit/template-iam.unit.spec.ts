@@ -64,14 +64,19 @@ const logs = (logGroup: string) => ({
 const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   RouterFunction: {
     ...logs('RouterLogGroup'),
-    'dynamodb:GetItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod'],
-    'dynamodb:PutItem': ['<RoutingLogTable.Arn>'],
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:GetItem': [
+      '<ProviderHealthTable.Arn>',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
+    ],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
     ...logs('ProjectorLogGroup'),
-    'dynamodb:BatchGetItem': ['<RoutingEffectsTable.Arn>'],
-    'dynamodb:BatchWriteItem': ['<RoutingEffectsTable.Arn>'],
+    'dynamodb:BatchGetItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
+    'dynamodb:BatchWriteItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
     'dynamodb:DescribeStream': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetRecords': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetShardIterator': ['<RoutingLogTable.StreamArn>'],
@@ -158,6 +163,7 @@ describe('template IAM: least privilege', () => {
       CreditsTableName: 'credits-legacy',
     });
     expect(grants(roleStatements(template, custom, 'RouterRole'))['dynamodb:GetItem']).toEqual([
+      '<ProviderHealthTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/credits-legacy',
     ]);
     expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:UpdateItem']).toContain(
@@ -230,7 +236,18 @@ describe('template: functions', () => {
   });
 
   it.each([
-    ['RouterFunction', ['STAGE', 'EVENT_LOG_TABLE', 'CREDITS_TABLE', 'POWERTOOLS_SERVICE_NAME', 'LOG_LEVEL']],
+    [
+      'RouterFunction',
+      [
+        'STAGE',
+        'EVENT_LOG_TABLE',
+        'CREDITS_TABLE',
+        'CONTENT_TABLE',
+        'PROVIDER_HEALTH_TABLE',
+        'POWERTOOLS_SERVICE_NAME',
+        'LOG_LEVEL',
+      ],
+    ],
     [
       'ProjectorFunction',
       [
@@ -241,6 +258,8 @@ describe('template: functions', () => {
         'FAL_QUEUE_URL',
         'REPLICATE_QUEUE_URL',
         'EVENT_BUS_NAME',
+        'CONTENT_TABLE',
+        'CONTENT_RETENTION_DAYS',
       ],
     ],
     ['HeartbeatFunction', ['STAGE', 'EVENT_LOG_TABLE']],
@@ -489,6 +508,26 @@ describe('template: alarms', () => {
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       TreatMissingData: 'breaching',
+    });
+  });
+
+  it('alarms on the rejection rate of a rules canary, from the metrics the router emits for it', () => {
+    const canary = alarms().find(([id]) => id === 'CanaryRejectionsAlarm')?.[1] as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Dict } }[];
+      Threshold: number;
+    };
+    expect(canary.Threshold).toBe(5);
+    expect(canary.Metrics.map((m) => m.MetricStat?.Metric.MetricName ?? m.Expression)).toEqual([
+      'CanaryRejections',
+      'CanaryDecisions',
+      'IF(decided >= 20, 100 * rejected / decided, 0)',
+    ]);
+    expect(canary.Metrics[0]?.MetricStat?.Metric).toMatchObject({
+      Namespace: 'RoutingManager',
+      Dimensions: [
+        { Name: 'service', Value: 'routing-manager' },
+        { Name: 'stage', Value: 'prod' },
+      ],
     });
   });
 

@@ -30,10 +30,19 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
-export const windowOptions = (command: Command): Command =>
-  command
-    .requiredOption('--since <time>', 'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)')
-    .option('--until <time>', 'window end, exclusive', 'now');
+/** `--since` (required, unless a default is given) and `--until` (default now). */
+export const windowOptions = (command: Command, since?: string): Command =>
+  (since === undefined
+    ? command.requiredOption(
+        '--since <time>',
+        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)',
+      )
+    : command.option(
+        '--since <time>',
+        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h)',
+        since,
+      )
+  ).option('--until <time>', 'window end, exclusive', 'now');
 
 export interface DecisionRow {
   readonly recordedAt: string;

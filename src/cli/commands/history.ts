@@ -1,12 +1,17 @@
 /**
  * `routing-manager history <jobId>`: every record of the job's log stream — the decision with its
  * explanation (matched rule, every candidate and why it was not taken), then any replays — and the
- * job's current projection in Jobs-<Stage>.
+ * job's current projection in Jobs-<Stage>. The job's user content (user id, prompt, extra fields)
+ * is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
+import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
+import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import { ContentKeyRing } from '../../content/content-vault.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
@@ -15,6 +20,30 @@ export interface JobHistory {
   readonly stream: string;
   readonly records: readonly RoutingLogRecord[];
   readonly projection: JobProjection | null;
+  /** The user content: `hidden` unless asked for; then where it stands, and itself if retained. */
+  readonly content: JobContentView;
+}
+
+export type JobContentView =
+  | { readonly status: 'hidden' }
+  | { readonly status: ContentStatus; readonly expiresAt?: string; readonly job?: unknown };
+
+/** Where the job's content stands, and the content itself when it is retained. */
+export async function readContent(
+  context: CliContext,
+  records: readonly RoutingLogRecord[],
+): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
+  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const { status, retained } = await context.onTable(context.tables.content, () =>
+    readContentStatus(records, { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
+  );
+  return status === 'retained' && retained
+    ? {
+        status,
+        expiresAt: new Date(retained.expiresAt * 1000).toISOString(),
+        job: JSON.parse(retained.content),
+      }
+    : { status };
 }
 
 /**
@@ -23,7 +52,11 @@ export interface JobHistory {
  */
 export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
 
-export async function readHistory(context: CliContext, id: string): Promise<JobHistory> {
+export async function readHistory(
+  context: CliContext,
+  id: string,
+  { showContent = false }: { showContent?: boolean } = {},
+): Promise<JobHistory> {
   const stream = streamOf(id);
   const { log: logTable, jobs: jobsTable } = context.tables;
   const records = await context.onTable(logTable, () =>
@@ -36,7 +69,8 @@ export async function readHistory(context: CliContext, id: string): Promise<JobH
         new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
       )
     : null;
-  return { jobId: jobId ?? id, stream, records, projection };
+  const content: JobContentView = showContent ? await readContent(context, records) : { status: 'hidden' };
+  return { jobId: jobId ?? id, stream, records: records.map(withoutSealedContent), projection, content };
 }
 
 export function decisionSummary(record: DecisionRecord): string {
@@ -45,14 +79,36 @@ export function decisionSummary(record: DecisionRecord): string {
     : `rejected: ${record.reason}`;
 }
 
+/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
+export function healthSummary(health: Explanation['health']): string {
+  if (!health) return 'not consulted';
+  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
+  return [
+    read,
+    health.panic ? 'panic: every candidate unhealthy' : '',
+    health.healthIgnored ? 'ignored (explicit provider)' : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
   for (const record of history.records) {
+    if (record.type === 'ContentErased') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ContentErased  user content erased`,
+        `    erasure ${record.erasureId} by ${record.requestedBy}: ${record.why}`,
+        '',
+      );
+      continue;
+    }
     if (record.type === 'ProjectionReplayRequested') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
           decisionSummary(record.decision),
         `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
         '',
       );
       continue;
@@ -82,21 +138,49 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
             : String(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credits ${credit}`,
+          `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
       );
+      if (explanation.canary) {
+        const { bucket, percent, rulesVersion, used } = explanation.canary;
+        lines.push(
+          `    canary ${rulesVersion} on ${percent}%: bucket ${bucket}, ${used ? 'decided by the canary' : 'decided by the active rules'}`,
+        );
+      }
+      if (explanation.rulesRead)
+        lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
+      if (record.shadow) {
+        const { shadow } = record;
+        lines.push(
+          `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
+        );
+      }
       const table = renderTable(
         ['rule', 'candidate', 'verdict', 'why'],
         explanation.candidates.map((candidate) => [
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
-          [candidate.reason, candidate.detail].filter(Boolean).join(': ') || '-',
+          [
+            candidate.reason,
+            candidate.detail,
+            candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
+          ]
+            .filter(Boolean)
+            .join(': ') || '-',
         ]),
       );
       lines.push(...table.split('\n').map((line) => `      ${line}`));
     }
     lines.push('');
   }
+  const c = history.content;
+  lines.push(
+    c.status === 'hidden'
+      ? 'content: hidden (add --show-content)'
+      : c.status === 'retained'
+        ? `content: retained until ${c.expiresAt}\n    ${JSON.stringify(c.job)}`
+        : `content: ${c.status.replace('_', ' ')}`,
+  );
   const p = history.projection;
   lines.push(
     p
@@ -115,9 +199,10 @@ export function registerHistory(program: Command, contextOf: (command: Command) 
     .description("every record of a job's routing log stream, and its projection in Jobs")
     .argument('<jobId>', 'the job id (or a stream id: job#…, event#…)')
     .option('--json', 'one JSON object')
-    .action(async (jobId: string, options: { json?: boolean }, command: Command) => {
+    .option('--show-content', "also show the job's user content (user id, prompt, extra fields), if retained")
+    .action(async (jobId: string, options: { json?: boolean; showContent?: boolean }, command: Command) => {
       const context = contextOf(command);
-      const history = await readHistory(context, jobId);
+      const history = await readHistory(context, jobId, { showContent: options.showContent === true });
       context.out(options.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
     });
 }

@@ -4,13 +4,14 @@
  * Parsing and printing only: the read → decide → append logic is the ReplayProjections command
  * (src/commands/replay-projections.ts); its identity rules are in src/audit/replay-plan.ts.
  */
-import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
+import { readContentStatus } from '../../audit/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../audit/decision-filter.ts';
 import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import {
   type JobReplay,
@@ -18,6 +19,8 @@ import {
   type ReplaySummary,
   replayProjections,
 } from '../../commands/replay-projections.ts';
+import { ContentKeyRing } from '../../content/content-vault.ts';
+import type { RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { collect, windowOptions } from './decisions.ts';
@@ -94,7 +97,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
               outcome: options.outcome,
               window,
               why: options.why?.trim() ?? '',
-              requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
+              requestedBy: context.operator(options.by),
               dryRun,
             },
           },
@@ -102,6 +105,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             log: new DynamoDbRoutingLog(context.documents, logTable),
             decisions: new DynamoDbAuditIndex(context.documents, logTable),
             now: () => context.now(),
+            contentOf: contentOfJobs(context),
             ...withProgress(progressBar(context)),
           },
         ),
@@ -111,16 +115,16 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
     });
 }
 
+/** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
+function contentOfJobs(context: CliContext) {
+  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const ports = { store: vault, keys: new ContentKeyRing(vault) };
+  return async (stream: readonly RoutingLogRecord[]) =>
+    (await readContentStatus(stream, ports, context.now())).status;
+}
+
 const withProgress = (onProgress: ((progress: ReplayProgress) => void) | undefined) =>
   onProgress ? { onProgress } : {};
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function renderSummary(summary: ReplaySummary): string {
   const facts: [string, string][] = [
@@ -134,13 +138,17 @@ export function renderSummary(summary: ReplaySummary): string {
     summary.dryRun ? ['would append', String(summary.wouldAppend)] : ['appended', String(summary.appended)],
     ['already replayed', String(summary.alreadyReplayed)],
   ];
+  if (summary.contentWithheld > 0)
+    facts.push(['sending nothing', `${summary.contentWithheld} (user content erased or expired)`]);
   if (summary.failed > 0) facts.push(['not replayed', `${summary.failed} (run the same command again)`]);
   if (summary.jobs.length === 0) return renderFacts(facts);
   const jobs = renderTable(
     ['jobId', 'action', 'record', 'dispatchId'],
     summary.jobs.map((job) => [
       job.jobId,
-      ACTION_TEXT[job.action] + (job.error ? ` (${job.error})` : ''),
+      ACTION_TEXT[job.action] +
+        (job.error ? ` (${job.error})` : '') +
+        (job.contentWithheld ? `, sends nothing: ${job.contentWithheld.replace('_', ' ')}` : ''),
       job.version === null ? '-' : `v${job.version}`,
       orDash(job.dispatchId),
     ]),

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
+import { type AuditWindow, auditWindow } from '../../audit/audit-window.ts';
 import {
   balancesToLookUp,
   describeFacts,
@@ -15,7 +15,7 @@ import {
 } from '../../audit/what-if.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
-import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import {
@@ -107,6 +107,38 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
   return lines.join('\n');
 }
 
+/** Every decision filed under these providers in the window (audit index queries only). */
+export async function decisionsIn(
+  context: CliContext,
+  providers: readonly string[],
+  window: AuditWindow,
+): Promise<DecisionRecord[]> {
+  const logTable = context.tables.log;
+  const index = new DynamoDbAuditIndex(context.documents, logTable);
+  const records: DecisionRecord[] = [];
+  await context.onTable(logTable, async () => {
+    for await (const record of index.decisions(providers, window)) records.push(record);
+  });
+  return records;
+}
+
+/** The current balances a candidate table needs that the records did not capture. */
+export async function balancesFor(
+  context: CliContext,
+  records: readonly DecisionRecord[],
+  table: RoutingTable,
+): Promise<Map<string, number | null>> {
+  const balances = new Map<string, number | null>();
+  const users = balancesToLookUp(records, table);
+  if (users.length > 0) {
+    const credits = new DynamoDbCreditBalances(context.documents, context.tables.credits);
+    await context.onTable(context.tables.credits, async () => {
+      for (const userId of users) balances.set(userId, await credits.balanceOf(userId));
+    });
+  }
+  return balances;
+}
+
 export function registerWhatIf(program: Command, contextOf: (command: Command) => CliContext) {
   windowOptions(
     program
@@ -132,23 +164,11 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       const table = await readRoutingTableFile(options.rules);
       const providers = providersToScan(
         [defaultRoutingTable, table],
-        PROVIDER_CHOICES,
+        [AUTO_PROVIDER],
         options.provider ?? [],
       );
-      const logTable = context.tables.log;
-      const index = new DynamoDbAuditIndex(context.documents, logTable);
-      const records: DecisionRecord[] = [];
-      await context.onTable(logTable, async () => {
-        for await (const record of index.decisions(providers, window)) records.push(record);
-      });
-      const balances = new Map<string, number | null>();
-      const users = balancesToLookUp(records, table);
-      if (users.length > 0) {
-        const credits = new DynamoDbCreditBalances(context.documents, context.tables.credits);
-        await context.onTable(context.tables.credits, async () => {
-          for (const userId of users) balances.set(userId, await credits.balanceOf(userId));
-        });
-      }
+      const records = await decisionsIn(context, providers, window);
+      const balances = await balancesFor(context, records, table);
       const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
         examples: options.examples,
       });
