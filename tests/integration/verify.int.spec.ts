@@ -1,42 +1,20 @@
 /**
- * `npm run verify` against the emulators. A SAM stack cannot run there (no Lambda), so the test
- * stands in for the deployment: a local stack provisioned from template.yaml, an intake rule on its
- * bus feeding an SQS queue that a small driver hands to the real router and projector handlers, a
- * heartbeat beat from the real heartbeat handler, and a CloudFormation stack on moto that carries
- * the outputs verify reads (DescribeStacks). verify itself runs unchanged, with real SDK clients.
+ * `npm run verify` against the emulators. A SAM stack cannot run there (no Lambda), so the live
+ * local stack stands in for the deployment (`npm run local -- --keep`: template.yaml's resources,
+ * the submission rule feeding the real router through an intake queue, the followed stream feeding
+ * the real projector), plus one beat of the real heartbeat handler and a CloudFormation stack on
+ * moto that carries the outputs verify reads (DescribeStacks). verify itself runs unchanged, with
+ * real SDK clients.
  */
 import { randomUUID } from 'node:crypto';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
-import {
-  DeleteRuleCommand,
-  EventBridgeClient,
-  ListRulesCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-  RemoveTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ListQueuesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import type { EventBridgeEvent, ScheduledEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
-import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { ScheduledEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
-import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
-import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
-import { createTelemetry } from '../../src/observability/telemetry.ts';
+import type { LocalStack } from '../../src/local/provision.ts';
+import { type LocalRun, runLocal } from '../../src/local/run-local.ts';
 import { awsDependencies, runVerify } from '../../src/verify/main.ts';
 import { verifyDeployment } from '../../src/verify/verify-deployment.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
@@ -48,39 +26,8 @@ process.env.AWS_ENDPOINT_URL_CLOUDFORMATION ??= process.env.AWS_ENDPOINT_URL_SQS
 const sqs = new SQSClient({});
 const events = new EventBridgeClient({});
 const cloudformation = new CloudFormationClient({});
+let run: LocalRun;
 let stack: LocalStack;
-let stopDriver: () => Promise<void>;
-
-/** Routes what arrives on the intake queue through the real router, then drains the stream into the real projector. */
-function startDriver(intakeUrl: string) {
-  const environment = handlerEnvironment(stack);
-  const router = createRouterHandler(
-    routerDependenciesFromEnvironment(environment),
-    createTelemetry('router'),
-  );
-  const projector = createProjectorHandler(portsFromEnvironment(environment), createTelemetry('projector'));
-  const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: intakeUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
-      );
-      for (const message of Messages) {
-        const event = JSON.parse(message.Body ?? '{}') as EventBridgeEvent<'video.job.submitted', unknown>;
-        await router(event, aLocalLambdaContext('router-verify'));
-        await poller.drain(projector, { minRecords: 1, timeoutMs: 15_000 });
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: intakeUrl, ReceiptHandle: message.ReceiptHandle }),
-        );
-      }
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-  };
-}
 
 /** One beat of the real heartbeat handler for the stack's stage (the schedule's tick, now). */
 async function beatOnce() {
@@ -106,44 +53,20 @@ async function beatOnce() {
 }
 
 beforeAll(async () => {
-  stack = await provisionLocalStack({ stage: uniqueStage('v') });
-  // The deployment's JobSubmittedRule, with an SQS target (moto delivers to SQS, not Lambda).
-  const { QueueUrl: intakeUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: `intake-${stack.stage}` }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: intakeUrl, AttributeNames: ['QueueArn'] }),
-  );
-  await events.send(
-    new PutRuleCommand({
-      Name: `intake-${stack.stage}`,
-      EventBusName: stack.eventBusName,
-      EventPattern: JSON.stringify({ source: ['frontend.api'], 'detail-type': ['video.job.submitted'] }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: `intake-${stack.stage}`,
-      EventBusName: stack.eventBusName,
-      Targets: [{ Id: 'intake', Arn: Attributes?.QueueArn }],
-    }),
-  );
-  stopDriver = startDriver(intakeUrl as string);
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  run = await runLocal({
+    inputs: [],
+    stage: uniqueStage('v'),
+    emulators: inject('emulatorEndpoints'),
+    live: { report: () => undefined, waitSeconds: 1 },
+  });
+  stack = run.stack;
   await beatOnce();
 });
 
 afterAll(async () => {
-  await stopDriver?.();
-  await events.send(
-    new RemoveTargetsCommand({
-      Rule: `intake-${stack.stage}`,
-      EventBusName: stack.eventBusName,
-      Ids: ['intake'],
-    }),
-  );
-  await events.send(
-    new DeleteRuleCommand({ Name: `intake-${stack.stage}`, EventBusName: stack.eventBusName }),
-  );
+  await run?.stop();
   sqs.destroy();
   events.destroy();
   cloudformation.destroy();
