@@ -27,13 +27,14 @@ import { registerHealth } from './commands/health.ts';
 import { registerHistory } from './commands/history.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
+import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
 
 export type { CliIo } from './cli-context.ts';
 
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
-    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if, forget.')
+    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if, forget, submit.')
     .option(
       '--stage <stage>',
       'stage of the tables (RoutingLog-<stage>, Jobs-<stage>, Credits-<stage>); default $STAGE or dev',
@@ -64,6 +65,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
   registerHealth(program, contextOf);
+  registerSubmit(program, contextOf);
   return program;
 }
 

@@ -6,6 +6,26 @@ import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-c
 
 const queueUrl = z.url({ protocol: /^https?$/ });
 
+/**
+ * Queue URLs of the providers beyond fal and replicate, as one JSON object keyed by the provider
+ * ids the routing table declares: `{"veo":"https://sqs.…/VeoJobQueue"}`. Adding a provider is a
+ * table entry (`rules publish`) and one entry here — no code change.
+ */
+const providerQueueUrls = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of provider id → queue URL' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'provider ids are lower-case names'), queueUrl),
+  )
+  .default({});
+
 export const projectorConfigSchema = z.object({
   STAGE: stageName,
   /** Informational: the table whose stream triggers the projector (logged, never read). */
@@ -16,6 +36,7 @@ export const projectorConfigSchema = z.object({
   JOBS_TABLE: tableName,
   FAL_QUEUE_URL: queueUrl,
   REPLICATE_QUEUE_URL: queueUrl,
+  PROVIDER_QUEUE_URLS: providerQueueUrls,
   /** Bus the decisions are announced on. */
   EVENT_BUS_NAME: z.string().min(1).default('default'),
   /** Days a completion marker is kept; must exceed the stream's 24 h retention. */
@@ -48,7 +69,11 @@ export function loadProjectorConfig(env: Record<string, string | undefined>): Pr
     eventLogTable: parsed.EVENT_LOG_TABLE ?? null,
     effectsTable: parsed.EFFECTS_TABLE,
     jobsTable: parsed.JOBS_TABLE,
-    queueUrls: { fal: parsed.FAL_QUEUE_URL, replicate: parsed.REPLICATE_QUEUE_URL },
+    queueUrls: {
+      fal: parsed.FAL_QUEUE_URL,
+      replicate: parsed.REPLICATE_QUEUE_URL,
+      ...parsed.PROVIDER_QUEUE_URLS,
+    },
     eventBusName: parsed.EVENT_BUS_NAME,
     effectMarkerTtlDays: parsed.EFFECT_MARKER_TTL_DAYS,
     contentTable: parsed.CONTENT_TABLE,
