@@ -50,8 +50,7 @@ export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger,
           });
           continue;
         }
-        const image = streamRecord.dynamodb?.NewImage as { stream?: unknown } | undefined;
-        if (isRulesStream(image?.stream)) {
+        if (isRulesStream(streamRecord.dynamodb?.Keys?.stream?.S)) {
           // Rules records change what the router decides; they have no side effect to project.
           logger.debug('stream record ignored: a rules record', { sequenceNumber });
           continue;

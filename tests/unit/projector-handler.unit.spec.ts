@@ -13,6 +13,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { placeholderHandlerEnvironment } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
 
 const invoke = (h: ReturnType<typeof createProjectorHandler>, event: ReturnType<typeof aStreamEvent>) =>
@@ -55,6 +56,19 @@ describe('projector handler', () => {
     );
     expect(response).toEqual({ batchItemFailures: [] });
     expect(bus.calls).toBe(0);
+  });
+
+  it('given a rules record among decisions, then it is skipped without failure and the decisions are projected', async () => {
+    const { ports, bus, queues } = fakePorts();
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const [rules] = rulesRecordsOf([publish(aTableRoutingAutoTo('replicate'))]);
+    const response = await invoke(
+      h,
+      aStreamEvent([aStreamRecord(rules as object), aStreamRecord(aRoutedRecord())]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(queues.sent).toHaveLength(1);
+    expect(bus.published).toHaveLength(1);
   });
 
   it('given an unknown record type, then it is reported as a batch item failure and the rest are projected', async () => {
