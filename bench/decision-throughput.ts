@@ -48,7 +48,7 @@ export function runDecisionThroughput(): ThroughputResult {
   const workload = buildWorkload(10_000, { runId: 'tp' });
   const jobs: JobSubmission[] = [];
   for (const event of workload.events) {
-    const intake = validateSubmission(event);
+    const intake = validateSubmission(event, defaultRoutingTable);
     if (intake.ok) jobs.push(intake.submission);
   }
   const table = defaultRoutingTable;
@@ -63,7 +63,7 @@ export function runDecisionThroughput(): ThroughputResult {
   });
   const intakeOp = (i: number) => {
     const event = JSON.parse(rawEvents[i % rawEvents.length] as string);
-    const intake = validateSubmission(event);
+    const intake = validateSubmission(event, defaultRoutingTable);
     return intake.ok
       ? decisionRecord(received(event.detail), intake.submission, decide(intake.submission, { table }))
       : intakeRejectionRecord(received(event.detail), intake);
@@ -74,12 +74,12 @@ export function runDecisionThroughput(): ThroughputResult {
 
   // Where intake time goes: each stage alone, on the same inputs (µs per op, median of windows).
   const parsed = rawEvents.map((raw) => JSON.parse(raw));
-  const validated = parsed.map((event) => validateSubmission(event));
+  const validated = parsed.map((event) => validateSubmission(event, defaultRoutingTable));
   const decisions = validated.map((v) => (v.ok ? decide(v.submission, { table }) : null));
   const us = (op: (i: number) => unknown) => round(1e6 / median(sample(op)), 3);
   const intakeBreakdownUs = {
     'JSON.parse': us((i) => JSON.parse(rawEvents[i % rawEvents.length] as string)),
-    validateSubmission: us((i) => validateSubmission(parsed[i % parsed.length])),
+    validateSubmission: us((i) => validateSubmission(parsed[i % parsed.length], defaultRoutingTable)),
     decide: us(decideOp),
     'record building': us((i) => {
       const k = i % validated.length;

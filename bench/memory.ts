@@ -93,7 +93,7 @@ function buildRecords(runId: string): DecisionRecord[] {
       recordedAt: new Date().toISOString(),
       detail: event.detail,
     };
-    const intake = validateSubmission(event);
+    const intake = validateSubmission(event, defaultRoutingTable);
     records.push(
       intake.ok
         ? decisionRecord(

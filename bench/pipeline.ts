@@ -14,10 +14,7 @@
  * instances would. Handlers' log output is captured and counted, not printed. Result → BENCH_OUT.
  */
 import { randomBytes } from 'node:crypto';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { createDocumentClient } from '../src/aws/clients.ts';
 import { handlerEnvironment, type LocalStack } from '../src/local/provision.ts';
 import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
 import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
@@ -53,26 +50,10 @@ export interface PipelineRun {
   readonly baseline: PhaseResult;
   readonly routerOutcomes: Record<string, number>;
   readonly baselineOutcomes: Record<string, number>;
-  /** What actually landed for our pipeline, read back from the emulators after the projector. */
-  readonly landed: Landed;
-}
-
-/**
- * Lost = accepted jobs whose effects did not all land: routed decisions without their message on
- * a provider queue, or decisions without their Jobs status.
- */
-export interface Landed {
-  readonly routed: number;
-  readonly decided: number;
-  readonly messages: number;
-  readonly jobsWithStatus: number;
-  readonly lost: number;
 }
 
 export interface PipelineResult {
   readonly jobs: number;
-  /** Share of the unique jobs carrying a 100–180 KB extra field (0 for the plain mix). */
-  readonly largeShare?: number;
   readonly repetitions: number;
   readonly concurrency: number;
   readonly batchSize: number;
@@ -102,50 +83,10 @@ const tally = (values: readonly string[]) =>
     return acc;
   }, {});
 
-async function landed(stack: LocalStack, routed: number, decided: number): Promise<Landed> {
-  const sqs = new SQSClient({});
-  const documents = createDocumentClient();
-  try {
-    let messages = 0;
-    for (const queueUrl of [stack.queues.fal, stack.queues.replicate]) {
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages'],
-        }),
-      );
-      messages += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
-    }
-    let jobsWithStatus = 0;
-    for await (const page of paginateScan(
-      { client: documents },
-      {
-        TableName: stack.tables.jobs,
-        Select: 'COUNT',
-        FilterExpression: 'attribute_exists(#s)',
-        ExpressionAttributeNames: { '#s': 'status' },
-      },
-    )) {
-      jobsWithStatus += page.Count ?? 0;
-    }
-    return {
-      routed,
-      decided,
-      messages,
-      jobsWithStatus,
-      lost: Math.max(0, routed - messages) + Math.max(0, decided - jobsWithStatus),
-    };
-  } finally {
-    sqs.destroy();
-    documents.destroy();
-  }
-}
-
 export async function runPipelineBenchmark(options: {
   jobs: number;
   repetitions: number;
   concurrency: number;
-  largeShare?: number;
 }): Promise<PipelineResult> {
   const suffix = randomBytes(3).toString('hex');
   const ours: LocalStack = await provisionBenchStack(`bo${suffix}`);
@@ -174,14 +115,9 @@ export async function runPipelineBenchmark(options: {
   });
 
   const runs: PipelineRun[] = [];
-  let expectedRouted = 0;
-  let expectedDecided = 0;
   try {
     for (let rep = 0; rep < options.repetitions; rep++) {
-      const workload = buildWorkload(options.jobs, {
-        runId: `r${rep}${suffix}`,
-        ...(options.largeShare ? { largeShare: options.largeShare } : {}),
-      });
+      const workload = buildWorkload(options.jobs, { runId: `r${rep}${suffix}` });
       const events = workload.events as BenchEvent[];
       logs.take();
 
@@ -192,12 +128,10 @@ export async function runPipelineBenchmark(options: {
       const routed = await mapConcurrently(events, options.concurrency, (event, i) =>
         routerMeter.measure(() =>
           timed(routerDurations, () =>
-            (
-              routerHandler as (
-                e: unknown,
-                c: unknown,
-              ) => Promise<{ outcome: string; decision: string; jobId: string | null }>
-            )(event, benchLambdaContext('router', `router-${rep}-${i}`)),
+            (routerHandler as (e: unknown, c: unknown) => Promise<{ outcome: string }>)(
+              event,
+              benchLambdaContext('router', `router-${rep}-${i}`),
+            ),
           ),
         ),
       );
@@ -225,11 +159,6 @@ export async function runPipelineBenchmark(options: {
       );
       const projectorWall = performance.now() - start;
       const projectorLogs = logs.take().bytes;
-      // Repetitions in one process share the stack: what landed is compared with every decision so far.
-      const recorded = routed.filter((r) => r.outcome === 'recorded');
-      expectedRouted += recorded.filter((r) => r.decision === 'routed').length;
-      expectedDecided += recorded.filter((r) => r.jobId !== null).length;
-      const landedNow = await landed(ours, expectedRouted, expectedDecided);
 
       // Baseline: the naive router, one invocation per event, same concurrency.
       const baselineMeter = new AwsCallMeter();
@@ -254,13 +183,11 @@ export async function runPipelineBenchmark(options: {
         baseline: phase(baselineMeter, baselineWall, baselineDurations, baselineLogs),
         routerOutcomes: tally(routed.map((r) => r.outcome)),
         baselineOutcomes: tally(naive.map((r) => r.outcome)),
-        landed: landedNow,
       };
       runs.push(run);
       progress(
         `pipeline run: router ${Math.round(routerWall)} ms, ` +
-          `projector ${Math.round(projectorWall)} ms (${drained.batches} batches), baseline ${Math.round(baselineWall)} ms, ` +
-          `lost ${landedNow.lost}`,
+          `projector ${Math.round(projectorWall)} ms (${drained.batches} batches), baseline ${Math.round(baselineWall)} ms`,
       );
     }
   } finally {
@@ -269,7 +196,6 @@ export async function runPipelineBenchmark(options: {
   }
   return {
     jobs: options.jobs,
-    ...(options.largeShare ? { largeShare: options.largeShare } : {}),
     repetitions: options.repetitions,
     concurrency: options.concurrency,
     batchSize: PROJECTOR_BATCH_SIZE,
@@ -282,7 +208,6 @@ if (import.meta.main) {
     jobs: Number(process.env.BENCH_JOBS ?? 1000),
     repetitions: Number(process.env.BENCH_REPS ?? 3),
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
-    largeShare: Number(process.env.BENCH_LARGE_SHARE ?? 0),
   });
   writeResult(result);
   // Keep-alive sockets of the handlers' SDK clients would hold the process open.

@@ -17,22 +17,16 @@ import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
 import type { ColdStartResult, FunctionName } from './cold-start.ts';
 import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
+import type { HealthReadResult } from './health-read.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult } from './pipeline.ts';
+import type { RulesReadResult } from './rules-read.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const PERFORMANCE_DOC = join(root, 'docs/PERFORMANCE.md');
 const PIPELINE_REPETITIONS = 3;
-/** Share of the large-payload run's jobs carrying a 100–180 KB extra field (issue 9). */
-const LARGE_SHARE = 0.1;
-/**
- * Events of the large-payload run. Fewer than the plain run's: moto keeps every message in memory
- * and slows down as 100+ KB messages pile up on a queue nothing consumes (calls per job do not
- * depend on N beyond the batch size).
- */
-const LARGE_PAYLOAD_JOBS = process.env.BENCH_LARGE_JOBS ?? '300';
 
 export const GOALS = {
   routerCallsPerJob: 2,
@@ -59,12 +53,14 @@ export interface BenchResults {
   readonly machine: Machine;
   readonly durationSeconds: number;
   readonly pipeline: PipelineResult;
-  /** The same pipeline with 10 % of jobs carrying a 100–180 KB extra field (absent in old results). */
-  readonly largePayload?: PipelineResult;
   readonly throughput: ThroughputResult;
   readonly coldStart: ColdStartResult;
   readonly memory: MemoryResult;
-  readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
+  /** Absent in results recorded before the rules benchmark existed. */
+  readonly rulesRead?: RulesReadResult;
+  /** The router's added cost for reading provider health (bench/health-read.ts). */
+  readonly healthRead?: HealthReadResult;
+  readonly summary: { readonly pipeline: PipelineSummary };
 }
 
 async function child<T>(script: string, env: Record<string, string> = {}): Promise<T> {
@@ -102,24 +98,6 @@ type Row = readonly [metric: string, ours: string, baseline: string, goal: strin
 const n = (value: number, digits = 2) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const status = (met: boolean) => (met ? 'met' : 'MISSED');
-
-/** The large-payload mix: calls per job and lost jobs (absent in results from before it existed). */
-function largePayloadRows(results: BenchResults): Row[] {
-  const large = results.summary.largePayload;
-  const run = results.largePayload;
-  if (!large || !run) return [];
-  const lost = run.runs.reduce((sum, r) => sum + (r.landed?.lost ?? 0), 0);
-  const share = `${Math.round((run.largeShare ?? 0) * 100)} %`;
-  return [
-    [`**1b. Large-payload mix** (${share} of jobs with a 100–180 KB extra field)`, '', '', '', ''],
-    ['Projector calls/job', n(large.projector.calls, 3), '—', '—', 'reported'],
-    ...Object.entries(large.projector.byCommand).map(
-      ([command, perJob]): Row => [`  · ${command}`, n(perJob, 3), '', '', ''],
-    ),
-    ['Total calls/job', n(large.ours.calls, 3), n(large.baseline.calls, 3), '—', 'reported'],
-    ['Accepted jobs lost (not on a queue / no Jobs status)', String(lost), '—', '0', status(lost === 0)],
-  ];
-}
 
 export function tableRows(results: BenchResults): Row[] {
   const s = results.summary.pipeline;
@@ -179,7 +157,6 @@ export function tableRows(results: BenchResults): Row[] {
     'reported',
   ]);
   rows.push(['DynamoDB RRU/job (≥ 1 per key read)', n(s.ours.rru, 2), n(s.baseline.rru, 2), '—', 'reported']);
-  rows.push(...largePayloadRows(results));
   rows.push(['**2. Decision throughput** (one core, warm)', '', '', '', '']);
   rows.push([
     '`decide` decisions/s',
@@ -268,7 +245,71 @@ export function tableRows(results: BenchResults): Row[] {
     '—',
     'reported',
   ]);
+  if (results.healthRead) rows.push(...healthReadRows(results.healthRead));
+  if (results.rulesRead) rows.push(...rulesReadRows(results.rulesRead));
   return rows;
+}
+
+function rulesReadRows(r: RulesReadResult): Row[] {
+  const rows: Row[] = [];
+  rows.push([
+    `**7. Reading the published rules** (record ${n(r.recordBytes / 1024, 1)} KB: active, shadow, canary)`,
+    '',
+    '',
+    '',
+    '',
+  ]);
+  rows.push([
+    `Rules Queries/job, real router, ${r.router.jobs} jobs in one instance (total calls/job)`,
+    `${n(r.router.rulesQueriesPerJob, 4)} (${n(r.router.callsPerJob, 3)})`,
+    '',
+    '—',
+    'reported',
+  ]);
+  for (const [rate, perJob] of Object.entries(r.amortisedCallsPerJob)) {
+    rows.push([`  · amortised at ${rate} (cache ${r.ttlSeconds} s)`, n(perJob, 4), '', '—', 'reported']);
+  }
+  rows.push([
+    'ms per read: cold (Query + parse + validate) · unchanged refresh (Query) · cache hit µs',
+    `${n(r.coldReadMs, 1)} · ${n(r.unchangedRefreshMs, 1)} · ${n(r.cacheHitUs, 2)}`,
+    '',
+    '—',
+    'reported',
+  ]);
+  return rows;
+}
+
+function healthReadRows(h: HealthReadResult): Row[] {
+  return [
+    [
+      `**6. Provider health read** (router, ${n(h.jobs, 0)} jobs, ${h.concurrency} in flight, cache ${h.cacheSeconds} s)`,
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'Router calls/job without → with the health table',
+      `${n(h.without.callsPerJob, 3)} → ${n(h.with.callsPerJob, 3)}`,
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Added health calls/job (BatchGetItem, amortised by the cache)',
+      n(h.addedCallsPerJob, 3),
+      '',
+      '',
+      'reported',
+    ],
+    [
+      'Router median ms/job without → with (added)',
+      `${n(h.without.medianMs, 2)} → ${n(h.with.medianMs, 2)} (${n(h.addedMedianMs, 2)})`,
+      '',
+      '',
+      'reported',
+    ],
+  ];
 }
 
 export function renderTable(rows: readonly Row[]): string {
@@ -348,6 +389,12 @@ one call each per job, against the same emulators with the same workload.
    those Lambda's runtime derives for a 128 MB function.
 5. **End to end.** Events ÷ (router phase + projector drain) wall time on the emulators; the baseline does
    everything inline. DynamoDB Local and moto dominate these timings; they say nothing about AWS latency.
+7. **Reading the published rules** (\`bench/rules-read.ts\`). A rules record with an active table (the seed
+   rules plus Veo), a shadow and a canary is published on DynamoDB Local; a fresh cache's first read (one
+   consistent Query, parse, validate, content-hash check), a refresh of the unchanged record (the Query
+   alone) and a cache hit are timed (medians), and the real router handler routes 300 jobs in one process
+   with the bench's meter counting every call. Amortised reads per job are 1 ÷ (jobs/s per instance × the
+   cache period): the router reads the rules once per period per instance, whatever the rate.
 
 ## Goals missed, and what it would take
 
@@ -427,8 +474,9 @@ async function main(): Promise<void> {
   progress('starting emulators (DynamoDB Local, moto)');
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
-  let largePayload: PipelineResult | undefined;
   let memory: MemoryResult;
+  let rulesRead: RulesReadResult;
+  let healthRead: HealthReadResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
@@ -448,22 +496,12 @@ async function main(): Promise<void> {
       repetitions: runs.length,
       runs: runs.flatMap((r) => r.runs),
     };
-    progress(
-      `large-payload mix: ${jobs} events, ${LARGE_SHARE * 100} % of jobs with a 100–180 KB extra field`,
-    );
-    // A failure here must not cost the rest of the bench: the row then says it did not run.
-    largePayload = await child<PipelineResult>('pipeline.ts', {
-      ...env,
-      BENCH_JOBS: LARGE_PAYLOAD_JOBS,
-      BENCH_REPS: '1',
-      BENCH_CONCURRENCY: '4',
-      BENCH_LARGE_SHARE: String(LARGE_SHARE),
-    }).catch((error: unknown) => {
-      progress(`large-payload mix did not complete: ${error instanceof Error ? error.message : String(error)}`);
-      return undefined;
-    });
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
+    progress("rules read: the router's added cost of reading the published rules");
+    rulesRead = await child<RulesReadResult>('rules-read.ts', env);
+    progress('provider health read: router with and without the health table');
+    healthRead = await child<HealthReadResult>('health-read.ts', env);
   } finally {
     await emulators.stop();
   }
@@ -476,14 +514,12 @@ async function main(): Promise<void> {
     machine: machine(),
     durationSeconds: Math.round((performance.now() - started) / 1000),
     pipeline,
-    ...(largePayload ? { largePayload } : {}),
     throughput,
     coldStart,
     memory,
-    summary: {
-      pipeline: summarizePipeline(pipeline),
-      ...(largePayload ? { largePayload: summarizePipeline(largePayload) } : {}),
-    },
+    rulesRead,
+    healthRead,
+    summary: { pipeline: summarizePipeline(pipeline) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);

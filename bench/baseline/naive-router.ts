@@ -116,7 +116,7 @@ export function createNaiveRouter(config: NaiveRouterConfig) {
       throw error;
     }
 
-    const intake = validateSubmission(event);
+    const intake = validateSubmission(event, defaultRoutingTable);
     let response: NaiveRouterResponse;
     let announcement: Record<string, unknown>;
     const ts = new Date(now).toISOString();

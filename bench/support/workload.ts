@@ -5,10 +5,6 @@
  * 10 % auto but unroutable (no_route), 3 % malformed (invalid_request), 2 % unknown provider. On top,
  * 5 % of all events are duplicates: an exact redelivery of an earlier event (same id, same detail),
  * as EventBridge's at-least-once delivery produces. Seeded, so every run sees the same mix.
- *
- * The large-payload mix (`largeShare`, e.g. 0.1) adds to that share of the unique jobs an extra
- * field of 100–180 KB (an inline reference image), drawn from a second seeded stream so the rest of
- * the mix is identical to the plain run's.
  */
 import type { SubmittedEvent } from '../../src/intake/submission.ts';
 
@@ -105,17 +101,6 @@ function detailFor(kind: JobKind, jobId: string, random: () => number): Record<s
   }
 }
 
-function withLargeField(
-  detail: Record<string, unknown>,
-  random: () => number,
-  share: number,
-): Record<string, unknown> {
-  if (random() >= share) return detail;
-  const bytes =
-    LARGE_PAYLOAD_BYTES.min + Math.floor(random() * (LARGE_PAYLOAD_BYTES.max - LARGE_PAYLOAD_BYTES.min));
-  return { ...detail, referenceImage: `data:image/png;base64,${'A'.repeat(bytes)}` };
-}
-
 function kindFor(random: () => number): JobKind {
   let roll = random();
   for (const [kind, share] of MIX) {
@@ -126,16 +111,8 @@ function kindFor(random: () => number): JobKind {
 }
 
 /** `total` events, of which DUPLICATE_SHARE are redeliveries of earlier ones. */
-/** Smallest and largest extra field of a large-payload job (bytes). */
-export const LARGE_PAYLOAD_BYTES = { min: 100_000, max: 180_000 } as const;
-
-export function buildWorkload(
-  total: number,
-  options: { seed?: number; runId?: string; largeShare?: number } = {},
-): Workload {
+export function buildWorkload(total: number, options: { seed?: number; runId?: string } = {}): Workload {
   const random = seededRandom(options.seed ?? 20261125);
-  const large = seededRandom((options.seed ?? 20261125) + 1);
-  const largeShare = options.largeShare ?? 0;
   const runId = options.runId ?? 'bench';
   const duplicates = Math.round(total * DUPLICATE_SHARE);
   const unique = total - duplicates;
@@ -154,7 +131,7 @@ export function buildWorkload(
       time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + i * 137).toISOString(),
       region: 'us-east-1',
       resources: [],
-      detail: withLargeField(detailFor(kind, jobId, random), large, largeShare),
+      detail: detailFor(kind, jobId, random),
     } as BenchEvent);
   }
   // Redeliveries land somewhere after their original, as a retry would.

@@ -6,9 +6,14 @@
  * plans it with the **target's original ids**, so consumers see nothing new; the target's
  * completion marker turns whatever did happen into a no-op.
  *
- * Which records are owed: a job stream's decision (v1) and its replay records — each has its own
- * marker (`<stream>:v<version>`). A target is complete when its marker has every effect its plan
- * has (dispatch only when routed; Jobs status only with a jobId; the announcement always).
+ * Which records are owed: a job stream's decision (v1), its replays and its revisions — each has
+ * its own marker (`<stream>:v<version>`). A target is complete when its marker has every effect its
+ * plan has (dispatch only when routed; Jobs status only with a jobId; the announcement always). A
+ * replay recorded with `contentWithheld` owes nothing (it sends nothing by design).
+ *
+ * Content: a routed target whose user content was erased or has expired cannot be dispatched; its
+ * re-drive is still recorded, with `contentWithheld` saying why, and the projector sends nothing for
+ * it (the same mechanism as replay: docs/DATA_PROTECTION.md).
  *
  * Markers expire (EFFECT_MARKER_TTL_DAYS): a target without a marker that is older than the TTL
  * (less a day of margin) cannot be told from a completed one whose marker expired, so it is
@@ -19,10 +24,11 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  type DecisionRecord,
+  type ContentWithheldReason,
   type ProjectionRedriveRequestedRecord,
-  type ProjectionReplayRequestedRecord,
+  projectedDecisionOf,
   RECORD_SCHEMA_VERSION,
+  type RedriveTarget,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import type { EffectMarker } from '../projections/effect-markers.ts';
@@ -43,17 +49,24 @@ export function redriveIdOf(incident: string): string {
   return `redrive-${createHash('sha256').update(incident).digest('hex').slice(0, 24)}`;
 }
 
-export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord;
+export type { RedriveTarget } from '../log/routing-records.ts';
 
-/** The records of a stream whose effects the projector owes (decisions and replays), in order. */
+/** The records of a stream whose effects the projector owes (decisions, replays, revisions), in order. */
 export function redriveTargets(stream: readonly RoutingLogRecord[]): RedriveTarget[] {
   return stream.filter(
     (record): record is RedriveTarget =>
       record.jobId !== null &&
       (record.type === 'RoutingDecided' ||
         record.type === 'RoutingRejected' ||
-        record.type === 'ProjectionReplayRequested'),
+        record.type === 'RoutingRevised' ||
+        (record.type === 'ProjectionReplayRequested' && !record.contentWithheld)),
   );
+}
+
+/** Whether re-driving this target would need the job's user content (a routed, sealed job). */
+export function needsContent(target: RedriveTarget): boolean {
+  const decision = projectedDecisionOf(target);
+  return decision.type === 'RoutingDecided' && decision.content !== undefined;
 }
 
 /** The effects of a plan its marker does not record as done. */
@@ -80,6 +93,7 @@ export interface RedriveStep {
 /**
  * What to do for each owed record of one stream, given the stream and the markers as read now.
  * `oldestJudgeable` (ISO): targets recorded before it without a complete marker are `too_old`.
+ * `contentWithheld`: the job's content is erased or expired — routed targets' re-drives send nothing.
  * Appends take consecutive versions after the stream's last one, in target order.
  */
 export function planRedriveSteps(
@@ -87,6 +101,7 @@ export function planRedriveSteps(
   markers: ReadonlyMap<string, EffectMarker>,
   author: RedriveAuthor,
   oldestJudgeable: string,
+  contentWithheld?: ContentWithheldReason,
 ): RedriveStep[] {
   const redriveId = redriveIdOf(author.incident);
   let next = Math.max(0, ...stream.map((record) => record.version)) + 1;
@@ -103,7 +118,8 @@ export function planRedriveSteps(
     );
     if (requested) return { ...step, action: 'already_requested', record: requested };
     if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
-    return { ...step, action: 'append', record: redriveRecord(target, next++, redriveId, author) };
+    const withheld = contentWithheld && needsContent(target) ? contentWithheld : undefined;
+    return { ...step, action: 'append', record: redriveRecord(target, next++, redriveId, author, withheld) };
   });
 }
 
@@ -112,6 +128,7 @@ function redriveRecord(
   version: number,
   redriveId: string,
   author: RedriveAuthor,
+  contentWithheld: ContentWithheldReason | undefined,
 ): ProjectionRedriveRequestedRecord {
   return {
     stream: target.stream,
@@ -125,6 +142,7 @@ function redriveRecord(
     requestedBy: author.requestedBy,
     why: author.why,
     redriveOf: target.version,
-    decision: target.type === 'ProjectionReplayRequested' ? target.decision : target,
+    target,
+    ...(contentWithheld ? { contentWithheld } : {}),
   };
 }

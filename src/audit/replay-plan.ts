@@ -13,7 +13,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  type ContentWithheldReason,
   type DecisionRecord,
+  isDecision,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
   type RoutingLogRecord,
@@ -81,7 +83,11 @@ export type ReplayStep =
  * What to do for one job, given its stream as read now: skip it if it already holds a replay of
  * this incident, otherwise append the replay record at the next version, carrying the decision.
  */
-export function planReplayStep(stream: readonly RoutingLogRecord[], author: ReplayAuthor): ReplayStep {
+export function planReplayStep(
+  stream: readonly RoutingLogRecord[],
+  author: ReplayAuthor,
+  contentWithheld?: ContentWithheldReason,
+): ReplayStep {
   const replayId = replayIdOf(author.incident);
   const done = stream.find(
     (record): record is ProjectionReplayRequestedRecord =>
@@ -89,11 +95,7 @@ export function planReplayStep(stream: readonly RoutingLogRecord[], author: Repl
   );
   if (done) return { action: 'already_replayed', record: done };
   const decision = stream.find((record) => record.version === 1);
-  if (
-    !decision ||
-    (decision.type !== 'RoutingDecided' && decision.type !== 'RoutingRejected') ||
-    decision.jobId === null
-  ) {
+  if (!decision || !isDecision(decision) || decision.jobId === null) {
     return { action: 'no_decision' };
   }
   const version = Math.max(...stream.map((record) => record.version)) + 1;
@@ -112,6 +114,7 @@ export function planReplayStep(stream: readonly RoutingLogRecord[], author: Repl
       why: author.why,
       replayOf: decision.version,
       decision,
+      ...(contentWithheld ? { contentWithheld } : {}),
     },
   };
 }

@@ -7,12 +7,15 @@
  * Credit balances: a decision that consulted credits recorded the balance it saw
  * (`explanation.creditBalance`); that balance is reused, so the comparison is like for like. Only
  * when the record has none and the candidate table needs one is a current balance looked up (by the
- * caller, before calling this module).
+ * caller, before calling this module). Provider health likewise: the breakers a decision read are
+ * in its explanation, and the candidate is evaluated under that same health.
  */
+import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
+import { healthRecordedIn } from '../provider-health/health-view.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
+import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
 export interface DecisionFacts {
   readonly outcome: 'routed' | 'rejected';
@@ -107,11 +110,15 @@ export function reevaluate(
   if (record.explanation === null) {
     return { ...base, after: before, changes: [], intakeRejection: true };
   }
-  const intake = validateSubmission({
-    source: SUBMISSION_SOURCE,
-    'detail-type': SUBMISSION_DETAIL_TYPE,
-    detail: JSON.parse(record.job ?? 'null'),
-  });
+  const intake = validateSubmission(
+    {
+      source: SUBMISSION_SOURCE,
+      'detail-type': SUBMISSION_DETAIL_TYPE,
+      // The routing facts; user id and prompt are sealed in the record and play no part in routing.
+      detail: routingInputOf(record),
+    },
+    table,
+  );
   let after: DecisionFacts;
   if (!intake.ok) {
     // Logged as valid, invalid today: the intake schema moved since. Worth seeing in a diff.
@@ -131,7 +138,9 @@ export function reevaluate(
         ? recorded
         : (balanceOf(job.userId) ?? null)
       : undefined;
-    const decision = decide(job, { table, creditBalance });
+    // The health the decision read is reused too (a failed-over decision stays failed over).
+    const health = healthRecordedIn(record.explanation);
+    const decision = decide(job, { table, creditBalance, ...(health ? { health } : {}) });
     after =
       decision.outcome === 'routed'
         ? {
@@ -193,7 +202,7 @@ export function whatIf(
   return {
     decisions,
     summary: {
-      rulesVersion: table.version,
+      rulesVersion: rulesVersionOf(table),
       scanned: decisions.length,
       changed: changed.length,
       unchanged: decisions.length - changed.length,

@@ -13,7 +13,7 @@ import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamod
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
 import { byIndexOrder } from '../audit/decision-filter.ts';
-import { type DecisionRecord, recordFromItem } from '../log/routing-records.ts';
+import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTime';
 
@@ -70,7 +70,7 @@ export class DynamoDbAuditIndex {
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const record = recordFromItem(item);
-        if (record.type === 'RoutingDecided' || record.type === 'RoutingRejected') records.push(record);
+        if (isDecision(record)) records.push(record);
       }
     }
     return records;

@@ -9,14 +9,25 @@
  * re-driven again, and a complete one never is. A lost race for a version (a concurrent writer)
  * makes the job re-read and decide again. A dry run on an unchanged log reports exactly the records
  * (versions, ids) the real run appends.
+ *
+ * A routed target whose user content was erased or has expired is still recorded as re-driven, with
+ * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import type { AuditWindow } from '../audit/audit-window.ts';
-import { type Effect, planRedriveSteps, type RedriveAuthor, redriveIdOf } from '../audit/redrive-plan.ts';
+import type { ContentStatus } from '../audit/content-status.ts';
+import {
+  type Effect,
+  needsContent,
+  planRedriveSteps,
+  type RedriveAuthor,
+  redriveIdOf,
+  redriveTargets,
+} from '../audit/redrive-plan.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
-import type { DecisionRecord } from '../log/routing-records.ts';
+import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
 import type { EffectMarkers } from '../projections/effect-markers.ts';
-import type { DecisionSource } from './replay-projections.ts';
+import { type DecisionSource, withheldFor } from './replay-projections.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -49,6 +60,8 @@ export interface RedriveProjectionsDependencies {
   readonly decisions: DecisionSource;
   readonly markers: Pick<EffectMarkers, 'read'>;
   readonly now: () => Date;
+  /** Where a job's user content stands (content table); without it, content is taken as available. */
+  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: RedriveProgress) => void;
 }
@@ -73,6 +86,8 @@ export interface TargetRedrive {
   readonly effectId: string | null;
   readonly dispatchId: string | null;
   readonly announcementId: string | null;
+  /** Set when the re-drive sends nothing because the job's content was erased or has expired. */
+  readonly contentWithheld?: ContentWithheldReason;
   /** Why the job failed (the error's name only: AWS errors can quote request content). */
   readonly error?: string;
 }
@@ -92,13 +107,15 @@ export interface RedriveSummary {
   readonly alreadyRequested: number;
   readonly tooOld: number;
   readonly failed: number;
+  /** Re-drives recorded that send nothing: the job's content was erased or has expired. */
+  readonly contentWithheld: number;
   /** Every owed record that is not complete (complete ones are only counted). */
   readonly targets: readonly TargetRedrive[];
 }
 
 /** Read → decide → conditional appends for one job stream, re-deciding after a lost race. */
 export async function redriveJob(
-  deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers'>,
+  deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers' | 'contentOf'>,
   decision: DecisionRecord,
   author: RedriveAuthor,
   options: { dryRun: boolean; oldestJudgeable: string },
@@ -108,7 +125,8 @@ export async function redriveJob(
     const stream = await deps.log.readStream(decision.stream);
     const effectIds = stream.map((record) => `${record.stream}:v${record.version}`);
     const markers = await deps.markers.read(effectIds);
-    const steps = planRedriveSteps(stream, markers, author, options.oldestJudgeable);
+    const withheld = await withheldReason(stream, deps.contentOf);
+    const steps = planRedriveSteps(stream, markers, author, options.oldestJudgeable, withheld);
     const outcomes: TargetRedrive[] = [];
     let lostRace = false;
     for (const step of steps) {
@@ -121,6 +139,7 @@ export async function redriveJob(
           break;
         }
       }
+      const contentWithheld = step.record?.contentWithheld;
       outcomes.push({
         jobId,
         targetVersion: step.target.version,
@@ -131,13 +150,24 @@ export async function redriveJob(
             ? (step.record?.version ?? null)
             : null,
         effectId: step.plan.effectId,
-        dispatchId: step.plan.dispatch?.dispatchId ?? null,
-        announcementId: step.plan.announcement.detail.announcementId,
+        // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
+        dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
+        announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
+        ...(contentWithheld ? { contentWithheld } : {}),
       });
     }
     if (!lostRace) return outcomes;
   }
   return [contended(jobId)];
+}
+
+/** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */
+async function withheldReason(
+  stream: readonly RoutingLogRecord[],
+  contentOf: RedriveProjectionsDependencies['contentOf'],
+): Promise<ContentWithheldReason | undefined> {
+  if (!contentOf || !redriveTargets(stream).some(needsContent)) return undefined;
+  return withheldFor(await contentOf(stream));
 }
 
 const contended = (
@@ -213,6 +243,7 @@ export async function redriveProjections(
     alreadyRequested: count('already_requested'),
     tooOld: count('too_old'),
     failed: count('contended') + count('failed'),
+    contentWithheld: all.filter((target) => target.contentWithheld !== undefined).length,
     targets: all.filter((target) => target.action !== 'complete'),
   };
 }

@@ -8,10 +8,14 @@
  * (the same replay started twice, or another incident) makes this job re-read and decide again.
  * So an interrupted replay re-run with the same `--incident` sends only what was not sent, and a
  * dry run on an unchanged log reports the versions and ids the real run appends.
+ *
+ * A routed job whose user content was erased or has expired is still recorded as replayed, with
+ * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import type { AuditWindow } from '../audit/audit-window.ts';
+import type { ContentStatus } from '../audit/content-status.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -20,8 +24,13 @@ import {
   replayIdOf,
 } from '../audit/replay-plan.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
-import type { DecisionRecord, ProjectionReplayRequestedRecord } from '../log/routing-records.ts';
-import { planEffects } from '../projections/effects.ts';
+import type {
+  ContentWithheldReason,
+  DecisionRecord,
+  ProjectionReplayRequestedRecord,
+  RoutingLogRecord,
+} from '../log/routing-records.ts';
+import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -55,6 +64,8 @@ export interface ReplayProjectionsDependencies {
   readonly log: RoutingLog;
   readonly decisions: DecisionSource;
   readonly now: () => Date;
+  /** Where a job's user content stands (content table); without it, content is taken as available. */
+  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: ReplayProgress) => void;
 }
@@ -76,6 +87,8 @@ export interface JobReplay {
   /** The provider-queue dispatch id of the replay (`<jobId>:v<version>`); null for a rejection. */
   readonly dispatchId: string | null;
   readonly announcementId: string | null;
+  /** Set when the replay sends nothing because the job's content was erased or has expired. */
+  readonly contentWithheld?: ContentWithheldReason;
   /** Why the job failed (the error's name only: AWS errors can quote request content). */
   readonly error?: string;
 }
@@ -93,6 +106,8 @@ export interface ReplaySummary {
   readonly alreadyReplayed: number;
   readonly wouldAppend: number;
   readonly failed: number;
+  /** Jobs recorded as replayed that send nothing: their content was erased or has expired. */
+  readonly contentWithheld: number;
   readonly jobs: readonly JobReplay[];
 }
 
@@ -102,13 +117,17 @@ function outcomeOf(
   record: ProjectionReplayRequestedRecord | null,
 ): JobReplay {
   if (!record) return { jobId, action, version: null, dispatchId: null, announcementId: null };
-  const plan = planEffects(record);
+  if (record.contentWithheld) {
+    const none = { dispatchId: null, announcementId: null };
+    return { jobId, action, version: record.version, ...none, contentWithheld: record.contentWithheld };
+  }
+  // The projector's own id functions (src/projections/effects.ts), applied to the record's version.
   return {
     jobId,
     action,
     version: record.version,
-    dispatchId: plan.dispatch?.dispatchId ?? null,
-    announcementId: plan.announcement.detail.announcementId,
+    dispatchId: record.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.version) : null,
+    announcementId: announcementIdOf(record.stream, record.version),
   };
 }
 
@@ -118,10 +137,12 @@ export async function replayJob(
   decision: DecisionRecord,
   author: ReplayAuthor,
   dryRun: boolean,
+  contentOf?: ReplayProjectionsDependencies['contentOf'],
 ): Promise<JobReplay> {
   const jobId = decision.jobId as string;
   for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-    const step = planReplayStep(await log.readStream(decision.stream), author);
+    const stream = await log.readStream(decision.stream);
+    const step = planReplayStep(stream, author, await withheldReason(stream, decision, contentOf));
     if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
     if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
     if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
@@ -129,6 +150,23 @@ export async function replayJob(
     if (appended.status === 'appended') return outcomeOf(jobId, 'appended', step.record);
   }
   return outcomeOf(jobId, 'contended', null);
+}
+
+/** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
+async function withheldReason(
+  stream: readonly RoutingLogRecord[],
+  decision: DecisionRecord,
+  contentOf: ReplayProjectionsDependencies['contentOf'],
+): Promise<ContentWithheldReason | undefined> {
+  if (!contentOf || decision.type !== 'RoutingDecided' || !decision.content) return undefined;
+  return withheldFor(await contentOf(stream));
+}
+
+/** Why nothing may be sent for a job whose content stands so (erased, expired), if so. */
+export function withheldFor(status: ContentStatus): ContentWithheldReason | undefined {
+  if (status === 'erased') return 'content_erased';
+  if (status === 'expired') return 'content_expired';
+  return undefined;
 }
 
 export async function replayProjections(
@@ -155,7 +193,7 @@ export async function replayProjections(
   await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
     // One job's failure (e.g. throttling beyond the SDK's retries) never stops its neighbours;
     // re-running the same incident picks it up.
-    const job = await replayJob(deps.log, decision, author, dryRun).catch(
+    const job = await replayJob(deps.log, decision, author, dryRun, deps.contentOf).catch(
       (error: unknown): JobReplay => ({
         ...outcomeOf(decision.jobId as string, 'failed', null),
         error: error instanceof Error ? error.name : 'Error',
@@ -182,6 +220,7 @@ export async function replayProjections(
     alreadyReplayed: count('already_replayed'),
     wouldAppend: count('would_append'),
     failed: count('contended') + count('no_decision') + count('failed'),
+    contentWithheld: jobs.filter((job) => job.contentWithheld !== undefined).length,
     jobs,
   };
 }

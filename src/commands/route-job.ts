@@ -11,10 +11,20 @@
  * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
  * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
+import type { ContentKeyRing } from '../content/content-vault.ts';
+import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
-import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
+import {
+  envelopeOf,
+  eventIdOf,
+  type SubmittedEvent,
+  submittedAtOf,
+  validateSubmission,
+} from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import {
+  DECISION_VERSION,
   type DecisionRecord,
   decisionRecord,
   intakeRejectionRecord,
@@ -23,8 +33,11 @@ import {
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
-import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
+import { dispatchIdOf } from '../projections/effects.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { decideUnderRules, providersInForce, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
+import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -34,12 +47,19 @@ export interface RouteJob {
 export interface RouteJobDependencies {
   readonly log: RoutingLog;
   readonly credits: CreditBalances;
+  /** The bundled default table: what decides when no `rules` reader is given. */
   readonly table: RoutingTable;
+  /** The published rules (active, shadow, canary) through the router's cache. */
+  readonly rules?: RulesReader;
+  /** Seals the user content of the record (a cached transit key: no call per job). */
+  readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
   readonly maxMessageBytes?: number;
+  /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
+  readonly health?: RouterHealth;
 }
 
 export type RouteJobResult =
@@ -54,22 +74,32 @@ export type RouteJobResult =
     };
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
-  const { event } = command.data;
+  const event = envelopeOf(command.data.event);
+  const now = deps.now();
   const received: Received = {
-    eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
-    submittedAt: typeof event.time === 'string' ? event.time : null,
-    recordedAt: deps.now().toISOString(),
+    eventId: eventIdOf(event) ?? deps.newId(),
+    submittedAt: submittedAtOf(event),
+    recordedAt: now.toISOString(),
     detail: event.detail,
   };
 
-  const intake = validateSubmission(event);
+  const rules = await (deps.rules ?? fixedRules(deps.table)).current();
+  // The providers a request may name are those of the rules in force, not a fixed list.
+  const intake = validateSubmission(event, providersInForce(rules));
   let record: DecisionRecord;
   if (intake.ok) {
     const job = intake.submission;
-    const creditBalance = tableNeedsCreditBalance(deps.table)
+    const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
       ? await deps.credits.balanceOf(job.userId)
       : undefined;
-    record = decisionRecord(received, job, decide(job, { table: deps.table, creditBalance }));
+    const { decision, shadow } = await decideWithHealth(
+      { ...rules.canary?.table.providers, ...rules.table.providers },
+      (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
+      deps.health,
+      new Date(received.recordedAt),
+      dispatchIdOf(job.jobId, DECISION_VERSION),
+    );
+    record = decisionRecord(received, job, decision, shadow);
     if (record.type === 'RoutingDecided') {
       const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
       const messageBytes = dispatchMessageBytes(record);
@@ -78,6 +108,11 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     }
   } else {
     record = intakeRejectionRecord(received, intake);
+  }
+  // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
+  if (record.job !== null) {
+    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
   }
 
   const appended = await deps.log.append(record);

@@ -5,14 +5,26 @@ const routerEnvironment = z.object({
   STAGE: stageName,
   EVENT_LOG_TABLE: tableName,
   CREDITS_TABLE: tableName,
+  /** Seconds the router trusts its read of the published rules (src/rules/active-rules.ts). */
+  RULES_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(10),
+  /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
+  CONTENT_TABLE: tableName,
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
+  /** Optional: without it the router does not consult provider health (every provider healthy). */
+  PROVIDER_HEALTH_TABLE: tableName.optional(),
+  /** How long a router instance reuses its read of provider health (default 5 s). */
+  HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
 });
 
 export interface RouterConfig {
   readonly stage: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
+  readonly rulesCacheMs: number;
+  readonly contentTable: string;
   readonly queueMaxMessageBytes: number;
+  readonly providerHealthTable: string | undefined;
+  readonly healthCacheSeconds: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
@@ -21,6 +33,10 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     stage: parsed.STAGE,
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
+    rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,
+    contentTable: parsed.CONTENT_TABLE,
     queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
+    providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
+    healthCacheSeconds: parsed.HEALTH_CACHE_SECONDS,
   };
 }

@@ -18,16 +18,20 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient, singleAttemptClientDefaults } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbEffectMarkers } from '../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
-import { type ProjectorPorts, projectRecords, type RecordOutcome } from '../projections/project-records.ts';
+import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
+import type { RecordOutcome } from '../projections/project-records.ts';
+import { isRulesStream } from '../rules/rules-records.ts';
 
-export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics }: Telemetry) {
+export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
     .use(injectLambdaContext(logger, { logEvent: false }))
@@ -44,6 +48,11 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
             eventName: streamRecord.eventName,
             sequenceNumber,
           });
+          continue;
+        }
+        if (isRulesStream(streamRecord.dynamodb?.Keys?.stream?.S)) {
+          // Rules records change what the router decides; they have no side effect to project.
+          logger.debug('stream record ignored: a rules record', { sequenceNumber });
           continue;
         }
         const record = readRecord(streamRecord);
@@ -64,7 +73,7 @@ export function createProjectorHandler(ports: ProjectorPorts, { logger, metrics 
         sequenceNumbers.push(sequenceNumber);
       }
 
-      const outcomes = records.length > 0 ? await projectRecords(records, ports) : [];
+      const outcomes = records.length > 0 ? await projectWithContent(records, ports) : [];
       outcomes.forEach((outcome, i) => {
         report(outcome, sequenceNumbers[i] as string, { logger, metrics });
         if (!outcome.ok) failed.push(sequenceNumbers[i] as string);
@@ -141,7 +150,7 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
   }
 }
 
-export function portsFromEnvironment(env: Record<string, string | undefined>): ProjectorPorts {
+export function portsFromEnvironment(env: Record<string, string | undefined>): ProtectedProjectorPorts {
   const config = loadProjectorConfig(env);
   const documents = createDocumentClient();
   const now = () => new Date();
@@ -158,6 +167,11 @@ export function portsFromEnvironment(env: Record<string, string | undefined>): P
       config.eventBusName,
     ),
     jobs: new DynamoDbJobsTable(documents, config.jobsTable),
+    content: {
+      keys: new ContentKeyRing(new DynamoDbContentVault(documents, config.contentTable)),
+      store: new DynamoDbContentVault(documents, config.contentTable),
+      retentionDays: config.contentRetentionDays,
+    },
     now,
   };
 }

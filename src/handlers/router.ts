@@ -11,15 +11,22 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
+import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
+import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
+import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { ContentKeyRing } from '../content/content-vault.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
+import type { DecisionRecord } from '../log/routing-records.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { CachedActiveRules, type RulesSource } from '../rules/active-rules.ts';
 
 export interface RouterResponse {
   readonly outcome: RouteJobResult['outcome'];
@@ -67,7 +74,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         provider: record.type === 'RoutingDecided' ? record.provider : null,
         reason: record.type === 'RoutingRejected' ? record.reason : null,
       };
-      // Never the prompt: it is user content. The record in the log holds the full job.
+      // Never the prompt or user id: user content (sealed in the log record, docs/DATA_PROTECTION.md).
       const facts = {
         ...response,
         eventId: event.id,
@@ -94,10 +101,54 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
           reason: response.reason ?? 'none',
         });
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
+        reportRules(record, { logger, metrics });
       }
       return response;
     });
 }
+
+/**
+ * Rules metrics, each its own EMF document so its dimensions do not mix with the decision's:
+ * the shadow's agreement (Average = agreement rate), its moves (from → to) and cost delta — never
+ * counted as cost — and the canary's decisions and rejections (the template alarms on the latter).
+ */
+function reportRules(record: DecisionRecord, { logger, metrics }: Telemetry) {
+  const { shadow } = record;
+  if (shadow) {
+    const actual =
+      record.type === 'RoutingDecided' ? `${record.provider}/${record.model}` : `rejected:${record.reason}`;
+    const candidate =
+      shadow.outcome === 'routed' ? `${shadow.provider}/${shadow.model}` : `rejected:${shadow.reason}`;
+    const agreement = metrics.singleMetric();
+    agreement.addMetric('ShadowAgreement', MetricUnit.Count, actual === candidate ? 1 : 0);
+    const actualCost = record.type === 'RoutingDecided' ? record.estimatedCost : 0;
+    agreement.addMetric('ShadowCostDelta', MetricUnit.Count, shadow.estimatedCost - actualCost);
+    if (actual !== candidate) {
+      const move = metrics.singleMetric();
+      move.addDimensions({ from: actual, to: candidate });
+      move.addMetric('ShadowMoves', MetricUnit.Count, 1);
+    }
+  }
+  const canary = record.explanation?.canary;
+  if (canary?.used) {
+    const single = metrics.singleMetric();
+    single.addMetric('CanaryDecisions', MetricUnit.Count, 1);
+    single.addMetric('CanaryRejections', MetricUnit.Count, record.outcome === 'rejected' ? 1 : 0);
+  }
+  const rulesRead = record.explanation?.rulesRead;
+  if (rulesRead) logger.warn('decided without a fresh read of the rules', { rulesRead, jobId: record.jobId });
+}
+
+/** Logs and counts a failed read of the published rules (the router keeps deciding). */
+export const rulesReadFailureReporter =
+  ({ logger, metrics }: Telemetry) =>
+  (error: unknown, using: RulesSource) => {
+    logger.error('could not read the published rules', {
+      using,
+      error: contentFreeMessage(error),
+    });
+    metrics.addMetric('RulesReadFailures', MetricUnit.Count, 1);
+  };
 
 /** The router's AWS wiring for a configuration environment (also used by `npm run local`). */
 export function routerDependenciesFromEnvironment(
@@ -105,20 +156,47 @@ export function routerDependenciesFromEnvironment(
   {
     table = defaultRoutingTable,
     client = createDocumentClient(),
-  }: { table?: RoutingTable; client?: DynamoDBDocumentClient } = {},
+    onRulesReadFailure,
+  }: {
+    table?: RoutingTable;
+    client?: DynamoDBDocumentClient;
+    onRulesReadFailure?: (error: unknown, using: RulesSource) => void;
+  } = {},
 ): RouteJobDependencies {
   const config = loadRouterConfig(env);
+  const healthStore = config.providerHealthTable
+    ? new DynamoDbProviderHealthStore(client, {
+        health: config.providerHealthTable,
+        log: config.eventLogTable,
+      })
+    : undefined;
   return {
+    ...(healthStore
+      ? {
+          health: {
+            reader: new CachedHealthReader(healthStore, { ttlMs: config.healthCacheSeconds * 1000 }),
+            store: healthStore,
+          },
+        }
+      : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
     table,
+    rules: new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
+      defaultTable: table,
+      ttlMs: config.rulesCacheMs,
+      now: Date.now,
+      ...(onRulesReadFailure ? { onReadFailure: onRulesReadFailure } : {}),
+    }),
+    contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
     now: () => new Date(),
     newId: randomUUID,
     maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
 
+const telemetry = createTelemetry('router');
 export const handler = createRouterHandler(
-  routerDependenciesFromEnvironment(process.env),
-  createTelemetry('router'),
+  routerDependenciesFromEnvironment(process.env, { onRulesReadFailure: rulesReadFailureReporter(telemetry) }),
+  telemetry,
 );

@@ -73,12 +73,14 @@ async function waitUntilReady(
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  child.kill('SIGKILL');
+  signalGroup(child, 'SIGKILL');
   throw new EmulatorStartTimeoutError(name, output());
 }
 
 function startProcess(command: string, args: string[], cwd?: string) {
-  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: stopping signals the whole group, so nothing the emulator started
+  // outlives it, and a Ctrl-C on the terminal reaches only us — we stop the emulators in order.
+  const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -91,15 +93,30 @@ function startProcess(command: string, args: string[], cwd?: string) {
   return { child, output: () => output };
 }
 
+/** Signals the child's process group (see startProcess); a group already gone is fine. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: every member has exited already.
+  }
+}
+
 function stopProcess(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) {
+    signalGroup(child, 'SIGKILL');
+    return Promise.resolve();
+  }
   return new Promise((resolveStop) => {
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const killTimer = setTimeout(() => signalGroup(child, 'SIGKILL'), graceMs);
     child.once('exit', () => {
       clearTimeout(killTimer);
+      // The leader is gone; anything it left behind in its group goes with it.
+      signalGroup(child, 'SIGKILL');
       resolveStop();
     });
-    child.kill('SIGTERM');
+    signalGroup(child, 'SIGTERM');
   });
 }
 
@@ -160,6 +177,8 @@ export async function startEmulators(options: StartOptions = {}): Promise<Runnin
 export function emulatorEnvironment(endpoints: EmulatorEndpoints): Record<string, string> {
   return {
     AWS_REGION: 'us-east-1',
+    // The AWS CLI and boto3 read AWS_DEFAULT_REGION; the SDK for JavaScript reads AWS_REGION.
+    AWS_DEFAULT_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,

@@ -1,9 +1,15 @@
 /**
- * `npm run local [-- [--json] [--keep] [--stage S] [--credits FILE] [paths…]]`
+ * `npm run local [-- [--json] [--keep] [--verbose] [--stage S] [--credits FILE] [paths…]]`
  *
  * Runs every submission through the real pipeline on local emulators and prints what landed.
  * stdout carries only the results (a table, or one JSON object per input event with --json);
- * everything else — the handlers' Powertools logs, progress — goes to stderr.
+ * everything else — progress, and the handlers' Powertools logs with --verbose — goes to stderr.
+ * `npm run local --json` (npm's own flag, before any `--`) is the same as `-- --json`, and makes npm
+ * print its script banner to stderr instead of stdout: the way to clean JSON without `npm run -s`.
+ *
+ * With --keep the stack stays live until SIGINT/SIGTERM: events put on its bus are routed and
+ * projected as in AWS (src/local/live-intake.ts), and the printed `export` lines point any AWS client
+ * at it.
  *
  * `main(argv, io)` is the whole command with its I/O injected: it returns the exit code (0 ok,
  * 1 runtime error, 2 usage error) and never exits, so tests run it in-process. Only the entry guard
@@ -39,6 +45,8 @@ export interface LocalIo {
   readonly onEmulators?: (running: RunningEmulators | null) => void;
   /** Emulators already running (the tests'); absent: the run starts its own. */
   readonly emulators?: EmulatorEndpoints;
+  /** Read for npm's flags and the log level, and given the quiet defaults (process.env by default). */
+  readonly env?: Record<string, string | undefined>;
   /** The pipeline; the real `runLocal` unless a test substitutes it. */
   readonly runLocal?: (options: RunLocalOptions) => Promise<LocalRun>;
 }
@@ -46,6 +54,7 @@ export interface LocalIo {
 interface LocalOptions {
   json?: boolean;
   keep?: boolean;
+  verbose?: boolean;
   stage: string;
   credits?: string;
 }
@@ -57,7 +66,14 @@ function localProgram(out: (text: string) => void, err: (text: string) => void):
     .description('Run submissions through the real router and projector on local emulators.')
     .argument('[paths...]', 'event files or directories (default: events/submitted-*.json)')
     .option('--json', 'one JSON object per input event on stdout')
-    .option('--keep', 'leave the stack running and print its endpoints; stop with Ctrl-C')
+    .option(
+      '--keep',
+      'keep the stack live (events on its bus are routed) and print its environment; stop with Ctrl-C',
+    )
+    .option(
+      '--verbose',
+      "the handlers' logs on stderr (default: only with LOG_LEVEL or POWERTOOLS_LOG_LEVEL)",
+    )
     .addOption(new Option('--stage <stage>', 'stage suffix of the local resources').default('local'))
     .option('--credits <file>', 'JSON object userId → balance, seeded into Credits-<stage>')
     .exitOverride()
@@ -76,6 +92,10 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
     return (error as CommanderError).exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   }
   const options = program.opts<LocalOptions>();
+  const env = io.env ?? process.env;
+  // `npm run local --json`: npm takes the flag (and moves its banner to stderr) and passes it on here.
+  const json = options.json === true || env.npm_config_json === 'true';
+  Object.assign(env, handlerLogEnvironment(env, options.verbose === true));
   const named = program.args.length > 0;
   const paths = named ? program.args : [join(projectRoot, 'events')];
   // Emulators this run started: stopped here if anything fails after they came up.
@@ -103,13 +123,18 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
         io.onEmulators?.(running);
       },
       progress: (message) => err(`[local] ${message}`),
+      ...(options.keep ? { live: { report: (line: string) => err(`[live] ${line}`) } } : {}),
     });
-    print(run.results, options.json === true, out);
+    print(run.results, json, out);
     err(`[local] ${run.results.length} event(s) in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     if (options.keep) {
-      printEnvironment(run, options.json === true ? err : out);
-      err('[local] stack running; press Ctrl-C to stop it');
+      printEnvironment(run, json ? err : out);
+      err(
+        `[local] stack live: events on bus ${run.stack.eventBusName} are routed ` +
+          '(`routing-manager submit FILE…`, or any PutEvents); press Ctrl-C to stop it',
+      );
       await io.untilStopped();
+      err('[local] stopping the stack');
     }
     await run.stop();
     session.emulators = null;
@@ -152,10 +177,10 @@ function print(results: readonly LocalEventResult[], json: boolean, out: (text: 
       ['event', 'jobId', 'outcome', 'provider/model', 'reason', 'msgs', 'events', 'Jobs status'],
       results.map((r) => [
         originName(r.origin),
-        r.jobId ?? '-',
+        r.jobId ?? (r.eventId ? `- (event ${r.eventId})` : '-'),
         r.outcome,
         r.provider ? `${r.provider}/${r.model}` : '-',
-        r.reason ?? '-',
+        reasonCell(r),
         String(r.effects.messages),
         String(r.effects.events),
         r.effects.jobStatus ?? '-',
@@ -164,13 +189,40 @@ function print(results: readonly LocalEventResult[], json: boolean, out: (text: 
   );
 }
 
+/** The reason, with the fields an invalid request got wrong (paths and messages, never values). */
+function reasonCell(result: LocalEventResult): string {
+  if (!result.reason) return '-';
+  const fields = (result.fieldErrors ?? []).map((error) => `${error.path}: ${error.message}`);
+  return fields.length > 0 ? `${result.reason} (${fields.join('; ')})` : result.reason;
+}
+
 function printEnvironment(run: LocalRun, write: (text: string) => void) {
   write(
     `# DynamoDB + Streams: ${run.endpoints.dynamodb}   SQS, EventBridge, CloudWatch: ${run.endpoints.moto}`,
   );
-  write(`# paste into a shell to use the AWS CLI or \`routing-manager --stage ${run.stack.stage}\` here:`);
+  write(
+    `# paste into a shell: the AWS CLI, boto3, the SDKs and \`routing-manager\` then work against stage ${run.stack.stage}`,
+  );
+  // A profile or session token from the shell would otherwise be mixed with the emulators' keys.
+  write('unset AWS_PROFILE AWS_SESSION_TOKEN');
   for (const [name, value] of Object.entries(run.environment)) write(`export ${name}=${shellQuote(value)}`);
   write(`export ANNOUNCEMENTS_QUEUE_URL=${shellQuote(run.stack.queues.announcements)}`);
+}
+
+/**
+ * Quiet by default: the handlers' Powertools logs and EMF metric lines only with --verbose, or when
+ * the caller chose a level (LOG_LEVEL / POWERTOOLS_LOG_LEVEL). Returns the variables to set.
+ */
+export function handlerLogEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  verbose: boolean,
+): Record<string, string> {
+  const chosen = env.POWERTOOLS_LOG_LEVEL ?? env.LOG_LEVEL;
+  if (verbose) return chosen ? {} : { POWERTOOLS_LOG_LEVEL: 'INFO' };
+  return {
+    ...(chosen ? {} : { POWERTOOLS_LOG_LEVEL: 'SILENT' }),
+    ...(env.POWERTOOLS_METRICS_DISABLED === undefined ? { POWERTOOLS_METRICS_DISABLED: 'true' } : {}),
+  };
 }
 
 export const shellQuote = (value: string): string =>
@@ -178,42 +230,91 @@ export const shellQuote = (value: string): string =>
 
 /** What the entry point uses of `process` (a fake one in tests). */
 export interface HostProcess {
+  readonly pid: number;
   readonly stdout: { write: (chunk: string, ...rest: never[]) => unknown };
   readonly stderr: { write: (chunk: string, ...rest: never[]) => unknown };
-  on(signal: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
+  on(signal: StopSignal, listener: () => void): unknown;
+  removeAllListeners(signal: StopSignal): unknown;
+  kill(pid: number, signal: StopSignal): unknown;
   exit(code: number): void;
+  /** Milliseconds for telling a repeated signal from an echo (Date.now by default). */
+  readonly now?: () => number;
 }
 
 /**
- * Binds the command to a process: results to its stdout, every other write to its stderr, and
- * SIGINT / SIGTERM stop the emulators this run started before the process exits (130 / 143).
+ * A Ctrl-C reaches us twice at once — from the terminal (we are in npm's foreground process group)
+ * and forwarded by npm — so a second signal within this window is the same request, not "hurry".
  */
-export function attachToProcess(host: HostProcess): LocalIo {
+const SIGNAL_ECHO_MS = 1000;
+
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+export interface ProcessIo extends LocalIo {
+  /** Ends the process: by the signal that stopped the stack, if one did, else with `code`. */
+  finish(code: number): void;
+}
+
+/**
+ * Binds the command to a process: results to its stdout, every other write to its stderr.
+ * SIGINT / SIGTERM during a --keep session ends `untilStopped`, so `main` stops the live loops and
+ * the emulators in order; earlier, the emulators this run started are stopped at once. Either way the
+ * process then dies by that same signal, as a shell (and npm, which forwarded it) expects; a second
+ * signal stops the emulators and dies without waiting for the rest.
+ */
+export function attachToProcess(host: HostProcess): ProcessIo {
   // The handlers' loggers write to process.stdout (Powertools builds its own Console on it). Keep
   // the real stdout for results and send every other write to stderr, so `--json` stays parseable.
   const writeResult = host.stdout.write.bind(host.stdout);
   host.stdout.write = host.stderr.write.bind(host.stderr);
   let emulators: RunningEmulators | null = null;
+  let signalled: StopSignal | null = null;
+  let release: (() => void) | null = null;
+  const die = (signal: StopSignal) => {
+    host.removeAllListeners(signal);
+    host.kill(host.pid, signal);
+  };
   let stopping = false;
-  const shutDown = async (code: number) => {
+  const now = host.now ?? Date.now;
+  let firstSignalAt = 0;
+  const onSignal = (signal: StopSignal) => {
+    if (signalled === null) {
+      signalled = signal;
+      firstSignalAt = now();
+      if (release) {
+        release();
+        return;
+      }
+    } else if (release && now() - firstSignalAt < SIGNAL_ECHO_MS) {
+      return;
+    }
+    // Not in a --keep session yet, or a second signal: stop the emulators now (once) and die.
     if (stopping) return;
     stopping = true;
-    await emulators?.stop();
-    host.exit(code);
+    const by = signalled;
+    void (async () => {
+      await emulators?.stop();
+      die(by);
+    })();
   };
-  host.on('SIGINT', () => void shutDown(130));
-  host.on('SIGTERM', () => void shutDown(143));
+  host.on('SIGINT', () => onSignal('SIGINT'));
+  host.on('SIGTERM', () => onSignal('SIGTERM'));
   return {
     stdout: { write: (text: string) => writeResult(text) },
     stderr: host.stderr,
-    // Ends only with the process: a signal stops the emulators and exits (see shutDown).
-    untilStopped: () => new Promise<void>(() => undefined),
+    untilStopped: () =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
     onEmulators: (running) => {
       emulators = running;
     },
+    finish: (code) => (signalled ? die(signalled) : host.exit(code)),
   };
 }
 
 // Exits rather than waiting: the SDK's keep-alive sockets would hold the process open for a while
 // after the emulators are gone.
-if (import.meta.main) process.exit(await main(process.argv.slice(2), attachToProcess(process)));
+if (import.meta.main) {
+  const io = attachToProcess(process);
+  io.finish(await main(process.argv.slice(2), io));
+}

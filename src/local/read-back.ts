@@ -97,6 +97,8 @@ export interface CapturedAnnouncement {
   readonly detailType: string;
   readonly announcementId: string;
   readonly jobId: string | null;
+  /** The announced event's `detail`, as it landed. */
+  readonly detail: Record<string, unknown>;
 }
 
 export function announcementOf(message: QueuedMessage): CapturedAnnouncement | null {
@@ -106,5 +108,6 @@ export function announcementOf(message: QueuedMessage): CapturedAnnouncement | n
     detailType: String(message.body['detail-type']),
     announcementId: detail.announcementId,
     jobId: typeof detail.jobId === 'string' ? detail.jobId : null,
+    detail,
   };
 }

@@ -5,14 +5,28 @@
  *   the log's stream polled like the Lambda event source mapping → the REAL projector handler →
  *   settled → read back what landed (provider queues, captured announcements, Jobs table).
  *
+ * With `live`, the stack then stays live: a rule on its bus feeds the router through an intake
+ * queue (src/local/live-intake.ts) and the stream keeps feeding the projector until `stop()`.
+ *
  * Testable: `runLocal` returns the per-event results and a handle to stop what it started; the
  * command line (src/local/main.ts) only parses arguments and prints.
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status.ts';
+import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
+import type { RouterResponse } from '../handlers/router.ts';
+import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
+import type { RoutingLog } from '../log/routing-log.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
+import {
+  ATTEMPT_DETAIL_TYPE,
+  SIGNAL_SOURCE,
+  type SignalEvent,
+  STATUS_DETAIL_TYPE,
+} from '../provider-health/signals.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import {
   type EmulatorEndpoints,
@@ -20,15 +34,24 @@ import {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
+import {
+  IntakeQueueDrainer,
+  type IntakeRoute,
+  type IntakeRule,
+  type LiveIntake,
+  provisionLiveIntake,
+  SUBMISSIONS_RULE,
+} from './live-intake.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from './provision.ts';
 import { announcementOf, peekQueue, readBackClients } from './read-back.ts';
-import { DynamoDbStreamPoller } from './stream-poller.ts';
+import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 import type { SubmittedInput } from './submitted-events.ts';
 
 export type LocalOutcome = 'routed' | 'rejected' | 'duplicate';
 
 export interface LocalEventResult {
   readonly origin: string;
+  /** The event's id (the router's own when the event carried none). */
   readonly eventId: string | null;
   readonly jobId: string | null;
   readonly outcome: LocalOutcome;
@@ -37,6 +60,8 @@ export interface LocalEventResult {
   readonly queue: string | null;
   /** The rejection reason; `conflicting_duplicate` for a jobId re-submitted with another payload. */
   readonly reason: string | null;
+  /** For `invalid_request`: which fields were unusable and why; otherwise null. */
+  readonly fieldErrors?: readonly FieldError[] | null;
   readonly effects: {
     /** Messages for this job on its provider queue (for a rejection: on any provider queue). */
     readonly messages: number;
@@ -44,7 +69,18 @@ export interface LocalEventResult {
     readonly events: number;
     /** The job's status in Jobs-<Stage>, or null when it has no item. */
     readonly jobStatus: string | null;
+    /** The provider-queue message body as read back from the queue (parsed), or null. */
+    readonly message?: Record<string, unknown> | null;
+    /** The announced event's `detail` as read back from the bus, or null. */
+    readonly event?: Record<string, unknown> | null;
   };
+}
+
+export interface LiveOptions {
+  /** One line per event the intake handled and per batch the projector took. */
+  readonly report: (line: string) => void;
+  /** Long-poll wait of the intake queue (default 20 s). */
+  readonly waitSeconds?: number;
 }
 
 export interface RunLocalOptions {
@@ -62,6 +98,8 @@ export interface RunLocalOptions {
   /** How long the stream may take to settle. */
   readonly settleTimeoutMs?: number;
   readonly table?: RoutingTable;
+  /** Keep the stack live after the inputs: events on the bus are routed and projected until stop(). */
+  readonly live?: LiveOptions;
 }
 
 export interface LocalRun {
@@ -70,7 +108,7 @@ export interface LocalRun {
   readonly endpoints: EmulatorEndpoints;
   /** Everything a shell needs to point the AWS CLI or `routing-manager` at this stack. */
   readonly environment: Readonly<Record<string, string>>;
-  /** Stops the emulators if this run started them. */
+  /** Stops the live loops, then the emulators if this run started them. */
   stop(): Promise<void>;
 }
 
@@ -84,7 +122,13 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
     options.onEmulatorsStarted?.(running);
     endpoints = running.endpoints;
   }
+  let pipeline: LocalPipeline | null = null;
+  let live: LiveSession | null = null;
   const stop = async () => {
+    await live?.stop();
+    live = null;
+    pipeline?.destroy();
+    pipeline = null;
     await running?.stop();
     running = null;
   };
@@ -93,11 +137,22 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
     Object.assign(process.env, emulatorEnvironment(endpoints));
     progress(`provisioning stage ${options.stage}`);
     const stack = await provisionLocalStack({ stage: options.stage });
-    const environment = { ...emulatorEnvironment(endpoints), ...handlerEnvironment(stack) };
+    const environment: Record<string, string> = {
+      ...emulatorEnvironment(endpoints),
+      ...handlerEnvironment(stack),
+    };
     Object.assign(process.env, environment);
     if (options.credits) await seedCredits(stack.tables.credits, options.credits);
 
-    const results = await routeAndProject(stack, options, progress);
+    pipeline = await createPipeline(stack, options.table);
+    const results = await routeAndProject(pipeline, stack, options, progress);
+    if (options.live) {
+      live = await startLive(pipeline, stack, options.live);
+      environment.INTAKE_QUEUE_URL = live.intake.queueUrl;
+    } else {
+      pipeline.destroy();
+      pipeline = null;
+    }
     return { results, stack, endpoints, environment, stop };
   } catch (error) {
     await stop();
@@ -116,45 +171,77 @@ async function seedCredits(tableName: string, credits: Readonly<Record<string, n
   }
 }
 
-async function routeAndProject(
-  stack: LocalStack,
-  options: RunLocalOptions,
-  progress: (message: string) => void,
-): Promise<LocalEventResult[]> {
+/** The real handlers wired to the stack, and the stream poller that feeds the projector. */
+interface LocalPipeline {
+  readonly route: (event: SubmittedEvent) => Promise<RouterResponse>;
+  /** The HealthSignals handler: provider attempt reports and operator status changes. */
+  readonly signal: (event: SignalEvent) => Promise<HealthSignalsResponse>;
+  readonly project: StreamBatchHandler;
+  readonly poller: DynamoDbStreamPoller;
+  readonly log: RoutingLog;
+  destroy(): void;
+}
+
+async function createPipeline(stack: LocalStack, table: RoutingTable | undefined): Promise<LocalPipeline> {
   // Imported only now: both handler modules validate their environment when loaded.
   const { createRouterHandler, routerDependenciesFromEnvironment } = await import('../handlers/router.ts');
   const { createProjectorHandler, portsFromEnvironment } = await import('../handlers/projector.ts');
+  const { createHealthSignalsHandler, healthSignalsDependenciesFromEnvironment } = await import(
+    '../handlers/health-signals.ts'
+  );
   const { createTelemetry } = await import('../observability/telemetry.ts');
   const { aLocalLambdaContext } = await import('./lambda-context.ts');
 
   const documents = createDocumentClient();
   const routerDependencies = routerDependenciesFromEnvironment(handlerEnvironment(stack), {
-    ...(options.table ? { table: options.table } : {}),
+    ...(table ? { table } : {}),
     client: documents,
   });
-  const { log } = routerDependencies;
   const router = createRouterHandler(routerDependencies, createTelemetry('router'));
   const projector = createProjectorHandler(
     portsFromEnvironment(handlerEnvironment(stack)),
     createTelemetry('projector'),
   );
+  const signals = createHealthSignalsHandler(
+    healthSignalsDependenciesFromEnvironment(handlerEnvironment(stack)),
+    createTelemetry('health-signals'),
+  );
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
+  return {
+    route: (event) => router(event, aLocalLambdaContext('routing-manager-router-local')),
+    signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
+    project: (event, context: Context) => projector(event, context),
+    poller,
+    log: routerDependencies.log,
+    destroy: () => {
+      poller.destroy();
+      documents.destroy();
+    },
+  };
+}
+
+async function routeAndProject(
+  pipeline: LocalPipeline,
+  stack: LocalStack,
+  options: RunLocalOptions,
+  progress: (message: string) => void,
+): Promise<LocalEventResult[]> {
   const readBack = readBackClients();
   const jobs = new DynamoDbJobStatusReader(readBack.documents, stack.tables.jobs);
   try {
     const responses = [];
     for (const input of options.inputs) {
       progress(`routing ${input.origin}`);
-      responses.push(await router(input.event, aLocalLambdaContext('routing-manager-router-local')));
+      responses.push(await pipeline.route(input.event));
     }
     const appended = responses.filter((response) => response.outcome === 'recorded').length;
     progress(`projecting ${appended} new record(s) from the log's stream`);
-    const drained = await poller.drain(projector, {
+    const drained = await pipeline.poller.drain(pipeline.project, {
       minRecords: appended,
       timeoutMs: options.settleTimeoutMs ?? 30_000,
     });
     if (drained.abandoned.length > 0 || drained.failed > 0) {
-      progress(`projector reported ${drained.failed} failed record(s); see its logs above`);
+      progress(`projector reported ${drained.failed} failed record(s); run with --verbose to see its logs`);
     }
 
     progress('reading back queues, announcements and Jobs');
@@ -169,15 +256,22 @@ async function routeAndProject(
     const results: LocalEventResult[] = [];
     for (const [i, response] of responses.entries()) {
       const input = options.inputs[i] as SubmittedInput;
-      const [decision] = (await log.readStream(response.stream)) as DecisionRecord[];
+      const [decision] = (await pipeline.log.readStream(response.stream)) as DecisionRecord[];
       const routed = decision?.type === 'RoutingDecided' ? decision : null;
       const rejected = decision?.type === 'RoutingRejected' ? decision : null;
       const jobId = response.jobId;
       const onQueues = routed ? (byProvider[routed.provider] ?? []) : [...fal, ...replicate];
+      const messages = jobId ? onQueues.filter((message) => message.body.jobId === jobId) : [];
+      const announced = captured.filter(
+        (a) =>
+          (a.detailType === ROUTED_DETAIL_TYPE || a.detailType === REJECTED_DETAIL_TYPE) &&
+          a.announcementId.startsWith(`${response.stream}:`),
+      );
       const job = jobId ? await jobs.read(jobId) : null;
       results.push({
         origin: input.origin,
-        eventId: typeof input.event.id === 'string' ? input.event.id : null,
+        eventId:
+          typeof input.event.id === 'string' && input.event.id ? input.event.id : (decision?.eventId ?? null),
         jobId,
         outcome: response.outcome === 'recorded' ? response.decision : 'duplicate',
         provider: routed?.provider ?? null,
@@ -185,21 +279,117 @@ async function routeAndProject(
         queue: routed?.queue ?? null,
         reason:
           response.outcome === 'conflicting_duplicate' ? 'conflicting_duplicate' : (rejected?.reason ?? null),
+        fieldErrors: rejected?.reason === 'invalid_request' ? rejected.fieldErrors : null,
         effects: {
-          messages: jobId ? onQueues.filter((message) => message.body.jobId === jobId).length : 0,
-          events: captured.filter(
-            (a) =>
-              (a.detailType === ROUTED_DETAIL_TYPE || a.detailType === REJECTED_DETAIL_TYPE) &&
-              a.announcementId.startsWith(`${response.stream}:`),
-          ).length,
+          messages: messages.length,
+          events: announced.length,
           jobStatus: typeof job?.status === 'string' ? job.status : null,
+          message: messages[0]?.body ?? null,
+          event: announced[0]?.detail ?? null,
         },
       });
     }
     return results;
   } finally {
-    poller.destroy();
     readBack.destroy();
-    documents.destroy();
   }
+}
+
+interface LiveSession {
+  readonly intake: LiveIntake;
+  stop(): Promise<void>;
+}
+
+/** Makes the stack live: the intake queue drained into the router, the stream followed into the projector. */
+async function startLive(
+  pipeline: LocalPipeline,
+  stack: LocalStack,
+  options: LiveOptions,
+): Promise<LiveSession> {
+  // Every detail-type the stack takes from its bus: one rule each, one handler each. Another kind of
+  // event (e.g. provider status events) is one more entry here.
+  const routes: IntakeRoute[] = [
+    {
+      ...SUBMISSIONS_RULE,
+      handle: async (event) => describeRouting(event.id, await pipeline.route(event)),
+    },
+    {
+      ...HEALTH_SIGNALS_RULE,
+      handle: async (event) => describeHealthSignal(event.id, await pipeline.signal(event)),
+    },
+  ];
+  const intake = await provisionLiveIntake(stack, routes);
+  const drainer = new IntakeQueueDrainer({
+    queueUrl: intake.queueUrl,
+    report: options.report,
+    ...(options.waitSeconds === undefined ? {} : { waitSeconds: options.waitSeconds }),
+    routes,
+  });
+  const controller = new AbortController();
+  const loops = Promise.all([
+    drainer.run(controller.signal),
+    pipeline.poller.follow(pipeline.project, {
+      signal: controller.signal,
+      onDelivery: ({ delivered, failed }) =>
+        options.report(
+          `projected ${delivered} log record(s)${failed > 0 ? `, ${failed} failed (retried; --verbose shows why)` : ''}`,
+        ),
+      onError: (error) =>
+        options.report(
+          `stream poll failed (${error instanceof Error ? error.name : 'unknown error'}); retrying`,
+        ),
+    }),
+  ]);
+  return {
+    intake,
+    stop: async () => {
+      controller.abort();
+      await loops;
+      drainer.destroy();
+    },
+  };
+}
+
+/** One line about a routed event: ids and the decision, never the job's content. */
+/** The HealthSignals function's rule, as template.yaml declares it (HealthSignalsRule). */
+export const HEALTH_SIGNALS_RULE: IntakeRule = {
+  name: 'health-signals',
+  source: SIGNAL_SOURCE,
+  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE],
+};
+
+/** One line per health signal: the breaker transitions and the re-routing it caused. */
+export function describeHealthSignal(eventId: string, response: HealthSignalsResponse): string {
+  if (response.outcome === 'refused') return `event ${eventId}: health signal refused (${response.problem})`;
+  const transitions =
+    response.outcome === 'recorded' && response.transitions.length > 0
+      ? response.transitions
+          .map((t) => `${t.key} ${t.previousStatus} → ${t.status} (v${t.version})`)
+          .join(', ')
+      : response.outcome;
+  const revision = response.revision;
+  const revised =
+    revision === undefined
+      ? ''
+      : revision.outcome === 'ignored'
+        ? `; not re-routed (${revision.why})`
+        : `; job ${revision.record.jobId} v${revision.record.version} ${
+            revision.record.decision.type === 'RoutingDecided'
+              ? `re-routed to ${revision.record.decision.provider}`
+              : `rejected: ${revision.record.decision.reason}`
+          }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
+  return `event ${eventId}: health ${transitions}${revised}`;
+}
+
+export function describeRouting(eventId: string, response: RouterResponse): string {
+  const subject = response.jobId ? `job ${response.jobId}` : `stream ${response.stream}`;
+  const decision =
+    response.decision === 'routed' ? `routed to ${response.provider}` : `rejected: ${response.reason}`;
+  const outcome =
+    response.outcome === 'recorded'
+      ? decision
+      : response.outcome === 'duplicate'
+        ? `duplicate (already ${decision})`
+        : 'conflicting duplicate refused';
+  return `event ${eventId}: ${subject} ${outcome}`;
 }

@@ -8,6 +8,8 @@
  * `eventNames` are filtered out like FilterCriteria does: never delivered, but checkpointed past.
  *
  * Batches come from one shard at a time, parents before children, as Lambda processes them.
+ * `drain` delivers until the stream is caught up (a batch run); `follow` keeps delivering new records
+ * until it is stopped, as the mapping does for a live stack (`npm run local -- --keep`).
  */
 import {
   DescribeStreamCommand,
@@ -18,6 +20,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { pauseUnlessAborted } from '../async/pause.ts';
 import { aLocalLambdaContext } from './lambda-context.ts';
 
 export type StreamBatchHandler = (
@@ -60,6 +63,17 @@ export interface DrainSummary {
   readonly abandoned: readonly AbandonedBatch[];
 }
 
+export interface FollowOptions {
+  /** Ends the loop; the batch in flight is finished first. */
+  readonly signal: AbortSignal;
+  /** Wait between polls of a caught-up stream (default 200 ms). */
+  readonly idleMs?: number;
+  /** Told about every batch that delivered records. */
+  readonly onDelivery?: (result: DeliveryResult) => void;
+  /** Told about a poll that failed (an emulator hiccup); the loop polls again after idleMs. */
+  readonly onError?: (error: unknown) => void;
+}
+
 export class StreamDrainTimeoutError extends Error {
   readonly summary: DrainSummary;
   constructor(message: string, summary: DrainSummary) {
@@ -79,6 +93,9 @@ interface ReadBatch {
 const POLL_INTERVAL_MS = 50;
 /** Empty GetRecords pages tolerated on an open shard before it is considered caught up. */
 const EMPTY_PAGES_PER_READ = 3;
+
+/** How often `follow` polls a caught-up stream: new records reach the projector within ~0.2 s. */
+const FOLLOW_IDLE_MS = 200;
 
 const seq = (value: string): bigint => BigInt(value);
 
@@ -186,6 +203,25 @@ export class DynamoDbStreamPoller {
         );
       }
       if (!result) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+  }
+
+  /**
+   * Delivers new records until `signal` aborts, from the current checkpoints on: what `drain` left
+   * behind is not delivered again. Resolves once the loop has stopped.
+   */
+  async follow(handler: StreamBatchHandler, options: FollowOptions): Promise<void> {
+    const idleMs = options.idleMs ?? FOLLOW_IDLE_MS;
+    while (!options.signal.aborted) {
+      let result: DeliveryResult | null = null;
+      try {
+        result = await this.deliverNext(handler);
+      } catch (error) {
+        options.onError?.(error);
+      }
+      if (result && result.delivered > 0) options.onDelivery?.(result);
+      // A caught-up stream, a failed poll or a failed batch: wait before polling (and retrying) again.
+      if (!result || result.failed > 0) await pauseUnlessAborted(idleMs, options.signal);
     }
   }
 

@@ -1,16 +1,20 @@
 /**
  * The immutable records of the routing log. One stream per job (`job#<jobId>`), versions 1, 2, …:
  * version 1 is always the decision (RoutingDecided or RoutingRejected); later versions are
- * operator events about the same job (ProjectionReplayRequested). Records are never updated.
+ * operator events about the same job (ProjectionReplayRequested, ContentErased). Records are never
+ * updated. User content (user id, prompt, extra fields) is never in clear in a record: `job` holds
+ * the routing facts and `content` the rest, sealed (src/content, docs/DATA_PROTECTION.md).
  *
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 import { createHash } from 'node:crypto';
+import type { SealedContent } from '../content/sealed-content.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
+import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -37,13 +41,17 @@ interface DecisionBase extends RecordBase {
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
+  readonly shadow?: ShadowResult;
+  /** The user content of the submission, sealed under a transit key; absent when there was none. */
+  readonly content?: SealedContent;
 }
 
 export interface RoutingDecidedRecord extends DecisionBase {
   readonly type: 'RoutingDecided';
   readonly jobId: string;
   readonly outcome: 'routed';
-  /** The validated job, as JSON: exactly what is enqueued for the provider. */
+  /** The validated job as JSON (its routing facts once sealed: joined with `content`, what is enqueued). */
   readonly job: string;
   readonly provider: string;
   readonly model: string;
@@ -88,27 +96,20 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
   readonly replayOf: number;
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+  /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
+  readonly contentWithheld?: ContentWithheldReason;
 }
 
-/**
- * An operator's re-drive of a record whose effects were never completed (its stream batch was given
- * up to the on-failure destination, or outlived the stream's 24 h retention). Unlike a replay, the
- * projector plans the **target** record's effects with the target's **original** ids (effectId,
- * dispatchId, announcementId, routingVersion): consumers never saw them, so nothing is new, and the
- * target's completion marker makes whatever did happen a no-op.
- */
-export interface ProjectionRedriveRequestedRecord extends RecordBase {
-  readonly type: 'ProjectionRedriveRequested';
-  readonly jobId: string;
-  /** `redrive-<sha256(incident)>`: a stream holds at most one re-drive per (target, incident). */
-  readonly redriveId: string;
-  readonly incident: string;
+export type ContentWithheldReason = 'content_erased' | 'content_expired';
+
+/** An operator erased the job's user content (`routing-manager forget`); the record holds none. */
+export interface ContentErasedRecord extends RecordBase {
+  readonly type: 'ContentErased';
+  readonly jobId: string | null;
+  /** Deterministic id of the erasure request (same why → same id). */
+  readonly erasureId: string;
   readonly requestedBy: string;
   readonly why: string;
-  /** The version of the record re-driven (a decision, or a replay record). */
-  readonly redriveOf: number;
-  /** The decision the target projects (the target itself, or the decision a replay copied). */
-  readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
 }
 
 /**
@@ -123,8 +124,69 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 }
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord | ProjectionRedriveRequestedRecord;
-export type RoutingLogRecord = JobRecord | ProviderHealthChangedRecord;
+/**
+ * A re-routing of a job after its current dispatch failed terminally at the provider (reported by
+ * a `provider.attempt.completed` signal): version n+1 of the job's stream, appended conditionally,
+ * so duplicate failure reports create one revision. It carries the new decision — routed to a
+ * provider the job has not tried, or rejected (`retries_exhausted`; `provider_failed` for an
+ * explicitly requested provider, which is never switched) — as a copy the projector projects at
+ * this record's version (a new dispatchId).
+ */
+export interface RoutingRevisedRecord extends RecordBase {
+  readonly type: 'RoutingRevised';
+  readonly jobId: string;
+  /** 1, 2, …: revisions of this job so far, this one included. */
+  readonly revision: number;
+  /** The routing version whose dispatch failed, its dispatchId and provider/model. */
+  readonly revises: number;
+  readonly failedDispatchId: string;
+  readonly failedProvider: string;
+  readonly failedModel: string | null;
+  /** The event id of the failure signal. */
+  readonly causedBy: string;
+  readonly decision: DecisionRecord;
+}
+
+/**
+ * An operator's re-drive of a record whose effects were never completed (its stream batch was given
+ * up to the on-failure destination, or outlived the stream's 24 h retention). Unlike a replay, the
+ * projector plans the **target** record's effects exactly as it planned the target — its original
+ * effectId, dispatchId, announcementId and announcement (a revision's `video.job.rerouted`, a
+ * replay's ids at the replay's version): consumers never saw them, so nothing is new, and the
+ * target's completion marker makes whatever did happen a no-op.
+ */
+export interface ProjectionRedriveRequestedRecord extends RecordBase {
+  readonly type: 'ProjectionRedriveRequested';
+  readonly jobId: string;
+  /** `redrive-<sha256(incident)>`: a stream holds at most one re-drive per (target, incident). */
+  readonly redriveId: string;
+  readonly incident: string;
+  readonly requestedBy: string;
+  readonly why: string;
+  /** The version of the record re-driven. */
+  readonly redriveOf: number;
+  /** A copy of the target record as logged (its sealed content included, never in clear). */
+  readonly target: RedriveTarget;
+  /** Set when the job's content was erased or had expired: the re-drive sends nothing, and says why. */
+  readonly contentWithheld?: ContentWithheldReason;
+}
+
+/** The records whose effects the projector owes: decisions, replays and revisions of a job. */
+export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord | RoutingRevisedRecord;
+
+export type JobRecord = RedriveTarget | ProjectionRedriveRequestedRecord;
+/** The records the projector turns into side effects. */
+export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
+export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
+
+export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =>
+  record.type === 'RoutingDecided' || record.type === 'RoutingRejected';
+
+/** The decision a job record projects: its own, the copy it carries, or (a re-drive) its target's. */
+export function projectedDecisionOf(record: JobRecord): DecisionRecord {
+  const owner = record.type === 'ProjectionRedriveRequested' ? record.target : record;
+  return isDecision(owner) ? owner : owner.decision;
+}
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
 export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
@@ -176,6 +238,7 @@ export function decisionRecord(
   received: Received,
   job: JobSubmission,
   decision: RoutingDecision,
+  shadow: ShadowResult | null = null,
 ): DecisionRecord {
   const stream = streamForJob(job.jobId);
   const base = {
@@ -188,6 +251,7 @@ export function decisionRecord(
     recordedAt: received.recordedAt,
     payloadHash: payloadHash(received.detail),
     job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
   };
   if (decision.outcome === 'routed') {
     return {
@@ -243,6 +307,7 @@ export function messageTooLargeRecord(
     explanation: routed.explanation,
     messageBytes: size.messageBytes,
     maxMessageBytes: size.maxMessageBytes,
+    ...(routed.shadow ? { shadow: routed.shadow } : {}),
   };
 }
 
@@ -296,7 +361,9 @@ const KNOWN_TYPES = new Set([
   'RoutingRejected',
   'ProjectionReplayRequested',
   'ProjectionRedriveRequested',
+  'ContentErased',
   'ProviderHealthChanged',
+  'RoutingRevised',
 ]);
 
 /**

@@ -13,7 +13,7 @@
  * skips it. The duplicate windows — an effect happened but its marker was not written, or a send got
  * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
-import type { RoutingLogRecord } from '../log/routing-records.ts';
+import type { ProjectableRecord } from '../log/routing-records.ts';
 import { announceDecisions, type EventPublisher } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
 import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
@@ -34,7 +34,7 @@ export interface ProjectorPorts {
   readonly retry?: RetryPolicy;
 }
 
-export type EffectName = 'plan' | 'markers' | 'dispatch' | 'announce' | 'status';
+export type EffectName = 'content' | 'plan' | 'markers' | 'dispatch' | 'announce' | 'status';
 
 /**
  * done: performed by this invocation · skipped: a marker says it was done before ·
@@ -61,7 +61,7 @@ export interface RecordOutcome {
 }
 
 interface Tracked {
-  readonly record: RoutingLogRecord;
+  readonly record: ProjectableRecord;
   readonly plan: EffectPlan | null;
   previous: EffectMarker | undefined;
   dispatch: EffectState;
@@ -80,7 +80,7 @@ function fail(t: Tracked, effect: EffectName, result: { code: string; message: s
 }
 
 export async function projectRecords(
-  records: readonly RoutingLogRecord[],
+  records: readonly ProjectableRecord[],
   ports: ProjectorPorts,
 ): Promise<RecordOutcome[]> {
   const tracked = records.map(track);
@@ -181,7 +181,7 @@ export async function projectRecords(
   return settled();
 }
 
-function track(record: RoutingLogRecord): Tracked {
+function track(record: ProjectableRecord): Tracked {
   const t: Tracked = {
     record,
     plan: null,

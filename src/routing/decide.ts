@@ -4,8 +4,14 @@
  * and table always give the same decision, which is what makes `what-if` and audits trustworthy.
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import type { JobSubmission } from '../intake/submission.ts';
-import type { ModelCapabilities, RoutingTable, RuleConditions } from './routing-table.ts';
+import type { DefaultedField, JobSubmission } from '../intake/submission.ts';
+import {
+  type ModelCapabilities,
+  type RouteRule,
+  type RoutingTable,
+  type RuleConditions,
+  rulesVersionOf,
+} from './routing-table.ts';
 
 /** Why a rule's candidate was not taken. */
 export type ExclusionReason =
@@ -15,7 +21,9 @@ export type ExclusionReason =
   | 'resolution_mismatch'
   | 'audio_mismatch'
   | 'capability_mismatch'
-  | 'insufficient_credits';
+  | 'insufficient_credits'
+  | 'provider_unhealthy'
+  | 'already_tried';
 
 export interface CandidateVerdict {
   readonly rule: string;
@@ -25,15 +33,50 @@ export interface CandidateVerdict {
   readonly reason?: ExclusionReason;
   /** Short human detail, e.g. "lengthSec 12 > 10". */
   readonly detail?: string;
+  /** The breaker read for this candidate and its transition version ("why not fal at 14:02?"). */
+  readonly breaker?: string;
+  readonly healthVersion?: number;
+  /** An explicitly requested provider whose breaker is not closed: routed there anyway. */
+  readonly healthIgnored?: true;
+  /** Sent as the half-open breaker's one probe. */
+  readonly probe?: true;
+}
+
+/** What the router knew about provider health when it decided (absent: health not configured). */
+export interface HealthRead {
+  /** `unavailable`: health could not be read, so every candidate counted as healthy (fail open). */
+  readonly read: 'ok' | 'unavailable';
+  /** Every candidate of the matched rule was unhealthy and the primary was taken anyway. */
+  readonly panic?: true;
+  /** The request named its provider and that provider's breaker was not closed: not switched. */
+  readonly healthIgnored?: true;
 }
 
 export interface Explanation {
+  /** Content id of the table that decided (label@hash, see rulesVersionOf). */
   readonly rulesVersion: string;
   readonly matchedRule: string | null;
   readonly requestedProvider: string;
+  /** Fields the submission did not carry, decided with their defaults (absent when none). */
+  readonly defaulted?: readonly DefaultedField[];
   /** The balance the decision saw: a number, null for "no credit record", absent if not needed. */
   readonly creditBalance?: number | null;
+  readonly health?: HealthRead;
   readonly candidates: readonly CandidateVerdict[];
+  /** Set only when the rules could not be read: the last known version, or the bundled default. */
+  readonly rulesRead?: 'stale' | 'fallback';
+  /** Set while a canary runs: the job's stable bucket and whether the candidate decided it. */
+  readonly canary?: CanaryAssignment;
+}
+
+export interface CanaryAssignment {
+  /** 0–9999, from a hash of the jobId: the same on every replay and audit. */
+  readonly bucket: number;
+  readonly percent: number;
+  /** Content id of the canary candidate. */
+  readonly rulesVersion: string;
+  /** True when the candidate made this decision (bucket under percent). */
+  readonly used: boolean;
 }
 
 export type RoutingDecision =
@@ -44,6 +87,8 @@ export type RoutingDecision =
       readonly queue: string;
       readonly estimatedCost: number;
       readonly explanation: Explanation;
+      /** Set when this job is the half-open probe of that breaker: the router must lease it first. */
+      readonly probeOf?: string;
     }
   | {
       readonly outcome: 'rejected';
@@ -51,10 +96,30 @@ export type RoutingDecision =
       readonly explanation: Explanation;
     };
 
+/** One candidate's health as the router read it (src/provider-health/health-view.ts). */
+export interface CandidateHealth {
+  readonly health: 'healthy' | 'unhealthy' | 'probe';
+  /** The breaker that decided it (`fal`, `fal#wan-i2v`) and its transition version (0: never changed). */
+  readonly breaker: string;
+  readonly version: number;
+}
+
+export interface HealthContext {
+  readonly read: 'ok' | 'unavailable';
+  /** By `<provider>#<model>`; a candidate not listed is healthy. */
+  readonly candidates: Readonly<Record<string, CandidateHealth>>;
+}
+
 export interface DecisionContext {
   readonly table: RoutingTable;
   /** undefined: not loaded (no rule needs it); null: the user has no credit record. */
   readonly creditBalance?: number | null;
+  /** Fields intake filled with defaults, recorded in the explanation. */
+  readonly defaulted?: readonly DefaultedField[];
+  /** Provider health as read; absent: health is not consulted (every candidate healthy). */
+  readonly health?: HealthContext;
+  /** `<provider>#<model>` pairs this job already tried (a revision never sends it back there). */
+  readonly alreadyTried?: readonly string[];
 }
 
 type Exclusion = { reason: ExclusionReason; detail: string };
@@ -113,13 +178,16 @@ const specificReasons: ReadonlyArray<[ExclusionReason, RejectionReason]> = [
 ];
 
 export function decide(job: JobSubmission, context: DecisionContext): RoutingDecision {
-  const { table, creditBalance } = context;
+  const { table, creditBalance, defaulted } = context;
   const candidates: CandidateVerdict[] = [];
+  const healthFlags: { panic?: true; healthIgnored?: true } = {};
   const explain = (matchedRule: string | null): Explanation => ({
-    rulesVersion: table.version,
+    rulesVersion: rulesVersionOf(table),
     matchedRule,
     requestedProvider: job.provider,
+    ...(defaulted && defaulted.length > 0 ? { defaulted } : {}),
     ...(creditBalance !== undefined ? { creditBalance } : {}),
+    ...(context.health ? { health: { read: context.health.read, ...healthFlags } } : {}),
     candidates,
   });
 
@@ -151,32 +219,103 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
       });
       continue;
     }
-    // The table schema guarantees every routed provider/model exists in the catalogue.
-    const catalogue = table.providers[rule.route.provider] as RoutingTable['providers'][string];
-    const capabilities = catalogue.models[rule.route.model] as ModelCapabilities;
-    const estimatedCost = estimateCost(job.lengthSec, capabilities.pricePerSecond);
-    const unable =
-      capabilityExclusion(capabilities, job) ??
-      (rule.requireCredits ? creditExclusion(estimatedCost, creditBalance) : undefined);
-    if (unable) {
-      candidates.push({ rule: rule.id, provider, model, verdict: 'excluded', ...unable });
-      continue;
+    const chosen = chooseTarget(rule, job, context, candidates, healthFlags);
+    if (chosen === 'none') continue;
+    if (chosen === 'reject') {
+      return { outcome: 'rejected', reason: 'no_healthy_provider', explanation: explain(rule.id) };
     }
-    candidates.push({ rule: rule.id, provider, model, verdict: 'selected' });
-    return {
-      outcome: 'routed',
-      provider: rule.route.provider,
-      model: rule.route.model,
-      queue: catalogue.queue,
-      estimatedCost,
-      explanation: explain(rule.id),
-    };
+    return { outcome: 'routed', ...chosen, explanation: explain(rule.id) };
   }
   return {
     outcome: 'rejected',
     reason: mostSpecificReason(candidates, 'no_route'),
     explanation: explain(null),
   };
+}
+
+type Target = { provider: string; model: string };
+type Chosen = { provider: string; model: string; queue: string; estimatedCost: number; probeOf?: string };
+
+/**
+ * The target of a matched route rule: its route, then (auto jobs only) its fallbacks, skipping
+ * targets that cannot serve the job, that the job already tried, or whose breaker is open. If
+ * every servable target is unhealthy, the rule's `whenAllUnhealthy` says: route to the first one
+ * anyway (panic mode, recorded) or reject. An explicit request is never moved: its one target is
+ * taken whatever its health, and the explanation records that health was ignored.
+ */
+function chooseTarget(
+  rule: RouteRule,
+  job: JobSubmission,
+  context: DecisionContext,
+  candidates: CandidateVerdict[],
+  flags: { panic?: true; healthIgnored?: true },
+): Chosen | 'none' | 'reject' {
+  const explicit = job.provider !== 'auto';
+  const targets: Target[] = explicit ? [rule.route] : [rule.route, ...(rule.fallbacks ?? [])];
+  let firstServable: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
+  for (const target of targets) {
+    const verdict = { rule: rule.id, provider: target.provider, model: target.model };
+    // The table schema guarantees every routed provider/model exists in the catalogue.
+    const catalogue = context.table.providers[target.provider] as RoutingTable['providers'][string];
+    const capabilities = catalogue.models[target.model] as ModelCapabilities;
+    const estimatedCost = estimateCost(job.lengthSec, capabilities.pricePerSecond);
+    const unable =
+      capabilityExclusion(capabilities, job) ??
+      (rule.requireCredits ? creditExclusion(estimatedCost, context.creditBalance) : undefined);
+    if (unable) {
+      candidates.push({ ...verdict, verdict: 'excluded', ...unable });
+      continue;
+    }
+    const pair = `${target.provider}#${target.model}`;
+    if (!explicit && context.alreadyTried?.includes(pair)) {
+      candidates.push({
+        ...verdict,
+        verdict: 'excluded',
+        reason: 'already_tried',
+        detail: 'failed earlier for this job',
+      });
+      continue;
+    }
+    const chosen: Chosen = { ...target, queue: catalogue.queue, estimatedCost };
+    const health = context.health?.read === 'ok' ? context.health.candidates[pair] : undefined;
+    const read = health ? { breaker: health.breaker, healthVersion: health.version } : {};
+    if (health?.health === 'unhealthy' && !explicit) {
+      candidates.push({
+        ...verdict,
+        verdict: 'excluded',
+        reason: 'provider_unhealthy',
+        ...read,
+        detail: `breaker ${health.breaker} v${health.version} open`,
+      });
+      firstServable ??= {
+        chosen,
+        verdict: { ...verdict, verdict: 'selected', ...read, detail: 'panic: every candidate unhealthy' },
+      };
+      continue;
+    }
+    if (health && health.health !== 'healthy' && explicit) {
+      flags.healthIgnored = true;
+      candidates.push({
+        ...verdict,
+        verdict: 'selected',
+        ...read,
+        healthIgnored: true,
+        detail: 'explicitly requested',
+      });
+      return chosen;
+    }
+    if (health?.health === 'probe') {
+      candidates.push({ ...verdict, verdict: 'selected', ...read, probe: true, detail: 'half-open probe' });
+      return { ...chosen, probeOf: health.breaker };
+    }
+    candidates.push({ ...verdict, verdict: 'selected', ...read });
+    return chosen;
+  }
+  if (!firstServable) return 'none';
+  if (rule.whenAllUnhealthy === 'reject') return 'reject';
+  flags.panic = true;
+  candidates.push(firstServable.verdict);
+  return firstServable.chosen;
 }
 
 function creditExclusion(cost: number, balance: number | null | undefined): Exclusion | undefined {

@@ -3,19 +3,26 @@
  * by this schema whether it comes from the typed default (default-table.ts) or from a JSON file
  * (the what-if CLI), so a bad table fails loudly at load time, never during a decision.
  */
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import * as z from 'zod';
-import { PROVIDER_CHOICES, RESOLUTIONS } from '../intake/submission.ts';
+import { AUTO_PROVIDER } from '../intake/submission.ts';
 
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'is not a name: lower-case a-z, 0-9, . _ - (at most 64)');
+
+// Resolutions are names, compared with the request's lower-cased value: a table may list any.
+const resolution = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)');
 
 export const modelCapabilitiesSchema = z.strictObject({
   /** Inclusive bounds on the clip length. Absent: no limit declared. */
   minLengthSec: z.number().positive().optional(),
   maxLengthSec: z.number().positive().optional(),
   /** Absent: every resolution. */
-  resolutions: z.array(z.enum(RESOLUTIONS)).nonempty().optional(),
+  resolutions: z.array(resolution).nonempty().optional(),
   /** Whether the model can generate audio; absent means audio is not a declared limit. */
   audio: z.boolean().optional(),
   /** Price in credit units per second of output, used for the cost estimate. */
@@ -29,12 +36,12 @@ export const providerSchema = z.strictObject({
 });
 
 export const ruleConditionsSchema = z.strictObject({
-  /** Which `provider` values of the request this rule applies to ("auto" or an explicit one). */
-  requestedProvider: z.array(z.enum(PROVIDER_CHOICES)).nonempty().optional(),
+  /** Which `provider` values of the request this rule applies to: "auto" or declared providers. */
+  requestedProvider: z.array(name).nonempty().optional(),
   tiers: z.array(z.string()).nonempty().optional(),
   maxLengthSec: z.number().positive().optional(),
   minLengthSec: z.number().positive().optional(),
-  resolutions: z.array(z.enum(RESOLUTIONS)).nonempty().optional(),
+  resolutions: z.array(resolution).nonempty().optional(),
   audio: z.boolean().optional(),
 });
 
@@ -46,6 +53,10 @@ export const ruleSchema = z.union([
     route: z.strictObject({ provider: name, model: name }),
     /** When true, the user's balance must cover the estimated cost (a missing balance does not). */
     requireCredits: z.boolean().default(false),
+    /** Auto jobs only: tried in order when the route's provider is unhealthy or already tried. */
+    fallbacks: z.array(z.strictObject({ provider: name, model: name })).optional(),
+    /** Every candidate unhealthy: `route_primary` (panic mode, the default, recorded) or `reject`. */
+    whenAllUnhealthy: z.enum(['route_primary', 'reject']).optional(),
   }),
   z.strictObject({
     id: name,
@@ -95,6 +106,26 @@ export function loadRoutingTable(input: unknown): RoutingTable {
   return routingTableSchema.parse(input);
 }
 
+/** The table as canonical JSON (sorted keys, defaults filled): what is stored and hashed. */
+export const canonicalTableJson = (table: RoutingTable): string => stringify(table) as string;
+
+const versions = new WeakMap<RoutingTable, string>();
+
+/**
+ * The content id of a table: its label and the first 16 hex digits of the SHA-256 of its canonical
+ * JSON (`2026-11-25.seed-1@3f0c…`). Every decision records it, so a decision names the exact rules
+ * that made it even when two tables share a label. Memoised per table object: decide() asks per job.
+ */
+export function rulesVersionOf(table: RoutingTable): string {
+  let version = versions.get(table);
+  if (version === undefined) {
+    const hash = createHash('sha256').update(canonicalTableJson(table)).digest('hex').slice(0, 16);
+    version = `${table.version}@${hash}`;
+    versions.set(table, version);
+  }
+  return version;
+}
+
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
 
@@ -124,21 +155,44 @@ function crossCheckProblems(input: unknown): string[] {
     if (!('route' in rule) && !('reject' in rule)) {
       problems.push(`${formatPath(['rules', index])}: needs "route" (provider and model) or "reject"`);
     }
-    const route = objectOf(rule.route);
-    if (typeof route?.provider !== 'string' || typeof route.model !== 'string') return;
-    const provider = objectOf(providers[route.provider]);
-    const models = objectOf(provider?.models);
-    if (!provider) {
-      problems.push(
-        `${formatPath(['rules', index, 'route', 'provider'])}: "${route.provider}" is not a declared provider (${listOf(Object.keys(providers))})`,
-      );
-    } else if (!models?.[route.model]) {
-      problems.push(
-        `${formatPath(['rules', index, 'route', 'model'])}: "${route.model}" is not a model of ${route.provider} (${listOf(Object.keys(models ?? {}))})`,
-      );
-    }
+    const requested = objectOf(rule.when)?.requestedProvider;
+    (Array.isArray(requested) ? requested : []).forEach((provider, at) => {
+      // The set of providers a request may name is the table's own: "auto" or a declared one.
+      if (typeof provider === 'string' && provider !== AUTO_PROVIDER && !Object.hasOwn(providers, provider)) {
+        problems.push(
+          `${formatPath(['rules', index, 'when', 'requestedProvider', at])}: "${provider}" is not ${AUTO_PROVIDER} or a declared provider (${listOf(Object.keys(providers))})`,
+        );
+      }
+    });
+    const fallbacks = Array.isArray(rule.fallbacks) ? rule.fallbacks : [];
+    const targets: [Path, unknown][] = [
+      [['rules', index, 'route'], rule.route],
+      ...fallbacks.map((fallback, i): [Path, unknown] => [['rules', index, 'fallbacks', i], fallback]),
+    ];
+    for (const [at, raw] of targets) problems.push(...targetProblems(at, objectOf(raw), providers));
   });
   return problems;
+}
+
+function targetProblems(
+  at: Path,
+  route: Record<string, unknown> | undefined,
+  providers: Record<string, unknown>,
+): string[] {
+  if (typeof route?.provider !== 'string' || typeof route.model !== 'string') return [];
+  const provider = objectOf(providers[route.provider]);
+  const models = objectOf(provider?.models);
+  if (!provider) {
+    return [
+      `${formatPath([...at, 'provider'])}: "${route.provider}" is not a declared provider (${listOf(Object.keys(providers))})`,
+    ];
+  }
+  if (!models?.[route.model]) {
+    return [
+      `${formatPath([...at, 'model'])}: "${route.model}" is not a model of ${route.provider} (${listOf(Object.keys(models ?? {}))})`,
+    ];
+  }
+  return [];
 }
 
 const listOf = (values: readonly unknown[]): string =>

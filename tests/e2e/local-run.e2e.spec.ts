@@ -69,7 +69,23 @@ describe('npm run local -- --json', () => {
       reason: 'invalid_request',
       effects: { messages: 0, events: 1 },
     });
-    // The handlers' logs went to stderr, not into the results.
+    // Quiet by default: the handlers' logs appear only with --verbose (see below).
+    expect(stderr).not.toMatch(/routing decision recorded/);
+  });
+
+  it('given --verbose, when run, then the handlers log to stderr and stdout still holds only the results', async () => {
+    const { code, stdout, stderr } = await runMain([
+      '--json',
+      '--verbose',
+      join(root, 'events/submitted-fal.json'),
+    ]);
+    expect(code, stderr.slice(-2000)).toBe(0);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toHaveLength(1);
     expect(stderr).toMatch(/routing decision recorded/);
   });
 

@@ -7,8 +7,10 @@ vi.hoisted(async () => {
 });
 
 import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { ContentKeyRing } from '../../src/content/content-vault.ts';
 import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -32,6 +34,7 @@ function routerFor(stack: LocalStack) {
       log: new DynamoDbRoutingLog(client, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(client, stack.tables.credits),
       table: defaultRoutingTable,
+      contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, stack.tables.content)),
       now: () => new Date(),
       newId: randomUUID,
     },

@@ -59,7 +59,8 @@ describe('runLocal starting its own emulators', () => {
         startEmulators: async () => started,
         onEmulatorsStarted: (running) => told.push(running),
       }),
-    ).rejects.toThrow(/Invalid table\/index name/);
+      // Tables and queues are created concurrently: whichever emulator refuses the name first.
+    ).rejects.toThrow(/Invalid table\/index name|Can only include alphanumeric characters/);
     expect(told).toEqual([started]);
     expect(stops).toBe(1);
   });
@@ -87,7 +88,18 @@ describe('runLocal results for unusual inputs', () => {
     });
     await run.stop();
     const [routed, conflicting, noJob, noEventId, toAcme] = run.results;
-    expect(routed).toMatchObject({ outcome: 'routed', provider: 'fal', effects: { messages: 1, events: 1 } });
+    expect(routed).toMatchObject({
+      outcome: 'routed',
+      provider: 'fal',
+      fieldErrors: null,
+      effects: {
+        messages: 1,
+        events: 1,
+        // What actually landed, read back: the queue body and the announced detail.
+        message: expect.objectContaining({ jobId: detail.jobId }),
+        event: expect.objectContaining({ jobId: detail.jobId, provider: 'fal', model: 'wan-i2v' }),
+      },
+    });
     expect(conflicting).toMatchObject({
       jobId: detail.jobId,
       outcome: 'duplicate',
@@ -97,9 +109,21 @@ describe('runLocal results for unusual inputs', () => {
       jobId: null,
       outcome: 'rejected',
       reason: 'invalid_request',
-      effects: { messages: 0, events: 1, jobStatus: null },
+      fieldErrors: [expect.objectContaining({ path: 'detail.jobId' })],
+      effects: {
+        messages: 0,
+        events: 1,
+        jobStatus: null,
+        message: null,
+        event: expect.objectContaining({ status: 'rejected', reason: 'invalid_request' }),
+      },
     });
-    expect(noEventId).toMatchObject({ eventId: null, outcome: 'routed', provider: 'replicate' });
+    // An event without an id is recorded under the id the router gave it, and reported with it.
+    expect(noEventId).toMatchObject({
+      eventId: expect.any(String),
+      outcome: 'routed',
+      provider: 'replicate',
+    });
     expect(toAcme).toMatchObject({
       outcome: 'routed',
       provider: 'acme',

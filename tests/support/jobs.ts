@@ -1,7 +1,9 @@
-import { type JobSubmission, jobSubmissionSchema } from '../../src/intake/submission.ts';
+import { type JobSubmission, parseDetail } from '../../src/intake/submission.ts';
 import { aSubmissionDetail } from './submissions.ts';
 
 /** A validated submission, built through the real schema. */
 export function aJob(overrides: Record<string, unknown> = {}): JobSubmission {
-  return jobSubmissionSchema.parse(aSubmissionDetail(overrides));
+  const parsed = parseDetail(aSubmissionDetail(overrides));
+  if (!parsed.ok) throw new Error(`not a valid job: ${JSON.stringify(parsed.fieldErrors)}`);
+  return parsed.submission;
 }

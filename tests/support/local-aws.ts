@@ -10,12 +10,14 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { singleAttemptClientDefaults } from '../../src/aws/clients.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
+import { ContentKeyRing } from '../../src/content/content-vault.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
-import type { ProjectorPorts } from '../../src/projections/project-records.ts';
+import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
 
 /** A short unique stage name (the template's pattern: lower-case letter, then letters/digits). */
 export const uniqueStage = (prefix = 't'): string =>
@@ -164,7 +166,7 @@ function instrument(
 export function instrumentedPorts(
   stack: LocalStack,
   options: { fault?: { command: string; timing: FaultTiming } } = {},
-): { ports: ProjectorPorts; log: SdkCallLog; destroy: () => void } {
+): { ports: ProtectedProjectorPorts; log: SdkCallLog; destroy: () => void } {
   const log: SdkCallLog = { calls: [] };
   const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
@@ -173,6 +175,9 @@ export function instrumentedPorts(
   const sqs = new SQSClient(singleAttemptClientDefaults);
   const events = new EventBridgeClient(singleAttemptClientDefaults);
   for (const client of [documents, sqs, events]) instrument(client as never, log, options.fault);
+  // The content store is outside the effect fault matrix: its faults are specified on their own.
+  const contentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const vault = new DynamoDbContentVault(contentClient, stack.tables.content);
   const now = () => new Date();
   return {
     log,
@@ -184,8 +189,10 @@ export function instrumentedPorts(
       jobs: new DynamoDbJobsTable(documents, stack.tables.jobs),
       now,
       retry: { extraAttempts: 2, backoffMs: () => 0 },
+      content: { keys: new ContentKeyRing(vault), store: vault, retentionDays: 30 },
     },
     destroy: () => {
+      contentClient.destroy();
       documents.destroy();
       sqs.destroy();
       events.destroy();

@@ -30,6 +30,7 @@ export function aLocalStack(stage = 'local'): LocalStack {
       effects: `RoutingEffects-${stage}`,
       jobs: `Jobs-${stage}`,
       credits: `Credits-${stage}`,
+      content: `RoutingContent-${stage}`,
       providerHealth: `ProviderHealth-${stage}`,
     },
     routingLogStreamArn: `arn:aws:dynamodb:us-east-1:000000000000:table/RoutingLog-${stage}/stream/x`,

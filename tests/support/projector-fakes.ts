@@ -1,11 +1,13 @@
 /** In-memory ports for the projector, recording what each effect did, with scriptable failures. */
+
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import type { AnnouncementEntry, EventPublisher } from '../../src/projections/announce.ts';
+import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
 import type { ProviderQueueSender, QueueMessage } from '../../src/projections/dispatch.ts';
 import { InMemoryEffectMarkers } from '../../src/projections/effect-markers.ts';
 import type { PlannedJobStatus } from '../../src/projections/effects.ts';
 import type { JobStatusOutcome, JobsTable } from '../../src/projections/job-status.ts';
 import type { EntryFailure } from '../../src/projections/partial-batch-retry.ts';
-import type { ProjectorPorts } from '../../src/projections/project-records.ts';
 
 export const QUEUE_URLS = {
   fal: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',
@@ -95,7 +97,8 @@ export function fakePorts() {
   const bus = new RecordingBus();
   const jobs = new InMemoryJobs();
   const markers = new FlakyMarkers();
-  const ports: ProjectorPorts = {
+  const vault = new InMemoryContentVault();
+  const ports: ProtectedProjectorPorts = {
     markers,
     sender: queues,
     queueUrls: QUEUE_URLS,
@@ -103,6 +106,7 @@ export function fakePorts() {
     jobs,
     now: () => new Date('2026-11-25T10:00:05.000Z'),
     retry: { extraAttempts: 2, backoffMs: () => 0 },
+    content: { keys: new ContentKeyRing(vault), store: vault, retentionDays: 30 },
   };
-  return { ports, queues, bus, jobs, markers };
+  return { ports, queues, bus, jobs, markers, vault };
 }

@@ -7,6 +7,7 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
   STAGE: 'test',
   EVENT_LOG_TABLE: 'RoutingLog-test',
   EFFECTS_TABLE: 'RoutingEffects-test',
+  CONTENT_TABLE: 'RoutingContent-test',
   JOBS_TABLE: 'Jobs-test',
   CREDITS_TABLE: 'Credits-test',
   PROVIDER_HEALTH_TABLE: 'ProviderHealth-test',

@@ -44,7 +44,7 @@ export function aNoRouteRecord(overrides: Record<string, unknown> = {}): Routing
 export function anInvalidRequestRecord(options: { withJobId?: boolean } = {}): RoutingRejectedRecord {
   const detail = aSubmissionDetail({ lengthSec: -1 });
   if (options.withJobId === false) delete detail.jobId;
-  const intake = validateSubmission(aSubmittedEvent(detail));
+  const intake = validateSubmission(aSubmittedEvent(detail), defaultRoutingTable);
   if (intake.ok) throw new Error('expected an intake rejection');
   return intakeRejectionRecord(received(detail), intake);
 }

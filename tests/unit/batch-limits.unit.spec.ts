@@ -1,6 +1,7 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
 import { announcementEntryBytes, PUT_EVENTS_MAX_BYTES } from '../../src/projections/announce.ts';
@@ -21,6 +22,7 @@ import {
   sendWithPartialRetry,
 } from '../../src/projections/partial-batch-retry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { openedRecord } from '../support/content.ts';
 import { aRoutedRecord } from '../support/records.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -172,20 +174,23 @@ describe('provider-queue message size', () => {
 });
 
 describe('RouteJob: a job whose message can never fit the provider queue', () => {
+  // The record as the projector reads it: the message is built from the job with its content.
   const route = async (detail: Record<string, unknown>, maxMessageBytes?: number) => {
     const log = new InMemoryRoutingLog();
+    const vault = new InMemoryContentVault();
     await routeJob(
       { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
       {
         log,
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
+        contentKeys: new ContentKeyRing(vault),
         now: () => new Date('2026-11-25T10:00:01.000Z'),
         newId: () => 'id',
         ...(maxMessageBytes ? { maxMessageBytes } : {}),
       },
     );
-    return (await log.readStream(`job#${detail.jobId as string}`))[0];
+    return openedRecord((await log.readStream(`job#${detail.jobId as string}`))[0], vault);
   };
 
   it('given a routable job of 150 KB and a 100 KB queue maximum, when routed, then it is rejected message_too_large with both sizes recorded', async () => {

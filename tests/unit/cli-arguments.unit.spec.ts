@@ -125,6 +125,7 @@ describe('table names', () => {
       log: 'RoutingLog-dev',
       jobs: 'Jobs-dev',
       credits: 'Credits-dev',
+      content: 'RoutingContent-dev',
       effects: 'RoutingEffects-dev',
     });
     expect(tableNames({}, { STAGE: 'qa' }).log).toBe('RoutingLog-qa');

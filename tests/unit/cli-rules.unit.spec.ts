@@ -26,7 +26,7 @@ const withMistakes = {
   ...defaultRoutingTable,
   rules: [
     ...defaultRoutingTable.rules.slice(0, 2),
-    { ...defaultRoutingTable.rules[2], when: { requestedProvider: ['auto'], resolutions: ['8k'] } },
+    { ...defaultRoutingTable.rules[2], when: { requestedProvider: ['auto'], resolutions: ['8 K'] } },
     defaultRoutingTable.rules[0],
   ],
 };
@@ -38,7 +38,7 @@ describe('routing-manager rules validate', () => {
     expect(await operator.run('rules', 'validate', file)).toBe(2);
     expect(operator.stdout.lines()).toEqual([
       `${file}: 2 problems`,
-      '  rules[2].when.resolutions[0]: "8k" is not one of 480p, 720p, 1080p, 4k',
+      '  rules[2].when.resolutions[0]: "8 K" is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)',
       '  rules[3].id: duplicate rule id "explicit-fal" (also rules[0])',
     ]);
   });
@@ -71,7 +71,7 @@ describe('routing-manager rules validate', () => {
     const file = await aRulesFile(withMistakes);
     expect(await operator.run('what-if', '--rules', file, '--since', '2026-11-25')).toBe(2);
     expect(operator.stderr.text()).toContain(
-      'rules[2].when.resolutions[0]: "8k" is not one of 480p, 720p, 1080p, 4k',
+      'rules[2].when.resolutions[0]: "8 K" is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)',
     );
     expect(operator.stderr.text()).toContain('rules[3].id: duplicate rule id "explicit-fal" (also rules[0])');
   });

@@ -5,7 +5,14 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attachToProcess, type HostProcess, type LocalIo, main, shellQuote } from '../../src/local/main.ts';
+import {
+  attachToProcess,
+  type HostProcess,
+  handlerLogEnvironment,
+  type LocalIo,
+  main,
+  shellQuote,
+} from '../../src/local/main.ts';
 import { EventFileError } from '../../src/local/submitted-events.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
@@ -235,6 +242,37 @@ describe('npm run local: output', () => {
     ]);
   });
 
+  it('given an invalid request without a jobId, when printed as a table, then the row shows its eventId and the field errors', async () => {
+    const invalid = aLocalEventResult({
+      origin: '/samples/bad.json',
+      eventId: 'evt-bad',
+      jobId: null,
+      outcome: 'rejected',
+      provider: null,
+      reason: 'invalid_request',
+      fieldErrors: [
+        { path: 'detail.jobId', message: 'Required' },
+        { path: 'detail.lengthSec', message: 'Too small' },
+      ],
+    });
+    const command = aLocalCommand(aFakePipeline({ results: [invalid] }));
+    expect(await command.run()).toBe(0);
+    const row = command.stdout.lines()[2]?.split(/\s{2,}/);
+    expect(row?.slice(0, 5)).toEqual([
+      'bad.json',
+      '- (event evt-bad)',
+      'rejected',
+      '-',
+      'invalid_request (detail.jobId: Required; detail.lengthSec: Too small)',
+    ]);
+  });
+
+  it("given npm's own --json (npm run local --json), when run, then stdout holds JSON Lines as with -- --json", async () => {
+    const command = aLocalCommand(aFakePipeline({ results: [routed] }), { env: { npm_config_json: 'true' } });
+    expect(await command.run()).toBe(0);
+    expect(command.stdout.jsonLines()).toEqual([routed]);
+  });
+
   it('given a finished run, when it returns, then the stack is stopped and the caller told the emulators are gone', async () => {
     const emulators = aStoppableEmulators();
     const told: unknown[] = [];
@@ -266,14 +304,34 @@ describe('npm run local -- --keep', () => {
     expect(pipeline.stops()).toBe(1);
     expect(command.stdout.lines()).toEqual(
       expect.arrayContaining([
-        '# paste into a shell to use the AWS CLI or `routing-manager --stage local` here:',
+        '# paste into a shell: the AWS CLI, boto3, the SDKs and `routing-manager` then work against stage local',
+        'unset AWS_PROFILE AWS_SESSION_TOKEN',
         'export EVENT_LOG_TABLE=RoutingLog-local',
         'export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000',
         `export ODD='it'\\''s here'`,
         'export ANNOUNCEMENTS_QUEUE_URL=http://127.0.0.1:5000/000000000000/Announcements-local',
       ]),
     );
-    expect(command.stderr.lines()).toContain('[local] stack running; press Ctrl-C to stop it');
+    expect(command.stderr.lines()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\[local\] stack live: events on bus default are routed .*press Ctrl-C/),
+        '[local] stopping the stack',
+      ]),
+    );
+  });
+
+  it('given --keep, when run, then the pipeline is asked to stay live and its reports go to stderr as [live] lines', async () => {
+    const pipeline = aFakePipeline();
+    const command = aLocalCommand(pipeline);
+    expect(await command.run('--keep')).toBe(0);
+    pipeline.runs[0]?.live?.report('event e-1: job j-1 routed to fal');
+    expect(command.stderr.lines()).toContain('[live] event e-1: job j-1 routed to fal');
+  });
+
+  it('given no --keep, when run, then the pipeline is not made live', async () => {
+    const pipeline = aFakePipeline();
+    expect(await aLocalCommand(pipeline).run()).toBe(0);
+    expect(pipeline.runs[0]?.live).toBeUndefined();
   });
 
   it('given --keep with --json, when the run is done, then the environment goes to stderr so stdout stays JSON Lines', async () => {
@@ -325,22 +383,32 @@ describe('npm run local as a process', () => {
     const stderr = aCapturedOutput();
     const listeners = new Map<string, () => void>();
     const exits: number[] = [];
+    const kills: string[] = [];
+    const clock = { ms: 0 };
     const host: HostProcess = {
+      pid: 4242,
+      now: () => clock.ms,
       stdout: { write: stdout.stream.write },
       stderr: { write: stderr.stream.write },
       on: (signal, listener) => listeners.set(signal, listener),
+      removeAllListeners: (signal) => listeners.delete(signal),
+      kill: (pid, signal) => {
+        kills.push(`${pid} ${signal}`);
+      },
       exit: (code) => {
         exits.push(code);
       },
     };
     const signal = (name: 'SIGINT' | 'SIGTERM') => listeners.get(name)?.();
-    /** Polls until the process exited (the shutdown is asynchronous), with a deadline. */
-    const exited = async (deadlineMs = 2_000) => {
+    /** Polls until the process ended (the shutdown is asynchronous), with a deadline. */
+    const ended = async (deadlineMs = 2_000) => {
       const deadline = Date.now() + deadlineMs;
-      while (exits.length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
-      return exits;
+      while (exits.length + kills.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setImmediate(r));
+      }
+      return { exits, kills };
     };
-    return { host, stdout, stderr, signal, exited };
+    return { host, stdout, stderr, signal, ended, listeners, clock };
   }
 
   it('given the process, when attached, then results reach stdout while every other stdout write goes to stderr', () => {
@@ -356,31 +424,77 @@ describe('npm run local as a process', () => {
     ]);
   });
 
-  it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)(
-    'given emulators were started, when %s arrives, then they are stopped once and the process exits %i',
-    async (signal, code) => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'given emulators were started and no --keep session yet, when %s arrives (twice), then they are stopped once and the process dies by that signal',
+    async (signal) => {
       const proc = aHostProcess();
       const io = attachToProcess(proc.host);
       const emulators = aStoppableEmulators();
       io.onEmulators?.(emulators);
       proc.signal(signal);
       proc.signal(signal);
-      expect(await proc.exited()).toEqual([code]);
+      expect(await proc.ended()).toEqual({ exits: [], kills: [`4242 ${signal}`] });
       expect(emulators.stops()).toBe(1);
+      // Our handler is gone first, so the re-raised signal ends the process the default way.
+      expect(proc.listeners.has(signal)).toBe(false);
     },
   );
 
-  it('given the emulators were already stopped, when SIGINT arrives, then the process just exits 130', async () => {
+  it('given a --keep session, when SIGTERM arrives, then the session ends so main can stop the stack, and finishing dies by SIGTERM', async () => {
+    const proc = aHostProcess();
+    const io = attachToProcess(proc.host);
+    const emulators = aStoppableEmulators();
+    io.onEmulators?.(emulators);
+    const session = io.untilStopped();
+    proc.signal('SIGTERM');
+    await session;
+    expect(emulators.stops()).toBe(0);
+    io.finish(0);
+    expect(await proc.ended()).toEqual({ exits: [], kills: ['4242 SIGTERM'] });
+  });
+
+  it('given a --keep session being stopped, when a second signal arrives, then the emulators are stopped at once', async () => {
+    const proc = aHostProcess();
+    const io = attachToProcess(proc.host);
+    const emulators = aStoppableEmulators();
+    io.onEmulators?.(emulators);
+    const session = io.untilStopped();
+    proc.signal('SIGINT');
+    await session;
+    proc.clock.ms += 1500;
+    proc.signal('SIGINT');
+    expect((await proc.ended()).kills).toEqual(['4242 SIGINT']);
+    expect(emulators.stops()).toBe(1);
+  });
+
+  it('given a Ctrl-C, when it arrives twice at once (from the terminal and forwarded by npm), then the stop stays orderly', async () => {
+    const proc = aHostProcess();
+    const io = attachToProcess(proc.host);
+    const emulators = aStoppableEmulators();
+    io.onEmulators?.(emulators);
+    const session = io.untilStopped();
+    proc.signal('SIGINT');
+    proc.clock.ms += 20;
+    proc.signal('SIGINT');
+    await session;
+    expect(emulators.stops()).toBe(0);
+    expect(proc.listeners.has('SIGINT')).toBe(true);
+  });
+
+  it('given no signal, when main finishes, then the process exits with its code', async () => {
+    const proc = aHostProcess();
+    attachToProcess(proc.host).finish(2);
+    expect(await proc.ended()).toEqual({ exits: [2], kills: [] });
+  });
+
+  it('given the emulators were already stopped, when SIGINT arrives, then the process just dies by it', async () => {
     const proc = aHostProcess();
     const io = attachToProcess(proc.host);
     const emulators = aStoppableEmulators();
     io.onEmulators?.(emulators);
     io.onEmulators?.(null);
     proc.signal('SIGINT');
-    expect(await proc.exited()).toEqual([130]);
+    expect((await proc.ended()).kills).toEqual(['4242 SIGINT']);
     expect(emulators.stops()).toBe(0);
   });
 
@@ -390,6 +504,34 @@ describe('npm run local as a process', () => {
     expect(await Promise.race([settled, new Promise((r) => setImmediate(() => r('running')))])).toBe(
       'running',
     );
+  });
+});
+
+describe('npm run local: handler logs', () => {
+  it.each([
+    [
+      'no level and no --verbose',
+      {},
+      false,
+      { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
+    ],
+    ['--verbose', {}, true, { POWERTOOLS_LOG_LEVEL: 'INFO' }],
+    ['LOG_LEVEL=DEBUG', { LOG_LEVEL: 'DEBUG' }, false, { POWERTOOLS_METRICS_DISABLED: 'true' }],
+    ['--verbose with POWERTOOLS_LOG_LEVEL=WARN', { POWERTOOLS_LOG_LEVEL: 'WARN' }, true, {}],
+    [
+      'metrics chosen by the caller',
+      { POWERTOOLS_METRICS_DISABLED: 'false' },
+      false,
+      { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    ],
+  ])('given %s, then the handlers get exactly these settings', (_, env, verbose, expected) => {
+    expect(handlerLogEnvironment(env, verbose)).toEqual(expected);
+  });
+
+  it('given a run without --verbose, when it starts, then the environment it runs in is quiet', async () => {
+    const env: Record<string, string | undefined> = {};
+    expect(await aLocalCommand(aFakePipeline(), { env }).run()).toBe(0);
+    expect(env).toMatchObject({ POWERTOOLS_LOG_LEVEL: 'SILENT' });
   });
 });
 

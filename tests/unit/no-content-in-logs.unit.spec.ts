@@ -14,6 +14,7 @@ vi.hoisted(async () => {
 
 import { format } from 'node:util';
 import type { RouteJobDependencies } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
@@ -60,6 +61,7 @@ function aRouter(log: RoutingLog = new InMemoryRoutingLog()) {
     log,
     credits: new InMemoryCreditBalances(),
     table: defaultRoutingTable,
+    contentKeys: new ContentKeyRing(new InMemoryContentVault()),
     now: () => new Date('2026-11-25T10:00:01.000Z'),
     newId: () => 'generated-id',
   };

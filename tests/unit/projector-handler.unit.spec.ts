@@ -13,6 +13,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { placeholderHandlerEnvironment } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
 
 const invoke = (h: ReturnType<typeof createProjectorHandler>, event: ReturnType<typeof aStreamEvent>) =>
@@ -55,6 +56,19 @@ describe('projector handler', () => {
     );
     expect(response).toEqual({ batchItemFailures: [] });
     expect(bus.calls).toBe(0);
+  });
+
+  it('given a rules record among decisions, then it is skipped without failure and the decisions are projected', async () => {
+    const { ports, bus, queues } = fakePorts();
+    const h = createProjectorHandler(ports, createTelemetry('projector'));
+    const [rules] = rulesRecordsOf([publish(aTableRoutingAutoTo('replicate'))]);
+    const response = await invoke(
+      h,
+      aStreamEvent([aStreamRecord(rules as object), aStreamRecord(aRoutedRecord())]),
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(queues.sent).toHaveLength(1);
+    expect(bus.published).toHaveLength(1);
   });
 
   it('given an unknown record type, then it is reported as a batch item failure and the rest are projected', async () => {
@@ -131,7 +145,7 @@ describe('projector configuration', () => {
   it('given missing and malformed variables, then one error names every problem', () => {
     expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
       expect.objectContaining({
-        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL'],
+        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL', 'CONTENT_TABLE'],
       }),
     );
     const malformed = {
@@ -141,5 +155,18 @@ describe('projector configuration', () => {
     };
     expect(() => loadProjectorConfig(malformed)).toThrow(ConfigurationError);
     expect(() => loadProjectorConfig(malformed)).toThrow(/FAL_QUEUE_URL.*EFFECT_MARKER_TTL_DAYS/);
+  });
+
+  it('given PROVIDER_QUEUE_URLS, then its providers join fal and replicate; a malformed mapping is named', () => {
+    const veo = 'https://sqs.eu-west-1.amazonaws.com/111122223333/VeoJobQueue';
+    expect(
+      loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: JSON.stringify({ veo }) })
+        .queueUrls,
+    ).toMatchObject({ veo, fal: placeholderHandlerEnvironment.FAL_QUEUE_URL });
+    for (const malformed of ['{not json', '{"Veo":"https://x.example"}', '{"veo":"nope"}']) {
+      expect(() =>
+        loadProjectorConfig({ ...placeholderHandlerEnvironment, PROVIDER_QUEUE_URLS: malformed }),
+      ).toThrow(/PROVIDER_QUEUE_URLS/);
+    }
   });
 });

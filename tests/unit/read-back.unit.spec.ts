@@ -92,7 +92,12 @@ describe('captured announcements', () => {
       announcementOf(
         captured({ 'detail-type': 'video.job.routed', detail: { announcementId: 'job#j1:v1', jobId: 'j1' } }),
       ),
-    ).toEqual({ detailType: 'video.job.routed', announcementId: 'job#j1:v1', jobId: 'j1' });
+    ).toEqual({
+      detailType: 'video.job.routed',
+      announcementId: 'job#j1:v1',
+      jobId: 'j1',
+      detail: { announcementId: 'job#j1:v1', jobId: 'j1' },
+    });
   });
 
   it('given an announcement without a job id, when read, then the job is null', () => {

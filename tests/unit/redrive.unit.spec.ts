@@ -1,11 +1,22 @@
 /** Re-drive of abandoned projections: the pure plan, the command, and the projector's handling. */
 import { describe, expect, it } from 'vitest';
+import { readContentStatus } from '../../src/audit/content-status.ts';
 import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/redrive-plan.ts';
 import { renderHistory } from '../../src/cli/commands/history.ts';
 import { renderRedriveSummary } from '../../src/cli/commands/redrive.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
+import { ContentKeyRing, type InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { splitJob } from '../../src/content/job-content.ts';
+import { protectRecord } from '../../src/content/protect-record.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
-import type { DecisionRecord, ProjectionRedriveRequestedRecord } from '../../src/log/routing-records.ts';
+import type {
+  ContentErasedRecord,
+  DecisionRecord,
+  ProjectionRedriveRequestedRecord,
+  RoutingLogRecord,
+  RoutingRevisedRecord,
+} from '../../src/log/routing-records.ts';
+import { projectWithContent } from '../../src/projections/content-retention.ts';
 import { type EffectMarker, InMemoryEffectMarkers } from '../../src/projections/effect-markers.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
@@ -31,7 +42,11 @@ const complete = (effectId: string): EffectMarker => ({
   statusProjectedAt: RECORDED_AT,
 });
 
-function given(decisions: DecisionRecord[], log: RoutingLog = new InMemoryRoutingLog()) {
+function given(
+  decisions: DecisionRecord[],
+  log: RoutingLog = new InMemoryRoutingLog(),
+  contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<'erased' | 'expired' | 'retained'>,
+) {
   const markers = new InMemoryEffectMarkers();
   const run = (options: { dryRun?: boolean; incident?: string; now?: string } = {}) =>
     redriveProjections(
@@ -56,6 +71,7 @@ function given(decisions: DecisionRecord[], log: RoutingLog = new InMemoryRoutin
           },
         },
         now: () => new Date(options.now ?? '2026-11-25T12:00:00.000Z'),
+        ...(contentOf ? { contentOf } : {}),
       },
     );
   return { log, markers, run };
@@ -74,7 +90,7 @@ describe('redrive plan', () => {
       incident: 'INC-1',
     });
     const plan = planEffects(step?.record as ProjectionRedriveRequestedRecord);
-    expect(plan).toEqual({ ...planEffects(decision), recordType: 'ProjectionRedriveRequested' });
+    expect(plan).toEqual(planEffects(decision));
   });
 
   it('given a rejection, then a dispatch is never owed', () => {
@@ -109,8 +125,10 @@ describe('history of a re-driven job', () => {
       {
         jobId: decision.jobId,
         stream: decision.stream,
+        job: null,
         records: [decision, step?.record as ProjectionRedriveRequestedRecord],
         projection: null,
+        content: { status: 'hidden' },
       },
       'Jobs-test',
     );
@@ -206,5 +224,136 @@ describe('projecting a re-drive record', () => {
     expect(outcomes[1]?.effects).toEqual({ dispatch: 'skipped', announce: 'skipped', status: 'skipped' });
     expect(queues.sent).toHaveLength(1);
     expect(bus.published).toHaveLength(1);
+  });
+});
+
+/** A revision of a routed decision: re-routed to replicate after fal failed terminally (v2). */
+function aRevisionOf(decision: DecisionRecord): RoutingRevisedRecord {
+  return {
+    stream: decision.stream,
+    version: 2,
+    schemaVersion: 1,
+    jobId: decision.jobId as string,
+    recordedAt: '2026-11-25T10:00:03.000Z',
+    type: 'RoutingRevised',
+    revision: 1,
+    revises: 1,
+    failedDispatchId: `${decision.jobId}:v1`,
+    failedProvider: 'fal',
+    failedModel: 'wan-i2v',
+    causedBy: 'signal-1',
+    decision: { ...aRoutedRecord({ provider: 'replicate', jobId: decision.jobId }), version: 2 },
+  };
+}
+
+async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
+  const key = await new ContentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
+  return protectRecord(record, splitJob(JSON.parse(record.job ?? '{}')), key);
+}
+
+describe('re-drive targets carry what the projector needs', () => {
+  it("given an incomplete revision, when re-driven, then the re-drive carries the whole revision and is announced as video.job.rerouted with the revision's own ids", () => {
+    const decision = aRoutedRecord();
+    const revision = aRevisionOf(decision);
+    const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
+    const steps = planRedriveSteps([decision, revision], markers, AUTHOR, JUDGEABLE);
+    expect(steps.map((step) => step.action)).toEqual(['complete', 'append']);
+    const record = steps[1]?.record as ProjectionRedriveRequestedRecord;
+    expect(record).toMatchObject({ version: 3, redriveOf: 2, target: revision });
+    const plan = planEffects(record);
+    expect(plan).toEqual(planEffects(revision));
+    expect(plan.announcement.detailType).toBe('video.job.rerouted');
+    expect(plan.dispatch?.dispatchId).toBe(`${decision.jobId}:v2`);
+    expect(plan.announcement.detail.announcementId).toBe(`${decision.stream}:v2:announce`);
+  });
+
+  it("given an incomplete replay, when re-driven, then the replay's ids (its own version) are planned, not the decision's", () => {
+    const decision = aRoutedRecord();
+    const replay = aReplayOf(decision);
+    const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
+    const record = planRedriveSteps([decision, replay], markers, AUTHOR, JUDGEABLE)[1]
+      ?.record as ProjectionRedriveRequestedRecord;
+    expect(planEffects(record)).toEqual(planEffects(replay));
+    expect(planEffects(record).dispatch?.dispatchId).toBe(`${decision.jobId}:v2`);
+  });
+
+  it('given a replay recorded with content withheld, then it owes nothing and is never re-driven', () => {
+    const decision = aRoutedRecord();
+    const withheld = { ...aReplayOf(decision), contentWithheld: 'content_erased' as const };
+    const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
+    expect(planRedriveSteps([decision, withheld], markers, AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
+      'complete',
+    ]);
+  });
+});
+
+describe('re-drive of a job whose content was erased', () => {
+  it('given an erased routed job, when re-driven (dry and real), then the re-drive is recorded with content_erased and reports no dispatch or announcement', async () => {
+    const { vault } = fakePorts();
+    const decision = await sealed(vault, aRoutedRecord());
+    const erased: ContentErasedRecord = {
+      stream: decision.stream,
+      version: 2,
+      schemaVersion: 1,
+      jobId: decision.jobId,
+      recordedAt: '2026-11-25T10:00:04.000Z',
+      type: 'ContentErased',
+      erasureId: 'erasure-1',
+      requestedBy: 'dpo',
+      why: 'request #1',
+    };
+    const keys = new ContentKeyRing(vault);
+    const contentOf = async (stream: readonly RoutingLogRecord[]) =>
+      (await readContentStatus(stream, { store: vault, keys }, new Date(AUTHOR.at))).status as 'erased';
+    const { log, run } = given([decision], new InMemoryRoutingLog(), contentOf);
+    await log.append(decision);
+    await log.append(erased);
+
+    const dry = await run({ dryRun: true });
+    const real = await run();
+    expect(real).toMatchObject({ appended: 1, contentWithheld: 1 });
+    expect(dry.targets).toEqual(real.targets.map((t) => ({ ...t, action: 'would_append' })));
+    expect(real.targets[0]).toMatchObject({
+      redriveVersion: 3,
+      dispatchId: null,
+      announcementId: null,
+      contentWithheld: 'content_erased',
+    });
+    const [, , record] = await log.readStream(decision.stream);
+    expect(record).toMatchObject({ type: 'ProjectionRedriveRequested', contentWithheld: 'content_erased' });
+
+    const { ports, queues, bus } = fakePorts();
+    const [outcome] = await projectWithContent([record as ProjectionRedriveRequestedRecord], ports);
+    expect(outcome?.ok).toBe(true);
+    expect(queues.sent).toHaveLength(0);
+    expect(bus.published).toHaveLength(0);
+    expect(
+      renderHistory(
+        {
+          jobId: decision.jobId,
+          stream: decision.stream,
+          job: null,
+          records: [record as RoutingLogRecord],
+          projection: null,
+          content: { status: 'hidden' },
+        },
+        'Jobs-test',
+      ),
+    ).toContain('sent nothing: content erased');
+  });
+
+  it('given a sealed routed job whose content is retained, when its re-drive is projected, then the provider gets the whole job under the original dispatch id', async () => {
+    const { ports, queues, vault } = fakePorts();
+    const decision = await sealed(vault, aRoutedRecord({ prompt: 'corgi surfing' }));
+    await projectWithContent([decision], ports);
+    // The first projection retained the content; its marker and transit key are gone since.
+    queues.sent.length = 0;
+    vault.keys.clear();
+    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const fresh = { ...ports, markers: new InMemoryEffectMarkers() };
+    const [outcome] = await projectWithContent([step?.record as ProjectionRedriveRequestedRecord], fresh);
+    expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
+    expect(queues.sent[0]?.message.body).toContain('corgi surfing');
+    expect(queues.sent[0]?.message.dispatchId).toBe(`${decision.jobId}:v1`);
   });
 });

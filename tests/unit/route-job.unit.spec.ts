@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
+import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import { decisionRecord, payloadHash } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const NOW = new Date('2026-11-25T10:00:01.000Z');
@@ -15,6 +16,7 @@ function given(overrides: Partial<RouteJobDependencies> = {}) {
     log,
     credits: new InMemoryCreditBalances(),
     table: defaultRoutingTable,
+    contentKeys: new ContentKeyRing(new InMemoryContentVault(), () => Buffer.alloc(32, 7)),
     now: () => NOW,
     newId: () => 'generated-id',
     ...overrides,
@@ -25,7 +27,7 @@ function given(overrides: Partial<RouteJobDependencies> = {}) {
 }
 
 describe('RouteJob', () => {
-  it('given a routable submission, when routed, then one RoutingDecided record holds the job and the explanation', async () => {
+  it('given a routable submission, when routed, then one RoutingDecided record holds the routing facts, the sealed content and the explanation', async () => {
     const { log, when } = given();
     const detail = aSubmissionDetail({ jobId: 'job-1' });
     const event = aSubmittedEvent(detail);
@@ -44,12 +46,17 @@ describe('RouteJob', () => {
       model: 'wan-i2v',
       queue: 'FalJobQueue',
       payloadHash: payloadHash(detail),
-      explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: defaultRoutingTable.version },
+      explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
-    expect(JSON.parse((record as { job: string }).job)).toMatchObject({
+    expect(JSON.parse((record as { job: string }).job)).toEqual({
       jobId: 'job-1',
-      prompt: 'corgi surfing',
+      lengthSec: 8,
+      resolution: '720p',
+      tier: 'standard',
+      provider: 'auto',
     });
+    expect(record).toMatchObject({ content: { keyId: 'transit#2026-11-25T10' } });
+    expect(JSON.stringify(record)).not.toMatch(/corgi surfing|"userId"|user-/);
     expect(record?.type === 'RoutingDecided' && record.gsi1pk).toMatch(/^fal#2026-11-25#[0-7]$/);
   });
 
@@ -81,14 +88,20 @@ describe('RouteJob', () => {
     const result = await when(event);
     expect(result.record.stream).toBe(`event#${event.id}`);
     expect(await log.readStream(`event#${event.id}`)).toMatchObject([
-      { type: 'RoutingRejected', reason: 'invalid_request', jobId: null, job: '{"prompt":"no id"}' },
+      {
+        type: 'RoutingRejected',
+        reason: 'invalid_request',
+        jobId: null,
+        job: '{}',
+        content: { keyId: expect.any(String) },
+      },
     ]);
   });
 
   it('given an event without an id at all, when routed, then a generated id keys it', async () => {
     const { when } = given();
     const result = await when({ source: 'frontend.api', 'detail-type': 'video.job.submitted', detail: 7 });
-    expect(result.record).toMatchObject({ stream: 'event#generated-id', submittedAt: null, job: '7' });
+    expect(result.record).toMatchObject({ stream: 'event#generated-id', submittedAt: null, job: '{}' });
   });
 
   it('given a decided job, when the same payload arrives again, then it is a duplicate returning the original decision', async () => {

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -7,6 +7,10 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
+
+/** The appends to the routing log (the first put of a container creates the hour's transit key). */
+const logPuts = () =>
+  dynamodb.commandCalls(PutCommand).filter((call) => call.args[0].input.TableName === 'RoutingLog-test');
 
 async function loadRouter() {
   vi.resetModules();
@@ -16,9 +20,12 @@ async function loadRouter() {
 describe('router handler', () => {
   beforeEach(() => {
     dynamodb.reset();
+    // No rules were ever published: the bundled default table decides.
+    dynamodb.on(QueryCommand).resolves({ Items: [] });
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     vi.spyOn(console, 'info').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
@@ -44,7 +51,7 @@ describe('router handler', () => {
       provider: 'fal',
       reason: null,
     });
-    const put = dynamodb.commandCalls(PutCommand)[0]?.args[0].input;
+    const put = logPuts()[0]?.args[0].input;
     expect(put).toMatchObject({
       TableName: 'RoutingLog-test',
       ConditionExpression: 'attribute_not_exists(#stream)',
@@ -59,9 +66,9 @@ describe('router handler', () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
     await handler(aSubmittedEvent(detail), aLocalLambdaContext());
-    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
-      .on(PutCommand)
+      .on(PutCommand, { TableName: 'RoutingLog-test' })
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
@@ -73,9 +80,9 @@ describe('router handler', () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
     await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLocalLambdaContext());
-    const stored = dynamodb.commandCalls(PutCommand)[0]?.args[0].input.Item as Record<string, unknown>;
+    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
     dynamodb
-      .on(PutCommand)
+      .on(PutCommand, { TableName: 'RoutingLog-test' })
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
@@ -116,6 +123,19 @@ describe('router handler', () => {
       /Invalid router configuration: missing environment variable\(s\): EVENT_LOG_TABLE/,
     );
   });
+  it('given the published rules cannot be read, when invoked, then the bundled default decides, the record says so and the failure is logged without content', async () => {
+    dynamodb.on(QueryCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    dynamodb.on(PutCommand).resolves({});
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const handler = await loadRouter();
+    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-9' })), aLocalLambdaContext());
+    const put = dynamodb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.TableName === 'RoutingLog-test');
+    expect(put?.Item).toMatchObject({ provider: 'fal', explanation: { rulesRead: 'fallback' } });
+    expect(errors.mock.calls.flat().join('\n')).toContain('could not read the published rules');
+  });
 });
 
 describe('router metrics', () => {
@@ -124,12 +144,14 @@ describe('router metrics', () => {
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
+    vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
     vi.resetModules();
     const { createRouterHandler } = await import('../../src/handlers/router.ts');
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
     const { InMemoryRoutingLog } = await import('../../src/log/routing-log.ts');
     const { InMemoryCreditBalances } = await import('../../src/credits/credit-balances.ts');
     const { defaultRoutingTable } = await import('../../src/routing/default-table.ts');
+    const { ContentKeyRing, InMemoryContentVault } = await import('../../src/content/content-vault.ts');
     const telemetry = createTelemetry('router', 'test');
     const dimensions = vi.spyOn(telemetry.metrics, 'addDimensions');
     const metric = vi.spyOn(telemetry.metrics, 'addMetric');
@@ -138,6 +160,7 @@ describe('router metrics', () => {
         log: new InMemoryRoutingLog(),
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
+        contentKeys: new ContentKeyRing(new InMemoryContentVault()),
         now: () => new Date('2026-11-25T10:00:00Z'),
         newId: () => 'id',
       },

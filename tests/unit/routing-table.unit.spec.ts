@@ -76,7 +76,7 @@ describe('the problems of a candidate table', () => {
         {
           id: 'a',
           description: '',
-          when: { resolutions: ['8k'] },
+          when: { resolutions: ['8 K'], requestedProvider: ['auto', 'veo'] },
           route: { provider: 'fal', model: 'wan-2.1' },
         },
         { id: 'a', description: '', when: {}, reject: 'nope' },
@@ -87,12 +87,13 @@ describe('the problems of a candidate table', () => {
     });
     expect(problems).toEqual([
       'providers.fal.models["wan-2.1"].pricePerSecond: -1 must be at least 0',
-      'rules[0].when.resolutions[0]: "8k" is not one of 480p, 720p, 1080p, 4k',
+      'rules[0].when.resolutions[0]: "8 K" is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)',
       'rules[1].reject: "nope" is not one of no_route',
       'rules[2].id: "Bad Id" is not a name: lower-case a-z, 0-9, . _ - (at most 64)',
       'rules[2].description: missing (expected string)',
       'rules[2].when.maxLengthSec: -1 must be more than 0',
       'colour: unknown field (allowed: version, providers, rules)',
+      'rules[0].when.requestedProvider[1]: "veo" is not auto or a declared provider (fal)',
       'rules[1].id: duplicate rule id "a" (also rules[0])',
       'rules[2]: needs "route" (provider and model) or "reject"',
       'rules[3].route.provider: "veo" is not a declared provider (fal)',
@@ -115,7 +116,7 @@ describe('the problems of a candidate table', () => {
       'version: needs at least 1 character(s)',
       'providers.fal.region: unknown field (allowed: queue, models)',
       'rules[0].route.weight: unknown field (allowed: provider, model)',
-      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, reject)',
+      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, fallbacks, whenAllUnhealthy, reject)',
     ]);
   });
 

@@ -241,4 +241,64 @@ describe('DynamoDbStreamPoller', () => {
     expect(shardsSeen).toEqual(['parent', 'child']);
     p.destroy();
   });
+
+  it('given a followed stream, when records arrive after it caught up, then they are delivered too, until stopped', async () => {
+    const records = [aRecord(1)];
+    givenStream(records);
+    const controller = new AbortController();
+    const delivered: string[][] = [];
+    const loop = poller().follow(
+      async (event) => {
+        delivered.push(sequences(event) as string[]);
+        if (delivered.length === 1) records.push(aRecord(2), aRecord(3));
+        if (delivered.length === 2) controller.abort();
+        return { batchItemFailures: [] };
+      },
+      { signal: controller.signal, idleMs: 1 },
+    );
+    await loop;
+    expect(delivered).toEqual([['101'], ['102', '103']]);
+  });
+
+  it('given a followed stream whose polls fail or whose batch fails, then each is reported and polling goes on', async () => {
+    givenStream([aRecord(1)]);
+    streamsMock
+      .on(DescribeStreamCommand)
+      .rejectsOnce(new Error('emulator restarting'))
+      .resolves({
+        StreamDescription: { Shards: [{ ShardId: 'shard-1', SequenceNumberRange: {} }] },
+      });
+    const controller = new AbortController();
+    const errors: unknown[] = [];
+    const results: { delivered: number; failed: number }[] = [];
+    let calls = 0;
+    await poller().follow(
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('projector failed');
+        return { batchItemFailures: [] };
+      },
+      {
+        signal: controller.signal,
+        idleMs: 1,
+        onError: (error) => errors.push(error),
+        onDelivery: (result) => {
+          results.push({ delivered: result.delivered, failed: result.failed });
+          if (result.failed === 0) controller.abort();
+        },
+      },
+    );
+    expect(errors).toHaveLength(1);
+    expect(results).toEqual([
+      { delivered: 1, failed: 1 },
+      { delivered: 1, failed: 0 },
+    ]);
+  });
+
+  it('given an aborted signal, when followed, then nothing is read', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await poller().follow(async () => undefined, { signal: controller.signal });
+    expect(streamsMock.calls()).toHaveLength(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { balancesToLookUp, providersToScan, reevaluate, whatIf } from '../../src/audit/what-if.ts';
-import { PROVIDER_CHOICES } from '../../src/intake/submission.ts';
+import { AUTO_PROVIDER } from '../../src/intake/submission.ts';
 import {
   decisionRecord,
   intakeRejectionRecord,
@@ -8,7 +8,7 @@ import {
 } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -127,7 +127,7 @@ describe('what-if summary', () => {
     ];
     const { summary } = whatIf(records, autoToReplicate, noBalances, { examples: 1 });
     expect(summary).toMatchObject({
-      rulesVersion: 'candidate-1',
+      rulesVersion: rulesVersionOf(autoToReplicate),
       scanned: 4,
       changed: 2,
       unchanged: 2,
@@ -146,7 +146,7 @@ describe('partitions a what-if scans', () => {
       providers: { veo: { queue: 'VeoJobQueue', models: { 'veo-3': { pricePerSecond: 0.5 } } } },
       rules: [{ id: 'all', description: '', when: {}, route: { provider: 'veo', model: 'veo-3' } }],
     });
-    expect(providersToScan([defaultRoutingTable, extra], PROVIDER_CHOICES)).toEqual([
+    expect(providersToScan([defaultRoutingTable, extra], [AUTO_PROVIDER])).toEqual([
       'auto',
       'fal',
       'none',
@@ -156,6 +156,6 @@ describe('partitions a what-if scans', () => {
   });
 
   it('given explicit providers, when listing partitions, then only those', () => {
-    expect(providersToScan([defaultRoutingTable], PROVIDER_CHOICES, ['fal', 'fal'])).toEqual(['fal']);
+    expect(providersToScan([defaultRoutingTable], [AUTO_PROVIDER], ['fal', 'fal'])).toEqual(['fal']);
   });
 });

@@ -18,14 +18,13 @@ import {
   redriveProjections,
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
-import { PROVIDER_CHOICES } from '../../intake/submission.ts';
+import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
-import { safeUserName } from './replay.ts';
+import { contentOfJobs } from './replay.ts';
 
-/** Every partition the audit index files decisions under: chosen/requested providers, and `none`. */
-export const ALL_INDEXED_PROVIDERS: readonly string[] = [...PROVIDER_CHOICES, 'none'];
 /** The projector's EFFECT_MARKER_TTL_DAYS default (template.yaml). */
 const DEFAULT_MARKER_TTL_DAYS = 7;
 
@@ -38,7 +37,6 @@ interface RedriveOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
-  json?: boolean;
 }
 
 function progressBar(context: CliContext): ((progress: RedriveProgress) => void) | undefined {
@@ -66,7 +64,7 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       .requiredOption('--incident <key>', 'the incident key (e.g. INC-2291): the re-drive identity')
       .option(
         '--provider <provider>',
-        `providers whose decisions to examine (repeatable, or comma-separated; default: ${ALL_INDEXED_PROVIDERS.join(', ')})`,
+        'providers whose decisions to examine (repeatable, or comma-separated; default: every audit partition — the providers of the bundled and published tables, auto and none)',
         collect,
       ),
   )
@@ -78,7 +76,6 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
     .option('--dry-run', 'report exactly what would be appended, with its ids; change nothing')
     .option('--why <text>', 'free text recorded in every re-drive record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: RedriveOptions, command: Command) => {
       const context = contextOf(command);
       const dryRun = options.dryRun === true;
@@ -89,6 +86,10 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2)
         throw new UsageError('--marker-ttl-days must be an integer of at least 2');
       const window = auditWindow(options.since, options.until, context.now());
+      if (options.provider) await checkNames(context, { providers: options.provider });
+      const providers =
+        options.provider ??
+        vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]).providers;
       const { log: logTable, effects: effectsTable } = context.tables;
       const summary = await context.onTable(logTable, () =>
         redriveProjections(
@@ -96,10 +97,10 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
             type: 'RedriveProjections',
             data: {
               incident,
-              providers: options.provider ?? ALL_INDEXED_PROVIDERS,
+              providers,
               window,
               why: options.why?.trim() ?? '',
-              requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
+              requestedBy: context.operator(options.by),
               dryRun,
               markerTtlDays,
             },
@@ -113,11 +114,12 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
               now: () => context.now(),
             }),
             now: () => context.now(),
+            contentOf: contentOfJobs(context),
             ...withProgress(progressBar(context)),
           },
         ),
       );
-      context.out(options.json ? jsonLine(summary) : renderRedriveSummary(summary));
+      context.out(context.json ? jsonLine(summary) : renderRedriveSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }

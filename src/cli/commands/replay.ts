@@ -4,13 +4,14 @@
  * Parsing and printing only: the read → decide → append logic is the ReplayProjections command
  * (src/commands/replay-projections.ts); its identity rules are in src/audit/replay-plan.ts.
  */
-import { userInfo } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
+import { readContentStatus } from '../../audit/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../audit/decision-filter.ts';
 import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import {
   type JobReplay,
@@ -18,8 +19,11 @@ import {
   type ReplaySummary,
   replayProjections,
 } from '../../commands/replay-projections.ts';
+import { ContentKeyRing } from '../../content/content-vault.ts';
+import type { RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { checkNames } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
@@ -31,7 +35,6 @@ interface ReplayOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
-  json?: boolean;
 }
 
 function progressBar(context: CliContext): ((progress: ReplayProgress) => void) | undefined {
@@ -75,14 +78,15 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
     .option('--dry-run', 'report what would be appended, with its ids; change nothing')
     .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: ReplayOptions, command: Command) => {
       const context = contextOf(command);
       const dryRun = options.dryRun === true;
       const incident = parseIncidentKey(options.incident);
+      const providers = options.provider;
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the replay)');
       const window = auditWindow(options.since, options.until, context.now());
+      await checkNames(context, { providers });
       const logTable = context.tables.log;
       const summary = await context.onTable(logTable, () =>
         replayProjections(
@@ -90,11 +94,11 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             type: 'ReplayProjections',
             data: {
               incident,
-              providers: options.provider,
+              providers,
               outcome: options.outcome,
               window,
               why: options.why?.trim() ?? '',
-              requestedBy: options.by ?? context.io.env.USER ?? safeUserName(),
+              requestedBy: context.operator(options.by),
               dryRun,
             },
           },
@@ -102,25 +106,26 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             log: new DynamoDbRoutingLog(context.documents, logTable),
             decisions: new DynamoDbAuditIndex(context.documents, logTable),
             now: () => context.now(),
+            contentOf: contentOfJobs(context),
             ...withProgress(progressBar(context)),
           },
         ),
       );
-      context.out(options.json ? jsonLine(summary) : renderSummary(summary));
+      context.out(context.json ? jsonLine(summary) : renderSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }
 
+/** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
+export function contentOfJobs(context: CliContext) {
+  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const ports = { store: vault, keys: new ContentKeyRing(vault) };
+  return async (stream: readonly RoutingLogRecord[]) =>
+    (await readContentStatus(stream, ports, context.now())).status;
+}
+
 const withProgress = (onProgress: ((progress: ReplayProgress) => void) | undefined) =>
   onProgress ? { onProgress } : {};
-
-export function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
-}
 
 export function renderSummary(summary: ReplaySummary): string {
   const facts: [string, string][] = [
@@ -134,13 +139,17 @@ export function renderSummary(summary: ReplaySummary): string {
     summary.dryRun ? ['would append', String(summary.wouldAppend)] : ['appended', String(summary.appended)],
     ['already replayed', String(summary.alreadyReplayed)],
   ];
+  if (summary.contentWithheld > 0)
+    facts.push(['sending nothing', `${summary.contentWithheld} (user content erased or expired)`]);
   if (summary.failed > 0) facts.push(['not replayed', `${summary.failed} (run the same command again)`]);
   if (summary.jobs.length === 0) return renderFacts(facts);
   const jobs = renderTable(
     ['jobId', 'action', 'record', 'dispatchId'],
     summary.jobs.map((job) => [
       job.jobId,
-      ACTION_TEXT[job.action] + (job.error ? ` (${job.error})` : ''),
+      ACTION_TEXT[job.action] +
+        (job.error ? ` (${job.error})` : '') +
+        (job.contentWithheld ? `, sends nothing: ${job.contentWithheld.replace('_', ' ')}` : ''),
       job.version === null ? '-' : `v${job.version}`,
       orDash(job.dispatchId),
     ]),

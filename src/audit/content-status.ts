@@ -1,0 +1,66 @@
+/**
+ * Where a job's user content stands, from its log stream and its retained content: for
+ * `history --show-content` and `replay` (which sends nothing for erased or expired content).
+ */
+import {
+  type ContentKeyRing,
+  type ContentStore,
+  isRetained,
+  type RetainedContent,
+} from '../content/content-vault.ts';
+import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
+
+/**
+ * erased: an operator erased it (a ContentErased record) · retained: in the content store ·
+ * in_transit: only sealed in the log, its transit key still alive (not yet retained) ·
+ * expired: past retention · none: the submission carried no content.
+ */
+export type ContentStatus = 'erased' | 'retained' | 'in_transit' | 'expired' | 'none';
+
+export function contentStatusOf(
+  stream: readonly RoutingLogRecord[],
+  retained: RetainedContent | undefined,
+  transitKeyAlive: boolean,
+  now: Date,
+): ContentStatus {
+  if (stream.some((record) => record.type === 'ContentErased')) return 'erased';
+  const decision = stream.find((record) => record.version === 1);
+  if (!decision || !isDecision(decision) || !decision.content) return 'none';
+  if (isRetained(retained, now)) return 'retained';
+  return transitKeyAlive ? 'in_transit' : 'expired';
+}
+
+/** A record as the CLI prints it: the sealed content (ciphertext) is never shown. */
+export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord {
+  if (isDecision(record)) {
+    const { content: _sealed, ...rest } = record;
+    return rest;
+  }
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised') {
+    const { content: _sealed, ...decision } = record.decision;
+    return { ...record, decision };
+  }
+  if (record.type === 'ProjectionRedriveRequested') {
+    // The target is never itself a re-drive: one level deep.
+    return { ...record, target: withoutSealedContent(record.target) as typeof record.target };
+  }
+  return record;
+}
+
+/** Where the content of a job stream stands, read from the content table; and the item if retained. */
+export async function readContentStatus(
+  stream: readonly RoutingLogRecord[],
+  ports: { readonly store: Pick<ContentStore, 'read'>; readonly keys: Pick<ContentKeyRing, 'openingKeys'> },
+  now: Date,
+): Promise<{ status: ContentStatus; retained: RetainedContent | undefined }> {
+  const decision = stream.find((record) => record.version === 1);
+  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  if (!decision || !sealed)
+    return { status: contentStatusOf(stream, undefined, false, now), retained: undefined };
+  const [items, keys] = await Promise.all([
+    ports.store.read([decision.stream]),
+    ports.keys.openingKeys([sealed.keyId], now),
+  ]);
+  const retained = items.get(decision.stream);
+  return { status: contentStatusOf(stream, retained, keys.has(sealed.keyId), now), retained };
+}

@@ -1,0 +1,178 @@
+/**
+ * `routing-manager health`: each provider breaker's state, why and since when.
+ * `routing-manager provider open|close|auto <provider>`: an operator forces a breaker (or gives it
+ * back to the breaker). The command appends directly, through the same RecordHealthSignal use case
+ * the HealthSignals function runs for a `provider.status.changed` event — so it works without the
+ * event bus (and against `npm run local -- --keep`), and the transition is recorded and announced
+ * exactly as for the event. Its signal id is derived from the command and the breaker's current
+ * version: re-running the same command changes nothing, a later one is a new signal.
+ */
+import { createHash } from 'node:crypto';
+import type { Command } from 'commander';
+import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health.ts';
+import { recordHealthSignal } from '../../commands/record-health-signal.ts';
+import {
+  type BreakerMode,
+  type BreakerState,
+  breakerKey,
+  effectiveStatus,
+  initialBreakerState,
+} from '../../provider-health/breaker.ts';
+import type { BreakerRef } from '../../provider-health/health-store.ts';
+import { breakerRefsOf } from '../../provider-health/health-view.ts';
+import { defaultRoutingTable } from '../../routing/default-table.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
+import { jsonLine, orDash, renderTable } from '../output.ts';
+
+export interface BreakerView {
+  readonly breaker: string;
+  /** What a router acts on now (an elapsed open period reads half_open). */
+  readonly status: string;
+  readonly recordedStatus: BreakerState['status'];
+  readonly mode: BreakerMode;
+  readonly since: string | null;
+  readonly reason: string;
+  readonly detail: string;
+  readonly openUntil: string | null;
+  readonly version: number;
+  readonly probe: string | null;
+}
+
+const healthTableOf = (context: CliContext, option: string | undefined): string =>
+  option ?? context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
+
+const storeOf = (context: CliContext, healthTable: string) =>
+  new DynamoDbProviderHealthStore(context.documents, { health: healthTable, log: context.tables.log });
+
+export function breakerView(state: BreakerState, now: string): BreakerView {
+  return {
+    breaker: state.key,
+    status: effectiveStatus(state, now),
+    recordedStatus: state.status,
+    mode: state.mode,
+    since: state.since,
+    reason: state.reason,
+    detail: state.detail,
+    openUntil: state.openUntil,
+    version: state.version,
+    probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
+  };
+}
+
+export async function readHealth(
+  context: CliContext,
+  healthTable: string,
+  refs: readonly BreakerRef[],
+): Promise<BreakerView[]> {
+  const stored = await context.onTable(healthTable, () => storeOf(context, healthTable).readMany(refs));
+  const now = context.now().toISOString();
+  return refs.map((ref) => {
+    const key = breakerKey(ref.provider, ref.model);
+    return breakerView(stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model), now);
+  });
+}
+
+export function renderHealth(views: readonly BreakerView[]): string {
+  return renderTable(
+    ['breaker', 'status', 'mode', 'since', 'why', 'open until', 'v', 'probe'],
+    views.map((v) => [
+      v.breaker,
+      v.status,
+      v.mode,
+      orDash(v.since),
+      v.version === 0 ? 'no transition recorded' : `${v.reason}: ${v.detail}`,
+      orDash(v.openUntil),
+      String(v.version),
+      orDash(v.probe),
+    ]),
+  );
+}
+
+const MODES: Record<string, BreakerMode> = { open: 'forced_open', close: 'forced_closed', auto: 'auto' };
+
+export function operatorSignalId(
+  ref: BreakerRef,
+  mode: BreakerMode,
+  actor: string,
+  why: string,
+  version: number,
+) {
+  const facts = JSON.stringify([ref.provider, ref.model, mode, actor, why, version]);
+  return `operator-${createHash('sha256').update(facts).digest('hex').slice(0, 32)}`;
+}
+
+export function registerHealth(program: Command, contextOf: (command: Command) => CliContext) {
+  program
+    .command('health')
+    .description("each provider breaker's state, why, and since when (the default table's providers)")
+    .option('--provider <provider>', 'only this provider (its provider-level and model breakers)')
+    .option(
+      '--health-table <name>',
+      'provider health table (default: $PROVIDER_HEALTH_TABLE or ProviderHealth-<stage>)',
+    )
+    .option('--json', 'one JSON object per breaker')
+    .action(
+      async (options: { provider?: string; healthTable?: string; json?: boolean }, command: Command) => {
+        const context = contextOf(command);
+        const refs = breakerRefsOf(defaultRoutingTable.providers).filter(
+          (ref) => options.provider === undefined || ref.provider === options.provider,
+        );
+        if (refs.length === 0) refs.push({ provider: options.provider as string, model: null });
+        const views = await readHealth(context, healthTableOf(context, options.healthTable), refs);
+        context.out(options.json ? views.map(jsonLine).join('\n') : renderHealth(views));
+      },
+    );
+
+  program
+    .command('provider')
+    .description('force a provider breaker open or closed, or give it back to the breaker (auto)')
+    .argument('<action>', 'open | close | auto')
+    .argument('<provider>', 'provider id, e.g. fal')
+    .option('--model <model>', "only this model's breaker")
+    .requiredOption('--why <text>', 'reason, recorded in the transition')
+    .option('--actor <name>', 'who (default: $USER)')
+    .option(
+      '--health-table <name>',
+      'provider health table (default: $PROVIDER_HEALTH_TABLE or ProviderHealth-<stage>)',
+    )
+    .action(
+      async (
+        action: string,
+        provider: string,
+        options: { model?: string; why: string; actor?: string; healthTable?: string },
+        command: Command,
+      ) => {
+        const context = contextOf(command);
+        const mode = MODES[action];
+        if (!mode) throw new UsageError(`unknown action "${action}" (open, close or auto)`);
+        const ref = { provider, model: options.model ?? null };
+        const actor = options.actor ?? context.io.env.USER ?? 'operator';
+        const healthTable = healthTableOf(context, options.healthTable);
+        const store = storeOf(context, healthTable);
+        const { state } = await context.onTable(healthTable, () => store.load(ref));
+        const signalId = operatorSignalId(ref, mode, actor, options.why, state.version);
+        const result = await recordHealthSignal(
+          {
+            ...ref,
+            key: breakerKey(provider, ref.model),
+            attempt: null,
+            command: {
+              type: 'ChangeMode',
+              signalId,
+              at: context.now().toISOString(),
+              mode,
+              actor,
+              reason: options.why,
+            },
+          },
+          { store },
+        );
+        const [view] = await readHealth(context, healthTable, [ref]);
+        context.out(
+          result.outcome === 'recorded'
+            ? `${breakerKey(provider, ref.model)}: ${mode} recorded (transition v${view?.version})`
+            : `${breakerKey(provider, ref.model)}: already ${state.mode}, nothing recorded`,
+        );
+      },
+    );
+}

@@ -1,0 +1,132 @@
+/**
+ * `routing-manager submit FILE…`: puts submissions on the event bus with PutEvents — the way to feed
+ * a live local stack (`npm run local -- --keep`), or a deployed one. Each file holds an EventBridge
+ * event, just its `detail` (sent as `frontend.api` / `video.job.submitted`), or an array of either.
+ * Entries go in calls within PutEvents' limits (10 entries, 256 KB); an entry refused, or too large
+ * to send, is reported alone and the others still go.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { Command } from 'commander';
+import { sdkClientDefaults } from '../../aws/clients.ts';
+import { type PutEntryResult, putEventsOnBus } from '../../aws/eventbridge-put-events.ts';
+import { PUT_EVENTS_MAX_BYTES, putEventsBatches } from '../../intake/put-events-batches.ts';
+import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../../intake/submission.ts';
+import {
+  EventFileError,
+  loadSubmittedEvents,
+  originName,
+  type SubmittedInput,
+} from '../../local/submitted-events.ts';
+import { contentFreeMessage } from '../../observability/content-free-message.ts';
+import { type CliContext, EXIT_RUNTIME, type GlobalOptions, UsageError } from '../cli-context.ts';
+import { jsonLine, orDash, renderTable } from '../output.ts';
+
+export interface SubmitEntry {
+  readonly origin: string;
+  readonly jobId: string | null;
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: string;
+}
+
+export interface SubmitResult {
+  readonly origin: string;
+  readonly jobId: string | null;
+  /** The id EventBridge gave the event (what `history event#<id>` finds for a rejection without jobId). */
+  readonly eventId: string | null;
+  readonly error: string | null;
+}
+
+/** The PutEvents entry of a loaded submission: its own source and detail-type, its detail as JSON. */
+export function submitEntryOf(input: SubmittedInput): SubmitEntry {
+  const { event } = input;
+  const detail = event.detail ?? {};
+  const jobId = (detail as { jobId?: unknown }).jobId;
+  return {
+    origin: input.origin,
+    jobId: typeof jobId === 'string' ? jobId : null,
+    source: typeof event.source === 'string' ? event.source : SUBMISSION_SOURCE,
+    detailType: typeof event['detail-type'] === 'string' ? event['detail-type'] : SUBMISSION_DETAIL_TYPE,
+    detail: JSON.stringify(detail),
+  };
+}
+
+/** Puts every entry, batch by batch; one result per entry, in input order. */
+export async function submitEntries(
+  entries: readonly SubmitEntry[],
+  put: (batch: readonly SubmitEntry[]) => Promise<PutEntryResult[]>,
+): Promise<SubmitResult[]> {
+  const results = new Map<SubmitEntry, SubmitResult>();
+  const settle = (entry: SubmitEntry, eventId: string | null, error: string | null) =>
+    results.set(entry, { origin: entry.origin, jobId: entry.jobId, eventId, error });
+  const { batches, tooLarge } = putEventsBatches(entries);
+  for (const { entry, bytes } of tooLarge) {
+    settle(entry, null, `too large: ${bytes} bytes, PutEvents takes at most ${PUT_EVENTS_MAX_BYTES}`);
+  }
+  for (const batch of batches) {
+    try {
+      const answers = await put(batch);
+      batch.forEach((entry, index) => {
+        const answer = answers[index];
+        if (answer?.ok) settle(entry, answer.eventId, null);
+        else settle(entry, null, answer ? `${answer.code}: ${answer.message}` : 'no answer');
+      });
+    } catch (error) {
+      // The call failed as a whole (network, credentials): its entries fail, the next batch is tried.
+      const reason =
+        error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error);
+      for (const entry of batch) settle(entry, null, reason);
+    }
+  }
+  return entries.map((entry) => results.get(entry) as SubmitResult);
+}
+
+interface SubmitOptions {
+  eventBus?: string;
+  json?: boolean;
+}
+
+export function registerSubmit(program: Command, contextOf: (command: Command) => CliContext) {
+  program
+    .command('submit')
+    .description('put submissions on the event bus (PutEvents): the way to feed a live local stack')
+    .argument('<files...>', 'JSON files: an EventBridge event, a bare detail, or an array of either')
+    .option('--event-bus <name>', 'the bus (default: $EVENT_BUS_NAME, else default)')
+    .option('--json', 'one JSON object per submission')
+    .action(async (files: string[], options: SubmitOptions, command: Command) => {
+      const context = contextOf(command);
+      const bus = options.eventBus ?? context.io.env.EVENT_BUS_NAME ?? 'default';
+      let inputs: SubmittedInput[];
+      try {
+        inputs = await loadSubmittedEvents(files, { newId: randomUUID, now: () => context.now() });
+      } catch (error) {
+        if (error instanceof EventFileError) throw new UsageError(error.message);
+        throw error;
+      }
+      if (inputs.length === 0) throw new UsageError('no submissions in the files given');
+      const { region } = command.optsWithGlobals<GlobalOptions>();
+      const client = new EventBridgeClient({ ...sdkClientDefaults, ...(region ? { region } : {}) });
+      let results: SubmitResult[];
+      try {
+        results = await submitEntries(inputs.map(submitEntryOf), (batch) =>
+          putEventsOnBus(client, bus, batch),
+        );
+      } finally {
+        client.destroy();
+      }
+      const failed = results.filter((result) => result.error !== null).length;
+      if (options.json) {
+        for (const result of results) context.out(jsonLine(result));
+      } else {
+        context.out(
+          renderTable(
+            ['event', 'jobId', 'eventId', 'result'],
+            results.map((r) => [originName(r.origin), orDash(r.jobId), orDash(r.eventId), r.error ?? 'put']),
+          ),
+        );
+      }
+      context.err(`put ${results.length - failed} of ${results.length} event(s) on bus ${bus}`);
+      if (failed > 0) context.exitCode = EXIT_RUNTIME;
+    });
+}

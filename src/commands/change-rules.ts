@@ -1,0 +1,244 @@
+/**
+ * ChangeRules: every change to the routing rules — publish, promote, rollback, shadow, canary — as
+ * one command handler: read the `rules#routing` stream → decide (pure) → append the next version
+ * with the expected version, re-deciding on a version conflict (another operator got there first).
+ *
+ * A publication is gated: the caller's what-if report (src/rules/publish-gate.ts) is part of the
+ * command; a candidate with violations is refused unless forced, and the record says it was forced.
+ */
+import { pause } from '../async/pause.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import type { RulesLog } from '../rules/rules-log.ts';
+import {
+  type GateReport,
+  MAX_TABLE_BYTES,
+  RULES_RECORD_SCHEMA_VERSION,
+  RULES_STREAM,
+  type RulesAction,
+  type RulesRecord,
+  type StoredTable,
+  storedTable,
+} from '../rules/rules-records.ts';
+
+interface Author {
+  readonly by: string;
+  readonly why: string;
+}
+
+export type ChangeRules =
+  | {
+      readonly type: 'PublishRules';
+      readonly data: Author & {
+        readonly table: RoutingTable;
+        readonly gate: GateReport | null;
+        readonly force: boolean;
+      };
+    }
+  | { readonly type: 'PromoteCanary'; readonly data: Author }
+  | { readonly type: 'RollbackRules'; readonly data: Author }
+  | { readonly type: 'ShadowRules'; readonly data: Author & { readonly table: RoutingTable | null } }
+  | {
+      readonly type: 'CanaryRules';
+      readonly data: Author & { readonly table: RoutingTable | null; readonly percent: number };
+    };
+
+export type RulesChangeDecision =
+  | { readonly outcome: 'append'; readonly record: RulesRecord }
+  /** Nothing to do: the rules already are what was asked. */
+  | { readonly outcome: 'unchanged'; readonly message: string }
+  | { readonly outcome: 'refused'; readonly message: string; readonly gate: GateReport | null };
+
+/** How many earlier active versions a record remembers for `rollback` (bounds the item size). */
+export const MAX_PREVIOUS_VERSIONS = 50;
+
+const versionOf = (stored: StoredTable | null): string | null => stored?.rulesVersion ?? null;
+const describe = (stored: StoredTable | null): string => stored?.rulesVersion ?? 'the bundled default';
+
+/** Finds the stored table of a content id in the history (every record carries its tables). */
+function findStored(history: readonly RulesRecord[], rulesVersion: string): StoredTable | null {
+  for (const record of [...history].reverse()) {
+    for (const stored of [record.active, record.shadow, record.canary]) {
+      if (stored?.rulesVersion === rulesVersion) return { rulesVersion, table: stored.table };
+    }
+  }
+  return null;
+}
+
+export function decideRulesChange(
+  history: readonly RulesRecord[],
+  command: ChangeRules,
+  recordedAt: string,
+): RulesChangeDecision {
+  const latest = history.at(-1) ?? null;
+  const state = {
+    active: latest?.active ?? null,
+    shadow: latest?.shadow ?? null,
+    canary: latest?.canary ?? null,
+    previous: latest?.previous ?? [],
+  };
+  const { by, why } = command.data;
+  const record = (
+    type: RulesRecord['type'],
+    action: RulesAction,
+    subject: string,
+    next: Partial<typeof state>,
+    extra: { forced?: boolean; gate?: GateReport | null } = {},
+  ): RulesChangeDecision => ({
+    outcome: 'append',
+    record: {
+      stream: RULES_STREAM,
+      version: (latest?.version ?? 0) + 1,
+      schemaVersion: RULES_RECORD_SCHEMA_VERSION,
+      type,
+      action,
+      jobId: null,
+      recordedAt,
+      by,
+      why,
+      subject,
+      forced: extra.forced ?? false,
+      gate: extra.gate ?? null,
+      ...state,
+      ...next,
+      previous: (next.previous ?? state.previous).slice(-MAX_PREVIOUS_VERSIONS),
+    },
+  });
+  const tooLarge = (stored: StoredTable): RulesChangeDecision | null =>
+    Buffer.byteLength(stored.table) > MAX_TABLE_BYTES
+      ? {
+          outcome: 'refused',
+          message: `table ${stored.rulesVersion} is ${Buffer.byteLength(stored.table)} bytes; at most ${MAX_TABLE_BYTES} fit a rules record`,
+          gate: null,
+        }
+      : null;
+  const activate = (stored: StoredTable) => ({
+    active: stored,
+    previous: [...state.previous, versionOf(state.active)],
+  });
+
+  switch (command.type) {
+    case 'PublishRules': {
+      const candidate = storedTable(command.data.table);
+      const { gate, force } = command.data;
+      if (candidate.rulesVersion === versionOf(state.active))
+        return { outcome: 'unchanged', message: `${candidate.rulesVersion} is already active` };
+      if (state.canary) {
+        return {
+          outcome: 'refused',
+          message: `canary ${state.canary.rulesVersion} is running: promote it or roll it back first`,
+          gate: null,
+        };
+      }
+      const refusal = tooLarge(candidate);
+      if (refusal) return refusal;
+      if (gate && gate.violations.length > 0 && !force) {
+        return { outcome: 'refused', message: `the what-if gate refused ${candidate.rulesVersion}`, gate };
+      }
+      return record('RulesPublished', 'publish', candidate.rulesVersion, activate(candidate), {
+        forced: force && gate !== null && gate.violations.length > 0,
+        gate,
+      });
+    }
+    case 'PromoteCanary': {
+      if (!state.canary) return { outcome: 'refused', message: 'no canary is running', gate: null };
+      const promoted = { rulesVersion: state.canary.rulesVersion, table: state.canary.table };
+      return record('RulesPublished', 'promote', promoted.rulesVersion, {
+        ...activate(promoted),
+        canary: null,
+      });
+    }
+    case 'RollbackRules': {
+      if (state.canary) {
+        return record('RulesCanaryChanged', 'canary-stop', state.canary.rulesVersion, { canary: null });
+      }
+      if (state.previous.length === 0)
+        return {
+          outcome: 'refused',
+          message: `nothing to roll back to: ${describe(state.active)} is the first`,
+          gate: null,
+        };
+      const target = state.previous.at(-1) ?? null;
+      const restored = target === null ? null : findStored(history, target);
+      if (target !== null && restored === null)
+        return {
+          outcome: 'refused',
+          message: `the table of ${target} is no longer in the history`,
+          gate: null,
+        };
+      return record('RulesPublished', 'rollback', target ?? describe(null), {
+        active: restored,
+        previous: state.previous.slice(0, -1),
+      });
+    }
+    case 'ShadowRules': {
+      const { table } = command.data;
+      if (table === null) {
+        if (!state.shadow) return { outcome: 'unchanged', message: 'no shadow is running' };
+        return record('RulesShadowChanged', 'shadow-stop', state.shadow.rulesVersion, { shadow: null });
+      }
+      const candidate = storedTable(table);
+      if (candidate.rulesVersion === versionOf(state.shadow))
+        return { outcome: 'unchanged', message: `${candidate.rulesVersion} already runs in shadow` };
+      return (
+        tooLarge(candidate) ??
+        record('RulesShadowChanged', 'shadow', candidate.rulesVersion, { shadow: candidate })
+      );
+    }
+    case 'CanaryRules': {
+      const { table, percent } = command.data;
+      if (table === null) {
+        if (!state.canary) return { outcome: 'unchanged', message: 'no canary is running' };
+        return record('RulesCanaryChanged', 'canary-stop', state.canary.rulesVersion, { canary: null });
+      }
+      const candidate = storedTable(table);
+      if (candidate.rulesVersion === versionOf(state.active))
+        return { outcome: 'refused', message: `${candidate.rulesVersion} is already active`, gate: null };
+      if (state.canary && state.canary.rulesVersion !== candidate.rulesVersion) {
+        return {
+          outcome: 'refused',
+          message: `canary ${state.canary.rulesVersion} is running: promote it or roll it back first`,
+          gate: null,
+        };
+      }
+      if (state.canary?.percent === percent)
+        return { outcome: 'unchanged', message: `${candidate.rulesVersion} already runs on ${percent}%` };
+      return (
+        tooLarge(candidate) ??
+        record('RulesCanaryChanged', 'canary', candidate.rulesVersion, { canary: { ...candidate, percent } })
+      );
+    }
+  }
+}
+
+export interface ChangeRulesDependencies {
+  readonly rules: RulesLog;
+  readonly now: () => Date;
+  /** Backoff between attempts after a version conflict (tests pass a no-op). */
+  readonly pause?: (ms: number) => Promise<void>;
+}
+
+export const MAX_RULES_APPEND_ATTEMPTS = 5;
+
+export type ChangeRulesResult =
+  | { readonly outcome: 'appended'; readonly record: RulesRecord }
+  | Exclude<RulesChangeDecision, { outcome: 'append' }>
+  | { readonly outcome: 'contended'; readonly message: string };
+
+export async function changeRules(
+  command: ChangeRules,
+  deps: ChangeRulesDependencies,
+): Promise<ChangeRulesResult> {
+  const wait = deps.pause ?? pause;
+  for (let attempt = 1; attempt <= MAX_RULES_APPEND_ATTEMPTS; attempt++) {
+    const history = await deps.rules.readAll();
+    const decision = decideRulesChange(history, command, deps.now().toISOString());
+    if (decision.outcome !== 'append') return decision;
+    if ((await deps.rules.append(decision.record)) === 'appended')
+      return { outcome: 'appended', record: decision.record };
+    await wait(50 * 2 ** attempt);
+  }
+  return {
+    outcome: 'contended',
+    message: `the rules changed under this command ${MAX_RULES_APPEND_ATTEMPTS} times; run it again`,
+  };
+}

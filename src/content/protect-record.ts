@@ -1,0 +1,27 @@
+/**
+ * Protecting a decision record before it is appended (router) and opening it again (projector).
+ * Pure: the key is passed in.
+ */
+import type { DecisionRecord } from '../log/routing-records.ts';
+import { type JsonObject, joinJob, type SplitJob } from './job-content.ts';
+import { type ContentKey, type SealedContent, sealContent } from './sealed-content.ts';
+
+/** The record with `job` narrowed to its facts and the content sealed beside them. */
+export function protectRecord<R extends DecisionRecord>(record: R, split: SplitJob, key: ContentKey): R {
+  const { content: _unsealed, ...rest } = record;
+  return {
+    ...rest,
+    job: JSON.stringify(split.facts),
+    ...(split.content ? { content: sealContent(split.content, key, record) } : {}),
+  } as R;
+}
+
+/** The record as the projector plans it: `job` is the whole submission again, nothing sealed. */
+export function withContent<R extends DecisionRecord>(record: R, content: JsonObject | null): R {
+  const { content: _sealed, ...rest } = record;
+  if (record.job === null) return rest as R;
+  return { ...rest, job: JSON.stringify(joinJob(JSON.parse(record.job) as JsonObject, content)) } as R;
+}
+
+/** The sealed content of a record, if it has any. */
+export const sealedContentOf = (record: DecisionRecord): SealedContent | undefined => record.content;

@@ -1,0 +1,53 @@
+/**
+ * Batches for PutEvents within both of its limits: at most 10 entries per call, and at most 256 KB
+ * (262,144 bytes) per call, counted the way EventBridge counts an entry: the UTF-8 bytes of Source,
+ * DetailType and Detail (plus 14 for a Time and each Resource, which these entries do not carry).
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+ *
+ * Pure: an entry too large to send on its own is set aside, never sent, so it cannot fail the
+ * batch it would have shared.
+ */
+
+export const PUT_EVENTS_MAX_ENTRIES = 10;
+export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
+
+export interface SizedEntry {
+  readonly source: string;
+  readonly detailType: string;
+  readonly detail: string;
+}
+
+export const putEventsEntrySize = (entry: SizedEntry): number =>
+  Buffer.byteLength(entry.source, 'utf8') +
+  Buffer.byteLength(entry.detailType, 'utf8') +
+  Buffer.byteLength(entry.detail, 'utf8');
+
+export interface PutEventsBatches<E> {
+  /** In input order; each within both limits. */
+  readonly batches: E[][];
+  /** Entries larger than a whole call allows, with their size. */
+  readonly tooLarge: { readonly entry: E; readonly bytes: number }[];
+}
+
+export function putEventsBatches<E extends SizedEntry>(entries: readonly E[]): PutEventsBatches<E> {
+  const batches: E[][] = [];
+  const tooLarge: { entry: E; bytes: number }[] = [];
+  let current: E[] = [];
+  let currentBytes = 0;
+  for (const entry of entries) {
+    const bytes = putEventsEntrySize(entry);
+    if (bytes > PUT_EVENTS_MAX_BYTES) {
+      tooLarge.push({ entry, bytes });
+      continue;
+    }
+    if (current.length === PUT_EVENTS_MAX_ENTRIES || currentBytes + bytes > PUT_EVENTS_MAX_BYTES) {
+      batches.push(current);
+      current = [];
+      currentBytes = 0;
+    }
+    current.push(entry);
+    currentBytes += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return { batches, tooLarge };
+}

@@ -1,0 +1,208 @@
+/**
+ * The projector's content step, around projectRecords: records arrive with their user content
+ * sealed (src/content), and leave it retained in the content store for the retention period.
+ *
+ *   1. one round of reads: the transit keys of fresh records (cached per container) and the
+ *      retained content of replays (whose transit key may be long gone);
+ *   2. open each record: a fresh decision gets its whole job back for the dispatch message; a
+ *      replay or re-drive of a job whose content was erased or expired sends nothing (the command
+ *      records why before appending; a job erased or expired since is withheld here too);
+ *   3. one round of writes to the content store: retain the content of fresh decisions (until
+ *      recordedAt + retention) and delete the content of ContentErased records. Stream order per
+ *      job means an erasure is applied after its decision, also when both are redelivered;
+ *   4. projectRecords on the opened records.
+ *
+ * A record whose content cannot be read or retained fails before any effect and is redelivered.
+ */
+import {
+  type ContentKeyRing,
+  type ContentStore,
+  isRetained,
+  type RetainedContent,
+} from '../content/content-vault.ts';
+import { type JsonObject, userIdOf } from '../content/job-content.ts';
+import { withContent } from '../content/protect-record.ts';
+import { type ContentKey, openSealedContent } from '../content/sealed-content.ts';
+import {
+  type DecisionRecord,
+  isDecision,
+  type ProjectableRecord,
+  projectedDecisionOf,
+  type RoutingLogRecord,
+} from '../log/routing-records.ts';
+import { errorFacts } from './error-facts.ts';
+import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
+
+export interface ContentPorts {
+  readonly keys: Pick<ContentKeyRing, 'openingKeys'>;
+  readonly store: ContentStore;
+  /** Days user content is kept after its decision (template parameter ContentRetentionDays). */
+  readonly retentionDays: number;
+}
+
+export type ProtectedProjectorPorts = ProjectorPorts & { readonly content: ContentPorts };
+
+type Failure = NonNullable<RecordOutcome['failure']>;
+type Prepared =
+  | { readonly kind: 'project'; readonly record: ProjectableRecord }
+  | { readonly kind: 'nothing' }
+  | { kind: 'failed'; failure: Failure };
+
+export const CONTENT_UNAVAILABLE = 'ContentUnavailable';
+
+const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000);
+
+export async function projectWithContent(
+  records: readonly RoutingLogRecord[],
+  ports: ProtectedProjectorPorts,
+): Promise<RecordOutcome[]> {
+  const now = ports.now();
+  const keyIds = records.flatMap((r) => {
+    const sealed = isDecision(r) ? r.content : copiesDecision(r) ? projectedDecisionOf(r).content : undefined;
+    return sealed ? [sealed.keyId] : [];
+  });
+  const replayed = records.flatMap((r) => (needsRetainedContent(r) ? [r.stream] : []));
+  let keys: Map<string, ContentKey>;
+  let retained: Map<string, RetainedContent>;
+  try {
+    [keys, retained] = await Promise.all([
+      keyIds.length > 0 ? ports.content.keys.openingKeys(keyIds, now) : new Map<string, ContentKey>(),
+      replayed.length > 0 ? ports.content.store.read(replayed) : new Map<string, RetainedContent>(),
+    ]);
+  } catch (error) {
+    const failure = { effect: 'content' as const, ...errorFacts(error) };
+    return records.map((record) => outcomeOf(record, { kind: 'failed', failure }));
+  }
+
+  const retain: RetainedContent[] = [];
+  const erase: string[] = [];
+  const writers: Prepared[] = [];
+  const prepared = records.map((record): Prepared => {
+    if (record.type === 'ContentErased') {
+      erase.push(record.stream);
+      return remember(writers, { kind: 'nothing' });
+    }
+    if (copiesDecision(record)) {
+      if (isWithheld(record)) return { kind: 'nothing' };
+      if (!needsRetainedContent(record)) return { kind: 'project', record };
+      const decision = projectedDecisionOf(record);
+      // Retained content, or — replayed before it was retained — the sealed copy while its key lives.
+      const item = retained.get(record.stream);
+      const content = isRetained(item, now)
+        ? (JSON.parse(item.content) as JsonObject)
+        : openIfKeyLives(decision, keys);
+      if (!content) return { kind: 'nothing' };
+      return { kind: 'project', record: withCopiedContent(record, withContent(decision, content)) };
+    }
+    if (!isDecision(record) || !record.content) return { kind: 'project', record };
+    const key = keys.get(record.content.keyId);
+    if (!key) {
+      // A rejection needs no content to be projected; a dispatch cannot be built without it.
+      if (record.type === 'RoutingRejected') return { kind: 'project', record };
+      return { kind: 'failed', failure: unavailable(`transit key ${record.content.keyId} is gone`) };
+    }
+    let content: JsonObject;
+    try {
+      content = openSealedContent(record.content, key, record.stream);
+    } catch (error) {
+      return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
+    }
+    const expiresAt = epochSeconds(record.recordedAt) + ports.content.retentionDays * 86_400;
+    if (expiresAt <= epochSeconds(now)) return { kind: 'project', record: withContent(record, content) };
+    retain.push({
+      id: record.stream,
+      userId: userIdOf(content),
+      recordedAt: record.recordedAt,
+      content: JSON.stringify(content),
+      expiresAt,
+    });
+    return remember(writers, { kind: 'project', record: withContent(record, content) });
+  });
+
+  if (retain.length > 0 || erase.length > 0) {
+    try {
+      await ports.content.store.write({ retain, erase });
+    } catch (error) {
+      const failure = { effect: 'content' as const, ...errorFacts(error) };
+      for (const writer of writers) Object.assign(writer, { kind: 'failed', failure });
+    }
+  }
+
+  const toProject = prepared.flatMap((p) => (p.kind === 'project' ? [p.record] : []));
+  const projected = toProject.length > 0 ? await projectRecords(toProject, ports) : [];
+  let next = 0;
+  return records.map((record, i) => {
+    const p = prepared[i] as Prepared;
+    return p.kind === 'project' ? (projected[next++] as RecordOutcome) : outcomeOf(record, p);
+  });
+}
+
+function openIfKeyLives(decision: DecisionRecord, keys: Map<string, ContentKey>): JsonObject | null {
+  const key = decision.content ? keys.get(decision.content.keyId) : undefined;
+  if (!decision.content || !key) return null;
+  try {
+    return openSealedContent(decision.content, key, decision.stream);
+  } catch {
+    return null;
+  }
+}
+
+function remember(writers: Prepared[], prepared: Prepared): Prepared {
+  writers.push(prepared);
+  return prepared;
+}
+
+const unavailable = (message: string): Failure => ({ effect: 'content', code: CONTENT_UNAVAILABLE, message });
+
+type CopyingRecord = Extract<
+  RoutingLogRecord,
+  { type: 'ProjectionReplayRequested' | 'RoutingRevised' | 'ProjectionRedriveRequested' }
+>;
+
+/** A replay, a revision or a re-drive carries a copy of a decision (a re-drive: in its target). */
+function copiesDecision(record: RoutingLogRecord): record is CopyingRecord {
+  return (
+    record.type === 'ProjectionReplayRequested' ||
+    record.type === 'RoutingRevised' ||
+    record.type === 'ProjectionRedriveRequested'
+  );
+}
+
+/** A replay or re-drive the operator's command recorded as sending nothing (content erased or expired). */
+function isWithheld(record: CopyingRecord): boolean {
+  if (record.type === 'RoutingRevised') return false;
+  if (record.contentWithheld) return true;
+  return record.type === 'ProjectionRedriveRequested' && isWithheld(record.target as CopyingRecord);
+}
+
+/** The record with its copied decision replaced (a re-drive's copy is in its target). */
+function withCopiedContent(record: CopyingRecord, decision: DecisionRecord): CopyingRecord {
+  if (record.type !== 'ProjectionRedriveRequested') return { ...record, decision } as CopyingRecord;
+  const { target } = record;
+  return { ...record, target: isDecision(target) ? decision : { ...target, decision } } as CopyingRecord;
+}
+
+/** A copy of a routed job's decision whose content was sealed: its dispatch needs the retained content. */
+function needsRetainedContent(record: RoutingLogRecord): boolean {
+  if (!copiesDecision(record) || isWithheld(record)) return false;
+  const decision = projectedDecisionOf(record);
+  return decision.type === 'RoutingDecided' && decision.content !== undefined;
+}
+
+function outcomeOf(
+  record: RoutingLogRecord,
+  prepared: Exclude<Prepared, { kind: 'project' }>,
+): RecordOutcome {
+  const state = prepared.kind === 'failed' ? 'not_attempted' : 'not_applicable';
+  return {
+    ok: prepared.kind !== 'failed',
+    effectId: null,
+    stream: record.stream,
+    version: record.version,
+    jobId: record.jobId,
+    effects: { dispatch: state, announce: state, status: state },
+    statusOutcome: null,
+    failure: prepared.kind === 'failed' ? prepared.failure : null,
+    markerWritten: true,
+  };
+}

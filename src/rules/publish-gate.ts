@@ -1,0 +1,73 @@
+/**
+ * The what-if gate of `rules publish`: before a candidate table becomes active, the decisions of a
+ * recent window are re-decided with it (src/audit/what-if.ts) and the candidate is refused when it
+ * would change any decision whose request named its provider explicitly, raise the rejection rate
+ * or the estimated cost beyond the thresholds. Pure.
+ */
+import { type BalanceLookup, whatIf } from '../audit/what-if.ts';
+import type { DecisionRecord } from '../log/routing-records.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import type { GateReport } from './rules-records.ts';
+
+export interface GateThresholds {
+  /** Largest accepted rise of the rejection rate, in percentage points (default 1). */
+  readonly maxRejectionRateIncrease: number;
+  /** Largest accepted rise of the window's estimated cost, in percent (default 5). */
+  readonly maxCostIncrease: number;
+}
+
+export const DEFAULT_GATE_THRESHOLDS: GateThresholds = { maxRejectionRateIncrease: 1, maxCostIncrease: 5 };
+
+const ratio = (part: number, whole: number): number =>
+  whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 100;
+
+export function evaluateGate(
+  records: readonly DecisionRecord[],
+  candidate: RoutingTable,
+  balanceOf: BalanceLookup,
+  thresholds: GateThresholds,
+  window: { readonly since: string; readonly until: string },
+): GateReport {
+  const { summary, decisions } = whatIf(records, candidate, balanceOf, { examples: 0 });
+  const explicitProviderChanges = decisions.filter((decision, i) => {
+    const requested = records[i]?.explanation?.requestedProvider;
+    return decision.changes.length > 0 && requested !== undefined && requested !== 'auto';
+  }).length;
+  const rejectionRate = {
+    before: ratio(decisions.filter((d) => d.before.outcome === 'rejected').length, decisions.length),
+    after: ratio(decisions.filter((d) => d.after.outcome === 'rejected').length, decisions.length),
+  };
+  const violations: string[] = [];
+  if (explicitProviderChanges > 0) {
+    violations.push(
+      `${explicitProviderChanges} decision(s) for an explicitly requested provider would change`,
+    );
+  }
+  const rejectionRise = Math.round((rejectionRate.after - rejectionRate.before) * 100) / 100;
+  if (rejectionRise > thresholds.maxRejectionRateIncrease) {
+    violations.push(
+      `rejection rate ${rejectionRate.before}% → ${rejectionRate.after}% (+${rejectionRise} points > ${thresholds.maxRejectionRateIncrease})`,
+    );
+  }
+  const { cost } = summary;
+  const costRise =
+    cost.before === 0 ? (cost.after > 0 ? Number.POSITIVE_INFINITY : 0) : (cost.delta / cost.before) * 100;
+  if (costRise > thresholds.maxCostIncrease) {
+    const shown = Number.isFinite(costRise) ? `+${Math.round(costRise * 100) / 100}%` : 'from nothing';
+    violations.push(
+      `estimated cost ${cost.before} → ${cost.after} (${shown} > ${thresholds.maxCostIncrease}%)`,
+    );
+  }
+  return {
+    since: window.since,
+    until: window.until,
+    scanned: summary.scanned,
+    changed: summary.changed,
+    explicitProviderChanges,
+    rejectionRate,
+    cost: summary.cost,
+    // Bounded: the report is stored in the rules record, which has an item size limit.
+    transitions: summary.transitions.slice(0, 20),
+    violations,
+  };
+}

@@ -1,0 +1,83 @@
+/** `routing-manager health` and `routing-manager provider …` against the emulators. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { type CliIo, runCli } from '../../src/cli/main.ts';
+import type { LocalStack } from '../../src/local/provision.ts';
+import { aProvisionedStack } from '../support/stack.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await aProvisionedStack();
+});
+
+async function cli(...argv: string[]) {
+  const captured = { stdout: '', stderr: '' };
+  const io: CliIo = {
+    stdout: { write: (text: string) => (captured.stdout += text) },
+    stderr: { write: (text: string) => (captured.stderr += text) },
+    env: { ...process.env, USER: 'ops' },
+    now: () => new Date('2026-11-25T14:10:00.000Z'),
+  };
+  const code = await runCli(['--stage', stack.stage, ...argv], io);
+  return { code, ...captured };
+}
+
+describe('operator health commands (emulators)', () => {
+  it('given no signal yet, then health lists every breaker of the table as closed', async () => {
+    const { code, stdout } = await cli('health', '--json');
+    expect(code).toBe(0);
+    const views = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(views.map((v) => [v.breaker, v.status])).toEqual([
+      ['fal', 'closed'],
+      ['fal#wan-i2v', 'closed'],
+      ['replicate', 'closed'],
+      ['replicate#wan-2.1-i2v', 'closed'],
+    ]);
+  });
+
+  it('given provider open fal, then the transition is recorded once, shown by health and history, and auto gives it back', async () => {
+    const open = await cli('provider', 'open', 'fal', '--why', 'status page incident');
+    expect(open).toMatchObject({ code: 0, stdout: 'fal: forced_open recorded (transition v1)\n' });
+    expect((await cli('provider', 'open', 'fal', '--why', 'status page incident')).stdout).toContain(
+      'nothing recorded',
+    );
+
+    const health = await cli('health', '--provider', 'fal');
+    expect(health.stdout).toMatch(
+      /fal\s+open\s+forced_open\s+2026-11-25T14:10:00.000Z\s+operator_forced_open: status page incident/,
+    );
+
+    const history = await cli('history', 'health#fal');
+    expect(history.stdout).toContain('ProviderHealthChanged  closed → open (forced_open)');
+    expect(history.stdout).toContain('caused by operator-');
+
+    expect((await cli('provider', 'auto', 'fal', '--why', 'resolved')).code).toBe(0);
+    const records = await new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog).readStream(
+      'health#fal',
+    );
+    expect(
+      records.map((r) =>
+        r.type === 'ProviderHealthChanged' ? [r.version, r.transition.mode, r.transition.actor] : [],
+      ),
+    ).toEqual([
+      [1, 'forced_open', 'ops'],
+      [2, 'auto', 'ops'],
+    ]);
+  });
+
+  it('given an unknown action, then it is a usage error', async () => {
+    const { code, stderr } = await cli('provider', 'explode', 'fal', '--why', 'x');
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown action');
+  });
+
+  it('given a provider outside the table, then health shows its provider-level breaker', async () => {
+    const { stdout } = await cli('health', '--provider', 'veo', '--json');
+    expect(JSON.parse(stdout)).toMatchObject({ breaker: 'veo', status: 'closed', version: 0 });
+  });
+});

@@ -1,0 +1,86 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  PutCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ContentTableUnavailableError, DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const vault = () => new DynamoDbContentVault(ddb as unknown as DynamoDBDocumentClient, 'Content-test');
+const aKey = { keyId: 'transit#2026-11-25T10', key: Buffer.alloc(32, 1), expiresAt: 2e9 };
+const anItem = (id: string) => ({ id, userId: 'u', recordedAt: 't', content: '{}', expiresAt: 2e9 });
+
+describe('the content table adapter', () => {
+  beforeEach(() => ddb.reset());
+
+  it('given a key created by another container first, when creating, then the stored key is returned', async () => {
+    const stored = { id: aKey.keyId, key: Buffer.alloc(32, 9).toString('base64'), expiresAt: 2e9 };
+    ddb
+      .on(PutCommand)
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+      );
+    expect((await vault().createKey(aKey)).key).toEqual(Buffer.alloc(32, 9));
+  });
+
+  it('given a throttled key creation, when creating, then the error propagates', async () => {
+    ddb.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    await expect(vault().createKey(aKey)).rejects.toThrow(/Provisioned/);
+  });
+
+  it('given 30 items to retain and one of them erased, then one put per other item and one delete, in calls of at most 25, retrying unprocessed ones', async () => {
+    ddb
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { 'Content-test': [{ DeleteRequest: { Key: { id: 'i0' } } }] } })
+      .resolves({});
+    const items = Array.from({ length: 30 }, (_, i) => anItem(`i${i}`));
+    await vault().write({ retain: [...items, { ...anItem('x'), userId: null }], erase: ['i0'] });
+    const requests = ddb
+      .commandCalls(BatchWriteCommand)
+      .flatMap((c) => c.args[0].input.RequestItems?.['Content-test'] ?? []);
+    expect(requests.filter((r) => r.DeleteRequest)).toHaveLength(2); // once, then its retry
+    expect(requests.filter((r) => r.PutRequest?.Item?.id === 'i0')).toHaveLength(0);
+    expect(requests.find((r) => r.PutRequest?.Item?.id === 'x')?.PutRequest?.Item).not.toHaveProperty(
+      'userId',
+    );
+    expect(
+      ddb.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.['Content-test']?.length),
+    ).toEqual([25, 6, 1]);
+  });
+
+  it('given items that stay unprocessed, then writing and reading fail with a typed error', async () => {
+    ddb
+      .on(BatchWriteCommand)
+      .resolves({ UnprocessedItems: { 'Content-test': [{ DeleteRequest: { Key: { id: 'i0' } } }] } });
+    await expect(vault().write({ retain: [], erase: ['i0'] })).rejects.toBeInstanceOf(
+      ContentTableUnavailableError,
+    );
+    ddb.on(BatchGetCommand).resolves({ UnprocessedKeys: { 'Content-test': { Keys: [{ id: 'i0' }] } } });
+    await expect(vault().read(['i0'])).rejects.toMatchObject({
+      name: 'ContentTableUnavailableError',
+      unprocessed: 1,
+    });
+  });
+
+  it('given ids to read, then they are read strongly consistently, deduplicated, and unprocessed keys retried', async () => {
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { 'Content-test': [anItem('a')] },
+        UnprocessedKeys: { 'Content-test': { Keys: [{ id: 'b' }] } },
+      })
+      .resolves({ Responses: { 'Content-test': [{ ...anItem('b'), userId: 7 }] } });
+    const found = await vault().read(['a', 'b', 'a']);
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.['Content-test']).toMatchObject({
+      Keys: [{ id: 'a' }, { id: 'b' }],
+      ConsistentRead: true,
+    });
+    expect(found.get('a')?.userId).toBe('u');
+    expect(found.get('b')?.userId).toBeNull();
+  });
+});
