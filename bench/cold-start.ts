@@ -43,6 +43,8 @@ const ENVIRONMENT: Record<string, string> = {
   CREDITS_TABLE: 'Credits-bench',
   EFFECTS_TABLE: 'RoutingEffects-bench',
   JOBS_TABLE: 'Jobs-bench',
+  CONTENT_TABLE: 'RoutingContent-bench',
+  PROVIDER_HEALTH_TABLE: 'ProviderHealth-bench',
   FAL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-bench',
   REPLICATE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ReplicateJobQueue-bench',
   EVENT_BUS_NAME: 'default',

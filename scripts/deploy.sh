@@ -3,6 +3,7 @@
 # esbuild from node_modules (scripts/setup.sh installs both), so it works on the machine the README
 # set up without a global SAM CLI.
 #   npm run deploy -- --config-env dev            # or prod; further options go to `sam deploy`
+# SAM_CLI overrides the SAM CLI used (default .venv/bin/sam), e.g. a globally installed `sam`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,5 +22,6 @@ fi
 
 bash scripts/setup.sh >&2
 export PATH="$PWD/node_modules/.bin:$PATH" SAM_CLI_TELEMETRY=0
-.venv/bin/sam build --config-env "$config_env"
-.venv/bin/sam deploy "$@"
+sam=${SAM_CLI:-.venv/bin/sam}
+"$sam" build --config-env "$config_env"
+"$sam" deploy "$@"

@@ -36,7 +36,7 @@ export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord
     const { content: _sealed, ...rest } = record;
     return rest;
   }
-  if (record.type === 'ProjectionReplayRequested') {
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised') {
     const { content: _sealed, ...decision } = record.decision;
     return { ...record, decision };
   }

@@ -7,11 +7,13 @@
  * Credit balances: a decision that consulted credits recorded the balance it saw
  * (`explanation.creditBalance`); that balance is reused, so the comparison is like for like. Only
  * when the record has none and the candidate table needs one is a current balance looked up (by the
- * caller, before calling this module).
+ * caller, before calling this module). Provider health likewise: the breakers a decision read are
+ * in its explanation, and the candidate is evaluated under that same health.
  */
 import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
+import { healthRecordedIn } from '../provider-health/health-view.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
@@ -136,7 +138,9 @@ export function reevaluate(
         ? recorded
         : (balanceOf(job.userId) ?? null)
       : undefined;
-    const decision = decide(job, { table, creditBalance });
+    // The health the decision read is reused too (a failed-over decision stays failed over).
+    const health = healthRecordedIn(record.explanation);
+    const decision = decide(job, { table, creditBalance, ...(health ? { health } : {}) });
     after =
       decision.outcome === 'routed'
         ? {

@@ -15,7 +15,13 @@ import type { ContentKeyRing } from '../content/content-vault.ts';
 import { splitJob, splitRawDetail } from '../content/job-content.ts';
 import { protectRecord } from '../content/protect-record.ts';
 import type { CreditBalances } from '../credits/credit-balances.ts';
-import { type SubmittedEvent, validateSubmission } from '../intake/submission.ts';
+import {
+  envelopeOf,
+  eventIdOf,
+  type SubmittedEvent,
+  submittedAtOf,
+  validateSubmission,
+} from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import {
   DECISION_VERSION,
@@ -68,11 +74,11 @@ export type RouteJobResult =
     };
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
-  const { event } = command.data;
+  const event = envelopeOf(command.data.event);
   const now = deps.now();
   const received: Received = {
-    eventId: typeof event.id === 'string' && event.id.length > 0 ? event.id : deps.newId(),
-    submittedAt: typeof event.time === 'string' ? event.time : null,
+    eventId: eventIdOf(event) ?? deps.newId(),
+    submittedAt: submittedAtOf(event),
     recordedAt: now.toISOString(),
     detail: event.detail,
   };

@@ -11,20 +11,36 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
+import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
+import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
+import {
+  type ReviseRoutingDependencies,
+  type ReviseRoutingResult,
+  reviseRouting,
+} from '../commands/revise-routing.ts';
 import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import type { ProviderHealthStore } from '../provider-health/health-store.ts';
 import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
+import { defaultRoutingTable } from '../routing/default-table.ts';
+import { CachedActiveRules } from '../rules/active-rules.ts';
+
+/** How long the function reuses its read of the published rules (re-routing decisions). */
+const RULES_CACHE_MS = 10_000;
 
 export type HealthSignalsResponse =
-  | RecordHealthSignalResult
+  | (RecordHealthSignalResult & { readonly revision?: ReviseRoutingResult })
   | { readonly outcome: 'refused'; readonly problem: string };
 
-export function createHealthSignalsHandler(
-  deps: { store: ProviderHealthStore },
-  { logger, metrics }: Telemetry,
-) {
+export interface HealthSignalsDependencies {
+  readonly store: ProviderHealthStore;
+  /** Re-routing of jobs whose current dispatch failed; absent: signals only feed the breakers. */
+  readonly revise?: ReviseRoutingDependencies;
+}
+
+export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { logger, metrics }: Telemetry) {
   return middy<SignalEvent, HealthSignalsResponse>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
@@ -64,17 +80,52 @@ export function createHealthSignalsHandler(
         logger.debug('health signal processed', facts);
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
-      return result;
+      const { attempt } = signal;
+      if (!deps.revise || attempt?.outcome !== 'failed_terminal') return result;
+      // After the breaker took the failure in, so the re-decision already sees the provider's health.
+      const revision = await reviseRouting(
+        { ...attempt, signalId: signal.command.signalId, at: signal.command.at, model: signal.model },
+        deps.revise,
+      );
+      if (revision.outcome === 'ignored') {
+        logger.info('failure not re-routed', { ...facts, jobId: attempt.jobId, why: revision.why });
+      } else {
+        const { record } = revision;
+        logger.info('job re-routed', {
+          ...facts,
+          jobId: attempt.jobId,
+          revision: revision.outcome,
+          version: record.version,
+          to: record.decision.type === 'RoutingDecided' ? record.decision.provider : null,
+          reason: record.decision.type === 'RoutingRejected' ? record.decision.reason : null,
+        });
+        if (revision.outcome === 'revised') metrics.addMetric('JobsRevised', MetricUnit.Count, 1);
+      }
+      return { ...result, revision };
     });
 }
 
-export function healthSignalsDependenciesFromEnvironment(env: Readonly<Record<string, string | undefined>>) {
+export function healthSignalsDependenciesFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+): HealthSignalsDependencies {
   const config = loadHealthSignalsConfig(env);
+  const client = createDocumentClient();
+  const store = new DynamoDbProviderHealthStore(client, {
+    health: config.providerHealthTable,
+    log: config.eventLogTable,
+  });
   return {
-    store: new DynamoDbProviderHealthStore(createDocumentClient(), {
-      health: config.providerHealthTable,
-      log: config.eventLogTable,
-    }),
+    store,
+    revise: {
+      log: new DynamoDbRoutingLog(client, config.eventLogTable),
+      rules: new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
+        defaultTable: defaultRoutingTable,
+        ttlMs: RULES_CACHE_MS,
+        now: Date.now,
+      }),
+      // Read fresh: a re-routing follows a failure, exactly when health is changing.
+      health: { reader: new CachedHealthReader(store, { ttlMs: 0 }), store },
+    },
   };
 }
 

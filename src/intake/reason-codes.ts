@@ -10,6 +10,8 @@ export const REJECTION_REASONS = [
   'insufficient_credits',
   'message_too_large',
   'no_healthy_provider',
+  'retries_exhausted',
+  'provider_failed',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -3,6 +3,7 @@
  * This zod schema is the single source of the TypeScript types, the runtime validation and the
  * JSON Schema published in docs/EVENT_SCHEMA.md.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { type CanonicalJson, canonicalJson } from './canonical-json.ts';
 import type { RejectionReason } from './reason-codes.ts';
@@ -138,6 +139,24 @@ export interface SubmittedEvent {
   readonly time?: unknown;
   readonly detail?: unknown;
 }
+
+/** Any invocation payload as an event: null or undefined (a direct invocation) reads as `{}`. */
+export const envelopeOf = (payload: unknown): SubmittedEvent =>
+  typeof payload === 'object' && payload !== null ? (payload as SubmittedEvent) : {};
+
+/**
+ * The event's id, as the record keys it. EventBridge ids are UUIDs; a longer one (possible only from
+ * a direct invocation) is replaced by its hash, so keys stay within DynamoDB's limits and stable
+ * across redeliveries. Undefined when the event carries none.
+ */
+export function eventIdOf(event: SubmittedEvent): string | undefined {
+  if (typeof event.id !== 'string' || event.id.length === 0) return undefined;
+  return event.id.length <= 128 ? event.id : `sha256-${createHash('sha256').update(event.id).digest('hex')}`;
+}
+
+/** The event's `time` when it is a plausible timestamp string (EventBridge's always is). */
+export const submittedAtOf = (event: SubmittedEvent): string | null =>
+  typeof event.time === 'string' && event.time.length <= 64 ? event.time : null;
 
 function usableJobId(detail: unknown): string | undefined {
   if (typeof detail !== 'object' || detail === null) return undefined;

@@ -1,11 +1,19 @@
 /**
- * Provisions, on the emulators, the resources template.yaml declares (and the two tables that
- * exist already in AWS), so tests and `npm run local` run the real handlers against the same
- * shapes: the routing log with its stream and audit index, the effect-marker table, Jobs and
- * Credits, both provider queues, and an event bus of its own with a rule that captures the
- * announcements on an SQS queue (the way to observe PutEvents on an emulator).
+ * Provisions a stack on the emulators in two steps:
+ *  1. from template.yaml: every table (keys, indexes, stream, TTL) and queue (retention, message
+ *     size, redrive) the template creates when no existing resource is given — the routing log,
+ *     the effect markers, Jobs and Credits, the provider queues with their DLQs, the failure queues;
+ *  2. local-only resources that stand in for what a deployed stack observes or is given: an event
+ *     bus of its own with a rule that captures the announcements on an SQS queue (the way to
+ *     observe PutEvents on an emulator).
+ * Tests and `npm run local` then run the real handlers against the same shapes as AWS.
  */
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateEventBusCommand,
   EventBridgeClient,
@@ -13,6 +21,8 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { readTemplate, TemplateEvaluator } from '../template/cloudformation-template.ts';
+import { type QueueDefinition, type TableDefinition, templateResources } from './template-resources.ts';
 
 export interface LocalStack {
   readonly stage: string;
@@ -31,8 +41,10 @@ export interface LocalStack {
 
 export interface ProvisionOptions {
   readonly stage: string;
-  /** Create the provider queues as FIFO queues (`.fifo`). */
+  /** Create the provider queues (and their DLQs) as FIFO queues (`.fifo`). */
   readonly fifoProviderQueues?: boolean;
+  /** Template parameters besides Stage (queue and table parameters stay empty: all is created). */
+  readonly parameters?: Readonly<Record<string, string>>;
 }
 
 /** The environment the router, projector and heartbeat read, for this stack. */
@@ -51,140 +63,166 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
   };
 }
 
-async function createTable(
-  client: DynamoDBClient,
-  input: ConstructorParameters<typeof CreateTableCommand>[0],
-) {
-  const created = await client.send(new CreateTableCommand({ BillingMode: 'PAY_PER_REQUEST', ...input }));
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: input.TableName });
-  return created.TableDescription;
+/** Resource names by template logical id, as the stack's handlers are configured with them. */
+const TABLES = {
+  routingLog: 'RoutingLogTable',
+  effects: 'RoutingEffectsTable',
+  jobs: 'JobsTable',
+  credits: 'CreditsTable',
+  content: 'RoutingContentTable',
+  providerHealth: 'ProviderHealthTable',
+} as const;
+const PROVIDER_QUEUES = { fal: 'FalJobQueue', replicate: 'ReplicateJobQueue' } as const;
+
+interface Clients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly events: EventBridgeClient;
 }
 
 export async function provisionLocalStack(options: ProvisionOptions): Promise<LocalStack> {
   const { stage } = options;
-  const dynamodb = new DynamoDBClient({});
-  const sqs = new SQSClient({});
-  const events = new EventBridgeClient({});
+  const clients: Clients = {
+    dynamodb: new DynamoDBClient({}),
+    sqs: new SQSClient({}),
+    events: new EventBridgeClient({}),
+  };
   try {
-    const tables = {
-      routingLog: `RoutingLog-${stage}`,
-      effects: `RoutingEffects-${stage}`,
-      jobs: `Jobs-${stage}`,
-      credits: `Credits-${stage}`,
-      content: `RoutingContent-${stage}`,
-      providerHealth: `ProviderHealth-${stage}`,
+    const evaluator = new TemplateEvaluator(readTemplate(), {
+      parameters: { ...options.parameters, Stage: stage },
+    });
+    const { tables, queues } = templateResources(evaluator);
+    const [createdTables, queueUrls] = await Promise.all([
+      Promise.all(tables.map((table) => createTable(clients.dynamodb, table))),
+      createQueues(clients.sqs, fifoProviderQueues(queues, options.fifoProviderQueues === true)),
+    ]);
+    const tableNames = Object.fromEntries(createdTables.map((t) => [t.logicalId, t.name]));
+    const tableName = (id: string) => {
+      const name = tableNames[id];
+      if (name === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      return name;
     };
-    const [log] = await Promise.all([
-      createTable(dynamodb, {
-        TableName: tables.routingLog,
-        AttributeDefinitions: [
-          { AttributeName: 'stream', AttributeType: 'S' },
-          { AttributeName: 'version', AttributeType: 'N' },
-          { AttributeName: 'gsi1pk', AttributeType: 'S' },
-          { AttributeName: 'gsi1sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'stream', KeyType: 'HASH' },
-          { AttributeName: 'version', KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byProviderTime',
-            KeySchema: [
-              { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-              { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-      }),
-      createTable(dynamodb, {
-        TableName: tables.effects,
-        AttributeDefinitions: [{ AttributeName: 'effectId', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'effectId', KeyType: 'HASH' }],
-      }),
-      createTable(dynamodb, {
-        TableName: tables.jobs,
-        AttributeDefinitions: [{ AttributeName: 'jobId', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'jobId', KeyType: 'HASH' }],
-      }),
-      createTable(dynamodb, {
-        TableName: tables.content,
-        AttributeDefinitions: [
-          { AttributeName: 'id', AttributeType: 'S' },
-          { AttributeName: 'userId', AttributeType: 'S' },
-          { AttributeName: 'recordedAt', AttributeType: 'S' },
-        ],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byUser',
-            KeySchema: [
-              { AttributeName: 'userId', KeyType: 'HASH' },
-              { AttributeName: 'recordedAt', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
-      }),
-      createTable(dynamodb, {
-        TableName: tables.credits,
-        AttributeDefinitions: [{ AttributeName: 'userId', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }],
-      }),
-      createTable(dynamodb, {
-        TableName: tables.providerHealth,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      }),
-    ]);
+    const queueUrl = (id: string) => {
+      const url = queueUrls.get(id);
+      if (url === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      return url;
+    };
 
-    const fifo = options.fifoProviderQueues === true;
-    const queue = async (name: string, attributes: Record<string, string> = {}) =>
-      (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes })))
-        .QueueUrl as string;
-    const providerQueue = (name: string) =>
-      fifo ? queue(`${name}-${stage}.fifo`, { FifoQueue: 'true' }) : queue(`${name}-${stage}`);
-    const [fal, replicate, announcements] = await Promise.all([
-      providerQueue('FalJobQueue'),
-      providerQueue('ReplicateJobQueue'),
-      queue(`RoutingAnnouncements-${stage}`),
-    ]);
-
-    // A bus per stack (the deployed stack uses the default bus): stacks sharing one emulator never
-    // see each other's announcements. The capture rule takes what a consumer's rule would.
-    const eventBusName = `routing-${stage}`;
-    await events.send(new CreateEventBusCommand({ Name: eventBusName }));
-    const ruleName = `routing-announcements-${stage}`;
-    await events.send(
-      new PutRuleCommand({
-        Name: ruleName,
-        EventBusName: eventBusName,
-        EventPattern: JSON.stringify({ source: ['routing.manager'] }),
-      }),
-    );
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: announcements, AttributeNames: ['QueueArn'] }),
-    );
-    await events.send(
-      new PutTargetsCommand({
-        Rule: ruleName,
-        EventBusName: eventBusName,
-        Targets: [{ Id: 'capture', Arn: Attributes?.QueueArn as string }],
-      }),
-    );
+    const localOnly = await provisionLocalOnlyResources(clients, stage);
 
     return {
       stage,
-      tables,
-      routingLogStreamArn: log?.LatestStreamArn as string,
-      queues: { fal, replicate, announcements },
-      eventBusName,
+      tables: {
+        routingLog: tableName(TABLES.routingLog),
+        effects: tableName(TABLES.effects),
+        jobs: tableName(TABLES.jobs),
+        credits: tableName(TABLES.credits),
+        content: tableName(TABLES.content),
+        providerHealth: tableName(TABLES.providerHealth),
+      },
+      routingLogStreamArn: createdTables.find((t) => t.logicalId === TABLES.routingLog)?.streamArn as string,
+      queues: {
+        fal: queueUrl(PROVIDER_QUEUES.fal),
+        replicate: queueUrl(PROVIDER_QUEUES.replicate),
+        announcements: localOnly.announcements,
+      },
+      eventBusName: localOnly.eventBusName,
     };
   } finally {
-    dynamodb.destroy();
-    sqs.destroy();
-    events.destroy();
+    clients.dynamodb.destroy();
+    clients.sqs.destroy();
+    clients.events.destroy();
   }
+}
+
+// ------------------------------------------------------------------ step 1: template.yaml's resources
+async function createTable(client: DynamoDBClient, table: TableDefinition) {
+  const created = await client.send(new CreateTableCommand(table.input));
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: table.input.TableName });
+  if (table.timeToLiveAttribute !== null) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: table.input.TableName,
+        TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true },
+      }),
+    );
+  }
+  return {
+    logicalId: table.logicalId,
+    name: table.input.TableName,
+    streamArn: created.TableDescription?.LatestStreamArn,
+  };
+}
+
+/** The provider queues and their DLQs as FIFO queues (a FIFO queue's DLQ must be FIFO too). */
+function fifoProviderQueues(queues: QueueDefinition[], fifo: boolean): QueueDefinition[] {
+  if (!fifo) return queues;
+  const providerIds = new Set<string>(Object.values(PROVIDER_QUEUES));
+  for (const queue of queues) {
+    if (providerIds.has(queue.logicalId) && queue.redrive) providerIds.add(queue.redrive.deadLetterLogicalId);
+  }
+  return queues.map((queue) =>
+    providerIds.has(queue.logicalId)
+      ? { ...queue, name: `${queue.name}.fifo`, attributes: { ...queue.attributes, FifoQueue: 'true' } }
+      : queue,
+  );
+}
+
+/** Creates the dead-letter queues first, then the queues that redrive to them; logical id → URL. */
+async function createQueues(sqs: SQSClient, queues: QueueDefinition[]): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
+  const arns = new Map<string, string>();
+  const create = async (queue: QueueDefinition) => {
+    const attributes = { ...queue.attributes };
+    if (queue.redrive) {
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: arns.get(queue.redrive.deadLetterLogicalId),
+        maxReceiveCount: queue.redrive.maxReceiveCount,
+      });
+    }
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: queue.name, Attributes: attributes }),
+    );
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    urls.set(queue.logicalId, QueueUrl as string);
+    arns.set(queue.logicalId, Attributes?.QueueArn as string);
+  };
+  await Promise.all(queues.filter((queue) => queue.redrive === null).map(create));
+  await Promise.all(queues.filter((queue) => queue.redrive !== null).map(create));
+  return urls;
+}
+
+// ------------------------------------------------------------------ step 2: local-only resources
+/**
+ * What a deployed stack observes or is given rather than creates. A bus per stack (the deployed
+ * stack uses the default bus): stacks sharing one emulator never see each other's announcements.
+ * The capture rule takes what a consumer's rule would.
+ */
+async function provisionLocalOnlyResources({ sqs, events }: Clients, stage: string) {
+  const eventBusName = `routing-${stage}`;
+  const [{ QueueUrl: announcements }] = await Promise.all([
+    sqs.send(new CreateQueueCommand({ QueueName: `RoutingAnnouncements-${stage}` })),
+    events.send(new CreateEventBusCommand({ Name: eventBusName })),
+  ]);
+  const ruleName = `routing-announcements-${stage}`;
+  await events.send(
+    new PutRuleCommand({
+      Name: ruleName,
+      EventBusName: eventBusName,
+      EventPattern: JSON.stringify({ source: ['routing.manager'] }),
+    }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: announcements, AttributeNames: ['QueueArn'] }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: ruleName,
+      EventBusName: eventBusName,
+      Targets: [{ Id: 'capture', Arn: Attributes?.QueueArn as string }],
+    }),
+  );
+  return { eventBusName, announcements: announcements as string };
 }

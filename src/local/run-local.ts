@@ -15,11 +15,18 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status.ts';
+import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
 import type { RouterResponse } from '../handlers/router.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
+import {
+  ATTEMPT_DETAIL_TYPE,
+  SIGNAL_SOURCE,
+  type SignalEvent,
+  STATUS_DETAIL_TYPE,
+} from '../provider-health/signals.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import {
   type EmulatorEndpoints,
@@ -30,6 +37,7 @@ import {
 import {
   IntakeQueueDrainer,
   type IntakeRoute,
+  type IntakeRule,
   type LiveIntake,
   provisionLiveIntake,
   SUBMISSIONS_RULE,
@@ -175,6 +183,8 @@ async function seedCredits(tableName: string, credits: Readonly<Record<string, n
 /** The real handlers wired to the stack, and the stream poller that feeds the projector. */
 interface LocalPipeline {
   readonly route: (event: SubmittedEvent) => Promise<RouterResponse>;
+  /** The HealthSignals handler: provider attempt reports and operator status changes. */
+  readonly signal: (event: SignalEvent) => Promise<HealthSignalsResponse>;
   readonly project: StreamBatchHandler;
   readonly poller: DynamoDbStreamPoller;
   readonly log: RoutingLog;
@@ -189,6 +199,9 @@ async function createPipeline(
   // Imported only now: both handler modules validate their environment when loaded.
   const { createRouterHandler, routerDependenciesFromEnvironment } = await import('../handlers/router.ts');
   const { createProjectorHandler, portsFromEnvironment } = await import('../handlers/projector.ts');
+  const { createHealthSignalsHandler, healthSignalsDependenciesFromEnvironment } = await import(
+    '../handlers/health-signals.ts'
+  );
   const { createTelemetry } = await import('../observability/telemetry.ts');
   const { aLocalLambdaContext } = await import('./lambda-context.ts');
 
@@ -202,9 +215,14 @@ async function createPipeline(
     portsFromEnvironment({ ...handlerEnvironment(stack), ...environment }),
     createTelemetry('projector'),
   );
+  const signals = createHealthSignalsHandler(
+    healthSignalsDependenciesFromEnvironment(handlerEnvironment(stack)),
+    createTelemetry('health-signals'),
+  );
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
   return {
     route: (event) => router(event, aLocalLambdaContext('routing-manager-router-local')),
+    signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
     project: (event, context: Context) => projector(event, context),
     poller,
     log: routerDependencies.log,
@@ -311,6 +329,10 @@ async function startLive(
       ...SUBMISSIONS_RULE,
       handle: async (event) => describeRouting(event.id, await pipeline.route(event)),
     },
+    {
+      ...HEALTH_SIGNALS_RULE,
+      handle: async (event) => describeHealthSignal(event.id, await pipeline.signal(event)),
+    },
   ];
   const intake = await provisionLiveIntake(stack, routes);
   const drainer = new IntakeQueueDrainer({
@@ -345,6 +367,36 @@ async function startLive(
 }
 
 /** One line about a routed event: ids and the decision, never the job's content. */
+/** The HealthSignals function's rule, as template.yaml declares it (HealthSignalsRule). */
+export const HEALTH_SIGNALS_RULE: IntakeRule = {
+  name: 'health-signals',
+  source: SIGNAL_SOURCE,
+  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE],
+};
+
+/** One line per health signal: the breaker transitions and the re-routing it caused. */
+export function describeHealthSignal(eventId: string, response: HealthSignalsResponse): string {
+  if (response.outcome === 'refused') return `event ${eventId}: health signal refused (${response.problem})`;
+  const transitions =
+    response.outcome === 'recorded' && response.transitions.length > 0
+      ? response.transitions
+          .map((t) => `${t.key} ${t.previousStatus} → ${t.status} (v${t.version})`)
+          .join(', ')
+      : response.outcome;
+  const revision = response.revision;
+  const revised =
+    revision === undefined
+      ? ''
+      : revision.outcome === 'ignored'
+        ? `; not re-routed (${revision.why})`
+        : `; job ${revision.record.jobId} v${revision.record.version} ${
+            revision.record.decision.type === 'RoutingDecided'
+              ? `re-routed to ${revision.record.decision.provider}`
+              : `rejected: ${revision.record.decision.reason}`
+          }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
+  return `event ${eventId}: health ${transitions}${revised}`;
+}
+
 export function describeRouting(eventId: string, response: RouterResponse): string {
   const subject = response.jobId ? `job ${response.jobId}` : `stream ${response.stream}`;
   const decision =

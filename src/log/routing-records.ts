@@ -124,7 +124,30 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 }
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
-export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord;
+/**
+ * A re-routing of a job after its current dispatch failed terminally at the provider (reported by
+ * a `provider.attempt.completed` signal): version n+1 of the job's stream, appended conditionally,
+ * so duplicate failure reports create one revision. It carries the new decision — routed to a
+ * provider the job has not tried, or rejected (`retries_exhausted`; `provider_failed` for an
+ * explicitly requested provider, which is never switched) — as a copy the projector projects at
+ * this record's version (a new dispatchId).
+ */
+export interface RoutingRevisedRecord extends RecordBase {
+  readonly type: 'RoutingRevised';
+  readonly jobId: string;
+  /** 1, 2, …: revisions of this job so far, this one included. */
+  readonly revision: number;
+  /** The routing version whose dispatch failed, its dispatchId and provider/model. */
+  readonly revises: number;
+  readonly failedDispatchId: string;
+  readonly failedProvider: string;
+  readonly failedModel: string | null;
+  /** The event id of the failure signal. */
+  readonly causedBy: string;
+  readonly decision: DecisionRecord;
+}
+
+export type JobRecord = DecisionRecord | ProjectionReplayRequestedRecord | RoutingRevisedRecord;
 /** The records the projector turns into side effects. */
 export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
 export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
@@ -306,6 +329,7 @@ const KNOWN_TYPES = new Set([
   'ProjectionReplayRequested',
   'ContentErased',
   'ProviderHealthChanged',
+  'RoutingRevised',
 ]);
 
 /**

@@ -57,11 +57,7 @@ export async function projectWithContent(
 ): Promise<RecordOutcome[]> {
   const now = ports.now();
   const keyIds = records.flatMap((r) => {
-    const sealed = isDecision(r)
-      ? r.content
-      : r.type === 'ProjectionReplayRequested'
-        ? r.decision.content
-        : undefined;
+    const sealed = isDecision(r) ? r.content : copiesDecision(r) ? r.decision.content : undefined;
     return sealed ? [sealed.keyId] : [];
   });
   const replayed = records.flatMap((r) => (needsRetainedContent(r) ? [r.stream] : []));
@@ -85,8 +81,8 @@ export async function projectWithContent(
       erase.push(record.stream);
       return remember(writers, { kind: 'nothing' });
     }
-    if (record.type === 'ProjectionReplayRequested') {
-      if (record.contentWithheld) return { kind: 'nothing' };
+    if (copiesDecision(record)) {
+      if (record.type === 'ProjectionReplayRequested' && record.contentWithheld) return { kind: 'nothing' };
       if (!needsRetainedContent(record)) return { kind: 'project', record };
       // Retained content, or — replayed before it was retained — the sealed copy while its key lives.
       const item = retained.get(record.stream);
@@ -156,11 +152,18 @@ function remember(writers: Prepared[], prepared: Prepared): Prepared {
 
 const unavailable = (message: string): Failure => ({ effect: 'content', code: CONTENT_UNAVAILABLE, message });
 
-/** A replay of a routed job whose content was sealed: its dispatch needs the retained content. */
+/** A replay or a revision carries a copy of a decision, projected at its own version. */
+function copiesDecision(
+  record: RoutingLogRecord,
+): record is Extract<RoutingLogRecord, { type: 'ProjectionReplayRequested' | 'RoutingRevised' }> {
+  return record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised';
+}
+
+/** A replay (or revision) of a routed job whose content was sealed: its dispatch needs the retained content. */
 function needsRetainedContent(record: RoutingLogRecord): boolean {
   return (
-    record.type === 'ProjectionReplayRequested' &&
-    !record.contentWithheld &&
+    copiesDecision(record) &&
+    !(record.type === 'ProjectionReplayRequested' && record.contentWithheld) &&
     record.decision.type === 'RoutingDecided' &&
     record.decision.content !== undefined
   );

@@ -16,6 +16,7 @@ import type {
   ProviderHealthChangedRecord,
   RoutingDecidedRecord,
   RoutingRejectedRecord,
+  RoutingRevisedRecord,
 } from '../log/routing-records.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 
@@ -23,6 +24,8 @@ export const ANNOUNCEMENT_SOURCE = 'routing.manager';
 export const ROUTED_DETAIL_TYPE = 'video.job.routed';
 export const REJECTED_DETAIL_TYPE = 'video.job.rejected';
 export const HEALTH_CHANGED_DETAIL_TYPE = 'video.provider.health.changed';
+export const REROUTED_DETAIL_TYPE = 'video.job.rerouted';
+export const FAILED_DETAIL_TYPE = 'video.job.failed';
 export const ROUTED_BY = 'RoutingManager';
 export type JobStatus = 'ROUTED' | 'REJECTED';
 
@@ -89,6 +92,27 @@ export interface RejectedDetail {
   readonly fieldErrors: readonly FieldError[];
 }
 
+/** `video.job.rerouted`: the routed announcement of the revision, and what it replaces. */
+export interface ReroutedDetail extends RoutedDetail {
+  /** The job's routing version now: consumers act only on messages of this version. */
+  readonly routingVersion: number;
+  readonly revision: number;
+  readonly previousProvider: string;
+  readonly failedDispatchId: string;
+}
+
+/** `video.job.failed`: an explicitly requested provider failed the job; it is not switched. */
+export interface FailedDetail {
+  readonly jobId: string;
+  readonly status: 'failed';
+  readonly reason: RejectionReason;
+  readonly provider: string;
+  readonly failedDispatchId: string;
+  readonly routingVersion: number;
+  readonly ts: string;
+  readonly announcementId: string;
+}
+
 /** `video.provider.health.changed`: the transition as recorded, with its announcement id. */
 export interface HealthChangedDetail extends HealthTransition {
   readonly announcementId: string;
@@ -97,7 +121,9 @@ export interface HealthChangedDetail extends HealthTransition {
 export type PlannedAnnouncement =
   | { readonly detailType: typeof ROUTED_DETAIL_TYPE; readonly detail: RoutedDetail }
   | { readonly detailType: typeof REJECTED_DETAIL_TYPE; readonly detail: RejectedDetail }
-  | { readonly detailType: typeof HEALTH_CHANGED_DETAIL_TYPE; readonly detail: HealthChangedDetail };
+  | { readonly detailType: typeof HEALTH_CHANGED_DETAIL_TYPE; readonly detail: HealthChangedDetail }
+  | { readonly detailType: typeof REROUTED_DETAIL_TYPE; readonly detail: ReroutedDetail }
+  | { readonly detailType: typeof FAILED_DETAIL_TYPE; readonly detail: FailedDetail };
 
 /** The attributes of `Jobs-<Stage>` this agent owns; absent ones are removed (the item converges). */
 export interface PlannedJobStatus {
@@ -132,7 +158,59 @@ export const announcementIdOf = (stream: string, version: number): string => `${
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
 export function planEffects(record: ProjectableRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
-  const decision: DecisionRecord = record.type === 'ProjectionReplayRequested' ? record.decision : record;
+  if (record.type === 'RoutingRevised') return planRevision(record);
+  return planDecision(record);
+}
+
+/**
+ * A revision is projected like a decision at the revision's version (new dispatchId, Jobs moved
+ * forward only), announced as `video.job.rerouted`; an explicit provider's failure only announces
+ * `video.job.failed` (the job is not moved, and its Jobs status belongs to the provider's consumer).
+ */
+function planRevision(record: RoutingRevisedRecord): EffectPlan {
+  const plan = planDecision(record);
+  const { decision } = record;
+  if (decision.type === 'RoutingDecided') {
+    const routed = plan.announcement.detail as RoutedDetail;
+    return {
+      ...plan,
+      announcement: {
+        detailType: REROUTED_DETAIL_TYPE,
+        detail: {
+          ...routed,
+          routingVersion: record.version,
+          revision: record.revision,
+          previousProvider: record.failedProvider,
+          failedDispatchId: record.failedDispatchId,
+        },
+      },
+    };
+  }
+  if (decision.reason !== 'provider_failed') return plan;
+  return {
+    ...plan,
+    jobStatus: null,
+    announcement: {
+      detailType: FAILED_DETAIL_TYPE,
+      detail: {
+        jobId: record.jobId,
+        status: 'failed',
+        reason: decision.reason,
+        provider: record.failedProvider,
+        failedDispatchId: record.failedDispatchId,
+        routingVersion: record.revises,
+        ts: record.recordedAt,
+        announcementId: announcementIdOf(record.stream, record.version),
+      },
+    },
+  };
+}
+
+function planDecision(record: Exclude<ProjectableRecord, ProviderHealthChangedRecord>): EffectPlan {
+  const decision: DecisionRecord =
+    record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised'
+      ? record.decision
+      : record;
   const { stream, version } = record;
   const base = {
     effectId: effectIdOf(stream, version),

@@ -3,7 +3,7 @@
  * gets the worse of its provider-level and model-level breakers at `now`, with the breaker and
  * transition version it was read from. Pure.
  */
-import type { CandidateHealth, HealthContext } from '../routing/decide.ts';
+import type { CandidateHealth, Explanation, HealthContext } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { type BreakerState, breakerKey, effectiveHealth } from './breaker.ts';
 import type { BreakerRef } from './health-store.ts';
@@ -43,6 +43,31 @@ export function healthContextOf(snapshot: HealthSnapshot, providers: Providers, 
       }
       if (worst) candidates[`${provider}#${model}`] = worst;
     }
+  }
+  return { read: 'ok', candidates };
+}
+
+/**
+ * The health a recorded decision read, rebuilt from its explanation (the breaker and version of
+ * every candidate it checked), so `what-if` re-decides under the same health, like for like.
+ * Undefined when the decision did not consult health.
+ */
+export function healthRecordedIn(explanation: Explanation): HealthContext | undefined {
+  const { health } = explanation;
+  if (!health) return undefined;
+  if (health.read === 'unavailable') return { read: 'unavailable', candidates: {} };
+  const candidates: Record<string, CandidateHealth> = {};
+  for (const candidate of explanation.candidates) {
+    if (!candidate.breaker || candidate.healthVersion === undefined) continue;
+    const unhealthy = candidate.reason === 'provider_unhealthy' || candidate.healthIgnored === true;
+    const pair = `${candidate.provider}#${candidate.model}`;
+    // A panic selection follows its provider_unhealthy exclusion: the exclusion is what was read.
+    if (candidates[pair]?.health === 'unhealthy') continue;
+    candidates[pair] = {
+      health: unhealthy ? 'unhealthy' : 'healthy',
+      breaker: candidate.breaker,
+      version: candidate.healthVersion,
+    };
   }
   return { read: 'ok', candidates };
 }

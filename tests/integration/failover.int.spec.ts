@@ -17,9 +17,8 @@ import { createRouterHandler, routerDependenciesFromEnvironment } from '../../sr
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { anAttemptEvent, aStatusEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aStatusEvent, submitterTo } from '../support/health-signals.ts';
 import { aProvisionedStack } from '../support/stack.ts';
-import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;
@@ -40,11 +39,7 @@ beforeAll(async () => {
   signal = createHealthSignalsHandler({ store }, createTelemetry('health-signals', stack.stage));
 });
 
-const submit = async (detail: Record<string, unknown>) =>
-  route(
-    aSubmittedEvent(aSubmissionDetail({ lengthSec: 8, resolution: '720p', ...detail })),
-    aLocalLambdaContext(),
-  );
+const submit = (detail: Record<string, unknown>) => submitterTo(route)(detail);
 
 describe('failover on provider health (emulators)', () => {
   it('given a fal outage reported earlier today, then auto jobs probe fal once, fail over meanwhile, and 3 probe successes close it', async () => {

@@ -12,6 +12,8 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_METRIC_NAME, HEARTBEAT_NAMESPACE } from '../../src/config/heartbeat-config.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
+import { tableDefinition } from '../../src/local/template-resources.ts';
+import { readTemplate, TemplateEvaluator } from '../../src/template/cloudformation-template.ts';
 
 // The handler builds its logger when imported: keep the run's output readable.
 vi.hoisted(() => {
@@ -31,19 +33,16 @@ let handler: typeof import('../../src/handlers/heartbeat.ts').handler;
 /** A stage nobody else in this emulator run uses, so metric assertions see only this file's beats. */
 const aUniqueStage = () => `hb${randomBytes(5).toString('hex')}`;
 
+/** The routing log as template.yaml defines it, under another name, with or without its stream. */
 async function givenLogTable(name: string, stream: 'NEW_IMAGE' | 'none') {
+  const { input: defined } = tableDefinition(
+    new TemplateEvaluator(readTemplate(), { parameters: { Stage: 'hb' } }),
+    'RoutingLogTable',
+  );
+  const { StreamSpecification: _stream, ...withoutStream } = defined;
   const input: CreateTableCommandInput = {
+    ...(stream === 'none' ? withoutStream : defined),
     TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'stream', AttributeType: 'S' },
-      { AttributeName: 'version', AttributeType: 'N' },
-    ],
-    KeySchema: [
-      { AttributeName: 'stream', KeyType: 'HASH' },
-      { AttributeName: 'version', KeyType: 'RANGE' },
-    ],
-    ...(stream === 'none' ? {} : { StreamSpecification: { StreamEnabled: true, StreamViewType: stream } }),
   };
   await dynamodb.send(new CreateTableCommand(input));
   createdTables.push(name);

@@ -8,9 +8,10 @@ import { DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
 import { IntakeQueueDrainer, provisionLiveIntake } from '../../src/local/live-intake.ts';
-import { type LocalRun, runLocal } from '../../src/local/run-local.ts';
+import type { LocalRun } from '../../src/local/run-local.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
+import { aLiveLocalRun } from '../support/live-run.ts';
 import { readJob, receiveAll } from '../support/local-aws.ts';
 import { uniqueStage } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -20,14 +21,7 @@ let run: LocalRun;
 const reports: string[] = [];
 
 beforeAll(async () => {
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  run = await runLocal({
-    inputs: [],
-    stage: uniqueStage('v'),
-    emulators: inject('emulatorEndpoints'),
-    live: { report: (line) => reports.push(line), waitSeconds: 1 },
-  });
+  run = await aLiveLocalRun('v', reports);
 });
 afterAll(async () => {
   await run.stop();

@@ -21,6 +21,7 @@ const storeOf = () =>
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);

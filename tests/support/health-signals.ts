@@ -1,6 +1,8 @@
 /** Builders of provider.invoker signal events (EventBridge envelopes). */
 import { randomUUID } from 'node:crypto';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE, STATUS_DETAIL_TYPE } from '../../src/provider-health/signals.ts';
+import { aSubmissionDetail, aSubmittedEvent } from './submissions.ts';
 
 const T0 = Date.parse('2026-11-25T14:00:00.000Z');
 export const atSecond = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
@@ -46,3 +48,17 @@ export function aStatusEvent(
     detail: { actor: 'ops@example.com', reason: 'provider incident', ...detail },
   };
 }
+
+/** Submits a short 720p job (overrides applied) through a router handler, as EventBridge would. */
+export const submitterTo =
+  (
+    route: (
+      event: never,
+      context: never,
+    ) => Promise<{ jobId: string | null; stream: string; provider: string | null }>,
+  ) =>
+  async (detail: Record<string, unknown>) =>
+    route(
+      aSubmittedEvent(aSubmissionDetail({ lengthSec: 8, resolution: '720p', ...detail })) as never,
+      aLocalLambdaContext() as never,
+    );

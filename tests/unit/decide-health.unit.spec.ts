@@ -1,15 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { reevaluate } from '../../src/audit/what-if.ts';
 import { decideWithHealth } from '../../src/commands/decide-with-health.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { decisionRecord } from '../../src/log/routing-records.ts';
 import { type BreakerState, initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { CachedHealthReader } from '../../src/provider-health/health-cache.ts';
 import {
   InMemoryProviderHealthStore,
   type ProviderHealthStore,
 } from '../../src/provider-health/health-store.ts';
-import { breakerRefsOf, healthContextOf } from '../../src/provider-health/health-view.ts';
+import { breakerRefsOf, healthContextOf, healthRecordedIn } from '../../src/provider-health/health-view.ts';
 import { leaseProbe } from '../../src/provider-health/probe-lease.ts';
-import { type CandidateHealth, decide, type HealthContext } from '../../src/routing/decide.ts';
+import {
+  type CandidateHealth,
+  decide,
+  type Explanation,
+  type HealthContext,
+} from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
@@ -247,5 +254,59 @@ describe('probes are leased before they are recorded', () => {
     expect(await decideAuto(undefined, new Date(NOW), 'j:v1')).toEqual(
       decide(autoJob(), { table: defaultRoutingTable }),
     );
+  });
+});
+
+describe('what-if re-decides under the health a decision recorded', () => {
+  const recordOf = (job: ReturnType<typeof autoJob>, health: HealthContext) =>
+    decisionRecord(
+      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job },
+      job,
+      decide(job, { table: defaultRoutingTable, health }),
+    );
+
+  it('given a decision that failed over while fal was open, when re-evaluated with the same table, then nothing changes', () => {
+    const record = recordOf(autoJob(), health({ 'fal#wan-i2v': falOpen }));
+    expect(reevaluate(record, defaultRoutingTable, () => undefined)).toMatchObject({
+      before: { provider: 'replicate' },
+      after: { provider: 'replicate' },
+      changes: [],
+    });
+  });
+
+  it.each([
+    ['a panic decision', health({ 'fal#wan-i2v': falOpen, 'replicate#wan-2.1-i2v': replicateOpen }), 'fal'],
+    ['an unreadable health', health({}, 'unavailable'), 'fal'],
+    [
+      'a healthy read',
+      health({ 'fal#wan-i2v': { health: 'healthy', breaker: 'fal#wan-i2v', version: 2 } }),
+      'fal',
+    ],
+  ])('given %s, then the rebuilt health reproduces the decision', (_case, read, provider) => {
+    const record = recordOf(autoJob(), read);
+    expect(healthRecordedIn(record.explanation as Explanation)).toMatchObject({ read: read.read });
+    expect(reevaluate(record, defaultRoutingTable, () => undefined)).toMatchObject({
+      after: { provider },
+      changes: [],
+    });
+  });
+
+  it('given an explicit request that ignored health, then the rebuilt health marks it unhealthy and it stays', () => {
+    const job = aJob({ provider: 'fal' });
+    const record = recordOf(job, health({ 'fal#wan-i2v': falOpen }));
+    expect(healthRecordedIn(record.explanation as Explanation)?.candidates['fal#wan-i2v']?.health).toBe(
+      'unhealthy',
+    );
+    expect(reevaluate(record, defaultRoutingTable, () => undefined).changes).toEqual([]);
+  });
+
+  it('given a decision made without health, then none is rebuilt', () => {
+    const job = autoJob();
+    const record = decisionRecord(
+      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job },
+      job,
+      decide(job, { table: defaultRoutingTable }),
+    );
+    expect(healthRecordedIn(record.explanation as Explanation)).toBeUndefined();
   });
 });

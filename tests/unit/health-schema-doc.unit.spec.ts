@@ -6,6 +6,7 @@ import { healthChangedRecord } from '../../src/log/routing-records.ts';
 import { HEALTH_CHANGED_DETAIL_TYPE, planEffects } from '../../src/projections/effects.ts';
 import { parseHealthSignal, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { aTransition } from '../support/provider-health-contract.ts';
+import { aRevisionPlan } from '../support/revisions.ts';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/EVENT_SCHEMA.md', import.meta.url)), 'utf8');
 
@@ -37,4 +38,16 @@ describe('docs/EVENT_SCHEMA.md: provider health', () => {
     expect(plan.announcement.detailType).toBe(HEALTH_CHANGED_DETAIL_TYPE);
     expect(shape(block('example: health-changed'))).toEqual(shape(plan.announcement.detail));
   });
+});
+
+describe('docs/EVENT_SCHEMA.md: re-routing', () => {
+  it.each([
+    ['example: rerouted', 'routed' as const],
+    ['example: failed', 'explicit' as const],
+  ])(
+    'given the %s example, then it has exactly the fields and types the projection announces',
+    async (marker, kind) => {
+      expect(shape(block(marker))).toEqual(shape((await aRevisionPlan(kind)).announcement.detail));
+    },
+  );
 });

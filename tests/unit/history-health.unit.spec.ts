@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { healthSummary, renderHistory, streamOf } from '../../src/cli/commands/history.ts';
-import { decisionRecord, healthChangedRecord } from '../../src/log/routing-records.ts';
+import { decisionRecord, healthChangedRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aJob } from '../support/jobs.ts';
 import { aTransition } from '../support/provider-health-contract.ts';
+
+const historyOf = (jobId: string, stream: string, record: RoutingLogRecord) =>
+  renderHistory(
+    { jobId, stream, records: [record], projection: null, content: { status: 'hidden' } },
+    'Jobs-test',
+  );
 
 describe('history shows the health each decision read', () => {
   it('given a decision that failed over, then the history names the excluded breaker and its version', () => {
@@ -21,32 +27,14 @@ describe('history shows the health each decision read', () => {
       job,
       decision,
     );
-    const text = renderHistory(
-      {
-        jobId: job.jobId,
-        stream: record.stream,
-        records: [record],
-        projection: null,
-        content: { status: 'hidden' as const },
-      },
-      'Jobs-test',
-    );
+    const text = historyOf(job.jobId, record.stream, record);
     expect(text).toContain('health ok');
     expect(text).toMatch(/provider_unhealthy: breaker fal#wan-i2v v7 open: breaker fal#wan-i2v v7/);
   });
 
   it('given a breaker stream, then each transition is listed with its cause', () => {
     const record = healthChangedRecord(aTransition('fal'));
-    const text = renderHistory(
-      {
-        jobId: 'health#fal',
-        stream: 'health#fal',
-        records: [record],
-        projection: null,
-        content: { status: 'hidden' as const },
-      },
-      'Jobs-test',
-    );
+    const text = historyOf('health#fal', 'health#fal', record);
     expect(text).toContain('ProviderHealthChanged  closed → open (auto) until 2026-11-25T14:01:00.000Z');
     expect(text).toContain('consecutive_failures: 5 consecutive failures (server_error); caused by evt-5');
     expect(streamOf('health#fal')).toBe('health#fal');
@@ -65,16 +53,18 @@ describe('history shows the health each decision read', () => {
     const record = healthChangedRecord(
       aTransition('fal', 2, { mode: 'forced_open', actor: 'ops@example.com', openUntil: null }),
     );
-    const text = renderHistory(
-      {
-        jobId: 'health#fal',
-        stream: 'health#fal',
-        records: [record],
-        projection: null,
-        content: { status: 'hidden' as const },
-      },
-      'Jobs-test',
-    );
+    const text = historyOf('health#fal', 'health#fal', record);
     expect(text).toContain('(ops@example.com)');
+  });
+});
+
+describe('history shows revisions', () => {
+  it('given a re-routed job, then the revision is listed with the failed dispatch and the new decision’s explanation', async () => {
+    const { aRevisionRecord } = await import('../support/revisions.ts');
+    const record = await aRevisionRecord('routed');
+    const text = historyOf(record.jobId, record.stream, record);
+    expect(text).toContain('RoutingRevised  revision 1 of v1: routed → replicate/wan-2.1-i2v');
+    expect(text).toContain(`after fal/wan-i2v failed (dispatch ${record.jobId}:v1`);
+    expect(text).toMatch(/already_tried/);
   });
 });

@@ -5,29 +5,36 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { routeJob } from '../../src/commands/route-job.ts';
+import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
 import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
-import { MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH, validateSubmission } from '../../src/intake/submission.ts';
+import {
+  MAX_DETAIL_BYTES,
+  MAX_DETAIL_DEPTH,
+  type SubmittedEvent,
+  validateSubmission,
+} from '../../src/intake/submission.ts';
 import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
-import { hostileDetail, nested, withField } from '../support/hostile-json.ts';
+import { hostileDetail, hostileValue, nested, withField } from '../support/hostile-json.ts';
 import { aReplayOf } from '../support/records.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
+
+const dependencies = (maxMessageBytes?: number): RouteJobDependencies => ({
+  log: new InMemoryRoutingLog(),
+  credits: new InMemoryCreditBalances(),
+  table: defaultRoutingTable,
+  contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+  now: () => new Date('2026-11-25T10:00:01.000Z'),
+  newId: () => 'generated-id',
+  ...(maxMessageBytes ? { maxMessageBytes } : {}),
+});
 
 async function record(detail: unknown, maxMessageBytes?: number) {
   const result = await routeJob(
     { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
-    {
-      log: new InMemoryRoutingLog(),
-      credits: new InMemoryCreditBalances(),
-      table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new InMemoryContentVault()),
-      now: () => new Date('2026-11-25T10:00:01.000Z'),
-      newId: () => 'generated-id',
-      ...(maxMessageBytes ? { maxMessageBytes } : {}),
-    },
+    dependencies(maxMessageBytes),
   );
   return result.record;
 }
@@ -48,6 +55,25 @@ describe('intake bounds', () => {
       { numRuns: 100 },
     );
     expect(largest).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('given any JSON value as the whole event, or in any of its fields, when recorded, then nothing throws and the record fits', async () => {
+    const anyEvent = fc.oneof(
+      hostileValue,
+      fc
+        .tuple(fc.constantFrom('id', 'source', 'detail-type', 'time', 'detail'), hostileValue)
+        .map(([field, value]) => ({ ...aSubmittedEvent(), [field]: value })),
+    );
+    await fc.assert(
+      fc.asyncProperty(anyEvent, async (event) => {
+        const result = await routeJob(
+          { type: 'RouteJob', data: { event: event as SubmittedEvent } },
+          dependencies(),
+        );
+        expect(dynamoDbItemSize(result.record)).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
+      }),
+      { numRuns: 60 },
+    );
   }, 60_000);
 
   it('given a detail at the byte bound, when recorded, then the record and a replay of it still fit a DynamoDB item', async () => {
@@ -105,5 +131,23 @@ describe('intake bounds', () => {
     const a = await record({ ...withField('reference', 'a'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
     const b = await record({ ...withField('reference', 'b'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
     expect(a.payloadHash).not.toBe(b.payloadHash);
+  });
+});
+
+describe('the event envelope', () => {
+  it('given a direct invocation with no event at all, when routed, then an invalid_request record is made under a generated id', async () => {
+    for (const event of [null, undefined]) {
+      const result = await routeJob({ type: 'RouteJob', data: { event: event as never } }, dependencies());
+      expect(result.record).toMatchObject({ stream: 'event#generated-id', reason: 'invalid_request' });
+    }
+  });
+
+  it('given an event id longer than any EventBridge id, when routed twice, then the record is keyed by its hash, the same each time', async () => {
+    const event = { ...aSubmittedEvent('not a job'), id: 'i'.repeat(10_000), time: 't'.repeat(1_000) };
+    const first = await routeJob({ type: 'RouteJob', data: { event } }, dependencies());
+    const second = await routeJob({ type: 'RouteJob', data: { event } }, dependencies());
+    expect(first.record.stream).toMatch(/^event#sha256-[0-9a-f]{64}$/);
+    expect(second.record.stream).toBe(first.record.stream);
+    expect(first.record.submittedAt).toBeNull();
   });
 });

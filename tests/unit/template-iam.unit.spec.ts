@@ -96,8 +96,10 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   },
   HealthSignalsFunction: {
     ...logs('HealthSignalsLogGroup'),
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
   },
 };
@@ -344,7 +346,7 @@ describe('template: router trigger', () => {
     });
   });
 
-  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# streams', () => {
+  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# and job# streams', () => {
     const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
     expect(rule.EventPattern).toEqual({
       source: ['provider.invoker'],
@@ -357,10 +359,10 @@ describe('template: router trigger', () => {
       }),
     ]);
     const append = roleStatements(template, prod, 'HealthSignalsRole').find(
-      (statement) => statement.Sid === 'AppendHealthTransition',
+      (statement) => statement.Sid === 'AppendHealthTransitionAndRevision',
     );
     expect(append?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['health#*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['health#*', 'job#*'] },
     });
   });
 

@@ -94,7 +94,7 @@ export function healthSummary(health: Explanation['health']): string {
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
-  for (const record of history.records) {
+  for (let record of history.records) {
     if (record.type === 'ContentErased') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ContentErased  user content erased`,
@@ -123,8 +123,18 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       );
       continue;
     }
-    lines.push(`v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}`);
-    lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
+    if (record.type === 'RoutingRevised') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  RoutingRevised  revision ${record.revision} of v${record.revises}: ` +
+          decisionSummary(record.decision),
+        `    after ${record.failedProvider}${record.failedModel ? `/${record.failedModel}` : ''} failed ` +
+          `(dispatch ${record.failedDispatchId}, signal ${record.causedBy})`,
+      );
+    } else {
+      lines.push(`v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}`);
+      lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
+    }
+    record = record.type === 'RoutingRevised' ? record.decision : record;
     if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {
       for (const error of record.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
     }

@@ -1,0 +1,111 @@
+/**
+ * Re-routing end to end on the emulators: the real router, the real HealthSignals handler (with
+ * re-routing) and the real projector fed by the stream poller.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(async () => {
+  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
+  applyPlaceholderHandlerEnvironment();
+});
+
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import {
+  createHealthSignalsHandler,
+  healthSignalsDependenciesFromEnvironment,
+} from '../../src/handlers/health-signals.ts';
+import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
+import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
+import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
+import { anAttemptEvent, submitterTo } from '../support/health-signals.ts';
+import { readJob, receiveAll } from '../support/local-aws.ts';
+import { aProvisionedStack } from '../support/stack.ts';
+
+let stack: LocalStack;
+let route: ReturnType<typeof createRouterHandler>;
+let signal: ReturnType<typeof createHealthSignalsHandler>;
+let project: ReturnType<typeof createProjectorHandler>;
+let poller: DynamoDbStreamPoller;
+
+beforeAll(async () => {
+  stack = await aProvisionedStack();
+  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation(() => undefined);
+  }
+  const env = { ...handlerEnvironment(stack), HEALTH_CACHE_SECONDS: '0' };
+  route = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router', stack.stage));
+  signal = createHealthSignalsHandler(
+    healthSignalsDependenciesFromEnvironment(env),
+    createTelemetry('health-signals', stack.stage),
+  );
+  project = createProjectorHandler(portsFromEnvironment(env), createTelemetry('projector', stack.stage));
+  poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
+});
+
+afterAll(() => poller?.destroy());
+
+const submit = (detail: Record<string, unknown>) => submitterTo(route)(detail);
+
+describe('re-routing after a terminal failure (emulators)', () => {
+  it('given an auto job on fal, when fal fails it (reported twice), then one revision sends it to Replicate under a new dispatchId', async () => {
+    const routed = await submit({ provider: 'auto' });
+    expect(routed).toMatchObject({ provider: 'fal' });
+    const jobId = routed.jobId as string;
+    await poller.drain(project, { minRecords: 1, timeoutMs: 20_000 });
+
+    const failure = anAttemptEvent({ jobId, errorClass: 'server_error' }, { seconds: 7 });
+    const first = await signal(failure, aLocalLambdaContext());
+    const again = await signal(structuredClone(failure), aLocalLambdaContext());
+    const redelivered = await signal(
+      { ...structuredClone(failure), id: 'another-publication' },
+      aLocalLambdaContext(),
+    );
+    expect(first).toMatchObject({ revision: { outcome: 'revised', record: { version: 2 } } });
+    // The copies meet a job already at v2: the failed v1 dispatch is no longer current (fencing).
+    expect([again, redelivered].map((r) => (r as { revision?: unknown }).revision)).toEqual([
+      { outcome: 'ignored', why: 'not_current' },
+      { outcome: 'ignored', why: 'not_current' },
+    ]);
+
+    const records = await new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog).readStream(
+      routed.stream,
+    );
+    expect(records.map((r) => r.type)).toEqual(['RoutingDecided', 'RoutingRevised']);
+
+    await poller.drain(project, { minRecords: 1, timeoutMs: 20_000 });
+    const [message, ...more] = await receiveAll(stack.queues.replicate, {
+      expected: 1,
+      accept: (m) => m.body.includes(jobId),
+    });
+    expect(more).toEqual([]);
+    expect(JSON.parse(message?.body as string)).toMatchObject({
+      jobId,
+      provider: 'replicate',
+      dispatchId: `${jobId}:v2`,
+      routingVersion: 2,
+    });
+    expect(await readJob(stack, jobId)).toMatchObject({
+      status: 'ROUTED',
+      provider: 'replicate',
+      routingVersion: 2,
+    });
+  });
+
+  it('given an explicit fal job, when fal fails it, then it stays on fal: provider_failed, and unknown outcomes re-route nothing', async () => {
+    const routed = await submit({ provider: 'fal' });
+    const jobId = routed.jobId as string;
+    const unknown = await signal(
+      anAttemptEvent({ jobId, outcome: 'unknown', errorClass: 'timeout' }),
+      aLocalLambdaContext(),
+    );
+    expect(unknown).not.toHaveProperty('revision');
+    const failed = await signal(anAttemptEvent({ jobId }, { seconds: 9 }), aLocalLambdaContext());
+    expect(failed).toMatchObject({
+      revision: { outcome: 'revised', record: { decision: { reason: 'provider_failed' } } },
+    });
+  });
+});
