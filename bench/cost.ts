@@ -106,11 +106,29 @@ export function costLines(results: BenchResults): CostLine[] {
   return lines({ router: s.router, projector: s.projector, total: s.ours }, s.baseline);
 }
 
+/** The user content protection share (docs/DATA_PROTECTION.md): its table's calls and units, priced. */
+export function contentProtectionCost(results: BenchResults) {
+  const s = results.summary.pipeline;
+  const none = { calls: 0, wru: 0, rru: 0 };
+  const of = (side: { tables?: Record<string, { calls: number; wru: number; rru: number }> }) =>
+    side.tables?.RoutingContent ?? none;
+  const total = of(s.ours);
+  return {
+    routerCalls: of(s.router).calls,
+    projectorCalls: of(s.projector).calls,
+    ...total,
+    perMillion:
+      total.wru * PRICES.dynamoDbWriteRequestUnitsPerMillion +
+      total.rru * PRICES.dynamoDbReadRequestUnitsPerMillion,
+  };
+}
+
 export function renderCostDoc(results: BenchResults): string {
   const rows = costLines(results);
   const total = (pick: (l: CostLine) => number) => rows.reduce((sum, l) => sum + pick(l), 0);
   const ours = total((l) => l.ours);
   const baseline = total((l) => l.baseline);
+  const content = contentProtectionCost(results);
   const p = PRICES;
   return `# Cost per million jobs
 
@@ -135,6 +153,13 @@ Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline ${usd(baseline 
 per-record "record projected" line at DEBUG instead of INFO, shorter router facts, and — if the audit
 query need not cover every decision — a sparser audit index (each indexed record costs one more WRU; the
 log items are under 1 KB, so a narrower projection would not change that).
+
+**User content protection** ([DATA_PROTECTION.md](DATA_PROTECTION.md)), included in the DynamoDB lines
+above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: one transit-key
+PutItem per container and hour; projector ${fmt(content.projectorCalls, 3)}: content BatchWriteItem per ≤ 25 records, key
+BatchGetItem per key and container), ${fmt(content.wru, 2)} WRU/job (the retained content item and its \`byUser\` index
+entry) and ${fmt(content.rru, 3)} RRU/job: ${usd(content.perMillion)} per million jobs. No KMS: one \`GenerateDataKey\` per job
+would add $3.00 per million.
 
 ## Prices used (AWS list prices, ${p.region}, as of ${p.asOf})
 

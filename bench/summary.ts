@@ -20,6 +20,15 @@ export interface SidePerJob {
   readonly lambdaInvocations: number;
   /** Median handler time per invocation, ms. */
   readonly invocationMs: number;
+  /** DynamoDB per table family, per job (e.g. `RoutingContent`: the cost of user content protection). */
+  readonly tables: Record<string, TablePerJob>;
+}
+
+export interface TablePerJob {
+  readonly calls: number;
+  readonly wru: number;
+  /** ≥ 1 RRU per strongly consistent key read, found or not. */
+  readonly rru: number;
 }
 
 export interface PipelineSummary {
@@ -49,6 +58,12 @@ function side(meter: MeterSnapshot, events: number, logBytes: number, invocation
     logBytes: logBytes / events,
     lambdaInvocations: invocations / events,
     invocationMs: ms,
+    tables: Object.fromEntries(
+      Object.entries(meter.tables).map(([family, u]) => [
+        family,
+        { calls: u.calls / events, wru: u.wcu / events, rru: Math.max(u.rcu, u.readKeys) / events },
+      ]),
+    ),
   };
 }
 
@@ -65,6 +80,13 @@ function medianSide(sides: readonly SidePerJob[], digits = 4): SidePerJob {
     logBytes: m((s) => s.logBytes),
     lambdaInvocations: m((s) => s.lambdaInvocations),
     invocationMs: m((s) => s.invocationMs),
+    tables: Object.fromEntries(
+      [...new Set(sides.flatMap((s) => Object.keys(s.tables)))].sort().map((family) => {
+        const t = (pick: (u: TablePerJob) => number) =>
+          m((s) => (s.tables[family] ? pick(s.tables[family]) : 0));
+        return [family, { calls: t((u) => u.calls), wru: t((u) => u.wru), rru: t((u) => u.rru) }];
+      }),
+    ),
   };
 }
 
@@ -81,6 +103,13 @@ function sum(a: SidePerJob, b: SidePerJob): SidePerJob {
     logBytes: a.logBytes + b.logBytes,
     lambdaInvocations: a.lambdaInvocations + b.lambdaInvocations,
     invocationMs: Number.NaN,
+    tables: Object.fromEntries(
+      [...new Set([...Object.keys(a.tables), ...Object.keys(b.tables)])].map((family) => {
+        const [x, y] = [a.tables[family], b.tables[family]];
+        const add = (pick: (u: TablePerJob) => number) => (x ? pick(x) : 0) + (y ? pick(y) : 0);
+        return [family, { calls: add((u) => u.calls), wru: add((u) => u.wru), rru: add((u) => u.rru) }];
+      }),
+    ),
   };
 }
 

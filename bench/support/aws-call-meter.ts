@@ -55,7 +55,22 @@ export interface MeterSnapshot {
   readonly sqsBilledRequests: number;
   /** EventBridge billed events: each PutEvents entry (≤ 64 KiB) is one event. */
   readonly eventBridgeEvents: number;
+  /**
+   * DynamoDB by table family (the name without its `-<stage>`, e.g. `RoutingContent`): calls, units
+   * reported and keys read — so the cost of one concern (user content protection) reads on its own.
+   */
+  readonly tables: Record<string, TableUsage>;
 }
+
+export interface TableUsage {
+  readonly calls: number;
+  readonly wcu: number;
+  readonly rcu: number;
+  readonly readKeys: number;
+}
+
+/** `RoutingContent-t1a2` → `RoutingContent`. */
+export const tableFamily = (tableName: string): string => tableName.replace(/-[^-]+$/, '');
 
 export class AwsCallMeter {
   readonly #calls = new Map<string, number>();
@@ -65,6 +80,14 @@ export class AwsCallMeter {
   #sqsBilledRequests = 0;
   #eventBridgeEvents = 0;
   #readKeys = 0;
+  readonly #tables = new Map<string, { calls: number; wcu: number; rcu: number; readKeys: number }>();
+
+  #table(name: string) {
+    const family = tableFamily(name);
+    const usage = this.#tables.get(family) ?? { calls: 0, wcu: 0, rcu: 0, readKeys: 0 };
+    this.#tables.set(family, usage);
+    return usage;
+  }
 
   /** Runs `fn` with every AWS call it makes (synchronously or asynchronously) counted here. */
   measure<T>(fn: () => Promise<T>): Promise<T> {
@@ -82,6 +105,11 @@ export class AwsCallMeter {
       readKeys: this.#readKeys,
       sqsBilledRequests: this.#sqsBilledRequests,
       eventBridgeEvents: this.#eventBridgeEvents,
+      tables: Object.fromEntries(
+        [...this.#tables]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([family, u]) => [family, { ...u, wcu: round(u.wcu), rcu: round(u.rcu) }]),
+      ),
     };
   }
 
@@ -89,12 +117,21 @@ export class AwsCallMeter {
   record(service: string, operation: string, input: Record<string, unknown>): void {
     const key = `${service}.${operation}`;
     this.#calls.set(key, (this.#calls.get(key) ?? 0) + 1);
-    if (service === 'DynamoDB' && operation === 'GetItem') this.#readKeys += 1;
+    if (service === 'DynamoDB') {
+      const tables =
+        typeof input.TableName === 'string' ? [input.TableName] : Object.keys(input.RequestItems ?? {});
+      for (const table of tables) this.#table(table).calls += 1;
+      if (operation === 'GetItem') {
+        this.#readKeys += 1;
+        this.#table(input.TableName as string).readKeys += 1;
+      }
+    }
     if (service === 'DynamoDB' && operation === 'BatchGetItem') {
-      for (const request of Object.values(
+      for (const [table, request] of Object.entries(
         (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[] }>,
       )) {
         this.#readKeys += request.Keys?.length ?? 0;
+        this.#table(table).readKeys += request.Keys?.length ?? 0;
       }
     }
     if (service === 'SQS') this.#sqsBilledRequests += sqsBilledRequests(operation, input);
@@ -106,13 +143,23 @@ export class AwsCallMeter {
   /** @internal */
   capacity(consumed: unknown): void {
     for (const entry of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-      const c = entry as { CapacityUnits?: number; WriteCapacityUnits?: number; ReadCapacityUnits?: number };
+      const c = entry as {
+        TableName?: string;
+        CapacityUnits?: number;
+        WriteCapacityUnits?: number;
+        ReadCapacityUnits?: number;
+      };
       const write = c.WriteCapacityUnits ?? 0;
       const read = c.ReadCapacityUnits ?? 0;
       // DynamoDB Local fills CapacityUnits only for some operations; split it by what the call was.
-      if (write === 0 && read === 0 && c.CapacityUnits) this.#reportedWcu += c.CapacityUnits;
-      this.#reportedWcu += write;
+      const unsplit = write === 0 && read === 0 && c.CapacityUnits ? c.CapacityUnits : 0;
+      this.#reportedWcu += write + unsplit;
       this.#reportedRcu += read;
+      if (c.TableName) {
+        const usage = this.#table(c.TableName);
+        usage.wcu += write + unsplit;
+        usage.rcu += read;
+      }
     }
   }
 

@@ -9,14 +9,21 @@ export type OutcomeFilter = (typeof OUTCOME_FILTERS)[number];
 
 export interface DecisionFilter {
   readonly outcome?: OutcomeFilter;
-  /** A rejection reason (`no_route`, …); only rejections carry one. */
-  readonly reason?: string;
+  /** Rejection reasons (`no_route`, …); only rejections carry one. Empty or absent: any. */
+  readonly reasons?: readonly string[];
+  /** Models routed to; only routed decisions carry one. Empty or absent: any. */
+  readonly models?: readonly string[];
 }
 
 export function matchesFilter(record: DecisionRecord, filter: DecisionFilter): boolean {
   if (filter.outcome && record.outcome !== filter.outcome) return false;
-  if (filter.reason !== undefined)
-    return record.type === 'RoutingRejected' && record.reason === filter.reason;
+  if (
+    filter.reasons?.length &&
+    !(record.type === 'RoutingRejected' && filter.reasons.includes(record.reason))
+  )
+    return false;
+  if (filter.models?.length && !(record.type === 'RoutingDecided' && filter.models.includes(record.model)))
+    return false;
   return true;
 }
 

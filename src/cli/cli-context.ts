@@ -1,14 +1,26 @@
 /**
- * What every `routing-manager` command shares: where output goes, which tables it works on, the
- * DynamoDB client, and the typed errors that decide the exit code.
- *
- * Exit codes (docs/REPLAY_AND_AUDIT.md#exit-codes): 0 ok · 1 runtime or AWS error · 2 usage error ·
- * 3 not found (the job asked for has no record) · 4 refused (a gate said no; nothing changed).
+ * What every `routing-manager` command shares: where output goes and in which format, which tables
+ * it works on, where its AWS calls go (profile, region, endpoint), and the typed errors that decide
+ * the exit code. A command gets one with `contextOf(command)` (src/cli/main.ts) and creates its SDK
+ * clients through `context.client(...)`, so the global options apply to it without further code.
  */
 import { userInfo } from 'node:os';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createDocumentClient } from '../aws/clients.ts';
+import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
+import { STAGE_PATTERN } from '../config/load-config.ts';
+import { type AwsOptions, type AwsSettings, resolveAwsSettings } from './aws-settings.ts';
 
+/**
+ * The exit codes, defined once (the help text and docs/REPLAY_AND_AUDIT.md#exit-codes list them).
+ * A command that could not do everything it was asked sets `context.exitCode`.
+ */
+export const EXIT_CODES = {
+  0: 'ok (an empty result too)',
+  1: 'runtime or AWS error (table missing, no credentials, unreachable endpoint, a job a replay could not finish)',
+  2: 'usage error (unknown option, bad value — the allowed values are listed —, bad input file, missing region, unknown profile)',
+  3: 'not found (the job asked for has no record)',
+  4: 'refused (a guarded change, e.g. `rules publish`, was refused by its gate; nothing changed)',
+} as const;
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME = 1;
 export const EXIT_USAGE = 2;
@@ -24,7 +36,7 @@ export interface OutputStream {
 export interface CliIo {
   readonly stdout: OutputStream;
   readonly stderr: OutputStream;
-  /** Where table names and the default stage come from (process.env in production). */
+  /** Where table names, the default stage and AWS settings come from (process.env in production). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly now?: () => Date;
 }
@@ -56,13 +68,19 @@ export class TableNotFoundError extends Error {
   }
 }
 
-export interface GlobalOptions {
+export const OUTPUT_FORMATS = ['table', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The options every command accepts, before or after its name (src/cli/main.ts). */
+export interface GlobalOptions extends AwsOptions {
   readonly stage?: string;
   readonly logTable?: string;
   readonly jobsTable?: string;
   readonly creditsTable?: string;
   readonly contentTable?: string;
-  readonly region?: string;
+  readonly output?: OutputFormat;
+  /** Alias of `--output json`. */
+  readonly json?: boolean;
 }
 
 export interface TableNames {
@@ -75,13 +93,25 @@ export interface TableNames {
 
 export const DEFAULT_STAGE = 'dev';
 
+/** The stage of this run, checked like template.yaml's `Stage` parameter. */
+export function stageOf(options: GlobalOptions, env: CliIo['env']): string {
+  const stage = options.stage ?? env.STAGE ?? DEFAULT_STAGE;
+  if (!STAGE_PATTERN.test(stage)) {
+    const from = options.stage === undefined ? 'STAGE' : '--stage';
+    throw new UsageError(
+      `${from} "${stage}" is not a stage: a lower-case letter, then 1 to 11 lower-case letters or digits (dev, prod, local)`,
+    );
+  }
+  return stage;
+}
+
 /**
  * Table names: an explicit flag wins; then an explicit `--stage`; then the environment the
  * handlers use (EVENT_LOG_TABLE, JOBS_TABLE, CREDITS_TABLE — what `npm run local -- --keep`
  * prints); then `<Name>-<stage>` with STAGE or `dev`.
  */
 export function tableNames(options: GlobalOptions, env: CliIo['env']): TableNames {
-  const stage = options.stage ?? env.STAGE ?? DEFAULT_STAGE;
+  const stage = stageOf(options, env);
   const pick = (flag: string | undefined, variable: string, name: string) =>
     flag ?? (options.stage === undefined ? env[variable] : undefined) ?? `${name}-${stage}`;
   return {
@@ -93,18 +123,37 @@ export function tableNames(options: GlobalOptions, env: CliIo['env']): TableName
   };
 }
 
+export const outputFormatOf = (options: GlobalOptions): OutputFormat =>
+  options.json ? 'json' : (options.output ?? 'table');
+
+/** The configuration every SDK client of a command is created with. */
+export interface AwsClientConfig {
+  readonly region: string;
+  readonly profile?: string;
+  readonly endpoint?: string;
+  readonly maxAttempts: number;
+}
+
 export class CliContext {
   readonly io: CliIo;
   readonly tables: TableNames;
+  readonly output: OutputFormat;
   /** Set by a command that finished but could not do all it was asked (e.g. replay contention). */
   exitCode: number = EXIT_OK;
-  readonly #region: string | undefined;
+  readonly #options: GlobalOptions;
+  #aws: AwsSettings | null = null;
   #documents: DynamoDBDocumentClient | null = null;
+  readonly #clients: { destroy(): void }[] = [];
 
   constructor(io: CliIo, options: GlobalOptions) {
     this.io = io;
+    this.#options = options;
     this.tables = tableNames(options, io.env);
-    this.#region = options.region;
+    this.output = outputFormatOf(options);
+  }
+
+  get json(): boolean {
+    return this.output === 'json';
   }
 
   now(): Date {
@@ -130,10 +179,25 @@ export class CliContext {
     this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Profile, region and endpoint; resolved on first use, so commands without AWS never need them. */
+  get aws(): AwsSettings {
+    this.#aws ??= resolveAwsSettings(this.#options, this.io.env);
+    return this.#aws;
+  }
+
+  clientConfig(): AwsClientConfig {
+    return { ...sdkClientDefaults, ...this.aws };
+  }
+
+  /** An SDK client with this run's settings, destroyed when the command ends. */
+  client<T extends { destroy(): void }>(create: (config: AwsClientConfig) => T): T {
+    const client = create(this.clientConfig());
+    this.#clients.push(client);
+    return client;
+  }
+
   get documents(): DynamoDBDocumentClient {
-    if (!this.#documents) {
-      this.#documents = createDocumentClient(this.#region ? { region: this.#region } : {});
-    }
+    this.#documents ??= this.client((config) => createDocumentClient(config));
     return this.#documents;
   }
 
@@ -143,21 +207,32 @@ export class CliContext {
       return await operation();
     } catch (error) {
       if (error instanceof Error && error.name === 'ResourceNotFoundException') {
-        throw new TableNotFoundError(tableName, await this.region());
+        throw new TableNotFoundError(tableName, this.#regionOrUnknown());
       }
       throw error;
     }
   }
 
-  async region(): Promise<string> {
+  #regionOrUnknown(): string {
     try {
-      return (await this.#documents?.config.region()) ?? this.#region ?? this.io.env.AWS_REGION ?? 'unknown';
+      return this.aws.region;
     } catch {
       return 'unknown';
     }
   }
 
+  /** The settings the calls used; null before the first client was created. */
+  settingsInUse(): AwsSettings | null {
+    return this.#aws;
+  }
+
+  /** The endpoint the calls went to, when one was set (--endpoint-url, AWS_ENDPOINT_URL[_DYNAMODB]). */
+  endpoint(): string | undefined {
+    const { env } = this.io;
+    return this.#aws?.endpoint ?? env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL ?? undefined;
+  }
+
   destroy(): void {
-    this.#documents?.destroy();
+    for (const client of this.#clients) client.destroy();
   }
 }

@@ -1,25 +1,35 @@
 /**
  * `routing-manager`: the operator CLI of the Routing Manager — audit history, audit queries, replay
- * after an outage, what-if on a candidate routing table. Works against AWS with the default
- * credential chain, or against `npm run local -- --keep` through the AWS_ENDPOINT_URL_* variables.
+ * after an outage, what-if on a candidate routing table, routing-table checks. Works against AWS
+ * like the AWS CLI does (profile, region, credentials chain), or against `npm run local -- --keep`.
  *
  * `runCli(argv, io)` is the whole program with its I/O injected: it returns the exit code and never
- * calls process.exit, so tests run it in-process.
+ * calls process.exit, so tests run it in-process. bin/routing-manager.mjs runs the built bundle.
+ *
+ * How a command plugs in (every command follows this; keep each to one register line below):
+ *   1. `src/cli/commands/<name>.ts` exports `register<Name>(program, contextOf)`, declares only its
+ *      own options, and starts its action with `const context = contextOf(command)`.
+ *   2. The global options are declared once, here, and are accepted before or after the command
+ *      name: --profile, --region, --endpoint-url, --output json|table (--json), --stage, table names.
+ *      A command reads them through the context only: `context.json`, `context.tables`,
+ *      `context.documents`, `context.client((config) => new SomeClient(config))` for other services.
+ *      A command's own `--json` flag is set too when `--output json` is given.
+ *   3. Bad input throws UsageError with the allowed values (src/cli/vocabulary.ts): exit 2, before
+ *      any AWS call. Partial failure sets `context.exitCode`. Exit codes: EXIT_CODES in
+ *      cli-context.ts; which error means which code: src/cli/failures.ts.
  */
-import { Command, CommanderError } from 'commander';
-import { InvalidAuditWindowError } from '../audit/audit-window.ts';
-import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
-import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { Command, CommanderError, Option } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import {
   CliContext,
   type CliIo,
-  EXIT_NOT_FOUND,
+  EXIT_CODES,
   EXIT_OK,
-  EXIT_RUNTIME,
   EXIT_USAGE,
   type GlobalOptions,
-  JobNotFoundError,
-  UsageError,
+  OUTPUT_FORMATS,
+  outputFormatOf,
+  stageOf,
 } from './cli-context.ts';
 import { registerDecisions } from './commands/decisions.ts';
 import { registerForget } from './commands/forget.ts';
@@ -29,12 +39,28 @@ import { registerReplay } from './commands/replay.ts';
 import { registerRules } from './commands/rules.ts';
 import { registerSubmit } from './commands/submit.ts';
 import { registerWhatIf } from './commands/what-if.ts';
+import { failureOf } from './failures.ts';
 
 export type { CliIo } from './cli-context.ts';
 
+const exitCodesHelp = (): string =>
+  `\n  --version  (before any command) print the version\n\nExit codes:\n${Object.entries(EXIT_CODES)
+    .map(([code, meaning]) => `  ${code}  ${meaning}`)
+    .join('\n')}\n`;
+
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
-    .description('Operator CLI of the Routing Manager: history, decisions, replay, what-if, forget, submit.')
+    .description(
+      'Operator CLI of the Routing Manager: history, decisions, replay, forget, what-if, rules, health, submit. Global options go before or after the command.',
+    )
+    .option('--profile <name>', 'AWS profile of ~/.aws/config (default: $AWS_PROFILE)')
+    .option(
+      '--region <region>',
+      "AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region)",
+    )
+    .option('--endpoint-url <url>', 'send every AWS call to this endpoint (e.g. the local stack)')
+    .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS))
+    .option('--json', 'alias of --output json')
     .option(
       '--stage <stage>',
       'stage of the tables (RoutingLog-<stage>, Jobs-<stage>, Credits-<stage>); default $STAGE or dev',
@@ -46,12 +72,20 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
       '--content-table <name>',
       'user content table (default: $CONTENT_TABLE or RoutingContent-<stage>)',
     )
-    .option('--region <region>', 'AWS region (default: the SDK chain: $AWS_REGION, profile)')
     .showHelpAfterError('(add --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', exitCodesHelp)
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+    })
+    .hook('preAction', (_program, action) => {
+      const options = program.opts<GlobalOptions>();
+      stageOf(options, io.env); // before anything starts
+      if (outputFormatOf(options) === 'json' && action.options.some((o) => o.attributeName() === 'json')) {
+        action.setOptionValue('json', true);
+      }
     });
   const contextOf = (command: Command): CliContext => {
     const context = new CliContext(io, command.optsWithGlobals<GlobalOptions>());
@@ -69,18 +103,19 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 1 runtime/AWS error, 2 usage error, 3 not found). */
+/** Runs the CLI; resolves to the exit code (EXIT_CODES). */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const contexts: CliContext[] = [];
   const program = buildProgram(io, contexts);
-  const fail = (code: number, message: string) => {
-    io.stderr.write(`routing-manager: ${message}\n`);
-    return code;
-  };
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
       return EXIT_USAGE;
+    }
+    // Only before a command: after one, `--version` is that command's own (`rules export --version V`).
+    if (argv[0] === '--version') {
+      io.stdout.write(`${packageJson.version}\n`);
+      return EXIT_OK;
     }
     await program.parseAsync(argv, { from: 'user' });
     return contexts.reduce((code, context) => Math.max(code, context.exitCode), EXIT_OK);
@@ -89,20 +124,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Commander printed the message already; help and --version are not errors.
       return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (
-      error instanceof UsageError ||
-      error instanceof InvalidAuditWindowError ||
-      error instanceof InvalidIncidentKeyError
-    )
-      return fail(EXIT_USAGE, error.message);
-    if (error instanceof JobNotFoundError) return fail(EXIT_NOT_FOUND, error.message);
-    if (error instanceof Error && error.name === 'CredentialsProviderError') {
-      return fail(EXIT_RUNTIME, `no AWS credentials: ${error.message}`);
-    }
-    // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.
-    const message =
-      error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error);
-    return fail(EXIT_RUNTIME, message.startsWith('TableNotFoundError: ') ? message.slice(20) : message);
+    const failure = failureOf(error, contexts.at(-1));
+    io.stderr.write(`routing-manager: ${failure.message}\n`);
+    return failure.code;
   } finally {
     for (const context of contexts) context.destroy();
   }

@@ -26,3 +26,12 @@ export const jsonLine = (value: unknown): string => JSON.stringify(value);
 
 export const orDash = (value: string | number | null | undefined): string =>
   value === null || value === undefined || value === '' ? '-' : String(value);
+
+/** Costs are estimates in the routing table's credit units (pricePerSecond × lengthSec). */
+export const COST_UNIT = 'credits';
+export interface Cost {
+  readonly amount: number;
+  readonly unit: typeof COST_UNIT;
+}
+export const costOf = (amount: number): Cost => ({ amount, unit: COST_UNIT });
+export const renderCost = (amount: number): string => `${amount} ${COST_UNIT}`;

@@ -30,7 +30,7 @@ import type {
   ProjectionReplayRequestedRecord,
   RoutingLogRecord,
 } from '../log/routing-records.ts';
-import { planEffects } from '../projections/effects.ts';
+import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -121,13 +121,13 @@ function outcomeOf(
     const none = { dispatchId: null, announcementId: null };
     return { jobId, action, version: record.version, ...none, contentWithheld: record.contentWithheld };
   }
-  const plan = planEffects(record);
+  // The projector's own id functions (src/projections/effects.ts), applied to the record's version.
   return {
     jobId,
     action,
     version: record.version,
-    dispatchId: plan.dispatch?.dispatchId ?? null,
-    announcementId: plan.announcement.detail.announcementId,
+    dispatchId: record.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.version) : null,
+    announcementId: announcementIdOf(record.stream, record.version),
   };
 }
 

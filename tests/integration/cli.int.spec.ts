@@ -135,16 +135,20 @@ describe('routing-manager history', () => {
     expect(result.code).toBe(0);
     expect(result.json()).toMatchObject({
       jobId: jobs.fal1.jobId,
+      job: { jobId: jobs.fal1.jobId, lengthSec: jobs.fal1.lengthSec, resolution: '720p' },
       records: [
         {
           type: 'RoutingDecided',
           version: 1,
           provider: 'fal',
+          estimatedCost: { amount: 0.4, unit: 'credits' },
+          dispatchId: `${jobs.fal1.jobId}:v1`,
           explanation: { matchedRule: 'auto-short-720p-fal' },
         },
       ],
       projection: { status: 'ROUTED', provider: 'fal', routingVersion: 1 },
     });
+    expect(result.stdout).not.toMatch(/gsi1pk|gsi1sk|payloadHash|schemaVersion/);
     const table = await cli('history', jobs.noRoute.jobId as string);
     expect(table.stdout).toMatch(/rejected: no_route/);
     expect(table.stdout).toMatch(/auto-short-720p-fal\s+fal\/wan-i2v\s+excluded\s+resolution_mismatch/);
@@ -348,7 +352,7 @@ describe('routing-manager replay after a fal outage', () => {
           replayOf: 1,
           requestedBy: 'ops@example.com',
           why: 'fal outage 09:00-10:00',
-          decision: { type: 'RoutingDecided', provider: 'fal' },
+          dispatchId: `${jobs.fal1.jobId}:v2`,
         },
       ],
       projection: { status: 'ROUTED', routingVersion: 2 },

@@ -35,7 +35,12 @@ let project: () => Promise<unknown>;
 async function cli(...argv: string[]) {
   const stdout = aCapturedOutput();
   const stderr = aCapturedOutput();
-  const io: CliIo = { stdout: stdout.stream, stderr: stderr.stream, env: { USER: 'dpo' }, now: () => clock };
+  const io: CliIo = {
+    stdout: stdout.stream,
+    stderr: stderr.stream,
+    env: { ...process.env, USER: 'dpo' },
+    now: () => clock,
+  };
   const code = await runCli(['--stage', stack.stage, ...argv], io);
   return { code, stdout, stderr, json: () => stdout.jsonLines()[0] as Record<string, unknown> };
 }

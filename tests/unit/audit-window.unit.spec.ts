@@ -72,10 +72,17 @@ describe('decision filter', () => {
     expect(matchesFilter(rejected, { outcome: 'routed' })).toBe(false);
   });
 
-  it('given a reason filter, when applied, then only rejections with that reason pass', () => {
-    expect(matchesFilter(rejected, { reason: 'no_route' })).toBe(true);
-    expect(matchesFilter(rejected, { reason: 'insufficient_credits' })).toBe(false);
-    expect(matchesFilter(routed, { reason: 'no_route' })).toBe(false);
+  it('given reason or model lists, when applied, then only rejections with one of the reasons or routings to one of the models pass', () => {
+    expect(matchesFilter(rejected, { reasons: ['no_route'] })).toBe(true);
+    expect(matchesFilter(rejected, { reasons: ['insufficient_credits', 'no_route'] })).toBe(true);
+    expect(matchesFilter(rejected, { reasons: ['insufficient_credits'] })).toBe(false);
+    expect(matchesFilter(routed, { reasons: ['no_route'] })).toBe(false);
+    expect(matchesFilter(routed, { models: [routed.type === 'RoutingDecided' ? routed.model : ''] })).toBe(
+      true,
+    );
+    expect(matchesFilter(routed, { models: ['another-model'] })).toBe(false);
+    expect(matchesFilter(rejected, { models: ['wan-i2v'] })).toBe(false);
+    expect(matchesFilter(routed, { reasons: [], models: [] })).toBe(true);
     expect(matchesFilter(routed, {})).toBe(true);
   });
 

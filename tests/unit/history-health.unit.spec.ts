@@ -8,7 +8,7 @@ import { aTransition } from '../support/provider-health-contract.ts';
 
 const historyOf = (jobId: string, stream: string, record: RoutingLogRecord) =>
   renderHistory(
-    { jobId, stream, records: [record], projection: null, content: { status: 'hidden' } },
+    { jobId, stream, job: null, records: [record], projection: null, content: { status: 'hidden' } },
     'Jobs-test',
   );
 

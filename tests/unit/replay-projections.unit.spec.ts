@@ -14,7 +14,8 @@ import {
   replayProjections,
 } from '../../src/commands/replay-projections.ts';
 import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
-import type { DecisionRecord } from '../../src/log/routing-records.ts';
+import type { DecisionRecord, ProjectableRecord } from '../../src/log/routing-records.ts';
+import { planEffects } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 /** Decisions of fal and replicate, one every 10 minutes from 09:00 on 2026-11-25. */
@@ -163,6 +164,15 @@ describe('replaying an incident', () => {
       announcementId: `${decisions[0]?.stream}:v3:announce`,
     });
     expect(real.jobs[1]?.dispatchId).toBe(`${decisions[1]?.jobId}:v2`);
+    // The ids are the projector's: what it plans for the appended records.
+    for (const job of real.jobs) {
+      const record = (await log.readStream(`job#${job.jobId}`)).find((r) => r.version === job.version);
+      const plan = planEffects(record as ProjectableRecord);
+      expect([job.dispatchId, job.announcementId]).toEqual([
+        plan.dispatch?.dispatchId,
+        plan.announcement.detail.announcementId,
+      ]);
+    }
   });
 
   it('given progress is followed, when replayed, then it starts at zero and ends at the total', async () => {

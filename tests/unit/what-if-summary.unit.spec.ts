@@ -143,7 +143,7 @@ describe('rendering a what-if summary', () => {
     };
     const text = renderWhatIf(summaryWith([example]), ['fal']);
     expect(text).toMatch(/^2026-11-25T10:00:00\.000Z\s+event#e-1\s+rejected:no_route\s+fal\/wan-i2v\s+-$/m);
-    expect(text).toMatch(/^estimated cost:\s+0 → 0\.4 \(\+0\.4\)$/m);
+    expect(text).toMatch(/^estimated cost:\s+0 → 0\.4 credits \(\+0\.4 credits\)$/m);
   });
 
   it('given no changes, when rendered, then neither a transitions table nor examples are shown', () => {

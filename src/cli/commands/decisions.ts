@@ -1,5 +1,5 @@
 /**
- * `routing-manager decisions --provider P --since T --until T [--outcome] [--reason] [--limit]`:
+ * `routing-manager decisions --provider P --since T --until T [--outcome] [--reason R] [--model M] [--limit]`:
  * the audit query. Reads the `byProviderTime` index only (Query per provider × day × shard, merged
  * in time order; never a Scan) and prints the decisions filed under the providers in [since, until).
  */
@@ -14,7 +14,8 @@ import {
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import type { CliContext } from '../cli-context.ts';
-import { jsonLine, orDash, renderTable } from '../output.ts';
+import { type Cost, costOf, jsonLine, orDash, renderCost, renderTable } from '../output.ts';
+import { checkNames } from '../vocabulary.ts';
 
 export const collect = (value: string, previous: string[] = []): string[] => [
   ...previous,
@@ -56,7 +57,7 @@ export interface DecisionRow {
   readonly reason: string | null;
   readonly matchedRule: string | null;
   readonly rulesVersion: string | null;
-  readonly estimatedCost: number | null;
+  readonly estimatedCost: Cost | null;
 }
 
 export function rowOf(record: DecisionRecord): DecisionRow {
@@ -74,7 +75,7 @@ export function rowOf(record: DecisionRecord): DecisionRow {
     reason: record.type === 'RoutingRejected' ? record.reason : null,
     matchedRule: record.explanation?.matchedRule ?? null,
     rulesVersion: record.explanation?.rulesVersion ?? null,
-    estimatedCost: routed?.estimatedCost ?? null,
+    estimatedCost: routed ? costOf(routed.estimatedCost) : null,
   };
 }
 
@@ -83,9 +84,9 @@ interface DecisionsOptions {
   since: string;
   until: string;
   outcome?: OutcomeFilter;
-  reason?: string;
+  reason?: string[];
+  model?: string[];
   limit?: number;
-  json?: boolean;
 }
 
 export function registerDecisions(program: Command, contextOf: (command: Command) => CliContext) {
@@ -100,31 +101,42 @@ export function registerDecisions(program: Command, contextOf: (command: Command
       ),
   )
     .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(OUTCOME_FILTERS))
-    .option('--reason <reason>', 'only rejections with this reason (no_route, invalid_request, …)')
+    .option(
+      '--reason <reason>',
+      'only rejections with these reasons (repeatable, or comma-separated: no_route, invalid_request, …)',
+      collect,
+    )
+    .option(
+      '--model <model>',
+      'only decisions routed to these models (repeatable, or comma-separated)',
+      collect,
+    )
     .option('--limit <n>', 'at most n decisions, oldest first', positiveInteger)
-    .option('--json', 'one JSON object per decision (JSON Lines)')
     .action(async (options: DecisionsOptions, command: Command) => {
       const context = contextOf(command);
-      const window = auditWindow(options.since, options.until, context.now());
+      const providers = options.provider;
       const filter: DecisionFilter = {
         ...(options.outcome ? { outcome: options.outcome } : {}),
-        ...(options.reason ? { reason: options.reason } : {}),
+        reasons: options.reason ?? [],
+        models: options.model ?? [],
       };
+      const window = auditWindow(options.since, options.until, context.now());
+      await checkNames(context, { providers, reasons: filter.reasons, models: filter.models });
       const index = new DynamoDbAuditIndex(context.documents, context.tables.log);
       const rows: DecisionRow[] = [];
       await context.onTable(context.tables.log, async () => {
-        for await (const record of index.decisions(options.provider, window)) {
+        for await (const record of index.decisions(providers, window)) {
           if (!matchesFilter(record, filter)) continue;
           const row = rowOf(record);
-          if (options.json) context.out(jsonLine(row));
+          if (context.json) context.out(jsonLine(row));
           rows.push(row);
           if (options.limit !== undefined && rows.length >= options.limit) break;
         }
       });
-      if (options.json) return;
+      if (context.json) return;
       context.out(
         renderTable(
-          ['recordedAt', 'jobId', 'outcome', 'provider/model', 'reason', 'rule'],
+          ['recordedAt', 'jobId', 'outcome', 'provider/model', 'reason', 'rule', 'est. cost'],
           rows.map((row) => [
             row.recordedAt,
             orDash(row.jobId ?? row.stream),
@@ -132,6 +144,7 @@ export function registerDecisions(program: Command, contextOf: (command: Command
             row.provider ? `${row.provider}/${row.model}` : '-',
             orDash(row.reason),
             orDash(row.matchedRule),
+            row.estimatedCost ? renderCost(row.estimatedCost.amount) : '-',
           ]),
         ),
       );

@@ -1,8 +1,11 @@
 /**
- * `routing-manager history <jobId>`: every record of the job's log stream — the decision with its
- * explanation (matched rule, every candidate and why it was not taken), then any replays — and the
- * job's current projection in Jobs-<Stage>. The job's user content (user id, prompt, extra fields)
- * is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
+ * `routing-manager history <jobId>`: the job's story in domain terms — its routing facts as an
+ * object, every record of its log stream (the decision with its explanation: matched rule, every
+ * candidate and why it was not taken, the estimated cost in credits and the dispatch id; replays
+ * with their incident and the dispatch they caused; revisions, erasures) — and the job's current
+ * projection in Jobs-<Stage>. Storage details (index keys, payload hashes, schema versions, sealed
+ * content) stay out: `aws dynamodb query` shows the raw items. The job's user content (user id,
+ * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
 import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
@@ -10,14 +13,17 @@ import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-vault.ts';
-import type { DecisionRecord, RoutingLogRecord } from '../../log/routing-records.ts';
+import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../../log/routing-records.ts';
+import { dispatchIdOf } from '../../projections/effects.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
-import { jsonLine, orDash, renderTable } from '../output.ts';
+import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
 
 export interface JobHistory {
   readonly jobId: string;
   readonly stream: string;
+  /** The job's routing facts as its decision recorded them (no user content); null if none. */
+  readonly job: unknown;
   readonly records: readonly RoutingLogRecord[];
   readonly projection: JobProjection | null;
   /** The user content: `hidden` unless asked for; then where it stands, and itself if retained. */
@@ -70,14 +76,90 @@ export async function readHistory(
       )
     : null;
   const content: JobContentView = showContent ? await readContent(context, records) : { status: 'hidden' };
-  return { jobId: jobId ?? id, stream, records: records.map(withoutSealedContent), projection, content };
+  return {
+    jobId: jobId ?? id,
+    stream,
+    job: jobOf(records),
+    records: records.map(withoutSealedContent),
+    projection,
+    content,
+  };
+}
+
+/** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
+function jobOf(records: readonly RoutingLogRecord[]): unknown {
+  const decision = records.find(isDecision);
+  if (!decision?.job) return null;
+  try {
+    return JSON.parse(decision.job) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Fields that are storage, not domain: keys of the log and its index, hashes, schema versions. */
+const STORAGE_FIELDS = new Set(['stream', 'schemaVersion', 'gsi1pk', 'gsi1sk', 'payloadHash', 'job']);
+
+/** The dispatch a record caused, if it sent one: the projector's id for its version. */
+function dispatchOf(record: RoutingLogRecord): string | null {
+  if (record.type === 'RoutingDecided') return dispatchIdOf(record.jobId, record.version);
+  if (record.type === 'ProjectionReplayRequested' && record.contentWithheld) return null;
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised')
+    return record.decision.type === 'RoutingDecided' ? dispatchIdOf(record.jobId, record.version) : null;
+  return null;
+}
+
+/** A record in domain terms: no storage fields, costs with their unit, the dispatch it caused. */
+function domainRecord(record: Record<string, unknown>): Record<string, unknown> {
+  const view: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (STORAGE_FIELDS.has(key)) continue;
+    if (key === 'estimatedCost' && typeof value === 'number') view[key] = costOf(value);
+    else if (key === 'decision' && value !== null && typeof value === 'object')
+      view[key] = domainRecord(value as Record<string, unknown>);
+    else view[key] = value;
+  }
+  return view;
+}
+
+/** The history as JSON: the records in domain terms. */
+export function historyJson(history: JobHistory): Record<string, unknown> {
+  return {
+    ...history,
+    records: history.records.map((record) => {
+      const dispatchId = dispatchOf(record);
+      return {
+        ...domainRecord(record as unknown as Record<string, unknown>),
+        ...(dispatchId ? { dispatchId } : {}),
+      };
+    }),
+  };
+}
+
+/** Longer values (long metadata) are summarised by their size in the table view. */
+const MAX_SHOWN_VALUE = 120;
+
+function renderJob(job: unknown): string[] {
+  if (job === null || typeof job !== 'object' || Array.isArray(job)) return [`  ${JSON.stringify(job)}`];
+  const facts = Object.entries(job as Record<string, unknown>).map(([key, value]): [string, string] => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return [key, text.length > MAX_SHOWN_VALUE ? `<${Buffer.byteLength(text)} bytes>` : text];
+  });
+  return renderFacts(facts)
+    .split('\n')
+    .map((line) => `  ${line}`);
 }
 
 export function decisionSummary(record: DecisionRecord): string {
   return record.type === 'RoutingDecided'
-    ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${record.estimatedCost}`
+    ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${renderCost(record.estimatedCost)}`
     : `rejected: ${record.reason}`;
 }
+
+const dispatchText = (record: RoutingLogRecord): string => {
+  const dispatchId = dispatchOf(record);
+  return dispatchId ? `, dispatch ${dispatchId}` : '';
+};
 
 /** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
 export function healthSummary(health: Explanation['health']): string {
@@ -93,7 +175,7 @@ export function healthSummary(health: Explanation['health']): string {
 }
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
-  const lines = [`job ${history.jobId}  (stream ${history.stream})`, ''];
+  const lines = [`job ${history.jobId}`, ...renderJob(history.job), ''];
   for (let record of history.records) {
     if (record.type === 'ContentErased') {
       lines.push(
@@ -106,7 +188,8 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
     if (record.type === 'ProjectionReplayRequested') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
-          decisionSummary(record.decision),
+          decisionSummary(record.decision) +
+          dispatchText(record),
         `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
         ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
         '',
@@ -126,12 +209,15 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
     if (record.type === 'RoutingRevised') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  RoutingRevised  revision ${record.revision} of v${record.revises}: ` +
-          decisionSummary(record.decision),
+          decisionSummary(record.decision) +
+          dispatchText(record),
         `    after ${record.failedProvider}${record.failedModel ? `/${record.failedModel}` : ''} failed ` +
           `(dispatch ${record.failedDispatchId}, signal ${record.causedBy})`,
       );
     } else {
-      lines.push(`v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}`);
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
+      );
       lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
     }
     record = record.type === 'RoutingRevised' ? record.decision : record;
@@ -145,10 +231,10 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           ? 'not consulted'
           : explanation.creditBalance === null
             ? 'no credit record'
-            : String(explanation.creditBalance);
+            : renderCost(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credits ${credit}, health ${healthSummary(explanation.health)}`,
+          `requested ${explanation.requestedProvider}, credit balance ${credit}, health ${healthSummary(explanation.health)}`,
       );
       if (explanation.canary) {
         const { bucket, percent, rulesVersion, used } = explanation.canary;
@@ -206,13 +292,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
 export function registerHistory(program: Command, contextOf: (command: Command) => CliContext) {
   program
     .command('history')
-    .description("every record of a job's routing log stream, and its projection in Jobs")
-    .argument('<jobId>', 'the job id (or a stream id: job#…, event#…)')
-    .option('--json', 'one JSON object')
+    .description("a job's routing story: its routing facts, the decision and why, replays, its projection")
+    .argument('<jobId>', 'the job id (or a stream id: job#…, event#…, health#…)')
     .option('--show-content', "also show the job's user content (user id, prompt, extra fields), if retained")
-    .action(async (jobId: string, options: { json?: boolean; showContent?: boolean }, command: Command) => {
+    .action(async (jobId: string, options: { showContent?: boolean }, command: Command) => {
       const context = contextOf(command);
       const history = await readHistory(context, jobId, { showContent: options.showContent === true });
-      context.out(options.json ? jsonLine(history) : renderHistory(history, context.tables.jobs));
+      context.out(
+        context.json ? jsonLine(historyJson(history)) : renderHistory(history, context.tables.jobs),
+      );
     });
 }

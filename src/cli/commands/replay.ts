@@ -23,6 +23,7 @@ import { ContentKeyRing } from '../../content/content-vault.ts';
 import type { RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { checkNames } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
@@ -34,7 +35,6 @@ interface ReplayOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
-  json?: boolean;
 }
 
 function progressBar(context: CliContext): ((progress: ReplayProgress) => void) | undefined {
@@ -78,14 +78,15 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
     .option('--dry-run', 'report what would be appended, with its ids; change nothing')
     .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: ReplayOptions, command: Command) => {
       const context = contextOf(command);
       const dryRun = options.dryRun === true;
       const incident = parseIncidentKey(options.incident);
+      const providers = options.provider;
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the replay)');
       const window = auditWindow(options.since, options.until, context.now());
+      await checkNames(context, { providers });
       const logTable = context.tables.log;
       const summary = await context.onTable(logTable, () =>
         replayProjections(
@@ -93,7 +94,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             type: 'ReplayProjections',
             data: {
               incident,
-              providers: options.provider,
+              providers,
               outcome: options.outcome,
               window,
               why: options.why?.trim() ?? '',
@@ -110,7 +111,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
           },
         ),
       );
-      context.out(options.json ? jsonLine(summary) : renderSummary(summary));
+      context.out(context.json ? jsonLine(summary) : renderSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }

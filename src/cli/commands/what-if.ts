@@ -24,7 +24,8 @@ import {
   type RoutingTable,
 } from '../../routing/routing-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { COST_UNIT, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
+import { checkNames } from '../vocabulary.ts';
 import { collect, positiveInteger, windowOptions } from './decisions.ts';
 
 /** A rules file's JSON value; a missing or non-JSON file is a usage error naming the file. */
@@ -59,7 +60,6 @@ interface WhatIfOptions {
   until: string;
   provider?: string[];
   examples: number;
-  json?: boolean;
 }
 
 const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
@@ -76,7 +76,10 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['  model', String(summary.byKind.model)],
       ['  reason', String(summary.byKind.reason)],
       ['unchanged', `${summary.unchanged} (of which ${summary.intakeRejections} rejected at intake)`],
-      ['estimated cost', `${summary.cost.before} → ${summary.cost.after} (${signed(summary.cost.delta)})`],
+      [
+        'estimated cost',
+        `${summary.cost.before} → ${renderCost(summary.cost.after)} (${signed(summary.cost.delta)} ${COST_UNIT})`,
+      ],
     ]),
   ];
   if (summary.transitions.length > 0) {
@@ -157,24 +160,27 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       collect,
     )
     .option('--examples <n>', 'changed decisions to show', positiveInteger, 5)
-    .option('--json', 'the summary as one JSON object')
     .action(async (options: WhatIfOptions, command: Command) => {
       const context = contextOf(command);
       const window = auditWindow(options.since, options.until, context.now());
       const table = await readRoutingTableFile(options.rules);
-      const providers = providersToScan(
-        [defaultRoutingTable, table],
-        [AUTO_PROVIDER],
-        options.provider ?? [],
-      );
+      const only = options.provider ?? [];
+      await checkNames(context, { providers: only }, [table]);
+      const providers = providersToScan([defaultRoutingTable, table], [AUTO_PROVIDER], only);
       const records = await decisionsIn(context, providers, window);
       const balances = await balancesFor(context, records, table);
       const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
         examples: options.examples,
       });
       context.out(
-        options.json
-          ? jsonLine({ ...summary, providers, since: window.since, until: window.until })
+        context.json
+          ? jsonLine({
+              ...summary,
+              cost: { ...summary.cost, unit: COST_UNIT },
+              providers,
+              since: window.since,
+              until: window.until,
+            })
           : renderWhatIf(summary, providers),
       );
     });

@@ -1,0 +1,91 @@
+/**
+ * From an error to the exit code and a message that says what to do next. The only place that
+ * knows which error means which exit code (the codes themselves: EXIT_CODES in cli-context.ts).
+ * Messages carry names, ids and settings only — never request content.
+ */
+import { InvalidAuditWindowError } from '../audit/audit-window.ts';
+import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { InvalidEndpointError, MissingRegionError, UnknownProfileError } from './aws-settings.ts';
+import {
+  type CliContext,
+  EXIT_NOT_FOUND,
+  EXIT_RUNTIME,
+  EXIT_USAGE,
+  JobNotFoundError,
+  TableNotFoundError,
+  UsageError,
+} from './cli-context.ts';
+
+export interface Failure {
+  readonly code: number;
+  readonly message: string;
+}
+
+const USAGE_ERRORS = [
+  UsageError,
+  InvalidAuditWindowError,
+  InvalidIncidentKeyError,
+  MissingRegionError,
+  UnknownProfileError,
+  InvalidEndpointError,
+];
+
+const START_LOCAL = 'start it with `npm run local -- --keep` and paste the export lines it prints';
+
+/** The socket error code of a failed request, looking through SDK wrappers and AggregateErrors. */
+function networkCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 4 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, errors, message } = error as {
+    code?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+    message?: unknown;
+  };
+  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT)$/.test(code))
+    return code;
+  const inMessage =
+    typeof message === 'string' ? /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN)\b/.exec(message) : null;
+  if (inMessage) return inMessage[1];
+  for (const inner of [cause, ...(Array.isArray(errors) ? errors : [])]) {
+    const found = networkCode(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function unreachable(code: string, context: CliContext | undefined): string {
+  const endpoint = context?.endpoint();
+  if (endpoint) {
+    return (
+      `cannot connect to ${endpoint} (${code}): is the local stack running? If not, ${START_LOCAL}; ` +
+      'otherwise check --endpoint-url / AWS_ENDPOINT_URL'
+    );
+  }
+  return `cannot reach AWS (${code}): check the network or proxy, and --region`;
+}
+
+export function failureOf(error: unknown, context: CliContext | undefined): Failure {
+  if (USAGE_ERRORS.some((type) => error instanceof type)) {
+    return { code: EXIT_USAGE, message: (error as Error).message };
+  }
+  if (error instanceof JobNotFoundError) return { code: EXIT_NOT_FOUND, message: error.message };
+  if (error instanceof TableNotFoundError) return { code: EXIT_RUNTIME, message: error.message };
+  const network = networkCode(error);
+  if (network) return { code: EXIT_RUNTIME, message: unreachable(network, context) };
+  if (error instanceof Error && error.name === 'CredentialsProviderError') {
+    const profile = context?.settingsInUse()?.profile;
+    return {
+      code: EXIT_RUNTIME,
+      message:
+        `no AWS credentials${profile ? ` for profile ${profile}` : ''}: ${error.message}. ` +
+        `Configure them (aws configure, aws sso login), pick a profile with --profile, or for the local stack ${START_LOCAL}`,
+    };
+  }
+  // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.
+  return {
+    code: EXIT_RUNTIME,
+    message:
+      error instanceof Error ? `${error.name}: ${contentFreeMessage(error)}` : contentFreeMessage(error),
+  };
+}
