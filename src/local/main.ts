@@ -1,5 +1,5 @@
 /**
- * `npm run local [-- [--json] [--keep] [--verbose] [--stage S] [--credits FILE] [paths…]]`
+ * `npm run local [-- [--json] [--keep] [--verbose] [--stage S] [--credits FILE] [--rules FILE] [paths…]]`
  *
  * Runs every submission through the real pipeline on local emulators and prints what landed.
  * stdout carries only the results (a table, or one JSON object per input event with --json);
@@ -24,6 +24,7 @@ import { Command, type CommanderError, Option } from 'commander';
 import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
 import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
 import { DEFAULT_SAMPLE_PREFIX, loadSubmittedEvents, originName } from './submitted-events.ts';
@@ -57,6 +58,7 @@ interface LocalOptions {
   verbose?: boolean;
   stage: string;
   credits?: string;
+  rules?: string;
 }
 
 const asLine = (text: string): string => (text.endsWith('\n') ? text : `${text}\n`);
@@ -76,6 +78,10 @@ function localProgram(out: (text: string) => void, err: (text: string) => void):
     )
     .addOption(new Option('--stage <stage>', 'stage suffix of the local resources').default('local'))
     .option('--credits <file>', 'JSON object userId → balance, seeded into Credits-<stage>')
+    .option(
+      '--rules <file>',
+      'a routing table published as the active rules (a local queue for each provider it adds)',
+    )
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err });
 }
@@ -100,6 +106,21 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
   const paths = named ? program.args : [join(projectRoot, 'events')];
   // Emulators this run started: stopped here if anything fails after they came up.
   const session: { emulators: RunningEmulators | null } = { emulators: null };
+  let rules: { table: RoutingTable; origin: string } | undefined;
+  if (options.rules) {
+    try {
+      rules = {
+        table: loadRoutingTable(JSON.parse(await readFile(options.rules, 'utf8'))),
+        origin: options.rules,
+      };
+    } catch (error) {
+      // An operator's file: every problem of the table, with its path (routing-manager rules validate).
+      err(
+        `[local] --rules ${options.rules}: ${error instanceof InvalidRoutingTableError ? error.message : contentFreeMessage(error)}`,
+      );
+      return EXIT_USAGE;
+    }
+  }
   try {
     const credits = options.credits ? await readCredits(options.credits) : undefined;
     const inputs = await loadSubmittedEvents(paths, {
@@ -117,6 +138,7 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
       inputs,
       stage: options.stage,
       credits,
+      ...(rules ? { rules } : {}),
       emulators: io.emulators,
       onEmulatorsStarted: (running) => {
         session.emulators = running;

@@ -43,6 +43,7 @@ import {
   SUBMISSIONS_RULE,
 } from './live-intake.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from './provision.ts';
+import { publishLocalRules } from './published-rules.ts';
 import { announcementOf, peekQueue, readBackClients } from './read-back.ts';
 import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 import type { SubmittedInput } from './submitted-events.ts';
@@ -98,6 +99,8 @@ export interface RunLocalOptions {
   /** How long the stream may take to settle. */
   readonly settleTimeoutMs?: number;
   readonly table?: RoutingTable;
+  /** Published as the stack's active rules (`--rules FILE`), with a queue for each provider it adds. */
+  readonly rules?: { readonly table: RoutingTable; readonly origin: string };
   /** Keep the stack live after the inputs: events on the bus are routed and projected until stop(). */
   readonly live?: LiveOptions;
 }
@@ -143,9 +146,15 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
     };
     Object.assign(process.env, environment);
     if (options.credits) await seedCredits(stack.tables.credits, options.credits);
+    const providerQueues = options.rules
+      ? await publishLocalRules(stack, options.rules.table, options.rules.origin)
+      : {};
+    if (Object.keys(providerQueues).length > 0)
+      environment.PROVIDER_QUEUE_URLS = JSON.stringify(providerQueues);
+    Object.assign(process.env, environment);
 
-    pipeline = await createPipeline(stack, options.table);
-    const results = await routeAndProject(pipeline, stack, options, progress);
+    pipeline = await createPipeline(stack, options.table, environment);
+    const results = await routeAndProject(pipeline, stack, options, progress, providerQueues);
     if (options.live) {
       live = await startLive(pipeline, stack, options.live);
       environment.INTAKE_QUEUE_URL = live.intake.queueUrl;
@@ -182,7 +191,11 @@ interface LocalPipeline {
   destroy(): void;
 }
 
-async function createPipeline(stack: LocalStack, table: RoutingTable | undefined): Promise<LocalPipeline> {
+async function createPipeline(
+  stack: LocalStack,
+  table: RoutingTable | undefined,
+  environment: Readonly<Record<string, string>>,
+): Promise<LocalPipeline> {
   // Imported only now: both handler modules validate their environment when loaded.
   const { createRouterHandler, routerDependenciesFromEnvironment } = await import('../handlers/router.ts');
   const { createProjectorHandler, portsFromEnvironment } = await import('../handlers/projector.ts');
@@ -199,7 +212,7 @@ async function createPipeline(stack: LocalStack, table: RoutingTable | undefined
   });
   const router = createRouterHandler(routerDependencies, createTelemetry('router'));
   const projector = createProjectorHandler(
-    portsFromEnvironment(handlerEnvironment(stack)),
+    portsFromEnvironment({ ...handlerEnvironment(stack), ...environment }),
     createTelemetry('projector'),
   );
   const signals = createHealthSignalsHandler(
@@ -225,6 +238,7 @@ async function routeAndProject(
   stack: LocalStack,
   options: RunLocalOptions,
   progress: (message: string) => void,
+  providerQueues: Readonly<Record<string, string>>,
 ): Promise<LocalEventResult[]> {
   const readBack = readBackClients();
   const jobs = new DynamoDbJobStatusReader(readBack.documents, stack.tables.jobs);
@@ -251,6 +265,8 @@ async function routeAndProject(
       peekQueue(readBack.sqs, stack.queues.announcements),
     ]);
     const byProvider: Record<string, typeof fal> = { fal, replicate };
+    for (const [provider, queueUrl] of Object.entries(providerQueues))
+      byProvider[provider] = await peekQueue(readBack.sqs, queueUrl);
     const captured = announcements.map(announcementOf).filter((a) => a !== null);
 
     const results: LocalEventResult[] = [];

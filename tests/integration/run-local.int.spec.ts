@@ -5,11 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import type { RunningEmulators } from '../../src/local/emulators.ts';
 import { runLocal } from '../../src/local/run-local.ts';
 import { asSubmittedEvent, type SubmittedInput } from '../../src/local/submitted-events.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { loadRoutingTable } from '../../src/routing/routing-table.ts';
+import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { uniqueStage } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -133,5 +135,51 @@ describe('runLocal results for unusual inputs', () => {
     expect(progress).toEqual(
       expect.arrayContaining([expect.stringMatching(/^projector reported \d+ failed record\(s\)/)]),
     );
+  });
+});
+
+describe('runLocal with --rules', () => {
+  it('given a table declaring Veo, when run, then it is the published active version, Veo has a local queue and an explicit Veo job lands on it', async () => {
+    const withVeo = loadRoutingTable({
+      ...defaultRoutingTable,
+      version: 'local-with-veo',
+      providers: {
+        ...defaultRoutingTable.providers,
+        veo: { queue: 'VeoJobQueue', models: { 'veo-3-fast': { pricePerSecond: 0.4 } } },
+      },
+      rules: [
+        {
+          id: 'explicit-veo',
+          description: 'explicit veo',
+          when: { requestedProvider: ['veo'] },
+          route: { provider: 'veo', model: 'veo-3-fast' },
+        },
+        ...defaultRoutingTable.rules,
+      ],
+    });
+    const detail = aSubmissionDetail({ provider: 'veo' });
+    const run = await runLocal({
+      inputs: [anInput('veo', aSubmittedEvent(detail))],
+      stage: uniqueStage('r'),
+      emulators: inject('emulatorEndpoints'),
+      rules: { table: withVeo, origin: 'veo.json' },
+    });
+    await run.stop();
+    expect(JSON.parse(run.environment.PROVIDER_QUEUE_URLS as string)).toEqual({
+      veo: expect.stringMatching(/VeoJobQueue-r/),
+    });
+    expect(run.results[0]).toMatchObject({
+      outcome: 'routed',
+      provider: 'veo',
+      model: 'veo-3-fast',
+      effects: {
+        messages: 1,
+        message: expect.objectContaining({ jobId: detail.jobId, queue: 'VeoJobQueue' }),
+      },
+    });
+    const history = await new DynamoDbRulesLog(createDocumentClient(), run.stack.tables.routingLog).readAll();
+    expect(history).toMatchObject([
+      { action: 'publish', by: 'npm run local', subject: rulesVersionOf(withVeo) },
+    ]);
   });
 });

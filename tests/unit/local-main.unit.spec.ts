@@ -14,6 +14,7 @@ import {
   shellQuote,
 } from '../../src/local/main.ts';
 import { EventFileError } from '../../src/local/submitted-events.ts';
+import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import {
@@ -544,5 +545,33 @@ describe('shell quoting of the printed environment', () => {
     ['$HOME', "'$HOME'"],
   ])('given %j, when quoted, then the shell reads it back as %s', (value, quoted) => {
     expect(shellQuote(value)).toBe(quoted);
+  });
+});
+
+describe('npm run local --rules', () => {
+  it('given a valid table, when run, then the pipeline publishes it; an invalid one exits 2 with every problem', async () => {
+    const good = join(await anEventDirectory({ 'rules.json': defaultRoutingTable }), 'rules.json');
+    const command = aLocalCommand();
+    expect(await command.run('--rules', good)).toBe(0);
+    expect(command.pipeline.runs[0]?.rules).toMatchObject({
+      origin: good,
+      table: { version: defaultRoutingTable.version },
+    });
+
+    const bad = join(
+      await anEventDirectory({
+        'bad.json': {
+          ...defaultRoutingTable,
+          rules: [defaultRoutingTable.rules[0], defaultRoutingTable.rules[0]],
+        },
+      }),
+      'bad.json',
+    );
+    const refused = aLocalCommand();
+    expect(await refused.run('--rules', bad)).toBe(2);
+    expect(refused.stderr.text()).toContain('rules[1].id: duplicate rule id "explicit-fal" (also rules[0])');
+    expect(refused.pipeline.runs).toHaveLength(0);
+    const notJson = join(await anEventDirectory({ 'x.json': '{' }), 'x.json');
+    expect(await aLocalCommand().run('--rules', notJson)).toBe(2);
   });
 });
