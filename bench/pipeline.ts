@@ -14,7 +14,10 @@
  * instances would. Handlers' log output is captured and counted, not printed. Result → BENCH_OUT.
  */
 import { randomBytes } from 'node:crypto';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { createDocumentClient } from '../src/aws/clients.ts';
 import { handlerEnvironment, type LocalStack } from '../src/local/provision.ts';
 import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
 import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
@@ -50,10 +53,41 @@ export interface PipelineRun {
   readonly baseline: PhaseResult;
   readonly routerOutcomes: Record<string, number>;
   readonly baselineOutcomes: Record<string, number>;
+  /** What actually landed for our pipeline, read back from the emulators after the projector. */
+  readonly landed?: Landed;
+}
+
+/**
+ * Lost = accepted jobs whose effects did not all land: routed decisions without their message on
+ * a provider queue, or decisions without their Jobs status.
+ */
+export interface Landed {
+  /** Unique jobs of the run carrying a large extra field. */
+  readonly largeJobs: number;
+  readonly routed: number;
+  readonly decided: number;
+  readonly messages: number;
+  readonly jobsWithStatus: number;
+  readonly lost: number;
+  /** Provider messages beyond one per routed decision (a job dispatched twice). */
+  readonly duplicated: number;
+}
+
+/** Thrown when the emulators show an accepted job whose effects did not all land. */
+export class JobsLostError extends Error {
+  constructor(landed: Landed) {
+    super(
+      `${landed.lost} accepted job(s) lost: ${landed.messages}/${landed.routed} messages, ` +
+        `${landed.jobsWithStatus}/${landed.decided} Jobs statuses`,
+    );
+    this.name = 'JobsLostError';
+  }
 }
 
 export interface PipelineResult {
   readonly jobs: number;
+  /** Share of the unique jobs carrying a 100–180 KB extra field (0 for the plain mix). */
+  readonly largeShare?: number;
   readonly repetitions: number;
   readonly concurrency: number;
   readonly batchSize: number;
@@ -83,11 +117,61 @@ const tally = (values: readonly string[]) =>
     return acc;
   }, {});
 
+async function landed(
+  stack: LocalStack,
+  largeJobs: number,
+  routed: number,
+  decided: number,
+): Promise<Landed> {
+  const sqs = new SQSClient({});
+  const documents = createDocumentClient();
+  try {
+    let messages = 0;
+    for (const queueUrl of [stack.queues.fal, stack.queues.replicate]) {
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages'],
+        }),
+      );
+      messages += Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+    }
+    let jobsWithStatus = 0;
+    for await (const page of paginateScan(
+      { client: documents },
+      {
+        TableName: stack.tables.jobs,
+        Select: 'COUNT',
+        FilterExpression: 'attribute_exists(#s)',
+        ExpressionAttributeNames: { '#s': 'status' },
+      },
+    )) {
+      jobsWithStatus += page.Count ?? 0;
+    }
+    return {
+      largeJobs,
+      routed,
+      decided,
+      messages,
+      jobsWithStatus,
+      lost: Math.max(0, routed - messages) + Math.max(0, decided - jobsWithStatus),
+      duplicated: Math.max(0, messages - routed),
+    };
+  } finally {
+    sqs.destroy();
+    documents.destroy();
+  }
+}
+
 export async function runPipelineBenchmark(options: {
   jobs: number;
   repetitions: number;
   concurrency: number;
+  largeShare?: number;
+  /** Stream batch size; smaller for large payloads, so a batch stays well inside the projector's timeout. */
+  batchSize?: number;
 }): Promise<PipelineResult> {
+  const batchSize = options.batchSize ?? PROJECTOR_BATCH_SIZE;
   const suffix = randomBytes(3).toString('hex');
   const ours: LocalStack = await provisionBenchStack(`bo${suffix}`);
   const theirs: LocalStack = await provisionBenchStack(`bb${suffix}`);
@@ -103,7 +187,7 @@ export async function runPipelineBenchmark(options: {
   const { DynamoDbStreamPoller } = await import('../src/local/stream-poller.ts');
   const poller = new DynamoDbStreamPoller({
     streamArn: ours.routingLogStreamArn,
-    batchSize: PROJECTOR_BATCH_SIZE,
+    batchSize,
     eventNames: ['INSERT'],
   });
   const naiveRouter = createNaiveRouter({
@@ -115,9 +199,14 @@ export async function runPipelineBenchmark(options: {
   });
 
   const runs: PipelineRun[] = [];
+  let expectedRouted = 0;
+  let expectedDecided = 0;
   try {
     for (let rep = 0; rep < options.repetitions; rep++) {
-      const workload = buildWorkload(options.jobs, { runId: `r${rep}${suffix}` });
+      const workload = buildWorkload(options.jobs, {
+        runId: `r${rep}${suffix}`,
+        ...(options.largeShare ? { largeShare: options.largeShare } : {}),
+      });
       const events = workload.events as BenchEvent[];
       logs.take();
 
@@ -128,17 +217,19 @@ export async function runPipelineBenchmark(options: {
       const routed = await mapConcurrently(events, options.concurrency, (event, i) =>
         routerMeter.measure(() =>
           timed(routerDurations, () =>
-            (routerHandler as (e: unknown, c: unknown) => Promise<{ outcome: string }>)(
-              event,
-              benchLambdaContext('router', `router-${rep}-${i}`),
-            ),
+            (
+              routerHandler as (
+                e: unknown,
+                c: unknown,
+              ) => Promise<{ outcome: string; decision: string; jobId: string | null }>
+            )(event, benchLambdaContext('router', `router-${rep}-${i}`)),
           ),
         ),
       );
       const routerWall = performance.now() - start;
       const routerLogs = logs.take().bytes;
 
-      // Projector: the stream, batches of 100, one invocation at a time.
+      // Projector: the stream, batches of `batchSize` (100 by default), one invocation at a time.
       const projectorMeter = new AwsCallMeter();
       const projectorDurations: number[] = [];
       let failed = 0;
@@ -159,6 +250,16 @@ export async function runPipelineBenchmark(options: {
       );
       const projectorWall = performance.now() - start;
       const projectorLogs = logs.take().bytes;
+      // Repetitions in one process share the stack: what landed is compared with every decision so far.
+      const recorded = routed.filter((r) => r.outcome === 'recorded');
+      expectedRouted += recorded.filter((r) => r.decision === 'routed').length;
+      expectedDecided += recorded.filter((r) => r.jobId !== null).length;
+      // Read back for the large-payload mix only: the plain run's figures stay as they were measured.
+      const landedNow = options.largeShare
+        ? await landed(ours, workload.large, expectedRouted, expectedDecided)
+        : undefined;
+      // Loud: a lost job is a correctness failure, not a figure to report.
+      if (landedNow && landedNow.lost > 0) throw new JobsLostError(landedNow);
 
       // Baseline: the naive router, one invocation per event, same concurrency.
       const baselineMeter = new AwsCallMeter();
@@ -183,11 +284,15 @@ export async function runPipelineBenchmark(options: {
         baseline: phase(baselineMeter, baselineWall, baselineDurations, baselineLogs),
         routerOutcomes: tally(routed.map((r) => r.outcome)),
         baselineOutcomes: tally(naive.map((r) => r.outcome)),
+        ...(landedNow ? { landed: landedNow } : {}),
       };
       runs.push(run);
       progress(
         `pipeline run: router ${Math.round(routerWall)} ms, ` +
-          `projector ${Math.round(projectorWall)} ms (${drained.batches} batches), baseline ${Math.round(baselineWall)} ms`,
+          `projector ${Math.round(projectorWall)} ms (${drained.batches} batches), baseline ${Math.round(baselineWall)} ms` +
+          (landedNow
+            ? `, ${landedNow.largeJobs} large jobs, lost ${landedNow.lost}, duplicated ${landedNow.duplicated}`
+            : ''),
       );
     }
   } finally {
@@ -196,9 +301,10 @@ export async function runPipelineBenchmark(options: {
   }
   return {
     jobs: options.jobs,
+    ...(options.largeShare ? { largeShare: options.largeShare } : {}),
     repetitions: options.repetitions,
     concurrency: options.concurrency,
-    batchSize: PROJECTOR_BATCH_SIZE,
+    batchSize,
     runs,
   };
 }
@@ -208,6 +314,8 @@ if (import.meta.main) {
     jobs: Number(process.env.BENCH_JOBS ?? 1000),
     repetitions: Number(process.env.BENCH_REPS ?? 3),
     concurrency: Number(process.env.BENCH_CONCURRENCY ?? 4),
+    largeShare: Number(process.env.BENCH_LARGE_SHARE ?? 0),
+    batchSize: Number(process.env.BENCH_BATCH_SIZE ?? PROJECTOR_BATCH_SIZE),
   });
   writeResult(result);
   // Keep-alive sockets of the handlers' SDK clients would hold the process open.

@@ -19,7 +19,7 @@ import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
 import type { HealthReadResult } from './health-read.ts';
 import type { MemoryResult } from './memory.ts';
-import type { PipelineResult } from './pipeline.ts';
+import type { PipelineResult, PipelineRun } from './pipeline.ts';
 import type { RulesReadResult } from './rules-read.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
@@ -27,6 +27,21 @@ import { progress } from './support/stats.ts';
 const root = resolve(import.meta.dirname, '..');
 const PERFORMANCE_DOC = join(root, 'docs/PERFORMANCE.md');
 const PIPELINE_REPETITIONS = 3;
+/** Share of the large-payload run's unique jobs carrying a 100–180 KB extra field (issue 9). */
+const LARGE_SHARE = 0.1;
+/**
+ * The large-payload run is smaller than the plain one: moto keeps every message in memory and slows
+ * down as 100+ KB messages pile up on queues nothing consumes, and with 1,000 events and batches of
+ * 100 the projector went past its 30 s limit on the emulators. Calls per job do not depend on N
+ * beyond the batch size.
+ */
+const LARGE_PAYLOAD_ENV = {
+  BENCH_JOBS: process.env.BENCH_LARGE_JOBS ?? '200',
+  BENCH_BATCH_SIZE: '20',
+  BENCH_REPS: '1',
+  BENCH_CONCURRENCY: '4',
+  BENCH_LARGE_SHARE: String(LARGE_SHARE),
+} as const;
 
 export const GOALS = {
   routerCallsPerJob: 2,
@@ -60,7 +75,9 @@ export interface BenchResults {
   readonly rulesRead?: RulesReadResult;
   /** The router's added cost for reading provider health (bench/health-read.ts). */
   readonly healthRead?: HealthReadResult;
-  readonly summary: { readonly pipeline: PipelineSummary };
+  /** The same pipeline with 10 % of jobs carrying a 100–180 KB extra field (absent in old results). */
+  readonly largePayload?: PipelineResult;
+  readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
 }
 
 async function child<T>(script: string, env: Record<string, string> = {}): Promise<T> {
@@ -98,6 +115,51 @@ type Row = readonly [metric: string, ours: string, baseline: string, goal: strin
 const n = (value: number, digits = 2) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const status = (met: boolean) => (met ? 'met' : 'MISSED');
+
+/** The large-payload mix: jobs, lost (must be 0), duplicated, calls per job. */
+export function largePayloadRows(
+  run: PipelineResult | undefined,
+  summary: PipelineSummary | undefined,
+): Row[] {
+  if (!run || !summary) return [];
+  const sum = (pick: (landed: NonNullable<PipelineRun['landed']>) => number) =>
+    run.runs.reduce((total, r) => total + (r.landed ? pick(r.landed) : 0), 0);
+  const lost = sum((l) => l.lost);
+  const duplicated = sum((l) => l.duplicated);
+  const events = run.runs.reduce((total, r) => total + r.events, 0);
+  return [
+    [
+      `**1b. Large-payload mix** (N = ${n(events, 0)} events, ${Math.round((run.largeShare ?? 0) * 100)} % of jobs with a 100–180 KB extra field, batch ${run.batchSize})`,
+      '',
+      '',
+      '',
+      '',
+    ],
+    [
+      'Jobs (unique) / large jobs',
+      `${n(
+        run.runs.reduce((t, r) => t + r.unique, 0),
+        0,
+      )} / ${n(
+        sum((l) => l.largeJobs),
+        0,
+      )}`,
+      '',
+      '',
+      '',
+    ],
+    ['Accepted jobs lost (no provider message / no Jobs status)', String(lost), '—', '0', status(lost === 0)],
+    ['Jobs dispatched twice', String(duplicated), '—', '0', status(duplicated === 0)],
+    ['Projector calls/job', n(summary.projector.calls, 3), '—', '—', 'reported'],
+    [
+      'Total calls/job (naive baseline: inline)',
+      n(summary.ours.calls, 3),
+      n(summary.baseline.calls, 3),
+      '—',
+      'reported',
+    ],
+  ];
+}
 
 export function tableRows(results: BenchResults): Row[] {
   const s = results.summary.pipeline;
@@ -157,6 +219,7 @@ export function tableRows(results: BenchResults): Row[] {
     'reported',
   ]);
   rows.push(['DynamoDB RRU/job (≥ 1 per key read)', n(s.ours.rru, 2), n(s.baseline.rru, 2), '—', 'reported']);
+  rows.push(...largePayloadRows(results.largePayload, results.summary.largePayload));
   rows.push(['**2. Decision throughput** (one core, warm)', '', '', '', '']);
   rows.push([
     '`decide` decisions/s',
@@ -332,6 +395,17 @@ function renderConsole(rows: readonly Row[]): string {
   return [line(all[0] as string[]), rule, ...all.slice(1).map(line)].join('\n');
 }
 
+/** How 1b is measured (nothing for results from before it existed). */
+function largePayloadMethod(run: PipelineResult | undefined): string {
+  if (!run) return '';
+  return `   **1b.** The same pipeline, one run of ${n(run.jobs, 0)} events, where ${Math.round((run.largeShare ?? 0) * 100)} % of the jobs carry an extra
+   field of 100–180 KB (an inline reference image), in stream batches of ${run.batchSize}. After the projector, the
+   bench reads back what landed: lost = routed decisions without a provider message plus decisions without
+   a Jobs status; dispatched twice = provider messages beyond one per routed decision. A lost job fails the
+   bench (\`node bench/run.ts --only large-payload\` runs this section alone, in about 15 s).
+`;
+}
+
 export function renderPerformanceDoc(results: BenchResults): string {
   const { machine: mc, coldStart: c, throughput: t, memory: m } = results;
   const s = results.summary.pipeline;
@@ -370,7 +444,7 @@ one call each per job, against the same emulators with the same workload.
    (bench-only) and sums what DynamoDB Local reports; failed conditional writes report nothing and are
    estimated from the returned item's size; reads count at least 1 RRU per key. The emulators' EventBridge
    capture rule is removed for the benchmark (on moto it makes PutEvents latency depend on consumers).
-2. **Throughput.** One Node main thread, warm (JIT warm-up discarded), ${t.samples.decide.length} timed windows each.
+${largePayloadMethod(results.largePayload)}2. **Throughput.** One Node main thread, warm (JIT warm-up discarded), ${t.samples.decide.length} timed windows each.
    \`decide\` runs over pre-validated mixed submissions; intake runs \`JSON.parse\` of the EventBridge event,
    \`validateSubmission\`, \`decide\` and \`decisionRecord\` (or \`intakeRejectionRecord\`) over the whole mix.
    Where intake time goes, per operation: ${Object.entries(t.intakeBreakdownUs)
@@ -474,6 +548,7 @@ async function main(): Promise<void> {
   progress('starting emulators (DynamoDB Local, moto)');
   const emulators = await startEmulators();
   let pipeline: PipelineResult;
+  let largePayload: PipelineResult;
   let memory: MemoryResult;
   let rulesRead: RulesReadResult;
   let healthRead: HealthReadResult;
@@ -496,6 +571,7 @@ async function main(): Promise<void> {
       repetitions: runs.length,
       runs: runs.flatMap((r) => r.runs),
     };
+    largePayload = await runLargePayload(env);
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
     progress("rules read: the router's added cost of reading the published rules");
@@ -519,7 +595,8 @@ async function main(): Promise<void> {
     memory,
     rulesRead,
     healthRead,
-    summary: { pipeline: summarizePipeline(pipeline) },
+    largePayload,
+    summary: { pipeline: summarizePipeline(pipeline), largePayload: summarizePipeline(largePayload) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
@@ -532,6 +609,28 @@ async function main(): Promise<void> {
   );
 }
 
+/** Throws (the bench fails) when a job is lost: pipeline.ts checks what landed on the emulators. */
+function runLargePayload(env: Record<string, string>): Promise<PipelineResult> {
+  progress(
+    `large-payload mix: ${LARGE_PAYLOAD_ENV.BENCH_JOBS} events, ${LARGE_SHARE * 100} % of jobs with a 100–180 KB extra field`,
+  );
+  return child<PipelineResult>('pipeline.ts', { ...env, ...LARGE_PAYLOAD_ENV });
+}
+
+/** `node bench/run.ts --only large-payload`: that section alone, printed; nothing is written. */
+async function largePayloadOnly(): Promise<void> {
+  const started = performance.now();
+  const emulators = await startEmulators();
+  let run: PipelineResult;
+  try {
+    run = await runLargePayload(emulatorEnvironment(emulators.endpoints));
+  } finally {
+    await emulators.stop();
+  }
+  const seconds = Math.round((performance.now() - started) / 1000);
+  process.stdout.write(`${renderConsole(largePayloadRows(run, summarizePipeline(run)))}\n${seconds} s.\n`);
+}
+
 /** `node bench/run.ts --render-only`: re-render the docs from bench/results/latest.json without measuring. */
 function renderOnly(): void {
   const results = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
@@ -542,5 +641,7 @@ function renderOnly(): void {
 
 if (import.meta.main) {
   if (process.argv.includes('--render-only')) renderOnly();
+  else if (process.argv.includes('--only') && process.argv.includes('large-payload'))
+    await largePayloadOnly();
   else await main();
 }

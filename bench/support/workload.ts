@@ -5,6 +5,10 @@
  * 10 % auto but unroutable (no_route), 3 % malformed (invalid_request), 2 % unknown provider. On top,
  * 5 % of all events are duplicates: an exact redelivery of an earlier event (same id, same detail),
  * as EventBridge's at-least-once delivery produces. Seeded, so every run sees the same mix.
+ *
+ * The large-payload mix (`largeShare`, e.g. 0.1) adds to that share of the unique jobs an extra
+ * field of 100–180 KB (an inline reference image), drawn from a second seeded stream so the rest of
+ * the mix is identical to the plain run's.
  */
 import type { SubmittedEvent } from '../../src/intake/submission.ts';
 
@@ -37,6 +41,8 @@ export interface Workload {
   readonly unique: number;
   readonly duplicates: number;
   readonly byKind: Readonly<Record<JobKind, number>>;
+  /** Unique jobs carrying a large extra field (0 without `largeShare`). */
+  readonly large: number;
 }
 
 /** mulberry32: a tiny seeded PRNG, so the mix is identical across runs and machines. */
@@ -101,6 +107,19 @@ function detailFor(kind: JobKind, jobId: string, random: () => number): Record<s
   }
 }
 
+function withLargeField(
+  detail: Record<string, unknown>,
+  random: () => number,
+  share: number,
+  onLarge: () => void,
+): Record<string, unknown> {
+  if (random() >= share) return detail;
+  onLarge();
+  const bytes =
+    LARGE_PAYLOAD_BYTES.min + Math.floor(random() * (LARGE_PAYLOAD_BYTES.max - LARGE_PAYLOAD_BYTES.min));
+  return { ...detail, referenceImage: `data:image/png;base64,${'A'.repeat(bytes)}` };
+}
+
 function kindFor(random: () => number): JobKind {
   let roll = random();
   for (const [kind, share] of MIX) {
@@ -110,14 +129,23 @@ function kindFor(random: () => number): JobKind {
   return 'auto-fal';
 }
 
+/** Smallest and largest extra field of a large-payload job (bytes). */
+export const LARGE_PAYLOAD_BYTES = { min: 100_000, max: 180_000 } as const;
+
 /** `total` events, of which DUPLICATE_SHARE are redeliveries of earlier ones. */
-export function buildWorkload(total: number, options: { seed?: number; runId?: string } = {}): Workload {
+export function buildWorkload(
+  total: number,
+  options: { seed?: number; runId?: string; largeShare?: number } = {},
+): Workload {
   const random = seededRandom(options.seed ?? 20261125);
+  const large = seededRandom((options.seed ?? 20261125) + 1);
+  const largeShare = options.largeShare ?? 0;
   const runId = options.runId ?? 'bench';
   const duplicates = Math.round(total * DUPLICATE_SHARE);
   const unique = total - duplicates;
   const byKind = Object.fromEntries(MIX.map(([kind]) => [kind, 0])) as Record<JobKind, number>;
   const events: BenchEvent[] = [];
+  let largeJobs = 0;
   for (let i = 0; i < unique; i++) {
     const kind = kindFor(random);
     byKind[kind]++;
@@ -131,7 +159,7 @@ export function buildWorkload(total: number, options: { seed?: number; runId?: s
       time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + i * 137).toISOString(),
       region: 'us-east-1',
       resources: [],
-      detail: detailFor(kind, jobId, random),
+      detail: withLargeField(detailFor(kind, jobId, random), large, largeShare, () => largeJobs++),
     } as BenchEvent);
   }
   // Redeliveries land somewhere after their original, as a retry would.
@@ -141,5 +169,5 @@ export function buildWorkload(total: number, options: { seed?: number; runId?: s
     const at = originalIndex + 1 + Math.floor(random() * (events.length - originalIndex));
     events.splice(at, 0, structuredClone(original));
   }
-  return { events, unique, duplicates, byKind };
+  return { events, unique, duplicates, byKind, large: largeJobs };
 }
