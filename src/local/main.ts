@@ -66,7 +66,10 @@ const asLine = (text: string): string => (text.endsWith('\n') ? text : `${text}\
 function localProgram(out: (text: string) => void, err: (text: string) => void): Command {
   return new Command('local')
     .description('Run submissions through the real router and projector on local emulators.')
-    .argument('[paths...]', 'event files or directories (default: events/submitted-*.json)')
+    .argument(
+      '[paths...]',
+      'event files or directories (default: events/submitted-*.json); provider.invoker attempt and status events are taken in order',
+    )
     .option('--json', 'one JSON object per input event on stdout')
     .option(
       '--keep',
@@ -213,6 +216,9 @@ function print(results: readonly LocalEventResult[], json: boolean, out: (text: 
 
 /** The reason, with the fields an invalid request got wrong (paths and messages, never values). */
 function reasonCell(result: LocalEventResult): string {
+  // A provider signal: what it changed (breaker transitions, the revision), or "no change".
+  if (result.change)
+    return result.reason ? `${result.reason}: ${result.change.summary}` : result.change.summary;
   if (!result.reason) return '-';
   const fields = (result.fieldErrors ?? []).map((error) => `${error.path}: ${error.message}`);
   return fields.length > 0 ? `${result.reason} (${fields.join('; ')})` : result.reason;

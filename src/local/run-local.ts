@@ -20,7 +20,7 @@ import type { RouterResponse } from '../handlers/router.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
 import type { RoutingLog } from '../log/routing-log.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
-import { REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
+import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 import {
   ATTEMPT_DETAIL_TYPE,
   SIGNAL_SOURCE,
@@ -44,11 +44,19 @@ import {
 } from './live-intake.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from './provision.ts';
 import { publishLocalRules } from './published-rules.ts';
-import { announcementOf, peekQueue, readBackClients } from './read-back.ts';
+import {
+  announcementOf,
+  type CapturedAnnouncement,
+  peekQueue,
+  type QueuedMessage,
+  readBackClients,
+} from './read-back.ts';
+import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 import type { SubmittedInput } from './submitted-events.ts';
 
-export type LocalOutcome = 'routed' | 'rejected' | 'duplicate';
+/** `signal`: a provider attempt or status event (what it changed is in `change`). */
+export type LocalOutcome = 'routed' | 'rejected' | 'duplicate' | 'signal';
 
 export interface LocalEventResult {
   readonly origin: string;
@@ -63,6 +71,8 @@ export interface LocalEventResult {
   readonly reason: string | null;
   /** For `invalid_request`: which fields were unusable and why; otherwise null. */
   readonly fieldErrors?: readonly FieldError[] | null;
+  /** For a provider signal: the breaker transitions and the job revision it caused (else absent). */
+  readonly change?: SignalChange;
   readonly effects: {
     /** Messages for this job on its provider queue (for a rejection: on any provider queue). */
     readonly messages: number;
@@ -243,19 +253,33 @@ async function routeAndProject(
   const readBack = readBackClients();
   const jobs = new DynamoDbJobStatusReader(readBack.documents, stack.tables.jobs);
   try {
-    const responses = [];
-    for (const input of options.inputs) {
-      progress(`routing ${input.origin}`);
-      responses.push(await pipeline.route(input.event));
-    }
-    const appended = responses.filter((response) => response.outcome === 'recorded').length;
-    progress(`projecting ${appended} new record(s) from the log's stream`);
-    const drained = await pipeline.poller.drain(pipeline.project, {
-      minRecords: appended,
-      timeoutMs: options.settleTimeoutMs ?? 30_000,
-    });
-    if (drained.abandoned.length > 0 || drained.failed > 0) {
-      progress(`projector reported ${drained.failed} failed record(s); run with --verbose to see its logs`);
+    // File order: a run of submissions is routed, then projected; a signal is handled, then its
+    // records projected; so a failure report finds the decision it revises already dispatched.
+    const responses: (RouterResponse | HealthSignalsResponse)[] = [];
+    for (const step of stepsOf(options.inputs)) {
+      let appended = 0;
+      for (const i of step.indexes) {
+        const input = options.inputs[i] as SubmittedInput;
+        if (step.kind === 'signal') {
+          progress(`signalling ${input.origin}`);
+          const response = await pipeline.signal(input.event as unknown as SignalEvent);
+          appended += signalAppended(response);
+          responses[i] = response;
+        } else {
+          progress(`routing ${input.origin}`);
+          const response = await pipeline.route(input.event);
+          if (response.outcome === 'recorded') appended++;
+          responses[i] = response;
+        }
+      }
+      progress(`projecting ${appended} new record(s) from the log's stream`);
+      const drained = await pipeline.poller.drain(pipeline.project, {
+        minRecords: appended,
+        timeoutMs: options.settleTimeoutMs ?? 30_000,
+      });
+      if (drained.abandoned.length > 0 || drained.failed > 0) {
+        progress(`projector reported ${drained.failed} failed record(s); run with --verbose to see its logs`);
+      }
     }
 
     progress('reading back queues, announcements and Jobs');
@@ -272,6 +296,10 @@ async function routeAndProject(
     const results: LocalEventResult[] = [];
     for (const [i, response] of responses.entries()) {
       const input = options.inputs[i] as SubmittedInput;
+      if (!('stream' in response)) {
+        results.push(await signalResult(input, response, { byProvider, captured, jobs }));
+        continue;
+      }
       const [decision] = (await pipeline.log.readStream(response.stream)) as DecisionRecord[];
       const routed = decision?.type === 'RoutingDecided' ? decision : null;
       const rejected = decision?.type === 'RoutingRejected' ? decision : null;
@@ -309,6 +337,49 @@ async function routeAndProject(
   } finally {
     readBack.destroy();
   }
+}
+
+/** The row of a provider signal: what it changed, and the revision's dispatch as read back. */
+async function signalResult(
+  input: SubmittedInput,
+  response: HealthSignalsResponse,
+  read: {
+    readonly byProvider: Readonly<Record<string, readonly QueuedMessage[]>>;
+    readonly captured: readonly CapturedAnnouncement[];
+    readonly jobs: DynamoDbJobStatusReader;
+  },
+): Promise<LocalEventResult> {
+  const change = signalChangeOf(response);
+  const revision = change.revision;
+  const detail = input.event.detail as Record<string, unknown> | undefined;
+  const jobId = revision?.jobId ?? (typeof detail?.jobId === 'string' ? detail.jobId : null);
+  const messages = revision?.provider
+    ? (read.byProvider[revision.provider] ?? []).filter(
+        (message) => message.body.dispatchId === revision.dispatchId,
+      )
+    : [];
+  const announced = revision
+    ? read.captured.filter((a) => a.announcementId === announcementIdOf(revision.stream, revision.version))
+    : [];
+  const job = revision ? await read.jobs.read(revision.jobId) : null;
+  return {
+    origin: input.origin,
+    eventId: typeof input.event.id === 'string' && input.event.id ? input.event.id : null,
+    jobId,
+    outcome: 'signal',
+    provider: revision?.provider ?? null,
+    model: revision?.model ?? null,
+    queue: revision?.queue ?? null,
+    reason: response.outcome === 'refused' ? response.problem : null,
+    change,
+    effects: {
+      messages: messages.length,
+      events: announced.length,
+      jobStatus: typeof job?.status === 'string' ? job.status : null,
+      message: messages[0]?.body ?? null,
+      event: announced[0]?.detail ?? null,
+    },
+  };
 }
 
 interface LiveSession {
