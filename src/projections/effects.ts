@@ -13,7 +13,6 @@
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
 import {
-  type DecisionRecord,
   type ProjectableRecord,
   type ProviderHealthChangedRecord,
   projectedDecisionOf,

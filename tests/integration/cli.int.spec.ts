@@ -8,7 +8,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditWindow } from '../../src/audit/audit-window.ts';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
@@ -24,6 +24,7 @@ import { peekQueue } from '../../src/local/read-back.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -90,12 +91,7 @@ async function loseEveryMessage(queueUrl: string) {
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
-  // The handlers' Powertools logger and metrics write through their own Console: silence them here.
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
+  silenceHandlerTelemetry();
   const { createRouterHandler } = await import('../../src/handlers/router.ts');
   // The projector runs at the records' time too: a transit key outlives its hour by 48 h only.
   const { createProjectorHandler, portsFromEnvironment } = await import('../../src/handlers/projector.ts');

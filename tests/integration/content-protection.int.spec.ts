@@ -5,7 +5,7 @@
  * from replays once it is erased or expired.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
@@ -20,6 +20,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { receiveAll } from '../support/local-aws.ts';
+import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -54,11 +55,7 @@ const streamOf = (jobId: string) =>
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
+  silenceHandlerTelemetry();
   const { createRouterHandler } = await import('../../src/handlers/router.ts');
   const { createProjectorHandler, portsFromEnvironment } = await import('../../src/handlers/projector.ts');
   const router = createRouterHandler(

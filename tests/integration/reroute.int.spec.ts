@@ -3,6 +3,7 @@
  * re-routing) and the real projector fed by the stream poller.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 
 vi.hoisted(async () => {
   const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
@@ -33,9 +34,7 @@ let poller: DynamoDbStreamPoller;
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
-  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
+  silenceHandlerTelemetry();
   const env = { ...handlerEnvironment(stack), HEALTH_CACHE_SECONDS: '0' };
   route = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router', stack.stage));
   signal = createHealthSignalsHandler(

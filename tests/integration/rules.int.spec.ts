@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
@@ -21,6 +21,7 @@ import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
+import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -52,11 +53,7 @@ async function decisionOf(detail: Record<string, unknown>) {
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
+  silenceHandlerTelemetry();
   const { createRouterHandler } = await import('../../src/handlers/router.ts');
   // The real router on the stack's log, reading the rules without a cache (ttl 0) so each
   // decision sees the rules the previous command left.

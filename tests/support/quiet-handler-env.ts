@@ -3,6 +3,8 @@
  * environment at import, as at a Lambda cold start) succeeds in tests; tests wire their own
  * dependencies through the handlers' create* functions. Import it via vi.hoisted before handlers.
  */
+import { vi } from 'vitest';
+
 export const placeholderHandlerEnvironment: Record<string, string> = {
   STAGE: 'test',
   EVENT_LOG_TABLE: 'RoutingLog-test',
@@ -19,4 +21,16 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
 
 export function applyPlaceholderHandlerEnvironment(): void {
   for (const [name, value] of Object.entries(placeholderHandlerEnvironment)) process.env[name] ??= value;
+}
+
+/**
+ * For tests that run the real handlers: their Powertools logger and metrics write through their
+ * own Console, so silence them (and the console) for the rest of the file.
+ */
+export function silenceHandlerTelemetry(): void {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  for (const method of ['info', 'warn', 'log', 'error', 'debug'] as const) {
+    vi.spyOn(console, method).mockImplementation(() => undefined);
+  }
 }
