@@ -324,19 +324,28 @@ async function routeAndProject(
         reason:
           response.outcome === 'conflicting_duplicate' ? 'conflicting_duplicate' : (rejected?.reason ?? null),
         fieldErrors: rejected?.reason === 'invalid_request' ? rejected.fieldErrors : null,
-        effects: {
-          messages: messages.length,
-          events: announced.length,
-          jobStatus: typeof job?.status === 'string' ? job.status : null,
-          message: messages[0]?.body ?? null,
-          event: announced[0]?.detail ?? null,
-        },
+        effects: effectsReadBack(messages, announced, job),
       });
     }
     return results;
   } finally {
     readBack.destroy();
   }
+}
+
+/** What landed for one row, as read back from the emulators: "what actually happened". */
+function effectsReadBack(
+  messages: readonly QueuedMessage[],
+  announced: readonly CapturedAnnouncement[],
+  job: Record<string, unknown> | null | undefined,
+): LocalEventResult['effects'] {
+  return {
+    messages: messages.length,
+    events: announced.length,
+    jobStatus: typeof job?.status === 'string' ? job.status : null,
+    message: messages[0]?.body ?? null,
+    event: announced[0]?.detail ?? null,
+  };
 }
 
 /** The row of a provider signal: what it changed, and the revision's dispatch as read back. */
@@ -372,13 +381,7 @@ async function signalResult(
     queue: revision?.queue ?? null,
     reason: response.outcome === 'refused' ? response.problem : null,
     change,
-    effects: {
-      messages: messages.length,
-      events: announced.length,
-      jobStatus: typeof job?.status === 'string' ? job.status : null,
-      message: messages[0]?.body ?? null,
-      event: announced[0]?.detail ?? null,
-    },
+    effects: effectsReadBack(messages, announced, job),
   };
 }
 

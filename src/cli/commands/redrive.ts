@@ -5,7 +5,6 @@
  * complete — with its ORIGINAL ids. Parsing and printing only: the logic is the RedriveProjections
  * command (src/commands/redrive-projections.ts); what is owed and when is src/audit/redrive-plan.ts.
  */
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
 import { parseIncidentKey } from '../../audit/replay-plan.ts';
@@ -21,6 +20,7 @@ import {
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 import { contentOfJobs } from './replay.ts';
@@ -39,19 +39,12 @@ interface RedriveOptions {
   by?: string;
 }
 
-function progressBar(context: CliContext): ((progress: RedriveProgress) => void) | undefined {
-  if (!context.io.stderr.isTTY) return undefined;
-  const bar = new SingleBar({
-    stream: context.io.stderr as NodeJS.WritableStream,
-    format: 'redrive [{bar}] {value}/{total} jobs | re-driven {redriven}',
-    hideCursor: true,
-  });
-  return (progress) => {
-    if (progress.done === 0) bar.start(progress.total, 0, { redriven: 0 });
-    else bar.update(progress.done, { redriven: progress.redriven });
-    if (progress.done === progress.total) bar.stop();
-  };
-}
+const progressBar = (context: CliContext) =>
+  jobProgressBar(
+    context,
+    'redrive [{bar}] {value}/{total} jobs | re-driven {redriven}',
+    (progress: RedriveProgress) => ({ redriven: progress.redriven }),
+  );
 
 export function registerRedrive(program: Command, contextOf: (command: Command) => CliContext) {
   windowOptions(

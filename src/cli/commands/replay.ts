@@ -4,7 +4,6 @@
  * Parsing and printing only: the read → decide → append logic is the ReplayProjections command
  * (src/commands/replay-projections.ts); its identity rules are in src/audit/replay-plan.ts.
  */
-import { SingleBar } from 'cli-progress';
 import { type Command, Option } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
 import { readContentStatus } from '../../audit/content-status.ts';
@@ -23,6 +22,7 @@ import { ContentKeyRing } from '../../content/content-vault.ts';
 import type { RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 
@@ -37,20 +37,12 @@ interface ReplayOptions {
   by?: string;
 }
 
-function progressBar(context: CliContext): ((progress: ReplayProgress) => void) | undefined {
-  if (!context.io.stderr.isTTY) return undefined;
-  const bar = new SingleBar({
-    stream: context.io.stderr as NodeJS.WritableStream,
-    format: 'replay [{bar}] {value}/{total} jobs | appended {appended} | already replayed {already}',
-    hideCursor: true,
-  });
-  return (progress) => {
-    const payload = { appended: progress.appended, already: progress.alreadyReplayed };
-    if (progress.done === 0) bar.start(progress.total, 0, payload);
-    else bar.update(progress.done, payload);
-    if (progress.done === progress.total) bar.stop();
-  };
-}
+const progressBar = (context: CliContext) =>
+  jobProgressBar(
+    context,
+    'replay [{bar}] {value}/{total} jobs | appended {appended} | already replayed {already}',
+    (progress: ReplayProgress) => ({ appended: progress.appended, already: progress.alreadyReplayed }),
+  );
 
 export function registerReplay(program: Command, contextOf: (command: Command) => CliContext) {
   windowOptions(

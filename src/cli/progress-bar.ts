@@ -1,0 +1,26 @@
+/**
+ * The progress bar of the long-running operator commands (replay, redrive): drawn on stderr only
+ * when it is a terminal, so piped and `--output json` runs stay clean.
+ */
+import { SingleBar } from 'cli-progress';
+import type { CliContext } from './cli-context.ts';
+
+/** Progress as the command handlers report it: once with done 0, then after every job. */
+interface JobProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export function jobProgressBar<P extends JobProgress>(
+  context: CliContext,
+  format: string,
+  payloadOf: (progress: P) => Record<string, number>,
+): ((progress: P) => void) | undefined {
+  if (!context.io.stderr.isTTY) return undefined;
+  const bar = new SingleBar({ stream: context.io.stderr as NodeJS.WritableStream, format, hideCursor: true });
+  return (progress) => {
+    if (progress.done === 0) bar.start(progress.total, 0, payloadOf(progress));
+    else bar.update(progress.done, payloadOf(progress));
+    if (progress.done === progress.total) bar.stop();
+  };
+}
