@@ -13,19 +13,15 @@ import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamod
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
 import { byIndexOrder } from '../audit/decision-filter.ts';
-import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
+import { AUDIT_SHARDS, type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
+import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTime';
 
 /** Partition queries in flight at once: a day of 3 providers is 24; the SDK pools 50 sockets. */
 const CONCURRENCY = 16;
 
-export interface AuditQueryProgress {
-  readonly partitionsQueried: number;
-  readonly partitionsTotal: number;
-}
-
-export class DynamoDbAuditIndex {
+export class DynamoDbAuditIndex implements AuditIndex {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 
@@ -41,7 +37,7 @@ export class DynamoDbAuditIndex {
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncGenerator<DecisionRecord> {
     const days = daysOf(window);
-    const partitionsTotal = days.length * providers.length * 8;
+    const partitionsTotal = days.length * providers.length * AUDIT_SHARDS;
     let partitionsQueried = 0;
     for (const day of days) {
       const partitions = partitionsOfDay(providers, day);
