@@ -10,10 +10,8 @@
  */
 
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
-import { byIndexOrder } from '../audit/decision-filter.ts';
-import { AUDIT_SHARDS, type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
+import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
+import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
 import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTime';
@@ -36,20 +34,10 @@ export class DynamoDbAuditIndex implements AuditIndex {
     window: AuditWindow,
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncGenerator<DecisionRecord> {
-    const days = daysOf(window);
-    const partitionsTotal = days.length * providers.length * AUDIT_SHARDS;
-    let partitionsQueried = 0;
-    for (const day of days) {
-      const partitions = partitionsOfDay(providers, day);
-      const found: DecisionRecord[] = [];
-      await forEachBounded(partitions, CONCURRENCY, async ({ gsi1pk }) => {
-        found.push(...(await this.#queryPartition(gsi1pk, window)));
-        partitionsQueried++;
-        onProgress?.({ partitionsQueried, partitionsTotal });
-      });
-      found.sort(byIndexOrder);
-      yield* found;
-    }
+    yield* decisionsDayByDay(providers, window, (gsi1pk) => this.#queryPartition(gsi1pk, window), {
+      concurrency: CONCURRENCY,
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
 
   async #queryPartition(gsi1pk: string, window: AuditWindow): Promise<DecisionRecord[]> {

@@ -3,14 +3,8 @@
  * selected by the same index keys (gsi1pk, gsi1sk) as the `byProviderTime` GSI, day by day. Passes
  * the same contract suite as the DynamoDB adapter.
  */
-import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
-import { byIndexOrder } from '../audit/decision-filter.ts';
-import {
-  AUDIT_SHARDS,
-  type DecisionRecord,
-  isDecision,
-  type RoutingLogRecord,
-} from '../log/routing-records.ts';
+import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
+import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
 import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
 
 export class InMemoryAuditIndex implements AuditIndex {
@@ -26,22 +20,13 @@ export class InMemoryAuditIndex implements AuditIndex {
     window: AuditWindow,
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncGenerator<DecisionRecord> {
-    const days = daysOf(window);
-    const partitionsTotal = days.length * providers.length * AUDIT_SHARDS;
-    let partitionsQueried = 0;
-    for (const day of days) {
-      const found: DecisionRecord[] = [];
-      for (const { gsi1pk } of partitionsOfDay(providers, day)) {
-        found.push(
-          ...this.#decisions.filter(
-            (r) => r.gsi1pk === gsi1pk && r.gsi1sk >= window.since && r.gsi1sk <= window.until,
-          ),
-        );
-        partitionsQueried++;
-        onProgress?.({ partitionsQueried, partitionsTotal });
-      }
-      found.sort(byIndexOrder);
-      yield* found.map((r) => structuredClone(r));
-    }
+    const inPartition = async (gsi1pk: string) =>
+      this.#decisions
+        .filter((r) => r.gsi1pk === gsi1pk && r.gsi1sk >= window.since && r.gsi1sk <= window.until)
+        .map((r) => structuredClone(r));
+    yield* decisionsDayByDay(providers, window, inPartition, {
+      concurrency: 1,
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
 }
