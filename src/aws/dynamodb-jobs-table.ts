@@ -5,8 +5,9 @@
  * status is absent or one routing may overwrite (docs/EXACTLY_ONCE.md#job-status).
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobStatusOutcome, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from '../projections/effects.ts';
-import { type JobStatusOutcome, type JobsTable, OVERWRITABLE_STATUSES } from '../projections/job-status.ts';
+import { OVERWRITABLE_STATUSES } from '../projections/job-status.ts';
 
 const OWNED = ['provider', 'model', 'queue', 'reason'] as const;
 

@@ -5,18 +5,12 @@
  * which is success — `superseded` — not a failure.
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
+import type { JobStatusOutcome, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from './effects.ts';
 import { errorFacts } from './error-facts.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
 export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
-
-export type JobStatusOutcome = 'applied' | 'superseded';
-
-/** The port in front of the Jobs table: one conditional UpdateItem. */
-export interface JobsTable {
-  projectStatus(update: PlannedJobStatus): Promise<JobStatusOutcome>;
-}
 
 export type JobStatusResult =
   | { readonly ok: true; readonly outcome: JobStatusOutcome }
