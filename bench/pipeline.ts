@@ -13,12 +13,19 @@
  * fresh process also makes every repetition include the handlers' cold start, as new Lambda
  * instances would. Handlers' log output is captured and counted, not printed. Result → BENCH_OUT.
  */
+
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../src/aws/clients.ts';
+import { loadProjectorConfig } from '../src/config/projector-config.ts';
+import { loadRouterConfig } from '../src/config/router-config.ts';
+import { createProjectorHandler, projectorPorts } from '../src/handlers/projector.ts';
+import { createRouterHandler, routerDependencies } from '../src/handlers/router.ts';
 import { handlerEnvironment, type LocalStack } from '../src/local/provision.ts';
+import { DynamoDbStreamPoller } from '../src/local/stream-poller.ts';
+import { createTelemetry } from '../src/observability/telemetry.ts';
 import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
 import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
@@ -177,14 +184,18 @@ export async function runPipelineBenchmark(options: {
   const theirs: LocalStack = await provisionBenchStack(`bb${suffix}`);
   const idempotencyTable = `Idempotency-bb${suffix}`;
   await createIdempotencyTable(idempotencyTable);
-  // The handlers read their configuration at import (cold start), from the process environment.
-  Object.assign(process.env, handlerEnvironment(ours), { POWERTOOLS_SERVICE_NAME: 'routing-manager-bench' });
-
   installAwsCallMeter();
   const logs = new LogCapture();
-  const { handler: routerHandler } = await import('../src/handlers/router.ts');
-  const { handler: projectorHandler } = await import('../src/handlers/projector.ts');
-  const { DynamoDbStreamPoller } = await import('../src/local/stream-poller.ts');
+  // Wired as the Lambda entries wire them at init, from this stack's configuration.
+  const environment = handlerEnvironment(ours);
+  const routerHandler = createRouterHandler(
+    routerDependencies(loadRouterConfig(environment)),
+    createTelemetry('router', ours.stage),
+  );
+  const projectorHandler = createProjectorHandler(
+    projectorPorts(loadProjectorConfig(environment)),
+    createTelemetry('projector', ours.stage),
+  );
   const poller = new DynamoDbStreamPoller({
     streamArn: ours.routingLogStreamArn,
     batchSize,
