@@ -1,0 +1,187 @@
+/**
+ * The contracts the projector's own ports must honour — in memory in unit tests, on DynamoDB Local
+ * in integration tests — so the twins the unit tests trust behave as the adapters do: the Jobs
+ * table (read, then converge under the routing rule, also when the item changed since the read)
+ * and the completion markers (read what exists, replace on write).
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { EffectMarker, EffectMarkers } from '../../src/projections/effect-markers.ts';
+import { type PlannedJobStatus, planEffects } from '../../src/projections/effects.ts';
+import type { JobsTable } from '../../src/projections/job-status.ts';
+import { aNoRouteRecord, aReplayOf, aRoutedRecord } from './records.ts';
+
+/** A Jobs table under test, with a way to set and see items as the platform would. */
+export interface JobsFixture {
+  readonly jobs: JobsTable;
+  seed(item: Record<string, unknown>): Promise<void>;
+  remove(jobId: string): Promise<void>;
+  item(jobId: string): Promise<Record<string, unknown> | undefined>;
+}
+
+const statusOf = (record: Parameters<typeof planEffects>[0]): PlannedJobStatus =>
+  planEffects(record).jobStatus as PlannedJobStatus;
+
+/** Reads, then writes, as the projector does. */
+async function converge(jobs: JobsTable, updates: readonly PlannedJobStatus[]) {
+  return jobs.write(updates, await jobs.read(updates.map((u) => u.jobId)));
+}
+
+export function jobsTableContract(name: string, createFixture: () => Promise<JobsFixture> | JobsFixture) {
+  describe(`${name} honours the Jobs table contract`, () => {
+    it('given no item, when a routed status is written, then the item is created with the routing attributes only', async () => {
+      const { jobs, item } = await createFixture();
+      const update = statusOf(aRoutedRecord({ provider: 'fal' }));
+
+      expect(await jobs.read([update.jobId])).toEqual(new Map());
+      expect(await converge(jobs, [update])).toEqual([{ ok: true, outcome: 'applied' }]);
+
+      expect(await item(update.jobId)).toEqual({
+        jobId: update.jobId,
+        status: 'ROUTED',
+        provider: 'fal',
+        model: update.model,
+        queue: update.queue,
+        routedAt: update.routedAt,
+        routingVersion: 1,
+      });
+      expect(await jobs.read([update.jobId])).toEqual(
+        new Map([[update.jobId, { status: 'ROUTED', routingVersion: 1 }]]),
+      );
+    });
+
+    it("given a SUBMITTED item of the platform, when a status is written, then the routing attributes converge and the platform's stay", async () => {
+      const { jobs, seed, item } = await createFixture();
+      const update = statusOf(aNoRouteRecord());
+      await seed({ jobId: update.jobId, status: 'SUBMITTED', provider: 'stale', submittedBy: 'frontend' });
+
+      expect(await converge(jobs, [update])).toEqual([{ ok: true, outcome: 'applied' }]);
+
+      expect(await item(update.jobId)).toEqual({
+        jobId: update.jobId,
+        status: 'REJECTED',
+        reason: 'no_route',
+        routedAt: update.routedAt,
+        routingVersion: 1,
+        submittedBy: 'frontend',
+      });
+    });
+
+    it('given a newer routing version or a status a provider advanced, when a status is written, then it is superseded and the item unchanged', async () => {
+      const { jobs, seed, item } = await createFixture();
+      const decision = aRoutedRecord();
+      const older = statusOf(decision);
+      const advanced = statusOf(aRoutedRecord());
+      await converge(jobs, [statusOf(aReplayOf(decision, 2))]);
+      const newer = await item(older.jobId);
+      await seed({ jobId: advanced.jobId, status: 'RUNNING', routingVersion: 1 });
+
+      expect(await converge(jobs, [older, advanced])).toEqual([
+        { ok: true, outcome: 'superseded' },
+        { ok: true, outcome: 'superseded' },
+      ]);
+
+      expect(await item(older.jobId)).toEqual(newer);
+      expect(await item(advanced.jobId)).toEqual({
+        jobId: advanced.jobId,
+        status: 'RUNNING',
+        routingVersion: 1,
+      });
+    });
+
+    it('given the same status written twice (a redelivery), then the item is the same', async () => {
+      const { jobs, item } = await createFixture();
+      const update = statusOf(aRoutedRecord());
+      await converge(jobs, [update]);
+      const once = await item(update.jobId);
+
+      expect((await converge(jobs, [update]))[0]?.ok).toBe(true);
+      expect(await item(update.jobId)).toEqual(once);
+    });
+
+    it('given items that changed between the read and the write, when writing, then each still converges by the rule', async () => {
+      const { jobs, seed, remove, item } = await createFixture();
+      const created = statusOf(aRoutedRecord());
+      const removed = statusOf(aRoutedRecord());
+      const advanced = statusOf(aRoutedRecord());
+      await seed({ jobId: removed.jobId, status: 'SUBMITTED' });
+      await seed({ jobId: advanced.jobId, status: 'PENDING' });
+      const found = await jobs.read([created.jobId, removed.jobId, advanced.jobId]);
+      await seed({ jobId: created.jobId, status: 'SUBMITTED', submittedBy: 'frontend' });
+      await remove(removed.jobId);
+      await seed({ jobId: advanced.jobId, status: 'SUCCEEDED' });
+
+      expect(await jobs.write([created, removed, advanced], found)).toEqual([
+        { ok: true, outcome: 'applied' },
+        { ok: true, outcome: 'applied' },
+        { ok: true, outcome: 'superseded' },
+      ]);
+
+      expect(await item(created.jobId)).toMatchObject({ status: 'ROUTED', submittedBy: 'frontend' });
+      expect(await item(removed.jobId)).toMatchObject({ status: 'ROUTED', routingVersion: 1 });
+      expect(await item(advanced.jobId)).toEqual({ jobId: advanced.jobId, status: 'SUCCEEDED' });
+    });
+
+    it('given 60 statuses in one write, then each has its own result, in input order', async () => {
+      const { jobs, seed } = await createFixture();
+      const updates = Array.from({ length: 60 }, (_, i) =>
+        statusOf(i % 3 === 0 ? aNoRouteRecord() : aRoutedRecord()),
+      );
+      const running = updates[7] as PlannedJobStatus;
+      await seed({ jobId: running.jobId, status: 'RUNNING' });
+
+      const results = await converge(jobs, updates);
+
+      expect(results.map((r) => r.ok && r.outcome)).toEqual(
+        updates.map((u) => (u === running ? 'superseded' : 'applied')),
+      );
+      const read = await jobs.read(updates.map((u) => u.jobId));
+      expect(read.size).toBe(60);
+    });
+  });
+}
+
+const aMarker = (overrides: Partial<EffectMarker> = {}): EffectMarker => ({
+  effectId: `job#${randomUUID()}:v1`,
+  dispatched: true,
+  dispatchedAt: '2026-11-25T10:00:02.000Z',
+  announced: false,
+  announcedAt: null,
+  statusProjected: false,
+  statusProjectedAt: null,
+  ...overrides,
+});
+
+export function effectMarkersContract(
+  name: string,
+  createMarkers: () => Promise<EffectMarkers> | EffectMarkers,
+) {
+  describe(`${name} honours the effect markers contract`, () => {
+    it('given no markers, when reading, then nothing is found', async () => {
+      const markers = await createMarkers();
+      expect(await markers.read([aMarker().effectId])).toEqual(new Map());
+    });
+
+    it('given markers written, when reading them with unknown and repeated ids, then exactly the written ones come back', async () => {
+      const markers = await createMarkers();
+      const written = Array.from({ length: 130 }, () => aMarker());
+      await markers.write(written);
+      const ids = [...written.map((m) => m.effectId), written[0]?.effectId as string, aMarker().effectId];
+
+      const read = await markers.read(ids);
+
+      expect(read.size).toBe(130);
+      expect(read.get(written[5]?.effectId as string)).toEqual(written[5]);
+    });
+
+    it('given a marker, when it is written again with more effects done, then the new one replaces it', async () => {
+      const markers = await createMarkers();
+      const first = aMarker();
+      const next = { ...first, announced: true, announcedAt: '2026-11-25T10:00:03.000Z' };
+      await markers.write([first]);
+      await markers.write([next]);
+
+      expect(await markers.read([first.effectId])).toEqual(new Map([[first.effectId, next]]));
+    });
+  });
+}
