@@ -7,7 +7,7 @@
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { pause } from '../async/pause.ts';
-import type { EffectMarker, EffectMarkers } from '../projections/effect-markers.ts';
+import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 import { batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 

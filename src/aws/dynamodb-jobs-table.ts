@@ -21,17 +21,10 @@
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { pause } from '../async/pause.ts';
+import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from '../projections/effects.ts';
 import { errorFacts } from '../projections/error-facts.ts';
-import {
-  type JobRouting,
-  type JobStatusResult,
-  type JobsTable,
-  jobWriteFor,
-  OVERWRITABLE_STATUSES,
-  ownedAttributes,
-  routingOf,
-} from '../projections/job-status.ts';
+import { jobWriteFor, OVERWRITABLE_STATUSES, ownedAttributes, routingOf } from '../projections/job-status.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 

@@ -9,36 +9,11 @@
  * jobs need an insert, an update or nothing at all; the write's own condition still guards against
  * whatever changed in between (docs/EXACTLY_ONCE.md#job-status).
  */
+import type { JobRouting } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from './effects.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
 export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
-
-export type JobStatusOutcome = 'applied' | 'superseded';
-
-/** What the convergence rule needs of an existing Jobs item. */
-export interface JobRouting {
-  readonly status: string | null;
-  readonly routingVersion: number | null;
-}
-
-export type JobStatusResult =
-  | { readonly ok: true; readonly outcome: JobStatusOutcome }
-  | { readonly ok: false; readonly code: string; readonly message: string };
-
-/** The port in front of the Jobs table. */
-export interface JobsTable {
-  /** The routing state of the jobs among `jobIds` that have an item (strongly consistent). */
-  read(jobIds: readonly string[]): Promise<Map<string, JobRouting>>;
-  /**
-   * Converges every update, given what `read` found (`found`: an absent job has no item). One result
-   * per update, in input order; one entry's failure never fails its neighbours. Never throws.
-   */
-  write(
-    updates: readonly PlannedJobStatus[],
-    found: ReadonlyMap<string, JobRouting>,
-  ): Promise<JobStatusResult[]>;
-}
 
 /** The write a planned status needs against the item as read: create it, update it, or none. */
 export type JobWrite = 'insert' | 'update' | 'superseded';
@@ -68,35 +43,6 @@ export function ownedAttributes(update: PlannedJobStatus) {
     routedAt: update.routedAt,
     routingVersion: update.routingVersion,
   };
-}
-
-/** The Jobs table in memory: the same rule as the DynamoDB conditions, for tests and local runs. */
-export class InMemoryJobsTable implements JobsTable {
-  readonly items = new Map<string, Record<string, unknown>>();
-
-  async read(jobIds: readonly string[]): Promise<Map<string, JobRouting>> {
-    const found = new Map<string, JobRouting>();
-    for (const jobId of jobIds) {
-      const item = this.items.get(jobId);
-      if (item) found.set(jobId, routingOf(item));
-    }
-    return found;
-  }
-
-  async write(updates: readonly PlannedJobStatus[]): Promise<JobStatusResult[]> {
-    // The state as it is now, not as read: the in-memory table has no window between the two.
-    return updates.map((update) => {
-      const item = this.items.get(update.jobId);
-      if (item && !mayOverwrite(update, routingOf(item))) return { ok: true, outcome: 'superseded' };
-      const next: Record<string, unknown> = { ...item, jobId: update.jobId };
-      for (const [name, value] of Object.entries(ownedAttributes(update))) {
-        if (value === null) delete next[name];
-        else next[name] = value;
-      }
-      this.items.set(update.jobId, next);
-      return { ok: true, outcome: 'applied' };
-    });
-  }
 }
 
 /** The convergence facts of a stored item (anything else on it is the platform's). */

@@ -14,21 +14,23 @@
  * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
 import type { ProjectableRecord } from '../log/routing-records.ts';
-import { announceDecisions, type EventPublisher } from './announce.ts';
-import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
-import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
+import type { Announcer } from '../ports/announcer.ts';
+import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
+import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
+import type { ProviderQueues } from '../ports/provider-queues.ts';
+import { announceDecisions } from './announce.ts';
+import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
 import { errorFacts } from './error-facts.ts';
-import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from './job-status.ts';
 import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
 
 export interface ProjectorPorts {
   readonly markers: EffectMarkers;
-  readonly sender: ProviderQueueSender;
+  readonly sender: ProviderQueues;
   readonly queueUrls: Readonly<Record<string, string>>;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
   readonly maxMessageBytes?: number;
-  readonly publisher: EventPublisher;
+  readonly publisher: Announcer;
   readonly jobs: JobsTable;
   readonly now: () => Date;
   readonly retry?: RetryPolicy;

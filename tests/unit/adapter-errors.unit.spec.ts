@@ -12,7 +12,8 @@ import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
-import { type LogTableProbe, runSelfCheck } from '../../src/health/self-check.ts';
+import { runSelfCheck } from '../../src/health/self-check.ts';
+import type { TableProbe } from '../../src/ports/table-probe.ts';
 import type { PlannedJobStatus } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -27,7 +28,7 @@ beforeEach(() => {
 });
 
 const config = { stage: 'test', eventLogTable: 'RoutingLog-test' };
-const probing = (describe: LogTableProbe['describe']) =>
+const probing = (describe: TableProbe['describe']) =>
   runSelfCheck({ loadConfig: () => config, logTableProbe: { describe } });
 
 describe('DynamoDbJobsTable statements', () => {

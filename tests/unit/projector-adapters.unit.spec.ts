@@ -16,9 +16,9 @@ import {
 import { DynamoDbJobsTable, JobsUnavailableError } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
 import { deduplicationIdOf, SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
+import type { EffectMarker } from '../../src/ports/effect-markers.ts';
 import { announceDecisions } from '../../src/projections/announce.ts';
 import { dispatchToProviderQueues } from '../../src/projections/dispatch.ts';
-import type { EffectMarker } from '../../src/projections/effect-markers.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { QUEUE_URLS } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
