@@ -13,6 +13,7 @@
  * fresh process also makes every repetition include the handlers' cold start, as new Lambda
  * instances would. Handlers' log output is captured and counted, not printed. Result → BENCH_OUT.
  */
+
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
@@ -161,7 +162,7 @@ export async function runPipelineBenchmark(options: {
   const idempotencyTable = `Idempotency-bb${suffix}`;
   await createIdempotencyTable(idempotencyTable);
   const logs = new LogCapture();
-  const pipeline = await startOurPipeline(ours, batchSize);
+  const pipeline = startOurPipeline(ours, batchSize);
   const naiveRouter = createNaiveRouter({
     idempotencyTable,
     creditsTable: theirs.tables.credits,

@@ -233,7 +233,7 @@ export async function runScale(options: { jobs: number; concurrency: number }): 
   const suffix = randomBytes(3).toString('hex');
   const stack = await provisionBenchStack(`sc${suffix}`);
   const logs = new LogCapture();
-  const pipeline = await startOurPipeline(stack, PROJECTOR_BATCH_SIZE);
+  const pipeline = startOurPipeline(stack, PROJECTOR_BATCH_SIZE);
   const clients = { sqs: new SQSClient({}), documents: createDocumentClient() };
   const checkpoints: ScaleCheckpoint[] = [];
   const landed = new Landing(stack, clients);

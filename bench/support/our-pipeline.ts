@@ -5,7 +5,13 @@
  * source mapping. Each handler call is metered by the caller's AwsCallMeter and timed.
  */
 import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
+import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { type AwsCallMeter, installAwsCallMeter } from './aws-call-meter.ts';
 import { benchLambdaContext, mapConcurrently } from './stats.ts';
 
@@ -45,18 +51,18 @@ export const timed = async <T>(durations: number[], fn: () => Promise<T>): Promi
 
 type Handler<R> = (event: unknown, context: unknown) => Promise<R>;
 
-/**
- * Points the handlers at `stack` and imports them. They read their configuration at import (cold
- * start), from the process environment: one stack per process.
- */
-export async function startOurPipeline(stack: LocalStack, batchSize: number): Promise<OurPipeline> {
-  Object.assign(process.env, handlerEnvironment(stack), { POWERTOOLS_SERVICE_NAME: 'routing-manager-bench' });
+/** Wires the handlers as the Lambda entries do at init, from `stack`'s configuration. */
+export function startOurPipeline(stack: LocalStack, batchSize: number): OurPipeline {
   installAwsCallMeter();
-  const router = (await import('../../src/handlers/router.ts')).handler as Handler<RouterOutcome>;
-  const projector = (await import('../../src/handlers/projector.ts')).handler as Handler<{
-    batchItemFailures: unknown[];
-  }>;
-  const { DynamoDbStreamPoller } = await import('../../src/local/stream-poller.ts');
+  const environment = handlerEnvironment(stack);
+  const router = createRouterHandler(
+    routerDependencies(loadRouterConfig(environment)),
+    createTelemetry('router', stack.stage),
+  ) as unknown as Handler<RouterOutcome>;
+  const projector = createProjectorHandler(
+    projectorPorts(loadProjectorConfig(environment)),
+    createTelemetry('projector', stack.stage),
+  ) as unknown as Handler<{ batchItemFailures: unknown[] }>;
   const poller = new DynamoDbStreamPoller({
     streamArn: stack.routingLogStreamArn,
     batchSize,
