@@ -2,15 +2,16 @@
  * The scale run (docs/SCALE.md): 20,000 jobs through our pipeline on the emulators — the real router
  * handler, the routing log on DynamoDB Local, its stream, the real projector, SQS and EventBridge on
  * moto — with AWS calls, capacity and cost per job measured for each checkpoint segment (jobs 1–1,000,
- * 1,001–2,000, 2,001–5,000, 5,001–10,000, 10,001–20,000), and every job checked: its provider
- * message exactly once, its Jobs status.
+ * 1,001–2,000, 2,001–5,000, 5,001–10,000, 10,001–20,000), and what landed checked: every decided
+ * job's Jobs status, and one provider message per routed job.
  *
  * Per segment, not cumulative: a drift with N would hide in a running average. The emulators' speed
  * says nothing about AWS; the per-job counts do, and they must not grow with N.
  *
  * Bounded memory: the events are built, routed, projected and checked 1,000 at a time (the same mix
  * as the pipeline benchmark, 5 % redeliveries, a fresh seed per block); what a block leaves behind
- * is its counts. The provider queues are drained by the check, so moto never holds more than a block.
+ * is its counts. The provider queues are purged once a minute by the check, so moto never holds more
+ * than a minute of messages.
  * Runs in its own process (run.ts starts it with the emulators' endpoints); result → BENCH_OUT.
  */
 import { randomBytes } from 'node:crypto';
