@@ -2,17 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
 import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
 import { RecordedCompletion, sealedMarker } from '../../src/projections/effect-completion.ts';
+import { aMarker } from '../support/effect-markers-contract.ts';
 
 describe('RecordedCompletion', () => {
-  const partial = {
-    effectId: 'job#b:v1',
-    dispatched: true,
-    dispatchedAt: '2026-11-25T10:00:02.000Z',
-    announced: false,
-    announcedAt: null,
-    statusProjected: false,
-    statusProjectedAt: null,
-  };
+  const partial = aMarker({ effectId: 'job#b:v1' });
 
   it('given a job whose item holds a version as done, when reading, then that record reads complete — over an older partial marker — and the others as their markers say', async () => {
     const markers = new InMemoryEffectMarkers();
