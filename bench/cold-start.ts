@@ -101,7 +101,7 @@ export async function bundleHandler(
 ): Promise<{ metafile: Metafile }> {
   const built = await build({
     external,
-    entryPoints: [join(root, 'src/handlers', `${name}.ts`)],
+    entryPoints: [join(root, 'src/lambda', `${name}.ts`)],
     bundle: true,
     minify: true,
     platform: 'node',

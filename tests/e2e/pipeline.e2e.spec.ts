@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 
 vi.hoisted(async () => {
   const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
@@ -11,7 +12,7 @@ import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
@@ -45,7 +46,10 @@ function routerFor(stack: LocalStack) {
 }
 
 const projectorFor = (stack: LocalStack) =>
-  createProjectorHandler(portsFromEnvironment(handlerEnvironment(stack)), createTelemetry('projector'));
+  createProjectorHandler(
+    projectorPorts(loadProjectorConfig(handlerEnvironment(stack))),
+    createTelemetry('projector'),
+  );
 
 const body = (message: { body: string }) => JSON.parse(message.body) as Record<string, unknown>;
 

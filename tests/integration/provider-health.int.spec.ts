@@ -10,7 +10,7 @@ import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/handlers/health-signals.ts').handler;
+let handler: typeof import('../../src/lambda/health-signals.ts').handler;
 const documents = createDocumentClient();
 const logOf = () => new DynamoDbRoutingLog(documents, stack.tables.routingLog);
 const storeOf = () =>
@@ -25,7 +25,7 @@ beforeAll(async () => {
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  handler = (await import('../../src/handlers/health-signals.ts')).handler;
+  handler = (await import('../../src/lambda/health-signals.ts')).handler;
 });
 
 providerHealthContract('DynamoDbProviderHealthStore on DynamoDB Local', () => ({

@@ -233,7 +233,7 @@ describe('template: functions', () => {
       .toLowerCase();
     expect(BuildMethod).toBe('esbuild');
     expect(BuildProperties).toMatchObject({
-      EntryPoints: [`handlers/${name}.ts`],
+      EntryPoints: [`lambda/${name}.ts`],
       Format: 'esm',
       OutExtension: ['.js=.mjs'],
       Minify: true,
