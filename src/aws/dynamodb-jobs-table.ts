@@ -111,7 +111,8 @@ export class DynamoDbJobsTable implements JobsTable {
       }
       const wave = perJob.get(update.jobId) ?? 0;
       perJob.set(update.jobId, wave + 1);
-      (waves[wave] ??= []).push({ index, update, statement: write, exists: false });
+      if (waves.length === wave) waves.push([]);
+      waves[wave]?.push({ index, update, statement: write, exists: false });
     });
     for (const wave of waves) await this.#converge(wave, results, done);
     return results;
