@@ -8,6 +8,7 @@
  * `<until>#…` > `<until>`, so `gsi1sk BETWEEN :since AND :until` selects exactly [since, until)
  * and consecutive windows never count a decision twice.
  */
+import { RoutingManagerError } from '../errors.ts';
 import { AUDIT_SHARDS, auditPartition } from '../log/routing-records.ts';
 
 /** 92 days × 8 shards = 736 Query calls per provider: beyond that, an export is the better tool. */
@@ -27,9 +28,9 @@ export interface AuditPartitionQuery {
   readonly shard: number;
 }
 
-export class InvalidAuditWindowError extends Error {
+export class InvalidAuditWindowError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('invalid_audit_window', message);
     this.name = 'InvalidAuditWindowError';
   }
 }

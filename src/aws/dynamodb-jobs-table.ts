@@ -4,6 +4,7 @@
  * replay and never regresses: it applies only when the item has no newer `routingVersion` and its
  * status is absent or one routing may overwrite (docs/EXACTLY_ONCE.md#job-status).
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PlannedJobStatus } from '../projections/effects.ts';
 import { type JobStatusOutcome, type JobsTable, OVERWRITABLE_STATUSES } from '../projections/job-status.ts';
@@ -62,7 +63,7 @@ export class DynamoDbJobsTable implements JobsTable {
       return 'applied';
     } catch (error) {
       // Already converged, a newer routing version, or another agent advanced the job: all success.
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return 'superseded';
+      if (error instanceof ConditionalCheckFailedException) return 'superseded';
       throw error;
     }
   }

@@ -10,6 +10,7 @@
  * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
  * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
  */
+
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -17,6 +18,7 @@ import {
   GetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { RoutingManagerError } from '../errors.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
 import { type BreakerState, breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
 import {
@@ -35,9 +37,9 @@ export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
 const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 3;
 
-export class UnreadableProviderHealthError extends Error {
+export class UnreadableProviderHealthError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('unreadable_provider_health', message);
     this.name = 'UnreadableProviderHealthError';
   }
 }

@@ -4,7 +4,9 @@
  * failure deep inside the first invocation. Field schemas shared by several functions live here
  * too, so a stage or table name means the same thing everywhere (and in template.yaml).
  */
+
 import * as z from 'zod';
+import { RoutingManagerError } from '../errors.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES } from '../projections/dispatch.ts';
 
 /**
@@ -29,7 +31,7 @@ export const queueMaxMessageBytes = z.coerce
   .max(1_048_576)
   .default(DEFAULT_QUEUE_MAX_MESSAGE_BYTES);
 
-export class ConfigurationError extends Error {
+export class ConfigurationError extends RoutingManagerError {
   readonly component: string;
   /** Required variables that are absent or blank. */
   readonly missing: readonly string[];
@@ -40,7 +42,7 @@ export class ConfigurationError extends Error {
       missing.length > 0 ? `missing environment variable(s): ${missing.join(', ')}` : '',
       invalid.length > 0 ? `invalid environment variable(s): ${invalid.join('; ')}` : '',
     ].filter((part) => part !== '');
-    super(`Invalid ${component} configuration: ${parts.join('; ')}`);
+    super('invalid_configuration', `Invalid ${component} configuration: ${parts.join('; ')}`);
     this.name = 'ConfigurationError';
     this.component = component;
     this.missing = missing;

@@ -18,14 +18,14 @@ import { sdkClientDefaults } from '../aws/clients.ts';
 import { CloudWatchHeartbeatPublisher, type HeartbeatPublisher } from '../aws/cloudwatch-heartbeat.ts';
 import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
 import { type HeartbeatConfig, loadHeartbeatConfig } from '../config/heartbeat-config.ts';
+import { RoutingManagerError } from '../errors.ts';
 import { type LogTableProbe, runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
 
-export class HeartbeatSelfCheckFailedError extends Error {
-  readonly reason: SelfCheckFailureReason;
+export class HeartbeatSelfCheckFailedError extends RoutingManagerError {
+  declare readonly reason: SelfCheckFailureReason;
   constructor(reason: SelfCheckFailureReason, detail: string) {
-    super(`Heartbeat withheld, self-check failed (${reason}): ${detail}`);
+    super(reason, `Heartbeat withheld, self-check failed (${reason}): ${detail}`);
     this.name = 'HeartbeatSelfCheckFailedError';
-    this.reason = reason;
   }
 }
 
