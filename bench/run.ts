@@ -631,6 +631,45 @@ async function largePayloadOnly(): Promise<void> {
   process.stdout.write(`${renderConsole(largePayloadRows(run, summarizePipeline(run)))}\n${seconds} s.\n`);
 }
 
+/**
+ * `node bench/run.ts --only pipeline`: one pipeline run (BENCH_JOBS events, ours and the baseline),
+ * printed as calls, units and log bytes per job — per command and per table — and priced as in
+ * COST.md; nothing is written. For measuring a change without the whole bench.
+ */
+async function pipelineOnly(): Promise<void> {
+  const emulators = await startEmulators();
+  let run: PipelineResult;
+  try {
+    const env = emulatorEnvironment(emulators.endpoints);
+    run = await child<PipelineResult>('pipeline.ts', {
+      ...env,
+      BENCH_JOBS: process.env.BENCH_JOBS ?? '1000',
+      BENCH_REPS: '1',
+      BENCH_CONCURRENCY: '4',
+    });
+  } finally {
+    await emulators.stop();
+  }
+  const summary = summarizePipeline(run);
+  const cost = costLines({ summary: { pipeline: summary } } as BenchResults);
+  const total = (side: 'ours' | 'baseline') => cost.reduce((sum, line) => sum + line[side], 0);
+  const perJob = (label: string, side: PipelineSummary['ours']) =>
+    `${label}: ${side.calls.toFixed(3)} calls ${JSON.stringify(side.byCommand)}, ${side.wru.toFixed(2)} WRU, ` +
+    `${side.rru.toFixed(2)} RRU, ${side.logBytes.toFixed(0)} log bytes; tables ${JSON.stringify(side.tables)}`;
+  process.stdout.write(
+    `${[
+      perJob('router', summary.router),
+      perJob('projector', summary.projector),
+      perJob('ours', summary.ours),
+      perJob('baseline', summary.baseline),
+      ...cost.map(
+        (line) => `${line.item}: ours $${line.ours.toFixed(3)}, baseline $${line.baseline.toFixed(3)}`,
+      ),
+      `per million jobs: ours $${total('ours').toFixed(2)}, baseline $${total('baseline').toFixed(2)}, ratio ${(total('ours') / total('baseline')).toFixed(2)}`,
+    ].join('\n')}\n`,
+  );
+}
+
 /** `node bench/run.ts --render-only`: re-render the docs from bench/results/latest.json without measuring. */
 function renderOnly(): void {
   const results = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
@@ -643,5 +682,6 @@ if (import.meta.main) {
   if (process.argv.includes('--render-only')) renderOnly();
   else if (process.argv.includes('--only') && process.argv.includes('large-payload'))
     await largePayloadOnly();
+  else if (process.argv.includes('--only') && process.argv.includes('pipeline')) await pipelineOnly();
   else await main();
 }

@@ -10,9 +10,9 @@
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from '../audit/forget-plan.ts';
-import type { ContentStore } from '../content/content-vault.ts';
 import { CommandContendedError } from '../errors.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
+import type { ContentStore } from '../ports/content-vault.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 
 const CONCURRENCY = 8;

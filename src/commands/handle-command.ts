@@ -10,8 +10,8 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommandContendedError, VersionConflictError } from '../errors.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 
 export interface CommandSteps<State, Decision, Result> {
   /** Everything the decision needs: the stream as stored now, and any other input (I/O). */

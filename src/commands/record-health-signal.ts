@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { VersionConflictError } from '../errors.ts';
+import type { BreakerRef, ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
   type BreakerMode,
@@ -17,7 +18,6 @@ import {
   handleHealthCommand,
   transitionsOf,
 } from '../provider-health/breaker.ts';
-import type { BreakerRef, ProviderHealthStore } from '../provider-health/health-store.ts';
 import type { HealthSignal } from '../provider-health/signals.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
 

@@ -25,11 +25,12 @@ import {
   redriveTargets,
 } from '../audit/redrive-plan.ts';
 import { CommandContendedError } from '../errors.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
-import type { EffectMarkers } from '../projections/effect-markers.ts';
+import type { AuditIndex } from '../ports/audit-index.ts';
+import type { EffectMarkers } from '../ports/effect-markers.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
-import { type DecisionSource, withheldFor } from './replay-projections.ts';
+import { withheldFor } from './replay-projections.ts';
 
 /** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */
 const CONCURRENCY = 8;
@@ -57,7 +58,7 @@ export interface RedriveProgress {
 
 export interface RedriveProjectionsDependencies {
   readonly log: RoutingLog;
-  readonly decisions: DecisionSource;
+  readonly decisions: AuditIndex;
   readonly markers: Pick<EffectMarkers, 'read'>;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */

@@ -25,13 +25,14 @@ import {
   replayIdOf,
 } from '../audit/replay-plan.ts';
 import { CommandContendedError } from '../errors.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
   ProjectionReplayRequestedRecord,
   RoutingLogRecord,
 } from '../log/routing-records.ts';
+import type { AuditIndex } from '../ports/audit-index.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 
@@ -49,11 +50,6 @@ export interface ReplayProjections {
   };
 }
 
-/** Where the decisions of a window come from (the audit index). */
-export interface DecisionSource {
-  decisions(providers: readonly string[], window: AuditWindow): AsyncIterable<DecisionRecord>;
-}
-
 export interface ReplayProgress {
   readonly done: number;
   readonly total: number;
@@ -63,7 +59,8 @@ export interface ReplayProgress {
 
 export interface ReplayProjectionsDependencies {
   readonly log: RoutingLog;
-  readonly decisions: DecisionSource;
+  /** Where the decisions of a window come from. */
+  readonly decisions: AuditIndex;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
   readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;

@@ -10,7 +10,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
-import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
@@ -21,8 +21,8 @@ import {
 } from '../commands/revise-routing.ts';
 import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
-import type { ProviderHealthStore } from '../provider-health/health-store.ts';
 import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';

@@ -15,11 +15,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { sdkClientDefaults } from '../aws/clients.ts';
-import { CloudWatchHeartbeatPublisher, type HeartbeatPublisher } from '../aws/cloudwatch-heartbeat.ts';
+import { CloudWatchHeartbeatPublisher } from '../aws/cloudwatch-heartbeat-publisher.ts';
 import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
 import { type HeartbeatConfig, loadHeartbeatConfig } from '../config/heartbeat-config.ts';
 import { RoutingManagerError } from '../errors.ts';
-import { type LogTableProbe, runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
+import { runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
+import type { HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
+import type { TableProbe } from '../ports/table-probe.ts';
 
 export class HeartbeatSelfCheckFailedError extends RoutingManagerError {
   declare readonly reason: SelfCheckFailureReason;
@@ -37,7 +39,7 @@ export interface HeartbeatResult {
 
 export interface HeartbeatDependencies {
   readonly loadConfig: () => HeartbeatConfig;
-  readonly logTableProbe: LogTableProbe;
+  readonly logTableProbe: TableProbe;
   readonly publisher: HeartbeatPublisher;
   readonly logger: Logger;
   readonly now: () => Date;

@@ -24,7 +24,7 @@ import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
-import { ContentKeyRing } from '../content/content-vault.ts';
+import { ContentKeyRing } from '../content/content-key-ring.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
 import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';

@@ -14,12 +14,12 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
-import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status.ts';
+import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status-reader.ts';
 import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
 import type { RouterResponse } from '../handlers/router.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 import {
   ATTEMPT_DETAIL_TYPE,

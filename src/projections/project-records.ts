@@ -2,10 +2,10 @@
  * The projector's use case: turn a batch of routing-log records into their side effects, each
  * happening once as far as a consumer can observe. Per batch, in this order:
  *
- *   1. read the completion markers of every record (one BatchGetItem round);
+ *   1. read the completion markers of every record and its Jobs item (BatchGetItem rounds);
  *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
  *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
- *   4. converge the Jobs status (one conditional UpdateItem per record, idempotent);
+ *   4. converge the Jobs status (≤ 25 conditional statements per BatchExecuteStatement, idempotent);
  *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
  *
  * A record that fails an effect goes no further in this invocation (its later effects wait for the
@@ -14,21 +14,23 @@
  * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
 import type { ProjectableRecord } from '../log/routing-records.ts';
-import { announceDecisions, type EventPublisher } from './announce.ts';
-import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
-import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
+import type { Announcer } from '../ports/announcer.ts';
+import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
+import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
+import type { ProviderQueues } from '../ports/provider-queues.ts';
+import { announceDecisions } from './announce.ts';
+import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
 import { errorFacts } from './error-facts.ts';
-import { type JobStatusOutcome, type JobsTable, projectJobStatus } from './job-status.ts';
 import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
 
 export interface ProjectorPorts {
   readonly markers: EffectMarkers;
-  readonly sender: ProviderQueueSender;
+  readonly sender: ProviderQueues;
   readonly queueUrls: Readonly<Record<string, string>>;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
   readonly maxMessageBytes?: number;
-  readonly publisher: EventPublisher;
+  readonly publisher: Announcer;
   readonly jobs: JobsTable;
   readonly now: () => Date;
   readonly retry?: RetryPolicy;
@@ -105,13 +107,24 @@ export async function projectRecords(
     return tracked.map(outcomeOf);
   };
 
-  // 1. Markers. Without them nothing can be done safely: the whole batch is retried.
-  let markers: Map<string, EffectMarker>;
-  try {
-    markers = planned.length > 0 ? await ports.markers.read(planned.map((t) => t.plan.effectId)) : new Map();
-  } catch (error) {
-    for (const t of planned) fail(t, 'markers', errorFacts(error));
-    return settled();
+  // 1. Markers and Jobs items. Without them nothing can be done safely: the whole batch is retried.
+  let markers = new Map<string, EffectMarker>();
+  let jobItems = new Map<string, JobRouting>();
+  if (planned.length > 0) {
+    const jobIds = planned.flatMap((t) => (t.plan.jobStatus ? [t.plan.jobStatus.jobId] : []));
+    const [markersRead, jobsRead] = await Promise.allSettled([
+      ports.markers.read(planned.map((t) => t.plan.effectId)),
+      jobIds.length > 0 ? ports.jobs.read(jobIds) : Promise.resolve(jobItems),
+    ]);
+    const failed =
+      markersRead.status === 'rejected' ? markersRead : jobsRead.status === 'rejected' ? jobsRead : null;
+    if (failed) {
+      for (const t of planned)
+        fail(t, failed === markersRead ? 'markers' : 'status', errorFacts(failed.reason));
+      return settled();
+    }
+    markers = (markersRead as PromiseFulfilledResult<Map<string, EffectMarker>>).value;
+    jobItems = (jobsRead as PromiseFulfilledResult<Map<string, JobRouting>>).value;
   }
   for (const t of planned) {
     t.previous = markers.get(t.plan.effectId);
@@ -153,8 +166,9 @@ export async function projectRecords(
 
   // 4. Job status.
   const toProject = planned.filter((t) => isLive(t) && t.status === 'not_attempted');
-  const projected = await projectJobStatus(
+  const projected = await writeJobStatuses(
     toProject.map((t) => t.plan.jobStatus as NonNullable<EffectPlan['jobStatus']>),
+    jobItems,
     ports.jobs,
   );
   toProject.forEach((t, i) => {
@@ -179,6 +193,20 @@ export async function projectRecords(
     }
   }
   return settled();
+}
+
+/** The port answers per entry; anything it throws fails every entry it was given (as facts). */
+async function writeJobStatuses(
+  updates: readonly NonNullable<EffectPlan['jobStatus']>[],
+  found: ReadonlyMap<string, JobRouting>,
+  jobs: JobsTable,
+): Promise<JobStatusResult[]> {
+  if (updates.length === 0) return [];
+  try {
+    return await jobs.write(updates, found);
+  } catch (error) {
+    return updates.map(() => ({ ok: false, ...errorFacts(error) }));
+  }
 }
 
 function track(record: ProjectableRecord): Tracked {

@@ -10,7 +10,7 @@ import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';

@@ -17,7 +17,7 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { replayProjections } from '../../src/commands/replay-projections.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { peekQueue } from '../../src/local/read-back.ts';

@@ -11,7 +11,7 @@ import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { transitKeyOf } from '../../src/content/sealed-content.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';

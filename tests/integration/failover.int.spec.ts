@@ -10,7 +10,7 @@ vi.hoisted(async () => {
 });
 
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';

@@ -32,7 +32,13 @@ import {
 } from '../support/local-aws.ts';
 import { aNoRouteRecord, anInvalidRequestRecord, aRoutedRecord } from '../support/records.ts';
 
-const COMMANDS = ['BatchGetItem', 'SendMessageBatch', 'PutEvents', 'UpdateItem', 'BatchWriteItem'] as const;
+const COMMANDS = [
+  'BatchGetItem',
+  'SendMessageBatch',
+  'PutEvents',
+  'BatchExecuteStatement',
+  'BatchWriteItem',
+] as const;
 type Command = (typeof COMMANDS)[number];
 const TIMINGS: readonly FaultTiming[] = ['before', 'after'];
 

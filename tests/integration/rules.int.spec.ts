@@ -12,7 +12,7 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';

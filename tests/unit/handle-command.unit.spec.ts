@@ -6,7 +6,7 @@ import {
   handleCommand,
 } from '../../src/commands/handle-command.ts';
 import { CommandContendedError, RoutingManagerError, VersionConflictError } from '../../src/errors.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 /** A stream of numbers whose append conflicts the first `conflicts` times, as a racing writer would. */

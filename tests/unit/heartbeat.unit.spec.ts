@@ -5,7 +5,7 @@ import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from 
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat.ts';
+import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat-publisher.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
 import { ConfigurationError } from '../../src/config/load-config.ts';

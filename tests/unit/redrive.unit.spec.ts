@@ -5,10 +5,9 @@ import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/r
 import { renderHistory } from '../../src/cli/verbs/history.ts';
 import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
-import { ContentKeyRing, type InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import type {
   ContentErasedRecord,
   DecisionRecord,
@@ -16,8 +15,12 @@ import type {
   RoutingLogRecord,
   RoutingRevisedRecord,
 } from '../../src/log/routing-records.ts';
+import type { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { EffectMarker } from '../../src/ports/effect-markers.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { projectWithContent } from '../../src/projections/content-retention.ts';
-import { type EffectMarker, InMemoryEffectMarkers } from '../../src/projections/effect-markers.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { fakePorts } from '../support/projector-fakes.ts';

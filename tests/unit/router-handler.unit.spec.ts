@@ -148,10 +148,11 @@ describe('router metrics', () => {
     vi.resetModules();
     const { createRouterHandler } = await import('../../src/handlers/router.ts');
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
-    const { InMemoryRoutingLog } = await import('../../src/log/routing-log.ts');
-    const { InMemoryCreditBalances } = await import('../../src/credits/credit-balances.ts');
+    const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
+    const { InMemoryCreditBalances } = await import('../../src/memory/in-memory-credit-balances.ts');
     const { defaultRoutingTable } = await import('../../src/routing/default-table.ts');
-    const { ContentKeyRing, InMemoryContentVault } = await import('../../src/content/content-vault.ts');
+    const { ContentKeyRing } = await import('../../src/content/content-key-ring.ts');
+    const { InMemoryContentVault } = await import('../../src/memory/in-memory-content-vault.ts');
     const telemetry = createTelemetry('router', 'test');
     const dimensions = vi.spyOn(telemetry.metrics, 'addDimensions');
     const metric = vi.spyOn(telemetry.metrics, 'addMetric');

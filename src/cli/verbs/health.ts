@@ -8,8 +8,9 @@
  * version: re-running the same command changes nothing, a later one is a new signal.
  */
 import type { Command } from 'commander';
-import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
+import type { BreakerRef } from '../../ports/provider-health-store.ts';
 import {
   type BreakerMode,
   type BreakerState,
@@ -17,7 +18,6 @@ import {
   effectiveStatus,
   initialBreakerState,
 } from '../../provider-health/breaker.ts';
-import type { BreakerRef } from '../../provider-health/health-store.ts';
 import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
