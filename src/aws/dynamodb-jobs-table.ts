@@ -18,9 +18,11 @@
  * Size: a statement carries the job's routing attributes only (a few hundred bytes), far below
  * the 400 KB item and the statement limits; the count limit (25) is the binding one.
  */
+
 import { setTimeout as delay } from 'node:timers/promises';
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from '../projections/effects.ts';
 import { errorFacts } from '../projections/error-facts.ts';
@@ -40,10 +42,13 @@ const RETRYABLE = new Set([
   'TransactionConflict',
 ]);
 
-export class JobsUnavailableError extends Error {
+export class JobsUnavailableError extends RoutingManagerError {
   readonly unprocessed: number;
   constructor(unprocessed: number) {
-    super(`${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`);
+    super(
+      'jobs_table_unavailable',
+      `${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`,
+    );
     this.name = 'JobsUnavailableError';
     this.unprocessed = unprocessed;
   }
