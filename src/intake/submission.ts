@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { type CanonicalJson, canonicalJson } from './canonical-json.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { detailBoundErrors, type FieldError } from './detail-bounds.ts';
 import type { RejectionReason } from './reason-codes.ts';
 
 export const SUBMISSION_SOURCE = 'frontend.api';
@@ -15,27 +16,7 @@ export const SUBMISSION_DETAIL_TYPE = 'video.job.submitted';
 export const AUTO_PROVIDER = 'auto';
 export const DEFAULT_TIER = 'standard';
 
-/**
- * Bounds on the whole `detail`, checked before anything else reads it (docs/EVENT_SCHEMA.md).
- * Bytes: EventBridge caps an event at 256 KB, so no real submission is larger; the bound keeps the
- * log record (which copies the detail, as does a replay record) under DynamoDB's 400 KB item limit.
- * Depth: the job JSON travels to consumers that may store it as a DynamoDB document, which nests at
- * most 32 levels, and parse it with recursive parsers; a job's own fields use two.
- */
-export const MAX_DETAIL_BYTES = 262_144;
-export const MAX_DETAIL_DEPTH = 32;
-
-/** Field errors for a detail outside the bounds above (empty when it is within them). */
-export function detailBoundErrors(measured: CanonicalJson): FieldError[] {
-  const errors: FieldError[] = [];
-  if (measured.depth > MAX_DETAIL_DEPTH) {
-    errors.push({ path: 'detail', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
-  }
-  if (measured.bytes > MAX_DETAIL_BYTES) {
-    errors.push({ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` });
-  }
-  return errors;
-}
+export { detailBoundErrors, type FieldError, MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH } from './detail-bounds.ts';
 
 // jobId becomes the log's partition key, the FIFO MessageGroupId (at most 128 characters of
 // ASCII letters, digits and punctuation) and an operator's CLI argument; userId keys Credits-<Stage>.
@@ -111,10 +92,6 @@ export type DefaultedField = 'tier' | 'provider';
 /** The routing table's side of intake: which providers exist (a RoutingTable is one). */
 export interface ProviderCatalogue {
   readonly providers: Readonly<Record<string, unknown>>;
-}
-export interface FieldError {
-  readonly path: string;
-  readonly message: string;
 }
 
 export type IntakeResult =
