@@ -21,6 +21,7 @@ import type { HealthReadResult } from './health-read.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult, PipelineRun } from './pipeline.ts';
 import type { RulesReadResult } from './rules-read.ts';
+import { SCALE_JOBS, type ScaleCheckpoint, type ScaleResult, writeScaleDoc } from './scale.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
 
@@ -81,6 +82,8 @@ export interface BenchResults {
   readonly healthRead?: HealthReadResult;
   /** The same pipeline with 10 % of jobs carrying a 100–180 KB extra field (absent in old results). */
   readonly largePayload?: PipelineResult;
+  /** 20,000 jobs, per-job figures per checkpoint segment (bench/scale.ts, docs/SCALE.md; absent in old results). */
+  readonly scale?: ScaleResult;
   readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
 }
 
@@ -250,6 +253,36 @@ export function memoryRows(m: MemoryResult): Row[] {
   return rows;
 }
 
+/** The scale run: calls, WRU and cost per job at the first and last checkpoint, lost, dispatched twice. */
+export function scaleRows(run: ScaleResult | undefined): Row[] {
+  const first = run?.checkpoints[0];
+  const last = run?.checkpoints.at(-1);
+  if (!run || !first || !last) return [];
+  const span = (pick: (c: ScaleCheckpoint) => number, digits: number) =>
+    `${n(pick(first), digits)} → ${n(pick(last), digits)}`;
+  const lost = Math.max(...run.checkpoints.map((c) => c.lost));
+  const twice = Math.max(...run.checkpoints.map((c) => c.dispatchedTwice));
+  return [
+    [
+      `**8. Scale run** (${n(run.jobs, 0)} jobs, per-segment figures at ${n(first.jobs, 0)} → ${n(last.jobs, 0)}; docs/SCALE.md)`,
+      '',
+      '',
+      '',
+      '',
+    ],
+    ['Total calls/job', span((c) => c.total.calls, 3), '', '—', 'reported'],
+    ['DynamoDB WRU/job', span((c) => c.total.wru, 2), '', '—', 'reported'],
+    ['Cost per million jobs, $', span((c) => c.usdPerMillion, 2), '', '—', 'reported'],
+    [
+      'Accepted jobs lost · dispatched twice',
+      `${lost} · ${twice}`,
+      '—',
+      '0 · 0',
+      status(lost === 0 && twice === 0),
+    ],
+  ];
+}
+
 export function tableRows(results: BenchResults): Row[] {
   const s = results.summary.pipeline;
   const { throughput: t, coldStart: c, memory: m } = results;
@@ -364,6 +397,7 @@ export function tableRows(results: BenchResults): Row[] {
   ]);
   if (results.healthRead) rows.push(...healthReadRows(results.healthRead));
   if (results.rulesRead) rows.push(...rulesReadRows(results.rulesRead));
+  rows.push(...scaleRows(results.scale));
   return rows;
 }
 
@@ -634,6 +668,7 @@ async function main(): Promise<void> {
   let memory: MemoryResult;
   let rulesRead: RulesReadResult;
   let healthRead: HealthReadResult;
+  let scale: ScaleResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
@@ -660,6 +695,7 @@ async function main(): Promise<void> {
     rulesRead = await child<RulesReadResult>('rules-read.ts', env);
     progress('provider health read: router with and without the health table');
     healthRead = await child<HealthReadResult>('health-read.ts', env);
+    scale = await runScale(env);
   } finally {
     await emulators.stop();
   }
@@ -678,16 +714,18 @@ async function main(): Promise<void> {
     rulesRead,
     healthRead,
     largePayload,
+    scale,
     summary: { pipeline: summarizePipeline(pipeline), largePayload: summarizePipeline(largePayload) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
   writeFileSync(COST_DOC, renderCostDoc(results));
+  writeScaleDoc(scale);
   process.stdout.write(`\n${renderConsole(tableRows(results))}\n\n`);
   process.stdout.write(
     `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ` +
-      `${results.durationSeconds} s. Wrote docs/PERFORMANCE.md, docs/COST.md, bench/results/latest.json.\n`,
+      `${results.durationSeconds} s. Wrote docs/PERFORMANCE.md, docs/COST.md, docs/SCALE.md, bench/results/latest.json.\n`,
   );
 }
 
@@ -699,18 +737,75 @@ function runLargePayload(env: Record<string, string>): Promise<PipelineResult> {
   return child<PipelineResult>('pipeline.ts', { ...env, ...LARGE_PAYLOAD_ENV });
 }
 
-/** `node bench/run.ts --only large-payload`: that section alone, printed; nothing is written. */
-async function largePayloadOnly(): Promise<void> {
+/** Throws (the bench fails) when a job is lost or dispatched twice: scale.ts checks every job. */
+function runScale(env: Record<string, string>): Promise<ScaleResult> {
+  const jobs = process.env.BENCH_SCALE_JOBS ?? String(SCALE_JOBS);
+  progress(`scale: ${jobs} jobs through the pipeline, per-job figures per checkpoint segment`);
+  return child<ScaleResult>('scale.ts', { ...env, BENCH_SCALE_JOBS: jobs, BENCH_CONCURRENCY: '4' });
+}
+
+/** One section against fresh emulators, printed, in seconds. */
+async function withEmulators<T>(section: (env: Record<string, string>) => Promise<T>) {
   const started = performance.now();
   const emulators = await startEmulators();
-  let run: PipelineResult;
   try {
-    run = await runLargePayload(emulatorEnvironment(emulators.endpoints));
+    const run = await section(emulatorEnvironment(emulators.endpoints));
+    return { run, seconds: Math.round((performance.now() - started) / 1000) };
   } finally {
     await emulators.stop();
   }
-  const seconds = Math.round((performance.now() - started) / 1000);
+}
+
+/** `node bench/run.ts --only large-payload`: that section alone, printed; nothing is written. */
+async function largePayloadOnly(): Promise<void> {
+  const { run, seconds } = await withEmulators(runLargePayload);
   process.stdout.write(`${renderConsole(largePayloadRows(run, summarizePipeline(run)))}\n${seconds} s.\n`);
+}
+
+/** `node bench/run.ts --only scale`: that section alone, printed, and its table written to docs/SCALE.md. */
+async function scaleOnly(): Promise<void> {
+  const { run, seconds } = await withEmulators(runScale);
+  writeScaleDoc(run);
+  process.stdout.write(`${renderConsole(scaleRows(run))}\n${seconds} s. Wrote docs/SCALE.md.\n`);
+}
+
+/**
+ * `node bench/run.ts --only pipeline`: one pipeline run (BENCH_JOBS events, ours and the baseline),
+ * printed as calls, units and log bytes per job — per command and per table — and priced as in
+ * COST.md; nothing is written. For measuring a change without the whole bench.
+ */
+async function pipelineOnly(): Promise<void> {
+  const emulators = await startEmulators();
+  let run: PipelineResult;
+  try {
+    const env = emulatorEnvironment(emulators.endpoints);
+    run = await child<PipelineResult>('pipeline.ts', {
+      ...env,
+      BENCH_JOBS: process.env.BENCH_JOBS ?? '1000',
+      BENCH_REPS: '1',
+      BENCH_CONCURRENCY: '4',
+    });
+  } finally {
+    await emulators.stop();
+  }
+  const summary = summarizePipeline(run);
+  const cost = costLines({ summary: { pipeline: summary } } as BenchResults);
+  const total = (side: 'ours' | 'baseline') => cost.reduce((sum, line) => sum + line[side], 0);
+  const perJob = (label: string, side: PipelineSummary['ours']) =>
+    `${label}: ${side.calls.toFixed(3)} calls ${JSON.stringify(side.byCommand)}, ${side.wru.toFixed(2)} WRU, ` +
+    `${side.rru.toFixed(2)} RRU, ${side.logBytes.toFixed(0)} log bytes; tables ${JSON.stringify(side.tables)}`;
+  process.stdout.write(
+    `${[
+      perJob('router', summary.router),
+      perJob('projector', summary.projector),
+      perJob('ours', summary.ours),
+      perJob('baseline', summary.baseline),
+      ...cost.map(
+        (line) => `${line.item}: ours $${line.ours.toFixed(3)}, baseline $${line.baseline.toFixed(3)}`,
+      ),
+      `per million jobs: ours $${total('ours').toFixed(2)}, baseline $${total('baseline').toFixed(2)}, ratio ${(total('ours') / total('baseline')).toFixed(2)}`,
+    ].join('\n')}\n`,
+  );
 }
 
 /** `node bench/run.ts --render-only`: re-render the docs from bench/results/latest.json without measuring. */
@@ -718,6 +813,7 @@ function renderOnly(): void {
   const results = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
   writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
   writeFileSync(COST_DOC, renderCostDoc(results));
+  if (results.scale) writeScaleDoc(results.scale);
   process.stdout.write(`${renderConsole(tableRows(results))}\n`);
 }
 
@@ -744,7 +840,12 @@ if (import.meta.main) {
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
   if (process.argv.includes('--render-only')) renderOnly();
   else if (only === 'large-payload') await largePayloadOnly();
+  else if (only === 'scale') await scaleOnly();
+  else if (only === 'pipeline') await pipelineOnly();
   else if (only === 'cold-start' || only === 'memory') await sectionOnly(only);
-  else if (only !== undefined) throw new Error(`--only ${only}: one of large-payload, cold-start, memory`);
+  else if (only !== undefined)
+    throw new Error(
+      `--only ${only}: the sections run alone are pipeline, large-payload, scale, cold-start and memory`,
+    );
   else await main();
 }

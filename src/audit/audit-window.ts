@@ -8,7 +8,10 @@
  * `<until>#…` > `<until>`, so `gsi1sk BETWEEN :since AND :until` selects exactly [since, until)
  * and consecutive windows never count a decision twice.
  */
-import { AUDIT_SHARDS, auditPartition } from '../log/routing-records.ts';
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import { AUDIT_SHARDS, auditPartition, type DecisionRecord } from '../log/routing-records.ts';
+import type { AuditQueryProgress } from '../ports/audit-index.ts';
+import { byIndexOrder } from './decision-filter.ts';
 
 /** 92 days × 8 shards = 736 Query calls per provider: beyond that, an export is the better tool. */
 export const MAX_WINDOW_DAYS = 92;
@@ -107,4 +110,30 @@ export function partitionsOfDay(providers: readonly string[], day: string): Audi
 /** Every partition of the window, day by day: providers × days × shards. */
 export function partitionsOf(providers: readonly string[], window: AuditWindow): AuditPartitionQuery[] {
   return daysOf(window).flatMap((day) => partitionsOfDay(providers, day));
+}
+
+/**
+ * The audit index's read order, whatever holds the index: each day's partitions are read (at most
+ * `concurrency` at once), merged by gsi1sk and yielded before the next day is touched, so a consumer
+ * that stops early reads no further and memory holds one day at a time.
+ */
+export async function* decisionsDayByDay(
+  providers: readonly string[],
+  window: AuditWindow,
+  readPartition: (gsi1pk: string) => Promise<DecisionRecord[]>,
+  options: { readonly concurrency: number; readonly onProgress?: (progress: AuditQueryProgress) => void },
+): AsyncGenerator<DecisionRecord> {
+  const days = daysOf(window);
+  const partitionsTotal = days.length * providers.length * AUDIT_SHARDS;
+  let partitionsQueried = 0;
+  for (const day of days) {
+    const found: DecisionRecord[] = [];
+    await forEachBounded(partitionsOfDay(providers, day), options.concurrency, async ({ gsi1pk }) => {
+      found.push(...(await readPartition(gsi1pk)));
+      partitionsQueried++;
+      options.onProgress?.({ partitionsQueried, partitionsTotal });
+    });
+    found.sort(byIndexOrder);
+    yield* found;
+  }
 }

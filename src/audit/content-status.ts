@@ -2,13 +2,9 @@
  * Where a job's user content stands, from its log stream and its retained content: for
  * `history --show-content` and `replay` (which sends nothing for erased or expired content).
  */
-import {
-  type ContentKeyRing,
-  type ContentStore,
-  isRetained,
-  type RetainedContent,
-} from '../content/content-vault.ts';
+import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
+import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
 
 /**
  * erased: an operator erased it (a ContentErased record) · retained: in the content store ·

@@ -31,7 +31,7 @@ import {
   type RedriveTarget,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
-import type { EffectMarker } from '../projections/effect-markers.ts';
+import type { EffectMarker } from '../ports/effect-markers.ts';
 import { type EffectPlan, planEffects } from '../projections/effects.ts';
 
 export type Effect = 'dispatch' | 'announce' | 'status';

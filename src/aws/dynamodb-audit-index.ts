@@ -10,22 +10,16 @@
  */
 
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import { type AuditWindow, daysOf, partitionsOfDay } from '../audit/audit-window.ts';
-import { byIndexOrder } from '../audit/decision-filter.ts';
+import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
 import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
+import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTime';
 
 /** Partition queries in flight at once: a day of 3 providers is 24; the SDK pools 50 sockets. */
 const CONCURRENCY = 16;
 
-export interface AuditQueryProgress {
-  readonly partitionsQueried: number;
-  readonly partitionsTotal: number;
-}
-
-export class DynamoDbAuditIndex {
+export class DynamoDbAuditIndex implements AuditIndex {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 
@@ -40,20 +34,10 @@ export class DynamoDbAuditIndex {
     window: AuditWindow,
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncGenerator<DecisionRecord> {
-    const days = daysOf(window);
-    const partitionsTotal = days.length * providers.length * 8;
-    let partitionsQueried = 0;
-    for (const day of days) {
-      const partitions = partitionsOfDay(providers, day);
-      const found: DecisionRecord[] = [];
-      await forEachBounded(partitions, CONCURRENCY, async ({ gsi1pk }) => {
-        found.push(...(await this.#queryPartition(gsi1pk, window)));
-        partitionsQueried++;
-        onProgress?.({ partitionsQueried, partitionsTotal });
-      });
-      found.sort(byIndexOrder);
-      yield* found;
-    }
+    yield* decisionsDayByDay(providers, window, (gsi1pk) => this.#queryPartition(gsi1pk, window), {
+      concurrency: CONCURRENCY,
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
 
   async #queryPartition(gsi1pk: string, window: AuditWindow): Promise<DecisionRecord[]> {

@@ -17,10 +17,11 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { pause } from '../async/pause.ts';
-import type { ContentKeyTable, ContentStore, RetainedContent } from '../content/content-vault.ts';
 import type { ContentKey } from '../content/sealed-content.ts';
+import type { ContentKeyTable, ContentStore, RetainedContent } from '../ports/content-vault.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
-import { BATCH_GET_LIMIT, BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
+import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
+import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
 
 export const CONTENT_USER_INDEX = 'byUser';
 const MAX_ROUNDS = 4;

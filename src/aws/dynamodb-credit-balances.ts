@@ -3,7 +3,7 @@
  * A missing item, or one without a numeric balance, is "no credit record" (null).
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { CreditBalances } from '../credits/credit-balances.ts';
+import type { CreditBalances } from '../ports/credit-balances.ts';
 
 export class DynamoDbCreditBalances implements CreditBalances {
   readonly #client: DynamoDBDocumentClient;

@@ -4,13 +4,13 @@
  * (≤ 25 items per call); both retry what DynamoDB leaves unprocessed, a bounded number of times.
  * The table has no stream: markers are bookkeeping, not events.
  */
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { pause } from '../async/pause.ts';
-import type { EffectMarker, EffectMarkers } from '../projections/effect-markers.ts';
+import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
+import { batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 
-export const BATCH_GET_LIMIT = 100;
 export const BATCH_WRITE_LIMIT = 25;
 
 export class EffectMarkersUnavailableError extends Error {
@@ -41,32 +41,17 @@ export class DynamoDbEffectMarkers implements EffectMarkers {
   constructor(client: DynamoDBDocumentClient, tableName: string, options: DynamoDbEffectMarkersOptions) {
     this.#client = client;
     this.#tableName = tableName;
-    this.#options = { maxRounds: 4, backoffMs: (round) => 25 * 2 ** (round - 1), ...options };
+    this.#options = { ...DEFAULT_BATCH_ROUNDS, ...options };
   }
 
   async read(effectIds: readonly string[]): Promise<Map<string, EffectMarker>> {
-    const found = new Map<string, EffectMarker>();
-    await forEachBounded(
-      chunksOf([...new Set(effectIds)], BATCH_GET_LIMIT),
-      CHUNKS_IN_FLIGHT,
-      async (chunk) => {
-        let keys: Record<string, unknown>[] = chunk.map((effectId) => ({ effectId }));
-        for (let round = 0; keys.length > 0; round++) {
-          if (round >= this.#options.maxRounds) throw new EffectMarkersUnavailableError('read', keys.length);
-          if (round > 0) await pause(this.#options.backoffMs(round));
-          const output = await this.#client.send(
-            new BatchGetCommand({
-              RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } },
-            }),
-          );
-          for (const item of output.Responses?.[this.#tableName] ?? []) {
-            found.set(item.effectId as string, markerFromItem(item));
-          }
-          keys = (output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) as Record<string, unknown>[];
-        }
-      },
+    const items = await batchGetByKey(
+      this.#client,
+      { tableName: this.#tableName, keyName: 'effectId', ids: effectIds },
+      this.#options,
+      (unprocessed) => new EffectMarkersUnavailableError('read', unprocessed),
     );
-    return found;
+    return new Map([...items].map(([effectId, item]) => [effectId, markerFromItem(item)]));
   }
 
   async write(markers: readonly EffectMarker[]): Promise<void> {

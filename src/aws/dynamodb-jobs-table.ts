@@ -1,69 +1,192 @@
 /**
  * The Jobs table (`Jobs-<Stage>`, key `jobId`), of which the Routing Manager owns only the routing
- * attributes. One UpdateItem per projection, conditional so that it converges under redelivery and
- * replay and never regresses: it applies only when the item has no newer `routingVersion` and its
- * status is absent or one routing may overwrite (docs/EXACTLY_ONCE.md#job-status).
+ * attributes (docs/EXACTLY_ONCE.md#job-status).
+ *
+ * Read: one strongly consistent BatchGetItem per 100 jobs: `status`, `routingVersion`, `routingDone`.
+ * Write: PartiQL BatchExecuteStatement, ≤ 25 statements per call, each with its own condition and
+ * its own result — so a batch of 100 records costs 4 calls instead of 100 UpdateItems, and one
+ * statement's failure never fails its neighbours:
+ *   - an item that exists: `UPDATE … WHERE jobId = ? AND (routingVersion IS MISSING OR
+ *     routingVersion <= ?) AND (status IS MISSING OR status IN [overwritable])`;
+ *   - an item that does not: `INSERT` (which refuses an existing key: DuplicateItem).
+ * PartiQL's UPDATE never creates an item, and INSERT never overwrites one, so when the item changed
+ * between the read and the write the statement flips: a failed UPDATE is retried as an INSERT (the
+ * item may have gone), a refused INSERT as an UPDATE (someone created it); an UPDATE whose condition
+ * fails on an item known to exist is `superseded`. Statements DynamoDB throttled are resent in the
+ * next round. All of it is bounded by `maxRounds`.
+ *
+ * One call never names a job twice (DynamoDB refuses the whole call): a job's second update of the
+ * batch goes in the next wave. Every applied write also sets `routingDone`, the set of versions
+ * whose projection completed (src/projections/effect-completion.ts).
+ *
+ * Size: a statement carries the job's routing attributes only (a few hundred bytes), far below
+ * the 400 KB item and the statement limits; the count limit (25) is the binding one.
  */
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { forEachBounded } from '../async/for-each-bounded.ts';
+import { pause } from '../async/pause.ts';
+import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from '../projections/effects.ts';
-import { type JobStatusOutcome, type JobsTable, OVERWRITABLE_STATUSES } from '../projections/job-status.ts';
+import { errorFacts } from '../projections/error-facts.ts';
+import { jobWriteFor, OVERWRITABLE_STATUSES, ownedAttributes, routingOf } from '../projections/job-status.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
+import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 
-const OWNED = ['provider', 'model', 'queue', 'reason'] as const;
+/** BatchExecuteStatement's limit: statements per call. */
+export const BATCH_STATEMENT_LIMIT = 25;
+
+/** Per-statement error codes that mean "not done, try again" (DynamoDB did nothing). */
+const RETRYABLE = new Set([
+  'ProvisionedThroughputExceeded',
+  'ThrottlingError',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'TransactionConflict',
+]);
+
+export class JobsUnavailableError extends Error {
+  readonly unprocessed: number;
+  constructor(unprocessed: number) {
+    super(`${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`);
+    this.name = 'JobsUnavailableError';
+    this.unprocessed = unprocessed;
+  }
+}
+
+type Statement = 'insert' | 'update';
+
+interface Pending {
+  readonly index: number;
+  readonly update: PlannedJobStatus;
+  statement: Statement;
+  /**
+   * An INSERT of this entry was refused as a duplicate: the item exists, so a failed UPDATE means
+   * superseded. Not taken from the read: the item may have gone since.
+   */
+  exists: boolean;
+}
 
 export class DynamoDbJobsTable implements JobsTable {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #rounds: BatchRounds;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, rounds: Partial<BatchRounds> = {}) {
     this.#client = client;
     this.#tableName = tableName;
+    this.#rounds = { ...DEFAULT_BATCH_ROUNDS, ...rounds };
   }
 
-  async projectStatus(update: PlannedJobStatus): Promise<JobStatusOutcome> {
-    const names: Record<string, string> = {
-      '#status': 'status',
-      '#routedAt': 'routedAt',
-      '#routingVersion': 'routingVersion',
-    };
-    const values: Record<string, unknown> = {
-      ':status': update.status,
-      ':routedAt': update.routedAt,
-      ':version': update.routingVersion,
-    };
-    const set = ['#status = :status', '#routedAt = :routedAt', '#routingVersion = :version'];
-    const remove: string[] = [];
-    for (const attribute of OWNED) {
-      names[`#${attribute}`] = attribute;
-      const value = update[attribute];
-      // An owned attribute the outcome does not have is removed, so the item converges exactly.
-      if (value === null) remove.push(`#${attribute}`);
-      else {
-        set.push(`#${attribute} = :${attribute}`);
-        values[`:${attribute}`] = value;
+  async read(jobIds: readonly string[]): Promise<Map<string, JobRouting>> {
+    const items = await batchGetByKey(
+      this.#client,
+      {
+        tableName: this.#tableName,
+        keyName: 'jobId',
+        ids: jobIds,
+        attributes: ['status', 'routingVersion', 'routingDone'],
+      },
+      this.#rounds,
+      (unprocessed) => new JobsUnavailableError(unprocessed),
+    );
+    return new Map([...items].map(([jobId, item]) => [jobId, routingOf(item)]));
+  }
+
+  async write(
+    updates: readonly PlannedJobStatus[],
+    found: ReadonlyMap<string, JobRouting>,
+  ): Promise<JobStatusResult[]> {
+    const results: JobStatusResult[] = new Array(updates.length);
+    // Versions completed per job, as read and as applied here: each write carries the whole set.
+    const done = new Map([...found].map(([jobId, job]) => [jobId, [...job.done]]));
+    // A call may not name one key twice (ValidationException for the whole call): the k-th update
+    // of each job goes in wave k, waves one after the other, so a job's updates apply in order.
+    const waves: Pending[][] = [];
+    const perJob = new Map<string, number>();
+    updates.forEach((update, index) => {
+      const write = jobWriteFor(update, found.get(update.jobId));
+      if (write === 'superseded') {
+        results[index] = { ok: true, outcome: 'superseded' };
+        return;
       }
-    }
-    const overwritable = OVERWRITABLE_STATUSES.map((status, i) => {
-      values[`:overwritable${i}`] = status;
-      return `:overwritable${i}`;
+      const wave = perJob.get(update.jobId) ?? 0;
+      perJob.set(update.jobId, wave + 1);
+      if (waves.length === wave) waves.push([]);
+      waves[wave]?.push({ index, update, statement: write, exists: false });
     });
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: { jobId: update.jobId },
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression:
-            '(attribute_not_exists(#routingVersion) OR #routingVersion <= :version) AND ' +
-            `(attribute_not_exists(#status) OR #status IN (${overwritable.join(', ')}))`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      // Already converged, a newer routing version, or another agent advanced the job: all success.
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return 'superseded';
-      throw error;
+    for (const wave of waves) await this.#converge(wave, results, done);
+    return results;
+  }
+
+  /** One wave (one update per job) through its rounds of statements. */
+  async #converge(wave: Pending[], results: JobStatusResult[], done: Map<string, number[]>): Promise<void> {
+    let pending = wave;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= this.#rounds.maxRounds) {
+        for (const p of pending) results[p.index] = { ok: false, ...unprocessed() };
+        return;
+      }
+      if (round > 0) await pause(this.#rounds.backoffMs(round));
+      const next: Pending[] = [];
+      await forEachBounded(chunksOf(pending, BATCH_STATEMENT_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
+        let responses: { Error?: { Code?: string; Message?: string } }[];
+        try {
+          const output = await this.#client.send(
+            new BatchExecuteStatementCommand({
+              Statements: chunk.map((p) => this.#statement(p, done.get(p.update.jobId) ?? [])),
+            }),
+          );
+          responses = output.Responses ?? [];
+        } catch (error) {
+          // The SDK already retried the call: its entries fail (the records are redelivered).
+          for (const p of chunk) results[p.index] = { ok: false, ...errorFacts(error) };
+          return;
+        }
+        chunk.forEach((p, i) => {
+          const code = responses[i]?.Error?.Code;
+          if (code === undefined) {
+            results[p.index] = { ok: true, outcome: 'applied' };
+            done.set(p.update.jobId, [...(done.get(p.update.jobId) ?? []), p.update.routingVersion]);
+          } else if (code === 'ConditionalCheckFailed' && p.exists)
+            results[p.index] = { ok: true, outcome: 'superseded' };
+          else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
+          else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
+          else if (RETRYABLE.has(code)) next.push(p);
+          else results[p.index] = { ok: false, code, message: `Jobs statement refused: ${code}` };
+        });
+      });
+      pending = next;
     }
   }
+
+  #statement({ update, statement }: Pending, done: readonly number[]) {
+    const owned = Object.entries(ownedAttributes(update, done));
+    if (statement === 'insert') {
+      const present = owned.filter(([, value]) => value !== null);
+      return {
+        Statement: `INSERT INTO "${this.#tableName}" VALUE {'jobId': ?, ${present.map(([name]) => `'${name}': ?`).join(', ')}}`,
+        Parameters: [update.jobId, ...present.map(([, value]) => value)],
+      };
+    }
+    const set = owned.filter(([, value]) => value !== null);
+    const remove = owned.filter(([, value]) => value === null);
+    return {
+      Statement:
+        `UPDATE "${this.#tableName}"` +
+        set.map(([name]) => ` SET "${name}" = ?`).join('') +
+        remove.map(([name]) => ` REMOVE "${name}"`).join('') +
+        ` WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?)` +
+        ` AND ("status" IS MISSING OR "status" IN [${OVERWRITABLE_STATUSES.map(() => '?').join(', ')}])`,
+      Parameters: [
+        ...set.map(([, value]) => value),
+        update.jobId,
+        update.routingVersion,
+        ...OVERWRITABLE_STATUSES,
+      ],
+    };
+  }
+}
+
+function unprocessed() {
+  return { code: 'JobsUnavailable', message: 'Jobs statement still throttled after retries' };
 }

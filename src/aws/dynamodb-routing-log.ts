@@ -7,8 +7,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AppendResult, RoutingLog } from '../log/routing-log.ts';
 import { type RoutingLogRecord, recordFromItem } from '../log/routing-records.ts';
+import type { AppendResult, RoutingLog } from '../ports/routing-log.ts';
 
 export class DynamoDbRoutingLog implements RoutingLog {
   readonly #client: DynamoDBDocumentClient;

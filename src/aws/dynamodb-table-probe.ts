@@ -1,19 +1,19 @@
-/** DescribeTable adapter for the self-check's `LogTableProbe` port. */
+/** DescribeTable adapter for the self-check's `TableProbe` port. */
 import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import type { LogTableDescription, LogTableProbe } from '../health/self-check.ts';
+import type { TableDescription, TableProbe } from '../ports/table-probe.ts';
 
-export class DynamoDbTableProbe implements LogTableProbe {
+export class DynamoDbTableProbe implements TableProbe {
   readonly #client: DynamoDBClient;
 
   constructor(client: DynamoDBClient) {
     this.#client = client;
   }
 
-  async describe(tableName: string): Promise<LogTableDescription> {
+  async describe(tableName: string): Promise<TableDescription> {
     try {
       const { Table } = await this.#client.send(new DescribeTableCommand({ TableName: tableName }));
       return {

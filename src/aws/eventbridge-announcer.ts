@@ -3,7 +3,7 @@
  * reported by its id, with whether a resend could help.
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { AnnouncementEntry, EventPublisher } from '../projections/announce.ts';
+import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
 import type { EntryFailure } from '../projections/partial-batch-retry.ts';
 import { putEventsOnBus } from './eventbridge-put-events.ts';
 
@@ -16,7 +16,7 @@ const PERMANENT_ERRORS = new Set([
   'NotAuthorizedForDetailTypeException',
 ]);
 
-export class EventBridgeAnnouncer implements EventPublisher {
+export class EventBridgeAnnouncer implements Announcer {
   readonly #client: EventBridgeClient;
   readonly #eventBusName: string;
 

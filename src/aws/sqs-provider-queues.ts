@@ -10,7 +10,8 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { messageAttributesOf, type ProviderQueueSender, type QueueMessage } from '../projections/dispatch.ts';
+import type { ProviderQueues, QueueMessage } from '../ports/provider-queues.ts';
+import { messageAttributesOf } from '../projections/dispatch.ts';
 import type { EntryFailure } from '../projections/partial-batch-retry.ts';
 
 /** SQS limits MessageDeduplicationId to 128 characters. */
@@ -24,7 +25,7 @@ export const deduplicationIdOf = (dispatchId: string): string =>
 
 export const isFifoQueue = (queueUrl: string): boolean => queueUrl.endsWith('.fifo');
 
-export class SqsProviderQueues implements ProviderQueueSender {
+export class SqsProviderQueues implements ProviderQueues {
   readonly #client: SQSClient;
 
   constructor(client: SQSClient) {

@@ -7,8 +7,8 @@
  * command; a candidate with violations is refused unless forced, and the record says it was forced.
  */
 import { pause } from '../async/pause.ts';
+import type { RulesLog } from '../ports/rules-log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import type { RulesLog } from '../rules/rules-log.ts';
 import {
   type GateReport,
   MAX_TABLE_BYTES,

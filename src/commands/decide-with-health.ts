@@ -4,8 +4,9 @@
  * If another job holds the probe, that candidate counts as unhealthy for this job and the decision
  * is made again — at most once per candidate.
  */
+
+import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import type { HealthReader } from '../provider-health/health-cache.ts';
-import type { ProviderHealthStore } from '../provider-health/health-store.ts';
 import { breakerRefsOf, healthContextOf } from '../provider-health/health-view.ts';
 import { breakerOfKey, leaseProbe } from '../provider-health/probe-lease.ts';
 import type { HealthContext, RoutingDecision } from '../routing/decide.ts';

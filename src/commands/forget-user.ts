@@ -10,8 +10,8 @@
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from '../audit/forget-plan.ts';
-import type { ContentStore } from '../content/content-vault.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
+import type { ContentStore } from '../ports/content-vault.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_ERASURE_ATTEMPTS = 5;

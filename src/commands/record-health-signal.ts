@@ -5,6 +5,8 @@
  * bounded number of times (then the error goes back to EventBridge's retry, and the marker makes
  * the retry safe).
  */
+
+import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
   DEFAULT_BREAKER_CONFIG,
@@ -12,7 +14,6 @@ import {
   handleHealthCommand,
   transitionsOf,
 } from '../provider-health/breaker.ts';
-import type { ProviderHealthStore } from '../provider-health/health-store.ts';
 import type { HealthSignal } from '../provider-health/signals.ts';
 
 export const MAX_COMMIT_ATTEMPTS = 5;

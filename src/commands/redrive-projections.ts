@@ -24,10 +24,11 @@ import {
   redriveIdOf,
   redriveTargets,
 } from '../audit/redrive-plan.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
-import type { EffectMarkers } from '../projections/effect-markers.ts';
-import { type DecisionSource, withheldFor } from './replay-projections.ts';
+import type { AuditIndex } from '../ports/audit-index.ts';
+import type { EffectMarkers } from '../ports/effect-markers.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { withheldFor } from './replay-projections.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
 export const MAX_APPEND_ATTEMPTS = 5;
@@ -57,7 +58,7 @@ export interface RedriveProgress {
 
 export interface RedriveProjectionsDependencies {
   readonly log: RoutingLog;
-  readonly decisions: DecisionSource;
+  readonly decisions: AuditIndex;
   readonly markers: Pick<EffectMarkers, 'read'>;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */

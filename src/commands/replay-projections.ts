@@ -23,13 +23,14 @@ import {
   type ReplaySelection,
   replayIdOf,
 } from '../audit/replay-plan.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
   ProjectionReplayRequestedRecord,
   RoutingLogRecord,
 } from '../log/routing-records.ts';
+import type { AuditIndex } from '../ports/audit-index.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 
 /** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
@@ -48,11 +49,6 @@ export interface ReplayProjections {
   };
 }
 
-/** Where the decisions of a window come from (the audit index). */
-export interface DecisionSource {
-  decisions(providers: readonly string[], window: AuditWindow): AsyncIterable<DecisionRecord>;
-}
-
 export interface ReplayProgress {
   readonly done: number;
   readonly total: number;
@@ -62,7 +58,8 @@ export interface ReplayProgress {
 
 export interface ReplayProjectionsDependencies {
   readonly log: RoutingLog;
-  readonly decisions: DecisionSource;
+  /** Where the decisions of a window come from. */
+  readonly decisions: AuditIndex;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
   readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;

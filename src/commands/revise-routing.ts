@@ -12,7 +12,6 @@
  *     (as does a failure when no untried provider is left).
  */
 import type { JobSubmission } from '../intake/submission.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import type {
   DecisionRecord,
   RoutingDecidedRecord,
@@ -21,6 +20,7 @@ import type {
   RoutingRevisedRecord,
 } from '../log/routing-records.ts';
 import { RECORD_SCHEMA_VERSION, streamForJob } from '../log/routing-records.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
 import type { RoutingDecision } from '../routing/decide.ts';
 import type { RulesReader } from '../rules/active-rules.ts';

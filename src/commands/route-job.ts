@@ -11,10 +11,9 @@
  * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
  * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
-import type { ContentKeyRing } from '../content/content-vault.ts';
+import type { ContentKeyRing } from '../content/content-key-ring.ts';
 import { splitJob, splitRawDetail } from '../content/job-content.ts';
 import { protectRecord } from '../content/protect-record.ts';
-import type { CreditBalances } from '../credits/credit-balances.ts';
 import {
   envelopeOf,
   eventIdOf,
@@ -22,7 +21,6 @@ import {
   submittedAtOf,
   validateSubmission,
 } from '../intake/submission.ts';
-import type { RoutingLog } from '../log/routing-log.ts';
 import {
   DECISION_VERSION,
   type DecisionRecord,
@@ -32,6 +30,8 @@ import {
   type Received,
   UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import type { CreditBalances } from '../ports/credit-balances.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';

@@ -3,26 +3,10 @@
  * its event log table is reachable, usable and streaming (without the stream nothing is projected,
  * so routed jobs would silently never reach a provider queue).
  *
- * No AWS import here: the table is reached through the `LogTableProbe` port.
+ * No AWS import here: the table is reached through the `TableProbe` port (src/ports/table-probe.ts).
  */
 import type { HeartbeatConfig } from '../config/heartbeat-config.ts';
-
-/** What a probe learned about a table; `missing` means the table does not exist. */
-export type LogTableDescription =
-  | { readonly kind: 'missing' }
-  | {
-      readonly kind: 'found';
-      /** DynamoDB TableStatus, e.g. ACTIVE, UPDATING, CREATING, DELETING, ARCHIVED. */
-      readonly status: string;
-      readonly streamEnabled: boolean;
-      /** StreamViewType, e.g. NEW_IMAGE; undefined when the stream is disabled. */
-      readonly streamViewType: string | undefined;
-    };
-
-export interface LogTableProbe {
-  /** Resolves `missing` for a non-existent table; rejects on any other failure (access, network). */
-  describe(tableName: string): Promise<LogTableDescription>;
-}
+import type { TableDescription, TableProbe } from '../ports/table-probe.ts';
 
 /** Closed set of reasons, stable strings a log query or dashboard can group by. */
 export type SelfCheckFailureReason =
@@ -43,7 +27,7 @@ const projectableStreamViews = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES']);
 
 export interface SelfCheckDependencies {
   readonly loadConfig: () => HeartbeatConfig;
-  readonly logTableProbe: LogTableProbe;
+  readonly logTableProbe: TableProbe;
 }
 
 export async function runSelfCheck(dependencies: SelfCheckDependencies): Promise<SelfCheckResult> {
@@ -54,7 +38,7 @@ export async function runSelfCheck(dependencies: SelfCheckDependencies): Promise
     return { healthy: false, reason: 'config_invalid', detail: describeError(error) };
   }
 
-  let table: LogTableDescription;
+  let table: TableDescription;
   try {
     table = await dependencies.logTableProbe.describe(config.eventLogTable);
   } catch (error) {

@@ -116,7 +116,7 @@ export interface ContentErasedRecord extends RecordBase {
 /**
  * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
  * the breaker's transition versions. Written in the same transaction as the breaker's working state
- * (src/aws/dynamodb-provider-health.ts), so the log and the state never disagree.
+ * (src/aws/dynamodb-provider-health-store.ts), so the log and the state never disagree.
  */
 export interface ProviderHealthChangedRecord extends RecordBase {
   readonly type: 'ProviderHealthChanged';

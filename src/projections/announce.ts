@@ -4,11 +4,11 @@
  * entries are resent, so an accepted announcement is never published twice by one invocation.
  * Every detail carries `announcementId` (`<stream>:v<version>:announce`) for consumer dedupe.
  */
+import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
 import { ANNOUNCEMENT_SOURCE, type PlannedAnnouncement } from './effects.ts';
 import {
   type BatchLimits,
   DEFAULT_RETRY_POLICY,
-  type EntryFailure,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
@@ -26,14 +26,6 @@ export const PUT_EVENTS_LIMITS: BatchLimits = {
   maxEntryBytes: PUT_EVENTS_MAX_BYTES,
 };
 
-export interface AnnouncementEntry {
-  /** Entry id, unique within one call (the announcementId). */
-  readonly id: string;
-  readonly source: string;
-  readonly detailType: string;
-  readonly detail: string;
-}
-
 /**
  * An entry's size as EventBridge computes it: the UTF-8 bytes of Source, DetailType and Detail (plus
  * 14 for Time and each Resources entry, which announcements do not set).
@@ -41,13 +33,8 @@ export interface AnnouncementEntry {
 export const announcementEntryBytes = (entry: AnnouncementEntry): number =>
   utf8Bytes(entry.source) + utf8Bytes(entry.detailType) + utf8Bytes(entry.detail);
 
-/** The port in front of EventBridge: one PutEvents call (≤ 10 entries) on the configured bus. */
-export interface EventPublisher {
-  publish(entries: readonly AnnouncementEntry[]): Promise<ReadonlyMap<string, EntryFailure>>;
-}
-
 export interface AnnounceDependencies {
-  readonly publisher: EventPublisher;
+  readonly publisher: Announcer;
   readonly retry?: RetryPolicy;
 }
 

@@ -14,12 +14,7 @@
  *
  * A record whose content cannot be read or retained fails before any effect and is redelivered.
  */
-import {
-  type ContentKeyRing,
-  type ContentStore,
-  isRetained,
-  type RetainedContent,
-} from '../content/content-vault.ts';
+import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { type JsonObject, userIdOf } from '../content/job-content.ts';
 import { withContent } from '../content/protect-record.ts';
 import { type ContentKey, openSealedContent } from '../content/sealed-content.ts';
@@ -30,6 +25,7 @@ import {
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
+import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
 import { errorFacts } from './error-facts.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
 

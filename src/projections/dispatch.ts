@@ -6,11 +6,11 @@
  * consumer can recognise a redelivered dispatch whatever the queue type.
  */
 import type { RoutingDecidedRecord } from '../log/routing-records.ts';
+import type { ProviderQueues, QueueMessage, StringAttribute } from '../ports/provider-queues.ts';
 import { type DispatchMessageBody, dispatchBodyOf, dispatchIdOf, type PlannedDispatch } from './effects.ts';
 import {
   type BatchLimits,
   DEFAULT_RETRY_POLICY,
-  type EntryFailure,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
@@ -27,21 +27,6 @@ export const SQS_BATCH_MAX_BYTES = 1_048_576;
  * configured for it), so it is safe for the ecosystem's existing FalJobQueue/ReplicateJobQueue.
  */
 export const DEFAULT_QUEUE_MAX_MESSAGE_BYTES = 262_144;
-
-export interface QueueMessage {
-  /** Entry id, unique within one call. */
-  readonly id: string;
-  readonly dispatchId: string;
-  readonly jobId: string;
-  readonly provider: string;
-  readonly routingVersion: number;
-  readonly body: string;
-}
-
-export interface StringAttribute {
-  readonly DataType: 'String' | 'Number';
-  readonly StringValue: string;
-}
 
 /** The message attributes of a dispatch: its ids, for consumers that read no body to dedupe. */
 export function messageAttributesOf(
@@ -106,13 +91,8 @@ export const sqsBatchLimits = (maxMessageBytes: number): BatchLimits => ({
   maxEntryBytes: maxMessageBytes,
 });
 
-/** The port in front of SQS: one SendMessageBatch call (≤ 10 messages) to one queue. */
-export interface ProviderQueueSender {
-  sendBatch(queueUrl: string, messages: readonly QueueMessage[]): Promise<ReadonlyMap<string, EntryFailure>>;
-}
-
 export interface DispatchDependencies {
-  readonly sender: ProviderQueueSender;
+  readonly sender: ProviderQueues;
   /** Queue URL per provider id (`fal`, `replicate`). */
   readonly queueUrls: Readonly<Record<string, string>>;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */

@@ -2,11 +2,13 @@
  * The projector's use case: turn a batch of routing-log records into their side effects, each
  * happening once as far as a consumer can observe. Per batch, in this order:
  *
- *   1. read the completion markers of every record (one BatchGetItem round);
+ *   1. read the completion markers of every record and its Jobs item (BatchGetItem rounds);
  *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
  *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
- *   4. converge the Jobs status (one conditional UpdateItem per record, idempotent);
- *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
+ *   4. converge the Jobs status (≤ 25 conditional statements per BatchExecuteStatement, idempotent);
+ *   5. write a marker per record that did something new and is not sealed by the Jobs write just
+ *      applied (BatchWriteItem, ≤ 25 per call): a Jobs item at the record's version is the record's
+ *      completion mark (src/projections/effect-completion.ts), so most records need no marker.
  *
  * A record that fails an effect goes no further in this invocation (its later effects wait for the
  * redelivery) and is reported failed; what it did complete is still marked, so the redelivery
@@ -14,21 +16,24 @@
  * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
 import type { ProjectableRecord } from '../log/routing-records.ts';
-import { announceDecisions, type EventPublisher } from './announce.ts';
-import { type DispatchDependencies, dispatchToProviderQueues, type ProviderQueueSender } from './dispatch.ts';
-import type { EffectMarker, EffectMarkers } from './effect-markers.ts';
+import type { Announcer } from '../ports/announcer.ts';
+import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
+import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
+import type { ProviderQueues } from '../ports/provider-queues.ts';
+import { announceDecisions } from './announce.ts';
+import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
+import { sealedMarker, sealsRecord } from './effect-completion.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
 import { errorFacts } from './error-facts.ts';
-import { type JobStatusOutcome, type JobsTable, projectJobStatus } from './job-status.ts';
 import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
 
 export interface ProjectorPorts {
   readonly markers: EffectMarkers;
-  readonly sender: ProviderQueueSender;
+  readonly sender: ProviderQueues;
   readonly queueUrls: Readonly<Record<string, string>>;
   /** The provider queues' MaximumMessageSize (default DEFAULT_QUEUE_MAX_MESSAGE_BYTES). */
   readonly maxMessageBytes?: number;
-  readonly publisher: EventPublisher;
+  readonly publisher: Announcer;
   readonly jobs: JobsTable;
   readonly now: () => Date;
   readonly retry?: RetryPolicy;
@@ -105,16 +110,30 @@ export async function projectRecords(
     return tracked.map(outcomeOf);
   };
 
-  // 1. Markers. Without them nothing can be done safely: the whole batch is retried.
-  let markers: Map<string, EffectMarker>;
-  try {
-    markers = planned.length > 0 ? await ports.markers.read(planned.map((t) => t.plan.effectId)) : new Map();
-  } catch (error) {
-    for (const t of planned) fail(t, 'markers', errorFacts(error));
-    return settled();
+  // 1. Markers and Jobs items. Without them nothing can be done safely: the whole batch is retried.
+  let markers = new Map<string, EffectMarker>();
+  let jobItems = new Map<string, JobRouting>();
+  if (planned.length > 0) {
+    const jobIds = planned.flatMap((t) => (t.plan.jobStatus ? [t.plan.jobStatus.jobId] : []));
+    const [markersRead, jobsRead] = await Promise.allSettled([
+      ports.markers.read(planned.map((t) => t.plan.effectId)),
+      jobIds.length > 0 ? ports.jobs.read(jobIds) : Promise.resolve(jobItems),
+    ]);
+    const failed =
+      markersRead.status === 'rejected' ? markersRead : jobsRead.status === 'rejected' ? jobsRead : null;
+    if (failed) {
+      for (const t of planned)
+        fail(t, failed === markersRead ? 'markers' : 'status', errorFacts(failed.reason));
+      return settled();
+    }
+    markers = (markersRead as PromiseFulfilledResult<Map<string, EffectMarker>>).value;
+    jobItems = (jobsRead as PromiseFulfilledResult<Map<string, JobRouting>>).value;
   }
   for (const t of planned) {
-    t.previous = markers.get(t.plan.effectId);
+    const { jobStatus, effectId } = t.plan;
+    const sealed = jobStatus !== null && sealsRecord(jobItems.get(jobStatus.jobId), jobStatus.routingVersion);
+    // A seal says every effect is done, whatever an older partial marker says.
+    t.previous = sealed ? sealedMarker(effectId) : markers.get(effectId);
     if (!t.plan.dispatch) t.dispatch = 'not_applicable';
     else if (t.previous?.dispatched) t.dispatch = 'skipped';
     if (t.previous?.announced) t.announce = 'skipped';
@@ -153,8 +172,9 @@ export async function projectRecords(
 
   // 4. Job status.
   const toProject = planned.filter((t) => isLive(t) && t.status === 'not_attempted');
-  const projected = await projectJobStatus(
+  const projected = await writeJobStatuses(
     toProject.map((t) => t.plan.jobStatus as NonNullable<EffectPlan['jobStatus']>),
+    jobItems,
     ports.jobs,
   );
   toProject.forEach((t, i) => {
@@ -165,9 +185,13 @@ export async function projectRecords(
     } else fail(t, 'status', result);
   });
 
-  // 5. Markers for whatever this invocation newly did.
+  // 5. Markers for whatever this invocation newly did — unless the Jobs write just applied carries it.
   const now = ports.now().toISOString();
-  const due = planned.filter((t) => t.dispatch === 'done' || t.announce === 'done' || t.status === 'done');
+  const due = planned.filter(
+    (t) =>
+      (t.dispatch === 'done' || t.announce === 'done' || t.status === 'done') &&
+      !(t.status === 'done' && t.statusOutcome === 'applied'),
+  );
   if (due.length > 0) {
     try {
       await ports.markers.write(due.map((t) => nextMarker(t, now)));
@@ -179,6 +203,20 @@ export async function projectRecords(
     }
   }
   return settled();
+}
+
+/** The port answers per entry; anything it throws fails every entry it was given (as facts). */
+async function writeJobStatuses(
+  updates: readonly NonNullable<EffectPlan['jobStatus']>[],
+  found: ReadonlyMap<string, JobRouting>,
+  jobs: JobsTable,
+): Promise<JobStatusResult[]> {
+  if (updates.length === 0) return [];
+  try {
+    return await jobs.write(updates, found);
+  } catch (error) {
+    return updates.map(() => ({ ok: false, ...errorFacts(error) }));
+  }
 }
 
 function track(record: ProjectableRecord): Tracked {

@@ -4,8 +4,9 @@
  * for the same time as `unavailable` — the router then fails open (every provider healthy, recorded
  * in the decision) rather than hammering a table that is down.
  */
+
+import type { BreakerRef, ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { breakerKey } from './breaker.ts';
-import type { BreakerRef, ProviderHealthStore } from './health-store.ts';
 import type { HealthSnapshot } from './health-view.ts';
 
 export const DEFAULT_HEALTH_CACHE_MS = 5_000;

@@ -3,10 +3,11 @@
  * gets the worse of its provider-level and model-level breakers at `now`, with the breaker and
  * transition version it was read from. Pure.
  */
+
+import type { BreakerRef } from '../ports/provider-health-store.ts';
 import type { CandidateHealth, Explanation, HealthContext } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { type BreakerState, breakerKey, effectiveHealth } from './breaker.ts';
-import type { BreakerRef } from './health-store.ts';
 
 /** What a router read: the breakers found, or `unavailable` (then every candidate is healthy). */
 export type HealthSnapshot =

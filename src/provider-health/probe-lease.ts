@@ -4,13 +4,14 @@
  * commit wins, the other conflicts and re-reads a leased breaker (no probe). A lease held by this
  * very dispatch (a redelivered submission) is still this job's.
  */
+
+import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
   type BreakerState,
   DEFAULT_BREAKER_CONFIG,
   handleHealthCommand,
 } from './breaker.ts';
-import type { ProviderHealthStore } from './health-store.ts';
 
 const LEASE_ATTEMPTS = 3;
 

@@ -8,8 +8,8 @@
  * in its explanation), so an audit can tell a degraded decision from a normal one.
  */
 import { createHash } from 'node:crypto';
+import type { RulesLog } from '../ports/rules-log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import type { RulesLog } from './rules-log.ts';
 import { type RulesRecord, tableOf } from './rules-records.ts';
 
 /** published: the latest record · default: none was ever published · stale/fallback: the read failed. */

@@ -4,9 +4,12 @@
  * queue's URL (PROVIDER_QUEUE_URLS) — no code change — and an explicit Veo job goes router → log →
  * projector → the Veo queue. A provider no table declares stays unknown_provider.
  */
+
 import { join } from 'node:path';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
 
 vi.hoisted(async () => {
   const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
@@ -14,8 +17,8 @@ vi.hoisted(async () => {
 });
 
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
-import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
@@ -78,11 +81,14 @@ beforeAll(async () => {
   expect(published.stderr).toBe('');
   expect(published.code).toBe(0);
 
-  const router = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router'));
+  const router = createRouterHandler(routerDependencies(loadRouterConfig(env)), createTelemetry('router'));
   for (const detail of [veoJob, soraJob])
     await router(aSubmittedEvent(detail), aLocalLambdaContext('router'));
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
-  const projector = createProjectorHandler(portsFromEnvironment(env), createTelemetry('projector'));
+  const projector = createProjectorHandler(
+    projectorPorts(loadProjectorConfig(env)),
+    createTelemetry('projector'),
+  );
   // Three records: the rules publication (skipped: no side effect) and the two decisions.
   expect(await poller.drain(projector, { minRecords: 3 })).toMatchObject({ delivered: 3, failed: 0 });
   poller.destroy();

@@ -7,11 +7,12 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { MAX_DETAIL_BYTES } from '../../src/intake/submission.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { nested, withField } from '../support/hostile-json.ts';
@@ -19,7 +20,7 @@ import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/handlers/router.ts').handler;
+let handler: typeof import('../../src/lambda/router.ts').handler;
 const logOf = () => new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog);
 
 beforeAll(async () => {
@@ -27,7 +28,7 @@ beforeAll(async () => {
   for (const method of ['info', 'warn', 'log', 'error'] as const) {
     vi.spyOn(console, method).mockImplementation(() => undefined);
   }
-  handler = (await import('../../src/handlers/router.ts')).handler;
+  handler = (await import('../../src/lambda/router.ts')).handler;
 });
 
 describe('intake bounds on DynamoDB Local', () => {

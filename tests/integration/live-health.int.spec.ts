@@ -6,7 +6,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import type { LocalRun } from '../../src/local/run-local.ts';
 import { aLiveLocalRun } from '../support/live-run.ts';
 import { readJob } from '../support/local-aws.ts';

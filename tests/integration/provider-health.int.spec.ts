@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
@@ -10,7 +10,7 @@ import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/handlers/health-signals.ts').handler;
+let handler: typeof import('../../src/lambda/health-signals.ts').handler;
 const documents = createDocumentClient();
 const logOf = () => new DynamoDbRoutingLog(documents, stack.tables.routingLog);
 const storeOf = () =>
@@ -25,7 +25,7 @@ beforeAll(async () => {
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  handler = (await import('../../src/handlers/health-signals.ts')).handler;
+  handler = (await import('../../src/lambda/health-signals.ts')).handler;
 });
 
 providerHealthContract('DynamoDbProviderHealthStore on DynamoDB Local', () => ({

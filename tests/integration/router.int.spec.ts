@@ -11,7 +11,7 @@ import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/handlers/router.ts').handler;
+let handler: typeof import('../../src/lambda/router.ts').handler;
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const logOf = () => new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog);
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  handler = (await import('../../src/handlers/router.ts')).handler;
+  handler = (await import('../../src/lambda/router.ts')).handler;
 });
 
 routingLogContract('DynamoDbRoutingLog on DynamoDB Local', () => logOf());

@@ -12,7 +12,8 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
+import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
@@ -54,7 +55,6 @@ async function decisionOf(detail: Record<string, unknown>) {
 beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
-  const { createRouterHandler } = await import('../../src/handlers/router.ts');
   // The real router on the stack's log, reading the rules without a cache (ttl 0) so each
   // decision sees the rules the previous command left.
   const router = createRouterHandler(

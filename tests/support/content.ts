@@ -1,8 +1,9 @@
 /** Reading a protected record back as the projector does (its sealed content opened). */
-import type { InMemoryContentVault } from '../../src/content/content-vault.ts';
+
 import { withContent } from '../../src/content/protect-record.ts';
 import { openSealedContent } from '../../src/content/sealed-content.ts';
 import { isDecision, type RoutingLogRecord } from '../../src/log/routing-records.ts';
+import type { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 
 export function openedRecord<R extends RoutingLogRecord | undefined>(
   record: R,

@@ -15,7 +15,7 @@ import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts'
 import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
-import { ContentKeyRing } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
 

@@ -1,12 +1,15 @@
 /** In-memory ports for the projector, recording what each effect did, with scriptable failures. */
 
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import type { AnnouncementEntry, EventPublisher } from '../../src/projections/announce.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
+import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
+import type { AnnouncementEntry, Announcer } from '../../src/ports/announcer.ts';
+import type { JobStatusResult } from '../../src/ports/jobs-table.ts';
+import type { ProviderQueues, QueueMessage } from '../../src/ports/provider-queues.ts';
 import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
-import type { ProviderQueueSender, QueueMessage } from '../../src/projections/dispatch.ts';
-import { InMemoryEffectMarkers } from '../../src/projections/effect-markers.ts';
 import type { PlannedJobStatus } from '../../src/projections/effects.ts';
-import type { JobStatusOutcome, JobsTable } from '../../src/projections/job-status.ts';
+import { errorFacts } from '../../src/projections/error-facts.ts';
 import type { EntryFailure } from '../../src/projections/partial-batch-retry.ts';
 
 export const QUEUE_URLS = {
@@ -14,7 +17,7 @@ export const QUEUE_URLS = {
   replicate: 'https://sqs.us-east-1.amazonaws.com/123456789012/ReplicateJobQueue-test',
 };
 
-export class RecordingQueues implements ProviderQueueSender {
+export class RecordingQueues implements ProviderQueues {
   readonly sent: { queueUrl: string; message: QueueMessage }[] = [];
   calls = 0;
   /** Per call: entries to refuse (by dispatchId), or an error to throw. */
@@ -35,7 +38,7 @@ export class RecordingQueues implements ProviderQueueSender {
   }
 }
 
-export class RecordingBus implements EventPublisher {
+export class RecordingBus implements Announcer {
   readonly published: AnnouncementEntry[] = [];
   calls = 0;
   refuse: (entry: AnnouncementEntry, call: number) => EntryFailure | undefined = () => undefined;
@@ -55,27 +58,22 @@ export class RecordingBus implements EventPublisher {
   }
 }
 
-/** Applies the same convergence rule as the DynamoDB condition. */
-export class InMemoryJobs implements JobsTable {
-  readonly items = new Map<string, Record<string, unknown>>();
+/** The in-memory Jobs table, counting the statuses written, with scriptable per-entry failures. */
+export class InMemoryJobs extends InMemoryJobsTable {
+  /** Status writes attempted (one per entry, as a statement of a batched write). */
   calls = 0;
   fail: (update: PlannedJobStatus) => Error | undefined = () => undefined;
 
-  async projectStatus(update: PlannedJobStatus): Promise<JobStatusOutcome> {
-    this.calls++;
-    const error = this.fail(update);
-    if (error) throw error;
-    const item = this.items.get(update.jobId);
-    const version = item?.routingVersion as number | undefined;
-    const status = item?.status as string | undefined;
-    if (
-      (version !== undefined && version > update.routingVersion) ||
-      (status && !['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'].includes(status))
-    ) {
-      return 'superseded';
-    }
-    this.items.set(update.jobId, { ...item, ...update });
-    return 'applied';
+  override async write(updates: readonly PlannedJobStatus[]): Promise<JobStatusResult[]> {
+    this.calls += updates.length;
+    const results = await Promise.all(
+      updates.map(async (update): Promise<JobStatusResult> => {
+        const error = this.fail(update);
+        if (error) return { ok: false, ...errorFacts(error) };
+        return (await super.write([update]))[0] as JobStatusResult;
+      }),
+    );
+    return results;
   }
 }
 

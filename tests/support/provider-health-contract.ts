@@ -4,14 +4,14 @@
  * revision, duplicates refused by signal id, batch reads.
  */
 import { describe, expect, it } from 'vitest';
-import type { RoutingLog } from '../../src/log/routing-log.ts';
+import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import {
   type HealthTransition,
   handleHealthCommand,
   initialBreakerState,
   transitionsOf,
 } from '../../src/provider-health/breaker.ts';
-import type { ProviderHealthStore } from '../../src/provider-health/health-store.ts';
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;

@@ -1,7 +1,7 @@
 /** Builders for re-routing tests: a routed job in an in-memory log, and failure reports of it. */
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
 import type { RoutingDecidedRecord, RoutingRevisedRecord } from '../../src/log/routing-records.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';

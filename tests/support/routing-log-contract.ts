@@ -3,8 +3,8 @@
  * integration tests): conditional appends, no overwrite, the existing record on a clash, ordered reads.
  */
 import { describe, expect, it } from 'vitest';
-import type { RoutingLog } from '../../src/log/routing-log.ts';
 import { decisionRecord, type ProjectionReplayRequestedRecord } from '../../src/log/routing-records.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aJob } from './jobs.ts';

@@ -3,7 +3,7 @@
  * integration tests): conditional appends by version, the latest record, ordered reads.
  */
 import { describe, expect, it } from 'vitest';
-import type { RulesLog } from '../../src/rules/rules-log.ts';
+import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from './rules.ts';
 
 export function rulesLogContract(name: string, createLog: () => Promise<RulesLog> | RulesLog) {

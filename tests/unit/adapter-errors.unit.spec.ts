@@ -4,7 +4,7 @@
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchExecuteStatementCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
@@ -12,7 +12,8 @@ import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
-import { type LogTableProbe, runSelfCheck } from '../../src/health/self-check.ts';
+import { runSelfCheck } from '../../src/health/self-check.ts';
+import type { TableProbe } from '../../src/ports/table-probe.ts';
 import type { PlannedJobStatus } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -27,12 +28,12 @@ beforeEach(() => {
 });
 
 const config = { stage: 'test', eventLogTable: 'RoutingLog-test' };
-const probing = (describe: LogTableProbe['describe']) =>
+const probing = (describe: TableProbe['describe']) =>
   runSelfCheck({ loadConfig: () => config, logTableProbe: { describe } });
 
-describe('DynamoDbJobsTable update expression', () => {
-  it('given an update that has a value for every owned attribute, when projecting, then the expression has no REMOVE clause (an empty one is a syntax error)', async () => {
-    documents.on(UpdateCommand).resolves({});
+describe('DynamoDbJobsTable statements', () => {
+  it('given an update that has a value for every owned attribute, when projecting, then the UPDATE has no REMOVE clause', async () => {
+    documents.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
     const update: PlannedJobStatus = {
       jobId: 'job-1',
       status: 'ROUTED',
@@ -44,11 +45,14 @@ describe('DynamoDbJobsTable update expression', () => {
       routingVersion: 2,
     };
 
-    await new DynamoDbJobsTable(createDocumentClient(), 'Jobs-test').projectStatus(update);
-
-    expect(documents.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toBe(
-      'SET #status = :status, #routedAt = :routedAt, #routingVersion = :version, #provider = :provider, #model = :model, #queue = :queue, #reason = :reason',
+    await new DynamoDbJobsTable(createDocumentClient(), 'Jobs-test').write(
+      [update],
+      new Map([['job-1', { status: 'SUBMITTED', routingVersion: null, done: [] }]]),
     );
+
+    expect(
+      documents.commandCalls(BatchExecuteStatementCommand)[0]?.args[0].input.Statements?.[0]?.Statement,
+    ).not.toMatch(/REMOVE/);
   });
 });
 

@@ -11,13 +11,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  AUDIT_INDEX_NAME,
-  type AuditQueryProgress,
-  DynamoDbAuditIndex,
-} from '../../src/aws/dynamodb-audit-index.ts';
-import { DynamoDbJobStatusReader } from '../../src/aws/dynamodb-job-status.ts';
+import { AUDIT_INDEX_NAME, DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
+import { DynamoDbJobStatusReader } from '../../src/aws/dynamodb-job-status-reader.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
+import type { AuditQueryProgress } from '../../src/ports/audit-index.ts';
 import { aReplayOf } from '../support/records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 

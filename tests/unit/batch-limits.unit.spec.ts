@@ -1,15 +1,16 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { QueueMessage } from '../../src/ports/provider-queues.ts';
 import { announcementEntryBytes, PUT_EVENTS_MAX_BYTES } from '../../src/projections/announce.ts';
 import {
   DEFAULT_QUEUE_MAX_MESSAGE_BYTES,
   dispatchMessageBytes,
   dispatchToProviderQueues,
-  type QueueMessage,
   queueMessageBytes,
   queueMessageOf,
   SQS_BATCH_MAX_BYTES,

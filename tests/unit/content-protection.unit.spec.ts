@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { contentStatusOf, withoutSealedContent } from '../../src/audit/content-status.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   joinJob,
   routingInputOf,
@@ -16,6 +16,7 @@ import {
   transitKeyOf,
 } from '../../src/content/sealed-content.ts';
 import type { ContentErasedRecord } from '../../src/log/routing-records.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const AT = new Date(RECORDED_AT);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ContentKeyRing, type InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
 import type { ContentErasedRecord, DecisionRecord } from '../../src/log/routing-records.ts';
+import type { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { CONTENT_UNAVAILABLE, projectWithContent } from '../../src/projections/content-retention.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { reevaluate } from '../../src/audit/what-if.ts';
 import { decideWithHealth } from '../../src/commands/decide-with-health.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
 import { decisionRecord } from '../../src/log/routing-records.ts';
+import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
 import { type BreakerState, initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { CachedHealthReader } from '../../src/provider-health/health-cache.ts';
-import {
-  InMemoryProviderHealthStore,
-  type ProviderHealthStore,
-} from '../../src/provider-health/health-store.ts';
 import { breakerRefsOf, healthContextOf, healthRecordedIn } from '../../src/provider-health/health-view.ts';
 import { leaseProbe } from '../../src/provider-health/probe-lease.ts';
 import {

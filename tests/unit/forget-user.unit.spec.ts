@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { erasureIdOf } from '../../src/audit/forget-plan.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { forgetUser } from '../../src/commands/forget-user.ts';
-import { InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 

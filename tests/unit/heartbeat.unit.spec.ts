@@ -5,18 +5,15 @@ import { DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from 
 import type { ScheduledEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat.ts';
+import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat-publisher.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
 import { ConfigurationError } from '../../src/config/load-config.ts';
-import {
-  createHeartbeatHandler,
-  HeartbeatSelfCheckFailedError,
-  handler,
-} from '../../src/handlers/heartbeat.ts';
+import { createHeartbeatHandler, HeartbeatSelfCheckFailedError } from '../../src/handlers/heartbeat.ts';
+import { handler } from '../../src/lambda/heartbeat.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 
-// The handler module builds its logger at import time: silence it before the imports run.
+// The Lambda entry builds its logger at import time: silence it before the imports run.
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });

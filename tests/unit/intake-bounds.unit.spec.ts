@@ -6,15 +6,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   MAX_DETAIL_BYTES,
   MAX_DETAIL_DEPTH,
   type SubmittedEvent,
   validateSubmission,
 } from '../../src/intake/submission.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { hostileDetail, hostileValue, nested, withField } from '../support/hostile-json.ts';

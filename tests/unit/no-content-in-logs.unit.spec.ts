@@ -14,15 +14,17 @@ vi.hoisted(async () => {
 
 import { format } from 'node:util';
 import type { RouteJobDependencies } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import type { SubmittedEvent } from '../../src/intake/submission.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCanarySubmission, CANARY, poisonSubmissions, sampleSubmissions } from '../support/poison-corpus.ts';
 import { fakePorts } from '../support/projector-fakes.ts';

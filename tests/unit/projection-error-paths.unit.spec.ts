@@ -4,33 +4,26 @@
  * which carry no name: they are reported under the generic code `Error` with their text.
  */
 import { describe, expect, it } from 'vitest';
-import type { PlannedJobStatus } from '../../src/projections/effects.ts';
-import { planEffects } from '../../src/projections/effects.ts';
-import { projectJobStatus } from '../../src/projections/job-status.ts';
 import { sendWithPartialRetry } from '../../src/projections/partial-batch-retry.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
 
-const statusOf = (record: Parameters<typeof planEffects>[0]) =>
-  planEffects(record).jobStatus as PlannedJobStatus;
-
-describe('projectJobStatus error paths', () => {
-  it('given the Jobs port rejects with a string, when projecting, then that update fails under code Error telling only the thrown type', async () => {
-    const throwing = statusOf(aRoutedRecord());
-    const fine = statusOf(aNoRouteRecord());
+describe('Jobs status error paths', () => {
+  it('given the Jobs port rejects with a string, when projecting, then every status it was given fails under code Error telling only the thrown type', async () => {
+    const { ports } = fakePorts();
     const jobs = {
-      projectStatus: async (update: PlannedJobStatus) => {
-        if (update.jobId === throwing.jobId) throw 'connection reset by peer';
-        return 'applied' as const;
+      read: ports.jobs.read.bind(ports.jobs),
+      write: async (): Promise<never> => {
+        throw 'connection reset by peer';
       },
     };
 
-    const results = await projectJobStatus([throwing, fine], jobs);
+    const outcomes = await projectRecords([aRoutedRecord(), aNoRouteRecord()], { ...ports, jobs });
 
-    expect(results).toEqual([
-      { ok: false, code: 'Error', message: 'a non-Error value was thrown (string)' },
-      { ok: true, outcome: 'applied' },
+    expect(outcomes.map((o) => [o.effects.status, o.failure])).toEqual([
+      ['failed', { effect: 'status', code: 'Error', message: 'a non-Error value was thrown (string)' }],
+      ['failed', { effect: 'status', code: 'Error', message: 'a non-Error value was thrown (string)' }],
     ]);
   });
 
@@ -38,19 +31,22 @@ describe('projectJobStatus error paths', () => {
     const throttling = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
       name: 'ProvisionedThroughputExceededException',
     });
-    const results = await projectJobStatus([statusOf(aRoutedRecord())], {
-      projectStatus: async () => {
+    const { ports } = fakePorts();
+    const jobs = {
+      read: async (): Promise<never> => {
         throw throttling;
       },
-    });
+      write: ports.jobs.write.bind(ports.jobs),
+    };
 
-    expect(results).toEqual([
-      {
-        ok: false,
-        code: 'ProvisionedThroughputExceededException',
-        message: 'Rate of requests exceeds the allowed throughput',
-      },
-    ]);
+    const [outcome] = await projectRecords([aRoutedRecord()], { ...ports, jobs });
+
+    expect(outcome?.failure).toEqual({
+      effect: 'status',
+      code: 'ProvisionedThroughputExceededException',
+      message: 'Rate of requests exceeds the allowed throughput',
+    });
+    expect(outcome?.effects.dispatch).toBe('not_attempted');
   });
 });
 

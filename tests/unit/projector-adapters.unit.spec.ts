@@ -1,11 +1,11 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -13,15 +13,15 @@ import {
   DynamoDbEffectMarkers,
   EffectMarkersUnavailableError,
 } from '../../src/aws/dynamodb-effect-markers.ts';
-import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
+import { DynamoDbJobsTable, JobsUnavailableError } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
 import { deduplicationIdOf, SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
+import type { EffectMarker } from '../../src/ports/effect-markers.ts';
 import { announceDecisions } from '../../src/projections/announce.ts';
 import { dispatchToProviderQueues } from '../../src/projections/dispatch.ts';
-import type { EffectMarker } from '../../src/projections/effect-markers.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { QUEUE_URLS } from '../support/projector-fakes.ts';
-import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aNoRouteRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
 
 const sqsMock = mockClient(SQSClient);
 const eventsMock = mockClient(EventBridgeClient);
@@ -222,50 +222,165 @@ describe('DynamoDbJobsTable', () => {
     new DynamoDbJobsTable(
       DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' })),
       'Jobs-test',
+      {
+        backoffMs: () => 0,
+      },
     );
+  const statusOf = (record: Parameters<typeof planEffects>[0]) =>
+    planEffects(record).jobStatus as NonNullable<ReturnType<typeof planEffects>['jobStatus']>;
+  const existing = (...ids: string[]) =>
+    new Map(ids.map((id) => [id, { status: 'SUBMITTED', routingVersion: null, done: [] }] as const));
+  const statements = () =>
+    ddbMock.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Statements ?? []);
+  const errorOf = (Code: string) => ({ Error: { Code: Code as 'ConditionalCheckFailed', Message: Code } });
 
-  it('given a routed projection, then it sets the owned attributes, removes reason and guards version and status', async () => {
-    ddbMock.on(UpdateCommand).resolves({});
-    const plan = planEffects(aRoutedRecord({ provider: 'fal' }));
-    expect(await jobs().projectStatus(plan.jobStatus as NonNullable<typeof plan.jobStatus>)).toBe('applied');
-    const input = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.Key).toEqual({ jobId: plan.jobId });
-    expect(input?.UpdateExpression).toBe(
-      'SET #status = :status, #routedAt = :routedAt, #routingVersion = :version, #provider = :provider, #model = :model, #queue = :queue REMOVE #reason',
+  it('given a routed projection of an existing job, then one UPDATE sets the owned attributes, removes reason and guards version and status', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    const update = statusOf(aRoutedRecord({ provider: 'fal' }));
+
+    expect(await jobs().write([update], existing(update.jobId))).toEqual([{ ok: true, outcome: 'applied' }]);
+
+    const [statement] = statements()[0] ?? [];
+    expect(statement?.Statement).toBe(
+      'UPDATE "Jobs-test" SET "status" = ? SET "provider" = ? SET "model" = ? SET "queue" = ? SET "routedAt" = ? SET "routingVersion" = ? SET "routingDone" = ? REMOVE "reason"' +
+        ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?])',
     );
-    expect(input?.ConditionExpression).toBe(
-      '(attribute_not_exists(#routingVersion) OR #routingVersion <= :version) AND (attribute_not_exists(#status) OR #status IN (:overwritable0, :overwritable1, :overwritable2, :overwritable3))',
+    expect(statement?.Parameters).toEqual([
+      'ROUTED',
+      'fal',
+      update.model,
+      update.queue,
+      update.routedAt,
+      1,
+      new Set([1]),
+      update.jobId,
+      1,
+      'SUBMITTED',
+      'PENDING',
+      'ROUTED',
+      'REJECTED',
+    ]);
+  });
+
+  it('given a rejection of a job without an item, then one INSERT writes reason and leaves provider, model and queue out', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    const update = statusOf(aNoRouteRecord());
+
+    expect(await jobs().write([update], new Map())).toEqual([{ ok: true, outcome: 'applied' }]);
+
+    expect(statements()[0]?.[0]?.Statement).toBe(
+      `INSERT INTO "Jobs-test" VALUE {'jobId': ?, 'status': ?, 'reason': ?, 'routedAt': ?, 'routingVersion': ?, 'routingDone': ?}`,
     );
-    expect(input?.ExpressionAttributeValues).toMatchObject({
-      ':status': 'ROUTED',
-      ':version': 1,
-      ':overwritable0': 'SUBMITTED',
+  });
+
+  it('given an item a provider advanced (RUNNING), then nothing is written and the status is superseded', async () => {
+    const update = statusOf(aRoutedRecord());
+    const found = new Map([[update.jobId, { status: 'RUNNING', routingVersion: 1, done: [1] }]]);
+
+    expect(await jobs().write([update], found)).toEqual([{ ok: true, outcome: 'superseded' }]);
+    expect(statements()).toEqual([]);
+  });
+
+  it('given 60 updates, then they go in calls of at most 25 statements, results in input order', async () => {
+    ddbMock
+      .on(BatchExecuteStatementCommand)
+      .callsFake((input: { Statements: unknown[] }) => ({ Responses: input.Statements.map(() => ({})) }));
+    const updates = Array.from({ length: 60 }, () => statusOf(aRoutedRecord()));
+
+    const results = await jobs().write(updates, new Map());
+
+    expect(statements().map((call) => call.length)).toEqual([25, 25, 10]);
+    expect(results).toHaveLength(60);
+    expect(results.every((r) => r.ok && r.outcome === 'applied')).toBe(true);
+  });
+
+  it('given two updates of one job (a decision and its replay), then they go in separate calls, in order, the second carrying both versions as done', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    const decision = aRoutedRecord();
+    const first = statusOf(decision);
+    const replay = statusOf(aReplayOf(decision, 2));
+
+    const results = await jobs().write([first, replay], existing(first.jobId));
+
+    expect(results).toEqual([
+      { ok: true, outcome: 'applied' },
+      { ok: true, outcome: 'applied' },
+    ]);
+    const calls = statements();
+    expect(calls.map((call) => call.length)).toEqual([1, 1]);
+    expect(calls[1]?.[0]?.Parameters).toContainEqual(new Set([1, 2]));
+  });
+
+  it('given an item changed since the read, then a failed UPDATE is retried as an INSERT, a refused INSERT as an UPDATE, and an UPDATE failing on an item known to exist is superseded', async () => {
+    ddbMock
+      .on(BatchExecuteStatementCommand)
+      .resolvesOnce({ Responses: [errorOf('ConditionalCheckFailed'), errorOf('DuplicateItem')] })
+      .resolves({ Responses: [{}, errorOf('ConditionalCheckFailed')] });
+    const gone = statusOf(aRoutedRecord());
+    const created = statusOf(aRoutedRecord());
+
+    const results = await jobs().write([gone, created], existing(gone.jobId));
+
+    expect(results).toEqual([
+      { ok: true, outcome: 'applied' },
+      { ok: true, outcome: 'superseded' },
+    ]);
+    expect(statements().map((call) => call.map((s) => s.Statement?.split(' ')[0]))).toEqual([
+      ['UPDATE', 'INSERT'],
+      ['INSERT', 'UPDATE'],
+    ]);
+  });
+
+  it('given one statement throttled and one invalid, then the throttled one is resent alone, the invalid one fails alone and the third applies', async () => {
+    ddbMock
+      .on(BatchExecuteStatementCommand)
+      .resolvesOnce({ Responses: [errorOf('ThrottlingError'), errorOf('ValidationError'), {}] })
+      .resolves({ Responses: [{}] });
+    const updates = [statusOf(aRoutedRecord()), statusOf(aRoutedRecord()), statusOf(aRoutedRecord())];
+
+    const results = await jobs().write(updates, new Map());
+
+    expect(results).toEqual([
+      { ok: true, outcome: 'applied' },
+      { ok: false, code: 'ValidationError', message: 'Jobs statement refused: ValidationError' },
+      { ok: true, outcome: 'applied' },
+    ]);
+    expect(statements().map((call) => call.length)).toEqual([3, 1]);
+  });
+
+  it('given a statement throttled in every round, then it fails JobsUnavailable after the last round', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [errorOf('ThrottlingError')] });
+
+    const results = await jobs().write([statusOf(aRoutedRecord())], new Map());
+
+    expect(results).toEqual([
+      { ok: false, code: 'JobsUnavailable', message: 'Jobs statement still throttled after retries' },
+    ]);
+    expect(statements()).toHaveLength(4);
+  });
+
+  it('given a call refused whole (after the SDK retries), then only its statements fail, under the error name', async () => {
+    ddbMock
+      .on(BatchExecuteStatementCommand)
+      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }))
+      .callsFake((input: { Statements: unknown[] }) => ({ Responses: input.Statements.map(() => ({})) }));
+    const updates = Array.from({ length: 26 }, () => statusOf(aRoutedRecord()));
+
+    const results = await jobs().write(updates, new Map());
+
+    expect(results.filter((r) => !r.ok)).toHaveLength(25);
+    expect(results[0]).toEqual({
+      ok: false,
+      code: 'ProvisionedThroughputExceededException',
+      message: 'slow down',
     });
+    expect(results[25]).toEqual({ ok: true, outcome: 'applied' });
   });
 
-  it('given a rejection, then it sets reason and removes provider, model and queue', async () => {
-    ddbMock.on(UpdateCommand).resolves({});
-    const plan = planEffects(aNoRouteRecord());
-    await jobs().projectStatus(plan.jobStatus as NonNullable<typeof plan.jobStatus>);
-    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toMatch(
-      /SET .*#reason = :reason REMOVE #provider, #model, #queue$/,
-    );
-  });
+  it('given keys left unprocessed in every round, when reading, then it throws JobsUnavailableError', async () => {
+    ddbMock.on(BatchGetCommand).resolves({ UnprocessedKeys: { 'Jobs-test': { Keys: [{ jobId: 'a' }] } } });
 
-  it('given the condition fails, then the projection is superseded, not failed', async () => {
-    ddbMock.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    const plan = planEffects(aRoutedRecord());
-    expect(await jobs().projectStatus(plan.jobStatus as NonNullable<typeof plan.jobStatus>)).toBe(
-      'superseded',
-    );
-  });
-
-  it('given any other error, then it is thrown', async () => {
-    ddbMock.on(UpdateCommand).rejects(new Error('throttled'));
-    const plan = planEffects(aRoutedRecord());
-    await expect(jobs().projectStatus(plan.jobStatus as NonNullable<typeof plan.jobStatus>)).rejects.toThrow(
-      'throttled',
-    );
+    await expect(jobs().read(['a'])).rejects.toBeInstanceOf(JobsUnavailableError);
   });
 });
 

@@ -1,5 +1,5 @@
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
-import { InMemoryProviderHealthStore } from '../../src/provider-health/health-store.ts';
+import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { providerHealthContract } from '../support/provider-health-contract.ts';
 
 providerHealthContract('InMemoryProviderHealthStore', () => {

@@ -5,10 +5,9 @@ import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/r
 import { renderHistory } from '../../src/cli/commands/history.ts';
 import { renderRedriveSummary } from '../../src/cli/commands/redrive.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
-import { ContentKeyRing, type InMemoryContentVault } from '../../src/content/content-vault.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import type {
   ContentErasedRecord,
   DecisionRecord,
@@ -16,11 +15,15 @@ import type {
   RoutingLogRecord,
   RoutingRevisedRecord,
 } from '../../src/log/routing-records.ts';
+import type { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { EffectMarker } from '../../src/ports/effect-markers.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { projectWithContent } from '../../src/projections/content-retention.ts';
-import { type EffectMarker, InMemoryEffectMarkers } from '../../src/projections/effect-markers.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
-import { fakePorts } from '../support/projector-fakes.ts';
+import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const AUTHOR = {
@@ -346,11 +349,11 @@ describe('re-drive of a job whose content was erased', () => {
     const { ports, queues, vault } = fakePorts();
     const decision = await sealed(vault, aRoutedRecord({ prompt: 'corgi surfing' }));
     await projectWithContent([decision], ports);
-    // The first projection retained the content; its marker and transit key are gone since.
+    // The first projection retained the content; its completion marks and transit key are gone since.
     queues.sent.length = 0;
     vault.keys.clear();
     const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
-    const fresh = { ...ports, markers: new InMemoryEffectMarkers() };
+    const fresh = { ...ports, markers: new InMemoryEffectMarkers(), jobs: new InMemoryJobs() };
     const [outcome] = await projectWithContent([step?.record as ProjectionRedriveRequestedRecord], fresh);
     expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
     expect(queues.sent[0]?.message.body).toContain('corgi surfing');

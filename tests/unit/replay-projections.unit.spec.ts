@@ -6,15 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { type AuditWindow, auditWindow } from '../../src/audit/audit-window.ts';
 import { replayIdOf } from '../../src/audit/replay-plan.ts';
 import {
-  type DecisionSource,
   MAX_APPEND_ATTEMPTS,
   type ReplayProgress,
   type ReplayProjections,
   replayJob,
   replayProjections,
 } from '../../src/commands/replay-projections.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
 import type { DecisionRecord, ProjectableRecord } from '../../src/log/routing-records.ts';
+import { InMemoryAuditIndex } from '../../src/memory/in-memory-audit-index.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -30,16 +31,8 @@ async function aLogWithDecisions(count: number) {
     decisions.push(record);
     await log.append(record);
   }
-  // The audit index: decisions of the providers, recordedAt in [since, until), in time order.
-  const index: DecisionSource = {
-    async *decisions(providers, window) {
-      for (const d of decisions) {
-        const filedUnder = d.type === 'RoutingDecided' ? d.provider : d.requestedProvider;
-        if (providers.includes(filedUnder) && d.recordedAt >= window.since && d.recordedAt < window.until)
-          yield d;
-      }
-    },
-  };
+  const index = new InMemoryAuditIndex();
+  for (const d of decisions) index.index(d);
   return { log, decisions, index };
 }
 

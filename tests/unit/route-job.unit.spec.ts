@@ -1,9 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
-import { InMemoryRoutingLog, type RoutingLog } from '../../src/log/routing-log.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { decisionRecord, payloadHash } from '../../src/log/routing-records.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';

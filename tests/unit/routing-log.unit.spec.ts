@@ -1,4 +1,4 @@
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 
 routingLogContract('InMemoryRoutingLog', () => new InMemoryRoutingLog());

@@ -1,4 +1,4 @@
-import { InMemoryRulesLog } from '../../src/rules/rules-log.ts';
+import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
 
 rulesLogContract('InMemoryRulesLog', () => new InMemoryRulesLog());

@@ -6,10 +6,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing, InMemoryContentVault } from '../../src/content/content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/credits/credit-balances.ts';
-import { InMemoryRoutingLog } from '../../src/log/routing-log.ts';
+import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
 import { openedRecord } from '../support/content.ts';

@@ -67,7 +67,8 @@ describe('template: first deploy on an empty account', () => {
     const router = grants(roleStatements(template, dev, 'RouterRole'));
     const projector = grants(roleStatements(template, dev, 'ProjectorRole'));
     expect(router['dynamodb:GetItem']).toEqual(['<CreditsTable.Arn>', '<ProviderHealthTable.Arn>']);
-    expect(projector['dynamodb:UpdateItem']).toEqual(['<JobsTable.Arn>']);
+    expect(projector['dynamodb:PartiQLUpdate']).toEqual(['<JobsTable.Arn>']);
+    expect(projector['dynamodb:PartiQLInsert']).toEqual(['<JobsTable.Arn>']);
     expect(projector['sqs:SendMessage']).toEqual([
       '<FalJobQueue.Arn>',
       '<ProjectorOnFailureQueue.Arn>',
@@ -100,7 +101,7 @@ describe('template: first deploy on an empty account', () => {
       'arn:aws:sqs:eu-west-1:111122223333:FalJobQueue',
       'arn:aws:sqs:us-east-1:123456789012:ReplicateJobQueue',
     ]);
-    expect(projector['dynamodb:UpdateItem']).toEqual([
+    expect(projector['dynamodb:PartiQLUpdate']).toEqual([
       'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod',
     ]);
     expect(grants(roleStatements(template, prod, 'RouterRole'))['dynamodb:GetItem']).toEqual([

@@ -75,13 +75,18 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
   },
   ProjectorFunction: {
     ...logs('ProjectorLogGroup'),
-    'dynamodb:BatchGetItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
+    'dynamodb:BatchGetItem': [
+      '<RoutingContentTable.Arn>',
+      '<RoutingEffectsTable.Arn>',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod',
+    ],
     'dynamodb:BatchWriteItem': ['<RoutingContentTable.Arn>', '<RoutingEffectsTable.Arn>'],
     'dynamodb:DescribeStream': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetRecords': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetShardIterator': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:ListStreams': ['<RoutingLogTable.StreamArn>'],
-    'dynamodb:UpdateItem': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
+    'dynamodb:PartiQLInsert': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
+    'dynamodb:PartiQLUpdate': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
     'events:PutEvents': ['arn:aws:events:us-east-1:123456789012:event-bus/default'],
     'sqs:SendMessage': [
       '<ProjectorOnFailureQueue.Arn>',
@@ -168,7 +173,7 @@ describe('template IAM: least privilege', () => {
       '<ProviderHealthTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/credits-legacy',
     ]);
-    expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:UpdateItem']).toContain(
+    expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:PartiQLUpdate']).toContain(
       'arn:aws:dynamodb:us-east-1:123456789012:table/jobs-legacy',
     );
   });
@@ -230,7 +235,7 @@ describe('template: functions', () => {
         .toLowerCase();
       expect(BuildMethod).toBe('esbuild');
       expect(BuildProperties).toMatchObject({
-        EntryPoints: [`handlers/${name}.ts`],
+        EntryPoints: [`lambda/${name}.ts`],
         Format: 'cjs',
         OutExtension: ['.js=.cjs'],
         Minify: true,

@@ -9,8 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
-import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health.ts';
+import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { recordHealthSignal } from '../../commands/record-health-signal.ts';
+import type { BreakerRef } from '../../ports/provider-health-store.ts';
 import {
   type BreakerMode,
   type BreakerState,
@@ -18,7 +19,6 @@ import {
   effectiveStatus,
   initialBreakerState,
 } from '../../provider-health/breaker.ts';
-import type { BreakerRef } from '../../provider-health/health-store.ts';
 import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';

@@ -10,15 +10,16 @@
 import type { Command } from 'commander';
 import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
-import { DynamoDbJobStatusReader, type JobProjection } from '../../aws/dynamodb-job-status.ts';
+import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import { ContentKeyRing } from '../../content/content-vault.ts';
+import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import {
   type DecisionRecord,
   isDecision,
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../../log/routing-records.ts';
+import type { JobProjection } from '../../ports/job-status-reader.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';

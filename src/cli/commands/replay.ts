@@ -18,7 +18,7 @@ import {
   type ReplaySummary,
   replayProjections,
 } from '../../commands/replay-projections.ts';
-import { ContentKeyRing } from '../../content/content-vault.ts';
+import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import type { RoutingLogRecord } from '../../log/routing-records.ts';
 import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';

@@ -18,15 +18,14 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { healthChangedRecord } from '../log/routing-records.ts';
+import type {
+  BreakerCommit,
+  BreakerRef,
+  CommitResult,
+  ProviderHealthStore,
+  StoredBreaker,
+} from '../ports/provider-health-store.ts';
 import { type BreakerState, breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
-import {
-  type BreakerCommit,
-  type BreakerRef,
-  type CommitResult,
-  type ProviderHealthStore,
-  SIGNAL_MARKER_TTL_SECONDS,
-  type StoredBreaker,
-} from '../provider-health/health-store.ts';
 
 export const breakerItemKey = (key: string): string => `breaker#${key}`;
 export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
@@ -34,6 +33,9 @@ export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
 /** BatchGetItem takes at most 100 keys; unprocessed keys are asked again a bounded number of times. */
 const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 3;
+
+/** How long a signal's dedupe marker is kept: beyond EventBridge's 24 h retry window. */
+export const SIGNAL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
 export class UnreadableProviderHealthError extends Error {
   constructor(message: string) {

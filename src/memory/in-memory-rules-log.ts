@@ -1,20 +1,6 @@
-/**
- * The rules log port: the `rules#routing` stream of the routing log. Appends are conditional on the
- * version being free (the expected version of an event store): a concurrent change makes the append
- * report `conflict`, and the command handler re-reads and decides again. The DynamoDB adapter is
- * src/aws/dynamodb-rules-log.ts; the in-memory twin below passes the same contract suite.
- */
-import { RULES_STREAM, type RulesRecord } from './rules-records.ts';
-
-export type RulesAppendResult = 'appended' | 'conflict';
-
-export interface RulesLog {
-  /** The latest record (the current state), or null when no rules were ever published. */
-  latest(): Promise<RulesRecord | null>;
-  /** Every record in version order. */
-  readAll(): Promise<RulesRecord[]>;
-  append(record: RulesRecord): Promise<RulesAppendResult>;
-}
+/** The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
+import type { RulesAppendResult, RulesLog } from '../ports/rules-log.ts';
+import { RULES_STREAM, type RulesRecord } from '../rules/rules-records.ts';
 
 export class InMemoryRulesLog implements RulesLog {
   readonly #records = new Map<number, RulesRecord>();

@@ -1,8 +1,8 @@
 /**
  * Completion markers: which effects of a record are known to have happened. One item per projected
  * record (`<stream>:v<version>`) in a non-streamed table, written only after its effects succeeded,
- * read once per batch so a redelivered record skips what is already done. The DynamoDB
- * implementation is src/aws/dynamodb-effect-markers.ts; the in-memory one serves unit tests.
+ * read once per batch so a redelivered record skips what is already done. Adapter:
+ * src/aws/dynamodb-effect-markers.ts; in-memory twin: src/memory/in-memory-effect-markers.ts.
  */
 
 export interface EffectMarker {
@@ -21,21 +21,4 @@ export interface EffectMarkers {
   read(effectIds: readonly string[]): Promise<Map<string, EffectMarker>>;
   /** Writes (replaces) the markers; throws if some could not be written. */
   write(markers: readonly EffectMarker[]): Promise<void>;
-}
-
-export class InMemoryEffectMarkers implements EffectMarkers {
-  readonly markers = new Map<string, EffectMarker>();
-
-  async read(effectIds: readonly string[]): Promise<Map<string, EffectMarker>> {
-    const found = new Map<string, EffectMarker>();
-    for (const id of effectIds) {
-      const marker = this.markers.get(id);
-      if (marker) found.set(id, structuredClone(marker));
-    }
-    return found;
-  }
-
-  async write(markers: readonly EffectMarker[]): Promise<void> {
-    for (const marker of markers) this.markers.set(marker.effectId, structuredClone(marker));
-  }
 }

@@ -9,15 +9,7 @@
  */
 import { type CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { HEARTBEAT_METRIC_NAME, HEARTBEAT_NAMESPACE } from '../config/heartbeat-config.ts';
-
-export interface Heartbeat {
-  readonly stage: string;
-  readonly at: Date;
-}
-
-export interface HeartbeatPublisher {
-  publishHeartbeat(heartbeat: Heartbeat): Promise<void>;
-}
+import type { Heartbeat, HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
 
 export class CloudWatchHeartbeatPublisher implements HeartbeatPublisher {
   readonly #client: CloudWatchClient;

@@ -1,22 +1,8 @@
-/**
- * Reads a job's routing projection from `Jobs-<Stage>` (strongly consistent): what the operator CLI
- * shows beside a job's log, and what `npm run local` reads back.
- */
+/** The job-status reader on `Jobs-<Stage>`: one strongly consistent GetItem by `jobId`. */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { JobProjection, JobStatusReader } from '../ports/job-status-reader.ts';
 
-export interface JobProjection {
-  readonly jobId: string;
-  readonly status?: string;
-  readonly provider?: string;
-  readonly model?: string;
-  readonly queue?: string;
-  readonly reason?: string;
-  readonly routedAt?: string;
-  readonly routingVersion?: number;
-  readonly [attribute: string]: unknown;
-}
-
-export class DynamoDbJobStatusReader {
+export class DynamoDbJobStatusReader implements JobStatusReader {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 

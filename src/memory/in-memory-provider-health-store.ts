@@ -1,0 +1,59 @@
+/**
+ * The provider-health store in memory, for unit tests: passes the same contract suite as the
+ * DynamoDB adapter, including the atomic commit of marker, breaker and transition records.
+ */
+import { healthChangedRecord } from '../log/routing-records.ts';
+import type {
+  BreakerCommit,
+  BreakerRef,
+  CommitResult,
+  ProviderHealthStore,
+  StoredBreaker,
+} from '../ports/provider-health-store.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
+
+export class InMemoryProviderHealthStore implements ProviderHealthStore {
+  readonly #breakers = new Map<string, StoredBreaker>();
+  readonly #signals = new Set<string>();
+  readonly #log: RoutingLog;
+
+  constructor(log: RoutingLog) {
+    this.#log = log;
+  }
+
+  async load(ref: BreakerRef): Promise<StoredBreaker> {
+    const stored = this.#breakers.get(breakerKey(ref.provider, ref.model));
+    return stored ? structuredClone(stored) : { state: initialBreakerState(ref.provider, ref.model), rev: 0 };
+  }
+
+  async readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>> {
+    const found = new Map<string, StoredBreaker>();
+    for (const ref of refs) {
+      const key = breakerKey(ref.provider, ref.model);
+      const stored = this.#breakers.get(key);
+      if (stored) found.set(key, structuredClone(stored));
+    }
+    return found;
+  }
+
+  async commit(change: BreakerCommit): Promise<CommitResult> {
+    if (change.signalId !== null && this.#signals.has(change.signalId)) return 'duplicate';
+    const current = this.#breakers.get(change.state.key)?.rev ?? 0;
+    if (current !== change.expectedRev) return 'conflict';
+    for (const transition of change.transitions) {
+      const record = healthChangedRecord(transition);
+      const stream = await this.#log.readStream(record.stream);
+      if (stream.some((r) => r.version === record.version)) return 'conflict';
+    }
+    // Nothing awaited from here on: the commit applies as one step, like the transaction it twins.
+    const appends = change.transitions.map((t) => this.#log.append(healthChangedRecord(t)));
+    if (change.signalId !== null) this.#signals.add(change.signalId);
+    this.#breakers.set(change.state.key, {
+      state: structuredClone(change.state),
+      rev: change.expectedRev + 1,
+    });
+    await Promise.all(appends);
+    return 'committed';
+  }
+}

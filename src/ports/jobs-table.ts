@@ -1,0 +1,38 @@
+/**
+ * The Jobs table port (`Jobs-<Stage>`, of which the Routing Manager owns only the routing
+ * attributes): read the items of a batch, then converge them — `superseded` when an item is
+ * already converged or ahead. Adapter: src/aws/dynamodb-jobs-table.ts; in-memory twin:
+ * src/memory/in-memory-jobs-table.ts. Both pass tests/support/projection-ports-contract.ts.
+ */
+import type { PlannedJobStatus } from '../projections/effects.ts';
+
+export type JobStatusOutcome = 'applied' | 'superseded';
+
+/** What the convergence rule needs of an existing Jobs item. */
+export interface JobRouting {
+  readonly status: string | null;
+  readonly routingVersion: number | null;
+  /**
+   * `routingDone`: the routing versions whose projection completed (status written after dispatch
+   * and announcement succeeded) — the completion mark of those records (effect-completion.ts).
+   */
+  readonly done: readonly number[];
+}
+
+export type JobStatusResult =
+  | { readonly ok: true; readonly outcome: JobStatusOutcome }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+export interface JobsTable {
+  /** The routing state of the jobs among `jobIds` that have an item (strongly consistent). */
+  read(jobIds: readonly string[]): Promise<Map<string, JobRouting>>;
+  /**
+   * Converges every update, given what `read` found (`found`: an absent job has no item), in input
+   * order per job; an applied update also adds its version to the item's `routingDone`. One result
+   * per update, in input order; one entry's failure never fails its neighbours. Never throws.
+   */
+  write(
+    updates: readonly PlannedJobStatus[],
+    found: ReadonlyMap<string, JobRouting>,
+  ): Promise<JobStatusResult[]>;
+}

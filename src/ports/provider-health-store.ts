@@ -1,0 +1,42 @@
+/**
+ * The provider-health store port: each breaker's working state (counters, window, probe lease)
+ * shared by every router and signal-handler instance, with optimistic concurrency on a revision.
+ * A commit is atomic: the signal's dedupe marker, the new state and the transitions it caused
+ * (ProviderHealthChanged records in the routing log) are written together or not at all — so a
+ * duplicate signal counts once and the log never disagrees with the state.
+ *
+ * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
+ * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
+ */
+import type { BreakerState, HealthTransition } from '../provider-health/breaker.ts';
+
+export interface BreakerRef {
+  readonly provider: string;
+  readonly model: string | null;
+}
+
+export interface StoredBreaker {
+  readonly state: BreakerState;
+  /** 0 when never written; every commit increments it. */
+  readonly rev: number;
+}
+
+export interface BreakerCommit {
+  /** The signal's event id (its dedupe key); null for a router's probe lease, which has none. */
+  readonly signalId: string | null;
+  /** Time of the signal: the dedupe marker expires a while after it. */
+  readonly at: string;
+  readonly expectedRev: number;
+  readonly state: BreakerState;
+  readonly transitions: readonly HealthTransition[];
+}
+
+export type CommitResult = 'committed' | 'duplicate' | 'conflict';
+
+export interface ProviderHealthStore {
+  /** The breaker as stored now (strongly consistent); the initial state at rev 0 when absent. */
+  load(ref: BreakerRef): Promise<StoredBreaker>;
+  /** Several breakers at once for a router (eventually consistent); absent ones are not in the map. */
+  readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>>;
+  commit(change: BreakerCommit): Promise<CommitResult>;
+}

@@ -1,0 +1,75 @@
+/**
+ * The DynamoDB adapters against the contract suites their in-memory twins pass
+ * (tests/unit/port-contracts.unit.spec.ts), on DynamoDB Local with a freshly provisioned stack.
+ */
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
+import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
+import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
+import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts';
+import { DynamoDbJobStatusReader } from '../../src/aws/dynamodb-job-status-reader.ts';
+import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import type { LocalStack } from '../../src/local/provision.ts';
+import { auditIndexContract } from '../support/audit-index-contract.ts';
+import { contentVaultContract } from '../support/content-vault-contract.ts';
+import { creditBalancesContract } from '../support/credit-balances-contract.ts';
+import { effectMarkersContract } from '../support/effect-markers-contract.ts';
+import { jobStatusReaderContract } from '../support/job-status-reader-contract.ts';
+import { jobsTableContract } from '../support/jobs-table-contract.ts';
+import { aProvisionedStack } from '../support/stack.ts';
+
+let stack: LocalStack;
+const documents = createDocumentClient();
+
+beforeAll(async () => {
+  stack = await aProvisionedStack();
+});
+afterAll(() => documents.destroy());
+
+creditBalancesContract('DynamoDbCreditBalances on DynamoDB Local', async (balances) => {
+  for (const [userId, balance] of Object.entries(balances)) {
+    await documents.send(new PutCommand({ TableName: stack.tables.credits, Item: { userId, balance } }));
+  }
+  return new DynamoDbCreditBalances(documents, stack.tables.credits);
+});
+
+contentVaultContract(
+  'DynamoDbContentVault on DynamoDB Local',
+  () => new DynamoDbContentVault(documents, stack.tables.content),
+);
+
+jobStatusReaderContract('DynamoDbJobStatusReader on DynamoDB Local', async (items) => {
+  if (items.length > 0) {
+    await documents.send(
+      new BatchWriteCommand({
+        RequestItems: { [stack.tables.jobs]: items.map((item) => ({ PutRequest: { Item: item } })) },
+      }),
+    );
+  }
+  return new DynamoDbJobStatusReader(documents, stack.tables.jobs);
+});
+
+auditIndexContract('DynamoDbAuditIndex on DynamoDB Local', async (records) => {
+  const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
+  for (const record of records) await log.append(record);
+  return new DynamoDbAuditIndex(documents, stack.tables.routingLog);
+});
+
+jobsTableContract('DynamoDbJobsTable on DynamoDB Local', () => {
+  const TableName = stack.tables.jobs;
+  return {
+    jobs: new DynamoDbJobsTable(documents, TableName),
+    seed: async (Item) => void (await documents.send(new PutCommand({ TableName, Item }))),
+    remove: async (jobId) => void (await documents.send(new DeleteCommand({ TableName, Key: { jobId } }))),
+    item: async (jobId) =>
+      (await documents.send(new GetCommand({ TableName, Key: { jobId }, ConsistentRead: true }))).Item,
+  };
+});
+
+effectMarkersContract(
+  'DynamoDbEffectMarkers on DynamoDB Local',
+  () => new DynamoDbEffectMarkers(documents, stack.tables.effects, { ttlDays: 7, now: () => new Date() }),
+);

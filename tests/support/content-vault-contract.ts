@@ -1,0 +1,61 @@
+/**
+ * The contract every ContentVault must pass (in-memory twin in unit tests, DynamoDB in integration
+ * tests): the first key created under an id wins, retained content reads back and is found per
+ * user, erasure wins over retention.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { ContentKey } from '../../src/content/sealed-content.ts';
+import type { ContentVault, RetainedContent } from '../../src/ports/content-vault.ts';
+
+const aKey = (keyId: string): ContentKey => ({ keyId, key: randomBytes(32), expiresAt: 1_900_000_000 });
+
+const retained = (userId: string | null, overrides: Partial<RetainedContent> = {}): RetainedContent => ({
+  id: `job#${randomUUID()}`,
+  userId,
+  recordedAt: '2026-11-25T10:00:01.000Z',
+  content: JSON.stringify({ userId, prompt: 'corgi surfing' }),
+  expiresAt: 1_900_000_000,
+  ...overrides,
+});
+
+export function contentVaultContract(name: string, createVault: () => Promise<ContentVault> | ContentVault) {
+  describe(`${name} honours the content vault contract`, () => {
+    it('given a key created under an id, when another container creates one under the same id, then both get the first', async () => {
+      const vault = await createVault();
+      const keyId = `transit#${randomUUID()}`;
+      const first = aKey(keyId);
+      expect(await vault.createKey(first)).toEqual(first);
+      expect(await vault.createKey(aKey(keyId))).toEqual(first);
+      expect(await vault.readKeys([keyId, `transit#${randomUUID()}`])).toEqual([first]);
+    });
+
+    it('given retained content, when read by id, then exactly the stored items come back', async () => {
+      const vault = await createVault();
+      const [a, b] = [retained(`user-${randomUUID()}`), retained(null)];
+      await vault.write({ retain: [a, b], erase: [] });
+      const found = await vault.read([a.id, b.id, `job#${randomUUID()}`]);
+      expect([...found.keys()].sort()).toEqual([a.id, b.id].sort());
+      expect(found.get(a.id)).toEqual(a);
+      expect(found.get(b.id)).toEqual(b);
+    });
+
+    it("given a user's content among others', when their ids are asked, then only theirs are listed", async () => {
+      const vault = await createVault();
+      const user = `user-${randomUUID()}`;
+      const mine = [retained(user), retained(user)];
+      await vault.write({ retain: [...mine, retained(`user-${randomUUID()}`), retained(null)], erase: [] });
+      expect((await vault.idsOfUser(user)).sort()).toEqual(mine.map((item) => item.id).sort());
+    });
+
+    it('given an id both retained and erased in one write, then it is deleted; an erased item is gone', async () => {
+      const vault = await createVault();
+      const user = `user-${randomUUID()}`;
+      const [kept, erased, both] = [retained(user), retained(user), retained(user)];
+      await vault.write({ retain: [kept, erased], erase: [] });
+      await vault.write({ retain: [both], erase: [erased.id, both.id] });
+      expect([...(await vault.read([kept.id, erased.id, both.id])).keys()]).toEqual([kept.id]);
+      expect(await vault.idsOfUser(user)).toEqual([kept.id]);
+    });
+  });
+}

@@ -1,0 +1,32 @@
+/** The in-memory twins against the contract suites their DynamoDB adapters pass (tests/integration/port-contracts.int.spec.ts). */
+import { InMemoryAuditIndex } from '../../src/memory/in-memory-audit-index.ts';
+import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
+import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
+import { InMemoryJobStatusReader } from '../../src/memory/in-memory-job-status-reader.ts';
+import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
+import { auditIndexContract } from '../support/audit-index-contract.ts';
+import { contentVaultContract } from '../support/content-vault-contract.ts';
+import { creditBalancesContract } from '../support/credit-balances-contract.ts';
+import { effectMarkersContract } from '../support/effect-markers-contract.ts';
+import { jobStatusReaderContract } from '../support/job-status-reader-contract.ts';
+import { jobsTableContract } from '../support/jobs-table-contract.ts';
+
+creditBalancesContract('InMemoryCreditBalances', (balances) => new InMemoryCreditBalances(balances));
+contentVaultContract('InMemoryContentVault', () => new InMemoryContentVault());
+jobStatusReaderContract('InMemoryJobStatusReader', (items) => new InMemoryJobStatusReader(items));
+auditIndexContract('InMemoryAuditIndex', (records) => {
+  const index = new InMemoryAuditIndex();
+  for (const record of records) index.index(record);
+  return index;
+});
+jobsTableContract('InMemoryJobsTable', () => {
+  const jobs = new InMemoryJobsTable();
+  return {
+    jobs,
+    seed: async (item) => void jobs.items.set(item.jobId as string, structuredClone(item)),
+    remove: async (jobId) => void jobs.items.delete(jobId),
+    item: async (jobId) => structuredClone(jobs.items.get(jobId)),
+  };
+});
+effectMarkersContract('InMemoryEffectMarkers', () => new InMemoryEffectMarkers());
