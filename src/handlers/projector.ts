@@ -32,7 +32,7 @@ import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '.
 import type { Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
-import { isRulesStream } from '../rules/rules-records.ts';
+import { isRulesStream } from '../rules/rules-stream.ts';
 
 export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.

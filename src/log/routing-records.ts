@@ -10,8 +10,9 @@
 import { createHash } from 'node:crypto';
 import type { SealedContent } from '../content/sealed-content.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
+import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
-import { detailBoundErrors, type FieldError, type JobSubmission } from '../intake/submission.ts';
+import type { JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import type { ShadowResult } from '../rules/rules-decision.ts';

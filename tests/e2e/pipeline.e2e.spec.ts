@@ -168,7 +168,7 @@ describe('given the router, the routing log stream and the projector on the emul
 });
 
 describe('given FIFO provider queues', () => {
-  it('when a dispatch is resent after its marker was lost, then the FIFO queue keeps one message per dispatch id', async () => {
+  it('when a dispatch is resent after its completion was lost, then the FIFO queue keeps one message per dispatch id', async () => {
     const stack = await provisionLocalStack({ stage: uniqueStage('f'), fifoProviderQueues: true });
     const route = routerFor(stack);
     const fal = aSubmissionDetail({ provider: 'fal' });
@@ -176,17 +176,26 @@ describe('given FIFO provider queues', () => {
     await route(aSubmittedEvent(fal));
     await route(aSubmittedEvent(replicate));
 
-    // First pass: effects happen but the marker write never does — the documented duplicate window.
-    const lossy = instrumentedPorts(stack, { fault: { command: 'BatchWriteItem', timing: 'before' } });
+    // First pass: effects happen but neither completion mark (the Jobs write, the marker) is
+    // recorded — the documented duplicate window.
+    const lossy = instrumentedPorts(stack, { fault: { command: 'BatchExecuteStatement', timing: 'before' } });
+    const markers = {
+      read: (ids: readonly string[]) => lossy.ports.markers.read(ids),
+      write: async () => {
+        throw new Error('marker write lost');
+      },
+    };
     const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
-    await poller.drain(createProjectorHandler(lossy.ports, createTelemetry('projector')), { minRecords: 2 });
+    await poller.drain(createProjectorHandler({ ...lossy.ports, markers }, createTelemetry('projector')), {
+      minRecords: 2,
+    });
     poller.rewind();
     const clean = instrumentedPorts(stack);
     await poller.drain(createProjectorHandler(clean.ports, createTelemetry('projector')), { minRecords: 2 });
     poller.destroy();
     lossy.destroy();
     clean.destroy();
-    expect(lossy.log.calls).toContain('BatchWriteItem');
+    expect(lossy.log.calls).toContain('BatchExecuteStatement');
     expect(clean.log.calls.filter((c) => c === 'SendMessageBatch')).toHaveLength(2);
 
     const falMessages = await receiveAll(stack.queues.fal, { expected: 1 });

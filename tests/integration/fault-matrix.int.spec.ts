@@ -41,12 +41,16 @@ const COMMANDS = [
 type Command = (typeof COMMANDS)[number];
 const TIMINGS: readonly FaultTiming[] = ['before', 'after'];
 
-/** The documented duplicate window: an effect that happened without its marker being written. */
+/**
+ * The documented duplicate windows: an effect that happened without its completion being recorded.
+ * A job's completion is its Jobs write (routingDone), so a lost marker write repeats only what has
+ * no job — the invalid event's announcement.
+ */
 const dispatchRepeats = (command: Command, timing: FaultTiming) =>
-  (command === 'SendMessageBatch' && timing === 'after') ||
-  (command === 'BatchWriteItem' && timing === 'before');
-const announcementRepeats = (command: Command, timing: FaultTiming) =>
-  (command === 'PutEvents' && timing === 'after') || (command === 'BatchWriteItem' && timing === 'before');
+  command === 'SendMessageBatch' && timing === 'after';
+const announcementRepeats = (command: Command, timing: FaultTiming, record: keyof Cell['records']) =>
+  (command === 'PutEvents' && timing === 'after') ||
+  (command === 'BatchWriteItem' && timing === 'before' && record === 'invalid');
 
 interface Cell {
   readonly command: Command;
@@ -138,7 +142,9 @@ describe('given a projector whose every side-effect call fails once, before or a
       announcements: [...c.announcementCounts.values()].join('+'),
       'Jobs fal/rep/no_route': `${c.statuses.routedFal}/${c.statuses.routedReplicate}/${c.statuses.noRoute}`,
       'duplicate window':
-        dispatchRepeats(c.command, c.timing) || announcementRepeats(c.command, c.timing) ? 'yes' : 'no',
+        dispatchRepeats(c.command, c.timing) || announcementRepeats(c.command, c.timing, 'invalid')
+          ? 'yes'
+          : 'no',
     }));
     console.log(
       '\nFault-injection matrix (4 records: routed fal, routed replicate, no_route, invalid without jobId)',
@@ -160,9 +166,16 @@ describe('given a projector whose every side-effect call fails once, before or a
         Array(dispatches).fill(dispatchIdOf(routedReplicate.jobId as string, 1)),
       );
 
-      const announced = announcementRepeats(command, timing) ? 2 : 1;
       expect(cell.announcementCounts.size).toBe(4);
-      for (const count of cell.announcementCounts.values()) expect(count).toBe(announced);
+      for (const [name, record] of Object.entries(cell.records) as [
+        keyof Cell['records'],
+        DecisionRecord,
+      ][]) {
+        const announced = announcementRepeats(command, timing, name) ? 2 : 1;
+        expect(cell.announcementCounts.get(announcementIdOf(record.stream, record.version)), name).toBe(
+          announced,
+        );
+      }
 
       expect(cell.statuses).toEqual({
         routedFal: 'ROUTED',
