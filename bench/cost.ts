@@ -101,6 +101,18 @@ const fmt = (value: number, digits: number) =>
     : 'n/a';
 const usd = (value: number) => `$${value.toFixed(value < 1 ? 3 : 2)}`;
 
+/**
+ * Our total per million jobs from per-job figures measured elsewhere (the scale run's checkpoints):
+ * the same lines and prices as COST.md. `lines` prices a baseline too; here there is none to price.
+ */
+export function oursPerMillion(ours: {
+  router: SidePerJob;
+  projector: SidePerJob;
+  total: SidePerJob;
+}): number {
+  return lines(ours, ours.total).reduce((total, line) => total + line.ours, 0);
+}
+
 export function costLines(results: BenchResults): CostLine[] {
   const s = results.summary.pipeline;
   return lines({ router: s.router, projector: s.projector, total: s.ours }, s.baseline);

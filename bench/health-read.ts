@@ -7,7 +7,10 @@
  *
  * Runs in its own process (run.ts passes the emulators' endpoints); result → BENCH_OUT.
  */
+import { loadRouterConfig } from '../src/config/router-config.ts';
+import { createRouterHandler, routerDependencies } from '../src/handlers/router.ts';
 import { handlerEnvironment } from '../src/local/provision.ts';
+import { createTelemetry } from '../src/observability/telemetry.ts';
 import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
 import {
@@ -48,12 +51,8 @@ async function routeAll(
   env: Record<string, string>,
   run: string,
 ): Promise<HealthReadMode> {
-  const { createRouterHandler, routerDependenciesFromEnvironment } = await import(
-    '../src/handlers/router.ts'
-  );
-  const { createTelemetry } = await import('../src/observability/telemetry.ts');
   const handler = createRouterHandler(
-    routerDependenciesFromEnvironment(env),
+    routerDependencies(loadRouterConfig(env)),
     createTelemetry('router', 'bench'),
   );
   const meter = new AwsCallMeter();
@@ -77,7 +76,6 @@ async function routeAll(
 async function main() {
   const stack = await provisionBenchStack(`bh${Date.now().toString(36)}`);
   const base = handlerEnvironment(stack);
-  Object.assign(process.env, base, { POWERTOOLS_SERVICE_NAME: 'routing-manager-bench' });
   installAwsCallMeter();
   const logs = new LogCapture();
   try {

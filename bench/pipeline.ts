@@ -17,22 +17,14 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { createDocumentClient } from '../src/aws/clients.ts';
 import { RoutingManagerError } from '../src/errors.ts';
-import { handlerEnvironment, type LocalStack } from '../src/local/provision.ts';
+import type { LocalStack } from '../src/local/provision.ts';
 import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
-import { AwsCallMeter, installAwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
+import { AwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
-import {
-  benchLambdaContext,
-  LogCapture,
-  mapConcurrently,
-  median,
-  percentile,
-  progress,
-  writeResult,
-} from './support/stats.ts';
+import { startOurPipeline, timed } from './support/our-pipeline.ts';
+import { LogCapture, mapConcurrently, median, percentile, progress, writeResult } from './support/stats.ts';
 import { type BenchEvent, buildWorkload } from './support/workload.ts';
 
 export const PROJECTOR_BATCH_SIZE = 100;
@@ -96,15 +88,6 @@ export interface PipelineResult {
   readonly batchSize: number;
   readonly runs: readonly PipelineRun[];
 }
-
-const timed = async <T>(durations: number[], fn: () => Promise<T>): Promise<T> => {
-  const start = performance.now();
-  try {
-    return await fn();
-  } finally {
-    durations.push(performance.now() - start);
-  }
-};
 
 const phase = (meter: AwsCallMeter, wallMs: number, durations: number[], logBytes: number): PhaseResult => ({
   meter: meter.snapshot(),
@@ -180,19 +163,8 @@ export async function runPipelineBenchmark(options: {
   const theirs: LocalStack = await provisionBenchStack(`bb${suffix}`);
   const idempotencyTable = `Idempotency-bb${suffix}`;
   await createIdempotencyTable(idempotencyTable);
-  // The handlers read their configuration at import (cold start), from the process environment.
-  Object.assign(process.env, handlerEnvironment(ours), { POWERTOOLS_SERVICE_NAME: 'routing-manager-bench' });
-
-  installAwsCallMeter();
   const logs = new LogCapture();
-  const { handler: routerHandler } = await import('../src/handlers/router.ts');
-  const { handler: projectorHandler } = await import('../src/handlers/projector.ts');
-  const { DynamoDbStreamPoller } = await import('../src/local/stream-poller.ts');
-  const poller = new DynamoDbStreamPoller({
-    streamArn: ours.routingLogStreamArn,
-    batchSize,
-    eventNames: ['INSERT'],
-  });
+  const pipeline = startOurPipeline(ours, batchSize);
   const naiveRouter = createNaiveRouter({
     idempotencyTable,
     creditsTable: theirs.tables.credits,
@@ -217,40 +189,25 @@ export async function runPipelineBenchmark(options: {
       const routerMeter = new AwsCallMeter();
       const routerDurations: number[] = [];
       let start = performance.now();
-      const routed = await mapConcurrently(events, options.concurrency, (event, i) =>
-        routerMeter.measure(() =>
-          timed(routerDurations, () =>
-            (
-              routerHandler as (
-                e: unknown,
-                c: unknown,
-              ) => Promise<{ outcome: string; decision: string; jobId: string | null }>
-            )(event, benchLambdaContext('router', `router-${rep}-${i}`)),
-          ),
-        ),
-      );
+      const routed = await pipeline.route(events, {
+        concurrency: options.concurrency,
+        meter: routerMeter,
+        durations: routerDurations,
+        requestIdPrefix: `router-${rep}`,
+      });
       const routerWall = performance.now() - start;
       const routerLogs = logs.take().bytes;
 
       // Projector: the stream, batches of `batchSize` (100 by default), one invocation at a time.
       const projectorMeter = new AwsCallMeter();
       const projectorDurations: number[] = [];
-      let failed = 0;
       start = performance.now();
-      const drained = await poller.drain(
-        (event: DynamoDBStreamEvent, context) =>
-          projectorMeter.measure(async () => {
-            const response = await timed(projectorDurations, () =>
-              (projectorHandler as (e: unknown, c: unknown) => Promise<{ batchItemFailures: unknown[] }>)(
-                event,
-                context,
-              ),
-            );
-            failed += response.batchItemFailures.length;
-            return response as never;
-          }),
-        { minRecords: workload.unique, timeoutMs: 120_000 },
-      );
+      const drained = await pipeline.project({
+        meter: projectorMeter,
+        durations: projectorDurations,
+        minRecords: workload.unique,
+        timeoutMs: 120_000,
+      });
       const projectorWall = performance.now() - start;
       const projectorLogs = logs.take().bytes;
       // Repetitions in one process share the stack: what landed is compared with every decision so far.
@@ -282,7 +239,7 @@ export async function runPipelineBenchmark(options: {
         projector: {
           ...phase(projectorMeter, projectorWall, projectorDurations, projectorLogs),
           records: drained.delivered,
-          failed,
+          failed: drained.failed,
         },
         baseline: phase(baselineMeter, baselineWall, baselineDurations, baselineLogs),
         routerOutcomes: tally(routed.map((r) => r.outcome)),
@@ -299,7 +256,7 @@ export async function runPipelineBenchmark(options: {
       );
     }
   } finally {
-    poller.destroy();
+    pipeline.destroy();
     logs.restore();
   }
   return {

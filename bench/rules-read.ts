@@ -12,11 +12,15 @@
  *     N jobs through the real router handler, counting its AWS calls with the bench's meter.
  * Runs in its own process with the emulators' endpoints in its environment. Result → BENCH_OUT.
  */
+
 import { randomUUID } from 'node:crypto';
 import { createDocumentClient } from '../src/aws/clients.ts';
 import { DynamoDbRulesLog } from '../src/aws/dynamodb-rules-log.ts';
 import { changeRules } from '../src/commands/change-rules.ts';
+import { loadRouterConfig } from '../src/config/router-config.ts';
+import { createRouterHandler, routerDependencies } from '../src/handlers/router.ts';
 import { handlerEnvironment } from '../src/local/provision.ts';
+import { createTelemetry } from '../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../src/routing/default-table.ts';
 import { loadRoutingTable } from '../src/routing/routing-table.ts';
 import { CachedActiveRules, DEFAULT_RULES_TTL_MS } from '../src/rules/active-rules.ts';
@@ -58,7 +62,6 @@ const variant = (version: string) => loadRoutingTable({ ...withVeo, version });
 export async function runRulesRead(): Promise<RulesReadResult> {
   installAwsCallMeter();
   const stack = await provisionBenchStack(`rules${randomUUID().slice(0, 6)}`);
-  Object.assign(process.env, handlerEnvironment(stack));
   const documents = createDocumentClient();
   const log = new DynamoDbRulesLog(documents, stack.tables.routingLog);
   const author = { by: 'bench', why: 'bench' };
@@ -101,13 +104,9 @@ export async function runRulesRead(): Promise<RulesReadResult> {
   const cacheHitUs = ((performance.now() - hitsStart) * 1000) / HITS;
 
   progress(`rules read: ${ROUTED_JOBS} jobs through the real router`);
-  const { createRouterHandler, routerDependenciesFromEnvironment } = await import(
-    '../src/handlers/router.ts'
-  );
-  const { createTelemetry } = await import('../src/observability/telemetry.ts');
   const router = createRouterHandler(
-    routerDependenciesFromEnvironment(process.env),
-    createTelemetry('router'),
+    routerDependencies(loadRouterConfig(handlerEnvironment(stack))),
+    createTelemetry('router', stack.stage),
   );
   const events = buildWorkload(ROUTED_JOBS, { runId: `rr${randomUUID().slice(0, 4)}` }).events;
   const meter = new AwsCallMeter();

@@ -47,7 +47,14 @@ export interface PipelineSummary {
   readonly failedRecords: number;
 }
 
-function side(meter: MeterSnapshot, events: number, logBytes: number, invocations: number, ms: number) {
+/** One side's per-job figures from a meter snapshot over `events` inbound events. */
+export function side(
+  meter: MeterSnapshot,
+  events: number,
+  logBytes: number,
+  invocations: number,
+  ms: number,
+): SidePerJob {
   return {
     calls: meter.totalCalls / events,
     byCommand: Object.fromEntries(Object.entries(meter.calls).map(([k, v]) => [k, v / events])),
@@ -90,7 +97,8 @@ function medianSide(sides: readonly SidePerJob[], digits = 4): SidePerJob {
   };
 }
 
-function sum(a: SidePerJob, b: SidePerJob): SidePerJob {
+/** Router plus projector: every count added (a sum has no single median handler time). */
+export function sum(a: SidePerJob, b: SidePerJob): SidePerJob {
   const byCommand: Record<string, number> = { ...a.byCommand };
   for (const [k, v] of Object.entries(b.byCommand)) byCommand[k] = (byCommand[k] ?? 0) + v;
   return {

@@ -2,7 +2,7 @@
  * The Jobs table (`Jobs-<Stage>`, key `jobId`), of which the Routing Manager owns only the routing
  * attributes (docs/EXACTLY_ONCE.md#job-status).
  *
- * Read: one strongly consistent BatchGetItem per 100 jobs, `status` and `routingVersion` only.
+ * Read: one strongly consistent BatchGetItem per 100 jobs: `status`, `routingVersion`, `routingDone`.
  * Write: PartiQL BatchExecuteStatement, ≤ 25 statements per call, each with its own condition and
  * its own result — so a batch of 100 records costs 4 calls instead of 100 UpdateItems, and one
  * statement's failure never fails its neighbours:
@@ -14,6 +14,10 @@
  * item may have gone), a refused INSERT as an UPDATE (someone created it); an UPDATE whose condition
  * fails on an item known to exist is `superseded`. Statements DynamoDB throttled are resent in the
  * next round. All of it is bounded by `maxRounds`.
+ *
+ * One call never names a job twice (DynamoDB refuses the whole call): a job's second update of the
+ * batch goes in the next wave. Every applied write also sets `routingDone`, the set of versions
+ * whose projection completed (src/projections/effect-completion.ts).
  *
  * Size: a statement carries the job's routing attributes only (a few hundred bytes), far below
  * the 400 KB item and the statement limits; the count limit (25) is the binding one.
@@ -81,7 +85,12 @@ export class DynamoDbJobsTable implements JobsTable {
   async read(jobIds: readonly string[]): Promise<Map<string, JobRouting>> {
     const items = await batchGetByKey(
       this.#client,
-      { tableName: this.#tableName, keyName: 'jobId', ids: jobIds, attributes: ['status', 'routingVersion'] },
+      {
+        tableName: this.#tableName,
+        keyName: 'jobId',
+        ids: jobIds,
+        attributes: ['status', 'routingVersion', 'routingDone'],
+      },
       this.#rounds,
       (unprocessed) => new JobsUnavailableError(unprocessed),
     );
@@ -93,16 +102,34 @@ export class DynamoDbJobsTable implements JobsTable {
     found: ReadonlyMap<string, JobRouting>,
   ): Promise<JobStatusResult[]> {
     const results: JobStatusResult[] = new Array(updates.length);
-    let pending: Pending[] = [];
+    // Versions completed per job, as read and as applied here: each write carries the whole set.
+    const done = new Map([...found].map(([jobId, job]) => [jobId, [...job.done]]));
+    // A call may not name one key twice (ValidationException for the whole call): the k-th update
+    // of each job goes in wave k, waves one after the other, so a job's updates apply in order.
+    const waves: Pending[][] = [];
+    const perJob = new Map<string, number>();
     updates.forEach((update, index) => {
       const write = jobWriteFor(update, found.get(update.jobId));
-      if (write === 'superseded') results[index] = { ok: true, outcome: 'superseded' };
-      else pending.push({ index, update, statement: write, exists: false });
+      if (write === 'superseded') {
+        results[index] = { ok: true, outcome: 'superseded' };
+        return;
+      }
+      const wave = perJob.get(update.jobId) ?? 0;
+      perJob.set(update.jobId, wave + 1);
+      if (waves.length === wave) waves.push([]);
+      waves[wave]?.push({ index, update, statement: write, exists: false });
     });
+    for (const wave of waves) await this.#converge(wave, results, done);
+    return results;
+  }
+
+  /** One wave (one update per job) through its rounds of statements. */
+  async #converge(wave: Pending[], results: JobStatusResult[], done: Map<string, number[]>): Promise<void> {
+    let pending = wave;
     for (let round = 0; pending.length > 0; round++) {
       if (round >= this.#rounds.maxRounds) {
         for (const p of pending) results[p.index] = { ok: false, ...unprocessed() };
-        break;
+        return;
       }
       if (round > 0) await delay(this.#rounds.backoffMs(round));
       const next: Pending[] = [];
@@ -110,7 +137,9 @@ export class DynamoDbJobsTable implements JobsTable {
         let responses: { Error?: { Code?: string; Message?: string } }[];
         try {
           const output = await this.#client.send(
-            new BatchExecuteStatementCommand({ Statements: chunk.map((p) => this.#statement(p)) }),
+            new BatchExecuteStatementCommand({
+              Statements: chunk.map((p) => this.#statement(p, done.get(p.update.jobId) ?? [])),
+            }),
           );
           responses = output.Responses ?? [];
         } catch (error) {
@@ -120,8 +149,10 @@ export class DynamoDbJobsTable implements JobsTable {
         }
         chunk.forEach((p, i) => {
           const code = responses[i]?.Error?.Code;
-          if (code === undefined) results[p.index] = { ok: true, outcome: 'applied' };
-          else if (code === 'ConditionalCheckFailed' && p.exists)
+          if (code === undefined) {
+            results[p.index] = { ok: true, outcome: 'applied' };
+            done.set(p.update.jobId, [...(done.get(p.update.jobId) ?? []), p.update.routingVersion]);
+          } else if (code === 'ConditionalCheckFailed' && p.exists)
             results[p.index] = { ok: true, outcome: 'superseded' };
           else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
           else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
@@ -131,11 +162,10 @@ export class DynamoDbJobsTable implements JobsTable {
       });
       pending = next;
     }
-    return results;
   }
 
-  #statement({ update, statement }: Pending) {
-    const owned = Object.entries(ownedAttributes(update));
+  #statement({ update, statement }: Pending, done: readonly number[]) {
+    const owned = Object.entries(ownedAttributes(update, done));
     if (statement === 'insert') {
       const present = owned.filter(([, value]) => value !== null);
       return {

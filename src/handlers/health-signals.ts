@@ -1,9 +1,12 @@
 /**
- * HealthSignals Lambda: target of the EventBridge rule for `source: provider.invoker`,
+ * HealthSignals Lambda handler: target of the EventBridge rule for `source: provider.invoker`,
  * `provider.attempt.completed` / `provider.status.changed`. Adapts the event into a breaker command
  * and hands it to RecordHealthSignal (src/commands/record-health-signal.ts). A malformed signal is
  * logged (paths only, never values) and dropped: retrying cannot fix it. A thrown error (DynamoDB
  * unavailable, contention) goes back to EventBridge's retry; the dedupe marker makes it safe.
+ *
+ * No side effect at import: the Lambda entry (src/lambda/health-signals.ts) wires it from
+ * process.env at init; the local runner and tests pass a config of their own.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -19,8 +22,8 @@ import {
   type ReviseRoutingResult,
   reviseRouting,
 } from '../commands/revise-routing.ts';
-import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
-import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
+import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
@@ -105,10 +108,8 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
     });
 }
 
-export function healthSignalsDependenciesFromEnvironment(
-  env: Readonly<Record<string, string | undefined>>,
-): HealthSignalsDependencies {
-  const config = loadHealthSignalsConfig(env);
+/** The function's AWS adapters for a validated configuration. */
+export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSignalsDependencies {
   const client = createDocumentClient();
   const store = new DynamoDbProviderHealthStore(client, {
     health: config.providerHealthTable,
@@ -128,8 +129,3 @@ export function healthSignalsDependenciesFromEnvironment(
     },
   };
 }
-
-export const handler = createHealthSignalsHandler(
-  healthSignalsDependenciesFromEnvironment(process.env),
-  createTelemetry('health-signals'),
-);

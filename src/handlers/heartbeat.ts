@@ -6,18 +6,15 @@
  * `HeartbeatSelfCheckFailedError`: the missing-heartbeat alarm (TreatMissingData: breaching) pages,
  * the function's Errors metric and the structured log say why. Retries are off for this function
  * (EventInvokeConfig MaximumRetryAttempts 0 in template.yaml): the next tick is five minutes away.
+ *
+ * No side effect at import: the Lambda entry is src/lambda/heartbeat.ts.
  */
 
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
-import { sdkClientDefaults } from '../aws/clients.ts';
-import { CloudWatchHeartbeatPublisher } from '../aws/cloudwatch-heartbeat-publisher.ts';
-import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
-import { type HeartbeatConfig, loadHeartbeatConfig } from '../config/heartbeat-config.ts';
+import type { HeartbeatConfig } from '../config/heartbeat-config.ts';
 import { RoutingManagerError } from '../errors.ts';
 import { runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
 import type { HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
@@ -62,12 +59,3 @@ export function createHeartbeatHandler(dependencies: HeartbeatDependencies) {
   };
   return middy<ScheduledEvent, HeartbeatResult>().use(injectLambdaContext(logger)).handler(beat);
 }
-
-// Clients live for the execution environment; the SDK reads region/endpoints from the environment.
-export const handler = createHeartbeatHandler({
-  loadConfig: () => loadHeartbeatConfig(process.env),
-  logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ ...sdkClientDefaults })),
-  publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ ...sdkClientDefaults })),
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'routing-manager' }),
-  now: () => new Date(),
-});

@@ -1,5 +1,5 @@
 /**
- * Projector Lambda: target of the routing log's DynamoDB Streams event source mapping (INSERT only,
+ * Projector Lambda handler: target of the routing log's DynamoDB Streams event source mapping (INSERT only,
  * ReportBatchItemFailures). Adapts stream records into routing-log records and hands them to the
  * projection use case (src/projections/project-records.ts); it reports every record that failed, and
  * Lambda resumes from the lowest of them — the records after it that did succeed come back and are
@@ -7,6 +7,9 @@
  *
  * Each record's image is decoded here, inside its own error handling (no middleware unmarshalls the
  * batch first): a malformed image fails that record alone, and the rest of the batch is projected.
+ *
+ * No side effect at import: the Lambda entry (src/lambda/projector.ts) wires it from process.env at
+ * init; the local runner, tests and benchmarks pass a config of their own.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -23,13 +26,13 @@ import { DynamoDbEffectMarkers } from '../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
-import { loadProjectorConfig } from '../config/projector-config.ts';
+import type { ProjectorConfig } from '../config/projector-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
-import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import type { Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
-import { isRulesStream } from '../rules/rules-records.ts';
+import { isRulesStream } from '../rules/rules-stream.ts';
 
 export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
@@ -153,8 +156,8 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
   }
 }
 
-export function portsFromEnvironment(env: Record<string, string | undefined>): ProtectedProjectorPorts {
-  const config = loadProjectorConfig(env);
+/** The projector's AWS adapters for a validated configuration. */
+export function projectorPorts(config: ProjectorConfig): ProtectedProjectorPorts {
   const documents = createDocumentClient();
   const now = () => new Date();
   return {
@@ -178,8 +181,3 @@ export function portsFromEnvironment(env: Record<string, string | undefined>): P
     now,
   };
 }
-
-export const handler = createProjectorHandler(
-  portsFromEnvironment(process.env),
-  createTelemetry('projector'),
-);

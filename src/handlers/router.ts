@@ -1,7 +1,8 @@
 /**
- * Router Lambda: target of the EventBridge rule for `frontend.api` / `video.job.submitted`.
- * It adapts the event into the RouteJob command and wires the AWS adapters; the decision logic
- * lives in src/routing and src/commands. A thrown error (e.g. DynamoDB unavailable) is left to
+ * Router Lambda handler: target of the EventBridge rule for `frontend.api` / `video.job.submitted`.
+ * It adapts the event into the RouteJob command; the decision logic lives in src/routing and
+ * src/commands. No side effect at import: the Lambda entry (src/lambda/router.ts) wires it from
+ * process.env at init; the local runner, tests and benchmarks pass a config of their own. A thrown error (e.g. DynamoDB unavailable) is left to
  * EventBridge's retry policy and the rule's dead-letter queue, so nothing received is lost.
  */
 
@@ -18,13 +19,13 @@ import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-sto
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
-import { loadRouterConfig } from '../config/router-config.ts';
+import type { RouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
 import { RoutingManagerError } from '../errors.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
-import { createTelemetry, type Telemetry } from '../observability/telemetry.ts';
+import type { Telemetry } from '../observability/telemetry.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -152,9 +153,9 @@ export const rulesReadFailureReporter =
     metrics.addMetric('RulesReadFailures', MetricUnit.Count, 1);
   };
 
-/** The router's AWS wiring for a configuration environment (also used by `npm run local`). */
-export function routerDependenciesFromEnvironment(
-  env: Readonly<Record<string, string | undefined>>,
+/** The router's AWS adapters for a validated configuration. */
+export function routerDependencies(
+  config: RouterConfig,
   {
     table = defaultRoutingTable,
     client = createDocumentClient(),
@@ -165,7 +166,6 @@ export function routerDependenciesFromEnvironment(
     onRulesReadFailure?: (error: unknown, using: RulesSource) => void;
   } = {},
 ): RouteJobDependencies {
-  const config = loadRouterConfig(env);
   const healthStore = config.providerHealthTable
     ? new DynamoDbProviderHealthStore(client, {
         health: config.providerHealthTable,
@@ -196,9 +196,3 @@ export function routerDependenciesFromEnvironment(
     maxMessageBytes: config.queueMaxMessageBytes,
   };
 }
-
-const telemetry = createTelemetry('router');
-export const handler = createRouterHandler(
-  routerDependenciesFromEnvironment(process.env, { onRulesReadFailure: rulesReadFailureReporter(telemetry) }),
-  telemetry,
-);

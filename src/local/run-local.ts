@@ -15,10 +15,20 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status-reader.ts';
-import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
-import type { RouterResponse } from '../handlers/router.ts';
+import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
+import { loadProjectorConfig } from '../config/projector-config.ts';
+import { loadRouterConfig } from '../config/router-config.ts';
+import {
+  createHealthSignalsHandler,
+  type HealthSignalsResponse,
+  healthSignalsDependencies,
+} from '../handlers/health-signals.ts';
+import { createProjectorHandler, projectorPorts } from '../handlers/projector.ts';
+import { createRouterHandler, type RouterResponse, routerDependencies } from '../handlers/router.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
+import { createTelemetry } from '../observability/telemetry.ts';
+import type { JobStatusReader } from '../ports/job-status-reader.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 import {
@@ -34,6 +44,7 @@ import {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
+import { aLocalLambdaContext } from './lambda-context.ts';
 import {
   IntakeQueueDrainer,
   type IntakeRoute,
@@ -146,7 +157,8 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
     running = null;
   };
   try {
-    // The SDK reads only its standard variables: the handlers need no local-specific code.
+    // The SDK reads only its standard variables (region, endpoints): the adapters need no
+    // local-specific code. The handlers' own configuration is passed to them, not set here.
     Object.assign(process.env, emulatorEnvironment(endpoints));
     progress(`provisioning stage ${options.stage}`);
     const stack = await provisionLocalStack({ stage: options.stage });
@@ -154,14 +166,12 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
       ...emulatorEnvironment(endpoints),
       ...handlerEnvironment(stack),
     };
-    Object.assign(process.env, environment);
     if (options.credits) await seedCredits(stack.tables.credits, options.credits);
     const providerQueues = options.rules
       ? await publishLocalRules(stack, options.rules.table, options.rules.origin)
       : {};
     if (Object.keys(providerQueues).length > 0)
       environment.PROVIDER_QUEUE_URLS = JSON.stringify(providerQueues);
-    Object.assign(process.env, environment);
 
     pipeline = await createPipeline(stack, options.table, environment);
     const results = await routeAndProject(pipeline, stack, options, progress, providerQueues);
@@ -206,28 +216,19 @@ async function createPipeline(
   table: RoutingTable | undefined,
   environment: Readonly<Record<string, string>>,
 ): Promise<LocalPipeline> {
-  // Imported only now: both handler modules validate their environment when loaded.
-  const { createRouterHandler, routerDependenciesFromEnvironment } = await import('../handlers/router.ts');
-  const { createProjectorHandler, portsFromEnvironment } = await import('../handlers/projector.ts');
-  const { createHealthSignalsHandler, healthSignalsDependenciesFromEnvironment } = await import(
-    '../handlers/health-signals.ts'
-  );
-  const { createTelemetry } = await import('../observability/telemetry.ts');
-  const { aLocalLambdaContext } = await import('./lambda-context.ts');
-
   const documents = createDocumentClient();
-  const routerDependencies = routerDependenciesFromEnvironment(handlerEnvironment(stack), {
+  const deps = routerDependencies(loadRouterConfig(environment), {
     ...(table ? { table } : {}),
     client: documents,
   });
-  const router = createRouterHandler(routerDependencies, createTelemetry('router'));
+  const router = createRouterHandler(deps, createTelemetry('router', stack.stage));
   const projector = createProjectorHandler(
-    portsFromEnvironment({ ...handlerEnvironment(stack), ...environment }),
-    createTelemetry('projector'),
+    projectorPorts(loadProjectorConfig(environment)),
+    createTelemetry('projector', stack.stage),
   );
   const signals = createHealthSignalsHandler(
-    healthSignalsDependenciesFromEnvironment(handlerEnvironment(stack)),
-    createTelemetry('health-signals'),
+    healthSignalsDependencies(loadHealthSignalsConfig(environment)),
+    createTelemetry('health-signals', stack.stage),
   );
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
   return {
@@ -235,7 +236,7 @@ async function createPipeline(
     signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
     project: (event, context: Context) => projector(event, context),
     poller,
-    log: routerDependencies.log,
+    log: deps.log,
     destroy: () => {
       poller.destroy();
       documents.destroy();
@@ -355,7 +356,7 @@ async function signalResult(
   read: {
     readonly byProvider: Readonly<Record<string, readonly QueuedMessage[]>>;
     readonly captured: readonly CapturedAnnouncement[];
-    readonly jobs: DynamoDbJobStatusReader;
+    readonly jobs: JobStatusReader;
   },
 ): Promise<LocalEventResult> {
   const change = signalChangeOf(response);

@@ -19,9 +19,10 @@ export class InMemoryJobsTable implements JobsTable {
     // The state as it is now, not as read: the in-memory table has no window between the two.
     return updates.map((update) => {
       const item = this.items.get(update.jobId);
-      if (item && !mayOverwrite(update, routingOf(item))) return { ok: true, outcome: 'superseded' };
+      const current = item ? routingOf(item) : undefined;
+      if (current && !mayOverwrite(update, current)) return { ok: true, outcome: 'superseded' };
       const next: Record<string, unknown> = { ...item, jobId: update.jobId };
-      for (const [name, value] of Object.entries(ownedAttributes(update))) {
+      for (const [name, value] of Object.entries(ownedAttributes(update, current?.done ?? []))) {
         if (value === null) delete next[name];
         else next[name] = value;
       }

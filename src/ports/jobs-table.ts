@@ -12,6 +12,11 @@ export type JobStatusOutcome = 'applied' | 'superseded';
 export interface JobRouting {
   readonly status: string | null;
   readonly routingVersion: number | null;
+  /**
+   * `routingDone`: the routing versions whose projection completed (status written after dispatch
+   * and announcement succeeded) — the completion mark of those records (effect-completion.ts).
+   */
+  readonly done: readonly number[];
 }
 
 export type JobStatusResult =
@@ -22,7 +27,8 @@ export interface JobsTable {
   /** The routing state of the jobs among `jobIds` that have an item (strongly consistent). */
   read(jobIds: readonly string[]): Promise<Map<string, JobRouting>>;
   /**
-   * Converges every update, given what `read` found (`found`: an absent job has no item). One result
+   * Converges every update, given what `read` found (`found`: an absent job has no item), in input
+   * order per job; an applied update also adds its version to the item's `routingDone`. One result
    * per update, in input order; one entry's failure never fails its neighbours. Never throws.
    */
   write(

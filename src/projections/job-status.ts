@@ -32,8 +32,11 @@ export function mayOverwrite(update: PlannedJobStatus, current: JobRouting): boo
   return versionAllows && statusAllows;
 }
 
-/** The routing attributes an update writes: owned ones the outcome has not got are removed (null). */
-export function ownedAttributes(update: PlannedJobStatus) {
+/**
+ * The routing attributes an update writes: owned ones the outcome has not got are removed (null);
+ * `routingDone` is `done` (the versions completed so far) with this update's version added.
+ */
+export function ownedAttributes(update: PlannedJobStatus, done: readonly number[]) {
   return {
     status: update.status,
     provider: update.provider,
@@ -42,13 +45,17 @@ export function ownedAttributes(update: PlannedJobStatus) {
     reason: update.reason,
     routedAt: update.routedAt,
     routingVersion: update.routingVersion,
+    routingDone: new Set([...done, update.routingVersion]),
   };
 }
 
 /** The convergence facts of a stored item (anything else on it is the platform's). */
 export function routingOf(item: Record<string, unknown>): JobRouting {
+  const done =
+    item.routingDone instanceof Set || Array.isArray(item.routingDone) ? [...item.routingDone] : [];
   return {
     status: typeof item.status === 'string' ? item.status : null,
     routingVersion: typeof item.routingVersion === 'number' ? item.routingVersion : null,
+    done: done.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b),
   };
 }

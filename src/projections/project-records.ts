@@ -6,7 +6,9 @@
  *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
  *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
  *   4. converge the Jobs status (≤ 25 conditional statements per BatchExecuteStatement, idempotent);
- *   5. write one marker per record that did something new (BatchWriteItem, ≤ 25 per call).
+ *   5. write a marker per record that did something new and is not sealed by the Jobs write just
+ *      applied (BatchWriteItem, ≤ 25 per call): a Jobs item at the record's version is the record's
+ *      completion mark (src/projections/effect-completion.ts), so most records need no marker.
  *
  * A record that fails an effect goes no further in this invocation (its later effects wait for the
  * redelivery) and is reported failed; what it did complete is still marked, so the redelivery
@@ -20,6 +22,7 @@ import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from '.
 import type { ProviderQueues } from '../ports/provider-queues.ts';
 import { announceDecisions } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
+import { sealedMarker, sealsRecord } from './effect-completion.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
 import { errorFacts } from './error-facts.ts';
 import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
@@ -127,7 +130,10 @@ export async function projectRecords(
     jobItems = (jobsRead as PromiseFulfilledResult<Map<string, JobRouting>>).value;
   }
   for (const t of planned) {
-    t.previous = markers.get(t.plan.effectId);
+    const { jobStatus, effectId } = t.plan;
+    const sealed = jobStatus !== null && sealsRecord(jobItems.get(jobStatus.jobId), jobStatus.routingVersion);
+    // A seal says every effect is done, whatever an older partial marker says.
+    t.previous = sealed ? sealedMarker(effectId) : markers.get(effectId);
     if (!t.plan.dispatch) t.dispatch = 'not_applicable';
     else if (t.previous?.dispatched) t.dispatch = 'skipped';
     if (t.previous?.announced) t.announce = 'skipped';
@@ -179,9 +185,13 @@ export async function projectRecords(
     } else fail(t, 'status', result);
   });
 
-  // 5. Markers for whatever this invocation newly did.
+  // 5. Markers for whatever this invocation newly did — unless the Jobs write just applied carries it.
   const now = ports.now().toISOString();
-  const due = planned.filter((t) => t.dispatch === 'done' || t.announce === 'done' || t.status === 'done');
+  const due = planned.filter(
+    (t) =>
+      (t.dispatch === 'done' || t.announce === 'done' || t.status === 'done') &&
+      !(t.status === 'done' && t.statusOutcome === 'applied'),
+  );
   if (due.length > 0) {
     try {
       await ports.markers.write(due.map((t) => nextMarker(t, now)));

@@ -18,16 +18,15 @@ import {
   rulesVersionOf,
 } from '../routing/routing-table.ts';
 
-export const RULES_STREAM = 'rules#routing';
+import { isRulesStream, RULES_STREAM } from './rules-stream.ts';
+
+export { isRulesStream, RULES_STREAM };
 export const RULES_RECORD_SCHEMA_VERSION = 1;
 /**
  * Largest canonical table accepted: a record holds up to three tables (active, shadow, canary) and
  * must stay under DynamoDB's 400 KB item limit with room for the gate report.
  */
 export const MAX_TABLE_BYTES = 96 * 1024;
-
-export const isRulesStream = (stream: unknown): boolean =>
-  typeof stream === 'string' && stream.startsWith('rules#');
 
 /** A published table: its content id and its canonical JSON. */
 export interface StoredTable {

@@ -1,17 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
@@ -25,7 +20,11 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 function routerFor(stack: LocalStack) {
   const client = createDocumentClient();
@@ -45,7 +44,10 @@ function routerFor(stack: LocalStack) {
 }
 
 const projectorFor = (stack: LocalStack) =>
-  createProjectorHandler(portsFromEnvironment(handlerEnvironment(stack)), createTelemetry('projector'));
+  createProjectorHandler(
+    projectorPorts(loadProjectorConfig(handlerEnvironment(stack))),
+    createTelemetry('projector'),
+  );
 
 const body = (message: { body: string }) => JSON.parse(message.body) as Record<string, unknown>;
 
@@ -166,7 +168,7 @@ describe('given the router, the routing log stream and the projector on the emul
 });
 
 describe('given FIFO provider queues', () => {
-  it('when a dispatch is resent after its marker was lost, then the FIFO queue keeps one message per dispatch id', async () => {
+  it('when a dispatch is resent after its completion was lost, then the FIFO queue keeps one message per dispatch id', async () => {
     const stack = await provisionLocalStack({ stage: uniqueStage('f'), fifoProviderQueues: true });
     const route = routerFor(stack);
     const fal = aSubmissionDetail({ provider: 'fal' });
@@ -174,17 +176,26 @@ describe('given FIFO provider queues', () => {
     await route(aSubmittedEvent(fal));
     await route(aSubmittedEvent(replicate));
 
-    // First pass: effects happen but the marker write never does — the documented duplicate window.
-    const lossy = instrumentedPorts(stack, { fault: { command: 'BatchWriteItem', timing: 'before' } });
+    // First pass: effects happen but neither completion mark (the Jobs write, the marker) is
+    // recorded — the documented duplicate window.
+    const lossy = instrumentedPorts(stack, { fault: { command: 'BatchExecuteStatement', timing: 'before' } });
+    const markers = {
+      read: (ids: readonly string[]) => lossy.ports.markers.read(ids),
+      write: async () => {
+        throw new Error('marker write lost');
+      },
+    };
     const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
-    await poller.drain(createProjectorHandler(lossy.ports, createTelemetry('projector')), { minRecords: 2 });
+    await poller.drain(createProjectorHandler({ ...lossy.ports, markers }, createTelemetry('projector')), {
+      minRecords: 2,
+    });
     poller.rewind();
     const clean = instrumentedPorts(stack);
     await poller.drain(createProjectorHandler(clean.ports, createTelemetry('projector')), { minRecords: 2 });
     poller.destroy();
     lossy.destroy();
     clean.destroy();
-    expect(lossy.log.calls).toContain('BatchWriteItem');
+    expect(lossy.log.calls).toContain('BatchExecuteStatement');
     expect(clean.log.calls.filter((c) => c === 'SendMessageBatch')).toHaveLength(2);
 
     const falMessages = await receiveAll(stack.queues.fal, { expected: 1 });

@@ -4,18 +4,15 @@
  * queue's URL (PROVIDER_QUEUE_URLS) — no code change — and an explicit Veo job goes router → log →
  * projector → the Veo queue. A provider no table declares stays unknown_provider.
  */
+
 import { join } from 'node:path';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
-import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
@@ -23,7 +20,11 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { readJob, receiveAll, uniqueStage } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const withVeo = {
   ...defaultRoutingTable,
@@ -78,11 +79,14 @@ beforeAll(async () => {
   expect(published.stderr).toBe('');
   expect(published.code).toBe(0);
 
-  const router = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router'));
+  const router = createRouterHandler(routerDependencies(loadRouterConfig(env)), createTelemetry('router'));
   for (const detail of [veoJob, soraJob])
     await router(aSubmittedEvent(detail), aLocalLambdaContext('router'));
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
-  const projector = createProjectorHandler(portsFromEnvironment(env), createTelemetry('projector'));
+  const projector = createProjectorHandler(
+    projectorPorts(loadProjectorConfig(env)),
+    createTelemetry('projector'),
+  );
   // Three records: the rules publication (skipped: no side effect) and the two decisions.
   expect(await poller.drain(projector, { minRecords: 3 })).toMatchObject({ delivered: 3, failed: 0 });
   poller.destroy();

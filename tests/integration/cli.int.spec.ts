@@ -3,6 +3,7 @@
  * by the real projector (fed by the stream poller like the event source mapping), then each command
  * runs in-process through `runCli`.
  */
+
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,9 +18,13 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { replayProjections } from '../../src/commands/replay-projections.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { handlerEnvironment } from '../../src/local/provision.ts';
 import { peekQueue } from '../../src/local/read-back.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
@@ -30,7 +35,7 @@ import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
 let poller: DynamoDbStreamPoller;
-let projector: Awaited<typeof import('../../src/handlers/projector.ts')>['handler'];
+let projector: Awaited<typeof import('../../src/lambda/projector.ts')>['handler'];
 const sqs = new SQSClient({});
 let clock = new Date();
 
@@ -92,11 +97,9 @@ async function loseEveryMessage(queueUrl: string) {
 beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
-  const { createRouterHandler } = await import('../../src/handlers/router.ts');
   // The projector runs at the records' time too: a transit key outlives its hour by 48 h only.
-  const { createProjectorHandler, portsFromEnvironment } = await import('../../src/handlers/projector.ts');
   projector = createProjectorHandler(
-    { ...portsFromEnvironment(process.env), now: () => clock },
+    { ...projectorPorts(loadProjectorConfig(handlerEnvironment(stack))), now: () => clock },
     createTelemetry('projector'),
   );
   const documents = createDocumentClient();

@@ -4,6 +4,7 @@
  * job and retains the content, and the operator CLI hides it, erases it per user and withholds it
  * from replays once it is erased or expired.
  */
+
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
@@ -11,10 +12,14 @@ import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { transitKeyOf } from '../../src/content/sealed-content.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { handlerEnvironment } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -56,8 +61,6 @@ const streamOf = (jobId: string) =>
 beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
-  const { createRouterHandler } = await import('../../src/handlers/router.ts');
-  const { createProjectorHandler, portsFromEnvironment } = await import('../../src/handlers/projector.ts');
   const router = createRouterHandler(
     {
       log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
@@ -70,7 +73,7 @@ beforeAll(async () => {
     createTelemetry('router'),
   );
   const projector = createProjectorHandler(
-    { ...portsFromEnvironment(process.env), now: () => clock },
+    { ...projectorPorts(loadProjectorConfig(handlerEnvironment(stack))), now: () => clock },
     createTelemetry('projector'),
   );
   poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });

@@ -2,23 +2,23 @@
  * Provider health end to end on the emulators: signals through the HealthSignals handler, decisions
  * through the router handler, both on the same tables.
  */
+
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
-import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { anAttemptEvent, aStatusEvent, submitterTo } from '../support/health-signals.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;
@@ -31,7 +31,10 @@ beforeAll(async () => {
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   const env = { ...handlerEnvironment(stack), HEALTH_CACHE_SECONDS: '0' };
-  route = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router', stack.stage));
+  route = createRouterHandler(
+    routerDependencies(loadRouterConfig(env)),
+    createTelemetry('router', stack.stage),
+  );
   store = new DynamoDbProviderHealthStore(createDocumentClient(), {
     health: stack.tables.providerHealth,
     log: stack.tables.routingLog,

@@ -28,7 +28,7 @@ const lambdaContext = aLocalLambdaContext('RoutingManager-Heartbeat-it');
 const dynamodb = new DynamoDBClient({});
 const cloudwatch = new CloudWatchClient({});
 const createdTables: string[] = [];
-let handler: typeof import('../../src/handlers/heartbeat.ts').handler;
+let handler: typeof import('../../src/lambda/heartbeat.ts').handler;
 
 /** A stage nobody else in this emulator run uses, so metric assertions see only this file's beats. */
 const aUniqueStage = () => `hb${randomBytes(5).toString('hex')}`;
@@ -81,7 +81,7 @@ async function pollUntil<T>(
 }
 
 beforeAll(async () => {
-  handler = (await import('../../src/handlers/heartbeat.ts')).handler;
+  handler = (await import('../../src/lambda/heartbeat.ts')).handler;
 });
 
 afterAll(async () => {

@@ -20,7 +20,7 @@ import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/handlers/router.ts').handler;
+let handler: typeof import('../../src/lambda/router.ts').handler;
 const logOf = () => new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog);
 
 beforeAll(async () => {
@@ -28,7 +28,7 @@ beforeAll(async () => {
   for (const method of ['info', 'warn', 'log', 'error'] as const) {
     vi.spyOn(console, method).mockImplementation(() => undefined);
   }
-  handler = (await import('../../src/handlers/router.ts')).handler;
+  handler = (await import('../../src/lambda/router.ts')).handler;
 });
 
 describe('intake bounds on DynamoDB Local', () => {

@@ -2,29 +2,27 @@
  * Re-routing end to end on the emulators: the real router, the real HealthSignals handler (with
  * re-routing) and the real projector fed by the stream poller.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
-import {
-  createHealthSignalsHandler,
-  healthSignalsDependenciesFromEnvironment,
-} from '../../src/handlers/health-signals.ts';
-import { createProjectorHandler, portsFromEnvironment } from '../../src/handlers/projector.ts';
-import { createRouterHandler, routerDependenciesFromEnvironment } from '../../src/handlers/router.ts';
+import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
+import { createHealthSignalsHandler, healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { anAttemptEvent, submitterTo } from '../support/health-signals.ts';
 import { readJob, receiveAll } from '../support/local-aws.ts';
+import { quietHandlerTelemetry, silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;
@@ -36,12 +34,18 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
   const env = { ...handlerEnvironment(stack), HEALTH_CACHE_SECONDS: '0' };
-  route = createRouterHandler(routerDependenciesFromEnvironment(env), createTelemetry('router', stack.stage));
+  route = createRouterHandler(
+    routerDependencies(loadRouterConfig(env)),
+    createTelemetry('router', stack.stage),
+  );
   signal = createHealthSignalsHandler(
-    healthSignalsDependenciesFromEnvironment(env),
+    healthSignalsDependencies(loadHealthSignalsConfig(env)),
     createTelemetry('health-signals', stack.stage),
   );
-  project = createProjectorHandler(portsFromEnvironment(env), createTelemetry('projector', stack.stage));
+  project = createProjectorHandler(
+    projectorPorts(loadProjectorConfig(env)),
+    createTelemetry('projector', stack.stage),
+  );
   poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
 });
 

@@ -13,6 +13,7 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
+import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
@@ -23,7 +24,6 @@ import { CachedActiveRules } from '../../src/rules/active-rules.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
-import { rulesLogContract } from '../support/rules-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -54,7 +54,6 @@ async function decisionOf(detail: Record<string, unknown>) {
 beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
-  const { createRouterHandler } = await import('../../src/handlers/router.ts');
   // The real router on the stack's log, reading the rules without a cache (ttl 0) so each
   // decision sees the rules the previous command left.
   const router = createRouterHandler(
@@ -88,11 +87,6 @@ beforeAll(async () => {
 });
 
 afterAll(removeEventDirectories);
-
-rulesLogContract(
-  'DynamoDbRulesLog on DynamoDB Local',
-  () => new DynamoDbRulesLog(documents, stack.tables.routingLog, `rules#contract-${randomUUID()}`),
-);
 
 describe('publishing rules through the what-if gate', () => {
   it('given a candidate that raises the cost, when published, then it is refused with the diff and exit 4, and nothing changes', async () => {

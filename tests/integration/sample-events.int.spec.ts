@@ -13,15 +13,15 @@ const sample = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 
 let stack: LocalStack;
-let router: typeof import('../../src/handlers/router.ts').handler;
-let projector: typeof import('../../src/handlers/projector.ts').handler;
+let router: typeof import('../../src/lambda/router.ts').handler;
+let projector: typeof import('../../src/lambda/projector.ts').handler;
 
 beforeAll(async () => {
   stack = await aProvisionedStack();
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  router = (await import('../../src/handlers/router.ts')).handler;
-  projector = (await import('../../src/handlers/projector.ts')).handler;
+  router = (await import('../../src/lambda/router.ts')).handler;
+  projector = (await import('../../src/lambda/projector.ts')).handler;
 });
 
 describe('router handler on the events/ samples', () => {

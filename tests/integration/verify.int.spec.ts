@@ -45,7 +45,7 @@ async function beatOnce() {
   vi.stubEnv('STAGE', stack.stage);
   vi.stubEnv('EVENT_LOG_TABLE', stack.tables.routingLog);
   try {
-    const { handler } = await import('../../src/handlers/heartbeat.ts');
+    const { handler } = await import('../../src/lambda/heartbeat.ts');
     await handler(scheduled, aLocalLambdaContext('heartbeat-verify'));
   } finally {
     vi.unstubAllEnvs();

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { EffectMarker, EffectMarkers } from '../../src/ports/effect-markers.ts';
 
-const aMarker = (overrides: Partial<EffectMarker> = {}): EffectMarker => ({
+export const aMarker = (overrides: Partial<EffectMarker> = {}): EffectMarker => ({
   effectId: `job#${randomUUID()}:v1`,
   dispatched: true,
   dispatchedAt: '2026-11-25T10:00:02.000Z',

@@ -41,9 +41,10 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
         queue: update.queue,
         routedAt: update.routedAt,
         routingVersion: 1,
+        routingDone: new Set([1]),
       });
       expect(await jobs.read([update.jobId])).toEqual(
-        new Map([[update.jobId, { status: 'ROUTED', routingVersion: 1 }]]),
+        new Map([[update.jobId, { status: 'ROUTED', routingVersion: 1, done: [1] }]]),
       );
     });
 
@@ -60,6 +61,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
         reason: 'no_route',
         routedAt: update.routedAt,
         routingVersion: 1,
+        routingDone: new Set([1]),
         submittedBy: 'frontend',
       });
     });
@@ -84,6 +86,20 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
         status: 'RUNNING',
         routingVersion: 1,
       });
+    });
+
+    it('given a decision and its replay written in one call, then both apply in order and both versions are done', async () => {
+      const { jobs, item } = await createFixture();
+      const decision = aRoutedRecord();
+      const first = statusOf(decision);
+
+      expect(await converge(jobs, [first, statusOf(aReplayOf(decision, 2))])).toEqual([
+        { ok: true, outcome: 'applied' },
+        { ok: true, outcome: 'applied' },
+      ]);
+
+      expect(await item(first.jobId)).toMatchObject({ routingVersion: 2, routingDone: new Set([1, 2]) });
+      expect((await jobs.read([first.jobId])).get(first.jobId)?.done).toEqual([1, 2]);
     });
 
     it('given the same status written twice (a redelivery), then the item is the same', async () => {

@@ -9,14 +9,11 @@ import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
 import { ConfigurationError } from '../../src/config/load-config.ts';
-import {
-  createHeartbeatHandler,
-  HeartbeatSelfCheckFailedError,
-  handler,
-} from '../../src/handlers/heartbeat.ts';
+import { createHeartbeatHandler, HeartbeatSelfCheckFailedError } from '../../src/handlers/heartbeat.ts';
+import { handler } from '../../src/lambda/heartbeat.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 
-// The handler module builds its logger at import time: silence it before the imports run.
+// The Lambda entry builds its logger at import time: silence it before the imports run.
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });

@@ -6,7 +6,7 @@ import { aNoRouteRecord, anInvalidRequestRecord, aReplayOf, aRoutedRecord } from
 const throttled = { code: 'ThrottlingException', message: 'slow down', retryable: true };
 
 describe('projectRecords', () => {
-  it('given a fresh batch, then each record gets its effects once and one marker', async () => {
+  it('given a fresh batch, then each record gets its effects once, the jobs sealed by their Jobs write and only the jobless record by a marker', async () => {
     const { ports, queues, bus, jobs, markers } = fakePorts();
     const fal = aRoutedRecord({ provider: 'fal' });
     const replicate = aRoutedRecord({ provider: 'replicate' });
@@ -28,14 +28,16 @@ describe('projectRecords', () => {
     ]);
     expect(jobs.items.get(rejected.jobId as string)).toMatchObject({ status: 'REJECTED' });
     expect(jobs.items.size).toBe(3);
-    expect(markers.markers.get(`${fal.stream}:v1`)).toEqual({
-      effectId: `${fal.stream}:v1`,
-      dispatched: true,
-      dispatchedAt: '2026-11-25T10:00:05.000Z',
+    expect(jobs.items.get(fal.jobId)).toMatchObject({ routingVersion: 1, routingDone: new Set([1]) });
+    expect([...markers.markers.keys()]).toEqual([`${invalid.stream}:v1`]);
+    expect(markers.markers.get(`${invalid.stream}:v1`)).toEqual({
+      effectId: `${invalid.stream}:v1`,
+      dispatched: false,
+      dispatchedAt: null,
       announced: true,
       announcedAt: '2026-11-25T10:00:05.000Z',
-      statusProjected: true,
-      statusProjectedAt: '2026-11-25T10:00:05.000Z',
+      statusProjected: false,
+      statusProjectedAt: null,
     });
     expect(outcomes[3]?.effects).toEqual({
       dispatch: 'not_applicable',
@@ -115,7 +117,10 @@ describe('projectRecords', () => {
       effects: { dispatch: 'skipped', announce: 'done', status: 'done' },
     });
     expect(queues.sent).toHaveLength(1);
-    expect(markers.markers.get(`${record.stream}:v1`)).toMatchObject({ dispatched: true, announced: true });
+
+    const third = await projectRecords([record], ports);
+    expect(third[0]?.effects).toEqual({ dispatch: 'skipped', announce: 'skipped', status: 'skipped' });
+    expect([queues.sent.length, bus.published.length]).toEqual([1, 1]);
   });
 
   it('given the Jobs update throws, then the record fails and its redelivery only re-runs the update', async () => {
@@ -151,11 +156,41 @@ describe('projectRecords', () => {
     ]);
   });
 
+  it('given a decision sealed by its Jobs write and later replayed, when the decision is redelivered, then it is still skipped: the item keeps every completed version', async () => {
+    const { ports, queues, bus, markers } = fakePorts();
+    const decision = aRoutedRecord();
+    await projectRecords([decision], ports);
+    await projectRecords([aReplayOf(decision, 2)], ports);
+
+    const outcomes = await projectRecords([decision], ports);
+
+    expect(outcomes[0]?.effects).toEqual({ dispatch: 'skipped', announce: 'skipped', status: 'skipped' });
+    expect([queues.sent.length, bus.published.length, markers.markers.size]).toEqual([2, 2, 0]);
+  });
+
+  it('given a status superseded by a newer version, then the record is marked in the markers table', async () => {
+    const { ports, markers } = fakePorts();
+    const decision = aRoutedRecord();
+    await projectRecords([aReplayOf(decision, 2)], ports);
+
+    await projectRecords([decision], ports);
+
+    expect(markers.markers.get(`${decision.stream}:v1`)).toMatchObject({
+      dispatched: true,
+      announced: true,
+      statusProjected: true,
+    });
+  });
+
   it('given the marker write fails, then the records still succeed and say the marker is missing', async () => {
     const { ports, markers } = fakePorts();
     markers.failWrite = true;
-    const outcomes = await projectRecords([aRoutedRecord()], ports);
+    const outcomes = await projectRecords(
+      [anInvalidRequestRecord({ withJobId: false }), aRoutedRecord()],
+      ports,
+    );
     expect(outcomes[0]).toMatchObject({ ok: true, markerWritten: false });
+    expect(outcomes[1]).toMatchObject({ ok: true, markerWritten: true });
   });
 
   it('given a record whose job JSON is corrupt, then only that record fails at planning', async () => {

@@ -21,7 +21,7 @@ import { announceDecisions } from '../../src/projections/announce.ts';
 import { dispatchToProviderQueues } from '../../src/projections/dispatch.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { QUEUE_URLS } from '../support/projector-fakes.ts';
-import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aNoRouteRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
 
 const sqsMock = mockClient(SQSClient);
 const eventsMock = mockClient(EventBridgeClient);
@@ -229,7 +229,7 @@ describe('DynamoDbJobsTable', () => {
   const statusOf = (record: Parameters<typeof planEffects>[0]) =>
     planEffects(record).jobStatus as NonNullable<ReturnType<typeof planEffects>['jobStatus']>;
   const existing = (...ids: string[]) =>
-    new Map(ids.map((id) => [id, { status: 'SUBMITTED', routingVersion: null }] as const));
+    new Map(ids.map((id) => [id, { status: 'SUBMITTED', routingVersion: null, done: [] }] as const));
   const statements = () =>
     ddbMock.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Statements ?? []);
   const errorOf = (Code: string) => ({ Error: { Code: Code as 'ConditionalCheckFailed', Message: Code } });
@@ -242,7 +242,7 @@ describe('DynamoDbJobsTable', () => {
 
     const [statement] = statements()[0] ?? [];
     expect(statement?.Statement).toBe(
-      'UPDATE "Jobs-test" SET "status" = ? SET "provider" = ? SET "model" = ? SET "queue" = ? SET "routedAt" = ? SET "routingVersion" = ? REMOVE "reason"' +
+      'UPDATE "Jobs-test" SET "status" = ? SET "provider" = ? SET "model" = ? SET "queue" = ? SET "routedAt" = ? SET "routingVersion" = ? SET "routingDone" = ? REMOVE "reason"' +
         ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?])',
     );
     expect(statement?.Parameters).toEqual([
@@ -252,6 +252,7 @@ describe('DynamoDbJobsTable', () => {
       update.queue,
       update.routedAt,
       1,
+      new Set([1]),
       update.jobId,
       1,
       'SUBMITTED',
@@ -268,13 +269,13 @@ describe('DynamoDbJobsTable', () => {
     expect(await jobs().write([update], new Map())).toEqual([{ ok: true, outcome: 'applied' }]);
 
     expect(statements()[0]?.[0]?.Statement).toBe(
-      `INSERT INTO "Jobs-test" VALUE {'jobId': ?, 'status': ?, 'reason': ?, 'routedAt': ?, 'routingVersion': ?}`,
+      `INSERT INTO "Jobs-test" VALUE {'jobId': ?, 'status': ?, 'reason': ?, 'routedAt': ?, 'routingVersion': ?, 'routingDone': ?}`,
     );
   });
 
   it('given an item a provider advanced (RUNNING), then nothing is written and the status is superseded', async () => {
     const update = statusOf(aRoutedRecord());
-    const found = new Map([[update.jobId, { status: 'RUNNING', routingVersion: 1 }]]);
+    const found = new Map([[update.jobId, { status: 'RUNNING', routingVersion: 1, done: [1] }]]);
 
     expect(await jobs().write([update], found)).toEqual([{ ok: true, outcome: 'superseded' }]);
     expect(statements()).toEqual([]);
@@ -291,6 +292,23 @@ describe('DynamoDbJobsTable', () => {
     expect(statements().map((call) => call.length)).toEqual([25, 25, 10]);
     expect(results).toHaveLength(60);
     expect(results.every((r) => r.ok && r.outcome === 'applied')).toBe(true);
+  });
+
+  it('given two updates of one job (a decision and its replay), then they go in separate calls, in order, the second carrying both versions as done', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    const decision = aRoutedRecord();
+    const first = statusOf(decision);
+    const replay = statusOf(aReplayOf(decision, 2));
+
+    const results = await jobs().write([first, replay], existing(first.jobId));
+
+    expect(results).toEqual([
+      { ok: true, outcome: 'applied' },
+      { ok: true, outcome: 'applied' },
+    ]);
+    const calls = statements();
+    expect(calls.map((call) => call.length)).toEqual([1, 1]);
+    expect(calls[1]?.[0]?.Parameters).toContainEqual(new Set([1, 2]));
   });
 
   it('given an item changed since the read, then a failed UPDATE is retried as an INSERT, a refused INSERT as an UPDATE, and an UPDATE failing on an item known to exist is superseded', async () => {

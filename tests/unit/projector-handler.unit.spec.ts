@@ -7,7 +7,8 @@ vi.hoisted(async () => {
 
 import { ConfigurationError } from '../../src/config/load-config.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
-import { createProjectorHandler, handler, portsFromEnvironment } from '../../src/handlers/projector.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
+import { handler } from '../../src/lambda/projector.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
@@ -123,9 +124,9 @@ describe('projector handler', () => {
     });
   });
 
-  it('given the module is loaded with a valid environment, then it exports a wired handler', () => {
+  it('given the Lambda entry is loaded with a valid environment, then it exports a wired handler', () => {
     expect(typeof handler).toBe('function');
-    expect(portsFromEnvironment(placeholderHandlerEnvironment).queueUrls).toEqual({
+    expect(projectorPorts(loadProjectorConfig(placeholderHandlerEnvironment)).queueUrls).toEqual({
       fal: placeholderHandlerEnvironment.FAL_QUEUE_URL,
       replicate: placeholderHandlerEnvironment.REPLICATE_QUEUE_URL,
     });
@@ -134,9 +135,8 @@ describe('projector handler', () => {
 
 describe('projector configuration', () => {
   it('given only the required variables, then the bus defaults to default and markers live 7 days', () => {
-    const { EVENT_LOG_TABLE: _ignored, ...env } = placeholderHandlerEnvironment;
+    const { EVENT_LOG_TABLE: _ignored, EVENT_BUS_NAME: _default, ...env } = placeholderHandlerEnvironment;
     expect(loadProjectorConfig(env)).toMatchObject({
-      eventLogTable: null,
       eventBusName: 'default',
       effectMarkerTtlDays: 7,
     });

@@ -23,7 +23,7 @@ import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { projectWithContent } from '../../src/projections/content-retention.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
-import { fakePorts } from '../support/projector-fakes.ts';
+import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const AUTHOR = {
@@ -349,11 +349,11 @@ describe('re-drive of a job whose content was erased', () => {
     const { ports, queues, vault } = fakePorts();
     const decision = await sealed(vault, aRoutedRecord({ prompt: 'corgi surfing' }));
     await projectWithContent([decision], ports);
-    // The first projection retained the content; its marker and transit key are gone since.
+    // The first projection retained the content; its completion marks and transit key are gone since.
     queues.sent.length = 0;
     vault.keys.clear();
     const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
-    const fresh = { ...ports, markers: new InMemoryEffectMarkers() };
+    const fresh = { ...ports, markers: new InMemoryEffectMarkers(), jobs: new InMemoryJobs() };
     const [outcome] = await projectWithContent([step?.record as ProjectionRedriveRequestedRecord], fresh);
     expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
     expect(queues.sent[0]?.message.body).toContain('corgi surfing');

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@a
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -14,7 +15,7 @@ const logPuts = () =>
 
 async function loadRouter() {
   vi.resetModules();
-  return (await import('../../src/handlers/router.ts')).handler;
+  return (await import('../../src/lambda/router.ts')).handler;
 }
 
 describe('router handler', () => {
@@ -146,7 +147,6 @@ describe('router metrics', () => {
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
     vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
     vi.resetModules();
-    const { createRouterHandler } = await import('../../src/handlers/router.ts');
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
     const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
     const { InMemoryCreditBalances } = await import('../../src/memory/in-memory-credit-balances.ts');

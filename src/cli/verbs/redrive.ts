@@ -10,6 +10,7 @@ import { auditWindow } from '../../audit/audit-window.ts';
 import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
+import { DynamoDbJobsTable } from '../../aws/dynamodb-jobs-table.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import {
   type RedriveProgress,
@@ -18,6 +19,7 @@ import {
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
+import { RecordedCompletion } from '../../projections/effect-completion.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
@@ -84,7 +86,7 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       const providers =
         options.provider ??
         vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]).providers;
-      const { log: logTable, effects: effectsTable } = context.tables;
+      const { log: logTable, effects: effectsTable, jobs: jobsTable } = context.tables;
       const summary = await context.onTable(logTable, () =>
         redriveProjections(
           {
@@ -102,11 +104,15 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
           {
             log: new DynamoDbRoutingLog(context.documents, logTable),
             decisions: new DynamoDbAuditIndex(context.documents, logTable),
-            // Read only: the TTL options matter for writes, which the CLI never makes.
-            markers: new DynamoDbEffectMarkers(context.documents, effectsTable, {
-              ttlDays: markerTtlDays,
-              now: () => context.now(),
-            }),
+            // Read only: the TTL options matter for writes, which the CLI never makes. A record's
+            // Jobs item is its completion mark when it holds the version (effect-completion.ts).
+            markers: new RecordedCompletion(
+              new DynamoDbEffectMarkers(context.documents, effectsTable, {
+                ttlDays: markerTtlDays,
+                now: () => context.now(),
+              }),
+              new DynamoDbJobsTable(context.documents, jobsTable),
+            ),
             now: () => context.now(),
             contentOf: contentOfJobs(context),
             ...withProgress(progressBar(context)),
