@@ -23,7 +23,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ANNOUNCEMENT_SOURCE } from '../projections/effects.ts';
-import { readTemplate, TemplateEvaluator } from '../template/cloudformation-template.ts';
+import { readTemplate, TemplateError, TemplateEvaluator } from '../template/cloudformation-template.ts';
 import { type QueueDefinition, type TableDefinition, templateResources } from './template-resources.ts';
 
 export interface LocalStack {
@@ -101,12 +101,12 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     const tableNames = Object.fromEntries(createdTables.map((t) => [t.logicalId, t.name]));
     const tableName = (id: string) => {
       const name = tableNames[id];
-      if (name === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      if (name === undefined) throw new TemplateError(`template.yaml creates no ${id} for a local stack`);
       return name;
     };
     const queueUrl = (id: string) => {
       const url = queueUrls.get(id);
-      if (url === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      if (url === undefined) throw new TemplateError(`template.yaml creates no ${id} for a local stack`);
       return url;
     };
 

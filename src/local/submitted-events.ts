@@ -17,6 +17,7 @@ export interface SubmittedInput {
   readonly event: SubmittedEvent & Record<string, unknown>;
 }
 
+/** An input file of `npm run local` (events, credits) that cannot be used; the message says why. */
 export class EventFileError extends RoutingManagerError {
   readonly path: string;
   constructor(path: string, message: string, options?: ErrorOptions) {
