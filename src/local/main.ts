@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError, Option } from 'commander';
 import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
@@ -30,10 +31,6 @@ import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } 
 import { DEFAULT_SAMPLE_PREFIX, loadSubmittedEvents, originName } from './submitted-events.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
-export const EXIT_USAGE = 2;
 
 export interface LocalIo {
   /** Results only: the table, or one JSON object per line with --json. */

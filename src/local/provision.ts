@@ -8,6 +8,7 @@
  *     observe PutEvents on an emulator).
  * Tests and `npm run local` then run the real handlers against the same shapes as AWS.
  */
+
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -21,6 +22,7 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ANNOUNCEMENT_SOURCE } from '../projections/effects.ts';
 import { readTemplate, TemplateEvaluator } from '../template/cloudformation-template.ts';
 import { type QueueDefinition, type TableDefinition, templateResources } from './template-resources.ts';
 
@@ -211,7 +213,7 @@ async function provisionLocalOnlyResources({ sqs, events }: Clients, stage: stri
     new PutRuleCommand({
       Name: ruleName,
       EventBusName: eventBusName,
-      EventPattern: JSON.stringify({ source: ['routing.manager'] }),
+      EventPattern: JSON.stringify({ source: [ANNOUNCEMENT_SOURCE] }),
     }),
   );
   const { Attributes } = await sqs.send(
