@@ -13,6 +13,7 @@
  * is its counts. The provider queues are drained by the check, so moto never holds more than a block.
  * Runs in its own process (run.ts starts it with the emulators' endpoints); result → BENCH_OUT.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,6 +24,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../src/aws/clients.ts';
+import { RoutingManagerError } from '../src/errors.ts';
 import type { LocalStack } from '../src/local/provision.ts';
 import { oursPerMillion } from './cost.ts';
 import { PROJECTOR_BATCH_SIZE } from './pipeline.ts';
@@ -79,9 +81,10 @@ export interface ScaleResult {
 }
 
 /** Thrown when a job is lost or dispatched twice: a correctness failure, not a figure to report. */
-export class ScaleRunFailedError extends Error {
+export class ScaleRunFailedError extends RoutingManagerError {
   constructor(checkpoint: ScaleCheckpoint) {
     super(
+      'scale_run_failed',
       `at ${checkpoint.jobs} jobs: ${checkpoint.lost} lost, ${checkpoint.dispatchedTwice} dispatched twice`,
     );
     this.name = 'ScaleRunFailedError';
