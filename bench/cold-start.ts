@@ -1,37 +1,36 @@
 /**
  * Benchmark 3: cold start per function. Each handler is bundled exactly as template.yaml's SAM
- * esbuild BuildMethod does (bundle, minify, platform node, format esm, target es2024, main fields
- * module,main, .mjs, external source map); the size is the .mjs without its map. Initialisation is
- * the wall time of a fresh `node --input-type=module -e "await import('<bundle>')"` with the
- * function's environment, minus a bare `node -e 0` (median of RUNS each, interleaved so that noise
- * hits both alike). Runs in its own process; bundles go to a temporary directory.
+ * esbuild BuildMethod does, with the function's own BuildProperties read from the template
+ * (EntryPoints, Format, OutExtension, Target, MainFields, Minify, External, Sourcemap); the size is
+ * the output without its map. Initialisation is the wall time of a fresh
+ * `node --input-type=module -e "await import('<bundle>')"` with the function's environment, minus a
+ * bare `node -e 0` (median of RUNS each, interleaved so that noise hits both alike). The naive
+ * minimal handler (bench/baseline/naive-minimal-handler.ts: middy + the DynamoDB document client,
+ * SDK bundled, minified ESM) is measured in the same loop, and each function's init is reported as
+ * a ratio to it. Runs in its own process; bundles go to a temporary directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, type Metafile } from 'esbuild';
+import { type BuildOptions, build, type Metafile } from 'esbuild';
+import { readTemplate } from '../src/template/cloudformation-template.ts';
 import { median, round, writeResult } from './support/stats.ts';
 
 const RUNS = 20;
 const root = resolve(import.meta.dirname, '..');
 
 export const FUNCTIONS = ['router', 'projector', 'heartbeat'] as const;
-
-/**
- * The packages template.yaml leaves to the Lambda runtime (`External` in each function's
- * BuildProperties), read from the template so the bench measures what `sam build` ships.
- */
-export function templateExternals(): string[] {
-  const template = readFileSync(join(root, 'template.yaml'), 'utf8');
-  const lists = [...template.matchAll(/^\s*External:\s*\[(.*)\]\s*$/gm)].map((m) =>
-    (m[1] ?? '').split(',').map((entry) => entry.trim().replace(/^['"]|['"]$/g, '')),
-  );
-  const first = lists[0] ?? [];
-  if (lists.some((list) => list.join() !== first.join())) throw new Error('functions differ in External');
-  return first;
-}
 export type FunctionName = (typeof FUNCTIONS)[number];
+
+const RESOURCES: Record<FunctionName, string> = {
+  router: 'RouterFunction',
+  projector: 'ProjectorFunction',
+  heartbeat: 'HeartbeatFunction',
+};
+
+/** The SDK packages: left out of the "our code" size figure (what the runtime could provide). */
+const SDK_PACKAGES = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*'];
 
 /** What each function's configuration needs at cold start (values are never contacted at init). */
 const ENVIRONMENT: Record<string, string> = {
@@ -54,18 +53,22 @@ const ENVIRONMENT: Record<string, string> = {
 };
 
 export interface ColdStartEntry {
+  /** What `sam build` ships (the bundle, without its map). */
   readonly bundleBytes: number;
   readonly mapBytes: number;
   /** Init overhead over a bare node, ms (median); without and with --enable-source-maps (template.yaml sets it). */
   readonly initMs: number;
   readonly initMsWithSourceMaps: number;
+  /** initMs ÷ the naive minimal handler's initMs, same run; and the same with source maps on both. */
+  readonly initRatioToNaive?: number;
+  readonly initRatioToNaiveWithSourceMaps?: number;
   readonly imported: boolean;
   readonly importError: string | null;
   /** Largest contributors to the bundle, by package (bytes in the minified output). */
   readonly topPackages: ReadonlyArray<readonly [string, number]>;
-  /** What-if: bytes with @aws-sdk/* and @smithy/* left to the runtime's bundled SDK (External). */
+  /** Our code alone: bytes with the AWS SDK (@aws-sdk/*, @smithy/*, …) left out (External). */
   readonly bundleBytesSdkExternal: number;
-  /** Of initMs: importing only the bundle's external packages (the runtime-provided SDK), ms. */
+  /** Of initMs: importing only the bundle's external packages (a runtime-provided SDK), ms. */
   readonly externalsInitMs: number;
 }
 
@@ -73,6 +76,14 @@ export interface ColdStartResult {
   readonly runs: number;
   readonly bareNodeMs: number;
   readonly functions: Record<FunctionName, ColdStartEntry>;
+  /** The naive minimal handler (bench/baseline/naive-minimal-handler.ts), SDK bundled. */
+  readonly naive?: {
+    readonly bundleBytes: number;
+    readonly initMs: number;
+    readonly initMsWithSourceMaps: number;
+  };
+  /** The esbuild settings template.yaml gives the functions, e.g. "esm, SDK bundled". */
+  readonly build?: string;
 }
 
 function packageOf(input: string): string {
@@ -93,15 +104,53 @@ function topPackages(metafile: Metafile): Array<[string, number]> {
   return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
 }
 
-/** Bundles one handler as template.yaml's SAM esbuild BuildMethod does; returns the .mjs path. */
+type BuildProperties = Record<string, unknown>;
+
+/** The function's SAM esbuild BuildProperties and handler file name, from template.yaml. */
+export function samBuildOf(name: FunctionName): { properties: BuildProperties; file: string } {
+  const resource = readTemplate().Resources[RESOURCES[name]];
+  const properties = (resource?.Metadata?.BuildProperties ?? {}) as BuildProperties;
+  const handler = String(resource?.Properties?.Handler ?? `${name}.handler`);
+  const [, extension = '.js'] = String((properties.OutExtension as string[] | undefined)?.[0] ?? '').split(
+    '=',
+  );
+  return { properties, file: `${handler.slice(0, handler.lastIndexOf('.'))}${extension}` };
+}
+
+/** esbuild options equivalent to SAM's for these BuildProperties (sam build passes them as flags). */
+export function esbuildOptionsOf(properties: BuildProperties): BuildOptions {
+  const list = (key: string) => (properties[key] as string[] | undefined) ?? [];
+  const [from = '.js', to = '.js'] = String(list('OutExtension')[0] ?? '.js=.js').split('=');
+  return {
+    entryPoints: list('EntryPoints').map((entry) => join(root, 'src', entry)),
+    bundle: true,
+    minify: properties.Minify === true,
+    platform: (properties.Platform as BuildOptions['platform']) ?? 'node',
+    format: (properties.Format as BuildOptions['format']) ?? 'cjs',
+    target: String(properties.Target ?? 'es2020'),
+    mainFields: String(properties.MainFields ?? 'main').split(','),
+    sourcemap: properties.Sourcemap === true,
+    outExtension: { [from]: to },
+    external: list('External'),
+  };
+}
+
+/** Bundles one handler as `sam build` does; returns the bundle's path and metafile. */
 export async function bundleHandler(
   name: FunctionName,
   outdir: string,
-  external: string[] = [],
-): Promise<{ metafile: Metafile }> {
-  const built = await build({
-    external,
-    entryPoints: [join(root, 'src/lambda', `${name}.ts`)],
+  overrides: Partial<BuildOptions> = {},
+): Promise<{ file: string; metafile: Metafile; external: readonly string[] }> {
+  const { properties, file } = samBuildOf(name);
+  const options = { ...esbuildOptionsOf(properties), ...overrides };
+  const built = await build({ ...options, outdir, metafile: true, logLevel: 'silent', absWorkingDir: root });
+  return { file: join(outdir, file), metafile: built.metafile, external: options.external ?? [] };
+}
+
+/** The naive reference: SDK bundled, minified ESM, as a plain SAM TypeScript project builds it. */
+async function bundleNaive(outdir: string): Promise<string> {
+  await build({
+    entryPoints: [join(root, 'bench/baseline/naive-minimal-handler.ts')],
     bundle: true,
     minify: true,
     platform: 'node',
@@ -111,11 +160,10 @@ export async function bundleHandler(
     sourcemap: true,
     outExtension: { '.js': '.mjs' },
     outdir,
-    metafile: true,
     logLevel: 'silent',
     absWorkingDir: root,
   });
-  return { metafile: built.metafile };
+  return join(outdir, 'naive-minimal-handler.mjs');
 }
 
 function wallMs(args: string[]): { ms: number; ok: boolean; stderr: string } {
@@ -128,20 +176,18 @@ function wallMs(args: string[]): { ms: number; ok: boolean; stderr: string } {
 }
 
 export async function runColdStart(): Promise<ColdStartResult> {
-  // Inside the project, so the externals resolve from node_modules as they do from the runtime's.
+  // Inside the project, so any externals resolve from node_modules as they do from the runtime's.
   const outdir = mkdtempSync(join(root, 'bench', '.build-'));
-  const external = templateExternals();
   try {
     const bundles = {} as Record<FunctionName, { file: string; metafile: Metafile }>;
-    for (const name of FUNCTIONS) {
-      const built = await bundleHandler(name, outdir, external);
-      bundles[name] = { file: join(outdir, `${name}.mjs`), metafile: built.metafile };
-    }
-    // The external imports of each bundle, alone: what loading the runtime's SDK costs at init.
+    for (const name of FUNCTIONS) bundles[name] = await bundleHandler(name, outdir);
+    // The external imports of each bundle, alone: what loading a runtime-provided SDK costs at init.
     for (const name of FUNCTIONS) {
       const imports = new Set<string>();
       for (const output of Object.values(bundles[name].metafile.outputs)) {
-        for (const imported of output.imports) if (imported.external) imports.add(imported.path);
+        for (const imported of output.imports) {
+          if (imported.external && !imported.path.startsWith('node:')) imports.add(imported.path);
+        }
       }
       writeFileSync(
         join(outdir, `${name}-externals.mjs`),
@@ -149,7 +195,11 @@ export async function runColdStart(): Promise<ColdStartResult> {
       );
     }
     const externalDir = join(outdir, 'sdk-external');
-    for (const name of FUNCTIONS) await bundleHandler(name, externalDir, ['@aws-sdk/*', '@smithy/*']);
+    const ourCode = {} as Record<FunctionName, string>;
+    for (const name of FUNCTIONS) {
+      ourCode[name] = (await bundleHandler(name, externalDir, { external: SDK_PACKAGES })).file;
+    }
+    const naive = await bundleNaive(join(outdir, 'naive'));
 
     const importArgs = (file: string, sourceMaps: boolean) => [
       ...(sourceMaps ? ['--enable-source-maps'] : []),
@@ -158,12 +208,17 @@ export async function runColdStart(): Promise<ColdStartResult> {
       `await import(${JSON.stringify(pathToFileURL(file).href)})`,
     ];
     const bare: number[] = [];
+    const naiveSamples = { plain: [] as number[], maps: [] as number[] };
     const samples = Object.fromEntries(
       FUNCTIONS.map((n) => [n, { plain: [] as number[], maps: [] as number[], externals: [] as number[] }]),
     );
-    const errors = new Map<FunctionName, string>();
+    const errors = new Map<FunctionName | 'naive', string>();
     for (let i = 0; i < RUNS; i++) {
       bare.push(wallMs(['-e', '0']).ms);
+      const naivePlain = wallMs(importArgs(naive, false));
+      if (!naivePlain.ok) errors.set('naive', naivePlain.stderr.trim().split('\n').slice(-3).join(' '));
+      naiveSamples.plain.push(naivePlain.ms);
+      naiveSamples.maps.push(wallMs(importArgs(naive, true)).ms);
       for (const name of FUNCTIONS) {
         const { file } = bundles[name];
         const plain = wallMs(importArgs(file, false));
@@ -174,26 +229,45 @@ export async function runColdStart(): Promise<ColdStartResult> {
         samples[name]?.maps.push(maps.ms);
       }
     }
+    if (errors.has('naive')) throw new Error(`naive reference failed to import: ${errors.get('naive')}`);
     const bareNodeMs = median(bare);
+    const naiveInitMs = median(naiveSamples.plain) - bareNodeMs;
+    const naiveInitMsWithSourceMaps = median(naiveSamples.maps) - bareNodeMs;
     const functions = Object.fromEntries(
       FUNCTIONS.map((name) => {
         const { file, metafile } = bundles[name];
         const s = samples[name] as { plain: number[]; maps: number[]; externals: number[] };
+        const initMs = median(s.plain) - bareNodeMs;
+        const initMsWithSourceMaps = median(s.maps) - bareNodeMs;
         const entry: ColdStartEntry = {
           bundleBytes: statSync(file).size,
           mapBytes: statSync(`${file}.map`).size,
-          initMs: round(median(s.plain) - bareNodeMs, 1),
-          initMsWithSourceMaps: round(median(s.maps) - bareNodeMs, 1),
+          initMs: round(initMs, 1),
+          initMsWithSourceMaps: round(initMsWithSourceMaps, 1),
+          initRatioToNaive: round(initMs / naiveInitMs, 2),
+          initRatioToNaiveWithSourceMaps: round(initMsWithSourceMaps / naiveInitMsWithSourceMaps, 2),
           imported: !errors.has(name),
           importError: errors.get(name) ?? null,
           topPackages: topPackages(metafile),
-          bundleBytesSdkExternal: statSync(join(outdir, 'sdk-external', `${name}.mjs`)).size,
+          bundleBytesSdkExternal: statSync(ourCode[name]).size,
           externalsInitMs: round(median(s.externals) - bareNodeMs, 1),
         };
         return [name, entry];
       }),
     ) as Record<FunctionName, ColdStartEntry>;
-    return { runs: RUNS, bareNodeMs: round(bareNodeMs, 1), functions };
+    const { properties } = samBuildOf('router');
+    const external = (properties.External as string[] | undefined) ?? [];
+    return {
+      runs: RUNS,
+      bareNodeMs: round(bareNodeMs, 1),
+      functions,
+      naive: {
+        bundleBytes: statSync(naive).size,
+        initMs: round(naiveInitMs, 1),
+        initMsWithSourceMaps: round(naiveInitMsWithSourceMaps, 1),
+      },
+      build: `${String(properties.Format ?? 'cjs')}, ${external.length > 0 ? `External ${external.join(' ')}` : 'SDK bundled'}`,
+    };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

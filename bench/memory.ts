@@ -1,5 +1,6 @@
 /**
- * Benchmark 4: peak RSS of the projector handling one 1,000-record batch, in a fresh process.
+ * Benchmark 4: peak RSS of the projector handling one 1,000-record batch, in a fresh process, and
+ * one 100-record batch (the event source mapping's BatchSize) with a 128 MB function's heap limits.
  * Records are built with the real builders (validateSubmission → decide → decisionRecord /
  * intakeRejectionRecord), marshalled into the Lambda DynamoDB-stream event shape (NEW_IMAGE), and
  * the projector — its esbuild bundle, as deployed (bench/cold-start.ts builds it like SAM does) — is
@@ -19,12 +20,14 @@ import { handlerEnvironment } from '../src/local/provision.ts';
 import { type DecisionRecord, decisionRecord, intakeRejectionRecord } from '../src/log/routing-records.ts';
 import { decide } from '../src/routing/decide.ts';
 import { defaultRoutingTable } from '../src/routing/default-table.ts';
-import { bundleHandler, templateExternals } from './cold-start.ts';
+import { bundleHandler } from './cold-start.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
 import { median, progress, writeResult } from './support/stats.ts';
 import { buildWorkload } from './support/workload.ts';
 
 export const MEMORY_BATCH = 1000;
+/** The routing log's event source mapping delivers at most this many records (template.yaml BatchSize). */
+export const MAPPING_BATCH = 100;
 
 /**
  * Heap limits comparable to what Lambda's Node.js runtime derives from a 128 MB memory setting
@@ -55,6 +58,15 @@ export interface MemoryResult {
   readonly cappedFailed: number;
   readonly runs: readonly MemoryRun[];
   readonly cappedRuns: readonly MemoryRun[];
+  /** One MAPPING_BATCH-record batch with a 128 MB function's heap limits (medians). */
+  readonly mappingBatch?: {
+    readonly records: number;
+    readonly peakRssMb: number;
+    readonly rssAfterImportMb: number;
+    readonly rssBeforeImportMb: number;
+    readonly failed: number;
+    readonly runs: readonly MemoryRun[];
+  };
 }
 
 function streamEvent(records: readonly DecisionRecord[], streamArn: string): { Records: DynamoDBRecord[] } {
@@ -81,11 +93,11 @@ function streamEvent(records: readonly DecisionRecord[], streamArn: string): { R
   };
 }
 
-function buildRecords(runId: string): DecisionRecord[] {
+function buildRecords(runId: string, count = MEMORY_BATCH): DecisionRecord[] {
   const seen = new Set<string>();
   const records: DecisionRecord[] = [];
-  for (const event of buildWorkload(MEMORY_BATCH * 2, { runId }).events) {
-    if (seen.has(event.id) || records.length === MEMORY_BATCH) continue;
+  for (const event of buildWorkload(count * 2, { runId }).events) {
+    if (seen.has(event.id) || records.length === count) continue;
     seen.add(event.id);
     const received = {
       eventId: event.id,
@@ -109,18 +121,13 @@ function buildRecords(runId: string): DecisionRecord[] {
 
 function probeOnce(
   nodeOptions: readonly string[],
-  workdir: string,
+  bundle: string,
   eventFile: string,
   env: Record<string, string>,
 ): MemoryRun {
   const run = spawnSync(
     process.execPath,
-    [
-      ...nodeOptions,
-      join(import.meta.dirname, 'support/projector-memory.mjs'),
-      join(workdir, 'projector.mjs'),
-      eventFile,
-    ],
+    [...nodeOptions, join(import.meta.dirname, 'support/projector-memory.mjs'), bundle, eventFile],
     { env: { ...process.env, ...env }, encoding: 'utf8' },
   );
   if (run.status !== 0) throw new Error(`memory probe failed: ${run.stderr.slice(-2000)}`);
@@ -131,9 +138,10 @@ export async function runMemoryBenchmark(repetitions: number): Promise<MemoryRes
   // Inside the project, so the template's externals (the runtime's SDK) resolve from node_modules.
   const workdir = mkdtempSync(join(import.meta.dirname, '.build-memory-'));
   try {
-    await bundleHandler('projector', workdir, templateExternals());
+    const { file: bundle } = await bundleHandler('projector', workdir);
     const runs: MemoryRun[] = [];
     const cappedRuns: MemoryRun[] = [];
+    const mappingRuns: MemoryRun[] = [];
     for (let rep = 0; rep < repetitions; rep++) {
       // A fresh stack and fresh jobs each time, so every run does the full work (no markers yet).
       const suffix = randomBytes(3).toString('hex');
@@ -143,7 +151,7 @@ export async function runMemoryBenchmark(repetitions: number): Promise<MemoryRes
         eventFile,
         JSON.stringify(streamEvent(buildRecords(`m${suffix}`), stack.routingLogStreamArn)),
       );
-      runs.push(probeOnce([], workdir, eventFile, handlerEnvironment(stack)));
+      runs.push(probeOnce([], bundle, eventFile, handlerEnvironment(stack)));
       // A second fresh stack and jobs for the capped run, so it does the same work (no markers yet).
       const capped = await provisionBenchStack(`bn${suffix}`);
       const cappedEvent = join(workdir, `event-capped-${rep}.json`);
@@ -151,10 +159,19 @@ export async function runMemoryBenchmark(repetitions: number): Promise<MemoryRes
         cappedEvent,
         JSON.stringify(streamEvent(buildRecords(`n${suffix}`), capped.routingLogStreamArn)),
       );
-      cappedRuns.push(probeOnce(LAMBDA_128_HEAP, workdir, cappedEvent, handlerEnvironment(capped)));
+      cappedRuns.push(probeOnce(LAMBDA_128_HEAP, bundle, cappedEvent, handlerEnvironment(capped)));
+      // The mapping's own batch size, capped: what a deployed 128 MB projector would hold.
+      const small = await provisionBenchStack(`bs${suffix}`);
+      const smallEvent = join(workdir, `event-mapping-${rep}.json`);
+      writeFileSync(
+        smallEvent,
+        JSON.stringify(streamEvent(buildRecords(`s${suffix}`, MAPPING_BATCH), small.routingLogStreamArn)),
+      );
+      mappingRuns.push(probeOnce(LAMBDA_128_HEAP, bundle, smallEvent, handlerEnvironment(small)));
       progress(
         `memory rep ${rep + 1}/${repetitions}: peak RSS ${runs[rep]?.peakRssMb} MB, ` +
-          `with a 128 MB function's heap limits ${cappedRuns[rep]?.peakRssMb} MB`,
+          `with a 128 MB function's heap limits ${cappedRuns[rep]?.peakRssMb} MB; ` +
+          `${MAPPING_BATCH} records, capped: ${mappingRuns[rep]?.peakRssMb} MB`,
       );
     }
     const med = (pick: (run: MemoryRun) => number) => median(runs.map(pick));
@@ -169,6 +186,14 @@ export async function runMemoryBenchmark(repetitions: number): Promise<MemoryRes
       cappedFailed: Math.max(...cappedRuns.map((r) => r.failed)),
       runs,
       cappedRuns,
+      mappingBatch: {
+        records: MAPPING_BATCH,
+        peakRssMb: median(mappingRuns.map((r) => r.peakRssMb)),
+        rssAfterImportMb: median(mappingRuns.map((r) => r.rssAfterImportMb)),
+        rssBeforeImportMb: median(mappingRuns.map((r) => r.rssBeforeImportMb)),
+        failed: Math.max(...mappingRuns.map((r) => r.failed)),
+        runs: mappingRuns,
+      },
     };
   } finally {
     rmSync(workdir, { recursive: true, force: true });

@@ -14,6 +14,7 @@
  * than a minute of messages.
  * Runs in its own process (run.ts starts it with the emulators' endpoints); result → BENCH_OUT.
  */
+
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../src/aws/clients.ts';
+import { RoutingManagerError } from '../src/errors.ts';
 import type { LocalStack } from '../src/local/provision.ts';
 import { oursPerMillion } from './cost.ts';
 import { PROJECTOR_BATCH_SIZE } from './pipeline.ts';
@@ -88,9 +90,10 @@ export interface ScaleResult {
 }
 
 /** Thrown when a job is lost or dispatched twice: a correctness failure, not a figure to report. */
-export class ScaleRunFailedError extends Error {
+export class ScaleRunFailedError extends RoutingManagerError {
   constructor(checkpoint: ScaleCheckpoint) {
     super(
+      'scale_run_failed',
       `at ${checkpoint.jobs} jobs: ${checkpoint.lost} lost, ${checkpoint.dispatchedTwice} dispatched twice`,
     );
     this.name = 'ScaleRunFailedError';

@@ -1,14 +1,12 @@
-import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, required, stageName, tableName } from './load-config.ts';
 
-const healthSignalsEnvironment = z.object({
-  STAGE: stageName,
-  EVENT_LOG_TABLE: tableName,
-  PROVIDER_HEALTH_TABLE: tableName,
-});
+const healthSignalsEnvironment = {
+  STAGE: required(stageName),
+  EVENT_LOG_TABLE: required(tableName),
+  PROVIDER_HEALTH_TABLE: required(tableName),
+};
 
 export interface HealthSignalsConfig {
-  readonly stage: string;
   readonly eventLogTable: string;
   /** `ProviderHealth-<Stage>`: breakers' working state and signal dedupe markers. */
   readonly providerHealthTable: string;
@@ -19,7 +17,6 @@ export function loadHealthSignalsConfig(
 ): HealthSignalsConfig {
   const parsed = loadConfig('health-signals', healthSignalsEnvironment, env);
   return {
-    stage: parsed.STAGE,
     eventLogTable: parsed.EVENT_LOG_TABLE,
     providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
   };

@@ -2,8 +2,7 @@
  * Environment of the heartbeat Lambda, validated once per invocation so that a broken deployment
  * surfaces as a named self-check failure (and a missing heartbeat) instead of an import-time crash.
  */
-import * as z from 'zod';
-import { loadConfig, stageName, tableName } from './load-config.ts';
+import { loadConfig, required, stageName, tableName } from './load-config.ts';
 
 /** The namespace the Admin Dashboard discovers agents by (`Agent/<Name>/Heartbeat`); IAM pins it too. */
 export const HEARTBEAT_NAMESPACE = 'Agent/RoutingManager';
@@ -16,7 +15,7 @@ export interface HeartbeatConfig {
   readonly eventLogTable: string;
 }
 
-const heartbeatEnvironment = z.object({ STAGE: stageName, EVENT_LOG_TABLE: tableName });
+const heartbeatEnvironment = { STAGE: required(stageName), EVENT_LOG_TABLE: required(tableName) };
 
 export function loadHeartbeatConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,

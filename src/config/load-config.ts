@@ -1,11 +1,62 @@
 /**
  * Environment configuration, validated once at cold start. A missing or malformed variable fails
  * the function's initialisation with one error that names every problem, instead of a confusing
- * failure deep inside the first invocation. Field schemas shared by several functions live here
+ * failure deep inside the first invocation. Field readers shared by several functions live here
  * too, so a stage or table name means the same thing everywhere (and in template.yaml).
+ *
+ * Plain functions, not zod: a handful of string checks do not need a schema library in every
+ * function's bundle and cold start (docs/PERFORMANCE.md, "Dependencies").
  */
-import * as z from 'zod';
+import { RoutingManagerError } from '../errors.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES } from '../projections/dispatch.ts';
+
+/** Reads a present, non-blank value: the value, or a `Problem` saying what is wrong with it. */
+export type Reader<T> = (text: string) => T | Problem;
+
+/** What is wrong with a value, as a phrase after the variable's name ("must be …"). */
+export class Problem {
+  readonly message: string;
+  constructor(message: string) {
+    this.message = message;
+  }
+}
+
+/** One environment variable: how its text is read, and what an absent (or blank) one means. */
+export interface Field<T> {
+  readonly read: Reader<T>;
+  /** `required`: absence is an error; otherwise the value an absent variable stands for. */
+  readonly absent: 'required' | { readonly value: T };
+}
+
+export const required = <T>(read: Reader<T>): Field<T> => ({ read, absent: 'required' });
+export const optional = <T>(read: Reader<T>): Field<T | undefined> => ({
+  read,
+  absent: { value: undefined },
+});
+export const withDefault = <T>(read: Reader<T>, value: T): Field<T> => ({ read, absent: { value } });
+
+export const matching =
+  (pattern: RegExp, message: string): Reader<string> =>
+  (text) =>
+    pattern.test(text) ? text : new Problem(message);
+
+/** A number (an integer when `integer`) within [min, max], as `Number(text)` reads it. */
+export const numberIn =
+  (min: number, max: number, { integer = false }: { integer?: boolean } = {}): Reader<number> =>
+  (text) => {
+    const value = Number(text);
+    if (Number.isNaN(value)) return new Problem('must be a number');
+    if (integer && !Number.isInteger(value)) return new Problem('must be an integer');
+    return value >= min && value <= max ? value : new Problem(`must be between ${min} and ${max}`);
+  };
+
+/** An absolute http(s) URL. */
+export const httpUrl: Reader<string> = (text) => {
+  const url = URL.parse(text);
+  return url && (url.protocol === 'https:' || url.protocol === 'http:')
+    ? text
+    : new Problem('must be an http(s) URL');
+};
 
 /**
  * Stage names: a lower-case letter, then 1–11 lower-case letters or digits. Identical to the
@@ -13,23 +64,21 @@ import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES } from '../projections/dispatch.ts';
  * it), because the stage ends up in table, queue, function and alarm names.
  */
 export const STAGE_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
-export const stageName = z.string().regex(STAGE_PATTERN, `must match ${STAGE_PATTERN.source}`);
+export const stageName = matching(STAGE_PATTERN, `must match ${STAGE_PATTERN.source}`);
 /** DynamoDB table name rules: 3–255 characters of [a-zA-Z0-9_.-]. */
-export const tableName = z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
+export const tableName = matching(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
 
 /**
  * PROVIDER_QUEUE_MAX_MESSAGE_BYTES: the provider queues' MaximumMessageSize (SQS allows 1 KiB–1 MiB).
  * The router rejects a job whose provider-queue message could not fit (`message_too_large`); the
  * projector never sends a larger one. Set it to the queues' real setting (docs/DEPLOY.md).
  */
-export const queueMaxMessageBytes = z.coerce
-  .number()
-  .int()
-  .min(1024)
-  .max(1_048_576)
-  .default(DEFAULT_QUEUE_MAX_MESSAGE_BYTES);
+export const queueMaxMessageBytes = withDefault(
+  numberIn(1024, 1_048_576, { integer: true }),
+  DEFAULT_QUEUE_MAX_MESSAGE_BYTES,
+);
 
-export class ConfigurationError extends Error {
+export class ConfigurationError extends RoutingManagerError {
   readonly component: string;
   /** Required variables that are absent or blank. */
   readonly missing: readonly string[];
@@ -40,7 +89,7 @@ export class ConfigurationError extends Error {
       missing.length > 0 ? `missing environment variable(s): ${missing.join(', ')}` : '',
       invalid.length > 0 ? `invalid environment variable(s): ${invalid.join('; ')}` : '',
     ].filter((part) => part !== '');
-    super(`Invalid ${component} configuration: ${parts.join('; ')}`);
+    super('invalid_configuration', `Invalid ${component} configuration: ${parts.join('; ')}`);
     this.name = 'ConfigurationError';
     this.component = component;
     this.missing = missing;
@@ -48,24 +97,33 @@ export class ConfigurationError extends Error {
   }
 }
 
-export function loadConfig<Shape extends z.ZodRawShape>(
+type Spec = Record<string, Field<unknown>>;
+export type ConfigOf<S extends Spec> = { -readonly [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+/**
+ * Reads every variable of `spec` from `env` (blank counts as absent). Missing required variables
+ * are reported first and alone; otherwise every invalid one, in the spec's order.
+ */
+export function loadConfig<S extends Spec>(
   component: string,
-  schema: z.ZodObject<Shape>,
+  spec: S,
   env: Readonly<Record<string, string | undefined>>,
-): z.output<z.ZodObject<Shape>> {
-  const present: Record<string, string | undefined> = {};
+): ConfigOf<S> {
   const missing: string[] = [];
-  for (const [name, field] of Object.entries(schema.shape)) {
-    const value = env[name]?.trim() ? env[name] : undefined;
-    present[name] = value;
-    if (value === undefined && !(field as z.ZodType).safeParse(undefined).success) missing.push(name);
+  const invalid: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(spec)) {
+    const text = env[name];
+    if (text === undefined || text.trim() === '') {
+      if (field.absent === 'required') missing.push(name);
+      else config[name] = field.absent.value;
+      continue;
+    }
+    const value = field.read(text);
+    if (value instanceof Problem) invalid.push(`${name} ${value.message}`);
+    else config[name] = value;
   }
   if (missing.length > 0) throw new ConfigurationError(component, missing, []);
-  const parsed = schema.safeParse(present);
-  if (parsed.success) return parsed.data;
-  throw new ConfigurationError(
-    component,
-    [],
-    parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`),
-  );
+  if (invalid.length > 0) throw new ConfigurationError(component, [], invalid);
+  return config as ConfigOf<S>;
 }

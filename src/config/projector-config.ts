@@ -1,56 +1,68 @@
 /**
  * Environment of the projector Lambda, validated once at cold start (src/config/load-config.ts).
  */
-import * as z from 'zod';
-import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
+import {
+  httpUrl,
+  loadConfig,
+  numberIn,
+  Problem,
+  queueMaxMessageBytes,
+  type Reader,
+  required,
+  stageName,
+  tableName,
+  withDefault,
+} from './load-config.ts';
 
-const queueUrl = z.url({ protocol: /^https?$/ });
+const PROVIDER_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /**
  * Queue URLs of the providers beyond fal and replicate, as one JSON object keyed by the provider
  * ids the routing table declares: `{"veo":"https://sqs.…/VeoJobQueue"}`. Adding a provider is a
  * table entry (`rules publish`) and one entry here — no code change.
  */
-const providerQueueUrls = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of provider id → queue URL' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'provider ids are lower-case names'), queueUrl),
-  )
-  .default({});
+const providerQueueUrls: Reader<Record<string, string>> = (text) => {
+  let mapping: unknown;
+  try {
+    mapping = JSON.parse(text);
+  } catch {
+    return new Problem('must be a JSON object of provider id → queue URL');
+  }
+  if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
+    return new Problem('must be a JSON object of provider id → queue URL');
+  }
+  const urls: Record<string, string> = {};
+  for (const [provider, url] of Object.entries(mapping)) {
+    // Provider ids are never echoed back: the message names the rule, not the value.
+    if (!PROVIDER_ID.test(provider)) return new Problem('provider ids are lower-case names');
+    const checked = typeof url === 'string' ? httpUrl(url) : new Problem('must be an http(s) URL');
+    if (checked instanceof Problem) return new Problem(`queue URLs ${checked.message}`);
+    urls[provider] = checked;
+  }
+  return urls;
+};
 
-export const projectorConfigSchema = z.object({
-  STAGE: stageName,
-  /** Informational: the table whose stream triggers the projector (logged, never read). */
-  EVENT_LOG_TABLE: tableName.optional(),
+const projectorEnvironment = {
+  STAGE: required(stageName),
   /** Completion markers (`RoutingEffects-<Stage>`). */
-  EFFECTS_TABLE: tableName,
+  EFFECTS_TABLE: required(tableName),
   /** The shared Jobs table whose routing attributes the projector converges. */
-  JOBS_TABLE: tableName,
-  FAL_QUEUE_URL: queueUrl,
-  REPLICATE_QUEUE_URL: queueUrl,
-  PROVIDER_QUEUE_URLS: providerQueueUrls,
+  JOBS_TABLE: required(tableName),
+  FAL_QUEUE_URL: required(httpUrl),
+  REPLICATE_QUEUE_URL: required(httpUrl),
+  PROVIDER_QUEUE_URLS: withDefault(providerQueueUrls, {}),
   /** Bus the decisions are announced on. */
-  EVENT_BUS_NAME: z.string().min(1).default('default'),
+  EVENT_BUS_NAME: withDefault((text: string) => text, 'default'),
   /** Days a completion marker is kept; must exceed the stream's 24 h retention. */
-  EFFECT_MARKER_TTL_DAYS: z.coerce.number().int().min(2).max(365).default(7),
+  EFFECT_MARKER_TTL_DAYS: withDefault(numberIn(2, 365, { integer: true }), 7),
   /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
-  CONTENT_TABLE: tableName,
+  CONTENT_TABLE: required(tableName),
   /** Days user content is retained after its decision (template parameter ContentRetentionDays). */
-  CONTENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  CONTENT_RETENTION_DAYS: withDefault(numberIn(1, 3650, { integer: true }), 30),
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
-});
+};
 
 export interface ProjectorConfig {
-  readonly stage: string;
-  readonly eventLogTable: string | null;
   readonly effectsTable: string;
   readonly jobsTable: string;
   /** Queue URL per provider id, as routing decisions name providers. */
@@ -62,11 +74,9 @@ export interface ProjectorConfig {
   readonly queueMaxMessageBytes: number;
 }
 
-export function loadProjectorConfig(env: Record<string, string | undefined>): ProjectorConfig {
-  const parsed = loadConfig('projector', projectorConfigSchema, env);
+export function loadProjectorConfig(env: Readonly<Record<string, string | undefined>>): ProjectorConfig {
+  const parsed = loadConfig('projector', projectorEnvironment, env);
   return {
-    stage: parsed.STAGE,
-    eventLogTable: parsed.EVENT_LOG_TABLE ?? null,
     effectsTable: parsed.EFFECTS_TABLE,
     jobsTable: parsed.JOBS_TABLE,
     queueUrls: {

@@ -1,23 +1,30 @@
-import * as z from 'zod';
-import { loadConfig, queueMaxMessageBytes, stageName, tableName } from './load-config.ts';
+import {
+  loadConfig,
+  numberIn,
+  optional,
+  queueMaxMessageBytes,
+  required,
+  stageName,
+  tableName,
+  withDefault,
+} from './load-config.ts';
 
-const routerEnvironment = z.object({
-  STAGE: stageName,
-  EVENT_LOG_TABLE: tableName,
-  CREDITS_TABLE: tableName,
+const routerEnvironment = {
+  STAGE: required(stageName),
+  EVENT_LOG_TABLE: required(tableName),
+  CREDITS_TABLE: required(tableName),
   /** Seconds the router trusts its read of the published rules (src/rules/active-rules.ts). */
-  RULES_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(10),
+  RULES_CACHE_SECONDS: withDefault(numberIn(0, 300), 10),
   /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
-  CONTENT_TABLE: tableName,
+  CONTENT_TABLE: required(tableName),
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
   /** Optional: without it the router does not consult provider health (every provider healthy). */
-  PROVIDER_HEALTH_TABLE: tableName.optional(),
+  PROVIDER_HEALTH_TABLE: optional(tableName),
   /** How long a router instance reuses its read of provider health (default 5 s). */
-  HEALTH_CACHE_SECONDS: z.coerce.number().int().min(0).max(60).default(5),
-});
+  HEALTH_CACHE_SECONDS: withDefault(numberIn(0, 60, { integer: true }), 5),
+};
 
 export interface RouterConfig {
-  readonly stage: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
   readonly rulesCacheMs: number;
@@ -30,7 +37,6 @@ export interface RouterConfig {
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
   const parsed = loadConfig('router', routerEnvironment, env);
   return {
-    stage: parsed.STAGE,
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
     rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,

@@ -32,7 +32,7 @@ import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '.
 import type { Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
-import { isRulesStream } from '../rules/rules-records.ts';
+import { isRulesStream } from '../rules/rules-stream.ts';
 
 export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
@@ -128,6 +128,9 @@ function keysOf(streamRecord: DynamoDBRecord): { stream: string | null; version:
   };
 }
 
+/** Metric names are PascalCase, CloudWatch's convention (as RecordsFailed, EffectsSkipped). */
+const DONE_METRICS = { dispatch: 'DispatchDone', announce: 'AnnounceDone', status: 'StatusDone' } as const;
+
 function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metrics }: Telemetry) {
   // Facts only — never the job itself, which holds the user's prompt.
   const facts = {
@@ -138,8 +141,8 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
     effects: outcome.effects,
     statusOutcome: outcome.statusOutcome,
   };
-  for (const [effect, state] of Object.entries(outcome.effects)) {
-    if (state === 'done') metrics.addMetric(`${effect}Done`, MetricUnit.Count, 1);
+  for (const [effect, state] of Object.entries(outcome.effects) as [keyof typeof DONE_METRICS, string][]) {
+    if (state === 'done') metrics.addMetric(DONE_METRICS[effect], MetricUnit.Count, 1);
     if (state === 'skipped') metrics.addMetric('EffectsSkipped', MetricUnit.Count, 1);
   }
   if (!outcome.ok) {

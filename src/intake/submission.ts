@@ -1,12 +1,14 @@
 /**
  * The inbound contract: an EventBridge `video.job.submitted` event from `frontend.api`.
  * This zod schema is the single source of the TypeScript types, the runtime validation and the
- * JSON Schema published in docs/EVENT_SCHEMA.md.
+ * JSON Schema published in docs/EVENT_SCHEMA.md. It is written with `zod/mini` (src/intake/schema.ts).
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
-import { type CanonicalJson, canonicalJson } from './canonical-json.ts';
+import * as z from 'zod/mini';
+import { canonicalJson } from './canonical-json.ts';
+import { detailBoundErrors, type FieldError } from './detail-bounds.ts';
 import type { RejectionReason } from './reason-codes.ts';
+import { described } from './schema.ts';
 
 export const SUBMISSION_SOURCE = 'frontend.api';
 export const SUBMISSION_DETAIL_TYPE = 'video.job.submitted';
@@ -15,27 +17,7 @@ export const SUBMISSION_DETAIL_TYPE = 'video.job.submitted';
 export const AUTO_PROVIDER = 'auto';
 export const DEFAULT_TIER = 'standard';
 
-/**
- * Bounds on the whole `detail`, checked before anything else reads it (docs/EVENT_SCHEMA.md).
- * Bytes: EventBridge caps an event at 256 KB, so no real submission is larger; the bound keeps the
- * log record (which copies the detail, as does a replay record) under DynamoDB's 400 KB item limit.
- * Depth: the job JSON travels to consumers that may store it as a DynamoDB document, which nests at
- * most 32 levels, and parse it with recursive parsers; a job's own fields use two.
- */
-export const MAX_DETAIL_BYTES = 262_144;
-export const MAX_DETAIL_DEPTH = 32;
-
-/** Field errors for a detail outside the bounds above (empty when it is within them). */
-export function detailBoundErrors(measured: CanonicalJson): FieldError[] {
-  const errors: FieldError[] = [];
-  if (measured.depth > MAX_DETAIL_DEPTH) {
-    errors.push({ path: 'detail', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
-  }
-  if (measured.bytes > MAX_DETAIL_BYTES) {
-    errors.push({ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` });
-  }
-  return errors;
-}
+export { detailBoundErrors, type FieldError, MAX_DETAIL_BYTES, MAX_DETAIL_DEPTH } from './detail-bounds.ts';
 
 // jobId becomes the log's partition key, the FIFO MessageGroupId (at most 128 characters of
 // ASCII letters, digits and punctuation) and an operator's CLI argument; userId keys Credits-<Stage>.
@@ -43,49 +25,48 @@ export function detailBoundErrors(measured: CanonicalJson): FieldError[] {
 // never become one.
 const identifier = z
   .string()
-  .regex(/^[A-Za-z0-9._:@/-]{1,128}$/, '1 to 128 letters, digits or . _ : @ / - (no blanks)');
+  .check(z.regex(/^[A-Za-z0-9._:@/-]{1,128}$/, '1 to 128 letters, digits or . _ : @ / - (no blanks)'));
 
 // Names compared case-insensitively: the value is recorded and matched trimmed and lower-cased
 // ("720P", " 720p " are 720p). The patterns admit the blanks, so the published schema agrees.
 const caseInsensitiveName = (pattern: RegExp, message: string, description: string) =>
-  z
-    .string()
-    .regex(pattern, message)
-    .transform((value) => value.trim().toLowerCase())
-    .meta({ description });
+  described(z.pipe(z.string().check(z.regex(pattern, message)), z.transform(trimmedLowerCase)), description);
 
-export const jobSubmissionSchema = z
-  .looseObject({
-    jobId: identifier.meta({ description: 'taken exactly as sent (case-sensitive, not trimmed)' }),
-    userId: identifier.meta({ description: 'taken exactly as sent (case-sensitive, not trimmed)' }),
-    prompt: z.string().min(1),
-    lengthSec: z
-      .number()
-      .positive()
-      .meta({ description: 'seconds; any positive number (the rules judge the range)' }),
+function trimmedLowerCase(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+export const jobSubmissionSchema = described(
+  z.looseObject({
+    jobId: described(identifier, 'taken exactly as sent (case-sensitive, not trimmed)'),
+    userId: described(identifier, 'taken exactly as sent (case-sensitive, not trimmed)'),
+    prompt: z.string().check(z.minLength(1)),
+    lengthSec: described(
+      z.number().check(z.positive()),
+      'seconds; any positive number (the rules judge the range)',
+    ),
     resolution: caseInsensitiveName(
       /^\s*[A-Za-z0-9][A-Za-z0-9._-]{0,15}\s*$/,
       'a short name such as 720p: 1 to 16 letters, digits or . _ -',
       'e.g. 720p; matched trimmed and lower-cased; a resolution no rule lists gets no_route for auto',
     ),
-    tier: caseInsensitiveName(
-      /^\s*[A-Za-z][A-Za-z0-9_-]{0,31}\s*$/,
-      'a word of at most 32 letters, digits, _ or -, starting with a letter',
-      `matched trimmed and lower-cased; absent: "${DEFAULT_TIER}" (recorded as defaulted)`,
-    ).optional(),
-    provider: z
-      .string()
-      .transform((value) => value.trim().toLowerCase())
-      .meta({
-        description: `"${AUTO_PROVIDER}" (the default) or a provider of the routing table, matched trimmed and lower-cased; another name is unknown_provider`,
-      })
-      .optional(),
-    feature: z.looseObject({ audio: z.boolean().optional() }).optional(),
-  })
-  .meta({
-    description:
-      'Every other own field (any name, __proto__ included) is forwarded unchanged. Whole detail: at most 262144 bytes of JSON and 32 levels of nesting.',
-  });
+    tier: z.optional(
+      caseInsensitiveName(
+        /^\s*[A-Za-z][A-Za-z0-9_-]{0,31}\s*$/,
+        'a word of at most 32 letters, digits, _ or -, starting with a letter',
+        `matched trimmed and lower-cased; absent: "${DEFAULT_TIER}" (recorded as defaulted)`,
+      ),
+    ),
+    provider: z.optional(
+      described(
+        z.pipe(z.string(), z.transform(trimmedLowerCase)),
+        `"${AUTO_PROVIDER}" (the default) or a provider of the routing table, matched trimmed and lower-cased; another name is unknown_provider`,
+      ),
+    ),
+    feature: z.optional(z.looseObject({ audio: z.optional(z.boolean()) })),
+  }),
+  'Every other own field (any name, __proto__ included) is forwarded unchanged. Whole detail: at most 262144 bytes of JSON and 32 levels of nesting.',
+);
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(jobSubmissionSchema.shape));
 
@@ -111,10 +92,6 @@ export type DefaultedField = 'tier' | 'provider';
 /** The routing table's side of intake: which providers exist (a RoutingTable is one). */
 export interface ProviderCatalogue {
   readonly providers: Readonly<Record<string, unknown>>;
-}
-export interface FieldError {
-  readonly path: string;
-  readonly message: string;
 }
 
 export type IntakeResult =

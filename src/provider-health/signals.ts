@@ -4,7 +4,9 @@
  *   - `provider.status.changed`: an operator forces a breaker (or gives it back to `auto`).
  * Parsing never throws and never quotes the payload: a bad signal is a typed, content-free refusal.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+// English messages for zod/mini (src/intake/schema.ts).
+import '../intake/schema.ts';
 import {
   ATTEMPT_OUTCOMES,
   BREAKER_MODES,
@@ -17,32 +19,32 @@ export const SIGNAL_SOURCE = 'provider.invoker';
 export const ATTEMPT_DETAIL_TYPE = 'provider.attempt.completed';
 export const STATUS_DETAIL_TYPE = 'provider.status.changed';
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
-const identifier = z.string().min(1).max(256);
+const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
+const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
+const identifier = text(1, 256);
 
 export const attemptCompletedSchema = z.looseObject({
   jobId: identifier,
   provider: name,
-  model: name.nullish(),
+  model: z.nullish(name),
   /** `<jobId>:v<routingVersion>`, as in the provider-queue message. */
   dispatchId: identifier,
   outcome: z.enum(ATTEMPT_OUTCOMES),
   /** Why it failed: `server_error`, `timeout`, `throttled`, `auth` count; anything else does not. */
-  errorClass: z.string().max(64).nullish(),
-  latencyMs: z.number().nonnegative().optional(),
-  ts: z.iso.datetime({ offset: true }).optional(),
+  errorClass: z.nullish(z.string().check(z.maxLength(64))),
+  latencyMs: z.optional(z.number().check(z.nonnegative())),
+  ts: z.optional(z.iso.datetime({ offset: true })),
 });
 
 export const statusChangedSchema = z.looseObject({
   provider: name,
-  model: name.nullish(),
+  model: z.nullish(name),
   state: z.enum(BREAKER_MODES),
-  actor: z.string().min(1).max(256),
-  reason: z.string().min(1).max(1024),
+  actor: text(1, 256),
+  reason: text(1, 1024),
 });
 
 export type AttemptCompleted = z.output<typeof attemptCompletedSchema>;
-export type StatusChanged = z.output<typeof statusChangedSchema>;
 
 /** The parts of an EventBridge event the health-signal handler reads. */
 export interface SignalEvent {
@@ -131,5 +133,5 @@ export function parseHealthSignal(event: SignalEvent): SignalParseResult {
 }
 
 // Paths only: zod messages may quote the offending value, which is someone's payload.
-const pathsOf = (error: z.ZodError): string[] =>
+const pathsOf = (error: z.core.$ZodError): string[] =>
   error.issues.map((issue) => issue.path.join('.') || '(detail)');

@@ -3,46 +3,61 @@
  * by this schema whether it comes from the typed default (default-table.ts) or from a JSON file
  * (the what-if CLI), so a bad table fails loudly at load time, never during a decision.
  */
+
 import { createHash } from 'node:crypto';
-import stringify from 'safe-stable-stringify';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { RoutingManagerError } from '../errors.ts';
+// English messages for zod/mini (src/intake/schema.ts).
+import '../intake/schema.ts';
+import { canonicalJson } from '../intake/canonical-json.ts';
 import { AUTO_PROVIDER } from '../intake/submission.ts';
 
 const name = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'is not a name: lower-case a-z, 0-9, . _ - (at most 64)');
+  .check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'is not a name: lower-case a-z, 0-9, . _ - (at most 64)'));
 
 // Resolutions are names, compared with the request's lower-cased value: a table may list any.
 const resolution = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,15}$/, 'is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)');
+  .check(
+    z.regex(
+      /^[a-z0-9][a-z0-9._-]{0,15}$/,
+      'is not a resolution name: lower-case a-z, 0-9, . _ - (at most 16)',
+    ),
+  );
+
+/** A list of at least one item (zod's `nonempty()`). */
+const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1));
+const positive = () => z.number().check(z.positive());
 
 export const modelCapabilitiesSchema = z.strictObject({
   /** Inclusive bounds on the clip length. Absent: no limit declared. */
-  minLengthSec: z.number().positive().optional(),
-  maxLengthSec: z.number().positive().optional(),
+  minLengthSec: z.optional(positive()),
+  maxLengthSec: z.optional(positive()),
   /** Absent: every resolution. */
-  resolutions: z.array(resolution).nonempty().optional(),
+  resolutions: z.optional(nonEmpty(resolution)),
   /** Whether the model can generate audio; absent means audio is not a declared limit. */
-  audio: z.boolean().optional(),
+  audio: z.optional(z.boolean()),
   /** Price in credit units per second of output, used for the cost estimate. */
-  pricePerSecond: z.number().nonnegative(),
+  pricePerSecond: z.number().check(z.nonnegative()),
 });
 
 export const providerSchema = z.strictObject({
   /** Logical queue name announced in `video.job.routed` (the URL comes from configuration). */
-  queue: z.string().min(1),
-  models: z.record(name, modelCapabilitiesSchema).refine((m) => Object.keys(m).length > 0, 'no models'),
+  queue: z.string().check(z.minLength(1)),
+  models: z
+    .record(name, modelCapabilitiesSchema)
+    .check(z.refine((m) => Object.keys(m).length > 0, 'no models')),
 });
 
 export const ruleConditionsSchema = z.strictObject({
   /** Which `provider` values of the request this rule applies to: "auto" or declared providers. */
-  requestedProvider: z.array(name).nonempty().optional(),
-  tiers: z.array(z.string()).nonempty().optional(),
-  maxLengthSec: z.number().positive().optional(),
-  minLengthSec: z.number().positive().optional(),
-  resolutions: z.array(resolution).nonempty().optional(),
-  audio: z.boolean().optional(),
+  requestedProvider: z.optional(nonEmpty(name)),
+  tiers: z.optional(nonEmpty(z.string())),
+  maxLengthSec: z.optional(positive()),
+  minLengthSec: z.optional(positive()),
+  resolutions: z.optional(nonEmpty(resolution)),
+  audio: z.optional(z.boolean()),
 });
 
 export const ruleSchema = z.union([
@@ -52,11 +67,11 @@ export const ruleSchema = z.union([
     when: ruleConditionsSchema,
     route: z.strictObject({ provider: name, model: name }),
     /** When true, the user's balance must cover the estimated cost (a missing balance does not). */
-    requireCredits: z.boolean().default(false),
+    requireCredits: z._default(z.boolean(), false),
     /** Auto jobs only: tried in order when the route's provider is unhealthy or already tried. */
-    fallbacks: z.array(z.strictObject({ provider: name, model: name })).optional(),
+    fallbacks: z.optional(z.array(z.strictObject({ provider: name, model: name }))),
     /** Every candidate unhealthy: `route_primary` (panic mode, the default, recorded) or `reject`. */
-    whenAllUnhealthy: z.enum(['route_primary', 'reject']).optional(),
+    whenAllUnhealthy: z.optional(z.enum(['route_primary', 'reject'])),
   }),
   z.strictObject({
     id: name,
@@ -67,9 +82,9 @@ export const ruleSchema = z.union([
 ]);
 
 export const routingTableSchema = z.strictObject({
-  version: z.string().min(1),
+  version: z.string().check(z.minLength(1)),
   providers: z.record(name, providerSchema),
-  rules: z.array(ruleSchema).nonempty(),
+  rules: nonEmpty(ruleSchema),
 });
 
 export type RoutingTable = z.output<typeof routingTableSchema>;
@@ -78,11 +93,11 @@ export type RouteRule = Extract<RoutingRule, { route: unknown }>;
 export type ModelCapabilities = z.output<typeof modelCapabilitiesSchema>;
 export type RuleConditions = z.output<typeof ruleConditionsSchema>;
 
-export class InvalidRoutingTableError extends Error {
+export class InvalidRoutingTableError extends RoutingManagerError {
   /** Every problem, one line each: `<path>: <what is wrong, with the allowed values>`. */
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
-    super(`Invalid routing table:\n  ${issues.join('\n  ')}`);
+    super('invalid_routing_table', `Invalid routing table:\n  ${issues.join('\n  ')}`);
     this.name = 'InvalidRoutingTableError';
     this.issues = issues;
   }
@@ -106,8 +121,11 @@ export function loadRoutingTable(input: unknown): RoutingTable {
   return routingTableSchema.parse(input);
 }
 
-/** The table as canonical JSON (sorted keys, defaults filled): what is stored and hashed. */
-export const canonicalTableJson = (table: RoutingTable): string => stringify(table) as string;
+/**
+ * The table as canonical JSON (sorted keys, defaults filled): what is stored and hashed. The text is
+ * safe-stable-stringify's for a JSON value (src/intake/canonical-json.ts), so stored content ids hold.
+ */
+export const canonicalTableJson = (table: RoutingTable): string => canonicalJson(table).text as string;
 
 const versions = new WeakMap<RoutingTable, string>();
 
@@ -279,13 +297,13 @@ function boundText(
 
 /** The fields a table object at this path may have, for "unknown field" messages. */
 function allowedKeys(path: Path): string[] {
-  const keys = (schema: z.ZodObject) => Object.keys(schema.shape);
+  const keys = (schema: z.ZodMiniObject) => Object.keys(schema.shape);
   const [first, , third] = path;
   if (path.length === 0) return keys(routingTableSchema);
   if (first === 'providers' && path.length === 2) return keys(providerSchema);
   if (first === 'providers' && third === 'models' && path.length === 4) return keys(modelCapabilitiesSchema);
   if (first === 'rules' && path.length === 2)
-    return [...new Set(ruleSchema.options.flatMap((option) => keys(option)))];
+    return [...new Set(ruleSchema.def.options.flatMap((option) => keys(option)))];
   if (first === 'rules' && third === 'when' && path.length === 3) return keys(ruleConditionsSchema);
   if (first === 'rules' && third === 'route' && path.length === 3) return ['provider', 'model'];
   return [];

@@ -10,6 +10,7 @@
  *
  * Pure: building and folding records does no I/O; time and the author are passed in.
  */
+import { RoutingManagerError } from '../errors.ts';
 import {
   canonicalTableJson,
   loadRoutingTable,
@@ -17,16 +18,15 @@ import {
   rulesVersionOf,
 } from '../routing/routing-table.ts';
 
-export const RULES_STREAM = 'rules#routing';
+import { isRulesStream, RULES_STREAM } from './rules-stream.ts';
+
+export { isRulesStream, RULES_STREAM };
 export const RULES_RECORD_SCHEMA_VERSION = 1;
 /**
  * Largest canonical table accepted: a record holds up to three tables (active, shadow, canary) and
  * must stay under DynamoDB's 400 KB item limit with room for the gate report.
  */
 export const MAX_TABLE_BYTES = 96 * 1024;
-
-export const isRulesStream = (stream: unknown): boolean =>
-  typeof stream === 'string' && stream.startsWith('rules#');
 
 /** A published table: its content id and its canonical JSON. */
 export interface StoredTable {
@@ -90,11 +90,11 @@ export const storedTable = (table: RoutingTable): StoredTable => ({
   table: canonicalTableJson(table),
 });
 
-export class CorruptRulesRecordError extends Error {
+export class CorruptRulesRecordError extends RoutingManagerError {
   readonly stream: string;
   readonly version: number;
-  constructor(message: string, record: { stream?: unknown; version?: unknown }) {
-    super(message);
+  constructor(message: string, record: { stream?: unknown; version?: unknown }, options?: ErrorOptions) {
+    super('corrupt_rules_record', message, options);
     this.name = 'CorruptRulesRecordError';
     this.stream = String(record.stream);
     this.version = Number(record.version);
@@ -110,6 +110,7 @@ export function tableOf(stored: StoredTable, record: RulesRecord): RoutingTable 
     throw new CorruptRulesRecordError(
       `rules record ${record.version}: table ${stored.rulesVersion} is unreadable: ${(error as Error).message}`,
       record,
+      { cause: error },
     );
   }
   if (rulesVersionOf(table) !== stored.rulesVersion) {

@@ -135,9 +135,8 @@ describe('projector handler', () => {
 
 describe('projector configuration', () => {
   it('given only the required variables, then the bus defaults to default and markers live 7 days', () => {
-    const { EVENT_LOG_TABLE: _ignored, ...env } = placeholderHandlerEnvironment;
+    const { EVENT_LOG_TABLE: _ignored, EVENT_BUS_NAME: _default, ...env } = placeholderHandlerEnvironment;
     expect(loadProjectorConfig(env)).toMatchObject({
-      eventLogTable: null,
       eventBusName: 'default',
       effectMarkerTtlDays: 7,
     });

@@ -222,25 +222,29 @@ describe('template: functions', () => {
     },
   );
 
-  it.each(functions)('%s: esbuild bundles exactly its handler as minified ESM with source maps', (id) => {
-    const { BuildMethod, BuildProperties } = fn(id).Metadata as {
-      BuildMethod: string;
-      BuildProperties: Dict;
-    };
-    const name = id
-      .replace('Function', '')
-      .replace(/([a-z])([A-Z])/g, '$1-$2')
-      .toLowerCase();
-    expect(BuildMethod).toBe('esbuild');
-    expect(BuildProperties).toMatchObject({
-      EntryPoints: [`lambda/${name}.ts`],
-      Format: 'esm',
-      OutExtension: ['.js=.mjs'],
-      Minify: true,
-      Sourcemap: true,
-    });
-    expect(fn(id).Properties.Handler).toBe(`${name}.handler`);
-  });
+  it.each(functions)(
+    '%s: esbuild bundles exactly its handler, the SDK included, as minified CommonJS with source maps',
+    (id) => {
+      const { BuildMethod, BuildProperties } = fn(id).Metadata as {
+        BuildMethod: string;
+        BuildProperties: Dict;
+      };
+      const name = id
+        .replace('Function', '')
+        .replace(/([a-z])([A-Z])/g, '$1-$2')
+        .toLowerCase();
+      expect(BuildMethod).toBe('esbuild');
+      expect(BuildProperties).toMatchObject({
+        EntryPoints: [`lambda/${name}.ts`],
+        Format: 'cjs',
+        OutExtension: ['.js=.cjs'],
+        Minify: true,
+        Sourcemap: true,
+      });
+      expect(BuildProperties).not.toHaveProperty('External');
+      expect(fn(id).Properties.Handler).toBe(`${name}.handler`);
+    },
+  );
 
   it.each([
     [
