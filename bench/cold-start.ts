@@ -1,7 +1,8 @@
 /**
  * Benchmark 3: cold start per function. Each handler is bundled exactly as template.yaml's SAM
  * esbuild BuildMethod does, with the function's own BuildProperties read from the template
- * (EntryPoints, Format, OutExtension, Target, MainFields, Minify, External, Sourcemap); the size is
+ * (EntryPoints, Format, OutExtension, Target, MainFields, Minify, External, Sourcemap,
+ * SourcesContent); the size is
  * the output without its map. Initialisation is the wall time of a fresh
  * `node --input-type=module -e "await import('<bundle>')"` with the function's environment, minus a
  * bare `node -e 0` (median of RUNS each, interleaved so that noise hits both alike). The naive
@@ -130,6 +131,7 @@ export function esbuildOptionsOf(properties: BuildProperties): BuildOptions {
     target: String(properties.Target ?? 'es2020'),
     mainFields: String(properties.MainFields ?? 'main').split(','),
     sourcemap: properties.Sourcemap === true,
+    sourcesContent: String(properties.SourcesContent ?? 'true') !== 'false',
     outExtension: { [from]: to },
     external: list('External'),
   };

@@ -240,6 +240,7 @@ describe('template: functions', () => {
         OutExtension: ['.js=.cjs'],
         Minify: true,
         Sourcemap: true,
+        SourcesContent: 'false',
       });
       expect(BuildProperties).not.toHaveProperty('External');
       expect(fn(id).Properties.Handler).toBe(`${name}.handler`);
