@@ -107,15 +107,12 @@ function topPackages(metafile: Metafile): Array<[string, number]> {
 
 type BuildProperties = Record<string, unknown>;
 
-/** The function's SAM esbuild BuildProperties and handler file name, from template.yaml. */
-export function samBuildOf(name: FunctionName): { properties: BuildProperties; file: string } {
+/** The function's SAM esbuild BuildProperties and handler module name (`router`), from template.yaml. */
+export function samBuildOf(name: FunctionName): { properties: BuildProperties; module: string } {
   const resource = readTemplate().Resources[RESOURCES[name]];
   const properties = (resource?.Metadata?.BuildProperties ?? {}) as BuildProperties;
   const handler = String(resource?.Properties?.Handler ?? `${name}.handler`);
-  const [, extension = '.js'] = String((properties.OutExtension as string[] | undefined)?.[0] ?? '').split(
-    '=',
-  );
-  return { properties, file: `${handler.slice(0, handler.lastIndexOf('.'))}${extension}` };
+  return { properties, module: handler.slice(0, handler.lastIndexOf('.')) };
 }
 
 /** esbuild options equivalent to SAM's for these BuildProperties (sam build passes them as flags). */
@@ -143,10 +140,15 @@ export async function bundleHandler(
   outdir: string,
   overrides: Partial<BuildOptions> = {},
 ): Promise<{ file: string; metafile: Metafile; external: readonly string[] }> {
-  const { properties, file } = samBuildOf(name);
+  const { properties, module } = samBuildOf(name);
   const options = { ...esbuildOptionsOf(properties), ...overrides };
   const built = await build({ ...options, outdir, metafile: true, logLevel: 'silent', absWorkingDir: root });
-  return { file: join(outdir, file), metafile: built.metafile, external: options.external ?? [] };
+  const extension = options.outExtension?.['.js'] ?? '.js';
+  return {
+    file: join(outdir, `${module}${extension}`),
+    metafile: built.metafile,
+    external: options.external ?? [],
+  };
 }
 
 /** The naive reference: SDK bundled, minified ESM, as a plain SAM TypeScript project builds it. */
