@@ -181,8 +181,8 @@ export function coldStartRows(c: ColdStartResult): Row[] {
     const ours = entry.bundleBytesSdkExternal / 1024;
     const sized = name !== 'heartbeat';
     rows.push([
-      `${name} bundle KB, minified, no map: shipped (our code, SDK left out)`,
-      `${n(shipped, 1)} (${n(ours, 1)})`,
+      `${name} bundle KB, minified, no map: shipped · read at init (our code, SDK left out)`,
+      `${n(shipped, 1)} · ${entry.initBytes === undefined ? '—' : n(entry.initBytes / 1024, 1)} (${n(ours, 1)})`,
       '',
       sized ? `≤ ${GOALS.bundleKb} (ours)` : '—',
       sized ? status(ours <= GOALS.bundleKb) : 'reported',
@@ -615,9 +615,11 @@ function coldStartAnalysis(c: ColdStartResult): string {
   const f = c.functions;
   const naive = c.naive ? `${n(c.naive.initMs, 1)} ms` : 'the naive handler';
   return `What was done: the AWS SDK is bundled (tree-shaken, minified) instead of loaded from the runtime's many
-unminified files, the bundles are CommonJS (Node's ESM loader would load its bundled \`undici\` for the facade of
-\`node:http\`), the schemas use \`zod/mini\` and environment variables are read without zod (docs/DEPLOY.md,
-"Bundling"). Router ${n(f.router.initRatioToNaive ?? Number.NaN, 2)} and projector ${n(f.projector.initRatioToNaive ?? Number.NaN, 2)} of the naive handler's init (${naive}) in this run.
+unminified files; the bundles are ESM split into chunks, so what only a dynamic import reaches (the credential
+providers and STS/SSO clients Lambda never uses, a browser user-agent parser) is shipped but never read at init,
+and no chunk read at init imports \`node:http\` (whose ESM facade would load Node's bundled \`undici\`); the schemas
+use \`zod/mini\` and environment variables are read without zod; source maps leave out the sources' text
+(docs/DEPLOY.md, "Bundling"). Router ${n(f.router.initRatioToNaive ?? Number.NaN, 2)} and projector ${n(f.projector.initRatioToNaive ?? Number.NaN, 2)} of the naive handler's init (${naive}) in this run.
 Where the rest goes: V8 compiling the bundle's source (proportional to its bytes: every KB is parsed at import,
 even code that never runs) and Node loading its built-in modules (\`http\`, \`https\`, \`crypto\`, \`zlib\`, …).
 The naive handler is little more than the SDK's DynamoDB client: a bare \`DynamoDBClient\` with one command,
@@ -627,10 +629,9 @@ function using the SDK v3 clients can reach, however little else it loads. What 
    protocols of DynamoDB, SQS and EventBridge, the standard retry policy, typed errors): roughly 300–500 lines to
    own and to test against the emulators, for ~330 KB less to parse per function. Not done: it trades a
    maintained SDK for our own.
-2. Keep the SDK but leave its unused credential providers out (Lambda always provides credentials in the
-   environment): an esbuild \`Alias\` of \`@aws-sdk/credential-provider-node\` to a \`fromEnv\` module would drop the
-   STS/SSO clients (~90 KB), but the bundle would then resolve credentials differently from the tests and the
-   local runner, so it was not done.
+2. Trim what the SDK client itself reads at init (\`@smithy/core\` and \`@aws-sdk/core\` hold every protocol and the
+   endpoint rules engine): only possible by patching or aliasing SDK internals, which would make the bundle
+   behave differently from the tests and the local runner, so it was not done.
 3. \`--enable-source-maps\` (template.yaml NODE_OPTIONS) makes Node parse the bundle's map at import (the figures
    in parentheses; the maps already leave out the sources' text): dropping the flag would save that, at the
    cost of stack traces that name minified code.
