@@ -66,13 +66,13 @@ function lines(
       item: 'DynamoDB writes (WRU)',
       ours: perMillion(ours.total.wru, PRICES.dynamoDbWriteRequestUnitsPerMillion),
       baseline: perMillion(baseline.wru, PRICES.dynamoDbWriteRequestUnitsPerMillion),
-      basis: `WRU/job: ours ${fmt(ours.total.wru, 2)} (log + audit GSI, markers, Jobs), baseline ${fmt(baseline.wru, 2)}`,
+      basis: `WRU/job: ours ${fmt(ours.total.wru, 2)} (log + audit GSI, content + byUser, Jobs with its completion mark, markers), baseline ${fmt(baseline.wru, 2)}`,
     },
     {
       item: 'DynamoDB reads (RRU)',
       ours: perMillion(ours.total.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
       baseline: perMillion(baseline.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
-      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker BatchGet), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
+      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker and Jobs BatchGet), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
     },
     {
       item: 'SQS requests (standard)',
@@ -158,13 +158,42 @@ ${rows.map((l) => `| ${l.item} | ${usd(l.ours)} | ${usd(l.baseline)} | ${l.basis
 requests, Lambda time spent waiting on calls) are cheap, while the two largest lines are billed per item,
 not per call. EventBridge charges per event, batched or not (identical for both). DynamoDB writes cost
 ${usd(rows[2]?.ours ?? 0)} vs ${usd(rows[2]?.baseline ?? 0)}: ours writes the log item plus its audit-index (GSI) copy,
-a completion marker and the Jobs status; the baseline writes the idempotency record twice and the Jobs
-status. Logs are the real difference (${usd(rows[6]?.ours ?? 0)} vs ${usd(rows[6]?.baseline ?? 0)}): the router and
-projector log one structured line per job/record at INFO plus EMF metric lines, the baseline one short line.
-Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline ${usd(baseline - (rows[6]?.baseline ?? 0))}. Levers: the
-per-record "record projected" line at DEBUG instead of INFO, shorter router facts, and — if the audit
-query need not cover every decision — a sparser audit index (each indexed record costs one more WRU; the
-log items are under 1 KB, so a narrower projection would not change that).
+the retained content item plus its \`byUser\` index entry, and the Jobs status — which is also the record's
+completion mark (\`routingDone\`, docs/EXACTLY_ONCE.md#completion-marks), so a job's record writes no marker
+item; the baseline writes the idempotency record twice and the Jobs status. Reads: the projector reads each
+record's marker and Jobs item (one BatchGetItem each per 100 records, ≥ 1 RRU per key). Logs
+(${usd(rows[6]?.ours ?? 0)} vs ${usd(rows[6]?.baseline ?? 0)}): the router writes one EMF line per decision carrying the
+decision's facts (jobId, stream, eventId, model, rule, rules version), the projector one EMF line per batch;
+the baseline one short line and no metrics. Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline
+${usd(baseline - (rows[6]?.baseline ?? 0))}.
+
+**Levers taken (issue 14).** Jobs statuses in batches: one BatchGetItem per 100 jobs, then PartiQL
+BatchExecuteStatement with ≤ 25 conditional statements per call instead of one UpdateItem per record
+(projector 1.22 → 0.28 calls/job; total 2.23 → 1.29). The completion marker folded into the Jobs status
+write (−0.95 WRU/job: markers are written only for partial progress, superseded statuses and records
+without a job; +0.95 RRU/job for the Jobs read, at a fifth of the price). One router log line per decision
+instead of two (915 → 533 bytes/job).
+
+**What the 0.75 goal would still take** (each computed from this run's units; not taken: the first and
+third change what the log or the content table hold, the second needs a staged deploy):
+- *Log items ≤ 1 KB* (1 WRU on the table and 1 on the audit index per decision: RoutingLog 3.4 → ≈ 2.0
+  WRU/job, ≈ −$0.87): a routed decision's item is ≈ 1,120–1,250 bytes, of which the explanation's candidate
+  trail is ≈ 460 and the sealed content ≈ 170. It needs a record schema change (e.g. the explanation keeps
+  the matched rule and the excluded rules' names only, the trail recomputed by \`what-if\`), which changes
+  what \`decisions\` and \`history\` show.
+- *Audit index KEYS_ONLY* instead (the reader fetching the items it lists with BatchGetItem): the index
+  entry becomes ≈ 150 bytes, 1 WRU instead of 2 (≈ −0.7 WRU/job, ≈ −$0.45; included in the previous lever).
+  CloudFormation cannot change an index's projection in place, nor create and delete an index in one
+  update: a new index name and a two-step deploy for existing stacks.
+- *No \`byUser\` index on RoutingContent* (−0.95 WRU/job, −$0.59): partition the content table on a keyed
+  hash of the user id; a key change replaces the table (retained content migrated), and replay and
+  history, which read content by job, then need that hash in the log's facts — a pseudonym in the facts,
+  which DATA_PROTECTION.md rules out today.
+- Together: ≈ 4.0 WRU/job, ≈ $4.3 per million, ≈ 1.0 × baseline. 0.75 (≈ $3.2) needs ≈ $1.1 more, i.e. both
+  retained copies gone — the audit index (−1 WRU, the \`decisions\`/\`replay\`/\`redrive\` window query) and
+  the retained content (−1 WRU, replay after the 48 h transit key and erase-by-user) — which are features,
+  not overhead. The rest is what both designs pay alike (EventBridge $0.95 per event, Lambda requests
+  $0.20) or is already below the baseline (SQS, Lambda time).
 
 **User content protection** ([DATA_PROTECTION.md](DATA_PROTECTION.md)), included in the DynamoDB lines
 above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: one transit-key

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../src/aws/clients.ts';
+import { RoutingManagerError } from '../src/errors.ts';
 import type { LocalStack } from '../src/local/provision.ts';
 import { createIdempotencyTable, createNaiveRouter } from './baseline/naive-router.ts';
 import { AwsCallMeter, type MeterSnapshot } from './support/aws-call-meter.ts';
@@ -67,9 +68,10 @@ export interface Landed {
 }
 
 /** Thrown when the emulators show an accepted job whose effects did not all land. */
-export class JobsLostError extends Error {
+export class JobsLostError extends RoutingManagerError {
   constructor(landed: Landed) {
     super(
+      'jobs_lost',
       `${landed.lost} accepted job(s) lost: ${landed.messages}/${landed.routed} messages, ` +
         `${landed.jobsWithStatus}/${landed.decided} Jobs statuses`,
     );

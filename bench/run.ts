@@ -562,6 +562,9 @@ ${largePayloadMethod(results.largePayload)}2. **Throughput.** One Node main thre
    alone) and a cache hit are timed (medians), and the real router handler routes 300 jobs in one process
    with the bench's meter counting every call. Amortised reads per job are 1 ÷ (jobs/s per instance × the
    cache period): the router reads the rules once per period per instance, whatever the rate.
+8. **Scale run** (\`bench/scale.ts\`). 20,000 events through the same pipeline, 1,000 at a time, per-job figures
+   per checkpoint segment, what landed checked after every block; the method, the table and the scale
+   envelope computed from it: [SCALE.md](SCALE.md).
 
 ## Goals missed, and what it would take
 

@@ -14,6 +14,7 @@
  *   6. UpdateItem Jobs-<Stage> status (jobs with a jobId);
  *   7. UpdateItem the idempotency record → COMPLETED with the response.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   ConditionalCheckFailedException,
@@ -25,6 +26,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type SubmittedEvent, validateSubmission } from '../../src/intake/submission.ts';
+import { ANNOUNCEMENT_SOURCE } from '../../src/projections/effects.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 
@@ -166,7 +168,7 @@ export function createNaiveRouter(config: NaiveRouterConfig) {
         Entries: [
           {
             EventBusName: config.eventBusName,
-            Source: 'routing.manager',
+            Source: ANNOUNCEMENT_SOURCE,
             DetailType: response.outcome === 'routed' ? 'video.job.routed' : 'video.job.rejected',
             Detail: JSON.stringify(announcement),
           },

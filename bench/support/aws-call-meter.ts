@@ -20,6 +20,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 interface SmithyCommand {
   input: Record<string, unknown>;
@@ -279,8 +280,8 @@ export function installAwsCallMeter(): void {
         } else meter.capacity(output?.ConsumedCapacity);
         return output;
       },
-      (error: { name?: string; Item?: unknown }) => {
-        if (error?.name === 'ConditionalCheckFailedException') meter.estimateFailedWrite(error.Item);
+      (error: unknown) => {
+        if (error instanceof ConditionalCheckFailedException) meter.estimateFailedWrite(error.Item);
         throw error;
       },
     );

@@ -1,6 +1,7 @@
 /** Small statistics and process helpers shared by the benchmarks. */
 import { writeFileSync, writeSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
+import { forEachBounded } from '../../src/async/for-each-bounded.ts';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
@@ -15,12 +16,6 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-/** Median of each numeric leaf across runs of the same shape (objects of numbers, nested). */
-export function medianOfRecords<T extends Record<string, number>>(runs: readonly T[]): T {
-  const keys = new Set(runs.flatMap((run) => Object.keys(run)));
-  return Object.fromEntries([...keys].map((key) => [key, median(runs.map((run) => run[key] ?? 0))])) as T;
 }
 
 export const round = (value: number, digits = 2): number => {
@@ -104,13 +99,8 @@ export async function mapConcurrently<T, R>(
   task: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  await forEachBounded(items, concurrency, async (item, index) => {
+    results[index] = await task(item, index);
+  });
   return results;
 }

@@ -10,7 +10,7 @@
  * field of 100–180 KB (an inline reference image), drawn from a second seeded stream so the rest of
  * the mix is identical to the plain run's.
  */
-import type { SubmittedEvent } from '../../src/intake/submission.ts';
+import { SUBMISSION_SOURCE, type SubmittedEvent } from '../../src/intake/submission.ts';
 
 export type JobKind =
   | 'auto-fal'
@@ -154,7 +154,7 @@ export function buildWorkload(
       version: '0',
       id: `evt-${runId}-${i}`,
       'detail-type': 'video.job.submitted',
-      source: 'frontend.api',
+      source: SUBMISSION_SOURCE,
       account: '123456789012',
       time: new Date(Date.UTC(2026, 10, 25, 10, 0, 0) + i * 137).toISOString(),
       region: 'us-east-1',

@@ -9,6 +9,7 @@
  * and consecutive windows never count a decision twice.
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
+import { RoutingManagerError } from '../errors.ts';
 import { AUDIT_SHARDS, auditPartition, type DecisionRecord } from '../log/routing-records.ts';
 import type { AuditQueryProgress } from '../ports/audit-index.ts';
 import { byIndexOrder } from './decision-filter.ts';
@@ -30,9 +31,9 @@ export interface AuditPartitionQuery {
   readonly shard: number;
 }
 
-export class InvalidAuditWindowError extends Error {
+export class InvalidAuditWindowError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('invalid_audit_window', message);
     this.name = 'InvalidAuditWindowError';
   }
 }

@@ -11,7 +11,9 @@
  * (hence its dispatch id) follows from the stream as read, so a dry run on an unchanged stream
  * reports exactly the ids the real run appends.
  */
+
 import { createHash } from 'node:crypto';
+import { RoutingManagerError } from '../errors.ts';
 import {
   type ContentWithheldReason,
   type DecisionRecord,
@@ -25,9 +27,9 @@ import type { OutcomeFilter } from './decision-filter.ts';
 /** Letters, digits and `. _ : / # -`, starting with a letter or digit: a ticket id, not prose. */
 const INCIDENT_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
 
-export class InvalidIncidentKeyError extends Error {
+export class InvalidIncidentKeyError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('invalid_incident_key', message);
     this.name = 'InvalidIncidentKeyError';
   }
 }

@@ -4,9 +4,9 @@
  * The items read here are small bookkeeping items (markers, Jobs routing attributes), far below the
  * call's 16 MB answer limit; a partial answer comes back as UnprocessedKeys and is read again.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
-import { pause } from '../async/pause.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 
 export const BATCH_GET_LIMIT = 100;
@@ -55,7 +55,7 @@ export async function batchGetByKey(
       let keys: Record<string, unknown>[] = chunk.map((id) => ({ [keyName]: id }));
       for (let round = 0; keys.length > 0; round++) {
         if (round >= rounds.maxRounds) throw unprocessedError(keys.length);
-        if (round > 0) await pause(rounds.backoffMs(round));
+        if (round > 0) await delay(rounds.backoffMs(round));
         const output = await client.send(
           new BatchGetCommand({
             RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ...projection } },

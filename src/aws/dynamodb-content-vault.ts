@@ -6,6 +6,8 @@
  * and erased with BatchWriteItem (≤ 25 per call) and read with strongly consistent BatchGetItem
  * (≤ 100 keys per call), retrying what DynamoDB leaves unprocessed a bounded number of times.
  */
+
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -16,8 +18,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
-import { pause } from '../async/pause.ts';
 import type { ContentKey } from '../content/sealed-content.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { ContentKeyTable, ContentStore, RetainedContent } from '../ports/content-vault.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
@@ -26,10 +28,13 @@ import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
 export const CONTENT_USER_INDEX = 'byUser';
 const MAX_ROUNDS = 4;
 
-export class ContentTableUnavailableError extends Error {
+export class ContentTableUnavailableError extends RoutingManagerError {
   readonly unprocessed: number;
   constructor(operation: 'read' | 'write', unprocessed: number) {
-    super(`${unprocessed} content item(s) left unprocessed by DynamoDB after retries (${operation})`);
+    super(
+      'content_table_unavailable',
+      `${unprocessed} content item(s) left unprocessed by DynamoDB after retries (${operation})`,
+    );
     this.name = 'ContentTableUnavailableError';
     this.unprocessed = unprocessed;
   }
@@ -115,7 +120,7 @@ export class DynamoDbContentVault implements ContentKeyTable, ContentStore {
       let pending: Item[] = chunk;
       for (let round = 0; pending.length > 0; round++) {
         if (round >= MAX_ROUNDS) throw new ContentTableUnavailableError('write', pending.length);
-        if (round > 0) await pause(25 * 2 ** (round - 1));
+        if (round > 0) await delay(25 * 2 ** (round - 1));
         const output = await this.#client.send(
           new BatchWriteCommand({ RequestItems: { [this.#tableName]: pending as never } }),
         );
@@ -145,7 +150,7 @@ export class DynamoDbContentVault implements ContentKeyTable, ContentStore {
       let keys: Item[] = chunk.map((id) => ({ id }));
       for (let round = 0; keys.length > 0; round++) {
         if (round >= MAX_ROUNDS) throw new ContentTableUnavailableError('read', keys.length);
-        if (round > 0) await pause(25 * 2 ** (round - 1));
+        if (round > 0) await delay(25 * 2 ** (round - 1));
         const output = await this.#client.send(
           new BatchGetCommand({ RequestItems: { [this.#tableName]: { Keys: keys, ConsistentRead: true } } }),
         );

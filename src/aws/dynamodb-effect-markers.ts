@@ -4,20 +4,24 @@
  * (≤ 25 items per call); both retry what DynamoDB leaves unprocessed, a bounded number of times.
  * The table has no stream: markers are bookkeeping, not events.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
-import { pause } from '../async/pause.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
 import { batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 
 export const BATCH_WRITE_LIMIT = 25;
 
-export class EffectMarkersUnavailableError extends Error {
+export class EffectMarkersUnavailableError extends RoutingManagerError {
   readonly operation: 'read' | 'write';
   readonly unprocessed: number;
   constructor(operation: 'read' | 'write', unprocessed: number) {
-    super(`${unprocessed} effect marker(s) left unprocessed by DynamoDB after retries (${operation})`);
+    super(
+      'effect_markers_unavailable',
+      `${unprocessed} effect marker(s) left unprocessed by DynamoDB after retries (${operation})`,
+    );
     this.name = 'EffectMarkersUnavailableError';
     this.operation = operation;
     this.unprocessed = unprocessed;
@@ -61,7 +65,7 @@ export class DynamoDbEffectMarkers implements EffectMarkers {
       for (let round = 0; requests.length > 0; round++) {
         if (round >= this.#options.maxRounds)
           throw new EffectMarkersUnavailableError('write', requests.length);
-        if (round > 0) await pause(this.#options.backoffMs(round));
+        if (round > 0) await delay(this.#options.backoffMs(round));
         const output = await this.#client.send(
           new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
         );

@@ -22,9 +22,11 @@
  * Size: a statement carries the job's routing attributes only (a few hundred bytes), far below
  * the 400 KB item and the statement limits; the count limit (25) is the binding one.
  */
+
+import { setTimeout as delay } from 'node:timers/promises';
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
-import { pause } from '../async/pause.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
 import type { PlannedJobStatus } from '../projections/effects.ts';
 import { errorFacts } from '../projections/error-facts.ts';
@@ -44,10 +46,13 @@ const RETRYABLE = new Set([
   'TransactionConflict',
 ]);
 
-export class JobsUnavailableError extends Error {
+export class JobsUnavailableError extends RoutingManagerError {
   readonly unprocessed: number;
   constructor(unprocessed: number) {
-    super(`${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`);
+    super(
+      'jobs_table_unavailable',
+      `${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`,
+    );
     this.name = 'JobsUnavailableError';
     this.unprocessed = unprocessed;
   }
@@ -126,7 +131,7 @@ export class DynamoDbJobsTable implements JobsTable {
         for (const p of pending) results[p.index] = { ok: false, ...unprocessed() };
         return;
       }
-      if (round > 0) await pause(this.#rounds.backoffMs(round));
+      if (round > 0) await delay(this.#rounds.backoffMs(round));
       const next: Pending[] = [];
       await forEachBounded(chunksOf(pending, BATCH_STATEMENT_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
         let responses: { Error?: { Code?: string; Message?: string } }[];

@@ -10,6 +10,7 @@
  * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
  * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
  */
+
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -17,6 +18,7 @@ import {
   GetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { RoutingManagerError } from '../errors.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
 import type {
   BreakerCommit,
@@ -37,9 +39,9 @@ const BATCH_GET_ROUNDS = 3;
 /** How long a signal's dedupe marker is kept: beyond EventBridge's 24 h retry window. */
 export const SIGNAL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
-export class UnreadableProviderHealthError extends Error {
+export class UnreadableProviderHealthError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('unreadable_provider_health', message);
     this.name = 'UnreadableProviderHealthError';
   }
 }

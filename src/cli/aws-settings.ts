@@ -10,9 +10,11 @@
  *
  * Parsing the shared files is pure (text in, profiles out); reading them is one function.
  */
+
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { RoutingManagerError } from '../errors.ts';
 
 export interface AwsSettings {
   readonly region: string;
@@ -31,9 +33,10 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** Profiles of the shared files: name → its region (undefined when the profile sets none). */
 export type SharedProfiles = ReadonlyMap<string, string | undefined>;
 
-export class MissingRegionError extends Error {
+export class MissingRegionError extends RoutingManagerError {
   constructor(profile: string | undefined) {
     super(
+      'missing_region',
       'no AWS region: pass --region (e.g. --region eu-west-1) or set AWS_REGION' +
         (profile ? `, or set a region for profile ${profile} in ~/.aws/config` : ''),
     );
@@ -41,9 +44,10 @@ export class MissingRegionError extends Error {
   }
 }
 
-export class UnknownProfileError extends Error {
+export class UnknownProfileError extends RoutingManagerError {
   constructor(profile: string, from: string, known: readonly string[]) {
     super(
+      'unknown_profile',
       `AWS profile ${profile} (from ${from}) is not in ~/.aws/config or ~/.aws/credentials; ` +
         (known.length > 0 ? `known profiles: ${known.join(', ')}` : 'no profiles are configured'),
     );
@@ -51,9 +55,12 @@ export class UnknownProfileError extends Error {
   }
 }
 
-export class InvalidEndpointError extends Error {
+export class InvalidEndpointError extends RoutingManagerError {
   constructor(endpoint: string) {
-    super(`--endpoint-url ${endpoint} is not an http(s) URL (e.g. http://127.0.0.1:4566)`);
+    super(
+      'invalid_endpoint',
+      `--endpoint-url ${endpoint} is not an http(s) URL (e.g. http://127.0.0.1:4566)`,
+    );
     this.name = 'InvalidEndpointError';
   }
 }

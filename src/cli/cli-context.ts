@@ -4,29 +4,15 @@
  * the exit code. A command gets one with `contextOf(command)` (src/cli/main.ts) and creates its SDK
  * clients through `context.client(...)`, so the global options apply to it without further code.
  */
+
 import { userInfo } from 'node:os';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
 import { STAGE_PATTERN } from '../config/load-config.ts';
+import { RoutingManagerError } from '../errors.ts';
+import { EXIT_OK } from '../exit-codes.ts';
 import { type AwsOptions, type AwsSettings, resolveAwsSettings } from './aws-settings.ts';
-
-/**
- * The exit codes, defined once (the help text and docs/REPLAY_AND_AUDIT.md#exit-codes list them).
- * A command that could not do everything it was asked sets `context.exitCode`.
- */
-export const EXIT_CODES = {
-  0: 'ok (an empty result too)',
-  1: 'runtime or AWS error (table missing, no credentials, unreachable endpoint, a job a replay could not finish)',
-  2: 'usage error (unknown option, bad value — the allowed values are listed —, bad input file, missing region, unknown profile)',
-  3: 'not found (the job asked for has no record)',
-  4: 'refused (a guarded change, e.g. `rules publish`, was refused by its gate; nothing changed)',
-} as const;
-export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_NOT_FOUND = 3;
-/** A guarded change was refused (e.g. `rules publish` by its what-if gate): nothing changed. */
-export const EXIT_REFUSED = 4;
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -41,27 +27,29 @@ export interface CliIo {
   readonly now?: () => Date;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
+export class UsageError extends RoutingManagerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('usage', message, options);
     this.name = 'UsageError';
   }
 }
 
-export class JobNotFoundError extends Error {
+export class JobNotFoundError extends RoutingManagerError {
   readonly jobId: string;
   constructor(jobId: string, tableName: string) {
-    super(`no routing record for job ${jobId} in table ${tableName}`);
+    super('job_not_found', `no routing record for job ${jobId} in table ${tableName}`);
     this.name = 'JobNotFoundError';
     this.jobId = jobId;
   }
 }
 
-export class TableNotFoundError extends Error {
+export class TableNotFoundError extends RoutingManagerError {
   readonly tableName: string;
-  constructor(tableName: string, region: string) {
+  constructor(tableName: string, region: string, options?: ErrorOptions) {
     super(
+      'table_not_found',
       `table ${tableName} not found in region ${region}; check --stage (or --log-table, EVENT_LOG_TABLE)`,
+      options,
     );
     this.name = 'TableNotFoundError';
     this.tableName = tableName;
@@ -210,8 +198,8 @@ export class CliContext {
     try {
       return await operation();
     } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') {
-        throw new TableNotFoundError(tableName, this.#regionOrUnknown());
+      if (error instanceof ResourceNotFoundException) {
+        throw new TableNotFoundError(tableName, this.#regionOrUnknown(), { cause: error });
       }
       throw error;
     }

@@ -1,21 +1,15 @@
 /**
  * From an error to the exit code and a message that says what to do next. The only place that
- * knows which error means which exit code (the codes themselves: EXIT_CODES in cli-context.ts).
+ * knows which error means which exit code (the codes themselves: src/exit-codes.ts).
  * Messages carry names, ids and settings only — never request content.
  */
+import { CredentialsProviderError } from '@smithy/core/config';
 import { InvalidAuditWindowError } from '../audit/audit-window.ts';
 import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { InvalidEndpointError, MissingRegionError, UnknownProfileError } from './aws-settings.ts';
-import {
-  type CliContext,
-  EXIT_NOT_FOUND,
-  EXIT_RUNTIME,
-  EXIT_USAGE,
-  JobNotFoundError,
-  TableNotFoundError,
-  UsageError,
-} from './cli-context.ts';
+import { type CliContext, JobNotFoundError, TableNotFoundError, UsageError } from './cli-context.ts';
 
 export interface Failure {
   readonly code: number;
@@ -73,7 +67,7 @@ export function failureOf(error: unknown, context: CliContext | undefined): Fail
   if (error instanceof TableNotFoundError) return { code: EXIT_RUNTIME, message: error.message };
   const network = networkCode(error);
   if (network) return { code: EXIT_RUNTIME, message: unreachable(network, context) };
-  if (error instanceof Error && error.name === 'CredentialsProviderError') {
+  if (error instanceof CredentialsProviderError) {
     const profile = context?.settingsInUse()?.profile;
     return {
       code: EXIT_RUNTIME,

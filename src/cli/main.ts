@@ -1,46 +1,48 @@
 /**
- * `routing-manager`: the operator CLI of the Routing Manager — audit history, audit queries, replay
- * after an outage, what-if on a candidate routing table, routing-table checks. Works against AWS
- * like the AWS CLI does (profile, region, credentials chain), or against `npm run local -- --keep`.
+ * `routing-manager`: the operator CLI of the Routing Manager — audit history, audit queries, replay,
+ * re-drive and erasure, what-if and published rules, provider health, submitting sample jobs. Works
+ * against AWS like the AWS CLI does (profile, region, credentials chain), or against
+ * `npm run local -- --keep`. It parses and prints only: whatever appends to the log is a command
+ * handler in src/commands (docs/ARCHITECTURE.md#commands).
  *
  * `runCli(argv, io)` is the whole program with its I/O injected: it returns the exit code and never
  * calls process.exit, so tests run it in-process. bin/routing-manager.mjs runs the built bundle.
  *
- * How a command plugs in (every command follows this; keep each to one register line below):
- *   1. `src/cli/commands/<name>.ts` exports `register<Name>(program, contextOf)`, declares only its
+ * How a verb plugs in (every verb follows this; keep each to one register line below). The CLI's
+ * subcommands are called verbs (`replay`, `forget`, …) so that "command" means one thing in this
+ * codebase: a use-case message handled in src/commands.
+ *   1. `src/cli/verbs/<name>.ts` exports `register<Name>(program, contextOf)`, declares only its
  *      own options, and starts its action with `const context = contextOf(command)`.
- *   2. The global options are declared once, here, and are accepted before or after the command
- *      name: --profile, --region, --endpoint-url, --output json|table (--json), --stage, table names.
- *      A command reads them through the context only: `context.json`, `context.tables`,
+ *   2. The global options are declared once, here, and are accepted before or after the verb:
+ *      --profile, --region, --endpoint-url, --output json|table (--json), --stage, table names.
+ *      A verb reads them through the context only: `context.json`, `context.tables`,
  *      `context.documents`, `context.client((config) => new SomeClient(config))` for other services.
- *      A command's own `--json` flag is set too when `--output json` is given.
+ *      A verb's own `--json` flag is set too when `--output json` is given.
  *   3. Bad input throws UsageError with the allowed values (src/cli/vocabulary.ts): exit 2, before
- *      any AWS call. Partial failure sets `context.exitCode`. Exit codes: EXIT_CODES in
- *      cli-context.ts; which error means which code: src/cli/failures.ts.
+ *      any AWS call. Partial failure sets `context.exitCode`. Exit codes: src/exit-codes.ts; which
+ *      error means which code: src/cli/failures.ts.
  */
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { EXIT_CODES, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
 import {
   CliContext,
   type CliIo,
-  EXIT_CODES,
-  EXIT_OK,
-  EXIT_USAGE,
   type GlobalOptions,
   OUTPUT_FORMATS,
   outputFormatOf,
   stageOf,
 } from './cli-context.ts';
-import { registerDecisions } from './commands/decisions.ts';
-import { registerForget } from './commands/forget.ts';
-import { registerHealth } from './commands/health.ts';
-import { registerHistory } from './commands/history.ts';
-import { registerRedrive } from './commands/redrive.ts';
-import { registerReplay } from './commands/replay.ts';
-import { registerRules } from './commands/rules.ts';
-import { registerSubmit } from './commands/submit.ts';
-import { registerWhatIf } from './commands/what-if.ts';
 import { failureOf } from './failures.ts';
+import { registerDecisions } from './verbs/decisions.ts';
+import { registerForget } from './verbs/forget.ts';
+import { registerHealth } from './verbs/health.ts';
+import { registerHistory } from './verbs/history.ts';
+import { registerRedrive } from './verbs/redrive.ts';
+import { registerReplay } from './verbs/replay.ts';
+import { registerRules } from './verbs/rules.ts';
+import { registerSubmit } from './verbs/submit.ts';
+import { registerWhatIf } from './verbs/what-if.ts';
 
 export type { CliIo } from './cli-context.ts';
 

@@ -1,12 +1,13 @@
 /**
  * ChangeRules: every change to the routing rules — publish, promote, rollback, shadow, canary — as
- * one command handler: read the `rules#routing` stream → decide (pure) → append the next version
- * with the expected version, re-deciding on a version conflict (another operator got there first).
+ * one command handler (handleCommand): read the `rules#routing` stream → decide (pure,
+ * `decideRulesChange`) → append the next version, re-deciding on a version conflict (another
+ * operator got there first).
  *
  * A publication is gated: the caller's what-if report (src/rules/publish-gate.ts) is part of the
  * command; a candidate with violations is refused unless forced, and the record says it was forced.
  */
-import { pause } from '../async/pause.ts';
+import { CommandContendedError, VersionConflictError } from '../errors.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import {
@@ -19,6 +20,7 @@ import {
   type StoredTable,
   storedTable,
 } from '../rules/rules-records.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 interface Author {
   readonly by: string;
@@ -213,11 +215,9 @@ export function decideRulesChange(
 export interface ChangeRulesDependencies {
   readonly rules: RulesLog;
   readonly now: () => Date;
-  /** Backoff between attempts after a version conflict (tests pass a no-op). */
-  readonly pause?: (ms: number) => Promise<void>;
+  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
+  readonly retry?: ConflictRetry;
 }
-
-export const MAX_RULES_APPEND_ATTEMPTS = 5;
 
 export type ChangeRulesResult =
   | { readonly outcome: 'appended'; readonly record: RulesRecord }
@@ -228,17 +228,25 @@ export async function changeRules(
   command: ChangeRules,
   deps: ChangeRulesDependencies,
 ): Promise<ChangeRulesResult> {
-  const wait = deps.pause ?? pause;
-  for (let attempt = 1; attempt <= MAX_RULES_APPEND_ATTEMPTS; attempt++) {
-    const history = await deps.rules.readAll();
-    const decision = decideRulesChange(history, command, deps.now().toISOString());
-    if (decision.outcome !== 'append') return decision;
-    if ((await deps.rules.append(decision.record)) === 'appended')
-      return { outcome: 'appended', record: decision.record };
-    await wait(50 * 2 ** attempt);
+  try {
+    return await handleCommand(
+      {
+        read: async () => ({ history: await deps.rules.readAll(), at: deps.now().toISOString() }),
+        decide: ({ history, at }) => decideRulesChange(history, command, at),
+        append: async (decision): Promise<ChangeRulesResult> => {
+          if (decision.outcome !== 'append') return decision;
+          if ((await deps.rules.append(decision.record)) === 'conflict')
+            throw new VersionConflictError(decision.record.stream, decision.record.version);
+          return { outcome: 'appended', record: decision.record };
+        },
+      },
+      deps.retry,
+    );
+  } catch (error) {
+    if (!(error instanceof CommandContendedError)) throw error;
+    return {
+      outcome: 'contended',
+      message: `the rules changed under this command ${error.attempts} times; run it again`,
+    };
   }
-  return {
-    outcome: 'contended',
-    message: `the rules changed under this command ${MAX_RULES_APPEND_ATTEMPTS} times; run it again`,
-  };
 }

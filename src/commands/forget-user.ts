@@ -1,8 +1,8 @@
 /**
  * ForgetUser: erase one user's content on request. Find the user's retained content (the content
- * table's byUser index: a query, never a scan) → per job: read its stream → plan (pure,
- * src/audit/forget-plan.ts) → append a ContentErased record conditionally → delete the retained
- * content. The projector deletes it again when the ContentErased record reaches it, so a
+ * table's byUser index: a query, never a scan) → per job, one handleCommand: read its stream →
+ * decide (pure, src/audit/forget-plan.ts) → append a ContentErased record conditionally → then
+ * delete the retained content. The projector deletes it again when the ContentErased record reaches it, so a
  * redelivered decision cannot bring the content back. A replay of an erased job sends nothing.
  *
  * Idempotent: a job already erased is not recorded twice, and a re-run after an interruption
@@ -10,11 +10,11 @@
  */
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from '../audit/forget-plan.ts';
+import { CommandContendedError } from '../errors.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 
-/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
-export const MAX_ERASURE_ATTEMPTS = 5;
 const CONCURRENCY = 8;
 
 export interface ForgetUser {
@@ -31,6 +31,8 @@ export interface ForgetUserDependencies {
   readonly log: RoutingLog;
   readonly content: ContentStore;
   readonly now: () => Date;
+  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
+  readonly retry?: ConflictRetry;
 }
 
 export type JobErasureAction =
@@ -62,21 +64,33 @@ export interface ForgetSummary {
   readonly jobs: readonly JobErasure[];
 }
 
+/** Read → decide → conditional append for one job (handleCommand: a lost race decides again). */
 async function eraseJob(
-  log: RoutingLog,
+  deps: Pick<ForgetUserDependencies, 'log' | 'retry'>,
   stream: string,
   author: ErasureAuthor,
   dryRun: boolean,
 ): Promise<JobErasure> {
-  for (let attempt = 1; attempt <= MAX_ERASURE_ATTEMPTS; attempt++) {
-    const step = planErasureStep(await log.readStream(stream), author);
-    if (step.action === 'already_erased') return { stream, action: 'already_erased', version: step.version };
-    if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
-    if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
-    const appended = await log.append(step.record);
-    if (appended.status === 'appended') return { stream, action: 'erased', version: step.record.version };
+  try {
+    return await handleCommand(
+      {
+        read: () => deps.log.readStream(stream),
+        decide: (records) => planErasureStep(records, author),
+        append: async (step): Promise<JobErasure> => {
+          if (step.action === 'already_erased')
+            return { stream, action: 'already_erased', version: step.version };
+          if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
+          if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
+          await appendAtVersion(deps.log, step.record);
+          return { stream, action: 'erased', version: step.record.version };
+        },
+      },
+      deps.retry,
+    );
+  } catch (error) {
+    if (error instanceof CommandContendedError) return { stream, action: 'contended', version: null };
+    throw error;
   }
-  return { stream, action: 'contended', version: null };
 }
 
 export async function forgetUser(command: ForgetUser, deps: ForgetUserDependencies): Promise<ForgetSummary> {
@@ -90,7 +104,7 @@ export async function forgetUser(command: ForgetUser, deps: ForgetUserDependenci
   const streams = await deps.content.idsOfUser(userId);
   const jobs: JobErasure[] = new Array(streams.length);
   await forEachBounded(streams, CONCURRENCY, async (stream, index) => {
-    jobs[index] = await eraseJob(deps.log, stream, author, dryRun).catch(
+    jobs[index] = await eraseJob(deps, stream, author, dryRun).catch(
       (error: unknown): JobErasure => ({
         stream,
         action: 'failed',

@@ -1,8 +1,8 @@
 /**
  * RedriveProjections: the operator's re-drive of abandoned projections. Find the decisions of the
- * window (audit index) → per job: read its stream and the completion markers of its owed records
- * → decide (pure, src/audit/redrive-plan.ts) → append a `ProjectionRedriveRequested` per incomplete
- * record, conditionally, at the versions decided. The projector then completes each target with
+ * window (audit index) → per job, one handleCommand: read its stream and the completion markers of
+ * its owed records → decide (pure, src/audit/redrive-plan.ts) → append a `ProjectionRedriveRequested`
+ * per incomplete record, conditionally, at the versions decided. The projector then completes each target with
  * its original ids. Dependencies arrive as ports; no AWS in here.
  *
  * Idempotent per (target, incident): a target that already has this incident's re-drive is not
@@ -24,14 +24,14 @@ import {
   redriveIdOf,
   redriveTargets,
 } from '../audit/redrive-plan.ts';
+import { CommandContendedError } from '../errors.ts';
 import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
 import type { AuditIndex } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import { withheldFor } from './replay-projections.ts';
 
-/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
-export const MAX_APPEND_ATTEMPTS = 5;
 /** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */
 const CONCURRENCY = 8;
 const DAY_MS = 86_400_000;
@@ -65,6 +65,8 @@ export interface RedriveProjectionsDependencies {
   readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: RedriveProgress) => void;
+  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
+  readonly retry?: ConflictRetry;
 }
 
 export type TargetRedriveAction =
@@ -114,52 +116,59 @@ export interface RedriveSummary {
   readonly targets: readonly TargetRedrive[];
 }
 
-/** Read → decide → conditional appends for one job stream, re-deciding after a lost race. */
+/** Read → decide → conditional appends for one job stream (handleCommand: a lost race decides again). */
 export async function redriveJob(
-  deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers' | 'contentOf'>,
+  deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers' | 'contentOf' | 'retry'>,
   decision: DecisionRecord,
   author: RedriveAuthor,
   options: { dryRun: boolean; oldestJudgeable: string },
 ): Promise<TargetRedrive[]> {
   const jobId = decision.jobId as string;
-  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-    const stream = await deps.log.readStream(decision.stream);
-    const effectIds = stream.map((record) => `${record.stream}:v${record.version}`);
-    const markers = await deps.markers.read(effectIds);
-    const withheld = await withheldReason(stream, deps.contentOf);
-    const steps = planRedriveSteps(stream, markers, author, options.oldestJudgeable, withheld);
-    const outcomes: TargetRedrive[] = [];
-    let lostRace = false;
-    for (const step of steps) {
-      const action: TargetRedriveAction =
-        step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
-      if (action === 'appended' && step.record) {
-        const appended = await deps.log.append(step.record);
-        if (appended.status !== 'appended') {
-          lostRace = true;
-          break;
-        }
-      }
-      const contentWithheld = step.record?.contentWithheld;
-      outcomes.push({
-        jobId,
-        targetVersion: step.target.version,
-        action,
-        missing: step.missing,
-        redriveVersion:
-          step.action === 'append' || step.action === 'already_requested'
-            ? (step.record?.version ?? null)
-            : null,
-        effectId: step.plan.effectId,
-        // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
-        dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
-        announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
-        ...(contentWithheld ? { contentWithheld } : {}),
-      });
-    }
-    if (!lostRace) return outcomes;
+  try {
+    return await handleCommand(
+      {
+        read: async () => {
+          const stream = await deps.log.readStream(decision.stream);
+          const markers = await deps.markers.read(
+            stream.map((record) => `${record.stream}:v${record.version}`),
+          );
+          return { stream, markers, withheld: await withheldReason(stream, deps.contentOf) };
+        },
+        decide: ({ stream, markers, withheld }) =>
+          planRedriveSteps(stream, markers, author, options.oldestJudgeable, withheld),
+        append: async (steps) => {
+          const outcomes: TargetRedrive[] = [];
+          for (const step of steps) {
+            const action: TargetRedriveAction =
+              step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
+            // A conflict after earlier appends: the next read finds those as already requested.
+            if (action === 'appended' && step.record) await appendAtVersion(deps.log, step.record);
+            const contentWithheld = step.record?.contentWithheld;
+            outcomes.push({
+              jobId,
+              targetVersion: step.target.version,
+              action,
+              missing: step.missing,
+              redriveVersion:
+                step.action === 'append' || step.action === 'already_requested'
+                  ? (step.record?.version ?? null)
+                  : null,
+              effectId: step.plan.effectId,
+              // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
+              dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
+              announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
+              ...(contentWithheld ? { contentWithheld } : {}),
+            });
+          }
+          return outcomes;
+        },
+      },
+      deps.retry,
+    );
+  } catch (error) {
+    if (error instanceof CommandContendedError) return [contended(jobId)];
+    throw error;
   }
-  return [contended(jobId)];
 }
 
 /** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */

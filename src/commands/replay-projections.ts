@@ -1,7 +1,8 @@
 /**
  * ReplayProjections: the operator's replay after a provider outage. Find the decisions of the
- * window (audit index) → per job: read its stream → decide (pure, src/audit/replay-plan.ts) →
- * append conditionally at the version decided. Dependencies arrive as ports; no AWS in here.
+ * window (audit index) → per job, one handleCommand: read its stream → decide (pure,
+ * src/audit/replay-plan.ts) → append conditionally at the version decided. Dependencies arrive as
+ * ports; no AWS in here.
  *
  * Idempotent per (job, incident): a stream that already holds this incident's replay is skipped,
  * and the append is conditional on its version — a concurrent writer that took the version first
@@ -23,6 +24,7 @@ import {
   type ReplaySelection,
   replayIdOf,
 } from '../audit/replay-plan.ts';
+import { CommandContendedError } from '../errors.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
@@ -32,9 +34,8 @@ import type {
 import type { AuditIndex } from '../ports/audit-index.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 
-/** Appends lost to a concurrent writer before giving up on a job (each loss re-reads the stream). */
-export const MAX_APPEND_ATTEMPTS = 5;
 /** Jobs replayed at once: each is a consistent Query and at most one PutItem. */
 const CONCURRENCY = 8;
 
@@ -65,6 +66,8 @@ export interface ReplayProjectionsDependencies {
   readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: ReplayProgress) => void;
+  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
+  readonly retry?: ConflictRetry;
 }
 
 export type JobReplayAction =
@@ -128,25 +131,36 @@ function outcomeOf(
   };
 }
 
-/** Read → decide → conditional append for one job, re-deciding after a lost race. */
+/** Read → decide → conditional append for one job (handleCommand: a lost race decides again). */
 export async function replayJob(
-  log: RoutingLog,
+  deps: Pick<ReplayProjectionsDependencies, 'log' | 'contentOf' | 'retry'>,
   decision: DecisionRecord,
   author: ReplayAuthor,
   dryRun: boolean,
-  contentOf?: ReplayProjectionsDependencies['contentOf'],
 ): Promise<JobReplay> {
   const jobId = decision.jobId as string;
-  for (let attempt = 1; attempt <= MAX_APPEND_ATTEMPTS; attempt++) {
-    const stream = await log.readStream(decision.stream);
-    const step = planReplayStep(stream, author, await withheldReason(stream, decision, contentOf));
-    if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
-    if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
-    if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
-    const appended = await log.append(step.record);
-    if (appended.status === 'appended') return outcomeOf(jobId, 'appended', step.record);
+  try {
+    return await handleCommand(
+      {
+        read: async () => {
+          const stream = await deps.log.readStream(decision.stream);
+          return { stream, withheld: await withheldReason(stream, decision, deps.contentOf) };
+        },
+        decide: ({ stream, withheld }) => planReplayStep(stream, author, withheld),
+        append: async (step) => {
+          if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
+          if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
+          if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
+          await appendAtVersion(deps.log, step.record);
+          return outcomeOf(jobId, 'appended', step.record);
+        },
+      },
+      deps.retry,
+    );
+  } catch (error) {
+    if (error instanceof CommandContendedError) return outcomeOf(jobId, 'contended', null);
+    throw error;
   }
-  return outcomeOf(jobId, 'contended', null);
 }
 
 /** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
@@ -190,7 +204,7 @@ export async function replayProjections(
   await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
     // One job's failure (e.g. throttling beyond the SDK's retries) never stops its neighbours;
     // re-running the same incident picks it up.
-    const job = await replayJob(deps.log, decision, author, dryRun, deps.contentOf).catch(
+    const job = await replayJob(deps, decision, author, dryRun).catch(
       (error: unknown): JobReplay => ({
         ...outcomeOf(decision.jobId as string, 'failed', null),
         error: error instanceof Error ? error.name : 'Error',

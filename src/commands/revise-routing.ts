@@ -26,6 +26,7 @@ import type { RoutingDecision } from '../routing/decide.ts';
 import type { RulesReader } from '../rules/active-rules.ts';
 import { decideUnderRules } from '../rules/rules-decision.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import { handleCommand } from './handle-command.ts';
 
 export const MAX_REVISIONS = 2;
 
@@ -73,31 +74,57 @@ function dispatchesOf(
   });
 }
 
-export async function reviseRouting(
-  attempt: FailedAttempt,
-  deps: ReviseRoutingDependencies,
-): Promise<ReviseRoutingResult> {
-  if (attempt.outcome !== 'failed_terminal') return ignored('not_terminal');
-  const stream = await deps.log.readStream(streamForJob(attempt.jobId));
+/** What the stream says about the failed attempt, before any re-decision (pure). */
+type RevisionPlan =
+  | { readonly kind: 'ignored'; readonly why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why'] }
+  | {
+      readonly kind: 'revise';
+      readonly version: number;
+      readonly revises: number;
+      readonly revisions: number;
+      readonly original: RoutingDecidedRecord;
+      readonly dispatches: readonly { decision: RoutingDecidedRecord }[];
+      /** An `auto` job with revisions left: decided again under the rules in force. */
+      readonly redecide: boolean;
+    };
+
+function planRevision(stream: readonly RoutingLogRecord[], attempt: FailedAttempt): RevisionPlan {
   const dispatches = dispatchesOf(stream);
   const current = dispatches.at(-1);
-  if (!current) return ignored('no_routed_decision');
+  if (!current) return { kind: 'ignored', why: 'no_routed_decision' };
   const last = stream.at(-1) as RoutingLogRecord;
-  if (last.type === 'RoutingRevised' && last.decision.type === 'RoutingRejected') return ignored('closed');
-  if (last.type === 'ContentErased') return ignored('content_erased');
-  if (attempt.dispatchId !== dispatchIdOf(attempt.jobId, current.version)) return ignored('not_current');
-
-  const version = last.version + 1;
+  if (last.type === 'RoutingRevised' && last.decision.type === 'RoutingRejected')
+    return { kind: 'ignored', why: 'closed' };
+  if (last.type === 'ContentErased') return { kind: 'ignored', why: 'content_erased' };
+  if (attempt.dispatchId !== dispatchIdOf(attempt.jobId, current.version))
+    return { kind: 'ignored', why: 'not_current' };
   const revisions = stream.filter((record) => record.type === 'RoutingRevised').length;
   const original = current.decision;
   const explicit = original.explanation.requestedProvider !== 'auto';
+  return {
+    kind: 'revise',
+    version: last.version + 1,
+    revises: current.version,
+    revisions,
+    original,
+    dispatches,
+    redecide: !explicit && revisions < MAX_REVISIONS,
+  };
+}
+
+/** Pure: the RoutingRevised record, given the plan and (for an `auto` job) the new decision. */
+function revisionOf(
+  plan: Extract<RevisionPlan, { kind: 'revise' }>,
+  attempt: FailedAttempt,
+  made: RoutingDecision | undefined,
+): RoutingRevisedRecord {
+  const { original } = plan;
   let decision: DecisionRecord;
-  if (explicit) {
+  if (original.explanation.requestedProvider !== 'auto') {
     decision = rejection(original, 'provider_failed', attempt.at);
-  } else if (revisions >= MAX_REVISIONS) {
+  } else if (!made) {
     decision = rejection(original, 'retries_exhausted', attempt.at);
   } else {
-    const made = await redecide(original, dispatches, attempt, version, deps);
     decision =
       made.outcome === 'routed'
         ? {
@@ -111,28 +138,53 @@ export async function reviseRouting(
           }
         : rejection(original, 'retries_exhausted', attempt.at, made.explanation);
   }
-  const record: RoutingRevisedRecord = {
+  return {
     stream: original.stream,
-    version,
+    version: plan.version,
     schemaVersion: RECORD_SCHEMA_VERSION,
     jobId: attempt.jobId,
     recordedAt: attempt.at,
     type: 'RoutingRevised',
-    revision: revisions + 1,
-    revises: current.version,
+    revision: plan.revisions + 1,
+    revises: plan.revises,
     failedDispatchId: attempt.dispatchId,
     failedProvider: attempt.provider,
     failedModel: attempt.model,
     causedBy: attempt.signalId,
     decision,
   };
-  const appended = await deps.log.append(record);
-  if (appended.status === 'appended') return { outcome: 'revised', record };
-  // Another report of the same failure (or a concurrent one) revised the job first.
-  const existing = appended.existing;
-  return existing.type === 'RoutingRevised'
-    ? { outcome: 'duplicate', record: existing }
-    : ignored('not_current');
+}
+
+/**
+ * One handleCommand: read the job's stream (and, for an `auto` job, decide again under health) →
+ * decide the revision (pure) → append it at version n+1. A taken version is not retried: another
+ * report of the same failure (or a concurrent one) revised the job first, and that stands.
+ */
+export async function reviseRouting(
+  attempt: FailedAttempt,
+  deps: ReviseRoutingDependencies,
+): Promise<ReviseRoutingResult> {
+  if (attempt.outcome !== 'failed_terminal') return ignored('not_terminal');
+  return handleCommand({
+    read: async () => {
+      const plan = planRevision(await deps.log.readStream(streamForJob(attempt.jobId)), attempt);
+      const made =
+        plan.kind === 'revise' && plan.redecide
+          ? await redecide(plan.original, plan.dispatches, attempt, plan.version, deps)
+          : undefined;
+      return { plan, made };
+    },
+    decide: ({ plan, made }) => (plan.kind === 'ignored' ? plan : revisionOf(plan, attempt, made)),
+    append: async (decided): Promise<ReviseRoutingResult> => {
+      if ('kind' in decided) return ignored(decided.why);
+      const appended = await deps.log.append(decided);
+      if (appended.status === 'appended') return { outcome: 'revised', record: decided };
+      const existing = appended.existing;
+      return existing.type === 'RoutingRevised'
+        ? { outcome: 'duplicate', record: existing }
+        : ignored('not_current');
+    },
+  });
 }
 
 async function redecide(

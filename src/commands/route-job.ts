@@ -1,7 +1,10 @@
 /**
- * RouteJob: the router's one use case. Validate the submission → load the credit balance (only
- * if a rule needs it) → decide → append the decision to the routing log. Dependencies arrive as
- * ports, so this module has no AWS in it and unit tests need no mocks.
+ * RouteJob: the router's one use case, in the shape of every command (handleCommand). Read: the
+ * rules in force, the submission validated against them, the credit balance (only if a rule needs
+ * it) and the routing decision under provider health (whose half-open probe is leased before
+ * anything is recorded) → decide (pure): the decision record → append: seal its user content and
+ * append it as version 1 of the job's stream. Dependencies arrive as ports, so this module has no AWS in it and unit tests
+ * need no mocks.
  *
  * Idempotency lives in the log: the decision is version 1 of the job's stream and the append is
  * conditional. A redelivered or re-published submission finds the existing decision and returns
@@ -17,6 +20,7 @@ import { protectRecord } from '../content/protect-record.ts';
 import {
   envelopeOf,
   eventIdOf,
+  type IntakeResult,
   type SubmittedEvent,
   submittedAtOf,
   validateSubmission,
@@ -36,8 +40,14 @@ import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projec
 import { dispatchIdOf } from '../projections/effects.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
-import { decideUnderRules, providersInForce, rulesNeedCreditBalance } from '../rules/rules-decision.ts';
+import {
+  decideUnderRules,
+  providersInForce,
+  type RulesDecision,
+  rulesNeedCreditBalance,
+} from '../rules/rules-decision.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import { handleCommand } from './handle-command.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -74,6 +84,34 @@ export type RouteJobResult =
     };
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
+  // Version 1 taken is not a race to retry: the record there is the answer (duplicate or conflict).
+  return handleCommand({
+    read: () => readRoutingInputs(command, deps),
+    decide: (inputs) => decisionRecordOf(inputs, deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES),
+    append: async (unsealed, inputs) => {
+      const record = await sealed(unsealed, inputs, deps.contentKeys);
+      const appended = await deps.log.append(record);
+      if (appended.status === 'appended') return { outcome: 'recorded', record };
+      const existing = appended.existing;
+      if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
+        // Version 1 of a stream is always a decision; anything else means the table was tampered with.
+        throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
+      }
+      if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
+      return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
+    },
+  });
+}
+
+interface RoutingInputs {
+  readonly event: SubmittedEvent;
+  readonly received: Received;
+  readonly intake: IntakeResult;
+  /** The routing decision (and shadow) made under health; absent for an invalid submission. */
+  readonly made?: RulesDecision;
+}
+
+async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies): Promise<RoutingInputs> {
   const event = envelopeOf(command.data.event);
   const now = deps.now();
   const received: Received = {
@@ -82,47 +120,47 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     recordedAt: now.toISOString(),
     detail: event.detail,
   };
-
   const rules = await (deps.rules ?? fixedRules(deps.table)).current();
   // The providers a request may name are those of the rules in force, not a fixed list.
   const intake = validateSubmission(event, providersInForce(rules));
-  let record: DecisionRecord;
-  if (intake.ok) {
-    const job = intake.submission;
-    const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
-      ? await deps.credits.balanceOf(job.userId)
-      : undefined;
-    const { decision, shadow } = await decideWithHealth(
-      { ...rules.canary?.table.providers, ...rules.table.providers },
-      (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
-      deps.health,
-      new Date(received.recordedAt),
-      dispatchIdOf(job.jobId, DECISION_VERSION),
-    );
-    record = decisionRecord(received, job, decision, shadow);
-    if (record.type === 'RoutingDecided') {
-      const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
-      const messageBytes = dispatchMessageBytes(record);
-      if (messageBytes > maxMessageBytes)
-        record = messageTooLargeRecord(record, { messageBytes, maxMessageBytes });
-    }
-  } else {
-    record = intakeRejectionRecord(received, intake);
-  }
+  if (!intake.ok) return { event, received, intake };
+  const job = intake.submission;
+  const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
+    ? await deps.credits.balanceOf(job.userId)
+    : undefined;
+  const made = await decideWithHealth(
+    { ...rules.canary?.table.providers, ...rules.table.providers },
+    (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
+    deps.health,
+    now,
+    dispatchIdOf(job.jobId, DECISION_VERSION),
+  );
+  return { event, received, intake, made };
+}
+
+/** Pure: the record the inputs make (its user content still in clear). */
+function decisionRecordOf(
+  { received, intake, made }: RoutingInputs,
+  maxMessageBytes: number,
+): DecisionRecord {
+  if (!intake.ok || !made)
+    return intakeRejectionRecord(received, intake as Extract<IntakeResult, { ok: false }>);
+  const record = decisionRecord(received, intake.submission, made.decision, made.shadow);
+  if (record.type !== 'RoutingDecided') return record;
+  const messageBytes = dispatchMessageBytes(record);
+  return messageBytes > maxMessageBytes
+    ? messageTooLargeRecord(record, { messageBytes, maxMessageBytes })
+    : record;
+}
+
+/** The record with its user content sealed under the hour's transit key (cached: no call per job). */
+async function sealed(
+  record: DecisionRecord,
+  { event, received, intake }: RoutingInputs,
+  keys: RouteJobDependencies['contentKeys'],
+): Promise<DecisionRecord> {
   // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
-  if (record.job !== null) {
-    const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
-    record = protectRecord(record, content, await deps.contentKeys.sealingKey(now));
-  }
-
-  const appended = await deps.log.append(record);
-  if (appended.status === 'appended') return { outcome: 'recorded', record };
-
-  const existing = appended.existing;
-  if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
-    // Version 1 of a stream is always a decision; anything else means the table was tampered with.
-    throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
-  }
-  if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
-  return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
+  if (record.job === null) return record;
+  const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
+  return protectRecord(record, content, await keys.sealingKey(new Date(received.recordedAt)));
 }

@@ -7,6 +7,7 @@
  * Plain functions, not zod: a handful of string checks do not need a schema library in every
  * function's bundle and cold start (docs/PERFORMANCE.md, "Dependencies").
  */
+import { RoutingManagerError } from '../errors.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES } from '../projections/dispatch.ts';
 
 /** Reads a present, non-blank value: the value, or a `Problem` saying what is wrong with it. */
@@ -77,7 +78,7 @@ export const queueMaxMessageBytes = withDefault(
   DEFAULT_QUEUE_MAX_MESSAGE_BYTES,
 );
 
-export class ConfigurationError extends Error {
+export class ConfigurationError extends RoutingManagerError {
   readonly component: string;
   /** Required variables that are absent or blank. */
   readonly missing: readonly string[];
@@ -88,7 +89,7 @@ export class ConfigurationError extends Error {
       missing.length > 0 ? `missing environment variable(s): ${missing.join(', ')}` : '',
       invalid.length > 0 ? `invalid environment variable(s): ${invalid.join('; ')}` : '',
     ].filter((part) => part !== '');
-    super(`Invalid ${component} configuration: ${parts.join('; ')}`);
+    super('invalid_configuration', `Invalid ${component} configuration: ${parts.join('; ')}`);
     this.name = 'ConfigurationError';
     this.component = component;
     this.missing = missing;

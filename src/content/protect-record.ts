@@ -4,7 +4,7 @@
  */
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { type JsonObject, joinJob, type SplitJob } from './job-content.ts';
-import { type ContentKey, type SealedContent, sealContent } from './sealed-content.ts';
+import { type ContentKey, sealContent } from './sealed-content.ts';
 
 /** The record with `job` narrowed to its facts and the content sealed beside them. */
 export function protectRecord<R extends DecisionRecord>(record: R, split: SplitJob, key: ContentKey): R {
@@ -22,6 +22,3 @@ export function withContent<R extends DecisionRecord>(record: R, content: JsonOb
   if (record.job === null) return rest as R;
   return { ...rest, job: JSON.stringify(joinJob(JSON.parse(record.job) as JsonObject, content)) } as R;
 }
-
-/** The sealed content of a record, if it has any. */
-export const sealedContentOf = (record: DecisionRecord): SealedContent | undefined => record.content;

@@ -11,7 +11,9 @@
  * never reuses an IV under the same key. The stream is the additional authenticated data: a sealed
  * blob copied onto another record does not open.
  */
+
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { RoutingManagerError } from '../errors.ts';
 import type { JsonObject } from './job-content.ts';
 
 export const TRANSIT_KEY_PREFIX = 'transit#';
@@ -37,9 +39,9 @@ export interface ContentKey {
   readonly expiresAt: number;
 }
 
-export class ContentSealError extends Error {
+export class ContentSealError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('content_seal_failed', message);
     this.name = 'ContentSealError';
   }
 }

@@ -15,16 +15,16 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { HeartbeatConfig } from '../config/heartbeat-config.ts';
+import { RoutingManagerError } from '../errors.ts';
 import { runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
 import type { HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
 import type { TableProbe } from '../ports/table-probe.ts';
 
-export class HeartbeatSelfCheckFailedError extends Error {
-  readonly reason: SelfCheckFailureReason;
+export class HeartbeatSelfCheckFailedError extends RoutingManagerError {
+  declare readonly reason: SelfCheckFailureReason;
   constructor(reason: SelfCheckFailureReason, detail: string) {
-    super(`Heartbeat withheld, self-check failed (${reason}): ${detail}`);
+    super(reason, `Heartbeat withheld, self-check failed (${reason}): ${detail}`);
     this.name = 'HeartbeatSelfCheckFailedError';
-    this.reason = reason;
   }
 }
 

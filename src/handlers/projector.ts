@@ -128,6 +128,9 @@ function keysOf(streamRecord: DynamoDBRecord): { stream: string | null; version:
   };
 }
 
+/** Metric names are PascalCase, CloudWatch's convention (as RecordsFailed, EffectsSkipped). */
+const DONE_METRICS = { dispatch: 'DispatchDone', announce: 'AnnounceDone', status: 'StatusDone' } as const;
+
 function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metrics }: Telemetry) {
   // Facts only — never the job itself, which holds the user's prompt.
   const facts = {
@@ -138,8 +141,8 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
     effects: outcome.effects,
     statusOutcome: outcome.statusOutcome,
   };
-  for (const [effect, state] of Object.entries(outcome.effects)) {
-    if (state === 'done') metrics.addMetric(`${effect}Done`, MetricUnit.Count, 1);
+  for (const [effect, state] of Object.entries(outcome.effects) as [keyof typeof DONE_METRICS, string][]) {
+    if (state === 'done') metrics.addMetric(DONE_METRICS[effect], MetricUnit.Count, 1);
     if (state === 'skipped') metrics.addMetric('EffectsSkipped', MetricUnit.Count, 1);
   }
   if (!outcome.ok) {

@@ -6,11 +6,13 @@
  * The code under test never knows about them: it reads the SDK's standard AWS_ENDPOINT_URL_*
  * variables, which `emulatorEnvironment` produces.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RoutingManagerError } from '../errors.ts';
 
 export interface EmulatorEndpoints {
   readonly dynamodb: string;
@@ -22,19 +24,25 @@ export interface RunningEmulators {
   stop(): Promise<void>;
 }
 
-export class EmulatorNotInstalledError extends Error {
+export class EmulatorNotInstalledError extends RoutingManagerError {
   readonly path: string;
   constructor(path: string) {
-    super(`Emulator not installed at ${path}; run \`bash scripts/setup.sh\` first.`);
+    super(
+      'emulator_not_installed',
+      `Emulator not installed at ${path}; run \`bash scripts/setup.sh\` first.`,
+    );
     this.name = 'EmulatorNotInstalledError';
     this.path = path;
   }
 }
 
-export class EmulatorStartTimeoutError extends Error {
+export class EmulatorStartTimeoutError extends RoutingManagerError {
   readonly emulator: string;
   constructor(emulator: string, output: string) {
-    super(`${emulator} did not become ready in time. Last output:\n${output.slice(-2000)}`);
+    super(
+      'emulator_start_timeout',
+      `${emulator} did not become ready in time. Last output:\n${output.slice(-2000)}`,
+    );
     this.name = 'EmulatorStartTimeoutError';
     this.emulator = emulator;
   }

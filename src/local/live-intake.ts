@@ -8,6 +8,7 @@
  * One queue serves every intake rule; each delivered event goes to the route whose source and
  * detail-type it carries, so another detail-type (e.g. provider status events) is one more route.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import {
   CreateQueueCommand,
@@ -17,7 +18,6 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { pauseUnlessAborted } from '../async/pause.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../intake/submission.ts';
 
 /** Which events a rule sends to the intake queue (an EventBridge pattern on source and detail-type). */
@@ -134,7 +134,8 @@ export class IntakeQueueDrainer {
       } catch (error) {
         if (signal.aborted) break;
         this.#options.report(`intake: ReceiveMessage failed (${errorName(error)}); retrying`);
-        await pauseUnlessAborted(RECEIVE_RETRY_MS, signal);
+        // An abort ends the wait early (and the loop then stops).
+        await delay(RECEIVE_RETRY_MS, undefined, { signal }).catch(() => undefined);
       }
     }
   }

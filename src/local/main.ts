@@ -23,17 +23,19 @@ import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError, Option } from 'commander';
 import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
 import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
-import { DEFAULT_SAMPLE_PREFIX, loadSubmittedEvents, originName } from './submitted-events.ts';
+import {
+  DEFAULT_SAMPLE_PREFIX,
+  EventFileError,
+  loadSubmittedEvents,
+  originName,
+} from './submitted-events.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-export const EXIT_OK = 0;
-export const EXIT_RUNTIME = 1;
-export const EXIT_USAGE = 2;
 
 export interface LocalIo {
   /** Results only: the table, or one JSON object per line with --json. */
@@ -178,15 +180,15 @@ async function readCredits(path: string): Promise<Record<string, number>> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path}: not JSON: ${contentFreeMessage(error)}`);
+    throw new EventFileError(path, `not JSON: ${contentFreeMessage(error)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new Error(`${path}: expected a JSON object userId → balance`);
+    throw new EventFileError(path, 'expected a JSON object userId → balance');
   }
   for (const [index, balance] of Object.values(parsed).entries()) {
     if (typeof balance !== 'number' || !Number.isFinite(balance)) {
       // Not the userId: it is user content.
-      throw new Error(`${path}: the balance of entry ${index + 1} is not a number`);
+      throw new EventFileError(path, `the balance of entry ${index + 1} is not a number`);
     }
   }
   return parsed as Record<string, number>;

@@ -8,6 +8,7 @@
  *     observe PutEvents on an emulator).
  * Tests and `npm run local` then run the real handlers against the same shapes as AWS.
  */
+
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -21,7 +22,8 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { readTemplate, TemplateEvaluator } from '../template/cloudformation-template.ts';
+import { ANNOUNCEMENT_SOURCE } from '../projections/effects.ts';
+import { readTemplate, TemplateError, TemplateEvaluator } from '../template/cloudformation-template.ts';
 import { type QueueDefinition, type TableDefinition, templateResources } from './template-resources.ts';
 
 export interface LocalStack {
@@ -99,12 +101,12 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     const tableNames = Object.fromEntries(createdTables.map((t) => [t.logicalId, t.name]));
     const tableName = (id: string) => {
       const name = tableNames[id];
-      if (name === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      if (name === undefined) throw new TemplateError(`template.yaml creates no ${id} for a local stack`);
       return name;
     };
     const queueUrl = (id: string) => {
       const url = queueUrls.get(id);
-      if (url === undefined) throw new Error(`template.yaml creates no ${id} for a local stack`);
+      if (url === undefined) throw new TemplateError(`template.yaml creates no ${id} for a local stack`);
       return url;
     };
 
@@ -211,7 +213,7 @@ async function provisionLocalOnlyResources({ sqs, events }: Clients, stage: stri
     new PutRuleCommand({
       Name: ruleName,
       EventBusName: eventBusName,
-      EventPattern: JSON.stringify({ source: ['routing.manager'] }),
+      EventPattern: JSON.stringify({ source: [ANNOUNCEMENT_SOURCE] }),
     }),
   );
   const { Attributes } = await sqs.send(

@@ -4,12 +4,22 @@
  * it declares beyond fal and replicate gets a local queue, named `<queue>-<stage>`, wired to the
  * projector through PROVIDER_QUEUE_URLS — the same mapping a deployment uses.
  */
+
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { changeRules } from '../commands/change-rules.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import type { LocalStack } from './provision.ts';
+
+/** `--rules FILE` was refused (or kept losing to another writer): the local run cannot start. */
+export class RulesNotPublishedError extends RoutingManagerError {
+  constructor(origin: string, why: string) {
+    super('rules_not_published', `could not publish ${origin}: ${why}`);
+    this.name = 'RulesNotPublishedError';
+  }
+}
 
 /** Providers whose queues every local stack has (provision.ts). */
 const PROVISIONED = new Set(['fal', 'replicate']);
@@ -43,7 +53,7 @@ export async function publishLocalRules(
       { rules: new DynamoDbRulesLog(documents, stack.tables.routingLog), now: () => new Date() },
     );
     if (published.outcome === 'refused' || published.outcome === 'contended') {
-      throw new Error(`could not publish ${origin}: ${published.message}`);
+      throw new RulesNotPublishedError(origin, published.message);
     }
     return queueUrls;
   } finally {

@@ -11,6 +11,8 @@
  * `drain` delivers until the stream is caught up (a batch run); `follow` keeps delivering new records
  * until it is stopped, as the mapping does for a live stack (`npm run local -- --keep`).
  */
+
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   DescribeStreamCommand,
   DynamoDBStreamsClient,
@@ -20,7 +22,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { pauseUnlessAborted } from '../async/pause.ts';
+import { RoutingManagerError } from '../errors.ts';
 import { aLocalLambdaContext } from './lambda-context.ts';
 
 export type StreamBatchHandler = (
@@ -74,10 +76,10 @@ export interface FollowOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-export class StreamDrainTimeoutError extends Error {
+export class StreamDrainTimeoutError extends RoutingManagerError {
   readonly summary: DrainSummary;
   constructor(message: string, summary: DrainSummary) {
-    super(message);
+    super('stream_drain_timeout', message);
     this.name = 'StreamDrainTimeoutError';
     this.summary = summary;
   }
@@ -220,8 +222,10 @@ export class DynamoDbStreamPoller {
         options.onError?.(error);
       }
       if (result && result.delivered > 0) options.onDelivery?.(result);
-      // A caught-up stream, a failed poll or a failed batch: wait before polling (and retrying) again.
-      if (!result || result.failed > 0) await pauseUnlessAborted(idleMs, options.signal);
+      // A caught-up stream, a failed poll or a failed batch: wait before polling (and retrying) again;
+      // an abort ends the wait early (and the loop then stops).
+      if (!result || result.failed > 0)
+        await delay(idleMs, undefined, { signal: options.signal }).catch(() => undefined);
     }
   }
 

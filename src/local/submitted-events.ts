@@ -4,8 +4,10 @@
  * would deliver (generated id, source frontend.api, detail-type video.job.submitted), so a sample
  * can be as small as the job itself.
  */
+
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { RoutingManagerError } from '../errors.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, type SubmittedEvent } from '../intake/submission.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 
@@ -15,10 +17,11 @@ export interface SubmittedInput {
   readonly event: SubmittedEvent & Record<string, unknown>;
 }
 
-export class EventFileError extends Error {
+/** An input file of `npm run local` (events, credits) that cannot be used; the message says why. */
+export class EventFileError extends RoutingManagerError {
   readonly path: string;
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`);
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super('invalid_event_file', `${path}: ${message}`, options);
     this.name = 'EventFileError';
     this.path = path;
   }
@@ -66,7 +69,7 @@ async function parseFile(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new EventFileError(path, (error as Error).message);
+    throw new EventFileError(path, (error as Error).message, { cause: error });
   }
   try {
     return JSON.parse(text);

@@ -7,8 +7,10 @@
  *
  * Records are plain data; building them is pure (ids and time are passed in).
  */
+
 import { createHash } from 'node:crypto';
 import type { SealedContent } from '../content/sealed-content.ts';
+import { RoutingManagerError } from '../errors.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
@@ -340,10 +342,10 @@ export function intakeRejectionRecord(
   };
 }
 
-export class UnsupportedRecordError extends Error {
+export class UnsupportedRecordError extends RoutingManagerError {
   readonly record: unknown;
   constructor(message: string, record: unknown) {
-    super(message);
+    super('unsupported_record', message);
     this.name = 'UnsupportedRecordError';
     this.record = record;
   }

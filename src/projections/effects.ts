@@ -53,18 +53,6 @@ export interface DispatchRoutingFacts {
  */
 export type DispatchMessageBody = Readonly<Record<string, unknown>> & DispatchRoutingFacts;
 
-/** The names the routing facts take in the message body; they win over job fields of that name. */
-export const DISPATCH_FACT_NAMES = [
-  'jobId',
-  'provider',
-  'requestedProvider',
-  'model',
-  'queue',
-  'dispatchId',
-  'routingVersion',
-  'routedAt',
-] as const satisfies readonly (keyof DispatchRoutingFacts)[];
-
 export interface PlannedDispatch {
   readonly dispatchId: string;
   readonly jobId: string;

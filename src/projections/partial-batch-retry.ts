@@ -18,8 +18,8 @@
  * The SDK clients of these two APIs run with maxAttempts 1 (src/aws/clients.ts): every resend is
  * this module's, counted and bounded here (docs/EXACTLY_ONCE.md#duplicate-windows).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { forEachBounded } from '../async/for-each-bounded.ts';
-import { pause } from '../async/pause.ts';
 import { errorFacts } from './error-facts.ts';
 
 export interface EntryFailure {
@@ -151,7 +151,7 @@ export async function sendWithPartialRetry<E extends { readonly id: string }>(
   };
 
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 0) await pause(policy.backoffMs(attempt));
+    if (attempt > 0) await delay(policy.backoffMs(attempt));
     const retry: E[] = [];
     const chunks = chunksWithin(pending, limits.maxEntries, limits.maxBatchBytes, sizeOf);
     await forEachBounded(chunks, CHUNKS_IN_FLIGHT, (chunk) => sendChunk(chunk, retry));

@@ -5,16 +5,21 @@
  * very dispatch (a redelivered submission) is still this job's.
  */
 
+import { handleCommand } from '../commands/handle-command.ts';
+import { CommandContendedError, VersionConflictError } from '../errors.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
   type BreakerState,
+  breakerKey,
   DEFAULT_BREAKER_CONFIG,
   handleHealthCommand,
 } from './breaker.ts';
 
-const LEASE_ATTEMPTS = 3;
+/** Few and without a wait: the router is deciding a job meanwhile, and losing only skips the probe. */
+const LEASE_RETRY = { maxAttempts: 3, backoffMs: () => 0 } as const;
 
+/** The shape of every command (handleCommand): read the breaker → decide (pure) → commit on its revision. */
 export async function leaseProbe(
   store: ProviderHealthStore,
   breaker: Pick<BreakerState, 'provider' | 'model'>,
@@ -22,19 +27,36 @@ export async function leaseProbe(
   at: string,
   config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
 ): Promise<boolean> {
-  for (let attempt = 0; attempt < LEASE_ATTEMPTS; attempt++) {
-    const { state, rev } = await store.load({ provider: breaker.provider, model: breaker.model });
-    if (state.probe?.dispatchId === dispatchId && at < state.probe.expiresAt) return true;
-    const { events, state: next } = handleHealthCommand(
-      state,
-      { type: 'AcquireProbe', at, dispatchId },
-      config,
+  const ref = { provider: breaker.provider, model: breaker.model };
+  try {
+    return await handleCommand(
+      {
+        read: () => store.load(ref),
+        decide: ({ state }) =>
+          state.probe?.dispatchId === dispatchId && at < state.probe.expiresAt
+            ? ('held' as const)
+            : handleHealthCommand(state, { type: 'AcquireProbe', at, dispatchId }, config),
+        append: async (decided, { rev }) => {
+          if (decided === 'held') return true;
+          if (decided.events.length === 0) return false;
+          const committed = await store.commit({
+            signalId: null,
+            at,
+            expectedRev: rev,
+            state: decided.state,
+            transitions: [],
+          });
+          if (committed !== 'committed')
+            throw new VersionConflictError(`breaker#${breakerKey(ref.provider, ref.model)}`, rev + 1);
+          return true;
+        },
+      },
+      LEASE_RETRY,
     );
-    if (events.length === 0) return false;
-    const result = await store.commit({ signalId: null, at, expectedRev: rev, state: next, transitions: [] });
-    if (result === 'committed') return true;
+  } catch (error) {
+    if (error instanceof CommandContendedError) return false;
+    throw error;
   }
-  return false;
 }
 
 /** `fal#wan-i2v` → { provider: fal, model: wan-i2v }; `fal` → { provider: fal, model: null }. */

@@ -45,7 +45,6 @@ export const statusChangedSchema = z.looseObject({
 });
 
 export type AttemptCompleted = z.output<typeof attemptCompletedSchema>;
-export type StatusChanged = z.output<typeof statusChangedSchema>;
 
 /** The parts of an EventBridge event the health-signal handler reads. */
 export interface SignalEvent {

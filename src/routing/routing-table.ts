@@ -3,8 +3,10 @@
  * by this schema whether it comes from the typed default (default-table.ts) or from a JSON file
  * (the what-if CLI), so a bad table fails loudly at load time, never during a decision.
  */
+
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { RoutingManagerError } from '../errors.ts';
 // English messages for zod/mini (src/intake/schema.ts).
 import '../intake/schema.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
@@ -91,11 +93,11 @@ export type RouteRule = Extract<RoutingRule, { route: unknown }>;
 export type ModelCapabilities = z.output<typeof modelCapabilitiesSchema>;
 export type RuleConditions = z.output<typeof ruleConditionsSchema>;
 
-export class InvalidRoutingTableError extends Error {
+export class InvalidRoutingTableError extends RoutingManagerError {
   /** Every problem, one line each: `<path>: <what is wrong, with the allowed values>`. */
   readonly issues: readonly string[];
   constructor(issues: readonly string[]) {
-    super(`Invalid routing table:\n  ${issues.join('\n  ')}`);
+    super('invalid_routing_table', `Invalid routing table:\n  ${issues.join('\n  ')}`);
     this.name = 'InvalidRoutingTableError';
     this.issues = issues;
   }

@@ -10,6 +10,7 @@
  *
  * Pure: building and folding records does no I/O; time and the author are passed in.
  */
+import { RoutingManagerError } from '../errors.ts';
 import {
   canonicalTableJson,
   loadRoutingTable,
@@ -89,11 +90,11 @@ export const storedTable = (table: RoutingTable): StoredTable => ({
   table: canonicalTableJson(table),
 });
 
-export class CorruptRulesRecordError extends Error {
+export class CorruptRulesRecordError extends RoutingManagerError {
   readonly stream: string;
   readonly version: number;
-  constructor(message: string, record: { stream?: unknown; version?: unknown }) {
-    super(message);
+  constructor(message: string, record: { stream?: unknown; version?: unknown }, options?: ErrorOptions) {
+    super('corrupt_rules_record', message, options);
     this.name = 'CorruptRulesRecordError';
     this.stream = String(record.stream);
     this.version = Number(record.version);
@@ -109,6 +110,7 @@ export function tableOf(stored: StoredTable, record: RulesRecord): RoutingTable 
     throw new CorruptRulesRecordError(
       `rules record ${record.version}: table ${stored.rulesVersion} is unreadable: ${(error as Error).message}`,
       record,
+      { cause: error },
     );
   }
   if (rulesVersionOf(table) !== stored.rulesVersion) {

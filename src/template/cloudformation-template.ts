@@ -7,8 +7,10 @@
  * Parsing uses the `yaml` package and converts CloudFormation's short-form tags (`!Ref`, `!Sub`,
  * `!GetAtt`, `!If`, …) while walking the document; YAML aliases are refused, as CloudFormation does.
  */
+
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isScalar, isSeq, parseDocument, type Node as YamlNode } from 'yaml';
+import { RoutingManagerError } from '../errors.ts';
 
 export type TemplateNode = unknown;
 export type TemplateDict = Record<string, TemplateNode>;
@@ -30,9 +32,9 @@ export interface CloudFormationTemplate {
   readonly Outputs: Record<string, TemplateDict>;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends RoutingManagerError {
   constructor(message: string) {
-    super(message);
+    super('invalid_template', message);
     this.name = 'TemplateError';
   }
 }

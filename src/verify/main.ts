@@ -3,15 +3,17 @@
  * per check as it completes. Exit codes as the operator CLI's: 0 every check passed · 1 a check
  * failed or AWS failed · 2 usage (or a stack whose queues are shared) · 3 stack not found.
  */
+
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { pause } from '../async/pause.ts';
 import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
 import { STAGE_PATTERN } from '../config/load-config.ts';
+import { EXIT_NOT_FOUND, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import {
   type CheckResult,
   SharedQueuesError,
@@ -43,7 +45,7 @@ export const awsDependencies: VerifyDependencies = {
     cloudwatch: new CloudWatchClient({ ...sdkClientDefaults, region }),
   }),
   now: () => Date.now(),
-  pause,
+  pause: delay,
   newId: () => randomUUID(),
 };
 
@@ -88,7 +90,7 @@ export async function runVerify(
   try {
     command.parse(argv, { from: 'user' });
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     throw error;
   }
   const flags = command.opts<{
@@ -124,12 +126,12 @@ export async function runVerify(
         ? `Definition of Done met: job ${result.jobId} routed, recorded in Jobs, heartbeat fresh\n`
         : `Definition of Done NOT met (job ${result.jobId}): see the ✘ lines above and docs/OPERATIONS.md\n`,
     );
-    return result.ok ? 0 : 1;
+    return result.ok ? EXIT_OK : EXIT_RUNTIME;
   } catch (error) {
     io.stderr.write(`verify: ${(error as Error).message}\n`);
-    if (error instanceof StackNotReadyError) return 3;
-    if (error instanceof SharedQueuesError) return 2;
-    return 1;
+    if (error instanceof StackNotReadyError) return EXIT_NOT_FOUND;
+    if (error instanceof SharedQueuesError) return EXIT_USAGE;
+    return EXIT_RUNTIME;
   } finally {
     for (const client of Object.values(clients)) client.destroy();
   }

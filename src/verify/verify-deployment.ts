@@ -13,9 +13,11 @@
  * Resource names come from the stack's outputs (DescribeStacks) unless given explicitly, which is
  * how the emulator test runs it. Only ids and facts are printed, never the job's content.
  */
+
 import { readFileSync } from 'node:fs';
 import {
   type CloudFormationClient,
+  CloudFormationServiceException,
   DescribeStacksCommand,
   type Output,
 } from '@aws-sdk/client-cloudformation';
@@ -27,19 +29,22 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
   GetQueueAttributesCommand,
+  QueueDoesNotExist,
   ReceiveMessageCommand,
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { HEARTBEAT_METRIC_NAME, HEARTBEAT_NAMESPACE } from '../config/heartbeat-config.ts';
-import { REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
+import { RoutingManagerError } from '../errors.ts';
+import { ANNOUNCEMENT_SOURCE, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 
 export interface VerifyClients {
   readonly cloudformation: CloudFormationClient;
@@ -92,17 +97,18 @@ export interface VerifyResult {
 }
 
 /** The stack does not exist, or lacks what verify needs: nothing was published. */
-export class StackNotReadyError extends Error {
-  constructor(message: string) {
-    super(message);
+export class StackNotReadyError extends RoutingManagerError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('stack_not_ready', message, options);
     this.name = 'StackNotReadyError';
   }
 }
 
 /** Publishing would hand a sample job to the platform's real provider consumers. */
-export class SharedQueuesError extends Error {
+export class SharedQueuesError extends RoutingManagerError {
   constructor(stackName: string) {
     super(
+      'shared_queues',
       `${stackName} routes to provider queues it does not own: the sample job would reach their consumers. ` +
         'Verify a stage whose stack created its queues (dev), or pass --allow-shared-queues.',
     );
@@ -184,8 +190,12 @@ async function resolveTarget(options: VerifyOptions, cloudformation: CloudFormat
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = Stacks[0]?.Outputs ?? [];
   } catch (error) {
-    if ((error as Error).name === 'ValidationError') {
-      throw new StackNotReadyError(`stack ${stackName} not found; deploy it first (npm run deploy)`);
+    // DescribeStacks answers an unknown stack with ValidationError, an error code the SDK has no
+    // class for (it is not in CloudFormation's model): its code, as the SDK reports it, is the name.
+    if (error instanceof CloudFormationServiceException && error.name === 'ValidationError') {
+      throw new StackNotReadyError(`stack ${stackName} not found; deploy it first (npm run deploy)`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -230,7 +240,7 @@ async function createCapture(
         EventBusName: eventBusName,
         Description: 'Temporary: npm run verify captures its own routing outcome (deleted when it ends).',
         EventPattern: JSON.stringify({
-          source: ['routing.manager', PROBE_SOURCE],
+          source: [ANNOUNCEMENT_SOURCE, PROBE_SOURCE],
           detail: { jobId: [runId] },
         }),
       }),
@@ -280,7 +290,7 @@ async function deleteCapture(
       await call();
     } catch (error) {
       // A rule or queue that was never created is not a problem; anything else is reported.
-      if (!/NotFound|NonExistent/.test((error as Error).name))
+      if (!(error instanceof ResourceNotFoundException || error instanceof QueueDoesNotExist))
         problems.push(`${what}: ${(error as Error).name}`);
     }
   };

@@ -70,7 +70,7 @@ describe('npm run local -- --json', () => {
       effects: { messages: 0, events: 1 },
     });
     // Quiet by default: the handlers' logs appear only with --verbose (see below).
-    expect(stderr).not.toMatch(/routing decision recorded/);
+    expect(stderr).not.toMatch(/"Decisions":1/);
   });
 
   it('given --verbose, when run, then the handlers log to stderr and stdout still holds only the results', async () => {
@@ -86,7 +86,7 @@ describe('npm run local -- --json', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toHaveLength(1);
-    expect(stderr).toMatch(/routing decision recorded/);
+    expect(stderr).toMatch(/"Decisions":1/);
   });
 
   it('given a path that does not exist, when run, then it fails with exit code 1 and a message', async () => {

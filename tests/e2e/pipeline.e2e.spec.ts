@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadProjectorConfig } from '../../src/config/projector-config.ts';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
@@ -26,7 +20,11 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 function routerFor(stack: LocalStack) {
   const client = createDocumentClient();

@@ -7,16 +7,10 @@
 
 import { join } from 'node:path';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -26,7 +20,11 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { readJob, receiveAll, uniqueStage } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const withVeo = {
   ...defaultRoutingTable,

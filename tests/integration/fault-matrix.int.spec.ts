@@ -7,13 +7,8 @@
  * marker not written), a duplicate carrying the same dispatch id / announcementId — the right Jobs
  * status, and nothing lost.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
@@ -30,7 +25,11 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, anInvalidRequestRecord, aRoutedRecord } from '../support/records.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const COMMANDS = [
   'BatchGetItem',

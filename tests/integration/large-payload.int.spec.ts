@@ -3,13 +3,8 @@
  * small ones are all projected — none lost, none sent twice, none taking its neighbours down — and
  * a malformed stream image fails alone while the rest of its batch is projected.
  */
-import { describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
@@ -25,7 +20,11 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aRoutedRecord } from '../support/records.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const LARGE = 'x'.repeat(180_000);
 

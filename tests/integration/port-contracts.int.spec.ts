@@ -2,6 +2,8 @@
  * The DynamoDB adapters against the contract suites their in-memory twins pass
  * (tests/unit/port-contracts.unit.spec.ts), on DynamoDB Local with a freshly provisioned stack.
  */
+
+import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
@@ -11,7 +13,9 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobStatusReader } from '../../src/aws/dynamodb-job-status-reader.ts';
 import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
+import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { auditIndexContract } from '../support/audit-index-contract.ts';
 import { contentVaultContract } from '../support/content-vault-contract.ts';
@@ -19,6 +23,9 @@ import { creditBalancesContract } from '../support/credit-balances-contract.ts';
 import { effectMarkersContract } from '../support/effect-markers-contract.ts';
 import { jobStatusReaderContract } from '../support/job-status-reader-contract.ts';
 import { jobsTableContract } from '../support/jobs-table-contract.ts';
+import { providerHealthContract } from '../support/provider-health-contract.ts';
+import { routingLogContract } from '../support/routing-log-contract.ts';
+import { rulesLogContract } from '../support/rules-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -28,6 +35,23 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
 });
 afterAll(() => documents.destroy());
+
+const routingLog = () => new DynamoDbRoutingLog(documents, stack.tables.routingLog);
+
+routingLogContract('DynamoDbRoutingLog on DynamoDB Local', routingLog);
+
+rulesLogContract(
+  'DynamoDbRulesLog on DynamoDB Local',
+  () => new DynamoDbRulesLog(documents, stack.tables.routingLog, `rules#contract-${randomUUID()}`),
+);
+
+providerHealthContract('DynamoDbProviderHealthStore on DynamoDB Local', () => ({
+  store: new DynamoDbProviderHealthStore(documents, {
+    health: stack.tables.providerHealth,
+    log: stack.tables.routingLog,
+  }),
+  log: routingLog(),
+}));
 
 creditBalancesContract('DynamoDbCreditBalances on DynamoDB Local', async (balances) => {
   for (const [userId, balance] of Object.entries(balances)) {

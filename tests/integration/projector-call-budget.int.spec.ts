@@ -3,13 +3,8 @@
  * BatchSize), counted by a client middleware on the real SDK clients against the emulators.
  * Goal: ≤ 0.35 calls per job amortized (Jobs statuses go 25 to a BatchExecuteStatement).
  */
-import { describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
@@ -17,7 +12,11 @@ import { provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { instrumentedPorts, uniqueStage } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const tally = (calls: readonly string[]) =>
   Object.fromEntries([...new Set(calls)].map((name) => [name, calls.filter((c) => c === name).length]));

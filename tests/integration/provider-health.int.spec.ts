@@ -6,7 +6,6 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { applyTransition, initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { anAttemptEvent, aStatusEvent } from '../support/health-signals.ts';
-import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -27,11 +26,6 @@ beforeAll(async () => {
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   handler = (await import('../../src/lambda/health-signals.ts')).handler;
 });
-
-providerHealthContract('DynamoDbProviderHealthStore on DynamoDB Local', () => ({
-  store: storeOf(),
-  log: logOf(),
-}));
 
 describe('health signals against DynamoDB Local', () => {
   it('given a fal outage, when 5 failures arrive (each twice), then the breaker opens once and the transition is in the log', async () => {

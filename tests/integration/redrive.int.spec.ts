@@ -4,13 +4,8 @@
  * incomplete records of the window, the projector completes them with their ORIGINAL ids, and
  * nothing is lost or sent twice. Running it again appends nothing.
  */
-import { describe, expect, it, vi } from 'vitest';
 
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
@@ -27,7 +22,11 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 async function cli(stage: string, ...argv: string[]) {
   let stdout = '';

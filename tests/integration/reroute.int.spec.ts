@@ -3,19 +3,12 @@
  * re-routing) and the real projector fed by the stream poller.
  */
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
-import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { createHealthSignalsHandler, healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
@@ -25,7 +18,11 @@ import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { anAttemptEvent, submitterTo } from '../support/health-signals.ts';
 import { readJob, receiveAll } from '../support/local-aws.ts';
+import { quietHandlerTelemetry, silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;

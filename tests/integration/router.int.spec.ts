@@ -6,7 +6,6 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
-import { routingLogContract } from '../support/routing-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -22,8 +21,6 @@ beforeAll(async () => {
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
   handler = (await import('../../src/lambda/router.ts')).handler;
 });
-
-routingLogContract('DynamoDbRoutingLog on DynamoDB Local', () => logOf());
 
 describe('router handler against DynamoDB Local', () => {
   it('given routed and rejected submissions, when invoked, then the log holds the right records', async () => {

@@ -24,7 +24,6 @@ import { CachedActiveRules } from '../../src/rules/active-rules.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
-import { rulesLogContract } from '../support/rules-log-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -88,11 +87,6 @@ beforeAll(async () => {
 });
 
 afterAll(removeEventDirectories);
-
-rulesLogContract(
-  'DynamoDbRulesLog on DynamoDB Local',
-  () => new DynamoDbRulesLog(documents, stack.tables.routingLog, `rules#contract-${randomUUID()}`),
-);
 
 describe('publishing rules through the what-if gate', () => {
   it('given a candidate that raises the cost, when published, then it is refused with the diff and exit 4, and nothing changes', async () => {

@@ -3,6 +3,7 @@
  * (aws-sdk-client-mock), so the operator CLI runs end to end in a unit test: audit-index queries by
  * partition and sort-key range, stream reads, conditional appends, Jobs and Credits reads.
  */
+
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
@@ -15,6 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { AUDIT_INDEX_NAME } from '../../src/aws/dynamodb-audit-index.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
 
 export interface FakeTables {
@@ -42,7 +44,7 @@ export function serveTables(
   };
   documents.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const values = input.ExpressionAttributeValues ?? {};
-    if (input.IndexName === 'byProviderTime') {
+    if (input.IndexName === AUDIT_INDEX_NAME) {
       const items = tables.log.filter((record) => {
         const keys = record as unknown as { gsi1pk?: string; gsi1sk?: string };
         return (

@@ -1,7 +1,8 @@
 /**
- * Placeholder configuration so that importing a handler module (which wires itself from the
- * environment at import, as at a Lambda cold start) succeeds in tests; tests wire their own
- * dependencies through the handlers' create* functions. Import it via vi.hoisted before handlers.
+ * Quiet telemetry for tests that run handlers, and a placeholder configuration for the few tests
+ * that import a Lambda entry (src/lambda/*, which wires itself from the environment at import, as
+ * at a cold start: apply it via vi.hoisted before that import). The handler factories
+ * (src/handlers/*) need neither: tests pass them their own dependencies.
  */
 import { vi } from 'vitest';
 
@@ -18,6 +19,12 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
+
+/** Powertools' logger and metrics off, unless a test asked for them. */
+export function quietHandlerTelemetry(): void {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+}
 
 export function applyPlaceholderHandlerEnvironment(): void {
   for (const [name, value] of Object.entries(placeholderHandlerEnvironment)) process.env[name] ??= value;

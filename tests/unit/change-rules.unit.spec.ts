@@ -231,7 +231,7 @@ describe('the ChangeRules handler', () => {
     const result = await changeRules(publish(toReplicate), {
       rules: racing,
       now: () => new Date(AT),
-      pause: async () => {},
+      retry: { sleep: async () => {} },
     });
     expect(result).toMatchObject({
       outcome: 'appended',
@@ -246,7 +246,11 @@ describe('the ChangeRules handler', () => {
       append: async () => 'conflict',
     };
     expect(
-      await changeRules(publish(toReplicate), { rules: log, now: () => new Date(AT), pause: async () => {} }),
+      await changeRules(publish(toReplicate), {
+        rules: log,
+        now: () => new Date(AT),
+        retry: { sleep: async () => {} },
+      }),
     ).toMatchObject({
       outcome: 'contended',
     });

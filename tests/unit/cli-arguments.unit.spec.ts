@@ -1,5 +1,6 @@
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CredentialsProviderError } from '@smithy/core/config';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/cli/cli-context.ts';
@@ -87,9 +88,7 @@ describe('routing-manager errors from AWS', () => {
   });
 
   it('given no credentials, when a command runs, then it exits 1 saying so', async () => {
-    documents
-      .on(QueryCommand)
-      .rejects(Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }));
+    documents.on(QueryCommand).rejects(new CredentialsProviderError('Could not load credentials'));
     const { io, captured } = anIo();
     expect(await runCli(['decisions', '--provider', 'fal', '--since', '1h'], io)).toBe(1);
     expect(captured.stderr).toMatch(/no AWS credentials: Could not load credentials/);

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { CliContext, TableNotFoundError } from '../../src/cli/cli-context.ts';
 import { type CliIo, processIo, runCli } from '../../src/cli/main.ts';
 import { renderTable } from '../../src/cli/output.ts';
-import { MAX_APPEND_ATTEMPTS } from '../../src/commands/replay-projections.ts';
+import { DEFAULT_MAX_ATTEMPTS } from '../../src/commands/handle-command.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
@@ -258,7 +258,7 @@ describe('routing-manager replay when it cannot finish', () => {
         jobs: [{ jobId: decision.jobId, action: 'contended', version: null }],
       },
     ]);
-    expect(documents.commandCalls(PutCommand)).toHaveLength(MAX_APPEND_ATTEMPTS);
+    expect(documents.commandCalls(PutCommand)).toHaveLength(DEFAULT_MAX_ATTEMPTS);
   });
 
   it('given a decision whose stream reads empty, when replayed, then it is counted as not replayed in the summary', async () => {

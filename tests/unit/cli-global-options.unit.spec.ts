@@ -7,12 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { CredentialsProviderError } from '@smithy/core/config';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
-import { CliContext, EXIT_CODES } from '../../src/cli/cli-context.ts';
+import { CliContext } from '../../src/cli/cli-context.ts';
 import { failureOf } from '../../src/cli/failures.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { EXIT_CODES } from '../../src/exit-codes.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { RULES_RECORD_SCHEMA_VERSION } from '../../src/rules/rules-records.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
@@ -282,9 +284,7 @@ describe('AWS failures say what to do next', () => {
     const dir = mkdtempSync(join(tmpdir(), 'aws-'));
     writeFileSync(join(dir, 'config'), '[profile ops]\nregion = eu-west-1\n');
     const context = contextWith({ AWS_CONFIG_FILE: join(dir, 'config') }, { profile: 'ops' });
-    const error = Object.assign(new Error('Could not load credentials from any providers'), {
-      name: 'CredentialsProviderError',
-    });
+    const error = new CredentialsProviderError('Could not load credentials from any providers');
     expect(failureOf(error, context).message).toMatch(
       /^no AWS credentials for profile ops: Could not load credentials from any providers\. Configure them \(aws configure, aws sso login\)/,
     );

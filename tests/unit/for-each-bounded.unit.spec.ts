@@ -38,3 +38,33 @@ describe('forEachBounded', () => {
     ).rejects.toThrow('boom');
   });
 });
+
+describe('forEachBounded after a failure', () => {
+  it('given the second item fails, when run with a limit of 2, then no item after the ones in flight is started and it rejects with that failure once they settle', async () => {
+    const started: number[] = [];
+    const settled: number[] = [];
+    const failure = new Error('throttled');
+    const outcome = forEachBounded(
+      Array.from({ length: 10 }, (_, i) => i),
+      2,
+      async (item) => {
+        started.push(item);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (item === 1) throw failure;
+        settled.push(item);
+      },
+    );
+    await expect(outcome).rejects.toBe(failure);
+    expect(started).toEqual([0, 1, 2]);
+    expect(settled).toEqual([0, 2]);
+  });
+
+  it('given two items fail, when run, then it rejects with the failure that came first', async () => {
+    await expect(
+      forEachBounded([1, 2], 2, async (item) => {
+        await new Promise((resolve) => setTimeout(resolve, item === 1 ? 5 : 0));
+        throw new Error(`item ${item}`);
+      }),
+    ).rejects.toThrow('item 2');
+  });
+});

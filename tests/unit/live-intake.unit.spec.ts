@@ -5,7 +5,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { pauseUnlessAborted } from '../../src/async/pause.ts';
 import { deliveredEventOf, IntakeQueueDrainer } from '../../src/local/live-intake.ts';
 import { describeRouting } from '../../src/local/run-local.ts';
 
@@ -99,16 +98,5 @@ describe('the account of a routed event', () => {
     ],
   ])('given %o, then the line reads as expected', (answer, line) => {
     expect(describeRouting('e1', answer)).toBe(line);
-  });
-});
-
-describe('pausing until aborted', () => {
-  it('given a signal aborted while waiting, then the pause ends early', async () => {
-    const controller = new AbortController();
-    const startedAt = Date.now();
-    const pause = pauseUnlessAborted(60_000, controller.signal);
-    controller.abort();
-    await pause;
-    expect(Date.now() - startedAt).toBeLessThan(1000);
   });
 });

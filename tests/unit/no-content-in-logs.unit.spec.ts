@@ -5,14 +5,9 @@
  * DEBUG and metrics on; everything written to the console or to stdout/stderr, and every error
  * thrown to the Lambda runtime (which logs it), is scanned for the prompts and user ids used.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
 
 import { format } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RouteJobDependencies } from '../../src/commands/route-job.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
@@ -28,7 +23,11 @@ import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCanarySubmission, CANARY, poisonSubmissions, sampleSubmissions } from '../support/poison-corpus.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 let captured: string[] = [];
 

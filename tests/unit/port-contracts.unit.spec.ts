@@ -5,13 +5,25 @@ import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balanc
 import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
 import { InMemoryJobStatusReader } from '../../src/memory/in-memory-job-status-reader.ts';
 import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
+import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
+import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import { auditIndexContract } from '../support/audit-index-contract.ts';
 import { contentVaultContract } from '../support/content-vault-contract.ts';
 import { creditBalancesContract } from '../support/credit-balances-contract.ts';
 import { effectMarkersContract } from '../support/effect-markers-contract.ts';
 import { jobStatusReaderContract } from '../support/job-status-reader-contract.ts';
 import { jobsTableContract } from '../support/jobs-table-contract.ts';
+import { providerHealthContract } from '../support/provider-health-contract.ts';
+import { routingLogContract } from '../support/routing-log-contract.ts';
+import { rulesLogContract } from '../support/rules-log-contract.ts';
 
+routingLogContract('InMemoryRoutingLog', () => new InMemoryRoutingLog());
+rulesLogContract('InMemoryRulesLog', () => new InMemoryRulesLog());
+providerHealthContract('InMemoryProviderHealthStore', () => {
+  const log = new InMemoryRoutingLog();
+  return { store: new InMemoryProviderHealthStore(log), log };
+});
 creditBalancesContract('InMemoryCreditBalances', (balances) => new InMemoryCreditBalances(balances));
 contentVaultContract('InMemoryContentVault', () => new InMemoryContentVault());
 jobStatusReaderContract('InMemoryJobStatusReader', (items) => new InMemoryJobStatusReader(items));

@@ -1,16 +1,14 @@
-import { describe, expect, it, vi } from 'vitest';
-
-vi.hoisted(async () => {
-  const { applyPlaceholderHandlerEnvironment } = await import('../support/quiet-handler-env.ts');
-  applyPlaceholderHandlerEnvironment();
-});
-
+import { describe, expect, it } from 'vitest';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
+import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aRoutedRecord } from '../support/records.ts';
 import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
+
+// Quiet Powertools for the handlers these tests create (the factories read no other environment).
+quietHandlerTelemetry();
 
 const aProjector = () => {
   const fakes = fakePorts();

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readContentStatus } from '../../src/audit/content-status.ts';
 import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/redrive-plan.ts';
-import { renderHistory } from '../../src/cli/commands/history.ts';
-import { renderRedriveSummary } from '../../src/cli/commands/redrive.ts';
+import { renderHistory } from '../../src/cli/verbs/history.ts';
+import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';

@@ -2,11 +2,12 @@
  * The ReplayProjections command on the in-memory log: identity per (job, incident), whatever the
  * window and the clock; interruption; dry run ids; races and failures of single jobs.
  */
+
 import { describe, expect, it } from 'vitest';
 import { type AuditWindow, auditWindow } from '../../src/audit/audit-window.ts';
 import { replayIdOf } from '../../src/audit/replay-plan.ts';
+import { DEFAULT_MAX_ATTEMPTS } from '../../src/commands/handle-command.ts';
 import {
-  MAX_APPEND_ATTEMPTS,
   type ReplayProgress,
   type ReplayProjections,
   replayJob,
@@ -130,7 +131,7 @@ describe('replaying an incident', () => {
     const window = auditWindow('1d', 'now', now());
     // A job replayed before under another incident: its next version is 3, not 2.
     await replayJob(
-      log,
+      { log },
       decisions[0] as DecisionRecord,
       { incident: 'INC-1', requestedBy: 'a', why: 'b', at: 'c' },
       false,
@@ -191,8 +192,8 @@ describe('replaying one job against a log', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
     await log.append(decision);
     const results = await Promise.all([
-      replayJob(log, decision, author, false),
-      replayJob(log, decision, author, false),
+      replayJob({ log }, decision, author, false),
+      replayJob({ log }, decision, author, false),
     ]);
     expect(results.map((result) => result.action).sort()).toEqual(['already_replayed', 'appended']);
     expect(results.map((result) => result.dispatchId)).toEqual([
@@ -212,19 +213,19 @@ describe('replaying one job against a log', () => {
         return { status: 'exists', existing: decision };
       },
     };
-    expect(await replayJob(log, decision, author, false)).toEqual({
+    expect(await replayJob({ log, retry: { sleep: async () => {} } }, decision, author, false)).toEqual({
       jobId: decision.jobId,
       action: 'contended',
       version: null,
       dispatchId: null,
       announcementId: null,
     });
-    expect(appends).toBe(MAX_APPEND_ATTEMPTS);
+    expect(appends).toBe(DEFAULT_MAX_ATTEMPTS);
   });
 
   it('given a stream without its decision, when replayed, then it is reported, not appended', async () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    expect(await replayJob(new InMemoryRoutingLog(), decision, author, false)).toMatchObject({
+    expect(await replayJob({ log: new InMemoryRoutingLog() }, decision, author, false)).toMatchObject({
       action: 'no_decision',
     });
   });
@@ -233,7 +234,7 @@ describe('replaying one job against a log', () => {
     const log = new InMemoryRoutingLog();
     const decision = aDecisionRecord({ resolution: '4k' });
     await log.append(decision);
-    expect(await replayJob(log, decision, author, true)).toEqual({
+    expect(await replayJob({ log }, decision, author, true)).toEqual({
       jobId: decision.jobId,
       action: 'would_append',
       version: 2,

@@ -96,17 +96,21 @@ describe('router handler', () => {
     expect(warn.mock.calls.flat().join(' ')).toMatch(/conflicting duplicate/);
   });
 
-  it('given an invalid event, when invoked, then it records a rejection and logs no prompt text', async () => {
+  it('given an invalid event, when invoked, then it records a rejection, logs its facts on the decision metric line and no prompt text', async () => {
     dynamodb.on(PutCommand).resolves({});
     const info = vi.spyOn(console, 'info');
+    const log = vi.spyOn(console, 'log');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RoutingManager');
     const handler = await loadRouter();
     const response = await handler(
       aSubmittedEvent(aSubmissionDetail({ jobId: 'job-4', prompt: 'secret prompt text', lengthSec: 0 })),
       aLocalLambdaContext(),
     );
     expect(response).toMatchObject({ decision: 'rejected', reason: 'invalid_request', provider: null });
-    const logged = info.mock.calls.flat().join(' ');
-    expect(logged).toMatch(/routing decision recorded/);
+    const logged = [...info.mock.calls, ...log.mock.calls].flat().join(' ');
+    expect(logged).toMatch(/"Decisions":1/);
+    expect(logged).toMatch(/"jobId":"job-4"/);
     expect(logged).not.toMatch(/secret prompt text/);
   });
 

@@ -1,4 +1,8 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -8,6 +12,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
   RemoveTargetsCommand,
+  ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
 import {
   CreateQueueCommand,
@@ -278,8 +283,11 @@ describe('verifyDeployment', () => {
 
   it('given no stack, then it says to deploy first and creates nothing', async () => {
     cloudformation.on(DescribeStacksCommand).rejects(
-      Object.assign(new Error('Stack with id routing-manager-dev does not exist'), {
+      new CloudFormationServiceException({
         name: 'ValidationError',
+        message: 'Stack with id routing-manager-dev does not exist',
+        $fault: 'client',
+        $metadata: {},
       }),
     );
     await expect(verifyDeployment({ stage: 'dev' }, environment().env)).rejects.toThrow(StackNotReadyError);
@@ -325,9 +333,7 @@ describe('verifyDeployment', () => {
     events
       .on(PutTargetsCommand)
       .rejects(Object.assign(new Error('limit'), { name: 'LimitExceededException' }));
-    events
-      .on(RemoveTargetsCommand)
-      .rejects(Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }));
+    events.on(RemoveTargetsCommand).rejects(new ResourceNotFoundException({ message: 'x', $metadata: {} }));
     await expect(verifyDeployment({ stage: 'dev' }, environment().env)).rejects.toThrow('limit');
     expect(events.commandCalls(DeleteRuleCommand)).toHaveLength(1);
     expect(sqs.commandCalls(DeleteQueueCommand)).toHaveLength(1);
@@ -375,9 +381,14 @@ describe('npm run verify', () => {
     expect((await run(['--stage', 'dev', '--timeout', '5'])).code).toBe(1);
 
     cloudformation.reset();
-    cloudformation
-      .on(DescribeStacksCommand)
-      .rejects(Object.assign(new Error('gone'), { name: 'ValidationError' }));
+    cloudformation.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'ValidationError',
+        message: 'gone',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
     const missing = await run(['--stage', 'dev', '--stack-name', 'other', '--region', 'us-east-1']);
     expect(missing).toMatchObject({ code: 3, stderr: expect.stringContaining('stack other not found') });
 

@@ -7,7 +7,7 @@ import {
   type WhatIfSummary,
   whatIf,
 } from '../../src/audit/what-if.ts';
-import { renderWhatIf } from '../../src/cli/commands/what-if.ts';
+import { renderWhatIf } from '../../src/cli/verbs/what-if.ts';
 import type { RoutingDecidedRecord } from '../../src/log/routing-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable } from '../../src/routing/routing-table.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { healthSummary, renderHistory, streamOf } from '../../src/cli/commands/history.ts';
+import { healthSummary, renderHistory, streamOf } from '../../src/cli/verbs/history.ts';
 import { decisionRecord, healthChangedRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';

@@ -9,7 +9,8 @@ import type { Command } from 'commander';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { type ForgetSummary, forgetUser } from '../../commands/forget-user.ts';
-import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
+import { EXIT_RUNTIME } from '../../exit-codes.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 
 interface ForgetOptions {

@@ -1,18 +1,12 @@
 /**
- * The audit index adapter and the Jobs reader on a mocked document client: which Query calls the
- * index makes, how pages and partitions merge, and what a missing Jobs item reads as.
+ * The audit index adapter on a mocked document client: which Query calls the index makes and how
+ * pages and partitions merge (its behaviour on DynamoDB Local: tests/support/audit-index-contract.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_INDEX_NAME, DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
-import { DynamoDbJobStatusReader } from '../../src/aws/dynamodb-job-status-reader.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 import type { AuditQueryProgress } from '../../src/ports/audit-index.ts';
 import { aReplayOf } from '../support/records.ts';
@@ -106,24 +100,5 @@ describe('the audit index on DynamoDB', () => {
       .commandCalls(QueryCommand)
       .map((call) => partitionOf(call.args[0].input).split('#')[1]);
     expect(new Set(days)).toEqual(new Set(['2026-11-25']));
-  });
-});
-
-describe('the Jobs reader on DynamoDB', () => {
-  it('given a projected job, when read, then its item comes back, read strongly consistent', async () => {
-    documents.on(GetCommand).resolves({ Item: { jobId: 'j1', status: 'ROUTED' } });
-    const reader = new DynamoDbJobStatusReader(aDocumentClient(), 'Jobs-dev');
-    expect(await reader.read('j1')).toEqual({ jobId: 'j1', status: 'ROUTED' });
-    expect(documents.commandCalls(GetCommand)[0]?.args[0].input).toEqual({
-      TableName: 'Jobs-dev',
-      Key: { jobId: 'j1' },
-      ConsistentRead: true,
-    });
-  });
-
-  it('given a job with no item, when read, then it is null', async () => {
-    documents.on(GetCommand).resolves({});
-    const reader = new DynamoDbJobStatusReader(aDocumentClient(), 'Jobs-dev');
-    expect(await reader.read('j-unknown')).toBeNull();
   });
 });

@@ -18,6 +18,7 @@ import { auditWindow } from '../../audit/audit-window.ts';
 import { providersToScan } from '../../audit/what-if.ts';
 import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
 import { type ChangeRules, type ChangeRulesResult, changeRules } from '../../commands/change-rules.ts';
+import { EXIT_REFUSED, EXIT_RUNTIME, EXIT_USAGE } from '../../exit-codes.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type RoutingTable, routingTableProblems, routingTableSchema } from '../../routing/routing-table.ts';
@@ -26,7 +27,7 @@ import { DEFAULT_GATE_THRESHOLDS, evaluateGate } from '../../rules/publish-gate.
 import { type GateReport, type RulesRecord, tableOf } from '../../rules/rules-records.ts';
 import { shadowReport } from '../../rules/shadow-report.ts';
 import { diffTables } from '../../rules/table-diff.ts';
-import { type CliContext, EXIT_REFUSED, EXIT_RUNTIME, EXIT_USAGE, UsageError } from '../cli-context.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { windowOptions } from './decisions.ts';
 import { balancesFor, decisionsIn, readRoutingTableFile, readRulesJson } from './what-if.ts';

@@ -10,6 +10,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { sdkClientDefaults } from '../../aws/clients.ts';
 import { type PutEntryResult, putEventsOnBus } from '../../aws/eventbridge-put-events.ts';
+import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { PUT_EVENTS_MAX_BYTES, putEventsBatches } from '../../intake/put-events-batches.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../../intake/submission.ts';
 import {
@@ -19,7 +20,7 @@ import {
   type SubmittedInput,
 } from '../../local/submitted-events.ts';
 import { contentFreeMessage } from '../../observability/content-free-message.ts';
-import { type CliContext, EXIT_RUNTIME, type GlobalOptions, UsageError } from '../cli-context.ts';
+import { type CliContext, type GlobalOptions, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 
 export interface SubmitEntry {

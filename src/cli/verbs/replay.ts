@@ -19,8 +19,9 @@ import {
   replayProjections,
 } from '../../commands/replay-projections.ts';
 import { ContentKeyRing } from '../../content/content-key-ring.ts';
+import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import type { RoutingLogRecord } from '../../log/routing-records.ts';
-import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames } from '../vocabulary.ts';

@@ -7,10 +7,9 @@
  * exactly as for the event. Its signal id is derived from the command and the breaker's current
  * version: re-running the same command changes nothing, a later one is a new signal.
  */
-import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
-import { recordHealthSignal } from '../../commands/record-health-signal.ts';
+import { changeProviderMode } from '../../commands/record-health-signal.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
 import {
   type BreakerMode,
@@ -90,17 +89,6 @@ export function renderHealth(views: readonly BreakerView[]): string {
 
 const MODES: Record<string, BreakerMode> = { open: 'forced_open', close: 'forced_closed', auto: 'auto' };
 
-export function operatorSignalId(
-  ref: BreakerRef,
-  mode: BreakerMode,
-  actor: string,
-  why: string,
-  version: number,
-) {
-  const facts = JSON.stringify([ref.provider, ref.model, mode, actor, why, version]);
-  return `operator-${createHash('sha256').update(facts).digest('hex').slice(0, 32)}`;
-}
-
 export function registerHealth(program: Command, contextOf: (command: Command) => CliContext) {
   program
     .command('health')
@@ -149,29 +137,17 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
         const actor = options.actor ?? context.io.env.USER ?? 'operator';
         const healthTable = healthTableOf(context, options.healthTable);
         const store = storeOf(context, healthTable);
-        const { state } = await context.onTable(healthTable, () => store.load(ref));
-        const signalId = operatorSignalId(ref, mode, actor, options.why, state.version);
-        const result = await recordHealthSignal(
-          {
-            ...ref,
-            key: breakerKey(provider, ref.model),
-            attempt: null,
-            command: {
-              type: 'ChangeMode',
-              signalId,
-              at: context.now().toISOString(),
-              mode,
-              actor,
-              reason: options.why,
-            },
-          },
-          { store },
+        const result = await context.onTable(healthTable, () =>
+          changeProviderMode(
+            { ref, mode, actor, why: options.why, at: context.now().toISOString() },
+            { store },
+          ),
         );
         const [view] = await readHealth(context, healthTable, [ref]);
         context.out(
           result.outcome === 'recorded'
             ? `${breakerKey(provider, ref.model)}: ${mode} recorded (transition v${view?.version})`
-            : `${breakerKey(provider, ref.model)}: already ${state.mode}, nothing recorded`,
+            : `${breakerKey(provider, ref.model)}: already ${result.modeBefore}, nothing recorded`,
         );
       },
     );

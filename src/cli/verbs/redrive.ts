@@ -18,9 +18,10 @@ import {
   redriveProjections,
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
+import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { RecordedCompletion } from '../../projections/effect-completion.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
-import { type CliContext, EXIT_RUNTIME, UsageError } from '../cli-context.ts';
+import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';

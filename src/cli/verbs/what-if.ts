@@ -34,12 +34,12 @@ export async function readRulesJson(path: string, label = '--rules'): Promise<un
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`${label} ${path}: ${(error as Error).message}`);
+    throw new UsageError(`${label} ${path}: ${(error as Error).message}`, { cause: error });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${label} ${path}: not JSON: ${(error as Error).message}`);
+    throw new UsageError(`${label} ${path}: not JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -49,7 +49,8 @@ export async function readRoutingTableFile(path: string, label = '--rules'): Pro
   try {
     return loadRoutingTable(input);
   } catch (error) {
-    if (error instanceof InvalidRoutingTableError) throw new UsageError(`${label} ${path}: ${error.message}`);
+    if (error instanceof InvalidRoutingTableError)
+      throw new UsageError(`${label} ${path}: ${error.message}`, { cause: error });
     throw error;
   }
 }
