@@ -1,7 +1,8 @@
 /**
  * Benchmark 3: cold start per function. Each handler is bundled exactly as template.yaml's SAM
  * esbuild BuildMethod does, with the function's own BuildProperties read from the template
- * (EntryPoints, Format, OutExtension, Target, MainFields, Minify, External, Sourcemap); the size is
+ * (EntryPoints, Format, Splitting, OutExtension, Target, MainFields, Minify, External, Sourcemap,
+ * SourcesContent); the size is
  * the output without its map. Initialisation is the wall time of a fresh
  * `node --input-type=module -e "await import('<bundle>')"` with the function's environment, minus a
  * bare `node -e 0` (median of RUNS each, interleaved so that noise hits both alike). The naive
@@ -11,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
 import { readTemplate } from '../src/template/cloudformation-template.ts';
@@ -53,8 +54,10 @@ const ENVIRONMENT: Record<string, string> = {
 };
 
 export interface ColdStartEntry {
-  /** What `sam build` ships (the bundle, without its map). */
+  /** What `sam build` ships: every output file (entry and chunks), without the maps. */
   readonly bundleBytes: number;
+  /** Of it, what the import reads at init: the entry and the chunks it imports statically. */
+  readonly initBytes?: number;
   readonly mapBytes: number;
   /** Init overhead over a bare node, ms (median); without and with --enable-source-maps (template.yaml sets it). */
   readonly initMs: number;
@@ -66,7 +69,7 @@ export interface ColdStartEntry {
   readonly importError: string | null;
   /** Largest contributors to the bundle, by package (bytes in the minified output). */
   readonly topPackages: ReadonlyArray<readonly [string, number]>;
-  /** Our code alone: bytes with the AWS SDK (@aws-sdk/*, @smithy/*, …) left out (External). */
+  /** Our code alone: all output bytes with the AWS SDK (@aws-sdk/*, @smithy/*, …) left out (External). */
   readonly bundleBytesSdkExternal: number;
   /** Of initMs: importing only the bundle's external packages (a runtime-provided SDK), ms. */
   readonly externalsInitMs: number;
@@ -104,17 +107,37 @@ function topPackages(metafile: Metafile): Array<[string, number]> {
   return [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 8);
 }
 
+/** Bytes of every JavaScript output (chunks included, maps not). */
+function outputBytes(metafile: Metafile): number {
+  return Object.entries(metafile.outputs)
+    .filter(([path]) => !path.endsWith('.map'))
+    .reduce((sum, [, output]) => sum + output.bytes, 0);
+}
+
+/** Bytes of the entry output and every chunk it imports statically: what `import(entry)` reads. */
+function initBytesOf(metafile: Metafile, file: string): number {
+  const outputs = metafile.outputs;
+  const seen = new Set<string>();
+  const pending = [relative(root, file)];
+  while (pending.length > 0) {
+    const path = pending.pop() as string;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const imported of outputs[path]?.imports ?? []) {
+      if (!imported.external && imported.kind === 'import-statement') pending.push(imported.path);
+    }
+  }
+  return [...seen].reduce((sum, path) => sum + (outputs[path]?.bytes ?? 0), 0);
+}
+
 type BuildProperties = Record<string, unknown>;
 
-/** The function's SAM esbuild BuildProperties and handler file name, from template.yaml. */
-export function samBuildOf(name: FunctionName): { properties: BuildProperties; file: string } {
+/** The function's SAM esbuild BuildProperties and handler module name (`router`), from template.yaml. */
+export function samBuildOf(name: FunctionName): { properties: BuildProperties; module: string } {
   const resource = readTemplate().Resources[RESOURCES[name]];
   const properties = (resource?.Metadata?.BuildProperties ?? {}) as BuildProperties;
   const handler = String(resource?.Properties?.Handler ?? `${name}.handler`);
-  const [, extension = '.js'] = String((properties.OutExtension as string[] | undefined)?.[0] ?? '').split(
-    '=',
-  );
-  return { properties, file: `${handler.slice(0, handler.lastIndexOf('.'))}${extension}` };
+  return { properties, module: handler.slice(0, handler.lastIndexOf('.')) };
 }
 
 /** esbuild options equivalent to SAM's for these BuildProperties (sam build passes them as flags). */
@@ -129,7 +152,9 @@ export function esbuildOptionsOf(properties: BuildProperties): BuildOptions {
     format: (properties.Format as BuildOptions['format']) ?? 'cjs',
     target: String(properties.Target ?? 'es2020'),
     mainFields: String(properties.MainFields ?? 'main').split(','),
+    splitting: properties.Splitting === true,
     sourcemap: properties.Sourcemap === true,
+    sourcesContent: String(properties.SourcesContent ?? 'true') !== 'false',
     outExtension: { [from]: to },
     external: list('External'),
   };
@@ -141,10 +166,15 @@ export async function bundleHandler(
   outdir: string,
   overrides: Partial<BuildOptions> = {},
 ): Promise<{ file: string; metafile: Metafile; external: readonly string[] }> {
-  const { properties, file } = samBuildOf(name);
+  const { properties, module } = samBuildOf(name);
   const options = { ...esbuildOptionsOf(properties), ...overrides };
   const built = await build({ ...options, outdir, metafile: true, logLevel: 'silent', absWorkingDir: root });
-  return { file: join(outdir, file), metafile: built.metafile, external: options.external ?? [] };
+  const extension = options.outExtension?.['.js'] ?? '.js';
+  return {
+    file: join(outdir, `${module}${extension}`),
+    metafile: built.metafile,
+    external: options.external ?? [],
+  };
 }
 
 /** The naive reference: SDK bundled, minified ESM, as a plain SAM TypeScript project builds it. */
@@ -180,7 +210,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
   const outdir = mkdtempSync(join(root, 'bench', '.build-'));
   try {
     const bundles = {} as Record<FunctionName, { file: string; metafile: Metafile }>;
-    for (const name of FUNCTIONS) bundles[name] = await bundleHandler(name, outdir);
+    for (const name of FUNCTIONS) bundles[name] = await bundleHandler(name, join(outdir, name));
     // The external imports of each bundle, alone: what loading a runtime-provided SDK costs at init.
     for (const name of FUNCTIONS) {
       const imports = new Set<string>();
@@ -195,9 +225,10 @@ export async function runColdStart(): Promise<ColdStartResult> {
       );
     }
     const externalDir = join(outdir, 'sdk-external');
-    const ourCode = {} as Record<FunctionName, string>;
+    const ourCode = {} as Record<FunctionName, number>;
     for (const name of FUNCTIONS) {
-      ourCode[name] = (await bundleHandler(name, externalDir, { external: SDK_PACKAGES })).file;
+      const built = await bundleHandler(name, join(externalDir, name), { external: SDK_PACKAGES });
+      ourCode[name] = outputBytes(built.metafile);
     }
     const naive = await bundleNaive(join(outdir, 'naive'));
 
@@ -240,7 +271,8 @@ export async function runColdStart(): Promise<ColdStartResult> {
         const initMs = median(s.plain) - bareNodeMs;
         const initMsWithSourceMaps = median(s.maps) - bareNodeMs;
         const entry: ColdStartEntry = {
-          bundleBytes: statSync(file).size,
+          bundleBytes: outputBytes(metafile),
+          initBytes: initBytesOf(metafile, file),
           mapBytes: statSync(`${file}.map`).size,
           initMs: round(initMs, 1),
           initMsWithSourceMaps: round(initMsWithSourceMaps, 1),
@@ -249,7 +281,7 @@ export async function runColdStart(): Promise<ColdStartResult> {
           imported: !errors.has(name),
           importError: errors.get(name) ?? null,
           topPackages: topPackages(metafile),
-          bundleBytesSdkExternal: statSync(ourCode[name]).size,
+          bundleBytesSdkExternal: ourCode[name],
           externalsInitMs: round(median(s.externals) - bareNodeMs, 1),
         };
         return [name, entry];
@@ -266,7 +298,11 @@ export async function runColdStart(): Promise<ColdStartResult> {
         initMs: round(naiveInitMs, 1),
         initMsWithSourceMaps: round(naiveInitMsWithSourceMaps, 1),
       },
-      build: `${String(properties.Format ?? 'cjs')}, ${external.length > 0 ? `External ${external.join(' ')}` : 'SDK bundled'}`,
+      build: [
+        String(properties.Format ?? 'cjs'),
+        properties.Splitting === true ? 'split into chunks' : 'one file',
+        external.length > 0 ? `External ${external.join(' ')}` : 'SDK bundled',
+      ].join(', '),
     };
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ export const MAPPING_BATCH = 100;
  * (old space ≈ 90 % of memory, small semi-spaces), to see whether the batch fits once V8 is told
  * it must: V8 grows the heap lazily, so an uncapped process's peak RSS overstates the need.
  */
-const LAMBDA_128_HEAP = ['--max-old-space-size=115', '--max-semi-space-size=4'];
+export const LAMBDA_128_HEAP = ['--max-old-space-size=115', '--max-semi-space-size=4'];
 
 export interface MemoryRun {
   readonly records: number;
@@ -69,7 +69,10 @@ export interface MemoryResult {
   };
 }
 
-function streamEvent(records: readonly DecisionRecord[], streamArn: string): { Records: DynamoDBRecord[] } {
+export function streamEvent(
+  records: readonly DecisionRecord[],
+  streamArn: string,
+): { Records: DynamoDBRecord[] } {
   return {
     Records: records.map((record, i) => {
       const NewImage = marshall(record, { removeUndefinedValues: true });
@@ -93,7 +96,7 @@ function streamEvent(records: readonly DecisionRecord[], streamArn: string): { R
   };
 }
 
-function buildRecords(runId: string, count = MEMORY_BATCH): DecisionRecord[] {
+export function buildRecords(runId: string, count = MEMORY_BATCH): DecisionRecord[] {
   const seen = new Set<string>();
   const records: DecisionRecord[] = [];
   for (const event of buildWorkload(count * 2, { runId }).events) {
@@ -119,7 +122,7 @@ function buildRecords(runId: string, count = MEMORY_BATCH): DecisionRecord[] {
   return records;
 }
 
-function probeOnce(
+export function probeOnce(
   nodeOptions: readonly string[],
   bundle: string,
   eventFile: string,

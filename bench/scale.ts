@@ -2,15 +2,16 @@
  * The scale run (docs/SCALE.md): 20,000 jobs through our pipeline on the emulators — the real router
  * handler, the routing log on DynamoDB Local, its stream, the real projector, SQS and EventBridge on
  * moto — with AWS calls, capacity and cost per job measured for each checkpoint segment (jobs 1–1,000,
- * 1,001–2,000, 2,001–5,000, 5,001–10,000, 10,001–20,000), and every job checked: its provider
- * message exactly once, its Jobs status.
+ * 1,001–2,000, 2,001–5,000, 5,001–10,000, 10,001–20,000), and what landed checked: every decided
+ * job's Jobs status, and one provider message per routed job.
  *
  * Per segment, not cumulative: a drift with N would hide in a running average. The emulators' speed
  * says nothing about AWS; the per-job counts do, and they must not grow with N.
  *
  * Bounded memory: the events are built, routed, projected and checked 1,000 at a time (the same mix
  * as the pipeline benchmark, 5 % redeliveries, a fresh seed per block); what a block leaves behind
- * is its counts. The provider queues are drained by the check, so moto never holds more than a block.
+ * is its counts. The provider queues are purged once a minute by the check, so moto never holds more
+ * than a minute of messages.
  * Runs in its own process (run.ts starts it with the emulators' endpoints); result → BENCH_OUT.
  */
 
@@ -28,6 +29,7 @@ import { RoutingManagerError } from '../src/errors.ts';
 import type { LocalStack } from '../src/local/provision.ts';
 import { oursPerMillion } from './cost.ts';
 import { PROJECTOR_BATCH_SIZE } from './pipeline.ts';
+import { renderEnvelope } from './scale-envelope.ts';
 import { type SidePerJob, side, sum } from './summary.ts';
 import { AwsCallMeter } from './support/aws-call-meter.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
@@ -57,6 +59,8 @@ export interface ScaleCheckpoint {
   /** RoutingLog WRU (table + audit index) per record appended. */
   readonly logWruPerRecord: number;
   readonly recordsPerBatch: number;
+  /** Log records appended per inbound event (redeliveries append nothing). */
+  readonly recordsPerJob: number;
   /** Since the start of the run: accepted jobs without their provider message or Jobs status. */
   readonly lost: number;
   /** Since the start of the run: provider messages beyond one per routed job. */
@@ -65,6 +69,11 @@ export interface ScaleCheckpoint {
   readonly seconds: number;
   /** Of `seconds`: routing, projecting, and reading back what landed. */
   readonly phaseSeconds: { readonly route: number; readonly project: number; readonly check: number };
+  /**
+   * CPU this process spent (user + system) routing, per event, and inside the projector handler,
+   * per batch: the handlers' own work and their SDK clients', not the emulators' (other processes).
+   */
+  readonly cpuMs: { readonly routerPerEvent: number; readonly projectorPerBatch: number };
   /** This process's resident memory and V8 heap in use at the checkpoint (nothing of past blocks is kept). */
   readonly rssMb: number;
   readonly heapMb: number;
@@ -97,6 +106,8 @@ class Segment {
   readonly projector = { meter: new AwsCallMeter(), durations: [] as number[], logBytes: 0 };
   readonly started = performance.now();
   readonly phaseMs = { route: 0, project: 0, check: 0 };
+  readonly cpuUs = { route: 0, project: 0, check: 0 };
+  projectorHandlerCpuUs = 0;
   events = 0;
   records = 0;
   batches = 0;
@@ -208,6 +219,7 @@ function checkpointOf(segment: Segment, jobs: number, landed: Landing): ScaleChe
     usdPerMillion: round(oursPerMillion({ router, projector, total }), 3),
     logWruPerRecord: round(logWru / Math.max(1, segment.records), 3),
     recordsPerBatch: round(segment.records / Math.max(1, segment.batches), 1),
+    recordsPerJob: round(segment.records / Math.max(1, segment.events), 4),
     lost: landed.lost,
     dispatchedTwice: landed.dispatchedTwice,
     failedRecords: segment.failed,
@@ -217,6 +229,10 @@ function checkpointOf(segment: Segment, jobs: number, landed: Landing): ScaleChe
       project: round(segment.phaseMs.project / 1000, 1),
       check: round(segment.phaseMs.check / 1000, 1),
     },
+    cpuMs: {
+      routerPerEvent: round(segment.cpuUs.route / 1000 / Math.max(1, segment.events), 3),
+      projectorPerBatch: round(segment.projectorHandlerCpuUs / 1000 / Math.max(1, segment.batches), 1),
+    },
     rssMb: round(process.memoryUsage().rss / 1024 ** 2, 0),
     heapMb: round(process.memoryUsage().heapUsed / 1024 ** 2, 0),
   };
@@ -224,10 +240,13 @@ function checkpointOf(segment: Segment, jobs: number, landed: Landing): ScaleChe
 
 async function phase<T>(segment: Segment, name: keyof Segment['phaseMs'], fn: () => Promise<T>): Promise<T> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   try {
     return await fn();
   } finally {
     segment.phaseMs[name] += performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    segment.cpuUs[name] += used.user + used.system;
   }
 }
 
@@ -263,6 +282,7 @@ export async function runScale(options: { jobs: number; concurrency: number }): 
       segment.records += drained.delivered;
       segment.batches += drained.batches;
       segment.failed += drained.failed;
+      segment.projectorHandlerCpuUs += drained.handlerCpuUs;
       done += workload.events.length;
       await phase(segment, 'check', () => landed.check(outcomes));
       if (SCALE_CHECKPOINTS.includes(done) || done === options.jobs) {
@@ -320,10 +340,24 @@ export function renderScaleRun(result: ScaleResult): string {
     );
   });
   const pct = (value: number) => `${n(value * 100, 1)} %`;
+  const last = result.checkpoints.at(-1);
+  const cpu = last
+    ? `
+CPU this process spent in the last segment (the handlers and their SDK clients, not the emulators): router
+${n(last.cpuMs.routerPerEvent, 2)} ms per event, projector ${n(last.cpuMs.projectorPerBatch, 0)} ms per batch of ${n(last.recordsPerBatch, 0)} records. The envelope above scales it to the
+functions' share of a vCPU.
+`
+    : '';
   return `${SCALE_MARKERS.begin}
 Generated by \`bench/scale.ts\` (\`npm run bench\`, or \`node bench/run.ts --only scale\`) — do not edit by
 hand. **Run:** ${result.date}, ${n(result.jobs, 0)} jobs in ${n(result.seconds, 0)} s on the emulators
 (router ${result.concurrency} in flight, stream batches of ${result.batchSize}, blocks of ${n(result.block, 0)} events).
+
+### The envelope (us-east-1 defaults, from the last segment's figures)
+
+${last ? renderEnvelope(last) : ''}
+
+### Per job, per checkpoint segment
 
 | checkpoint (jobs) | segment | calls/job | router + projector | WRU/job | log WRU/record | RRU/job | EventBridge events/job | $ per million jobs | lost | dispatched twice | segment s | bench RSS / heap MB |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -332,7 +366,7 @@ ${rows.join('\n')}
 Largest distance from the first segment's figure: calls/job ${pct(drift(result.checkpoints, (c) => c.total.calls))},
 WRU/job ${pct(drift(result.checkpoints, (c) => c.total.wru))}, $ per million ${pct(drift(result.checkpoints, (c) => c.usdPerMillion))}
 (the $ line includes Lambda duration, which is emulator time on a shared machine; every other line is a count).
-${SCALE_MARKERS.end}`;
+${cpu}${SCALE_MARKERS.end}`;
 }
 
 /** Replaces the generated part of docs/SCALE.md (between the markers) with this run's. */

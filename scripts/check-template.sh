@@ -3,7 +3,7 @@
 #   1. sam validate --lint   (SAM transform + cfn-lint on the transformed template)
 #   2. cfn-lint              (the SAM template itself, informational checks included)
 #   3. sam build             (esbuild bundles into .aws-sam/build; cached, no Docker, no npm install)
-#   4. bundle guard          (every function is one CommonJS bundle that loads no AWS SDK package at run time)
+#   4. bundle guard          (ESM chunks: no esbuild dynamic-require shim, no AWS SDK package loaded at run time)
 # Any warning fails the run. Prints the duration of every step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,16 +47,21 @@ step() {
 
 guard_bundles() {
   local bundles
-  bundles=$(find .aws-sam/build -name '*.cjs' -type f)
-  [ -n "$bundles" ] || { echo 'no .cjs bundles in .aws-sam/build' >&2; return 1; }
-  # The SDK is bundled (tree-shaken with the rest, docs/DEPLOY.md "Bundling"): a require() of an
-  # @aws-sdk or @smithy package left in a bundle would load the runtime's copy, unminified, at init.
-  # (A real call follows an operator; the SDK's own error text quotes `[require("…")]`.)
-  if grep -lE '[=(,;:!&|?{}]require\("@(aws-sdk|smithy)/' $bundles; then
-    echo 'bundle(s) above load an AWS SDK package at run time; remove it from BuildProperties.External' >&2
+  bundles=$(find .aws-sam/build -name '*.mjs' -type f)
+  [ -n "$bundles" ] || { echo 'no .mjs bundles in .aws-sam/build' >&2; return 1; }
+  # esbuild leaves "Dynamic require of X is not supported" in an ESM bundle when a CommonJS
+  # dependency calls require(): it would fail at run time. Fix: add the createRequire Banner.
+  if grep -l 'Dynamic require of' $bundles; then
+    echo 'bundle(s) above call require() at run time; add BuildProperties.Banner with createRequire' >&2
     return 1
   fi
-  ls -l $bundles
+  # The SDK is bundled (tree-shaken with the rest, docs/DEPLOY.md "Bundling"): an import of an
+  # @aws-sdk or @smithy package left in a bundle would load the runtime's copy, unminified, at init.
+  if grep -lE '(from|import)\(?"@(aws-sdk|smithy)/' $bundles; then
+    echo 'bundle(s) above import an AWS SDK package at run time; remove it from BuildProperties.External' >&2
+    return 1
+  fi
+  ls -l $bundles | awk '{ total += $5 } END { print NR " files, " total " bytes" }'
 }
 
 total_started=$(now_ms)

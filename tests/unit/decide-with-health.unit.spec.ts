@@ -242,6 +242,21 @@ describe('probes are leased before they are recorded', () => {
     expect(await leaseProbe(store, fal, 'job-b:v1', NOW)).toBe(false);
   });
 
+  it('given another router takes the breaker on every commit, when leasing, then after 3 reads the probe is not leased', async () => {
+    const { store } = await halfOpenFal();
+    let loads = 0;
+    const racing: ProviderHealthStore = {
+      load: (ref) => {
+        loads++;
+        return store.load(ref);
+      },
+      readMany: (refs) => store.readMany(refs),
+      commit: async () => 'conflict',
+    };
+    expect(await leaseProbe(racing, { provider: 'fal', model: 'wan-i2v' }, 'job-a:v1', NOW)).toBe(false);
+    expect(loads).toBe(3);
+  });
+
   it('given the health store is down when leasing, then the probe is skipped, never sent unleased', async () => {
     const { reader } = await halfOpenFal();
     const decision = await decideAuto({ reader, store: failingStore() }, new Date(NOW), 'job-a:v1');

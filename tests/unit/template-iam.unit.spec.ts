@@ -223,7 +223,7 @@ describe('template: functions', () => {
   );
 
   it.each(functions)(
-    '%s: esbuild bundles exactly its handler, the SDK included, as minified CommonJS with source maps',
+    '%s: esbuild bundles exactly its handler, the SDK included, as minified ESM chunks with source maps',
     (id) => {
       const { BuildMethod, BuildProperties } = fn(id).Metadata as {
         BuildMethod: string;
@@ -236,10 +236,12 @@ describe('template: functions', () => {
       expect(BuildMethod).toBe('esbuild');
       expect(BuildProperties).toMatchObject({
         EntryPoints: [`lambda/${name}.ts`],
-        Format: 'cjs',
-        OutExtension: ['.js=.cjs'],
+        Format: 'esm',
+        Splitting: true,
+        OutExtension: ['.js=.mjs'],
         Minify: true,
         Sourcemap: true,
+        SourcesContent: 'false',
       });
       expect(BuildProperties).not.toHaveProperty('External');
       expect(fn(id).Properties.Handler).toBe(`${name}.handler`);

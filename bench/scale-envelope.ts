@@ -1,0 +1,175 @@
+/**
+ * The scale envelope (docs/SCALE.md): sustained jobs/s on AWS per limit the design meets, computed
+ * from template.yaml's settings, the design's constants, AWS's default quotas (us-east-1, cited in
+ * SCALE.md) and the per-job figures the scale run measured. Pure: no I/O besides reading the
+ * template. The smallest ceiling is the first bottleneck; each row says what lifts it.
+ */
+import { AUDIT_SHARDS } from '../src/log/routing-records.ts';
+import { readTemplate, type TemplateDict } from '../src/template/cloudformation-template.ts';
+import type { ScaleCheckpoint } from './scale.ts';
+import { MIX } from './support/workload.ts';
+
+/** AWS defaults in us-east-1 (docs/SCALE.md cites each) and the design's own constants. */
+export const QUOTAS = {
+  /** Lambda: one vCPU at 1,769 MB, proportionally less below. */
+  vcpuMb: 1769,
+  /** Lambda: 1,000 concurrent executions per account and region, 100 of which stay unreserved. */
+  accountConcurrency: 1000,
+  unreservedMinimum: 100,
+  /** DynamoDB: write units per second per partition (table or index). */
+  partitionWcu: 1000,
+  /** DynamoDB on-demand: write request units per second per table. */
+  tableWru: 40_000,
+  /** DynamoDB on-demand: a new table sustains 4,000 writes/s, so it has ≥ 4 partitions (stream shards). */
+  freshTableShards: 4,
+  /** Lambda event source mapping: ParallelizationFactor maximum. */
+  maxParallelizationFactor: 10,
+  /** EventBridge, us-east-1: target invocations/s and PutEvents requests/s, per account. */
+  eventBridgeInvocations: 18_750,
+  putEventsRequests: 10_000,
+  /** The audit index shards the lift proposes. */
+  liftedAuditShards: 32,
+} as const;
+
+/**
+ * What cannot be measured here: AWS latencies of the calls the handlers wait on. A conditional
+ * PutItem; one projector batch's rounds of calls (markers, dispatch, Jobs statuses, markers); a
+ * breaker commit (consistent GetItem + TransactWriteItems).
+ */
+export const ASSUMED_MS = { putItem: 5, projectorBatchWaits: 80, breakerCommit: 18 } as const;
+
+export interface TemplateSettings {
+  readonly routerReservedConcurrency: number;
+  readonly routerMemoryMb: number;
+  readonly projectorMemoryMb: number;
+  readonly batchSize: number;
+  readonly parallelizationFactor: number;
+}
+
+const num = (value: unknown, fallback: number): number =>
+  typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : fallback;
+
+/** The settings the ceilings depend on, read from template.yaml (so a change there moves the figures). */
+export function templateSettings(): TemplateSettings {
+  const template = readTemplate();
+  const globals = template.Globals.Function;
+  const props = (name: string) => template.Resources[name]?.Properties ?? {};
+  const mapping = ((props('ProjectorFunction').Events as TemplateDict | undefined)?.RoutingLogStream ??
+    {}) as TemplateDict;
+  const mappingProps = (mapping.Properties ?? {}) as TemplateDict;
+  const memory = (name: string) => num(props(name).MemorySize, num(globals.MemorySize, 128));
+  return {
+    routerReservedConcurrency: num(template.Parameters.RouterReservedConcurrency?.Default, 0),
+    routerMemoryMb: memory('RouterFunction'),
+    projectorMemoryMb: memory('ProjectorFunction'),
+    batchSize: num(mappingProps.BatchSize, 100),
+    parallelizationFactor: num(mappingProps.ParallelizationFactor, 1),
+  };
+}
+
+/** Share of the jobs going to the busiest provider (fal: auto jobs it serves plus explicit ones). */
+export const busiestProviderShare = (): number =>
+  MIX.filter(([kind]) => kind === 'auto-fal' || kind === 'explicit-fal').reduce(
+    (sum, [, share]) => sum + share,
+    0,
+  );
+
+export interface EnvelopeRow {
+  readonly limit: string;
+  readonly arithmetic: string;
+  /** Sustained inbound jobs/s before this limit throttles. */
+  readonly jobsPerSecond: number;
+  readonly lift: string;
+  /** Off the decision path: decisions go on when it throttles (health reads fail open). */
+  readonly offPath?: boolean;
+}
+
+const f = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** Every ceiling at the template's settings, from one checkpoint's per-job figures. */
+export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSettings()): EnvelopeRow[] {
+  const q = QUOTAS;
+  const share = busiestProviderShare();
+  const routerSlowdown = q.vcpuMb / t.routerMemoryMb;
+  const projectorSlowdown = q.vcpuMb / t.projectorMemoryMb;
+  const routerMs = ASSUMED_MS.putItem + c.cpuMs.routerPerEvent * routerSlowdown;
+  const batchMs = ASSUMED_MS.projectorBatchWaits + c.cpuMs.projectorPerBatch * projectorSlowdown;
+  const recordsPerJob = c.recordsPerJob;
+  // The audit index holds keys only (template.yaml): 1 WRU per entry; the rest of a record's log
+  // units are the table's.
+  const indexWru = 1;
+  const tableWruPerJob = Math.max(1, c.logWruPerRecord - indexWru);
+  const router = (t.routerReservedConcurrency * 1000) / routerMs;
+  const projectorRecords =
+    (q.freshTableShards * t.parallelizationFactor * c.recordsPerBatch * 1000) / batchMs;
+  const audit = (AUDIT_SHARDS * q.partitionWcu) / indexWru / (share * recordsPerJob);
+  const invocations = q.eventBridgeInvocations / (1 + c.total.eventBridgeEvents);
+  const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
+  const putEvents = q.putEventsRequests / (1 + putEventsCalls);
+  const table = q.tableWru / (tableWruPerJob * recordsPerJob);
+  const breaker = 1000 / ASSUMED_MS.breakerCommit / share;
+  const maxReserve = q.accountConcurrency - q.unreservedMinimum;
+  return [
+    {
+      limit: `router reserved concurrency ${t.routerReservedConcurrency} (${t.routerMemoryMb} MB)`,
+      arithmetic: `${t.routerReservedConcurrency} ÷ (${ASSUMED_MS.putItem} ms PutItem + ${f(c.cpuMs.routerPerEvent, 2)} ms CPU × ${f(routerSlowdown, 1)} = ${f(routerMs, 1)} ms)`,
+      jobsPerSecond: router,
+      lift: `\`RouterReservedConcurrency\` ${maxReserve}: ${f((maxReserve * 1000) / routerMs)}/s`,
+    },
+    {
+      limit: `projector: ${q.freshTableShards} stream shards × ParallelizationFactor ${t.parallelizationFactor} (${t.projectorMemoryMb} MB)`,
+      arithmetic: `${q.freshTableShards} × ${t.parallelizationFactor} × ${f(c.recordsPerBatch)} records ÷ (${ASSUMED_MS.projectorBatchWaits} ms waits + ${f(c.cpuMs.projectorPerBatch)} ms CPU × ${f(projectorSlowdown, 1)} = ${f(batchMs)} ms) ÷ ${f(recordsPerJob, 2)} records/job`,
+      jobsPerSecond: projectorRecords / recordsPerJob,
+      lift: `ParallelizationFactor ${q.maxParallelizationFactor}: ${f((projectorRecords * q.maxParallelizationFactor) / t.parallelizationFactor / recordsPerJob)}/s (more memory shortens the CPU part)`,
+    },
+    {
+      limit: `audit index: ${AUDIT_SHARDS} partitions per provider-day`,
+      arithmetic: `${AUDIT_SHARDS} × ${f(q.partitionWcu)} WRU ÷ ${indexWru} WRU per index item ÷ (${f(share * 100)} % busiest provider × ${f(recordsPerJob, 2)})`,
+      jobsPerSecond: audit,
+      lift: `\`AUDIT_SHARDS\` ${q.liftedAuditShards}: ${f((audit * q.liftedAuditShards) / AUDIT_SHARDS)}/s`,
+    },
+    {
+      limit: 'EventBridge PutEvents (account)',
+      arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests per job)`,
+      jobsPerSecond: putEvents,
+      lift: 'quota increase; batched submissions',
+    },
+    {
+      limit: 'EventBridge target invocations (account)',
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule per job)`,
+      jobsPerSecond: invocations,
+      lift: 'quota increase',
+    },
+    {
+      limit: 'RoutingLog on-demand table quota',
+      arithmetic: `${f(q.tableWru)} WRU ÷ (${f(tableWruPerJob, 2)} WRU per record × ${f(recordsPerJob, 2)})`,
+      jobsPerSecond: table,
+      lift: 'quota increase',
+    },
+    {
+      limit: 'health signals: one breaker item (off the decision path)',
+      arithmetic: `1 commit per ${ASSUMED_MS.breakerCommit} ms (GetItem + TransactWriteItems, serialised) ÷ ${f(share * 100)} % of jobs reporting to fal`,
+      jobsPerSecond: breaker,
+      lift: 'fold signals in batches per breaker (SQS FIFO grouped by breaker, 10 per commit)',
+      offPath: true,
+    },
+  ];
+}
+
+/** The envelope as markdown: the table, then the first two bottlenecks of the decision path named. */
+export function renderEnvelope(c: ScaleCheckpoint, t: TemplateSettings = templateSettings()): string {
+  const rows = envelope(c, t);
+  const onPath = rows.filter((r) => !r.offPath).sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+  const [first, second] = onPath;
+  const table = rows
+    .map((r) => `| ${r.limit} | ${r.arithmetic} | ${f(r.jobsPerSecond)} | ${r.lift} |`)
+    .join('\n');
+  return `| limit (template defaults) | arithmetic | jobs/s | what lifts it |
+| --- | --- | ---: | --- |
+${table}
+
+**First bottleneck of the decision path: ${first?.limit}, at ≈ ${f(first?.jobsPerSecond ?? 0)} jobs/s** (lift: ${first?.lift}).
+**Next: ${second?.limit}, at ≈ ${f(second?.jobsPerSecond ?? 0)} jobs/s** (lift: ${second?.lift}).
+Order: ${onPath.map((r) => `${r.limit.split(':')[0]} ${f(r.jobsPerSecond)}`).join(' → ')} jobs/s.`;
+}
