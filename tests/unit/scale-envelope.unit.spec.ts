@@ -1,0 +1,88 @@
+/**
+ * The scale envelope (bench/scale-envelope.ts, docs/SCALE.md): each ceiling's arithmetic, the order
+ * that names the first bottleneck, and the settings read from template.yaml.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ScaleCheckpoint } from '../../bench/scale.ts';
+import { ASSUMED_MS, envelope, renderEnvelope, templateSettings } from '../../bench/scale-envelope.ts';
+import type { SidePerJob } from '../../bench/summary.ts';
+
+const aSide = (overrides: Partial<SidePerJob> = {}): SidePerJob => ({
+  calls: 0,
+  byCommand: {},
+  wru: 0,
+  rru: 0,
+  sqsRequests: 0,
+  eventBridgeEvents: 0,
+  logBytes: 0,
+  lambdaInvocations: 0,
+  invocationMs: 0,
+  tables: {},
+  ...overrides,
+});
+
+const aCheckpoint = (cpuMs: ScaleCheckpoint['cpuMs']): ScaleCheckpoint => ({
+  jobs: 20_000,
+  events: 10_000,
+  router: aSide(),
+  projector: aSide(),
+  total: aSide({ eventBridgeEvents: 0.95, byCommand: { 'EventBridge.PutEvents': 0.095 } }),
+  usdPerMillion: 6,
+  logWruPerRecord: 3.6,
+  recordsPerBatch: 95,
+  recordsPerJob: 0.95,
+  lost: 0,
+  dispatchedTwice: 0,
+  failedRecords: 0,
+  seconds: 1,
+  phaseSeconds: { route: 0, project: 0, check: 0 },
+  cpuMs,
+  rssMb: 0,
+  heapMb: 0,
+});
+
+const defaults = {
+  routerReservedConcurrency: 20,
+  routerMemoryMb: 256,
+  projectorMemoryMb: 256,
+  batchSize: 100,
+  parallelizationFactor: 1,
+};
+
+describe('the scale envelope', () => {
+  it('given template.yaml, when its settings are read, then they are the defaults the envelope assumes', () => {
+    expect(templateSettings()).toMatchObject({
+      routerReservedConcurrency: 20,
+      batchSize: 100,
+      parallelizationFactor: 1,
+    });
+  });
+
+  it('given 2 WRU per index item and fal at 70 % of jobs, when the audit ceiling is computed, then it is 8 partitions × 1,000 WRU ÷ 2 ÷ (0.70 × 0.95)', () => {
+    const audit = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults).find((r) =>
+      r.limit.startsWith('audit index'),
+    );
+    expect(audit?.jobsPerSecond).toBeCloseTo(8000 / 2 / (0.7 * 0.95), 0);
+  });
+
+  it('given the router CPU per event, when the router ceiling is computed, then it is the reserved concurrency over PutItem plus CPU scaled to 256 MB', () => {
+    const router = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)[0];
+    const routerMs = ASSUMED_MS.putItem + (1 * 1769) / 256;
+    expect(router?.jobsPerSecond).toBeCloseTo((20 * 1000) / routerMs, 6);
+  });
+
+  it('given a slower projector than router, when rendered, then the projector is named first and the router next', () => {
+    const text = renderEnvelope(aCheckpoint({ routerPerEvent: 0.5, projectorPerBatch: 80 }), defaults);
+    expect(text).toMatch(/First bottleneck of the decision path: projector/);
+    expect(text).toMatch(/Next: router reserved concurrency 20/);
+  });
+
+  it('given health signals at ≈ 79 jobs/s, when rendered, then they are not named as the decision path’s bottleneck', () => {
+    const rows = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults);
+    const health = rows.find((r) => r.offPath);
+    expect(health?.jobsPerSecond).toBeLessThan(100);
+    expect(renderEnvelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)).not.toMatch(
+      /First bottleneck of the decision path: health/,
+    );
+  });
+});
