@@ -157,7 +157,7 @@ ${rows.map((l) => `| ${l.item} | ${usd(l.ours)} | ${usd(l.baseline)} | ${l.basis
 **Reading it.** Fewer calls do not mean a lower bill here: the services this design batches (SQS
 requests, Lambda time spent waiting on calls) are cheap, while the two largest lines are billed per item,
 not per call. EventBridge charges per event, batched or not (identical for both). DynamoDB writes cost
-${usd(rows[2]?.ours ?? 0)} vs ${usd(rows[2]?.baseline ?? 0)}: ours writes the log item plus its audit-index (GSI) copy,
+${usd(rows[2]?.ours ?? 0)} vs ${usd(rows[2]?.baseline ?? 0)}: ours writes the log item plus its audit-index (GSI) entry (keys only),
 the retained content item plus its \`byUser\` index entry, and the Jobs status — which is also the record's
 completion mark (\`routingDone\`, docs/EXACTLY_ONCE.md#completion-marks), so a job's record writes no marker
 item; the baseline writes the idempotency record twice and the Jobs status. Reads: the projector reads each
@@ -172,24 +172,22 @@ BatchExecuteStatement with ≤ 25 conditional statements per call instead of one
 (projector 1.22 → 0.28 calls/job; total 2.23 → 1.29). The completion marker folded into the Jobs status
 write (−0.95 WRU/job: markers are written only for partial progress, superseded statuses and records
 without a job; +0.95 RRU/job for the Jobs read, at a fifth of the price). One router log line per decision
-instead of two (915 → 533 bytes/job).
+instead of two (915 → 533 bytes/job). The audit index projects keys only: an entry is ≈ 150 bytes, 1 WRU,
+where the copy of a log item over 1 KB cost 2 (RoutingLog 3.39 → 2.64 WRU/job; the reader fetches the
+listed items with BatchGetItem, at operator time); existing stacks deploy twice (docs/DEPLOY.md).
 
-**What the 0.75 goal would still take** (each computed from this run's units; not taken: the first and
-third change what the log or the content table hold, the second needs a staged deploy):
-- *Log items ≤ 1 KB* (1 WRU on the table and 1 on the audit index per decision: RoutingLog 3.4 → ≈ 2.0
-  WRU/job, ≈ −$0.87): a routed decision's item is ≈ 1,120–1,250 bytes, of which the explanation's candidate
-  trail is ≈ 460 and the sealed content ≈ 170. It needs a record schema change (e.g. the explanation keeps
-  the matched rule and the excluded rules' names only, the trail recomputed by \`what-if\`), which changes
-  what \`decisions\` and \`history\` show.
-- *Audit index KEYS_ONLY* instead (the reader fetching the items it lists with BatchGetItem): the index
-  entry becomes ≈ 150 bytes, 1 WRU instead of 2 (≈ −0.7 WRU/job, ≈ −$0.45; included in the previous lever).
-  CloudFormation cannot change an index's projection in place, nor create and delete an index in one
-  update: a new index name and a two-step deploy for existing stacks.
+**What the 0.75 goal would still take** (each computed from this run's units; not taken: each changes
+what the log or the content table hold):
+- *Log items ≤ 1 KB* (1 WRU on the table per decision instead of 2: ≈ −0.8 WRU/job, ≈ −$0.5): a routed
+  decision's item is ≈ 1,120–1,250 bytes, of which the explanation's candidate trail is ≈ 460 and the
+  sealed content ≈ 170. It needs a record schema change (e.g. the explanation keeps the matched rule and
+  the excluded rules' names only, the trail recomputed by \`what-if\`), which changes what \`decisions\` and
+  \`history\` show.
 - *No \`byUser\` index on RoutingContent* (−0.95 WRU/job, −$0.59): partition the content table on a keyed
   hash of the user id; a key change replaces the table (retained content migrated), and replay and
   history, which read content by job, then need that hash in the log's facts — a pseudonym in the facts,
   which DATA_PROTECTION.md rules out today.
-- Together: ≈ 4.0 WRU/job, ≈ $4.3 per million, ≈ 1.0 × baseline. 0.75 (≈ $3.2) needs ≈ $1.1 more, i.e. both
+- Together: ≈ 3.9 WRU/job, ≈ $4.2 per million, ≈ 1.0 × baseline. 0.75 (≈ $3.2) needs ≈ $1.1 more, i.e. both
   retained copies gone — the audit index (−1 WRU, the \`decisions\`/\`replay\`/\`redrive\` window query) and
   the retained content (−1 WRU, replay after the 48 h transit key and erase-by-user) — which are features,
   not overhead. The rest is what both designs pay alike (EventBridge $0.95 per event, Lambda requests

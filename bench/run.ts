@@ -624,9 +624,9 @@ and no chunk read at init imports \`node:http\` (whose ESM facade would load Nod
 use \`zod/mini\` and environment variables are read without zod; source maps leave out the sources' text
 (docs/DEPLOY.md, "Bundling"). Router ${n(f.router.initRatioToNaive ?? Number.NaN, 2)} and projector ${n(f.projector.initRatioToNaive ?? Number.NaN, 2)} of the naive handler's init (${naive}) in this run.
 Where the rest goes: V8 compiling the bundle's source (proportional to its bytes: every KB is parsed at import,
-even code that never runs) and Node loading its built-in modules (\`http\`, \`https\`, \`crypto\`, \`zlib\`, …).
+even code that never runs) and Node loading its built-in modules (\`https\`, \`crypto\`, \`zlib\`, \`stream\`, …).
 The naive handler is little more than the SDK's DynamoDB client: a bare \`DynamoDBClient\` with one command,
-bundled alone (331 KB), measured 63 ms against the naive handler's 66 ms in one run, so ${GOALS.initRatioToNaive} is below what a
+bundled alone as one ESM file (331 KB), measured 63 ms against the naive handler's 66 ms in one run, so ${GOALS.initRatioToNaive} is below what a
 function using the SDK v3 clients can reach, however little else it loads. What it would take:
 1. Replace the SDK clients with a minimal signed-HTTP client per service (SigV4 over \`node:https\`, the AWS JSON
    protocols of DynamoDB, SQS and EventBridge, the standard retry policy, typed errors): roughly 300–500 lines to
@@ -658,8 +658,8 @@ its compiled form and what module initialisation allocates): the handler's own w
 Of that, about 10 MB is an artefact of the emulators' plain-http endpoints: the SDK's first http (not https)
 request imports \`node:http\` as an ES module, whose facade loads Node's bundled \`undici\` (measured alone: +9–10 MB
 RSS); against AWS (https) that import never happens. The rest is the floor of this stack: a bare Node process is
-~41 MB, the bundle's code and the SDK clients' state ~18 MB, the first request's lazily compiled SDK paths and
-buffers the remainder. What reaching ${GOALS.mappingBatchPeakRssMb} MB would take: the SDK-free client of the init analysis (the bundle's import cost
+~41 MB, then the bundle's code and the SDK clients' state, then the first request's lazily compiled SDK paths and
+buffers. What reaching ${GOALS.mappingBatchPeakRssMb} MB would take: the SDK-free client of the init analysis (the bundle's import cost
 would drop to a few MB) or a runtime with a smaller base than Node's ~41 MB; nothing in the projector's own data
 for 100 records is large (the parsed event is ~5 MB).`
       : ''

@@ -1,5 +1,5 @@
 /**
- * The audit window: which partitions of the `byProviderTime` index hold the decisions of a time
+ * The audit window: which partitions of the `byProviderTimeKeys` index hold the decisions of a time
  * window, and the sort-key bounds that select the window inside each. Pure — `now` is passed in.
  *
  * Index keys (src/log/routing-records.ts): gsi1pk = `<provider>#<yyyy-mm-dd>#<shard 0..7>`,

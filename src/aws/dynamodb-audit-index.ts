@@ -1,9 +1,14 @@
 /**
- * The audit index of the routing log (`byProviderTime` GSI) on DynamoDB. Query only — never Scan:
+ * The audit index of the routing log (`byProviderTimeKeys` GSI) on DynamoDB. Query only — never Scan:
  * for each UTC day of the window it queries the day's partitions (providers × 8 shards) in
  * parallel with `gsi1pk = :pk AND gsi1sk BETWEEN :since AND :until`, follows every page, merges
  * them by gsi1sk and yields the day's decisions before touching the next day, so a `--limit`
  * stops early and memory holds one day at a time.
+ *
+ * The index projects keys only (template.yaml: an entry is ≈ 150 bytes, 1 WRU per decision, where
+ * a copy of the item cost as much as the item): each partition's listed keys are then read from the
+ * table with BatchGetItem (≤ 100 per call, strongly consistent), an operator-time cost of about one
+ * RRU per listed decision.
  *
  * A GSI is eventually consistent (no ConsistentRead): a decision appended a moment ago may not be
  * listed yet. Only decisions carry index keys; replay records never appear here.
@@ -13,8 +18,18 @@ import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamod
 import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
 import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
 import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
+import { batchGetItems, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
 
-export const AUDIT_INDEX_NAME = 'byProviderTime';
+export const AUDIT_INDEX_NAME = 'byProviderTimeKeys';
+
+export class AuditIndexUnavailableError extends Error {
+  readonly unprocessed: number;
+  constructor(unprocessed: number) {
+    super(`${unprocessed} log item(s) listed by the audit index left unprocessed by DynamoDB after retries`);
+    this.name = 'AuditIndexUnavailableError';
+    this.unprocessed = unprocessed;
+  }
+}
 
 /** Partition queries in flight at once: a day of 3 providers is 24; the SDK pools 50 sockets. */
 const CONCURRENCY = 16;
@@ -51,11 +66,19 @@ export class DynamoDbAuditIndex implements AuditIndex {
         ExpressionAttributeValues: { ':pk': gsi1pk, ':since': window.since, ':until': window.until },
       },
     );
+    const keys: Record<string, unknown>[] = [];
     for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const record = recordFromItem(item);
-        if (isDecision(record)) records.push(record);
-      }
+      for (const item of page.Items ?? []) keys.push({ stream: item.stream, version: item.version });
+    }
+    const items = await batchGetItems(
+      this.#client,
+      { tableName: this.#tableName, keys },
+      DEFAULT_BATCH_ROUNDS,
+      (unprocessed) => new AuditIndexUnavailableError(unprocessed),
+    );
+    for (const item of items) {
+      const record = recordFromItem(item);
+      if (isDecision(record)) records.push(record);
     }
     return records;
   }

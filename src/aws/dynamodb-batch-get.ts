@@ -1,8 +1,8 @@
 /**
  * Strongly consistent reads of many items by key: BatchGetItem in calls of ≤ 100 keys (at most
  * CHUNKS_IN_FLIGHT at once), retrying what DynamoDB leaves unprocessed a bounded number of times.
- * The items read here are small bookkeeping items (markers, Jobs routing attributes), far below the
- * call's 16 MB answer limit; a partial answer comes back as UnprocessedKeys and is read again.
+ * An answer above the call's 16 MB limit (a hundred log items of up to 400 KB) comes back partial,
+ * the rest as UnprocessedKeys, and is read in the next round — bounded by `maxRounds`.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -38,33 +38,53 @@ export async function batchGetByKey(
   rounds: BatchRounds,
   unprocessedError: UnprocessedError,
 ): Promise<Map<string, Record<string, unknown>>> {
-  const { tableName, keyName, attributes } = request;
-  const found = new Map<string, Record<string, unknown>>();
-  const names = attributes ? [keyName, ...attributes] : [];
-  const projection =
-    names.length > 0
-      ? {
-          ProjectionExpression: names.map((_, i) => `#a${i}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#a${i}`, name])),
-        }
-      : {};
-  await forEachBounded(
-    chunksOf([...new Set(request.ids)], BATCH_GET_LIMIT),
-    CHUNKS_IN_FLIGHT,
-    async (chunk) => {
-      let keys: Record<string, unknown>[] = chunk.map((id) => ({ [keyName]: id }));
-      for (let round = 0; keys.length > 0; round++) {
-        if (round >= rounds.maxRounds) throw unprocessedError(keys.length);
-        if (round > 0) await delay(rounds.backoffMs(round));
-        const output = await client.send(
-          new BatchGetCommand({
-            RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ...projection } },
-          }),
-        );
-        for (const item of output.Responses?.[tableName] ?? []) found.set(item[keyName] as string, item);
-        keys = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
-      }
+  const { keyName, attributes } = request;
+  const items = await batchGetItems(
+    client,
+    {
+      tableName: request.tableName,
+      keys: [...new Set(request.ids)].map((id) => ({ [keyName]: id })),
+      ...(attributes ? { attributes: [keyName, ...attributes] } : {}),
     },
+    rounds,
+    unprocessedError,
   );
+  return new Map(items.map((item) => [item[keyName] as string, item]));
+}
+
+/** The items found for `keys` (distinct, full primary keys), in no particular order. */
+export async function batchGetItems(
+  client: DynamoDBDocumentClient,
+  request: {
+    readonly tableName: string;
+    readonly keys: readonly Record<string, unknown>[];
+    /** Attribute names to read; all when omitted. */
+    readonly attributes?: readonly string[];
+  },
+  rounds: BatchRounds,
+  unprocessedError: UnprocessedError,
+): Promise<Record<string, unknown>[]> {
+  const { tableName, attributes } = request;
+  const found: Record<string, unknown>[] = [];
+  const projection = attributes
+    ? {
+        ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])),
+      }
+    : {};
+  await forEachBounded(chunksOf(request.keys, BATCH_GET_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
+    let keys: Record<string, unknown>[] = [...chunk];
+    for (let round = 0; keys.length > 0; round++) {
+      if (round >= rounds.maxRounds) throw unprocessedError(keys.length);
+      if (round > 0) await delay(rounds.backoffMs(round));
+      const output = await client.send(
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ...projection } },
+        }),
+      );
+      found.push(...(output.Responses?.[tableName] ?? []));
+      keys = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
+    }
+  });
   return found;
 }

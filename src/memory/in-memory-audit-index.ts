@@ -1,6 +1,6 @@
 /**
  * The audit index in memory, for unit tests: the decisions of the records it was given, filed and
- * selected by the same index keys (gsi1pk, gsi1sk) as the `byProviderTime` GSI, day by day. Passes
+ * selected by the same index keys (gsi1pk, gsi1sk) as the `byProviderTimeKeys` GSI, day by day. Passes
  * the same contract suite as the DynamoDB adapter.
  */
 import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';

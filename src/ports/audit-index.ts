@@ -2,7 +2,7 @@
  * The audit index port: the decisions filed under some providers within a time window, in recorded
  * time order, read a day at a time so a caller that stops early reads no further. Eventually
  * consistent: a decision appended a moment ago may not be listed yet; only decisions are indexed.
- * Adapter: src/aws/dynamodb-audit-index.ts (the `byProviderTime` GSI); in-memory twin:
+ * Adapter: src/aws/dynamodb-audit-index.ts (the `byProviderTimeKeys` GSI); in-memory twin:
  * src/memory/in-memory-audit-index.ts. Both pass tests/support/audit-index-contract.ts.
  */
 import type { AuditWindow } from '../audit/audit-window.ts';

@@ -29,7 +29,7 @@ describe('provisioning a local stack from template.yaml', () => {
       { AttributeName: 'stream', KeyType: 'HASH' },
       { AttributeName: 'version', KeyType: 'RANGE' },
     ]);
-    expect(log?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['byProviderTime']);
+    expect(log?.GlobalSecondaryIndexes?.map((index) => index.IndexName)).toEqual(['byProviderTimeKeys']);
     expect(log?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
     expect(stack.routingLogStreamArn).toBe(log?.LatestStreamArn);
 

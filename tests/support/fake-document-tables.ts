@@ -1,11 +1,14 @@
 /**
  * The routing log, Jobs and Credits tables served through a mocked DynamoDBDocumentClient
  * (aws-sdk-client-mock), so the operator CLI runs end to end in a unit test: audit-index queries by
- * partition and sort-key range, stream reads, conditional appends, Jobs and Credits reads.
+ * partition and sort-key range (keys only) with the items read back by BatchGetItem, stream reads,
+ * conditional appends, Jobs and Credits reads.
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
   type DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
@@ -53,12 +56,26 @@ export function serveTables(
           (keys.gsi1sk ?? '') <= values[':until']
         );
       });
-      return { Items: structuredClone(items) };
+      // The index projects keys only: the reader fetches the items with BatchGetItem (below).
+      return { Items: items.map(({ stream, version }) => ({ stream, version })) };
     }
     const items = tables.log
       .filter((record) => record.stream === values[':stream'])
       .sort((a, b) => a.version - b.version);
     return { Items: structuredClone(items) };
+  });
+  documents.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+    const responses: Record<string, unknown[]> = {};
+    for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+      responses[table] = (request.Keys ?? []).flatMap((key): unknown[] => {
+        if ('stream' in key) {
+          return tables.log.filter((r) => r.stream === key.stream && r.version === key.version);
+        }
+        const job = 'jobId' in key ? tables.jobs.get(String(key.jobId)) : undefined;
+        return job ? [job] : [];
+      });
+    }
+    return { Responses: structuredClone(responses) };
   });
   documents.on(PutCommand).callsFake((input: PutCommandInput) => {
     const record = input.Item as RoutingLogRecord;

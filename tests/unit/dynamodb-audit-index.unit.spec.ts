@@ -3,7 +3,13 @@
  * pages and partitions merge (its behaviour on DynamoDB Local: tests/support/audit-index-contract.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_INDEX_NAME, DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
@@ -26,16 +32,32 @@ async function collect(generator: AsyncGenerator<DecisionRecord>): Promise<Decis
 
 const partitionOf = (input: QueryCommandInput) => String(input.ExpressionAttributeValues?.[':pk']);
 
-/** Serves each record under its own gsi1pk, one record per page, the way a paginated Query returns. */
-function anIndexHolding(records: readonly DecisionRecord[]) {
+/**
+ * Serves each record's keys under its own gsi1pk, one per page, the way a paginated Query of a
+ * KEYS_ONLY index returns, and the records themselves to the BatchGetItem of the table.
+ */
+function anIndexHolding(
+  records: readonly { stream: string; version: number; gsi1pk?: string; gsi1sk?: string }[],
+) {
   documents.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const inPartition = records.filter((record) => record.gsi1pk === partitionOf(input));
     const page = Number(input.ExclusiveStartKey?.page ?? 0);
     const more = page + 1 < inPartition.length;
     return {
-      Items: inPartition.slice(page, page + 1),
+      Items: inPartition
+        .slice(page, page + 1)
+        .map(({ stream, version, gsi1pk, gsi1sk }) => ({ stream, version, gsi1pk, gsi1sk })),
       ...(more ? { LastEvaluatedKey: { page: page + 1 } } : {}),
     };
+  });
+  documents.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
+    const responses: Record<string, unknown[]> = {};
+    for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
+      responses[table] = (request.Keys ?? []).flatMap((key) =>
+        records.filter((record) => record.stream === key.stream && record.version === key.version),
+      );
+    }
+    return { Responses: responses };
   });
 }
 
@@ -84,10 +106,11 @@ describe('the audit index on DynamoDB', () => {
   it('given a page without items and a replay record in the index, when listed, then neither yields a decision', async () => {
     const decision = aDecisionRecord({}, '2026-11-25T09:00:00.000Z');
     const replay = { ...aReplayOf(decision), gsi1pk: decision.gsi1pk, gsi1sk: `${decision.gsi1sk}~` };
+    anIndexHolding([replay, decision]);
     documents.on(QueryCommand).resolves({});
     documents
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': decision.gsi1pk } })
-      .resolves({ Items: [replay, decision] });
+      .resolves({ Items: [replay, decision].map(({ stream, version }) => ({ stream, version })) });
     const index = new DynamoDbAuditIndex(aDocumentClient(), 'RoutingLog-dev');
     expect(await collect(index.decisions(['fal'], WINDOW))).toEqual([decision]);
   });

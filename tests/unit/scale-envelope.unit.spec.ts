@@ -58,11 +58,11 @@ describe('the scale envelope', () => {
     });
   });
 
-  it('given 2 WRU per index item and fal at 70 % of jobs, when the audit ceiling is computed, then it is 8 partitions × 1,000 WRU ÷ 2 ÷ (0.70 × 0.95)', () => {
+  it('given a keys-only audit index (1 WRU per index item) and fal at 70 % of jobs, when the audit ceiling is computed, then it is 8 partitions × 1,000 WRU ÷ 1 ÷ (0.70 × 0.95)', () => {
     const audit = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults).find((r) =>
       r.limit.startsWith('audit index'),
     );
-    expect(audit?.jobsPerSecond).toBeCloseTo(8000 / 2 / (0.7 * 0.95), 0);
+    expect(audit?.jobsPerSecond).toBeCloseTo(8000 / 1 / (0.7 * 0.95), 0);
   });
 
   it('given the router CPU per event, when the router ceiling is computed, then it is the reserved concurrency over PutItem plus CPU scaled to 256 MB', () => {

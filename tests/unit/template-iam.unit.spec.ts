@@ -401,7 +401,7 @@ describe('template: router trigger', () => {
 });
 
 describe('template: tables', () => {
-  it('the routing log is keyed (stream, version), streams NEW_IMAGE, has the byProviderTime index, PITR and SSE', () => {
+  it('the routing log is keyed (stream, version), streams NEW_IMAGE, has the keys-only byProviderTimeKeys index, PITR and SSE', () => {
     const table = prod.value(template.Resources.RoutingLogTable?.Properties) as Dict;
     expect(table).toMatchObject({
       TableName: 'RoutingLog-prod',
@@ -416,12 +416,12 @@ describe('template: tables', () => {
       DeletionProtectionEnabled: true,
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'byProviderTime',
+          IndexName: 'byProviderTimeKeys',
           KeySchema: [
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
     });
@@ -431,6 +431,17 @@ describe('template: tables', () => {
         { AttributeName: 'version', AttributeType: 'N' },
       ]),
     );
+  });
+
+  it('given LegacyAuditIndex true (the first of two deploys of an older stack), the old full-copy index is kept beside the new one', () => {
+    const migrating = deployment({ Stage: 'prod', LegacyAuditIndex: 'true' });
+    const table = migrating.value(template.Resources.RoutingLogTable?.Properties) as Dict;
+    expect(
+      (table.GlobalSecondaryIndexes as Dict[]).map((index) => [index.IndexName, index.Projection]),
+    ).toEqual([
+      ['byProviderTimeKeys', { ProjectionType: 'KEYS_ONLY' }],
+      ['byProviderTime', { ProjectionType: 'ALL' }],
+    ]);
   });
 
   it('deletion protection is off only for the dev stage', () => {

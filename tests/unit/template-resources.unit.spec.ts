@@ -37,7 +37,7 @@ describe('template.yaml as local resources', () => {
         { AttributeName: 'stream', KeyType: 'HASH' },
         { AttributeName: 'version', KeyType: 'RANGE' },
       ],
-      GlobalSecondaryIndexes: [expect.objectContaining({ IndexName: 'byProviderTime' })],
+      GlobalSecondaryIndexes: [expect.objectContaining({ IndexName: 'byProviderTimeKeys' })],
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
     });
     expect(input).not.toHaveProperty('SSESpecification');

@@ -1,7 +1,7 @@
 /**
  * `routing-manager decisions --provider P --since T --until T [--outcome] [--reason R] [--model M] [--limit]`:
- * the audit query. Reads the `byProviderTime` index only (Query per provider × day × shard, merged
- * in time order; never a Scan) and prints the decisions filed under the providers in [since, until).
+ * the audit query. Reads the `byProviderTimeKeys` index (Query per provider × day × shard, merged in
+ * time order; never a Scan), then the listed items from the log (BatchGetItem), and prints the decisions filed under the providers in [since, until).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { auditWindow } from '../../audit/audit-window.ts';
