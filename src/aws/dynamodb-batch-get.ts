@@ -22,6 +22,24 @@ export const DEFAULT_BATCH_ROUNDS: BatchRounds = {
   backoffMs: (round) => 25 * 2 ** (round - 1),
 };
 
+/**
+ * Sends `items`, then what each call left unprocessed, in at most `rounds.maxRounds` rounds with a
+ * pause before each resend; `exhausted` gets what is still left after the last round.
+ */
+export async function inRounds<T>(
+  items: readonly T[],
+  rounds: BatchRounds,
+  send: (items: readonly T[]) => Promise<readonly T[]>,
+  exhausted: (left: readonly T[]) => void,
+): Promise<void> {
+  let left = items;
+  for (let round = 0; left.length > 0; round++) {
+    if (round >= rounds.maxRounds) return exhausted(left);
+    if (round > 0) await delay(rounds.backoffMs(round));
+    left = await send(left);
+  }
+}
+
 /** Thrown when keys are still unprocessed after the last round (`unprocessed` of them). */
 export type UnprocessedError = (unprocessed: number) => Error;
 
@@ -73,18 +91,22 @@ export async function batchGetItems(
       }
     : {};
   await forEachBounded(chunksOf(request.keys, BATCH_GET_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
-    let keys: Record<string, unknown>[] = [...chunk];
-    for (let round = 0; keys.length > 0; round++) {
-      if (round >= rounds.maxRounds) throw unprocessedError(keys.length);
-      if (round > 0) await delay(rounds.backoffMs(round));
-      const output = await client.send(
-        new BatchGetCommand({
-          RequestItems: { [tableName]: { Keys: keys, ConsistentRead: true, ...projection } },
-        }),
-      );
-      found.push(...(output.Responses?.[tableName] ?? []));
-      keys = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
-    }
+    await inRounds(
+      chunk,
+      rounds,
+      async (keys) => {
+        const output = await client.send(
+          new BatchGetCommand({
+            RequestItems: { [tableName]: { Keys: [...keys], ConsistentRead: true, ...projection } },
+          }),
+        );
+        found.push(...(output.Responses?.[tableName] ?? []));
+        return (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
+      },
+      (left) => {
+        throw unprocessedError(left.length);
+      },
+    );
   });
   return found;
 }

@@ -4,13 +4,12 @@
  * (≤ 25 items per call); both retry what DynamoDB leaves unprocessed, a bounded number of times.
  * The table has no stream: markers are bookkeeping, not events.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { RoutingManagerError } from '../errors.ts';
 import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
-import { batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
+import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS, inRounds } from './dynamodb-batch-get.ts';
 
 export const BATCH_WRITE_LIMIT = 25;
 
@@ -28,13 +27,10 @@ export class EffectMarkersUnavailableError extends RoutingManagerError {
   }
 }
 
-export interface DynamoDbEffectMarkersOptions {
+export interface DynamoDbEffectMarkersOptions extends Partial<BatchRounds> {
   /** Days a marker is kept (TTL): longer than the stream's 24 h retention plus any replay window. */
   readonly ttlDays: number;
   readonly now: () => Date;
-  /** Rounds for unprocessed keys/items, and the pause before round n (1-based). */
-  readonly maxRounds?: number;
-  readonly backoffMs?: (round: number) => number;
 }
 
 export class DynamoDbEffectMarkers implements EffectMarkers {
@@ -61,16 +57,20 @@ export class DynamoDbEffectMarkers implements EffectMarkers {
   async write(markers: readonly EffectMarker[]): Promise<void> {
     const expiresAt = Math.floor(this.#options.now().getTime() / 1000) + this.#options.ttlDays * 86_400;
     await forEachBounded(chunksOf(markers, BATCH_WRITE_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
-      let requests = chunk.map((marker) => ({ PutRequest: { Item: { ...marker, expiresAt } } }));
-      for (let round = 0; requests.length > 0; round++) {
-        if (round >= this.#options.maxRounds)
-          throw new EffectMarkersUnavailableError('write', requests.length);
-        if (round > 0) await delay(this.#options.backoffMs(round));
-        const output = await this.#client.send(
-          new BatchWriteCommand({ RequestItems: { [this.#tableName]: requests } }),
-        );
-        requests = (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
-      }
+      const requests = chunk.map((marker) => ({ PutRequest: { Item: { ...marker, expiresAt } } }));
+      await inRounds(
+        requests,
+        this.#options,
+        async (left) => {
+          const output = await this.#client.send(
+            new BatchWriteCommand({ RequestItems: { [this.#tableName]: [...left] } }),
+          );
+          return (output.UnprocessedItems?.[this.#tableName] ?? []) as typeof requests;
+        },
+        (left) => {
+          throw new EffectMarkersUnavailableError('write', left.length);
+        },
+      );
     });
   }
 }

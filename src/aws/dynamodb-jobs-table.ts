@@ -23,7 +23,6 @@
  * the 400 KB item and the statement limits; the count limit (25) is the binding one.
  */
 
-import { setTimeout as delay } from 'node:timers/promises';
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forEachBounded } from '../async/for-each-bounded.ts';
 import { RoutingManagerError } from '../errors.ts';
@@ -32,7 +31,7 @@ import type { PlannedJobStatus } from '../projections/effects.ts';
 import { errorFacts } from '../projections/error-facts.ts';
 import { jobWriteFor, OVERWRITABLE_STATUSES, ownedAttributes, routingOf } from '../projections/job-status.ts';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
-import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
+import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS, inRounds } from './dynamodb-batch-get.ts';
 
 /** BatchExecuteStatement's limit: statements per call. */
 export const BATCH_STATEMENT_LIMIT = 25;
@@ -125,43 +124,51 @@ export class DynamoDbJobsTable implements JobsTable {
 
   /** One wave (one update per job) through its rounds of statements. */
   async #converge(wave: Pending[], results: JobStatusResult[], done: Map<string, number[]>): Promise<void> {
-    let pending = wave;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round >= this.#rounds.maxRounds) {
-        for (const p of pending) results[p.index] = { ok: false, ...unprocessed() };
+    await inRounds(
+      wave,
+      this.#rounds,
+      (pending) => this.#send(pending, results, done),
+      (left) => {
+        for (const p of left) results[p.index] = { ok: false, ...unprocessed() };
+      },
+    );
+  }
+
+  /** One round: every pending update once; returns those to send again. */
+  async #send(
+    pending: readonly Pending[],
+    results: JobStatusResult[],
+    done: Map<string, number[]>,
+  ): Promise<Pending[]> {
+    const next: Pending[] = [];
+    await forEachBounded(chunksOf(pending, BATCH_STATEMENT_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
+      let responses: { Error?: { Code?: string; Message?: string } }[];
+      try {
+        const output = await this.#client.send(
+          new BatchExecuteStatementCommand({
+            Statements: chunk.map((p) => this.#statement(p, done.get(p.update.jobId) ?? [])),
+          }),
+        );
+        responses = output.Responses ?? [];
+      } catch (error) {
+        // The SDK already retried the call: its entries fail (the records are redelivered).
+        for (const p of chunk) results[p.index] = { ok: false, ...errorFacts(error) };
         return;
       }
-      if (round > 0) await delay(this.#rounds.backoffMs(round));
-      const next: Pending[] = [];
-      await forEachBounded(chunksOf(pending, BATCH_STATEMENT_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
-        let responses: { Error?: { Code?: string; Message?: string } }[];
-        try {
-          const output = await this.#client.send(
-            new BatchExecuteStatementCommand({
-              Statements: chunk.map((p) => this.#statement(p, done.get(p.update.jobId) ?? [])),
-            }),
-          );
-          responses = output.Responses ?? [];
-        } catch (error) {
-          // The SDK already retried the call: its entries fail (the records are redelivered).
-          for (const p of chunk) results[p.index] = { ok: false, ...errorFacts(error) };
-          return;
-        }
-        chunk.forEach((p, i) => {
-          const code = responses[i]?.Error?.Code;
-          if (code === undefined) {
-            results[p.index] = { ok: true, outcome: 'applied' };
-            done.set(p.update.jobId, [...(done.get(p.update.jobId) ?? []), p.update.routingVersion]);
-          } else if (code === 'ConditionalCheckFailed' && p.exists)
-            results[p.index] = { ok: true, outcome: 'superseded' };
-          else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
-          else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
-          else if (RETRYABLE.has(code)) next.push(p);
-          else results[p.index] = { ok: false, code, message: `Jobs statement refused: ${code}` };
-        });
+      chunk.forEach((p, i) => {
+        const code = responses[i]?.Error?.Code;
+        if (code === undefined) {
+          results[p.index] = { ok: true, outcome: 'applied' };
+          done.set(p.update.jobId, [...(done.get(p.update.jobId) ?? []), p.update.routingVersion]);
+        } else if (code === 'ConditionalCheckFailed' && p.exists)
+          results[p.index] = { ok: true, outcome: 'superseded' };
+        else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
+        else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
+        else if (RETRYABLE.has(code)) next.push(p);
+        else results[p.index] = { ok: false, code, message: `Jobs statement refused: ${code}` };
       });
-      pending = next;
-    }
+    });
+    return next;
   }
 
   #statement({ update, statement }: Pending, done: readonly number[]) {

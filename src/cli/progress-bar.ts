@@ -11,16 +11,19 @@ interface JobProgress {
   readonly total: number;
 }
 
+/** The command handler's `onProgress` option: present only when stderr is a terminal. */
 export function jobProgressBar<P extends JobProgress>(
   context: CliContext,
   format: string,
   payloadOf: (progress: P) => Record<string, number>,
-): ((progress: P) => void) | undefined {
-  if (!context.io.stderr.isTTY) return undefined;
+): { readonly onProgress?: (progress: P) => void } {
+  if (!context.io.stderr.isTTY) return {};
   const bar = new SingleBar({ stream: context.io.stderr as NodeJS.WritableStream, format, hideCursor: true });
-  return (progress) => {
-    if (progress.done === 0) bar.start(progress.total, 0, payloadOf(progress));
-    else bar.update(progress.done, payloadOf(progress));
-    if (progress.done === progress.total) bar.stop();
+  return {
+    onProgress: (progress) => {
+      if (progress.done === 0) bar.start(progress.total, 0, payloadOf(progress));
+      else bar.update(progress.done, payloadOf(progress));
+      if (progress.done === progress.total) bar.stop();
+    },
   };
 }

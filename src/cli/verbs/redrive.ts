@@ -115,7 +115,7 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
             ),
             now: () => context.now(),
             contentOf: contentOfJobs(context),
-            ...withProgress(progressBar(context)),
+            ...progressBar(context),
           },
         ),
       );
@@ -123,9 +123,6 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
 }
-
-const withProgress = (onProgress: ((progress: RedriveProgress) => void) | undefined) =>
-  onProgress ? { onProgress } : {};
 
 export function renderRedriveSummary(summary: RedriveSummary): string {
   const facts: [string, string][] = [

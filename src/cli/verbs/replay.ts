@@ -100,7 +100,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             decisions: new DynamoDbAuditIndex(context.documents, logTable),
             now: () => context.now(),
             contentOf: contentOfJobs(context),
-            ...withProgress(progressBar(context)),
+            ...progressBar(context),
           },
         ),
       );
@@ -116,9 +116,6 @@ export function contentOfJobs(context: CliContext) {
   return async (stream: readonly RoutingLogRecord[]) =>
     (await readContentStatus(stream, ports, context.now())).status;
 }
-
-const withProgress = (onProgress: ((progress: ReplayProgress) => void) | undefined) =>
-  onProgress ? { onProgress } : {};
 
 export function renderSummary(summary: ReplaySummary): string {
   const facts: [string, string][] = [
