@@ -54,8 +54,16 @@ export async function projectWithContent(
 ): Promise<RecordOutcome[]> {
   const now = ports.now();
   const keyIds = records.flatMap((r) => {
-    const sealed = isDecision(r) ? r.content : copiesDecision(r) ? projectedDecisionOf(r).content : undefined;
-    return sealed ? [sealed.keyId] : [];
+    try {
+      const sealed = isDecision(r)
+        ? r.content
+        : copiesDecision(r)
+          ? projectedDecisionOf(r).content
+          : undefined;
+      return sealed ? [sealed.keyId] : [];
+    } catch {
+      return []; // a malformed record fails alone, when prepared below
+    }
   });
   const replayed = records.flatMap((r) => (needsRetainedContent(r) ? [r.stream] : []));
   let keys: Map<string, ContentKey>;
@@ -74,6 +82,14 @@ export async function projectWithContent(
   const erase: string[] = [];
   const writers: Prepared[] = [];
   const prepared = records.map((record): Prepared => {
+    try {
+      return prepare(record);
+    } catch (error) {
+      // A malformed record or retained item fails that record alone, never its neighbours.
+      return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
+    }
+  });
+  function prepare(record: RoutingLogRecord): Prepared {
     if (record.type === 'ContentErased') {
       erase.push(record.stream);
       return remember(writers, { kind: 'nothing' });
@@ -113,7 +129,7 @@ export async function projectWithContent(
       expiresAt,
     });
     return remember(writers, { kind: 'project', record: withContent(record, content) });
-  });
+  }
 
   if (retain.length > 0 || erase.length > 0) {
     try {

@@ -94,6 +94,21 @@ describe('the projector content step', () => {
     expect(queues.sent[1]?.message.body).toContain('otter');
   });
 
+  it('given a replay whose retained content item is corrupt, when projected with a neighbour, then the replay fails alone as ContentUnavailable, quoting nothing, and the neighbour is dispatched', async () => {
+    const { ports, queues, vault } = fakePorts();
+    const record = await sealed(vault, aRoutedRecord({ jobId: 'j3', prompt: 'otter' }));
+    await projectWithContent([record], ports);
+    const item = vault.items.get('job#j3');
+    if (!item) throw new Error('the content was not retained');
+    vault.items.set('job#j3', { ...item, content: '"otter surfing' });
+    const neighbour = await sealed(vault, aRoutedRecord({ jobId: 'j4', prompt: 'corgi' }));
+    const [replay, other] = await projectWithContent([aReplayOf(record), neighbour], ports);
+    expect(replay).toMatchObject({ ok: false, failure: { effect: 'content', code: CONTENT_UNAVAILABLE } });
+    expect(JSON.stringify(replay)).not.toContain('otter');
+    expect(other).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
+    expect(queues.sent.map((s) => s.message.dispatchId)).toEqual(['j3:v1', 'j4:v1']);
+  });
+
   it('given a replay before the content was retained, when projected while the transit key lives, then the sealed copy is dispatched', async () => {
     const { ports, queues, vault } = fakePorts();
     const record = await sealed(vault, aRoutedRecord({ jobId: 'j4', prompt: 'heron' }));
