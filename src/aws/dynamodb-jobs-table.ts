@@ -180,17 +180,21 @@ export class DynamoDbJobsTable implements JobsTable {
         Parameters: [update.jobId, ...present.map(([, value]) => value)],
       };
     }
-    const set = owned.filter(([, value]) => value !== null);
+    // routingDone grows by this version in place: another shard may have added its own version
+    // since our read, and rewriting the set as read would drop that version's completion mark.
+    const set = owned.filter(([name, value]) => value !== null && name !== 'routingDone');
     const remove = owned.filter(([, value]) => value === null);
     return {
       Statement:
         `UPDATE "${this.#tableName}"` +
         set.map(([name]) => ` SET "${name}" = ?`).join('') +
+        ` SET "routingDone" = set_add("routingDone", ?)` +
         remove.map(([name]) => ` REMOVE "${name}"`).join('') +
         ` WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?)` +
         ` AND ("status" IS MISSING OR "status" IN [${OVERWRITABLE_STATUSES.map(() => '?').join(', ')}])`,
       Parameters: [
         ...set.map(([, value]) => value),
+        new Set([update.routingVersion]),
         update.jobId,
         update.routingVersion,
         ...OVERWRITABLE_STATUSES,

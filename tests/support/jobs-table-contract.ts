@@ -102,6 +102,19 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
       expect((await jobs.read([first.jobId])).get(first.jobId)?.done).toEqual([1, 2]);
     });
 
+    it('given two projectors that read the same item (two shards), when both write, then both versions stay done', async () => {
+      const { jobs, item } = await createFixture();
+      const decision = aRoutedRecord();
+      await converge(jobs, [statusOf(decision)]);
+      const jobId = decision.jobId as string;
+      const found = await jobs.read([jobId]);
+
+      await jobs.write([statusOf(aReplayOf(decision, 2))], found);
+      await jobs.write([statusOf(aReplayOf(decision, 3))], found);
+
+      expect(await item(jobId)).toMatchObject({ routingVersion: 3, routingDone: new Set([1, 2, 3]) });
+    });
+
     it('given the same status written twice (a redelivery), then the item is the same', async () => {
       const { jobs, item } = await createFixture();
       const update = statusOf(aRoutedRecord());
