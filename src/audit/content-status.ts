@@ -4,10 +4,15 @@
  */
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
-import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
+import {
+  type ContentStore,
+  isErased,
+  type RetainedContent,
+  type StoredContent,
+} from '../ports/content-vault.ts';
 
 /**
- * erased: an operator erased it (a ContentErased record) · retained: in the content store ·
+ * erased: an operator erased it (a ContentErased record, or its erasure marker) · retained: in the content store ·
  * in_transit: only sealed in the log, its transit key still alive (not yet retained) ·
  * expired: past retention · none: the submission carried no content.
  */
@@ -15,11 +20,11 @@ export type ContentStatus = 'erased' | 'retained' | 'in_transit' | 'expired' | '
 
 export function contentStatusOf(
   stream: readonly RoutingLogRecord[],
-  retained: RetainedContent | undefined,
+  retained: StoredContent | undefined,
   transitKeyAlive: boolean,
   now: Date,
 ): ContentStatus {
-  if (stream.some((record) => record.type === 'ContentErased')) return 'erased';
+  if (isErased(retained) || stream.some((record) => record.type === 'ContentErased')) return 'erased';
   const decision = stream.find((record) => record.version === 1);
   if (!decision || !isDecision(decision) || !decision.content) return 'none';
   if (isRetained(retained, now)) return 'retained';
@@ -57,6 +62,9 @@ export async function readContentStatus(
     ports.store.read([decision.stream]),
     ports.keys.openingKeys([sealed.keyId], now),
   ]);
-  const retained = items.get(decision.stream);
-  return { status: contentStatusOf(stream, retained, keys.has(sealed.keyId), now), retained };
+  const stored = items.get(decision.stream);
+  return {
+    status: contentStatusOf(stream, stored, keys.has(sealed.keyId), now),
+    retained: isErased(stored) ? undefined : stored,
+  };
 }

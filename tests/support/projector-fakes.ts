@@ -1,6 +1,5 @@
 /** In-memory ports for the projector, recording what each effect did, with scriptable failures. */
 
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
 import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
@@ -11,6 +10,7 @@ import type { ProtectedProjectorPorts } from '../../src/projections/content-rete
 import type { PlannedJobStatus } from '../../src/projections/effects.ts';
 import { errorFacts } from '../../src/projections/error-facts.ts';
 import type { EntryFailure } from '../../src/projections/partial-batch-retry.ts';
+import { contentKeyRing, testKeyService } from './content.ts';
 
 export const QUEUE_URLS = {
   fal: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',
@@ -104,7 +104,7 @@ export function fakePorts() {
     jobs,
     now: () => new Date('2026-11-25T10:00:05.000Z'),
     retry: { extraAttempts: 2, backoffMs: () => 0 },
-    content: { keys: new ContentKeyRing(vault), store: vault, retentionDays: 30 },
+    content: { keys: contentKeyRing(vault, testKeyService, 'projector'), store: vault, retentionDays: 30 },
   };
   return { ports, queues, bus, jobs, markers, vault };
 }

@@ -12,7 +12,6 @@ import { type ContentStatus, readContentStatus, withoutSealedContent } from '../
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import {
   type DecisionRecord,
   isDecision,
@@ -47,7 +46,7 @@ export async function readContent(
 ): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
   const { status, retained } = await context.onTable(context.tables.content, () =>
-    readContentStatus(records, { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
+    readContentStatus(records, { store: vault, keys: context.contentKeyRing(vault) }, context.now()),
   );
   return status === 'retained' && retained
     ? {
