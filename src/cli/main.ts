@@ -34,6 +34,7 @@ import {
   stageOf,
 } from './cli-context.ts';
 import { failureOf } from './failures.ts';
+import { registerConsole } from './verbs/console.ts';
 import { registerDecisions } from './verbs/decisions.ts';
 import { registerForget } from './verbs/forget.ts';
 import { registerHealth } from './verbs/health.ts';
@@ -54,7 +55,7 @@ const exitCodesHelp = (): string =>
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
     .description(
-      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, submit. Global options go before or after the command.',
+      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, submit, console. Global options go before or after the command.',
     )
     .option('--profile <name>', 'AWS profile of ~/.aws/config (default: $AWS_PROFILE)')
     .option(
@@ -108,6 +109,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerRules(program, contextOf);
   registerHealth(program, contextOf);
   registerSubmit(program, contextOf);
+  registerConsole(program, contextOf);
   return program;
 }
 
