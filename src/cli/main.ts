@@ -39,6 +39,7 @@ import { registerDecisions } from './verbs/decisions.ts';
 import { registerForget } from './verbs/forget.ts';
 import { registerHealth } from './verbs/health.ts';
 import { registerHistory } from './verbs/history.ts';
+import { registerProjector } from './verbs/projector.ts';
 import { registerRedrive } from './verbs/redrive.ts';
 import { registerReplay } from './verbs/replay.ts';
 import { registerRules } from './verbs/rules.ts';
@@ -55,7 +56,7 @@ const exitCodesHelp = (): string =>
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
     .description(
-      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, submit, console. Global options go before or after the command.',
+      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, projector, submit, console. Global options go before or after the command.',
     )
     .option('--profile <name>', 'AWS profile of ~/.aws/config (default: $AWS_PROFILE)')
     .option(
@@ -108,6 +109,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
   registerHealth(program, contextOf);
+  registerProjector(program, contextOf);
   registerSubmit(program, contextOf);
   registerConsole(program, contextOf);
   return program;

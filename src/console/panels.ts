@@ -267,15 +267,28 @@ export async function rules(run: RunVerb, window: WindowName, now: Date): Promis
 /** The incident key of the console's read-only re-drive preview (a dry run appends nothing). */
 export const PREVIEW_INCIDENT = 'console-preview';
 
-/** What `redrive --dry-run` finds in the window: records whose effects never completed. */
-export async function projectionHealth(run: RunVerb, window: WindowName, now: Date): Promise<Panel<unknown>> {
+/**
+ * The projector's lag and abandoned batches (`projector`), and what `redrive --dry-run` finds in the
+ * window: records whose effects never completed.
+ */
+export async function projectionHealth(
+  run: RunVerb,
+  window: WindowName,
+  now: Date,
+): Promise<Panel<{ projector: unknown; redrive: unknown }>> {
   const span = windowOf(window, now);
-  const redrive = await linesOf(run, [
-    'redrive',
-    `--incident=${PREVIEW_INCIDENT}`,
-    `--since=${span.since}`,
-    `--until=${span.until}`,
-    '--dry-run',
+  const [projector, redrive] = await Promise.all([
+    linesOf(run, ['projector', `--since=${span.since}`, `--until=${span.until}`]),
+    linesOf(run, [
+      'redrive',
+      `--incident=${PREVIEW_INCIDENT}`,
+      `--since=${span.since}`,
+      `--until=${span.until}`,
+      '--dry-run',
+    ]),
   ]);
-  return panel([redrive.run], redrive.lines[0] ?? null);
+  return panel([projector.run, redrive.run], {
+    projector: projector.lines[0] ?? null,
+    redrive: redrive.lines[0] ?? null,
+  });
 }

@@ -161,6 +161,17 @@ describe('routing-manager console in a real browser', () => {
     expect(await fal.textContent()).toMatch(/consecutive_failures: 5 consecutive failures/);
     await page.getByTestId('transitions').getByText('closed → open').first().waitFor();
     await shot('breaker-open');
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview.png') });
+  });
+
+  it('given the projection panel, then it shows the lag, the abandoned batches and what redrive --dry-run finds', async () => {
+    const projection = page.getByTestId('projection');
+    await projection.getByTestId('abandoned').waitFor();
+    expect(await projection.getByTestId('abandoned').textContent()).toMatch(
+      new RegExp(`0 waiting in RoutingProjector-OnFailure-${run.stack.stage}`),
+    );
+    expect(await projection.getByTestId('lag').textContent()).toContain('no data in the window');
+    expect(await projection.getByTestId('owing').textContent()).toBe('0');
   });
 
   it('given actions are allowed, when a replay is previewed, then the dry run says what would be appended and nothing is', async () => {
@@ -197,6 +208,31 @@ describe('the console guards its door', () => {
     expect(foreign.status).toBe(403);
   });
 
+  it('given a malformed action or an unknown path, then it answers 400 or 404 and runs nothing', async () => {
+    const { origin, searchParams } = new URL(operatorConsole.url);
+    const headers = {
+      'x-console-token': searchParams.get('token') as string,
+      'content-type': 'application/json',
+      origin,
+    };
+    for (const path of ['/api/actions/breaker', '/api/actions/replay']) {
+      const response = await fetch(`${origin}${path}`, {
+        method: 'POST',
+        headers,
+        body: '{"mode":"explode"}',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: 'invalid_request' });
+    }
+    const withoutOrigin = await fetch(`${origin}/api/actions/breaker`, {
+      method: 'POST',
+      headers: { 'x-console-token': headers['x-console-token'] },
+      body: '{}',
+    });
+    expect(withoutOrigin.status).toBe(403);
+    expect((await fetch(`${origin}/nothing-here`, { headers })).status).toBe(404);
+  });
+
   it('given the page, then it is served with a Content-Security-Policy that allows only itself', async () => {
     const response = await fetch(operatorConsole.url);
     expect(response.status).toBe(200);
@@ -205,7 +241,7 @@ describe('the console guards its door', () => {
   });
 
   it('given a console started without --allow-actions, when an action is posted, then it is refused and nothing changes', async () => {
-    const readOnly = await startConsole();
+    const readOnly = await startConsole('--show-content');
     try {
       const { origin, searchParams } = new URL(readOnly.url);
       const token = searchParams.get('token') as string;
@@ -219,6 +255,10 @@ describe('the console guards its door', () => {
       const readOnlyPage = await browser.newPage();
       await readOnlyPage.goto(readOnly.url);
       expect(await readOnlyPage.getByTestId('actions-mode').textContent()).toContain('read-only');
+      // Started with --show-content: the timeline shows the job's retained content.
+      await readOnlyPage.getByTestId('job-search').fill((jobs[1] as { jobId: string }).jobId);
+      await readOnlyPage.getByTestId('job-search-submit').click();
+      await readOnlyPage.getByTestId('step-content').getByText('corgi surfing').waitFor();
       await readOnlyPage.close();
       // fal is still open: the refused action recorded nothing.
       expect(await page.getByTestId('breaker-fal').getAttribute('data-status')).toBe('open');

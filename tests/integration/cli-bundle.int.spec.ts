@@ -103,7 +103,9 @@ function staticallyLoaded(entry: string, seen = new Set<string>()): Set<string> 
   if (seen.has(entry)) return seen;
   seen.add(entry);
   const text = readFileSync(entry, 'utf8');
-  for (const [, path] of text.matchAll(/(?:^|[;\n}])\s*(?:import|export)\s*(?:[^"'()]*?\sfrom\s*)?["'](\.[^"']+)["']/g))
+  for (const [, path] of text.matchAll(
+    /(?:^|[;\n}])\s*(?:import|export)\s*(?:[^"'()]*?\sfrom\s*)?["'](\.[^"']+)["']/g,
+  ))
     staticallyLoaded(resolve(dirname(entry), path as string), seen);
   return seen;
 }

@@ -13,7 +13,7 @@ import { Frame } from './common.ts';
 import { DecisionsChart } from './decisions-chart.ts';
 import { time } from './format.ts';
 import { JobsPanel } from './jobs.ts';
-import { ProjectionPanel, type RedriveSummary } from './projection.ts';
+import { ProjectionPanel, type ProjectorStatus, type RedriveSummary } from './projection.ts';
 import { ProviderStrip } from './providers.ts';
 import { type RulesData, RulesPanel } from './rules.ts';
 import type { Config, Overview } from './types.ts';
@@ -64,7 +64,7 @@ function App() {
   const refresh = config?.refreshSeconds ?? 3;
   const overview = usePolled<Panel<Overview>>(config ? `/api/overview?window=${window}` : null, refresh);
   const rules = usePolled<Panel<RulesData>>(config ? `/api/rules?window=${window}` : null, refresh * 5);
-  const projection = usePolled<Panel<RedriveSummary>>(
+  const projection = usePolled<Panel<{ projector: ProjectorStatus | null; redrive: RedriveSummary | null }>>(
     config ? `/api/projection?window=${window}` : null,
     refresh * 3,
   );
@@ -76,7 +76,7 @@ function App() {
   return html`<div class="page">
     <header>
       <h1>Routing Manager console</h1>
-      <span class=${config.readOnly ? 'mode read-only' : 'mode actions'} data-testid="mode">${config.readOnly ? 'read-only' : `actions enabled (${config.by})`}</span>
+      <span class=${config.readOnly ? 'run-mode read-only' : 'run-mode actions'} data-testid="mode">${config.readOnly ? 'read-only' : `actions enabled (${config.by})`}</span>
       <label>window <select data-testid="window" value=${window} onChange=${(e: Event) => setWindow((e.target as HTMLSelectElement).value as '1h')}>
         ${WINDOWS.map((w) => html`<option value=${w}>last ${w}</option>`)}
       </select></label>

@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import type { Panel } from './api.ts';
 import { Frame } from './common.ts';
+import { time } from './format.ts';
 
 interface Target {
   readonly jobId: string;
@@ -22,12 +23,44 @@ export interface RedriveSummary {
   readonly targets: readonly Target[];
 }
 
-export function ProjectionPanel({ panel }: { panel: Panel<RedriveSummary> | null }) {
-  const s = panel?.data;
+export interface ProjectorStatus {
+  readonly lag: { readonly latestMs: number; readonly latestAt: string; readonly maximumMs: number } | null;
+  readonly abandoned: {
+    readonly queue: string;
+    readonly visible: number | null;
+    readonly inFlight: number | null;
+  };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function Projector({ status }: { status: ProjectorStatus }) {
+  const { lag, abandoned } = status;
+  return html`<dl class="facts-grid">
+    <dt>lag (IteratorAge)</dt>
+    <dd data-testid="lag" class=${lag && lag.latestMs > 60_000 ? 'warn' : ''}>
+      ${lag ? `${seconds(lag.latestMs)} at ${time(lag.latestAt)} (max ${seconds(lag.maximumMs)})` : 'no data in the window (no batch processed, or not on AWS)'}
+    </dd>
+    <dt>abandoned batches</dt>
+    <dd data-testid="abandoned" class=${abandoned.visible ? 'warn' : ''}>
+      ${abandoned.visible === null ? `queue ${abandoned.queue} not found` : `${abandoned.visible} waiting in ${abandoned.queue}`}
+    </dd>
+  </dl>`;
+}
+
+export function ProjectionPanel({
+  panel,
+}: {
+  panel: Panel<{ projector: ProjectorStatus | null; redrive: RedriveSummary | null }> | null;
+}) {
+  const s = panel?.data?.redrive;
+  const projector = panel?.data?.projector;
   return html`<${Frame} title="Projection health" id="projection" panel=${panel}>
+    ${projector ? html`<${Projector} status=${projector} />` : null}
     ${
       s
-        ? html`<dl class="facts-grid">
+        ? html`<h3>what redrive --dry-run finds in the window</h3>
+          <dl class="facts-grid">
             <dt>jobs examined</dt><dd>${s.matched}</dd>
             <dt>complete</dt><dd>${s.complete}</dd>
             <dt>owing effects</dt><dd data-testid="owing" class=${s.wouldAppend > 0 ? 'warn' : ''}>${s.wouldAppend}</dd>
