@@ -111,7 +111,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerHealth(program, contextOf);
   registerProjector(program, contextOf);
   registerSubmit(program, contextOf);
-  registerConsole(program, contextOf);
+  registerConsole(program, contextOf, runCli);
   return program;
 }
 

@@ -5,12 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { periodSecondsOf } from '../../src/aws/projector-backlog.ts';
+import { forwardedOptions } from '../../src/cli/in-process-verbs.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { ActionRefusedError, changeBreaker, replayOrRedrive } from '../../src/console/actions.ts';
 import { bucketSecondsOf, decisionSeries } from '../../src/console/decision-series.ts';
 import { jobTimeline, overview, projectionHealth, rules, windowOf } from '../../src/console/panels.ts';
 import { allowedHosts, newToken, tokenMatches } from '../../src/console/security.ts';
-import { forwardedOptions, type RunVerb, type VerbRun } from '../../src/console/verb-runner.ts';
+import type { RunVerb, VerbRun } from '../../src/console/verb-runner.ts';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 

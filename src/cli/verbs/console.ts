@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import type { CliContext, GlobalOptions } from '../cli-context.ts';
 import { UsageError } from '../cli-context.ts';
+import { forwardedOptions, inProcessVerbs, type RunCli } from '../in-process-verbs.ts';
 
 interface ConsoleOptions {
   port: string;
@@ -35,7 +36,12 @@ function stopped(context: CliContext): Promise<void> {
   });
 }
 
-export function registerConsole(program: Command, contextOf: (command: Command) => CliContext) {
+/** `runCli` comes from main.ts: the console runs the very CLI it was started from. */
+export function registerConsole(
+  program: Command,
+  contextOf: (command: Command) => CliContext,
+  runCli: RunCli,
+) {
   program
     .command('console')
     .description(
@@ -54,16 +60,16 @@ export function registerConsole(program: Command, contextOf: (command: Command) 
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new UsageError('--port must be a port number (0 to 65535; 0: a free one)');
       const { runConsole } = await import('../../console/run-console.ts');
-      await runConsole(
-        context,
-        command.optsWithGlobals<GlobalOptions>(),
-        {
-          port,
-          allowActions: options.allowActions === true,
-          showContent: options.showContent === true,
-          by: context.operator(options.by),
-        },
-        stopped(context),
-      );
+      await runConsole({
+        port,
+        allowActions: options.allowActions === true,
+        showContent: options.showContent === true,
+        by: context.operator(options.by),
+        run: inProcessVerbs(runCli, context.io, forwardedOptions(command.optsWithGlobals<GlobalOptions>())),
+        now: () => context.now(),
+        out: (text) => context.out(text),
+        err: (text) => context.err(text),
+        stopped: stopped(context),
+      });
     });
 }

@@ -10,10 +10,9 @@
 import type { Command } from 'commander';
 import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
+import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
 import {
-  type BreakerMode,
-  type BreakerState,
   breakerKey,
   DEFAULT_BREAKER_CONFIG,
   effectiveStatus,

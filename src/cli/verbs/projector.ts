@@ -8,8 +8,8 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
 import { type AgePoint, iteratorAges, type QueueDepth, queueDepth } from '../../aws/projector-backlog.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import type { CliContext } from '../cli-context.ts';
 import { jsonLine, renderFacts } from '../output.ts';
 import { windowOptions } from './decisions.ts';
