@@ -5,7 +5,8 @@
 // newer. Run by `npm run build`, and by npm itself as the `prepare` step of `npm ci` /
 // `npm install`. Plain JavaScript on purpose: it must run on whatever Node runs npm.
 // Usage: node scripts/build-cli.mjs [outfile]   (the chunks go beside outfile)
-import { basename, dirname } from 'node:path';
+import { rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { buildConsoleUi } from './build-console-ui.mjs';
@@ -25,6 +26,9 @@ const prebuiltConsoleUi = {
     }));
   },
 };
+
+// Chunk names carry a content hash: drop the previous build's, so none is left behind.
+rmSync(join(dirname(outfile), 'chunks'), { recursive: true, force: true });
 
 await esbuild.build({
   entryPoints: { [basename(outfile).replace(/\.mjs$/, '')]: `${root}src/cli/main.ts` },
