@@ -16,6 +16,7 @@ import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { JobSubmission } from '../intake/submission.ts';
 import type { HealthTransition } from '../provider-health/breaker.ts';
+import type { EstimatedCost } from '../routing/cost.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
@@ -59,7 +60,8 @@ export interface RoutingDecidedRecord extends DecisionBase {
   readonly provider: string;
   readonly model: string;
   readonly queue: string;
-  readonly estimatedCost: number;
+  /** Credits; null: not computable (src/routing/cost.ts). */
+  readonly estimatedCost: EstimatedCost;
   readonly explanation: Explanation;
 }
 

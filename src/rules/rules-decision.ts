@@ -4,6 +4,7 @@
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
 import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
+import type { EstimatedCost } from '../routing/cost.ts';
 import {
   type DecisionContext,
   decide,
@@ -20,7 +21,8 @@ export interface ShadowResult {
   readonly provider: string | null;
   readonly model: string | null;
   readonly reason: string | null;
-  readonly estimatedCost: number;
+  /** Credits (0 when rejected); null: not computable (src/routing/cost.ts). */
+  readonly estimatedCost: EstimatedCost;
 }
 
 export interface RulesDecision {
