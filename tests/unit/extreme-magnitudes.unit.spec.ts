@@ -258,127 +258,147 @@ const fixed = (t: RoutingTable): ActiveRules => ({
 });
 
 describe('extreme magnitudes never crash and every derived number is finite or not computable', () => {
-  it('given any accepted submission and any table (auto, explicit, credits, capabilities), when routed, then one storable decision is recorded and its cost is finite or null', async () => {
-    await fc.assert(
-      fc.asyncProperty(submission, table, balance, async (job, t, credit) => {
-        const { log, result } = await routed(job, fixed(t), credit);
-        expect(result.outcome).toBe('recorded');
-        const [record] = log.appended;
-        expect(record).toBeDefined();
-        if (record?.type === 'RoutingDecided') {
-          const { estimatedCost } = record;
-          if (estimatedCost === null) {
-            const price = t.providers[record.provider]?.models[record.model]?.pricePerSecond as number;
-            expect(
-              job.lengthSec * price > MAX_ESTIMABLE_COST || !Number.isFinite(job.lengthSec * price),
-            ).toBe(true);
-          } else expect(Number.isFinite(estimatedCost) && estimatedCost <= MAX_ESTIMABLE_COST).toBe(true);
-          // A rule requiring credits never routes on a cost it could not compute.
-          if (record.explanation.creditBalance !== undefined) expect(estimatedCost).not.toBeNull();
-          expect(decisionSummary(record)).toMatch(/credits/);
-        }
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
-
-  it('given a shadow and a canary candidate of extreme prices, when routed, then the decision and the shadow result are storable', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        submission,
-        table,
-        table,
-        table,
-        fc.integer({ min: 0, max: 100 }),
-        balance,
-        async (job, active, shadow, canary, percent, credit) => {
-          const rules: ActiveRules = { ...fixed(active), shadow, canary: { table: canary, percent } };
-          const { log, result } = await routed(job, rules, credit);
+  it(
+    'given any accepted submission and any table (auto, explicit, credits, capabilities), when routed, then one storable decision is recorded and its cost is finite or null',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(submission, table, balance, async (job, t, credit) => {
+          const { log, result } = await routed(job, fixed(t), credit);
           expect(result.outcome).toBe('recorded');
-          const record = log.appended[0] as DecisionRecord;
-          expect(record.shadow).toBeDefined();
-          const report = shadowReport([record, record]);
-          expectFiniteNumbers(report);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
-
-  it('given a routed job of extreme length, when its provider fails terminally, then the revision is storable', async () => {
-    await fc.assert(
-      fc.asyncProperty(submission, table, async (job, t) => {
-        const { log } = await routed({ ...job, provider: 'auto' }, fixed(t), null);
-        const decision = log.appended[0] as DecisionRecord;
-        if (decision.type !== 'RoutingDecided') return;
-        const revised = await reviseRouting(
-          {
-            signalId: 'sig-1',
-            at: '2026-11-25T10:05:00.000Z',
-            jobId: decision.jobId,
-            dispatchId: `${decision.jobId}:v1`,
-            provider: decision.provider,
-            model: decision.model,
-            outcome: 'failed_terminal',
-          },
-          { log, rules: rulesReader(fixed(t)) },
-        );
-        expect(['revised', 'ignored']).toContain(revised.outcome);
-        expect(log.appended.length).toBeLessThanOrEqual(2);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
-
-  it('given decisions of extreme costs, when a candidate is what-if evaluated and gated, then every total and rate is finite and renders with its unit', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(submission, { minLength: 1, maxLength: 6 }),
-        table,
-        table,
-        balance,
-        async (jobs, before, candidate, credit) => {
-          const records: DecisionRecord[] = [];
-          for (const job of jobs) {
-            const { log } = await routed(job, fixed(before), credit);
-            records.push(log.appended[0] as DecisionRecord);
+          const [record] = log.appended;
+          expect(record).toBeDefined();
+          if (record?.type === 'RoutingDecided') {
+            const { estimatedCost } = record;
+            if (estimatedCost === null) {
+              const price = t.providers[record.provider]?.models[record.model]?.pricePerSecond as number;
+              expect(
+                job.lengthSec * price > MAX_ESTIMABLE_COST || !Number.isFinite(job.lengthSec * price),
+              ).toBe(true);
+            } else expect(Number.isFinite(estimatedCost) && estimatedCost <= MAX_ESTIMABLE_COST).toBe(true);
+            // A rule requiring credits never routes on a cost it could not compute.
+            if (record.explanation.creditBalance !== undefined) expect(estimatedCost).not.toBeNull();
+            expect(decisionSummary(record)).toMatch(/credits/);
           }
-          const { summary } = whatIf(records, candidate, () => credit);
-          expectFiniteNumbers(summary);
-          expect(renderWhatIf(summary, ['fal'])).toMatch(/credits/);
-          expect(renderCostChange(summary.cost)).toMatch(/credits/);
-          const gate = evaluateGate(
-            records,
-            candidate,
-            () => credit,
-            { maxRejectionRateIncrease: 1, maxCostIncrease: 5 },
-            WINDOW,
-          );
-          expectFiniteNumbers(gate);
-        },
-      ),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 
-  it('given any health read, when an extreme job is decided, then the decision is total and its cost finite or null', () => {
-    fc.assert(
-      fc.property(submission, table, health, balance, (job, t, read, credit) => {
-        const decision = decide(
-          { ...detailOf(job), provider: job.provider.trim().toLowerCase() },
-          {
-            table: t,
-            health: read,
-            ...(t.rules.some((r) => 'route' in r && r.requireCredits) ? { creditBalance: credit } : {}),
+  it(
+    'given a shadow and a canary candidate of extreme prices, when routed, then the decision and the shadow result are storable',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          submission,
+          table,
+          table,
+          table,
+          fc.integer({ min: 0, max: 100 }),
+          balance,
+          async (job, active, shadow, canary, percent, credit) => {
+            const rules: ActiveRules = { ...fixed(active), shadow, canary: { table: canary, percent } };
+            const { log, result } = await routed(job, rules, credit);
+            expect(result.outcome).toBe('recorded');
+            const record = log.appended[0] as DecisionRecord;
+            expect(record.shadow).toBeDefined();
+            const report = shadowReport([record, record]);
+            expectFiniteNumbers(report);
           },
-        );
-        if (decision.outcome === 'routed') {
-          expect(decision.estimatedCost === null || Number.isFinite(decision.estimatedCost)).toBe(true);
-          expect(renderCost(decision.estimatedCost)).toMatch(/credits/);
-        }
-        expectFiniteNumbers(decision.explanation.candidates);
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'given a routed job of extreme length, when its provider fails terminally, then the revision is storable',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(submission, table, async (job, t) => {
+          const { log } = await routed({ ...job, provider: 'auto' }, fixed(t), null);
+          const decision = log.appended[0] as DecisionRecord;
+          if (decision.type !== 'RoutingDecided') return;
+          const revised = await reviseRouting(
+            {
+              signalId: 'sig-1',
+              at: '2026-11-25T10:05:00.000Z',
+              jobId: decision.jobId,
+              dispatchId: `${decision.jobId}:v1`,
+              provider: decision.provider,
+              model: decision.model,
+              outcome: 'failed_terminal',
+            },
+            { log, rules: rulesReader(fixed(t)) },
+          );
+          expect(['revised', 'ignored']).toContain(revised.outcome);
+          expect(log.appended.length).toBeLessThanOrEqual(2);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'given decisions of extreme costs, when a candidate is what-if evaluated and gated, then every total and rate is finite and renders with its unit',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(submission, { minLength: 1, maxLength: 6 }),
+          table,
+          table,
+          balance,
+          async (jobs, before, candidate, credit) => {
+            const records: DecisionRecord[] = [];
+            for (const job of jobs) {
+              const { log } = await routed(job, fixed(before), credit);
+              records.push(log.appended[0] as DecisionRecord);
+            }
+            const { summary } = whatIf(records, candidate, () => credit);
+            expectFiniteNumbers(summary);
+            expect(renderWhatIf(summary, ['fal'])).toMatch(/credits/);
+            expect(renderCostChange(summary.cost)).toMatch(/credits/);
+            const gate = evaluateGate(
+              records,
+              candidate,
+              () => credit,
+              { maxRejectionRateIncrease: 1, maxCostIncrease: 5 },
+              WINDOW,
+            );
+            expectFiniteNumbers(gate);
+          },
+        ),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    'given any health read, when an extreme job is decided, then the decision is total and its cost finite or null',
+    () => {
+      fc.assert(
+        fc.property(submission, table, health, balance, (job, t, read, credit) => {
+          const decision = decide(
+            { ...detailOf(job), provider: job.provider.trim().toLowerCase() },
+            {
+              table: t,
+              health: read,
+              ...(t.rules.some((r) => 'route' in r && r.requireCredits) ? { creditBalance: credit } : {}),
+            },
+          );
+          if (decision.outcome === 'routed') {
+            expect(decision.estimatedCost === null || Number.isFinite(decision.estimatedCost)).toBe(true);
+            expect(renderCost(decision.estimatedCost)).toMatch(/credits/);
+          }
+          expectFiniteNumbers(decision.explanation.candidates);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });

@@ -81,7 +81,9 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       const markerTtlDays = Number(options.markerTtlDays);
       // The projector's EFFECT_MARKER_TTL_DAYS range (src/config/projector-config.ts).
       if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2 || markerTtlDays > 365)
-        throw new UsageError('--marker-ttl-days must be an integer from 2 to 365 (the stack\'s EffectMarkerTtlDays)');
+        throw new UsageError(
+          "--marker-ttl-days must be an integer from 2 to 365 (the stack's EffectMarkerTtlDays)",
+        );
       const window = auditWindow(options.since, options.until, context.now());
       if (options.provider) await checkNames(context, { providers: options.provider });
       const providers =
