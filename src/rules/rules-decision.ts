@@ -4,7 +4,7 @@
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
 import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
-import type { EstimatedCost } from '../routing/cost.ts';
+import type { ShadowResult } from '../log/routing-records.ts';
 import {
   type DecisionContext,
   decide,
@@ -13,17 +13,6 @@ import {
 } from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 import { type ActiveRules, canaryBucket, inCanary } from './active-rules.ts';
-
-/** What the shadow candidate would have done: stored with the decision, never acted on. */
-export interface ShadowResult {
-  readonly rulesVersion: string;
-  readonly outcome: 'routed' | 'rejected';
-  readonly provider: string | null;
-  readonly model: string | null;
-  readonly reason: string | null;
-  /** Credits (0 when rejected); null: not computable (src/routing/cost.ts). */
-  readonly estimatedCost: EstimatedCost;
-}
 
 export interface RulesDecision {
   readonly decision: RoutingDecision;

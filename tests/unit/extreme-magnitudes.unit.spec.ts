@@ -15,7 +15,6 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { whatIf } from '../../src/audit/what-if.ts';
 import { documentMarshallOptions } from '../../src/aws/clients.ts';
 import { renderCost, renderCostChange } from '../../src/cli/output.ts';
 import { decisionSummary } from '../../src/cli/verbs/history.ts';
@@ -28,6 +27,7 @@ import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.t
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { AppendResult, RoutingLog } from '../../src/ports/routing-log.ts';
+import { whatIf } from '../../src/queries/what-if.ts';
 import { MAX_ESTIMABLE_COST } from '../../src/routing/cost.ts';
 import { decide, type HealthContext } from '../../src/routing/decide.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';

@@ -6,7 +6,7 @@ import {
   planReplayStep,
   type ReplaySelection,
   replayIdOf,
-} from '../../src/audit/replay-plan.ts';
+} from '../../src/commands/replay-plan.ts';
 import { intakeRejectionRecord } from '../../src/log/routing-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
