@@ -120,7 +120,7 @@ function domainRecord(record: Record<string, unknown>): Record<string, unknown> 
   const view: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (STORAGE_FIELDS.has(key)) continue;
-    if (key === 'estimatedCost' && typeof value === 'number') view[key] = costOf(value);
+    if (key === 'estimatedCost' && (typeof value === 'number' || value === null)) view[key] = costOf(value);
     else if ((key === 'decision' || key === 'target') && value !== null && typeof value === 'object')
       view[key] = domainRecord(value as Record<string, unknown>);
     else view[key] = value;
