@@ -1,7 +1,7 @@
 /**
  * RedriveProjections: the operator's re-drive of abandoned projections. Find the decisions of the
  * window (audit index) → per job, one handleCommand: read its stream and the completion markers of
- * its owed records → decide (pure, src/audit/redrive-plan.ts) → append a `ProjectionRedriveRequested`
+ * its owed records → decide (pure, src/commands/redrive-plan.ts) → append a `ProjectionRedriveRequested`
  * per incomplete record, conditionally, at the versions decided. The projector then completes each target with
  * its original ids. Dependencies arrive as ports; no AWS in here.
  *
@@ -13,23 +13,23 @@
  * A routed target whose user content was erased or has expired is still recorded as re-driven, with
  * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import type { AuditWindow } from '../audit/audit-window.ts';
-import type { ContentStatus } from '../audit/content-status.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { CommandContendedError } from '../errors.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
+import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { EffectMarkers } from '../ports/effect-markers.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { effectIdOf } from '../projections/effects.ts';
+import type { ContentStatus } from '../queries/content-status.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   type Effect,
   needsContent,
   planRedriveSteps,
   type RedriveAuthor,
   redriveIdOf,
-  redriveTargets,
-} from '../audit/redrive-plan.ts';
-import { CommandContendedError } from '../errors.ts';
-import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
-import type { AuditIndex } from '../ports/audit-index.ts';
-import type { EffectMarkers } from '../ports/effect-markers.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+} from './redrive-plan.ts';
 import { withheldFor } from './replay-projections.ts';
 
 /** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */
@@ -62,7 +62,7 @@ export interface RedriveProjectionsDependencies {
   readonly markers: Pick<EffectMarkers, 'read'>;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
+  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: RedriveProgress) => void;
   /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
@@ -128,14 +128,15 @@ export async function redriveJob(
     return await handleCommand(
       {
         read: async () => {
-          const stream = await deps.log.readStream(decision.stream);
+          const job = jobStateOf(await deps.log.readStream(decision.stream));
+          // Only owed records have effects, so only their completion markers are read.
           const markers = await deps.markers.read(
-            stream.map((record) => `${record.stream}:v${record.version}`),
+            job.owed.map((target) => effectIdOf(target.stream, target.version)),
           );
-          return { stream, markers, withheld: await withheldReason(stream, deps.contentOf) };
+          return { job, markers, withheld: await withheldReason(job, deps.contentOf) };
         },
-        decide: ({ stream, markers, withheld }) =>
-          planRedriveSteps(stream, markers, author, options.oldestJudgeable, withheld),
+        decide: ({ job, markers, withheld }) =>
+          planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld),
         append: async (steps) => {
           const outcomes: TargetRedrive[] = [];
           for (const step of steps) {
@@ -173,11 +174,11 @@ export async function redriveJob(
 
 /** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */
 async function withheldReason(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   contentOf: RedriveProjectionsDependencies['contentOf'],
 ): Promise<ContentWithheldReason | undefined> {
-  if (!contentOf || !redriveTargets(stream).some(needsContent)) return undefined;
-  return withheldFor(await contentOf(stream));
+  if (!contentOf || !job.owed.some(needsContent)) return undefined;
+  return withheldFor(await contentOf(job));
 }
 
 const contended = (

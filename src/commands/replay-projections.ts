@@ -1,7 +1,7 @@
 /**
  * ReplayProjections: the operator's replay after a provider outage. Find the decisions of the
  * window (audit index) → per job, one handleCommand: read its stream → decide (pure,
- * src/audit/replay-plan.ts) → append conditionally at the version decided. Dependencies arrive as
+ * src/commands/replay-plan.ts) → append conditionally at the version decided. Dependencies arrive as
  * ports; no AWS in here.
  *
  * Idempotent per (job, incident): a stream that already holds this incident's replay is skipped,
@@ -14,27 +14,26 @@
  * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import type { AuditWindow } from '../audit/audit-window.ts';
-import type { ContentStatus } from '../audit/content-status.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { CommandContendedError } from '../errors.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type {
+  ContentWithheldReason,
+  DecisionRecord,
+  ProjectionReplayRequestedRecord,
+} from '../log/routing-records.ts';
+import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
+import type { ContentStatus } from '../queries/content-status.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   isReplayed,
   planReplayStep,
   type ReplayAuthor,
   type ReplaySelection,
   replayIdOf,
-} from '../audit/replay-plan.ts';
-import { CommandContendedError } from '../errors.ts';
-import type {
-  ContentWithheldReason,
-  DecisionRecord,
-  ProjectionReplayRequestedRecord,
-  RoutingLogRecord,
-} from '../log/routing-records.ts';
-import type { AuditIndex } from '../ports/audit-index.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
-import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+} from './replay-plan.ts';
 
 /** Jobs replayed at once: each is a consistent Query and at most one PutItem. */
 const CONCURRENCY = 8;
@@ -63,7 +62,7 @@ export interface ReplayProjectionsDependencies {
   readonly decisions: AuditIndex;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
+  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
@@ -143,10 +142,10 @@ export async function replayJob(
     return await handleCommand(
       {
         read: async () => {
-          const stream = await deps.log.readStream(decision.stream);
-          return { stream, withheld: await withheldReason(stream, decision, deps.contentOf) };
+          const job = jobStateOf(await deps.log.readStream(decision.stream));
+          return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
         },
-        decide: ({ stream, withheld }) => planReplayStep(stream, author, withheld),
+        decide: ({ job, withheld }) => planReplayStep(job, author, withheld),
         append: async (step) => {
           if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
           if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
@@ -165,12 +164,12 @@ export async function replayJob(
 
 /** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
 async function withheldReason(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   decision: DecisionRecord,
   contentOf: ReplayProjectionsDependencies['contentOf'],
 ): Promise<ContentWithheldReason | undefined> {
   if (!contentOf || decision.type !== 'RoutingDecided' || !decision.content) return undefined;
-  return withheldFor(await contentOf(stream));
+  return withheldFor(await contentOf(job));
 }
 
 /** Why nothing may be sent for a job whose content stands so (erased, expired), if so. */

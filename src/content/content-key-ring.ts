@@ -12,6 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  type ContentKey,
   type ContentKeyTable,
   isErased,
   type RetainedContent,
@@ -19,7 +20,7 @@ import {
   type StoredContentKey,
 } from '../ports/content-vault.ts';
 import type { DataKeyService, EncryptionContext } from '../ports/key-service.ts';
-import { type ContentKey, transitKeyOf } from './sealed-content.ts';
+import { transitKeyOf } from './sealed-content.ts';
 
 const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 

@@ -87,3 +87,14 @@ export interface ContentStore {
 }
 
 export interface ContentVault extends ContentKeyTable, HashSeedTable, ContentStore {}
+
+/** A transit key as a reader or the router holds it in memory (never stored in this form). */
+export interface ContentKey {
+  readonly keyId: string;
+  /** 32 bytes, in memory only (unwrapped by KMS; a legacy key was stored in clear). */
+  readonly key: Buffer;
+  /** `legacy`: a key stored in clear before envelope encryption; its records bind the stream only. */
+  readonly format?: 'envelope' | 'legacy';
+  /** Epoch seconds after which the key must no longer be used (and DynamoDB TTL deletes it). */
+  readonly expiresAt: number;
+}

@@ -21,7 +21,7 @@
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { type JsonObject, userIdOf } from '../content/job-content.ts';
 import { withContent } from '../content/protect-record.ts';
-import { type ContentKey, openSealedContent } from '../content/sealed-content.ts';
+import { openSealedContent } from '../content/sealed-content.ts';
 import {
   type DecisionRecord,
   isDecision,
@@ -29,13 +29,14 @@ import {
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
+import { errorFacts } from '../observability/error-facts.ts';
 import {
+  type ContentKey,
   type ContentStore,
   isErased,
   type RetainedContent,
   type StoredContent,
 } from '../ports/content-vault.ts';
-import { errorFacts } from './error-facts.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
 
 export interface ContentPorts {

@@ -1,5 +1,11 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
+import { chunksWithin } from '../../src/batching/chunks.ts';
+import {
+  ENTRY_TOO_LARGE,
+  type EntryFailure,
+  sendWithPartialRetry,
+} from '../../src/batching/partial-retry.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
@@ -15,12 +21,6 @@ import {
   SQS_BATCH_MAX_BYTES,
 } from '../../src/projections/dispatch.ts';
 import { planEffects } from '../../src/projections/effects.ts';
-import {
-  chunksWithin,
-  ENTRY_TOO_LARGE,
-  type EntryFailure,
-  sendWithPartialRetry,
-} from '../../src/projections/partial-batch-retry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { inMemoryContentPorts, openedRecord } from '../support/content.ts';
 import { aRoutedRecord } from '../support/records.ts';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { contentStatusOf, withoutSealedContent } from '../../src/audit/content-status.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   joinJob,
@@ -16,9 +15,11 @@ import {
   sealContent,
   transitKeyOf,
 } from '../../src/content/sealed-content.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
 import type { ContentErasedRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryKeyService } from '../../src/memory/in-memory-key-service.ts';
+import { contentStatusOf, withoutSealedContent } from '../../src/queries/content-status.ts';
 import { contentKeyRing } from '../support/content.ts';
 import { aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
@@ -249,6 +250,6 @@ describe('where a job content stands', () => {
     ['none', [aRoutedRecord()], undefined, false],
     ['none', [], undefined, false],
   ] as const)('%s', (status, stream, retained, keyAlive) => {
-    expect(contentStatusOf(stream, retained, keyAlive, AT)).toBe(status);
+    expect(contentStatusOf(jobStateOf(stream), retained, keyAlive, AT)).toBe(status);
   });
 });

@@ -8,18 +8,18 @@
  * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
-import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import { jobStateOf } from '../../log/job-state.ts';
 import {
   type DecisionRecord,
-  isDecision,
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../../log/routing-records.ts';
 import type { JobProjection } from '../../ports/job-status-reader.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
+import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../queries/content-status.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
@@ -46,7 +46,11 @@ export async function readContent(
 ): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
   const { status, retained } = await context.onTable(context.tables.content, () =>
-    readContentStatus(records, { store: vault, keys: context.contentKeyRing(vault) }, context.now()),
+    readContentStatus(
+      jobStateOf(records),
+      { store: vault, keys: context.contentKeyRing(vault) },
+      context.now(),
+    ),
   );
   return status === 'retained' && retained
     ? {
@@ -93,7 +97,7 @@ export async function readHistory(
 
 /** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
 function jobOf(records: readonly RoutingLogRecord[]): unknown {
-  const decision = records.find(isDecision);
+  const { decision } = jobStateOf(records);
   if (!decision?.job) return null;
   try {
     return JSON.parse(decision.job) as unknown;
@@ -119,7 +123,7 @@ function domainRecord(record: Record<string, unknown>): Record<string, unknown> 
   const view: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (STORAGE_FIELDS.has(key)) continue;
-    if (key === 'estimatedCost' && typeof value === 'number') view[key] = costOf(value);
+    if (key === 'estimatedCost' && (typeof value === 'number' || value === null)) view[key] = costOf(value);
     else if ((key === 'decision' || key === 'target') && value !== null && typeof value === 'object')
       view[key] = domainRecord(value as Record<string, unknown>);
     else view[key] = value;

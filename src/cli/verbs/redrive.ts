@@ -3,11 +3,9 @@
  * after a stream batch was given up to the on-failure destination (or outlived the stream's 24 h
  * retention), finish the projection of every record in the window whose effects are not all
  * complete — with its ORIGINAL ids. Parsing and printing only: the logic is the RedriveProjections
- * command (src/commands/redrive-projections.ts); what is owed and when is src/audit/redrive-plan.ts.
+ * command (src/commands/redrive-projections.ts); what is owed and when is src/commands/redrive-plan.ts.
  */
 import type { Command } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
-import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../../aws/dynamodb-jobs-table.ts';
@@ -18,8 +16,10 @@ import {
   redriveProjections,
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
+import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { RecordedCompletion } from '../../projections/effect-completion.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
@@ -79,8 +79,11 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the re-drive)');
       const markerTtlDays = Number(options.markerTtlDays);
-      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2)
-        throw new UsageError('--marker-ttl-days must be an integer of at least 2');
+      // The projector's EFFECT_MARKER_TTL_DAYS range (src/config/projector-config.ts).
+      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2 || markerTtlDays > 365)
+        throw new UsageError(
+          "--marker-ttl-days must be an integer from 2 to 365 (the stack's EffectMarkerTtlDays)",
+        );
       const window = auditWindow(options.since, options.until, context.now());
       if (options.provider) await checkNames(context, { providers: options.provider });
       const providers =

@@ -1,6 +1,6 @@
 /**
  * `routing-manager rules …`: the routing rules as published, versioned records
- * (src/rules/rules-records.ts). The CLI parses and prints; every change is the ChangeRules command
+ * (src/log/rules-records.ts). The CLI parses and prints; every change is the ChangeRules command
  * handler (src/commands/change-rules.ts).
  *
  *   validate FILE            every problem of a candidate table at once (exit 2 when there are any)
@@ -14,21 +14,21 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
-import { providersToScan } from '../../audit/what-if.ts';
 import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
 import { type ChangeRules, type ChangeRulesResult, changeRules } from '../../commands/change-rules.ts';
 import { EXIT_REFUSED, EXIT_RUNTIME, EXIT_USAGE } from '../../exit-codes.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
+import { type GateReport, type RulesRecord, tableOf } from '../../log/rules-records.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
+import { providersToScan } from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type RoutingTable, routingTableProblems, routingTableSchema } from '../../routing/routing-table.ts';
 import { activeRulesOf } from '../../rules/active-rules.ts';
 import { DEFAULT_GATE_THRESHOLDS, evaluateGate } from '../../rules/publish-gate.ts';
-import { type GateReport, type RulesRecord, tableOf } from '../../rules/rules-records.ts';
 import { shadowReport } from '../../rules/shadow-report.ts';
 import { diffTables } from '../../rules/table-diff.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
 import { windowOptions } from './decisions.ts';
 import { balancesFor, decisionsIn, readRoutingTableFile, readRulesJson } from './what-if.ts';
 
@@ -120,10 +120,7 @@ export function renderGate(gate: GateReport): string {
       ['would change', String(gate.changed)],
       ['explicit-provider changes', String(gate.explicitProviderChanges)],
       ['rejection rate', `${gate.rejectionRate.before}% → ${gate.rejectionRate.after}%`],
-      [
-        'estimated cost',
-        `${gate.cost.before} → ${gate.cost.after} (${gate.cost.delta >= 0 ? '+' : ''}${gate.cost.delta})`,
-      ],
+      ['estimated cost', renderCostChange(gate.cost)],
     ]),
   ];
   if (gate.transitions.length > 0)
@@ -435,7 +432,22 @@ export function registerRules(program: Command, contextOf: ContextOf) {
           ['agreement', `${summary.agreed} (${summary.agreementRate}%)`],
           [
             'estimated cost',
-            `actual ${summary.cost.actual}, shadow ${summary.cost.shadow} (delta ${summary.cost.delta})`,
+            renderCostChange(
+              {
+                before: summary.cost.actual,
+                after: summary.cost.shadow,
+                delta: summary.cost.delta,
+                ...(summary.cost.notComputable
+                  ? {
+                      notComputable: {
+                        before: summary.cost.notComputable.actual,
+                        after: summary.cost.notComputable.shadow,
+                      },
+                    }
+                  : {}),
+              },
+              ['actual', 'shadow'],
+            ),
           ],
         ]),
       ];

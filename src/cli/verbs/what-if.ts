@@ -5,18 +5,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type AuditWindow, auditWindow } from '../../audit/audit-window.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
+import { AUTO_PROVIDER } from '../../intake/submission.ts';
+import type { DecisionRecord } from '../../log/routing-records.ts';
+import type { AuditWindow } from '../../ports/audit-index.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import {
   balancesToLookUp,
   describeFacts,
   providersToScan,
   type WhatIfSummary,
   whatIf,
-} from '../../audit/what-if.ts';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
-import { AUTO_PROVIDER } from '../../intake/submission.ts';
-import type { DecisionRecord } from '../../log/routing-records.ts';
+} from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import {
   InvalidRoutingTableError,
@@ -24,7 +25,7 @@ import {
   type RoutingTable,
 } from '../../routing/routing-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { COST_UNIT, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
+import { COST_UNIT, jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
 import { checkNames } from '../vocabulary.ts';
 import { collect, positiveInteger, windowOptions } from './decisions.ts';
 
@@ -63,8 +64,6 @@ interface WhatIfOptions {
   examples: number;
 }
 
-const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
-
 export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[]): string {
   const lines = [
     renderFacts([
@@ -77,10 +76,7 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['  model', String(summary.byKind.model)],
       ['  reason', String(summary.byKind.reason)],
       ['unchanged', `${summary.unchanged} (of which ${summary.intakeRejections} rejected at intake)`],
-      [
-        'estimated cost',
-        `${summary.cost.before} → ${renderCost(summary.cost.after)} (${signed(summary.cost.delta)} ${COST_UNIT})`,
-      ],
+      ['estimated cost', renderCostChange(summary.cost)],
     ]),
   ];
   if (summary.transitions.length > 0) {

@@ -3,6 +3,7 @@
  * `history --show-content` and `replay` (which sends nothing for erased or expired content).
  */
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
+import type { JobState } from '../log/job-state.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
 import {
   type ContentStore,
@@ -19,14 +20,13 @@ import {
 export type ContentStatus = 'erased' | 'retained' | 'in_transit' | 'expired' | 'none';
 
 export function contentStatusOf(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   retained: StoredContent | undefined,
   transitKeyAlive: boolean,
   now: Date,
 ): ContentStatus {
-  if (isErased(retained) || stream.some((record) => record.type === 'ContentErased')) return 'erased';
-  const decision = stream.find((record) => record.version === 1);
-  if (!decision || !isDecision(decision) || !decision.content) return 'none';
+  if (job.erasure || isErased(retained)) return 'erased';
+  if (!job.decision?.content) return 'none';
   if (isRetained(retained, now)) return 'retained';
   return transitKeyAlive ? 'in_transit' : 'expired';
 }
@@ -50,21 +50,21 @@ export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord
 
 /** Where the content of a job stream stands, read from the content table; and the item if retained. */
 export async function readContentStatus(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   ports: { readonly store: Pick<ContentStore, 'read'>; readonly keys: Pick<ContentKeyRing, 'openingKeys'> },
   now: Date,
 ): Promise<{ status: ContentStatus; retained: RetainedContent | undefined }> {
-  const decision = stream.find((record) => record.version === 1);
-  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  const { decision } = job;
+  const sealed = decision?.content;
   if (!decision || !sealed)
-    return { status: contentStatusOf(stream, undefined, false, now), retained: undefined };
+    return { status: contentStatusOf(job, undefined, false, now), retained: undefined };
   const [items, keys] = await Promise.all([
     ports.store.read([decision.stream]),
     ports.keys.openingKeys([sealed.keyId], now),
   ]);
   const stored = items.get(decision.stream);
   return {
-    status: contentStatusOf(stream, stored, keys.has(sealed.keyId), now),
+    status: contentStatusOf(job, stored, keys.has(sealed.keyId), now),
     retained: isErased(stored) ? undefined : stored,
   };
 }
