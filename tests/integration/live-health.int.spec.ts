@@ -63,7 +63,14 @@ describe('a live local stack and provider health', () => {
         what: 'fal forced open',
       },
     );
-    expect(reports.some((line) => line.includes('health fal closed → open (v1)'))).toBe(true);
+    // The report line is printed after the commit the store read shows, so under load it can
+    // trail that read by a poll; wait for it rather than racing it.
+    await eventually(
+      async () => (reports.some((line) => line.includes('health fal closed → open (v1)')) ? true : undefined),
+      {
+        what: 'the transition reported',
+      },
+    );
 
     const detail = aSubmissionDetail({ lengthSec: 8, resolution: '720p', provider: 'auto' });
     await put('frontend.api', 'video.job.submitted', detail);
