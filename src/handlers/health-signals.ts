@@ -16,7 +16,9 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
+import { type ReleaseSlotDependencies, releaseCompletedSlot } from '../commands/release-slot.ts';
 import {
   type ReviseRoutingDependencies,
   type ReviseRoutingResult,
@@ -41,6 +43,8 @@ export interface HealthSignalsDependencies {
   readonly store: ProviderHealthStore;
   /** Re-routing of jobs whose current dispatch failed; absent: signals only feed the breakers. */
   readonly revise?: ReviseRoutingDependencies;
+  /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
+  readonly slots?: ReleaseSlotDependencies;
 }
 
 export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { logger, metrics }: Telemetry) {
@@ -84,6 +88,21 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
       const { attempt } = signal;
+      // Every terminal report frees its slot, a duplicate too: the release is idempotent on its own
+      // (conditional on the holder), and a first delivery that failed after the breaker may not have.
+      if (deps.slots && attempt) {
+        const released = await releaseCompletedSlot(attempt, deps.slots);
+        if (released === 'released') {
+          logger.info('provider slot released', {
+            ...facts,
+            provider: attempt.provider,
+            jobId: attempt.jobId,
+          });
+          const single = metrics.singleMetric();
+          single.addDimensions({ provider: attempt.provider });
+          single.addMetric('SlotsReleased', MetricUnit.Count, 1);
+        }
+      }
       if (!deps.revise || attempt?.outcome !== 'failed_terminal') return result;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
@@ -115,15 +134,19 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
     health: config.providerHealthTable,
     log: config.eventLogTable,
   });
+  const rules = new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
+    defaultTable: defaultRoutingTable,
+    ttlMs: RULES_CACHE_MS,
+    now: Date.now,
+  });
+  const ledger = new DynamoDbSlotLedger(client, config.providerHealthTable);
   return {
     store,
+    slots: { ledger, rules },
     revise: {
+      capacity: { ledger },
       log: new DynamoDbRoutingLog(client, config.eventLogTable),
-      rules: new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
-        defaultTable: defaultRoutingTable,
-        ttlMs: RULES_CACHE_MS,
-        now: Date.now,
-      }),
+      rules,
       // Read fresh: a re-routing follows a failure, exactly when health is changing.
       health: { reader: new CachedHealthReader(store, { ttlMs: 0 }), store },
     },

@@ -18,6 +18,7 @@ import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import type { RouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
@@ -186,6 +187,10 @@ export function routerDependencies(
             store: healthStore,
           },
         }
+      : {}),
+    // The slot ledger shares the health table (items slots#<provider>#<shard>).
+    ...(config.providerHealthTable
+      ? { capacity: { ledger: new DynamoDbSlotLedger(client, config.providerHealthTable) } }
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),

@@ -71,6 +71,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     ],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
@@ -105,6 +106,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
     'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
   },
 };
