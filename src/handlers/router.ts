@@ -112,6 +112,12 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         }
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
         reportRules(record, { logger, metrics });
+        // Capacity: which providers were full for this job (their ledger refused a slot), by provider.
+        for (const provider of record.explanation?.capacity?.full ?? []) {
+          const full = metrics.singleMetric();
+          full.addDimensions({ provider });
+          full.addMetric('ProviderFull', MetricUnit.Count, 1);
+        }
       }
       return response;
     });
