@@ -36,7 +36,11 @@ import { CachedActiveRules } from '../rules/active-rules.ts';
 const RULES_CACHE_MS = 10_000;
 
 export type HealthSignalsResponse =
-  | (RecordHealthSignalResult & { readonly revision?: ReviseRoutingResult })
+  | (RecordHealthSignalResult & {
+      readonly revision?: ReviseRoutingResult;
+      /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
+      readonly slotReleased?: string;
+    })
   | { readonly outcome: 'refused'; readonly problem: string };
 
 export interface HealthSignalsDependencies {
@@ -88,11 +92,13 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
       const { attempt } = signal;
+      let response: HealthSignalsResponse = result;
       // Every terminal report frees its slot, a duplicate too: the release is idempotent on its own
       // (conditional on the holder), and a first delivery that failed after the breaker may not have.
       if (deps.slots && attempt) {
         const released = await releaseCompletedSlot(attempt, deps.slots);
         if (released === 'released') {
+          response = { ...result, slotReleased: attempt.provider };
           logger.info('provider slot released', {
             ...facts,
             provider: attempt.provider,
@@ -103,7 +109,7 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           single.addMetric('SlotsReleased', MetricUnit.Count, 1);
         }
       }
-      if (!deps.revise || attempt?.outcome !== 'failed_terminal') return result;
+      if (!deps.revise || attempt?.outcome !== 'failed_terminal') return response;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
         { ...attempt, signalId: signal.command.signalId, at: signal.command.at, model: signal.model },
@@ -123,7 +129,7 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
         });
         if (revision.outcome === 'revised') metrics.addMetric('JobsRevised', MetricUnit.Count, 1);
       }
-      return { ...result, revision };
+      return { ...response, revision };
     });
 }
 

@@ -11,6 +11,7 @@
  * Testable: `runLocal` returns the per-event results and a handle to stop what it started; the
  * command line (src/local/main.ts) only parses arguments and prints.
  */
+import { createHash } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -244,6 +245,21 @@ async function createPipeline(
   };
 }
 
+/**
+ * A signal envelope from a file, as EventBridge would deliver it: PutEvents gives every event an id
+ * and the time it was put, so a file may leave them out (the id is then made from the input's
+ * position and content — the same file gives the same ids — and the time is now); what the file
+ * says stands.
+ */
+function asDeliveredSignal(event: Readonly<Record<string, unknown>>, index: number): SignalEvent {
+  const digest = createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 24);
+  return {
+    id: `local-signal-${index}-${digest}`,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...event,
+  };
+}
+
 async function routeAndProject(
   pipeline: LocalPipeline,
   stack: LocalStack,
@@ -263,7 +279,7 @@ async function routeAndProject(
         const input = options.inputs[i] as SubmittedInput;
         if (step.kind === 'signal') {
           progress(`signalling ${input.origin}`);
-          const response = await pipeline.signal(input.event as unknown as SignalEvent);
+          const response = await pipeline.signal(asDeliveredSignal(input.event, i));
           appended += signalAppended(response);
           responses[i] = response;
         } else {

@@ -92,6 +92,7 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
           already: revised.outcome === 'duplicate',
         };
   const parts = [
+    ...(response.slotReleased ? [`${response.slotReleased} slot released`] : []),
     ...health.map((h) => `health ${h.key} ${h.from} → ${h.to} (v${h.version})`),
     ...(revision
       ? [
