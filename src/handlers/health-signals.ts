@@ -28,7 +28,12 @@ import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
-import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
+import {
+  JOB_STARTED_DETAIL_TYPE,
+  parseHealthSignal,
+  parseJobStarted,
+  type SignalEvent,
+} from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 
@@ -41,7 +46,9 @@ export type HealthSignalsResponse =
       /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
       readonly slotReleased?: string;
     })
-  | { readonly outcome: 'refused'; readonly problem: string };
+  | { readonly outcome: 'refused'; readonly problem: string }
+  /** A `provider.job.started`: measured (queue wait), changing no breaker and no slot. */
+  | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number };
 
 export interface HealthSignalsDependencies {
   readonly store: ProviderHealthStore;
@@ -56,6 +63,8 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
+      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE)
+        return observeJobStarted(event, { logger, metrics });
       const parsed = parseHealthSignal(event);
       if (!parsed.ok) {
         logger.warn('health signal refused', {
@@ -92,6 +101,7 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
       const { attempt } = signal;
+      if (attempt) reportAttemptMeasures(attempt, metrics);
       let response: HealthSignalsResponse = result;
       // Every terminal report frees its slot, a duplicate too: the release is idempotent on its own
       // (conditional on the holder), and a first delivery that failed after the breaker may not have.
@@ -131,6 +141,44 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       return { ...response, revision };
     });
+}
+
+/**
+ * `provider.job.started`: the provider began the job after `queueWaitMs` in its own queue. Recorded as
+ * metrics by provider (`JobsStarted`, `QueueWaitMs`) for the dashboards; it changes no breaker and no
+ * slot (the slot was taken at dispatch and is freed by the terminal report). A malformed one is
+ * refused like any signal: logged by path, counted, never quoted.
+ */
+function observeJobStarted(event: SignalEvent, { logger, metrics }: Telemetry): HealthSignalsResponse {
+  const parsed = parseJobStarted(event);
+  if (!parsed.ok) {
+    logger.warn('health signal refused', {
+      eventId: typeof event.id === 'string' ? event.id : null,
+      problem: parsed.problem,
+      paths: parsed.paths,
+    });
+    metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
+    return { outcome: 'refused', problem: parsed.problem };
+  }
+  const { provider, queueWaitMs, jobId } = parsed.started;
+  const single = metrics.singleMetric();
+  single.addDimensions({ provider });
+  single.addMetric('JobsStarted', MetricUnit.Count, 1);
+  single.addMetric('QueueWaitMs', MetricUnit.Milliseconds, queueWaitMs);
+  logger.debug('provider started a job', { eventId: parsed.eventId, provider, jobId, queueWaitMs });
+  return { outcome: 'observed', provider, queueWaitMs };
+}
+
+/** A completion's measured run time and charge, when it reports them, as metrics by provider. */
+function reportAttemptMeasures(
+  attempt: { readonly provider: string; readonly runMs?: number; readonly costUsd?: number },
+  metrics: Telemetry['metrics'],
+) {
+  if (attempt.runMs === undefined && attempt.costUsd === undefined) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ provider: attempt.provider });
+  if (attempt.runMs !== undefined) single.addMetric('RunMs', MetricUnit.Milliseconds, attempt.runMs);
+  if (attempt.costUsd !== undefined) single.addMetric('CostUsd', MetricUnit.Count, attempt.costUsd);
 }
 
 /** The function's AWS adapters for a validated configuration. */

@@ -35,6 +35,7 @@ import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 import {
   ATTEMPT_DETAIL_TYPE,
+  JOB_STARTED_DETAIL_TYPE,
   SIGNAL_SOURCE,
   type SignalEvent,
   STATUS_DETAIL_TYPE,
@@ -462,12 +463,15 @@ async function startLive(
 export const HEALTH_SIGNALS_RULE: IntakeRule = {
   name: 'health-signals',
   source: SIGNAL_SOURCE,
-  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE],
+  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE, JOB_STARTED_DETAIL_TYPE],
 };
 
 /** One line per health signal: the breaker transitions and the re-routing it caused. */
 export function describeHealthSignal(eventId: string, response: HealthSignalsResponse): string {
   if (response.outcome === 'refused') return `event ${eventId}: health signal refused (${response.problem})`;
+  if (response.outcome === 'observed')
+    return `event ${eventId}: ${response.provider} started a job after ${response.queueWaitMs} ms in its queue`;
+  const slot = response.slotReleased ? `; ${response.slotReleased} slot released` : '';
   const transitions =
     response.outcome === 'recorded' && response.transitions.length > 0
       ? response.transitions
@@ -485,7 +489,7 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
               ? `re-routed to ${revision.record.decision.provider}`
               : `rejected: ${revision.record.decision.reason}`
           }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
-  return `event ${eventId}: health ${transitions}${revised}`;
+  return `event ${eventId}: health ${transitions}${slot}${revised}`;
 }
 
 export function describeRouting(eventId: string, response: RouterResponse): string {

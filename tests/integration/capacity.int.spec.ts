@@ -163,9 +163,38 @@ describe('capacity through the real handlers (DynamoDB Local)', () => {
     expect([first.provider, second.provider, third.provider]).toEqual(['fal', 'fal', 'replicate']);
     expect(await inFlightOnFal()).toBe(2);
 
-    const completion = anAttemptEvent({ jobId: first.jobId, outcome: 'succeeded', errorClass: null });
-    await signal(completion, aLocalLambdaContext());
-    await signal(completion, aLocalLambdaContext());
+    const started = {
+      ...anAttemptEvent({ jobId: first.jobId }),
+      'detail-type': 'provider.job.started',
+      detail: {
+        jobId: first.jobId,
+        provider: 'fal',
+        model: 'wan-i2v',
+        dispatchId: `${first.jobId}:v1`,
+        queueWaitMs: 41_250,
+        ts: '2026-11-25T14:00:01.000Z',
+      },
+    };
+    // Measured, changing no slot: fal is still full.
+    expect(await signal(started, aLocalLambdaContext())).toEqual({
+      outcome: 'observed',
+      provider: 'fal',
+      queueWaitMs: 41_250,
+    });
+    expect(
+      await signal({ ...started, detail: { ...started.detail, queueWaitMs: -1 } }, aLocalLambdaContext()),
+    ).toMatchObject({ outcome: 'refused' });
+    expect(await inFlightOnFal()).toBe(2);
+
+    const completion = anAttemptEvent({
+      jobId: first.jobId,
+      outcome: 'succeeded',
+      errorClass: null,
+      runMs: 61_000,
+      costUsd: 0.4,
+    });
+    expect(await signal(completion, aLocalLambdaContext())).toMatchObject({ slotReleased: 'fal' });
+    expect(await signal(completion, aLocalLambdaContext())).not.toHaveProperty('slotReleased');
     expect(await inFlightOnFal()).toBe(1);
     expect((await submit()).provider).toBe('fal');
     expect((await submit()).provider).toBe('replicate');

@@ -363,7 +363,7 @@ describe('template: router trigger', () => {
     const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
     expect(rule.EventPattern).toEqual({
       source: ['provider.invoker'],
-      'detail-type': ['provider.attempt.completed', 'provider.status.changed'],
+      'detail-type': ['provider.attempt.completed', 'provider.status.changed', 'provider.job.started'],
     });
     expect(rule.Targets).toEqual([
       expect.objectContaining({
