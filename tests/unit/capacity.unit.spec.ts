@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { releaseCompletedSlot } from '../../src/commands/release-slot.ts';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -18,6 +17,7 @@ import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { type RoutingTable, routingTableProblems } from '../../src/routing/routing-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { aJob } from '../support/jobs.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -118,7 +118,7 @@ function aRouter(table: RoutingTable, clock: { now: number } = { now: T0 }) {
     log,
     credits: new InMemoryCreditBalances(),
     table,
-    contentKeys: new ContentKeyRing(new InMemoryContentVault(), () => Buffer.alloc(32, 7)),
+    ...inMemoryContentPorts(new InMemoryContentVault()),
     now: () => new Date(clock.now),
     newId: () => 'generated-id',
     capacity: { ledger },
