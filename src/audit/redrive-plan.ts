@@ -23,6 +23,7 @@
  * target per incident, so re-running the same command appends nothing new.
  */
 import { createHash } from 'node:crypto';
+import { type DoneReason, jobStanding } from '../log/job-standing.ts';
 import {
   type ContentWithheldReason,
   type ProjectionRedriveRequestedRecord,
@@ -78,7 +79,14 @@ export function missingEffects(plan: EffectPlan, marker: EffectMarker | undefine
   return missing;
 }
 
-export type RedriveAction = 'append' | 'already_requested' | 'complete' | 'too_old';
+export type RedriveAction = 'append' | 'already_requested' | 'complete' | 'too_old' | 'skipped';
+
+/**
+ * Why an incomplete target that still owes its dispatch is not re-driven: the job is done
+ * (`completed`, `failed`, `rejected`: paying again needs `--pay-again-for`), or a newer dispatch
+ * of the job superseded it (`superseded`: sending it would be stale work, whoever asks).
+ */
+export type RedriveSkipReason = DoneReason | 'superseded';
 
 export interface RedriveStep {
   readonly action: RedriveAction;
@@ -88,6 +96,8 @@ export interface RedriveStep {
   readonly missing: readonly Effect[];
   /** The re-drive record to append (`append`) or already in the stream (`already_requested`). */
   readonly record: ProjectionRedriveRequestedRecord | null;
+  /** `skipped`: why. */
+  readonly skipped?: RedriveSkipReason;
 }
 
 /**
@@ -102,8 +112,10 @@ export function planRedriveSteps(
   author: RedriveAuthor,
   oldestJudgeable: string,
   contentWithheld?: ContentWithheldReason,
+  payAgain = false,
 ): RedriveStep[] {
   const redriveId = redriveIdOf(author.incident);
+  const standing = jobStanding(stream);
   let next = Math.max(0, ...stream.map((record) => record.version)) + 1;
   return redriveTargets(stream).map((target): RedriveStep => {
     const plan = planEffects(target);
@@ -117,9 +129,18 @@ export function planRedriveSteps(
         record.redriveOf === target.version,
     );
     if (requested) return { ...step, action: 'already_requested', record: requested };
+    // Only a dispatch pays a provider: an owed announcement or status alone is always finished.
+    if (missing.includes('dispatch')) {
+      if (target.version !== standing.current?.version)
+        return { ...step, action: 'skipped', record: null, skipped: 'superseded' };
+      if (standing.done && !payAgain)
+        return { ...step, action: 'skipped', record: null, skipped: standing.done.reason };
+    }
     if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
     const withheld = contentWithheld && needsContent(target) ? contentWithheld : undefined;
-    return { ...step, action: 'append', record: redriveRecord(target, next++, redriveId, author, withheld) };
+    const paidAgain = missing.includes('dispatch') ? standing.done?.reason : undefined;
+    const record = redriveRecord(target, next++, redriveId, author, withheld);
+    return { ...step, action: 'append', record: paidAgain ? { ...record, paidAgain } : record };
   });
 }
 

@@ -469,7 +469,14 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
               ? `re-routed to ${revision.record.decision.provider}`
               : `rejected: ${revision.record.decision.reason}`
           }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
-  return `event ${eventId}: health ${transitions}${revised}`;
+  const verdict = response.verdict;
+  const done =
+    verdict === undefined
+      ? ''
+      : verdict.outcome === 'recorded'
+        ? `; job ${verdict.jobId} v${verdict.record.version} done: ${verdict.record.outcome}`
+        : `; job ${verdict.jobId} outcome not recorded (${verdict.why})`;
+  return `event ${eventId}: health ${transitions}${revised}${done}`;
 }
 
 export function describeRouting(eventId: string, response: RouterResponse): string {

@@ -94,6 +94,8 @@ export async function projectWithContent(
       erase.push(record.stream);
       return remember(writers, { kind: 'nothing' });
     }
+    // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
+    if (record.type === 'DispatchOutcomeRecorded') return { kind: 'nothing' };
     if (copiesDecision(record)) {
       if (isWithheld(record)) return { kind: 'nothing' };
       if (!needsRetainedContent(record)) return { kind: 'project', record };
