@@ -1,7 +1,7 @@
 /** Small statistics and process helpers shared by the benchmarks. */
 import { writeFileSync, writeSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
-import { forEachBounded } from '../../src/async/for-each-bounded.ts';
+import { forEachBounded } from '../../src/batching/for-each-bounded.ts';
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;

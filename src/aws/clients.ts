@@ -4,7 +4,7 @@
  * against AWS and against the local emulators. Retries use the SDK's standard mode — except for
  * the non-idempotent sends (SQS SendMessageBatch, EventBridge PutEvents): the SDK would resend a
  * whole call whose response was lost, out of sight of the projector's accounting, so those clients
- * make one attempt and the projector resends per entry itself (src/projections/partial-batch-retry.ts).
+ * make one attempt and the projector resends per entry itself (src/batching/partial-retry.ts).
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';

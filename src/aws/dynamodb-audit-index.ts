@@ -15,10 +15,11 @@
  */
 
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
+import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
-import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
-import { batchGetItems, DEFAULT_BATCH_ROUNDS } from './dynamodb-batch-get.ts';
+import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
+import { decisionsDayByDay } from '../queries/audit-window.ts';
+import { batchGetItems } from './dynamodb-batch-get.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTimeKeys';
 

@@ -4,41 +4,12 @@
  * An answer above the call's 16 MB limit (a hundred log items of up to 400 KB) comes back partial,
  * the rest as UnprocessedKeys, and is read in the next round — bounded by `maxRounds`.
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { type BatchRounds, inRounds } from '../batching/in-rounds.ts';
 
 export const BATCH_GET_LIMIT = 100;
-
-export interface BatchRounds {
-  /** Rounds for unprocessed keys or statements, and the pause before round n (1-based). */
-  readonly maxRounds: number;
-  readonly backoffMs: (round: number) => number;
-}
-
-export const DEFAULT_BATCH_ROUNDS: BatchRounds = {
-  maxRounds: 4,
-  backoffMs: (round) => 25 * 2 ** (round - 1),
-};
-
-/**
- * Sends `items`, then what each call left unprocessed, in at most `rounds.maxRounds` rounds with a
- * pause before each resend; `exhausted` gets what is still left after the last round.
- */
-export async function inRounds<T>(
-  items: readonly T[],
-  rounds: BatchRounds,
-  send: (items: readonly T[]) => Promise<readonly T[]>,
-  exhausted: (left: readonly T[]) => void,
-): Promise<void> {
-  let left = items;
-  for (let round = 0; left.length > 0; round++) {
-    if (round >= rounds.maxRounds) return exhausted(left);
-    if (round > 0) await delay(rounds.backoffMs(round));
-    left = await send(left);
-  }
-}
 
 /** Thrown when keys are still unprocessed after the last round (`unprocessed` of them). */
 export type UnprocessedError = (unprocessed: number) => Error;

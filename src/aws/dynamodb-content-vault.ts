@@ -17,11 +17,10 @@ import {
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import type { ContentKey } from '../content/sealed-content.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { RoutingManagerError } from '../errors.ts';
-import type { ContentKeyTable, ContentStore, RetainedContent } from '../ports/content-vault.ts';
-import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
+import type { ContentKey, ContentKeyTable, ContentStore, RetainedContent } from '../ports/content-vault.ts';
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
 import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
 

@@ -5,11 +5,12 @@
  * The table has no stream: markers are bookkeeping, not events.
  */
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { type BatchRounds, DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in-rounds.ts';
 import { RoutingManagerError } from '../errors.ts';
 import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
-import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
-import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS, inRounds } from './dynamodb-batch-get.ts';
+import { batchGetByKey } from './dynamodb-batch-get.ts';
 
 export const BATCH_WRITE_LIMIT = 25;
 

@@ -24,14 +24,14 @@
  */
 
 import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { forEachBounded } from '../async/for-each-bounded.ts';
+import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { type BatchRounds, DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in-rounds.ts';
 import { RoutingManagerError } from '../errors.ts';
-import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
-import type { PlannedJobStatus } from '../projections/effects.ts';
-import { errorFacts } from '../projections/error-facts.ts';
+import { errorFacts } from '../observability/error-facts.ts';
+import type { JobRouting, JobStatusResult, JobsTable, PlannedJobStatus } from '../ports/jobs-table.ts';
 import { jobWriteFor, OVERWRITABLE_STATUSES, ownedAttributes, routingOf } from '../projections/job-status.ts';
-import { CHUNKS_IN_FLIGHT, chunksOf } from '../projections/partial-batch-retry.ts';
-import { type BatchRounds, batchGetByKey, DEFAULT_BATCH_ROUNDS, inRounds } from './dynamodb-batch-get.ts';
+import { batchGetByKey } from './dynamodb-batch-get.ts';
 
 /** BatchExecuteStatement's limit: statements per call. */
 export const BATCH_STATEMENT_LIMIT = 25;

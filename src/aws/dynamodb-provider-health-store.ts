@@ -19,6 +19,7 @@ import {
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { RoutingManagerError } from '../errors.ts';
+import type { BreakerState } from '../log/health-records.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
 import type {
   BreakerCommit,
@@ -27,7 +28,7 @@ import type {
   ProviderHealthStore,
   StoredBreaker,
 } from '../ports/provider-health-store.ts';
-import { type BreakerState, breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
+import { breakerKey, initialBreakerState } from '../provider-health/breaker.ts';
 
 export const breakerItemKey = (key: string): string => `breaker#${key}`;
 export const signalItemKey = (signalId: string): string => `signal#${signalId}`;

@@ -5,8 +5,8 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { RULES_STREAM, type RulesRecord, rulesRecordFromItem } from '../log/rules-records.ts';
 import type { RulesAppendResult, RulesLog } from '../ports/rules-log.ts';
-import { RULES_STREAM, type RulesRecord, rulesRecordFromItem } from '../rules/rules-records.ts';
 
 export class DynamoDbRulesLog implements RulesLog {
   readonly #client: DynamoDBDocumentClient;

@@ -3,8 +3,8 @@
  * reported by its id, with whether a resend could help.
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { EntryFailure } from '../batching/partial-retry.ts';
 import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
-import type { EntryFailure } from '../projections/partial-batch-retry.ts';
 import { putEventsOnBus } from './eventbridge-put-events.ts';
 
 /** Refusals a resend of the same entry cannot fix. */

@@ -10,9 +10,9 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { EntryFailure } from '../batching/partial-retry.ts';
 import type { ProviderQueues, QueueMessage } from '../ports/provider-queues.ts';
 import { messageAttributesOf } from '../projections/dispatch.ts';
-import type { EntryFailure } from '../projections/partial-batch-retry.ts';
 
 /** SQS limits MessageDeduplicationId to 128 characters. */
 const MAX_DEDUPLICATION_ID = 128;

@@ -4,10 +4,10 @@
  * Messages carry names, ids and settings only — never request content.
  */
 import { CredentialsProviderError } from '@smithy/core/config';
-import { InvalidAuditWindowError } from '../audit/audit-window.ts';
-import { InvalidIncidentKeyError } from '../audit/replay-plan.ts';
+import { InvalidIncidentKeyError } from '../commands/replay-plan.ts';
 import { EXIT_NOT_FOUND, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { InvalidAuditWindowError } from '../queries/audit-window.ts';
 import { InvalidEndpointError, MissingRegionError, UnknownProfileError } from './aws-settings.ts';
 import { type CliContext, JobNotFoundError, TableNotFoundError, UsageError } from './cli-context.ts';
 

@@ -8,10 +8,11 @@
  * canaries included), so a provider that decisions were once filed under stays nameable. The
  * published ones are read only when a value is not in the bundled table.
  */
-import { OUTCOME_FILTERS } from '../audit/decision-filter.ts';
+
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { REJECTION_REASONS } from '../intake/reason-codes.ts';
 import { AUTO_PROVIDER } from '../intake/submission.ts';
+import { OUTCOME_FILTERS } from '../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import { type CliContext, UsageError } from './cli-context.ts';

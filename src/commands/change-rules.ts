@@ -8,8 +8,6 @@
  * command; a candidate with violations is refused unless forced, and the record says it was forced.
  */
 import { CommandContendedError, VersionConflictError } from '../errors.ts';
-import type { RulesLog } from '../ports/rules-log.ts';
-import type { RoutingTable } from '../routing/routing-table.ts';
 import {
   type GateReport,
   MAX_TABLE_BYTES,
@@ -19,7 +17,9 @@ import {
   type RulesRecord,
   type StoredTable,
   storedTable,
-} from '../rules/rules-records.ts';
+} from '../log/rules-records.ts';
+import type { RulesLog } from '../ports/rules-log.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 interface Author {

@@ -8,9 +8,9 @@
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import type { HealthReader } from '../provider-health/health-cache.ts';
 import { breakerRefsOf, healthContextOf } from '../provider-health/health-view.ts';
-import { breakerOfKey, leaseProbe } from '../provider-health/probe-lease.ts';
 import type { HealthContext, RoutingDecision } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { breakerOfKey, leaseProbe } from './probe-lease.ts';
 
 export interface RouterHealth {
   readonly reader: HealthReader & { invalidate?: () => void };

@@ -1,18 +1,18 @@
 /**
  * ForgetUser: erase one user's content on request. Find the user's retained content (the content
  * table's byUser index: a query, never a scan) → per job, one handleCommand: read its stream →
- * decide (pure, src/audit/forget-plan.ts) → append a ContentErased record conditionally → then
+ * decide (pure, src/commands/forget-plan.ts) → append a ContentErased record conditionally → then
  * delete the retained content. The projector deletes it again when the ContentErased record reaches it, so a
  * redelivered decision cannot bring the content back. A replay of an erased job sends nothing.
  *
  * Idempotent: a job already erased is not recorded twice, and a re-run after an interruption
  * finishes what was left (its content is still found, its stream already says erased).
  */
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import { type ErasureAuthor, erasureIdOf, planErasureStep } from '../audit/forget-plan.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
+import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
 import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 
 const CONCURRENCY = 8;

@@ -8,13 +8,12 @@
  */
 import { createHash } from 'node:crypto';
 import { VersionConflictError } from '../errors.ts';
+import type { BreakerMode, HealthTransition } from '../log/health-records.ts';
 import type { BreakerRef, ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
-  type BreakerMode,
   breakerKey,
   DEFAULT_BREAKER_CONFIG,
-  type HealthTransition,
   handleHealthCommand,
   transitionsOf,
 } from '../provider-health/breaker.ts';

@@ -1,7 +1,7 @@
 /**
  * RedriveProjections: the operator's re-drive of abandoned projections. Find the decisions of the
  * window (audit index) → per job, one handleCommand: read its stream and the completion markers of
- * its owed records → decide (pure, src/audit/redrive-plan.ts) → append a `ProjectionRedriveRequested`
+ * its owed records → decide (pure, src/commands/redrive-plan.ts) → append a `ProjectionRedriveRequested`
  * per incomplete record, conditionally, at the versions decided. The projector then completes each target with
  * its original ids. Dependencies arrive as ports; no AWS in here.
  *
@@ -13,9 +13,14 @@
  * A routed target whose user content was erased or has expired is still recorded as re-driven, with
  * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import type { AuditWindow } from '../audit/audit-window.ts';
-import type { ContentStatus } from '../audit/content-status.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { CommandContendedError } from '../errors.ts';
+import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
+import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { EffectMarkers } from '../ports/effect-markers.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import type { ContentStatus } from '../queries/content-status.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   type Effect,
   needsContent,
@@ -24,13 +29,7 @@ import {
   type RedriveSkipReason,
   redriveIdOf,
   redriveTargets,
-} from '../audit/redrive-plan.ts';
-import { CommandContendedError } from '../errors.ts';
-import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
-import type { AuditIndex } from '../ports/audit-index.ts';
-import type { EffectMarkers } from '../ports/effect-markers.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+} from './redrive-plan.ts';
 import { withheldFor } from './replay-projections.ts';
 
 /** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */

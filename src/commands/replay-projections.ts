@@ -1,7 +1,7 @@
 /**
  * ReplayProjections: the operator's replay after a provider outage. Find the decisions of the
  * window (audit index) → per job, one handleCommand: read its stream → decide (pure,
- * src/audit/replay-plan.ts) → append conditionally at the version decided. Dependencies arrive as
+ * src/commands/replay-plan.ts) → append conditionally at the version decided. Dependencies arrive as
  * ports; no AWS in here.
  *
  * Idempotent per (job, incident): a stream that already holds this incident's replay is skipped,
@@ -14,9 +14,19 @@
  * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import type { AuditWindow } from '../audit/audit-window.ts';
-import type { ContentStatus } from '../audit/content-status.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { CommandContendedError } from '../errors.ts';
+import type {
+  ContentWithheldReason,
+  DecisionRecord,
+  ProjectionReplayRequestedRecord,
+  RoutingLogRecord,
+} from '../log/routing-records.ts';
+import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
+import type { ContentStatus } from '../queries/content-status.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -25,18 +35,7 @@ import {
   type ReplaySelection,
   type ReplaySkipReason,
   replayIdOf,
-} from '../audit/replay-plan.ts';
-import { CommandContendedError } from '../errors.ts';
-import type {
-  ContentWithheldReason,
-  DecisionRecord,
-  ProjectionReplayRequestedRecord,
-  RoutingLogRecord,
-} from '../log/routing-records.ts';
-import type { AuditIndex } from '../ports/audit-index.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
-import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+} from './replay-plan.ts';
 
 /** Jobs replayed at once: each is a consistent Query and at most one PutItem. */
 const CONCURRENCY = 8;

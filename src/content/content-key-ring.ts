@@ -5,8 +5,8 @@
  * until its expiry.
  */
 import { randomBytes } from 'node:crypto';
-import type { ContentKeyTable, RetainedContent } from '../ports/content-vault.ts';
-import { type ContentKey, transitKeyOf } from './sealed-content.ts';
+import type { ContentKey, ContentKeyTable, RetainedContent } from '../ports/content-vault.ts';
+import { transitKeyOf } from './sealed-content.ts';
 
 const epochSeconds = (at: Date) => Math.floor(at.getTime() / 1000);
 

@@ -3,8 +3,9 @@
  * Pure: the key is passed in.
  */
 import type { DecisionRecord } from '../log/routing-records.ts';
+import type { ContentKey } from '../ports/content-vault.ts';
 import { type JsonObject, joinJob, type SplitJob } from './job-content.ts';
-import { type ContentKey, sealContent } from './sealed-content.ts';
+import { sealContent } from './sealed-content.ts';
 
 /** The record with `job` narrowed to its facts and the content sealed beside them. */
 export function protectRecord<R extends DecisionRecord>(record: R, split: SplitJob, key: ContentKey): R {

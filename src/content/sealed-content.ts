@@ -14,6 +14,8 @@
 
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
+import type { SealedContent } from '../log/routing-records.ts';
+import type { ContentKey } from '../ports/content-vault.ts';
 import type { JsonObject } from './job-content.ts';
 
 export const TRANSIT_KEY_PREFIX = 'transit#';
@@ -21,23 +23,6 @@ export const TRANSIT_KEY_PREFIX = 'transit#';
 export const TRANSIT_KEY_GRACE_HOURS = 48;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-
-export interface SealedContent {
-  /** The transit key's id: `transit#<yyyy-mm-ddThh>` (UTC hour the record was made in). */
-  readonly keyId: string;
-  /** Binary attributes, not base64 strings: a log item is billed per KB, and base64 adds a third. */
-  readonly iv: Uint8Array;
-  /** Ciphertext || GCM tag. */
-  readonly data: Uint8Array;
-}
-
-export interface ContentKey {
-  readonly keyId: string;
-  /** 32 random bytes. */
-  readonly key: Buffer;
-  /** Epoch seconds after which the key must no longer be used (and DynamoDB TTL deletes it). */
-  readonly expiresAt: number;
-}
 
 export class ContentSealError extends RoutingManagerError {
   constructor(message: string) {

@@ -16,7 +16,7 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import type { HeartbeatConfig } from '../config/heartbeat-config.ts';
 import { RoutingManagerError } from '../errors.ts';
-import { runSelfCheck, type SelfCheckFailureReason } from '../health/self-check.ts';
+import { runSelfCheck, type SelfCheckFailureReason } from '../heartbeat/self-check.ts';
 import type { HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
 import type { TableProbe } from '../ports/table-probe.ts';
 

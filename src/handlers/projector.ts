@@ -29,10 +29,10 @@ import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
 import type { ProjectorConfig } from '../config/projector-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
 import { type RoutingLogRecord, recordFromItem, UnsupportedRecordError } from '../log/routing-records.ts';
+import { isRulesStream } from '../log/rules-stream.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
-import { isRulesStream } from '../rules/rules-stream.ts';
 
 export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.

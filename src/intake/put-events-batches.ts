@@ -7,6 +7,7 @@
  * Pure: an entry too large to send on its own is set aside, never sent, so it cannot fail the
  * batch it would have shared.
  */
+import { chunksWithin } from '../batching/chunks.ts';
 
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
@@ -30,24 +31,15 @@ export interface PutEventsBatches<E> {
 }
 
 export function putEventsBatches<E extends SizedEntry>(entries: readonly E[]): PutEventsBatches<E> {
-  const batches: E[][] = [];
+  const fitting: E[] = [];
   const tooLarge: { entry: E; bytes: number }[] = [];
-  let current: E[] = [];
-  let currentBytes = 0;
   for (const entry of entries) {
     const bytes = putEventsEntrySize(entry);
-    if (bytes > PUT_EVENTS_MAX_BYTES) {
-      tooLarge.push({ entry, bytes });
-      continue;
-    }
-    if (current.length === PUT_EVENTS_MAX_ENTRIES || currentBytes + bytes > PUT_EVENTS_MAX_BYTES) {
-      batches.push(current);
-      current = [];
-      currentBytes = 0;
-    }
-    current.push(entry);
-    currentBytes += bytes;
+    if (bytes > PUT_EVENTS_MAX_BYTES) tooLarge.push({ entry, bytes });
+    else fitting.push(entry);
   }
-  if (current.length > 0) batches.push(current);
-  return { batches, tooLarge };
+  return {
+    batches: chunksWithin(fitting, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_BYTES, putEventsEntrySize),
+    tooLarge,
+  };
 }

@@ -23,17 +23,17 @@ import { fileURLToPath } from 'node:url';
 import { Command, type CommanderError, Option } from 'commander';
 import type { OutputStream } from '../cli/cli-context.ts';
 import { renderTable } from '../cli/output.ts';
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
-import { contentFreeMessage } from '../observability/content-free-message.ts';
-import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
-import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
-import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
 import {
   DEFAULT_SAMPLE_PREFIX,
   EventFileError,
   loadSubmittedEvents,
   originName,
-} from './submitted-events.ts';
+} from '../cli/submitted-events.ts';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
+import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
+import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
+import { type LocalEventResult, type LocalRun, type RunLocalOptions, runLocal } from './run-local.ts';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

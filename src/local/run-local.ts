@@ -15,6 +15,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status-reader.ts';
+import type { SubmittedInput } from '../cli/submitted-events.ts';
 import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
@@ -64,7 +65,6 @@ import {
 } from './read-back.ts';
 import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
-import type { SubmittedInput } from './submitted-events.ts';
 
 /** `signal`: a provider attempt or status event (what it changed is in `change`). */
 export type LocalOutcome = 'routed' | 'rejected' | 'duplicate' | 'signal';

@@ -9,16 +9,14 @@
  */
 
 import { createHash } from 'node:crypto';
-import type { SealedContent } from '../content/sealed-content.ts';
 import { RoutingManagerError } from '../errors.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { JobSubmission } from '../intake/submission.ts';
-import type { HealthTransition } from '../provider-health/breaker.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
-import type { ShadowResult } from '../rules/rules-decision.ts';
 import { fnv1a } from './fnv1a.ts';
+import type { HealthTransition } from './health-records.ts';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const DECISION_VERSION = 1;
@@ -417,4 +415,23 @@ export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord 
     throw new UnsupportedRecordError(`unsupported schemaVersion ${describeValue(item.schemaVersion)}`, item);
   }
   return item as unknown as RoutingLogRecord;
+}
+
+/** What the shadow candidate would have done: stored with the decision, never acted on. */
+export interface ShadowResult {
+  readonly rulesVersion: string;
+  readonly outcome: 'routed' | 'rejected';
+  readonly provider: string | null;
+  readonly model: string | null;
+  readonly reason: string | null;
+  readonly estimatedCost: number;
+}
+
+export interface SealedContent {
+  /** The transit key's id: `transit#<yyyy-mm-ddThh>` (UTC hour the record was made in). */
+  readonly keyId: string;
+  /** Binary attributes, not base64 strings: a log item is billed per KB, and base64 adds a third. */
+  readonly iv: Uint8Array;
+  /** Ciphertext || GCM tag. */
+  readonly data: Uint8Array;
 }

@@ -3,9 +3,10 @@
  * selected by the same index keys (gsi1pk, gsi1sk) as the `byProviderTimeKeys` GSI, day by day. Passes
  * the same contract suite as the DynamoDB adapter.
  */
-import { type AuditWindow, decisionsDayByDay } from '../audit/audit-window.ts';
+
 import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
-import type { AuditIndex, AuditQueryProgress } from '../ports/audit-index.ts';
+import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
+import { decisionsDayByDay } from '../queries/audit-window.ts';
 
 export class InMemoryAuditIndex implements AuditIndex {
   readonly #decisions: DecisionRecord[] = [];

@@ -1,6 +1,5 @@
 /** The content vault in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
-import type { ContentKey } from '../content/sealed-content.ts';
-import type { ContentVault, RetainedContent } from '../ports/content-vault.ts';
+import type { ContentKey, ContentVault, RetainedContent } from '../ports/content-vault.ts';
 
 export class InMemoryContentVault implements ContentVault {
   readonly keys = new Map<string, ContentKey>();

@@ -1,6 +1,5 @@
 /** The Jobs table in memory: the same rule as the DynamoDB conditions, for tests and local runs. */
-import type { JobRouting, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
-import type { PlannedJobStatus } from '../projections/effects.ts';
+import type { JobRouting, JobStatusResult, JobsTable, PlannedJobStatus } from '../ports/jobs-table.ts';
 import { mayOverwrite, ownedAttributes, routingOf } from '../projections/job-status.ts';
 
 export class InMemoryJobsTable implements JobsTable {

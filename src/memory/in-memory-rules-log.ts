@@ -1,6 +1,7 @@
 /** The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
+
+import { RULES_STREAM, type RulesRecord } from '../log/rules-records.ts';
 import type { RulesAppendResult, RulesLog } from '../ports/rules-log.ts';
-import { RULES_STREAM, type RulesRecord } from '../rules/rules-records.ts';
 
 export class InMemoryRulesLog implements RulesLog {
   readonly #records = new Map<number, RulesRecord>();

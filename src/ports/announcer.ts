@@ -3,7 +3,7 @@
  * back by its id, with whether a resend could help. Adapter: src/aws/eventbridge-announcer.ts
  * (tests use a recording fake, tests/support/projector-fakes.ts).
  */
-import type { EntryFailure } from '../projections/partial-batch-retry.ts';
+import type { EntryFailure } from '../batching/partial-retry.ts';
 
 export interface AnnouncementEntry {
   /** Entry id, unique within one call (the announcementId). */

@@ -5,7 +5,6 @@
  * Adapter: src/aws/dynamodb-audit-index.ts (the `byProviderTimeKeys` GSI); in-memory twin:
  * src/memory/in-memory-audit-index.ts. Both pass tests/support/audit-index-contract.ts.
  */
-import type { AuditWindow } from '../audit/audit-window.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 
 export interface AuditQueryProgress {
@@ -19,4 +18,11 @@ export interface AuditIndex {
     window: AuditWindow,
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncIterable<DecisionRecord>;
+}
+
+export interface AuditWindow {
+  /** Inclusive start, ISO 8601 UTC with milliseconds (the format of `recordedAt`). */
+  readonly since: string;
+  /** Exclusive end, same format. */
+  readonly until: string;
 }

@@ -10,7 +10,6 @@
  * Adapter: src/aws/dynamodb-content-vault.ts; in-memory twin: src/memory/in-memory-content-vault.ts.
  * Both pass tests/support/content-vault-contract.ts.
  */
-import type { ContentKey } from '../content/sealed-content.ts';
 
 export interface RetainedContent {
   /** The job's log stream (`job#<jobId>`, `event#<eventId>`). */
@@ -42,3 +41,11 @@ export interface ContentStore {
 }
 
 export interface ContentVault extends ContentKeyTable, ContentStore {}
+
+export interface ContentKey {
+  readonly keyId: string;
+  /** 32 random bytes. */
+  readonly key: Buffer;
+  /** Epoch seconds after which the key must no longer be used (and DynamoDB TTL deletes it). */
+  readonly expiresAt: number;
+}

@@ -4,7 +4,7 @@
  * already converged or ahead. Adapter: src/aws/dynamodb-jobs-table.ts; in-memory twin:
  * src/memory/in-memory-jobs-table.ts. Both pass tests/support/projection-ports-contract.ts.
  */
-import type { PlannedJobStatus } from '../projections/effects.ts';
+import type { RejectionReason } from '../intake/reason-codes.ts';
 
 export type JobStatusOutcome = 'applied' | 'superseded';
 
@@ -36,3 +36,19 @@ export interface JobsTable {
     found: ReadonlyMap<string, JobRouting>,
   ): Promise<JobStatusResult[]>;
 }
+
+/** The attributes of `Jobs-<Stage>` this agent owns; absent ones are removed (the item converges). */
+export interface PlannedJobStatus {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly provider: string | null;
+  readonly model: string | null;
+  readonly queue: string | null;
+  readonly reason: RejectionReason | null;
+  /** When the routing decision was made (also for rejections: the time the job left routing). */
+  readonly routedAt: string;
+  /** The log version that produced this projection; a lower one never overwrites a higher one. */
+  readonly routingVersion: number;
+}
+
+export type JobStatus = 'ROUTED' | 'REJECTED';

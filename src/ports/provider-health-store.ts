@@ -8,7 +8,7 @@
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerState, HealthTransition } from '../provider-health/breaker.ts';
+import type { BreakerState, HealthTransition } from '../log/health-records.ts';
 
 export interface BreakerRef {
   readonly provider: string;

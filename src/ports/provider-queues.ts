@@ -3,7 +3,7 @@
  * comes back by its id, with whether a resend could help. Adapter: src/aws/sqs-provider-queues.ts
  * (tests use a recording fake, tests/support/projector-fakes.ts).
  */
-import type { EntryFailure } from '../projections/partial-batch-retry.ts';
+import type { EntryFailure } from '../batching/partial-retry.ts';
 
 export interface QueueMessage {
   /** Entry id, unique within one call. */

@@ -5,7 +5,7 @@
  * src/aws/dynamodb-rules-log.ts; in-memory twin: src/memory/in-memory-rules-log.ts. Both pass
  * tests/support/rules-log-contract.ts.
  */
-import type { RulesRecord } from '../rules/rules-records.ts';
+import type { RulesRecord } from '../log/rules-records.ts';
 
 export type RulesAppendResult = 'appended' | 'conflict';
 

@@ -4,16 +4,17 @@
  * entries are resent, so an accepted announcement is never published twice by one invocation.
  * Every detail carries `announcementId` (`<stream>:v<version>:announce`) for consumer dedupe.
  */
-import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
-import { ANNOUNCEMENT_SOURCE, type PlannedAnnouncement } from './effects.ts';
+
+import { utf8Bytes } from '../batching/chunks.ts';
 import {
   type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
-  utf8Bytes,
-} from './partial-batch-retry.ts';
+} from '../batching/partial-retry.ts';
+import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
+import { ANNOUNCEMENT_SOURCE, type PlannedAnnouncement } from './effects.ts';
 
 /** EventBridge accepts at most 10 entries per PutEvents. */
 export const PUT_EVENTS_LIMIT = 10;

@@ -17,7 +17,7 @@
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { type JsonObject, userIdOf } from '../content/job-content.ts';
 import { withContent } from '../content/protect-record.ts';
-import { type ContentKey, openSealedContent } from '../content/sealed-content.ts';
+import { openSealedContent } from '../content/sealed-content.ts';
 import {
   type DecisionRecord,
   isDecision,
@@ -25,8 +25,8 @@ import {
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
-import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
-import { errorFacts } from './error-facts.ts';
+import { errorFacts } from '../observability/error-facts.ts';
+import type { ContentKey, ContentStore, RetainedContent } from '../ports/content-vault.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
 
 export interface ContentPorts {

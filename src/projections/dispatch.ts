@@ -5,17 +5,18 @@
  * attribute, in the body and, on FIFO queues, as the MessageDeduplicationId — so a provider
  * consumer can recognise a redelivered dispatch whatever the queue type.
  */
-import type { RoutingDecidedRecord } from '../log/routing-records.ts';
-import type { ProviderQueues, QueueMessage, StringAttribute } from '../ports/provider-queues.ts';
-import { type DispatchMessageBody, dispatchBodyOf, dispatchIdOf, type PlannedDispatch } from './effects.ts';
+
+import { utf8Bytes } from '../batching/chunks.ts';
 import {
   type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryResult,
   type RetryPolicy,
   sendWithPartialRetry,
-  utf8Bytes,
-} from './partial-batch-retry.ts';
+} from '../batching/partial-retry.ts';
+import type { RoutingDecidedRecord } from '../log/routing-records.ts';
+import type { ProviderQueues, QueueMessage, StringAttribute } from '../ports/provider-queues.ts';
+import { type DispatchMessageBody, dispatchBodyOf, dispatchIdOf, type PlannedDispatch } from './effects.ts';
 
 /** SQS accepts at most 10 entries per SendMessageBatch. */
 export const SQS_BATCH_LIMIT = 10;

@@ -12,6 +12,7 @@
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { FieldError } from '../intake/submission.ts';
+import type { HealthTransition } from '../log/health-records.ts';
 import {
   type ProjectableRecord,
   type ProviderHealthChangedRecord,
@@ -21,7 +22,7 @@ import {
   type RoutingRejectedRecord,
   type RoutingRevisedRecord,
 } from '../log/routing-records.ts';
-import type { HealthTransition } from '../provider-health/breaker.ts';
+import type { PlannedJobStatus } from '../ports/jobs-table.ts';
 
 export const ANNOUNCEMENT_SOURCE = 'routing.manager';
 export const ROUTED_DETAIL_TYPE = 'video.job.routed';
@@ -30,8 +31,6 @@ export const HEALTH_CHANGED_DETAIL_TYPE = 'video.provider.health.changed';
 export const REROUTED_DETAIL_TYPE = 'video.job.rerouted';
 export const FAILED_DETAIL_TYPE = 'video.job.failed';
 export const ROUTED_BY = 'RoutingManager';
-export type JobStatus = 'ROUTED' | 'REJECTED';
-
 /** The routing facts written beside the job's own fields in the provider-queue message. */
 export interface DispatchRoutingFacts {
   readonly jobId: string;
@@ -115,20 +114,6 @@ export type PlannedAnnouncement =
   | { readonly detailType: typeof HEALTH_CHANGED_DETAIL_TYPE; readonly detail: HealthChangedDetail }
   | { readonly detailType: typeof REROUTED_DETAIL_TYPE; readonly detail: ReroutedDetail }
   | { readonly detailType: typeof FAILED_DETAIL_TYPE; readonly detail: FailedDetail };
-
-/** The attributes of `Jobs-<Stage>` this agent owns; absent ones are removed (the item converges). */
-export interface PlannedJobStatus {
-  readonly jobId: string;
-  readonly status: JobStatus;
-  readonly provider: string | null;
-  readonly model: string | null;
-  readonly queue: string | null;
-  readonly reason: RejectionReason | null;
-  /** When the routing decision was made (also for rejections: the time the job left routing). */
-  readonly routedAt: string;
-  /** The log version that produced this projection; a lower one never overwrites a higher one. */
-  readonly routingVersion: number;
-}
 
 export interface EffectPlan {
   /** Key of the completion marker: `<stream>:v<version>`. */

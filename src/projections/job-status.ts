@@ -9,8 +9,7 @@
  * jobs need an insert, an update or nothing at all; the write's own condition still guards against
  * whatever changed in between (docs/EXACTLY_ONCE.md#job-status).
  */
-import type { JobRouting } from '../ports/jobs-table.ts';
-import type { PlannedJobStatus } from './effects.ts';
+import type { JobRouting, PlannedJobStatus } from '../ports/jobs-table.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
 export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;

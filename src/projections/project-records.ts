@@ -15,7 +15,10 @@
  * skips it. The duplicate windows — an effect happened but its marker was not written, or a send got
  * no answer — repeat the effect with the same dispatch id / announcementId (docs/EXACTLY_ONCE.md).
  */
+
+import type { EntryResult, RetryPolicy } from '../batching/partial-retry.ts';
 import type { ProjectableRecord } from '../log/routing-records.ts';
+import { errorFacts } from '../observability/error-facts.ts';
 import type { Announcer } from '../ports/announcer.ts';
 import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import type { JobRouting, JobStatusOutcome, JobStatusResult, JobsTable } from '../ports/jobs-table.ts';
@@ -24,8 +27,6 @@ import { announceDecisions } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
 import { sealedMarker, sealsRecord } from './effect-completion.ts';
 import { type EffectPlan, planEffects } from './effects.ts';
-import { errorFacts } from './error-facts.ts';
-import type { EntryResult, RetryPolicy } from './partial-batch-retry.ts';
 
 export interface ProjectorPorts {
   readonly markers: EffectMarkers;

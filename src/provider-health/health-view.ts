@@ -4,10 +4,11 @@
  * transition version it was read from. Pure.
  */
 
+import type { BreakerState } from '../log/health-records.ts';
 import type { BreakerRef } from '../ports/provider-health-store.ts';
 import type { CandidateHealth, Explanation, HealthContext } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { type BreakerState, breakerKey, effectiveHealth } from './breaker.ts';
+import { breakerKey, effectiveHealth } from './breaker.ts';
 
 /** What a router read: the breakers found, or `unavailable` (then every candidate is healthy). */
 export type HealthSnapshot =

@@ -8,13 +8,8 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 // English messages for zod/mini (src/intake/schema.ts).
 import '../intake/schema.ts';
-import {
-  ATTEMPT_OUTCOMES,
-  BREAKER_MODES,
-  breakerKey,
-  type ChangeMode,
-  type RecordAttempt,
-} from './breaker.ts';
+import { BREAKER_MODES } from '../log/health-records.ts';
+import { ATTEMPT_OUTCOMES, breakerKey, type ChangeMode, type RecordAttempt } from './breaker.ts';
 
 export const SIGNAL_SOURCE = 'provider.invoker';
 export const ATTEMPT_DETAIL_TYPE = 'provider.attempt.completed';

@@ -8,9 +8,9 @@
  * in its explanation), so an audit can tell a degraded decision from a normal one.
  */
 import { createHash } from 'node:crypto';
+import { type RulesRecord, tableOf } from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { type RulesRecord, tableOf } from './rules-records.ts';
 
 /** published: the latest record · default: none was ever published · stale/fallback: the read failed. */
 export type RulesSource = 'published' | 'default' | 'stale' | 'fallback';

@@ -1,13 +1,14 @@
 /**
  * The what-if gate of `rules publish`: before a candidate table becomes active, the decisions of a
- * recent window are re-decided with it (src/audit/what-if.ts) and the candidate is refused when it
+ * recent window are re-decided with it (src/queries/what-if.ts) and the candidate is refused when it
  * would change any decision whose request named its provider explicitly, raise the rejection rate
  * or the estimated cost beyond the thresholds. Pure.
  */
-import { type BalanceLookup, whatIf } from '../audit/what-if.ts';
+
 import type { DecisionRecord } from '../log/routing-records.ts';
+import type { GateReport } from '../log/rules-records.ts';
+import { type BalanceLookup, whatIf } from '../queries/what-if.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import type { GateReport } from './rules-records.ts';
 
 export interface GateThresholds {
   /** Largest accepted rise of the rejection rate, in percentage points (default 1). */

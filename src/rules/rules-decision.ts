@@ -4,6 +4,7 @@
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
 import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
+import type { ShadowResult } from '../log/routing-records.ts';
 import {
   type DecisionContext,
   decide,
@@ -12,16 +13,6 @@ import {
 } from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 import { type ActiveRules, canaryBucket, inCanary } from './active-rules.ts';
-
-/** What the shadow candidate would have done: stored with the decision, never acted on. */
-export interface ShadowResult {
-  readonly rulesVersion: string;
-  readonly outcome: 'routed' | 'rejected';
-  readonly provider: string | null;
-  readonly model: string | null;
-  readonly reason: string | null;
-  readonly estimatedCost: number;
-}
 
 export interface RulesDecision {
   readonly decision: RoutingDecision;

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
+import { loadSubmittedEvents } from '../../src/cli/submitted-events.ts';
 import { runLocal } from '../../src/local/run-local.ts';
-import { loadSubmittedEvents } from '../../src/local/submitted-events.ts';
 import { uniqueStage } from '../support/stack.ts';
 import { aSubmissionDetail } from '../support/submissions.ts';
 
@@ -109,7 +109,7 @@ describe('runLocal in-process', () => {
     });
     const bare = {
       origin: 'bare',
-      event: (await import('../../src/local/submitted-events.ts')).asSubmittedEvent(detail, {
+      event: (await import('../../src/cli/submitted-events.ts')).asSubmittedEvent(detail, {
         newId: randomUUID,
         now: () => new Date(),
       }),

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { asSubmittedEvent, type SubmittedInput } from '../../src/cli/submitted-events.ts';
 import { runLocal } from '../../src/local/run-local.ts';
-import { asSubmittedEvent, type SubmittedInput } from '../../src/local/submitted-events.ts';
 import { anAttemptEvent } from '../support/health-signals.ts';
 import { uniqueStage } from '../support/stack.ts';
 import { aSubmissionDetail } from '../support/submissions.ts';

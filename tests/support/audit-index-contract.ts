@@ -5,9 +5,8 @@
  * Each test uses its own days, so one shared table serves them all.
  */
 import { describe, expect, it } from 'vitest';
-import type { AuditWindow } from '../../src/audit/audit-window.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-records.ts';
-import type { AuditIndex, AuditQueryProgress } from '../../src/ports/audit-index.ts';
+import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../../src/ports/audit-index.ts';
 import { aReplayOf } from './records.ts';
 import { aDecisionRecord } from './routing-log-contract.ts';
 

@@ -5,8 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ContentKey } from '../../src/content/sealed-content.ts';
-import type { ContentVault, RetainedContent } from '../../src/ports/content-vault.ts';
+import type { ContentKey, ContentVault, RetainedContent } from '../../src/ports/content-vault.ts';
 
 const aKey = (keyId: string): ContentKey => ({ keyId, key: randomBytes(32), expiresAt: 1_900_000_000 });
 

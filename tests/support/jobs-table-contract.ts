@@ -4,8 +4,8 @@
  * between the read and the write — keeping the platform's attributes.
  */
 import { describe, expect, it } from 'vitest';
-import type { JobsTable } from '../../src/ports/jobs-table.ts';
-import { type PlannedJobStatus, planEffects } from '../../src/projections/effects.ts';
+import type { JobsTable, PlannedJobStatus } from '../../src/ports/jobs-table.ts';
+import { planEffects } from '../../src/projections/effects.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord } from './records.ts';
 
 /** A Jobs table under test, with a way to set and see items as the platform would. */

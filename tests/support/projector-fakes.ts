@@ -1,16 +1,15 @@
 /** In-memory ports for the projector, recording what each effect did, with scriptable failures. */
 
+import type { EntryFailure } from '../../src/batching/partial-retry.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
 import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
+import { errorFacts } from '../../src/observability/error-facts.ts';
 import type { AnnouncementEntry, Announcer } from '../../src/ports/announcer.ts';
-import type { JobStatusResult } from '../../src/ports/jobs-table.ts';
+import type { JobStatusResult, PlannedJobStatus } from '../../src/ports/jobs-table.ts';
 import type { ProviderQueues, QueueMessage } from '../../src/ports/provider-queues.ts';
 import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
-import type { PlannedJobStatus } from '../../src/projections/effects.ts';
-import { errorFacts } from '../../src/projections/error-facts.ts';
-import type { EntryFailure } from '../../src/projections/partial-batch-retry.ts';
 
 export const QUEUE_URLS = {
   fal: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',

@@ -4,10 +4,10 @@
  * revision, duplicates refused by signal id, batch reads.
  */
 import { describe, expect, it } from 'vitest';
+import type { HealthTransition } from '../../src/log/health-records.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import {
-  type HealthTransition,
   handleHealthCommand,
   initialBreakerState,
   transitionsOf,

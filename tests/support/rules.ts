@@ -1,8 +1,8 @@
 /** Builders for routing tables and rules records, so tests state only what matters. */
 import { type ChangeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
+import type { RulesRecord } from '../../src/log/rules-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
-import type { RulesRecord } from '../../src/rules/rules-records.ts';
 
 /** The default table with the auto rule sending short 720p clips to replicate instead of fal. */
 export function aTableRoutingAutoTo(

@@ -3,12 +3,12 @@
  * decides with when the read fails.
  */
 import { describe, expect, it } from 'vitest';
+import { CorruptRulesRecordError } from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { activeRulesOf, CachedActiveRules, canaryBucket, inCanary } from '../../src/rules/active-rules.ts';
-import { CorruptRulesRecordError } from '../../src/rules/rules-records.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const toReplicate = aTableRoutingAutoTo('replicate');

@@ -12,9 +12,9 @@ import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
-import { runSelfCheck } from '../../src/health/self-check.ts';
+import { runSelfCheck } from '../../src/heartbeat/self-check.ts';
+import type { PlannedJobStatus } from '../../src/ports/jobs-table.ts';
 import type { TableProbe } from '../../src/ports/table-probe.ts';
-import type { PlannedJobStatus } from '../../src/projections/effects.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const documents = mockClient(DynamoDBDocumentClient);

@@ -6,8 +6,8 @@ import {
   MAX_WINDOW_DAYS,
   parseInstant,
   partitionsOf,
-} from '../../src/audit/audit-window.ts';
-import { byIndexOrder, matchesFilter } from '../../src/audit/decision-filter.ts';
+} from '../../src/queries/audit-window.ts';
+import { byIndexOrder, matchesFilter } from '../../src/queries/decision-filter.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const now = new Date('2026-11-25T12:00:00.000Z');

@@ -1,5 +1,11 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
+import { chunksWithin } from '../../src/batching/chunks.ts';
+import {
+  ENTRY_TOO_LARGE,
+  type EntryFailure,
+  sendWithPartialRetry,
+} from '../../src/batching/partial-retry.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
@@ -16,12 +22,6 @@ import {
   SQS_BATCH_MAX_BYTES,
 } from '../../src/projections/dispatch.ts';
 import { planEffects } from '../../src/projections/effects.ts';
-import {
-  chunksWithin,
-  ENTRY_TOO_LARGE,
-  type EntryFailure,
-  sendWithPartialRetry,
-} from '../../src/projections/partial-batch-retry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { openedRecord } from '../support/content.ts';
 import { aRoutedRecord } from '../support/records.ts';

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { BreakerState } from '../../src/log/health-records.ts';
 import {
   applyTransition,
-  type BreakerState,
   DEFAULT_BREAKER_CONFIG,
   effectiveHealth,
   effectiveStatus,

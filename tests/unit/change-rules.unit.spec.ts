@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type ChangeRules, changeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
+import { type GateReport, MAX_TABLE_BYTES, type RulesRecord } from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
-import { type GateReport, MAX_TABLE_BYTES, type RulesRecord } from '../../src/rules/rules-records.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const toReplicate = aTableRoutingAutoTo('replicate');

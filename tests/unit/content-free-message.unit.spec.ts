@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { contentFreeMessage } from '../../src/observability/content-free-message.ts';
-import { errorFacts } from '../../src/projections/error-facts.ts';
+import { errorFacts } from '../../src/observability/error-facts.ts';
 
 const thrownBy = (fn: () => unknown): unknown => {
   try {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { contentStatusOf, withoutSealedContent } from '../../src/audit/content-status.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   joinJob,
@@ -17,6 +16,7 @@ import {
 } from '../../src/content/sealed-content.ts';
 import type { ContentErasedRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { contentStatusOf, withoutSealedContent } from '../../src/queries/content-status.ts';
 import { aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const AT = new Date(RECORDED_AT);

@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { reevaluate } from '../../src/audit/what-if.ts';
 import { decideWithHealth } from '../../src/commands/decide-with-health.ts';
+import { leaseProbe } from '../../src/commands/probe-lease.ts';
+import type { BreakerState } from '../../src/log/health-records.ts';
 import { decisionRecord } from '../../src/log/routing-records.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
-import { type BreakerState, initialBreakerState } from '../../src/provider-health/breaker.ts';
+import { initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { CachedHealthReader } from '../../src/provider-health/health-cache.ts';
 import { breakerRefsOf, healthContextOf, healthRecordedIn } from '../../src/provider-health/health-view.ts';
-import { leaseProbe } from '../../src/provider-health/probe-lease.ts';
+import { reevaluate } from '../../src/queries/what-if.ts';
 import {
   type CandidateHealth,
   decide,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachBounded } from '../../src/async/for-each-bounded.ts';
+import { forEachBounded } from '../../src/batching/for-each-bounded.ts';
 
 describe('forEachBounded', () => {
   it('given 25 items and a limit of 4, when run, then every item is done once and never more than 4 at a time', async () => {

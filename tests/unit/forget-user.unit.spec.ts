@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { erasureIdOf } from '../../src/audit/forget-plan.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { erasureIdOf } from '../../src/commands/forget-plan.ts';
 import { forgetUser } from '../../src/commands/forget-user.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EventFileError } from '../../src/cli/submitted-events.ts';
 import {
   attachToProcess,
   type HostProcess,
@@ -13,7 +14,6 @@ import {
   main,
   shellQuote,
 } from '../../src/local/main.ts';
-import { EventFileError } from '../../src/local/submitted-events.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';

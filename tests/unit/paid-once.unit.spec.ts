@@ -8,10 +8,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { planErasureStep } from '../../src/audit/forget-plan.ts';
-import type { ReplayPolicy } from '../../src/audit/replay-plan.ts';
+import { planErasureStep } from '../../src/commands/forget-plan.ts';
 import { recordDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
 import { redriveJob } from '../../src/commands/redrive-projections.ts';
+import type { ReplayPolicy } from '../../src/commands/replay-plan.ts';
 import { replayJob } from '../../src/commands/replay-projections.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import { jobStanding } from '../../src/log/job-standing.ts';

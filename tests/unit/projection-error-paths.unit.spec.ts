@@ -4,7 +4,7 @@
  * which carry no name: they are reported under the generic code `Error` with their text.
  */
 import { describe, expect, it } from 'vitest';
-import { sendWithPartialRetry } from '../../src/projections/partial-batch-retry.ts';
+import { sendWithPartialRetry } from '../../src/batching/partial-retry.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';

@@ -1,10 +1,9 @@
 /** Re-drive of abandoned projections: the pure plan, the command, and the projector's handling. */
 import { describe, expect, it } from 'vitest';
-import { readContentStatus } from '../../src/audit/content-status.ts';
-import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/audit/redrive-plan.ts';
 import { renderHistory } from '../../src/cli/verbs/history.ts';
 import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
 import { decideDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
+import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/commands/redrive-plan.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
@@ -24,6 +23,7 @@ import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { projectWithContent } from '../../src/projections/content-retention.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
+import { readContentStatus } from '../../src/queries/content-status.ts';
 import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 

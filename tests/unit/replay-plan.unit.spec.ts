@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decideDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
 import {
   InvalidIncidentKeyError,
   isReplayed,
@@ -7,8 +8,7 @@ import {
   type ReplayPolicy,
   type ReplaySelection,
   replayIdOf,
-} from '../../src/audit/replay-plan.ts';
-import { decideDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
+} from '../../src/commands/replay-plan.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import { intakeRejectionRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { aFailure, aRoutedJobInLog } from '../support/revisions.ts';

@@ -1,13 +1,12 @@
-import type { ReplayPolicy } from '../../src/audit/replay-plan.ts';
+import type { ReplayPolicy } from '../../src/commands/replay-plan.ts';
 /**
  * The ReplayProjections command on the in-memory log: identity per (job, incident), whatever the
  * window and the clock; interruption; dry run ids; races and failures of single jobs.
  */
 
 import { describe, expect, it } from 'vitest';
-import { type AuditWindow, auditWindow } from '../../src/audit/audit-window.ts';
-import { replayIdOf } from '../../src/audit/replay-plan.ts';
 import { DEFAULT_MAX_ATTEMPTS } from '../../src/commands/handle-command.ts';
+import { replayIdOf } from '../../src/commands/replay-plan.ts';
 import {
   type ReplayProgress,
   type ReplayProjections,
@@ -17,8 +16,10 @@ import {
 import type { DecisionRecord, ProjectableRecord } from '../../src/log/routing-records.ts';
 import { InMemoryAuditIndex } from '../../src/memory/in-memory-audit-index.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
+import type { AuditWindow } from '../../src/ports/audit-index.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
+import { auditWindow } from '../../src/queries/audit-window.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 /** Decisions of fal and replicate, one every 10 minutes from 09:00 on 2026-11-25. */

@@ -8,7 +8,7 @@ import {
   isOtherEventKind,
   loadSubmittedEvents,
   originName,
-} from '../../src/local/submitted-events.ts';
+} from '../../src/cli/submitted-events.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 

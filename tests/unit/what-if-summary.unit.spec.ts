@@ -1,14 +1,14 @@
 /** The what-if summary beyond single decisions: transitions, examples, unreadable jobs, rendering. */
 import { describe, expect, it } from 'vitest';
+import { renderWhatIf } from '../../src/cli/verbs/what-if.ts';
+import type { RoutingDecidedRecord } from '../../src/log/routing-records.ts';
 import {
   balancesToLookUp,
   describeFacts,
   type ReevaluatedDecision,
   type WhatIfSummary,
   whatIf,
-} from '../../src/audit/what-if.ts';
-import { renderWhatIf } from '../../src/cli/verbs/what-if.ts';
-import type { RoutingDecidedRecord } from '../../src/log/routing-records.ts';
+} from '../../src/queries/what-if.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable } from '../../src/routing/routing-table.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { balancesToLookUp, providersToScan, reevaluate, whatIf } from '../../src/audit/what-if.ts';
 import { AUTO_PROVIDER } from '../../src/intake/submission.ts';
 import {
   decisionRecord,
   intakeRejectionRecord,
   type RoutingDecidedRecord,
 } from '../../src/log/routing-records.ts';
+import { balancesToLookUp, providersToScan, reevaluate, whatIf } from '../../src/queries/what-if.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';

@@ -4,15 +4,15 @@
  * time order; never a Scan), then the listed items from the log (BatchGetItem), and prints the decisions filed under the providers in [since, until).
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import type { DecisionRecord } from '../../log/routing-records.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import {
   type DecisionFilter,
   matchesFilter,
   OUTCOME_FILTERS,
   type OutcomeFilter,
-} from '../../audit/decision-filter.ts';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import type { DecisionRecord } from '../../log/routing-records.ts';
+} from '../../queries/decision-filter.ts';
 import type { CliContext } from '../cli-context.ts';
 import { type Cost, costOf, jsonLine, orDash, renderCost, renderTable } from '../output.ts';
 import { checkNames } from '../vocabulary.ts';

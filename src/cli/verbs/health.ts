@@ -10,14 +10,9 @@
 import type { Command } from 'commander';
 import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
+import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
-import {
-  type BreakerMode,
-  type BreakerState,
-  breakerKey,
-  effectiveStatus,
-  initialBreakerState,
-} from '../../provider-health/breaker.ts';
+import { breakerKey, effectiveStatus, initialBreakerState } from '../../provider-health/breaker.ts';
 import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';

@@ -8,7 +8,6 @@
  * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
 import type { Command } from 'commander';
-import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../audit/content-status.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
@@ -21,6 +20,7 @@ import {
 } from '../../log/routing-records.ts';
 import type { JobProjection } from '../../ports/job-status-reader.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
+import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../queries/content-status.ts';
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';

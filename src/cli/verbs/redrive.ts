@@ -3,11 +3,9 @@
  * after a stream batch was given up to the on-failure destination (or outlived the stream's 24 h
  * retention), finish the projection of every record in the window whose effects are not all
  * complete — with its ORIGINAL ids. Parsing and printing only: the logic is the RedriveProjections
- * command (src/commands/redrive-projections.ts); what is owed and when is src/audit/redrive-plan.ts.
+ * command (src/commands/redrive-projections.ts); what is owed and when is src/commands/redrive-plan.ts.
  */
 import type { Command } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
-import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../../aws/dynamodb-jobs-table.ts';
@@ -18,8 +16,10 @@ import {
   redriveProjections,
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
+import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { RecordedCompletion } from '../../projections/effect-completion.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';

@@ -2,16 +2,13 @@
  * `routing-manager replay --incident KEY --provider P --since T [--until T] --why TEXT [--dry-run]`:
  * after a provider outage, re-drive the projections of the decisions routed to P in the window.
  * Parsing and printing only: the read → decide → append logic is the ReplayProjections command
- * (src/commands/replay-projections.ts); its identity rules are in src/audit/replay-plan.ts.
+ * (src/commands/replay-projections.ts); its identity rules are in src/commands/replay-plan.ts.
  */
 import { type Command, Option } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
-import { readContentStatus } from '../../audit/content-status.ts';
-import { OUTCOME_FILTERS, type OutcomeFilter } from '../../audit/decision-filter.ts';
-import { parseIncidentKey } from '../../audit/replay-plan.ts';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
+import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import {
   type JobReplay,
   type ReplayProgress,
@@ -21,6 +18,9 @@ import {
 import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import type { RoutingLogRecord } from '../../log/routing-records.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
+import { readContentStatus } from '../../queries/content-status.ts';
+import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';

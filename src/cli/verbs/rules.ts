@@ -1,6 +1,6 @@
 /**
  * `routing-manager rules …`: the routing rules as published, versioned records
- * (src/rules/rules-records.ts). The CLI parses and prints; every change is the ChangeRules command
+ * (src/log/rules-records.ts). The CLI parses and prints; every change is the ChangeRules command
  * handler (src/commands/change-rules.ts).
  *
  *   validate FILE            every problem of a candidate table at once (exit 2 when there are any)
@@ -14,17 +14,17 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { auditWindow } from '../../audit/audit-window.ts';
-import { providersToScan } from '../../audit/what-if.ts';
 import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
 import { type ChangeRules, type ChangeRulesResult, changeRules } from '../../commands/change-rules.ts';
 import { EXIT_REFUSED, EXIT_RUNTIME, EXIT_USAGE } from '../../exit-codes.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
+import { type GateReport, type RulesRecord, tableOf } from '../../log/rules-records.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
+import { providersToScan } from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type RoutingTable, routingTableProblems, routingTableSchema } from '../../routing/routing-table.ts';
 import { activeRulesOf } from '../../rules/active-rules.ts';
 import { DEFAULT_GATE_THRESHOLDS, evaluateGate } from '../../rules/publish-gate.ts';
-import { type GateReport, type RulesRecord, tableOf } from '../../rules/rules-records.ts';
 import { shadowReport } from '../../rules/shadow-report.ts';
 import { diffTables } from '../../rules/table-diff.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';

@@ -13,15 +13,10 @@ import { type PutEntryResult, putEventsOnBus } from '../../aws/eventbridge-put-e
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { PUT_EVENTS_MAX_BYTES, putEventsBatches } from '../../intake/put-events-batches.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../../intake/submission.ts';
-import {
-  EventFileError,
-  loadSubmittedEvents,
-  originName,
-  type SubmittedInput,
-} from '../../local/submitted-events.ts';
 import { contentFreeMessage } from '../../observability/content-free-message.ts';
 import { type CliContext, type GlobalOptions, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
+import { EventFileError, loadSubmittedEvents, originName, type SubmittedInput } from '../submitted-events.ts';
 
 export interface SubmitEntry {
   readonly origin: string;

@@ -5,18 +5,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type AuditWindow, auditWindow } from '../../audit/audit-window.ts';
+import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
+import { AUTO_PROVIDER } from '../../intake/submission.ts';
+import type { DecisionRecord } from '../../log/routing-records.ts';
+import type { AuditWindow } from '../../ports/audit-index.ts';
+import { auditWindow } from '../../queries/audit-window.ts';
 import {
   balancesToLookUp,
   describeFacts,
   providersToScan,
   type WhatIfSummary,
   whatIf,
-} from '../../audit/what-if.ts';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
-import { AUTO_PROVIDER } from '../../intake/submission.ts';
-import type { DecisionRecord } from '../../log/routing-records.ts';
+} from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import {
   InvalidRoutingTableError,

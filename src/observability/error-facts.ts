@@ -1,4 +1,4 @@
-import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { contentFreeMessage } from './content-free-message.ts';
 
 /** The code and message of anything thrown: what a failed effect reports and logs. */
 export interface ErrorFacts {

@@ -19,8 +19,9 @@
  * this module's, counted and bounded here (docs/EXACTLY_ONCE.md#duplicate-windows).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { forEachBounded } from '../async/for-each-bounded.ts';
-import { errorFacts } from './error-facts.ts';
+import { errorFacts } from '../observability/error-facts.ts';
+import { CHUNKS_IN_FLIGHT, chunksWithin } from './chunks.ts';
+import { forEachBounded } from './for-each-bounded.ts';
 
 export interface EntryFailure {
   readonly code: string;
@@ -43,9 +44,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   backoffMs: (attempt) => 50 * 2 ** (attempt - 1),
 };
 
-/** Chunk calls in flight at once: a 1,000-record batch must not open 100 requests together. */
-export const CHUNKS_IN_FLIGHT = 10;
-
 /** What one call of a batch API accepts. */
 export interface BatchLimits {
   readonly maxEntries: number;
@@ -59,42 +57,6 @@ export interface BatchLimits {
 export type ChunkSender<E> = (chunk: readonly E[]) => Promise<ReadonlyMap<string, EntryFailure>>;
 
 export const ENTRY_TOO_LARGE = 'EntryTooLarge';
-
-export function chunksOf<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
-/**
- * Greedy, order-preserving chunks of at most `maxEntries` entries and `maxBatchBytes` bytes.
- * Every entry must fit alone (callers set oversized entries aside first).
- */
-export function chunksWithin<T>(
-  items: readonly T[],
-  maxEntries: number,
-  maxBatchBytes: number,
-  sizeOf: (item: T) => number,
-): T[][] {
-  const chunks: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = sizeOf(item);
-    if (current.length > 0 && (current.length >= maxEntries || bytes + size > maxBatchBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
-/** UTF-8 size of a string, as AWS counts payload bytes. */
-export const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /**
  * split: refused whole, perhaps because of one entry · resend: refused unprocessed (throttled) ·

@@ -5,16 +5,16 @@
  * very dispatch (a redelivered submission) is still this job's.
  */
 
-import { handleCommand } from '../commands/handle-command.ts';
 import { CommandContendedError, VersionConflictError } from '../errors.ts';
+import type { BreakerState } from '../log/health-records.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
-  type BreakerState,
   breakerKey,
   DEFAULT_BREAKER_CONFIG,
   handleHealthCommand,
-} from './breaker.ts';
+} from '../provider-health/breaker.ts';
+import { handleCommand } from './handle-command.ts';
 
 /** Few and without a wait: the router is deciding a job meanwhile, and losing only skips the probe. */
 const LEASE_RETRY = { maxAttempts: 3, backoffMs: () => 0 } as const;

@@ -8,21 +8,14 @@
  * `<until>#…` > `<until>`, so `gsi1sk BETWEEN :since AND :until` selects exactly [since, until)
  * and consecutive windows never count a decision twice.
  */
-import { forEachBounded } from '../async/for-each-bounded.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { RoutingManagerError } from '../errors.ts';
 import { AUDIT_SHARDS, auditPartition, type DecisionRecord } from '../log/routing-records.ts';
-import type { AuditQueryProgress } from '../ports/audit-index.ts';
+import type { AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
 import { byIndexOrder } from './decision-filter.ts';
 
 /** 92 days × 8 shards = 736 Query calls per provider: beyond that, an export is the better tool. */
 export const MAX_WINDOW_DAYS = 92;
-
-export interface AuditWindow {
-  /** Inclusive start, ISO 8601 UTC with milliseconds (the format of `recordedAt`). */
-  readonly since: string;
-  /** Exclusive end, same format. */
-  readonly until: string;
-}
 
 export interface AuditPartitionQuery {
   readonly gsi1pk: string;

@@ -22,7 +22,7 @@ import {
   RECORD_SCHEMA_VERSION,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
-import type { OutcomeFilter } from './decision-filter.ts';
+import type { OutcomeFilter } from '../queries/decision-filter.ts';
 
 /** Letters, digits and `. _ : / # -`, starting with a letter or digit: a ticket id, not prose. */
 const INCIDENT_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
