@@ -11,10 +11,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 const MAX_ATTEMPTS = 4;
 
+/** How records become DynamoDB items (also what the property tests marshal with). */
+export const documentMarshallOptions = { removeUndefinedValues: true } as const;
+
 /** The one DynamoDB document client shape; `config` adds e.g. an operator's `--region`. */
 export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: MAX_ATTEMPTS, ...config }), {
-    marshallOptions: { removeUndefinedValues: true },
+    marshallOptions: documentMarshallOptions,
   });
 }
 

@@ -2,6 +2,7 @@
  * Rendering for the command line: plain aligned tables for people, JSON for scripts. Pure string
  * building; the caller decides where it goes (stdout for results, stderr for everything else).
  */
+import { type CostComparison, MAX_ESTIMABLE_COST } from '../routing/cost.ts';
 
 /** A left-aligned text table with a header rule; cells keep their text, long ones widen the column. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -30,8 +31,23 @@ export const orDash = (value: string | number | null | undefined): string =>
 /** Costs are estimates in the routing table's credit units (pricePerSecond × lengthSec). */
 export const COST_UNIT = 'credits';
 export interface Cost {
-  readonly amount: number;
+  /** null: not computable (beyond MAX_ESTIMABLE_COST, src/routing/cost.ts). */
+  readonly amount: number | null;
   readonly unit: typeof COST_UNIT;
 }
-export const costOf = (amount: number): Cost => ({ amount, unit: COST_UNIT });
-export const renderCost = (amount: number): string => `${amount} ${COST_UNIT}`;
+export const costOf = (amount: number | null): Cost => ({ amount, unit: COST_UNIT });
+export const renderCost = (amount: number | null): string =>
+  amount === null ? `not computable (beyond ${MAX_ESTIMABLE_COST} ${COST_UNIT})` : `${amount} ${COST_UNIT}`;
+
+/**
+ * `12.5 → 14 credits (+1.5 credits)` (each side labelled when labels are given), and how many costs
+ * were not computable when any were.
+ */
+export function renderCostChange(cost: CostComparison, labels: readonly [string, string] = ['', '']): string {
+  const delta = cost.delta > 0 ? `+${cost.delta}` : String(cost.delta);
+  const side = (label: string, amount: number) => (label ? `${label} ${amount}` : String(amount));
+  const change = `${side(labels[0], cost.before)} → ${side(labels[1], cost.after)} ${COST_UNIT} (${delta} ${COST_UNIT})`;
+  return cost.notComputable
+    ? `${change}; not computable, left out: ${cost.notComputable.before} → ${cost.notComputable.after}`
+    : change;
+}

@@ -10,11 +10,10 @@
  * success) records nothing. A success counts for any dispatch the job ever had (it completed
  * somewhere); a job-side failure only for the current dispatch (an older one was superseded).
  */
-import { jobStanding } from '../log/job-standing.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
 import {
   type DispatchOutcomeRecordedRecord,
   RECORD_SCHEMA_VERSION,
-  type RoutingLogRecord,
   streamForJob,
 } from '../log/routing-records.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
@@ -50,29 +49,32 @@ export type RecordDispatchOutcomeResult =
 type Ignored = Extract<RecordDispatchOutcomeResult, { outcome: 'ignored' }>;
 const ignored = (why: Ignored['why']): Ignored => ({ outcome: 'ignored', why });
 
-/** Pure: the record to append for this report, given the job's stream, or why there is none. */
+/** Pure: the record to append for this report, given the job's state, or why there is none. */
 export function decideDispatchOutcome(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   report: ReportedOutcome,
 ): DispatchOutcomeRecordedRecord | Ignored {
   const failed = report.outcome === 'failed_terminal';
   if (report.outcome !== 'succeeded' && !failed) return ignored('not_terminal');
   // A provider-side failure is the re-routing's business (ReviseRouting), not a verdict on the job.
   if (failed && isProviderSideFailure(report.errorClass)) return ignored('provider_side_failure');
-  const standing = jobStanding(stream);
-  const index = standing.dispatchIds.indexOf(report.dispatchId);
-  if (index < 0 || standing.current === null) return ignored('unknown_dispatch');
-  if (standing.done) return ignored('already_done');
-  if (failed && index !== standing.dispatchIds.length - 1) return ignored('not_current');
+  const index = job.dispatches.findIndex(
+    ({ version }) => `${report.jobId}:v${version}` === report.dispatchId,
+  );
+  const dispatch = job.dispatches[index];
+  if (!dispatch || job.current === null) return ignored('unknown_dispatch');
+  if (job.done) return ignored('already_done');
+  // A job-side failure is the job's verdict only for its current dispatch (an older one was superseded).
+  if (failed && dispatch.version !== job.current.version) return ignored('not_current');
   return {
     stream: streamForJob(report.jobId),
-    version: standing.lastVersion + 1,
+    version: job.version + 1,
     schemaVersion: RECORD_SCHEMA_VERSION,
     jobId: report.jobId,
-    recordedAt: laterOf(report.at, standing.lastRecordedAt),
+    recordedAt: laterOf(report.at, job.lastRecordedAt),
     type: 'DispatchOutcomeRecorded',
     dispatchId: report.dispatchId,
-    routingVersion: Number(report.dispatchId.slice(report.dispatchId.lastIndexOf(':v') + 2)),
+    routingVersion: dispatch.version,
     provider: report.provider,
     model: report.model,
     outcome: failed ? 'failed_terminal' : 'succeeded',
@@ -88,8 +90,8 @@ export async function recordDispatchOutcome(
   if (report.outcome !== 'succeeded' && report.outcome !== 'failed_terminal') return ignored('not_terminal');
   return handleCommand(
     {
-      read: () => deps.log.readStream(streamForJob(report.jobId)),
-      decide: (stream) => decideDispatchOutcome(stream, report),
+      read: async () => jobStateOf(await deps.log.readStream(streamForJob(report.jobId))),
+      decide: (job) => decideDispatchOutcome(job, report),
       append: async (decided): Promise<RecordDispatchOutcomeResult> => {
         if ('why' in decided) return decided;
         await appendAtVersion(deps.log, decided);

@@ -14,13 +14,12 @@
 
 import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
-import { type CurrentDispatch, type DoneReason, jobStanding } from '../log/job-standing.ts';
+import type { CurrentRouting, DoneReason, JobState } from '../log/job-state.ts';
 import {
   type ContentWithheldReason,
   type DecisionRecord,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
-  type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import type { OutcomeFilter } from '../queries/decision-filter.ts';
 
@@ -101,7 +100,7 @@ export interface ReplayPolicy {
 export type ReplayStep =
   | { readonly action: 'append'; readonly record: ProjectionReplayRequestedRecord }
   | { readonly action: 'already_replayed'; readonly record: ProjectionReplayRequestedRecord }
-  | { readonly action: 'skipped'; readonly reason: ReplaySkipReason; readonly current: CurrentDispatch }
+  | { readonly action: 'skipped'; readonly reason: ReplaySkipReason; readonly current: CurrentRouting }
   /** Found in the window, but never selected: its dispatches were all elsewhere (not reported). */
   | { readonly action: 'not_selected' }
   | { readonly action: 'no_decision' };
@@ -109,47 +108,52 @@ export type ReplayStep =
 const filedUnder = (decision: DecisionRecord): string =>
   decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
 
+/** What a replay re-sends: a routing record's version and decision, and its re-routings. */
+interface ReplayTarget {
+  readonly version: number;
+  readonly decision: DecisionRecord;
+  readonly revision: number;
+}
+
 /**
- * What to do for one job, given its stream as read now: skip it if it already holds a replay of
- * this incident; otherwise re-send its **current** dispatch (the last decision, replay or
+ * What to do for one job, given its stream's state as read now: skip it if it already holds a
+ * replay of this incident; otherwise re-send its **current** dispatch (the last decision, replay or
  * re-routing — not its first decision) when that is at a selected provider and the job is not
  * done, or when the operator named it with `--pay-again-for`; otherwise skip it and say why.
  */
 export function planReplayStep(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   author: ReplayAuthor,
   contentWithheld: ContentWithheldReason | undefined,
   policy: ReplayPolicy,
 ): ReplayStep {
   const replayId = replayIdOf(author.incident);
-  const done = stream.find(
-    (record): record is ProjectionReplayRequestedRecord =>
-      record.type === 'ProjectionReplayRequested' && record.replayId === replayId,
-  );
+  const done = job.replays.find((record) => record.replayId === replayId);
   if (done) return { action: 'already_replayed', record: done };
-  const standing = jobStanding(stream);
-  const { current } = standing;
-  if (!current || standing.jobId === null) return { action: 'no_decision' };
+  const { current, decision } = job;
+  if (!current || !decision || decision.jobId === null) return { action: 'no_decision' };
+  const jobId = decision.jobId;
   const { providers, outcome } = policy.selection;
+  const everSelected = job.dispatches.some((dispatch) => providers.includes(dispatch.decision.provider));
+  const lastRouted = job.dispatches.at(-1) ?? null;
 
-  let target: CurrentDispatch | null;
+  let target: ReplayTarget | null;
   let paidAgain: DoneReason | undefined;
   if (outcome === 'rejected') {
     // Re-announcing a rejection pays nobody: only the current decision, if it is a rejection.
     if (current.decision.type !== 'RoutingRejected') return { action: 'not_selected' };
-    target = current;
+    target = { ...current, revision: 0 };
   } else {
-    const reason = standing.done?.reason;
-    const named = policy.payAgainFor.has(standing.jobId);
-    const everSelected = standing.providers.some((provider) => providers.includes(provider));
-    if (reason && !named)
+    const reason = job.done?.reason;
+    if (reason && !policy.payAgainFor.has(jobId))
       return everSelected ? { action: 'skipped', reason, current } : { action: 'not_selected' };
     if (reason) paidAgain = reason;
-    target = current.decision.type === 'RoutingDecided' ? current : standing.lastRouted;
+    // The current dispatch (a routed current routing is the last dispatch); for a done job named
+    // to be paid again whose current routing is a rejection, its last routed one.
+    target = lastRouted;
     if (!target) return { action: 'not_selected' };
   }
   if (!providers.includes(filedUnder(target.decision))) {
-    const everSelected = standing.providers.some((provider) => providers.includes(provider));
     return everSelected && outcome === 'routed'
       ? { action: 'skipped', reason: 'dispatched_elsewhere', current }
       : { action: 'not_selected' };
@@ -157,10 +161,10 @@ export function planReplayStep(
   return {
     action: 'append',
     record: {
-      stream: current.decision.stream,
-      version: standing.lastVersion + 1,
+      stream: decision.stream,
+      version: job.version + 1,
       schemaVersion: RECORD_SCHEMA_VERSION,
-      jobId: standing.jobId,
+      jobId,
       recordedAt: author.at,
       type: 'ProjectionReplayRequested',
       replayId,
@@ -169,7 +173,7 @@ export function planReplayStep(
       why: author.why,
       replayOf: target.version,
       decision: target.decision,
-      previousDispatchId: standing.dispatchIds.at(-1) ?? null,
+      previousDispatchId: lastRouted ? `${jobId}:v${lastRouted.version}` : null,
       revision: target.revision,
       ...(paidAgain ? { paidAgain } : {}),
       ...(contentWithheld ? { contentWithheld } : {}),

@@ -131,7 +131,10 @@ function reportRules(record: DecisionRecord, { logger, metrics }: Telemetry) {
     const agreement = metrics.singleMetric();
     agreement.addMetric('ShadowAgreement', MetricUnit.Count, actual === candidate ? 1 : 0);
     const actualCost = record.type === 'RoutingDecided' ? record.estimatedCost : 0;
-    agreement.addMetric('ShadowCostDelta', MetricUnit.Count, shadow.estimatedCost - actualCost);
+    // A cost that is not computable has no delta: the metric is left out rather than made up.
+    if (actualCost !== null && shadow.estimatedCost !== null) {
+      agreement.addMetric('ShadowCostDelta', MetricUnit.Count, shadow.estimatedCost - actualCost);
+    }
     if (actual !== candidate) {
       const move = metrics.singleMetric();
       move.addDimensions({ from: actual, to: candidate });

@@ -14,6 +14,7 @@ import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { JobSubmission } from '../intake/submission.ts';
+import type { EstimatedCost } from '../routing/cost.ts';
 import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import { fnv1a } from './fnv1a.ts';
 import type { HealthTransition } from './health-records.ts';
@@ -57,7 +58,8 @@ export interface RoutingDecidedRecord extends DecisionBase {
   readonly provider: string;
   readonly model: string;
   readonly queue: string;
-  readonly estimatedCost: number;
+  /** Credits; null: not computable (src/routing/cost.ts). */
+  readonly estimatedCost: EstimatedCost;
   readonly explanation: Explanation;
 }
 
@@ -424,7 +426,8 @@ export interface ShadowResult {
   readonly provider: string | null;
   readonly model: string | null;
   readonly reason: string | null;
-  readonly estimatedCost: number;
+  /** Credits (0 when rejected); null: not computable (src/routing/cost.ts). */
+  readonly estimatedCost: EstimatedCost;
 }
 
 export interface SealedContent {

@@ -10,7 +10,9 @@
  *
  * Pure: building and folding records does no I/O; time and the author are passed in.
  */
+
 import { RoutingManagerError } from '../errors.ts';
+import type { CostComparison } from '../routing/cost.ts';
 import {
   canonicalTableJson,
   loadRoutingTable,
@@ -56,7 +58,7 @@ export interface GateReport {
   readonly changed: number;
   readonly explicitProviderChanges: number;
   readonly rejectionRate: { readonly before: number; readonly after: number };
-  readonly cost: { readonly before: number; readonly after: number; readonly delta: number };
+  readonly cost: CostComparison;
   readonly transitions: readonly { readonly from: string; readonly to: string; readonly count: number }[];
   /** Thresholds the candidate exceeded; empty when it passed. */
   readonly violations: readonly string[];

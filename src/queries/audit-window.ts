@@ -48,7 +48,9 @@ export function parseInstant(text: string, now: Date, label = 'time'): string {
   const relative = RELATIVE.exec(value);
   if (relative) {
     const unit = relative[2] as keyof typeof UNIT_MS;
-    return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[unit]).toISOString();
+    // A duration past the calendar's range (`99999999999h`) is not a time: refused, never a RangeError.
+    const instant = new Date(now.getTime() - Number(relative[1]) * UNIT_MS[unit]);
+    if (!Number.isNaN(instant.getTime())) return instant.toISOString();
   }
   if (DATE_ONLY.test(value) || DATE_TIME.test(value)) {
     const parsed = new Date(DATE_ONLY.test(value) ? `${value}T00:00:00.000Z` : value);

@@ -14,6 +14,7 @@ import { routingInputOf } from '../content/job-content.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, validateSubmission } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { healthRecordedIn } from '../provider-health/health-view.ts';
+import { type CostComparison, CostTally, compareCosts, type EstimatedCost } from '../routing/cost.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
@@ -23,7 +24,8 @@ export interface DecisionFacts {
   readonly model: string | null;
   readonly reason: string | null;
   readonly rule: string | null;
-  readonly estimatedCost: number;
+  /** Credits (0 when rejected); null: not computable (src/routing/cost.ts). */
+  readonly estimatedCost: EstimatedCost;
 }
 
 export type ChangeKind = 'outcome' | 'provider' | 'model' | 'reason';
@@ -49,14 +51,12 @@ export interface WhatIfSummary {
   readonly byKind: Readonly<Record<ChangeKind, number>>;
   /** `before → after` (e.g. `fal/wan-i2v → replicate/wan-2.1-i2v`) with its count, most frequent first. */
   readonly transitions: readonly { readonly from: string; readonly to: string; readonly count: number }[];
-  readonly cost: { readonly before: number; readonly after: number; readonly delta: number };
+  readonly cost: CostComparison;
   readonly examples: readonly ReevaluatedDecision[];
 }
 
 /** A user's balance for the candidate table: number, null (no credit record), undefined (unknown). */
 export type BalanceLookup = (userId: string) => number | null | undefined;
-
-const round = (value: number): number => Math.round(value * 10_000) / 10_000;
 
 export function factsOf(record: DecisionRecord): DecisionFacts {
   if (record.type === 'RoutingDecided') {
@@ -184,11 +184,11 @@ export function whatIf(
   const decisions = records.map((record) => reevaluate(record, table, balanceOf));
   const byKind: Record<ChangeKind, number> = { outcome: 0, provider: 0, model: 0, reason: 0 };
   const transitions = new Map<string, { from: string; to: string; count: number }>();
-  let costBefore = 0;
-  let costAfter = 0;
+  const costBefore = new CostTally();
+  const costAfter = new CostTally();
   for (const decision of decisions) {
-    costBefore += decision.before.estimatedCost;
-    costAfter += decision.after.estimatedCost;
+    costBefore.add(decision.before.estimatedCost);
+    costAfter.add(decision.after.estimatedCost);
     for (const kind of decision.changes) byKind[kind]++;
     if (decision.changes.length === 0) continue;
     const from = describeFacts(decision.before);
@@ -211,7 +211,7 @@ export function whatIf(
       transitions: [...transitions.values()].sort(
         (a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
       ),
-      cost: { before: round(costBefore), after: round(costAfter), delta: round(costAfter - costBefore) },
+      cost: compareCosts(costBefore, costAfter),
       examples: changed.slice(0, options.examples ?? 5),
     },
   };

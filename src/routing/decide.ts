@@ -5,6 +5,7 @@
  */
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { DefaultedField, JobSubmission } from '../intake/submission.ts';
+import { type EstimatedCost, estimateCost, recordedBalance } from './cost.ts';
 import {
   type ModelCapabilities,
   type RouteRule,
@@ -85,7 +86,8 @@ export type RoutingDecision =
       readonly provider: string;
       readonly model: string;
       readonly queue: string;
-      readonly estimatedCost: number;
+      /** Credits; null when not computable (beyond MAX_ESTIMABLE_COST, src/routing/cost.ts). */
+      readonly estimatedCost: EstimatedCost;
       readonly explanation: Explanation;
       /** Set when this job is the half-open probe of that breaker: the router must lease it first. */
       readonly probeOf?: string;
@@ -163,10 +165,6 @@ function capabilityExclusion(model: ModelCapabilities, job: JobSubmission): Excl
 
 const wantsAudio = (job: JobSubmission): boolean => job.feature?.audio === true;
 
-/** Estimated cost in credit units, rounded to 1/10,000 to keep records free of float noise. */
-export const estimateCost = (lengthSec: number, pricePerSecond: number): number =>
-  Math.round(lengthSec * pricePerSecond * 10_000) / 10_000;
-
 /** Whether any rule of the table needs the user's credit balance (the only I/O a decision may need). */
 export const tableNeedsCreditBalance = (table: RoutingTable): boolean =>
   table.rules.some((rule) => 'route' in rule && rule.requireCredits);
@@ -178,7 +176,8 @@ const specificReasons: ReadonlyArray<[ExclusionReason, RejectionReason]> = [
 ];
 
 export function decide(job: JobSubmission, context: DecisionContext): RoutingDecision {
-  const { table, creditBalance, defaulted } = context;
+  const { table, defaulted } = context;
+  const creditBalance = recordedBalance(context.creditBalance);
   const candidates: CandidateVerdict[] = [];
   const healthFlags: { panic?: true; healthIgnored?: true } = {};
   const explain = (matchedRule: string | null): Explanation => ({
@@ -234,7 +233,13 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
 }
 
 type Target = { provider: string; model: string };
-type Chosen = { provider: string; model: string; queue: string; estimatedCost: number; probeOf?: string };
+type Chosen = {
+  provider: string;
+  model: string;
+  queue: string;
+  estimatedCost: EstimatedCost;
+  probeOf?: string;
+};
 
 /**
  * The target of a matched route rule: its route, then (auto jobs only) its fallbacks, skipping
@@ -318,10 +323,12 @@ function chooseTarget(
   return firstServable.chosen;
 }
 
-function creditExclusion(cost: number, balance: number | null | undefined): Exclusion | undefined {
+function creditExclusion(cost: EstimatedCost, balance: number | null | undefined): Exclusion | undefined {
   // A missing credit record (or a balance that was not loaded) never covers a cost: fail closed.
   if (balance === null || balance === undefined)
     return { reason: 'insufficient_credits', detail: 'no credit record' };
+  // A cost too large to compute is larger than any balance: fail closed too.
+  if (cost === null) return { reason: 'insufficient_credits', detail: 'cost not computable' };
   if (cost > balance) return { reason: 'insufficient_credits', detail: `cost ${cost} > balance ${balance}` };
   return undefined;
 }

@@ -59,6 +59,10 @@ export function evaluateGate(
       `estimated cost ${cost.before} → ${cost.after} (${shown} > ${thresholds.maxCostIncrease}%)`,
     );
   }
+  const uncomputable = (cost.notComputable?.after ?? 0) - (cost.notComputable?.before ?? 0);
+  if (uncomputable > 0) {
+    violations.push(`${uncomputable} more decision(s) with a cost that is not computable`);
+  }
   return {
     since: window.since,
     until: window.until,

@@ -4,6 +4,7 @@
  * Pure; the decisions come in.
  */
 import type { DecisionRecord } from '../log/routing-records.ts';
+import { CostTally, compareCosts } from '../routing/cost.ts';
 
 export interface ShadowReport {
   readonly decisions: number;
@@ -13,15 +14,19 @@ export interface ShadowReport {
   readonly agreementRate: number;
   readonly candidates: readonly string[];
   readonly moves: readonly { readonly from: string; readonly to: string; readonly count: number }[];
-  readonly cost: { readonly actual: number; readonly shadow: number; readonly delta: number };
+  readonly cost: {
+    readonly actual: number;
+    readonly shadow: number;
+    readonly delta: number;
+    /** Present only when some costs were not computable (src/routing/cost.ts): not in the totals. */
+    readonly notComputable?: { readonly actual: number; readonly shadow: number };
+  };
 }
-
-const round = (value: number): number => Math.round(value * 10_000) / 10_000;
 
 export function shadowReport(records: readonly DecisionRecord[]): ShadowReport {
   let agreed = 0;
-  let actualCost = 0;
-  let shadowCost = 0;
+  const actualCost = new CostTally();
+  const shadowCost = new CostTally();
   const candidates = new Set<string>();
   const moves = new Map<string, { from: string; to: string; count: number }>();
   const shadowed = records.filter((record) => record.shadow !== undefined);
@@ -32,8 +37,8 @@ export function shadowReport(records: readonly DecisionRecord[]): ShadowReport {
       record.type === 'RoutingDecided' ? `${record.provider}/${record.model}` : `rejected:${record.reason}`;
     const to =
       shadow.outcome === 'routed' ? `${shadow.provider}/${shadow.model}` : `rejected:${shadow.reason}`;
-    actualCost += record.type === 'RoutingDecided' ? record.estimatedCost : 0;
-    shadowCost += shadow.estimatedCost;
+    actualCost.add(record.type === 'RoutingDecided' ? record.estimatedCost : 0);
+    shadowCost.add(shadow.estimatedCost);
     if (from === to) {
       agreed++;
       continue;
@@ -50,6 +55,18 @@ export function shadowReport(records: readonly DecisionRecord[]): ShadowReport {
     agreementRate: shadowed.length === 0 ? 0 : Math.round((agreed / shadowed.length) * 10_000) / 100,
     candidates: [...candidates].sort(),
     moves: [...moves.values()].sort((a, b) => b.count - a.count || a.from.localeCompare(b.from)),
-    cost: { actual: round(actualCost), shadow: round(shadowCost), delta: round(shadowCost - actualCost) },
+    cost: costOfShadow(actualCost, shadowCost),
+  };
+}
+
+function costOfShadow(actual: CostTally, shadow: CostTally): ShadowReport['cost'] {
+  const { before, after, delta, notComputable } = compareCosts(actual, shadow);
+  return {
+    actual: before,
+    shadow: after,
+    delta,
+    ...(notComputable
+      ? { notComputable: { actual: notComputable.before, shadow: notComputable.after } }
+      : {}),
   };
 }

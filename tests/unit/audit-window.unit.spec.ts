@@ -26,12 +26,17 @@ describe('audit window', () => {
     expect(parseInstant(text, now)).toBe(expected);
   });
 
-  it.each(['yesterday', '2026-11-25T10:00:00', '2026-13-45', '', '5y'])(
-    'given "%s", when parsed, then it is refused with a typed error',
-    (text) => {
-      expect(() => parseInstant(text, now)).toThrow(InvalidAuditWindowError);
-    },
-  );
+  it.each([
+    'yesterday',
+    '2026-11-25T10:00:00',
+    '2026-13-45',
+    '',
+    '5y',
+    '99999999999999999999h',
+    '9999999999w',
+  ])('given "%s", when parsed, then it is refused with a typed error', (text) => {
+    expect(() => parseInstant(text, now)).toThrow(InvalidAuditWindowError);
+  });
 
   it('given since after until, when the window is built, then it is refused', () => {
     expect(() => auditWindow('2026-11-25T10:00:00Z', '2026-11-25T09:00:00Z', now)).toThrow(/must be before/);

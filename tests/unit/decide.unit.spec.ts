@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, estimateCost, tableNeedsCreditBalance } from '../../src/routing/decide.ts';
+import { estimateCost } from '../../src/routing/cost.ts';
+import { decide, tableNeedsCreditBalance } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';

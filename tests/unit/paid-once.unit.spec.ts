@@ -14,7 +14,7 @@ import { redriveJob } from '../../src/commands/redrive-projections.ts';
 import type { ReplayPolicy } from '../../src/commands/replay-plan.ts';
 import { replayJob } from '../../src/commands/replay-projections.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
-import { jobStanding } from '../../src/log/job-standing.ts';
+import { type JobState, jobStateOf } from '../../src/log/job-state.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
@@ -80,15 +80,14 @@ async function run(decision: DecisionRecord, ops: readonly Op[]) {
   const jobId = decision.jobId as string;
   const rules = fixedRules(defaultRoutingTable);
   // Erased content makes replays and re-drives send nothing (the existing, tested mechanism).
-  const contentOf = async (stream: readonly RoutingLogRecord[]) =>
-    stream.some((record) => record.type === 'ContentErased') ? ('erased' as const) : ('retained' as const);
+  const contentOf = async (job: JobState) => (job.erasure ? ('erased' as const) : ('retained' as const));
   // No completion marks at all: a re-drive sees every record as owing every effect (the worst case).
   const markers = { read: async () => new Map() };
   for (const step of ops) {
     const stream = await log.readStream(decision.stream);
     const author = { incident: 'x', requestedBy: 'ops', why: 'property', at: at() };
     if (step.kind === 'providerFailure' || step.kind === 'jobFailure' || step.kind === 'complete') {
-      const current = jobStanding(stream).current?.version ?? 1;
+      const current = jobStateOf(stream).current?.version ?? 1;
       const version = step.dispatch === 0 ? current : step.dispatch;
       const report = {
         jobId,
@@ -125,7 +124,7 @@ async function run(decision: DecisionRecord, ops: readonly Op[]) {
         },
       );
     } else {
-      const erasure = planErasureStep(stream, {
+      const erasure = planErasureStep(jobStateOf(stream), {
         erasureId: 'e',
         requestedBy: 'ops',
         why: 'gdpr',
@@ -153,7 +152,7 @@ function sendsToProvider(record: RoutingLogRecord): boolean {
 /** Every record that sends the job after it was done, with what the log says about it. */
 function paidAfterDone(stream: readonly RoutingLogRecord[]) {
   return stream.flatMap((record, index) => {
-    const before = jobStanding(stream.slice(0, index));
+    const before = jobStateOf(stream.slice(0, index));
     if (!before.done || !sendsToProvider(record)) return [];
     return [
       {
@@ -170,7 +169,7 @@ function paidAfterDone(stream: readonly RoutingLogRecord[]) {
 function staleRedrives(stream: readonly RoutingLogRecord[]) {
   return stream.flatMap((record, index) => {
     if (record.type !== 'ProjectionRedriveRequested' || !sendsToProvider(record)) return [];
-    const before = jobStanding(stream.slice(0, index));
+    const before = jobStateOf(stream.slice(0, index));
     return record.redriveOf === before.current?.version
       ? []
       : [{ version: record.version, redriveOf: record.redriveOf }];
@@ -231,6 +230,6 @@ describe('no paid job is dispatched again without the operator’s flag (propert
       'RoutingRevised',
       'RoutingRevised',
     ]);
-    expect(jobStanding(rejectedStream).done?.reason).toBe('rejected');
+    expect(jobStateOf(rejectedStream).done?.reason).toBe('rejected');
   });
 });

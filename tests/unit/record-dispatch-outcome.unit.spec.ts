@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
 import { laterOf, reviseRouting } from '../../src/commands/revise-routing.ts';
-import { jobStanding } from '../../src/log/job-standing.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
 import { aFailure, aRoutedJobInLog } from '../support/revisions.ts';
 
 const aReport = (jobId: string, version: number, overrides: Record<string, unknown> = {}) => ({
@@ -29,7 +29,7 @@ describe('a provider’s verdict on a dispatch makes the job done', () => {
       outcome: 'ignored',
       why: 'already_done',
     });
-    expect(jobStanding(await log.readStream(decision.stream)).done).toEqual({
+    expect(jobStateOf(await log.readStream(decision.stream)).done).toEqual({
       reason: 'completed',
       version: 2,
     });

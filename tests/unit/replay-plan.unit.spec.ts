@@ -10,6 +10,7 @@ import {
   replayIdOf,
 } from '../../src/commands/replay-plan.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
 import { intakeRejectionRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { aFailure, aRoutedJobInLog } from '../support/revisions.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
@@ -84,7 +85,7 @@ describe('which decisions a replay re-drives', () => {
 describe('replay step for one job', () => {
   it('given a stream with only its decision, when planned, then a replay record of the incident is appended at version 2 with a copy of the decision', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    expect(planReplayStep([decision], author, undefined, policy())).toEqual({
+    expect(planReplayStep(jobStateOf([decision]), author, undefined, policy())).toEqual({
       action: 'append',
       record: {
         type: 'ProjectionReplayRequested',
@@ -107,10 +108,10 @@ describe('replay step for one job', () => {
 
   it('given a stream that already holds this incident, when planned at another time by someone else, then it is skipped', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep([decision], author, undefined, policy());
+    const first = planReplayStep(jobStateOf([decision]), author, undefined, policy());
     if (first.action !== 'append') throw new Error('expected an append');
     const later = { ...author, requestedBy: 'bob', why: 'again', at: '2026-11-26T08:00:00.000Z' };
-    expect(planReplayStep([decision, first.record], later, undefined, policy())).toEqual({
+    expect(planReplayStep(jobStateOf([decision, first.record]), later, undefined, policy())).toEqual({
       action: 'already_replayed',
       record: first.record,
     });
@@ -118,10 +119,15 @@ describe('replay step for one job', () => {
 
   it('given a stream with another incident, when a new incident is planned, then it goes to the next version', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep([decision], author, undefined, policy());
+    const first = planReplayStep(jobStateOf([decision]), author, undefined, policy());
     if (first.action !== 'append') throw new Error('expected an append');
     expect(
-      planReplayStep([decision, first.record], { ...author, incident: 'INC-2300' }, undefined, policy()),
+      planReplayStep(
+        jobStateOf([decision, first.record]),
+        { ...author, incident: 'INC-2300' },
+        undefined,
+        policy(),
+      ),
     ).toMatchObject({
       action: 'append',
       // The job's current dispatch is the first replay's: that is what is sent again.
@@ -130,7 +136,7 @@ describe('replay step for one job', () => {
   });
 
   it('given an empty stream, when planned, then there is no decision to replay', () => {
-    expect(planReplayStep([], author, undefined, policy())).toEqual({ action: 'no_decision' });
+    expect(planReplayStep(jobStateOf([]), author, undefined, policy())).toEqual({ action: 'no_decision' });
   });
 });
 
@@ -141,7 +147,7 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
     return { log, decision, rules, stream: await log.readStream(decision.stream) };
   }
   const succeeded = (stream: readonly RoutingLogRecord[], jobId: string, version: number) =>
-    decideDispatchOutcome(stream, {
+    decideDispatchOutcome(jobStateOf(stream), {
       attemptKey: 'attempt-x',
       at: '2026-11-25T14:10:00.000Z',
       jobId,
@@ -154,16 +160,18 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
 
   it('given a fal job re-routed to Replicate, when fal is replayed, then it is skipped: its current dispatch is elsewhere', async () => {
     const { stream } = await reroutedToReplicate();
-    expect(planReplayStep(stream, author, undefined, policy())).toMatchObject({
+    expect(planReplayStep(jobStateOf(stream), author, undefined, policy())).toMatchObject({
       action: 'skipped',
       reason: 'dispatched_elsewhere',
-      current: { version: 2, kind: 'reroute' },
+      current: { version: 2, record: { type: 'RoutingRevised' } },
     });
   });
 
   it('given a fal job re-routed to Replicate, when Replicate is replayed, then its current dispatch (the revision’s) is sent again', async () => {
     const { stream, decision } = await reroutedToReplicate();
-    expect(planReplayStep(stream, author, undefined, policy({ providers: ['replicate'] }))).toMatchObject({
+    expect(
+      planReplayStep(jobStateOf(stream), author, undefined, policy({ providers: ['replicate'] })),
+    ).toMatchObject({
       action: 'append',
       record: {
         version: 3,
@@ -180,11 +188,13 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
     const done = succeeded(stream, decision.jobId, 2);
     if ('why' in done) throw new Error(done.why);
     const completed = [...stream, done];
-    expect(planReplayStep(completed, author, undefined, policy({ providers: ['replicate'] }))).toMatchObject({
+    expect(
+      planReplayStep(jobStateOf(completed), author, undefined, policy({ providers: ['replicate'] })),
+    ).toMatchObject({
       action: 'skipped',
       reason: 'completed',
     });
-    expect(planReplayStep(completed, author, undefined, policy())).toMatchObject({
+    expect(planReplayStep(jobStateOf(completed), author, undefined, policy())).toMatchObject({
       action: 'skipped',
       reason: 'completed',
     });
@@ -196,7 +206,7 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
     if ('why' in done) throw new Error(done.why);
     expect(
       planReplayStep(
-        [...stream, done],
+        jobStateOf([...stream, done]),
         author,
         undefined,
         policy({ providers: ['replicate'] }, [decision.jobId]),
@@ -214,7 +224,7 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
     const stream = await log.readStream(decision.stream);
     expect(stream.at(-1)).toMatchObject({ decision: { reason: 'retries_exhausted' } });
     expect(
-      planReplayStep(stream, author, undefined, policy({ providers: ['fal', 'replicate'] })),
+      planReplayStep(jobStateOf(stream), author, undefined, policy({ providers: ['fal', 'replicate'] })),
     ).toMatchObject({
       action: 'skipped',
       reason: 'rejected',

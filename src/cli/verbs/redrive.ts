@@ -89,8 +89,11 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       if (!dryRun && !options.why?.trim())
         throw new UsageError('--why is required (it is recorded with the re-drive)');
       const markerTtlDays = Number(options.markerTtlDays);
-      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2)
-        throw new UsageError('--marker-ttl-days must be an integer of at least 2');
+      // The projector's EFFECT_MARKER_TTL_DAYS range (src/config/projector-config.ts).
+      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2 || markerTtlDays > 365)
+        throw new UsageError(
+          "--marker-ttl-days must be an integer from 2 to 365 (the stack's EffectMarkerTtlDays)",
+        );
       const window = auditWindow(options.since, options.until, context.now());
       if (options.provider) await checkNames(context, { providers: options.provider });
       const providers =

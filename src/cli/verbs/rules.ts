@@ -28,7 +28,7 @@ import { DEFAULT_GATE_THRESHOLDS, evaluateGate } from '../../rules/publish-gate.
 import { shadowReport } from '../../rules/shadow-report.ts';
 import { diffTables } from '../../rules/table-diff.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
 import { windowOptions } from './decisions.ts';
 import { balancesFor, decisionsIn, readRoutingTableFile, readRulesJson } from './what-if.ts';
 
@@ -120,10 +120,7 @@ export function renderGate(gate: GateReport): string {
       ['would change', String(gate.changed)],
       ['explicit-provider changes', String(gate.explicitProviderChanges)],
       ['rejection rate', `${gate.rejectionRate.before}% → ${gate.rejectionRate.after}%`],
-      [
-        'estimated cost',
-        `${gate.cost.before} → ${gate.cost.after} (${gate.cost.delta >= 0 ? '+' : ''}${gate.cost.delta})`,
-      ],
+      ['estimated cost', renderCostChange(gate.cost)],
     ]),
   ];
   if (gate.transitions.length > 0)
@@ -435,7 +432,22 @@ export function registerRules(program: Command, contextOf: ContextOf) {
           ['agreement', `${summary.agreed} (${summary.agreementRate}%)`],
           [
             'estimated cost',
-            `actual ${summary.cost.actual}, shadow ${summary.cost.shadow} (delta ${summary.cost.delta})`,
+            renderCostChange(
+              {
+                before: summary.cost.actual,
+                after: summary.cost.shadow,
+                delta: summary.cost.delta,
+                ...(summary.cost.notComputable
+                  ? {
+                      notComputable: {
+                        before: summary.cost.notComputable.actual,
+                        after: summary.cost.notComputable.shadow,
+                      },
+                    }
+                  : {}),
+              },
+              ['actual', 'shadow'],
+            ),
           ],
         ]),
       ];

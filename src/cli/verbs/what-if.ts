@@ -25,7 +25,7 @@ import {
   type RoutingTable,
 } from '../../routing/routing-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { COST_UNIT, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
+import { COST_UNIT, jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
 import { checkNames } from '../vocabulary.ts';
 import { collect, positiveInteger, windowOptions } from './decisions.ts';
 
@@ -64,8 +64,6 @@ interface WhatIfOptions {
   examples: number;
 }
 
-const signed = (value: number): string => (value > 0 ? `+${value}` : String(value));
-
 export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[]): string {
   const lines = [
     renderFacts([
@@ -78,10 +76,7 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['  model', String(summary.byKind.model)],
       ['  reason', String(summary.byKind.reason)],
       ['unchanged', `${summary.unchanged} (of which ${summary.intakeRejections} rejected at intake)`],
-      [
-        'estimated cost',
-        `${summary.cost.before} → ${renderCost(summary.cost.after)} (${signed(summary.cost.delta)} ${COST_UNIT})`,
-      ],
+      ['estimated cost', renderCostChange(summary.cost)],
     ]),
   ];
   if (summary.transitions.length > 0) {
