@@ -15,7 +15,6 @@ import { forwardedOptions, inProcessVerbs } from '../../src/cli/in-process-verbs
 import { runCli } from '../../src/cli/main.ts';
 import { jobTimeline, overview, rules } from '../../src/console/panels.ts';
 import type { RunVerb } from '../../src/console/verb-runner.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
@@ -23,6 +22,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
+import { routerContentPorts } from '../support/content.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
@@ -45,7 +45,7 @@ beforeAll(async () => {
       log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
+      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
       rules: new CachedActiveRules(new DynamoDbRulesLog(documents, stack.tables.routingLog), {
         defaultTable: defaultRoutingTable,
         ttlMs: 0,
