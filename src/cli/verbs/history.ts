@@ -135,6 +135,7 @@ function domainRecord(record: Record<string, unknown>): Record<string, unknown> 
 export function historyJson(history: JobHistory): Record<string, unknown> {
   return {
     ...history,
+    projection: history.projection && projectionJson(history.projection),
     records: history.records.map((record) => {
       const dispatchId = dispatchOf(record);
       return {
@@ -143,6 +144,19 @@ export function historyJson(history: JobHistory): Record<string, unknown> {
       };
     }),
   };
+}
+
+/**
+ * The Jobs item as JSON: its sets (`routingDone`, the versions whose effects are complete) as sorted
+ * lists — JSON.stringify would print a Set as `{}`.
+ */
+function projectionJson(projection: JobProjection): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(projection).map(([key, value]) => [
+      key,
+      value instanceof Set ? [...value].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : value,
+    ]),
+  );
 }
 
 /** Longer values (long metadata) are summarised by their size in the table view. */
