@@ -17,6 +17,10 @@ import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-sto
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
+import {
+  type RecordDispatchOutcomeResult,
+  recordDispatchOutcome,
+} from '../commands/record-dispatch-outcome.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
 import { type ReleaseSlotDependencies, releaseCompletedSlot } from '../commands/release-slot.ts';
 import {
@@ -27,6 +31,7 @@ import {
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
+import { isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import {
   JOB_STARTED_DETAIL_TYPE,
@@ -43,6 +48,7 @@ const RULES_CACHE_MS = 10_000;
 export type HealthSignalsResponse =
   | (RecordHealthSignalResult & {
       readonly revision?: ReviseRoutingResult;
+      readonly verdict?: RecordDispatchOutcomeResult & { readonly jobId: string };
       /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
       readonly slotReleased?: string;
     })
@@ -78,7 +84,8 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       const { signal } = parsed;
       const result = await recordHealthSignal(signal, deps);
       const facts = {
-        eventId: signal.command.signalId,
+        eventId: typeof event.id === 'string' ? event.id : null,
+        signalId: signal.command.signalId,
         breaker: signal.key,
         command: signal.command.type,
         outcome: result.outcome,
@@ -119,10 +126,37 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           single.addMetric('SlotsReleased', MetricUnit.Count, 1);
         }
       }
-      if (!deps.revise || attempt?.outcome !== 'failed_terminal') return response;
+      if (!deps.revise || !attempt) return response;
+      const errorClass = attempt.errorClass ?? null;
+      if (
+        attempt.outcome === 'succeeded' ||
+        (attempt.outcome === 'failed_terminal' && !isProviderSideFailure(errorClass))
+      ) {
+        // The job is done (completed, or failed for its own reason): recorded in its stream, so
+        // replay and re-drive never pay for it again; never re-routed.
+        const verdict = await recordDispatchOutcome(
+          {
+            ...attempt,
+            attemptKey: signal.command.signalId,
+            at: signal.command.at,
+            model: signal.model,
+            errorClass,
+          },
+          deps.revise,
+        );
+        logger.debug('dispatch outcome', { ...facts, jobId: attempt.jobId, verdict: verdict.outcome });
+        return { ...response, verdict: { ...verdict, jobId: attempt.jobId } };
+      }
+      if (attempt.outcome !== 'failed_terminal') return response;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
-        { ...attempt, signalId: signal.command.signalId, at: signal.command.at, model: signal.model },
+        {
+          ...attempt,
+          signalId: signal.command.signalId,
+          at: signal.command.at,
+          model: signal.model,
+          errorClass,
+        },
         deps.revise,
       );
       if (revision.outcome === 'ignored') {
