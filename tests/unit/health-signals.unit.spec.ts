@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   ATTEMPT_DETAIL_TYPE,
+  attemptKeyOf,
+  JOB_STARTED_DETAIL_TYPE,
   parseHealthSignal,
+  parseJobStarted,
   SIGNAL_SOURCE,
   STATUS_DETAIL_TYPE,
 } from '../../src/provider-health/signals.ts';
@@ -34,7 +37,7 @@ describe('parsing health signals', () => {
         key: 'fal#wan-i2v',
         command: {
           type: 'RecordAttempt',
-          signalId: 'evt-1',
+          signalId: attemptKeyOf({ dispatchId: 'job-1:v1', outcome: 'failed_terminal' }),
           at: '2026-11-25T14:02:00.000Z',
           outcome: 'failed_terminal',
           errorClass: 'server_error',
@@ -42,6 +45,29 @@ describe('parsing health signals', () => {
         },
       },
     });
+  });
+
+  it('given the same report published again under a new envelope id and time, then its dedupe key is the same', () => {
+    const first = parseHealthSignal(attemptEvent({}));
+    const again = parseHealthSignal({
+      ...attemptEvent({}),
+      id: 'evt-republished',
+      time: '2026-11-25T15:00:00Z',
+    });
+    expect(first.ok && again.ok && first.signal.command.signalId).toBe(
+      again.ok && again.signal.command.signalId,
+    );
+  });
+
+  it('given two attempts of one dispatch with their own attemptId, then each has its own dedupe key', () => {
+    const keyOf = (attemptId: string) => {
+      const parsed = parseHealthSignal(attemptEvent({ attemptId }));
+      return parsed.ok ? parsed.signal.command.signalId : null;
+    };
+    expect(keyOf('job-1:v1#1')).not.toBe(keyOf('job-1:v1#2'));
+    expect(keyOf('job-1:v1#1')).toBe(
+      attemptKeyOf({ dispatchId: 'job-1:v1', outcome: 'succeeded', attemptId: 'job-1:v1#1' }),
+    );
   });
 
   it('given an attempt without model or errorClass, then the provider-level breaker is named and errorClass is null', () => {
@@ -94,5 +120,57 @@ describe('parsing health signals', () => {
     const parsed = parseHealthSignal(attemptEvent({ provider: 'SECRET PROMPT TEXT' }));
     expect(JSON.stringify(parsed)).not.toContain('SECRET');
     expect(parsed).toMatchObject({ ok: false, paths: ['provider'] });
+  });
+});
+
+describe('parsing provider.job.started and the measures of a completion', () => {
+  const started = (detail: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
+    id: 'evt-s',
+    source: SIGNAL_SOURCE,
+    'detail-type': JOB_STARTED_DETAIL_TYPE,
+    time: '2026-11-25T14:01:12Z',
+    detail: {
+      jobId: 'job-1',
+      provider: 'fal',
+      model: 'wan-i2v',
+      dispatchId: 'job-1:v1',
+      queueWaitMs: 41250,
+      ts: '2026-11-25T14:01:11.803Z',
+      ...detail,
+    },
+    ...overrides,
+  });
+
+  it('given a job-started event, then its queue wait is read', () => {
+    expect(parseJobStarted(started({}))).toEqual({
+      ok: true,
+      eventId: 'evt-s',
+      started: expect.objectContaining({ provider: 'fal', queueWaitMs: 41250 }),
+    });
+  });
+
+  it('given a queue wait that is not a finite duration, or no id, then it is refused by path without quoting it', () => {
+    for (const queueWaitMs of [-1, Number.POSITIVE_INFINITY, Number.NaN, '41250', 8 * 24 * 3600 * 1000]) {
+      const parsed = parseJobStarted(started({ queueWaitMs }));
+      expect(parsed).toEqual({ ok: false, problem: 'invalid job-started signal', paths: ['queueWaitMs'] });
+    }
+    expect(parseJobStarted(started({}, { id: '' }))).toMatchObject({
+      ok: false,
+      problem: 'event id missing',
+    });
+  });
+
+  it('given runMs and costUsd on a completion, then they are kept; negative or infinite ones are refused', () => {
+    expect(
+      parseHealthSignal(attemptEvent({ outcome: 'succeeded', runMs: 61_000, costUsd: 0.42 })),
+    ).toMatchObject({
+      ok: true,
+      signal: { attempt: { runMs: 61_000, costUsd: 0.42 } },
+    });
+    expect(parseHealthSignal(attemptEvent({ runMs: -5 }))).toMatchObject({ ok: false, paths: ['runMs'] });
+    expect(parseHealthSignal(attemptEvent({ costUsd: Number.POSITIVE_INFINITY }))).toMatchObject({
+      ok: false,
+      paths: ['costUsd'],
+    });
   });
 });
