@@ -7,7 +7,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type RoutingLogRecord, recordFromItem } from '../log/routing-records.ts';
+import type { RoutingLogRecord } from '../log/routing-records.ts';
+import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
 import type { AppendResult, RoutingLog } from '../ports/routing-log.ts';
 
 export class DynamoDbRoutingLog implements RoutingLog {
@@ -24,7 +25,7 @@ export class DynamoDbRoutingLog implements RoutingLog {
       await this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: record,
+          Item: storedItemOf(record),
           ConditionExpression: 'attribute_not_exists(#stream)',
           ExpressionAttributeNames: { '#stream': 'stream' },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -32,8 +32,8 @@ import {
   intakeRejectionRecord,
   messageTooLargeRecord,
   type Received,
-  UnsupportedRecordError,
 } from '../log/routing-records.ts';
+import { UnsupportedRecordError } from '../log/stored-records.ts';
 import type { CreditBalances } from '../ports/credit-balances.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';

@@ -9,7 +9,6 @@
  */
 
 import { createHash } from 'node:crypto';
-import { RoutingManagerError } from '../errors.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
@@ -19,7 +18,11 @@ import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import { fnv1a } from './fnv1a.ts';
 import type { HealthTransition } from './health-records.ts';
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * The schema version records are built with: 2 stores the explanation's candidate trail as compact
+ * tuples (src/log/stored-records.ts, which also reads version 1 items).
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 export const DECISION_VERSION = 1;
 /** Spreads one provider-day of audit-index writes over this many GSI partitions (hot-key guard). */
 export const AUDIT_SHARDS = 8;
@@ -340,47 +343,6 @@ export function intakeRejectionRecord(
     job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
     explanation: null,
   };
-}
-
-export class UnsupportedRecordError extends RoutingManagerError {
-  readonly record: unknown;
-  constructor(message: string, record: unknown) {
-    super('unsupported_record', message);
-    this.name = 'UnsupportedRecordError';
-    this.record = record;
-  }
-}
-
-// A stored item can hold anything; describing it must never throw (String() can, on a map) and
-// never repeat content into a log line: only a short token is shown as it is.
-const describeValue = (value: unknown): string => {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
-  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
-};
-
-const KNOWN_TYPES = new Set([
-  'RoutingDecided',
-  'RoutingRejected',
-  'ProjectionReplayRequested',
-  'ProjectionRedriveRequested',
-  'ContentErased',
-  'ProviderHealthChanged',
-  'RoutingRevised',
-]);
-
-/**
- * Reads a stored item as a record of the current schema. Old schema versions would be upcast
- * here (never rewritten in the table); an unknown type or a future version is a typed error.
- */
-export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
-  if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
-    throw new UnsupportedRecordError(`unknown record type ${describeValue(item.type)}`, item);
-  }
-  if (item.schemaVersion !== RECORD_SCHEMA_VERSION) {
-    throw new UnsupportedRecordError(`unsupported schemaVersion ${describeValue(item.schemaVersion)}`, item);
-  }
-  return item as unknown as RoutingLogRecord;
 }
 
 /** What the shadow candidate would have done: stored with the decision, never acted on. */

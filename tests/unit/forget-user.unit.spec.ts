@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
 import { erasureIdOf } from '../../src/commands/forget-plan.ts';
 import { forgetUser } from '../../src/commands/forget-user.ts';
-import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { RECORD_SCHEMA_VERSION, type RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
@@ -50,7 +50,7 @@ describe('ForgetUser', () => {
       expect((await log.readStream(record.stream))[1]).toEqual({
         stream: record.stream,
         version: 2,
-        schemaVersion: 1,
+        schemaVersion: RECORD_SCHEMA_VERSION,
         jobId: record.jobId,
         recordedAt: NOW.toISOString(),
         type: 'ContentErased',

@@ -8,7 +8,7 @@ import {
   replayIdOf,
 } from '../../src/commands/replay-plan.ts';
 import { jobStateOf } from '../../src/log/job-state.ts';
-import { intakeRejectionRecord } from '../../src/log/routing-records.ts';
+import { intakeRejectionRecord, RECORD_SCHEMA_VERSION } from '../../src/log/routing-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const selection = (overrides: Partial<ReplaySelection> = {}): ReplaySelection => ({
@@ -83,7 +83,7 @@ describe('replay step for one job', () => {
         type: 'ProjectionReplayRequested',
         stream: decision.stream,
         version: 2,
-        schemaVersion: 1,
+        schemaVersion: RECORD_SCHEMA_VERSION,
         jobId: decision.jobId,
         replayId: replayIdOf('INC-2291'),
         incident: 'INC-2291',

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
-import { decisionRecord, payloadHash } from '../../src/log/routing-records.ts';
+import { decisionRecord, payloadHash, RECORD_SCHEMA_VERSION } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -39,7 +39,7 @@ describe('RouteJob', () => {
     expect(record).toMatchObject({
       type: 'RoutingDecided',
       version: 1,
-      schemaVersion: 1,
+      schemaVersion: RECORD_SCHEMA_VERSION,
       jobId: 'job-1',
       eventId: event.id,
       submittedAt: '2026-11-25T10:00:00Z',
