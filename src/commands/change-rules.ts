@@ -7,7 +7,7 @@
  * A publication is gated: the caller's what-if report (src/rules/publish-gate.ts) is part of the
  * command; a candidate with violations is refused unless forced, and the record says it was forced.
  */
-import { CommandContendedError, VersionConflictError } from '../errors.ts';
+import { CommandContendedError } from '../errors.ts';
 import {
   type GateReport,
   MAX_TABLE_BYTES,
@@ -235,8 +235,8 @@ export async function changeRules(
         decide: ({ history, at }) => decideRulesChange(history, command, at),
         append: async (decision): Promise<ChangeRulesResult> => {
           if (decision.outcome !== 'append') return decision;
-          if ((await deps.rules.append(decision.record)) === 'conflict')
-            throw new VersionConflictError(decision.record.stream, decision.record.version);
+          const expectedVersion = decision.record.version - 1;
+          await deps.rules.appendToStream([decision.record], { expectedVersion });
           return { outcome: 'appended', record: decision.record };
         },
       },

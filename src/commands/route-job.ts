@@ -25,6 +25,7 @@ import {
   submittedAtOf,
   validateSubmission,
 } from '../intake/submission.ts';
+import { initialJobState, type JobState, jobStateOf } from '../log/job-state.ts';
 import {
   DECISION_VERSION,
   type DecisionRecord,
@@ -32,6 +33,7 @@ import {
   intakeRejectionRecord,
   messageTooLargeRecord,
   type Received,
+  type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import { UnsupportedRecordError } from '../log/stored-records.ts';
 import type { CreditBalances } from '../ports/credit-balances.ts';
@@ -83,24 +85,50 @@ export type RouteJobResult =
       readonly refusedPayloadHash: string;
     };
 
+/**
+ * Read: the routing inputs, with the job's stream taken as new (version 1 is the decision, so a
+ * stream is read only when that version turns out taken: a redelivery, never the common case) →
+ * decide: the decision record, or the answer the stream already holds → append at version 0.
+ */
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
-  // Version 1 taken is not a race to retry: the record there is the answer (duplicate or conflict).
-  return handleCommand({
-    read: () => readRoutingInputs(command, deps),
-    decide: (inputs) => decisionRecordOf(inputs, deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES),
-    append: async (unsealed, inputs) => {
-      const record = await sealed(unsealed, inputs, deps.contentKeys);
-      const appended = await deps.log.append(record);
-      if (appended.status === 'appended') return { outcome: 'recorded', record };
-      const existing = appended.existing;
-      if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
-        // Version 1 of a stream is always a decision; anything else means the table was tampered with.
-        throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
-      }
-      if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
-      return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
+  const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+  let inputs: RoutingInputs | undefined;
+  return handleCommand(
+    {
+      read: async (conflict) => {
+        inputs ??= await readRoutingInputs(command, deps);
+        if (!conflict) return { inputs, job: initialJobState };
+        const found = conflict.existing as RoutingLogRecord | undefined;
+        return { inputs, job: jobStateOf(found ? [found] : await deps.log.readStream(conflict.stream)) };
+      },
+      decide: ({ inputs, job }) => decideRouting(inputs, job, maxMessageBytes),
+      append: async (decided, { inputs }): Promise<RouteJobResult> => {
+        if (decided.outcome !== 'record') return decided;
+        const record = await sealed(decided.record, inputs, deps.contentKeys);
+        await deps.log.appendToStream(record.stream, [record], { expectedVersion: 0 });
+        return { outcome: 'recorded', record };
+      },
     },
-  });
+    // A taken version 1 is a redelivery, not contention: its answer is one read away, no backoff.
+    { backoffMs: () => 0 },
+  );
+}
+
+/** Pure: the record to append, or, when the stream already holds the decision, the answer it gives. */
+function decideRouting(
+  inputs: RoutingInputs,
+  job: JobState,
+  maxMessageBytes: number,
+): RouteJobResult | { readonly outcome: 'record'; readonly record: DecisionRecord } {
+  const record = decisionRecordOf(inputs, maxMessageBytes);
+  if (job.version === 0) return { outcome: 'record', record };
+  const existing = job.decision;
+  if (!existing) {
+    // Version 1 of a stream is always a decision; anything else means the table was tampered with.
+    throw new UnsupportedRecordError(`version 1 of ${record.stream} is not a decision`, job.current?.record);
+  }
+  if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
+  return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
 }
 
 interface RoutingInputs {

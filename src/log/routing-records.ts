@@ -9,6 +9,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { RoutingManagerError } from '../errors.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
 import type { RejectionReason } from '../intake/reason-codes.ts';
@@ -192,6 +193,31 @@ export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =
 export function projectedDecisionOf(record: JobRecord): DecisionRecord {
   const owner = record.type === 'ProjectionRedriveRequested' ? record.target : record;
   return isDecision(owner) ? owner : owner.decision;
+}
+
+/**
+ * Records an append may take: on `stream`, numbered expectedVersion + 1, + 2, … (a caller bug
+ * otherwise, never a race: thrown before anything is written).
+ */
+export function checkAppend(
+  stream: string,
+  records: readonly { readonly stream: string; readonly version: number }[],
+  expectedVersion: number,
+): void {
+  records.forEach((record, index) => {
+    if (record.stream !== stream || record.version !== expectedVersion + index + 1) {
+      throw new InvalidAppendError(
+        `record ${index + 1} of an append to ${stream} at version ${expectedVersion} is ${record.stream} v${record.version}`,
+      );
+    }
+  });
+}
+
+export class InvalidAppendError extends RoutingManagerError {
+  constructor(message: string) {
+    super('invalid_append', message);
+    this.name = 'InvalidAppendError';
+  }
 }
 
 export const streamForJob = (jobId: string): string => `job#${jobId}`;

@@ -2,20 +2,31 @@
  * The routing log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter.
  * Records are kept as stored items and read back through the same upcasting as DynamoDB's.
  */
+
+import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
+import { checkAppend } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
-import type { AppendResult, RoutingLog } from '../ports/routing-log.ts';
+import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
 export class InMemoryRoutingLog implements RoutingLog {
   readonly #streams = new Map<string, Map<number, Record<string, unknown>>>();
 
-  async append(record: RoutingLogRecord): Promise<AppendResult> {
-    const stream = this.#streams.get(record.stream) ?? new Map<number, Record<string, unknown>>();
-    this.#streams.set(record.stream, stream);
-    const existing = stream.get(record.version);
-    if (existing) return { status: 'exists', existing: readBack(existing) };
-    stream.set(record.version, structuredClone(storedItemOf(record)));
-    return { status: 'appended' };
+  async appendToStream(
+    streamId: string,
+    records: readonly RoutingLogRecord[],
+    { expectedVersion }: AppendOptions,
+  ): Promise<number> {
+    checkAppend(streamId, records, expectedVersion);
+    const stream = this.#streams.get(streamId) ?? new Map<number, Record<string, unknown>>();
+    this.#streams.set(streamId, stream);
+    for (const record of records) {
+      const existing = stream.get(record.version);
+      if (existing)
+        throw new VersionConflictError(streamId, record.version, { existing: readBack(existing) });
+      stream.set(record.version, structuredClone(storedItemOf(record)));
+    }
+    return expectedVersion + records.length;
   }
 
   async readStream(streamId: string): Promise<RoutingLogRecord[]> {

@@ -2,13 +2,16 @@
  * ChangeRules: publishing, gating, promoting, rolling back, shadow and canary as records — given
  * the history of the rules stream, when a command runs, then the record it appends (or why not).
  */
+
 import { describe, expect, it } from 'vitest';
 import { type ChangeRules, changeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
+import { VersionConflictError } from '../../src/errors.ts';
 import { type GateReport, MAX_TABLE_BYTES, type RulesRecord } from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
+import { appendRulesRecord } from '../support/log-appends.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const toReplicate = aTableRoutingAutoTo('replicate');
@@ -220,12 +223,12 @@ describe('the ChangeRules handler', () => {
     const racing: RulesLog = {
       latest: () => inner.latest(),
       readAll: () => inner.readAll(),
-      append: async (record) => {
+      appendToStream: async (records, options) => {
         if (!raced) {
           raced = true;
-          await inner.append(rulesRecordsOf([publish(backToFal)])[0] as never);
+          await appendRulesRecord(inner, rulesRecordsOf([publish(backToFal)])[0] as never);
         }
-        return inner.append(record);
+        return inner.appendToStream(records, options);
       },
     };
     const result = await changeRules(publish(toReplicate), {
@@ -243,7 +246,9 @@ describe('the ChangeRules handler', () => {
     const log: RulesLog = {
       latest: async () => null,
       readAll: async () => [],
-      append: async () => 'conflict',
+      appendToStream: async () => {
+        throw new VersionConflictError('rules#routing', 1);
+      },
     };
     expect(
       await changeRules(publish(toReplicate), {
