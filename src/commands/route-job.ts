@@ -9,13 +9,16 @@
  * Idempotency lives in the log: the decision is version 1 of the job's stream and the append is
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
- * to the caller and never written.
+ * to the caller and never written. Payloads are compared by their keyed hash
+ * (src/content/payload-hasher.ts); once the stored record's hour key is shredded its content can no
+ * longer be compared, and the routing facts decide (same facts: `duplicate`).
  *
  * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
  * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
 import type { ContentKeyRing } from '../content/content-key-ring.ts';
 import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import type { PayloadHasher } from '../content/payload-hasher.ts';
 import { protectRecord } from '../content/protect-record.ts';
 import {
   envelopeOf,
@@ -65,6 +68,8 @@ export interface RouteJobDependencies {
   readonly rules?: RulesReader;
   /** Seals the user content of the record (a cached transit key: no call per job). */
   readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
+  /** Keyed payload hashes (an hourly key: one KMS call per container and hour, none per job). */
+  readonly payloadHashes: Pick<PayloadHasher, 'hash' | 'sameSubmission'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
@@ -81,8 +86,6 @@ export type RouteJobResult =
       readonly outcome: 'conflicting_duplicate';
       /** The decision already on record, which stands. */
       readonly record: DecisionRecord;
-      /** Hash of the payload that was refused. */
-      readonly refusedPayloadHash: string;
     };
 
 /**
@@ -93,20 +96,23 @@ export type RouteJobResult =
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
   const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
   let inputs: RoutingInputs | undefined;
+  /** The sealed record of the last append: what a taken version 1 is compared with. */
+  let attempted: DecisionRecord | undefined;
   return handleCommand(
     {
       read: async (conflict) => {
         inputs ??= await readRoutingInputs(command, deps);
-        if (!conflict) return { inputs, job: initialJobState };
+        if (!conflict) return { inputs, job: initialJobState, same: false };
         const found = conflict.existing as RoutingLogRecord | undefined;
-        return { inputs, job: jobStateOf(found ? [found] : await deps.log.readStream(conflict.stream)) };
+        const job = jobStateOf(found ? [found] : await deps.log.readStream(conflict.stream));
+        return { inputs, job, same: await sameSubmission(job.decision, attempted, inputs, deps) };
       },
-      decide: ({ inputs, job }) => decideRouting(inputs, job, maxMessageBytes),
+      decide: ({ inputs, job, same }) => decideRouting(inputs, job, same, maxMessageBytes),
       append: async (decided, { inputs }): Promise<RouteJobResult> => {
         if (decided.outcome !== 'record') return decided;
-        const record = await sealed(decided.record, inputs, deps.contentKeys);
-        await deps.log.appendToStream(record.stream, [record], { expectedVersion: 0 });
-        return { outcome: 'recorded', record };
+        attempted = await sealed(decided.record, inputs, deps.contentKeys);
+        await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
+        return { outcome: 'recorded', record: attempted };
       },
     },
     // A taken version 1 is a redelivery, not contention: its answer is one read away, no backoff.
@@ -114,21 +120,41 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   );
 }
 
+/**
+ * Whether the decision on record was made for this very submission (a redelivery): the same
+ * payload hash, or — across a hash key's hour or from before keyed hashes — the same detail under
+ * the record's own hash (src/content/payload-hasher.ts), else the same routing facts.
+ */
+async function sameSubmission(
+  existing: DecisionRecord | null,
+  attempted: DecisionRecord | undefined,
+  inputs: RoutingInputs,
+  deps: RouteJobDependencies,
+): Promise<boolean> {
+  if (!existing || !attempted) return false;
+  if (existing.payloadHash === attempted.payloadHash) return true;
+  return (
+    (await deps.payloadHashes.sameSubmission(existing, inputs.received.detail, deps.now())) ??
+    existing.job === attempted.job
+  );
+}
+
 /** Pure: the record to append, or, when the stream already holds the decision, the answer it gives. */
 function decideRouting(
   inputs: RoutingInputs,
   job: JobState,
+  same: boolean,
   maxMessageBytes: number,
 ): RouteJobResult | { readonly outcome: 'record'; readonly record: DecisionRecord } {
-  const record = decisionRecordOf(inputs, maxMessageBytes);
-  if (job.version === 0) return { outcome: 'record', record };
+  if (job.version === 0) return { outcome: 'record', record: decisionRecordOf(inputs, maxMessageBytes) };
   const existing = job.decision;
   if (!existing) {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
-    throw new UnsupportedRecordError(`version 1 of ${record.stream} is not a decision`, job.current?.record);
+    throw new UnsupportedRecordError(`version 1 of ${job.stream} is not a decision`, job.current?.record);
   }
-  if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
-  return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
+  return same
+    ? { outcome: 'duplicate', record: existing }
+    : { outcome: 'conflicting_duplicate', record: existing };
 }
 
 interface RoutingInputs {
@@ -147,6 +173,7 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
     submittedAt: submittedAtOf(event),
     recordedAt: now.toISOString(),
     detail: event.detail,
+    payloadHash: await deps.payloadHashes.hash(event.detail, now),
   };
   const rules = await (deps.rules ?? fixedRules(deps.table)).current();
   // The providers a request may name are those of the rules in force, not a fixed list.

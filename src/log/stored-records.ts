@@ -13,7 +13,8 @@
  *     on read from the job's facts.
  *   - `jobId` is left out when the stream (`job#<jobId>`, or `event#…` for none) says it; `outcome`
  *     follows from the type; an empty `fieldErrors` and a `requestedProvider` equal to the
- *     explanation's are left out; the payload hash is its 32 bytes, not 64 hex characters.
+ *     explanation's are left out; the payload hash is stored as bytes (a keyed `k1:` hash as a tag byte
+ *     and its 32 bytes, a legacy SHA-256 as its 32 bytes) instead of text.
  *   A map per candidate alone spent ~45 bytes of attribute names: a routed decision under the
  *   default table was ~1,060–1,250 bytes, 2 write units where 1 KB is 1 (docs/COST.md). `history`
  *   and `what-if` read the same records back, sentences included.
@@ -172,11 +173,35 @@ function withDerived(item: Record<string, unknown>): Record<string, unknown> {
 }
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** A keyed payload hash (src/content/payload-hasher.ts): `k1:` + 32 bytes in base64url. */
+const KEYED_HASH = /^k1:([A-Za-z0-9_-]{43})$/;
+const KEYED_HASH_TAG = 1;
+
+/** The payload hash as bytes: 32 for a legacy SHA-256 (hex), a tag byte + 32 for a keyed one. */
+function storedHash(hash: string): string | Uint8Array {
+  if (HEX_SHA256.test(hash)) return Buffer.from(hash, 'hex');
+  const keyed = KEYED_HASH.exec(hash)?.[1];
+  const bytes = keyed === undefined ? null : Buffer.from(keyed, 'base64url');
+  // Only a canonical encoding is packed, so reading it back gives exactly the same text.
+  if (bytes?.length === 32 && bytes.toString('base64url') === keyed) {
+    return Buffer.concat([Buffer.from([KEYED_HASH_TAG]), bytes]);
+  }
+  return hash;
+}
+
+function hashFromItem(stored: unknown, item: unknown): unknown {
+  if (!(stored instanceof Uint8Array)) return stored;
+  const bytes = Buffer.from(stored);
+  if (bytes.length === 32) return bytes.toString('hex');
+  if (bytes.length === 33 && bytes[0] === KEYED_HASH_TAG)
+    return `k1:${bytes.subarray(1).toString('base64url')}`;
+  throw new UnsupportedRecordError(`a stored payload hash of ${bytes.length} bytes`, item);
+}
 
 function storedDecision(decision: DecisionRecord): Record<string, unknown> {
   if (decision.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return decision as never;
   const { outcome: _outcome, ...item }: Record<string, unknown> = { ...decision };
-  if (HEX_SHA256.test(decision.payloadHash)) item.payloadHash = Buffer.from(decision.payloadHash, 'hex');
+  item.payloadHash = storedHash(decision.payloadHash);
   if (decision.type === 'RoutingRejected') {
     if (decision.fieldErrors.length === 0) delete item.fieldErrors;
     if (decision.requestedProvider === decision.explanation?.requestedProvider) delete item.requestedProvider;
@@ -208,9 +233,7 @@ function decisionFromItem(stored: Record<string, unknown>, item: unknown): Decis
   const decision = withDerived(stored);
   const rejected = stored.type === 'RoutingRejected';
   decision.outcome = rejected ? 'rejected' : 'routed';
-  if (stored.payloadHash instanceof Uint8Array) {
-    decision.payloadHash = Buffer.from(stored.payloadHash).toString('hex');
-  }
+  decision.payloadHash = hashFromItem(stored.payloadHash, item);
   const facts = jobFactsOf(stored.job);
   // Each field is read by its shape, so an item written in the record's own shape reads as well.
   const explanation = !isObject(stored.explanation)

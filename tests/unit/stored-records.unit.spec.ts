@@ -3,7 +3,6 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { buildWorkload } from '../../bench/support/workload.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   type DecisionRecord,
   type ProjectionRedriveRequestedRecord,
@@ -15,6 +14,7 @@ import { recordFromItem, storedItemOf, UnsupportedRecordError } from '../../src/
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { aNoRouteRecord, anInvalidRequestRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
 
@@ -91,6 +91,14 @@ describe('stored records: what is written and read back', () => {
       },
     ],
     ['a jobId its stream does not say', () => ({ ...aRoutedRecord(), stream: 'job#other' })],
+    [
+      'a legacy unkeyed payload hash (64 hex digits)',
+      () => ({ ...aRoutedRecord(), payloadHash: 'ab'.repeat(32) }),
+    ],
+    [
+      'a payload hash in no known form (kept as text)',
+      () => ({ ...aRoutedRecord(), payloadHash: 'k1:short' }),
+    ],
   ])('given %s, when stored and read back, then it is the same record', (_case, build) => {
     const record = build();
     expect(throughDynamoDb(record)).toEqual(record);
@@ -173,6 +181,11 @@ describe('stored records: items of older schema versions (upcast on read, never 
     },
   );
 
+  it('given a stored payload hash of an unknown length, when read, then it is a typed error', () => {
+    const item = { ...storedItemOf(aRoutedRecord()), payloadHash: new Uint8Array(5) };
+    expect(() => recordFromItem(item)).toThrow(/payload hash of 5 bytes/);
+  });
+
   it('given a re-drive whose target is itself a re-drive, when read, then it is refused (one level only)', () => {
     const item = {
       type: 'ProjectionRedriveRequested',
@@ -186,7 +199,7 @@ describe('stored records: items of older schema versions (upcast on read, never 
 describe('stored records: size', () => {
   it('given the bench mix with UUID event and job ids, when every decision is stored, then each item is under 1 KB (1 write unit)', async () => {
     const log = new InMemoryRoutingLog();
-    const keys = new ContentKeyRing(new InMemoryContentVault());
+    const ports = inMemoryContentPorts(new InMemoryContentVault());
     const sizes: number[] = [];
     for (const event of buildWorkload(400).events) {
       const jobId = typeof event.detail.jobId === 'string' ? `job-${randomUUID()}` : event.detail.jobId;
@@ -199,7 +212,7 @@ describe('stored records: size', () => {
           log,
           credits: { balanceOf: async () => 100 },
           table: defaultRoutingTable,
-          contentKeys: keys,
+          ...ports,
           now: () => new Date('2026-12-06T10:00:00.000Z'),
           newId: randomUUID,
         },
