@@ -9,7 +9,7 @@ import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { checkAppend } from '../log/routing-records.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
 import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
@@ -27,8 +27,7 @@ export class DynamoDbRoutingLog implements RoutingLog {
     records: readonly RoutingLogRecord[],
     { expectedVersion }: AppendOptions,
   ): Promise<number> {
-    checkAppend(stream, records, expectedVersion);
-    for (const record of records) {
+    return appendInOrder(stream, records, expectedVersion, async (record) => {
       try {
         await this.#client.send(
           new PutCommand({
@@ -44,8 +43,7 @@ export class DynamoDbRoutingLog implements RoutingLog {
         const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
         throw new VersionConflictError(stream, record.version, { cause: error, existing });
       }
-    }
-    return expectedVersion + records.length;
+    });
   }
 
   async readStream(stream: string): Promise<RoutingLogRecord[]> {

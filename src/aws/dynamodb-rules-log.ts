@@ -6,7 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '../errors.ts';
-import { checkAppend } from '../log/routing-records.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { RULES_STREAM, type RulesRecord, rulesRecordFromItem } from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 
@@ -59,8 +59,7 @@ export class DynamoDbRulesLog implements RulesLog {
     records: readonly RulesRecord[],
     { expectedVersion }: { readonly expectedVersion: number },
   ): Promise<number> {
-    checkAppend(RULES_STREAM, records, expectedVersion);
-    for (const record of records) {
+    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
       try {
         await this.#client.send(
           new PutCommand({
@@ -74,7 +73,6 @@ export class DynamoDbRulesLog implements RulesLog {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         throw new VersionConflictError(this.#stream, record.version, { cause: error });
       }
-    }
-    return expectedVersion + records.length;
+    });
   }
 }

@@ -216,6 +216,22 @@ export function checkAppend(
   });
 }
 
+/**
+ * The one shape of every adapter's `appendToStream`: check the numbering, then write the records in
+ * order with `put` (conditional on its version being free; it throws VersionConflictError when
+ * not, leaving the records before it written). Returns the stream's new version.
+ */
+export async function appendInOrder<R extends { readonly stream: string; readonly version: number }>(
+  stream: string,
+  records: readonly R[],
+  expectedVersion: number,
+  put: (record: R) => Promise<void>,
+): Promise<number> {
+  checkAppend(stream, records, expectedVersion);
+  for (const record of records) await put(record);
+  return expectedVersion + records.length;
+}
+
 export class InvalidAppendError extends RoutingManagerError {
   constructor(message: string) {
     super('invalid_append', message);

@@ -5,7 +5,7 @@
 
 import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { checkAppend } from '../log/routing-records.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
 import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
@@ -17,16 +17,14 @@ export class InMemoryRoutingLog implements RoutingLog {
     records: readonly RoutingLogRecord[],
     { expectedVersion }: AppendOptions,
   ): Promise<number> {
-    checkAppend(streamId, records, expectedVersion);
     const stream = this.#streams.get(streamId) ?? new Map<number, Record<string, unknown>>();
-    this.#streams.set(streamId, stream);
-    for (const record of records) {
+    return appendInOrder(streamId, records, expectedVersion, async (record) => {
       const existing = stream.get(record.version);
       if (existing)
         throw new VersionConflictError(streamId, record.version, { existing: readBack(existing) });
       stream.set(record.version, structuredClone(storedItemOf(record)));
-    }
-    return expectedVersion + records.length;
+      this.#streams.set(streamId, stream);
+    });
   }
 
   async readStream(streamId: string): Promise<RoutingLogRecord[]> {

@@ -1,7 +1,7 @@
 /** The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
 
 import { VersionConflictError } from '../errors.ts';
-import { checkAppend } from '../log/routing-records.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { RULES_STREAM, type RulesRecord } from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 
@@ -29,11 +29,9 @@ export class InMemoryRulesLog implements RulesLog {
     records: readonly RulesRecord[],
     { expectedVersion }: { readonly expectedVersion: number },
   ): Promise<number> {
-    checkAppend(RULES_STREAM, records, expectedVersion);
-    for (const record of records) {
+    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
       if (this.#records.has(record.version)) throw new VersionConflictError(this.#stream, record.version);
       this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
-    }
-    return expectedVersion + records.length;
+    });
   }
 }
