@@ -265,6 +265,7 @@ const KNOWN_TYPES = new Set([
   'ContentErased',
   'ProviderHealthChanged',
   'RoutingRevised',
+  'DispatchOutcomeRecorded',
 ]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -135,6 +135,7 @@ function domainRecord(record: Record<string, unknown>): Record<string, unknown> 
 export function historyJson(history: JobHistory): Record<string, unknown> {
   return {
     ...history,
+    projection: history.projection && projectionJson(history.projection),
     records: history.records.map((record) => {
       const dispatchId = dispatchOf(record);
       return {
@@ -143,6 +144,19 @@ export function historyJson(history: JobHistory): Record<string, unknown> {
       };
     }),
   };
+}
+
+/**
+ * The Jobs item as JSON: its sets (`routingDone`, the versions whose effects are complete) as sorted
+ * lists — JSON.stringify would print a Set as `{}`.
+ */
+function projectionJson(projection: JobProjection): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(projection).map(([key, value]) => [
+      key,
+      value instanceof Set ? [...value].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : value,
+    ]),
+  );
 }
 
 /** Longer values (long metadata) are summarised by their size in the table view. */
@@ -200,6 +214,9 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           decisionSummary(record.decision) +
           dispatchText(record),
         `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        ...(record.paidAgain
+          ? [`    paid again on purpose: the job was ${record.paidAgain} (--pay-again-for)`]
+          : []),
         ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
         '',
       );
@@ -211,6 +228,16 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           decisionSummary(projectedDecisionOf(record)),
         `    incident ${record.incident} (redrive ${record.redriveId}) by ${record.requestedBy}: ${record.why}`,
         ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'DispatchOutcomeRecorded') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  DispatchOutcomeRecorded  ${record.outcome} at ` +
+          `${record.provider}${record.model ? `/${record.model}` : ''} (dispatch ${record.dispatchId})` +
+          (record.errorClass ? `, ${record.errorClass}` : ''),
+        `    attempt ${record.causedBy}: the job is done; replay and re-drive skip it`,
         '',
       );
       continue;
