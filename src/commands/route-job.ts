@@ -51,6 +51,12 @@ import {
   type RulesDecision,
   rulesNeedCreditBalance,
 } from '../rules/rules-decision.ts';
+import {
+  decideWithCapacity,
+  type HeldSlot,
+  type RouterCapacity,
+  returnUnusedSlot,
+} from './decide-with-capacity.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
 
@@ -77,6 +83,8 @@ export interface RouteJobDependencies {
   readonly maxMessageBytes?: number;
   /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
   readonly health?: RouterHealth;
+  /** The providers' slot ledger; absent: no provider is ever full (no slot is taken). */
+  readonly capacity?: RouterCapacity;
 }
 
 export type RouteJobResult =
@@ -109,7 +117,13 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
       },
       decide: ({ inputs, job, same }) => decideRouting(inputs, job, same, maxMessageBytes),
       append: async (decided, { inputs }): Promise<RouteJobResult> => {
-        if (decided.outcome !== 'record') return decided;
+        if (decided.outcome !== 'record') {
+          // The job was decided before: the slot that decision took (if any) is the job's, not this one.
+          if (attempted?.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
+          return decided;
+        }
+        // A slot taken for a decision that became a rejection (message too large) is given back.
+        if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
         attempted = await sealed(decided.record, inputs, deps.contentKeys);
         await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
         return { outcome: 'recorded', record: attempted };
@@ -163,6 +177,8 @@ interface RoutingInputs {
   readonly intake: IntakeResult;
   /** The routing decision (and shadow) made under health; absent for an invalid submission. */
   readonly made?: RulesDecision;
+  /** The provider slot the decision took (absent: none needed). */
+  readonly slot?: HeldSlot;
 }
 
 async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies): Promise<RoutingInputs> {
@@ -183,14 +199,27 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
   const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
     ? await deps.credits.balanceOf(job.userId)
     : undefined;
-  const made = await decideWithHealth(
-    { ...rules.canary?.table.providers, ...rules.table.providers },
-    (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
-    deps.health,
+  const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
+  const dispatchId = dispatchIdOf(job.jobId, DECISION_VERSION);
+  const { made, slot } = await decideWithCapacity(
+    providers,
+    (capacity) =>
+      decideWithHealth(
+        providers,
+        (health) =>
+          decideUnderRules(job, rules, creditBalance, intake.defaulted, {
+            ...(health ? { health } : {}),
+            ...(capacity ? { capacity } : {}),
+          }),
+        deps.health,
+        now,
+        dispatchId,
+      ),
+    deps.capacity,
     now,
-    dispatchIdOf(job.jobId, DECISION_VERSION),
+    dispatchId,
   );
-  return { event, received, intake, made };
+  return { event, received, intake, made, ...(slot ? { slot } : {}) };
 }
 
 /** Pure: the record the inputs make (its user content still in clear). */
