@@ -176,22 +176,26 @@ instead of two (915 → 533 bytes/job). The audit index projects keys only: an e
 where the copy of a log item over 1 KB cost 2 (RoutingLog 3.39 → 2.64 WRU/job; the reader fetches the
 listed items with BatchGetItem, at operator time); existing stacks deploy twice (docs/DEPLOY.md).
 
-**What the 0.75 goal would still take** (each computed from this run's units; not taken: each changes
-what the log or the content table hold):
-- *Log items ≤ 1 KB* (1 WRU on the table per decision instead of 2: ≈ −0.8 WRU/job, ≈ −$0.5): a routed
-  decision's item is ≈ 1,120–1,250 bytes, of which the explanation's candidate trail is ≈ 460 and the
-  sealed content ≈ 170. It needs a record schema change (e.g. the explanation keeps the matched rule and
-  the excluded rules' names only, the trail recomputed by \`what-if\`), which changes what \`decisions\` and
-  \`history\` show.
+**Log items ≤ 1 KB (issue 20).** The log stores each decision in a compact form that leaves out what
+the rest of the item already says (src/log/stored-records.ts: the candidate trail as tuples, details
+that only repeat a job fact rendered on read, jobId/outcome derived, the payload hash as bytes); older
+items are read as they are. A routed default-table decision went from ≈ 1,040–1,080 to ≈ 800–840 bytes,
+1 WRU on the table instead of 2. \`node bench/run.ts --only pipeline\`, before and after on one machine
+(2026-12-06): RoutingLog 2.64 → 1.90 WRU/job, all tables 5.59 → 4.80 WRU/job (−$0.49 per million). If the
+RoutingLog figure in the table above is still 2.64, the table predates that change: the next full
+\`npm run bench\` re-measures it.
+
+**What 1.0 × and the 0.75 goal would still take** (each computed from measured units; not taken: each
+changes what the content table holds):
 - *No \`byUser\` index on RoutingContent* (−0.95 WRU/job, −$0.59): partition the content table on a keyed
   hash of the user id; a key change replaces the table (retained content migrated), and replay and
   history, which read content by job, then need that hash in the log's facts — a pseudonym in the facts,
   which DATA_PROTECTION.md rules out today.
-- Together: ≈ 3.9 WRU/job, ≈ $4.2 per million, ≈ 1.0 × baseline. 0.75 (≈ $3.2) needs ≈ $1.1 more, i.e. both
-  retained copies gone — the audit index (−1 WRU, the \`decisions\`/\`replay\`/\`redrive\` window query) and
-  the retained content (−1 WRU, replay after the 48 h transit key and erase-by-user) — which are features,
-  not overhead. The rest is what both designs pay alike (EventBridge $0.95 per event, Lambda requests
-  $0.20) or is already below the baseline (SQS, Lambda time).
+- Together with the compact log: ≈ 3.9 WRU/job, ≈ $4.2 per million, ≈ 1.0 × baseline. 0.75 (≈ $3.2) needs
+  ≈ $1.1 more, i.e. both retained copies gone — the audit index (−1 WRU, the \`decisions\`/\`replay\`/\`redrive\`
+  window query) and the retained content (−1 WRU, replay after the 48 h transit key and erase-by-user) —
+  which are features, not overhead. The rest is what both designs pay alike (EventBridge $0.95 per event,
+  Lambda requests $0.20) or is already below the baseline (SQS, Lambda time).
 
 **User content protection** ([DATA_PROTECTION.md](DATA_PROTECTION.md)), included in the DynamoDB lines
 above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: a wrapped

@@ -33,12 +33,18 @@ export class VersionConflictError extends RoutingManagerError {
   readonly stream: string;
   /** The version the append expected to be free. */
   readonly version: number;
+  /**
+   * What the store found at that version, when it says so at no extra cost (DynamoDB returns the
+   * item with a failed condition): the next read step may use it instead of reading again.
+   */
+  readonly existing: unknown;
 
-  constructor(stream: string, version: number, options?: ErrorOptions) {
+  constructor(stream: string, version: number, options?: ErrorOptions & { readonly existing?: unknown }) {
     super('version_conflict', `version ${version} of ${stream} was taken by another writer`, options);
     this.name = 'VersionConflictError';
     this.stream = stream;
     this.version = version;
+    this.existing = options?.existing;
   }
 }
 

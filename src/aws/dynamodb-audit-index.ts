@@ -16,7 +16,8 @@
 
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
-import { type DecisionRecord, isDecision, recordFromItem } from '../log/routing-records.ts';
+import { type DecisionRecord, isDecision } from '../log/routing-records.ts';
+import { recordFromItem } from '../log/stored-records.ts';
 import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
 import { decisionsDayByDay } from '../queries/audit-window.ts';
 import { batchGetItems } from './dynamodb-batch-get.ts';

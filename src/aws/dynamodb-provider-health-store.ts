@@ -18,7 +18,7 @@ import {
   GetCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { RoutingManagerError } from '../errors.ts';
+import { RoutingManagerError, VersionConflictError } from '../errors.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
 import type {
@@ -144,7 +144,9 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
       if (marker.length > 0 && reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
       // Another writer moved the breaker (or is moving it right now): read again and retry.
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
-        return 'conflict';
+        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1, {
+          cause: error,
+        });
       }
       throw error;
     }

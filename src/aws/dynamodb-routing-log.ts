@@ -1,14 +1,17 @@
 /**
  * The routing log on DynamoDB (`RoutingLog-<Stage>`: partition key `stream`, sort key `version`).
- * An append is one PutItem conditional on the key not existing; on a clash, DynamoDB returns the
- * stored item with the failure (ReturnValuesOnConditionCheckFailure: ALL_OLD), so a duplicate
- * costs no extra read.
+ * A record is appended by one PutItem conditional on its key not existing; on a clash, DynamoDB
+ * returns the stored item with the failure (ReturnValuesOnConditionCheckFailure: ALL_OLD), which
+ * the VersionConflictError carries, so a duplicate costs no extra read.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { type RoutingLogRecord, recordFromItem } from '../log/routing-records.ts';
-import type { AppendResult, RoutingLog } from '../ports/routing-log.ts';
+import { VersionConflictError } from '../errors.ts';
+import type { RoutingLogRecord } from '../log/routing-records.ts';
+import { appendInOrder } from '../log/routing-records.ts';
+import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
+import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
 export class DynamoDbRoutingLog implements RoutingLog {
   readonly #client: DynamoDBDocumentClient;
@@ -19,24 +22,28 @@ export class DynamoDbRoutingLog implements RoutingLog {
     this.#tableName = tableName;
   }
 
-  async append(record: RoutingLogRecord): Promise<AppendResult> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: record,
-          ConditionExpression: 'attribute_not_exists(#stream)',
-          ExpressionAttributeNames: { '#stream': 'stream' },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { status: 'appended' };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException && error.Item) {
-        return { status: 'exists', existing: recordFromItem(unmarshall(error.Item)) };
+  async appendToStream(
+    stream: string,
+    records: readonly RoutingLogRecord[],
+    { expectedVersion }: AppendOptions,
+  ): Promise<number> {
+    return appendInOrder(stream, records, expectedVersion, async (record) => {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: storedItemOf(record),
+            ConditionExpression: 'attribute_not_exists(#stream)',
+            ExpressionAttributeNames: { '#stream': 'stream' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
+        throw new VersionConflictError(stream, record.version, { cause: error, existing });
       }
-      throw error;
-    }
+    });
   }
 
   async readStream(stream: string): Promise<RoutingLogRecord[]> {

@@ -5,8 +5,10 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { VersionConflictError } from '../errors.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { RULES_STREAM, type RulesRecord, rulesRecordFromItem } from '../log/rules-records.ts';
-import type { RulesAppendResult, RulesLog } from '../ports/rules-log.ts';
+import type { RulesLog } from '../ports/rules-log.ts';
 
 export class DynamoDbRulesLog implements RulesLog {
   readonly #client: DynamoDBDocumentClient;
@@ -53,20 +55,24 @@ export class DynamoDbRulesLog implements RulesLog {
     return records;
   }
 
-  async append(record: RulesRecord): Promise<RulesAppendResult> {
-    try {
-      await this.#client.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: { ...record, stream: this.#stream },
-          ConditionExpression: 'attribute_not_exists(#stream)',
-          ExpressionAttributeNames: { '#stream': 'stream' },
-        }),
-      );
-      return 'appended';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'conflict';
-      throw error;
-    }
+  async appendToStream(
+    records: readonly RulesRecord[],
+    { expectedVersion }: { readonly expectedVersion: number },
+  ): Promise<number> {
+    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.#tableName,
+            Item: { ...record, stream: this.#stream },
+            ConditionExpression: 'attribute_not_exists(#stream)',
+            ExpressionAttributeNames: { '#stream': 'stream' },
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        throw new VersionConflictError(this.#stream, record.version, { cause: error });
+      }
+    });
   }
 }

@@ -7,7 +7,7 @@
  * A publication is gated: the caller's what-if report (src/rules/publish-gate.ts) is part of the
  * command; a candidate with violations is refused unless forced, and the record says it was forced.
  */
-import { CommandContendedError, VersionConflictError } from '../errors.ts';
+import { CommandContendedError } from '../errors.ts';
 import {
   type GateReport,
   MAX_TABLE_BYTES,
@@ -15,6 +15,8 @@ import {
   RULES_STREAM,
   type RulesAction,
   type RulesRecord,
+  type RulesState,
+  rulesStateOf,
   type StoredTable,
   storedTable,
 } from '../log/rules-records.ts';
@@ -56,27 +58,17 @@ export const MAX_PREVIOUS_VERSIONS = 50;
 const versionOf = (stored: StoredTable | null): string | null => stored?.rulesVersion ?? null;
 const describe = (stored: StoredTable | null): string => stored?.rulesVersion ?? 'the bundled default';
 
-/** Finds the stored table of a content id in the history (every record carries its tables). */
-function findStored(history: readonly RulesRecord[], rulesVersion: string): StoredTable | null {
-  for (const record of [...history].reverse()) {
-    for (const stored of [record.active, record.shadow, record.canary]) {
-      if (stored?.rulesVersion === rulesVersion) return { rulesVersion, table: stored.table };
-    }
-  }
-  return null;
-}
-
+/** Pure: what the command makes of the rules stream's state (its fold, `rulesStateOf`). */
 export function decideRulesChange(
-  history: readonly RulesRecord[],
+  rules: RulesState,
   command: ChangeRules,
   recordedAt: string,
 ): RulesChangeDecision {
-  const latest = history.at(-1) ?? null;
   const state = {
-    active: latest?.active ?? null,
-    shadow: latest?.shadow ?? null,
-    canary: latest?.canary ?? null,
-    previous: latest?.previous ?? [],
+    active: rules.active,
+    shadow: rules.shadow,
+    canary: rules.canary,
+    previous: rules.previous,
   };
   const { by, why } = command.data;
   const record = (
@@ -89,7 +81,7 @@ export function decideRulesChange(
     outcome: 'append',
     record: {
       stream: RULES_STREAM,
-      version: (latest?.version ?? 0) + 1,
+      version: rules.version + 1,
       schemaVersion: RULES_RECORD_SCHEMA_VERSION,
       type,
       action,
@@ -160,7 +152,7 @@ export function decideRulesChange(
           gate: null,
         };
       const target = state.previous.at(-1) ?? null;
-      const restored = target === null ? null : findStored(history, target);
+      const restored = target === null ? null : (rules.tables.get(target) ?? null);
       if (target !== null && restored === null)
         return {
           outcome: 'refused',
@@ -231,12 +223,12 @@ export async function changeRules(
   try {
     return await handleCommand(
       {
-        read: async () => ({ history: await deps.rules.readAll(), at: deps.now().toISOString() }),
-        decide: ({ history, at }) => decideRulesChange(history, command, at),
+        read: async () => ({ rules: rulesStateOf(await deps.rules.readAll()), at: deps.now().toISOString() }),
+        decide: ({ rules, at }) => decideRulesChange(rules, command, at),
         append: async (decision): Promise<ChangeRulesResult> => {
           if (decision.outcome !== 'append') return decision;
-          if ((await deps.rules.append(decision.record)) === 'conflict')
-            throw new VersionConflictError(decision.record.stream, decision.record.version);
+          const expectedVersion = decision.record.version - 1;
+          await deps.rules.appendToStream([decision.record], { expectedVersion });
           return { outcome: 'appended', record: decision.record };
         },
       },

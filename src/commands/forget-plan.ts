@@ -8,8 +8,8 @@
  * id: the log must not be able to link the erased jobs back to the person.
  */
 import { createHash } from 'node:crypto';
-import type { JobState } from '../log/job-state.ts';
-import { type ContentErasedRecord, RECORD_SCHEMA_VERSION } from '../log/routing-records.ts';
+import { type JobState, nextRecordBase } from '../log/job-state.ts';
+import type { ContentErasedRecord } from '../log/routing-records.ts';
 
 export interface ErasureAuthor {
   readonly erasureId: string;
@@ -29,16 +29,11 @@ export type ErasureStep =
 
 export function planErasureStep(job: JobState, author: ErasureAuthor): ErasureStep {
   if (job.erasure) return { action: 'already_erased', version: job.erasure.version };
-  const { decision } = job;
-  if (!decision) return { action: 'no_decision' };
+  if (!job.decision) return { action: 'no_decision' };
   return {
     action: 'append',
     record: {
-      stream: decision.stream,
-      version: job.version + 1,
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      jobId: decision.jobId,
-      recordedAt: author.at,
+      ...nextRecordBase({ ...job, decision: job.decision }, author.at),
       type: 'ContentErased',
       erasureId: author.erasureId,
       requestedBy: author.requestedBy,

@@ -14,7 +14,7 @@ import { jobStateOf } from '../log/job-state.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 const CONCURRENCY = 8;
 
@@ -77,12 +77,12 @@ async function eraseJob(
       {
         read: async () => jobStateOf(await deps.log.readStream(stream)),
         decide: (job) => planErasureStep(job, author),
-        append: async (step): Promise<JobErasure> => {
+        append: async (step, job): Promise<JobErasure> => {
           if (step.action === 'already_erased')
             return { stream, action: 'already_erased', version: step.version };
           if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
           if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
-          await appendAtVersion(deps.log, step.record);
+          await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
           return { stream, action: 'erased', version: step.record.version };
         },
       },

@@ -6,21 +6,24 @@
  * with CommandContendedError (nothing appended, safe to run again). Any other error is not a race
  * and is never retried here (the SDK has already retried throttling and network errors).
  *
- * Each command supplies the three steps; this module owns the loop, so no command has its own.
+ * Each command supplies the three steps; this module owns the loop, so no command has its own, and
+ * no command turns a store's answer into a conflict: every adapter throws VersionConflictError
+ * itself (the routing log's and rules log's `appendToStream`, the health store's `commit`).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommandContendedError, VersionConflictError } from '../errors.ts';
-import type { RoutingLogRecord } from '../log/routing-records.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
 
 export interface CommandSteps<State, Decision, Result> {
-  /** Everything the decision needs: the stream as stored now, and any other input (I/O). */
-  readonly read: () => Promise<State>;
+  /**
+   * Everything the decision needs: the stream as stored now, and any other input (I/O). After a
+   * conflict it gets that conflict, whose `existing` record may spare a read.
+   */
+  readonly read: (conflict?: VersionConflictError) => Promise<State>;
   /** Pure: no I/O, no clock. What to append, if anything, and what to answer. */
   readonly decide: (state: State) => Decision;
   /**
-   * Appends what was decided, each record conditional on its version, and returns the answer.
-   * Throws VersionConflictError when a version was taken meanwhile.
+   * Appends what was decided (`appendToStream` at the version read) and returns the answer. The
+   * adapter throws VersionConflictError when a version was taken meanwhile.
    */
   readonly append: (decision: Decision, state: State) => Promise<Result>;
 }
@@ -55,21 +58,17 @@ export async function handleCommand<State, Decision, Result>(
   const maxAttempts = retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const backoffMs = retry.backoffMs ?? conflictBackoffMs;
   const sleep = retry.sleep ?? delay;
+  let conflict: VersionConflictError | undefined;
   for (let attempt = 1; ; attempt++) {
-    const state = await steps.read();
+    const state = await steps.read(conflict);
     const decision = steps.decide(state);
     try {
       return await steps.append(decision, state);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       if (attempt >= maxAttempts) throw new CommandContendedError(error, attempt);
+      conflict = error;
       await sleep(backoffMs(attempt));
     }
   }
-}
-
-/** A conditional append to the routing log, a taken version thrown as a VersionConflictError. */
-export async function appendAtVersion(log: RoutingLog, record: RoutingLogRecord): Promise<void> {
-  const appended = await log.append(record);
-  if (appended.status === 'exists') throw new VersionConflictError(record.stream, record.version);
 }

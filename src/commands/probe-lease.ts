@@ -5,12 +5,11 @@
  * very dispatch (a redelivered submission) is still this job's.
  */
 
-import { CommandContendedError, VersionConflictError } from '../errors.ts';
+import { CommandContendedError } from '../errors.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
-  breakerKey,
   DEFAULT_BREAKER_CONFIG,
   handleHealthCommand,
 } from '../provider-health/breaker.ts';
@@ -39,15 +38,13 @@ export async function leaseProbe(
         append: async (decided, { rev }) => {
           if (decided === 'held') return true;
           if (decided.events.length === 0) return false;
-          const committed = await store.commit({
+          await store.commit({
             signalId: null,
             at,
             expectedRev: rev,
             state: decided.state,
             transitions: [],
           });
-          if (committed !== 'committed')
-            throw new VersionConflictError(`breaker#${breakerKey(ref.provider, ref.model)}`, rev + 1);
           return true;
         },
       },

@@ -18,7 +18,7 @@ import {
 } from '../log/routing-records.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { isProviderSideFailure } from '../provider-health/breaker.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 import { laterOf } from './revise-routing.ts';
 
 export interface ReportedOutcome {
@@ -92,9 +92,9 @@ export async function recordDispatchOutcome(
     {
       read: async () => jobStateOf(await deps.log.readStream(streamForJob(report.jobId))),
       decide: (job) => decideDispatchOutcome(job, report),
-      append: async (decided): Promise<RecordDispatchOutcomeResult> => {
+      append: async (decided, job): Promise<RecordDispatchOutcomeResult> => {
         if ('why' in decided) return decided;
-        await appendAtVersion(deps.log, decided);
+        await deps.log.appendToStream(decided.stream, [decided], { expectedVersion: job.version });
         return { outcome: 'recorded', record: decided };
       },
     },

@@ -7,7 +7,6 @@
  * marker makes the retry safe.
  */
 import { createHash } from 'node:crypto';
-import { VersionConflictError } from '../errors.ts';
 import type { BreakerMode, HealthTransition } from '../log/health-records.ts';
 import type { BreakerRef, ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
@@ -52,7 +51,6 @@ export async function recordHealthSignal(
           state: next,
           transitions,
         });
-        if (result === 'conflict') throw new VersionConflictError(`breaker#${signal.key}`, rev + 1);
         return result === 'duplicate' ? { outcome: 'duplicate' } : { outcome: 'recorded', transitions };
       },
     },

@@ -22,7 +22,7 @@ import type { EffectMarkers } from '../ports/effect-markers.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { effectIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   type Effect,
   needsContent,
@@ -145,13 +145,18 @@ export async function redriveJob(
         },
         decide: ({ job, markers, withheld }) =>
           planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
-        append: async (steps) => {
+        append: async (steps, { job }) => {
+          const appends = steps.flatMap((step) =>
+            step.action === 'append' && step.record ? [step.record] : [],
+          );
+          // A conflict after earlier appends: the next read finds those as already requested.
+          if (!options.dryRun && appends.length > 0) {
+            await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
+          }
           const outcomes: TargetRedrive[] = [];
           for (const step of steps) {
             const action: TargetRedriveAction =
               step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
-            // A conflict after earlier appends: the next read finds those as already requested.
-            if (action === 'appended' && step.record) await appendAtVersion(deps.log, step.record);
             const contentWithheld = step.record?.contentWithheld;
             outcomes.push({
               jobId,

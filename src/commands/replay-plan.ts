@@ -14,12 +14,11 @@
 
 import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
-import type { CurrentRouting, DoneReason, JobState } from '../log/job-state.ts';
-import {
-  type ContentWithheldReason,
-  type DecisionRecord,
-  type ProjectionReplayRequestedRecord,
-  RECORD_SCHEMA_VERSION,
+import { type CurrentRouting, type DoneReason, type JobState, nextRecordBase } from '../log/job-state.ts';
+import type {
+  ContentWithheldReason,
+  DecisionRecord,
+  ProjectionReplayRequestedRecord,
 } from '../log/routing-records.ts';
 import type { OutcomeFilter } from '../queries/decision-filter.ts';
 
@@ -161,11 +160,8 @@ export function planReplayStep(
   return {
     action: 'append',
     record: {
-      stream: decision.stream,
-      version: job.version + 1,
-      schemaVersion: RECORD_SCHEMA_VERSION,
+      ...nextRecordBase({ ...job, decision }, author.at),
       jobId,
-      recordedAt: author.at,
       type: 'ProjectionReplayRequested',
       replayId,
       incident: author.incident,

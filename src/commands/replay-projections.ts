@@ -26,7 +26,7 @@ import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -171,7 +171,7 @@ export async function replayJob(
           return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
         },
         decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
-        append: async (step): Promise<JobReplay | null> => {
+        append: async (step, { job }): Promise<JobReplay | null> => {
           if (step.action === 'not_selected') return null;
           if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
           if (step.action === 'skipped') {
@@ -185,7 +185,7 @@ export async function replayJob(
           }
           if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
           if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
-          await appendAtVersion(deps.log, step.record);
+          await deps.log.appendToStream(step.record.stream, [step.record], { expectedVersion: job.version });
           return outcomeOf(jobId, 'appended', step.record);
         },
       },

@@ -16,6 +16,7 @@ import { type JobDispatch, type JobState, jobStateOf } from '../log/job-state.ts
 import type {
   DecisionRecord,
   RoutingDecidedRecord,
+  RoutingLogRecord,
   RoutingRejectedRecord,
   RoutingRevisedRecord,
 } from '../log/routing-records.ts';
@@ -93,6 +94,13 @@ export type RevisionPlan =
       readonly redecide: boolean;
     };
 
+/**
+ * After a lost race, another record took the version this revision wanted: the failed dispatch is
+ * no longer the job's current one (fencing), so nothing is revised.
+ */
+const fenced = (plan: RevisionPlan): RevisionPlan =>
+  plan.kind === 'revise' ? { kind: 'ignored', why: 'not_current' } : plan;
+
 /** Pure: what the job's state says about a failed attempt, before any re-decision. */
 export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPlan {
   const { dispatches } = job;
@@ -168,10 +176,16 @@ function revisionOf(
   };
 }
 
+/** The read step's answer: a revision another report made meanwhile, or the job and its plan. */
+type RevisionRead =
+  | { readonly duplicate: RoutingRevisedRecord }
+  | { readonly plan: RevisionPlan; readonly made: RoutingDecision | undefined; readonly job: JobState };
+
 /**
  * One handleCommand: read the job's stream (and, for an `auto` job, decide again under health) →
- * decide the revision (pure) → append it at version n+1. A taken version is not retried: another
- * report of the same failure (or a concurrent one) revised the job first, and that stands.
+ * decide the revision (pure) → append it at version n+1. A taken version is read once more: when
+ * another report of the same failure revised the job first, that revision stands (`duplicate`);
+ * any other record there makes the failed dispatch no longer current (fencing).
  */
 export async function reviseRouting(
   attempt: FailedAttempt,
@@ -181,24 +195,30 @@ export async function reviseRouting(
   // The job's own fault (content_policy, invalid_request, an unclassified failure) is not moved:
   // another provider would be paid to refuse it too. Its verdict is recorded (recordDispatchOutcome).
   if (!isProviderSideFailure(attempt.errorClass ?? null)) return ignored('job_side_failure');
-  return handleCommand({
-    read: async () => {
-      const plan = planRevision(jobStateOf(await deps.log.readStream(streamForJob(attempt.jobId))), attempt);
+  return handleCommand<RevisionRead, ReviseRoutingResult | RoutingRevisedRecord, ReviseRoutingResult>({
+    read: async (conflict): Promise<RevisionRead> => {
+      // Another report of the same failure revised the job first: that revision stands.
+      const taken = conflict?.existing as RoutingLogRecord | undefined;
+      if (taken?.type === 'RoutingRevised') return { duplicate: taken };
+      const job = jobStateOf(await deps.log.readStream(streamForJob(attempt.jobId)));
+      const plan = conflict ? fenced(planRevision(job, attempt)) : planRevision(job, attempt);
       const made =
         plan.kind === 'revise' && plan.redecide
           ? await redecide(plan.original, plan.dispatches, attempt, plan.version, deps)
           : undefined;
-      return { plan, made };
+      return { plan, made, job };
     },
-    decide: ({ plan, made }) => (plan.kind === 'ignored' ? plan : revisionOf(plan, attempt, made)),
-    append: async (decided): Promise<ReviseRoutingResult> => {
-      if ('kind' in decided) return ignored(decided.why);
-      const appended = await deps.log.append(decided);
-      if (appended.status === 'appended') return { outcome: 'revised', record: decided };
-      const existing = appended.existing;
-      return existing.type === 'RoutingRevised'
-        ? { outcome: 'duplicate', record: existing }
-        : ignored('not_current');
+    decide: (read) => {
+      if ('duplicate' in read) return { outcome: 'duplicate' as const, record: read.duplicate };
+      return read.plan.kind === 'ignored'
+        ? ignored(read.plan.why)
+        : revisionOf(read.plan, attempt, read.made);
+    },
+    append: async (decided, read): Promise<ReviseRoutingResult> => {
+      if (!('type' in decided)) return decided;
+      const expectedVersion = 'job' in read ? read.job.version : decided.version - 1;
+      await deps.log.appendToStream(decided.stream, [decided], { expectedVersion });
+      return { outcome: 'revised', record: decided };
     },
   });
 }

@@ -28,6 +28,7 @@ import {
   submittedAtOf,
   validateSubmission,
 } from '../intake/submission.ts';
+import { initialJobState, type JobState, jobStateOf } from '../log/job-state.ts';
 import {
   DECISION_VERSION,
   type DecisionRecord,
@@ -35,8 +36,9 @@ import {
   intakeRejectionRecord,
   messageTooLargeRecord,
   type Received,
-  UnsupportedRecordError,
+  type RoutingLogRecord,
 } from '../log/routing-records.ts';
+import { UnsupportedRecordError } from '../log/stored-records.ts';
 import type { CreditBalances } from '../ports/credit-balances.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
@@ -94,33 +96,79 @@ export type RouteJobResult =
       readonly record: DecisionRecord;
     };
 
+/**
+ * Read: the routing inputs, with the job's stream taken as new (version 1 is the decision, so a
+ * stream is read only when that version turns out taken: a redelivery, never the common case) →
+ * decide: the decision record, or the answer the stream already holds → append at version 0.
+ */
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
-  // Version 1 taken is not a race to retry: the record there is the answer (duplicate or conflict).
-  return handleCommand({
-    read: () => readRoutingInputs(command, deps),
-    decide: (inputs) => decisionRecordOf(inputs, deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES),
-    append: async (unsealed, inputs) => {
-      // A slot taken for a decision that became a rejection (message too large) is given back.
-      if (unsealed.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
-      const record = await sealed(unsealed, inputs, deps.contentKeys);
-      const appended = await deps.log.append(record);
-      if (appended.status === 'appended') return { outcome: 'recorded', record };
-      // The job was decided before: the slot that decision took (if any) is the job's, not this one.
-      if (unsealed.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
-      const existing = appended.existing;
-      if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
-        // Version 1 of a stream is always a decision; anything else means the table was tampered with.
-        throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
-      }
-      const same =
-        existing.payloadHash === record.payloadHash ||
-        ((await deps.payloadHashes.sameSubmission(existing, inputs.received.detail, deps.now())) ??
-          existing.job === record.job);
-      return same
-        ? { outcome: 'duplicate', record: existing }
-        : { outcome: 'conflicting_duplicate', record: existing };
+  const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
+  let inputs: RoutingInputs | undefined;
+  /** The sealed record of the last append: what a taken version 1 is compared with. */
+  let attempted: DecisionRecord | undefined;
+  return handleCommand(
+    {
+      read: async (conflict) => {
+        inputs ??= await readRoutingInputs(command, deps);
+        if (!conflict) return { inputs, job: initialJobState, same: false };
+        const found = conflict.existing as RoutingLogRecord | undefined;
+        const job = jobStateOf(found ? [found] : await deps.log.readStream(conflict.stream));
+        return { inputs, job, same: await sameSubmission(job.decision, attempted, inputs, deps) };
+      },
+      decide: ({ inputs, job, same }) => decideRouting(inputs, job, same, maxMessageBytes),
+      append: async (decided, { inputs }): Promise<RouteJobResult> => {
+        if (decided.outcome !== 'record') {
+          // The job was decided before: the slot that decision took (if any) is the job's, not this one.
+          if (attempted?.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
+          return decided;
+        }
+        // A slot taken for a decision that became a rejection (message too large) is given back.
+        if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
+        attempted = await sealed(decided.record, inputs, deps.contentKeys);
+        await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
+        return { outcome: 'recorded', record: attempted };
+      },
     },
-  });
+    // A taken version 1 is a redelivery, not contention: its answer is one read away, no backoff.
+    { backoffMs: () => 0 },
+  );
+}
+
+/**
+ * Whether the decision on record was made for this very submission (a redelivery): the same
+ * payload hash, or — across a hash key's hour or from before keyed hashes — the same detail under
+ * the record's own hash (src/content/payload-hasher.ts), else the same routing facts.
+ */
+async function sameSubmission(
+  existing: DecisionRecord | null,
+  attempted: DecisionRecord | undefined,
+  inputs: RoutingInputs,
+  deps: RouteJobDependencies,
+): Promise<boolean> {
+  if (!existing || !attempted) return false;
+  if (existing.payloadHash === attempted.payloadHash) return true;
+  return (
+    (await deps.payloadHashes.sameSubmission(existing, inputs.received.detail, deps.now())) ??
+    existing.job === attempted.job
+  );
+}
+
+/** Pure: the record to append, or, when the stream already holds the decision, the answer it gives. */
+function decideRouting(
+  inputs: RoutingInputs,
+  job: JobState,
+  same: boolean,
+  maxMessageBytes: number,
+): RouteJobResult | { readonly outcome: 'record'; readonly record: DecisionRecord } {
+  if (job.version === 0) return { outcome: 'record', record: decisionRecordOf(inputs, maxMessageBytes) };
+  const existing = job.decision;
+  if (!existing) {
+    // Version 1 of a stream is always a decision; anything else means the table was tampered with.
+    throw new UnsupportedRecordError(`version 1 of ${job.stream} is not a decision`, job.current?.record);
+  }
+  return same
+    ? { outcome: 'duplicate', record: existing }
+    : { outcome: 'conflicting_duplicate', record: existing };
 }
 
 interface RoutingInputs {

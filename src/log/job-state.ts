@@ -7,15 +7,16 @@
  * a stream as read. Pure: built once per read and handed to the deciders (route, revise, replay,
  * re-drive, forget) and the readers (history, content status), so none of them re-scans records.
  */
-import type {
-  ContentErasedRecord,
-  DecisionRecord,
-  ProjectionRedriveRequestedRecord,
-  ProjectionReplayRequestedRecord,
-  RedriveTarget,
-  RoutingDecidedRecord,
-  RoutingLogRecord,
-  RoutingRevisedRecord,
+import {
+  type ContentErasedRecord,
+  type DecisionRecord,
+  type ProjectionRedriveRequestedRecord,
+  type ProjectionReplayRequestedRecord,
+  RECORD_SCHEMA_VERSION,
+  type RedriveTarget,
+  type RoutingDecidedRecord,
+  type RoutingLogRecord,
+  type RoutingRevisedRecord,
 } from './routing-records.ts';
 
 /** A record that sent the job to a provider: its version is the dispatch's (`<jobId>:v<version>`). */
@@ -166,6 +167,24 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
     case 'ProviderHealthChanged':
       return next;
   }
+}
+
+/**
+ * What every record appended after this state starts with: the stream, the next version (`offset`
+ * counts records appended together), the job, when.
+ */
+export function nextRecordBase(
+  job: JobState & { readonly decision: DecisionRecord },
+  at: string,
+  offset = 1,
+) {
+  return {
+    stream: job.decision.stream,
+    version: job.version + offset,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: job.decision.jobId,
+    recordedAt: at,
+  };
 }
 
 /** The state of a stream as read (records in version order). */

@@ -18,7 +18,11 @@ import type { Explanation, RoutingDecision } from '../routing/decide.ts';
 import { fnv1a } from './fnv1a.ts';
 import type { HealthTransition } from './health-records.ts';
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * The schema version records are built with: 2 stores the explanation's candidate trail as compact
+ * tuples (src/log/stored-records.ts, which also reads version 1 items).
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 export const DECISION_VERSION = 1;
 /** Spreads one provider-day of audit-index writes over this many GSI partitions (hot-key guard). */
 export const AUDIT_SHARDS = 8;
@@ -229,6 +233,47 @@ export function projectedDecisionOf(record: JobRecord): DecisionRecord {
   return isDecision(owner) ? owner : owner.decision;
 }
 
+/**
+ * Records an append may take: on `stream`, numbered expectedVersion + 1, + 2, … (a caller bug
+ * otherwise, never a race: thrown before anything is written).
+ */
+export function checkAppend(
+  stream: string,
+  records: readonly { readonly stream: string; readonly version: number }[],
+  expectedVersion: number,
+): void {
+  records.forEach((record, index) => {
+    if (record.stream !== stream || record.version !== expectedVersion + index + 1) {
+      throw new InvalidAppendError(
+        `record ${index + 1} of an append to ${stream} at version ${expectedVersion} is ${record.stream} v${record.version}`,
+      );
+    }
+  });
+}
+
+/**
+ * The one shape of every adapter's `appendToStream`: check the numbering, then write the records in
+ * order with `put` (conditional on its version being free; it throws VersionConflictError when
+ * not, leaving the records before it written). Returns the stream's new version.
+ */
+export async function appendInOrder<R extends { readonly stream: string; readonly version: number }>(
+  stream: string,
+  records: readonly R[],
+  expectedVersion: number,
+  put: (record: R) => Promise<void>,
+): Promise<number> {
+  checkAppend(stream, records, expectedVersion);
+  for (const record of records) await put(record);
+  return expectedVersion + records.length;
+}
+
+export class InvalidAppendError extends RoutingManagerError {
+  constructor(message: string) {
+    super('invalid_append', message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
 export const streamForJob = (jobId: string): string => `job#${jobId}`;
 export const streamForHealth = (breakerKey: string): string => `health#${breakerKey}`;
 
@@ -373,48 +418,6 @@ export function intakeRejectionRecord(
     job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
     explanation: null,
   };
-}
-
-export class UnsupportedRecordError extends RoutingManagerError {
-  readonly record: unknown;
-  constructor(message: string, record: unknown) {
-    super('unsupported_record', message);
-    this.name = 'UnsupportedRecordError';
-    this.record = record;
-  }
-}
-
-// A stored item can hold anything; describing it must never throw (String() can, on a map) and
-// never repeat content into a log line: only a short token is shown as it is.
-const describeValue = (value: unknown): string => {
-  if (typeof value === 'number') return String(value);
-  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
-  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
-};
-
-const KNOWN_TYPES = new Set([
-  'RoutingDecided',
-  'RoutingRejected',
-  'ProjectionReplayRequested',
-  'ProjectionRedriveRequested',
-  'ContentErased',
-  'ProviderHealthChanged',
-  'RoutingRevised',
-  'DispatchOutcomeRecorded',
-]);
-
-/**
- * Reads a stored item as a record of the current schema. Old schema versions would be upcast
- * here (never rewritten in the table); an unknown type or a future version is a typed error.
- */
-export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
-  if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
-    throw new UnsupportedRecordError(`unknown record type ${describeValue(item.type)}`, item);
-  }
-  if (item.schemaVersion !== RECORD_SCHEMA_VERSION) {
-    throw new UnsupportedRecordError(`unsupported schemaVersion ${describeValue(item.schemaVersion)}`, item);
-  }
-  return item as unknown as RoutingLogRecord;
 }
 
 /** What the shadow candidate would have done: stored with the decision, never acted on. */

@@ -87,6 +87,44 @@ export interface RulesRecord {
   readonly previous: readonly (string | null)[];
 }
 
+/**
+ * The rules stream's fold (as `evolveJob` is the job stream's): each record carries the whole state
+ * after it, so the state is the latest record's — plus every table the stream ever stored, by
+ * content id, which is what a rollback restores from.
+ */
+export interface RulesState {
+  /** The last record's version (0: nothing published: the bundled default decides). */
+  readonly version: number;
+  readonly active: StoredTable | null;
+  readonly shadow: StoredTable | null;
+  readonly canary: CanaryTable | null;
+  readonly previous: readonly (string | null)[];
+  /** Every table a record carried (active, shadow or canary), by content id. */
+  readonly tables: ReadonlyMap<string, StoredTable>;
+}
+
+export const initialRulesState: RulesState = {
+  version: 0,
+  active: null,
+  shadow: null,
+  canary: null,
+  previous: [],
+  tables: new Map(),
+};
+
+export function evolveRules(state: RulesState, record: RulesRecord): RulesState {
+  const tables = new Map(state.tables);
+  for (const stored of [record.active, record.shadow, record.canary]) {
+    if (stored) tables.set(stored.rulesVersion, { rulesVersion: stored.rulesVersion, table: stored.table });
+  }
+  const { version, active, shadow, canary, previous } = record;
+  return { version, active, shadow, canary, previous, tables };
+}
+
+/** The state of the rules stream as read (records in version order). */
+export const rulesStateOf = (records: readonly RulesRecord[]): RulesState =>
+  records.reduce(evolveRules, initialRulesState);
+
 export const storedTable = (table: RoutingTable): StoredTable => ({
   rulesVersion: rulesVersionOf(table),
   table: canonicalTableJson(table),

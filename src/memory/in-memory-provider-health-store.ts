@@ -2,6 +2,7 @@
  * The provider-health store in memory, for unit tests: passes the same contract suite as the
  * DynamoDB adapter, including the atomic commit of marker, breaker and transition records.
  */
+import { VersionConflictError } from '../errors.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
 import type {
   BreakerCommit,
@@ -40,14 +41,18 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
   async commit(change: BreakerCommit): Promise<CommitResult> {
     if (change.signalId !== null && this.#signals.has(change.signalId)) return 'duplicate';
     const current = this.#breakers.get(change.state.key)?.rev ?? 0;
-    if (current !== change.expectedRev) return 'conflict';
+    const conflict = new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
+    if (current !== change.expectedRev) throw conflict;
     for (const transition of change.transitions) {
       const record = healthChangedRecord(transition);
       const stream = await this.#log.readStream(record.stream);
-      if (stream.some((r) => r.version === record.version)) return 'conflict';
+      if (stream.some((r) => r.version === record.version)) throw conflict;
     }
     // Nothing awaited from here on: the commit applies as one step, like the transaction it twins.
-    const appends = change.transitions.map((t) => this.#log.append(healthChangedRecord(t)));
+    const appends = change.transitions.map((t) => {
+      const record = healthChangedRecord(t);
+      return this.#log.appendToStream(record.stream, [record], { expectedVersion: record.version - 1 });
+    });
     if (change.signalId !== null) this.#signals.add(change.signalId);
     this.#breakers.set(change.state.key, {
       state: structuredClone(change.state),

@@ -1,22 +1,37 @@
-/** The routing log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
+/**
+ * The routing log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter.
+ * Records are kept as stored items and read back through the same upcasting as DynamoDB's.
+ */
+
+import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import type { AppendResult, RoutingLog } from '../ports/routing-log.ts';
+import { appendInOrder } from '../log/routing-records.ts';
+import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
+import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
 export class InMemoryRoutingLog implements RoutingLog {
-  readonly #streams = new Map<string, Map<number, RoutingLogRecord>>();
+  readonly #streams = new Map<string, Map<number, Record<string, unknown>>>();
 
-  async append(record: RoutingLogRecord): Promise<AppendResult> {
-    const stream = this.#streams.get(record.stream) ?? new Map<number, RoutingLogRecord>();
-    this.#streams.set(record.stream, stream);
-    const existing = stream.get(record.version);
-    if (existing) return { status: 'exists', existing: structuredClone(existing) };
-    stream.set(record.version, structuredClone(record));
-    return { status: 'appended' };
+  async appendToStream(
+    streamId: string,
+    records: readonly RoutingLogRecord[],
+    { expectedVersion }: AppendOptions,
+  ): Promise<number> {
+    const stream = this.#streams.get(streamId) ?? new Map<number, Record<string, unknown>>();
+    return appendInOrder(streamId, records, expectedVersion, async (record) => {
+      const existing = stream.get(record.version);
+      if (existing)
+        throw new VersionConflictError(streamId, record.version, { existing: readBack(existing) });
+      stream.set(record.version, structuredClone(storedItemOf(record)));
+      this.#streams.set(streamId, stream);
+    });
   }
 
   async readStream(streamId: string): Promise<RoutingLogRecord[]> {
     const stream = this.#streams.get(streamId);
     if (!stream) return [];
-    return [...stream.values()].sort((a, b) => a.version - b.version).map((r) => structuredClone(r));
+    return [...stream.entries()].sort(([a], [b]) => a - b).map(([, item]) => readBack(item));
   }
 }
+
+const readBack = (item: Record<string, unknown>): RoutingLogRecord => recordFromItem(structuredClone(item));

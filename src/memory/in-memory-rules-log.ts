@@ -1,7 +1,9 @@
 /** The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
 
+import { VersionConflictError } from '../errors.ts';
+import { appendInOrder } from '../log/routing-records.ts';
 import { RULES_STREAM, type RulesRecord } from '../log/rules-records.ts';
-import type { RulesAppendResult, RulesLog } from '../ports/rules-log.ts';
+import type { RulesLog } from '../ports/rules-log.ts';
 
 export class InMemoryRulesLog implements RulesLog {
   readonly #records = new Map<number, RulesRecord>();
@@ -23,9 +25,13 @@ export class InMemoryRulesLog implements RulesLog {
     return [...this.#records.values()].sort((a, b) => a.version - b.version).map((r) => structuredClone(r));
   }
 
-  async append(record: RulesRecord): Promise<RulesAppendResult> {
-    if (this.#records.has(record.version)) return 'conflict';
-    this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
-    return 'appended';
+  async appendToStream(
+    records: readonly RulesRecord[],
+    { expectedVersion }: { readonly expectedVersion: number },
+  ): Promise<number> {
+    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
+      if (this.#records.has(record.version)) throw new VersionConflictError(this.#stream, record.version);
+      this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
+    });
   }
 }

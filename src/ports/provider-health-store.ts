@@ -31,12 +31,18 @@ export interface BreakerCommit {
   readonly transitions: readonly HealthTransition[];
 }
 
-export type CommitResult = 'committed' | 'duplicate' | 'conflict';
+/** `duplicate`: the signal was counted before (its marker exists); nothing was written. */
+export type CommitResult = 'committed' | 'duplicate';
 
 export interface ProviderHealthStore {
   /** The breaker as stored now (strongly consistent); the initial state at rev 0 when absent. */
   load(ref: BreakerRef): Promise<StoredBreaker>;
   /** Several breakers at once for a router (eventually consistent); absent ones are not in the map. */
   readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>>;
+  /**
+   * Writes the change if the breaker is still at `expectedRev` (its expected version) and every
+   * transition's version in `health#<key>` is free; otherwise throws VersionConflictError (the
+   * append contract of every log here, src/ports/routing-log.ts).
+   */
   commit(change: BreakerCommit): Promise<CommitResult>;
 }

@@ -298,9 +298,9 @@ describe('routing-manager replay after a fal outage', () => {
       {
         log: {
           readStream: (stream) => log.readStream(stream),
-          append: async (record) => {
+          appendToStream: async (stream, records, options) => {
             if (appends++ >= 1) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
-            return log.append(record);
+            return log.appendToStream(stream, records, options);
           },
         },
         decisions: new DynamoDbAuditIndex(documents, stack.tables.routingLog),

@@ -20,6 +20,7 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { handlerEnvironment } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
+import { recordFromItem } from '../../src/log/stored-records.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
@@ -105,7 +106,8 @@ describe('given jobs routed and projected', () => {
         Key: { stream: `job#${alice.jobId}`, version: 1 },
       }),
     );
-    expect(Item).toMatchObject({
+    // The item in its stored form (src/log/stored-records.ts), read back as the record it holds.
+    expect(recordFromItem(Item ?? {})).toMatchObject({
       type: 'RoutingDecided',
       content: {
         keyId: expect.stringMatching(new RegExp(`^transit#${keyHourOf(clock).hour}#[0-9a-f]{12}$`)),

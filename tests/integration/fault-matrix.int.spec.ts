@@ -25,6 +25,7 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, anInvalidRequestRecord, aRoutedRecord } from '../support/records.ts';
 
@@ -79,7 +80,7 @@ async function runCell(command: Command, timing: FaultTiming): Promise<Cell> {
   };
   const client = createDocumentClient();
   const log = new DynamoDbRoutingLog(client, stack.tables.routingLog);
-  for (const record of Object.values(records)) await log.append(record);
+  for (const record of Object.values(records)) await appendRecord(log, record);
   client.destroy();
 
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });

@@ -3,6 +3,7 @@
  * intake keeps (a routable job filling the 256 KB bound, content sealed) and the facts-only records
  * of details beyond the bounds, written by the real router handler.
  */
+
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
@@ -16,6 +17,7 @@ import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { inMemoryContentPorts } from '../support/content.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { nested, withField } from '../support/hostile-json.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
@@ -59,7 +61,7 @@ describe('intake bounds on DynamoDB Local', () => {
       stream: 'job#over-the-limit',
       job: 'x'.repeat(DYNAMODB_ITEM_LIMIT_BYTES),
     };
-    await expect(logOf().append(oversized)).rejects.toThrow(/size/i);
+    await expect(appendRecord(logOf(), oversized)).rejects.toThrow(/size/i);
   });
 
   it.each([

@@ -4,6 +4,7 @@
  * wrapped key opens only under its own encryption context, and the same submission on two stacks
  * gives different stored hashes (docs/DATA_PROTECTION.md).
  */
+
 import { DecryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { transitKeyContext } from '../../src/content/content-key-ring.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
+import { isDecision } from '../../src/log/routing-records.ts';
+import { recordFromItem } from '../../src/log/stored-records.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { uniqueStage } from '../support/local-aws.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
@@ -70,8 +73,12 @@ describe('given the same jobs routed on two stacks with the production wiring', 
   it('then the same submission has a keyed hash on each, and the two differ', async () => {
     const hashes = await Promise.all(
       stacks.map(async (stack) => {
-        const log = await scanAll(stack.tables.routingLog);
-        return log.find((item) => item.jobId === submission.jobId)?.payloadHash;
+        // Stored items read back as records (src/log/stored-records.ts); rules items are not records.
+        const log = (await scanAll(stack.tables.routingLog)).filter((item) =>
+          String(item.stream).startsWith('job#'),
+        );
+        const decision = log.map(recordFromItem).find((record) => record.jobId === submission.jobId);
+        return decision && isDecision(decision) ? decision.payloadHash : undefined;
       }),
     );
     for (const hash of hashes) expect(hash).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);

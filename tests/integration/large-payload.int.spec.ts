@@ -20,6 +20,7 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aRoutedRecord } from '../support/records.ts';
 
@@ -31,7 +32,7 @@ const LARGE = 'x'.repeat(180_000);
 async function appendAll(stackLog: string, records: readonly RoutingLogRecord[]) {
   const client = createDocumentClient();
   const log = new DynamoDbRoutingLog(client, stackLog);
-  for (const record of records) await log.append(record);
+  for (const record of records) await appendRecord(log, record);
   client.destroy();
 }
 

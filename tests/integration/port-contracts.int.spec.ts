@@ -24,6 +24,7 @@ import { creditBalancesContract } from '../support/credit-balances-contract.ts';
 import { effectMarkersContract } from '../support/effect-markers-contract.ts';
 import { jobStatusReaderContract } from '../support/job-status-reader-contract.ts';
 import { jobsTableContract } from '../support/jobs-table-contract.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
@@ -80,7 +81,7 @@ jobStatusReaderContract('DynamoDbJobStatusReader on DynamoDB Local', async (item
 
 auditIndexContract('DynamoDbAuditIndex on DynamoDB Local', async (records) => {
   const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
-  for (const record of records) await log.append(record);
+  for (const record of records) await appendRecord(log, record);
   return new DynamoDbAuditIndex(documents, stack.tables.routingLog);
 });
 

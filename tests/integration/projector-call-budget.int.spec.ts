@@ -12,6 +12,7 @@ import { provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { instrumentedPorts, uniqueStage } from '../support/local-aws.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
 
@@ -29,7 +30,7 @@ describe('given a batch of 100 routing records', () => {
     );
     const client = createDocumentClient();
     const log = new DynamoDbRoutingLog(client, stack.tables.routingLog);
-    await Promise.all(records.map((record) => log.append(record)));
+    await Promise.all(records.map((record) => appendRecord(log, record)));
     client.destroy();
 
     const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn, batchSize: 100 });

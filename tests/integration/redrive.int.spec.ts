@@ -22,6 +22,7 @@ import {
   receiveAnnouncements,
   uniqueStage,
 } from '../support/local-aws.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
 
@@ -46,7 +47,7 @@ describe('given a batch abandoned to the on-failure destination after its dispat
     const client = createDocumentClient();
     const log = new DynamoDbRoutingLog(client, stack.tables.routingLog);
     const append = async (records: readonly RoutingLogRecord[]) => {
-      for (const record of records) await log.append(record);
+      for (const record of records) await appendRecord(log, record);
     };
     const healthy = () =>
       createProjectorHandler(instrumentedPorts(stack).ports, createTelemetry('projector'));

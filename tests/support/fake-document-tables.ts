@@ -2,7 +2,8 @@
  * The routing log, Jobs and Credits tables served through a mocked DynamoDBDocumentClient
  * (aws-sdk-client-mock), so the operator CLI runs end to end in a unit test: audit-index queries by
  * partition and sort-key range (keys only) with the items read back by BatchGetItem, stream reads,
- * conditional appends, Jobs and Credits reads.
+ * conditional appends, Jobs and Credits reads. The log holds records; they are served as the items
+ * the adapter writes (src/log/stored-records.ts), and appended items are read back into records.
  */
 
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -21,6 +22,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { AUDIT_INDEX_NAME } from '../../src/aws/dynamodb-audit-index.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { recordFromItem, storedItemOf } from '../../src/log/stored-records.ts';
 
 export interface FakeTables {
   /** Every record of the routing log, in any order. */
@@ -62,14 +64,16 @@ export function serveTables(
     const items = tables.log
       .filter((record) => record.stream === values[':stream'])
       .sort((a, b) => a.version - b.version);
-    return { Items: structuredClone(items) };
+    return { Items: structuredClone(items.map(storedItemOf)) };
   });
   documents.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
     const responses: Record<string, unknown[]> = {};
     for (const [table, request] of Object.entries(input.RequestItems ?? {})) {
       responses[table] = (request.Keys ?? []).flatMap((key): unknown[] => {
         if ('stream' in key) {
-          return tables.log.filter((r) => r.stream === key.stream && r.version === key.version);
+          return tables.log
+            .filter((r) => r.stream === key.stream && r.version === key.version)
+            .map(storedItemOf);
         }
         const job = 'jobId' in key ? tables.jobs.get(String(key.jobId)) : undefined;
         return job ? [job] : [];
@@ -78,14 +82,14 @@ export function serveTables(
     return { Responses: structuredClone(responses) };
   });
   documents.on(PutCommand).callsFake((input: PutCommandInput) => {
-    const record = input.Item as RoutingLogRecord;
+    const record = recordFromItem(structuredClone(input.Item ?? {}));
     tables.beforeAppend?.(record);
     const existing = tables.log.find((r) => r.stream === record.stream && r.version === record.version);
     if (existing) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
-        Item: marshall(existing, { removeUndefinedValues: true }),
+        Item: marshall(storedItemOf(existing), { removeUndefinedValues: true }),
       });
     }
     tables.log.push(structuredClone(record));

@@ -3,7 +3,9 @@
  * integration tests): atomic commits of state + marker + transitions, optimistic concurrency on the
  * revision, duplicates refused by signal id, batch reads.
  */
+
 import { describe, expect, it } from 'vitest';
+import { VersionConflictError } from '../../src/errors.ts';
 import type { HealthTransition } from '../../src/log/health-records.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
@@ -121,15 +123,15 @@ export function providerHealthContract(
           transitions: [],
         }),
       ).toBe('committed');
-      expect(
-        await store.commit({
+      await expect(
+        store.commit({
           signalId: unique('sig'),
           at: '2026-11-25T14:00:00.000Z',
           expectedRev: 0,
           state,
           transitions: [],
         }),
-      ).toBe('conflict');
+      ).rejects.toThrow(VersionConflictError);
       expect(
         await store.commit({
           signalId: null,
@@ -154,15 +156,15 @@ export function providerHealthContract(
         transitions: [aTransition(provider)],
       });
       const retried = unique('sig');
-      expect(
-        await store.commit({
+      await expect(
+        store.commit({
           signalId: retried,
           at: '2026-11-25T14:00:00.000Z',
           expectedRev: 1,
           state,
           transitions: [aTransition(provider)],
         }),
-      ).toBe('conflict');
+      ).rejects.toThrow(VersionConflictError);
       // The refused commit wrote nothing: the same signal can still be committed.
       expect(
         await store.commit({

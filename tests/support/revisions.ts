@@ -1,10 +1,12 @@
 /** Builders for re-routing tests: a routed job in an in-memory log, and failure reports of it. */
+
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import type { RoutingDecidedRecord, RoutingRevisedRecord } from '../../src/log/routing-records.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
+import { appendRecord } from './log-appends.ts';
 import { aDecisionRecord } from './routing-log-contract.ts';
 
 export async function aRoutedJobInLog(overrides: Record<string, unknown> = {}) {
@@ -14,7 +16,7 @@ export async function aRoutedJobInLog(overrides: Record<string, unknown> = {}) {
     resolution: '720p',
     ...overrides,
   }) as RoutingDecidedRecord;
-  await log.append(decision);
+  await appendRecord(log, decision);
   return { log, decision, rules: fixedRules(defaultRoutingTable) };
 }
 

@@ -1,9 +1,17 @@
 /**
  * The contract every RoutingLog implementation must pass (in-memory in unit tests, DynamoDB in
- * integration tests): conditional appends, no overwrite, the existing record on a clash, ordered reads.
+ * integration tests): appendToStream after an expected version, no overwrite, a VersionConflictError
+ * carrying the existing record on a clash, ordered reads.
  */
 import { describe, expect, it } from 'vitest';
-import { decisionRecord, type ProjectionReplayRequestedRecord } from '../../src/log/routing-records.ts';
+import { VersionConflictError } from '../../src/errors.ts';
+import {
+  decisionRecord,
+  InvalidAppendError,
+  type ProjectionReplayRequestedRecord,
+  RECORD_SCHEMA_VERSION,
+  type RoutingLogRecord,
+} from '../../src/log/routing-records.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -33,17 +41,56 @@ export function routingLogContract(name: string, createLog: () => Promise<Routin
     it('given an empty stream, when a decision is appended, then reading the stream returns it', async () => {
       const log = await createLog();
       const record = aDecisionRecord();
-      expect(await log.append(record)).toEqual({ status: 'appended' });
+      expect(await log.appendToStream(record.stream, [record], { expectedVersion: 0 })).toBe(1);
       expect(await log.readStream(record.stream)).toEqual([record]);
     });
 
-    it('given a decision, when another record with the same key is appended, then it is refused and the first returned', async () => {
+    it('given a decision, when another record with the same key is appended, then a VersionConflictError carries the first, which stands', async () => {
       const log = await createLog();
       const first = aDecisionRecord({ provider: 'fal' });
-      await log.append(first);
+      await log.appendToStream(first.stream, [first], { expectedVersion: 0 });
       const second = { ...aDecisionRecord({ jobId: first.jobId, provider: 'replicate' }) };
-      expect(await log.append(second)).toEqual({ status: 'exists', existing: first });
+      const conflict = await log
+        .appendToStream(second.stream, [second], { expectedVersion: 0 })
+        .catch((e) => e);
+      expect(conflict).toBeInstanceOf(VersionConflictError);
+      expect(conflict).toMatchObject({ stream: first.stream, version: 1, existing: first });
       expect(await log.readStream(first.stream)).toEqual([first]);
+    });
+
+    it('given two records after the expected version, when the second version is taken, then the first stays appended and the conflict names the second', async () => {
+      const log = await createLog();
+      const decision = aDecisionRecord();
+      await log.appendToStream(decision.stream, [decision], { expectedVersion: 0 });
+      const erased = (version: number): RoutingLogRecord => ({
+        stream: decision.stream,
+        version,
+        schemaVersion: RECORD_SCHEMA_VERSION,
+        jobId: decision.jobId,
+        recordedAt: '2026-11-25T11:00:00.000Z',
+        type: 'ContentErased',
+        erasureId: `erasure-${version}`,
+        requestedBy: 'dpo',
+        why: 'request',
+      });
+      await log.appendToStream(decision.stream, [erased(3)], { expectedVersion: 2 });
+      const conflict = await log
+        .appendToStream(decision.stream, [erased(2), erased(3)], { expectedVersion: 1 })
+        .catch((e) => e);
+      expect(conflict).toMatchObject({ name: 'VersionConflictError', version: 3, existing: erased(3) });
+      expect((await log.readStream(decision.stream)).map((r) => r.version)).toEqual([1, 2, 3]);
+    });
+
+    it('given records not numbered after the expected version, when appended, then nothing is written', async () => {
+      const log = await createLog();
+      const decision = aDecisionRecord();
+      await expect(log.appendToStream(decision.stream, [decision], { expectedVersion: 1 })).rejects.toThrow(
+        InvalidAppendError,
+      );
+      await expect(log.appendToStream('job#other', [decision], { expectedVersion: 0 })).rejects.toThrow(
+        InvalidAppendError,
+      );
+      expect(await log.readStream(decision.stream)).toEqual([]);
     });
 
     it('given a decision, when later versions are appended, then the stream reads in version order', async () => {
@@ -62,9 +109,8 @@ export function routingLogContract(name: string, createLog: () => Promise<Routin
         replayOf: 1,
         decision,
       });
-      await log.append(replay(3));
-      await log.append(decision);
-      await log.append(replay(2));
+      await log.appendToStream(decision.stream, [replay(3)], { expectedVersion: 2 });
+      await log.appendToStream(decision.stream, [decision, replay(2)], { expectedVersion: 0 });
       expect((await log.readStream(decision.stream)).map((r) => r.version)).toEqual([1, 2, 3]);
     });
 

@@ -1,6 +1,6 @@
 /** Builders for routing tables and rules records, so tests state only what matters. */
 import { type ChangeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
-import type { RulesRecord } from '../../src/log/rules-records.ts';
+import { type RulesRecord, rulesStateOf } from '../../src/log/rules-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
 
@@ -32,7 +32,7 @@ export function aTableRejectingEverything(version = 'reject-all'): RoutingTable 
 export function rulesRecordsOf(commands: readonly ChangeRules[]): RulesRecord[] {
   const history: RulesRecord[] = [];
   commands.forEach((command, i) => {
-    const decision = decideRulesChange(history, command, `2026-11-25T1${i}:00:00.000Z`);
+    const decision = decideRulesChange(rulesStateOf(history), command, `2026-11-25T1${i}:00:00.000Z`);
     if (decision.outcome !== 'append') throw new Error(`command ${i} did not append: ${decision.outcome}`);
     history.push(decision.record);
   });

@@ -2,6 +2,7 @@
  * The router's read of the published rules: a short cache in front of the rules log, and what it
  * decides with when the read fails.
  */
+
 import { describe, expect, it } from 'vitest';
 import { CorruptRulesRecordError } from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
@@ -9,6 +10,7 @@ import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { activeRulesOf, CachedActiveRules, canaryBucket, inCanary } from '../../src/rules/active-rules.ts';
+import { appendRulesRecord } from '../support/log-appends.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const toReplicate = aTableRoutingAutoTo('replicate');
@@ -36,14 +38,14 @@ describe('the cached active rules', () => {
     const log = new InMemoryRulesLog();
     const clock = aClock();
     const [first, second] = rulesRecordsOf([publish(toReplicate), publish(backToFal)]);
-    await log.append(first as never);
+    await appendRulesRecord(log, first as never);
     const rules = new CachedActiveRules(log, {
       defaultTable: defaultRoutingTable,
       now: clock.now,
       ttlMs: 5_000,
     });
     expect(rulesVersionOf((await rules.current()).table)).toBe(rulesVersionOf(toReplicate));
-    await log.append(second as never);
+    await appendRulesRecord(log, second as never);
     clock.advance(4_999);
     expect(rulesVersionOf((await rules.current()).table)).toBe(rulesVersionOf(toReplicate));
     expect(log.reads).toBe(1);
@@ -61,12 +63,12 @@ describe('the cached active rules', () => {
 
   it('given the read fails after a good one, when read, then the last known version decides, marked stale, and the failure is told', async () => {
     const inner = new InMemoryRulesLog();
-    await inner.append(rulesRecordsOf([publish(toReplicate)])[0] as never);
+    await appendRulesRecord(inner, rulesRecordsOf([publish(toReplicate)])[0] as never);
     let failing = false;
     const log: RulesLog = {
       latest: () => (failing ? Promise.reject(new Error('throttled')) : inner.latest()),
       readAll: () => inner.readAll(),
-      append: (record) => inner.append(record),
+      appendToStream: (records, options) => inner.appendToStream(records, options),
     };
     const clock = aClock();
     const failures: string[] = [];
@@ -93,7 +95,7 @@ describe('the cached active rules', () => {
     const log: RulesLog = {
       latest: () => Promise.reject(new Error('down')),
       readAll: async () => [],
-      append: async () => 'conflict',
+      appendToStream: async () => 0,
     };
     const rules = new CachedActiveRules(log, { defaultTable: defaultRoutingTable, now: aClock().now });
     expect(await rules.current()).toMatchObject({ table: defaultRoutingTable, source: 'fallback' });

@@ -2,13 +2,21 @@
  * ChangeRules: publishing, gating, promoting, rolling back, shadow and canary as records — given
  * the history of the rules stream, when a command runs, then the record it appends (or why not).
  */
+
 import { describe, expect, it } from 'vitest';
 import { type ChangeRules, changeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
-import { type GateReport, MAX_TABLE_BYTES, type RulesRecord } from '../../src/log/rules-records.ts';
+import { VersionConflictError } from '../../src/errors.ts';
+import {
+  type GateReport,
+  MAX_TABLE_BYTES,
+  type RulesRecord,
+  rulesStateOf,
+} from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
+import { appendRulesRecord } from '../support/log-appends.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const toReplicate = aTableRoutingAutoTo('replicate');
@@ -30,7 +38,7 @@ const aGate = (violations: string[] = []): GateReport => ({
 
 describe('publishing rules', () => {
   it('given no rules published, when a table is published, then version 1 makes it active and remembers the default as previous', () => {
-    const decision = decideRulesChange([], publish(toReplicate), AT);
+    const decision = decideRulesChange(rulesStateOf([]), publish(toReplicate), AT);
     expect(decision).toMatchObject({
       outcome: 'append',
       record: {
@@ -50,7 +58,7 @@ describe('publishing rules', () => {
   it('given a gate with violations, when published without --force, then it is refused with the gate and nothing is appended', () => {
     const gate = aGate(['1 decision(s) for an explicitly requested provider would change']);
     const decision = decideRulesChange(
-      [],
+      rulesStateOf([]),
       { type: 'PublishRules', data: { ...author, table: toReplicate, gate, force: false } },
       AT,
     );
@@ -60,7 +68,7 @@ describe('publishing rules', () => {
   it('given a gate with violations, when published with --force, then the record says it was forced and keeps the gate', () => {
     const gate = aGate(['estimated cost rose']);
     const decision = decideRulesChange(
-      [],
+      rulesStateOf([]),
       { type: 'PublishRules', data: { ...author, table: toReplicate, gate, force: true } },
       AT,
     );
@@ -69,7 +77,7 @@ describe('publishing rules', () => {
 
   it('given a passing gate, when published with --force, then it is not recorded as forced', () => {
     const decision = decideRulesChange(
-      [],
+      rulesStateOf([]),
       { type: 'PublishRules', data: { ...author, table: toReplicate, gate: aGate(), force: true } },
       AT,
     );
@@ -78,7 +86,9 @@ describe('publishing rules', () => {
 
   it('given the table is already active, when published again, then nothing changes', () => {
     const history = rulesRecordsOf([publish(toReplicate)]);
-    expect(decideRulesChange(history, publish(toReplicate), AT)).toMatchObject({ outcome: 'unchanged' });
+    expect(decideRulesChange(rulesStateOf(history), publish(toReplicate), AT)).toMatchObject({
+      outcome: 'unchanged',
+    });
   });
 
   it('given a table too large for a rules record, when published, then it is refused with its size', () => {
@@ -87,7 +97,7 @@ describe('publishing rules', () => {
       version: 'huge',
       rules: [{ ...defaultRoutingTable.rules[3], description: 'x'.repeat(MAX_TABLE_BYTES) }],
     });
-    expect(decideRulesChange([], publish(huge), AT)).toMatchObject({
+    expect(decideRulesChange(rulesStateOf([]), publish(huge), AT)).toMatchObject({
       outcome: 'refused',
       message: expect.stringContaining('bytes'),
     });
@@ -97,7 +107,7 @@ describe('publishing rules', () => {
 describe('rolling back', () => {
   it('given two publications, when rolled back, then the previous version is active again, and a second rollback restores the default', () => {
     const history = rulesRecordsOf([publish(toReplicate), publish(backToFal)]);
-    const first = decideRulesChange(history, { type: 'RollbackRules', data: author }, AT);
+    const first = decideRulesChange(rulesStateOf(history), { type: 'RollbackRules', data: author }, AT);
     expect(first).toMatchObject({
       outcome: 'append',
       record: {
@@ -108,14 +118,16 @@ describe('rolling back', () => {
       },
     });
     const after = [...history, (first as unknown as { record: RulesRecord }).record];
-    expect(decideRulesChange(after, { type: 'RollbackRules', data: author }, AT)).toMatchObject({
-      outcome: 'append',
-      record: { action: 'rollback', active: null, previous: [] },
-    });
+    expect(decideRulesChange(rulesStateOf(after), { type: 'RollbackRules', data: author }, AT)).toMatchObject(
+      {
+        outcome: 'append',
+        record: { action: 'rollback', active: null, previous: [] },
+      },
+    );
   });
 
   it('given nothing was ever published, when rolled back, then it is refused', () => {
-    expect(decideRulesChange([], { type: 'RollbackRules', data: author }, AT)).toMatchObject({
+    expect(decideRulesChange(rulesStateOf([]), { type: 'RollbackRules', data: author }, AT)).toMatchObject({
       outcome: 'refused',
     });
   });
@@ -133,13 +145,17 @@ describe('shadow and canary', () => {
       active: history[0]?.active,
     });
     expect(
-      decideRulesChange(history, { type: 'ShadowRules', data: { ...author, table: null } }, AT),
+      decideRulesChange(rulesStateOf(history), { type: 'ShadowRules', data: { ...author, table: null } }, AT),
     ).toMatchObject({
       outcome: 'append',
       record: { action: 'shadow-stop', shadow: null, active: history[0]?.active },
     });
     expect(
-      decideRulesChange(history, { type: 'ShadowRules', data: { ...author, table: backToFal } }, AT),
+      decideRulesChange(
+        rulesStateOf(history),
+        { type: 'ShadowRules', data: { ...author, table: backToFal } },
+        AT,
+      ),
     ).toMatchObject({ outcome: 'unchanged' });
   });
 
@@ -150,11 +166,13 @@ describe('shadow and canary', () => {
       canary: { percent: 10, rulesVersion: rulesVersionOf(toReplicate) },
       active: null,
     });
-    expect(decideRulesChange(history, publish(backToFal), AT)).toMatchObject({
+    expect(decideRulesChange(rulesStateOf(history), publish(backToFal), AT)).toMatchObject({
       outcome: 'refused',
       message: expect.stringContaining('canary'),
     });
-    expect(decideRulesChange(history, { type: 'PromoteCanary', data: author }, AT)).toMatchObject({
+    expect(
+      decideRulesChange(rulesStateOf(history), { type: 'PromoteCanary', data: author }, AT),
+    ).toMatchObject({
       outcome: 'append',
       record: {
         action: 'promote',
@@ -170,7 +188,9 @@ describe('shadow and canary', () => {
       publish(backToFal),
       { type: 'CanaryRules', data: { ...author, table: toReplicate, percent: 5 } },
     ]);
-    expect(decideRulesChange(history, { type: 'RollbackRules', data: author }, AT)).toMatchObject({
+    expect(
+      decideRulesChange(rulesStateOf(history), { type: 'RollbackRules', data: author }, AT),
+    ).toMatchObject({
       outcome: 'append',
       record: { action: 'canary-stop', canary: null, active: { rulesVersion: rulesVersionOf(backToFal) } },
     });
@@ -182,7 +202,7 @@ describe('shadow and canary', () => {
     ]);
     expect(
       decideRulesChange(
-        history,
+        rulesStateOf(history),
         { type: 'CanaryRules', data: { ...author, table: toReplicate, percent: 50 } },
         AT,
       ),
@@ -192,22 +212,26 @@ describe('shadow and canary', () => {
     });
     expect(
       decideRulesChange(
-        history,
+        rulesStateOf(history),
         { type: 'CanaryRules', data: { ...author, table: toReplicate, percent: 5 } },
         AT,
       ),
     ).toMatchObject({ outcome: 'unchanged' });
     expect(
       decideRulesChange(
-        history,
+        rulesStateOf(history),
         { type: 'CanaryRules', data: { ...author, table: backToFal, percent: 5 } },
         AT,
       ),
     ).toMatchObject({ outcome: 'refused' });
     expect(
-      decideRulesChange([], { type: 'CanaryRules', data: { ...author, table: null, percent: 0 } }, AT),
+      decideRulesChange(
+        rulesStateOf([]),
+        { type: 'CanaryRules', data: { ...author, table: null, percent: 0 } },
+        AT,
+      ),
     ).toMatchObject({ outcome: 'unchanged' });
-    expect(decideRulesChange([], { type: 'PromoteCanary', data: author }, AT)).toMatchObject({
+    expect(decideRulesChange(rulesStateOf([]), { type: 'PromoteCanary', data: author }, AT)).toMatchObject({
       outcome: 'refused',
     });
   });
@@ -220,12 +244,12 @@ describe('the ChangeRules handler', () => {
     const racing: RulesLog = {
       latest: () => inner.latest(),
       readAll: () => inner.readAll(),
-      append: async (record) => {
+      appendToStream: async (records, options) => {
         if (!raced) {
           raced = true;
-          await inner.append(rulesRecordsOf([publish(backToFal)])[0] as never);
+          await appendRulesRecord(inner, rulesRecordsOf([publish(backToFal)])[0] as never);
         }
-        return inner.append(record);
+        return inner.appendToStream(records, options);
       },
     };
     const result = await changeRules(publish(toReplicate), {
@@ -243,7 +267,9 @@ describe('the ChangeRules handler', () => {
     const log: RulesLog = {
       latest: async () => null,
       readAll: async () => [],
-      append: async () => 'conflict',
+      appendToStream: async () => {
+        throw new VersionConflictError('rules#routing', 1);
+      },
     };
     expect(
       await changeRules(publish(toReplicate), {

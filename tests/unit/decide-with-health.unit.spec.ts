@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideWithHealth } from '../../src/commands/decide-with-health.ts';
 import { leaseProbe } from '../../src/commands/probe-lease.ts';
+import { VersionConflictError } from '../../src/errors.ts';
 import type { BreakerState } from '../../src/log/health-records.ts';
 import { decisionRecord } from '../../src/log/routing-records.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
@@ -252,7 +253,9 @@ describe('probes are leased before they are recorded', () => {
         return store.load(ref);
       },
       readMany: (refs) => store.readMany(refs),
-      commit: async () => 'conflict',
+      commit: async () => {
+        throw new VersionConflictError('health#fal#wan-i2v', 1);
+      },
     };
     expect(await leaseProbe(racing, { provider: 'fal', model: 'wan-i2v' }, 'job-a:v1', NOW)).toBe(false);
     expect(loads).toBe(3);

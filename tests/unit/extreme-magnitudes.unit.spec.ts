@@ -25,7 +25,7 @@ import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-rec
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
-import type { AppendResult, RoutingLog } from '../../src/ports/routing-log.ts';
+import type { AppendOptions, RoutingLog } from '../../src/ports/routing-log.ts';
 import { whatIf } from '../../src/queries/what-if.ts';
 import { MAX_ESTIMABLE_COST } from '../../src/routing/cost.ts';
 import { decide, type HealthContext } from '../../src/routing/decide.ts';
@@ -73,11 +73,11 @@ function storable(record: RoutingLogRecord): void {
 class MarshallingRoutingLog implements RoutingLog {
   readonly inner = new InMemoryRoutingLog();
   readonly appended: RoutingLogRecord[] = [];
-  async append(record: RoutingLogRecord): Promise<AppendResult> {
-    storable(record);
-    const result = await this.inner.append(record);
-    if (result.status === 'appended') this.appended.push(record);
-    return result;
+  async appendToStream(stream: string, records: readonly RoutingLogRecord[], options: AppendOptions) {
+    for (const record of records) storable(record);
+    const version = await this.inner.appendToStream(stream, records, options);
+    this.appended.push(...records);
+    return version;
   }
   readStream(stream: string) {
     return this.inner.readStream(stream);

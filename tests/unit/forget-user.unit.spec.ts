@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.ts';
 import { erasureIdOf } from '../../src/commands/forget-plan.ts';
 import { forgetUser } from '../../src/commands/forget-user.ts';
-import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { VersionConflictError } from '../../src/errors.ts';
+import { RECORD_SCHEMA_VERSION } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 /** Items still holding content (an erased job keeps only its erasure marker). */
@@ -20,7 +22,7 @@ async function given(userJobs: number) {
   const content = new InMemoryContentVault();
   const records = Array.from({ length: userJobs }, () => aRoutedRecord());
   for (const record of records) {
-    await log.append(record);
+    await appendRecord(log, record);
     await content.write({
       retain: [
         {
@@ -54,7 +56,7 @@ describe('ForgetUser', () => {
       expect((await log.readStream(record.stream))[1]).toEqual({
         stream: record.stream,
         version: 2,
-        schemaVersion: 1,
+        schemaVersion: RECORD_SCHEMA_VERSION,
         jobId: record.jobId,
         recordedAt: NOW.toISOString(),
         type: 'ContentErased',
@@ -120,7 +122,9 @@ describe('ForgetUser', () => {
         if (stream === records[1]?.stream) throw new Error('boom');
         return log.readStream(stream);
       },
-      append: async (record: RoutingLogRecord) => ({ status: 'exists', existing: record }),
+      appendToStream: async (stream, records) => {
+        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: records[0] });
+      },
     };
     const summary = await forget({ log: racing });
     expect(summary.failed).toBe(2);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  appendAtVersion,
-  conflictBackoffMs,
-  DEFAULT_MAX_ATTEMPTS,
-  handleCommand,
-} from '../../src/commands/handle-command.ts';
+import { conflictBackoffMs, DEFAULT_MAX_ATTEMPTS, handleCommand } from '../../src/commands/handle-command.ts';
 import { CommandContendedError, RoutingManagerError, VersionConflictError } from '../../src/errors.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
@@ -100,12 +95,14 @@ describe('conflictBackoffMs', () => {
   });
 });
 
-describe('appendAtVersion', () => {
-  it('given a version already taken in the routing log, when appended, then it throws a VersionConflictError naming stream and version', async () => {
+describe('the append contract the loop relies on', () => {
+  it('given a version already taken in the routing log, when appended, then the adapter throws a VersionConflictError naming stream and version', async () => {
     const log = new InMemoryRoutingLog();
     const record = aDecisionRecord();
-    await appendAtVersion(log, record);
-    const error = await appendAtVersion(log, record).catch((e: unknown) => e);
+    await log.appendToStream(record.stream, [record], { expectedVersion: 0 });
+    const error = await log
+      .appendToStream(record.stream, [record], { expectedVersion: 0 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ reason: 'version_conflict', stream: record.stream, version: 1 });
   });

@@ -18,7 +18,7 @@ import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.t
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import type { RoutingLog } from '../../src/ports/routing-log.ts';
+import type { AppendOptions, RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { inMemoryContentPorts } from '../support/content.ts';
 import { aCanarySubmission, CANARY, poisonSubmissions, sampleSubmissions } from '../support/poison-corpus.ts';
@@ -82,9 +82,13 @@ async function invoke<E, R>(handler: (event: E, context: never) => Promise<R>, e
 /** A log that keeps what was appended, so the records can be fed to the projector. */
 class KeepingLog extends InMemoryRoutingLog {
   readonly appended: RoutingLogRecord[] = [];
-  override async append(record: RoutingLogRecord) {
-    this.appended.push(record);
-    return super.append(record);
+  override async appendToStream(
+    stream: string,
+    records: readonly RoutingLogRecord[],
+    options: AppendOptions,
+  ) {
+    this.appended.push(...records);
+    return super.appendToStream(stream, records, options);
   }
 }
 
@@ -140,7 +144,7 @@ describe('no user content in any log line', () => {
       },
     ];
     for (const fail of failures) {
-      const router = aRouter({ append: async () => fail(), readStream: async () => [] });
+      const router = aRouter({ appendToStream: async () => fail(), readStream: async () => [] });
       await invoke(router, aCanarySubmission(), 'router');
     }
     expect(captured.join('\n')).toMatch(/RoutingFailedError: SyntaxError: Unterminated string in JSON/);

@@ -6,6 +6,7 @@
  * complete, replay, re-drive, erase, in any order and any number — run through the real commands
  * on the in-memory log, then judged record by record against the fold of what came before it.
  */
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { planErasureStep } from '../../src/commands/forget-plan.ts';
@@ -20,6 +21,7 @@ import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const PROVIDERS = ['fal', 'replicate'] as const;
@@ -76,7 +78,7 @@ const at = () => new Date(Date.parse('2026-11-25T14:00:00.000Z') + ++clock * 100
 
 async function run(decision: DecisionRecord, ops: readonly Op[]) {
   const log = new InMemoryRoutingLog();
-  await log.append(decision);
+  await appendRecord(log, decision);
   const jobId = decision.jobId as string;
   const rules = fixedRules(defaultRoutingTable);
   // Erased content makes replays and re-drives send nothing (the existing, tested mechanism).
@@ -130,7 +132,7 @@ async function run(decision: DecisionRecord, ops: readonly Op[]) {
         why: 'gdpr',
         at: author.at,
       });
-      if (erasure.action === 'append') await log.append(erasure.record);
+      if (erasure.action === 'append') await appendRecord(log, erasure.record);
     }
   }
   return log.readStream(decision.stream);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changeProviderMode, recordHealthSignal } from '../../src/commands/record-health-signal.ts';
-import { CommandContendedError } from '../../src/errors.ts';
+import { CommandContendedError, VersionConflictError } from '../../src/errors.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
@@ -27,7 +27,9 @@ function aStoreLosing(conflicts: number) {
     readMany: (refs) => inner.readMany(refs),
     commit: async (change) => {
       counts.commits++;
-      return counts.commits <= conflicts ? 'conflict' : inner.commit(change);
+      if (counts.commits <= conflicts)
+        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
+      return inner.commit(change);
     },
   };
   return { store, counts };

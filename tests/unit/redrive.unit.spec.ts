@@ -1,4 +1,5 @@
 /** Re-drive of abandoned projections: the pure plan, the command, and the projector's handling. */
+
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../src/cli/verbs/history.ts';
 import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
@@ -7,6 +8,7 @@ import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/command
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
+import { VersionConflictError } from '../../src/errors.ts';
 import { type JobState, jobStateOf } from '../../src/log/job-state.ts';
 import type {
   ContentErasedRecord,
@@ -25,6 +27,7 @@ import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { readContentStatus } from '../../src/queries/content-status.ts';
 import { contentKeyRing } from '../support/content.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
@@ -149,8 +152,8 @@ describe('RedriveProjections', () => {
     const incomplete = aRoutedRecord();
     const done = aNoRouteRecord();
     const { log, markers, run } = given([incomplete, done, incomplete]);
-    await log.append(incomplete);
-    await log.append(done);
+    await appendRecord(log, incomplete);
+    await appendRecord(log, done);
     await markers.write([complete(planEffects(done).effectId)]);
 
     const dry = await run({ dryRun: true });
@@ -171,7 +174,9 @@ describe('RedriveProjections', () => {
     const decision = aRoutedRecord();
     const racing: RoutingLog = {
       readStream: async () => [decision],
-      append: async () => ({ status: 'exists', existing: decision }),
+      appendToStream: async (stream, records) => {
+        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: decision });
+      },
     };
     expect((await given([decision], racing).run()).targets).toEqual([
       expect.objectContaining({ action: 'contended' }),
@@ -180,7 +185,7 @@ describe('RedriveProjections', () => {
       readStream: async () => {
         throw Object.assign(new Error('secret prompt'), { name: 'ThrottlingException' });
       },
-      append: async () => ({ status: 'appended' }),
+      appendToStream: async () => 2,
     };
     const summary = await given([decision], broken).run();
     expect(summary).toMatchObject({
@@ -194,7 +199,7 @@ describe('RedriveProjections', () => {
   it('given a target older than the marker TTL, then it is reported too old, not re-driven', async () => {
     const decision = aRoutedRecord();
     const { log, run } = given([decision]);
-    await log.append(decision);
+    await appendRecord(log, decision);
     const summary = await run({ now: '2026-12-31T00:00:00.000Z' });
     expect(summary).toMatchObject({ tooOld: 1, appended: 0 });
     expect(renderRedriveSummary(summary)).toContain('too old');
@@ -313,8 +318,8 @@ describe('re-drive of a job whose content was erased', () => {
     const contentOf = async (job: JobState) =>
       (await readContentStatus(job, { store: vault, keys }, new Date(AUTHOR.at))).status as 'erased';
     const { log, run } = given([decision], new InMemoryRoutingLog(), contentOf);
-    await log.append(decision);
-    await log.append(erased);
+    await appendRecord(log, decision);
+    await appendRecord(log, erased);
 
     const dry = await run({ dryRun: true });
     const real = await run();

@@ -11,7 +11,11 @@ import {
 } from '../../src/commands/replay-plan.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import { jobStateOf } from '../../src/log/job-state.ts';
-import { intakeRejectionRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
+import {
+  intakeRejectionRecord,
+  RECORD_SCHEMA_VERSION,
+  type RoutingLogRecord,
+} from '../../src/log/routing-records.ts';
 import { aFailure, aRoutedJobInLog } from '../support/revisions.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -97,7 +101,7 @@ describe('replay step for one job', () => {
         type: 'ProjectionReplayRequested',
         stream: decision.stream,
         version: 2,
-        schemaVersion: 1,
+        schemaVersion: RECORD_SCHEMA_VERSION,
         jobId: decision.jobId,
         replayId: replayIdOf('INC-2291'),
         incident: 'INC-2291',

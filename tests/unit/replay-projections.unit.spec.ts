@@ -13,6 +13,7 @@ import {
   replayJob,
   replayProjections,
 } from '../../src/commands/replay-projections.ts';
+import { VersionConflictError } from '../../src/errors.ts';
 import type { DecisionRecord, ProjectableRecord } from '../../src/log/routing-records.ts';
 import { InMemoryAuditIndex } from '../../src/memory/in-memory-audit-index.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -20,6 +21,7 @@ import type { AuditWindow } from '../../src/ports/audit-index.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { auditWindow } from '../../src/queries/audit-window.ts';
+import { appendRecord } from '../support/log-appends.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 /** Decisions of fal and replicate, one every 10 minutes from 09:00 on 2026-11-25. */
@@ -32,7 +34,7 @@ async function aLogWithDecisions(count: number) {
       new Date(Date.parse('2026-11-25T09:00:00.000Z') + i * 600_000).toISOString(),
     );
     decisions.push(record);
-    await log.append(record);
+    await appendRecord(log, record);
   }
   const index = new InMemoryAuditIndex();
   for (const d of decisions) index.index(d);
@@ -115,9 +117,9 @@ describe('replaying an incident', () => {
     let appends = 0;
     const dying: RoutingLog = {
       readStream: (stream) => log.readStream(stream),
-      append: async (record) => {
+      appendToStream: async (stream, records, options) => {
         if (appends++ >= 2) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
-        return log.append(record);
+        return log.appendToStream(stream, records, options);
       },
     };
     const interrupted = await replayProjections(command(window), { log: dying, decisions: index, now });
@@ -198,7 +200,7 @@ describe('replaying one job against a log', () => {
   it('given two replays of the same incident racing, when both run, then exactly one record is appended', async () => {
     const log = new InMemoryRoutingLog();
     const decision = aDecisionRecord({ provider: 'fal' });
-    await log.append(decision);
+    await appendRecord(log, decision);
     const results = await Promise.all([
       replayJob({ log }, decision, author, false, routedPolicy),
       replayJob({ log }, decision, author, false, routedPolicy),
@@ -216,9 +218,9 @@ describe('replaying one job against a log', () => {
     let appends = 0;
     const log: RoutingLog = {
       readStream: async () => [decision],
-      append: async () => {
+      appendToStream: async (stream, records) => {
         appends++;
-        return { status: 'exists', existing: decision };
+        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: decision });
       },
     };
     expect(
@@ -245,7 +247,7 @@ describe('replaying one job against a log', () => {
   it('given a rejection, when replayed, then it has an announcement id and no dispatch id', async () => {
     const log = new InMemoryRoutingLog();
     const decision = aDecisionRecord({ resolution: '4k' });
-    await log.append(decision);
+    await appendRecord(log, decision);
     expect(
       await replayJob({ log }, decision, author, true, {
         ...routedPolicy,

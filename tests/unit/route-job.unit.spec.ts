@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { decisionRecord } from '../../src/log/routing-records.ts';
+import { VersionConflictError } from '../../src/errors.ts';
+import { decisionRecord, RECORD_SCHEMA_VERSION } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -39,7 +40,7 @@ describe('RouteJob', () => {
     expect(record).toMatchObject({
       type: 'RoutingDecided',
       version: 1,
-      schemaVersion: 1,
+      schemaVersion: RECORD_SCHEMA_VERSION,
       jobId: 'job-1',
       eventId: event.id,
       submittedAt: '2026-11-25T10:00:00Z',
@@ -158,32 +159,33 @@ describe('RouteJob', () => {
 
   it('given a corrupted stream whose version 1 is not a decision, when routing, then it fails loudly', async () => {
     const log: RoutingLog = {
-      append: async () => ({
-        status: 'exists',
-        existing: {
-          type: 'ProjectionReplayRequested',
-          stream: 'job#x',
-          version: 1,
-          schemaVersion: 1,
-          jobId: 'x',
-          recordedAt: NOW.toISOString(),
-          replayId: 'r',
-          requestedBy: 'a',
-          why: 'b',
-          replayOf: 1,
-          decision: decisionRecord(
-            {
-              eventId: 'e',
-              submittedAt: null,
-              recordedAt: NOW.toISOString(),
-              detail: {},
-              payloadHash: 'k1:test',
-            },
-            { ...aSubmissionDetail(), provider: 'fal' } as never,
-            { outcome: 'rejected', reason: 'no_route', explanation: {} as never },
-          ),
-        },
-      }),
+      appendToStream: async (stream) => {
+        throw new VersionConflictError(stream, 1, {
+          existing: {
+            type: 'ProjectionReplayRequested',
+            stream: 'job#x',
+            version: 1,
+            schemaVersion: 1,
+            jobId: 'x',
+            recordedAt: NOW.toISOString(),
+            replayId: 'r',
+            requestedBy: 'a',
+            why: 'b',
+            replayOf: 1,
+            decision: decisionRecord(
+              {
+                eventId: 'e',
+                submittedAt: null,
+                recordedAt: NOW.toISOString(),
+                detail: {},
+                payloadHash: 'k1:test',
+              },
+              { ...aSubmissionDetail(), provider: 'fal' } as never,
+              { outcome: 'rejected', reason: 'no_route', explanation: {} as never },
+            ),
+          },
+        });
+      },
       readStream: async () => [],
     };
     await expect(given({ log }).when(aSubmittedEvent())).rejects.toThrow(/is not a decision/);

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AUDIT_SHARDS,
-  auditShard,
-  recordFromItem,
-  UnsupportedRecordError,
-} from '../../src/log/routing-records.ts';
+import { AUDIT_SHARDS, auditShard } from '../../src/log/routing-records.ts';
+import { recordFromItem, storedItemOf, UnsupportedRecordError } from '../../src/log/stored-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 describe('routing log records', () => {
@@ -16,12 +12,12 @@ describe('routing log records', () => {
 
   it('read back a stored item of the current schema unchanged', () => {
     const record = aDecisionRecord();
-    expect(recordFromItem({ ...record })).toEqual(record);
+    expect(recordFromItem(storedItemOf(record))).toEqual(record);
   });
 
   it.each([
     ['an unknown type', { type: 'RoutingGuessed', schemaVersion: 1 }, /unknown record type RoutingGuessed/],
-    ['a future schema version', { type: 'RoutingDecided', schemaVersion: 2 }, /unsupported schemaVersion 2/],
+    ['a future schema version', { type: 'RoutingDecided', schemaVersion: 3 }, /unsupported schemaVersion 3/],
   ])('refuse %s with a typed error', (_case, item, message) => {
     expect(() => recordFromItem(item)).toThrow(UnsupportedRecordError);
     expect(() => recordFromItem(item)).toThrow(message);

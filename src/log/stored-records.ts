@@ -1,0 +1,299 @@
+/**
+ * How a routing-log record is stored, and read back (Emmett's upcasting: an item keeps the schema
+ * version it was written with and is read into the current record shape, never rewritten).
+ *
+ * - schemaVersion 1: the explanation's candidate trail as one map per candidate. Such items are
+ *   still read as they are: their record shape is the current one.
+ * - schemaVersion 2 (written now): nothing stored that the rest of the item already says.
+ *   - The explanation is `{ v: rulesVersion, m: matchedRule, q: requestedProvider, t: trail }`
+ *     (its rarer fields keep their names); `q` is left out when it is the job's own `provider`.
+ *   - The trail is compact tuples, `[rule, provider, model, verdict, reason, detail, breaker,
+ *     healthVersion, flags]`, verdicts as one letter, trailing empties cut; a detail that only
+ *     repeats a fact of the job (`provider auto`, `tier pro`, `resolution 1080p`) is rendered again
+ *     on read from the job's facts.
+ *   - `jobId` is left out when the stream (`job#<jobId>`, or `event#…` for none) says it; `outcome`
+ *     follows from the type; an empty `fieldErrors` and a `requestedProvider` equal to the
+ *     explanation's are left out; the payload hash is stored as bytes (a keyed `k1:` hash as a tag byte
+ *     and its 32 bytes, a legacy SHA-256 as its 32 bytes) instead of text.
+ *   A map per candidate alone spent ~45 bytes of attribute names: a routed decision under the
+ *   default table was ~1,060–1,250 bytes, 2 write units where 1 KB is 1 (docs/COST.md). `history`
+ *   and `what-if` read the same records back, sentences included.
+ *
+ * Nested copies (a replay's or revision's decision, a re-drive's target) are encoded by their own
+ * schemaVersion, so a v2 replay of a decision first stored as v1 reads back exactly as it was.
+ */
+import { RoutingManagerError } from '../errors.ts';
+import type { CandidateVerdict, ExclusionReason, Explanation } from '../routing/decide.ts';
+import { type DecisionRecord, RECORD_SCHEMA_VERSION, type RoutingLogRecord } from './routing-records.ts';
+
+/** The first schema version whose trail is stored as tuples. */
+const COMPACT_TRAIL_SCHEMA_VERSION = 2;
+const READABLE_VERSIONS: ReadonlySet<unknown> = new Set([
+  1,
+  COMPACT_TRAIL_SCHEMA_VERSION,
+  RECORD_SCHEMA_VERSION,
+]);
+
+export class UnsupportedRecordError extends RoutingManagerError {
+  readonly record: unknown;
+  constructor(message: string, record: unknown) {
+    super('unsupported_record', message);
+    this.name = 'UnsupportedRecordError';
+    this.record = record;
+  }
+}
+
+const VERDICT_CODES = { selected: 's', excluded: 'x', rejects: 'r' } as const;
+const VERDICTS: Readonly<Record<string, CandidateVerdict['verdict']>> = {
+  s: 'selected',
+  x: 'excluded',
+  r: 'rejects',
+};
+
+/** One candidate as stored: positional, nulls for absent fields, trailing nulls cut. */
+type CandidateTuple = readonly (string | number | null)[];
+
+/** The job's facts a detail may repeat (the decision's `job`, parsed; empty when it is not JSON). */
+type JobFacts = Readonly<Record<string, unknown>>;
+
+function jobFactsOf(job: unknown): JobFacts {
+  if (typeof job !== 'string') return {};
+  try {
+    const facts = JSON.parse(job) as unknown;
+    return typeof facts === 'object' && facts !== null ? (facts as JobFacts) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Details that only repeat one fact of the job (src/routing/decide.ts): rendered, not stored. */
+const FACT_OF_REASON: Readonly<Partial<Record<ExclusionReason, string>>> = {
+  requested_provider_mismatch: 'provider',
+  tier_mismatch: 'tier',
+  resolution_mismatch: 'resolution',
+};
+
+function renderedDetail(reason: unknown, facts: JobFacts): string | undefined {
+  const field = FACT_OF_REASON[reason as ExclusionReason];
+  const value = field ? facts[field] : undefined;
+  return field && (typeof value === 'string' || typeof value === 'number') ? `${field} ${value}` : undefined;
+}
+
+function candidateTuple(candidate: CandidateVerdict, facts: JobFacts): CandidateTuple {
+  const flags = `${candidate.probe ? 'p' : ''}${candidate.healthIgnored ? 'i' : ''}`;
+  const derived =
+    candidate.detail !== undefined && candidate.detail === renderedDetail(candidate.reason, facts);
+  const tuple: (string | number | null)[] = [
+    candidate.rule,
+    candidate.provider,
+    candidate.model,
+    VERDICT_CODES[candidate.verdict],
+    candidate.reason ?? null,
+    derived ? null : (candidate.detail ?? null),
+    candidate.breaker ?? null,
+    candidate.healthVersion ?? null,
+    flags || null,
+  ];
+  while (tuple.length > 4 && tuple.at(-1) === null) tuple.pop();
+  return tuple;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+function candidateOf(tuple: unknown, facts: JobFacts, item: unknown): CandidateVerdict {
+  if (!Array.isArray(tuple) || tuple.length < 4 || typeof tuple[0] !== 'string') {
+    throw new UnsupportedRecordError('a candidate of the stored trail is not a tuple', item);
+  }
+  const [rule, provider, model, code, reason, detail, breaker, healthVersion, flags] = tuple as unknown[];
+  const verdict = VERDICTS[String(code)];
+  if (!verdict)
+    throw new UnsupportedRecordError('a candidate of the stored trail has no known verdict', item);
+  const flagText = text(flags) ?? '';
+  const shownDetail = text(detail) ?? renderedDetail(reason, facts);
+  return {
+    rule: rule as string,
+    provider: text(provider),
+    model: text(model),
+    verdict,
+    ...(text(reason) ? { reason: reason as ExclusionReason } : {}),
+    ...(shownDetail !== undefined && shownDetail !== null ? { detail: shownDetail } : {}),
+    ...(text(breaker) ? { breaker: breaker as string } : {}),
+    ...(typeof healthVersion === 'number' ? { healthVersion } : {}),
+    ...(flagText.includes('i') ? { healthIgnored: true as const } : {}),
+    ...(flagText.includes('p') ? { probe: true as const } : {}),
+  };
+}
+
+/** The explanation's frequent fields under one-letter names (the rarer ones keep theirs). */
+interface StoredExplanation
+  extends Omit<Explanation, 'rulesVersion' | 'matchedRule' | 'requestedProvider' | 'candidates'> {
+  readonly v: string;
+  readonly m: string | null;
+  /** Absent: the job's own `provider`. */
+  readonly q?: string;
+  readonly t: readonly CandidateTuple[];
+}
+
+function storedExplanation(explanation: Explanation, facts: JobFacts): StoredExplanation {
+  const { rulesVersion, matchedRule, requestedProvider, candidates, ...rest } = explanation;
+  return {
+    ...rest,
+    v: rulesVersion,
+    m: matchedRule,
+    ...(requestedProvider === facts.provider ? {} : { q: requestedProvider }),
+    t: candidates.map((candidate) => candidateTuple(candidate, facts)),
+  };
+}
+
+function explanationOf(stored: Record<string, unknown>, facts: JobFacts, item: unknown): Explanation {
+  const { v, m, q, t, ...rest } = stored;
+  if (!Array.isArray(t)) throw new UnsupportedRecordError('the stored candidate trail is not a list', item);
+  return {
+    ...rest,
+    rulesVersion: v as string,
+    matchedRule: (m ?? null) as string | null,
+    requestedProvider: (q ?? facts.provider) as string,
+    candidates: t.map((tuple) => candidateOf(tuple, facts, item)),
+  } as Explanation;
+}
+
+/** The jobId a stream's name says: `job#<jobId>` → jobId; any other stream → null. */
+const jobIdOfStream = (stream: unknown): string | null =>
+  typeof stream === 'string' && stream.startsWith('job#') ? stream.slice(4) : null;
+
+/** Drops what every stored record of version 2 can derive: a jobId its stream says. */
+function withoutDerivable(record: Record<string, unknown>): Record<string, unknown> {
+  if (record.jobId !== jobIdOfStream(record.stream)) return record;
+  const { jobId: _jobId, ...rest } = record;
+  return rest;
+}
+
+function withDerived(item: Record<string, unknown>): Record<string, unknown> {
+  return 'jobId' in item ? { ...item } : { ...item, jobId: jobIdOfStream(item.stream) };
+}
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+/** A keyed payload hash (src/content/payload-hasher.ts): `k1:` + 32 bytes in base64url. */
+const KEYED_HASH = /^k1:([A-Za-z0-9_-]{43})$/;
+const KEYED_HASH_TAG = 1;
+
+/** The payload hash as bytes: 32 for a legacy SHA-256 (hex), a tag byte + 32 for a keyed one. */
+function storedHash(hash: string): string | Uint8Array {
+  if (HEX_SHA256.test(hash)) return Buffer.from(hash, 'hex');
+  const keyed = KEYED_HASH.exec(hash)?.[1];
+  const bytes = keyed === undefined ? null : Buffer.from(keyed, 'base64url');
+  // Only a canonical encoding is packed, so reading it back gives exactly the same text.
+  if (bytes?.length === 32 && bytes.toString('base64url') === keyed) {
+    return Buffer.concat([Buffer.from([KEYED_HASH_TAG]), bytes]);
+  }
+  return hash;
+}
+
+function hashFromItem(stored: unknown, item: unknown): unknown {
+  if (!(stored instanceof Uint8Array)) return stored;
+  const bytes = Buffer.from(stored);
+  if (bytes.length === 32) return bytes.toString('hex');
+  if (bytes.length === 33 && bytes[0] === KEYED_HASH_TAG)
+    return `k1:${bytes.subarray(1).toString('base64url')}`;
+  throw new UnsupportedRecordError(`a stored payload hash of ${bytes.length} bytes`, item);
+}
+
+function storedDecision(decision: DecisionRecord): Record<string, unknown> {
+  if (decision.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return decision as never;
+  const { outcome: _outcome, ...item }: Record<string, unknown> = { ...decision };
+  item.payloadHash = storedHash(decision.payloadHash);
+  if (decision.type === 'RoutingRejected') {
+    if (decision.fieldErrors.length === 0) delete item.fieldErrors;
+    if (decision.requestedProvider === decision.explanation?.requestedProvider) delete item.requestedProvider;
+  }
+  if (decision.explanation)
+    item.explanation = storedExplanation(decision.explanation, jobFactsOf(decision.job));
+  return withoutDerivable(item);
+}
+
+/** The item to put for a record (the document client marshals it). */
+export function storedItemOf(record: RoutingLogRecord): Record<string, unknown> {
+  if (record.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return record as never;
+  switch (record.type) {
+    case 'RoutingDecided':
+    case 'RoutingRejected':
+      return storedDecision(record);
+    case 'ProjectionReplayRequested':
+    case 'RoutingRevised':
+      return withoutDerivable({ ...record, decision: storedDecision(record.decision) });
+    case 'ProjectionRedriveRequested':
+      return withoutDerivable({ ...record, target: storedItemOf(record.target) });
+    default:
+      return withoutDerivable(record as never);
+  }
+}
+
+function decisionFromItem(stored: Record<string, unknown>, item: unknown): DecisionRecord {
+  if (stored.schemaVersion !== COMPACT_TRAIL_SCHEMA_VERSION) return stored as unknown as DecisionRecord;
+  const decision = withDerived(stored);
+  const rejected = stored.type === 'RoutingRejected';
+  decision.outcome = rejected ? 'rejected' : 'routed';
+  decision.payloadHash = hashFromItem(stored.payloadHash, item);
+  const facts = jobFactsOf(stored.job);
+  // Each field is read by its shape, so an item written in the record's own shape reads as well.
+  const explanation = !isObject(stored.explanation)
+    ? null
+    : 'candidates' in stored.explanation
+      ? (stored.explanation as unknown as Explanation)
+      : explanationOf(stored.explanation, facts, item);
+  if (explanation) decision.explanation = explanation;
+  if (rejected) {
+    decision.fieldErrors ??= [];
+    decision.requestedProvider ??= explanation?.requestedProvider;
+  }
+  return decision as unknown as DecisionRecord;
+}
+
+// A stored item can hold anything; describing it must never throw (String() can, on a map) and
+// never repeat content into a log line: only a short token is shown as it is.
+const describeValue = (value: unknown): string => {
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
+  return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;
+};
+
+const KNOWN_TYPES = new Set([
+  'RoutingDecided',
+  'RoutingRejected',
+  'ProjectionReplayRequested',
+  'ProjectionRedriveRequested',
+  'ContentErased',
+  'ProviderHealthChanged',
+  'RoutingRevised',
+  'DispatchOutcomeRecorded',
+]);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads a stored item as a record of the current shape, upcasting older schema versions (never
+ * rewritten in the table); an unknown type or a future version is a typed error.
+ */
+export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
+  return upcast(item, true);
+}
+
+/** `outer`: false for a re-drive's target, which is never itself a re-drive (one level, however the item looks). */
+function upcast(item: Record<string, unknown>, outer: boolean): RoutingLogRecord {
+  if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
+    throw new UnsupportedRecordError(`unknown record type ${describeValue(item.type)}`, item);
+  }
+  if (!READABLE_VERSIONS.has(item.schemaVersion)) {
+    throw new UnsupportedRecordError(`unsupported schemaVersion ${describeValue(item.schemaVersion)}`, item);
+  }
+  if (item.type === 'RoutingDecided' || item.type === 'RoutingRejected') return decisionFromItem(item, item);
+  const record = item.schemaVersion === COMPACT_TRAIL_SCHEMA_VERSION ? withDerived(item) : { ...item };
+  if (item.type === 'ProjectionReplayRequested' || item.type === 'RoutingRevised') {
+    if (isObject(item.decision)) record.decision = decisionFromItem(item.decision, item);
+  } else if (item.type === 'ProjectionRedriveRequested') {
+    if (!outer) throw new UnsupportedRecordError('a re-drive target is itself a re-drive', item);
+    if (isObject(item.target)) record.target = upcast(item.target, false);
+  }
+  return record as unknown as RoutingLogRecord;
+}
