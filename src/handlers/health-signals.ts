@@ -56,7 +56,9 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           paths: parsed.paths,
         });
         metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
-        return { outcome: 'refused', problem: parsed.problem };
+        // The paths name the fields at fault (never their values), so a sender can fix the event.
+        const where = parsed.paths.length > 0 ? `: ${parsed.paths.join(', ')}` : '';
+        return { outcome: 'refused', problem: `${parsed.problem}${where}` };
       }
       const { signal } = parsed;
       const result = await recordHealthSignal(signal, deps);

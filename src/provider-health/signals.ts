@@ -73,9 +73,9 @@ const refuse = (problem: string, paths: readonly string[] = []): SignalParseResu
  * (stable across redeliveries, so a replay counts it in the same window bucket).
  */
 export function parseHealthSignal(event: SignalEvent): SignalParseResult {
-  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing');
+  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing', ['id']);
   if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
-    return refuse('event time missing');
+    return refuse('event time missing or not a date-time', ['time']);
   }
   const at = new Date(Date.parse(event.time)).toISOString();
   if (event['detail-type'] === ATTEMPT_DETAIL_TYPE) {

@@ -73,7 +73,7 @@ describe('parsing health signals', () => {
 
   it.each([
     ['no event id', attemptEvent({}, { id: undefined }), 'event id missing'],
-    ['no event time', attemptEvent({}, { time: 'yesterday' }), 'event time missing'],
+    ['no event time', attemptEvent({}, { time: 'yesterday' }), 'event time missing or not a date-time'],
     [
       'an unknown detail-type',
       attemptEvent({}, { 'detail-type': 'provider.other' }),
@@ -88,6 +88,11 @@ describe('parsing health signals', () => {
   ])('given %s, then it is refused with a content-free problem', (_case, event, problem) => {
     const parsed = parseHealthSignal(event);
     expect(parsed).toMatchObject({ ok: false, problem });
+  });
+
+  it('given an event without its id or time, then the refusal names the missing field', () => {
+    expect(parseHealthSignal(attemptEvent({}, { id: undefined }))).toMatchObject({ paths: ['id'] });
+    expect(parseHealthSignal(attemptEvent({}, { time: undefined }))).toMatchObject({ paths: ['time'] });
   });
 
   it('given an invalid attempt, then the refusal names paths, never the values', () => {
