@@ -36,8 +36,8 @@ export class UsageError extends RoutingManagerError {
 
 export class JobNotFoundError extends RoutingManagerError {
   readonly jobId: string;
-  constructor(jobId: string, tableName: string) {
-    super('job_not_found', `no routing record for job ${jobId} in table ${tableName}`);
+  constructor(jobId: string, tableName: string, message?: string) {
+    super('job_not_found', message ?? `no routing record for job ${jobId} in table ${tableName}`);
     this.name = 'JobNotFoundError';
     this.jobId = jobId;
   }

@@ -8,6 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RoutingManagerError } from '../errors.ts';
+import { parseJsonText } from '../intake/json-text.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, type SubmittedEvent } from '../intake/submission.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 
@@ -71,11 +72,9 @@ async function parseFile(path: string): Promise<unknown> {
   } catch (error) {
     throw new EventFileError(path, (error as Error).message, { cause: error });
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventFileError(path, `not JSON: ${contentFreeMessage(error)}`);
-  }
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  throw new EventFileError(`${path}:${parsed.line}:${parsed.column}`, `not JSON: ${parsed.problem}`);
 }
 
 async function filesOf(path: string, onlyPrefix?: string): Promise<string[]> {
