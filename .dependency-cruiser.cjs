@@ -31,6 +31,9 @@ const FLOORS = [
   // entry points: composition roots
   { layer: 'entry', folders: ['heartbeat'] },
   { layer: 'entry', folders: ['handlers'] },
+  // the operator console's server and page: started by the cli's `console` verb, it runs the cli's
+  // verbs through the runner that verb hands it, never importing the cli
+  { layer: 'entry', folders: ['console'] },
   { layer: 'entry', folders: ['lambda', 'verify', 'cli'] },
   { layer: 'entry', folders: ['local'] },
 ];

@@ -3,6 +3,7 @@
 #   node_modules/      npm ci (brings Node 24 itself: the `node` devDependency)
 #   .venv/             moto[server] (AWS emulator), aws-sam-cli and cfn-lint (template checks)
 #   .emulators/        DynamoDB Local, taken from the npm package amplify-dynamodb-simulator
+#   chromium           Debian's package (system-wide, as root), for the console's browser tests
 # Idempotent: a second run only verifies what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,18 @@ if [ ! -f .emulators/dynamodb-local/DynamoDBLocal.jar ]; then
   tar -xzf "$tmp"/amplify-dynamodb-simulator-*.tgz -C "$tmp" package/emulator
   cp -R "$tmp"/package/emulator/. .emulators/dynamodb-local/
   rm -rf "$tmp"
+fi
+
+# The console's end-to-end tests drive a real headless Chromium (playwright-core, no browser
+# download): Debian's package. CHROMIUM_PATH points the tests at another one.
+if [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "chromium (Debian package, for the console's browser tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    log "chromium is missing: the console's browser tests need it (apt-get install chromium, or set CHROMIUM_PATH)"
+  fi
 fi
 
 command -v java >/dev/null || { log "java (17+) is required for DynamoDB Local"; exit 1; }

@@ -1,5 +1,5 @@
 /**
- * Publishes the Routing Manager heartbeat. The only module that imports @aws-sdk/client-cloudwatch.
+ * Publishes the Routing Manager heartbeat: the only module that writes to CloudWatch.
  *
  * Two data points per beat, one request:
  * - `Agent/RoutingManager` `Heartbeat` without dimensions: the contract the Admin Dashboard

@@ -25,6 +25,8 @@ export interface CliIo {
   /** Where table names, the default stage and AWS settings come from (process.env in production). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly now?: () => Date;
+  /** Ends a long-running verb (`console`) when aborted; without it, Ctrl-C / SIGTERM does. */
+  readonly stop?: AbortSignal;
 }
 
 export class UsageError extends RoutingManagerError {

@@ -34,10 +34,12 @@ import {
   stageOf,
 } from './cli-context.ts';
 import { failureOf } from './failures.ts';
+import { registerConsole } from './verbs/console.ts';
 import { registerDecisions } from './verbs/decisions.ts';
 import { registerForget } from './verbs/forget.ts';
 import { registerHealth } from './verbs/health.ts';
 import { registerHistory } from './verbs/history.ts';
+import { registerProjector } from './verbs/projector.ts';
 import { registerRedrive } from './verbs/redrive.ts';
 import { registerReplay } from './verbs/replay.ts';
 import { registerRules } from './verbs/rules.ts';
@@ -54,7 +56,7 @@ const exitCodesHelp = (): string =>
 function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   const program = new Command('routing-manager')
     .description(
-      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, submit. Global options go before or after the command.',
+      'Operator CLI of the Routing Manager: history, decisions, replay, redrive, forget, what-if, rules, health, projector, submit, console. Global options go before or after the command.',
     )
     .option('--profile <name>', 'AWS profile of ~/.aws/config (default: $AWS_PROFILE)')
     .option(
@@ -107,7 +109,9 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
   registerHealth(program, contextOf);
+  registerProjector(program, contextOf);
   registerSubmit(program, contextOf);
+  registerConsole(program, contextOf, runCli);
   return program;
 }
 

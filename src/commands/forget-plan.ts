@@ -8,12 +8,8 @@
  * id: the log must not be able to link the erased jobs back to the person.
  */
 import { createHash } from 'node:crypto';
-import {
-  type ContentErasedRecord,
-  isDecision,
-  RECORD_SCHEMA_VERSION,
-  type RoutingLogRecord,
-} from '../log/routing-records.ts';
+import type { JobState } from '../log/job-state.ts';
+import { type ContentErasedRecord, RECORD_SCHEMA_VERSION } from '../log/routing-records.ts';
 
 export interface ErasureAuthor {
   readonly erasureId: string;
@@ -31,16 +27,15 @@ export type ErasureStep =
   | { readonly action: 'already_erased'; readonly version: number }
   | { readonly action: 'no_decision' };
 
-export function planErasureStep(stream: readonly RoutingLogRecord[], author: ErasureAuthor): ErasureStep {
-  const done = stream.find((record) => record.type === 'ContentErased');
-  if (done) return { action: 'already_erased', version: done.version };
-  const decision = stream.find((record) => record.version === 1);
-  if (!decision || !isDecision(decision)) return { action: 'no_decision' };
+export function planErasureStep(job: JobState, author: ErasureAuthor): ErasureStep {
+  if (job.erasure) return { action: 'already_erased', version: job.erasure.version };
+  const { decision } = job;
+  if (!decision) return { action: 'no_decision' };
   return {
     action: 'append',
     record: {
       stream: decision.stream,
-      version: Math.max(...stream.map((record) => record.version)) + 1,
+      version: job.version + 1,
       schemaVersion: RECORD_SCHEMA_VERSION,
       jobId: decision.jobId,
       recordedAt: author.at,

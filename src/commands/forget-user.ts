@@ -10,6 +10,7 @@
  */
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
+import { jobStateOf } from '../log/job-state.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
@@ -74,8 +75,8 @@ async function eraseJob(
   try {
     return await handleCommand(
       {
-        read: () => deps.log.readStream(stream),
-        decide: (records) => planErasureStep(records, author),
+        read: async () => jobStateOf(await deps.log.readStream(stream)),
+        decide: (job) => planErasureStep(job, author),
         append: async (step): Promise<JobErasure> => {
           if (step.action === 'already_erased')
             return { stream, action: 'already_erased', version: step.version };

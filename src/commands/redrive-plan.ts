@@ -23,13 +23,13 @@
  * target per incident, so re-running the same command appends nothing new.
  */
 import { createHash } from 'node:crypto';
+import type { JobState } from '../log/job-state.ts';
 import {
   type ContentWithheldReason,
   type ProjectionRedriveRequestedRecord,
   projectedDecisionOf,
   RECORD_SCHEMA_VERSION,
   type RedriveTarget,
-  type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import type { EffectMarker } from '../ports/effect-markers.ts';
 import { type EffectPlan, planEffects } from '../projections/effects.ts';
@@ -50,18 +50,6 @@ export function redriveIdOf(incident: string): string {
 }
 
 export type { RedriveTarget } from '../log/routing-records.ts';
-
-/** The records of a stream whose effects the projector owes (decisions, replays, revisions), in order. */
-export function redriveTargets(stream: readonly RoutingLogRecord[]): RedriveTarget[] {
-  return stream.filter(
-    (record): record is RedriveTarget =>
-      record.jobId !== null &&
-      (record.type === 'RoutingDecided' ||
-        record.type === 'RoutingRejected' ||
-        record.type === 'RoutingRevised' ||
-        (record.type === 'ProjectionReplayRequested' && !record.contentWithheld)),
-  );
-}
 
 /** Whether re-driving this target would need the job's user content (a routed, sealed job). */
 export function needsContent(target: RedriveTarget): boolean {
@@ -91,30 +79,28 @@ export interface RedriveStep {
 }
 
 /**
- * What to do for each owed record of one stream, given the stream and the markers as read now.
+ * What to do for each owed record of one stream (`job.owed`), given its state and the markers as
+ * read now.
  * `oldestJudgeable` (ISO): targets recorded before it without a complete marker are `too_old`.
  * `contentWithheld`: the job's content is erased or expired — routed targets' re-drives send nothing.
  * Appends take consecutive versions after the stream's last one, in target order.
  */
 export function planRedriveSteps(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   markers: ReadonlyMap<string, EffectMarker>,
   author: RedriveAuthor,
   oldestJudgeable: string,
   contentWithheld?: ContentWithheldReason,
 ): RedriveStep[] {
   const redriveId = redriveIdOf(author.incident);
-  let next = Math.max(0, ...stream.map((record) => record.version)) + 1;
-  return redriveTargets(stream).map((target): RedriveStep => {
+  let next = job.version + 1;
+  return job.owed.map((target): RedriveStep => {
     const plan = planEffects(target);
     const missing = missingEffects(plan, markers.get(plan.effectId));
     const step = { target, plan, missing };
     if (missing.length === 0) return { ...step, action: 'complete', record: null };
-    const requested = stream.find(
-      (record): record is ProjectionRedriveRequestedRecord =>
-        record.type === 'ProjectionRedriveRequested' &&
-        record.redriveId === redriveId &&
-        record.redriveOf === target.version,
+    const requested = job.redrives.find(
+      (record) => record.redriveId === redriveId && record.redriveOf === target.version,
     );
     if (requested) return { ...step, action: 'already_requested', record: requested };
     if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };

@@ -15,10 +15,12 @@
  */
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
-import type { ContentWithheldReason, DecisionRecord, RoutingLogRecord } from '../log/routing-records.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
 import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
+import { effectIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
 import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
 import {
@@ -27,7 +29,6 @@ import {
   planRedriveSteps,
   type RedriveAuthor,
   redriveIdOf,
-  redriveTargets,
 } from './redrive-plan.ts';
 import { withheldFor } from './replay-projections.ts';
 
@@ -61,7 +62,7 @@ export interface RedriveProjectionsDependencies {
   readonly markers: Pick<EffectMarkers, 'read'>;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
+  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: RedriveProgress) => void;
   /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
@@ -127,14 +128,15 @@ export async function redriveJob(
     return await handleCommand(
       {
         read: async () => {
-          const stream = await deps.log.readStream(decision.stream);
+          const job = jobStateOf(await deps.log.readStream(decision.stream));
+          // Only owed records have effects, so only their completion markers are read.
           const markers = await deps.markers.read(
-            stream.map((record) => `${record.stream}:v${record.version}`),
+            job.owed.map((target) => effectIdOf(target.stream, target.version)),
           );
-          return { stream, markers, withheld: await withheldReason(stream, deps.contentOf) };
+          return { job, markers, withheld: await withheldReason(job, deps.contentOf) };
         },
-        decide: ({ stream, markers, withheld }) =>
-          planRedriveSteps(stream, markers, author, options.oldestJudgeable, withheld),
+        decide: ({ job, markers, withheld }) =>
+          planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld),
         append: async (steps) => {
           const outcomes: TargetRedrive[] = [];
           for (const step of steps) {
@@ -172,11 +174,11 @@ export async function redriveJob(
 
 /** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */
 async function withheldReason(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   contentOf: RedriveProjectionsDependencies['contentOf'],
 ): Promise<ContentWithheldReason | undefined> {
-  if (!contentOf || !redriveTargets(stream).some(needsContent)) return undefined;
-  return withheldFor(await contentOf(stream));
+  if (!contentOf || !job.owed.some(needsContent)) return undefined;
+  return withheldFor(await contentOf(job));
 }
 
 const contended = (

@@ -14,13 +14,12 @@
 
 import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
+import type { JobState } from '../log/job-state.ts';
 import {
   type ContentWithheldReason,
   type DecisionRecord,
-  isDecision,
   type ProjectionReplayRequestedRecord,
   RECORD_SCHEMA_VERSION,
-  type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import type { OutcomeFilter } from '../queries/decision-filter.ts';
 
@@ -82,30 +81,25 @@ export type ReplayStep =
   | { readonly action: 'no_decision' };
 
 /**
- * What to do for one job, given its stream as read now: skip it if it already holds a replay of
- * this incident, otherwise append the replay record at the next version, carrying the decision.
+ * What to do for one job, given its stream's state as read now: skip it if it already holds a
+ * replay of this incident, otherwise append the replay record at the next version, carrying the
+ * decision.
  */
 export function planReplayStep(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   author: ReplayAuthor,
   contentWithheld?: ContentWithheldReason,
 ): ReplayStep {
   const replayId = replayIdOf(author.incident);
-  const done = stream.find(
-    (record): record is ProjectionReplayRequestedRecord =>
-      record.type === 'ProjectionReplayRequested' && record.replayId === replayId,
-  );
+  const done = job.replays.find((record) => record.replayId === replayId);
   if (done) return { action: 'already_replayed', record: done };
-  const decision = stream.find((record) => record.version === 1);
-  if (!decision || !isDecision(decision) || decision.jobId === null) {
-    return { action: 'no_decision' };
-  }
-  const version = Math.max(...stream.map((record) => record.version)) + 1;
+  const { decision } = job;
+  if (!decision || decision.jobId === null) return { action: 'no_decision' };
   return {
     action: 'append',
     record: {
       stream: decision.stream,
-      version,
+      version: job.version + 1,
       schemaVersion: RECORD_SCHEMA_VERSION,
       jobId: decision.jobId,
       recordedAt: author.at,

@@ -16,11 +16,11 @@
 
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
   ProjectionReplayRequestedRecord,
-  RoutingLogRecord,
 } from '../log/routing-records.ts';
 import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
@@ -62,7 +62,7 @@ export interface ReplayProjectionsDependencies {
   readonly decisions: AuditIndex;
   readonly now: () => Date;
   /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<ContentStatus>;
+  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
   /** Called once the matching decisions are known (done 0), then after every job. */
   readonly onProgress?: (progress: ReplayProgress) => void;
   /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
@@ -142,10 +142,10 @@ export async function replayJob(
     return await handleCommand(
       {
         read: async () => {
-          const stream = await deps.log.readStream(decision.stream);
-          return { stream, withheld: await withheldReason(stream, decision, deps.contentOf) };
+          const job = jobStateOf(await deps.log.readStream(decision.stream));
+          return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
         },
-        decide: ({ stream, withheld }) => planReplayStep(stream, author, withheld),
+        decide: ({ job, withheld }) => planReplayStep(job, author, withheld),
         append: async (step) => {
           if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
           if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
@@ -164,12 +164,12 @@ export async function replayJob(
 
 /** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
 async function withheldReason(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   decision: DecisionRecord,
   contentOf: ReplayProjectionsDependencies['contentOf'],
 ): Promise<ContentWithheldReason | undefined> {
   if (!contentOf || decision.type !== 'RoutingDecided' || !decision.content) return undefined;
-  return withheldFor(await contentOf(stream));
+  return withheldFor(await contentOf(job));
 }
 
 /** Why nothing may be sent for a job whose content stands so (erased, expired), if so. */

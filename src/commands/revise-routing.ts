@@ -12,10 +12,10 @@
  *     (as does a failure when no untried provider is left).
  */
 import type { JobSubmission } from '../intake/submission.ts';
+import { type JobDispatch, type JobState, jobStateOf } from '../log/job-state.ts';
 import type {
   DecisionRecord,
   RoutingDecidedRecord,
-  RoutingLogRecord,
   RoutingRejectedRecord,
   RoutingRevisedRecord,
 } from '../log/routing-records.ts';
@@ -59,23 +59,8 @@ const ignored = (why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why'
   why,
 });
 
-/** The records that sent the job somewhere, by version: the decision, replays and routed revisions. */
-function dispatchesOf(
-  stream: readonly RoutingLogRecord[],
-): { version: number; decision: RoutingDecidedRecord }[] {
-  return stream.flatMap((record) => {
-    const decision =
-      record.type === 'RoutingDecided'
-        ? record
-        : record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised'
-          ? record.decision
-          : null;
-    return decision?.type === 'RoutingDecided' ? [{ version: record.version, decision }] : [];
-  });
-}
-
 /** What the stream says about the failed attempt, before any re-decision (pure). */
-type RevisionPlan =
+export type RevisionPlan =
   | { readonly kind: 'ignored'; readonly why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why'] }
   | {
       readonly kind: 'revise';
@@ -83,27 +68,26 @@ type RevisionPlan =
       readonly revises: number;
       readonly revisions: number;
       readonly original: RoutingDecidedRecord;
-      readonly dispatches: readonly { decision: RoutingDecidedRecord }[];
+      readonly dispatches: readonly JobDispatch[];
       /** An `auto` job with revisions left: decided again under the rules in force. */
       readonly redecide: boolean;
     };
 
-function planRevision(stream: readonly RoutingLogRecord[], attempt: FailedAttempt): RevisionPlan {
-  const dispatches = dispatchesOf(stream);
+/** Pure: what the job's state says about a failed attempt, before any re-decision. */
+export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPlan {
+  const { dispatches } = job;
   const current = dispatches.at(-1);
   if (!current) return { kind: 'ignored', why: 'no_routed_decision' };
-  const last = stream.at(-1) as RoutingLogRecord;
-  if (last.type === 'RoutingRevised' && last.decision.type === 'RoutingRejected')
-    return { kind: 'ignored', why: 'closed' };
-  if (last.type === 'ContentErased') return { kind: 'ignored', why: 'content_erased' };
+  if (job.closed) return { kind: 'ignored', why: 'closed' };
+  if (job.erasure) return { kind: 'ignored', why: 'content_erased' };
   if (attempt.dispatchId !== dispatchIdOf(attempt.jobId, current.version))
     return { kind: 'ignored', why: 'not_current' };
-  const revisions = stream.filter((record) => record.type === 'RoutingRevised').length;
+  const revisions = job.revisions.length;
   const original = current.decision;
   const explicit = original.explanation.requestedProvider !== 'auto';
   return {
     kind: 'revise',
-    version: last.version + 1,
+    version: job.version + 1,
     revises: current.version,
     revisions,
     original,
@@ -167,7 +151,7 @@ export async function reviseRouting(
   if (attempt.outcome !== 'failed_terminal') return ignored('not_terminal');
   return handleCommand({
     read: async () => {
-      const plan = planRevision(await deps.log.readStream(streamForJob(attempt.jobId)), attempt);
+      const plan = planRevision(jobStateOf(await deps.log.readStream(streamForJob(attempt.jobId))), attempt);
       const made =
         plan.kind === 'revise' && plan.redecide
           ? await redecide(plan.original, plan.dispatches, attempt, plan.version, deps)
@@ -189,7 +173,7 @@ export async function reviseRouting(
 
 async function redecide(
   original: RoutingDecidedRecord,
-  dispatches: readonly { decision: RoutingDecidedRecord }[],
+  dispatches: readonly JobDispatch[],
   attempt: FailedAttempt,
   version: number,
   deps: ReviseRoutingDependencies,

@@ -3,6 +3,7 @@
  * `history --show-content` and `replay` (which sends nothing for erased or expired content).
  */
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
+import type { JobState } from '../log/job-state.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
 import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
 
@@ -14,14 +15,13 @@ import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
 export type ContentStatus = 'erased' | 'retained' | 'in_transit' | 'expired' | 'none';
 
 export function contentStatusOf(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   retained: RetainedContent | undefined,
   transitKeyAlive: boolean,
   now: Date,
 ): ContentStatus {
-  if (stream.some((record) => record.type === 'ContentErased')) return 'erased';
-  const decision = stream.find((record) => record.version === 1);
-  if (!decision || !isDecision(decision) || !decision.content) return 'none';
+  if (job.erasure) return 'erased';
+  if (!job.decision?.content) return 'none';
   if (isRetained(retained, now)) return 'retained';
   return transitKeyAlive ? 'in_transit' : 'expired';
 }
@@ -45,18 +45,18 @@ export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord
 
 /** Where the content of a job stream stands, read from the content table; and the item if retained. */
 export async function readContentStatus(
-  stream: readonly RoutingLogRecord[],
+  job: JobState,
   ports: { readonly store: Pick<ContentStore, 'read'>; readonly keys: Pick<ContentKeyRing, 'openingKeys'> },
   now: Date,
 ): Promise<{ status: ContentStatus; retained: RetainedContent | undefined }> {
-  const decision = stream.find((record) => record.version === 1);
-  const sealed = decision && isDecision(decision) ? decision.content : undefined;
+  const { decision } = job;
+  const sealed = decision?.content;
   if (!decision || !sealed)
-    return { status: contentStatusOf(stream, undefined, false, now), retained: undefined };
+    return { status: contentStatusOf(job, undefined, false, now), retained: undefined };
   const [items, keys] = await Promise.all([
     ports.store.read([decision.stream]),
     ports.keys.openingKeys([sealed.keyId], now),
   ]);
   const retained = items.get(decision.stream);
-  return { status: contentStatusOf(stream, retained, keys.has(sealed.keyId), now), retained };
+  return { status: contentStatusOf(job, retained, keys.has(sealed.keyId), now), retained };
 }

@@ -3,14 +3,15 @@
  * node_modules next to it, like an installed copy), run by the project's Node and by the machine's
  * own Node when it is 20 or newer, against the emulators.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
 import type { LocalStack } from '../../src/local/provision.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { eventually } from '../support/until.ts';
 
 const project = new URL('../..', import.meta.url).pathname;
 let installed: string;
@@ -96,6 +97,57 @@ describe.each(nodes.map((node) => [execFileSync(node, ['--version']).toString().
     });
   },
 );
+
+/** Every file the module loads before it runs (static imports, followed), never its `import()`s. */
+function staticallyLoaded(entry: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  const text = readFileSync(entry, 'utf8');
+  for (const [, path] of text.matchAll(
+    /(?:^|[;\n}])\s*(?:import|export)\s*(?:[^"'()]*?\sfrom\s*)?["'](\.[^"']+)["']/g,
+  ))
+    staticallyLoaded(resolve(dirname(entry), path as string), seen);
+  return seen;
+}
+
+describe('the built console', () => {
+  it('given the build, when any other verb starts, then none of the console (server, page, charts) is loaded', () => {
+    const loaded = [...staticallyLoaded(join(installed, 'dist', 'routing-manager.mjs'))];
+    expect(loaded.length).toBeGreaterThan(1);
+    for (const file of loaded) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toContain('x-console-token');
+      expect(text, file).not.toContain('Content-Security-Policy');
+    }
+  });
+
+  it('given the installed copy (no sources, no esbuild), when `console` runs, then it prints a URL whose page and bundled assets it serves, and stops on SIGTERM', async () => {
+    const child = spawn(
+      process.execPath,
+      [join(installed, 'bin', 'routing-manager.mjs'), 'console', '--stage', stack.stage],
+      { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
+    try {
+      const url = await eventually(() => stdout.match(/^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/m)?.[0], {
+        timeoutMs: 20_000,
+        what: 'the console URL',
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      const token = new URL(url).searchParams.get('token') as string;
+      const script = await fetch(new URL(`/assets/console.js?token=${token}`, url));
+      expect(script.status).toBe(200);
+      expect((await script.text()).length).toBeGreaterThan(10_000);
+      expect((await fetch(new URL('/api/config', url))).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
 
 describe('the launcher', () => {
   it('given a checkout that was never built and a Node without TypeScript, when run, then it says how to build', () => {

@@ -12,6 +12,8 @@
  *   (runCli), with a trailing `> FILE` written to the working directory;
  * - `npm run local …` runs the local main in-process on the suite's emulators, under a stage of its
  *   own (so runs never share tables); `npm run local -- --keep` is terminal 1 itself;
+ * - `routing-manager console …` serves until interrupted, so it is not run here (its own tests
+ *   start and stop it);
  * - anything else (`mkdir`, a heredoc, `alias`) runs in bash; `NAME=value` lines set variables.
  * The working directory is a temporary one holding `events/` and the doc's example files; `/tmp/…`
  * paths are moved under it so parallel runs never share files. The same command text runs once. The
@@ -74,6 +76,8 @@ class DocsSession {
     if (operators.length === 0 || redirect) {
       const target = redirect ? words.pop() : undefined;
       const cli = cliArguments(words);
+      // The console serves until interrupted: its own tests start and stop it (tests/e2e/console.e2e.spec.ts).
+      if (cli?.includes('console')) return { code: 0, output: 'serves until interrupted: not run here' };
       if (cli) return this.#withRetry(() => this.#cli(cli, target));
       const local = localArguments(words);
       if (local && !target)

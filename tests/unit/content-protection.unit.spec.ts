@@ -14,6 +14,7 @@ import {
   sealContent,
   transitKeyOf,
 } from '../../src/content/sealed-content.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
 import type { ContentErasedRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { contentStatusOf, withoutSealedContent } from '../../src/queries/content-status.ts';
@@ -194,6 +195,6 @@ describe('where a job content stands', () => {
     ['none', [aRoutedRecord()], undefined, false],
     ['none', [], undefined, false],
   ] as const)('%s', (status, stream, retained, keyAlive) => {
-    expect(contentStatusOf(stream, retained, keyAlive, AT)).toBe(status);
+    expect(contentStatusOf(jobStateOf(stream), retained, keyAlive, AT)).toBe(status);
   });
 });

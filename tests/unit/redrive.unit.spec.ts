@@ -7,6 +7,7 @@ import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
+import { type JobState, jobStateOf } from '../../src/log/job-state.ts';
 import type {
   ContentErasedRecord,
   DecisionRecord,
@@ -48,7 +49,7 @@ const complete = (effectId: string): EffectMarker => ({
 function given(
   decisions: DecisionRecord[],
   log: RoutingLog = new InMemoryRoutingLog(),
-  contentOf?: (stream: readonly RoutingLogRecord[]) => Promise<'erased' | 'expired' | 'retained'>,
+  contentOf?: (job: JobState) => Promise<'erased' | 'expired' | 'retained'>,
 ) {
   const markers = new InMemoryEffectMarkers();
   const run = (options: { dryRun?: boolean; incident?: string; now?: string } = {}) =>
@@ -83,7 +84,7 @@ function given(
 describe('redrive plan', () => {
   it('given a routed decision without a marker, then all three effects are missing and one re-drive is planned at the next version with the original ids', () => {
     const decision = aRoutedRecord();
-    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     expect(step).toMatchObject({ action: 'append', missing: ['dispatch', 'announce', 'status'] });
     expect(step?.record).toMatchObject({
       type: 'ProjectionRedriveRequested',
@@ -105,17 +106,19 @@ describe('redrive plan', () => {
     const decision = aRoutedRecord();
     const replay = aReplayOf(decision);
     const old = { ...aRoutedRecord(), recordedAt: '2026-11-01T00:00:00.000Z' };
-    const [first] = planRedriveSteps([decision, replay], new Map(), AUTHOR, JUDGEABLE);
+    const [first] = planRedriveSteps(jobStateOf([decision, replay]), new Map(), AUTHOR, JUDGEABLE);
     const stream = [decision, replay, first?.record as ProjectionRedriveRequestedRecord];
     const markers = new Map([[planEffects(replay).effectId, complete(planEffects(replay).effectId)]]);
-    expect(planRedriveSteps(stream, markers, AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
+    expect(planRedriveSteps(jobStateOf(stream), markers, AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
       'already_requested',
       'complete',
     ]);
-    expect(planRedriveSteps([old], new Map(), AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual(['too_old']);
+    expect(planRedriveSteps(jobStateOf([old]), new Map(), AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
+      'too_old',
+    ]);
     expect(
-      planRedriveSteps([decision], new Map(), { ...AUTHOR, incident: 'INC-2' }, JUDGEABLE)[0]?.record
-        ?.redriveId,
+      planRedriveSteps(jobStateOf([decision]), new Map(), { ...AUTHOR, incident: 'INC-2' }, JUDGEABLE)[0]
+        ?.record?.redriveId,
     ).not.toBe(redriveIdOf('INC-1'));
   });
 });
@@ -123,7 +126,7 @@ describe('redrive plan', () => {
 describe('history of a re-driven job', () => {
   it('given a re-drive record, then history shows which version it re-drives, the incident and why', () => {
     const decision = aRoutedRecord();
-    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const text = renderHistory(
       {
         jobId: decision.jobId,
@@ -203,7 +206,7 @@ describe('projecting a re-drive record', () => {
     const decision = aRoutedRecord();
     const plan = planEffects(decision);
     await markers.write([{ ...complete(plan.effectId), announced: false, statusProjected: false }]);
-    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const [outcome] = await projectRecords([step?.record as ProjectionRedriveRequestedRecord], ports);
     expect(outcome).toMatchObject({
       ok: true,
@@ -218,7 +221,7 @@ describe('projecting a re-drive record', () => {
   it('given a decision and its re-drive in one batch, then the effects happen once and both records succeed', async () => {
     const { ports, queues, bus } = fakePorts();
     const decision = aRoutedRecord();
-    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const outcomes = await projectRecords(
       [decision, step?.record as ProjectionRedriveRequestedRecord],
       ports,
@@ -259,7 +262,7 @@ describe('re-drive targets carry what the projector needs', () => {
     const decision = aRoutedRecord();
     const revision = aRevisionOf(decision);
     const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
-    const steps = planRedriveSteps([decision, revision], markers, AUTHOR, JUDGEABLE);
+    const steps = planRedriveSteps(jobStateOf([decision, revision]), markers, AUTHOR, JUDGEABLE);
     expect(steps.map((step) => step.action)).toEqual(['complete', 'append']);
     const record = steps[1]?.record as ProjectionRedriveRequestedRecord;
     expect(record).toMatchObject({ version: 3, redriveOf: 2, target: revision });
@@ -274,7 +277,7 @@ describe('re-drive targets carry what the projector needs', () => {
     const decision = aRoutedRecord();
     const replay = aReplayOf(decision);
     const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
-    const record = planRedriveSteps([decision, replay], markers, AUTHOR, JUDGEABLE)[1]
+    const record = planRedriveSteps(jobStateOf([decision, replay]), markers, AUTHOR, JUDGEABLE)[1]
       ?.record as ProjectionRedriveRequestedRecord;
     expect(planEffects(record)).toEqual(planEffects(replay));
     expect(planEffects(record).dispatch?.dispatchId).toBe(`${decision.jobId}:v2`);
@@ -284,9 +287,9 @@ describe('re-drive targets carry what the projector needs', () => {
     const decision = aRoutedRecord();
     const withheld = { ...aReplayOf(decision), contentWithheld: 'content_erased' as const };
     const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
-    expect(planRedriveSteps([decision, withheld], markers, AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
-      'complete',
-    ]);
+    expect(
+      planRedriveSteps(jobStateOf([decision, withheld]), markers, AUTHOR, JUDGEABLE).map((s) => s.action),
+    ).toEqual(['complete']);
   });
 });
 
@@ -306,8 +309,8 @@ describe('re-drive of a job whose content was erased', () => {
       why: 'request #1',
     };
     const keys = new ContentKeyRing(vault);
-    const contentOf = async (stream: readonly RoutingLogRecord[]) =>
-      (await readContentStatus(stream, { store: vault, keys }, new Date(AUTHOR.at))).status as 'erased';
+    const contentOf = async (job: JobState) =>
+      (await readContentStatus(job, { store: vault, keys }, new Date(AUTHOR.at))).status as 'erased';
     const { log, run } = given([decision], new InMemoryRoutingLog(), contentOf);
     await log.append(decision);
     await log.append(erased);
@@ -352,7 +355,7 @@ describe('re-drive of a job whose content was erased', () => {
     // The first projection retained the content; its completion marks and transit key are gone since.
     queues.sent.length = 0;
     vault.keys.clear();
-    const [step] = planRedriveSteps([decision], new Map(), AUTHOR, JUDGEABLE);
+    const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const fresh = { ...ports, markers: new InMemoryEffectMarkers(), jobs: new InMemoryJobs() };
     const [outcome] = await projectWithContent([step?.record as ProjectionRedriveRequestedRecord], fresh);
     expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });

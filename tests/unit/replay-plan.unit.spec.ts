@@ -7,6 +7,7 @@ import {
   type ReplaySelection,
   replayIdOf,
 } from '../../src/commands/replay-plan.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
 import { intakeRejectionRecord } from '../../src/log/routing-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
@@ -76,7 +77,7 @@ describe('which decisions a replay re-drives', () => {
 describe('replay step for one job', () => {
   it('given a stream with only its decision, when planned, then a replay record of the incident is appended at version 2 with a copy of the decision', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    expect(planReplayStep([decision], author)).toEqual({
+    expect(planReplayStep(jobStateOf([decision]), author)).toEqual({
       action: 'append',
       record: {
         type: 'ProjectionReplayRequested',
@@ -97,10 +98,10 @@ describe('replay step for one job', () => {
 
   it('given a stream that already holds this incident, when planned at another time by someone else, then it is skipped', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep([decision], author);
+    const first = planReplayStep(jobStateOf([decision]), author);
     if (first.action !== 'append') throw new Error('expected an append');
     const later = { ...author, requestedBy: 'bob', why: 'again', at: '2026-11-26T08:00:00.000Z' };
-    expect(planReplayStep([decision, first.record], later)).toEqual({
+    expect(planReplayStep(jobStateOf([decision, first.record]), later)).toEqual({
       action: 'already_replayed',
       record: first.record,
     });
@@ -108,15 +109,17 @@ describe('replay step for one job', () => {
 
   it('given a stream with another incident, when a new incident is planned, then it goes to the next version', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep([decision], author);
+    const first = planReplayStep(jobStateOf([decision]), author);
     if (first.action !== 'append') throw new Error('expected an append');
-    expect(planReplayStep([decision, first.record], { ...author, incident: 'INC-2300' })).toMatchObject({
+    expect(
+      planReplayStep(jobStateOf([decision, first.record]), { ...author, incident: 'INC-2300' }),
+    ).toMatchObject({
       action: 'append',
       record: { version: 3, replayOf: 1, incident: 'INC-2300' },
     });
   });
 
   it('given an empty stream, when planned, then there is no decision to replay', () => {
-    expect(planReplayStep([], author)).toEqual({ action: 'no_decision' });
+    expect(planReplayStep(jobStateOf([]), author)).toEqual({ action: 'no_decision' });
   });
 });

@@ -58,6 +58,8 @@ export interface DecisionRow {
   readonly matchedRule: string | null;
   readonly rulesVersion: string | null;
   readonly estimatedCost: Cost | null;
+  /** Every candidate was unhealthy and the primary was taken anyway (panic mode, recorded). */
+  readonly panic: boolean;
 }
 
 export function rowOf(record: DecisionRecord): DecisionRow {
@@ -76,6 +78,7 @@ export function rowOf(record: DecisionRecord): DecisionRow {
     matchedRule: record.explanation?.matchedRule ?? null,
     rulesVersion: record.explanation?.rulesVersion ?? null,
     estimatedCost: routed ? costOf(routed.estimatedCost) : null,
+    panic: record.explanation?.health?.panic === true,
   };
 }
 

@@ -12,7 +12,13 @@ import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
 import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
-import { breakerKey, effectiveStatus, initialBreakerState } from '../../provider-health/breaker.ts';
+import {
+  breakerKey,
+  DEFAULT_BREAKER_CONFIG,
+  effectiveStatus,
+  initialBreakerState,
+  windowTotals,
+} from '../../provider-health/breaker.ts';
 import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
@@ -31,6 +37,12 @@ export interface BreakerView {
   readonly openUntil: string | null;
   readonly version: number;
   readonly probe: string | null;
+  /** Attempts counted in the breaker's sliding window (5 min) and the share that succeeded (null: none). */
+  readonly window: {
+    readonly attempts: number;
+    readonly failures: number;
+    readonly successRate: number | null;
+  };
 }
 
 const healthTableOf = (context: CliContext, option: string | undefined): string =>
@@ -51,7 +63,15 @@ export function breakerView(state: BreakerState, now: string): BreakerView {
     openUntil: state.openUntil,
     version: state.version,
     probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
+    window: windowView(state, now),
   };
+}
+
+/** The window's totals as of `now`; the rate is a percentage with one decimal, null without attempts. */
+function windowView(state: BreakerState, now: string): BreakerView['window'] {
+  const { attempts, failures } = windowTotals(state.window, now, DEFAULT_BREAKER_CONFIG);
+  const successRate = attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 10;
+  return { attempts, failures, successRate };
 }
 
 export async function readHealth(
@@ -69,7 +89,7 @@ export async function readHealth(
 
 export function renderHealth(views: readonly BreakerView[]): string {
   return renderTable(
-    ['breaker', 'status', 'mode', 'since', 'why', 'open until', 'v', 'probe'],
+    ['breaker', 'status', 'mode', 'since', 'why', 'open until', 'v', 'probe', 'success (5 min)'],
     views.map((v) => [
       v.breaker,
       v.status,
@@ -79,6 +99,7 @@ export function renderHealth(views: readonly BreakerView[]): string {
       orDash(v.openUntil),
       String(v.version),
       orDash(v.probe),
+      v.window.successRate === null ? '-' : `${v.window.successRate}% of ${v.window.attempts}`,
     ]),
   );
 }

@@ -12,9 +12,9 @@ import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { ContentKeyRing } from '../../content/content-key-ring.ts';
+import { jobStateOf } from '../../log/job-state.ts';
 import {
   type DecisionRecord,
-  isDecision,
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../../log/routing-records.ts';
@@ -48,7 +48,7 @@ export async function readContent(
 ): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
   const { status, retained } = await context.onTable(context.tables.content, () =>
-    readContentStatus(records, { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
+    readContentStatus(jobStateOf(records), { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
   );
   return status === 'retained' && retained
     ? {
@@ -112,7 +112,7 @@ export async function readHistory(
 
 /** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
 function jobOf(records: readonly RoutingLogRecord[]): unknown {
-  const decision = records.find(isDecision);
+  const { decision } = jobStateOf(records);
   if (!decision?.job) return null;
   try {
     return JSON.parse(decision.job) as unknown;

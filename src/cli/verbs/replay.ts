@@ -17,7 +17,7 @@ import {
 } from '../../commands/replay-projections.ts';
 import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import type { RoutingLogRecord } from '../../log/routing-records.ts';
+import type { JobState } from '../../log/job-state.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import { readContentStatus } from '../../queries/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
@@ -113,8 +113,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
 export function contentOfJobs(context: CliContext) {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
   const ports = { store: vault, keys: new ContentKeyRing(vault) };
-  return async (stream: readonly RoutingLogRecord[]) =>
-    (await readContentStatus(stream, ports, context.now())).status;
+  return async (job: JobState) => (await readContentStatus(job, ports, context.now())).status;
 }
 
 export function renderSummary(summary: ReplaySummary): string {

@@ -1,0 +1,1 @@
+export function buildConsoleUi(esbuild: typeof import('esbuild')): Promise<{ script: string; styles: string }>;
