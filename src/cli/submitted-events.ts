@@ -10,7 +10,6 @@ import { basename, join } from 'node:path';
 import { RoutingManagerError } from '../errors.ts';
 import { parseJsonText } from '../intake/json-text.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, type SubmittedEvent } from '../intake/submission.ts';
-import { contentFreeMessage } from '../observability/content-free-message.ts';
 
 export interface SubmittedInput {
   /** Where the event came from: `file` or `file[index]` for an array element. */

@@ -418,11 +418,13 @@ describe('routing-manager what-if with credits', () => {
     expect(documents.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('given a rules file that is not JSON, when evaluated, then it is a usage error naming the file', async () => {
-    const file = await aRulesFile('{ "version": ');
+  it('given a rules file that is not JSON, when evaluated, then it is a usage error naming the file, line and column', async () => {
+    const file = await aRulesFile('{\n  "version": \n');
     const operator = anOperator();
     expect(await operator.run('what-if', '--rules', file, ...THAT_DAY)).toBe(2);
-    expect(operator.stderr.text()).toContain(`routing-manager: --rules ${file}: not JSON: `);
+    expect(operator.stderr.text()).toContain(
+      `routing-manager: --rules ${file}:3:1: not JSON: value expected`,
+    );
     expect(documents.calls()).toHaveLength(0);
   });
 

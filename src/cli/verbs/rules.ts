@@ -428,7 +428,12 @@ export function registerRules(program: Command, contextOf: ContextOf) {
       context.out(
         renderTable(
           ['change', 'what', 'before', 'after'],
-          changes.map((change) => [change.kind, change.what, shown(change.before), shown(change.after)]),
+          changes.map((change) => [
+            change.kind,
+            change.field ? `${change.what}: ${change.field}` : change.what,
+            shown(change.before),
+            shown(change.after),
+          ]),
         ),
       );
     });
