@@ -17,11 +17,19 @@ export interface SubmittedInput {
   readonly event: SubmittedEvent & Record<string, unknown>;
 }
 
-/** An input file of `npm run local` (events, credits) that cannot be used; the message says why. */
+/**
+ * An input file (events, credits) that cannot be used; the message says why, and where when the
+ * place is known: `FILE:LINE:COLUMN: not JSON: colon expected`, as compilers print it.
+ */
 export class EventFileError extends RoutingManagerError {
   readonly path: string;
-  constructor(path: string, message: string, options?: ErrorOptions) {
-    super('invalid_event_file', `${path}: ${message}`, options);
+  constructor(
+    path: string,
+    message: string,
+    options?: ErrorOptions & { readonly at?: { readonly line: number; readonly column: number } },
+  ) {
+    const at = options?.at ? `:${options.at.line}:${options.at.column}` : '';
+    super('invalid_event_file', `${path}${at}: ${message}`, options);
     this.name = 'EventFileError';
     this.path = path;
   }
@@ -73,7 +81,7 @@ async function parseFile(path: string): Promise<unknown> {
   }
   const parsed = parseJsonText(text);
   if (parsed.ok) return parsed.value;
-  throw new EventFileError(`${path}:${parsed.line}:${parsed.column}`, `not JSON: ${parsed.problem}`);
+  throw new EventFileError(path, `not JSON: ${parsed.problem}`, { at: parsed });
 }
 
 async function filesOf(path: string, onlyPrefix?: string): Promise<string[]> {

@@ -173,14 +173,15 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
   } catch (error) {
     err(`[local] error: ${error instanceof Error ? error.message : String(error)}`);
     await session.emulators?.stop();
-    return EXIT_RUNTIME;
+    // A bad input file is a usage error here as in every routing-manager verb: exit 2.
+    return error instanceof EventFileError ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }
 
 async function readCredits(path: string): Promise<Record<string, number>> {
   const text = await readFile(path, 'utf8');
   const json = parseJsonText(text);
-  if (!json.ok) throw new EventFileError(`${path}:${json.line}:${json.column}`, `not JSON: ${json.problem}`);
+  if (!json.ok) throw new EventFileError(path, `not JSON: ${json.problem}`, { at: json });
   const parsed = json.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new EventFileError(path, 'expected a JSON object userId → balance');
