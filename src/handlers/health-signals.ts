@@ -8,6 +8,7 @@
  * No side effect at import: the Lambda entry (src/lambda/health-signals.ts) wires it from
  * process.env at init; the local runner and tests pass a config of their own.
  */
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -25,6 +26,7 @@ import {
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
+import { errorClassKind } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
@@ -61,6 +63,17 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
         return { outcome: 'refused', problem: `${parsed.problem}${where}` };
       }
       const { signal } = parsed;
+      const errorClass = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
+      if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(errorClass) === 'unclassified') {
+        // Counted as provider-side (the safe rule, src/provider-health/breaker.ts), and made visible:
+        // the class is a consumer's label (≤ 64 characters), never user content.
+        logger.warn('health signal with an unclassified errorClass', {
+          eventId: signal.command.signalId,
+          breaker: signal.key,
+          errorClass,
+        });
+        metrics.addMetric('UnclassifiedErrorClass', MetricUnit.Count, 1);
+      }
       const result = await recordHealthSignal(signal, deps);
       const facts = {
         eventId: signal.command.signalId,

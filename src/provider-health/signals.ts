@@ -25,7 +25,7 @@ export const attemptCompletedSchema = z.looseObject({
   /** `<jobId>:v<routingVersion>`, as in the provider-queue message. */
   dispatchId: identifier,
   outcome: z.enum(ATTEMPT_OUTCOMES),
-  /** Why it failed: `server_error`, `timeout`, `throttled`, `auth` count; anything else does not. */
+  /** Why it failed: counted, the job's own, or unclassified (counted, alarmed): `errorClassKind` in ./breaker.ts. */
   errorClass: z.nullish(z.string().check(z.maxLength(64))),
   latencyMs: z.optional(z.number().check(z.nonnegative())),
   ts: z.optional(z.iso.datetime({ offset: true })),
