@@ -27,6 +27,8 @@ export interface CliIo {
   readonly now?: () => Date;
   /** Ends a long-running verb (`console`) when aborted; without it, Ctrl-C / SIGTERM does. */
   readonly stop?: AbortSignal;
+  /** The process's own run: a Ctrl-C during replay/redrive/forget prints how to resume (src/cli/main.ts). */
+  readonly interrupts?: boolean;
 }
 
 export class UsageError extends RoutingManagerError {
@@ -134,6 +136,10 @@ export class CliContext {
   readonly output: OutputFormat;
   /** Set by a command that finished but could not do all it was asked (e.g. replay contention). */
   exitCode: number = EXIT_OK;
+  /** The verb this context runs for (`replay`, `rules`…), so a failure can say how to resume it. */
+  verb = '';
+  /** How far a long-running verb got (its jobs done of all), as its handler last reported. */
+  progress: { readonly done: number; readonly total: number } | null = null;
   readonly #options: GlobalOptions;
   #aws: AwsSettings | null = null;
   #documents: DynamoDBDocumentClient | null = null;
