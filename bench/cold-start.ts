@@ -44,6 +44,8 @@ const ENVIRONMENT: Record<string, string> = {
   EFFECTS_TABLE: 'RoutingEffects-bench',
   JOBS_TABLE: 'Jobs-bench',
   CONTENT_TABLE: 'RoutingContent-bench',
+  CONTENT_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/content-bench',
+  PAYLOAD_HASH_KMS_KEY_ID: 'arn:aws:kms:us-east-1:123456789012:key/payload-hash-bench',
   PROVIDER_HEALTH_TABLE: 'ProviderHealth-bench',
   FAL_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-bench',
   REPLICATE_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ReplicateJobQueue-bench',

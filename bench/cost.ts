@@ -194,11 +194,15 @@ what the log or the content table hold):
   $0.20) or is already below the baseline (SQS, Lambda time).
 
 **User content protection** ([DATA_PROTECTION.md](DATA_PROTECTION.md)), included in the DynamoDB lines
-above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: one transit-key
-PutItem per container and hour; projector ${fmt(content.projectorCalls, 3)}: content BatchWriteItem per ≤ 25 records, key
-BatchGetItem per key and container), ${fmt(content.wru, 2)} WRU/job (the retained content item and its \`byUser\` index
-entry) and ${fmt(content.rru, 3)} RRU/job: ${usd(content.perMillion)} per million jobs. No KMS: one \`GenerateDataKey\` per job
-would add $3.00 per million.
+above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: a wrapped
+transit-key PutItem and a hash-seed PutItem per container and hour; projector ${fmt(content.projectorCalls, 3)}: content
+BatchWriteItem per ≤ 25 records, one BatchGetItem per batch for the wrapped keys it has not cached and
+each routed job's item — retained content or erasure marker, read before anything is sent),
+${fmt(content.wru, 2)} WRU/job (the retained content item and its \`byUser\` index entry) and ${fmt(content.rru, 3)} RRU/job:
+${usd(content.perMillion)} per million jobs. KMS is called per container and hour, never per job (router: one
+\`GenerateDataKey\` and one \`GenerateMac\`; projector: one \`Decrypt\` per transit key it meets): with 20 busy
+router containers all month ≈ 30,000 requests, $0.09, plus $1 per key-month for the stack's two keys —
+fixed, not per job. One \`GenerateDataKey\` per job would add $3.00 per million.
 
 ## Prices used (AWS list prices, ${p.region}, as of ${p.asOf})
 
@@ -234,7 +238,8 @@ Free tiers are ignored (they are per account, not per job).
   volume — about 20 metrics here (decisions by outcome/provider, rejections by reason, effects done) ≈ $6 a
   month, a fixed cost, not per job. The heartbeat is one PutMetricData every 5 minutes (8,640 a month,
   $0.01 per 1,000 requests ≈ $0.09 a month) plus its two metrics ($0.60 a month): fixed, not per job.
-- Not per job, not included: SQS/DynamoDB data transfer inside the region (free), KMS (AWS-owned keys).
+- Not per job, not included: SQS/DynamoDB data transfer inside the region (free); KMS (per container-hour
+  and per key-month, above).
 `;
 }
 

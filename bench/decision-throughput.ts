@@ -60,6 +60,8 @@ export function runDecisionThroughput(): ThroughputResult {
     submittedAt: '2026-11-25T10:00:00Z',
     recordedAt: '2026-11-25T10:00:00.123Z',
     detail,
+    // The router's keyed hash needs the hour's key (one KMS call per container-hour): not decision time.
+    payloadHash: 'k1:bench',
   });
   const intakeOp = (i: number) => {
     const event = JSON.parse(rawEvents[i % rawEvents.length] as string);

@@ -107,6 +107,7 @@ export function buildRecords(runId: string, count = MEMORY_BATCH): DecisionRecor
       submittedAt: event.time as string,
       recordedAt: new Date().toISOString(),
       detail: event.detail,
+      payloadHash: 'k1:bench',
     };
     const intake = validateSubmission(event, defaultRoutingTable);
     records.push(

@@ -4,6 +4,7 @@
 #   2. cfn-lint              (the SAM template itself, informational checks included)
 #   3. sam build             (esbuild bundles into .aws-sam/build; cached, no Docker, no npm install)
 #   4. bundle guard          (ESM chunks: no esbuild dynamic-require shim, no AWS SDK package loaded at run time)
+#   5. iac scan              (checkov; every finding must be accepted, with why, in scripts/iac-scan-accepted.yaml)
 # Any warning fails the run. Prints the duration of every step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 for tool in sam cfn-lint; do
   [ -x "$VENV_BIN/$tool" ] || { echo "check-template: $VENV_BIN/$tool missing; run: bash scripts/setup.sh" >&2; exit 1; }
 done
+[ -x .venv-checkov/bin/checkov ] || { echo "check-template: .venv-checkov/bin/checkov missing; run: bash scripts/setup.sh" >&2; exit 1; }
 
 now_ms() { date +%s%3N; }
 step() {
@@ -69,4 +71,5 @@ step 'sam validate' "$VENV_BIN/sam" validate --lint --region "$REGION" -t "$TEMP
 step 'cfn-lint' "$VENV_BIN/cfn-lint" --include-checks I -- "$TEMPLATE"
 step 'sam build' "$VENV_BIN/sam" build --parallel --region "$REGION" -t "$TEMPLATE" --build-dir .aws-sam/build
 step 'bundle guard' guard_bundles
+step 'iac scan' node scripts/scan-template.mjs
 printf '[check-template] all checks passed in %d ms\n' "$(($(now_ms) - total_started))" >&2

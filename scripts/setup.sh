@@ -2,6 +2,8 @@
 # Installs everything the project needs, from the registries only, into the project tree:
 #   node_modules/      npm ci (brings Node 24 itself: the `node` devDependency)
 #   .venv/             moto[server] (AWS emulator), aws-sam-cli and cfn-lint (template checks)
+#   .venv-checkov/     checkov (static IaC scan of template.yaml), in its own venv: its pinned
+#                      dependencies must not move the emulator's and SAM's
 #   .emulators/        DynamoDB Local, taken from the npm package amplify-dynamodb-simulator
 #   chromium           Debian's package (system-wide, as root), for the console's browser tests
 # Idempotent: a second run only verifies what is there.
@@ -12,6 +14,7 @@ MOTO_VERSION=5.2.5
 SAM_CLI_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 DDB_SIMULATOR_VERSION=2.9.30
+CHECKOV_VERSION=3.3.30
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -25,6 +28,12 @@ if [ ! -x .venv/bin/moto_server ] || [ ! -x .venv/bin/sam ] || [ ! -x .venv/bin/
   python3 -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" "aws-sam-cli==$SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+fi
+
+if [ ! -x .venv-checkov/bin/checkov ]; then
+  log "python venv (.venv-checkov): checkov==$CHECKOV_VERSION"
+  python3 -m venv .venv-checkov
+  .venv-checkov/bin/pip install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
 
 if [ ! -f .emulators/dynamodb-local/DynamoDBLocal.jar ]; then

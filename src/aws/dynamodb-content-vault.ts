@@ -1,8 +1,10 @@
 /**
  * `RoutingContent-<Stage>` on DynamoDB (key `id`, TTL `expiresAt`, sparse index `byUser` on
- * `userId`/`recordedAt`, KEYS_ONLY): transit keys and retained user content (src/content).
- * A key is created with one conditional PutItem that returns the stored key when another writer
- * was first (ALL_OLD), so every container of the hour seals under the same key. Content is written
+ * `userId`/`recordedAt`, KEYS_ONLY): wrapped transit keys (`transit#…`, binary `wrapped`: never a
+ * plaintext key), payload-hash seeds (`hash#<hour>`) and retained user content (src/content).
+ * A transit key is created with one conditional PutItem (ids are unique per container); a seed with
+ * one conditional PutItem that returns the stored seed when another container was first (ALL_OLD),
+ * so every container of the hour derives the same payload-hash key. Content is written
  * and erased with BatchWriteItem (≤ 25 per call) and read with strongly consistent BatchGetItem
  * (≤ 100 keys per call), retrying what DynamoDB leaves unprocessed a bounded number of times.
  */
@@ -13,6 +15,7 @@ import {
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
@@ -20,7 +23,16 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { RoutingManagerError } from '../errors.ts';
-import type { ContentKey, ContentKeyTable, ContentStore, RetainedContent } from '../ports/content-vault.ts';
+import type {
+  ContentKeyTable,
+  ContentStore,
+  HashSeed,
+  HashSeedTable,
+  RetainedContent,
+  StoredContent,
+  StoredContentKey,
+  WrappedContentKey,
+} from '../ports/content-vault.ts';
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
 import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
 
@@ -41,13 +53,26 @@ export class ContentTableUnavailableError extends RoutingManagerError {
 
 type Item = Record<string, unknown>;
 
-const keyFromItem = (item: Item): ContentKey => ({
-  keyId: item.id as string,
-  key: Buffer.from(item.key as string, 'base64'),
-  expiresAt: Number(item.expiresAt),
-});
+const keyFromItem = (item: Item): StoredContentKey =>
+  item.wrapped instanceof Uint8Array
+    ? { kind: 'wrapped', keyId: item.id as string, wrapped: item.wrapped, expiresAt: Number(item.expiresAt) }
+    : // Written before envelope encryption: a key in clear (base64), readable until it expires.
+      {
+        kind: 'legacy',
+        keyId: item.id as string,
+        key: Buffer.from(String(item.key), 'base64'),
+        expiresAt: Number(item.expiresAt),
+      };
 
-const contentFromItem = (item: Item): RetainedContent => ({
+const seedFromItem = (item: Item): HashSeed | null =>
+  item.seed instanceof Uint8Array
+    ? { id: item.id as string, seed: item.seed, expiresAt: Number(item.expiresAt) }
+    : null;
+
+const contentFromItem = (item: Item): StoredContent =>
+  item.erased === true ? { id: item.id as string, erased: true } : retainedFromItem(item);
+
+const retainedFromItem = (item: Item): RetainedContent => ({
   id: item.id as string,
   userId: typeof item.userId === 'string' ? item.userId : null,
   recordedAt: item.recordedAt as string,
@@ -55,7 +80,7 @@ const contentFromItem = (item: Item): RetainedContent => ({
   expiresAt: Number(item.expiresAt),
 });
 
-export class DynamoDbContentVault implements ContentKeyTable, ContentStore {
+export class DynamoDbContentVault implements ContentKeyTable, HashSeedTable, ContentStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 
@@ -64,40 +89,58 @@ export class DynamoDbContentVault implements ContentKeyTable, ContentStore {
     this.#tableName = tableName;
   }
 
-  async createKey(candidate: ContentKey): Promise<ContentKey> {
+  async createKey(key: WrappedContentKey): Promise<void> {
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { id: key.keyId, wrapped: key.wrapped, expiresAt: key.expiresAt },
+        // Never overwrite a key that sealed records: ids are per container, so this only guards.
+        ConditionExpression: 'attribute_not_exists(id)',
+      }),
+    );
+  }
+
+  async createSeed(candidate: HashSeed): Promise<HashSeed> {
     try {
       await this.#client.send(
         new PutCommand({
           TableName: this.#tableName,
-          Item: {
-            id: candidate.keyId,
-            key: candidate.key.toString('base64'),
-            expiresAt: candidate.expiresAt,
-          },
+          Item: { id: candidate.id, seed: candidate.seed, expiresAt: candidate.expiresAt },
           ConditionExpression: 'attribute_not_exists(id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return candidate;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException && error.Item)
-        return keyFromItem(unmarshall(error.Item));
+      const stored =
+        error instanceof ConditionalCheckFailedException && error.Item
+          ? seedFromItem(unmarshall(error.Item))
+          : null;
+      if (stored) return stored;
       throw error;
     }
   }
 
-  async readKeys(keyIds: readonly string[]): Promise<ContentKey[]> {
+  async readSeed(id: string): Promise<HashSeed | null> {
+    const { Item } = await this.#client.send(
+      new GetCommand({ TableName: this.#tableName, Key: { id }, ConsistentRead: true }),
+    );
+    return Item ? seedFromItem(Item) : null;
+  }
+
+  async readKeys(keyIds: readonly string[]): Promise<StoredContentKey[]> {
     return [...(await this.#batchGet(keyIds)).values()].map(keyFromItem);
   }
 
-  async read(ids: readonly string[]): Promise<Map<string, RetainedContent>> {
-    const found = new Map<string, RetainedContent>();
+  async read(ids: readonly string[]): Promise<Map<string, StoredContent>> {
+    const found = new Map<string, StoredContent>();
     for (const [id, item] of await this.#batchGet(ids)) found.set(id, contentFromItem(item));
     return found;
   }
 
   async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {
-    // One BatchWriteItem may not put and delete the same key: an erased id is only deleted.
+    // One BatchWriteItem may not write the same key twice: an erased id only gets its marker (no
+    // userId, so the byUser index drops it; no expiresAt, so TTL keeps it).
     const erased = new Set(changes.erase);
     const requests = [
       ...changes.retain
@@ -113,7 +156,7 @@ export class DynamoDbContentVault implements ContentKeyTable, ContentStore {
             },
           },
         })),
-      ...[...erased].map((id) => ({ DeleteRequest: { Key: { id } } })),
+      ...[...erased].map((id) => ({ PutRequest: { Item: { id, erased: true } } })),
     ];
     await forEachBounded(chunksOf(requests, BATCH_WRITE_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
       let pending: Item[] = chunk;

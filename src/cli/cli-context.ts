@@ -9,9 +9,12 @@ import { userInfo } from 'node:os';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient, sdkClientDefaults } from '../aws/clients.ts';
+import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { STAGE_PATTERN } from '../config/load-config.ts';
+import { ContentKeyRing } from '../content/content-key-ring.ts';
 import { RoutingManagerError } from '../errors.ts';
 import { EXIT_OK } from '../exit-codes.ts';
+import type { ContentKeyTable } from '../ports/content-vault.ts';
 import { type AwsOptions, type AwsSettings, resolveAwsSettings } from './aws-settings.ts';
 
 export interface OutputStream {
@@ -199,6 +202,15 @@ export class CliContext {
   get documents(): DynamoDBDocumentClient {
     this.#documents ??= this.client((config) => createDocumentClient(config));
     return this.#documents;
+  }
+
+  /**
+   * The stage's transit keys, unwrapped with KMS `Decrypt` (what the stack's exported operators'
+   * policy grants): for `history --show-content` and `replay`.
+   */
+  contentKeyRing(table: ContentKeyTable): ContentKeyRing {
+    const kms = this.client((config) => new KmsKeyService({ clientConfig: config }));
+    return new ContentKeyRing(table, kms, { stage: this.tables.stage });
   }
 
   /** Runs an operation on a table, turning "no such table" into an error that names it. */

@@ -9,13 +9,16 @@
  * Idempotency lives in the log: the decision is version 1 of the job's stream and the append is
  * conditional. A redelivered or re-published submission finds the existing decision and returns
  * it (`duplicate`); the same jobId with a different payload is a `conflicting_duplicate`, reported
- * to the caller and never written.
+ * to the caller and never written. Payloads are compared by their keyed hash
+ * (src/content/payload-hasher.ts); once the stored record's hour key is shredded its content can no
+ * longer be compared, and the routing facts decide (same facts: `duplicate`).
  *
  * A routed job whose provider-queue message could never fit the queue (PROVIDER_QUEUE_MAX_MESSAGE_BYTES)
  * is rejected here, `message_too_large`: known at decision time, never a permanent projector failure.
  */
 import type { ContentKeyRing } from '../content/content-key-ring.ts';
 import { splitJob, splitRawDetail } from '../content/job-content.ts';
+import type { PayloadHasher } from '../content/payload-hasher.ts';
 import { protectRecord } from '../content/protect-record.ts';
 import {
   envelopeOf,
@@ -63,6 +66,8 @@ export interface RouteJobDependencies {
   readonly rules?: RulesReader;
   /** Seals the user content of the record (a cached transit key: no call per job). */
   readonly contentKeys: Pick<ContentKeyRing, 'sealingKey'>;
+  /** Keyed payload hashes (an hourly key: one KMS call per container and hour, none per job). */
+  readonly payloadHashes: Pick<PayloadHasher, 'hash' | 'sameSubmission'>;
   readonly now: () => Date;
   /** Used as the event id when the event carries none (never the case from EventBridge). */
   readonly newId: () => string;
@@ -79,8 +84,6 @@ export type RouteJobResult =
       readonly outcome: 'conflicting_duplicate';
       /** The decision already on record, which stands. */
       readonly record: DecisionRecord;
-      /** Hash of the payload that was refused. */
-      readonly refusedPayloadHash: string;
     };
 
 export async function routeJob(command: RouteJob, deps: RouteJobDependencies): Promise<RouteJobResult> {
@@ -97,8 +100,13 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
         // Version 1 of a stream is always a decision; anything else means the table was tampered with.
         throw new UnsupportedRecordError(`version 1 of ${existing.stream} is not a decision`, existing);
       }
-      if (existing.payloadHash === record.payloadHash) return { outcome: 'duplicate', record: existing };
-      return { outcome: 'conflicting_duplicate', record: existing, refusedPayloadHash: record.payloadHash };
+      const same =
+        existing.payloadHash === record.payloadHash ||
+        ((await deps.payloadHashes.sameSubmission(existing, inputs.received.detail, deps.now())) ??
+          existing.job === record.job);
+      return same
+        ? { outcome: 'duplicate', record: existing }
+        : { outcome: 'conflicting_duplicate', record: existing };
     },
   });
 }
@@ -119,6 +127,7 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
     submittedAt: submittedAtOf(event),
     recordedAt: now.toISOString(),
     detail: event.detail,
+    payloadHash: await deps.payloadHashes.hash(event.detail, now),
   };
   const rules = await (deps.rules ?? fixedRules(deps.table)).current();
   // The providers a request may name are those of the rules in force, not a fixed list.

@@ -66,6 +66,11 @@ export const httpUrl: Reader<string> = (text) => {
 export const STAGE_PATTERN = /^[a-z][a-z0-9]{1,11}$/;
 export const stageName = matching(STAGE_PATTERN, `must match ${STAGE_PATTERN.source}`);
 /** DynamoDB table name rules: 3–255 characters of [a-zA-Z0-9_.-]. */
+/** A KMS key id, key ARN, alias name or alias ARN (what KMS accepts as KeyId). */
+export const kmsKeyId = matching(
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key|alias)\/[A-Za-z0-9/_+=,.@-]{1,250}|alias\/[A-Za-z0-9/_-]{1,250}|[A-Za-z0-9-]{1,128})$/,
+  'must be a KMS key id, key ARN or alias',
+);
 export const tableName = matching(/^[a-zA-Z0-9_.-]{3,255}$/, 'must be a valid DynamoDB table name');
 
 /**

@@ -3,6 +3,7 @@
  */
 import {
   httpUrl,
+  kmsKeyId,
   loadConfig,
   numberIn,
   Problem,
@@ -57,12 +58,16 @@ const projectorEnvironment = {
   EFFECT_MARKER_TTL_DAYS: withDefault(numberIn(2, 365, { integer: true }), 7),
   /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
   CONTENT_TABLE: required(tableName),
+  /** The customer-managed key transit keys are wrapped under: the projector unwraps (kms:Decrypt). */
+  CONTENT_KMS_KEY_ID: required(kmsKeyId),
   /** Days user content is retained after its decision (template parameter ContentRetentionDays). */
   CONTENT_RETENTION_DAYS: withDefault(numberIn(1, 3650, { integer: true }), 30),
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
 };
 
 export interface ProjectorConfig {
+  readonly stage: string;
+  readonly contentKmsKeyId: string;
   readonly effectsTable: string;
   readonly jobsTable: string;
   /** Queue URL per provider id, as routing decisions name providers. */
@@ -77,6 +82,8 @@ export interface ProjectorConfig {
 export function loadProjectorConfig(env: Readonly<Record<string, string | undefined>>): ProjectorConfig {
   const parsed = loadConfig('projector', projectorEnvironment, env);
   return {
+    stage: parsed.STAGE,
+    contentKmsKeyId: parsed.CONTENT_KMS_KEY_ID,
     effectsTable: parsed.EFFECTS_TABLE,
     jobsTable: parsed.JOBS_TABLE,
     queueUrls: {

@@ -1,4 +1,5 @@
 import {
+  kmsKeyId,
   loadConfig,
   numberIn,
   optional,
@@ -17,6 +18,10 @@ const routerEnvironment = {
   RULES_CACHE_SECONDS: withDefault(numberIn(0, 300), 10),
   /** Transit keys and retained user content (`RoutingContent-<Stage>`, docs/DATA_PROTECTION.md). */
   CONTENT_TABLE: required(tableName),
+  /** The customer-managed key transit keys are generated under (template ContentKmsKeyArn or ContentKey). */
+  CONTENT_KMS_KEY_ID: required(kmsKeyId),
+  /** The HMAC_256 key payload-hash keys are derived from (template PayloadHashKey). */
+  PAYLOAD_HASH_KMS_KEY_ID: required(kmsKeyId),
   PROVIDER_QUEUE_MAX_MESSAGE_BYTES: queueMaxMessageBytes,
   /** Optional: without it the router does not consult provider health (every provider healthy). */
   PROVIDER_HEALTH_TABLE: optional(tableName),
@@ -25,6 +30,9 @@ const routerEnvironment = {
 };
 
 export interface RouterConfig {
+  readonly stage: string;
+  readonly contentKmsKeyId: string;
+  readonly payloadHashKmsKeyId: string;
   readonly eventLogTable: string;
   readonly creditsTable: string;
   readonly rulesCacheMs: number;
@@ -37,6 +45,9 @@ export interface RouterConfig {
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
   const parsed = loadConfig('router', routerEnvironment, env);
   return {
+    stage: parsed.STAGE,
+    contentKmsKeyId: parsed.CONTENT_KMS_KEY_ID,
+    payloadHashKmsKeyId: parsed.PAYLOAD_HASH_KMS_KEY_ID,
     eventLogTable: parsed.EVENT_LOG_TABLE,
     creditsTable: parsed.CREDITS_TABLE,
     rulesCacheMs: parsed.RULES_CACHE_SECONDS * 1000,

@@ -10,10 +10,12 @@ import { sealContent } from './sealed-content.ts';
 /** The record with `job` narrowed to its facts and the content sealed beside them. */
 export function protectRecord<R extends DecisionRecord>(record: R, split: SplitJob, key: ContentKey): R {
   const { content: _unsealed, ...rest } = record;
+  const job = JSON.stringify(split.facts);
+  const binding = { stream: record.stream, version: record.version, job };
   return {
     ...rest,
-    job: JSON.stringify(split.facts),
-    ...(split.content ? { content: sealContent(split.content, key, record) } : {}),
+    job,
+    ...(split.content ? { content: sealContent(split.content, key, binding) } : {}),
   } as R;
 }
 

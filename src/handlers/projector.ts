@@ -25,6 +25,7 @@ import { DynamoDbContentVault } from '../aws/dynamodb-content-vault.ts';
 import { DynamoDbEffectMarkers } from '../aws/dynamodb-effect-markers.ts';
 import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../aws/eventbridge-announcer.ts';
+import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { SqsProviderQueues } from '../aws/sqs-provider-queues.ts';
 import type { ProjectorConfig } from '../config/projector-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
@@ -173,6 +174,7 @@ function report(outcome: RecordOutcome, sequenceNumber: string, { logger, metric
 export function projectorPorts(config: ProjectorConfig): ProtectedProjectorPorts {
   const documents = createDocumentClient();
   const now = () => new Date();
+  const vault = new DynamoDbContentVault(documents, config.contentTable);
   return {
     markers: new DynamoDbEffectMarkers(documents, config.effectsTable, {
       ttlDays: config.effectMarkerTtlDays,
@@ -187,8 +189,10 @@ export function projectorPorts(config: ProjectorConfig): ProtectedProjectorPorts
     ),
     jobs: new DynamoDbJobsTable(documents, config.jobsTable),
     content: {
-      keys: new ContentKeyRing(new DynamoDbContentVault(documents, config.contentTable)),
-      store: new DynamoDbContentVault(documents, config.contentTable),
+      keys: new ContentKeyRing(vault, new KmsKeyService({ contentKeyId: config.contentKmsKeyId }), {
+        stage: config.stage,
+      }),
+      store: vault,
       retentionDays: config.contentRetentionDays,
     },
     now,

@@ -18,9 +18,11 @@ import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import type { RouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
+import { PayloadHasher } from '../content/payload-hasher.ts';
 import { RoutingManagerError } from '../errors.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
@@ -86,11 +88,8 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         rulesVersion: record.explanation?.rulesVersion ?? null,
       };
       if (result.outcome === 'conflicting_duplicate') {
-        logger.warn('conflicting duplicate refused: jobId already decided with a different payload', {
-          ...facts,
-          storedPayloadHash: record.payloadHash,
-          refusedPayloadHash: result.refusedPayloadHash,
-        });
+        // Facts only: no payload hash either (a value computed from user content).
+        logger.warn('conflicting duplicate refused: jobId already decided with a different payload', facts);
         metrics.addMetric('ConflictingDuplicates', MetricUnit.Count, 1);
       } else if (result.outcome === 'duplicate') {
         logger.info('duplicate submission absorbed', facts);
@@ -181,6 +180,11 @@ export function routerDependencies(
         log: config.eventLogTable,
       })
     : undefined;
+  const vault = new DynamoDbContentVault(client, config.contentTable);
+  const kms = new KmsKeyService({
+    contentKeyId: config.contentKmsKeyId,
+    payloadHashKeyId: config.payloadHashKmsKeyId,
+  });
   return {
     ...(healthStore
       ? {
@@ -199,7 +203,8 @@ export function routerDependencies(
       now: Date.now,
       ...(onRulesReadFailure ? { onReadFailure: onRulesReadFailure } : {}),
     }),
-    contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, config.contentTable)),
+    contentKeys: new ContentKeyRing(vault, kms, { stage: config.stage }),
+    payloadHashes: new PayloadHasher(vault, kms, { stage: config.stage }),
     now: () => new Date(),
     newId: randomUUID,
     maxMessageBytes: config.queueMaxMessageBytes,

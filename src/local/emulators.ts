@@ -194,5 +194,6 @@ export function emulatorEnvironment(endpoints: EmulatorEndpoints): Record<string
     AWS_ENDPOINT_URL_SQS: endpoints.moto,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.moto,
     AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.moto,
+    AWS_ENDPOINT_URL_KMS: endpoints.moto,
   };
 }

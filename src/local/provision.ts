@@ -5,7 +5,8 @@
  *     the effect markers, Jobs and Credits, the provider queues with their DLQs, the failure queues;
  *  2. local-only resources that stand in for what a deployed stack observes or is given: an event
  *     bus of its own with a rule that captures the announcements on an SQS queue (the way to
- *     observe PutEvents on an emulator).
+ *     observe PutEvents on an emulator), and the stack's two KMS keys (ContentKey, symmetric;
+ *     PayloadHashKey, HMAC_256) on moto's KMS, as template.yaml declares them.
  * Tests and `npm run local` then run the real handlers against the same shapes as AWS.
  */
 
@@ -21,6 +22,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ANNOUNCEMENT_SOURCE } from '../projections/effects.ts';
 import { readTemplate, TemplateError, TemplateEvaluator } from '../template/cloudformation-template.ts';
@@ -39,6 +41,8 @@ export interface LocalStack {
   readonly routingLogStreamArn: string;
   readonly queues: { readonly fal: string; readonly replicate: string; readonly announcements: string };
   readonly eventBusName: string;
+  /** The KMS keys (ARNs): transit keys are generated under `content`, payload-hash keys derived from `payloadHash`. */
+  readonly keys: { readonly content: string; readonly payloadHash: string };
 }
 
 export interface ProvisionOptions {
@@ -62,6 +66,8 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     FAL_QUEUE_URL: stack.queues.fal,
     REPLICATE_QUEUE_URL: stack.queues.replicate,
     EVENT_BUS_NAME: stack.eventBusName,
+    CONTENT_KMS_KEY_ID: stack.keys.content,
+    PAYLOAD_HASH_KMS_KEY_ID: stack.keys.payloadHash,
   };
 }
 
@@ -80,6 +86,7 @@ interface Clients {
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
   readonly events: EventBridgeClient;
+  readonly kms: KMSClient;
 }
 
 export async function provisionLocalStack(options: ProvisionOptions): Promise<LocalStack> {
@@ -88,6 +95,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     dynamodb: new DynamoDBClient({}),
     sqs: new SQSClient({}),
     events: new EventBridgeClient({}),
+    kms: new KMSClient({}),
   };
   try {
     const evaluator = new TemplateEvaluator(readTemplate(), {
@@ -129,11 +137,13 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         announcements: localOnly.announcements,
       },
       eventBusName: localOnly.eventBusName,
+      keys: localOnly.keys,
     };
   } finally {
     clients.dynamodb.destroy();
     clients.sqs.destroy();
     clients.events.destroy();
+    clients.kms.destroy();
   }
 }
 
@@ -202,12 +212,29 @@ async function createQueues(sqs: SQSClient, queues: QueueDefinition[]): Promise<
  * stack uses the default bus): stacks sharing one emulator never see each other's announcements.
  * The capture rule takes what a consumer's rule would.
  */
-async function provisionLocalOnlyResources({ sqs, events }: Clients, stage: string) {
+async function provisionLocalOnlyResources({ sqs, events, kms }: Clients, stage: string) {
   const eventBusName = `routing-${stage}`;
-  const [{ QueueUrl: announcements }] = await Promise.all([
+  const [{ QueueUrl: announcements }, , contentKey, payloadHashKey] = await Promise.all([
     sqs.send(new CreateQueueCommand({ QueueName: `RoutingAnnouncements-${stage}` })),
     events.send(new CreateEventBusCommand({ Name: eventBusName })),
+    kms.send(
+      new CreateKeyCommand({
+        Description: `RoutingManager content keys ${stage}`,
+        KeySpec: 'SYMMETRIC_DEFAULT',
+      }),
+    ),
+    kms.send(
+      new CreateKeyCommand({
+        Description: `RoutingManager payload-hash keys ${stage}`,
+        KeySpec: 'HMAC_256',
+        KeyUsage: 'GENERATE_VERIFY_MAC',
+      }),
+    ),
   ]);
+  const keys = {
+    content: contentKey.KeyMetadata?.Arn as string,
+    payloadHash: payloadHashKey.KeyMetadata?.Arn as string,
+  };
   const ruleName = `routing-announcements-${stage}`;
   await events.send(
     new PutRuleCommand({
@@ -226,5 +253,5 @@ async function provisionLocalOnlyResources({ sqs, events }: Clients, stage: stri
       Targets: [{ Id: 'capture', Arn: Attributes?.QueueArn as string }],
     }),
   );
-  return { eventBusName, announcements: announcements as string };
+  return { eventBusName, announcements: announcements as string, keys };
 }

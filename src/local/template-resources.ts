@@ -35,6 +35,8 @@ const TABLE_PROPERTIES_NOT_EMULATED = new Set([
   'ContributorInsightsSpecification',
   'TableClass',
   'Tags',
+  // IAM is not enforced by the emulators (DynamoDB Local has no principals); template tests check it.
+  'ResourcePolicy',
 ]);
 
 const QUEUE_PROPERTIES_NOT_EMULATED = new Set([

@@ -8,7 +8,6 @@
  * Records are plain data; building them is pure (ids and time are passed in).
  */
 
-import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
 import { canonicalJson } from '../intake/canonical-json.ts';
 import { detailBoundErrors, type FieldError } from '../intake/detail-bounds.ts';
@@ -38,7 +37,11 @@ interface DecisionBase extends RecordBase {
   /** The EventBridge event id the decision was made for. */
   readonly eventId: string;
   readonly submittedAt: string | null;
-  /** sha256 of the canonical JSON of the submitted detail: tells a duplicate from a conflict. */
+  /**
+   * Keyed hash of the canonical JSON of the submitted detail (`k1:…`, src/content/payload-hasher.ts):
+   * tells a duplicate from a conflict while its hour key lives. Records written before keyed hashes
+   * carry an unkeyed sha256 (64 hex digits).
+   */
   readonly payloadHash: string;
   /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
   readonly gsi1pk: string;
@@ -207,13 +210,6 @@ export function healthChangedRecord(transition: HealthTransition): ProviderHealt
 }
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/** sha256 of the canonical JSON of the detail; defined for every value, however deep or large. */
-export function payloadHash(detail: unknown): string {
-  return sha256(canonicalJson(detail).text ?? 'undefined');
-}
-
 /** FNV-1a: a fast, stable spread of stream ids over the audit shards. */
 export function auditShard(stream: string): number {
   return fnv1a(stream) % AUDIT_SHARDS;
@@ -234,6 +230,8 @@ export interface Received {
   readonly submittedAt: string | null;
   readonly recordedAt: string;
   readonly detail: unknown;
+  /** The detail's keyed hash (src/content/payload-hasher.ts), computed by the caller. */
+  readonly payloadHash: string;
 }
 
 /** The record of a decision the rule engine made for a valid submission. */
@@ -252,7 +250,7 @@ export function decisionRecord(
     eventId: received.eventId,
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
-    payloadHash: payloadHash(received.detail),
+    payloadHash: received.payloadHash,
     job: JSON.stringify(job),
     ...(shadow ? { shadow } : {}),
   };
@@ -329,7 +327,7 @@ export function intakeRejectionRecord(
     eventId: received.eventId,
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
-    payloadHash: sha256(detail.text ?? 'undefined'),
+    payloadHash: received.payloadHash,
     ...auditKeys('none', stream, received.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',

@@ -1,31 +1,50 @@
 /** The content vault in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
-import type { ContentKey, ContentVault, RetainedContent } from '../ports/content-vault.ts';
+import { VersionConflictError } from '../errors.ts';
+import type {
+  ContentVault,
+  HashSeed,
+  RetainedContent,
+  StoredContent,
+  StoredContentKey,
+  WrappedContentKey,
+} from '../ports/content-vault.ts';
 
 export class InMemoryContentVault implements ContentVault {
-  readonly keys = new Map<string, ContentKey>();
-  readonly items = new Map<string, RetainedContent>();
+  /** Key items as stored: wrapped (a test may put a legacy clear key here too). */
+  readonly keys = new Map<string, StoredContentKey>();
+  readonly seeds = new Map<string, HashSeed>();
+  readonly items = new Map<string, StoredContent>();
 
-  async createKey(candidate: ContentKey): Promise<ContentKey> {
-    const existing = this.keys.get(candidate.keyId);
-    if (existing) return existing;
-    this.keys.set(candidate.keyId, candidate);
-    return candidate;
+  async createKey(key: WrappedContentKey): Promise<void> {
+    if (this.keys.has(key.keyId)) throw new VersionConflictError(key.keyId, 0);
+    this.keys.set(key.keyId, { kind: 'wrapped', ...key });
   }
 
-  async readKeys(keyIds: readonly string[]): Promise<ContentKey[]> {
-    return keyIds.flatMap((id) => {
+  async readKeys(keyIds: readonly string[]): Promise<StoredContentKey[]> {
+    return [...new Set(keyIds)].flatMap((id) => {
       const key = this.keys.get(id);
       return key ? [key] : [];
     });
   }
 
-  async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {
-    for (const item of changes.retain) this.items.set(item.id, { ...item });
-    for (const id of changes.erase) this.items.delete(id);
+  async createSeed(candidate: HashSeed): Promise<HashSeed> {
+    const existing = this.seeds.get(candidate.id);
+    if (existing) return existing;
+    this.seeds.set(candidate.id, candidate);
+    return candidate;
   }
 
-  async read(ids: readonly string[]): Promise<Map<string, RetainedContent>> {
-    const found = new Map<string, RetainedContent>();
+  async readSeed(id: string): Promise<HashSeed | null> {
+    return this.seeds.get(id) ?? null;
+  }
+
+  async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {
+    for (const item of changes.retain) this.items.set(item.id, { ...item });
+    for (const id of changes.erase) this.items.set(id, { id, erased: true });
+  }
+
+  async read(ids: readonly string[]): Promise<Map<string, StoredContent>> {
+    const found = new Map<string, StoredContent>();
     for (const id of ids) {
       const item = this.items.get(id);
       if (item) found.set(id, { ...item });
@@ -34,6 +53,8 @@ export class InMemoryContentVault implements ContentVault {
   }
 
   async idsOfUser(userId: string): Promise<string[]> {
-    return [...this.items.values()].filter((item) => item.userId === userId).map((item) => item.id);
+    return [...this.items.values()]
+      .filter((item) => 'userId' in item && item.userId === userId)
+      .map((item) => item.id);
   }
 }

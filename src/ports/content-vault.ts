@@ -2,8 +2,10 @@
  * The content vault port: `RoutingContent-<Stage>`, the one table that holds what may be forgotten.
  * Two faces, one table:
  *
- * - `ContentKeyTable`: transit keys (`transit#<hour>`), which seal the content inside log records
- *   (src/content/sealed-content.ts), cached per container by src/content/content-key-ring.ts;
+ * - `ContentKeyTable`: wrapped transit keys (`transit#<hour>#<instance>`), which seal the content
+ *   inside log records (src/content/sealed-content.ts), unwrapped and cached per container by
+ *   src/content/content-key-ring.ts; and the payload-hash seeds (`hash#<hour>`,
+ *   src/content/payload-hasher.ts). No plaintext key is ever stored;
  * - `ContentStore`: retained content (one item per job stream, TTL = recorded + retention), which a
  *   replay needs once the transit key is gone, found per user for erasure.
  *
@@ -22,30 +24,77 @@ export interface RetainedContent {
   readonly expiresAt: number;
 }
 
+/**
+ * What an erasure leaves (`forget`, or the projector on a ContentErased record): the stream's item
+ * replaced by a marker without content, kept without expiry, so the projector can tell on any later
+ * path — retry, revision, replay, re-drive — that the stream holds a ContentErased record, with the
+ * one read it already makes.
+ */
+export interface ErasedContent {
+  readonly id: string;
+  readonly erased: true;
+}
+
+export type StoredContent = RetainedContent | ErasedContent;
+
+export const isErased = (item: StoredContent | undefined): item is ErasedContent =>
+  item !== undefined && 'erased' in item && item.erased === true;
+
+/** A transit key as stored: wrapped by KMS (its plaintext never leaves memory). */
+export interface WrappedContentKey {
+  readonly keyId: string;
+  readonly wrapped: Uint8Array;
+  /** Epoch seconds after which the key must no longer be used (and DynamoDB TTL deletes it). */
+  readonly expiresAt: number;
+}
+
+/** A key item read back: wrapped, or (written before envelope encryption) a legacy key in clear. */
+export type StoredContentKey =
+  | ({ readonly kind: 'wrapped' } & WrappedContentKey)
+  | { readonly kind: 'legacy'; readonly keyId: string; readonly key: Buffer; readonly expiresAt: number };
+
+/** The random seed of an hour's payload-hash key (useless without the KMS HMAC key). */
+export interface HashSeed {
+  readonly id: string;
+  readonly seed: Uint8Array;
+  readonly expiresAt: number;
+}
+
 /** Raw access to the key items. */
 export interface ContentKeyTable {
-  /** Creates the key unless one with its id exists; either way returns the key that is stored. */
-  createKey(candidate: ContentKey): Promise<ContentKey>;
-  readKeys(keyIds: readonly string[]): Promise<ContentKey[]>;
+  /** Stores a new wrapped key (ids are unique per container: a second write of one id fails). */
+  createKey(key: WrappedContentKey): Promise<void>;
+  readKeys(keyIds: readonly string[]): Promise<StoredContentKey[]>;
+}
+
+/** The payload-hash seeds: one per hour, shared by every router container of the stage. */
+export interface HashSeedTable {
+  /** Creates the seed unless one with its id exists; either way returns the seed that is stored. */
+  createSeed(candidate: HashSeed): Promise<HashSeed>;
+  /** The stored seed, or null once its TTL removed it. */
+  readSeed(id: string): Promise<HashSeed | null>;
 }
 
 export interface ContentStore {
-  /** Puts retained content and deletes erased content; an id in both is deleted. */
+  /** Puts retained content and replaces erased content by its erasure marker; an id in both is erased. */
   write(changes: {
     readonly retain: readonly RetainedContent[];
     readonly erase: readonly string[];
   }): Promise<void>;
-  read(ids: readonly string[]): Promise<Map<string, RetainedContent>>;
+  read(ids: readonly string[]): Promise<Map<string, StoredContent>>;
   /** The ids of every retained item of a user (an index query: never a scan). */
   idsOfUser(userId: string): Promise<string[]>;
 }
 
-export interface ContentVault extends ContentKeyTable, ContentStore {}
+export interface ContentVault extends ContentKeyTable, HashSeedTable, ContentStore {}
 
+/** A transit key as a reader or the router holds it in memory (never stored in this form). */
 export interface ContentKey {
   readonly keyId: string;
-  /** 32 random bytes. */
+  /** 32 bytes, in memory only (unwrapped by KMS; a legacy key was stored in clear). */
   readonly key: Buffer;
+  /** `legacy`: a key stored in clear before envelope encryption; its records bind the stream only. */
+  readonly format?: 'envelope' | 'legacy';
   /** Epoch seconds after which the key must no longer be used (and DynamoDB TTL deletes it). */
   readonly expiresAt: number;
 }

@@ -2,14 +2,18 @@
  * The projector's content step, around projectRecords: records arrive with their user content
  * sealed (src/content), and leave it retained in the content store for the retention period.
  *
- *   1. one round of reads: the transit keys of fresh records (cached per container) and the
- *      retained content of replays (whose transit key may be long gone);
+ *   1. one round of reads: the transit keys of fresh records (cached per container) and the stored
+ *      content of every job whose dispatch would carry content — retained content for replays
+ *      (whose transit key may be long gone), and the erasure marker that tells any path the
+ *      stream holds a ContentErased record;
  *   2. open each record: a fresh decision gets its whole job back for the dispatch message; a
  *      replay or re-drive of a job whose content was erased or expired sends nothing (the command
- *      records why before appending; a job erased or expired since is withheld here too);
+ *      records why before appending). Erasure is enforced here, where the effect happens: once a
+ *      stream holds ContentErased — its marker is stored, or the record is in this batch, wherever
+ *      in the stream — no record of that job sends anything, sealed or retained, on any path
+ *      (retry of the decision, revision, replay, re-drive);
  *   3. one round of writes to the content store: retain the content of fresh decisions (until
- *      recordedAt + retention) and delete the content of ContentErased records. Stream order per
- *      job means an erasure is applied after its decision, also when both are redelivered;
+ *      recordedAt + retention) and replace the content of ContentErased records by the marker;
  *   4. projectRecords on the opened records.
  *
  * A record whose content cannot be read or retained fails before any effect and is redelivered.
@@ -26,7 +30,13 @@ import {
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import { errorFacts } from '../observability/error-facts.ts';
-import type { ContentKey, ContentStore, RetainedContent } from '../ports/content-vault.ts';
+import {
+  type ContentKey,
+  type ContentStore,
+  isErased,
+  type RetainedContent,
+  type StoredContent,
+} from '../ports/content-vault.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
 
 export interface ContentPorts {
@@ -65,13 +75,15 @@ export async function projectWithContent(
       return []; // a malformed record fails alone, when prepared below
     }
   });
-  const replayed = records.flatMap((r) => (needsRetainedContent(r) ? [r.stream] : []));
+  // Every job a record would dispatch (its content in it) is read: retained content or erasure marker.
+  const dispatching = [...new Set(records.flatMap((r) => (wouldDispatch(r) ? [r.stream] : [])))];
+  const erasedHere = new Set(records.flatMap((r) => (r.type === 'ContentErased' ? [r.stream] : [])));
   let keys: Map<string, ContentKey>;
-  let retained: Map<string, RetainedContent>;
+  let retained: Map<string, StoredContent>;
   try {
     [keys, retained] = await Promise.all([
       keyIds.length > 0 ? ports.content.keys.openingKeys(keyIds, now) : new Map<string, ContentKey>(),
-      replayed.length > 0 ? ports.content.store.read(replayed) : new Map<string, RetainedContent>(),
+      dispatching.length > 0 ? ports.content.store.read(dispatching) : new Map<string, StoredContent>(),
     ]);
   } catch (error) {
     const failure = { effect: 'content' as const, ...errorFacts(error) };
@@ -94,6 +106,9 @@ export async function projectWithContent(
       erase.push(record.stream);
       return remember(writers, { kind: 'nothing' });
     }
+    // The job's content is erased: nothing that would carry it is sent, whatever the path.
+    if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(retained.get(record.stream))))
+      return { kind: 'nothing' };
     if (copiesDecision(record)) {
       if (isWithheld(record)) return { kind: 'nothing' };
       if (!needsRetainedContent(record)) return { kind: 'project', record };
@@ -115,7 +130,7 @@ export async function projectWithContent(
     }
     let content: JsonObject;
     try {
-      content = openSealedContent(record.content, key, record.stream);
+      content = openSealedContent(record.content, key, record);
     } catch (error) {
       return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
     }
@@ -153,7 +168,7 @@ function openIfKeyLives(decision: DecisionRecord, keys: Map<string, ContentKey>)
   const key = decision.content ? keys.get(decision.content.keyId) : undefined;
   if (!decision.content || !key) return null;
   try {
-    return openSealedContent(decision.content, key, decision.stream);
+    return openSealedContent(decision.content, key, decision);
   } catch {
     return null;
   }
@@ -192,6 +207,17 @@ function withCopiedContent(record: CopyingRecord, decision: DecisionRecord): Cop
   if (record.type !== 'ProjectionRedriveRequested') return { ...record, decision } as CopyingRecord;
   const { target } = record;
   return { ...record, target: isDecision(target) ? decision : { ...target, decision } } as CopyingRecord;
+}
+
+/** A record whose projection sends the job (its user content) to a provider queue. */
+function wouldDispatch(record: RoutingLogRecord): boolean {
+  try {
+    if (record.type === 'ContentErased' || record.type === 'ProviderHealthChanged') return false;
+    if (copiesDecision(record) && isWithheld(record)) return false;
+    return projectedDecisionOf(record).type === 'RoutingDecided';
+  } catch {
+    return false; // a malformed record fails alone, when prepared
+  }
 }
 
 /** A copy of a routed job's decision whose content was sealed: its dispatch needs the retained content. */

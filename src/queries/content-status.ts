@@ -5,10 +5,15 @@
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import type { JobState } from '../log/job-state.ts';
 import { isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
-import type { ContentStore, RetainedContent } from '../ports/content-vault.ts';
+import {
+  type ContentStore,
+  isErased,
+  type RetainedContent,
+  type StoredContent,
+} from '../ports/content-vault.ts';
 
 /**
- * erased: an operator erased it (a ContentErased record) · retained: in the content store ·
+ * erased: an operator erased it (a ContentErased record, or its erasure marker) · retained: in the content store ·
  * in_transit: only sealed in the log, its transit key still alive (not yet retained) ·
  * expired: past retention · none: the submission carried no content.
  */
@@ -16,11 +21,11 @@ export type ContentStatus = 'erased' | 'retained' | 'in_transit' | 'expired' | '
 
 export function contentStatusOf(
   job: JobState,
-  retained: RetainedContent | undefined,
+  retained: StoredContent | undefined,
   transitKeyAlive: boolean,
   now: Date,
 ): ContentStatus {
-  if (job.erasure) return 'erased';
+  if (job.erasure || isErased(retained)) return 'erased';
   if (!job.decision?.content) return 'none';
   if (isRetained(retained, now)) return 'retained';
   return transitKeyAlive ? 'in_transit' : 'expired';
@@ -57,6 +62,9 @@ export async function readContentStatus(
     ports.store.read([decision.stream]),
     ports.keys.openingKeys([sealed.keyId], now),
   ]);
-  const retained = items.get(decision.stream);
-  return { status: contentStatusOf(job, retained, keys.has(sealed.keyId), now), retained };
+  const stored = items.get(decision.stream);
+  return {
+    status: contentStatusOf(job, stored, keys.has(sealed.keyId), now),
+    retained: isErased(stored) ? undefined : stored,
+  };
 }

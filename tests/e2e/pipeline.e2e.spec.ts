@@ -5,7 +5,6 @@ import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
 import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -13,6 +12,7 @@ import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { routerContentPorts } from '../support/content.ts';
 import {
   instrumentedPorts,
   readJob,
@@ -33,7 +33,7 @@ function routerFor(stack: LocalStack) {
       log: new DynamoDbRoutingLog(client, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(client, stack.tables.credits),
       table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new DynamoDbContentVault(client, stack.tables.content)),
+      ...routerContentPorts(stack, new DynamoDbContentVault(client, stack.tables.content)),
       now: () => new Date(),
       newId: randomUUID,
     },

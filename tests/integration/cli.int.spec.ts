@@ -18,7 +18,6 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { replayProjections } from '../../src/commands/replay-projections.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -29,6 +28,7 @@ import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { auditWindow } from '../../src/queries/audit-window.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { routerContentPorts } from '../support/content.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -109,7 +109,7 @@ beforeAll(async () => {
       log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
+      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
       now: () => clock,
       newId: randomUUID,
     },

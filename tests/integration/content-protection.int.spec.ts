@@ -13,8 +13,7 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
-import { transitKeyOf } from '../../src/content/sealed-content.ts';
+import { keyHourOf } from '../../src/content/sealed-content.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -24,6 +23,7 @@ import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
+import { routerContentPorts } from '../support/content.ts';
 import { receiveAll } from '../support/local-aws.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -66,7 +66,7 @@ beforeAll(async () => {
       log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
+      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
       now: () => clock,
       newId: () => 'unused',
     },
@@ -105,7 +105,13 @@ describe('given jobs routed and projected', () => {
         Key: { stream: `job#${alice.jobId}`, version: 1 },
       }),
     );
-    expect(Item).toMatchObject({ type: 'RoutingDecided', content: { keyId: transitKeyOf(clock).keyId } });
+    expect(Item).toMatchObject({
+      type: 'RoutingDecided',
+      content: {
+        keyId: expect.stringMatching(new RegExp(`^transit#${keyHourOf(clock).hour}#[0-9a-f]{12}$`)),
+      },
+      payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/),
+    });
     expect(JSON.stringify(Item)).not.toMatch(/lighthouse|alice-7/);
     const bodies = await bodiesOn(stack.queues.fal, 3);
     expect(bodies.find((body) => body.jobId === alice.jobId)).toMatchObject({

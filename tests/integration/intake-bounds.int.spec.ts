@@ -7,13 +7,13 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { MAX_DETAIL_BYTES } from '../../src/intake/submission.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { nested, withField } from '../support/hostile-json.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -43,7 +43,7 @@ describe('intake bounds on DynamoDB Local', () => {
         log: logOf(),
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
-        contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+        ...inMemoryContentPorts(new InMemoryContentVault()),
         now: () => new Date(),
         newId: () => 'unused',
         maxMessageBytes: 1_048_576,

@@ -12,7 +12,6 @@ import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.t
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
@@ -21,6 +20,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
+import { routerContentPorts } from '../support/content.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
@@ -61,7 +61,7 @@ beforeAll(async () => {
       log: routingLog(),
       credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
       table: defaultRoutingTable,
-      contentKeys: new ContentKeyRing(new DynamoDbContentVault(documents, stack.tables.content)),
+      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
       rules: new CachedActiveRules(new DynamoDbRulesLog(documents, stack.tables.routingLog), {
         defaultTable: defaultRoutingTable,
         ttlMs: 0,

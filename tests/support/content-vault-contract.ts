@@ -1,13 +1,27 @@
 /**
  * The contract every ContentVault must pass (in-memory twin in unit tests, DynamoDB in integration
- * tests): the first key created under an id wins, retained content reads back and is found per
- * user, erasure wins over retention.
+ * tests): a wrapped key reads back as stored (never overwritten), the first hash seed created under
+ * an id wins, retained content reads back and is found per user, erasure wins over retention.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ContentKey, ContentVault, RetainedContent } from '../../src/ports/content-vault.ts';
+import type {
+  ContentVault,
+  HashSeed,
+  RetainedContent,
+  WrappedContentKey,
+} from '../../src/ports/content-vault.ts';
 
-const aKey = (keyId: string): ContentKey => ({ keyId, key: randomBytes(32), expiresAt: 1_900_000_000 });
+const aKey = (keyId: string): WrappedContentKey => ({
+  keyId,
+  wrapped: new Uint8Array(randomBytes(48)),
+  expiresAt: 1_900_000_000,
+});
+const aSeed = (id: string): HashSeed => ({
+  id,
+  seed: new Uint8Array(randomBytes(32)),
+  expiresAt: 1_900_000_000,
+});
 
 const retained = (userId: string | null, overrides: Partial<RetainedContent> = {}): RetainedContent => ({
   id: `job#${randomUUID()}`,
@@ -20,13 +34,25 @@ const retained = (userId: string | null, overrides: Partial<RetainedContent> = {
 
 export function contentVaultContract(name: string, createVault: () => Promise<ContentVault> | ContentVault) {
   describe(`${name} honours the content vault contract`, () => {
-    it('given a key created under an id, when another container creates one under the same id, then both get the first', async () => {
+    it('given a wrapped key created under an id, when read, then the wrapped bytes come back and a second create of the id fails', async () => {
       const vault = await createVault();
       const keyId = `transit#${randomUUID()}`;
       const first = aKey(keyId);
-      expect(await vault.createKey(first)).toEqual(first);
-      expect(await vault.createKey(aKey(keyId))).toEqual(first);
-      expect(await vault.readKeys([keyId, `transit#${randomUUID()}`])).toEqual([first]);
+      await vault.createKey(first);
+      await expect(vault.createKey(aKey(keyId))).rejects.toThrow();
+      expect(await vault.readKeys([keyId, `transit#${randomUUID()}`])).toEqual([
+        { kind: 'wrapped', ...first },
+      ]);
+    });
+
+    it('given a hash seed created under an id, when another container creates one under the same id, then both get the first', async () => {
+      const vault = await createVault();
+      const id = `hash#${randomUUID()}`;
+      const first = aSeed(id);
+      expect(await vault.createSeed(first)).toEqual(first);
+      expect(await vault.createSeed(aSeed(id))).toEqual(first);
+      expect(await vault.readSeed(id)).toEqual(first);
+      expect(await vault.readSeed(`hash#${randomUUID()}`)).toBeNull();
     });
 
     it('given retained content, when read by id, then exactly the stored items come back', async () => {
@@ -47,13 +73,16 @@ export function contentVaultContract(name: string, createVault: () => Promise<Co
       expect((await vault.idsOfUser(user)).sort()).toEqual(mine.map((item) => item.id).sort());
     });
 
-    it('given an id both retained and erased in one write, then it is deleted; an erased item is gone', async () => {
+    it('given an id both retained and erased in one write, then it is erased; an erased item reads back as its marker only, found for nobody', async () => {
       const vault = await createVault();
       const user = `user-${randomUUID()}`;
       const [kept, erased, both] = [retained(user), retained(user), retained(user)];
       await vault.write({ retain: [kept, erased], erase: [] });
       await vault.write({ retain: [both], erase: [erased.id, both.id] });
-      expect([...(await vault.read([kept.id, erased.id, both.id])).keys()]).toEqual([kept.id]);
+      const found = await vault.read([kept.id, erased.id, both.id]);
+      expect(found.get(kept.id)).toEqual(kept);
+      expect(found.get(erased.id)).toEqual({ id: erased.id, erased: true });
+      expect(found.get(both.id)).toEqual({ id: both.id, erased: true });
       expect(await vault.idsOfUser(user)).toEqual([kept.id]);
     });
   });

@@ -15,9 +15,9 @@ import { DynamoDbEffectMarkers } from '../../src/aws/dynamodb-effect-markers.ts'
 import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { EventBridgeAnnouncer } from '../../src/aws/eventbridge-announcer.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
+import { stackContentPorts } from './content.ts';
 
 /** A short unique stage name (the template's pattern: lower-case letter, then letters/digits). */
 export const uniqueStage = (prefix = 't'): string =>
@@ -178,6 +178,7 @@ export function instrumentedPorts(
   // The content store is outside the effect fault matrix: its faults are specified on their own.
   const contentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const vault = new DynamoDbContentVault(contentClient, stack.tables.content);
+  const { contentKeys, kms } = stackContentPorts(stack, vault);
   const now = () => new Date();
   return {
     log,
@@ -189,9 +190,10 @@ export function instrumentedPorts(
       jobs: new DynamoDbJobsTable(documents, stack.tables.jobs),
       now,
       retry: { extraAttempts: 2, backoffMs: () => 0 },
-      content: { keys: new ContentKeyRing(vault), store: vault, retentionDays: 30 },
+      content: { keys: contentKeys, store: vault, retentionDays: 30 },
     },
     destroy: () => {
+      kms.destroy();
       contentClient.destroy();
       documents.destroy();
       sqs.destroy();

@@ -40,6 +40,10 @@ export function aLocalStack(stage = 'local'): LocalStack {
       announcements: `http://127.0.0.1:5000/000000000000/Announcements-${stage}`,
     },
     eventBusName: 'default',
+    keys: {
+      content: 'arn:aws:kms:us-east-1:000000000000:key/content',
+      payloadHash: 'arn:aws:kms:us-east-1:000000000000:key/payload-hash',
+    },
   };
 }
 

@@ -1,7 +1,6 @@
 /** In-memory ports for the projector, recording what each effect did, with scriptable failures. */
 
 import type { EntryFailure } from '../../src/batching/partial-retry.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryEffectMarkers } from '../../src/memory/in-memory-effect-markers.ts';
 import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
@@ -10,6 +9,7 @@ import type { AnnouncementEntry, Announcer } from '../../src/ports/announcer.ts'
 import type { JobStatusResult, PlannedJobStatus } from '../../src/ports/jobs-table.ts';
 import type { ProviderQueues, QueueMessage } from '../../src/ports/provider-queues.ts';
 import type { ProtectedProjectorPorts } from '../../src/projections/content-retention.ts';
+import { contentKeyRing, testKeyService } from './content.ts';
 
 export const QUEUE_URLS = {
   fal: 'https://sqs.us-east-1.amazonaws.com/123456789012/FalJobQueue-test',
@@ -103,7 +103,7 @@ export function fakePorts() {
     jobs,
     now: () => new Date('2026-11-25T10:00:05.000Z'),
     retry: { extraAttempts: 2, backoffMs: () => 0 },
-    content: { keys: new ContentKeyRing(vault), store: vault, retentionDays: 30 },
+    content: { keys: contentKeyRing(vault, testKeyService, 'projector'), store: vault, retentionDays: 30 },
   };
   return { ports, queues, bus, jobs, markers, vault };
 }

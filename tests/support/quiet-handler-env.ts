@@ -11,6 +11,8 @@ export const placeholderHandlerEnvironment: Record<string, string> = {
   EVENT_LOG_TABLE: 'RoutingLog-test',
   EFFECTS_TABLE: 'RoutingEffects-test',
   CONTENT_TABLE: 'RoutingContent-test',
+  CONTENT_KMS_KEY_ID: 'alias/routing-manager-content-test',
+  PAYLOAD_HASH_KMS_KEY_ID: 'alias/routing-manager-payload-hash-test',
   JOBS_TABLE: 'Jobs-test',
   CREDITS_TABLE: 'Credits-test',
   PROVIDER_HEALTH_TABLE: 'ProviderHealth-test',

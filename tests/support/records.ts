@@ -12,13 +12,20 @@ import {
 } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { testPayloadHash } from './content.ts';
 import { aJob } from './jobs.ts';
 import { aSubmissionDetail, aSubmittedEvent } from './submissions.ts';
 
 export const RECORDED_AT = '2026-11-25T10:00:01.000Z';
 
 function received(detail: unknown, recordedAt = RECORDED_AT): Received {
-  return { eventId: randomUUID(), submittedAt: '2026-11-25T10:00:00Z', recordedAt, detail };
+  return {
+    eventId: randomUUID(),
+    submittedAt: '2026-11-25T10:00:00Z',
+    recordedAt,
+    detail,
+    payloadHash: testPayloadHash(detail),
+  };
 }
 
 function decided(detail: Record<string, unknown>): DecisionRecord {

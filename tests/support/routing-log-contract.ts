@@ -7,6 +7,7 @@ import { decisionRecord, type ProjectionReplayRequestedRecord } from '../../src/
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { testPayloadHash } from './content.ts';
 import { aJob } from './jobs.ts';
 
 export function aDecisionRecord(
@@ -15,7 +16,13 @@ export function aDecisionRecord(
 ) {
   const job = aJob(overrides);
   return decisionRecord(
-    { eventId: `evt-${job.jobId}`, submittedAt: '2026-11-25T10:00:00Z', recordedAt, detail: job },
+    {
+      eventId: `evt-${job.jobId}`,
+      submittedAt: '2026-11-25T10:00:00Z',
+      recordedAt,
+      detail: job,
+      payloadHash: testPayloadHash(job),
+    },
     job,
     decide(job, { table: defaultRoutingTable }),
   );

@@ -7,7 +7,6 @@ import {
   sendWithPartialRetry,
 } from '../../src/batching/partial-retry.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -23,7 +22,7 @@ import {
 } from '../../src/projections/dispatch.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { openedRecord } from '../support/content.ts';
+import { inMemoryContentPorts, openedRecord } from '../support/content.ts';
 import { aRoutedRecord } from '../support/records.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -185,7 +184,7 @@ describe('RouteJob: a job whose message can never fit the provider queue', () =>
         log,
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
-        contentKeys: new ContentKeyRing(vault),
+        ...inMemoryContentPorts(vault),
         now: () => new Date('2026-11-25T10:00:01.000Z'),
         newId: () => 'id',
         ...(maxMessageBytes ? { maxMessageBytes } : {}),

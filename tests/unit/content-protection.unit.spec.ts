@@ -10,6 +10,7 @@ import {
 import { protectRecord, withContent } from '../../src/content/protect-record.ts';
 import {
   ContentSealError,
+  keyHourOf,
   openSealedContent,
   sealContent,
   transitKeyOf,
@@ -17,14 +18,16 @@ import {
 import { jobStateOf } from '../../src/log/job-state.ts';
 import type { ContentErasedRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
+import { InMemoryKeyService } from '../../src/memory/in-memory-key-service.ts';
 import { contentStatusOf, withoutSealedContent } from '../../src/queries/content-status.ts';
+import { contentKeyRing } from '../support/content.ts';
 import { aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const AT = new Date(RECORDED_AT);
-const aKey = (keyId = 'transit#2026-11-25T10', fill = 1) => ({
+const aKey = (keyId = 'transit#2026-11-25T10#i1', fill = 1) => ({
   keyId,
   key: Buffer.alloc(32, fill),
-  expiresAt: transitKeyOf(AT).expiresAt,
+  expiresAt: keyHourOf(AT).expiresAt,
 });
 
 describe('which parts of a job are facts and which are user content', () => {
@@ -98,64 +101,116 @@ describe('which parts of a job are facts and which are user content', () => {
 });
 
 describe('sealing content under a transit key', () => {
-  const binding = { stream: 'job#j1', payloadHash: 'abc' };
+  const binding = { stream: 'job#j1', version: 1, job: '{"jobId":"j1"}' };
 
-  it('given a key, when content is sealed and opened with the same key and stream, then it comes back, and sealing again gives the same bytes', () => {
+  it('given a key, when content is sealed and opened with the same key and record, then it comes back, and each seal draws a fresh IV', () => {
     const sealed = sealContent({ prompt: 'corgi' }, aKey(), binding);
-    expect(sealed.keyId).toBe('transit#2026-11-25T10');
-    expect(sealed.data).not.toContain('corgi');
-    expect(openSealedContent(sealed, aKey(), 'job#j1')).toEqual({ prompt: 'corgi' });
-    expect(sealContent({ prompt: 'corgi' }, aKey(), binding)).toEqual(sealed);
+    expect(sealed.keyId).toBe('transit#2026-11-25T10#i1');
+    expect(sealed.iv).toHaveLength(12);
+    expect(Buffer.from(sealed.data).toString()).not.toContain('corgi');
+    expect(openSealedContent(sealed, aKey(), binding)).toEqual({ prompt: 'corgi' });
+    const again = sealContent({ prompt: 'corgi' }, aKey(), binding);
+    expect(Buffer.from(again.iv)).not.toEqual(Buffer.from(sealed.iv));
+    expect(Buffer.from(again.data)).not.toEqual(Buffer.from(sealed.data));
   });
 
-  it('given sealed content, when opened with another key or for another stream, then it is a ContentSealError naming no content', () => {
+  it('given sealed content, when opened with another key, then it is a ContentSealError naming no content', () => {
     const sealed = sealContent({ prompt: 'corgi' }, aKey(), binding);
-    expect(() => openSealedContent(sealed, aKey('transit#2026-11-25T10', 2), 'job#j1')).toThrow(
+    expect(() => openSealedContent(sealed, aKey('transit#2026-11-25T10#i1', 2), binding)).toThrow(
       ContentSealError,
     );
-    expect(() => openSealedContent(sealed, aKey(), 'job#j2')).toThrow(/does not open/);
   });
 
-  it('given a time, then its transit key is named by the UTC hour and expires 48 h after the hour ends', () => {
-    expect(transitKeyOf(new Date('2026-11-25T10:59:59Z'))).toEqual({
-      keyId: 'transit#2026-11-25T10',
+  it.each([
+    ['another stream', { ...binding, stream: 'job#j2' }],
+    ['another version of the same job', { ...binding, version: 2 }],
+    ['other facts', { ...binding, job: '{"jobId":"j1","lengthSec":9}' }],
+  ])('given a blob moved onto %s, when opened, then it does not open', (_, moved) => {
+    const sealed = sealContent({ prompt: 'corgi' }, aKey(), binding);
+    expect(() => openSealedContent(sealed, aKey(), moved)).toThrow(/does not open/);
+  });
+
+  it('given a blob whose key id was rewritten to another key with the same bytes, when opened, then it does not open', () => {
+    const sealed = sealContent({ prompt: 'corgi' }, aKey(), binding);
+    expect(() => openSealedContent(sealed, aKey('transit#2026-11-25T10#i2'), binding)).toThrow(
+      ContentSealError,
+    );
+  });
+
+  it('given a legacy key (stored in clear before envelope encryption), then its records open with the stream as the only binding', () => {
+    const legacy = { ...aKey('transit#2026-11-25T10'), format: 'legacy' as const };
+    const sealed = sealContent({ prompt: 'corgi' }, legacy, binding);
+    expect(openSealedContent(sealed, legacy, { ...binding, version: 7 })).toEqual({ prompt: 'corgi' });
+    expect(() => openSealedContent(sealed, legacy, { ...binding, stream: 'job#j2' })).toThrow(
+      ContentSealError,
+    );
+  });
+
+  it('given a time and a container, then its transit key is named by the UTC hour and the container, and expires 48 h after the hour ends', () => {
+    expect(transitKeyOf(new Date('2026-11-25T10:59:59Z'), 'abc')).toEqual({
+      keyId: 'transit#2026-11-25T10#abc',
       expiresAt: Date.parse('2026-11-27T11:00:00Z') / 1000,
     });
   });
 });
 
-describe('the content key ring', () => {
-  it('given several jobs in one hour, when sealing, then the key is created once and cached', async () => {
+describe('the content key ring (envelope encryption)', () => {
+  it('given several jobs in one hour, when sealing, then one data key is generated, only its wrapped form is stored, and it is cached', async () => {
     const vault = new InMemoryContentVault();
-    let created = 0;
-    const ring = new ContentKeyRing(vault, () => {
-      created++;
-      return Buffer.alloc(32, created);
-    });
+    const keys = new InMemoryKeyService();
+    const ring = contentKeyRing(vault, keys);
     const first = await ring.sealingKey(AT);
-    expect(await ring.sealingKey(new Date(AT.getTime() + 60_000))).toBe(first);
-    expect(created).toBe(1);
+    for (let i = 0; i < 50; i++)
+      expect(await ring.sealingKey(new Date(AT.getTime() + i * 60_000))).toBe(first);
+    expect(keys.calls.generateDataKey).toBe(1);
     await ring.sealingKey(new Date('2026-11-25T11:00:00Z'));
-    expect([...vault.keys.keys()]).toEqual(['transit#2026-11-25T10', 'transit#2026-11-25T11']);
+    expect([...vault.keys.keys()]).toEqual(['transit#2026-11-25T10#i1', 'transit#2026-11-25T11#i1']);
+    const stored = vault.keys.get('transit#2026-11-25T10#i1');
+    expect(stored).toMatchObject({ kind: 'wrapped', expiresAt: first.expiresAt });
+    expect(JSON.stringify(stored)).not.toContain(first.key.toString('base64'));
+    expect(Buffer.from((stored as { wrapped: Uint8Array }).wrapped).includes(first.key)).toBe(false);
   });
 
-  it('given another container created the hour key first, when sealing, then its key is adopted', async () => {
+  it('given two containers in one hour, then each seals under its own key and neither needs the other to unwrap', async () => {
     const vault = new InMemoryContentVault();
-    const theirs = await new ContentKeyRing(vault, () => Buffer.alloc(32, 1)).sealingKey(AT);
-    const mine = await new ContentKeyRing(vault, () => Buffer.alloc(32, 2)).sealingKey(AT);
-    expect(mine.key).toEqual(theirs.key);
+    const keys = new InMemoryKeyService();
+    const a = await contentKeyRing(vault, keys, 'a').sealingKey(AT);
+    const b = await contentKeyRing(vault, keys, 'b').sealingKey(AT);
+    expect(a.keyId).not.toBe(b.keyId);
+    expect(keys.calls.decrypt).toBe(0);
   });
 
-  it('given keys asked for opening, then missing and expired ones are absent and found ones are cached', async () => {
+  it('given wrapped keys asked for opening, then they are unwrapped once, missing and expired ones are absent, found ones cached', async () => {
     const vault = new InMemoryContentVault();
-    await vault.createKey(aKey());
-    const ring = new ContentKeyRing(vault);
-    const found = await ring.openingKeys(['transit#2026-11-25T10', 'transit#2020-01-01T00'], AT);
-    expect([...found.keys()]).toEqual(['transit#2026-11-25T10']);
+    const keys = new InMemoryKeyService();
+    const sealing = await contentKeyRing(vault, keys, 'router').sealingKey(AT);
+    const ring = contentKeyRing(vault, keys, 'projector');
+    const found = await ring.openingKeys([sealing.keyId, sealing.keyId, 'transit#2020-01-01T00#x'], AT);
+    expect([...found.keys()]).toEqual([sealing.keyId]);
+    expect(found.get(sealing.keyId)?.key).toEqual(sealing.key);
     vault.keys.clear();
-    expect((await ring.openingKeys(['transit#2026-11-25T10'], AT)).size).toBe(1);
-    const late = new Date((transitKeyOf(AT).expiresAt + 1) * 1000);
-    expect((await ring.openingKeys(['transit#2026-11-25T10'], late)).size).toBe(0);
+    expect((await ring.openingKeys([sealing.keyId], AT)).size).toBe(1);
+    expect(keys.calls.decrypt).toBe(1);
+    const late = new Date((sealing.expiresAt + 1) * 1000);
+    expect((await ring.openingKeys([sealing.keyId], late)).size).toBe(0);
+  });
+
+  it('given a wrapped key of another stage (another encryption context), when opened, then the key service refuses it', async () => {
+    const vault = new InMemoryContentVault();
+    const keys = new InMemoryKeyService();
+    const sealing = await new ContentKeyRing(vault, keys, { stage: 'prod' }).sealingKey(AT);
+    await expect(
+      new ContentKeyRing(vault, keys, { stage: 'dev' }).openingKeys([sealing.keyId], AT),
+    ).rejects.toThrow();
+  });
+
+  it('given a legacy key item in clear (before envelope encryption), then it still opens until it expires, with no key-service call', async () => {
+    const vault = new InMemoryContentVault();
+    const keys = new InMemoryKeyService();
+    vault.keys.set('transit#2026-11-25T10', { kind: 'legacy', ...aKey('transit#2026-11-25T10') });
+    const found = await contentKeyRing(vault, keys).openingKeys(['transit#2026-11-25T10'], AT);
+    expect(found.get('transit#2026-11-25T10')).toMatchObject({ format: 'legacy', key: Buffer.alloc(32, 1) });
+    expect(keys.calls.decrypt).toBe(0);
   });
 });
 
@@ -166,7 +221,7 @@ describe('protecting a decision record', () => {
     expect(JSON.stringify(protectedRecord)).not.toMatch(/corgi|user-123/);
     const opened = withContent(
       protectedRecord,
-      openSealedContent(protectedRecord.content as never, aKey(), 'job#j1'),
+      openSealedContent(protectedRecord.content as never, aKey(), protectedRecord),
     );
     expect(JSON.parse(opened.job)).toEqual(JSON.parse(record.job));
     expect(opened).not.toHaveProperty('content');

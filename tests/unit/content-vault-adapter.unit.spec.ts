@@ -12,20 +12,49 @@ import { ContentTableUnavailableError, DynamoDbContentVault } from '../../src/aw
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const vault = () => new DynamoDbContentVault(ddb as unknown as DynamoDBDocumentClient, 'Content-test');
-const aKey = { keyId: 'transit#2026-11-25T10', key: Buffer.alloc(32, 1), expiresAt: 2e9 };
+const aKey = { keyId: 'transit#2026-11-25T10#i1', wrapped: new Uint8Array(48).fill(1), expiresAt: 2e9 };
+const aSeed = { id: 'hash#2026-11-25T10', seed: new Uint8Array(32).fill(1), expiresAt: 2e9 };
 const anItem = (id: string) => ({ id, userId: 'u', recordedAt: 't', content: '{}', expiresAt: 2e9 });
 
 describe('the content table adapter', () => {
   beforeEach(() => ddb.reset());
 
-  it('given a key created by another container first, when creating, then the stored key is returned', async () => {
-    const stored = { id: aKey.keyId, key: Buffer.alloc(32, 9).toString('base64'), expiresAt: 2e9 };
+  it('given a wrapped key, when created, then only the wrapped bytes are written, never over an existing id', async () => {
+    ddb.on(PutCommand).resolves({});
+    await vault().createKey(aKey);
+    const input = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(input?.Item).toEqual({ id: aKey.keyId, wrapped: aKey.wrapped, expiresAt: 2e9 });
+    expect(input?.ConditionExpression).toBe('attribute_not_exists(id)');
+  });
+
+  it('given a seed created by another container first, when creating, then the stored seed is returned', async () => {
+    const stored = { id: aSeed.id, seed: new Uint8Array(32).fill(9), expiresAt: 2e9 };
     ddb
       .on(PutCommand)
       .rejects(
         new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
       );
-    expect((await vault().createKey(aKey)).key).toEqual(Buffer.alloc(32, 9));
+    expect((await vault().createSeed(aSeed)).seed).toEqual(new Uint8Array(32).fill(9));
+  });
+
+  it('given a seed conflict that returns no usable item, then the error propagates', async () => {
+    ddb.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    await expect(vault().createSeed(aSeed)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+  });
+
+  it('given key items of both generations, when read, then wrapped ones stay wrapped and a legacy clear key is decoded', async () => {
+    ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        'Content-test': [
+          { id: aKey.keyId, wrapped: aKey.wrapped, expiresAt: 2e9 },
+          { id: 'transit#2026-11-25T09', key: Buffer.alloc(32, 3).toString('base64'), expiresAt: 2e9 },
+        ],
+      },
+    });
+    expect(await vault().readKeys([aKey.keyId, 'transit#2026-11-25T09'])).toEqual([
+      { kind: 'wrapped', ...aKey },
+      { kind: 'legacy', keyId: 'transit#2026-11-25T09', key: Buffer.alloc(32, 3), expiresAt: 2e9 },
+    ]);
   });
 
   it('given a throttled key creation, when creating, then the error propagates', async () => {
@@ -33,18 +62,23 @@ describe('the content table adapter', () => {
     await expect(vault().createKey(aKey)).rejects.toThrow(/Provisioned/);
   });
 
-  it('given 30 items to retain and one of them erased, then one put per other item and one delete, in calls of at most 25, retrying unprocessed ones', async () => {
+  it('given 30 items to retain and one of them erased, then one put per other item and one erasure marker, in calls of at most 25, retrying unprocessed ones', async () => {
     ddb
       .on(BatchWriteCommand)
-      .resolvesOnce({ UnprocessedItems: { 'Content-test': [{ DeleteRequest: { Key: { id: 'i0' } } }] } })
+      .resolvesOnce({
+        UnprocessedItems: { 'Content-test': [{ PutRequest: { Item: { id: 'i0', erased: true } } }] },
+      })
       .resolves({});
     const items = Array.from({ length: 30 }, (_, i) => anItem(`i${i}`));
     await vault().write({ retain: [...items, { ...anItem('x'), userId: null }], erase: ['i0'] });
     const requests = ddb
       .commandCalls(BatchWriteCommand)
       .flatMap((c) => c.args[0].input.RequestItems?.['Content-test'] ?? []);
-    expect(requests.filter((r) => r.DeleteRequest)).toHaveLength(2); // once, then its retry
-    expect(requests.filter((r) => r.PutRequest?.Item?.id === 'i0')).toHaveLength(0);
+    // The erased item is replaced by its marker (no content, no userId, no TTL): once, then its retry.
+    expect(requests.filter((r) => r.PutRequest?.Item?.id === 'i0')).toEqual([
+      { PutRequest: { Item: { id: 'i0', erased: true } } },
+      { PutRequest: { Item: { id: 'i0', erased: true } } },
+    ]);
     expect(requests.find((r) => r.PutRequest?.Item?.id === 'x')?.PutRequest?.Item).not.toHaveProperty(
       'userId',
     );
@@ -80,7 +114,7 @@ describe('the content table adapter', () => {
       Keys: [{ id: 'a' }, { id: 'b' }],
       ConsistentRead: true,
     });
-    expect(found.get('a')?.userId).toBe('u');
-    expect(found.get('b')?.userId).toBeNull();
+    expect(found.get('a')).toMatchObject({ userId: 'u' });
+    expect(found.get('b')).toMatchObject({ userId: null });
   });
 });

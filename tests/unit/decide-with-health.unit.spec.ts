@@ -274,7 +274,7 @@ describe('probes are leased before they are recorded', () => {
 describe('what-if re-decides under the health a decision recorded', () => {
   const recordOf = (job: ReturnType<typeof autoJob>, health: HealthContext) =>
     decisionRecord(
-      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job },
+      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job, payloadHash: 'k1:test' },
       job,
       decide(job, { table: defaultRoutingTable, health }),
     );
@@ -317,7 +317,7 @@ describe('what-if re-decides under the health a decision recorded', () => {
   it('given a decision made without health, then none is rebuilt', () => {
     const job = autoJob();
     const record = decisionRecord(
-      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job },
+      { eventId: 'e', submittedAt: null, recordedAt: NOW, detail: job, payloadHash: 'k1:test' },
       job,
       decide(job, { table: defaultRoutingTable }),
     );

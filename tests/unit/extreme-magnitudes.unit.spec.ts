@@ -21,7 +21,6 @@ import { decisionSummary } from '../../src/cli/verbs/history.ts';
 import { renderWhatIf } from '../../src/cli/verbs/what-if.ts';
 import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
@@ -34,6 +33,7 @@ import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-t
 import type { ActiveRules, RulesReader } from '../../src/rules/active-rules.ts';
 import { evaluateGate } from '../../src/rules/publish-gate.ts';
 import { shadowReport } from '../../src/rules/shadow-report.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { aSubmittedEvent } from '../support/submissions.ts';
 
 const RUNS = 2_500;
@@ -241,7 +241,7 @@ async function routed(job: Submission, rules: ActiveRules, credit: number | null
       credits,
       table: rules.table,
       rules: rulesReader(rules),
-      contentKeys: new ContentKeyRing(new InMemoryContentVault(), () => Buffer.alloc(32, 7)),
+      ...inMemoryContentPorts(new InMemoryContentVault()),
       now: () => NOW,
       newId: () => 'generated-id',
     },

@@ -23,7 +23,13 @@ describe('history shows the health each decision read', () => {
       },
     });
     const record = decisionRecord(
-      { eventId: 'e1', submittedAt: null, recordedAt: '2026-11-25T14:02:00.000Z', detail: job },
+      {
+        eventId: 'e1',
+        submittedAt: null,
+        recordedAt: '2026-11-25T14:02:00.000Z',
+        detail: job,
+        payloadHash: 'k1:test',
+      },
       job,
       decision,
     );

@@ -6,7 +6,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import {
   MAX_DETAIL_BYTES,
   MAX_DETAIL_DEPTH,
@@ -17,6 +16,7 @@ import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.t
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { hostileDetail, hostileValue, nested, withField } from '../support/hostile-json.ts';
 import { aReplayOf } from '../support/records.ts';
@@ -26,7 +26,7 @@ const dependencies = (maxMessageBytes?: number): RouteJobDependencies => ({
   log: new InMemoryRoutingLog(),
   credits: new InMemoryCreditBalances(),
   table: defaultRoutingTable,
-  contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+  ...inMemoryContentPorts(new InMemoryContentVault()),
   now: () => new Date('2026-11-25T10:00:01.000Z'),
   newId: () => 'generated-id',
   ...(maxMessageBytes ? { maxMessageBytes } : {}),
@@ -102,7 +102,7 @@ describe('intake bounds', () => {
       });
       const written = await record(detail);
       expect(written).toMatchObject({ type: 'RoutingRejected', reason: 'invalid_request', job: null });
-      expect(written.payloadHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(written.payloadHash).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);
     },
   );
 

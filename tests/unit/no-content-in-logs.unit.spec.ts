@@ -9,7 +9,6 @@
 import { format } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RouteJobDependencies } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import type { SubmittedEvent } from '../../src/intake/submission.ts';
@@ -21,6 +20,7 @@ import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { aCanarySubmission, CANARY, poisonSubmissions, sampleSubmissions } from '../support/poison-corpus.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
@@ -62,7 +62,7 @@ function aRouter(log: RoutingLog = new InMemoryRoutingLog()) {
     log,
     credits: new InMemoryCreditBalances(),
     table: defaultRoutingTable,
-    contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+    ...inMemoryContentPorts(new InMemoryContentVault()),
     now: () => new Date('2026-11-25T10:00:01.000Z'),
     newId: () => 'generated-id',
   };

@@ -145,7 +145,14 @@ describe('projector configuration', () => {
   it('given missing and malformed variables, then one error names every problem', () => {
     expect(() => loadProjectorConfig({ STAGE: 'test' })).toThrow(
       expect.objectContaining({
-        missing: ['EFFECTS_TABLE', 'JOBS_TABLE', 'FAL_QUEUE_URL', 'REPLICATE_QUEUE_URL', 'CONTENT_TABLE'],
+        missing: [
+          'EFFECTS_TABLE',
+          'JOBS_TABLE',
+          'FAL_QUEUE_URL',
+          'REPLICATE_QUEUE_URL',
+          'CONTENT_TABLE',
+          'CONTENT_KMS_KEY_ID',
+        ],
       }),
     );
     const malformed = {

@@ -4,7 +4,6 @@ import { renderHistory } from '../../src/cli/verbs/history.ts';
 import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
 import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/commands/redrive-plan.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { splitJob } from '../../src/content/job-content.ts';
 import { protectRecord } from '../../src/content/protect-record.ts';
 import { type JobState, jobStateOf } from '../../src/log/job-state.ts';
@@ -24,6 +23,7 @@ import { projectWithContent } from '../../src/projections/content-retention.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { readContentStatus } from '../../src/queries/content-status.ts';
+import { contentKeyRing } from '../support/content.ts';
 import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
@@ -253,7 +253,7 @@ function aRevisionOf(decision: DecisionRecord): RoutingRevisedRecord {
 }
 
 async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
-  const key = await new ContentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
+  const key = await contentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
   return protectRecord(record, splitJob(JSON.parse(record.job ?? '{}')), key);
 }
 
@@ -308,7 +308,7 @@ describe('re-drive of a job whose content was erased', () => {
       requestedBy: 'dpo',
       why: 'request #1',
     };
-    const keys = new ContentKeyRing(vault);
+    const keys = contentKeyRing(vault);
     const contentOf = async (job: JobState) =>
       (await readContentStatus(job, { store: vault, keys }, new Date(AUTHOR.at))).status as 'erased';
     const { log, run } = given([decision], new InMemoryRoutingLog(), contentOf);

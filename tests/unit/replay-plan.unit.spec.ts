@@ -67,7 +67,13 @@ describe('which decisions a replay re-drives', () => {
 
   it('given an intake rejection without a jobId, when filtered, then it is never replayed', () => {
     const record = intakeRejectionRecord(
-      { eventId: 'e1', submittedAt: null, recordedAt: '2026-11-25T10:00:00.000Z', detail: {} },
+      {
+        eventId: 'e1',
+        submittedAt: null,
+        recordedAt: '2026-11-25T10:00:00.000Z',
+        detail: {},
+        payloadHash: 'k1:test',
+      },
       { reason: 'invalid_request', fieldErrors: [], jobId: undefined },
     );
     expect(isReplayed(record, selection({ providers: ['none'], outcome: 'rejected' }))).toBe(false);

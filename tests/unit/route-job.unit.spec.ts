@@ -1,13 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
-import { decisionRecord, payloadHash } from '../../src/log/routing-records.ts';
+import { decisionRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const NOW = new Date('2026-11-25T10:00:01.000Z');
@@ -18,7 +18,7 @@ function given(overrides: Partial<RouteJobDependencies> = {}) {
     log,
     credits: new InMemoryCreditBalances(),
     table: defaultRoutingTable,
-    contentKeys: new ContentKeyRing(new InMemoryContentVault(), () => Buffer.alloc(32, 7)),
+    ...inMemoryContentPorts(new InMemoryContentVault()),
     now: () => NOW,
     newId: () => 'generated-id',
     ...overrides,
@@ -47,7 +47,7 @@ describe('RouteJob', () => {
       provider: 'fal',
       model: 'wan-i2v',
       queue: 'FalJobQueue',
-      payloadHash: payloadHash(detail),
+      payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/),
       explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
     expect(JSON.parse((record as { job: string }).job)).toEqual({
@@ -57,7 +57,7 @@ describe('RouteJob', () => {
       tier: 'standard',
       provider: 'auto',
     });
-    expect(record).toMatchObject({ content: { keyId: 'transit#2026-11-25T10' } });
+    expect(record).toMatchObject({ content: { keyId: 'transit#2026-11-25T10#i1' } });
     expect(JSON.stringify(record)).not.toMatch(/corgi surfing|"userId"|user-/);
     expect(record?.type === 'RoutingDecided' && record.gsi1pk).toMatch(/^fal#2026-11-25#[0-7]$/);
   });
@@ -121,11 +121,7 @@ describe('RouteJob', () => {
     const first = await when(aSubmittedEvent(detail));
     const changed = { ...detail, provider: 'replicate' };
     const second = await when(aSubmittedEvent(changed));
-    expect(second).toEqual({
-      outcome: 'conflicting_duplicate',
-      record: first.record,
-      refusedPayloadHash: payloadHash(changed),
-    });
+    expect(second).toEqual({ outcome: 'conflicting_duplicate', record: first.record });
     expect(await log.readStream('job#job-5')).toEqual([first.record]);
   });
 
@@ -176,7 +172,13 @@ describe('RouteJob', () => {
           why: 'b',
           replayOf: 1,
           decision: decisionRecord(
-            { eventId: 'e', submittedAt: null, recordedAt: NOW.toISOString(), detail: {} },
+            {
+              eventId: 'e',
+              submittedAt: null,
+              recordedAt: NOW.toISOString(),
+              detail: {},
+              payloadHash: 'k1:test',
+            },
             { ...aSubmissionDetail(), provider: 'fal' } as never,
             { outcome: 'rejected', reason: 'no_route', explanation: {} as never },
           ),

@@ -1,13 +1,17 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GenerateDataKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
+import { inMemoryContentPorts } from '../support/content.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const dynamodb = mockClient(DynamoDBDocumentClient);
+// KMS as the router meets it: one data key and one MAC per container and hour.
+const kms = mockClient(KMSClient);
 
 /** The appends to the routing log (the first put of a container creates the hour's transit key). */
 const logPuts = () =>
@@ -21,12 +25,20 @@ async function loadRouter() {
 describe('router handler', () => {
   beforeEach(() => {
     dynamodb.reset();
+    kms.reset();
+    kms.on(GenerateDataKeyCommand).resolves({
+      Plaintext: new Uint8Array(32).fill(7),
+      CiphertextBlob: new Uint8Array(64).fill(9),
+    });
+    kms.on(GenerateMacCommand).resolves({ Mac: new Uint8Array(32).fill(5) });
     // No rules were ever published: the bundled default table decides.
     dynamodb.on(QueryCommand).resolves({ Items: [] });
     vi.stubEnv('STAGE', 'test');
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
     vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
+    vi.stubEnv('CONTENT_KMS_KEY_ID', 'alias/routing-manager-content-test');
+    vi.stubEnv('PAYLOAD_HASH_KMS_KEY_ID', 'alias/routing-manager-payload-hash-test');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     vi.spyOn(console, 'info').mockImplementation(() => undefined);
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
@@ -60,6 +72,26 @@ describe('router handler', () => {
       Item: { stream: 'job#job-1', version: 1, type: 'RoutingDecided' },
     });
     expect(dynamodb.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('given many events in one hour, when invoked, then KMS is called once for the data key and once for the hash key, never per job', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    const handler = await loadRouter();
+    for (let i = 0; i < 20; i++)
+      await handler(aSubmittedEvent(aSubmissionDetail({ jobId: `job-k${i}` })), aLocalLambdaContext());
+    expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(1);
+    expect(kms.commandCalls(GenerateMacCommand)).toHaveLength(1);
+    const stage = kms.commandCalls(GenerateDataKeyCommand)[0]?.args[0].input.EncryptionContext;
+    expect(stage).toMatchObject({ stage: 'test', keyId: expect.stringMatching(/^transit#/) });
+    const keyItem = dynamodb
+      .commandCalls(PutCommand)
+      .map((call) => call.args[0].input.Item as Record<string, unknown>)
+      .find((item) => String(item.id).startsWith('transit#'));
+    expect(keyItem).toEqual({
+      id: expect.any(String),
+      wrapped: new Uint8Array(64).fill(9),
+      expiresAt: expect.any(Number),
+    });
   });
 
   it('given a job already decided with the same payload, when invoked, then it reports a duplicate without writing', async () => {
@@ -150,12 +182,13 @@ describe('router metrics', () => {
     vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
     vi.stubEnv('CREDITS_TABLE', 'Credits-test');
     vi.stubEnv('CONTENT_TABLE', 'RoutingContent-test');
+    vi.stubEnv('CONTENT_KMS_KEY_ID', 'alias/routing-manager-content-test');
+    vi.stubEnv('PAYLOAD_HASH_KMS_KEY_ID', 'alias/routing-manager-payload-hash-test');
     vi.resetModules();
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
     const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
     const { InMemoryCreditBalances } = await import('../../src/memory/in-memory-credit-balances.ts');
     const { defaultRoutingTable } = await import('../../src/routing/default-table.ts');
-    const { ContentKeyRing } = await import('../../src/content/content-key-ring.ts');
     const { InMemoryContentVault } = await import('../../src/memory/in-memory-content-vault.ts');
     const telemetry = createTelemetry('router', 'test');
     const dimensions = vi.spyOn(telemetry.metrics, 'addDimensions');
@@ -165,7 +198,7 @@ describe('router metrics', () => {
         log: new InMemoryRoutingLog(),
         credits: new InMemoryCreditBalances(),
         table: defaultRoutingTable,
-        contentKeys: new ContentKeyRing(new InMemoryContentVault()),
+        ...inMemoryContentPorts(new InMemoryContentVault()),
         now: () => new Date('2026-11-25T10:00:00Z'),
         newId: () => 'id',
       },

@@ -2,19 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   AUDIT_SHARDS,
   auditShard,
-  payloadHash,
   recordFromItem,
   UnsupportedRecordError,
 } from '../../src/log/routing-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 describe('routing log records', () => {
-  it('hash payloads canonically: key order does not matter, values do', () => {
-    expect(payloadHash({ a: 1, b: 2 })).toBe(payloadHash({ b: 2, a: 1 }));
-    expect(payloadHash({ a: 1 })).not.toBe(payloadHash({ a: 2 }));
-    expect(payloadHash(undefined)).toMatch(/^[0-9a-f]{64}$/);
-  });
-
   it('spread streams evenly over the audit shards', () => {
     const counts = new Array(AUDIT_SHARDS).fill(0);
     for (let i = 0; i < 8000; i++) counts[auditShard(`job#${i}`)]++;

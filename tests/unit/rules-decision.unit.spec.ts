@@ -25,6 +25,7 @@ const received = (detail: unknown) => ({
   eventId: 'evt-1',
   submittedAt: '2026-11-25T10:00:00Z',
   recordedAt: '2026-11-25T10:00:01.000Z',
+  payloadHash: 'k1:test',
   detail,
 });
 

@@ -27,7 +27,13 @@ function aRecordDecidedBy(
     undefined,
   );
   return decisionRecord(
-    { eventId: `evt-${job.jobId}`, submittedAt: null, recordedAt: '2026-11-24T10:00:00.000Z', detail: job },
+    {
+      eventId: `evt-${job.jobId}`,
+      submittedAt: null,
+      recordedAt: '2026-11-24T10:00:00.000Z',
+      detail: job,
+      payloadHash: 'k1:test',
+    },
     job,
     decision,
     result,
@@ -111,7 +117,13 @@ describe('the shadow report', () => {
       aRecordDecidedBy({ provider: 'replicate' }, toReplicate),
       aRecordDecidedBy({ resolution: '4k' }, aTableRejectingEverything()),
       decisionRecord(
-        { eventId: 'e', submittedAt: null, recordedAt: '2026-11-24T10:00:00.000Z', detail: aJob() },
+        {
+          eventId: 'e',
+          submittedAt: null,
+          recordedAt: '2026-11-24T10:00:00.000Z',
+          detail: aJob(),
+          payloadHash: 'k1:test',
+        },
         aJob(),
         decideUnderRules(
           aJob(),

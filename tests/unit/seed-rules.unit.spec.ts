@@ -6,14 +6,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routeJob } from '../../src/commands/route-job.ts';
-import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
-import { openedRecord } from '../support/content.ts';
+import { inMemoryContentPorts, openedRecord } from '../support/content.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 /** A later "rules as data" table: a new provider declared, with its own explicit rule. */
@@ -43,7 +42,7 @@ async function route(detail: unknown, table: RoutingTable = defaultRoutingTable)
     {
       log: new InMemoryRoutingLog(),
       credits: new InMemoryCreditBalances(),
-      contentKeys: new ContentKeyRing(vault),
+      ...inMemoryContentPorts(vault),
       table,
       now: () => new Date('2026-11-25T10:00:01.000Z'),
       newId: () => 'generated-id',

@@ -66,7 +66,11 @@ describe('template: first deploy on an empty account', () => {
     const dev = deployment({ Stage: 'dev' });
     const router = grants(roleStatements(template, dev, 'RouterRole'));
     const projector = grants(roleStatements(template, dev, 'ProjectorRole'));
-    expect(router['dynamodb:GetItem']).toEqual(['<CreditsTable.Arn>', '<ProviderHealthTable.Arn>']);
+    expect(router['dynamodb:GetItem']).toEqual([
+      '<CreditsTable.Arn>',
+      '<ProviderHealthTable.Arn>',
+      '<RoutingContentTable.Arn>',
+    ]);
     expect(projector['dynamodb:PartiQLUpdate']).toEqual(['<JobsTable.Arn>']);
     expect(projector['dynamodb:PartiQLInsert']).toEqual(['<JobsTable.Arn>']);
     expect(projector['sqs:SendMessage']).toEqual([
@@ -106,6 +110,7 @@ describe('template: first deploy on an empty account', () => {
     ]);
     expect(grants(roleStatements(template, prod, 'RouterRole'))['dynamodb:GetItem']).toEqual([
       '<ProviderHealthTable.Arn>',
+      '<RoutingContentTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
     ]);
     expect(projectorEnvironment(prod)).toMatchObject({
@@ -142,14 +147,16 @@ describe('template: first deploy on an empty account', () => {
 describe('template: encrypted provider queues', () => {
   const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-  it('without a key, created queues use SSE-SQS and the projector gets no KMS permission', () => {
+  it('without a key, created queues use SSE-SQS and the projector gets no KMS permission for them', () => {
     const dev = deployment({ Stage: 'dev' });
     for (const id of owned.filter((o) => o.includes('Queue'))) {
       expect(dev.properties(id)).toMatchObject({ SqsManagedSseEnabled: true });
       expect(dev.properties(id).KmsMasterKeyId).toBeUndefined();
     }
     const projector = grants(roleStatements(template, dev, 'ProjectorRole'));
-    expect(Object.keys(projector).filter((action) => action.startsWith('kms:'))).toEqual([]);
+    // Only Decrypt of the stack's own content key (user-content transit keys), nothing for queues.
+    expect(Object.keys(projector).filter((action) => action.startsWith('kms:'))).toEqual(['kms:Decrypt']);
+    expect(projector['kms:Decrypt']).toEqual(['<ContentKey.Arn>']);
   });
 
   it('with a key, created queues use it and the projector may use that key only, for sending', () => {
@@ -157,7 +164,7 @@ describe('template: encrypted provider queues', () => {
       const keyed = deployment({ ...parameters, ProviderQueueKmsKeyArn: KEY });
       const projector = grants(roleStatements(template, keyed, 'ProjectorRole'));
       expect(projector['kms:GenerateDataKey']).toEqual([KEY]);
-      expect(projector['kms:Decrypt']).toEqual([KEY]);
+      expect(projector['kms:Decrypt']).toEqual(['<ContentKey.Arn>', KEY]);
       expect(broadStatements(roleStatements(template, keyed, 'ProjectorRole'))).toEqual([]);
     }
     const dev = deployment({ Stage: 'dev', ProviderQueueKmsKeyArn: KEY });

@@ -67,10 +67,13 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:GetItem': [
       '<ProviderHealthTable.Arn>',
+      '<RoutingContentTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/Credits-prod',
     ],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'kms:GenerateDataKey': ['<ContentKey.Arn>'],
+    'kms:GenerateMac': ['<PayloadHashKey.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
@@ -88,6 +91,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:PartiQLInsert': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
     'dynamodb:PartiQLUpdate': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
     'events:PutEvents': ['arn:aws:events:us-east-1:123456789012:event-bus/default'],
+    'kms:Decrypt': ['<ContentKey.Arn>'],
     'sqs:SendMessage': [
       '<ProjectorOnFailureQueue.Arn>',
       'arn:aws:sqs:eu-west-1:111122223333:FalJobQueue',
@@ -148,9 +152,12 @@ describe('template IAM: least privilege', () => {
     expect(otherUsers).toEqual([]);
   });
 
-  it('the template declares no other IAM policy resources that could widen a role', () => {
+  it("the template declares no other IAM policy resources that could widen a role: only the operators' managed policy, attached to nothing", () => {
     const policyTypes = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::IAM::User', 'AWS::IAM::Group'];
-    expect(Object.values(template.Resources).filter((r) => policyTypes.includes(r.Type))).toEqual([]);
+    const declared = Object.entries(template.Resources).filter(([, r]) => policyTypes.includes(r.Type));
+    expect(declared.map(([id]) => id)).toEqual(['OperatorContentPolicy']);
+    const properties = template.Resources.OperatorContentPolicy?.Properties ?? {};
+    for (const attachment of ['Roles', 'Users', 'Groups']) expect(properties).not.toHaveProperty(attachment);
   });
 
   it.each(functions)('%s: no statement is broader than the code needs', (id) => {
@@ -171,6 +178,7 @@ describe('template IAM: least privilege', () => {
     });
     expect(grants(roleStatements(template, custom, 'RouterRole'))['dynamodb:GetItem']).toEqual([
       '<ProviderHealthTable.Arn>',
+      '<RoutingContentTable.Arn>',
       'arn:aws:dynamodb:us-east-1:123456789012:table/credits-legacy',
     ]);
     expect(grants(roleStatements(template, custom, 'ProjectorRole'))['dynamodb:PartiQLUpdate']).toContain(

@@ -52,7 +52,13 @@ describe('what-if re-evaluation of one decision', () => {
 
   it('given an intake rejection, when re-decided, then it is unchanged and marked as such', () => {
     const record = intakeRejectionRecord(
-      { eventId: 'e1', submittedAt: null, recordedAt: '2026-11-25T10:00:00.000Z', detail: { jobId: 'j' } },
+      {
+        eventId: 'e1',
+        submittedAt: null,
+        recordedAt: '2026-11-25T10:00:00.000Z',
+        detail: { jobId: 'j' },
+        payloadHash: 'k1:test',
+      },
       { reason: 'invalid_request', fieldErrors: [{ path: 'detail.prompt', message: 'missing' }], jobId: 'j' },
     );
     expect(reevaluate(record, autoToReplicate, noBalances)).toMatchObject({
@@ -76,7 +82,13 @@ describe('what-if re-evaluation of one decision', () => {
   it('given a decision that recorded the balance it saw, when re-decided, then that balance is used, not a lookup', () => {
     const job = aJob({ userId: 'poor' });
     const record = decisionRecord(
-      { eventId: 'e', submittedAt: null, recordedAt: '2026-11-25T10:00:00.000Z', detail: job },
+      {
+        eventId: 'e',
+        submittedAt: null,
+        recordedAt: '2026-11-25T10:00:00.000Z',
+        detail: job,
+        payloadHash: 'k1:test',
+      },
       job,
       decide(job, { table: creditsRequired, creditBalance: 0.1 }),
     );

@@ -11,7 +11,6 @@ import type { Command } from 'commander';
 import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
 import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
 import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import { jobStateOf } from '../../log/job-state.ts';
 import {
   type DecisionRecord,
@@ -48,7 +47,11 @@ export async function readContent(
 ): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
   const { status, retained } = await context.onTable(context.tables.content, () =>
-    readContentStatus(jobStateOf(records), { store: vault, keys: new ContentKeyRing(vault) }, context.now()),
+    readContentStatus(
+      jobStateOf(records),
+      { store: vault, keys: context.contentKeyRing(vault) },
+      context.now(),
+    ),
   );
   return status === 'retained' && retained
     ? {

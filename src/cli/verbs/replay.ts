@@ -15,7 +15,6 @@ import {
   type ReplaySummary,
   replayProjections,
 } from '../../commands/replay-projections.ts';
-import { ContentKeyRing } from '../../content/content-key-ring.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import type { JobState } from '../../log/job-state.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
@@ -112,7 +111,7 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
 /** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
 export function contentOfJobs(context: CliContext) {
   const vault = new DynamoDbContentVault(context.documents, context.tables.content);
-  const ports = { store: vault, keys: new ContentKeyRing(vault) };
+  const ports = { store: vault, keys: context.contentKeyRing(vault) };
   return async (job: JobState) => (await readContentStatus(job, ports, context.now())).status;
 }
 
