@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventFileError } from '../../src/cli/submitted-events.ts';
 import {
   attachToProcess,
   type HostProcess,

@@ -170,8 +170,10 @@ describe('routing-manager submit', () => {
         join(directory, 'job.json'),
       ),
     ).toBe(0);
-    const [call] = events.commandCalls(PutEventsCommand);
-    const config = (call?.thisValue as EventBridgeClient).config;
+    const calls = events.commandCalls(PutEventsCommand);
+    expect(calls).toHaveLength(1);
+    const client = calls[0]?.thisValue as EventBridgeClient;
+    const { config } = client;
     expect(config.profile).toBe('ops');
     expect((await config.endpoint?.())?.hostname).toBe('127.0.0.1');
   });
