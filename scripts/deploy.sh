@@ -4,6 +4,8 @@
 # set up without a global SAM CLI.
 #   npm run deploy -- --config-env dev            # or prod; further options go to `sam deploy`
 # SAM_CLI overrides the SAM CLI used (default .venv/bin/sam), e.g. a globally installed `sam`.
+# Before building, scripts/deploy_preflight.py refuses a prod deploy with no alarm target and, after
+# `sam delete`, adopts the stage's retained tables (AdoptRetainedTables, RoutingLogStreamArn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,5 +25,14 @@ fi
 bash scripts/setup.sh >&2
 export PATH="$PWD/node_modules/.bin:$PATH" SAM_CLI_TELEMETRY=0
 sam=${SAM_CLI:-.venv/bin/sam}
+preflight=$(mktemp)
+trap 'rm -f "$preflight"' EXIT
+.venv/bin/python scripts/deploy_preflight.py "$@" > "$preflight" || exit $?
+extra=()
+if [ -s "$preflight" ]; then
+  mapfile -d '' extra < "$preflight"
+fi
 "$sam" build --config-env "$config_env"
-"$sam" deploy "$@"
+# Parameter overrides given twice: sam deploy takes the last, so the preflight's (which include every
+# configured or given one) win.
+"$sam" deploy "$@" "${extra[@]}"

@@ -63,6 +63,7 @@ const page = (token: string): string => `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Routing Manager console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/console.css?token=${token}">
 </head>
 <body>
@@ -70,6 +71,21 @@ const page = (token: string): string => `<!doctype html>
 <script src="/assets/console.js?token=${token}"></script>
 </body>
 </html>`;
+
+/**
+ * One run per panel and window at a time: pages (several tabs, several operators) asking while a
+ * run is in flight share its answer instead of starting the same verbs again.
+ */
+function sharedInFlight<T>(compute: (window: WindowName) => Promise<T>): (window: WindowName) => Promise<T> {
+  const inFlight = new Map<WindowName, Promise<T>>();
+  return (window) => {
+    const running = inFlight.get(window);
+    if (running) return running;
+    const started = compute(window).finally(() => inFlight.delete(window));
+    inFlight.set(window, started);
+    return started;
+  };
+}
 
 export function consoleApp(options: ConsoleOptions, token: string, port: () => number): Hono {
   const { run, policy, showContent, assets, now } = options;
@@ -106,14 +122,13 @@ export function consoleApp(options: ConsoleOptions, token: string, port: () => n
       refreshSeconds: options.refreshSeconds ?? 3,
     }),
   );
-  app.get('/api/overview', async (c) =>
-    c.json(await overview(run, windowQuery(c.req.query('window'), '1h'), now())),
-  );
-  app.get('/api/rules', async (c) =>
-    c.json(await rules(run, windowQuery(c.req.query('window'), '6h'), now())),
-  );
+  const overviewOf = sharedInFlight((window) => overview(run, window, now()));
+  const rulesOf = sharedInFlight((window) => rules(run, window, now()));
+  const projectionOf = sharedInFlight((window) => projectionHealth(run, window, now()));
+  app.get('/api/overview', async (c) => c.json(await overviewOf(windowQuery(c.req.query('window'), '15m'))));
+  app.get('/api/rules', async (c) => c.json(await rulesOf(windowQuery(c.req.query('window'), '6h'))));
   app.get('/api/projection', async (c) =>
-    c.json(await projectionHealth(run, windowQuery(c.req.query('window'), '24h'), now())),
+    c.json(await projectionOf(windowQuery(c.req.query('window'), '24h'))),
   );
   app.get('/api/jobs/:jobId', async (c) => c.json(await jobTimeline(run, c.req.param('jobId'), showContent)));
 

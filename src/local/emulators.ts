@@ -195,5 +195,6 @@ export function emulatorEnvironment(endpoints: EmulatorEndpoints): Record<string
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.moto,
     AWS_ENDPOINT_URL_CLOUDWATCH: endpoints.moto,
     AWS_ENDPOINT_URL_KMS: endpoints.moto,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: endpoints.moto,
   };
 }

@@ -5,11 +5,13 @@
  *     the effect markers, Jobs and Credits, the provider queues with their DLQs, the failure queues;
  *  2. local-only resources that stand in for what a deployed stack observes or is given: an event
  *     bus of its own with a rule that captures the announcements on an SQS queue (the way to
- *     observe PutEvents on an emulator), and the stack's two KMS keys (ContentKey, symmetric;
- *     PayloadHashKey, HMAC_256) on moto's KMS, as template.yaml declares them.
+ *     observe PutEvents on an emulator), the stack's two KMS keys (ContentKey, symmetric;
+ *     PayloadHashKey, HMAC_256) on moto's KMS, and the log group of routing.manager events with its
+ *     rule (template.yaml's RoutingEventsLogGroup and RoutingEventsRule) on moto's CloudWatch Logs.
  * Tests and `npm run local` then run the real handlers against the same shapes as AWS.
  */
 
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -43,6 +45,8 @@ export interface LocalStack {
   readonly eventBusName: string;
   /** The KMS keys (ARNs): transit keys are generated under `content`, payload-hash keys derived from `payloadHash`. */
   readonly keys: { readonly content: string; readonly payloadHash: string };
+  /** Where every routing.manager event of the bus is logged (`npm run verify` reads it). */
+  readonly routingEventsLogGroup: string;
 }
 
 export interface ProvisionOptions {
@@ -87,6 +91,7 @@ interface Clients {
   readonly sqs: SQSClient;
   readonly events: EventBridgeClient;
   readonly kms: KMSClient;
+  readonly logs: CloudWatchLogsClient;
 }
 
 export async function provisionLocalStack(options: ProvisionOptions): Promise<LocalStack> {
@@ -96,6 +101,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     sqs: new SQSClient({}),
     events: new EventBridgeClient({}),
     kms: new KMSClient({}),
+    logs: new CloudWatchLogsClient({}),
   };
   try {
     const evaluator = new TemplateEvaluator(readTemplate(), {
@@ -138,12 +144,14 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
       },
       eventBusName: localOnly.eventBusName,
       keys: localOnly.keys,
+      routingEventsLogGroup: localOnly.routingEventsLogGroup,
     };
   } finally {
     clients.dynamodb.destroy();
     clients.sqs.destroy();
     clients.events.destroy();
     clients.kms.destroy();
+    clients.logs.destroy();
   }
 }
 
@@ -212,7 +220,7 @@ async function createQueues(sqs: SQSClient, queues: QueueDefinition[]): Promise<
  * stack uses the default bus): stacks sharing one emulator never see each other's announcements.
  * The capture rule takes what a consumer's rule would.
  */
-async function provisionLocalOnlyResources({ sqs, events, kms }: Clients, stage: string) {
+async function provisionLocalOnlyResources({ sqs, events, kms, logs }: Clients, stage: string) {
   const eventBusName = `routing-${stage}`;
   const [{ QueueUrl: announcements }, , contentKey, payloadHashKey] = await Promise.all([
     sqs.send(new CreateQueueCommand({ QueueName: `RoutingAnnouncements-${stage}` })),
@@ -253,5 +261,40 @@ async function provisionLocalOnlyResources({ sqs, events, kms }: Clients, stage:
       Targets: [{ Id: 'capture', Arn: Attributes?.QueueArn as string }],
     }),
   );
-  return { eventBusName, announcements: announcements as string, keys };
+  // The emulator's region and account, as it names the keys it created.
+  const [, , , region, account] = keys.content.split(':') as string[];
+  const routingEventsLogGroup = await routingEventsLog(
+    { events, logs },
+    eventBusName,
+    stage,
+    `${region}:${account}`,
+  );
+  return { eventBusName, announcements: announcements as string, keys, routingEventsLogGroup };
+}
+
+/** template.yaml's RoutingEventsLogGroup and RoutingEventsRule: routing.manager events into a log group. */
+async function routingEventsLog(
+  { events, logs }: Pick<Clients, 'events' | 'logs'>,
+  eventBusName: string,
+  stage: string,
+  regionAndAccount: string,
+): Promise<string> {
+  const logGroupName = `/aws/events/RoutingManager-${stage}`;
+  await logs.send(new CreateLogGroupCommand({ logGroupName }));
+  const ruleName = `RoutingManager-Events-${stage}`;
+  await events.send(
+    new PutRuleCommand({
+      Name: ruleName,
+      EventBusName: eventBusName,
+      EventPattern: JSON.stringify({ source: [ANNOUNCEMENT_SOURCE] }),
+    }),
+  );
+  await events.send(
+    new PutTargetsCommand({
+      Rule: ruleName,
+      EventBusName: eventBusName,
+      Targets: [{ Id: 'log-group', Arn: `arn:aws:logs:${regionAndAccount}:log-group:${logGroupName}` }],
+    }),
+  );
+  return logGroupName;
 }

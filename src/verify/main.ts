@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -43,6 +44,7 @@ export const awsDependencies: VerifyDependencies = {
     sqs: new SQSClient({ ...sdkClientDefaults, region }),
     documents: createDocumentClient({ region }),
     cloudwatch: new CloudWatchClient({ ...sdkClientDefaults, region }),
+    logs: new CloudWatchLogsClient({ ...sdkClientDefaults, region }),
   }),
   now: () => Date.now(),
   pause: delay,
@@ -63,13 +65,17 @@ const stageName = (value: string) => {
 function program(io: VerifyIo) {
   return new Command('verify')
     .description(
-      'Publishes a sample video.job.submitted to the deployed stack and waits for video.job.routed, the Jobs row and a fresh heartbeat.',
+      'Publishes a sample video.job.submitted to the deployed stack and waits for video.job.routed, the same event in the stack log group of routing events, the Jobs row and a fresh heartbeat.',
     )
     .requiredOption('--stage <stage>', 'stage of the deployed stack', stageName)
     .option('--stack-name <name>', 'stack to read the outputs of (default routing-manager-<stage>)')
     .option('--region <region>', 'AWS region (default AWS_REGION, else us-east-1 as samconfig.toml)')
     .option('--event-bus <name>', 'bus to publish on (default: the stack output EventBusName)')
     .option('--jobs-table <name>', 'Jobs table to read (default: the stack output JobsTableName)')
+    .option(
+      '--events-log-group <name>',
+      'log group of routing events to read (default: the stack output RoutingEventsLogGroupName; with --event-bus and --jobs-table and without it, not checked)',
+    )
     .option('--timeout <seconds>', 'deadline of the whole run', positiveSeconds, 420)
     .option('--allow-shared-queues', "publish even if the provider queues are the platform's")
     .exitOverride()
@@ -99,6 +105,7 @@ export async function runVerify(
     region?: string;
     eventBus?: string;
     jobsTable?: string;
+    eventsLogGroup?: string;
     timeout: number;
     allowSharedQueues?: boolean;
   }>();
@@ -109,6 +116,7 @@ export async function runVerify(
     ...(flags.stackName ? { stackName: flags.stackName } : {}),
     ...(flags.eventBus ? { eventBusName: flags.eventBus } : {}),
     ...(flags.jobsTable ? { jobsTable: flags.jobsTable } : {}),
+    ...(flags.eventsLogGroup ? { routingEventsLogGroup: flags.eventsLogGroup } : {}),
     ...(flags.allowSharedQueues ? { allowSharedQueues: true } : {}),
   };
   const clients = dependencies.clients(region);
@@ -123,7 +131,7 @@ export async function runVerify(
     });
     io.stdout.write(
       result.ok
-        ? `Definition of Done met: job ${result.jobId} routed, recorded in Jobs, heartbeat fresh\n`
+        ? `Definition of Done met: job ${result.jobId} routed${result.checks.some((c) => c.name === 'logged') ? ', in CloudWatch Logs' : ''}, recorded in Jobs, heartbeat fresh\n`
         : `Definition of Done NOT met (job ${result.jobId}): see the ✘ lines above and docs/OPERATIONS.md\n`,
     );
     return result.ok ? EXIT_OK : EXIT_RUNTIME;

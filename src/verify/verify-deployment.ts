@@ -1,7 +1,8 @@
 /**
  * `npm run verify`: the seed's Definition of Done against a deployed stack, as one command.
  * Publishes a sample `video.job.submitted` on the stack's bus and waits, each with a deadline, for
- * the `video.job.routed` event, the `Jobs-<Stage>` row and a fresh heartbeat datapoint.
+ * the `video.job.routed` event, the same event in the stack's CloudWatch log group of routing events
+ * (the template's RoutingEventsRule), the `Jobs-<Stage>` row and a fresh heartbeat datapoint.
  *
  * Observing the routed event needs a subscriber: the command creates a temporary EventBridge rule
  * (matching only this run's jobId) with a temporary SQS queue as target, and deletes both when it
@@ -22,6 +23,7 @@ import {
   type Output,
 } from '@aws-sdk/client-cloudformation';
 import { type CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DeleteRuleCommand,
   type EventBridgeClient,
@@ -52,6 +54,7 @@ export interface VerifyClients {
   readonly sqs: SQSClient;
   readonly documents: DynamoDBDocumentClient;
   readonly cloudwatch: CloudWatchClient;
+  readonly logs: CloudWatchLogsClient;
 }
 
 export interface VerifyOptions {
@@ -61,6 +64,8 @@ export interface VerifyOptions {
   /** Given both, the stack is not read (e.g. emulators, which run no SAM stack). */
   readonly eventBusName?: string;
   readonly jobsTable?: string;
+  /** The log group of routing events (default: the stack output RoutingEventsLogGroupName). */
+  readonly routingEventsLogGroup?: string;
   /** Publish even when the provider queues are the platform's (a real consumer will get the job). */
   readonly allowSharedQueues?: boolean;
   /** Deadline of the whole run; the heartbeat may need one 5-minute tick. Default 7 minutes. */
@@ -81,7 +86,15 @@ export interface VerifyEnvironment {
   readonly report?: (check: CheckResult) => void;
 }
 
-export type CheckName = 'stack' | 'capture' | 'submitted' | 'routed' | 'jobs' | 'heartbeat' | 'cleanup';
+export type CheckName =
+  | 'stack'
+  | 'capture'
+  | 'submitted'
+  | 'routed'
+  | 'logged'
+  | 'jobs'
+  | 'heartbeat'
+  | 'cleanup';
 
 export interface CheckResult {
   readonly name: CheckName;
@@ -129,6 +142,8 @@ interface Target {
   readonly stackName: string;
   readonly eventBusName: string;
   readonly jobsTable: string;
+  /** Null when resources were given explicitly without one: the check is not run. */
+  readonly routingEventsLogGroup: string | null;
 }
 
 export async function verifyDeployment(
@@ -171,6 +186,18 @@ export async function verifyDeployment(
     record(await publishSubmission(clients.events, target.eventBusName, jobId));
     const outcome = await waiter.outcome(jobId);
     record(routedCheck(outcome, now() - published));
+    if (target.routingEventsLogGroup !== null)
+      record(
+        await loggedCheck(
+          clients.logs,
+          target.routingEventsLogGroup,
+          jobId,
+          published,
+          options,
+          environment,
+          deadline,
+        ),
+      );
     record(await jobsCheck(clients.documents, target.jobsTable, jobId, options, environment, deadline));
     record(await heartbeatCheck(clients.cloudwatch, options, environment, deadline));
   } finally {
@@ -183,7 +210,12 @@ export async function verifyDeployment(
 async function resolveTarget(options: VerifyOptions, cloudformation: CloudFormationClient): Promise<Target> {
   const stackName = options.stackName ?? `routing-manager-${options.stage}`;
   if (options.eventBusName !== undefined && options.jobsTable !== undefined) {
-    return { stackName, eventBusName: options.eventBusName, jobsTable: options.jobsTable };
+    return {
+      stackName,
+      eventBusName: options.eventBusName,
+      jobsTable: options.jobsTable,
+      routingEventsLogGroup: options.routingEventsLogGroup ?? null,
+    };
   }
   let outputs: Output[];
   try {
@@ -202,15 +234,16 @@ async function resolveTarget(options: VerifyOptions, cloudformation: CloudFormat
   const output = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
   const eventBusName = options.eventBusName ?? output('EventBusName');
   const jobsTable = options.jobsTable ?? output('JobsTableName');
-  if (eventBusName === undefined || jobsTable === undefined) {
+  const routingEventsLogGroup = options.routingEventsLogGroup ?? output('RoutingEventsLogGroupName');
+  if (eventBusName === undefined || jobsTable === undefined || routingEventsLogGroup === undefined) {
     throw new StackNotReadyError(
-      `stack ${stackName} has no EventBusName/JobsTableName outputs; re-deploy the current template`,
+      `stack ${stackName} has no EventBusName/JobsTableName/RoutingEventsLogGroupName outputs; re-deploy the current template`,
     );
   }
   if (output('ProviderQueuesCreatedByStack') !== 'true' && options.allowSharedQueues !== true) {
     throw new SharedQueuesError(stackName);
   }
-  return { stackName, eventBusName, jobsTable };
+  return { stackName, eventBusName, jobsTable, routingEventsLogGroup };
 }
 
 // ------------------------------------------------------------------ the temporary capture
@@ -451,6 +484,83 @@ function routedCheck(outcome: Outcome, elapsedMs: number): CheckResult {
     ok: true,
     detail: `video.job.routed: ${String(detail.provider)} / ${String(detail.model)} / ${String(detail.queue)} (${seconds(elapsedMs)})`,
   };
+}
+
+/**
+ * The sample's announcement in the stack's log group of routing.manager events: found by a quoted
+ * filter on the job id (the events are content-free; the id is the run's own), from the publication on.
+ */
+async function loggedCheck(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  jobId: string,
+  published: number,
+  options: VerifyOptions,
+  { now, pause }: VerifyEnvironment,
+  deadline: number,
+): Promise<CheckResult> {
+  const started = now();
+  for (;;) {
+    const found = await loggedAnnouncement(logs, logGroupName, jobId, published);
+    if (found) {
+      return {
+        name: 'logged',
+        ok: found === ROUTED_DETAIL_TYPE,
+        detail: `${found} of ${jobId} in ${logGroupName} (${seconds(now() - started)})`,
+      };
+    }
+    if (now() >= deadline) break;
+    await pause(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  }
+  return {
+    name: 'logged',
+    ok: false,
+    detail: `no routing.manager event of ${jobId} in ${logGroupName} at the deadline`,
+  };
+}
+
+/** The detail-type of the job's routed/rejected announcement in the log group, or null. */
+async function loggedAnnouncement(
+  logs: CloudWatchLogsClient,
+  logGroupName: string,
+  jobId: string,
+  published: number,
+): Promise<string | null> {
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({
+        logGroupName,
+        // A minute of clock skew between this machine and the service.
+        startTime: published - 60_000,
+        filterPattern: `"${jobId}"`,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    for (const event of page.events ?? []) {
+      const announced = announcementOf(event.message, jobId);
+      if (announced) return announced;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return null;
+}
+
+function announcementOf(message: string | undefined, jobId: string): string | null {
+  try {
+    const event = JSON.parse(message ?? '') as {
+      source?: string;
+      'detail-type'?: string;
+      detail?: { jobId?: string };
+    };
+    const type = event['detail-type'];
+    const announced = type === ROUTED_DETAIL_TYPE || type === REJECTED_DETAIL_TYPE;
+    return event.source === ANNOUNCEMENT_SOURCE && announced && event.detail?.jobId === jobId
+      ? (type ?? null)
+      : null;
+  } catch {
+    return null; // not an event of ours
+  }
 }
 
 async function jobsCheck(

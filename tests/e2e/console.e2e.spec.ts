@@ -28,7 +28,14 @@ let browser: Browser;
 let page: Page;
 let operatorConsole: StartedConsole;
 const reports: string[] = [];
-const jobs = [aSubmissionDetail(), aSubmissionDetail(), aSubmissionDetail({ provider: 'replicate' })];
+const erasedUser = `user-${Date.now().toString(36)}`;
+const jobs = [
+  aSubmissionDetail(),
+  aSubmissionDetail(),
+  aSubmissionDetail({ provider: 'replicate', userId: erasedUser }),
+];
+/** What the page logged as an error (a CSP violation, a script error): none is expected. */
+const pageErrors: string[] = [];
 
 /** `routing-manager console …` in-process, as the CLI runs it; resolves with the URL it printed. */
 async function startConsole(...args: string[]): Promise<StartedConsole> {
@@ -95,6 +102,10 @@ beforeAll(async () => {
   operatorConsole = await startConsole('--allow-actions', '--by', 'ops@example.com');
   browser = await aHeadlessChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
 }, 150_000);
 
 afterAll(async () => {
@@ -171,7 +182,11 @@ describe('routing-manager console in a real browser', () => {
       new RegExp(`0 waiting in RoutingProjector-OnFailure-${run.stack.stage}`),
     );
     expect(await projection.getByTestId('lag').textContent()).toContain('no data in the window');
-    expect(await projection.getByTestId('owing').textContent()).toBe('0');
+    // The panel refreshes: once the live stack projected every job, nothing is owed.
+    await eventually(async () => (await projection.getByTestId('owing').textContent()) === '0', {
+      timeoutMs: 30_000,
+      what: 'no record owing effects',
+    });
   });
 
   it('given actions are allowed, when a replay is previewed, then the dry run says what would be appended and nothing is', async () => {
@@ -187,6 +202,10 @@ describe('routing-manager console in a real browser', () => {
     expect(await preview.textContent()).toContain('routing-manager replay --incident=DRILL-1 --provider=fal');
     await shot('replay-preview');
     expect(await page.getByTestId('window-run').isDisabled()).toBe(true);
+  });
+
+  it('given everything above, then the page logged no error (no CSP violation, no script error)', () => {
+    expect(pageErrors).toEqual([]);
   });
 });
 
@@ -259,6 +278,23 @@ describe('the console guards its door', () => {
       await readOnlyPage.getByTestId('job-search').fill((jobs[1] as { jobId: string }).jobId);
       await readOnlyPage.getByTestId('job-search-submit').click();
       await readOnlyPage.getByTestId('step-content').getByText('corgi surfing').waitFor();
+      // An erased user's content is shown as shredded, with the erasure on the timeline.
+      const forgot = await runCli(
+        ['forget', '--stage', run.stack.stage, '--user', erasedUser, '--why', 'request 42'],
+        {
+          stdout: { write: () => true },
+          stderr: { write: () => true },
+          env: { ...process.env, ...run.environment },
+        },
+      );
+      expect(forgot).toBe(0);
+      await readOnlyPage.getByTestId('job-search').fill((jobs[2] as { jobId: string }).jobId);
+      await readOnlyPage.getByTestId('job-search-submit').click();
+      await readOnlyPage.getByTestId('step-erased').waitFor();
+      expect(await readOnlyPage.getByTestId('step-content').textContent()).toContain(
+        'user content erased (shredded)',
+      );
+      await readOnlyPage.screenshot({ path: join(SCREENSHOTS, 'erased-content.png'), fullPage: true });
       await readOnlyPage.close();
       // fal is still open: the refused action recorded nothing.
       expect(await page.getByTestId('breaker-fal').getAttribute('data-status')).toBe('open');

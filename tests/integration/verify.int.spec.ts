@@ -84,6 +84,7 @@ describe('npm run verify on the emulators', () => {
             EventBusName: { Value: stack.eventBusName },
             JobsTableName: { Value: stack.tables.jobs },
             ProviderQueuesCreatedByStack: { Value: 'true' },
+            RoutingEventsLogGroupName: { Value: stack.routingEventsLogGroup },
           },
         }),
       }),
@@ -101,11 +102,14 @@ describe('npm run verify on the emulators', () => {
         ['capture', true],
         ['submitted', true],
         ['routed', true],
+        ['logged', true],
         ['jobs', true],
         ['heartbeat', true],
         ['cleanup', true],
       ]);
       expect(result.checks.find((c) => c.name === 'routed')?.detail).toMatch(/fal \/ wan-i2v \/ FalJobQueue/);
+      // The routed record, read back from moto's CloudWatch Logs where the stack's rule put it.
+      expect(result.checks.find((c) => c.name === 'logged')?.detail).toContain(stack.routingEventsLogGroup);
     } finally {
       await cloudformation.send(new DeleteStackCommand({ StackName: stackName }));
     }
@@ -132,6 +136,8 @@ describe('npm run verify on the emulators', () => {
         stack.eventBusName,
         '--jobs-table',
         stack.tables.jobs,
+        '--events-log-group',
+        stack.routingEventsLogGroup,
         '--timeout',
         '45',
       ],
@@ -139,6 +145,7 @@ describe('npm run verify on the emulators', () => {
     );
     expect(stderr.text()).toBe('');
     expect(code).toBe(0);
-    expect(stdout.lines().filter((line) => line.startsWith('✔'))).toHaveLength(7);
+    expect(stdout.lines().filter((line) => line.startsWith('✔'))).toHaveLength(8);
+    expect(stdout.text()).toContain('in CloudWatch Logs');
   });
 });

@@ -44,6 +44,7 @@ export function aLocalStack(stage = 'local'): LocalStack {
       content: 'arn:aws:kms:us-east-1:000000000000:key/content',
       payloadHash: 'arn:aws:kms:us-east-1:000000000000:key/payload-hash',
     },
+    routingEventsLogGroup: `/aws/events/RoutingManager-${stage}`,
   };
 }
 

@@ -8,6 +8,7 @@ import { periodSecondsOf } from '../../src/aws/projector-backlog.ts';
 import { forwardedOptions } from '../../src/cli/in-process-verbs.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { ActionRefusedError, changeBreaker, replayOrRedrive } from '../../src/console/actions.ts';
+import { consoleApp } from '../../src/console/console-server.ts';
 import { bucketSecondsOf, decisionSeries } from '../../src/console/decision-series.ts';
 import { jobTimeline, overview, projectionHealth, rules, windowOf } from '../../src/console/panels.ts';
 import { allowedHosts, newToken, tokenMatches } from '../../src/console/security.ts';
@@ -435,5 +436,38 @@ describe('the IteratorAge period', () => {
     expect(periodSecondsOf(at(24))).toBe(60);
     expect(periodSecondsOf(at(25))).toBe(120);
     expect(periodSecondsOf(at(24 * 92))).toBe(92 * 60);
+  });
+});
+
+describe('the console server', () => {
+  it('given two pages asking for the same panel at once, then the verbs run once and both get the answer', async () => {
+    let healthRuns = 0;
+    const run: RunVerb = async (argv) => {
+      if (argv[0] === 'health') healthRuns++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { commandLine: `routing-manager ${argv.join(' ')}`, code: 0, stdout: '', stderr: '' };
+    };
+    const app = consoleApp(
+      {
+        port: 0,
+        run,
+        policy: { allowActions: false, by: 'ops' },
+        showContent: false,
+        assets: { script: '', styles: '' },
+        now: () => NOW,
+      },
+      'secret',
+      () => 4321,
+    );
+    const ask = () =>
+      app.request('http://127.0.0.1:4321/api/overview?window=15m', {
+        headers: { host: '127.0.0.1:4321', 'x-console-token': 'secret' },
+      });
+    const [a, b] = await Promise.all([ask(), ask()]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    expect(await a.json()).toEqual(await b.json());
+    expect(healthRuns).toBe(1);
+    await ask();
+    expect(healthRuns).toBe(2);
   });
 });

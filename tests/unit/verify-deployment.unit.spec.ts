@@ -4,6 +4,7 @@ import {
   DescribeStacksCommand,
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteRuleCommand,
@@ -42,6 +43,7 @@ const events = mockClient(EventBridgeClient);
 const sqs = mockClient(SQSClient);
 const documents = mockClient(DynamoDBDocumentClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const logs = mockClient(CloudWatchLogsClient);
 
 const JOB_ID = '0b8e2c1a-5f0e-4d6a-9c33-7d1f2b9e4a10';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/routing-manager-verify-dev-0b8e2c1a5f0e';
@@ -53,6 +55,7 @@ const clients = (): VerifyClients => ({
   sqs: new SQSClient({}),
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
   cloudwatch: new CloudWatchClient({}),
+  logs: new CloudWatchLogsClient({}),
 });
 
 /** A clock that moves only when waited on: 1 s per read, pauses add their length. */
@@ -106,6 +109,7 @@ function givenAStackThatRoutes(outputs: Record<string, string> = {}) {
           EventBusName: 'default',
           JobsTableName: 'Jobs-dev',
           ProviderQueuesCreatedByStack: 'true',
+          RoutingEventsLogGroupName: '/aws/events/RoutingManager-dev',
           ...outputs,
         }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
       },
@@ -123,13 +127,22 @@ function givenAStackThatRoutes(outputs: Record<string, string> = {}) {
     .resolvesOnce({ Messages: [{ Body: 'not json', ReceiptHandle: 'x' }, message(routed)] })
     .resolves({});
   documents.on(GetCommand).resolves({ Item: { jobId: JOB_ID, status: 'ROUTED', provider: 'fal' } });
+  // The log group: nothing yet on the first read, then another job's event, noise, and the sample's.
+  logs
+    .on(FilterLogEventsCommand)
+    .resolvesOnce({ events: [] })
+    .resolvesOnce({
+      events: [{ message: JSON.stringify({ ...routed, detail: { jobId: 'other' } }) }],
+      nextToken: 'n',
+    })
+    .resolves({ events: [{ message: 'not json' }, { message: JSON.stringify(routed) }] });
   cloudwatch.on(GetMetricDataCommand).resolves({
     MetricDataResults: [{ Id: 'heartbeat', Timestamps: [new Date('2026-11-25T11:58:00Z')], Values: [2] }],
   });
 }
 
 const resetMocks = () => {
-  for (const mock of [cloudformation, events, sqs, documents, cloudwatch]) mock.reset();
+  for (const mock of [cloudformation, events, sqs, documents, cloudwatch, logs]) mock.reset();
 };
 beforeEach(resetMocks);
 
@@ -146,11 +159,20 @@ describe('verifyDeployment', () => {
       ['capture', true],
       ['submitted', true],
       ['routed', true],
+      ['logged', true],
       ['jobs', true],
       ['heartbeat', true],
       ['cleanup', true],
     ]);
     expect(reported.find((c) => c.name === 'routed')?.detail).toMatch(/fal \/ wan-i2v \/ FalJobQueue/);
+    expect(reported.find((c) => c.name === 'logged')?.detail).toMatch(
+      new RegExp(`^video.job.routed of ${JOB_ID} in /aws/events/RoutingManager-dev`),
+    );
+    const filter = logs.commandCalls(FilterLogEventsCommand)[0]?.args[0].input;
+    expect(filter).toMatchObject({
+      logGroupName: '/aws/events/RoutingManager-dev',
+      filterPattern: `"${JOB_ID}"`,
+    });
     expect(reported.find((c) => c.name === 'heartbeat')?.detail).toContain('2026-11-25T11:58:00.000Z');
     expect(cloudformation.commandCalls(DescribeStacksCommand)[0]?.args[0].input.StackName).toBe(
       'routing-manager-dev',
@@ -239,6 +261,7 @@ describe('verifyDeployment', () => {
       .resolvesOnce({ Messages: [message(probe)] })
       .resolves({});
     documents.on(GetCommand).resolves({});
+    logs.on(FilterLogEventsCommand).resolves({});
     cloudwatch
       .on(GetMetricDataCommand)
       .resolves({ MetricDataResults: [{ Id: 'heartbeat', Timestamps: [], Values: [] }] });
@@ -247,6 +270,7 @@ describe('verifyDeployment', () => {
     expect(result.ok).toBe(false);
     expect(reported.filter((c) => !c.ok).map((c) => c.detail)).toEqual([
       'no video.job.routed or video.job.rejected before the deadline',
+      `no routing.manager event of ${JOB_ID} in /aws/events/RoutingManager-dev at the deadline`,
       'Jobs-dev row missing at the deadline',
       'no Agent/RoutingManager Heartbeat datapoint for Stage=dev within 600.0 s',
     ]);

@@ -154,7 +154,9 @@ export function historyJson(history: JobHistory): Record<string, unknown> {
   const breaker = breakerOfStream(history.stream);
   const { jobId, job, projection, content, ...rest } = history;
   return {
-    ...(breaker ? { breaker, ...rest } : history),
+    ...(breaker
+      ? { breaker, ...rest }
+      : { ...history, projection: history.projection && projectionJson(history.projection) }),
     records: history.records.map((record) => {
       const dispatchId = dispatchOf(record);
       return {
@@ -163,6 +165,19 @@ export function historyJson(history: JobHistory): Record<string, unknown> {
       };
     }),
   };
+}
+
+/**
+ * The Jobs item as JSON: its sets (`routingDone`, the versions whose effects are complete) as sorted
+ * lists — JSON.stringify would print a Set as `{}`.
+ */
+function projectionJson(projection: JobProjection): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(projection).map(([key, value]) => [
+      key,
+      value instanceof Set ? [...value].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : value,
+    ]),
+  );
 }
 
 /** Longer values (long metadata) are summarised by their size in the table view. */

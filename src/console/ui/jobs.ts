@@ -51,6 +51,17 @@ function candidatesOf(record: Record<string, unknown>): Candidate[] {
   return explanation?.candidates ?? [];
 }
 
+/**
+ * Whether the projector completed a record's effects: the Jobs item's `routingDone` lists the
+ * versions whose dispatch, announcement and status are all done (src/projections/effect-completion.ts).
+ */
+function completion(history: History, version: number, what: string): string {
+  const done = history.projection?.routingDone;
+  return Array.isArray(done) && done.includes(version)
+    ? `${what}: complete (Jobs routingDone holds v${version})`
+    : `${what}: not sealed by the Jobs item (a later status may have moved it on; Projection health shows what is owed)`;
+}
+
 /** The job's story as steps, in the order the log recorded them. */
 export function stepsOf(history: History): Step[] {
   const steps: Step[] = [];
@@ -82,10 +93,16 @@ export function stepsOf(history: History): Step[] {
         steps.push({
           kind: 'dispatched',
           at: null,
-          title: `dispatched to ${String(r.queue)}`,
-          lines: [`dispatch ${r.dispatchId}`, 'announced as video.job.routed (same ids)'],
+          title: `dispatched to ${String(r.queue)}, announced as video.job.routed`,
+          lines: [`dispatch ${r.dispatchId}`, completion(history, r.version, 'message and announcement')],
         });
-      else steps.push({ kind: 'announced', at: null, title: 'announced as video.job.rejected', lines: [] });
+      else
+        steps.push({
+          kind: 'announced',
+          at: null,
+          title: 'announced as video.job.rejected',
+          lines: [completion(history, r.version, 'announcement')],
+        });
       continue;
     }
     if (r.type === 'RoutingRevised') {
@@ -97,6 +114,7 @@ export function stepsOf(history: History): Step[] {
         lines: [
           `dispatch ${String(r.failedDispatchId)} failed at ${String(r.failedProvider)} (signal ${String(r.causedBy)})`,
           ...(r.dispatchId ? [`new dispatch ${r.dispatchId}`] : []),
+          completion(history, r.version, 'its effects'),
         ],
         candidates: candidatesOf(decision),
       });
@@ -112,6 +130,10 @@ export function stepsOf(history: History): Step[] {
           `by ${String(r.requestedBy)}: ${String(r.why)}`,
           ...(r.dispatchId ? [`dispatch ${r.dispatchId}`] : []),
           ...(r.contentWithheld ? [`sent nothing: ${String(r.contentWithheld).replace('_', ' ')}`] : []),
+          // A re-drive completes its target's effects, under the target's version.
+          replay
+            ? completion(history, r.version, 'its effects')
+            : completion(history, Number(r.redriveOf), `v${String(r.redriveOf)}'s effects`),
         ],
       });
       continue;

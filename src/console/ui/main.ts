@@ -60,7 +60,7 @@ function useTick(): number {
 
 function App() {
   const config = usePolled<Config>('/api/config', 3600).value;
-  const [window, setWindow] = useState<(typeof WINDOWS)[number]>('1h');
+  const [window, setWindow] = useState<(typeof WINDOWS)[number]>('15m');
   const refresh = config?.refreshSeconds ?? 3;
   const overview = usePolled<Panel<Overview>>(config ? `/api/overview?window=${window}` : null, refresh);
   const rules = usePolled<Panel<RulesData>>(config ? `/api/rules?window=${window}` : null, refresh * 5);
@@ -76,7 +76,7 @@ function App() {
   return html`<div class="page">
     <header>
       <h1>Routing Manager console</h1>
-      <span class=${config.readOnly ? 'run-mode read-only' : 'run-mode actions'} data-testid="mode">${config.readOnly ? 'read-only' : `actions enabled (${config.by})`}</span>
+      <span class=${config.readOnly ? 'run-mode read-only' : 'run-mode acting'} data-testid="mode">${config.readOnly ? 'read-only' : `actions enabled (${config.by})`}</span>
       <label>window <select data-testid="window" value=${window} onChange=${(e: Event) => setWindow((e.target as HTMLSelectElement).value as '1h')}>
         ${WINDOWS.map((w) => html`<option value=${w}>last ${w}</option>`)}
       </select></label>
