@@ -30,7 +30,13 @@ import { type BatchRounds, DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in
 import { RoutingManagerError } from '../errors.ts';
 import { errorFacts } from '../observability/error-facts.ts';
 import type { JobRouting, JobStatusResult, JobsTable, PlannedJobStatus } from '../ports/jobs-table.ts';
-import { jobWriteFor, OVERWRITABLE_STATUSES, ownedAttributes, routingOf } from '../projections/job-status.ts';
+import {
+  type JobWrite,
+  jobWriteFor,
+  OVERWRITABLE_STATUSES,
+  ownedAttributes,
+  routingOf,
+} from '../projections/job-status.ts';
 import { batchGetByKey } from './dynamodb-batch-get.ts';
 
 /** BatchExecuteStatement's limit: statements per call. */
@@ -57,7 +63,7 @@ export class JobsUnavailableError extends RoutingManagerError {
   }
 }
 
-type Statement = 'insert' | 'update';
+type Statement = Exclude<JobWrite, 'superseded'>;
 
 interface Pending {
   readonly index: number;
@@ -88,7 +94,7 @@ export class DynamoDbJobsTable implements JobsTable {
         tableName: this.#tableName,
         keyName: 'jobId',
         ids: jobIds,
-        attributes: ['status', 'routingVersion', 'routingDone'],
+        attributes: ['status', 'routingVersion', 'statusVersion', 'routingDone'],
       },
       this.#rounds,
       (unprocessed) => new JobsUnavailableError(unprocessed),
@@ -160,7 +166,10 @@ export class DynamoDbJobsTable implements JobsTable {
         if (code === undefined) {
           results[p.index] = { ok: true, outcome: 'applied' };
           done.set(p.update.jobId, [...(done.get(p.update.jobId) ?? []), p.update.routingVersion]);
-        } else if (code === 'ConditionalCheckFailed' && p.exists)
+        } else if (code === 'ConditionalCheckFailed' && p.statement === 'update')
+          // A provider spoke about this dispatch since the read: its status stays, routing moves.
+          next.push({ ...p, statement: 'updateRouting' });
+        else if (code === 'ConditionalCheckFailed' && p.exists)
           results[p.index] = { ok: true, outcome: 'superseded' };
         else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
         else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
@@ -172,7 +181,8 @@ export class DynamoDbJobsTable implements JobsTable {
   }
 
   #statement({ update, statement }: Pending, done: readonly number[]) {
-    const owned = Object.entries(ownedAttributes(update, done));
+    const withStatus = statement !== 'updateRouting';
+    const owned = Object.entries(ownedAttributes(update, done, withStatus));
     if (statement === 'insert') {
       const present = owned.filter(([, value]) => value !== null);
       return {
@@ -191,13 +201,23 @@ export class DynamoDbJobsTable implements JobsTable {
         ` SET "routingDone" = set_add("routingDone", ?)` +
         remove.map(([name]) => ` REMOVE "${name}"`).join('') +
         ` WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?)` +
-        ` AND ("status" IS MISSING OR "status" IN [${OVERWRITABLE_STATUSES.map(() => '?').join(', ')}])`,
+        // The status only over its own, or over a provider's status about an older dispatch
+        // (statusVersion; without it the item's routing version, or 1): job-status.ts statusAllows.
+        (withStatus
+          ? ` AND ("status" IS MISSING OR "status" IN [${OVERWRITABLE_STATUSES.map(() => '?').join(', ')}]` +
+            ` OR "statusVersion" < ?` +
+            ` OR ("statusVersion" IS MISSING AND "routingVersion" < ?)` +
+            (update.routingVersion > 1
+              ? ` OR ("statusVersion" IS MISSING AND "routingVersion" IS MISSING)`
+              : '') +
+            ')'
+          : ''),
       Parameters: [
         ...set.map(([, value]) => value),
         new Set([update.routingVersion]),
         update.jobId,
         update.routingVersion,
-        ...OVERWRITABLE_STATUSES,
+        ...(withStatus ? [...OVERWRITABLE_STATUSES, update.routingVersion, update.routingVersion] : []),
       ],
     };
   }

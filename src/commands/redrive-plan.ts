@@ -23,7 +23,7 @@
  * target per incident, so re-running the same command appends nothing new.
  */
 import { createHash } from 'node:crypto';
-import type { JobState } from '../log/job-state.ts';
+import type { DoneReason, JobState } from '../log/job-state.ts';
 import {
   type ContentWithheldReason,
   type ProjectionRedriveRequestedRecord,
@@ -66,7 +66,14 @@ export function missingEffects(plan: EffectPlan, marker: EffectMarker | undefine
   return missing;
 }
 
-export type RedriveAction = 'append' | 'already_requested' | 'complete' | 'too_old';
+export type RedriveAction = 'append' | 'already_requested' | 'complete' | 'too_old' | 'skipped';
+
+/**
+ * Why an incomplete target that still owes its dispatch is not re-driven: the job is done
+ * (`completed`, `failed`, `rejected`: paying again needs `--pay-again-for`), or a newer dispatch
+ * of the job superseded it (`superseded`: sending it would be stale work, whoever asks).
+ */
+export type RedriveSkipReason = DoneReason | 'superseded';
 
 export interface RedriveStep {
   readonly action: RedriveAction;
@@ -76,6 +83,8 @@ export interface RedriveStep {
   readonly missing: readonly Effect[];
   /** The re-drive record to append (`append`) or already in the stream (`already_requested`). */
   readonly record: ProjectionRedriveRequestedRecord | null;
+  /** `skipped`: why. */
+  readonly skipped?: RedriveSkipReason;
 }
 
 /**
@@ -91,6 +100,7 @@ export function planRedriveSteps(
   author: RedriveAuthor,
   oldestJudgeable: string,
   contentWithheld?: ContentWithheldReason,
+  payAgain = false,
 ): RedriveStep[] {
   const redriveId = redriveIdOf(author.incident);
   let next = job.version + 1;
@@ -103,9 +113,18 @@ export function planRedriveSteps(
       (record) => record.redriveId === redriveId && record.redriveOf === target.version,
     );
     if (requested) return { ...step, action: 'already_requested', record: requested };
+    // Only a dispatch pays a provider: an owed announcement or status alone is always finished.
+    if (missing.includes('dispatch')) {
+      if (target.version !== job.current?.version)
+        return { ...step, action: 'skipped', record: null, skipped: 'superseded' };
+      if (job.done && !payAgain)
+        return { ...step, action: 'skipped', record: null, skipped: job.done.reason };
+    }
     if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
     const withheld = contentWithheld && needsContent(target) ? contentWithheld : undefined;
-    return { ...step, action: 'append', record: redriveRecord(target, next++, redriveId, author, withheld) };
+    const paidAgain = missing.includes('dispatch') ? job.done?.reason : undefined;
+    const record = redriveRecord(target, next++, redriveId, author, withheld);
+    return { ...step, action: 'append', record: paidAgain ? { ...record, paidAgain } : record };
   });
 }
 

@@ -28,6 +28,7 @@ import {
   needsContent,
   planRedriveSteps,
   type RedriveAuthor,
+  type RedriveSkipReason,
   redriveIdOf,
 } from './redrive-plan.ts';
 import { withheldFor } from './replay-projections.ts';
@@ -47,6 +48,8 @@ export interface RedriveProjections {
     readonly dryRun: boolean;
     /** EFFECT_MARKER_TTL_DAYS of the projector: older targets without a marker are not judged. */
     readonly markerTtlDays: number;
+    /** Jobs to re-drive although they are done (`--pay-again-for`): the provider is paid again. */
+    readonly payAgainFor?: readonly string[];
   };
 }
 
@@ -75,6 +78,7 @@ export type TargetRedriveAction =
   | 'already_requested'
   | 'complete'
   | 'too_old'
+  | 'skipped'
   | 'contended'
   | 'failed';
 
@@ -91,6 +95,8 @@ export interface TargetRedrive {
   readonly announcementId: string | null;
   /** Set when the re-drive sends nothing because the job's content was erased or has expired. */
   readonly contentWithheld?: ContentWithheldReason;
+  /** `skipped`: why the target is not re-driven (the job is done, or the target is superseded). */
+  readonly skipped?: RedriveSkipReason;
   /** Why the job failed (the error's name only: AWS errors can quote request content). */
   readonly error?: string;
 }
@@ -109,6 +115,8 @@ export interface RedriveSummary {
   readonly wouldAppend: number;
   readonly alreadyRequested: number;
   readonly tooOld: number;
+  /** Targets not re-driven because the job is done or a newer dispatch superseded them (listed with why). */
+  readonly skipped: number;
   readonly failed: number;
   /** Re-drives recorded that send nothing: the job's content was erased or has expired. */
   readonly contentWithheld: number;
@@ -121,7 +129,7 @@ export async function redriveJob(
   deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers' | 'contentOf' | 'retry'>,
   decision: DecisionRecord,
   author: RedriveAuthor,
-  options: { dryRun: boolean; oldestJudgeable: string },
+  options: { dryRun: boolean; oldestJudgeable: string; payAgain?: boolean },
 ): Promise<TargetRedrive[]> {
   const jobId = decision.jobId as string;
   try {
@@ -136,7 +144,7 @@ export async function redriveJob(
           return { job, markers, withheld: await withheldReason(job, deps.contentOf) };
         },
         decide: ({ job, markers, withheld }) =>
-          planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld),
+          planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
         append: async (steps) => {
           const outcomes: TargetRedrive[] = [];
           for (const step of steps) {
@@ -159,6 +167,7 @@ export async function redriveJob(
               dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
               announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
               ...(contentWithheld ? { contentWithheld } : {}),
+              ...(step.skipped ? { skipped: step.skipped } : {}),
             });
           }
           return outcomes;
@@ -202,6 +211,7 @@ export async function redriveProjections(
   deps: RedriveProjectionsDependencies,
 ): Promise<RedriveSummary> {
   const { window, incident, providers, dryRun, markerTtlDays } = command.data;
+  const payAgainFor = new Set(command.data.payAgainFor ?? []);
   const now = deps.now();
   const author: RedriveAuthor = {
     incident,
@@ -225,7 +235,8 @@ export async function redriveProjections(
   deps.onProgress?.({ ...progress });
   await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
     // One job's failure never stops its neighbours; re-running the same incident picks it up.
-    const outcomes = await redriveJob(deps, decision, author, { dryRun, oldestJudgeable }).catch(
+    const payAgain = payAgainFor.has(decision.jobId as string);
+    const outcomes = await redriveJob(deps, decision, author, { dryRun, oldestJudgeable, payAgain }).catch(
       (error: unknown): TargetRedrive[] => [
         contended(decision.jobId as string, 'failed', error instanceof Error ? error.name : 'Error'),
       ],
@@ -253,6 +264,7 @@ export async function redriveProjections(
     wouldAppend: count('would_append'),
     alreadyRequested: count('already_requested'),
     tooOld: count('too_old'),
+    skipped: count('skipped'),
     failed: count('contended') + count('failed'),
     contentWithheld: all.filter((target) => target.contentWithheld !== undefined).length,
     targets: all.filter((target) => target.action !== 'complete'),

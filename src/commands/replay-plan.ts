@@ -14,7 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
-import type { JobState } from '../log/job-state.ts';
+import type { CurrentRouting, DoneReason, JobState } from '../log/job-state.ts';
 import {
   type ContentWithheldReason,
   type DecisionRecord,
@@ -68,48 +68,114 @@ export interface ReplayAuthor {
   readonly at: string;
 }
 
-/** Whether a decision found in the window is one the replay re-drives. */
+/**
+ * Whether a decision found in the window may lead to a job the replay re-sends. A routed replay
+ * selects by the job's **current** dispatch, which a re-routing may have moved to another provider
+ * than its decision's: every `auto` decision is a candidate (its stream says where it is now), an
+ * explicit one only at a selected provider (an explicit choice is never switched).
+ */
 export function isReplayed(decision: DecisionRecord, selection: ReplaySelection): boolean {
   if (decision.outcome !== selection.outcome || decision.jobId === null) return false;
-  const filedUnder = decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
-  return selection.providers.includes(filedUnder);
+  if (decision.type === 'RoutingDecided') {
+    return (
+      selection.providers.includes(decision.provider) || decision.explanation.requestedProvider === 'auto'
+    );
+  }
+  return selection.providers.includes(decision.requestedProvider);
+}
+
+/**
+ * Why a job found in the window is not re-sent: it is done (`completed`, `failed`, `rejected`:
+ * paying again needs `--pay-again-for`), or its current dispatch is at a provider not selected
+ * (`dispatched_elsewhere`, e.g. re-routed away from the provider that had the outage).
+ */
+export type ReplaySkipReason = DoneReason | 'dispatched_elsewhere';
+
+export interface ReplayPolicy {
+  readonly selection: ReplaySelection;
+  /** The jobs the operator named to be re-sent although they are done (`--pay-again-for`). */
+  readonly payAgainFor: ReadonlySet<string>;
 }
 
 export type ReplayStep =
   | { readonly action: 'append'; readonly record: ProjectionReplayRequestedRecord }
   | { readonly action: 'already_replayed'; readonly record: ProjectionReplayRequestedRecord }
+  | { readonly action: 'skipped'; readonly reason: ReplaySkipReason; readonly current: CurrentRouting }
+  /** Found in the window, but never selected: its dispatches were all elsewhere (not reported). */
+  | { readonly action: 'not_selected' }
   | { readonly action: 'no_decision' };
+
+const filedUnder = (decision: DecisionRecord): string =>
+  decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
+
+/** What a replay re-sends: a routing record's version and decision, and its re-routings. */
+interface ReplayTarget {
+  readonly version: number;
+  readonly decision: DecisionRecord;
+  readonly revision: number;
+}
 
 /**
  * What to do for one job, given its stream's state as read now: skip it if it already holds a
- * replay of this incident, otherwise append the replay record at the next version, carrying the
- * decision.
+ * replay of this incident; otherwise re-send its **current** dispatch (the last decision, replay or
+ * re-routing — not its first decision) when that is at a selected provider and the job is not
+ * done, or when the operator named it with `--pay-again-for`; otherwise skip it and say why.
  */
 export function planReplayStep(
   job: JobState,
   author: ReplayAuthor,
-  contentWithheld?: ContentWithheldReason,
+  contentWithheld: ContentWithheldReason | undefined,
+  policy: ReplayPolicy,
 ): ReplayStep {
   const replayId = replayIdOf(author.incident);
   const done = job.replays.find((record) => record.replayId === replayId);
   if (done) return { action: 'already_replayed', record: done };
-  const { decision } = job;
-  if (!decision || decision.jobId === null) return { action: 'no_decision' };
+  const { current, decision } = job;
+  if (!current || !decision || decision.jobId === null) return { action: 'no_decision' };
+  const jobId = decision.jobId;
+  const { providers, outcome } = policy.selection;
+  const everSelected = job.dispatches.some((dispatch) => providers.includes(dispatch.decision.provider));
+  const lastRouted = job.dispatches.at(-1) ?? null;
+
+  let target: ReplayTarget | null;
+  let paidAgain: DoneReason | undefined;
+  if (outcome === 'rejected') {
+    // Re-announcing a rejection pays nobody: only the current decision, if it is a rejection.
+    if (current.decision.type !== 'RoutingRejected') return { action: 'not_selected' };
+    target = { ...current, revision: 0 };
+  } else {
+    const reason = job.done?.reason;
+    if (reason && !policy.payAgainFor.has(jobId))
+      return everSelected ? { action: 'skipped', reason, current } : { action: 'not_selected' };
+    if (reason) paidAgain = reason;
+    // The current dispatch (a routed current routing is the last dispatch); for a done job named
+    // to be paid again whose current routing is a rejection, its last routed one.
+    target = lastRouted;
+    if (!target) return { action: 'not_selected' };
+  }
+  if (!providers.includes(filedUnder(target.decision))) {
+    return everSelected && outcome === 'routed'
+      ? { action: 'skipped', reason: 'dispatched_elsewhere', current }
+      : { action: 'not_selected' };
+  }
   return {
     action: 'append',
     record: {
       stream: decision.stream,
       version: job.version + 1,
       schemaVersion: RECORD_SCHEMA_VERSION,
-      jobId: decision.jobId,
+      jobId,
       recordedAt: author.at,
       type: 'ProjectionReplayRequested',
       replayId,
       incident: author.incident,
       requestedBy: author.requestedBy,
       why: author.why,
-      replayOf: decision.version,
-      decision,
+      replayOf: target.version,
+      decision: target.decision,
+      previousDispatchId: lastRouted ? `${jobId}:v${lastRouted.version}` : null,
+      revision: target.revision,
+      ...(paidAgain ? { paidAgain } : {}),
       ...(contentWithheld ? { contentWithheld } : {}),
     },
   };

@@ -31,7 +31,9 @@ import {
   isReplayed,
   planReplayStep,
   type ReplayAuthor,
+  type ReplayPolicy,
   type ReplaySelection,
+  type ReplaySkipReason,
   replayIdOf,
 } from './replay-plan.ts';
 
@@ -46,6 +48,17 @@ export interface ReplayProjections {
     readonly why: string;
     readonly requestedBy: string;
     readonly dryRun: boolean;
+    /**
+     * Jobs to re-send although they are done (completed, failed, rejected): the operator names each
+     * (`--pay-again-for`), and the provider is paid again. Default: none.
+     */
+    readonly payAgainFor?: readonly string[];
+    /**
+     * The index partitions searched for routed replays (default: `providers`). A job's current
+     * dispatch may be at another provider than its decision's (a re-routing), so the CLI passes
+     * every provider of the routing tables: the job's stream then says where it is now.
+     */
+    readonly searchProviders?: readonly string[];
   };
 }
 
@@ -73,6 +86,7 @@ export type JobReplayAction =
   | 'appended'
   | 'already_replayed'
   | 'would_append'
+  | 'skipped'
   | 'no_decision'
   | 'contended'
   | 'failed';
@@ -88,6 +102,12 @@ export interface JobReplay {
   readonly announcementId: string | null;
   /** Set when the replay sends nothing because the job's content was erased or has expired. */
   readonly contentWithheld?: ContentWithheldReason;
+  /** `skipped`: why the job is not re-sent (done, or its current dispatch is elsewhere). */
+  readonly skipped?: ReplaySkipReason;
+  /** Its current dispatch when skipped: `<jobId>:v<version>` and provider (null: a rejection). */
+  readonly current?: { readonly version: number; readonly provider: string | null };
+  /** Set when a done job was re-sent because the operator named it (`--pay-again-for`). */
+  readonly paidAgain?: string;
   /** Why the job failed (the error's name only: AWS errors can quote request content). */
   readonly error?: string;
 }
@@ -104,6 +124,8 @@ export interface ReplaySummary {
   readonly appended: number;
   readonly alreadyReplayed: number;
   readonly wouldAppend: number;
+  /** Jobs not re-sent because they are done or their current dispatch is elsewhere (listed with why). */
+  readonly skipped: number;
   readonly failed: number;
   /** Jobs recorded as replayed that send nothing: their content was erased or has expired. */
   readonly contentWithheld: number;
@@ -116,6 +138,7 @@ function outcomeOf(
   record: ProjectionReplayRequestedRecord | null,
 ): JobReplay {
   if (!record) return { jobId, action, version: null, dispatchId: null, announcementId: null };
+  const paid = record.paidAgain ? { paidAgain: record.paidAgain } : {};
   if (record.contentWithheld) {
     const none = { dispatchId: null, announcementId: null };
     return { jobId, action, version: record.version, ...none, contentWithheld: record.contentWithheld };
@@ -127,6 +150,7 @@ function outcomeOf(
     version: record.version,
     dispatchId: record.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.version) : null,
     announcementId: announcementIdOf(record.stream, record.version),
+    ...paid,
   };
 }
 
@@ -136,7 +160,8 @@ export async function replayJob(
   decision: DecisionRecord,
   author: ReplayAuthor,
   dryRun: boolean,
-): Promise<JobReplay> {
+  policy: ReplayPolicy,
+): Promise<JobReplay | null> {
   const jobId = decision.jobId as string;
   try {
     return await handleCommand(
@@ -145,9 +170,19 @@ export async function replayJob(
           const job = jobStateOf(await deps.log.readStream(decision.stream));
           return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
         },
-        decide: ({ job, withheld }) => planReplayStep(job, author, withheld),
-        append: async (step) => {
+        decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
+        append: async (step): Promise<JobReplay | null> => {
+          if (step.action === 'not_selected') return null;
           if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
+          if (step.action === 'skipped') {
+            const { current } = step;
+            const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
+            return {
+              ...outcomeOf(jobId, 'skipped', null),
+              skipped: step.reason,
+              current: { version: current.version, provider },
+            };
+          }
           if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
           if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
           await appendAtVersion(deps.log, step.record);
@@ -185,6 +220,9 @@ export async function replayProjections(
 ): Promise<ReplaySummary> {
   const { window, incident, providers, outcome, dryRun } = command.data;
   const selection: ReplaySelection = { providers, outcome };
+  const policy: ReplayPolicy = { selection, payAgainFor: new Set(command.data.payAgainFor ?? []) };
+  const searched =
+    outcome === 'routed' ? [...new Set([...providers, ...(command.data.searchProviders ?? [])])] : providers;
   const author: ReplayAuthor = {
     incident,
     requestedBy: command.data.requestedBy,
@@ -193,28 +231,33 @@ export async function replayProjections(
   };
 
   const matched: DecisionRecord[] = [];
-  for await (const decision of deps.decisions.decisions(providers, window)) {
-    if (isReplayed(decision, selection)) matched.push(decision);
+  const seen = new Set<string>();
+  for await (const decision of deps.decisions.decisions(searched, window)) {
+    if (seen.has(decision.stream) || !isReplayed(decision, selection)) continue;
+    seen.add(decision.stream);
+    matched.push(decision);
   }
 
-  const jobs: JobReplay[] = new Array(matched.length);
+  const found: (JobReplay | null)[] = new Array(matched.length);
   const progress = { done: 0, total: matched.length, appended: 0, alreadyReplayed: 0 };
   deps.onProgress?.({ ...progress });
   await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
     // One job's failure (e.g. throttling beyond the SDK's retries) never stops its neighbours;
     // re-running the same incident picks it up.
-    const job = await replayJob(deps, decision, author, dryRun).catch(
+    const job = await replayJob(deps, decision, author, dryRun, policy).catch(
       (error: unknown): JobReplay => ({
         ...outcomeOf(decision.jobId as string, 'failed', null),
         error: error instanceof Error ? error.name : 'Error',
       }),
     );
-    jobs[index] = job;
+    found[index] = job;
     progress.done++;
-    if (job.action === 'appended') progress.appended++;
-    if (job.action === 'already_replayed') progress.alreadyReplayed++;
+    if (job?.action === 'appended') progress.appended++;
+    if (job?.action === 'already_replayed') progress.alreadyReplayed++;
     deps.onProgress?.({ ...progress });
   });
+  // Candidates whose dispatches were all at other providers are not this replay's business.
+  const jobs = found.filter((job): job is JobReplay => job !== null);
 
   const count = (action: JobReplayAction) => jobs.filter((job) => job.action === action).length;
   return {
@@ -225,10 +268,11 @@ export async function replayProjections(
     until: window.until,
     outcome,
     dryRun,
-    matched: matched.length,
+    matched: jobs.length,
     appended: count('appended'),
     alreadyReplayed: count('already_replayed'),
     wouldAppend: count('would_append'),
+    skipped: count('skipped'),
     failed: count('contended') + count('no_decision') + count('failed'),
     contentWithheld: jobs.filter((job) => job.contentWithheld !== undefined).length,
     jobs,

@@ -22,11 +22,19 @@ import type {
 import { RECORD_SCHEMA_VERSION, streamForJob } from '../log/routing-records.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
+import { isProviderSideFailure } from '../provider-health/breaker.ts';
 import type { RoutingDecision } from '../routing/decide.ts';
 import type { RulesReader } from '../rules/active-rules.ts';
 import { decideUnderRules } from '../rules/rules-decision.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
+
+/** The later of two ISO instants, at least 1 ms after `floor` (a stream's records never go back). */
+export function laterOf(at: string, floor: string | null): string {
+  if (floor === null) return at;
+  const next = new Date(Date.parse(floor) + 1).toISOString();
+  return at >= next ? at : next;
+}
 
 export const MAX_REVISIONS = 2;
 
@@ -39,6 +47,8 @@ export interface FailedAttempt {
   readonly provider: string;
   readonly model: string | null;
   readonly outcome: string;
+  /** Why it failed: only a provider-side class (COUNTED_ERROR_CLASSES) moves the job. */
+  readonly errorClass?: string | null;
 }
 
 export interface ReviseRoutingDependencies {
@@ -51,7 +61,13 @@ export type ReviseRoutingResult =
   | { readonly outcome: 'revised' | 'duplicate'; readonly record: RoutingRevisedRecord }
   | {
       readonly outcome: 'ignored';
-      readonly why: 'not_terminal' | 'no_routed_decision' | 'not_current' | 'closed' | 'content_erased';
+      readonly why:
+        | 'not_terminal'
+        | 'job_side_failure'
+        | 'no_routed_decision'
+        | 'not_current'
+        | 'closed'
+        | 'content_erased';
     };
 
 const ignored = (why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why']): ReviseRoutingResult => ({
@@ -65,6 +81,7 @@ export type RevisionPlan =
   | {
       readonly kind: 'revise';
       readonly version: number;
+      readonly at: string;
       readonly revises: number;
       readonly revisions: number;
       readonly original: RoutingDecidedRecord;
@@ -78,7 +95,8 @@ export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPla
   const { dispatches } = job;
   const current = dispatches.at(-1);
   if (!current) return { kind: 'ignored', why: 'no_routed_decision' };
-  if (job.closed) return { kind: 'ignored', why: 'closed' };
+  // A done job (completed anywhere, failed, rejected) is never moved again: nobody is paid twice.
+  if (job.closed || job.done) return { kind: 'ignored', why: 'closed' };
   if (job.erasure) return { kind: 'ignored', why: 'content_erased' };
   if (attempt.dispatchId !== dispatchIdOf(attempt.jobId, current.version))
     return { kind: 'ignored', why: 'not_current' };
@@ -88,6 +106,9 @@ export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPla
   return {
     kind: 'revise',
     version: job.version + 1,
+    // Monotonic: a revision is never recorded before the record it follows (a report's event time
+    // has whole seconds and may trail a decision recorded in the same second).
+    at: laterOf(attempt.at, job.lastRecordedAt),
     revises: current.version,
     revisions,
     original,
@@ -105,29 +126,34 @@ function revisionOf(
   const { original } = plan;
   let decision: DecisionRecord;
   if (original.explanation.requestedProvider !== 'auto') {
-    decision = rejection(original, 'provider_failed', attempt.at);
+    decision = rejection(original, 'provider_failed', plan.at);
   } else if (!made) {
-    decision = rejection(original, 'retries_exhausted', attempt.at);
+    decision = rejection(original, 'retries_exhausted', plan.at);
   } else {
     decision =
       made.outcome === 'routed'
         ? {
             ...original,
-            recordedAt: attempt.at,
+            recordedAt: plan.at,
             provider: made.provider,
             model: made.model,
             queue: made.queue,
             estimatedCost: made.estimatedCost,
             explanation: made.explanation,
           }
-        : rejection(original, 'retries_exhausted', attempt.at, made.explanation);
+        : // The rule named is the one whose candidates are exhausted (the failed dispatch's), not
+          // the table's fall-through rule the re-decision ended on; its candidates stay listed.
+          rejection(original, 'retries_exhausted', plan.at, {
+            ...made.explanation,
+            matchedRule: original.explanation.matchedRule,
+          });
   }
   return {
     stream: original.stream,
     version: plan.version,
     schemaVersion: RECORD_SCHEMA_VERSION,
     jobId: attempt.jobId,
-    recordedAt: attempt.at,
+    recordedAt: plan.at,
     type: 'RoutingRevised',
     revision: plan.revisions + 1,
     revises: plan.revises,
@@ -149,6 +175,9 @@ export async function reviseRouting(
   deps: ReviseRoutingDependencies,
 ): Promise<ReviseRoutingResult> {
   if (attempt.outcome !== 'failed_terminal') return ignored('not_terminal');
+  // The job's own fault (content_policy, invalid_request, an unclassified failure) is not moved:
+  // another provider would be paid to refuse it too. Its verdict is recorded (recordDispatchOutcome).
+  if (!isProviderSideFailure(attempt.errorClass ?? null)) return ignored('job_side_failure');
   return handleCommand({
     read: async () => {
       const plan = planRevision(jobStateOf(await deps.log.readStream(streamForJob(attempt.jobId))), attempt);

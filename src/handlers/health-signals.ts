@@ -17,6 +17,10 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import {
+  type RecordDispatchOutcomeResult,
+  recordDispatchOutcome,
+} from '../commands/record-dispatch-outcome.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
 import {
   type ReviseRoutingDependencies,
@@ -26,7 +30,7 @@ import {
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
-import { errorClassKind } from '../provider-health/breaker.ts';
+import { errorClassKind, isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
@@ -36,7 +40,10 @@ import { CachedActiveRules } from '../rules/active-rules.ts';
 const RULES_CACHE_MS = 10_000;
 
 export type HealthSignalsResponse =
-  | (RecordHealthSignalResult & { readonly revision?: ReviseRoutingResult })
+  | (RecordHealthSignalResult & {
+      readonly revision?: ReviseRoutingResult;
+      readonly verdict?: RecordDispatchOutcomeResult & { readonly jobId: string };
+    })
   | { readonly outcome: 'refused'; readonly problem: string };
 
 export interface HealthSignalsDependencies {
@@ -63,20 +70,21 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
         return { outcome: 'refused', problem: `${parsed.problem}${where}` };
       }
       const { signal } = parsed;
-      const errorClass = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
-      if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(errorClass) === 'unclassified') {
+      const reported = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
+      if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(reported) === 'unclassified') {
         // Counted as provider-side (the safe rule, src/provider-health/breaker.ts), and made visible:
         // the class is a consumer's label (≤ 64 characters), never user content.
         logger.warn('health signal with an unclassified errorClass', {
           eventId: signal.command.signalId,
           breaker: signal.key,
-          errorClass,
+          errorClass: reported,
         });
         metrics.addMetric('UnclassifiedErrorClass', MetricUnit.Count, 1);
       }
       const result = await recordHealthSignal(signal, deps);
       const facts = {
-        eventId: signal.command.signalId,
+        eventId: typeof event.id === 'string' ? event.id : null,
+        signalId: signal.command.signalId,
         breaker: signal.key,
         command: signal.command.type,
         outcome: result.outcome,
@@ -99,10 +107,37 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
       const { attempt } = signal;
-      if (!deps.revise || attempt?.outcome !== 'failed_terminal') return result;
+      if (!deps.revise || !attempt) return result;
+      const errorClass = attempt.errorClass ?? null;
+      if (
+        attempt.outcome === 'succeeded' ||
+        (attempt.outcome === 'failed_terminal' && !isProviderSideFailure(errorClass))
+      ) {
+        // The job is done (completed, or failed for its own reason): recorded in its stream, so
+        // replay and re-drive never pay for it again; never re-routed.
+        const verdict = await recordDispatchOutcome(
+          {
+            ...attempt,
+            attemptKey: signal.command.signalId,
+            at: signal.command.at,
+            model: signal.model,
+            errorClass,
+          },
+          deps.revise,
+        );
+        logger.debug('dispatch outcome', { ...facts, jobId: attempt.jobId, verdict: verdict.outcome });
+        return { ...result, verdict: { ...verdict, jobId: attempt.jobId } };
+      }
+      if (attempt.outcome !== 'failed_terminal') return result;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
-        { ...attempt, signalId: signal.command.signalId, at: signal.command.at, model: signal.model },
+        {
+          ...attempt,
+          signalId: signal.command.signalId,
+          at: signal.command.at,
+          model: signal.model,
+          errorClass,
+        },
         deps.revise,
       );
       if (revision.outcome === 'ignored') {

@@ -63,6 +63,7 @@ import {
   type QueuedMessage,
   readBackClients,
 } from './read-back.ts';
+import { RecordingProviderQueues } from './sent-messages.ts';
 import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
@@ -207,6 +208,8 @@ interface LocalPipeline {
   readonly signal: (event: SignalEvent) => Promise<HealthSignalsResponse>;
   readonly project: StreamBatchHandler;
   readonly poller: DynamoDbStreamPoller;
+  /** What the projector put on the provider queues (the read-back never receives them). */
+  readonly sent: RecordingProviderQueues;
   readonly log: RoutingLog;
   /** The error class the projector last gave for a record (by sequence number), if it failed. */
   failureClassOf(sequenceNumber: string): string | undefined;
@@ -228,8 +231,11 @@ async function createPipeline(
   });
   const router = createRouterHandler(deps, createTelemetry('router', stack.stage));
   const failures = new Map<string, string>();
+  const ports = projectorPorts(loadProjectorConfig(environment));
+  // Provider queues are read back from what SQS accepted, never received (sent-messages.ts).
+  const sent = new RecordingProviderQueues(ports.sender);
   const projector = createProjectorHandler(
-    projectorPorts(loadProjectorConfig(environment)),
+    { ...ports, sender: sent },
     createTelemetry('projector', stack.stage),
     {
       onRecordFailed: (sequenceNumber, errorClass) => {
@@ -249,6 +255,7 @@ async function createPipeline(
     signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
     project: (event, context: Context) => projector(event, context),
     poller,
+    sent,
     log: deps.log,
     failureClassOf: (sequenceNumber) => failures.get(sequenceNumber),
     destroy: () => {
@@ -299,14 +306,12 @@ async function routeAndProject(
     }
 
     progress('reading back queues, announcements and Jobs');
-    const [fal, replicate, announcements] = await Promise.all([
-      peekQueue(readBack.sqs, stack.queues.fal),
-      peekQueue(readBack.sqs, stack.queues.replicate),
-      peekQueue(readBack.sqs, stack.queues.announcements),
-    ]);
+    const announcements = await peekQueue(readBack.sqs, stack.queues.announcements);
+    const fal = pipeline.sent.sentTo(stack.queues.fal);
+    const replicate = pipeline.sent.sentTo(stack.queues.replicate);
     const byProvider: Record<string, typeof fal> = { fal, replicate };
     for (const [provider, queueUrl] of Object.entries(providerQueues))
-      byProvider[provider] = await peekQueue(readBack.sqs, queueUrl);
+      byProvider[provider] = pipeline.sent.sentTo(queueUrl);
     const captured = announcements.map(announcementOf).filter((a) => a !== null);
 
     const results: LocalEventResult[] = [];
@@ -513,7 +518,14 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
               ? `re-routed to ${revision.record.decision.provider}`
               : `rejected: ${revision.record.decision.reason}`
           }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
-  return `event ${eventId}: health ${transitions}${revised}`;
+  const verdict = response.verdict;
+  const done =
+    verdict === undefined
+      ? ''
+      : verdict.outcome === 'recorded'
+        ? `; job ${verdict.jobId} v${verdict.record.version} done: ${verdict.record.outcome}`
+        : `; job ${verdict.jobId} outcome not recorded (${verdict.why})`;
+  return `event ${eventId}: health ${transitions}${revised}${done}`;
 }
 
 export function describeRouting(eventId: string, response: RouterResponse): string {

@@ -99,6 +99,7 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
         ]
       : []),
   ];
+  if (response.verdict?.outcome === 'recorded') parts.push(`job done: ${response.verdict.record.outcome}`);
   return { health, revision, summary: parts.length > 0 ? parts.join('; ') : 'no change' };
 }
 
@@ -106,5 +107,9 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
 export function signalAppended(response: HealthSignalsResponse): number {
   if (response.outcome === 'refused') return 0;
   const transitions = response.outcome === 'recorded' ? response.transitions.length : 0;
-  return transitions + (response.revision?.outcome === 'revised' ? 1 : 0);
+  return (
+    transitions +
+    (response.revision?.outcome === 'revised' ? 1 : 0) +
+    (response.verdict?.outcome === 'recorded' ? 1 : 0)
+  );
 }

@@ -2,7 +2,8 @@
  * The one fold of a job's stream (Emmett's `evolve`): `evolveJob(state, record)` folds one record
  * of `job#<jobId>` (or `event#<eventId>`) into what every decider and reader of the job asks — the
  * decision recorded at version 1, the routing in force and the dispatches it caused, revisions,
- * replays, re-drives, erasure, and whether the job's routing is closed. `jobStateOf(records)` folds
+ * replays, re-drives, erasure, whether the job's routing is closed, and whether the job is done
+ * (completed, failed, rejected: never paid for again without an operator's `--pay-again-for`). `jobStateOf(records)` folds
  * a stream as read. Pure: built once per read and handed to the deciders (route, revise, replay,
  * re-drive, forget) and the readers (history, content status), so none of them re-scans records.
  */
@@ -21,7 +22,17 @@ import type {
 export interface JobDispatch {
   readonly version: number;
   readonly decision: RoutingDecidedRecord;
+  /** Re-routings behind this dispatch: 0 for the decision (and its replays), then 1, 2. */
+  readonly revision: number;
 }
+
+/**
+ * Why no provider may be paid for the job again unless an operator names it (`--pay-again-for`):
+ * `completed` (a provider reported success for any of its dispatches), `failed` (it failed
+ * terminally for its own reason, or its explicitly requested provider failed it), `rejected` (the
+ * routing in force is a rejection: at intake, `retries_exhausted`).
+ */
+export type DoneReason = 'completed' | 'failed' | 'rejected';
 
 /** The routing in force: the latest decision, replay or revision, and the decision it carries. */
 export interface CurrentRouting {
@@ -51,6 +62,13 @@ export interface JobState {
   readonly erasure: ContentErasedRecord | null;
   /** The routing in force is a revision's rejection: the job is finished, nothing re-routes it. */
   readonly closed: boolean;
+  /**
+   * The job is done (sticky: a paid re-send on purpose does not undo it); replay, re-drive and
+   * re-routing never pay a provider for it again without the operator's flag.
+   */
+  readonly done: { readonly reason: DoneReason; readonly version: number } | null;
+  /** The recordedAt of the last record (null: empty stream): later records are never earlier. */
+  readonly lastRecordedAt: string | null;
 }
 
 export const initialJobState: JobState = {
@@ -65,6 +83,8 @@ export const initialJobState: JobState = {
   owed: [],
   erasure: null,
   closed: false,
+  done: null,
+  lastRecordedAt: null,
 };
 
 /** The decision a routing record carries (its own for a decision). */
@@ -74,18 +94,34 @@ function routingOf(record: CurrentRouting['record']): DecisionRecord {
     : record;
 }
 
+/** Re-routings behind a routing record: a revision's own count, a replay's copy's, else 0. */
+function revisionOf(state: JobState, record: CurrentRouting['record']): number {
+  if (record.type === 'RoutingRevised') return record.revision;
+  if (record.type === 'ProjectionReplayRequested')
+    return record.revision ?? state.dispatches.find((d) => d.version === record.replayOf)?.revision ?? 0;
+  return 0;
+}
+
 function withRouting(state: JobState, record: CurrentRouting['record'], owes: boolean): JobState {
   const decision = routingOf(record);
   const dispatches =
     decision.type === 'RoutingDecided'
-      ? [...state.dispatches, { version: record.version, decision }]
+      ? [...state.dispatches, { version: record.version, decision, revision: revisionOf(state, record) }]
       : state.dispatches;
+  const rejected =
+    decision.type === 'RoutingRejected' && decision.jobId !== null
+      ? {
+          reason: decision.reason === 'provider_failed' ? ('failed' as const) : ('rejected' as const),
+          version: record.version,
+        }
+      : null;
   return {
     ...state,
     current: { version: record.version, decision, record },
     dispatches,
     owed: owes ? [...state.owed, record] : state.owed,
     closed: record.type === 'RoutingRevised' && decision.type === 'RoutingRejected',
+    done: state.done ?? rejected,
   };
 }
 
@@ -94,6 +130,10 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
     ...state,
     stream: record.stream,
     version: Math.max(state.version, record.version),
+    lastRecordedAt:
+      state.lastRecordedAt !== null && state.lastRecordedAt > record.recordedAt
+        ? state.lastRecordedAt
+        : record.recordedAt,
   };
   switch (record.type) {
     case 'RoutingDecided':
@@ -113,6 +153,16 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
       return { ...next, redrives: [...next.redrives, record] };
     case 'ContentErased':
       return { ...next, erasure: next.erasure ?? record };
+    case 'DispatchOutcomeRecorded':
+      return next.done
+        ? next
+        : {
+            ...next,
+            done: {
+              reason: record.outcome === 'succeeded' ? 'completed' : 'failed',
+              version: record.version,
+            },
+          };
     case 'ProviderHealthChanged':
       return next;
   }

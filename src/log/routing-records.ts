@@ -104,6 +104,17 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
   /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
   readonly contentWithheld?: ContentWithheldReason;
+  /**
+   * The dispatch this replay supersedes (the job's current one when it was replayed) and the
+   * revision count behind the copied decision; absent on records written before they existed.
+   */
+  readonly previousDispatchId?: string | null;
+  readonly revision?: number;
+  /**
+   * Set when the job was done (completed, failed, rejected) and the operator named it with
+   * `--pay-again-for`: the provider is paid again on purpose, and the log says so.
+   */
+  readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
 export type ContentWithheldReason = 'content_erased' | 'content_expired';
@@ -175,15 +186,39 @@ export interface ProjectionRedriveRequestedRecord extends RecordBase {
   readonly target: RedriveTarget;
   /** Set when the job's content was erased or had expired: the re-drive sends nothing, and says why. */
   readonly contentWithheld?: ContentWithheldReason;
+  /** Set when the job was done and the operator named it with `--pay-again-for` (paid again on purpose). */
+  readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
 /** The records whose effects the projector owes: decisions, replays and revisions of a job. */
 export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord | RoutingRevisedRecord;
 
+/**
+ * A provider consumer's terminal verdict on one of the job's dispatches, reported as a
+ * `provider.attempt.completed` signal: the job **finished** there — `succeeded`, or
+ * `failed_terminal` for a reason that is the job's own (`content_policy`, `invalid_request`, …:
+ * never re-routed, another provider would be paid to refuse it too). Recorded once per
+ * (dispatch, outcome) so that replay and re-drive know the job is done and never pay for it again.
+ * It has no side effect: the provider's consumer owns the Jobs status of a running or finished job.
+ */
+export interface DispatchOutcomeRecordedRecord extends RecordBase {
+  readonly type: 'DispatchOutcomeRecorded';
+  readonly jobId: string;
+  /** The dispatch reported on (`<jobId>:v<routingVersion>`) and that routing version. */
+  readonly dispatchId: string;
+  readonly routingVersion: number;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly outcome: 'succeeded' | 'failed_terminal';
+  readonly errorClass: string | null;
+  /** The attempt's dedupe key (docs/EVENT_SCHEMA.md#provider-attempt-completed). */
+  readonly causedBy: string;
+}
+
 export type JobRecord = RedriveTarget | ProjectionRedriveRequestedRecord;
 /** The records the projector turns into side effects. */
 export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
-export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord;
+export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord | DispatchOutcomeRecordedRecord;
 
 export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =>
   record.type === 'RoutingDecided' || record.type === 'RoutingRejected';
@@ -365,6 +400,7 @@ const KNOWN_TYPES = new Set([
   'ContentErased',
   'ProviderHealthChanged',
   'RoutingRevised',
+  'DispatchOutcomeRecorded',
 ]);
 
 /**

@@ -1,6 +1,6 @@
 /** The Jobs table in memory: the same rule as the DynamoDB conditions, for tests and local runs. */
 import type { JobRouting, JobStatusResult, JobsTable, PlannedJobStatus } from '../ports/jobs-table.ts';
-import { mayOverwrite, ownedAttributes, routingOf } from '../projections/job-status.ts';
+import { jobWriteFor, ownedAttributes, routingOf } from '../projections/job-status.ts';
 
 export class InMemoryJobsTable implements JobsTable {
   readonly items = new Map<string, Record<string, unknown>>();
@@ -19,9 +19,11 @@ export class InMemoryJobsTable implements JobsTable {
     return updates.map((update) => {
       const item = this.items.get(update.jobId);
       const current = item ? routingOf(item) : undefined;
-      if (current && !mayOverwrite(update, current)) return { ok: true, outcome: 'superseded' };
+      const write = jobWriteFor(update, current);
+      if (write === 'superseded') return { ok: true, outcome: 'superseded' };
       const next: Record<string, unknown> = { ...item, jobId: update.jobId };
-      for (const [name, value] of Object.entries(ownedAttributes(update, current?.done ?? []))) {
+      const owned = ownedAttributes(update, current?.done ?? [], write !== 'updateRouting');
+      for (const [name, value] of Object.entries(owned)) {
         if (value === null) delete next[name];
         else next[name] = value;
       }

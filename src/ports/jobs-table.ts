@@ -13,6 +13,11 @@ export interface JobRouting {
   readonly status: string | null;
   readonly routingVersion: number | null;
   /**
+   * The routing version a provider's status is about (`statusVersion`, written by the provider's
+   * consumer beside its `status`; docs/CONSUMERS.md). Null when absent.
+   */
+  readonly statusVersion: number | null;
+  /**
    * `routingDone`: the routing versions whose projection completed (status written after dispatch
    * and announcement succeeded) — the completion mark of those records (effect-completion.ts).
    */

@@ -106,6 +106,8 @@ export async function projectWithContent(
       erase.push(record.stream);
       return remember(writers, { kind: 'nothing' });
     }
+    // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
+    if (record.type === 'DispatchOutcomeRecorded') return { kind: 'nothing' };
     // The job's content is erased: nothing that would carry it is sent, whatever the path.
     if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(retained.get(record.stream))))
       return { kind: 'nothing' };
@@ -212,7 +214,12 @@ function withCopiedContent(record: CopyingRecord, decision: DecisionRecord): Cop
 /** A record whose projection sends the job (its user content) to a provider queue. */
 function wouldDispatch(record: RoutingLogRecord): boolean {
   try {
-    if (record.type === 'ContentErased' || record.type === 'ProviderHealthChanged') return false;
+    if (
+      record.type === 'ContentErased' ||
+      record.type === 'ProviderHealthChanged' ||
+      record.type === 'DispatchOutcomeRecorded'
+    )
+      return false;
     if (copiesDecision(record) && isWithheld(record)) return false;
     return projectedDecisionOf(record).type === 'RoutingDecided';
   } catch {

@@ -66,7 +66,8 @@ const serialiseBody = (body: DispatchMessageBody): string => JSON.stringify(body
 
 /**
  * Room for the longer ids of later projections of the same decision: a replay at version v ≥ 10
- * lengthens `dispatchId` and `routingVersion` in the body and in the attributes (4 bytes a digit).
+ * lengthens `dispatchId`, `routingVersion` and `previousDispatchId` in the body and in the
+ * attributes, and `revision` (at most 2) by nothing.
  */
 export const VERSION_HEADROOM_BYTES = 64;
 
@@ -81,7 +82,13 @@ export function dispatchMessageBytes(decision: RoutingDecidedRecord): number {
     dispatchId: dispatchIdOf(decision.jobId, version),
     jobId: decision.jobId,
     provider: decision.provider,
-    body: dispatchBodyOf(decision, version),
+    // The longest lineage a later dispatch of the job can carry: the longest kind, and the id of a
+    // previous dispatch (whose version digits the headroom covers too).
+    body: dispatchBodyOf(decision, version, {
+      dispatchKind: 'decision',
+      revision: 0,
+      previousDispatchId: dispatchIdOf(decision.jobId, version),
+    }),
   };
   return queueMessageBytes(queueMessageOf(dispatch, 'm0')) + VERSION_HEADROOM_BYTES;
 }

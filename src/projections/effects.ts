@@ -40,9 +40,43 @@ export interface DispatchRoutingFacts {
   readonly model: string;
   readonly queue: string;
   readonly dispatchId: string;
-  /** The log version projected: 1 for the decision, ≥ 2 for a replay. */
+  /** The log version projected: 1 for the decision, ≥ 2 for a replay or a re-route. */
   readonly routingVersion: number;
   readonly routedAt: string;
+  /** Why this dispatch exists: the decision, an operator's replay, or a re-route after a failure. */
+  readonly dispatchKind: DispatchKind;
+  /** Re-routings behind this dispatch: 0 for the decision (and replays of it), 1, 2. */
+  readonly revision: number;
+  /** The dispatch this one supersedes (the failed one for a re-route); null for the decision. */
+  readonly previousDispatchId: string | null;
+}
+
+export type DispatchKind = 'decision' | 'replay' | 'reroute';
+
+/** Where a dispatch sits in the job's life: what a consumer needs to fence at receipt. */
+export interface DispatchLineage {
+  readonly dispatchKind: DispatchKind;
+  readonly revision: number;
+  readonly previousDispatchId: string | null;
+}
+
+const DECISION_LINEAGE: DispatchLineage = { dispatchKind: 'decision', revision: 0, previousDispatchId: null };
+
+/** The lineage of a record's dispatch, from the record alone (a re-drive's is its target's). */
+export function lineageOf(record: RedriveTarget): DispatchLineage {
+  if (record.type === 'RoutingRevised')
+    return {
+      dispatchKind: 'reroute',
+      revision: record.revision,
+      previousDispatchId: record.failedDispatchId,
+    };
+  if (record.type === 'ProjectionReplayRequested')
+    return {
+      dispatchKind: 'replay',
+      revision: record.revision ?? 0,
+      previousDispatchId: record.previousDispatchId ?? null,
+    };
+  return DECISION_LINEAGE;
 }
 
 /**
@@ -197,7 +231,7 @@ function planDecision(record: RedriveTarget): EffectPlan {
   if (decision.type === 'RoutingDecided') {
     return {
       ...base,
-      dispatch: planDispatch(decision, version),
+      dispatch: planDispatch(decision, version, lineageOf(record)),
       announcement: { detailType: ROUTED_DETAIL_TYPE, detail: routedDetail(decision, stream, version) },
       jobStatus: {
         jobId: decision.jobId,
@@ -232,18 +266,26 @@ function planDecision(record: RedriveTarget): EffectPlan {
   };
 }
 
-function planDispatch(decision: RoutingDecidedRecord, version: number): PlannedDispatch {
+function planDispatch(
+  decision: RoutingDecidedRecord,
+  version: number,
+  lineage: DispatchLineage,
+): PlannedDispatch {
   const dispatchId = dispatchIdOf(decision.jobId, version);
   return {
     dispatchId,
     jobId: decision.jobId,
     provider: decision.provider,
-    body: dispatchBodyOf(decision, version),
+    body: dispatchBodyOf(decision, version, lineage),
   };
 }
 
 /** The provider-queue body of a routed decision projected at `version` (pure; what the router sizes). */
-export function dispatchBodyOf(decision: RoutingDecidedRecord, version: number): DispatchMessageBody {
+export function dispatchBodyOf(
+  decision: RoutingDecidedRecord,
+  version: number,
+  lineage: DispatchLineage = DECISION_LINEAGE,
+): DispatchMessageBody {
   const job = JSON.parse(decision.job) as Record<string, unknown>;
   const facts: DispatchRoutingFacts = {
     jobId: decision.jobId,
@@ -254,6 +296,9 @@ export function dispatchBodyOf(decision: RoutingDecidedRecord, version: number):
     dispatchId: dispatchIdOf(decision.jobId, version),
     routingVersion: version,
     routedAt: decision.recordedAt,
+    dispatchKind: lineage.dispatchKind,
+    revision: lineage.revision,
+    previousDispatchId: lineage.previousDispatchId,
   };
   // The facts are written last: a job field of the same name (an extra one, or the requested
   // `provider`) cannot shadow what routing decided. Object spread defines own properties, so even a

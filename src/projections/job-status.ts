@@ -1,8 +1,9 @@
 /**
  * Job status: converge `Jobs-<Stage>` to the routing outcome. Idempotent by condition, so it needs
- * no completion marker: a write applies only if the item carries no newer routing version and no
- * status another agent advanced past routing; otherwise the item is already converged (or ahead),
- * which is success — `superseded` — not a failure.
+ * no completion marker: the routing attributes apply only if the item carries no newer routing
+ * version (otherwise it is already converged or ahead — `superseded`, a success); the status only
+ * if no provider has spoken about this dispatch or a newer one (the ownership split of
+ * docs/CONSUMERS.md: a re-route moves the item even after the old dispatch's RUNNING).
  *
  * The projector reads the items of a batch first (one BatchGetItem per 100 jobs, beside the marker
  * read) and then writes them in batches (≤ 25 conditional statements per call): the read says which
@@ -14,30 +15,48 @@ import type { JobRouting, PlannedJobStatus } from '../ports/jobs-table.ts';
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
 export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
 
-/** The write a planned status needs against the item as read: create it, update it, or none. */
-export type JobWrite = 'insert' | 'update' | 'superseded';
+/**
+ * The write a planned status needs against the item as read: create it, update its routing
+ * attributes and its status, update its routing attributes only (a provider's status of this or a
+ * newer dispatch stays), or none (the item holds a newer routing version).
+ */
+export type JobWrite = 'insert' | 'update' | 'updateRouting' | 'superseded';
 
 /** The convergence rule, decided on the item as read (the write's condition re-checks it). */
 export function jobWriteFor(update: PlannedJobStatus, current: JobRouting | undefined): JobWrite {
   if (!current) return 'insert';
-  return mayOverwrite(update, current) ? 'update' : 'superseded';
+  if (!versionAllows(update, current)) return 'superseded';
+  return statusAllows(update, current) ? 'update' : 'updateRouting';
 }
 
-/** Same version (a redelivery) rewrites identical values; a newer one or an advanced status wins. */
-export function mayOverwrite(update: PlannedJobStatus, current: JobRouting): boolean {
-  const versionAllows = current.routingVersion === null || current.routingVersion <= update.routingVersion;
-  const statusAllows =
-    current.status === null || (OVERWRITABLE_STATUSES as readonly string[]).includes(current.status);
-  return versionAllows && statusAllows;
+/**
+ * The routing attributes (provider, model, queue, reason, routedAt, routingVersion, routingDone)
+ * move forward only: a redelivery of the same version rewrites identical values, an older record
+ * never regresses the item. A provider's status does not stop them: a re-route must move the job
+ * even after its previous dispatch's consumer wrote RUNNING.
+ */
+export const versionAllows = (update: PlannedJobStatus, current: JobRouting): boolean =>
+  current.routingVersion === null || current.routingVersion <= update.routingVersion;
+
+/**
+ * The Routing Manager writes `status` only over a status of its own (or before routing), or over a
+ * provider's status about an **older** dispatch than the one written: `statusVersion`, or without
+ * it the item's routing version when the provider wrote (version 1 if it had none).
+ */
+export function statusAllows(update: PlannedJobStatus, current: JobRouting): boolean {
+  if (current.status === null || (OVERWRITABLE_STATUSES as readonly string[]).includes(current.status))
+    return true;
+  return (current.statusVersion ?? current.routingVersion ?? 1) < update.routingVersion;
 }
 
 /**
  * The routing attributes an update writes: owned ones the outcome has not got are removed (null);
- * `routingDone` is `done` (the versions completed so far) with this update's version added.
+ * `routingDone` is `done` (the versions completed so far) with this update's version added;
+ * `status` only when `withStatus` (a provider's status of this dispatch or a newer one stays).
  */
-export function ownedAttributes(update: PlannedJobStatus, done: readonly number[]) {
+export function ownedAttributes(update: PlannedJobStatus, done: readonly number[], withStatus = true) {
   return {
-    status: update.status,
+    ...(withStatus ? { status: update.status } : {}),
     provider: update.provider,
     model: update.model,
     queue: update.queue,
@@ -55,6 +74,7 @@ export function routingOf(item: Record<string, unknown>): JobRouting {
   return {
     status: typeof item.status === 'string' ? item.status : null,
     routingVersion: typeof item.routingVersion === 'number' ? item.routingVersion : null,
+    statusVersion: typeof item.statusVersion === 'number' ? item.statusVersion : null,
     done: done.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b),
   };
 }

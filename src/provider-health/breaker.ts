@@ -10,7 +10,8 @@
  *
  *   closed ──(≥ 5 consecutive counted failures, or > 50 % of ≥ 10 attempts in 5 min)──► open
  *   open ──(openUntil passed)──► half_open (one probe at a time, leased)
- *   half_open ──(3 consecutive successes)──► closed      half_open ──(1 counted failure)──► open
+ *   half_open ──(3 consecutive successes of leased probes)──► closed
+ *   half_open ──(1 counted failure, probe or not)──► open
  *
  * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
  * where k counts the openings since the breaker last closed. Only provider-side failures count
@@ -76,7 +77,7 @@ export interface BreakerConfig {
   readonly maxOpenMs: number;
   /** Up to this share of an open period is taken off, spread by a hash (no thundering herd). */
   readonly jitterRatio: number;
-  /** Consecutive successes in half-open that close the breaker. */
+  /** Consecutive successes of leased probes in half-open that close the breaker (other traffic never does). */
   readonly successesToClose: number;
   /** A probe lease expires after the provider's job timeout, so a lost probe cannot stick. */
   readonly probeLeaseMs: number;
@@ -189,10 +190,15 @@ const probeAvailable = (probe: ProbeLease | null, now: string): boolean =>
 
 // ------------------------------------------------------------------------------ decide
 
-const isCounted = (errorClass: string | null): boolean => {
+/**
+ * A provider-side failure: it counts against the breaker, and only it moves a job elsewhere. An
+ * unclassified class counts as one — the safe rule (`errorClassKind`).
+ */
+export const isProviderSideFailure = (errorClass: string | null): boolean => {
   const kind = errorClassKind(errorClass);
   return kind === 'counted' || kind === 'unclassified';
 };
+const isCounted = isProviderSideFailure;
 
 /** The class as a transition's detail shows it: an unclassified one says so. */
 const classText = (errorClass: string | null): string =>
@@ -296,6 +302,11 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     }
     const afterHalfOpen = events.reduce((s, e) => evolveHealth(s, e, config), state);
     events.push(counted);
+    // Only the leased probe's outcome is evidence for closing: a success of other traffic (an
+    // explicit job, a late report of a job sent before the opening) is counted, never closes.
+    // The probe's report releases its lease, so a repeated copy of it is no probe any more.
+    const isProbe = afterHalfOpen.probe !== null && command.dispatchId === afterHalfOpen.probe.dispatchId;
+    if (!failed && !isProbe) return events;
     const successes = failed ? 0 : afterHalfOpen.probeSuccesses + 1;
     if (failed) {
       events.push(
@@ -439,7 +450,7 @@ export function evolveHealth(
         consecutiveFailures: failed ? state.consecutiveFailures + 1 : 0,
         window: addToWindow(state.window, event.at, failed, config),
         probeSuccesses:
-          effectiveStatus(state, event.at) === 'half_open' && !failed
+          effectiveStatus(state, event.at) === 'half_open' && !failed && releases
             ? state.probeSuccesses + 1
             : state.probeSuccesses,
         probe: releases ? null : state.probe,

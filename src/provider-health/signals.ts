@@ -4,6 +4,7 @@
  *   - `provider.status.changed`: an operator forces a breaker (or gives it back to `auto`).
  * Parsing never throws and never quotes the payload: a bad signal is a typed, content-free refusal.
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 // English messages for zod/mini (src/intake/schema.ts).
 import '../intake/schema.ts';
@@ -29,6 +30,11 @@ export const attemptCompletedSchema = z.looseObject({
   errorClass: z.nullish(z.string().check(z.maxLength(64))),
   latencyMs: z.optional(z.number().check(z.nonnegative())),
   ts: z.optional(z.iso.datetime({ offset: true })),
+  /**
+   * The sender's id of this attempt (e.g. `<dispatchId>#<attempt number>`): the dedupe key with
+   * the dispatchId. Absent: the key is the dispatchId and the outcome (one count per outcome).
+   */
+  attemptId: z.optional(identifier),
 });
 
 export const statusChangedSchema = z.looseObject({
@@ -69,6 +75,23 @@ const refuse = (problem: string, paths: readonly string[] = []): SignalParseResu
 });
 
 /**
+ * The dedupe key of an attempt report: derived from what the **sender** controls — the dispatchId
+ * and its `attemptId`, or without one the dispatchId and the outcome — never from the EventBridge
+ * envelope id, which PutEvents assigns anew to every (re-)publication. So an SDK retry, an outbox
+ * that publishes twice or a DLQ redrive of the same report counts once.
+ */
+export function attemptKeyOf(
+  attempt: Pick<AttemptCompleted, 'dispatchId' | 'outcome' | 'attemptId'>,
+): string {
+  const facts = JSON.stringify(
+    attempt.attemptId === undefined
+      ? [attempt.dispatchId, attempt.outcome]
+      : [attempt.dispatchId, '#', attempt.attemptId],
+  );
+  return `attempt-${createHash('sha256').update(facts).digest('hex').slice(0, 32)}`;
+}
+
+/**
  * Reads a signal event into a breaker command. The command's time is the event's own `time`
  * (stable across redeliveries, so a replay counts it in the same window bucket).
  */
@@ -92,7 +115,7 @@ export function parseHealthSignal(event: SignalEvent): SignalParseResult {
         attempt: a,
         command: {
           type: 'RecordAttempt',
-          signalId: event.id,
+          signalId: attemptKeyOf(a),
           at,
           outcome: a.outcome,
           errorClass: a.errorClass ?? null,

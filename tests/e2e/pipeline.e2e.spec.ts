@@ -120,6 +120,9 @@ describe('given the router, the routing log stream and the projector on the emul
       dispatchId: `${falDetail.jobId}:v1`,
       routingVersion: 1,
       routedAt: expect.any(String),
+      dispatchKind: 'decision',
+      revision: 0,
+      previousDispatchId: null,
     });
   });
 

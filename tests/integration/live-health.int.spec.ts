@@ -7,6 +7,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
+import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import type { LocalRun } from '../../src/local/run-local.ts';
 import { aLiveLocalRun } from '../support/live-run.ts';
 import { readJob } from '../support/local-aws.ts';
@@ -71,5 +72,56 @@ describe('a live local stack and provider health', () => {
       what: 'job projected',
     });
     expect(job).toMatchObject({ status: 'ROUTED', provider: 'replicate' });
+  });
+});
+
+describe('a live local stack and re-published attempt reports', () => {
+  it('given one success report published four times through PutEvents (four envelope ids), then the breaker counts it once and the job records one outcome', async () => {
+    const detail = aSubmissionDetail({ lengthSec: 8, resolution: '720p', provider: 'replicate' });
+    await put('frontend.api', 'video.job.submitted', detail);
+    const jobId = detail.jobId as string;
+    await eventually(async () => readJob(run.stack, jobId), { what: 'job projected' });
+    const report = {
+      jobId,
+      provider: 'replicate',
+      model: 'wan-2.1-i2v',
+      dispatchId: `${jobId}:v1`,
+      outcome: 'succeeded',
+      errorClass: null,
+      attemptId: `${jobId}:v1#1`,
+    };
+    // An SDK retry, an outbox publishing twice, a DLQ redrive: the same report, new envelope each time.
+    for (let copy = 0; copy < 4; copy++) await put('provider.invoker', 'provider.attempt.completed', report);
+
+    const store = new DynamoDbProviderHealthStore(createDocumentClient(), {
+      health: run.stack.tables.providerHealth,
+      log: run.stack.tables.routingLog,
+    });
+    const log = new DynamoDbRoutingLog(createDocumentClient(), run.stack.tables.routingLog);
+    const outcomes = await eventually(
+      async () => {
+        const stream = await log.readStream(`job#${jobId}`);
+        const recorded = stream.filter((record) => record.type === 'DispatchOutcomeRecorded');
+        return recorded.length > 0 ? recorded : undefined;
+      },
+      { what: 'the outcome recorded in the job stream' },
+    );
+    // Let every copy reach the handler before counting (each is one [live] line).
+    await eventually(
+      async () =>
+        reports.filter((line) => line.includes(`job ${jobId} `) && line.includes('done')).length >= 1 &&
+        reports.filter((line) => line.includes(`job ${jobId} outcome not recorded (already_done)`)).length >=
+          3
+          ? true
+          : undefined,
+      { what: 'every copy handled' },
+    );
+    const { state } = await store.load({ provider: 'replicate', model: 'wan-2.1-i2v' });
+    expect(state.window.reduce((sum, bucket) => sum + bucket.attempts, 0)).toBe(1);
+    expect(outcomes).toHaveLength(1);
+    expect((await log.readStream(`job#${jobId}`)).map((record) => record.type)).toEqual([
+      'RoutingDecided',
+      'DispatchOutcomeRecorded',
+    ]);
   });
 });

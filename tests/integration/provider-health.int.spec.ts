@@ -5,6 +5,7 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { applyTransition, initialBreakerState } from '../../src/provider-health/breaker.ts';
+import { attemptKeyOf } from '../../src/provider-health/signals.ts';
 import { anAttemptEvent, aStatusEvent } from '../support/health-signals.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
@@ -46,7 +47,11 @@ describe('health signals against DynamoDB Local', () => {
       reason: 'consecutive_failures',
     });
     expect(await logOf().readStream(`health#fal#${model}`)).toMatchObject([
-      { type: 'ProviderHealthChanged', version: 1, transition: { status: 'open', causedBy: events[4]?.id } },
+      {
+        type: 'ProviderHealthChanged',
+        version: 1,
+        transition: { status: 'open', causedBy: attemptKeyOf(events[4]?.detail as never) },
+      },
     ]);
   });
 

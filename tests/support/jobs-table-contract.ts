@@ -44,7 +44,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
         routingDone: new Set([1]),
       });
       expect(await jobs.read([update.jobId])).toEqual(
-        new Map([[update.jobId, { status: 'ROUTED', routingVersion: 1, done: [1] }]]),
+        new Map([[update.jobId, { status: 'ROUTED', routingVersion: 1, statusVersion: null, done: [1] }]]),
       );
     });
 
@@ -66,26 +66,68 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
       });
     });
 
-    it('given a newer routing version or a status a provider advanced, when a status is written, then it is superseded and the item unchanged', async () => {
-      const { jobs, seed, item } = await createFixture();
+    it('given a newer routing version, when a status is written, then it is superseded and the item unchanged', async () => {
+      const { jobs, item } = await createFixture();
       const decision = aRoutedRecord();
       const older = statusOf(decision);
-      const advanced = statusOf(aRoutedRecord());
       await converge(jobs, [statusOf(aReplayOf(decision, 2))]);
       const newer = await item(older.jobId);
-      await seed({ jobId: advanced.jobId, status: 'RUNNING', routingVersion: 1 });
 
-      expect(await converge(jobs, [older, advanced])).toEqual([
-        { ok: true, outcome: 'superseded' },
-        { ok: true, outcome: 'superseded' },
-      ]);
-
+      expect(await converge(jobs, [older])).toEqual([{ ok: true, outcome: 'superseded' }]);
       expect(await item(older.jobId)).toEqual(newer);
-      expect(await item(advanced.jobId)).toEqual({
-        jobId: advanced.jobId,
+    });
+
+    it('given a provider’s RUNNING of this dispatch, when its status is written, then the routing attributes converge and RUNNING stays', async () => {
+      const { jobs, seed, item } = await createFixture();
+      const update = statusOf(aRoutedRecord({ provider: 'fal' }));
+      // The consumer received the message before the Jobs write landed: no routing attributes yet.
+      await seed({ jobId: update.jobId, status: 'RUNNING', statusVersion: 1 });
+
+      expect(await converge(jobs, [update])).toEqual([{ ok: true, outcome: 'applied' }]);
+      expect(await item(update.jobId)).toEqual({
+        jobId: update.jobId,
         status: 'RUNNING',
+        statusVersion: 1,
+        provider: 'fal',
+        model: update.model,
+        queue: update.queue,
+        routedAt: update.routedAt,
         routingVersion: 1,
+        routingDone: new Set([1]),
       });
+    });
+
+    it('given a provider’s RUNNING of v1, when a re-route writes v2, then the item moves to v2 and its status is ROUTED again', async () => {
+      const { jobs, seed, item } = await createFixture();
+      const decision = aRoutedRecord({ provider: 'fal' });
+      await converge(jobs, [statusOf(decision)]);
+      const jobId = decision.jobId as string;
+      await seed({ ...(await item(jobId)), status: 'RUNNING', statusVersion: 1, resultUrl: 'kept' });
+      const moved = { ...statusOf(aReplayOf(decision, 2)), provider: 'replicate', model: 'wan-2.1-i2v' };
+
+      expect(await converge(jobs, [moved])).toEqual([{ ok: true, outcome: 'applied' }]);
+      expect(await item(jobId)).toMatchObject({
+        status: 'ROUTED',
+        statusVersion: 1,
+        provider: 'replicate',
+        routingVersion: 2,
+        routingDone: new Set([1, 2]),
+        resultUrl: 'kept',
+      });
+    });
+
+    it('given a provider’s status without statusVersion, then it is taken to be about the item’s routing version', async () => {
+      const { jobs, seed, item } = await createFixture();
+      const decision = aRoutedRecord();
+      const jobId = decision.jobId as string;
+      await seed({ jobId, status: 'SUCCEEDED', routingVersion: 1 });
+
+      expect(await converge(jobs, [statusOf(decision)])).toEqual([{ ok: true, outcome: 'applied' }]);
+      expect(await item(jobId)).toMatchObject({ status: 'SUCCEEDED', routingVersion: 1 });
+      expect(await converge(jobs, [statusOf(aReplayOf(decision, 2))])).toEqual([
+        { ok: true, outcome: 'applied' },
+      ]);
+      expect(await item(jobId)).toMatchObject({ status: 'ROUTED', routingVersion: 2 });
     });
 
     it('given a decision and its replay written in one call, then both apply in order and both versions are done', async () => {
@@ -140,12 +182,13 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
       expect(await jobs.write([created, removed, advanced], found)).toEqual([
         { ok: true, outcome: 'applied' },
         { ok: true, outcome: 'applied' },
-        { ok: true, outcome: 'superseded' },
+        { ok: true, outcome: 'applied' },
       ]);
 
       expect(await item(created.jobId)).toMatchObject({ status: 'ROUTED', submittedBy: 'frontend' });
       expect(await item(removed.jobId)).toMatchObject({ status: 'ROUTED', routingVersion: 1 });
-      expect(await item(advanced.jobId)).toEqual({ jobId: advanced.jobId, status: 'SUCCEEDED' });
+      // The provider's status stays; the routing attributes converge beside it.
+      expect(await item(advanced.jobId)).toMatchObject({ status: 'SUCCEEDED', routingVersion: 1 });
     });
 
     it('given 60 statuses in one write, then each has its own result, in input order', async () => {
@@ -154,7 +197,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
         statusOf(i % 3 === 0 ? aNoRouteRecord() : aRoutedRecord()),
       );
       const running = updates[7] as PlannedJobStatus;
-      await seed({ jobId: running.jobId, status: 'RUNNING' });
+      await seed({ jobId: running.jobId, status: 'RUNNING', routingVersion: 2 });
 
       const results = await converge(jobs, updates);
 

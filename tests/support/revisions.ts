@@ -31,6 +31,7 @@ export const aFailure = (
   provider: decision.provider,
   model: decision.model,
   outcome: 'failed_terminal',
+  errorClass: 'server_error',
   ...overrides,
 });
 

@@ -47,7 +47,7 @@ describe('DynamoDbJobsTable statements', () => {
 
     await new DynamoDbJobsTable(createDocumentClient(), 'Jobs-test').write(
       [update],
-      new Map([['job-1', { status: 'SUBMITTED', routingVersion: null, done: [] }]]),
+      new Map([['job-1', { status: 'SUBMITTED', routingVersion: null, statusVersion: null, done: [] }]]),
     );
 
     expect(

@@ -37,6 +37,12 @@ const success = (seconds: number, dispatchId: string | null = null) =>
   attempt(seconds, 'succeeded', null, dispatchId);
 
 /** given(commands) → the state and every transition they recorded. */
+const probe = (seconds: number, dispatchId: string): HealthCommand => ({
+  type: 'AcquireProbe',
+  at: at(seconds),
+  dispatchId,
+});
+
 function given(commands: readonly HealthCommand[], state = initialBreakerState('fal', 'wan-i2v')) {
   const transitions = [];
   for (const command of commands) {
@@ -182,7 +188,10 @@ describe('half-open: recovery through probes', () => {
   it('given the open period passed, when 3 probes succeed one after another, then the breaker closes and k resets', () => {
     const { state, t } = halfOpenAt();
     const { state: closed, transitions } = given(
-      [success(t, 'p1:v1'), success(t + 1, 'p2:v1'), success(t + 2, 'p3:v1')],
+      [probe(t, 'p1:v1'), success(t, 'p1:v1'), probe(t + 1, 'p2:v1'), success(t + 1, 'p2:v1')].concat([
+        probe(t + 2, 'p3:v1'),
+        success(t + 2, 'p3:v1'),
+      ]),
       state,
     );
     expect(transitions.map((x) => [x.previousStatus, x.status, x.reason])).toEqual([
@@ -190,6 +199,32 @@ describe('half-open: recovery through probes', () => {
       ['half_open', 'closed', 'probes_succeeded'],
     ]);
     expect(closed).toMatchObject({ status: 'closed', openings: 0, openUntil: null, version: 3 });
+  });
+
+  it('given half-open, when explicit jobs that are not the probe succeed, then they are counted but the breaker stays half-open', () => {
+    const { state, t } = halfOpenAt();
+    const { state: after, transitions } = given(
+      [
+        probe(t, 'p1:v1'),
+        success(t + 1, 'explicit-1:v1'),
+        success(t + 2, 'explicit-2:v1'),
+        success(t + 3, 'explicit-3:v1'),
+      ],
+      state,
+    );
+    expect(transitions.map((x) => x.status)).toEqual(['half_open']);
+    expect(after).toMatchObject({ status: 'half_open', probeSuccesses: 0, probe: { dispatchId: 'p1:v1' } });
+    expect(after.window.reduce((sum, bucket) => sum + bucket.attempts, 0)).toBe(3);
+  });
+
+  it('given half-open, when the probe succeeds and its report is repeated, then it counts once and the breaker stays half-open', () => {
+    const { state, t } = halfOpenAt();
+    const { state: after, transitions } = given(
+      [probe(t, 'p1:v1'), success(t + 1, 'p1:v1'), success(t + 2, 'p1:v1'), success(t + 3, 'p1:v1')],
+      state,
+    );
+    expect(transitions.map((x) => x.status)).toEqual(['half_open']);
+    expect(after).toMatchObject({ status: 'half_open', probeSuccesses: 1, probe: null });
   });
 
   it('given a probe was leased, when its attempt succeeds, then the lease is released for the next probe', () => {

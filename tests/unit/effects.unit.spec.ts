@@ -7,6 +7,7 @@ import {
   aRoutedRecord,
   RECORDED_AT,
 } from '../support/records.ts';
+import { aRevisionRecord } from '../support/revisions.ts';
 
 describe('planEffects', () => {
   it('given a routed auto job with extra fields, then the provider-queue body is the job itself at top level with the routing facts beside it', () => {
@@ -54,6 +55,24 @@ describe('planEffects', () => {
     expect(String(body.dispatchId)).toMatch(/:v2$/);
   });
 
+  it('given a replay and a re-route, then their messages say so: kind, revision and the dispatch they supersede', async () => {
+    const decision = aRoutedRecord({ provider: 'fal' });
+    const replay = { ...aReplayOf(decision), previousDispatchId: `${decision.jobId}:v1`, revision: 0 };
+    expect(planEffects(replay).dispatch?.body).toMatchObject({
+      dispatchKind: 'replay',
+      revision: 0,
+      previousDispatchId: `${decision.jobId}:v1`,
+      routingVersion: 2,
+    });
+    const revision = await aRevisionRecord('routed');
+    expect(planEffects(revision).dispatch?.body).toMatchObject({
+      dispatchKind: 'reroute',
+      revision: 1,
+      previousDispatchId: revision.failedDispatchId,
+      routingVersion: revision.version,
+    });
+  });
+
   it('given a RoutingDecided record, then it plans a dispatch, a routed announcement and status ROUTED with ids from the record', () => {
     const record = aRoutedRecord({ provider: 'fal', prompt: 'corgi surfing' });
     const plan = planEffects(record);
@@ -72,6 +91,9 @@ describe('planEffects', () => {
         dispatchId: `${record.jobId}:v1`,
         routingVersion: 1,
         routedAt: RECORDED_AT,
+        dispatchKind: 'decision',
+        revision: 0,
+        previousDispatchId: null,
       },
     });
     expect(plan.announcement).toEqual({

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   ATTEMPT_DETAIL_TYPE,
+  attemptKeyOf,
   parseHealthSignal,
   SIGNAL_SOURCE,
   STATUS_DETAIL_TYPE,
@@ -34,7 +35,7 @@ describe('parsing health signals', () => {
         key: 'fal#wan-i2v',
         command: {
           type: 'RecordAttempt',
-          signalId: 'evt-1',
+          signalId: attemptKeyOf({ dispatchId: 'job-1:v1', outcome: 'failed_terminal' }),
           at: '2026-11-25T14:02:00.000Z',
           outcome: 'failed_terminal',
           errorClass: 'server_error',
@@ -42,6 +43,29 @@ describe('parsing health signals', () => {
         },
       },
     });
+  });
+
+  it('given the same report published again under a new envelope id and time, then its dedupe key is the same', () => {
+    const first = parseHealthSignal(attemptEvent({}));
+    const again = parseHealthSignal({
+      ...attemptEvent({}),
+      id: 'evt-republished',
+      time: '2026-11-25T15:00:00Z',
+    });
+    expect(first.ok && again.ok && first.signal.command.signalId).toBe(
+      again.ok && again.signal.command.signalId,
+    );
+  });
+
+  it('given two attempts of one dispatch with their own attemptId, then each has its own dedupe key', () => {
+    const keyOf = (attemptId: string) => {
+      const parsed = parseHealthSignal(attemptEvent({ attemptId }));
+      return parsed.ok ? parsed.signal.command.signalId : null;
+    };
+    expect(keyOf('job-1:v1#1')).not.toBe(keyOf('job-1:v1#2'));
+    expect(keyOf('job-1:v1#1')).toBe(
+      attemptKeyOf({ dispatchId: 'job-1:v1', outcome: 'succeeded', attemptId: 'job-1:v1#1' }),
+    );
   });
 
   it('given an attempt without model or errorClass, then the provider-level breaker is named and errorClass is null', () => {

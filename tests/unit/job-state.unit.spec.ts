@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type ErasureAuthor, planErasureStep } from '../../src/commands/forget-plan.ts';
 import { planRedriveSteps, type RedriveAuthor } from '../../src/commands/redrive-plan.ts';
-import { planReplayStep, type ReplayAuthor, replayIdOf } from '../../src/commands/replay-plan.ts';
+import {
+  planReplayStep,
+  type ReplayAuthor,
+  type ReplayPolicy,
+  replayIdOf,
+} from '../../src/commands/replay-plan.ts';
 import { type FailedAttempt, planRevision } from '../../src/commands/revise-routing.ts';
 import { evolveJob, initialJobState, type JobState, jobStateOf } from '../../src/log/job-state.ts';
 import type {
@@ -66,7 +71,8 @@ describe('evolveJob: the one fold of a job stream', () => {
     const state = jobStateOf([decision]);
     expect(state).toMatchObject({ stream: decision.stream, version: 1, decision, closed: false });
     expect(state.current).toEqual({ version: 1, decision, record: decision });
-    expect(state.dispatches).toEqual([{ version: 1, decision }]);
+    expect(state.dispatches).toEqual([{ version: 1, decision, revision: 0 }]);
+    expect(state.done).toBeNull();
     expect(state.owed).toEqual([decision]);
   });
 
@@ -112,7 +118,13 @@ describe('evolveJob: the one fold of a job stream', () => {
 
 describe('ReplayProjections decider (planReplayStep over the fold)', () => {
   const author: ReplayAuthor = { incident: 'INC-1', requestedBy: 'ops', why: 'outage', at: AT };
-  const spec = jobDecider((command: ReplayAuthor, state: JobState) => planReplayStep(state, command));
+  const everyProvider: ReplayPolicy = {
+    selection: { providers: ['fal', 'replicate'], outcome: 'routed' },
+    payAgainFor: new Set(),
+  };
+  const spec = jobDecider((command: ReplayAuthor, state: JobState) =>
+    planReplayStep(state, command, undefined, everyProvider),
+  );
 
   it('given a decision and an erasure, when replayed, then the replay goes at version 3 and carries the decision', () => {
     const decision = aRoutedRecord();
@@ -179,7 +191,7 @@ describe('RedriveProjections decider (planRedriveSteps over the fold)', () => {
     ]),
   );
 
-  it('given a decision, a withheld replay and a revision, when re-driven, then only owed records get consecutive versions', () => {
+  it('given a decision, a withheld replay and a revision, when re-driven, then only the owed current dispatch is re-driven: the superseded decision is skipped', () => {
     const decision = aRoutedRecord();
     const withheld = { ...aReplayOf(decision, 2), contentWithheld: 'content_expired' as const };
     const revision = aRevision(decision, 3, aRoutedRecord({ provider: 'replicate' }));
@@ -187,8 +199,8 @@ describe('RedriveProjections decider (planRedriveSteps over the fold)', () => {
       .given([decision, withheld, revision])
       .when(author)
       .thenDecides([
-        ['append', 1, 4],
-        ['append', 3, 5],
+        ['skipped', 1, null],
+        ['append', 3, 4],
       ]);
   });
 });
@@ -245,5 +257,33 @@ describe('ReviseRouting decider (planRevision over the fold)', () => {
       .given([rejection])
       .when(failureOf(rejection, 1))
       .thenDecides({ kind: 'ignored', why: 'no_routed_decision' });
+  });
+});
+
+describe('the fold says when a job is done (never paid for again without --pay-again-for)', () => {
+  it('given a provider’s success of its dispatch, then it is done: completed, and a later replay does not undo it', () => {
+    const decision = aRoutedRecord();
+    const completed = {
+      ...decision,
+      version: 2,
+      type: 'DispatchOutcomeRecorded',
+      outcome: 'succeeded',
+      dispatchId: `${decision.jobId}:v1`,
+    } as unknown as RoutingLogRecord;
+    expect(jobStateOf([decision, completed]).done).toEqual({ reason: 'completed', version: 2 });
+    expect(jobStateOf([decision, completed, aReplayOf(decision, 3)]).done).toEqual({
+      reason: 'completed',
+      version: 2,
+    });
+  });
+
+  it('given a rejection at intake, then it is done: rejected; an explicit provider’s failure is done: failed', () => {
+    expect(jobStateOf([aNoRouteRecord()]).done?.reason).toBe('rejected');
+    const decision = aRoutedRecord({ provider: 'fal' });
+    const failed = aRevision(decision, 2, {
+      ...aNoRouteRecord(),
+      reason: 'provider_failed',
+    } as DecisionRecord);
+    expect(jobStateOf([decision, failed]).done).toEqual({ reason: 'failed', version: 2 });
   });
 });

@@ -229,7 +229,11 @@ describe('DynamoDbJobsTable', () => {
   const statusOf = (record: Parameters<typeof planEffects>[0]) =>
     planEffects(record).jobStatus as NonNullable<ReturnType<typeof planEffects>['jobStatus']>;
   const existing = (...ids: string[]) =>
-    new Map(ids.map((id) => [id, { status: 'SUBMITTED', routingVersion: null, done: [] }] as const));
+    new Map(
+      ids.map(
+        (id) => [id, { status: 'SUBMITTED', routingVersion: null, statusVersion: null, done: [] }] as const,
+      ),
+    );
   const statements = () =>
     ddbMock.commandCalls(BatchExecuteStatementCommand).map((c) => c.args[0].input.Statements ?? []);
   const errorOf = (Code: string) => ({ Error: { Code: Code as 'ConditionalCheckFailed', Message: Code } });
@@ -243,7 +247,8 @@ describe('DynamoDbJobsTable', () => {
     const [statement] = statements()[0] ?? [];
     expect(statement?.Statement).toBe(
       'UPDATE "Jobs-test" SET "status" = ? SET "provider" = ? SET "model" = ? SET "queue" = ? SET "routedAt" = ? SET "routingVersion" = ? SET "routingDone" = set_add("routingDone", ?) REMOVE "reason"' +
-        ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?])',
+        ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?]' +
+        ' OR "statusVersion" < ? OR ("statusVersion" IS MISSING AND "routingVersion" < ?))',
     );
     expect(statement?.Parameters).toEqual([
       'ROUTED',
@@ -259,6 +264,8 @@ describe('DynamoDbJobsTable', () => {
       'PENDING',
       'ROUTED',
       'REJECTED',
+      1,
+      1,
     ]);
   });
 
@@ -273,12 +280,42 @@ describe('DynamoDbJobsTable', () => {
     );
   });
 
-  it('given an item a provider advanced (RUNNING), then nothing is written and the status is superseded', async () => {
+  it('given an item a provider advanced (RUNNING) for this dispatch, then only the routing attributes are written: its status stays', async () => {
+    ddbMock.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
     const update = statusOf(aRoutedRecord());
-    const found = new Map([[update.jobId, { status: 'RUNNING', routingVersion: 1, done: [1] }]]);
+    const found = new Map([
+      [update.jobId, { status: 'RUNNING', routingVersion: 1, statusVersion: 1, done: [] }],
+    ]);
+
+    expect(await jobs().write([update], found)).toEqual([{ ok: true, outcome: 'applied' }]);
+    const [statement] = statements()[0] ?? [];
+    expect(statement?.Statement).not.toContain('"status"');
+    expect(statement?.Statement).toContain(
+      'WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?)',
+    );
+  });
+
+  it('given an item whose routing version is newer, then nothing is written: superseded', async () => {
+    const update = statusOf(aRoutedRecord());
+    const found = new Map([
+      [update.jobId, { status: 'ROUTED', routingVersion: 2, statusVersion: null, done: [2] }],
+    ]);
 
     expect(await jobs().write([update], found)).toEqual([{ ok: true, outcome: 'superseded' }]);
     expect(statements()).toEqual([]);
+  });
+
+  it('given a status update refused because a provider spoke meanwhile, then the routing attributes are written alone', async () => {
+    ddbMock
+      .on(BatchExecuteStatementCommand)
+      .resolvesOnce({ Responses: [errorOf('ConditionalCheckFailed')] })
+      .resolves({ Responses: [{}] });
+    const update = statusOf(aRoutedRecord());
+
+    expect(await jobs().write([update], existing(update.jobId))).toEqual([{ ok: true, outcome: 'applied' }]);
+    const [first, second] = statements().map((call) => call[0]?.Statement ?? '');
+    expect(first).toContain('"statusVersion" < ?');
+    expect(second).not.toContain('"status"');
   });
 
   it('given 60 updates, then they go in calls of at most 25 statements, results in input order', async () => {
@@ -312,10 +349,11 @@ describe('DynamoDbJobsTable', () => {
     expect(calls[1]?.[0]?.Parameters).toContainEqual(new Set([2]));
   });
 
-  it('given an item changed since the read, then a failed UPDATE is retried as an INSERT, a refused INSERT as an UPDATE, and an UPDATE failing on an item known to exist is superseded', async () => {
+  it('given an item changed since the read, then a failed UPDATE is retried without the status, then as an INSERT; a refused INSERT as an UPDATE; and an UPDATE of routing failing on an item known to exist is superseded', async () => {
     ddbMock
       .on(BatchExecuteStatementCommand)
       .resolvesOnce({ Responses: [errorOf('ConditionalCheckFailed'), errorOf('DuplicateItem')] })
+      .resolvesOnce({ Responses: [errorOf('ConditionalCheckFailed'), errorOf('ConditionalCheckFailed')] })
       .resolves({ Responses: [{}, errorOf('ConditionalCheckFailed')] });
     const gone = statusOf(aRoutedRecord());
     const created = statusOf(aRoutedRecord());
@@ -328,6 +366,7 @@ describe('DynamoDbJobsTable', () => {
     ]);
     expect(statements().map((call) => call.map((s) => s.Statement?.split(' ')[0]))).toEqual([
       ['UPDATE', 'INSERT'],
+      ['UPDATE', 'UPDATE'],
       ['INSERT', 'UPDATE'],
     ]);
   });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../src/cli/verbs/history.ts';
 import { renderRedriveSummary } from '../../src/cli/verbs/redrive.ts';
+import { decideDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
 import { missingEffects, planRedriveSteps, redriveIdOf } from '../../src/commands/redrive-plan.ts';
 import { redriveProjections } from '../../src/commands/redrive-projections.ts';
 import { splitJob } from '../../src/content/job-content.ts';
@@ -104,10 +105,10 @@ describe('redrive plan', () => {
 
   it('given a complete marker, a re-drive already requested by this incident, and a too-old target, then nothing is appended for them', () => {
     const decision = aRoutedRecord();
-    const replay = aReplayOf(decision);
     const old = { ...aRoutedRecord(), recordedAt: '2026-11-01T00:00:00.000Z' };
-    const [first] = planRedriveSteps(jobStateOf([decision, replay]), new Map(), AUTHOR, JUDGEABLE);
-    const stream = [decision, replay, first?.record as ProjectionRedriveRequestedRecord];
+    const [first] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
+    const replay = aReplayOf(decision, 3);
+    const stream = [decision, first?.record as ProjectionRedriveRequestedRecord, replay];
     const markers = new Map([[planEffects(replay).effectId, complete(planEffects(replay).effectId)]]);
     expect(planRedriveSteps(jobStateOf(stream), markers, AUTHOR, JUDGEABLE).map((s) => s.action)).toEqual([
       'already_requested',
@@ -361,5 +362,59 @@ describe('re-drive of a job whose content was erased', () => {
     expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
     expect(queues.sent[0]?.message.body).toContain('corgi surfing');
     expect(queues.sent[0]?.message.dispatchId).toBe(`${decision.jobId}:v1`);
+  });
+});
+
+describe('a re-drive never pays for a done job or sends a superseded dispatch', () => {
+  it('given a decision superseded by a replay, both incomplete, when re-driven, then the decision is skipped as superseded and the replay re-driven', () => {
+    const decision = aRoutedRecord();
+    const replay = aReplayOf(decision);
+    const steps = planRedriveSteps(jobStateOf([decision, replay]), new Map(), AUTHOR, JUDGEABLE);
+    expect(steps.map((s) => [s.target.version, s.action, s.skipped])).toEqual([
+      [1, 'skipped', 'superseded'],
+      [2, 'append', undefined],
+    ]);
+  });
+
+  it('given an incomplete decision whose job completed at the provider, when re-driven, then it is skipped as completed unless the operator pays again', () => {
+    const decision = aRoutedRecord();
+    const done = decideDispatchOutcome(jobStateOf([decision]), {
+      attemptKey: 'attempt-1',
+      at: '2026-11-25T10:05:00.000Z',
+      jobId: decision.jobId,
+      dispatchId: `${decision.jobId}:v1`,
+      provider: decision.provider,
+      model: decision.model,
+      outcome: 'succeeded',
+      errorClass: null,
+    }) as RoutingLogRecord;
+    const stream = [decision, done];
+    expect(planRedriveSteps(jobStateOf(stream), new Map(), AUTHOR, JUDGEABLE)).toMatchObject([
+      { action: 'skipped', skipped: 'completed', record: null },
+    ]);
+    expect(planRedriveSteps(jobStateOf(stream), new Map(), AUTHOR, JUDGEABLE, undefined, true)).toMatchObject(
+      [{ action: 'append', record: { version: 3, redriveOf: 1 } }],
+    );
+  });
+
+  it('given a done job whose decision only owes its announcement, when re-driven, then the announcement is finished (no provider is paid)', () => {
+    const decision = aRoutedRecord();
+    const plan = planEffects(decision);
+    const marker = { ...complete(plan.effectId), announced: false };
+    const done = {
+      ...decision,
+      version: 2,
+      type: 'DispatchOutcomeRecorded',
+      outcome: 'succeeded',
+      dispatchId: `${decision.jobId}:v1`,
+    };
+    expect(
+      planRedriveSteps(
+        jobStateOf([decision, done as unknown as RoutingLogRecord]),
+        new Map([[plan.effectId, marker]]),
+        AUTHOR,
+        JUDGEABLE,
+      ),
+    ).toMatchObject([{ action: 'append', missing: ['announce'] }]);
   });
 });

@@ -1,20 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { decideDispatchOutcome } from '../../src/commands/record-dispatch-outcome.ts';
 import {
   InvalidIncidentKeyError,
   isReplayed,
   parseIncidentKey,
   planReplayStep,
+  type ReplayPolicy,
   type ReplaySelection,
   replayIdOf,
 } from '../../src/commands/replay-plan.ts';
+import { reviseRouting } from '../../src/commands/revise-routing.ts';
 import { jobStateOf } from '../../src/log/job-state.ts';
-import { intakeRejectionRecord } from '../../src/log/routing-records.ts';
+import { intakeRejectionRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { aFailure, aRoutedJobInLog } from '../support/revisions.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const selection = (overrides: Partial<ReplaySelection> = {}): ReplaySelection => ({
   providers: ['fal'],
   outcome: 'routed',
   ...overrides,
+});
+const policy = (overrides: Partial<ReplaySelection> = {}, payAgainFor: string[] = []): ReplayPolicy => ({
+  selection: selection(overrides),
+  payAgainFor: new Set(payAgainFor),
 });
 const author = {
   incident: 'INC-2291',
@@ -83,7 +91,7 @@ describe('which decisions a replay re-drives', () => {
 describe('replay step for one job', () => {
   it('given a stream with only its decision, when planned, then a replay record of the incident is appended at version 2 with a copy of the decision', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    expect(planReplayStep(jobStateOf([decision]), author)).toEqual({
+    expect(planReplayStep(jobStateOf([decision]), author, undefined, policy())).toEqual({
       action: 'append',
       record: {
         type: 'ProjectionReplayRequested',
@@ -98,16 +106,18 @@ describe('replay step for one job', () => {
         why: 'fal outage 09:00-11:00',
         recordedAt: author.at,
         decision,
+        previousDispatchId: `${decision.jobId}:v1`,
+        revision: 0,
       },
     });
   });
 
   it('given a stream that already holds this incident, when planned at another time by someone else, then it is skipped', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep(jobStateOf([decision]), author);
+    const first = planReplayStep(jobStateOf([decision]), author, undefined, policy());
     if (first.action !== 'append') throw new Error('expected an append');
     const later = { ...author, requestedBy: 'bob', why: 'again', at: '2026-11-26T08:00:00.000Z' };
-    expect(planReplayStep(jobStateOf([decision, first.record]), later)).toEqual({
+    expect(planReplayStep(jobStateOf([decision, first.record]), later, undefined, policy())).toEqual({
       action: 'already_replayed',
       record: first.record,
     });
@@ -115,17 +125,115 @@ describe('replay step for one job', () => {
 
   it('given a stream with another incident, when a new incident is planned, then it goes to the next version', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    const first = planReplayStep(jobStateOf([decision]), author);
+    const first = planReplayStep(jobStateOf([decision]), author, undefined, policy());
     if (first.action !== 'append') throw new Error('expected an append');
     expect(
-      planReplayStep(jobStateOf([decision, first.record]), { ...author, incident: 'INC-2300' }),
+      planReplayStep(
+        jobStateOf([decision, first.record]),
+        { ...author, incident: 'INC-2300' },
+        undefined,
+        policy(),
+      ),
     ).toMatchObject({
       action: 'append',
-      record: { version: 3, replayOf: 1, incident: 'INC-2300' },
+      // The job's current dispatch is the first replay's: that is what is sent again.
+      record: { version: 3, replayOf: 2, incident: 'INC-2300', previousDispatchId: `${decision.jobId}:v2` },
     });
   });
 
   it('given an empty stream, when planned, then there is no decision to replay', () => {
-    expect(planReplayStep(jobStateOf([]), author)).toEqual({ action: 'no_decision' });
+    expect(planReplayStep(jobStateOf([]), author, undefined, policy())).toEqual({ action: 'no_decision' });
+  });
+});
+
+describe('a replay selects by the job’s current dispatch and never re-pays a done job', () => {
+  async function reroutedToReplicate() {
+    const { log, decision, rules } = await aRoutedJobInLog();
+    await reviseRouting(aFailure(decision), { log, rules });
+    return { log, decision, rules, stream: await log.readStream(decision.stream) };
+  }
+  const succeeded = (stream: readonly RoutingLogRecord[], jobId: string, version: number) =>
+    decideDispatchOutcome(jobStateOf(stream), {
+      attemptKey: 'attempt-x',
+      at: '2026-11-25T14:10:00.000Z',
+      jobId,
+      dispatchId: `${jobId}:v${version}`,
+      provider: 'replicate',
+      model: 'wan-2.1-i2v',
+      outcome: 'succeeded',
+      errorClass: null,
+    });
+
+  it('given a fal job re-routed to Replicate, when fal is replayed, then it is skipped: its current dispatch is elsewhere', async () => {
+    const { stream } = await reroutedToReplicate();
+    expect(planReplayStep(jobStateOf(stream), author, undefined, policy())).toMatchObject({
+      action: 'skipped',
+      reason: 'dispatched_elsewhere',
+      current: { version: 2, record: { type: 'RoutingRevised' } },
+    });
+  });
+
+  it('given a fal job re-routed to Replicate, when Replicate is replayed, then its current dispatch (the revision’s) is sent again', async () => {
+    const { stream, decision } = await reroutedToReplicate();
+    expect(
+      planReplayStep(jobStateOf(stream), author, undefined, policy({ providers: ['replicate'] })),
+    ).toMatchObject({
+      action: 'append',
+      record: {
+        version: 3,
+        replayOf: 2,
+        revision: 1,
+        previousDispatchId: `${decision.jobId}:v2`,
+        decision: { provider: 'replicate', model: 'wan-2.1-i2v' },
+      },
+    });
+  });
+
+  it('given the re-routed job completed on Replicate, when Replicate or fal is replayed, then it is skipped as completed', async () => {
+    const { stream, decision } = await reroutedToReplicate();
+    const done = succeeded(stream, decision.jobId, 2);
+    if ('why' in done) throw new Error(done.why);
+    const completed = [...stream, done];
+    expect(
+      planReplayStep(jobStateOf(completed), author, undefined, policy({ providers: ['replicate'] })),
+    ).toMatchObject({
+      action: 'skipped',
+      reason: 'completed',
+    });
+    expect(planReplayStep(jobStateOf(completed), author, undefined, policy())).toMatchObject({
+      action: 'skipped',
+      reason: 'completed',
+    });
+  });
+
+  it('given a completed job named with --pay-again-for, when replayed, then it is sent again and the record says it was paid again', async () => {
+    const { stream, decision } = await reroutedToReplicate();
+    const done = succeeded(stream, decision.jobId, 2);
+    if ('why' in done) throw new Error(done.why);
+    expect(
+      planReplayStep(
+        jobStateOf([...stream, done]),
+        author,
+        undefined,
+        policy({ providers: ['replicate'] }, [decision.jobId]),
+      ),
+    ).toMatchObject({ action: 'append', record: { version: 4, paidAgain: 'completed', replayOf: 2 } });
+  });
+
+  it('given a job rejected retries_exhausted after re-routings, when its first provider is replayed, then it is skipped as rejected', async () => {
+    const { log, decision, rules } = await aRoutedJobInLog();
+    await reviseRouting(aFailure(decision), { log, rules });
+    await reviseRouting(
+      { ...aFailure(decision, 2), provider: 'replicate', model: 'wan-2.1-i2v' },
+      { log, rules },
+    );
+    const stream = await log.readStream(decision.stream);
+    expect(stream.at(-1)).toMatchObject({ decision: { reason: 'retries_exhausted' } });
+    expect(
+      planReplayStep(jobStateOf(stream), author, undefined, policy({ providers: ['fal', 'replicate'] })),
+    ).toMatchObject({
+      action: 'skipped',
+      reason: 'rejected',
+    });
   });
 });

@@ -1,3 +1,4 @@
+import type { ReplayPolicy } from '../../src/commands/replay-plan.ts';
 /**
  * The ReplayProjections command on the in-memory log: identity per (job, incident), whatever the
  * window and the clock; interruption; dry run ids; races and failures of single jobs.
@@ -60,6 +61,11 @@ const replayRecords = async (log: RoutingLog, decisions: readonly DecisionRecord
   (await Promise.all(decisions.map((d) => log.readStream(d.stream))))
     .flat()
     .filter((record) => record.type === 'ProjectionReplayRequested');
+
+const routedPolicy: ReplayPolicy = {
+  selection: { providers: ['fal', 'replicate'], outcome: 'routed' },
+  payAgainFor: new Set(),
+};
 
 describe('replaying an incident', () => {
   it('given a relative window, when the replay runs twice an hour apart, then each job is appended once', async () => {
@@ -136,6 +142,7 @@ describe('replaying an incident', () => {
       decisions[0] as DecisionRecord,
       { incident: 'INC-1', requestedBy: 'a', why: 'b', at: 'c' },
       false,
+      routedPolicy,
     );
 
     const dryRun = await replayProjections(command(window, { dryRun: true }), { log, decisions: index, now });
@@ -193,11 +200,11 @@ describe('replaying one job against a log', () => {
     const decision = aDecisionRecord({ provider: 'fal' });
     await log.append(decision);
     const results = await Promise.all([
-      replayJob({ log }, decision, author, false),
-      replayJob({ log }, decision, author, false),
+      replayJob({ log }, decision, author, false, routedPolicy),
+      replayJob({ log }, decision, author, false, routedPolicy),
     ]);
-    expect(results.map((result) => result.action).sort()).toEqual(['already_replayed', 'appended']);
-    expect(results.map((result) => result.dispatchId)).toEqual([
+    expect(results.map((result) => result?.action).sort()).toEqual(['already_replayed', 'appended']);
+    expect(results.map((result) => result?.dispatchId)).toEqual([
       `${decision.jobId}:v2`,
       `${decision.jobId}:v2`,
     ]);
@@ -214,7 +221,9 @@ describe('replaying one job against a log', () => {
         return { status: 'exists', existing: decision };
       },
     };
-    expect(await replayJob({ log, retry: { sleep: async () => {} } }, decision, author, false)).toEqual({
+    expect(
+      await replayJob({ log, retry: { sleep: async () => {} } }, decision, author, false, routedPolicy),
+    ).toEqual({
       jobId: decision.jobId,
       action: 'contended',
       version: null,
@@ -226,7 +235,9 @@ describe('replaying one job against a log', () => {
 
   it('given a stream without its decision, when replayed, then it is reported, not appended', async () => {
     const decision = aDecisionRecord({ provider: 'fal' });
-    expect(await replayJob({ log: new InMemoryRoutingLog() }, decision, author, false)).toMatchObject({
+    expect(
+      await replayJob({ log: new InMemoryRoutingLog() }, decision, author, false, routedPolicy),
+    ).toMatchObject({
       action: 'no_decision',
     });
   });
@@ -235,7 +246,12 @@ describe('replaying one job against a log', () => {
     const log = new InMemoryRoutingLog();
     const decision = aDecisionRecord({ resolution: '4k' });
     await log.append(decision);
-    expect(await replayJob({ log }, decision, author, true)).toEqual({
+    expect(
+      await replayJob({ log }, decision, author, true, {
+        ...routedPolicy,
+        selection: { providers: ['auto'], outcome: 'rejected' },
+      }),
+    ).toEqual({
       jobId: decision.jobId,
       action: 'would_append',
       version: 2,

@@ -271,6 +271,9 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           decisionSummary(record.decision) +
           dispatchText(record),
         `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
+        ...(record.paidAgain
+          ? [`    paid again on purpose: the job was ${record.paidAgain} (--pay-again-for)`]
+          : []),
         ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
         '',
       );
@@ -282,6 +285,16 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           decisionSummary(projectedDecisionOf(record)),
         `    incident ${record.incident} (redrive ${record.redriveId}) by ${record.requestedBy}: ${record.why}`,
         ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
+        '',
+      );
+      continue;
+    }
+    if (record.type === 'DispatchOutcomeRecorded') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  DispatchOutcomeRecorded  ${record.outcome} at ` +
+          `${record.provider}${record.model ? `/${record.model}` : ''} (dispatch ${record.dispatchId})` +
+          (record.errorClass ? `, ${record.errorClass}` : ''),
+        `    attempt ${record.causedBy}: the job is done; replay and re-drive skip it`,
         '',
       );
       continue;

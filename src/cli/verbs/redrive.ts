@@ -40,6 +40,7 @@ interface RedriveOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
+  payAgainFor?: string[];
 }
 
 const progressBar = (context: CliContext) =>
@@ -69,7 +70,16 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       "the projector's EFFECT_MARKER_TTL_DAYS: older records without a marker are not judged",
       String(DEFAULT_MARKER_TTL_DAYS),
     )
-    .option('--dry-run', 'report exactly what would be appended, with its ids; change nothing')
+    .option(
+      '--pay-again-for <jobId>',
+      'COSTS MONEY: re-drive the dispatch of these jobs although they are done (completed, failed or ' +
+        'rejected); the provider is paid again (repeatable, or comma-separated)',
+      collect,
+    )
+    .option(
+      '--dry-run',
+      'report exactly what would be appended, with its ids, and what is skipped and why; change nothing',
+    )
     .option('--why <text>', 'free text recorded in every re-drive record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
     .action(async (options: RedriveOptions, command: Command) => {
@@ -102,6 +112,7 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
               requestedBy: context.operator(options.by),
               dryRun,
               markerTtlDays,
+              payAgainFor: options.payAgainFor ?? [],
             },
           },
           {
@@ -139,6 +150,11 @@ export function renderRedriveSummary(summary: RedriveSummary): string {
       : ['re-driven', String(summary.appended)],
     ['already requested', String(summary.alreadyRequested)],
   ];
+  if (summary.skipped > 0)
+    facts.push([
+      'skipped',
+      `${summary.skipped} (done or superseded: never paid again without --pay-again-for)`,
+    ]);
   if (summary.tooOld > 0) facts.push(['too old to judge', `${summary.tooOld} (older than the marker TTL)`]);
   if (summary.failed > 0) facts.push(['not re-driven', `${summary.failed} (run the same command again)`]);
   if (summary.targets.length === 0) return renderFacts(facts);
@@ -147,7 +163,9 @@ export function renderRedriveSummary(summary: RedriveSummary): string {
     summary.targets.map((target) => [
       target.jobId,
       target.targetVersion === null ? '-' : `v${target.targetVersion}`,
-      ACTION_TEXT[target.action] + (target.error ? ` (${target.error})` : ''),
+      ACTION_TEXT[target.action] +
+        (target.skipped ? `: ${SKIP_TEXT[target.skipped]}` : '') +
+        (target.error ? ` (${target.error})` : ''),
       target.missing.length > 0 ? target.missing.join('+') : '-',
       target.redriveVersion === null ? '-' : `v${target.redriveVersion}`,
       orDash(target.dispatchId),
@@ -162,6 +180,14 @@ const ACTION_TEXT: Record<TargetRedrive['action'], string> = {
   already_requested: 'already requested (this incident)',
   complete: 'complete',
   too_old: 'not judged: older than the marker TTL',
+  skipped: 'skipped',
   contended: 'not re-driven: lost every append race',
   failed: 'not re-driven: failed',
+};
+
+const SKIP_TEXT: Record<NonNullable<TargetRedrive['skipped']>, string> = {
+  completed: 'the job is done, completed at a provider',
+  failed: 'the job is done, failed terminally',
+  rejected: 'the job is done, rejected',
+  superseded: 'a newer dispatch of the job superseded it',
 };

@@ -20,10 +20,11 @@ import type { JobState } from '../../log/job-state.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import { readContentStatus } from '../../queries/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
+import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
-import { checkNames } from '../vocabulary.ts';
+import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
 import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
@@ -35,6 +36,7 @@ interface ReplayOptions {
   dryRun?: boolean;
   why?: string;
   by?: string;
+  payAgainFor?: string[];
 }
 
 const progressBar = (context: CliContext) =>
@@ -67,7 +69,13 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
         .choices(OUTCOME_FILTERS)
         .default('routed'),
     )
-    .option('--dry-run', 'report what would be appended, with its ids; change nothing')
+    .option(
+      '--pay-again-for <jobId>',
+      'COSTS MONEY: re-send these jobs although they are done (completed, failed or rejected); the ' +
+        'provider is paid again (repeatable, or comma-separated)',
+      collect,
+    )
+    .option('--dry-run', 'report what would be appended and what is skipped and why; change nothing')
     .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
     .option('--by <who>', 'who asks (recorded; default: the OS user)')
     .action(async (options: ReplayOptions, command: Command) => {
@@ -79,6 +87,8 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
         throw new UsageError('--why is required (it is recorded with the replay)');
       const window = auditWindow(options.since, options.until, context.now());
       await checkNames(context, { providers });
+      // Every provider a job may have been re-routed to: its stream says where it is now.
+      const searchProviders = await routableProviders(context);
       const logTable = context.tables.log;
       const summary = await context.onTable(logTable, () =>
         replayProjections(
@@ -92,6 +102,8 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
               why: options.why?.trim() ?? '',
               requestedBy: context.operator(options.by),
               dryRun,
+              payAgainFor: options.payAgainFor ?? [],
+              searchProviders,
             },
           },
           {
@@ -106,6 +118,12 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
       context.out(context.json ? jsonLine(summary) : renderSummary(summary));
       if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
     });
+}
+
+/** Every provider a routing table (bundled or published) can send a job to. */
+async function routableProviders(context: CliContext): Promise<string[]> {
+  const { providers } = vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]);
+  return providers.filter((provider) => provider !== 'none' && provider !== 'auto');
 }
 
 /** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
@@ -126,6 +144,10 @@ export function renderSummary(summary: ReplaySummary): string {
     ['matched', String(summary.matched)],
     summary.dryRun ? ['would append', String(summary.wouldAppend)] : ['appended', String(summary.appended)],
     ['already replayed', String(summary.alreadyReplayed)],
+    [
+      'skipped',
+      `${summary.skipped} (done, or dispatched elsewhere now: never paid again without --pay-again-for)`,
+    ],
   ];
   if (summary.contentWithheld > 0)
     facts.push(['sending nothing', `${summary.contentWithheld} (user content erased or expired)`]);
@@ -136,6 +158,8 @@ export function renderSummary(summary: ReplaySummary): string {
     summary.jobs.map((job) => [
       job.jobId,
       ACTION_TEXT[job.action] +
+        (job.skipped ? `: ${SKIP_TEXT[job.skipped]}${currentText(job)}` : '') +
+        (job.paidAgain ? `, paid again: it was ${job.paidAgain}` : '') +
         (job.error ? ` (${job.error})` : '') +
         (job.contentWithheld ? `, sends nothing: ${job.contentWithheld.replace('_', ' ')}` : ''),
       job.version === null ? '-' : `v${job.version}`,
@@ -149,7 +173,20 @@ const ACTION_TEXT: Record<JobReplay['action'], string> = {
   appended: 'appended',
   would_append: 'would append',
   already_replayed: 'already replayed',
+  skipped: 'skipped',
   no_decision: 'not replayed: no decision in its stream',
   contended: 'not replayed: lost every append race',
   failed: 'not replayed: failed',
 };
+
+const SKIP_TEXT: Record<NonNullable<JobReplay['skipped']>, string> = {
+  completed: 'done, completed at a provider',
+  failed: 'done, failed terminally',
+  rejected: 'done, rejected',
+  dispatched_elsewhere: 'its current dispatch is at another provider',
+};
+
+const currentText = (job: JobReplay): string =>
+  job.current
+    ? ` (current v${job.current.version}${job.current.provider ? ` at ${job.current.provider}` : ''})`
+    : '';

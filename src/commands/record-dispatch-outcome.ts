@@ -1,0 +1,103 @@
+/**
+ * RecordDispatchOutcome: a provider consumer's terminal verdict on one of a job's dispatches
+ * (`provider.attempt.completed` with `succeeded`, or `failed_terminal` for the job's own reason)
+ * appended to the job's stream as a `DispatchOutcomeRecorded` record, so that the job's standing
+ * says **done** and replay, re-drive and re-routing never pay a provider for it again.
+ *
+ *   read the job's stream → decide (pure: `decideDispatchOutcome`) → append at version n+1.
+ *
+ * Idempotent: once the job is done, a repeated report (a re-published copy, another attempt's
+ * success) records nothing. A success counts for any dispatch the job ever had (it completed
+ * somewhere); a job-side failure only for the current dispatch (an older one was superseded).
+ */
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import {
+  type DispatchOutcomeRecordedRecord,
+  RECORD_SCHEMA_VERSION,
+  streamForJob,
+} from '../log/routing-records.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { isProviderSideFailure } from '../provider-health/breaker.ts';
+import { appendAtVersion, type ConflictRetry, handleCommand } from './handle-command.ts';
+import { laterOf } from './revise-routing.ts';
+
+export interface ReportedOutcome {
+  /** The attempt's dedupe key (src/provider-health/signals.ts: `attemptKeyOf`). */
+  readonly attemptKey: string;
+  /** When the report was counted (the signal's event time). */
+  readonly at: string;
+  readonly jobId: string;
+  readonly dispatchId: string;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly outcome: string;
+  readonly errorClass: string | null;
+}
+
+export type RecordDispatchOutcomeResult =
+  | { readonly outcome: 'recorded'; readonly record: DispatchOutcomeRecordedRecord }
+  | {
+      readonly outcome: 'ignored';
+      readonly why:
+        | 'not_terminal'
+        | 'provider_side_failure'
+        | 'unknown_dispatch'
+        | 'not_current'
+        | 'already_done';
+    };
+
+type Ignored = Extract<RecordDispatchOutcomeResult, { outcome: 'ignored' }>;
+const ignored = (why: Ignored['why']): Ignored => ({ outcome: 'ignored', why });
+
+/** Pure: the record to append for this report, given the job's state, or why there is none. */
+export function decideDispatchOutcome(
+  job: JobState,
+  report: ReportedOutcome,
+): DispatchOutcomeRecordedRecord | Ignored {
+  const failed = report.outcome === 'failed_terminal';
+  if (report.outcome !== 'succeeded' && !failed) return ignored('not_terminal');
+  // A provider-side failure is the re-routing's business (ReviseRouting), not a verdict on the job.
+  if (failed && isProviderSideFailure(report.errorClass)) return ignored('provider_side_failure');
+  const index = job.dispatches.findIndex(
+    ({ version }) => `${report.jobId}:v${version}` === report.dispatchId,
+  );
+  const dispatch = job.dispatches[index];
+  if (!dispatch || job.current === null) return ignored('unknown_dispatch');
+  if (job.done) return ignored('already_done');
+  // A job-side failure is the job's verdict only for its current dispatch (an older one was superseded).
+  if (failed && dispatch.version !== job.current.version) return ignored('not_current');
+  return {
+    stream: streamForJob(report.jobId),
+    version: job.version + 1,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: report.jobId,
+    recordedAt: laterOf(report.at, job.lastRecordedAt),
+    type: 'DispatchOutcomeRecorded',
+    dispatchId: report.dispatchId,
+    routingVersion: dispatch.version,
+    provider: report.provider,
+    model: report.model,
+    outcome: failed ? 'failed_terminal' : 'succeeded',
+    errorClass: report.errorClass,
+    causedBy: report.attemptKey,
+  };
+}
+
+export async function recordDispatchOutcome(
+  report: ReportedOutcome,
+  deps: { readonly log: RoutingLog; readonly retry?: ConflictRetry },
+): Promise<RecordDispatchOutcomeResult> {
+  if (report.outcome !== 'succeeded' && report.outcome !== 'failed_terminal') return ignored('not_terminal');
+  return handleCommand(
+    {
+      read: async () => jobStateOf(await deps.log.readStream(streamForJob(report.jobId))),
+      decide: (job) => decideDispatchOutcome(job, report),
+      append: async (decided): Promise<RecordDispatchOutcomeResult> => {
+        if ('why' in decided) return decided;
+        await appendAtVersion(deps.log, decided);
+        return { outcome: 'recorded', record: decided };
+      },
+    },
+    deps.retry,
+  );
+}
