@@ -34,6 +34,7 @@ import {
   stageOf,
 } from './cli-context.ts';
 import { failureOf } from './failures.ts';
+import { registerCapacity } from './verbs/capacity.ts';
 import { registerConsole } from './verbs/console.ts';
 import { registerDecisions } from './verbs/decisions.ts';
 import { registerForget } from './verbs/forget.ts';
@@ -109,6 +110,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
   registerForget(program, contextOf);
   registerWhatIf(program, contextOf);
   registerRules(program, contextOf);
+  registerCapacity(program, contextOf);
   registerHealth(program, contextOf);
   registerProjector(program, contextOf);
   registerSubmit(program, contextOf);

@@ -26,6 +26,7 @@ import { isProviderSideFailure } from '../provider-health/breaker.ts';
 import type { RoutingDecision } from '../routing/decide.ts';
 import type { RulesReader } from '../rules/active-rules.ts';
 import { decideUnderRules } from '../rules/rules-decision.ts';
+import { decideWithCapacity, type RouterCapacity } from './decide-with-capacity.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
 
@@ -55,6 +56,8 @@ export interface ReviseRoutingDependencies {
   readonly log: RoutingLog;
   readonly rules: RulesReader;
   readonly health?: RouterHealth;
+  /** The slot ledger: a revision to a provider with a `concurrency` takes one of its slots. */
+  readonly capacity?: RouterCapacity;
 }
 
 export type ReviseRoutingResult =
@@ -216,13 +219,32 @@ async function redecide(
       `${attempt.provider}#${attempt.model ?? original.model}`,
     ]),
   ];
-  const { decision } = await decideWithHealth(
-    { ...rules.canary?.table.providers, ...rules.table.providers },
-    // Credits are not read again: a rule that requires them fails closed for a revision.
-    (health) => decideUnderRules(job, rules, undefined, [], { alreadyTried, ...(health ? { health } : {}) }),
-    deps.health,
-    new Date(attempt.at),
-    dispatchIdOf(attempt.jobId, version),
+  const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
+  const at = new Date(attempt.at);
+  const dispatchId = dispatchIdOf(attempt.jobId, version);
+  // The revised dispatch takes a slot like a first one (its id is the revision's version: a duplicate
+  // report of the same failure finds it already held).
+  const {
+    made: { decision },
+  } = await decideWithCapacity(
+    providers,
+    (capacity) =>
+      decideWithHealth(
+        providers,
+        // Credits are not read again: a rule that requires them fails closed for a revision.
+        (health) =>
+          decideUnderRules(job, rules, undefined, [], {
+            alreadyTried,
+            ...(health ? { health } : {}),
+            ...(capacity ? { capacity } : {}),
+          }),
+        deps.health,
+        at,
+        dispatchId,
+      ),
+    deps.capacity,
+    at,
+    dispatchId,
   );
   return decision;
 }

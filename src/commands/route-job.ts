@@ -49,6 +49,12 @@ import {
   type RulesDecision,
   rulesNeedCreditBalance,
 } from '../rules/rules-decision.ts';
+import {
+  decideWithCapacity,
+  type HeldSlot,
+  type RouterCapacity,
+  returnUnusedSlot,
+} from './decide-with-capacity.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
 
@@ -75,6 +81,8 @@ export interface RouteJobDependencies {
   readonly maxMessageBytes?: number;
   /** Provider health (breakers, probe leases); absent: every provider counts as healthy. */
   readonly health?: RouterHealth;
+  /** The providers' slot ledger; absent: no provider is ever full (no slot is taken). */
+  readonly capacity?: RouterCapacity;
 }
 
 export type RouteJobResult =
@@ -92,9 +100,13 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
     read: () => readRoutingInputs(command, deps),
     decide: (inputs) => decisionRecordOf(inputs, deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES),
     append: async (unsealed, inputs) => {
+      // A slot taken for a decision that became a rejection (message too large) is given back.
+      if (unsealed.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
       const record = await sealed(unsealed, inputs, deps.contentKeys);
       const appended = await deps.log.append(record);
       if (appended.status === 'appended') return { outcome: 'recorded', record };
+      // The job was decided before: the slot that decision took (if any) is the job's, not this one.
+      if (unsealed.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
       const existing = appended.existing;
       if (existing.type !== 'RoutingDecided' && existing.type !== 'RoutingRejected') {
         // Version 1 of a stream is always a decision; anything else means the table was tampered with.
@@ -117,6 +129,8 @@ interface RoutingInputs {
   readonly intake: IntakeResult;
   /** The routing decision (and shadow) made under health; absent for an invalid submission. */
   readonly made?: RulesDecision;
+  /** The provider slot the decision took (absent: none needed). */
+  readonly slot?: HeldSlot;
 }
 
 async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies): Promise<RoutingInputs> {
@@ -137,14 +151,27 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
   const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
     ? await deps.credits.balanceOf(job.userId)
     : undefined;
-  const made = await decideWithHealth(
-    { ...rules.canary?.table.providers, ...rules.table.providers },
-    (health) => decideUnderRules(job, rules, creditBalance, intake.defaulted, health ? { health } : {}),
-    deps.health,
+  const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
+  const dispatchId = dispatchIdOf(job.jobId, DECISION_VERSION);
+  const { made, slot } = await decideWithCapacity(
+    providers,
+    (capacity) =>
+      decideWithHealth(
+        providers,
+        (health) =>
+          decideUnderRules(job, rules, creditBalance, intake.defaulted, {
+            ...(health ? { health } : {}),
+            ...(capacity ? { capacity } : {}),
+          }),
+        deps.health,
+        now,
+        dispatchId,
+      ),
+    deps.capacity,
     now,
-    dispatchIdOf(job.jobId, DECISION_VERSION),
+    dispatchId,
   );
-  return { event, received, intake, made };
+  return { event, received, intake, made, ...(slot ? { slot } : {}) };
 }
 
 /** Pure: the record the inputs make (its user content still in clear). */

@@ -17,11 +17,13 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import {
   type RecordDispatchOutcomeResult,
   recordDispatchOutcome,
 } from '../commands/record-dispatch-outcome.ts';
 import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
+import { type ReleaseSlotDependencies, releaseCompletedSlot } from '../commands/release-slot.ts';
 import {
   type ReviseRoutingDependencies,
   type ReviseRoutingResult,
@@ -32,7 +34,12 @@ import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { errorClassKind, isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
-import { parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
+import {
+  JOB_STARTED_DETAIL_TYPE,
+  parseHealthSignal,
+  parseJobStarted,
+  type SignalEvent,
+} from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 
@@ -43,13 +50,19 @@ export type HealthSignalsResponse =
   | (RecordHealthSignalResult & {
       readonly revision?: ReviseRoutingResult;
       readonly verdict?: RecordDispatchOutcomeResult & { readonly jobId: string };
+      /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
+      readonly slotReleased?: string;
     })
-  | { readonly outcome: 'refused'; readonly problem: string };
+  | { readonly outcome: 'refused'; readonly problem: string }
+  /** A `provider.job.started`: measured (queue wait), changing no breaker and no slot. */
+  | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number };
 
 export interface HealthSignalsDependencies {
   readonly store: ProviderHealthStore;
   /** Re-routing of jobs whose current dispatch failed; absent: signals only feed the breakers. */
   readonly revise?: ReviseRoutingDependencies;
+  /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
+  readonly slots?: ReleaseSlotDependencies;
 }
 
 export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { logger, metrics }: Telemetry) {
@@ -57,6 +70,8 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
+      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE)
+        return observeJobStarted(event, { logger, metrics });
       const parsed = parseHealthSignal(event);
       if (!parsed.ok) {
         logger.warn('health signal refused', {
@@ -107,7 +122,25 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
       }
       if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
       const { attempt } = signal;
-      if (!deps.revise || !attempt) return result;
+      if (attempt) reportAttemptMeasures(attempt, metrics);
+      let response: HealthSignalsResponse = result;
+      // Every terminal report frees its slot, a duplicate too: the release is idempotent on its own
+      // (conditional on the holder), and a first delivery that failed after the breaker may not have.
+      if (deps.slots && attempt) {
+        const released = await releaseCompletedSlot(attempt, deps.slots);
+        if (released === 'released') {
+          response = { ...result, slotReleased: attempt.provider };
+          logger.info('provider slot released', {
+            ...facts,
+            provider: attempt.provider,
+            jobId: attempt.jobId,
+          });
+          const single = metrics.singleMetric();
+          single.addDimensions({ provider: attempt.provider });
+          single.addMetric('SlotsReleased', MetricUnit.Count, 1);
+        }
+      }
+      if (!deps.revise || !attempt) return response;
       const errorClass = attempt.errorClass ?? null;
       if (
         attempt.outcome === 'succeeded' ||
@@ -126,9 +159,9 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           deps.revise,
         );
         logger.debug('dispatch outcome', { ...facts, jobId: attempt.jobId, verdict: verdict.outcome });
-        return { ...result, verdict: { ...verdict, jobId: attempt.jobId } };
+        return { ...response, verdict: { ...verdict, jobId: attempt.jobId } };
       }
-      if (attempt.outcome !== 'failed_terminal') return result;
+      if (attempt.outcome !== 'failed_terminal') return response;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
         {
@@ -154,8 +187,46 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
         });
         if (revision.outcome === 'revised') metrics.addMetric('JobsRevised', MetricUnit.Count, 1);
       }
-      return { ...result, revision };
+      return { ...response, revision };
     });
+}
+
+/**
+ * `provider.job.started`: the provider began the job after `queueWaitMs` in its own queue. Recorded as
+ * metrics by provider (`JobsStarted`, `QueueWaitMs`) for the dashboards; it changes no breaker and no
+ * slot (the slot was taken at dispatch and is freed by the terminal report). A malformed one is
+ * refused like any signal: logged by path, counted, never quoted.
+ */
+function observeJobStarted(event: SignalEvent, { logger, metrics }: Telemetry): HealthSignalsResponse {
+  const parsed = parseJobStarted(event);
+  if (!parsed.ok) {
+    logger.warn('health signal refused', {
+      eventId: typeof event.id === 'string' ? event.id : null,
+      problem: parsed.problem,
+      paths: parsed.paths,
+    });
+    metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
+    return { outcome: 'refused', problem: parsed.problem };
+  }
+  const { provider, queueWaitMs, jobId } = parsed.started;
+  const single = metrics.singleMetric();
+  single.addDimensions({ provider });
+  single.addMetric('JobsStarted', MetricUnit.Count, 1);
+  single.addMetric('QueueWaitMs', MetricUnit.Milliseconds, queueWaitMs);
+  logger.debug('provider started a job', { eventId: parsed.eventId, provider, jobId, queueWaitMs });
+  return { outcome: 'observed', provider, queueWaitMs };
+}
+
+/** A completion's measured run time and charge, when it reports them, as metrics by provider. */
+function reportAttemptMeasures(
+  attempt: { readonly provider: string; readonly runMs?: number; readonly costUsd?: number },
+  metrics: Telemetry['metrics'],
+) {
+  if (attempt.runMs === undefined && attempt.costUsd === undefined) return;
+  const single = metrics.singleMetric();
+  single.addDimensions({ provider: attempt.provider });
+  if (attempt.runMs !== undefined) single.addMetric('RunMs', MetricUnit.Milliseconds, attempt.runMs);
+  if (attempt.costUsd !== undefined) single.addMetric('CostUsd', MetricUnit.Count, attempt.costUsd);
 }
 
 /** The function's AWS adapters for a validated configuration. */
@@ -165,15 +236,19 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
     health: config.providerHealthTable,
     log: config.eventLogTable,
   });
+  const rules = new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
+    defaultTable: defaultRoutingTable,
+    ttlMs: RULES_CACHE_MS,
+    now: Date.now,
+  });
+  const ledger = new DynamoDbSlotLedger(client, config.providerHealthTable);
   return {
     store,
+    slots: { ledger, rules },
     revise: {
+      capacity: { ledger },
       log: new DynamoDbRoutingLog(client, config.eventLogTable),
-      rules: new CachedActiveRules(new DynamoDbRulesLog(client, config.eventLogTable), {
-        defaultTable: defaultRoutingTable,
-        ttlMs: RULES_CACHE_MS,
-        now: Date.now,
-      }),
+      rules,
       // Read fresh: a re-routing follows a failure, exactly when health is changing.
       health: { reader: new CachedHealthReader(store, { ttlMs: 0 }), store },
     },

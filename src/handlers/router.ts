@@ -18,6 +18,7 @@ import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import type { RouterConfig } from '../config/router-config.ts';
@@ -110,6 +111,12 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
         }
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
         reportRules(record, { logger, metrics });
+        // Capacity: which providers were full for this job (their ledger refused a slot), by provider.
+        for (const provider of record.explanation?.capacity?.full ?? []) {
+          const full = metrics.singleMetric();
+          full.addDimensions({ provider });
+          full.addMetric('ProviderFull', MetricUnit.Count, 1);
+        }
       }
       return response;
     });
@@ -193,6 +200,10 @@ export function routerDependencies(
             store: healthStore,
           },
         }
+      : {}),
+    // The slot ledger shares the health table (items slots#<provider>#<shard>).
+    ...(config.providerHealthTable
+      ? { capacity: { ledger: new DynamoDbSlotLedger(client, config.providerHealthTable) } }
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),

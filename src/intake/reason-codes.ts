@@ -12,6 +12,7 @@ export const REJECTION_REASONS = [
   'no_healthy_provider',
   'retries_exhausted',
   'provider_failed',
+  'capacity_exhausted',
 ] as const;
 
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

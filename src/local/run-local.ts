@@ -11,6 +11,7 @@
  * Testable: `runLocal` returns the per-event results and a handle to stop what it started; the
  * command line (src/local/main.ts) only parses arguments and prints.
  */
+import { createHash } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -34,6 +35,7 @@ import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
 import {
   ATTEMPT_DETAIL_TYPE,
+  JOB_STARTED_DETAIL_TYPE,
   SIGNAL_SOURCE,
   type SignalEvent,
   STATUS_DETAIL_TYPE,
@@ -265,6 +267,21 @@ async function createPipeline(
   };
 }
 
+/**
+ * A signal envelope from a file, as EventBridge would deliver it: PutEvents gives every event an id
+ * and the time it was put, so a file may leave them out (the id is then made from the input's
+ * position and content — the same file gives the same ids — and the time is now); what the file
+ * says stands.
+ */
+function asDeliveredSignal(event: Readonly<Record<string, unknown>>, index: number): SignalEvent {
+  const digest = createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 24);
+  return {
+    id: `local-signal-${index}-${digest}`,
+    time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    ...event,
+  };
+}
+
 async function routeAndProject(
   pipeline: LocalPipeline,
   stack: LocalStack,
@@ -284,7 +301,7 @@ async function routeAndProject(
         const input = options.inputs[i] as SubmittedInput;
         if (step.kind === 'signal') {
           progress(`signalling ${input.origin}`);
-          const response = await pipeline.signal(input.event as unknown as SignalEvent);
+          const response = await pipeline.signal(asDeliveredSignal(input.event, i));
           appended += signalAppended(response);
           responses[i] = response;
         } else {
@@ -495,12 +512,15 @@ export function abandonedBatchReport(
 export const HEALTH_SIGNALS_RULE: IntakeRule = {
   name: 'health-signals',
   source: SIGNAL_SOURCE,
-  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE],
+  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE, JOB_STARTED_DETAIL_TYPE],
 };
 
 /** One line per health signal: the breaker transitions and the re-routing it caused. */
 export function describeHealthSignal(eventId: string, response: HealthSignalsResponse): string {
   if (response.outcome === 'refused') return `event ${eventId}: health signal refused (${response.problem})`;
+  if (response.outcome === 'observed')
+    return `event ${eventId}: ${response.provider} started a job after ${response.queueWaitMs} ms in its queue`;
+  const slot = response.slotReleased ? `; ${response.slotReleased} slot released` : '';
   const transitions =
     response.outcome === 'recorded' && response.transitions.length > 0
       ? response.transitions
@@ -525,7 +545,7 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
       : verdict.outcome === 'recorded'
         ? `; job ${verdict.jobId} v${verdict.record.version} done: ${verdict.record.outcome}`
         : `; job ${verdict.jobId} outcome not recorded (${verdict.why})`;
-  return `event ${eventId}: health ${transitions}${revised}${done}`;
+  return `event ${eventId}: health ${transitions}${slot}${revised}${done}`;
 }
 
 export function describeRouting(eventId: string, response: RouterResponse): string {

@@ -5,12 +5,19 @@
  */
 import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
-import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE, STATUS_DETAIL_TYPE } from '../provider-health/signals.ts';
+import {
+  ATTEMPT_DETAIL_TYPE,
+  JOB_STARTED_DETAIL_TYPE,
+  SIGNAL_SOURCE,
+  STATUS_DETAIL_TYPE,
+} from '../provider-health/signals.ts';
 
 /** True for an envelope the HealthSignals function takes (the template's HealthSignalsRule). */
 export const isSignalEvent = (event: Readonly<Record<string, unknown>>): boolean =>
   event.source === SIGNAL_SOURCE &&
-  (event['detail-type'] === ATTEMPT_DETAIL_TYPE || event['detail-type'] === STATUS_DETAIL_TYPE);
+  (event['detail-type'] === ATTEMPT_DETAIL_TYPE ||
+    event['detail-type'] === STATUS_DETAIL_TYPE ||
+    event['detail-type'] === JOB_STARTED_DETAIL_TYPE);
 
 /** A run of consecutive submissions (routed together), or one signal: projected before the next step. */
 export interface InputStep {
@@ -65,6 +72,12 @@ export interface SignalChange {
 
 export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
   if (response.outcome === 'refused') return { health: [], revision: null, summary: 'no change (refused)' };
+  if (response.outcome === 'observed')
+    return {
+      health: [],
+      revision: null,
+      summary: `${response.provider} started the job after ${response.queueWaitMs} ms in its queue`,
+    };
   const health =
     response.outcome === 'recorded'
       ? response.transitions.map((t) => ({
@@ -92,6 +105,7 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
           already: revised.outcome === 'duplicate',
         };
   const parts = [
+    ...(response.slotReleased ? [`${response.slotReleased} slot released`] : []),
     ...health.map((h) => `health ${h.key} ${h.from} → ${h.to} (v${h.version})`),
     ...(revision
       ? [
@@ -105,7 +119,7 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
 
 /** Log records the signal appended (one per transition, one for a new revision): what the stream must deliver. */
 export function signalAppended(response: HealthSignalsResponse): number {
-  if (response.outcome === 'refused') return 0;
+  if (response.outcome === 'refused' || response.outcome === 'observed') return 0;
   const transitions = response.outcome === 'recorded' ? response.transitions.length : 0;
   return (
     transitions +

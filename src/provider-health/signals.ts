@@ -14,6 +14,11 @@ import { ATTEMPT_OUTCOMES, breakerKey, type ChangeMode, type RecordAttempt } fro
 export const SIGNAL_SOURCE = 'provider.invoker';
 export const ATTEMPT_DETAIL_TYPE = 'provider.attempt.completed';
 export const STATUS_DETAIL_TYPE = 'provider.status.changed';
+export const JOB_STARTED_DETAIL_TYPE = 'provider.job.started';
+
+/** A duration or a charge a provider reports: finite, not negative, at most a week / a million dollars. */
+const measured = (max: number) => z.number().check(z.nonnegative(), z.lte(max));
+const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 const name = z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/));
 const text = (min: number, max: number) => z.string().check(z.minLength(min), z.maxLength(max));
@@ -30,12 +35,41 @@ export const attemptCompletedSchema = z.looseObject({
   errorClass: z.nullish(z.string().check(z.maxLength(64))),
   latencyMs: z.optional(z.number().check(z.nonnegative())),
   ts: z.optional(z.iso.datetime({ offset: true })),
+  /** How long the provider ran the job (execution time, without its queue wait). */
+  runMs: z.optional(measured(WEEK_MS)),
+  /** What the provider charged for the attempt, when the consumer knows it (US dollars). */
+  costUsd: z.optional(measured(1_000_000)),
   /**
    * The sender's id of this attempt (e.g. `<dispatchId>#<attempt number>`): the dedupe key with
    * the dispatchId. Absent: the key is the dispatchId and the outcome (one count per outcome).
    */
   attemptId: z.optional(identifier),
 });
+
+/** `provider.job.started`: the provider began running the job (it left the provider's own queue). */
+export const jobStartedSchema = z.looseObject({
+  jobId: identifier,
+  provider: name,
+  model: z.nullish(name),
+  dispatchId: identifier,
+  /** How long the job waited at the provider before it started (fal's IN_QUEUE time). */
+  queueWaitMs: measured(WEEK_MS),
+  ts: z.iso.datetime({ offset: true }),
+});
+
+export type JobStarted = z.output<typeof jobStartedSchema>;
+
+export type JobStartedParseResult =
+  | { readonly ok: true; readonly eventId: string; readonly started: JobStarted }
+  | { readonly ok: false; readonly problem: string; readonly paths: readonly string[] };
+
+/** Reads a `provider.job.started` event; never throws, never quotes the payload. */
+export function parseJobStarted(event: SignalEvent): JobStartedParseResult {
+  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing');
+  const parsed = jobStartedSchema.safeParse(event.detail);
+  if (!parsed.success) return refuse('invalid job-started signal', pathsOf(parsed.error));
+  return { ok: true, eventId: event.id, started: parsed.data };
+}
 
 export const statusChangedSchema = z.looseObject({
   provider: name,
@@ -68,7 +102,10 @@ export type SignalParseResult =
   | { readonly ok: true; readonly signal: HealthSignal }
   | { readonly ok: false; readonly problem: string; readonly paths: readonly string[] };
 
-const refuse = (problem: string, paths: readonly string[] = []): SignalParseResult => ({
+const refuse = (
+  problem: string,
+  paths: readonly string[] = [],
+): { ok: false; problem: string; paths: readonly string[] } => ({
   ok: false,
   problem,
   paths,

@@ -24,6 +24,7 @@ export type ExclusionReason =
   | 'capability_mismatch'
   | 'insufficient_credits'
   | 'provider_unhealthy'
+  | 'provider_full'
   | 'already_tried';
 
 export interface CandidateVerdict {
@@ -41,6 +42,8 @@ export interface CandidateVerdict {
   readonly healthIgnored?: true;
   /** Sent as the half-open breaker's one probe. */
   readonly probe?: true;
+  /** Sent although its provider was full (the rule's `whenAllFull: route_anyway`): its slot still counts. */
+  readonly overflow?: true;
 }
 
 /** What the router knew about provider health when it decided (absent: health not configured). */
@@ -53,6 +56,14 @@ export interface HealthRead {
   readonly healthIgnored?: true;
 }
 
+/** What the decision knew about provider slots (absent: no candidate's provider was full). */
+export interface CapacityRead {
+  /** Providers whose every slot was taken when this job was decided. */
+  readonly full: readonly string[];
+  /** Every candidate was full and the rule's `whenAllFull: route_anyway` sent it to the first. */
+  readonly overflow?: true;
+}
+
 export interface Explanation {
   /** Content id of the table that decided (label@hash, see rulesVersionOf). */
   readonly rulesVersion: string;
@@ -63,6 +74,8 @@ export interface Explanation {
   /** The balance the decision saw: a number, null for "no credit record", absent if not needed. */
   readonly creditBalance?: number | null;
   readonly health?: HealthRead;
+  /** Set when a provider was full for this job: which ones, and whether it was sent anyway. */
+  readonly capacity?: CapacityRead;
   readonly candidates: readonly CandidateVerdict[];
   /** Set only when the rules could not be read: the last known version, or the bundled default. */
   readonly rulesRead?: 'stale' | 'fallback';
@@ -91,6 +104,8 @@ export type RoutingDecision =
       readonly explanation: Explanation;
       /** Set when this job is the half-open probe of that breaker: the router must lease it first. */
       readonly probeOf?: string;
+      /** Sent although the provider is full (`whenAllFull: route_anyway`): take the slot regardless. */
+      readonly overflow?: true;
     }
   | {
       readonly outcome: 'rejected';
@@ -122,6 +137,13 @@ export interface DecisionContext {
   readonly health?: HealthContext;
   /** `<provider>#<model>` pairs this job already tried (a revision never sends it back there). */
   readonly alreadyTried?: readonly string[];
+  /** Providers known to be full (their slot ledger refused this job); absent: none is. */
+  readonly capacity?: CapacityContext;
+}
+
+/** The providers whose slots were all taken when this job tried one (src/commands/decide-with-capacity.ts). */
+export interface CapacityContext {
+  readonly full: readonly string[];
 }
 
 type Exclusion = { reason: ExclusionReason; detail: string };
@@ -180,6 +202,7 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
   const creditBalance = recordedBalance(context.creditBalance);
   const candidates: CandidateVerdict[] = [];
   const healthFlags: { panic?: true; healthIgnored?: true } = {};
+  const capacityFlags: { overflow?: true } = {};
   const explain = (matchedRule: string | null): Explanation => ({
     rulesVersion: rulesVersionOf(table),
     matchedRule,
@@ -187,6 +210,9 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
     ...(defaulted && defaulted.length > 0 ? { defaulted } : {}),
     ...(creditBalance !== undefined ? { creditBalance } : {}),
     ...(context.health ? { health: { read: context.health.read, ...healthFlags } } : {}),
+    ...(context.capacity && context.capacity.full.length > 0
+      ? { capacity: { full: context.capacity.full, ...capacityFlags } }
+      : {}),
     candidates,
   });
 
@@ -218,10 +244,13 @@ export function decide(job: JobSubmission, context: DecisionContext): RoutingDec
       });
       continue;
     }
-    const chosen = chooseTarget(rule, job, context, candidates, healthFlags);
+    const chosen = chooseTarget(rule, job, context, candidates, healthFlags, capacityFlags);
     if (chosen === 'none') continue;
     if (chosen === 'reject') {
       return { outcome: 'rejected', reason: 'no_healthy_provider', explanation: explain(rule.id) };
+    }
+    if (chosen === 'full') {
+      return { outcome: 'rejected', reason: 'capacity_exhausted', explanation: explain(rule.id) };
     }
     return { outcome: 'routed', ...chosen, explanation: explain(rule.id) };
   }
@@ -239,6 +268,7 @@ type Chosen = {
   queue: string;
   estimatedCost: EstimatedCost;
   probeOf?: string;
+  overflow?: true;
 };
 
 /**
@@ -254,10 +284,12 @@ function chooseTarget(
   context: DecisionContext,
   candidates: CandidateVerdict[],
   flags: { panic?: true; healthIgnored?: true },
-): Chosen | 'none' | 'reject' {
+  capacityFlags: { overflow?: true },
+): Chosen | 'none' | 'reject' | 'full' {
   const explicit = job.provider !== 'auto';
   const targets: Target[] = explicit ? [rule.route] : [rule.route, ...(rule.fallbacks ?? [])];
   let firstServable: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
+  let firstFull: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
   for (const target of targets) {
     const verdict = { rule: rule.id, provider: target.provider, model: target.model };
     // The table schema guarantees every routed provider/model exists in the catalogue.
@@ -282,6 +314,17 @@ function chooseTarget(
       continue;
     }
     const chosen: Chosen = { ...target, queue: catalogue.queue, estimatedCost };
+    // A full provider is skipped by auto and explicit jobs alike (an explicit one has no other
+    // target, so it meets the rule's whenAllFull): never more than `concurrency` in flight.
+    if (context.capacity?.full.includes(target.provider)) {
+      const detail = `concurrency ${catalogue.concurrency ?? 0} in flight`;
+      candidates.push({ ...verdict, verdict: 'excluded', reason: 'provider_full', detail });
+      firstFull ??= {
+        chosen: { ...chosen, overflow: true },
+        verdict: { ...verdict, verdict: 'selected', overflow: true, detail: 'every candidate full' },
+      };
+      continue;
+    }
     const health = context.health?.read === 'ok' ? context.health.candidates[pair] : undefined;
     const read = health ? { breaker: health.breaker, healthVersion: health.version } : {};
     if (health?.health === 'unhealthy' && !explicit) {
@@ -315,6 +358,12 @@ function chooseTarget(
     }
     candidates.push({ ...verdict, verdict: 'selected', ...read });
     return chosen;
+  }
+  if (!firstServable && firstFull) {
+    if (rule.whenAllFull !== 'route_anyway') return 'full';
+    capacityFlags.overflow = true;
+    candidates.push(firstFull.verdict);
+    return firstFull.chosen;
   }
   if (!firstServable) return 'none';
   if (rule.whenAllUnhealthy === 'reject') return 'reject';

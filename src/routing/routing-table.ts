@@ -30,6 +30,11 @@ const resolution = z
 const nonEmpty = <T extends z.ZodMiniType>(item: T) => z.array(item).check(z.minLength(1));
 const positive = () => z.number().check(z.positive());
 
+/** A provider's declared concurrency is at most this (the ledger's shard count stays bounded). */
+export const MAX_CONCURRENCY = 100_000;
+/** A slot held without a completion is free again after this long (the breaker's probe lease too). */
+export const DEFAULT_JOB_TIMEOUT_SEC = 900;
+
 export const modelCapabilitiesSchema = z.strictObject({
   /** Inclusive bounds on the clip length. Absent: no limit declared. */
   minLengthSec: z.optional(positive()),
@@ -48,6 +53,17 @@ export const providerSchema = z.strictObject({
   models: z
     .record(name, modelCapabilitiesSchema)
     .check(z.refine((m) => Object.keys(m).length > 0, 'no models')),
+  /**
+   * How many jobs the provider account runs at once (fal's IN_PROGRESS limit). Absent: unlimited,
+   * no slot is taken (the default table, the seed's behaviour). A whole number, so every derived
+   * count stays finite and exact.
+   */
+  concurrency: z.optional(z.int().check(z.positive(), z.lte(MAX_CONCURRENCY))),
+  /**
+   * How long a dispatched job may run before its slot is taken back although no completion came
+   * (a lost report cannot leak a slot). Absent: DEFAULT_JOB_TIMEOUT_SEC.
+   */
+  jobTimeoutSec: z.optional(z.int().check(z.positive(), z.lte(24 * 3600))),
 });
 
 export const ruleConditionsSchema = z.strictObject({
@@ -72,6 +88,12 @@ export const ruleSchema = z.union([
     fallbacks: z.optional(z.array(z.strictObject({ provider: name, model: name }))),
     /** Every candidate unhealthy: `route_primary` (panic mode, the default, recorded) or `reject`. */
     whenAllUnhealthy: z.optional(z.enum(['route_primary', 'reject'])),
+    /**
+     * Every candidate's provider full (its `concurrency` in flight): `reject` with
+     * `capacity_exhausted` (the default: never more than `concurrency` in flight) or `route_anyway`
+     * to the first one (recorded as an overflow, and its slot still counted).
+     */
+    whenAllFull: z.optional(z.enum(['reject', 'route_anyway'])),
   }),
   z.strictObject({
     id: name,

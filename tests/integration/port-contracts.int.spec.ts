@@ -16,6 +16,7 @@ import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
+import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { auditIndexContract } from '../support/audit-index-contract.ts';
 import { contentVaultContract } from '../support/content-vault-contract.ts';
@@ -26,6 +27,7 @@ import { jobsTableContract } from '../support/jobs-table-contract.ts';
 import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
+import { slotLedgerContract } from '../support/slot-ledger-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -96,4 +98,9 @@ jobsTableContract('DynamoDbJobsTable on DynamoDB Local', () => {
 effectMarkersContract(
   'DynamoDbEffectMarkers on DynamoDB Local',
   () => new DynamoDbEffectMarkers(documents, stack.tables.effects, { ttlDays: 7, now: () => new Date() }),
+);
+
+slotLedgerContract(
+  'DynamoDbSlotLedger on DynamoDB Local',
+  () => new DynamoDbSlotLedger(documents, stack.tables.providerHealth),
 );

@@ -2,9 +2,16 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
 import { healthChangedRecord } from '../../src/log/routing-records.ts';
 import { HEALTH_CHANGED_DETAIL_TYPE, planEffects } from '../../src/projections/effects.ts';
-import { parseHealthSignal, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
+import {
+  attemptCompletedSchema,
+  jobStartedSchema,
+  parseHealthSignal,
+  parseJobStarted,
+  SIGNAL_SOURCE,
+} from '../../src/provider-health/signals.ts';
 import { aTransition } from '../support/provider-health-contract.ts';
 import { aRevisionPlan } from '../support/revisions.ts';
 
@@ -30,6 +37,19 @@ describe('docs/EVENT_SCHEMA.md: provider health', () => {
       expect(parseHealthSignal(event)).toMatchObject({ ok: true });
     },
   );
+
+  it('given the job-started example, then the signal parser accepts it', () => {
+    const event = block('example: job-started');
+    expect(event.source).toBe(SIGNAL_SOURCE);
+    expect(parseJobStarted(event)).toMatchObject({ ok: true, started: { queueWaitMs: 41250 } });
+  });
+
+  it.each([
+    ['schema: attempt-completed', attemptCompletedSchema],
+    ['schema: job-started', jobStartedSchema],
+  ] as const)('given the published %s, then it is what zod generates from the parser', (marker, schema) => {
+    expect(block(marker)).toEqual(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }));
+  });
 
   it('given the health-changed example, then it has exactly the fields and types the projection announces', () => {
     const plan = planEffects(

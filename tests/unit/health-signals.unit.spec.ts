@@ -2,7 +2,9 @@ import { describe, expect, it, vi } from 'vitest';
 import {
   ATTEMPT_DETAIL_TYPE,
   attemptKeyOf,
+  JOB_STARTED_DETAIL_TYPE,
   parseHealthSignal,
+  parseJobStarted,
   SIGNAL_SOURCE,
   STATUS_DETAIL_TYPE,
 } from '../../src/provider-health/signals.ts';
@@ -151,4 +153,56 @@ describe('an attempt report with an unclassified errorClass', () => {
       expect(metric.mock.calls.filter(([name]) => name === 'UnclassifiedErrorClass')).toHaveLength(times);
     },
   );
+});
+
+describe('parsing provider.job.started and the measures of a completion', () => {
+  const started = (detail: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
+    id: 'evt-s',
+    source: SIGNAL_SOURCE,
+    'detail-type': JOB_STARTED_DETAIL_TYPE,
+    time: '2026-11-25T14:01:12Z',
+    detail: {
+      jobId: 'job-1',
+      provider: 'fal',
+      model: 'wan-i2v',
+      dispatchId: 'job-1:v1',
+      queueWaitMs: 41250,
+      ts: '2026-11-25T14:01:11.803Z',
+      ...detail,
+    },
+    ...overrides,
+  });
+
+  it('given a job-started event, then its queue wait is read', () => {
+    expect(parseJobStarted(started({}))).toEqual({
+      ok: true,
+      eventId: 'evt-s',
+      started: expect.objectContaining({ provider: 'fal', queueWaitMs: 41250 }),
+    });
+  });
+
+  it('given a queue wait that is not a finite duration, or no id, then it is refused by path without quoting it', () => {
+    for (const queueWaitMs of [-1, Number.POSITIVE_INFINITY, Number.NaN, '41250', 8 * 24 * 3600 * 1000]) {
+      const parsed = parseJobStarted(started({ queueWaitMs }));
+      expect(parsed).toEqual({ ok: false, problem: 'invalid job-started signal', paths: ['queueWaitMs'] });
+    }
+    expect(parseJobStarted(started({}, { id: '' }))).toMatchObject({
+      ok: false,
+      problem: 'event id missing',
+    });
+  });
+
+  it('given runMs and costUsd on a completion, then they are kept; negative or infinite ones are refused', () => {
+    expect(
+      parseHealthSignal(attemptEvent({ outcome: 'succeeded', runMs: 61_000, costUsd: 0.42 })),
+    ).toMatchObject({
+      ok: true,
+      signal: { attempt: { runMs: 61_000, costUsd: 0.42 } },
+    });
+    expect(parseHealthSignal(attemptEvent({ runMs: -5 }))).toMatchObject({ ok: false, paths: ['runMs'] });
+    expect(parseHealthSignal(attemptEvent({ costUsd: Number.POSITIVE_INFINITY }))).toMatchObject({
+      ok: false,
+      paths: ['costUsd'],
+    });
+  });
 });

@@ -72,6 +72,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     ],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingContentTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
     'kms:GenerateDataKey': ['<ContentKey.Arn>'],
     'kms:GenerateMac': ['<PayloadHashKey.Arn>'],
     'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
@@ -109,6 +110,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
     'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
   },
 };
@@ -369,7 +371,7 @@ describe('template: router trigger', () => {
     const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
     expect(rule.EventPattern).toEqual({
       source: ['provider.invoker'],
-      'detail-type': ['provider.attempt.completed', 'provider.status.changed'],
+      'detail-type': ['provider.attempt.completed', 'provider.status.changed', 'provider.job.started'],
     });
     expect(rule.Targets).toEqual([
       expect.objectContaining({

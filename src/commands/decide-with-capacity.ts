@@ -1,0 +1,88 @@
+/**
+ * A decision that respects the providers' slot ledgers: decide (under health), and when the job is
+ * routed to a provider that declares a `concurrency`, take one of its slots before anything is
+ * recorded. A refused take means the provider is full: it is listed full and the decision is made
+ * again, so an `auto` job goes to its next candidate (recorded `provider_full`) and an explicit one
+ * meets its rule's `whenAllFull` (reject `capacity_exhausted`, or route anyway with the slot still
+ * counted). Bounded: each round adds one provider to the full list.
+ *
+ * Taking the slot in the decision rather than at dispatch is what keeps every router honest: the
+ * take is the ledger's only conditional write, so two routers can never both fill the last slot,
+ * and the record that follows names the job as routed only once a slot is its own.
+ */
+
+import type { SlotLedger } from '../ports/slot-ledger.ts';
+import { takeSlot } from '../provider-health/slot-claims.ts';
+import type { CapacityContext, RoutingDecision } from '../routing/decide.ts';
+import type { RoutingTable } from '../routing/routing-table.ts';
+import { DEFAULT_JOB_TIMEOUT_SEC } from '../routing/routing-table.ts';
+
+export interface RouterCapacity {
+  readonly ledger: SlotLedger;
+}
+
+/** The slot a routed decision holds (absent: its provider is unlimited, or nothing was routed). */
+export interface HeldSlot {
+  readonly provider: string;
+  readonly concurrency: number;
+  readonly dispatchId: string;
+  readonly shard: number;
+  /** `taken` by this decision, or `already_held` by the same dispatch (a redelivery). */
+  readonly outcome: 'taken' | 'already_held';
+}
+
+export interface CapacityDecision<T> {
+  readonly made: T;
+  readonly slot?: HeldSlot;
+}
+
+export async function decideWithCapacity<T extends { readonly decision: RoutingDecision }>(
+  providers: RoutingTable['providers'],
+  decideWith: (capacity: CapacityContext | undefined) => Promise<T>,
+  capacity: RouterCapacity | undefined,
+  now: Date,
+  dispatchId: string,
+): Promise<CapacityDecision<T>> {
+  const limited = Object.values(providers).some((provider) => provider.concurrency !== undefined);
+  if (!capacity || !limited) return { made: await decideWith(undefined) };
+  const full: string[] = [];
+  for (;;) {
+    const made = await decideWith(full.length > 0 ? { full: [...full] } : undefined);
+    const { decision } = made;
+    if (decision.outcome !== 'routed') return { made };
+    const catalogue = providers[decision.provider];
+    const concurrency = catalogue?.concurrency;
+    if (concurrency === undefined) return { made };
+    const taken = await takeSlot(capacity.ledger, {
+      provider: decision.provider,
+      concurrency,
+      dispatchId,
+      atMs: now.getTime(),
+      timeoutMs: (catalogue?.jobTimeoutSec ?? DEFAULT_JOB_TIMEOUT_SEC) * 1000,
+      ...(decision.overflow ? { force: true } : {}),
+    });
+    if (taken.outcome !== 'full') {
+      return {
+        made,
+        slot: {
+          provider: decision.provider,
+          concurrency,
+          dispatchId,
+          shard: taken.shard,
+          outcome: taken.outcome,
+        },
+      };
+    }
+    // A provider listed full is never chosen again (only forced), so this loop ends.
+    full.push(decision.provider);
+  }
+}
+
+/**
+ * Gives back a slot this decision took but will not use (the record was refused, or became a
+ * rejection): a slot held by the same dispatch before (`already_held`) stays, it is that job's.
+ */
+export async function returnUnusedSlot(capacity: RouterCapacity | undefined, slot: HeldSlot | undefined) {
+  if (!capacity || slot?.outcome !== 'taken') return;
+  await capacity.ledger.release({ provider: slot.provider, shard: slot.shard }, slot.dispatchId);
+}

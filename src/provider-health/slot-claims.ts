@@ -1,0 +1,105 @@
+/**
+ * Taking, releasing and counting a provider's slots over the ledger port. The shards a dispatch
+ * may use follow from its dispatchId and the provider's concurrency (slot-shards.ts), so a release
+ * needs no read: it tries the same shards in the same order.
+ */
+import type { SlotLedger, SlotShardRef } from '../ports/slot-ledger.ts';
+import { slotShardKey } from '../ports/slot-ledger.ts';
+import { shardCapacity, shardChoices, shardCount } from './slot-shards.ts';
+
+export interface SlotClaim {
+  readonly provider: string;
+  readonly concurrency: number;
+  readonly dispatchId: string;
+  readonly atMs: number;
+  /** The provider's job timeout: the slot frees itself this long after it was taken. */
+  readonly timeoutMs: number;
+  /** Take a slot even when every shard is full (a rule's route_anyway): it is in flight all the same. */
+  readonly force?: boolean;
+}
+
+export type SlotClaimResult =
+  | { readonly outcome: 'taken' | 'already_held'; readonly shard: number }
+  | { readonly outcome: 'full' };
+
+export async function takeSlot(ledger: SlotLedger, claim: SlotClaim): Promise<SlotClaimResult> {
+  const choices = shardChoices(claim.dispatchId, claim.concurrency);
+  for (const shard of choices) {
+    const outcome = await ledger.take(
+      { provider: claim.provider, shard },
+      {
+        dispatchId: claim.dispatchId,
+        capacity: shardCapacity(claim.concurrency, shard),
+        atMs: claim.atMs,
+        expiresAtMs: claim.atMs + claim.timeoutMs,
+      },
+    );
+    if (outcome !== 'full') return { outcome, shard };
+  }
+  if (!claim.force) return { outcome: 'full' };
+  const shard = choices[0] as number;
+  const outcome = await ledger.take(
+    { provider: claim.provider, shard },
+    {
+      dispatchId: claim.dispatchId,
+      capacity: shardCapacity(claim.concurrency, shard),
+      atMs: claim.atMs,
+      expiresAtMs: claim.atMs + claim.timeoutMs,
+      force: true,
+    },
+  );
+  return { outcome: outcome === 'full' ? 'taken' : outcome, shard };
+}
+
+/** Frees the dispatch's slot wherever it holds one; false when it holds none (already released, expired). */
+export async function releaseSlot(
+  ledger: SlotLedger,
+  release: { readonly provider: string; readonly concurrency: number; readonly dispatchId: string },
+): Promise<boolean> {
+  for (const shard of shardChoices(release.dispatchId, release.concurrency)) {
+    if ((await ledger.release({ provider: release.provider, shard }, release.dispatchId)) === 'released')
+      return true;
+  }
+  return false;
+}
+
+export interface ProviderSlots {
+  readonly provider: string;
+  readonly concurrency: number;
+  /** Holders whose job timeout has not passed. */
+  readonly inFlight: number;
+  /** Holders past their job timeout, not yet swept (they no longer count). */
+  readonly expired: number;
+  readonly free: number;
+  readonly shards: number;
+}
+
+/** Every shard of each provider read in one go (BatchGetItem), counted at `atMs`. */
+export async function readProviderSlots(
+  ledger: SlotLedger,
+  providers: readonly { readonly provider: string; readonly concurrency: number }[],
+  atMs: number,
+): Promise<ProviderSlots[]> {
+  const refs: SlotShardRef[] = providers.flatMap(({ provider, concurrency }) =>
+    Array.from({ length: shardCount(concurrency) }, (_, shard) => ({ provider, shard })),
+  );
+  const holders = await ledger.read(refs);
+  return providers.map(({ provider, concurrency }) => {
+    let inFlight = 0;
+    let expired = 0;
+    for (let shard = 0; shard < shardCount(concurrency); shard++) {
+      for (const holder of holders.get(slotShardKey({ provider, shard })) ?? []) {
+        if (holder.expiresAtMs > atMs) inFlight++;
+        else expired++;
+      }
+    }
+    return {
+      provider,
+      concurrency,
+      inFlight,
+      expired,
+      free: Math.max(0, concurrency - inFlight),
+      shards: shardCount(concurrency),
+    };
+  });
+}

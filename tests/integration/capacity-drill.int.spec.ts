@@ -1,0 +1,66 @@
+/**
+ * The capacity drill of docs/REPLAY_AND_AUDIT.md, through `npm run local`'s runner: a table with fal
+ * concurrency 2, three auto jobs, a fal completion, then more jobs — read back from the emulators.
+ */
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { asSubmittedEvent, type SubmittedInput } from '../../src/cli/submitted-events.ts';
+import { runLocal } from '../../src/local/run-local.ts';
+import { aTableWithConcurrency } from '../support/capacity.ts';
+import { anAttemptEvent } from '../support/health-signals.ts';
+import { uniqueStage } from '../support/stack.ts';
+import { aSubmissionDetail } from '../support/submissions.ts';
+
+beforeAll(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+});
+
+const anInput = (origin: string, value: unknown): SubmittedInput => ({
+  origin,
+  event: asSubmittedEvent(value, { newId: randomUUID, now: () => new Date() }),
+});
+
+function withoutIdAndTime(event: Record<string, unknown>) {
+  const { id: _id, time: _time, ...rest } = event;
+  return rest;
+}
+
+describe('the capacity drill on npm run local', () => {
+  it('given fal concurrency 2, when three auto jobs, a fal completion, an auto and an explicit fal job run, then the third goes to Replicate, the completion frees a slot for the fourth, and the explicit one finds fal full again', async () => {
+    const jobs = [1, 2, 3, 4].map(() => aSubmissionDetail({ provider: 'auto' }));
+    const explicit = aSubmissionDetail({ provider: 'fal' });
+    const first = jobs[0]?.jobId as string;
+    const run = await runLocal({
+      inputs: [
+        ...jobs.slice(0, 3).map((job, i) => anInput(`job-${i + 1}`, job)),
+        // As a file may hold it: no id, no time (EventBridge would add both; so does the runner).
+        anInput(
+          'completed',
+          withoutIdAndTime(anAttemptEvent({ jobId: first, outcome: 'succeeded', errorClass: null })),
+        ),
+        anInput('job-4', jobs[3]),
+        anInput('explicit', explicit),
+      ],
+      rules: { table: aTableWithConcurrency({ fal: 2 }), origin: 'fal-2.json' },
+      stage: uniqueStage('c'),
+      emulators: inject('emulatorEndpoints'),
+    });
+    await run.stop();
+    const rows = run.results;
+    expect(rows.map((row) => row.provider ?? row.reason)).toEqual([
+      'fal',
+      'fal',
+      'replicate',
+      null,
+      'fal',
+      'capacity_exhausted',
+    ]);
+    expect(rows[3]).toMatchObject({
+      outcome: 'signal',
+      change: { summary: expect.stringMatching(/^fal slot released/) },
+    });
+    // The third job's messages went to Replicate's queue, the others to fal's.
+    expect(rows[2]).toMatchObject({ effects: { messages: 1 } });
+  });
+});

@@ -1,0 +1,88 @@
+/** `routing-manager capacity` and `capacity set` against the emulators, with real routers taking slots. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createDocumentClient } from '../../src/aws/clients.ts';
+import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
+import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { routeJob } from '../../src/commands/route-job.ts';
+import { loadRouterConfig } from '../../src/config/router-config.ts';
+import { routerDependencies } from '../../src/handlers/router.ts';
+import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
+import { aProvisionedStack } from '../support/stack.ts';
+import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+
+let stack: LocalStack;
+
+beforeAll(async () => {
+  stack = await aProvisionedStack();
+});
+
+async function cli(...argv: string[]) {
+  const captured = { stdout: '', stderr: '' };
+  const io: CliIo = {
+    stdout: { write: (text: string) => (captured.stdout += text) },
+    stderr: { write: (text: string) => (captured.stderr += text) },
+    env: { ...process.env, USER: 'ops' },
+    now: () => new Date(),
+  };
+  const code = await runCli(['--stage', stack.stage, ...argv], io);
+  return { code, ...captured };
+}
+
+const jsonLines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+
+describe('operator capacity commands (emulators)', () => {
+  it('given the default rules, then capacity lists every provider as unlimited', async () => {
+    const { code, stdout } = await cli('capacity', '--json');
+    expect(code).toBe(0);
+    expect(jsonLines(stdout).map((v) => [v.provider, v.limit, v.inFlight])).toEqual([
+      ['fal', null, null],
+      ['replicate', null, null],
+    ]);
+  });
+
+  it('given capacity set fal 2, then the change is a recorded rules version, routers obey it, and capacity shows 2 of 2 in flight', async () => {
+    const set = await cli('capacity', 'set', 'fal', '2', '--why', 'fal account limit');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/concurrency:\s+unlimited → 2/);
+    const history = await new DynamoDbRulesLog(createDocumentClient(), stack.tables.routingLog).readAll();
+    expect(history.at(-1)).toMatchObject({ action: 'publish', by: 'ops', why: 'fal account limit' });
+    expect(JSON.parse(history.at(-1)?.active?.table ?? '{}').providers.fal.concurrency).toBe(2);
+
+    // A router that reads the published rules (as deployed): three auto jobs, the third to Replicate.
+    const deps = routerDependencies(loadRouterConfig(handlerEnvironment(stack)));
+    const providers = [];
+    for (let i = 0; i < 3; i++) {
+      const { record } = await routeJob(
+        { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail()) } },
+        deps,
+      );
+      providers.push(record.type === 'RoutingDecided' ? record.provider : record.reason);
+    }
+    expect(providers).toEqual(['fal', 'fal', 'replicate']);
+
+    const capacity = await cli('capacity');
+    expect(capacity.stdout).toMatch(/fal\s+2\s+2\s+0\s+0\s+1\s+900s/);
+    expect(capacity.stdout).toMatch(/replicate\s+unlimited\s+-/);
+
+    expect((await cli('capacity', 'set', 'fal', 'unlimited', '--why', 'limit lifted')).code).toBe(0);
+    expect(jsonLines((await cli('capacity', '--json')).stdout)[0]).toMatchObject({
+      provider: 'fal',
+      limit: null,
+    });
+  });
+
+  it('given a provider the rules do not declare, or a limit that is not a whole number, then it is refused before anything is written', async () => {
+    const unknown = await cli('capacity', 'set', 'fall', '2', '--why', 'typo');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown provider "fall": the active rules declare fal, replicate');
+    for (const bad of ['0', '1.5', 'Infinity', '-3', 'many']) {
+      const refused = await cli('capacity', 'set', 'fal', bad, '--why', 'bad');
+      expect(refused.code).toBe(2);
+    }
+    expect((await cli('capacity', 'set', 'fal', '2')).code).toBe(2);
+  });
+});
