@@ -205,7 +205,11 @@ describe('the documented examples', () => {
 
   it('given the live local stack, when every command and example file of the docs is run as written, then each ends as documented', async () => {
     workdir = await mkdtemp(join(tmpdir(), 'docs-examples-'));
-    await symlink(join(ROOT, 'events'), join(workdir, 'events'));
+    // The repository's folders (events/, examples/, …), so a doc's relative paths find them.
+    for (const entry of await readdir(ROOT, { withFileTypes: true })) {
+      const skip = entry.name.startsWith('.') || entry.name === 'node_modules' || entry.name === 'tmp';
+      if (entry.isDirectory() && !skip) await symlink(join(ROOT, entry.name), join(workdir, entry.name));
+    }
     await mkdir(join(workdir, 'tmp'));
     const examples = (await documents()).map(({ doc, markdown }) => docExamples(doc, markdown));
     const failures: string[] = [];

@@ -13,7 +13,12 @@ import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { PUT_EVENTS_MAX_BYTES, putEventsBatches } from '../../intake/put-events-batches.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../../intake/submission.ts';
 import { contentFreeMessage } from '../../observability/content-free-message.ts';
-import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE, STATUS_DETAIL_TYPE } from '../../provider-health/signals.ts';
+import {
+  ATTEMPT_DETAIL_TYPE,
+  JOB_STARTED_DETAIL_TYPE,
+  SIGNAL_SOURCE,
+  STATUS_DETAIL_TYPE,
+} from '../../provider-health/signals.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { failsEveryCall } from '../failures.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
@@ -115,20 +120,27 @@ export async function submitEntries(
  * What the stack's EventBridge rules match (template.yaml's JobSubmittedRule and HealthSignalsRule;
  * tests/unit/submit.unit.spec.ts checks they agree): source → detail-types.
  */
-export const STACK_EVENT_PATTERNS: Readonly<Record<string, readonly string[]>> = {
+export const STACK_EVENT_PATTERNS: Readonly<Record<string, readonly string[] | 'any'>> = {
   [SUBMISSION_SOURCE]: [SUBMISSION_DETAIL_TYPE],
-  [SIGNAL_SOURCE]: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE],
+  [SIGNAL_SOURCE]: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE, JOB_STARTED_DETAIL_TYPE],
+  // The announcements' log capture (RoutingEventsRule) takes every detail-type of the stack's own source.
+  'routing.manager': 'any',
 };
 
 /** Entries no rule of the stack matches: put on the bus, they would reach nothing (a typo, usually). */
 export function unmatchedEntries(entries: readonly SubmitEntry[]): SubmitEntry[] {
-  return entries.filter((entry) => !STACK_EVENT_PATTERNS[entry.source]?.includes(entry.detailType));
+  return entries.filter((entry) => {
+    const types = STACK_EVENT_PATTERNS[entry.source];
+    return types !== 'any' && !types?.includes(entry.detailType);
+  });
 }
 
 function unmatchedWarning(unmatched: readonly SubmitEntry[]): string {
   const kinds = [...new Set(unmatched.map((entry) => `${entry.source} / ${entry.detailType}`))];
   const expected = Object.entries(STACK_EVENT_PATTERNS)
-    .flatMap(([source, types]) => types.map((type) => `${source} / ${type}`))
+    .flatMap(([source, types]) =>
+      types === 'any' ? [`${source} / *`] : types.map((type) => `${source} / ${type}`),
+    )
     .join(', ');
   return (
     `routing-manager: warning: ${unmatched.length} event(s) with source / detail-type ${kinds.map((k) => `"${k}"`).join(', ')} ` +
