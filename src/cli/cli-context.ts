@@ -30,6 +30,8 @@ export interface CliIo {
   readonly now?: () => Date;
   /** Ends a long-running verb (`console`) when aborted; without it, Ctrl-C / SIGTERM does. */
   readonly stop?: AbortSignal;
+  /** The process's own run: a Ctrl-C during replay/redrive/forget prints how to resume (src/cli/main.ts). */
+  readonly interrupts?: boolean;
 }
 
 export class UsageError extends RoutingManagerError {
@@ -41,8 +43,8 @@ export class UsageError extends RoutingManagerError {
 
 export class JobNotFoundError extends RoutingManagerError {
   readonly jobId: string;
-  constructor(jobId: string, tableName: string) {
-    super('job_not_found', `no routing record for job ${jobId} in table ${tableName}`);
+  constructor(jobId: string, tableName: string, message?: string) {
+    super('job_not_found', message ?? `no routing record for job ${jobId} in table ${tableName}`);
     this.name = 'JobNotFoundError';
     this.jobId = jobId;
   }
@@ -137,6 +139,10 @@ export class CliContext {
   readonly output: OutputFormat;
   /** Set by a command that finished but could not do all it was asked (e.g. replay contention). */
   exitCode: number = EXIT_OK;
+  /** The verb this context runs for (`replay`, `rules`…), so a failure can say how to resume it. */
+  verb = '';
+  /** How far a long-running verb got (its jobs done of all), as its handler last reported. */
+  progress: { readonly done: number; readonly total: number } | null = null;
   readonly #options: GlobalOptions;
   #aws: AwsSettings | null = null;
   #documents: DynamoDBDocumentClient | null = null;

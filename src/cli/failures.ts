@@ -59,6 +59,24 @@ function unreachable(code: string, context: CliContext | undefined): string {
   return `cannot reach AWS (${code}): check the network or proxy, and --region`;
 }
 
+// Service answers that every later call would get too: the credentials or the account are wrong.
+const REFUSED_CREDENTIALS = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'AccessDeniedException',
+]);
+
+/**
+ * Whether a failed call means the next calls would fail the same way (no connection, no or refused
+ * credentials): a command working through many calls stops at the first such failure.
+ */
+export function failsEveryCall(error: unknown): boolean {
+  if (networkCode(error) !== undefined || error instanceof CredentialsProviderError) return true;
+  return error instanceof Error && REFUSED_CREDENTIALS.has(error.name);
+}
+
 export function failureOf(error: unknown, context: CliContext | undefined): Failure {
   if (USAGE_ERRORS.some((type) => error instanceof type)) {
     return { code: EXIT_USAGE, message: (error as Error).message };
@@ -74,6 +92,15 @@ export function failureOf(error: unknown, context: CliContext | undefined): Fail
       message:
         `no AWS credentials${profile ? ` for profile ${profile}` : ''}: ${error.message}. ` +
         `Configure them (aws configure, aws sso login), pick a profile with --profile, or for the local stack ${START_LOCAL}`,
+    };
+  }
+  if (error instanceof Error && REFUSED_CREDENTIALS.has(error.name)) {
+    const settings = context?.settingsInUse();
+    return {
+      code: EXIT_RUNTIME,
+      message:
+        `AWS refused the credentials (${error.name}${settings?.profile ? `, profile ${settings.profile}` : ''}${settings?.endpoint ? `, endpoint ${settings.endpoint}` : ''}): ` +
+        `check --profile / AWS_PROFILE and --region, or for the local stack ${START_LOCAL}`,
     };
   }
   // Unexpected errors may come from parsing logged jobs: their messages lose any quoted content.

@@ -24,7 +24,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { EXIT_CODES, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts';
+import { EXIT_CODES, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
 import {
   CliContext,
   type CliIo,
@@ -99,6 +99,7 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
     });
   const contextOf = (command: Command): CliContext => {
     const context = new CliContext(io, command.optsWithGlobals<GlobalOptions>());
+    context.verb = command.name();
     contexts.push(context);
     return context;
   };
@@ -121,6 +122,22 @@ function buildProgram(io: CliIo, contexts: CliContext[]): Command {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const contexts: CliContext[] = [];
   const program = buildProgram(io, contexts);
+  // Ctrl-C during a resumable verb: say how far it got and how to resume, then die by the signal.
+  const onInterrupt = () => {
+    const resume = resumeHint(contexts.at(-1), argv);
+    if (resume) io.stderr.write(`\nrouting-manager: ${resume}\n`);
+    process.kill(process.pid, 'SIGINT');
+  };
+  let watching = false;
+  program.hook('preAction', (_program, action) => {
+    if (io.interrupts === true && RESUMABLE_VERBS.has(action.name()) && !watching) {
+      watching = true;
+      process.once('SIGINT', onInterrupt);
+    }
+  });
+  const stopWatching = () => {
+    if (watching) process.off('SIGINT', onInterrupt);
+  };
   try {
     if (argv.length === 0) {
       program.outputHelp({ error: true });
@@ -132,7 +149,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return EXIT_OK;
     }
     await program.parseAsync(argv, { from: 'user' });
-    return contexts.reduce((code, context) => Math.max(code, context.exitCode), EXIT_OK);
+    const code = contexts.reduce((worst, context) => Math.max(worst, context.exitCode), EXIT_OK);
+    // Finished, but some jobs were not done (their failures are in the summary): how to finish them.
+    const resume = code === EXIT_RUNTIME ? resumeHint(contexts.at(-1), argv, 'left some undone') : null;
+    if (resume) io.stderr.write(`routing-manager: ${resume}\n`);
+    return code;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander printed the message already; help and --version are not errors.
@@ -140,11 +161,44 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const failure = failureOf(error, contexts.at(-1));
     io.stderr.write(`routing-manager: ${failure.message}\n`);
+    const resume = failure.code === EXIT_RUNTIME ? resumeHint(contexts.at(-1), argv) : null;
+    if (resume) io.stderr.write(`routing-manager: ${resume}\n`);
     return failure.code;
   } finally {
+    stopWatching();
     for (const context of contexts) context.destroy();
   }
 }
 
+/** Verbs that record what they did as they go, so running them again finishes the rest. */
+const RESUMABLE_VERBS = new Set(['replay', 'redrive', 'forget']);
+
+/**
+ * For a resumable verb stopped part-way (a failure, Ctrl-C): how far it got and the command that
+ * resumes — the same one, since what was done is recorded and is not done again.
+ */
+export function resumeHint(
+  context: CliContext | undefined,
+  argv: readonly string[],
+  ended = 'interrupted',
+): string | null {
+  if (!context || !RESUMABLE_VERBS.has(context.verb)) return null;
+  const progress = context.progress;
+  const howFar = progress ? `after ${progress.done} of ${progress.total} job(s)` : 'before it finished';
+  return (
+    `${context.verb} ${ended} ${howFar}; what it did is recorded and is not done again. ` +
+    `Resume with: routing-manager ${argv.map(shellWord).join(' ')}`
+  );
+}
+
+/** A word as a shell reads it back: quoted when it holds anything but plain characters. */
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+
 /** The process's own streams and environment. */
-export const processIo = (): CliIo => ({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+export const processIo = (): CliIo => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  interrupts: true,
+});

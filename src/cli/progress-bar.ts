@@ -11,16 +11,23 @@ interface JobProgress {
   readonly total: number;
 }
 
-/** The command handler's `onProgress` option: present only when stderr is a terminal. */
+/**
+ * The command handler's `onProgress` option: it records how far the command got (so an interrupted
+ * run can say so, src/cli/main.ts) and draws the bar only when stderr is a terminal.
+ */
 export function jobProgressBar<P extends JobProgress>(
   context: CliContext,
   format: string,
   payloadOf: (progress: P) => Record<string, number>,
-): { readonly onProgress?: (progress: P) => void } {
-  if (!context.io.stderr.isTTY) return {};
+): { readonly onProgress: (progress: P) => void } {
+  const record = (progress: P) => {
+    context.progress = { done: progress.done, total: progress.total };
+  };
+  if (!context.io.stderr.isTTY) return { onProgress: record };
   const bar = new SingleBar({ stream: context.io.stderr as NodeJS.WritableStream, format, hideCursor: true });
   return {
     onProgress: (progress) => {
+      record(progress);
       if (progress.done === 0) bar.start(progress.total, 0, payloadOf(progress));
       else bar.update(progress.done, payloadOf(progress));
       if (progress.done === progress.total) bar.stop();

@@ -8,8 +8,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RoutingManagerError } from '../errors.ts';
+import { parseJsonText } from '../intake/json-text.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE, type SubmittedEvent } from '../intake/submission.ts';
-import { contentFreeMessage } from '../observability/content-free-message.ts';
 
 export interface SubmittedInput {
   /** Where the event came from: `file` or `file[index]` for an array element. */
@@ -17,11 +17,19 @@ export interface SubmittedInput {
   readonly event: SubmittedEvent & Record<string, unknown>;
 }
 
-/** An input file of `npm run local` (events, credits) that cannot be used; the message says why. */
+/**
+ * An input file (events, credits) that cannot be used; the message says why, and where when the
+ * place is known: `FILE:LINE:COLUMN: not JSON: colon expected`, as compilers print it.
+ */
 export class EventFileError extends RoutingManagerError {
   readonly path: string;
-  constructor(path: string, message: string, options?: ErrorOptions) {
-    super('invalid_event_file', `${path}: ${message}`, options);
+  constructor(
+    path: string,
+    message: string,
+    options?: ErrorOptions & { readonly at?: { readonly line: number; readonly column: number } },
+  ) {
+    const at = options?.at ? `:${options.at.line}:${options.at.column}` : '';
+    super('invalid_event_file', `${path}${at}: ${message}`, options);
     this.name = 'EventFileError';
     this.path = path;
   }
@@ -71,11 +79,9 @@ async function parseFile(path: string): Promise<unknown> {
   } catch (error) {
     throw new EventFileError(path, (error as Error).message, { cause: error });
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventFileError(path, `not JSON: ${contentFreeMessage(error)}`);
-  }
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  throw new EventFileError(path, `not JSON: ${parsed.problem}`, { at: parsed });
 }
 
 async function filesOf(path: string, onlyPrefix?: string): Promise<string[]> {

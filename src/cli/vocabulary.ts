@@ -100,3 +100,48 @@ export async function checkNames(
     check(vocabularyOf([defaultRoutingTable, ...extra, ...(await publishedTables(context))]));
   }
 }
+
+/** Every provider of the tables with its models: what has a breaker (`auto` and `none` have none). */
+export function providerModelsOf(tables: readonly RoutingTable[]): Map<string, string[]> {
+  const catalogue = new Map<string, Set<string>>();
+  for (const table of tables) {
+    for (const [provider, { models }] of Object.entries(table.providers)) {
+      const known = catalogue.get(provider) ?? new Set<string>();
+      for (const model of Object.keys(models)) known.add(model);
+      catalogue.set(provider, known);
+    }
+  }
+  return new Map([...catalogue].sort(([a], [b]) => a.localeCompare(b)).map(([p, m]) => [p, [...m].sort()]));
+}
+
+/**
+ * A provider (and model) an operator names for a breaker, checked against the bundled table and —
+ * only if it is not there — every published one: a typo is a UsageError listing the allowed
+ * values, so `provider open fla` records nothing. Returns the tables' providers and their models.
+ */
+export async function checkBreakerName(
+  context: CliContext,
+  provider: string,
+  model: string | null,
+): Promise<Map<string, string[]>> {
+  const check = (catalogue: Map<string, string[]>) => {
+    const models = catalogue.get(provider);
+    if (!models) {
+      throw new UsageError(
+        `provider ${JSON.stringify(provider)} is not a provider of the routing tables; allowed: ${[...catalogue.keys()].join(', ')}`,
+      );
+    }
+    if (model !== null && !models.includes(model)) {
+      throw new UsageError(
+        `--model ${JSON.stringify(model)} is not a model of ${provider}; allowed: ${models.join(', ')}`,
+      );
+    }
+    return catalogue;
+  };
+  try {
+    return check(providerModelsOf([defaultRoutingTable]));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return check(providerModelsOf([defaultRoutingTable, ...(await publishedTables(context))]));
+  }
+}

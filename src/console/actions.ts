@@ -79,7 +79,7 @@ export async function changeBreaker(run: RunVerb, policy: ActionPolicy, action: 
     'provider',
     action.mode,
     `--why=${reason}`,
-    `--actor=${policy.by}`,
+    `--by=${policy.by}`,
     ...(action.model ? [`--model=${action.model}`] : []),
     '--',
     action.provider,

@@ -8,6 +8,7 @@
  * No side effect at import: the Lambda entry (src/lambda/health-signals.ts) wires it from
  * process.env at init; the local runner and tests pass a config of their own.
  */
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -31,7 +32,7 @@ import {
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
-import { isProviderSideFailure } from '../provider-health/breaker.ts';
+import { errorClassKind, isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import {
   JOB_STARTED_DETAIL_TYPE,
@@ -79,9 +80,22 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           paths: parsed.paths,
         });
         metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
-        return { outcome: 'refused', problem: parsed.problem };
+        // The paths name the fields at fault (never their values), so a sender can fix the event.
+        const where = parsed.paths.length > 0 ? `: ${parsed.paths.join(', ')}` : '';
+        return { outcome: 'refused', problem: `${parsed.problem}${where}` };
       }
       const { signal } = parsed;
+      const reported = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
+      if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(reported) === 'unclassified') {
+        // Counted as provider-side (the safe rule, src/provider-health/breaker.ts), and made visible:
+        // the class is a consumer's label (≤ 64 characters), never user content.
+        logger.warn('health signal with an unclassified errorClass', {
+          eventId: signal.command.signalId,
+          breaker: signal.key,
+          errorClass: reported,
+        });
+        metrics.addMetric('UnclassifiedErrorClass', MetricUnit.Count, 1);
+      }
       const result = await recordHealthSignal(signal, deps);
       const facts = {
         eventId: typeof event.id === 'string' ? event.id : null,

@@ -36,7 +36,16 @@ import type { Telemetry } from '../observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../projections/content-retention.ts';
 import type { RecordOutcome } from '../projections/project-records.ts';
 
-export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger, metrics }: Telemetry) {
+export interface ProjectorHooks {
+  /** Told the error class of every record that failed (the local stack names it when it gives up). */
+  readonly onRecordFailed?: (sequenceNumber: string, errorClass: string) => void;
+}
+
+export function createProjectorHandler(
+  ports: ProtectedProjectorPorts,
+  { logger, metrics }: Telemetry,
+  hooks: ProjectorHooks = {},
+) {
   // logEvent false: never the event (its images hold the job), whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
     .use(injectLambdaContext(logger, { logEvent: false }))
@@ -71,6 +80,7 @@ export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger,
             keys: keysOf(streamRecord),
           });
           metrics.addMetric('UnsupportedRecords', MetricUnit.Count, 1);
+          hooks.onRecordFailed?.(sequenceNumber, record.code);
           failed.push(sequenceNumber);
           continue;
         }
@@ -81,7 +91,10 @@ export function createProjectorHandler(ports: ProtectedProjectorPorts, { logger,
       const outcomes = records.length > 0 ? await projectWithContent(records, ports) : [];
       outcomes.forEach((outcome, i) => {
         report(outcome, sequenceNumbers[i] as string, { logger, metrics });
-        if (!outcome.ok) failed.push(sequenceNumbers[i] as string);
+        if (!outcome.ok) {
+          failed.push(sequenceNumbers[i] as string);
+          hooks.onRecordFailed?.(sequenceNumbers[i] as string, outcome.failure?.code ?? 'Unknown');
+        }
       });
       // One line per batch at INFO; per-record lines are DEBUG (log ingestion is billed per byte).
       logger.info('batch projected', {

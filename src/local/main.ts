@@ -30,6 +30,7 @@ import {
   originName,
 } from '../cli/submitted-events.ts';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from '../exit-codes.ts';
+import { parseJsonText } from '../intake/json-text.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import { InvalidRoutingTableError, loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import type { EmulatorEndpoints, RunningEmulators } from './emulators.ts';
@@ -114,10 +115,12 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
   let rules: { table: RoutingTable; origin: string } | undefined;
   if (options.rules) {
     try {
-      rules = {
-        table: loadRoutingTable(JSON.parse(await readFile(options.rules, 'utf8'))),
-        origin: options.rules,
-      };
+      const json = parseJsonText(await readFile(options.rules, 'utf8'));
+      if (!json.ok) {
+        err(`[local] --rules ${options.rules}:${json.line}:${json.column}: not JSON: ${json.problem}`);
+        return EXIT_USAGE;
+      }
+      rules = { table: loadRoutingTable(json.value), origin: options.rules };
     } catch (error) {
       // An operator's file: every problem of the table, with its path (routing-manager rules validate).
       err(
@@ -170,18 +173,16 @@ export async function main(argv: readonly string[], io: LocalIo): Promise<number
   } catch (error) {
     err(`[local] error: ${error instanceof Error ? error.message : String(error)}`);
     await session.emulators?.stop();
-    return EXIT_RUNTIME;
+    // A bad input file is a usage error here as in every routing-manager verb: exit 2.
+    return error instanceof EventFileError ? EXIT_USAGE : EXIT_RUNTIME;
   }
 }
 
 async function readCredits(path: string): Promise<Record<string, number>> {
   const text = await readFile(path, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new EventFileError(path, `not JSON: ${contentFreeMessage(error)}`);
-  }
+  const json = parseJsonText(text);
+  if (!json.ok) throw new EventFileError(path, `not JSON: ${json.problem}`, { at: json });
+  const parsed = json.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new EventFileError(path, 'expected a JSON object userId → balance');
   }

@@ -67,7 +67,7 @@ import {
 } from './read-back.ts';
 import { RecordingProviderQueues } from './sent-messages.ts';
 import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
-import { DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
+import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
 /** `signal`: a provider attempt or status event (what it changed is in `change`). */
 export type LocalOutcome = 'routed' | 'rejected' | 'duplicate' | 'signal';
@@ -213,8 +213,13 @@ interface LocalPipeline {
   /** What the projector put on the provider queues (the read-back never receives them). */
   readonly sent: RecordingProviderQueues;
   readonly log: RoutingLog;
+  /** The error class the projector last gave for a record (by sequence number), if it failed. */
+  failureClassOf(sequenceNumber: string): string | undefined;
   destroy(): void;
 }
+
+/** Failure classes remembered per sequence number: enough for any batch in flight, never unbounded. */
+const REMEMBERED_FAILURES = 10_000;
 
 async function createPipeline(
   stack: LocalStack,
@@ -227,12 +232,20 @@ async function createPipeline(
     client: documents,
   });
   const router = createRouterHandler(deps, createTelemetry('router', stack.stage));
+  const failures = new Map<string, string>();
   const ports = projectorPorts(loadProjectorConfig(environment));
   // Provider queues are read back from what SQS accepted, never received (sent-messages.ts).
   const sent = new RecordingProviderQueues(ports.sender);
   const projector = createProjectorHandler(
     { ...ports, sender: sent },
     createTelemetry('projector', stack.stage),
+    {
+      onRecordFailed: (sequenceNumber, errorClass) => {
+        failures.delete(sequenceNumber);
+        failures.set(sequenceNumber, errorClass);
+        if (failures.size > REMEMBERED_FAILURES) failures.delete(failures.keys().next().value as string);
+      },
+    },
   );
   const signals = createHealthSignalsHandler(
     healthSignalsDependencies(loadHealthSignalsConfig(environment)),
@@ -246,6 +259,7 @@ async function createPipeline(
     poller,
     sent,
     log: deps.log,
+    failureClassOf: (sequenceNumber) => failures.get(sequenceNumber),
     destroy: () => {
       poller.destroy();
       documents.destroy();
@@ -305,6 +319,7 @@ async function routeAndProject(
       if (drained.abandoned.length > 0 || drained.failed > 0) {
         progress(`projector reported ${drained.failed} failed record(s); run with --verbose to see its logs`);
       }
+      for (const batch of drained.abandoned) progress(abandonedBatchReport(batch, pipeline, stack.stage));
     }
 
     progress('reading back queues, announcements and Jobs');
@@ -443,9 +458,11 @@ async function startLive(
     drainer.run(controller.signal),
     pipeline.poller.follow(pipeline.project, {
       signal: controller.signal,
-      onDelivery: ({ delivered, failed }) =>
+      onDelivery: ({ delivered, failed, abandoned }) =>
         options.report(
-          `projected ${delivered} log record(s)${failed > 0 ? `, ${failed} failed (retried; --verbose shows why)` : ''}`,
+          abandoned
+            ? abandonedBatchReport(abandoned, pipeline, stack.stage)
+            : `projected ${delivered} log record(s)${failed > 0 ? `, ${failed} failed (retried; --verbose shows why)` : ''}`,
         ),
       onError: (error) =>
         options.report(
@@ -461,6 +478,33 @@ async function startLive(
       drainer.destroy();
     },
   };
+}
+
+/**
+ * What an abandoned stream batch needs said at default verbosity, as the on-failure destination
+ * would hold it: what was given up (records, shard, sequence range, when), the error class, and the
+ * `redrive` that finishes their effects with their original ids (a minute wider on each side, as
+ * docs/OPERATIONS.md#projector-on-failure-queue-re-drive-from-the-log advises).
+ */
+export function abandonedBatchReport(
+  batch: AbandonedBatch,
+  pipeline: Pick<LocalPipeline, 'failureClassOf'>,
+  stage: string,
+): string {
+  const errorClass = pipeline.failureClassOf(batch.startSequenceNumber) ?? 'unknown';
+  const minute = 60_000;
+  const around = (iso: string | null, delta: number) =>
+    iso === null ? null : new Date(Date.parse(iso) + delta).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const since = around(batch.approximateArrivalOfFirstRecord, -minute) ?? '1h';
+  const until = around(batch.approximateArrivalOfLastRecord, minute);
+  const incident = `STREAM-${batch.startSequenceNumber.slice(-12)}`;
+  return (
+    `GAVE UP on a stream batch after ${batch.attempts} attempts: ${batch.batchSize} log record(s), ` +
+    `shard ${batch.shardId}, sequence ${batch.startSequenceNumber}…${batch.endSequenceNumber}; ` +
+    `error class ${errorClass}. Their effects are incomplete until re-driven: ` +
+    `routing-manager redrive --stage ${stage} --incident ${incident} --since ${since}` +
+    `${until ? ` --until ${until}` : ''} --why "abandoned stream batch"`
+  );
 }
 
 /** One line about a routed event: ids and the decision, never the job's content. */

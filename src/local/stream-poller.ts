@@ -36,6 +36,9 @@ export interface AbandonedBatch {
   readonly endSequenceNumber: string;
   readonly batchSize: number;
   readonly attempts: number;
+  /** When the first and last abandoned records reached the stream (Lambda's DDBStreamBatchInfo has the same). */
+  readonly approximateArrivalOfFirstRecord: string | null;
+  readonly approximateArrivalOfLastRecord: string | null;
 }
 
 export interface StreamPollerOptions {
@@ -156,12 +159,15 @@ export class DynamoDbStreamPoller {
     const attempts = (this.#attempts.get(attemptKey) ?? 0) + 1;
     this.#attempts.set(attemptKey, attempts);
     if (attempts > this.#maxRetryAttempts) {
+      const given = records.filter((r) => seq(sequenceOf(r)) >= seq(failedSequence));
       const abandoned: AbandonedBatch = {
         shardId,
         startSequenceNumber: failedSequence,
         endSequenceNumber: lastRead,
         batchSize: failed,
         attempts,
+        approximateArrivalOfFirstRecord: arrivalOf(given[0]),
+        approximateArrivalOfLastRecord: arrivalOf(given.at(-1)),
       };
       await this.#onFailure?.(abandoned);
       this.#attempts.delete(attemptKey);
@@ -351,3 +357,9 @@ export class DynamoDbStreamPoller {
 }
 
 const sequenceOf = (record: StreamRecord): string => record.dynamodb?.SequenceNumber as string;
+
+function arrivalOf(record: StreamRecord | undefined): string | null {
+  const created = record?.dynamodb?.ApproximateCreationDateTime;
+  if (created instanceof Date) return created.toISOString();
+  return typeof created === 'number' ? new Date(created * 1000).toISOString() : null;
+}

@@ -15,7 +15,8 @@
  *
  * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
  * where k counts the openings since the breaker last closed. Only provider-side failures count
- * (`COUNTED_ERROR_CLASSES`); `unknown` outcomes and client errors change nothing.
+ * (`COUNTED_ERROR_CLASSES`, and unclassified ones: see `errorClassKind`); `unknown` outcomes, the
+ * job's own errors and failures without a class change nothing.
  */
 
 import { fnv1a } from '../log/fnv1a.ts';
@@ -33,6 +34,32 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** Provider-side failures: they say something about the provider's health, so they count. */
 export const COUNTED_ERROR_CLASSES = ['server_error', 'timeout', 'throttled', 'auth'] as const;
+
+/** The job's own failures (its input, its content): they say nothing about the provider, so they do not count. */
+export const JOB_ERROR_CLASSES = [
+  'invalid_request',
+  'content_policy',
+  'input_rejected',
+  'cancelled',
+] as const;
+
+/**
+ * How a failure's `errorClass` is taken: `counted` (provider-side), `job` (the job's fault), `none`
+ * (no class given: not counted, as before), or `unclassified` — a class in neither list, most often
+ * a consumer's typo (`server_eror`). The safe rule counts an unclassified failure as provider-side:
+ * a breaker that opens too eagerly re-routes auto jobs to a fallback (explicit jobs never move, and
+ * half-open probes close it again within minutes), while one that never opens — the cost of not
+ * counting — keeps sending every auto job to a provider that fails them. The HealthSignals function
+ * counts each (`UnclassifiedErrorClass`, alarmed) so the consumer fixes its class name.
+ */
+export type ErrorClassKind = 'counted' | 'job' | 'none' | 'unclassified';
+
+export function errorClassKind(errorClass: string | null): ErrorClassKind {
+  if (errorClass === null) return 'none';
+  if ((COUNTED_ERROR_CLASSES as readonly string[]).includes(errorClass)) return 'counted';
+  if ((JOB_ERROR_CLASSES as readonly string[]).includes(errorClass)) return 'job';
+  return 'unclassified';
+}
 
 export interface BreakerConfig {
   /** Consecutive counted failures that open a closed breaker. */
@@ -163,10 +190,19 @@ const probeAvailable = (probe: ProbeLease | null, now: string): boolean =>
 
 // ------------------------------------------------------------------------------ decide
 
-/** A provider-side failure: it counts against the breaker, and only it moves a job elsewhere. */
-export const isProviderSideFailure = (errorClass: string | null): boolean =>
-  errorClass !== null && (COUNTED_ERROR_CLASSES as readonly string[]).includes(errorClass);
+/**
+ * A provider-side failure: it counts against the breaker, and only it moves a job elsewhere. An
+ * unclassified class counts as one — the safe rule (`errorClassKind`).
+ */
+export const isProviderSideFailure = (errorClass: string | null): boolean => {
+  const kind = errorClassKind(errorClass);
+  return kind === 'counted' || kind === 'unclassified';
+};
 const isCounted = isProviderSideFailure;
+
+/** The class as a transition's detail shows it: an unclassified one says so. */
+const classText = (errorClass: string | null): string =>
+  errorClassKind(errorClass) === 'unclassified' ? `unclassified ${errorClass}` : String(errorClass);
 
 export function decideHealth(
   state: BreakerState,
@@ -274,7 +310,13 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     const successes = failed ? 0 : afterHalfOpen.probeSuccesses + 1;
     if (failed) {
       events.push(
-        opening(afterHalfOpen, base, 'probe_failed', `probe failed (${command.errorClass})`, config),
+        opening(
+          afterHalfOpen,
+          base,
+          'probe_failed',
+          `probe failed (${classText(command.errorClass)})`,
+          config,
+        ),
       );
     } else if (successes >= config.successesToClose) {
       events.push(
@@ -302,7 +344,7 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
         after,
         base,
         'consecutive_failures',
-        `${after.consecutiveFailures} consecutive failures (${command.errorClass})`,
+        `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
         config,
       ),
     ];

@@ -31,7 +31,7 @@ export const attemptCompletedSchema = z.looseObject({
   /** `<jobId>:v<routingVersion>`, as in the provider-queue message. */
   dispatchId: identifier,
   outcome: z.enum(ATTEMPT_OUTCOMES),
-  /** Why it failed: `server_error`, `timeout`, `throttled`, `auth` count; anything else does not. */
+  /** Why it failed: counted, the job's own, or unclassified (counted, alarmed): `errorClassKind` in ./breaker.ts. */
   errorClass: z.nullish(z.string().check(z.maxLength(64))),
   latencyMs: z.optional(z.number().check(z.nonnegative())),
   ts: z.optional(z.iso.datetime({ offset: true })),
@@ -133,9 +133,9 @@ export function attemptKeyOf(
  * (stable across redeliveries, so a replay counts it in the same window bucket).
  */
 export function parseHealthSignal(event: SignalEvent): SignalParseResult {
-  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing');
+  if (typeof event.id !== 'string' || event.id.length === 0) return refuse('event id missing', ['id']);
   if (typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
-    return refuse('event time missing');
+    return refuse('event time missing or not a date-time', ['time']);
   }
   const at = new Date(Date.parse(event.time)).toISOString();
   if (event['detail-type'] === ATTEMPT_DETAIL_TYPE) {

@@ -1,6 +1,6 @@
 /**
  * `rules diff A B`: what differs between two routing tables — providers and models, and rules by id
- * (added, removed, changed, moved). Pure.
+ * (added, removed, moved, and for a changed one each field that changed). Pure.
  */
 import stringify from 'safe-stable-stringify';
 import type { RoutingTable } from '../routing/routing-table.ts';
@@ -9,11 +9,43 @@ export interface TableChange {
   readonly kind: 'added' | 'removed' | 'changed' | 'moved';
   /** `provider fal`, `rule auto-short-720p-fal`, `version`. */
   readonly what: string;
+  /** A changed provider or rule: the field that changed (`route.provider`, `models.wan-i2v.pricePerSecond`). */
+  readonly field?: string;
   readonly before?: unknown;
   readonly after?: unknown;
 }
 
 const same = (a: unknown, b: unknown): boolean => stringify(a) === stringify(b);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The fields that differ between two versions of a provider or rule, by dotted path; lists (e.g.
+ * `resolutions`, `fallbacks`) are compared whole. Walked with a queue, not recursion: the table's
+ * schema bounds the depth, but the walk does not rely on it.
+ */
+function changedFields(what: string, before: unknown, after: unknown): TableChange[] {
+  const changes: TableChange[] = [];
+  const pending: { path: string[]; a: unknown; b: unknown }[] = [{ path: [], a: before, b: after }];
+  while (pending.length > 0) {
+    const { path, a, b } = pending.shift() as { path: string[]; a: unknown; b: unknown };
+    if (same(a, b)) continue;
+    if (isObject(a) && isObject(b)) {
+      for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort())
+        pending.push({ path: [...path, key], a: a[key], b: b[key] });
+      continue;
+    }
+    changes.push({
+      kind: 'changed',
+      what,
+      field: path.join('.'),
+      ...(a === undefined ? {} : { before: a }),
+      ...(b === undefined ? {} : { after: b }),
+    });
+  }
+  return changes;
+}
 
 export function diffTables(before: RoutingTable, after: RoutingTable): TableChange[] {
   const changes: TableChange[] = [];
@@ -25,8 +57,7 @@ export function diffTables(before: RoutingTable, after: RoutingTable): TableChan
     const b = after.providers[provider];
     if (!a) changes.push({ kind: 'added', what: `provider ${provider}`, after: b });
     else if (!b) changes.push({ kind: 'removed', what: `provider ${provider}`, before: a });
-    else if (!same(a, b))
-      changes.push({ kind: 'changed', what: `provider ${provider}`, before: a, after: b });
+    else changes.push(...changedFields(`provider ${provider}`, a, b));
   }
   const beforeIds = before.rules.map((rule) => rule.id);
   const afterIds = after.rules.map((rule) => rule.id);
@@ -36,8 +67,7 @@ export function diffTables(before: RoutingTable, after: RoutingTable): TableChan
       changes.push({ kind: 'removed', what: `rule ${rule.id}`, before: rule });
       continue;
     }
-    if (!same(rule, now))
-      changes.push({ kind: 'changed', what: `rule ${rule.id}`, before: rule, after: now });
+    changes.push(...changedFields(`rule ${rule.id}`, rule, now));
     const kept = (ids: string[]) => ids.filter((id) => beforeIds.includes(id) && afterIds.includes(id));
     const from = kept(beforeIds).indexOf(rule.id);
     const to = kept(afterIds).indexOf(rule.id);

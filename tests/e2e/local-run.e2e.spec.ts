@@ -89,9 +89,9 @@ describe('npm run local -- --json', () => {
     expect(stderr).toMatch(/"Decisions":1/);
   });
 
-  it('given a path that does not exist, when run, then it fails with exit code 1 and a message', async () => {
+  it('given a path that does not exist, when run, then it fails with exit code 2 (a bad input) and a message', async () => {
     const { code, stderr, stdout } = await runMain(['--json', 'no/such/events']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/no\/such\/events: no such file or directory/);
   });

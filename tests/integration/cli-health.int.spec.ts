@@ -73,11 +73,46 @@ describe('operator health commands (emulators)', () => {
   it('given an unknown action, then it is a usage error', async () => {
     const { code, stderr } = await cli('provider', 'explode', 'fal', '--why', 'x');
     expect(code).toBe(2);
-    expect(stderr).toContain('unknown action');
+    expect(stderr).toContain('unknown action "explode"; allowed: open, close, auto');
   });
 
-  it('given a provider outside the table, then health shows its provider-level breaker', async () => {
-    const { stdout } = await cli('health', '--provider', 'veo', '--json');
-    expect(JSON.parse(stdout)).toMatchObject({ breaker: 'veo', status: 'closed', version: 0 });
+  it.each([
+    [
+      ['provider', 'open', 'fla', '--why', 'x'],
+      'provider "fla" is not a provider of the routing tables; allowed: fal, replicate',
+    ],
+    [
+      ['provider', 'open', 'fal', '--model', 'wan', '--why', 'x'],
+      '--model "wan" is not a model of fal; allowed: wan-i2v',
+    ],
+    [
+      ['provider', 'close', 'replicate', '--model', 'wan-i2v', '--why', 'x'],
+      '--model "wan-i2v" is not a model of replicate; allowed: wan-2.1-i2v',
+    ],
+    [
+      ['health', '--provider', 'veo'],
+      'provider "veo" is not a provider of the routing tables; allowed: fal, replicate',
+    ],
+    [
+      ['history', 'health#fla'],
+      'provider "fla" is not a provider of the routing tables; allowed: fal, replicate',
+    ],
+  ])(
+    'given the typo %j, then it exits 2 with the allowed values and records nothing',
+    async (argv, message) => {
+      const log = new DynamoDbRoutingLog(createDocumentClient(), stack.tables.routingLog);
+      const { code, stdout, stderr } = await cli(...argv);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain(message);
+      for (const stream of ['health#fla', 'health#fal#wan', 'health#replicate#wan-i2v', 'health#veo'])
+        expect(await log.readStream(stream)).toEqual([]);
+    },
+  );
+
+  it('given a breaker with no transition, then its history says so instead of job fields', async () => {
+    const { code, stderr } = await cli('history', 'health#replicate');
+    expect(code).toBe(3);
+    expect(stderr).toContain('no transition recorded for breaker replicate');
   });
 });

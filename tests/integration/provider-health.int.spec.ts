@@ -96,6 +96,6 @@ describe('health signals against DynamoDB Local', () => {
 
   it('given a malformed signal, then it is refused without a write', async () => {
     const response = await handler(anAttemptEvent({ outcome: 'exploded' }), aLocalLambdaContext());
-    expect(response).toEqual({ outcome: 'refused', problem: 'invalid attempt signal' });
+    expect(response).toEqual({ outcome: 'refused', problem: 'invalid attempt signal: outcome' });
   });
 });

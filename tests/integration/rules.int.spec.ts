@@ -94,6 +94,10 @@ describe('publishing rules through the what-if gate', () => {
     expect(refused.code).toBe(4);
     expect(refused.stdout).toMatch(/fal\/wan-i2v\s+replicate\/wan-2\.1-i2v\s+2/);
     expect(refused.stdout).toMatch(/estimated cost .* > 5%/);
+    // The refusal says what next: the flags that override it.
+    expect(refused.stdout).toContain('refused because:');
+    expect(refused.stdout).toContain('--max-cost-increase PERCENT');
+    expect(refused.stdout).toContain('publish anyway with --force');
     expect(refused.stderr).toContain('the what-if gate refused');
     expect((await cli('rules', 'history', '--json')).stdout).toBe('');
     expect((await decisionOf(aSubmissionDetail())).explanation?.rulesVersion).toBe(
@@ -208,9 +212,16 @@ describe('rules commands asked the wrong way', () => {
     expect((await cli('rules', 'diff', 'default', candidateFile, '--json')).json()).toMatchObject({
       changes: [
         { kind: 'changed', what: 'version' },
-        { kind: 'changed', what: 'rule auto-short-720p-fal' },
+        { kind: 'changed', what: 'rule auto-short-720p-fal', field: 'route.model', after: 'wan-2.1-i2v' },
+        { kind: 'changed', what: 'rule auto-short-720p-fal', field: 'route.provider', after: 'replicate' },
       ],
     });
+    // Every version the product prints is accepted back: history prints the bundled default's too.
+    const printed = rulesVersionOf(defaultRoutingTable);
+    const exportedDefault = await cli('rules', 'export', '--version', printed);
+    expect(exportedDefault.code).toBe(0);
+    expect(rulesVersionOf(JSON.parse(exportedDefault.stdout))).toBe(printed);
+    expect((await cli('rules', 'diff', printed, rulesVersionOf(toReplicate))).code).toBe(0);
   });
 
   it('given a dry run, when published, then the gate prints and nothing is appended', async () => {

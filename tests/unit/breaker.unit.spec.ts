@@ -84,7 +84,16 @@ describe('the breaker opens on provider-side failures', () => {
     expect(state.consecutiveFailures).toBe(1);
   });
 
-  it.each(['invalid_request', 'content_policy', null])(
+  it.each(['server_eror', 'Server_Error', 'upstream_502'])(
+    'given 5 failures of the unclassified class %s, then they count as provider-side (the safe rule) and the transition says unclassified',
+    (errorClass) => {
+      const { state, transitions } = given([0, 1, 2, 3, 4].map((s) => failure(s, errorClass)));
+      expect(state.status).toBe('open');
+      expect(transitions.at(-1)?.detail).toBe(`5 consecutive failures (unclassified ${errorClass})`);
+    },
+  );
+
+  it.each(['invalid_request', 'content_policy', 'input_rejected', 'cancelled', null])(
     'given failures of class %s (not the provider’s fault), then nothing is counted',
     (errorClass) => {
       const { state } = given([0, 1, 2, 3, 4, 5, 6].map((s) => attempt(s, 'failed_terminal', errorClass)));

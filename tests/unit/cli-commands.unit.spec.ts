@@ -303,6 +303,29 @@ describe('routing-manager replay when it cannot finish', () => {
     expect(operator.stdout.jsonLines()).toMatchObject([{ matched: 1, jobs: [{ jobId: withJob.jobId }] }]);
   });
 
+  it('given the connection lost part-way, when replayed, then it says how far it got and the command that resumes', async () => {
+    serveTables(documents, { log: [aRoutedRecord(), aRoutedRecord()] });
+    documents
+      .on(QueryCommand)
+      .rejects(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8000'), { code: 'ECONNREFUSED' }));
+    const operator = anOperator();
+    expect(await operator.run(...REPLAY_FAL, '--why', "fal's outage")).toBe(1);
+    expect(operator.stderr.text()).toMatch(/cannot (connect|reach)/);
+    expect(operator.stderr.text()).toContain(
+      "replay interrupted before it finished; what it did is recorded and is not done again. Resume with: routing-manager replay --incident INC-1 --provider fal --since 2026-11-25 --until 2026-11-26 --why 'fal'\\''s outage'",
+    );
+  });
+
+  it('given jobs that could not be appended, when replayed, then it says how far it got and the command that finishes them', async () => {
+    serveTables(documents, { log: [aRoutedRecord(), aRoutedRecord()] });
+    documents.on(QueryCommand, { ConsistentRead: true }).resolves({ Items: [] });
+    const operator = anOperator();
+    expect(await operator.run(...REPLAY_FAL, '--why', 'outage')).toBe(1);
+    expect(operator.stderr.text()).toContain(
+      'replay left some undone after 2 of 2 job(s); what it did is recorded and is not done again. Resume with: routing-manager replay --incident INC-1 --provider fal --since 2026-11-25 --until 2026-11-26 --why outage',
+    );
+  });
+
   it('given a --why of blanks, when replayed for real, then it is a usage error', async () => {
     const operator = anOperator();
     expect(await operator.run(...REPLAY_FAL, '--why', '   ')).toBe(2);
@@ -418,11 +441,13 @@ describe('routing-manager what-if with credits', () => {
     expect(documents.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('given a rules file that is not JSON, when evaluated, then it is a usage error naming the file', async () => {
-    const file = await aRulesFile('{ "version": ');
+  it('given a rules file that is not JSON, when evaluated, then it is a usage error naming the file, line and column', async () => {
+    const file = await aRulesFile('{\n  "version": \n');
     const operator = anOperator();
     expect(await operator.run('what-if', '--rules', file, ...THAT_DAY)).toBe(2);
-    expect(operator.stderr.text()).toContain(`routing-manager: --rules ${file}: not JSON: `);
+    expect(operator.stderr.text()).toContain(
+      `routing-manager: --rules ${file}:3:1: not JSON: value expected`,
+    );
     expect(documents.calls()).toHaveLength(0);
   });
 
@@ -512,8 +537,13 @@ describe('the CLI context', () => {
     expect(now).toBeLessThanOrEqual(Date.now());
   });
 
-  it('given the process, when its I/O is taken, then it is the real streams and environment', () => {
-    expect(processIo()).toEqual({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+  it('given the process, when its I/O is taken, then it is the real streams and environment, and Ctrl-C is watched', () => {
+    expect(processIo()).toEqual({
+      stdout: process.stdout,
+      stderr: process.stderr,
+      env: process.env,
+      interrupts: true,
+    });
   });
 });
 

@@ -298,7 +298,7 @@ describe('actions', () => {
     const changed = await changeBreaker(run, allowed, { ...base, confirm: 'fal#wan-i2v' });
     expect(changed.data).toBe('fal#wan-i2v: forced_open recorded (transition v2)');
     expect(ran).toEqual([
-      ['provider', 'open', '--why=incident 7', '--actor=ops@example.com', '--model=wan-i2v', '--', 'fal'],
+      ['provider', 'open', '--why=incident 7', '--by=ops@example.com', '--model=wan-i2v', '--', 'fal'],
     ]);
   });
 

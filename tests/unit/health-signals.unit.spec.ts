@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   ATTEMPT_DETAIL_TYPE,
   attemptKeyOf,
@@ -99,7 +99,7 @@ describe('parsing health signals', () => {
 
   it.each([
     ['no event id', attemptEvent({}, { id: undefined }), 'event id missing'],
-    ['no event time', attemptEvent({}, { time: 'yesterday' }), 'event time missing'],
+    ['no event time', attemptEvent({}, { time: 'yesterday' }), 'event time missing or not a date-time'],
     [
       'an unknown detail-type',
       attemptEvent({}, { 'detail-type': 'provider.other' }),
@@ -116,11 +116,43 @@ describe('parsing health signals', () => {
     expect(parsed).toMatchObject({ ok: false, problem });
   });
 
+  it('given an event without its id or time, then the refusal names the missing field', () => {
+    expect(parseHealthSignal(attemptEvent({}, { id: undefined }))).toMatchObject({ paths: ['id'] });
+    expect(parseHealthSignal(attemptEvent({}, { time: undefined }))).toMatchObject({ paths: ['time'] });
+  });
+
   it('given an invalid attempt, then the refusal names paths, never the values', () => {
     const parsed = parseHealthSignal(attemptEvent({ provider: 'SECRET PROMPT TEXT' }));
     expect(JSON.stringify(parsed)).not.toContain('SECRET');
     expect(parsed).toMatchObject({ ok: false, paths: ['provider'] });
   });
+});
+
+describe('an attempt report with an unclassified errorClass', () => {
+  it.each([
+    ['server_eror', 1],
+    ['server_error', 0],
+    ['content_policy', 0],
+  ])(
+    'given a failure of class %s, then UnclassifiedErrorClass is counted %i time(s)',
+    async (errorClass, times) => {
+      const { createHealthSignalsHandler } = await import('../../src/handlers/health-signals.ts');
+      const { createTelemetry } = await import('../../src/observability/telemetry.ts');
+      const { InMemoryProviderHealthStore } = await import(
+        '../../src/memory/in-memory-provider-health-store.ts'
+      );
+      const { anAttemptEvent } = await import('../support/health-signals.ts');
+      const { aLocalLambdaContext } = await import('../../src/local/lambda-context.ts');
+      const telemetry = createTelemetry('health-signals', 'test');
+      const metric = vi.spyOn(telemetry.metrics, 'addMetric');
+      vi.spyOn(telemetry.logger, 'warn').mockImplementation(() => undefined);
+      const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
+      const store = new InMemoryProviderHealthStore(new InMemoryRoutingLog());
+      const handler = createHealthSignalsHandler({ store }, telemetry);
+      await handler(anAttemptEvent({ errorClass }), aLocalLambdaContext());
+      expect(metric.mock.calls.filter(([name]) => name === 'UnclassifiedErrorClass')).toHaveLength(times);
+    },
+  );
 });
 
 describe('parsing provider.job.started and the measures of a completion', () => {

@@ -34,23 +34,33 @@ describe('history shows the health each decision read', () => {
       decision,
     );
     const text = historyOf(job.jobId, record.stream, record);
-    expect(text).toContain('health ok');
-    expect(text).toMatch(/provider_unhealthy: breaker fal#wan-i2v v7 open: breaker fal#wan-i2v v7/);
+    // Never "health ok" beside an exclusion, and the breaker named once per candidate.
+    expect(text).not.toContain('health ok');
+    expect(text).toContain('health: fal/wan-i2v unhealthy, excluded');
+    expect(text).toMatch(/provider_unhealthy: breaker fal#wan-i2v v7 open\n/);
   });
 
   it('given a breaker stream, then each transition is listed with its cause', () => {
     const record = healthChangedRecord(aTransition('fal'));
     const text = historyOf('health#fal', 'health#fal', record);
     expect(text).toContain('ProviderHealthChanged  closed → open (auto) until 2026-11-25T14:01:00.000Z');
-    expect(text).toContain('consecutive_failures: 5 consecutive failures (server_error); caused by evt-5');
+    expect(text).toContain('    5 consecutive failures (server_error); caused by evt-5');
+    expect(text.split('\n')[0]).toBe(
+      "breaker fal: a provider circuit breaker's stream — every transition of its state, oldest first",
+    );
+    expect(text).not.toMatch(/job|projection|content/);
     expect(streamOf('health#fal')).toBe('health#fal');
   });
 
   it.each([
     [undefined, 'not consulted'],
-    [{ read: 'unavailable' as const }, 'unavailable (fail open)'],
-    [{ read: 'ok' as const, panic: true as const }, 'ok, panic: every candidate unhealthy'],
-    [{ read: 'ok' as const, healthIgnored: true as const }, 'ok, ignored (explicit provider)'],
+    [{ read: 'ok' as const }, 'every candidate healthy'],
+    [{ read: 'unavailable' as const }, 'unavailable (fail open: every candidate counted healthy)'],
+    [
+      { read: 'ok' as const, panic: true as const },
+      'panic: every candidate unhealthy, the first routed anyway',
+    ],
+    [{ read: 'ok' as const, healthIgnored: true as const }, 'ignored (explicit provider)'],
   ])('given health %j, then it reads "%s"', (health, text) => {
     expect(healthSummary(health)).toBe(text);
   });

@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EventFileError } from '../../src/cli/submitted-events.ts';
 import {
   attachToProcess,
   type HostProcess,
@@ -120,12 +119,12 @@ describe('npm run local: which submissions it reads', () => {
     expect(events?.[0]).toMatchObject({ source: 'frontend.api', 'detail-type': 'video.job.submitted' });
   });
 
-  it('given a file that is not JSON, when run, then it exits 1 naming the file and runs nothing', async () => {
+  it('given a file that is not JSON, when run, then it exits 2 naming the file, line and column and runs nothing', async () => {
     const directory = await anEventDirectory({ 'broken.json': '{"jobId": ' });
     const command = aLocalCommand();
-    expect(await command.run(join(directory, 'broken.json'))).toBe(1);
-    expect(command.stderr.text()).toMatch(
-      new RegExp(`\\[local\\] error: ${join(directory, 'broken.json')}: not JSON: `),
+    expect(await command.run(join(directory, 'broken.json'))).toBe(2);
+    expect(command.stderr.text()).toContain(
+      `[local] error: ${join(directory, 'broken.json')}:1:11: not JSON: value expected`,
     );
     expect(command.stdout.text()).toBe('');
     expect(command.pipeline.runs).toHaveLength(0);
@@ -149,7 +148,7 @@ describe('npm run local: --credits', () => {
   });
 
   it.each([
-    ['not JSON', '{user-123: 10}', /credits\.json: not JSON: /],
+    ['not JSON', '{user-123: 10}', /credits\.json:1:2: not JSON: unexpected character/],
     ['an array', [10], /credits\.json: expected a JSON object userId → balance/],
     ['null', 'null', /credits\.json: expected a JSON object userId → balance/],
     [
@@ -163,11 +162,11 @@ describe('npm run local: --credits', () => {
       /credits\.json: the balance of entry 1 is not a number/,
     ],
   ])(
-    'given a credits file holding %s, when run, then it exits 1 naming the file and runs nothing',
+    'given a credits file holding %s, when run, then it exits 2 naming the file and runs nothing',
     async (_, content, message) => {
       const directory = await anEventDirectory({ 'credits.json': content });
       const command = aLocalCommand();
-      expect(await command.run('--credits', join(directory, 'credits.json'))).toBe(1);
+      expect(await command.run('--credits', join(directory, 'credits.json'))).toBe(2);
       expect(command.stderr.text()).toMatch(message);
       expect(command.pipeline.runs).toHaveLength(0);
     },
@@ -346,11 +345,9 @@ describe('npm run local -- --keep', () => {
 describe('npm run local: failures', () => {
   it('given the pipeline fails after starting emulators, when run, then it exits 1 with the message and stops them', async () => {
     const emulators = aStoppableEmulators();
-    const command = aLocalCommand(
-      aFakePipeline({ starts: emulators, fails: new EventFileError('x.json', 'gone') }),
-    );
+    const command = aLocalCommand(aFakePipeline({ starts: emulators, fails: new Error('queue gone') }));
     expect(await command.run()).toBe(1);
-    expect(command.stderr.lines()).toContain('[local] error: x.json: gone');
+    expect(command.stderr.lines()).toContain('[local] error: queue gone');
     expect(emulators.stops()).toBe(1);
   });
 
@@ -370,9 +367,9 @@ describe('npm run local: failures', () => {
     expect(command.stderr.lines()).toContain('[local] error: emulator port taken');
   });
 
-  it('given a path that does not exist, when run, then it exits 1 naming it', async () => {
+  it('given a path that does not exist, when run, then it exits 2 naming it (a bad input, as in every verb)', async () => {
     const command = aLocalCommand();
-    expect(await command.run('--json', 'no/such/events')).toBe(1);
+    expect(await command.run('--json', 'no/such/events')).toBe(2);
     expect(command.stderr.text()).toMatch(/no\/such\/events: no such file or directory/);
     expect(command.stdout.text()).toBe('');
   });

@@ -159,10 +159,12 @@ describe('diffing tables', () => {
         defaultRoutingTable.rules[0],
       ],
     });
-    const changes = diffTables(defaultRoutingTable, after).map((change) => `${change.kind} ${change.what}`);
+    const changes = diffTables(defaultRoutingTable, after).map(
+      (change) => `${change.kind} ${change.what}${change.field ? `: ${change.field}` : ''}`,
+    );
     expect(changes).toEqual([
       'changed version',
-      'changed provider fal',
+      'changed provider fal: models.wan-i2v.pricePerSecond',
       'removed provider replicate',
       'added provider veo',
       'moved rule explicit-fal',
@@ -172,5 +174,13 @@ describe('diffing tables', () => {
       'added rule explicit-veo',
     ]);
     expect(diffTables(defaultRoutingTable, defaultRoutingTable)).toEqual([]);
+    // A changed field is shown alone, not the whole provider or rule.
+    expect(diffTables(defaultRoutingTable, after)[1]).toEqual({
+      kind: 'changed',
+      what: 'provider fal',
+      field: 'models.wan-i2v.pricePerSecond',
+      before: 0.05,
+      after: 0.06,
+    });
   });
 });

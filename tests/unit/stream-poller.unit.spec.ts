@@ -124,7 +124,15 @@ describe('DynamoDbStreamPoller', () => {
       }),
     );
     expect(abandoned).toEqual([
-      { shardId: 'shard-1', startSequenceNumber: '102', endSequenceNumber: '102', batchSize: 1, attempts: 3 },
+      {
+        shardId: 'shard-1',
+        startSequenceNumber: '102',
+        endSequenceNumber: '102',
+        batchSize: 1,
+        attempts: 3,
+        approximateArrivalOfFirstRecord: '2026-11-25T10:00:00.000Z',
+        approximateArrivalOfLastRecord: '2026-11-25T10:00:00.000Z',
+      },
     ]);
     expect(summary.abandoned).toEqual(abandoned);
   });

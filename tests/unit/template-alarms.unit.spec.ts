@@ -105,6 +105,7 @@ describe('template: alarms on failures', () => {
     ['RecordsFailed', 'projector'],
     ['MarkerWriteFailures', 'projector'],
     ['ConflictingDuplicates', 'router'],
+    ['UnclassifiedErrorClass', 'health-signals'],
   ] as const)('the %s alarm watches the namespace and dimensions the %s emits', (metric, handler) => {
     const source = readFileSync(new URL(`../../src/handlers/${handler}.ts`, import.meta.url), 'utf8');
     expect(source).toContain(`addMetric('${metric}'`);

@@ -23,6 +23,7 @@ import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
+import { checkBreakerName, publishedTables } from '../vocabulary.ts';
 
 export interface BreakerView {
   readonly breaker: string;
@@ -109,7 +110,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
   program
     .command('health')
     .description("each provider breaker's state, why, and since when (the default table's providers)")
-    .option('--provider <provider>', 'only this provider (its provider-level and model breakers)')
+    .option('--provider <provider>', 'only this provider (its provider-level and model breakers; checked)')
     .option(
       '--health-table <name>',
       'provider health table (default: $PROVIDER_HEALTH_TABLE or ProviderHealth-<stage>)',
@@ -118,10 +119,15 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
     .action(
       async (options: { provider?: string; healthTable?: string; json?: boolean }, command: Command) => {
         const context = contextOf(command);
-        const refs = breakerRefsOf(defaultRoutingTable.providers).filter(
+        if (options.provider !== undefined) await checkBreakerName(context, options.provider, null);
+        const tables =
+          options.provider === undefined || options.provider in defaultRoutingTable.providers
+            ? [defaultRoutingTable]
+            : [defaultRoutingTable, ...(await publishedTables(context))];
+        const providers = Object.assign({}, ...tables.map((table) => table.providers).reverse());
+        const refs = breakerRefsOf(providers).filter(
           (ref) => options.provider === undefined || ref.provider === options.provider,
         );
-        if (refs.length === 0) refs.push({ provider: options.provider as string, model: null });
         const views = await readHealth(context, healthTableOf(context, options.healthTable), refs);
         context.out(options.json ? views.map(jsonLine).join('\n') : renderHealth(views));
       },
@@ -134,7 +140,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
     .argument('<provider>', 'provider id, e.g. fal')
     .option('--model <model>', "only this model's breaker")
     .requiredOption('--why <text>', 'reason, recorded in the transition')
-    .option('--actor <name>', 'who (default: $USER)')
+    .option('--by <who>', 'who asks (recorded; default: the OS user)')
     .option(
       '--health-table <name>',
       'provider health table (default: $PROVIDER_HEALTH_TABLE or ProviderHealth-<stage>)',
@@ -143,14 +149,19 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
       async (
         action: string,
         provider: string,
-        options: { model?: string; why: string; actor?: string; healthTable?: string },
+        options: { model?: string; why: string; by?: string; healthTable?: string },
         command: Command,
       ) => {
         const context = contextOf(command);
         const mode = MODES[action];
-        if (!mode) throw new UsageError(`unknown action "${action}" (open, close or auto)`);
+        if (!mode)
+          throw new UsageError(`unknown action ${JSON.stringify(action)}; allowed: open, close, auto`);
+        if (!options.why.trim())
+          throw new UsageError('--why is required (it is recorded with the transition)');
         const ref = { provider, model: options.model ?? null };
-        const actor = options.actor ?? context.io.env.USER ?? 'operator';
+        // Before anything is written: a provider or model no table declares records nothing.
+        await checkBreakerName(context, provider, ref.model);
+        const actor = context.operator(options.by);
         const healthTable = healthTableOf(context, options.healthTable);
         const store = storeOf(context, healthTable);
         const result = await context.onTable(healthTable, () =>

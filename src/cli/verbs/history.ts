@@ -23,6 +23,7 @@ import { type ContentStatus, readContentStatus, withoutSealedContent } from '../
 import type { Explanation } from '../../routing/decide.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
+import { checkBreakerName } from '../vocabulary.ts';
 
 export interface JobHistory {
   readonly jobId: string;
@@ -67,17 +68,34 @@ export async function readContent(
  */
 export const streamOf = (id: string): string => (/^(job|event|health)#/.test(id) ? id : `job#${id}`);
 
+/** The breaker a `health#<provider>[#<model>]` stream belongs to (`fal`, `fal#wan-i2v`); null otherwise. */
+export const breakerOfStream = (stream: string): string | null =>
+  stream.startsWith('health#') ? stream.slice('health#'.length) : null;
+
 export async function readHistory(
   context: CliContext,
   id: string,
   { showContent = false }: { showContent?: boolean } = {},
 ): Promise<JobHistory> {
   const stream = streamOf(id);
+  const breaker = breakerOfStream(stream);
+  if (breaker) {
+    const [provider = '', model = null] = breaker.split('#');
+    await checkBreakerName(context, provider, model);
+  }
   const { log: logTable, jobs: jobsTable } = context.tables;
   const records = await context.onTable(logTable, () =>
     new DynamoDbRoutingLog(context.documents, logTable).readStream(stream),
   );
-  if (records.length === 0) throw new JobNotFoundError(id, logTable);
+  if (records.length === 0) {
+    throw new JobNotFoundError(
+      id,
+      logTable,
+      breaker
+        ? `no transition recorded for breaker ${breaker} in table ${logTable}: it has been closed (auto) since the start; \`routing-manager health\` shows every breaker`
+        : undefined,
+    );
+  }
   const jobId = records[0]?.jobId ?? null;
   const projection = jobId
     ? await context.onTable(jobsTable, () =>
@@ -131,11 +149,14 @@ function domainRecord(record: Record<string, unknown>): Record<string, unknown> 
   return view;
 }
 
-/** The history as JSON: the records in domain terms. */
+/** The history as JSON: the records in domain terms (a breaker stream: no job fields). */
 export function historyJson(history: JobHistory): Record<string, unknown> {
+  const breaker = breakerOfStream(history.stream);
+  const { jobId, job, projection, content, ...rest } = history;
   return {
-    ...history,
-    projection: history.projection && projectionJson(history.projection),
+    ...(breaker
+      ? { breaker, ...rest }
+      : { ...history, projection: history.projection && projectionJson(history.projection) }),
     records: history.records.map((record) => {
       const dispatchId = dispatchOf(record);
       return {
@@ -184,21 +205,57 @@ const dispatchText = (record: RoutingLogRecord): string => {
   return dispatchId ? `, dispatch ${dispatchId}` : '';
 };
 
-/** `ok`, `unavailable (fail open)`, `ok, panic`, `ok, ignored (explicit provider)`, `not consulted`. */
-export function healthSummary(health: Explanation['health']): string {
+/**
+ * What the decision made of provider health, in its own words: `not consulted`, `unavailable (fail
+ * open: …)`, `every candidate healthy`, or the candidates found unhealthy and what that did
+ * (excluded, panic, ignored for an explicit provider) — never "ok" beside an exclusion.
+ */
+export function healthSummary(
+  health: Explanation['health'],
+  candidates: Explanation['candidates'] = [],
+): string {
   if (!health) return 'not consulted';
-  const read = health.read === 'ok' ? 'ok' : 'unavailable (fail open)';
-  return [
-    read,
-    health.panic ? 'panic: every candidate unhealthy' : '',
-    health.healthIgnored ? 'ignored (explicit provider)' : '',
-  ]
-    .filter(Boolean)
-    .join(', ');
+  if (health.read !== 'ok') return 'unavailable (fail open: every candidate counted healthy)';
+  const named = (reasons: (c: Explanation['candidates'][number]) => boolean) => [
+    ...new Set(candidates.filter(reasons).map((c) => `${c.provider}/${c.model}`)),
+  ];
+  const excluded = named((c) => c.reason === 'provider_unhealthy');
+  const ignored = named((c) => c.healthIgnored === true);
+  const parts = [
+    excluded.length > 0 ? `${excluded.join(', ')} unhealthy, excluded` : '',
+    health.panic ? 'panic: every candidate unhealthy, the first routed anyway' : '',
+    ignored.length > 0 || health.healthIgnored
+      ? `${ignored.length > 0 ? `${ignored.join(', ')} unhealthy, ` : ''}ignored (explicit provider)`
+      : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join('; ') : 'every candidate healthy';
+}
+
+/**
+ * `reason: detail` without saying a thing twice: a detail that already says the reason stands alone
+ * (`5 consecutive failures (server_error)`, not `consecutive_failures: 5 consecutive failures …`),
+ * and an addition the detail already holds is left out.
+ */
+export function reasonText(
+  reason: string | undefined,
+  detail: string | undefined,
+  addition?: string,
+): string {
+  const spoken = reason?.replaceAll('_', ' ').toLowerCase();
+  const saysReason = spoken !== undefined && detail?.toLowerCase().includes(spoken);
+  const parts = [saysReason ? undefined : reason, detail];
+  if (addition && !detail?.includes(addition)) parts.push(addition);
+  return parts.filter(Boolean).join(': ') || '-';
 }
 
 export function renderHistory(history: JobHistory, jobsTable: string): string {
-  const lines = [`job ${history.jobId}`, ...renderJob(history.job), ''];
+  const breaker = breakerOfStream(history.stream);
+  const lines = breaker
+    ? [
+        `breaker ${breaker}: a provider circuit breaker's stream — every transition of its state, oldest first`,
+        '',
+      ]
+    : [`job ${history.jobId}`, ...renderJob(history.job), ''];
   for (let record of history.records) {
     if (record.type === 'ContentErased') {
       lines.push(
@@ -247,7 +304,7 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ProviderHealthChanged  ${t.previousStatus} → ${t.status} (${t.mode})` +
           (t.openUntil ? ` until ${t.openUntil}` : ''),
-        `    ${t.reason}: ${t.detail}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
+        `    ${reasonText(t.reason, t.detail)}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
         '',
       );
       continue;
@@ -280,7 +337,7 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
             : renderCost(explanation.creditBalance);
       lines.push(
         `    rules ${explanation.rulesVersion}, matched rule ${orDash(explanation.matchedRule)}, ` +
-          `requested ${explanation.requestedProvider}, credit balance ${credit}, health ${healthSummary(explanation.health)}`,
+          `requested ${explanation.requestedProvider}, credit balance ${credit}, health: ${healthSummary(explanation.health, explanation.candidates)}`,
       );
       if (explanation.canary) {
         const { bucket, percent, rulesVersion, used } = explanation.canary;
@@ -302,19 +359,19 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
-          [
+          reasonText(
             candidate.reason,
             candidate.detail,
             candidate.breaker ? `breaker ${candidate.breaker} v${candidate.healthVersion}` : undefined,
-          ]
-            .filter(Boolean)
-            .join(': ') || '-',
+          ),
         ]),
       );
       lines.push(...table.split('\n').map((line) => `      ${line}`));
     }
     lines.push('');
   }
+  // A breaker stream has no job: no user content, no Jobs row.
+  if (breaker) return lines.join('\n').trimEnd();
   const c = history.content;
   lines.push(
     c.status === 'hidden'

@@ -22,7 +22,12 @@ import { type GateReport, type RulesRecord, tableOf } from '../../log/rules-reco
 import { auditWindow } from '../../queries/audit-window.ts';
 import { providersToScan } from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
-import { type RoutingTable, routingTableProblems, routingTableSchema } from '../../routing/routing-table.ts';
+import {
+  type RoutingTable,
+  routingTableProblems,
+  routingTableSchema,
+  rulesVersionOf,
+} from '../../routing/routing-table.ts';
 import { activeRulesOf } from '../../rules/active-rules.ts';
 import { DEFAULT_GATE_THRESHOLDS, evaluateGate } from '../../rules/publish-gate.ts';
 import { shadowReport } from '../../rules/shadow-report.ts';
@@ -87,6 +92,10 @@ async function resolveTable(
   const history = await rulesHistory(context);
   if (reference === 'active') return { name: 'active', table: activeTableOf(history) };
   const found = new Map<string, RoutingTable>();
+  // The bundled default decides until a table is published: `history` prints its version too.
+  const bundled = rulesVersionOf(defaultRoutingTable);
+  if (bundled === reference || bundled.startsWith(reference) || bundled.split('@')[0] === reference)
+    found.set(bundled, defaultRoutingTable);
   for (const record of history) {
     for (const stored of [record.active, record.shadow, record.canary]) {
       if (!stored || found.has(stored.rulesVersion)) continue;
@@ -112,7 +121,17 @@ async function resolveTable(
   );
 }
 
-export function renderGate(gate: GateReport): string {
+/** What the gate's verdict meant for this run: it refused, would refuse (dry run), or was forced past. */
+export type GateVerdict = 'refused' | 'would_refuse' | 'forced';
+
+const GATE_NEXT = [
+  'what next:',
+  '  - see the decisions that would change: routing-manager what-if --rules FILE --since 24h',
+  '  - or accept a larger rise: --max-cost-increase PERCENT, --max-rejection-rate-increase POINTS',
+  '  - or publish anyway with --force (recorded as forced, with --why)',
+];
+
+export function renderGate(gate: GateReport, verdict: GateVerdict = 'refused'): string {
   const lines = [
     renderFacts([
       ['window', `[${gate.since}, ${gate.until})`],
@@ -131,8 +150,17 @@ export function renderGate(gate: GateReport): string {
         gate.transitions.map((t) => [t.from, t.to, String(t.count)]),
       ),
     );
-  if (gate.violations.length > 0)
-    lines.push('', 'refused because:', ...gate.violations.map((v) => `  - ${v}`));
+  if (gate.violations.length === 0) return lines.join('\n');
+  const violations = gate.violations.map((v) => `  - ${v}`);
+  if (verdict === 'forced') lines.push('', 'forced past the gate, which found:', ...violations);
+  else
+    lines.push(
+      '',
+      verdict === 'refused' ? 'refused because:' : 'would be refused because:',
+      ...violations,
+      '',
+      ...GATE_NEXT,
+    );
   return lines.join('\n');
 }
 
@@ -157,7 +185,7 @@ function report(context: CliContext, result: ChangeRulesResult, json: boolean | 
           : []),
       ]),
     );
-    if (record.gate) context.out(`\n${renderGate(record.gate)}`);
+    if (record.gate) context.out(`\n${renderGate(record.gate, 'forced')}`);
     return;
   }
   if (result.outcome === 'refused' && result.gate) context.out(renderGate(result.gate));
@@ -274,7 +302,9 @@ export function registerRules(program: Command, contextOf: ContextOf) {
         if (options.dryRun) {
           if (gate.violations.length > 0) context.exitCode = EXIT_REFUSED;
           context.out(
-            options.json ? jsonLine({ dryRun: true, gate }) : `dry run: nothing changed\n${renderGate(gate)}`,
+            options.json
+              ? jsonLine({ dryRun: true, gate })
+              : `dry run: nothing changed\n${renderGate(gate, 'would_refuse')}`,
           );
           return;
         }
@@ -398,7 +428,12 @@ export function registerRules(program: Command, contextOf: ContextOf) {
       context.out(
         renderTable(
           ['change', 'what', 'before', 'after'],
-          changes.map((change) => [change.kind, change.what, shown(change.before), shown(change.after)]),
+          changes.map((change) => [
+            change.kind,
+            change.field ? `${change.what}: ${change.field}` : change.what,
+            shown(change.before),
+            shown(change.after),
+          ]),
         ),
       );
     });

@@ -3,10 +3,12 @@
  * submissions of a window with a candidate routing table and print how the decisions would change
  * (outcome, provider, model, reason), examples and the estimated cost delta. Changes nothing.
  */
+
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
+import { parseJsonText } from '../../intake/json-text.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import type { AuditWindow } from '../../ports/audit-index.ts';
@@ -37,11 +39,9 @@ export async function readRulesJson(path: string, label = '--rules'): Promise<un
   } catch (error) {
     throw new UsageError(`${label} ${path}: ${(error as Error).message}`, { cause: error });
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${label} ${path}: not JSON: ${(error as Error).message}`, { cause: error });
-  }
+  const parsed = parseJsonText(text);
+  if (parsed.ok) return parsed.value;
+  throw new UsageError(`${label} ${path}:${parsed.line}:${parsed.column}: not JSON: ${parsed.problem}`);
 }
 
 /** A validated candidate table; every problem of an invalid one is listed in the usage error. */
