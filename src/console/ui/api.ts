@@ -1,17 +1,8 @@
 /** The page's calls to its console: the token from the page's own URL goes in a header. */
 const token = new URLSearchParams(location.search).get('token') ?? '';
 
-export interface PanelError {
-  readonly command: string;
-  readonly exitCode: number;
-  readonly message: string;
-}
-
-export interface Panel<T> {
-  readonly commands: readonly string[];
-  readonly data: T | null;
-  readonly error: PanelError | null;
-}
+// The page reads exactly the envelope the server writes: one definition, erased from the bundle.
+export type { Panel, PanelError } from '../panels.ts';
 
 export class ApiError extends Error {
   readonly status: number;
