@@ -1,7 +1,8 @@
 /**
  * HealthSignals Lambda handler: target of the EventBridge rule for `source: provider.invoker`,
- * `provider.attempt.completed` / `provider.status.changed`. Adapts the event into a breaker command
- * and hands it to RecordHealthSignal (src/commands/record-health-signal.ts). A malformed signal is
+ * `provider.attempt.completed` / `provider.status.changed` / `provider.job.started`. Adapts the event
+ * into a breaker command and hands it to HandleProviderSignal (src/commands/handle-provider-signal.ts):
+ * the breaker, the slot, and the job's stream (outcome or re-routing). A malformed signal is
  * logged (paths only, never values) and dropped: retrying cannot fix it. A thrown error (DynamoDB
  * unavailable, contention) goes back to EventBridge's retry; the dedupe marker makes it safe.
  *
@@ -9,9 +10,6 @@
  * process.env at init; the local runner and tests pass a config of their own.
  */
 
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
@@ -19,214 +17,44 @@ import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import {
-  type RecordDispatchOutcomeResult,
-  recordDispatchOutcome,
-} from '../commands/record-dispatch-outcome.ts';
-import { type RecordHealthSignalResult, recordHealthSignal } from '../commands/record-health-signal.ts';
-import { type ReleaseSlotDependencies, releaseCompletedSlot } from '../commands/release-slot.ts';
-import {
-  type ReviseRoutingDependencies,
-  type ReviseRoutingResult,
-  reviseRouting,
-} from '../commands/revise-routing.ts';
+  type HandleProviderSignalDependencies,
+  type HandleProviderSignalResult,
+  handleProviderSignal,
+} from '../commands/handle-provider-signal.ts';
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
-import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
-import { errorClassKind, isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
-import {
-  JOB_STARTED_DETAIL_TYPE,
-  parseHealthSignal,
-  parseJobStarted,
-  type SignalEvent,
-} from '../provider-health/signals.ts';
+import { JOB_STARTED_DETAIL_TYPE, parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
+import { lambdaTelemetry } from './middlewares.ts';
+import { observeJobStarted, refuseSignal, signalReporter } from './signal-reports.ts';
 
 /** How long the function reuses its read of the published rules (re-routing decisions). */
 const RULES_CACHE_MS = 10_000;
 
 export type HealthSignalsResponse =
-  | (RecordHealthSignalResult & {
-      readonly revision?: ReviseRoutingResult;
-      readonly verdict?: RecordDispatchOutcomeResult & { readonly jobId: string };
-      /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
-      readonly slotReleased?: string;
-    })
+  | HandleProviderSignalResult
   | { readonly outcome: 'refused'; readonly problem: string }
   /** A `provider.job.started`: measured (queue wait), changing no breaker and no slot. */
   | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number };
 
-export interface HealthSignalsDependencies {
-  readonly store: ProviderHealthStore;
-  /** Re-routing of jobs whose current dispatch failed; absent: signals only feed the breakers. */
-  readonly revise?: ReviseRoutingDependencies;
-  /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
-  readonly slots?: ReleaseSlotDependencies;
-}
-
-export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { logger, metrics }: Telemetry) {
-  return middy<SignalEvent, HealthSignalsResponse>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .handler(async (event) => {
-      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE)
-        return observeJobStarted(event, { logger, metrics });
-      const parsed = parseHealthSignal(event);
-      if (!parsed.ok) {
-        logger.warn('health signal refused', {
-          eventId: typeof event.id === 'string' ? event.id : null,
-          problem: parsed.problem,
-          paths: parsed.paths,
-        });
-        metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
-        // The paths name the fields at fault (never their values), so a sender can fix the event.
-        const where = parsed.paths.length > 0 ? `: ${parsed.paths.join(', ')}` : '';
-        return { outcome: 'refused', problem: `${parsed.problem}${where}` };
-      }
-      const { signal } = parsed;
-      const reported = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
-      if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(reported) === 'unclassified') {
-        // Counted as provider-side (the safe rule, src/provider-health/breaker.ts), and made visible:
-        // the class is a consumer's label (≤ 64 characters), never user content.
-        logger.warn('health signal with an unclassified errorClass', {
-          eventId: signal.command.signalId,
-          breaker: signal.key,
-          errorClass: reported,
-        });
-        metrics.addMetric('UnclassifiedErrorClass', MetricUnit.Count, 1);
-      }
-      const result = await recordHealthSignal(signal, deps);
-      const facts = {
-        eventId: typeof event.id === 'string' ? event.id : null,
-        signalId: signal.command.signalId,
-        breaker: signal.key,
-        command: signal.command.type,
-        outcome: result.outcome,
-      };
-      if (result.outcome === 'recorded' && result.transitions.length > 0) {
-        for (const t of result.transitions) {
-          logger.info('provider health changed', {
-            ...facts,
-            version: t.version,
-            from: t.previousStatus,
-            to: t.status,
-            mode: t.mode,
-            reason: t.reason,
-            openUntil: t.openUntil,
-          });
-          metrics.addMetric('HealthTransitions', MetricUnit.Count, 1);
-        }
-      } else {
-        logger.debug('health signal processed', facts);
-      }
-      if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
-      const { attempt } = signal;
-      if (attempt) reportAttemptMeasures(attempt, metrics);
-      let response: HealthSignalsResponse = result;
-      // Every terminal report frees its slot, a duplicate too: the release is idempotent on its own
-      // (conditional on the holder), and a first delivery that failed after the breaker may not have.
-      if (deps.slots && attempt) {
-        const released = await releaseCompletedSlot(attempt, deps.slots);
-        if (released === 'released') {
-          response = { ...result, slotReleased: attempt.provider };
-          logger.info('provider slot released', {
-            ...facts,
-            provider: attempt.provider,
-            jobId: attempt.jobId,
-          });
-          const single = metrics.singleMetric();
-          single.addDimensions({ provider: attempt.provider });
-          single.addMetric('SlotsReleased', MetricUnit.Count, 1);
-        }
-      }
-      if (!deps.revise || !attempt) return response;
-      const errorClass = attempt.errorClass ?? null;
-      if (
-        attempt.outcome === 'succeeded' ||
-        (attempt.outcome === 'failed_terminal' && !isProviderSideFailure(errorClass))
-      ) {
-        // The job is done (completed, or failed for its own reason): recorded in its stream, so
-        // replay and re-drive never pay for it again; never re-routed.
-        const verdict = await recordDispatchOutcome(
-          {
-            ...attempt,
-            attemptKey: signal.command.signalId,
-            at: signal.command.at,
-            model: signal.model,
-            errorClass,
-          },
-          deps.revise,
-        );
-        logger.debug('dispatch outcome', { ...facts, jobId: attempt.jobId, verdict: verdict.outcome });
-        return { ...response, verdict: { ...verdict, jobId: attempt.jobId } };
-      }
-      if (attempt.outcome !== 'failed_terminal') return response;
-      // After the breaker took the failure in, so the re-decision already sees the provider's health.
-      const revision = await reviseRouting(
-        {
-          ...attempt,
-          signalId: signal.command.signalId,
-          at: signal.command.at,
-          model: signal.model,
-          errorClass,
-        },
-        deps.revise,
-      );
-      if (revision.outcome === 'ignored') {
-        logger.info('failure not re-routed', { ...facts, jobId: attempt.jobId, why: revision.why });
-      } else {
-        const { record } = revision;
-        logger.info('job re-routed', {
-          ...facts,
-          jobId: attempt.jobId,
-          revision: revision.outcome,
-          version: record.version,
-          to: record.decision.type === 'RoutingDecided' ? record.decision.provider : null,
-          reason: record.decision.type === 'RoutingRejected' ? record.decision.reason : null,
-        });
-        if (revision.outcome === 'revised') metrics.addMetric('JobsRevised', MetricUnit.Count, 1);
-      }
-      return { ...response, revision };
-    });
-}
+export type HealthSignalsDependencies = HandleProviderSignalDependencies;
 
 /**
- * `provider.job.started`: the provider began the job after `queueWaitMs` in its own queue. Recorded as
- * metrics by provider (`JobsStarted`, `QueueWaitMs`) for the dashboards; it changes no breaker and no
- * slot (the slot was taken at dispatch and is freed by the terminal report). A malformed one is
- * refused like any signal: logged by path, counted, never quoted.
+ * The function: a job-started event is measured; any other signal is read into a breaker command and
+ * handed to HandleProviderSignal (src/commands/handle-provider-signal.ts), whose every step is
+ * reported as it is taken (src/handlers/signal-reports.ts).
  */
-function observeJobStarted(event: SignalEvent, { logger, metrics }: Telemetry): HealthSignalsResponse {
-  const parsed = parseJobStarted(event);
-  if (!parsed.ok) {
-    logger.warn('health signal refused', {
-      eventId: typeof event.id === 'string' ? event.id : null,
-      problem: parsed.problem,
-      paths: parsed.paths,
+export function createHealthSignalsHandler(deps: HealthSignalsDependencies, telemetry: Telemetry) {
+  return middy<SignalEvent, HealthSignalsResponse>()
+    .use(lambdaTelemetry(telemetry))
+    .handler(async (event) => {
+      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE) return observeJobStarted(event, telemetry);
+      const parsed = parseHealthSignal(event);
+      if (!parsed.ok) return refuseSignal(event, parsed, telemetry);
+      return handleProviderSignal(parsed.signal, deps, signalReporter(event, parsed.signal, telemetry));
     });
-    metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
-    return { outcome: 'refused', problem: parsed.problem };
-  }
-  const { provider, queueWaitMs, jobId } = parsed.started;
-  const single = metrics.singleMetric();
-  single.addDimensions({ provider });
-  single.addMetric('JobsStarted', MetricUnit.Count, 1);
-  single.addMetric('QueueWaitMs', MetricUnit.Milliseconds, queueWaitMs);
-  logger.debug('provider started a job', { eventId: parsed.eventId, provider, jobId, queueWaitMs });
-  return { outcome: 'observed', provider, queueWaitMs };
-}
-
-/** A completion's measured run time and charge, when it reports them, as metrics by provider. */
-function reportAttemptMeasures(
-  attempt: { readonly provider: string; readonly runMs?: number; readonly costUsd?: number },
-  metrics: Telemetry['metrics'],
-) {
-  if (attempt.runMs === undefined && attempt.costUsd === undefined) return;
-  const single = metrics.singleMetric();
-  single.addDimensions({ provider: attempt.provider });
-  if (attempt.runMs !== undefined) single.addMetric('RunMs', MetricUnit.Milliseconds, attempt.runMs);
-  if (attempt.costUsd !== undefined) single.addMetric('CostUsd', MetricUnit.Count, attempt.costUsd);
 }
 
 /** The function's AWS adapters for a validated configuration. */

@@ -1,0 +1,103 @@
+/**
+ * HandleProviderSignal: what a provider's signal (`provider.attempt.completed`,
+ * `provider.status.changed`) does, in order:
+ *
+ *   1. RecordHealthSignal: the breaker takes it in (first, so a re-decision below already sees
+ *      the provider's health);
+ *   2. ReleaseSlot: a terminal report frees its dispatch's slot — a duplicate too: the release is
+ *      idempotent on its own (conditional on the holder), and a first delivery that failed after
+ *      the breaker may not have;
+ *   3. the job's stream, as `followUpOf` decides (pure): a success or a job-side terminal failure
+ *      records the dispatch outcome (RecordDispatchOutcome: the job is done, never re-routed); a
+ *      provider-side terminal failure revises the routing (ReviseRouting); anything else, nothing.
+ *
+ * Each step is its own idempotent command, so a retry of the whole signal (EventBridge's, after a
+ * throw) repeats only what did not happen. `observe` is told each step as it happens — the handler
+ * logs and counts through it, so a step already taken is reported even if a later one throws.
+ */
+import { isProviderSideFailure } from '../provider-health/breaker.ts';
+import type { HealthSignal } from '../provider-health/signals.ts';
+import { type RecordDispatchOutcomeResult, recordDispatchOutcome } from './record-dispatch-outcome.ts';
+import {
+  type RecordHealthSignalDependencies,
+  type RecordHealthSignalResult,
+  recordHealthSignal,
+} from './record-health-signal.ts';
+import { type ReleaseSlotDependencies, releaseCompletedSlot } from './release-slot.ts';
+import { type ReviseRoutingDependencies, type ReviseRoutingResult, reviseRouting } from './revise-routing.ts';
+
+export interface HandleProviderSignalDependencies extends RecordHealthSignalDependencies {
+  /** The job streams a terminal report is recorded in or re-routes; absent: signals only feed the breakers. */
+  readonly revise?: ReviseRoutingDependencies;
+  /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
+  readonly slots?: ReleaseSlotDependencies;
+}
+
+export type HandleProviderSignalResult = RecordHealthSignalResult & {
+  readonly revision?: ReviseRoutingResult;
+  readonly verdict?: RecordDispatchOutcomeResult & { readonly jobId: string };
+  /** Set when this terminal report freed its dispatch's slot in the provider's ledger. */
+  readonly slotReleased?: string;
+};
+
+/** What the signal owes the job's stream (pure). */
+export type FollowUp = 'RecordDispatchOutcome' | 'ReviseRouting' | null;
+
+export function followUpOf(attempt: {
+  readonly outcome: string;
+  readonly errorClass?: string | null;
+}): FollowUp {
+  if (attempt.outcome === 'succeeded') return 'RecordDispatchOutcome';
+  if (attempt.outcome !== 'failed_terminal') return null;
+  return isProviderSideFailure(attempt.errorClass ?? null) ? 'ReviseRouting' : 'RecordDispatchOutcome';
+}
+
+/** Each step of a signal as it is taken: what the handler reports. */
+export type ProviderSignalStep =
+  | { readonly type: 'HealthSignalRecorded'; readonly result: RecordHealthSignalResult }
+  | { readonly type: 'SlotReleased'; readonly provider: string; readonly jobId: string }
+  | {
+      readonly type: 'DispatchOutcomeHandled';
+      readonly jobId: string;
+      readonly verdict: RecordDispatchOutcomeResult;
+    }
+  | {
+      readonly type: 'RoutingRevisionHandled';
+      readonly jobId: string;
+      readonly revision: ReviseRoutingResult;
+    };
+
+export async function handleProviderSignal(
+  signal: HealthSignal,
+  deps: HandleProviderSignalDependencies,
+  observe: (step: ProviderSignalStep) => void = () => undefined,
+): Promise<HandleProviderSignalResult> {
+  const recorded = await recordHealthSignal(signal, deps);
+  observe({ type: 'HealthSignalRecorded', result: recorded });
+  let result: HandleProviderSignalResult = recorded;
+  const { attempt } = signal;
+  if (!attempt) return result;
+  if (deps.slots && (await releaseCompletedSlot(attempt, deps.slots)) === 'released') {
+    result = { ...result, slotReleased: attempt.provider };
+    observe({ type: 'SlotReleased', provider: attempt.provider, jobId: attempt.jobId });
+  }
+  const followUp = followUpOf(attempt);
+  if (!deps.revise || followUp === null) return result;
+  const report = {
+    ...attempt,
+    at: signal.command.at,
+    model: signal.model,
+    errorClass: attempt.errorClass ?? null,
+  };
+  if (followUp === 'RecordDispatchOutcome') {
+    const verdict = await recordDispatchOutcome(
+      { ...report, attemptKey: signal.command.signalId },
+      deps.revise,
+    );
+    observe({ type: 'DispatchOutcomeHandled', jobId: attempt.jobId, verdict });
+    return { ...result, verdict: { ...verdict, jobId: attempt.jobId } };
+  }
+  const revision = await reviseRouting({ ...report, signalId: signal.command.signalId }, deps.revise);
+  observe({ type: 'RoutingRevisionHandled', jobId: attempt.jobId, revision });
+  return { ...result, revision };
+}
