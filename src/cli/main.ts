@@ -43,7 +43,7 @@ import { registerHistory } from './verbs/history.ts';
 import { registerProjector } from './verbs/projector.ts';
 import { registerRedrive } from './verbs/redrive.ts';
 import { registerReplay } from './verbs/replay.ts';
-import { registerRules } from './verbs/rules.ts';
+import { registerRules } from './verbs/rules/index.ts';
 import { registerSubmit } from './verbs/submit.ts';
 import { registerWhatIf } from './verbs/what-if.ts';
 

@@ -8,7 +8,6 @@
  * version: re-running the same command changes nothing, a later one is a new signal.
  */
 import type { Command } from 'commander';
-import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
 import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
@@ -45,11 +44,8 @@ export interface BreakerView {
   };
 }
 
-const healthTableOf = (context: CliContext, option: string | undefined): string =>
-  option ?? context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
-
 const storeOf = (context: CliContext, healthTable: string) =>
-  new DynamoDbProviderHealthStore(context.documents, { health: healthTable, log: context.tables.log });
+  context.ports().providerHealth(healthTable).store;
 
 export function breakerView(state: BreakerState, now: string): BreakerView {
   return {
@@ -128,7 +124,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
         const refs = breakerRefsOf(providers).filter(
           (ref) => options.provider === undefined || ref.provider === options.provider,
         );
-        const views = await readHealth(context, healthTableOf(context, options.healthTable), refs);
+        const views = await readHealth(context, context.healthTable(options.healthTable), refs);
         context.out(options.json ? views.map(jsonLine).join('\n') : renderHealth(views));
       },
     );
@@ -162,7 +158,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
         // Before anything is written: a provider or model no table declares records nothing.
         await checkBreakerName(context, provider, ref.model);
         const actor = context.operator(options.by);
-        const healthTable = healthTableOf(context, options.healthTable);
+        const healthTable = context.healthTable(options.healthTable);
         const store = storeOf(context, healthTable);
         const result = await context.onTable(healthTable, () =>
           changeProviderMode(

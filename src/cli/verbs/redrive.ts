@@ -6,10 +6,6 @@
  * command (src/commands/redrive-projections.ts); what is owed and when is src/commands/redrive-plan.ts.
  */
 import type { Command } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
-import { DynamoDbJobsTable } from '../../aws/dynamodb-jobs-table.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import {
   type RedriveProgress,
   type RedriveSummary,
@@ -18,18 +14,15 @@ import {
 } from '../../commands/redrive-projections.ts';
 import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import { RecordedCompletion } from '../../projections/effect-completion.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
+import { contentStatusReader } from '../../queries/content-status.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
+import { DEFAULT_MARKER_TTL_DAYS } from '../cli-ports.ts';
+import { collect, windowOptions } from '../options.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
-import { collect, windowOptions } from './decisions.ts';
-import { contentOfJobs } from './replay.ts';
-
-/** The projector's EFFECT_MARKER_TTL_DAYS default (template.yaml). */
-const DEFAULT_MARKER_TTL_DAYS = 7;
 
 interface RedriveOptions {
   incident: string;
@@ -99,8 +92,8 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
       const providers =
         options.provider ??
         vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]).providers;
-      const { log: logTable, effects: effectsTable, jobs: jobsTable } = context.tables;
-      const summary = await context.onTable(logTable, () =>
+      const ports = context.ports();
+      const summary = await context.onTable(context.tables.log, () =>
         redriveProjections(
           {
             type: 'RedriveProjections',
@@ -116,19 +109,14 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
             },
           },
           {
-            log: new DynamoDbRoutingLog(context.documents, logTable),
-            decisions: new DynamoDbAuditIndex(context.documents, logTable),
-            // Read only: the TTL options matter for writes, which the CLI never makes. A record's
-            // Jobs item is its completion mark when it holds the version (effect-completion.ts).
-            markers: new RecordedCompletion(
-              new DynamoDbEffectMarkers(context.documents, effectsTable, {
-                ttlDays: markerTtlDays,
-                now: () => context.now(),
-              }),
-              new DynamoDbJobsTable(context.documents, jobsTable),
-            ),
+            log: ports.log,
+            decisions: ports.decisions,
+            // A record's Jobs item is its completion mark when it holds the version (effect-completion.ts).
+            markers: ports.completion,
             now: () => context.now(),
-            contentOf: contentOfJobs(context),
+            contentOf: contentStatusReader({ store: ports.content, keys: ports.contentKeys }, () =>
+              context.now(),
+            ),
             ...progressBar(context),
           },
         ),

@@ -5,9 +5,6 @@
  * (src/commands/replay-projections.ts); its identity rules are in src/commands/replay-plan.ts.
  */
 import { type Command, Option } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import {
   type JobReplay,
@@ -16,16 +13,15 @@ import {
   replayProjections,
 } from '../../commands/replay-projections.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import type { JobState } from '../../log/job-state.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
-import { readContentStatus } from '../../queries/content-status.ts';
+import { contentStatusReader } from '../../queries/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
+import { collect, windowOptions } from '../options.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
-import { collect, windowOptions } from './decisions.ts';
 
 interface ReplayOptions {
   incident: string;
@@ -89,8 +85,8 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
       await checkNames(context, { providers });
       // Every provider a job may have been re-routed to: its stream says where it is now.
       const searchProviders = await routableProviders(context);
-      const logTable = context.tables.log;
-      const summary = await context.onTable(logTable, () =>
+      const ports = context.ports();
+      const summary = await context.onTable(context.tables.log, () =>
         replayProjections(
           {
             type: 'ReplayProjections',
@@ -107,10 +103,12 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
             },
           },
           {
-            log: new DynamoDbRoutingLog(context.documents, logTable),
-            decisions: new DynamoDbAuditIndex(context.documents, logTable),
+            log: ports.log,
+            decisions: ports.decisions,
             now: () => context.now(),
-            contentOf: contentOfJobs(context),
+            contentOf: contentStatusReader({ store: ports.content, keys: ports.contentKeys }, () =>
+              context.now(),
+            ),
             ...progressBar(context),
           },
         ),
@@ -124,13 +122,6 @@ export function registerReplay(program: Command, contextOf: (command: Command) =
 async function routableProviders(context: CliContext): Promise<string[]> {
   const { providers } = vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]);
   return providers.filter((provider) => provider !== 'none' && provider !== 'auto');
-}
-
-/** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
-export function contentOfJobs(context: CliContext) {
-  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
-  const ports = { store: vault, keys: context.contentKeyRing(vault) };
-  return async (job: JobState) => (await readContentStatus(job, ports, context.now())).status;
 }
 
 export function renderSummary(summary: ReplaySummary): string {
