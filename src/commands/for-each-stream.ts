@@ -1,0 +1,77 @@
+/**
+ * The one runner of the batch commands — replay, re-drive, forget: each runs one handleCommand per
+ * job stream, and they differ only in that command. What they share is here, once:
+ *
+ * - **bounded fan-out**: at most 8 streams at once (`forEachBounded`: each is a consistent Query and
+ *   at most a few conditional writes);
+ * - **contention**: a stream whose every append lost the race (`CommandContendedError`, after
+ *   handleCommand's retries) is reported `contended` by the command's own shape (`orContended`);
+ * - **failures**: one stream's failure (throttling beyond the SDK's retries, a table gone) never
+ *   stops its neighbours — it is reported by its error's name only (an AWS error's message can quote
+ *   request content), and re-running the same request finishes what was left;
+ * - **progress**: reported once the streams are known (done 0), then after every stream, with the
+ *   command's own counters;
+ * - **counts**: `countsOf` tallies the outcomes by action for the summary.
+ */
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { CommandContendedError } from '../errors.ts';
+
+/** Streams handled at once. */
+export const STREAMS_AT_ONCE = 8;
+
+export interface StreamProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+/** One stream's command; a lost race (every attempt contended) answered as `contended()`. */
+export async function orContended<R>(command: () => Promise<R>, contended: () => R): Promise<R> {
+  try {
+    return await command();
+  } catch (error) {
+    if (error instanceof CommandContendedError) return contended();
+    throw error;
+  }
+}
+
+export interface ForEachStreamOptions<T, R, C extends string> {
+  /** What a stream whose command threw reports, told the error's name. */
+  readonly failed: (item: T, error: string) => R;
+  /** The command's progress counters: how much each stream's outcome adds to each. */
+  readonly counters?: { readonly [K in C]: (result: R) => number };
+  readonly onProgress?: (progress: StreamProgress & { readonly [K in C]: number }) => void;
+}
+
+/** Runs `command` over every stream; the outcomes in the streams' order. */
+export async function forEachStream<T, R, C extends string = never>(
+  items: readonly T[],
+  command: (item: T) => Promise<R>,
+  options: ForEachStreamOptions<T, R, C>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  const counters = Object.entries(options.counters ?? {}) as [C, (result: R) => number][];
+  const progress = {
+    done: 0,
+    total: items.length,
+    ...Object.fromEntries(counters.map(([name]) => [name, 0])),
+  } as StreamProgress & Record<C, number>;
+  const report = () => options.onProgress?.({ ...progress });
+  report();
+  await forEachBounded(items, STREAMS_AT_ONCE, async (item, index) => {
+    const result = await command(item).catch((error: unknown) =>
+      options.failed(item, error instanceof Error ? error.name : 'Error'),
+    );
+    results[index] = result;
+    (progress as { done: number }).done++;
+    for (const [name, count] of counters) (progress as Record<C, number>)[name] += count(result);
+    report();
+  });
+  return results;
+}
+
+/** How many of the outcomes have each of the given actions (one count for all of them). */
+export function countsOf<A extends string>(
+  outcomes: readonly { readonly action: A }[],
+): (...actions: A[]) => number {
+  return (...actions) => outcomes.filter((outcome) => actions.includes(outcome.action)).length;
+}
