@@ -9,66 +9,17 @@
  */
 import type { Command } from 'commander';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
-import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
+import type { BreakerMode } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
-import {
-  breakerKey,
-  DEFAULT_BREAKER_CONFIG,
-  effectiveStatus,
-  initialBreakerState,
-  windowTotals,
-} from '../../provider-health/breaker.ts';
-import { breakerRefsOf } from '../../provider-health/health-view.ts';
+import { breakerKey, initialBreakerState } from '../../provider-health/breaker.ts';
+import { type BreakerView, breakerRefsOf, breakerView } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 import { checkBreakerName, publishedTables } from '../vocabulary.ts';
 
-export interface BreakerView {
-  readonly breaker: string;
-  /** What a router acts on now (an elapsed open period reads half_open). */
-  readonly status: string;
-  readonly recordedStatus: BreakerState['status'];
-  readonly mode: BreakerMode;
-  readonly since: string | null;
-  readonly reason: string;
-  readonly detail: string;
-  readonly openUntil: string | null;
-  readonly version: number;
-  readonly probe: string | null;
-  /** Attempts counted in the breaker's sliding window (5 min) and the share that succeeded (null: none). */
-  readonly window: {
-    readonly attempts: number;
-    readonly failures: number;
-    readonly successRate: number | null;
-  };
-}
-
 const storeOf = (context: CliContext, healthTable: string) =>
   context.ports().providerHealth(healthTable).store;
-
-export function breakerView(state: BreakerState, now: string): BreakerView {
-  return {
-    breaker: state.key,
-    status: effectiveStatus(state, now),
-    recordedStatus: state.status,
-    mode: state.mode,
-    since: state.since,
-    reason: state.reason,
-    detail: state.detail,
-    openUntil: state.openUntil,
-    version: state.version,
-    probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
-    window: windowView(state, now),
-  };
-}
-
-/** The window's totals as of `now`; the rate is a percentage with one decimal, null without attempts. */
-function windowView(state: BreakerState, now: string): BreakerView['window'] {
-  const { attempts, failures } = windowTotals(state.window, now, DEFAULT_BREAKER_CONFIG);
-  const successRate = attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 10;
-  return { attempts, failures, successRate };
-}
 
 export async function readHealth(
   context: CliContext,
