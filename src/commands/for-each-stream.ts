@@ -15,6 +15,11 @@
  */
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
+import type { JobState } from '../log/job-state.ts';
+import type { AuditIndex } from '../ports/audit-index.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import type { ContentStatus } from '../queries/content-status.ts';
+import type { ConflictRetry } from './handle-command.ts';
 
 /** Streams handled at once. */
 export const STREAMS_AT_ONCE = 8;
@@ -22,6 +27,24 @@ export const STREAMS_AT_ONCE = 8;
 export interface StreamProgress {
   readonly done: number;
   readonly total: number;
+}
+
+/** What every batch command is handed: the log its streams are in, the clock, the retry policy. */
+export interface StreamBatchDependencies {
+  readonly log: RoutingLog;
+  readonly now: () => Date;
+  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
+  readonly retry?: ConflictRetry;
+}
+
+/** A batch command over a window's decisions (replay, re-drive), with its progress reported. */
+export interface WindowBatchDependencies<P extends StreamProgress> extends StreamBatchDependencies {
+  /** Where the decisions of a window come from. */
+  readonly decisions: AuditIndex;
+  /** Where a job's user content stands (content table); without it, content is taken as available. */
+  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
+  /** Called once the matching decisions are known (done 0), then after every job. */
+  readonly onProgress?: (progress: P) => void;
 }
 
 /** One stream's command; a lost race (every attempt contended) answered as `contended()`. */

@@ -10,10 +10,9 @@
  */
 import { jobStateOf } from '../log/job-state.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
-import { countsOf, forEachStream, orContended } from './for-each-stream.ts';
+import { countsOf, forEachStream, orContended, type StreamBatchDependencies } from './for-each-stream.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import { handleCommand } from './handle-command.ts';
 
 export interface ForgetUser {
   readonly type: 'ForgetUser';
@@ -25,12 +24,8 @@ export interface ForgetUser {
   };
 }
 
-export interface ForgetUserDependencies {
-  readonly log: RoutingLog;
+export interface ForgetUserDependencies extends StreamBatchDependencies {
   readonly content: ContentStore;
-  readonly now: () => Date;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
 }
 
 export type JobErasureAction =

@@ -15,13 +15,11 @@
  */
 import { type JobState, jobStateOf } from '../log/job-state.ts';
 import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
-import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { AuditWindow } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
 import { effectIdOf } from '../projections/effects.ts';
-import type { ContentStatus } from '../queries/content-status.ts';
-import { countsOf, forEachStream, orContended } from './for-each-stream.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import { countsOf, forEachStream, orContended, type WindowBatchDependencies } from './for-each-stream.ts';
+import { handleCommand } from './handle-command.ts';
 import {
   type Effect,
   needsContent,
@@ -56,17 +54,9 @@ export interface RedriveProgress {
   readonly redriven: number;
 }
 
-export interface RedriveProjectionsDependencies {
-  readonly log: RoutingLog;
-  readonly decisions: AuditIndex;
+export interface RedriveProjectionsDependencies extends WindowBatchDependencies<RedriveProgress> {
+  /** What the projector recorded as complete (its markers, and the Jobs item holding a version). */
   readonly markers: Pick<EffectMarkers, 'read'>;
-  readonly now: () => Date;
-  /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
-  /** Called once the matching decisions are known (done 0), then after every job. */
-  readonly onProgress?: (progress: RedriveProgress) => void;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
 }
 
 export type TargetRedriveAction =

@@ -20,12 +20,11 @@ import type {
   DecisionRecord,
   ProjectionReplayRequestedRecord,
 } from '../log/routing-records.ts';
-import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
+import type { AuditWindow } from '../ports/audit-index.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import { countsOf, forEachStream, orContended } from './for-each-stream.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import { countsOf, forEachStream, orContended, type WindowBatchDependencies } from './for-each-stream.ts';
+import { handleCommand } from './handle-command.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -65,18 +64,7 @@ export interface ReplayProgress {
   readonly alreadyReplayed: number;
 }
 
-export interface ReplayProjectionsDependencies {
-  readonly log: RoutingLog;
-  /** Where the decisions of a window come from. */
-  readonly decisions: AuditIndex;
-  readonly now: () => Date;
-  /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
-  /** Called once the matching decisions are known (done 0), then after every job. */
-  readonly onProgress?: (progress: ReplayProgress) => void;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
-}
+export type ReplayProjectionsDependencies = WindowBatchDependencies<ReplayProgress>;
 
 export type JobReplayAction =
   | 'appended'
