@@ -1,6 +1,10 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
-import { PUT_EVENTS_MAX_BYTES, putEventsEntryBytes } from '../../src/batching/aws-batch-limits.ts';
+import {
+  PUT_EVENTS_MAX_BYTES,
+  putEventsEntryBytes,
+  SQS_BATCH_MAX_BYTES,
+} from '../../src/batching/aws-batch-limits.ts';
 import { chunksWithin } from '../../src/batching/chunks.ts';
 import {
   ENTRY_TOO_LARGE,
