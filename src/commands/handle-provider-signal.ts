@@ -9,14 +9,20 @@
  *      the breaker may not have;
  *   3. the job's stream, as `followUpOf` decides (pure): a success or a job-side terminal failure
  *      records the dispatch outcome (RecordDispatchOutcome: the job is done, never re-routed); a
- *      provider-side terminal failure revises the routing (ReviseRouting); anything else, nothing.
+ *      provider-side terminal failure revises the routing (ReviseRouting); anything else, nothing;
+ *   4. CountSignal: every attempt report is counted in its event-time window (its job's segment
+ *      known once the outcome is recorded), and the pair's due windows are closed.
  *
  * Each step is its own idempotent command, so a retry of the whole signal (EventBridge's, after a
  * throw) repeats only what did not happen. `observe` is told each step as it happens — the handler
  * logs and counts through it, so a step already taken is reported even if a later one throws.
  */
+import { createHash } from 'node:crypto';
+import type { ClosedWindow, WindowFact } from '../ports/signal-windows.ts';
 import { isProviderSideFailure } from '../provider-health/breaker.ts';
-import type { HealthSignal } from '../provider-health/signals.ts';
+import { completedFact, startedFact } from '../provider-health/signal-windows.ts';
+import type { HealthSignal, JobStarted } from '../provider-health/signals.ts';
+import type { CountSignalResult, SignalWindowCounter } from './count-signal-windows.ts';
 import { type RecordDispatchOutcomeResult, recordDispatchOutcome } from './record-dispatch-outcome.ts';
 import {
   type RecordHealthSignalDependencies,
@@ -31,6 +37,8 @@ export interface HandleProviderSignalDependencies extends RecordHealthSignalDepe
   readonly revise?: ReviseRoutingDependencies;
   /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
   readonly slots?: ReleaseSlotDependencies;
+  /** The event-time signal windows every signal is counted in; absent: none are kept. */
+  readonly windows?: Pick<SignalWindowCounter, 'count'>;
 }
 
 export type HandleProviderSignalResult = RecordHealthSignalResult & {
@@ -65,7 +73,51 @@ export type ProviderSignalStep =
       readonly type: 'RoutingRevisionHandled';
       readonly jobId: string;
       readonly revision: ReviseRoutingResult;
+    }
+  | {
+      readonly type: 'SignalCounted';
+      readonly fact: WindowFact;
+      readonly counted: CountSignalResult;
+      readonly closed: readonly ClosedWindow[];
     };
+
+/** Counts a fact in its window when windows are kept, and says so. */
+async function countIn(
+  deps: Pick<HandleProviderSignalDependencies, 'windows'>,
+  fact: WindowFact,
+  observe: (step: ProviderSignalStep) => void,
+): Promise<CountSignalResult | undefined> {
+  if (!deps.windows) return undefined;
+  const { counted, closed } = await deps.windows.count(fact);
+  observe({ type: 'SignalCounted', fact, counted, closed });
+  return counted;
+}
+
+/** A dispatch starts once: its start's dedupe key is the dispatchId (a re-published start counts once). */
+const startedKeyOf = (dispatchId: string): string =>
+  `started-${createHash('sha256').update(dispatchId).digest('hex').slice(0, 32)}`;
+
+/**
+ * `provider.job.started`: one queue-wait sample counted in its window (the event's own time when
+ * EventBridge gives one — kept by every redelivery — else the sender's `ts`). Changes no breaker
+ * and no slot.
+ */
+export async function handleJobStarted(
+  started: JobStarted,
+  eventTime: unknown,
+  deps: Pick<HandleProviderSignalDependencies, 'windows'>,
+  observe: (step: ProviderSignalStep) => void = () => undefined,
+): Promise<CountSignalResult | undefined> {
+  const time = typeof eventTime === 'string' && !Number.isNaN(Date.parse(eventTime)) ? eventTime : started.ts;
+  const fact = startedFact({
+    key: startedKeyOf(started.dispatchId),
+    atMs: Date.parse(time),
+    provider: started.provider,
+    model: started.model ?? null,
+    queueWaitMs: started.queueWaitMs,
+  });
+  return countIn(deps, fact, observe);
+}
 
 export async function handleProviderSignal(
   signal: HealthSignal,
@@ -81,22 +133,31 @@ export async function handleProviderSignal(
     result = { ...result, slotReleased: attempt.provider };
     observe({ type: 'SlotReleased', provider: attempt.provider, jobId: attempt.jobId });
   }
-  const followUp = followUpOf(attempt);
-  if (!deps.revise || followUp === null) return result;
-  const report = {
-    ...attempt,
-    at: signal.command.at,
+  const errorClass = attempt.errorClass ?? null;
+  const windowFacts = {
+    key: signal.command.signalId,
+    atMs: Date.parse(signal.command.at),
+    provider: attempt.provider,
     model: signal.model,
-    errorClass: attempt.errorClass ?? null,
+    outcome: attempt.outcome,
+    errorClass,
+    runMs: attempt.runMs,
+    costUsd: attempt.costUsd,
   };
-  if (followUp === 'RecordDispatchOutcome') {
+  const followUp = followUpOf(attempt);
+  const report = { ...attempt, at: signal.command.at, model: signal.model, errorClass };
+  if (deps.revise && followUp === 'RecordDispatchOutcome') {
     const verdict = await recordDispatchOutcome(
       { ...report, attemptKey: signal.command.signalId },
       deps.revise,
     );
     observe({ type: 'DispatchOutcomeHandled', jobId: attempt.jobId, verdict });
+    // Counted after the verdict, which reads the job's segment from its stream.
+    await countIn(deps, completedFact({ ...windowFacts, job: verdict.job }), observe);
     return { ...result, verdict: { ...verdict, jobId: attempt.jobId } };
   }
+  await countIn(deps, completedFact(windowFacts), observe);
+  if (!deps.revise || followUp !== 'ReviseRouting') return result;
   const revision = await reviseRouting({ ...report, signalId: signal.command.signalId }, deps.revise);
   observe({ type: 'RoutingRevisionHandled', jobId: attempt.jobId, revision });
   return { ...result, revision };

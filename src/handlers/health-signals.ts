@@ -15,20 +15,28 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
+import {
+  type CountSignalResult,
+  SignalWindowCounter,
+  type SignalWindowDependencies,
+} from '../commands/count-signal-windows.ts';
 import {
   type HandleProviderSignalDependencies,
   type HandleProviderSignalResult,
+  handleJobStarted,
   handleProviderSignal,
 } from '../commands/handle-provider-signal.ts';
 import type { HealthSignalsConfig } from '../config/health-signals-config.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
+import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 import { JOB_STARTED_DETAIL_TYPE, parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 import { lambdaTelemetry } from './middlewares.ts';
-import { observeJobStarted, refuseSignal, signalReporter } from './signal-reports.ts';
+import { measureJobStarted, refuseSignal, signalReporter } from './signal-reports.ts';
 
 /** How long the function reuses its read of the published rules (re-routing decisions). */
 const RULES_CACHE_MS = 10_000;
@@ -37,9 +45,17 @@ export type HealthSignalsResponse =
   | HandleProviderSignalResult
   | { readonly outcome: 'refused'; readonly problem: string }
   /** A `provider.job.started`: measured (queue wait), changing no breaker and no slot. */
-  | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number };
+  | {
+      readonly outcome: 'observed';
+      readonly provider: string;
+      readonly queueWaitMs: number;
+      readonly window?: CountSignalResult;
+    };
 
-export type HealthSignalsDependencies = HandleProviderSignalDependencies;
+export type HealthSignalsDependencies = Omit<HandleProviderSignalDependencies, 'windows'> & {
+  /** The event-time signal windows every signal is counted in; absent: none are kept. */
+  readonly windows?: SignalWindowDependencies;
+};
 
 /**
  * The function: a job-started event is measured; any other signal is read into a breaker command and
@@ -47,13 +63,33 @@ export type HealthSignalsDependencies = HandleProviderSignalDependencies;
  * reported as it is taken (src/handlers/signal-reports.ts).
  */
 export function createHealthSignalsHandler(deps: HealthSignalsDependencies, telemetry: Telemetry) {
+  // One counter per function instance: it throttles the closing of due windows in this container.
+  const { windows, ...rest } = deps;
+  const commandDeps: HandleProviderSignalDependencies = {
+    ...rest,
+    ...(windows ? { windows: new SignalWindowCounter(windows) } : {}),
+  };
   return middy<SignalEvent, HealthSignalsResponse>()
     .use(lambdaTelemetry(telemetry))
-    .handler(async (event) => {
-      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE) return observeJobStarted(event, telemetry);
+    .handler(async (event): Promise<HealthSignalsResponse> => {
+      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE) {
+        const measured = measureJobStarted(event, telemetry);
+        if (measured.outcome === 'refused') return measured;
+        const window = await handleJobStarted(
+          measured.started,
+          event.time,
+          commandDeps,
+          signalReporter(event, null, telemetry),
+        );
+        return { ...measured.response, ...(window ? { window } : {}) };
+      }
       const parsed = parseHealthSignal(event);
       if (!parsed.ok) return refuseSignal(event, parsed, telemetry);
-      return handleProviderSignal(parsed.signal, deps, signalReporter(event, parsed.signal, telemetry));
+      return handleProviderSignal(
+        parsed.signal,
+        commandDeps,
+        signalReporter(event, parsed.signal, telemetry),
+      );
     });
 }
 
@@ -73,6 +109,10 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
   return {
     store,
     slots: { ledger, rules },
+    windows: {
+      windows: new DynamoDbSignalWindows(client, config.providerHealthTable, { windowMs: WINDOW_MS }),
+      now: Date.now,
+    },
     revise: {
       capacity: { ledger },
       log: new DynamoDbRoutingLog(client, config.eventLogTable),

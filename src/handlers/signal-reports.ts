@@ -9,8 +9,10 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ProviderSignalStep } from '../commands/handle-provider-signal.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import { errorClassKind } from '../provider-health/breaker.ts';
+import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 import {
   type HealthSignal,
+  type JobStarted,
   parseJobStarted,
   type SignalEvent,
   type SignalParseResult,
@@ -44,10 +46,20 @@ export function refuseSignal(
  * slot (the slot was taken at dispatch and is freed by the terminal report). A malformed one is
  * refused like any signal: logged by path, counted, never quoted.
  */
-export function observeJobStarted(
+export function measureJobStarted(
   event: SignalEvent,
   telemetry: Telemetry,
-): Refusal | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number } {
+):
+  | Refusal
+  | {
+      readonly outcome: 'observed';
+      readonly response: {
+        readonly outcome: 'observed';
+        readonly provider: string;
+        readonly queueWaitMs: number;
+      };
+      readonly started: JobStarted;
+    } {
   const parsed = parseJobStarted(event);
   if (!parsed.ok) return refuseSignal(event, parsed, telemetry, { withPaths: false });
   const { provider, queueWaitMs, jobId } = parsed.started;
@@ -56,7 +68,11 @@ export function observeJobStarted(
   single.addMetric('JobsStarted', MetricUnit.Count, 1);
   single.addMetric('QueueWaitMs', MetricUnit.Milliseconds, queueWaitMs);
   telemetry.logger.debug('provider started a job', { eventId: parsed.eventId, provider, jobId, queueWaitMs });
-  return { outcome: 'observed', provider, queueWaitMs };
+  return {
+    outcome: 'observed',
+    response: { outcome: 'observed', provider, queueWaitMs },
+    started: parsed.started,
+  };
 }
 
 /**
@@ -66,11 +82,11 @@ export function observeJobStarted(
  */
 export function signalReporter(
   event: SignalEvent,
-  signal: HealthSignal,
+  signal: HealthSignal | null,
   { logger, metrics }: Telemetry,
 ): (step: ProviderSignalStep) => void {
-  const reported = signal.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
-  if (signal.attempt?.outcome !== 'succeeded' && errorClassKind(reported) === 'unclassified') {
+  const reported = signal?.command.type === 'RecordAttempt' ? signal.command.errorClass : null;
+  if (signal && signal.attempt?.outcome !== 'succeeded' && errorClassKind(reported) === 'unclassified') {
     logger.warn('health signal with an unclassified errorClass', {
       eventId: signal.command.signalId,
       breaker: signal.key,
@@ -80,9 +96,9 @@ export function signalReporter(
   }
   const base = {
     eventId: eventIdOf(event),
-    signalId: signal.command.signalId,
-    breaker: signal.key,
-    command: signal.command.type,
+    signalId: signal?.command.signalId ?? null,
+    breaker: signal?.key ?? null,
+    command: signal?.command.type ?? null,
   };
   let outcome = '';
   return (step) => {
@@ -109,7 +125,23 @@ export function signalReporter(
           logger.debug('health signal processed', recorded);
         }
         if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
-        if (signal.attempt) reportAttemptMeasures(signal.attempt, metrics);
+        if (signal?.attempt) reportAttemptMeasures(signal.attempt, metrics);
+        return;
+      }
+      case 'SignalCounted': {
+        const { fact, counted, closed } = step;
+        if (counted === 'late') {
+          // Not counted (its window is already due), never silently: logged and counted.
+          logger.warn('signal later than its window', {
+            provider: fact.pair.provider,
+            model: fact.pair.model,
+            windowStartMs: fact.windowStartMs,
+            windowMs: WINDOW_MS,
+          });
+          metrics.addMetric('LateSignals', MetricUnit.Count, 1);
+        }
+        for (const window of closed) logger.debug('signal window closed', { window: window.id });
+        if (closed.length > 0) metrics.addMetric('SignalWindowsClosed', MetricUnit.Count, closed.length);
         return;
       }
       case 'SlotReleased': {
