@@ -9,6 +9,8 @@
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
 import type { BreakerState, HealthTransition } from '../log/health-records.ts';
+import type { TallyReading } from '../provider-health/breaker.ts';
+import type { TallyEntry, TallyResult } from '../provider-health/success-tally.ts';
 
 export interface BreakerRef {
   readonly provider: string;
@@ -45,4 +47,12 @@ export interface ProviderHealthStore {
    * append contract of every log here, src/ports/routing-log.ts).
    */
   commit(change: BreakerCommit): Promise<CommitResult>;
+  /**
+   * Adds successes to their breakers' tally (src/provider-health/success-tally.ts), each with its
+   * dedupe marker, atomically per signal: a signal whose marker exists is a duplicate and adds
+   * nothing; the same signal id twice in `entries` counts once. Never touches a breaker item.
+   */
+  tallySuccesses(entries: readonly TallyEntry[]): Promise<TallyResult>;
+  /** The successes tallied in each of `bucketStarts` for breaker `key` (strongly consistent). */
+  readTally(key: string, bucketStarts: readonly number[]): Promise<TallyReading[]>;
 }
