@@ -180,7 +180,8 @@ export function providerHealthContract(
     it('given successes with duplicates in and across batches, when tallied, then each signal id counts once per bucket and no breaker is written', async () => {
       const { store } = await create();
       const provider = unique('p');
-      const bucket = Date.parse('2026-11-25T14:00:00.000Z');
+      // Recent: DynamoDB Local deletes items whose TTL has passed (a tally item lives a day).
+      const bucket = Math.floor(Date.now() / 30_000) * 30_000 - 60_000;
       const entry = (i: number, bucketStart = bucket) => ({
         key: provider,
         signalId: `${provider}-s${i}`,
@@ -217,7 +218,7 @@ export function providerHealthContract(
       const { store } = await create();
       const provider = unique('p');
       const signalId = unique('sig');
-      const at = '2026-11-25T14:00:00.000Z';
+      const at = new Date(Math.floor(Date.now() / 30_000) * 30_000).toISOString();
       await store.tallySuccesses([{ key: provider, signalId, at, bucketStart: Date.parse(at) }]);
       expect(
         await store.commit({
