@@ -34,15 +34,11 @@ import type {
   CommitResult,
   ProviderHealthStore,
   StoredBreaker,
+  TallyEntry,
+  TallyResult,
 } from '../ports/provider-health-store.ts';
 import { breakerKey, initialBreakerState, type TallyReading } from '../provider-health/breaker.ts';
-import {
-  SUCCESS_SHARDS,
-  type TallyEntry,
-  type TallyResult,
-  tallyItemKey,
-  tallyShard,
-} from '../provider-health/success-tally.ts';
+import { SUCCESS_SHARDS, tallyItemKey, tallyShard } from '../provider-health/success-tally.ts';
 
 export const breakerItemKey = (key: string): string => `breaker#${key}`;
 export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
@@ -206,12 +202,7 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     const duplicates: string[] = [];
     for (let round = 0; pending.length > 0; round++) {
       if (round === TALLY_ROUNDS) throw new TallyContendedError();
-      const adds = new Map<string, { count: number; bucketStart: number }>();
-      for (const entry of pending) {
-        const pk = tallyItemKey(entry.key, entry.bucketStart, tallyShard(entry.signalId));
-        const add = adds.get(pk) ?? { count: 0, bucketStart: entry.bucketStart };
-        adds.set(pk, { ...add, count: add.count + 1 });
-      }
+      const adds = tallyAdds(pending);
       const markers = pending.map((entry) => ({
         Put: {
           TableName: this.#healthTable,
@@ -286,15 +277,34 @@ interface TallyItem {
 }
 
 /**
+ * One ADD per breaker and bucket of a transaction, on the shard of the first signal the
+ * transaction holds for it. Exactly-once comes from the markers in the same transaction, so any
+ * shard is correct; the first signal's hash spreads transactions over the shards, and a batch pays
+ * one counter write per breaker and bucket instead of one per signal.
+ */
+function tallyAdds(entries: readonly TallyEntry[]): Map<string, { count: number; bucketStart: number }> {
+  const shardOf = new Map<string, string>();
+  const adds = new Map<string, { count: number; bucketStart: number }>();
+  for (const entry of entries) {
+    const group = `${entry.key}#${entry.bucketStart}`;
+    const pk = shardOf.get(group) ?? tallyItemKey(entry.key, entry.bucketStart, tallyShard(entry.signalId));
+    shardOf.set(group, pk);
+    const add = adds.get(pk) ?? { count: 0, bucketStart: entry.bucketStart };
+    adds.set(pk, { ...add, count: add.count + 1 });
+  }
+  return adds;
+}
+
+/**
  * Splits a batch into transactions of at most TRANSACTION_ITEMS items: each entry's marker, plus one
- * ADD per counter item the transaction touches.
+ * ADD per breaker and bucket the transaction touches.
  */
 function tallyChunks(entries: readonly TallyEntry[]): TallyEntry[][] {
   const chunks: TallyEntry[][] = [];
   let chunk: TallyEntry[] = [];
   let items = new Set<string>();
   for (const entry of entries) {
-    const pk = tallyItemKey(entry.key, entry.bucketStart, tallyShard(entry.signalId));
+    const pk = `${entry.key}#${entry.bucketStart}`;
     const size = chunk.length + items.size + 1 + (items.has(pk) ? 0 : 1);
     if (size > TRANSACTION_ITEMS) {
       chunks.push(chunk);

@@ -24,6 +24,13 @@ export interface WindowBucket {
   readonly tallied?: number;
 }
 
+/** The successes tallied in one event-time bucket of a breaker (the sum of its shards), as read. */
+export interface TallyReading {
+  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
+  readonly start: number;
+  readonly successes: number;
+}
+
 export interface ProbeLease {
   /** The dispatchId of the probe job: its attempt signal releases the lease. */
   readonly dispatchId: string;

@@ -10,16 +10,12 @@ import type {
   CommitResult,
   ProviderHealthStore,
   StoredBreaker,
+  TallyEntry,
+  TallyResult,
 } from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { breakerKey, initialBreakerState, type TallyReading } from '../provider-health/breaker.ts';
-import {
-  SUCCESS_SHARDS,
-  type TallyEntry,
-  type TallyResult,
-  tallyItemKey,
-  tallyShard,
-} from '../provider-health/success-tally.ts';
+import { SUCCESS_SHARDS, tallyItemKey, tallyShard } from '../provider-health/success-tally.ts';
 
 export class InMemoryProviderHealthStore implements ProviderHealthStore {
   readonly #breakers = new Map<string, StoredBreaker>();

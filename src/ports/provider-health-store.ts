@@ -8,9 +8,22 @@
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerState, HealthTransition } from '../log/health-records.ts';
-import type { TallyReading } from '../provider-health/breaker.ts';
-import type { TallyEntry, TallyResult } from '../provider-health/success-tally.ts';
+import type { BreakerState, HealthTransition, TallyReading } from '../log/health-records.ts';
+
+/** One success to tally: its breaker, its dedupe key, its event time and that time's bucket. */
+export interface TallyEntry {
+  readonly key: string;
+  readonly signalId: string;
+  readonly at: string;
+  /** Epoch ms of the event-time bucket it counts in (`bucketStartOf` in src/provider-health/breaker.ts). */
+  readonly bucketStart: number;
+}
+
+/** What a tally write found: the signal ids added, and those already counted (their marker existed). */
+export interface TallyResult {
+  readonly counted: readonly string[];
+  readonly duplicates: readonly string[];
+}
 
 export interface BreakerRef {
   readonly provider: string;

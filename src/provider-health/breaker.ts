@@ -32,8 +32,11 @@ import type {
   BreakerStatus,
   HealthTransition,
   ProbeLease,
+  TallyReading,
   WindowBucket,
 } from '../log/health-records.ts';
+
+export type { TallyReading } from '../log/health-records.ts';
 
 export const ATTEMPT_OUTCOMES = ['succeeded', 'failed_terminal', 'failed_retryable', 'unknown'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
@@ -117,13 +120,6 @@ export interface RecordAttempt {
    * failure's command only; `tallyBucketsToRead` says which buckets). Absent: nothing read.
    */
   readonly tally?: readonly TallyReading[];
-}
-
-/** The successes tallied in one event-time bucket (the sum of its shards), as read. */
-export interface TallyReading {
-  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
-  readonly start: number;
-  readonly successes: number;
 }
 
 export interface ChangeMode {

@@ -19,24 +19,13 @@ import { fnv1a } from '../log/fnv1a.ts';
  */
 export const SUCCESS_SHARDS = 32;
 
-/** The shard a success is added to: spread by its dedupe key, so a redelivery hits the same one. */
+/**
+ * The shard a success is added to: spread by its dedupe key. Exactly-once comes from the marker
+ * written in the same transaction, not from the shard, so a transaction of many successes adds them
+ * all to the shard of its first one (one counter write per breaker and bucket, not per signal).
+ */
 export const tallyShard = (signalId: string): number => fnv1a(signalId) % SUCCESS_SHARDS;
-
-/** One success to tally: its breaker, its dedupe key, its event time and that time's bucket. */
-export interface TallyEntry {
-  readonly key: string;
-  readonly signalId: string;
-  readonly at: string;
-  /** Epoch ms of the event-time bucket it counts in (`bucketStartOf`). */
-  readonly bucketStart: number;
-}
 
 /** The counter item of a breaker's bucket and shard. */
 export const tallyItemKey = (key: string, bucketStart: number, shard: number): string =>
   `tally#${key}#${bucketStart}#${shard}`;
-
-/** What a tally write found: the signal ids added, and those already counted (their marker existed). */
-export interface TallyResult {
-  readonly counted: readonly string[];
-  readonly duplicates: readonly string[];
-}
