@@ -590,6 +590,25 @@ export function tallyBucketsToRead(
 }
 
 /**
+ * The breaker with the success tally read at `at` folded into its window, for a view (`health`, the
+ * console): the window's attempts then count every tallied success, not only those the last
+ * failure's commit folded in. Pure; the stored state is unchanged.
+ */
+export const withSuccessTally = (
+  state: BreakerState,
+  at: string,
+  readings: readonly TallyReading[],
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): BreakerState => foldTally(state, at, readings, config);
+
+/** Every bucket of the window as of `at` (windowMs / bucketMs + 1 of them), oldest first. */
+export function windowBucketStarts(at: string, config: BreakerConfig = DEFAULT_BREAKER_CONFIG): number[] {
+  const own = bucketStartOf(at, config);
+  const count = Math.floor(config.windowMs / config.bucketMs);
+  return Array.from({ length: count + 1 }, (_, k) => own - (count - k) * config.bucketMs);
+}
+
+/**
  * Folds a tally reading into the window: a bucket's tallied successes only grow (a stale read never
  * lowers them), and any growth means a success arrived since the previous failure read, so the
  * consecutive count starts over. Buckets outside the window (as of `at`) are dropped.

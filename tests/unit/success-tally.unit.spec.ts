@@ -14,6 +14,9 @@ import {
   initialBreakerState,
   type RecordAttempt,
   tallyBucketsToRead,
+  windowBucketStarts,
+  windowTotals,
+  withSuccessTally,
 } from '../../src/provider-health/breaker.ts';
 import { type HealthSignal, parseHealthSignal } from '../../src/provider-health/signals.ts';
 import { SUCCESS_SHARDS, tallyShard } from '../../src/provider-health/success-tally.ts';
@@ -243,5 +246,25 @@ describe('which tally buckets a failure reads', () => {
     }).state;
     expect(second.window).toEqual([{ start: t, attempts: 2, failures: 2, tallied: 5 }]);
     expect(second.consecutiveFailures).toBe(2);
+  });
+});
+
+describe('the health view with the success tally', () => {
+  it('given 9 tallied successes and 1 failure on the item, when viewed, then the window shows 10 attempts, 90 % successful, and the stored state is unchanged', () => {
+    const now = '2026-11-25T14:04:59.000Z';
+    const starts = windowBucketStarts(now);
+    expect(starts).toHaveLength(11);
+    expect(starts.at(-1)).toBe(Date.parse('2026-11-25T14:04:30.000Z'));
+    const failed = handleHealthCommand(initialBreakerState('fal'), {
+      type: 'RecordAttempt',
+      signalId: 'f1',
+      at: '2026-11-25T14:04:00.000Z',
+      outcome: 'failed_terminal',
+      errorClass: 'timeout',
+      dispatchId: null,
+    }).state;
+    const viewed = withSuccessTally(failed, now, [{ start: starts[9] as number, successes: 9 }]);
+    expect(windowTotals(viewed.window, now, DEFAULT_BREAKER_CONFIG)).toEqual({ attempts: 10, failures: 1 });
+    expect(windowTotals(failed.window, now, DEFAULT_BREAKER_CONFIG)).toEqual({ attempts: 1, failures: 1 });
   });
 });
