@@ -11,7 +11,12 @@ import type { Command } from 'commander';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
 import type { BreakerMode } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
-import { breakerKey, initialBreakerState } from '../../provider-health/breaker.ts';
+import {
+  breakerKey,
+  initialBreakerState,
+  windowBucketStarts,
+  withSuccessTally,
+} from '../../provider-health/breaker.ts';
 import { type BreakerView, breakerRefsOf, breakerView } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
@@ -26,12 +31,18 @@ export async function readHealth(
   healthTable: string,
   refs: readonly BreakerRef[],
 ): Promise<BreakerView[]> {
-  const stored = await context.onTable(healthTable, () => storeOf(context, healthTable).readMany(refs));
+  const store = storeOf(context, healthTable);
+  const stored = await context.onTable(healthTable, () => store.readMany(refs));
   const now = context.now().toISOString();
-  return refs.map((ref) => {
-    const key = breakerKey(ref.provider, ref.model);
-    return breakerView(stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model), now);
-  });
+  // Successes live in the success tally until a failure folds them in: the view reads them too.
+  return Promise.all(
+    refs.map(async (ref) => {
+      const key = breakerKey(ref.provider, ref.model);
+      const state = stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model);
+      const tally = await context.onTable(healthTable, () => store.readTally(key, windowBucketStarts(now)));
+      return breakerView(withSuccessTally(state, now, tally), now);
+    }),
+  );
 }
 
 export function renderHealth(views: readonly BreakerView[]): string {
