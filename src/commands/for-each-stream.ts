@@ -15,11 +15,11 @@
  */
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { CommandContendedError } from '../errors.ts';
-import type { JobState } from '../log/job-state.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
 import type { AuditIndex } from '../ports/audit-index.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import type { ConflictRetry } from './handle-command.ts';
+import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 /** Streams handled at once. */
 export const STREAMS_AT_ONCE = 8;
@@ -55,6 +55,38 @@ export async function orContended<R>(command: () => Promise<R>, contended: () =>
     if (error instanceof CommandContendedError) return contended();
     throw error;
   }
+}
+
+/**
+ * One stream's command (handleCommand): its state read as the one fold (`jobStateOf` of the stream),
+ * with whatever else `readMore` reads for it; a lost race answered as `contended()`.
+ */
+export function handleStreamCommand<More extends object, Decision, Result>(
+  deps: { readonly log: RoutingLog; readonly retry?: ConflictRetry },
+  stream: string,
+  steps: {
+    readonly readMore?: (job: JobState) => Promise<More>;
+    readonly decide: (state: { readonly job: JobState } & More) => Decision;
+    readonly append: (decision: Decision, state: { readonly job: JobState } & More) => Promise<Result>;
+  },
+  contended: () => Result,
+): Promise<Result> {
+  return orContended(
+    () =>
+      handleCommand(
+        {
+          read: async () => {
+            const job = jobStateOf(await deps.log.readStream(stream));
+            const more = steps.readMore ? await steps.readMore(job) : ({} as More);
+            return { ...more, job };
+          },
+          decide: steps.decide,
+          append: steps.append,
+        },
+        deps.retry,
+      ),
+    contended,
+  );
 }
 
 export interface ForEachStreamOptions<T, R, C extends string> {

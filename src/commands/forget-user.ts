@@ -1,18 +1,11 @@
-/**
- * ForgetUser: erase one user's content on request. Find the user's retained content (a consistent
- * scan of the content table for the user's ids: no index write per job, docs/DATA_PROTECTION.md) → per job, one handleCommand: read its stream →
- * decide (pure, src/commands/forget-plan.ts) → append a ContentErased record conditionally → then
- * delete the retained content. The projector deletes it again when the ContentErased record reaches it, so a
- * redelivered decision cannot bring the content back. A replay of an erased job sends nothing.
- *
- * Idempotent: a job already erased is not recorded twice, and a re-run after an interruption
- * finishes what was left (its content is still found, its stream already says erased).
- */
-import { jobStateOf } from '../log/job-state.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
-import { countsOf, forEachStream, orContended, type StreamBatchDependencies } from './for-each-stream.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type StreamBatchDependencies,
+} from './for-each-stream.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
-import { handleCommand } from './handle-command.ts';
 
 export interface ForgetUser {
   readonly type: 'ForgetUser';
@@ -64,24 +57,21 @@ async function eraseJob(
   author: ErasureAuthor,
   dryRun: boolean,
 ): Promise<JobErasure> {
-  return orContended(
-    () =>
-      handleCommand(
-        {
-          read: async () => jobStateOf(await deps.log.readStream(stream)),
-          decide: (job) => planErasureStep(job, author),
-          append: async (step, job): Promise<JobErasure> => {
-            if (step.action === 'already_erased')
-              return { stream, action: 'already_erased', version: step.version };
-            if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
-            if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
-            await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
-            return { stream, action: 'erased', version: step.record.version };
-          },
-        },
-        deps.retry,
-      ),
-    () => ({ stream, action: 'contended', version: null }),
+  return handleStreamCommand(
+    deps,
+    stream,
+    {
+      decide: ({ job }) => planErasureStep(job, author),
+      append: async (step, { job }): Promise<JobErasure> => {
+        if (step.action === 'already_erased')
+          return { stream, action: 'already_erased', version: step.version };
+        if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
+        if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
+        await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
+        return { stream, action: 'erased', version: step.record.version };
+      },
+    },
+    (): JobErasure => ({ stream, action: 'contended', version: null }),
   );
 }
 

@@ -13,13 +13,17 @@
  * A routed target whose user content was erased or has expired is still recorded as re-driven, with
  * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
-import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { JobState } from '../log/job-state.ts';
 import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
 import type { AuditWindow } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
 import { effectIdOf } from '../projections/effects.ts';
-import { countsOf, forEachStream, orContended, type WindowBatchDependencies } from './for-each-stream.ts';
-import { handleCommand } from './handle-command.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type WindowBatchDependencies,
+} from './for-each-stream.ts';
 import {
   type Effect,
   needsContent,
@@ -119,55 +123,52 @@ export async function redriveJob(
   options: { dryRun: boolean; oldestJudgeable: string; payAgain?: boolean },
 ): Promise<TargetRedrive[]> {
   const jobId = decision.jobId as string;
-  return orContended(
-    () =>
-      handleCommand(
-        {
-          read: async () => {
-            const job = jobStateOf(await deps.log.readStream(decision.stream));
-            // Only owed records have effects, so only their completion markers are read.
-            const markers = await deps.markers.read(
-              job.owed.map((target) => effectIdOf(target.stream, target.version)),
-            );
-            return { job, markers, withheld: await withheldReason(job, deps.contentOf) };
-          },
-          decide: ({ job, markers, withheld }) =>
-            planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
-          append: async (steps, { job }) => {
-            const appends = steps.flatMap((step) =>
-              step.action === 'append' && step.record ? [step.record] : [],
-            );
-            // A conflict after earlier appends: the next read finds those as already requested.
-            if (!options.dryRun && appends.length > 0) {
-              await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
-            }
-            const outcomes: TargetRedrive[] = [];
-            for (const step of steps) {
-              const action: TargetRedriveAction =
-                step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
-              const contentWithheld = step.record?.contentWithheld;
-              outcomes.push({
-                jobId,
-                targetVersion: step.target.version,
-                action,
-                missing: step.missing,
-                redriveVersion:
-                  step.action === 'append' || step.action === 'already_requested'
-                    ? (step.record?.version ?? null)
-                    : null,
-                effectId: step.plan.effectId,
-                // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
-                dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
-                announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
-                ...(contentWithheld ? { contentWithheld } : {}),
-                ...(step.skipped ? { skipped: step.skipped } : {}),
-              });
-            }
-            return outcomes;
-          },
-        },
-        deps.retry,
-      ),
+  return handleStreamCommand(
+    deps,
+    decision.stream,
+    {
+      readMore: async (job) => {
+        // Only owed records have effects, so only their completion markers are read.
+        const markers = await deps.markers.read(
+          job.owed.map((target) => effectIdOf(target.stream, target.version)),
+        );
+        return { markers, withheld: await withheldReason(job, deps.contentOf) };
+      },
+      decide: ({ job, markers, withheld }) =>
+        planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
+      append: async (steps, { job }) => {
+        const appends = steps.flatMap((step) =>
+          step.action === 'append' && step.record ? [step.record] : [],
+        );
+        // A conflict after earlier appends: the next read finds those as already requested.
+        if (!options.dryRun && appends.length > 0) {
+          await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
+        }
+        const outcomes: TargetRedrive[] = [];
+        for (const step of steps) {
+          const action: TargetRedriveAction =
+            step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
+          const contentWithheld = step.record?.contentWithheld;
+          outcomes.push({
+            jobId,
+            targetVersion: step.target.version,
+            action,
+            missing: step.missing,
+            redriveVersion:
+              step.action === 'append' || step.action === 'already_requested'
+                ? (step.record?.version ?? null)
+                : null,
+            effectId: step.plan.effectId,
+            // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
+            dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
+            announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
+            ...(contentWithheld ? { contentWithheld } : {}),
+            ...(step.skipped ? { skipped: step.skipped } : {}),
+          });
+        }
+        return outcomes;
+      },
+    },
     () => [contended(jobId)],
   );
 }

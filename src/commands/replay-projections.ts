@@ -14,7 +14,7 @@
  * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
-import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { JobState } from '../log/job-state.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
@@ -23,8 +23,12 @@ import type {
 import type { AuditWindow } from '../ports/audit-index.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import { countsOf, forEachStream, orContended, type WindowBatchDependencies } from './for-each-stream.ts';
-import { handleCommand } from './handle-command.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type WindowBatchDependencies,
+} from './for-each-stream.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -147,37 +151,32 @@ export async function replayJob(
   policy: ReplayPolicy,
 ): Promise<JobReplay | null> {
   const jobId = decision.jobId as string;
-  return orContended(
-    () =>
-      handleCommand(
-        {
-          read: async () => {
-            const job = jobStateOf(await deps.log.readStream(decision.stream));
-            return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
-          },
-          decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
-          append: async (step, { job }): Promise<JobReplay | null> => {
-            if (step.action === 'not_selected') return null;
-            if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
-            if (step.action === 'skipped') {
-              const { current } = step;
-              const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
-              return {
-                ...outcomeOf(jobId, 'skipped', null),
-                skipped: step.reason,
-                current: { version: current.version, provider },
-              };
-            }
-            if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
-            if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
-            await deps.log.appendToStream(step.record.stream, [step.record], {
-              expectedVersion: job.version,
-            });
-            return outcomeOf(jobId, 'appended', step.record);
-          },
-        },
-        deps.retry,
-      ),
+  return handleStreamCommand(
+    deps,
+    decision.stream,
+    {
+      readMore: async (job) => ({ withheld: await withheldReason(job, decision, deps.contentOf) }),
+      decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
+      append: async (step, { job }): Promise<JobReplay | null> => {
+        if (step.action === 'not_selected') return null;
+        if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
+        if (step.action === 'skipped') {
+          const { current } = step;
+          const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
+          return {
+            ...outcomeOf(jobId, 'skipped', null),
+            skipped: step.reason,
+            current: { version: current.version, provider },
+          };
+        }
+        if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
+        if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
+        await deps.log.appendToStream(step.record.stream, [step.record], {
+          expectedVersion: job.version,
+        });
+        return outcomeOf(jobId, 'appended', step.record);
+      },
+    },
     () => outcomeOf(jobId, 'contended', null),
   );
 }
