@@ -16,6 +16,8 @@ export interface SlotClaim {
   readonly timeoutMs: number;
   /** Take a slot even when every shard is full (a rule's route_anyway): it is in flight all the same. */
   readonly force?: boolean;
+  /** A held job decided again (its jobId): it may pass the jobs waiting behind it. */
+  readonly waitingJobId?: string;
 }
 
 export type SlotClaimResult =
@@ -32,6 +34,7 @@ export async function takeSlot(ledger: SlotLedger, claim: SlotClaim): Promise<Sl
         capacity: shardCapacity(claim.concurrency, shard),
         atMs: claim.atMs,
         expiresAtMs: claim.atMs + claim.timeoutMs,
+        ...(claim.waitingJobId !== undefined ? { waitingJobId: claim.waitingJobId } : {}),
       },
     );
     if (outcome !== 'full') return { outcome, shard };
