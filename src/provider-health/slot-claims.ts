@@ -75,9 +75,11 @@ export interface ProviderSlots {
   readonly expired: number;
   readonly free: number;
   readonly shards: number;
+  /** Jobs held for this provider (its waiting line, src/commands/hold-job.ts). */
+  readonly held: number;
 }
 
-/** Every shard of each provider read in one go (BatchGetItem), counted at `atMs`. */
+/** Every shard of each provider read in one go (BatchGetItem), counted at `atMs`; its line read too. */
 export async function readProviderSlots(
   ledger: SlotLedger,
   providers: readonly { readonly provider: string; readonly concurrency: number }[],
@@ -87,7 +89,9 @@ export async function readProviderSlots(
     Array.from({ length: shardCount(concurrency) }, (_, shard) => ({ provider, shard })),
   );
   const holders = await ledger.read(refs);
-  return providers.map(({ provider, concurrency }) => {
+  // Every shard carries the same line: shard 0's is the provider's.
+  const lines = await Promise.all(providers.map(({ provider }) => ledger.waiting({ provider, shard: 0 })));
+  return providers.map(({ provider, concurrency }, index) => {
     let inFlight = 0;
     let expired = 0;
     for (let shard = 0; shard < shardCount(concurrency); shard++) {
@@ -103,6 +107,7 @@ export async function readProviderSlots(
       expired,
       free: Math.max(0, concurrency - inFlight),
       shards: shardCount(concurrency),
+      held: lines[index]?.length ?? 0,
     };
   });
 }
