@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
 import type { ColdStartResult, FunctionName } from './cold-start.ts';
@@ -85,6 +85,16 @@ export interface BenchResults {
   /** 20,000 jobs, per-job figures per checkpoint segment (bench/scale.ts, docs/SCALE.md; absent in old results). */
   readonly scale?: ScaleResult;
   readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
+  /**
+   * Sections re-measured alone after the full run (`--only pipeline --write`): when, and the 1-minute
+   * load average before and after, since every timing (and the Lambda duration cost line) depends on it.
+   */
+  readonly remeasured?: { readonly pipeline?: Remeasured };
+}
+
+export interface Remeasured {
+  readonly date: string;
+  readonly loadAverage: readonly [before: number, after: number];
 }
 
 async function child<T>(script: string, env: Record<string, string> = {}): Promise<T> {
@@ -494,6 +504,15 @@ function largePayloadMethod(run: PipelineResult | undefined): string {
 `;
 }
 
+/** Says which sections were measured again after the full run, when, and under what load. */
+export function remeasuredNote(results: BenchResults): string {
+  const p = results.remeasured?.pipeline;
+  return p
+    ? `\n**Section 1 and the cost** were measured again alone (\`node bench/run.ts --only pipeline --write\`) on ${p.date},\n` +
+        `load average ${n(p.loadAverage[0], 1)} → ${n(p.loadAverage[1], 1)} on ${results.machine.cores} cores; the other sections are the full run's.`
+    : '';
+}
+
 export function renderPerformanceDoc(results: BenchResults): string {
   const { machine: mc, coldStart: c, throughput: t, memory: m } = results;
   const s = results.summary.pipeline;
@@ -508,7 +527,7 @@ test suite asserts timings. Every figure is a median over repeated runs; every c
 baseline is a ratio of figures measured in the same run.
 
 **Machine:** ${mc.cpu}, ${mc.cores} cores (shared with other work while measured: timings are noisy),
-${mc.memoryGb} GB memory, Node ${mc.node}, ${mc.os}. **Date:** ${mc.date}. **Run time:** ${n(results.durationSeconds, 0)} s.
+${mc.memoryGb} GB memory, Node ${mc.node}, ${mc.os}. **Date:** ${mc.date}. **Run time:** ${n(results.durationSeconds, 0)} s.${remeasuredNote(results)}
 
 ${renderTable(tableRows(results))}
 
@@ -681,23 +700,7 @@ async function main(): Promise<void> {
   let scale: ScaleResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
-    progress(`pipeline: ${jobs} events × ${PIPELINE_REPETITIONS} runs, ours and the naive baseline`);
-    const runs: PipelineResult[] = [];
-    for (let rep = 0; rep < PIPELINE_REPETITIONS; rep++) {
-      runs.push(
-        await child<PipelineResult>('pipeline.ts', {
-          ...env,
-          BENCH_JOBS: jobs,
-          BENCH_REPS: '1',
-          BENCH_CONCURRENCY: '4',
-        }),
-      );
-    }
-    pipeline = {
-      ...(runs[0] as PipelineResult),
-      repetitions: runs.length,
-      runs: runs.flatMap((r) => r.runs),
-    };
+    pipeline = await runPipeline(env, jobs, PIPELINE_REPETITIONS);
     largePayload = await runLargePayload(env);
     progress('memory: projector, 1,000-record batch, fresh processes');
     memory = await child<MemoryResult>('memory.ts', { ...env, BENCH_MEMORY_REPS: '3' });
@@ -737,6 +740,27 @@ async function main(): Promise<void> {
     `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ` +
       `${results.durationSeconds} s. Wrote docs/PERFORMANCE.md, docs/COST.md, docs/SCALE.md, bench/results/latest.json.\n`,
   );
+}
+
+/** Section 1: `repetitions` pipeline runs of `jobs` events, each in a fresh process, merged. */
+async function runPipeline(
+  env: Record<string, string>,
+  jobs: string,
+  repetitions: number,
+): Promise<PipelineResult> {
+  progress(`pipeline: ${jobs} events × ${repetitions} runs, ours and the naive baseline`);
+  const runs: PipelineResult[] = [];
+  for (let rep = 0; rep < repetitions; rep++) {
+    runs.push(
+      await child<PipelineResult>('pipeline.ts', {
+        ...env,
+        BENCH_JOBS: jobs,
+        BENCH_REPS: '1',
+        BENCH_CONCURRENCY: '4',
+      }),
+    );
+  }
+  return { ...(runs[0] as PipelineResult), repetitions: runs.length, runs: runs.flatMap((r) => r.runs) };
 }
 
 /** Throws (the bench fails) when a job is lost: pipeline.ts checks what landed on the emulators. */
@@ -783,24 +807,23 @@ async function scaleOnly(): Promise<void> {
  * `node bench/run.ts --only pipeline`: one pipeline run (BENCH_JOBS events, ours and the baseline),
  * printed as calls, units and log bytes per job — per command and per table — and priced as in
  * COST.md; nothing is written. For measuring a change without the whole bench.
+ *
+ * With `--write`: the full bench's ${PIPELINE_REPETITIONS} runs instead of one, and the result replaces
+ * section 1 (and the cost) in bench/results/latest.json — the other sections keep their last full
+ * run's figures — with the date and load average of this measurement; then PERFORMANCE.md and
+ * COST.md are rendered again from it.
  */
-async function pipelineOnly(): Promise<void> {
-  const emulators = await startEmulators();
-  let run: PipelineResult;
-  try {
-    const env = emulatorEnvironment(emulators.endpoints);
-    run = await child<PipelineResult>('pipeline.ts', {
-      ...env,
-      BENCH_JOBS: process.env.BENCH_JOBS ?? '1000',
-      BENCH_REPS: '1',
-      BENCH_CONCURRENCY: '4',
-    });
-  } finally {
-    await emulators.stop();
-  }
+async function pipelineOnly(write: boolean): Promise<void> {
+  const loadBefore = loadavg()[0] ?? 0;
+  const { run } = await withEmulators((env) =>
+    runPipeline(env, process.env.BENCH_JOBS ?? '1000', write ? PIPELINE_REPETITIONS : 1),
+  );
+  const loadAfter = loadavg()[0] ?? 0;
   const summary = summarizePipeline(run);
   const cost = costLines({ summary: { pipeline: summary } } as BenchResults);
-  const total = (side: 'ours' | 'baseline') => cost.reduce((sum, line) => sum + line[side], 0);
+  const total = (side: 'ours' | 'baseline', except?: string) =>
+    cost.filter((line) => line.item !== except).reduce((sum, line) => sum + line[side], 0);
+  const duration = cost[1]?.item ?? '';
   const perJob = (label: string, side: PipelineSummary['ours']) =>
     `${label}: ${side.calls.toFixed(3)} calls ${JSON.stringify(side.byCommand)}, ${side.wru.toFixed(2)} WRU, ` +
     `${side.rru.toFixed(2)} RRU, ${side.logBytes.toFixed(0)} log bytes; tables ${JSON.stringify(side.tables)}`;
@@ -814,8 +837,28 @@ async function pipelineOnly(): Promise<void> {
         (line) => `${line.item}: ours $${line.ours.toFixed(3)}, baseline $${line.baseline.toFixed(3)}`,
       ),
       `per million jobs: ours $${total('ours').toFixed(2)}, baseline $${total('baseline').toFixed(2)}, ratio ${(total('ours') / total('baseline')).toFixed(2)}`,
+      `without the Lambda duration line (emulator latency): ours $${total('ours', duration).toFixed(2)}, baseline $${total('baseline', duration).toFixed(2)}, ratio ${(total('ours', duration) / total('baseline', duration)).toFixed(2)}`,
+      `load average (1 min) before → after: ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} on ${cpus().length} cores`,
     ].join('\n')}\n`,
   );
+  if (!write) return;
+  const last = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
+  const results: BenchResults = {
+    ...last,
+    pipeline: run,
+    summary: { ...last.summary, pipeline: summary },
+    remeasured: {
+      ...last.remeasured,
+      pipeline: {
+        date: new Date().toISOString(),
+        loadAverage: [Math.round(loadBefore * 100) / 100, Math.round(loadAfter * 100) / 100],
+      },
+    },
+  };
+  writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
+  writeFileSync(COST_DOC, renderCostDoc(results));
+  process.stdout.write('Wrote section 1 of bench/results/latest.json, docs/PERFORMANCE.md, docs/COST.md.\n');
 }
 
 /** `node bench/run.ts --render-only`: re-render the docs from bench/results/latest.json without measuring. */
@@ -851,7 +894,7 @@ if (import.meta.main) {
   if (process.argv.includes('--render-only')) renderOnly();
   else if (only === 'large-payload') await largePayloadOnly();
   else if (only === 'scale') await scaleOnly();
-  else if (only === 'pipeline') await pipelineOnly();
+  else if (only === 'pipeline') await pipelineOnly(process.argv.includes('--write'));
   else if (only === 'cold-start' || only === 'memory') await sectionOnly(only);
   else if (only !== undefined)
     throw new Error(

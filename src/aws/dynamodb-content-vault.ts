@@ -1,12 +1,17 @@
 /**
- * `RoutingContent-<Stage>` on DynamoDB (key `id`, TTL `expiresAt`, sparse index `byUser` on
- * `userId`/`recordedAt`, KEYS_ONLY): wrapped transit keys (`transit#…`, binary `wrapped`: never a
- * plaintext key), payload-hash seeds (`hash#<hour>`) and retained user content (src/content).
+ * `RoutingContent-<Stage>` on DynamoDB (key `id`, TTL `expiresAt`, no secondary index): wrapped
+ * transit keys (`transit#…`, binary `wrapped`: never a plaintext key), payload-hash seeds
+ * (`hash#<hour>`) and retained user content (src/content).
  * A transit key is created with one conditional PutItem (ids are unique per container); a seed with
  * one conditional PutItem that returns the stored seed when another container was first (ALL_OLD),
  * so every container of the hour derives the same payload-hash key. Content is written
  * and erased with BatchWriteItem (≤ 25 per call) and read with strongly consistent BatchGetItem
  * (≤ 100 keys per call), retrying what DynamoDB leaves unprocessed a bounded number of times.
+ *
+ * A user's content is found by a strongly consistent parallel Scan that returns only ids (`forget`,
+ * at operator time), not by an index: an index entry would be one more write unit for every job
+ * routed (≈ $0.59 per million jobs, docs/COST.md), while a scan costs per erasure run, in proportion
+ * to the retained content (docs/DATA_PROTECTION.md, "Erasure").
  */
 
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,7 +22,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  paginateQuery,
+  ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
@@ -36,8 +41,16 @@ import type {
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
 import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
 
-export const CONTENT_USER_INDEX = 'byUser';
 const MAX_ROUNDS = 4;
+/** Parallel scan segments for `idsOfUser`: a few in flight, each paging through its share. */
+export const USER_SCAN_SEGMENTS = 4;
+
+export interface ContentVaultOptions {
+  /** Scan segments for `idsOfUser` (tests use several with small pages to cross page boundaries). */
+  readonly userScanSegments?: number;
+  /** Items DynamoDB evaluates per scan page (default: its 1 MB page). */
+  readonly userScanPageSize?: number;
+}
 
 export class ContentTableUnavailableError extends RoutingManagerError {
   readonly unprocessed: number;
@@ -83,10 +96,12 @@ const retainedFromItem = (item: Item): RetainedContent => ({
 export class DynamoDbContentVault implements ContentKeyTable, HashSeedTable, ContentStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
+  readonly #options: ContentVaultOptions;
 
-  constructor(client: DynamoDBDocumentClient, tableName: string) {
+  constructor(client: DynamoDBDocumentClient, tableName: string, options: ContentVaultOptions = {}) {
     this.#client = client;
     this.#tableName = tableName;
+    this.#options = options;
   }
 
   async createKey(key: WrappedContentKey): Promise<void> {
@@ -140,7 +155,7 @@ export class DynamoDbContentVault implements ContentKeyTable, HashSeedTable, Con
 
   async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {
     // One BatchWriteItem may not write the same key twice: an erased id only gets its marker (no
-    // userId, so the byUser index drops it; no expiresAt, so TTL keeps it).
+    // userId, so no user's scan finds it again; no expiresAt, so TTL keeps it).
     const erased = new Set(changes.erase);
     const requests = [
       ...changes.retain
@@ -172,18 +187,38 @@ export class DynamoDbContentVault implements ContentKeyTable, HashSeedTable, Con
   }
 
   async idsOfUser(userId: string): Promise<string[]> {
-    const ids: string[] = [];
-    const pages = paginateQuery(
-      { client: this.#client },
-      {
-        TableName: this.#tableName,
-        IndexName: CONTENT_USER_INDEX,
-        KeyConditionExpression: 'userId = :user',
-        ExpressionAttributeValues: { ':user': userId },
+    const segments = this.#options.userScanSegments ?? USER_SCAN_SEGMENTS;
+    const found: string[][] = Array.from({ length: segments }, () => []);
+    // Strongly consistent, so content retained a moment ago is found (an index is only eventually
+    // consistent); only ids come back, and only the user's retained items (an erasure marker has no
+    // userId). Attribute names are placeholders: the policy allows `id` and `userId` only.
+    await forEachBounded(
+      Array.from({ length: segments }, (_, segment) => segment),
+      segments,
+      async (segment) => {
+        let start: Item | undefined;
+        do {
+          const page = await this.#client.send(
+            new ScanCommand({
+              TableName: this.#tableName,
+              Segment: segment,
+              TotalSegments: segments,
+              ConsistentRead: true,
+              Select: 'SPECIFIC_ATTRIBUTES',
+              ProjectionExpression: '#id',
+              FilterExpression: '#user = :user',
+              ExpressionAttributeNames: { '#id': 'id', '#user': 'userId' },
+              ExpressionAttributeValues: { ':user': userId },
+              ...(this.#options.userScanPageSize ? { Limit: this.#options.userScanPageSize } : {}),
+              ...(start ? { ExclusiveStartKey: start } : {}),
+            }),
+          );
+          for (const item of page.Items ?? []) found[segment]?.push(item.id as string);
+          start = page.LastEvaluatedKey;
+        } while (start);
       },
     );
-    for await (const page of pages) for (const item of page.Items ?? []) ids.push(item.id as string);
-    return ids;
+    return found.flat();
   }
 
   async #batchGet(ids: readonly string[]): Promise<Map<string, Item>> {

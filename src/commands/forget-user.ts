@@ -1,6 +1,6 @@
 /**
- * ForgetUser: erase one user's content on request. Find the user's retained content (the content
- * table's byUser index: a query, never a scan) → per job, one handleCommand: read its stream →
+ * ForgetUser: erase one user's content on request. Find the user's retained content (a consistent
+ * scan of the content table for the user's ids: no index write per job, docs/DATA_PROTECTION.md) → per job, one handleCommand: read its stream →
  * decide (pure, src/commands/forget-plan.ts) → append a ContentErased record conditionally → then
  * delete the retained content. The projector deletes it again when the ContentErased record reaches it, so a
  * redelivered decision cannot bring the content back. A replay of an erased job sends nothing.

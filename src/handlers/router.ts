@@ -108,7 +108,9 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
           provider: response.provider ?? 'none',
           reason: response.reason ?? 'none',
         });
-        for (const key of ['jobId', 'stream', 'eventId', 'model', 'matchedRule', 'rulesVersion'] as const) {
+        // Not the stream: it is `job#<jobId>` or `event#<eventId>` (≈ 50 bytes a decision saved,
+        // CloudWatch Logs bills ingestion per byte: docs/COST.md).
+        for (const key of ['jobId', 'eventId', 'model', 'matchedRule', 'rulesVersion'] as const) {
           const value = facts[key];
           if (typeof value === 'string') metrics.addMetadata(key, value);
         }

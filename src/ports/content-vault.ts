@@ -82,7 +82,10 @@ export interface ContentStore {
     readonly erase: readonly string[];
   }): Promise<void>;
   read(ids: readonly string[]): Promise<Map<string, StoredContent>>;
-  /** The ids of every retained item of a user (an index query: never a scan). */
+  /**
+   * The ids of every retained item of a user, read consistently (content retained a moment ago is
+   * found). Operator time only (`forget`): on DynamoDB a scan that returns ids, no per-job index.
+   */
   idsOfUser(userId: string): Promise<string[]>;
 }
 

@@ -63,8 +63,15 @@ creditBalancesContract('DynamoDbCreditBalances on DynamoDB Local', async (balanc
   return new DynamoDbCreditBalances(documents, stack.tables.credits);
 });
 
+// Several scan segments with pages of 2 items, so finding a user's content crosses pages and
+// segments even in a small table (in production: USER_SCAN_SEGMENTS segments, 1 MB pages).
 contentVaultContract(
   'DynamoDbContentVault on DynamoDB Local',
+  () =>
+    new DynamoDbContentVault(documents, stack.tables.content, { userScanSegments: 3, userScanPageSize: 2 }),
+);
+contentVaultContract(
+  'DynamoDbContentVault on DynamoDB Local (production scan settings)',
   () => new DynamoDbContentVault(documents, stack.tables.content),
 );
 

@@ -73,6 +73,17 @@ export function contentVaultContract(name: string, createVault: () => Promise<Co
       expect((await vault.idsOfUser(user)).sort()).toEqual(mine.map((item) => item.id).sort());
     });
 
+    it("given a user's content spread among many others' (across scan pages), when their ids are asked, then every one of theirs is listed once, at once", async () => {
+      const vault = await createVault();
+      const user = `user-${randomUUID()}`;
+      const mine = Array.from({ length: 7 }, () => retained(user));
+      const others = Array.from({ length: 11 }, () => retained(`user-${randomUUID()}`));
+      await vault.write({ retain: [...others.slice(0, 5), ...mine, ...others.slice(5)], erase: [] });
+      const ids = await vault.idsOfUser(user);
+      expect(ids.sort()).toEqual(mine.map((item) => item.id).sort());
+      expect(await vault.idsOfUser(`user-${randomUUID()}`)).toEqual([]);
+    });
+
     it('given an id both retained and erased in one write, then it is erased; an erased item reads back as its marker only, found for nobody', async () => {
       const vault = await createVault();
       const user = `user-${randomUUID()}`;

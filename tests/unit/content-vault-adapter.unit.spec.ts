@@ -4,6 +4,7 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   PutCommand,
+  ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,6 +19,27 @@ const anItem = (id: string) => ({ id, userId: 'u', recordedAt: 't', content: '{}
 
 describe('the content table adapter', () => {
   beforeEach(() => ddb.reset());
+
+  it("when a user's ids are asked, then every segment is scanned consistently for ids only, naming no attribute but id and userId (what the operator policy allows)", async () => {
+    ddb.on(ScanCommand).callsFake((input: { Segment: number }) => ({
+      Items: input.Segment === 1 ? [{ id: 'job#a' }, { id: 'job#b' }] : [],
+    }));
+    expect(await vault().idsOfUser('user-7')).toEqual(['job#a', 'job#b']);
+    const inputs = ddb.commandCalls(ScanCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => input.Segment).sort()).toEqual([0, 1, 2, 3]);
+    for (const input of inputs) {
+      expect(input).toMatchObject({
+        TableName: 'Content-test',
+        TotalSegments: 4,
+        ConsistentRead: true,
+        Select: 'SPECIFIC_ATTRIBUTES',
+        ExpressionAttributeValues: { ':user': 'user-7' },
+      });
+      expect(Object.values(input.ExpressionAttributeNames ?? {}).sort()).toEqual(['id', 'userId']);
+      // Attribute names only through placeholders: the ones listed above are all the request touches.
+      expect([input.ProjectionExpression, input.FilterExpression]).toEqual(['#id', '#user = :user']);
+    }
+  });
 
   it('given a wrapped key, when created, then only the wrapped bytes are written, never over an existing id', async () => {
     ddb.on(PutCommand).resolves({});

@@ -144,6 +144,8 @@ describe('router handler', () => {
     expect(logged).toMatch(/"Decisions":1/);
     expect(logged).toMatch(/"jobId":"job-4"/);
     expect(logged).not.toMatch(/secret prompt text/);
+    // Not the stream (`job#<jobId>`): logs are billed per byte ingested, and it repeats the jobId.
+    expect(logged).not.toMatch(/"stream":/);
   });
 
   it('given DynamoDB fails, when invoked, then the error propagates so EventBridge retries and dead-letters', async () => {

@@ -30,20 +30,14 @@ const FAILURE_QUEUES = [
 const PROVIDER_QUEUES = ['FalJobQueue', 'ReplicateJobQueue'];
 
 describe('template: user content protection', () => {
-  it('the content table expires items via expiresAt, indexes them by user, and has no point-in-time recovery', () => {
-    expect(withRetention().properties('RoutingContentTable')).toMatchObject({
+  it('the content table expires items via expiresAt, has no point-in-time recovery and no secondary index (no second write unit per job)', () => {
+    const table = withRetention().properties('RoutingContentTable');
+    expect(table.GlobalSecondaryIndexes).toBeUndefined();
+    expect(table.LocalSecondaryIndexes).toBeUndefined();
+    expect(table.AttributeDefinitions).toEqual([{ AttributeName: 'id', AttributeType: 'S' }]);
+    expect(table).toMatchObject({
       TableName: 'RoutingContent-prod',
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byUser',
-          KeySchema: [
-            { AttributeName: 'userId', KeyType: 'HASH' },
-            { AttributeName: 'recordedAt', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'KEYS_ONLY' },
-        },
-      ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
       SSESpecification: { SSEEnabled: true },

@@ -31,7 +31,7 @@ const PREFIXED_TABLES = [
 ];
 /** Data-plane actions that name item keys (DescribeTable and stream reads do not). */
 const KEYED =
-  /^dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query|PartiQL\w+)$/;
+  /^dynamodb:(GetItem|BatchGetItem|PutItem|UpdateItem|DeleteItem|BatchWriteItem|Query|Scan|PartiQL\w+)$/;
 
 const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -61,6 +61,9 @@ const leadingKeys = (statement: Statement): string[] | undefined => {
 const TABLE_WIDE = new Set([
   // history, replay and forget read any job's stream and the audit index.
   'OperatorContentPolicy/ReadRoutingLog',
+  // forget finds a user's retained content by a scan (no per-job index write): a Scan names no key,
+  // so it is scoped by the attributes it may touch instead (tested below).
+  'OperatorContentPolicy/FindUserContent',
 ]);
 
 describe('template: key-prefix scoping (dynamodb:LeadingKeys)', () => {
@@ -100,6 +103,22 @@ describe('template: key-prefix scoping (dynamodb:LeadingKeys)', () => {
     const statement = allStatements().find(([o, s]) => o === owner && s.Sid === sid)?.[1];
     expect(statement, `${owner}/${sid}`).toBeDefined();
     expect(leadingKeys(statement as Statement)).toEqual(prefixes);
+  });
+
+  it("the operator's scan for a user's content may name only id and userId and must select them: no content, key or seed comes back", () => {
+    const statement = allStatements().find(
+      ([owner, s]) => owner === 'OperatorContentPolicy' && s.Sid === 'FindUserContent',
+    )?.[1];
+    expect(statement).toMatchObject({
+      Action: 'dynamodb:Scan',
+      Resource: '<RoutingContentTable.Arn>',
+      Condition: {
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'userId'] },
+        StringEquals: { 'dynamodb:Select': 'SPECIFIC_ATTRIBUTES' },
+      },
+    });
+    const scans = allStatements().filter(([, s]) => asList(s.Action).includes('dynamodb:Scan'));
+    expect(scans.map(([owner, s]) => `${owner}/${s.Sid}`)).toEqual(['OperatorContentPolicy/FindUserContent']);
   });
 
   it('the router writes no retained content and no rules; the projector writes no key or seed', () => {
