@@ -8,7 +8,11 @@ import { type JsonObject, joinJob, type SplitJob } from './job-content.ts';
 import { sealContent } from './sealed-content.ts';
 
 /** The record with `job` narrowed to its facts and the content sealed beside them. */
-export function protectRecord<R extends DecisionRecord | RoutingDeferredRecord>(record: R, split: SplitJob, key: ContentKey): R {
+export function protectRecord<R extends DecisionRecord | RoutingDeferredRecord>(
+  record: R,
+  split: SplitJob,
+  key: ContentKey,
+): R {
   const { content: _unsealed, ...rest } = record;
   const job = JSON.stringify(split.facts);
   const binding = { stream: record.stream, version: record.version, job };
@@ -25,7 +29,9 @@ export function protectRecord<R extends DecisionRecord | RoutingDeferredRecord>(
  * never unsealed and sealed again.
  */
 export const sealBindingOf = (record: DecisionRecord) =>
-  record.afterHold ? { stream: record.stream, version: record.afterHold.deferredVersion, job: record.job } : record;
+  record.afterHold
+    ? { stream: record.stream, version: record.afterHold.deferredVersion, job: record.job }
+    : record;
 
 /** The record as the projector plans it: `job` is the whole submission again, nothing sealed. */
 export function withContent<R extends DecisionRecord>(record: R, content: JsonObject | null): R {

@@ -332,7 +332,9 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
         const { heldMs, heldSince, deferredVersion, ended } = record.afterHold;
         lines.push(
           `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
-            (ended === 'decided_again' ? 'decided again before its maximum hold' : 'its maximum hold ran out'),
+            (ended === 'decided_again'
+              ? 'decided again before its maximum hold'
+              : 'its maximum hold ran out'),
         );
       }
     }
