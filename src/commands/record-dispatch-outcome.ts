@@ -34,7 +34,13 @@ export interface ReportedOutcome {
   readonly errorClass: string | null;
 }
 
-export type RecordDispatchOutcomeResult =
+/** The facts of a job that its run-time statistics are kept by (src/provider-health/signal-windows.ts). */
+export interface JobShape {
+  readonly resolution: string;
+  readonly lengthSec: number;
+}
+
+export type RecordDispatchOutcomeResult = (
   | { readonly outcome: 'recorded'; readonly record: DispatchOutcomeRecordedRecord }
   | {
       readonly outcome: 'ignored';
@@ -44,7 +50,11 @@ export type RecordDispatchOutcomeResult =
         | 'unknown_dispatch'
         | 'not_current'
         | 'already_done';
-    };
+    }
+) & {
+  /** Recorded: the job's resolution and length, read from its decision (absent: unreadable). */
+  readonly job?: JobShape;
+};
 
 type Ignored = Extract<RecordDispatchOutcomeResult, { outcome: 'ignored' }>;
 const ignored = (why: Ignored['why']): Ignored => ({ outcome: 'ignored', why });
@@ -95,9 +105,25 @@ export async function recordDispatchOutcome(
       append: async (decided, job): Promise<RecordDispatchOutcomeResult> => {
         if ('why' in decided) return decided;
         await deps.log.appendToStream(decided.stream, [decided], { expectedVersion: job.version });
-        return { outcome: 'recorded', record: decided };
+        const shape = jobShapeOf(job);
+        return { outcome: 'recorded', record: decided, ...(shape ? { job: shape } : {}) };
       },
     },
     deps.retry,
   );
+}
+
+/** The resolution and length of the job its decision routed (the submission as recorded). */
+export function jobShapeOf(job: JobState): JobShape | undefined {
+  const text = job.decision?.job;
+  if (typeof text !== 'string') return undefined;
+  try {
+    const facts = JSON.parse(text) as { resolution?: unknown; lengthSec?: unknown };
+    const { resolution, lengthSec } = facts;
+    return typeof resolution === 'string' && typeof lengthSec === 'number' && Number.isFinite(lengthSec)
+      ? { resolution, lengthSec }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -9,6 +9,7 @@
  * process.env at init; the local runner and tests pass a config of their own.
  */
 
+import { createHash } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -18,8 +19,15 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
+import {
+  type CountSignalResult,
+  countSignal,
+  type SignalWindowDependencies,
+  ThrottledWindowCloser,
+} from '../commands/count-signal-windows.ts';
 import {
   type RecordDispatchOutcomeResult,
   recordDispatchOutcome,
@@ -36,6 +44,7 @@ import type { Telemetry } from '../observability/telemetry.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import { errorClassKind, isProviderSideFailure } from '../provider-health/breaker.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
+import { completedFact, startedFact, WINDOW_MS } from '../provider-health/signal-windows.ts';
 import {
   JOB_STARTED_DETAIL_TYPE,
   parseHealthSignal,
@@ -57,7 +66,12 @@ export type HealthSignalsResponse =
     })
   | { readonly outcome: 'refused'; readonly problem: string }
   /** A `provider.job.started`: measured (queue wait), changing no breaker and no slot. */
-  | { readonly outcome: 'observed'; readonly provider: string; readonly queueWaitMs: number };
+  | {
+      readonly outcome: 'observed';
+      readonly provider: string;
+      readonly queueWaitMs: number;
+      readonly window?: CountSignalResult;
+    };
 
 export interface HealthSignalsDependencies {
   readonly store: ProviderHealthStore;
@@ -65,15 +79,22 @@ export interface HealthSignalsDependencies {
   readonly revise?: ReviseRoutingDependencies;
   /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
   readonly slots?: ReleaseSlotDependencies;
+  /** The event-time signal windows every signal is counted in; absent: none are kept. */
+  readonly windows?: SignalWindowDependencies;
 }
 
 export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { logger, metrics }: Telemetry) {
+  const windows = deps.windows ? new SignalWindowCounter(deps.windows, { logger, metrics }) : undefined;
   return middy<SignalEvent, HealthSignalsResponse>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE)
-        return observeJobStarted(event, { logger, metrics });
+      if (event['detail-type'] === JOB_STARTED_DETAIL_TYPE) {
+        const observed = observeJobStarted(event, { logger, metrics });
+        if (!windows || observed.outcome !== 'observed') return observed.response;
+        const window = await windows.count(startedFact(observed.fact));
+        return { ...observed.response, window };
+      }
       const parsed = parseHealthSignal(event);
       if (!parsed.ok) {
         logger.warn('health signal refused', {
@@ -142,8 +163,22 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           single.addMetric('SlotsReleased', MetricUnit.Count, 1);
         }
       }
-      if (!deps.revise || !attempt) return response;
+      if (!attempt) return response;
       const errorClass = attempt.errorClass ?? null;
+      const windowFacts = {
+        key: signal.command.signalId,
+        atMs: Date.parse(signal.command.at),
+        provider: attempt.provider,
+        model: signal.model,
+        outcome: attempt.outcome,
+        errorClass,
+        runMs: attempt.runMs,
+        costUsd: attempt.costUsd,
+      };
+      if (!deps.revise) {
+        await windows?.count(completedFact(windowFacts));
+        return response;
+      }
       if (
         attempt.outcome === 'succeeded' ||
         (attempt.outcome === 'failed_terminal' && !isProviderSideFailure(errorClass))
@@ -161,8 +196,10 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
           deps.revise,
         );
         logger.debug('dispatch outcome', { ...facts, jobId: attempt.jobId, verdict: verdict.outcome });
+        await windows?.count(completedFact({ ...windowFacts, job: verdict.job }));
         return { ...response, verdict: { ...verdict, jobId: attempt.jobId } };
       }
+      await windows?.count(completedFact(windowFacts));
       if (attempt.outcome !== 'failed_terminal') return response;
       // After the breaker took the failure in, so the re-decision already sees the provider's health.
       const revision = await reviseRouting(
@@ -199,7 +236,16 @@ export function createHealthSignalsHandler(deps: HealthSignalsDependencies, { lo
  * slot (the slot was taken at dispatch and is freed by the terminal report). A malformed one is
  * refused like any signal: logged by path, counted, never quoted.
  */
-function observeJobStarted(event: SignalEvent, { logger, metrics }: Telemetry): HealthSignalsResponse {
+function observeJobStarted(
+  event: SignalEvent,
+  { logger, metrics }: Telemetry,
+):
+  | { readonly outcome: 'refused'; readonly response: HealthSignalsResponse }
+  | {
+      readonly outcome: 'observed';
+      readonly response: HealthSignalsResponse;
+      readonly fact: Parameters<typeof startedFact>[0];
+    } {
   const parsed = parseJobStarted(event);
   if (!parsed.ok) {
     logger.warn('health signal refused', {
@@ -208,15 +254,65 @@ function observeJobStarted(event: SignalEvent, { logger, metrics }: Telemetry): 
       paths: parsed.paths,
     });
     metrics.addMetric('HealthSignalsRefused', MetricUnit.Count, 1);
-    return { outcome: 'refused', problem: parsed.problem };
+    return { outcome: 'refused', response: { outcome: 'refused', problem: parsed.problem } };
   }
-  const { provider, queueWaitMs, jobId } = parsed.started;
+  const { provider, queueWaitMs, jobId, dispatchId, ts } = parsed.started;
   const single = metrics.singleMetric();
   single.addDimensions({ provider });
   single.addMetric('JobsStarted', MetricUnit.Count, 1);
   single.addMetric('QueueWaitMs', MetricUnit.Milliseconds, queueWaitMs);
   logger.debug('provider started a job', { eventId: parsed.eventId, provider, jobId, queueWaitMs });
-  return { outcome: 'observed', provider, queueWaitMs };
+  // The event's own time when EventBridge gives one (kept by every redelivery), else the sender's ts.
+  const time = typeof event.time === 'string' && !Number.isNaN(Date.parse(event.time)) ? event.time : ts;
+  return {
+    outcome: 'observed',
+    response: { outcome: 'observed', provider, queueWaitMs },
+    fact: {
+      key: startedKeyOf(dispatchId),
+      atMs: Date.parse(time),
+      provider,
+      model: parsed.started.model ?? null,
+      queueWaitMs,
+    },
+  };
+}
+
+/** A dispatch starts once: its start's dedupe key is the dispatchId (a re-published start counts once). */
+const startedKeyOf = (dispatchId: string): string =>
+  `started-${createHash('sha256').update(dispatchId).digest('hex').slice(0, 32)}`;
+
+/**
+ * Counts signals in their event-time windows and closes the pair's due windows (throttled). A late
+ * signal (its window already due) is not counted: logged and counted as `LateSignals`, never silent.
+ */
+class SignalWindowCounter {
+  readonly #deps: SignalWindowDependencies;
+  readonly #closer: ThrottledWindowCloser;
+  readonly #telemetry: Telemetry;
+
+  constructor(deps: SignalWindowDependencies, telemetry: Telemetry) {
+    this.#deps = deps;
+    this.#closer = new ThrottledWindowCloser(deps);
+    this.#telemetry = telemetry;
+  }
+
+  async count(fact: ReturnType<typeof startedFact>): Promise<CountSignalResult> {
+    const { logger, metrics } = this.#telemetry;
+    const result = await countSignal(fact, this.#deps);
+    if (result === 'late') {
+      logger.warn('signal later than its window', {
+        provider: fact.pair.provider,
+        model: fact.pair.model,
+        windowStartMs: fact.windowStartMs,
+        windowMs: WINDOW_MS,
+      });
+      metrics.addMetric('LateSignals', MetricUnit.Count, 1);
+    }
+    const closed = await this.#closer.closeDue(fact.pair);
+    for (const window of closed) logger.debug('signal window closed', { window: window.id });
+    if (closed.length > 0) metrics.addMetric('SignalWindowsClosed', MetricUnit.Count, closed.length);
+    return result;
+  }
 }
 
 /** A completion's measured run time and charge, when it reports them, as metrics by provider. */
@@ -250,6 +346,10 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
       ledger,
       rules,
       ...(config.holdQueueUrl ? { backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl) } : {}),
+    },
+    windows: {
+      windows: new DynamoDbSignalWindows(client, config.providerHealthTable, { windowMs: WINDOW_MS }),
+      now: Date.now,
     },
     revise: {
       capacity: { ledger },

@@ -16,8 +16,10 @@ import { DynamoDbJobsTable } from '../../src/aws/dynamodb-jobs-table.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { auditIndexContract } from '../support/audit-index-contract.ts';
 import { contentVaultContract } from '../support/content-vault-contract.ts';
 import { creditBalancesContract } from '../support/credit-balances-contract.ts';
@@ -28,6 +30,7 @@ import { appendRecord } from '../support/log-appends.ts';
 import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
+import { signalWindowsContract } from '../support/signal-windows-contract.ts';
 import { slotLedgerContract } from '../support/slot-ledger-contract.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
@@ -111,4 +114,9 @@ effectMarkersContract(
 slotLedgerContract(
   'DynamoDbSlotLedger on DynamoDB Local',
   () => new DynamoDbSlotLedger(documents, stack.tables.providerHealth),
+);
+
+signalWindowsContract(
+  'DynamoDbSignalWindows on DynamoDB Local',
+  () => new DynamoDbSignalWindows(documents, stack.tables.providerHealth, { windowMs: WINDOW_MS }),
 );

@@ -8,6 +8,7 @@ import { InMemoryJobsTable } from '../../src/memory/in-memory-jobs-table.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
+import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import { auditIndexContract } from '../support/audit-index-contract.ts';
 import { contentVaultContract } from '../support/content-vault-contract.ts';
@@ -18,6 +19,7 @@ import { jobsTableContract } from '../support/jobs-table-contract.ts';
 import { providerHealthContract } from '../support/provider-health-contract.ts';
 import { routingLogContract } from '../support/routing-log-contract.ts';
 import { rulesLogContract } from '../support/rules-log-contract.ts';
+import { signalWindowsContract } from '../support/signal-windows-contract.ts';
 import { slotLedgerContract } from '../support/slot-ledger-contract.ts';
 
 routingLogContract('InMemoryRoutingLog', () => new InMemoryRoutingLog());
@@ -45,3 +47,5 @@ jobsTableContract('InMemoryJobsTable', () => {
 });
 effectMarkersContract('InMemoryEffectMarkers', () => new InMemoryEffectMarkers());
 slotLedgerContract('InMemorySlotLedger', () => new InMemorySlotLedger());
+
+signalWindowsContract('InMemorySignalWindows', () => new InMemorySignalWindows());

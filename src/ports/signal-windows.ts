@@ -1,0 +1,70 @@
+/**
+ * The signal-window store port: provider signals counted into event-time tumbling windows, one
+ * series per provider/model pair, and each window, once due, closed into one immutable record.
+ * The pure part — which counters a signal adds, how shards merge, when a window is due, what the
+ * percentiles are — is src/provider-health/signal-windows.ts; this port only stores and reads.
+ *
+ * Adapter: src/aws/dynamodb-signal-windows.ts (items `window#…` of `ProviderHealth-<Stage>`);
+ * in-memory twin: src/memory/in-memory-signal-windows.ts. Both pass
+ * tests/support/signal-windows-contract.ts.
+ */
+
+/** A provider/model pair whose signals share one window series; `model` null: the provider's own. */
+export interface WindowPair {
+  readonly provider: string;
+  readonly model: string | null;
+}
+
+/** Whole-number counters by name (src/provider-health/signal-windows.ts names them). */
+export type WindowCounts = Readonly<Record<string, number>>;
+
+/** What one signal adds to its window: derived from the signal's own facts only. */
+export interface WindowFact {
+  readonly pair: WindowPair;
+  /** The dedupe key: the same signal delivered again (or re-published) has the same key. */
+  readonly key: string;
+  /** The window's start (epoch ms, a multiple of the window length), from the signal's event time. */
+  readonly windowStartMs: number;
+  /** Which counter shard of the window takes it (a hash of the key: the same on every replay). */
+  readonly shard: number;
+  readonly counts: WindowCounts;
+}
+
+/** A window closed: the sum of its shards, immutable. */
+export interface ClosedWindow {
+  /** `<provider>#<model or ->#<windowStartMs>`: stable facts only, the same on every replay. */
+  readonly id: string;
+  readonly pair: WindowPair;
+  readonly windowStartMs: number;
+  readonly windowEndMs: number;
+  readonly counts: WindowCounts;
+}
+
+/** A pair's recent closed windows (newest last) and the windows still open (with data, not yet closed). */
+export interface WindowSummary {
+  readonly pair: WindowPair;
+  readonly closed: readonly ClosedWindow[];
+  readonly open: readonly number[];
+}
+
+export type IngestResult = 'counted' | 'duplicate';
+
+export interface SignalWindowStore {
+  /** Counts the fact in its window's shard, once per key (a redelivery is `duplicate`). */
+  ingest(fact: WindowFact): Promise<IngestResult>;
+  /** The shards' counters of one window (absent shards: none), to close it. */
+  readShards(pair: WindowPair, windowStartMs: number, shards: number): Promise<WindowCounts[]>;
+  /**
+   * Stores the closed window (immutable: a second close of the same window keeps the first, which
+   * holds the same sums) and moves it from the pair's open list into its summary, keeping at most
+   * `keep` closed windows there.
+   */
+  storeClosed(window: ClosedWindow, keep: number): Promise<void>;
+  /** The summaries of these pairs, in one read; a pair never signalled has an empty summary. */
+  readSummaries(pairs: readonly WindowPair[]): Promise<Map<string, WindowSummary>>;
+  /** One closed window as stored, or undefined (never closed, or expired). */
+  readClosed(pair: WindowPair, windowStartMs: number): Promise<ClosedWindow | undefined>;
+}
+
+/** `fal#wan-i2v`, `fal#-` for a provider-wide pair: the map key of summaries. */
+export const windowPairKey = (pair: WindowPair): string => `${pair.provider}#${pair.model ?? '-'}`;

@@ -1,0 +1,304 @@
+/**
+ * Provider signals → event-time windows (issue 21, "facts → windows → state"). Pure: no I/O, no
+ * clock (time is passed in), so the same signals always give the same windows.
+ *
+ * - A window is a tumbling WINDOW_MS slice of **event time** (the signal's own `time`, which every
+ *   redelivery keeps) for one provider/model pair. Its content is whole-number counters:
+ *     n                      signals counted
+ *     o:<outcome>            attempts by outcome (succeeded, failed_retryable, failed_terminal)
+ *     e:<errorClass>         failed attempts by class (`e:-`: no class reported)
+ *     q:<bucket>             queue-wait histogram (provider.job.started), for the pair as a whole
+ *     s:<segment>:<outcome>  attempts by outcome per segment (success rate)
+ *     r:<segment>:<bucket>   run-time histogram of succeeded attempts per segment
+ *     u:<segment>            charged micro-dollars (costUsd × 10⁶, rounded) per segment
+ *     us:<segment>           output milliseconds of the attempts that reported a charge
+ *   A segment is `<resolution>|<length bucket>` (`1080p|l10`), or `*` when the job's facts are
+ *   unknown (a failed attempt: its job's stream is not read). Queue wait is a property of the
+ *   provider account's own queue, not of the clip, so started signals are keyed by the pair only
+ *   (they carry no resolution or length, and reading the job for each would cost a query a signal).
+ * - Histograms use fixed log-scale buckets (HISTOGRAM_BOUNDS_MS, ×√2 apart from 100 ms to a week),
+ *   so merging shards or windows is an exact sum and every percentile is a finite bucket bound.
+ * - A window is written in WINDOW_SHARDS counter shards (the fact's key picks one), so no item takes
+ *   more than its share of the writes; it closes, once due (its end + WINDOW_GRACE_MS has passed),
+ *   into one record whose id is made of stable facts only.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  ClosedWindow,
+  WindowCounts,
+  WindowFact,
+  WindowPair,
+  WindowSummary,
+} from '../ports/signal-windows.ts';
+
+/** Tumbling window length. */
+export const WINDOW_MS = 10_000;
+/** A window is due (closed) this long after its end: later signals for it are `late`. */
+export const WINDOW_GRACE_MS = 5_000;
+/** Counter shards per window: each takes ~1/16 of a pair's signals (docs/ARCHITECTURE.md, signal windows). */
+export const WINDOW_SHARDS = 16;
+/** Closed windows a pair's summary keeps (the newest), i.e. the ETA model's memory. */
+export const SUMMARY_WINDOWS = 60;
+/** Window items and dedupe markers expire (DynamoDB TTL) after this long. */
+export const WINDOW_RETENTION_SEC = 7 * 24 * 3600;
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+/** Upper bounds (ms, inclusive) of the histogram buckets: 100 ms × √2ⁱ, the last one ≥ a week. */
+export const HISTOGRAM_BOUNDS_MS: readonly number[] = (() => {
+  const bounds: number[] = [];
+  for (let i = 0; ; i++) {
+    const bound = Math.round(100 * 2 ** (i / 2));
+    bounds.push(bound);
+    if (bound >= WEEK_MS) return bounds;
+  }
+})();
+
+/** The bucket of a duration (ms): the first whose bound is ≥ it; anything beyond a week is the last. */
+export function bucketOf(ms: number): number {
+  const index = HISTOGRAM_BOUNDS_MS.findIndex((bound) => ms <= bound);
+  return index === -1 ? HISTOGRAM_BOUNDS_MS.length - 1 : index;
+}
+
+/** Clip lengths (seconds, inclusive upper bounds) that share run-time statistics. */
+export const LENGTH_BUCKETS_SEC: readonly number[] = [5, 10, 30, 60, 120];
+
+export function lengthBucketOf(lengthSec: number): string {
+  const bound = LENGTH_BUCKETS_SEC.find((limit) => lengthSec <= limit);
+  return bound === undefined ? 'l+' : `l${bound}`;
+}
+
+/** The statistics segment of a job: `<resolution>|<length bucket>`. */
+export const segmentOf = (job: { readonly resolution: string; readonly lengthSec: number }): string =>
+  `${job.resolution}|${lengthBucketOf(job.lengthSec)}`;
+/** The segment of an attempt whose job's facts are not known. */
+export const UNKNOWN_SEGMENT = '*';
+
+export const windowStartOf = (atMs: number): number => Math.floor(atMs / WINDOW_MS) * WINDOW_MS;
+
+/** Whether a window starting there is due (closed, or to be closed) at `nowMs`. */
+export const isDue = (windowStartMs: number, nowMs: number): boolean =>
+  nowMs >= windowStartMs + WINDOW_MS + WINDOW_GRACE_MS;
+
+/** The shard of a dedupe key: a hash, so a replay puts each signal in the same shard. */
+export function shardOf(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) % WINDOW_SHARDS;
+}
+
+export const windowIdOf = (pair: WindowPair, windowStartMs: number): string =>
+  `${pair.provider}#${pair.model ?? '-'}#${windowStartMs}`;
+
+function factOf(pair: WindowPair, key: string, atMs: number, counts: Record<string, number>): WindowFact {
+  return { pair, key, windowStartMs: windowStartOf(atMs), shard: shardOf(key), counts };
+}
+
+/** `provider.job.started`: one queue-wait sample. `key`: one per dispatch (a second start is the same fact). */
+export function startedFact(signal: {
+  readonly key: string;
+  readonly atMs: number;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly queueWaitMs: number;
+}): WindowFact {
+  return factOf({ provider: signal.provider, model: signal.model }, signal.key, signal.atMs, {
+    n: 1,
+    [`q:${bucketOf(signal.queueWaitMs)}`]: 1,
+  });
+}
+
+/** `provider.attempt.completed`: its outcome, class, run time and charge, in its job's segment. */
+export function completedFact(signal: {
+  readonly key: string;
+  readonly atMs: number;
+  readonly provider: string;
+  readonly model: string | null;
+  readonly outcome: string;
+  readonly errorClass: string | null;
+  readonly runMs?: number | undefined;
+  readonly costUsd?: number | undefined;
+  /** The job's facts (from its stream), when known. */
+  readonly job?: { readonly resolution: string; readonly lengthSec: number } | undefined;
+}): WindowFact {
+  const segment = signal.job ? segmentOf(signal.job) : UNKNOWN_SEGMENT;
+  const counts: Record<string, number> = {
+    n: 1,
+    [`o:${signal.outcome}`]: 1,
+    [`s:${segment}:${signal.outcome}`]: 1,
+  };
+  if (signal.outcome !== 'succeeded') counts[`e:${signal.errorClass ?? '-'}`] = 1;
+  if (signal.outcome === 'succeeded' && signal.runMs !== undefined) {
+    counts[`r:${segment}:${bucketOf(signal.runMs)}`] = 1;
+  }
+  if (signal.costUsd !== undefined && signal.job) {
+    counts[`u:${segment}`] = Math.round(signal.costUsd * 1_000_000);
+    counts[`us:${segment}`] = Math.round(signal.job.lengthSec * 1000);
+  }
+  return factOf({ provider: signal.provider, model: signal.model }, signal.key, signal.atMs, counts);
+}
+
+/** The exact sum of counters (shards into a window, windows into a view), keys sorted. */
+export function sumCounts(parts: readonly WindowCounts[]): WindowCounts {
+  const sum = new Map<string, number>();
+  for (const part of parts) {
+    for (const [name, value] of Object.entries(part)) {
+      if (Number.isFinite(value)) sum.set(name, (sum.get(name) ?? 0) + value);
+    }
+  }
+  return Object.fromEntries([...sum].filter(([, value]) => value !== 0).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+export function closeWindow(
+  pair: WindowPair,
+  windowStartMs: number,
+  shards: readonly WindowCounts[],
+): ClosedWindow {
+  return {
+    id: windowIdOf(pair, windowStartMs),
+    pair,
+    windowStartMs,
+    windowEndMs: windowStartMs + WINDOW_MS,
+    counts: sumCounts(shards),
+  };
+}
+
+/**
+ * The reference fold: these facts (in any order, repeats counted once) as closed windows, oldest
+ * first. What the store must rebuild from the same signals; replays and tests compare against it.
+ */
+export function foldWindows(facts: readonly WindowFact[]): ClosedWindow[] {
+  const seen = new Set<string>();
+  const byWindow = new Map<string, { pair: WindowPair; start: number; parts: WindowCounts[] }>();
+  for (const fact of facts) {
+    if (seen.has(fact.key)) continue;
+    seen.add(fact.key);
+    const id = windowIdOf(fact.pair, fact.windowStartMs);
+    const entry = byWindow.get(id) ?? { pair: fact.pair, start: fact.windowStartMs, parts: [] };
+    entry.parts.push(fact.counts);
+    byWindow.set(id, entry);
+  }
+  return [...byWindow.values()]
+    .map(({ pair, start, parts }) => closeWindow(pair, start, parts))
+    .sort((a, b) => a.windowStartMs - b.windowStartMs || (a.id < b.id ? -1 : 1));
+}
+
+/** Histogram (bucket → count) of the counters with this prefix (`q:`, `r:1080p|l10:`). */
+export function histogramOf(counts: WindowCounts, prefix: string): Map<number, number> {
+  const histogram = new Map<number, number>();
+  for (const [name, value] of Object.entries(counts)) {
+    if (!name.startsWith(prefix)) continue;
+    const bucket = Number(name.slice(prefix.length));
+    if (Number.isInteger(bucket) && bucket >= 0 && bucket < HISTOGRAM_BOUNDS_MS.length && value > 0) {
+      histogram.set(bucket, (histogram.get(bucket) ?? 0) + value);
+    }
+  }
+  return histogram;
+}
+
+export const samplesOf = (histogram: ReadonlyMap<number, number>): number =>
+  [...histogram.values()].reduce((sum, count) => sum + count, 0);
+
+/**
+ * The q-quantile (0 < q ≤ 1) of a histogram, as the upper bound (ms) of the bucket holding it: a
+ * conservative, finite estimate (at most √2 above the true value). null for an empty histogram.
+ */
+export function quantileMs(histogram: ReadonlyMap<number, number>, q: number): number | null {
+  const total = samplesOf(histogram);
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * total));
+  let seen = 0;
+  for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {
+    seen += histogram.get(bucket) ?? 0;
+    if (seen >= rank) return HISTOGRAM_BOUNDS_MS[bucket] as number;
+  }
+  return HISTOGRAM_BOUNDS_MS.at(-1) as number;
+}
+
+/** What a pair's windows say about one segment (or the pair as a whole: segment undefined). */
+export interface SegmentStats {
+  /** Queue wait (pair-wide) and run time (the segment's succeeded attempts), in ms; null: no sample. */
+  readonly queueP50Ms: number | null;
+  readonly queueP95Ms: number | null;
+  readonly runP50Ms: number | null;
+  readonly runP95Ms: number | null;
+  readonly runSamples: number;
+  readonly queueSamples: number;
+  /** Attempts with a terminal outcome (succeeded or failed_terminal) and how many succeeded. */
+  readonly attempts: number;
+  readonly succeeded: number;
+  /** Reported charge (micro-dollars) and the output it paid for (ms), for the cost error. */
+  readonly chargedMicroUsd: number;
+  readonly chargedOutputMs: number;
+  /** The windows these numbers come from: first start and last end (epoch ms); null: none. */
+  readonly fromMs: number | null;
+  readonly toMs: number | null;
+  readonly windows: number;
+}
+
+/** The statistics of a pair's closed windows for a segment (undefined: every segment together). */
+export function segmentStats(windows: readonly ClosedWindow[], segment?: string): SegmentStats {
+  const counts = sumCounts(windows.map((window) => window.counts));
+  const queue = histogramOf(counts, 'q:');
+  const runPrefix = segment === undefined ? 'r:' : `r:${segment}:`;
+  const run = segment === undefined ? histogramOfAnySegment(counts, 'r:') : histogramOf(counts, runPrefix);
+  let attempts = 0;
+  let succeeded = 0;
+  let chargedMicroUsd = 0;
+  let chargedOutputMs = 0;
+  for (const [name, value] of Object.entries(counts)) {
+    const [kind, seg, rest] = splitCounter(name);
+    if (segment !== undefined && seg !== segment) continue;
+    if (kind === 's' && (rest === 'succeeded' || rest === 'failed_terminal')) {
+      attempts += value;
+      if (rest === 'succeeded') succeeded += value;
+    } else if (kind === 'u') chargedMicroUsd += value;
+    else if (kind === 'us') chargedOutputMs += value;
+  }
+  const starts = windows.map((window) => window.windowStartMs);
+  const ends = windows.map((window) => window.windowEndMs);
+  return {
+    queueP50Ms: quantileMs(queue, 0.5),
+    queueP95Ms: quantileMs(queue, 0.95),
+    runP50Ms: quantileMs(run, 0.5),
+    runP95Ms: quantileMs(run, 0.95),
+    runSamples: samplesOf(run),
+    queueSamples: samplesOf(queue),
+    attempts,
+    succeeded,
+    chargedMicroUsd,
+    chargedOutputMs,
+    fromMs: starts.length > 0 ? Math.min(...starts) : null,
+    toMs: ends.length > 0 ? Math.max(...ends) : null,
+    windows: windows.length,
+  };
+}
+
+/** `r:<segment>:<bucket>` of every segment, merged. */
+function histogramOfAnySegment(counts: WindowCounts, prefix: string): Map<number, number> {
+  const histogram = new Map<number, number>();
+  for (const [name, value] of Object.entries(counts)) {
+    if (!name.startsWith(prefix)) continue;
+    const bucket = Number(name.slice(name.lastIndexOf(':') + 1));
+    if (Number.isInteger(bucket) && bucket >= 0 && bucket < HISTOGRAM_BOUNDS_MS.length && value > 0) {
+      histogram.set(bucket, (histogram.get(bucket) ?? 0) + value);
+    }
+  }
+  return histogram;
+}
+
+/** `s:1080p|l10:succeeded` → ['s', '1080p|l10', 'succeeded']; `u:*` → ['u', '*', '']. */
+function splitCounter(name: string): [string, string, string] {
+  const first = name.indexOf(':');
+  if (first === -1) return [name, '', ''];
+  const kind = name.slice(0, first);
+  const tail = name.slice(first + 1);
+  const second = tail.indexOf(':');
+  return second === -1 ? [kind, tail, ''] : [kind, tail.slice(0, second), tail.slice(second + 1)];
+}
+
+/** The windows of a summary that count at `nowMs`: closed ones no older than `horizonMs`. */
+export function recentWindows(summary: WindowSummary | undefined, nowMs: number, horizonMs: number) {
+  return (summary?.closed ?? []).filter((window) => window.windowEndMs >= nowMs - horizonMs);
+}
+
+/** Open windows of a summary that are due at `nowMs`, oldest first (what a closer closes). */
+export const dueWindows = (summary: WindowSummary | undefined, nowMs: number): number[] =>
+  [...(summary?.open ?? [])].filter((start) => isDue(start, nowMs)).sort((a, b) => a - b);

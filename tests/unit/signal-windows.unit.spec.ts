@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import {
+  closeDueWindows,
+  countSignal,
+  ThrottledWindowCloser,
+} from '../../src/commands/count-signal-windows.ts';
+import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
+import { windowPairKey } from '../../src/ports/signal-windows.ts';
+import {
+  bucketOf,
+  closeWindow,
+  completedFact,
+  dueWindows,
+  foldWindows,
+  HISTOGRAM_BOUNDS_MS,
+  histogramOf,
+  isDue,
+  lengthBucketOf,
+  quantileMs,
+  recentWindows,
+  segmentOf,
+  segmentStats,
+  shardOf,
+  startedFact,
+  sumCounts,
+  WINDOW_GRACE_MS,
+  WINDOW_MS,
+  WINDOW_SHARDS,
+  windowStartOf,
+} from '../../src/provider-health/signal-windows.ts';
+
+const AT = Date.parse('2026-12-06T10:00:04.000Z');
+const pair = { provider: 'fal', model: 'wan-i2v' };
+const success = (key: string, runMs: number, extra: Record<string, unknown> = {}) =>
+  completedFact({
+    key,
+    atMs: AT,
+    ...pair,
+    outcome: 'succeeded',
+    errorClass: null,
+    runMs,
+    job: { resolution: '720p', lengthSec: 5 },
+    ...extra,
+  });
+
+describe('histogram buckets', () => {
+  it('given durations, when bucketed, then each lands in the first bucket whose bound holds it, every bound finite', () => {
+    expect(HISTOGRAM_BOUNDS_MS[0]).toBe(100);
+    expect(HISTOGRAM_BOUNDS_MS.every(Number.isFinite)).toBe(true);
+    expect(HISTOGRAM_BOUNDS_MS.at(-1)).toBeGreaterThanOrEqual(7 * 24 * 3600 * 1000);
+    expect(bucketOf(0)).toBe(0);
+    expect(bucketOf(100)).toBe(0);
+    expect(bucketOf(101)).toBe(1);
+    expect(HISTOGRAM_BOUNDS_MS[bucketOf(60_000)]).toBeGreaterThanOrEqual(60_000);
+    expect(HISTOGRAM_BOUNDS_MS[bucketOf(60_000)]).toBeLessThan(60_000 * Math.SQRT2);
+    expect(bucketOf(Number.MAX_VALUE)).toBe(HISTOGRAM_BOUNDS_MS.length - 1);
+  });
+
+  it('given a histogram, when quantiles are asked, then they are the bound of the bucket holding that rank', () => {
+    const histogram = new Map([
+      [bucketOf(1_000), 9],
+      [bucketOf(100_000), 1],
+    ]);
+    expect(quantileMs(histogram, 0.5)).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(1_000)]);
+    expect(quantileMs(histogram, 0.95)).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(100_000)]);
+    expect(quantileMs(new Map(), 0.5)).toBeNull();
+  });
+
+  it('given counters with foreign or out-of-range bucket names, when read as a histogram, then they are ignored', () => {
+    expect([...histogramOf({ 'q:3': 2, 'q:x': 1, 'q:999': 4, 'q:-1': 1, 'q:4': 0 }, 'q:')]).toEqual([[3, 2]]);
+  });
+});
+
+describe('segments and windows', () => {
+  it('given lengths, when bucketed, then they fall in the documented buckets', () => {
+    expect([1, 5, 6, 10, 30, 60, 120, 121].map(lengthBucketOf)).toEqual([
+      'l5',
+      'l5',
+      'l10',
+      'l10',
+      'l30',
+      'l60',
+      'l120',
+      'l+',
+    ]);
+    expect(segmentOf({ resolution: '1080p', lengthSec: 8 })).toBe('1080p|l10');
+  });
+
+  it('given event times, when windowed, then windows are aligned tumbling slices and due after their grace', () => {
+    expect(windowStartOf(AT)).toBe(AT - 4_000);
+    expect(isDue(windowStartOf(AT), windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS - 1)).toBe(false);
+    expect(isDue(windowStartOf(AT), windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS)).toBe(true);
+  });
+
+  it('given a key, when sharded, then the shard is stable and within the shard count', () => {
+    expect(shardOf('attempt-1')).toBe(shardOf('attempt-1'));
+    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`k${i}`)));
+    expect(shards.size).toBe(WINDOW_SHARDS);
+  });
+
+  it('given a started signal, then it counts one queue-wait sample for the pair', () => {
+    const fact = startedFact({ key: 's', atMs: AT, ...pair, queueWaitMs: 2_500 });
+    expect(fact.counts).toEqual({ n: 1, [`q:${bucketOf(2_500)}`]: 1 });
+    expect(fact.windowStartMs).toBe(windowStartOf(AT));
+  });
+
+  it('given completions, then outcomes, classes, run times and charges are counted in the job segment', () => {
+    const ok = success('a', 30_000, { costUsd: 0.25 });
+    expect(ok.counts).toEqual({
+      n: 1,
+      'o:succeeded': 1,
+      's:720p|l5:succeeded': 1,
+      [`r:720p|l5:${bucketOf(30_000)}`]: 1,
+      'u:720p|l5': 250_000,
+      'us:720p|l5': 5_000,
+    });
+    const failed = completedFact({
+      key: 'b',
+      atMs: AT,
+      ...pair,
+      outcome: 'failed_terminal',
+      errorClass: null,
+    });
+    expect(failed.counts).toEqual({ n: 1, 'o:failed_terminal': 1, 's:*:failed_terminal': 1, 'e:-': 1 });
+    const classed = completedFact({
+      key: 'c',
+      atMs: AT,
+      ...pair,
+      outcome: 'failed_retryable',
+      errorClass: 'timeout',
+    });
+    expect(classed.counts['e:timeout']).toBe(1);
+  });
+
+  it('given the same facts in any order with repeats, when folded, then the windows are identical', () => {
+    const facts = [
+      success('a', 1_000),
+      success('b', 90_000),
+      startedFact({ key: 'c', atMs: AT + WINDOW_MS, ...pair, queueWaitMs: 10 }),
+    ];
+    const forward = foldWindows(facts);
+    const backward = foldWindows([...facts].reverse().concat(facts));
+    expect(backward).toEqual(forward);
+    expect(forward.map((w) => w.id)).toEqual([
+      `fal#wan-i2v#${windowStartOf(AT)}`,
+      `fal#wan-i2v#${windowStartOf(AT) + WINDOW_MS}`,
+    ]);
+    expect(forward[0]?.counts.n).toBe(2);
+  });
+
+  it('given counters, when summed, then zeros and non-finite values drop out and names are sorted', () => {
+    expect(
+      sumCounts([
+        { b: 1, a: 2 },
+        { b: -1, c: Number.NaN, a: 1 },
+      ]),
+    ).toEqual({ a: 3 });
+    expect(Object.keys(sumCounts([{ z: 1, a: 1 }]))).toEqual(['a', 'z']);
+  });
+});
+
+describe('segment statistics', () => {
+  const windows = foldWindows([
+    ...Array.from({ length: 19 }, (_, i) => success(`s${i}`, 60_000, { costUsd: 0.5 })),
+    success('slow', 600_000),
+    completedFact({
+      key: 'f',
+      atMs: AT,
+      ...pair,
+      outcome: 'failed_terminal',
+      errorClass: 'bad_input',
+      job: { resolution: '720p', lengthSec: 5 },
+    }),
+    success('other', 5_000, { job: { resolution: '1080p', lengthSec: 60 } }),
+    startedFact({ key: 'q1', atMs: AT, ...pair, queueWaitMs: 3_000 }),
+  ]);
+
+  it('given windows, when a segment is asked, then its percentiles, success rate and charge come from that segment', () => {
+    const stats = segmentStats(windows, '720p|l5');
+    expect(stats.runSamples).toBe(20);
+    expect(stats.runP50Ms).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(60_000)]);
+    expect(stats.runP95Ms).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(60_000)]);
+    expect(stats).toMatchObject({
+      attempts: 21,
+      succeeded: 20,
+      chargedMicroUsd: 19 * 500_000,
+      chargedOutputMs: 19 * 5_000,
+    });
+    expect(stats.queueP50Ms).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(3_000)]);
+    expect(stats.windows).toBe(1);
+    expect(stats.toMs).toBe((stats.fromMs as number) + WINDOW_MS);
+  });
+
+  it('given windows, when no segment is asked, then every segment counts', () => {
+    const stats = segmentStats(windows);
+    expect(stats.runSamples).toBe(21);
+    expect(stats.attempts).toBe(22);
+    expect(stats.runP50Ms).toBe(HISTOGRAM_BOUNDS_MS[bucketOf(60_000)]);
+  });
+
+  it('given no windows, then there are no samples and no window bounds', () => {
+    expect(segmentStats([], '720p|l5')).toMatchObject({
+      runP50Ms: null,
+      queueP95Ms: null,
+      fromMs: null,
+      toMs: null,
+      windows: 0,
+    });
+  });
+
+  it('given a summary, when filtered by horizon, then only recent closed windows count', () => {
+    const summary = { pair, closed: windows, open: [windowStartOf(AT), 0] };
+    expect(recentWindows(summary, AT, 60_000)).toHaveLength(1);
+    expect(recentWindows(summary, AT + 3_600_000, 60_000)).toHaveLength(0);
+    expect(recentWindows(undefined, AT, 1)).toEqual([]);
+    expect(dueWindows(summary, AT)).toEqual([0]);
+    expect(dueWindows(undefined, AT)).toEqual([]);
+  });
+});
+
+describe('counting and closing', () => {
+  it('given signals counted in memory, when their window is due, then closing stores the reference fold and empties the open list', async () => {
+    const windows = new InMemorySignalWindows();
+    let now = AT + 1_000;
+    const facts = [success('a', 1_000), success('b', 2_000), success('a', 1_000)];
+    const results = [];
+    for (const fact of facts) results.push(await countSignal(fact, { windows, now: () => now }));
+    expect(results).toEqual(['counted', 'counted', 'duplicate']);
+    const early = await closeDueWindows([pair], { windows, now: () => now });
+    expect(early.closed).toEqual([]);
+    now = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
+    const { closed, summaries } = await closeDueWindows([pair, { provider: 'other', model: null }], {
+      windows,
+      now: () => now,
+    });
+    expect(closed).toEqual(foldWindows(facts));
+    expect(summaries.get(windowPairKey(pair))).toEqual({ pair, closed, open: [] });
+    expect(summaries.get('other#-')).toEqual({
+      pair: { provider: 'other', model: null },
+      closed: [],
+      open: [],
+    });
+    expect(await countSignal(success('late', 1), { windows, now: () => now })).toBe('late');
+  });
+
+  it('given a throttled closer, when asked twice within its period, then only the first reads the store', async () => {
+    const windows = new InMemorySignalWindows();
+    let now = AT;
+    const closer = new ThrottledWindowCloser({ windows, now: () => now }, { everyMs: 1_000 });
+    await closer.closeDue(pair);
+    await closer.closeDue(pair);
+    expect(windows.reads).toBe(1);
+    now += 1_000;
+    await closer.closeDue(pair);
+    expect(windows.reads).toBe(2);
+  });
+
+  it('given a closed window, then its id and bounds come from its pair and start only', () => {
+    const window = closeWindow({ provider: 'fal', model: null }, 20_000, [{ n: 1 }, { n: 2 }]);
+    expect(window).toEqual({
+      id: 'fal#-#20000',
+      pair: { provider: 'fal', model: null },
+      windowStartMs: 20_000,
+      windowEndMs: 30_000,
+      counts: { n: 3 },
+    });
+  });
+});
