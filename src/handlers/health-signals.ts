@@ -10,6 +10,7 @@
  * process.env at init; the local runner and tests pass a config of their own.
  */
 
+import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
@@ -17,6 +18,7 @@ import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
+import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import {
   type CountSignalResult,
   SignalWindowCounter,
@@ -108,7 +110,11 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
   const ledger = new DynamoDbSlotLedger(client, config.providerHealthTable);
   return {
     store,
-    slots: { ledger, rules },
+    slots: {
+      ledger,
+      rules,
+      ...(config.holdQueueUrl ? { backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl) } : {}),
+    },
     windows: {
       windows: new DynamoDbSignalWindows(client, config.providerHealthTable, { windowMs: WINDOW_MS }),
       now: Date.now,

@@ -84,7 +84,8 @@ export interface RouterResponse {
   readonly outcome: RouteJobResult['outcome'];
   readonly stream: string;
   readonly jobId: string | null;
-  readonly decision: 'routed' | 'rejected';
+  /** `held`: every candidate was full and the rule holds the job (a RoutingDeferred record). */
+  readonly decision: 'routed' | 'rejected' | 'held';
   readonly provider: string | null;
   readonly reason: string | null;
 }
@@ -145,7 +146,14 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
         if (typeof value === 'string') metrics.addMetadata(key, value);
       }
       metrics.addMetric('Decisions', MetricUnit.Count, 1);
-      reportRules(record, { logger, metrics });
+      if (record.type === 'RoutingDeferred') {
+        // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
+        for (const provider of record.waitingFor) {
+          const held = metrics.singleMetric();
+          held.addDimensions({ provider });
+          held.addMetric('JobsHeld', MetricUnit.Count, 1);
+        }
+      } else reportRules(record, { logger, metrics });
       // Capacity: which providers were full for this job (their ledger refused a slot), by provider.
       for (const provider of record.explanation?.capacity?.full ?? []) {
         const full = metrics.singleMetric();

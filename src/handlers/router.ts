@@ -8,6 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -18,6 +19,7 @@ import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { KmsKeyService } from '../aws/kms-key-service.ts';
+import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import type { RouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
@@ -115,9 +117,20 @@ export function routerDependencies(
           },
         }
       : {}),
-    // The slot ledger shares the health table (items slots#<provider>#<shard>).
+    // The slot ledger shares the health table (items slots#<provider>#<shard>); with the hold
+    // backlog, a job finding every candidate full is held rather than rejected.
     ...(config.providerHealthTable
-      ? { capacity: { ledger: new DynamoDbSlotLedger(client, config.providerHealthTable) } }
+      ? {
+          capacity: {
+            ledger: new DynamoDbSlotLedger(client, config.providerHealthTable),
+            ...(config.holdQueueUrl
+              ? {
+                  backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl),
+                  recheckSec: config.holdRecheckSeconds,
+                }
+              : {}),
+          },
+        }
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
