@@ -45,6 +45,7 @@ import type { CreditBalances } from '../ports/credit-balances.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
+import type { RoutingDecision } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import {
@@ -295,18 +296,47 @@ async function holdIfFull(
 
 /** Pure: the record the inputs make (its user content still in clear). */
 function decisionRecordOf(
-  { received, intake, made, hold }: RoutingInputs,
+  { received, intake, made, hold, providers }: RoutingInputs,
   maxMessageBytes: number,
 ): RoutingRecord {
   if (!intake.ok || !made)
     return intakeRejectionRecord(received, intake as Extract<IntakeResult, { ok: false }>);
-  if (hold) return deferralRecord(received, intake.submission, made.decision.explanation, hold, made.shadow);
-  const record = decisionRecord(received, intake.submission, made.decision, made.shadow);
-  if (record.type !== 'RoutingDecided') return record;
+  // A held job is measured now, as the message its first candidate would get: one that can never
+  // fit the queue is rejected at once, never held only to fail when it is decided again.
+  const measured = hold ? heldAsRouted(made.decision, hold, providers) : made.decision;
+  const record = decisionRecord(received, intake.submission, measured, made.shadow);
+  if (record.type !== 'RoutingDecided')
+    return hold
+      ? deferralRecord(received, intake.submission, made.decision.explanation, hold, made.shadow)
+      : record;
   const messageBytes = dispatchMessageBytes(record);
+  if (hold && messageBytes <= maxMessageBytes)
+    return deferralRecord(received, intake.submission, made.decision.explanation, hold, made.shadow);
   return messageBytes > maxMessageBytes
     ? messageTooLargeRecord(record, { messageBytes, maxMessageBytes })
     : record;
+}
+
+/** The decision a held job would get on its first candidate (what its message is measured as). */
+function heldAsRouted(
+  decision: RoutingDecision,
+  hold: HoldPlan,
+  providers: RoutingTable['providers'] | undefined,
+): RoutingDecision {
+  const provider = hold.waitingFor[0] as string;
+  const candidate = decision.explanation.candidates.find(
+    (c) => c.provider === provider && c.reason === 'provider_full' && c.model !== null,
+  );
+  const queue = providers?.[provider]?.queue;
+  if (!candidate?.model || queue === undefined) return decision;
+  return {
+    outcome: 'routed',
+    provider,
+    model: candidate.model,
+    queue,
+    estimatedCost: null,
+    explanation: decision.explanation,
+  };
 }
 
 /** The record with its user content sealed under the hour's transit key (cached: no call per job). */

@@ -232,6 +232,20 @@ describe('holding a job when every candidate is full', () => {
     expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
     expect(await stack.submit({ provider: 'fal' })).toMatchObject({ type: 'RoutingDecided' });
   });
+  it("given every candidate full, when the job's message could never fit the provider queue, then it is rejected message_too_large at once and not held", async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: 1 }));
+    await stack.submit({ provider: 'fal' });
+    const result = await routeJob(
+      {
+        type: 'RouteJob',
+        data: { event: aSubmittedEvent(aSubmissionDetail({ provider: 'fal', extra: 'x'.repeat(4000) })) },
+      },
+      { ...stack.router, maxMessageBytes: 1024 },
+    );
+    expect(result.record).toMatchObject({ type: 'RoutingRejected', reason: 'message_too_large' });
+    expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
+    expect(stack.backlog.sent.filter((s) => s.message.kind === 'recheck')).toEqual([]);
+  });
 });
 
 describe('the deferral record', () => {
