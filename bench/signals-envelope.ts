@@ -33,6 +33,8 @@ export const ASSUMED_SIGNAL_MS = {
   breakerRead: 3,
   /** TransactWriteItems of a marker and one ADD (a success). */
   tallyTransaction: 10,
+  /** The signal windows' own count of the signal: another TransactWriteItems of a marker and an ADD. */
+  windowTransaction: 10,
   /** A counted failure while closed: the breaker read, the tally read (BatchGetItem) and the commit. */
   failureCommit: 3 + 5 + 13,
   /** The HealthSignals handler's own CPU per signal on this machine's core, before the 256 MB scaling. */
@@ -50,6 +52,8 @@ export interface EnvelopeLine {
 }
 
 const TRANSACTIONAL_WCU = 2;
+/** The signal windows' count of the same signal: a marker and an ADD in one transaction. */
+const WINDOW_WRU = 2 * 2;
 const PLAIN_WCU = 1;
 const f = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -62,7 +66,9 @@ export function signalEnvelope(
   const q = QUOTAS;
   const tally = (SUCCESS_SHARDS * q.partitionWcu) / TRANSACTIONAL_WCU / (1 - failureShare);
   const failures = 1000 / ASSUMED_SIGNAL_MS.failureCommit / failureShare;
-  const perSignalWru = TRANSACTIONAL_WCU * 2;
+  // The breaker's tally (marker + ADD) and the signal windows' count (src/aws/dynamodb-signal-windows.ts:
+  // its own marker + ADD), each a transaction of two ≤ 1 KB items.
+  const perSignalWru = TRANSACTIONAL_WCU * 2 + WINDOW_WRU;
   const table = q.tableWru / perSignalWru;
   const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
   const unreserved = q.accountConcurrency - t.routerReservedConcurrency - projectorConcurrency;
@@ -70,6 +76,7 @@ export function signalEnvelope(
   const handlerMs =
     ASSUMED_SIGNAL_MS.breakerRead +
     ASSUMED_SIGNAL_MS.tallyTransaction +
+    ASSUMED_SIGNAL_MS.windowTransaction +
     ASSUMED_SIGNAL_MS.handlerCpu * slowdown;
   return [
     {
@@ -86,13 +93,13 @@ export function signalEnvelope(
     },
     {
       limit: 'HealthSignals concurrency (unreserved pool)',
-      arithmetic: `(${f(q.accountConcurrency)} − ${t.routerReservedConcurrency} router − ${projectorConcurrency} projector) ÷ (${ASSUMED_SIGNAL_MS.breakerRead} ms GetItem + ${ASSUMED_SIGNAL_MS.tallyTransaction} ms transaction + ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(slowdown, 1)} = ${f(handlerMs, 1)} ms)`,
+      arithmetic: `(${f(q.accountConcurrency)} − ${t.routerReservedConcurrency} router − ${projectorConcurrency} projector) ÷ (${ASSUMED_SIGNAL_MS.breakerRead} ms GetItem + ${ASSUMED_SIGNAL_MS.tallyTransaction} + ${ASSUMED_SIGNAL_MS.windowTransaction} ms transactions (tally, windows) + ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(slowdown, 1)} = ${f(handlerMs, 1)} ms)`,
       perSecond: (unreserved * 1000) / handlerMs,
       scope: 'all providers',
     },
     {
       limit: 'ProviderHealth on-demand table quota',
-      arithmetic: `${f(q.tableWru)} WRU ÷ (${TRANSACTIONAL_WCU} marker + ${TRANSACTIONAL_WCU} ADD WRU per success)`,
+      arithmetic: `${f(q.tableWru)} WRU ÷ (${TRANSACTIONAL_WCU} marker + ${TRANSACTIONAL_WCU} ADD WRU of the tally + ${WINDOW_WRU} WRU of the signal windows' own marker and ADD, per success); adjustable quota`,
       perSecond: table,
       scope: 'all providers',
     },
@@ -253,7 +260,10 @@ transaction with the counter, which DynamoDB Local executes far more slowly than
 ${table(signalEnvelope(t))}
 
 At 2 % counted failures the breaker row is ${f(1000 / ASSUMED_SIGNAL_MS.failureCommit / 0.02)} signals/s: counted failures are
-still one conditional commit each on the breaker item (see "What is left" below).
+still one conditional commit each on the breaker item (docs/ARCHITECTURE.md, "Limits that remain").
+The per-provider rows meet the goal; the table-wide quota row is shared by all providers (every
+success is written twice: the breaker's tally and the signal windows), so two providers at 10,000
+signals/s each need that quota raised.
 
 **Slot reservations, AWS envelope:**
 
