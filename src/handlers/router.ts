@@ -108,12 +108,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
           provider: response.provider ?? 'none',
           reason: response.reason ?? 'none',
         });
-        // Not the stream: it is `job#<jobId>` or `event#<eventId>` (≈ 50 bytes a decision saved,
-        // CloudWatch Logs bills ingestion per byte: docs/COST.md).
-        for (const key of ['jobId', 'eventId', 'model', 'matchedRule', 'rulesVersion'] as const) {
-          const value = facts[key];
-          if (typeof value === 'string') metrics.addMetadata(key, value);
-        }
+        decisionLineFacts(facts).forEach(([key, value]) => metrics.addMetadata(key, value));
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
         if (record.type === 'RoutingDeferred') {
           // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
@@ -132,6 +127,24 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
       }
       return response;
     });
+}
+
+/**
+ * What the decision's EMF line carries besides its dimensions (outcome, provider, reason): the key
+ * the decision is stored under — jobId, or eventId for an event without one, i.e. the stream
+ * `job#<jobId>` / `event#<eventId>` — and the rules version that decided. Nothing more, because
+ * CloudWatch Logs bills ingestion per byte and this line is written once per job (docs/COST.md):
+ * the model, the matched rule, the eventId of a job and the whole explanation are in the decision
+ * record, one `routing-manager history <jobId>` away. Never user content (prompt, userId).
+ */
+export function decisionLineFacts(facts: {
+  readonly jobId: string | null;
+  readonly eventId: string;
+  readonly rulesVersion: string | null;
+}): ReadonlyArray<readonly [string, string]> {
+  const key: readonly [string, string] =
+    facts.jobId !== null ? ['jobId', facts.jobId] : ['eventId', facts.eventId];
+  return facts.rulesVersion === null ? [key] : [key, ['rulesVersion', facts.rulesVersion]];
 }
 
 /**
