@@ -108,7 +108,7 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
           provider: response.provider ?? 'none',
           reason: response.reason ?? 'none',
         });
-        decisionLineFacts(facts).forEach(([key, value]) => metrics.addMetadata(key, value));
+        for (const [key, value] of decisionLineFacts(facts)) metrics.addMetadata(key, value);
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
         if (record.type === 'RoutingDeferred') {
           // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
