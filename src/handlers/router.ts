@@ -139,12 +139,15 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
  */
 export function decisionLineFacts(facts: {
   readonly jobId: string | null;
-  readonly eventId: string;
+  /** As received: an event that fails validation may carry anything there. */
+  readonly eventId: unknown;
   readonly rulesVersion: string | null;
 }): ReadonlyArray<readonly [string, string]> {
-  const key: readonly [string, string] =
-    facts.jobId !== null ? ['jobId', facts.jobId] : ['eventId', facts.eventId];
-  return facts.rulesVersion === null ? [key] : [key, ['rulesVersion', facts.rulesVersion]];
+  const line: Array<readonly [string, string]> = [];
+  if (facts.jobId !== null) line.push(['jobId', facts.jobId]);
+  else if (typeof facts.eventId === 'string') line.push(['eventId', facts.eventId]);
+  if (facts.rulesVersion !== null) line.push(['rulesVersion', facts.rulesVersion]);
+  return line;
 }
 
 /**
