@@ -10,8 +10,6 @@
  */
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
-import { DynamoDbSlotLedger } from '../../aws/dynamodb-slot-ledger.ts';
 import { changeRules } from '../../commands/change-rules.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { readProviderSlots } from '../../provider-health/slot-claims.ts';
@@ -41,13 +39,8 @@ export interface ProviderCapacityView {
   readonly rulesVersion: string;
 }
 
-const healthTableOf = (context: CliContext, option: string | undefined): string =>
-  option ?? context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
-
 async function activeRules(context: CliContext): Promise<ActiveRules> {
-  const history = await context.onTable(context.tables.log, () =>
-    new DynamoDbRulesLog(context.documents, context.tables.log).readAll(),
-  );
+  const history = await context.onTable(context.tables.log, () => context.ports().rules.readAll());
   return activeRulesOf(history.at(-1) ?? null, defaultRoutingTable);
 }
 
@@ -62,11 +55,7 @@ export async function readCapacity(
     p.concurrency === undefined ? [] : [{ provider, concurrency: p.concurrency }],
   );
   const slots = await context.onTable(healthTable, () =>
-    readProviderSlots(
-      new DynamoDbSlotLedger(context.documents, healthTable),
-      limited,
-      context.now().getTime(),
-    ),
+    readProviderSlots(context.ports().providerHealth(healthTable).slots, limited, context.now().getTime()),
   );
   const rulesVersion = rules.table.version;
   return Object.entries(providers)
@@ -152,7 +141,7 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
       const context = contextOf(command);
       const views = await readCapacity(
         context,
-        healthTableOf(context, options.healthTable),
+        context.healthTable(options.healthTable),
         await activeRules(context),
       );
       context.out(options.json ? views.map(jsonLine).join('\n') : renderCapacity(views));
@@ -183,7 +172,7 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
           changeRules(
             // No what-if gate: a concurrency changes no recorded decision (what-if decides without slots).
             { type: 'PublishRules', data: { by, why, table, gate: null, force: false } },
-            { rules: new DynamoDbRulesLog(context.documents, context.tables.log), now: () => context.now() },
+            { rules: context.ports().rules, now: () => context.now() },
           ),
         );
         if (result.outcome === 'contended' || result.outcome === 'refused') context.exitCode = EXIT_RUNTIME;
