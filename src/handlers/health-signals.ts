@@ -21,12 +21,6 @@ import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import {
-  type CountSignalResult,
-  countSignal,
-  type SignalWindowDependencies,
-  ThrottledWindowCloser,
-} from '../commands/count-signal-windows.ts';
-import {
   type RecordDispatchOutcomeResult,
   recordDispatchOutcome,
 } from '../commands/record-dispatch-outcome.ts';
@@ -49,6 +43,12 @@ import {
   parseJobStarted,
   type SignalEvent,
 } from '../provider-health/signals.ts';
+import {
+  type CountSignalResult,
+  countSignal,
+  type SignalWindowDependencies,
+  ThrottledWindowCloser,
+} from '../provider-health/window-counting.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 

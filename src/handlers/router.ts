@@ -18,6 +18,7 @@ import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
@@ -29,7 +30,9 @@ import type { SubmittedEvent } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
+import { CachedEtaReader } from '../provider-health/eta-cache.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
+import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { CachedActiveRules, type RulesSource } from '../rules/active-rules.ts';
@@ -170,6 +173,19 @@ export const rulesReadFailureReporter =
     metrics.addMetric('RulesReadFailures', MetricUnit.Count, 1);
   };
 
+/**
+ * The slot ledger and the ETA reader: both in the health table (items `slots#…`, `window#…`); the
+ * ETA view is cached as long as the health view.
+ */
+function slotsAndEta(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
+  const ledger = new DynamoDbSlotLedger(client, table);
+  const windows = new DynamoDbSignalWindows(client, table, { windowMs: WINDOW_MS });
+  return {
+    capacity: { ledger },
+    eta: { reader: new CachedEtaReader({ windows, ledger }, { ttlMs: cacheSeconds * 1000 }) },
+  };
+}
+
 /** The router's AWS adapters for a validated configuration. */
 export function routerDependencies(
   config: RouterConfig,
@@ -205,7 +221,7 @@ export function routerDependencies(
       : {}),
     // The slot ledger shares the health table (items slots#<provider>#<shard>).
     ...(config.providerHealthTable
-      ? { capacity: { ledger: new DynamoDbSlotLedger(client, config.providerHealthTable) } }
+      ? slotsAndEta(client, config.providerHealthTable, config.healthCacheSeconds)
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),
