@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
@@ -22,6 +22,8 @@ import type { MemoryResult } from './memory.ts';
 import type { PipelineResult, PipelineRun } from './pipeline.ts';
 import type { RulesReadResult } from './rules-read.ts';
 import { SCALE_JOBS, type ScaleCheckpoint, type ScaleResult, writeScaleDoc } from './scale.ts';
+import type { SignalsResult } from './signals.ts';
+import { signalsRows, writeSignalsDoc } from './signals-envelope.ts';
 import { type PipelineSummary, summarizePipeline } from './summary.ts';
 import { progress } from './support/stats.ts';
 
@@ -84,6 +86,8 @@ export interface BenchResults {
   readonly largePayload?: PipelineResult;
   /** 20,000 jobs, per-job figures per checkpoint segment (bench/scale.ts, docs/SCALE.md; absent in old results). */
   readonly scale?: ScaleResult;
+  /** Signals at any rate and slot reservations on DynamoDB Local (bench/signals.ts; absent in old results). */
+  readonly signals?: SignalsResult;
   readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
   /**
    * Sections re-measured alone after the full run (`--only pipeline --write`): when, and the 1-minute
@@ -127,7 +131,7 @@ function machine(): Machine {
 
 // ---------------------------------------------------------------- the table
 
-type Row = readonly [metric: string, ours: string, baseline: string, goal: string, status: string];
+export type Row = readonly [metric: string, ours: string, baseline: string, goal: string, status: string];
 
 const n = (value: number, digits = 2) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -408,6 +412,7 @@ export function tableRows(results: BenchResults): Row[] {
   if (results.healthRead) rows.push(...healthReadRows(results.healthRead));
   if (results.rulesRead) rows.push(...rulesReadRows(results.rulesRead));
   rows.push(...scaleRows(results.scale));
+  if (results.signals) rows.push(...signalsRows(results.signals, results.scale));
   return rows;
 }
 
@@ -698,6 +703,7 @@ async function main(): Promise<void> {
   let rulesRead: RulesReadResult;
   let healthRead: HealthReadResult;
   let scale: ScaleResult;
+  let signals: SignalsResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     pipeline = await runPipeline(env, jobs, PIPELINE_REPETITIONS);
@@ -709,6 +715,7 @@ async function main(): Promise<void> {
     progress('provider health read: router with and without the health table');
     healthRead = await child<HealthReadResult>('health-read.ts', env);
     scale = await runScale(env);
+    signals = await runSignals(env);
   } finally {
     await emulators.stop();
   }
@@ -728,6 +735,7 @@ async function main(): Promise<void> {
     healthRead,
     largePayload,
     scale,
+    signals,
     summary: { pipeline: summarizePipeline(pipeline), largePayload: summarizePipeline(largePayload) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -735,6 +743,7 @@ async function main(): Promise<void> {
   writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
   writeFileSync(COST_DOC, renderCostDoc(results));
   writeScaleDoc(scale);
+  writeSignalsDoc(signals, scale);
   process.stdout.write(`\n${renderConsole(tableRows(results))}\n\n`);
   process.stdout.write(
     `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ` +
@@ -776,6 +785,25 @@ function runScale(env: Record<string, string>): Promise<ScaleResult> {
   const jobs = process.env.BENCH_SCALE_JOBS ?? String(SCALE_JOBS);
   progress(`scale: ${jobs} jobs through the pipeline, per-job figures per checkpoint segment`);
   return child<ScaleResult>('scale.ts', { ...env, BENCH_SCALE_JOBS: jobs, BENCH_CONCURRENCY: '4' });
+}
+
+/** Throws (the bench fails) when a signal is lost or counted twice: signals.ts checks every count. */
+function runSignals(env: Record<string, string>): Promise<SignalsResult> {
+  progress('signals: ingestion with redeliveries, one event per call, slot reservations (DynamoDB Local)');
+  return child<SignalsResult>('signals.ts', env);
+}
+
+/**
+ * `node bench/run.ts --only signals` (`npm run bench -- --only signals`): that section alone, printed,
+ * and written to docs/SCALE.md with the envelope (from the last recorded scale run's figures).
+ */
+async function signalsOnly(): Promise<void> {
+  const { run, seconds } = await withEmulators(runSignals);
+  const scale = existsSync(LATEST_RESULTS)
+    ? (JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as Partial<BenchResults>).scale
+    : undefined;
+  writeSignalsDoc(run, scale);
+  process.stdout.write(`${renderConsole(signalsRows(run, scale))}\n${seconds} s. Wrote docs/SCALE.md.\n`);
 }
 
 /** One section against fresh emulators, printed, in seconds. */
@@ -867,6 +895,7 @@ function renderOnly(): void {
   writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
   writeFileSync(COST_DOC, renderCostDoc(results));
   if (results.scale) writeScaleDoc(results.scale);
+  if (results.signals) writeSignalsDoc(results.signals, results.scale);
   process.stdout.write(`${renderConsole(tableRows(results))}\n`);
 }
 
@@ -894,11 +923,12 @@ if (import.meta.main) {
   if (process.argv.includes('--render-only')) renderOnly();
   else if (only === 'large-payload') await largePayloadOnly();
   else if (only === 'scale') await scaleOnly();
+  else if (only === 'signals') await signalsOnly();
   else if (only === 'pipeline') await pipelineOnly(process.argv.includes('--write'));
   else if (only === 'cold-start' || only === 'memory') await sectionOnly(only);
   else if (only !== undefined)
     throw new Error(
-      `--only ${only}: the sections run alone are pipeline, large-payload, scale, cold-start and memory`,
+      `--only ${only}: the sections run alone are pipeline, large-payload, scale, signals, cold-start and memory`,
     );
   else await main();
 }

@@ -5,6 +5,7 @@
  * template. The smallest ceiling is the first bottleneck; each row says what lifts it.
  */
 import { AUDIT_SHARDS } from '../src/log/routing-records.ts';
+import { SUCCESS_SHARDS } from '../src/provider-health/success-tally.ts';
 import { readTemplate, type TemplateDict } from '../src/template/cloudformation-template.ts';
 import type { ScaleCheckpoint } from './scale.ts';
 import { MIX } from './support/workload.ts';
@@ -108,7 +109,9 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
   const putEvents = q.putEventsRequests / (1 + putEventsCalls);
   const table = q.tableWru / (tableWruPerJob * recordsPerJob);
-  const breaker = 1000 / ASSUMED_MS.breakerCommit / share;
+  // Successes go to the success tally (SUCCESS_SHARDS counters per breaker and bucket, 2 WCU per
+  // transactional ADD); counted failures still commit on the breaker item, one per breakerCommit.
+  const tally = (SUCCESS_SHARDS * q.partitionWcu) / 2 / share;
   const maxReserve = q.accountConcurrency - q.unreservedMinimum;
   return [
     {
@@ -148,10 +151,10 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
       lift: 'quota increase',
     },
     {
-      limit: 'health signals: one breaker item (off the decision path)',
-      arithmetic: `1 commit per ${ASSUMED_MS.breakerCommit} ms (GetItem + TransactWriteItems, serialised) ÷ ${f(share * 100)} % of jobs reporting to fal`,
-      jobsPerSecond: breaker,
-      lift: 'fold signals in batches per breaker (SQS FIFO grouped by breaker, 10 per commit)',
+      limit: 'health signals: success tally of one breaker (off the decision path)',
+      arithmetic: `${SUCCESS_SHARDS} counter items × ${f(q.partitionWcu)} WCU ÷ 2 WCU per transactional ADD ÷ ${f(share * 100)} % of jobs reporting to fal`,
+      jobsPerSecond: tally,
+      lift: `more SUCCESS_SHARDS; counted failures still commit on the breaker item (1 per ${ASSUMED_MS.breakerCommit} ms: ${f(1000 / ASSUMED_MS.breakerCommit)} failures/s per breaker while closed)`,
       offPath: true,
     },
   ];

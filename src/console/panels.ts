@@ -84,6 +84,25 @@ export interface DecisionLine extends DecisionPoint {
   readonly panic: boolean;
 }
 
+/**
+ * One provider's line of `capacity --json` (src/cli/verbs/capacity.ts): its slot ledger as the
+ * routers see it. Columns the verb gains later (jobs held for a slot, ETAs) pass through as they are.
+ */
+export interface CapacityLine {
+  readonly provider: string;
+  /** null: no concurrency in the rules in force (unlimited, no slot taken). */
+  readonly limit: number | null;
+  readonly inFlight: number | null;
+  readonly expired: number | null;
+  readonly free: number | null;
+  readonly shards: number | null;
+  readonly jobTimeoutSec: number;
+  readonly rulesVersion: string;
+  /** Jobs held for a slot, when the verb reports them. */
+  readonly held?: number | null;
+  readonly [column: string]: unknown;
+}
+
 export interface OverviewData {
   readonly now: string;
   readonly window: { readonly since: string; readonly until: string };
@@ -93,9 +112,14 @@ export interface OverviewData {
     /** Decisions in the window routed to it in panic mode (every candidate unhealthy). */
     readonly panicDecisions: number;
     readonly routed: number;
+    /** Its line of `capacity --json`; null when the rules in force do not name it or the verb failed. */
+    readonly capacity: CapacityLine | null;
   }[];
-  /** Capacity routing (slots, held jobs, ETA) does not exist yet: nothing to show. */
-  readonly capacity: 'not_configured';
+  /**
+   * `capacity --json` failed (e.g. no provider health table): its error, shown on the strip, while
+   * breakers and decisions still show — the slot ledger is one fact among the panel's.
+   */
+  readonly capacityError: PanelError | null;
   readonly series: DecisionSeries;
   /** The newest decisions of the window, newest first (the "recent jobs" list). */
   readonly recent: readonly DecisionLine[];
@@ -109,9 +133,16 @@ const RECENT_JOBS = 50;
 
 export async function overview(run: RunVerb, window: WindowName, now: Date): Promise<Panel<OverviewData>> {
   const span = windowOf(window, now);
-  const health = await linesOf(run, ['health']);
+  const [health, capacity] = await Promise.all([
+    linesOf(run, ['health']),
+    linesOf(run, ['capacity', '--json']),
+  ]);
   const breakers = health.lines as BreakerLine[];
-  const providers = [...new Set(breakers.map((b) => providerOf(b.breaker)))];
+  const slots = capacity.lines as CapacityLine[];
+  // Breakers' providers first (the health table's order), then any the rules limit that has none yet.
+  const providers = [
+    ...new Set([...breakers.map((b) => providerOf(b.breaker)), ...slots.map((c) => c.provider)]),
+  ];
   const partitions = [...providers, ...EXTRA_PARTITIONS].join(',');
   const [decisions, ...histories] = await Promise.all([
     linesOf(run, ['decisions', `--provider=${partitions}`, `--since=${span.since}`, `--until=${span.until}`]),
@@ -126,7 +157,7 @@ export async function overview(run: RunVerb, window: WindowName, now: Date): Pro
     ),
   );
   const runs = [health.run, ...(decisions ? [decisions.run] : []), ...histories.map((h) => h.run)];
-  return panel(
+  const overviewPanel = panel(
     runs,
     {
       now: now.toISOString(),
@@ -136,14 +167,20 @@ export async function overview(run: RunVerb, window: WindowName, now: Date): Pro
         breakers: breakers.filter((b) => providerOf(b.breaker) === provider),
         panicDecisions: rows.filter((r) => r.panic && r.provider === provider).length,
         routed: rows.filter((r) => r.outcome === 'routed' && r.provider === provider).length,
+        capacity: slots.find((c) => c.provider === provider) ?? null,
       })),
-      capacity: 'not_configured',
+      capacityError: capacity.run.code === 0 ? null : errorOf(capacity.run),
       series: decisionSeries(rows, transitions, span),
       recent: rows.slice(-RECENT_JOBS).reverse(),
     },
     // A breaker that never changed has no history stream: `history` says "not found" (exit 3).
     [3],
   );
+  // The capacity command is listed with the others (re-runnable); its failure is the strip's, above.
+  return {
+    ...overviewPanel,
+    commands: [health.run.commandLine, capacity.run.commandLine, ...overviewPanel.commands.slice(1)],
+  };
 }
 
 interface TransitionRecord {

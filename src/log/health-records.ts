@@ -14,8 +14,21 @@ export type BreakerMode = (typeof BREAKER_MODES)[number];
 export interface WindowBucket {
   /** Epoch ms of the bucket's start (a multiple of bucketMs). */
   readonly start: number;
+  /** Attempts counted on the breaker item: failures, and the leased probe's successes. */
   readonly attempts: number;
   readonly failures: number;
+  /**
+   * Successes of the bucket counted off the breaker item (the success tally, sharded counters with
+   * an unconditional ADD), as last read by a failure's commit. Absent: none read yet.
+   */
+  readonly tallied?: number;
+}
+
+/** The successes tallied in one event-time bucket of a breaker (the sum of its shards), as read. */
+export interface TallyReading {
+  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
+  readonly start: number;
+  readonly successes: number;
 }
 
 export interface ProbeLease {

@@ -8,7 +8,22 @@
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerState, HealthTransition } from '../log/health-records.ts';
+import type { BreakerState, HealthTransition, TallyReading } from '../log/health-records.ts';
+
+/** One success to tally: its breaker, its dedupe key, its event time and that time's bucket. */
+export interface TallyEntry {
+  readonly key: string;
+  readonly signalId: string;
+  readonly at: string;
+  /** Epoch ms of the event-time bucket it counts in (`bucketStartOf` in src/provider-health/breaker.ts). */
+  readonly bucketStart: number;
+}
+
+/** What a tally write found: the signal ids added, and those already counted (their marker existed). */
+export interface TallyResult {
+  readonly counted: readonly string[];
+  readonly duplicates: readonly string[];
+}
 
 export interface BreakerRef {
   readonly provider: string;
@@ -45,4 +60,12 @@ export interface ProviderHealthStore {
    * append contract of every log here, src/ports/routing-log.ts).
    */
   commit(change: BreakerCommit): Promise<CommitResult>;
+  /**
+   * Adds successes to their breakers' tally (src/provider-health/success-tally.ts), each with its
+   * dedupe marker, atomically per signal: a signal whose marker exists is a duplicate and adds
+   * nothing; the same signal id twice in `entries` counts once. Never touches a breaker item.
+   */
+  tallySuccesses(entries: readonly TallyEntry[]): Promise<TallyResult>;
+  /** The successes tallied in each of `bucketStarts` for breaker `key` (strongly consistent). */
+  readTally(key: string, bucketStarts: readonly number[]): Promise<TallyReading[]>;
 }

@@ -13,6 +13,12 @@
  *   half_open ──(3 consecutive successes of leased probes)──► closed
  *   half_open ──(1 counted failure, probe or not)──► open
  *
+ * Successes do not touch the breaker item (except the leased probe's): they go to the success
+ * tally, event-time buckets of sharded counters (`attemptRoute`, src/provider-health/success-tally.ts).
+ * A failure's commit reads the tally of the buckets since the previous failure and folds it in
+ * (`SuccessesTallied`) before it counts itself: a success tallied since then resets the consecutive
+ * count, and the window's attempts are the failures plus the tallied successes of each bucket.
+ *
  * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
  * where k counts the openings since the breaker last closed. Only provider-side failures count
  * (`COUNTED_ERROR_CLASSES`, and unclassified ones: see `errorClassKind`); `unknown` outcomes, the
@@ -26,8 +32,11 @@ import type {
   BreakerStatus,
   HealthTransition,
   ProbeLease,
+  TallyReading,
   WindowBucket,
 } from '../log/health-records.ts';
+
+export type { TallyReading } from '../log/health-records.ts';
 
 export const ATTEMPT_OUTCOMES = ['succeeded', 'failed_terminal', 'failed_retryable', 'unknown'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
@@ -106,6 +115,11 @@ export interface RecordAttempt {
   readonly outcome: AttemptOutcome;
   readonly errorClass: string | null;
   readonly dispatchId: string | null;
+  /**
+   * The success tally of the buckets since the previous failure, read just before deciding (a
+   * failure's command only; `tallyBucketsToRead` says which buckets). Absent: nothing read.
+   */
+  readonly tally?: readonly TallyReading[];
 }
 
 export interface ChangeMode {
@@ -134,6 +148,8 @@ export type HealthEvent =
       readonly dispatchId: string | null;
     }
   | { readonly type: 'ProbeReleased'; readonly dispatchId: string }
+  /** The success tally as a failure's commit read it: folded into the window before the failure counts. */
+  | { readonly type: 'SuccessesTallied'; readonly at: string; readonly buckets: readonly TallyReading[] }
   | { readonly type: 'ProbeLeased'; readonly lease: ProbeLease }
   | { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition };
 
@@ -334,11 +350,16 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     return events;
   }
 
-  // Closed.
-  const after = evolveHealth(state, counted);
+  // Closed. A failure first folds in the successes tallied since the previous one (reset, window).
+  const tallied: HealthEvent[] =
+    failed && command.tally && command.tally.length > 0
+      ? [{ type: 'SuccessesTallied', at: command.at, buckets: command.tally }]
+      : [];
+  const after = [...tallied, counted].reduce((s, e) => evolveHealth(s, e, config), state);
   if (!failed) return [counted];
   if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
     return [
+      ...tallied,
       counted,
       opening(
         after,
@@ -352,6 +373,7 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
   const { attempts, failures } = windowTotals(after.window, command.at, config);
   if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
     return [
+      ...tallied,
       counted,
       opening(
         after,
@@ -362,7 +384,7 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
       ),
     ];
   }
-  return [counted];
+  return [...tallied, counted];
 }
 
 function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
@@ -428,7 +450,7 @@ export function windowTotals(
   let failures = 0;
   for (const bucket of window) {
     if (bucket.start + config.bucketMs <= from) continue;
-    attempts += bucket.attempts;
+    attempts += bucket.attempts + (bucket.tallied ?? 0);
     failures += bucket.failures;
   }
   return { attempts, failures };
@@ -458,6 +480,8 @@ export function evolveHealth(
     }
     case 'ProbeReleased':
       return state.probe?.dispatchId === event.dispatchId ? { ...state, probe: null } : state;
+    case 'SuccessesTallied':
+      return foldTally(state, event.at, event.buckets, config);
     case 'ProbeLeased':
       return { ...state, probe: event.lease };
     case 'ProviderHealthChanged':
@@ -499,6 +523,7 @@ function addToWindow(
   const current = kept.find((bucket) => bucket.start === start);
   const others = kept.filter((bucket) => bucket.start !== start);
   const updated: WindowBucket = {
+    ...current,
     start,
     attempts: (current?.attempts ?? 0) + 1,
     failures: (current?.failures ?? 0) + (failed ? 1 : 0),
@@ -518,3 +543,96 @@ export function handleHealthCommand(
 
 export const transitionsOf = (events: readonly HealthEvent[]): HealthTransition[] =>
   events.flatMap((e) => (e.type === 'ProviderHealthChanged' ? [e.transition] : []));
+
+// ------------------------------------------------------------------------------ the success tally
+
+/**
+ * Where an attempt report goes: `tally` (the success tally's sharded counters, no commit on the
+ * breaker item) or `breaker` (a commit conditional on the breaker's revision). Only a success that
+ * is not the leased probe's goes to the tally: a success changes no state but the consecutive count
+ * and the window, and both are folded from the tally when the next failure commits. The probe's
+ * success stays on the breaker (it counts towards closing, and releases the lease); failures,
+ * `unknown` outcomes and job-side failures take the breaker path as before (most change nothing).
+ */
+export function attemptRoute(state: BreakerState, command: RecordAttempt): 'tally' | 'breaker' {
+  if (command.outcome !== 'succeeded') return 'breaker';
+  const isProbe = state.probe !== null && command.dispatchId === state.probe.dispatchId;
+  return isProbe ? 'breaker' : 'tally';
+}
+
+/** The event-time bucket (epoch ms of its start) an attempt at `at` is counted in. */
+export const bucketStartOf = (at: string, config: BreakerConfig = DEFAULT_BREAKER_CONFIG): number =>
+  Math.floor(Date.parse(at) / config.bucketMs) * config.bucketMs;
+
+/**
+ * The buckets a failure at `at` reads from the tally before deciding: from the newest bucket the
+ * breaker's window already holds (what the previous failure read: later successes may have joined
+ * it) to the failure's own, never older than the window. An empty window reads the whole window.
+ * Bounded: windowMs / bucketMs + 1 buckets at most. Nothing when the failure could not count
+ * (breaker open, forced, or the failure not provider-side): its decision does not use the tally.
+ */
+export function tallyBucketsToRead(
+  state: BreakerState,
+  command: RecordAttempt,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): number[] {
+  if (command.outcome === 'succeeded' || command.outcome === 'unknown') return [];
+  if (!isCounted(command.errorClass) || state.mode !== 'auto') return [];
+  if (effectiveStatus(state, command.at) !== 'closed') return [];
+  const own = bucketStartOf(command.at, config);
+  const oldest = own - Math.floor(config.windowMs / config.bucketMs) * config.bucketMs;
+  const newestHeld = state.window.at(-1)?.start;
+  const from = Math.max(oldest, newestHeld === undefined ? oldest : Math.min(newestHeld, own));
+  const to = Math.max(own, newestHeld ?? own);
+  const starts: number[] = [];
+  for (let start = from; start <= to; start += config.bucketMs) starts.push(start);
+  return starts;
+}
+
+/**
+ * The breaker with the success tally read at `at` folded into its window, for a view (`health`, the
+ * console): the window's attempts then count every tallied success, not only those the last
+ * failure's commit folded in. Pure; the stored state is unchanged.
+ */
+export const withSuccessTally = (
+  state: BreakerState,
+  at: string,
+  readings: readonly TallyReading[],
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): BreakerState => foldTally(state, at, readings, config);
+
+/** Every bucket of the window as of `at` (windowMs / bucketMs + 1 of them), oldest first. */
+export function windowBucketStarts(at: string, config: BreakerConfig = DEFAULT_BREAKER_CONFIG): number[] {
+  const own = bucketStartOf(at, config);
+  const count = Math.floor(config.windowMs / config.bucketMs);
+  return Array.from({ length: count + 1 }, (_, k) => own - (count - k) * config.bucketMs);
+}
+
+/**
+ * Folds a tally reading into the window: a bucket's tallied successes only grow (a stale read never
+ * lowers them), and any growth means a success arrived since the previous failure read, so the
+ * consecutive count starts over. Buckets outside the window (as of `at`) are dropped.
+ */
+function foldTally(
+  state: BreakerState,
+  at: string,
+  readings: readonly TallyReading[],
+  config: BreakerConfig,
+): BreakerState {
+  const time = Date.parse(at);
+  const inWindow = (start: number) => start + config.bucketMs > time - config.windowMs;
+  const byStart = new Map(state.window.filter((b) => inWindow(b.start)).map((b) => [b.start, b]));
+  let grew = false;
+  for (const reading of readings) {
+    if (!inWindow(reading.start)) continue;
+    const bucket = byStart.get(reading.start) ?? { start: reading.start, attempts: 0, failures: 0 };
+    const seen = bucket.tallied ?? 0;
+    if (reading.successes > seen) grew = true;
+    byStart.set(reading.start, { ...bucket, tallied: Math.max(seen, reading.successes) });
+  }
+  return {
+    ...state,
+    consecutiveFailures: grew ? 0 : state.consecutiveFailures,
+    window: [...byStart.values()].sort((a, b) => a.start - b.start),
+  };
+}

@@ -124,7 +124,10 @@ describe('routing-manager console in a real browser', () => {
     await page.getByTestId('breaker-fal').waitFor();
     expect(await page.getByTestId('breaker-fal').getAttribute('data-status')).toBe('closed');
     expect(await page.getByTestId('mode').textContent()).toContain('actions enabled (ops@example.com)');
-    await page.getByTestId('provider-fal').getByText('capacity: not configured').waitFor();
+    // The real `capacity --json` read: the default rules set no concurrency for fal.
+    expect(await page.getByTestId('provider-fal').getByTestId('capacity').textContent()).toContain(
+      'capacity: unlimited (no concurrency set)',
+    );
     expect(elsewhere).toEqual([]);
   });
 

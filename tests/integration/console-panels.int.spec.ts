@@ -129,4 +129,28 @@ describe('the console panels on the emulators', () => {
     expect(ramped.data).toMatchObject({ canary: { rulesVersion: rulesVersionOf(toReplicate), percent: 25 } });
     expect(ramped.data?.history.map((r) => r.action)).toEqual(['canary', 'shadow-stop', 'shadow']);
   });
+
+  it("given an operator limits fal's concurrency (after the canary is rolled back), then the overview's fal strip shows its slot ledger as `capacity --json` reads it", async () => {
+    const before = await overview(run, '15m', new Date());
+    expect(before.data?.capacityError).toBeNull();
+    expect(before.data?.providers.find((p) => p.provider === 'fal')?.capacity).toMatchObject({ limit: null });
+    const quiet = { write: () => true };
+    const cli = (...argv: string[]) =>
+      runCli(['--stage', stack.stage, ...argv], {
+        stdout: quiet,
+        stderr: quiet,
+        env: { ...process.env, USER: 'ops' },
+      });
+    // The rules test left a canary running: a capacity change is refused until it is promoted or rolled back.
+    expect(await cli('rules', 'rollback', '--why', 'canary seen')).toBe(0);
+    expect(await cli('capacity', 'set', 'fal', '4', '--why', 'drill')).toBe(0);
+    const after = await overview(run, '15m', new Date());
+    expect(after.commands).toContain('routing-manager capacity --json');
+    expect(after.data?.providers.find((p) => p.provider === 'fal')?.capacity).toMatchObject({
+      provider: 'fal',
+      limit: 4,
+      inFlight: 0,
+      free: 4,
+    });
+  });
 });

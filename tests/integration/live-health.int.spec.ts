@@ -123,8 +123,13 @@ describe('a live local stack and re-published attempt reports', () => {
           : undefined,
       { what: 'every copy handled' },
     );
-    const { state } = await store.load({ provider: 'replicate', model: 'wan-2.1-i2v' });
-    expect(state.window.reduce((sum, bucket) => sum + bucket.attempts, 0)).toBe(1);
+    // A success goes to the breaker's success tally (never to its item): counted once, in the 30-s
+    // bucket of its event time, which is within the last few minutes.
+    const latest = Math.floor(Date.now() / 30_000) * 30_000;
+    const buckets = Array.from({ length: 10 }, (_, k) => latest - k * 30_000);
+    const tally = await store.readTally('replicate#wan-2.1-i2v', buckets);
+    expect(tally.reduce((sum, bucket) => sum + bucket.successes, 0)).toBe(1);
+    expect((await store.load({ provider: 'replicate', model: 'wan-2.1-i2v' })).rev).toBe(0);
     expect(outcomes).toHaveLength(1);
     expect((await log.readStream(`job#${jobId}`)).map((record) => record.type)).toEqual([
       'RoutingDecided',

@@ -6,7 +6,12 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { applyTransition, initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { attemptKeyOf } from '../../src/provider-health/signals.ts';
-import { anAttemptEvent, aStatusEvent } from '../support/health-signals.ts';
+import {
+  anAttemptEvent,
+  aRecentAttemptEvent,
+  aStatusEvent,
+  RECENT_BUCKET,
+} from '../support/health-signals.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -58,11 +63,13 @@ describe('health signals against DynamoDB Local', () => {
   it('given concurrent signals for one breaker, when processed at once, then every one is counted exactly once', async () => {
     const model = `c${Date.now().toString(36)}`;
     const events = [0, 1, 2, 3].map((s) =>
-      anAttemptEvent({ model, outcome: 'succeeded', errorClass: null }, { seconds: s }),
+      aRecentAttemptEvent({ model, outcome: 'succeeded', errorClass: null }, s),
     );
     await Promise.all([...events, ...events].map((e) => handler(structuredClone(e), aLocalLambdaContext())));
-    const { state } = await storeOf().load({ provider: 'fal', model });
-    expect(state.window.reduce((sum, b) => sum + b.attempts, 0)).toBe(4);
+    // Successes go to the success tally, never to the breaker item.
+    const [bucket] = await storeOf().readTally(`fal#${model}`, [RECENT_BUCKET]);
+    expect(bucket?.successes).toBe(4);
+    expect((await storeOf().load({ provider: 'fal', model })).rev).toBe(0);
   });
 
   it('given transitions and operator changes, when the health stream is replayed, then it rebuilds the stored health view', async () => {

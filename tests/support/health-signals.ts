@@ -35,6 +35,20 @@ export function anAttemptEvent(
   };
 }
 
+/**
+ * The start of a 30-s bucket two minutes ago: signals near it are recent. Dedupe markers and tally
+ * items expire (TTL) a while after their event time and DynamoDB Local deletes expired items, so a
+ * test that counts on DynamoDB Local must not use last month's fixed dates.
+ */
+export const RECENT_BUCKET = Math.floor(Date.now() / 30_000) * 30_000 - 120_000;
+
+/** An attempt event `seconds` after RECENT_BUCKET. */
+export function aRecentAttemptEvent(detail: Record<string, unknown>, seconds: number) {
+  const event = anAttemptEvent(detail);
+  const time = new Date(RECENT_BUCKET + seconds * 1000).toISOString();
+  return { ...event, time, detail: { ...event.detail, ts: time } };
+}
+
 export function aStatusEvent(
   detail: Record<string, unknown>,
   { id = randomUUID(), seconds = 0 }: { id?: string; seconds?: number } = {},

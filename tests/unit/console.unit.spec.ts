@@ -12,6 +12,7 @@ import { consoleApp } from '../../src/console/console-server.ts';
 import { bucketSecondsOf, decisionSeries } from '../../src/console/decision-series.ts';
 import { jobTimeline, overview, projectionHealth, rules, windowOf } from '../../src/console/panels.ts';
 import { allowedHosts, newToken, tokenMatches } from '../../src/console/security.ts';
+import { capacityText } from '../../src/console/ui/providers.ts';
 import type { RunVerb, VerbRun } from '../../src/console/verb-runner.ts';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
@@ -118,7 +119,66 @@ describe('the overview panel', () => {
       '--since=2026-11-25T11:00:00.000Z',
       '--until=2026-11-25T12:00:00.000Z',
     ]);
-    expect(panel.commands).toHaveLength(5);
+    expect(panel.commands).toHaveLength(6);
+    expect(panel.commands.slice(0, 2)).toEqual(['routing-manager health', 'routing-manager capacity --json']);
+  });
+
+  it("given the rules limit a provider's concurrency, then its strip carries its slot ledger as `capacity --json` prints it, extra columns included, and a provider with a limit but no breaker is listed too", async () => {
+    const fal = {
+      provider: 'fal',
+      limit: 4,
+      inFlight: 3,
+      expired: 1,
+      free: 0,
+      shards: 1,
+      jobTimeoutSec: 600,
+      rulesVersion: 'r@1',
+      held: 2,
+      etaSeconds: 90,
+    };
+    const replicate = {
+      ...fal,
+      provider: 'replicate',
+      limit: null,
+      inFlight: null,
+      expired: null,
+      free: null,
+    };
+    const { run, ran } = scripted({ health: [breaker('fal')], 'capacity --json': [fal, replicate] });
+    const panel = await overview(run, '15m', NOW);
+    expect(panel.error).toBeNull();
+    expect(panel.data?.capacityError).toBeNull();
+    expect(panel.data?.providers.map((p) => [p.provider, p.breakers.length, p.capacity])).toEqual([
+      ['fal', 1, fal],
+      ['replicate', 0, replicate],
+    ]);
+    expect(ran).toContainEqual(['capacity', '--json']);
+    expect(ran.find((argv) => argv[0] === 'decisions')).toContain('--provider=fal,replicate,auto,none');
+    expect(capacityText(fal, null)).toBe(
+      'capacity: 3 of 4 in flight, 0 free · 1 expired (unswept) · held: 2 · etaSeconds: 90',
+    );
+    expect(capacityText(replicate, null)).toBe(
+      'capacity: unlimited (no concurrency set) · held: 2 · etaSeconds: 90',
+    );
+    expect(capacityText(null, null)).toBe('capacity: not in the rules in force');
+  });
+
+  it('given the capacity verb fails, then breakers and decisions still show and the strip says why capacity is missing', async () => {
+    const { run } = scripted({
+      health: [breaker('fal')],
+      'capacity --json': { code: 2, stderr: 'routing-manager: table ProviderHealth-dev not found\n' },
+    });
+    const panel = await overview(run, '15m', NOW);
+    expect(panel.error).toBeNull();
+    expect(panel.data?.providers.map((p) => [p.provider, p.capacity])).toEqual([['fal', null]]);
+    expect(panel.data?.capacityError).toEqual({
+      command: 'routing-manager capacity --json',
+      exitCode: 2,
+      message: 'table ProviderHealth-dev not found',
+    });
+    expect(capacityText(null, panel.data?.capacityError ?? null)).toBe(
+      'capacity: unavailable (table ProviderHealth-dev not found)',
+    );
   });
 
   it('given a verb that fails, then the panel carries its command and the CLI message instead of data', async () => {

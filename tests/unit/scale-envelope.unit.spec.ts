@@ -50,11 +50,17 @@ const defaults = {
 };
 
 describe('the scale envelope', () => {
+  it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then it clears 5,000 jobs/s', () => {
+    const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
+    const onPath = rows.filter((r) => !r.offPath).map((r) => r.jobsPerSecond);
+    expect(Math.min(...onPath)).toBeGreaterThan(5000);
+  });
+
   it('given template.yaml, when its settings are read, then they are the defaults the envelope assumes', () => {
     expect(templateSettings()).toMatchObject({
-      routerReservedConcurrency: 20,
+      routerReservedConcurrency: 100,
       batchSize: 100,
-      parallelizationFactor: 1,
+      parallelizationFactor: 10,
     });
   });
 
@@ -77,10 +83,10 @@ describe('the scale envelope', () => {
     expect(text).toMatch(/Next: router reserved concurrency 20/);
   });
 
-  it('given health signals at ≈ 79 jobs/s, when rendered, then they are not named as the decision path’s bottleneck', () => {
+  it('given successes in a 32-shard tally, when rendered, then the health row is 32 × 1,000 ÷ 2 ÷ 70 % and not named as the decision path’s bottleneck', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults);
     const health = rows.find((r) => r.offPath);
-    expect(health?.jobsPerSecond).toBeLessThan(100);
+    expect(health?.jobsPerSecond).toBeCloseTo((32 * 1000) / 2 / 0.7, 6);
     expect(renderEnvelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)).not.toMatch(
       /First bottleneck of the decision path: health/,
     );

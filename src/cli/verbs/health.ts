@@ -17,7 +17,9 @@ import {
   DEFAULT_BREAKER_CONFIG,
   effectiveStatus,
   initialBreakerState,
+  windowBucketStarts,
   windowTotals,
+  withSuccessTally,
 } from '../../provider-health/breaker.ts';
 import { breakerRefsOf } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
@@ -79,12 +81,18 @@ export async function readHealth(
   healthTable: string,
   refs: readonly BreakerRef[],
 ): Promise<BreakerView[]> {
-  const stored = await context.onTable(healthTable, () => storeOf(context, healthTable).readMany(refs));
+  const store = storeOf(context, healthTable);
+  const stored = await context.onTable(healthTable, () => store.readMany(refs));
   const now = context.now().toISOString();
-  return refs.map((ref) => {
-    const key = breakerKey(ref.provider, ref.model);
-    return breakerView(stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model), now);
-  });
+  // Successes live in the success tally until a failure folds them in: the view reads them too.
+  return Promise.all(
+    refs.map(async (ref) => {
+      const key = breakerKey(ref.provider, ref.model);
+      const state = stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model);
+      const tally = await context.onTable(healthTable, () => store.readTally(key, windowBucketStarts(now)));
+      return breakerView(withSuccessTally(state, now, tally), now);
+    }),
+  );
 }
 
 export function renderHealth(views: readonly BreakerView[]): string {

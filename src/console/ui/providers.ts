@@ -1,7 +1,44 @@
 /** The provider strip: each breaker's state and version, the countdown to half-open, success rate, panic. */
 import { html } from 'htm/preact';
 import { countdown, time } from './format.ts';
-import type { Overview } from './types.ts';
+import type { CapacityLine, Overview } from './types.ts';
+
+/** The columns every `capacity --json` line has; any other (held jobs, ETAs…) is shown as it comes. */
+const KNOWN = new Set([
+  'provider',
+  'limit',
+  'inFlight',
+  'expired',
+  'free',
+  'shards',
+  'jobTimeoutSec',
+  'rulesVersion',
+  'held',
+]);
+
+const shownValue = (value: unknown): string =>
+  value === null || value === undefined
+    ? '—'
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
+
+/** One provider's slot ledger in words: what `routing-manager capacity` prints for it. */
+export function capacityText(line: CapacityLine | null, error: { readonly message: string } | null): string {
+  if (error) return `capacity: unavailable (${error.message})`;
+  if (!line) return 'capacity: not in the rules in force';
+  const parts =
+    line.limit === null
+      ? ['capacity: unlimited (no concurrency set)']
+      : [
+          `capacity: ${shownValue(line.inFlight)} of ${line.limit} in flight, ${shownValue(line.free)} free`,
+          ...(line.expired ? [`${line.expired} expired (unswept)`] : []),
+        ];
+  if (line.held !== undefined) parts.push(`held: ${shownValue(line.held)}`);
+  for (const [column, value] of Object.entries(line))
+    if (!KNOWN.has(column)) parts.push(`${column}: ${shownValue(value)}`);
+  return parts.join(' · ');
+}
 
 export function ProviderStrip({
   overview,
@@ -43,7 +80,9 @@ export function ProviderStrip({
           <span class=${p.panicDecisions > 0 ? 'panic on' : 'panic'} data-testid="panic">
             ${p.panicDecisions > 0 ? `PANIC: ${p.panicDecisions} decision(s) with every candidate unhealthy` : 'no panic'}
           </span>
-          <span class="capacity">capacity: not configured</span>
+          <span class="capacity" data-testid="capacity" title=${overview.capacityError?.command ?? 'routing-manager capacity --json'}>
+            ${capacityText(p.capacity, overview.capacityError)}
+          </span>
         </div>
       </div>`,
     )}

@@ -1,4 +1,9 @@
 /** What the console's API answers (src/console/panels.ts), as the page reads it. */
+import type { CapacityLine } from '../panels.ts';
+import type { PanelError } from './api.ts';
+
+// The slot ledger's line is the verb's own (`capacity --json`): one definition, erased from the bundle.
+export type { CapacityLine };
 export interface Breaker {
   readonly breaker: string;
   readonly status: string;
@@ -43,7 +48,9 @@ export interface Overview {
     readonly breakers: readonly Breaker[];
     readonly panicDecisions: number;
     readonly routed: number;
+    readonly capacity: CapacityLine | null;
   }[];
+  readonly capacityError: PanelError | null;
   readonly series: {
     readonly buckets: readonly number[];
     readonly bucketSeconds: number;

@@ -1,0 +1,278 @@
+/**
+ * Signals at any rate, slot reservations and the decision path: the goals of issue 21 as arithmetic
+ * on AWS (us-east-1 defaults, template.yaml's settings) next to what DynamoDB Local measured
+ * (bench/signals.ts). Pure but for reading the template and writing docs/SCALE.md's section.
+ *
+ * Every input is shown: DynamoDB's per-item limit (1,000 WCU/s), the WCU of each write (a
+ * transactional write of a ≤ 1 KB item is 2 WCU, a plain one 1), the design's constants
+ * (SUCCESS_SHARDS, SLOTS_PER_SHARD) and the latencies this machine cannot measure (ASSUMED_SIGNAL_MS).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SLOTS_PER_SHARD } from '../src/provider-health/slot-shards.ts';
+import { SUCCESS_SHARDS } from '../src/provider-health/success-tally.ts';
+import type { Row } from './run.ts';
+import type { ScaleResult } from './scale.ts';
+import { envelope, QUOTAS, type TemplateSettings, templateSettings } from './scale-envelope.ts';
+import type { SignalsResult } from './signals.ts';
+
+export const SIGNAL_GOALS = {
+  /** Deliveries/s ingested on DynamoDB Local, with 0 lost and 0 counted twice. */
+  localSignalsPerSecond: 2_000,
+  /** Signals/s per provider in the AWS envelope at the template's defaults. */
+  envelopeSignalsPerProvider: 10_000,
+  /** Jobs/s of the decision path in the AWS envelope at the template's defaults. */
+  decisionJobsPerSecond: 5_000,
+  /** Slot reservations/s per provider (the envelope; DynamoDB Local's figure is reported). */
+  reservationsPerProvider: 1_000,
+} as const;
+
+/** AWS latencies this machine cannot measure (in-region, warm): assumed, like ASSUMED_MS. */
+export const ASSUMED_SIGNAL_MS = {
+  /** Consistent GetItem of the breaker (every signal reads it: is this the probe?). */
+  breakerRead: 3,
+  /** TransactWriteItems of a marker and one ADD (a success). */
+  tallyTransaction: 10,
+  /** A counted failure while closed: the breaker read, the tally read (BatchGetItem) and the commit. */
+  failureCommit: 3 + 5 + 13,
+  /** The HealthSignals handler's own CPU per signal on this machine's core, before the 256 MB scaling. */
+  handlerCpu: 1,
+} as const;
+
+/** A healthy provider's counted-failure share, for the per-provider row (the formula is shown). */
+export const HEALTHY_FAILURE_SHARE = 0.004;
+
+export interface EnvelopeLine {
+  readonly limit: string;
+  readonly arithmetic: string;
+  readonly perSecond: number;
+  readonly scope: 'per provider' | 'all providers';
+}
+
+const TRANSACTIONAL_WCU = 2;
+const PLAIN_WCU = 1;
+const f = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** The health path's ceilings in signals/s, at a counted-failure share `failureShare`. */
+export function signalEnvelope(
+  t: TemplateSettings = templateSettings(),
+  failureShare = HEALTHY_FAILURE_SHARE,
+): EnvelopeLine[] {
+  const q = QUOTAS;
+  const tally = (SUCCESS_SHARDS * q.partitionWcu) / TRANSACTIONAL_WCU / (1 - failureShare);
+  const failures = 1000 / ASSUMED_SIGNAL_MS.failureCommit / failureShare;
+  const perSignalWru = TRANSACTIONAL_WCU * 2;
+  const table = q.tableWru / perSignalWru;
+  const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
+  const unreserved = q.accountConcurrency - t.routerReservedConcurrency - projectorConcurrency;
+  const slowdown = q.vcpuMb / 256;
+  const handlerMs =
+    ASSUMED_SIGNAL_MS.breakerRead +
+    ASSUMED_SIGNAL_MS.tallyTransaction +
+    ASSUMED_SIGNAL_MS.handlerCpu * slowdown;
+  return [
+    {
+      limit: 'success tally of one breaker',
+      arithmetic: `${SUCCESS_SHARDS} counter items per bucket × ${f(q.partitionWcu)} WCU/s ÷ ${TRANSACTIONAL_WCU} WCU per transactional ADD ÷ ${f((1 - failureShare) * 100, 1)} % successes`,
+      perSecond: tally,
+      scope: 'per provider',
+    },
+    {
+      limit: 'counted failures while closed (one breaker item)',
+      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.failureCommit} ms (GetItem + tally BatchGetItem + TransactWriteItems, serialised) ÷ ${f(failureShare * 100, 1)} % counted failures`,
+      perSecond: failures,
+      scope: 'per provider',
+    },
+    {
+      limit: 'HealthSignals concurrency (unreserved pool)',
+      arithmetic: `(${f(q.accountConcurrency)} − ${t.routerReservedConcurrency} router − ${projectorConcurrency} projector) ÷ (${ASSUMED_SIGNAL_MS.breakerRead} ms GetItem + ${ASSUMED_SIGNAL_MS.tallyTransaction} ms transaction + ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(slowdown, 1)} = ${f(handlerMs, 1)} ms)`,
+      perSecond: (unreserved * 1000) / handlerMs,
+      scope: 'all providers',
+    },
+    {
+      limit: 'ProviderHealth on-demand table quota',
+      arithmetic: `${f(q.tableWru)} WRU ÷ (${TRANSACTIONAL_WCU} marker + ${TRANSACTIONAL_WCU} ADD WRU per success)`,
+      perSecond: table,
+      scope: 'all providers',
+    },
+    {
+      limit: 'EventBridge target invocations (account)',
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ 1 invocation per signal (shared with the router and consumers)`,
+      perSecond: q.eventBridgeInvocations,
+      scope: 'all providers',
+    },
+  ];
+}
+
+/** Slot reservations per provider with concurrency `concurrency`: a take and a release, 1 WCU each. */
+export function slotEnvelope(concurrency: number): EnvelopeLine[] {
+  const shards = Math.max(1, Math.ceil(concurrency / SLOTS_PER_SHARD));
+  return [
+    {
+      limit: `slot ledger of one provider, concurrency ${f(concurrency)} (${f(shards)} shards)`,
+      arithmetic: `${f(shards)} shard items × ${f(QUOTAS.partitionWcu)} WCU/s ÷ (${PLAIN_WCU} take + ${PLAIN_WCU} release WCU)`,
+      perSecond: (shards * QUOTAS.partitionWcu) / (2 * PLAIN_WCU),
+      scope: 'per provider',
+    },
+    {
+      limit: 'ProviderHealth on-demand table quota',
+      arithmetic: `${f(QUOTAS.tableWru)} WRU ÷ 2 WRU per reservation (take + release)`,
+      perSecond: QUOTAS.tableWru / (2 * PLAIN_WCU),
+      scope: 'all providers',
+    },
+  ];
+}
+
+/** The decision path's ceiling (the smallest on-path row of the scale envelope), when a scale run exists. */
+export function decisionPath(scale: ScaleResult | undefined, t: TemplateSettings = templateSettings()) {
+  const last = scale?.checkpoints.at(-1);
+  if (!last) return undefined;
+  const [first] = envelope(last, t)
+    .filter((r) => !r.offPath)
+    .sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+  return first;
+}
+
+const minOf = (lines: readonly EnvelopeLine[], scope: EnvelopeLine['scope']) =>
+  Math.min(...lines.filter((l) => l.scope === scope).map((l) => l.perSecond));
+
+const status = (met: boolean) => (met ? 'met' : 'MISSED');
+
+/** Section 9 of the bench's table: measured on DynamoDB Local, then the envelope, each against its goal. */
+export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined): Row[] {
+  const g = SIGNAL_GOALS;
+  const b = run.batch;
+  const h = run.oneByOne;
+  const clean = (r: typeof b) =>
+    r.lost === 0 && r.doubleCounted === 0 && r.duplicatesMissed === 0 && r.failuresRecordedTwice === 0;
+  const signals = signalEnvelope();
+  const perProvider = minOf(signals, 'per provider');
+  const atTwoPercent = minOf(signalEnvelope(templateSettings(), 0.02), 'per provider');
+  const decision = decisionPath(scale);
+  const slots = minOf(slotEnvelope(run.slots.concurrency), 'per provider');
+  return [
+    ['**9. Signals at any rate and slot reservations** (issue 21; docs/SCALE.md)', '', '', '', ''],
+    [
+      `Signals ingested/s on DynamoDB Local, batches of ${b.batchSize}, ${b.inFlight} in flight (${f(b.delivered)} deliveries, ${f(b.redelivered)} redelivered)`,
+      f(b.signalsPerSecond),
+      '',
+      `≥ ${f(g.localSignalsPerSecond)}`,
+      status(b.signalsPerSecond >= g.localSignalsPerSecond && clean(b)),
+    ],
+    [
+      `  · the emulator's own ceiling this run: plain BatchWriteItem items/s (exactly-once needs ≥ 1 write per signal)`,
+      f(run.emulatorPlainWritesPerSecond ?? 0),
+      '',
+      '—',
+      'reported',
+    ],
+    [
+      '  · successes lost · counted twice · answered recorded twice · failures recorded twice',
+      `${b.lost} · ${b.doubleCounted} · ${b.duplicatesMissed} · ${b.failuresRecordedTwice}`,
+      '',
+      '0 · 0 · 0 · 0',
+      status(clean(b)),
+    ],
+    [
+      `Signals/s one event per call (the HealthSignals function today), ${h.inFlight} in flight; lost · twice`,
+      `${f(h.signalsPerSecond)}; ${h.lost} · ${h.doubleCounted}`,
+      '',
+      '—',
+      clean(h) ? 'reported' : 'FAILED',
+    ],
+    [
+      `Envelope: signals/s per provider at ${f(HEALTHY_FAILURE_SHARE * 100, 1)} % counted failures (at 2 %: ${f(atTwoPercent)})`,
+      f(perProvider),
+      '',
+      `≥ ${f(g.envelopeSignalsPerProvider)}`,
+      status(perProvider >= g.envelopeSignalsPerProvider),
+    ],
+    [
+      'Envelope: decision path jobs/s (first bottleneck)',
+      decision ? `${f(decision.jobsPerSecond)} (${decision.limit.split(':')[0]})` : 'no scale run',
+      '',
+      `≥ ${f(g.decisionJobsPerSecond)}`,
+      decision ? status(decision.jobsPerSecond >= g.decisionJobsPerSecond) : 'NOT MEASURED',
+    ],
+    [
+      `Slot reservations/s on DynamoDB Local (take + release, C = ${f(run.slots.concurrency)}, ${run.slots.shards} shards, ${run.slots.inFlight} in flight); left in flight`,
+      `${f(run.slots.reservationsPerSecond)}; ${run.slots.leftInFlight}`,
+      '',
+      '— (the goal is the envelope, next row); 0 left',
+      run.slots.leftInFlight === 0 ? 'reported' : 'FAILED',
+    ],
+    [
+      `Envelope: slot reservations/s per provider (C = ${f(run.slots.concurrency)})`,
+      f(slots),
+      '',
+      `≥ ${f(g.reservationsPerProvider)}`,
+      status(slots >= g.reservationsPerProvider),
+    ],
+  ];
+}
+
+const SCALE_DOC = join(resolve(import.meta.dirname, '..'), 'docs/SCALE.md');
+export const SIGNALS_MARKERS = {
+  begin: '<!-- signals-run:begin -->',
+  end: '<!-- signals-run:end -->',
+} as const;
+
+const table = (lines: readonly EnvelopeLine[]) =>
+  lines.map((l) => `| ${l.limit} (${l.scope}) | ${l.arithmetic} | ${f(l.perSecond)} |`).join('\n');
+
+/** The section between SIGNALS_MARKERS in docs/SCALE.md: measured figures and the envelope. */
+export function renderSignalsRun(run: SignalsResult, scale: ScaleResult | undefined): string {
+  const rows = signalsRows(run, scale).slice(1);
+  const decision = decisionPath(scale);
+  const t = templateSettings();
+  return `${SIGNALS_MARKERS.begin}
+Generated by \`bench/signals.ts\` and \`bench/signals-envelope.ts\` (\`npm run bench\`, or
+\`npm run bench -- --only signals\`) — do not edit by hand.
+
+| measure | ours | goal | status |
+| --- | ---: | ---: | --- |
+${rows.map(([metric, ours, , goal, s]) => `| ${metric} | ${ours} | ${goal} | ${s} |`).join('\n')}
+
+How it is measured: ${f(run.batch.distinct)} distinct attempt signals of two providers (70 / 30 %), every
+50th a counted failure, every 20th delivered a second time about 200 deliveries later, go through
+\`recordHealthSignals\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local; then each breaker's tally is read
+back per bucket and compared with its distinct successes, and each signal's answers are checked (one
+\`recorded\` at most). The one-event-per-call row is the deployed function's path (one transaction per
+success). Rates on the emulator are not AWS's: in the same run DynamoDB Local wrote
+${f(run.emulatorPlainWritesPerSecond ?? 0)} plain items/s (BatchWriteItem of 25, 8 at once) on this shared 2-core machine, and
+exactly-once ingestion needs at least one conditional write per signal (its dedupe marker), in a
+transaction with the counter, which DynamoDB Local executes far more slowly than plain writes.
+
+**Health signals, AWS envelope** (us-east-1 defaults; latencies assumed: ${Object.entries(ASSUMED_SIGNAL_MS)
+    .map(([k, v]) => `${k} ${v} ms`)
+    .join(', ')}):
+
+| limit | arithmetic | signals/s |
+| --- | --- | ---: |
+${table(signalEnvelope(t))}
+
+At 2 % counted failures the breaker row is ${f(1000 / ASSUMED_SIGNAL_MS.failureCommit / 0.02)} signals/s: counted failures are
+still one conditional commit each on the breaker item (see "What is left" below).
+
+**Slot reservations, AWS envelope:**
+
+| limit | arithmetic | reservations/s |
+| --- | --- | ---: |
+${table(slotEnvelope(run.slots.concurrency))}
+
+**Decision path** at template.yaml's settings (RouterReservedConcurrency ${t.routerReservedConcurrency}, ParallelizationFactor ${t.parallelizationFactor}), from the last
+scale run's per-job figures: first bottleneck ${decision ? `${decision.limit}, ≈ ${f(decision.jobsPerSecond)} jobs/s (${decision.arithmetic})` : 'not computed (no scale run recorded)'}.
+${SIGNALS_MARKERS.end}`;
+}
+
+export function writeSignalsDoc(run: SignalsResult, scale: ScaleResult | undefined): void {
+  const doc = readFileSync(SCALE_DOC, 'utf8');
+  const begin = doc.indexOf(SIGNALS_MARKERS.begin);
+  const end = doc.indexOf(SIGNALS_MARKERS.end);
+  if (begin < 0 || end < begin) throw new Error(`${SCALE_DOC}: the signals-run markers are missing`);
+  writeFileSync(
+    SCALE_DOC,
+    `${doc.slice(0, begin)}${renderSignalsRun(run, scale)}${doc.slice(end + SIGNALS_MARKERS.end.length)}`,
+  );
+}
