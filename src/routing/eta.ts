@@ -97,19 +97,20 @@ const wholeSeconds = (ms: number): number => (Number.isFinite(ms) && ms > 0 ? Ma
 
 export function quoteOf(
   target: { readonly provider: string; readonly model: string },
-  job: Pick<JobSubmission, 'resolution' | 'lengthSec'>,
+  /** null: no particular job (the model as a whole: `capacity`), so no segment is looked at. */
+  job: Pick<JobSubmission, 'resolution' | 'lengthSec'> | null,
   table: RoutingTable,
   context: EtaContext,
   estimatedCost: EstimatedCost,
 ): CandidateQuote {
   const min = table.etaMinSamples ?? DEFAULT_MIN_ETA_SAMPLES;
-  const segment = segmentOf(job);
+  const segment = job ? segmentOf(job) : null;
   const pair = context.pairs[`${target.provider}#${target.model}`];
   const wide = context.pairs[`${target.provider}#-`];
   const measured: [EtaBasis, MeasuredTimes | null | undefined][] = [
-    ['segment', pair?.run[segment]],
+    ['segment', segment === null ? null : pair?.run[segment]],
     ['model', pair?.runAll],
-    ['provider', wide?.run[segment]],
+    ['provider', segment === null ? null : wide?.run[segment]],
     ['provider', wide?.runAll],
   ];
   const found = measured.find(([, times]) => enough(times, min));

@@ -8,10 +8,13 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
 import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
+import { DynamoDbSignalWindows } from '../../aws/dynamodb-signal-windows.ts';
 import { parseJsonText } from '../../intake/json-text.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import type { AuditWindow } from '../../ports/audit-index.ts';
+import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
+import { WINDOW_MS } from '../../provider-health/signal-windows.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import {
   balancesToLookUp,
@@ -21,6 +24,7 @@ import {
   whatIf,
 } from '../../queries/what-if.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
+import { type EtaContext, tableUsesEta } from '../../routing/eta.ts';
 import {
   InvalidRoutingTableError,
   loadRoutingTable,
@@ -79,6 +83,24 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['estimated cost', renderCostChange(summary.cost)],
     ]),
   ];
+  if (summary.costError && summary.costError.length > 0) {
+    lines.push(
+      '',
+      'cost error (charged vs estimated, per output second, recorded windows):',
+      renderTable(
+        ['provider', 'model', 'charged', 'output', 'error'],
+        summary.costError.map((c) => [
+          c.provider,
+          c.model,
+          `$${c.chargedUsd}`,
+          `${c.outputSec}s`,
+          c.error === null
+            ? '- (no usdPerCredit)'
+            : `${c.error >= 0 ? '+' : ''}${(c.error * 100).toFixed(1)}%`,
+        ]),
+      ),
+    );
+  }
   if (summary.transitions.length > 0) {
     lines.push(
       '',
@@ -139,6 +161,19 @@ export async function balancesFor(
   return balances;
 }
 
+/**
+ * The completion times and charges of the recorded signal windows (closing any that are due), for a
+ * candidate table that prefers by eta or cost, bounds a tier's ETA or prices credits in dollars.
+ */
+async function etaFor(context: CliContext, table: RoutingTable): Promise<EtaContext | undefined> {
+  if (!tableUsesEta(table) && table.usdPerCredit === undefined) return undefined;
+  const healthTable = context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
+  const windows = new DynamoDbSignalWindows(context.documents, healthTable, { windowMs: WINDOW_MS });
+  return context.onTable(healthTable, () =>
+    new CachedEtaReader({ windows }, { ttlMs: 0 }).context(table.providers, context.now()),
+  );
+}
+
 export function registerWhatIf(program: Command, contextOf: (command: Command) => CliContext) {
   windowOptions(
     program
@@ -166,8 +201,10 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       const providers = providersToScan([defaultRoutingTable, table], [AUTO_PROVIDER], only);
       const records = await decisionsIn(context, providers, window);
       const balances = await balancesFor(context, records, table);
+      const eta = await etaFor(context, table);
       const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
         examples: options.examples,
+        ...(eta ? { eta } : {}),
       });
       context.out(
         context.json
