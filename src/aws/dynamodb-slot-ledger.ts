@@ -3,6 +3,8 @@
  *
  *   slots#fal#0  { n: 2, "h#<dispatchId>": <expiresAtMs>, "h#<dispatchId>": <expiresAtMs> }
  *
+ *   slots#fal#0  { …, w: 1, "w#<jobId>": <sinceMs> }   (jobs held for fal, waiting for a slot)
+ *
  * A take is one UpdateItem — `SET h#<id> = :expires ADD n 1` if this dispatch holds nothing there
  * and `n < capacity` — so the count and the holders change together, atomically, on the server:
  * no read-modify-write, no version to conflict on, whatever the number of routers. A refused take
@@ -10,22 +12,46 @@
  * a slot there it is `already_held`; if some holder's expiry passed (a lost completion), those
  * holders are removed — each conditional on the expiry read, so a holder renewed meanwhile stays —
  * and the take is tried once more. A release is the mirror UpdateItem, conditional on the holder.
+ *
+ * The waiting line lives on the same item, so a new arrival learns that jobs are held without
+ * another read: its take is also conditional on `w < 1`, and a held job's own take (`waitingJobId`)
+ * skips that condition. Waiting and leaving are the same pattern: one attribute and one counter
+ * changed together, conditional on the attribute.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RoutingManagerError } from '../errors.ts';
 import {
+  inLineOrder,
+  MAX_WAITING_PER_PROVIDER,
   type SlotHolder,
   type SlotLedger,
   type SlotShardRef,
   type SlotTake,
   type SlotTakeResult,
   slotShardKey,
+  type WaitingJob,
 } from '../ports/slot-ledger.ts';
 
 export const slotItemKey = (ref: SlotShardRef): string => `slots#${ref.provider}#${ref.shard}`;
 const HOLDER_PREFIX = 'h#';
+const WAITING_PREFIX = 'w#';
+
+/** The jobs waiting on a shard item, oldest first. */
+export function waitingOf(item: Record<string, unknown> | undefined): WaitingJob[] {
+  if (!item) return [];
+  return inLineOrder(
+    Object.entries(item)
+      .filter(([name, value]) => name.startsWith(WAITING_PREFIX) && typeof value === 'number')
+      .map(([name, value]) => ({ jobId: name.slice(WAITING_PREFIX.length), sinceMs: value as number })),
+  );
+}
 
 const BATCH_GET_LIMIT = 100;
 const BATCH_GET_ROUNDS = 3;
@@ -61,6 +87,8 @@ export class DynamoDbSlotLedger implements SlotLedger {
       if (refused === undefined) return 'taken';
       const holders = holdersOf(refused);
       if (holders.some((holder) => holder.dispatchId === request.dispatchId)) return 'already_held';
+      // Refused because jobs wait (and slots may be free): sweeping would not help this taker.
+      if (request.waitingJobId === undefined && waitingOf(refused).length > 0) return 'full';
       const expired = holders.filter((holder) => holder.expiresAtMs <= request.atMs);
       if (expired.length === 0 || attempt === 1) return 'full';
       await this.#sweep(ref, expired);
@@ -75,10 +103,18 @@ export class DynamoDbSlotLedger implements SlotLedger {
           TableName: this.#table,
           Key: { pk: slotItemKey(ref) },
           UpdateExpression: 'SET #holder = :expires ADD #n :one',
-          ConditionExpression: request.force
-            ? 'attribute_not_exists(#holder)'
-            : 'attribute_not_exists(#holder) AND (attribute_not_exists(#n) OR #n < :capacity)',
-          ExpressionAttributeNames: { '#holder': `${HOLDER_PREFIX}${request.dispatchId}`, '#n': 'n' },
+          ConditionExpression: [
+            'attribute_not_exists(#holder)',
+            ...(request.force ? [] : ['(attribute_not_exists(#n) OR #n < :capacity)']),
+            ...(request.force || request.waitingJobId !== undefined
+              ? []
+              : ['(attribute_not_exists(#w) OR #w < :one)']),
+          ].join(' AND '),
+          ExpressionAttributeNames: {
+            '#holder': `${HOLDER_PREFIX}${request.dispatchId}`,
+            '#n': 'n',
+            ...(request.force || request.waitingJobId !== undefined ? {} : { '#w': 'w' }),
+          },
           ExpressionAttributeValues: {
             ':expires': request.expiresAtMs,
             ':one': 1,
@@ -134,6 +170,53 @@ export class DynamoDbSlotLedger implements SlotLedger {
       if (error instanceof ConditionalCheckFailedException) return 'not_held';
       throw error;
     }
+  }
+
+  async wait(ref: SlotShardRef, job: WaitingJob): Promise<'waiting' | 'already_waiting' | 'line_full'> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: slotItemKey(ref) },
+          UpdateExpression: 'SET #entry = :since ADD #w :one',
+          ConditionExpression: 'attribute_not_exists(#entry) AND (attribute_not_exists(#w) OR #w < :max)',
+          ExpressionAttributeNames: { '#entry': `${WAITING_PREFIX}${job.jobId}`, '#w': 'w' },
+          ExpressionAttributeValues: { ':since': job.sinceMs, ':one': 1, ':max': MAX_WAITING_PER_PROVIDER },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return 'waiting';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = error.Item ? unmarshall(error.Item) : {};
+      return waitingOf(item).some((waiting) => waiting.jobId === job.jobId) ? 'already_waiting' : 'line_full';
+    }
+  }
+
+  async leave(ref: SlotShardRef, jobId: string): Promise<'left' | 'not_waiting'> {
+    try {
+      await this.#client.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: slotItemKey(ref) },
+          UpdateExpression: 'REMOVE #entry ADD #w :minus',
+          ConditionExpression: 'attribute_exists(#entry)',
+          ExpressionAttributeNames: { '#entry': `${WAITING_PREFIX}${jobId}`, '#w': 'w' },
+          ExpressionAttributeValues: { ':minus': -1 },
+        }),
+      );
+      return 'left';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'not_waiting';
+      throw error;
+    }
+  }
+
+  async waiting(ref: SlotShardRef): Promise<readonly WaitingJob[]> {
+    const response = await this.#client.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: slotItemKey(ref) }, ConsistentRead: true }),
+    );
+    return waitingOf(response.Item);
   }
 
   async read(refs: readonly SlotShardRef[]): Promise<Map<string, readonly SlotHolder[]>> {

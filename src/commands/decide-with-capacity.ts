@@ -11,6 +11,7 @@
  * and the record that follows names the job as routed only once a slot is its own.
  */
 
+import type { HoldBacklog } from '../ports/hold-backlog.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import { takeSlot } from '../provider-health/slot-claims.ts';
 import type { CapacityContext, RoutingDecision } from '../routing/decide.ts';
@@ -19,7 +20,17 @@ import { DEFAULT_JOB_TIMEOUT_SEC } from '../routing/routing-table.ts';
 
 export interface RouterCapacity {
   readonly ledger: SlotLedger;
+  /**
+   * The hold backlog: present, a job whose rule says `whenAllFull: hold` is held when every
+   * candidate is full (src/commands/hold-job.ts); absent, it is rejected `capacity_exhausted`.
+   */
+  readonly backlog?: HoldBacklog;
+  /** Seconds a held job waits before it is checked again without a freed slot (default DEFAULT_RECHECK_SEC). */
+  readonly recheckSec?: number;
 }
+
+/** The bounded wait between two checks of a held job when no completion frees a slot. */
+export const DEFAULT_RECHECK_SEC = 30;
 
 /** The slot a routed decision holds (absent: its provider is unlimited, or nothing was routed). */
 export interface HeldSlot {
@@ -42,6 +53,8 @@ export async function decideWithCapacity<T extends { readonly decision: RoutingD
   capacity: RouterCapacity | undefined,
   now: Date,
   dispatchId: string,
+  /** Set when a held job is decided again: its takes may pass the jobs waiting behind it. */
+  waitingJobId?: string,
 ): Promise<CapacityDecision<T>> {
   const limited = Object.values(providers).some((provider) => provider.concurrency !== undefined);
   if (!capacity || !limited) return { made: await decideWith(undefined) };
@@ -60,6 +73,7 @@ export async function decideWithCapacity<T extends { readonly decision: RoutingD
       atMs: now.getTime(),
       timeoutMs: (catalogue?.jobTimeoutSec ?? DEFAULT_JOB_TIMEOUT_SEC) * 1000,
       ...(decision.overflow ? { force: true } : {}),
+      ...(waitingJobId !== undefined ? { waitingJobId } : {}),
     });
     if (taken.outcome !== 'full') {
       return {

@@ -4,7 +4,11 @@
  * concurrency in the rules in force, so it needs no read of the job. Idempotent: the release is
  * conditional on the holder, so a duplicate report, or a report for a slot that already expired,
  * frees nothing. `failed_retryable` and `unknown` keep the slot: the job may still be running.
+ * A freed slot wakes the provider's waiting line (`slot_freed` on the hold backlog). Sent after the
+ * release: should the send fail, the signal is retried (EventBridge) and the release, found done,
+ * does not send again — the held jobs' own bounded re-check still decides them.
  */
+import type { HoldBacklog } from '../ports/hold-backlog.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import type { AttemptOutcome } from '../provider-health/breaker.ts';
 import { releaseSlot } from '../provider-health/slot-claims.ts';
@@ -13,6 +17,11 @@ import type { RulesReader } from '../rules/active-rules.ts';
 export interface ReleaseSlotDependencies {
   readonly ledger: SlotLedger;
   readonly rules: RulesReader;
+  /**
+   * The hold backlog: a freed slot sends `slot_freed` for its provider at once, so the oldest job
+   * held for it is decided again now rather than at its next bounded re-check (src/commands/hold-job.ts).
+   */
+  readonly backlog?: HoldBacklog;
 }
 
 const TERMINAL: readonly AttemptOutcome[] = ['succeeded', 'failed_terminal'];
@@ -32,5 +41,7 @@ export async function releaseCompletedSlot(
     concurrency: provider.concurrency,
     dispatchId: attempt.dispatchId,
   });
-  return released ? 'released' : 'not_held';
+  if (!released) return 'not_held';
+  await deps.backlog?.send({ kind: 'slot_freed', provider: attempt.provider }, 0);
+  return 'released';
 }

@@ -33,9 +33,11 @@ import {
   DECISION_VERSION,
   type DecisionRecord,
   decisionRecord,
+  deferralRecord,
   intakeRejectionRecord,
   messageTooLargeRecord,
   type Received,
+  type RoutingDeferredRecord,
   type RoutingLogRecord,
 } from '../log/routing-records.ts';
 import { UnsupportedRecordError } from '../log/stored-records.ts';
@@ -49,6 +51,7 @@ import type { RoutingTable } from '../routing/routing-table.ts';
 import { type ActiveRules, fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import {
   decideUnderRules,
+  decidingTableOf,
   providersInForce,
   type RulesDecision,
   rulesNeedCreditBalance,
@@ -61,6 +64,7 @@ import {
 } from './decide-with-capacity.ts';
 import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
+import { type HoldPlan, holdPlanOf, joinLines, leaveLines, recheckDelaySec } from './hold-job.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -94,13 +98,16 @@ export interface RouteJobDependencies {
   readonly eta?: { readonly reader: EtaReader };
 }
 
+/** What routing records at version 1: a decision, or the deferral of a job held for a slot. */
+export type RoutingRecord = DecisionRecord | RoutingDeferredRecord;
+
 export type RouteJobResult =
-  | { readonly outcome: 'recorded'; readonly record: DecisionRecord }
-  | { readonly outcome: 'duplicate'; readonly record: DecisionRecord }
+  | { readonly outcome: 'recorded'; readonly record: RoutingRecord }
+  | { readonly outcome: 'duplicate'; readonly record: RoutingRecord }
   | {
       readonly outcome: 'conflicting_duplicate';
-      /** The decision already on record, which stands. */
-      readonly record: DecisionRecord;
+      /** The decision (or deferral) already on record, which stands. */
+      readonly record: RoutingRecord;
     };
 
 /**
@@ -112,7 +119,7 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
   const maxMessageBytes = deps.maxMessageBytes ?? DEFAULT_QUEUE_MAX_MESSAGE_BYTES;
   let inputs: RoutingInputs | undefined;
   /** The sealed record of the last append: what a taken version 1 is compared with. */
-  let attempted: DecisionRecord | undefined;
+  let attempted: RoutingRecord | undefined;
   return handleCommand(
     {
       read: async (conflict) => {
@@ -120,19 +127,25 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
         if (!conflict) return { inputs, job: initialJobState, same: false };
         const found = conflict.existing as RoutingLogRecord | undefined;
         const job = jobStateOf(found ? [found] : await deps.log.readStream(conflict.stream));
-        return { inputs, job, same: await sameSubmission(job.decision, attempted, inputs, deps) };
+        return {
+          inputs,
+          job,
+          same: await sameSubmission(job.deferral ?? job.decision, attempted, inputs, deps),
+        };
       },
       decide: ({ inputs, job, same }) => decideRouting(inputs, job, same, maxMessageBytes),
       append: async (decided, { inputs }): Promise<RouteJobResult> => {
         if (decided.outcome !== 'record') {
           // The job was decided before: the slot that decision took (if any) is the job's, not this one.
           if (attempted?.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
+          await settleHold(decided.record, inputs, deps);
           return decided;
         }
         // A slot taken for a decision that became a rejection (message too large) is given back.
         if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
         attempted = await sealed(decided.record, inputs, deps.contentKeys);
         await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
+        await settleHold(attempted, inputs, deps);
         return { outcome: 'recorded', record: attempted };
       },
     },
@@ -142,13 +155,40 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
 }
 
 /**
+ * After version 1 is on record: a held job (this deferral, or one found on a redelivery) is in its
+ * waiting lines (idempotent) and gets its bounded-wait `recheck` — sent again on every redelivery,
+ * so a router that stopped between the append and the send loses nothing (a duplicate recheck is
+ * harmless). Lines this attempt joined for a job whose record is not a deferral are left.
+ */
+async function settleHold(record: RoutingRecord, inputs: RoutingInputs, deps: RouteJobDependencies) {
+  const capacity = deps.capacity;
+  if (!capacity?.backlog) return;
+  const providers = inputs.providers ?? {};
+  if (record.type !== 'RoutingDeferred') {
+    if (inputs.hold && record.jobId !== null)
+      await leaveLines(capacity.ledger, record.jobId, inputs.hold.waitingFor, providers);
+    return;
+  }
+  await joinLines(
+    capacity.ledger,
+    { jobId: record.jobId, sinceMs: Date.parse(record.recordedAt) },
+    record.waitingFor,
+    providers,
+  );
+  await capacity.backlog.send(
+    { kind: 'recheck', jobId: record.jobId },
+    recheckDelaySec(record.holdUntil, deps.now(), capacity.recheckSec),
+  );
+}
+
+/**
  * Whether the decision on record was made for this very submission (a redelivery): the same
  * payload hash, or — across a hash key's hour or from before keyed hashes — the same detail under
  * the record's own hash (src/content/payload-hasher.ts), else the same routing facts.
  */
 async function sameSubmission(
-  existing: DecisionRecord | null,
-  attempted: DecisionRecord | undefined,
+  existing: RoutingRecord | null,
+  attempted: RoutingRecord | undefined,
   inputs: RoutingInputs,
   deps: RouteJobDependencies,
 ): Promise<boolean> {
@@ -166,9 +206,10 @@ function decideRouting(
   job: JobState,
   same: boolean,
   maxMessageBytes: number,
-): RouteJobResult | { readonly outcome: 'record'; readonly record: DecisionRecord } {
+): RouteJobResult | { readonly outcome: 'record'; readonly record: RoutingRecord } {
   if (job.version === 0) return { outcome: 'record', record: decisionRecordOf(inputs, maxMessageBytes) };
-  const existing = job.decision;
+  // Version 1 is the decision, or the deferral of a job held first.
+  const existing = job.deferral ?? job.decision;
   if (!existing) {
     // Version 1 of a stream is always a decision; anything else means the table was tampered with.
     throw new UnsupportedRecordError(`version 1 of ${job.stream} is not a decision`, job.current?.record);
@@ -186,6 +227,10 @@ interface RoutingInputs {
   readonly made?: RulesDecision;
   /** The provider slot the decision took (absent: none needed). */
   readonly slot?: HeldSlot;
+  /** Every candidate was full and the rule holds: the job is in these waiting lines (joined). */
+  readonly hold?: HoldPlan;
+  /** The provider catalogue in force (the lines' shard counts follow from it). */
+  readonly providers?: RoutingTable['providers'];
 }
 
 async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies): Promise<RoutingInputs> {
@@ -228,7 +273,33 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
     now,
     dispatchId,
   );
-  return { event, received, intake, made, ...(slot ? { slot } : {}) };
+  const hold = await holdIfFull(made, decidingTableOf(rules, job.jobId), providers, job.jobId, now, deps);
+  return { event, received, intake, made, providers, ...(slot ? { slot } : {}), ...(hold ? { hold } : {}) };
+}
+
+/**
+ * The hold a decision calls for, with the job already in its waiting lines (joined before the
+ * deferral is appended, so no new arrival passes it); undefined when it is not held — no backlog,
+ * no hold rule, or a line already at its maximum (then the rejection stands: `capacity_exhausted`).
+ */
+async function holdIfFull(
+  made: RulesDecision,
+  table: RoutingTable,
+  providers: RoutingTable['providers'],
+  jobId: string,
+  now: Date,
+  deps: RouteJobDependencies,
+): Promise<HoldPlan | undefined> {
+  if (!deps.capacity?.backlog) return undefined;
+  const plan = holdPlanOf(made.decision, table, now);
+  if (!plan) return undefined;
+  const joined = await joinLines(
+    deps.capacity.ledger,
+    { jobId, sinceMs: now.getTime() },
+    plan.waitingFor,
+    providers,
+  );
+  return joined === 'waiting' ? plan : undefined;
 }
 
 /** Whether a table that decides jobs (the active one, or the canary) asks for quotes. */
@@ -238,11 +309,12 @@ const rulesUseEta = (rules: ActiveRules): boolean =>
 
 /** Pure: the record the inputs make (its user content still in clear). */
 function decisionRecordOf(
-  { received, intake, made }: RoutingInputs,
+  { received, intake, made, hold }: RoutingInputs,
   maxMessageBytes: number,
-): DecisionRecord {
+): RoutingRecord {
   if (!intake.ok || !made)
     return intakeRejectionRecord(received, intake as Extract<IntakeResult, { ok: false }>);
+  if (hold) return deferralRecord(received, intake.submission, made.decision.explanation, hold, made.shadow);
   const record = decisionRecord(received, intake.submission, made.decision, made.shadow);
   if (record.type !== 'RoutingDecided') return record;
   const messageBytes = dispatchMessageBytes(record);
@@ -252,11 +324,11 @@ function decisionRecordOf(
 }
 
 /** The record with its user content sealed under the hour's transit key (cached: no call per job). */
-async function sealed(
-  record: DecisionRecord,
+async function sealed<R extends RoutingRecord>(
+  record: R,
   { event, received, intake }: RoutingInputs,
   keys: RouteJobDependencies['contentKeys'],
-): Promise<DecisionRecord> {
+): Promise<R> {
   // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
   if (record.job === null) return record;
   const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);

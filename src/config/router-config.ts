@@ -1,4 +1,5 @@
 import {
+  httpUrl,
   kmsKeyId,
   loadConfig,
   numberIn,
@@ -27,6 +28,10 @@ const routerEnvironment = {
   PROVIDER_HEALTH_TABLE: optional(tableName),
   /** How long a router instance reuses its read of provider health (default 5 s). */
   HEALTH_CACHE_SECONDS: withDefault(numberIn(0, 60, { integer: true }), 5),
+  /** Optional: the hold backlog (HoldQueue); without it a job finding every candidate full is rejected. */
+  HOLD_QUEUE_URL: optional(httpUrl),
+  /** The bounded wait between checks of a held job (default 30 s; SQS delays at most 900). */
+  HOLD_RECHECK_SECONDS: withDefault(numberIn(1, 900, { integer: true }), 30),
 };
 
 export interface RouterConfig {
@@ -40,6 +45,8 @@ export interface RouterConfig {
   readonly queueMaxMessageBytes: number;
   readonly providerHealthTable: string | undefined;
   readonly healthCacheSeconds: number;
+  readonly holdQueueUrl: string | undefined;
+  readonly holdRecheckSeconds: number;
 }
 
 export function loadRouterConfig(env: Readonly<Record<string, string | undefined>>): RouterConfig {
@@ -55,5 +62,7 @@ export function loadRouterConfig(env: Readonly<Record<string, string | undefined
     queueMaxMessageBytes: parsed.PROVIDER_QUEUE_MAX_MESSAGE_BYTES,
     providerHealthTable: parsed.PROVIDER_HEALTH_TABLE,
     healthCacheSeconds: parsed.HEALTH_CACHE_SECONDS,
+    holdQueueUrl: parsed.HOLD_QUEUE_URL,
+    holdRecheckSeconds: parsed.HOLD_RECHECK_SECONDS,
   };
 }

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
@@ -20,6 +21,7 @@ import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
+import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import {
   type RecordDispatchOutcomeResult,
   recordDispatchOutcome,
@@ -340,7 +342,11 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
   const ledger = new DynamoDbSlotLedger(client, config.providerHealthTable);
   return {
     store,
-    slots: { ledger, rules },
+    slots: {
+      ledger,
+      rules,
+      ...(config.holdQueueUrl ? { backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl) } : {}),
+    },
     windows: {
       windows: new DynamoDbSignalWindows(client, config.providerHealthTable, { windowMs: WINDOW_MS }),
       now: Date.now,

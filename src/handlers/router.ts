@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -21,6 +22,7 @@ import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { KmsKeyService } from '../aws/kms-key-service.ts';
+import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import { type RouteJobDependencies, type RouteJobResult, routeJob } from '../commands/route-job.ts';
 import type { RouterConfig } from '../config/router-config.ts';
 import { ContentKeyRing } from '../content/content-key-ring.ts';
@@ -41,7 +43,8 @@ export interface RouterResponse {
   readonly outcome: RouteJobResult['outcome'];
   readonly stream: string;
   readonly jobId: string | null;
-  readonly decision: 'routed' | 'rejected';
+  /** `held`: every candidate was full and the rule holds the job (a RoutingDeferred record). */
+  readonly decision: 'routed' | 'rejected' | 'held';
   readonly provider: string | null;
   readonly reason: string | null;
 }
@@ -115,7 +118,14 @@ export function createRouterHandler(deps: RouteJobDependencies, { logger, metric
           if (typeof value === 'string') metrics.addMetadata(key, value);
         }
         metrics.addMetric('Decisions', MetricUnit.Count, 1);
-        reportRules(record, { logger, metrics });
+        if (record.type === 'RoutingDeferred') {
+          // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
+          for (const provider of record.waitingFor) {
+            const held = metrics.singleMetric();
+            held.addDimensions({ provider });
+            held.addMetric('JobsHeld', MetricUnit.Count, 1);
+          }
+        } else reportRules(record, { logger, metrics });
         // Capacity: which providers were full for this job (their ledger refused a slot), by provider.
         for (const provider of record.explanation?.capacity?.full ?? []) {
           const full = metrics.singleMetric();
@@ -174,16 +184,13 @@ export const rulesReadFailureReporter =
   };
 
 /**
- * The slot ledger and the ETA reader: both in the health table (items `slots#…`, `window#…`); the
- * ETA view is cached as long as the health view.
+ * The ETA reader: the signal windows and the slot ledger in the health table (items `window#…`,
+ * `slots#…`), cached as long as the health view.
  */
-function slotsAndEta(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
+function etaReader(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
   const ledger = new DynamoDbSlotLedger(client, table);
   const windows = new DynamoDbSignalWindows(client, table, { windowMs: WINDOW_MS });
-  return {
-    capacity: { ledger },
-    eta: { reader: new CachedEtaReader({ windows, ledger }, { ttlMs: cacheSeconds * 1000 }) },
-  };
+  return new CachedEtaReader({ windows, ledger }, { ttlMs: cacheSeconds * 1000 });
 }
 
 /** The router's AWS adapters for a validated configuration. */
@@ -219,9 +226,21 @@ export function routerDependencies(
           },
         }
       : {}),
-    // The slot ledger shares the health table (items slots#<provider>#<shard>).
+    // The slot ledger shares the health table (items slots#<provider>#<shard>); with the hold
+    // backlog, a job finding every candidate full is held rather than rejected.
     ...(config.providerHealthTable
-      ? slotsAndEta(client, config.providerHealthTable, config.healthCacheSeconds)
+      ? {
+          capacity: {
+            ledger: new DynamoDbSlotLedger(client, config.providerHealthTable),
+            ...(config.holdQueueUrl
+              ? {
+                  backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl),
+                  recheckSec: config.holdRecheckSeconds,
+                }
+              : {}),
+          },
+          eta: { reader: etaReader(client, config.providerHealthTable, config.healthCacheSeconds) },
+        }
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),
     credits: new DynamoDbCreditBalances(client, config.creditsTable),

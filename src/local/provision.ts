@@ -41,7 +41,13 @@ export interface LocalStack {
     readonly providerHealth: string;
   };
   readonly routingLogStreamArn: string;
-  readonly queues: { readonly fal: string; readonly replicate: string; readonly announcements: string };
+  readonly queues: {
+    readonly fal: string;
+    readonly replicate: string;
+    readonly announcements: string;
+    /** HoldQueue: held jobs to decide again (the Holds function's event source). */
+    readonly hold: string;
+  };
   readonly eventBusName: string;
   /** The KMS keys (ARNs): transit keys are generated under `content`, payload-hash keys derived from `payloadHash`. */
   readonly keys: { readonly content: string; readonly payloadHash: string };
@@ -72,6 +78,7 @@ export function handlerEnvironment(stack: LocalStack): Record<string, string> {
     EVENT_BUS_NAME: stack.eventBusName,
     CONTENT_KMS_KEY_ID: stack.keys.content,
     PAYLOAD_HASH_KMS_KEY_ID: stack.keys.payloadHash,
+    HOLD_QUEUE_URL: stack.queues.hold,
   };
 }
 
@@ -141,6 +148,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         fal: queueUrl(PROVIDER_QUEUES.fal),
         replicate: queueUrl(PROVIDER_QUEUES.replicate),
         announcements: localOnly.announcements,
+        hold: queueUrl('HoldQueue'),
       },
       eventBusName: localOnly.eventBusName,
       keys: localOnly.keys,

@@ -18,6 +18,7 @@ import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbJobStatusReader } from '../aws/dynamodb-job-status-reader.ts';
 import type { SubmittedInput } from '../cli/submitted-events.ts';
 import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
+import { loadHoldsConfig } from '../config/holds-config.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
 import {
@@ -25,10 +26,12 @@ import {
   type HealthSignalsResponse,
   healthSignalsDependencies,
 } from '../handlers/health-signals.ts';
+import { createHoldsHandler, holdsDependencies } from '../handlers/holds.ts';
 import { createProjectorHandler, projectorPorts } from '../handlers/projector.ts';
 import { createRouterHandler, type RouterResponse, routerDependencies } from '../handlers/router.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
-import type { DecisionRecord } from '../log/routing-records.ts';
+import { jobStateOf } from '../log/job-state.ts';
+import type { RoutingLogRecord } from '../log/routing-records.ts';
 import { createTelemetry } from '../observability/telemetry.ts';
 import type { JobStatusReader } from '../ports/job-status-reader.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
@@ -47,6 +50,7 @@ import {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
+import { HoldBacklogPoller } from './hold-backlog-poller.ts';
 import { aLocalLambdaContext } from './lambda-context.ts';
 import {
   IntakeQueueDrainer,
@@ -69,8 +73,12 @@ import { RecordingProviderQueues } from './sent-messages.ts';
 import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
-/** `signal`: a provider attempt or status event (what it changed is in `change`). */
-export type LocalOutcome = 'routed' | 'rejected' | 'duplicate' | 'signal';
+/**
+ * `signal`: a provider attempt or status event (what it changed is in `change`). `held`: every
+ * candidate was full; the row's provider (or reason) is the decision that ended the hold during the
+ * run, null while it is still held.
+ */
+export type LocalOutcome = 'routed' | 'rejected' | 'duplicate' | 'signal' | 'held';
 
 export interface LocalEventResult {
   readonly origin: string;
@@ -215,6 +223,10 @@ interface LocalPipeline {
   readonly log: RoutingLog;
   /** The error class the projector last gave for a record (by sequence number), if it failed. */
   failureClassOf(sequenceNumber: string): string | undefined;
+  /** The Holds function fed from HoldQueue (what is visible now: `drain`; live: `run`). */
+  readonly holds: HoldBacklogPoller;
+  /** Held jobs decided so far by the Holds handler (each appended one log record). */
+  heldDecided(): number;
   destroy(): void;
 }
 
@@ -252,7 +264,18 @@ async function createPipeline(
     createTelemetry('health-signals', stack.stage),
   );
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
+  let heldDecided = 0;
+  const holdsHandler = createHoldsHandler(
+    holdsDependencies(loadHoldsConfig(environment)),
+    createTelemetry('holds', stack.stage),
+    { onHandled: (outcome) => (heldDecided += outcome.decided.length) },
+  );
+  const holds = new HoldBacklogPoller(stack.queues.hold, (event) =>
+    holdsHandler(event, aLocalLambdaContext('routing-manager-holds-local')),
+  );
   return {
+    holds,
+    heldDecided: () => heldDecided,
     route: (event) => router(event, aLocalLambdaContext('routing-manager-router-local')),
     signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
     project: (event, context: Context) => projector(event, context),
@@ -262,6 +285,7 @@ async function createPipeline(
     failureClassOf: (sequenceNumber) => failures.get(sequenceNumber),
     destroy: () => {
       poller.destroy();
+      holds.destroy();
       documents.destroy();
     },
   };
@@ -311,6 +335,10 @@ async function routeAndProject(
           responses[i] = response;
         }
       }
+      // What this step woke in the hold backlog (a freed slot): held jobs decided, each one record.
+      const decidedBefore = pipeline.heldDecided();
+      await pipeline.holds.drain();
+      appended += pipeline.heldDecided() - decidedBefore;
       progress(`projecting ${appended} new record(s) from the log's stream`);
       const drained = await pipeline.poller.drain(pipeline.project, {
         minRecords: appended,
@@ -338,7 +366,9 @@ async function routeAndProject(
         results.push(await signalResult(input, response, { byProvider, captured, jobs }));
         continue;
       }
-      const [decision] = (await pipeline.log.readStream(response.stream)) as DecisionRecord[];
+      const stream = await pipeline.log.readStream(response.stream);
+      // A held job's decision is the one that ended its hold (none while it is still held).
+      const decision = jobStateOf(stream).decision ?? undefined;
       const routed = decision?.type === 'RoutingDecided' ? decision : null;
       const rejected = decision?.type === 'RoutingRejected' ? decision : null;
       const jobId = response.jobId;
@@ -353,7 +383,9 @@ async function routeAndProject(
       results.push({
         origin: input.origin,
         eventId:
-          typeof input.event.id === 'string' && input.event.id ? input.event.id : (decision?.eventId ?? null),
+          typeof input.event.id === 'string' && input.event.id
+            ? input.event.id
+            : (decision?.eventId ?? deferralOf(stream)?.eventId ?? null),
         jobId,
         outcome: response.outcome === 'recorded' ? response.decision : 'duplicate',
         provider: routed?.provider ?? null,
@@ -370,6 +402,8 @@ async function routeAndProject(
     readBack.destroy();
   }
 }
+
+const deferralOf = (stream: readonly RoutingLogRecord[]) => jobStateOf(stream).deferral;
 
 /** What landed for one row, as read back from the emulators: "what actually happened". */
 function effectsReadBack(
@@ -456,6 +490,8 @@ async function startLive(
   const controller = new AbortController();
   const loops = Promise.all([
     drainer.run(controller.signal),
+    // The Holds function's event source: held jobs decided again as slots free (or their wait ends).
+    pipeline.holds.run(controller.signal, options.report, options.waitSeconds ?? 20),
     pipeline.poller.follow(pipeline.project, {
       signal: controller.signal,
       onDelivery: ({ delivered, failed, abandoned }) =>
@@ -551,7 +587,11 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
 export function describeRouting(eventId: string, response: RouterResponse): string {
   const subject = response.jobId ? `job ${response.jobId}` : `stream ${response.stream}`;
   const decision =
-    response.decision === 'routed' ? `routed to ${response.provider}` : `rejected: ${response.reason}`;
+    response.decision === 'routed'
+      ? `routed to ${response.provider}`
+      : response.decision === 'held'
+        ? 'held: every candidate full (decided again when a slot frees)'
+        : `rejected: ${response.reason}`;
   const outcome =
     response.outcome === 'recorded'
       ? decision

@@ -1,7 +1,8 @@
 /**
  * The one fold of a job's stream (Emmett's `evolve`): `evolveJob(state, record)` folds one record
  * of `job#<jobId>` (or `event#<eventId>`) into what every decider and reader of the job asks — the
- * decision recorded at version 1, the routing in force and the dispatches it caused, revisions,
+ * decision recorded at version 1 (or, for a job held first, its deferral and whether it is still
+ * held), the routing in force and the dispatches it caused, revisions,
  * replays, re-drives, erasure, whether the job's routing is closed, and whether the job is done
  * (completed, failed, rejected: never paid for again without an operator's `--pay-again-for`). `jobStateOf(records)` folds
  * a stream as read. Pure: built once per read and handed to the deciders (route, revise, replay,
@@ -15,6 +16,7 @@ import {
   RECORD_SCHEMA_VERSION,
   type RedriveTarget,
   type RoutingDecidedRecord,
+  type RoutingDeferredRecord,
   type RoutingLogRecord,
   type RoutingRevisedRecord,
 } from './routing-records.ts';
@@ -47,8 +49,15 @@ export interface JobState {
   readonly stream: string | null;
   /** The version of the last record (0: empty stream); the next record goes at `version + 1`. */
   readonly version: number;
-  /** The decision recorded at version 1 (null: no decision, e.g. a stream of health records). */
+  /**
+   * The job's decision: the one recorded at version 1, or — for a job held first — the one that
+   * ended its hold (null: no decision yet, e.g. a job still held, or a stream of health records).
+   */
   readonly decision: DecisionRecord | null;
+  /** The deferral at version 1 of a job that was held (null: it never was). */
+  readonly deferral: RoutingDeferredRecord | null;
+  /** The job is held now: deferred and not yet decided (routed, or rejected at its maximum hold). */
+  readonly held: boolean;
   readonly current: CurrentRouting | null;
   /**
    * Every record that routed the job to a provider, in version order; the last is the current one
@@ -76,6 +85,8 @@ export const initialJobState: JobState = {
   stream: null,
   version: 0,
   decision: null,
+  deferral: null,
+  held: false,
   current: null,
   dispatches: [],
   revisions: [],
@@ -139,11 +150,16 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
   switch (record.type) {
     case 'RoutingDecided':
     case 'RoutingRejected':
+      // The first decision is the job's: at version 1, or the one that ended a hold.
       return withRouting(
-        record.version === 1 ? { ...next, decision: record } : next,
+        next.decision === null && (record.version === 1 || next.deferral !== null)
+          ? { ...next, decision: record, held: false }
+          : next,
         record,
         record.jobId !== null,
       );
+    case 'RoutingDeferred':
+      return next.deferral ? next : { ...next, deferral: record, held: next.decision === null };
     case 'ProjectionReplayRequested':
       // A replay recorded with its content withheld sends nothing, so the projector owes it nothing;
       // it still supersedes the routing before it (fencing: an older dispatch is no longer current).

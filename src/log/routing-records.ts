@@ -38,6 +38,8 @@ interface RecordBase {
 }
 
 interface DecisionBase extends RecordBase {
+  /** Set on the decision that ended a hold (version 2, after a RoutingDeferred at version 1). */
+  readonly afterHold?: AfterHold;
   /** The EventBridge event id the decision was made for. */
   readonly eventId: string;
   readonly submittedAt: string | null;
@@ -145,6 +147,55 @@ export interface ProviderHealthChangedRecord extends RecordBase {
 }
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
+
+/** What a rule does with a job still held at its maximum hold (src/routing/routing-table.ts). */
+export type AtMaxHold = 'reject' | 'route_anyway';
+
+/**
+ * A job whose every candidate provider was full (its slot ledger refused a slot, or jobs were
+ * already waiting there) and whose rule says `whenAllFull: hold`: version 1 of its stream, in place
+ * of the decision. It carries what a decision carries (the event id, payload hash, facts and sealed
+ * content, the explanation that found every candidate full), so a redelivery is still a duplicate
+ * and the decision made later — a RoutingDecided or RoutingRejected at version 2 with `afterHold` —
+ * is built from it alone. No side effect of its own: the router puts the job in its providers'
+ * waiting lines and the hold backlog (src/commands/hold-job.ts). Not filed in the audit index: the
+ * decision that ends the hold is.
+ */
+export interface RoutingDeferredRecord extends RecordBase {
+  readonly type: 'RoutingDeferred';
+  readonly jobId: string;
+  readonly outcome: 'held';
+  readonly eventId: string;
+  readonly submittedAt: string | null;
+  readonly payloadHash: string;
+  readonly job: string;
+  readonly content?: SealedContent;
+  readonly shadow?: ShadowResult;
+  /** The provider the request named (`auto`, or the one an explicit job waits for). */
+  readonly requestedProvider: string;
+  /** The decision that found every candidate full (its trail says `provider_full` for each). */
+  readonly explanation: Explanation;
+  /** The providers whose waiting line the job is in, in the rule's order (one for an explicit job). */
+  readonly waitingFor: readonly string[];
+  /** When the hold ends at the latest (`recordedAt` + the rule's maxHoldSec), and what happens then. */
+  readonly holdUntil: string;
+  readonly atMaxHold: AtMaxHold;
+}
+
+/** How a hold ended, recorded on the decision that ends it (version 2 of the stream). */
+export interface AfterHold {
+  /** The deferral's version (1) and when it was recorded. */
+  readonly deferredVersion: number;
+  readonly heldSince: string;
+  /** recordedAt − heldSince, in ms (finite, ≥ 0). */
+  readonly heldMs: number;
+  /**
+   * `decided_again`: decided before its maximum hold (a slot was free, or the rules in force
+   * decided otherwise); `max_hold`: still full when its hold ran out, and the rule's atMaxHold
+   * decided (`route_anyway` is recorded as an overflow).
+   */
+  readonly ended: 'decided_again' | 'max_hold';
+}
 /**
  * A re-routing of a job after its current dispatch failed terminally at the provider (reported by
  * a `provider.attempt.completed` signal): version n+1 of the job's stream, appended conditionally,
@@ -222,7 +273,11 @@ export interface DispatchOutcomeRecordedRecord extends RecordBase {
 export type JobRecord = RedriveTarget | ProjectionRedriveRequestedRecord;
 /** The records the projector turns into side effects. */
 export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
-export type RoutingLogRecord = ProjectableRecord | ContentErasedRecord | DispatchOutcomeRecordedRecord;
+export type RoutingLogRecord =
+  | ProjectableRecord
+  | ContentErasedRecord
+  | DispatchOutcomeRecordedRecord
+  | RoutingDeferredRecord;
 
 export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =>
   record.type === 'RoutingDecided' || record.type === 'RoutingRejected';
@@ -354,6 +409,93 @@ export function decisionRecord(
     outcome: 'rejected',
     reason: decision.reason,
     requestedProvider: job.provider,
+    fieldErrors: [],
+    explanation: decision.explanation,
+  };
+}
+
+/** The deferral of a job whose every candidate was full (version 1 of its stream). */
+export function deferralRecord(
+  received: Received,
+  job: JobSubmission,
+  explanation: Explanation,
+  hold: {
+    readonly waitingFor: readonly string[];
+    readonly holdUntil: string;
+    readonly atMaxHold: AtMaxHold;
+  },
+  shadow: ShadowResult | null = null,
+): RoutingDeferredRecord {
+  return {
+    stream: streamForJob(job.jobId),
+    version: DECISION_VERSION,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: job.jobId,
+    recordedAt: received.recordedAt,
+    type: 'RoutingDeferred',
+    outcome: 'held',
+    eventId: received.eventId,
+    submittedAt: received.submittedAt,
+    payloadHash: received.payloadHash,
+    job: JSON.stringify(job),
+    ...(shadow ? { shadow } : {}),
+    requestedProvider: job.provider,
+    explanation,
+    waitingFor: hold.waitingFor,
+    holdUntil: hold.holdUntil,
+    atMaxHold: hold.atMaxHold,
+  };
+}
+
+/**
+ * The decision that ends a hold: built from the deferral alone (its ids, facts and sealed content
+ * carried over, never unsealed), at the next version, filed in the audit index as any decision.
+ */
+export function decisionAfterHold(
+  deferral: RoutingDeferredRecord,
+  decision: RoutingDecision,
+  at: { readonly version: number; readonly recordedAt: string; readonly ended: AfterHold['ended'] },
+): DecisionRecord {
+  const heldMs = Math.max(0, Date.parse(at.recordedAt) - Date.parse(deferral.recordedAt));
+  const base = {
+    stream: deferral.stream,
+    version: at.version,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: deferral.jobId,
+    eventId: deferral.eventId,
+    submittedAt: deferral.submittedAt,
+    recordedAt: at.recordedAt,
+    payloadHash: deferral.payloadHash,
+    job: deferral.job,
+    ...(deferral.content ? { content: deferral.content } : {}),
+    ...(deferral.shadow ? { shadow: deferral.shadow } : {}),
+    afterHold: {
+      deferredVersion: deferral.version,
+      heldSince: deferral.recordedAt,
+      heldMs: Number.isFinite(heldMs) ? heldMs : 0,
+      ended: at.ended,
+    },
+  };
+  if (decision.outcome === 'routed') {
+    return {
+      ...base,
+      ...auditKeys(decision.provider, deferral.stream, at.recordedAt),
+      type: 'RoutingDecided',
+      outcome: 'routed',
+      provider: decision.provider,
+      model: decision.model,
+      queue: decision.queue,
+      estimatedCost: decision.estimatedCost,
+      explanation: decision.explanation,
+    };
+  }
+  return {
+    ...base,
+    ...auditKeys(deferral.requestedProvider, deferral.stream, at.recordedAt),
+    type: 'RoutingRejected',
+    outcome: 'rejected',
+    reason: decision.reason,
+    requestedProvider: deferral.requestedProvider,
     fieldErrors: [],
     explanation: decision.explanation,
   };

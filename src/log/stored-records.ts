@@ -356,6 +356,7 @@ const KNOWN_TYPES = new Set([
   'ProviderHealthChanged',
   'RoutingRevised',
   'DispatchOutcomeRecorded',
+  'RoutingDeferred',
 ]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -20,7 +20,7 @@
  */
 import { type ContentKeyRing, isRetained } from '../content/content-key-ring.ts';
 import { type JsonObject, userIdOf } from '../content/job-content.ts';
-import { withContent } from '../content/protect-record.ts';
+import { sealBindingOf, withContent } from '../content/protect-record.ts';
 import { openSealedContent } from '../content/sealed-content.ts';
 import {
   type DecisionRecord,
@@ -108,6 +108,9 @@ export async function projectWithContent(
     }
     // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
     if (record.type === 'DispatchOutcomeRecorded') return { kind: 'nothing' };
+    // A deferral has no effect: the router put the job in its waiting lines and the hold backlog;
+    // the decision that ends the hold (version 2, carrying the sealed content) is projected.
+    if (record.type === 'RoutingDeferred') return { kind: 'nothing' };
     // The job's content is erased: nothing that would carry it is sent, whatever the path.
     if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(retained.get(record.stream))))
       return { kind: 'nothing' };
@@ -132,7 +135,7 @@ export async function projectWithContent(
     }
     let content: JsonObject;
     try {
-      content = openSealedContent(record.content, key, record);
+      content = openSealedContent(record.content, key, sealBindingOf(record));
     } catch (error) {
       return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
     }
@@ -170,7 +173,7 @@ function openIfKeyLives(decision: DecisionRecord, keys: Map<string, ContentKey>)
   const key = decision.content ? keys.get(decision.content.keyId) : undefined;
   if (!decision.content || !key) return null;
   try {
-    return openSealedContent(decision.content, key, decision);
+    return openSealedContent(decision.content, key, sealBindingOf(decision));
   } catch {
     return null;
   }
@@ -217,7 +220,8 @@ function wouldDispatch(record: RoutingLogRecord): boolean {
     if (
       record.type === 'ContentErased' ||
       record.type === 'ProviderHealthChanged' ||
-      record.type === 'DispatchOutcomeRecorded'
+      record.type === 'DispatchOutcomeRecorded' ||
+      record.type === 'RoutingDeferred'
     )
       return false;
     if (copiesDecision(record) && isWithheld(record)) return false;

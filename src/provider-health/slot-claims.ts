@@ -16,6 +16,8 @@ export interface SlotClaim {
   readonly timeoutMs: number;
   /** Take a slot even when every shard is full (a rule's route_anyway): it is in flight all the same. */
   readonly force?: boolean;
+  /** A held job decided again (its jobId): it may pass the jobs waiting behind it. */
+  readonly waitingJobId?: string;
 }
 
 export type SlotClaimResult =
@@ -32,6 +34,7 @@ export async function takeSlot(ledger: SlotLedger, claim: SlotClaim): Promise<Sl
         capacity: shardCapacity(claim.concurrency, shard),
         atMs: claim.atMs,
         expiresAtMs: claim.atMs + claim.timeoutMs,
+        ...(claim.waitingJobId !== undefined ? { waitingJobId: claim.waitingJobId } : {}),
       },
     );
     if (outcome !== 'full') return { outcome, shard };
@@ -72,9 +75,11 @@ export interface ProviderSlots {
   readonly expired: number;
   readonly free: number;
   readonly shards: number;
+  /** Jobs held for this provider (its waiting line, src/commands/hold-job.ts). */
+  readonly held: number;
 }
 
-/** Every shard of each provider read in one go (BatchGetItem), counted at `atMs`. */
+/** Every shard of each provider read in one go (BatchGetItem), counted at `atMs`; its line read too. */
 export async function readProviderSlots(
   ledger: SlotLedger,
   providers: readonly { readonly provider: string; readonly concurrency: number }[],
@@ -84,7 +89,9 @@ export async function readProviderSlots(
     Array.from({ length: shardCount(concurrency) }, (_, shard) => ({ provider, shard })),
   );
   const holders = await ledger.read(refs);
-  return providers.map(({ provider, concurrency }) => {
+  // Every shard carries the same line: shard 0's is the provider's.
+  const lines = await Promise.all(providers.map(({ provider }) => ledger.waiting({ provider, shard: 0 })));
+  return providers.map(({ provider, concurrency }, index) => {
     let inFlight = 0;
     let expired = 0;
     for (let shard = 0; shard < shardCount(concurrency); shard++) {
@@ -100,6 +107,7 @@ export async function readProviderSlots(
       expired,
       free: Math.max(0, concurrency - inFlight),
       shards: shardCount(concurrency),
+      held: lines[index]?.length ?? 0,
     };
   });
 }

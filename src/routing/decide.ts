@@ -15,6 +15,15 @@ import {
   rulesVersionOf,
 } from './routing-table.ts';
 
+/**
+ * What a decision reads of a job: its routing facts only (src/content/job-content.ts FACT_FIELDS),
+ * never its user content — so a held job is decided again from the facts its deferral keeps.
+ */
+export type RoutingFacts = Pick<
+  JobSubmission,
+  'jobId' | 'lengthSec' | 'resolution' | 'tier' | 'provider' | 'feature'
+>;
+
 /** Why a rule's candidate was not taken. */
 export type ExclusionReason =
   | 'requested_provider_mismatch'
@@ -158,7 +167,7 @@ export interface CapacityContext {
 
 type Exclusion = { reason: ExclusionReason; detail: string };
 
-function conditionsExclusion(when: RuleConditions, job: JobSubmission): Exclusion | undefined {
+function conditionsExclusion(when: RuleConditions, job: RoutingFacts): Exclusion | undefined {
   if (when.requestedProvider && !when.requestedProvider.includes(job.provider)) {
     return { reason: 'requested_provider_mismatch', detail: `provider ${job.provider}` };
   }
@@ -180,7 +189,7 @@ function conditionsExclusion(when: RuleConditions, job: JobSubmission): Exclusio
   return undefined;
 }
 
-function capabilityExclusion(model: ModelCapabilities, job: JobSubmission): Exclusion | undefined {
+function capabilityExclusion(model: ModelCapabilities, job: RoutingFacts): Exclusion | undefined {
   const limit = (detail: string): Exclusion => ({ reason: 'capability_mismatch', detail });
   if (model.maxLengthSec !== undefined && job.lengthSec > model.maxLengthSec) {
     return limit(`model max ${model.maxLengthSec}s < ${job.lengthSec}s`);
@@ -195,7 +204,7 @@ function capabilityExclusion(model: ModelCapabilities, job: JobSubmission): Excl
   return undefined;
 }
 
-const wantsAudio = (job: JobSubmission): boolean => job.feature?.audio === true;
+const wantsAudio = (job: RoutingFacts): boolean => job.feature?.audio === true;
 
 /** Whether any rule of the table needs the user's credit balance (the only I/O a decision may need). */
 export const tableNeedsCreditBalance = (table: RoutingTable): boolean =>
@@ -207,7 +216,7 @@ const specificReasons: ReadonlyArray<[ExclusionReason, RejectionReason]> = [
   ['capability_mismatch', 'capability_mismatch'],
 ];
 
-export function decide(job: JobSubmission, context: DecisionContext): RoutingDecision {
+export function decide(job: RoutingFacts, context: DecisionContext): RoutingDecision {
   const { table, defaulted } = context;
   const creditBalance = recordedBalance(context.creditBalance);
   const candidates: CandidateVerdict[] = [];
@@ -290,7 +299,7 @@ type Chosen = {
  */
 function chooseTarget(
   rule: RouteRule,
-  job: JobSubmission,
+  job: RoutingFacts,
   context: DecisionContext,
   candidates: CandidateVerdict[],
   flags: { panic?: true; healthIgnored?: true },

@@ -38,6 +38,11 @@ export const DEFAULT_JOB_TIMEOUT_SEC = 900;
 export const MAX_ETA_SEC = 7 * 24 * 3600;
 const etaSeconds = () => z.int().check(z.positive(), z.lte(MAX_ETA_SEC));
 
+/** How long a held job waits for a slot unless its rule says (`maxHoldSec`). */
+export const DEFAULT_MAX_HOLD_SEC = 900;
+/** The longest hold a rule may declare: a day (a held job's content must outlive it). */
+export const MAX_HOLD_SEC = 24 * 3600;
+
 export const modelCapabilitiesSchema = z.strictObject({
   /** Inclusive bounds on the clip length. Absent: no limit declared. */
   minLengthSec: z.optional(positive()),
@@ -96,11 +101,20 @@ export const ruleSchema = z.union([
     /** Every candidate unhealthy: `route_primary` (panic mode, the default, recorded) or `reject`. */
     whenAllUnhealthy: z.optional(z.enum(['route_primary', 'reject'])),
     /**
-     * Every candidate's provider full (its `concurrency` in flight): `reject` with
-     * `capacity_exhausted` (the default: never more than `concurrency` in flight) or `route_anyway`
-     * to the first one (recorded as an overflow, and its slot still counted).
+     * Every candidate's provider full (its `concurrency` in flight): `hold` the job (the default: a
+     * recorded deferral; it waits in the hold backlog and is decided again when a slot frees, or
+     * after a bounded wait, never more than `concurrency` in flight), `reject` it at once with
+     * `capacity_exhausted`, or `route_anyway` to the first one (recorded as an overflow, and its
+     * slot still counted).
      */
-    whenAllFull: z.optional(z.enum(['reject', 'route_anyway'])),
+    whenAllFull: z.optional(z.enum(['hold', 'reject', 'route_anyway'])),
+    /** `hold` only: the longest a job of this rule waits for a slot (default DEFAULT_MAX_HOLD_SEC). */
+    maxHoldSec: z.optional(z.int().check(z.positive(), z.lte(MAX_HOLD_SEC))),
+    /**
+     * `hold` only: what happens when a job is still held after `maxHoldSec`: `reject` with
+     * `capacity_exhausted` (the default) or `route_anyway` to its first candidate (recorded overflow).
+     */
+    atMaxHold: z.optional(z.enum(['reject', 'route_anyway'])),
     /**
      * How an auto job picks among the route and its fallbacks: `order` (absent: as written, the
      * default), `eta` (the quote's p95 completion time, then p50) or `cost` (the estimated cost).

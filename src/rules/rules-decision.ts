@@ -3,12 +3,13 @@
  * jobs whose stable bucket falls under its share — and the shadow candidate, if any, is evaluated
  * beside it and kept as a compact result that nothing acts on. Pure.
  */
-import type { DefaultedField, JobSubmission, ProviderCatalogue } from '../intake/submission.ts';
+import type { DefaultedField, ProviderCatalogue } from '../intake/submission.ts';
 import type { ShadowResult } from '../log/routing-records.ts';
 import {
   type DecisionContext,
   decide,
   type RoutingDecision,
+  type RoutingFacts,
   tableNeedsCreditBalance,
 } from '../routing/decide.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
@@ -23,6 +24,10 @@ export interface RulesDecision {
 export const rulesNeedCreditBalance = (rules: ActiveRules, jobId: string): boolean =>
   tableNeedsCreditBalance(deciderOf(rules, jobId).table) ||
   (rules.shadow !== null && tableNeedsCreditBalance(rules.shadow));
+
+/** The table that decides this job under these rules (the canary's for the jobs in its share). */
+export const decidingTableOf = (rules: ActiveRules, jobId: string): RoutingTable =>
+  deciderOf(rules, jobId).table;
 
 function deciderOf(rules: ActiveRules, jobId: string) {
   if (!rules.canary) return { table: rules.table, canary: undefined };
@@ -51,7 +56,7 @@ export function providersInForce(rules: ActiveRules): ProviderCatalogue {
 }
 
 export function decideUnderRules(
-  job: JobSubmission,
+  job: RoutingFacts,
   rules: ActiveRules,
   creditBalance: number | null | undefined,
   defaulted: readonly DefaultedField[] = [],
@@ -80,7 +85,7 @@ export function decideUnderRules(
   return { decision, shadow: rules.shadow ? shadowOf(job, rules.shadow, creditBalance) : null };
 }
 
-function shadowOf(job: JobSubmission, table: RoutingTable, balance: number | null | undefined): ShadowResult {
+function shadowOf(job: RoutingFacts, table: RoutingTable, balance: number | null | undefined): ShadowResult {
   const decision = decide(job, { table, creditBalance: balanceFor(table, balance) });
   const rulesVersion = decision.explanation.rulesVersion;
   return decision.outcome === 'routed'

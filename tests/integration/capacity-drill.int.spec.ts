@@ -27,20 +27,20 @@ function withoutIdAndTime(event: Record<string, unknown>) {
 }
 
 describe('the capacity drill on npm run local', () => {
-  it('given fal concurrency 2, when three auto jobs, a fal completion, an auto and an explicit fal job run, then the third goes to Replicate, the completion frees a slot for the fourth, and the explicit one finds fal full again', async () => {
+  it('given fal concurrency 2, when three auto jobs, an explicit fal job, a fal completion and one more auto job run, then the third goes to Replicate, the explicit one is held (never switched) and reaches fal when the completion frees a slot, and the last goes to Replicate', async () => {
     const jobs = [1, 2, 3, 4].map(() => aSubmissionDetail({ provider: 'auto' }));
     const explicit = aSubmissionDetail({ provider: 'fal' });
     const first = jobs[0]?.jobId as string;
     const run = await runLocal({
       inputs: [
         ...jobs.slice(0, 3).map((job, i) => anInput(`job-${i + 1}`, job)),
+        anInput('explicit', explicit),
         // As a file may hold it: no id, no time (EventBridge would add both; so does the runner).
         anInput(
           'completed',
           withoutIdAndTime(anAttemptEvent({ jobId: first, outcome: 'succeeded', errorClass: null })),
         ),
         anInput('job-4', jobs[3]),
-        anInput('explicit', explicit),
       ],
       rules: { table: aTableWithConcurrency({ fal: 2 }), origin: 'fal-2.json' },
       stage: uniqueStage('c'),
@@ -48,19 +48,23 @@ describe('the capacity drill on npm run local', () => {
     });
     await run.stop();
     const rows = run.results;
-    expect(rows.map((row) => row.provider ?? row.reason)).toEqual([
-      'fal',
-      'fal',
-      'replicate',
-      null,
-      'fal',
-      'capacity_exhausted',
+    expect(rows.map((row) => [row.outcome, row.provider ?? row.reason])).toEqual([
+      ['routed', 'fal'],
+      ['routed', 'fal'],
+      ['routed', 'replicate'],
+      ['held', 'fal'],
+      ['signal', null],
+      ['routed', 'replicate'],
     ]);
-    expect(rows[3]).toMatchObject({
+    expect(rows[4]).toMatchObject({
       outcome: 'signal',
       change: { summary: expect.stringMatching(/^fal slot released/) },
     });
-    // The third job's messages went to Replicate's queue, the others to fal's.
+    // The held explicit job reached FalJobQueue (version 2, once), never Replicate's.
+    expect(rows[3]).toMatchObject({
+      queue: 'FalJobQueue',
+      effects: { messages: 1, message: { dispatchId: `${explicit.jobId}:v2`, routingVersion: 2 } },
+    });
     expect(rows[2]).toMatchObject({ effects: { messages: 1 } });
   });
 });

@@ -9,15 +9,19 @@ import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
+import type { HeldJobDependencies } from '../../src/commands/hold-job.ts';
 import { releaseCompletedSlot } from '../../src/commands/release-slot.ts';
-import { routeJob } from '../../src/commands/route-job.ts';
+import { type RoutingRecord, routeJob } from '../../src/commands/route-job.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
+import { handleHoldMessage } from '../../src/handlers/holds.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
-import type { DecisionRecord } from '../../src/log/routing-records.ts';
+import { jobStateOf } from '../../src/log/job-state.ts';
+import { InMemoryHoldBacklog } from '../../src/memory/in-memory-hold-backlog.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
+import type { HoldBacklog } from '../../src/ports/hold-backlog.ts';
 import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import type { RoutingTable } from '../../src/routing/routing-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
@@ -48,22 +52,47 @@ function routers(table: RoutingTable) {
   );
 }
 
-async function routeAll(table: RoutingTable, jobs: number, provider = 'auto'): Promise<DecisionRecord[]> {
+async function routeAll(
+  table: RoutingTable,
+  jobs: number,
+  provider = 'auto',
+  backlog?: HoldBacklog,
+): Promise<RoutingRecord[]> {
   const instances = routers(table);
   return Promise.all(
     Array.from({ length: jobs }, async (_, i) => {
       const event = aSubmittedEvent(aSubmissionDetail({ provider }));
       const deps = instances[i % ROUTERS] as (typeof instances)[number];
-      return (await routeJob({ type: 'RouteJob', data: { event } }, deps)).record;
+      // Without a backlog a job finding every candidate full is rejected; with one it is held.
+      const capacity = deps.capacity
+        ? { ledger: deps.capacity.ledger, ...(backlog ? { backlog } : {}) }
+        : undefined;
+      return (
+        await routeJob({ type: 'RouteJob', data: { event } }, { ...deps, ...(capacity ? { capacity } : {}) })
+      ).record;
     }),
   );
 }
 
-const routedTo = (records: readonly DecisionRecord[], provider: string) =>
+const routedTo = (records: readonly RoutingRecord[], provider: string) =>
   records.filter((r) => r.type === 'RoutingDecided' && r.provider === provider);
 
+/** Held-job handlers with their own clients, as separate Holds function instances are. */
+function holdsInstances(table: RoutingTable, backlog: HoldBacklog): HeldJobDependencies[] {
+  return Array.from({ length: ROUTERS }, () => {
+    const client = createDocumentClient();
+    return {
+      log: new DynamoDbRoutingLog(client, stack.tables.routingLog),
+      rules: fixedRules(table),
+      ledger: new DynamoDbSlotLedger(client, stack.tables.providerHealth),
+      backlog,
+      now: () => new Date(),
+    };
+  });
+}
+
 describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
-  it(`given fal concurrency 3 and replicate 4, when 60 auto jobs hit ${ROUTERS} routers at once, then never more than 3 go to fal and 4 to Replicate, and the rest are refused capacity_exhausted`, async () => {
+  it(`given fal concurrency 3 and replicate 4, when 60 auto jobs hit ${ROUTERS} routers at once, then never more than 3 go to fal and 4 to Replicate, and the rest are refused capacity_exhausted (rules without a hold backlog)`, async () => {
     const table = aTableWithConcurrency({ fal: 3, replicate: 4 });
     const records = await routeAll(table, 60);
     expect(routedTo(records, 'fal')).toHaveLength(3);
@@ -98,6 +127,75 @@ describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
       ).toBe('released');
     }
   });
+
+  it(`given fal 3 and replicate 4 with holds, when 30 auto jobs hit ${ROUTERS} routers and completions free slots while ${ROUTERS} holds handlers decide the held jobs at once, then every job is dispatched exactly once and never more than 3 / 4 are in flight`, async () => {
+    const table = aTableWithConcurrency({ fal: 3, replicate: 4 });
+    const limits: Record<string, number> = { fal: 3, replicate: 4 };
+    const backlog = new InMemoryHoldBacklog();
+    const records = await routeAll(table, 30, 'auto', backlog);
+    expect(records.filter((r) => r.type === 'RoutingDeferred')).toHaveLength(23);
+    const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
+    const ledger = new DynamoDbSlotLedger(documents, stack.tables.providerHealth);
+    const rules = fixedRules(table);
+    const holds = holdsInstances(table, backlog);
+    const streams = records.map((r) => r.stream);
+    /** The log's own count: dispatched jobs (any version) whose completion was not reported yet. */
+    const completed = new Set<string>();
+    const inFlightFromLog = async () => {
+      const dispatches = (await Promise.all(streams.map((stream) => log.readStream(stream)))).flatMap(
+        (stream) =>
+          jobStateOf(stream).dispatches.map((d) => ({
+            dispatchId: `${d.decision.jobId}:v${d.version}`,
+            provider: d.decision.provider,
+          })),
+      );
+      return dispatches;
+    };
+    let maxSeen = { fal: 0, replicate: 0 } as Record<string, number>;
+    for (let round = 0; round < 40; round++) {
+      const dispatches = await inFlightFromLog();
+      const running = dispatches.filter((d) => !completed.has(d.dispatchId));
+      for (const provider of ['fal', 'replicate']) {
+        const count = running.filter((d) => d.provider === provider).length;
+        maxSeen = { ...maxSeen, [provider]: Math.max(maxSeen[provider] ?? 0, count) };
+        expect(count).toBeLessThanOrEqual(limits[provider] as number);
+      }
+      if (dispatches.length === 30 && running.length === 0) break;
+      // Complete what runs (each frees its slot and sends slot_freed), then let every holds
+      // instance handle the backlog at once: the same lines drained concurrently.
+      await Promise.all(
+        running.map(async (d) => {
+          completed.add(d.dispatchId);
+          await releaseCompletedSlot(
+            { provider: d.provider, dispatchId: d.dispatchId, outcome: 'succeeded' },
+            { ledger, rules, backlog },
+          );
+        }),
+      );
+      const messages = backlog.take().filter((m) => m.kind === 'slot_freed');
+      await Promise.all(
+        [...messages, ...messages].map((message, i) =>
+          handleHoldMessage(message, holds[i % ROUTERS] as HeldJobDependencies),
+        ),
+      );
+    }
+    const final = await inFlightFromLog();
+    // Every job dispatched exactly once (a held job at version 2), none twice, none lost.
+    expect(final).toHaveLength(30);
+    expect(new Set(final.map((d) => d.dispatchId.split(':v')[0])).size).toBe(30);
+    expect(maxSeen).toEqual({ fal: 3, replicate: 4 });
+    const slots = await readProviderSlots(
+      ledger,
+      [
+        { provider: 'fal', concurrency: 3 },
+        { provider: 'replicate', concurrency: 4 },
+      ],
+      Date.now(),
+    );
+    expect(slots.map((s) => s.inFlight)).toEqual([0, 0]);
+    expect(await ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
+    expect(await ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([]);
+  }, 120_000);
 
   it('given a sharded ledger (fal concurrency 40: 3 shards), when 150 explicit fal jobs race while completions free slots, then in flight never exceeds 40', async () => {
     const table = aTableWithConcurrency({ fal: 40 });

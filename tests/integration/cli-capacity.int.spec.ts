@@ -60,12 +60,25 @@ describe('operator capacity commands (emulators)', () => {
         { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail()) } },
         deps,
       );
-      providers.push(record.type === 'RoutingDecided' ? record.provider : record.reason);
+      providers.push(record.type === 'RoutingDecided' ? record.provider : record.type);
     }
     expect(providers).toEqual(['fal', 'fal', 'replicate']);
+    // An explicit fal job now waits for a slot: held, never sent to Replicate.
+    const explicit = await routeJob(
+      { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail({ provider: 'fal' })) } },
+      deps,
+    );
+    expect(explicit.record).toMatchObject({ type: 'RoutingDeferred', waitingFor: ['fal'] });
 
     const capacity = await cli('capacity');
-    expect(capacity.stdout).toMatch(/fal\s+2\s+2\s+0\s+0\s+1\s+900s/);
+    // provider, limit, in flight, free, held, expired (unswept), shards, job timeout
+    expect(capacity.stdout).toMatch(/fal\s+2\s+2\s+0\s+1\s+0\s+1\s+900s/);
+    expect(jsonLines((await cli('capacity', '--json')).stdout)[0]).toMatchObject({
+      provider: 'fal',
+      inFlight: 2,
+      free: 0,
+      held: 1,
+    });
     expect(capacity.stdout).toMatch(/replicate\s+unlimited\s+-/);
 
     expect((await cli('capacity', 'set', 'fal', 'unlimited', '--why', 'limit lifted')).code).toBe(0);

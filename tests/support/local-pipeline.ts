@@ -38,6 +38,7 @@ export function aLocalStack(stage = 'local'): LocalStack {
       fal: `http://127.0.0.1:5000/000000000000/FalJobQueue-${stage}`,
       replicate: `http://127.0.0.1:5000/000000000000/ReplicateJobQueue-${stage}`,
       announcements: `http://127.0.0.1:5000/000000000000/Announcements-${stage}`,
+      hold: `http://127.0.0.1:5000/000000000000/RoutingHoldQueue-${stage}`,
     },
     eventBusName: 'default',
     keys: {

@@ -4,7 +4,7 @@
  * holders give their slot back, a forced take still counts, a release is idempotent.
  */
 import { describe, expect, it } from 'vitest';
-import { type SlotLedger, slotShardKey } from '../../src/ports/slot-ledger.ts';
+import { MAX_WAITING_PER_PROVIDER, type SlotLedger, slotShardKey } from '../../src/ports/slot-ledger.ts';
 
 let counter = 0;
 const aProvider = () => `p${Date.now().toString(36)}-${++counter}`;
@@ -81,5 +81,35 @@ export function slotLedgerContract(name: string, makeLedger: () => SlotLedger | 
       expect(read.get(slotShardKey(b))).toHaveLength(2);
       expect([...read.values()].flat()).toHaveLength(3);
     });
+
+    it('given jobs waiting on a shard, when a new arrival takes, then it is refused although slots are free; a waiting job may take past the line', async () => {
+      const ledger = await makeLedger();
+      const ref = { provider: aProvider(), shard: 0 };
+      expect(await ledger.wait(ref, { jobId: 'held-2', sinceMs: AT + 2 })).toBe('waiting');
+      expect(await ledger.wait(ref, { jobId: 'held-1', sinceMs: AT + 1 })).toBe('waiting');
+      expect(await ledger.wait(ref, { jobId: 'held-1', sinceMs: AT + 1 })).toBe('already_waiting');
+      expect(await ledger.waiting(ref)).toEqual([
+        { jobId: 'held-1', sinceMs: AT + 1 },
+        { jobId: 'held-2', sinceMs: AT + 2 },
+      ]);
+      expect(await ledger.take(ref, take('new:v1', 2))).toBe('full');
+      expect(await ledger.take(ref, { ...take('held-1:v2', 2), waitingJobId: 'held-1' })).toBe('taken');
+      expect(await ledger.leave(ref, 'held-1')).toBe('left');
+      expect(await ledger.leave(ref, 'held-1')).toBe('not_waiting');
+      expect(await ledger.take(ref, take('new:v1', 2))).toBe('full');
+      expect(await ledger.leave(ref, 'held-2')).toBe('left');
+      expect(await ledger.waiting(ref)).toEqual([]);
+      expect(await ledger.take(ref, take('new:v1', 2))).toBe('taken');
+      expect(await ledger.waiting({ provider: aProvider(), shard: 0 })).toEqual([]);
+    });
+
+    it('given a full waiting line, when one more job waits, then the line is full', async () => {
+      const ledger = await makeLedger();
+      const ref = { provider: aProvider(), shard: 0 };
+      for (let i = 0; i < MAX_WAITING_PER_PROVIDER; i++)
+        expect(await ledger.wait(ref, { jobId: `held-${i}`, sinceMs: AT + i })).toBe('waiting');
+      expect(await ledger.wait(ref, { jobId: 'one-more', sinceMs: AT })).toBe('line_full');
+      expect(await ledger.wait(ref, { jobId: 'held-0', sinceMs: AT })).toBe('already_waiting');
+    }, 60_000);
   });
 }

@@ -152,7 +152,7 @@ describe('routing with a shared slot ledger (fal concurrency 2)', () => {
     const first = await router.submit();
     const second = await router.submit();
     const third = await router.submit();
-    expect([first, second, third].map((r) => (r.type === 'RoutingDecided' ? r.provider : r.reason))).toEqual([
+    expect([first, second, third].map((r) => (r.type === 'RoutingDecided' ? r.provider : r.type))).toEqual([
       'fal',
       'fal',
       'replicate',

@@ -17,6 +17,7 @@ import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balanc
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { inMemoryContentPorts } from '../support/content.ts';
+import { decisionOf } from '../support/decisions.ts';
 import { DYNAMODB_ITEM_LIMIT_BYTES, dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { hostileDetail, hostileValue, nested, withField } from '../support/hostile-json.ts';
 import { aReplayOf } from '../support/records.ts';
@@ -37,7 +38,7 @@ async function record(detail: unknown, maxMessageBytes?: number) {
     { type: 'RouteJob', data: { event: aSubmittedEvent(detail) } },
     dependencies(maxMessageBytes),
   );
-  return result.record;
+  return decisionOf(result.record);
 }
 
 describe('intake bounds', () => {

@@ -143,7 +143,8 @@ function sendsToProvider(record: RoutingLogRecord): boolean {
   if (
     record.type === 'ProviderHealthChanged' ||
     record.type === 'ContentErased' ||
-    record.type === 'DispatchOutcomeRecorded'
+    record.type === 'DispatchOutcomeRecorded' ||
+    record.type === 'RoutingDeferred'
   )
     return false;
   if (record.version === 1) return false; // the decision itself: the one dispatch every job gets

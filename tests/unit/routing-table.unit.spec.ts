@@ -116,7 +116,7 @@ describe('the problems of a candidate table', () => {
       'version: needs at least 1 character(s)',
       'providers.fal.region: unknown field (allowed: queue, models, concurrency, jobTimeoutSec, defaultEtaSec)',
       'rules[0].route.weight: unknown field (allowed: provider, model)',
-      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, fallbacks, whenAllUnhealthy, whenAllFull, prefer, reject)',
+      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, fallbacks, whenAllUnhealthy, whenAllFull, maxHoldSec, atMaxHold, prefer, reject)',
     ]);
   });
 

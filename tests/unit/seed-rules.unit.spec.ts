@@ -13,6 +13,7 @@ import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
 import { inMemoryContentPorts, openedRecord } from '../support/content.ts';
+import { decisionOf } from '../support/decisions.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 /** A later "rules as data" table: a new provider declared, with its own explicit rule. */
@@ -48,7 +49,7 @@ async function route(detail: unknown, table: RoutingTable = defaultRoutingTable)
       newId: () => 'generated-id',
     },
   );
-  return openedRecord(result.record, vault);
+  return openedRecord(decisionOf(result.record), vault);
 }
 
 const casing = (name: string) =>

@@ -132,6 +132,37 @@ describe('template: alarms on failures', () => {
     expect((alarm?.Dimensions as unknown[] | undefined)?.length).toBe(emitted.length);
   });
 
+  it('the hold-time alarms watch the HoldTime documents the Holds function emits (p90 of routed holds; any expired hold)', () => {
+    const source = readFileSync(new URL('../../src/handlers/holds.ts', import.meta.url), 'utf8');
+    expect(source).toContain("addMetric('HoldTime'");
+    const written: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+      written.push(String(text));
+      return true;
+    });
+    const { metrics } = createTelemetry('holds', 'prod');
+    const single = metrics.singleMetric();
+    single.addDimensions({ outcome: 'routed', ended: 'decided_again' });
+    single.addMetric('HoldTime', MetricUnit.Milliseconds, 1);
+    vi.restoreAllMocks();
+    const emf = JSON.parse(written.find((line) => line.includes('"_aws"')) ?? '{}') as TemplateDict & {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+    };
+    const [directive] = emf._aws.CloudWatchMetrics;
+    const emitted = (directive?.Dimensions[0] ?? []).map((name) => ({ Name: name, Value: emf[name] }));
+    const prod = deployment({ Stage: 'prod' });
+    const alarm = prod.value(template.Resources.HoldTimeAlarm?.Properties) as TemplateDict;
+    expect(alarm).toMatchObject({
+      Namespace: directive?.Namespace,
+      MetricName: 'HoldTime',
+      ExtendedStatistic: 'p90',
+    });
+    expect(alarm.Dimensions).toEqual(expect.arrayContaining(emitted.map((d) => expect.objectContaining(d))));
+    expect((alarm.Dimensions as unknown[]).length).toBe(emitted.length);
+    const expired = prod.value(template.Resources.HoldsExpiredAlarm?.Properties) as TemplateDict;
+    expect(expired.Dimensions).toContainEqual({ Name: 'ended', Value: 'max_hold' });
+  });
+
   it('the dashboard shows every alarm the stack always creates', () => {
     const prod = deployment({ Stage: 'prod', AlarmTopicArn: ONCALL });
     const body = prod.string(template.Resources.Dashboard?.Properties?.DashboardBody);

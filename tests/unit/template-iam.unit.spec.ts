@@ -34,6 +34,7 @@ const functions = [
   'ProjectorFunction',
   'HeartbeatFunction',
   'HealthSignalsFunction',
+  'HoldsFunction',
 ] as const;
 type FunctionId = (typeof functions)[number];
 const fn = (id: FunctionId) => template.Resources[id] as Resource & { Properties: Dict };
@@ -75,7 +76,7 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
     'kms:GenerateDataKey': ['<ContentKey.Arn>'],
     'kms:GenerateMac': ['<PayloadHashKey.Arn>'],
-    'sqs:SendMessage': ['<RouterOnFailureQueue.Arn>'],
+    'sqs:SendMessage': ['<HoldQueue.Arn>', '<RouterOnFailureQueue.Arn>'],
   },
   ProjectorFunction: {
     ...logs('ProjectorLogGroup'),
@@ -111,7 +112,19 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
-    'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>'],
+    'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>', '<HoldQueue.Arn>'],
+  },
+  HoldsFunction: {
+    ...logs('HoldsLogGroup'),
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
+    'sqs:DeleteMessage': ['<HoldQueue.Arn>'],
+    'sqs:GetQueueAttributes': ['<HoldQueue.Arn>'],
+    'sqs:ReceiveMessage': ['<HoldQueue.Arn>'],
+    'sqs:SendMessage': ['<HoldQueue.Arn>'],
   },
 };
 
@@ -286,7 +299,8 @@ describe('template: functions', () => {
       ],
     ],
     ['HeartbeatFunction', ['STAGE', 'EVENT_LOG_TABLE']],
-    ['HealthSignalsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE']],
+    ['HealthSignalsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE', 'HOLD_QUEUE_URL']],
+    ['HoldsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE', 'HOLD_QUEUE_URL']],
   ] as const)('%s gets the environment its code reads', (id, variables) => {
     const own = ((fn(id).Properties.Environment as Dict | undefined)?.Variables ?? {}) as Dict;
     const global = ((template.Globals.Function.Environment as Dict).Variables ?? {}) as Dict;

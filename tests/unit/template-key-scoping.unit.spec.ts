@@ -21,7 +21,7 @@ beforeAll(() => {
   prod = new TemplateEvaluator(template, { parameters: { Stage: 'prod' } });
 });
 
-const ROLES = ['RouterRole', 'ProjectorRole', 'HeartbeatRole', 'HealthSignalsRole'] as const;
+const ROLES = ['RouterRole', 'ProjectorRole', 'HeartbeatRole', 'HealthSignalsRole', 'HoldsRole'] as const;
 /** Tables whose partition keys carry a kind prefix (job#, transit#, breaker#, …). */
 const PREFIXED_TABLES = [
   '<RoutingLogTable.Arn>',
@@ -93,6 +93,10 @@ describe('template: key-prefix scoping (dynamodb:LeadingKeys)', () => {
     ['HealthSignalsRole', 'TallySuccesses', ['tally#*']],
     ['HealthSignalsRole', 'AppendHealthTransitionAndRevision', ['health#*', 'job#*']],
     ['HealthSignalsRole', 'ReadJobStreamAndRules', ['job#*', 'rules#routing']],
+    ['HoldsRole', 'TakeSlotAndLeaveLine', ['slots#*']],
+    ['HoldsRole', 'ReadProviderHealth', ['breaker#*']],
+    ['HoldsRole', 'AppendDecisionAfterHold', ['job#*']],
+    ['HoldsRole', 'ReadJobStreamAndRules', ['job#*', 'rules#routing']],
     ['OperatorContentPolicy', 'ReadTransitKeysAndRetainedContent', ['transit#*', 'job#*', 'event#*']],
     ['OperatorContentPolicy', 'EraseRetainedContent', ['job#*', 'event#*']],
     ['OperatorContentPolicy', 'AppendOperatorRecords', ['job#*', 'event#*']],

@@ -1,6 +1,7 @@
 /**
  * `routing-manager capacity`: each provider's slot ledger — its limit (`concurrency` in the rules in
- * force), the jobs in flight, slots expired but not yet swept, and free slots.
+ * force), the jobs in flight, free slots, jobs held waiting for a slot, and slots expired but not
+ * yet swept.
  * `routing-manager capacity set <provider> <n|unlimited> --why`: an operator changes a provider's
  * concurrency at run time. It is a rules publication like any other (the ChangeRules command): the
  * active table with that one number changed, recorded as `RulesPublished` by who and why, taken by
@@ -36,6 +37,8 @@ export interface ProviderCapacityView {
   readonly inFlight: number | null;
   readonly expired: number | null;
   readonly free: number | null;
+  /** Jobs held waiting for a slot (src/commands/hold-job.ts); null for an unlimited provider. */
+  readonly held: number | null;
   readonly shards: number | null;
   readonly jobTimeoutSec: number;
   /** The rules version the limit comes from. */
@@ -101,6 +104,7 @@ export async function readCapacity(
         inFlight: read?.inFlight ?? null,
         expired: read?.expired ?? null,
         free: read?.free ?? null,
+        held: read?.held ?? null,
         shards: read?.shards ?? null,
         jobTimeoutSec: p.jobTimeoutSec ?? DEFAULT_JOB_TIMEOUT_SEC,
         rulesVersion,
@@ -154,12 +158,13 @@ export function renderModelEtas(views: readonly ProviderCapacityView[]): string 
 export function renderCapacity(views: readonly ProviderCapacityView[]): string {
   const count = (n: number | null) => (n === null ? '-' : String(n));
   return renderTable(
-    ['provider', 'limit', 'in flight', 'free', 'expired (unswept)', 'shards', 'job timeout'],
+    ['provider', 'limit', 'in flight', 'free', 'held', 'expired (unswept)', 'shards', 'job timeout'],
     views.map((v) => [
       v.provider,
       v.limit === null ? 'unlimited' : String(v.limit),
       count(v.inFlight),
       count(v.free),
+      count(v.held),
       count(v.expired),
       count(v.shards),
       `${v.jobTimeoutSec}s`,

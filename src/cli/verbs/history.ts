@@ -320,7 +320,13 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       );
       continue;
     }
-    if (record.type === 'RoutingRevised') {
+    if (record.type === 'RoutingDeferred') {
+      lines.push(
+        `v${record.version}  ${record.recordedAt}  RoutingDeferred  held: every candidate full ` +
+          `(${record.waitingFor.join(', ')}), waiting until ${record.holdUntil}, then ${record.atMaxHold.replace('_', ' ')}`,
+        `    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`,
+      );
+    } else if (record.type === 'RoutingRevised') {
       lines.push(
         `v${record.version}  ${record.recordedAt}  RoutingRevised  revision ${record.revision} of v${record.revises}: ` +
           decisionSummary(record.decision) +
@@ -333,6 +339,15 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
         `v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
       );
       lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
+      if (record.afterHold) {
+        const { heldMs, heldSince, deferredVersion, ended } = record.afterHold;
+        lines.push(
+          `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
+            (ended === 'decided_again'
+              ? 'decided again before its maximum hold'
+              : 'its maximum hold ran out'),
+        );
+      }
     }
     record = record.type === 'RoutingRevised' ? record.decision : record;
     if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {

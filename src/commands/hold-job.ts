@@ -1,0 +1,372 @@
+/**
+ * Holds: a job whose every candidate provider is full waits, recorded, instead of being dropped or
+ * sent over a provider's `concurrency`.
+ *
+ *   1. The router finds every candidate full and the matched rule says `whenAllFull: hold` (the
+ *      default): the job joins the waiting line of each full candidate (`w#<jobId>` on every slot
+ *      shard of that provider, src/aws/dynamodb-slot-ledger.ts), then its deferral is appended as
+ *      version 1 of its stream (RoutingDeferred), then a `recheck` message goes to the hold backlog,
+ *      delayed by the bounded wait. Joining first means no new arrival can pass it: a new job's take
+ *      is refused while anyone waits on the shard. A line at MAX_WAITING_PER_PROVIDER rejects the
+ *      job at once (`capacity_exhausted`).
+ *   2. A terminal completion that frees a slot sends `slot_freed` for its provider: the provider's
+ *      line is decided again oldest first, each job taking a slot past the line (it is the one
+ *      waiting), until one finds the provider full again.
+ *   3. A `recheck` decides the lines the job waits in (a slot may have freed by expiry, when no
+ *      completion came), then — if the job is still held — applies the rule's `atMaxHold` once its
+ *      `holdUntil` passed, or sends the next `recheck`.
+ *
+ * A job decided again gets a RoutingDecided or RoutingRejected at version 2 (afterHold set),
+ * appended conditionally on version 1: two handlers deciding the same job record one decision, and
+ * a slot taken by the one that lost is given back unless the recorded decision holds it.
+ *
+ * The decision reads only the deferral's routing facts (decide.ts RoutingFacts) under the rules in
+ * force then, with the credit balance the deferral recorded (the user id is sealed content).
+ */
+import type { JsonObject } from '../content/job-content.ts';
+import type { DefaultedField } from '../intake/submission.ts';
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import {
+  type AfterHold,
+  type AtMaxHold,
+  type DecisionRecord,
+  decisionAfterHold,
+  type RoutingDeferredRecord,
+  streamForJob,
+} from '../log/routing-records.ts';
+import { backlogDelaySec, type HoldBacklog } from '../ports/hold-backlog.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import type { SlotLedger } from '../ports/slot-ledger.ts';
+import { dispatchIdOf } from '../projections/effects.ts';
+import { shardCount } from '../provider-health/slot-shards.ts';
+import type { RoutingDecision, RoutingFacts } from '../routing/decide.ts';
+import { DEFAULT_MAX_HOLD_SEC, type RoutingTable } from '../routing/routing-table.ts';
+import type { ActiveRules, RulesReader } from '../rules/active-rules.ts';
+import { decideUnderRules } from '../rules/rules-decision.ts';
+import {
+  DEFAULT_RECHECK_SEC,
+  decideWithCapacity,
+  type HeldSlot,
+  returnUnusedSlot,
+} from './decide-with-capacity.ts';
+import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import { handleCommand } from './handle-command.ts';
+import { laterOf } from './revise-routing.ts';
+
+/** What a hold will be: the lines the job waits in, until when, and what happens then. */
+export interface HoldPlan {
+  readonly waitingFor: readonly string[];
+  readonly holdUntil: string;
+  readonly atMaxHold: AtMaxHold;
+}
+
+/**
+ * Pure: the hold a decision calls for — a `capacity_exhausted` rejection by a route rule whose
+ * `whenAllFull` is `hold` (or absent) — or undefined. The lines are the full candidates of that
+ * rule, in its order.
+ */
+export function holdPlanOf(decision: RoutingDecision, table: RoutingTable, now: Date): HoldPlan | undefined {
+  if (decision.outcome !== 'rejected' || decision.reason !== 'capacity_exhausted') return undefined;
+  const rule = table.rules.find((candidate) => candidate.id === decision.explanation.matchedRule);
+  if (!rule || !('route' in rule) || (rule.whenAllFull ?? 'hold') !== 'hold') return undefined;
+  const waitingFor = [
+    ...new Set(
+      decision.explanation.candidates.flatMap((candidate) =>
+        candidate.rule === rule.id && candidate.reason === 'provider_full' && candidate.provider
+          ? [candidate.provider]
+          : [],
+      ),
+    ),
+  ];
+  if (waitingFor.length === 0) return undefined;
+  const maxHoldMs = (rule.maxHoldSec ?? DEFAULT_MAX_HOLD_SEC) * 1000;
+  return {
+    waitingFor,
+    holdUntil: new Date(now.getTime() + maxHoldMs).toISOString(),
+    atMaxHold: rule.atMaxHold ?? 'reject',
+  };
+}
+
+type Catalogue = RoutingTable['providers'];
+
+/** The shards a provider's line lives on: every slot shard (a new arrival may try any of them). */
+function lineShards(provider: string, providers: Catalogue): number[] {
+  const concurrency = providers[provider]?.concurrency;
+  return Array.from({ length: concurrency === undefined ? 1 : shardCount(concurrency) }, (_, shard) => shard);
+}
+
+/**
+ * Puts the job in the waiting line of every provider it waits for (idempotent). `line_full`: one
+ * line was full; the job is taken out of the lines it joined, and is not held.
+ */
+export async function joinLines(
+  ledger: SlotLedger,
+  job: { readonly jobId: string; readonly sinceMs: number },
+  waitingFor: readonly string[],
+  providers: Catalogue,
+): Promise<'waiting' | 'line_full'> {
+  for (const provider of waitingFor) {
+    for (const shard of lineShards(provider, providers)) {
+      if ((await ledger.wait({ provider, shard }, job)) === 'line_full') {
+        await leaveLines(ledger, job.jobId, waitingFor, providers);
+        return 'line_full';
+      }
+    }
+  }
+  return 'waiting';
+}
+
+/** Takes the job out of every line it may wait in (idempotent). */
+export async function leaveLines(
+  ledger: SlotLedger,
+  jobId: string,
+  waitingFor: readonly string[],
+  providers: Catalogue,
+): Promise<void> {
+  for (const provider of waitingFor) {
+    for (const shard of lineShards(provider, providers)) await ledger.leave({ provider, shard }, jobId);
+  }
+}
+
+/** The wait before the next check of a held job: the bounded wait, or less when its hold ends sooner. */
+export function recheckDelaySec(holdUntil: string, now: Date, recheckSec = DEFAULT_RECHECK_SEC): number {
+  const untilEnd = (Date.parse(holdUntil) - now.getTime()) / 1000;
+  return backlogDelaySec(Math.min(recheckSec, Math.max(0, untilEnd)));
+}
+
+export interface HeldJobDependencies {
+  readonly log: RoutingLog;
+  readonly rules: RulesReader;
+  readonly ledger: SlotLedger;
+  readonly backlog: HoldBacklog;
+  readonly health?: RouterHealth;
+  readonly now: () => Date;
+  /** The bounded wait between checks (default DEFAULT_RECHECK_SEC). */
+  readonly recheckSec?: number;
+}
+
+export type HeldJobResult =
+  | { readonly outcome: 'decided'; readonly record: DecisionRecord }
+  | { readonly outcome: 'still_held'; readonly holdUntil: string }
+  | { readonly outcome: 'not_held' };
+
+/** The routing facts a deferral keeps, read back (decide reads nothing else). */
+function factsOf(deferral: RoutingDeferredRecord): RoutingFacts {
+  const facts = JSON.parse(deferral.job) as JsonObject;
+  return facts as unknown as RoutingFacts;
+}
+
+/** At its maximum hold the job meets the deferral's atMaxHold, as the rule's whenAllFull. */
+function atMaxHoldRules(rules: ActiveRules, atMaxHold: AtMaxHold): ActiveRules {
+  const apply = (table: RoutingTable): RoutingTable =>
+    ({
+      ...table,
+      rules: table.rules.map((rule) => ('route' in rule ? { ...rule, whenAllFull: atMaxHold } : rule)),
+    }) as RoutingTable;
+  return {
+    ...rules,
+    table: apply(rules.table),
+    canary: rules.canary ? { ...rules.canary, table: apply(rules.canary.table) } : null,
+  };
+}
+
+interface HeldRead {
+  readonly job: JobState;
+  readonly made?: { readonly decision: RoutingDecision; readonly slot?: HeldSlot };
+  readonly ended?: AfterHold['ended'];
+  readonly at: string;
+}
+
+/**
+ * Decides a held job again: read its stream → decide under the rules in force, taking a slot past
+ * its line → append the decision at version 2 unless every candidate is still full before its
+ * maximum hold. Leaves its lines once decided (or when it turns out not held).
+ */
+export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): Promise<HeldJobResult> {
+  const stream = streamForJob(jobId);
+  let taken: HeldSlot | undefined;
+  const result = await handleCommand<
+    HeldRead,
+    HeldJobResult | { outcome: 'record'; record: DecisionRecord },
+    HeldJobResult
+  >({
+    read: async () => {
+      const job = jobStateOf(await deps.log.readStream(stream));
+      const now = deps.now();
+      const at = laterOf(now.toISOString(), job.lastRecordedAt);
+      const deferral = job.deferral;
+      if (!job.held || !deferral) return { job, at };
+      const expired = now.getTime() >= Date.parse(deferral.holdUntil);
+      const inForce = await deps.rules.current();
+      const rules = expired ? atMaxHoldRules(inForce, deferral.atMaxHold) : inForce;
+      const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
+      const facts = factsOf(deferral);
+      const dispatchId = dispatchIdOf(jobId, job.version + 1);
+      const { made, slot } = await decideWithCapacity(
+        providers,
+        (capacity) =>
+          decideWithHealth(
+            providers,
+            (health) =>
+              decideUnderRules(
+                facts,
+                rules,
+                deferral.explanation.creditBalance,
+                (deferral.explanation.defaulted ?? []) as DefaultedField[],
+                { ...(health ? { health } : {}), ...(capacity ? { capacity } : {}) },
+              ),
+            deps.health,
+            now,
+            dispatchId,
+          ),
+        { ledger: deps.ledger },
+        now,
+        dispatchId,
+        jobId,
+      );
+      if (slot?.outcome === 'taken') taken = slot;
+      const fullAgain = made.decision.outcome === 'rejected' && made.decision.reason === 'capacity_exhausted';
+      const ended: AfterHold['ended'] =
+        expired && (fullAgain || (made.decision.outcome === 'routed' && made.decision.overflow === true))
+          ? 'max_hold'
+          : 'decided_again';
+      return { job, made: { decision: made.decision, ...(slot ? { slot } : {}) }, ended, at };
+    },
+    decide: ({ job, made, ended, at }) => {
+      const deferral = job.deferral;
+      if (!job.held || !deferral || !made || !ended) return { outcome: 'not_held' };
+      const { decision } = made;
+      if (
+        ended === 'decided_again' &&
+        decision.outcome === 'rejected' &&
+        decision.reason === 'capacity_exhausted'
+      )
+        return { outcome: 'still_held', holdUntil: deferral.holdUntil };
+      return {
+        outcome: 'record',
+        record: decisionAfterHold(deferral, decision, { version: job.version + 1, recordedAt: at, ended }),
+      };
+    },
+    append: async (decided, { job }) => {
+      if (decided.outcome !== 'record') return decided;
+      await deps.log.appendToStream(stream, [decided.record], { expectedVersion: job.version });
+      return { outcome: 'decided', record: decided.record };
+    },
+  });
+  if (result.outcome === 'still_held') return result;
+  const after = jobStateOf(await deps.log.readStream(stream));
+  // A slot this command took but did not record is given back — unless the decision on record
+  // (another handler's, same dispatchId) is the one holding it.
+  if (taken && !holdsSlot(after, taken)) await returnUnusedSlot({ ledger: deps.ledger }, taken);
+  if (after.deferral && !after.held) {
+    const rules = await deps.rules.current();
+    await leaveLines(deps.ledger, jobId, after.deferral.waitingFor, {
+      ...rules.canary?.table.providers,
+      ...rules.table.providers,
+    });
+  }
+  return result;
+}
+
+const holdsSlot = (job: JobState, slot: HeldSlot): boolean =>
+  job.dispatches.some(
+    (dispatch) =>
+      dispatch.decision.provider === slot.provider &&
+      dispatchIdOf(dispatch.decision.jobId, dispatch.version) === slot.dispatchId,
+  );
+
+/**
+ * How long a line entry may wait without its job's deferral on record before it counts as stray:
+ * a router joins the lines just before it appends the deferral, and retries within seconds.
+ */
+export const STRAY_ENTRY_GRACE_MS = 60_000;
+
+/** An entry whose job has no deferral on record although it joined longer than the grace ago. */
+async function isStray(jobId: string, sinceMs: number, deps: HeldJobDependencies): Promise<boolean> {
+  if (deps.now().getTime() - sinceMs < STRAY_ENTRY_GRACE_MS) return false;
+  return jobStateOf(await deps.log.readStream(streamForJob(jobId))).deferral === null;
+}
+
+/** At most this many held jobs are decided per message; more go on in the next `slot_freed`. */
+export const MAX_DECIDED_PER_DRAIN = 25;
+
+export interface DrainResult {
+  readonly provider: string;
+  readonly decided: readonly DecisionRecord[];
+  /** Jobs still waiting in the line after the drain (0: it emptied). */
+  readonly waiting: number;
+}
+
+/**
+ * A provider's waiting line decided again, oldest first: each job takes a free slot (or its rule
+ * decides otherwise), until one finds the provider full again — the jobs behind it keep waiting,
+ * so the line keeps its order. A job in the line that is no longer held is taken out of it.
+ */
+export async function drainWaitingLine(provider: string, deps: HeldJobDependencies): Promise<DrainResult> {
+  const line = await deps.ledger.waiting({ provider, shard: 0 });
+  const decided: DecisionRecord[] = [];
+  let left = line.length;
+  for (const [index, { jobId, sinceMs }] of line.entries()) {
+    if (index === MAX_DECIDED_PER_DRAIN) {
+      await deps.backlog.send({ kind: 'slot_freed', provider }, 0);
+      break;
+    }
+    const result = await decideHeldJob(jobId, deps);
+    if (result.outcome === 'still_held') break;
+    if (result.outcome === 'not_held' && (await isStray(jobId, sinceMs, deps))) {
+      // A router joined the line and never recorded the job (it stopped, and its event went to the
+      // dead-letter queue): the entry would block every new arrival, so it is taken out.
+      const rules = await deps.rules.current();
+      await leaveLines(deps.ledger, jobId, [provider], {
+        ...rules.canary?.table.providers,
+        ...rules.table.providers,
+      });
+    }
+    left--;
+    if (result.outcome === 'decided') decided.push(result.record);
+  }
+  return { provider, decided, waiting: left };
+}
+
+/**
+ * The bounded wait ran out for one held job: decide the lines it waits in (oldest first), then, if
+ * it is still held, apply its rule's atMaxHold once its hold ended, or check again later.
+ */
+export async function recheckHeldJob(
+  jobId: string,
+  deps: HeldJobDependencies,
+): Promise<{ readonly drained: readonly DrainResult[]; readonly result: HeldJobResult }> {
+  const job = jobStateOf(await deps.log.readStream(streamForJob(jobId)));
+  if (!job.held || !job.deferral) {
+    // Not held (decided meanwhile, or a line entry left by a router that never recorded): leave.
+    const result = await decideHeldJob(jobId, deps);
+    return { drained: [], result };
+  }
+  const drained: DrainResult[] = [];
+  for (const provider of job.deferral.waitingFor) drained.push(await drainWaitingLine(provider, deps));
+  const decidedHere = drained.some((drain) => drain.decided.some((record) => record.jobId === jobId));
+  let result: HeldJobResult = decidedHere
+    ? {
+        outcome: 'decided',
+        record: drained.flatMap((d) => d.decided).find((r) => r.jobId === jobId) as DecisionRecord,
+      }
+    : { outcome: 'still_held', holdUntil: job.deferral.holdUntil };
+  if (result.outcome === 'still_held' && deps.now().getTime() >= Date.parse(job.deferral.holdUntil)) {
+    result = await decideHeldJob(jobId, deps);
+  }
+  if (result.outcome === 'still_held') {
+    // Back in its lines should an entry have gone missing (idempotent): it must be found by a drain.
+    const rules = await deps.rules.current();
+    await joinLines(
+      deps.ledger,
+      { jobId, sinceMs: Date.parse(job.deferral.recordedAt) },
+      job.deferral.waitingFor,
+      { ...rules.canary?.table.providers, ...rules.table.providers },
+    );
+    await deps.backlog.send(
+      { kind: 'recheck', jobId },
+      recheckDelaySec(result.holdUntil, deps.now(), deps.recheckSec),
+    );
+  }
+  return { drained, result };
+}
