@@ -85,6 +85,22 @@ module.exports = {
       to: { path: '@aws-sdk/' },
     },
     {
+      name: 'cli-verbs-never-import-verbs',
+      comment:
+        'A verb (src/cli/verbs/<verb>.ts, or its folder) imports no other verb: what two verbs share moves down into src/cli or a lower floor.',
+      severity: 'error',
+      from: { path: '^src/cli/verbs/([^/.]+)' },
+      to: { path: '^src/cli/verbs/', pathNot: '^src/cli/verbs/$1([/.])' },
+    },
+    {
+      name: 'cli-verbs-take-adapters-from-the-context',
+      comment:
+        "The CLI's one composition root is context.ports() (src/cli/cli-ports.ts): a verb never constructs a DynamoDB adapter itself.",
+      severity: 'error',
+      from: { path: '^src/cli/verbs/' },
+      to: { path: '^src/aws/dynamodb-' },
+    },
+    {
       name: 'src-never-imports-tests-or-bench',
       severity: 'error',
       from: { path: '^src/' },

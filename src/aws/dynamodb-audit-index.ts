@@ -21,15 +21,14 @@ import { recordFromItem } from '../log/stored-records.ts';
 import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
 import { decisionsDayByDay } from '../queries/audit-window.ts';
 import { batchGetItems } from './dynamodb-batch-get.ts';
+import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 
 export const AUDIT_INDEX_NAME = 'byProviderTimeKeys';
 
-export class AuditIndexUnavailableError extends Error {
-  readonly unprocessed: number;
+export class AuditIndexUnavailableError extends UnprocessedItemsError {
   constructor(unprocessed: number) {
-    super(`${unprocessed} log item(s) listed by the audit index left unprocessed by DynamoDB after retries`);
+    super('audit_index_unavailable', 'log item(s) listed by the audit index', 'read', unprocessed);
     this.name = 'AuditIndexUnavailableError';
-    this.unprocessed = unprocessed;
   }
 }
 

@@ -27,7 +27,6 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
-import { RoutingManagerError } from '../errors.ts';
 import type {
   ContentKeyTable,
   ContentStore,
@@ -40,6 +39,7 @@ import type {
 } from '../ports/content-vault.ts';
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
 import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
+import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 
 const MAX_ROUNDS = 4;
 /** Parallel scan segments for `idsOfUser`: a few in flight, each paging through its share. */
@@ -52,15 +52,10 @@ export interface ContentVaultOptions {
   readonly userScanPageSize?: number;
 }
 
-export class ContentTableUnavailableError extends RoutingManagerError {
-  readonly unprocessed: number;
+export class ContentTableUnavailableError extends UnprocessedItemsError {
   constructor(operation: 'read' | 'write', unprocessed: number) {
-    super(
-      'content_table_unavailable',
-      `${unprocessed} content item(s) left unprocessed by DynamoDB after retries (${operation})`,
-    );
+    super('content_table_unavailable', 'content item(s)', operation, unprocessed);
     this.name = 'ContentTableUnavailableError';
-    this.unprocessed = unprocessed;
   }
 }
 

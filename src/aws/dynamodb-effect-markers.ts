@@ -8,23 +8,16 @@ import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dyn
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { type BatchRounds, DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in-rounds.ts';
-import { RoutingManagerError } from '../errors.ts';
 import type { EffectMarker, EffectMarkers } from '../ports/effect-markers.ts';
 import { batchGetByKey } from './dynamodb-batch-get.ts';
+import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 
 export const BATCH_WRITE_LIMIT = 25;
 
-export class EffectMarkersUnavailableError extends RoutingManagerError {
-  readonly operation: 'read' | 'write';
-  readonly unprocessed: number;
+export class EffectMarkersUnavailableError extends UnprocessedItemsError {
   constructor(operation: 'read' | 'write', unprocessed: number) {
-    super(
-      'effect_markers_unavailable',
-      `${unprocessed} effect marker(s) left unprocessed by DynamoDB after retries (${operation})`,
-    );
+    super('effect_markers_unavailable', 'effect marker(s)', operation, unprocessed);
     this.name = 'EffectMarkersUnavailableError';
-    this.operation = operation;
-    this.unprocessed = unprocessed;
   }
 }
 

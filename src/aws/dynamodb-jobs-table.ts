@@ -27,7 +27,6 @@ import { BatchExecuteStatementCommand, type DynamoDBDocumentClient } from '@aws-
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { type BatchRounds, DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in-rounds.ts';
-import { RoutingManagerError } from '../errors.ts';
 import { errorFacts } from '../observability/error-facts.ts';
 import type { JobRouting, JobStatusResult, JobsTable, PlannedJobStatus } from '../ports/jobs-table.ts';
 import {
@@ -38,6 +37,7 @@ import {
   routingOf,
 } from '../projections/job-status.ts';
 import { batchGetByKey } from './dynamodb-batch-get.ts';
+import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 
 /** BatchExecuteStatement's limit: statements per call. */
 export const BATCH_STATEMENT_LIMIT = 25;
@@ -51,15 +51,10 @@ const RETRYABLE = new Set([
   'TransactionConflict',
 ]);
 
-export class JobsUnavailableError extends RoutingManagerError {
-  readonly unprocessed: number;
+export class JobsUnavailableError extends UnprocessedItemsError {
   constructor(unprocessed: number) {
-    super(
-      'jobs_table_unavailable',
-      `${unprocessed} Jobs item(s) left unprocessed by DynamoDB after retries (read)`,
-    );
+    super('jobs_table_unavailable', 'Jobs item(s)', 'read', unprocessed);
     this.name = 'JobsUnavailableError';
-    this.unprocessed = unprocessed;
   }
 }
 

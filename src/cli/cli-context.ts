@@ -1,8 +1,9 @@
 /**
  * What every `routing-manager` command shares: where output goes and in which format, which tables
  * it works on, where its AWS calls go (profile, region, endpoint), and the typed errors that decide
- * the exit code. A command gets one with `contextOf(command)` (src/cli/main.ts) and creates its SDK
- * clients through `context.client(...)`, so the global options apply to it without further code.
+ * the exit code. A command gets one with `contextOf(command)` (src/cli/main.ts) and takes its
+ * adapters from `context.ports()` (built once, over clients made with the global options); a service
+ * without a port gets its SDK client through `context.client(...)`.
  */
 
 import { userInfo } from 'node:os';
@@ -16,6 +17,7 @@ import { RoutingManagerError } from '../errors.ts';
 import { EXIT_OK } from '../exit-codes.ts';
 import type { ContentKeyTable } from '../ports/content-vault.ts';
 import { type AwsOptions, type AwsSettings, resolveAwsSettings } from './aws-settings.ts';
+import { CliPorts } from './cli-ports.ts';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -146,6 +148,7 @@ export class CliContext {
   readonly #options: GlobalOptions;
   #aws: AwsSettings | null = null;
   #documents: DynamoDBDocumentClient | null = null;
+  #ports: CliPorts | null = null;
   readonly #clients: { destroy(): void }[] = [];
 
   constructor(io: CliIo, options: GlobalOptions) {
@@ -202,6 +205,25 @@ export class CliContext {
   get documents(): DynamoDBDocumentClient {
     this.#documents ??= this.client((config) => createDocumentClient(config));
     return this.#documents;
+  }
+
+  /** `ProviderHealth-<stage>`, unless `--health-table` or PROVIDER_HEALTH_TABLE names another. */
+  healthTable(option: string | undefined): string {
+    return option ?? this.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${this.tables.stage}`;
+  }
+
+  /**
+   * Every adapter a verb uses, built once for this run (src/cli/cli-ports.ts): the CLI's one
+   * composition root. Nothing is created until a verb first uses an adapter.
+   */
+  ports(): CliPorts {
+    this.#ports ??= new CliPorts({
+      documents: () => this.documents,
+      tables: this.tables,
+      contentKeyRing: (table) => this.contentKeyRing(table),
+      now: () => this.now(),
+    });
+    return this.#ports;
   }
 
   /**

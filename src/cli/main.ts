@@ -15,12 +15,15 @@
  *      own options, and starts its action with `const context = contextOf(command)`.
  *   2. The global options are declared once, here, and are accepted before or after the verb:
  *      --profile, --region, --endpoint-url, --output json|table (--json), --stage, table names.
- *      A verb reads them through the context only: `context.json`, `context.tables`,
- *      `context.documents`, `context.client((config) => new SomeClient(config))` for other services.
+ *      A verb reads them through the context only: `context.json`, `context.tables`, its adapters
+ *      from `context.ports()` (the CLI's one composition root, src/cli/cli-ports.ts), and
+ *      `context.client((config) => new SomeClient(config))` for a service without a port.
  *      A verb's own `--json` flag is set too when `--output json` is given.
  *   3. Bad input throws UsageError with the allowed values (src/cli/vocabulary.ts): exit 2, before
  *      any AWS call. Partial failure sets `context.exitCode`. Exit codes: src/exit-codes.ts; which
  *      error means which code: src/cli/failures.ts.
+ *   4. A verb imports no other verb: what verbs share lives in src/cli (options.ts, rules-files.ts)
+ *      or a lower floor (lint: .dependency-cruiser.cjs).
  */
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -43,7 +46,7 @@ import { registerHistory } from './verbs/history.ts';
 import { registerProjector } from './verbs/projector.ts';
 import { registerRedrive } from './verbs/redrive.ts';
 import { registerReplay } from './verbs/replay.ts';
-import { registerRules } from './verbs/rules.ts';
+import { registerRules } from './verbs/rules/index.ts';
 import { registerSubmit } from './verbs/submit.ts';
 import { registerWhatIf } from './verbs/what-if.ts';
 

@@ -2,14 +2,13 @@
  * The values an operator may name, taken from the routing tables and the reason codes, and the one
  * check every command applies to them: a typo is a usage error (exit 2) that lists the allowed
  * values — never an empty result with exit 0. Lists are accepted one way everywhere: repeat the
- * option or separate values with commas (`collect` in ./commands/decisions.ts).
+ * option or separate values with commas (`collect` in ./options.ts).
  *
  * The tables are the bundled default and every table ever published (`rules publish`, shadows and
  * canaries included), so a provider that decisions were once filed under stays nameable. The
  * published ones are read only when a value is not in the bundled table.
  */
 
-import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { REJECTION_REASONS } from '../intake/reason-codes.ts';
 import { AUTO_PROVIDER } from '../intake/submission.ts';
 import { OUTCOME_FILTERS } from '../queries/decision-filter.ts';
@@ -44,9 +43,7 @@ export function vocabularyOf(tables: readonly RoutingTable[] = [defaultRoutingTa
 
 /** Every table ever published in this stage's log (an unreadable stored table is skipped). */
 export async function publishedTables(context: CliContext): Promise<RoutingTable[]> {
-  const history = await context.onTable(context.tables.log, () =>
-    new DynamoDbRulesLog(context.documents, context.tables.log).readAll(),
-  );
+  const history = await context.onTable(context.tables.log, () => context.ports().rules.readAll());
   const tables: RoutingTable[] = [];
   for (const record of history) {
     for (const stored of [record.active, record.shadow, record.canary]) {

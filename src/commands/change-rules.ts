@@ -4,10 +4,12 @@
  * `decideRulesChange`) → append the next version, re-deciding on a version conflict (another
  * operator got there first).
  *
- * A publication is gated: the caller's what-if report (src/rules/publish-gate.ts) is part of the
- * command; a candidate with violations is refused unless forced, and the record says it was forced.
+ * A publication is gated: the what-if gate (src/rules/publish-gate.ts) is the command's read step —
+ * the window named in the command is re-decided with the candidate, against the table active in
+ * the stream read — and a candidate with violations is refused unless forced, and the record says
+ * it was forced.
  */
-import { CommandContendedError } from '../errors.ts';
+import { CommandContendedError, RoutingManagerError } from '../errors.ts';
 import {
   type GateReport,
   MAX_TABLE_BYTES,
@@ -21,7 +23,10 @@ import {
   storedTable,
 } from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
+import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
+import { activeRulesOf } from '../rules/active-rules.ts';
+import { type PublishGatePorts, type PublishGateRequest, readPublishGate } from '../rules/publish-gate.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 interface Author {
@@ -34,7 +39,8 @@ export type ChangeRules =
       readonly type: 'PublishRules';
       readonly data: Author & {
         readonly table: RoutingTable;
-        readonly gate: GateReport | null;
+        /** The what-if gate to pass, read by the command's read step; null: published ungated. */
+        readonly gate: PublishGateRequest | null;
         readonly force: boolean;
       };
     }
@@ -58,11 +64,15 @@ export const MAX_PREVIOUS_VERSIONS = 50;
 const versionOf = (stored: StoredTable | null): string | null => stored?.rulesVersion ?? null;
 const describe = (stored: StoredTable | null): string => stored?.rulesVersion ?? 'the bundled default';
 
-/** Pure: what the command makes of the rules stream's state (its fold, `rulesStateOf`). */
+/**
+ * Pure: what the command makes of the rules stream's state (its fold, `rulesStateOf`) and, for a
+ * gated publication, the gate's report (what the read step found).
+ */
 export function decideRulesChange(
   rules: RulesState,
   command: ChangeRules,
   recordedAt: string,
+  gateReport: GateReport | null = null,
 ): RulesChangeDecision {
   const state = {
     active: rules.active,
@@ -113,7 +123,8 @@ export function decideRulesChange(
   switch (command.type) {
     case 'PublishRules': {
       const candidate = storedTable(command.data.table);
-      const { gate, force } = command.data;
+      const { force } = command.data;
+      const gate = gateReport;
       if (candidate.rulesVersion === versionOf(state.active))
         return { outcome: 'unchanged', message: `${candidate.rulesVersion} is already active` };
       if (state.canary) {
@@ -206,6 +217,8 @@ export function decideRulesChange(
 
 export interface ChangeRulesDependencies {
   readonly rules: RulesLog;
+  /** Where a gated publication's read step reads the window from (required for one). */
+  readonly gate?: PublishGatePorts;
   readonly now: () => Date;
   /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
   readonly retry?: ConflictRetry;
@@ -216,6 +229,32 @@ export type ChangeRulesResult =
   | Exclude<RulesChangeDecision, { outcome: 'append' }>
   | { readonly outcome: 'contended'; readonly message: string };
 
+/**
+ * The read step of a gated publication: the what-if gate over the window, against the table active
+ * in the stream just read (so a retry after a conflict gates against what is active then).
+ */
+async function gateOf(
+  command: ChangeRules,
+  records: readonly RulesRecord[],
+  deps: ChangeRulesDependencies,
+): Promise<GateReport | null> {
+  if (command.type !== 'PublishRules' || command.data.gate === null) return null;
+  if (!deps.gate) throw new MissingGatePortsError();
+  const active = activeRulesOf(records.at(-1) ?? null, defaultRoutingTable).table;
+  return readPublishGate(deps.gate, { active, candidate: command.data.table }, command.data.gate);
+}
+
+/** A gated publication was handed no ports to read its window through: a wiring bug. */
+export class MissingGatePortsError extends RoutingManagerError {
+  constructor() {
+    super(
+      'gate_unreadable',
+      'a gated PublishRules needs the audit index and credit balances to read its window',
+    );
+    this.name = 'MissingGatePortsError';
+  }
+}
+
 export async function changeRules(
   command: ChangeRules,
   deps: ChangeRulesDependencies,
@@ -223,8 +262,15 @@ export async function changeRules(
   try {
     return await handleCommand(
       {
-        read: async () => ({ rules: rulesStateOf(await deps.rules.readAll()), at: deps.now().toISOString() }),
-        decide: ({ rules, at }) => decideRulesChange(rules, command, at),
+        read: async () => {
+          const records = await deps.rules.readAll();
+          return {
+            rules: rulesStateOf(records),
+            at: deps.now().toISOString(),
+            gate: await gateOf(command, records, deps),
+          };
+        },
+        decide: ({ rules, at, gate }) => decideRulesChange(rules, command, at, gate),
         append: async (decision): Promise<ChangeRulesResult> => {
           if (decision.outcome !== 'append') return decision;
           const expectedVersion = decision.record.version - 1;

@@ -1,22 +1,11 @@
-/**
- * ForgetUser: erase one user's content on request. Find the user's retained content (a consistent
- * scan of the content table for the user's ids: no index write per job, docs/DATA_PROTECTION.md) → per job, one handleCommand: read its stream →
- * decide (pure, src/commands/forget-plan.ts) → append a ContentErased record conditionally → then
- * delete the retained content. The projector deletes it again when the ContentErased record reaches it, so a
- * redelivered decision cannot bring the content back. A replay of an erased job sends nothing.
- *
- * Idempotent: a job already erased is not recorded twice, and a re-run after an interruption
- * finishes what was left (its content is still found, its stream already says erased).
- */
-import { forEachBounded } from '../batching/for-each-bounded.ts';
-import { CommandContendedError } from '../errors.ts';
-import { jobStateOf } from '../log/job-state.ts';
 import type { ContentStore } from '../ports/content-vault.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type StreamBatchDependencies,
+} from './for-each-stream.ts';
 import { type ErasureAuthor, erasureIdOf, planErasureStep } from './forget-plan.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
-
-const CONCURRENCY = 8;
 
 export interface ForgetUser {
   readonly type: 'ForgetUser';
@@ -28,12 +17,8 @@ export interface ForgetUser {
   };
 }
 
-export interface ForgetUserDependencies {
-  readonly log: RoutingLog;
+export interface ForgetUserDependencies extends StreamBatchDependencies {
   readonly content: ContentStore;
-  readonly now: () => Date;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
 }
 
 export type JobErasureAction =
@@ -72,26 +57,22 @@ async function eraseJob(
   author: ErasureAuthor,
   dryRun: boolean,
 ): Promise<JobErasure> {
-  try {
-    return await handleCommand(
-      {
-        read: async () => jobStateOf(await deps.log.readStream(stream)),
-        decide: (job) => planErasureStep(job, author),
-        append: async (step, job): Promise<JobErasure> => {
-          if (step.action === 'already_erased')
-            return { stream, action: 'already_erased', version: step.version };
-          if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
-          if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
-          await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
-          return { stream, action: 'erased', version: step.record.version };
-        },
+  return handleStreamCommand(
+    deps,
+    stream,
+    {
+      decide: ({ job }) => planErasureStep(job, author),
+      append: async (step, { job }): Promise<JobErasure> => {
+        if (step.action === 'already_erased')
+          return { stream, action: 'already_erased', version: step.version };
+        if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
+        if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
+        await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
+        return { stream, action: 'erased', version: step.record.version };
       },
-      deps.retry,
-    );
-  } catch (error) {
-    if (error instanceof CommandContendedError) return { stream, action: 'contended', version: null };
-    throw error;
-  }
+    },
+    (): JobErasure => ({ stream, action: 'contended', version: null }),
+  );
 }
 
 export async function forgetUser(command: ForgetUser, deps: ForgetUserDependencies): Promise<ForgetSummary> {
@@ -103,23 +84,15 @@ export async function forgetUser(command: ForgetUser, deps: ForgetUserDependenci
     at: deps.now().toISOString(),
   };
   const streams = await deps.content.idsOfUser(userId);
-  const jobs: JobErasure[] = new Array(streams.length);
-  await forEachBounded(streams, CONCURRENCY, async (stream, index) => {
-    jobs[index] = await eraseJob(deps, stream, author, dryRun).catch(
-      (error: unknown): JobErasure => ({
-        stream,
-        action: 'failed',
-        version: null,
-        error: error instanceof Error ? error.name : 'Error',
-      }),
-    );
+  const jobs = await forEachStream(streams, (stream) => eraseJob(deps, stream, author, dryRun), {
+    failed: (stream, error): JobErasure => ({ stream, action: 'failed', version: null, error }),
   });
   // The content goes once its erasure is on record (or nothing is left to record it on).
   const done = jobs.filter((job) => ['erased', 'already_erased', 'no_decision'].includes(job.action));
   if (!dryRun && done.length > 0)
     await deps.content.write({ retain: [], erase: done.map((job) => job.stream) });
 
-  const count = (...actions: JobErasureAction[]) => jobs.filter((job) => actions.includes(job.action)).length;
+  const count = countsOf(jobs);
   return {
     erasureId: author.erasureId,
     dryRun,

@@ -19,18 +19,11 @@ import {
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { isProviderSideFailure } from '../provider-health/breaker.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
-import { laterOf } from './revise-routing.ts';
+import { type DispatchReport, laterOf } from './revise-routing.ts';
 
-export interface ReportedOutcome {
+export interface ReportedOutcome extends DispatchReport {
   /** The attempt's dedupe key (src/provider-health/signals.ts: `attemptKeyOf`). */
   readonly attemptKey: string;
-  /** When the report was counted (the signal's event time). */
-  readonly at: string;
-  readonly jobId: string;
-  readonly dispatchId: string;
-  readonly provider: string;
-  readonly model: string | null;
-  readonly outcome: string;
   readonly errorClass: string | null;
 }
 

@@ -13,16 +13,17 @@
  * A routed target whose user content was erased or has expired is still recorded as re-driven, with
  * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
-import { forEachBounded } from '../batching/for-each-bounded.ts';
-import { CommandContendedError } from '../errors.ts';
-import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { JobState } from '../log/job-state.ts';
 import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
-import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { AuditWindow } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
 import { effectIdOf } from '../projections/effects.ts';
-import type { ContentStatus } from '../queries/content-status.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type WindowBatchDependencies,
+} from './for-each-stream.ts';
 import {
   type Effect,
   needsContent,
@@ -33,8 +34,6 @@ import {
 } from './redrive-plan.ts';
 import { withheldFor } from './replay-projections.ts';
 
-/** Jobs examined at once: each is a consistent Query, one BatchGetItem and rarely a PutItem. */
-const CONCURRENCY = 8;
 const DAY_MS = 86_400_000;
 
 export interface RedriveProjections {
@@ -59,17 +58,9 @@ export interface RedriveProgress {
   readonly redriven: number;
 }
 
-export interface RedriveProjectionsDependencies {
-  readonly log: RoutingLog;
-  readonly decisions: AuditIndex;
+export interface RedriveProjectionsDependencies extends WindowBatchDependencies<RedriveProgress> {
+  /** What the projector recorded as complete (its markers, and the Jobs item holding a version). */
   readonly markers: Pick<EffectMarkers, 'read'>;
-  readonly now: () => Date;
-  /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
-  /** Called once the matching decisions are known (done 0), then after every job. */
-  readonly onProgress?: (progress: RedriveProgress) => void;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
 }
 
 export type TargetRedriveAction =
@@ -132,58 +123,54 @@ export async function redriveJob(
   options: { dryRun: boolean; oldestJudgeable: string; payAgain?: boolean },
 ): Promise<TargetRedrive[]> {
   const jobId = decision.jobId as string;
-  try {
-    return await handleCommand(
-      {
-        read: async () => {
-          const job = jobStateOf(await deps.log.readStream(decision.stream));
-          // Only owed records have effects, so only their completion markers are read.
-          const markers = await deps.markers.read(
-            job.owed.map((target) => effectIdOf(target.stream, target.version)),
-          );
-          return { job, markers, withheld: await withheldReason(job, deps.contentOf) };
-        },
-        decide: ({ job, markers, withheld }) =>
-          planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
-        append: async (steps, { job }) => {
-          const appends = steps.flatMap((step) =>
-            step.action === 'append' && step.record ? [step.record] : [],
-          );
-          // A conflict after earlier appends: the next read finds those as already requested.
-          if (!options.dryRun && appends.length > 0) {
-            await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
-          }
-          const outcomes: TargetRedrive[] = [];
-          for (const step of steps) {
-            const action: TargetRedriveAction =
-              step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
-            const contentWithheld = step.record?.contentWithheld;
-            outcomes.push({
-              jobId,
-              targetVersion: step.target.version,
-              action,
-              missing: step.missing,
-              redriveVersion:
-                step.action === 'append' || step.action === 'already_requested'
-                  ? (step.record?.version ?? null)
-                  : null,
-              effectId: step.plan.effectId,
-              // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
-              dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
-              announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
-              ...(contentWithheld ? { contentWithheld } : {}),
-              ...(step.skipped ? { skipped: step.skipped } : {}),
-            });
-          }
-          return outcomes;
-        },
+  return handleStreamCommand(
+    deps,
+    decision.stream,
+    {
+      readMore: async (job) => {
+        // Only owed records have effects, so only their completion markers are read.
+        const markers = await deps.markers.read(
+          job.owed.map((target) => effectIdOf(target.stream, target.version)),
+        );
+        return { markers, withheld: await withheldReason(job, deps.contentOf) };
       },
-      deps.retry,
-    );
-  } catch (error) {
-    if (error instanceof CommandContendedError) return [contended(jobId)];
-    throw error;
-  }
+      decide: ({ job, markers, withheld }) =>
+        planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
+      append: async (steps, { job }) => {
+        const appends = steps.flatMap((step) =>
+          step.action === 'append' && step.record ? [step.record] : [],
+        );
+        // A conflict after earlier appends: the next read finds those as already requested.
+        if (!options.dryRun && appends.length > 0) {
+          await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
+        }
+        const outcomes: TargetRedrive[] = [];
+        for (const step of steps) {
+          const action: TargetRedriveAction =
+            step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
+          const contentWithheld = step.record?.contentWithheld;
+          outcomes.push({
+            jobId,
+            targetVersion: step.target.version,
+            action,
+            missing: step.missing,
+            redriveVersion:
+              step.action === 'append' || step.action === 'already_requested'
+                ? (step.record?.version ?? null)
+                : null,
+            effectId: step.plan.effectId,
+            // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
+            dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
+            announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
+            ...(contentWithheld ? { contentWithheld } : {}),
+            ...(step.skipped ? { skipped: step.skipped } : {}),
+          });
+        }
+        return outcomes;
+      },
+    },
+    () => [contended(jobId)],
+  );
 }
 
 /** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */
@@ -235,27 +222,26 @@ export async function redriveProjections(
     matched.push(decision);
   }
 
-  const perJob: TargetRedrive[][] = new Array(matched.length);
-  const progress = { done: 0, total: matched.length, redriven: 0 };
-  deps.onProgress?.({ ...progress });
-  await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
-    // One job's failure never stops its neighbours; re-running the same incident picks it up.
-    const payAgain = payAgainFor.has(decision.jobId as string);
-    const outcomes = await redriveJob(deps, decision, author, { dryRun, oldestJudgeable, payAgain }).catch(
-      (error: unknown): TargetRedrive[] => [
-        contended(decision.jobId as string, 'failed', error instanceof Error ? error.name : 'Error'),
-      ],
-    );
-    perJob[index] = outcomes;
-    progress.done++;
-    progress.redriven += outcomes.filter(
-      (o) => o.action === 'appended' || o.action === 'would_append',
-    ).length;
-    deps.onProgress?.({ ...progress });
-  });
+  const perJob = await forEachStream(
+    matched,
+    (decision) =>
+      redriveJob(deps, decision, author, {
+        dryRun,
+        oldestJudgeable,
+        payAgain: payAgainFor.has(decision.jobId as string),
+      }),
+    {
+      failed: (decision, error): TargetRedrive[] => [contended(decision.jobId as string, 'failed', error)],
+      counters: {
+        redriven: (outcomes) =>
+          outcomes.filter((o) => o.action === 'appended' || o.action === 'would_append').length,
+      },
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    },
+  );
 
   const all = perJob.flat();
-  const count = (action: TargetRedriveAction) => all.filter((target) => target.action === action).length;
+  const count = countsOf(all);
   return {
     redriveId: redriveIdOf(incident),
     incident,
@@ -270,7 +256,7 @@ export async function redriveProjections(
     alreadyRequested: count('already_requested'),
     tooOld: count('too_old'),
     skipped: count('skipped'),
-    failed: count('contended') + count('failed'),
+    failed: count('contended', 'failed'),
     contentWithheld: all.filter((target) => target.contentWithheld !== undefined).length,
     targets: all.filter((target) => target.action !== 'complete'),
   };

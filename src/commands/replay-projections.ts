@@ -14,19 +14,21 @@
  * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
-import { forEachBounded } from '../batching/for-each-bounded.ts';
-import { CommandContendedError } from '../errors.ts';
-import { type JobState, jobStateOf } from '../log/job-state.ts';
+import type { JobState } from '../log/job-state.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
   ProjectionReplayRequestedRecord,
 } from '../log/routing-records.ts';
-import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
-import type { RoutingLog } from '../ports/routing-log.ts';
+import type { AuditWindow } from '../ports/audit-index.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
 import type { ContentStatus } from '../queries/content-status.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import {
+  countsOf,
+  forEachStream,
+  handleStreamCommand,
+  type WindowBatchDependencies,
+} from './for-each-stream.ts';
 import {
   isReplayed,
   planReplayStep,
@@ -36,9 +38,6 @@ import {
   type ReplaySkipReason,
   replayIdOf,
 } from './replay-plan.ts';
-
-/** Jobs replayed at once: each is a consistent Query and at most one PutItem. */
-const CONCURRENCY = 8;
 
 export interface ReplayProjections {
   readonly type: 'ReplayProjections';
@@ -69,18 +68,7 @@ export interface ReplayProgress {
   readonly alreadyReplayed: number;
 }
 
-export interface ReplayProjectionsDependencies {
-  readonly log: RoutingLog;
-  /** Where the decisions of a window come from. */
-  readonly decisions: AuditIndex;
-  readonly now: () => Date;
-  /** Where a job's user content stands (content table); without it, content is taken as available. */
-  readonly contentOf?: (job: JobState) => Promise<ContentStatus>;
-  /** Called once the matching decisions are known (done 0), then after every job. */
-  readonly onProgress?: (progress: ReplayProgress) => void;
-  /** How version conflicts are retried (tests pass a `sleep` that does not wait). */
-  readonly retry?: ConflictRetry;
-}
+export type ReplayProjectionsDependencies = WindowBatchDependencies<ReplayProgress>;
 
 export type JobReplayAction =
   | 'appended'
@@ -163,38 +151,34 @@ export async function replayJob(
   policy: ReplayPolicy,
 ): Promise<JobReplay | null> {
   const jobId = decision.jobId as string;
-  try {
-    return await handleCommand(
-      {
-        read: async () => {
-          const job = jobStateOf(await deps.log.readStream(decision.stream));
-          return { job, withheld: await withheldReason(job, decision, deps.contentOf) };
-        },
-        decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
-        append: async (step, { job }): Promise<JobReplay | null> => {
-          if (step.action === 'not_selected') return null;
-          if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
-          if (step.action === 'skipped') {
-            const { current } = step;
-            const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
-            return {
-              ...outcomeOf(jobId, 'skipped', null),
-              skipped: step.reason,
-              current: { version: current.version, provider },
-            };
-          }
-          if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
-          if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
-          await deps.log.appendToStream(step.record.stream, [step.record], { expectedVersion: job.version });
-          return outcomeOf(jobId, 'appended', step.record);
-        },
+  return handleStreamCommand(
+    deps,
+    decision.stream,
+    {
+      readMore: async (job) => ({ withheld: await withheldReason(job, decision, deps.contentOf) }),
+      decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
+      append: async (step, { job }): Promise<JobReplay | null> => {
+        if (step.action === 'not_selected') return null;
+        if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
+        if (step.action === 'skipped') {
+          const { current } = step;
+          const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
+          return {
+            ...outcomeOf(jobId, 'skipped', null),
+            skipped: step.reason,
+            current: { version: current.version, provider },
+          };
+        }
+        if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
+        if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
+        await deps.log.appendToStream(step.record.stream, [step.record], {
+          expectedVersion: job.version,
+        });
+        return outcomeOf(jobId, 'appended', step.record);
       },
-      deps.retry,
-    );
-  } catch (error) {
-    if (error instanceof CommandContendedError) return outcomeOf(jobId, 'contended', null);
-    throw error;
-  }
+    },
+    () => outcomeOf(jobId, 'contended', null),
+  );
 }
 
 /** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
@@ -238,28 +222,25 @@ export async function replayProjections(
     matched.push(decision);
   }
 
-  const found: (JobReplay | null)[] = new Array(matched.length);
-  const progress = { done: 0, total: matched.length, appended: 0, alreadyReplayed: 0 };
-  deps.onProgress?.({ ...progress });
-  await forEachBounded(matched, CONCURRENCY, async (decision, index) => {
-    // One job's failure (e.g. throttling beyond the SDK's retries) never stops its neighbours;
-    // re-running the same incident picks it up.
-    const job = await replayJob(deps, decision, author, dryRun, policy).catch(
-      (error: unknown): JobReplay => ({
+  const found = await forEachStream(
+    matched,
+    (decision) => replayJob(deps, decision, author, dryRun, policy),
+    {
+      failed: (decision, error): JobReplay => ({
         ...outcomeOf(decision.jobId as string, 'failed', null),
-        error: error instanceof Error ? error.name : 'Error',
+        error,
       }),
-    );
-    found[index] = job;
-    progress.done++;
-    if (job?.action === 'appended') progress.appended++;
-    if (job?.action === 'already_replayed') progress.alreadyReplayed++;
-    deps.onProgress?.({ ...progress });
-  });
+      counters: {
+        appended: (job) => (job?.action === 'appended' ? 1 : 0),
+        alreadyReplayed: (job) => (job?.action === 'already_replayed' ? 1 : 0),
+      },
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    },
+  );
   // Candidates whose dispatches were all at other providers are not this replay's business.
   const jobs = found.filter((job): job is JobReplay => job !== null);
 
-  const count = (action: JobReplayAction) => jobs.filter((job) => job.action === action).length;
+  const count = countsOf(jobs);
   return {
     replayId: replayIdOf(incident),
     incident,
@@ -273,7 +254,7 @@ export async function replayProjections(
     alreadyReplayed: count('already_replayed'),
     wouldAppend: count('would_append'),
     skipped: count('skipped'),
-    failed: count('contended') + count('no_decision') + count('failed'),
+    failed: count('contended', 'no_decision', 'failed'),
     contentWithheld: jobs.filter((job) => job.contentWithheld !== undefined).length,
     jobs,
   };

@@ -40,15 +40,20 @@ export function laterOf(at: string, floor: string | null): string {
 
 export const MAX_REVISIONS = 2;
 
-export interface FailedAttempt {
-  /** The failure signal's event id. */
-  readonly signalId: string;
+/** A provider's report on one dispatch of a job, as the signal commands take it (src/provider-health/signals.ts). */
+export interface DispatchReport {
+  /** When the report was counted (the signal's event time). */
   readonly at: string;
   readonly jobId: string;
   readonly dispatchId: string;
   readonly provider: string;
   readonly model: string | null;
   readonly outcome: string;
+}
+
+export interface FailedAttempt extends DispatchReport {
+  /** The failure signal's event id. */
+  readonly signalId: string;
   /** Why it failed: only a provider-side class (COUNTED_ERROR_CLASSES) moves the job. */
   readonly errorClass?: string | null;
 }

@@ -6,6 +6,8 @@
  * Arguments a person typed are passed as `--option=value` or after `--`, so no value is ever taken
  * for an option of the CLI.
  */
+
+import type { BreakerView } from '../provider-health/health-view.ts';
 import {
   type DecisionPoint,
   type DecisionSeries,
@@ -58,23 +60,8 @@ function panel<T>(runs: readonly VerbRun[], data: T, tolerated: readonly number[
 
 // ---------------------------------------------------------------------------------- providers
 
-export interface BreakerLine {
-  readonly breaker: string;
-  readonly status: string;
-  readonly recordedStatus: string;
-  readonly mode: string;
-  readonly since: string | null;
-  readonly reason: string;
-  readonly detail: string;
-  readonly openUntil: string | null;
-  readonly version: number;
-  readonly probe: string | null;
-  readonly window: {
-    readonly attempts: number;
-    readonly failures: number;
-    readonly successRate: number | null;
-  };
-}
+/** A breaker line of `health --output json` (src/provider-health/health-view.ts: one definition). */
+export type BreakerLine = BreakerView;
 
 export interface DecisionLine extends DecisionPoint {
   readonly jobId: string | null;

@@ -1,61 +1,42 @@
 /**
- * Scheduled (rate 5 minutes) heartbeat: runs the self-check and, only when it passes, publishes
- * `Agent/RoutingManager` `Heartbeat` = 1.
- *
- * On a failed self-check nothing is published and the invocation fails with
- * `HeartbeatSelfCheckFailedError`: the missing-heartbeat alarm (TreatMissingData: breaching) pages,
- * the function's Errors metric and the structured log say why. Retries are off for this function
- * (EventInvokeConfig MaximumRetryAttempts 0 in template.yaml): the next tick is five minutes away.
+ * Scheduled (rate 5 minutes) heartbeat: the same factory shape as every handler —
+ * `createHeartbeatHandler(dependencies, telemetry)`, its body the use case (`beat`,
+ * src/heartbeat/beat.ts), and `heartbeatDependencies` for the function's AWS adapters.
+ * Retries are off for this function (EventInvokeConfig MaximumRetryAttempts 0 in template.yaml): the
+ * next tick is five minutes away.
  *
  * No side effect at import: the Lambda entry is src/lambda/heartbeat.ts.
  */
 
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
+import { sdkClientDefaults } from '../aws/clients.ts';
+import { CloudWatchHeartbeatPublisher } from '../aws/cloudwatch-heartbeat-publisher.ts';
+import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
 import type { HeartbeatConfig } from '../config/heartbeat-config.ts';
-import { RoutingManagerError } from '../errors.ts';
-import { runSelfCheck, type SelfCheckFailureReason } from '../heartbeat/self-check.ts';
-import type { HeartbeatPublisher } from '../ports/heartbeat-publisher.ts';
-import type { TableProbe } from '../ports/table-probe.ts';
+import { beat, type HeartbeatDependencies, type HeartbeatResult } from '../heartbeat/beat.ts';
+import type { Telemetry } from '../observability/telemetry.ts';
+import { lambdaTelemetry } from './middlewares.ts';
 
-export class HeartbeatSelfCheckFailedError extends RoutingManagerError {
-  declare readonly reason: SelfCheckFailureReason;
-  constructor(reason: SelfCheckFailureReason, detail: string) {
-    super(reason, `Heartbeat withheld, self-check failed (${reason}): ${detail}`);
-    this.name = 'HeartbeatSelfCheckFailedError';
-  }
+/** The heartbeat counts nothing of its own (the beat is a PutMetricData): its telemetry is a logger. */
+export function createHeartbeatHandler(deps: HeartbeatDependencies, telemetry: Pick<Telemetry, 'logger'>) {
+  return middy<ScheduledEvent, HeartbeatResult>()
+    .use(lambdaTelemetry(telemetry))
+    .handler((event) => beat(event, deps, telemetry.logger));
 }
 
-export interface HeartbeatResult {
-  readonly published: true;
-  readonly stage: string;
-  readonly at: string;
-}
-
-export interface HeartbeatDependencies {
-  readonly loadConfig: () => HeartbeatConfig;
-  readonly logTableProbe: TableProbe;
-  readonly publisher: HeartbeatPublisher;
-  readonly logger: Logger;
-  readonly now: () => Date;
-}
-
-export function createHeartbeatHandler(dependencies: HeartbeatDependencies) {
-  const { logger } = dependencies;
-  const beat = async (event: ScheduledEvent): Promise<HeartbeatResult> => {
-    const check = await runSelfCheck(dependencies);
-    if (!check.healthy) {
-      logger.error('Self-check failed; heartbeat withheld', { reason: check.reason, detail: check.detail });
-      throw new HeartbeatSelfCheckFailedError(check.reason, check.detail);
-    }
-    // The scheduled event's own time keeps beats on the schedule grid even if the invocation is late.
-    const scheduledAt = new Date(event.time);
-    const at = Number.isNaN(scheduledAt.getTime()) ? dependencies.now() : scheduledAt;
-    await dependencies.publisher.publishHeartbeat({ stage: check.config.stage, at });
-    logger.info('Heartbeat published', { stage: check.config.stage, at: at.toISOString() });
-    return { published: true, stage: check.config.stage, at: at.toISOString() };
+/**
+ * The function's AWS adapters. The configuration is a loader, read on every beat, because an invalid
+ * one is what the self-check reports instead of failing the init; the SDK reads region and endpoints
+ * from the environment.
+ */
+export function heartbeatDependencies(loadConfig: () => HeartbeatConfig): HeartbeatDependencies {
+  return {
+    loadConfig,
+    logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ ...sdkClientDefaults })),
+    publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ ...sdkClientDefaults })),
+    now: () => new Date(),
   };
-  return middy<ScheduledEvent, HeartbeatResult>().use(injectLambdaContext(logger)).handler(beat);
 }

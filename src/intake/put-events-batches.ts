@@ -7,21 +7,18 @@
  * Pure: an entry too large to send on its own is set aside, never sent, so it cannot fail the
  * batch it would have shared.
  */
+import {
+  PUT_EVENTS_MAX_BYTES,
+  PUT_EVENTS_MAX_ENTRIES,
+  putEventsEntryBytes,
+} from '../batching/aws-batch-limits.ts';
 import { chunksWithin } from '../batching/chunks.ts';
-
-export const PUT_EVENTS_MAX_ENTRIES = 10;
-export const PUT_EVENTS_MAX_BYTES = 256 * 1024;
 
 export interface SizedEntry {
   readonly source: string;
   readonly detailType: string;
   readonly detail: string;
 }
-
-export const putEventsEntrySize = (entry: SizedEntry): number =>
-  Buffer.byteLength(entry.source, 'utf8') +
-  Buffer.byteLength(entry.detailType, 'utf8') +
-  Buffer.byteLength(entry.detail, 'utf8');
 
 export interface PutEventsBatches<E> {
   /** In input order; each within both limits. */
@@ -34,12 +31,12 @@ export function putEventsBatches<E extends SizedEntry>(entries: readonly E[]): P
   const fitting: E[] = [];
   const tooLarge: { entry: E; bytes: number }[] = [];
   for (const entry of entries) {
-    const bytes = putEventsEntrySize(entry);
+    const bytes = putEventsEntryBytes(entry);
     if (bytes > PUT_EVENTS_MAX_BYTES) tooLarge.push({ entry, bytes });
     else fitting.push(entry);
   }
   return {
-    batches: chunksWithin(fitting, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_BYTES, putEventsEntrySize),
+    batches: chunksWithin(fitting, PUT_EVENTS_MAX_ENTRIES, PUT_EVENTS_MAX_BYTES, putEventsEntryBytes),
     tooLarge,
   };
 }

@@ -5,19 +5,10 @@
  * imports the side-effect-free factory, src/handlers/heartbeat.ts.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { sdkClientDefaults } from '../aws/clients.ts';
-import { CloudWatchHeartbeatPublisher } from '../aws/cloudwatch-heartbeat-publisher.ts';
-import { DynamoDbTableProbe } from '../aws/dynamodb-table-probe.ts';
 import { loadHeartbeatConfig } from '../config/heartbeat-config.ts';
-import { createHeartbeatHandler } from '../handlers/heartbeat.ts';
+import { createHeartbeatHandler, heartbeatDependencies } from '../handlers/heartbeat.ts';
 
-// The SDK reads region and endpoints from the environment.
-export const handler = createHeartbeatHandler({
-  loadConfig: () => loadHeartbeatConfig(process.env),
-  logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ ...sdkClientDefaults })),
-  publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ ...sdkClientDefaults })),
-  logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'routing-manager' }),
-  now: () => new Date(),
-});
+export const handler = createHeartbeatHandler(
+  heartbeatDependencies(() => loadHeartbeatConfig(process.env)),
+  { logger: new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'routing-manager' }) },
+);

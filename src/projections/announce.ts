@@ -5,9 +5,8 @@
  * Every detail carries `announcementId` (`<stream>:v<version>:announce`) for consumer dedupe.
  */
 
-import { utf8Bytes } from '../batching/chunks.ts';
+import { PUT_EVENTS_LIMITS, putEventsEntryBytes } from '../batching/aws-batch-limits.ts';
 import {
-  type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryResult,
   type RetryPolicy,
@@ -15,24 +14,6 @@ import {
 } from '../batching/partial-retry.ts';
 import type { AnnouncementEntry, Announcer } from '../ports/announcer.ts';
 import { ANNOUNCEMENT_SOURCE, type PlannedAnnouncement } from './effects.ts';
-
-/** EventBridge accepts at most 10 entries per PutEvents. */
-export const PUT_EVENTS_LIMIT = 10;
-/** The total entry size of one PutEvents call must stay under 256 KB (and so must every entry). */
-export const PUT_EVENTS_MAX_BYTES = 262_144;
-
-export const PUT_EVENTS_LIMITS: BatchLimits = {
-  maxEntries: PUT_EVENTS_LIMIT,
-  maxBatchBytes: PUT_EVENTS_MAX_BYTES,
-  maxEntryBytes: PUT_EVENTS_MAX_BYTES,
-};
-
-/**
- * An entry's size as EventBridge computes it: the UTF-8 bytes of Source, DetailType and Detail (plus
- * 14 for Time and each Resources entry, which announcements do not set).
- */
-export const announcementEntryBytes = (entry: AnnouncementEntry): number =>
-  utf8Bytes(entry.source) + utf8Bytes(entry.detailType) + utf8Bytes(entry.detail);
 
 export interface AnnounceDependencies {
   readonly publisher: Announcer;
@@ -55,7 +36,7 @@ export async function announceDecisions(
   return sendWithPartialRetry(
     entries,
     PUT_EVENTS_LIMITS,
-    announcementEntryBytes,
+    putEventsEntryBytes,
     (chunk) => deps.publisher.publish(chunk),
     deps.retry ?? DEFAULT_RETRY_POLICY,
   );

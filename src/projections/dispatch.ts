@@ -6,9 +6,9 @@
  * consumer can recognise a redelivered dispatch whatever the queue type.
  */
 
+import { sqsBatchLimits } from '../batching/aws-batch-limits.ts';
 import { utf8Bytes } from '../batching/chunks.ts';
 import {
-  type BatchLimits,
   DEFAULT_RETRY_POLICY,
   type EntryResult,
   type RetryPolicy,
@@ -18,10 +18,6 @@ import type { RoutingDecidedRecord } from '../log/routing-records.ts';
 import type { ProviderQueues, QueueMessage, StringAttribute } from '../ports/provider-queues.ts';
 import { type DispatchMessageBody, dispatchBodyOf, dispatchIdOf, type PlannedDispatch } from './effects.ts';
 
-/** SQS accepts at most 10 entries per SendMessageBatch. */
-export const SQS_BATCH_LIMIT = 10;
-/** SendMessageBatch: the sum of the messages' sizes in one call (1 MiB since August 2025). */
-export const SQS_BATCH_MAX_BYTES = 1_048_576;
 /**
  * Default of PROVIDER_QUEUE_MAX_MESSAGE_BYTES: the provider queues' MaximumMessageSize. 256 KiB is
  * what every SQS queue accepts whenever it was created (the 1 MiB maximum only applies to queues
@@ -92,12 +88,6 @@ export function dispatchMessageBytes(decision: RoutingDecidedRecord): number {
   };
   return queueMessageBytes(queueMessageOf(dispatch, 'm0')) + VERSION_HEADROOM_BYTES;
 }
-
-export const sqsBatchLimits = (maxMessageBytes: number): BatchLimits => ({
-  maxEntries: SQS_BATCH_LIMIT,
-  maxBatchBytes: SQS_BATCH_MAX_BYTES,
-  maxEntryBytes: maxMessageBytes,
-});
 
 export interface DispatchDependencies {
   readonly sender: ProviderQueues;

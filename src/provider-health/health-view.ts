@@ -1,14 +1,21 @@
 /**
  * From stored breakers to what a decision needs: each candidate (`<provider>#<model>`) of a table
  * gets the worse of its provider-level and model-level breakers at `now`, with the breaker and
- * transition version it was read from. Pure.
+ * transition version it was read from; and a breaker as an operator reads it (`BreakerView`: what
+ * `routing-manager health` prints and the console's providers panel shows). Pure.
  */
 
-import type { BreakerState } from '../log/health-records.ts';
+import type { BreakerMode, BreakerState } from '../log/health-records.ts';
 import type { BreakerRef } from '../ports/provider-health-store.ts';
 import type { CandidateHealth, Explanation, HealthContext } from '../routing/decide.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { breakerKey, effectiveHealth } from './breaker.ts';
+import {
+  breakerKey,
+  DEFAULT_BREAKER_CONFIG,
+  effectiveHealth,
+  effectiveStatus,
+  windowTotals,
+} from './breaker.ts';
 
 /** What a router read: the breakers found, or `unavailable` (then every candidate is healthy). */
 export type HealthSnapshot =
@@ -72,4 +79,48 @@ export function healthRecordedIn(explanation: Explanation): HealthContext | unde
     };
   }
   return { read: 'ok', candidates };
+}
+
+/** A breaker as an operator reads it (`health --output json`, one line each). */
+export interface BreakerView {
+  readonly breaker: string;
+  /** What a router acts on now (an elapsed open period reads half_open). */
+  readonly status: string;
+  readonly recordedStatus: BreakerState['status'];
+  readonly mode: BreakerMode;
+  readonly since: string | null;
+  readonly reason: string;
+  readonly detail: string;
+  readonly openUntil: string | null;
+  readonly version: number;
+  readonly probe: string | null;
+  /** Attempts counted in the breaker's sliding window (5 min) and the share that succeeded (null: none). */
+  readonly window: {
+    readonly attempts: number;
+    readonly failures: number;
+    readonly successRate: number | null;
+  };
+}
+
+export function breakerView(state: BreakerState, now: string): BreakerView {
+  return {
+    breaker: state.key,
+    status: effectiveStatus(state, now),
+    recordedStatus: state.status,
+    mode: state.mode,
+    since: state.since,
+    reason: state.reason,
+    detail: state.detail,
+    openUntil: state.openUntil,
+    version: state.version,
+    probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
+    window: windowView(state, now),
+  };
+}
+
+/** The window's totals as of `now`; the rate is a percentage with one decimal, null without attempts. */
+function windowView(state: BreakerState, now: string): BreakerView['window'] {
+  const { attempts, failures } = windowTotals(state.window, now, DEFAULT_BREAKER_CONFIG);
+  const successRate = attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 10;
+  return { attempts, failures, successRate };
 }

@@ -103,3 +103,24 @@ export class ThrottledWindowCloser {
     return (await closeDueWindows([pair], this.#deps)).closed;
   }
 }
+
+/**
+ * What a signal handler counts through: `count` adds a fact to its window, then closes the pair's
+ * due windows (throttled in this container). One per function instance, so the throttle holds.
+ */
+export class SignalWindowCounter {
+  readonly #deps: SignalWindowDependencies;
+  readonly #closer: ThrottledWindowCloser;
+
+  constructor(deps: SignalWindowDependencies) {
+    this.#deps = deps;
+    this.#closer = new ThrottledWindowCloser(deps);
+  }
+
+  async count(
+    fact: WindowFact,
+  ): Promise<{ readonly counted: CountSignalResult; readonly closed: readonly ClosedWindow[] }> {
+    const counted = await countSignal(fact, this.#deps);
+    return { counted, closed: await this.#closer.closeDue(fact.pair) };
+  }
+}

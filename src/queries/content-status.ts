@@ -49,6 +49,12 @@ export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord
 }
 
 /** Where the content of a job stream stands, read from the content table; and the item if retained. */
+/** A job's content status as the batch commands take it (replay, re-drive: erased or expired content sends nothing). */
+export const contentStatusReader =
+  (ports: { readonly store: ContentStore; readonly keys: ContentKeyRing }, now: () => Date) =>
+  async (job: JobState): Promise<ContentStatus> =>
+    (await readContentStatus(job, ports, now())).status;
+
 export async function readContentStatus(
   job: JobState,
   ports: { readonly store: Pick<ContentStore, 'read'>; readonly keys: Pick<ContentKeyRing, 'openingKeys'> },

@@ -2,12 +2,17 @@
  * The what-if gate of `rules publish`: before a candidate table becomes active, the decisions of a
  * recent window are re-decided with it (src/queries/what-if.ts) and the candidate is refused when it
  * would change any decision whose request named its provider explicitly, raise the rejection rate
- * or the estimated cost beyond the thresholds. Pure.
+ * or the estimated cost beyond the thresholds. `evaluateGate` is pure; `readPublishGate` is the
+ * read step of the PublishRules command (src/commands/change-rules.ts) and of `rules publish --dry-run`.
  */
 
+import { AUTO_PROVIDER } from '../intake/submission.ts';
 import type { DecisionRecord } from '../log/routing-records.ts';
 import type { GateReport } from '../log/rules-records.ts';
-import { type BalanceLookup, whatIf } from '../queries/what-if.ts';
+import type { AuditIndex, AuditWindow } from '../ports/audit-index.ts';
+import type { CreditBalances } from '../ports/credit-balances.ts';
+import { type BalanceLookup, balancesToLookUp, providersToScan, whatIf } from '../queries/what-if.ts';
+import { balancesOf, decisionsIn } from '../queries/window-reads.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 
 export interface GateThresholds {
@@ -75,4 +80,39 @@ export function evaluateGate(
     transitions: summary.transitions.slice(0, 20),
     violations,
   };
+}
+
+/** What a publication asks the gate: the window to re-decide and the thresholds to hold it to. */
+export interface PublishGateRequest {
+  readonly window: AuditWindow;
+  readonly thresholds: GateThresholds;
+}
+
+/** Where the gate reads from: the audit index (the window's decisions) and the credit balances. */
+export interface PublishGatePorts {
+  readonly decisions: AuditIndex;
+  readonly credits: CreditBalances;
+}
+
+/**
+ * The gate's read: the window's decisions filed under every provider the active or the candidate
+ * table can route to (and `auto`), the balances the candidate needs that the records lack, and the
+ * verdict on them.
+ */
+export async function readPublishGate(
+  ports: PublishGatePorts,
+  tables: { readonly active: RoutingTable; readonly candidate: RoutingTable },
+  request: PublishGateRequest,
+): Promise<GateReport> {
+  const { active, candidate } = tables;
+  const providers = providersToScan([active, candidate], [AUTO_PROVIDER]);
+  const records = await decisionsIn(ports.decisions, providers, request.window);
+  const balances = await balancesOf(ports.credits, balancesToLookUp(records, candidate));
+  return evaluateGate(
+    records,
+    candidate,
+    (userId) => balances.get(userId),
+    request.thresholds,
+    request.window,
+  );
 }

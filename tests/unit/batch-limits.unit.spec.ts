@@ -1,5 +1,10 @@
 /** Byte-aware chunking, split-and-resend and the decision-time size check (issue 9, class 1). */
 import { describe, expect, it } from 'vitest';
+import {
+  PUT_EVENTS_MAX_BYTES,
+  putEventsEntryBytes,
+  SQS_BATCH_MAX_BYTES,
+} from '../../src/batching/aws-batch-limits.ts';
 import { chunksWithin } from '../../src/batching/chunks.ts';
 import {
   ENTRY_TOO_LARGE,
@@ -11,14 +16,12 @@ import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.t
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { QueueMessage } from '../../src/ports/provider-queues.ts';
-import { announcementEntryBytes, PUT_EVENTS_MAX_BYTES } from '../../src/projections/announce.ts';
 import {
   DEFAULT_QUEUE_MAX_MESSAGE_BYTES,
   dispatchMessageBytes,
   dispatchToProviderQueues,
   queueMessageBytes,
   queueMessageOf,
-  SQS_BATCH_MAX_BYTES,
 } from '../../src/projections/dispatch.ts';
 import { planEffects } from '../../src/projections/effects.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -168,8 +171,8 @@ describe('provider-queue message size', () => {
 
   it('given an announcement, then its entry size is Source + DetailType + Detail in UTF-8 and stays far under 256 KB', () => {
     const entry = { id: 'a', source: 'routing.manager', detailType: 'video.job.routed', detail: '{"x":"é"}' };
-    expect(announcementEntryBytes(entry)).toBe(15 + 16 + 10);
-    expect(announcementEntryBytes(entry)).toBeLessThan(PUT_EVENTS_MAX_BYTES);
+    expect(putEventsEntryBytes(entry)).toBe(15 + 16 + 10);
+    expect(putEventsEntryBytes(entry)).toBeLessThan(PUT_EVENTS_MAX_BYTES);
   });
 });
 

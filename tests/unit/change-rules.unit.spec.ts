@@ -4,7 +4,12 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { type ChangeRules, changeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
+import {
+  type ChangeRules,
+  changeRules,
+  decideRulesChange,
+  MissingGatePortsError,
+} from '../../src/commands/change-rules.ts';
 import { VersionConflictError } from '../../src/errors.ts';
 import {
   type GateReport,
@@ -12,10 +17,13 @@ import {
   type RulesRecord,
   rulesStateOf,
 } from '../../src/log/rules-records.ts';
+import { InMemoryAuditIndex } from '../../src/memory/in-memory-audit-index.ts';
+import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
+import { DEFAULT_GATE_THRESHOLDS } from '../../src/rules/publish-gate.ts';
 import { appendRulesRecord } from '../support/log-appends.ts';
 import { aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
@@ -35,6 +43,11 @@ const aGate = (violations: string[] = []): GateReport => ({
   transitions: [],
   violations,
 });
+
+const aGateRequest = {
+  window: { since: '2026-11-24T12:00:00.000Z', until: AT },
+  thresholds: DEFAULT_GATE_THRESHOLDS,
+};
 
 describe('publishing rules', () => {
   it('given no rules published, when a table is published, then version 1 makes it active and remembers the default as previous', () => {
@@ -59,8 +72,9 @@ describe('publishing rules', () => {
     const gate = aGate(['1 decision(s) for an explicitly requested provider would change']);
     const decision = decideRulesChange(
       rulesStateOf([]),
-      { type: 'PublishRules', data: { ...author, table: toReplicate, gate, force: false } },
+      { type: 'PublishRules', data: { ...author, table: toReplicate, gate: aGateRequest, force: false } },
       AT,
+      gate,
     );
     expect(decision).toEqual({ outcome: 'refused', message: expect.stringContaining('gate refused'), gate });
   });
@@ -69,8 +83,9 @@ describe('publishing rules', () => {
     const gate = aGate(['estimated cost rose']);
     const decision = decideRulesChange(
       rulesStateOf([]),
-      { type: 'PublishRules', data: { ...author, table: toReplicate, gate, force: true } },
+      { type: 'PublishRules', data: { ...author, table: toReplicate, gate: aGateRequest, force: true } },
       AT,
+      gate,
     );
     expect(decision).toMatchObject({ outcome: 'append', record: { forced: true, gate } });
   });
@@ -78,8 +93,9 @@ describe('publishing rules', () => {
   it('given a passing gate, when published with --force, then it is not recorded as forced', () => {
     const decision = decideRulesChange(
       rulesStateOf([]),
-      { type: 'PublishRules', data: { ...author, table: toReplicate, gate: aGate(), force: true } },
+      { type: 'PublishRules', data: { ...author, table: toReplicate, gate: aGateRequest, force: true } },
       AT,
+      aGate(),
     );
     expect(decision).toMatchObject({ outcome: 'append', record: { forced: false } });
   });
@@ -280,5 +296,32 @@ describe('the ChangeRules handler', () => {
     ).toMatchObject({
       outcome: 'contended',
     });
+  });
+
+  it('given a gated publication, when it runs, then its read step re-decides the window through the audit index and the record keeps the report', async () => {
+    const rules = new InMemoryRulesLog();
+    const gated: ChangeRules = {
+      type: 'PublishRules',
+      data: { ...author, table: toReplicate, gate: aGateRequest, force: false },
+    };
+    const result = await changeRules(gated, {
+      rules,
+      now: () => new Date(AT),
+      gate: { decisions: new InMemoryAuditIndex(), credits: new InMemoryCreditBalances() },
+    });
+    expect(result).toMatchObject({
+      outcome: 'appended',
+      record: { gate: { since: aGateRequest.window.since, until: AT, scanned: 0, violations: [] } },
+    });
+  });
+
+  it('given a gated publication without the ports to read its window, then it fails as a wiring error', async () => {
+    const gated: ChangeRules = {
+      type: 'PublishRules',
+      data: { ...author, table: toReplicate, gate: aGateRequest, force: false },
+    };
+    await expect(
+      changeRules(gated, { rules: new InMemoryRulesLog(), now: () => new Date(AT) }),
+    ).rejects.toBeInstanceOf(MissingGatePortsError);
   });
 });

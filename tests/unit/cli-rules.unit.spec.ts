@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
-import { renderGate } from '../../src/cli/verbs/rules.ts';
+import { renderGate } from '../../src/cli/verbs/rules/change-report.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';

@@ -9,7 +9,8 @@ import { CloudWatchHeartbeatPublisher } from '../../src/aws/cloudwatch-heartbeat
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { loadHeartbeatConfig } from '../../src/config/heartbeat-config.ts';
 import { ConfigurationError } from '../../src/config/load-config.ts';
-import { createHeartbeatHandler, HeartbeatSelfCheckFailedError } from '../../src/handlers/heartbeat.ts';
+import { createHeartbeatHandler } from '../../src/handlers/heartbeat.ts';
+import { HeartbeatSelfCheckFailedError } from '../../src/heartbeat/beat.ts';
 import { handler } from '../../src/lambda/heartbeat.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 
@@ -158,13 +159,15 @@ describe('heartbeat: given a failing self-check', () => {
     givenNoLogTable();
     const logger = new Logger({ serviceName: 'routing-manager-test', logLevel: 'SILENT' });
     const logError = vi.spyOn(logger, 'error');
-    const beat = createHeartbeatHandler({
-      loadConfig: () => ({ stage: 'test', eventLogTable: 'RoutingLog-test' }),
-      logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ region: 'us-east-1' })),
-      publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ region: 'us-east-1' })),
-      logger,
-      now: () => new Date('2026-06-22T00:26:00Z'),
-    });
+    const beat = createHeartbeatHandler(
+      {
+        loadConfig: () => ({ stage: 'test', eventLogTable: 'RoutingLog-test' }),
+        logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ region: 'us-east-1' })),
+        publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ region: 'us-east-1' })),
+        now: () => new Date('2026-06-22T00:26:00Z'),
+      },
+      { logger },
+    );
 
     await expect(beat(scheduledEvent, lambdaContext)).rejects.toThrow(HeartbeatSelfCheckFailedError);
 
@@ -178,13 +181,15 @@ describe('heartbeat: given a failing self-check', () => {
 describe('heartbeat: given an event without a usable time', () => {
   it('when the schedule fires, then the beat is stamped with the clock instead', async () => {
     givenLogTable({});
-    const beat = createHeartbeatHandler({
-      loadConfig: () => ({ stage: 'test', eventLogTable: 'RoutingLog-test' }),
-      logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ region: 'us-east-1' })),
-      publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ region: 'us-east-1' })),
-      logger: new Logger({ logLevel: 'SILENT' }),
-      now: () => new Date('2026-06-22T00:26:00Z'),
-    });
+    const beat = createHeartbeatHandler(
+      {
+        loadConfig: () => ({ stage: 'test', eventLogTable: 'RoutingLog-test' }),
+        logTableProbe: new DynamoDbTableProbe(new DynamoDBClient({ region: 'us-east-1' })),
+        publisher: new CloudWatchHeartbeatPublisher(new CloudWatchClient({ region: 'us-east-1' })),
+        now: () => new Date('2026-06-22T00:26:00Z'),
+      },
+      { logger: new Logger({ logLevel: 'SILENT' }) },
+    );
 
     const result = await beat({ ...scheduledEvent, time: 'not a time' }, lambdaContext);
 

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   PUT_EVENTS_MAX_BYTES,
   PUT_EVENTS_MAX_ENTRIES,
-  putEventsBatches,
-  putEventsEntrySize,
-} from '../../src/intake/put-events-batches.ts';
+  putEventsEntryBytes,
+} from '../../src/batching/aws-batch-limits.ts';
+import { putEventsBatches } from '../../src/intake/put-events-batches.ts';
 
 const anEntry = (detailBytes: number, id = 0) => ({
   id,
@@ -13,12 +13,12 @@ const anEntry = (detailBytes: number, id = 0) => ({
   detail: 'x'.repeat(detailBytes),
 });
 /** The bytes an entry's source and detail-type add to its detail. */
-const OVERHEAD = putEventsEntrySize(anEntry(0));
+const OVERHEAD = putEventsEntryBytes(anEntry(0));
 
 describe('PutEvents batches', () => {
   it('given an entry, then its size counts the UTF-8 bytes of source, detail-type and detail', () => {
     expect(OVERHEAD).toBe('frontend.api'.length + 'video.job.submitted'.length);
-    expect(putEventsEntrySize({ ...anEntry(0), detail: '{"prompt":"é€"}' })).toBe(OVERHEAD + 18);
+    expect(putEventsEntryBytes({ ...anEntry(0), detail: '{"prompt":"é€"}' })).toBe(OVERHEAD + 18);
   });
 
   it('given 23 small entries, then they go in batches of 10, 10 and 3, in order', () => {
@@ -34,7 +34,7 @@ describe('PutEvents batches', () => {
     const { batches } = putEventsBatches(entries);
     expect(batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
     for (const batch of batches) {
-      expect(batch.reduce((sum, entry) => sum + putEventsEntrySize(entry), 0)).toBeLessThanOrEqual(
+      expect(batch.reduce((sum, entry) => sum + putEventsEntryBytes(entry), 0)).toBeLessThanOrEqual(
         PUT_EVENTS_MAX_BYTES,
       );
     }

@@ -102,35 +102,39 @@ describe('template: alarms on failures', () => {
   });
 
   it.each([
-    ['RecordsFailed', 'projector'],
-    ['MarkerWriteFailures', 'projector'],
-    ['ConflictingDuplicates', 'router'],
-    ['UnclassifiedErrorClass', 'health-signals'],
-  ] as const)('the %s alarm watches the namespace and dimensions the %s emits', (metric, handler) => {
-    const source = readFileSync(new URL(`../../src/handlers/${handler}.ts`, import.meta.url), 'utf8');
-    expect(source).toContain(`addMetric('${metric}'`);
+    // [metric, function, the module of src/handlers that counts it]
+    ['RecordsFailed', 'projector', 'projector'],
+    ['MarkerWriteFailures', 'projector', 'projector'],
+    ['ConflictingDuplicates', 'router', 'middlewares'],
+    ['UnclassifiedErrorClass', 'health-signals', 'signal-reports'],
+  ] as const)(
+    'the %s alarm watches the namespace and dimensions the %s function emits',
+    (metric, handler, module) => {
+      const source = readFileSync(new URL(`../../src/handlers/${module}.ts`, import.meta.url), 'utf8');
+      expect(source).toContain(`addMetric('${metric}'`);
 
-    const written: string[] = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
-      written.push(String(text));
-      return true;
-    });
-    const { metrics } = createTelemetry(handler, 'prod');
-    metrics.addMetric(metric, MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-    vi.restoreAllMocks();
+      const written: string[] = [];
+      vi.spyOn(process.stdout, 'write').mockImplementation((text) => {
+        written.push(String(text));
+        return true;
+      });
+      const { metrics } = createTelemetry(handler, 'prod');
+      metrics.addMetric(metric, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      vi.restoreAllMocks();
 
-    const emf = JSON.parse(written.find((line) => line.includes('"_aws"')) ?? '{}') as TemplateDict & {
-      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
-    };
-    const [directive] = emf._aws.CloudWatchMetrics;
-    const emitted = (directive?.Dimensions[0] ?? []).map((name) => ({ Name: name, Value: emf[name] }));
-    const alarm = alarmOn(deployment({ Stage: 'prod' }), directive?.Namespace ?? '', metric, 'prod');
-    expect(alarm?.Dimensions).toEqual(
-      expect.arrayContaining(emitted.map((dimension) => expect.objectContaining(dimension))),
-    );
-    expect((alarm?.Dimensions as unknown[] | undefined)?.length).toBe(emitted.length);
-  });
+      const emf = JSON.parse(written.find((line) => line.includes('"_aws"')) ?? '{}') as TemplateDict & {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+      };
+      const [directive] = emf._aws.CloudWatchMetrics;
+      const emitted = (directive?.Dimensions[0] ?? []).map((name) => ({ Name: name, Value: emf[name] }));
+      const alarm = alarmOn(deployment({ Stage: 'prod' }), directive?.Namespace ?? '', metric, 'prod');
+      expect(alarm?.Dimensions).toEqual(
+        expect.arrayContaining(emitted.map((dimension) => expect.objectContaining(dimension))),
+      );
+      expect((alarm?.Dimensions as unknown[] | undefined)?.length).toBe(emitted.length);
+    },
+  );
 
   it('the hold-time alarms watch the HoldTime documents the Holds function emits (p90 of routed holds; any expired hold)', () => {
     const source = readFileSync(new URL('../../src/handlers/holds.ts', import.meta.url), 'utf8');

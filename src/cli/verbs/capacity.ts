@@ -10,13 +10,9 @@
  */
 import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
-import { DynamoDbRulesLog } from '../../aws/dynamodb-rules-log.ts';
-import { DynamoDbSignalWindows } from '../../aws/dynamodb-signal-windows.ts';
-import { DynamoDbSlotLedger } from '../../aws/dynamodb-slot-ledger.ts';
 import { changeRules } from '../../commands/change-rules.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
-import { WINDOW_MS } from '../../provider-health/signal-windows.ts';
 import { readProviderSlots } from '../../provider-health/slot-claims.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type EtaBasis, type EtaContext, quoteOf } from '../../routing/eta.ts';
@@ -60,13 +56,8 @@ export interface ModelEtaView {
   readonly window: { readonly from: string; readonly to: string } | null;
 }
 
-const healthTableOf = (context: CliContext, option: string | undefined): string =>
-  option ?? context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
-
 async function activeRules(context: CliContext): Promise<ActiveRules> {
-  const history = await context.onTable(context.tables.log, () =>
-    new DynamoDbRulesLog(context.documents, context.tables.log).readAll(),
-  );
+  const history = await context.onTable(context.tables.log, () => context.ports().rules.readAll());
   return activeRulesOf(history.at(-1) ?? null, defaultRoutingTable);
 }
 
@@ -81,15 +72,11 @@ export async function readCapacity(
     p.concurrency === undefined ? [] : [{ provider, concurrency: p.concurrency }],
   );
   const slots = await context.onTable(healthTable, () =>
-    readProviderSlots(
-      new DynamoDbSlotLedger(context.documents, healthTable),
-      limited,
-      context.now().getTime(),
-    ),
+    readProviderSlots(context.ports().providerHealth(healthTable).slots, limited, context.now().getTime()),
   );
   const eta = await context.onTable(healthTable, () =>
     new CachedEtaReader(
-      { windows: new DynamoDbSignalWindows(context.documents, healthTable, { windowMs: WINDOW_MS }) },
+      { windows: context.ports().providerHealth(healthTable).windows },
       { ttlMs: 0 },
     ).context(providers, context.now()),
   );
@@ -220,7 +207,7 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
       const context = contextOf(command);
       const views = await readCapacity(
         context,
-        healthTableOf(context, options.healthTable),
+        context.healthTable(options.healthTable),
         await activeRules(context),
       );
       context.out(
@@ -255,7 +242,7 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
           changeRules(
             // No what-if gate: a concurrency changes no recorded decision (what-if decides without slots).
             { type: 'PublishRules', data: { by, why, table, gate: null, force: false } },
-            { rules: new DynamoDbRulesLog(context.documents, context.tables.log), now: () => context.now() },
+            { rules: context.ports().rules, now: () => context.now() },
           ),
         );
         if (result.outcome === 'contended' || result.outcome === 'refused') context.exitCode = EXIT_RUNTIME;

@@ -3,8 +3,7 @@
  * the audit query. Reads the `byProviderTimeKeys` index (Query per provider × day × shard, merged in
  * time order; never a Scan), then the listed items from the log (BatchGetItem), and prints the decisions filed under the providers in [since, until).
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
+import { type Command, Option } from 'commander';
 import type { DecisionRecord } from '../../log/routing-records.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import {
@@ -14,36 +13,9 @@ import {
   type OutcomeFilter,
 } from '../../queries/decision-filter.ts';
 import type { CliContext } from '../cli-context.ts';
+import { collect, positiveInteger, windowOptions } from '../options.ts';
 import { type Cost, costOf, jsonLine, orDash, renderCost, renderTable } from '../output.ts';
 import { checkNames } from '../vocabulary.ts';
-
-export const collect = (value: string, previous: string[] = []): string[] => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean),
-];
-
-export function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('expected a positive integer');
-  return parsed;
-}
-
-/** `--since` (required, unless a default is given) and `--until` (default now). */
-export const windowOptions = (command: Command, since?: string): Command =>
-  (since === undefined
-    ? command.requiredOption(
-        '--since <time>',
-        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h, now)',
-      )
-    : command.option(
-        '--since <time>',
-        'window start, inclusive (2026-11-25, 2026-11-25T10:00:00Z, 6h)',
-        since,
-      )
-  ).option('--until <time>', 'window end, exclusive', 'now');
 
 export interface DecisionRow {
   readonly recordedAt: string;
@@ -125,7 +97,7 @@ export function registerDecisions(program: Command, contextOf: (command: Command
       };
       const window = auditWindow(options.since, options.until, context.now());
       await checkNames(context, { providers, reasons: filter.reasons, models: filter.models });
-      const index = new DynamoDbAuditIndex(context.documents, context.tables.log);
+      const index = context.ports().decisions;
       const rows: DecisionRow[] = [];
       await context.onTable(context.tables.log, async () => {
         for await (const record of index.decisions(providers, window)) {

@@ -6,8 +6,6 @@
  * What erasure does not reach (backups, delivered messages): docs/DATA_PROTECTION.md.
  */
 import type { Command } from 'commander';
-import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { type ForgetSummary, forgetUser } from '../../commands/forget-user.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
@@ -35,8 +33,8 @@ export function registerForget(program: Command, contextOf: (command: Command) =
       const why = options.why?.trim() ?? '';
       if (!why) throw new UsageError('--why is required (it is recorded with the erasure)');
       if (!options.user.trim()) throw new UsageError('--user must name a user');
-      const { log: logTable, content: contentTable } = context.tables;
-      const summary = await context.onTable(contentTable, () =>
+      const { log, content } = context.ports();
+      const summary = await context.onTable(context.tables.content, () =>
         forgetUser(
           {
             type: 'ForgetUser',
@@ -48,8 +46,8 @@ export function registerForget(program: Command, contextOf: (command: Command) =
             },
           },
           {
-            log: new DynamoDbRoutingLog(context.documents, logTable),
-            content: new DynamoDbContentVault(context.documents, contentTable),
+            log,
+            content,
             now: () => context.now(),
           },
         ),

@@ -8,73 +8,23 @@
  * version: re-running the same command changes nothing, a later one is a new signal.
  */
 import type { Command } from 'commander';
-import { DynamoDbProviderHealthStore } from '../../aws/dynamodb-provider-health-store.ts';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
-import type { BreakerMode, BreakerState } from '../../log/health-records.ts';
+import type { BreakerMode } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
 import {
   breakerKey,
-  DEFAULT_BREAKER_CONFIG,
-  effectiveStatus,
   initialBreakerState,
   windowBucketStarts,
-  windowTotals,
   withSuccessTally,
 } from '../../provider-health/breaker.ts';
-import { breakerRefsOf } from '../../provider-health/health-view.ts';
+import { type BreakerView, breakerRefsOf, breakerView } from '../../provider-health/health-view.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
 import { checkBreakerName, publishedTables } from '../vocabulary.ts';
 
-export interface BreakerView {
-  readonly breaker: string;
-  /** What a router acts on now (an elapsed open period reads half_open). */
-  readonly status: string;
-  readonly recordedStatus: BreakerState['status'];
-  readonly mode: BreakerMode;
-  readonly since: string | null;
-  readonly reason: string;
-  readonly detail: string;
-  readonly openUntil: string | null;
-  readonly version: number;
-  readonly probe: string | null;
-  /** Attempts counted in the breaker's sliding window (5 min) and the share that succeeded (null: none). */
-  readonly window: {
-    readonly attempts: number;
-    readonly failures: number;
-    readonly successRate: number | null;
-  };
-}
-
-const healthTableOf = (context: CliContext, option: string | undefined): string =>
-  option ?? context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
-
 const storeOf = (context: CliContext, healthTable: string) =>
-  new DynamoDbProviderHealthStore(context.documents, { health: healthTable, log: context.tables.log });
-
-export function breakerView(state: BreakerState, now: string): BreakerView {
-  return {
-    breaker: state.key,
-    status: effectiveStatus(state, now),
-    recordedStatus: state.status,
-    mode: state.mode,
-    since: state.since,
-    reason: state.reason,
-    detail: state.detail,
-    openUntil: state.openUntil,
-    version: state.version,
-    probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
-    window: windowView(state, now),
-  };
-}
-
-/** The window's totals as of `now`; the rate is a percentage with one decimal, null without attempts. */
-function windowView(state: BreakerState, now: string): BreakerView['window'] {
-  const { attempts, failures } = windowTotals(state.window, now, DEFAULT_BREAKER_CONFIG);
-  const successRate = attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 10;
-  return { attempts, failures, successRate };
-}
+  context.ports().providerHealth(healthTable).store;
 
 export async function readHealth(
   context: CliContext,
@@ -136,7 +86,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
         const refs = breakerRefsOf(providers).filter(
           (ref) => options.provider === undefined || ref.provider === options.provider,
         );
-        const views = await readHealth(context, healthTableOf(context, options.healthTable), refs);
+        const views = await readHealth(context, context.healthTable(options.healthTable), refs);
         context.out(options.json ? views.map(jsonLine).join('\n') : renderHealth(views));
       },
     );
@@ -170,7 +120,7 @@ export function registerHealth(program: Command, contextOf: (command: Command) =
         // Before anything is written: a provider or model no table declares records nothing.
         await checkBreakerName(context, provider, ref.model);
         const actor = context.operator(options.by);
-        const healthTable = healthTableOf(context, options.healthTable);
+        const healthTable = context.healthTable(options.healthTable);
         const store = storeOf(context, healthTable);
         const result = await context.onTable(healthTable, () =>
           changeProviderMode(

@@ -9,9 +9,6 @@
  */
 
 import type { Command } from 'commander';
-import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
-import { DynamoDbJobStatusReader } from '../../aws/dynamodb-job-status-reader.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import { jobStateOf } from '../../log/job-state.ts';
 import {
   type DecisionRecord,
@@ -47,13 +44,9 @@ export async function readContent(
   context: CliContext,
   records: readonly RoutingLogRecord[],
 ): Promise<Exclude<JobContentView, { status: 'hidden' }>> {
-  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
+  const ports = context.ports();
   const { status, retained } = await context.onTable(context.tables.content, () =>
-    readContentStatus(
-      jobStateOf(records),
-      { store: vault, keys: context.contentKeyRing(vault) },
-      context.now(),
-    ),
+    readContentStatus(jobStateOf(records), { store: ports.content, keys: ports.contentKeys }, context.now()),
   );
   return status === 'retained' && retained
     ? {
@@ -86,9 +79,7 @@ export async function readHistory(
     await checkBreakerName(context, provider, model);
   }
   const { log: logTable, jobs: jobsTable } = context.tables;
-  const records = await context.onTable(logTable, () =>
-    new DynamoDbRoutingLog(context.documents, logTable).readStream(stream),
-  );
+  const records = await context.onTable(logTable, () => context.ports().log.readStream(stream));
   if (records.length === 0) {
     throw new JobNotFoundError(
       id,
@@ -100,9 +91,7 @@ export async function readHistory(
   }
   const jobId = records[0]?.jobId ?? null;
   const projection = jobId
-    ? await context.onTable(jobsTable, () =>
-        new DynamoDbJobStatusReader(context.documents, jobsTable).read(jobId),
-      )
+    ? await context.onTable(jobsTable, () => context.ports().jobStatus.read(jobId))
     : null;
   const content: JobContentView = showContent ? await readContent(context, records) : { status: 'hidden' };
   return {

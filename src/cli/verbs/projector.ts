@@ -11,8 +11,8 @@ import type { Command } from 'commander';
 import { type AgePoint, iteratorAges, type QueueDepth, queueDepth } from '../../aws/projector-backlog.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import type { CliContext } from '../cli-context.ts';
+import { windowOptions } from '../options.ts';
 import { jsonLine, renderFacts } from '../output.ts';
-import { windowOptions } from './decisions.ts';
 
 export interface ProjectorStatus {
   readonly function: string;

@@ -6,41 +6,31 @@
  * command (src/commands/redrive-projections.ts); what is owed and when is src/commands/redrive-plan.ts.
  */
 import type { Command } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbEffectMarkers } from '../../aws/dynamodb-effect-markers.ts';
-import { DynamoDbJobsTable } from '../../aws/dynamodb-jobs-table.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
 import {
   type RedriveProgress,
   type RedriveSummary,
   redriveProjections,
   type TargetRedrive,
 } from '../../commands/redrive-projections.ts';
-import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import { RecordedCompletion } from '../../projections/effect-completion.ts';
-import { auditWindow } from '../../queries/audit-window.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
+import {
+  type IncidentOptions,
+  incidentOptions,
+  incidentRequest,
+  renderBatchSummary,
+  windowJobPorts,
+} from '../batch-runs.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { DEFAULT_MARKER_TTL_DAYS } from '../cli-ports.ts';
+import { collect, windowOptions } from '../options.ts';
+import { jsonLine, orDash } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
-import { collect, windowOptions } from './decisions.ts';
-import { contentOfJobs } from './replay.ts';
 
-/** The projector's EFFECT_MARKER_TTL_DAYS default (template.yaml). */
-const DEFAULT_MARKER_TTL_DAYS = 7;
-
-interface RedriveOptions {
-  incident: string;
+interface RedriveOptions extends IncidentOptions {
   provider?: string[];
-  since: string;
-  until: string;
   markerTtlDays: string;
-  dryRun?: boolean;
-  why?: string;
-  by?: string;
-  payAgainFor?: string[];
 }
 
 const progressBar = (context: CliContext) =>
@@ -51,91 +41,62 @@ const progressBar = (context: CliContext) =>
   );
 
 export function registerRedrive(program: Command, contextOf: (command: Command) => CliContext) {
-  windowOptions(
-    program
-      .command('redrive')
-      .description(
-        'finish the projection of records whose effects never completed (abandoned stream batches), ' +
-          'with their original ids; idempotent per --incident',
-      )
-      .requiredOption('--incident <key>', 'the incident key (e.g. INC-2291): the re-drive identity')
-      .option(
-        '--provider <provider>',
-        'providers whose decisions to examine (repeatable, or comma-separated; default: every audit partition — the providers of the bundled and published tables, auto and none)',
-        collect,
-      ),
-  )
-    .option(
+  incidentOptions(
+    windowOptions(
+      program
+        .command('redrive')
+        .description(
+          'finish the projection of records whose effects never completed (abandoned stream batches), ' +
+            'with their original ids; idempotent per --incident',
+        )
+        .requiredOption('--incident <key>', 'the incident key (e.g. INC-2291): the re-drive identity')
+        .option(
+          '--provider <provider>',
+          'providers whose decisions to examine (repeatable, or comma-separated; default: every audit partition — the providers of the bundled and published tables, auto and none)',
+          collect,
+        ),
+    ).option(
       '--marker-ttl-days <days>',
       "the projector's EFFECT_MARKER_TTL_DAYS: older records without a marker are not judged",
       String(DEFAULT_MARKER_TTL_DAYS),
-    )
-    .option(
-      '--pay-again-for <jobId>',
-      'COSTS MONEY: re-drive the dispatch of these jobs although they are done (completed, failed or ' +
+    ),
+    {
+      what: 're-drive',
+      payAgain:
+        'COSTS MONEY: re-drive the dispatch of these jobs although they are done (completed, failed or ' +
         'rejected); the provider is paid again (repeatable, or comma-separated)',
-      collect,
-    )
-    .option(
-      '--dry-run',
-      'report exactly what would be appended, with its ids, and what is skipped and why; change nothing',
-    )
-    .option('--why <text>', 'free text recorded in every re-drive record (required unless --dry-run)')
-    .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .action(async (options: RedriveOptions, command: Command) => {
-      const context = contextOf(command);
-      const dryRun = options.dryRun === true;
-      const incident = parseIncidentKey(options.incident);
-      if (!dryRun && !options.why?.trim())
-        throw new UsageError('--why is required (it is recorded with the re-drive)');
-      const markerTtlDays = Number(options.markerTtlDays);
-      // The projector's EFFECT_MARKER_TTL_DAYS range (src/config/projector-config.ts).
-      if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2 || markerTtlDays > 365)
-        throw new UsageError(
-          "--marker-ttl-days must be an integer from 2 to 365 (the stack's EffectMarkerTtlDays)",
-        );
-      const window = auditWindow(options.since, options.until, context.now());
-      if (options.provider) await checkNames(context, { providers: options.provider });
-      const providers =
-        options.provider ??
-        vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]).providers;
-      const { log: logTable, effects: effectsTable, jobs: jobsTable } = context.tables;
-      const summary = await context.onTable(logTable, () =>
-        redriveProjections(
-          {
-            type: 'RedriveProjections',
-            data: {
-              incident,
-              providers,
-              window,
-              why: options.why?.trim() ?? '',
-              requestedBy: context.operator(options.by),
-              dryRun,
-              markerTtlDays,
-              payAgainFor: options.payAgainFor ?? [],
-            },
-          },
-          {
-            log: new DynamoDbRoutingLog(context.documents, logTable),
-            decisions: new DynamoDbAuditIndex(context.documents, logTable),
-            // Read only: the TTL options matter for writes, which the CLI never makes. A record's
-            // Jobs item is its completion mark when it holds the version (effect-completion.ts).
-            markers: new RecordedCompletion(
-              new DynamoDbEffectMarkers(context.documents, effectsTable, {
-                ttlDays: markerTtlDays,
-                now: () => context.now(),
-              }),
-              new DynamoDbJobsTable(context.documents, jobsTable),
-            ),
-            now: () => context.now(),
-            contentOf: contentOfJobs(context),
-            ...progressBar(context),
-          },
-        ),
+      dryRun:
+        'report exactly what would be appended, with its ids, and what is skipped and why; change nothing',
+    },
+  ).action(async (options: RedriveOptions, command: Command) => {
+    const context = contextOf(command);
+    const request = incidentRequest(context, options, 're-drive');
+    const markerTtlDays = Number(options.markerTtlDays);
+    // The projector's EFFECT_MARKER_TTL_DAYS range (src/config/projector-config.ts).
+    if (!Number.isInteger(markerTtlDays) || markerTtlDays < 2 || markerTtlDays > 365)
+      throw new UsageError(
+        "--marker-ttl-days must be an integer from 2 to 365 (the stack's EffectMarkerTtlDays)",
       );
-      context.out(context.json ? jsonLine(summary) : renderRedriveSummary(summary));
-      if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
-    });
+    if (options.provider) await checkNames(context, { providers: options.provider });
+    const providers =
+      options.provider ?? vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]).providers;
+    const summary = await context.onTable(context.tables.log, () =>
+      redriveProjections(
+        {
+          type: 'RedriveProjections',
+          data: { ...request, providers, markerTtlDays },
+        },
+        {
+          ...windowJobPorts(context),
+          // A record's Jobs item is its completion mark when it holds the version (effect-completion.ts).
+          markers: context.ports().completion,
+          ...progressBar(context),
+        },
+      ),
+    );
+    context.out(context.json ? jsonLine(summary) : renderRedriveSummary(summary));
+    if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
+  });
 }
 
 export function renderRedriveSummary(summary: RedriveSummary): string {
@@ -157,8 +118,8 @@ export function renderRedriveSummary(summary: RedriveSummary): string {
     ]);
   if (summary.tooOld > 0) facts.push(['too old to judge', `${summary.tooOld} (older than the marker TTL)`]);
   if (summary.failed > 0) facts.push(['not re-driven', `${summary.failed} (run the same command again)`]);
-  if (summary.targets.length === 0) return renderFacts(facts);
-  const targets = renderTable(
+  return renderBatchSummary(
+    facts,
     ['jobId', 'record', 'action', 'missing', 're-drive', 'dispatchId'],
     summary.targets.map((target) => [
       target.jobId,
@@ -171,7 +132,6 @@ export function renderRedriveSummary(summary: RedriveSummary): string {
       orDash(target.dispatchId),
     ]),
   );
-  return `${renderFacts(facts)}\n\n${targets}`;
 }
 
 const ACTION_TEXT: Record<TargetRedrive['action'], string> = {

@@ -5,10 +5,6 @@
  * (src/commands/replay-projections.ts); its identity rules are in src/commands/replay-plan.ts.
  */
 import { type Command, Option } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbContentVault } from '../../aws/dynamodb-content-vault.ts';
-import { DynamoDbRoutingLog } from '../../aws/dynamodb-routing-log.ts';
-import { parseIncidentKey } from '../../commands/replay-plan.ts';
 import {
   type JobReplay,
   type ReplayProgress,
@@ -16,27 +12,24 @@ import {
   replayProjections,
 } from '../../commands/replay-projections.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import type { JobState } from '../../log/job-state.ts';
-import { auditWindow } from '../../queries/audit-window.ts';
-import { readContentStatus } from '../../queries/content-status.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
-import { type CliContext, UsageError } from '../cli-context.ts';
-import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import {
+  type IncidentOptions,
+  incidentOptions,
+  incidentRequest,
+  renderBatchSummary,
+  windowJobPorts,
+} from '../batch-runs.ts';
+import type { CliContext } from '../cli-context.ts';
+import { collect, windowOptions } from '../options.ts';
+import { jsonLine, orDash } from '../output.ts';
 import { jobProgressBar } from '../progress-bar.ts';
 import { checkNames, publishedTables, vocabularyOf } from '../vocabulary.ts';
-import { collect, windowOptions } from './decisions.ts';
 
-interface ReplayOptions {
-  incident: string;
+interface ReplayOptions extends IncidentOptions {
   provider: string[];
-  since: string;
-  until: string;
   outcome: OutcomeFilter;
-  dryRun?: boolean;
-  why?: string;
-  by?: string;
-  payAgainFor?: string[];
 }
 
 const progressBar = (context: CliContext) =>
@@ -47,90 +40,60 @@ const progressBar = (context: CliContext) =>
   );
 
 export function registerReplay(program: Command, contextOf: (command: Command) => CliContext) {
-  windowOptions(
-    program
-      .command('replay')
-      .description(
-        're-drive the projections of the decisions routed to a provider in a window (after an outage); ' +
-          'a job is re-sent at most once per --incident',
-      )
-      .requiredOption(
-        '--incident <key>',
-        'the incident key (e.g. INC-2291): the replay identity — re-running it never re-sends a job',
-      )
-      .requiredOption(
-        '--provider <provider>',
-        'the provider whose dispatches were lost (repeatable, or comma-separated)',
-        collect,
-      ),
-  )
-    .addOption(
+  incidentOptions(
+    windowOptions(
+      program
+        .command('replay')
+        .description(
+          're-drive the projections of the decisions routed to a provider in a window (after an outage); ' +
+            'a job is re-sent at most once per --incident',
+        )
+        .requiredOption(
+          '--incident <key>',
+          'the incident key (e.g. INC-2291): the replay identity — re-running it never re-sends a job',
+        )
+        .requiredOption(
+          '--provider <provider>',
+          'the provider whose dispatches were lost (repeatable, or comma-separated)',
+          collect,
+        ),
+    ).addOption(
       new Option('--outcome <outcome>', 'which decisions to re-project')
         .choices(OUTCOME_FILTERS)
         .default('routed'),
-    )
-    .option(
-      '--pay-again-for <jobId>',
-      'COSTS MONEY: re-send these jobs although they are done (completed, failed or rejected); the ' +
+    ),
+    {
+      what: 'replay',
+      payAgain:
+        'COSTS MONEY: re-send these jobs although they are done (completed, failed or rejected); the ' +
         'provider is paid again (repeatable, or comma-separated)',
-      collect,
-    )
-    .option('--dry-run', 'report what would be appended and what is skipped and why; change nothing')
-    .option('--why <text>', 'free text recorded in every replay record (required unless --dry-run)')
-    .option('--by <who>', 'who asks (recorded; default: the OS user)')
-    .action(async (options: ReplayOptions, command: Command) => {
-      const context = contextOf(command);
-      const dryRun = options.dryRun === true;
-      const incident = parseIncidentKey(options.incident);
-      const providers = options.provider;
-      if (!dryRun && !options.why?.trim())
-        throw new UsageError('--why is required (it is recorded with the replay)');
-      const window = auditWindow(options.since, options.until, context.now());
-      await checkNames(context, { providers });
-      // Every provider a job may have been re-routed to: its stream says where it is now.
-      const searchProviders = await routableProviders(context);
-      const logTable = context.tables.log;
-      const summary = await context.onTable(logTable, () =>
-        replayProjections(
-          {
-            type: 'ReplayProjections',
-            data: {
-              incident,
-              providers,
-              outcome: options.outcome,
-              window,
-              why: options.why?.trim() ?? '',
-              requestedBy: context.operator(options.by),
-              dryRun,
-              payAgainFor: options.payAgainFor ?? [],
-              searchProviders,
-            },
-          },
-          {
-            log: new DynamoDbRoutingLog(context.documents, logTable),
-            decisions: new DynamoDbAuditIndex(context.documents, logTable),
-            now: () => context.now(),
-            contentOf: contentOfJobs(context),
-            ...progressBar(context),
-          },
-        ),
-      );
-      context.out(context.json ? jsonLine(summary) : renderSummary(summary));
-      if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
-    });
+      dryRun: 'report what would be appended and what is skipped and why; change nothing',
+    },
+  ).action(async (options: ReplayOptions, command: Command) => {
+    const context = contextOf(command);
+    const request = incidentRequest(context, options, 'replay');
+    const providers = options.provider;
+    await checkNames(context, { providers });
+    // Every provider a job may have been re-routed to: its stream says where it is now.
+    const searchProviders = await routableProviders(context);
+    const summary = await context.onTable(context.tables.log, () =>
+      replayProjections(
+        {
+          type: 'ReplayProjections',
+          data: { ...request, providers, outcome: options.outcome, searchProviders },
+        },
+        { ...windowJobPorts(context), ...progressBar(context) },
+      ),
+    );
+    context.out(context.json ? jsonLine(summary) : renderSummary(summary));
+    if (summary.failed > 0) context.exitCode = EXIT_RUNTIME;
+  });
 }
 
 /** Every provider a routing table (bundled or published) can send a job to. */
 async function routableProviders(context: CliContext): Promise<string[]> {
   const { providers } = vocabularyOf([defaultRoutingTable, ...(await publishedTables(context))]);
   return providers.filter((provider) => provider !== 'none' && provider !== 'auto');
-}
-
-/** Where a job's content stands, so a replay of erased or expired content records why it sends nothing. */
-export function contentOfJobs(context: CliContext) {
-  const vault = new DynamoDbContentVault(context.documents, context.tables.content);
-  const ports = { store: vault, keys: context.contentKeyRing(vault) };
-  return async (job: JobState) => (await readContentStatus(job, ports, context.now())).status;
 }
 
 export function renderSummary(summary: ReplaySummary): string {
@@ -152,8 +115,8 @@ export function renderSummary(summary: ReplaySummary): string {
   if (summary.contentWithheld > 0)
     facts.push(['sending nothing', `${summary.contentWithheld} (user content erased or expired)`]);
   if (summary.failed > 0) facts.push(['not replayed', `${summary.failed} (run the same command again)`]);
-  if (summary.jobs.length === 0) return renderFacts(facts);
-  const jobs = renderTable(
+  return renderBatchSummary(
+    facts,
     ['jobId', 'action', 'record', 'dispatchId'],
     summary.jobs.map((job) => [
       job.jobId,
@@ -166,7 +129,6 @@ export function renderSummary(summary: ReplaySummary): string {
       orDash(job.dispatchId),
     ]),
   );
-  return `${renderFacts(facts)}\n\n${jobs}`;
 }
 
 const ACTION_TEXT: Record<JobReplay['action'], string> = {

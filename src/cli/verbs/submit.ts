@@ -9,8 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Command } from 'commander';
 import { type PutEntryResult, putEventsOnBus } from '../../aws/eventbridge-put-events.ts';
+import { PUT_EVENTS_MAX_BYTES } from '../../batching/aws-batch-limits.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
-import { PUT_EVENTS_MAX_BYTES, putEventsBatches } from '../../intake/put-events-batches.ts';
+import { putEventsBatches } from '../../intake/put-events-batches.ts';
 import { SUBMISSION_DETAIL_TYPE, SUBMISSION_SOURCE } from '../../intake/submission.ts';
 import { contentFreeMessage } from '../../observability/content-free-message.ts';
 import {

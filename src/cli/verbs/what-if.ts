@@ -4,17 +4,9 @@
  * (outcome, provider, model, reason), examples and the estimated cost delta. Changes nothing.
  */
 
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { DynamoDbAuditIndex } from '../../aws/dynamodb-audit-index.ts';
-import { DynamoDbCreditBalances } from '../../aws/dynamodb-credit-balances.ts';
-import { DynamoDbSignalWindows } from '../../aws/dynamodb-signal-windows.ts';
-import { parseJsonText } from '../../intake/json-text.ts';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
-import type { DecisionRecord } from '../../log/routing-records.ts';
-import type { AuditWindow } from '../../ports/audit-index.ts';
 import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
-import { WINDOW_MS } from '../../provider-health/signal-windows.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import {
   balancesToLookUp,
@@ -23,42 +15,15 @@ import {
   type WhatIfSummary,
   whatIf,
 } from '../../queries/what-if.ts';
+import { balancesOf, decisionsIn } from '../../queries/window-reads.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type EtaContext, tableUsesEta } from '../../routing/eta.ts';
-import {
-  InvalidRoutingTableError,
-  loadRoutingTable,
-  type RoutingTable,
-} from '../../routing/routing-table.ts';
-import { type CliContext, UsageError } from '../cli-context.ts';
+import type { RoutingTable } from '../../routing/routing-table.ts';
+import type { CliContext } from '../cli-context.ts';
+import { collect, positiveInteger, windowOptions } from '../options.ts';
 import { COST_UNIT, jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
+import { readRoutingTableFile } from '../rules-files.ts';
 import { checkNames } from '../vocabulary.ts';
-import { collect, positiveInteger, windowOptions } from './decisions.ts';
-
-/** A rules file's JSON value; a missing or non-JSON file is a usage error naming the file. */
-export async function readRulesJson(path: string, label = '--rules'): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`${label} ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  const parsed = parseJsonText(text);
-  if (parsed.ok) return parsed.value;
-  throw new UsageError(`${label} ${path}:${parsed.line}:${parsed.column}: not JSON: ${parsed.problem}`);
-}
-
-/** A validated candidate table; every problem of an invalid one is listed in the usage error. */
-export async function readRoutingTableFile(path: string, label = '--rules'): Promise<RoutingTable> {
-  const input = await readRulesJson(path, label);
-  try {
-    return loadRoutingTable(input);
-  } catch (error) {
-    if (error instanceof InvalidRoutingTableError)
-      throw new UsageError(`${label} ${path}: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
 
 interface WhatIfOptions {
   rules: string;
@@ -129,46 +94,14 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
   return lines.join('\n');
 }
 
-/** Every decision filed under these providers in the window (audit index queries only). */
-export async function decisionsIn(
-  context: CliContext,
-  providers: readonly string[],
-  window: AuditWindow,
-): Promise<DecisionRecord[]> {
-  const logTable = context.tables.log;
-  const index = new DynamoDbAuditIndex(context.documents, logTable);
-  const records: DecisionRecord[] = [];
-  await context.onTable(logTable, async () => {
-    for await (const record of index.decisions(providers, window)) records.push(record);
-  });
-  return records;
-}
-
-/** The current balances a candidate table needs that the records did not capture. */
-export async function balancesFor(
-  context: CliContext,
-  records: readonly DecisionRecord[],
-  table: RoutingTable,
-): Promise<Map<string, number | null>> {
-  const balances = new Map<string, number | null>();
-  const users = balancesToLookUp(records, table);
-  if (users.length > 0) {
-    const credits = new DynamoDbCreditBalances(context.documents, context.tables.credits);
-    await context.onTable(context.tables.credits, async () => {
-      for (const userId of users) balances.set(userId, await credits.balanceOf(userId));
-    });
-  }
-  return balances;
-}
-
 /**
  * The completion times and charges of the recorded signal windows (closing any that are due), for a
  * candidate table that prefers by eta or cost, bounds a tier's ETA or prices credits in dollars.
  */
 async function etaFor(context: CliContext, table: RoutingTable): Promise<EtaContext | undefined> {
   if (!tableUsesEta(table) && table.usdPerCredit === undefined) return undefined;
-  const healthTable = context.io.env.PROVIDER_HEALTH_TABLE ?? `ProviderHealth-${context.tables.stage}`;
-  const windows = new DynamoDbSignalWindows(context.documents, healthTable, { windowMs: WINDOW_MS });
+  const healthTable = context.healthTable(undefined);
+  const { windows } = context.ports().providerHealth(healthTable);
   return context.onTable(healthTable, () =>
     new CachedEtaReader({ windows }, { ttlMs: 0 }).context(table.providers, context.now()),
   );
@@ -199,8 +132,13 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       const only = options.provider ?? [];
       await checkNames(context, { providers: only }, [table]);
       const providers = providersToScan([defaultRoutingTable, table], [AUTO_PROVIDER], only);
-      const records = await decisionsIn(context, providers, window);
-      const balances = await balancesFor(context, records, table);
+      const { decisions, credits } = context.ports();
+      const records = await context.onTable(context.tables.log, () =>
+        decisionsIn(decisions, providers, window),
+      );
+      const balances = await context.onTable(context.tables.credits, () =>
+        balancesOf(credits, balancesToLookUp(records, table)),
+      );
       const eta = await etaFor(context, table);
       const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
         examples: options.examples,

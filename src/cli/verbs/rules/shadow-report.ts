@@ -1,0 +1,76 @@
+/** `rules shadow-report`: how the shadow results stored with a window's decisions compare with what was decided. */
+import type { Command } from 'commander';
+import { AUTO_PROVIDER } from '../../../intake/submission.ts';
+import { tableOf } from '../../../log/rules-records.ts';
+import { auditWindow } from '../../../queries/audit-window.ts';
+import { providersToScan } from '../../../queries/what-if.ts';
+import { decisionsIn } from '../../../queries/window-reads.ts';
+import { shadowReport } from '../../../rules/shadow-report.ts';
+import { windowOptions } from '../../options.ts';
+import { jsonLine, renderCostChange, renderFacts, renderTable } from '../../output.ts';
+import type { ContextOf } from './change-report.ts';
+import { activeTableOf, rulesHistory } from './rules-stream.ts';
+
+export function registerRulesShadowReport(rules: Command, contextOf: ContextOf) {
+  windowOptions(
+    rules
+      .command('shadow-report')
+      .description(
+        'how the shadow results stored with the decisions of a window compare with what was decided',
+      ),
+  )
+    .option('--json', 'the report as one JSON object')
+    .action(async (options: { since: string; until: string; json?: boolean }, command: Command) => {
+      const context = contextOf(command);
+      const window = auditWindow(options.since, options.until, context.now());
+      const history = await rulesHistory(context);
+      const tables = [activeTableOf(history)];
+      for (const record of history) if (record.shadow) tables.push(tableOf(record.shadow, record));
+      const providers = providersToScan(tables, [AUTO_PROVIDER]);
+      const records = await context.onTable(context.tables.log, () =>
+        decisionsIn(context.ports().decisions, providers, window),
+      );
+      const summary = shadowReport(records);
+      if (options.json) {
+        context.out(jsonLine({ since: window.since, until: window.until, ...summary }));
+        return;
+      }
+      const lines = [
+        renderFacts([
+          ['window', `[${window.since}, ${window.until})`],
+          ['decisions', String(summary.decisions)],
+          ['with a shadow result', String(summary.shadowed)],
+          ['candidates', summary.candidates.join(', ') || '-'],
+          ['agreement', `${summary.agreed} (${summary.agreementRate}%)`],
+          [
+            'estimated cost',
+            renderCostChange(
+              {
+                before: summary.cost.actual,
+                after: summary.cost.shadow,
+                delta: summary.cost.delta,
+                ...(summary.cost.notComputable
+                  ? {
+                      notComputable: {
+                        before: summary.cost.notComputable.actual,
+                        after: summary.cost.notComputable.shadow,
+                      },
+                    }
+                  : {}),
+              },
+              ['actual', 'shadow'],
+            ),
+          ],
+        ]),
+      ];
+      if (summary.moves.length > 0)
+        lines.push(
+          '',
+          renderTable(
+            ['from', 'to', 'count'],
+            summary.moves.map((m) => [m.from, m.to, String(m.count)]),
+          ),
+        );
+      context.out(lines.join('\n'));
+    });
+}
