@@ -72,7 +72,7 @@ function lines(
       item: 'DynamoDB reads (RRU)',
       ours: perMillion(ours.total.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
       baseline: perMillion(baseline.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
-      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker and Jobs BatchGet), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
+      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker, Jobs and content-erasure BatchGets), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
     },
     {
       item: 'SQS requests (standard)',
@@ -191,9 +191,7 @@ the rest of the item already says (src/log/stored-records.ts: the candidate trai
 that only repeat a job fact rendered on read, jobId/outcome derived, the payload hash as bytes); older
 items are read as they are. A routed default-table decision went from ≈ 1,040–1,080 to ≈ 800–840 bytes,
 1 WRU on the table instead of 2. \`node bench/run.ts --only pipeline\`, before and after on one machine
-(2026-12-06): RoutingLog 2.64 → 1.90 WRU/job, all tables 5.59 → 4.80 WRU/job (−$0.49 per million). If the
-RoutingLog figure in the table above is still 2.64, the table predates that change: the next full
-\`npm run bench\` re-measures it.
+(2026-12-06): RoutingLog 2.64 → 1.90 WRU/job, all tables 5.59 → 4.80 WRU/job (−$0.49 per million).
 
 **No index on the content table (issue 20).** \`forget --user\` used to find a user's retained content
 through a \`byUser\` index: one more write unit for every job routed (the index entry), to serve a command
