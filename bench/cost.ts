@@ -171,9 +171,13 @@ completion mark (\`routingDone\`, docs/EXACTLY_ONCE.md#completion-marks), so a j
 item; the baseline writes the idempotency record twice and the Jobs status. Reads: the projector reads each
 record's marker and Jobs item and each routed job's content item (the erasure check), in BatchGetItems
 of ≤ 100 keys, ≥ 1 RRU per key, strongly consistent (each guards an effect: effectively-once delivery,
-erasure). Logs
+erasure). The Jobs RRU is that BatchGetItem (the status read before the write), not the PartiQL
+conditional UPDATEs that follow: AWS bills those as writes, and the meter counts them as 1 WRU each and
+no RRU (DynamoDB Local reports no capacity for PartiQL; an item under 1 KB is 1 WRU). Logs
 (${usd(rows[6]?.ours ?? 0)} vs ${usd(rows[6]?.baseline ?? 0)}): the router writes one EMF line per decision carrying the
-decision's facts (jobId, eventId, model, rule, rules version; the stream is \`job#<jobId>\` or \`event#<eventId>\`, not repeated), the projector one EMF line per batch;
+decision's key (jobId, or eventId for an event without one) and rules version beside its dimensions (outcome,
+provider, reason code) — the model, matched rule and explanation are in the decision record, one
+\`routing-manager history <jobId>\` away — the projector one EMF line per batch;
 the baseline one short line and no metrics. Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline
 ${usd(baseline - (rows[6]?.baseline ?? 0))}.
 
@@ -202,9 +206,19 @@ run costs read units in proportion to the retained content (≈ $0.33 per run pe
 --only pipeline\`, before and after on one machine (2026-12-06, load average 5–11 on 2 cores):
 RoutingContent 1.90 → 0.95 WRU/job, all tables 4.80 → 3.85 WRU/job (−$0.59 per million).
 
+**A shorter decision line (issue 20).** The router's per-job EMF line carried the model, the matched
+rule and the eventId of a job besides its key: all three are in the decision record. It now carries the
+key (jobId, or eventId without one), the rules version and the dimensions (outcome, provider, reason):
+a routed default-table line 490 → 387 bytes (Powertools' logger adds nothing to it: the decision is an
+EMF document, and the logger's own lines — with its standard keys function_arn, memory size,
+sampling_rate, cold_start — are written only for duplicates, failures and warnings). \`node bench/run.ts
+--only pipeline --write\`, before and after on one machine (2026-12-06, load average 12.5 → 7.3, then 6.3
+→ 5.5 on 2 cores): router 488 → 415 log bytes/job, ours 503 → 430 (−$0.03 per million); the ratio
+without the Lambda duration line 1.03 → 1.02.
+
 **What is left above the baseline, and why** (each from measured units): reads (2.7 RRU/job against
 0.9: the marker, Jobs and content-erasure reads that make redelivery and erasure safe, ≈ +$0.23) and log
-bytes (the decision's EMF line, ≈ +$0.15), offset by SQS batching (≈ −$0.28) and by less Lambda time.
+bytes (the decision's EMF line, ≈ +$0.11), offset by SQS batching (≈ −$0.28) and by less Lambda time.
 Writes are at par: 3.85 WRU/job against the baseline's 3.79 (its idempotency record written twice).
 0.75 × (≈ $3.2) would need ≈ $1 more, i.e. a retained copy gone — the audit index (−1 WRU, the
 \`decisions\`/\`replay\`/\`redrive\` window query) or the retained content (−1 WRU, replay after the 48 h

@@ -38,8 +38,10 @@ import {
   type WindowCounts,
   type WindowFact,
   type WindowPair,
+  type WindowRef,
   type WindowSummary,
   windowPairKey,
+  windowRefKey,
 } from '../ports/signal-windows.ts';
 import { batchGetByKey } from './dynamodb-batch-get.ts';
 
@@ -178,10 +180,13 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     this.#listed.add(listed);
   }
 
-  async readShards(pair: WindowPair, windowStartMs: number, shards: number): Promise<WindowCounts[]> {
-    const ids = Array.from({ length: shards }, (_, shard) => windowShardKey(pair, windowStartMs, shard));
-    const items = await this.#read(ids);
-    return ids.map((id) => countsOf(items.get(id)));
+  async readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>> {
+    const idsOf = (window: WindowRef) =>
+      Array.from({ length: shards }, (_, shard) => windowShardKey(window.pair, window.windowStartMs, shard));
+    const items = await this.#read(windows.flatMap(idsOf));
+    return new Map(
+      windows.map((window) => [windowRefKey(window), idsOf(window).map((id) => countsOf(items.get(id)))]),
+    );
   }
 
   async storeClosed(window: ClosedWindow, keep: number): Promise<void> {

@@ -16,6 +16,7 @@ import { DynamoDbJobsTable } from '../aws/dynamodb-jobs-table.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import type { ContentKeyRing } from '../content/content-key-ring.ts';
 import type { AuditIndex } from '../ports/audit-index.ts';
@@ -27,8 +28,10 @@ import type { JobsTable } from '../ports/jobs-table.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
+import type { SignalWindowStore } from '../ports/signal-windows.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import { RecordedCompletion } from '../projections/effect-completion.ts';
+import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 
 /** The projector's EFFECT_MARKER_TTL_DAYS default (template.yaml). */
 export const DEFAULT_MARKER_TTL_DAYS = 7;
@@ -121,10 +124,16 @@ export class CliPorts {
   }
 
   /** `ProviderHealth-<stage>` (or the table named): the breakers and the slot ledger. */
-  providerHealth(table: string): { readonly store: ProviderHealthStore; readonly slots: SlotLedger } {
+  providerHealth(table: string): {
+    readonly store: ProviderHealthStore;
+    readonly slots: SlotLedger;
+    /** The signal windows (`window#…` items): what `capacity` and `what-if` read completion times from. */
+    readonly windows: SignalWindowStore;
+  } {
     return this.#once(`health:${table}`, (documents) => ({
       store: new DynamoDbProviderHealthStore(documents, { health: table, log: this.#source.tables.log }),
       slots: new DynamoDbSlotLedger(documents, table),
+      windows: new DynamoDbSignalWindows(documents, table, { windowMs: WINDOW_MS }),
     }));
   }
 }

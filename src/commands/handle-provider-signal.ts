@@ -22,7 +22,7 @@ import type { ClosedWindow, WindowFact } from '../ports/signal-windows.ts';
 import { isProviderSideFailure } from '../provider-health/breaker.ts';
 import { completedFact, startedFact } from '../provider-health/signal-windows.ts';
 import type { HealthSignal, JobStarted } from '../provider-health/signals.ts';
-import type { CountSignalResult, SignalWindowCounter } from './count-signal-windows.ts';
+import type { CountSignalResult, SignalWindowCounter } from '../provider-health/window-counting.ts';
 import { type RecordDispatchOutcomeResult, recordDispatchOutcome } from './record-dispatch-outcome.ts';
 import {
   type RecordHealthSignalDependencies,

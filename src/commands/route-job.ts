@@ -45,9 +45,11 @@ import type { CreditBalances } from '../ports/credit-balances.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projections/dispatch.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
+import type { EtaReader } from '../provider-health/eta-cache.ts';
 import type { RoutingDecision } from '../routing/decide.ts';
+import { tableUsesEta } from '../routing/eta.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { type ActiveRules, fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import {
   decideUnderRules,
   decidingTableOf,
@@ -90,6 +92,11 @@ export interface RouteJobDependencies {
   readonly health?: RouterHealth;
   /** The providers' slot ledger; absent: no provider is ever full (no slot is taken). */
   readonly capacity?: RouterCapacity;
+  /**
+   * Measured completion times (cached): read only when the rules in force ask for quotes (a rule's
+   * `prefer: eta|cost`, a tier's `maxEtaSec`); absent: every quote is the table's default.
+   */
+  readonly eta?: { readonly reader: EtaReader };
 }
 
 /** What routing records at version 1: a decision, or the deferral of a job held for a slot. */
@@ -247,6 +254,7 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
     : undefined;
   const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
   const dispatchId = dispatchIdOf(job.jobId, DECISION_VERSION);
+  const eta = deps.eta && rulesUseEta(rules) ? await deps.eta.reader.context(providers, now) : undefined;
   const { made, slot } = await decideWithCapacity(
     providers,
     (capacity) =>
@@ -256,6 +264,7 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
           decideUnderRules(job, rules, creditBalance, intake.defaulted, {
             ...(health ? { health } : {}),
             ...(capacity ? { capacity } : {}),
+            ...(eta ? { eta } : {}),
           }),
         deps.health,
         now,
@@ -293,6 +302,11 @@ async function holdIfFull(
   );
   return joined === 'waiting' ? plan : undefined;
 }
+
+/** Whether a table that decides jobs (the active one, or the canary) asks for quotes. */
+const rulesUseEta = (rules: ActiveRules): boolean =>
+  tableUsesEta(rules.table) ||
+  (rules.canary !== null && rules.canary !== undefined && tableUsesEta(rules.canary.table));
 
 /** Pure: the record the inputs make (its user content still in clear). */
 function decisionRecordOf(

@@ -20,11 +20,6 @@ import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import {
-  type CountSignalResult,
-  SignalWindowCounter,
-  type SignalWindowDependencies,
-} from '../commands/count-signal-windows.ts';
-import {
   type HandleProviderSignalDependencies,
   type HandleProviderSignalResult,
   handleJobStarted,
@@ -35,6 +30,11 @@ import type { Telemetry } from '../observability/telemetry.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 import { JOB_STARTED_DETAIL_TYPE, parseHealthSignal, type SignalEvent } from '../provider-health/signals.ts';
+import {
+  type CountSignalResult,
+  SignalWindowCounter,
+  type SignalWindowDependencies,
+} from '../provider-health/window-counting.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 import { lambdaTelemetry } from './middlewares.ts';

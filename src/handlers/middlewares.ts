@@ -104,7 +104,7 @@ export function routerResponse({ outcome, record }: RouteJobResult): RouterRespo
 /**
  * Every RouteJob result logged and counted: a duplicate or conflicting duplicate by its own count
  * and line; a new decision as one EMF document grouped by outcome, provider and reason, whose
- * properties carry the decision's facts (so Logs Insights still finds a job's decision by jobId
+ * properties carry its key and rules version (so Logs Insights still finds a job's decision by jobId
  * without a second line: about 700 bytes a job saved), plus the rules' and capacity's metrics.
  * Never the prompt or user id (user content, sealed in the record: docs/DATA_PROTECTION.md).
  */
@@ -139,12 +139,7 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
         provider: response.provider ?? 'none',
         reason: response.reason ?? 'none',
       });
-      // Not the stream: it is `job#<jobId>` or `event#<eventId>` (≈ 50 bytes a decision saved,
-      // CloudWatch Logs bills ingestion per byte: docs/COST.md).
-      for (const key of ['jobId', 'eventId', 'model', 'matchedRule', 'rulesVersion'] as const) {
-        const value = facts[key];
-        if (typeof value === 'string') metrics.addMetadata(key, value);
-      }
+      for (const [key, value] of decisionLineFacts(facts)) metrics.addMetadata(key, value);
       metrics.addMetric('Decisions', MetricUnit.Count, 1);
       if (record.type === 'RoutingDeferred') {
         // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
@@ -162,6 +157,27 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
       }
     },
   };
+}
+
+/**
+ * What the decision's EMF line carries besides its dimensions (outcome, provider, reason): the key
+ * the decision is stored under — jobId, or eventId for an event without one, i.e. the stream
+ * `job#<jobId>` / `event#<eventId>` — and the rules version that decided. Nothing more, because
+ * CloudWatch Logs bills ingestion per byte and this line is written once per job (docs/COST.md):
+ * the model, the matched rule, the eventId of a job and the whole explanation are in the decision
+ * record, one `routing-manager history <jobId>` away. Never user content (prompt, userId).
+ */
+export function decisionLineFacts(facts: {
+  readonly jobId: string | null;
+  /** As received: an event that fails validation may carry anything there. */
+  readonly eventId: unknown;
+  readonly rulesVersion: string | null;
+}): ReadonlyArray<readonly [string, string]> {
+  const line: Array<readonly [string, string]> = [];
+  if (facts.jobId !== null) line.push(['jobId', facts.jobId]);
+  else if (typeof facts.eventId === 'string') line.push(['eventId', facts.eventId]);
+  if (facts.rulesVersion !== null) line.push(['rulesVersion', facts.rulesVersion]);
+  return line;
 }
 
 /**

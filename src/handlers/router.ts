@@ -17,6 +17,7 @@ import { DynamoDbCreditBalances } from '../aws/dynamodb-credit-balances.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
+import { DynamoDbSignalWindows } from '../aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { KmsKeyService } from '../aws/kms-key-service.ts';
 import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
@@ -28,7 +29,9 @@ import { RoutingManagerError } from '../errors.ts';
 import type { SubmittedEvent } from '../intake/submission.ts';
 import { contentFreeMessage } from '../observability/content-free-message.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
+import { CachedEtaReader } from '../provider-health/eta-cache.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
+import { WINDOW_MS } from '../provider-health/signal-windows.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import { CachedActiveRules, type RulesSource } from '../rules/active-rules.ts';
@@ -84,6 +87,16 @@ export const rulesReadFailureReporter =
     metrics.addMetric('RulesReadFailures', MetricUnit.Count, 1);
   };
 
+/**
+ * The ETA reader: the signal windows and the slot ledger in the health table (items `window#…`,
+ * `slots#…`), cached as long as the health view.
+ */
+function etaReader(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
+  const ledger = new DynamoDbSlotLedger(client, table);
+  const windows = new DynamoDbSignalWindows(client, table, { windowMs: WINDOW_MS });
+  return new CachedEtaReader({ windows, ledger }, { ttlMs: cacheSeconds * 1000 });
+}
+
 /** The router's AWS adapters for a validated configuration. */
 export function routerDependencies(
   config: RouterConfig,
@@ -130,6 +143,7 @@ export function routerDependencies(
                 }
               : {}),
           },
+          eta: { reader: etaReader(client, config.providerHealthTable, config.healthCacheSeconds) },
         }
       : {}),
     log: new DynamoDbRoutingLog(client, config.eventLogTable),

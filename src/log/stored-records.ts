@@ -8,7 +8,11 @@
  *   - The explanation is `{ v: rulesVersion, m: matchedRule, q: requestedProvider, t: trail }`
  *     (its rarer fields keep their names); `q` is left out when it is the job's own `provider`.
  *   - The trail is compact tuples, `[rule, provider, model, verdict, reason, detail, breaker,
- *     healthVersion, flags]`, verdicts as one letter, trailing empties cut; a detail that only
+ *     healthVersion, flags]`, verdicts as one letter, trailing empties cut; a candidate's quote rides
+ *     on its verdict letter, `s|<etaP50Sec>/<etaP95Sec>/<costEstimateUsd>/<slotsFree>/<basis
+ *     letter><samples>` with empty parts for null (`s|180/840/0.42/3/s12`, `x|600/600///d`), so a
+ *     quoted candidate costs no extra tuple slots; a `not_preferred` detail that only compares its
+ *     p95 with the selected candidate's is rendered again on read; a detail that only
  *     repeats a fact of the job (`provider auto`, `tier pro`, `resolution 1080p`) is rendered again
  *     on read from the job's facts.
  *   - `jobId` is left out when the stream (`job#<jobId>`, or `event#…` for none) says it; `outcome`
@@ -24,6 +28,7 @@
  */
 import { RoutingManagerError } from '../errors.ts';
 import type { CandidateVerdict, ExclusionReason, Explanation } from '../routing/decide.ts';
+import type { CandidateQuote, EtaBasis } from '../routing/eta.ts';
 import { type DecisionRecord, RECORD_SCHEMA_VERSION, type RoutingLogRecord } from './routing-records.ts';
 
 /** The first schema version whose trail is stored as tuples. */
@@ -79,15 +84,82 @@ function renderedDetail(reason: unknown, facts: JobFacts): string | undefined {
   return field && (typeof value === 'string' || typeof value === 'number') ? `${field} ${value}` : undefined;
 }
 
-function candidateTuple(candidate: CandidateVerdict, facts: JobFacts): CandidateTuple {
+const BASIS_CODES: Readonly<Record<EtaBasis, string>> = {
+  segment: 's',
+  model: 'm',
+  provider: 'p',
+  default: 'd',
+};
+const BASES: Readonly<Record<string, EtaBasis>> = { s: 'segment', m: 'model', p: 'provider', d: 'default' };
+
+/** A quote as one short string (about 12–20 bytes instead of a map's ~90). */
+export function quoteText(quote: CandidateQuote): string {
+  const samples = quote.basis === 'default' ? '' : String(quote.samples);
+  return [
+    quote.etaP50Sec,
+    quote.etaP95Sec,
+    quote.costEstimateUsd ?? '',
+    quote.slotsFree ?? '',
+    `${BASIS_CODES[quote.basis]}${samples}`,
+  ].join('/');
+}
+
+const finiteOrNull = (text: string | undefined): number | null => {
+  if (text === undefined || text === '') return null;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : null;
+};
+
+/** The quote a stored string says; undefined when it is not one (never throws on a stored value). */
+export function quoteFromText(text: unknown): CandidateQuote | undefined {
+  if (typeof text !== 'string') return undefined;
+  const [p50, p95, cost, slots, basisText = ''] = text.split('/');
+  const basis = BASES[basisText.slice(0, 1)];
+  const etaP50Sec = finiteOrNull(p50);
+  const etaP95Sec = finiteOrNull(p95);
+  if (!basis || etaP50Sec === null || etaP95Sec === null) return undefined;
+  return {
+    etaP50Sec,
+    etaP95Sec,
+    costEstimateUsd: finiteOrNull(cost),
+    slotsFree: finiteOrNull(slots),
+    basis,
+    samples: finiteOrNull(basisText.slice(1)) ?? 0,
+  };
+}
+
+/** `p95 840s vs 180s`: why an eta-preferring rule passed a candidate over (src/routing/decide.ts). */
+export const notPreferredDetail = (own: CandidateQuote, taken: CandidateQuote): string =>
+  `p95 ${own.etaP95Sec}s vs ${taken.etaP95Sec}s`;
+
+/** The quote of the candidate each rule selected: what a passed-over candidate's detail compares with. */
+function selectedQuotes(candidates: readonly CandidateVerdict[]): Map<string, CandidateQuote> {
+  return new Map(
+    candidates.flatMap((c) => (c.verdict === 'selected' && c.quote ? [[c.rule, c.quote] as const] : [])),
+  );
+}
+
+function derivableDetail(candidate: CandidateVerdict, facts: JobFacts, taken: CandidateQuote | undefined) {
+  if (candidate.reason === 'not_preferred' && candidate.quote && taken) {
+    return notPreferredDetail(candidate.quote, taken);
+  }
+  return renderedDetail(candidate.reason, facts);
+}
+
+function candidateTuple(
+  candidate: CandidateVerdict,
+  facts: JobFacts,
+  taken: CandidateQuote | undefined,
+): CandidateTuple {
   const flags = `${candidate.probe ? 'p' : ''}${candidate.healthIgnored ? 'i' : ''}`;
   const derived =
-    candidate.detail !== undefined && candidate.detail === renderedDetail(candidate.reason, facts);
+    candidate.detail !== undefined && candidate.detail === derivableDetail(candidate, facts, taken);
+  const code = VERDICT_CODES[candidate.verdict];
   const tuple: (string | number | null)[] = [
     candidate.rule,
     candidate.provider,
     candidate.model,
-    VERDICT_CODES[candidate.verdict],
+    candidate.quote ? `${code}|${quoteText(candidate.quote)}` : code,
     candidate.reason ?? null,
     derived ? null : (candidate.detail ?? null),
     candidate.breaker ?? null,
@@ -105,9 +177,11 @@ function candidateOf(tuple: unknown, facts: JobFacts, item: unknown): CandidateV
     throw new UnsupportedRecordError('a candidate of the stored trail is not a tuple', item);
   }
   const [rule, provider, model, code, reason, detail, breaker, healthVersion, flags] = tuple as unknown[];
-  const verdict = VERDICTS[String(code)];
+  const [letter = '', quoted] = String(code).split('|', 2);
+  const verdict = VERDICTS[letter];
   if (!verdict)
     throw new UnsupportedRecordError('a candidate of the stored trail has no known verdict', item);
+  const quote = quoteFromText(quoted);
   const flagText = text(flags) ?? '';
   const shownDetail = text(detail) ?? renderedDetail(reason, facts);
   return {
@@ -121,7 +195,22 @@ function candidateOf(tuple: unknown, facts: JobFacts, item: unknown): CandidateV
     ...(typeof healthVersion === 'number' ? { healthVersion } : {}),
     ...(flagText.includes('i') ? { healthIgnored: true as const } : {}),
     ...(flagText.includes('p') ? { probe: true as const } : {}),
+    ...(quote ? { quote } : {}),
   };
+}
+
+/** A passed-over candidate's detail, when it was left out as derivable, rendered from the quotes. */
+function withPassedOverDetails(candidates: CandidateVerdict[]): CandidateVerdict[] {
+  const taken = selectedQuotes(candidates);
+  return candidates.map((candidate) => {
+    const selected = taken.get(candidate.rule);
+    return candidate.reason === 'not_preferred' &&
+      candidate.detail === undefined &&
+      candidate.quote &&
+      selected
+      ? { ...candidate, detail: notPreferredDetail(candidate.quote, selected) }
+      : candidate;
+  });
 }
 
 /** The explanation's frequent fields under one-letter names (the rarer ones keep theirs). */
@@ -136,12 +225,13 @@ interface StoredExplanation
 
 function storedExplanation(explanation: Explanation, facts: JobFacts): StoredExplanation {
   const { rulesVersion, matchedRule, requestedProvider, candidates, ...rest } = explanation;
+  const taken = selectedQuotes(candidates);
   return {
     ...rest,
     v: rulesVersion,
     m: matchedRule,
     ...(requestedProvider === facts.provider ? {} : { q: requestedProvider }),
-    t: candidates.map((candidate) => candidateTuple(candidate, facts)),
+    t: candidates.map((candidate) => candidateTuple(candidate, facts, taken.get(candidate.rule))),
   };
 }
 
@@ -153,7 +243,7 @@ function explanationOf(stored: Record<string, unknown>, facts: JobFacts, item: u
     rulesVersion: v as string,
     matchedRule: (m ?? null) as string | null,
     requestedProvider: (q ?? facts.provider) as string,
-    candidates: t.map((tuple) => candidateOf(tuple, facts, item)),
+    candidates: withPassedOverDetails(t.map((tuple) => candidateOf(tuple, facts, item))),
   } as Explanation;
 }
 

@@ -10,8 +10,10 @@ import {
   type WindowCounts,
   type WindowFact,
   type WindowPair,
+  type WindowRef,
   type WindowSummary,
   windowPairKey,
+  windowRefKey,
 } from '../ports/signal-windows.ts';
 
 export class InMemorySignalWindows implements SignalWindowStore {
@@ -36,16 +38,21 @@ export class InMemorySignalWindows implements SignalWindowStore {
     this.#summary(fact.pair).open.add(fact.windowStartMs);
     if (this.#seen.has(fact.key)) return 'duplicate';
     this.#seen.add(fact.key);
-    const id = `${windowPairKey(fact.pair)}#${fact.windowStartMs}#${fact.shard}`;
+    const id = `${windowRefKey({ pair: fact.pair, windowStartMs: fact.windowStartMs })}#${fact.shard}`;
     const shard = this.#shards.get(id) ?? new Map<string, number>();
     for (const [name, value] of Object.entries(fact.counts)) shard.set(name, (shard.get(name) ?? 0) + value);
     this.#shards.set(id, shard);
     return 'counted';
   }
 
-  async readShards(pair: WindowPair, windowStartMs: number, shards: number): Promise<WindowCounts[]> {
-    return Array.from({ length: shards }, (_, shard) =>
-      Object.fromEntries(this.#shards.get(`${windowPairKey(pair)}#${windowStartMs}#${shard}`) ?? []),
+  async readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>> {
+    return new Map(
+      windows.map((window) => [
+        windowRefKey(window),
+        Array.from({ length: shards }, (_, shard) =>
+          Object.fromEntries(this.#shards.get(`${windowRefKey(window)}#${shard}`) ?? []),
+        ),
+      ]),
     );
   }
 
@@ -74,6 +81,6 @@ export class InMemorySignalWindows implements SignalWindowStore {
   }
 
   async readClosed(pair: WindowPair, windowStartMs: number): Promise<ClosedWindow | undefined> {
-    return this.#closed.get(`${pair.provider}#${pair.model ?? '-'}#${windowStartMs}`);
+    return this.#closed.get(windowRefKey({ pair, windowStartMs }));
   }
 }

@@ -52,8 +52,11 @@ export type IngestResult = 'counted' | 'duplicate';
 export interface SignalWindowStore {
   /** Counts the fact in its window's shard, once per key (a redelivery is `duplicate`). */
   ingest(fact: WindowFact): Promise<IngestResult>;
-  /** The shards' counters of one window (absent shards: none), to close it. */
-  readShards(pair: WindowPair, windowStartMs: number, shards: number): Promise<WindowCounts[]>;
+  /**
+   * The counters of each window's shards (absent shards: empty), by `windowRefKey`, in one read
+   * (at most 100 / `shards` windows per BatchGetItem): to close a window, or to read it while open.
+   */
+  readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>>;
   /**
    * Stores the closed window (immutable: a second close of the same window keeps the first, which
    * holds the same sums) and moves it from the pair's open list into its summary, keeping at most
@@ -65,6 +68,16 @@ export interface SignalWindowStore {
   /** One closed window as stored, or undefined (never closed, or expired). */
   readClosed(pair: WindowPair, windowStartMs: number): Promise<ClosedWindow | undefined>;
 }
+
+/** One window of one pair. */
+export interface WindowRef {
+  readonly pair: WindowPair;
+  readonly windowStartMs: number;
+}
+
+/** `fal#wan-i2v#1765015200000`: the window's id (ClosedWindow.id), the map key of readShards. */
+export const windowRefKey = (window: WindowRef): string =>
+  `${window.pair.provider}#${window.pair.model ?? '-'}#${window.windowStartMs}`;
 
 /** `fal#wan-i2v`, `fal#-` for a provider-wide pair: the map key of summaries. */
 export const windowPairKey = (pair: WindowPair): string => `${pair.provider}#${pair.model ?? '-'}`;

@@ -30,6 +30,8 @@ import type {
   WindowPair,
   WindowSummary,
 } from '../ports/signal-windows.ts';
+import { windowRefKey } from '../ports/signal-windows.ts';
+import { segmentOf } from '../routing/eta.ts';
 
 /** Tumbling window length. */
 export const WINDOW_MS = 10_000;
@@ -59,17 +61,8 @@ export function bucketOf(ms: number): number {
   return index === -1 ? HISTOGRAM_BOUNDS_MS.length - 1 : index;
 }
 
-/** Clip lengths (seconds, inclusive upper bounds) that share run-time statistics. */
-export const LENGTH_BUCKETS_SEC: readonly number[] = [5, 10, 30, 60, 120];
+export { LENGTH_BUCKETS_SEC, lengthBucketOf, segmentOf } from '../routing/eta.ts';
 
-export function lengthBucketOf(lengthSec: number): string {
-  const bound = LENGTH_BUCKETS_SEC.find((limit) => lengthSec <= limit);
-  return bound === undefined ? 'l+' : `l${bound}`;
-}
-
-/** The statistics segment of a job: `<resolution>|<length bucket>`. */
-export const segmentOf = (job: { readonly resolution: string; readonly lengthSec: number }): string =>
-  `${job.resolution}|${lengthBucketOf(job.lengthSec)}`;
 /** The segment of an attempt whose job's facts are not known. */
 export const UNKNOWN_SEGMENT = '*';
 
@@ -85,7 +78,7 @@ export function shardOf(key: string): number {
 }
 
 export const windowIdOf = (pair: WindowPair, windowStartMs: number): string =>
-  `${pair.provider}#${pair.model ?? '-'}#${windowStartMs}`;
+  windowRefKey({ pair, windowStartMs });
 
 function factOf(pair: WindowPair, key: string, atMs: number, counts: Record<string, number>): WindowFact {
   return { pair, key, windowStartMs: windowStartOf(atMs), shard: shardOf(key), counts };

@@ -16,6 +16,7 @@ import type { DecisionRecord } from '../log/routing-records.ts';
 import { healthRecordedIn } from '../provider-health/health-view.ts';
 import { type CostComparison, CostTally, compareCosts, type EstimatedCost } from '../routing/cost.ts';
 import { decide, tableNeedsCreditBalance } from '../routing/decide.ts';
+import { costErrorOf, type EtaContext } from '../routing/eta.ts';
 import { type RoutingTable, rulesVersionOf } from '../routing/routing-table.ts';
 
 export interface DecisionFacts {
@@ -53,6 +54,8 @@ export interface WhatIfSummary {
   readonly transitions: readonly { readonly from: string; readonly to: string; readonly count: number }[];
   readonly cost: CostComparison;
   readonly examples: readonly ReevaluatedDecision[];
+  /** Each model's measured cost error (present when the candidate table was decided with the windows). */
+  readonly costError?: readonly CostErrorView[];
 }
 
 /** A user's balance for the candidate table: number, null (no credit record), undefined (unknown). */
@@ -104,6 +107,8 @@ export function reevaluate(
   record: DecisionRecord,
   table: RoutingTable,
   balanceOf: BalanceLookup,
+  /** The recorded windows' completion times (prefer, maxEtaSec); absent: every quote a default. */
+  eta?: EtaContext,
 ): ReevaluatedDecision {
   const before = factsOf(record);
   const base = { stream: record.stream, jobId: record.jobId, recordedAt: record.recordedAt, before };
@@ -140,7 +145,12 @@ export function reevaluate(
       : undefined;
     // The health the decision read is reused too (a failed-over decision stays failed over).
     const health = healthRecordedIn(record.explanation);
-    const decision = decide(job, { table, creditBalance, ...(health ? { health } : {}) });
+    const decision = decide(job, {
+      table,
+      creditBalance,
+      ...(health ? { health } : {}),
+      ...(eta ? { eta } : {}),
+    });
     after =
       decision.outcome === 'routed'
         ? {
@@ -179,9 +189,9 @@ export function whatIf(
   records: readonly DecisionRecord[],
   table: RoutingTable,
   balanceOf: BalanceLookup,
-  options: { examples?: number } = {},
+  options: { examples?: number; eta?: EtaContext } = {},
 ): { summary: WhatIfSummary; decisions: ReevaluatedDecision[] } {
-  const decisions = records.map((record) => reevaluate(record, table, balanceOf));
+  const decisions = records.map((record) => reevaluate(record, table, balanceOf, options.eta));
   const byKind: Record<ChangeKind, number> = { outcome: 0, provider: 0, model: 0, reason: 0 };
   const transitions = new Map<string, { from: string; to: string; count: number }>();
   const costBefore = new CostTally();
@@ -213,8 +223,39 @@ export function whatIf(
       ),
       cost: compareCosts(costBefore, costAfter),
       examples: changed.slice(0, options.examples ?? 5),
+      ...(options.eta ? { costError: costErrors(table, options.eta) } : {}),
     },
   };
+}
+
+export interface CostErrorView {
+  readonly provider: string;
+  readonly model: string;
+  /** (charged − estimated) ÷ estimated per output second; null: no charge reported or no USD rate. */
+  readonly error: number | null;
+  /** Charged US dollars and the output seconds they paid for, in the recorded windows. */
+  readonly chargedUsd: number;
+  readonly outputSec: number;
+}
+
+/** Each model's measured cost error against the table's estimate (the recorded windows' charges). */
+export function costErrors(table: RoutingTable, eta: EtaContext | undefined): CostErrorView[] {
+  if (!eta) return [];
+  return Object.entries(table.providers).flatMap(([provider, { models }]) =>
+    Object.entries(models).flatMap(([model, capabilities]) => {
+      const pair = eta.pairs[`${provider}#${model}`];
+      if (!pair || pair.chargedOutputMs <= 0) return [];
+      return [
+        {
+          provider,
+          model,
+          error: costErrorOf(pair, capabilities.pricePerSecond, table.usdPerCredit),
+          chargedUsd: pair.chargedMicroUsd / 1_000_000,
+          outputSec: pair.chargedOutputMs / 1000,
+        },
+      ];
+    }),
+  );
 }
 
 /** The index partitions a what-if must scan: every provider either table routes to, plus the

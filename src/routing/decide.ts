@@ -6,6 +6,7 @@
 import type { RejectionReason } from '../intake/reason-codes.ts';
 import type { DefaultedField, JobSubmission } from '../intake/submission.ts';
 import { type EstimatedCost, estimateCost, recordedBalance } from './cost.ts';
+import { type CandidateQuote, EMPTY_ETA, type EtaContext, quoteOf, tableUsesEta } from './eta.ts';
 import {
   type ModelCapabilities,
   type RouteRule,
@@ -34,6 +35,8 @@ export type ExclusionReason =
   | 'insufficient_credits'
   | 'provider_unhealthy'
   | 'provider_full'
+  | 'eta_over_limit'
+  | 'not_preferred'
   | 'already_tried';
 
 export interface CandidateVerdict {
@@ -53,6 +56,11 @@ export interface CandidateVerdict {
   readonly probe?: true;
   /** Sent although its provider was full (the rule's `whenAllFull: route_anyway`): its slot still counts. */
   readonly overflow?: true;
+  /**
+   * Its predicted completion time and cost when decided (src/routing/eta.ts): on every candidate of
+   * the matched rule when the table prefers by eta or cost or bounds a tier's ETA, or when measured.
+   */
+  readonly quote?: CandidateQuote;
 }
 
 /** What the router knew about provider health when it decided (absent: health not configured). */
@@ -148,6 +156,8 @@ export interface DecisionContext {
   readonly alreadyTried?: readonly string[];
   /** Providers known to be full (their slot ledger refused this job); absent: none is. */
   readonly capacity?: CapacityContext;
+  /** Measured completion times and free slots (src/provider-health/eta-cache.ts); absent: defaults only. */
+  readonly eta?: EtaContext;
 }
 
 /** The providers whose slots were all taken when this job tried one (src/commands/decide-with-capacity.ts). */
@@ -296,15 +306,50 @@ function chooseTarget(
   capacityFlags: { overflow?: true },
 ): Chosen | 'none' | 'reject' | 'full' {
   const explicit = job.provider !== 'auto';
-  const targets: Target[] = explicit ? [rule.route] : [rule.route, ...(rule.fallbacks ?? [])];
-  let firstServable: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
-  let firstFull: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
-  for (const target of targets) {
-    const verdict = { rule: rule.id, provider: target.provider, model: target.model };
+  const written: Target[] = explicit ? [rule.route] : [rule.route, ...(rule.fallbacks ?? [])];
+  const { table } = context;
+  const quoted = written.map((target) => {
     // The table schema guarantees every routed provider/model exists in the catalogue.
-    const catalogue = context.table.providers[target.provider] as RoutingTable['providers'][string];
+    const catalogue = table.providers[target.provider] as RoutingTable['providers'][string];
     const capabilities = catalogue.models[target.model] as ModelCapabilities;
     const estimatedCost = estimateCost(job.lengthSec, capabilities.pricePerSecond);
+    const quote = quoteOf(target, job, table, context.eta ?? EMPTY_ETA, estimatedCost);
+    return { target, catalogue, capabilities, estimatedCost, quote };
+  });
+  const targets = preferred(quoted, rule.prefer);
+  const recordQuotes = tableUsesEta(table) || quoted.some(({ quote }) => quote.basis !== 'default');
+  const maxEtaSec = table.tiers?.[job.tier]?.maxEtaSec;
+  let firstServable: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
+  let firstFull: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
+  let firstOverEta: { chosen: Chosen; verdict: CandidateVerdict } | undefined;
+  // Under a preference, the candidates after the one taken are recorded too, with their quotes:
+  // the explanation then answers "why not fal" (p95 840 s against 180 s).
+  const passOver = (index: number, taken: QuotedTarget) => {
+    if (rule.prefer !== 'eta' && rule.prefer !== 'cost') return;
+    for (const rest of targets.slice(index + 1)) {
+      const detail =
+        rule.prefer === 'eta'
+          ? `p95 ${rest.quote.etaP95Sec}s vs ${taken.quote.etaP95Sec}s`
+          : `cost ${rest.estimatedCost ?? 'not computable'} vs ${taken.estimatedCost ?? 'not computable'}`;
+      candidates.push({
+        rule: rule.id,
+        provider: rest.target.provider,
+        model: rest.target.model,
+        ...(recordQuotes ? { quote: rest.quote } : {}),
+        verdict: 'excluded',
+        reason: 'not_preferred',
+        detail,
+      });
+    }
+  };
+  for (const [index, entry] of targets.entries()) {
+    const { target, catalogue, capabilities, estimatedCost, quote } = entry;
+    const verdict = {
+      rule: rule.id,
+      provider: target.provider,
+      model: target.model,
+      ...(recordQuotes ? { quote } : {}),
+    };
     const unable =
       capabilityExclusion(capabilities, job) ??
       (rule.requireCredits ? creditExclusion(estimatedCost, context.creditBalance) : undefined);
@@ -336,6 +381,22 @@ function chooseTarget(
     }
     const health = context.health?.read === 'ok' ? context.health.candidates[pair] : undefined;
     const read = health ? { breaker: health.breaker, healthVersion: health.version } : {};
+    // Too slow for the tier: excluded, unless every other candidate is excluded too (then the
+    // first of them by preference is taken: a slow answer rather than none).
+    if (
+      maxEtaSec !== undefined &&
+      quote.etaP95Sec > maxEtaSec &&
+      !explicit &&
+      health?.health !== 'unhealthy'
+    ) {
+      const detail = `p95 ${quote.etaP95Sec}s > ${maxEtaSec}s`;
+      candidates.push({ ...verdict, verdict: 'excluded', reason: 'eta_over_limit', ...read, detail });
+      firstOverEta ??= {
+        chosen,
+        verdict: { ...verdict, verdict: 'selected', ...read, detail: 'every candidate over maxEtaSec' },
+      };
+      continue;
+    }
     if (health?.health === 'unhealthy' && !explicit) {
       candidates.push({
         ...verdict,
@@ -363,10 +424,16 @@ function chooseTarget(
     }
     if (health?.health === 'probe') {
       candidates.push({ ...verdict, verdict: 'selected', ...read, probe: true, detail: 'half-open probe' });
+      passOver(index, entry);
       return { ...chosen, probeOf: health.breaker };
     }
     candidates.push({ ...verdict, verdict: 'selected', ...read });
+    passOver(index, entry);
     return chosen;
+  }
+  if (firstOverEta) {
+    candidates.push(firstOverEta.verdict);
+    return firstOverEta.chosen;
   }
   if (!firstServable && firstFull) {
     if (rule.whenAllFull !== 'route_anyway') return 'full';
@@ -379,6 +446,35 @@ function chooseTarget(
   flags.panic = true;
   candidates.push(firstServable.verdict);
   return firstServable.chosen;
+}
+
+type QuotedTarget = {
+  readonly target: Target;
+  readonly catalogue: RoutingTable['providers'][string];
+  readonly capabilities: ModelCapabilities;
+  readonly estimatedCost: EstimatedCost;
+  readonly quote: CandidateQuote;
+};
+
+/**
+ * The rule's targets in the order its `prefer` asks: `order` (the default) as written; `eta` by the
+ * quote's p95, then p50; `cost` by the estimated cost (one not computable last). Ties keep the
+ * written order (a stable sort), so the same inputs always give the same order.
+ */
+function preferred(targets: readonly QuotedTarget[], prefer: RouteRule['prefer']): readonly QuotedTarget[] {
+  if (prefer === undefined || prefer === 'order') return targets;
+  const key =
+    prefer === 'eta'
+      ? (t: QuotedTarget) => [t.quote.etaP95Sec, t.quote.etaP50Sec]
+      : (t: QuotedTarget) => [t.estimatedCost ?? Number.MAX_VALUE];
+  return [...targets].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    for (let i = 0; i < ka.length; i++) {
+      const difference = (ka[i] as number) - (kb[i] as number);
+      if (difference !== 0) return difference;
+    }
+    return 0;
+  });
 }
 
 function creditExclusion(cost: EstimatedCost, balance: number | null | undefined): Exclusion | undefined {

@@ -34,6 +34,9 @@ const positive = () => z.number().check(z.positive());
 export const MAX_CONCURRENCY = 100_000;
 /** A slot held without a completion is free again after this long (the breaker's probe lease too). */
 export const DEFAULT_JOB_TIMEOUT_SEC = 900;
+/** The longest completion time a table may state (a week: the longest run a signal may report). */
+export const MAX_ETA_SEC = 7 * 24 * 3600;
+const etaSeconds = () => z.int().check(z.positive(), z.lte(MAX_ETA_SEC));
 
 /** How long a held job waits for a slot unless its rule says (`maxHoldSec`). */
 export const DEFAULT_MAX_HOLD_SEC = 900;
@@ -50,6 +53,8 @@ export const modelCapabilitiesSchema = z.strictObject({
   audio: z.optional(z.boolean()),
   /** Price in credit units per second of output, used for the cost estimate. */
   pricePerSecond: z.number().check(z.nonnegative()),
+  /** Cold-start completion time (seconds) until the model's run times are measured (src/routing/eta.ts). */
+  defaultEtaSec: z.optional(etaSeconds()),
 });
 
 export const providerSchema = z.strictObject({
@@ -69,6 +74,8 @@ export const providerSchema = z.strictObject({
    * (a lost report cannot leak a slot). Absent: DEFAULT_JOB_TIMEOUT_SEC.
    */
   jobTimeoutSec: z.optional(z.int().check(z.positive(), z.lte(24 * 3600))),
+  /** Cold-start completion time (seconds) of the provider's models that declare none. */
+  defaultEtaSec: z.optional(etaSeconds()),
 });
 
 export const ruleConditionsSchema = z.strictObject({
@@ -108,6 +115,11 @@ export const ruleSchema = z.union([
      * `capacity_exhausted` (the default) or `route_anyway` to its first candidate (recorded overflow).
      */
     atMaxHold: z.optional(z.enum(['reject', 'route_anyway'])),
+    /**
+     * How an auto job picks among the route and its fallbacks: `order` (absent: as written, the
+     * default), `eta` (the quote's p95 completion time, then p50) or `cost` (the estimated cost).
+     */
+    prefer: z.optional(z.enum(['order', 'eta', 'cost'])),
   }),
   z.strictObject({
     id: name,
@@ -117,10 +129,21 @@ export const ruleSchema = z.union([
   }),
 ]);
 
+export const tierSchema = z.strictObject({
+  /** Candidates whose quoted p95 completion time exceeds this are excluded (unless none is left). */
+  maxEtaSec: z.optional(etaSeconds()),
+});
+
 export const routingTableSchema = z.strictObject({
   version: z.string().check(z.minLength(1)),
   providers: z.record(name, providerSchema),
   rules: nonEmpty(ruleSchema),
+  /** Per tier (the request's `tier`): limits on the candidates (`maxEtaSec`). */
+  tiers: z.optional(z.record(z.string().check(z.minLength(1), z.maxLength(64)), tierSchema)),
+  /** US dollars per credit: turns the credit estimate into a quote's `costEstimateUsd`. */
+  usdPerCredit: z.optional(z.number().check(z.nonnegative(), z.lte(1_000_000))),
+  /** Samples a measured completion time needs before it replaces the default (src/routing/eta.ts). */
+  etaMinSamples: z.optional(z.int().check(z.positive(), z.lte(1_000_000))),
 });
 
 export type RoutingTable = z.output<typeof routingTableSchema>;
@@ -342,5 +365,6 @@ function allowedKeys(path: Path): string[] {
     return [...new Set(ruleSchema.def.options.flatMap((option) => keys(option)))];
   if (first === 'rules' && third === 'when' && path.length === 3) return keys(ruleConditionsSchema);
   if (first === 'rules' && third === 'route' && path.length === 3) return ['provider', 'model'];
+  if (first === 'tiers' && path.length === 2) return keys(tierSchema);
   return [];
 }

@@ -61,7 +61,7 @@ export function decideUnderRules(
   creditBalance: number | null | undefined,
   defaulted: readonly DefaultedField[] = [],
   /** Provider health and the providers already tried (src/commands/decide-with-health.ts). */
-  situation: Pick<DecisionContext, 'health' | 'alreadyTried' | 'capacity'> = {},
+  situation: Pick<DecisionContext, 'health' | 'alreadyTried' | 'capacity' | 'eta'> = {},
 ): RulesDecision {
   const { table, canary } = deciderOf(rules, job.jobId);
   const made = decide(job, {

@@ -4,7 +4,7 @@
  * immutable, summaries listing open windows and keeping the newest closed ones.
  */
 import { describe, expect, it } from 'vitest';
-import { type SignalWindowStore, windowPairKey } from '../../src/ports/signal-windows.ts';
+import { type SignalWindowStore, windowPairKey, windowRefKey } from '../../src/ports/signal-windows.ts';
 import {
   closeWindow,
   completedFact,
@@ -27,7 +27,8 @@ export function signalWindowsContract(
       const fact = startedFact({ key: 'k-1', atMs: AT, ...pair, queueWaitMs: 1_000 });
       expect(await store.ingest({ ...fact, key: `${pair.provider}-1` })).toBe('counted');
       expect(await store.ingest({ ...fact, key: `${pair.provider}-1` })).toBe('duplicate');
-      const shards = await store.readShards(pair, fact.windowStartMs, 16);
+      const ref = { pair, windowStartMs: fact.windowStartMs };
+      const shards = (await store.readShards([ref], 16)).get(windowRefKey(ref)) ?? [];
       const window = closeWindow(pair, fact.windowStartMs, shards);
       expect(window.counts).toEqual(fact.counts);
     });
@@ -41,7 +42,11 @@ export function signalWindowsContract(
       await store.ingest(a);
       await store.ingest(b);
       await store.ingest({ ...b, key: `${pair.provider}-c` });
-      const shards = await store.readShards(pair, a.windowStartMs, 4);
+      const ref = { pair, windowStartMs: a.windowStartMs };
+      const other = { pair, windowStartMs: a.windowStartMs + WINDOW_MS };
+      const read = await store.readShards([ref, other], 4);
+      expect(read.get(windowRefKey(other))).toEqual([{}, {}, {}, {}]);
+      const shards = read.get(windowRefKey(ref)) ?? [];
       expect(shards[0]).toEqual(a.counts);
       expect(shards[3]).toEqual(Object.fromEntries(Object.entries(b.counts).map(([k, v]) => [k, v * 2])));
       expect(shards[1]).toEqual({});
@@ -54,10 +59,11 @@ export function signalWindowsContract(
       await store.ingest(fact);
       const before = (await store.readSummaries([pair])).get(windowPairKey(pair));
       expect(before?.open).toEqual([fact.windowStartMs]);
+      const ref = { pair, windowStartMs: fact.windowStartMs };
       const window = closeWindow(
         pair,
         fact.windowStartMs,
-        await store.readShards(pair, fact.windowStartMs, 16),
+        (await store.readShards([ref], 16)).get(windowRefKey(ref)) ?? [],
       );
       await store.storeClosed(window, 10);
       const after = (await store.readSummaries([pair])).get(windowPairKey(pair));

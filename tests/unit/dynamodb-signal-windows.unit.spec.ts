@@ -74,7 +74,9 @@ describe('DynamoDbSignalWindows edge cases', () => {
     dynamodb
       .on(BatchGetCommand)
       .callsFake((input) => ({ Responses: {}, UnprocessedKeys: input.RequestItems }));
-    await expect(store().readShards(pair, 0, 2)).rejects.toBeInstanceOf(UnreadableSignalWindowsError);
+    await expect(store().readShards([{ pair, windowStartMs: 0 }], 2)).rejects.toBeInstanceOf(
+      UnreadableSignalWindowsError,
+    );
   });
 
   it('given a summary with foreign attributes, when read, then only whole counters and numeric window starts count', async () => {

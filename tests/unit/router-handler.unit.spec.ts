@@ -148,6 +148,47 @@ describe('router handler', () => {
     expect(logged).not.toMatch(/"stream":/);
   });
 
+  it('given a routed job, when invoked, then its decision line carries only the key, rules version and dimensions: no model, rule, eventId or user content', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    const log = vi.spyOn(console, 'log');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RoutingManager');
+    const handler = await loadRouter();
+    const event = aSubmittedEvent(aSubmissionDetail({ jobId: 'job-5', prompt: 'secret prompt text' }));
+    await handler(event, aLocalLambdaContext());
+    const lines = log.mock.calls.flat().filter((line): line is string => typeof line === 'string');
+    const decision = lines.map((line) => JSON.parse(line)).find((line) => line.Decisions === 1);
+    const { _aws, ...fields } = decision;
+    expect(fields).toEqual({
+      jobId: 'job-5',
+      rulesVersion: expect.any(String),
+      service: 'routing-manager',
+      stage: 'test',
+      outcome: 'routed',
+      provider: 'fal',
+      reason: 'none',
+      Decisions: 1,
+    });
+    expect(lines.join(' ')).not.toMatch(/secret prompt text|user-|"model"|"matchedRule"|"eventId"/);
+  });
+
+  it('given an event without a jobId, when invoked, then its decision line is keyed by the eventId', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    const log = vi.spyOn(console, 'log');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RoutingManager');
+    const handler = await loadRouter();
+    const event = aSubmittedEvent(aSubmissionDetail({ jobId: undefined }));
+    await handler(event, aLocalLambdaContext());
+    const decision = log.mock.calls
+      .flat()
+      .filter((line): line is string => typeof line === 'string')
+      .map((line) => JSON.parse(line))
+      .find((line) => line.Decisions === 1);
+    expect(decision).toMatchObject({ eventId: event.id, outcome: 'rejected', reason: 'invalid_request' });
+    expect(decision).not.toHaveProperty('jobId');
+  });
+
   it('given DynamoDB fails, when invoked, then the error propagates so EventBridge retries and dead-letters', async () => {
     dynamodb.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded'));
     const handler = await loadRouter();

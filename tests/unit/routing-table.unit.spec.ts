@@ -92,7 +92,7 @@ describe('the problems of a candidate table', () => {
       'rules[2].id: "Bad Id" is not a name: lower-case a-z, 0-9, . _ - (at most 64)',
       'rules[2].description: missing (expected string)',
       'rules[2].when.maxLengthSec: -1 must be more than 0',
-      'colour: unknown field (allowed: version, providers, rules)',
+      'colour: unknown field (allowed: version, providers, rules, tiers, usdPerCredit, etaMinSamples)',
       'rules[0].when.requestedProvider[1]: "veo" is not auto or a declared provider (fal)',
       'rules[1].id: duplicate rule id "a" (also rules[0])',
       'rules[2]: needs "route" (provider and model) or "reject"',
@@ -114,9 +114,9 @@ describe('the problems of a candidate table', () => {
     });
     expect(problems).toEqual([
       'version: needs at least 1 character(s)',
-      'providers.fal.region: unknown field (allowed: queue, models, concurrency, jobTimeoutSec)',
+      'providers.fal.region: unknown field (allowed: queue, models, concurrency, jobTimeoutSec, defaultEtaSec)',
       'rules[0].route.weight: unknown field (allowed: provider, model)',
-      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, fallbacks, whenAllUnhealthy, whenAllFull, maxHoldSec, atMaxHold, reject)',
+      'rules[0].prio: unknown field (allowed: id, description, when, route, requireCredits, fallbacks, whenAllUnhealthy, whenAllFull, maxHoldSec, atMaxHold, prefer, reject)',
     ]);
   });
 

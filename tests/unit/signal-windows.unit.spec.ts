@@ -1,9 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import {
-  closeDueWindows,
-  countSignal,
-  ThrottledWindowCloser,
-} from '../../src/commands/count-signal-windows.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { windowPairKey } from '../../src/ports/signal-windows.ts';
 import {
@@ -28,6 +23,11 @@ import {
   WINDOW_SHARDS,
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
+import {
+  closeDueWindows,
+  countSignal,
+  ThrottledWindowCloser,
+} from '../../src/provider-health/window-counting.ts';
 
 const AT = Date.parse('2026-12-06T10:00:04.000Z');
 const pair = { provider: 'fal', model: 'wan-i2v' };

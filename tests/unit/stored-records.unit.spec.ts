@@ -14,6 +14,8 @@ import { recordFromItem, storedItemOf, UnsupportedRecordError } from '../../src/
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import type { EtaContext } from '../../src/routing/eta.ts';
+import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
 import { inMemoryContentPorts } from '../support/content.ts';
 import { dynamoDbItemSize } from '../support/dynamodb-item-size.ts';
 import { aNoRouteRecord, anInvalidRequestRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
@@ -222,4 +224,68 @@ describe('stored records: size', () => {
     expect(sizes.length).toBeGreaterThan(300);
     expect(Math.max(...sizes)).toBeLessThan(1024);
   });
+
+  it('given a table preferring eta with every candidate measured (large counts), when the bench mix is stored, then quotes add at most ~130 bytes to an item', async () => {
+    const [plain, quoted] = [
+      await storedSizes(defaultRoutingTable),
+      await storedSizes(preferEtaTable, measuredEta),
+    ];
+    expect(quoted.length).toBeGreaterThan(300);
+    // Measured: default table ≤ 947 B routed; this table, two quotes with 4–5 digit counts, ≤ 1,077 B.
+    expect(Math.max(...quoted) - Math.max(...plain)).toBeLessThanOrEqual(140);
+    expect(Math.max(...quoted)).toBeLessThan(2048);
+  });
 });
+
+const preferEtaTable = loadRoutingTable({
+  ...structuredClone(defaultRoutingTable),
+  version: 'prefer-eta',
+  usdPerCredit: 0.01,
+  tiers: { standard: { maxEtaSec: 3600 } },
+  rules: defaultRoutingTable.rules.map((rule) =>
+    rule.id === 'auto-short-720p-fal' ? { ...rule, prefer: 'eta' } : rule,
+  ),
+});
+const times = (seconds: number) => ({ p50Ms: seconds * 1000, p95Ms: seconds * 3000, samples: 1234 });
+const measuredPair = (seconds: number) => ({
+  run: { '720p|l10': times(seconds), '720p|l5': times(seconds) },
+  runAll: times(seconds),
+  queue: times(seconds / 10),
+  attempts: 1300,
+  succeeded: 1234,
+  chargedMicroUsd: 0,
+  chargedOutputMs: 0,
+  fromMs: 0,
+  toMs: 1,
+});
+const measuredEta = {
+  pairs: { 'fal#wan-i2v': measuredPair(840), 'replicate#wan-2.1-i2v': measuredPair(181) },
+  slotsFree: { fal: 12345, replicate: 678 },
+};
+
+/** The stored item sizes of the bench mix decided under a table (and measured completion times). */
+async function storedSizes(table: RoutingTable, eta?: EtaContext): Promise<number[]> {
+  const log = new InMemoryRoutingLog();
+  const ports = inMemoryContentPorts(new InMemoryContentVault());
+  const sizes: number[] = [];
+  for (const event of buildWorkload(400).events) {
+    const jobId = typeof event.detail.jobId === 'string' ? `job-${randomUUID()}` : event.detail.jobId;
+    const result = await routeJob(
+      {
+        type: 'RouteJob',
+        data: { event: { ...event, id: randomUUID(), detail: { ...event.detail, jobId } } },
+      },
+      {
+        log,
+        credits: { balanceOf: async () => 100 },
+        table,
+        ...ports,
+        now: () => new Date('2026-12-06T10:00:00.000Z'),
+        newId: randomUUID,
+        ...(eta ? { eta: { reader: { context: async () => eta } } } : {}),
+      },
+    );
+    sizes.push(dynamoDbItemSize(storedItemOf(result.record)));
+  }
+  return sizes;
+}

@@ -12,8 +12,10 @@ import { userInfo } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
 import { changeRules } from '../../commands/change-rules.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
+import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
 import { readProviderSlots } from '../../provider-health/slot-claims.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
+import { type EtaBasis, type EtaContext, quoteOf } from '../../routing/eta.ts';
 import {
   DEFAULT_JOB_TIMEOUT_SEC,
   loadRoutingTable,
@@ -37,6 +39,21 @@ export interface ProviderCapacityView {
   readonly jobTimeoutSec: number;
   /** The rules version the limit comes from. */
   readonly rulesVersion: string;
+  /** Each model's predicted completion time, from the signal windows (src/routing/eta.ts). */
+  readonly models: readonly ModelEtaView[];
+}
+
+export interface ModelEtaView {
+  readonly model: string;
+  readonly etaP50Sec: number;
+  readonly etaP95Sec: number;
+  /** `model` (measured), `provider` (the provider's model-less reports) or `default` (cold start). */
+  readonly basis: EtaBasis;
+  readonly samples: number;
+  /** Succeeded ÷ terminal attempts in the windows; null: none reported. */
+  readonly successRate: number | null;
+  /** The windows the numbers come from (ISO times); null: none. */
+  readonly window: { readonly from: string; readonly to: string } | null;
 }
 
 async function activeRules(context: CliContext): Promise<ActiveRules> {
@@ -57,6 +74,12 @@ export async function readCapacity(
   const slots = await context.onTable(healthTable, () =>
     readProviderSlots(context.ports().providerHealth(healthTable).slots, limited, context.now().getTime()),
   );
+  const eta = await context.onTable(healthTable, () =>
+    new CachedEtaReader(
+      { windows: context.ports().providerHealth(healthTable).windows },
+      { ttlMs: 0 },
+    ).context(providers, context.now()),
+  );
   const rulesVersion = rules.table.version;
   return Object.entries(providers)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -72,8 +95,51 @@ export async function readCapacity(
         shards: read?.shards ?? null,
         jobTimeoutSec: p.jobTimeoutSec ?? DEFAULT_JOB_TIMEOUT_SEC,
         rulesVersion,
+        models: Object.keys(p.models)
+          .sort()
+          .map((model) => modelEtaOf(provider, model, rules.table, eta)),
       };
     });
+}
+
+/** A model's completion time as a whole (no particular job), its success rate and its windows. */
+function modelEtaOf(provider: string, model: string, table: RoutingTable, eta: EtaContext): ModelEtaView {
+  const quote = quoteOf({ provider, model }, null, table, eta, null);
+  const measured = eta.pairs[`${provider}#${model}`];
+  const from = measured?.fromMs ?? null;
+  const to = measured?.toMs ?? null;
+  return {
+    model,
+    etaP50Sec: quote.etaP50Sec,
+    etaP95Sec: quote.etaP95Sec,
+    basis: quote.basis,
+    samples: quote.samples,
+    successRate:
+      measured && measured.attempts > 0
+        ? Math.round((measured.succeeded / measured.attempts) * 1000) / 1000
+        : null,
+    window:
+      from === null || to === null
+        ? null
+        : { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+  };
+}
+
+export function renderModelEtas(views: readonly ProviderCapacityView[]): string {
+  return renderTable(
+    ['provider', 'model', 'eta p50', 'eta p95', 'from', 'success', 'window'],
+    views.flatMap((v) =>
+      v.models.map((m) => [
+        v.provider,
+        m.model,
+        `${m.etaP50Sec}s`,
+        `${m.etaP95Sec}s`,
+        m.basis === 'default' ? 'default (no samples)' : `${m.basis}, ${m.samples} samples`,
+        m.successRate === null ? '-' : `${(m.successRate * 100).toFixed(1)}%`,
+        m.window ? `${m.window.from} – ${m.window.to}` : '-',
+      ]),
+    ),
+  );
 }
 
 export function renderCapacity(views: readonly ProviderCapacityView[]): string {
@@ -144,7 +210,11 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
         context.healthTable(options.healthTable),
         await activeRules(context),
       );
-      context.out(options.json ? views.map(jsonLine).join('\n') : renderCapacity(views));
+      context.out(
+        options.json
+          ? views.map(jsonLine).join('\n')
+          : `${renderCapacity(views)}\n\npredicted completion time:\n${renderModelEtas(views)}`,
+      );
     });
 
   capacity

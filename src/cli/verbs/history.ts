@@ -7,6 +7,7 @@
  * content) stay out: `aws dynamodb query` shows the raw items. The job's user content (user id,
  * prompt, extra fields) is not shown unless asked for with --show-content (docs/DATA_PROTECTION.md).
  */
+
 import type { Command } from 'commander';
 import { jobStateOf } from '../../log/job-state.ts';
 import {
@@ -18,6 +19,7 @@ import type { JobProjection } from '../../ports/job-status-reader.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
 import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../queries/content-status.ts';
 import type { Explanation } from '../../routing/decide.ts';
+import type { CandidateQuote } from '../../routing/eta.ts';
 import { type CliContext, JobNotFoundError } from '../cli-context.ts';
 import { costOf, jsonLine, orDash, renderCost, renderFacts, renderTable } from '../output.ts';
 import { checkBreakerName } from '../vocabulary.ts';
@@ -181,6 +183,15 @@ function renderJob(job: unknown): string[] {
   return renderFacts(facts)
     .split('\n')
     .map((line) => `  ${line}`);
+}
+
+/** `180s/840s, $0.42, 3 free (12 samples)`; a cold-start quote says `default`. */
+export function quoteSummary(quote: CandidateQuote): string {
+  const parts = [`${quote.etaP50Sec}s/${quote.etaP95Sec}s`];
+  if (quote.costEstimateUsd !== null) parts.push(`$${quote.costEstimateUsd}`);
+  if (quote.slotsFree !== null) parts.push(`${quote.slotsFree} free`);
+  const basis = quote.basis === 'default' ? 'default' : `${quote.basis}, ${quote.samples} samples`;
+  return `${parts.join(', ')} (${basis})`;
 }
 
 export function decisionSummary(record: DecisionRecord): string {
@@ -357,12 +368,15 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
         );
       }
+      // The quote column only when the decision quoted its candidates (src/routing/eta.ts).
+      const quoted = explanation.candidates.some((candidate) => candidate.quote);
       const table = renderTable(
-        ['rule', 'candidate', 'verdict', 'why'],
+        ['rule', 'candidate', 'verdict', ...(quoted ? ['eta p50/p95, cost, free'] : []), 'why'],
         explanation.candidates.map((candidate) => [
           candidate.rule,
           candidate.provider ? `${candidate.provider}/${candidate.model}` : '-',
           candidate.verdict,
+          ...(quoted ? [candidate.quote ? quoteSummary(candidate.quote) : '-'] : []),
           reasonText(
             candidate.reason,
             candidate.detail,

@@ -6,6 +6,7 @@
 
 import type { Command } from 'commander';
 import { AUTO_PROVIDER } from '../../intake/submission.ts';
+import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
 import { auditWindow } from '../../queries/audit-window.ts';
 import {
   balancesToLookUp,
@@ -16,6 +17,8 @@ import {
 } from '../../queries/what-if.ts';
 import { balancesOf, decisionsIn } from '../../queries/window-reads.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
+import { type EtaContext, tableUsesEta } from '../../routing/eta.ts';
+import type { RoutingTable } from '../../routing/routing-table.ts';
 import type { CliContext } from '../cli-context.ts';
 import { collect, positiveInteger, windowOptions } from '../options.ts';
 import { COST_UNIT, jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
@@ -45,6 +48,24 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['estimated cost', renderCostChange(summary.cost)],
     ]),
   ];
+  if (summary.costError && summary.costError.length > 0) {
+    lines.push(
+      '',
+      'cost error (charged vs estimated, per output second, recorded windows):',
+      renderTable(
+        ['provider', 'model', 'charged', 'output', 'error'],
+        summary.costError.map((c) => [
+          c.provider,
+          c.model,
+          `$${c.chargedUsd}`,
+          `${c.outputSec}s`,
+          c.error === null
+            ? '- (no usdPerCredit)'
+            : `${c.error >= 0 ? '+' : ''}${(c.error * 100).toFixed(1)}%`,
+        ]),
+      ),
+    );
+  }
   if (summary.transitions.length > 0) {
     lines.push(
       '',
@@ -71,6 +92,19 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * The completion times and charges of the recorded signal windows (closing any that are due), for a
+ * candidate table that prefers by eta or cost, bounds a tier's ETA or prices credits in dollars.
+ */
+async function etaFor(context: CliContext, table: RoutingTable): Promise<EtaContext | undefined> {
+  if (!tableUsesEta(table) && table.usdPerCredit === undefined) return undefined;
+  const healthTable = context.healthTable(undefined);
+  const { windows } = context.ports().providerHealth(healthTable);
+  return context.onTable(healthTable, () =>
+    new CachedEtaReader({ windows }, { ttlMs: 0 }).context(table.providers, context.now()),
+  );
 }
 
 export function registerWhatIf(program: Command, contextOf: (command: Command) => CliContext) {
@@ -105,8 +139,10 @@ export function registerWhatIf(program: Command, contextOf: (command: Command) =
       const balances = await context.onTable(context.tables.credits, () =>
         balancesOf(credits, balancesToLookUp(records, table)),
       );
+      const eta = await etaFor(context, table);
       const { summary } = whatIf(records, table, (userId) => balances.get(userId), {
         examples: options.examples,
+        ...(eta ? { eta } : {}),
       });
       context.out(
         context.json

@@ -1,5 +1,5 @@
 /**
- * CountSignal and CloseDueWindows: the I/O around the pure window module
+ * Counting a signal and closing due windows: the I/O around the pure window module
  * (src/provider-health/signal-windows.ts).
  *
  *   count:  a fact whose window is already due is `late` (refused, never silently: the handler logs
@@ -17,14 +17,8 @@ import type {
   WindowPair,
   WindowSummary,
 } from '../ports/signal-windows.ts';
-import { windowPairKey } from '../ports/signal-windows.ts';
-import {
-  closeWindow,
-  dueWindows,
-  isDue,
-  SUMMARY_WINDOWS,
-  WINDOW_SHARDS,
-} from '../provider-health/signal-windows.ts';
+import { windowPairKey, windowRefKey } from '../ports/signal-windows.ts';
+import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS, WINDOW_SHARDS } from './signal-windows.ts';
 
 export interface SignalWindowDependencies {
   readonly windows: SignalWindowStore;
@@ -59,8 +53,12 @@ export async function closeDueWindows(
     const due = dueWindows(summary, nowMs);
     if (due.length === 0) continue;
     const fresh: ClosedWindow[] = [];
+    const read = await deps.windows.readShards(
+      due.map((windowStartMs) => ({ pair: summary.pair, windowStartMs })),
+      WINDOW_SHARDS,
+    );
     for (const start of due) {
-      const shards = await deps.windows.readShards(summary.pair, start, WINDOW_SHARDS);
+      const shards = read.get(windowRefKey({ pair: summary.pair, windowStartMs: start })) ?? [];
       const window = closeWindow(summary.pair, start, shards);
       await deps.windows.storeClosed(window, SUMMARY_WINDOWS);
       fresh.push(window);
