@@ -389,29 +389,7 @@ export function decisionRecord(
     job: JSON.stringify(job),
     ...(shadow ? { shadow } : {}),
   };
-  if (decision.outcome === 'routed') {
-    return {
-      ...base,
-      ...auditKeys(decision.provider, stream, received.recordedAt),
-      type: 'RoutingDecided',
-      outcome: 'routed',
-      provider: decision.provider,
-      model: decision.model,
-      queue: decision.queue,
-      estimatedCost: decision.estimatedCost,
-      explanation: decision.explanation,
-    };
-  }
-  return {
-    ...base,
-    ...auditKeys(job.provider, stream, received.recordedAt),
-    type: 'RoutingRejected',
-    outcome: 'rejected',
-    reason: decision.reason,
-    requestedProvider: job.provider,
-    fieldErrors: [],
-    explanation: decision.explanation,
-  };
+  return withDecision(base, decision, job.provider);
 }
 
 /** The deferral of a job whose every candidate was full (version 1 of its stream). */
@@ -476,12 +454,25 @@ export function decisionAfterHold(
       ended: at.ended,
     },
   };
+  return withDecision(base, decision, deferral.requestedProvider);
+}
+
+/**
+ * The routed or rejected record a decision makes on top of its stream's common fields, filed in the
+ * audit index under the provider it went to (or the one requested, when rejected). One place for
+ * both a first decision and the one that ends a hold, so the two can never file differently.
+ */
+function withDecision<Base extends { readonly stream: string; readonly recordedAt: string }>(
+  base: Base,
+  decision: RoutingDecision,
+  requestedProvider: string,
+) {
   if (decision.outcome === 'routed') {
     return {
       ...base,
-      ...auditKeys(decision.provider, deferral.stream, at.recordedAt),
-      type: 'RoutingDecided',
-      outcome: 'routed',
+      ...auditKeys(decision.provider, base.stream, base.recordedAt),
+      type: 'RoutingDecided' as const,
+      outcome: 'routed' as const,
       provider: decision.provider,
       model: decision.model,
       queue: decision.queue,
@@ -491,11 +482,11 @@ export function decisionAfterHold(
   }
   return {
     ...base,
-    ...auditKeys(deferral.requestedProvider, deferral.stream, at.recordedAt),
-    type: 'RoutingRejected',
-    outcome: 'rejected',
+    ...auditKeys(requestedProvider, base.stream, base.recordedAt),
+    type: 'RoutingRejected' as const,
+    outcome: 'rejected' as const,
     reason: decision.reason,
-    requestedProvider: deferral.requestedProvider,
+    requestedProvider,
     fieldErrors: [],
     explanation: decision.explanation,
   };
