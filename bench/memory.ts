@@ -84,7 +84,7 @@ export function streamEvent(
         awsRegion: 'us-east-1',
         dynamodb: {
           ApproximateCreationDateTime: 1795600000,
-          Keys: marshall({ stream: record.stream, version: record.version }),
+          Keys: marshall({ stream: record.metadata.stream, version: record.metadata.version }),
           NewImage,
           SequenceNumber: String(1000 + i).padStart(21, '0'),
           SizeBytes: JSON.stringify(NewImage).length,

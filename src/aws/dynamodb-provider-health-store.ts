@@ -28,6 +28,7 @@ import {
 import { RoutingManagerError, VersionConflictError } from '../errors.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
+import { storedItemOf } from '../log/stored-records.ts';
 import type {
   BreakerCommit,
   BreakerRef,
@@ -155,7 +156,8 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     const records = change.transitions.map((transition) => ({
       Put: {
         TableName: this.#logTable,
-        Item: healthChangedRecord(transition),
+        // The one record-to-item mapping of the routing log (src/log/stored-records.ts).
+        Item: storedItemOf(healthChangedRecord(transition)),
         ConditionExpression: 'attribute_not_exists(#stream)',
         ExpressionAttributeNames: { '#stream': 'stream' },
       },

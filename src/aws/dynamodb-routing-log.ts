@@ -9,7 +9,7 @@ import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { appendInOrder } from '../log/routing-records.ts';
+import { appendInOrder, positionOf } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
 import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
@@ -27,7 +27,7 @@ export class DynamoDbRoutingLog implements RoutingLog {
     records: readonly RoutingLogRecord[],
     { expectedVersion }: AppendOptions,
   ): Promise<number> {
-    return appendInOrder(stream, records, expectedVersion, async (record) => {
+    return appendInOrder(stream, records, expectedVersion, positionOf, async (record) => {
       try {
         await this.#client.send(
           new PutCommand({
@@ -41,7 +41,7 @@ export class DynamoDbRoutingLog implements RoutingLog {
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
-        throw new VersionConflictError(stream, record.version, { cause: error, existing });
+        throw new VersionConflictError(stream, record.metadata.version, { cause: error, existing });
       }
     });
   }

@@ -59,20 +59,26 @@ export class DynamoDbRulesLog implements RulesLog {
     records: readonly RulesRecord[],
     { expectedVersion }: { readonly expectedVersion: number },
   ): Promise<number> {
-    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
-      try {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: { ...record, stream: this.#stream },
-            ConditionExpression: 'attribute_not_exists(#stream)',
-            ExpressionAttributeNames: { '#stream': 'stream' },
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        throw new VersionConflictError(this.#stream, record.version, { cause: error });
-      }
-    });
+    return appendInOrder(
+      RULES_STREAM,
+      records,
+      expectedVersion,
+      (record) => record,
+      async (record) => {
+        try {
+          await this.#client.send(
+            new PutCommand({
+              TableName: this.#tableName,
+              Item: { ...record, stream: this.#stream },
+              ConditionExpression: 'attribute_not_exists(#stream)',
+              ExpressionAttributeNames: { '#stream': 'stream' },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+          throw new VersionConflictError(this.#stream, record.version, { cause: error });
+        }
+      },
+    );
   }
 }

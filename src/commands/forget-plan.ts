@@ -8,7 +8,7 @@
  * id: the log must not be able to link the erased jobs back to the person.
  */
 import { createHash } from 'node:crypto';
-import { type JobState, nextRecordBase } from '../log/job-state.ts';
+import { type JobState, nextRecordMetadata } from '../log/job-state.ts';
 import type { ContentErasedRecord } from '../log/routing-records.ts';
 
 export interface ErasureAuthor {
@@ -28,16 +28,14 @@ export type ErasureStep =
   | { readonly action: 'no_decision' };
 
 export function planErasureStep(job: JobState, author: ErasureAuthor): ErasureStep {
-  if (job.erasure) return { action: 'already_erased', version: job.erasure.version };
+  if (job.erasure) return { action: 'already_erased', version: job.erasure.metadata.version };
   if (!job.decision) return { action: 'no_decision' };
   return {
     action: 'append',
     record: {
-      ...nextRecordBase({ ...job, decision: job.decision }, author.at),
       type: 'ContentErased',
-      erasureId: author.erasureId,
-      requestedBy: author.requestedBy,
-      why: author.why,
+      data: { erasureId: author.erasureId, requestedBy: author.requestedBy, why: author.why },
+      metadata: nextRecordMetadata({ ...job, decision: job.decision }, author.at),
     },
   };
 }

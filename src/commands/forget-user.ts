@@ -66,9 +66,9 @@ async function eraseJob(
         if (step.action === 'already_erased')
           return { stream, action: 'already_erased', version: step.version };
         if (step.action === 'no_decision') return { stream, action: 'no_decision', version: null };
-        if (dryRun) return { stream, action: 'would_erase', version: step.record.version };
+        if (dryRun) return { stream, action: 'would_erase', version: step.record.metadata.version };
         await deps.log.appendToStream(stream, [step.record], { expectedVersion: job.version });
-        return { stream, action: 'erased', version: step.record.version };
+        return { stream, action: 'erased', version: step.record.metadata.version };
       },
     },
     (): JobErasure => ({ stream, action: 'contended', version: null }),

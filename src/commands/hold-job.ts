@@ -152,7 +152,7 @@ export type HeldJobResult =
 
 /** The routing facts a deferral keeps, read back (decide reads nothing else). */
 function factsOf(deferral: RoutingDeferredRecord): RoutingFacts {
-  const facts = JSON.parse(deferral.job) as JsonObject;
+  const facts = JSON.parse(deferral.data.job) as JsonObject;
   return facts as unknown as RoutingFacts;
 }
 
@@ -196,9 +196,9 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
       const at = laterOf(now.toISOString(), job.lastRecordedAt);
       const deferral = job.deferral;
       if (!job.held || !deferral) return { job, at };
-      const expired = now.getTime() >= Date.parse(deferral.holdUntil);
+      const expired = now.getTime() >= Date.parse(deferral.data.holdUntil);
       const inForce = await deps.rules.current();
-      const rules = expired ? atMaxHoldRules(inForce, deferral.atMaxHold) : inForce;
+      const rules = expired ? atMaxHoldRules(inForce, deferral.data.atMaxHold) : inForce;
       const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
       const facts = factsOf(deferral);
       const dispatchId = dispatchIdOf(jobId, job.version + 1);
@@ -211,8 +211,8 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
               decideUnderRules(
                 facts,
                 rules,
-                deferral.explanation.creditBalance,
-                (deferral.explanation.defaulted ?? []) as DefaultedField[],
+                deferral.data.explanation.creditBalance,
+                (deferral.data.explanation.defaulted ?? []) as DefaultedField[],
                 { ...(health ? { health } : {}), ...(capacity ? { capacity } : {}) },
               ),
             deps.health,
@@ -241,7 +241,7 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
         decision.outcome === 'rejected' &&
         decision.reason === 'capacity_exhausted'
       )
-        return { outcome: 'still_held', holdUntil: deferral.holdUntil };
+        return { outcome: 'still_held', holdUntil: deferral.data.holdUntil };
       return {
         outcome: 'record',
         record: decisionAfterHold(deferral, decision, { version: job.version + 1, recordedAt: at, ended }),
@@ -260,7 +260,7 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
   if (taken && !holdsSlot(after, taken)) await returnUnusedSlot({ ledger: deps.ledger }, taken);
   if (after.deferral && !after.held) {
     const rules = await deps.rules.current();
-    await leaveLines(deps.ledger, jobId, after.deferral.waitingFor, {
+    await leaveLines(deps.ledger, jobId, after.deferral.data.waitingFor, {
       ...rules.canary?.table.providers,
       ...rules.table.providers,
     });
@@ -271,8 +271,8 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
 const holdsSlot = (job: JobState, slot: HeldSlot): boolean =>
   job.dispatches.some(
     (dispatch) =>
-      dispatch.decision.provider === slot.provider &&
-      dispatchIdOf(dispatch.decision.jobId, dispatch.version) === slot.dispatchId,
+      dispatch.decision.data.provider === slot.provider &&
+      dispatchIdOf(dispatch.decision.metadata.jobId, dispatch.version) === slot.dispatchId,
   );
 
 /**
@@ -343,15 +343,17 @@ export async function recheckHeldJob(
     return { drained: [], result };
   }
   const drained: DrainResult[] = [];
-  for (const provider of job.deferral.waitingFor) drained.push(await drainWaitingLine(provider, deps));
-  const decidedHere = drained.some((drain) => drain.decided.some((record) => record.jobId === jobId));
+  for (const provider of job.deferral.data.waitingFor) drained.push(await drainWaitingLine(provider, deps));
+  const decidedHere = drained.some((drain) =>
+    drain.decided.some((record) => record.metadata.jobId === jobId),
+  );
   let result: HeldJobResult = decidedHere
     ? {
         outcome: 'decided',
-        record: drained.flatMap((d) => d.decided).find((r) => r.jobId === jobId) as DecisionRecord,
+        record: drained.flatMap((d) => d.decided).find((r) => r.metadata.jobId === jobId) as DecisionRecord,
       }
-    : { outcome: 'still_held', holdUntil: job.deferral.holdUntil };
-  if (result.outcome === 'still_held' && deps.now().getTime() >= Date.parse(job.deferral.holdUntil)) {
+    : { outcome: 'still_held', holdUntil: job.deferral.data.holdUntil };
+  if (result.outcome === 'still_held' && deps.now().getTime() >= Date.parse(job.deferral.data.holdUntil)) {
     result = await decideHeldJob(jobId, deps);
   }
   if (result.outcome === 'still_held') {
@@ -359,8 +361,8 @@ export async function recheckHeldJob(
     const rules = await deps.rules.current();
     await joinLines(
       deps.ledger,
-      { jobId, sinceMs: Date.parse(job.deferral.recordedAt) },
-      job.deferral.waitingFor,
+      { jobId, sinceMs: Date.parse(job.deferral.metadata.recordedAt) },
+      job.deferral.data.waitingFor,
       { ...rules.canary?.table.providers, ...rules.table.providers },
     );
     await deps.backlog.send(

@@ -70,19 +70,23 @@ export function decideDispatchOutcome(
   // A job-side failure is the job's verdict only for its current dispatch (an older one was superseded).
   if (failed && dispatch.version !== job.current.version) return ignored('not_current');
   return {
-    stream: streamForJob(report.jobId),
-    version: job.version + 1,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: report.jobId,
-    recordedAt: laterOf(report.at, job.lastRecordedAt),
     type: 'DispatchOutcomeRecorded',
-    dispatchId: report.dispatchId,
-    routingVersion: dispatch.version,
-    provider: report.provider,
-    model: report.model,
-    outcome: failed ? 'failed_terminal' : 'succeeded',
-    errorClass: report.errorClass,
-    causedBy: report.attemptKey,
+    data: {
+      dispatchId: report.dispatchId,
+      routingVersion: dispatch.version,
+      provider: report.provider,
+      model: report.model,
+      outcome: failed ? 'failed_terminal' : 'succeeded',
+      errorClass: report.errorClass,
+      causedBy: report.attemptKey,
+    },
+    metadata: {
+      stream: streamForJob(report.jobId),
+      version: job.version + 1,
+      recordedAt: laterOf(report.at, job.lastRecordedAt),
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      jobId: report.jobId,
+    },
   };
 }
 
@@ -97,7 +101,7 @@ export async function recordDispatchOutcome(
       decide: (job) => decideDispatchOutcome(job, report),
       append: async (decided, job): Promise<RecordDispatchOutcomeResult> => {
         if ('why' in decided) return decided;
-        await deps.log.appendToStream(decided.stream, [decided], { expectedVersion: job.version });
+        await deps.log.appendToStream(decided.metadata.stream, [decided], { expectedVersion: job.version });
         const shape = jobShapeOf(job);
         return { outcome: 'recorded', record: decided, ...(shape ? { job: shape } : {}) };
       },
@@ -108,7 +112,7 @@ export async function recordDispatchOutcome(
 
 /** The resolution and length of the job its decision routed (the submission as recorded). */
 export function jobShapeOf(job: JobState): JobShape | undefined {
-  const text = job.decision?.job;
+  const text = job.decision?.data.job;
   if (typeof text !== 'string') return undefined;
   try {
     const facts = JSON.parse(text) as { resolution?: unknown; lengthSec?: unknown };

@@ -54,7 +54,7 @@ export type { RedriveTarget } from '../log/routing-records.ts';
 /** Whether re-driving this target would need the job's user content (a routed, sealed job). */
 export function needsContent(target: RedriveTarget): boolean {
   const decision = projectedDecisionOf(target);
-  return decision.type === 'RoutingDecided' && decision.content !== undefined;
+  return decision.type === 'RoutingDecided' && decision.data.content !== undefined;
 }
 
 /** The effects of a plan its marker does not record as done. */
@@ -110,21 +110,25 @@ export function planRedriveSteps(
     const step = { target, plan, missing };
     if (missing.length === 0) return { ...step, action: 'complete', record: null };
     const requested = job.redrives.find(
-      (record) => record.redriveId === redriveId && record.redriveOf === target.version,
+      (record) => record.data.redriveId === redriveId && record.data.redriveOf === target.metadata.version,
     );
     if (requested) return { ...step, action: 'already_requested', record: requested };
     // Only a dispatch pays a provider: an owed announcement or status alone is always finished.
     if (missing.includes('dispatch')) {
-      if (target.version !== job.current?.version)
+      if (target.metadata.version !== job.current?.version)
         return { ...step, action: 'skipped', record: null, skipped: 'superseded' };
       if (job.done && !payAgain)
         return { ...step, action: 'skipped', record: null, skipped: job.done.reason };
     }
-    if (target.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
+    if (target.metadata.recordedAt < oldestJudgeable) return { ...step, action: 'too_old', record: null };
     const withheld = contentWithheld && needsContent(target) ? contentWithheld : undefined;
     const paidAgain = missing.includes('dispatch') ? job.done?.reason : undefined;
     const record = redriveRecord(target, next++, redriveId, author, withheld);
-    return { ...step, action: 'append', record: paidAgain ? { ...record, paidAgain } : record };
+    return {
+      ...step,
+      action: 'append',
+      record: paidAgain ? { ...record, data: { ...record.data, paidAgain } } : record,
+    };
   });
 }
 
@@ -136,18 +140,22 @@ function redriveRecord(
   contentWithheld: ContentWithheldReason | undefined,
 ): ProjectionRedriveRequestedRecord {
   return {
-    stream: target.stream,
-    version,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: target.jobId as string,
-    recordedAt: author.at,
     type: 'ProjectionRedriveRequested',
-    redriveId,
-    incident: author.incident,
-    requestedBy: author.requestedBy,
-    why: author.why,
-    redriveOf: target.version,
-    target,
-    ...(contentWithheld ? { contentWithheld } : {}),
+    data: {
+      redriveId,
+      incident: author.incident,
+      requestedBy: author.requestedBy,
+      why: author.why,
+      redriveOf: target.metadata.version,
+      target,
+      ...(contentWithheld ? { contentWithheld } : {}),
+    },
+    metadata: {
+      stream: target.metadata.stream,
+      version,
+      recordedAt: author.at,
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      jobId: target.metadata.jobId as string,
+    },
   };
 }

@@ -122,15 +122,15 @@ export async function redriveJob(
   author: RedriveAuthor,
   options: { dryRun: boolean; oldestJudgeable: string; payAgain?: boolean },
 ): Promise<TargetRedrive[]> {
-  const jobId = decision.jobId as string;
+  const jobId = decision.metadata.jobId as string;
   return handleStreamCommand(
     deps,
-    decision.stream,
+    decision.metadata.stream,
     {
       readMore: async (job) => {
         // Only owed records have effects, so only their completion markers are read.
         const markers = await deps.markers.read(
-          job.owed.map((target) => effectIdOf(target.stream, target.version)),
+          job.owed.map((target) => effectIdOf(target.metadata.stream, target.metadata.version)),
         );
         return { markers, withheld: await withheldReason(job, deps.contentOf) };
       },
@@ -142,21 +142,21 @@ export async function redriveJob(
         );
         // A conflict after earlier appends: the next read finds those as already requested.
         if (!options.dryRun && appends.length > 0) {
-          await deps.log.appendToStream(decision.stream, appends, { expectedVersion: job.version });
+          await deps.log.appendToStream(decision.metadata.stream, appends, { expectedVersion: job.version });
         }
         const outcomes: TargetRedrive[] = [];
         for (const step of steps) {
           const action: TargetRedriveAction =
             step.action === 'append' ? (options.dryRun ? 'would_append' : 'appended') : step.action;
-          const contentWithheld = step.record?.contentWithheld;
+          const contentWithheld = step.record?.data.contentWithheld;
           outcomes.push({
             jobId,
-            targetVersion: step.target.version,
+            targetVersion: step.target.metadata.version,
             action,
             missing: step.missing,
             redriveVersion:
               step.action === 'append' || step.action === 'already_requested'
-                ? (step.record?.version ?? null)
+                ? (step.record?.metadata.version ?? null)
                 : null,
             effectId: step.plan.effectId,
             // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
@@ -217,8 +217,8 @@ export async function redriveProjections(
   const matched: DecisionRecord[] = [];
   const seen = new Set<string>();
   for await (const decision of deps.decisions.decisions(providers, window)) {
-    if (decision.jobId === null || seen.has(decision.stream)) continue;
-    seen.add(decision.stream);
+    if (decision.metadata.jobId === null || seen.has(decision.metadata.stream)) continue;
+    seen.add(decision.metadata.stream);
     matched.push(decision);
   }
 
@@ -228,10 +228,12 @@ export async function redriveProjections(
       redriveJob(deps, decision, author, {
         dryRun,
         oldestJudgeable,
-        payAgain: payAgainFor.has(decision.jobId as string),
+        payAgain: payAgainFor.has(decision.metadata.jobId as string),
       }),
     {
-      failed: (decision, error): TargetRedrive[] => [contended(decision.jobId as string, 'failed', error)],
+      failed: (decision, error): TargetRedrive[] => [
+        contended(decision.metadata.jobId as string, 'failed', error),
+      ],
       counters: {
         redriven: (outcomes) =>
           outcomes.filter((o) => o.action === 'appended' || o.action === 'would_append').length,

@@ -14,7 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import { RoutingManagerError } from '../errors.ts';
-import { type CurrentRouting, type DoneReason, type JobState, nextRecordBase } from '../log/job-state.ts';
+import { type CurrentRouting, type DoneReason, type JobState, nextRecordMetadata } from '../log/job-state.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
@@ -74,13 +74,14 @@ export interface ReplayAuthor {
  * explicit one only at a selected provider (an explicit choice is never switched).
  */
 export function isReplayed(decision: DecisionRecord, selection: ReplaySelection): boolean {
-  if (decision.outcome !== selection.outcome || decision.jobId === null) return false;
+  if (decision.data.outcome !== selection.outcome || decision.metadata.jobId === null) return false;
   if (decision.type === 'RoutingDecided') {
     return (
-      selection.providers.includes(decision.provider) || decision.explanation.requestedProvider === 'auto'
+      selection.providers.includes(decision.data.provider) ||
+      decision.data.explanation.requestedProvider === 'auto'
     );
   }
-  return selection.providers.includes(decision.requestedProvider);
+  return selection.providers.includes(decision.data.requestedProvider);
 }
 
 /**
@@ -105,7 +106,7 @@ export type ReplayStep =
   | { readonly action: 'no_decision' };
 
 const filedUnder = (decision: DecisionRecord): string =>
-  decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
+  decision.type === 'RoutingDecided' ? decision.data.provider : decision.data.requestedProvider;
 
 /** What a replay re-sends: a routing record's version and decision, and its re-routings. */
 interface ReplayTarget {
@@ -127,13 +128,13 @@ export function planReplayStep(
   policy: ReplayPolicy,
 ): ReplayStep {
   const replayId = replayIdOf(author.incident);
-  const done = job.replays.find((record) => record.replayId === replayId);
+  const done = job.replays.find((record) => record.data.replayId === replayId);
   if (done) return { action: 'already_replayed', record: done };
   const { current, decision } = job;
-  if (!current || !decision || decision.jobId === null) return { action: 'no_decision' };
-  const jobId = decision.jobId;
+  if (!current || !decision || decision.metadata.jobId === null) return { action: 'no_decision' };
+  const jobId = decision.metadata.jobId;
   const { providers, outcome } = policy.selection;
-  const everSelected = job.dispatches.some((dispatch) => providers.includes(dispatch.decision.provider));
+  const everSelected = job.dispatches.some((dispatch) => providers.includes(dispatch.decision.data.provider));
   const lastRouted = job.dispatches.at(-1) ?? null;
 
   let target: ReplayTarget | null;
@@ -160,19 +161,20 @@ export function planReplayStep(
   return {
     action: 'append',
     record: {
-      ...nextRecordBase({ ...job, decision }, author.at),
-      jobId,
       type: 'ProjectionReplayRequested',
-      replayId,
-      incident: author.incident,
-      requestedBy: author.requestedBy,
-      why: author.why,
-      replayOf: target.version,
-      decision: target.decision,
-      previousDispatchId: lastRouted ? `${jobId}:v${lastRouted.version}` : null,
-      revision: target.revision,
-      ...(paidAgain ? { paidAgain } : {}),
-      ...(contentWithheld ? { contentWithheld } : {}),
+      data: {
+        replayId,
+        incident: author.incident,
+        requestedBy: author.requestedBy,
+        why: author.why,
+        replayOf: target.version,
+        decision: target.decision,
+        previousDispatchId: lastRouted ? `${jobId}:v${lastRouted.version}` : null,
+        revision: target.revision,
+        ...(paidAgain ? { paidAgain } : {}),
+        ...(contentWithheld ? { contentWithheld } : {}),
+      },
+      metadata: { ...nextRecordMetadata({ ...job, decision }, author.at), jobId },
     },
   };
 }

@@ -126,18 +126,25 @@ function outcomeOf(
   record: ProjectionReplayRequestedRecord | null,
 ): JobReplay {
   if (!record) return { jobId, action, version: null, dispatchId: null, announcementId: null };
-  const paid = record.paidAgain ? { paidAgain: record.paidAgain } : {};
-  if (record.contentWithheld) {
+  const paid = record.data.paidAgain ? { paidAgain: record.data.paidAgain } : {};
+  if (record.data.contentWithheld) {
     const none = { dispatchId: null, announcementId: null };
-    return { jobId, action, version: record.version, ...none, contentWithheld: record.contentWithheld };
+    return {
+      jobId,
+      action,
+      version: record.metadata.version,
+      ...none,
+      contentWithheld: record.data.contentWithheld,
+    };
   }
   // The projector's own id functions (src/projections/effects.ts), applied to the record's version.
   return {
     jobId,
     action,
-    version: record.version,
-    dispatchId: record.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.version) : null,
-    announcementId: announcementIdOf(record.stream, record.version),
+    version: record.metadata.version,
+    dispatchId:
+      record.data.decision.type === 'RoutingDecided' ? dispatchIdOf(jobId, record.metadata.version) : null,
+    announcementId: announcementIdOf(record.metadata.stream, record.metadata.version),
     ...paid,
   };
 }
@@ -150,10 +157,10 @@ export async function replayJob(
   dryRun: boolean,
   policy: ReplayPolicy,
 ): Promise<JobReplay | null> {
-  const jobId = decision.jobId as string;
+  const jobId = decision.metadata.jobId as string;
   return handleStreamCommand(
     deps,
-    decision.stream,
+    decision.metadata.stream,
     {
       readMore: async (job) => ({ withheld: await withheldReason(job, decision, deps.contentOf) }),
       decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
@@ -162,7 +169,7 @@ export async function replayJob(
         if (step.action === 'no_decision') return outcomeOf(jobId, 'no_decision', null);
         if (step.action === 'skipped') {
           const { current } = step;
-          const provider = current.decision.type === 'RoutingDecided' ? current.decision.provider : null;
+          const provider = current.decision.type === 'RoutingDecided' ? current.decision.data.provider : null;
           return {
             ...outcomeOf(jobId, 'skipped', null),
             skipped: step.reason,
@@ -171,7 +178,7 @@ export async function replayJob(
         }
         if (step.action === 'already_replayed') return outcomeOf(jobId, 'already_replayed', step.record);
         if (dryRun) return outcomeOf(jobId, 'would_append', step.record);
-        await deps.log.appendToStream(step.record.stream, [step.record], {
+        await deps.log.appendToStream(step.record.metadata.stream, [step.record], {
           expectedVersion: job.version,
         });
         return outcomeOf(jobId, 'appended', step.record);
@@ -187,7 +194,7 @@ async function withheldReason(
   decision: DecisionRecord,
   contentOf: ReplayProjectionsDependencies['contentOf'],
 ): Promise<ContentWithheldReason | undefined> {
-  if (!contentOf || decision.type !== 'RoutingDecided' || !decision.content) return undefined;
+  if (!contentOf || decision.type !== 'RoutingDecided' || !decision.data.content) return undefined;
   return withheldFor(await contentOf(job));
 }
 
@@ -217,8 +224,8 @@ export async function replayProjections(
   const matched: DecisionRecord[] = [];
   const seen = new Set<string>();
   for await (const decision of deps.decisions.decisions(searched, window)) {
-    if (seen.has(decision.stream) || !isReplayed(decision, selection)) continue;
-    seen.add(decision.stream);
+    if (seen.has(decision.metadata.stream) || !isReplayed(decision, selection)) continue;
+    seen.add(decision.metadata.stream);
     matched.push(decision);
   }
 
@@ -227,7 +234,7 @@ export async function replayProjections(
     (decision) => replayJob(deps, decision, author, dryRun, policy),
     {
       failed: (decision, error): JobReplay => ({
-        ...outcomeOf(decision.jobId as string, 'failed', null),
+        ...outcomeOf(decision.metadata.jobId as string, 'failed', null),
         error,
       }),
       counters: {

@@ -118,7 +118,7 @@ export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPla
     return { kind: 'ignored', why: 'not_current' };
   const revisions = job.revisions.length;
   const original = current.decision;
-  const explicit = original.explanation.requestedProvider !== 'auto';
+  const explicit = original.data.explanation.requestedProvider !== 'auto';
   return {
     kind: 'revise',
     version: job.version + 1,
@@ -141,7 +141,7 @@ function revisionOf(
 ): RoutingRevisedRecord {
   const { original } = plan;
   let decision: DecisionRecord;
-  if (original.explanation.requestedProvider !== 'auto') {
+  if (original.data.explanation.requestedProvider !== 'auto') {
     decision = rejection(original, 'provider_failed', plan.at);
   } else if (!made) {
     decision = rejection(original, 'retries_exhausted', plan.at);
@@ -149,35 +149,42 @@ function revisionOf(
     decision =
       made.outcome === 'routed'
         ? {
-            ...original,
-            recordedAt: plan.at,
-            provider: made.provider,
-            model: made.model,
-            queue: made.queue,
-            estimatedCost: made.estimatedCost,
-            explanation: made.explanation,
+            type: 'RoutingDecided',
+            data: {
+              ...original.data,
+              provider: made.provider,
+              model: made.model,
+              queue: made.queue,
+              estimatedCost: made.estimatedCost,
+              explanation: made.explanation,
+            },
+            metadata: { ...original.metadata, recordedAt: plan.at },
           }
         : // The rule named is the one whose candidates are exhausted (the failed dispatch's), not
           // the table's fall-through rule the re-decision ended on; its candidates stay listed.
           rejection(original, 'retries_exhausted', plan.at, {
             ...made.explanation,
-            matchedRule: original.explanation.matchedRule,
+            matchedRule: original.data.explanation.matchedRule,
           });
   }
   return {
-    stream: original.stream,
-    version: plan.version,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: attempt.jobId,
-    recordedAt: plan.at,
     type: 'RoutingRevised',
-    revision: plan.revisions + 1,
-    revises: plan.revises,
-    failedDispatchId: attempt.dispatchId,
-    failedProvider: attempt.provider,
-    failedModel: attempt.model,
-    causedBy: attempt.signalId,
-    decision,
+    data: {
+      revision: plan.revisions + 1,
+      revises: plan.revises,
+      failedDispatchId: attempt.dispatchId,
+      failedProvider: attempt.provider,
+      failedModel: attempt.model,
+      causedBy: attempt.signalId,
+      decision,
+    },
+    metadata: {
+      stream: original.metadata.stream,
+      version: plan.version,
+      recordedAt: plan.at,
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      jobId: attempt.jobId,
+    },
   };
 }
 
@@ -221,8 +228,8 @@ export async function reviseRouting(
     },
     append: async (decided, read): Promise<ReviseRoutingResult> => {
       if (!('type' in decided)) return decided;
-      const expectedVersion = 'job' in read ? read.job.version : decided.version - 1;
-      await deps.log.appendToStream(decided.stream, [decided], { expectedVersion });
+      const expectedVersion = 'job' in read ? read.job.version : decided.metadata.version - 1;
+      await deps.log.appendToStream(decided.metadata.stream, [decided], { expectedVersion });
       return { outcome: 'revised', record: decided };
     },
   });
@@ -237,11 +244,11 @@ async function redecide(
 ): Promise<RoutingDecision> {
   const rules = await deps.rules.current();
   // The routing facts of the job (its content may be sealed; decisions never read the content).
-  const job = JSON.parse(original.job) as JobSubmission;
+  const job = JSON.parse(original.data.job) as JobSubmission;
   const alreadyTried = [
     ...new Set([
-      ...dispatches.map(({ decision }) => `${decision.provider}#${decision.model}`),
-      `${attempt.provider}#${attempt.model ?? original.model}`,
+      ...dispatches.map(({ decision }) => `${decision.data.provider}#${decision.data.model}`),
+      `${attempt.provider}#${attempt.model ?? original.data.model}`,
     ]),
   ];
   const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
@@ -278,7 +285,7 @@ function rejection(
   original: RoutingDecidedRecord,
   reason: 'retries_exhausted' | 'provider_failed',
   at: string,
-  explanation = original.explanation,
+  explanation = original.data.explanation,
 ): RoutingRejectedRecord {
   const {
     provider: _provider,
@@ -286,17 +293,18 @@ function rejection(
     queue: _queue,
     estimatedCost: _cost,
     outcome: _outcome,
-    type: _type,
     ...rest
-  } = original;
+  } = original.data;
   return {
-    ...rest,
-    recordedAt: at,
     type: 'RoutingRejected',
-    outcome: 'rejected',
-    reason,
-    requestedProvider: original.explanation.requestedProvider,
-    fieldErrors: [],
-    explanation,
+    data: {
+      ...rest,
+      outcome: 'rejected',
+      reason,
+      requestedProvider: original.data.explanation.requestedProvider,
+      fieldErrors: [],
+      explanation,
+    },
+    metadata: { ...original.metadata, recordedAt: at },
   };
 }

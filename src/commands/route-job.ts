@@ -145,7 +145,7 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
         // A slot taken for a decision that became a rejection (message too large) is given back.
         if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
         attempted = await sealed(decided.record, inputs, deps.contentKeys);
-        await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
+        await deps.log.appendToStream(attempted.metadata.stream, [attempted], { expectedVersion: 0 });
         await settleHold(attempted, inputs, deps);
         return { outcome: 'recorded', record: attempted };
       },
@@ -166,19 +166,19 @@ async function settleHold(record: RoutingRecord, inputs: RoutingInputs, deps: Ro
   if (!capacity?.backlog) return;
   const providers = inputs.providers ?? {};
   if (record.type !== 'RoutingDeferred') {
-    if (inputs.hold && record.jobId !== null)
-      await leaveLines(capacity.ledger, record.jobId, inputs.hold.waitingFor, providers);
+    if (inputs.hold && record.metadata.jobId !== null)
+      await leaveLines(capacity.ledger, record.metadata.jobId, inputs.hold.waitingFor, providers);
     return;
   }
   await joinLines(
     capacity.ledger,
-    { jobId: record.jobId, sinceMs: Date.parse(record.recordedAt) },
-    record.waitingFor,
+    { jobId: record.metadata.jobId, sinceMs: Date.parse(record.metadata.recordedAt) },
+    record.data.waitingFor,
     providers,
   );
   await capacity.backlog.send(
-    { kind: 'recheck', jobId: record.jobId },
-    recheckDelaySec(record.holdUntil, deps.now(), capacity.recheckSec),
+    { kind: 'recheck', jobId: record.metadata.jobId },
+    recheckDelaySec(record.data.holdUntil, deps.now(), capacity.recheckSec),
   );
 }
 
@@ -194,10 +194,10 @@ async function sameSubmission(
   deps: RouteJobDependencies,
 ): Promise<boolean> {
   if (!existing || !attempted) return false;
-  if (existing.payloadHash === attempted.payloadHash) return true;
+  if (existing.metadata.payloadHash === attempted.metadata.payloadHash) return true;
   return (
-    (await deps.payloadHashes.sameSubmission(existing, inputs.received.detail, deps.now())) ??
-    existing.job === attempted.job
+    (await deps.payloadHashes.sameSubmission(existing.metadata, inputs.received.detail, deps.now())) ??
+    existing.data.job === attempted.data.job
   );
 }
 
@@ -360,7 +360,7 @@ async function sealed<R extends RoutingRecord>(
   keys: RouteJobDependencies['contentKeys'],
 ): Promise<R> {
   // A detail outside the intake bounds is not kept at all (job null): nothing to seal.
-  if (record.job === null) return record;
+  if (record.data.job === null) return record;
   const content = intake.ok ? splitJob(intake.submission) : splitRawDetail(event.detail);
   return protectRecord(record, content, await keys.sealingKey(new Date(received.recordedAt)));
 }

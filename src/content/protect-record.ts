@@ -13,13 +13,12 @@ export function protectRecord<R extends DecisionRecord | RoutingDeferredRecord>(
   split: SplitJob,
   key: ContentKey,
 ): R {
-  const { content: _unsealed, ...rest } = record;
+  const { content: _unsealed, ...rest } = record.data;
   const job = JSON.stringify(split.facts);
-  const binding = { stream: record.stream, version: record.version, job };
+  const binding = { stream: record.metadata.stream, version: record.metadata.version, job };
   return {
-    ...rest,
-    job,
-    ...(split.content ? { content: sealContent(split.content, key, binding) } : {}),
+    ...record,
+    data: { ...rest, job, ...(split.content ? { content: sealContent(split.content, key, binding) } : {}) },
   } as R;
 }
 
@@ -28,14 +27,15 @@ export function protectRecord<R extends DecisionRecord | RoutingDeferredRecord>(
  * decision that ended a hold, which carries the content its deferral sealed (at that version),
  * never unsealed and sealed again.
  */
-export const sealBindingOf = (record: DecisionRecord) =>
-  record.afterHold
-    ? { stream: record.stream, version: record.afterHold.deferredVersion, job: record.job }
-    : record;
+export const sealBindingOf = (record: DecisionRecord) => ({
+  stream: record.metadata.stream,
+  version: record.data.afterHold?.deferredVersion ?? record.metadata.version,
+  job: record.data.job,
+});
 
 /** The record as the projector plans it: `job` is the whole submission again, nothing sealed. */
 export function withContent<R extends DecisionRecord>(record: R, content: JsonObject | null): R {
-  const { content: _sealed, ...rest } = record;
-  if (record.job === null) return rest as R;
-  return { ...rest, job: JSON.stringify(joinJob(JSON.parse(record.job) as JsonObject, content)) } as R;
+  const { content: _sealed, ...rest } = record.data;
+  const job = rest.job === null ? null : JSON.stringify(joinJob(JSON.parse(rest.job) as JsonObject, content));
+  return { ...record, data: { ...rest, job } } as R;
 }

@@ -104,20 +104,20 @@ export function createHoldsHandler(deps: HeldJobDependencies, telemetry: Telemet
 /** Each hold that ended: counted by how, and its hold time (the template alarms on HoldTime). */
 function report(outcome: HoldMessageOutcome, { logger, metrics }: Telemetry) {
   for (const record of outcome.decided) {
-    const provider = record.type === 'RoutingDecided' ? record.provider : 'none';
-    const ended = record.afterHold?.ended ?? 'decided_again';
+    const provider = record.type === 'RoutingDecided' ? record.data.provider : 'none';
+    const ended = record.data.afterHold?.ended ?? 'decided_again';
     logger.info('held job decided', {
-      jobId: record.jobId,
-      outcome: record.outcome,
+      jobId: record.metadata.jobId,
+      outcome: record.data.outcome,
       provider,
-      reason: record.type === 'RoutingRejected' ? record.reason : null,
+      reason: record.type === 'RoutingRejected' ? record.data.reason : null,
       ended,
-      heldMs: record.afterHold?.heldMs ?? null,
+      heldMs: record.data.afterHold?.heldMs ?? null,
     });
     const single = metrics.singleMetric();
-    single.addDimensions({ outcome: record.outcome, ended });
+    single.addDimensions({ outcome: record.data.outcome, ended });
     single.addMetric('HeldJobsDecided', MetricUnit.Count, 1);
-    single.addMetric('HoldTime', MetricUnit.Milliseconds, record.afterHold?.heldMs ?? 0);
+    single.addMetric('HoldTime', MetricUnit.Milliseconds, record.data.afterHold?.heldMs ?? 0);
   }
   if (outcome.result?.outcome === 'still_held') metrics.addMetric('HoldRechecks', MetricUnit.Count, 1);
 }

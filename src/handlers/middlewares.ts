@@ -93,11 +93,11 @@ export interface RouterResponse {
 export function routerResponse({ outcome, record }: RouteJobResult): RouterResponse {
   return {
     outcome,
-    stream: record.stream,
-    jobId: record.jobId,
-    decision: record.outcome,
-    provider: record.type === 'RoutingDecided' ? record.provider : null,
-    reason: record.type === 'RoutingRejected' ? record.reason : null,
+    stream: record.metadata.stream,
+    jobId: record.metadata.jobId,
+    decision: record.data.outcome,
+    provider: record.type === 'RoutingDecided' ? record.data.provider : null,
+    reason: record.type === 'RoutingRejected' ? record.data.reason : null,
   };
 }
 
@@ -118,9 +118,9 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
       const facts = {
         ...response,
         eventId: request.event.id,
-        model: record.type === 'RoutingDecided' ? record.model : null,
-        matchedRule: record.explanation?.matchedRule ?? null,
-        rulesVersion: record.explanation?.rulesVersion ?? null,
+        model: record.type === 'RoutingDecided' ? record.data.model : null,
+        matchedRule: record.data.explanation?.matchedRule ?? null,
+        rulesVersion: record.data.explanation?.rulesVersion ?? null,
       };
       if (result.outcome === 'conflicting_duplicate') {
         // Facts only: no payload hash either (a value computed from user content).
@@ -135,7 +135,7 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
       }
       logger.debug('routing decision recorded', facts);
       metrics.addDimensions({
-        outcome: record.outcome,
+        outcome: record.data.outcome,
         provider: response.provider ?? 'none',
         reason: response.reason ?? 'none',
       });
@@ -143,14 +143,14 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
       metrics.addMetric('Decisions', MetricUnit.Count, 1);
       if (record.type === 'RoutingDeferred') {
         // Held for a slot: counted per provider it waits for (the hold time comes when it ends).
-        for (const provider of record.waitingFor) {
+        for (const provider of record.data.waitingFor) {
           const held = metrics.singleMetric();
           held.addDimensions({ provider });
           held.addMetric('JobsHeld', MetricUnit.Count, 1);
         }
       } else reportRules(record, { logger, metrics });
       // Capacity: which providers were full for this job (their ledger refused a slot), by provider.
-      for (const provider of record.explanation?.capacity?.full ?? []) {
+      for (const provider of record.data.explanation?.capacity?.full ?? []) {
         const full = metrics.singleMetric();
         full.addDimensions({ provider });
         full.addMetric('ProviderFull', MetricUnit.Count, 1);
@@ -186,15 +186,17 @@ export function decisionLineFacts(facts: {
  * counted as cost — and the canary's decisions and rejections (the template alarms on the latter).
  */
 function reportRules(record: DecisionRecord, { logger, metrics }: Telemetry) {
-  const { shadow } = record;
+  const { shadow } = record.data;
   if (shadow) {
     const actual =
-      record.type === 'RoutingDecided' ? `${record.provider}/${record.model}` : `rejected:${record.reason}`;
+      record.type === 'RoutingDecided'
+        ? `${record.data.provider}/${record.data.model}`
+        : `rejected:${record.data.reason}`;
     const candidate =
       shadow.outcome === 'routed' ? `${shadow.provider}/${shadow.model}` : `rejected:${shadow.reason}`;
     const agreement = metrics.singleMetric();
     agreement.addMetric('ShadowAgreement', MetricUnit.Count, actual === candidate ? 1 : 0);
-    const actualCost = record.type === 'RoutingDecided' ? record.estimatedCost : 0;
+    const actualCost = record.type === 'RoutingDecided' ? record.data.estimatedCost : 0;
     // A cost that is not computable has no delta: the metric is left out rather than made up.
     if (actualCost !== null && shadow.estimatedCost !== null) {
       agreement.addMetric('ShadowCostDelta', MetricUnit.Count, shadow.estimatedCost - actualCost);
@@ -205,12 +207,13 @@ function reportRules(record: DecisionRecord, { logger, metrics }: Telemetry) {
       move.addMetric('ShadowMoves', MetricUnit.Count, 1);
     }
   }
-  const canary = record.explanation?.canary;
+  const canary = record.data.explanation?.canary;
   if (canary?.used) {
     const single = metrics.singleMetric();
     single.addMetric('CanaryDecisions', MetricUnit.Count, 1);
-    single.addMetric('CanaryRejections', MetricUnit.Count, record.outcome === 'rejected' ? 1 : 0);
+    single.addMetric('CanaryRejections', MetricUnit.Count, record.data.outcome === 'rejected' ? 1 : 0);
   }
-  const rulesRead = record.explanation?.rulesRead;
-  if (rulesRead) logger.warn('decided without a fresh read of the rules', { rulesRead, jobId: record.jobId });
+  const rulesRead = record.data.explanation?.rulesRead;
+  if (rulesRead)
+    logger.warn('decided without a fresh read of the rules', { rulesRead, jobId: record.metadata.jobId });
 }

@@ -165,9 +165,9 @@ export function signalReporter(
           ...facts,
           jobId: step.jobId,
           revision: revision.outcome,
-          version: record.version,
-          to: record.decision.type === 'RoutingDecided' ? record.decision.provider : null,
-          reason: record.decision.type === 'RoutingRejected' ? record.decision.reason : null,
+          version: record.metadata.version,
+          to: record.data.decision.type === 'RoutingDecided' ? record.data.decision.data.provider : null,
+          reason: record.data.decision.type === 'RoutingRejected' ? record.data.decision.data.reason : null,
         });
         if (revision.outcome === 'revised') metrics.addMetric('JobsRevised', MetricUnit.Count, 1);
         return;

@@ -372,7 +372,7 @@ async function routeAndProject(
       const routed = decision?.type === 'RoutingDecided' ? decision : null;
       const rejected = decision?.type === 'RoutingRejected' ? decision : null;
       const jobId = response.jobId;
-      const onQueues = routed ? (byProvider[routed.provider] ?? []) : [...fal, ...replicate];
+      const onQueues = routed ? (byProvider[routed.data.provider] ?? []) : [...fal, ...replicate];
       const messages = jobId ? onQueues.filter((message) => message.body.jobId === jobId) : [];
       const announced = captured.filter(
         (a) =>
@@ -385,15 +385,17 @@ async function routeAndProject(
         eventId:
           typeof input.event.id === 'string' && input.event.id
             ? input.event.id
-            : (decision?.eventId ?? deferralOf(stream)?.eventId ?? null),
+            : (decision?.metadata.eventId ?? deferralOf(stream)?.metadata.eventId ?? null),
         jobId,
         outcome: response.outcome === 'recorded' ? response.decision : 'duplicate',
-        provider: routed?.provider ?? null,
-        model: routed?.model ?? null,
-        queue: routed?.queue ?? null,
+        provider: routed?.data.provider ?? null,
+        model: routed?.data.model ?? null,
+        queue: routed?.data.queue ?? null,
         reason:
-          response.outcome === 'conflicting_duplicate' ? 'conflicting_duplicate' : (rejected?.reason ?? null),
-        fieldErrors: rejected?.reason === 'invalid_request' ? rejected.fieldErrors : null,
+          response.outcome === 'conflicting_duplicate'
+            ? 'conflicting_duplicate'
+            : (rejected?.data.reason ?? null),
+        fieldErrors: rejected?.data.reason === 'invalid_request' ? rejected.data.fieldErrors : null,
         effects: effectsReadBack(messages, announced, job),
       });
     }
@@ -569,17 +571,17 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
       ? ''
       : revision.outcome === 'ignored'
         ? `; not re-routed (${revision.why})`
-        : `; job ${revision.record.jobId} v${revision.record.version} ${
-            revision.record.decision.type === 'RoutingDecided'
-              ? `re-routed to ${revision.record.decision.provider}`
-              : `rejected: ${revision.record.decision.reason}`
+        : `; job ${revision.record.metadata.jobId} v${revision.record.metadata.version} ${
+            revision.record.data.decision.type === 'RoutingDecided'
+              ? `re-routed to ${revision.record.data.decision.data.provider}`
+              : `rejected: ${revision.record.data.decision.data.reason}`
           }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
   const verdict = response.verdict;
   const done =
     verdict === undefined
       ? ''
       : verdict.outcome === 'recorded'
-        ? `; job ${verdict.jobId} v${verdict.record.version} done: ${verdict.record.outcome}`
+        ? `; job ${verdict.jobId} v${verdict.record.metadata.version} done: ${verdict.record.data.outcome}`
         : `; job ${verdict.jobId} outcome not recorded (${verdict.why})`;
   return `event ${eventId}: health ${transitions}${slot}${revised}${done}`;
 }

@@ -93,15 +93,26 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
     revised === undefined || revised.outcome === 'ignored'
       ? null
       : {
-          jobId: revised.record.jobId,
-          stream: revised.record.stream,
-          version: revised.record.version,
-          dispatchId: dispatchIdOf(revised.record.jobId, revised.record.version),
+          jobId: revised.record.metadata.jobId,
+          stream: revised.record.metadata.stream,
+          version: revised.record.metadata.version,
+          dispatchId: dispatchIdOf(revised.record.metadata.jobId, revised.record.metadata.version),
           provider:
-            revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.provider : null,
-          model: revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.model : null,
-          queue: revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.queue : null,
-          reason: revised.record.decision.type === 'RoutingRejected' ? revised.record.decision.reason : null,
+            revised.record.data.decision.type === 'RoutingDecided'
+              ? revised.record.data.decision.data.provider
+              : null,
+          model:
+            revised.record.data.decision.type === 'RoutingDecided'
+              ? revised.record.data.decision.data.model
+              : null,
+          queue:
+            revised.record.data.decision.type === 'RoutingDecided'
+              ? revised.record.data.decision.data.queue
+              : null,
+          reason:
+            revised.record.data.decision.type === 'RoutingRejected'
+              ? revised.record.data.decision.data.reason
+              : null,
           already: revised.outcome === 'duplicate',
         };
   const parts = [
@@ -113,7 +124,8 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
         ]
       : []),
   ];
-  if (response.verdict?.outcome === 'recorded') parts.push(`job done: ${response.verdict.record.outcome}`);
+  if (response.verdict?.outcome === 'recorded')
+    parts.push(`job done: ${response.verdict.record.data.outcome}`);
   return { health, revision, summary: parts.length > 0 ? parts.join('; ') : 'no change' };
 }
 

@@ -102,34 +102,37 @@ export const initialJobState: JobState = {
 /** The decision a routing record carries (its own for a decision). */
 function routingOf(record: CurrentRouting['record']): DecisionRecord {
   return record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised'
-    ? record.decision
+    ? record.data.decision
     : record;
 }
 
 /** Re-routings behind a routing record: a revision's own count, a replay's copy's, else 0. */
 function revisionOf(state: JobState, record: CurrentRouting['record']): number {
-  if (record.type === 'RoutingRevised') return record.revision;
+  if (record.type === 'RoutingRevised') return record.data.revision;
   if (record.type === 'ProjectionReplayRequested')
-    return record.revision ?? state.dispatches.find((d) => d.version === record.replayOf)?.revision ?? 0;
+    return (
+      record.data.revision ?? state.dispatches.find((d) => d.version === record.data.replayOf)?.revision ?? 0
+    );
   return 0;
 }
 
 function withRouting(state: JobState, record: CurrentRouting['record'], owes: boolean): JobState {
   const decision = routingOf(record);
+  const { version } = record.metadata;
   const dispatches =
     decision.type === 'RoutingDecided'
-      ? [...state.dispatches, { version: record.version, decision, revision: revisionOf(state, record) }]
+      ? [...state.dispatches, { version, decision, revision: revisionOf(state, record) }]
       : state.dispatches;
   const rejected =
-    decision.type === 'RoutingRejected' && decision.jobId !== null
+    decision.type === 'RoutingRejected' && decision.metadata.jobId !== null
       ? {
-          reason: decision.reason === 'provider_failed' ? ('failed' as const) : ('rejected' as const),
-          version: record.version,
+          reason: decision.data.reason === 'provider_failed' ? ('failed' as const) : ('rejected' as const),
+          version,
         }
       : null;
   return {
     ...state,
-    current: { version: record.version, decision, record },
+    current: { version, decision, record },
     dispatches,
     owed: owes ? [...state.owed, record] : state.owed,
     closed: record.type === 'RoutingRevised' && decision.type === 'RoutingRejected',
@@ -138,32 +141,35 @@ function withRouting(state: JobState, record: CurrentRouting['record'], owes: bo
 }
 
 export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
+  const { stream, version, recordedAt } = record.metadata;
   const next: JobState = {
     ...state,
-    stream: record.stream,
-    version: Math.max(state.version, record.version),
+    stream,
+    version: Math.max(state.version, version),
     lastRecordedAt:
-      state.lastRecordedAt !== null && state.lastRecordedAt > record.recordedAt
-        ? state.lastRecordedAt
-        : record.recordedAt,
+      state.lastRecordedAt !== null && state.lastRecordedAt > recordedAt ? state.lastRecordedAt : recordedAt,
   };
   switch (record.type) {
     case 'RoutingDecided':
     case 'RoutingRejected':
       // The first decision is the job's: at version 1, or the one that ended a hold.
       return withRouting(
-        next.decision === null && (record.version === 1 || next.deferral !== null)
+        next.decision === null && (version === 1 || next.deferral !== null)
           ? { ...next, decision: record, held: false }
           : next,
         record,
-        record.jobId !== null,
+        record.metadata.jobId !== null,
       );
     case 'RoutingDeferred':
       return next.deferral ? next : { ...next, deferral: record, held: next.decision === null };
     case 'ProjectionReplayRequested':
       // A replay recorded with its content withheld sends nothing, so the projector owes it nothing;
       // it still supersedes the routing before it (fencing: an older dispatch is no longer current).
-      return withRouting({ ...next, replays: [...next.replays, record] }, record, !record.contentWithheld);
+      return withRouting(
+        { ...next, replays: [...next.replays, record] },
+        record,
+        !record.data.contentWithheld,
+      );
     case 'RoutingRevised':
       return withRouting({ ...next, revisions: [...next.revisions, record] }, record, true);
     case 'ProjectionRedriveRequested':
@@ -176,8 +182,8 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
         : {
             ...next,
             done: {
-              reason: record.outcome === 'succeeded' ? 'completed' : 'failed',
-              version: record.version,
+              reason: record.data.outcome === 'succeeded' ? 'completed' : 'failed',
+              version,
             },
           };
     case 'ProviderHealthChanged':
@@ -186,20 +192,20 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
 }
 
 /**
- * What every record appended after this state starts with: the stream, the next version (`offset`
+ * The metadata of every record appended after this state: the stream, the next version (`offset`
  * counts records appended together), the job, when.
  */
-export function nextRecordBase(
+export function nextRecordMetadata(
   job: JobState & { readonly decision: DecisionRecord },
   at: string,
   offset = 1,
 ) {
   return {
-    stream: job.decision.stream,
+    stream: job.decision.metadata.stream,
     version: job.version + offset,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: job.decision.jobId,
     recordedAt: at,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId: job.decision.metadata.jobId,
   };
 }
 

@@ -27,19 +27,33 @@ export const DECISION_VERSION = 1;
 /** Spreads one provider-day of audit-index writes over this many GSI partitions (hot-key guard). */
 export const AUDIT_SHARDS = 8;
 
-interface RecordBase {
-  /** Partition key: `job#<jobId>`, or `event#<eventId>` for an event without a usable jobId. */
+/**
+ * What a record says about itself rather than about the job (Emmett's event metadata): where it sits
+ * in its stream, when it was recorded, and the schema it was first stored with. Storage keys of
+ * other tables or indexes are never here: the adapter derives them (src/log/stored-records.ts).
+ */
+export interface RecordMetadata {
+  /** Partition key: `job#<jobId>`, `event#<eventId>` for an event without a usable jobId, `health#<key>`. */
   readonly stream: string;
-  /** Sort key: 1 for the decision, then 2, 3, … for later events of the same job. */
+  /** Sort key: 1 for the decision, then 2, 3, … for later events of the same stream. */
   readonly version: number;
-  readonly schemaVersion: number;
-  readonly jobId: string | null;
   readonly recordedAt: string;
+  /**
+   * The schema version the record was built with: older ones are read into the current shape (never
+   * rewritten), and a copy of an older record (a replay's decision) is stored again as it was.
+   */
+  readonly schemaVersion: number;
+  /** The job the stream is about (what `job#<jobId>` says); null for any other stream. */
+  readonly jobId: string | null;
 }
 
-interface DecisionBase extends RecordBase {
-  /** Set on the decision that ended a hold (version 2, after a RoutingDeferred at version 1). */
-  readonly afterHold?: AfterHold;
+/** The metadata of a record on a job's stream. */
+export interface JobRecordMetadata extends RecordMetadata {
+  readonly jobId: string;
+}
+
+/** Provenance of a record made for a submission: the event it answers and its fingerprint. */
+export interface SubmissionMetadata extends RecordMetadata {
   /** The EventBridge event id the decision was made for. */
   readonly eventId: string;
   readonly submittedAt: string | null;
@@ -49,15 +63,28 @@ interface DecisionBase extends RecordBase {
    * carry an unkeyed sha256 (64 hex digits).
    */
   readonly payloadHash: string;
+}
+
+/**
+ * A routing-log record (Emmett's event shape): `type`, the event's payload in `data`, and what is
+ * about the record in `metadata`.
+ */
+export interface LogRecord<Type extends string, Data, Metadata extends RecordMetadata = RecordMetadata> {
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata: Metadata;
+}
+
+interface DecisionDataBase {
+  /** Set on the decision that ended a hold (version 2, after a RoutingDeferred at version 1). */
+  readonly afterHold?: AfterHold;
   /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
   readonly shadow?: ShadowResult;
   /** The user content of the submission, sealed under a transit key; absent when there was none. */
   readonly content?: SealedContent;
 }
 
-export interface RoutingDecidedRecord extends DecisionBase {
-  readonly type: 'RoutingDecided';
-  readonly jobId: string;
+export interface RoutingDecidedData extends DecisionDataBase {
   readonly outcome: 'routed';
   /** The validated job as JSON (its routing facts once sealed: joined with `content`, what is enqueued). */
   readonly job: string;
@@ -69,8 +96,13 @@ export interface RoutingDecidedRecord extends DecisionBase {
   readonly explanation: Explanation;
 }
 
-export interface RoutingRejectedRecord extends DecisionBase {
-  readonly type: 'RoutingRejected';
+export type RoutingDecidedRecord = LogRecord<
+  'RoutingDecided',
+  RoutingDecidedData,
+  SubmissionMetadata & JobRecordMetadata
+>;
+
+export interface RoutingRejectedData extends DecisionDataBase {
   readonly outcome: 'rejected';
   readonly reason: RejectionReason;
   /** The provider the audit index files this rejection under: the requested one, or `none`. */
@@ -90,9 +122,9 @@ export interface RoutingRejectedRecord extends DecisionBase {
   readonly maxMessageBytes?: number;
 }
 
-export interface ProjectionReplayRequestedRecord extends RecordBase {
-  readonly type: 'ProjectionReplayRequested';
-  readonly jobId: string;
+export type RoutingRejectedRecord = LogRecord<'RoutingRejected', RoutingRejectedData, SubmissionMetadata>;
+
+export interface ProjectionReplayRequestedData {
   /**
    * Id of the operator's replay, derived from the incident key only (`replay-<sha256(incident)>`):
    * a job's stream holds at most one replay record per incident.
@@ -104,7 +136,7 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly why: string;
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
   readonly replayOf: number;
-  readonly decision: RoutingDecidedRecord | RoutingRejectedRecord;
+  readonly decision: DecisionRecord;
   /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
   readonly contentWithheld?: ContentWithheldReason;
   /**
@@ -120,28 +152,34 @@ export interface ProjectionReplayRequestedRecord extends RecordBase {
   readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
+export type ProjectionReplayRequestedRecord = LogRecord<
+  'ProjectionReplayRequested',
+  ProjectionReplayRequestedData,
+  JobRecordMetadata
+>;
+
 export type ContentWithheldReason = 'content_erased' | 'content_expired';
 
 /** An operator erased the job's user content (`routing-manager forget`); the record holds none. */
-export interface ContentErasedRecord extends RecordBase {
-  readonly type: 'ContentErased';
-  readonly jobId: string | null;
+export interface ContentErasedData {
   /** Deterministic id of the erasure request (same why → same id). */
   readonly erasureId: string;
   readonly requestedBy: string;
   readonly why: string;
 }
 
+export type ContentErasedRecord = LogRecord<'ContentErased', ContentErasedData>;
+
 /**
  * A provider breaker's transition, in the stream `health#<provider>[#<model>]` whose versions are
  * the breaker's transition versions. Written in the same transaction as the breaker's working state
  * (src/aws/dynamodb-provider-health-store.ts), so the log and the state never disagree.
  */
-export interface ProviderHealthChangedRecord extends RecordBase {
-  readonly type: 'ProviderHealthChanged';
-  readonly jobId: null;
-  readonly transition: HealthTransition;
-}
+export type ProviderHealthChangedRecord = LogRecord<
+  'ProviderHealthChanged',
+  { readonly transition: HealthTransition },
+  RecordMetadata & { readonly jobId: null }
+>;
 
 export type DecisionRecord = RoutingDecidedRecord | RoutingRejectedRecord;
 
@@ -158,13 +196,8 @@ export type AtMaxHold = 'reject' | 'route_anyway';
  * waiting lines and the hold backlog (src/commands/hold-job.ts). Not filed in the audit index: the
  * decision that ends the hold is.
  */
-export interface RoutingDeferredRecord extends RecordBase {
-  readonly type: 'RoutingDeferred';
-  readonly jobId: string;
+export interface RoutingDeferredData {
   readonly outcome: 'held';
-  readonly eventId: string;
-  readonly submittedAt: string | null;
-  readonly payloadHash: string;
   readonly job: string;
   readonly content?: SealedContent;
   readonly shadow?: ShadowResult;
@@ -178,6 +211,12 @@ export interface RoutingDeferredRecord extends RecordBase {
   readonly holdUntil: string;
   readonly atMaxHold: AtMaxHold;
 }
+
+export type RoutingDeferredRecord = LogRecord<
+  'RoutingDeferred',
+  RoutingDeferredData,
+  SubmissionMetadata & JobRecordMetadata
+>;
 
 /** How a hold ended, recorded on the decision that ends it (version 2 of the stream). */
 export interface AfterHold {
@@ -201,9 +240,7 @@ export interface AfterHold {
  * explicitly requested provider, which is never switched) — as a copy the projector projects at
  * this record's version (a new dispatchId).
  */
-export interface RoutingRevisedRecord extends RecordBase {
-  readonly type: 'RoutingRevised';
-  readonly jobId: string;
+export interface RoutingRevisedData {
   /** 1, 2, …: revisions of this job so far, this one included. */
   readonly revision: number;
   /** The routing version whose dispatch failed, its dispatchId and provider/model. */
@@ -216,6 +253,8 @@ export interface RoutingRevisedRecord extends RecordBase {
   readonly decision: DecisionRecord;
 }
 
+export type RoutingRevisedRecord = LogRecord<'RoutingRevised', RoutingRevisedData, JobRecordMetadata>;
+
 /**
  * An operator's re-drive of a record whose effects were never completed (its stream batch was given
  * up to the on-failure destination, or outlived the stream's 24 h retention). Unlike a replay, the
@@ -224,9 +263,7 @@ export interface RoutingRevisedRecord extends RecordBase {
  * replay's ids at the replay's version): consumers never saw them, so nothing is new, and the
  * target's completion marker makes whatever did happen a no-op.
  */
-export interface ProjectionRedriveRequestedRecord extends RecordBase {
-  readonly type: 'ProjectionRedriveRequested';
-  readonly jobId: string;
+export interface ProjectionRedriveRequestedData {
   /** `redrive-<sha256(incident)>`: a stream holds at most one re-drive per (target, incident). */
   readonly redriveId: string;
   readonly incident: string;
@@ -242,6 +279,12 @@ export interface ProjectionRedriveRequestedRecord extends RecordBase {
   readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
+export type ProjectionRedriveRequestedRecord = LogRecord<
+  'ProjectionRedriveRequested',
+  ProjectionRedriveRequestedData,
+  JobRecordMetadata
+>;
+
 /** The records whose effects the projector owes: decisions, replays and revisions of a job. */
 export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord | RoutingRevisedRecord;
 
@@ -253,9 +296,7 @@ export type RedriveTarget = DecisionRecord | ProjectionReplayRequestedRecord | R
  * (dispatch, outcome) so that replay and re-drive know the job is done and never pay for it again.
  * It has no side effect: the provider's consumer owns the Jobs status of a running or finished job.
  */
-export interface DispatchOutcomeRecordedRecord extends RecordBase {
-  readonly type: 'DispatchOutcomeRecorded';
-  readonly jobId: string;
+export interface DispatchOutcomeRecordedData {
   /** The dispatch reported on (`<jobId>:v<routingVersion>`) and that routing version. */
   readonly dispatchId: string;
   readonly routingVersion: number;
@@ -266,6 +307,12 @@ export interface DispatchOutcomeRecordedRecord extends RecordBase {
   /** The attempt's dedupe key (docs/EVENT_SCHEMA.md#provider-attempt-completed). */
   readonly causedBy: string;
 }
+
+export type DispatchOutcomeRecordedRecord = LogRecord<
+  'DispatchOutcomeRecorded',
+  DispatchOutcomeRecordedData,
+  JobRecordMetadata
+>;
 
 export type JobRecord = RedriveTarget | ProjectionRedriveRequestedRecord;
 /** The records the projector turns into side effects. */
@@ -281,9 +328,18 @@ export const isDecision = (record: RoutingLogRecord): record is DecisionRecord =
 
 /** The decision a job record projects: its own, the copy it carries, or (a re-drive) its target's. */
 export function projectedDecisionOf(record: JobRecord): DecisionRecord {
-  const owner = record.type === 'ProjectionRedriveRequested' ? record.target : record;
-  return isDecision(owner) ? owner : owner.decision;
+  const owner = record.type === 'ProjectionRedriveRequested' ? record.data.target : record;
+  return isDecision(owner) ? owner : owner.data.decision;
 }
+
+/** Where a record goes in its log: a routing-log record's metadata, a rules record's own fields. */
+export interface StreamPosition {
+  readonly stream: string;
+  readonly version: number;
+}
+
+/** A routing-log record's position (its metadata). */
+export const positionOf = (record: { readonly metadata: StreamPosition }): StreamPosition => record.metadata;
 
 /**
  * Records an append may take: on `stream`, numbered expectedVersion + 1, + 2, … (a caller bug
@@ -291,13 +347,13 @@ export function projectedDecisionOf(record: JobRecord): DecisionRecord {
  */
 export function checkAppend(
   stream: string,
-  records: readonly { readonly stream: string; readonly version: number }[],
+  positions: readonly StreamPosition[],
   expectedVersion: number,
 ): void {
-  records.forEach((record, index) => {
-    if (record.stream !== stream || record.version !== expectedVersion + index + 1) {
+  positions.forEach((position, index) => {
+    if (position.stream !== stream || position.version !== expectedVersion + index + 1) {
       throw new InvalidAppendError(
-        `record ${index + 1} of an append to ${stream} at version ${expectedVersion} is ${record.stream} v${record.version}`,
+        `record ${index + 1} of an append to ${stream} at version ${expectedVersion} is ${position.stream} v${position.version}`,
       );
     }
   });
@@ -308,13 +364,14 @@ export function checkAppend(
  * order with `put` (conditional on its version being free; it throws VersionConflictError when
  * not, leaving the records before it written). Returns the stream's new version.
  */
-export async function appendInOrder<R extends { readonly stream: string; readonly version: number }>(
+export async function appendInOrder<R>(
   stream: string,
   records: readonly R[],
   expectedVersion: number,
+  position: (record: R) => StreamPosition,
   put: (record: R) => Promise<void>,
 ): Promise<number> {
-  checkAppend(stream, records, expectedVersion);
+  checkAppend(stream, records.map(position), expectedVersion);
   for (const record of records) await put(record);
   return expectedVersion + records.length;
 }
@@ -331,13 +388,15 @@ export const streamForHealth = (breakerKey: string): string => `health#${breaker
 
 export function healthChangedRecord(transition: HealthTransition): ProviderHealthChangedRecord {
   return {
-    stream: streamForHealth(transition.key),
-    version: transition.version,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: null,
-    recordedAt: transition.at,
     type: 'ProviderHealthChanged',
-    transition,
+    data: { transition },
+    metadata: {
+      stream: streamForHealth(transition.key),
+      version: transition.version,
+      recordedAt: transition.at,
+      schemaVersion: RECORD_SCHEMA_VERSION,
+      jobId: null,
+    },
   };
 }
 export const streamForEvent = (eventId: string): string => `event#${eventId}`;
@@ -355,7 +414,7 @@ export const auditPartition = (provider: string, day: string, shard: number): st
  * the one requested (`auto`, `fal`, …; `none` for invalid input).
  */
 export const filedProviderOf = (decision: DecisionRecord): string =>
-  decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
+  decision.type === 'RoutingDecided' ? decision.data.provider : decision.data.requestedProvider;
 
 /**
  * The audit index's keys for a decision (`<provider>#<yyyy-mm-dd>#<shard>`, `<recordedAt>#<stream>`):
@@ -363,7 +422,7 @@ export const filedProviderOf = (decision: DecisionRecord): string =>
  * never a field of it.
  */
 export function auditKeysOf(decision: DecisionRecord): { readonly partition: string; readonly sort: string } {
-  const { stream, recordedAt } = decision;
+  const { stream, recordedAt } = decision.metadata;
   return {
     partition: auditPartition(filedProviderOf(decision), recordedAt.slice(0, 10), auditShard(stream)),
     sort: `${recordedAt}#${stream}`,
@@ -379,6 +438,25 @@ export interface Received {
   readonly payloadHash: string;
 }
 
+/** A record's provenance from what was received: the event, its time and fingerprint. */
+function submissionMetadata(
+  received: Received,
+  stream: string,
+  jobId: string | null,
+  version = DECISION_VERSION,
+): SubmissionMetadata {
+  return {
+    stream,
+    version,
+    recordedAt: received.recordedAt,
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    jobId,
+    eventId: received.eventId,
+    submittedAt: received.submittedAt,
+    payloadHash: received.payloadHash,
+  };
+}
+
 /** The record of a decision the rule engine made for a valid submission. */
 export function decisionRecord(
   received: Received,
@@ -386,20 +464,13 @@ export function decisionRecord(
   decision: RoutingDecision,
   shadow: ShadowResult | null = null,
 ): DecisionRecord {
-  const stream = streamForJob(job.jobId);
-  const base = {
-    stream,
-    version: DECISION_VERSION,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: job.jobId,
-    eventId: received.eventId,
-    submittedAt: received.submittedAt,
-    recordedAt: received.recordedAt,
-    payloadHash: received.payloadHash,
-    job: JSON.stringify(job),
-    ...(shadow ? { shadow } : {}),
-  };
-  return withDecision(base, decision, job.provider);
+  const metadata = { ...submissionMetadata(received, streamForJob(job.jobId), job.jobId), jobId: job.jobId };
+  return withDecision(
+    metadata,
+    { job: JSON.stringify(job), ...(shadow ? { shadow } : {}) },
+    decision,
+    job.provider,
+  );
 }
 
 /** The deferral of a job whose every candidate was full (version 1 of its stream). */
@@ -415,23 +486,18 @@ export function deferralRecord(
   shadow: ShadowResult | null = null,
 ): RoutingDeferredRecord {
   return {
-    stream: streamForJob(job.jobId),
-    version: DECISION_VERSION,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: job.jobId,
-    recordedAt: received.recordedAt,
     type: 'RoutingDeferred',
-    outcome: 'held',
-    eventId: received.eventId,
-    submittedAt: received.submittedAt,
-    payloadHash: received.payloadHash,
-    job: JSON.stringify(job),
-    ...(shadow ? { shadow } : {}),
-    requestedProvider: job.provider,
-    explanation,
-    waitingFor: hold.waitingFor,
-    holdUntil: hold.holdUntil,
-    atMaxHold: hold.atMaxHold,
+    data: {
+      outcome: 'held',
+      job: JSON.stringify(job),
+      ...(shadow ? { shadow } : {}),
+      requestedProvider: job.provider,
+      explanation,
+      waitingFor: hold.waitingFor,
+      holdUntil: hold.holdUntil,
+      atMaxHold: hold.atMaxHold,
+    },
+    metadata: { ...submissionMetadata(received, streamForJob(job.jobId), job.jobId), jobId: job.jobId },
   };
 }
 
@@ -444,58 +510,64 @@ export function decisionAfterHold(
   decision: RoutingDecision,
   at: { readonly version: number; readonly recordedAt: string; readonly ended: AfterHold['ended'] },
 ): DecisionRecord {
-  const heldMs = Math.max(0, Date.parse(at.recordedAt) - Date.parse(deferral.recordedAt));
-  const base = {
-    stream: deferral.stream,
+  const heldMs = Math.max(0, Date.parse(at.recordedAt) - Date.parse(deferral.metadata.recordedAt));
+  const metadata = {
+    ...deferral.metadata,
     version: at.version,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: deferral.jobId,
-    eventId: deferral.eventId,
-    submittedAt: deferral.submittedAt,
     recordedAt: at.recordedAt,
-    payloadHash: deferral.payloadHash,
-    job: deferral.job,
-    ...(deferral.content ? { content: deferral.content } : {}),
-    ...(deferral.shadow ? { shadow: deferral.shadow } : {}),
+    schemaVersion: RECORD_SCHEMA_VERSION,
+  };
+  const data = {
+    job: deferral.data.job,
+    ...(deferral.data.content ? { content: deferral.data.content } : {}),
+    ...(deferral.data.shadow ? { shadow: deferral.data.shadow } : {}),
     afterHold: {
-      deferredVersion: deferral.version,
-      heldSince: deferral.recordedAt,
+      deferredVersion: deferral.metadata.version,
+      heldSince: deferral.metadata.recordedAt,
       heldMs: Number.isFinite(heldMs) ? heldMs : 0,
       ended: at.ended,
     },
   };
-  return withDecision(base, decision, deferral.requestedProvider);
+  return withDecision(metadata, data, decision, deferral.data.requestedProvider);
 }
 
 /**
- * The routed or rejected record a decision makes on top of its stream's common fields. One place for
- * both a first decision and the one that ends a hold, so the two can never differ in shape.
+ * The routed or rejected record a decision makes on top of its stream's metadata and common data.
+ * One place for both a first decision and the one that ends a hold, so the two can never differ in
+ * shape.
  */
-function withDecision<Base extends { readonly stream: string; readonly recordedAt: string }>(
-  base: Base,
+function withDecision(
+  metadata: SubmissionMetadata & JobRecordMetadata,
+  common: Pick<RoutingDecidedData, 'job' | 'afterHold' | 'shadow' | 'content'>,
   decision: RoutingDecision,
   requestedProvider: string,
-) {
+): DecisionRecord {
   if (decision.outcome === 'routed') {
     return {
-      ...base,
-      type: 'RoutingDecided' as const,
-      outcome: 'routed' as const,
-      provider: decision.provider,
-      model: decision.model,
-      queue: decision.queue,
-      estimatedCost: decision.estimatedCost,
-      explanation: decision.explanation,
+      type: 'RoutingDecided',
+      data: {
+        ...common,
+        outcome: 'routed',
+        provider: decision.provider,
+        model: decision.model,
+        queue: decision.queue,
+        estimatedCost: decision.estimatedCost,
+        explanation: decision.explanation,
+      },
+      metadata,
     };
   }
   return {
-    ...base,
-    type: 'RoutingRejected' as const,
-    outcome: 'rejected' as const,
-    reason: decision.reason,
-    requestedProvider,
-    fieldErrors: [],
-    explanation: decision.explanation,
+    type: 'RoutingRejected',
+    data: {
+      ...common,
+      outcome: 'rejected',
+      reason: decision.reason,
+      requestedProvider,
+      fieldErrors: [],
+      explanation: decision.explanation,
+    },
+    metadata,
   };
 }
 
@@ -508,26 +580,21 @@ export function messageTooLargeRecord(
   routed: RoutingDecidedRecord,
   size: { readonly messageBytes: number; readonly maxMessageBytes: number },
 ): RoutingRejectedRecord {
-  const requestedProvider = routed.explanation.requestedProvider;
+  const requestedProvider = routed.data.explanation.requestedProvider;
   return {
-    stream: routed.stream,
-    version: routed.version,
-    schemaVersion: routed.schemaVersion,
-    jobId: routed.jobId,
-    eventId: routed.eventId,
-    submittedAt: routed.submittedAt,
-    recordedAt: routed.recordedAt,
-    payloadHash: routed.payloadHash,
     type: 'RoutingRejected',
-    outcome: 'rejected',
-    reason: 'message_too_large',
-    requestedProvider,
-    fieldErrors: [],
-    job: routed.job,
-    explanation: routed.explanation,
-    messageBytes: size.messageBytes,
-    maxMessageBytes: size.maxMessageBytes,
-    ...(routed.shadow ? { shadow: routed.shadow } : {}),
+    data: {
+      outcome: 'rejected',
+      reason: 'message_too_large',
+      requestedProvider,
+      fieldErrors: [],
+      job: routed.data.job,
+      explanation: routed.data.explanation,
+      messageBytes: size.messageBytes,
+      maxMessageBytes: size.maxMessageBytes,
+      ...(routed.data.shadow ? { shadow: routed.data.shadow } : {}),
+    },
+    metadata: routed.metadata,
   };
 }
 
@@ -539,22 +606,17 @@ export function intakeRejectionRecord(
   const stream = rejection.jobId ? streamForJob(rejection.jobId) : streamForEvent(received.eventId);
   const detail = canonicalJson(received.detail);
   return {
-    stream,
-    version: DECISION_VERSION,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: rejection.jobId ?? null,
-    eventId: received.eventId,
-    submittedAt: received.submittedAt,
-    recordedAt: received.recordedAt,
-    payloadHash: received.payloadHash,
     type: 'RoutingRejected',
-    outcome: 'rejected',
-    reason: rejection.reason,
-    requestedProvider: 'none',
-    fieldErrors: rejection.fieldErrors,
-    // Facts, not an unbounded copy: a detail outside the bounds would not fit a log item.
-    job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
-    explanation: null,
+    data: {
+      outcome: 'rejected',
+      reason: rejection.reason,
+      requestedProvider: 'none',
+      fieldErrors: rejection.fieldErrors,
+      // Facts, not an unbounded copy: a detail outside the bounds would not fit a log item.
+      job: detailBoundErrors(detail).length === 0 ? (detail.text ?? 'null') : null,
+      explanation: null,
+    },
+    metadata: submissionMetadata(received, stream, rejection.jobId ?? null),
   };
 }
 

@@ -2,6 +2,11 @@
  * How a routing-log record is stored, and read back (Emmett's upcasting: an item keeps the schema
  * version it was written with and is read into the current record shape, never rewritten).
  *
+ * A record is `{ type, data, metadata }` in code; an item has always been one level — metadata and
+ * data side by side under `type` — and stays so, so items already in a deployed table read as they
+ * did. The audit index's keys (`gsi1pk`, `gsi1sk`) are added here to a decision at the top of the
+ * table and dropped on read: storage, never a field of a record.
+ *
  * - schemaVersion 1: the explanation's candidate trail as one map per candidate. Such items are
  *   still read as they are: their record shape is the current one.
  * - schemaVersion 2 (written now): nothing stored that the rest of the item already says.
@@ -294,16 +299,37 @@ function hashFromItem(stored: unknown, item: unknown): unknown {
   throw new UnsupportedRecordError(`a stored payload hash of ${bytes.length} bytes`, item);
 }
 
+/**
+ * A record in the layout every item has been stored in: its metadata and its data side by side under
+ * its type (one level: a copied record inside stays as it is).
+ */
+function layoutOf(record: RoutingLogRecord): Record<string, unknown> {
+  return { ...record.metadata, type: record.type, ...record.data };
+}
+
+/**
+ * The layout of a record and of the records it copies: how a version 1 record is stored as it is,
+ * and the one-level shape outside contracts show a record in (`history --json`, docs/EVENT_SCHEMA.md).
+ */
+export function layoutDeep(record: RoutingLogRecord): Record<string, unknown> {
+  const item = layoutOf(record);
+  if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised')
+    item.decision = layoutDeep(record.data.decision);
+  if (record.type === 'ProjectionRedriveRequested') item.target = layoutDeep(record.data.target);
+  return item;
+}
+
 function storedDecision(decision: DecisionRecord): Record<string, unknown> {
-  if (decision.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return { ...decision };
-  const { outcome: _outcome, ...item }: Record<string, unknown> = { ...decision };
-  item.payloadHash = storedHash(decision.payloadHash);
+  if (decision.metadata.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return layoutDeep(decision);
+  const { outcome: _outcome, ...item } = layoutOf(decision);
+  item.payloadHash = storedHash(decision.metadata.payloadHash);
+  const { data } = decision;
   if (decision.type === 'RoutingRejected') {
-    if (decision.fieldErrors.length === 0) delete item.fieldErrors;
-    if (decision.requestedProvider === decision.explanation?.requestedProvider) delete item.requestedProvider;
+    if (decision.data.fieldErrors.length === 0) delete item.fieldErrors;
+    if (decision.data.requestedProvider === decision.data.explanation?.requestedProvider)
+      delete item.requestedProvider;
   }
-  if (decision.explanation)
-    item.explanation = storedExplanation(decision.explanation, jobFactsOf(decision.job));
+  if (data.explanation) item.explanation = storedExplanation(data.explanation, jobFactsOf(data.job));
   return withoutDerivable(item);
 }
 
@@ -320,30 +346,33 @@ function auditIndexAttributes(decision: DecisionRecord): { gsi1pk: string; gsi1s
 /** Attributes of a stored item that are storage only, never part of the record read back. */
 const STORAGE_ONLY_ATTRIBUTES = ['gsi1pk', 'gsi1sk'] as const;
 
-/** The item to put for a record (the document client marshals it): its stored form and its index keys. */
+/**
+ * The item to put for a record (the document client marshals it): the one mapping from a record to
+ * what the table holds — its metadata and data in one flat layout, compacted, and its index keys.
+ */
 export function storedItemOf(record: RoutingLogRecord): Record<string, unknown> {
   const item = storedBodyOf(record);
   return isDecision(record) ? { ...item, ...auditIndexAttributes(record) } : item;
 }
 
 function storedBodyOf(record: RoutingLogRecord): Record<string, unknown> {
-  if (record.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return { ...record };
+  if (record.metadata.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return layoutDeep(record);
   switch (record.type) {
     case 'RoutingDecided':
     case 'RoutingRejected':
       return storedDecision(record);
     case 'ProjectionReplayRequested':
     case 'RoutingRevised':
-      return withoutDerivable({ ...record, decision: storedDecision(record.decision) });
+      return withoutDerivable({ ...layoutOf(record), decision: storedDecision(record.data.decision) });
     case 'ProjectionRedriveRequested':
-      return withoutDerivable({ ...record, target: storedBodyOf(record.target) });
+      return withoutDerivable({ ...layoutOf(record), target: storedBodyOf(record.data.target) });
     default:
-      return withoutDerivable(record as never);
+      return withoutDerivable(layoutOf(record));
   }
 }
 
-function decisionFromItem(stored: Record<string, unknown>, item: unknown): DecisionRecord {
-  if (stored.schemaVersion !== COMPACT_TRAIL_SCHEMA_VERSION) return stored as unknown as DecisionRecord;
+function decisionFromItem(stored: Record<string, unknown>, item: unknown): Record<string, unknown> {
+  if (stored.schemaVersion !== COMPACT_TRAIL_SCHEMA_VERSION) return { ...stored };
   const decision = withDerived(stored);
   const rejected = stored.type === 'RoutingRejected';
   decision.outcome = rejected ? 'rejected' : 'routed';
@@ -360,7 +389,35 @@ function decisionFromItem(stored: Record<string, unknown>, item: unknown): Decis
     decision.fieldErrors ??= [];
     decision.requestedProvider ??= explanation?.requestedProvider;
   }
-  return decision as unknown as DecisionRecord;
+  return decision;
+}
+
+/** What is about the record, not the job: every record's, and a submission's provenance. */
+const METADATA_FIELDS = ['stream', 'version', 'recordedAt', 'schemaVersion', 'jobId'] as const;
+const SUBMISSION_METADATA_FIELDS = ['eventId', 'submittedAt', 'payloadHash'] as const;
+const SUBMISSION_TYPES: ReadonlySet<unknown> = new Set([
+  'RoutingDecided',
+  'RoutingRejected',
+  'RoutingDeferred',
+]);
+
+/** The record a stored layout (read and upcast) holds: metadata apart from data, copies likewise. */
+function recordOfLayout(layout: Record<string, unknown>): RoutingLogRecord {
+  const { type, ...data } = layout;
+  const metadata: Record<string, unknown> = {};
+  const fields = SUBMISSION_TYPES.has(type)
+    ? [...METADATA_FIELDS, ...SUBMISSION_METADATA_FIELDS]
+    : METADATA_FIELDS;
+  for (const field of fields) {
+    if (!(field in data)) continue;
+    metadata[field] = data[field];
+    delete data[field];
+  }
+  if ((type === 'ProjectionReplayRequested' || type === 'RoutingRevised') && isObject(data.decision))
+    data.decision = recordOfLayout(data.decision);
+  if (type === 'ProjectionRedriveRequested' && isObject(data.target))
+    data.target = recordOfLayout(data.target);
+  return { type, data, metadata } as unknown as RoutingLogRecord;
 }
 
 // A stored item can hold anything; describing it must never throw (String() can, on a map) and
@@ -387,11 +444,13 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
- * Reads a stored item as a record of the current shape, upcasting older schema versions (never
- * rewritten in the table); an unknown type or a future version is a typed error.
+ * Reads a stored item as a record of the current shape (`{ type, data, metadata }`), upcasting older
+ * schema versions (never rewritten in the table) and leaving out storage-only attributes; an
+ * unknown type or a future version is a typed error. The one mapping from what the table holds to a
+ * record: every adapter and the projector's stream decoding read through it.
  */
 export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
-  return upcast(withoutStorageAttributes(item), true);
+  return recordOfLayout(upcast(withoutStorageAttributes(item), true));
 }
 
 /**
@@ -408,7 +467,7 @@ function withoutStorageAttributes(item: Record<string, unknown>): Record<string,
 }
 
 /** `outer`: false for a re-drive's target, which is never itself a re-drive (one level, however the item looks). */
-function upcast(item: Record<string, unknown>, outer: boolean): RoutingLogRecord {
+function upcast(item: Record<string, unknown>, outer: boolean): Record<string, unknown> {
   if (typeof item.type !== 'string' || !KNOWN_TYPES.has(item.type)) {
     throw new UnsupportedRecordError(`unknown record type ${describeValue(item.type)}`, item);
   }
@@ -423,5 +482,5 @@ function upcast(item: Record<string, unknown>, outer: boolean): RoutingLogRecord
     if (!outer) throw new UnsupportedRecordError('a re-drive target is itself a re-drive', item);
     if (isObject(item.target)) record.target = upcast(item.target, false);
   }
-  return record as unknown as RoutingLogRecord;
+  return record;
 }

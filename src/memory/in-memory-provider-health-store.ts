@@ -48,14 +48,15 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     const conflict = new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
     if (current !== change.expectedRev) throw conflict;
     for (const transition of change.transitions) {
-      const record = healthChangedRecord(transition);
-      const stream = await this.#log.readStream(record.stream);
-      if (stream.some((r) => r.version === record.version)) throw conflict;
+      const { metadata } = healthChangedRecord(transition);
+      const stream = await this.#log.readStream(metadata.stream);
+      if (stream.some((r) => r.metadata.version === metadata.version)) throw conflict;
     }
     // Nothing awaited from here on: the commit applies as one step, like the transaction it twins.
     const appends = change.transitions.map((t) => {
       const record = healthChangedRecord(t);
-      return this.#log.appendToStream(record.stream, [record], { expectedVersion: record.version - 1 });
+      const { stream, version } = record.metadata;
+      return this.#log.appendToStream(stream, [record], { expectedVersion: version - 1 });
     });
     if (change.signalId !== null) this.#signals.add(change.signalId);
     this.#breakers.set(change.state.key, {

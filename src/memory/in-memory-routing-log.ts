@@ -5,7 +5,7 @@
 
 import { VersionConflictError } from '../errors.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { appendInOrder } from '../log/routing-records.ts';
+import { appendInOrder, positionOf } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
 import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
 
@@ -18,11 +18,11 @@ export class InMemoryRoutingLog implements RoutingLog {
     { expectedVersion }: AppendOptions,
   ): Promise<number> {
     const stream = this.#streams.get(streamId) ?? new Map<number, Record<string, unknown>>();
-    return appendInOrder(streamId, records, expectedVersion, async (record) => {
-      const existing = stream.get(record.version);
+    return appendInOrder(streamId, records, expectedVersion, positionOf, async (record) => {
+      const existing = stream.get(record.metadata.version);
       if (existing)
-        throw new VersionConflictError(streamId, record.version, { existing: readBack(existing) });
-      stream.set(record.version, structuredClone(storedItemOf(record)));
+        throw new VersionConflictError(streamId, record.metadata.version, { existing: readBack(existing) });
+      stream.set(record.metadata.version, structuredClone(storedItemOf(record)));
       this.#streams.set(streamId, stream);
     });
   }

@@ -29,9 +29,15 @@ export class InMemoryRulesLog implements RulesLog {
     records: readonly RulesRecord[],
     { expectedVersion }: { readonly expectedVersion: number },
   ): Promise<number> {
-    return appendInOrder(RULES_STREAM, records, expectedVersion, async (record) => {
-      if (this.#records.has(record.version)) throw new VersionConflictError(this.#stream, record.version);
-      this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
-    });
+    return appendInOrder(
+      RULES_STREAM,
+      records,
+      expectedVersion,
+      (record) => record,
+      async (record) => {
+        if (this.#records.has(record.version)) throw new VersionConflictError(this.#stream, record.version);
+        this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
+      },
+    );
   }
 }

@@ -66,9 +66,9 @@ export async function projectWithContent(
   const keyIds = records.flatMap((r) => {
     try {
       const sealed = isDecision(r)
-        ? r.content
+        ? r.data.content
         : copiesDecision(r)
-          ? projectedDecisionOf(r).content
+          ? projectedDecisionOf(r).data.content
           : undefined;
       return sealed ? [sealed.keyId] : [];
     } catch {
@@ -76,8 +76,8 @@ export async function projectWithContent(
     }
   });
   // Every job a record would dispatch (its content in it) is read: retained content or erasure marker.
-  const dispatching = [...new Set(records.flatMap((r) => (wouldDispatch(r) ? [r.stream] : [])))];
-  const erasedHere = new Set(records.flatMap((r) => (r.type === 'ContentErased' ? [r.stream] : [])));
+  const dispatching = [...new Set(records.flatMap((r) => (wouldDispatch(r) ? [r.metadata.stream] : [])))];
+  const erasedHere = new Set(records.flatMap((r) => (r.type === 'ContentErased' ? [r.metadata.stream] : [])));
   let keys: Map<string, ContentKey>;
   let retained: Map<string, StoredContent>;
   try {
@@ -103,7 +103,7 @@ export async function projectWithContent(
   });
   function prepare(record: RoutingLogRecord): Prepared {
     if (record.type === 'ContentErased') {
-      erase.push(record.stream);
+      erase.push(record.metadata.stream);
       return remember(writers, { kind: 'nothing' });
     }
     // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
@@ -112,39 +112,42 @@ export async function projectWithContent(
     // the decision that ends the hold (version 2, carrying the sealed content) is projected.
     if (record.type === 'RoutingDeferred') return { kind: 'nothing' };
     // The job's content is erased: nothing that would carry it is sent, whatever the path.
-    if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(retained.get(record.stream))))
+    if (
+      wouldDispatch(record) &&
+      (erasedHere.has(record.metadata.stream) || isErased(retained.get(record.metadata.stream)))
+    )
       return { kind: 'nothing' };
     if (copiesDecision(record)) {
       if (isWithheld(record)) return { kind: 'nothing' };
       if (!needsRetainedContent(record)) return { kind: 'project', record };
       const decision = projectedDecisionOf(record);
       // Retained content, or — replayed before it was retained — the sealed copy while its key lives.
-      const item = retained.get(record.stream);
+      const item = retained.get(record.metadata.stream);
       const content = isRetained(item, now)
         ? (JSON.parse(item.content) as JsonObject)
         : openIfKeyLives(decision, keys);
       if (!content) return { kind: 'nothing' };
       return { kind: 'project', record: withCopiedContent(record, withContent(decision, content)) };
     }
-    if (!isDecision(record) || !record.content) return { kind: 'project', record };
-    const key = keys.get(record.content.keyId);
+    if (!isDecision(record) || !record.data.content) return { kind: 'project', record };
+    const key = keys.get(record.data.content.keyId);
     if (!key) {
       // A rejection needs no content to be projected; a dispatch cannot be built without it.
       if (record.type === 'RoutingRejected') return { kind: 'project', record };
-      return { kind: 'failed', failure: unavailable(`transit key ${record.content.keyId} is gone`) };
+      return { kind: 'failed', failure: unavailable(`transit key ${record.data.content.keyId} is gone`) };
     }
     let content: JsonObject;
     try {
-      content = openSealedContent(record.content, key, sealBindingOf(record));
+      content = openSealedContent(record.data.content, key, sealBindingOf(record));
     } catch (error) {
       return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
     }
-    const expiresAt = epochSeconds(record.recordedAt) + ports.content.retentionDays * 86_400;
+    const expiresAt = epochSeconds(record.metadata.recordedAt) + ports.content.retentionDays * 86_400;
     if (expiresAt <= epochSeconds(now)) return { kind: 'project', record: withContent(record, content) };
     retain.push({
-      id: record.stream,
+      id: record.metadata.stream,
       userId: userIdOf(content),
-      recordedAt: record.recordedAt,
+      recordedAt: record.metadata.recordedAt,
       content: JSON.stringify(content),
       expiresAt,
     });
@@ -170,10 +173,10 @@ export async function projectWithContent(
 }
 
 function openIfKeyLives(decision: DecisionRecord, keys: Map<string, ContentKey>): JsonObject | null {
-  const key = decision.content ? keys.get(decision.content.keyId) : undefined;
-  if (!decision.content || !key) return null;
+  const key = decision.data.content ? keys.get(decision.data.content.keyId) : undefined;
+  if (!decision.data.content || !key) return null;
   try {
-    return openSealedContent(decision.content, key, sealBindingOf(decision));
+    return openSealedContent(decision.data.content, key, sealBindingOf(decision));
   } catch {
     return null;
   }
@@ -203,15 +206,22 @@ function copiesDecision(record: RoutingLogRecord): record is CopyingRecord {
 /** A replay or re-drive the operator's command recorded as sending nothing (content erased or expired). */
 function isWithheld(record: CopyingRecord): boolean {
   if (record.type === 'RoutingRevised') return false;
-  if (record.contentWithheld) return true;
-  return record.type === 'ProjectionRedriveRequested' && isWithheld(record.target as CopyingRecord);
+  if (record.data.contentWithheld) return true;
+  return record.type === 'ProjectionRedriveRequested' && isWithheld(record.data.target as CopyingRecord);
 }
 
 /** The record with its copied decision replaced (a re-drive's copy is in its target). */
 function withCopiedContent(record: CopyingRecord, decision: DecisionRecord): CopyingRecord {
-  if (record.type !== 'ProjectionRedriveRequested') return { ...record, decision } as CopyingRecord;
-  const { target } = record;
-  return { ...record, target: isDecision(target) ? decision : { ...target, decision } } as CopyingRecord;
+  if (record.type !== 'ProjectionRedriveRequested')
+    return { ...record, data: { ...record.data, decision } } as CopyingRecord;
+  const { target } = record.data;
+  return {
+    ...record,
+    data: {
+      ...record.data,
+      target: isDecision(target) ? decision : { ...target, data: { ...target.data, decision } },
+    },
+  } as CopyingRecord;
 }
 
 /** A record whose projection sends the job (its user content) to a provider queue. */
@@ -235,7 +245,7 @@ function wouldDispatch(record: RoutingLogRecord): boolean {
 function needsRetainedContent(record: RoutingLogRecord): boolean {
   if (!copiesDecision(record) || isWithheld(record)) return false;
   const decision = projectedDecisionOf(record);
-  return decision.type === 'RoutingDecided' && decision.content !== undefined;
+  return decision.type === 'RoutingDecided' && decision.data.content !== undefined;
 }
 
 function outcomeOf(
@@ -246,9 +256,9 @@ function outcomeOf(
   return {
     ok: prepared.kind !== 'failed',
     effectId: null,
-    stream: record.stream,
-    version: record.version,
-    jobId: record.jobId,
+    stream: record.metadata.stream,
+    version: record.metadata.version,
+    jobId: record.metadata.jobId,
     effects: { dispatch: state, announce: state, status: state },
     statusOutcome: null,
     failure: prepared.kind === 'failed' ? prepared.failure : null,

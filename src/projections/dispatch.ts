@@ -75,15 +75,15 @@ export const VERSION_HEADROOM_BYTES = 64;
 export function dispatchMessageBytes(decision: RoutingDecidedRecord): number {
   const version = 1;
   const dispatch: PlannedDispatch = {
-    dispatchId: dispatchIdOf(decision.jobId, version),
-    jobId: decision.jobId,
-    provider: decision.provider,
+    dispatchId: dispatchIdOf(decision.metadata.jobId, version),
+    jobId: decision.metadata.jobId,
+    provider: decision.data.provider,
     // The longest lineage a later dispatch of the job can carry: the longest kind, and the id of a
     // previous dispatch (whose version digits the headroom covers too).
     body: dispatchBodyOf(decision, version, {
       dispatchKind: 'decision',
       revision: 0,
-      previousDispatchId: dispatchIdOf(decision.jobId, version),
+      previousDispatchId: dispatchIdOf(decision.metadata.jobId, version),
     }),
   };
   return queueMessageBytes(queueMessageOf(dispatch, 'm0')) + VERSION_HEADROOM_BYTES;

@@ -67,14 +67,14 @@ export function lineageOf(record: RedriveTarget): DispatchLineage {
   if (record.type === 'RoutingRevised')
     return {
       dispatchKind: 'reroute',
-      revision: record.revision,
-      previousDispatchId: record.failedDispatchId,
+      revision: record.data.revision,
+      previousDispatchId: record.data.failedDispatchId,
     };
   if (record.type === 'ProjectionReplayRequested')
     return {
       dispatchKind: 'replay',
-      revision: record.revision ?? 0,
-      previousDispatchId: record.previousDispatchId ?? null,
+      revision: record.data.revision ?? 0,
+      previousDispatchId: record.data.previousDispatchId ?? null,
     };
   return DECISION_LINEAGE;
 }
@@ -169,7 +169,7 @@ export const announcementIdOf = (stream: string, version: number): string => `${
 export function planEffects(record: ProjectableRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
   // A re-drive projects its target exactly as the target was planned: same version, same ids.
-  if (record.type === 'ProjectionRedriveRequested') return planEffects(record.target);
+  if (record.type === 'ProjectionRedriveRequested') return planEffects(record.data.target);
   if (record.type === 'RoutingRevised') return planRevision(record);
   return planDecision(record);
 }
@@ -181,7 +181,7 @@ export function planEffects(record: ProjectableRecord): EffectPlan {
  */
 function planRevision(record: RoutingRevisedRecord): EffectPlan {
   const plan = planDecision(record);
-  const { decision } = record;
+  const { decision } = record.data;
   if (decision.type === 'RoutingDecided') {
     const routed = plan.announcement.detail as RoutedDetail;
     return {
@@ -190,29 +190,29 @@ function planRevision(record: RoutingRevisedRecord): EffectPlan {
         detailType: REROUTED_DETAIL_TYPE,
         detail: {
           ...routed,
-          routingVersion: record.version,
-          revision: record.revision,
-          previousProvider: record.failedProvider,
-          failedDispatchId: record.failedDispatchId,
+          routingVersion: record.metadata.version,
+          revision: record.data.revision,
+          previousProvider: record.data.failedProvider,
+          failedDispatchId: record.data.failedDispatchId,
         },
       },
     };
   }
-  if (decision.reason !== 'provider_failed') return plan;
+  if (decision.data.reason !== 'provider_failed') return plan;
   return {
     ...plan,
     jobStatus: null,
     announcement: {
       detailType: FAILED_DETAIL_TYPE,
       detail: {
-        jobId: record.jobId,
+        jobId: record.metadata.jobId,
         status: 'failed',
-        reason: decision.reason,
-        provider: record.failedProvider,
-        failedDispatchId: record.failedDispatchId,
-        routingVersion: record.revises,
-        ts: record.recordedAt,
-        announcementId: announcementIdOf(record.stream, record.version),
+        reason: decision.data.reason,
+        provider: record.data.failedProvider,
+        failedDispatchId: record.data.failedDispatchId,
+        routingVersion: record.data.revises,
+        ts: record.metadata.recordedAt,
+        announcementId: announcementIdOf(record.metadata.stream, record.metadata.version),
       },
     },
   };
@@ -220,12 +220,12 @@ function planRevision(record: RoutingRevisedRecord): EffectPlan {
 
 function planDecision(record: RedriveTarget): EffectPlan {
   const decision = projectedDecisionOf(record);
-  const { stream, version } = record;
+  const { stream, version } = record.metadata;
   const base = {
     effectId: effectIdOf(stream, version),
     stream,
     version,
-    jobId: decision.jobId,
+    jobId: decision.metadata.jobId,
     recordType: record.type,
   };
   if (decision.type === 'RoutingDecided') {
@@ -234,13 +234,13 @@ function planDecision(record: RedriveTarget): EffectPlan {
       dispatch: planDispatch(decision, version, lineageOf(record)),
       announcement: { detailType: ROUTED_DETAIL_TYPE, detail: routedDetail(decision, stream, version) },
       jobStatus: {
-        jobId: decision.jobId,
+        jobId: decision.metadata.jobId,
         status: 'ROUTED',
-        provider: decision.provider,
-        model: decision.model,
-        queue: decision.queue,
+        provider: decision.data.provider,
+        model: decision.data.model,
+        queue: decision.data.queue,
         reason: null,
-        routedAt: decision.recordedAt,
+        routedAt: decision.metadata.recordedAt,
         routingVersion: version,
       },
     };
@@ -251,16 +251,16 @@ function planDecision(record: RedriveTarget): EffectPlan {
     announcement: { detailType: REJECTED_DETAIL_TYPE, detail: rejectedDetail(decision, stream, version) },
     // An event without a usable jobId has no Jobs item to project onto: announce only.
     jobStatus:
-      decision.jobId === null
+      decision.metadata.jobId === null
         ? null
         : {
-            jobId: decision.jobId,
+            jobId: decision.metadata.jobId,
             status: 'REJECTED',
             provider: null,
             model: null,
             queue: null,
-            reason: decision.reason,
-            routedAt: decision.recordedAt,
+            reason: decision.data.reason,
+            routedAt: decision.metadata.recordedAt,
             routingVersion: version,
           },
   };
@@ -271,11 +271,11 @@ function planDispatch(
   version: number,
   lineage: DispatchLineage,
 ): PlannedDispatch {
-  const dispatchId = dispatchIdOf(decision.jobId, version);
+  const dispatchId = dispatchIdOf(decision.metadata.jobId, version);
   return {
     dispatchId,
-    jobId: decision.jobId,
-    provider: decision.provider,
+    jobId: decision.metadata.jobId,
+    provider: decision.data.provider,
     body: dispatchBodyOf(decision, version, lineage),
   };
 }
@@ -286,16 +286,16 @@ export function dispatchBodyOf(
   version: number,
   lineage: DispatchLineage = DECISION_LINEAGE,
 ): DispatchMessageBody {
-  const job = JSON.parse(decision.job) as Record<string, unknown>;
+  const job = JSON.parse(decision.data.job) as Record<string, unknown>;
   const facts: DispatchRoutingFacts = {
-    jobId: decision.jobId,
-    provider: decision.provider,
-    requestedProvider: decision.explanation.requestedProvider,
-    model: decision.model,
-    queue: decision.queue,
-    dispatchId: dispatchIdOf(decision.jobId, version),
+    jobId: decision.metadata.jobId,
+    provider: decision.data.provider,
+    requestedProvider: decision.data.explanation.requestedProvider,
+    model: decision.data.model,
+    queue: decision.data.queue,
+    dispatchId: dispatchIdOf(decision.metadata.jobId, version),
     routingVersion: version,
-    routedAt: decision.recordedAt,
+    routedAt: decision.metadata.recordedAt,
     dispatchKind: lineage.dispatchKind,
     revision: lineage.revision,
     previousDispatchId: lineage.previousDispatchId,
@@ -308,33 +308,33 @@ export function dispatchBodyOf(
 
 function routedDetail(decision: RoutingDecidedRecord, stream: string, version: number): RoutedDetail {
   return {
-    jobId: decision.jobId,
-    provider: decision.provider,
-    model: decision.model,
-    queue: decision.queue,
+    jobId: decision.metadata.jobId,
+    provider: decision.data.provider,
+    model: decision.data.model,
+    queue: decision.data.queue,
     routedBy: ROUTED_BY,
-    ts: decision.recordedAt,
+    ts: decision.metadata.recordedAt,
     announcementId: announcementIdOf(stream, version),
-    rulesVersion: decision.explanation.rulesVersion,
-    matchedRule: decision.explanation.matchedRule,
+    rulesVersion: decision.data.explanation.rulesVersion,
+    matchedRule: decision.data.explanation.matchedRule,
   };
 }
 
 function rejectedDetail(decision: RoutingRejectedRecord, stream: string, version: number): RejectedDetail {
   return {
-    jobId: decision.jobId,
+    jobId: decision.metadata.jobId,
     status: 'rejected',
-    reason: decision.reason,
-    ts: decision.recordedAt,
+    reason: decision.data.reason,
+    ts: decision.metadata.recordedAt,
     announcementId: announcementIdOf(stream, version),
-    rulesVersion: decision.explanation?.rulesVersion ?? null,
-    matchedRule: decision.explanation?.matchedRule ?? null,
-    fieldErrors: decision.fieldErrors,
+    rulesVersion: decision.data.explanation?.rulesVersion ?? null,
+    matchedRule: decision.data.explanation?.matchedRule ?? null,
+    fieldErrors: decision.data.fieldErrors,
   };
 }
 
 function planHealthAnnouncement(record: ProviderHealthChangedRecord): EffectPlan {
-  const { stream, version } = record;
+  const { stream, version } = record.metadata;
   return {
     effectId: effectIdOf(stream, version),
     stream,
@@ -344,7 +344,7 @@ function planHealthAnnouncement(record: ProviderHealthChangedRecord): EffectPlan
     dispatch: null,
     announcement: {
       detailType: HEALTH_CHANGED_DETAIL_TYPE,
-      detail: { ...record.transition, announcementId: announcementIdOf(stream, version) },
+      detail: { ...record.data.transition, announcementId: announcementIdOf(stream, version) },
     },
     jobStatus: null,
   };

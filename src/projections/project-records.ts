@@ -268,9 +268,9 @@ function outcomeOf(t: Tracked): RecordOutcome {
   return {
     ok: t.failure === null,
     effectId: t.plan?.effectId ?? null,
-    stream: t.record.stream,
-    version: t.record.version,
-    jobId: t.plan?.jobId ?? t.record.jobId ?? null,
+    stream: t.record.metadata.stream,
+    version: t.record.metadata.version,
+    jobId: t.plan?.jobId ?? t.record.metadata.jobId ?? null,
     effects: { dispatch: t.dispatch, announce: t.announce, status: t.status },
     statusOutcome: t.statusOutcome,
     failure: t.failure,

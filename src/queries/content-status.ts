@@ -26,7 +26,7 @@ export function contentStatusOf(
   now: Date,
 ): ContentStatus {
   if (job.erasure || isErased(retained)) return 'erased';
-  if (!job.decision?.content) return 'none';
+  if (!job.decision?.data.content) return 'none';
   if (isRetained(retained, now)) return 'retained';
   return transitKeyAlive ? 'in_transit' : 'expired';
 }
@@ -34,16 +34,17 @@ export function contentStatusOf(
 /** A record as the CLI prints it: the sealed content (ciphertext) is never shown. */
 export function withoutSealedContent(record: RoutingLogRecord): RoutingLogRecord {
   if (isDecision(record)) {
-    const { content: _sealed, ...rest } = record;
-    return rest;
+    const { content: _sealed, ...data } = record.data;
+    return { ...record, data } as RoutingLogRecord;
   }
   if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised') {
-    const { content: _sealed, ...decision } = record.decision;
-    return { ...record, decision };
+    const decision = withoutSealedContent(record.data.decision) as typeof record.data.decision;
+    return { ...record, data: { ...record.data, decision } } as RoutingLogRecord;
   }
   if (record.type === 'ProjectionRedriveRequested') {
     // The target is never itself a re-drive: one level deep.
-    return { ...record, target: withoutSealedContent(record.target) as typeof record.target };
+    const target = withoutSealedContent(record.data.target) as typeof record.data.target;
+    return { ...record, data: { ...record.data, target } };
   }
   return record;
 }
@@ -61,14 +62,14 @@ export async function readContentStatus(
   now: Date,
 ): Promise<{ status: ContentStatus; retained: RetainedContent | undefined }> {
   const { decision } = job;
-  const sealed = decision?.content;
+  const sealed = decision?.data.content;
   if (!decision || !sealed)
     return { status: contentStatusOf(job, undefined, false, now), retained: undefined };
   const [items, keys] = await Promise.all([
-    ports.store.read([decision.stream]),
+    ports.store.read([decision.metadata.stream]),
     ports.keys.openingKeys([sealed.keyId], now),
   ]);
-  const stored = items.get(decision.stream);
+  const stored = items.get(decision.metadata.stream);
   return {
     status: contentStatusOf(job, stored, keys.has(sealed.keyId), now),
     retained: isErased(stored) ? undefined : stored,

@@ -16,13 +16,16 @@ export interface DecisionFilter {
 }
 
 export function matchesFilter(record: DecisionRecord, filter: DecisionFilter): boolean {
-  if (filter.outcome && record.outcome !== filter.outcome) return false;
+  if (filter.outcome && record.data.outcome !== filter.outcome) return false;
   if (
     filter.reasons?.length &&
-    !(record.type === 'RoutingRejected' && filter.reasons.includes(record.reason))
+    !(record.type === 'RoutingRejected' && filter.reasons.includes(record.data.reason))
   )
     return false;
-  if (filter.models?.length && !(record.type === 'RoutingDecided' && filter.models.includes(record.model)))
+  if (
+    filter.models?.length &&
+    !(record.type === 'RoutingDecided' && filter.models.includes(record.data.model))
+  )
     return false;
   return true;
 }

@@ -65,19 +65,19 @@ export function factsOf(record: DecisionRecord): DecisionFacts {
   if (record.type === 'RoutingDecided') {
     return {
       outcome: 'routed',
-      provider: record.provider,
-      model: record.model,
+      provider: record.data.provider,
+      model: record.data.model,
       reason: null,
-      rule: record.explanation.matchedRule,
-      estimatedCost: record.estimatedCost,
+      rule: record.data.explanation.matchedRule,
+      estimatedCost: record.data.estimatedCost,
     };
   }
   return {
     outcome: 'rejected',
     provider: null,
     model: null,
-    reason: record.reason,
-    rule: record.explanation?.matchedRule ?? null,
+    reason: record.data.reason,
+    rule: record.data.explanation?.matchedRule ?? null,
     estimatedCost: 0,
   };
 }
@@ -87,7 +87,7 @@ export function balancesToLookUp(records: readonly DecisionRecord[], table: Rout
   if (!tableNeedsCreditBalance(table)) return [];
   const users = new Set<string>();
   for (const record of records) {
-    if (record.explanation === null || record.explanation.creditBalance !== undefined) continue;
+    if (record.data.explanation === null || record.data.explanation.creditBalance !== undefined) continue;
     const userId = userIdOf(record);
     if (userId) users.add(userId);
   }
@@ -96,7 +96,7 @@ export function balancesToLookUp(records: readonly DecisionRecord[], table: Rout
 
 function userIdOf(record: DecisionRecord): string | undefined {
   try {
-    const job = JSON.parse(record.job ?? 'null') as { userId?: unknown };
+    const job = JSON.parse(record.data.job ?? 'null') as { userId?: unknown };
     return typeof job.userId === 'string' ? job.userId : undefined;
   } catch {
     return undefined;
@@ -111,8 +111,13 @@ export function reevaluate(
   eta?: EtaContext,
 ): ReevaluatedDecision {
   const before = factsOf(record);
-  const base = { stream: record.stream, jobId: record.jobId, recordedAt: record.recordedAt, before };
-  if (record.explanation === null) {
+  const base = {
+    stream: record.metadata.stream,
+    jobId: record.metadata.jobId,
+    recordedAt: record.metadata.recordedAt,
+    before,
+  };
+  if (record.data.explanation === null) {
     return { ...base, after: before, changes: [], intakeRejection: true };
   }
   const intake = validateSubmission(
@@ -120,7 +125,7 @@ export function reevaluate(
       source: SUBMISSION_SOURCE,
       'detail-type': SUBMISSION_DETAIL_TYPE,
       // The routing facts; user id and prompt are sealed in the record and play no part in routing.
-      detail: routingInputOf(record),
+      detail: routingInputOf(record.data),
     },
     table,
   );
@@ -137,14 +142,14 @@ export function reevaluate(
     };
   } else {
     const job = intake.submission;
-    const recorded = record.explanation.creditBalance;
+    const recorded = record.data.explanation.creditBalance;
     const creditBalance = tableNeedsCreditBalance(table)
       ? recorded !== undefined
         ? recorded
         : (balanceOf(job.userId) ?? null)
       : undefined;
     // The health the decision read is reused too (a failed-over decision stays failed over).
-    const health = healthRecordedIn(record.explanation);
+    const health = healthRecordedIn(record.data.explanation);
     const decision = decide(job, {
       table,
       creditBalance,

@@ -36,7 +36,7 @@ export function evaluateGate(
 ): GateReport {
   const { summary, decisions } = whatIf(records, candidate, balanceOf, { examples: 0 });
   const explicitProviderChanges = decisions.filter((decision, i) => {
-    const requested = records[i]?.explanation?.requestedProvider;
+    const requested = records[i]?.data.explanation?.requestedProvider;
     return decision.changes.length > 0 && requested !== undefined && requested !== 'auto';
   }).length;
   const rejectionRate = {

@@ -29,15 +29,17 @@ export function shadowReport(records: readonly DecisionRecord[]): ShadowReport {
   const shadowCost = new CostTally();
   const candidates = new Set<string>();
   const moves = new Map<string, { from: string; to: string; count: number }>();
-  const shadowed = records.filter((record) => record.shadow !== undefined);
+  const shadowed = records.filter((record) => record.data.shadow !== undefined);
   for (const record of shadowed) {
-    const shadow = record.shadow as NonNullable<DecisionRecord['shadow']>;
+    const shadow = record.data.shadow as NonNullable<DecisionRecord['data']['shadow']>;
     candidates.add(shadow.rulesVersion);
     const from =
-      record.type === 'RoutingDecided' ? `${record.provider}/${record.model}` : `rejected:${record.reason}`;
+      record.type === 'RoutingDecided'
+        ? `${record.data.provider}/${record.data.model}`
+        : `rejected:${record.data.reason}`;
     const to =
       shadow.outcome === 'routed' ? `${shadow.provider}/${shadow.model}` : `rejected:${shadow.reason}`;
-    actualCost.add(record.type === 'RoutingDecided' ? record.estimatedCost : 0);
+    actualCost.add(record.type === 'RoutingDecided' ? record.data.estimatedCost : 0);
     shadowCost.add(shadow.estimatedCost);
     if (from === to) {
       agreed++;

@@ -75,7 +75,7 @@ async function routeAll(
 }
 
 const routedTo = (records: readonly RoutingRecord[], provider: string) =>
-  records.filter((r) => r.type === 'RoutingDecided' && r.provider === provider);
+  records.filter((r) => r.type === 'RoutingDecided' && r.data.provider === provider);
 
 /** Held-job handlers with their own clients, as separate Holds function instances are. */
 function holdsInstances(table: RoutingTable, backlog: HoldBacklog): HeldJobDependencies[] {
@@ -99,12 +99,12 @@ describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
     expect(routedTo(records, 'replicate')).toHaveLength(4);
     const refused = records.filter((r) => r.type === 'RoutingRejected');
     expect(refused).toHaveLength(53);
-    expect(new Set(refused.map((r) => r.type === 'RoutingRejected' && r.reason))).toEqual(
+    expect(new Set(refused.map((r) => r.type === 'RoutingRejected' && r.data.reason))).toEqual(
       new Set(['capacity_exhausted']),
     );
     // Every record is in the log, and the ledger counts exactly the routed ones.
     const log = new DynamoDbRoutingLog(documents, stack.tables.routingLog);
-    for (const record of records) expect(await log.readStream(record.stream)).toHaveLength(1);
+    for (const record of records) expect(await log.readStream(record.metadata.stream)).toHaveLength(1);
     const ledger = new DynamoDbSlotLedger(documents, stack.tables.providerHealth);
     const slots = await readProviderSlots(
       ledger,
@@ -121,7 +121,7 @@ describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
       if (record.type !== 'RoutingDecided') continue;
       expect(
         await releaseCompletedSlot(
-          { provider: record.provider, dispatchId: `${record.jobId}:v1`, outcome: 'succeeded' },
+          { provider: record.data.provider, dispatchId: `${record.metadata.jobId}:v1`, outcome: 'succeeded' },
           { ledger, rules },
         ),
       ).toBe('released');
@@ -138,15 +138,15 @@ describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
     const ledger = new DynamoDbSlotLedger(documents, stack.tables.providerHealth);
     const rules = fixedRules(table);
     const holds = holdsInstances(table, backlog);
-    const streams = records.map((r) => r.stream);
+    const streams = records.map((r) => r.metadata.stream);
     /** The log's own count: dispatched jobs (any version) whose completion was not reported yet. */
     const completed = new Set<string>();
     const inFlightFromLog = async () => {
       const dispatches = (await Promise.all(streams.map((stream) => log.readStream(stream)))).flatMap(
         (stream) =>
           jobStateOf(stream).dispatches.map((d) => ({
-            dispatchId: `${d.decision.jobId}:v${d.version}`,
-            provider: d.decision.provider,
+            dispatchId: `${d.decision.metadata.jobId}:v${d.version}`,
+            provider: d.decision.data.provider,
           })),
       );
       return dispatches;
@@ -206,7 +206,7 @@ describe('the slot ledger under concurrent routers (DynamoDB Local)', () => {
     let inFlight: string[] = [];
     for (const wave of [60, 50, 40]) {
       const records = await routeAll(table, wave, 'fal');
-      const routed = routedTo(records, 'fal').map((r) => `${r.jobId}:v1`);
+      const routed = routedTo(records, 'fal').map((r) => `${r.metadata.jobId}:v1`);
       expect(routedTo(records, 'replicate')).toHaveLength(0);
       inFlight = [...inFlight, ...routed];
       expect(inFlight.length).toBeLessThanOrEqual(40);

@@ -60,7 +60,7 @@ describe('operator capacity commands (emulators)', () => {
         { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail()) } },
         deps,
       );
-      providers.push(record.type === 'RoutingDecided' ? record.provider : record.type);
+      providers.push(record.type === 'RoutingDecided' ? record.data.provider : record.type);
     }
     expect(providers).toEqual(['fal', 'fal', 'replicate']);
     // An explicit fal job now waits for a slot: held, never sent to Replicate.

@@ -62,7 +62,9 @@ describe('operator health commands (emulators)', () => {
     );
     expect(
       records.map((r) =>
-        r.type === 'ProviderHealthChanged' ? [r.version, r.transition.mode, r.transition.actor] : [],
+        r.type === 'ProviderHealthChanged'
+          ? [r.metadata.version, r.data.transition.mode, r.data.transition.actor]
+          : [],
       ),
     ).toEqual([
       [1, 'forced_open', 'ops'],

@@ -118,7 +118,9 @@ describe('prefer eta on the live local stack', () => {
       const log = new DynamoDbRoutingLog(documents, run.stack.tables.routingLog);
       const { decision } = jobStateOf(await log.readStream(streamForJob(job.jobId as string)));
       expect(decision).toMatchObject({ type: 'RoutingDecided', provider: 'replicate' });
-      const trail = (decision?.explanation?.candidates ?? []).filter((c) => c.rule === 'auto-short-720p-fal');
+      const trail = (decision?.data.explanation?.candidates ?? []).filter(
+        (c) => c.rule === 'auto-short-720p-fal',
+      );
       expect(trail).toMatchObject([
         { provider: 'replicate', verdict: 'selected', quote: { basis: 'model', samples: 3 } },
         {

@@ -99,7 +99,9 @@ async function runCell(command: Command, timing: FaultTiming): Promise<Cell> {
   }
   poller.destroy();
 
-  const ids = new Set(Object.values(records).map((r) => announcementIdOf(r.stream, r.version)));
+  const ids = new Set(
+    Object.values(records).map((r) => announcementIdOf(r.metadata.stream, r.metadata.version)),
+  );
   const announcements = await receiveAnnouncements(stack, { expected: ids.size, ids });
   const announcementCounts = new Map<string, number>();
   for (const a of announcements) {
@@ -110,7 +112,9 @@ async function runCell(command: Command, timing: FaultTiming): Promise<Cell> {
     (await receiveAll(queueUrl, { expected: 1 })).map((m) => m.attributes.dispatchId as string);
   const statuses: Record<string, unknown> = {};
   for (const [name, record] of Object.entries(records)) {
-    statuses[name] = record.jobId ? ((await readJob(stack, record.jobId))?.status ?? 'absent') : 'n/a';
+    statuses[name] = record.metadata.jobId
+      ? ((await readJob(stack, record.metadata.jobId))?.status ?? 'absent')
+      : 'n/a';
   }
   return {
     command,
@@ -162,9 +166,11 @@ describe('given a projector whose every side-effect call fails once, before or a
       expect(cell.failedOnFirstDelivery).toBeGreaterThan(command === 'BatchWriteItem' ? -1 : 0);
 
       const dispatches = dispatchRepeats(command, timing) ? 2 : 1;
-      expect(cell.falDispatchIds).toEqual(Array(dispatches).fill(dispatchIdOf(routedFal.jobId as string, 1)));
+      expect(cell.falDispatchIds).toEqual(
+        Array(dispatches).fill(dispatchIdOf(routedFal.metadata.jobId as string, 1)),
+      );
       expect(cell.replicateDispatchIds).toEqual(
-        Array(dispatches).fill(dispatchIdOf(routedReplicate.jobId as string, 1)),
+        Array(dispatches).fill(dispatchIdOf(routedReplicate.metadata.jobId as string, 1)),
       );
 
       expect(cell.announcementCounts.size).toBe(4);
@@ -173,9 +179,10 @@ describe('given a projector whose every side-effect call fails once, before or a
         DecisionRecord,
       ][]) {
         const announced = announcementRepeats(command, timing, name) ? 2 : 1;
-        expect(cell.announcementCounts.get(announcementIdOf(record.stream, record.version)), name).toBe(
-          announced,
-        );
+        expect(
+          cell.announcementCounts.get(announcementIdOf(record.metadata.stream, record.metadata.version)),
+          name,
+        ).toBe(announced);
       }
 
       expect(cell.statuses).toEqual({

@@ -77,8 +77,8 @@ describe('given the same jobs routed on two stacks with the production wiring', 
         const log = (await scanAll(stack.tables.routingLog)).filter((item) =>
           String(item.stream).startsWith('job#'),
         );
-        const decision = log.map(recordFromItem).find((record) => record.jobId === submission.jobId);
-        return decision && isDecision(decision) ? decision.payloadHash : undefined;
+        const decision = log.map(recordFromItem).find((record) => record.metadata.jobId === submission.jobId);
+        return decision && isDecision(decision) ? decision.metadata.payloadHash : undefined;
       }),
     );
     for (const hash of hashes) expect(hash).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);

@@ -60,15 +60,16 @@ describe('given a mix of 180 KB jobs among small ones', () => {
     const fal = await receiveAll(stack.queues.fal, { expected: 20 });
     const replicate = await receiveAll(stack.queues.replicate, { expected: 10 });
     const dispatched = [...fal, ...replicate].map((m) => m.attributes.dispatchId).sort();
-    expect(dispatched).toEqual(records.map((r) => `${r.jobId}:v1`).sort());
+    expect(dispatched).toEqual(records.map((r) => `${r.metadata.jobId}:v1`).sort());
     const large = [...fal, ...replicate].filter((m) => m.body.length > 180_000);
     expect(large).toHaveLength(8);
     expect(JSON.parse(large[0]?.body as string)).toMatchObject({ referenceImage: LARGE });
 
-    const ids = new Set(records.map((r) => announcementIdOf(r.stream, r.version)));
+    const ids = new Set(records.map((r) => announcementIdOf(r.metadata.stream, r.metadata.version)));
     const announced = await receiveAnnouncements(stack, { expected: ids.size, ids });
     expect(announced.map((a) => a.detail.announcementId).sort()).toEqual([...ids].sort());
-    for (const record of records) expect((await readJob(stack, record.jobId))?.status).toBe('ROUTED');
+    for (const record of records)
+      expect((await readJob(stack, record.metadata.jobId))?.status).toBe('ROUTED');
 
     const sends = ports.log.calls.filter((c) => c === 'SendMessageBatch').length;
     console.log(
@@ -83,7 +84,7 @@ describe('given a stream batch with one malformed image', () => {
     const stack = await provisionLocalStack({ stage: uniqueStage('mi') });
     const records = Array.from({ length: 5 }, () => aRoutedRecord({ provider: 'fal' }));
     await appendAll(stack.tables.routingLog, records);
-    const poisoned = records[2]?.stream as string;
+    const poisoned = records[2]?.metadata.stream as string;
     const abandoned: AbandonedBatch[] = [];
     const poller = new DynamoDbStreamPoller({
       streamArn: stack.routingLogStreamArn,
@@ -115,8 +116,8 @@ describe('given a stream batch with one malformed image', () => {
     const fal = await receiveAll(stack.queues.fal, { expected: 4 });
     expect(fal.map((m) => m.attributes.jobId).sort()).toEqual(
       records
-        .filter((r) => r.stream !== poisoned)
-        .map((r) => r.jobId)
+        .filter((r) => r.metadata.stream !== poisoned)
+        .map((r) => r.metadata.jobId)
         .sort(),
     );
   }, 60_000);

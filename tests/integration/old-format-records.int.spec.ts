@@ -104,7 +104,7 @@ describe('old-format items read through the routing log adapter', () => {
     const index = new DynamoDbAuditIndex(documents, stack.tables.routingLog);
     const listed: DecisionRecord[] = [];
     for await (const record of index.decisions(['fal', 'auto'], OLD_ITEMS_WINDOW)) listed.push(record);
-    expect(listed.map((record) => record.jobId)).toEqual([
+    expect(listed.map((record) => record.metadata.jobId)).toEqual([
       'old-v2-routed',
       'old-v2-no-route',
       'old-v1-routed',

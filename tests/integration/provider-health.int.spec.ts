@@ -83,7 +83,7 @@ describe('health signals against DynamoDB Local', () => {
     const records = await logOf().readStream(`health#${provider}`);
     const rebuilt = records.reduce(
       (state, record) =>
-        record.type === 'ProviderHealthChanged' ? applyTransition(state, record.transition) : state,
+        record.type === 'ProviderHealthChanged' ? applyTransition(state, record.data.transition) : state,
       initialBreakerState(provider),
     );
     const { state } = await storeOf().load({ provider, model: null });

@@ -105,7 +105,7 @@ describe('given a batch abandoned to the on-failure destination after its dispat
       ]);
     expect(ids(dry.summary)).toEqual(ids(real.summary));
     expect(real.summary.targets.find((t: { targetVersion: number }) => t.targetVersion === 2)).toMatchObject({
-      dispatchId: `${fine[0]?.jobId}:v2`,
+      dispatchId: `${fine[0]?.metadata.jobId}:v2`,
       missing: ['announce', 'status'],
     });
 
@@ -121,17 +121,17 @@ describe('given a batch abandoned to the on-failure destination after its dispat
     const fal = await receiveAll(stack.queues.fal, { expected: 4 });
     const replicate = await receiveAll(stack.queues.replicate, { expected: 1 });
     expect([...fal, ...replicate].map((m) => m.attributes.dispatchId).sort()).toEqual(
-      [...routed.map((r) => `${r.jobId}:v1`), `${fine[0]?.jobId}:v2`].sort(),
+      [...routed.map((r) => `${r.metadata.jobId}:v1`), `${fine[0]?.metadata.jobId}:v2`].sort(),
     );
     // Every announcement exactly once, under its original id.
     const expected = new Set([
-      ...[...fine, ...lost].map((r) => announcementIdOf(r.stream, 1)),
-      announcementIdOf(replay.stream, 2),
+      ...[...fine, ...lost].map((r) => announcementIdOf(r.metadata.stream, 1)),
+      announcementIdOf(replay.metadata.stream, 2),
     ]);
     const announced = await receiveAnnouncements(stack, { expected: expected.size, ids: expected });
     expect(announced.map((a) => String(a.detail.announcementId)).sort()).toEqual([...expected].sort());
     for (const record of [...fine, ...lost]) {
-      const job = await readJob(stack, record.jobId as string);
+      const job = await readJob(stack, record.metadata.jobId as string);
       expect(job?.status).toBe(record.type === 'RoutingDecided' ? 'ROUTED' : 'REJECTED');
     }
     client.destroy();

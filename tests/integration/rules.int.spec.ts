@@ -100,7 +100,7 @@ describe('publishing rules through the what-if gate', () => {
     expect(refused.stdout).toContain('publish anyway with --force');
     expect(refused.stderr).toContain('the what-if gate refused');
     expect((await cli('rules', 'history', '--json')).stdout).toBe('');
-    expect((await decisionOf(aSubmissionDetail())).explanation?.rulesVersion).toBe(
+    expect((await decisionOf(aSubmissionDetail())).data.explanation?.rulesVersion).toBe(
       rulesVersionOf(defaultRoutingTable),
     );
   });
@@ -139,7 +139,7 @@ describe('publishing rules through the what-if gate', () => {
       provider: 'replicate',
       shadow: { provider: 'fal', model: 'wan-i2v', rulesVersion: rulesVersionOf(defaultRoutingTable) },
     });
-    expect((await cli('history', decided.jobId as string)).stdout).toMatch(
+    expect((await cli('history', decided.metadata.jobId as string)).stdout).toMatch(
       /shadow 2026-11-25\.seed-\d+@\w+ would have routed to fal\/wan-i2v \(not acted on\)/,
     );
     const report = await cli('rules', 'shadow-report', '--since', '1h', '--json');
@@ -163,22 +163,22 @@ describe('publishing rules through the what-if gate', () => {
       provider: 'fal',
       explanation: { rulesVersion: rulesVersionOf(fal), canary: { percent: 100, used: true } },
     });
-    expect((await cli('history', decided.jobId as string)).stdout).toMatch(
+    expect((await cli('history', decided.metadata.jobId as string)).stdout).toMatch(
       /canary fal-again@\w+ on 100%: bucket \d+, decided by the canary/,
     );
     expect((await cli('rules', 'promote', '--why', 'canary healthy')).code).toBe(0);
-    expect((await decisionOf(aSubmissionDetail())).explanation).toMatchObject({
+    expect((await decisionOf(aSubmissionDetail())).data.explanation).toMatchObject({
       rulesVersion: rulesVersionOf(fal),
     });
   });
 
   it('given rollbacks, when run, then the previous versions come back one by one, down to the bundled default', async () => {
     expect((await cli('rules', 'rollback', '--why', 'fal is flaky')).code).toBe(0);
-    expect((await decisionOf(aSubmissionDetail())).explanation?.rulesVersion).toBe(
+    expect((await decisionOf(aSubmissionDetail())).data.explanation?.rulesVersion).toBe(
       rulesVersionOf(toReplicate),
     );
     expect((await cli('rules', 'rollback', '--why', 'back to the seed')).code).toBe(0);
-    expect((await decisionOf(aSubmissionDetail())).explanation?.rulesVersion).toBe(
+    expect((await decisionOf(aSubmissionDetail())).data.explanation?.rulesVersion).toBe(
       rulesVersionOf(defaultRoutingTable),
     );
     const history = await cli('rules', 'history');

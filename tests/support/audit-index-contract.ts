@@ -13,7 +13,7 @@ import { aDecisionRecord } from './routing-log-contract.ts';
 async function listed(index: AuditIndex, providers: readonly string[], window: AuditWindow) {
   const records: DecisionRecord[] = [];
   for await (const record of index.decisions(providers, window)) records.push(record);
-  return records.map((record) => `${record.recordedAt} ${record.jobId}`);
+  return records.map((record) => `${record.metadata.recordedAt} ${record.metadata.jobId}`);
 }
 
 export function auditIndexContract(

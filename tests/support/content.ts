@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { KmsKeyService } from '../../src/aws/kms-key-service.ts';
 import { ContentKeyRing } from '../../src/content/content-key-ring.ts';
 import { KEYED_HASH_PREFIX, PayloadHasher } from '../../src/content/payload-hasher.ts';
-import { withContent } from '../../src/content/protect-record.ts';
+import { sealBindingOf, withContent } from '../../src/content/protect-record.ts';
 import { openSealedContent } from '../../src/content/sealed-content.ts';
 import { canonicalJson } from '../../src/intake/canonical-json.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
@@ -46,11 +46,14 @@ export async function openedRecord<R extends RoutingLogRecord | undefined>(
   table: ContentKeyTable,
   keys: InMemoryKeyService = testKeyService,
 ): Promise<R> {
-  if (!record || !isDecision(record) || !record.content) return record;
-  const opened = await contentKeyRing(table, keys, 'reader').openingKeys([record.content.keyId], new Date(0));
-  const key = opened.get(record.content.keyId);
-  if (!key) throw new Error(`no key ${record.content.keyId} in the vault`);
-  return withContent(record, openSealedContent(record.content, key, record)) as R;
+  if (!record || !isDecision(record) || !record.data.content) return record;
+  const opened = await contentKeyRing(table, keys, 'reader').openingKeys(
+    [record.data.content.keyId],
+    new Date(0),
+  );
+  const key = opened.get(record.data.content.keyId);
+  if (!key) throw new Error(`no key ${record.data.content.keyId} in the vault`);
+  return withContent(record, openSealedContent(record.data.content, key, sealBindingOf(record))) as R;
 }
 
 /** A keyed hash of the shape the router stores, for building records in tests (fixed test key). */

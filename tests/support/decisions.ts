@@ -3,6 +3,6 @@ import type { RoutingRecord } from '../../src/commands/route-job.ts';
 import type { DecisionRecord } from '../../src/log/routing-records.ts';
 
 export function decisionOf(record: RoutingRecord): DecisionRecord {
-  if (record.type === 'RoutingDeferred') throw new Error(`${record.stream} was held, not decided`);
+  if (record.type === 'RoutingDeferred') throw new Error(`${record.metadata.stream} was held, not decided`);
   return record;
 }

@@ -60,11 +60,11 @@ export function serveTables(
         );
       });
       // The index projects keys only: the reader fetches the items with BatchGetItem (below).
-      return { Items: items.map(({ stream, version }) => ({ stream, version })) };
+      return { Items: items.map(({ metadata: { stream, version } }) => ({ stream, version })) };
     }
     const items = tables.log
-      .filter((record) => record.stream === values[':stream'])
-      .sort((a, b) => a.version - b.version);
+      .filter((record) => record.metadata.stream === values[':stream'])
+      .sort((a, b) => a.metadata.version - b.metadata.version);
     return { Items: structuredClone(items.map(storedItemOf)) };
   });
   documents.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => {
@@ -73,7 +73,7 @@ export function serveTables(
       responses[table] = (request.Keys ?? []).flatMap((key): unknown[] => {
         if ('stream' in key) {
           return tables.log
-            .filter((r) => r.stream === key.stream && r.version === key.version)
+            .filter((r) => r.metadata.stream === key.stream && r.metadata.version === key.version)
             .map(storedItemOf);
         }
         const job = 'jobId' in key ? tables.jobs.get(String(key.jobId)) : undefined;
@@ -85,7 +85,9 @@ export function serveTables(
   documents.on(PutCommand).callsFake((input: PutCommandInput) => {
     const record = recordFromItem(structuredClone(input.Item ?? {}));
     tables.beforeAppend?.(record);
-    const existing = tables.log.find((r) => r.stream === record.stream && r.version === record.version);
+    const existing = tables.log.find(
+      (r) => r.metadata.stream === record.metadata.stream && r.metadata.version === record.metadata.version,
+    );
     if (existing) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',

@@ -101,7 +101,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
       const { jobs, seed, item } = await createFixture();
       const decision = aRoutedRecord({ provider: 'fal' });
       await converge(jobs, [statusOf(decision)]);
-      const jobId = decision.jobId as string;
+      const jobId = decision.metadata.jobId as string;
       await seed({ ...(await item(jobId)), status: 'RUNNING', statusVersion: 1, resultUrl: 'kept' });
       const moved = { ...statusOf(aReplayOf(decision, 2)), provider: 'replicate', model: 'wan-2.1-i2v' };
 
@@ -119,7 +119,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
     it('given a provider’s status without statusVersion, then it is taken to be about the item’s routing version', async () => {
       const { jobs, seed, item } = await createFixture();
       const decision = aRoutedRecord();
-      const jobId = decision.jobId as string;
+      const jobId = decision.metadata.jobId as string;
       await seed({ jobId, status: 'SUCCEEDED', routingVersion: 1 });
 
       expect(await converge(jobs, [statusOf(decision)])).toEqual([{ ok: true, outcome: 'applied' }]);
@@ -148,7 +148,7 @@ export function jobsTableContract(name: string, createFixture: () => Promise<Job
       const { jobs, item } = await createFixture();
       const decision = aRoutedRecord();
       await converge(jobs, [statusOf(decision)]);
-      const jobId = decision.jobId as string;
+      const jobId = decision.metadata.jobId as string;
       const found = await jobs.read([jobId]);
 
       await jobs.write([statusOf(aReplayOf(decision, 2))], found);

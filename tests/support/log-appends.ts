@@ -8,7 +8,7 @@ import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 
 export const appendRecord = (log: Pick<RoutingLog, 'appendToStream'>, record: RoutingLogRecord) =>
-  log.appendToStream(record.stream, [record], { expectedVersion: record.version - 1 });
+  log.appendToStream(record.metadata.stream, [record], { expectedVersion: record.metadata.version - 1 });
 
 export const appendRulesRecord = (log: Pick<RulesLog, 'appendToStream'>, record: RulesRecord) =>
   log.appendToStream([record], { expectedVersion: record.version - 1 });

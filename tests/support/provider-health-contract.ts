@@ -83,7 +83,7 @@ export function providerHealthContract(
         ).get(provider),
       ).toEqual({ state, rev: 1 });
       expect(await log.readStream(`health#${provider}`)).toMatchObject([
-        { type: 'ProviderHealthChanged', version: 1, jobId: null, transition },
+        { type: 'ProviderHealthChanged', data: { transition }, metadata: { version: 1, jobId: null } },
       ]);
     });
 

@@ -8,7 +8,9 @@ import {
   type ProjectionReplayRequestedRecord,
   type Received,
   type RoutingDecidedRecord,
+  type RoutingLogRecord,
   type RoutingRejectedRecord,
+  type SubmissionMetadata,
 } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -36,7 +38,8 @@ function decided(detail: Record<string, unknown>): DecisionRecord {
 /** A RoutingDecided record for an explicit request of `provider` (or auto ≤ 10 s 720p → fal). */
 export function aRoutedRecord(overrides: Record<string, unknown> = {}): RoutingDecidedRecord {
   const record = decided(aSubmissionDetail(overrides));
-  if (record.type !== 'RoutingDecided') throw new Error(`expected a routed decision, got ${record.reason}`);
+  if (record.type !== 'RoutingDecided')
+    throw new Error(`expected a routed decision, got ${record.data.reason}`);
   return record;
 }
 
@@ -58,18 +61,40 @@ export function anInvalidRequestRecord(options: { withJobId?: boolean } = {}): R
 
 /** A ProjectionReplayRequested record (version ≥ 2) re-projecting `decision`. */
 export function aReplayOf(decision: DecisionRecord, version = 2): ProjectionReplayRequestedRecord {
-  if (decision.jobId === null) throw new Error('a replay needs a jobId');
+  if (decision.metadata.jobId === null) throw new Error('a replay needs a jobId');
   return {
     type: 'ProjectionReplayRequested',
-    stream: decision.stream,
-    version,
-    schemaVersion: decision.schemaVersion,
-    jobId: decision.jobId,
-    recordedAt: '2026-11-26T09:00:00.000Z',
-    replayId: `replay-${randomUUID()}`,
-    requestedBy: 'ops@example.com',
-    why: 'provider outage',
-    replayOf: decision.version,
-    decision,
+    data: {
+      replayId: `replay-${randomUUID()}`,
+      requestedBy: 'ops@example.com',
+      why: 'provider outage',
+      replayOf: decision.metadata.version,
+      decision,
+    },
+    metadata: {
+      stream: decision.metadata.stream,
+      version,
+      recordedAt: '2026-11-26T09:00:00.000Z',
+      schemaVersion: decision.metadata.schemaVersion,
+      jobId: decision.metadata.jobId,
+    },
   };
 }
+
+/** The same record at another version of its stream (a copy placed later, or a conflicting append). */
+export const withVersion = <R extends RoutingLogRecord>(record: R, version: number): R => ({
+  ...record,
+  metadata: { ...record.metadata, version },
+});
+
+/** The same record with some of its data replaced. */
+export const withData = <R extends RoutingLogRecord>(record: R, data: Partial<R['data']>): R => ({
+  ...record,
+  data: { ...record.data, ...data },
+});
+
+/** The same record with some of its metadata replaced. */
+export const withMetadata = <R extends RoutingLogRecord>(
+  record: R,
+  metadata: Partial<SubmissionMetadata>,
+): R => ({ ...record, metadata: { ...record.metadata, ...metadata } });

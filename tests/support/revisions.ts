@@ -21,21 +21,32 @@ export async function aRoutedJobInLog(overrides: Record<string, unknown> = {}) {
 }
 
 let signals = 0;
+type Dispatched = { jobId: string; provider: string; model: string };
+
+/** The dispatch a failure reports on: a routed record's, or the facts given. */
+const dispatchedOf = (decision: RoutingDecidedRecord | Dispatched): Dispatched =>
+  'data' in decision
+    ? { jobId: decision.metadata.jobId, provider: decision.data.provider, model: decision.data.model }
+    : decision;
+
 export const aFailure = (
-  decision: { jobId: string; provider: string; model: string },
+  routed: RoutingDecidedRecord | Dispatched,
   version = 1,
   overrides: Record<string, unknown> = {},
-) => ({
-  signalId: `sig-fail-${++signals}`,
-  at: '2026-11-25T14:02:07.000Z',
-  jobId: decision.jobId,
-  dispatchId: `${decision.jobId}:v${version}`,
-  provider: decision.provider,
-  model: decision.model,
-  outcome: 'failed_terminal',
-  errorClass: 'server_error',
-  ...overrides,
-});
+) => {
+  const decision = dispatchedOf(routed);
+  return {
+    signalId: `sig-fail-${++signals}`,
+    at: '2026-11-25T14:02:07.000Z',
+    jobId: decision.jobId,
+    dispatchId: `${decision.jobId}:v${version}`,
+    provider: decision.provider,
+    model: decision.model,
+    outcome: 'failed_terminal',
+    errorClass: 'server_error',
+    ...overrides,
+  };
+};
 
 /** The effect plan of a revision: an auto job re-routed, or an explicit job whose provider failed. */
 export async function aRevisionRecord(kind: 'routed' | 'explicit'): Promise<RoutingRevisedRecord> {

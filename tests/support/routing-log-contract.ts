@@ -41,77 +41,85 @@ export function routingLogContract(name: string, createLog: () => Promise<Routin
     it('given an empty stream, when a decision is appended, then reading the stream returns it', async () => {
       const log = await createLog();
       const record = aDecisionRecord();
-      expect(await log.appendToStream(record.stream, [record], { expectedVersion: 0 })).toBe(1);
-      expect(await log.readStream(record.stream)).toEqual([record]);
+      expect(await log.appendToStream(record.metadata.stream, [record], { expectedVersion: 0 })).toBe(1);
+      expect(await log.readStream(record.metadata.stream)).toEqual([record]);
     });
 
     it('given a decision, when another record with the same key is appended, then a VersionConflictError carries the first, which stands', async () => {
       const log = await createLog();
       const first = aDecisionRecord({ provider: 'fal' });
-      await log.appendToStream(first.stream, [first], { expectedVersion: 0 });
-      const second = { ...aDecisionRecord({ jobId: first.jobId, provider: 'replicate' }) };
+      await log.appendToStream(first.metadata.stream, [first], { expectedVersion: 0 });
+      const second = { ...aDecisionRecord({ jobId: first.metadata.jobId, provider: 'replicate' }) };
       const conflict = await log
-        .appendToStream(second.stream, [second], { expectedVersion: 0 })
+        .appendToStream(second.metadata.stream, [second], { expectedVersion: 0 })
         .catch((e) => e);
       expect(conflict).toBeInstanceOf(VersionConflictError);
-      expect(conflict).toMatchObject({ stream: first.stream, version: 1, existing: first });
-      expect(await log.readStream(first.stream)).toEqual([first]);
+      expect(conflict).toMatchObject({ stream: first.metadata.stream, version: 1, existing: first });
+      expect(await log.readStream(first.metadata.stream)).toEqual([first]);
     });
 
     it('given two records after the expected version, when the second version is taken, then the first stays appended and the conflict names the second', async () => {
       const log = await createLog();
       const decision = aDecisionRecord();
-      await log.appendToStream(decision.stream, [decision], { expectedVersion: 0 });
+      await log.appendToStream(decision.metadata.stream, [decision], { expectedVersion: 0 });
       const erased = (version: number): RoutingLogRecord => ({
-        stream: decision.stream,
-        version,
-        schemaVersion: RECORD_SCHEMA_VERSION,
-        jobId: decision.jobId,
-        recordedAt: '2026-11-25T11:00:00.000Z',
         type: 'ContentErased',
-        erasureId: `erasure-${version}`,
-        requestedBy: 'dpo',
-        why: 'request',
+        data: { erasureId: `erasure-${version}`, requestedBy: 'dpo', why: 'request' },
+        metadata: {
+          stream: decision.metadata.stream,
+          version,
+          recordedAt: '2026-11-25T11:00:00.000Z',
+          schemaVersion: RECORD_SCHEMA_VERSION,
+          jobId: decision.metadata.jobId,
+        },
       });
-      await log.appendToStream(decision.stream, [erased(3)], { expectedVersion: 2 });
+      await log.appendToStream(decision.metadata.stream, [erased(3)], { expectedVersion: 2 });
       const conflict = await log
-        .appendToStream(decision.stream, [erased(2), erased(3)], { expectedVersion: 1 })
+        .appendToStream(decision.metadata.stream, [erased(2), erased(3)], { expectedVersion: 1 })
         .catch((e) => e);
       expect(conflict).toMatchObject({ name: 'VersionConflictError', version: 3, existing: erased(3) });
-      expect((await log.readStream(decision.stream)).map((r) => r.version)).toEqual([1, 2, 3]);
+      expect((await log.readStream(decision.metadata.stream)).map((r) => r.metadata.version)).toEqual([
+        1, 2, 3,
+      ]);
     });
 
     it('given records not numbered after the expected version, when appended, then nothing is written', async () => {
       const log = await createLog();
       const decision = aDecisionRecord();
-      await expect(log.appendToStream(decision.stream, [decision], { expectedVersion: 1 })).rejects.toThrow(
-        InvalidAppendError,
-      );
+      await expect(
+        log.appendToStream(decision.metadata.stream, [decision], { expectedVersion: 1 }),
+      ).rejects.toThrow(InvalidAppendError);
       await expect(log.appendToStream('job#other', [decision], { expectedVersion: 0 })).rejects.toThrow(
         InvalidAppendError,
       );
-      expect(await log.readStream(decision.stream)).toEqual([]);
+      expect(await log.readStream(decision.metadata.stream)).toEqual([]);
     });
 
     it('given a decision, when later versions are appended, then the stream reads in version order', async () => {
       const log = await createLog();
       const decision = aDecisionRecord();
       const replay = (version: number): ProjectionReplayRequestedRecord => ({
-        stream: decision.stream,
-        version,
-        schemaVersion: 1,
-        jobId: decision.jobId as string,
-        recordedAt: '2026-11-25T11:00:00.000Z',
         type: 'ProjectionReplayRequested',
-        replayId: `replay-${version}`,
-        requestedBy: 'ops@example.com',
-        why: 'fal outage',
-        replayOf: 1,
-        decision,
+        data: {
+          replayId: `replay-${version}`,
+          requestedBy: 'ops@example.com',
+          why: 'fal outage',
+          replayOf: 1,
+          decision,
+        },
+        metadata: {
+          stream: decision.metadata.stream,
+          version,
+          recordedAt: '2026-11-25T11:00:00.000Z',
+          schemaVersion: 1,
+          jobId: decision.metadata.jobId as string,
+        },
       });
-      await log.appendToStream(decision.stream, [replay(3)], { expectedVersion: 2 });
-      await log.appendToStream(decision.stream, [decision, replay(2)], { expectedVersion: 0 });
-      expect((await log.readStream(decision.stream)).map((r) => r.version)).toEqual([1, 2, 3]);
+      await log.appendToStream(decision.metadata.stream, [replay(3)], { expectedVersion: 2 });
+      await log.appendToStream(decision.metadata.stream, [decision, replay(2)], { expectedVersion: 0 });
+      expect((await log.readStream(decision.metadata.stream)).map((r) => r.metadata.version)).toEqual([
+        1, 2, 3,
+      ]);
     });
 
     it('given no stream, when it is read, then it is empty', async () => {

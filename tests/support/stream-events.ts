@@ -1,13 +1,20 @@
 /** Builds DynamoDB Streams events shaped like the Lambda event source mapping delivers them. */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 
 let sequence = 1000n;
 
+const isLogRecord = (value: object): value is RoutingLogRecord =>
+  'type' in value && 'data' in value && 'metadata' in value;
+
+/** A stream record whose image is `given`: a routing-log record as the table stores it, or any item as it is. */
 export function aStreamRecord(
-  item: Record<string, unknown> | object,
+  given: Record<string, unknown> | object,
   options: { eventName?: 'INSERT' | 'MODIFY' | 'REMOVE'; sequenceNumber?: string } = {},
 ): DynamoDBRecord {
+  const item = isLogRecord(given) ? storedItemOf(given) : given;
   const image = marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true });
   const { stream, version } = item as { stream?: unknown; version?: unknown };
   sequence += 1n;

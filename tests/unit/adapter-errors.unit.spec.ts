@@ -13,8 +13,10 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbTableProbe } from '../../src/aws/dynamodb-table-probe.ts';
 import { SqsProviderQueues } from '../../src/aws/sqs-provider-queues.ts';
 import { runSelfCheck } from '../../src/heartbeat/self-check.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 import type { PlannedJobStatus } from '../../src/ports/jobs-table.ts';
 import type { TableProbe } from '../../src/ports/table-probe.ts';
+import { withVersion } from '../support/records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 const documents = mockClient(DynamoDBDocumentClient);
@@ -59,18 +61,18 @@ describe('DynamoDbJobsTable statements', () => {
 describe('DynamoDbRoutingLog readStream', () => {
   it('given a query page without Items between full pages, when reading a stream, then it returns the records of the other pages in order', async () => {
     const first = aDecisionRecord({ jobId: 'paged' });
-    const third = { ...first, version: 2 };
+    const third = withVersion(first, 2);
     documents
       .on(QueryCommand)
-      .resolvesOnce({ Items: [first], LastEvaluatedKey: { stream: 'job#paged', version: 1 } })
+      .resolvesOnce({ Items: [storedItemOf(first)], LastEvaluatedKey: { stream: 'job#paged', version: 1 } })
       .resolvesOnce({ LastEvaluatedKey: { stream: 'job#paged', version: 1 } })
-      .resolvesOnce({ Items: [third] });
+      .resolvesOnce({ Items: [storedItemOf(third)] });
 
     const records = await new DynamoDbRoutingLog(createDocumentClient(), 'RoutingLog-test').readStream(
       'job#paged',
     );
 
-    expect(records.map((r) => r.version)).toEqual([1, 2]);
+    expect(records.map((r) => r.metadata.version)).toEqual([1, 2]);
     expect(documents.commandCalls(QueryCommand)).toHaveLength(3);
   });
 

@@ -82,9 +82,9 @@ describe('decision filter', () => {
     expect(matchesFilter(rejected, { reasons: ['insufficient_credits', 'no_route'] })).toBe(true);
     expect(matchesFilter(rejected, { reasons: ['insufficient_credits'] })).toBe(false);
     expect(matchesFilter(routed, { reasons: ['no_route'] })).toBe(false);
-    expect(matchesFilter(routed, { models: [routed.type === 'RoutingDecided' ? routed.model : ''] })).toBe(
-      true,
-    );
+    expect(
+      matchesFilter(routed, { models: [routed.type === 'RoutingDecided' ? routed.data.model : ''] }),
+    ).toBe(true);
     expect(matchesFilter(routed, { models: ['another-model'] })).toBe(false);
     expect(matchesFilter(rejected, { models: ['wan-i2v'] })).toBe(false);
     expect(matchesFilter(routed, { reasons: [], models: [] })).toBe(true);

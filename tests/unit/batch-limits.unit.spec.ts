@@ -200,11 +200,9 @@ describe('RouteJob: a job whose message can never fit the provider queue', () =>
     const record = await route(aSubmissionDetail({ provider: 'fal', blob: 'x'.repeat(150_000) }), 100_000);
     expect(record).toMatchObject({
       type: 'RoutingRejected',
-      reason: 'message_too_large',
-      requestedProvider: 'fal',
-      maxMessageBytes: 100_000,
+      data: { reason: 'message_too_large', requestedProvider: 'fal', maxMessageBytes: 100_000 },
     });
-    expect((record as { messageBytes: number }).messageBytes).toBeGreaterThan(150_000);
+    expect(record?.type === 'RoutingRejected' && record.data.messageBytes).toBeGreaterThan(150_000);
     expect(planEffects(record as never).announcement.detail).toMatchObject({ reason: 'message_too_large' });
   });
 
@@ -222,7 +220,7 @@ describe('RouteJob: a job whose message can never fit the provider queue', () =>
       type: 'RoutingDecided',
     });
     expect(await route({ ...detail, jobId: `${detail.jobId}-b` }, size - 1)).toMatchObject({
-      reason: 'message_too_large',
+      data: { reason: 'message_too_large' },
     });
   });
 });

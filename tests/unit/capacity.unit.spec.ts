@@ -152,26 +152,24 @@ describe('routing with a shared slot ledger (fal concurrency 2)', () => {
     const first = await router.submit();
     const second = await router.submit();
     const third = await router.submit();
-    expect([first, second, third].map((r) => (r.type === 'RoutingDecided' ? r.provider : r.type))).toEqual([
-      'fal',
-      'fal',
-      'replicate',
-    ]);
-    expect(third.explanation?.candidates).toContainEqual(
+    expect(
+      [first, second, third].map((r) => (r.type === 'RoutingDecided' ? r.data.provider : r.type)),
+    ).toEqual(['fal', 'fal', 'replicate']);
+    expect(third.data.explanation?.candidates).toContainEqual(
       expect.objectContaining({ provider: 'fal', reason: 'provider_full' }),
     );
     expect(await router.inFlight()).toMatchObject({ inFlight: 2, free: 0 });
 
-    expect(await router.complete(first.jobId as string)).toBe('released');
+    expect(await router.complete(first.metadata.jobId as string)).toBe('released');
     const fourth = await router.submit();
-    expect(fourth).toMatchObject({ type: 'RoutingDecided', provider: 'fal' });
+    expect(fourth).toMatchObject({ type: 'RoutingDecided', data: { provider: 'fal' } });
   });
 
   it('given fal full, when an explicit fal job arrives, then it is rejected capacity_exhausted and never sent to Replicate', async () => {
     const router = aRouter(aTableWithConcurrency({ fal: 1 }));
     await router.submit({ provider: 'fal' });
     const refused = await router.submit({ provider: 'fal' });
-    expect(refused).toMatchObject({ type: 'RoutingRejected', reason: 'capacity_exhausted' });
+    expect(refused).toMatchObject({ type: 'RoutingRejected', data: { reason: 'capacity_exhausted' } });
   });
 
   it('given a routed job, when its submission is delivered again, then it keeps its one slot', async () => {
@@ -189,22 +187,22 @@ describe('routing with a shared slot ledger (fal concurrency 2)', () => {
       { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail({ extra: 'x'.repeat(4000) })) } },
       { ...router.deps, maxMessageBytes: 1024 },
     );
-    expect(result.record).toMatchObject({ type: 'RoutingRejected', reason: 'message_too_large' });
+    expect(result.record).toMatchObject({ type: 'RoutingRejected', data: { reason: 'message_too_large' } });
     expect(await router.inFlight()).toMatchObject({ inFlight: 0 });
   });
 
   it('given a lost completion, when the job timeout has passed, then its slot is free again', async () => {
     const router = aRouter(aTableWithConcurrency({ fal: { concurrency: 1, jobTimeoutSec: 60 } }));
     await router.submit();
-    expect(await router.submit()).toMatchObject({ provider: 'replicate' });
+    expect(await router.submit()).toMatchObject({ data: { provider: 'replicate' } });
     router.clock.now += 60_000;
     expect(await router.inFlight()).toMatchObject({ inFlight: 0, expired: 1 });
-    expect(await router.submit()).toMatchObject({ provider: 'fal' });
+    expect(await router.submit()).toMatchObject({ data: { provider: 'fal' } });
   });
 
   it('given the seed table (no concurrency), when jobs are routed, then no slot is taken', async () => {
     const router = aRouter(defaultRoutingTable);
-    for (let i = 0; i < 5; i++) expect(await router.submit()).toMatchObject({ provider: 'fal' });
+    for (let i = 0; i < 5; i++) expect(await router.submit()).toMatchObject({ data: { provider: 'fal' } });
     expect((await router.ledger.read([{ provider: 'fal', shard: 0 }])).size).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/cli/cli-context.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { renderFacts, renderTable } from '../../src/cli/output.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
 
 function anIo(env: Record<string, string> = {}) {
@@ -105,12 +106,18 @@ describe('routing-manager errors from AWS', () => {
 
   it('given a decided job, when history runs, then it shows the decision, its candidates and the projection', async () => {
     const record = aDecisionRecord();
-    documents.on(QueryCommand).resolves({ Items: [record] });
+    documents.on(QueryCommand).resolves({ Items: [storedItemOf(record)] });
     documents.on(GetCommand).resolves({
-      Item: { jobId: record.jobId, status: 'ROUTED', provider: 'fal', model: 'wan-i2v', routingVersion: 1 },
+      Item: {
+        jobId: record.metadata.jobId,
+        status: 'ROUTED',
+        provider: 'fal',
+        model: 'wan-i2v',
+        routingVersion: 1,
+      },
     });
     const { io, captured } = anIo();
-    expect(await runCli(['history', record.jobId as string], io)).toBe(0);
+    expect(await runCli(['history', record.metadata.jobId as string], io)).toBe(0);
     expect(captured.stdout).toMatch(/routed → fal\/wan-i2v/);
     expect(captured.stdout).toMatch(/explicit-fal\s+fal\/wan-i2v\s+excluded\s+requested_provider_mismatch/);
     expect(captured.stdout).toMatch(/projection \(Jobs-dev\): ROUTED fal\/wan-i2v, routingVersion 1/);

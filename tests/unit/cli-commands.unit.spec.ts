@@ -61,7 +61,7 @@ describe('routing-manager history of unusual streams', () => {
     const record = anInvalidRequestRecord({ withJobId: false });
     serveTables(documents, { log: [record] });
     const operator = anOperator();
-    expect(await operator.run('history', record.stream)).toBe(0);
+    expect(await operator.run('history', record.metadata.stream)).toBe(0);
     expect(operator.stdout.text()).toMatch(/rejected: invalid_request/);
     expect(operator.stdout.text()).toMatch(/field detail\.lengthSec: /);
     expect(operator.stdout.text()).toMatch(/projection \(Jobs-dev\): none/);
@@ -73,24 +73,24 @@ describe('routing-manager history of unusual streams', () => {
     const record = anInvalidRequestRecord({ withJobId: false });
     serveTables(documents, { log: [record] });
     const operator = anOperator();
-    expect(await operator.run('history', record.stream, '--json')).toBe(0);
+    expect(await operator.run('history', record.metadata.stream, '--json')).toBe(0);
     expect(operator.stdout.jsonLines()).toEqual([
       {
-        jobId: record.stream,
-        stream: record.stream,
-        job: record.job === null ? null : JSON.parse(record.job),
+        jobId: record.metadata.stream,
+        stream: record.metadata.stream,
+        job: record.data.job === null ? null : JSON.parse(record.data.job),
         records: [
           {
             version: 1,
-            recordedAt: record.recordedAt,
+            recordedAt: record.metadata.recordedAt,
             type: 'RoutingRejected',
             jobId: null,
-            eventId: record.eventId,
-            submittedAt: record.submittedAt,
+            eventId: record.metadata.eventId,
+            submittedAt: record.metadata.submittedAt,
             outcome: 'rejected',
             reason: 'invalid_request',
             requestedProvider: 'none',
-            fieldErrors: record.fieldErrors,
+            fieldErrors: record.data.fieldErrors,
             explanation: null,
           },
         ],
@@ -104,7 +104,7 @@ describe('routing-manager history of unusual streams', () => {
     const record = aRoutedRecord();
     serveTables(documents, { log: [record] });
     const operator = anOperator();
-    expect(await operator.run('history', record.jobId as string)).toBe(0);
+    expect(await operator.run('history', record.metadata.jobId as string)).toBe(0);
     expect(operator.stdout.text()).toMatch(/projection \(Jobs-dev\): none/);
   });
 
@@ -116,10 +116,13 @@ describe('routing-manager history of unusual streams', () => {
     'given a decision that saw credit balance %s, when its history is shown, then it reads "%s"',
     async (creditBalance, shown) => {
       const routed = aRoutedRecord();
-      const record = { ...routed, explanation: { ...routed.explanation, creditBalance } } as DecisionRecord;
+      const record = {
+        ...routed,
+        data: { ...routed.data, explanation: { ...routed.data.explanation, creditBalance } },
+      } as DecisionRecord;
       serveTables(documents, { log: [record] });
       const operator = anOperator();
-      expect(await operator.run('history', record.jobId as string)).toBe(0);
+      expect(await operator.run('history', record.metadata.jobId as string)).toBe(0);
       expect(operator.stdout.text()).toContain(shown);
     },
   );
@@ -128,10 +131,10 @@ describe('routing-manager history of unusual streams', () => {
     const record = aNoRouteRecord();
     serveTables(documents, {
       log: [record],
-      jobs: [{ jobId: record.jobId, status: 'REJECTED', reason: 'no_route', routingVersion: 1 }],
+      jobs: [{ jobId: record.metadata.jobId, status: 'REJECTED', reason: 'no_route', routingVersion: 1 }],
     });
     const operator = anOperator();
-    expect(await operator.run('history', record.jobId as string)).toBe(0);
+    expect(await operator.run('history', record.metadata.jobId as string)).toBe(0);
     expect(operator.stdout.text()).toMatch(
       /projection \(Jobs-dev\): REJECTED reason no_route, routingVersion 1, routedAt -$/m,
     );
@@ -141,20 +144,21 @@ describe('routing-manager history of unusual streams', () => {
 describe('routing-manager history speaks the domain', () => {
   it('given a routed job that was replayed, when shown, then the job is an object, the cost has its unit, the replay its incident and dispatch, and no storage keys show', async () => {
     const decision = aRoutedRecord();
-    serveTables(documents, { log: [decision, { ...aReplayOf(decision), incident: 'INC-7' }] });
+    const replay = aReplayOf(decision);
+    serveTables(documents, { log: [decision, { ...replay, data: { ...replay.data, incident: 'INC-7' } }] });
     const operator = anOperator();
-    expect(await operator.run('history', decision.jobId, '--output', 'json')).toBe(0);
+    expect(await operator.run('history', decision.metadata.jobId, '--output', 'json')).toBe(0);
     const [history] = operator.stdout.jsonLines() as [Record<string, unknown>];
     expect(history).toMatchObject({
-      job: JSON.parse(decision.job),
+      job: JSON.parse(decision.data.job),
       records: [
-        { version: 1, estimatedCost: { amount: decision.estimatedCost, unit: 'credits' } },
-        { version: 2, incident: 'INC-7', replayOf: 1, dispatchId: `${decision.jobId}:v2` },
+        { version: 1, estimatedCost: { amount: decision.data.estimatedCost, unit: 'credits' } },
+        { version: 2, incident: 'INC-7', replayOf: 1, dispatchId: `${decision.metadata.jobId}:v2` },
       ],
     });
     expect(JSON.stringify(history)).not.toMatch(/gsi1pk|gsi1sk|payloadHash|schemaVersion/);
 
-    await operator.run('history', decision.jobId);
+    await operator.run('history', decision.metadata.jobId);
     expect(operator.stdout.text()).toMatch(/est\. cost [\d.]+ credits, dispatch \S+:v1/);
     expect(operator.stdout.text()).toMatch(
       /re-projects v1: routed → .*, dispatch \S+:v2\n\s+incident INC-7 \(replay /,
@@ -163,19 +167,21 @@ describe('routing-manager history speaks the domain', () => {
 
   it('given a job with a large extra field, when shown as a table, then the field is summarised by its size', async () => {
     const decision = aRoutedRecord();
-    const job = { ...JSON.parse(decision.job), referenceImage: 'A'.repeat(5000) };
-    serveTables(documents, { log: [{ ...decision, job: JSON.stringify(job) }] });
+    const job = { ...JSON.parse(decision.data.job), referenceImage: 'A'.repeat(5000) };
+    serveTables(documents, { log: [{ ...decision, data: { ...decision.data, job: JSON.stringify(job) } }] });
     const operator = anOperator();
-    expect(await operator.run('history', decision.jobId)).toBe(0);
+    expect(await operator.run('history', decision.metadata.jobId)).toBe(0);
     expect(operator.stdout.text()).toMatch(/^\s+referenceImage:\s+<5000 bytes>$/m);
     expect(operator.stdout.text()).not.toContain('AAAA');
   });
 
   it('given a stored job that is not JSON, when shown, then the job reads null and nothing of it is quoted', async () => {
     const decision = aRoutedRecord();
-    serveTables(documents, { log: [{ ...decision, job: '{"prompt": "corgi surf' }] });
+    serveTables(documents, {
+      log: [{ ...decision, data: { ...decision.data, job: '{"prompt": "corgi surf' } }],
+    });
     const operator = anOperator();
-    expect(await operator.run('history', decision.jobId)).toBe(0);
+    expect(await operator.run('history', decision.metadata.jobId)).toBe(0);
     expect(operator.stdout.text()).toMatch(/^job \S+\n {2}null$/m);
     expect(operator.stdout.text() + operator.stderr.text()).not.toContain('corgi');
   });
@@ -184,7 +190,7 @@ describe('routing-manager history speaks the domain', () => {
     const decision = aNoRouteRecord();
     serveTables(documents, { log: [decision, aReplayOf(decision)] });
     const operator = anOperator();
-    expect(await operator.run('history', decision.jobId as string)).toBe(0);
+    expect(await operator.run('history', decision.metadata.jobId as string)).toBe(0);
     expect(operator.stdout.text()).toMatch(
       /ProjectionReplayRequested {2}re-projects v1: rejected: no_route$/m,
     );
@@ -201,8 +207,8 @@ describe('routing-manager decisions of rejections', () => {
     expect(await operator.run('decisions', '--provider', 'none', ...THAT_DAY)).toBe(0);
     const row = operator.stdout.lines()[2]?.split(/\s{2,}/);
     expect(row).toEqual([
-      rejection.recordedAt,
-      rejection.stream,
+      rejection.metadata.recordedAt,
+      rejection.metadata.stream,
       'rejected',
       '-',
       'invalid_request',
@@ -237,7 +243,7 @@ describe('routing-manager decisions of rejections', () => {
     expect(
       await operator.run('decisions', '--provider', 'fal,auto', ...THAT_DAY, '--outcome', 'routed', '--json'),
     ).toBe(0);
-    expect(operator.stdout.jsonLines()).toMatchObject([{ jobId: routed.jobId, outcome: 'routed' }]);
+    expect(operator.stdout.jsonLines()).toMatchObject([{ jobId: routed.metadata.jobId, outcome: 'routed' }]);
   });
 });
 
@@ -246,7 +252,11 @@ describe('routing-manager replay when it cannot finish', () => {
     const decision = aRoutedRecord();
     const tables = serveTables(documents, { log: [decision] });
     tables.beforeAppend = (record) => {
-      tables.log.push({ ...aReplayOf(decision, record.version), replayId: `replay-other-${record.version}` });
+      const other = aReplayOf(decision, record.metadata.version);
+      tables.log.push({
+        ...other,
+        data: { ...other.data, replayId: `replay-other-${record.metadata.version}` },
+      });
     };
     const operator = anOperator();
     expect(await operator.run(...REPLAY_FAL, '--why', 'outage', '--json')).toBe(1);
@@ -255,7 +265,7 @@ describe('routing-manager replay when it cannot finish', () => {
         matched: 1,
         appended: 0,
         failed: 1,
-        jobs: [{ jobId: decision.jobId, action: 'contended', version: null }],
+        jobs: [{ jobId: decision.metadata.jobId, action: 'contended', version: null }],
       },
     ]);
     expect(documents.commandCalls(PutCommand)).toHaveLength(DEFAULT_MAX_ATTEMPTS);
@@ -300,7 +310,9 @@ describe('routing-manager replay when it cannot finish', () => {
         '--json',
       ),
     ).toBe(0);
-    expect(operator.stdout.jsonLines()).toMatchObject([{ matched: 1, jobs: [{ jobId: withJob.jobId }] }]);
+    expect(operator.stdout.jsonLines()).toMatchObject([
+      { matched: 1, jobs: [{ jobId: withJob.metadata.jobId }] },
+    ]);
   });
 
   it('given the connection lost part-way, when replayed, then it says how far it got and the command that resumes', async () => {
@@ -339,7 +351,7 @@ describe('routing-manager replay: who asked, and progress', () => {
     const operator = anOperator({ env });
     expect(await operator.run(...REPLAY_FAL, '--why', 'outage')).toBe(0);
     const replay = tables.log.find((record) => record.type === 'ProjectionReplayRequested');
-    return replay?.type === 'ProjectionReplayRequested' ? replay.requestedBy : undefined;
+    return replay?.type === 'ProjectionReplayRequested' ? replay.data.requestedBy : undefined;
   };
 
   it('given no --by, when replayed, then $USER is recorded as the one who asked', async () => {
@@ -423,7 +435,7 @@ describe('routing-manager what-if with credits', () => {
     expect(text).toMatch(/^fal\/wan-i2v\s+rejected:insufficient_credits\s+1$/m);
     expect(text).toMatch(
       new RegExp(
-        `^${poor.recordedAt}\\s+${poor.jobId}\\s+fal/wan-i2v\\s+rejected:insufficient_credits\\s+otherwise-no-route$`,
+        `^${poor.metadata.recordedAt}\\s+${poor.metadata.jobId}\\s+fal/wan-i2v\\s+rejected:insufficient_credits\\s+otherwise-no-route$`,
         'm',
       ),
     );

@@ -62,7 +62,7 @@ describe('global options, before or after the command', () => {
     const operator = anOperator();
     expect(await operator.run(...argv)).toBe(0);
     expect(new Set(queriedTables())).toEqual(new Set(['RoutingLog-prod']));
-    expect(operator.stdout.jsonLines()).toMatchObject([{ jobId: routed.jobId }]);
+    expect(operator.stdout.jsonLines()).toMatchObject([{ jobId: routed.metadata.jobId }]);
   });
 
   it("given --output json, when a command with its own --json flag runs, then the command's flag is set", async () => {

@@ -7,7 +7,7 @@ import {
   splitRawDetail,
   userIdOf,
 } from '../../src/content/job-content.ts';
-import { protectRecord, withContent } from '../../src/content/protect-record.ts';
+import { protectRecord, sealBindingOf, withContent } from '../../src/content/protect-record.ts';
 import {
   ContentSealError,
   keyHourOf,
@@ -217,21 +217,23 @@ describe('the content key ring (envelope encryption)', () => {
 describe('protecting a decision record', () => {
   it('given a routed record, when protected and opened again, then the log copy holds no content and the opened one the whole job', () => {
     const record = aRoutedRecord({ jobId: 'j1', prompt: 'corgi surfing' });
-    const protectedRecord = protectRecord(record, splitJob(JSON.parse(record.job)), aKey());
+    const protectedRecord = protectRecord(record, splitJob(JSON.parse(record.data.job)), aKey());
     expect(JSON.stringify(protectedRecord)).not.toMatch(/corgi|user-123/);
     const opened = withContent(
       protectedRecord,
-      openSealedContent(protectedRecord.content as never, aKey(), protectedRecord),
+      openSealedContent(protectedRecord.data.content as never, aKey(), sealBindingOf(protectedRecord)),
     );
-    expect(JSON.parse(opened.job)).toEqual(JSON.parse(record.job));
-    expect(opened).not.toHaveProperty('content');
+    expect(JSON.parse(opened.data.job)).toEqual(JSON.parse(record.data.job));
+    expect(opened.data).not.toHaveProperty('content');
   });
 
   it('given a record, when printed by the CLI, then sealed content is left out, also from a replay copy', () => {
     const record = protectRecord(aRoutedRecord(), splitJob({ userId: 'u' }), aKey());
-    expect(withoutSealedContent(record)).not.toHaveProperty('content');
+    expect(withoutSealedContent(record).data).not.toHaveProperty('content');
     const replay = withoutSealedContent(aReplayOf(record));
-    expect(replay.type === 'ProjectionReplayRequested' && replay.decision).not.toHaveProperty('content');
+    expect(replay.type === 'ProjectionReplayRequested' && replay.data.decision.data).not.toHaveProperty(
+      'content',
+    );
     const erased = { type: 'ContentErased' } as ContentErasedRecord;
     expect(withoutSealedContent(erased)).toBe(erased);
   });
@@ -239,8 +241,14 @@ describe('protecting a decision record', () => {
 
 describe('where a job content stands', () => {
   const sealed = protectRecord(aRoutedRecord(), splitJob({ userId: 'u' }), aKey());
-  const item = { id: sealed.stream, userId: 'u', recordedAt: RECORDED_AT, content: '{}', expiresAt: 2e9 };
-  const erased = { type: 'ContentErased', version: 2 } as ContentErasedRecord;
+  const item = {
+    id: sealed.metadata.stream,
+    userId: 'u',
+    recordedAt: RECORDED_AT,
+    content: '{}',
+    expiresAt: 2e9,
+  };
+  const erased = { type: 'ContentErased', metadata: { version: 2 } } as ContentErasedRecord;
 
   it.each([
     ['erased', [sealed, erased], item, true],

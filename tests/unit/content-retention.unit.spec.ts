@@ -6,23 +6,30 @@ import type { InMemoryContentVault } from '../../src/memory/in-memory-content-va
 import { CONTENT_UNAVAILABLE, projectWithContent } from '../../src/projections/content-retention.ts';
 import { contentKeyRing } from '../support/content.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
-import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
+import {
+  aNoRouteRecord,
+  aReplayOf,
+  aRoutedRecord,
+  RECORDED_AT,
+  withData,
+  withMetadata,
+} from '../support/records.ts';
 
 async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
   const key = await contentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
-  return protectRecord(record, splitJob(JSON.parse(record.job ?? '{}')), key);
+  return protectRecord(record, splitJob(JSON.parse(record.data.job ?? '{}')), key);
 }
 
 const erasure = (record: DecisionRecord, version = 2): ContentErasedRecord => ({
-  stream: record.stream,
-  version,
-  schemaVersion: 1,
-  jobId: record.jobId,
-  recordedAt: '2026-11-25T10:00:04.000Z',
   type: 'ContentErased',
-  erasureId: 'erasure-1',
-  requestedBy: 'dpo',
-  why: 'request #1',
+  data: { erasureId: 'erasure-1', requestedBy: 'dpo', why: 'request #1' },
+  metadata: {
+    stream: record.metadata.stream,
+    version,
+    schemaVersion: 1,
+    jobId: record.metadata.jobId,
+    recordedAt: '2026-11-25T10:00:04.000Z',
+  },
 });
 
 const RETAINED_UNTIL = Date.parse(RECORDED_AT) / 1000 + 30 * 86_400;
@@ -55,7 +62,7 @@ describe('the projector content step', () => {
   it('given sealed content that does not open, when projected, then the record fails as ContentUnavailable', async () => {
     const { ports, vault } = fakePorts();
     const record = await sealed(vault, aRoutedRecord());
-    const moved = { ...record, stream: 'job#elsewhere' };
+    const moved = withMetadata(record, { stream: 'job#elsewhere' });
     const [outcome] = await projectWithContent([moved], ports);
     expect(outcome).toMatchObject({ ok: false, failure: { code: CONTENT_UNAVAILABLE } });
   });
@@ -122,7 +129,7 @@ describe('the projector content step', () => {
     const { ports, queues, bus, vault } = fakePorts();
     const record = await sealed(vault, aRoutedRecord());
     vault.keys.clear();
-    const withheld = { ...aReplayOf(record, 3), contentWithheld: 'content_erased' as const };
+    const withheld = withData(aReplayOf(record, 3), { contentWithheld: 'content_erased' });
     const outcomes = await projectWithContent([aReplayOf(record), withheld], ports);
     expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
     expect(queues.sent).toHaveLength(0);
@@ -156,7 +163,7 @@ describe('the projector content step', () => {
     const outcomes = await projectWithContent([record, legacy], failing);
     expect(outcomes.map((o) => o.ok)).toEqual([false, true]);
     expect(outcomes[0]?.failure).toMatchObject({ effect: 'content', message: 'throttled' });
-    expect(queues.sent.map((s) => s.message.jobId)).toEqual([legacy.jobId]);
+    expect(queues.sent.map((s) => s.message.jobId)).toEqual([legacy.metadata.jobId]);
   });
 
   it('given the keys cannot be read, when projected, then every record of the batch fails and nothing is sent', async () => {

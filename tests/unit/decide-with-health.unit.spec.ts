@@ -303,7 +303,7 @@ describe('what-if re-decides under the health a decision recorded', () => {
     ],
   ])('given %s, then the rebuilt health reproduces the decision', (_case, read, provider) => {
     const record = recordOf(autoJob(), read);
-    expect(healthRecordedIn(record.explanation as Explanation)).toMatchObject({ read: read.read });
+    expect(healthRecordedIn(record.data.explanation as Explanation)).toMatchObject({ read: read.read });
     expect(reevaluate(record, defaultRoutingTable, () => undefined)).toMatchObject({
       after: { provider },
       changes: [],
@@ -313,7 +313,7 @@ describe('what-if re-decides under the health a decision recorded', () => {
   it('given an explicit request that ignored health, then the rebuilt health marks it unhealthy and it stays', () => {
     const job = aJob({ provider: 'fal' });
     const record = recordOf(job, health({ 'fal#wan-i2v': falOpen }));
-    expect(healthRecordedIn(record.explanation as Explanation)?.candidates['fal#wan-i2v']?.health).toBe(
+    expect(healthRecordedIn(record.data.explanation as Explanation)?.candidates['fal#wan-i2v']?.health).toBe(
       'unhealthy',
     );
     expect(reevaluate(record, defaultRoutingTable, () => undefined).changes).toEqual([]);
@@ -326,6 +326,6 @@ describe('what-if re-decides under the health a decision recorded', () => {
       job,
       decide(job, { table: defaultRoutingTable }),
     );
-    expect(healthRecordedIn(record.explanation as Explanation)).toBeUndefined();
+    expect(healthRecordedIn(record.data.explanation as Explanation)).toBeUndefined();
   });
 });

@@ -36,12 +36,12 @@ describe('the live stack’s line per health signal', () => {
         transitions: [],
         revision: { outcome: 'revised', record: routed },
       }),
-    ).toBe(`event e1: health recorded; job ${routed.jobId} v2 re-routed to replicate`);
+    ).toBe(`event e1: health recorded; job ${routed.metadata.jobId} v2 re-routed to replicate`);
     expect(
       describeHealthSignal('e1', {
         outcome: 'unchanged',
         revision: { outcome: 'duplicate', record: failed },
       }),
-    ).toBe(`event e1: health unchanged; job ${failed.jobId} v2 rejected: provider_failed (already)`);
+    ).toBe(`event e1: health unchanged; job ${failed.metadata.jobId} v2 rejected: provider_failed (already)`);
   });
 });

@@ -74,11 +74,11 @@ describe('the audit index on DynamoDB', () => {
     anIndexHolding([day2, day1Late, day1Early, day1Middle]);
     const index = new DynamoDbAuditIndex(aDocumentClient(), 'RoutingLog-dev');
     const listed = await collect(index.decisions(['fal', 'replicate'], WINDOW));
-    expect(listed.map((record) => record.recordedAt)).toEqual([
-      day1Early.recordedAt,
-      day1Middle.recordedAt,
-      day1Late.recordedAt,
-      day2.recordedAt,
+    expect(listed.map((record) => record.metadata.recordedAt)).toEqual([
+      day1Early.metadata.recordedAt,
+      day1Middle.metadata.recordedAt,
+      day1Late.metadata.recordedAt,
+      day2.metadata.recordedAt,
     ]);
   });
 
@@ -112,7 +112,9 @@ describe('the audit index on DynamoDB', () => {
     documents.on(QueryCommand).resolves({});
     documents
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': auditKeysOf(decision).partition } })
-      .resolves({ Items: [replay, decision].map(({ stream, version }) => ({ stream, version })) });
+      .resolves({
+        Items: [replay, decision].map(({ metadata: { stream, version } }) => ({ stream, version })),
+      });
     const index = new DynamoDbAuditIndex(aDocumentClient(), 'RoutingLog-dev');
     expect(await collect(index.decisions(['fal'], WINDOW))).toEqual([decision]);
   });

@@ -19,7 +19,7 @@ describe('DynamoDbRoutingLog errors', () => {
       .rejects(new ConditionalCheckFailedException({ message: 'no item', $metadata: {} }));
     const record = aDecisionRecord();
     const conflict = await log()
-      .appendToStream(record.stream, [record], { expectedVersion: 0 })
+      .appendToStream(record.metadata.stream, [record], { expectedVersion: 0 })
       .catch((error: unknown) => error);
     expect(conflict).toBeInstanceOf(VersionConflictError);
     expect(conflict).toMatchObject({ version: 1, existing: undefined });
@@ -29,8 +29,8 @@ describe('DynamoDbRoutingLog errors', () => {
   it('given a throttled table, when appending, then the error propagates for the caller to retry', async () => {
     dynamodb.on(PutCommand).rejects(new Error('ThrottlingException'));
     const record = aDecisionRecord();
-    await expect(log().appendToStream(record.stream, [record], { expectedVersion: 0 })).rejects.toThrow(
-      'ThrottlingException',
-    );
+    await expect(
+      log().appendToStream(record.metadata.stream, [record], { expectedVersion: 0 }),
+    ).rejects.toThrow('ThrottlingException');
   });
 });

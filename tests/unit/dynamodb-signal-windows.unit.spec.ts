@@ -103,7 +103,7 @@ describe('DynamoDbSignalWindows edge cases', () => {
 });
 
 describe('the job shape a completion is counted under', () => {
-  const withJob = (job: unknown) => ({ ...initialJobState, decision: { job } as never });
+  const withJob = (job: unknown) => ({ ...initialJobState, decision: { data: { job } } as never });
   it('given decisions, then only a resolution and a finite length make a shape', () => {
     expect(jobShapeOf(withJob(JSON.stringify({ resolution: '720p', lengthSec: 5 })))).toEqual({
       resolution: '720p',

@@ -6,6 +6,7 @@ import {
   aReplayOf,
   aRoutedRecord,
   RECORDED_AT,
+  withData,
 } from '../support/records.ts';
 import { aRevisionRecord } from '../support/revisions.ts';
 
@@ -42,7 +43,7 @@ describe('planEffects', () => {
     expect(body).toMatchObject({
       model: 'wan-i2v',
       queue: 'FalJobQueue',
-      dispatchId: `${record.jobId}:v1`,
+      dispatchId: `${record.metadata.jobId}:v1`,
       routingVersion: 1,
       routedAt: RECORDED_AT,
       requestedProvider: 'fal',
@@ -57,38 +58,41 @@ describe('planEffects', () => {
 
   it('given a replay and a re-route, then their messages say so: kind, revision and the dispatch they supersede', async () => {
     const decision = aRoutedRecord({ provider: 'fal' });
-    const replay = { ...aReplayOf(decision), previousDispatchId: `${decision.jobId}:v1`, revision: 0 };
+    const replay = withData(aReplayOf(decision), {
+      previousDispatchId: `${decision.metadata.jobId}:v1`,
+      revision: 0,
+    });
     expect(planEffects(replay).dispatch?.body).toMatchObject({
       dispatchKind: 'replay',
       revision: 0,
-      previousDispatchId: `${decision.jobId}:v1`,
+      previousDispatchId: `${decision.metadata.jobId}:v1`,
       routingVersion: 2,
     });
     const revision = await aRevisionRecord('routed');
     expect(planEffects(revision).dispatch?.body).toMatchObject({
       dispatchKind: 'reroute',
       revision: 1,
-      previousDispatchId: revision.failedDispatchId,
-      routingVersion: revision.version,
+      previousDispatchId: revision.data.failedDispatchId,
+      routingVersion: revision.metadata.version,
     });
   });
 
   it('given a RoutingDecided record, then it plans a dispatch, a routed announcement and status ROUTED with ids from the record', () => {
     const record = aRoutedRecord({ provider: 'fal', prompt: 'corgi surfing' });
     const plan = planEffects(record);
-    expect(plan.effectId).toBe(`${record.stream}:v1`);
+    expect(plan.effectId).toBe(`${record.metadata.stream}:v1`);
     expect(plan.dispatch).toEqual({
-      dispatchId: `${record.jobId}:v1`,
-      jobId: record.jobId,
+      dispatchId: `${record.metadata.jobId}:v1`,
+      jobId: record.metadata.jobId,
       provider: 'fal',
       body: {
-        ...JSON.parse(record.job),
-        jobId: record.jobId,
+        ...JSON.parse(record.data.job),
+        jobId: record.metadata.jobId,
         provider: 'fal',
         requestedProvider: 'fal',
         model: 'wan-i2v',
         queue: 'FalJobQueue',
-        dispatchId: `${record.jobId}:v1`,
+        dispatchId: `${record.metadata.jobId}:v1`,
         routingVersion: 1,
         routedAt: RECORDED_AT,
         dispatchKind: 'decision',
@@ -99,14 +103,14 @@ describe('planEffects', () => {
     expect(plan.announcement).toEqual({
       detailType: 'video.job.routed',
       detail: {
-        jobId: record.jobId,
+        jobId: record.metadata.jobId,
         provider: 'fal',
         model: 'wan-i2v',
         queue: 'FalJobQueue',
         routedBy: 'RoutingManager',
         ts: RECORDED_AT,
-        announcementId: `${record.stream}:v1:announce`,
-        rulesVersion: record.explanation.rulesVersion,
+        announcementId: `${record.metadata.stream}:v1:announce`,
+        rulesVersion: record.data.explanation.rulesVersion,
         matchedRule: 'explicit-fal',
       },
     });
@@ -153,10 +157,10 @@ describe('planEffects', () => {
     const decision = aRoutedRecord();
     const plan = planEffects(aReplayOf(decision, 3));
     expect(plan.recordType).toBe('ProjectionReplayRequested');
-    expect(plan.effectId).toBe(`${decision.stream}:v3`);
-    expect(plan.dispatch?.dispatchId).toBe(`${decision.jobId}:v3`);
+    expect(plan.effectId).toBe(`${decision.metadata.stream}:v3`);
+    expect(plan.dispatch?.dispatchId).toBe(`${decision.metadata.jobId}:v3`);
     expect(plan.announcement.detail).toMatchObject({
-      announcementId: `${decision.stream}:v3:announce`,
+      announcementId: `${decision.metadata.stream}:v3:announce`,
       ts: RECORDED_AT,
     });
     expect(plan.jobStatus?.routingVersion).toBe(3);

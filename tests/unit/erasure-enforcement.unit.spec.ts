@@ -27,44 +27,47 @@ const at = (second: number) => `2026-11-25T10:00:${String(second).padStart(2, '0
 async function aJobStream(vault: ReturnType<typeof fakePorts>['vault']) {
   const routed = aRoutedRecord({ jobId: 'erased-job', prompt: PROMPT, userId: 'erin-5' });
   const key = await contentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
-  const decision = protectRecord(routed, splitJob(JSON.parse(routed.job)), key) as RoutingDecidedRecord;
-  const base = { stream: decision.stream, schemaVersion: 1, jobId: decision.jobId as string };
+  const decision = protectRecord(routed, splitJob(JSON.parse(routed.data.job)), key) as RoutingDecidedRecord;
+  const metadata = (version: number, recordedAt: string) => ({
+    stream: decision.metadata.stream,
+    version,
+    recordedAt,
+    schemaVersion: 1,
+    jobId: decision.metadata.jobId as string,
+  });
   const erasure: ContentErasedRecord = {
-    ...base,
-    version: 2,
-    recordedAt: at(4),
     type: 'ContentErased',
-    erasureId: 'erasure-1',
-    requestedBy: 'dpo',
-    why: 'request #1',
+    data: { erasureId: 'erasure-1', requestedBy: 'dpo', why: 'request #1' },
+    metadata: metadata(2, at(4)),
   };
-  const replay = { ...aReplayOf(decision, 3), recordedAt: at(5) };
+  const replay = aReplayOf(decision, 3);
+  const replayed = { ...replay, metadata: { ...replay.metadata, recordedAt: at(5) } };
   const revision: RoutingRevisedRecord = {
-    ...base,
-    version: 4,
-    recordedAt: at(6),
     type: 'RoutingRevised',
-    revision: 1,
-    revises: 1,
-    failedDispatchId: `${decision.jobId}:v1`,
-    failedProvider: 'fal',
-    failedModel: 'wan-i2v',
-    causedBy: 'signal-1',
-    decision,
+    data: {
+      revision: 1,
+      revises: 1,
+      failedDispatchId: `${decision.metadata.jobId}:v1`,
+      failedProvider: 'fal',
+      failedModel: 'wan-i2v',
+      causedBy: 'signal-1',
+      decision,
+    },
+    metadata: metadata(4, at(6)),
   };
   const redrive: ProjectionRedriveRequestedRecord = {
-    ...base,
-    version: 5,
-    recordedAt: at(7),
     type: 'ProjectionRedriveRequested',
-    redriveId: 'redrive-1',
-    incident: 'INC-1',
-    requestedBy: 'ops',
-    why: 'lost',
-    redriveOf: 1,
-    target: decision,
+    data: {
+      redriveId: 'redrive-1',
+      incident: 'INC-1',
+      requestedBy: 'ops',
+      why: 'lost',
+      redriveOf: 1,
+      target: decision,
+    },
+    metadata: metadata(5, at(7)),
   };
-  return { decision, erasure, others: [decision, replay, revision, redrive] as RoutingLogRecord[] };
+  return { decision, erasure, others: [decision, replayed, revision, redrive] as RoutingLogRecord[] };
 }
 
 describe('erasure enforced by the projector', () => {
@@ -83,7 +86,7 @@ describe('erasure enforced by the projector', () => {
           const { erasure, others } = await aJobStream(vault);
           const records = [...others, erasure];
           // `forget` writes the erasure marker right after appending ContentErased.
-          if (forgetRanFirst) await vault.write({ retain: [], erase: [erasure.stream] });
+          if (forgetRanFirst) await vault.write({ retain: [], erase: [erasure.metadata.stream] });
           let erased = forgetRanFirst;
           for (const batch of batches) {
             const picked = batch.map((i) => records[i] as RoutingLogRecord);
@@ -107,7 +110,7 @@ describe('erasure enforced by the projector', () => {
   it('given the erasure marker stored, when the decision is retried and a revision, a replay and a re-drive arrive, then none sends anything and nothing is retained again', async () => {
     const { ports, queues, bus, vault } = fakePorts();
     const { others, erasure } = await aJobStream(vault);
-    await vault.write({ retain: [], erase: [erasure.stream] });
+    await vault.write({ retain: [], erase: [erasure.metadata.stream] });
     const outcomes = await projectWithContent(others, ports);
     expect(outcomes.map((outcome) => outcome.effects.dispatch)).toEqual([
       'not_applicable',
@@ -117,7 +120,7 @@ describe('erasure enforced by the projector', () => {
     ]);
     expect(queues.sent).toEqual([]);
     expect(bus.published).toEqual([]);
-    expect(vault.items.get(erasure.stream)).toEqual({ id: erasure.stream, erased: true });
+    expect(vault.items.get(erasure.metadata.stream)).toEqual({ id: erasure.metadata.stream, erased: true });
   });
 
   it('given no erasure, when the same records are projected, then the content is sent (the property above is not vacuous)', async () => {

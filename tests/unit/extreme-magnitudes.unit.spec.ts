@@ -268,15 +268,16 @@ describe('extreme magnitudes never crash and every derived number is finite or n
           const [record] = log.appended;
           expect(record).toBeDefined();
           if (record?.type === 'RoutingDecided') {
-            const { estimatedCost } = record;
+            const { estimatedCost } = record.data;
             if (estimatedCost === null) {
-              const price = t.providers[record.provider]?.models[record.model]?.pricePerSecond as number;
+              const price = t.providers[record.data.provider]?.models[record.data.model]
+                ?.pricePerSecond as number;
               expect(
                 job.lengthSec * price > MAX_ESTIMABLE_COST || !Number.isFinite(job.lengthSec * price),
               ).toBe(true);
             } else expect(Number.isFinite(estimatedCost) && estimatedCost <= MAX_ESTIMABLE_COST).toBe(true);
             // A rule requiring credits never routes on a cost it could not compute.
-            if (record.explanation.creditBalance !== undefined) expect(estimatedCost).not.toBeNull();
+            if (record.data.explanation.creditBalance !== undefined) expect(estimatedCost).not.toBeNull();
             expect(decisionSummary(record)).toMatch(/credits/);
           }
         }),
@@ -302,7 +303,7 @@ describe('extreme magnitudes never crash and every derived number is finite or n
             const { log, result } = await routed(job, rules, credit);
             expect(result.outcome).toBe('recorded');
             const record = log.appended[0] as DecisionRecord;
-            expect(record.shadow).toBeDefined();
+            expect(record.data.shadow).toBeDefined();
             const report = shadowReport([record, record]);
             expectFiniteNumbers(report);
           },
@@ -325,10 +326,10 @@ describe('extreme magnitudes never crash and every derived number is finite or n
             {
               signalId: 'sig-1',
               at: '2026-11-25T10:05:00.000Z',
-              jobId: decision.jobId,
-              dispatchId: `${decision.jobId}:v1`,
-              provider: decision.provider,
-              model: decision.model,
+              jobId: decision.metadata.jobId,
+              dispatchId: `${decision.metadata.jobId}:v1`,
+              provider: decision.data.provider,
+              model: decision.data.model,
               outcome: 'failed_terminal',
             },
             { log, rules: rulesReader(fixed(t)) },

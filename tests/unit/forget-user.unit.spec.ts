@@ -26,7 +26,7 @@ async function given(userJobs: number) {
     await content.write({
       retain: [
         {
-          id: record.stream,
+          id: record.metadata.stream,
           userId: 'u1',
           recordedAt: RECORDED_AT,
           content: '{"userId":"u1"}',
@@ -53,16 +53,16 @@ describe('ForgetUser', () => {
     const summary = await forget();
     expect(summary).toMatchObject({ erasureId: erasureIdOf('ticket 12'), found: 2, erased: 2, failed: 0 });
     for (const record of records) {
-      expect((await log.readStream(record.stream))[1]).toEqual({
-        stream: record.stream,
-        version: 2,
-        schemaVersion: RECORD_SCHEMA_VERSION,
-        jobId: record.jobId,
-        recordedAt: NOW.toISOString(),
+      expect((await log.readStream(record.metadata.stream))[1]).toEqual({
         type: 'ContentErased',
-        erasureId: erasureIdOf('ticket 12'),
-        requestedBy: 'dpo',
-        why: 'ticket 12',
+        data: { erasureId: erasureIdOf('ticket 12'), requestedBy: 'dpo', why: 'ticket 12' },
+        metadata: {
+          stream: record.metadata.stream,
+          version: 2,
+          schemaVersion: RECORD_SCHEMA_VERSION,
+          jobId: record.metadata.jobId,
+          recordedAt: NOW.toISOString(),
+        },
       });
     }
     expect(retainedIn(content)).toBe(0);
@@ -75,7 +75,7 @@ describe('ForgetUser', () => {
       wouldErase: 1,
       jobs: [{ action: 'would_erase', version: 2 }],
     });
-    expect(await log.readStream(records[0]?.stream as string)).toHaveLength(1);
+    expect(await log.readStream(records[0]?.metadata.stream as string)).toHaveLength(1);
     expect(content.items.size).toBe(1);
   });
 
@@ -97,7 +97,7 @@ describe('ForgetUser', () => {
       ),
     ).rejects.toThrow('throttled');
     expect(await forget()).toMatchObject({ alreadyErased: 1, erased: 0 });
-    expect(await log.readStream(records[0]?.stream as string)).toHaveLength(2);
+    expect(await log.readStream(records[0]?.metadata.stream as string)).toHaveLength(2);
     expect(retainedIn(content)).toBe(0);
   });
 
@@ -119,11 +119,11 @@ describe('ForgetUser', () => {
     const { log, content, records, forget } = await given(2);
     const racing: RoutingLog = {
       readStream: async (stream) => {
-        if (stream === records[1]?.stream) throw new Error('boom');
+        if (stream === records[1]?.metadata.stream) throw new Error('boom');
         return log.readStream(stream);
       },
       appendToStream: async (stream, records) => {
-        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: records[0] });
+        throw new VersionConflictError(stream, records[0]?.metadata.version ?? 1, { existing: records[0] });
       },
     };
     const summary = await forget({ log: racing });

@@ -99,11 +99,11 @@ describe('the append contract the loop relies on', () => {
   it('given a version already taken in the routing log, when appended, then the adapter throws a VersionConflictError naming stream and version', async () => {
     const log = new InMemoryRoutingLog();
     const record = aDecisionRecord();
-    await log.appendToStream(record.stream, [record], { expectedVersion: 0 });
+    await log.appendToStream(record.metadata.stream, [record], { expectedVersion: 0 });
     const error = await log
-      .appendToStream(record.stream, [record], { expectedVersion: 0 })
+      .appendToStream(record.metadata.stream, [record], { expectedVersion: 0 })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionConflictError);
-    expect(error).toMatchObject({ reason: 'version_conflict', stream: record.stream, version: 1 });
+    expect(error).toMatchObject({ reason: 'version_conflict', stream: record.metadata.stream, version: 1 });
   });
 });

@@ -20,9 +20,9 @@ async function givenARoutedJob() {
   const signalOf = (detail: Record<string, unknown>) => {
     const parsed = parseHealthSignal(
       anAttemptEvent({
-        jobId: decision.jobId,
-        provider: decision.provider,
-        model: decision.model,
+        jobId: decision.metadata.jobId,
+        provider: decision.data.provider,
+        model: decision.data.model,
         ...detail,
       }),
     );
@@ -56,11 +56,11 @@ describe('a provider signal handled as one command', () => {
     );
     expect(result).toMatchObject({
       outcome: 'recorded',
-      verdict: { outcome: 'recorded', jobId: decision.jobId },
+      verdict: { outcome: 'recorded', jobId: decision.metadata.jobId },
     });
     expect(result.revision).toBeUndefined();
     expect(steps).toEqual(['HealthSignalRecorded', 'DispatchOutcomeHandled']);
-    expect((await log.readStream(decision.stream)).map((r) => r.type)).toEqual([
+    expect((await log.readStream(decision.metadata.stream)).map((r) => r.type)).toEqual([
       'RoutingDecided',
       'DispatchOutcomeRecorded',
     ]);
@@ -75,7 +75,7 @@ describe('a provider signal handled as one command', () => {
     expect(result.revision?.outcome).toBe('revised');
     expect(result.verdict).toBeUndefined();
     expect(steps).toEqual(['HealthSignalRecorded', 'RoutingRevisionHandled']);
-    expect((await log.readStream(decision.stream)).map((r) => r.type)).toEqual([
+    expect((await log.readStream(decision.metadata.stream)).map((r) => r.type)).toEqual([
       'RoutingDecided',
       'RoutingRevised',
     ]);
@@ -92,6 +92,6 @@ describe('a provider signal handled as one command', () => {
       store: deps.store,
     });
     expect(breakerOnly.revision).toBeUndefined();
-    expect(await log.readStream(decision.stream)).toHaveLength(1);
+    expect(await log.readStream(decision.metadata.stream)).toHaveLength(1);
   });
 });

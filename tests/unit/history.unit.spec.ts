@@ -33,7 +33,7 @@ describe('history shows the health each decision read', () => {
       job,
       decision,
     );
-    const text = historyOf(job.jobId, record.stream, record);
+    const text = historyOf(job.jobId, record.metadata.stream, record);
     // Never "health ok" beside an exclusion, and the breaker named once per candidate.
     expect(text).not.toContain('health ok');
     expect(text).toContain('health: fal/wan-i2v unhealthy, excluded');
@@ -78,9 +78,9 @@ describe('history shows revisions', () => {
   it('given a re-routed job, then the revision is listed with the failed dispatch and the new decision’s explanation', async () => {
     const { aRevisionRecord } = await import('../support/revisions.ts');
     const record = await aRevisionRecord('routed');
-    const text = historyOf(record.jobId, record.stream, record);
+    const text = historyOf(record.metadata.jobId, record.metadata.stream, record);
     expect(text).toContain('RoutingRevised  revision 1 of v1: routed → replicate/wan-2.1-i2v');
-    expect(text).toContain(`after fal/wan-i2v failed (dispatch ${record.jobId}:v1`);
+    expect(text).toContain(`after fal/wan-i2v failed (dispatch ${record.metadata.jobId}:v1`);
     expect(text).toMatch(/already_tried/);
   });
 });

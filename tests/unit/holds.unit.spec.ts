@@ -59,7 +59,7 @@ function aStack(table: RoutingTable) {
     if (!current) throw new Error(`${jobId} was never dispatched`);
     return releaseCompletedSlot(
       {
-        provider: current.decision.provider,
+        provider: current.decision.data.provider,
         dispatchId: `${jobId}:v${current.version}`,
         outcome: 'succeeded',
       },
@@ -91,34 +91,42 @@ describe('holding a job when every candidate is full', () => {
     const held = await stack.submit({ provider: 'fal' });
     expect(held).toMatchObject({
       type: 'RoutingDeferred',
-      outcome: 'held',
-      version: 1,
-      waitingFor: ['fal'],
-      atMaxHold: 'reject',
-      holdUntil: new Date(stack.clock.now + 900_000).toISOString(),
+      data: {
+        outcome: 'held',
+        waitingFor: ['fal'],
+        atMaxHold: 'reject',
+        holdUntil: new Date(stack.clock.now + 900_000).toISOString(),
+      },
+      metadata: { version: 1 },
     });
-    expect(held.explanation?.candidates.map((c) => c.provider)).not.toContain('replicate');
-    expect(stack.backlog.sent).toEqual([{ message: { kind: 'recheck', jobId: held.jobId }, delaySec: 30 }]);
-    expect(await stack.stateOf(held.jobId as string)).toMatchObject({ held: true, decision: null });
+    expect(held.data.explanation?.candidates.map((c) => c.provider)).not.toContain('replicate');
+    expect(stack.backlog.sent).toEqual([
+      { message: { kind: 'recheck', jobId: held.metadata.jobId }, delaySec: 30 },
+    ]);
+    expect(await stack.stateOf(held.metadata.jobId as string)).toMatchObject({ held: true, decision: null });
 
     // The bounded re-check finds fal still full: the job stays held, and is checked again later.
     expect(await stack.handleBacklog()).toEqual([]);
-    expect(stack.backlog.sent.map((s) => s.message)).toEqual([{ kind: 'recheck', jobId: held.jobId }]);
+    expect(stack.backlog.sent.map((s) => s.message)).toEqual([
+      { kind: 'recheck', jobId: held.metadata.jobId },
+    ]);
     stack.backlog.take();
 
-    expect(await stack.complete(first.jobId as string)).toBe('released');
+    expect(await stack.complete(first.metadata.jobId as string)).toBe('released');
     expect(stack.backlog.sent.map((s) => s.message)).toEqual([{ kind: 'slot_freed', provider: 'fal' }]);
     stack.clock.now += 4000;
     const [decided] = await stack.handleBacklog();
     expect(decided).toMatchObject({
       type: 'RoutingDecided',
-      provider: 'fal',
-      queue: 'FalJobQueue',
-      version: 2,
-      afterHold: { deferredVersion: 1, ended: 'decided_again', heldMs: 4000 },
+      data: {
+        provider: 'fal',
+        queue: 'FalJobQueue',
+        afterHold: { deferredVersion: 1, ended: 'decided_again', heldMs: 4000 },
+      },
+      metadata: { version: 2 },
     });
-    const state = await stack.stateOf(held.jobId as string);
-    expect(state).toMatchObject({ held: false, decision: { version: 2 } });
+    const state = await stack.stateOf(held.metadata.jobId as string);
+    expect(state).toMatchObject({ held: false, decision: { metadata: { version: 2 } } });
     expect(state.dispatches.map((d) => d.version)).toEqual([2]);
     expect(await stack.inFlight('fal')).toBe(1);
     expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
@@ -130,21 +138,21 @@ describe('holding a job when every candidate is full', () => {
     const older = await stack.submit({ provider: 'fal' });
     const younger = await stack.submit({ provider: 'fal' });
     stack.backlog.take();
-    await stack.complete(running.jobId as string);
+    await stack.complete(running.metadata.jobId as string);
     // A slot is free, but jobs wait: a new arrival (auto or explicit) does not take it.
     const newcomer = await stack.submit({ provider: 'fal' });
     expect(newcomer).toMatchObject({ type: 'RoutingDeferred' });
     const auto = await stack.submit({ provider: 'auto' });
-    expect(auto).toMatchObject({ type: 'RoutingDecided', provider: 'replicate' });
+    expect(auto).toMatchObject({ type: 'RoutingDecided', data: { provider: 'replicate' } });
 
     const order: string[] = [];
     for (let round = 0; round < 3; round++) {
       const decided = await stack.handleBacklog();
-      order.push(...decided.map((record) => record.jobId as string));
+      order.push(...decided.map((record) => record.metadata.jobId as string));
       const last = decided.at(-1);
-      if (last) await stack.complete(last.jobId as string);
+      if (last) await stack.complete(last.metadata.jobId as string);
     }
-    expect(order).toEqual([older.jobId, younger.jobId, newcomer.jobId]);
+    expect(order).toEqual([older.metadata.jobId, younger.metadata.jobId, newcomer.metadata.jobId]);
     expect(await stack.inFlight('fal')).toBe(0);
   });
 
@@ -153,11 +161,15 @@ describe('holding a job when every candidate is full', () => {
     await stack.submit();
     const onReplicate = await stack.submit();
     const held = await stack.submit();
-    expect(held).toMatchObject({ type: 'RoutingDeferred', waitingFor: ['fal', 'replicate'] });
+    expect(held).toMatchObject({ type: 'RoutingDeferred', data: { waitingFor: ['fal', 'replicate'] } });
     stack.backlog.take();
-    await stack.complete(onReplicate.jobId as string);
+    await stack.complete(onReplicate.metadata.jobId as string);
     const [decided] = await stack.handleBacklog();
-    expect(decided).toMatchObject({ jobId: held.jobId, type: 'RoutingDecided', provider: 'replicate' });
+    expect(decided).toMatchObject({
+      type: 'RoutingDecided',
+      data: { provider: 'replicate' },
+      metadata: { jobId: held.metadata.jobId },
+    });
     expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
   });
 
@@ -169,17 +181,19 @@ describe('holding a job when every candidate is full', () => {
     stack.backlog.take();
     stack.clock.now += 61_000;
     await stack.handleBacklog(); // nothing sent: nothing to handle
-    const { result } = await handleHoldMessage({ kind: 'recheck', jobId: held.jobId as string }, stack.holds);
+    const { result } = await handleHoldMessage(
+      { kind: 'recheck', jobId: held.metadata.jobId as string },
+      stack.holds,
+    );
     expect(result).toMatchObject({
       outcome: 'decided',
       record: {
         type: 'RoutingRejected',
-        reason: 'capacity_exhausted',
-        version: 2,
-        afterHold: { ended: 'max_hold', heldMs: 61_000 },
+        data: { reason: 'capacity_exhausted', afterHold: { ended: 'max_hold', heldMs: 61_000 } },
+        metadata: { version: 2 },
       },
     });
-    expect(await stack.stateOf(held.jobId as string)).toMatchObject({
+    expect(await stack.stateOf(held.metadata.jobId as string)).toMatchObject({
       held: false,
       done: { reason: 'rejected' },
     });
@@ -194,10 +208,13 @@ describe('holding a job when every candidate is full', () => {
     await stack.submit({ provider: 'fal' });
     const held = await stack.submit({ provider: 'fal' });
     stack.clock.now += 10_000;
-    const { result } = await handleHoldMessage({ kind: 'recheck', jobId: held.jobId as string }, stack.holds);
+    const { result } = await handleHoldMessage(
+      { kind: 'recheck', jobId: held.metadata.jobId as string },
+      stack.holds,
+    );
     expect(result).toMatchObject({
       outcome: 'decided',
-      record: { type: 'RoutingDecided', provider: 'fal', afterHold: { ended: 'max_hold' } },
+      record: { type: 'RoutingDecided', data: { provider: 'fal', afterHold: { ended: 'max_hold' } } },
     });
     expect(await stack.inFlight('fal')).toBe(2);
   });
@@ -216,7 +233,7 @@ describe('holding a job when every candidate is full', () => {
   it('given a rule with whenAllFull reject, when every candidate is full, then the job is rejected at once (no hold)', async () => {
     const stack = aStack(aTableWithConcurrency({ fal: 1 }, { 'explicit-fal': { whenAllFull: 'reject' } }));
     await stack.submit({ provider: 'fal' });
-    expect(await stack.submit({ provider: 'fal' })).toMatchObject({ reason: 'capacity_exhausted' });
+    expect(await stack.submit({ provider: 'fal' })).toMatchObject({ data: { reason: 'capacity_exhausted' } });
     expect(stack.backlog.sent).toEqual([]);
   });
 
@@ -242,7 +259,7 @@ describe('holding a job when every candidate is full', () => {
       },
       { ...stack.router, maxMessageBytes: 1024 },
     );
-    expect(result.record).toMatchObject({ type: 'RoutingRejected', reason: 'message_too_large' });
+    expect(result.record).toMatchObject({ type: 'RoutingRejected', data: { reason: 'message_too_large' } });
     expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
     expect(stack.backlog.sent.filter((s) => s.message.kind === 'recheck')).toEqual([]);
   });
@@ -253,15 +270,18 @@ describe('the deferral record', () => {
     const stack = aStack(aTableWithConcurrency({ fal: 1 }));
     const first = await stack.submit({ provider: 'fal' });
     const held = await stack.submit({ provider: 'fal' });
-    await stack.complete(first.jobId as string);
+    await stack.complete(first.metadata.jobId as string);
     await stack.handleBacklog();
-    const records = await stack.log.readStream(`job#${held.jobId}`);
+    const records = await stack.log.readStream(`job#${held.metadata.jobId}`);
     expect(records.map((r) => r.type)).toEqual(['RoutingDeferred', 'RoutingDecided']);
     for (const record of records) expect(recordFromItem(storedItemOf(record))).toEqual(record);
-    expect(jobStateOf(records.slice(0, 1))).toMatchObject({ held: true, deferral: { version: 1 } });
+    expect(jobStateOf(records.slice(0, 1))).toMatchObject({
+      held: true,
+      deferral: { metadata: { version: 1 } },
+    });
     expect(jobStateOf(records)).toMatchObject({
       held: false,
-      decision: { version: 2 },
+      decision: { metadata: { version: 2 } },
       current: { version: 2 },
     });
   });

@@ -50,7 +50,7 @@ describe('intake bounds', () => {
         const size = dynamoDbItemSize(written);
         largest = Math.max(largest, size);
         expect(size).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
-        if (written.jobId !== null) {
+        if (written.metadata.jobId !== null) {
           expect(dynamoDbItemSize(aReplayOf(written))).toBeLessThan(DYNAMODB_ITEM_LIMIT_BYTES);
         }
       }),
@@ -102,8 +102,11 @@ describe('intake bounds', () => {
         fieldErrors: [{ path: 'detail', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` }],
       });
       const written = await record(detail);
-      expect(written).toMatchObject({ type: 'RoutingRejected', reason: 'invalid_request', job: null });
-      expect(written.payloadHash).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);
+      expect(written).toMatchObject({
+        type: 'RoutingRejected',
+        data: { reason: 'invalid_request', job: null },
+      });
+      expect(written.metadata.payloadHash).toMatch(/^k1:[A-Za-z0-9_-]{43}$/);
     },
   );
 
@@ -121,10 +124,12 @@ describe('intake bounds', () => {
     const written = await record(detail);
     expect(written).toMatchObject({
       type: 'RoutingRejected',
-      stream: 'job#job-huge',
-      reason: 'invalid_request',
-      job: null,
-      fieldErrors: [{ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` }],
+      data: {
+        reason: 'invalid_request',
+        job: null,
+        fieldErrors: [{ path: 'detail', message: `larger than ${MAX_DETAIL_BYTES} bytes of JSON` }],
+      },
+      metadata: { stream: 'job#job-huge' },
     });
     expect(dynamoDbItemSize(written)).toBeLessThan(2_000);
   });
@@ -132,7 +137,7 @@ describe('intake bounds', () => {
   it('given two different oversized details with one jobId, then their payload hashes differ (a conflict is still told from a redelivery)', async () => {
     const a = await record({ ...withField('reference', 'a'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
     const b = await record({ ...withField('reference', 'b'.repeat(MAX_DETAIL_BYTES)), jobId: 'job-x' });
-    expect(a.payloadHash).not.toBe(b.payloadHash);
+    expect(a.metadata.payloadHash).not.toBe(b.metadata.payloadHash);
   });
 });
 
@@ -140,7 +145,10 @@ describe('the event envelope', () => {
   it('given a direct invocation with no event at all, when routed, then an invalid_request record is made under a generated id', async () => {
     for (const event of [null, undefined]) {
       const result = await routeJob({ type: 'RouteJob', data: { event: event as never } }, dependencies());
-      expect(result.record).toMatchObject({ stream: 'event#generated-id', reason: 'invalid_request' });
+      expect(result.record).toMatchObject({
+        data: { reason: 'invalid_request' },
+        metadata: { stream: 'event#generated-id' },
+      });
     }
   });
 
@@ -148,8 +156,8 @@ describe('the event envelope', () => {
     const event = { ...aSubmittedEvent('not a job'), id: 'i'.repeat(10_000), time: 't'.repeat(1_000) };
     const first = await routeJob({ type: 'RouteJob', data: { event } }, dependencies());
     const second = await routeJob({ type: 'RouteJob', data: { event } }, dependencies());
-    expect(first.record.stream).toMatch(/^event#sha256-[0-9a-f]{64}$/);
-    expect(second.record.stream).toBe(first.record.stream);
-    expect(first.record.submittedAt).toBeNull();
+    expect(first.record.metadata.stream).toMatch(/^event#sha256-[0-9a-f]{64}$/);
+    expect(second.record.metadata.stream).toBe(first.record.metadata.stream);
+    expect(first.record.metadata.submittedAt).toBeNull();
   });
 });

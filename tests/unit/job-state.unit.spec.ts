@@ -16,20 +16,20 @@ import type {
   RoutingRevisedRecord,
 } from '../../src/log/routing-records.ts';
 import { DeciderSpecification } from '../support/decider-specification.ts';
-import { aNoRouteRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
+import { aNoRouteRecord, aReplayOf, aRoutedRecord, withData } from '../support/records.ts';
 
 const AT = '2026-11-26T12:00:00.000Z';
 
 const anErasure = (decision: DecisionRecord, version: number): ContentErasedRecord => ({
-  stream: decision.stream,
-  version,
-  schemaVersion: decision.schemaVersion,
-  jobId: decision.jobId,
-  recordedAt: AT,
   type: 'ContentErased',
-  erasureId: 'erasure-1',
-  requestedBy: 'dpo',
-  why: 'request #1',
+  data: { erasureId: 'erasure-1', requestedBy: 'dpo', why: 'request #1' },
+  metadata: {
+    stream: decision.metadata.stream,
+    version,
+    schemaVersion: decision.metadata.schemaVersion,
+    jobId: decision.metadata.jobId,
+    recordedAt: AT,
+  },
 });
 
 const aRevision = (
@@ -38,19 +38,26 @@ const aRevision = (
   outcome: DecisionRecord,
   revision = 1,
 ): RoutingRevisedRecord => ({
-  stream: decision.stream,
-  version,
-  schemaVersion: decision.schemaVersion,
-  jobId: decision.jobId as string,
-  recordedAt: AT,
   type: 'RoutingRevised',
-  revision,
-  revises: version - 1,
-  failedDispatchId: `${decision.jobId}:v${version - 1}`,
-  failedProvider: 'fal',
-  failedModel: null,
-  causedBy: 'sig-1',
-  decision: { ...outcome, stream: decision.stream, jobId: decision.jobId } as DecisionRecord,
+  data: {
+    revision,
+    revises: version - 1,
+    failedDispatchId: `${decision.metadata.jobId}:v${version - 1}`,
+    failedProvider: 'fal',
+    failedModel: null,
+    causedBy: 'sig-1',
+    decision: {
+      ...outcome,
+      metadata: { ...outcome.metadata, stream: decision.metadata.stream, jobId: decision.metadata.jobId },
+    } as DecisionRecord,
+  },
+  metadata: {
+    stream: decision.metadata.stream,
+    version,
+    schemaVersion: decision.metadata.schemaVersion,
+    jobId: decision.metadata.jobId as string,
+    recordedAt: AT,
+  },
 });
 
 const jobDecider = <Command, Decision>(decide: (command: Command, state: JobState) => Decision) =>
@@ -69,7 +76,7 @@ describe('evolveJob: the one fold of a job stream', () => {
   it('given a routed decision, then it is the decision, the routing in force and the one dispatch', () => {
     const decision = aRoutedRecord();
     const state = jobStateOf([decision]);
-    expect(state).toMatchObject({ stream: decision.stream, version: 1, decision, closed: false });
+    expect(state).toMatchObject({ stream: decision.metadata.stream, version: 1, decision, closed: false });
     expect(state.current).toEqual({ version: 1, decision, record: decision });
     expect(state.dispatches).toEqual([{ version: 1, decision, revision: 0 }]);
     expect(state.done).toBeNull();
@@ -92,7 +99,7 @@ describe('evolveJob: the one fold of a job stream', () => {
       replays: [replay],
       owed: [decision, replay],
     });
-    const withheld = { ...replay, contentWithheld: 'content_erased' as const };
+    const withheld = withData(replay, { contentWithheld: 'content_erased' });
     const state = jobStateOf([decision, withheld]);
     expect(state.dispatches.map((d) => d.version)).toEqual([1, 2]);
     expect(state.owed).toEqual([decision]);
@@ -109,7 +116,9 @@ describe('evolveJob: the one fold of a job stream', () => {
   it('given an erasure, then it is kept (the first one) and the version moves on', () => {
     const decision = aRoutedRecord();
     const erasure = anErasure(decision, 2);
-    expect(jobStateOf([decision, erasure, { ...erasure, version: 3 }])).toMatchObject({
+    expect(
+      jobStateOf([decision, erasure, { ...erasure, metadata: { ...erasure.metadata, version: 3 } }]),
+    ).toMatchObject({
       erasure,
       version: 3,
     });
@@ -132,13 +141,16 @@ describe('ReplayProjections decider (planReplayStep over the fold)', () => {
       .given([decision, anErasure(decision, 2)])
       .when(author)
       .thenMatches((step) => {
-        expect(step).toMatchObject({ action: 'append', record: { version: 3, replayOf: 1, decision } });
+        expect(step).toMatchObject({
+          action: 'append',
+          record: { data: { replayOf: 1, decision }, metadata: { version: 3 } },
+        });
       });
   });
 
   it('given a replay of the same incident, when replayed again, then nothing is appended', () => {
     const decision = aRoutedRecord();
-    const replay = { ...aReplayOf(decision, 2), replayId: replayIdOf('INC-1') };
+    const replay = withData(aReplayOf(decision, 2), { replayId: replayIdOf('INC-1') });
     spec.given([decision, replay]).when(author).thenDecides({ action: 'already_replayed', record: replay });
   });
 
@@ -159,15 +171,15 @@ describe('ForgetUser decider (planErasureStep over the fold)', () => {
       .thenDecides({
         action: 'append',
         record: {
-          stream: decision.stream,
-          version: 3,
-          schemaVersion: decision.schemaVersion,
-          jobId: decision.jobId,
-          recordedAt: AT,
           type: 'ContentErased',
-          erasureId: 'erasure-9',
-          requestedBy: 'dpo',
-          why: 'ticket',
+          data: { erasureId: 'erasure-9', requestedBy: 'dpo', why: 'ticket' },
+          metadata: {
+            stream: decision.metadata.stream,
+            version: 3,
+            schemaVersion: decision.metadata.schemaVersion,
+            jobId: decision.metadata.jobId,
+            recordedAt: AT,
+          },
         },
       });
   });
@@ -186,14 +198,14 @@ describe('RedriveProjections decider (planRedriveSteps over the fold)', () => {
   const spec = jobDecider((command: RedriveAuthor, state: JobState) =>
     planRedriveSteps(state, new Map(), command, '2026-01-01T00:00:00.000Z').map((step) => [
       step.action,
-      step.target.version,
-      step.record?.version ?? null,
+      step.target.metadata.version,
+      step.record?.metadata.version ?? null,
     ]),
   );
 
   it('given a decision, a withheld replay and a revision, when re-driven, then only the owed current dispatch is re-driven: the superseded decision is skipped', () => {
     const decision = aRoutedRecord();
-    const withheld = { ...aReplayOf(decision, 2), contentWithheld: 'content_expired' as const };
+    const withheld = withData(aReplayOf(decision, 2), { contentWithheld: 'content_expired' });
     const revision = aRevision(decision, 3, aRoutedRecord({ provider: 'replicate' }));
     spec
       .given([decision, withheld, revision])
@@ -209,8 +221,8 @@ describe('ReviseRouting decider (planRevision over the fold)', () => {
   const failureOf = (decision: DecisionRecord, version: number): FailedAttempt => ({
     signalId: 'sig-9',
     at: AT,
-    jobId: decision.jobId as string,
-    dispatchId: `${decision.jobId}:v${version}`,
+    jobId: decision.metadata.jobId as string,
+    dispatchId: `${decision.metadata.jobId}:v${version}`,
     provider: 'fal',
     model: null,
     outcome: 'failed_terminal',
@@ -264,11 +276,9 @@ describe('the fold says when a job is done (never paid for again without --pay-a
   it('given a provider’s success of its dispatch, then it is done: completed, and a later replay does not undo it', () => {
     const decision = aRoutedRecord();
     const completed = {
-      ...decision,
-      version: 2,
       type: 'DispatchOutcomeRecorded',
-      outcome: 'succeeded',
-      dispatchId: `${decision.jobId}:v1`,
+      data: { outcome: 'succeeded', dispatchId: `${decision.metadata.jobId}:v1` },
+      metadata: { ...decision.metadata, version: 2 },
     } as unknown as RoutingLogRecord;
     expect(jobStateOf([decision, completed]).done).toEqual({ reason: 'completed', version: 2 });
     expect(jobStateOf([decision, completed, aReplayOf(decision, 3)]).done).toEqual({
@@ -280,10 +290,7 @@ describe('the fold says when a job is done (never paid for again without --pay-a
   it('given a rejection at intake, then it is done: rejected; an explicit provider’s failure is done: failed', () => {
     expect(jobStateOf([aNoRouteRecord()]).done?.reason).toBe('rejected');
     const decision = aRoutedRecord({ provider: 'fal' });
-    const failed = aRevision(decision, 2, {
-      ...aNoRouteRecord(),
-      reason: 'provider_failed',
-    } as DecisionRecord);
+    const failed = aRevision(decision, 2, withData(aNoRouteRecord(), { reason: 'provider_failed' }));
     expect(jobStateOf([decision, failed]).done).toEqual({ reason: 'failed', version: 2 });
   });
 });

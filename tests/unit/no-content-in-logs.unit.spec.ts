@@ -14,6 +14,7 @@ import { createRouterHandler } from '../../src/handlers/router.ts';
 import type { SubmittedEvent } from '../../src/intake/submission.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -163,15 +164,14 @@ describe('no user content in any log line', () => {
     ];
     const corruptJob = {
       ...routed,
-      stream: 'job#corrupt',
-      jobId: 'corrupt',
-      job: `{"prompt": "${CANARY.prompt}", "userId`,
-    };
+      data: { ...routed.data, job: `{"prompt": "${CANARY.prompt}", "userId` },
+      metadata: { ...routed.metadata, stream: 'job#corrupt', jobId: 'corrupt' },
+    } as RoutingLogRecord;
     const records = [
       aStreamRecord(corruptJob),
-      aStreamRecord({ ...routed, type: CANARY.prompt }),
-      aStreamRecord({ ...routed, type: { toString: CANARY.prompt } }),
-      aStreamRecord({ ...routed, schemaVersion: 99 }),
+      aStreamRecord({ ...storedItemOf(routed), type: CANARY.prompt }),
+      aStreamRecord({ ...storedItemOf(routed), type: { toString: CANARY.prompt } }),
+      aStreamRecord({ ...storedItemOf(routed), schemaVersion: 99 }),
       aStreamRecord(routed),
       aStreamRecord(other),
       aStreamRecord(rejected),

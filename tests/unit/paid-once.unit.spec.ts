@@ -79,14 +79,14 @@ const at = () => new Date(Date.parse('2026-11-25T14:00:00.000Z') + ++clock * 100
 async function run(decision: DecisionRecord, ops: readonly Op[]) {
   const log = new InMemoryRoutingLog();
   await appendRecord(log, decision);
-  const jobId = decision.jobId as string;
+  const jobId = decision.metadata.jobId as string;
   const rules = fixedRules(defaultRoutingTable);
   // Erased content makes replays and re-drives send nothing (the existing, tested mechanism).
   const contentOf = async (job: JobState) => (job.erasure ? ('erased' as const) : ('retained' as const));
   // No completion marks at all: a re-drive sees every record as owing every effect (the worst case).
   const markers = { read: async () => new Map() };
   for (const step of ops) {
-    const stream = await log.readStream(decision.stream);
+    const stream = await log.readStream(decision.metadata.stream);
     const author = { incident: 'x', requestedBy: 'ops', why: 'property', at: at() };
     if (step.kind === 'providerFailure' || step.kind === 'jobFailure' || step.kind === 'complete') {
       const current = jobStateOf(stream).current?.version ?? 1;
@@ -135,7 +135,7 @@ async function run(decision: DecisionRecord, ops: readonly Op[]) {
       if (erasure.action === 'append') await appendRecord(log, erasure.record);
     }
   }
-  return log.readStream(decision.stream);
+  return log.readStream(decision.metadata.stream);
 }
 
 /** Whether appending this record makes the projector send the job to a provider. */
@@ -147,7 +147,7 @@ function sendsToProvider(record: RoutingLogRecord): boolean {
     record.type === 'RoutingDeferred'
   )
     return false;
-  if (record.version === 1) return false; // the decision itself: the one dispatch every job gets
+  if (record.metadata.version === 1) return false; // the decision itself: the one dispatch every job gets
   if ('contentWithheld' in record && record.contentWithheld) return false;
   return planEffects(record).dispatch !== null;
 }
@@ -159,10 +159,10 @@ function paidAfterDone(stream: readonly RoutingLogRecord[]) {
     if (!before.done || !sendsToProvider(record)) return [];
     return [
       {
-        version: record.version,
+        version: record.metadata.version,
         type: record.type,
         done: before.done.reason,
-        paidAgain: 'paidAgain' in record ? record.paidAgain : undefined,
+        paidAgain: 'paidAgain' in record.data ? record.data.paidAgain : undefined,
       },
     ];
   });
@@ -173,9 +173,9 @@ function staleRedrives(stream: readonly RoutingLogRecord[]) {
   return stream.flatMap((record, index) => {
     if (record.type !== 'ProjectionRedriveRequested' || !sendsToProvider(record)) return [];
     const before = jobStateOf(stream.slice(0, index));
-    return record.redriveOf === before.current?.version
+    return record.data.redriveOf === before.current?.version
       ? []
-      : [{ version: record.version, redriveOf: record.redriveOf }];
+      : [{ version: record.metadata.version, redriveOf: record.data.redriveOf }];
   });
 }
 

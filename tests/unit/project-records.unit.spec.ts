@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { projectRecords } from '../../src/projections/project-records.ts';
 import { fakePorts, QUEUE_URLS } from '../support/projector-fakes.ts';
-import { aNoRouteRecord, anInvalidRequestRecord, aReplayOf, aRoutedRecord } from '../support/records.ts';
+import {
+  aNoRouteRecord,
+  anInvalidRequestRecord,
+  aReplayOf,
+  aRoutedRecord,
+  withData,
+} from '../support/records.ts';
 
 const throttled = { code: 'ThrottlingException', message: 'slow down', retryable: true };
 
@@ -17,8 +23,8 @@ describe('projectRecords', () => {
 
     expect(outcomes.every((o) => o.ok && o.markerWritten)).toBe(true);
     expect(queues.sent.map((s) => [s.queueUrl, s.message.dispatchId])).toEqual([
-      [QUEUE_URLS.fal, `${fal.jobId}:v1`],
-      [QUEUE_URLS.replicate, `${replicate.jobId}:v1`],
+      [QUEUE_URLS.fal, `${fal.metadata.jobId}:v1`],
+      [QUEUE_URLS.replicate, `${replicate.metadata.jobId}:v1`],
     ]);
     expect(bus.published.map((e) => e.detailType)).toEqual([
       'video.job.routed',
@@ -26,12 +32,15 @@ describe('projectRecords', () => {
       'video.job.rejected',
       'video.job.rejected',
     ]);
-    expect(jobs.items.get(rejected.jobId as string)).toMatchObject({ status: 'REJECTED' });
+    expect(jobs.items.get(rejected.metadata.jobId as string)).toMatchObject({ status: 'REJECTED' });
     expect(jobs.items.size).toBe(3);
-    expect(jobs.items.get(fal.jobId)).toMatchObject({ routingVersion: 1, routingDone: new Set([1]) });
-    expect([...markers.markers.keys()]).toEqual([`${invalid.stream}:v1`]);
-    expect(markers.markers.get(`${invalid.stream}:v1`)).toEqual({
-      effectId: `${invalid.stream}:v1`,
+    expect(jobs.items.get(fal.metadata.jobId)).toMatchObject({
+      routingVersion: 1,
+      routingDone: new Set([1]),
+    });
+    expect([...markers.markers.keys()]).toEqual([`${invalid.metadata.stream}:v1`]);
+    expect(markers.markers.get(`${invalid.metadata.stream}:v1`)).toEqual({
+      effectId: `${invalid.metadata.stream}:v1`,
       dispatched: false,
       dispatchedAt: null,
       announced: true,
@@ -79,7 +88,9 @@ describe('projectRecords', () => {
     const bad = aRoutedRecord();
     const good = aRoutedRecord();
     queues.refuse = (m) =>
-      m.jobId === bad.jobId ? { code: 'InvalidMessageContents', message: 'no', retryable: false } : undefined;
+      m.jobId === bad.metadata.jobId
+        ? { code: 'InvalidMessageContents', message: 'no', retryable: false }
+        : undefined;
 
     const outcomes = await projectRecords([bad, good], ports);
 
@@ -88,13 +99,13 @@ describe('projectRecords', () => {
       failure: { effect: 'dispatch', code: 'InvalidMessageContents' },
       effects: { dispatch: 'failed', announce: 'not_attempted', status: 'not_attempted' },
     });
-    expect(bus.published.map((e) => JSON.parse(e.detail).jobId)).toEqual([good.jobId]);
-    expect(markers.markers.has(`${bad.stream}:v1`)).toBe(false);
+    expect(bus.published.map((e) => JSON.parse(e.detail).jobId)).toEqual([good.metadata.jobId]);
+    expect(markers.markers.has(`${bad.metadata.stream}:v1`)).toBe(false);
   });
 
   it('given a provider without a configured queue, then that record fails as a configuration error', async () => {
     const { ports, queues } = fakePorts();
-    const record = { ...aRoutedRecord(), provider: 'veo' };
+    const record = withData(aRoutedRecord(), { provider: 'veo' });
     const outcomes = await projectRecords([record], { ...ports, queueUrls: { fal: QUEUE_URLS.fal } });
     expect(queues.calls).toBe(0);
     expect(outcomes[0]?.failure).toMatchObject({ effect: 'dispatch', code: 'UnknownProviderQueue' });
@@ -108,7 +119,10 @@ describe('projectRecords', () => {
     const first = await projectRecords([record], ports);
     expect(bus.calls).toBe(3);
     expect(first[0]).toMatchObject({ ok: false, failure: { effect: 'announce' }, markerWritten: true });
-    expect(markers.markers.get(`${record.stream}:v1`)).toMatchObject({ dispatched: true, announced: false });
+    expect(markers.markers.get(`${record.metadata.stream}:v1`)).toMatchObject({
+      dispatched: true,
+      announced: false,
+    });
 
     bus.refuse = () => undefined;
     const second = await projectRecords([record], ports);
@@ -143,7 +157,7 @@ describe('projectRecords', () => {
     await projectRecords([aReplayOf(decision, 2)], ports);
     const outcomes = await projectRecords([decision], ports);
     expect(outcomes[0]).toMatchObject({ ok: true, statusOutcome: 'superseded' });
-    expect(jobs.items.get(decision.jobId)?.routingVersion).toBe(2);
+    expect(jobs.items.get(decision.metadata.jobId)?.routingVersion).toBe(2);
   });
 
   it('given a replay record, then it dispatches again under the new dispatch id', async () => {
@@ -151,8 +165,8 @@ describe('projectRecords', () => {
     const decision = aRoutedRecord();
     await projectRecords([decision, aReplayOf(decision, 2)], ports);
     expect(queues.sent.map((s) => s.message.dispatchId)).toEqual([
-      `${decision.jobId}:v1`,
-      `${decision.jobId}:v2`,
+      `${decision.metadata.jobId}:v1`,
+      `${decision.metadata.jobId}:v2`,
     ]);
   });
 
@@ -175,7 +189,7 @@ describe('projectRecords', () => {
 
     await projectRecords([decision], ports);
 
-    expect(markers.markers.get(`${decision.stream}:v1`)).toMatchObject({
+    expect(markers.markers.get(`${decision.metadata.stream}:v1`)).toMatchObject({
       dispatched: true,
       announced: true,
       statusProjected: true,
@@ -195,7 +209,7 @@ describe('projectRecords', () => {
 
   it('given a record whose job JSON is corrupt, then only that record fails at planning', async () => {
     const { ports } = fakePorts();
-    const corrupt = { ...aRoutedRecord(), job: '{not json' };
+    const corrupt = withData(aRoutedRecord(), { job: '{not json' });
     const outcomes = await projectRecords([corrupt, aRoutedRecord()], ports);
     expect(outcomes.map((o) => [o.ok, o.failure?.effect ?? null, o.effectId === null])).toEqual([
       [false, 'plan', true],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createProjectorHandler } from '../../src/handlers/projector.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
@@ -37,7 +38,7 @@ describe('projector handler: malformed stream records', () => {
 
   it('given a record of a future schema version, when invoked, then only that record is reported failed', async () => {
     const { projector } = aProjector();
-    const future = aStreamRecord({ ...aRoutedRecord(), schemaVersion: 99 });
+    const future = aStreamRecord({ ...storedItemOf(aRoutedRecord()), schemaVersion: 99 });
 
     const response = await projector(
       aStreamEvent([aStreamRecord(aRoutedRecord()), future]),
@@ -50,7 +51,10 @@ describe('projector handler: malformed stream records', () => {
   it('given a record too malformed to describe (its type is a map whose toString is a string), when invoked, then only that record fails and the good one is projected', async () => {
     const { projector, queues } = aProjector();
     const good = aStreamRecord(aRoutedRecord());
-    const unreadable = aStreamRecord({ ...aRoutedRecord(), type: { toString: 'RoutingDecided' } });
+    const unreadable = aStreamRecord({
+      ...storedItemOf(aRoutedRecord()),
+      type: { toString: 'RoutingDecided' },
+    });
 
     const response = await projector(aStreamEvent([good, unreadable]), aLocalLambdaContext('projector'));
 

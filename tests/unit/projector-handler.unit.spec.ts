@@ -112,7 +112,7 @@ describe('projector handler', () => {
     const { ports, bus, markers } = fakePorts();
     const failing = aRoutedRecord();
     bus.refuse = (entry) =>
-      JSON.parse(entry.detail).jobId === failing.jobId
+      JSON.parse(entry.detail).jobId === failing.metadata.jobId
         ? { code: 'InternalFailure', message: 'x', retryable: false }
         : undefined;
     markers.failWrite = true;

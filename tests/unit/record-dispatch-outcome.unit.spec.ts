@@ -19,17 +19,21 @@ const aReport = (jobId: string, version: number, overrides: Record<string, unkno
 describe('a provider’s verdict on a dispatch makes the job done', () => {
   it('given a routed job, when its dispatch succeeds, then the outcome is recorded once and the job is done (completed)', async () => {
     const { log, decision } = await aRoutedJobInLog();
-    expect(await recordDispatchOutcome(aReport(decision.jobId, 1), { log })).toMatchObject({
+    expect(await recordDispatchOutcome(aReport(decision.metadata.jobId, 1), { log })).toMatchObject({
       outcome: 'recorded',
-      record: { type: 'DispatchOutcomeRecorded', version: 2, outcome: 'succeeded', routingVersion: 1 },
+      record: {
+        type: 'DispatchOutcomeRecorded',
+        data: { outcome: 'succeeded', routingVersion: 1 },
+        metadata: { version: 2 },
+      },
     });
     expect(
-      await recordDispatchOutcome({ ...aReport(decision.jobId, 1), attemptKey: 'again' }, { log }),
+      await recordDispatchOutcome({ ...aReport(decision.metadata.jobId, 1), attemptKey: 'again' }, { log }),
     ).toEqual({
       outcome: 'ignored',
       why: 'already_done',
     });
-    expect(jobStateOf(await log.readStream(decision.stream)).done).toEqual({
+    expect(jobStateOf(await log.readStream(decision.metadata.stream)).done).toEqual({
       reason: 'completed',
       version: 2,
     });
@@ -44,12 +48,12 @@ describe('a provider’s verdict on a dispatch makes the job done', () => {
     });
     expect(
       await recordDispatchOutcome(
-        aReport(decision.jobId, 1, { outcome: 'failed_terminal', errorClass: 'content_policy' }),
+        aReport(decision.metadata.jobId, 1, { outcome: 'failed_terminal', errorClass: 'content_policy' }),
         { log },
       ),
     ).toMatchObject({
       outcome: 'recorded',
-      record: { outcome: 'failed_terminal', errorClass: 'content_policy' },
+      record: { data: { outcome: 'failed_terminal', errorClass: 'content_policy' } },
     });
     expect(await reviseRouting(aFailure(decision), { log, rules })).toEqual({
       outcome: 'ignored',
@@ -64,16 +68,16 @@ describe('a provider’s verdict on a dispatch makes the job done', () => {
       { outcome: 'failed_retryable', errorClass: 'timeout' },
       { outcome: 'unknown' },
     ]) {
-      expect((await recordDispatchOutcome(aReport(decision.jobId, 1, overrides), { log })).outcome).toBe(
-        'ignored',
-      );
+      expect(
+        (await recordDispatchOutcome(aReport(decision.metadata.jobId, 1, overrides), { log })).outcome,
+      ).toBe('ignored');
     }
-    expect(await log.readStream(decision.stream)).toHaveLength(1);
+    expect(await log.readStream(decision.metadata.stream)).toHaveLength(1);
   });
 
   it('given a report about a dispatch the job never had, then nothing is recorded', async () => {
     const { log, decision } = await aRoutedJobInLog();
-    expect(await recordDispatchOutcome(aReport(decision.jobId, 7), { log })).toEqual({
+    expect(await recordDispatchOutcome(aReport(decision.metadata.jobId, 7), { log })).toEqual({
       outcome: 'ignored',
       why: 'unknown_dispatch',
     });
@@ -84,7 +88,7 @@ describe('a provider’s verdict on a dispatch makes the job done', () => {
     await reviseRouting(aFailure(decision), { log, rules });
     expect(
       await recordDispatchOutcome(
-        aReport(decision.jobId, 1, { outcome: 'failed_terminal', errorClass: 'content_policy' }),
+        aReport(decision.metadata.jobId, 1, { outcome: 'failed_terminal', errorClass: 'content_policy' }),
         { log },
       ),
     ).toEqual({ outcome: 'ignored', why: 'not_current' });
@@ -97,8 +101,8 @@ describe('re-routing times never go back', () => {
     const early = { ...aFailure(decision), at: '2026-11-25T10:00:01.000Z' };
     const result = await reviseRouting(early, { log, rules });
     expect(result).toMatchObject({ outcome: 'revised' });
-    const recordedAt = (result as { record: { recordedAt: string } }).record.recordedAt;
-    expect(recordedAt > decision.recordedAt).toBe(true);
+    const recordedAt = result.outcome === 'revised' ? result.record.metadata.recordedAt : '';
+    expect(recordedAt > decision.metadata.recordedAt).toBe(true);
     expect(laterOf('2026-11-25T10:00:00.000Z', '2026-11-25T10:00:01.412Z')).toBe('2026-11-25T10:00:01.413Z');
     expect(laterOf('2026-11-25T10:00:05.000Z', '2026-11-25T10:00:01.412Z')).toBe('2026-11-25T10:00:05.000Z');
   });
@@ -112,7 +116,11 @@ describe('re-routing times never go back', () => {
     );
     expect(last).toMatchObject({
       record: {
-        decision: { reason: 'retries_exhausted', explanation: { matchedRule: 'auto-short-720p-fal' } },
+        data: {
+          decision: {
+            data: { reason: 'retries_exhausted', explanation: { matchedRule: 'auto-short-720p-fal' } },
+          },
+        },
       },
     });
   });

@@ -29,7 +29,15 @@ import { readContentStatus } from '../../src/queries/content-status.ts';
 import { contentKeyRing } from '../support/content.ts';
 import { appendRecord } from '../support/log-appends.ts';
 import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
-import { aNoRouteRecord, aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
+import {
+  aNoRouteRecord,
+  aReplayOf,
+  aRoutedRecord,
+  RECORDED_AT,
+  withData,
+  withMetadata,
+  withVersion,
+} from '../support/records.ts';
 
 const AUTHOR = {
   incident: 'INC-1',
@@ -92,10 +100,8 @@ describe('redrive plan', () => {
     expect(step).toMatchObject({ action: 'append', missing: ['dispatch', 'announce', 'status'] });
     expect(step?.record).toMatchObject({
       type: 'ProjectionRedriveRequested',
-      version: 2,
-      redriveOf: 1,
-      redriveId: redriveIdOf('INC-1'),
-      incident: 'INC-1',
+      data: { redriveOf: 1, redriveId: redriveIdOf('INC-1'), incident: 'INC-1' },
+      metadata: { version: 2 },
     });
     const plan = planEffects(step?.record as ProjectionRedriveRequestedRecord);
     expect(plan).toEqual(planEffects(decision));
@@ -108,7 +114,7 @@ describe('redrive plan', () => {
 
   it('given a complete marker, a re-drive already requested by this incident, and a too-old target, then nothing is appended for them', () => {
     const decision = aRoutedRecord();
-    const old = { ...aRoutedRecord(), recordedAt: '2026-11-01T00:00:00.000Z' };
+    const old = withMetadata(aRoutedRecord(), { recordedAt: '2026-11-01T00:00:00.000Z' });
     const [first] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const replay = aReplayOf(decision, 3);
     const stream = [decision, first?.record as ProjectionRedriveRequestedRecord, replay];
@@ -122,7 +128,7 @@ describe('redrive plan', () => {
     ]);
     expect(
       planRedriveSteps(jobStateOf([decision]), new Map(), { ...AUTHOR, incident: 'INC-2' }, JUDGEABLE)[0]
-        ?.record?.redriveId,
+        ?.record?.data.redriveId,
     ).not.toBe(redriveIdOf('INC-1'));
   });
 });
@@ -133,8 +139,8 @@ describe('history of a re-driven job', () => {
     const [step] = planRedriveSteps(jobStateOf([decision]), new Map(), AUTHOR, JUDGEABLE);
     const text = renderHistory(
       {
-        jobId: decision.jobId,
-        stream: decision.stream,
+        jobId: decision.metadata.jobId,
+        stream: decision.metadata.stream,
         job: null,
         records: [decision, step?.record as ProjectionRedriveRequestedRecord],
         projection: null,
@@ -165,7 +171,7 @@ describe('RedriveProjections', () => {
       real.targets.map((t) => [t.redriveVersion, t.dispatchId]),
     );
     expect(again).toMatchObject({ appended: 0, alreadyRequested: 1 });
-    expect(await log.readStream(incomplete.stream)).toHaveLength(2);
+    expect(await log.readStream(incomplete.metadata.stream)).toHaveLength(2);
     expect(renderRedriveSummary(real)).toContain('re-driven');
     expect(renderRedriveSummary(dry)).toContain('would re-drive');
   });
@@ -175,7 +181,7 @@ describe('RedriveProjections', () => {
     const racing: RoutingLog = {
       readStream: async () => [decision],
       appendToStream: async (stream, records) => {
-        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: decision });
+        throw new VersionConflictError(stream, records[0]?.metadata.version ?? 1, { existing: decision });
       },
     };
     expect((await given([decision], racing).run()).targets).toEqual([
@@ -220,7 +226,7 @@ describe('projecting a re-drive record', () => {
     });
     expect(queues.sent).toHaveLength(0);
     expect(bus.published.map((entry) => JSON.parse(entry.detail).announcementId)).toEqual([
-      `${decision.stream}:v1:announce`,
+      `${decision.metadata.stream}:v1:announce`,
     ]);
   });
 
@@ -242,25 +248,29 @@ describe('projecting a re-drive record', () => {
 /** A revision of a routed decision: re-routed to replicate after fal failed terminally (v2). */
 function aRevisionOf(decision: DecisionRecord): RoutingRevisedRecord {
   return {
-    stream: decision.stream,
-    version: 2,
-    schemaVersion: 1,
-    jobId: decision.jobId as string,
-    recordedAt: '2026-11-25T10:00:03.000Z',
     type: 'RoutingRevised',
-    revision: 1,
-    revises: 1,
-    failedDispatchId: `${decision.jobId}:v1`,
-    failedProvider: 'fal',
-    failedModel: 'wan-i2v',
-    causedBy: 'signal-1',
-    decision: { ...aRoutedRecord({ provider: 'replicate', jobId: decision.jobId }), version: 2 },
+    data: {
+      revision: 1,
+      revises: 1,
+      failedDispatchId: `${decision.metadata.jobId}:v1`,
+      failedProvider: 'fal',
+      failedModel: 'wan-i2v',
+      causedBy: 'signal-1',
+      decision: withVersion(aRoutedRecord({ provider: 'replicate', jobId: decision.metadata.jobId }), 2),
+    },
+    metadata: {
+      stream: decision.metadata.stream,
+      version: 2,
+      schemaVersion: 1,
+      jobId: decision.metadata.jobId as string,
+      recordedAt: '2026-11-25T10:00:03.000Z',
+    },
   };
 }
 
 async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
   const key = await contentKeyRing(vault).sealingKey(new Date(RECORDED_AT));
-  return protectRecord(record, splitJob(JSON.parse(record.job ?? '{}')), key);
+  return protectRecord(record, splitJob(JSON.parse(record.data.job ?? '{}')), key);
 }
 
 describe('re-drive targets carry what the projector needs', () => {
@@ -271,12 +281,12 @@ describe('re-drive targets carry what the projector needs', () => {
     const steps = planRedriveSteps(jobStateOf([decision, revision]), markers, AUTHOR, JUDGEABLE);
     expect(steps.map((step) => step.action)).toEqual(['complete', 'append']);
     const record = steps[1]?.record as ProjectionRedriveRequestedRecord;
-    expect(record).toMatchObject({ version: 3, redriveOf: 2, target: revision });
+    expect(record).toMatchObject({ data: { redriveOf: 2, target: revision }, metadata: { version: 3 } });
     const plan = planEffects(record);
     expect(plan).toEqual(planEffects(revision));
     expect(plan.announcement.detailType).toBe('video.job.rerouted');
-    expect(plan.dispatch?.dispatchId).toBe(`${decision.jobId}:v2`);
-    expect(plan.announcement.detail.announcementId).toBe(`${decision.stream}:v2:announce`);
+    expect(plan.dispatch?.dispatchId).toBe(`${decision.metadata.jobId}:v2`);
+    expect(plan.announcement.detail.announcementId).toBe(`${decision.metadata.stream}:v2:announce`);
   });
 
   it("given an incomplete replay, when re-driven, then the replay's ids (its own version) are planned, not the decision's", () => {
@@ -286,12 +296,12 @@ describe('re-drive targets carry what the projector needs', () => {
     const record = planRedriveSteps(jobStateOf([decision, replay]), markers, AUTHOR, JUDGEABLE)[1]
       ?.record as ProjectionRedriveRequestedRecord;
     expect(planEffects(record)).toEqual(planEffects(replay));
-    expect(planEffects(record).dispatch?.dispatchId).toBe(`${decision.jobId}:v2`);
+    expect(planEffects(record).dispatch?.dispatchId).toBe(`${decision.metadata.jobId}:v2`);
   });
 
   it('given a replay recorded with content withheld, then it owes nothing and is never re-driven', () => {
     const decision = aRoutedRecord();
-    const withheld = { ...aReplayOf(decision), contentWithheld: 'content_erased' as const };
+    const withheld = withData(aReplayOf(decision), { contentWithheld: 'content_erased' });
     const markers = new Map([[planEffects(decision).effectId, complete(planEffects(decision).effectId)]]);
     expect(
       planRedriveSteps(jobStateOf([decision, withheld]), markers, AUTHOR, JUDGEABLE).map((s) => s.action),
@@ -304,15 +314,15 @@ describe('re-drive of a job whose content was erased', () => {
     const { vault } = fakePorts();
     const decision = await sealed(vault, aRoutedRecord());
     const erased: ContentErasedRecord = {
-      stream: decision.stream,
-      version: 2,
-      schemaVersion: 1,
-      jobId: decision.jobId,
-      recordedAt: '2026-11-25T10:00:04.000Z',
       type: 'ContentErased',
-      erasureId: 'erasure-1',
-      requestedBy: 'dpo',
-      why: 'request #1',
+      data: { erasureId: 'erasure-1', requestedBy: 'dpo', why: 'request #1' },
+      metadata: {
+        stream: decision.metadata.stream,
+        version: 2,
+        schemaVersion: 1,
+        jobId: decision.metadata.jobId,
+        recordedAt: '2026-11-25T10:00:04.000Z',
+      },
     };
     const keys = contentKeyRing(vault);
     const contentOf = async (job: JobState) =>
@@ -331,8 +341,11 @@ describe('re-drive of a job whose content was erased', () => {
       announcementId: null,
       contentWithheld: 'content_erased',
     });
-    const [, , record] = await log.readStream(decision.stream);
-    expect(record).toMatchObject({ type: 'ProjectionRedriveRequested', contentWithheld: 'content_erased' });
+    const [, , record] = await log.readStream(decision.metadata.stream);
+    expect(record).toMatchObject({
+      type: 'ProjectionRedriveRequested',
+      data: { contentWithheld: 'content_erased' },
+    });
 
     const { ports, queues, bus } = fakePorts();
     const [outcome] = await projectWithContent([record as ProjectionRedriveRequestedRecord], ports);
@@ -342,8 +355,8 @@ describe('re-drive of a job whose content was erased', () => {
     expect(
       renderHistory(
         {
-          jobId: decision.jobId,
-          stream: decision.stream,
+          jobId: decision.metadata.jobId,
+          stream: decision.metadata.stream,
           job: null,
           records: [record as RoutingLogRecord],
           projection: null,
@@ -366,7 +379,7 @@ describe('re-drive of a job whose content was erased', () => {
     const [outcome] = await projectWithContent([step?.record as ProjectionRedriveRequestedRecord], fresh);
     expect(outcome).toMatchObject({ ok: true, effects: { dispatch: 'done' } });
     expect(queues.sent[0]?.message.body).toContain('corgi surfing');
-    expect(queues.sent[0]?.message.dispatchId).toBe(`${decision.jobId}:v1`);
+    expect(queues.sent[0]?.message.dispatchId).toBe(`${decision.metadata.jobId}:v1`);
   });
 });
 
@@ -375,7 +388,7 @@ describe('a re-drive never pays for a done job or sends a superseded dispatch', 
     const decision = aRoutedRecord();
     const replay = aReplayOf(decision);
     const steps = planRedriveSteps(jobStateOf([decision, replay]), new Map(), AUTHOR, JUDGEABLE);
-    expect(steps.map((s) => [s.target.version, s.action, s.skipped])).toEqual([
+    expect(steps.map((s) => [s.target.metadata.version, s.action, s.skipped])).toEqual([
       [1, 'skipped', 'superseded'],
       [2, 'append', undefined],
     ]);
@@ -386,10 +399,10 @@ describe('a re-drive never pays for a done job or sends a superseded dispatch', 
     const done = decideDispatchOutcome(jobStateOf([decision]), {
       attemptKey: 'attempt-1',
       at: '2026-11-25T10:05:00.000Z',
-      jobId: decision.jobId,
-      dispatchId: `${decision.jobId}:v1`,
-      provider: decision.provider,
-      model: decision.model,
+      jobId: decision.metadata.jobId,
+      dispatchId: `${decision.metadata.jobId}:v1`,
+      provider: decision.data.provider,
+      model: decision.data.model,
       outcome: 'succeeded',
       errorClass: null,
     }) as RoutingLogRecord;
@@ -398,7 +411,7 @@ describe('a re-drive never pays for a done job or sends a superseded dispatch', 
       { action: 'skipped', skipped: 'completed', record: null },
     ]);
     expect(planRedriveSteps(jobStateOf(stream), new Map(), AUTHOR, JUDGEABLE, undefined, true)).toMatchObject(
-      [{ action: 'append', record: { version: 3, redriveOf: 1 } }],
+      [{ action: 'append', record: { data: { redriveOf: 1 }, metadata: { version: 3 } } }],
     );
   });
 
@@ -407,11 +420,9 @@ describe('a re-drive never pays for a done job or sends a superseded dispatch', 
     const plan = planEffects(decision);
     const marker = { ...complete(plan.effectId), announced: false };
     const done = {
-      ...decision,
-      version: 2,
       type: 'DispatchOutcomeRecorded',
-      outcome: 'succeeded',
-      dispatchId: `${decision.jobId}:v1`,
+      data: { outcome: 'succeeded', dispatchId: `${decision.metadata.jobId}:v1` },
+      metadata: { ...decision.metadata, version: 2 },
     };
     expect(
       planRedriveSteps(

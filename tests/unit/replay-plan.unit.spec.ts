@@ -72,7 +72,7 @@ describe('which decisions a replay re-drives', () => {
 
   it('given a rejection, when a routed replay filters it, then it is not replayed, but a rejected replay takes it', () => {
     const rejected = aDecisionRecord({ resolution: '4k' });
-    const explicit = { ...rejected, requestedProvider: 'fal' } as typeof rejected;
+    const explicit = { ...rejected, data: { ...rejected.data, requestedProvider: 'fal' } } as typeof rejected;
     expect(isReplayed(explicit, selection())).toBe(false);
     expect(isReplayed(explicit, selection({ outcome: 'rejected' }))).toBe(true);
   });
@@ -99,19 +99,23 @@ describe('replay step for one job', () => {
       action: 'append',
       record: {
         type: 'ProjectionReplayRequested',
-        stream: decision.stream,
-        version: 2,
-        schemaVersion: RECORD_SCHEMA_VERSION,
-        jobId: decision.jobId,
-        replayId: replayIdOf('INC-2291'),
-        incident: 'INC-2291',
-        replayOf: 1,
-        requestedBy: 'ops@example.com',
-        why: 'fal outage 09:00-11:00',
-        recordedAt: author.at,
-        decision,
-        previousDispatchId: `${decision.jobId}:v1`,
-        revision: 0,
+        data: {
+          replayId: replayIdOf('INC-2291'),
+          incident: 'INC-2291',
+          replayOf: 1,
+          requestedBy: 'ops@example.com',
+          why: 'fal outage 09:00-11:00',
+          decision,
+          previousDispatchId: `${decision.metadata.jobId}:v1`,
+          revision: 0,
+        },
+        metadata: {
+          stream: decision.metadata.stream,
+          version: 2,
+          schemaVersion: RECORD_SCHEMA_VERSION,
+          jobId: decision.metadata.jobId,
+          recordedAt: author.at,
+        },
       },
     });
   });
@@ -141,7 +145,10 @@ describe('replay step for one job', () => {
     ).toMatchObject({
       action: 'append',
       // The job's current dispatch is the first replay's: that is what is sent again.
-      record: { version: 3, replayOf: 2, incident: 'INC-2300', previousDispatchId: `${decision.jobId}:v2` },
+      record: {
+        data: { replayOf: 2, incident: 'INC-2300', previousDispatchId: `${decision.metadata.jobId}:v2` },
+        metadata: { version: 3 },
+      },
     });
   });
 
@@ -154,7 +161,7 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
   async function reroutedToReplicate() {
     const { log, decision, rules } = await aRoutedJobInLog();
     await reviseRouting(aFailure(decision), { log, rules });
-    return { log, decision, rules, stream: await log.readStream(decision.stream) };
+    return { log, decision, rules, stream: await log.readStream(decision.metadata.stream) };
   }
   const succeeded = (stream: readonly RoutingLogRecord[], jobId: string, version: number) =>
     decideDispatchOutcome(jobStateOf(stream), {
@@ -184,18 +191,20 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
     ).toMatchObject({
       action: 'append',
       record: {
-        version: 3,
-        replayOf: 2,
-        revision: 1,
-        previousDispatchId: `${decision.jobId}:v2`,
-        decision: { provider: 'replicate', model: 'wan-2.1-i2v' },
+        data: {
+          replayOf: 2,
+          revision: 1,
+          previousDispatchId: `${decision.metadata.jobId}:v2`,
+          decision: { data: { provider: 'replicate', model: 'wan-2.1-i2v' } },
+        },
+        metadata: { version: 3 },
       },
     });
   });
 
   it('given the re-routed job completed on Replicate, when Replicate or fal is replayed, then it is skipped as completed', async () => {
     const { stream, decision } = await reroutedToReplicate();
-    const done = succeeded(stream, decision.jobId, 2);
+    const done = succeeded(stream, decision.metadata.jobId, 2);
     if ('why' in done) throw new Error(done.why);
     const completed = [...stream, done];
     expect(
@@ -212,16 +221,19 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
 
   it('given a completed job named with --pay-again-for, when replayed, then it is sent again and the record says it was paid again', async () => {
     const { stream, decision } = await reroutedToReplicate();
-    const done = succeeded(stream, decision.jobId, 2);
+    const done = succeeded(stream, decision.metadata.jobId, 2);
     if ('why' in done) throw new Error(done.why);
     expect(
       planReplayStep(
         jobStateOf([...stream, done]),
         author,
         undefined,
-        policy({ providers: ['replicate'] }, [decision.jobId]),
+        policy({ providers: ['replicate'] }, [decision.metadata.jobId]),
       ),
-    ).toMatchObject({ action: 'append', record: { version: 4, paidAgain: 'completed', replayOf: 2 } });
+    ).toMatchObject({
+      action: 'append',
+      record: { data: { paidAgain: 'completed', replayOf: 2 }, metadata: { version: 4 } },
+    });
   });
 
   it('given a job rejected retries_exhausted after re-routings, when its first provider is replayed, then it is skipped as rejected', async () => {
@@ -231,8 +243,8 @@ describe('a replay selects by the job’s current dispatch and never re-pays a d
       { ...aFailure(decision, 2), provider: 'replicate', model: 'wan-2.1-i2v' },
       { log, rules },
     );
-    const stream = await log.readStream(decision.stream);
-    expect(stream.at(-1)).toMatchObject({ decision: { reason: 'retries_exhausted' } });
+    const stream = await log.readStream(decision.metadata.stream);
+    expect(stream.at(-1)).toMatchObject({ data: { decision: { data: { reason: 'retries_exhausted' } } } });
     expect(
       planReplayStep(jobStateOf(stream), author, undefined, policy({ providers: ['fal', 'replicate'] })),
     ).toMatchObject({

@@ -60,7 +60,7 @@ const command = (
 
 const at = (iso: string) => () => new Date(iso);
 const replayRecords = async (log: RoutingLog, decisions: readonly DecisionRecord[]) =>
-  (await Promise.all(decisions.map((d) => log.readStream(d.stream))))
+  (await Promise.all(decisions.map((d) => log.readStream(d.metadata.stream))))
     .flat()
     .filter((record) => record.type === 'ProjectionReplayRequested');
 
@@ -161,16 +161,18 @@ describe('replaying an incident', () => {
     expect(ids(dryRun)).toEqual(ids(real));
     expect(dryRun).toMatchObject({ replayId: real.replayId, wouldAppend: 4, appended: 0 });
     expect(real.jobs[0]).toEqual({
-      jobId: decisions[0]?.jobId,
+      jobId: decisions[0]?.metadata.jobId,
       action: 'appended',
       version: 3,
-      dispatchId: `${decisions[0]?.jobId}:v3`,
-      announcementId: `${decisions[0]?.stream}:v3:announce`,
+      dispatchId: `${decisions[0]?.metadata.jobId}:v3`,
+      announcementId: `${decisions[0]?.metadata.stream}:v3:announce`,
     });
-    expect(real.jobs[1]?.dispatchId).toBe(`${decisions[1]?.jobId}:v2`);
+    expect(real.jobs[1]?.dispatchId).toBe(`${decisions[1]?.metadata.jobId}:v2`);
     // The ids are the projector's: what it plans for the appended records.
     for (const job of real.jobs) {
-      const record = (await log.readStream(`job#${job.jobId}`)).find((r) => r.version === job.version);
+      const record = (await log.readStream(`job#${job.jobId}`)).find(
+        (r) => r.metadata.version === job.version,
+      );
       const plan = planEffects(record as ProjectableRecord);
       expect([job.dispatchId, job.announcementId]).toEqual([
         plan.dispatch?.dispatchId,
@@ -207,10 +209,10 @@ describe('replaying one job against a log', () => {
     ]);
     expect(results.map((result) => result?.action).sort()).toEqual(['already_replayed', 'appended']);
     expect(results.map((result) => result?.dispatchId)).toEqual([
-      `${decision.jobId}:v2`,
-      `${decision.jobId}:v2`,
+      `${decision.metadata.jobId}:v2`,
+      `${decision.metadata.jobId}:v2`,
     ]);
-    expect(await log.readStream(decision.stream)).toHaveLength(2);
+    expect(await log.readStream(decision.metadata.stream)).toHaveLength(2);
   });
 
   it('given a log where every append loses the race, when replayed, then the job is reported contended', async () => {
@@ -220,13 +222,13 @@ describe('replaying one job against a log', () => {
       readStream: async () => [decision],
       appendToStream: async (stream, records) => {
         appends++;
-        throw new VersionConflictError(stream, records[0]?.version ?? 1, { existing: decision });
+        throw new VersionConflictError(stream, records[0]?.metadata.version ?? 1, { existing: decision });
       },
     };
     expect(
       await replayJob({ log, retry: { sleep: async () => {} } }, decision, author, false, routedPolicy),
     ).toEqual({
-      jobId: decision.jobId,
+      jobId: decision.metadata.jobId,
       action: 'contended',
       version: null,
       dispatchId: null,
@@ -254,11 +256,11 @@ describe('replaying one job against a log', () => {
         selection: { providers: ['auto'], outcome: 'rejected' },
       }),
     ).toEqual({
-      jobId: decision.jobId,
+      jobId: decision.metadata.jobId,
       action: 'would_append',
       version: 2,
       dispatchId: null,
-      announcementId: `${decision.stream}:v2:announce`,
+      announcementId: `${decision.metadata.stream}:v2:announce`,
     });
   });
 });

@@ -15,20 +15,21 @@ describe('re-routing a job whose current dispatch failed', () => {
       outcome: 'revised',
       record: {
         type: 'RoutingRevised',
-        version: 2,
-        revision: 1,
-        revises: 1,
-        failedProvider: 'fal',
-        decision: {
-          type: 'RoutingDecided',
-          provider: 'replicate',
-          model: 'wan-2.1-i2v',
-          recordedAt: '2026-11-25T14:02:07.000Z',
+        data: {
+          revision: 1,
+          revises: 1,
+          failedProvider: 'fal',
+          decision: {
+            type: 'RoutingDecided',
+            data: { provider: 'replicate', model: 'wan-2.1-i2v' },
+            metadata: { recordedAt: '2026-11-25T14:02:07.000Z' },
+          },
         },
+        metadata: { version: 2 },
       },
     });
     const revised = (result as { record: RoutingRevisedRecord }).record;
-    expect(revised.decision.explanation?.candidates).toContainEqual(
+    expect(revised.data.decision.data.explanation?.candidates).toContainEqual(
       expect.objectContaining({ provider: 'fal', reason: 'already_tried' }),
     );
   });
@@ -40,7 +41,7 @@ describe('re-routing a job whose current dispatch failed', () => {
     };
     const plan = planEffects(record);
     expect(plan.dispatch).toMatchObject({
-      dispatchId: `${decision.jobId}:v2`,
+      dispatchId: `${decision.metadata.jobId}:v2`,
       provider: 'replicate',
       body: { routingVersion: 2 },
     });
@@ -59,7 +60,7 @@ describe('re-routing a job whose current dispatch failed', () => {
       reviseRouting({ ...failure, signalId: 'other-copy' }, { log, rules }),
     ]);
     expect([first.outcome, second.outcome].sort()).toEqual(['duplicate', 'revised']);
-    expect(await log.readStream(decision.stream)).toHaveLength(2);
+    expect(await log.readStream(decision.metadata.stream)).toHaveLength(2);
   });
 
   it('given a report about an older dispatch, then nothing changes (fencing)', async () => {
@@ -87,7 +88,10 @@ describe('re-routing a job whose current dispatch failed', () => {
     const { record } = (await reviseRouting(aFailure(decision), { log, rules })) as {
       record: RoutingRevisedRecord;
     };
-    expect(record.decision).toMatchObject({ type: 'RoutingRejected', reason: 'provider_failed' });
+    expect(record.data.decision).toMatchObject({
+      type: 'RoutingRejected',
+      data: { reason: 'provider_failed' },
+    });
     const plan = planEffects(record);
     expect(plan).toMatchObject({
       dispatch: null,
@@ -107,16 +111,15 @@ describe('re-routing a job whose current dispatch failed', () => {
     };
     // No untried provider is left after fal and Replicate: the second failure already exhausts it.
     const second = (await reviseRouting(
-      aFailure({ ...decision, provider: 'replicate', model: 'wan-2.1-i2v' }, 2),
+      aFailure({ jobId: decision.metadata.jobId, provider: 'replicate', model: 'wan-2.1-i2v' }, 2),
       { log, rules },
     )) as {
       record: RoutingRevisedRecord;
     };
-    expect(first.record.decision.type).toBe('RoutingDecided');
+    expect(first.record.data.decision.type).toBe('RoutingDecided');
     expect(second.record).toMatchObject({
-      version: 3,
-      revision: 2,
-      decision: { type: 'RoutingRejected', reason: 'retries_exhausted' },
+      data: { revision: 2, decision: { type: 'RoutingRejected', data: { reason: 'retries_exhausted' } } },
+      metadata: { version: 3 },
     });
     expect(planEffects(second.record).jobStatus).toMatchObject({
       status: 'REJECTED',
@@ -141,28 +144,31 @@ describe('re-routing a job whose current dispatch failed', () => {
     const rules = fixedRules(loadRoutingTable(table));
     const revise = async (provider: string, model: string, version: number) =>
       (
-        (await reviseRouting(aFailure({ ...decision, provider, model }, version), { log, rules })) as {
+        (await reviseRouting(aFailure({ jobId: decision.metadata.jobId, provider, model }, version), {
+          log,
+          rules,
+        })) as {
           record: RoutingRevisedRecord;
         }
       ).record;
-    expect((await revise('fal', 'wan-i2v', 1)).decision).toMatchObject({ provider: 'replicate' });
-    expect((await revise('replicate', 'wan-2.1-i2v', 2)).decision).toMatchObject({ provider: 'veo' });
+    expect((await revise('fal', 'wan-i2v', 1)).data.decision).toMatchObject({
+      data: { provider: 'replicate' },
+    });
+    expect((await revise('replicate', 'wan-2.1-i2v', 2)).data.decision).toMatchObject({
+      data: { provider: 'veo' },
+    });
     expect(await revise('veo', 'veo-3-fast', 3)).toMatchObject({
-      revision: 3,
-      decision: { reason: 'retries_exhausted' },
+      data: { revision: 3, decision: { data: { reason: 'retries_exhausted' } } },
     });
   });
 
   it('given a job with no routed decision, then a failure report changes nothing', async () => {
     const { log, decision, rules } = await aRoutedJobInLog({ resolution: '4k' });
     expect(
-      await reviseRouting(aFailure({ jobId: decision.jobId, provider: 'fal', model: 'wan-i2v' }), {
+      await reviseRouting(aFailure({ jobId: decision.metadata.jobId, provider: 'fal', model: 'wan-i2v' }), {
         log,
         rules,
       }),
-    ).toEqual({
-      outcome: 'ignored',
-      why: 'no_routed_decision',
-    });
+    ).toEqual({ outcome: 'ignored', why: 'no_routed_decision' });
   });
 });

@@ -44,26 +44,33 @@ describe('RouteJob', () => {
     const [record] = await log.readStream('job#job-1');
     expect(record).toMatchObject({
       type: 'RoutingDecided',
-      version: 1,
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      jobId: 'job-1',
-      eventId: event.id,
-      submittedAt: '2026-11-25T10:00:00Z',
-      recordedAt: NOW.toISOString(),
-      provider: 'fal',
-      model: 'wan-i2v',
-      queue: 'FalJobQueue',
-      payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/),
-      explanation: { matchedRule: 'auto-short-720p-fal', rulesVersion: rulesVersionOf(defaultRoutingTable) },
+      data: {
+        provider: 'fal',
+        model: 'wan-i2v',
+        queue: 'FalJobQueue',
+        explanation: {
+          matchedRule: 'auto-short-720p-fal',
+          rulesVersion: rulesVersionOf(defaultRoutingTable),
+        },
+      },
+      metadata: {
+        version: 1,
+        schemaVersion: RECORD_SCHEMA_VERSION,
+        jobId: 'job-1',
+        eventId: event.id,
+        submittedAt: '2026-11-25T10:00:00Z',
+        recordedAt: NOW.toISOString(),
+        payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/),
+      },
     });
-    expect(JSON.parse((record as { job: string }).job)).toEqual({
+    expect(JSON.parse(record?.type === 'RoutingDecided' ? record.data.job : '')).toEqual({
       jobId: 'job-1',
       lengthSec: 8,
       resolution: '720p',
       tier: 'standard',
       provider: 'auto',
     });
-    expect(record).toMatchObject({ content: { keyId: 'transit#2026-11-25T10#i1' } });
+    expect(record).toMatchObject({ data: { content: { keyId: 'transit#2026-11-25T10#i1' } } });
     expect(JSON.stringify(record)).not.toMatch(/corgi surfing|"userId"|user-/);
     expect(record && isDecision(record) && auditKeysOf(record).partition).toMatch(/^fal#2026-11-25#[0-7]$/);
   });
@@ -72,7 +79,7 @@ describe('RouteJob', () => {
     const { log, when } = given();
     await when(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-2', lengthSec: 30 })));
     expect(await log.readStream('job#job-2')).toMatchObject([
-      { type: 'RoutingRejected', reason: 'no_route', requestedProvider: 'auto', fieldErrors: [] },
+      { type: 'RoutingRejected', data: { reason: 'no_route', requestedProvider: 'auto', fieldErrors: [] } },
     ]);
   });
 
@@ -82,10 +89,12 @@ describe('RouteJob', () => {
     const [record] = await log.readStream('job#job-3');
     expect(record).toMatchObject({
       type: 'RoutingRejected',
-      reason: 'invalid_request',
-      requestedProvider: 'none',
-      explanation: null,
-      fieldErrors: [expect.objectContaining({ path: 'detail.lengthSec' })],
+      data: {
+        reason: 'invalid_request',
+        requestedProvider: 'none',
+        explanation: null,
+        fieldErrors: [expect.objectContaining({ path: 'detail.lengthSec' })],
+      },
     });
     expect(record && isDecision(record) && auditKeysOf(record).partition).toMatch(/^none#/);
   });
@@ -94,14 +103,12 @@ describe('RouteJob', () => {
     const { log, when } = given();
     const event = aSubmittedEvent({ prompt: 'no id' });
     const result = await when(event);
-    expect(result.record.stream).toBe(`event#${event.id}`);
+    expect(result.record.metadata.stream).toBe(`event#${event.id}`);
     expect(await log.readStream(`event#${event.id}`)).toMatchObject([
       {
         type: 'RoutingRejected',
-        reason: 'invalid_request',
-        jobId: null,
-        job: '{}',
-        content: { keyId: expect.any(String) },
+        data: { reason: 'invalid_request', job: '{}', content: { keyId: expect.any(String) } },
+        metadata: { jobId: null },
       },
     ]);
   });
@@ -109,7 +116,10 @@ describe('RouteJob', () => {
   it('given an event without an id at all, when routed, then a generated id keys it', async () => {
     const { when } = given();
     const result = await when({ source: 'frontend.api', 'detail-type': 'video.job.submitted', detail: 7 });
-    expect(result.record).toMatchObject({ stream: 'event#generated-id', submittedAt: null, job: '{}' });
+    expect(result.record).toMatchObject({
+      data: { job: '{}' },
+      metadata: { stream: 'event#generated-id', submittedAt: null },
+    });
   });
 
   it('given a decided job, when the same payload arrives again, then it is a duplicate returning the original decision', async () => {
@@ -155,10 +165,9 @@ describe('RouteJob', () => {
     const { when } = given({ table, credits: new InMemoryCreditBalances({ 'user-rich': 100 }) });
     const rich = await when(aSubmittedEvent(aSubmissionDetail({ userId: 'user-rich', lengthSec: 8 })));
     const poor = await when(aSubmittedEvent(aSubmissionDetail({ userId: 'user-poor' })));
-    expect(rich.record).toMatchObject({ outcome: 'routed', explanation: { creditBalance: 100 } });
+    expect(rich.record).toMatchObject({ data: { outcome: 'routed', explanation: { creditBalance: 100 } } });
     expect(poor.record).toMatchObject({
-      reason: 'insufficient_credits',
-      explanation: { creditBalance: null },
+      data: { reason: 'insufficient_credits', explanation: { creditBalance: null } },
     });
   });
 
@@ -168,26 +177,30 @@ describe('RouteJob', () => {
         throw new VersionConflictError(stream, 1, {
           existing: {
             type: 'ProjectionReplayRequested',
-            stream: 'job#x',
-            version: 1,
-            schemaVersion: 1,
-            jobId: 'x',
-            recordedAt: NOW.toISOString(),
-            replayId: 'r',
-            requestedBy: 'a',
-            why: 'b',
-            replayOf: 1,
-            decision: decisionRecord(
-              {
-                eventId: 'e',
-                submittedAt: null,
-                recordedAt: NOW.toISOString(),
-                detail: {},
-                payloadHash: 'k1:test',
-              },
-              { ...aSubmissionDetail(), provider: 'fal' } as never,
-              { outcome: 'rejected', reason: 'no_route', explanation: {} as never },
-            ),
+            data: {
+              replayId: 'r',
+              requestedBy: 'a',
+              why: 'b',
+              replayOf: 1,
+              decision: decisionRecord(
+                {
+                  eventId: 'e',
+                  submittedAt: null,
+                  recordedAt: NOW.toISOString(),
+                  detail: {},
+                  payloadHash: 'k1:test',
+                },
+                { ...aSubmissionDetail(), provider: 'fal' } as never,
+                { outcome: 'rejected', reason: 'no_route', explanation: {} as never },
+              ),
+            },
+            metadata: {
+              stream: 'job#x',
+              version: 1,
+              schemaVersion: 1,
+              jobId: 'x',
+              recordedAt: NOW.toISOString(),
+            },
           },
         });
       },

@@ -86,7 +86,10 @@ describe('seed rules at intake', () => {
     await fc.assert(
       fc.asyncProperty(jobWithProvider, async ({ table, job, provider }) => {
         const record = await route({ ...job, provider }, table);
-        expect(record).toMatchObject({ type: 'RoutingDecided', provider: provider.trim().toLowerCase() });
+        expect(record).toMatchObject({
+          type: 'RoutingDecided',
+          data: { provider: provider.trim().toLowerCase() },
+        });
       }),
       { numRuns: 300 },
     );
@@ -100,14 +103,14 @@ describe('seed rules at intake', () => {
     'given provider fal at %s, when routed, then it goes to fal (never invalid_request)',
     async (_case, overrides) => {
       const record = await route(aSubmissionDetail({ provider: 'fal', ...overrides }));
-      expect(record).toMatchObject({ type: 'RoutingDecided', provider: 'fal', model: 'wan-i2v' });
+      expect(record).toMatchObject({ type: 'RoutingDecided', data: { provider: 'fal', model: 'wan-i2v' } });
     },
   );
 
   it('given auto with a resolution no rule lists, when routed, then no_route explains the resolution mismatch', async () => {
     const record = await route(aSubmissionDetail({ provider: 'auto', resolution: '1440p' }));
-    expect(record).toMatchObject({ type: 'RoutingRejected', reason: 'no_route', fieldErrors: [] });
-    expect(record.explanation?.candidates).toContainEqual(
+    expect(record).toMatchObject({ type: 'RoutingRejected', data: { reason: 'no_route', fieldErrors: [] } });
+    expect(record.data.explanation?.candidates).toContainEqual(
       expect.objectContaining({
         rule: 'auto-short-720p-fal',
         reason: 'resolution_mismatch',
@@ -118,8 +121,8 @@ describe('seed rules at intake', () => {
 
   it('given auto with a length out of the automatic range, when routed, then no_route explains the length', async () => {
     const record = await route(aSubmissionDetail({ provider: 'auto', lengthSec: 900 }));
-    expect(record).toMatchObject({ type: 'RoutingRejected', reason: 'no_route' });
-    expect(record.explanation?.candidates).toContainEqual(
+    expect(record).toMatchObject({ type: 'RoutingRejected', data: { reason: 'no_route' } });
+    expect(record.data.explanation?.candidates).toContainEqual(
       expect.objectContaining({
         rule: 'auto-short-720p-fal',
         reason: 'length_out_of_range',
@@ -131,16 +134,17 @@ describe('seed rules at intake', () => {
   it('given no tier, when routed, then tier standard is used and the explanation says it was defaulted', async () => {
     const { tier: _omitted, ...detail } = aSubmissionDetail();
     const record = await route(detail);
-    expect(record).toMatchObject({ type: 'RoutingDecided', explanation: { defaulted: ['tier'] } });
-    expect(JSON.parse(record.job as string)).toMatchObject({ tier: 'standard' });
+    expect(record).toMatchObject({ type: 'RoutingDecided', data: { explanation: { defaulted: ['tier'] } } });
+    expect(JSON.parse(record.data.job as string)).toMatchObject({ tier: 'standard' });
   });
 
   it('given a provider only a newer table declares, when routed with the default table, then unknown_provider; with the newer table, routed to it', async () => {
-    expect(await route(aSubmissionDetail({ provider: 'veo' }))).toMatchObject({ reason: 'unknown_provider' });
+    expect(await route(aSubmissionDetail({ provider: 'veo' }))).toMatchObject({
+      data: { reason: 'unknown_provider' },
+    });
     expect(await route(aSubmissionDetail({ provider: 'veo' }), withVeo)).toMatchObject({
       type: 'RoutingDecided',
-      provider: 'veo',
-      queue: 'VeoJobQueue',
+      data: { provider: 'veo', queue: 'VeoJobQueue' },
     });
   });
 
@@ -149,8 +153,8 @@ describe('seed rules at intake', () => {
       `{"__proto__":{"provider":"replicate"},${JSON.stringify(aSubmissionDetail()).slice(1)}`,
     );
     const record = await route(detail);
-    expect(record).toMatchObject({ type: 'RoutingDecided', provider: 'fal' });
-    expect(JSON.parse(record.job as string)).toMatchObject({ provider: 'auto' });
-    expect(record.job).toContain('"__proto__":{"provider":"replicate"}');
+    expect(record).toMatchObject({ type: 'RoutingDecided', data: { provider: 'fal' } });
+    expect(JSON.parse(record.data.job as string)).toMatchObject({ provider: 'auto' });
+    expect(record.data.job).toContain('"__proto__":{"provider":"replicate"}');
   });
 });

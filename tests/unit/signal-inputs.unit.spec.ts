@@ -22,10 +22,13 @@ const transition = {
 
 const revisedRecord = {
   type: 'RoutingRevised',
-  stream: 'job#j1',
-  version: 2,
-  jobId: 'j1',
-  decision: { type: 'RoutingDecided', provider: 'replicate', model: 'kling', queue: 'ReplicateJobQueue' },
+  data: {
+    decision: {
+      type: 'RoutingDecided',
+      data: { provider: 'replicate', model: 'kling', queue: 'ReplicateJobQueue' },
+    },
+  },
+  metadata: { stream: 'job#j1', version: 2, jobId: 'j1' },
 };
 
 describe('the steps of npm run local inputs', () => {
@@ -96,7 +99,10 @@ describe('what a signal changed', () => {
       outcome: 'unchanged',
       revision: {
         outcome: 'revised',
-        record: { ...revisedRecord, decision: { type: 'RoutingRejected', reason: 'no_route' } },
+        record: {
+          ...revisedRecord,
+          data: { decision: { type: 'RoutingRejected', data: { reason: 'no_route' } } },
+        },
       },
     } as unknown as HealthSignalsResponse;
     expect(signalChangeOf(response).revision).toMatchObject({

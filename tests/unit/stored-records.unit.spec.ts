@@ -9,6 +9,7 @@ import {
   RECORD_SCHEMA_VERSION,
   type RoutingDecidedRecord,
   type RoutingLogRecord,
+  type SubmissionMetadata,
 } from '../../src/log/routing-records.ts';
 import { recordFromItem, storedItemOf, UnsupportedRecordError } from '../../src/log/stored-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
@@ -40,45 +41,53 @@ const asAttributes = (item: Record<string, unknown>): unknown =>
   bytesAsHex(marshall(item, { removeUndefinedValues: true }));
 
 /** A version 1 item as the router wrote it before the compact trail: the record shape as it is. */
-const asVersion1 = <R extends DecisionRecord>(record: R): R => ({ ...record, schemaVersion: 1 });
+const asVersion1 = <R extends DecisionRecord>(record: R): R => withMetadata(record, { schemaVersion: 1 });
+
+const withMetadata = <R extends RoutingLogRecord>(record: R, metadata: Partial<SubmissionMetadata>): R => ({
+  ...record,
+  metadata: { ...record.metadata, ...metadata },
+});
 
 const withHealthTrail = (record: RoutingDecidedRecord): RoutingDecidedRecord => ({
   ...record,
-  explanation: {
-    ...record.explanation,
-    health: { read: 'ok', panic: true },
-    candidates: [
-      {
-        rule: 'r1',
-        provider: 'fal',
-        model: 'm',
-        verdict: 'excluded',
-        reason: 'provider_unhealthy',
-        detail: 'breaker fal v3 open',
-        breaker: 'fal',
-        healthVersion: 3,
-      },
-      {
-        rule: 'r1',
-        provider: 'replicate',
-        model: 'n',
-        verdict: 'selected',
-        breaker: 'replicate#n',
-        healthVersion: 0,
-        probe: true,
-        healthIgnored: true,
-        detail: 'half-open probe',
-      },
-      { rule: 'r2', provider: null, model: null, verdict: 'rejects' },
-      {
-        rule: 'r3',
-        provider: 'fal',
-        model: 'm',
-        verdict: 'excluded',
-        reason: 'tier_mismatch',
-        detail: 'tier other than the job',
-      },
-    ],
+  data: {
+    ...record.data,
+    explanation: {
+      ...record.data.explanation,
+      health: { read: 'ok', panic: true },
+      candidates: [
+        {
+          rule: 'r1',
+          provider: 'fal',
+          model: 'm',
+          verdict: 'excluded',
+          reason: 'provider_unhealthy',
+          detail: 'breaker fal v3 open',
+          breaker: 'fal',
+          healthVersion: 3,
+        },
+        {
+          rule: 'r1',
+          provider: 'replicate',
+          model: 'n',
+          verdict: 'selected',
+          breaker: 'replicate#n',
+          healthVersion: 0,
+          probe: true,
+          healthIgnored: true,
+          detail: 'half-open probe',
+        },
+        { rule: 'r2', provider: null, model: null, verdict: 'rejects' },
+        {
+          rule: 'r3',
+          provider: 'fal',
+          model: 'm',
+          verdict: 'excluded',
+          reason: 'tier_mismatch',
+          detail: 'tier other than the job',
+        },
+      ],
+    },
   },
 });
 
@@ -104,17 +113,23 @@ describe('stored records: what is written and read back', () => {
       'an explanation whose requested provider is not the job fact',
       () => {
         const record = aRoutedRecord();
-        return { ...record, explanation: { ...record.explanation, requestedProvider: 'replicate' } };
+        return {
+          ...record,
+          data: {
+            ...record.data,
+            explanation: { ...record.data.explanation, requestedProvider: 'replicate' },
+          },
+        };
       },
     ],
-    ['a jobId its stream does not say', () => ({ ...aRoutedRecord(), stream: 'job#other' })],
+    ['a jobId its stream does not say', () => withMetadata(aRoutedRecord(), { stream: 'job#other' })],
     [
       'a legacy unkeyed payload hash (64 hex digits)',
-      () => ({ ...aRoutedRecord(), payloadHash: 'ab'.repeat(32) }),
+      () => withMetadata(aRoutedRecord(), { payloadHash: 'ab'.repeat(32) }),
     ],
     [
       'a payload hash in no known form (kept as text)',
-      () => ({ ...aRoutedRecord(), payloadHash: 'k1:short' }),
+      () => withMetadata(aRoutedRecord(), { payloadHash: 'k1:short' }),
     ],
   ])('given %s, when stored and read back, then it is the same record', (_case, build) => {
     const record = build();
@@ -124,18 +139,22 @@ describe('stored records: what is written and read back', () => {
   it('given a re-drive of a revision-like replay, when stored and read back, then its nested target is the same', () => {
     const replay = aReplayOf(aNoRouteRecord(), 2);
     const redrive: ProjectionRedriveRequestedRecord = {
-      stream: replay.stream,
-      version: 3,
-      schemaVersion: RECORD_SCHEMA_VERSION,
-      jobId: replay.jobId,
-      recordedAt: replay.recordedAt,
       type: 'ProjectionRedriveRequested',
-      redriveId: 'redrive-1',
-      incident: 'INC-1',
-      requestedBy: 'ops',
-      why: 'dlq',
-      redriveOf: 2,
-      target: replay,
+      data: {
+        redriveId: 'redrive-1',
+        incident: 'INC-1',
+        requestedBy: 'ops',
+        why: 'dlq',
+        redriveOf: 2,
+        target: replay,
+      },
+      metadata: {
+        stream: replay.metadata.stream,
+        version: 3,
+        schemaVersion: RECORD_SCHEMA_VERSION,
+        jobId: replay.metadata.jobId,
+        recordedAt: replay.metadata.recordedAt,
+      },
     };
     expect(throughDynamoDb(redrive)).toEqual(redrive);
   });
@@ -171,14 +190,13 @@ describe('stored records: items of older schema versions (upcast on read, never 
     'given a version 1 item of %s (candidates as maps), when read, then it is the record it was',
     (_case, build) => {
       const v1 = asVersion1(build());
-      expect(recordFromItem(unmarshall(marshall(v1, { removeUndefinedValues: true })))).toEqual(v1);
       expect(throughDynamoDb(v1)).toEqual(v1);
     },
   );
 
   it('given a version 2 replay carrying a decision first stored as version 1, when read, then both keep their shape', () => {
     const replay = aReplayOf(asVersion1(aRoutedRecord()), 2);
-    const stored = { ...replay, schemaVersion: RECORD_SCHEMA_VERSION };
+    const stored = withMetadata(replay, { schemaVersion: RECORD_SCHEMA_VERSION });
     expect(throughDynamoDb(stored)).toEqual(stored);
   });
 

@@ -11,7 +11,7 @@ import {
 } from '../../src/queries/what-if.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable } from '../../src/routing/routing-table.ts';
-import { aNoRouteRecord, aRoutedRecord } from '../support/records.ts';
+import { aNoRouteRecord, aRoutedRecord, withData } from '../support/records.ts';
 
 const noBalances = () => undefined;
 
@@ -71,7 +71,7 @@ describe('what-if transitions', () => {
     const records = Array.from({ length: 7 }, () => aRoutedRecord());
     expect(whatIf(records, everythingToReplicate, noBalances).summary.examples).toHaveLength(5);
     const two = whatIf(records, everythingToReplicate, noBalances, { examples: 2 }).summary.examples;
-    expect(two.map((e) => e.jobId)).toEqual([records[0]?.jobId, records[1]?.jobId]);
+    expect(two.map((e) => e.jobId)).toEqual([records[0]?.metadata.jobId, records[1]?.metadata.jobId]);
   });
 });
 
@@ -89,7 +89,7 @@ describe('balances to look up for logged jobs that cannot be read', () => {
     ['is not JSON', '{"userId": '],
     ['has no string userId', JSON.stringify({ userId: 42 })],
   ])('given a logged job that %s, when balances are gathered, then it is left out', (_, job) => {
-    const unreadable = { ...aRoutedRecord({ userId: 'ghost' }), job } as RoutingDecidedRecord;
+    const unreadable = withData(aRoutedRecord({ userId: 'ghost' }), { job });
     const readable = aRoutedRecord({ userId: 'alice' });
     expect(balancesToLookUp([unreadable, readable], creditsRequired)).toEqual(['alice']);
   });

@@ -97,7 +97,8 @@ describe('what-if re-evaluation of one decision', () => {
   });
 
   it('given a logged job the intake would refuse today, when re-decided, then it becomes a rejection', () => {
-    const record = { ...aDecisionRecord(), job: JSON.stringify({ jobId: 'x' }) } as RoutingDecidedRecord;
+    const decided = aDecisionRecord() as RoutingDecidedRecord;
+    const record = { ...decided, data: { ...decided.data, job: JSON.stringify({ jobId: 'x' }) } };
     expect(reevaluate(record, defaultRoutingTable, noBalances)).toMatchObject({
       changes: ['outcome'],
       after: { outcome: 'rejected', reason: 'invalid_request' },

@@ -37,20 +37,22 @@ export interface DecisionRow {
 export function rowOf(record: DecisionRecord): DecisionRow {
   const routed = record.type === 'RoutingDecided' ? record : null;
   return {
-    recordedAt: record.recordedAt,
-    jobId: record.jobId,
-    stream: record.stream,
-    outcome: record.outcome,
+    recordedAt: record.metadata.recordedAt,
+    jobId: record.metadata.jobId,
+    stream: record.metadata.stream,
+    outcome: record.data.outcome,
     requestedProvider:
-      record.type === 'RoutingRejected' ? record.requestedProvider : record.explanation.requestedProvider,
-    provider: routed?.provider ?? null,
-    model: routed?.model ?? null,
-    queue: routed?.queue ?? null,
-    reason: record.type === 'RoutingRejected' ? record.reason : null,
-    matchedRule: record.explanation?.matchedRule ?? null,
-    rulesVersion: record.explanation?.rulesVersion ?? null,
-    estimatedCost: routed ? costOf(routed.estimatedCost) : null,
-    panic: record.explanation?.health?.panic === true,
+      record.type === 'RoutingRejected'
+        ? record.data.requestedProvider
+        : record.data.explanation.requestedProvider,
+    provider: routed?.data.provider ?? null,
+    model: routed?.data.model ?? null,
+    queue: routed?.data.queue ?? null,
+    reason: record.type === 'RoutingRejected' ? record.data.reason : null,
+    matchedRule: record.data.explanation?.matchedRule ?? null,
+    rulesVersion: record.data.explanation?.rulesVersion ?? null,
+    estimatedCost: routed ? costOf(routed.data.estimatedCost) : null,
+    panic: record.data.explanation?.health?.panic === true,
   };
 }
 

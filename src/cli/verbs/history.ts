@@ -15,6 +15,7 @@ import {
   projectedDecisionOf,
   type RoutingLogRecord,
 } from '../../log/routing-records.ts';
+import { layoutDeep } from '../../log/stored-records.ts';
 import type { JobProjection } from '../../ports/job-status-reader.ts';
 import { dispatchIdOf } from '../../projections/effects.ts';
 import { type ContentStatus, readContentStatus, withoutSealedContent } from '../../queries/content-status.ts';
@@ -89,7 +90,7 @@ export async function readHistory(
         : undefined,
     );
   }
-  const jobId = records[0]?.jobId ?? null;
+  const jobId = records[0]?.metadata.jobId ?? null;
   const projection = jobId
     ? await context.onTable(jobsTable, () => context.ports().jobStatus.read(jobId))
     : null;
@@ -107,9 +108,9 @@ export async function readHistory(
 /** The routing facts of the stream's decision as an object (a stored text that is not JSON: null). */
 function jobOf(records: readonly RoutingLogRecord[]): unknown {
   const { decision } = jobStateOf(records);
-  if (!decision?.job) return null;
+  if (!decision?.data.job) return null;
   try {
-    return JSON.parse(decision.job) as unknown;
+    return JSON.parse(decision.data.job) as unknown;
   } catch {
     return null;
   }
@@ -120,10 +121,12 @@ const STORAGE_FIELDS = new Set(['stream', 'schemaVersion', 'payloadHash', 'job']
 
 /** The dispatch a record caused, if it sent one: the projector's id for its version. */
 function dispatchOf(record: RoutingLogRecord): string | null {
-  if (record.type === 'RoutingDecided') return dispatchIdOf(record.jobId, record.version);
-  if (record.type === 'ProjectionReplayRequested' && record.contentWithheld) return null;
+  if (record.type === 'RoutingDecided') return dispatchIdOf(record.metadata.jobId, record.metadata.version);
+  if (record.type === 'ProjectionReplayRequested' && record.data.contentWithheld) return null;
   if (record.type === 'ProjectionReplayRequested' || record.type === 'RoutingRevised')
-    return record.decision.type === 'RoutingDecided' ? dispatchIdOf(record.jobId, record.version) : null;
+    return record.data.decision.type === 'RoutingDecided'
+      ? dispatchIdOf(record.metadata.jobId, record.metadata.version)
+      : null;
   return null;
 }
 
@@ -151,7 +154,8 @@ export function historyJson(history: JobHistory): Record<string, unknown> {
     records: history.records.map((record) => {
       const dispatchId = dispatchOf(record);
       return {
-        ...domainRecord(record as unknown as Record<string, unknown>),
+        // The contract's one-level shape (metadata and data side by side), as before records had parts.
+        ...domainRecord(layoutDeep(record)),
         ...(dispatchId ? { dispatchId } : {}),
       };
     }),
@@ -196,8 +200,8 @@ export function quoteSummary(quote: CandidateQuote): string {
 
 export function decisionSummary(record: DecisionRecord): string {
   return record.type === 'RoutingDecided'
-    ? `routed → ${record.provider}/${record.model} (${record.queue}), est. cost ${renderCost(record.estimatedCost)}`
-    : `rejected: ${record.reason}`;
+    ? `routed → ${record.data.provider}/${record.data.model} (${record.data.queue}), est. cost ${renderCost(record.data.estimatedCost)}`
+    : `rejected: ${record.data.reason}`;
 }
 
 const dispatchText = (record: RoutingLogRecord): string => {
@@ -259,50 +263,54 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
   for (let record of history.records) {
     if (record.type === 'ContentErased') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  ContentErased  user content erased`,
-        `    erasure ${record.erasureId} by ${record.requestedBy}: ${record.why}`,
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  ContentErased  user content erased`,
+        `    erasure ${record.data.erasureId} by ${record.data.requestedBy}: ${record.data.why}`,
         '',
       );
       continue;
     }
     if (record.type === 'ProjectionReplayRequested') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  ProjectionReplayRequested  re-projects v${record.replayOf}: ` +
-          decisionSummary(record.decision) +
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  ProjectionReplayRequested  re-projects v${record.data.replayOf}: ` +
+          decisionSummary(record.data.decision) +
           dispatchText(record),
-        `    incident ${record.incident ?? '-'} (replay ${record.replayId}) by ${record.requestedBy}: ${record.why}`,
-        ...(record.paidAgain
-          ? [`    paid again on purpose: the job was ${record.paidAgain} (--pay-again-for)`]
+        `    incident ${record.data.incident ?? '-'} (replay ${record.data.replayId}) by ${record.data.requestedBy}: ${record.data.why}`,
+        ...(record.data.paidAgain
+          ? [`    paid again on purpose: the job was ${record.data.paidAgain} (--pay-again-for)`]
           : []),
-        ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
+        ...(record.data.contentWithheld
+          ? [`    sent nothing: ${record.data.contentWithheld.replace('_', ' ')}`]
+          : []),
         '',
       );
       continue;
     }
     if (record.type === 'ProjectionRedriveRequested') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  ProjectionRedriveRequested  re-drives v${record.redriveOf} with its original ids: ` +
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  ProjectionRedriveRequested  re-drives v${record.data.redriveOf} with its original ids: ` +
           decisionSummary(projectedDecisionOf(record)),
-        `    incident ${record.incident} (redrive ${record.redriveId}) by ${record.requestedBy}: ${record.why}`,
-        ...(record.contentWithheld ? [`    sent nothing: ${record.contentWithheld.replace('_', ' ')}`] : []),
+        `    incident ${record.data.incident} (redrive ${record.data.redriveId}) by ${record.data.requestedBy}: ${record.data.why}`,
+        ...(record.data.contentWithheld
+          ? [`    sent nothing: ${record.data.contentWithheld.replace('_', ' ')}`]
+          : []),
         '',
       );
       continue;
     }
     if (record.type === 'DispatchOutcomeRecorded') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  DispatchOutcomeRecorded  ${record.outcome} at ` +
-          `${record.provider}${record.model ? `/${record.model}` : ''} (dispatch ${record.dispatchId})` +
-          (record.errorClass ? `, ${record.errorClass}` : ''),
-        `    attempt ${record.causedBy}: the job is done; replay and re-drive skip it`,
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  DispatchOutcomeRecorded  ${record.data.outcome} at ` +
+          `${record.data.provider}${record.data.model ? `/${record.data.model}` : ''} (dispatch ${record.data.dispatchId})` +
+          (record.data.errorClass ? `, ${record.data.errorClass}` : ''),
+        `    attempt ${record.data.causedBy}: the job is done; replay and re-drive skip it`,
         '',
       );
       continue;
     }
     if (record.type === 'ProviderHealthChanged') {
-      const t = record.transition;
+      const t = record.data.transition;
       lines.push(
-        `v${record.version}  ${record.recordedAt}  ProviderHealthChanged  ${t.previousStatus} → ${t.status} (${t.mode})` +
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  ProviderHealthChanged  ${t.previousStatus} → ${t.status} (${t.mode})` +
           (t.openUntil ? ` until ${t.openUntil}` : ''),
         `    ${reasonText(t.reason, t.detail)}; caused by ${t.causedBy}${t.actor ? ` (${t.actor})` : ''}`,
         '',
@@ -311,25 +319,25 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
     }
     if (record.type === 'RoutingDeferred') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  RoutingDeferred  held: every candidate full ` +
-          `(${record.waitingFor.join(', ')}), waiting until ${record.holdUntil}, then ${record.atMaxHold.replace('_', ' ')}`,
-        `    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`,
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  RoutingDeferred  held: every candidate full ` +
+          `(${record.data.waitingFor.join(', ')}), waiting until ${record.data.holdUntil}, then ${record.data.atMaxHold.replace('_', ' ')}`,
+        `    event ${record.metadata.eventId}, submitted ${orDash(record.metadata.submittedAt)}`,
       );
     } else if (record.type === 'RoutingRevised') {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  RoutingRevised  revision ${record.revision} of v${record.revises}: ` +
-          decisionSummary(record.decision) +
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  RoutingRevised  revision ${record.data.revision} of v${record.data.revises}: ` +
+          decisionSummary(record.data.decision) +
           dispatchText(record),
-        `    after ${record.failedProvider}${record.failedModel ? `/${record.failedModel}` : ''} failed ` +
-          `(dispatch ${record.failedDispatchId}, signal ${record.causedBy})`,
+        `    after ${record.data.failedProvider}${record.data.failedModel ? `/${record.data.failedModel}` : ''} failed ` +
+          `(dispatch ${record.data.failedDispatchId}, signal ${record.data.causedBy})`,
       );
     } else {
       lines.push(
-        `v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
       );
-      lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
-      if (record.afterHold) {
-        const { heldMs, heldSince, deferredVersion, ended } = record.afterHold;
+      lines.push(`    event ${record.metadata.eventId}, submitted ${orDash(record.metadata.submittedAt)}`);
+      if (record.data.afterHold) {
+        const { heldMs, heldSince, deferredVersion, ended } = record.data.afterHold;
         lines.push(
           `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
             (ended === 'decided_again'
@@ -338,11 +346,11 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
         );
       }
     }
-    record = record.type === 'RoutingRevised' ? record.decision : record;
-    if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {
-      for (const error of record.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
+    record = record.type === 'RoutingRevised' ? record.data.decision : record;
+    if (record.type === 'RoutingRejected' && record.data.fieldErrors.length > 0) {
+      for (const error of record.data.fieldErrors) lines.push(`    field ${error.path}: ${error.message}`);
     }
-    const explanation = record.explanation;
+    const explanation = record.data.explanation;
     if (explanation) {
       const credit =
         explanation.creditBalance === undefined
@@ -362,8 +370,8 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       }
       if (explanation.rulesRead)
         lines.push(`    rules read ${explanation.rulesRead}: the published rules could not be read`);
-      if (record.shadow) {
-        const { shadow } = record;
+      if (record.data.shadow) {
+        const { shadow } = record.data;
         lines.push(
           `    shadow ${shadow.rulesVersion} would have ${shadow.outcome === 'routed' ? `routed to ${shadow.provider}/${shadow.model}` : `rejected: ${shadow.reason}`} (not acted on)`,
         );
