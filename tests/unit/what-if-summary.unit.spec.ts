@@ -1,7 +1,6 @@
 /** The what-if summary beyond single decisions: transitions, examples, unreadable jobs, rendering. */
 import { describe, expect, it } from 'vitest';
 import { renderWhatIf } from '../../src/cli/verbs/what-if.ts';
-import type { RoutingDecidedRecord } from '../../src/log/routing-records.ts';
 import {
   balancesToLookUp,
   describeFacts,
