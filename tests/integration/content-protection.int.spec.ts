@@ -109,10 +109,12 @@ describe('given jobs routed and projected', () => {
     // The item in its stored form (src/log/stored-records.ts), read back as the record it holds.
     expect(recordFromItem(Item ?? {})).toMatchObject({
       type: 'RoutingDecided',
-      content: {
-        keyId: expect.stringMatching(new RegExp(`^transit#${keyHourOf(clock).hour}#[0-9a-f]{12}$`)),
+      data: {
+        content: {
+          keyId: expect.stringMatching(new RegExp(`^transit#${keyHourOf(clock).hour}#[0-9a-f]{12}$`)),
+        },
       },
-      payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/),
+      metadata: { payloadHash: expect.stringMatching(/^k1:[A-Za-z0-9_-]{43}$/) },
     });
     expect(JSON.stringify(Item)).not.toMatch(/lighthouse|alice-7/);
     const bodies = await bodiesOn(stack.queues.fal, 3);
@@ -149,7 +151,7 @@ describe('given jobs routed and projected', () => {
     for (const detail of [alice, alice2]) {
       const stream = await streamOf(detail.jobId as string);
       expect(stream.map((r) => r.type)).toEqual(['RoutingDecided', 'ContentErased']);
-      expect(stream[1]).toMatchObject({ why: 'GDPR request #4711', requestedBy: 'dpo' });
+      expect(stream[1]).toMatchObject({ data: { why: 'GDPR request #4711', requestedBy: 'dpo' } });
       expect(JSON.stringify(stream)).not.toMatch(/alice-7|lighthouse|fox in snow/);
     }
     const vault = new DynamoDbContentVault(documents, stack.tables.content);
@@ -185,7 +187,7 @@ describe('given jobs routed and projected', () => {
     expect(replay.json()).toMatchObject({ appended: 3, contentWithheld: 2 });
     expect((await streamOf(alice.jobId as string))[2]).toMatchObject({
       type: 'ProjectionReplayRequested',
-      contentWithheld: 'content_erased',
+      data: { contentWithheld: 'content_erased' },
     });
     await project();
     // One receive for the whole queue: a message received once is invisible to a second receive.
@@ -228,7 +230,9 @@ describe('given a job routed longer ago than the retention', () => {
       '--json',
     );
     expect(replay.json()).toMatchObject({ appended: 1, contentWithheld: 1 });
-    expect((await streamOf(old.jobId as string))[1]).toMatchObject({ contentWithheld: 'content_expired' });
+    expect((await streamOf(old.jobId as string))[1]).toMatchObject({
+      data: { contentWithheld: 'content_expired' },
+    });
     await project();
     // The original dispatch only, no second one.
     expect((await bodiesOn(stack.queues.fal, 1)).map((body) => body.dispatchId)).toEqual([`${old.jobId}:v1`]);

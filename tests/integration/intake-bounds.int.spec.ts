@@ -58,9 +58,9 @@ describe('intake bounds on DynamoDB Local', () => {
     // Control: the emulator does enforce the limit, so the acceptance above means something.
     const oversized = {
       ...result.record,
-      stream: 'job#over-the-limit',
-      job: 'x'.repeat(DYNAMODB_ITEM_LIMIT_BYTES),
-    };
+      data: { ...result.record.data, job: 'x'.repeat(DYNAMODB_ITEM_LIMIT_BYTES) },
+      metadata: { ...result.record.metadata, stream: 'job#over-the-limit' },
+    } as typeof result.record;
     await expect(appendRecord(logOf(), oversized)).rejects.toThrow(/size/i);
   });
 
@@ -81,7 +81,10 @@ describe('intake bounds on DynamoDB Local', () => {
         reason: 'invalid_request',
       });
       expect(await logOf().readStream(stream)).toMatchObject([
-        { type: 'RoutingRejected', reason: 'invalid_request', job: null, fieldErrors: [{ path: 'detail' }] },
+        {
+          type: 'RoutingRejected',
+          data: { reason: 'invalid_request', job: null, fieldErrors: [{ path: 'detail' }] },
+        },
       ]);
     },
   );

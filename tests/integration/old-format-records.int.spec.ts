@@ -68,23 +68,28 @@ describe('old-format items read through the routing log adapter', () => {
     ];
     expect(decision).toMatchObject({
       type: 'RoutingDecided',
-      jobId: 'old-v2-routed',
-      outcome: 'routed',
-      provider: 'fal',
-      payloadHash: expect.stringMatching(/^k1:/),
-      explanation: {
-        matchedRule: 'auto-short-720p-fal',
-        requestedProvider: 'auto',
-        candidates: [
-          { rule: 'explicit-fal', verdict: 'excluded', detail: 'provider auto' },
-          { rule: 'explicit-replicate', verdict: 'excluded', detail: 'provider auto' },
-          { rule: 'auto-short-720p-fal', verdict: 'selected' },
-        ],
+      data: {
+        outcome: 'routed',
+        provider: 'fal',
+        explanation: {
+          matchedRule: 'auto-short-720p-fal',
+          requestedProvider: 'auto',
+          candidates: [
+            { rule: 'explicit-fal', verdict: 'excluded', detail: 'provider auto' },
+            { rule: 'explicit-replicate', verdict: 'excluded', detail: 'provider auto' },
+            { rule: 'auto-short-720p-fal', verdict: 'selected' },
+          ],
+        },
       },
+      metadata: { jobId: 'old-v2-routed', payloadHash: expect.stringMatching(/^k1:/) },
     });
     expect(decision).not.toHaveProperty('gsi1pk');
     expect(decision).not.toHaveProperty('gsi1sk');
-    expect(replay).toMatchObject({ type: 'ProjectionReplayRequested', version: 2, decision });
+    expect(replay).toMatchObject({
+      type: 'ProjectionReplayRequested',
+      data: { decision },
+      metadata: { version: 2 },
+    });
     expect(JSON.stringify(replay)).not.toMatch(/gsi1/);
   });
 
@@ -92,10 +97,8 @@ describe('old-format items read through the routing log adapter', () => {
     const [decision] = await log().readStream('job#old-v1-routed');
     expect(decision).toMatchObject({
       type: 'RoutingDecided',
-      schemaVersion: 1,
-      jobId: 'old-v1-routed',
-      payloadHash: V1_ROUTED.payloadHash,
-      explanation: { candidates: [{ detail: 'provider auto' }, {}, { verdict: 'selected' }] },
+      data: { explanation: { candidates: [{ detail: 'provider auto' }, {}, { verdict: 'selected' }] } },
+      metadata: { schemaVersion: 1, jobId: 'old-v1-routed', payloadHash: V1_ROUTED.payloadHash },
     });
     expect(decision).not.toHaveProperty('gsi1pk');
   });
@@ -181,9 +184,17 @@ describe('the CLI over old-format items', () => {
     expect(result.json()).toMatchObject({ matched: 2, appended: 2, failed: 0 });
 
     const [v1Decision, v1Replay] = await log().readStream('job#old-v1-routed');
-    expect(v1Replay).toMatchObject({ type: 'ProjectionReplayRequested', version: 2, decision: v1Decision });
+    expect(v1Replay).toMatchObject({
+      type: 'ProjectionReplayRequested',
+      data: { decision: v1Decision },
+      metadata: { version: 2 },
+    });
     const [v2Decision, , v2Replay] = await log().readStream('job#old-v2-routed');
-    expect(v2Replay).toMatchObject({ type: 'ProjectionReplayRequested', version: 3, decision: v2Decision });
+    expect(v2Replay).toMatchObject({
+      type: 'ProjectionReplayRequested',
+      data: { decision: v2Decision },
+      metadata: { version: 3 },
+    });
 
     // The new replay items: a copied decision is not filed again; the decisions keep their keys.
     const stored = await rawItem('job#old-v2-routed', 3);

@@ -54,8 +54,8 @@ describe('health signals against DynamoDB Local', () => {
     expect(await logOf().readStream(`health#fal#${model}`)).toMatchObject([
       {
         type: 'ProviderHealthChanged',
-        version: 1,
-        transition: { status: 'open', causedBy: attemptKeyOf(events[4]?.detail as never) },
+        data: { transition: { status: 'open', causedBy: attemptKeyOf(events[4]?.detail as never) } },
+        metadata: { version: 1 },
       },
     ]);
   });

@@ -67,7 +67,7 @@ describe('re-routing after a terminal failure (emulators)', () => {
       { ...structuredClone(failure), id: 'another-publication' },
       aLocalLambdaContext(),
     );
-    expect(first).toMatchObject({ revision: { outcome: 'revised', record: { version: 2 } } });
+    expect(first).toMatchObject({ revision: { outcome: 'revised', record: { metadata: { version: 2 } } } });
     // The copies meet a job already at v2: the failed v1 dispatch is no longer current (fencing).
     expect([again, redelivered].map((r) => (r as { revision?: unknown }).revision)).toEqual([
       { outcome: 'ignored', why: 'not_current' },
@@ -108,7 +108,10 @@ describe('re-routing after a terminal failure (emulators)', () => {
     expect(unknown).not.toHaveProperty('revision');
     const failed = await signal(anAttemptEvent({ jobId }, { seconds: 9 }), aLocalLambdaContext());
     expect(failed).toMatchObject({
-      revision: { outcome: 'revised', record: { decision: { reason: 'provider_failed' } } },
+      revision: {
+        outcome: 'revised',
+        record: { data: { decision: { data: { reason: 'provider_failed' } } } },
+      },
     });
   });
 });

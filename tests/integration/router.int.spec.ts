@@ -30,10 +30,17 @@ describe('router handler against DynamoDB Local', () => {
     await handler(aSubmittedEvent(rejected), aLocalLambdaContext());
     const log = logOf();
     expect(await log.readStream(`job#${routed.jobId}`)).toMatchObject([
-      { type: 'RoutingDecided', provider: 'replicate', queue: 'ReplicateJobQueue', version: 1 },
+      {
+        type: 'RoutingDecided',
+        data: { provider: 'replicate', queue: 'ReplicateJobQueue' },
+        metadata: { version: 1 },
+      },
     ]);
     expect(await log.readStream(`job#${rejected.jobId}`)).toMatchObject([
-      { type: 'RoutingRejected', reason: 'no_route', explanation: { matchedRule: 'otherwise-no-route' } },
+      {
+        type: 'RoutingRejected',
+        data: { reason: 'no_route', explanation: { matchedRule: 'otherwise-no-route' } },
+      },
     ]);
   });
 
@@ -66,10 +73,10 @@ describe('router handler against DynamoDB Local', () => {
     await handler(aSubmittedEvent(withId), aLocalLambdaContext());
     await handler(event, aLocalLambdaContext());
     expect(await logOf().readStream(`job#${withId.jobId}`)).toMatchObject([
-      { reason: 'invalid_request', fieldErrors: [{ path: 'detail.lengthSec' }] },
+      { data: { reason: 'invalid_request', fieldErrors: [{ path: 'detail.lengthSec' }] } },
     ]);
     expect(await logOf().readStream(`event#${event.id}`)).toMatchObject([
-      { reason: 'invalid_request', jobId: null, eventId: event.id },
+      { data: { reason: 'invalid_request' }, metadata: { jobId: null, eventId: event.id } },
     ]);
   });
 });

@@ -122,8 +122,7 @@ describe('publishing rules through the what-if gate', () => {
     });
     const decided = await decisionOf(aSubmissionDetail());
     expect(decided).toMatchObject({
-      provider: 'replicate',
-      explanation: { rulesVersion: rulesVersionOf(toReplicate) },
+      data: { provider: 'replicate', explanation: { rulesVersion: rulesVersionOf(toReplicate) } },
     });
     const exported = await cli('rules', 'export');
     expect(rulesVersionOf(JSON.parse(exported.stdout))).toBe(rulesVersionOf(toReplicate));
@@ -136,8 +135,10 @@ describe('publishing rules through the what-if gate', () => {
     expect((await cli('rules', 'shadow', shadowFile, '--why', 'compare with the seed')).code).toBe(0);
     const decided = await decisionOf(aSubmissionDetail());
     expect(decided).toMatchObject({
-      provider: 'replicate',
-      shadow: { provider: 'fal', model: 'wan-i2v', rulesVersion: rulesVersionOf(defaultRoutingTable) },
+      data: {
+        provider: 'replicate',
+        shadow: { provider: 'fal', model: 'wan-i2v', rulesVersion: rulesVersionOf(defaultRoutingTable) },
+      },
     });
     expect((await cli('history', decided.metadata.jobId as string)).stdout).toMatch(
       /shadow 2026-11-25\.seed-\d+@\w+ would have routed to fal\/wan-i2v \(not acted on\)/,
@@ -160,8 +161,10 @@ describe('publishing rules through the what-if gate', () => {
     );
     const decided = await decisionOf(aSubmissionDetail());
     expect(decided).toMatchObject({
-      provider: 'fal',
-      explanation: { rulesVersion: rulesVersionOf(fal), canary: { percent: 100, used: true } },
+      data: {
+        provider: 'fal',
+        explanation: { rulesVersion: rulesVersionOf(fal), canary: { percent: 100, used: true } },
+      },
     });
     expect((await cli('history', decided.metadata.jobId as string)).stdout).toMatch(
       /canary fal-again@\w+ on 100%: bucket \d+, decided by the canary/,

@@ -5,6 +5,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 
 export const DYNAMODB_ITEM_LIMIT_BYTES = 400 * 1024;
 
@@ -28,8 +30,15 @@ function valueSize(value: AttributeValue): number {
   throw new Error('attribute value of an unmeasured type');
 }
 
-/** Bytes of `item` as DynamoDB stores it (marshalled exactly as the document client does). */
-export function dynamoDbItemSize(item: object): number {
+const isLogRecord = (value: object): value is RoutingLogRecord =>
+  'type' in value && 'data' in value && 'metadata' in value;
+
+/**
+ * Bytes of `item` as DynamoDB stores it (marshalled exactly as the document client does); a
+ * routing-log record is measured as the item the adapters put for it (`storedItemOf`).
+ */
+export function dynamoDbItemSize(given: object): number {
+  const item = isLogRecord(given) ? storedItemOf(given) : given;
   const marshalled = marshall(item, { removeUndefinedValues: true });
   return Object.entries(marshalled).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0);
 }
