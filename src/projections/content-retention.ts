@@ -127,6 +127,7 @@ export async function projectWithContent(
   }
 
   const retaining: Retaining[] = [];
+  const firstActedOn = new Set<ProjectableRecord>();
   const erase: string[] = [];
   const erasing: Prepared[] = [];
   const prepared = records.map((record): Prepared => {
@@ -214,10 +215,14 @@ export async function projectWithContent(
     // erasure marker, which the write left in place: then nothing of the job is sent.
     else if (outcome.kind === 'existing' && isErased(outcome.item) && r.dispatches)
       Object.assign(r.prepared, { kind: 'nothing' });
+    // Retained now for the first time: every delivery retains before any effect, so no earlier
+    // one acted on this record and it has no completion marker to read.
+    else if (outcome.kind === 'retained' && r.prepared.kind === 'project')
+      firstActedOn.add(r.prepared.record);
   }
 
   const toProject = prepared.flatMap((p) => (p.kind === 'project' ? [p.record] : []));
-  const projected = toProject.length > 0 ? await projectRecords(toProject, ports) : [];
+  const projected = toProject.length > 0 ? await projectRecords(toProject, ports, firstActedOn) : [];
   let next = 0;
   return records.map((record, i) => {
     const p = prepared[i] as Prepared;

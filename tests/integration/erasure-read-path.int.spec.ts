@@ -1,8 +1,10 @@
 /**
  * The projector's erasure check for a fresh decision, on DynamoDB Local and moto: the write that
  * retains the job's content (a PartiQL INSERT, which never overwrites) is the check, so a first
- * delivery reads nothing from the content table, and a decision delivered again after `forget`
- * erased its job meets the erasure marker there and sends nothing (docs/DATA_PROTECTION.md).
+ * delivery reads nothing from the content table (nor a completion marker: no delivery acted on it
+ * before), a decision delivered again after `forget` erased its job meets the erasure marker there
+ * and sends nothing (docs/DATA_PROTECTION.md), and one delivered again after partial progress reads
+ * its marker and repeats nothing it recorded.
  */
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,7 +24,7 @@ import { type ProtectedProjectorPorts, projectWithContent } from '../../src/proj
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
 import { routerContentPorts } from '../support/content.ts';
-import { instrumentedPorts, receiveAll } from '../support/local-aws.ts';
+import { instrumentedPorts, readJob, receiveAll } from '../support/local-aws.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -50,7 +52,7 @@ function countedStore(): { store: DynamoDbContentVault; calls: string[]; destroy
 }
 
 /** The real projector step over real adapters, its content store counted; `fault` fails a command. */
-async function project(record: RoutingLogRecord, fault?: { command: string; timing: 'before' }) {
+async function project(record: RoutingLogRecord, fault?: { command: string; timing: 'before' | 'after' }) {
   const instrumented = instrumentedPorts(stack, fault ? { fault } : {});
   const counted = countedStore();
   const ports: ProtectedProjectorPorts = {
@@ -146,5 +148,30 @@ describe('given a job whose first projection retained its content but could not 
     expect(await sentFor(job.jobId as string)).toEqual([]);
     const stored = await new DynamoDbContentVault(documents, stack.tables.content).read([`job#${job.jobId}`]);
     expect(stored.get(`job#${job.jobId}`)).toEqual({ id: `job#${job.jobId}`, erased: true });
+  });
+});
+
+describe('given a sealed decision whose first delivery dispatched and announced it but could not write its Jobs status', () => {
+  const job = aSubmissionDetail({ userId: 'fay-4', prompt: 'a tin lantern', provider: 'fal' });
+  let decision: RoutingLogRecord;
+
+  beforeAll(async () => {
+    await route(job);
+    decision = await decisionOf(job.jobId as string);
+    const first = await project(decision, { command: 'BatchExecuteStatement', timing: 'before' });
+    expect(first.outcome).toMatchObject({
+      ok: false,
+      effects: { dispatch: 'done', announce: 'done', status: 'failed' },
+    });
+  });
+
+  it('when delivered again, then its completion marker is read: it is neither dispatched nor announced again, and its status is written', async () => {
+    const again = await project(decision);
+    expect(again.outcome).toMatchObject({
+      ok: true,
+      effects: { dispatch: 'skipped', announce: 'skipped', status: 'done' },
+    });
+    expect((await sentFor(job.jobId as string)).map((body) => body.dispatchId)).toEqual([`${job.jobId}:v1`]);
+    expect(await readJob(stack, job.jobId as string)).toMatchObject({ status: 'ROUTED' });
   });
 });

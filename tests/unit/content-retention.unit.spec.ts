@@ -301,3 +301,32 @@ describe("a fresh decision's erasure check is its retaining write", () => {
     expect(vault.items.size).toBe(1);
   });
 });
+
+describe('completion markers of a fresh decision', () => {
+  it('given a fresh sealed decision, when projected, then no completion marker is read for it: this delivery is the first to retain its content, so none acted on it before', async () => {
+    const { ports, markers, vault } = fakePorts();
+    const asked: string[] = [];
+    const read = markers.read.bind(markers);
+    markers.read = async (ids) => {
+      asked.push(...ids);
+      return read(ids);
+    };
+    const fresh = await sealed(vault, aRoutedRecord({ jobId: 'm1' }));
+    const legacy = aRoutedRecord({ jobId: 'm2' });
+    const outcomes = await projectWithContent([fresh, legacy], ports);
+    expect(outcomes.map((o) => o.effects.dispatch)).toEqual(['done', 'done']);
+    expect(asked).toEqual(['job#m2:v1']);
+  });
+
+  it('given a decision whose first delivery dispatched it but failed to write its status, when delivered again, then its marker is read: it is not dispatched again and its status is written', async () => {
+    const { ports, queues, jobs, vault } = fakePorts();
+    const record = await sealed(vault, aRoutedRecord({ jobId: 'm3' }));
+    jobs.fail = () => new Error('throttled');
+    const [first] = await projectWithContent([record], ports);
+    expect(first).toMatchObject({ ok: false, effects: { dispatch: 'done', status: 'failed' } });
+    jobs.fail = () => undefined;
+    const [again] = await projectWithContent([record], ports);
+    expect(again).toMatchObject({ ok: true, effects: { dispatch: 'skipped', status: 'done' } });
+    expect(queues.sent.map((s) => s.message.dispatchId)).toEqual(['m3:v1']);
+  });
+});
