@@ -348,34 +348,33 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
       : [];
   const after = [...tallied, counted].reduce((s, e) => evolveHealth(s, e, config), state);
   if (!failed) return [counted];
-  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
-    return [
-      ...tallied,
-      counted,
-      opening(
-        after,
-        base,
-        'consecutive_failures',
-        `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
-        config,
-      ),
-    ];
-  }
+  const cause = closedOpeningCause(after, command, config);
+  return cause
+    ? [...tallied, counted, opening(after, base, cause.reason, cause.detail, config)]
+    : [...tallied, counted];
+}
+
+/**
+ * Why a closed breaker opens on this failure, if it does: a run of consecutive failures first, else
+ * the failure rate of its window (once the window has enough attempts to judge).
+ */
+function closedOpeningCause(
+  after: BreakerState,
+  command: RecordAttempt,
+  config: BreakerConfig,
+): { readonly reason: string; readonly detail: string } | null {
+  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen)
+    return {
+      reason: 'consecutive_failures',
+      detail: `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
+    };
   const { attempts, failures } = windowTotals(after.window, command.at, config);
-  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
-    return [
-      ...tallied,
-      counted,
-      opening(
-        after,
-        base,
-        'failure_rate',
-        `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
-        config,
-      ),
-    ];
-  }
-  return [...tallied, counted];
+  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio)
+    return {
+      reason: 'failure_rate',
+      detail: `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
+    };
+  return null;
 }
 
 function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
