@@ -76,6 +76,7 @@ describe('what a signal changed', () => {
         queue: 'ReplicateJobQueue',
         reason: null,
         already: false,
+        heldFor: null,
       },
       summary: 'job v2 re-routed to replicate/kling',
     });
