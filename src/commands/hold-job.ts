@@ -39,6 +39,7 @@ import { backlogDelaySec, type HoldBacklog } from '../ports/hold-backlog.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
+import { readProviderSlots } from '../provider-health/slot-claims.ts';
 import { shardCount } from '../provider-health/slot-shards.ts';
 import type { RoutingDecision, RoutingFacts } from '../routing/decide.ts';
 import { DEFAULT_MAX_HOLD_SEC, type RoutingTable } from '../routing/routing-table.ts';
@@ -111,23 +112,30 @@ export async function holdIfFull(
 }
 
 /**
- * A deferral on record stays findable: the job is in its lines (idempotent: an entry that went
- * missing is put back, at the deferral's time) and its next bounded-wait `recheck` is sent. Every
- * writer of a deferral and every recheck that leaves the job held ends here.
+ * A deferral on record stays findable: the job is in its lines and its next bounded-wait `recheck` is
+ * sent. Every writer of a deferral and every recheck that leaves the job held ends here. `lines`:
+ * `joined` when the caller has just joined them (holdIfFull), `check` otherwise — each line shard is
+ * read and joined only where the entry went missing (a read, where an idempotent join would be a
+ * refused conditional write, billed at the item's size, on every recheck of every held job).
  */
 export async function keepHeld(
   deferral: RoutingDeferredRecord,
   providers: Catalogue,
   capacity: { readonly ledger: SlotLedger; readonly backlog?: HoldBacklog; readonly recheckSec?: number },
   now: Date,
+  lines: 'joined' | 'check',
 ): Promise<void> {
   if (!capacity.backlog) return;
-  await joinLines(
-    capacity.ledger,
-    { jobId: deferral.jobId, sinceMs: Date.parse(deferral.recordedAt) },
-    deferral.waitingFor,
-    providers,
-  );
+  if (lines === 'check') {
+    const job = { jobId: deferral.jobId, sinceMs: Date.parse(deferral.recordedAt) };
+    for (const provider of deferral.waitingFor) {
+      for (const shard of lineShards(provider, providers)) {
+        const line = await capacity.ledger.waiting({ provider, shard });
+        if (!line.some((entry) => entry.jobId === job.jobId))
+          await capacity.ledger.wait({ provider, shard }, job);
+      }
+    }
+  }
   await capacity.backlog.send(
     { kind: 'recheck', jobId: deferral.jobId },
     recheckDelaySec(deferral.holdUntil, now, capacity.recheckSec),
@@ -424,8 +432,10 @@ export async function recheckHeldJob(
     const result = await decideHeldJob(jobId, deps);
     return { drained: [], result };
   }
+  const providers = providersOf(await deps.rules.current());
   const drained: DrainResult[] = [];
-  for (const provider of job.deferral.waitingFor) drained.push(await drainWaitingLine(provider, deps));
+  for (const provider of await withFreeSlots(job.deferral.waitingFor, providers, deps))
+    drained.push(await drainWaitingLine(provider, deps));
   const decidedHere = drained.some((drain) => drain.decided.some((record) => record.jobId === jobId));
   let result: HeldJobResult = decidedHere
     ? {
@@ -437,8 +447,31 @@ export async function recheckHeldJob(
     result = await decideHeldJob(jobId, deps);
   }
   if (result.outcome === 'still_held') {
-    // Back in its lines should an entry have gone missing (idempotent): it must be found by a drain.
-    await keepHeld(job.deferral, providersOf(await deps.rules.current()), deps, deps.now());
+    // Back in its lines should an entry have gone missing: it must be found by a drain.
+    await keepHeld(job.deferral, providers, deps, deps.now(), 'check');
   }
   return { drained, result };
+}
+
+/**
+ * The providers among `waitingFor` with a slot to take now — one consistent BatchGetItem of their
+ * shards, a holder past its job timeout not counted (the take sweeps it) — or whose limit is gone
+ * from the rules. A recheck drains only their lines: a full provider's drain could only be refused,
+ * a billed conditional write per shard tried, on every recheck of every held job; a slot freed by
+ * a completion wakes the line through its own `slot_freed`.
+ */
+async function withFreeSlots(
+  waitingFor: readonly string[],
+  providers: Catalogue,
+  deps: HeldJobDependencies,
+): Promise<string[]> {
+  const limited = waitingFor.flatMap((provider) => {
+    const concurrency = providers[provider]?.concurrency;
+    return concurrency === undefined ? [] : [{ provider, concurrency }];
+  });
+  const slots = limited.length > 0 ? await readProviderSlots(deps.ledger, limited, deps.now().getTime()) : [];
+  return waitingFor.filter((provider) => {
+    const read = slots.find((s) => s.provider === provider);
+    return read === undefined || read.free > 0;
+  });
 }

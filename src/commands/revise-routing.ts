@@ -190,7 +190,14 @@ async function settleRevision(
   const capacity = deps.capacity;
   if (!capacity?.backlog || (result.outcome !== 'held' && !joined)) return;
   const providers = providersOf(await deps.rules.current());
-  if (result.outcome === 'held') await keepHeld(result.record, providers, capacity, new Date(attempt.at));
+  if (result.outcome === 'held')
+    await keepHeld(
+      result.record,
+      providers,
+      capacity,
+      new Date(attempt.at),
+      result.duplicate || !joined ? 'check' : 'joined',
+    );
   // Lines joined for a deferral that is not the one on record (another report's stands) are left.
   const strayLines = (joined?.waitingFor ?? []).filter(
     (provider) => result.outcome !== 'held' || !result.record.waitingFor.includes(provider),

@@ -133,14 +133,14 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
         if (decided.outcome !== 'record') {
           // The job was decided before: the slot that decision took (if any) is the job's, not this one.
           if (attempted?.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
-          await settleHold(decided.record, inputs, deps);
+          await settleHold(decided.record, inputs, deps, false);
           return decided;
         }
         // A slot taken for a decision that became a rejection (message too large) is given back.
         if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
         attempted = await sealed(decided.record, inputs, deps.contentKeys);
         await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
-        await settleHold(attempted, inputs, deps);
+        await settleHold(attempted, inputs, deps, true);
         return { outcome: 'recorded', record: attempted };
       },
     },
@@ -155,11 +155,19 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
  * so a router that stopped between the append and the send loses nothing (a duplicate recheck is
  * harmless). Lines this attempt joined for a job whose record is not a deferral are left.
  */
-async function settleHold(record: RoutingRecord, inputs: RoutingInputs, deps: RouteJobDependencies) {
+async function settleHold(
+  record: RoutingRecord,
+  inputs: RoutingInputs,
+  deps: RouteJobDependencies,
+  fresh: boolean,
+) {
   const capacity = deps.capacity;
   if (!capacity?.backlog) return;
   const providers = inputs.providers ?? {};
-  if (record.type === 'RoutingDeferred') await keepHeld(record, providers, capacity, deps.now());
+  // This attempt joined the lines just before appending its own deferral; a deferral found on a
+  // redelivery is checked (an entry may have gone missing).
+  if (record.type === 'RoutingDeferred')
+    await keepHeld(record, providers, capacity, deps.now(), inputs.hold && fresh ? 'joined' : 'check');
   else if (inputs.hold && record.jobId !== null)
     await leaveLines(capacity.ledger, record.jobId, inputs.hold.waitingFor, providers);
 }
