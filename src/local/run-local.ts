@@ -70,7 +70,7 @@ import {
   readBackClients,
 } from './read-back.ts';
 import { RecordingProviderQueues } from './sent-messages.ts';
-import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
+import { revisionText, type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
 /**
@@ -565,17 +565,19 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
           .map((t) => `${t.key} ${t.previousStatus} → ${t.status} (v${t.version})`)
           .join(', ')
       : response.outcome;
-  const revision = response.revision;
+  const change = response.revision ? signalChangeOf(response).revision : null;
   const revised =
-    revision === undefined
+    response.revision === undefined
       ? ''
-      : revision.outcome === 'ignored'
-        ? `; not re-routed (${revision.why})`
-        : `; job ${revision.record.metadata.jobId} v${revision.record.metadata.version} ${
-            revision.record.data.decision.type === 'RoutingDecided'
-              ? `re-routed to ${revision.record.data.decision.data.provider}`
-              : `rejected: ${revision.record.data.decision.data.reason}`
-          }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
+      : response.revision.outcome === 'ignored' || !change
+        ? `; not re-routed (${response.revision.outcome === 'ignored' ? response.revision.why : 'unknown'})`
+        : `; job ${change.jobId} v${change.version} ${
+            change.heldFor
+              ? revisionText(change)
+              : change.provider
+                ? `re-routed to ${change.provider}`
+                : `rejected: ${change.reason}`
+          }${change.already ? ' (already)' : ''}`;
   const verdict = response.verdict;
   const done =
     verdict === undefined

@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { jobStateOf } from '../../log/job-state.ts';
 import {
+  type AfterHold,
   type DecisionRecord,
   projectedDecisionOf,
   type RoutingLogRecord,
@@ -252,6 +253,16 @@ export function reasonText(
   return parts.filter(Boolean).join(': ') || '-';
 }
 
+/** The line that says how long a job was held before the record that ended its hold, if it was. */
+function heldText(afterHold: AfterHold | undefined): string[] {
+  if (!afterHold) return [];
+  const { heldMs, heldSince, deferredVersion, ended } = afterHold;
+  return [
+    `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
+      (ended === 'decided_again' ? 'decided again before its maximum hold' : 'its maximum hold ran out'),
+  ];
+}
+
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const breaker = breakerOfStream(history.stream);
   const lines = breaker
@@ -318,10 +329,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       continue;
     }
     if (record.type === 'RoutingDeferred') {
+      const { reroute } = record.data;
       lines.push(
-        `v${record.metadata.version}  ${record.metadata.recordedAt}  RoutingDeferred  held: every candidate full ` +
+        `v${record.metadata.version}  ${record.metadata.recordedAt}  RoutingDeferred  held: every candidate ${reroute ? 'left ' : ''}full ` +
           `(${record.data.waitingFor.join(', ')}), waiting until ${record.data.holdUntil}, then ${record.data.atMaxHold.replace('_', ' ')}`,
-        `    event ${record.metadata.eventId}, submitted ${orDash(record.metadata.submittedAt)}`,
+        reroute
+          ? `    re-routing (revision ${reroute.revision} of v${reroute.revises}) after ${reroute.failedProvider}` +
+              `${reroute.failedModel ? `/${reroute.failedModel}` : ''} failed (dispatch ${reroute.failedDispatchId}, signal ${reroute.causedBy})`
+          : `    event ${record.metadata.eventId}, submitted ${orDash(record.metadata.submittedAt)}`,
       );
     } else if (record.type === 'RoutingRevised') {
       lines.push(
@@ -330,21 +345,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           dispatchText(record),
         `    after ${record.data.failedProvider}${record.data.failedModel ? `/${record.data.failedModel}` : ''} failed ` +
           `(dispatch ${record.data.failedDispatchId}, signal ${record.data.causedBy})`,
+        ...heldText(record.data.afterHold),
       );
     } else {
       lines.push(
         `v${record.metadata.version}  ${record.metadata.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
       );
       lines.push(`    event ${record.metadata.eventId}, submitted ${orDash(record.metadata.submittedAt)}`);
-      if (record.data.afterHold) {
-        const { heldMs, heldSince, deferredVersion, ended } = record.data.afterHold;
-        lines.push(
-          `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
-            (ended === 'decided_again'
-              ? 'decided again before its maximum hold'
-              : 'its maximum hold ran out'),
-        );
-      }
+      lines.push(...heldText(record.data.afterHold));
     }
     record = record.type === 'RoutingRevised' ? record.data.decision : record;
     if (record.type === 'RoutingRejected' && record.data.fieldErrors.length > 0) {
