@@ -120,7 +120,7 @@ describe('a re-routing that finds every candidate left full', () => {
     const stack = aStack(aTableWithConcurrency({ fal: 1, replicate: 1 }));
     const job = await stack.submit(autoJob);
     const onReplicate = await stack.submit({ provider: 'replicate' });
-    expect(job).toMatchObject({ type: 'RoutingDecided', provider: 'fal' });
+    expect(job).toMatchObject({ type: 'RoutingDecided', data: { provider: 'fal' } });
 
     const failed = await stack.fail(job.metadata.jobId as string);
     expect(failed.slotReleased).toBe('fal');
@@ -129,15 +129,17 @@ describe('a re-routing that finds every candidate left full', () => {
       duplicate: false,
       record: {
         type: 'RoutingDeferred',
-        version: 2,
-        waitingFor: ['replicate'],
-        atMaxHold: 'reject',
-        reroute: {
-          revision: 1,
-          revises: 1,
-          failedDispatchId: `${job.metadata.jobId}:v1`,
-          failedProvider: 'fal',
+        data: {
+          waitingFor: ['replicate'],
+          atMaxHold: 'reject',
+          reroute: {
+            revision: 1,
+            revises: 1,
+            failedDispatchId: `${job.metadata.jobId}:v1`,
+            failedProvider: 'fal',
+          },
         },
+        metadata: { version: 2 },
       },
     });
     expect(await stack.stateOf(job.metadata.jobId as string)).toMatchObject({ held: true, version: 2 });
@@ -150,19 +152,21 @@ describe('a re-routing that finds every candidate left full', () => {
     // own recheck leave it held for Replicate, and a new auto job takes fal.
     expect(await stack.handleBacklog()).toEqual([]);
     expect(await stack.stateOf(job.metadata.jobId as string)).toMatchObject({ held: true });
-    expect(await stack.submit(autoJob)).toMatchObject({ type: 'RoutingDecided', provider: 'fal' });
+    expect(await stack.submit(autoJob)).toMatchObject({ type: 'RoutingDecided', data: { provider: 'fal' } });
 
     stack.clock.now += 5000;
     await stack.complete(onReplicate.metadata.jobId as string);
     const [revised] = await stack.handleBacklog();
     expect(revised).toMatchObject({
       type: 'RoutingRevised',
-      version: 3,
-      revision: 1,
-      revises: 1,
-      failedProvider: 'fal',
-      decision: { type: 'RoutingDecided', provider: 'replicate', queue: 'ReplicateJobQueue' },
-      afterHold: { deferredVersion: 2, ended: 'decided_again' },
+      data: {
+        revision: 1,
+        revises: 1,
+        failedProvider: 'fal',
+        decision: { type: 'RoutingDecided', data: { provider: 'replicate', queue: 'ReplicateJobQueue' } },
+        afterHold: { deferredVersion: 2, ended: 'decided_again' },
+      },
+      metadata: { version: 3 },
     });
     expect(revised?.type === 'RoutingRevised' && revised.data.afterHold?.heldMs).toBeGreaterThanOrEqual(5000);
     const state = await stack.stateOf(job.metadata.jobId as string);
@@ -203,7 +207,11 @@ describe('a re-routing that finds every candidate left full', () => {
     await stack.fail(job.metadata.jobId as string, 'sig-1');
     stack.backlog.take();
     const again = await stack.fail(job.metadata.jobId as string, 'sig-1-copy');
-    expect(again.revision).toMatchObject({ outcome: 'held', duplicate: true, record: { version: 2 } });
+    expect(again.revision).toMatchObject({
+      outcome: 'held',
+      duplicate: true,
+      record: { metadata: { version: 2 } },
+    });
     expect(await stack.streamOf(job.metadata.jobId as string)).toHaveLength(2);
     expect(stack.backlog.sent.map((s) => s.message)).toContainEqual({
       kind: 'recheck',
@@ -224,9 +232,11 @@ describe('a re-routing that finds every candidate left full', () => {
     const [ended] = await stack.handleBacklog();
     expect(ended).toMatchObject({
       type: 'RoutingRevised',
-      version: 3,
-      decision: { type: 'RoutingRejected', reason: 'capacity_exhausted' },
-      afterHold: { ended: 'max_hold', deferredVersion: 2 },
+      data: {
+        decision: { type: 'RoutingRejected', data: { reason: 'capacity_exhausted' } },
+        afterHold: { ended: 'max_hold', deferredVersion: 2 },
+      },
+      metadata: { version: 3 },
     });
     expect(await stack.stateOf(job.metadata.jobId as string)).toMatchObject({
       held: false,
@@ -249,7 +259,10 @@ describe('a re-routing that finds every candidate left full', () => {
     const failed = await stack.fail(job.metadata.jobId as string);
     expect(failed.revision).toMatchObject({
       outcome: 'revised',
-      record: { version: 2, decision: { type: 'RoutingRejected', reason: 'capacity_exhausted' } },
+      record: {
+        data: { decision: { type: 'RoutingRejected', data: { reason: 'capacity_exhausted' } } },
+        metadata: { version: 2 },
+      },
     });
     expect(await stack.ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([]);
   });
@@ -260,7 +273,7 @@ describe('a re-routing that finds every candidate left full', () => {
     await stack.submit({ provider: 'replicate' });
     expect((await stack.fail(job.metadata.jobId as string)).revision).toMatchObject({
       outcome: 'revised',
-      record: { decision: { type: 'RoutingRejected', reason: 'provider_failed' } },
+      record: { data: { decision: { type: 'RoutingRejected', data: { reason: 'provider_failed' } } } },
     });
   });
 
@@ -331,16 +344,16 @@ describe('a re-routing under prefer', () => {
   it('given prefer eta and luma measured faster than Replicate, when fal fails an auto job, then the re-routing goes to luma with every candidate quoted', async () => {
     const stack = aStack(aThreeProviderTable({ prefer: 'eta' }), lumaFasterThanReplicate);
     const job = await stack.submit(autoJob);
-    expect(job).toMatchObject({ provider: 'fal' });
+    expect(job).toMatchObject({ data: { provider: 'fal' } });
     const failed = await stack.fail(job.metadata.jobId as string);
     expect(failed.revision).toMatchObject({
       outcome: 'revised',
-      record: { decision: { type: 'RoutingDecided', provider: 'luma' } },
+      record: { data: { decision: { type: 'RoutingDecided', data: { provider: 'luma' } } } },
     });
     const revised = failed.revision as unknown as {
-      record: { decision: { explanation: { candidates: unknown[] } } };
+      record: { data: { decision: { data: { explanation: { candidates: unknown[] } } } } };
     };
-    const trail = revised.record.decision.explanation.candidates as {
+    const trail = revised.record.data.decision.data.explanation.candidates as {
       provider: string;
       reason?: string;
       quote?: { etaP95Sec: number };
@@ -357,13 +370,19 @@ describe('a re-routing under prefer', () => {
     const job = await stack.submit(autoJob);
     await stack.submit({ provider: 'replicate' });
     const onLuma = await stack.submit(autoJob);
-    expect(onLuma).toMatchObject({ provider: 'luma' });
+    expect(onLuma).toMatchObject({ data: { provider: 'luma' } });
     const failed = await stack.fail(job.metadata.jobId as string);
-    expect(failed.revision).toMatchObject({ outcome: 'held', record: { waitingFor: ['luma', 'replicate'] } });
+    expect(failed.revision).toMatchObject({
+      outcome: 'held',
+      record: { data: { waitingFor: ['luma', 'replicate'] } },
+    });
     await stack.handleBacklog();
     await stack.complete(onLuma.metadata.jobId as string);
     const [revised] = await stack.handleBacklog();
-    expect(revised).toMatchObject({ type: 'RoutingRevised', decision: { provider: 'luma' } });
+    expect(revised).toMatchObject({
+      type: 'RoutingRevised',
+      data: { decision: { data: { provider: 'luma' } } },
+    });
     expect(await stack.ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([]);
   });
 });

@@ -218,7 +218,10 @@ describe('holding a job when every candidate is full', () => {
       { kind: 'recheck', jobId: held.metadata.jobId as string },
       stack.holds,
     );
-    expect(result).toMatchObject({ outcome: 'decided', record: { type: 'RoutingDecided', provider: 'fal' } });
+    expect(result).toMatchObject({
+      outcome: 'decided',
+      record: { type: 'RoutingDecided', data: { provider: 'fal' } },
+    });
   });
 
   it('given a held job, when its maximum hold passes with fal still full, then the rule rejects it capacity_exhausted and it leaves the line', async () => {

@@ -89,10 +89,8 @@ describe('what a signal changed', () => {
   it('given a re-routing held because every candidate left was full, then the row names the lines it waits in and one log record to project; a repeat adds none', () => {
     const deferral = {
       type: 'RoutingDeferred',
-      jobId: 'j1',
-      stream: 'job#j1',
-      version: 2,
-      waitingFor: ['replicate'],
+      data: { waitingFor: ['replicate'] },
+      metadata: { jobId: 'j1', stream: 'job#j1', version: 2 },
     };
     const held = {
       outcome: 'unchanged',
