@@ -242,45 +242,36 @@ export function decideHealth(
   }
 }
 
+/**
+ * Where an operator's mode change leaves the breaker. Forcing it open keeps its count of openings;
+ * forcing it closed or handing it back to auto starts it over closed, and the signals reopen it if
+ * the outage lasts.
+ */
+const MODE_CHANGES: Readonly<
+  Record<
+    BreakerMode,
+    { readonly status: BreakerStatus; readonly reason: string; readonly keepsOpenings: boolean }
+  >
+> = {
+  forced_open: { status: 'open', reason: 'operator_forced_open', keepsOpenings: true },
+  forced_closed: { status: 'closed', reason: 'operator_forced_closed', keepsOpenings: false },
+  auto: { status: 'closed', reason: 'operator_auto', keepsOpenings: false },
+};
+
 function decideMode(state: BreakerState, command: ChangeMode): HealthEvent[] {
   if (command.mode === state.mode) return [];
-  const base = { causedBy: command.signalId, actor: command.actor, at: command.at };
-  if (command.mode === 'forced_open') {
-    return [
-      transition(state, {
-        ...base,
-        status: 'open',
-        mode: 'forced_open',
-        reason: 'operator_forced_open',
-        detail: command.reason,
-        openUntil: null,
-        openings: state.openings,
-      }),
-    ];
-  }
-  if (command.mode === 'forced_closed') {
-    return [
-      transition(state, {
-        ...base,
-        status: 'closed',
-        mode: 'forced_closed',
-        reason: 'operator_forced_closed',
-        detail: command.reason,
-        openUntil: null,
-        openings: 0,
-      }),
-    ];
-  }
-  // Back to auto: the breaker starts over closed; the signals will reopen it if the outage lasts.
+  const change = MODE_CHANGES[command.mode];
   return [
     transition(state, {
-      ...base,
-      status: 'closed',
-      mode: 'auto',
-      reason: 'operator_auto',
+      causedBy: command.signalId,
+      actor: command.actor,
+      at: command.at,
+      status: change.status,
+      mode: command.mode,
+      reason: change.reason,
       detail: command.reason,
       openUntil: null,
-      openings: 0,
+      openings: change.keepsOpenings ? state.openings : 0,
     }),
   ];
 }
@@ -357,34 +348,33 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
       : [];
   const after = [...tallied, counted].reduce((s, e) => evolveHealth(s, e, config), state);
   if (!failed) return [counted];
-  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
-    return [
-      ...tallied,
-      counted,
-      opening(
-        after,
-        base,
-        'consecutive_failures',
-        `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
-        config,
-      ),
-    ];
-  }
+  const cause = closedOpeningCause(after, command, config);
+  return cause
+    ? [...tallied, counted, opening(after, base, cause.reason, cause.detail, config)]
+    : [...tallied, counted];
+}
+
+/**
+ * Why a closed breaker opens on this failure, if it does: a run of consecutive failures first, else
+ * the failure rate of its window (once the window has enough attempts to judge).
+ */
+function closedOpeningCause(
+  after: BreakerState,
+  command: RecordAttempt,
+  config: BreakerConfig,
+): { readonly reason: string; readonly detail: string } | null {
+  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen)
+    return {
+      reason: 'consecutive_failures',
+      detail: `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
+    };
   const { attempts, failures } = windowTotals(after.window, command.at, config);
-  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
-    return [
-      ...tallied,
-      counted,
-      opening(
-        after,
-        base,
-        'failure_rate',
-        `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
-        config,
-      ),
-    ];
-  }
-  return [...tallied, counted];
+  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio)
+    return {
+      reason: 'failure_rate',
+      detail: `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
+    };
+  return null;
 }
 
 function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
