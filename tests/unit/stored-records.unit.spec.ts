@@ -277,7 +277,7 @@ describe('stored records: size', () => {
     }
     expect(sizes.length).toBeGreaterThan(300);
     expect(Math.max(...sizes)).toBeLessThan(1024);
-  });
+  }, 60_000);
 
   it('given a table preferring eta with every candidate measured (large counts), when the bench mix is stored, then quotes add at most ~130 bytes to an item', async () => {
     const [plain, quoted] = [
@@ -288,7 +288,8 @@ describe('stored records: size', () => {
     // Measured: default table ≤ 947 B routed; this table, two quotes with 4–5 digit counts, ≤ 1,077 B.
     expect(Math.max(...quoted) - Math.max(...plain)).toBeLessThanOrEqual(140);
     expect(Math.max(...quoted)).toBeLessThan(2048);
-  });
+    // Routes the bench mix twice (~1 s alone, 6 s seen on a loaded machine): a limit, not a speed goal.
+  }, 60_000);
 });
 
 const preferEtaTable = loadRoutingTable({
