@@ -68,7 +68,7 @@ describe('operator capacity commands (emulators)', () => {
       { type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail({ provider: 'fal' })) } },
       deps,
     );
-    expect(explicit.record).toMatchObject({ type: 'RoutingDeferred', waitingFor: ['fal'] });
+    expect(explicit.record).toMatchObject({ type: 'RoutingDeferred', data: { waitingFor: ['fal'] } });
 
     const capacity = await cli('capacity');
     // provider, limit, in flight, free, held, expired (unswept), shards, job timeout

@@ -117,7 +117,7 @@ describe('prefer eta on the live local stack', () => {
       ).toBe('ROUTED');
       const log = new DynamoDbRoutingLog(documents, run.stack.tables.routingLog);
       const { decision } = jobStateOf(await log.readStream(streamForJob(job.jobId as string)));
-      expect(decision).toMatchObject({ type: 'RoutingDecided', provider: 'replicate' });
+      expect(decision).toMatchObject({ type: 'RoutingDecided', data: { provider: 'replicate' } });
       const trail = (decision?.data.explanation?.candidates ?? []).filter(
         (c) => c.rule === 'auto-short-720p-fal',
       );

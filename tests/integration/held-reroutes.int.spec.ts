@@ -130,7 +130,10 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
     const failed = await report(jobId, failure);
     expect(failed).toMatchObject({
       slotReleased: 'fal',
-      revision: { outcome: 'held', record: { version: 2, waitingFor: ['replicate'] } },
+      revision: {
+        outcome: 'held',
+        record: { data: { waitingFor: ['replicate'] }, metadata: { version: 2 } },
+      },
     });
     // A second report of the same failure records nothing new.
     expect(await report(jobId, failure)).toMatchObject({ revision: { outcome: 'held', duplicate: true } });
@@ -158,11 +161,13 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
     const records = await log.readStream(`job#${jobId}`);
     expect(records.map((r) => r.type)).toEqual(['RoutingDecided', 'RoutingDeferred', 'RoutingRevised']);
     expect(records[2]).toMatchObject({
-      version: 3,
-      revision: 1,
-      failedProvider: 'fal',
-      decision: { type: 'RoutingDecided', provider: 'replicate' },
-      afterHold: { deferredVersion: 2, ended: 'decided_again' },
+      data: {
+        revision: 1,
+        failedProvider: 'fal',
+        decision: { type: 'RoutingDecided', data: { provider: 'replicate' } },
+        afterHold: { deferredVersion: 2, ended: 'decided_again' },
+      },
+      metadata: { version: 3 },
     });
     // Never over Replicate's concurrency: the one slot is the revision's dispatch.
     expect(await inFlight()).toEqual([0, 1]);

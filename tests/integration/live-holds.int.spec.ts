@@ -91,13 +91,16 @@ describe('holds on the live local stack (fal concurrency 2)', () => {
       async () => (await log.readStream(`job#${jobId}`)).find((record) => record.type === 'RoutingDeferred'),
       { what: 'the explicit job held' },
     );
-    expect(deferral).toMatchObject({ waitingFor: ['fal'], version: 1 });
+    expect(deferral).toMatchObject({ data: { waitingFor: ['fal'] }, metadata: { version: 1 } });
     expect(await readJob(run.stack, jobId)).toBeUndefined();
 
     await complete(a1?.jobId as string);
     expect(await routedTo(jobId)).toBe('fal');
     expect(
-      (await log.readStream(`job#${jobId}`)).map((r) => [r.type, 'provider' in r ? r.provider : null]),
+      (await log.readStream(`job#${jobId}`)).map((r) => [
+        r.type,
+        'provider' in r.data ? r.data.provider : null,
+      ]),
     ).toEqual([
       ['RoutingDeferred', null],
       ['RoutingDecided', 'fal'],

@@ -148,7 +148,7 @@ function sendsToProvider(record: RoutingLogRecord): boolean {
   )
     return false;
   if (record.metadata.version === 1) return false; // the decision itself: the one dispatch every job gets
-  if ('contentWithheld' in record && record.contentWithheld) return false;
+  if ('contentWithheld' in record.data && record.data.contentWithheld) return false;
   return planEffects(record).dispatch !== null;
 }
 
