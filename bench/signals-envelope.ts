@@ -7,7 +7,6 @@
  * transactional write of a ≤ 1 KB item is 2 WCU, a plain one 1), the design's constants
  * (SUCCESS_SHARDS, SLOTS_PER_SHARD) and the latencies this machine cannot measure (ASSUMED_SIGNAL_MS).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SLOTS_PER_SHARD } from '../src/provider-health/slot-shards.ts';
 import { SUCCESS_SHARDS } from '../src/provider-health/success-tally.ts';
@@ -15,6 +14,7 @@ import type { Row } from './run.ts';
 import type { ScaleResult } from './scale.ts';
 import { envelope, QUOTAS, type TemplateSettings, templateSettings } from './scale-envelope.ts';
 import type { SignalsResult } from './signals.ts';
+import { writeBetweenMarkers } from './support/doc-markers.ts';
 
 export const SIGNAL_GOALS = {
   /** Deliveries/s ingested on DynamoDB Local, with 0 lost and 0 counted twice. */
@@ -277,12 +277,5 @@ ${SIGNALS_MARKERS.end}`;
 }
 
 export function writeSignalsDoc(run: SignalsResult, scale: ScaleResult | undefined): void {
-  const doc = readFileSync(SCALE_DOC, 'utf8');
-  const begin = doc.indexOf(SIGNALS_MARKERS.begin);
-  const end = doc.indexOf(SIGNALS_MARKERS.end);
-  if (begin < 0 || end < begin) throw new Error(`${SCALE_DOC}: the signals-run markers are missing`);
-  writeFileSync(
-    SCALE_DOC,
-    `${doc.slice(0, begin)}${renderSignalsRun(run, scale)}${doc.slice(end + SIGNALS_MARKERS.end.length)}`,
-  );
+  writeBetweenMarkers(SCALE_DOC, SIGNALS_MARKERS, renderSignalsRun(run, scale));
 }
