@@ -16,8 +16,11 @@ import { join, resolve } from 'node:path';
 import { emulatorEnvironment, startEmulators } from '../src/local/emulators.ts';
 import type { ColdStartResult, FunctionName } from './cold-start.ts';
 import { COST_DOC, costLines, LATEST_RESULTS, renderCostDoc } from './cost.ts';
+import type { CostErrorResult } from './cost-error.ts';
 import type { ThroughputResult } from './decision-throughput.ts';
 import type { HealthReadResult } from './health-read.ts';
+import type { HoldsResult } from './holds.ts';
+import { costErrorRows, holdsRows, writeHoldsDoc } from './holds-envelope.ts';
 import type { MemoryResult } from './memory.ts';
 import type { PipelineResult, PipelineRun } from './pipeline.ts';
 import type { RulesReadResult } from './rules-read.ts';
@@ -88,6 +91,10 @@ export interface BenchResults {
   readonly scale?: ScaleResult;
   /** Signals at any rate and slot reservations on DynamoDB Local (bench/signals.ts; absent in old results). */
   readonly signals?: SignalsResult;
+  /** The cost estimate's error against completions' `costUsd` (bench/cost-error.ts; absent in old results). */
+  readonly costError?: CostErrorResult;
+  /** Holds on DynamoDB Local (bench/holds.ts; absent in old results). */
+  readonly holds?: HoldsResult;
   readonly summary: { readonly pipeline: PipelineSummary; readonly largePayload?: PipelineSummary };
   /**
    * Sections re-measured alone after the full run (`--only pipeline --write`): when, and the 1-minute
@@ -413,6 +420,7 @@ export function tableRows(results: BenchResults): Row[] {
   if (results.rulesRead) rows.push(...rulesReadRows(results.rulesRead));
   rows.push(...scaleRows(results.scale));
   if (results.signals) rows.push(...signalsRows(results.signals, results.scale));
+  rows.push(...costErrorRows(results.costError), ...holdsRows(results.holds));
   return rows;
 }
 
@@ -589,6 +597,10 @@ ${largePayloadMethod(results.largePayload)}2. **Throughput.** One Node main thre
 8. **Scale run** (\`bench/scale.ts\`). 20,000 events through the same pipeline, 1,000 at a time, per-job figures
    per checkpoint segment, what landed checked after every block; the method, the table and the scale
    envelope computed from it: [SCALE.md](SCALE.md).
+10. **Cost estimate error** (\`bench/cost-error.ts\`) and 11. **Holds** (\`bench/holds.ts\`): a seeded workload's
+   completions with \`costUsd\` against the quotes' \`costEstimateUsd\` (in memory, exact), and auto jobs beyond
+   the providers' concurrency held and dispatched as slots free on DynamoDB Local (hold times in virtual time);
+   the method, the tables and the hold-throughput envelope: [SCALE.md](SCALE.md#holds-and-the-cost-estimates-error-issue-21).
 
 ## Goals missed, and what it would take
 
@@ -704,6 +716,7 @@ async function main(): Promise<void> {
   let healthRead: HealthReadResult;
   let scale: ScaleResult;
   let signals: SignalsResult;
+  let holds: HoldsResult;
   try {
     const env = emulatorEnvironment(emulators.endpoints);
     pipeline = await runPipeline(env, jobs, PIPELINE_REPETITIONS);
@@ -716,9 +729,11 @@ async function main(): Promise<void> {
     healthRead = await child<HealthReadResult>('health-read.ts', env);
     scale = await runScale(env);
     signals = await runSignals(env);
+    holds = await runHolds(env);
   } finally {
     await emulators.stop();
   }
+  const costError = await runCostError();
   progress('decision throughput (emulators stopped)');
   const throughput = await child<ThroughputResult>('decision-throughput.ts');
   progress('cold start: bundles and 20 fresh imports each');
@@ -736,6 +751,8 @@ async function main(): Promise<void> {
     largePayload,
     scale,
     signals,
+    costError,
+    holds,
     summary: { pipeline: summarizePipeline(pipeline), largePayload: summarizePipeline(largePayload) },
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -744,6 +761,7 @@ async function main(): Promise<void> {
   writeFileSync(COST_DOC, renderCostDoc(results));
   writeScaleDoc(scale);
   writeSignalsDoc(signals, scale);
+  writeHoldsDoc(holds, costError);
   process.stdout.write(`\n${renderConsole(tableRows(results))}\n\n`);
   process.stdout.write(
     `${results.machine.cpu}, ${results.machine.cores} cores, ${results.machine.memoryGb} GB, Node ${results.machine.node}; ` +
@@ -791,6 +809,41 @@ function runScale(env: Record<string, string>): Promise<ScaleResult> {
 function runSignals(env: Record<string, string>): Promise<SignalsResult> {
   progress('signals: ingestion with redeliveries, one event per call, slot reservations (DynamoDB Local)');
   return child<SignalsResult>('signals.ts', env);
+}
+
+/** Throws (the bench fails) when a held job is lost: holds.ts runs until every job is decided. */
+function runHolds(env: Record<string, string>): Promise<HoldsResult> {
+  progress(
+    "holds: auto jobs beyond the providers' concurrency, held and dispatched as slots free (DynamoDB Local)",
+  );
+  return child<HoldsResult>('holds.ts', env);
+}
+
+/** No emulator: the cost error is exact arithmetic over the in-memory ports. */
+function runCostError(): Promise<CostErrorResult> {
+  progress('cost error: completions with costUsd against the quotes (seeded, in memory)');
+  return child<CostErrorResult>('cost-error.ts');
+}
+
+/**
+ * `node bench/run.ts --only holds` (`npm run bench -- --only holds`): sections 10 and 11 alone,
+ * printed and written to docs/SCALE.md. With `--write`, they also replace their figures in
+ * bench/results/latest.json (the other sections keep the last full run's) and PERFORMANCE.md is
+ * rendered again.
+ */
+async function holdsOnly(write: boolean): Promise<void> {
+  const { run: holds, seconds } = await withEmulators(runHolds);
+  const costError = await runCostError();
+  writeHoldsDoc(holds, costError);
+  process.stdout.write(
+    `${renderConsole([...costErrorRows(costError), ...holdsRows(holds)])}\n${seconds} s. Wrote docs/SCALE.md.\n`,
+  );
+  if (!write || !existsSync(LATEST_RESULTS)) return;
+  const last = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
+  const results: BenchResults = { ...last, holds, costError };
+  writeFileSync(LATEST_RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(PERFORMANCE_DOC, renderPerformanceDoc(results));
+  process.stdout.write('Wrote sections 10 and 11 of bench/results/latest.json and docs/PERFORMANCE.md.\n');
 }
 
 /**
@@ -896,6 +949,7 @@ function renderOnly(): void {
   writeFileSync(COST_DOC, renderCostDoc(results));
   if (results.scale) writeScaleDoc(results.scale);
   if (results.signals) writeSignalsDoc(results.signals, results.scale);
+  if (results.holds || results.costError) writeHoldsDoc(results.holds, results.costError);
   process.stdout.write(`${renderConsole(tableRows(results))}\n`);
 }
 
@@ -924,11 +978,12 @@ if (import.meta.main) {
   else if (only === 'large-payload') await largePayloadOnly();
   else if (only === 'scale') await scaleOnly();
   else if (only === 'signals') await signalsOnly();
+  else if (only === 'holds') await holdsOnly(process.argv.includes('--write'));
   else if (only === 'pipeline') await pipelineOnly(process.argv.includes('--write'));
   else if (only === 'cold-start' || only === 'memory') await sectionOnly(only);
   else if (only !== undefined)
     throw new Error(
-      `--only ${only}: the sections run alone are pipeline, large-payload, scale, signals, cold-start and memory`,
+      `--only ${only}: the sections run alone are pipeline, large-payload, scale, signals, holds, cold-start and memory`,
     );
   else await main();
 }

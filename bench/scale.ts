@@ -16,7 +16,6 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GetQueueAttributesCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -33,6 +32,7 @@ import { renderEnvelope } from './scale-envelope.ts';
 import { type SidePerJob, side, sum } from './summary.ts';
 import { AwsCallMeter } from './support/aws-call-meter.ts';
 import { provisionBenchStack } from './support/bench-stack.ts';
+import { writeBetweenMarkers } from './support/doc-markers.ts';
 import { type RouterOutcome, startOurPipeline } from './support/our-pipeline.ts';
 import { LogCapture, median, progress, round, writeResult } from './support/stats.ts';
 import { buildWorkload } from './support/workload.ts';
@@ -371,14 +371,7 @@ ${cpu}${SCALE_MARKERS.end}`;
 
 /** Replaces the generated part of docs/SCALE.md (between the markers) with this run's. */
 export function writeScaleDoc(result: ScaleResult): void {
-  const doc = readFileSync(SCALE_DOC, 'utf8');
-  const begin = doc.indexOf(SCALE_MARKERS.begin);
-  const end = doc.indexOf(SCALE_MARKERS.end);
-  if (begin < 0 || end < begin) throw new Error(`${SCALE_DOC}: the scale-run markers are missing`);
-  writeFileSync(
-    SCALE_DOC,
-    `${doc.slice(0, begin)}${renderScaleRun(result)}${doc.slice(end + SCALE_MARKERS.end.length)}`,
-  );
+  writeBetweenMarkers(SCALE_DOC, SCALE_MARKERS, renderScaleRun(result));
 }
 
 if (import.meta.main) {

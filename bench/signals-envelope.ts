@@ -9,7 +9,6 @@
  * cannot measure (ASSUMED_SIGNAL_MS). The envelope is the deployed function's path: one EventBridge
  * event per invocation, so every signal is a fact group of its own.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GROUP_INDEX_SHARDS } from '../src/aws/dynamodb-signal-windows.ts';
 import { SUCCESS_REGISTER_SHARDS } from '../src/provider-health/breaker.ts';
@@ -19,6 +18,7 @@ import type { Row } from './run.ts';
 import type { ScaleResult } from './scale.ts';
 import { envelope, QUOTAS, type TemplateSettings, templateSettings } from './scale-envelope.ts';
 import type { SignalsResult } from './signals.ts';
+import { writeBetweenMarkers } from './support/doc-markers.ts';
 
 export const SIGNAL_GOALS = {
   /** Deliveries/s ingested on DynamoDB Local, with 0 lost and 0 counted twice. */
@@ -327,12 +327,5 @@ ${SIGNALS_MARKERS.end}`;
 }
 
 export function writeSignalsDoc(run: SignalsResult, scale: ScaleResult | undefined): void {
-  const doc = readFileSync(SCALE_DOC, 'utf8');
-  const begin = doc.indexOf(SIGNALS_MARKERS.begin);
-  const end = doc.indexOf(SIGNALS_MARKERS.end);
-  if (begin < 0 || end < begin) throw new Error(`${SCALE_DOC}: the signals-run markers are missing`);
-  writeFileSync(
-    SCALE_DOC,
-    `${doc.slice(0, begin)}${renderSignalsRun(run, scale)}${doc.slice(end + SIGNALS_MARKERS.end.length)}`,
-  );
+  writeBetweenMarkers(SCALE_DOC, SIGNALS_MARKERS, renderSignalsRun(run, scale));
 }

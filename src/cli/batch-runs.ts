@@ -1,17 +1,16 @@
 /**
- * What the batch verbs share — `replay` and `redrive` (one incident over a window's decisions) and
- * `forget` (one user's jobs) — so that neither imports another: the request every one of them
- * records (who, why, dry run, the jobs to pay again for), the ports their commands read through,
- * and the summary's shape (facts, then a row per job when there are any).
+ * What the incident verbs — `replay` and `redrive` (one incident over a window's decisions) — share
+ * so that neither imports the other: the options and request every incident records (who, why, dry
+ * run, the jobs to pay again for) and the ports their commands read through. How their summaries
+ * print is batch-summary.ts.
  */
 import type { Command } from 'commander';
+import type { IncidentRequest } from '../commands/incident-batch.ts';
 import { parseIncidentKey } from '../commands/replay-plan.ts';
-import type { AuditWindow } from '../ports/audit-index.ts';
 import { auditWindow } from '../queries/audit-window.ts';
 import { contentStatusReader } from '../queries/content-status.ts';
 import { type CliContext, UsageError } from './cli-context.ts';
 import { collect } from './options.ts';
-import { renderFacts, renderTable } from './output.ts';
 
 export interface IncidentOptions {
   incident: string;
@@ -42,14 +41,7 @@ export function incidentRequest(
   context: CliContext,
   options: IncidentOptions,
   what: string,
-): {
-  readonly incident: string;
-  readonly window: AuditWindow;
-  readonly why: string;
-  readonly requestedBy: string;
-  readonly dryRun: boolean;
-  readonly payAgainFor: readonly string[];
-} {
+): IncidentRequest & { readonly payAgainFor: readonly string[] } {
   const dryRun = options.dryRun === true;
   const incident = parseIncidentKey(options.incident);
   if (!dryRun && !options.why?.trim())
@@ -74,14 +66,4 @@ export function windowJobPorts(context: CliContext) {
     // Where a job's content stands: an erased or expired one is recorded as sending nothing.
     contentOf: contentStatusReader({ store: ports.content, keys: ports.contentKeys }, () => context.now()),
   };
-}
-
-/** A batch run's summary: its facts, then one row per job listed (none: the facts alone). */
-export function renderBatchSummary(
-  facts: readonly (readonly [string, string])[],
-  headers: readonly string[],
-  rows: readonly (readonly string[])[],
-): string {
-  if (rows.length === 0) return renderFacts(facts);
-  return `${renderFacts(facts)}\n\n${renderTable(headers, rows)}`;
 }

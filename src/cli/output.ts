@@ -17,6 +17,34 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * A report's table section: a blank line, the title if any, the table; no lines at all for no rows
+ * (a report says nothing rather than print an empty table).
+ */
+export function tableSection(
+  title: string | null,
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+): string[] {
+  if (rows.length === 0) return [];
+  return ['', ...(title === null ? [] : [title]), renderTable(headers, rows)];
+}
+
+/** A count of decisions that would move (or moved) from one outcome/provider to another. */
+export interface DecisionMove {
+  readonly from: string;
+  readonly to: string;
+  readonly count: number;
+}
+
+/** The moves table of what-if, the publish gate and the shadow report: one layout for all three. */
+export const movesSection = (moves: readonly DecisionMove[]): string[] =>
+  tableSection(
+    null,
+    ['from', 'to', 'count'],
+    moves.map((move) => [move.from, move.to, String(move.count)]),
+  );
+
 /** Indented `key: value` lines, for one object (a summary). */
 export function renderFacts(facts: readonly (readonly [string, string])[]): string {
   const width = Math.max(0, ...facts.map(([key]) => key.length));

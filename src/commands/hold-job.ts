@@ -32,26 +32,28 @@ import {
   type DecisionRecord,
   decisionAfterHold,
   type RoutingDeferredRecord,
+  type RoutingRevisedRecord,
   streamForJob,
 } from '../log/routing-records.ts';
 import { backlogDelaySec, type HoldBacklog } from '../ports/hold-backlog.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
+import { readProviderSlots } from '../provider-health/slot-claims.ts';
 import { shardCount } from '../provider-health/slot-shards.ts';
 import type { RoutingDecision, RoutingFacts } from '../routing/decide.ts';
 import { DEFAULT_MAX_HOLD_SEC, type RoutingTable } from '../routing/routing-table.ts';
 import type { ActiveRules, RulesReader } from '../rules/active-rules.ts';
-import { decideUnderRules } from '../rules/rules-decision.ts';
+import { decideJob, type JobDecisionPorts, providersOf } from './decide-job.ts';
 import {
   DEFAULT_RECHECK_SEC,
-  decideWithCapacity,
   type HeldSlot,
+  type RouterCapacity,
   returnUnusedSlot,
 } from './decide-with-capacity.ts';
-import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import type { RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
-import { laterOf } from './revise-routing.ts';
+import { alreadyTriedOf, heldFailureOf, laterOf, revisionRecordOf } from './revision-plan.ts';
 
 /** What a hold will be: the lines the job waits in, until when, and what happens then. */
 export interface HoldPlan {
@@ -88,6 +90,57 @@ export function holdPlanOf(decision: RoutingDecision, table: RoutingTable, now: 
 }
 
 type Catalogue = RoutingTable['providers'];
+
+/**
+ * The hold a decision calls for, with the job already in its waiting lines (joined before the
+ * deferral is appended, so no new arrival passes it); undefined when it is not held — no backlog,
+ * no hold rule, or a line already at its maximum (then the rejection stands: `capacity_exhausted`).
+ * A first decision and a re-routing both come here.
+ */
+export async function holdIfFull(
+  decision: RoutingDecision,
+  table: RoutingTable,
+  providers: Catalogue,
+  job: { readonly jobId: string; readonly sinceMs: number },
+  capacity: RouterCapacity | undefined,
+): Promise<HoldPlan | undefined> {
+  if (!capacity?.backlog) return undefined;
+  const plan = holdPlanOf(decision, table, new Date(job.sinceMs));
+  if (!plan) return undefined;
+  const joined = await joinLines(capacity.ledger, job, plan.waitingFor, providers);
+  return joined === 'waiting' ? plan : undefined;
+}
+
+/**
+ * A deferral on record stays findable: the job is in its lines and its next bounded-wait `recheck` is
+ * sent. Every writer of a deferral and every recheck that leaves the job held ends here. `lines`:
+ * `joined` when the caller has just joined them (holdIfFull), `check` otherwise — each line shard is
+ * read and joined only where the entry went missing (a read, where an idempotent join would be a
+ * refused conditional write, billed at the item's size, on every recheck of every held job).
+ */
+export async function keepHeld(
+  deferral: RoutingDeferredRecord,
+  providers: Catalogue,
+  capacity: { readonly ledger: SlotLedger; readonly backlog?: HoldBacklog; readonly recheckSec?: number },
+  now: Date,
+  lines: 'joined' | 'check',
+): Promise<void> {
+  if (!capacity.backlog) return;
+  if (lines === 'check') {
+    const job = { jobId: deferral.jobId, sinceMs: Date.parse(deferral.recordedAt) };
+    for (const provider of deferral.waitingFor) {
+      for (const shard of lineShards(provider, providers)) {
+        const line = await capacity.ledger.waiting({ provider, shard });
+        if (!line.some((entry) => entry.jobId === job.jobId))
+          await capacity.ledger.wait({ provider, shard }, job);
+      }
+    }
+  }
+  await capacity.backlog.send(
+    { kind: 'recheck', jobId: deferral.jobId },
+    recheckDelaySec(deferral.holdUntil, now, capacity.recheckSec),
+  );
+}
 
 /** The shards a provider's line lives on: every slot shard (a new arrival may try any of them). */
 function lineShards(provider: string, providers: Catalogue): number[] {
@@ -140,21 +193,33 @@ export interface HeldJobDependencies {
   readonly ledger: SlotLedger;
   readonly backlog: HoldBacklog;
   readonly health?: RouterHealth;
+  /** Measured completion times (cached): a held job is decided again under its rule's `prefer` too. */
+  readonly eta?: JobDecisionPorts['eta'];
   readonly now: () => Date;
   /** The bounded wait between checks (default DEFAULT_RECHECK_SEC). */
   readonly recheckSec?: number;
 }
 
+/**
+ * The record that ends a hold: a decision at version 2 for a job held first, or the RoutingRevised
+ * of a re-routing that was held (both carry `afterHold`).
+ */
+export type HoldEnding = DecisionRecord | RoutingRevisedRecord;
+
+/** Where a hold ending sent the job (null: rejected) and why it was rejected (null: routed). */
+export function endingOutcome(record: HoldEnding): {
+  readonly decision: DecisionRecord;
+  readonly afterHold: AfterHold | undefined;
+} {
+  return record.type === 'RoutingRevised'
+    ? { decision: record.decision, afterHold: record.afterHold }
+    : { decision: record, afterHold: record.afterHold };
+}
+
 export type HeldJobResult =
-  | { readonly outcome: 'decided'; readonly record: DecisionRecord }
+  | { readonly outcome: 'decided'; readonly record: HoldEnding }
   | { readonly outcome: 'still_held'; readonly holdUntil: string }
   | { readonly outcome: 'not_held' };
-
-/** The routing facts a deferral keeps, read back (decide reads nothing else). */
-function factsOf(deferral: RoutingDeferredRecord): RoutingFacts {
-  const facts = JSON.parse(deferral.job) as JsonObject;
-  return facts as unknown as RoutingFacts;
-}
 
 /** At its maximum hold the job meets the deferral's atMaxHold, as the rule's whenAllFull. */
 function atMaxHoldRules(rules: ActiveRules, atMaxHold: AtMaxHold): ActiveRules {
@@ -178,16 +243,61 @@ interface HeldRead {
 }
 
 /**
- * Decides a held job again: read its stream → decide under the rules in force, taking a slot past
- * its line → append the decision at version 2 unless every candidate is still full before its
- * maximum hold. Leaves its lines once decided (or when it turns out not held).
+ * What a held job is decided on: a first hold, on the deferral's facts with the credit balance it
+ * recorded; a re-routing's hold, as its re-routing was — never back to a provider it tried, and no
+ * credit read (a rule that requires credits fails closed for a revision).
+ */
+function heldDecisionInputs(job: JobState, deferral: RoutingDeferredRecord) {
+  const facts = JSON.parse(deferral.job) as JsonObject as unknown as RoutingFacts;
+  const failed = deferral.reroute;
+  const original = job.dispatches.at(-1)?.decision;
+  if (failed && original)
+    return {
+      job: facts,
+      alreadyTried: alreadyTriedOf(
+        job.dispatches,
+        { provider: failed.failedProvider, model: failed.failedModel },
+        original,
+      ),
+    };
+  return {
+    job: facts,
+    creditBalance: deferral.explanation.creditBalance,
+    defaulted: (deferral.explanation.defaulted ?? []) as DefaultedField[],
+  };
+}
+
+/** Pure: the record that ends the hold — a decision, or for a re-routing's hold its RoutingRevised. */
+function holdEndingOf(
+  job: JobState,
+  deferral: RoutingDeferredRecord,
+  decision: RoutingDecision,
+  at: { readonly version: number; readonly recordedAt: string; readonly ended: AfterHold['ended'] },
+): HoldEnding {
+  const ending = decisionAfterHold(deferral, decision, at);
+  const original = job.dispatches.at(-1)?.decision;
+  if (!deferral.reroute || !original) return ending;
+  const { failure, revises, revisions } = heldFailureOf({ ...deferral, reroute: deferral.reroute });
+  return revisionRecordOf(
+    { version: at.version, at: at.recordedAt, revises, revisions, original },
+    failure,
+    decision,
+    ending.afterHold,
+  );
+}
+
+/**
+ * Decides a held job again: read its stream → decide under the rules in force (decide-job.ts, as a
+ * first decision), taking a slot past its line → append the record that ends the hold at the next
+ * version unless every candidate is still full before its maximum hold. Leaves its lines once
+ * decided (or when it turns out not held).
  */
 export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): Promise<HeldJobResult> {
   const stream = streamForJob(jobId);
   let taken: HeldSlot | undefined;
   const result = await handleCommand<
     HeldRead,
-    HeldJobResult | { outcome: 'record'; record: DecisionRecord },
+    HeldJobResult | { outcome: 'record'; record: HoldEnding },
     HeldJobResult
   >({
     read: async () => {
@@ -199,30 +309,15 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
       const expired = now.getTime() >= Date.parse(deferral.holdUntil);
       const inForce = await deps.rules.current();
       const rules = expired ? atMaxHoldRules(inForce, deferral.atMaxHold) : inForce;
-      const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
-      const facts = factsOf(deferral);
-      const dispatchId = dispatchIdOf(jobId, job.version + 1);
-      const { made, slot } = await decideWithCapacity(
-        providers,
-        (capacity) =>
-          decideWithHealth(
-            providers,
-            (health) =>
-              decideUnderRules(
-                facts,
-                rules,
-                deferral.explanation.creditBalance,
-                (deferral.explanation.defaulted ?? []) as DefaultedField[],
-                { ...(health ? { health } : {}), ...(capacity ? { capacity } : {}) },
-              ),
-            deps.health,
-            now,
-            dispatchId,
-          ),
-        { ledger: deps.ledger },
-        now,
-        dispatchId,
-        jobId,
+      const { made, slot } = await decideJob(
+        {
+          ...heldDecisionInputs(job, deferral),
+          rules,
+          now,
+          dispatchId: dispatchIdOf(jobId, job.version + 1),
+          waitingJobId: jobId,
+        },
+        { health: deps.health, capacity: { ledger: deps.ledger }, eta: deps.eta },
       );
       if (slot?.outcome === 'taken') taken = slot;
       const fullAgain = made.decision.outcome === 'rejected' && made.decision.reason === 'capacity_exhausted';
@@ -244,7 +339,7 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
         return { outcome: 'still_held', holdUntil: deferral.holdUntil };
       return {
         outcome: 'record',
-        record: decisionAfterHold(deferral, decision, { version: job.version + 1, recordedAt: at, ended }),
+        record: holdEndingOf(job, deferral, decision, { version: job.version + 1, recordedAt: at, ended }),
       };
     },
     append: async (decided, { job }) => {
@@ -259,11 +354,7 @@ export async function decideHeldJob(jobId: string, deps: HeldJobDependencies): P
   // (another handler's, same dispatchId) is the one holding it.
   if (taken && !holdsSlot(after, taken)) await returnUnusedSlot({ ledger: deps.ledger }, taken);
   if (after.deferral && !after.held) {
-    const rules = await deps.rules.current();
-    await leaveLines(deps.ledger, jobId, after.deferral.waitingFor, {
-      ...rules.canary?.table.providers,
-      ...rules.table.providers,
-    });
+    await leaveLines(deps.ledger, jobId, after.deferral.waitingFor, providersOf(await deps.rules.current()));
   }
   return result;
 }
@@ -281,10 +372,13 @@ const holdsSlot = (job: JobState, slot: HeldSlot): boolean =>
  */
 export const STRAY_ENTRY_GRACE_MS = 60_000;
 
-/** An entry whose job has no deferral on record although it joined longer than the grace ago. */
+/**
+ * An entry whose job is not held although it joined longer than the grace ago: its deferral (a first
+ * one, or a re-routing's) was never recorded.
+ */
 async function isStray(jobId: string, sinceMs: number, deps: HeldJobDependencies): Promise<boolean> {
   if (deps.now().getTime() - sinceMs < STRAY_ENTRY_GRACE_MS) return false;
-  return jobStateOf(await deps.log.readStream(streamForJob(jobId))).deferral === null;
+  return !jobStateOf(await deps.log.readStream(streamForJob(jobId))).held;
 }
 
 /** At most this many held jobs are decided per message; more go on in the next `slot_freed`. */
@@ -292,7 +386,7 @@ export const MAX_DECIDED_PER_DRAIN = 25;
 
 export interface DrainResult {
   readonly provider: string;
-  readonly decided: readonly DecisionRecord[];
+  readonly decided: readonly HoldEnding[];
   /** Jobs still waiting in the line after the drain (0: it emptied). */
   readonly waiting: number;
 }
@@ -304,7 +398,7 @@ export interface DrainResult {
  */
 export async function drainWaitingLine(provider: string, deps: HeldJobDependencies): Promise<DrainResult> {
   const line = await deps.ledger.waiting({ provider, shard: 0 });
-  const decided: DecisionRecord[] = [];
+  const decided: HoldEnding[] = [];
   let left = line.length;
   for (const [index, { jobId, sinceMs }] of line.entries()) {
     if (index === MAX_DECIDED_PER_DRAIN) {
@@ -316,11 +410,7 @@ export async function drainWaitingLine(provider: string, deps: HeldJobDependenci
     if (result.outcome === 'not_held' && (await isStray(jobId, sinceMs, deps))) {
       // A router joined the line and never recorded the job (it stopped, and its event went to the
       // dead-letter queue): the entry would block every new arrival, so it is taken out.
-      const rules = await deps.rules.current();
-      await leaveLines(deps.ledger, jobId, [provider], {
-        ...rules.canary?.table.providers,
-        ...rules.table.providers,
-      });
+      await leaveLines(deps.ledger, jobId, [provider], providersOf(await deps.rules.current()));
     }
     left--;
     if (result.outcome === 'decided') decided.push(result.record);
@@ -342,31 +432,46 @@ export async function recheckHeldJob(
     const result = await decideHeldJob(jobId, deps);
     return { drained: [], result };
   }
+  const providers = providersOf(await deps.rules.current());
   const drained: DrainResult[] = [];
-  for (const provider of job.deferral.waitingFor) drained.push(await drainWaitingLine(provider, deps));
+  for (const provider of await withFreeSlots(job.deferral.waitingFor, providers, deps))
+    drained.push(await drainWaitingLine(provider, deps));
   const decidedHere = drained.some((drain) => drain.decided.some((record) => record.jobId === jobId));
   let result: HeldJobResult = decidedHere
     ? {
         outcome: 'decided',
-        record: drained.flatMap((d) => d.decided).find((r) => r.jobId === jobId) as DecisionRecord,
+        record: drained.flatMap((d) => d.decided).find((r) => r.jobId === jobId) as HoldEnding,
       }
     : { outcome: 'still_held', holdUntil: job.deferral.holdUntil };
   if (result.outcome === 'still_held' && deps.now().getTime() >= Date.parse(job.deferral.holdUntil)) {
     result = await decideHeldJob(jobId, deps);
   }
   if (result.outcome === 'still_held') {
-    // Back in its lines should an entry have gone missing (idempotent): it must be found by a drain.
-    const rules = await deps.rules.current();
-    await joinLines(
-      deps.ledger,
-      { jobId, sinceMs: Date.parse(job.deferral.recordedAt) },
-      job.deferral.waitingFor,
-      { ...rules.canary?.table.providers, ...rules.table.providers },
-    );
-    await deps.backlog.send(
-      { kind: 'recheck', jobId },
-      recheckDelaySec(result.holdUntil, deps.now(), deps.recheckSec),
-    );
+    // Back in its lines should an entry have gone missing: it must be found by a drain.
+    await keepHeld(job.deferral, providers, deps, deps.now(), 'check');
   }
   return { drained, result };
+}
+
+/**
+ * The providers among `waitingFor` with a slot to take now — one consistent BatchGetItem of their
+ * shards, a holder past its job timeout not counted (the take sweeps it) — or whose limit is gone
+ * from the rules. A recheck drains only their lines: a full provider's drain could only be refused,
+ * a billed conditional write per shard tried, on every recheck of every held job; a slot freed by
+ * a completion wakes the line through its own `slot_freed`.
+ */
+async function withFreeSlots(
+  waitingFor: readonly string[],
+  providers: Catalogue,
+  deps: HeldJobDependencies,
+): Promise<string[]> {
+  const limited = waitingFor.flatMap((provider) => {
+    const concurrency = providers[provider]?.concurrency;
+    return concurrency === undefined ? [] : [{ provider, concurrency }];
+  });
+  const slots = limited.length > 0 ? await readProviderSlots(deps.ledger, limited, deps.now().getTime()) : [];
+  return waitingFor.filter((provider) => {
+    const read = slots.find((s) => s.provider === provider);
+    return read === undefined || read.free > 0;
+  });
 }

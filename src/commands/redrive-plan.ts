@@ -33,16 +33,9 @@ import {
 } from '../log/routing-records.ts';
 import type { EffectMarker } from '../ports/effect-markers.ts';
 import { type EffectPlan, planEffects } from '../projections/effects.ts';
+import type { IncidentAuthor } from './incident-batch.ts';
 
 export type Effect = 'dispatch' | 'announce' | 'status';
-
-export interface RedriveAuthor {
-  readonly incident: string;
-  readonly requestedBy: string;
-  readonly why: string;
-  /** When the re-drive was requested (ISO): the record's recordedAt, never part of an id. */
-  readonly at: string;
-}
 
 /** Deterministic: the same incident key gives the same id, whoever asks, whenever. */
 export function redriveIdOf(incident: string): string {
@@ -97,7 +90,7 @@ export interface RedriveStep {
 export function planRedriveSteps(
   job: JobState,
   markers: ReadonlyMap<string, EffectMarker>,
-  author: RedriveAuthor,
+  author: IncidentAuthor,
   oldestJudgeable: string,
   contentWithheld?: ContentWithheldReason,
   payAgain = false,
@@ -132,7 +125,7 @@ function redriveRecord(
   target: RedriveTarget,
   version: number,
   redriveId: string,
-  author: RedriveAuthor,
+  author: IncidentAuthor,
   contentWithheld: ContentWithheldReason | undefined,
 ): ProjectionRedriveRequestedRecord {
   return {

@@ -13,9 +13,7 @@
  * A routed target whose user content was erased or has expired is still recorded as re-driven, with
  * `contentWithheld` saying why: the projector sends nothing for it (as for a replay).
  */
-import type { JobState } from '../log/job-state.ts';
 import type { ContentWithheldReason, DecisionRecord } from '../log/routing-records.ts';
-import type { AuditWindow } from '../ports/audit-index.ts';
 import type { EffectMarkers } from '../ports/effect-markers.ts';
 import { effectIdOf } from '../projections/effects.ts';
 import {
@@ -24,31 +22,24 @@ import {
   handleStreamCommand,
   type WindowBatchDependencies,
 } from './for-each-stream.ts';
+import type { IncidentAuthor, IncidentRequest, IncidentSummary } from './incident-batch.ts';
+import { decisionsPerStream, incidentAuthorOf, incidentSummaryOf, withheldReason } from './incident-batch.ts';
 import {
   type Effect,
   needsContent,
   planRedriveSteps,
-  type RedriveAuthor,
   type RedriveSkipReason,
   redriveIdOf,
 } from './redrive-plan.ts';
-import { withheldFor } from './replay-projections.ts';
 
 const DAY_MS = 86_400_000;
 
 export interface RedriveProjections {
   readonly type: 'RedriveProjections';
-  readonly data: {
+  readonly data: IncidentRequest & {
     readonly providers: readonly string[];
-    readonly window: AuditWindow;
-    readonly incident: string;
-    readonly why: string;
-    readonly requestedBy: string;
-    readonly dryRun: boolean;
     /** EFFECT_MARKER_TTL_DAYS of the projector: older targets without a marker are not judged. */
     readonly markerTtlDays: number;
-    /** Jobs to re-drive although they are done (`--pay-again-for`): the provider is paid again. */
-    readonly payAgainFor?: readonly string[];
   };
 }
 
@@ -92,25 +83,11 @@ export interface TargetRedrive {
   readonly error?: string;
 }
 
-export interface RedriveSummary {
+export interface RedriveSummary extends IncidentSummary {
   readonly redriveId: string;
-  readonly incident: string;
-  readonly providers: readonly string[];
-  readonly since: string;
-  readonly until: string;
-  readonly dryRun: boolean;
-  /** Decisions found in the window (one per job stream). */
-  readonly matched: number;
   readonly complete: number;
-  readonly appended: number;
-  readonly wouldAppend: number;
   readonly alreadyRequested: number;
   readonly tooOld: number;
-  /** Targets not re-driven because the job is done or a newer dispatch superseded them (listed with why). */
-  readonly skipped: number;
-  readonly failed: number;
-  /** Re-drives recorded that send nothing: the job's content was erased or has expired. */
-  readonly contentWithheld: number;
   /** Every owed record that is not complete (complete ones are only counted). */
   readonly targets: readonly TargetRedrive[];
 }
@@ -119,7 +96,7 @@ export interface RedriveSummary {
 export async function redriveJob(
   deps: Pick<RedriveProjectionsDependencies, 'log' | 'markers' | 'contentOf' | 'retry'>,
   decision: DecisionRecord,
-  author: RedriveAuthor,
+  author: IncidentAuthor,
   options: { dryRun: boolean; oldestJudgeable: string; payAgain?: boolean },
 ): Promise<TargetRedrive[]> {
   const jobId = decision.jobId as string;
@@ -132,7 +109,7 @@ export async function redriveJob(
         const markers = await deps.markers.read(
           job.owed.map((target) => effectIdOf(target.stream, target.version)),
         );
-        return { markers, withheld: await withheldReason(job, deps.contentOf) };
+        return { markers, withheld: await withheldReason(job, job.owed.some(needsContent), deps.contentOf) };
       },
       decide: ({ job, markers, withheld }) =>
         planRedriveSteps(job, markers, author, options.oldestJudgeable, withheld, options.payAgain),
@@ -173,15 +150,6 @@ export async function redriveJob(
   );
 }
 
-/** Why re-drives of this stream must send nothing, if they must: only a dispatch needs content. */
-async function withheldReason(
-  job: JobState,
-  contentOf: RedriveProjectionsDependencies['contentOf'],
-): Promise<ContentWithheldReason | undefined> {
-  if (!contentOf || !job.owed.some(needsContent)) return undefined;
-  return withheldFor(await contentOf(job));
-}
-
 const contended = (
   jobId: string,
   action: TargetRedriveAction = 'contended',
@@ -205,22 +173,11 @@ export async function redriveProjections(
   const { window, incident, providers, dryRun, markerTtlDays } = command.data;
   const payAgainFor = new Set(command.data.payAgainFor ?? []);
   const now = deps.now();
-  const author: RedriveAuthor = {
-    incident,
-    requestedBy: command.data.requestedBy,
-    why: command.data.why,
-    at: now.toISOString(),
-  };
+  const author = incidentAuthorOf(command.data, now);
   // A day of margin under the TTL: DynamoDB deletes expired items lazily, but never early.
   const oldestJudgeable = new Date(now.getTime() - (markerTtlDays - 1) * DAY_MS).toISOString();
 
-  const matched: DecisionRecord[] = [];
-  const seen = new Set<string>();
-  for await (const decision of deps.decisions.decisions(providers, window)) {
-    if (decision.jobId === null || seen.has(decision.stream)) continue;
-    seen.add(decision.stream);
-    matched.push(decision);
-  }
+  const matched = await decisionsPerStream(deps.decisions, providers, window);
 
   const perJob = await forEachStream(
     matched,
@@ -244,20 +201,10 @@ export async function redriveProjections(
   const count = countsOf(all);
   return {
     redriveId: redriveIdOf(incident),
-    incident,
-    providers,
-    since: window.since,
-    until: window.until,
-    dryRun,
-    matched: matched.length,
+    ...incidentSummaryOf(command.data, providers, matched.length, all, ['contended', 'failed']),
     complete: count('complete'),
-    appended: count('appended'),
-    wouldAppend: count('would_append'),
     alreadyRequested: count('already_requested'),
     tooOld: count('too_old'),
-    skipped: count('skipped'),
-    failed: count('contended', 'failed'),
-    contentWithheld: all.filter((target) => target.contentWithheld !== undefined).length,
     targets: all.filter((target) => target.action !== 'complete'),
   };
 }

@@ -21,6 +21,7 @@ import type {
   ProjectionReplayRequestedRecord,
 } from '../log/routing-records.ts';
 import type { OutcomeFilter } from '../queries/decision-filter.ts';
+import type { IncidentAuthor } from './incident-batch.ts';
 
 /** Letters, digits and `. _ : / # -`, starting with a letter or digit: a ticket id, not prose. */
 const INCIDENT_KEY = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
@@ -57,14 +58,6 @@ export interface ReplaySelection {
   readonly providers: readonly string[];
   /** Which decisions of the window are re-projected; a replay after an outage wants `routed`. */
   readonly outcome: OutcomeFilter;
-}
-
-export interface ReplayAuthor {
-  readonly incident: string;
-  readonly requestedBy: string;
-  readonly why: string;
-  /** When the replay was requested (ISO), recorded as the record's recordedAt; never part of an id. */
-  readonly at: string;
 }
 
 /**
@@ -122,7 +115,7 @@ interface ReplayTarget {
  */
 export function planReplayStep(
   job: JobState,
-  author: ReplayAuthor,
+  author: IncidentAuthor,
   contentWithheld: ContentWithheldReason | undefined,
   policy: ReplayPolicy,
 ): ReplayStep {

@@ -14,25 +14,23 @@
  * `contentWithheld` saying why: the projector sends nothing for it (docs/DATA_PROTECTION.md).
  */
 
-import type { JobState } from '../log/job-state.ts';
 import type {
   ContentWithheldReason,
   DecisionRecord,
   ProjectionReplayRequestedRecord,
 } from '../log/routing-records.ts';
-import type { AuditWindow } from '../ports/audit-index.ts';
 import { announcementIdOf, dispatchIdOf } from '../projections/effects.ts';
-import type { ContentStatus } from '../queries/content-status.ts';
 import {
   countsOf,
   forEachStream,
   handleStreamCommand,
   type WindowBatchDependencies,
 } from './for-each-stream.ts';
+import type { IncidentAuthor, IncidentRequest, IncidentSummary } from './incident-batch.ts';
+import { decisionsPerStream, incidentAuthorOf, incidentSummaryOf, withheldReason } from './incident-batch.ts';
 import {
   isReplayed,
   planReplayStep,
-  type ReplayAuthor,
   type ReplayPolicy,
   type ReplaySelection,
   type ReplaySkipReason,
@@ -41,24 +39,15 @@ import {
 
 export interface ReplayProjections {
   readonly type: 'ReplayProjections';
-  readonly data: ReplaySelection & {
-    readonly window: AuditWindow;
-    readonly incident: string;
-    readonly why: string;
-    readonly requestedBy: string;
-    readonly dryRun: boolean;
-    /**
-     * Jobs to re-send although they are done (completed, failed, rejected): the operator names each
-     * (`--pay-again-for`), and the provider is paid again. Default: none.
-     */
-    readonly payAgainFor?: readonly string[];
-    /**
-     * The index partitions searched for routed replays (default: `providers`). A job's current
-     * dispatch may be at another provider than its decision's (a re-routing), so the CLI passes
-     * every provider of the routing tables: the job's stream then says where it is now.
-     */
-    readonly searchProviders?: readonly string[];
-  };
+  readonly data: ReplaySelection &
+    IncidentRequest & {
+      /**
+       * The index partitions searched for routed replays (default: `providers`). A job's current
+       * dispatch may be at another provider than its decision's (a re-routing), so the CLI passes
+       * every provider of the routing tables: the job's stream then says where it is now.
+       */
+      readonly searchProviders?: readonly string[];
+    };
 }
 
 export interface ReplayProgress {
@@ -100,23 +89,10 @@ export interface JobReplay {
   readonly error?: string;
 }
 
-export interface ReplaySummary {
+export interface ReplaySummary extends IncidentSummary {
   readonly replayId: string;
-  readonly incident: string;
-  readonly providers: readonly string[];
-  readonly since: string;
-  readonly until: string;
   readonly outcome: ReplaySelection['outcome'];
-  readonly dryRun: boolean;
-  readonly matched: number;
-  readonly appended: number;
   readonly alreadyReplayed: number;
-  readonly wouldAppend: number;
-  /** Jobs not re-sent because they are done or their current dispatch is elsewhere (listed with why). */
-  readonly skipped: number;
-  readonly failed: number;
-  /** Jobs recorded as replayed that send nothing: their content was erased or has expired. */
-  readonly contentWithheld: number;
   readonly jobs: readonly JobReplay[];
 }
 
@@ -146,7 +122,7 @@ function outcomeOf(
 export async function replayJob(
   deps: Pick<ReplayProjectionsDependencies, 'log' | 'contentOf' | 'retry'>,
   decision: DecisionRecord,
-  author: ReplayAuthor,
+  author: IncidentAuthor,
   dryRun: boolean,
   policy: ReplayPolicy,
 ): Promise<JobReplay | null> {
@@ -155,7 +131,14 @@ export async function replayJob(
     deps,
     decision.stream,
     {
-      readMore: async (job) => ({ withheld: await withheldReason(job, decision, deps.contentOf) }),
+      // Only a dispatch needs the content: a rejection's replay sends no message to a provider.
+      readMore: async (job) => ({
+        withheld: await withheldReason(
+          job,
+          decision.type === 'RoutingDecided' && Boolean(decision.content),
+          deps.contentOf,
+        ),
+      }),
       decide: ({ job, withheld }) => planReplayStep(job, author, withheld, policy),
       append: async (step, { job }): Promise<JobReplay | null> => {
         if (step.action === 'not_selected') return null;
@@ -181,23 +164,6 @@ export async function replayJob(
   );
 }
 
-/** Why a replay of this decision must send nothing, if it must: only a dispatch needs content. */
-async function withheldReason(
-  job: JobState,
-  decision: DecisionRecord,
-  contentOf: ReplayProjectionsDependencies['contentOf'],
-): Promise<ContentWithheldReason | undefined> {
-  if (!contentOf || decision.type !== 'RoutingDecided' || !decision.content) return undefined;
-  return withheldFor(await contentOf(job));
-}
-
-/** Why nothing may be sent for a job whose content stands so (erased, expired), if so. */
-export function withheldFor(status: ContentStatus): ContentWithheldReason | undefined {
-  if (status === 'erased') return 'content_erased';
-  if (status === 'expired') return 'content_expired';
-  return undefined;
-}
-
 export async function replayProjections(
   command: ReplayProjections,
   deps: ReplayProjectionsDependencies,
@@ -207,20 +173,10 @@ export async function replayProjections(
   const policy: ReplayPolicy = { selection, payAgainFor: new Set(command.data.payAgainFor ?? []) };
   const searched =
     outcome === 'routed' ? [...new Set([...providers, ...(command.data.searchProviders ?? [])])] : providers;
-  const author: ReplayAuthor = {
-    incident,
-    requestedBy: command.data.requestedBy,
-    why: command.data.why,
-    at: deps.now().toISOString(),
-  };
-
-  const matched: DecisionRecord[] = [];
-  const seen = new Set<string>();
-  for await (const decision of deps.decisions.decisions(searched, window)) {
-    if (seen.has(decision.stream) || !isReplayed(decision, selection)) continue;
-    seen.add(decision.stream);
-    matched.push(decision);
-  }
+  const author = incidentAuthorOf(command.data, deps.now());
+  const matched = await decisionsPerStream(deps.decisions, searched, window, (decision) =>
+    isReplayed(decision, selection),
+  );
 
   const found = await forEachStream(
     matched,
@@ -240,22 +196,11 @@ export async function replayProjections(
   // Candidates whose dispatches were all at other providers are not this replay's business.
   const jobs = found.filter((job): job is JobReplay => job !== null);
 
-  const count = countsOf(jobs);
   return {
     replayId: replayIdOf(incident),
-    incident,
-    providers,
-    since: window.since,
-    until: window.until,
+    ...incidentSummaryOf(command.data, providers, jobs.length, jobs, ['contended', 'no_decision', 'failed']),
     outcome,
-    dryRun,
-    matched: jobs.length,
-    appended: count('appended'),
-    alreadyReplayed: count('already_replayed'),
-    wouldAppend: count('would_append'),
-    skipped: count('skipped'),
-    failed: count('contended', 'no_decision', 'failed'),
-    contentWithheld: jobs.filter((job) => job.contentWithheld !== undefined).length,
+    alreadyReplayed: countsOf(jobs)('already_replayed'),
     jobs,
   };
 }

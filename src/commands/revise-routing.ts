@@ -9,188 +9,90 @@
  *   - an explicitly requested provider is never switched: the revision records `provider_failed`
  *     and the projector announces `video.job.failed`;
  *   - at most MAX_REVISIONS re-routings; the next failure rejects the job with `retries_exhausted`
- *     (as does a failure when no untried provider is left).
+ *     (as does a failure when no untried provider is left);
+ *   - the job is decided again exactly as a first decision is (decide-job.ts: quotes, health, a slot
+ *     taken), so an `auto` job prefers a candidate with a free slot, and when every candidate left is
+ *     full under a rule that holds, the job is **held** (hold-job.ts): a RoutingDeferred at version
+ *     n+1 names the failure, the job waits in its providers' lines, and the RoutingRevised that ends
+ *     the hold is appended by the Holds function when a slot frees or the hold runs out.
+ *
+ * The pure part (the plan, the records) is src/commands/revision-plan.ts.
  */
-import type { JobSubmission } from '../intake/submission.ts';
-import { type JobDispatch, type JobState, jobStateOf } from '../log/job-state.ts';
-import type {
-  DecisionRecord,
-  RoutingDecidedRecord,
-  RoutingLogRecord,
-  RoutingRejectedRecord,
-  RoutingRevisedRecord,
+import { type JobState, jobStateOf } from '../log/job-state.ts';
+import {
+  type RoutingDeferredRecord,
+  type RoutingLogRecord,
+  type RoutingRevisedRecord,
+  streamForJob,
 } from '../log/routing-records.ts';
-import { RECORD_SCHEMA_VERSION, streamForJob } from '../log/routing-records.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
 import { isProviderSideFailure } from '../provider-health/breaker.ts';
-import type { RoutingDecision } from '../routing/decide.ts';
+import type { RoutingDecision, RoutingFacts } from '../routing/decide.ts';
 import type { RulesReader } from '../rules/active-rules.ts';
-import { decideUnderRules } from '../rules/rules-decision.ts';
-import { decideWithCapacity, type RouterCapacity } from './decide-with-capacity.ts';
-import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import { decidingTableOf } from '../rules/rules-decision.ts';
+import { decideJob, type JobDecisionPorts, providersOf } from './decide-job.ts';
+import { type HeldSlot, type RouterCapacity, returnUnusedSlot } from './decide-with-capacity.ts';
+import type { RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
+import { type HoldPlan, holdIfFull, keepHeld, leaveLines } from './hold-job.ts';
+import {
+  alreadyTriedOf,
+  type FailedAttempt,
+  fenced,
+  planRevision,
+  type RevisionIgnoredWhy,
+  type RevisionPlan,
+  rerouteDeferralOf,
+  revisionRecordOf,
+} from './revision-plan.ts';
 
-/** The later of two ISO instants, at least 1 ms after `floor` (a stream's records never go back). */
-export function laterOf(at: string, floor: string | null): string {
-  if (floor === null) return at;
-  const next = new Date(Date.parse(floor) + 1).toISOString();
-  return at >= next ? at : next;
-}
+export {
+  type DispatchReport,
+  type FailedAttempt,
+  laterOf,
+  MAX_REVISIONS,
+  planRevision,
+} from './revision-plan.ts';
 
-export const MAX_REVISIONS = 2;
-
-/** A provider's report on one dispatch of a job, as the signal commands take it (src/provider-health/signals.ts). */
-export interface DispatchReport {
-  /** When the report was counted (the signal's event time). */
-  readonly at: string;
-  readonly jobId: string;
-  readonly dispatchId: string;
-  readonly provider: string;
-  readonly model: string | null;
-  readonly outcome: string;
-}
-
-export interface FailedAttempt extends DispatchReport {
-  /** The failure signal's event id. */
-  readonly signalId: string;
-  /** Why it failed: only a provider-side class (COUNTED_ERROR_CLASSES) moves the job. */
-  readonly errorClass?: string | null;
-}
-
-export interface ReviseRoutingDependencies {
+export interface ReviseRoutingDependencies extends JobDecisionPorts {
   readonly log: RoutingLog;
   readonly rules: RulesReader;
   readonly health?: RouterHealth;
-  /** The slot ledger: a revision to a provider with a `concurrency` takes one of its slots. */
+  /**
+   * The slot ledger: a revision to a provider with a `concurrency` takes one of its slots; with the
+   * hold backlog, a re-routing that finds every candidate left full is held instead of rejected.
+   */
   readonly capacity?: RouterCapacity;
 }
 
 export type ReviseRoutingResult =
   | { readonly outcome: 'revised' | 'duplicate'; readonly record: RoutingRevisedRecord }
-  | {
-      readonly outcome: 'ignored';
-      readonly why:
-        | 'not_terminal'
-        | 'job_side_failure'
-        | 'no_routed_decision'
-        | 'not_current'
-        | 'closed'
-        | 'content_erased';
-    };
+  /** Every candidate left was full: the job is held (`duplicate`: by an earlier report of this failure). */
+  | { readonly outcome: 'held'; readonly record: RoutingDeferredRecord; readonly duplicate: boolean }
+  | { readonly outcome: 'ignored'; readonly why: RevisionIgnoredWhy };
 
-const ignored = (why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why']): ReviseRoutingResult => ({
-  outcome: 'ignored',
-  why,
-});
+const ignored = (why: RevisionIgnoredWhy): ReviseRoutingResult => ({ outcome: 'ignored', why });
 
-/** What the stream says about the failed attempt, before any re-decision (pure). */
-export type RevisionPlan =
-  | { readonly kind: 'ignored'; readonly why: Extract<ReviseRoutingResult, { outcome: 'ignored' }>['why'] }
-  | {
-      readonly kind: 'revise';
-      readonly version: number;
-      readonly at: string;
-      readonly revises: number;
-      readonly revisions: number;
-      readonly original: RoutingDecidedRecord;
-      readonly dispatches: readonly JobDispatch[];
-      /** An `auto` job with revisions left: decided again under the rules in force. */
-      readonly redecide: boolean;
-    };
-
-/**
- * After a lost race, another record took the version this revision wanted: the failed dispatch is
- * no longer the job's current one (fencing), so nothing is revised.
- */
-const fenced = (plan: RevisionPlan): RevisionPlan =>
-  plan.kind === 'revise' ? { kind: 'ignored', why: 'not_current' } : plan;
-
-/** Pure: what the job's state says about a failed attempt, before any re-decision. */
-export function planRevision(job: JobState, attempt: FailedAttempt): RevisionPlan {
-  const { dispatches } = job;
-  const current = dispatches.at(-1);
-  if (!current) return { kind: 'ignored', why: 'no_routed_decision' };
-  // A done job (completed anywhere, failed, rejected) is never moved again: nobody is paid twice.
-  if (job.closed || job.done) return { kind: 'ignored', why: 'closed' };
-  if (job.erasure) return { kind: 'ignored', why: 'content_erased' };
-  if (attempt.dispatchId !== dispatchIdOf(attempt.jobId, current.version))
-    return { kind: 'ignored', why: 'not_current' };
-  const revisions = job.revisions.length;
-  const original = current.decision;
-  const explicit = original.explanation.requestedProvider !== 'auto';
-  return {
-    kind: 'revise',
-    version: job.version + 1,
-    // Monotonic: a revision is never recorded before the record it follows (a report's event time
-    // has whole seconds and may trail a decision recorded in the same second).
-    at: laterOf(attempt.at, job.lastRecordedAt),
-    revises: current.version,
-    revisions,
-    original,
-    dispatches,
-    redecide: !explicit && revisions < MAX_REVISIONS,
-  };
-}
-
-/** Pure: the RoutingRevised record, given the plan and (for an `auto` job) the new decision. */
-function revisionOf(
-  plan: Extract<RevisionPlan, { kind: 'revise' }>,
-  attempt: FailedAttempt,
-  made: RoutingDecision | undefined,
-): RoutingRevisedRecord {
-  const { original } = plan;
-  let decision: DecisionRecord;
-  if (original.explanation.requestedProvider !== 'auto') {
-    decision = rejection(original, 'provider_failed', plan.at);
-  } else if (!made) {
-    decision = rejection(original, 'retries_exhausted', plan.at);
-  } else {
-    decision =
-      made.outcome === 'routed'
-        ? {
-            ...original,
-            recordedAt: plan.at,
-            provider: made.provider,
-            model: made.model,
-            queue: made.queue,
-            estimatedCost: made.estimatedCost,
-            explanation: made.explanation,
-          }
-        : // The rule named is the one whose candidates are exhausted (the failed dispatch's), not
-          // the table's fall-through rule the re-decision ended on; its candidates stay listed.
-          rejection(original, 'retries_exhausted', plan.at, {
-            ...made.explanation,
-            matchedRule: original.explanation.matchedRule,
-          });
-  }
-  return {
-    stream: original.stream,
-    version: plan.version,
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    jobId: attempt.jobId,
-    recordedAt: plan.at,
-    type: 'RoutingRevised',
-    revision: plan.revisions + 1,
-    revises: plan.revises,
-    failedDispatchId: attempt.dispatchId,
-    failedProvider: attempt.provider,
-    failedModel: attempt.model,
-    causedBy: attempt.signalId,
-    decision,
-  };
-}
-
-/** The read step's answer: a revision another report made meanwhile, or the job and its plan. */
+/** The read step's answer: a record another report made meanwhile, or the job and its plan. */
 type RevisionRead =
   | { readonly duplicate: RoutingRevisedRecord }
-  | { readonly plan: RevisionPlan; readonly made: RoutingDecision | undefined; readonly job: JobState };
+  | { readonly heldBefore: RoutingDeferredRecord }
+  | {
+      readonly plan: RevisionPlan;
+      readonly made: RoutingDecision | undefined;
+      readonly hold: HoldPlan | undefined;
+      readonly job: JobState;
+    };
 
 /**
- * One handleCommand: read the job's stream (and, for an `auto` job, decide again under health) →
- * decide the revision (pure) → append it at version n+1. A taken version is read once more: when
- * another report of the same failure revised the job first, that revision stands (`duplicate`);
- * any other record there makes the failed dispatch no longer current (fencing).
+ * One handleCommand: read the job's stream (and, for an `auto` job, decide again as a first
+ * decision would) → decide the revision or the deferral (pure) → append it at version n+1. A taken
+ * version is read once more: when another report of the same failure revised (or held) the job
+ * first, that record stands (`duplicate`); any other record there makes the failed dispatch no
+ * longer current (fencing). Afterwards a held job is in its lines with its recheck sent (again, on
+ * a duplicate: a handler that stopped before the send loses nothing), and a slot or line entry this
+ * attempt took for a record it did not append is given back.
  */
 export async function reviseRouting(
   attempt: FailedAttempt,
@@ -200,103 +102,105 @@ export async function reviseRouting(
   // The job's own fault (content_policy, invalid_request, an unclassified failure) is not moved:
   // another provider would be paid to refuse it too. Its verdict is recorded (recordDispatchOutcome).
   if (!isProviderSideFailure(attempt.errorClass ?? null)) return ignored('job_side_failure');
-  return handleCommand<RevisionRead, ReviseRoutingResult | RoutingRevisedRecord, ReviseRoutingResult>({
+  let slot: HeldSlot | undefined;
+  let joined: HoldPlan | undefined;
+  const result = await handleCommand<
+    RevisionRead,
+    ReviseRoutingResult | RoutingRevisedRecord | RoutingDeferredRecord,
+    ReviseRoutingResult
+  >({
     read: async (conflict): Promise<RevisionRead> => {
-      // Another report of the same failure revised the job first: that revision stands.
+      // Another report of the same failure revised (or held) the job first: that record stands.
       const taken = conflict?.existing as RoutingLogRecord | undefined;
       if (taken?.type === 'RoutingRevised') return { duplicate: taken };
+      if (taken?.type === 'RoutingDeferred' && taken.reroute?.failedDispatchId === attempt.dispatchId)
+        return { heldBefore: taken };
       const job = jobStateOf(await deps.log.readStream(streamForJob(attempt.jobId)));
       const plan = conflict ? fenced(planRevision(job, attempt)) : planRevision(job, attempt);
-      const made =
-        plan.kind === 'revise' && plan.redecide
-          ? await redecide(plan.original, plan.dispatches, attempt, plan.version, deps)
-          : undefined;
-      return { plan, made, job };
+      if (plan.kind !== 'revise' || !plan.redecide) return { plan, made: undefined, hold: undefined, job };
+      const rules = await deps.rules.current();
+      const at = new Date(plan.at);
+      const decided = await decideJob(
+        {
+          // The routing facts of the job (its content may be sealed; decisions never read the content).
+          job: JSON.parse(plan.original.job) as RoutingFacts,
+          rules,
+          // Credits are not read again: a rule that requires them fails closed for a revision.
+          alreadyTried: alreadyTriedOf(plan.dispatches, attempt, plan.original),
+          now: at,
+          // The revised dispatch takes a slot like a first one (its id is the revision's version: a
+          // duplicate report of the same failure finds it already held).
+          dispatchId: dispatchIdOf(attempt.jobId, plan.version),
+        },
+        deps,
+      );
+      slot = decided.slot;
+      const hold = await holdIfFull(
+        decided.made.decision,
+        decidingTableOf(rules, attempt.jobId),
+        providersOf(rules),
+        { jobId: attempt.jobId, sinceMs: at.getTime() },
+        deps.capacity,
+      );
+      joined = hold;
+      return { plan, made: decided.made.decision, hold, job };
     },
     decide: (read) => {
       if ('duplicate' in read) return { outcome: 'duplicate' as const, record: read.duplicate };
-      return read.plan.kind === 'ignored'
-        ? ignored(read.plan.why)
-        : revisionOf(read.plan, attempt, read.made);
+      if ('heldBefore' in read) return { outcome: 'held' as const, record: read.heldBefore, duplicate: true };
+      const { plan, made, hold } = read;
+      if (plan.kind === 'ignored') return ignored(plan.why);
+      if (plan.kind === 'held') return { outcome: 'held' as const, record: plan.deferral, duplicate: true };
+      if (hold && made) return rerouteDeferralOf(plan, attempt, made.explanation, hold);
+      return revisionRecordOf(plan, attempt, made);
     },
     append: async (decided, read): Promise<ReviseRoutingResult> => {
       if (!('type' in decided)) return decided;
       const expectedVersion = 'job' in read ? read.job.version : decided.version - 1;
       await deps.log.appendToStream(decided.stream, [decided], { expectedVersion });
-      return { outcome: 'revised', record: decided };
+      return decided.type === 'RoutingDeferred'
+        ? { outcome: 'held', record: decided, duplicate: false }
+        : { outcome: 'revised', record: decided };
     },
   });
+  await settleRevision(result, { slot, joined }, attempt, deps);
+  return result;
 }
 
-async function redecide(
-  original: RoutingDecidedRecord,
-  dispatches: readonly JobDispatch[],
+/**
+ * After the revision (or deferral) is on record, whoever wrote it: a held job joins its lines
+ * (idempotent) and gets its recheck; a slot this attempt took is given back unless the recorded
+ * revision holds it (same dispatchId: another report's take found it `already_held`); lines this
+ * attempt joined for a job that was not held are left.
+ */
+async function settleRevision(
+  result: ReviseRoutingResult,
+  taken: { readonly slot: HeldSlot | undefined; readonly joined: HoldPlan | undefined },
   attempt: FailedAttempt,
-  version: number,
   deps: ReviseRoutingDependencies,
-): Promise<RoutingDecision> {
-  const rules = await deps.rules.current();
-  // The routing facts of the job (its content may be sealed; decisions never read the content).
-  const job = JSON.parse(original.job) as JobSubmission;
-  const alreadyTried = [
-    ...new Set([
-      ...dispatches.map(({ decision }) => `${decision.provider}#${decision.model}`),
-      `${attempt.provider}#${attempt.model ?? original.model}`,
-    ]),
-  ];
-  const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
-  const at = new Date(attempt.at);
-  const dispatchId = dispatchIdOf(attempt.jobId, version);
-  // The revised dispatch takes a slot like a first one (its id is the revision's version: a duplicate
-  // report of the same failure finds it already held).
-  const {
-    made: { decision },
-  } = await decideWithCapacity(
-    providers,
-    (capacity) =>
-      decideWithHealth(
-        providers,
-        // Credits are not read again: a rule that requires them fails closed for a revision.
-        (health) =>
-          decideUnderRules(job, rules, undefined, [], {
-            alreadyTried,
-            ...(health ? { health } : {}),
-            ...(capacity ? { capacity } : {}),
-          }),
-        deps.health,
-        at,
-        dispatchId,
-      ),
-    deps.capacity,
-    at,
-    dispatchId,
+) {
+  const { slot, joined } = taken;
+  const recorded = result.outcome === 'revised' || result.outcome === 'duplicate' ? result.record : undefined;
+  const holdsSlot =
+    slot !== undefined &&
+    recorded?.decision.type === 'RoutingDecided' &&
+    recorded.decision.provider === slot.provider &&
+    dispatchIdOf(recorded.jobId, recorded.version) === slot.dispatchId;
+  if (!holdsSlot) await returnUnusedSlot(deps.capacity, slot);
+  const capacity = deps.capacity;
+  if (!capacity?.backlog || (result.outcome !== 'held' && !joined)) return;
+  const providers = providersOf(await deps.rules.current());
+  if (result.outcome === 'held')
+    await keepHeld(
+      result.record,
+      providers,
+      capacity,
+      new Date(attempt.at),
+      result.duplicate || !joined ? 'check' : 'joined',
+    );
+  // Lines joined for a deferral that is not the one on record (another report's stands) are left.
+  const strayLines = (joined?.waitingFor ?? []).filter(
+    (provider) => result.outcome !== 'held' || !result.record.waitingFor.includes(provider),
   );
-  return decision;
-}
-
-function rejection(
-  original: RoutingDecidedRecord,
-  reason: 'retries_exhausted' | 'provider_failed',
-  at: string,
-  explanation = original.explanation,
-): RoutingRejectedRecord {
-  const {
-    provider: _provider,
-    model: _model,
-    queue: _queue,
-    estimatedCost: _cost,
-    outcome: _outcome,
-    type: _type,
-    ...rest
-  } = original;
-  return {
-    ...rest,
-    recordedAt: at,
-    type: 'RoutingRejected',
-    outcome: 'rejected',
-    reason,
-    requestedProvider: original.explanation.requestedProvider,
-    fieldErrors: [],
-    explanation,
-  };
+  if (strayLines.length > 0) await leaveLines(capacity.ledger, attempt.jobId, strayLines, providers);
 }

@@ -47,25 +47,19 @@ import { DEFAULT_QUEUE_MAX_MESSAGE_BYTES, dispatchMessageBytes } from '../projec
 import { dispatchIdOf } from '../projections/effects.ts';
 import type { EtaReader } from '../provider-health/eta-cache.ts';
 import type { RoutingDecision } from '../routing/decide.ts';
-import { tableUsesEta } from '../routing/eta.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { type ActiveRules, fixedRules, type RulesReader } from '../rules/active-rules.ts';
+import { fixedRules, type RulesReader } from '../rules/active-rules.ts';
 import {
-  decideUnderRules,
   decidingTableOf,
   providersInForce,
   type RulesDecision,
   rulesNeedCreditBalance,
 } from '../rules/rules-decision.ts';
-import {
-  decideWithCapacity,
-  type HeldSlot,
-  type RouterCapacity,
-  returnUnusedSlot,
-} from './decide-with-capacity.ts';
-import { decideWithHealth, type RouterHealth } from './decide-with-health.ts';
+import { decideJob, providersOf } from './decide-job.ts';
+import { type HeldSlot, type RouterCapacity, returnUnusedSlot } from './decide-with-capacity.ts';
+import type { RouterHealth } from './decide-with-health.ts';
 import { handleCommand } from './handle-command.ts';
-import { type HoldPlan, holdPlanOf, joinLines, leaveLines, recheckDelaySec } from './hold-job.ts';
+import { type HoldPlan, holdIfFull, keepHeld, leaveLines } from './hold-job.ts';
 
 export interface RouteJob {
   readonly type: 'RouteJob';
@@ -139,14 +133,14 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
         if (decided.outcome !== 'record') {
           // The job was decided before: the slot that decision took (if any) is the job's, not this one.
           if (attempted?.type === 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
-          await settleHold(decided.record, inputs, deps);
+          await settleHold(decided.record, inputs, deps, false);
           return decided;
         }
         // A slot taken for a decision that became a rejection (message too large) is given back.
         if (decided.record.type !== 'RoutingDecided') await returnUnusedSlot(deps.capacity, inputs.slot);
         attempted = await sealed(decided.record, inputs, deps.contentKeys);
         await deps.log.appendToStream(attempted.stream, [attempted], { expectedVersion: 0 });
-        await settleHold(attempted, inputs, deps);
+        await settleHold(attempted, inputs, deps, true);
         return { outcome: 'recorded', record: attempted };
       },
     },
@@ -161,25 +155,21 @@ export async function routeJob(command: RouteJob, deps: RouteJobDependencies): P
  * so a router that stopped between the append and the send loses nothing (a duplicate recheck is
  * harmless). Lines this attempt joined for a job whose record is not a deferral are left.
  */
-async function settleHold(record: RoutingRecord, inputs: RoutingInputs, deps: RouteJobDependencies) {
+async function settleHold(
+  record: RoutingRecord,
+  inputs: RoutingInputs,
+  deps: RouteJobDependencies,
+  fresh: boolean,
+) {
   const capacity = deps.capacity;
   if (!capacity?.backlog) return;
   const providers = inputs.providers ?? {};
-  if (record.type !== 'RoutingDeferred') {
-    if (inputs.hold && record.jobId !== null)
-      await leaveLines(capacity.ledger, record.jobId, inputs.hold.waitingFor, providers);
-    return;
-  }
-  await joinLines(
-    capacity.ledger,
-    { jobId: record.jobId, sinceMs: Date.parse(record.recordedAt) },
-    record.waitingFor,
-    providers,
-  );
-  await capacity.backlog.send(
-    { kind: 'recheck', jobId: record.jobId },
-    recheckDelaySec(record.holdUntil, deps.now(), capacity.recheckSec),
-  );
+  // This attempt joined the lines just before appending its own deferral; a deferral found on a
+  // redelivery is checked (an entry may have gone missing).
+  if (record.type === 'RoutingDeferred')
+    await keepHeld(record, providers, capacity, deps.now(), inputs.hold && fresh ? 'joined' : 'check');
+  else if (inputs.hold && record.jobId !== null)
+    await leaveLines(capacity.ledger, record.jobId, inputs.hold.waitingFor, providers);
 }
 
 /**
@@ -252,61 +242,27 @@ async function readRoutingInputs(command: RouteJob, deps: RouteJobDependencies):
   const creditBalance = rulesNeedCreditBalance(rules, job.jobId)
     ? await deps.credits.balanceOf(job.userId)
     : undefined;
-  const providers = { ...rules.canary?.table.providers, ...rules.table.providers };
-  const dispatchId = dispatchIdOf(job.jobId, DECISION_VERSION);
-  const eta = deps.eta && rulesUseEta(rules) ? await deps.eta.reader.context(providers, now) : undefined;
-  const { made, slot } = await decideWithCapacity(
-    providers,
-    (capacity) =>
-      decideWithHealth(
-        providers,
-        (health) =>
-          decideUnderRules(job, rules, creditBalance, intake.defaulted, {
-            ...(health ? { health } : {}),
-            ...(capacity ? { capacity } : {}),
-            ...(eta ? { eta } : {}),
-          }),
-        deps.health,
-        now,
-        dispatchId,
-      ),
-    deps.capacity,
-    now,
-    dispatchId,
+  const providers = providersOf(rules);
+  const { made, slot } = await decideJob(
+    {
+      job,
+      rules,
+      creditBalance,
+      defaulted: intake.defaulted,
+      now,
+      dispatchId: dispatchIdOf(job.jobId, DECISION_VERSION),
+    },
+    deps,
   );
-  const hold = await holdIfFull(made, decidingTableOf(rules, job.jobId), providers, job.jobId, now, deps);
+  const hold = await holdIfFull(
+    made.decision,
+    decidingTableOf(rules, job.jobId),
+    providers,
+    { jobId: job.jobId, sinceMs: now.getTime() },
+    deps.capacity,
+  );
   return { event, received, intake, made, providers, ...(slot ? { slot } : {}), ...(hold ? { hold } : {}) };
 }
-
-/**
- * The hold a decision calls for, with the job already in its waiting lines (joined before the
- * deferral is appended, so no new arrival passes it); undefined when it is not held — no backlog,
- * no hold rule, or a line already at its maximum (then the rejection stands: `capacity_exhausted`).
- */
-async function holdIfFull(
-  made: RulesDecision,
-  table: RoutingTable,
-  providers: RoutingTable['providers'],
-  jobId: string,
-  now: Date,
-  deps: RouteJobDependencies,
-): Promise<HoldPlan | undefined> {
-  if (!deps.capacity?.backlog) return undefined;
-  const plan = holdPlanOf(made.decision, table, now);
-  if (!plan) return undefined;
-  const joined = await joinLines(
-    deps.capacity.ledger,
-    { jobId, sinceMs: now.getTime() },
-    plan.waitingFor,
-    providers,
-  );
-  return joined === 'waiting' ? plan : undefined;
-}
-
-/** Whether a table that decides jobs (the active one, or the canary) asks for quotes. */
-const rulesUseEta = (rules: ActiveRules): boolean =>
-  tableUsesEta(rules.table) ||
-  (rules.canary !== null && rules.canary !== undefined && tableUsesEta(rules.canary.table));
 
 /** Pure: the record the inputs make (its user content still in clear). */
 function decisionRecordOf(

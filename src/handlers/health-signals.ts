@@ -38,6 +38,7 @@ import {
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
 import { lambdaTelemetry } from './middlewares.ts';
+import { etaReader } from './router.ts';
 import { measureJobStarted, refuseSignal, signalReporter } from './signal-reports.ts';
 
 /** How long the function reuses its read of the published rules (re-routing decisions). */
@@ -108,19 +109,21 @@ export function healthSignalsDependencies(config: HealthSignalsConfig): HealthSi
     now: Date.now,
   });
   const ledger = new DynamoDbSlotLedger(client, config.providerHealthTable);
+  const backlog = config.holdQueueUrl
+    ? new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl)
+    : undefined;
   return {
     store,
-    slots: {
-      ledger,
-      rules,
-      ...(config.holdQueueUrl ? { backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl) } : {}),
-    },
+    slots: { ledger, rules, ...(backlog ? { backlog } : {}) },
     windows: {
       windows: new DynamoDbSignalWindows(client, config.providerHealthTable, { windowMs: WINDOW_MS }),
       now: Date.now,
     },
     revise: {
-      capacity: { ledger },
+      // With the hold backlog, a re-routing that finds every candidate left full is held, as a first
+      // decision would be; quotes are read when the rules ask for them (prefer, maxEtaSec).
+      capacity: { ledger, ...(backlog ? { backlog } : {}) },
+      eta: { reader: etaReader(client, config.providerHealthTable, 5) },
       log: new DynamoDbRoutingLog(client, config.eventLogTable),
       rules,
       // Read fresh: a re-routing follows a failure, exactly when health is changing.

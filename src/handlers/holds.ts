@@ -6,14 +6,15 @@
  * the queue's maxReceiveCount, moves it to the dead-letter queue (alarmed) — never dropped silently.
  * Every message is safe to handle twice.
  *
+ * The body is the use case (HandleHoldMessages); the cross-cutting work is the named middlewares of
+ * src/handlers/middlewares.ts plus `holdReports` here, the same factory shape as the router's.
+ *
  * No side effect at import: the Lambda entry (src/lambda/holds.ts) wires it from process.env at
  * init; the local runner and tests pass dependencies of their own.
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../aws/dynamodb-provider-health-store.ts';
@@ -22,102 +23,123 @@ import { DynamoDbRulesLog } from '../aws/dynamodb-rules-log.ts';
 import { DynamoDbSlotLedger } from '../aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../aws/sqs-hold-backlog.ts';
 import {
-  type DrainResult,
-  drainWaitingLine,
-  type HeldJobDependencies,
-  type HeldJobResult,
-  recheckHeldJob,
-} from '../commands/hold-job.ts';
+  type HoldItemResult,
+  type HoldMessageOutcome,
+  handleHoldMessages,
+} from '../commands/handle-hold-messages.ts';
+import { endingOutcome, type HeldJobDependencies } from '../commands/hold-job.ts';
 import type { HoldsConfig } from '../config/holds-config.ts';
-import type { DecisionRecord } from '../log/routing-records.ts';
-import { contentFreeMessage } from '../observability/content-free-message.ts';
+import { RoutingManagerError } from '../errors.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
-import { type HoldMessage, holdMessageOf } from '../ports/hold-backlog.ts';
 import { CachedHealthReader } from '../provider-health/health-cache.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { CachedActiveRules } from '../rules/active-rules.ts';
+import { contentFreeErrors, type FailureFacts, lambdaTelemetry, respondWith } from './middlewares.ts';
+import { etaReader } from './router.ts';
 
-/** What one backlog message led to: the held jobs it decided (routed or rejected). */
-export interface HoldMessageOutcome {
-  readonly message: HoldMessage;
-  readonly decided: readonly DecisionRecord[];
-  /** A `recheck`: the job's own result. */
-  readonly result?: HeldJobResult;
-}
+export {
+  type HoldMessageOutcome,
+  handleHoldMessage,
+} from '../commands/handle-hold-messages.ts';
 
 export interface HoldsHooks {
   /** Told every message handled (the local stack reports and projects what it decided). */
   readonly onHandled?: (outcome: HoldMessageOutcome) => void;
 }
 
-/** Handles one backlog message: decides what it wakes, oldest first. */
-export async function handleHoldMessage(
-  message: HoldMessage,
-  deps: HeldJobDependencies,
-): Promise<HoldMessageOutcome> {
-  if (message.kind === 'slot_freed') {
-    const drained = await drainWaitingLine(message.provider, deps);
-    return { message, decided: drained.decided };
+/** What the Holds function throws when a whole batch failed: the cause's facts, never its content. */
+export class HoldBatchFailedError extends RoutingManagerError {
+  readonly code: string;
+  constructor(failure: FailureFacts) {
+    super('hold_batch_failed', `${failure.code}: ${failure.message}`);
+    this.name = 'HoldBatchFailedError';
+    this.code = failure.code;
   }
-  const { drained, result } = await recheckHeldJob(message.jobId, deps);
-  const decided = decidedIn(drained);
-  if (result.outcome === 'decided' && !decided.includes(result.record)) decided.push(result.record);
-  return { message, decided, result };
 }
 
-const decidedIn = (drained: readonly DrainResult[]): DecisionRecord[] => drained.flatMap((d) => d.decided);
-
+/**
+ * The Holds function: the batch is HandleHoldMessages (src/commands/handle-hold-messages.ts); its
+ * results are reported (`holdReports`) and answered as SQS partial batch failures (`respondWith`).
+ */
 export function createHoldsHandler(deps: HeldJobDependencies, telemetry: Telemetry, hooks: HoldsHooks = {}) {
-  const { logger, metrics } = telemetry;
-  return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(logger, { logEvent: false }))
-    .use(logMetrics(metrics))
-    .handler(async (event) => {
-      const failed: string[] = [];
-      for (const record of event.Records) {
-        const message = holdMessageOf(record.body);
-        if (!message) {
-          // Ids only ever: the body is not echoed (it is not ours to trust).
-          logger.error('hold backlog message unreadable', { messageId: record.messageId });
+  const handler = middy<SQSEvent, readonly HoldItemResult[]>()
+    .use(lambdaTelemetry(telemetry, { logEvent: false })) // ids only, but not ours to trust
+    .use(
+      contentFreeErrors<SQSEvent>(telemetry, {
+        // Thrown on: SQS delivers the whole batch again (every message is safe to handle twice).
+        message: 'hold backlog batch failed; it will be delivered again',
+        facts: (event) => ({ messages: event.Records?.length ?? 0 }),
+        rethrow: (failure) => new HoldBatchFailedError(failure),
+      }),
+    )
+    .use(respondWith(batchResponseOf))
+    .use(holdReports(telemetry, hooks))
+    .handler((event) =>
+      handleHoldMessages(
+        event.Records.map((record) => ({ id: record.messageId, body: record.body })),
+        deps,
+      ),
+    );
+  // middy types a handler by its body's result; respondWith's `after` turns it into the answer.
+  return handler as unknown as MiddyfiedHandler<SQSEvent, SQSBatchResponse>;
+}
+
+/** SQS's partial batch answer: every message not handled is delivered again (then dead-lettered). */
+export const batchResponseOf = (results: readonly HoldItemResult[]): SQSBatchResponse => ({
+  batchItemFailures: results
+    .filter((result) => result.kind !== 'handled')
+    .map((result) => ({ itemIdentifier: result.id })),
+});
+
+/**
+ * Every message's result logged and counted: an unreadable body (ids only: the body is not echoed),
+ * a failed handling, and each hold that ended — counted by how, with its hold time (the template
+ * alarms on HoldTime).
+ */
+export function holdReports({ logger, metrics }: Telemetry, hooks: HoldsHooks = {}): MiddlewareObj<SQSEvent> {
+  return {
+    name: 'holdReports',
+    after: (request) => {
+      for (const result of request.response as readonly HoldItemResult[]) {
+        if (result.kind === 'unreadable') {
+          logger.error('hold backlog message unreadable', { messageId: result.id });
           metrics.addMetric('HoldMessagesUnreadable', MetricUnit.Count, 1);
-          failed.push(record.messageId);
-          continue;
-        }
-        try {
-          const outcome = await handleHoldMessage(message, deps);
-          report(outcome, telemetry);
-          hooks.onHandled?.(outcome);
-        } catch (error) {
+        } else if (result.kind === 'failed') {
           logger.error('hold backlog message failed; it will be delivered again', {
-            messageId: record.messageId,
-            kind: message.kind,
-            error: contentFreeMessage(error),
+            messageId: result.id,
+            kind: result.message.kind,
+            error: result.failure.message,
           });
           metrics.addMetric('HoldMessagesFailed', MetricUnit.Count, 1);
-          failed.push(record.messageId);
+        } else {
+          reportHandled(result.outcome, { logger, metrics });
+          hooks.onHandled?.(result.outcome);
         }
       }
-      return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
-    });
+    },
+  };
 }
 
-/** Each hold that ended: counted by how, and its hold time (the template alarms on HoldTime). */
-function report(outcome: HoldMessageOutcome, { logger, metrics }: Telemetry) {
+function reportHandled(
+  outcome: HoldMessageOutcome,
+  { logger, metrics }: Pick<Telemetry, 'logger' | 'metrics'>,
+) {
   for (const record of outcome.decided) {
-    const provider = record.type === 'RoutingDecided' ? record.provider : 'none';
-    const ended = record.afterHold?.ended ?? 'decided_again';
+    const { decision, afterHold } = endingOutcome(record);
+    const ended = afterHold?.ended ?? 'decided_again';
     logger.info('held job decided', {
       jobId: record.jobId,
-      outcome: record.outcome,
-      provider,
-      reason: record.type === 'RoutingRejected' ? record.reason : null,
+      record: record.type,
+      outcome: decision.outcome,
+      provider: decision.type === 'RoutingDecided' ? decision.provider : 'none',
+      reason: decision.type === 'RoutingRejected' ? decision.reason : null,
       ended,
-      heldMs: record.afterHold?.heldMs ?? null,
+      heldMs: afterHold?.heldMs ?? null,
     });
     const single = metrics.singleMetric();
-    single.addDimensions({ outcome: record.outcome, ended });
+    single.addDimensions({ outcome: decision.outcome, ended });
     single.addMetric('HeldJobsDecided', MetricUnit.Count, 1);
-    single.addMetric('HoldTime', MetricUnit.Milliseconds, record.afterHold?.heldMs ?? 0);
+    single.addMetric('HoldTime', MetricUnit.Milliseconds, afterHold?.heldMs ?? 0);
   }
   if (outcome.result?.outcome === 'still_held') metrics.addMetric('HoldRechecks', MetricUnit.Count, 1);
 }
@@ -139,6 +161,8 @@ export function holdsDependencies(config: HoldsConfig): HeldJobDependencies {
     ledger: new DynamoDbSlotLedger(client, config.providerHealthTable),
     backlog: new SqsHoldBacklog(new SQSClient({}), config.holdQueueUrl),
     health: { reader: new CachedHealthReader(store, { ttlMs: 5_000 }), store },
+    // A held job is decided again under its rule's `prefer` / `maxEtaSec` too (read only then).
+    eta: { reader: etaReader(client, config.providerHealthTable, 5) },
     now: () => new Date(),
     recheckSec: config.holdRecheckSeconds,
   };

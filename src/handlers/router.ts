@@ -91,7 +91,7 @@ export const rulesReadFailureReporter =
  * The ETA reader: the signal windows and the slot ledger in the health table (items `window#…`,
  * `slots#…`), cached as long as the health view.
  */
-function etaReader(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
+export function etaReader(client: DynamoDBDocumentClient, table: string, cacheSeconds: number) {
   const ledger = new DynamoDbSlotLedger(client, table);
   const windows = new DynamoDbSignalWindows(client, table, { windowMs: WINDOW_MS });
   return new CachedEtaReader({ windows, ledger }, { ttlMs: cacheSeconds * 1000 });

@@ -180,6 +180,23 @@ export function signalReporter(
           logger.info('failure not re-routed', { ...facts, jobId: step.jobId, why: revision.why });
           return;
         }
+        if (revision.outcome === 'held') {
+          // Every candidate left was full: held, counted per provider it waits for (as the router does).
+          logger.info('re-routing held: every candidate left full', {
+            ...facts,
+            jobId: step.jobId,
+            version: revision.record.version,
+            waitingFor: revision.record.waitingFor,
+            duplicate: revision.duplicate,
+          });
+          if (revision.duplicate) return;
+          for (const provider of revision.record.waitingFor) {
+            const held = metrics.singleMetric();
+            held.addDimensions({ provider });
+            held.addMetric('JobsHeld', MetricUnit.Count, 1);
+          }
+          return;
+        }
         const { record } = revision;
         logger.info('job re-routed', {
           ...facts,

@@ -70,7 +70,7 @@ import {
   readBackClients,
 } from './read-back.ts';
 import { RecordingProviderQueues } from './sent-messages.ts';
-import { type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
+import { revisionText, type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
 import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
 /**
@@ -563,17 +563,19 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
           .map((t) => `${t.key} ${t.previousStatus} → ${t.status} (v${t.version})`)
           .join(', ')
       : response.outcome;
-  const revision = response.revision;
+  const change = response.revision ? signalChangeOf(response).revision : null;
   const revised =
-    revision === undefined
+    response.revision === undefined
       ? ''
-      : revision.outcome === 'ignored'
-        ? `; not re-routed (${revision.why})`
-        : `; job ${revision.record.jobId} v${revision.record.version} ${
-            revision.record.decision.type === 'RoutingDecided'
-              ? `re-routed to ${revision.record.decision.provider}`
-              : `rejected: ${revision.record.decision.reason}`
-          }${revision.outcome === 'duplicate' ? ' (already)' : ''}`;
+      : response.revision.outcome === 'ignored' || !change
+        ? `; not re-routed (${response.revision.outcome === 'ignored' ? response.revision.why : 'unknown'})`
+        : `; job ${change.jobId} v${change.version} ${
+            change.heldFor
+              ? revisionText(change)
+              : change.provider
+                ? `re-routed to ${change.provider}`
+                : `rejected: ${change.reason}`
+          }${change.already ? ' (already)' : ''}`;
   const verdict = response.verdict;
   const done =
     verdict === undefined

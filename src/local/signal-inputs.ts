@@ -3,6 +3,7 @@
  * file order between submissions. Pure: which inputs are signals, how the inputs split into steps
  * that are each projected before the next, and what a signal changed (its result row).
  */
+import type { ReviseRoutingResult } from '../commands/revise-routing.ts';
 import type { HealthSignalsResponse } from '../handlers/health-signals.ts';
 import { dispatchIdOf } from '../projections/effects.ts';
 import {
@@ -61,6 +62,8 @@ export interface RevisionChange {
   readonly reason: string | null;
   /** True when an earlier signal already made this revision. */
   readonly already: boolean;
+  /** Set when every candidate left was full: the job is held for these providers (a RoutingDeferred). */
+  readonly heldFor: readonly string[] | null;
 }
 
 /** What one signal changed: breaker transitions, the job's revision, or nothing (`summary: no change`). */
@@ -90,27 +93,12 @@ export function signalChangeOf(response: HealthSignalsResponse): SignalChange {
       : [];
   const revised = response.revision;
   const revision: RevisionChange | null =
-    revised === undefined || revised.outcome === 'ignored'
-      ? null
-      : {
-          jobId: revised.record.jobId,
-          stream: revised.record.stream,
-          version: revised.record.version,
-          dispatchId: dispatchIdOf(revised.record.jobId, revised.record.version),
-          provider:
-            revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.provider : null,
-          model: revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.model : null,
-          queue: revised.record.decision.type === 'RoutingDecided' ? revised.record.decision.queue : null,
-          reason: revised.record.decision.type === 'RoutingRejected' ? revised.record.decision.reason : null,
-          already: revised.outcome === 'duplicate',
-        };
+    revised === undefined || revised.outcome === 'ignored' ? null : revisionChangeOf(revised);
   const parts = [
     ...(response.slotReleased ? [`${response.slotReleased} slot released`] : []),
     ...health.map((h) => `health ${h.key} ${h.from} → ${h.to} (v${h.version})`),
     ...(revision
-      ? [
-          `job v${revision.version} ${revision.provider ? `re-routed to ${revision.provider}/${revision.model}` : `rejected: ${revision.reason}`}${revision.already ? ' (already)' : ''}`,
-        ]
+      ? [`job v${revision.version} ${revisionText(revision)}${revision.already ? ' (already)' : ''}`]
       : []),
   ];
   if (response.verdict?.outcome === 'recorded') parts.push(`job done: ${response.verdict.record.outcome}`);
@@ -123,7 +111,50 @@ export function signalAppended(response: HealthSignalsResponse): number {
   const transitions = response.outcome === 'recorded' ? response.transitions.length : 0;
   return (
     transitions +
-    (response.revision?.outcome === 'revised' ? 1 : 0) +
+    (response.revision?.outcome === 'revised' ||
+    (response.revision?.outcome === 'held' && !response.revision.duplicate)
+      ? 1
+      : 0) +
     (response.verdict?.outcome === 'recorded' ? 1 : 0)
   );
+}
+
+/** A revision, or the deferral of a re-routing that found every candidate left full, as a change. */
+function revisionChangeOf(revised: ReviseRoutingResult): RevisionChange | null {
+  if (revised.outcome === 'ignored') return null;
+  const { record } = revised;
+  const base = {
+    jobId: record.jobId,
+    stream: record.stream,
+    version: record.version,
+    dispatchId: dispatchIdOf(record.jobId, record.version),
+  };
+  if (revised.outcome === 'held')
+    return {
+      ...base,
+      provider: null,
+      model: null,
+      queue: null,
+      reason: null,
+      already: revised.duplicate,
+      heldFor: revised.record.waitingFor,
+    };
+  const { decision } = revised.record;
+  return {
+    ...base,
+    provider: decision.type === 'RoutingDecided' ? decision.provider : null,
+    model: decision.type === 'RoutingDecided' ? decision.model : null,
+    queue: decision.type === 'RoutingDecided' ? decision.queue : null,
+    reason: decision.type === 'RoutingRejected' ? decision.reason : null,
+    already: revised.outcome === 'duplicate',
+    heldFor: null,
+  };
+}
+
+/** How a revision reads in a summary line. */
+export function revisionText(revision: RevisionChange): string {
+  if (revision.heldFor) return `held for ${revision.heldFor.join(', ')} (every candidate left full)`;
+  return revision.provider
+    ? `re-routed to ${revision.provider}/${revision.model}`
+    : `rejected: ${revision.reason}`;
 }

@@ -79,12 +79,11 @@ export interface FollowOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** The stream did not drain in time; the message says how far it got (counts only). */
 export class StreamDrainTimeoutError extends RoutingManagerError {
-  readonly summary: DrainSummary;
-  constructor(message: string, summary: DrainSummary) {
+  constructor(message: string) {
     super('stream_drain_timeout', message);
     this.name = 'StreamDrainTimeoutError';
-    this.summary = summary;
   }
 }
 
@@ -206,8 +205,8 @@ export class DynamoDbStreamPoller {
       }
       if (Date.now() > deadline) {
         throw new StreamDrainTimeoutError(
-          `stream not drained within ${timeoutMs} ms (${delivered}/${minRecords} records)`,
-          summary(),
+          `stream not drained within ${timeoutMs} ms (${delivered}/${minRecords} records, ${failed} failed, ` +
+            `${abandoned.length} batches abandoned)`,
         );
       }
       if (!result) await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));

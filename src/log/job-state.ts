@@ -54,9 +54,15 @@ export interface JobState {
    * ended its hold (null: no decision yet, e.g. a job still held, or a stream of health records).
    */
   readonly decision: DecisionRecord | null;
-  /** The deferral at version 1 of a job that was held (null: it never was). */
+  /**
+   * The job's latest deferral (null: it was never held): at version 1 for a job held first, or the
+   * one of a re-routing that found every candidate left full (`reroute` set).
+   */
   readonly deferral: RoutingDeferredRecord | null;
-  /** The job is held now: deferred and not yet decided (routed, or rejected at its maximum hold). */
+  /**
+   * The job is held now: deferred and not yet decided (routed, or rejected at its maximum hold) —
+   * for a re-routing's deferral, until the RoutingRevised that ends it.
+   */
   readonly held: boolean;
   readonly current: CurrentRouting | null;
   /**
@@ -159,13 +165,16 @@ export function evolveJob(state: JobState, record: RoutingLogRecord): JobState {
         record.jobId !== null,
       );
     case 'RoutingDeferred':
+      // A re-routing's deferral holds a job that was decided before; a first one, a job never decided.
+      if (record.reroute) return { ...next, deferral: record, held: true };
       return next.deferral ? next : { ...next, deferral: record, held: next.decision === null };
     case 'ProjectionReplayRequested':
       // A replay recorded with its content withheld sends nothing, so the projector owes it nothing;
       // it still supersedes the routing before it (fencing: an older dispatch is no longer current).
       return withRouting({ ...next, replays: [...next.replays, record] }, record, !record.contentWithheld);
     case 'RoutingRevised':
-      return withRouting({ ...next, revisions: [...next.revisions, record] }, record, true);
+      // A revision ends a re-routing's hold (if the job was held by one).
+      return withRouting({ ...next, revisions: [...next.revisions, record], held: false }, record, true);
     case 'ProjectionRedriveRequested':
       return { ...next, redrives: [...next.redrives, record] };
     case 'ContentErased':

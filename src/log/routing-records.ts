@@ -180,11 +180,36 @@ export interface RoutingDeferredRecord extends RecordBase {
   /** When the hold ends at the latest (`recordedAt` + the rule's maxHoldSec), and what happens then. */
   readonly holdUntil: string;
   readonly atMaxHold: AtMaxHold;
+  /**
+   * Set when the job is held by a **re-routing**: its current dispatch failed at the provider and
+   * every candidate left was full. The deferral then follows that dispatch (at version n+1, not 1),
+   * and the hold ends in a RoutingRevised (with `afterHold`) rather than a first decision.
+   */
+  readonly reroute?: HeldReroute;
 }
 
-/** How a hold ended, recorded on the decision that ends it (version 2 of the stream). */
+/**
+ * The failure a re-routing answers, as its RoutingRevised records it — and as a re-routing's
+ * deferral keeps it for the RoutingRevised that ends its hold.
+ */
+export interface HeldReroute {
+  /** 1, 2, …: revisions of this job so far, this one included. */
+  readonly revision: number;
+  /** The routing version whose dispatch failed, its dispatchId and provider/model. */
+  readonly revises: number;
+  readonly failedDispatchId: string;
+  readonly failedProvider: string;
+  readonly failedModel: string | null;
+  /** The event id of the failure signal. */
+  readonly causedBy: string;
+}
+
+/**
+ * How a hold ended, recorded on the decision that ends it (version 2 of the stream), or on the
+ * RoutingRevised that ends a re-routing's hold (the version after its deferral).
+ */
 export interface AfterHold {
-  /** The deferral's version (1) and when it was recorded. */
+  /** The deferral's version (1, or n+1 for a re-routing's) and when it was recorded. */
   readonly deferredVersion: number;
   readonly heldSince: string;
   /** recordedAt − heldSince, in ms (finite, ≥ 0). */
@@ -204,19 +229,15 @@ export interface AfterHold {
  * explicitly requested provider, which is never switched) — as a copy the projector projects at
  * this record's version (a new dispatchId).
  */
-export interface RoutingRevisedRecord extends RecordBase {
+export interface RoutingRevisedRecord extends RecordBase, HeldReroute {
   readonly type: 'RoutingRevised';
   readonly jobId: string;
-  /** 1, 2, …: revisions of this job so far, this one included. */
-  readonly revision: number;
-  /** The routing version whose dispatch failed, its dispatchId and provider/model. */
-  readonly revises: number;
-  readonly failedDispatchId: string;
-  readonly failedProvider: string;
-  readonly failedModel: string | null;
-  /** The event id of the failure signal. */
-  readonly causedBy: string;
   readonly decision: DecisionRecord;
+  /**
+   * Set when every candidate left was full at the failure: the job was held (a RoutingDeferred with
+   * `reroute`, the version before this one) and this revision ended its hold.
+   */
+  readonly afterHold?: AfterHold;
 }
 
 /**

@@ -300,45 +300,36 @@ function judgeWindows(state: BreakerState, command: JudgeWindows, config: Breake
   return events;
 }
 
+/**
+ * Where an operator's mode change leaves the breaker. Forcing it open keeps its count of openings;
+ * forcing it closed or handing it back to auto starts it over closed, and the signals reopen it if
+ * the outage lasts.
+ */
+const MODE_CHANGES: Readonly<
+  Record<
+    BreakerMode,
+    { readonly status: BreakerStatus; readonly reason: string; readonly keepsOpenings: boolean }
+  >
+> = {
+  forced_open: { status: 'open', reason: 'operator_forced_open', keepsOpenings: true },
+  forced_closed: { status: 'closed', reason: 'operator_forced_closed', keepsOpenings: false },
+  auto: { status: 'closed', reason: 'operator_auto', keepsOpenings: false },
+};
+
 function decideMode(state: BreakerState, command: ChangeMode): HealthEvent[] {
   if (command.mode === state.mode) return [];
-  const base = { causedBy: command.signalId, actor: command.actor, at: command.at };
-  if (command.mode === 'forced_open') {
-    return [
-      transition(state, {
-        ...base,
-        status: 'open',
-        mode: 'forced_open',
-        reason: 'operator_forced_open',
-        detail: command.reason,
-        openUntil: null,
-        openings: state.openings,
-      }),
-    ];
-  }
-  if (command.mode === 'forced_closed') {
-    return [
-      transition(state, {
-        ...base,
-        status: 'closed',
-        mode: 'forced_closed',
-        reason: 'operator_forced_closed',
-        detail: command.reason,
-        openUntil: null,
-        openings: 0,
-      }),
-    ];
-  }
-  // Back to auto: the breaker starts over closed; the signals will reopen it if the outage lasts.
+  const change = MODE_CHANGES[command.mode];
   return [
     transition(state, {
-      ...base,
-      status: 'closed',
-      mode: 'auto',
-      reason: 'operator_auto',
+      causedBy: command.signalId,
+      actor: command.actor,
+      at: command.at,
+      status: change.status,
+      mode: command.mode,
+      reason: change.reason,
       detail: command.reason,
       openUntil: null,
-      openings: 0,
+      openings: change.keepsOpenings ? state.openings : 0,
     }),
   ];
 }

@@ -36,7 +36,7 @@ import type {
   WindowSummary,
 } from '../ports/signal-windows.ts';
 import { windowRefKey } from '../ports/signal-windows.ts';
-import { segmentOf } from '../routing/eta.ts';
+import { segmentOf, type WindowTotals } from '../routing/eta.ts';
 import { isProviderSideFailure, type WindowEvidence } from './breaker.ts';
 
 /** Tumbling window length. */
@@ -323,7 +323,7 @@ export function quantileMs(histogram: ReadonlyMap<number, number>, q: number): n
 }
 
 /** What a pair's windows say about one segment (or the pair as a whole: segment undefined). */
-export interface SegmentStats {
+export interface SegmentStats extends WindowTotals {
   /** Queue wait (pair-wide) and run time (the segment's succeeded attempts), in ms; null: no sample. */
   readonly queueP50Ms: number | null;
   readonly queueP95Ms: number | null;
@@ -331,15 +331,6 @@ export interface SegmentStats {
   readonly runP95Ms: number | null;
   readonly runSamples: number;
   readonly queueSamples: number;
-  /** Attempts with a terminal outcome (succeeded or failed_terminal) and how many succeeded. */
-  readonly attempts: number;
-  readonly succeeded: number;
-  /** Reported charge (micro-dollars) and the output it paid for (ms), for the cost error. */
-  readonly chargedMicroUsd: number;
-  readonly chargedOutputMs: number;
-  /** The windows these numbers come from: first start and last end (epoch ms); null: none. */
-  readonly fromMs: number | null;
-  readonly toMs: number | null;
   readonly windows: number;
 }
 

@@ -3,7 +3,7 @@
  * may use follow from its dispatchId and the provider's concurrency (slot-shards.ts), so a release
  * needs no read: it tries the same shards in the same order.
  */
-import type { SlotLedger, SlotShardRef } from '../ports/slot-ledger.ts';
+import type { SlotLedger, SlotShardRef, SlotTakeResult } from '../ports/slot-ledger.ts';
 import { slotShardKey } from '../ports/slot-ledger.ts';
 import { shardCapacity, shardChoices, shardCount } from './slot-shards.ts';
 
@@ -27,31 +27,34 @@ export type SlotClaimResult =
 export async function takeSlot(ledger: SlotLedger, claim: SlotClaim): Promise<SlotClaimResult> {
   const choices = shardChoices(claim.dispatchId, claim.concurrency);
   for (const shard of choices) {
-    const outcome = await ledger.take(
-      { provider: claim.provider, shard },
-      {
-        dispatchId: claim.dispatchId,
-        capacity: shardCapacity(claim.concurrency, shard),
-        atMs: claim.atMs,
-        expiresAtMs: claim.atMs + claim.timeoutMs,
-        ...(claim.waitingJobId !== undefined ? { waitingJobId: claim.waitingJobId } : {}),
-      },
-    );
+    const outcome = await takeOnShard(ledger, claim, shard, { waitingJobId: claim.waitingJobId });
     if (outcome !== 'full') return { outcome, shard };
   }
   if (!claim.force) return { outcome: 'full' };
+  // Forced (route_anyway): the first choice takes it although full; a forced take passes the line.
   const shard = choices[0] as number;
-  const outcome = await ledger.take(
+  const outcome = await takeOnShard(ledger, claim, shard, { force: true });
+  return { outcome: outcome === 'full' ? 'taken' : outcome, shard };
+}
+
+/** One shard's take for the claim: its share of the provider's slots, expiring after the job timeout. */
+function takeOnShard(
+  ledger: SlotLedger,
+  claim: SlotClaim,
+  shard: number,
+  how: { readonly force?: true; readonly waitingJobId?: string | undefined },
+): Promise<SlotTakeResult> {
+  return ledger.take(
     { provider: claim.provider, shard },
     {
       dispatchId: claim.dispatchId,
       capacity: shardCapacity(claim.concurrency, shard),
       atMs: claim.atMs,
       expiresAtMs: claim.atMs + claim.timeoutMs,
-      force: true,
+      ...(how.force ? { force: true } : {}),
+      ...(how.waitingJobId !== undefined ? { waitingJobId: how.waitingJobId } : {}),
     },
   );
-  return { outcome: outcome === 'full' ? 'taken' : outcome, shard };
 }
 
 /** Frees the dispatch's slot wherever it holds one; false when it holds none (already released, expired). */

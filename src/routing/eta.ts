@@ -43,22 +43,30 @@ export interface MeasuredTimes {
   readonly samples: number;
 }
 
-/** What the windows say about one provider/model pair (or a provider's model-less reports). */
-export interface PairEta {
-  /** Run time of succeeded attempts, by segment. */
-  readonly run: Readonly<Record<string, MeasuredTimes>>;
-  /** Run time of succeeded attempts of every segment. */
-  readonly runAll: MeasuredTimes | null;
-  readonly queue: MeasuredTimes | null;
+/**
+ * What a pair's closed windows total, whatever else is read from them: the outcomes of attempts,
+ * the reported charges, and the span they cover. The windows' statistics (SegmentStats,
+ * src/provider-health/signal-windows.ts) and a quote's inputs (PairEta) carry the same totals.
+ */
+export interface WindowTotals {
   /** Terminal attempts (succeeded or failed_terminal) and how many succeeded. */
   readonly attempts: number;
   readonly succeeded: number;
   /** Charged micro-dollars and the output milliseconds they paid for (completions with `costUsd`). */
   readonly chargedMicroUsd: number;
   readonly chargedOutputMs: number;
-  /** The windows the numbers come from (epoch ms); null: none. */
+  /** The windows the numbers come from: first start and last end (epoch ms); null: none. */
   readonly fromMs: number | null;
   readonly toMs: number | null;
+}
+
+/** What the windows say about one provider/model pair (or a provider's model-less reports). */
+export interface PairEta extends WindowTotals {
+  /** Run time of succeeded attempts, by segment. */
+  readonly run: Readonly<Record<string, MeasuredTimes>>;
+  /** Run time of succeeded attempts of every segment. */
+  readonly runAll: MeasuredTimes | null;
+  readonly queue: MeasuredTimes | null;
 }
 
 export interface EtaContext {

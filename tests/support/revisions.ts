@@ -42,6 +42,7 @@ export async function aRevisionRecord(kind: 'routed' | 'explicit'): Promise<Rout
   const { log, decision, rules } = await aRoutedJobInLog(kind === 'explicit' ? { provider: 'fal' } : {});
   const result = await reviseRouting(aFailure(decision), { log, rules });
   if (result.outcome === 'ignored') throw new Error(`not revised: ${result.why}`);
+  if (result.outcome === 'held') throw new Error('held, not revised');
   return result.record;
 }
 

@@ -11,7 +11,11 @@ import { SqsHoldBacklog } from '../../src/aws/sqs-hold-backlog.ts';
 import type { HeldJobDependencies } from '../../src/commands/hold-job.ts';
 import { loadHoldsConfig } from '../../src/config/holds-config.ts';
 import { ConfigurationError } from '../../src/config/load-config.ts';
-import { createHoldsHandler, type HoldMessageOutcome } from '../../src/handlers/holds.ts';
+import {
+  createHoldsHandler,
+  HoldBatchFailedError,
+  type HoldMessageOutcome,
+} from '../../src/handlers/holds.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { InMemoryHoldBacklog } from '../../src/memory/in-memory-hold-backlog.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -71,6 +75,16 @@ describe('the Holds handler', () => {
     expect(good.handled).toEqual([
       { message: { kind: 'recheck', jobId: 'job-never-held' }, decided: [], result: { outcome: 'not_held' } },
     ]);
+  });
+});
+
+describe('the Holds handler when a whole batch fails', () => {
+  it('given an event that is not an SQS batch, when invoked, then it throws a typed, content-free HoldBatchFailedError (SQS delivers the batch again)', async () => {
+    const { handler, handled } = aHandler();
+    const failure = await handler({} as SQSEvent, aLocalLambdaContext()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(HoldBatchFailedError);
+    expect(failure).toMatchObject({ reason: 'hold_batch_failed', code: 'TypeError' });
+    expect(handled).toEqual([]);
   });
 });
 

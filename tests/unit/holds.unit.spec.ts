@@ -161,6 +161,46 @@ describe('holding a job when every candidate is full', () => {
     expect(await stack.ledger.waiting({ provider: 'fal', shard: 0 })).toEqual([]);
   });
 
+  it('given a held job and its provider still full, when its recheck comes, then no slot take or line write is tried (reads only) and it is checked again later', async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: 1 }));
+    await stack.submit({ provider: 'fal' });
+    const held = await stack.submit({ provider: 'fal' });
+    stack.backlog.take();
+    const writes: string[] = [];
+    for (const method of ['take', 'wait', 'leave', 'release'] as const) {
+      const original = stack.ledger[method].bind(stack.ledger) as (...args: unknown[]) => Promise<unknown>;
+      (stack.ledger as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        writes.push(method);
+        return original(...args);
+      };
+    }
+    stack.clock.now += 30_000;
+    const { result } = await handleHoldMessage({ kind: 'recheck', jobId: held.jobId as string }, stack.holds);
+    expect(result).toMatchObject({ outcome: 'still_held' });
+    expect(writes).toEqual([]);
+    expect(stack.backlog.sent.map((s) => s.message)).toEqual([{ kind: 'recheck', jobId: held.jobId }]);
+  });
+
+  it('given a held job whose line entry went missing, when its recheck comes, then it is put back in the line', async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: 1 }));
+    await stack.submit({ provider: 'fal' });
+    const held = await stack.submit({ provider: 'fal' });
+    await stack.ledger.leave({ provider: 'fal', shard: 0 }, held.jobId as string);
+    await handleHoldMessage({ kind: 'recheck', jobId: held.jobId as string }, stack.holds);
+    expect((await stack.ledger.waiting({ provider: 'fal', shard: 0 })).map((e) => e.jobId)).toEqual([
+      held.jobId,
+    ]);
+  });
+
+  it('given a held job whose provider slot expired without a completion, when its recheck comes, then it takes the freed slot', async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: { concurrency: 1, jobTimeoutSec: 60 } }));
+    await stack.submit({ provider: 'fal' });
+    const held = await stack.submit({ provider: 'fal' });
+    stack.clock.now += 61_000;
+    const { result } = await handleHoldMessage({ kind: 'recheck', jobId: held.jobId as string }, stack.holds);
+    expect(result).toMatchObject({ outcome: 'decided', record: { type: 'RoutingDecided', provider: 'fal' } });
+  });
+
   it('given a held job, when its maximum hold passes with fal still full, then the rule rejects it capacity_exhausted and it leaves the line', async () => {
     const stack = aStack(aTableWithConcurrency({ fal: 1 }, { 'explicit-fal': { maxHoldSec: 60 } }));
     await stack.submit({ provider: 'fal' });

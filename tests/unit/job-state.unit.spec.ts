@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type ErasureAuthor, planErasureStep } from '../../src/commands/forget-plan.ts';
-import { planRedriveSteps, type RedriveAuthor } from '../../src/commands/redrive-plan.ts';
-import {
-  planReplayStep,
-  type ReplayAuthor,
-  type ReplayPolicy,
-  replayIdOf,
-} from '../../src/commands/replay-plan.ts';
+import type { IncidentAuthor } from '../../src/commands/incident-batch.ts';
+import { planRedriveSteps } from '../../src/commands/redrive-plan.ts';
+import { planReplayStep, type ReplayPolicy, replayIdOf } from '../../src/commands/replay-plan.ts';
 import { type FailedAttempt, planRevision } from '../../src/commands/revise-routing.ts';
 import { evolveJob, initialJobState, type JobState, jobStateOf } from '../../src/log/job-state.ts';
 import type {
@@ -117,12 +113,12 @@ describe('evolveJob: the one fold of a job stream', () => {
 });
 
 describe('ReplayProjections decider (planReplayStep over the fold)', () => {
-  const author: ReplayAuthor = { incident: 'INC-1', requestedBy: 'ops', why: 'outage', at: AT };
+  const author: IncidentAuthor = { incident: 'INC-1', requestedBy: 'ops', why: 'outage', at: AT };
   const everyProvider: ReplayPolicy = {
     selection: { providers: ['fal', 'replicate'], outcome: 'routed' },
     payAgainFor: new Set(),
   };
-  const spec = jobDecider((command: ReplayAuthor, state: JobState) =>
+  const spec = jobDecider((command: IncidentAuthor, state: JobState) =>
     planReplayStep(state, command, undefined, everyProvider),
   );
 
@@ -182,8 +178,8 @@ describe('ForgetUser decider (planErasureStep over the fold)', () => {
 });
 
 describe('RedriveProjections decider (planRedriveSteps over the fold)', () => {
-  const author: RedriveAuthor = { incident: 'INC-7', requestedBy: 'ops', why: 'dlq', at: AT };
-  const spec = jobDecider((command: RedriveAuthor, state: JobState) =>
+  const author: IncidentAuthor = { incident: 'INC-7', requestedBy: 'ops', why: 'dlq', at: AT };
+  const spec = jobDecider((command: IncidentAuthor, state: JobState) =>
     planRedriveSteps(state, new Map(), command, '2026-01-01T00:00:00.000Z').map((step) => [
       step.action,
       step.target.version,

@@ -76,10 +76,38 @@ describe('what a signal changed', () => {
         queue: 'ReplicateJobQueue',
         reason: null,
         already: false,
+        heldFor: null,
       },
       summary: 'job v2 re-routed to replicate/kling',
     });
     expect(signalAppended(response)).toBe(1);
+  });
+
+  it('given a re-routing held because every candidate left was full, then the row names the lines it waits in and one log record to project; a repeat adds none', () => {
+    const deferral = {
+      type: 'RoutingDeferred',
+      jobId: 'j1',
+      stream: 'job#j1',
+      version: 2,
+      waitingFor: ['replicate'],
+    };
+    const held = {
+      outcome: 'unchanged',
+      revision: { outcome: 'held', duplicate: false, record: deferral },
+    } as unknown as HealthSignalsResponse;
+    expect(signalChangeOf(held)).toMatchObject({
+      revision: { version: 2, provider: null, heldFor: ['replicate'], already: false },
+      summary: 'job v2 held for replicate (every candidate left full)',
+    });
+    expect(signalAppended(held)).toBe(1);
+    const again = {
+      outcome: 'duplicate',
+      revision: { outcome: 'held', duplicate: true, record: deferral },
+    } as unknown as HealthSignalsResponse;
+    expect(signalChangeOf(again).summary).toBe(
+      'job v2 held for replicate (every candidate left full) (already)',
+    );
+    expect(signalAppended(again)).toBe(0);
   });
 
   it('given a revision an earlier signal made, then the row says so and nothing is left to project', () => {

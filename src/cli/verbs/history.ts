@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { jobStateOf } from '../../log/job-state.ts';
 import {
+  type AfterHold,
   type DecisionRecord,
   projectedDecisionOf,
   type RoutingLogRecord,
@@ -248,6 +249,16 @@ export function reasonText(
   return parts.filter(Boolean).join(': ') || '-';
 }
 
+/** The line that says how long a job was held before the record that ended its hold, if it was. */
+function heldText(afterHold: AfterHold | undefined): string[] {
+  if (!afterHold) return [];
+  const { heldMs, heldSince, deferredVersion, ended } = afterHold;
+  return [
+    `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
+      (ended === 'decided_again' ? 'decided again before its maximum hold' : 'its maximum hold ran out'),
+  ];
+}
+
 export function renderHistory(history: JobHistory, jobsTable: string): string {
   const breaker = breakerOfStream(history.stream);
   const lines = breaker
@@ -310,10 +321,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
       continue;
     }
     if (record.type === 'RoutingDeferred') {
+      const { reroute } = record;
       lines.push(
-        `v${record.version}  ${record.recordedAt}  RoutingDeferred  held: every candidate full ` +
+        `v${record.version}  ${record.recordedAt}  RoutingDeferred  held: every candidate ${reroute ? 'left ' : ''}full ` +
           `(${record.waitingFor.join(', ')}), waiting until ${record.holdUntil}, then ${record.atMaxHold.replace('_', ' ')}`,
-        `    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`,
+        reroute
+          ? `    re-routing (revision ${reroute.revision} of v${reroute.revises}) after ${reroute.failedProvider}` +
+              `${reroute.failedModel ? `/${reroute.failedModel}` : ''} failed (dispatch ${reroute.failedDispatchId}, signal ${reroute.causedBy})`
+          : `    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`,
       );
     } else if (record.type === 'RoutingRevised') {
       lines.push(
@@ -322,21 +337,14 @@ export function renderHistory(history: JobHistory, jobsTable: string): string {
           dispatchText(record),
         `    after ${record.failedProvider}${record.failedModel ? `/${record.failedModel}` : ''} failed ` +
           `(dispatch ${record.failedDispatchId}, signal ${record.causedBy})`,
+        ...heldText(record.afterHold),
       );
     } else {
       lines.push(
         `v${record.version}  ${record.recordedAt}  ${record.type}  ${decisionSummary(record)}${dispatchText(record)}`,
       );
       lines.push(`    event ${record.eventId}, submitted ${orDash(record.submittedAt)}`);
-      if (record.afterHold) {
-        const { heldMs, heldSince, deferredVersion, ended } = record.afterHold;
-        lines.push(
-          `    held ${(heldMs / 1000).toFixed(1)} s since ${heldSince} (v${deferredVersion}): ` +
-            (ended === 'decided_again'
-              ? 'decided again before its maximum hold'
-              : 'its maximum hold ran out'),
-        );
-      }
+      lines.push(...heldText(record.afterHold));
     }
     record = record.type === 'RoutingRevised' ? record.decision : record;
     if (record.type === 'RoutingRejected' && record.fieldErrors.length > 0) {

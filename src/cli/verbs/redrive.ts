@@ -14,13 +14,8 @@ import {
 } from '../../commands/redrive-projections.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
-import {
-  type IncidentOptions,
-  incidentOptions,
-  incidentRequest,
-  renderBatchSummary,
-  windowJobPorts,
-} from '../batch-runs.ts';
+import { type IncidentOptions, incidentOptions, incidentRequest, windowJobPorts } from '../batch-runs.ts';
+import { incidentFacts, renderBatchSummary, unfinishedFacts, versionCell } from '../batch-summary.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { DEFAULT_MARKER_TTL_DAYS } from '../cli-ports.ts';
 import { collect, windowOptions } from '../options.ts';
@@ -101,9 +96,11 @@ export function registerRedrive(program: Command, contextOf: (command: Command) 
 
 export function renderRedriveSummary(summary: RedriveSummary): string {
   const facts: [string, string][] = [
-    ['incident', summary.incident],
-    ['redrive', `${summary.redriveId}${summary.dryRun ? ' (dry run: nothing appended)' : ''}`],
-    ['decisions', `filed under ${summary.providers.join(', ')} in [${summary.since}, ${summary.until})`],
+    ...incidentFacts(
+      summary,
+      { label: 'redrive', id: summary.redriveId },
+      `filed under ${summary.providers.join(', ')}`,
+    ),
     ['jobs examined', String(summary.matched)],
     ['complete', String(summary.complete)],
     summary.dryRun
@@ -117,18 +114,18 @@ export function renderRedriveSummary(summary: RedriveSummary): string {
       `${summary.skipped} (done or superseded: never paid again without --pay-again-for)`,
     ]);
   if (summary.tooOld > 0) facts.push(['too old to judge', `${summary.tooOld} (older than the marker TTL)`]);
-  if (summary.failed > 0) facts.push(['not re-driven', `${summary.failed} (run the same command again)`]);
+  facts.push(...unfinishedFacts(summary, 'not re-driven'));
   return renderBatchSummary(
     facts,
     ['jobId', 'record', 'action', 'missing', 're-drive', 'dispatchId'],
     summary.targets.map((target) => [
       target.jobId,
-      target.targetVersion === null ? '-' : `v${target.targetVersion}`,
+      versionCell(target.targetVersion),
       ACTION_TEXT[target.action] +
         (target.skipped ? `: ${SKIP_TEXT[target.skipped]}` : '') +
         (target.error ? ` (${target.error})` : ''),
       target.missing.length > 0 ? target.missing.join('+') : '-',
-      target.redriveVersion === null ? '-' : `v${target.redriveVersion}`,
+      versionCell(target.redriveVersion),
       orDash(target.dispatchId),
     ]),
   );

@@ -14,13 +14,8 @@ import {
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { OUTCOME_FILTERS, type OutcomeFilter } from '../../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
-import {
-  type IncidentOptions,
-  incidentOptions,
-  incidentRequest,
-  renderBatchSummary,
-  windowJobPorts,
-} from '../batch-runs.ts';
+import { type IncidentOptions, incidentOptions, incidentRequest, windowJobPorts } from '../batch-runs.ts';
+import { incidentFacts, renderBatchSummary, unfinishedFacts, versionCell } from '../batch-summary.ts';
 import type { CliContext } from '../cli-context.ts';
 import { collect, windowOptions } from '../options.ts';
 import { jsonLine, orDash } from '../output.ts';
@@ -98,12 +93,11 @@ async function routableProviders(context: CliContext): Promise<string[]> {
 
 export function renderSummary(summary: ReplaySummary): string {
   const facts: [string, string][] = [
-    ['incident', summary.incident],
-    ['replay', `${summary.replayId}${summary.dryRun ? ' (dry run: nothing appended)' : ''}`],
-    [
-      'decisions',
-      `${summary.outcome} to ${summary.providers.join(', ')} in [${summary.since}, ${summary.until})`,
-    ],
+    ...incidentFacts(
+      summary,
+      { label: 'replay', id: summary.replayId },
+      `${summary.outcome} to ${summary.providers.join(', ')}`,
+    ),
     ['matched', String(summary.matched)],
     summary.dryRun ? ['would append', String(summary.wouldAppend)] : ['appended', String(summary.appended)],
     ['already replayed', String(summary.alreadyReplayed)],
@@ -114,7 +108,7 @@ export function renderSummary(summary: ReplaySummary): string {
   ];
   if (summary.contentWithheld > 0)
     facts.push(['sending nothing', `${summary.contentWithheld} (user content erased or expired)`]);
-  if (summary.failed > 0) facts.push(['not replayed', `${summary.failed} (run the same command again)`]);
+  facts.push(...unfinishedFacts(summary, 'not replayed'));
   return renderBatchSummary(
     facts,
     ['jobId', 'action', 'record', 'dispatchId'],
@@ -125,7 +119,7 @@ export function renderSummary(summary: ReplaySummary): string {
         (job.paidAgain ? `, paid again: it was ${job.paidAgain}` : '') +
         (job.error ? ` (${job.error})` : '') +
         (job.contentWithheld ? `, sends nothing: ${job.contentWithheld.replace('_', ' ')}` : ''),
-      job.version === null ? '-' : `v${job.version}`,
+      versionCell(job.version),
       orDash(job.dispatchId),
     ]),
   );

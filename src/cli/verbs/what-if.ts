@@ -21,7 +21,15 @@ import { type EtaContext, tableUsesEta } from '../../routing/eta.ts';
 import type { RoutingTable } from '../../routing/routing-table.ts';
 import type { CliContext } from '../cli-context.ts';
 import { collect, positiveInteger, windowOptions } from '../options.ts';
-import { COST_UNIT, jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../output.ts';
+import {
+  COST_UNIT,
+  jsonLine,
+  movesSection,
+  orDash,
+  renderCostChange,
+  renderFacts,
+  tableSection,
+} from '../output.ts';
 import { readRoutingTableFile } from '../rules-files.ts';
 import { checkNames } from '../vocabulary.ts';
 
@@ -48,49 +56,31 @@ export function renderWhatIf(summary: WhatIfSummary, providers: readonly string[
       ['estimated cost', renderCostChange(summary.cost)],
     ]),
   ];
-  if (summary.costError && summary.costError.length > 0) {
-    lines.push(
-      '',
+  lines.push(
+    ...tableSection(
       'cost error (charged vs estimated, per output second, recorded windows):',
-      renderTable(
-        ['provider', 'model', 'charged', 'output', 'error'],
-        summary.costError.map((c) => [
-          c.provider,
-          c.model,
-          `$${c.chargedUsd}`,
-          `${c.outputSec}s`,
-          c.error === null
-            ? '- (no usdPerCredit)'
-            : `${c.error >= 0 ? '+' : ''}${(c.error * 100).toFixed(1)}%`,
-        ]),
-      ),
-    );
-  }
-  if (summary.transitions.length > 0) {
-    lines.push(
-      '',
-      renderTable(
-        ['from', 'to', 'count'],
-        summary.transitions.map((t) => [t.from, t.to, String(t.count)]),
-      ),
-    );
-  }
-  if (summary.examples.length > 0) {
-    lines.push(
-      '',
+      ['provider', 'model', 'charged', 'output', 'error'],
+      (summary.costError ?? []).map((c) => [
+        c.provider,
+        c.model,
+        `$${c.chargedUsd}`,
+        `${c.outputSec}s`,
+        c.error === null ? '- (no usdPerCredit)' : `${c.error >= 0 ? '+' : ''}${(c.error * 100).toFixed(1)}%`,
+      ]),
+    ),
+    ...movesSection(summary.transitions),
+    ...tableSection(
       'examples:',
-      renderTable(
-        ['recordedAt', 'jobId', 'before', 'after', 'rule after'],
-        summary.examples.map((e) => [
-          e.recordedAt,
-          orDash(e.jobId ?? e.stream),
-          describeFacts(e.before),
-          describeFacts(e.after),
-          orDash(e.after.rule),
-        ]),
-      ),
-    );
-  }
+      ['recordedAt', 'jobId', 'before', 'after', 'rule after'],
+      summary.examples.map((e) => [
+        e.recordedAt,
+        orDash(e.jobId ?? e.stream),
+        describeFacts(e.before),
+        describeFacts(e.after),
+        orDash(e.after.rule),
+      ]),
+    ),
+  );
   return lines.join('\n');
 }
 

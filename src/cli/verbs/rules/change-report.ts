@@ -10,7 +10,7 @@ import { EXIT_REFUSED, EXIT_RUNTIME } from '../../../exit-codes.ts';
 import type { GateReport } from '../../../log/rules-records.ts';
 import type { PublishGatePorts } from '../../../rules/publish-gate.ts';
 import { type CliContext, UsageError } from '../../cli-context.ts';
-import { jsonLine, orDash, renderCostChange, renderFacts, renderTable } from '../../output.ts';
+import { jsonLine, movesSection, orDash, renderCostChange, renderFacts } from '../../output.ts';
 
 export type ContextOf = (command: Command) => CliContext;
 
@@ -55,14 +55,7 @@ export function renderGate(gate: GateReport, verdict: GateVerdict = 'refused'): 
       ['estimated cost', renderCostChange(gate.cost)],
     ]),
   ];
-  if (gate.transitions.length > 0)
-    lines.push(
-      '',
-      renderTable(
-        ['from', 'to', 'count'],
-        gate.transitions.map((t) => [t.from, t.to, String(t.count)]),
-      ),
-    );
+  lines.push(...movesSection(gate.transitions));
   if (gate.violations.length === 0) return lines.join('\n');
   const violations = gate.violations.map((v) => `  - ${v}`);
   if (verdict === 'forced') lines.push('', 'forced past the gate, which found:', ...violations);

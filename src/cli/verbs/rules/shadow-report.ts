@@ -7,7 +7,7 @@ import { providersToScan } from '../../../queries/what-if.ts';
 import { decisionsIn } from '../../../queries/window-reads.ts';
 import { shadowReport } from '../../../rules/shadow-report.ts';
 import { windowOptions } from '../../options.ts';
-import { jsonLine, renderCostChange, renderFacts, renderTable } from '../../output.ts';
+import { jsonLine, movesSection, renderCostChange, renderFacts } from '../../output.ts';
 import type { ContextOf } from './change-report.ts';
 import { activeTableOf, rulesHistory } from './rules-stream.ts';
 
@@ -63,14 +63,7 @@ export function registerRulesShadowReport(rules: Command, contextOf: ContextOf) 
           ],
         ]),
       ];
-      if (summary.moves.length > 0)
-        lines.push(
-          '',
-          renderTable(
-            ['from', 'to', 'count'],
-            summary.moves.map((m) => [m.from, m.to, String(m.count)]),
-          ),
-        );
+      lines.push(...movesSection(summary.moves));
       context.out(lines.join('\n'));
     });
 }
