@@ -72,7 +72,7 @@ function lines(
       item: 'DynamoDB reads (RRU)',
       ours: perMillion(ours.total.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
       baseline: perMillion(baseline.rru, PRICES.dynamoDbReadRequestUnitsPerMillion),
-      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (marker, Jobs and content-erasure BatchGets), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
+      basis: `RRU/job: ours ${fmt(ours.total.rru, 2)} (the Jobs BatchGet; markers and stored content only for redeliveries and copies), baseline ${fmt(baseline.rru, 2)} (credits GetItem); stream reads by the event source mapping are free`,
     },
     {
       item: 'SQS requests (standard)',
@@ -169,15 +169,18 @@ ${usd(rows[2]?.ours ?? 0)} vs ${usd(rows[2]?.baseline ?? 0)}: ours writes the lo
 the retained content item (no index: \`forget\` scans for a user's ids at erasure time), and the Jobs status — which is also the record's
 completion mark (\`routingDone\`, docs/EXACTLY_ONCE.md#completion-marks), so a job's record writes no marker
 item; the baseline writes the idempotency record twice and the Jobs status. Reads: the projector reads each
-record's marker and Jobs item and each routed job's content item (the erasure check), in BatchGetItems
-of ≤ 100 keys, ≥ 1 RRU per key, strongly consistent (each guards an effect: effectively-once delivery,
-erasure). The Jobs RRU is that BatchGetItem (the status read before the write), not the PartiQL
-conditional UPDATEs that follow: AWS bills those as writes, and the meter counts them as 1 WRU each and
-no RRU (DynamoDB Local reports no capacity for PartiQL; an item under 1 KB is 1 WRU). Logs
+job's Jobs item (the status read before the write), in BatchGetItems of ≤ 100 keys, ≥ 1 RRU per key,
+strongly consistent; a fresh decision reads nothing else — its content's retaining write is its erasure
+check and proves no earlier delivery left a completion marker (below) — while a redelivered decision, a
+replay, a revision or a re-drive also reads its marker and its stored content. The PartiQL statements
+(Jobs UPDATEs and INSERTs, content INSERTs) are billed as writes: DynamoDB Local reports no capacity for
+PartiQL, so the meter counts each statement at ⌈item bytes / 1 KB⌉ WRU for an INSERT, 1 for an UPDATE,
+and no RRU. Logs
 (${usd(rows[6]?.ours ?? 0)} vs ${usd(rows[6]?.baseline ?? 0)}): the router writes one EMF line per decision carrying the
-decision's key (jobId, or eventId for an event without one) and rules version beside its dimensions (outcome,
+decision's key (jobId, or eventId for an event without one) beside its dimensions (outcome,
 provider, reason code) — the model, matched rule and explanation are in the decision record, one
-\`routing-manager history <jobId>\` away — the projector one EMF line per batch;
+\`routing-manager history <jobId>\` away; a redelivered submission one \`Duplicates\` EMF line with the key —
+the projector one EMF line per batch;
 the baseline one short line and no metrics. Without logs: ours ${usd(ours - (rows[6]?.ours ?? 0))}, baseline
 ${usd(baseline - (rows[6]?.baseline ?? 0))}.
 
@@ -216,11 +219,29 @@ sampling_rate, cold_start — are written only for duplicates, failures and warn
 → 5.5 on 2 cores): router 488 → 415 log bytes/job, ours 503 → 430 (−$0.03 per million); the ratio
 without the Lambda duration line 1.03 → 1.02.
 
-**What is left above the baseline, and why** (each from measured units): reads (2.7 RRU/job against
-0.9: the marker, Jobs and content-erasure reads that make redelivery and erasure safe, ≈ +$0.23) and log
-bytes (the decision's EMF line, ≈ +$0.11), offset by SQS batching (≈ −$0.28) and by less Lambda time.
-Writes are at par: 3.85 WRU/job against the baseline's 3.79 (its idempotency record written twice).
-0.75 × (≈ $3.2) would need ≈ $1 more, i.e. a retained copy gone — the audit index (−1 WRU, the
+**One read per fresh decision (issue 20).** The projector read three items per routed job, all
+strongly consistent: its Jobs item, its completion marker and its content item (the erasure check).
+For a decision's first delivery — nearly every one — the last two always found nothing. The content is
+now retained with a PartiQL \`INSERT\` that never overwrites: refused where the job has an item (forget's
+erasure marker, or content an earlier delivery retained), it is the erasure check, and only a refused
+id is read. Every delivery retains before any effect, so an \`INSERT\` that is not refused also proves
+no earlier delivery acted on the record: it has no completion marker, and none is read. A redelivery,
+a replay, a revision or a re-drive reads as before (docs/EXACTLY_ONCE.md, docs/DATA_PROTECTION.md).
+The router's decision line also dropped the rules version (in the record, \`decisions --json\`), and a
+redelivered submission writes its \`Duplicates\` EMF line with the job's key instead of a Powertools
+INFO line beside it. \`node bench/run.ts --only pipeline --write\`, before (2026-12-06, load average
+6.3 → 5.5) and after (2026-12-07, load average 10.3 → 13.4, on 2 cores): RRU/job per table — Jobs
+0.95 → 0.95, RoutingEffects 0.95 → 0, RoutingContent 0.80 → 0.001, ProviderHealth 0.016 → 0.016;
+all 2.71 → 0.97 (−$0.22 per million); WRU/job unchanged per table (RoutingLog 1.90, RoutingContent
+0.95, Jobs 0.95, RoutingEffects 0: 3.85); log bytes/job router 415 → 340, projector 15 → 15, ours
+430 → 355 (−$0.03). Ours $4.43 → $4.22 against the baseline's $4.80 → $4.89 (0.92 → 0.86); without
+the Lambda duration line $4.14 → $3.88 against $4.04 (1.02 → 0.96).
+
+**What is left above the baseline, and why** (each from measured units): log bytes (the decision's
+EMF line, ≈ +$0.08) and a little of reads (0.97 RRU/job against 0.89: the Jobs read before the
+status write, ≈ +$0.01), offset by SQS batching (≈ −$0.28) and by less Lambda time. Writes are at
+par: 3.85 WRU/job against the baseline's 3.79 (its idempotency record written twice). 0.75 × would
+need ≈ $1 more, i.e. a retained copy gone — the audit index (−1 WRU, the
 \`decisions\`/\`replay\`/\`redrive\` window query) or the retained content (−1 WRU, replay after the 48 h
 transit key and erase-by-user) — which are features, not overhead. The rest is what both designs pay
 alike (EventBridge $0.95 per event, Lambda requests $0.20).
@@ -234,8 +255,9 @@ ${fmt((ours - (rows[1]?.ours ?? 0)) / (baseline - (rows[1]?.baseline ?? 0)), 2)}
 **User content protection** ([DATA_PROTECTION.md](DATA_PROTECTION.md)), included in the DynamoDB lines
 above: the \`RoutingContent\` table costs ${fmt(content.calls, 3)} calls/job (router ${fmt(content.routerCalls, 4)}: a wrapped
 transit-key PutItem and a hash-seed PutItem per container and hour; projector ${fmt(content.projectorCalls, 3)}: content
-BatchWriteItem per ≤ 25 records, one BatchGetItem per batch for the wrapped keys it has not cached and
-each routed job's item — retained content or erasure marker, read before anything is sent),
+INSERTs in a BatchExecuteStatement per ≤ 25 records — refused where the job has an item, the erasure check —
+one BatchGetItem per batch for the wrapped keys it has not cached and the items of copies — replays,
+revisions, re-drives — and one more only for the items of refused INSERTs, i.e. redeliveries),
 ${fmt(content.wru, 2)} WRU/job (the retained content item; no index entry) and ${fmt(content.rru, 3)} RRU/job:
 ${usd(content.perMillion)} per million jobs. KMS is called per container and hour, never per job (router: one
 \`GenerateDataKey\` and one \`GenerateMac\`; projector: one \`Decrypt\` per transit key it meets): with 20 busy

@@ -15,8 +15,9 @@
  * so it is estimated from the returned ALL_OLD item and flagged as an estimate.
  *
  * PartiQL BatchExecuteStatement: each statement names its table in its text; AWS reports its
- * capacity, DynamoDB Local does not, so then every statement is estimated at 1 unit (the Jobs
- * items it writes are far below 1 KB; a statement whose condition fails is billed too).
+ * capacity, DynamoDB Local does not, so then every statement is estimated: an INSERT at its item's
+ * size (⌈names + values / 1 KB⌉: the retained content items), any other at 1 unit (the Jobs updates
+ * are far below 1 KB); a statement that is refused (a condition, a duplicate) is billed too.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
@@ -172,11 +173,15 @@ export class AwsCallMeter {
     }
   }
 
-  /** @internal a batch of PartiQL statements DynamoDB reported no capacity for: 1 unit each. */
+  /** @internal a batch of PartiQL statements DynamoDB reported no capacity for: by item size. */
   estimateStatements(input: Record<string, unknown>): void {
-    for (const table of statementTables(input)) {
-      this.#estimatedWcu += 1;
-      this.#table(table).wcu += 1;
+    const statements = (input.Statements ?? []) as Statement[];
+    for (const statement of statements) {
+      const table = statementTables({ Statements: [statement] })[0];
+      if (!table) continue;
+      const units = Math.max(1, Math.ceil(insertedBytes(statement) / KIB));
+      this.#estimatedWcu += units;
+      this.#table(table).wcu += units;
     }
   }
 
@@ -216,6 +221,33 @@ function valueSize(value: AttributeValue): number {
   if (value.SS) return value.SS.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
   if (value.NS) return value.NS.reduce((sum, v) => sum + v.length / 2 + 1, 0);
   return 0;
+}
+
+interface Statement {
+  readonly Statement?: string;
+  readonly Parameters?: readonly unknown[];
+}
+
+/** An INSERT's item size: its attribute names (`'name': ?`) and its parameters' values; 0 for others. */
+function insertedBytes({ Statement: text = '', Parameters = [] }: Statement): number {
+  if (!/^\s*INSERT\b/i.test(text)) return 0;
+  const names = [...text.matchAll(/'([^']+)'\s*:/g)].reduce(
+    (sum, [, name]) => sum + Buffer.byteLength(name ?? ''),
+    0,
+  );
+  return names + Parameters.reduce<number>((sum, value) => sum + nativeSize(value), 0);
+}
+
+/** A JavaScript value's size as DynamoDB counts the attribute it is marshalled to (approximately). */
+function nativeSize(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return Math.ceil(String(Math.abs(value)).replace('.', '').length / 2) + 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set) return [...value].reduce<number>((sum, v) => sum + nativeSize(v), 0);
+  if (Array.isArray(value)) return 3 + value.reduce<number>((sum, v) => sum + 1 + nativeSize(v), 0);
+  if (value && typeof value === 'object')
+    return 3 + Object.entries(value).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + nativeSize(v), 0);
+  return 1;
 }
 
 /** The table of each statement of a BatchExecuteStatement (`UPDATE "T"`, `INSERT INTO "T"`, …). */

@@ -4,8 +4,11 @@
  * (`hash#<hour>`) and retained user content (src/content).
  * A transit key is created with one conditional PutItem (ids are unique per container); a seed with
  * one conditional PutItem that returns the stored seed when another container was first (ALL_OLD),
- * so every container of the hour derives the same payload-hash key. Content is written
- * and erased with BatchWriteItem (≤ 25 per call) and read with strongly consistent BatchGetItem
+ * so every container of the hour derives the same payload-hash key. Fresh content is retained with
+ * PartiQL `INSERT` in BatchExecuteStatement (≤ 25 statements per call, each answered alone), which
+ * refuses an id that already has an item: that refusal is the projector's erasure check, so it reads
+ * only the ids refused (a redelivery, or a job `forget` erased), never every job. Erasure markers are
+ * written with BatchWriteItem (≤ 25 per call) and content read with strongly consistent BatchGetItem
  * (≤ 100 keys per call), retrying what DynamoDB leaves unprocessed a bounded number of times.
  *
  * A user's content is found by a strongly consistent parallel Scan that returns only ids (`forget`,
@@ -17,6 +20,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   type DynamoDBDocumentClient,
@@ -27,18 +31,22 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHUNKS_IN_FLIGHT, chunksOf } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { DEFAULT_BATCH_ROUNDS, inRounds } from '../batching/in-rounds.ts';
+import { errorFacts } from '../observability/error-facts.ts';
 import type {
   ContentKeyTable,
   ContentStore,
   HashSeed,
   HashSeedTable,
   RetainedContent,
+  RetainOutcome,
   StoredContent,
   StoredContentKey,
   WrappedContentKey,
 } from '../ports/content-vault.ts';
 import { BATCH_GET_LIMIT } from './dynamodb-batch-get.ts';
 import { BATCH_WRITE_LIMIT } from './dynamodb-effect-markers.ts';
+import { BATCH_STATEMENT_LIMIT, RETRYABLE_STATEMENT_ERRORS } from './dynamodb-jobs-table.ts';
 import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 
 const MAX_ROUNDS = 4;
@@ -146,6 +154,82 @@ export class DynamoDbContentVault implements ContentKeyTable, HashSeedTable, Con
     const found = new Map<string, StoredContent>();
     for (const [id, item] of await this.#batchGet(ids)) found.set(id, contentFromItem(item));
     return found;
+  }
+
+  async retainNew(items: readonly RetainedContent[]): Promise<Map<string, RetainOutcome>> {
+    const outcomes = new Map<string, RetainOutcome>();
+    // One call may not name an id twice: the first item of an id answers for the others.
+    const unique = new Map<string, RetainedContent>();
+    for (const item of items) if (!unique.has(item.id)) unique.set(item.id, item);
+    await inRounds(
+      [...unique.values()],
+      DEFAULT_BATCH_ROUNDS,
+      async (pending) => {
+        const again: RetainedContent[] = [];
+        const refused: RetainedContent[] = [];
+        await forEachBounded(chunksOf(pending, BATCH_STATEMENT_LIMIT), CHUNKS_IN_FLIGHT, async (chunk) => {
+          let responses: { Error?: { Code?: string } }[];
+          try {
+            const output = await this.#client.send(
+              new BatchExecuteStatementCommand({ Statements: chunk.map((item) => this.#insert(item)) }),
+            );
+            responses = output.Responses ?? [];
+          } catch (error) {
+            // The SDK already retried the call: its entries fail (their records are redelivered).
+            for (const item of chunk) outcomes.set(item.id, { kind: 'failed', ...errorFacts(error) });
+            return;
+          }
+          chunk.forEach((item, i) => {
+            const code = responses[i]?.Error?.Code;
+            if (code === undefined) outcomes.set(item.id, { kind: 'retained' });
+            else if (code === 'DuplicateItem') refused.push(item);
+            else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(item);
+            else
+              outcomes.set(item.id, {
+                kind: 'failed',
+                code,
+                message: `content statement refused: ${code}`,
+              });
+          });
+        });
+        if (refused.length === 0) return again;
+        // What is there: the content an earlier delivery retained, or an erasure marker.
+        let found: Map<string, Item>;
+        try {
+          found = await this.#batchGet(refused.map((item) => item.id));
+        } catch (error) {
+          for (const item of refused) outcomes.set(item.id, { kind: 'failed', ...errorFacts(error) });
+          return again;
+        }
+        for (const item of refused) {
+          const stored = found.get(item.id);
+          // Gone between the two calls (its TTL ran out): insert it again in the next round.
+          if (stored) outcomes.set(item.id, { kind: 'existing', item: contentFromItem(stored) });
+          else again.push(item);
+        }
+        return again;
+      },
+      (left) => {
+        const facts = errorFacts(new ContentTableUnavailableError('write', left.length));
+        for (const item of left) outcomes.set(item.id, { kind: 'failed', ...facts });
+      },
+    );
+    return outcomes;
+  }
+
+  /** `INSERT` refuses an id that has an item (DuplicateItem): retained content is never overwritten. */
+  #insert(item: RetainedContent) {
+    const attributes: [string, string | number][] = [
+      ['id', item.id],
+      ...(item.userId ? [['userId', item.userId] as [string, string]] : []),
+      ['recordedAt', item.recordedAt],
+      ['content', item.content],
+      ['expiresAt', item.expiresAt],
+    ];
+    return {
+      Statement: `INSERT INTO "${this.#tableName}" VALUE {${attributes.map(([name]) => `'${name}': ?`).join(', ')}}`,
+      Parameters: attributes.map(([, value]) => value),
+    };
   }
 
   async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {

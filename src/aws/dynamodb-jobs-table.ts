@@ -43,7 +43,7 @@ import { UnprocessedItemsError } from './unprocessed-items-error.ts';
 export const BATCH_STATEMENT_LIMIT = 25;
 
 /** Per-statement error codes that mean "not done, try again" (DynamoDB did nothing). */
-const RETRYABLE = new Set([
+export const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceeded',
   'ThrottlingError',
   'RequestLimitExceeded',
@@ -168,7 +168,7 @@ export class DynamoDbJobsTable implements JobsTable {
           results[p.index] = { ok: true, outcome: 'superseded' };
         else if (code === 'ConditionalCheckFailed') next.push({ ...p, statement: 'insert' });
         else if (code === 'DuplicateItem') next.push({ ...p, statement: 'update', exists: true });
-        else if (RETRYABLE.has(code)) next.push(p);
+        else if (RETRYABLE_STATEMENT_ERRORS.has(code)) next.push(p);
         else results[p.index] = { ok: false, code, message: `Jobs statement refused: ${code}` };
       });
     });

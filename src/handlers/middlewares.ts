@@ -129,7 +129,10 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
         return;
       }
       if (result.outcome === 'duplicate') {
-        logger.info('duplicate submission absorbed', facts);
+        // A redelivery (EventBridge delivers at least once) is normal: counted, its key on the
+        // metric's own EMF line — no log line of its own (ingestion is billed per byte).
+        logger.debug('duplicate submission absorbed', facts);
+        for (const [key, value] of decisionLineFacts(facts)) metrics.addMetadata(key, value);
         metrics.addMetric('Duplicates', MetricUnit.Count, 1);
         return;
       }
@@ -160,24 +163,21 @@ export function decisionMetrics({ logger, metrics }: Telemetry): MiddlewareObj<S
 }
 
 /**
- * What the decision's EMF line carries besides its dimensions (outcome, provider, reason): the key
- * the decision is stored under — jobId, or eventId for an event without one, i.e. the stream
- * `job#<jobId>` / `event#<eventId>` — and the rules version that decided. Nothing more, because
- * CloudWatch Logs bills ingestion per byte and this line is written once per job (docs/COST.md):
- * the model, the matched rule, the eventId of a job and the whole explanation are in the decision
- * record, one `routing-manager history <jobId>` away. Never user content (prompt, userId).
+ * What the decision's (or duplicate's) EMF line carries besides its dimensions (outcome, provider,
+ * reason): the key the decision is stored under — jobId, or eventId for an event without one, i.e.
+ * the stream `job#<jobId>` / `event#<eventId>`. Nothing more, because CloudWatch Logs bills
+ * ingestion per byte and this line is written once per job (docs/COST.md): the rules version, the
+ * model, the matched rule, the eventId of a job and the whole explanation are in the decision
+ * record, one `routing-manager history <jobId>` away (and `decisions --json` lists a window's with
+ * their rules version). Never user content (prompt, userId).
  */
 export function decisionLineFacts(facts: {
   readonly jobId: string | null;
   /** As received: an event that fails validation may carry anything there. */
   readonly eventId: unknown;
-  readonly rulesVersion: string | null;
 }): ReadonlyArray<readonly [string, string]> {
-  const line: Array<readonly [string, string]> = [];
-  if (facts.jobId !== null) line.push(['jobId', facts.jobId]);
-  else if (typeof facts.eventId === 'string') line.push(['eventId', facts.eventId]);
-  if (facts.rulesVersion !== null) line.push(['rulesVersion', facts.rulesVersion]);
-  return line;
+  if (facts.jobId !== null) return [['jobId', facts.jobId]];
+  return typeof facts.eventId === 'string' ? [['eventId', facts.eventId]] : [];
 }
 
 /**

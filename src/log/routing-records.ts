@@ -49,9 +49,6 @@ interface DecisionBase extends RecordBase {
    * carry an unkeyed sha256 (64 hex digits).
    */
   readonly payloadHash: string;
-  /** Audit index: `<provider>#<yyyy-mm-dd>#<shard>` / `<recordedAt>#<stream>`. */
-  readonly gsi1pk: string;
-  readonly gsi1sk: string;
   /** What a shadow candidate table would have decided (`rules shadow`): recorded, never acted on. */
   readonly shadow?: ShadowResult;
   /** The user content of the submission, sealed under a transit key; absent when there was none. */
@@ -374,10 +371,23 @@ export function auditShard(stream: string): number {
 export const auditPartition = (provider: string, day: string, shard: number): string =>
   `${provider}#${day}#${shard}`;
 
-function auditKeys(provider: string, stream: string, recordedAt: string) {
+/**
+ * The provider a decision is filed under in the audit index: the one it went to, or — rejected —
+ * the one requested (`auto`, `fal`, …; `none` for invalid input).
+ */
+export const filedProviderOf = (decision: DecisionRecord): string =>
+  decision.type === 'RoutingDecided' ? decision.provider : decision.requestedProvider;
+
+/**
+ * The audit index's keys for a decision (`<provider>#<yyyy-mm-dd>#<shard>`, `<recordedAt>#<stream>`):
+ * storage, derived from the record wherever it is stored or selected (src/log/stored-records.ts),
+ * never a field of it.
+ */
+export function auditKeysOf(decision: DecisionRecord): { readonly partition: string; readonly sort: string } {
+  const { stream, recordedAt } = decision;
   return {
-    gsi1pk: auditPartition(provider, recordedAt.slice(0, 10), auditShard(stream)),
-    gsi1sk: `${recordedAt}#${stream}`,
+    partition: auditPartition(filedProviderOf(decision), recordedAt.slice(0, 10), auditShard(stream)),
+    sort: `${recordedAt}#${stream}`,
   };
 }
 
@@ -479,9 +489,8 @@ export function decisionAfterHold(
 }
 
 /**
- * The routed or rejected record a decision makes on top of its stream's common fields, filed in the
- * audit index under the provider it went to (or the one requested, when rejected). One place for
- * both a first decision and the one that ends a hold, so the two can never file differently.
+ * The routed or rejected record a decision makes on top of its stream's common fields. One place for
+ * both a first decision and the one that ends a hold, so the two can never differ in shape.
  */
 function withDecision<Base extends { readonly stream: string; readonly recordedAt: string }>(
   base: Base,
@@ -491,7 +500,6 @@ function withDecision<Base extends { readonly stream: string; readonly recordedA
   if (decision.outcome === 'routed') {
     return {
       ...base,
-      ...auditKeys(decision.provider, base.stream, base.recordedAt),
       type: 'RoutingDecided' as const,
       outcome: 'routed' as const,
       provider: decision.provider,
@@ -503,7 +511,6 @@ function withDecision<Base extends { readonly stream: string; readonly recordedA
   }
   return {
     ...base,
-    ...auditKeys(requestedProvider, base.stream, base.recordedAt),
     type: 'RoutingRejected' as const,
     outcome: 'rejected' as const,
     reason: decision.reason,
@@ -532,7 +539,6 @@ export function messageTooLargeRecord(
     submittedAt: routed.submittedAt,
     recordedAt: routed.recordedAt,
     payloadHash: routed.payloadHash,
-    ...auditKeys(requestedProvider, routed.stream, routed.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',
     reason: 'message_too_large',
@@ -562,7 +568,6 @@ export function intakeRejectionRecord(
     submittedAt: received.submittedAt,
     recordedAt: received.recordedAt,
     payloadHash: received.payloadHash,
-    ...auditKeys('none', stream, received.recordedAt),
     type: 'RoutingRejected',
     outcome: 'rejected',
     reason: rejection.reason,

@@ -29,7 +29,13 @@
 import { RoutingManagerError } from '../errors.ts';
 import type { CandidateVerdict, ExclusionReason, Explanation } from '../routing/decide.ts';
 import type { CandidateQuote, EtaBasis } from '../routing/eta.ts';
-import { type DecisionRecord, RECORD_SCHEMA_VERSION, type RoutingLogRecord } from './routing-records.ts';
+import {
+  auditKeysOf,
+  type DecisionRecord,
+  isDecision,
+  RECORD_SCHEMA_VERSION,
+  type RoutingLogRecord,
+} from './routing-records.ts';
 
 /** The first schema version whose trail is stored as tuples. */
 const COMPACT_TRAIL_SCHEMA_VERSION = 2;
@@ -289,7 +295,7 @@ function hashFromItem(stored: unknown, item: unknown): unknown {
 }
 
 function storedDecision(decision: DecisionRecord): Record<string, unknown> {
-  if (decision.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return decision as never;
+  if (decision.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return { ...decision };
   const { outcome: _outcome, ...item }: Record<string, unknown> = { ...decision };
   item.payloadHash = storedHash(decision.payloadHash);
   if (decision.type === 'RoutingRejected') {
@@ -301,9 +307,27 @@ function storedDecision(decision: DecisionRecord): Record<string, unknown> {
   return withoutDerivable(item);
 }
 
-/** The item to put for a record (the document client marshals it). */
+/**
+ * The audit index's attributes of a stored decision (the `byProviderTimeKeys` GSI's keys, template.yaml).
+ * Only an item at the top of the table carries them: a decision copied into a replay, revision or
+ * re-drive is not filed again (the GSI is sparse, and a nested map is never a key anyway).
+ */
+function auditIndexAttributes(decision: DecisionRecord): { gsi1pk: string; gsi1sk: string } {
+  const keys = auditKeysOf(decision);
+  return { gsi1pk: keys.partition, gsi1sk: keys.sort };
+}
+
+/** Attributes of a stored item that are storage only, never part of the record read back. */
+const STORAGE_ONLY_ATTRIBUTES = ['gsi1pk', 'gsi1sk'] as const;
+
+/** The item to put for a record (the document client marshals it): its stored form and its index keys. */
 export function storedItemOf(record: RoutingLogRecord): Record<string, unknown> {
-  if (record.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return record as never;
+  const item = storedBodyOf(record);
+  return isDecision(record) ? { ...item, ...auditIndexAttributes(record) } : item;
+}
+
+function storedBodyOf(record: RoutingLogRecord): Record<string, unknown> {
+  if (record.schemaVersion < COMPACT_TRAIL_SCHEMA_VERSION) return { ...record };
   switch (record.type) {
     case 'RoutingDecided':
     case 'RoutingRejected':
@@ -312,7 +336,7 @@ export function storedItemOf(record: RoutingLogRecord): Record<string, unknown> 
     case 'RoutingRevised':
       return withoutDerivable({ ...record, decision: storedDecision(record.decision) });
     case 'ProjectionRedriveRequested':
-      return withoutDerivable({ ...record, target: storedItemOf(record.target) });
+      return withoutDerivable({ ...record, target: storedBodyOf(record.target) });
     default:
       return withoutDerivable(record as never);
   }
@@ -367,7 +391,20 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
  * rewritten in the table); an unknown type or a future version is a typed error.
  */
 export function recordFromItem(item: Record<string, unknown>): RoutingLogRecord {
-  return upcast(item, true);
+  return upcast(withoutStorageAttributes(item), true);
+}
+
+/**
+ * The item without its storage-only attributes. Items written before the index keys were derived
+ * here also carry them on the decisions they copy (a replay's `decision`, a re-drive's `target`).
+ */
+function withoutStorageAttributes(item: Record<string, unknown>): Record<string, unknown> {
+  const body = { ...item };
+  for (const name of STORAGE_ONLY_ATTRIBUTES) delete body[name];
+  for (const nested of ['decision', 'target'] as const) {
+    if (isObject(body[nested])) body[nested] = withoutStorageAttributes(body[nested]);
+  }
+  return body;
 }
 
 /** `outer`: false for a re-drive's target, which is never itself a re-drive (one level, however the item looks). */

@@ -1,10 +1,16 @@
 /**
  * The audit index in memory, for unit tests: the decisions of the records it was given, filed and
- * selected by the same index keys (gsi1pk, gsi1sk) as the `byProviderTimeKeys` GSI, day by day. Passes
- * the same contract suite as the DynamoDB adapter.
+ * selected by the same index keys as the `byProviderTimeKeys` GSI (`auditKeysOf`, derived from the
+ * record as the DynamoDB adapter's stored item derives them), day by day. Passes the same contract
+ * suite as the DynamoDB adapter.
  */
 
-import { type DecisionRecord, isDecision, type RoutingLogRecord } from '../log/routing-records.ts';
+import {
+  auditKeysOf,
+  type DecisionRecord,
+  isDecision,
+  type RoutingLogRecord,
+} from '../log/routing-records.ts';
 import type { AuditIndex, AuditQueryProgress, AuditWindow } from '../ports/audit-index.ts';
 import { decisionsDayByDay } from '../queries/audit-window.ts';
 
@@ -21,10 +27,13 @@ export class InMemoryAuditIndex implements AuditIndex {
     window: AuditWindow,
     onProgress?: (progress: AuditQueryProgress) => void,
   ): AsyncGenerator<DecisionRecord> {
-    const inPartition = async (gsi1pk: string) =>
+    const inPartition = async (partition: string) =>
       this.#decisions
-        .filter((r) => r.gsi1pk === gsi1pk && r.gsi1sk >= window.since && r.gsi1sk <= window.until)
-        .map((r) => structuredClone(r));
+        .filter((record) => {
+          const keys = auditKeysOf(record);
+          return keys.partition === partition && keys.sort >= window.since && keys.sort <= window.until;
+        })
+        .map((record) => structuredClone(record));
     yield* decisionsDayByDay(providers, window, inPartition, {
       concurrency: 1,
       ...(onProgress ? { onProgress } : {}),

@@ -4,6 +4,7 @@ import type {
   ContentVault,
   HashSeed,
   RetainedContent,
+  RetainOutcome,
   StoredContent,
   StoredContentKey,
   WrappedContentKey,
@@ -36,6 +37,20 @@ export class InMemoryContentVault implements ContentVault {
 
   async readSeed(id: string): Promise<HashSeed | null> {
     return this.seeds.get(id) ?? null;
+  }
+
+  async retainNew(items: readonly RetainedContent[]): Promise<Map<string, RetainOutcome>> {
+    const outcomes = new Map<string, RetainOutcome>();
+    for (const item of items) {
+      if (outcomes.has(item.id)) continue; // the first of an id answers for the others
+      const existing = this.items.get(item.id);
+      if (existing) outcomes.set(item.id, { kind: 'existing', item: { ...existing } });
+      else {
+        this.items.set(item.id, { ...item });
+        outcomes.set(item.id, { kind: 'retained' });
+      }
+    }
+    return outcomes;
   }
 
   async write(changes: { retain: readonly RetainedContent[]; erase: readonly string[] }): Promise<void> {

@@ -75,7 +75,23 @@ export interface HashSeedTable {
   readSeed(id: string): Promise<HashSeed | null>;
 }
 
+/**
+ * What `retainNew` did with one id: stored it now, or found an item already there — the same content
+ * retained by an earlier delivery, or the erasure marker `forget` left — which it did not touch; or
+ * could not tell (the entry failed alone: its neighbours' answers stand).
+ */
+export type RetainOutcome =
+  | { readonly kind: 'retained' }
+  | { readonly kind: 'existing'; readonly item: StoredContent }
+  | { readonly kind: 'failed'; readonly code: string; readonly message: string };
+
 export interface ContentStore {
+  /**
+   * Retains each item unless its id already has one, never overwriting it, and answers per id. The
+   * projector's erasure check for a fresh decision: an erased job's marker refuses the write, so no
+   * read is needed before it (docs/DATA_PROTECTION.md, "Erasure is enforced where the effect happens").
+   */
+  retainNew(items: readonly RetainedContent[]): Promise<Map<string, RetainOutcome>>;
   /** Puts retained content and replaces erased content by its erasure marker; an id in both is erased. */
   write(changes: {
     readonly retain: readonly RetainedContent[];

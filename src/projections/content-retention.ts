@@ -2,19 +2,25 @@
  * The projector's content step, around projectRecords: records arrive with their user content
  * sealed (src/content), and leave it retained in the content store for the retention period.
  *
- *   1. one round of reads: the transit keys of fresh records (cached per container) and the stored
- *      content of every job whose dispatch would carry content — retained content for replays
- *      (whose transit key may be long gone), and the erasure marker that tells any path the
- *      stream holds a ContentErased record;
+ *   1. one round of reads: the transit keys of fresh records (cached per container), and the stored
+ *      content of the jobs whose dispatch would carry content but which retain nothing here —
+ *      copies of a decision (replay, revision, re-drive: the retained content, as their transit
+ *      key may be long gone) and a decision past its retention or without sealed content;
  *   2. open each record: a fresh decision gets its whole job back for the dispatch message; a
  *      replay or re-drive of a job whose content was erased or expired sends nothing (the command
- *      records why before appending). Erasure is enforced here, where the effect happens: once a
- *      stream holds ContentErased — its marker is stored, or the record is in this batch, wherever
- *      in the stream — no record of that job sends anything, sealed or retained, on any path
- *      (retry of the decision, revision, replay, re-drive);
+ *      records why before appending);
  *   3. one round of writes to the content store: retain the content of fresh decisions (until
- *      recordedAt + retention) and replace the content of ContentErased records by the marker;
+ *      recordedAt + retention) with a write that never overwrites — refused where the job already
+ *      has an item, it answers with that item — and replace the content of ContentErased records
+ *      by the marker;
  *   4. projectRecords on the opened records.
+ *
+ * Erasure is enforced here, where the effect happens: once a stream holds ContentErased — its marker
+ * is stored, or the record is in this batch, wherever in the stream — no record of that job sends
+ * anything, sealed or retained, on any path (retry of the decision, revision, replay, re-drive). A
+ * fresh decision learns of the marker from its own retaining write, which the marker refuses, so
+ * the common case — a decision's first delivery — costs no read (docs/COST.md). (`forget` finds
+ * only jobs whose content was retained, so a decision meets the marker only when delivered again.)
  *
  * A record whose content cannot be read or retained fails before any effect and is redelivered.
  */
@@ -35,6 +41,7 @@ import {
   type ContentStore,
   isErased,
   type RetainedContent,
+  type RetainOutcome,
   type StoredContent,
 } from '../ports/content-vault.ts';
 import { type ProjectorPorts, projectRecords, type RecordOutcome } from './project-records.ts';
@@ -56,7 +63,27 @@ type Prepared =
 
 export const CONTENT_UNAVAILABLE = 'ContentUnavailable';
 
+/** A fresh decision's content on its way to the store, and the preparation its answer settles. */
+interface Retaining {
+  readonly item: RetainedContent;
+  /** Its projection would send the content to a provider queue (a routed decision). */
+  readonly dispatches: boolean;
+  readonly prepared: Prepared;
+}
+
 const epochSeconds = (iso: string | Date) => Math.floor(new Date(iso).getTime() / 1000);
+
+const retainedUntil = (record: RoutingLogRecord, retentionDays: number) =>
+  epochSeconds(record.recordedAt) + retentionDays * 86_400;
+
+/** A fresh decision with sealed content, within its retention: its content is retained by this batch. */
+function retainsHere(record: RoutingLogRecord, now: Date, retentionDays: number): boolean {
+  return (
+    isDecision(record) &&
+    record.content !== undefined &&
+    retainedUntil(record, retentionDays) > epochSeconds(now)
+  );
+}
 
 export async function projectWithContent(
   records: readonly RoutingLogRecord[],
@@ -75,24 +102,34 @@ export async function projectWithContent(
       return []; // a malformed record fails alone, when prepared below
     }
   });
-  // Every job a record would dispatch (its content in it) is read: retained content or erasure marker.
-  const dispatching = [...new Set(records.flatMap((r) => (wouldDispatch(r) ? [r.stream] : [])))];
   const erasedHere = new Set(records.flatMap((r) => (r.type === 'ContentErased' ? [r.stream] : [])));
+  // Read: every job a record would dispatch (its content in it) whose own write will not say
+  // whether it is erased — a fresh decision that retains its content learns that from the write.
+  const reading = [
+    ...new Set(
+      records.flatMap((r) =>
+        wouldDispatch(r) && !erasedHere.has(r.stream) && !retainsHere(r, now, ports.content.retentionDays)
+          ? [r.stream]
+          : [],
+      ),
+    ),
+  ];
   let keys: Map<string, ContentKey>;
-  let retained: Map<string, StoredContent>;
+  let stored: Map<string, StoredContent>;
   try {
-    [keys, retained] = await Promise.all([
+    [keys, stored] = await Promise.all([
       keyIds.length > 0 ? ports.content.keys.openingKeys(keyIds, now) : new Map<string, ContentKey>(),
-      dispatching.length > 0 ? ports.content.store.read(dispatching) : new Map<string, StoredContent>(),
+      reading.length > 0 ? ports.content.store.read(reading) : new Map<string, StoredContent>(),
     ]);
   } catch (error) {
     const failure = { effect: 'content' as const, ...errorFacts(error) };
     return records.map((record) => outcomeOf(record, { kind: 'failed', failure }));
   }
 
-  const retain: RetainedContent[] = [];
+  const retaining: Retaining[] = [];
+  const firstActedOn = new Set<ProjectableRecord>();
   const erase: string[] = [];
-  const writers: Prepared[] = [];
+  const erasing: Prepared[] = [];
   const prepared = records.map((record): Prepared => {
     try {
       return prepare(record);
@@ -104,7 +141,7 @@ export async function projectWithContent(
   function prepare(record: RoutingLogRecord): Prepared {
     if (record.type === 'ContentErased') {
       erase.push(record.stream);
-      return remember(writers, { kind: 'nothing' });
+      return remember(erasing, { kind: 'nothing' });
     }
     // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
     if (record.type === 'DispatchOutcomeRecorded') return { kind: 'nothing' };
@@ -112,14 +149,14 @@ export async function projectWithContent(
     // the decision that ends the hold (version 2, carrying the sealed content) is projected.
     if (record.type === 'RoutingDeferred') return { kind: 'nothing' };
     // The job's content is erased: nothing that would carry it is sent, whatever the path.
-    if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(retained.get(record.stream))))
+    if (wouldDispatch(record) && (erasedHere.has(record.stream) || isErased(stored.get(record.stream))))
       return { kind: 'nothing' };
     if (copiesDecision(record)) {
       if (isWithheld(record)) return { kind: 'nothing' };
       if (!needsRetainedContent(record)) return { kind: 'project', record };
       const decision = projectedDecisionOf(record);
       // Retained content, or — replayed before it was retained — the sealed copy while its key lives.
-      const item = retained.get(record.stream);
+      const item = stored.get(record.stream);
       const content = isRetained(item, now)
         ? (JSON.parse(item.content) as JsonObject)
         : openIfKeyLives(decision, keys);
@@ -139,29 +176,53 @@ export async function projectWithContent(
     } catch (error) {
       return { kind: 'failed', failure: unavailable(errorFacts(error).message) };
     }
-    const expiresAt = epochSeconds(record.recordedAt) + ports.content.retentionDays * 86_400;
-    if (expiresAt <= epochSeconds(now)) return { kind: 'project', record: withContent(record, content) };
-    retain.push({
-      id: record.stream,
-      userId: userIdOf(content),
-      recordedAt: record.recordedAt,
-      content: JSON.stringify(content),
-      expiresAt,
+    const opened: Prepared = { kind: 'project', record: withContent(record, content) };
+    if (!retainsHere(record, now, ports.content.retentionDays)) return opened;
+    retaining.push({
+      item: {
+        id: record.stream,
+        userId: userIdOf(content),
+        recordedAt: record.recordedAt,
+        content: JSON.stringify(content),
+        expiresAt: retainedUntil(record, ports.content.retentionDays),
+      },
+      dispatches: wouldDispatch(record),
+      prepared: opened,
     });
-    return remember(writers, { kind: 'project', record: withContent(record, content) });
+    return opened;
   }
 
-  if (retain.length > 0 || erase.length > 0) {
-    try {
-      await ports.content.store.write({ retain, erase });
-    } catch (error) {
-      const failure = { effect: 'content' as const, ...errorFacts(error) };
-      for (const writer of writers) Object.assign(writer, { kind: 'failed', failure });
+  const [erased, retained] = await Promise.allSettled([
+    erase.length > 0 ? ports.content.store.write({ retain: [], erase }) : Promise.resolve(),
+    retaining.length > 0
+      ? ports.content.store.retainNew(retaining.map((r) => r.item))
+      : Promise.resolve(new Map<string, RetainOutcome>()),
+  ]);
+  if (erased.status === 'rejected') {
+    const failure = { effect: 'content' as const, ...errorFacts(erased.reason) };
+    for (const p of erasing) Object.assign(p, { kind: 'failed', failure });
+  }
+  for (const r of retaining) {
+    const outcome: RetainOutcome =
+      retained.status === 'rejected'
+        ? { kind: 'failed', ...errorFacts(retained.reason) }
+        : (retained.value.get(r.item.id) ?? { kind: 'failed', ...unavailable(`no answer for ${r.item.id}`) });
+    if (outcome.kind === 'failed') {
+      const failure = { effect: 'content' as const, code: outcome.code, message: outcome.message };
+      Object.assign(r.prepared, { kind: 'failed', failure });
     }
+    // The job already has an item: retained by an earlier delivery (sent as then), or forget's
+    // erasure marker, which the write left in place: then nothing of the job is sent.
+    else if (outcome.kind === 'existing' && isErased(outcome.item) && r.dispatches)
+      Object.assign(r.prepared, { kind: 'nothing' });
+    // Retained now for the first time: every delivery retains before any effect, so no earlier
+    // one acted on this record and it has no completion marker to read.
+    else if (outcome.kind === 'retained' && r.prepared.kind === 'project')
+      firstActedOn.add(r.prepared.record);
   }
 
   const toProject = prepared.flatMap((p) => (p.kind === 'project' ? [p.record] : []));
-  const projected = toProject.length > 0 ? await projectRecords(toProject, ports) : [];
+  const projected = toProject.length > 0 ? await projectRecords(toProject, ports, firstActedOn) : [];
   let next = 0;
   return records.map((record, i) => {
     const p = prepared[i] as Prepared;

@@ -2,7 +2,8 @@
  * The projector's use case: turn a batch of routing-log records into their side effects, each
  * happening once as far as a consumer can observe. Per batch, in this order:
  *
- *   1. read the completion markers of every record and its Jobs item (BatchGetItem rounds);
+ *   1. read the completion markers of every record (but those no delivery acted on before) and its
+ *      Jobs item (BatchGetItem rounds);
  *   2. dispatch the routed jobs not yet dispatched (SendMessageBatch per queue, ≤ 10 and ≤ 1 MiB per call);
  *   3. announce the decisions not yet announced (PutEvents, ≤ 10 and < 256 KB per call);
  *   4. converge the Jobs status (≤ 25 conditional statements per BatchExecuteStatement, idempotent);
@@ -88,6 +89,12 @@ function fail(t: Tracked, effect: EffectName, result: { code: string; message: s
 export async function projectRecords(
   records: readonly ProjectableRecord[],
   ports: ProjectorPorts,
+  /**
+   * Records no earlier delivery can have acted on, so no completion marker of theirs can exist and
+   * none is read: a fresh decision whose content this invocation was the first to retain
+   * (content-retention.ts; every delivery retains a decision's content before any of its effects).
+   */
+  firstActedOn: ReadonlySet<ProjectableRecord> = new Set(),
 ): Promise<RecordOutcome[]> {
   const tracked = records.map(track);
   // A re-drive plans its target's effects under the target's effectId: when both are in one batch,
@@ -116,8 +123,9 @@ export async function projectRecords(
   let jobItems = new Map<string, JobRouting>();
   if (planned.length > 0) {
     const jobIds = planned.flatMap((t) => (t.plan.jobStatus ? [t.plan.jobStatus.jobId] : []));
+    const effectIds = planned.flatMap((t) => (firstActedOn.has(t.record) ? [] : [t.plan.effectId]));
     const [markersRead, jobsRead] = await Promise.allSettled([
-      ports.markers.read(planned.map((t) => t.plan.effectId)),
+      effectIds.length > 0 ? ports.markers.read(effectIds) : Promise.resolve(markers),
       jobIds.length > 0 ? ports.jobs.read(jobIds) : Promise.resolve(jobItems),
     ]);
     const failed =

@@ -2,7 +2,7 @@
  * Which decisions of an audit window an operator asked for. Applied to what the index returns
  * (the index partitions by provider and day only); pure.
  */
-import type { DecisionRecord } from '../log/routing-records.ts';
+import { auditKeysOf, type DecisionRecord } from '../log/routing-records.ts';
 
 export const OUTCOME_FILTERS = ['routed', 'rejected'] as const;
 export type OutcomeFilter = (typeof OUTCOME_FILTERS)[number];
@@ -27,6 +27,8 @@ export function matchesFilter(record: DecisionRecord, filter: DecisionFilter): b
   return true;
 }
 
-/** Index order: recorded time, then stream (the gsi1sk), so merged partitions read as one timeline. */
-export const byIndexOrder = (a: DecisionRecord, b: DecisionRecord): number =>
-  a.gsi1sk < b.gsi1sk ? -1 : a.gsi1sk > b.gsi1sk ? 1 : 0;
+/** Index order: recorded time, then stream (the index's sort key), so merged partitions read as one timeline. */
+export function byIndexOrder(a: DecisionRecord, b: DecisionRecord): number {
+  const [left, right] = [auditKeysOf(a).sort, auditKeysOf(b).sort];
+  return left < right ? -1 : left > right ? 1 : 0;
+}

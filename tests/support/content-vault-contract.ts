@@ -1,7 +1,8 @@
 /**
  * The contract every ContentVault must pass (in-memory twin in unit tests, DynamoDB in integration
  * tests): a wrapped key reads back as stored (never overwritten), the first hash seed created under
- * an id wins, retained content reads back and is found per user, erasure wins over retention.
+ * an id wins, retained content reads back and is found per user, erasure wins over retention, and
+ * retaining new content never overwrites an item — it answers with the one there instead.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +96,50 @@ export function contentVaultContract(name: string, createVault: () => Promise<Co
       expect(found.get(erased.id)).toEqual({ id: erased.id, erased: true });
       expect(found.get(both.id)).toEqual({ id: both.id, erased: true });
       expect(await vault.idsOfUser(user)).toEqual([kept.id]);
+    });
+
+    it('given no item under an id, when content is retained new, then it is stored; retained new again (a redelivery), then the first item is answered and left as it was', async () => {
+      const vault = await createVault();
+      const first = retained(`user-${randomUUID()}`);
+      expect(await vault.retainNew([first])).toEqual(new Map([[first.id, { kind: 'retained' }]]));
+      const again = { ...first, content: JSON.stringify({ prompt: 'something else' }) };
+      expect(await vault.retainNew([again])).toEqual(
+        new Map([[first.id, { kind: 'existing', item: first }]]),
+      );
+      expect((await vault.read([first.id])).get(first.id)).toEqual(first);
+    });
+
+    it("given a job's erasure marker, when its content is retained new, then the marker is answered and stays, and the user's ids list nothing", async () => {
+      const vault = await createVault();
+      const user = `user-${randomUUID()}`;
+      const item = retained(user);
+      await vault.write({ retain: [], erase: [item.id] });
+      const marker = { id: item.id, erased: true };
+      expect(await vault.retainNew([item])).toEqual(new Map([[item.id, { kind: 'existing', item: marker }]]));
+      expect((await vault.read([item.id])).get(item.id)).toEqual(marker);
+      expect(await vault.idsOfUser(user)).toEqual([]);
+    });
+
+    it('given more items than one call takes, some ids twice and some already stored, when retained new, then every id is answered once and stored once', async () => {
+      const vault = await createVault();
+      const user = `user-${randomUUID()}`;
+      const items = Array.from({ length: 30 }, () => retained(user));
+      const stored = items.slice(0, 3);
+      await vault.retainNew(stored);
+      const outcomes = await vault.retainNew([...items, ...items.slice(10, 14)]);
+      expect(outcomes.size).toBe(30);
+      for (const item of items)
+        expect(outcomes.get(item.id)).toEqual(
+          stored.includes(item) ? { kind: 'existing', item } : { kind: 'retained' },
+        );
+      expect((await vault.idsOfUser(user)).sort()).toEqual(items.map((item) => item.id).sort());
+    });
+
+    it('given content of 300 KB, when retained new, then it reads back whole', async () => {
+      const vault = await createVault();
+      const large = retained(null, { content: JSON.stringify({ extra: 'x'.repeat(300_000) }) });
+      expect((await vault.retainNew([large])).get(large.id)).toEqual({ kind: 'retained' });
+      expect((await vault.read([large.id])).get(large.id)).toEqual(large);
     });
   });
 }

@@ -51,7 +51,8 @@ export function serveTables(
     const values = input.ExpressionAttributeValues ?? {};
     if (input.IndexName === AUDIT_INDEX_NAME) {
       const items = tables.log.filter((record) => {
-        const keys = record as unknown as { gsi1pk?: string; gsi1sk?: string };
+        // The GSI files a stored item by the keys its stored form carries (decisions only).
+        const keys = storedItemOf(record) as { gsi1pk?: string; gsi1sk?: string };
         return (
           keys.gsi1pk === values[':pk'] &&
           (keys.gsi1sk ?? '') >= values[':since'] &&

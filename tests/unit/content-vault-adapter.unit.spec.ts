@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DynamoDBDocumentClient,
@@ -138,5 +139,83 @@ describe('the content table adapter', () => {
     });
     expect(found.get('a')).toMatchObject({ userId: 'u' });
     expect(found.get('b')).toMatchObject({ userId: null });
+  });
+
+  it('given items to retain new, then each is one INSERT (refused over an existing id), 25 to a call, and each is answered alone: throttled ones sent again, refused ones read and answered with what is there, others failed', async () => {
+    let throttled = false;
+    const answer = (
+      id: unknown,
+    ): { Error?: { Code: 'ThrottlingError' | 'DuplicateItem' | 'ValidationError' } } => {
+      if (id === 'i0' && !throttled) {
+        throttled = true;
+        return { Error: { Code: 'ThrottlingError' } };
+      }
+      if (id === 'i1' || id === 'i2') return { Error: { Code: 'DuplicateItem' } };
+      if (id === 'i3') return { Error: { Code: 'ValidationError' } };
+      return {};
+    };
+    ddb.on(BatchExecuteStatementCommand).callsFake((input: { Statements: { Parameters: unknown[] }[] }) => ({
+      Responses: input.Statements.map(({ Parameters }) => answer(Parameters[0])),
+    }));
+    ddb
+      .on(BatchGetCommand)
+      .resolves({ Responses: { 'Content-test': [anItem('i1'), { id: 'i2', erased: true }] } });
+    const items = Array.from({ length: 30 }, (_, i) => anItem(`i${i}`));
+    const outcomes = await vault().retainNew([...items, { ...anItem('i5'), content: 'a second copy' }]);
+    const statements = ddb
+      .commandCalls(BatchExecuteStatementCommand)
+      .map((c) => c.args[0].input.Statements ?? []);
+    expect(statements.map((s) => s.length)).toEqual([25, 5, 1]);
+    expect(statements[0]?.[0]).toEqual({
+      Statement: `INSERT INTO "Content-test" VALUE {'id': ?, 'userId': ?, 'recordedAt': ?, 'content': ?, 'expiresAt': ?}`,
+      Parameters: ['i0', 'u', 't', '{}', 2e9],
+    });
+    expect(statements[2]?.[0]?.Parameters?.[0]).toBe('i0'); // the throttled one, in the next round
+    expect(outcomes.size).toBe(30);
+    expect(outcomes.get('i0')).toEqual({ kind: 'retained' });
+    expect(outcomes.get('i1')).toEqual({ kind: 'existing', item: { ...anItem('i1'), userId: 'u' } });
+    expect(outcomes.get('i2')).toEqual({ kind: 'existing', item: { id: 'i2', erased: true } });
+    expect(outcomes.get('i3')).toMatchObject({ kind: 'failed', code: 'ValidationError' });
+    expect(outcomes.get('i29')).toEqual({ kind: 'retained' });
+  });
+
+  it('given content without a user id, when retained new, then its INSERT names no userId', async () => {
+    ddb.on(BatchExecuteStatementCommand).resolves({ Responses: [{}] });
+    await vault().retainNew([{ ...anItem('x'), userId: null }]);
+    expect(ddb.commandCalls(BatchExecuteStatementCommand)[0]?.args[0].input.Statements?.[0]).toEqual({
+      Statement: `INSERT INTO "Content-test" VALUE {'id': ?, 'recordedAt': ?, 'content': ?, 'expiresAt': ?}`,
+      Parameters: ['x', 't', '{}', 2e9],
+    });
+  });
+
+  it('given a refused id whose item is gone by the time it is read (its TTL ran out), then it is inserted again', async () => {
+    ddb
+      .on(BatchExecuteStatementCommand)
+      .resolvesOnce({ Responses: [{ Error: { Code: 'DuplicateItem' } }] })
+      .resolves({ Responses: [{}] });
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'Content-test': [] } });
+    expect(await vault().retainNew([anItem('a')])).toEqual(new Map([['a', { kind: 'retained' }]]));
+    expect(ddb.commandCalls(BatchExecuteStatementCommand)).toHaveLength(2);
+  });
+
+  it('given the call fails, the read of refused ids fails, or a statement stays throttled, then those entries are answered failed, never thrown', async () => {
+    ddb.on(BatchExecuteStatementCommand).rejects(new Error('ProvisionedThroughputExceeded'));
+    expect((await vault().retainNew([anItem('a')])).get('a')).toMatchObject({
+      kind: 'failed',
+      message: 'ProvisionedThroughputExceeded',
+    });
+    ddb.reset();
+    ddb.on(BatchExecuteStatementCommand).resolves({ Responses: [{ Error: { Code: 'DuplicateItem' } }] });
+    ddb.on(BatchGetCommand).rejects(new Error('read throttled'));
+    expect((await vault().retainNew([anItem('b')])).get('b')).toMatchObject({
+      kind: 'failed',
+      message: 'read throttled',
+    });
+    ddb.reset();
+    ddb.on(BatchExecuteStatementCommand).resolves({ Responses: [{ Error: { Code: 'ThrottlingError' } }] });
+    expect((await vault().retainNew([anItem('c')])).get('c')).toMatchObject({
+      kind: 'failed',
+      code: 'ContentTableUnavailableError',
+    });
   });
 });

@@ -13,7 +13,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AUDIT_INDEX_NAME, DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
-import type { DecisionRecord } from '../../src/log/routing-records.ts';
+import { auditKeysOf, type DecisionRecord, type RoutingLogRecord } from '../../src/log/routing-records.ts';
+import { storedItemOf } from '../../src/log/stored-records.ts';
 import type { AuditQueryProgress } from '../../src/ports/audit-index.ts';
 import { aReplayOf } from '../support/records.ts';
 import { aDecisionRecord } from '../support/routing-log-contract.ts';
@@ -34,11 +35,12 @@ const partitionOf = (input: QueryCommandInput) => String(input.ExpressionAttribu
 
 /**
  * Serves each record's keys under its own gsi1pk, one per page, the way a paginated Query of a
- * KEYS_ONLY index returns, and the records themselves to the BatchGetItem of the table.
+ * KEYS_ONLY index returns, and the stored items themselves to the BatchGetItem of the table.
  */
-function anIndexHolding(
-  records: readonly { stream: string; version: number; gsi1pk?: string; gsi1sk?: string }[],
-) {
+function anIndexHolding(stored: readonly RoutingLogRecord[]) {
+  const records = stored.map(
+    (record) => storedItemOf(record) as { stream: string; version: number; gsi1pk?: string; gsi1sk?: string },
+  );
   documents.on(QueryCommand).callsFake((input: QueryCommandInput) => {
     const inPartition = records.filter((record) => record.gsi1pk === partitionOf(input));
     const page = Number(input.ExclusiveStartKey?.page ?? 0);
@@ -105,11 +107,11 @@ describe('the audit index on DynamoDB', () => {
 
   it('given a page without items and a replay record in the index, when listed, then neither yields a decision', async () => {
     const decision = aDecisionRecord({}, '2026-11-25T09:00:00.000Z');
-    const replay = { ...aReplayOf(decision), gsi1pk: decision.gsi1pk, gsi1sk: `${decision.gsi1sk}~` };
+    const replay = aReplayOf(decision);
     anIndexHolding([replay, decision]);
     documents.on(QueryCommand).resolves({});
     documents
-      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': decision.gsi1pk } })
+      .on(QueryCommand, { ExpressionAttributeValues: { ':pk': auditKeysOf(decision).partition } })
       .resolves({ Items: [replay, decision].map(({ stream, version }) => ({ stream, version })) });
     const index = new DynamoDbAuditIndex(aDocumentClient(), 'RoutingLog-dev');
     expect(await collect(index.decisions(['fal'], WINDOW))).toEqual([decision]);

@@ -91,6 +91,7 @@ describe('ForgetUser', () => {
             ...failingDelete,
             idsOfUser: content.idsOfUser.bind(content),
             read: content.read.bind(content),
+            retainNew: content.retainNew.bind(content),
           },
           now: () => NOW,
         },

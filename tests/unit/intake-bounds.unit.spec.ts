@@ -57,7 +57,8 @@ describe('intake bounds', () => {
       { numRuns: 100 },
     );
     expect(largest).toBeGreaterThan(0);
-  }, 60_000);
+    // ~9 s alone; 90 s seen under coverage with the machine's other suites: a limit, not a speed goal.
+  }, 180_000);
 
   it('given any JSON value as the whole event, or in any of its fields, when recorded, then nothing throws and the record fits', async () => {
     const anyEvent = fc.oneof(

@@ -1,7 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
 import { VersionConflictError } from '../../src/errors.ts';
-import { decisionRecord, RECORD_SCHEMA_VERSION } from '../../src/log/routing-records.ts';
+import {
+  auditKeysOf,
+  decisionRecord,
+  isDecision,
+  RECORD_SCHEMA_VERSION,
+} from '../../src/log/routing-records.ts';
 import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
 import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
@@ -60,7 +65,7 @@ describe('RouteJob', () => {
     });
     expect(record).toMatchObject({ content: { keyId: 'transit#2026-11-25T10#i1' } });
     expect(JSON.stringify(record)).not.toMatch(/corgi surfing|"userId"|user-/);
-    expect(record?.type === 'RoutingDecided' && record.gsi1pk).toMatch(/^fal#2026-11-25#[0-7]$/);
+    expect(record && isDecision(record) && auditKeysOf(record).partition).toMatch(/^fal#2026-11-25#[0-7]$/);
   });
 
   it('given an unroutable submission, when routed, then a RoutingRejected no_route record is appended', async () => {
@@ -82,7 +87,7 @@ describe('RouteJob', () => {
       explanation: null,
       fieldErrors: [expect.objectContaining({ path: 'detail.lengthSec' })],
     });
-    expect(record?.type === 'RoutingRejected' && record.gsi1pk).toMatch(/^none#/);
+    expect(record && isDecision(record) && auditKeysOf(record).partition).toMatch(/^none#/);
   });
 
   it('given an event without a usable jobId, when routed, then it is still recorded, keyed by the event id', async () => {

@@ -109,6 +109,33 @@ describe('router handler', () => {
     expect(response).toMatchObject({ outcome: 'duplicate', decision: 'routed', provider: 'fal' });
   });
 
+  it('given a redelivered job, when invoked, then its one line is the Duplicates metric keyed by the jobId: no log line of its own, no user content', async () => {
+    const detail = aSubmissionDetail({ jobId: 'job-6', prompt: 'secret prompt text' });
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RoutingManager');
+    const handler = await loadRouter();
+    dynamodb.on(PutCommand).resolvesOnce({});
+    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
+    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
+    dynamodb
+      .on(PutCommand, { TableName: 'RoutingLog-test' })
+      .rejects(
+        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+      );
+    const log = vi.spyOn(console, 'log');
+    const info = vi.spyOn(console, 'info');
+    log.mockClear();
+    info.mockClear();
+    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
+    const lines = [...log.mock.calls, ...info.mock.calls]
+      .flat()
+      .filter((l): l is string => typeof l === 'string');
+    expect(lines).toHaveLength(1);
+    const { _aws, ...fields } = JSON.parse(lines[0] as string);
+    expect(_aws.CloudWatchMetrics[0].Metrics).toEqual([{ Name: 'Duplicates', Unit: 'Count' }]);
+    expect(fields).toEqual({ jobId: 'job-6', service: 'routing-manager', stage: 'test', Duplicates: 1 });
+  });
+
   it('given a job already decided with another payload, when invoked, then it warns about a conflicting duplicate', async () => {
     const handler = await loadRouter();
     dynamodb.on(PutCommand).resolvesOnce({});
@@ -148,7 +175,7 @@ describe('router handler', () => {
     expect(logged).not.toMatch(/"stream":/);
   });
 
-  it('given a routed job, when invoked, then its decision line carries only the key, rules version and dimensions: no model, rule, eventId or user content', async () => {
+  it('given a routed job, when invoked, then its decision line carries only the key and dimensions: no rules version, model, rule, eventId or user content', async () => {
     dynamodb.on(PutCommand).resolves({});
     const log = vi.spyOn(console, 'log');
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
@@ -161,7 +188,6 @@ describe('router handler', () => {
     const { _aws, ...fields } = decision;
     expect(fields).toEqual({
       jobId: 'job-5',
-      rulesVersion: expect.any(String),
       service: 'routing-manager',
       stage: 'test',
       outcome: 'routed',
@@ -169,7 +195,9 @@ describe('router handler', () => {
       reason: 'none',
       Decisions: 1,
     });
-    expect(lines.join(' ')).not.toMatch(/secret prompt text|user-|"model"|"matchedRule"|"eventId"/);
+    expect(lines.join(' ')).not.toMatch(
+      /secret prompt text|user-|"model"|"matchedRule"|"eventId"|"rulesVersion"/,
+    );
   });
 
   it('given an event without a jobId, when invoked, then its decision line is keyed by the eventId', async () => {

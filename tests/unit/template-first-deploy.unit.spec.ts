@@ -72,7 +72,7 @@ describe('template: first deploy on an empty account', () => {
       '<RoutingContentTable.Arn>',
     ]);
     expect(projector['dynamodb:PartiQLUpdate']).toEqual(['<JobsTable.Arn>']);
-    expect(projector['dynamodb:PartiQLInsert']).toEqual(['<JobsTable.Arn>']);
+    expect(projector['dynamodb:PartiQLInsert']).toEqual(['<JobsTable.Arn>', '<RoutingContentTable.Arn>']);
     expect(projector['sqs:SendMessage']).toEqual([
       '<FalJobQueue.Arn>',
       '<ProjectorOnFailureQueue.Arn>',

@@ -90,7 +90,10 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:GetRecords': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:GetShardIterator': ['<RoutingLogTable.StreamArn>'],
     'dynamodb:ListStreams': ['<RoutingLogTable.StreamArn>'],
-    'dynamodb:PartiQLInsert': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
+    'dynamodb:PartiQLInsert': [
+      '<RoutingContentTable.Arn>',
+      'arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod',
+    ],
     'dynamodb:PartiQLUpdate': ['arn:aws:dynamodb:us-east-1:123456789012:table/Jobs-prod'],
     'events:PutEvents': ['arn:aws:events:us-east-1:123456789012:event-bus/default'],
     'kms:Decrypt': ['<ContentKey.Arn>'],

@@ -116,8 +116,8 @@ function jobOf(records: readonly RoutingLogRecord[]): unknown {
   }
 }
 
-/** Fields that are storage, not domain: keys of the log and its index, hashes, schema versions. */
-const STORAGE_FIELDS = new Set(['stream', 'schemaVersion', 'gsi1pk', 'gsi1sk', 'payloadHash', 'job']);
+/** Fields that are storage, not domain: the log's key, hashes, schema versions (the index keys are never on a record). */
+const STORAGE_FIELDS = new Set(['stream', 'schemaVersion', 'payloadHash', 'job']);
 
 /** The dispatch a record caused, if it sent one: the projector's id for its version. */
 function dispatchOf(record: RoutingLogRecord): string | null {
