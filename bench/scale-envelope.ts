@@ -5,7 +5,7 @@
  * template. The smallest ceiling is the first bottleneck; each row says what lifts it.
  */
 import { AUDIT_SHARDS } from '../src/log/routing-records.ts';
-import { SUCCESS_SHARDS } from '../src/provider-health/success-tally.ts';
+import { SUCCESS_REGISTER_SHARDS } from '../src/provider-health/breaker.ts';
 import { readTemplate, type TemplateDict } from '../src/template/cloudformation-template.ts';
 import type { ScaleCheckpoint } from './scale.ts';
 import { MIX } from './support/workload.ts';
@@ -109,9 +109,9 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
   const putEvents = q.putEventsRequests / (1 + putEventsCalls);
   const table = q.tableWru / (tableWruPerJob * recordsPerJob);
-  // Successes go to the success tally (SUCCESS_SHARDS counters per breaker and bucket, 2 WCU per
-  // transactional ADD); counted failures still commit on the breaker item, one per breakerCommit.
-  const tally = (SUCCESS_SHARDS * q.partitionWcu) / 2 / share;
+  // Successes raise the breaker's success register (SUCCESS_REGISTER_SHARDS items, 1 WCU per raise
+  // one event per call); counted failures still commit on the breaker item, one per breakerCommit.
+  const tally = (SUCCESS_REGISTER_SHARDS * q.partitionWcu) / 1 / share;
   const maxReserve = q.accountConcurrency - q.unreservedMinimum;
   return [
     {
@@ -151,10 +151,10 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
       lift: 'quota increase',
     },
     {
-      limit: 'health signals: success tally of one breaker (off the decision path)',
-      arithmetic: `${SUCCESS_SHARDS} counter items × ${f(q.partitionWcu)} WCU ÷ 2 WCU per transactional ADD ÷ ${f(share * 100)} % of jobs reporting to fal`,
+      limit: 'health signals: success register of one breaker (off the decision path)',
+      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU ÷ 1 WCU per raise ÷ ${f(share * 100)} % of jobs reporting to fal`,
       jobsPerSecond: tally,
-      lift: `more SUCCESS_SHARDS; counted failures still commit on the breaker item (1 per ${ASSUMED_MS.breakerCommit} ms: ${f(1000 / ASSUMED_MS.breakerCommit)} failures/s per breaker while closed)`,
+      lift: `more SUCCESS_REGISTER_SHARDS; counted failures still commit on the breaker item (1 per ${ASSUMED_MS.breakerCommit} ms: ${f(1000 / ASSUMED_MS.breakerCommit)} failures/s per breaker while closed)`,
       offPath: true,
     },
   ];

@@ -3,13 +3,17 @@
  * on AWS (us-east-1 defaults, template.yaml's settings) next to what DynamoDB Local measured
  * (bench/signals.ts). Pure but for reading the template and writing docs/SCALE.md's section.
  *
- * Every input is shown: DynamoDB's per-item limit (1,000 WCU/s), the WCU of each write (a
- * transactional write of a ≤ 1 KB item is 2 WCU, a plain one 1), the design's constants
- * (SUCCESS_SHARDS, SLOTS_PER_SHARD) and the latencies this machine cannot measure (ASSUMED_SIGNAL_MS).
+ * Every input is shown: DynamoDB's per-item limit (1,000 WCU/s), the WCU of each write (a plain
+ * write of a ≤ 1 KB item is 1 WCU; an UPDATE costs the item's whole size), the design's constants
+ * (SUCCESS_REGISTER_SHARDS, GROUP_INDEX_SHARDS, SLOTS_PER_SHARD) and the latencies this machine
+ * cannot measure (ASSUMED_SIGNAL_MS). The envelope is the deployed function's path: one EventBridge
+ * event per invocation, so every signal is a fact group of its own.
  */
 import { join, resolve } from 'node:path';
+import { GROUP_INDEX_SHARDS } from '../src/aws/dynamodb-signal-windows.ts';
+import { SUCCESS_REGISTER_SHARDS } from '../src/provider-health/breaker.ts';
+import { WINDOW_MS } from '../src/provider-health/signal-windows.ts';
 import { SLOTS_PER_SHARD } from '../src/provider-health/slot-shards.ts';
-import { SUCCESS_SHARDS } from '../src/provider-health/success-tally.ts';
 import type { Row } from './run.ts';
 import type { ScaleResult } from './scale.ts';
 import { envelope, QUOTAS, type TemplateSettings, templateSettings } from './scale-envelope.ts';
@@ -31,11 +35,11 @@ export const SIGNAL_GOALS = {
 export const ASSUMED_SIGNAL_MS = {
   /** Consistent GetItem of the breaker (every signal reads it: is this the probe?). */
   breakerRead: 3,
-  /** TransactWriteItems of a marker and one ADD (a success). */
-  tallyTransaction: 10,
-  /** The signal windows' own count of the signal: another TransactWriteItems of a marker and an ADD. */
-  windowTransaction: 10,
-  /** A counted failure while closed: the breaker read, the tally read (BatchGetItem) and the commit. */
+  /** A success raises its breaker's register: one conditional UpdateItem. */
+  registerWrite: 5,
+  /** The signal windows: the fact group's PutItem, then its index ADD (UpdateItem), in sequence. */
+  windowWrites: 5 + 5,
+  /** A counted failure while closed: the breaker read, the register read (BatchGetItem) and the commit. */
   failureCommit: 3 + 5 + 13,
   /** The HealthSignals handler's own CPU per signal on this machine's core, before the 256 MB scaling. */
   handlerCpu: 1,
@@ -51,12 +55,35 @@ export interface EnvelopeLine {
   readonly scope: 'per provider' | 'all providers';
 }
 
-const TRANSACTIONAL_WCU = 2;
-/** The signal windows' count of the same signal: a marker and an ADD in one transaction. */
-const WINDOW_WRU = 2 * 2;
 const PLAIN_WCU = 1;
+/** A group index item's fixed part (key, TTL, attribute names) and the bytes one listed group id adds. */
+const INDEX_BASE_BYTES = 100;
+const INDEX_ID_BYTES = 17;
 const f = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/**
+ * The average WCU of one index ADD when a pair takes `rate` single-signal groups/s: an index item
+ * grows by one id per ADD through a window (WINDOW_MS of event time), and an ADD costs its size.
+ */
+export function averageIndexAddWcu(rate: number): number {
+  const perItem = Math.max(1, Math.round((rate * WINDOW_MS) / 1000 / GROUP_INDEX_SHARDS));
+  let total = 0;
+  for (let k = 1; k <= perItem; k++) total += Math.ceil((INDEX_BASE_BYTES + INDEX_ID_BYTES * k) / 1024);
+  return total / perItem;
+}
+
+/** The highest rate (signals/s of one pair) whose index items stay within 1,000 WCU/s each. */
+function indexCeiling(partitionWcu: number): number {
+  let low = 0;
+  let high = 1_000_000;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if ((mid / GROUP_INDEX_SHARDS) * averageIndexAddWcu(mid) <= partitionWcu) low = mid;
+    else high = mid;
+  }
+  return low;
+}
 
 /** The health path's ceilings in signals/s, at a counted-failure share `failureShare`. */
 export function signalEnvelope(
@@ -64,42 +91,49 @@ export function signalEnvelope(
   failureShare = HEALTHY_FAILURE_SHARE,
 ): EnvelopeLine[] {
   const q = QUOTAS;
-  const tally = (SUCCESS_SHARDS * q.partitionWcu) / TRANSACTIONAL_WCU / (1 - failureShare);
+  const register = (SUCCESS_REGISTER_SHARDS * q.partitionWcu) / PLAIN_WCU / (1 - failureShare);
   const failures = 1000 / ASSUMED_SIGNAL_MS.failureCommit / failureShare;
-  // The breaker's tally (marker + ADD) and the signal windows' count (src/aws/dynamodb-signal-windows.ts:
-  // its own marker + ADD), each a transaction of two ≤ 1 KB items.
-  const perSignalWru = TRANSACTIONAL_WCU * 2 + WINDOW_WRU;
+  const index = indexCeiling(q.partitionWcu);
+  const indexWcu = averageIndexAddWcu(SIGNAL_GOALS.envelopeSignalsPerProvider);
+  // Per signal: the register (successes), the fact group's put and its index ADD.
+  const perSignalWru = PLAIN_WCU + PLAIN_WCU + indexWcu;
   const table = q.tableWru / perSignalWru;
   const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
   const unreserved = q.accountConcurrency - t.routerReservedConcurrency - projectorConcurrency;
   const slowdown = q.vcpuMb / 256;
   const handlerMs =
     ASSUMED_SIGNAL_MS.breakerRead +
-    ASSUMED_SIGNAL_MS.tallyTransaction +
-    ASSUMED_SIGNAL_MS.windowTransaction +
+    ASSUMED_SIGNAL_MS.registerWrite +
+    ASSUMED_SIGNAL_MS.windowWrites +
     ASSUMED_SIGNAL_MS.handlerCpu * slowdown;
   return [
     {
-      limit: 'success tally of one breaker',
-      arithmetic: `${SUCCESS_SHARDS} counter items per bucket × ${f(q.partitionWcu)} WCU/s ÷ ${TRANSACTIONAL_WCU} WCU per transactional ADD ÷ ${f((1 - failureShare) * 100, 1)} % successes`,
-      perSecond: tally,
+      limit: 'success register of one breaker',
+      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU/s ÷ ${PLAIN_WCU} WCU per raise ÷ ${f((1 - failureShare) * 100, 1)} % successes`,
+      perSecond: register,
       scope: 'per provider',
     },
     {
       limit: 'counted failures while closed (one breaker item)',
-      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.failureCommit} ms (GetItem + tally BatchGetItem + TransactWriteItems, serialised) ÷ ${f(failureShare * 100, 1)} % counted failures`,
+      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.failureCommit} ms (GetItem + register BatchGetItem + TransactWriteItems, serialised) ÷ ${f(failureShare * 100, 1)} % counted failures`,
       perSecond: failures,
       scope: 'per provider',
     },
     {
+      limit: 'signal-window group index of one pair',
+      arithmetic: `${GROUP_INDEX_SHARDS} index items × ${f(q.partitionWcu)} WCU/s; one ADD per signal (one event per call) costs the item's size, which grows by ${INDEX_ID_BYTES} B per id through a ${WINDOW_MS / 1000} s window (at this rate ≈ ${f(averageIndexAddWcu(index), 1)} WCU per ADD)`,
+      perSecond: index,
+      scope: 'per provider',
+    },
+    {
       limit: 'HealthSignals concurrency (unreserved pool)',
-      arithmetic: `(${f(q.accountConcurrency)} − ${t.routerReservedConcurrency} router − ${projectorConcurrency} projector) ÷ (${ASSUMED_SIGNAL_MS.breakerRead} ms GetItem + ${ASSUMED_SIGNAL_MS.tallyTransaction} + ${ASSUMED_SIGNAL_MS.windowTransaction} ms transactions (tally, windows) + ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(slowdown, 1)} = ${f(handlerMs, 1)} ms)`,
+      arithmetic: `(${f(q.accountConcurrency)} − ${t.routerReservedConcurrency} router − ${projectorConcurrency} projector) ÷ (${ASSUMED_SIGNAL_MS.breakerRead} ms GetItem + ${ASSUMED_SIGNAL_MS.registerWrite} ms register + ${ASSUMED_SIGNAL_MS.windowWrites} ms fact put and index ADD + ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(slowdown, 1)} = ${f(handlerMs, 1)} ms)`,
       perSecond: (unreserved * 1000) / handlerMs,
       scope: 'all providers',
     },
     {
       limit: 'ProviderHealth on-demand table quota',
-      arithmetic: `${f(q.tableWru)} WRU ÷ (${TRANSACTIONAL_WCU} marker + ${TRANSACTIONAL_WCU} ADD WRU of the tally + ${WINDOW_WRU} WRU of the signal windows' own marker and ADD, per success); adjustable quota`,
+      arithmetic: `${f(q.tableWru)} WRU ÷ (${PLAIN_WCU} register + ${PLAIN_WCU} fact put + ${f(indexWcu, 1)} index ADD WRU per signal at ${f(SIGNAL_GOALS.envelopeSignalsPerProvider)}/s of one pair); adjustable quota`,
       perSecond: table,
       scope: 'all providers',
     },
@@ -152,7 +186,11 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
   const b = run.batch;
   const h = run.oneByOne;
   const clean = (r: typeof b) =>
-    r.lost === 0 && r.doubleCounted === 0 && r.duplicatesMissed === 0 && r.failuresRecordedTwice === 0;
+    r.lost === 0 &&
+    r.doubleCounted === 0 &&
+    r.windowsOff === 0 &&
+    r.registersOff === 0 &&
+    r.failuresRecordedTwice === 0;
   const signals = signalEnvelope();
   const perProvider = minOf(signals, 'per provider');
   const atTwoPercent = minOf(signalEnvelope(templateSettings(), 0.02), 'per provider');
@@ -168,22 +206,29 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
       status(b.signalsPerSecond >= g.localSignalsPerSecond && clean(b)),
     ],
     [
-      `  · the emulator's own ceiling this run: plain BatchWriteItem items/s (exactly-once needs ≥ 1 write per signal)`,
-      f(run.emulatorPlainWritesPerSecond ?? 0),
+      `  · write requests per signal (fact groups, group index, success registers, failure commits); load average at the start`,
+      `${f(b.writesPerSignal, 3)}; ${f(run.loadAverage ?? 0, 2)}`,
+      '',
+      '< 1',
+      b.writesPerSignal < 1 ? 'met' : 'MISSED',
+    ],
+    [
+      `  · the emulator's own ceiling this run: plain BatchWriteItem items/s · single PutItem calls/s (~6 KB)`,
+      `${f(run.emulatorPlainWritesPerSecond ?? 0)} · ${f(run.emulatorPutItemCallsPerSecond ?? 0)}`,
       '',
       '—',
       'reported',
     ],
     [
-      '  · successes lost · counted twice · answered recorded twice · failures recorded twice',
-      `${b.lost} · ${b.doubleCounted} · ${b.duplicatesMissed} · ${b.failuresRecordedTwice}`,
+      '  · signals lost · counted twice · closed windows ≠ reference fold · registers off · failures recorded twice',
+      `${b.lost} · ${b.doubleCounted} · ${b.windowsOff} · ${b.registersOff} · ${b.failuresRecordedTwice}`,
       '',
-      '0 · 0 · 0 · 0',
+      '0 · 0 · 0 · 0 · 0',
       status(clean(b)),
     ],
     [
-      `Signals/s one event per call (the HealthSignals function today), ${h.inFlight} in flight; lost · twice`,
-      `${f(h.signalsPerSecond)}; ${h.lost} · ${h.doubleCounted}`,
+      `Signals/s one event per call (the HealthSignals function today), ${h.inFlight} in flight; lost · twice · windows off; writes per signal`,
+      `${f(h.signalsPerSecond)}; ${h.lost} · ${h.doubleCounted} · ${h.windowsOff}; ${f(h.writesPerSignal, 2)}`,
       '',
       '—',
       clean(h) ? 'reported' : 'FAILED',
@@ -242,16 +287,21 @@ Generated by \`bench/signals.ts\` and \`bench/signals-envelope.ts\` (\`npm run b
 ${rows.map(([metric, ours, , goal, s]) => `| ${metric} | ${ours} | ${goal} | ${s} |`).join('\n')}
 
 How it is measured: ${f(run.batch.distinct)} distinct attempt signals of two providers (70 / 30 %), every
-50th a counted failure, every 20th delivered a second time about 200 deliveries later, go through
-\`recordHealthSignals\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local; then each breaker's tally is read
-back per bucket and compared with its distinct successes, and each signal's answers are checked (one
-\`recorded\` at most). The one-event-per-call row is the deployed function's path (one transaction per
-success). Rates on the emulator are not AWS's: in the same run DynamoDB Local wrote
-${f(run.emulatorPlainWritesPerSecond ?? 0)} plain items/s (BatchWriteItem of 25, 8 at once) on this shared 2-core machine, and
-exactly-once ingestion needs at least one conditional write per signal (its dedupe marker), in a
-transaction with the counter, which DynamoDB Local executes far more slowly than plain writes.
+50th a counted failure, every 20th delivered a second time about 200 deliveries later (in another
+batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local:
+the breakers (success registers, failure commits) and the signal windows (fact groups). The
+windows' clock is held at the workload's start while ingesting, then moved past every window and
+each window closed; every closed window is compared with the reference fold of the distinct
+signals (\`foldWindows\`), every breaker's register with its newest success, and no failure may be
+\`recorded\` twice. The one-event-per-call row is the deployed function's path (one EventBridge event
+per invocation: every signal a fact group of its own). Rates on the emulator are not AWS's: in the
+same run DynamoDB Local took ${f(run.emulatorPutItemCallsPerSecond ?? 0)} single PutItem calls/s and wrote
+${f(run.emulatorPlainWritesPerSecond ?? 0)} plain items/s by BatchWriteItem of 25 (8 at once), at a load average of ${f(run.loadAverage ?? 0, 2)} on
+this shared 2-core machine: its limit is requests, not items or bytes, which is why a batch is
+written as a few fact groups rather than one write per signal.
 
-**Health signals, AWS envelope** (us-east-1 defaults; latencies assumed: ${Object.entries(ASSUMED_SIGNAL_MS)
+**Health signals, AWS envelope** — the deployed path, one event per call (us-east-1 defaults;
+latencies assumed: ${Object.entries(ASSUMED_SIGNAL_MS)
     .map(([k, v]) => `${k} ${v} ms`)
     .join(', ')}):
 
@@ -261,9 +311,9 @@ ${table(signalEnvelope(t))}
 
 At 2 % counted failures the breaker row is ${f(1000 / ASSUMED_SIGNAL_MS.failureCommit / 0.02)} signals/s: counted failures are
 still one conditional commit each on the breaker item (docs/ARCHITECTURE.md, "Limits that remain").
-The per-provider rows meet the goal; the table-wide quota row is shared by all providers (every
-success is written twice: the breaker's tally and the signal windows), so two providers at 10,000
-signals/s each need that quota raised.
+The table-wide quota row is shared by all providers; a batched consumer (SQS in front of the
+function, not built) would write one fact group and one index entry per batch and window instead
+of per signal, which lifts the index and table rows by about the batch size.
 
 **Slot reservations, AWS envelope:**
 

@@ -2,12 +2,15 @@
  * Benchmark: provider signals at any rate and slot reservations, on DynamoDB Local (issue 21).
  *
  *   - ingestion: BENCH_SIGNALS attempt signals (two providers, 2 % counted failures, 5 % of them
- *     delivered twice) through `recordHealthSignals` in batches of BATCH (what a batched consumer
- *     does), BATCHES_IN_FLIGHT at once. Then every count is read back: the success tally of each
- *     breaker must equal its distinct successes (nothing lost, nothing counted twice), every
- *     redelivered copy must be answered `duplicate`, and no failure may be recorded twice.
- *   - one event per call: the same through `recordHealthSignal`, as the HealthSignals function takes
- *     one EventBridge event per invocation (one transaction per success), HANDLER_IN_FLIGHT at once.
+ *     delivered twice, ~200 deliveries later, so a copy lands in another batch) through
+ *     `ingestSignalBatch` in batches of BATCH (what a batched consumer does): the breakers and the
+ *     signal windows, BATCHES_IN_FLIGHT at once. The windows' clock is held at the workload's start
+ *     while ingesting (its windows open), then moved past them and every window closed. Then every
+ *     count is read back: each closed window must equal the reference fold of the distinct signals
+ *     (nothing lost, nothing counted twice: the `n` counters compared), each breaker's success
+ *     register must hold its newest success, and no failure may be recorded twice.
+ *   - one event per call: the same through `ingestSignalBatch` with one signal per call, as the
+ *     HealthSignals function takes one EventBridge event per invocation, HANDLER_IN_FLIGHT at once.
  *   - slot reservations: take + release pairs on the sharded slot ledger of one provider
  *     (concurrency SLOT_CONCURRENCY, so ⌈C/16⌉ shards), SLOTS_IN_FLIGHT at once; the ledger must end
  *     empty and never hold more than C.
@@ -16,20 +19,21 @@
  * envelope is arithmetic from per-call costs and partition limits (bench/signals-envelope.ts).
  * Runs in its own process (run.ts passes the emulators' endpoints); result → BENCH_OUT.
  */
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { loadavg } from 'node:os';
+import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../src/aws/dynamodb-provider-health-store.ts';
+import { DynamoDbSignalWindows } from '../src/aws/dynamodb-signal-windows.ts';
 import { DynamoDbSlotLedger } from '../src/aws/dynamodb-slot-ledger.ts';
-import {
-  type RecordHealthSignalResult,
-  recordHealthSignal,
-  recordHealthSignals,
-} from '../src/commands/record-health-signal.ts';
+import { ingestSignalBatch } from '../src/commands/handle-provider-signal.ts';
+import type { RecordHealthSignalResult } from '../src/commands/record-health-signal.ts';
 import { provisionLocalStack } from '../src/local/provision.ts';
-import { bucketStartOf, DEFAULT_BREAKER_CONFIG } from '../src/provider-health/breaker.ts';
+import { windowPairKey } from '../src/ports/signal-windows.ts';
+import { completedFact, foldWindows, sumCounts, WINDOW_MS } from '../src/provider-health/signal-windows.ts';
 import { type HealthSignal, parseHealthSignal } from '../src/provider-health/signals.ts';
 import { readProviderSlots, releaseSlot, takeSlot } from '../src/provider-health/slot-claims.ts';
 import { shardCount } from '../src/provider-health/slot-shards.ts';
+import { closeDueWindows, SignalWindowCounter } from '../src/provider-health/window-counting.ts';
 import { mapConcurrently, progress, round, writeResult } from './support/stats.ts';
 
 const SIGNALS = Number(process.env.BENCH_SIGNALS ?? 20_000);
@@ -61,12 +65,16 @@ export interface IngestionRun {
   readonly signalsPerSecond: number;
   readonly inFlight: number;
   readonly batchSize: number;
-  /** Distinct successes missing from the tally, and tallied beyond one per distinct success. */
+  /** Distinct signals missing from the closed windows, and counted beyond once per distinct signal. */
   readonly lost: number;
   readonly doubleCounted: number;
-  /** Redelivered copies not answered `duplicate` (or `unchanged` for a failure on an open breaker). */
-  readonly duplicatesMissed: number;
+  /** Closed windows whose counters differ from the reference fold of the distinct signals (any counter). */
+  readonly windowsOff: number;
+  /** Breakers whose success register is not their newest success's event time. */
+  readonly registersOff: number;
   readonly failuresRecordedTwice: number;
+  /** DynamoDB write requests per delivered signal (PutItem, UpdateItem, TransactWriteItems, BatchWriteItem). */
+  readonly writesPerSignal: number;
 }
 
 export interface SlotRun {
@@ -83,10 +91,13 @@ export interface SlotRun {
 export interface SignalsResult {
   /**
    * The emulator's own ceiling in this run: plain (unconditional, untransacted) items/s written by
-   * BatchWriteItem of 25, 8 in flight. Exactly-once ingestion needs at least one write per signal
-   * (its marker), so no design ingests faster than this on the same emulator.
+   * BatchWriteItem of 25, 8 in flight, and single PutItem calls/s, 8 in flight (DynamoDB Local's
+   * limit is requests, not items or bytes: a 15 KB PutItem costs it what a 100-byte one does).
    */
   readonly emulatorPlainWritesPerSecond: number;
+  readonly emulatorPutItemCallsPerSecond: number;
+  /** The machine's 1-minute load average when the ingestion runs started (a shared machine). */
+  readonly loadAverage: number;
   readonly batch: IngestionRun;
   readonly oneByOne: IngestionRun;
   readonly slots: SlotRun;
@@ -141,73 +152,92 @@ function workload(run: string, count: number): Delivery[] {
   return deliveries;
 }
 
-async function verify(
-  store: DynamoDbProviderHealthStore,
-  deliveries: readonly Delivery[],
-  answers: readonly RecordHealthSignalResult[],
-): Promise<Pick<IngestionRun, 'lost' | 'doubleCounted' | 'duplicatesMissed' | 'failuresRecordedTwice'>> {
-  const expected = new Map<string, Map<number, number>>();
-  const seen = new Set<number>();
-  for (const { signal, distinct } of deliveries) {
-    if (signal.command.type !== 'RecordAttempt' || signal.command.outcome !== 'succeeded') continue;
-    if (seen.has(distinct)) continue;
-    seen.add(distinct);
-    const bucket = bucketStartOf(signal.command.at, DEFAULT_BREAKER_CONFIG);
-    const byBucket = expected.get(signal.key) ?? new Map<number, number>();
-    byBucket.set(bucket, (byBucket.get(bucket) ?? 0) + 1);
-    expected.set(signal.key, byBucket);
-  }
-  let lost = 0;
-  let doubleCounted = 0;
-  for (const [key, byBucket] of expected) {
-    for (const { start, successes } of await store.readTally(key, [...byBucket.keys()])) {
-      const want = byBucket.get(start) ?? 0;
-      lost += Math.max(0, want - successes);
-      doubleCounted += Math.max(0, successes - want);
-    }
-  }
-  // Either copy may be processed first (batches run concurrently): of the two, exactly one may be
-  // `recorded`; a failure may also meet an open breaker (`unchanged`, nothing written).
-  const recorded = new Map<number, { count: number; failed: boolean }>();
-  deliveries.forEach(({ signal, distinct }, i) => {
-    const failed = signal.command.type === 'RecordAttempt' && signal.command.outcome !== 'succeeded';
-    const seen = recorded.get(distinct) ?? { count: 0, failed };
-    recorded.set(distinct, { failed, count: seen.count + (answers[i]?.outcome === 'recorded' ? 1 : 0) });
-  });
-  const twice = [...recorded.values()].filter((r) => r.count > 1);
-  const duplicatesMissed = twice.filter((r) => !r.failed).length;
-  const failuresRecordedTwice = twice.filter((r) => r.failed).length;
-  return { lost, doubleCounted, duplicatesMissed, failuresRecordedTwice };
+/** Write requests the document client sent, by command (counted by a middleware). */
+const writes = { count: 0 };
+
+interface Ports {
+  readonly store: DynamoDbProviderHealthStore;
+  readonly windows: DynamoDbSignalWindows;
 }
 
+async function verify(
+  ports: Ports,
+  deliveries: readonly Delivery[],
+  answers: readonly RecordHealthSignalResult[],
+): Promise<
+  Pick<IngestionRun, 'lost' | 'doubleCounted' | 'windowsOff' | 'registersOff' | 'failuresRecordedTwice'>
+> {
+  // The reference: every distinct signal once, folded (src/provider-health/signal-windows.ts).
+  const facts = deliveries.map(({ signal }) => factOf(signal));
+  const expected = foldWindows(facts);
+  const pairs = [...new Map(facts.map((f) => [windowPairKey(f.pair), f.pair])).values()];
+  // Every window is due an hour after the workload: closing them all now is what any closer does.
+  await closeDueWindows(pairs, { windows: ports.windows, now: () => BASE + 3_600_000 });
+  let lost = 0;
+  let doubleCounted = 0;
+  let windowsOff = 0;
+  for (const want of expected) {
+    const got = await ports.windows.readClosed(want.pair, want.windowStartMs);
+    const counted = got?.counts.n ?? 0;
+    lost += Math.max(0, (want.counts.n ?? 0) - counted);
+    doubleCounted += Math.max(0, counted - (want.counts.n ?? 0));
+    // Both sides in name order (sumCounts): DynamoDB returns a map's attributes in any order.
+    if (JSON.stringify(sumCounts([got?.counts ?? {}])) !== JSON.stringify(sumCounts([want.counts])))
+      windowsOff++;
+  }
+  // Each breaker's success register: its newest success's event time.
+  const newest = new Map<string, string>();
+  for (const { signal } of deliveries) {
+    if (signal.command.type !== 'RecordAttempt' || signal.command.outcome !== 'succeeded') continue;
+    const held = newest.get(signal.key);
+    if (held === undefined || signal.command.at > held) newest.set(signal.key, signal.command.at);
+  }
+  let registersOff = 0;
+  for (const [key, at] of newest) if ((await ports.store.readSuccessRegister(key)) !== at) registersOff++;
+  // A failure's commit carries its dedupe marker: of its copies, at most one may be `recorded`.
+  const recorded = new Map<number, number>();
+  deliveries.forEach(({ signal, distinct }, i) => {
+    const failed = signal.command.type === 'RecordAttempt' && signal.command.outcome !== 'succeeded';
+    if (failed && answers[i]?.outcome === 'recorded')
+      recorded.set(distinct, (recorded.get(distinct) ?? 0) + 1);
+  });
+  const failuresRecordedTwice = [...recorded.values()].filter((count) => count > 1).length;
+  return { lost, doubleCounted, windowsOff, registersOff, failuresRecordedTwice };
+}
+
+const factOf = (signal: HealthSignal) => {
+  const { attempt, command } = signal;
+  if (!attempt || command.type !== 'RecordAttempt') throw new Error('an attempt signal expected');
+  return completedFact({
+    key: command.signalId,
+    atMs: Date.parse(command.at),
+    provider: attempt.provider,
+    model: signal.model,
+    outcome: attempt.outcome,
+    errorClass: attempt.errorClass ?? null,
+  });
+};
+
 async function ingest(
-  store: DynamoDbProviderHealthStore,
+  ports: Ports,
   path: IngestionRun['path'],
   deliveries: readonly Delivery[],
 ): Promise<IngestionRun> {
+  // The windows' clock stays at the workload's start while ingesting: its windows are open.
+  const counter = new SignalWindowCounter({ windows: ports.windows, now: () => BASE });
+  const deps = { store: ports.store, windows: counter, retry: RETRY };
+  const size = path === 'batch' ? BATCH : 1;
+  const inFlight = path === 'batch' ? BATCHES_IN_FLIGHT : HANDLER_IN_FLIGHT;
+  const batches = Array.from({ length: Math.ceil(deliveries.length / size) }, (_, b) =>
+    deliveries.slice(b * size, (b + 1) * size).map((d) => d.signal),
+  );
+  const writesBefore = writes.count;
   const started = performance.now();
-  let answers: RecordHealthSignalResult[];
-  let inFlight: number;
-  let batchSize: number;
-  if (path === 'batch') {
-    const batches = Array.from({ length: Math.ceil(deliveries.length / BATCH) }, (_, b) =>
-      deliveries.slice(b * BATCH, (b + 1) * BATCH).map((d) => d.signal),
-    );
-    answers = (
-      await mapConcurrently(batches, BATCHES_IN_FLIGHT, (batch) =>
-        recordHealthSignals(batch, { store, retry: RETRY }),
-      )
-    ).flat();
-    inFlight = BATCHES_IN_FLIGHT;
-    batchSize = BATCH;
-  } else {
-    answers = await mapConcurrently(deliveries, HANDLER_IN_FLIGHT, (d) =>
-      recordHealthSignal(d.signal, { store, retry: RETRY }),
-    );
-    inFlight = HANDLER_IN_FLIGHT;
-    batchSize = 1;
-  }
+  const answers = (
+    await mapConcurrently(batches, inFlight, async (batch) => (await ingestSignalBatch(batch, deps)).health)
+  ).flat();
   const seconds = (performance.now() - started) / 1000;
+  const writesPerSignal = round((writes.count - writesBefore) / deliveries.length, 3);
   const distinct = new Set(deliveries.map((d) => d.distinct)).size;
   return {
     path,
@@ -220,8 +250,9 @@ async function ingest(
     seconds: round(seconds, 2),
     signalsPerSecond: Math.round(deliveries.length / seconds),
     inFlight,
-    batchSize,
-    ...(await verify(store, deliveries, answers)),
+    batchSize: size,
+    writesPerSignal,
+    ...(await verify(ports, deliveries, answers)),
   };
 }
 
@@ -280,23 +311,64 @@ async function plainWrites(
   return Math.round(items / ((performance.now() - started) / 1000));
 }
 
+/** The emulator's ceiling for single requests: PutItem calls/s of a ~6 KB item, 8 in flight. */
+async function putItemCalls(
+  documents: ReturnType<typeof createDocumentClient>,
+  table: string,
+): Promise<number> {
+  const calls = 1_000;
+  const body = 'x'.repeat(6_000);
+  const started = performance.now();
+  await mapConcurrently(
+    Array.from({ length: calls }, (_, i) => i),
+    8,
+    (i) =>
+      documents.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk: `calibration#put#${i}`, body, expiresAt: Math.floor(BASE / 1000) },
+        }),
+      ),
+  );
+  return Math.round(calls / ((performance.now() - started) / 1000));
+}
+
 export async function runSignals(): Promise<SignalsResult> {
   const stack = await provisionLocalStack({ stage: `sig${Date.now().toString(36)}` });
   const documents = createDocumentClient();
-  const store = new DynamoDbProviderHealthStore(documents, {
-    health: stack.tables.providerHealth,
-    log: stack.tables.routingLog,
-  });
+  documents.middlewareStack.add(
+    (next, context) => (args) => {
+      if (/^(Put|Update|TransactWrite|BatchWrite)/.test(String(context.commandName))) writes.count++;
+      return next(args);
+    },
+    { step: 'initialize', name: 'benchWriteCounter' },
+  );
+  const ports: Ports = {
+    store: new DynamoDbProviderHealthStore(documents, {
+      health: stack.tables.providerHealth,
+      log: stack.tables.routingLog,
+    }),
+    windows: new DynamoDbSignalWindows(documents, stack.tables.providerHealth, { windowMs: WINDOW_MS }),
+  };
   try {
-    progress('signals: the emulator’s plain-write ceiling (BatchWriteItem of 25)');
+    progress('signals: the emulator’s plain-write ceiling (BatchWriteItem of 25; PutItem calls)');
     const emulatorPlainWritesPerSecond = await plainWrites(documents, stack.tables.providerHealth);
+    const emulatorPutItemCallsPerSecond = await putItemCalls(documents, stack.tables.providerHealth);
+    const loadAverage = round(loadavg()[0] ?? 0, 2);
     progress(`signals: ${SIGNALS} in batches of ${BATCH}, ${BATCHES_IN_FLIGHT} in flight`);
-    const batch = await ingest(store, 'batch', workload('b', SIGNALS));
+    const batch = await ingest(ports, 'batch', workload('b', SIGNALS));
     progress(`signals: ${HANDLER_SIGNALS} one event per call, ${HANDLER_IN_FLIGHT} in flight`);
-    const oneByOne = await ingest(store, 'one event per call', workload('h', HANDLER_SIGNALS));
+    const oneByOne = await ingest(ports, 'one event per call', workload('h', HANDLER_SIGNALS));
     progress(`slots: ${SLOT_PAIRS} take + release pairs, ${SLOTS_IN_FLIGHT} in flight`);
     const slots = await reserve(new DynamoDbSlotLedger(documents, stack.tables.providerHealth));
-    return { emulatorPlainWritesPerSecond, batch, oneByOne, slots };
+    return {
+      emulatorPlainWritesPerSecond,
+      emulatorPutItemCallsPerSecond,
+      loadAverage,
+      batch,
+      oneByOne,
+      slots,
+    };
   } finally {
     documents.destroy();
   }

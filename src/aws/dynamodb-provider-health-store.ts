@@ -10,21 +10,24 @@
  * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
  * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
  *
- *   tally#<breakerKey>#<bucketStart>#<shard>  { successes, expiresAt }   the success tally
+ *   success#<breakerKey>#<n>  { at, expiresAt }   the success register (16 shards): the newest success's event time
  *
- * A success that is not a probe's never touches its breaker: it is one TransactWriteItems of its
- * marker (conditional) and an unconditional `ADD` on one tally item (src/provider-health/success-tally.ts);
- * a batch of successes shares one transaction (≤ 100 items: markers plus one ADD per item touched).
+ * A success that is not a probe's never touches its breaker: a batch raises each breaker's
+ * register once (`SET at = :at` if absent or older: a max, commutative and idempotent, so it needs
+ * no dedupe marker), and a failure reads it before deciding (src/provider-health/breaker.ts).
  */
 
-import { setTimeout as delay } from 'node:timers/promises';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
+import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { RoutingManagerError, VersionConflictError } from '../errors.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
@@ -35,14 +38,20 @@ import type {
   CommitResult,
   ProviderHealthStore,
   StoredBreaker,
-  TallyEntry,
-  TallyResult,
+  SuccessEntry,
 } from '../ports/provider-health-store.ts';
-import { breakerKey, initialBreakerState, type TallyReading } from '../provider-health/breaker.ts';
-import { SUCCESS_SHARDS, tallyItemKey, tallyShard } from '../provider-health/success-tally.ts';
+import {
+  breakerKey,
+  initialBreakerState,
+  newestSuccesses,
+  SUCCESS_REGISTER_SHARDS,
+  successRegisterShard,
+} from '../provider-health/breaker.ts';
+import { batchGetByKey } from './dynamodb-batch-get.ts';
 
 export const breakerItemKey = (key: string): string => `breaker#${key}`;
 export const signalItemKey = (signalId: string): string => `signal#${signalId}`;
+export const successRegisterKey = (key: string, shard: number): string => `success#${key}#${shard}`;
 
 /** BatchGetItem takes at most 100 keys; unprocessed keys are asked again a bounded number of times. */
 const BATCH_GET_LIMIT = 100;
@@ -51,20 +60,8 @@ const BATCH_GET_ROUNDS = 3;
 /** How long a signal's dedupe marker is kept: beyond EventBridge's 24 h retry window. */
 export const SIGNAL_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
-/** TransactWriteItems takes at most 100 items. */
-const TRANSACTION_ITEMS = 100;
-/** Rounds of a tally transaction that keeps meeting another one on the same counter item. */
-const TALLY_ROUNDS = 8;
-/** A tally item outlives its bucket by a day: a reader never reads further back than the window. */
-const TALLY_TTL_SECONDS = 24 * 3600;
-
-/** The success tally stayed contended for TALLY_ROUNDS transactions: retry the signal later. */
-export class TallyContendedError extends RoutingManagerError {
-  constructor() {
-    super('tally_contended', `success tally: transaction conflicts for ${TALLY_ROUNDS} rounds`);
-    this.name = 'TallyContendedError';
-  }
-}
+/** A success register outlives its last success by a day: only a failure soon after reads it. */
+const REGISTER_TTL_SECONDS = 24 * 3600;
 
 export class UnreadableProviderHealthError extends RoutingManagerError {
   constructor(message: string) {
@@ -179,143 +176,44 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     }
   }
 
-  async tallySuccesses(entries: readonly TallyEntry[]): Promise<TallyResult> {
-    const seen = new Set<string>();
-    const unique: TallyEntry[] = [];
-    const duplicates: string[] = [];
-    for (const entry of entries) {
-      if (seen.has(entry.signalId)) duplicates.push(entry.signalId);
-      else {
-        seen.add(entry.signalId);
-        unique.push(entry);
-      }
-    }
-    const counted: string[] = [];
-    for (const chunk of tallyChunks(unique)) {
-      const result = await this.#tallyChunk(chunk);
-      counted.push(...result.counted);
-      duplicates.push(...result.duplicates);
-    }
-    return { counted, duplicates };
-  }
-
-  async #tallyChunk(chunk: readonly TallyEntry[]): Promise<TallyResult> {
-    let pending = [...chunk];
-    const duplicates: string[] = [];
-    for (let round = 0; pending.length > 0; round++) {
-      if (round === TALLY_ROUNDS) throw new TallyContendedError();
-      const adds = tallyAdds(pending);
-      const markers = pending.map((entry) => ({
-        Put: {
-          TableName: this.#healthTable,
-          Item: {
-            pk: signalItemKey(entry.signalId),
-            expiresAt: Math.floor(Date.parse(entry.at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      }));
-      const updates = [...adds].map(([pk, add]) => ({
-        Update: {
-          TableName: this.#healthTable,
-          Key: { pk },
-          UpdateExpression: 'ADD successes :n SET expiresAt = :expires',
-          ExpressionAttributeValues: {
-            ':n': add.count,
-            ':expires': Math.floor(add.bucketStart / 1000) + TALLY_TTL_SECONDS,
-          },
-        },
-      }));
+  async raiseSuccessRegisters(entries: readonly SuccessEntry[]): Promise<void> {
+    await forEachBounded(newestSuccesses(entries), CHUNKS_IN_FLIGHT, async ({ key, at, signalId }) => {
       try {
-        await this.#client.send(new TransactWriteCommand({ TransactItems: [...markers, ...updates] }));
-        return { counted: pending.map((entry) => entry.signalId), duplicates };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        // A marker that exists: that signal was tallied before; the rest go again without it.
-        const found = new Set(
-          pending.filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed').map((e) => e.signalId),
-        );
-        const conflicted = reasons.some((r) => r.Code === 'TransactionConflict');
-        if (found.size === 0 && !conflicted) throw error;
-        duplicates.push(...found);
-        pending = pending.filter((entry) => !found.has(entry.signalId));
-        // Another transaction held a counter item: wait a little, half of it random, and go again.
-        if (conflicted) await delay(Math.min(200, 5 * 2 ** round) * (0.5 + Math.random() / 2));
-      }
-    }
-    return { counted: [], duplicates };
-  }
-
-  async readTally(key: string, bucketStarts: readonly number[]): Promise<TallyReading[]> {
-    const sums = new Map<number, number>(bucketStarts.map((start) => [start, 0]));
-    const keys = [...sums.keys()].flatMap((start) =>
-      Array.from({ length: SUCCESS_SHARDS }, (_, shard) => ({ pk: tallyItemKey(key, start, shard), start })),
-    );
-    const startOf = new Map(keys.map((k) => [k.pk, k.start]));
-    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] = keys.slice(i, i + BATCH_GET_LIMIT).map(({ pk }) => ({ pk }));
-      for (let round = 0; pending.length > 0; round++) {
-        if (round === BATCH_GET_ROUNDS) throw new UnreadableProviderHealthError('tally left unprocessed');
-        const response = await this.#client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.#healthTable]: { Keys: pending, ConsistentRead: true } },
+        await this.#client.send(
+          new UpdateCommand({
+            TableName: this.#healthTable,
+            Key: { pk: successRegisterKey(key, successRegisterShard(signalId)) },
+            UpdateExpression: 'SET #at = :at, #expires = :expires',
+            ConditionExpression: 'attribute_not_exists(#at) OR #at < :at',
+            ExpressionAttributeNames: { '#at': 'at', '#expires': 'expiresAt' },
+            ExpressionAttributeValues: {
+              ':at': at,
+              ':expires': Math.floor(Date.parse(at) / 1000) + REGISTER_TTL_SECONDS,
+            },
           }),
         );
-        for (const item of (response.Responses?.[this.#healthTable] ?? []) as TallyItem[]) {
-          const start = startOf.get(item.pk);
-          if (start !== undefined) sums.set(start, (sums.get(start) ?? 0) + Number(item.successes ?? 0));
-        }
-        pending = (response.UnprocessedKeys?.[this.#healthTable]?.Keys ?? []) as Record<string, unknown>[];
+      } catch (error) {
+        // The register already holds this time or a newer one: the max is unchanged.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
+    });
+  }
+
+  async readSuccessRegister(key: string): Promise<string | null> {
+    const items = await batchGetByKey(
+      this.#client,
+      {
+        tableName: this.#healthTable,
+        keyName: 'pk',
+        ids: Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n)),
+      },
+      DEFAULT_BATCH_ROUNDS,
+      (left) => new UnreadableProviderHealthError(`${left} success-register items left unprocessed`),
+    );
+    let newest: string | null = null;
+    for (const item of items.values()) {
+      if (typeof item.at === 'string' && (newest === null || item.at > newest)) newest = item.at;
     }
-    return [...sums].map(([start, successes]) => ({ start, successes }));
+    return newest;
   }
-}
-
-interface TallyItem {
-  readonly pk: string;
-  readonly successes?: number;
-}
-
-/**
- * One ADD per breaker and bucket of a transaction, on the shard of the first signal the
- * transaction holds for it. Exactly-once comes from the markers in the same transaction, so any
- * shard is correct; the first signal's hash spreads transactions over the shards, and a batch pays
- * one counter write per breaker and bucket instead of one per signal.
- */
-function tallyAdds(entries: readonly TallyEntry[]): Map<string, { count: number; bucketStart: number }> {
-  const shardOf = new Map<string, string>();
-  const adds = new Map<string, { count: number; bucketStart: number }>();
-  for (const entry of entries) {
-    const group = `${entry.key}#${entry.bucketStart}`;
-    const pk = shardOf.get(group) ?? tallyItemKey(entry.key, entry.bucketStart, tallyShard(entry.signalId));
-    shardOf.set(group, pk);
-    const add = adds.get(pk) ?? { count: 0, bucketStart: entry.bucketStart };
-    adds.set(pk, { ...add, count: add.count + 1 });
-  }
-  return adds;
-}
-
-/**
- * Splits a batch into transactions of at most TRANSACTION_ITEMS items: each entry's marker, plus one
- * ADD per breaker and bucket the transaction touches.
- */
-function tallyChunks(entries: readonly TallyEntry[]): TallyEntry[][] {
-  const chunks: TallyEntry[][] = [];
-  let chunk: TallyEntry[] = [];
-  let items = new Set<string>();
-  for (const entry of entries) {
-    const pk = `${entry.key}#${entry.bucketStart}`;
-    const size = chunk.length + items.size + 1 + (items.has(pk) ? 0 : 1);
-    if (size > TRANSACTION_ITEMS) {
-      chunks.push(chunk);
-      chunk = [];
-      items = new Set();
-    }
-    chunk.push(entry);
-    items.add(pk);
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
 }

@@ -1,39 +1,38 @@
 /**
  * Signal windows on DynamoDB: items `window#…` of `ProviderHealth-<Stage>` (partition key `pk`).
  *
- *   window#shard#<provider>#<model>#<start>#<shard>  { "c:<counter>": n, … }  one window's counter shard
- *   window#seen#<key>                                { }                      a signal's dedupe marker
- *   window#closed#<provider>#<model>#<start>         { counts, … }            a closed window (immutable)
- *   window#summary#<provider>#<model>                { open: {starts}, "w:<start>": counts, … }
+ *   window#facts#<provider>#<model>#<start>#<groupId>  { f: "[[key, counts], …]" }  one fact group
+ *   window#groups#<provider>#<model>#<start>#<n>       { g: {groupId, …} }          the window's group index
+ *   window#closed#<provider>#<model>#<start>           { counts, … }                a closed window (immutable)
+ *   window#summary#<provider>#<model>                  { open: {starts}, "w:<start>": counts, … }
  *
  * Every item carries `expiresAt` (TTL, WINDOW_RETENTION_SEC after its window).
  *
- * Ingesting a signal is ONE TransactWriteItems of two writes: put the dedupe marker if absent, and
- * an unconditional `ADD` of the signal's counters to one of the window's WINDOW_SHARDS shards. A
- * redelivery fails the marker's condition and adds nothing; the two cannot come apart (a crash
- * between a marker and its counts would lose the signal, counts without a marker would double it).
- * The shard is a hash of the signal's key, so a pair's writes spread over 16 items and no item is
- * hot (docs/ARCHITECTURE.md, "Signal windows"). The first signal a container sees for a window also
- * lists the window in the pair's summary (`ADD open`, idempotent), so closers know what to close.
+ * Ingesting a batch writes each of its fact groups (src/provider-health/signal-windows.ts,
+ * `factGroups`: one per window, split by bytes) as ONE PutItem, then adds the group's id to one of
+ * the window's GROUP_INDEX_SHARDS index items (`ADD`, a string set, idempotent). No condition, no
+ * transaction, no read: a batch of 99 signals of one pair costs two writes, not 99 transactions.
+ * Exactly once is the reader's job: closing a window reads its index, then its groups, and folds
+ * the facts counting each key once (`foldFacts`). A redelivered batch rewrites the same group (its
+ * id is the hash of its sorted keys), a differently composed one writes another group whose keys
+ * are counted once anyway; a crash between the put and the index leaves a group no one reads,
+ * which the redelivery lists. The first group a container writes for a window also lists the window
+ * in the pair's summary (`ADD open`, idempotent), so closers know what to close.
  *
- * Closing reads the shards (one consistent BatchGetItem), puts the closed record if absent (the
- * same sums whoever closes it), then moves the window from `open` into the summary's `w:<start>`
- * attributes, dropping the oldest beyond `keep`. A router reads every pair's summary in one
- * BatchGetItem behind a cache (src/provider-health/eta-cache.ts).
+ * Closing reads the window (index, then groups: consistent BatchGetItems), puts the closed record
+ * if absent (the same sums whoever closes it), then moves the window from `open` into the summary's
+ * `w:<start>` attributes, dropping the oldest beyond `keep`. A router reads every pair's summary in
+ * one BatchGetItem behind a cache (src/provider-health/eta-cache.ts).
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
+import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { RoutingManagerError } from '../errors.ts';
+import { fnv1a } from '../log/fnv1a.ts';
 import {
   type ClosedWindow,
-  type IngestResult,
   type SignalWindowStore,
   type WindowCounts,
   type WindowFact,
@@ -43,20 +42,31 @@ import {
   windowPairKey,
   windowRefKey,
 } from '../ports/signal-windows.ts';
+import { type FactGroup, factGroups, foldFacts, parseFacts } from '../provider-health/signal-windows.ts';
 import { batchGetByKey } from './dynamodb-batch-get.ts';
+
+/**
+ * Index items per window. An ADD costs the item's whole size in WCU, and a window's index takes one
+ * id (16 characters) per group, so the ids are spread over 128 items: at 10,000 single-signal
+ * groups/s of one pair an item ends a window at ~13 KB (≈ 7 WCU per ADD, ≈ 550 WCU/s per item:
+ * bench/signals-envelope.ts); a closer reads them in two BatchGetItems.
+ */
+export const GROUP_INDEX_SHARDS = 128;
 
 /** Kept beyond a window's end before DynamoDB's TTL removes its items. */
 const RETENTION_SEC = 7 * 24 * 3600;
 const WINDOW_LENGTH_ATTRIBUTE = 'windowMs';
-const COUNTER = 'c:';
 const CLOSED_PREFIX = 'w:';
 /** Windows a container remembers having listed as open (bounded: oldest forgotten first). */
 const REMEMBERED_OPEN = 1_000;
 
 const pairPart = (pair: WindowPair): string => `${pair.provider}#${pair.model ?? '-'}`;
-export const windowShardKey = (pair: WindowPair, start: number, shard: number): string =>
-  `window#shard#${pairPart(pair)}#${start}#${shard}`;
-export const windowSeenKey = (key: string): string => `window#seen#${key}`;
+export const windowFactsKey = (pair: WindowPair, start: number, groupId: string): string =>
+  `window#facts#${pairPart(pair)}#${start}#${groupId}`;
+/** The index shard a group is listed in: a hash of its id. */
+export const groupIndexShard = (groupId: string): number => fnv1a(groupId) % GROUP_INDEX_SHARDS;
+export const windowGroupsKey = (pair: WindowPair, start: number, shard: number): string =>
+  `window#groups#${pairPart(pair)}#${start}#${shard}`;
 export const windowClosedKey = (pair: WindowPair, start: number): string =>
   `window#closed#${pairPart(pair)}#${start}`;
 export const windowSummaryKey = (pair: WindowPair): string => `window#summary#${pairPart(pair)}`;
@@ -69,18 +79,6 @@ export class UnreadableSignalWindowsError extends RoutingManagerError {
 }
 
 const expiresAtOf = (windowEndMs: number): number => Math.ceil(windowEndMs / 1000) + RETENTION_SEC;
-
-/** The counters of an item (`c:<name>` attributes, or a `counts` map), whole numbers only. */
-function countsOf(item: Record<string, unknown> | undefined, prefix = COUNTER): Record<string, number> {
-  if (!item) return {};
-  const counts: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(prefix) && typeof value === 'number' && Number.isFinite(value)) {
-      counts[name.slice(prefix.length)] = value;
-    }
-  }
-  return counts;
-}
 
 function mapCounts(value: unknown): Record<string, number> {
   if (typeof value !== 'object' || value === null) return {};
@@ -104,50 +102,30 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     this.#windowMs = windowMs;
   }
 
-  async ingest(fact: WindowFact): Promise<IngestResult> {
-    const windowEndMs = fact.windowStartMs + this.#windowMs;
-    const expiresAt = expiresAtOf(windowEndMs);
-    await this.#listOpen(fact.pair, fact.windowStartMs, expiresAt);
-    const entries = Object.entries(fact.counts);
-    try {
-      await this.#client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.#table,
-                Item: { pk: windowSeenKey(fact.key), expiresAt },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Update: {
-                TableName: this.#table,
-                Key: { pk: windowShardKey(fact.pair, fact.windowStartMs, fact.shard) },
-                UpdateExpression: `SET #expires = :expires ADD ${entries.map((_, i) => `#c${i} :c${i}`).join(', ')}`,
-                ExpressionAttributeNames: {
-                  '#expires': 'expiresAt',
-                  ...Object.fromEntries(entries.map(([name], i) => [`#c${i}`, `${COUNTER}${name}`])),
-                },
-                ExpressionAttributeValues: {
-                  ':expires': expiresAt,
-                  ...Object.fromEntries(entries.map(([, value], i) => [`:c${i}`, value])),
-                },
-              },
-            },
-          ],
-        }),
-      );
-      return 'counted';
-    } catch (error) {
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
-        return 'duplicate';
-      }
-      throw error;
-    }
+  async ingest(facts: readonly WindowFact[]): Promise<void> {
+    await forEachBounded(factGroups(facts), CHUNKS_IN_FLIGHT, (group) => this.#writeGroup(group));
+  }
+
+  /** The group's item, then its entry in the window's index: a group is read only once listed. */
+  async #writeGroup(group: FactGroup): Promise<void> {
+    const { pair, windowStartMs: start } = group;
+    const expiresAt = expiresAtOf(start + this.#windowMs);
+    await this.#listOpen(pair, start, expiresAt);
+    await this.#client.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: { pk: windowFactsKey(pair, start, group.id), f: group.text, expiresAt },
+      }),
+    );
+    await this.#client.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: windowGroupsKey(pair, start, groupIndexShard(group.id)) },
+        UpdateExpression: 'SET #expires = :expires ADD #groups :group',
+        ExpressionAttributeNames: { '#expires': 'expiresAt', '#groups': 'g' },
+        ExpressionAttributeValues: { ':expires': expiresAt, ':group': new Set([group.id]) },
+      }),
+    );
   }
 
   /** Lists the window in its pair's summary once per container (idempotent: `ADD` to a set). */
@@ -180,12 +158,36 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     this.#listed.add(listed);
   }
 
-  async readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>> {
-    const idsOf = (window: WindowRef) =>
-      Array.from({ length: shards }, (_, shard) => windowShardKey(window.pair, window.windowStartMs, shard));
-    const items = await this.#read(windows.flatMap(idsOf));
+  async readWindows(
+    windows: readonly WindowRef[],
+    { maxGroups = Number.POSITIVE_INFINITY }: { readonly maxGroups?: number } = {},
+  ): Promise<Map<string, WindowCounts>> {
+    const indexIds = (w: WindowRef) =>
+      Array.from({ length: GROUP_INDEX_SHARDS }, (_, n) => windowGroupsKey(w.pair, w.windowStartMs, n));
+    const indexes = await this.#read(windows.flatMap(indexIds));
+    const groupIds = (w: WindowRef) =>
+      indexIds(w).flatMap((id) => {
+        const set = indexes.get(id)?.g;
+        return set instanceof Set ? [...(set as Set<unknown>)].filter((g) => typeof g === 'string') : [];
+      }) as string[];
+    const groupsOf = new Map(
+      windows.map((w) => [
+        windowRefKey(w),
+        groupIds(w)
+          .sort()
+          .slice(0, maxGroups)
+          .map((g) => windowFactsKey(w.pair, w.windowStartMs, g)),
+      ]),
+    );
+    const items = await this.#read([...groupsOf.values()].flat());
     return new Map(
-      windows.map((window) => [windowRefKey(window), idsOf(window).map((id) => countsOf(items.get(id)))]),
+      windows.map((w) => {
+        const facts = (groupsOf.get(windowRefKey(w)) ?? []).flatMap((id) => {
+          const text = items.get(id)?.f;
+          return typeof text === 'string' ? parseFacts(text) : [];
+        });
+        return [windowRefKey(w), foldFacts(facts)];
+      }),
     );
   }
 

@@ -154,20 +154,28 @@ export class DynamoDbSlotLedger implements SlotLedger {
   }
 
   async release(ref: SlotShardRef, dispatchId: string): Promise<'released' | 'not_held'> {
+    return (await this.#removeEntry(ref, `${HOLDER_PREFIX}${dispatchId}`, 'n')) ? 'released' : 'not_held';
+  }
+
+  /**
+   * Removes one entry of a shard item (a holder, or a waiting job) and takes one from the item's
+   * counter of them (`n`, `w`) in the same write; false when the entry is not there (idempotent).
+   */
+  async #removeEntry(ref: SlotShardRef, entry: string, counter: 'n' | 'w'): Promise<boolean> {
     try {
       await this.#client.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: slotItemKey(ref) },
-          UpdateExpression: 'REMOVE #holder ADD #n :minus',
-          ConditionExpression: 'attribute_exists(#holder)',
-          ExpressionAttributeNames: { '#holder': `${HOLDER_PREFIX}${dispatchId}`, '#n': 'n' },
+          UpdateExpression: 'REMOVE #entry ADD #count :minus',
+          ConditionExpression: 'attribute_exists(#entry)',
+          ExpressionAttributeNames: { '#entry': entry, '#count': counter },
           ExpressionAttributeValues: { ':minus': -1 },
         }),
       );
-      return 'released';
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'not_held';
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -194,22 +202,7 @@ export class DynamoDbSlotLedger implements SlotLedger {
   }
 
   async leave(ref: SlotShardRef, jobId: string): Promise<'left' | 'not_waiting'> {
-    try {
-      await this.#client.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: slotItemKey(ref) },
-          UpdateExpression: 'REMOVE #entry ADD #w :minus',
-          ConditionExpression: 'attribute_exists(#entry)',
-          ExpressionAttributeNames: { '#entry': `${WAITING_PREFIX}${jobId}`, '#w': 'w' },
-          ExpressionAttributeValues: { ':minus': -1 },
-        }),
-      );
-      return 'left';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'not_waiting';
-      throw error;
-    }
+    return (await this.#removeEntry(ref, `${WAITING_PREFIX}${jobId}`, 'w')) ? 'left' : 'not_waiting';
   }
 
   async waiting(ref: SlotShardRef): Promise<readonly WaitingJob[]> {

@@ -11,7 +11,8 @@
  *      records the dispatch outcome (RecordDispatchOutcome: the job is done, never re-routed); a
  *      provider-side terminal failure revises the routing (ReviseRouting); anything else, nothing;
  *   4. CountSignal: every attempt report is counted in its event-time window (its job's segment
- *      known once the outcome is recorded), and the pair's due windows are closed.
+ *      known once the outcome is recorded), the pair's due windows are closed, and the breaker
+ *      judges the windows closed since it last did (JudgeClosedWindows: the failure-rate rule).
  *
  * Each step is its own idempotent command, so a retry of the whole signal (EventBridge's, after a
  * throw) repeats only what did not happen. `observe` is told each step as it happens — the handler
@@ -19,15 +20,21 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClosedWindow, WindowFact } from '../ports/signal-windows.ts';
-import { isProviderSideFailure } from '../provider-health/breaker.ts';
-import { completedFact, startedFact } from '../provider-health/signal-windows.ts';
+import { breakerKey, isProviderSideFailure } from '../provider-health/breaker.ts';
+import { breakerEvidenceOf, completedFact, startedFact } from '../provider-health/signal-windows.ts';
 import type { HealthSignal, JobStarted } from '../provider-health/signals.ts';
-import type { CountSignalResult, SignalWindowCounter } from '../provider-health/window-counting.ts';
+import type {
+  ClosedPair,
+  CountSignalResult,
+  SignalWindowCounter,
+} from '../provider-health/window-counting.ts';
 import { type RecordDispatchOutcomeResult, recordDispatchOutcome } from './record-dispatch-outcome.ts';
 import {
+  judgeClosedWindows,
   type RecordHealthSignalDependencies,
   type RecordHealthSignalResult,
   recordHealthSignal,
+  recordHealthSignals,
 } from './record-health-signal.ts';
 import { type ReleaseSlotDependencies, releaseCompletedSlot } from './release-slot.ts';
 import { type ReviseRoutingDependencies, type ReviseRoutingResult, reviseRouting } from './revise-routing.ts';
@@ -79,18 +86,48 @@ export type ProviderSignalStep =
       readonly fact: WindowFact;
       readonly counted: CountSignalResult;
       readonly closed: readonly ClosedWindow[];
-    };
+    }
+  /** The failure-rate rule judged newly closed windows of a pair and recorded a transition. */
+  | { readonly type: 'WindowsJudged'; readonly breaker: string; readonly result: RecordHealthSignalResult };
 
-/** Counts a fact in its window when windows are kept, and says so. */
+/** Counts a fact in its window when windows are kept, and says so; then judges what closed. */
 async function countIn(
-  deps: Pick<HandleProviderSignalDependencies, 'windows'>,
+  deps: CountingDependencies,
   fact: WindowFact,
   observe: (step: ProviderSignalStep) => void,
 ): Promise<CountSignalResult | undefined> {
   if (!deps.windows) return undefined;
-  const { counted, closed } = await deps.windows.count(fact);
-  observe({ type: 'SignalCounted', fact, counted, closed });
-  return counted;
+  const { counted, closed } = await deps.windows.count([fact]);
+  const [answer = 'counted'] = counted;
+  observe({ type: 'SignalCounted', fact, counted: answer, closed: closed.flatMap((pair) => pair.closed) });
+  await judgeIn(deps, closed, observe);
+  return answer;
+}
+
+/** What counting needs: the windows, and the breakers the failure-rate rule judges them into. */
+export type CountingDependencies = Pick<HandleProviderSignalDependencies, 'windows'> &
+  RecordHealthSignalDependencies;
+
+/**
+ * After a closer's run, each pair's breaker judges its closed windows (the failure-rate rule):
+ * only windows not judged yet change anything, so most runs read the breaker and write nothing.
+ */
+export async function judgeIn(
+  deps: RecordHealthSignalDependencies,
+  closed: readonly ClosedPair[],
+  observe: (step: ProviderSignalStep) => void,
+): Promise<void> {
+  for (const { summary } of closed) {
+    if (summary.closed.length === 0) continue;
+    const result = await judgeClosedWindows(summary.pair, summary.closed.map(breakerEvidenceOf), deps);
+    if (result.outcome === 'recorded') {
+      observe({
+        type: 'WindowsJudged',
+        breaker: breakerKey(summary.pair.provider, summary.pair.model),
+        result,
+      });
+    }
+  }
 }
 
 /** A dispatch starts once: its start's dedupe key is the dispatchId (a re-published start counts once). */
@@ -105,7 +142,7 @@ const startedKeyOf = (dispatchId: string): string =>
 export async function handleJobStarted(
   started: JobStarted,
   eventTime: unknown,
-  deps: Pick<HandleProviderSignalDependencies, 'windows'>,
+  deps: CountingDependencies,
   observe: (step: ProviderSignalStep) => void = () => undefined,
 ): Promise<CountSignalResult | undefined> {
   const time = typeof eventTime === 'string' && !Number.isNaN(Date.parse(eventTime)) ? eventTime : started.ts;
@@ -161,4 +198,41 @@ export async function handleProviderSignal(
   const revision = await reviseRouting({ ...report, signalId: signal.command.signalId }, deps.revise);
   observe({ type: 'RoutingRevisionHandled', jobId: attempt.jobId, revision });
   return { ...result, revision };
+}
+
+/**
+ * A batch of attempt signals into the breakers and the signal windows only — what a batched
+ * consumer of health signals ingests (the bench's path; job streams and slots are each signal's
+ * own, in handleProviderSignal). The windows take the whole batch as fact groups (one item per
+ * window touched), the breakers take it in arrival order (recordHealthSignals: one register write
+ * per breaker for its successes, a commit per counted failure), then the closed windows are judged.
+ * One breaker answer and one window answer per signal, in order.
+ */
+export async function ingestSignalBatch(
+  signals: readonly HealthSignal[],
+  deps: CountingDependencies & { readonly windows: Pick<SignalWindowCounter, 'count'> },
+  observe: (step: ProviderSignalStep) => void = () => undefined,
+): Promise<{
+  readonly health: readonly RecordHealthSignalResult[];
+  readonly counted: readonly (CountSignalResult | null)[];
+}> {
+  const facts = signals.map(({ attempt, command, model }) =>
+    attempt
+      ? completedFact({
+          key: command.signalId,
+          atMs: Date.parse(command.at),
+          provider: attempt.provider,
+          model,
+          outcome: attempt.outcome,
+          errorClass: attempt.errorClass ?? null,
+          runMs: attempt.runMs,
+          costUsd: attempt.costUsd,
+        })
+      : null,
+  );
+  const { counted, closed } = await deps.windows.count(facts.filter((fact) => fact !== null));
+  const answers = [...counted];
+  const health = await recordHealthSignals(signals, deps);
+  await judgeIn(deps, closed, observe);
+  return { health, counted: facts.map((fact) => (fact === null ? null : (answers.shift() ?? null))) };
 }

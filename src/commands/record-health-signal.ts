@@ -2,10 +2,11 @@
  * RecordHealthSignal: one provider signal (an attempt report or an operator's status change) into
  * its breaker, as one handleCommand: load the breaker → decide (pure) → commit state, dedupe marker
  * and transitions (appended to the `health#<key>` stream) in one atomic write, conditional on the
- * breaker's revision. Successes other than the probe's skip the commit: they go to the success
- * tally (src/provider-health/success-tally.ts), which the next failure folds in. A concurrent writer makes the commit conflict: read again and decide again,
- * a bounded number of times; then CommandContendedError goes back to EventBridge's retry, and the
- * marker makes the retry safe.
+ * breaker's revision. Successes other than the probe's skip the commit: they raise the breaker's
+ * success register (a max of event times, one write per breaker and batch), which the next
+ * failure reads. A concurrent writer makes the commit conflict: read again and decide again, a
+ * bounded number of times; then CommandContendedError goes back to the signal's retry, and the
+ * marker makes the retry safe. JudgeClosedWindows feeds the failure-rate rule from closed windows.
  */
 import { createHash } from 'node:crypto';
 import type { BreakerMode, HealthTransition } from '../log/health-records.ts';
@@ -14,11 +15,11 @@ import {
   attemptRoute,
   type BreakerConfig,
   breakerKey,
-  bucketStartOf,
   DEFAULT_BREAKER_CONFIG,
   handleHealthCommand,
-  tallyBucketsToRead,
+  readsSuccessRegister,
   transitionsOf,
+  type WindowEvidence,
 } from '../provider-health/breaker.ts';
 import type { HealthSignal } from '../provider-health/signals.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
@@ -35,14 +36,13 @@ export interface RecordHealthSignalDependencies {
   readonly retry?: ConflictRetry;
 }
 
-type Read = StoredBreaker & { readonly command: HealthSignal['command']; readonly tallied: boolean };
+type Read = StoredBreaker & { readonly command: HealthSignal['command']; readonly toRegister: boolean };
 
 /**
- * One signal. A success that is not the leased probe's goes to the success tally (one transaction
- * of its marker and an unconditional ADD, no commit on the breaker item: `attemptRoute`); anything
- * else is a commit on the breaker's revision, and a failure reads the tally of the buckets since the
- * previous failure first (`tallyBucketsToRead`), so a success in between resets the consecutive
- * count and the window counts every attempt.
+ * One signal. A success that is not the leased probe's raises its breaker's success register (no
+ * commit on the breaker item: `attemptRoute`); anything else is a commit on the breaker's revision,
+ * and a failure that can count reads the register first (`readsSuccessRegister`), so a success in
+ * between resets the consecutive count.
  */
 export async function recordHealthSignal(
   signal: HealthSignal,
@@ -54,16 +54,22 @@ export async function recordHealthSignal(
       read: async (): Promise<Read> => {
         const stored = await deps.store.load(signal);
         const { command } = signal;
-        if (command.type !== 'RecordAttempt') return { ...stored, command, tallied: false };
-        if (attemptRoute(stored.state, command) === 'tally') return { ...stored, command, tallied: true };
-        const buckets = tallyBucketsToRead(stored.state, command, config);
-        if (buckets.length === 0) return { ...stored, command, tallied: false };
-        const tally = await deps.store.readTally(stored.state.key, buckets);
-        return { ...stored, command: { ...command, tally }, tallied: false };
+        if (command.type !== 'RecordAttempt') return { ...stored, command, toRegister: false };
+        if (attemptRoute(stored.state, command) === 'register')
+          return { ...stored, command, toRegister: true };
+        if (!readsSuccessRegister(stored.state, command)) return { ...stored, command, toRegister: false };
+        const lastSuccessAt = await deps.store.readSuccessRegister(stored.state.key);
+        return { ...stored, command: { ...command, lastSuccessAt }, toRegister: false };
       },
-      decide: ({ state, command, tallied }) => (tallied ? null : handleHealthCommand(state, command, config)),
+      decide: ({ state, command, toRegister }) =>
+        toRegister ? null : handleHealthCommand(state, command, config),
       append: async (decided, { rev }): Promise<RecordHealthSignalResult> => {
-        if (decided === null) return tallySuccesses([signal], deps.store, config).then(([r]) => r ?? DUP);
+        if (decided === null) {
+          await deps.store.raiseSuccessRegisters([
+            { key: signal.key, at: signal.command.at, signalId: signal.command.signalId },
+          ]);
+          return REGISTERED;
+        }
         const { events, state: next } = decided;
         // Nothing to record (a late signal while open, a client-side error): no write at all.
         if (events.length === 0) return { outcome: 'unchanged' };
@@ -83,57 +89,44 @@ export async function recordHealthSignal(
 }
 
 const DUP: RecordHealthSignalResult = { outcome: 'duplicate' };
-const TALLIED: RecordHealthSignalResult = { outcome: 'recorded', transitions: [] };
-
-/** Successes into the tally, one answer per signal in order: recorded (no transition) or duplicate. */
-async function tallySuccesses(
-  signals: readonly HealthSignal[],
-  store: ProviderHealthStore,
-  config: BreakerConfig,
-): Promise<RecordHealthSignalResult[]> {
-  const result = await store.tallySuccesses(
-    signals.map(({ key, command }) => ({
-      key,
-      signalId: command.signalId,
-      at: command.at,
-      bucketStart: bucketStartOf(command.at, config),
-    })),
-  );
-  const counted = new Set(result.counted);
-  // The same id twice in one batch is counted once: the first copy answers recorded, the rest duplicate.
-  return signals.map(({ command }) => {
-    if (!counted.has(command.signalId)) return DUP;
-    counted.delete(command.signalId);
-    return TALLIED;
-  });
-}
+/**
+ * A success in the register: recorded, no transition. A redelivered copy answers the same — the
+ * register is a max, so the copy changes nothing; its exactly-once count is the signal windows'.
+ */
+const REGISTERED: RecordHealthSignalResult = { outcome: 'recorded', transitions: [] };
 
 /**
  * Several signals in arrival order, as a batch (an SQS-batched consumer, the bench, `npm run local`
- * files): each run of successes bound for the tally shares its transactions (≤ 100 items each); every
- * other signal is recorded on its own, in order, after the successes before it — so the
- * consecutive count sees the same order as one signal at a time. One answer per signal, in order.
+ * files): each run of successes bound for the register raises it once per breaker; every other
+ * signal is recorded on its own, in order, after the successes before it — so the consecutive
+ * count sees the same order as one signal at a time. One answer per signal, in order.
  */
 export async function recordHealthSignals(
   signals: readonly HealthSignal[],
   deps: RecordHealthSignalDependencies,
 ): Promise<RecordHealthSignalResult[]> {
-  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
-  const breakers = new Map<string, StoredBreaker>();
+  // Every breaker of the batch in one read (BatchGetItem): a success only needs to know whether it
+  // is the leased probe's, and a lease is taken minutes before its job reports.
+  const breakers = await deps.store.readMany(signals);
   const results: RecordHealthSignalResult[] = [];
   let pending: HealthSignal[] = [];
   const flush = async () => {
-    if (pending.length > 0) results.push(...(await tallySuccesses(pending, deps.store, config)));
+    if (pending.length === 0) return;
+    await deps.store.raiseSuccessRegisters(
+      pending.map(({ key, command }) => ({ key, at: command.at, signalId: command.signalId })),
+    );
+    results.push(...pending.map(() => REGISTERED));
     pending = [];
   };
   for (const signal of signals) {
     const { command } = signal;
+    // Absent from the batch read: never written yet, or moved by a commit of this batch (read again).
     let stored = breakers.get(signal.key);
     if (!stored) {
       stored = await deps.store.load(signal);
       breakers.set(signal.key, stored);
     }
-    if (command.type === 'RecordAttempt' && attemptRoute(stored.state, command) === 'tally') {
+    if (command.type === 'RecordAttempt' && attemptRoute(stored.state, command) === 'register') {
       pending.push(signal);
       continue;
     }
@@ -144,6 +137,41 @@ export async function recordHealthSignals(
   }
   await flush();
   return results;
+}
+
+/**
+ * JudgeClosedWindows: the failure-rate rule over a pair's closed signal windows, run by the signal
+ * handler after its closer (src/provider-health/window-counting.ts). Each window newer than the
+ * breaker's `windowsJudgedThrough` is judged once, in order (`JudgeWindows`); a commit records the
+ * judged mark and any transition together (no dedupe marker: the mark is the state, so a second
+ * closer judging the same windows decides nothing). Nothing new to judge: no write.
+ */
+export async function judgeClosedWindows(
+  ref: BreakerRef,
+  windows: readonly WindowEvidence[],
+  deps: RecordHealthSignalDependencies,
+): Promise<RecordHealthSignalResult> {
+  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
+  const newest = windows.reduce((max, w) => Math.max(max, w.endMs), 0);
+  return handleCommand(
+    {
+      read: () => deps.store.load(ref),
+      decide: ({ state }) => handleHealthCommand(state, { type: 'JudgeWindows', windows }, config),
+      append: async ({ events, state: next }, { rev }): Promise<RecordHealthSignalResult> => {
+        if (events.length === 0) return { outcome: 'unchanged' };
+        const transitions = transitionsOf(events);
+        await deps.store.commit({
+          signalId: null,
+          at: new Date(newest).toISOString(),
+          expectedRev: rev,
+          state: next,
+          transitions,
+        });
+        return { outcome: 'recorded', transitions };
+      },
+    },
+    deps.retry,
+  );
 }
 
 /** An operator's forced mode (`routing-manager health provider open|close|auto`). */

@@ -144,6 +144,26 @@ export function signalReporter(
         if (closed.length > 0) metrics.addMetric('SignalWindowsClosed', MetricUnit.Count, closed.length);
         return;
       }
+      case 'WindowsJudged': {
+        // The failure-rate rule over closed windows: its transitions are logged like a signal's.
+        const { result } = step;
+        if (result.outcome !== 'recorded') return;
+        for (const t of result.transitions) {
+          logger.info('provider health changed', {
+            breaker: step.breaker,
+            command: 'JudgeWindows',
+            causedBy: t.causedBy,
+            version: t.version,
+            from: t.previousStatus,
+            to: t.status,
+            mode: t.mode,
+            reason: t.reason,
+            openUntil: t.openUntil,
+          });
+          metrics.addMetric('HealthTransitions', MetricUnit.Count, 1);
+        }
+        return;
+      }
       case 'SlotReleased': {
         logger.info('provider slot released', { ...facts, provider: step.provider, jobId: step.jobId });
         const single = metrics.singleMetric();

@@ -11,26 +11,6 @@ export type BreakerStatus = (typeof BREAKER_STATUSES)[number];
 export const BREAKER_MODES = ['auto', 'forced_open', 'forced_closed'] as const;
 export type BreakerMode = (typeof BREAKER_MODES)[number];
 
-export interface WindowBucket {
-  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
-  readonly start: number;
-  /** Attempts counted on the breaker item: failures, and the leased probe's successes. */
-  readonly attempts: number;
-  readonly failures: number;
-  /**
-   * Successes of the bucket counted off the breaker item (the success tally, sharded counters with
-   * an unconditional ADD), as last read by a failure's commit. Absent: none read yet.
-   */
-  readonly tallied?: number;
-}
-
-/** The successes tallied in one event-time bucket of a breaker (the sum of its shards), as read. */
-export interface TallyReading {
-  /** Epoch ms of the bucket's start (a multiple of bucketMs). */
-  readonly start: number;
-  readonly successes: number;
-}
-
 export interface ProbeLease {
   /** The dispatchId of the probe job: its attempt signal releases the lease. */
   readonly dispatchId: string;
@@ -73,7 +53,17 @@ export interface BreakerState {
   readonly openUntil: string | null;
   readonly openings: number;
   readonly consecutiveFailures: number;
-  readonly window: readonly WindowBucket[];
+  /**
+   * The breaker's success register (the newest event time of a success reported) as the last
+   * counted failure read it: a register that moved since means a success arrived in between, so the
+   * consecutive count starts over. Absent or null: none read yet.
+   */
+  readonly successSeenAt?: string | null;
+  /**
+   * The start (epoch ms) of the newest closed signal window the failure-rate rule has judged
+   * (`JudgeWindows`): each window is judged once, in order. Absent: none yet.
+   */
+  readonly windowsJudgedThrough?: number | null;
   readonly probeSuccesses: number;
   readonly probe: ProbeLease | null;
 }

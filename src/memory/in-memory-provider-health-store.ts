@@ -10,17 +10,15 @@ import type {
   CommitResult,
   ProviderHealthStore,
   StoredBreaker,
-  TallyEntry,
-  TallyResult,
+  SuccessEntry,
 } from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
-import { breakerKey, initialBreakerState, type TallyReading } from '../provider-health/breaker.ts';
-import { SUCCESS_SHARDS, tallyItemKey, tallyShard } from '../provider-health/success-tally.ts';
+import { breakerKey, initialBreakerState, newestSuccesses } from '../provider-health/breaker.ts';
 
 export class InMemoryProviderHealthStore implements ProviderHealthStore {
   readonly #breakers = new Map<string, StoredBreaker>();
   readonly #signals = new Set<string>();
-  readonly #tally = new Map<string, number>();
+  readonly #registers = new Map<string, string>();
   readonly #log: RoutingLog;
 
   constructor(log: RoutingLog) {
@@ -67,29 +65,14 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     return 'committed';
   }
 
-  async tallySuccesses(entries: readonly TallyEntry[]): Promise<TallyResult> {
-    const counted: string[] = [];
-    const duplicates: string[] = [];
-    for (const entry of entries) {
-      if (this.#signals.has(entry.signalId)) {
-        duplicates.push(entry.signalId);
-        continue;
-      }
-      this.#signals.add(entry.signalId);
-      const pk = tallyItemKey(entry.key, entry.bucketStart, tallyShard(entry.signalId));
-      this.#tally.set(pk, (this.#tally.get(pk) ?? 0) + 1);
-      counted.push(entry.signalId);
+  async raiseSuccessRegisters(entries: readonly SuccessEntry[]): Promise<void> {
+    for (const { key, at } of newestSuccesses(entries)) {
+      const held = this.#registers.get(key);
+      if (held === undefined || at > held) this.#registers.set(key, at);
     }
-    return { counted, duplicates };
   }
 
-  async readTally(key: string, bucketStarts: readonly number[]): Promise<TallyReading[]> {
-    return [...new Set(bucketStarts)].map((start) => {
-      let successes = 0;
-      for (let shard = 0; shard < SUCCESS_SHARDS; shard++) {
-        successes += this.#tally.get(tallyItemKey(key, start, shard)) ?? 0;
-      }
-      return { start, successes };
-    });
+  async readSuccessRegister(key: string): Promise<string | null> {
+    return this.#registers.get(key) ?? null;
   }
 }

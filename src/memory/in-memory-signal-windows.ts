@@ -1,11 +1,10 @@
 /**
  * Signal windows in memory, for unit tests: passes the same contract suite as the DynamoDB adapter
- * (tests/support/signal-windows-contract.ts) — a marker per key, counters added per shard, a closed
- * window kept as first stored, summaries holding the newest `keep` closed windows.
+ * (tests/support/signal-windows-contract.ts) — fact groups per window, folded on read with each key
+ * once, a closed window kept as first stored, summaries holding the newest `keep` closed windows.
  */
 import {
   type ClosedWindow,
-  type IngestResult,
   type SignalWindowStore,
   type WindowCounts,
   type WindowFact,
@@ -15,10 +14,11 @@ import {
   windowPairKey,
   windowRefKey,
 } from '../ports/signal-windows.ts';
+import { factGroups, foldFacts, type StoredFact } from '../provider-health/signal-windows.ts';
 
 export class InMemorySignalWindows implements SignalWindowStore {
-  readonly #seen = new Set<string>();
-  readonly #shards = new Map<string, Map<string, number>>();
+  /** Each window's groups by group id (a rewrite of a group replaces it with the same facts). */
+  readonly #groups = new Map<string, Map<string, readonly StoredFact[]>>();
   readonly #closed = new Map<string, ClosedWindow>();
   readonly #summaries = new Map<string, { open: Set<number>; closed: Map<number, ClosedWindow> }>();
   /** Reads that reached the store (the router's calls per job). */
@@ -34,25 +34,27 @@ export class InMemorySignalWindows implements SignalWindowStore {
     return summary;
   }
 
-  async ingest(fact: WindowFact): Promise<IngestResult> {
-    this.#summary(fact.pair).open.add(fact.windowStartMs);
-    if (this.#seen.has(fact.key)) return 'duplicate';
-    this.#seen.add(fact.key);
-    const id = `${windowRefKey({ pair: fact.pair, windowStartMs: fact.windowStartMs })}#${fact.shard}`;
-    const shard = this.#shards.get(id) ?? new Map<string, number>();
-    for (const [name, value] of Object.entries(fact.counts)) shard.set(name, (shard.get(name) ?? 0) + value);
-    this.#shards.set(id, shard);
-    return 'counted';
+  async ingest(facts: readonly WindowFact[]): Promise<void> {
+    for (const group of factGroups(facts)) {
+      this.#summary(group.pair).open.add(group.windowStartMs);
+      const ref = windowRefKey(group);
+      const groups = this.#groups.get(ref) ?? new Map<string, readonly StoredFact[]>();
+      groups.set(group.id, group.facts);
+      this.#groups.set(ref, groups);
+    }
   }
 
-  async readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>> {
+  async readWindows(
+    windows: readonly WindowRef[],
+    { maxGroups = Number.POSITIVE_INFINITY }: { readonly maxGroups?: number } = {},
+  ): Promise<Map<string, WindowCounts>> {
     return new Map(
-      windows.map((window) => [
-        windowRefKey(window),
-        Array.from({ length: shards }, (_, shard) =>
-          Object.fromEntries(this.#shards.get(`${windowRefKey(window)}#${shard}`) ?? []),
-        ),
-      ]),
+      windows.map((window) => {
+        const groups = [...(this.#groups.get(windowRefKey(window)) ?? [])]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .slice(0, maxGroups);
+        return [windowRefKey(window), foldFacts(groups.flatMap(([, facts]) => facts))];
+      }),
     );
   }
 

@@ -18,24 +18,14 @@ export class InMemorySlotLedger implements SlotLedger {
   readonly #shards = new Map<string, Map<string, number>>();
   readonly #lines = new Map<string, Map<string, number>>();
 
+  /** A shard's waiting line: jobId → since (ms). */
   #line(ref: SlotShardRef): Map<string, number> {
-    const key = slotShardKey(ref);
-    let line = this.#lines.get(key);
-    if (!line) {
-      line = new Map();
-      this.#lines.set(key, line);
-    }
-    return line;
+    return entriesOf(this.#lines, ref);
   }
 
+  /** A shard's holders: dispatchId → expiry (ms). */
   #shard(ref: SlotShardRef): Map<string, number> {
-    const key = slotShardKey(ref);
-    let shard = this.#shards.get(key);
-    if (!shard) {
-      shard = new Map();
-      this.#shards.set(key, shard);
-    }
-    return shard;
+    return entriesOf(this.#shards, ref);
   }
 
   async take(ref: SlotShardRef, request: SlotTake): Promise<SlotTakeResult> {
@@ -83,4 +73,15 @@ export class InMemorySlotLedger implements SlotLedger {
     }
     return found;
   }
+}
+
+/** A shard's entries in one of the ledger's maps, created empty on first use. */
+function entriesOf(maps: Map<string, Map<string, number>>, ref: SlotShardRef): Map<string, number> {
+  const key = slotShardKey(ref);
+  let entries = maps.get(key);
+  if (!entries) {
+    entries = new Map();
+    maps.set(key, entries);
+  }
+  return entries;
 }

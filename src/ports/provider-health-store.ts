@@ -8,21 +8,13 @@
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerState, HealthTransition, TallyReading } from '../log/health-records.ts';
+import type { BreakerState, HealthTransition } from '../log/health-records.ts';
 
-/** One success to tally: its breaker, its dedupe key, its event time and that time's bucket. */
-export interface TallyEntry {
+/** A success for the register: its breaker, its event time and its dedupe key (which picks a shard). */
+export interface SuccessEntry {
   readonly key: string;
-  readonly signalId: string;
   readonly at: string;
-  /** Epoch ms of the event-time bucket it counts in (`bucketStartOf` in src/provider-health/breaker.ts). */
-  readonly bucketStart: number;
-}
-
-/** What a tally write found: the signal ids added, and those already counted (their marker existed). */
-export interface TallyResult {
-  readonly counted: readonly string[];
-  readonly duplicates: readonly string[];
+  readonly signalId: string;
 }
 
 export interface BreakerRef {
@@ -61,11 +53,12 @@ export interface ProviderHealthStore {
    */
   commit(change: BreakerCommit): Promise<CommitResult>;
   /**
-   * Adds successes to their breakers' tally (src/provider-health/success-tally.ts), each with its
-   * dedupe marker, atomically per signal: a signal whose marker exists is a duplicate and adds
-   * nothing; the same signal id twice in `entries` counts once. Never touches a breaker item.
+   * Raises each breaker's success register to the newest `at` of its entries (one write per breaker
+   * whatever the number of successes, on one of its SUCCESS_REGISTER_SHARDS items, picked by the
+   * newest entry's signal id): a max, so it is commutative and idempotent — a redelivered or
+   * out-of-order success changes nothing it should not. Never touches a breaker item.
    */
-  tallySuccesses(entries: readonly TallyEntry[]): Promise<TallyResult>;
-  /** The successes tallied in each of `bucketStarts` for breaker `key` (strongly consistent). */
-  readTally(key: string, bucketStarts: readonly number[]): Promise<TallyReading[]>;
+  raiseSuccessRegisters(entries: readonly SuccessEntry[]): Promise<void>;
+  /** Breaker `key`'s success register (strongly consistent, the max of its shards): the newest success's event time, or null. */
+  readSuccessRegister(key: string): Promise<string | null>;
 }

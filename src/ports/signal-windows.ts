@@ -25,12 +25,10 @@ export interface WindowFact {
   readonly key: string;
   /** The window's start (epoch ms, a multiple of the window length), from the signal's event time. */
   readonly windowStartMs: number;
-  /** Which counter shard of the window takes it (a hash of the key: the same on every replay). */
-  readonly shard: number;
   readonly counts: WindowCounts;
 }
 
-/** A window closed: the sum of its shards, immutable. */
+/** A window closed: the fold of its facts (each key once), immutable. */
 export interface ClosedWindow {
   /** `<provider>#<model or ->#<windowStartMs>`: stable facts only, the same on every replay. */
   readonly id: string;
@@ -47,16 +45,24 @@ export interface WindowSummary {
   readonly open: readonly number[];
 }
 
-export type IngestResult = 'counted' | 'duplicate';
-
 export interface SignalWindowStore {
-  /** Counts the fact in its window's shard, once per key (a redelivery is `duplicate`). */
-  ingest(fact: WindowFact): Promise<IngestResult>;
   /**
-   * The counters of each window's shards (absent shards: empty), by `windowRefKey`, in one read
-   * (at most 100 / `shards` windows per BatchGetItem): to close a window, or to read it while open.
+   * Stores a batch of facts (at least once): one item per fact group of the batch
+   * (`factGroups` in src/provider-health/signal-windows.ts), listed in its window's group index,
+   * and each window listed as open in its pair's summary. Writing the same batch again rewrites
+   * the same items; a key that several groups hold is counted once when the window is read.
    */
-  readShards(windows: readonly WindowRef[], shards: number): Promise<Map<string, WindowCounts[]>>;
+  ingest(facts: readonly WindowFact[]): Promise<void>;
+  /**
+   * Each window's counters as they stand (its facts folded, each key once: `foldFacts`), by
+   * `windowRefKey`; a window without facts has empty counters. To close a window (every group), or
+   * to read it while open: `maxGroups` then bounds the groups read per window (those whose ids sort
+   * first), a provisional sample whatever the traffic.
+   */
+  readWindows(
+    windows: readonly WindowRef[],
+    options?: { readonly maxGroups?: number },
+  ): Promise<Map<string, WindowCounts>>;
   /**
    * Stores the closed window (immutable: a second close of the same window keeps the first, which
    * holds the same sums) and moves it from the pair's open list into its summary, keeping at most

@@ -13,11 +13,17 @@
  *   half_open ──(3 consecutive successes of leased probes)──► closed
  *   half_open ──(1 counted failure, probe or not)──► open
  *
- * Successes do not touch the breaker item (except the leased probe's): they go to the success
- * tally, event-time buckets of sharded counters (`attemptRoute`, src/provider-health/success-tally.ts).
- * A failure's commit reads the tally of the buckets since the previous failure and folds it in
- * (`SuccessesTallied`) before it counts itself: a success tallied since then resets the consecutive
- * count, and the window's attempts are the failures plus the tallied successes of each bucket.
+ * Two rules open a closed breaker, fed differently:
+ *   - the fast path, N consecutive counted failures: each counted failure is a commit on the breaker
+ *     item (`RecordAttempt`), so the Nth opens it within its own invocation. Successes never touch
+ *     the breaker item (except the leased probe's): a batch raises the breaker's success register,
+ *     the newest event time of a success (`attemptRoute`); a failure reads the register first and,
+ *     if it moved since the previous failure read it (`SuccessSeen`), the count starts over;
+ *   - the failure-rate rule folds the closed signal windows (src/provider-health/signal-windows.ts:
+ *     `b:a` attempts, `b:f` failures), never single signals: `JudgeWindows` judges each newly closed
+ *     window once, in order, over the windows of the 5 minutes up to its end that began after the
+ *     breaker's last transition. Its transitions depend on the windows and the state only, so the
+ *     same signals, in any order or batching, rebuild the same transitions.
  *
  * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
  * where k counts the openings since the breaker last closed. Only provider-side failures count
@@ -32,11 +38,7 @@ import type {
   BreakerStatus,
   HealthTransition,
   ProbeLease,
-  TallyReading,
-  WindowBucket,
 } from '../log/health-records.ts';
-
-export type { TallyReading } from '../log/health-records.ts';
 
 export const ATTEMPT_OUTCOMES = ['succeeded', 'failed_terminal', 'failed_retryable', 'unknown'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
@@ -79,8 +81,6 @@ export interface BreakerConfig {
   readonly windowMinAttempts: number;
   /** The window opens the breaker when failures / attempts is strictly above this. */
   readonly windowFailureRatio: number;
-  /** Width of one window bucket: the window is kept as counts per bucket, never per attempt. */
-  readonly bucketMs: number;
   /** First open period; doubled at each re-opening without a close in between. */
   readonly baseOpenMs: number;
   readonly maxOpenMs: number;
@@ -97,7 +97,6 @@ export const DEFAULT_BREAKER_CONFIG: BreakerConfig = {
   windowMs: 5 * 60_000,
   windowMinAttempts: 10,
   windowFailureRatio: 0.5,
-  bucketMs: 30_000,
   baseOpenMs: 60_000,
   maxOpenMs: 30 * 60_000,
   jitterRatio: 0.2,
@@ -116,10 +115,28 @@ export interface RecordAttempt {
   readonly errorClass: string | null;
   readonly dispatchId: string | null;
   /**
-   * The success tally of the buckets since the previous failure, read just before deciding (a
-   * failure's command only; `tallyBucketsToRead` says which buckets). Absent: nothing read.
+   * The breaker's success register, read just before deciding (a failure's command only, when
+   * `readsSuccessRegister`): the newest event time of a success reported, null if none. Absent: not read.
    */
-  readonly tally?: readonly TallyReading[];
+  readonly lastSuccessAt?: string | null;
+}
+
+/** What the failure-rate rule reads of one closed signal window (`breakerEvidenceOf`). */
+export interface WindowEvidence {
+  /** The window's id (stable facts: pair and start), what a transition it causes names as its cause. */
+  readonly id: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** Attempts that count for the breaker (successes and provider-side failures) and the failures among them. */
+  readonly attempts: number;
+  readonly failures: number;
+}
+
+/** A closer asks the breaker to judge the closed signal windows of its pair (those not judged yet). */
+export interface JudgeWindows {
+  readonly type: 'JudgeWindows';
+  /** The pair's closed windows, in any order: the newest SUMMARY_WINDOWS a summary keeps. */
+  readonly windows: readonly WindowEvidence[];
 }
 
 export interface ChangeMode {
@@ -138,7 +155,7 @@ export interface AcquireProbe {
   readonly dispatchId: string;
 }
 
-export type HealthCommand = RecordAttempt | ChangeMode | AcquireProbe;
+export type HealthCommand = RecordAttempt | ChangeMode | AcquireProbe | JudgeWindows;
 
 export type HealthEvent =
   | {
@@ -148,8 +165,10 @@ export type HealthEvent =
       readonly dispatchId: string | null;
     }
   | { readonly type: 'ProbeReleased'; readonly dispatchId: string }
-  /** The success tally as a failure's commit read it: folded into the window before the failure counts. */
-  | { readonly type: 'SuccessesTallied'; readonly at: string; readonly buckets: readonly TallyReading[] }
+  /** The success register moved since the previous failure read it: the consecutive count starts over. */
+  | { readonly type: 'SuccessSeen'; readonly lastSuccessAt: string }
+  /** A closed signal window judged by the failure-rate rule (each once, in order). */
+  | { readonly type: 'WindowJudged'; readonly startMs: number }
   | { readonly type: 'ProbeLeased'; readonly lease: ProbeLease }
   | { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition };
 
@@ -172,7 +191,8 @@ export function initialBreakerState(provider: string, model: string | null = nul
     openUntil: null,
     openings: 0,
     consecutiveFailures: 0,
-    window: [],
+    successSeenAt: null,
+    windowsJudgedThrough: null,
     probeSuccesses: 0,
     probe: null,
   };
@@ -239,7 +259,45 @@ export function decideHealth(
       ];
     case 'RecordAttempt':
       return decideAttempt(state, command, config);
+    case 'JudgeWindows':
+      return judgeWindows(state, command, config);
   }
+}
+
+/**
+ * The failure-rate rule over closed signal windows: each window newer than the last judged, oldest
+ * first, is judged at its end over the windows of the rule's span (windowMs up to its end) that
+ * began at or after the breaker's last transition — evidence from before a change of state never
+ * counts again. Only a closed breaker in `auto` mode opens; every judged window is recorded
+ * (`WindowJudged`), so it is judged once. Pure: the same windows and state give the same events.
+ */
+function judgeWindows(state: BreakerState, command: JudgeWindows, config: BreakerConfig): HealthEvent[] {
+  const judged = state.windowsJudgedThrough ?? Number.NEGATIVE_INFINITY;
+  const windows = [...command.windows].sort((a, b) => a.startMs - b.startMs);
+  const events: HealthEvent[] = [];
+  let current = state;
+  for (const window of windows) {
+    if (window.startMs <= judged) continue;
+    const at = new Date(window.endMs).toISOString();
+    if (current.mode === 'auto' && effectiveStatus(current, at) === 'closed') {
+      const { attempts, failures } = windowTotals(windows, at, current.since, config);
+      if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
+        const opened = opening(
+          current,
+          { causedBy: window.id, actor: null, at },
+          'failure_rate',
+          `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
+          config,
+        );
+        events.push(opened);
+        current = evolveHealth(current, opened);
+      }
+    }
+    const marked: HealthEvent = { type: 'WindowJudged', startMs: window.startMs };
+    events.push(marked);
+    current = evolveHealth(current, marked);
+  }
+  return events;
 }
 
 /**
@@ -307,7 +365,7 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
         }),
       );
     }
-    const afterHalfOpen = events.reduce((s, e) => evolveHealth(s, e, config), state);
+    const afterHalfOpen = events.reduce((s, e) => evolveHealth(s, e), state);
     events.push(counted);
     // Only the leased probe's outcome is evidence for closing: a success of other traffic (an
     // explicit job, a late report of a job sent before the opening) is counted, never closes.
@@ -341,40 +399,30 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     return events;
   }
 
-  // Closed. A failure first folds in the successes tallied since the previous one (reset, window).
-  const tallied: HealthEvent[] =
-    failed && command.tally && command.tally.length > 0
-      ? [{ type: 'SuccessesTallied', at: command.at, buckets: command.tally }]
+  // Closed. A failure first takes in the success register: a success since the previous failure
+  // starts the count over. The failure-rate rule is not judged here: it folds closed windows.
+  const seen =
+    failed &&
+    command.lastSuccessAt != null &&
+    (state.successSeenAt == null || command.lastSuccessAt > state.successSeenAt)
+      ? [{ type: 'SuccessSeen', lastSuccessAt: command.lastSuccessAt } as const]
       : [];
-  const after = [...tallied, counted].reduce((s, e) => evolveHealth(s, e, config), state);
+  const after = [...seen, counted].reduce((s, e) => evolveHealth(s, e), state);
   if (!failed) return [counted];
-  const cause = closedOpeningCause(after, command, config);
-  return cause
-    ? [...tallied, counted, opening(after, base, cause.reason, cause.detail, config)]
-    : [...tallied, counted];
-}
-
-/**
- * Why a closed breaker opens on this failure, if it does: a run of consecutive failures first, else
- * the failure rate of its window (once the window has enough attempts to judge).
- */
-function closedOpeningCause(
-  after: BreakerState,
-  command: RecordAttempt,
-  config: BreakerConfig,
-): { readonly reason: string; readonly detail: string } | null {
-  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen)
-    return {
-      reason: 'consecutive_failures',
-      detail: `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
-    };
-  const { attempts, failures } = windowTotals(after.window, command.at, config);
-  if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio)
-    return {
-      reason: 'failure_rate',
-      detail: `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
-    };
-  return null;
+  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
+    return [
+      ...seen,
+      counted,
+      opening(
+        after,
+        base,
+        'consecutive_failures',
+        `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
+        config,
+      ),
+    ];
+  }
+  return [...seen, counted];
 }
 
 function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
@@ -430,29 +478,32 @@ export function openPeriodMs(key: string, version: number, openings: number, con
 
 const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
+/**
+ * The failure-rate evidence as of `at`: attempts and failures of the windows ending within the
+ * rule's span before it that began at or after `since` (the breaker's last transition) — what
+ * `JudgeWindows` weighs, and what a view shows.
+ */
 export function windowTotals(
-  window: readonly WindowBucket[],
+  windows: readonly WindowEvidence[],
   at: string,
-  config: BreakerConfig,
+  since: string | null,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
 ): { attempts: number; failures: number } {
-  const from = Date.parse(at) - config.windowMs;
+  const time = Date.parse(at);
+  const from = since === null ? Number.NEGATIVE_INFINITY : Date.parse(since);
   let attempts = 0;
   let failures = 0;
-  for (const bucket of window) {
-    if (bucket.start + config.bucketMs <= from) continue;
-    attempts += bucket.attempts + (bucket.tallied ?? 0);
-    failures += bucket.failures;
+  for (const window of windows) {
+    if (window.endMs > time || window.endMs <= time - config.windowMs || window.startMs < from) continue;
+    attempts += window.attempts;
+    failures += window.failures;
   }
   return { attempts, failures };
 }
 
 // ------------------------------------------------------------------------------ evolve
 
-export function evolveHealth(
-  state: BreakerState,
-  event: HealthEvent,
-  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
-): BreakerState {
+export function evolveHealth(state: BreakerState, event: HealthEvent): BreakerState {
   switch (event.type) {
     case 'AttemptCounted': {
       const failed = event.result === 'failure';
@@ -460,7 +511,6 @@ export function evolveHealth(
       return {
         ...state,
         consecutiveFailures: failed ? state.consecutiveFailures + 1 : 0,
-        window: addToWindow(state.window, event.at, failed, config),
         probeSuccesses:
           effectiveStatus(state, event.at) === 'half_open' && !failed && releases
             ? state.probeSuccesses + 1
@@ -470,8 +520,10 @@ export function evolveHealth(
     }
     case 'ProbeReleased':
       return state.probe?.dispatchId === event.dispatchId ? { ...state, probe: null } : state;
-    case 'SuccessesTallied':
-      return foldTally(state, event.at, event.buckets, config);
+    case 'SuccessSeen':
+      return { ...state, consecutiveFailures: 0, successSeenAt: event.lastSuccessAt };
+    case 'WindowJudged':
+      return { ...state, windowsJudgedThrough: event.startMs };
     case 'ProbeLeased':
       return { ...state, probe: event.lease };
     case 'ProviderHealthChanged':
@@ -492,33 +544,12 @@ export function applyTransition(state: BreakerState, t: HealthTransition): Break
     detail: t.detail,
     openUntil: t.openUntil,
     openings: t.openings,
-    // Every change of state starts the evidence over: a reopened or closed breaker counts afresh.
+    // Every change of state starts the evidence over: a reopened or closed breaker counts afresh
+    // (the failure-rate rule, likewise, weighs only windows that began after the transition).
     consecutiveFailures: leavesWindow ? 0 : state.consecutiveFailures,
-    window: leavesWindow ? [] : state.window,
     probeSuccesses: 0,
     probe: t.status === 'half_open' ? state.probe : null,
   };
-}
-
-function addToWindow(
-  window: readonly WindowBucket[],
-  at: string,
-  failed: boolean,
-  config: BreakerConfig,
-): WindowBucket[] {
-  const time = Date.parse(at);
-  const start = Math.floor(time / config.bucketMs) * config.bucketMs;
-  // Bounded: only the buckets still inside the window are kept (windowMs / bucketMs + 1 at most).
-  const kept = window.filter((bucket) => bucket.start + config.bucketMs > time - config.windowMs);
-  const current = kept.find((bucket) => bucket.start === start);
-  const others = kept.filter((bucket) => bucket.start !== start);
-  const updated: WindowBucket = {
-    ...current,
-    start,
-    attempts: (current?.attempts ?? 0) + 1,
-    failures: (current?.failures ?? 0) + (failed ? 1 : 0),
-  };
-  return [...others, updated].sort((a, b) => a.start - b.start);
 }
 
 /** Applies a command: its events and the resulting state (what persistence stores). */
@@ -528,101 +559,61 @@ export function handleHealthCommand(
   config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
 ): { events: HealthEvent[]; state: BreakerState } {
   const events = decideHealth(state, command, config);
-  return { events, state: events.reduce((s, e) => evolveHealth(s, e, config), state) };
+  return { events, state: events.reduce((s, e) => evolveHealth(s, e), state) };
 }
 
 export const transitionsOf = (events: readonly HealthEvent[]): HealthTransition[] =>
   events.flatMap((e) => (e.type === 'ProviderHealthChanged' ? [e.transition] : []));
 
-// ------------------------------------------------------------------------------ the success tally
+// ------------------------------------------------------------------------------ the success register
 
 /**
- * Where an attempt report goes: `tally` (the success tally's sharded counters, no commit on the
- * breaker item) or `breaker` (a commit conditional on the breaker's revision). Only a success that
- * is not the leased probe's goes to the tally: a success changes no state but the consecutive count
- * and the window, and both are folded from the tally when the next failure commits. The probe's
- * success stays on the breaker (it counts towards closing, and releases the lease); failures,
- * `unknown` outcomes and job-side failures take the breaker path as before (most change nothing).
+ * Items a breaker's success register is spread over: each write (one per breaker and batch, or per
+ * success when signals come one per call) goes to one, a reader takes the max of all. An item takes
+ * ≤ 1,000 writes/s, so 16 take 16,000 successes/s per breaker one per call (docs/SCALE.md).
  */
-export function attemptRoute(state: BreakerState, command: RecordAttempt): 'tally' | 'breaker' {
+export const SUCCESS_REGISTER_SHARDS = 16;
+
+/** The register shard a write goes to: a hash of the newest success's dedupe key. */
+export const successRegisterShard = (signalId: string): number => fnv1a(signalId) % SUCCESS_REGISTER_SHARDS;
+
+/**
+ * Each breaker's newest success among `entries`, one per breaker: what a batch writes to its
+ * register (the same signal always picks the same shard).
+ */
+export function newestSuccesses<T extends { key: string; at: string; signalId: string }>(
+  entries: readonly T[],
+): T[] {
+  const newest = new Map<string, T>();
+  for (const entry of entries) {
+    const held = newest.get(entry.key);
+    if (!held || entry.at > held.at || (entry.at === held.at && entry.signalId < held.signalId)) {
+      newest.set(entry.key, entry);
+    }
+  }
+  return [...newest.values()];
+}
+
+/**
+ * Where an attempt report goes: `register` (the breaker's success register: no commit on the
+ * breaker item) or `breaker` (a commit conditional on the breaker's revision). Only a success that
+ * is not the leased probe's goes to the register: a success changes no state but the consecutive
+ * count, and that is taken from the register when the next failure commits. The probe's success
+ * stays on the breaker (it counts towards closing, and releases the lease); failures, `unknown`
+ * outcomes and job-side failures take the breaker path as before (most change nothing).
+ */
+export function attemptRoute(state: BreakerState, command: RecordAttempt): 'register' | 'breaker' {
   if (command.outcome !== 'succeeded') return 'breaker';
   const isProbe = state.probe !== null && command.dispatchId === state.probe.dispatchId;
-  return isProbe ? 'breaker' : 'tally';
-}
-
-/** The event-time bucket (epoch ms of its start) an attempt at `at` is counted in. */
-export const bucketStartOf = (at: string, config: BreakerConfig = DEFAULT_BREAKER_CONFIG): number =>
-  Math.floor(Date.parse(at) / config.bucketMs) * config.bucketMs;
-
-/**
- * The buckets a failure at `at` reads from the tally before deciding: from the newest bucket the
- * breaker's window already holds (what the previous failure read: later successes may have joined
- * it) to the failure's own, never older than the window. An empty window reads the whole window.
- * Bounded: windowMs / bucketMs + 1 buckets at most. Nothing when the failure could not count
- * (breaker open, forced, or the failure not provider-side): its decision does not use the tally.
- */
-export function tallyBucketsToRead(
-  state: BreakerState,
-  command: RecordAttempt,
-  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
-): number[] {
-  if (command.outcome === 'succeeded' || command.outcome === 'unknown') return [];
-  if (!isCounted(command.errorClass) || state.mode !== 'auto') return [];
-  if (effectiveStatus(state, command.at) !== 'closed') return [];
-  const own = bucketStartOf(command.at, config);
-  const oldest = own - Math.floor(config.windowMs / config.bucketMs) * config.bucketMs;
-  const newestHeld = state.window.at(-1)?.start;
-  const from = Math.max(oldest, newestHeld === undefined ? oldest : Math.min(newestHeld, own));
-  const to = Math.max(own, newestHeld ?? own);
-  const starts: number[] = [];
-  for (let start = from; start <= to; start += config.bucketMs) starts.push(start);
-  return starts;
+  return isProbe ? 'breaker' : 'register';
 }
 
 /**
- * The breaker with the success tally read at `at` folded into its window, for a view (`health`, the
- * console): the window's attempts then count every tallied success, not only those the last
- * failure's commit folded in. Pure; the stored state is unchanged.
+ * Whether a failure's decision reads the success register: only a failure that can count on a
+ * closed breaker in `auto` mode (open, forced or a job-side failure: the register changes nothing).
  */
-export const withSuccessTally = (
-  state: BreakerState,
-  at: string,
-  readings: readonly TallyReading[],
-  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
-): BreakerState => foldTally(state, at, readings, config);
-
-/** Every bucket of the window as of `at` (windowMs / bucketMs + 1 of them), oldest first. */
-export function windowBucketStarts(at: string, config: BreakerConfig = DEFAULT_BREAKER_CONFIG): number[] {
-  const own = bucketStartOf(at, config);
-  const count = Math.floor(config.windowMs / config.bucketMs);
-  return Array.from({ length: count + 1 }, (_, k) => own - (count - k) * config.bucketMs);
-}
-
-/**
- * Folds a tally reading into the window: a bucket's tallied successes only grow (a stale read never
- * lowers them), and any growth means a success arrived since the previous failure read, so the
- * consecutive count starts over. Buckets outside the window (as of `at`) are dropped.
- */
-function foldTally(
-  state: BreakerState,
-  at: string,
-  readings: readonly TallyReading[],
-  config: BreakerConfig,
-): BreakerState {
-  const time = Date.parse(at);
-  const inWindow = (start: number) => start + config.bucketMs > time - config.windowMs;
-  const byStart = new Map(state.window.filter((b) => inWindow(b.start)).map((b) => [b.start, b]));
-  let grew = false;
-  for (const reading of readings) {
-    if (!inWindow(reading.start)) continue;
-    const bucket = byStart.get(reading.start) ?? { start: reading.start, attempts: 0, failures: 0 };
-    const seen = bucket.tallied ?? 0;
-    if (reading.successes > seen) grew = true;
-    byStart.set(reading.start, { ...bucket, tallied: Math.max(seen, reading.successes) });
-  }
-  return {
-    ...state,
-    consecutiveFailures: grew ? 0 : state.consecutiveFailures,
-    window: [...byStart.values()].sort((a, b) => a.start - b.start),
-  };
+export function readsSuccessRegister(state: BreakerState, command: RecordAttempt): boolean {
+  if (command.outcome === 'succeeded' || command.outcome === 'unknown') return false;
+  if (!isCounted(command.errorClass) || state.mode !== 'auto') return false;
+  return effectiveStatus(state, command.at) === 'closed';
 }

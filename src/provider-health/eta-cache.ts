@@ -4,8 +4,8 @@
  *
  * A refresh reads every pair's summary in one BatchGetItem; closes the windows that are due (at most
  * once per window across all instances in practice: any instance may, with the same result); reads
- * the shards of the windows still open in one more BatchGetItem (so a run time reported a second ago
- * already counts, provisionally, before its window closes); and, when a provider declares a
+ * the windows still open (their group indexes, then their fact groups: two BatchGetItems) and folds
+ * them (so a run time reported a second ago already counts, provisionally, before its window closes); and, when a provider declares a
  * `concurrency`, its slot ledger's shards (one BatchGetItem). A failed refresh is remembered for the
  * same time as an empty view: every quote is then a default (recorded as such), never an error.
  */
@@ -15,15 +15,20 @@ import { windowPairKey } from '../ports/signal-windows.ts';
 import type { SlotLedger } from '../ports/slot-ledger.ts';
 import { EMPTY_ETA, type EtaContext, type MeasuredTimes, type PairEta } from '../routing/eta.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
-import { closeWindow, recentWindows, segmentStats, WINDOW_SHARDS } from './signal-windows.ts';
+import { closeWindow, recentWindows, segmentStats } from './signal-windows.ts';
 import { readProviderSlots } from './slot-claims.ts';
 import { closeDueWindows } from './window-counting.ts';
 
 export const DEFAULT_ETA_CACHE_MS = 5_000;
 /** How far back closed windows count for the ETA model. */
 export const ETA_HORIZON_MS = 3_600_000;
-/** Open windows read provisionally per refresh (×16 shards: one BatchGetItem of ≤ 96 keys). */
+/** Open windows read provisionally per refresh (× GROUP_INDEX_SHARDS index items, then their groups). */
 const MAX_OPEN_WINDOWS = 6;
+/**
+ * Fact groups read per open window (those whose ids sort first): the provisional view is a sample,
+ * bounded whatever the traffic (one BatchGetItem per window), until the window closes in full.
+ */
+const PROVISIONAL_GROUPS = 100;
 
 export interface EtaReader {
   /** Never throws: an unreadable store gives the empty view (every quote a default). */
@@ -83,13 +88,16 @@ export class CachedEtaReader implements EtaReader {
         .flatMap((summary) => summary.open.map((windowStartMs) => ({ pair: summary.pair, windowStartMs })))
         .sort((a, b) => b.windowStartMs - a.windowStartMs)
         .slice(0, MAX_OPEN_WINDOWS);
-      const shards = open.length > 0 ? await this.#windows.readShards(open, WINDOW_SHARDS) : new Map();
+      const counts =
+        open.length > 0
+          ? await this.#windows.readWindows(open, { maxGroups: PROVISIONAL_GROUPS })
+          : new Map();
       const pairEtas: Record<string, PairEta> = {};
       for (const [key, summary] of summaries) {
         const provisional = open
           .filter((window) => windowPairKey(window.pair) === key)
           .map((window) =>
-            closeWindow(window.pair, window.windowStartMs, shards.get(windowKeyOf(window)) ?? []),
+            closeWindow(window.pair, window.windowStartMs, counts.get(windowKeyOf(window)) ?? {}),
           );
         const windows = [...recentWindows(summary, nowMs, ETA_HORIZON_MS), ...provisional];
         if (windows.length > 0) pairEtas[key] = pairEtaOf(windows);

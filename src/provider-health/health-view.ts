@@ -14,6 +14,7 @@ import {
   DEFAULT_BREAKER_CONFIG,
   effectiveHealth,
   effectiveStatus,
+  type WindowEvidence,
   windowTotals,
 } from './breaker.ts';
 
@@ -102,7 +103,15 @@ export interface BreakerView {
   };
 }
 
-export function breakerView(state: BreakerState, now: string): BreakerView {
+/**
+ * What a router or an operator sees of a breaker at `now`; `windows`: the closed signal windows of
+ * its pair (`breakerEvidenceOf`), what the window totals are taken from (none given: no attempts).
+ */
+export function breakerView(
+  state: BreakerState,
+  now: string,
+  windows: readonly WindowEvidence[] = [],
+): BreakerView {
   return {
     breaker: state.key,
     status: effectiveStatus(state, now),
@@ -114,13 +123,20 @@ export function breakerView(state: BreakerState, now: string): BreakerView {
     openUntil: state.openUntil,
     version: state.version,
     probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
-    window: windowView(state, now),
+    window: windowView(state, now, windows),
   };
 }
 
-/** The window's totals as of `now`; the rate is a percentage with one decimal, null without attempts. */
-function windowView(state: BreakerState, now: string): BreakerView['window'] {
-  const { attempts, failures } = windowTotals(state.window, now, DEFAULT_BREAKER_CONFIG);
+/**
+ * The failure-rate rule's evidence as of `now` (closed windows of the last 5 minutes since the last
+ * transition); the rate is a percentage with one decimal, null without attempts.
+ */
+function windowView(
+  state: BreakerState,
+  now: string,
+  windows: readonly WindowEvidence[],
+): BreakerView['window'] {
+  const { attempts, failures } = windowTotals(windows, now, state.since, DEFAULT_BREAKER_CONFIG);
   const successRate = attempts === 0 ? null : Math.round(((attempts - failures) / attempts) * 1000) / 10;
   return { attempts, failures, successRate };
 }

@@ -12,15 +12,20 @@
  *     r:<segment>:<bucket>   run-time histogram of succeeded attempts per segment
  *     u:<segment>            charged micro-dollars (costUsd × 10⁶, rounded) per segment
  *     us:<segment>           output milliseconds of the attempts that reported a charge
+ *     b:a / b:f              the breaker's evidence: attempts that count for it (successes and
+ *                            provider-side failures) and the failures among them (isProviderSideFailure)
  *   A segment is `<resolution>|<length bucket>` (`1080p|l10`), or `*` when the job's facts are
  *   unknown (a failed attempt: its job's stream is not read). Queue wait is a property of the
  *   provider account's own queue, not of the clip, so started signals are keyed by the pair only
  *   (they carry no resolution or length, and reading the job for each would cost a query a signal).
  * - Histograms use fixed log-scale buckets (HISTOGRAM_BOUNDS_MS, ×√2 apart from 100 ms to a week),
- *   so merging shards or windows is an exact sum and every percentile is a finite bucket bound.
- * - A window is written in WINDOW_SHARDS counter shards (the fact's key picks one), so no item takes
- *   more than its share of the writes; it closes, once due (its end + WINDOW_GRACE_MS has passed),
- *   into one record whose id is made of stable facts only.
+ *   so merging windows is an exact sum and every percentile is a finite bucket bound.
+ * - Signals are stored as **facts**, not counters: a delivered batch is written as fact groups, one
+ *   per window, each holding every signal's key and counters (`factGroups`), under an id made of
+ *   the sorted keys. Closing folds a window's groups (`foldFacts`), counting each key once however
+ *   many groups hold it — exactly once even when a redelivered batch is composed differently. It
+ *   closes, once due (its end + WINDOW_GRACE_MS has passed), into one record whose id is made of
+ *   stable facts only.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -32,13 +37,17 @@ import type {
 } from '../ports/signal-windows.ts';
 import { windowRefKey } from '../ports/signal-windows.ts';
 import { segmentOf, type WindowTotals } from '../routing/eta.ts';
+import { isProviderSideFailure, type WindowEvidence } from './breaker.ts';
 
 /** Tumbling window length. */
 export const WINDOW_MS = 10_000;
 /** A window is due (closed) this long after its end: later signals for it are `late`. */
 export const WINDOW_GRACE_MS = 5_000;
-/** Counter shards per window: each takes ~1/16 of a pair's signals (docs/ARCHITECTURE.md, signal windows). */
-export const WINDOW_SHARDS = 16;
+/**
+ * A fact group holds at most this many bytes of facts (its JSON): far below DynamoDB's 400 KB item
+ * limit with the key and attributes, and small enough that a redelivered group costs little.
+ */
+export const MAX_GROUP_BYTES = 64 * 1024;
 /** Closed windows a pair's summary keeps (the newest), i.e. the ETA model's memory. */
 export const SUMMARY_WINDOWS = 60;
 /** Window items and dedupe markers expire (DynamoDB TTL) after this long. */
@@ -72,16 +81,11 @@ export const windowStartOf = (atMs: number): number => Math.floor(atMs / WINDOW_
 export const isDue = (windowStartMs: number, nowMs: number): boolean =>
   nowMs >= windowStartMs + WINDOW_MS + WINDOW_GRACE_MS;
 
-/** The shard of a dedupe key: a hash, so a replay puts each signal in the same shard. */
-export function shardOf(key: string): number {
-  return createHash('sha256').update(key).digest().readUInt32BE(0) % WINDOW_SHARDS;
-}
-
 export const windowIdOf = (pair: WindowPair, windowStartMs: number): string =>
   windowRefKey({ pair, windowStartMs });
 
 function factOf(pair: WindowPair, key: string, atMs: number, counts: Record<string, number>): WindowFact {
-  return { pair, key, windowStartMs: windowStartOf(atMs), shard: shardOf(key), counts };
+  return { pair, key, windowStartMs: windowStartOf(atMs), counts };
 }
 
 /** `provider.job.started`: one queue-wait sample. `key`: one per dispatch (a second start is the same fact). */
@@ -118,6 +122,10 @@ export function completedFact(signal: {
     [`s:${segment}:${signal.outcome}`]: 1,
   };
   if (signal.outcome !== 'succeeded') counts[`e:${signal.errorClass ?? '-'}`] = 1;
+  // The breaker's evidence, by its own rule: a success, or a provider-side failure (not `unknown`).
+  const counted = signal.outcome !== 'unknown' && isProviderSideFailure(signal.errorClass);
+  if (signal.outcome === 'succeeded' || counted) counts['b:a'] = 1;
+  if (signal.outcome !== 'succeeded' && counted) counts['b:f'] = 1;
   if (signal.outcome === 'succeeded' && signal.runMs !== undefined) {
     counts[`r:${segment}:${bucketOf(signal.runMs)}`] = 1;
   }
@@ -139,18 +147,130 @@ export function sumCounts(parts: readonly WindowCounts[]): WindowCounts {
   return Object.fromEntries([...sum].filter(([, value]) => value !== 0).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
-export function closeWindow(
-  pair: WindowPair,
-  windowStartMs: number,
-  shards: readonly WindowCounts[],
-): ClosedWindow {
+export function closeWindow(pair: WindowPair, windowStartMs: number, counts: WindowCounts): ClosedWindow {
   return {
     id: windowIdOf(pair, windowStartMs),
     pair,
     windowStartMs,
     windowEndMs: windowStartMs + WINDOW_MS,
-    counts: sumCounts(shards),
+    counts: sumCounts([counts]),
   };
+}
+
+/** What the breaker's failure-rate rule reads of a closed window: its `b:a` / `b:f` counters. */
+export const breakerEvidenceOf = (window: ClosedWindow): WindowEvidence => ({
+  id: window.id,
+  startMs: window.windowStartMs,
+  endMs: window.windowEndMs,
+  attempts: window.counts['b:a'] ?? 0,
+  failures: window.counts['b:f'] ?? 0,
+});
+
+/** One signal as a window stores it: its dedupe key and its counters. */
+export interface StoredFact {
+  readonly key: string;
+  readonly counts: WindowCounts;
+}
+
+/** A fact's stored form, counters in name order: the same facts always give the same text. */
+export const factText = (fact: StoredFact): string =>
+  JSON.stringify([
+    fact.key,
+    Object.fromEntries(Object.entries(fact.counts).sort(([a], [b]) => (a < b ? -1 : 1))),
+  ]);
+
+/**
+ * A window's facts folded into its counters, each key counted once whichever groups (and how many
+ * copies) hold it. Copies of one key carry the same counters (the same signal); should they ever
+ * differ, the copy whose text sorts first counts, so the result never depends on the order read.
+ */
+export function foldFacts(facts: readonly StoredFact[]): WindowCounts {
+  const chosen = new Map<string, { text: string; counts: WindowCounts }>();
+  for (const fact of facts) {
+    const text = factText(fact);
+    const held = chosen.get(fact.key);
+    if (!held || text < held.text) chosen.set(fact.key, { text, counts: fact.counts });
+  }
+  return sumCounts([...chosen.values()].map((c) => c.counts));
+}
+
+/** A window's share of a delivered batch: written as one item, its id made of its sorted keys. */
+export interface FactGroup {
+  readonly pair: WindowPair;
+  readonly windowStartMs: number;
+  /** sha-256 of the sorted keys (hex, 16 characters): the same batch always writes the same item. */
+  readonly id: string;
+  /** The facts, sorted by key, one per key. */
+  readonly facts: readonly StoredFact[];
+  /** The JSON text of the facts, what the item stores (≤ maxBytes). */
+  readonly text: string;
+}
+
+/**
+ * A batch of facts as the groups it is written in: one per window (pair and start), each split
+ * into parts of at most `maxBytes` of JSON, in key order (deterministic). A key twice in the batch
+ * is written once. Ids come from the keys only — never the clock or the arrival order — so a
+ * redelivery of the same batch rewrites the same items, and one composed differently writes other
+ * items whose keys `foldFacts` counts once.
+ */
+export function factGroups(facts: readonly WindowFact[], maxBytes = MAX_GROUP_BYTES): FactGroup[] {
+  const byWindow = new Map<string, { pair: WindowPair; start: number; facts: Map<string, StoredFact> }>();
+  for (const fact of facts) {
+    const ref = windowIdOf(fact.pair, fact.windowStartMs);
+    const entry = byWindow.get(ref) ?? { pair: fact.pair, start: fact.windowStartMs, facts: new Map() };
+    const held = entry.facts.get(fact.key);
+    const stored = { key: fact.key, counts: fact.counts };
+    if (!held || factText(stored) < factText(held)) entry.facts.set(fact.key, stored);
+    byWindow.set(ref, entry);
+  }
+  const groups: FactGroup[] = [];
+  const windows = [...byWindow].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
+  for (const { pair, start, facts: byKey } of windows) {
+    const sorted = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let part: StoredFact[] = [];
+    let bytes = 2;
+    const flush = () => {
+      if (part.length === 0) return;
+      const text = `[${part.map(factText).join(',')}]`;
+      const id = createHash('sha256')
+        .update(JSON.stringify(part.map((f) => f.key)))
+        .digest('hex')
+        .slice(0, 16);
+      groups.push({ pair, windowStartMs: start, id, facts: part, text });
+      part = [];
+      bytes = 2;
+    };
+    for (const fact of sorted) {
+      const size = Buffer.byteLength(factText(fact)) + 1;
+      if (part.length > 0 && bytes + size > maxBytes) flush();
+      part.push(fact);
+      bytes += size;
+    }
+    flush();
+  }
+  return groups;
+}
+
+/** Reads a group's stored text back into facts; anything malformed is left out, never thrown. */
+export function parseFacts(text: string): StoredFact[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  const facts: StoredFact[] = [];
+  for (const entry of parsed) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') continue;
+    const counts = entry[1];
+    if (typeof counts !== 'object' || counts === null) continue;
+    const numbers = Object.entries(counts as Record<string, unknown>).filter(
+      (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
+    );
+    facts.push({ key: entry[0], counts: Object.fromEntries(numbers) });
+  }
+  return facts;
 }
 
 /**
@@ -158,18 +278,15 @@ export function closeWindow(
  * first. What the store must rebuild from the same signals; replays and tests compare against it.
  */
 export function foldWindows(facts: readonly WindowFact[]): ClosedWindow[] {
-  const seen = new Set<string>();
-  const byWindow = new Map<string, { pair: WindowPair; start: number; parts: WindowCounts[] }>();
+  const byWindow = new Map<string, { pair: WindowPair; start: number; facts: StoredFact[] }>();
   for (const fact of facts) {
-    if (seen.has(fact.key)) continue;
-    seen.add(fact.key);
     const id = windowIdOf(fact.pair, fact.windowStartMs);
-    const entry = byWindow.get(id) ?? { pair: fact.pair, start: fact.windowStartMs, parts: [] };
-    entry.parts.push(fact.counts);
+    const entry = byWindow.get(id) ?? { pair: fact.pair, start: fact.windowStartMs, facts: [] };
+    entry.facts.push({ key: fact.key, counts: fact.counts });
     byWindow.set(id, entry);
   }
   return [...byWindow.values()]
-    .map(({ pair, start, parts }) => closeWindow(pair, start, parts))
+    .map(({ pair, start, facts: held }) => closeWindow(pair, start, foldFacts(held)))
     .sort((a, b) => a.windowStartMs - b.windowStartMs || (a.id < b.id ? -1 : 1));
 }
 

@@ -3,21 +3,22 @@
  * may use follow from its dispatchId and the provider's concurrency (slot-shards.ts), so a release
  * needs no read: it tries the same shards in the same order.
  */
-import type { SlotLedger, SlotShardRef, SlotTakeResult } from '../ports/slot-ledger.ts';
+import type { SlotLedger, SlotShardRef, SlotTake, SlotTakeResult } from '../ports/slot-ledger.ts';
 import { slotShardKey } from '../ports/slot-ledger.ts';
 import { shardCapacity, shardChoices, shardCount } from './slot-shards.ts';
 
-export interface SlotClaim {
+/**
+ * A dispatch's claim on one of a provider's slots. What it hands each shard's take unchanged — the
+ * holder (dispatchId), now, and a held job's right to pass the line — is the port's SlotTake,
+ * defined there once.
+ */
+export interface SlotClaim extends Pick<SlotTake, 'dispatchId' | 'atMs' | 'waitingJobId'> {
   readonly provider: string;
   readonly concurrency: number;
-  readonly dispatchId: string;
-  readonly atMs: number;
   /** The provider's job timeout: the slot frees itself this long after it was taken. */
   readonly timeoutMs: number;
   /** Take a slot even when every shard is full (a rule's route_anyway): it is in flight all the same. */
   readonly force?: boolean;
-  /** A held job decided again (its jobId): it may pass the jobs waiting behind it. */
-  readonly waitingJobId?: string;
 }
 
 export type SlotClaimResult =

@@ -3,10 +3,11 @@
  * (src/provider-health/signal-windows.ts).
  *
  *   count:  a fact whose window is already due is `late` (refused, never silently: the handler logs
- *           and counts it); otherwise the store adds it once per key.
- *   close:  every window a pair's summary lists as open and that is due is read from its shards,
- *           summed (closeWindow) and stored as one immutable record. Any instance may close any
- *           window, any number of times: the sums are the same, and the first record stays.
+ *           and counts it); the others of a batch are stored together, as fact groups (the store
+ *           writes one item per window touched; each key counts once when the window is read).
+ *   close:  every window a pair's summary lists as open and that is due is read (its facts folded,
+ *           each key once) and stored as one immutable record. Any instance may close any window,
+ *           any number of times: the sums are the same, and the first record stays.
  *
  * Time is passed in (`now`), so a replay with the same signals and clock rebuilds the same windows.
  */
@@ -18,7 +19,7 @@ import type {
   WindowSummary,
 } from '../ports/signal-windows.ts';
 import { windowPairKey, windowRefKey } from '../ports/signal-windows.ts';
-import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS, WINDOW_SHARDS } from './signal-windows.ts';
+import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS } from './signal-windows.ts';
 
 export interface SignalWindowDependencies {
   readonly windows: SignalWindowStore;
@@ -26,16 +27,23 @@ export interface SignalWindowDependencies {
   readonly now: () => number;
 }
 
-export type CountSignalResult = 'counted' | 'duplicate' | 'late';
+/** `counted`: stored as a fact (a repeat of a key counts once when its window is read); `late`: refused. */
+export type CountSignalResult = 'counted' | 'late';
 
-export async function countSignal(
-  fact: WindowFact,
+/** Counts a batch of facts: one answer per fact, in order; the fresh ones stored in one ingest. */
+export async function countSignals(
+  facts: readonly WindowFact[],
   deps: SignalWindowDependencies,
-): Promise<CountSignalResult> {
+): Promise<CountSignalResult[]> {
+  const nowMs = deps.now();
   // After its window is due a closer may already have summed it: counting it now would change
   // nothing anyone reads, so it is refused as late rather than counted where no one looks.
-  if (isDue(fact.windowStartMs, deps.now())) return 'late';
-  return deps.windows.ingest(fact);
+  const answers = facts.map(
+    (fact): CountSignalResult => (isDue(fact.windowStartMs, nowMs) ? 'late' : 'counted'),
+  );
+  const fresh = facts.filter((_, i) => answers[i] === 'counted');
+  if (fresh.length > 0) await deps.windows.ingest(fresh);
+  return answers;
 }
 
 /**
@@ -53,13 +61,12 @@ export async function closeDueWindows(
     const due = dueWindows(summary, nowMs);
     if (due.length === 0) continue;
     const fresh: ClosedWindow[] = [];
-    const read = await deps.windows.readShards(
+    const read = await deps.windows.readWindows(
       due.map((windowStartMs) => ({ pair: summary.pair, windowStartMs })),
-      WINDOW_SHARDS,
     );
     for (const start of due) {
-      const shards = read.get(windowRefKey({ pair: summary.pair, windowStartMs: start })) ?? [];
-      const window = closeWindow(summary.pair, start, shards);
+      const counts = read.get(windowRefKey({ pair: summary.pair, windowStartMs: start })) ?? {};
+      const window = closeWindow(summary.pair, start, counts);
       await deps.windows.storeClosed(window, SUMMARY_WINDOWS);
       fresh.push(window);
     }
@@ -80,6 +87,12 @@ export async function closeDueWindows(
   return { summaries, closed };
 }
 
+/** What a closer's run found for a pair: the windows it closed, and the pair's summary after it. */
+export interface ClosedPair {
+  readonly closed: readonly ClosedWindow[];
+  readonly summary: WindowSummary;
+}
+
 /**
  * The closer a signal handler runs after counting: at most once per pair per `everyMs` in this
  * container, so a burst of signals costs one summary read per second, not one per signal.
@@ -94,19 +107,30 @@ export class ThrottledWindowCloser {
     this.#everyMs = everyMs;
   }
 
-  async closeDue(pair: WindowPair): Promise<readonly ClosedWindow[]> {
-    const key = windowPairKey(pair);
+  /** The pairs' closing, each unless it ran less than `everyMs` ago here (then it is left out). */
+  async closeDue(pairs: readonly WindowPair[]): Promise<ClosedPair[]> {
     const nowMs = this.#deps.now();
-    const last = this.#lastRun.get(key);
-    if (last !== undefined && nowMs >= last && nowMs - last < this.#everyMs) return [];
-    this.#lastRun.set(key, nowMs);
-    return (await closeDueWindows([pair], this.#deps)).closed;
+    const due = new Map<string, WindowPair>();
+    for (const pair of pairs) {
+      const key = windowPairKey(pair);
+      const last = this.#lastRun.get(key);
+      if (due.has(key) || (last !== undefined && nowMs >= last && nowMs - last < this.#everyMs)) continue;
+      this.#lastRun.set(key, nowMs);
+      due.set(key, pair);
+    }
+    if (due.size === 0) return [];
+    const { summaries, closed } = await closeDueWindows([...due.values()], this.#deps);
+    return [...due.keys()].map((key) => ({
+      closed: closed.filter((window) => windowPairKey(window.pair) === key),
+      summary: summaries.get(key) as WindowSummary,
+    }));
   }
 }
 
 /**
- * What a signal handler counts through: `count` adds a fact to its window, then closes the pair's
- * due windows (throttled in this container). One per function instance, so the throttle holds.
+ * What a signal handler counts through: `count` stores a batch of facts in their windows, then
+ * closes the pairs' due windows (throttled in this container). One per function instance, so the
+ * throttle holds.
  */
 export class SignalWindowCounter {
   readonly #deps: SignalWindowDependencies;
@@ -117,10 +141,11 @@ export class SignalWindowCounter {
     this.#closer = new ThrottledWindowCloser(deps);
   }
 
-  async count(
-    fact: WindowFact,
-  ): Promise<{ readonly counted: CountSignalResult; readonly closed: readonly ClosedWindow[] }> {
-    const counted = await countSignal(fact, this.#deps);
-    return { counted, closed: await this.#closer.closeDue(fact.pair) };
+  async count(facts: readonly WindowFact[]): Promise<{
+    readonly counted: readonly CountSignalResult[];
+    readonly closed: readonly ClosedPair[];
+  }> {
+    const counted = await countSignals(facts, this.#deps);
+    return { counted, closed: await this.#closer.closeDue(facts.map((fact) => fact.pair)) };
   }
 }

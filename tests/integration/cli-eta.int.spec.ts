@@ -15,7 +15,7 @@ import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { routerDependencies } from '../../src/handlers/router.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { completedFact, WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
-import { countSignal } from '../../src/provider-health/window-counting.ts';
+import { countSignals } from '../../src/provider-health/window-counting.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -34,18 +34,20 @@ beforeAll(async () => {
     ['replicate', 'wan-2.1-i2v', 60_000, 'succeeded'],
   ];
   for (const [i, [provider, model, runMs, outcome, costUsd]] of runs.entries()) {
-    await countSignal(
-      completedFact({
-        key: `${stack.stage}-${i}`,
-        atMs: now,
-        provider,
-        model,
-        outcome,
-        errorClass: outcome === 'succeeded' ? null : 'server_error',
-        runMs,
-        ...(costUsd === undefined ? {} : { costUsd }),
-        job: { resolution: '720p', lengthSec: 8 },
-      }),
+    await countSignals(
+      [
+        completedFact({
+          key: `${stack.stage}-${i}`,
+          atMs: now,
+          provider,
+          model,
+          outcome,
+          errorClass: outcome === 'succeeded' ? null : 'server_error',
+          runMs,
+          ...(costUsd === undefined ? {} : { costUsd }),
+          job: { resolution: '720p', lengthSec: 8 },
+        }),
+      ],
       { windows, now: () => now },
     );
   }

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
 import type { LocalRun } from '../../src/local/run-local.ts';
+import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { aLiveLocalRun } from '../support/live-run.ts';
 import { readJob } from '../support/local-aws.ts';
 import { aSubmissionDetail } from '../support/submissions.ts';
@@ -123,12 +125,26 @@ describe('a live local stack and re-published attempt reports', () => {
           : undefined,
       { what: 'every copy handled' },
     );
-    // A success goes to the breaker's success tally (never to its item): counted once, in the 30-s
-    // bucket of its event time, which is within the last few minutes.
-    const latest = Math.floor(Date.now() / 30_000) * 30_000;
-    const buckets = Array.from({ length: 10 }, (_, k) => latest - k * 30_000);
-    const tally = await store.readTally('replicate#wan-2.1-i2v', buckets);
-    expect(tally.reduce((sum, bucket) => sum + bucket.successes, 0)).toBe(1);
+    // A success raises the breaker's success register (never its item) and is counted once in its
+    // signal window (of its event time, within the last few minutes), whichever copy came first.
+    expect(await store.readSuccessRegister('replicate#wan-2.1-i2v')).not.toBeNull();
+    const windows = new DynamoDbSignalWindows(createDocumentClient(), run.stack.tables.providerHealth, {
+      windowMs: WINDOW_MS,
+    });
+    const pair = { provider: 'replicate', model: 'wan-2.1-i2v' };
+    const latest = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS;
+    const recent = Array.from({ length: 30 }, (_, k) => ({ pair, windowStartMs: latest - k * WINDOW_MS }));
+    const open = [...(await windows.readWindows(recent)).values()].reduce(
+      (sum, c) => sum + (c['o:succeeded'] ?? 0),
+      0,
+    );
+    const closed = ((await windows.readSummaries([pair])).get('replicate#wan-2.1-i2v')?.closed ?? []).reduce(
+      (sum, w) => sum + (w.counts['o:succeeded'] ?? 0),
+      0,
+    );
+    // Counted in its window, whether that window is still open or already closed (never both:
+    // a closed window's record is the fold of the same facts).
+    expect(Math.max(open, closed)).toBe(1);
     expect((await store.load({ provider: 'replicate', model: 'wan-2.1-i2v' })).rev).toBe(0);
     expect(outcomes).toHaveLength(1);
     expect((await log.readStream(`job#${jobId}`)).map((record) => record.type)).toEqual([

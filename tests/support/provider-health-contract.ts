@@ -177,58 +177,30 @@ export function providerHealthContract(
       ).toBe('committed');
     });
 
-    it('given successes with duplicates in and across batches, when tallied, then each signal id counts once per bucket and no breaker is written', async () => {
+    it('given successes in and across batches, in any order and repeated, when the register is raised, then it holds the newest time and no breaker is written', async () => {
       const { store } = await create();
       const provider = unique('p');
-      // Recent: DynamoDB Local deletes items whose TTL has passed (a tally item lives a day).
-      const bucket = Math.floor(Date.now() / 30_000) * 30_000 - 60_000;
-      const entry = (i: number, bucketStart = bucket) => ({
-        key: provider,
-        signalId: `${provider}-s${i}`,
-        at: new Date(bucketStart + 1000).toISOString(),
-        bucketStart,
+      const other = unique('p');
+      // Recent: DynamoDB Local deletes items whose TTL has passed (a register lives a day).
+      const base = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      const entry = (key: string, seconds: number) => ({
+        key,
+        at: new Date(base + seconds * 1000).toISOString(),
+        signalId: `${key}-s${seconds}`,
       });
-      // 150 successes: more items than one transaction takes, so the batch is split.
-      const first = Array.from({ length: 150 }, (_, i) => entry(i));
-      const result = await store.tallySuccesses([...first, entry(3), entry(7)]);
-      expect(result.counted).toHaveLength(150);
-      expect([...result.duplicates].sort()).toEqual([`${provider}-s3`, `${provider}-s7`]);
-      const again = await store.tallySuccesses([
-        entry(0),
-        entry(149),
-        entry(150),
-        entry(151, bucket + 30_000),
-      ]);
-      expect(again).toEqual({
-        counted: [`${provider}-s150`, `${provider}-s151`],
-        duplicates: [`${provider}-s0`, `${provider}-s149`],
-      });
-      expect(await store.readTally(provider, [bucket, bucket + 30_000, bucket + 60_000])).toEqual([
-        { start: bucket, successes: 151 },
-        { start: bucket + 30_000, successes: 1 },
-        { start: bucket + 60_000, successes: 0 },
-      ]);
+      expect(await store.readSuccessRegister(provider)).toBeNull();
+      await store.raiseSuccessRegisters([entry(provider, 5), entry(provider, 9), entry(other, 2)]);
+      // An older success later, a repeat, and one on another shard: the max only moves forward.
+      await store.raiseSuccessRegisters([entry(provider, 3), entry(provider, 9)]);
+      await store.raiseSuccessRegisters([entry(provider, 7)]);
+      expect(await store.readSuccessRegister(provider)).toBe(entry(provider, 9).at);
+      expect(await store.readSuccessRegister(other)).toBe(entry(other, 2).at);
+      await store.raiseSuccessRegisters([entry(provider, 12)]);
+      expect(await store.readSuccessRegister(provider)).toBe(entry(provider, 12).at);
       expect(await store.load({ provider, model: null })).toEqual({
         state: initialBreakerState(provider),
         rev: 0,
       });
-    });
-
-    it('given a success tallied, when the same signal id is committed on the breaker, then it is a duplicate (one marker for both paths)', async () => {
-      const { store } = await create();
-      const provider = unique('p');
-      const signalId = unique('sig');
-      const at = new Date(Math.floor(Date.now() / 30_000) * 30_000).toISOString();
-      await store.tallySuccesses([{ key: provider, signalId, at, bucketStart: Date.parse(at) }]);
-      expect(
-        await store.commit({
-          signalId,
-          at,
-          expectedRev: 0,
-          state: initialBreakerState(provider),
-          transitions: [],
-        }),
-      ).toBe('duplicate');
     });
   });
 }

@@ -172,7 +172,7 @@ function failingStore(): ProviderHealthStore {
   const fail = async () => {
     throw new Error('ProvisionedThroughputExceededException');
   };
-  return { load: fail, readMany: fail, commit: fail, tallySuccesses: fail, readTally: fail };
+  return { load: fail, readMany: fail, commit: fail, raiseSuccessRegisters: fail, readSuccessRegister: fail };
 }
 
 describe('the router’s cached health read', () => {
@@ -256,8 +256,8 @@ describe('probes are leased before they are recorded', () => {
       commit: async () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
-      tallySuccesses: (entries) => store.tallySuccesses(entries),
-      readTally: (key, starts) => store.readTally(key, starts),
+      raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
+      readSuccessRegister: (key) => store.readSuccessRegister(key),
     };
     expect(await leaseProbe(racing, { provider: 'fal', model: 'wan-i2v' }, 'job-a:v1', NOW)).toBe(false);
     expect(loads).toBe(3);

@@ -1,10 +1,9 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -27,31 +26,45 @@ const fact = startedFact({ key: 'k', atMs: 1_000_000, ...pair, queueWaitMs: 5 })
 describe('DynamoDbSignalWindows edge cases', () => {
   beforeEach(() => dynamodb.reset());
 
-  it('given a transaction cancelled for another reason than the marker, when ingesting, then the error propagates', async () => {
+  it('given a failing put of a fact group, when ingesting, then the error propagates and the group is not indexed', async () => {
     dynamodb.on(UpdateCommand).resolves({});
-    dynamodb.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'cancelled',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
-      }),
-    );
-    await expect(store().ingest(fact)).rejects.toThrow('cancelled');
+    dynamodb.on(PutCommand).rejects(new Error('ThrottlingException'));
+    await expect(store().ingest([fact])).rejects.toThrow('ThrottlingException');
+    // Only the summary's open list was written: no index entry points at a group that is not there.
+    expect(dynamodb.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 
-  it('given a container that listed a window, when it counts there again, then it does not list it again', async () => {
+  it('given a container that listed a window, when it ingests there again, then it does not list it again', async () => {
     dynamodb.on(UpdateCommand).resolves({});
-    dynamodb.on(TransactWriteCommand).resolves({});
+    dynamodb.on(PutCommand).resolves({});
     const windows = store();
-    await windows.ingest(fact);
-    await windows.ingest({ ...fact, key: 'k2' });
-    expect(dynamodb.commandCalls(UpdateCommand)).toHaveLength(1);
-    expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    await windows.ingest([fact]);
+    await windows.ingest([{ ...fact, key: 'k2' }]);
+    // One summary listing, then per group: one PutItem and one index ADD.
+    expect(dynamodb.commandCalls(UpdateCommand)).toHaveLength(3);
+    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(2);
+  });
+
+  it('given a group whose stored facts are malformed, when the window is read, then they are left out, never thrown', async () => {
+    dynamodb.on(BatchGetCommand).callsFake((input) => {
+      const keys = input.RequestItems['ProviderHealth-test'].Keys as { pk: string }[];
+      const items = keys.flatMap(({ pk }): Record<string, unknown>[] => {
+        if (pk === 'window#groups#fal#-#0#0') return [{ pk, g: new Set(['a', 'b', 'c']) }];
+        if (pk.endsWith('#a')) return [{ pk, f: '{not json' }];
+        if (pk.endsWith('#b'))
+          return [{ pk, f: JSON.stringify([['k1', { n: 1 }], 'x', [2, {}], ['k2', null]]) }];
+        if (pk.endsWith('#c')) return [{ pk, f: JSON.stringify({ not: 'a list' }) }];
+        return [];
+      });
+      return { Responses: { 'ProviderHealth-test': items } };
+    });
+    const read = await store().readWindows([{ pair, windowStartMs: 0 }]);
+    expect(read.get('fal#-#0')).toEqual({ n: 1 });
   });
 
   it('given a failing put of a closed window, when storing, then the error propagates', async () => {
     dynamodb.on(PutCommand).rejects(new Error('ThrottlingException'));
-    await expect(store().storeClosed(closeWindow(pair, 0, [{ n: 1 }]), 5)).rejects.toThrow(
+    await expect(store().storeClosed(closeWindow(pair, 0, { n: 1 }), 5)).rejects.toThrow(
       'ThrottlingException',
     );
   });
@@ -64,17 +77,17 @@ describe('DynamoDbSignalWindows edge cases', () => {
       .on(GetCommand)
       .resolves({ Item: { pk: 'x', id: 'fal#-#0', windowMs: WINDOW_MS, counts: { n: 7 } } });
     dynamodb.on(UpdateCommand).resolves({ Attributes: { pk: 'window#summary#fal#-', 'w:0': { n: 7 } } });
-    await store().storeClosed(closeWindow(pair, 0, [{ n: 1 }]), 5);
+    await store().storeClosed(closeWindow(pair, 0, { n: 1 }), 5);
     expect(
       dynamodb.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':counts'],
     ).toEqual({ n: 7 });
   });
 
-  it('given shards left unprocessed round after round, when reading, then it is a typed unreadable error', async () => {
+  it('given index items left unprocessed round after round, when reading, then it is a typed unreadable error', async () => {
     dynamodb
       .on(BatchGetCommand)
       .callsFake((input) => ({ Responses: {}, UnprocessedKeys: input.RequestItems }));
-    await expect(store().readShards([{ pair, windowStartMs: 0 }], 2)).rejects.toBeInstanceOf(
+    await expect(store().readWindows([{ pair, windowStartMs: 0 }])).rejects.toBeInstanceOf(
       UnreadableSignalWindowsError,
     );
   });

@@ -11,7 +11,7 @@ import {
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
 import { takeSlot } from '../../src/provider-health/slot-claims.ts';
-import { countSignal } from '../../src/provider-health/window-counting.ts';
+import { countSignals } from '../../src/provider-health/window-counting.ts';
 import { EMPTY_ETA } from '../../src/routing/eta.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
 
@@ -33,9 +33,9 @@ describe('the cached ETA reader', () => {
   it('given runs counted in a window still open, when read, then they already count (provisionally), with the free slots', async () => {
     const windows = new InMemorySignalWindows();
     const ledger = new InMemorySlotLedger();
-    await countSignal(succeeded('a', AT, 60_000), { windows, now: () => AT });
-    await countSignal(
-      startedFact({ key: 'b', atMs: AT, provider: 'fal', model: 'wan-i2v', queueWaitMs: 5_000 }),
+    await countSignals([succeeded('a', AT, 60_000)], { windows, now: () => AT });
+    await countSignals(
+      [startedFact({ key: 'b', atMs: AT, provider: 'fal', model: 'wan-i2v', queueWaitMs: 5_000 })],
       { windows, now: () => AT },
     );
     await takeSlot(ledger, {
@@ -61,7 +61,7 @@ describe('the cached ETA reader', () => {
 
   it('given a due window, when read, then it is closed and counted once; within the cache period the store is not read again', async () => {
     const windows = new InMemorySignalWindows();
-    await countSignal(succeeded('a', AT, 60_000), { windows, now: () => AT });
+    await countSignals([succeeded('a', AT, 60_000)], { windows, now: () => AT });
     const reader = new CachedEtaReader({ windows }, { ttlMs: 5_000 });
     const later = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
     const first = await reader.context(table.providers, new Date(later));

@@ -155,6 +155,52 @@ describe('an attempt report with an unclassified errorClass', () => {
   );
 });
 
+describe('the failure-rate rule in the function', () => {
+  it('given 6 of 10 attempts failed in one window (never 5 in a row), when a later signal lets the window close, then the breaker opens on the failure rate and the transition is logged and counted', async () => {
+    const { createHealthSignalsHandler } = await import('../../src/handlers/health-signals.ts');
+    const { createTelemetry } = await import('../../src/observability/telemetry.ts');
+    const { InMemoryProviderHealthStore } = await import(
+      '../../src/memory/in-memory-provider-health-store.ts'
+    );
+    const { InMemorySignalWindows } = await import('../../src/memory/in-memory-signal-windows.ts');
+    const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
+    const { aLocalLambdaContext } = await import('../../src/local/lambda-context.ts');
+    const telemetry = createTelemetry('health-signals', 'test');
+    const metric = vi.spyOn(telemetry.metrics, 'addMetric');
+    const info = vi.spyOn(telemetry.logger, 'info').mockImplementation(() => undefined);
+    vi.spyOn(telemetry.logger, 'debug').mockImplementation(() => undefined);
+    const store = new InMemoryProviderHealthStore(new InMemoryRoutingLog());
+    const start = Date.parse('2026-11-25T14:02:00Z');
+    const clock = { now: start + 1_000 };
+    const handler = createHealthSignalsHandler(
+      { store, windows: { windows: new InMemorySignalWindows(), now: () => clock.now } },
+      telemetry,
+    );
+    const pattern = ['f', 's', 'f', 'f', 's', 'f', 's', 'f', 's', 'f'];
+    const event = (i: number, failed: boolean, seconds: number) =>
+      attemptEvent(
+        {
+          jobId: `job-${i}`,
+          dispatchId: `job-${i}:v1`,
+          outcome: failed ? 'failed_terminal' : 'succeeded',
+          errorClass: failed ? 'server_error' : null,
+        },
+        { id: `evt-${i}`, time: new Date(start + seconds * 1000).toISOString() },
+      );
+    for (const [i, p] of pattern.entries()) await handler(event(i, p === 'f', i / 2), aLocalLambdaContext());
+    expect((await store.load({ provider: 'fal', model: 'wan-i2v' })).state.status).toBe('closed');
+    clock.now = start + 16_000;
+    await handler(event(99, false, 15), aLocalLambdaContext());
+    const { state } = await store.load({ provider: 'fal', model: 'wan-i2v' });
+    expect(state).toMatchObject({ status: 'open', reason: 'failure_rate', windowsJudgedThrough: start });
+    expect(info).toHaveBeenCalledWith(
+      'provider health changed',
+      expect.objectContaining({ command: 'JudgeWindows', reason: 'failure_rate', to: 'open' }),
+    );
+    expect(metric.mock.calls.filter(([name]) => name === 'HealthTransitions')).toHaveLength(1);
+  });
+});
+
 describe('parsing provider.job.started and the measures of a completion', () => {
   const started = (detail: Record<string, unknown>, overrides: Record<string, unknown> = {}) => ({
     id: 'evt-s',

@@ -31,8 +31,8 @@ function aStoreLosing(conflicts: number) {
         throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
       return inner.commit(change);
     },
-    tallySuccesses: (entries) => inner.tallySuccesses(entries),
-    readTally: (key, starts) => inner.readTally(key, starts),
+    raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
+    readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };
   return { store, counts };
 }

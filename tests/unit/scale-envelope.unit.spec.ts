@@ -83,10 +83,10 @@ describe('the scale envelope', () => {
     expect(text).toMatch(/Next: router reserved concurrency 20/);
   });
 
-  it('given successes in a 32-shard tally, when rendered, then the health row is 32 × 1,000 ÷ 2 ÷ 70 % and not named as the decision path’s bottleneck', () => {
+  it('given successes raising a 16-item success register, when rendered, then the health row is 16 × 1,000 ÷ 1 ÷ 70 % and not named as the decision path’s bottleneck', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults);
     const health = rows.find((r) => r.offPath);
-    expect(health?.jobsPerSecond).toBeCloseTo((32 * 1000) / 2 / 0.7, 6);
+    expect(health?.jobsPerSecond).toBeCloseTo((16 * 1000) / 1 / 0.7, 6);
     expect(renderEnvelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)).not.toMatch(
       /First bottleneck of the decision path: health/,
     );

@@ -6,26 +6,27 @@ import {
   closeWindow,
   completedFact,
   dueWindows,
+  factGroups,
+  foldFacts,
   foldWindows,
   HISTOGRAM_BOUNDS_MS,
   histogramOf,
   isDue,
   lengthBucketOf,
+  parseFacts,
   quantileMs,
   recentWindows,
   segmentOf,
   segmentStats,
-  shardOf,
   startedFact,
   sumCounts,
   WINDOW_GRACE_MS,
   WINDOW_MS,
-  WINDOW_SHARDS,
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
 import {
   closeDueWindows,
-  countSignal,
+  countSignals,
   ThrottledWindowCloser,
 } from '../../src/provider-health/window-counting.ts';
 
@@ -92,10 +93,34 @@ describe('segments and windows', () => {
     expect(isDue(windowStartOf(AT), windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS)).toBe(true);
   });
 
-  it('given a key, when sharded, then the shard is stable and within the shard count', () => {
-    expect(shardOf('attempt-1')).toBe(shardOf('attempt-1'));
-    const shards = new Set(Array.from({ length: 200 }, (_, i) => shardOf(`k${i}`)));
-    expect(shards.size).toBe(WINDOW_SHARDS);
+  it('given a batch, when grouped, then there is one group per window, its id from its sorted keys only, a repeated key written once', () => {
+    const later = { ...success('c', 1_000), windowStartMs: windowStartOf(AT) + WINDOW_MS };
+    const groups = factGroups([success('b', 1_000), success('a', 1_000), later, success('a', 1_000)]);
+    expect(groups.map((g) => [g.windowStartMs, g.facts.map((f) => f.key)])).toEqual([
+      [windowStartOf(AT), ['a', 'b']],
+      [windowStartOf(AT) + WINDOW_MS, ['c']],
+    ]);
+    // Another arrival order, the same groups; another composition, another id.
+    expect(factGroups([later, success('a', 1_000), success('b', 1_000)])).toEqual(groups);
+    expect(factGroups([success('a', 1_000)])[0]?.id).not.toBe(groups[0]?.id);
+    expect(groups[0]?.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(parseFacts(groups[0]?.text ?? '')).toEqual(groups[0]?.facts);
+  });
+
+  it('given a batch larger than a group holds, when grouped, then it is split by bytes in key order and each part stays within the limit', () => {
+    const facts = Array.from({ length: 50 }, (_, i) => success(`k${String(i).padStart(2, '0')}`, 1_000));
+    const groups = factGroups(facts, 1_000);
+    expect(groups.length).toBeGreaterThan(1);
+    for (const group of groups) expect(Buffer.byteLength(group.text)).toBeLessThanOrEqual(1_000);
+    expect(groups.flatMap((g) => g.facts.map((f) => f.key))).toEqual(facts.map((f) => f.key));
+    expect(new Set(groups.map((g) => g.id)).size).toBe(groups.length);
+  });
+
+  it('given copies of a key with different counters, when folded, then one copy counts, the same whichever order', () => {
+    const a = { key: 'k', counts: { n: 1, x: 1 } };
+    const b = { key: 'k', counts: { n: 1, y: 1 } };
+    expect(foldFacts([a, b])).toEqual(foldFacts([b, a]));
+    expect(foldFacts([a, b, { key: 'j', counts: { n: 1 } }]).n).toBe(2);
   });
 
   it('given a started signal, then it counts one queue-wait sample for the pair', () => {
@@ -109,6 +134,7 @@ describe('segments and windows', () => {
     expect(ok.counts).toEqual({
       n: 1,
       'o:succeeded': 1,
+      'b:a': 1,
       's:720p|l5:succeeded': 1,
       [`r:720p|l5:${bucketOf(30_000)}`]: 1,
       'u:720p|l5': 250_000,
@@ -130,6 +156,10 @@ describe('segments and windows', () => {
       errorClass: 'timeout',
     });
     expect(classed.counts['e:timeout']).toBe(1);
+    // The breaker's evidence: a provider-side failure is an attempt and a failure; `unknown` is neither.
+    expect([classed.counts['b:a'], classed.counts['b:f']]).toEqual([1, 1]);
+    const unknown = completedFact({ key: 'd', atMs: AT, ...pair, outcome: 'unknown', errorClass: 'timeout' });
+    expect([unknown.counts['b:a'], unknown.counts['b:f']]).toEqual([undefined, undefined]);
   });
 
   it('given the same facts in any order with repeats, when folded, then the windows are identical', () => {
@@ -223,9 +253,12 @@ describe('counting and closing', () => {
     const windows = new InMemorySignalWindows();
     let now = AT + 1_000;
     const facts = [success('a', 1_000), success('b', 2_000), success('a', 1_000)];
-    const results = [];
-    for (const fact of facts) results.push(await countSignal(fact, { windows, now: () => now }));
-    expect(results).toEqual(['counted', 'counted', 'duplicate']);
+    // A first delivery, then a redelivery of one signal in a batch of its own: counted once on reading.
+    expect(await countSignals(facts.slice(0, 2), { windows, now: () => now })).toEqual([
+      'counted',
+      'counted',
+    ]);
+    expect(await countSignals(facts.slice(2), { windows, now: () => now })).toEqual(['counted']);
     const early = await closeDueWindows([pair], { windows, now: () => now });
     expect(early.closed).toEqual([]);
     now = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
@@ -240,23 +273,24 @@ describe('counting and closing', () => {
       closed: [],
       open: [],
     });
-    expect(await countSignal(success('late', 1), { windows, now: () => now })).toBe('late');
+    expect(await countSignals([success('late', 1)], { windows, now: () => now })).toEqual(['late']);
   });
 
   it('given a throttled closer, when asked twice within its period, then only the first reads the store', async () => {
     const windows = new InMemorySignalWindows();
     let now = AT;
     const closer = new ThrottledWindowCloser({ windows, now: () => now }, { everyMs: 1_000 });
-    await closer.closeDue(pair);
-    await closer.closeDue(pair);
+    expect(await closer.closeDue([pair, pair])).toHaveLength(1);
+    expect(await closer.closeDue([pair])).toEqual([]);
     expect(windows.reads).toBe(1);
     now += 1_000;
-    await closer.closeDue(pair);
+    const [again] = await closer.closeDue([pair]);
+    expect(again?.summary.pair).toEqual(pair);
     expect(windows.reads).toBe(2);
   });
 
   it('given a closed window, then its id and bounds come from its pair and start only', () => {
-    const window = closeWindow({ provider: 'fal', model: null }, 20_000, [{ n: 1 }, { n: 2 }]);
+    const window = closeWindow({ provider: 'fal', model: null }, 20_000, { n: 3, zero: 0 });
     expect(window).toEqual({
       id: 'fal#-#20000',
       pair: { provider: 'fal', model: null },

@@ -11,13 +11,10 @@ import type { Command } from 'commander';
 import { changeProviderMode } from '../../commands/record-health-signal.ts';
 import type { BreakerMode } from '../../log/health-records.ts';
 import type { BreakerRef } from '../../ports/provider-health-store.ts';
-import {
-  breakerKey,
-  initialBreakerState,
-  windowBucketStarts,
-  withSuccessTally,
-} from '../../provider-health/breaker.ts';
+import { windowPairKey } from '../../ports/signal-windows.ts';
+import { breakerKey, initialBreakerState } from '../../provider-health/breaker.ts';
 import { type BreakerView, breakerRefsOf, breakerView } from '../../provider-health/health-view.ts';
+import { breakerEvidenceOf } from '../../provider-health/signal-windows.ts';
 import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderTable } from '../output.ts';
@@ -31,18 +28,17 @@ export async function readHealth(
   healthTable: string,
   refs: readonly BreakerRef[],
 ): Promise<BreakerView[]> {
-  const store = storeOf(context, healthTable);
+  const { store, windows } = context.ports().providerHealth(healthTable);
   const stored = await context.onTable(healthTable, () => store.readMany(refs));
+  // The failure-rate evidence is the pairs' closed signal windows (one BatchGetItem of summaries).
+  const summaries = await context.onTable(healthTable, () => windows.readSummaries(refs));
   const now = context.now().toISOString();
-  // Successes live in the success tally until a failure folds them in: the view reads them too.
-  return Promise.all(
-    refs.map(async (ref) => {
-      const key = breakerKey(ref.provider, ref.model);
-      const state = stored.get(key)?.state ?? initialBreakerState(ref.provider, ref.model);
-      const tally = await context.onTable(healthTable, () => store.readTally(key, windowBucketStarts(now)));
-      return breakerView(withSuccessTally(state, now, tally), now);
-    }),
-  );
+  return refs.map((ref) => {
+    const state =
+      stored.get(breakerKey(ref.provider, ref.model))?.state ?? initialBreakerState(ref.provider, ref.model);
+    const closed = summaries.get(windowPairKey(ref))?.closed ?? [];
+    return breakerView(state, now, closed.map(breakerEvidenceOf));
+  });
 }
 
 export function renderHealth(views: readonly BreakerView[]): string {
