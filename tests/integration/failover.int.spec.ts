@@ -63,14 +63,16 @@ describe('failover on provider health (emulators)', () => {
         stack.tables.routingLog,
       ).readStream(meanwhile.stream);
       expect(failedOver).toMatchObject({
-        explanation: {
-          candidates: expect.arrayContaining([
-            expect.objectContaining({
-              provider: 'fal',
-              reason: 'provider_unhealthy',
-              breaker: 'fal#wan-i2v',
-            }),
-          ]),
+        data: {
+          explanation: {
+            candidates: expect.arrayContaining([
+              expect.objectContaining({
+                provider: 'fal',
+                reason: 'provider_unhealthy',
+                breaker: 'fal#wan-i2v',
+              }),
+            ]),
+          },
         },
       });
       probes.push(probe.jobId as string);
@@ -94,7 +96,9 @@ describe('failover on provider health (emulators)', () => {
       createDocumentClient(),
       stack.tables.routingLog,
     ).readStream(routed.stream);
-    expect(decision).toMatchObject({ explanation: { health: { read: 'ok', healthIgnored: true } } });
+    expect(decision).toMatchObject({
+      data: { explanation: { health: { read: 'ok', healthIgnored: true } } },
+    });
     await signal(
       aStatusEvent({ provider: 'replicate', state: 'auto' }, { seconds: 1 }),
       aLocalLambdaContext(),
