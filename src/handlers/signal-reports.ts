@@ -7,6 +7,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ProviderSignalStep } from '../commands/handle-provider-signal.ts';
+import type { HealthTransition } from '../log/health-records.ts';
 import type { Telemetry } from '../observability/telemetry.ts';
 import { errorClassKind } from '../provider-health/breaker.ts';
 import { WINDOW_MS } from '../provider-health/signal-windows.ts';
@@ -76,6 +77,32 @@ export function measureJobStarted(
 }
 
 /**
+ * A breaker's transitions, whoever caused them (a signal, or the failure-rate rule judging closed
+ * windows): one log line and one `HealthTransitions` count each, so a dashboard and a log query see
+ * every transition the same way. `withCause` names the signal behind it when the context does not.
+ */
+function reportTransitions(
+  transitions: readonly HealthTransition[],
+  context: Readonly<Record<string, string | null>>,
+  { logger, metrics }: Telemetry,
+  { withCause = false }: { readonly withCause?: boolean } = {},
+): void {
+  for (const t of transitions) {
+    logger.info('provider health changed', {
+      ...context,
+      ...(withCause ? { causedBy: t.causedBy } : {}),
+      version: t.version,
+      from: t.previousStatus,
+      to: t.status,
+      mode: t.mode,
+      reason: t.reason,
+      openUntil: t.openUntil,
+    });
+    metrics.addMetric('HealthTransitions', MetricUnit.Count, 1);
+  }
+}
+
+/**
  * The observer HandleProviderSignal reports its steps to. Made when the signal is read: an attempt
  * with an unclassified errorClass is made visible at once (it counts as provider-side, the safe rule
  * of src/provider-health/breaker.ts; the class is a consumer's label ≤ 64 characters, never content).
@@ -109,18 +136,7 @@ export function signalReporter(
         outcome = result.outcome;
         const recorded = { ...base, outcome };
         if (result.outcome === 'recorded' && result.transitions.length > 0) {
-          for (const t of result.transitions) {
-            logger.info('provider health changed', {
-              ...recorded,
-              version: t.version,
-              from: t.previousStatus,
-              to: t.status,
-              mode: t.mode,
-              reason: t.reason,
-              openUntil: t.openUntil,
-            });
-            metrics.addMetric('HealthTransitions', MetricUnit.Count, 1);
-          }
+          reportTransitions(result.transitions, recorded, { logger, metrics });
         } else {
           logger.debug('health signal processed', recorded);
         }
@@ -148,20 +164,12 @@ export function signalReporter(
         // The failure-rate rule over closed windows: its transitions are logged like a signal's.
         const { result } = step;
         if (result.outcome !== 'recorded') return;
-        for (const t of result.transitions) {
-          logger.info('provider health changed', {
-            breaker: step.breaker,
-            command: 'JudgeWindows',
-            causedBy: t.causedBy,
-            version: t.version,
-            from: t.previousStatus,
-            to: t.status,
-            mode: t.mode,
-            reason: t.reason,
-            openUntil: t.openUntil,
-          });
-          metrics.addMetric('HealthTransitions', MetricUnit.Count, 1);
-        }
+        reportTransitions(
+          result.transitions,
+          { breaker: step.breaker, command: 'JudgeWindows' },
+          { logger, metrics },
+          { withCause: true },
+        );
         return;
       }
       case 'SlotReleased': {
