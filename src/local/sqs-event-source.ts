@@ -1,9 +1,11 @@
 /**
- * The local stand-in for the Holds function's SQS event source mapping: receives HoldQueue
- * messages, hands them to the REAL Holds handler as an SQSEvent, and deletes those it did not
- * report as failed (a failed one becomes visible again, as on AWS, and goes to the DLQ after the
- * queue's maxReceiveCount). `drain()` takes what is visible now (a `recheck` delayed by the bounded
- * wait is not, yet); `run()` long-polls until aborted (the live stack).
+ * The local stand-in for a Lambda SQS event source mapping (the Holds function's on HoldQueue, the
+ * HealthSignals function's on HealthSignalsQueue): receives a queue's messages, hands them to the
+ * REAL handler as one SQSEvent of up to `batchSize` records (several ReceiveMessage calls of at
+ * most 10, as the mapping assembles a batch), and deletes those it did not report as failed (a
+ * failed one becomes visible again after the queue's visibility timeout, as on AWS, and goes to the
+ * DLQ after the queue's maxReceiveCount). `drain()` takes what is visible now (a `recheck` delayed
+ * by the bounded wait is not, yet); `run()` long-polls until aborted (the live stack).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import {
@@ -13,19 +15,33 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { chunksOf } from '../batching/chunks.ts';
 
-export type HoldsInvoke = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type SqsBatchInvoke = (event: SQSEvent) => Promise<SQSBatchResponse>;
+
+export interface SqsEventSourceOptions {
+  /** Named in the report of a failed receive (`holds`, `health-signals`). */
+  readonly name: string;
+  /** Records per invocation, as the template's event source sets BatchSize (default 10). */
+  readonly batchSize?: number;
+}
 
 const RECEIVE_RETRY_MS = 1000;
+/** ReceiveMessage and DeleteMessageBatch take at most 10 messages a call. */
+const SQS_MAX_PER_CALL = 10;
 
-export class HoldBacklogPoller {
+export class SqsEventSource {
   readonly #sqs = new SQSClient({});
   readonly #queueUrl: string;
-  readonly #invoke: HoldsInvoke;
+  readonly #invoke: SqsBatchInvoke;
+  readonly #name: string;
+  readonly #batchSize: number;
 
-  constructor(queueUrl: string, invoke: HoldsInvoke) {
+  constructor(queueUrl: string, invoke: SqsBatchInvoke, options: SqsEventSourceOptions) {
     this.#queueUrl = queueUrl;
     this.#invoke = invoke;
+    this.#name = options.name;
+    this.#batchSize = Math.max(1, options.batchSize ?? SQS_MAX_PER_CALL);
   }
 
   /** Handles every message visible now, until a receive comes back empty; resolves to their count. */
@@ -45,37 +61,46 @@ export class HoldBacklogPoller {
         await this.receiveOnce(waitSeconds, signal);
       } catch (error) {
         if (signal.aborted) break;
-        report(`holds: ReceiveMessage failed (${error instanceof Error ? error.name : 'unknown'}); retrying`);
+        report(
+          `${this.#name}: ReceiveMessage failed (${error instanceof Error ? error.name : 'unknown'}); retrying`,
+        );
         await delay(RECEIVE_RETRY_MS, undefined, { signal }).catch(() => undefined);
       }
     }
   }
 
+  /** One batch: received (waiting only for its first message), handled, the handled ones deleted. */
   async receiveOnce(waitSeconds: number, signal?: AbortSignal): Promise<number> {
-    const { Messages = [] } = await this.#sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: this.#queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: waitSeconds,
-      }),
-      signal ? { abortSignal: signal } : {},
-    );
-    if (Messages.length === 0) return 0;
-    const { batchItemFailures = [] } = await this.#invoke({ Records: Messages.map(sqsRecordOf) });
+    const messages: Message[] = [];
+    while (messages.length < this.#batchSize) {
+      const want = Math.min(SQS_MAX_PER_CALL, this.#batchSize - messages.length);
+      const { Messages = [] } = await this.#sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.#queueUrl,
+          MaxNumberOfMessages: want,
+          WaitTimeSeconds: messages.length === 0 ? waitSeconds : 0,
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      messages.push(...Messages);
+      if (Messages.length < want) break;
+    }
+    if (messages.length === 0) return 0;
+    const { batchItemFailures = [] } = await this.#invoke({ Records: messages.map(sqsRecordOf) });
     const failed = new Set(batchItemFailures.map((failure) => failure.itemIdentifier));
-    const done = Messages.filter((message) => !failed.has(message.MessageId as string));
-    if (done.length > 0) {
+    const done = messages.filter((message) => !failed.has(message.MessageId as string));
+    for (const chunk of chunksOf(done, SQS_MAX_PER_CALL)) {
       await this.#sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: this.#queueUrl,
-          Entries: done.map((message, index) => ({
+          Entries: chunk.map((message, index) => ({
             Id: String(index),
             ReceiptHandle: message.ReceiptHandle as string,
           })),
         }),
       );
     }
-    return Messages.length;
+    return messages.length;
   }
 
   destroy(): void {
@@ -83,7 +108,7 @@ export class HoldBacklogPoller {
   }
 }
 
-/** A received message as Lambda's SQS event source delivers it (the fields the handler reads). */
+/** A received message as Lambda's SQS event source delivers it (the fields the handlers read). */
 function sqsRecordOf(message: Message): SQSRecord {
   return {
     messageId: message.MessageId as string,
