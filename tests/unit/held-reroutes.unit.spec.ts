@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../src/cli/verbs/history.ts';
+import { planReplayStep, type ReplayPolicy } from '../../src/commands/replay-plan.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../../src/log/stored-records.ts';
 import { planEffects, REROUTED_DETAIL_TYPE } from '../../src/projections/effects.ts';
@@ -278,5 +279,41 @@ describe('a re-routing under prefer', () => {
       data: { decision: { data: { provider: 'luma' } } },
     });
     expect(await stack.ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([]);
+  });
+});
+
+describe('a replay while a re-routing is held', () => {
+  const replayFal: ReplayPolicy = {
+    selection: { providers: ['fal'], outcome: 'routed' },
+    payAgainFor: new Set(),
+  };
+  const author = {
+    incident: 'INC-HELD',
+    requestedBy: 'ops',
+    why: 'fal outage',
+    at: '2026-11-25T15:00:00.000Z',
+  };
+
+  it('given an auto job whose fal dispatch failed and whose re-routing waits for Replicate, when fal is replayed, then it is skipped as held (never paid at fal again), and once re-routed it is dispatched elsewhere', async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: 1, replicate: 1 }));
+    const job = await stack.submit(autoJob);
+    const onReplicate = await stack.submit({ provider: 'replicate' });
+    const jobId = job.metadata.jobId as string;
+    await stack.fail(jobId);
+
+    expect(planReplayStep(await stack.stateOf(jobId), author, undefined, replayFal)).toMatchObject({
+      action: 'skipped',
+      reason: 'held',
+      current: { version: 1 },
+    });
+
+    await stack.complete(onReplicate.metadata.jobId as string);
+    await stack.handleBacklog();
+    expect(await stack.stateOf(jobId)).toMatchObject({ held: false });
+    expect(planReplayStep(await stack.stateOf(jobId), author, undefined, replayFal)).toMatchObject({
+      action: 'skipped',
+      reason: 'dispatched_elsewhere',
+      current: { record: { type: 'RoutingRevised' } },
+    });
   });
 });
