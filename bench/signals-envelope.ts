@@ -424,7 +424,11 @@ ${table(signalEnvelope(t, HEALTHY_FAILURE_SHARE, sig))}
 failures the breaker row is ${f(1000 / ASSUMED_SIGNAL_MS.failureCommit / 0.02)} signals/s: counted failures are still one conditional commit each
 on the breaker item (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in HealthSignalsQueue
 (its age is alarmed). The rows marked "all providers" are shared: two providers at 10,000/s each
-need the event source's row above 20,000 (raise HealthSignalsMaxConcurrency). The batch is what
+would need the event source's row above 20,000 (raise HealthSignalsMaxConcurrency) and the account's
+EventBridge invocations quota raised (every signal is one delivery to the queue, and the router's
+rule and consumers' rules draw on the same quota). The handler's CPU is assumed at 1 ms a signal;
+it measured 0.14 ms a signal in batches of 100 on in-memory stores, so the event source's row is
+conservative. The batch is what
 lifts the table and index rows: a batch of ${sig.batchSize} writes one fact group, one index ADD and
 one register raise per breaker and run of successes, where one event per call wrote each per signal
 (the table-quota row was 4,402 signals/s then).
