@@ -39,6 +39,17 @@ export const QUOTAS = {
  */
 export const ASSUMED_MS = { putItem: 5, projectorBatchWaits: 80, breakerCommit: 18 } as const;
 
+/**
+ * What each job costs the account's EventBridge quotas besides its own submission and announcement:
+ * the provider signals it causes (docs/EVENT_SCHEMA.md) — a `provider.job.started` and a terminal
+ * `provider.attempt.completed` for a dispatched job, each one target invocation (HealthSignalsRule →
+ * HealthSignalsQueue) and, when an invoker reports each as it happens, one PutEvents request. They
+ * share the account's quotas with the decision path, so the decision path's ceilings count them.
+ */
+export const SIGNALS_PER_JOB = 2;
+/** PutEvents takes up to 10 entries a request: an invoker that batches its signals needs a tenth. */
+export const SIGNALS_PER_PUT_EVENTS = 10;
+
 export interface TemplateSettings {
   readonly routerReservedConcurrency: number;
   readonly routerMemoryMb: number;
@@ -95,6 +106,8 @@ export interface EnvelopeRow {
   readonly lift: string;
   /** Off the decision path: decisions go on when it throttles (health reads fail open). */
   readonly offPath?: boolean;
+  /** An account-wide quota shared with other traffic (provider signals), not a setting of the template. */
+  readonly accountQuota?: boolean;
 }
 
 const f = (value: number, digits = 0) =>
@@ -136,9 +149,11 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   const projectorRecords =
     (q.freshTableShards * t.parallelizationFactor * c.recordsPerBatch * 1000) / batchMs;
   const audit = (AUDIT_SHARDS * q.partitionWcu) / indexWru / (share * recordsPerJob);
-  const invocations = q.eventBridgeInvocations / (1 + c.total.eventBridgeEvents);
+  const invocations = q.eventBridgeInvocations / (1 + c.total.eventBridgeEvents + SIGNALS_PER_JOB);
   const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
-  const putEvents = q.putEventsRequests / (1 + putEventsCalls);
+  const putEvents = q.putEventsRequests / (1 + putEventsCalls + SIGNALS_PER_JOB);
+  const putEventsBatchedSignals =
+    q.putEventsRequests / (1 + putEventsCalls + SIGNALS_PER_JOB / SIGNALS_PER_PUT_EVENTS);
   const table = q.tableWru / (tableWruPerJob * recordsPerJob);
   // Successes raise the breaker's success register (SUCCESS_REGISTER_SHARDS items, 1 WCU per raise,
   // one raise per breaker and batch of HealthSignalsQueue's event source); counted failures still
@@ -166,15 +181,17 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
     },
     {
       limit: 'EventBridge PutEvents (account)',
-      arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests per job)`,
+      arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests + ${SIGNALS_PER_JOB} provider signals, one request each, per job)`,
       jobsPerSecond: putEvents,
-      lift: 'quota increase; batched submissions',
+      lift: `invokers put their signals ${SIGNALS_PER_PUT_EVENTS} to a request: ${f(putEventsBatchedSignals)}/s; quota increase; batched submissions`,
+      accountQuota: true,
     },
     {
       limit: 'EventBridge target invocations (account)',
-      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule per job)`,
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule + ${SIGNALS_PER_JOB} provider signals → HealthSignalsQueue per job)`,
       jobsPerSecond: invocations,
       lift: 'quota increase',
+      accountQuota: true,
     },
     {
       limit: 'RoutingLog on-demand table quota',

@@ -71,10 +71,17 @@ describe('the scale envelope', () => {
     expect(envelopeBasis([])).toBeUndefined();
   });
 
-  it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then it clears 5,000 jobs/s', () => {
+  it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then every ceiling the template sets clears 5,000 jobs/s and the first limit is the account’s EventBridge quotas, which the provider signals share', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
-    const onPath = rows.filter((r) => !r.offPath).map((r) => r.jobsPerSecond);
-    expect(Math.min(...onPath)).toBeGreaterThan(5000);
+    const onPath = rows.filter((r) => !r.offPath);
+    expect(Math.min(...onPath.filter((r) => !r.accountQuota).map((r) => r.jobsPerSecond))).toBeGreaterThan(
+      5000,
+    );
+    const [first] = [...onPath].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+    expect(first).toMatchObject({ limit: 'EventBridge PutEvents (account)', accountQuota: true });
+    // 10,000 requests ÷ (1 submission + 0.095 announcement requests + 2 signals) per job.
+    expect(first?.jobsPerSecond).toBeCloseTo(10_000 / 3.095, 3);
+    expect(first?.lift).toMatch(/invokers put their signals 10 to a request: 7,722\/s/);
   });
 
   it('given template.yaml, when its settings are read, then they are the defaults the envelope assumes', () => {
