@@ -8,42 +8,37 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { VersionConflictError } from '../errors.ts';
-import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { appendInOrder, positionOf } from '../log/routing-records.ts';
+import { AppendOnlyLog, type RoutingLogRecord } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
-import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 
-export class DynamoDbRoutingLog implements RoutingLog {
+export class DynamoDbRoutingLog extends AppendOnlyLog<RoutingLogRecord> implements RoutingLog {
   readonly #client: DynamoDBDocumentClient;
   readonly #tableName: string;
 
   constructor(client: DynamoDBDocumentClient, tableName: string) {
+    super();
     this.#client = client;
     this.#tableName = tableName;
   }
 
-  async appendToStream(
-    stream: string,
-    records: readonly RoutingLogRecord[],
-    { expectedVersion }: AppendOptions,
-  ): Promise<number> {
-    return appendInOrder(stream, records, expectedVersion, positionOf, async (record) => {
-      try {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: storedItemOf(record),
-            ConditionExpression: 'attribute_not_exists(#stream)',
-            ExpressionAttributeNames: { '#stream': 'stream' },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
-        throw new VersionConflictError(stream, record.metadata.version, { cause: error, existing });
-      }
-    });
+  protected async putIfFree(record: RoutingLogRecord): Promise<void> {
+    const { stream, version } = record.metadata;
+    try {
+      await this.#client.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: storedItemOf(record),
+          ConditionExpression: 'attribute_not_exists(#stream)',
+          ExpressionAttributeNames: { '#stream': 'stream' },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
+      throw new VersionConflictError(stream, version, { cause: error, existing });
+    }
   }
 
   async readStream(stream: string): Promise<RoutingLogRecord[]> {
