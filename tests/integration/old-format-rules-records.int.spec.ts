@@ -14,12 +14,12 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { RULES_STREAM, rulesItemOf } from '../../src/log/rules-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { OLD_RULES_ITEMS, OLD_RULES_VERSIONS } from '../support/old-format-rules-items.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -28,21 +28,7 @@ let stack: LocalStack;
 const documents = createDocumentClient();
 const rulesLog = () => new DynamoDbRulesLog(documents, stack.tables.routingLog);
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: { ...process.env, USER: 'operator' },
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  const lines = () =>
-    captured.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
-  return { code, ...captured, lines, json: () => lines()[0] };
-}
+const cli = (...argv: string[]) => runCliOn(stack.stage, argv, { env: { ...process.env, USER: 'operator' } });
 
 async function aTableFile(table: unknown): Promise<string> {
   const file = join(await mkdtemp(join(tmpdir(), 'old-rules-')), 'table.json');
