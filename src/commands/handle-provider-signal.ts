@@ -45,7 +45,20 @@ export interface HandleProviderSignalDependencies extends RecordHealthSignalDepe
   /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
   readonly slots?: ReleaseSlotDependencies;
   /** The event-time signal windows every signal is counted in; absent: none are kept. */
-  readonly windows?: Pick<SignalWindowCounter, 'count'>;
+  readonly windows?: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
+}
+
+/**
+ * The signal as the breaker takes it: `windowed` when its windows will hold it (counted in time),
+ * so an opening it triggers is left to the fold over those windows (src/provider-health/breaker.ts).
+ */
+export function windowedSignal(
+  signal: HealthSignal,
+  windows: Partial<Pick<SignalWindowCounter, 'inTime'>> | undefined,
+): HealthSignal {
+  const { command } = signal;
+  if (command.type !== 'RecordAttempt' || !windows?.inTime) return signal;
+  return { ...signal, command: { ...command, windowed: windows.inTime(Date.parse(command.at)) } };
 }
 
 export type HandleProviderSignalResult = RecordHealthSignalResult & {
@@ -161,7 +174,7 @@ export async function handleProviderSignal(
   deps: HandleProviderSignalDependencies,
   observe: (step: ProviderSignalStep) => void = () => undefined,
 ): Promise<HandleProviderSignalResult> {
-  const recorded = await recordHealthSignal(signal, deps);
+  const recorded = await recordHealthSignal(windowedSignal(signal, deps.windows), deps);
   observe({ type: 'HealthSignalRecorded', result: recorded });
   let result: HandleProviderSignalResult = recorded;
   const { attempt } = signal;
@@ -210,7 +223,9 @@ export async function handleProviderSignal(
  */
 export async function ingestSignalBatch(
   signals: readonly HealthSignal[],
-  deps: CountingDependencies & { readonly windows: Pick<SignalWindowCounter, 'count'> },
+  deps: CountingDependencies & {
+    readonly windows: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
+  },
   observe: (step: ProviderSignalStep) => void = () => undefined,
 ): Promise<{
   readonly health: readonly RecordHealthSignalResult[];
@@ -232,7 +247,10 @@ export async function ingestSignalBatch(
   );
   const { counted, closed } = await deps.windows.count(facts.filter((fact) => fact !== null));
   const answers = [...counted];
-  const health = await recordHealthSignals(signals, deps);
+  const health = await recordHealthSignals(
+    signals.map((signal) => windowedSignal(signal, deps.windows)),
+    deps,
+  );
   await judgeIn(deps, closed, observe);
   return { health, counted: facts.map((fact) => (fact === null ? null : (answers.shift() ?? null))) };
 }
