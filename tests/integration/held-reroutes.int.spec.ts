@@ -15,7 +15,6 @@ import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../../src/aws/sqs-hold-backlog.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { createHoldsHandler } from '../../src/handlers/holds.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
@@ -26,7 +25,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
-import { anAttemptEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction } from '../support/health-signals.ts';
 import { readJob } from '../support/local-aws.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -60,7 +59,7 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
       routerDependencies(loadRouterConfig(handlerEnvironment(stack)), { table }),
       createTelemetry('router', stack.stage),
     );
-    const signal = createHealthSignalsHandler(
+    const signal = aSignalFunction(
       {
         store: new DynamoDbProviderHealthStore(documents, {
           health: stack.tables.providerHealth,
