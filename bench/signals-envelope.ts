@@ -180,6 +180,15 @@ const minOf = (lines: readonly EnvelopeLine[], scope: EnvelopeLine['scope']) =>
 
 const status = (met: boolean) => (met ? 'met' : 'MISSED');
 
+/** `BatchGetItem 202 · PutItem 404 (3 refused) · …`: a run's requests by command. */
+const requestMix = (r: SignalsResult['batch']): string =>
+  Object.entries(r.requestsByCommand ?? {})
+    .map(([command, n]) => {
+      const refused = r.refusedByCommand?.[command] ?? 0;
+      return `${command} ${f(n)}${refused > 0 ? ` (${f(refused)} refused)` : ''}`;
+    })
+    .join(' · ') || '—';
+
 /** Section 9 of the bench's table: measured on DynamoDB Local, then the envelope, each against its goal. */
 export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined): Row[] {
   const g = SIGNAL_GOALS;
@@ -206,11 +215,25 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
       status(b.signalsPerSecond >= g.localSignalsPerSecond && clean(b)),
     ],
     [
-      `  · write requests per signal (fact groups, group index, success registers, failure commits); load average at the start`,
-      `${f(b.writesPerSignal, 3)}; ${f(run.loadAverage ?? 0, 2)}`,
+      `  · DynamoDB requests per signal (reads and writes) · of them writes (fact groups, group index, success registers, failure commits)`,
+      `${b.requestsPerSignal === undefined ? '—' : f(b.requestsPerSignal, 3)} · ${f(b.writesPerSignal, 3)}`,
       '',
       '< 1',
       b.writesPerSignal < 1 ? 'met' : 'MISSED',
+    ],
+    [
+      `  · requests by command (refused: a cancelled transaction or failed condition)`,
+      requestMix(b),
+      '',
+      '—',
+      'reported',
+    ],
+    [
+      `  · this process's CPU per signal (parsing, our code, the SDK, the harness); load average at the start → end`,
+      `${b.cpuMsPerSignal === undefined ? '—' : `${f(b.cpuMsPerSignal, 3)} ms`}; ${f(b.loadAverageAtStart ?? run.loadAverage ?? 0, 2)} → ${f(b.loadAverageAtEnd ?? run.loadAverage ?? 0, 2)}`,
+      '',
+      '—',
+      'reported',
     ],
     [
       `  · the emulator's own ceiling this run: plain BatchWriteItem items/s · single PutItem calls/s (~6 KB)`,

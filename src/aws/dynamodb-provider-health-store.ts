@@ -199,21 +199,41 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     });
   }
 
-  async readSuccessRegister(key: string): Promise<string | null> {
-    const items = await batchGetByKey(
-      this.#client,
-      {
-        tableName: this.#healthTable,
-        keyName: 'pk',
-        ids: Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n)),
-      },
-      DEFAULT_BATCH_ROUNDS,
-      (left) => new UnreadableProviderHealthError(`${left} success-register items left unprocessed`),
-    );
-    let newest: string | null = null;
-    for (const item of items.values()) {
-      if (typeof item.at === 'string' && (newest === null || item.at > newest)) newest = item.at;
+  async readForSignals(refs: readonly BreakerRef[], registerKeys: readonly string[]) {
+    const breakerIds = [...new Set(refs.map((ref) => breakerItemKey(breakerKey(ref.provider, ref.model))))];
+    const items = await this.#readConsistent([...breakerIds, ...registerKeys.flatMap(registerShardKeys)]);
+    const breakers = new Map<string, StoredBreaker>();
+    for (const id of breakerIds) {
+      const item = items.get(id) as BreakerItem | undefined;
+      if (item) breakers.set(item.state.key, { state: item.state, rev: item.rev });
     }
-    return newest;
+    return { breakers, registers: new Map(registerKeys.map((key) => [key, newestOf(items, key)])) };
   }
+
+  async readSuccessRegister(key: string): Promise<string | null> {
+    return newestOf(await this.#readConsistent(registerShardKeys(key)), key);
+  }
+
+  /** Strongly consistent BatchGetItems of these items of the health table, by `pk`. */
+  #readConsistent(ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    return batchGetByKey(
+      this.#client,
+      { tableName: this.#healthTable, keyName: 'pk', ids },
+      DEFAULT_BATCH_ROUNDS,
+      (left) => new UnreadableProviderHealthError(`${left} provider-health items left unprocessed`),
+    );
+  }
+}
+
+const registerShardKeys = (key: string): string[] =>
+  Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n));
+
+/** A register's value: the newest `at` among its shards' items (read with `items`), or null. */
+function newestOf(items: ReadonlyMap<string, Record<string, unknown>>, key: string): string | null {
+  let newest: string | null = null;
+  for (const id of registerShardKeys(key)) {
+    const at = items.get(id)?.at;
+    if (typeof at === 'string' && (newest === null || at > newest)) newest = at;
+  }
+  return newest;
 }

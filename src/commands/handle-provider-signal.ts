@@ -204,8 +204,9 @@ export async function handleProviderSignal(
  * A batch of attempt signals into the breakers and the signal windows only — what a batched
  * consumer of health signals ingests (the bench's path; job streams and slots are each signal's
  * own, in handleProviderSignal). The windows take the whole batch as fact groups (one item per
- * window touched), the breakers take it in arrival order (recordHealthSignals: one register write
- * per breaker for its successes, a commit per counted failure), then the closed windows are judged.
+ * window touched) while the breakers take it in arrival order (recordHealthSignals: one read, one
+ * register write per breaker for its successes, a commit per counted failure); then the closed
+ * windows are judged.
  * One breaker answer and one window answer per signal, in order.
  */
 export async function ingestSignalBatch(
@@ -230,9 +231,12 @@ export async function ingestSignalBatch(
         })
       : null,
   );
-  const { counted, closed } = await deps.windows.count(facts.filter((fact) => fact !== null));
+  // The windows and the breakers are independent stores: written side by side, then what closed is judged.
+  const [{ counted, closed }, health] = await Promise.all([
+    deps.windows.count(facts.filter((fact) => fact !== null)),
+    recordHealthSignals(signals, deps),
+  ]);
   const answers = [...counted];
-  const health = await recordHealthSignals(signals, deps);
   await judgeIn(deps, closed, observe);
   return { health, counted: facts.map((fact) => (fact === null ? null : (answers.shift() ?? null))) };
 }

@@ -72,6 +72,12 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     }
   }
 
+  async readForSignals(refs: readonly BreakerRef[], registerKeys: readonly string[]) {
+    const breakers = await this.readMany(refs);
+    const registers = new Map(registerKeys.map((key) => [key, this.#registers.get(key) ?? null]));
+    return { breakers, registers };
+  }
+
   async readSuccessRegister(key: string): Promise<string | null> {
     return this.#registers.get(key) ?? null;
   }

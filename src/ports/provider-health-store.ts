@@ -59,6 +59,18 @@ export interface ProviderHealthStore {
    * out-of-order success changes nothing it should not. Never touches a breaker item.
    */
   raiseSuccessRegisters(entries: readonly SuccessEntry[]): Promise<void>;
+  /**
+   * What a batch of signals decides on, in one strongly consistent read: the breakers of `refs`
+   * (absent ones are not in the map, as in readMany) and the success register of each of
+   * `registerKeys` (as readSuccessRegister: the newest success's event time, or null).
+   */
+  readForSignals(
+    refs: readonly BreakerRef[],
+    registerKeys: readonly string[],
+  ): Promise<{
+    readonly breakers: Map<string, StoredBreaker>;
+    readonly registers: Map<string, string | null>;
+  }>;
   /** Breaker `key`'s success register (strongly consistent, the max of its shards): the newest success's event time, or null. */
   readSuccessRegister(key: string): Promise<string | null>;
 }

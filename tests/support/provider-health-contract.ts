@@ -202,5 +202,36 @@ export function providerHealthContract(
         rev: 0,
       });
     });
+
+    it('given one breaker written and one register raised, when a batch reads them, then one read answers both: the breaker at its rev, the newest success, null for the rest', async () => {
+      const { store } = await create();
+      const written = unique('p');
+      const fresh = unique('p');
+      const state = initialBreakerState(written);
+      await store.commit({
+        signalId: unique('sig'),
+        at: '2026-11-25T14:00:00.000Z',
+        expectedRev: 0,
+        state,
+        transitions: [],
+      });
+      const base = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
+      await store.raiseSuccessRegisters([
+        { key: written, at: at(4), signalId: `${written}-a` },
+        { key: written, at: at(9), signalId: `${written}-b` },
+      ]);
+      await store.raiseSuccessRegisters([{ key: written, at: at(6), signalId: `${written}-c` }]);
+      const { breakers, registers } = await store.readForSignals(
+        [
+          { provider: written, model: null },
+          { provider: fresh, model: null },
+          { provider: written, model: null },
+        ],
+        [written, fresh],
+      );
+      expect([...breakers]).toEqual([[written, { state, rev: 1 }]]);
+      expect(Object.fromEntries(registers)).toEqual({ [written]: at(9), [fresh]: null });
+    });
   });
 }

@@ -25,6 +25,7 @@ function aStoreLosing(conflicts: number) {
       return inner.load(ref);
     },
     readMany: (refs) => inner.readMany(refs),
+    readForSignals: (refs, keys) => inner.readForSignals(refs, keys),
     commit: async (change) => {
       counts.commits++;
       if (counts.commits <= conflicts)
