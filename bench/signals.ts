@@ -435,6 +435,7 @@ export async function runSignals(): Promise<SignalsResult> {
     (next) => (args) => {
       const body = (args.request as { body?: unknown }).body;
       if (typeof body === 'string') sent.bytes += Buffer.byteLength(body);
+      else if (body instanceof Uint8Array) sent.bytes += body.byteLength;
       return next(args);
     },
     { step: 'finalizeRequest', name: 'benchRequestBytes' },
