@@ -16,7 +16,13 @@ import { WINDOW_MS } from '../src/provider-health/signal-windows.ts';
 import { SLOTS_PER_SHARD } from '../src/provider-health/slot-shards.ts';
 import type { Row } from './run.ts';
 import type { ScaleResult } from './scale.ts';
-import { envelope, QUOTAS, type TemplateSettings, templateSettings } from './scale-envelope.ts';
+import {
+  envelope,
+  envelopeBasis,
+  QUOTAS,
+  type TemplateSettings,
+  templateSettings,
+} from './scale-envelope.ts';
 import type { SignalsResult } from './signals.ts';
 import { writeBetweenMarkers } from './support/doc-markers.ts';
 
@@ -167,9 +173,9 @@ export function slotEnvelope(concurrency: number): EnvelopeLine[] {
 
 /** The decision path's ceiling (the smallest on-path row of the scale envelope), when a scale run exists. */
 export function decisionPath(scale: ScaleResult | undefined, t: TemplateSettings = templateSettings()) {
-  const last = scale?.checkpoints.at(-1);
-  if (!last) return undefined;
-  const [first] = envelope(last, t)
+  const basis = scale ? envelopeBasis(scale.checkpoints) : undefined;
+  if (!basis) return undefined;
+  const [first] = envelope(basis, t)
     .filter((r) => !r.offPath)
     .sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
   return first;

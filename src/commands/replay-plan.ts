@@ -79,10 +79,12 @@ export function isReplayed(decision: DecisionRecord, selection: ReplaySelection)
 
 /**
  * Why a job found in the window is not re-sent: it is done (`completed`, `failed`, `rejected`:
- * paying again needs `--pay-again-for`), or its current dispatch is at a provider not selected
- * (`dispatched_elsewhere`, e.g. re-routed away from the provider that had the outage).
+ * paying again needs `--pay-again-for`), its current dispatch is at a provider not selected
+ * (`dispatched_elsewhere`, e.g. re-routed away from the provider that had the outage), or it is
+ * `held`: its dispatch failed and its re-routing waits for a slot — the Holds function dispatches
+ * it when one frees, so re-sending the failed dispatch now would pay two providers for one job.
  */
-export type ReplaySkipReason = DoneReason | 'dispatched_elsewhere';
+export type ReplaySkipReason = DoneReason | 'dispatched_elsewhere' | 'held';
 
 export interface ReplayPolicy {
   readonly selection: ReplaySelection;
@@ -141,6 +143,8 @@ export function planReplayStep(
     if (reason && !policy.payAgainFor.has(jobId))
       return everSelected ? { action: 'skipped', reason, current } : { action: 'not_selected' };
     if (reason) paidAgain = reason;
+    else if (job.held)
+      return everSelected ? { action: 'skipped', reason: 'held', current } : { action: 'not_selected' };
     // The current dispatch (a routed current routing is the last dispatch); for a done job named
     // to be paid again whose current routing is a rejection, its last routed one.
     target = lastRouted;

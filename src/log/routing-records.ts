@@ -124,7 +124,23 @@ export interface RoutingRejectedData extends DecisionDataBase {
 
 export type RoutingRejectedRecord = LogRecord<'RoutingRejected', RoutingRejectedData, SubmissionMetadata>;
 
-export interface ProjectionReplayRequestedData {
+/**
+ * What an operator's re-send of a job's effects records beside what it re-sends — a replay and a
+ * re-drive alike: who asked and why, and how the re-send differs from the first send on purpose.
+ */
+export interface ResendData {
+  readonly requestedBy: string;
+  readonly why: string;
+  /** Set when the job's content was erased or had expired: the re-send sends nothing, and says why. */
+  readonly contentWithheld?: ContentWithheldReason;
+  /**
+   * Set when the job was done (completed, failed, rejected) and the operator named it with
+   * `--pay-again-for`: the provider is paid again on purpose, and the log says so.
+   */
+  readonly paidAgain?: 'completed' | 'failed' | 'rejected';
+}
+
+export interface ProjectionReplayRequestedData extends ResendData {
   /**
    * Id of the operator's replay, derived from the incident key only (`replay-<sha256(incident)>`):
    * a job's stream holds at most one replay record per incident.
@@ -132,24 +148,15 @@ export interface ProjectionReplayRequestedData {
   readonly replayId: string;
   /** The incident key the operator gave (`--incident`); absent on records written before it existed. */
   readonly incident?: string;
-  readonly requestedBy: string;
-  readonly why: string;
   /** The decision being re-projected (its version) and a copy of what the projector needs. */
   readonly replayOf: number;
   readonly decision: DecisionRecord;
-  /** Set when the job's content was erased or had expired: the replay sends nothing, and says why. */
-  readonly contentWithheld?: ContentWithheldReason;
   /**
    * The dispatch this replay supersedes (the job's current one when it was replayed) and the
    * revision count behind the copied decision; absent on records written before they existed.
    */
   readonly previousDispatchId?: string | null;
   readonly revision?: number;
-  /**
-   * Set when the job was done (completed, failed, rejected) and the operator named it with
-   * `--pay-again-for`: the provider is paid again on purpose, and the log says so.
-   */
-  readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
 export type ProjectionReplayRequestedRecord = LogRecord<
@@ -284,20 +291,14 @@ export type RoutingRevisedRecord = LogRecord<'RoutingRevised', RoutingRevisedDat
  * replay's ids at the replay's version): consumers never saw them, so nothing is new, and the
  * target's completion marker makes whatever did happen a no-op.
  */
-export interface ProjectionRedriveRequestedData {
+export interface ProjectionRedriveRequestedData extends ResendData {
   /** `redrive-<sha256(incident)>`: a stream holds at most one re-drive per (target, incident). */
   readonly redriveId: string;
   readonly incident: string;
-  readonly requestedBy: string;
-  readonly why: string;
   /** The version of the record re-driven. */
   readonly redriveOf: number;
   /** A copy of the target record as logged (its sealed content included, never in clear). */
   readonly target: RedriveTarget;
-  /** Set when the job's content was erased or had expired: the re-drive sends nothing, and says why. */
-  readonly contentWithheld?: ContentWithheldReason;
-  /** Set when the job was done and the operator named it with `--pay-again-for` (paid again on purpose). */
-  readonly paidAgain?: 'completed' | 'failed' | 'rejected';
 }
 
 export type ProjectionRedriveRequestedRecord = LogRecord<

@@ -4,19 +4,12 @@
  */
 import { VersionConflictError } from '../errors.ts';
 import { healthChangedRecord } from '../log/routing-records.ts';
-import type {
-  BreakerCommit,
-  BreakerRef,
-  CommitResult,
-  ProviderHealthStore,
-  StoredBreaker,
-  SuccessEntry,
-} from '../ports/provider-health-store.ts';
+import type * as port from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { breakerKey, initialBreakerState, newestSuccesses } from '../provider-health/breaker.ts';
 
-export class InMemoryProviderHealthStore implements ProviderHealthStore {
-  readonly #breakers = new Map<string, StoredBreaker>();
+export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
+  readonly #breakers = new Map<string, port.StoredBreaker>();
   readonly #signals = new Set<string>();
   readonly #registers = new Map<string, string>();
   readonly #log: RoutingLog;
@@ -25,13 +18,13 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     this.#log = log;
   }
 
-  async load(ref: BreakerRef): Promise<StoredBreaker> {
+  async load(ref: port.BreakerRef): Promise<port.StoredBreaker> {
     const stored = this.#breakers.get(breakerKey(ref.provider, ref.model));
     return stored ? structuredClone(stored) : { state: initialBreakerState(ref.provider, ref.model), rev: 0 };
   }
 
-  async readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>> {
-    const found = new Map<string, StoredBreaker>();
+  async readMany(refs: readonly port.BreakerRef[]): Promise<Map<string, port.StoredBreaker>> {
+    const found = new Map<string, port.StoredBreaker>();
     for (const ref of refs) {
       const key = breakerKey(ref.provider, ref.model);
       const stored = this.#breakers.get(key);
@@ -40,7 +33,7 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     return found;
   }
 
-  async commit(change: BreakerCommit): Promise<CommitResult> {
+  async commit(change: port.BreakerCommit): Promise<port.CommitResult> {
     if (change.signalId !== null && this.#signals.has(change.signalId)) return 'duplicate';
     const current = this.#breakers.get(change.state.key)?.rev ?? 0;
     const conflict = new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
@@ -65,7 +58,7 @@ export class InMemoryProviderHealthStore implements ProviderHealthStore {
     return 'committed';
   }
 
-  async raiseSuccessRegisters(entries: readonly SuccessEntry[]): Promise<void> {
+  async raiseSuccessRegisters(entries: readonly port.SuccessEntry[]): Promise<void> {
     for (const { key, at } of newestSuccesses(entries)) {
       const held = this.#registers.get(key);
       if (held === undefined || at > held) this.#registers.set(key, at);

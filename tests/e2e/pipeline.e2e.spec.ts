@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
-import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, type RouterResponse } from '../../src/handlers/router.ts';
@@ -11,8 +8,6 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { routerContentPorts } from '../support/content.ts';
 import {
   instrumentedPorts,
   readJob,
@@ -21,6 +16,7 @@ import {
   uniqueStage,
 } from '../support/local-aws.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 // Quiet Powertools for the handlers these tests create (the factories read no other environment).
@@ -29,14 +25,9 @@ quietHandlerTelemetry();
 function routerFor(stack: LocalStack) {
   const client = createDocumentClient();
   const handler = createRouterHandler(
-    {
-      log: new DynamoDbRoutingLog(client, stack.tables.routingLog),
-      credits: new DynamoDbCreditBalances(client, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(client, stack.tables.content)),
-      now: () => new Date(),
+    routerPortsOn(stack, client, {
       newId: randomUUID,
-    },
+    }),
     createTelemetry('router'),
   );
   return (event: ReturnType<typeof aSubmittedEvent>): Promise<RouterResponse> =>

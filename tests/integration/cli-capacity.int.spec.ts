@@ -2,11 +2,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { routerDependencies } from '../../src/handlers/router.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -16,17 +16,8 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
 });
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: { ...process.env, USER: 'ops' },
-    now: () => new Date(),
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  return { code, ...captured };
-}
+const cli = (...argv: string[]) =>
+  runCliOn(stack.stage, argv, { env: { ...process.env, USER: 'ops' }, now: () => new Date() });
 
 const jsonLines = (text: string) =>
   text

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { routerDependencies } from '../../src/handlers/router.ts';
@@ -17,6 +16,7 @@ import { handlerEnvironment, type LocalStack } from '../../src/local/provision.t
 import { completedFact, WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { countSignals } from '../../src/provider-health/window-counting.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
@@ -53,17 +53,8 @@ beforeAll(async () => {
   }
 });
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: { ...process.env, USER: 'ops' },
-    now: () => new Date(),
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  return { code, ...captured };
-}
+const cli = (...argv: string[]) =>
+  runCliOn(stack.stage, argv, { env: { ...process.env, USER: 'ops' }, now: () => new Date() });
 
 describe('operator views of predicted completion time (emulators)', () => {
   it('given run times recorded, when capacity is asked, then each model shows its ETA, success rate and windows, in JSON and as a table', async () => {

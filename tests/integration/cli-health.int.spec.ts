@@ -2,8 +2,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -12,17 +12,11 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
 });
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
+const cli = (...argv: string[]) =>
+  runCliOn(stack.stage, argv, {
     env: { ...process.env, USER: 'ops' },
     now: () => new Date('2026-11-25T14:10:00.000Z'),
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  return { code, ...captured };
-}
+  });
 
 describe('operator health commands (emulators)', () => {
   it('given no signal yet, then health lists every breaker of the table as closed', async () => {

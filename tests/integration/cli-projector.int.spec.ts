@@ -2,8 +2,8 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
@@ -13,17 +13,7 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
 });
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: process.env,
-    now: () => NOW,
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  return { code, ...captured };
-}
+const cli = (...argv: string[]) => runCliOn(stack.stage, argv, { now: () => NOW });
 
 describe('routing-manager projector (emulators)', () => {
   it('given a quiet stack, then there is no lag data and no abandoned batch', async () => {

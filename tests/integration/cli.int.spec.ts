@@ -12,10 +12,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
-import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
+import { runCli } from '../../src/cli/main.ts';
 import { replayProjections } from '../../src/commands/replay-projections.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
@@ -28,9 +26,10 @@ import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { auditWindow } from '../../src/queries/audit-window.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
-import { routerContentPorts } from '../support/content.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
@@ -62,22 +61,7 @@ const recordedAt: Record<keyof typeof jobs, string> = {
 /** The CLI's clock for relative windows (`--since 1h`); the real clock when unset. */
 let cliNow: Date | undefined;
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: process.env,
-    ...(cliNow ? { now: () => cliNow as Date } : {}),
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  const lines = () =>
-    captured.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
-  return { code, ...captured, lines, json: () => lines()[0] };
-}
+const cli = (...argv: string[]) => runCliOn(stack.stage, argv, cliNow ? { now: () => cliNow as Date } : {});
 
 async function loseEveryMessage(queueUrl: string) {
   for (;;) {
@@ -105,14 +89,10 @@ beforeAll(async () => {
   const documents = createDocumentClient();
   // The real router, with a clock the test sets: decisions land at known times in the audit index.
   const router = createRouterHandler(
-    {
-      log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
+    routerPortsOn(stack, documents, {
       now: () => clock,
       newId: randomUUID,
-    },
+    }),
     createTelemetry('router'),
   );
   for (const name of Object.keys(jobs) as (keyof typeof jobs)[]) {

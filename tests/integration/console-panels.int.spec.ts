@@ -7,9 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
-import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { forwardedOptions, inProcessVerbs } from '../../src/cli/in-process-verbs.ts';
 import { runCli } from '../../src/cli/main.ts';
@@ -22,11 +19,11 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
-import { routerContentPorts } from '../support/content.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
@@ -41,19 +38,14 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
   const router = createRouterHandler(
-    {
-      log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
+    routerPortsOn(stack, documents, {
       rules: new CachedActiveRules(new DynamoDbRulesLog(documents, stack.tables.routingLog), {
         defaultTable: defaultRoutingTable,
         ttlMs: 0,
         now: Date.now,
       }),
-      now: () => new Date(),
       newId: randomUUID,
-    },
+    }),
     createTelemetry('router'),
   );
   route = async (detail) => {

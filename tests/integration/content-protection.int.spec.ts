@@ -9,7 +9,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
@@ -22,12 +21,11 @@ import { handlerEnvironment } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { recordFromItem } from '../../src/log/stored-records.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
-import { routerContentPorts } from '../support/content.ts';
 import { receiveAll } from '../support/local-aws.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const DAY = 86_400_000;
@@ -63,14 +61,9 @@ beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
   const router = createRouterHandler(
-    {
-      log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
+    routerPortsOn(stack, documents, {
       now: () => clock,
-      newId: () => 'unused',
-    },
+    }),
     createTelemetry('router'),
   );
   const projector = createProjectorHandler(

@@ -12,7 +12,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
@@ -21,12 +20,11 @@ import type { LocalStack } from '../../src/local/provision.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { type ProtectedProjectorPorts, projectWithContent } from '../../src/projections/content-retention.ts';
-import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aCapturedOutput } from '../support/captured-output.ts';
-import { routerContentPorts } from '../support/content.ts';
 import { instrumentedPorts, readJob, receiveAll } from '../support/local-aws.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
@@ -84,17 +82,7 @@ const sentFor = async (jobId: string) =>
 beforeAll(async () => {
   stack = await aProvisionedStack();
   silenceHandlerTelemetry();
-  const router = createRouterHandler(
-    {
-      log: new DynamoDbRoutingLog(documents, stack.tables.routingLog),
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
-      now: () => new Date(),
-      newId: () => 'unused',
-    },
-    createTelemetry('router'),
-  );
+  const router = createRouterHandler(routerPortsOn(stack, documents), createTelemetry('router'));
   route = (detail) => router(aSubmittedEvent(detail), aLocalLambdaContext());
 });
 

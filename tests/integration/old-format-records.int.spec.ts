@@ -12,10 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbAuditIndex } from '../../src/aws/dynamodb-audit-index.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { DecisionRecord, RoutingLogRecord } from '../../src/log/routing-records.ts';
-import { defaultRoutingTable } from '../../src/routing/default-table.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import {
   OLD_ITEMS_WINDOW,
   V1_ROUTED,
@@ -23,28 +22,15 @@ import {
   V2_REPLAY,
   V2_ROUTED,
 } from '../support/old-format-items.ts';
+import { aTableRoutingAutoTo } from '../support/rules.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
 const documents = createDocumentClient();
 const WINDOW = ['--since', OLD_ITEMS_WINDOW.since, '--until', OLD_ITEMS_WINDOW.until];
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: process.env,
-    now: () => new Date('2026-10-01T12:00:00.000Z'),
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  const lines = () =>
-    captured.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
-  return { code, ...captured, lines, json: () => lines()[0] };
-}
+const cli = (...argv: string[]) =>
+  runCliOn(stack.stage, argv, { now: () => new Date('2026-10-01T12:00:00.000Z') });
 
 const log = () => new DynamoDbRoutingLog(documents, stack.tables.routingLog);
 const rawItem = async (stream: string, version: number) =>
@@ -146,15 +132,7 @@ describe('the CLI over old-format items', () => {
   });
 
   it('given old items, when a candidate table is evaluated over them, then every decision is re-decided', async () => {
-    const candidate = {
-      ...defaultRoutingTable,
-      version: 'candidate-replicate-short',
-      rules: defaultRoutingTable.rules.map((rule) =>
-        rule.id === 'auto-short-720p-fal'
-          ? { ...rule, route: { provider: 'replicate', model: 'wan-2.1-i2v' } }
-          : rule,
-      ),
-    };
+    const candidate = aTableRoutingAutoTo('replicate', 'candidate-replicate-short');
     const file = join(await mkdtemp(join(tmpdir(), 'old-items-')), 'candidate.json');
     await writeFile(file, JSON.stringify(candidate));
     const result = await cli('what-if', '--rules', file, ...WINDOW, '--json');

@@ -7,11 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbContentVault } from '../../src/aws/dynamodb-content-vault.ts';
-import { DynamoDbCreditBalances } from '../../src/aws/dynamodb-credit-balances.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
-import { type CliIo, runCli } from '../../src/cli/main.ts';
 import { createRouterHandler } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
@@ -20,11 +17,12 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { CachedActiveRules } from '../../src/rules/active-rules.ts';
-import { routerContentPorts } from '../support/content.ts';
+import { runCliOn } from '../support/cli-run.ts';
 import { anEventDirectory, removeEventDirectories } from '../support/event-files.ts';
 import { silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aTableRoutingAutoTo } from '../support/rules.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { routerPortsOn } from '../support/stack-router.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 let stack: LocalStack;
@@ -34,16 +32,7 @@ const routingLog = () => new DynamoDbRoutingLog(documents, stack.tables.routingL
 const toReplicate = aTableRoutingAutoTo('replicate', 'auto-to-replicate');
 let candidateFile: string;
 
-async function cli(...argv: string[]) {
-  const captured = { stdout: '', stderr: '' };
-  const io: CliIo = {
-    stdout: { write: (text: string) => (captured.stdout += text) },
-    stderr: { write: (text: string) => (captured.stderr += text) },
-    env: { ...process.env, USER: 'operator' },
-  };
-  const code = await runCli(['--stage', stack.stage, ...argv], io);
-  return { code, ...captured, json: () => JSON.parse(captured.stdout.split('\n')[0] as string) };
-}
+const cli = (...argv: string[]) => runCliOn(stack.stage, argv, { env: { ...process.env, USER: 'operator' } });
 
 async function decisionOf(detail: Record<string, unknown>) {
   await route(detail);
@@ -57,19 +46,15 @@ beforeAll(async () => {
   // The real router on the stack's log, reading the rules without a cache (ttl 0) so each
   // decision sees the rules the previous command left.
   const router = createRouterHandler(
-    {
+    routerPortsOn(stack, documents, {
       log: routingLog(),
-      credits: new DynamoDbCreditBalances(documents, stack.tables.credits),
-      table: defaultRoutingTable,
-      ...routerContentPorts(stack, new DynamoDbContentVault(documents, stack.tables.content)),
       rules: new CachedActiveRules(new DynamoDbRulesLog(documents, stack.tables.routingLog), {
         defaultTable: defaultRoutingTable,
         ttlMs: 0,
         now: Date.now,
       }),
-      now: () => new Date(),
       newId: randomUUID,
-    },
+    }),
     createTelemetry('router'),
   );
   route = async (detail) => {

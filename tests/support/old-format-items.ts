@@ -14,6 +14,21 @@
 
 const bytes = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, 'hex'));
 
+/** The sealed content every item carries (made-up bytes; nothing here opens it). */
+const SEALED_CONTENT = {
+  keyId: 'transit#2026-10-01T09#i1',
+  iv: bytes('070707070707070707070707'),
+  data: bytes(
+    '090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909',
+  ),
+};
+
+/** The compact trail's first two lines under the seed table: both explicit rules, excluded for an auto job. */
+const EXPLICIT_RULES_EXCLUDED = [
+  ['explicit-fal', 'fal', 'wan-i2v', 'x', 'requested_provider_mismatch'],
+  ['explicit-replicate', 'replicate', 'wan-2.1-i2v', 'x', 'requested_provider_mismatch'],
+];
+
 /** The window all of them were recorded in (2026-10-01, 09:00–10:00 UTC). */
 export const OLD_ITEMS_WINDOW = { since: '2026-10-01T09:00:00.000Z', until: '2026-10-01T10:00:00.000Z' };
 
@@ -36,19 +51,9 @@ export const V2_ROUTED: Record<string, unknown> = {
   explanation: {
     v: '2026-11-25.seed-2@69201bdd2954a7d5',
     m: 'auto-short-720p-fal',
-    t: [
-      ['explicit-fal', 'fal', 'wan-i2v', 'x', 'requested_provider_mismatch'],
-      ['explicit-replicate', 'replicate', 'wan-2.1-i2v', 'x', 'requested_provider_mismatch'],
-      ['auto-short-720p-fal', 'fal', 'wan-i2v', 's'],
-    ],
+    t: [...EXPLICIT_RULES_EXCLUDED, ['auto-short-720p-fal', 'fal', 'wan-i2v', 's']],
   },
-  content: {
-    keyId: 'transit#2026-10-01T09#i1',
-    iv: bytes('070707070707070707070707'),
-    data: bytes(
-      '090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909',
-    ),
-  },
+  content: SEALED_CONTENT,
 };
 
 export const V2_NO_ROUTE: Record<string, unknown> = {
@@ -68,19 +73,12 @@ export const V2_NO_ROUTE: Record<string, unknown> = {
     v: '2026-11-25.seed-2@69201bdd2954a7d5',
     m: 'otherwise-no-route',
     t: [
-      ['explicit-fal', 'fal', 'wan-i2v', 'x', 'requested_provider_mismatch'],
-      ['explicit-replicate', 'replicate', 'wan-2.1-i2v', 'x', 'requested_provider_mismatch'],
+      ...EXPLICIT_RULES_EXCLUDED,
       ['auto-short-720p-fal', 'fal', 'wan-i2v', 'x', 'length_out_of_range', 'lengthSec 30 > 10'],
       ['otherwise-no-route', null, null, 'r'],
     ],
   },
-  content: {
-    keyId: 'transit#2026-10-01T09#i1',
-    iv: bytes('070707070707070707070707'),
-    data: bytes(
-      '090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909',
-    ),
-  },
+  content: SEALED_CONTENT,
 };
 
 export const V2_REPLAY: Record<string, unknown> = {
@@ -94,39 +92,8 @@ export const V2_REPLAY: Record<string, unknown> = {
   requestedBy: 'ops@example.com',
   why: 'an outage',
   replayOf: 1,
-  decision: {
-    stream: 'job#old-v2-routed',
-    version: 1,
-    schemaVersion: 2,
-    eventId: 'evt-old-v2-routed',
-    submittedAt: '2026-10-01T08:59:59Z',
-    recordedAt: '2026-10-01T09:00:00.000Z',
-    payloadHash: bytes('015b7fd02fc06dc2f09075b8dd7327a07d35d38957da9642d07704bea3db39e6dc'),
-    job: '{"jobId":"old-v2-routed","lengthSec":8,"resolution":"720p","tier":"standard","provider":"auto"}',
-    gsi1pk: 'fal#2026-10-01#3',
-    gsi1sk: '2026-10-01T09:00:00.000Z#job#old-v2-routed',
-    type: 'RoutingDecided',
-    provider: 'fal',
-    model: 'wan-i2v',
-    queue: 'FalJobQueue',
-    estimatedCost: 0.4,
-    explanation: {
-      v: '2026-11-25.seed-2@69201bdd2954a7d5',
-      m: 'auto-short-720p-fal',
-      t: [
-        ['explicit-fal', 'fal', 'wan-i2v', 'x', 'requested_provider_mismatch'],
-        ['explicit-replicate', 'replicate', 'wan-2.1-i2v', 'x', 'requested_provider_mismatch'],
-        ['auto-short-720p-fal', 'fal', 'wan-i2v', 's'],
-      ],
-    },
-    content: {
-      keyId: 'transit#2026-10-01T09#i1',
-      iv: bytes('070707070707070707070707'),
-      data: bytes(
-        '090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909',
-      ),
-    },
-  },
+  // A replay stored a full copy of the decision it re-sent, index keys included.
+  decision: { ...V2_ROUTED },
   previousDispatchId: 'old-v2-routed:v1',
   revision: 0,
 };
@@ -178,11 +145,5 @@ export const V1_ROUTED: Record<string, unknown> = {
       },
     ],
   },
-  content: {
-    keyId: 'transit#2026-10-01T09#i1',
-    iv: bytes('070707070707070707070707'),
-    data: bytes(
-      '090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909090909',
-    ),
-  },
+  content: SEALED_CONTENT,
 };

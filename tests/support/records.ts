@@ -10,6 +10,7 @@ import {
   type RoutingDecidedRecord,
   type RoutingLogRecord,
   type RoutingRejectedRecord,
+  type RoutingRevisedRecord,
   type SubmissionMetadata,
 } from '../../src/log/routing-records.ts';
 import { decide } from '../../src/routing/decide.ts';
@@ -98,3 +99,29 @@ export const withMetadata = <R extends RoutingLogRecord>(
   record: R,
   metadata: Partial<SubmissionMetadata>,
 ): R => ({ ...record, metadata: { ...record.metadata, ...metadata } });
+
+/**
+ * A RoutingRevised record at `version`: `failed`'s v1 dispatch failed on fal (signal-1) and the job
+ * was re-routed to the decision `to`.
+ */
+export function aRevisionOf(
+  failed: DecisionRecord,
+  to: DecisionRecord,
+  { version, recordedAt }: { version: number; recordedAt: string },
+): RoutingRevisedRecord {
+  const jobId = failed.metadata.jobId;
+  if (jobId === null) throw new Error('a revision needs a jobId');
+  return {
+    type: 'RoutingRevised',
+    data: {
+      revision: 1,
+      revises: 1,
+      failedDispatchId: `${jobId}:v1`,
+      failedProvider: 'fal',
+      failedModel: 'wan-i2v',
+      causedBy: 'signal-1',
+      decision: to,
+    },
+    metadata: { stream: failed.metadata.stream, version, schemaVersion: 1, jobId, recordedAt },
+  };
+}

@@ -13,12 +13,11 @@ import type {
   ProjectionRedriveRequestedRecord,
   RoutingDecidedRecord,
   RoutingLogRecord,
-  RoutingRevisedRecord,
 } from '../../src/log/routing-records.ts';
 import { projectWithContent } from '../../src/projections/content-retention.ts';
 import { contentKeyRing } from '../support/content.ts';
 import { fakePorts } from '../support/projector-fakes.ts';
-import { aReplayOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
+import { aReplayOf, aRevisionOf, aRoutedRecord, RECORDED_AT } from '../support/records.ts';
 
 const PROMPT = 'a secret lighthouse at dawn';
 const at = (second: number) => `2026-11-25T10:00:${String(second).padStart(2, '0')}.000Z`;
@@ -42,19 +41,8 @@ async function aJobStream(vault: ReturnType<typeof fakePorts>['vault']) {
   };
   const replay = aReplayOf(decision, 3);
   const replayed = { ...replay, metadata: { ...replay.metadata, recordedAt: at(5) } };
-  const revision: RoutingRevisedRecord = {
-    type: 'RoutingRevised',
-    data: {
-      revision: 1,
-      revises: 1,
-      failedDispatchId: `${decision.metadata.jobId}:v1`,
-      failedProvider: 'fal',
-      failedModel: 'wan-i2v',
-      causedBy: 'signal-1',
-      decision,
-    },
-    metadata: metadata(4, at(6)),
-  };
+  const revision = aRevisionOf(decision, decision, { version: 4, recordedAt: at(6) });
+
   const redrive: ProjectionRedriveRequestedRecord = {
     type: 'ProjectionRedriveRequested',
     data: {

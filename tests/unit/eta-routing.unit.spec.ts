@@ -11,13 +11,12 @@ import {
   DEFAULT_ETA_SEC,
   type EtaContext,
   lengthBucketOf,
-  type PairEta,
   quoteOf,
   segmentOf,
   tableUsesEta,
 } from '../../src/routing/eta.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
-import { aTableWithConcurrency } from '../support/capacity.ts';
+import { aMeasuredPair, aTableWithConcurrency, measuredTimes } from '../support/capacity.ts';
 import { aJob } from '../support/jobs.ts';
 
 /** The seed table with the auto rule's preference (and extra table fields) set. */
@@ -29,23 +28,8 @@ function aTable(rule: Record<string, unknown>, extra: Record<string, unknown> = 
   return loadRoutingTable({ ...table, ...extra, version: 'eta-test' });
 }
 
-const times = (seconds: number, samples = 5) => ({ p50Ms: seconds * 1000, p95Ms: seconds * 1500, samples });
-function aPair(runSec: number, overrides: Partial<PairEta> = {}): PairEta {
-  return {
-    run: { '720p|l10': times(runSec) },
-    runAll: times(runSec),
-    queue: null,
-    attempts: 5,
-    succeeded: 5,
-    chargedMicroUsd: 0,
-    chargedOutputMs: 0,
-    fromMs: 0,
-    toMs: 10_000,
-    ...overrides,
-  };
-}
 const measured = (fal: number, replicate: number): EtaContext => ({
-  pairs: { 'fal#wan-i2v': aPair(fal), 'replicate#wan-2.1-i2v': aPair(replicate) },
+  pairs: { 'fal#wan-i2v': aMeasuredPair(fal), 'replicate#wan-2.1-i2v': aMeasuredPair(replicate) },
   slotsFree: {},
 });
 const autoJob = aJob({ provider: 'auto', lengthSec: 8, resolution: '720p' });
@@ -149,7 +133,7 @@ describe('quotes', () => {
 
   it('given a segment with samples, then the quote adds the queue wait to the run time, in whole seconds', () => {
     const context: EtaContext = {
-      pairs: { 'fal#wan-i2v': aPair(100, { queue: times(20) }) },
+      pairs: { 'fal#wan-i2v': aMeasuredPair(100, { queue: measuredTimes(20) }) },
       slotsFree: { fal: 2 },
     };
     expect(quoteOf({ provider: 'fal', model: 'wan-i2v' }, autoJob, table, context, 0.4)).toEqual({
@@ -165,9 +149,9 @@ describe('quotes', () => {
   it('given too few samples in the segment, then the model, then the provider-wide reports, then the default are used', () => {
     const other = aJob({ provider: 'auto', lengthSec: 60, resolution: '1080p' });
     const target = { provider: 'fal', model: 'wan-i2v' };
-    const model: EtaContext = { pairs: { 'fal#wan-i2v': aPair(100) }, slotsFree: {} };
+    const model: EtaContext = { pairs: { 'fal#wan-i2v': aMeasuredPair(100) }, slotsFree: {} };
     expect(quoteOf(target, other, table, model, null).basis).toBe('model');
-    const wide: EtaContext = { pairs: { 'fal#-': aPair(50) }, slotsFree: {} };
+    const wide: EtaContext = { pairs: { 'fal#-': aMeasuredPair(50) }, slotsFree: {} };
     expect(quoteOf(target, autoJob, table, wide, null)).toMatchObject({ basis: 'provider', etaP50Sec: 50 });
     const strict = aTable({ prefer: 'eta' }, { etaMinSamples: 10 });
     expect(quoteOf(target, autoJob, strict, model, null)).toMatchObject({ basis: 'default', samples: 0 });

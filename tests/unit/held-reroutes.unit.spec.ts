@@ -7,111 +7,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { renderHistory } from '../../src/cli/verbs/history.ts';
-import { handleProviderSignal } from '../../src/commands/handle-provider-signal.ts';
-import type { HeldJobDependencies } from '../../src/commands/hold-job.ts';
-import { releaseCompletedSlot } from '../../src/commands/release-slot.ts';
-import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
-import { handleHoldMessage } from '../../src/handlers/holds.ts';
-import { jobStateOf } from '../../src/log/job-state.ts';
+import { planReplayStep, type ReplayPolicy } from '../../src/commands/replay-plan.ts';
 import type { RoutingLogRecord } from '../../src/log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../../src/log/stored-records.ts';
-import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
-import { InMemoryHoldBacklog } from '../../src/memory/in-memory-hold-backlog.ts';
-import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
-import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
-import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import { planEffects, REROUTED_DETAIL_TYPE } from '../../src/projections/effects.ts';
-import { parseHealthSignal } from '../../src/provider-health/signals.ts';
-import type { EtaContext, PairEta } from '../../src/routing/eta.ts';
+import type { EtaContext } from '../../src/routing/eta.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
-import { fixedRules } from '../../src/rules/active-rules.ts';
-import { aTableWithConcurrency } from '../support/capacity.ts';
-import { inMemoryContentPorts } from '../support/content.ts';
-import { anAttemptEvent } from '../support/health-signals.ts';
-import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
+import { aMeasuredPair, aTableWithConcurrency } from '../support/capacity.ts';
+import { aCapacityStack } from '../support/capacity-stack.ts';
 
 const T0 = Date.parse('2026-11-25T14:00:00.000Z');
 
-function aStack(table: RoutingTable, eta?: EtaContext) {
-  const clock = { now: T0 };
-  const log = new InMemoryRoutingLog();
-  const ledger = new InMemorySlotLedger();
-  const backlog = new InMemoryHoldBacklog();
-  const rules = fixedRules(table);
-  const now = () => new Date(clock.now);
-  const etaPort = eta ? { reader: { context: async () => eta } } : undefined;
-  const capacity = { ledger, backlog, recheckSec: 30 };
-  const router: RouteJobDependencies = {
-    log,
-    credits: new InMemoryCreditBalances(),
-    table,
-    ...inMemoryContentPorts(new InMemoryContentVault()),
-    now,
-    newId: () => 'generated-id',
-    capacity,
-    ...(etaPort ? { eta: etaPort } : {}),
-  };
-  const holds: HeldJobDependencies = {
-    log,
-    rules,
-    ledger,
-    backlog,
-    now,
-    recheckSec: 30,
-    ...(etaPort ? { eta: etaPort } : {}),
-  };
-  const signals = {
-    store: new InMemoryProviderHealthStore(log),
-    slots: { ledger, rules, backlog },
-    revise: { log, rules, capacity, ...(etaPort ? { eta: etaPort } : {}) },
-  };
-  const submit = async (overrides: Record<string, unknown> = {}) => {
-    clock.now += 1000;
-    const detail = aSubmissionDetail(overrides);
-    return (await routeJob({ type: 'RouteJob', data: { event: aSubmittedEvent(detail) } }, router)).record;
-  };
-  /** The provider reports the job's current dispatch failed (a provider-side class: re-routed). */
-  const fail = async (jobId: string, signal = `sig-${jobId}`) => {
-    clock.now += 1000;
-    const current = jobStateOf(await log.readStream(`job#${jobId}`)).dispatches.at(-1);
-    if (!current) throw new Error(`${jobId} was never dispatched`);
-    const event = anAttemptEvent(
-      {
-        jobId,
-        provider: current.decision.data.provider,
-        model: current.decision.data.model,
-        dispatchId: `${jobId}:v${current.version}`,
-        errorClass: 'server_error',
-        ts: new Date(clock.now).toISOString(),
-      },
-      { id: signal },
-    );
-    const parsed = parseHealthSignal({ ...event, time: new Date(clock.now).toISOString() });
-    if (!parsed.ok) throw new Error(parsed.problem);
-    return handleProviderSignal(parsed.signal, signals);
-  };
-  const complete = async (jobId: string) => {
-    const current = jobStateOf(await log.readStream(`job#${jobId}`)).dispatches.at(-1);
-    if (!current) throw new Error(`${jobId} was never dispatched`);
-    return releaseCompletedSlot(
-      {
-        provider: current.decision.data.provider,
-        dispatchId: `${jobId}:v${current.version}`,
-        outcome: 'succeeded',
-      },
-      { ledger, rules, backlog },
-    );
-  };
-  const handleBacklog = async () => {
-    const decided = [];
-    for (const message of backlog.take()) decided.push(...(await handleHoldMessage(message, holds)).decided);
-    return decided;
-  };
-  const streamOf = (jobId: string) => log.readStream(`job#${jobId}`);
-  const stateOf = async (jobId: string) => jobStateOf(await streamOf(jobId));
-  return { clock, log, ledger, backlog, submit, fail, complete, handleBacklog, streamOf, stateOf };
-}
+const aStack = (table: RoutingTable, eta?: EtaContext) => aCapacityStack(table, T0, eta);
 
 const autoJob = { provider: 'auto', lengthSec: 8, resolution: '720p' };
 
@@ -318,24 +225,12 @@ function aThreeProviderTable(rule: Record<string, unknown>): RoutingTable {
   });
 }
 
-const measuredRun = (seconds: number): PairEta => ({
-  run: { '720p|l10': { p50Ms: seconds * 1000, p95Ms: seconds * 1500, samples: 5 } },
-  runAll: { p50Ms: seconds * 1000, p95Ms: seconds * 1500, samples: 5 },
-  queue: null,
-  attempts: 5,
-  succeeded: 5,
-  chargedMicroUsd: 0,
-  chargedOutputMs: 0,
-  fromMs: 0,
-  toMs: 10_000,
-});
-
 /** fal fastest, then luma, Replicate slowest: measured run times of each pair. */
 const lumaFasterThanReplicate: EtaContext = {
   pairs: {
-    'fal#wan-i2v': measuredRun(60),
-    'replicate#wan-2.1-i2v': measuredRun(600),
-    'luma#ray': measuredRun(120),
+    'fal#wan-i2v': aMeasuredPair(60),
+    'replicate#wan-2.1-i2v': aMeasuredPair(600),
+    'luma#ray': aMeasuredPair(120),
   },
   slotsFree: {},
 };
@@ -384,5 +279,41 @@ describe('a re-routing under prefer', () => {
       data: { decision: { data: { provider: 'luma' } } },
     });
     expect(await stack.ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([]);
+  });
+});
+
+describe('a replay while a re-routing is held', () => {
+  const replayFal: ReplayPolicy = {
+    selection: { providers: ['fal'], outcome: 'routed' },
+    payAgainFor: new Set(),
+  };
+  const author = {
+    incident: 'INC-HELD',
+    requestedBy: 'ops',
+    why: 'fal outage',
+    at: '2026-11-25T15:00:00.000Z',
+  };
+
+  it('given an auto job whose fal dispatch failed and whose re-routing waits for Replicate, when fal is replayed, then it is skipped as held (never paid at fal again), and once re-routed it is dispatched elsewhere', async () => {
+    const stack = aStack(aTableWithConcurrency({ fal: 1, replicate: 1 }));
+    const job = await stack.submit(autoJob);
+    const onReplicate = await stack.submit({ provider: 'replicate' });
+    const jobId = job.metadata.jobId as string;
+    await stack.fail(jobId);
+
+    expect(planReplayStep(await stack.stateOf(jobId), author, undefined, replayFal)).toMatchObject({
+      action: 'skipped',
+      reason: 'held',
+      current: { version: 1 },
+    });
+
+    await stack.complete(onReplicate.metadata.jobId as string);
+    await stack.handleBacklog();
+    expect(await stack.stateOf(jobId)).toMatchObject({ held: false });
+    expect(planReplayStep(await stack.stateOf(jobId), author, undefined, replayFal)).toMatchObject({
+      action: 'skipped',
+      reason: 'dispatched_elsewhere',
+      current: { record: { type: 'RoutingRevised' } },
+    });
   });
 });

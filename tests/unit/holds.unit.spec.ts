@@ -4,85 +4,23 @@
  * maximum hold runs out — through the real commands over the in-memory ports.
  */
 import { describe, expect, it } from 'vitest';
-import type { HeldJobDependencies } from '../../src/commands/hold-job.ts';
 import { holdPlanOf, recheckDelaySec } from '../../src/commands/hold-job.ts';
-import { releaseCompletedSlot } from '../../src/commands/release-slot.ts';
-import { type RouteJobDependencies, routeJob } from '../../src/commands/route-job.ts';
+import { routeJob } from '../../src/commands/route-job.ts';
 import { handleHoldMessage } from '../../src/handlers/holds.ts';
 import { jobStateOf } from '../../src/log/job-state.ts';
 import { recordFromItem, storedItemOf } from '../../src/log/stored-records.ts';
-import { InMemoryContentVault } from '../../src/memory/in-memory-content-vault.ts';
-import { InMemoryCreditBalances } from '../../src/memory/in-memory-credit-balances.ts';
-import { InMemoryHoldBacklog } from '../../src/memory/in-memory-hold-backlog.ts';
-import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
-import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import { backlogDelaySec, holdMessageOf } from '../../src/ports/hold-backlog.ts';
-import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import { decide } from '../../src/routing/decide.ts';
 import type { RoutingTable } from '../../src/routing/routing-table.ts';
 import { routingTableProblems } from '../../src/routing/routing-table.ts';
-import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
-import { inMemoryContentPorts } from '../support/content.ts';
+import { aCapacityStack } from '../support/capacity-stack.ts';
 import { aJob } from '../support/jobs.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 const T0 = Date.parse('2026-12-06T10:00:00.000Z');
 
-function aStack(table: RoutingTable) {
-  const clock = { now: T0 };
-  const log = new InMemoryRoutingLog();
-  const ledger = new InMemorySlotLedger();
-  const backlog = new InMemoryHoldBacklog();
-  const rules = fixedRules(table);
-  const now = () => new Date(clock.now);
-  const router: RouteJobDependencies = {
-    log,
-    credits: new InMemoryCreditBalances(),
-    table,
-    ...inMemoryContentPorts(new InMemoryContentVault()),
-    now,
-    newId: () => 'generated-id',
-    capacity: { ledger, backlog, recheckSec: 30 },
-  };
-  const holds: HeldJobDependencies = { log, rules, ledger, backlog, now, recheckSec: 30 };
-  const submit = async (overrides: Record<string, unknown> = {}) => {
-    clock.now += 1000;
-    const detail = aSubmissionDetail(overrides);
-    const result = await routeJob({ type: 'RouteJob', data: { event: aSubmittedEvent(detail) } }, router);
-    return result.record;
-  };
-  /** A terminal completion of the job's current dispatch: frees its slot, wakes the line. */
-  const complete = async (jobId: string) => {
-    const job = jobStateOf(await log.readStream(`job#${jobId}`));
-    const current = job.dispatches.at(-1);
-    if (!current) throw new Error(`${jobId} was never dispatched`);
-    return releaseCompletedSlot(
-      {
-        provider: current.decision.data.provider,
-        dispatchId: `${jobId}:v${current.version}`,
-        outcome: 'succeeded',
-      },
-      { ledger, rules, backlog },
-    );
-  };
-  /** Handles every backlog message sent so far (as the Holds function would), returns what they decided. */
-  const handleBacklog = async () => {
-    const decided = [];
-    for (const message of backlog.take()) decided.push(...(await handleHoldMessage(message, holds)).decided);
-    return decided;
-  };
-  const stateOf = async (jobId: string) => jobStateOf(await log.readStream(`job#${jobId}`));
-  const inFlight = async (provider: string) =>
-    (
-      await readProviderSlots(
-        ledger,
-        [{ provider, concurrency: table.providers[provider]?.concurrency ?? 0 }],
-        clock.now,
-      )
-    )[0]?.inFlight;
-  return { clock, log, ledger, backlog, holds, router, submit, complete, handleBacklog, stateOf, inFlight };
-}
+const aStack = (table: RoutingTable) => aCapacityStack(table, T0);
 
 describe('holding a job when every candidate is full', () => {
   it('given fal full, when an explicit fal job arrives, then it is held for fal (never Replicate) and reaches fal once a fal slot frees', async () => {

@@ -32,6 +32,7 @@ import { fakePorts, InMemoryJobs } from '../support/projector-fakes.ts';
 import {
   aNoRouteRecord,
   aReplayOf,
+  aRevisionOf as aRevisionFrom,
   aRoutedRecord,
   RECORDED_AT,
   withData,
@@ -246,27 +247,15 @@ describe('projecting a re-drive record', () => {
 });
 
 /** A revision of a routed decision: re-routed to replicate after fal failed terminally (v2). */
-function aRevisionOf(decision: DecisionRecord): RoutingRevisedRecord {
-  return {
-    type: 'RoutingRevised',
-    data: {
-      revision: 1,
-      revises: 1,
-      failedDispatchId: `${decision.metadata.jobId}:v1`,
-      failedProvider: 'fal',
-      failedModel: 'wan-i2v',
-      causedBy: 'signal-1',
-      decision: withVersion(aRoutedRecord({ provider: 'replicate', jobId: decision.metadata.jobId }), 2),
-    },
-    metadata: {
-      stream: decision.metadata.stream,
+const aRevisionOf = (decision: DecisionRecord): RoutingRevisedRecord =>
+  aRevisionFrom(
+    decision,
+    withVersion(aRoutedRecord({ provider: 'replicate', jobId: decision.metadata.jobId }), 2),
+    {
       version: 2,
-      schemaVersion: 1,
-      jobId: decision.metadata.jobId as string,
       recordedAt: '2026-11-25T10:00:03.000Z',
     },
-  };
-}
+  );
 
 async function sealed<R extends DecisionRecord>(vault: InMemoryContentVault, record: R): Promise<R> {
   const key = await contentKeyRing(vault).sealingKey(new Date(RECORDED_AT));

@@ -22,6 +22,23 @@ async function loadRouter() {
   return (await import('../../src/lambda/router.ts')).handler;
 }
 
+/**
+ * A freshly loaded router that has decided `detail` once: from then on the log's conditional put
+ * refuses, returning the stored item, as DynamoDB does for a redelivery.
+ */
+async function aRouterThatDecided(detail: Record<string, unknown>) {
+  const handler = await loadRouter();
+  dynamodb.on(PutCommand).resolvesOnce({});
+  await handler(aSubmittedEvent(detail), aLocalLambdaContext());
+  const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
+  dynamodb
+    .on(PutCommand, { TableName: 'RoutingLog-test' })
+    .rejects(
+      new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
+    );
+  return handler;
+}
+
 describe('router handler', () => {
   beforeEach(() => {
     dynamodb.reset();
@@ -96,15 +113,7 @@ describe('router handler', () => {
 
   it('given a job already decided with the same payload, when invoked, then it reports a duplicate without writing', async () => {
     const detail = aSubmissionDetail({ jobId: 'job-2' });
-    const handler = await loadRouter();
-    dynamodb.on(PutCommand).resolvesOnce({});
-    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
-    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
-    dynamodb
-      .on(PutCommand, { TableName: 'RoutingLog-test' })
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
-      );
+    const handler = await aRouterThatDecided(detail);
     const response = await handler(aSubmittedEvent(detail), aLocalLambdaContext());
     expect(response).toMatchObject({ outcome: 'duplicate', decision: 'routed', provider: 'fal' });
   });
@@ -113,15 +122,7 @@ describe('router handler', () => {
     const detail = aSubmissionDetail({ jobId: 'job-6', prompt: 'secret prompt text' });
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_METRICS_NAMESPACE', 'RoutingManager');
-    const handler = await loadRouter();
-    dynamodb.on(PutCommand).resolvesOnce({});
-    await handler(aSubmittedEvent(detail), aLocalLambdaContext());
-    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
-    dynamodb
-      .on(PutCommand, { TableName: 'RoutingLog-test' })
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
-      );
+    const handler = await aRouterThatDecided(detail);
     const log = vi.spyOn(console, 'log');
     const info = vi.spyOn(console, 'info');
     log.mockClear();
@@ -137,15 +138,7 @@ describe('router handler', () => {
   });
 
   it('given a job already decided with another payload, when invoked, then it warns about a conflicting duplicate', async () => {
-    const handler = await loadRouter();
-    dynamodb.on(PutCommand).resolvesOnce({});
-    await handler(aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3' })), aLocalLambdaContext());
-    const stored = logPuts()[0]?.args[0].input.Item as Record<string, unknown>;
-    dynamodb
-      .on(PutCommand, { TableName: 'RoutingLog-test' })
-      .rejects(
-        new ConditionalCheckFailedException({ message: 'exists', $metadata: {}, Item: marshall(stored) }),
-      );
+    const handler = await aRouterThatDecided(aSubmissionDetail({ jobId: 'job-3' }));
     const warn = vi.spyOn(console, 'warn');
     const response = await handler(
       aSubmittedEvent(aSubmissionDetail({ jobId: 'job-3', lengthSec: 60 })),

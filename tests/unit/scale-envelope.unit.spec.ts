@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ScaleCheckpoint } from '../../bench/scale.ts';
-import { ASSUMED_MS, envelope, renderEnvelope, templateSettings } from '../../bench/scale-envelope.ts';
+import {
+  ASSUMED_MS,
+  envelope,
+  envelopeBasis,
+  renderEnvelope,
+  templateSettings,
+} from '../../bench/scale-envelope.ts';
 import type { SidePerJob } from '../../bench/summary.ts';
 
 const aSide = (overrides: Partial<SidePerJob> = {}): SidePerJob => ({
@@ -50,6 +56,20 @@ const defaults = {
 };
 
 describe('the scale envelope', () => {
+  it('given segments of the same work measured under different machine load, when the envelope basis is taken, then it keeps the last segment’s counts and the least CPU of any segment', () => {
+    const quiet = aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 60 });
+    const loaded = {
+      ...aCheckpoint({ routerPerEvent: 2.4, projectorPerBatch: 48 }),
+      jobs: 20_000,
+      usdPerMillion: 7,
+    };
+    expect(envelopeBasis([{ ...quiet, jobs: 1_000 }, loaded])).toEqual({
+      ...loaded,
+      cpuMs: { routerPerEvent: 1.6, projectorPerBatch: 48 },
+    });
+    expect(envelopeBasis([])).toBeUndefined();
+  });
+
   it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then it clears 5,000 jobs/s', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
     const onPath = rows.filter((r) => !r.offPath).map((r) => r.jobsPerSecond);

@@ -140,6 +140,7 @@ const SKIP_TEXT: Record<NonNullable<JobReplay['skipped']>, string> = {
   failed: 'done, failed terminally',
   rejected: 'done, rejected',
   dispatched_elsewhere: 'its current dispatch is at another provider',
+  held: 'held: its re-routing waits for a slot, the hold dispatches it',
 };
 
 const currentText = (job: JobReplay): string =>
