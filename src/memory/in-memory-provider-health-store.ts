@@ -65,7 +65,7 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
     }
   }
 
-  async readForSignals(refs: readonly BreakerRef[], registerKeys: readonly string[]) {
+  async readForSignals(refs: readonly port.BreakerRef[], registerKeys: readonly string[]) {
     const breakers = await this.readMany(refs);
     const registers = new Map(registerKeys.map((key) => [key, this.#registers.get(key) ?? null]));
     return { breakers, registers };
