@@ -19,7 +19,7 @@
  * envelope is arithmetic from per-call costs and partition limits (bench/signals-envelope.ts).
  * Runs in its own process (run.ts passes the emulators' endpoints); result → BENCH_OUT.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,8 @@ export interface IngestionRun {
   readonly requestBytesPerSignal?: number;
   /** This process's CPU (user + system, ms) per delivered signal: parsing, our code, the SDK, the harness. */
   readonly cpuMsPerSignal?: number;
+  /** DynamoDB Local's CPU (its Java process, user + system, ms) per delivered signal; absent when not found. */
+  readonly emulatorCpuMsPerSignal?: number;
   /** The machine's 1-minute load average when the run started and when it ended. */
   readonly loadAverageAtStart?: number;
   readonly loadAverageAtEnd?: number;
@@ -252,6 +254,35 @@ const factOf = (signal: HealthSignal) => {
   });
 };
 
+/** The DynamoDB Local process this run talks to (found by its port in /proc; undefined elsewhere). */
+function emulatorPid(): number | undefined {
+  const port = URL.parse(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '')?.port;
+  if (!port || !existsSync('/proc')) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && args[args.indexOf('-port') + 1] === port)
+        return Number(entry);
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return undefined;
+}
+
+/** CPU ms a process has used so far (utime + stime of /proc/<pid>/stat, 100 ticks a second). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * BENCH_SIGNALS_PROFILE=<dir>: a V8 CPU profile of each ingestion run alone (`<dir>/<path>.cpuprofile`,
  * open it in Chrome's DevTools), to see where this process's time goes.
@@ -288,6 +319,8 @@ async function ingest(
   );
   const before = { byCommand: new Map(sent.byCommand), bytes: sent.bytes, refused: new Map(sent.refused) };
   const loadAverageAtStart = round(loadavg()[0] ?? 0, 2);
+  const emulator = emulatorPid();
+  const emulatorCpuBefore = processCpuMs(emulator);
   const cpuBefore = process.cpuUsage();
   const profiler = await startProfile(path);
   const started = performance.now();
@@ -301,6 +334,7 @@ async function ingest(
   const seconds = (performance.now() - started) / 1000;
   await profiler?.stop();
   const cpu = process.cpuUsage(cpuBefore);
+  const emulatorCpuAfter = processCpuMs(emulator);
   const loadAverageAtEnd = round(loadavg()[0] ?? 0, 2);
   const delta = (now: ReadonlyMap<string, number>, then: ReadonlyMap<string, number>) =>
     Object.fromEntries(
@@ -332,6 +366,9 @@ async function ingest(
     refusedByCommand: delta(sent.refused, before.refused),
     requestBytesPerSignal: perSignal(sent.bytes - before.bytes, 0),
     cpuMsPerSignal: perSignal((cpu.user + cpu.system) / 1000),
+    ...(emulatorCpuBefore !== undefined && emulatorCpuAfter !== undefined
+      ? { emulatorCpuMsPerSignal: perSignal(emulatorCpuAfter - emulatorCpuBefore) }
+      : {}),
     loadAverageAtStart,
     loadAverageAtEnd,
     ...(await verify(ports, deliveries, answers)),

@@ -9,12 +9,13 @@
  * marker makes the retry safe. JudgeClosedWindows feeds the failure-rate rule from closed windows.
  */
 import { createHash } from 'node:crypto';
-import type { BreakerMode, HealthTransition } from '../log/health-records.ts';
-import type {
-  BreakerRef,
-  ProviderHealthStore,
-  StoredBreaker,
-  SuccessEntry,
+import type { BreakerMode, BreakerState, HealthTransition } from '../log/health-records.ts';
+import {
+  type BreakerRef,
+  MAX_SIGNALS_PER_COMMIT,
+  type ProviderHealthStore,
+  type StoredBreaker,
+  type SuccessEntry,
 } from '../ports/provider-health-store.ts';
 import {
   attemptRoute,
@@ -50,90 +51,6 @@ const laterOf = (a: string | null, b: string | null): string | null =>
   a === null ? b : b === null || a >= b ? a : b;
 
 /**
- * The signal's command as the breaker decides it: a success that is not the leased probe's goes to
- * the register (`attemptRoute`); a failure that can count sees its last success
- * (`readsSuccessRegister`): the newest of the register and `batchSuccess`, the newest success of
- * its batch before it (not written to the register yet).
- */
-async function commandOn(
-  stored: StoredBreaker,
-  signal: HealthSignal,
-  register: () => Promise<string | null>,
-  batchSuccess: string | null,
-): Promise<Read> {
-  const { command } = signal;
-  if (command.type !== 'RecordAttempt') return { ...stored, command, toRegister: false };
-  if (attemptRoute(stored.state, command) === 'register') return { ...stored, command, toRegister: true };
-  if (!readsSuccessRegister(stored.state, command)) return { ...stored, command, toRegister: false };
-  const lastSuccessAt = laterOf(await register(), batchSuccess);
-  return { ...stored, command: { ...command, lastSuccessAt }, toRegister: false };
-}
-
-/** What recording one signal answers, and the breaker as it stands after it (no read needed). */
-interface Recorded {
-  readonly result: RecordHealthSignalResult;
-  readonly stored: StoredBreaker;
-}
-
-/**
- * One signal through handleCommand. `first`: the breaker and register as the batch read them, the
- * first cycle's input (no read); after a conflict, or without it, both are read fresh.
- */
-function recordOn(
-  signal: HealthSignal,
-  deps: RecordHealthSignalDependencies,
-  first?: {
-    readonly stored: StoredBreaker;
-    readonly register: string | null;
-    readonly batchSuccess: string | null;
-  },
-): Promise<Recorded> {
-  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
-  return handleCommand(
-    {
-      read: async (conflict): Promise<Read> => {
-        if (first && !conflict) {
-          return commandOn(first.stored, signal, async () => first.register, first.batchSuccess);
-        }
-        const stored = await deps.store.load(signal);
-        return commandOn(
-          stored,
-          signal,
-          () => deps.store.readSuccessRegister(stored.state.key),
-          first?.batchSuccess ?? null,
-        );
-      },
-      decide: ({ state, command, toRegister }) =>
-        toRegister ? null : handleHealthCommand(state, command, config),
-      append: async (decided, read): Promise<Recorded> => {
-        const stored = { state: read.state, rev: read.rev };
-        if (decided === null) {
-          await deps.store.raiseSuccessRegisters([
-            { key: signal.key, at: signal.command.at, signalId: signal.command.signalId },
-          ]);
-          return { result: REGISTERED, stored };
-        }
-        const { events, state: next } = decided;
-        // Nothing to record (a late signal while open, a client-side error): no write at all.
-        if (events.length === 0) return { result: { outcome: 'unchanged' }, stored };
-        const transitions = transitionsOf(events);
-        const result = await deps.store.commit({
-          signalId: signal.command.signalId,
-          at: signal.command.at,
-          expectedRev: read.rev,
-          state: next,
-          transitions,
-        });
-        // A duplicate wrote nothing: the breaker is as read (a later conflict reads it again).
-        if (result === 'duplicate') return { result: DUP, stored };
-        return { result: { outcome: 'recorded', transitions }, stored: { state: next, rev: read.rev + 1 } };
-      },
-    },
-    deps.retry,
-  );
-}
-
-/**
  * One signal. A success that is not the leased probe's raises its breaker's success register (no
  * commit on the breaker item: `attemptRoute`); anything else is a commit on the breaker's revision,
  * and a failure that can count reads the register first (`readsSuccessRegister`), so a success in
@@ -143,7 +60,44 @@ export async function recordHealthSignal(
   signal: HealthSignal,
   deps: RecordHealthSignalDependencies,
 ): Promise<RecordHealthSignalResult> {
-  return (await recordOn(signal, deps)).result;
+  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
+  return handleCommand(
+    {
+      read: async (): Promise<Read> => {
+        const stored = await deps.store.load(signal);
+        const { command } = signal;
+        if (command.type !== 'RecordAttempt') return { ...stored, command, toRegister: false };
+        if (attemptRoute(stored.state, command) === 'register')
+          return { ...stored, command, toRegister: true };
+        if (!readsSuccessRegister(stored.state, command)) return { ...stored, command, toRegister: false };
+        const lastSuccessAt = await deps.store.readSuccessRegister(stored.state.key);
+        return { ...stored, command: { ...command, lastSuccessAt }, toRegister: false };
+      },
+      decide: ({ state, command, toRegister }) =>
+        toRegister ? null : handleHealthCommand(state, command, config),
+      append: async (decided, { rev }): Promise<RecordHealthSignalResult> => {
+        if (decided === null) {
+          await deps.store.raiseSuccessRegisters([
+            { key: signal.key, at: signal.command.at, signalId: signal.command.signalId },
+          ]);
+          return REGISTERED;
+        }
+        const { events, state: next } = decided;
+        // Nothing to record (a late signal while open, a client-side error): no write at all.
+        if (events.length === 0) return { outcome: 'unchanged' };
+        const transitions = transitionsOf(events);
+        const result = await deps.store.commit({
+          signalId: signal.command.signalId,
+          at: signal.command.at,
+          expectedRev: rev,
+          state: next,
+          transitions,
+        });
+        return result === 'duplicate' ? DUP : { outcome: 'recorded', transitions };
+      },
+    },
+    deps.retry,
+  );
 }
 
 const DUP: RecordHealthSignalResult = { outcome: 'duplicate' };
@@ -160,20 +114,165 @@ const mayCount = ({ command }: HealthSignal): boolean =>
   command.outcome !== 'unknown' &&
   isProviderSideFailure(command.errorClass);
 
+/** A breaker as one batch decides on it: its stored state and its success register. */
+interface BreakerRead {
+  readonly stored: StoredBreaker;
+  readonly register: string | null;
+}
+
+/** What a run of one breaker's signals decided (pure): the answers, and what one commit writes. */
+export interface BreakerPlan {
+  /** One answer per signal planned, in order. */
+  readonly answers: readonly RecordHealthSignalResult[];
+  /** Successes bound for the register. */
+  readonly successes: readonly SuccessEntry[];
+  /** The signals that changed the breaker: each gets its marker in the commit. */
+  readonly markers: readonly { readonly signalId: string; readonly at: string }[];
+  readonly transitions: readonly HealthTransition[];
+  /** The breaker after the planned signals. */
+  readonly state: BreakerState;
+}
+
+/**
+ * One breaker's signals of a batch, in arrival order, decided on `state` exactly as one signal at
+ * a time would be (pure): a success bound for the register (`attemptRoute`) is set aside; anything
+ * else is decided on the breaker as the signals before it left it, a failure that can count seeing
+ * as its last success the newest of `register` and the batch's successes before it
+ * (`batchSuccess`, then each planned one) — what the register would hold had each been written.
+ * A signal in `duplicates` was counted before, like a second copy of a signal planned here: it
+ * changes nothing (answers `duplicate` where it would have been written). Stops after MAX_SIGNALS_PER_COMMIT signals to write; the answers say
+ * how many signals were planned.
+ */
+export function planBreakerSignals(
+  signals: readonly HealthSignal[],
+  start: {
+    readonly state: BreakerState;
+    readonly register: string | null;
+    readonly batchSuccess: string | null;
+  },
+  duplicates: ReadonlySet<string>,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): BreakerPlan {
+  const answers: RecordHealthSignalResult[] = [];
+  const successes: SuccessEntry[] = [];
+  const markers: { signalId: string; at: string }[] = [];
+  const transitions: HealthTransition[] = [];
+  let { state, batchSuccess } = start;
+  for (const signal of signals) {
+    const { command } = signal;
+    if (command.type === 'RecordAttempt' && attemptRoute(state, command) === 'register') {
+      successes.push({ key: signal.key, at: command.at, signalId: command.signalId });
+      batchSuccess = laterOf(batchSuccess, command.at);
+      answers.push(REGISTERED);
+      continue;
+    }
+    const decided =
+      command.type === 'RecordAttempt' && readsSuccessRegister(state, command)
+        ? { ...command, lastSuccessAt: laterOf(start.register, batchSuccess) }
+        : command;
+    const { events, state: next } = handleHealthCommand(state, decided, config);
+    if (events.length === 0) {
+      answers.push({ outcome: 'unchanged' });
+      continue;
+    }
+    // Counted before, or a copy of a signal planned above (one commit cannot write a marker twice).
+    if (duplicates.has(command.signalId) || markers.some((m) => m.signalId === command.signalId)) {
+      answers.push(DUP);
+      continue;
+    }
+    if (markers.length === MAX_SIGNALS_PER_COMMIT) break;
+    const caused = transitionsOf(events);
+    markers.push({ signalId: command.signalId, at: command.at });
+    transitions.push(...caused);
+    answers.push({ outcome: 'recorded', transitions: caused });
+    state = next;
+  }
+  return { answers, successes, markers, transitions, state };
+}
+
+/**
+ * One breaker's signals of a batch, in order, in as few commits as they need (one, unless more
+ * than MAX_SIGNALS_PER_COMMIT change the breaker): each run is planned (`planBreakerSignals`) and
+ * committed on the revision it was planned on, through handleCommand — a conflict reads the breaker
+ * and its register again (one read) and plans again. Signals found counted before are planned
+ * again as duplicates. Answers in order, and the successes for the register.
+ */
+async function recordBreakerSignals(
+  signals: readonly HealthSignal[],
+  first: BreakerRead,
+  deps: RecordHealthSignalDependencies,
+): Promise<{ readonly answers: RecordHealthSignalResult[]; readonly successes: SuccessEntry[] }> {
+  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
+  const head = signals[0] as HealthSignal;
+  const answers: RecordHealthSignalResult[] = [];
+  const successes: SuccessEntry[] = [];
+  const duplicates = new Set<string>();
+  let read = first;
+  let batchSuccess: string | null = null;
+  while (answers.length < signals.length) {
+    const rest = signals.slice(answers.length);
+    const outcome = await handleCommand(
+      {
+        read: async (conflict): Promise<BreakerRead> => {
+          if (!conflict) return read;
+          // The breaker as the refused commit found it; the register as read (a success raised
+          // since is as if it came after these signals, as any success racing a batch may).
+          const existing = conflict.existing as StoredBreaker | undefined;
+          if (existing?.state?.key === head.key) return { stored: existing, register: read.register };
+          const fresh = await deps.store.readForSignals([head], [head.key]);
+          return {
+            stored: fresh.breakers.get(head.key) ?? {
+              state: initialBreakerState(head.provider, head.model),
+              rev: 0,
+            },
+            register: fresh.registers.get(head.key) ?? null,
+          };
+        },
+        decide: ({ stored, register }) =>
+          planBreakerSignals(rest, { state: stored.state, register, batchSuccess }, duplicates, config),
+        append: async (plan, at) => {
+          if (plan.markers.length === 0) return { plan, read: at, found: [] };
+          const { duplicates: found } = await deps.store.commitSignals({
+            signals: plan.markers,
+            at: (plan.markers.at(-1) as { at: string }).at,
+            expectedRev: at.stored.rev,
+            state: plan.state,
+            transitions: plan.transitions,
+          });
+          if (found.length > 0) return { plan, read: at, found };
+          return {
+            plan,
+            read: { stored: { state: plan.state, rev: at.stored.rev + 1 }, register: at.register },
+            found,
+          };
+        },
+      },
+      deps.retry,
+    );
+    read = outcome.read;
+    if (outcome.found.length > 0) {
+      for (const id of outcome.found) duplicates.add(id);
+      continue;
+    }
+    answers.push(...outcome.plan.answers);
+    successes.push(...outcome.plan.successes);
+    for (const success of outcome.plan.successes) batchSuccess = laterOf(batchSuccess, success.at);
+  }
+  return { answers, successes };
+}
+
 /**
  * Several signals in arrival order, as a batch (an SQS-batched consumer, the bench, `npm run local`
  * files), deciding exactly as one signal at a time would, in far fewer requests:
  *   - one strongly consistent read takes every breaker of the batch and the success register of
  *     each breaker a failure of the batch may count against (`readForSignals`);
- *   - each breaker's signals are then taken in order (breakers side by side): a success bound for
- *     the register is set aside; anything else is decided on the breaker as the signals before it
- *     left it — a failure seeing as its last success the newest of the register read and the
- *     batch's successes before it, which is what the register would hold had each been written —
- *     and committed on the breaker's revision (a conflict reads both again: handleCommand);
+ *   - each breaker's signals are decided in memory, in order (`planBreakerSignals`), breakers side
+ *     by side, and everything that changed the breaker is ONE commit (`commitSignals`: a marker per
+ *     signal, the state, the transitions) on the revision read — a conflict reads again and
+ *     decides again (handleCommand); a signal counted before is decided again as a duplicate;
  *   - each breaker's register is raised once, to its newest success of the batch.
- * A batch therefore costs one read, one commit per signal that changes its breaker (counted
- * failures, probes) and one register write per breaker — no read or write between signals.
- * One answer per signal, in order.
+ * A batch therefore costs one read, one commit per breaker it changed and one register write per
+ * breaker with successes — no read or write between its signals. One answer per signal, in order.
  */
 export async function recordHealthSignals(
   signals: readonly HealthSignal[],
@@ -182,33 +281,28 @@ export async function recordHealthSignals(
   if (signals.length === 0) return [];
   const registerKeys = [...new Set(signals.filter(mayCount).map((signal) => signal.key))];
   const { breakers, registers } = await deps.store.readForSignals(signals, registerKeys);
-  const results: RecordHealthSignalResult[] = new Array(signals.length);
   const byBreaker = new Map<string, number[]>();
   signals.forEach((signal, i) => {
     const held = byBreaker.get(signal.key);
     if (held) held.push(i);
     else byBreaker.set(signal.key, [i]);
   });
+  const results: RecordHealthSignalResult[] = new Array(signals.length);
   const successes: SuccessEntry[] = [];
   await Promise.all(
     [...byBreaker].map(async ([key, indexes]) => {
-      const head = signals[indexes[0] as number] as HealthSignal;
-      let stored = breakers.get(key) ?? { state: initialBreakerState(head.provider, head.model), rev: 0 };
-      let batchSuccess: string | null = null;
-      for (const i of indexes) {
-        const signal = signals[i] as HealthSignal;
-        const { command } = signal;
-        if (command.type === 'RecordAttempt' && attemptRoute(stored.state, command) === 'register') {
-          successes.push({ key, at: command.at, signalId: command.signalId });
-          batchSuccess = laterOf(batchSuccess, command.at);
-          results[i] = REGISTERED;
-          continue;
-        }
-        const register = registers.get(key) ?? null;
-        const recorded = await recordOn(signal, deps, { stored, register, batchSuccess });
-        results[i] = recorded.result;
-        stored = recorded.stored;
-      }
+      const own = indexes.map((i) => signals[i] as HealthSignal);
+      const head = own[0] as HealthSignal;
+      const stored = breakers.get(key) ?? { state: initialBreakerState(head.provider, head.model), rev: 0 };
+      const recorded = await recordBreakerSignals(
+        own,
+        { stored, register: registers.get(key) ?? null },
+        deps,
+      );
+      indexes.forEach((i, n) => {
+        results[i] = recorded.answers[n] as RecordHealthSignalResult;
+      });
+      successes.push(...recorded.successes);
     }),
   );
   await deps.store.raiseSuccessRegisters(successes);

@@ -177,6 +177,7 @@ function failingStore(): ProviderHealthStore {
     readMany: fail,
     readForSignals: fail,
     commit: fail,
+    commitSignals: fail,
     raiseSuccessRegisters: fail,
     readSuccessRegister: fail,
   };
@@ -264,6 +265,7 @@ describe('probes are leased before they are recorded', () => {
       commit: async () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
+      commitSignals: (change) => store.commitSignals(change),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
     };

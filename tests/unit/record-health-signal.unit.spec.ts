@@ -32,6 +32,7 @@ function aStoreLosing(conflicts: number) {
         throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
       return inner.commit(change);
     },
+    commitSignals: (change) => inner.commitSignals(change),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };
