@@ -45,6 +45,8 @@ export interface TemplateSettings {
   readonly projectorMemoryMb: number;
   readonly batchSize: number;
   readonly parallelizationFactor: number;
+  /** Signals per HealthSignals invocation (its SQS event source's BatchSize). */
+  readonly signalBatchSize: number;
 }
 
 const num = (value: unknown, fallback: number): number =>
@@ -65,6 +67,16 @@ export function templateSettings(): TemplateSettings {
     projectorMemoryMb: memory('ProjectorFunction'),
     batchSize: num(mappingProps.BatchSize, 100),
     parallelizationFactor: num(mappingProps.ParallelizationFactor, 1),
+    signalBatchSize: num(
+      (
+        (
+          (props('HealthSignalsFunction').Events as TemplateDict | undefined)?.SignalQueue as
+            | TemplateDict
+            | undefined
+        )?.Properties as TemplateDict | undefined
+      )?.BatchSize,
+      1,
+    ),
   };
 }
 
@@ -128,9 +140,10 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
   const putEvents = q.putEventsRequests / (1 + putEventsCalls);
   const table = q.tableWru / (tableWruPerJob * recordsPerJob);
-  // Successes raise the breaker's success register (SUCCESS_REGISTER_SHARDS items, 1 WCU per raise
-  // one event per call); counted failures still commit on the breaker item, one per breakerCommit.
-  const tally = (SUCCESS_REGISTER_SHARDS * q.partitionWcu) / 1 / share;
+  // Successes raise the breaker's success register (SUCCESS_REGISTER_SHARDS items, 1 WCU per raise,
+  // one raise per breaker and batch of HealthSignalsQueue's event source); counted failures still
+  // commit on the breaker item, one per breakerCommit.
+  const tally = (SUCCESS_REGISTER_SHARDS * q.partitionWcu * t.signalBatchSize) / 1 / share;
   const maxReserve = q.accountConcurrency - q.unreservedMinimum;
   return [
     {
@@ -171,7 +184,7 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
     },
     {
       limit: 'health signals: success register of one breaker (off the decision path)',
-      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU ÷ 1 WCU per raise ÷ ${f(share * 100)} % of jobs reporting to fal`,
+      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU × ${t.signalBatchSize} signals a batch ÷ 1 WCU per raise ÷ ${f(share * 100)} % of jobs reporting to fal`,
       jobsPerSecond: tally,
       lift: `more SUCCESS_REGISTER_SHARDS; counted failures still commit on the breaker item (1 per ${ASSUMED_MS.breakerCommit} ms: ${f(1000 / ASSUMED_MS.breakerCommit)} failures/s per breaker while closed)`,
       offPath: true,

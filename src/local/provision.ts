@@ -28,7 +28,13 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ANNOUNCEMENT_SOURCE } from '../projections/effects.ts';
 import { readTemplate, TemplateError, TemplateEvaluator } from '../template/cloudformation-template.ts';
-import { type QueueDefinition, type TableDefinition, templateResources } from './template-resources.ts';
+import {
+  type QueueDefinition,
+  type QueueRuleDefinition,
+  queueEventSources,
+  type TableDefinition,
+  templateResources,
+} from './template-resources.ts';
 
 export interface LocalStack {
   readonly stage: string;
@@ -47,7 +53,11 @@ export interface LocalStack {
     readonly announcements: string;
     /** HoldQueue: held jobs to decide again (the Holds function's event source). */
     readonly hold: string;
+    /** HealthSignalsQueue: provider signals from the bus (the HealthSignals function's event source). */
+    readonly healthSignals: string;
   };
+  /** Records per batch of each function's SQS event source, as the template sets them. */
+  readonly batchSizes: { readonly holds: number; readonly healthSignals: number };
   readonly eventBusName: string;
   /** The KMS keys (ARNs): transit keys are generated under `content`, payload-hash keys derived from `payloadHash`. */
   readonly keys: { readonly content: string; readonly payloadHash: string };
@@ -114,7 +124,7 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     const evaluator = new TemplateEvaluator(readTemplate(), {
       parameters: { ...options.parameters, Stage: stage },
     });
-    const { tables, queues } = templateResources(evaluator);
+    const { tables, queues, queueRules } = templateResources(evaluator);
     const [createdTables, queueUrls] = await Promise.all([
       Promise.all(tables.map((table) => createTable(clients.dynamodb, table))),
       createQueues(clients.sqs, fifoProviderQueues(queues, options.fifoProviderQueues === true)),
@@ -132,6 +142,12 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
     };
 
     const localOnly = await provisionLocalOnlyResources(clients, stage);
+    await createQueueRules(clients, localOnly.eventBusName, queueRules, queueUrl);
+    const batchSizeOf = (functionLogicalId: string) => {
+      const source = queueEventSources(evaluator).find((s) => s.functionLogicalId === functionLogicalId);
+      if (!source) throw new TemplateError(`template.yaml gives ${functionLogicalId} no SQS event source`);
+      return source.batchSize;
+    };
 
     return {
       stage,
@@ -149,6 +165,11 @@ export async function provisionLocalStack(options: ProvisionOptions): Promise<Lo
         replicate: queueUrl(PROVIDER_QUEUES.replicate),
         announcements: localOnly.announcements,
         hold: queueUrl('HoldQueue'),
+        healthSignals: queueUrl('HealthSignalsQueue'),
+      },
+      batchSizes: {
+        holds: batchSizeOf('HoldsFunction'),
+        healthSignals: batchSizeOf('HealthSignalsFunction'),
       },
       eventBusName: localOnly.eventBusName,
       keys: localOnly.keys,
@@ -220,6 +241,42 @@ async function createQueues(sqs: SQSClient, queues: QueueDefinition[]): Promise<
   await Promise.all(queues.filter((queue) => queue.redrive === null).map(create));
   await Promise.all(queues.filter((queue) => queue.redrive !== null).map(create));
   return urls;
+}
+
+/**
+ * The template's rules into its queues (HealthSignalsRule → HealthSignalsQueue), on the stack's own
+ * bus: an event put there reaches the queue exactly as the deployed rule sends it. (moto takes the
+ * queue's delivery without the queue policy the template gives EventBridge; IAM is the template
+ * tests' to check.)
+ */
+async function createQueueRules(
+  { sqs, events }: Pick<Clients, 'sqs' | 'events'>,
+  eventBusName: string,
+  rules: readonly QueueRuleDefinition[],
+  queueUrl: (logicalId: string) => string,
+) {
+  for (const rule of rules) {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl(rule.queueLogicalId),
+        AttributeNames: ['QueueArn'],
+      }),
+    );
+    await events.send(
+      new PutRuleCommand({
+        Name: rule.name,
+        EventBusName: eventBusName,
+        EventPattern: JSON.stringify(rule.eventPattern),
+      }),
+    );
+    await events.send(
+      new PutTargetsCommand({
+        Rule: rule.name,
+        EventBusName: eventBusName,
+        Targets: [{ Id: rule.logicalId, Arn: Attributes?.QueueArn as string }],
+      }),
+    );
+  }
 }
 
 // ------------------------------------------------------------------ step 2: local-only resources

@@ -12,6 +12,7 @@
  * command line (src/local/main.ts) only parses arguments and prints.
  */
 import { createHash } from 'node:crypto';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { createDocumentClient } from '../aws/clients.ts';
@@ -21,10 +22,12 @@ import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
 import { loadHoldsConfig } from '../config/holds-config.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { RoutingManagerError } from '../errors.ts';
 import {
   createHealthSignalsHandler,
   type HealthSignalsResponse,
   healthSignalsDependencies,
+  type SignalItemResult,
 } from '../handlers/health-signals.ts';
 import { createHoldsHandler, holdsDependencies } from '../handlers/holds.ts';
 import { createProjectorHandler, projectorPorts } from '../handlers/projector.ts';
@@ -36,13 +39,7 @@ import { createTelemetry } from '../observability/telemetry.ts';
 import type { JobStatusReader } from '../ports/job-status-reader.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { announcementIdOf, REJECTED_DETAIL_TYPE, ROUTED_DETAIL_TYPE } from '../projections/effects.ts';
-import {
-  ATTEMPT_DETAIL_TYPE,
-  JOB_STARTED_DETAIL_TYPE,
-  SIGNAL_SOURCE,
-  type SignalEvent,
-  STATUS_DETAIL_TYPE,
-} from '../provider-health/signals.ts';
+import type { SignalEvent } from '../provider-health/signals.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 import {
   type EmulatorEndpoints,
@@ -50,12 +47,10 @@ import {
   type RunningEmulators,
   startEmulators,
 } from './emulators.ts';
-import { HoldBacklogPoller } from './hold-backlog-poller.ts';
 import { aLocalLambdaContext } from './lambda-context.ts';
 import {
   IntakeQueueDrainer,
   type IntakeRoute,
-  type IntakeRule,
   type LiveIntake,
   provisionLiveIntake,
   SUBMISSIONS_RULE,
@@ -71,6 +66,7 @@ import {
 } from './read-back.ts';
 import { RecordingProviderQueues } from './sent-messages.ts';
 import { revisionText, type SignalChange, signalAppended, signalChangeOf, stepsOf } from './signal-inputs.ts';
+import { SqsEventSource } from './sqs-event-source.ts';
 import { type AbandonedBatch, DynamoDbStreamPoller, type StreamBatchHandler } from './stream-poller.ts';
 
 /**
@@ -189,6 +185,7 @@ export async function runLocal(options: RunLocalOptions): Promise<LocalRun> {
     if (options.live) {
       live = await startLive(pipeline, stack, options.live);
       environment.INTAKE_QUEUE_URL = live.intake.queueUrl;
+      environment.HEALTH_SIGNALS_QUEUE_URL = stack.queues.healthSignals;
     } else {
       pipeline.destroy();
       pipeline = null;
@@ -214,8 +211,15 @@ async function seedCredits(tableName: string, credits: Readonly<Record<string, n
 /** The real handlers wired to the stack, and the stream poller that feeds the projector. */
 interface LocalPipeline {
   readonly route: (event: SubmittedEvent) => Promise<RouterResponse>;
-  /** The HealthSignals handler: provider attempt reports and operator status changes. */
+  /**
+   * One provider signal (attempt report, job start, status change) the way HealthSignalsRule delivers
+   * it: sent to HealthSignalsQueue and drained through the REAL HealthSignals handler in batches.
+   */
   readonly signal: (event: SignalEvent) => Promise<HealthSignalsResponse>;
+  /** The HealthSignals function fed from HealthSignalsQueue (live: `run`). */
+  readonly signals: SqsEventSource;
+  /** Where each signal message's fate is told once the stack is live (null: only kept for `signal`). */
+  reportSignalsTo(report: ((item: SignalItemResult) => void) | null): void;
   readonly project: StreamBatchHandler;
   readonly poller: DynamoDbStreamPoller;
   /** What the projector put on the provider queues (the read-back never receives them). */
@@ -224,7 +228,7 @@ interface LocalPipeline {
   /** The error class the projector last gave for a record (by sequence number), if it failed. */
   failureClassOf(sequenceNumber: string): string | undefined;
   /** The Holds function fed from HoldQueue (what is visible now: `drain`; live: `run`). */
-  readonly holds: HoldBacklogPoller;
+  readonly holds: SqsEventSource;
   /** Held jobs decided so far by the Holds handler (each appended one log record). */
   heldDecided(): number;
   destroy(): void;
@@ -259,9 +263,25 @@ async function createPipeline(
       },
     },
   );
-  const signals = createHealthSignalsHandler(
+  // The HealthSignals function and its event source: a signal's fate by message id, until `signal`
+  // takes it (a message handled in a batch `signal` did not send is only reported).
+  const sqs = new SQSClient({});
+  const fates = new Map<string, SignalItemResult>();
+  let liveReport: ((item: SignalItemResult) => void) | null = null;
+  const signalsHandler = createHealthSignalsHandler(
     healthSignalsDependencies(loadHealthSignalsConfig(environment)),
     createTelemetry('health-signals', stack.stage),
+    {
+      onItem: (item) => {
+        if (liveReport) liveReport(item);
+        else fates.set(item.id, item);
+      },
+    },
+  );
+  const signals = new SqsEventSource(
+    stack.queues.healthSignals,
+    (event) => signalsHandler(event, aLocalLambdaContext('routing-manager-health-signals-local')),
+    { name: 'health-signals', batchSize: stack.batchSizes.healthSignals },
   );
   const poller = new DynamoDbStreamPoller({ streamArn: stack.routingLogStreamArn });
   let heldDecided = 0;
@@ -270,14 +290,28 @@ async function createPipeline(
     createTelemetry('holds', stack.stage),
     { onHandled: (outcome) => (heldDecided += outcome.decided.length) },
   );
-  const holds = new HoldBacklogPoller(stack.queues.hold, (event) =>
-    holdsHandler(event, aLocalLambdaContext('routing-manager-holds-local')),
+  const holds = new SqsEventSource(
+    stack.queues.hold,
+    (event) => holdsHandler(event, aLocalLambdaContext('routing-manager-holds-local')),
+    { name: 'holds', batchSize: stack.batchSizes.holds },
   );
   return {
     holds,
     heldDecided: () => heldDecided,
     route: (event) => router(event, aLocalLambdaContext('routing-manager-router-local')),
-    signal: (event) => signals(event, aLocalLambdaContext('routing-manager-health-signals-local')),
+    signals,
+    reportSignalsTo: (report) => {
+      liveReport = report;
+    },
+    signal: async (event) => {
+      const { MessageId } = await sqs.send(
+        new SendMessageCommand({ QueueUrl: stack.queues.healthSignals, MessageBody: JSON.stringify(event) }),
+      );
+      await signals.drain();
+      const fate = fates.get(MessageId as string);
+      fates.clear();
+      return signalResponseOf(fate);
+    },
     project: (event, context: Context) => projector(event, context),
     poller,
     sent,
@@ -286,9 +320,41 @@ async function createPipeline(
     destroy: () => {
       poller.destroy();
       holds.destroy();
+      signals.destroy();
+      sqs.destroy();
       documents.destroy();
     },
   };
+}
+
+/** A signal the HealthSignals function could not handle (its message waits to be delivered again). */
+export class LocalSignalFailedError extends RoutingManagerError {
+  constructor(what: string) {
+    super('signal_failed', `the HealthSignals function did not handle the signal: ${what}`);
+    this.name = 'LocalSignalFailedError';
+  }
+}
+
+/** What the function made of one signal message: its response, or a refusal as the row shows it. */
+export function signalResponseOf(fate: SignalItemResult | undefined): HealthSignalsResponse {
+  if (fate === undefined)
+    throw new LocalSignalFailedError('its message was not received from HealthSignalsQueue');
+  if (fate.kind === 'failed')
+    throw new LocalSignalFailedError(`${fate.failure.code}: ${fate.failure.message}`);
+  if (fate.kind === 'handled') return fate.response;
+  const where = fate.paths.length > 0 ? `: ${fate.paths.join(', ')}` : '';
+  return { outcome: 'refused', problem: `${fate.problem}${where}` };
+}
+
+/** One line per signal message the live stack's HealthSignals function took: ids and facts only. */
+export function describeSignalItem(item: SignalItemResult): string {
+  const subject = item.eventId ? `event ${item.eventId}` : `message ${item.id}`;
+  if (item.kind === 'handled') return describeHealthSignal(item.eventId ?? item.id, item.response);
+  if (item.kind === 'rejected') {
+    const where = item.paths.length > 0 ? `: ${item.paths.join(', ')}` : '';
+    return `${subject}: health signal refused (${item.reason}, ${item.problem}${where}); deleted`;
+  }
+  return `${subject}: health signal failed (${item.failure.code}); SQS delivers it again`;
 }
 
 /**
@@ -470,18 +536,16 @@ async function startLive(
   stack: LocalStack,
   options: LiveOptions,
 ): Promise<LiveSession> {
-  // Every detail-type the stack takes from its bus: one rule each, one handler each. Another kind of
-  // event (e.g. provider status events) is one more entry here.
+  // Submissions reach the router through the intake queue (the deployed rule targets the function);
+  // provider signals through the template's own HealthSignalsRule → HealthSignalsQueue, provisioned
+  // with the stack and polled below as the deployed event source polls it.
   const routes: IntakeRoute[] = [
     {
       ...SUBMISSIONS_RULE,
       handle: async (event) => describeRouting(event.id, await pipeline.route(event)),
     },
-    {
-      ...HEALTH_SIGNALS_RULE,
-      handle: async (event) => describeHealthSignal(event.id, await pipeline.signal(event)),
-    },
   ];
+  pipeline.reportSignalsTo((item) => options.report(describeSignalItem(item)));
   const intake = await provisionLiveIntake(stack, routes);
   const drainer = new IntakeQueueDrainer({
     queueUrl: intake.queueUrl,
@@ -494,6 +558,8 @@ async function startLive(
     drainer.run(controller.signal),
     // The Holds function's event source: held jobs decided again as slots free (or their wait ends).
     pipeline.holds.run(controller.signal, options.report, options.waitSeconds ?? 20),
+    // The HealthSignals function's event source: signals from the bus, in batches.
+    pipeline.signals.run(controller.signal, options.report, options.waitSeconds ?? 20),
     pipeline.poller.follow(pipeline.project, {
       signal: controller.signal,
       onDelivery: ({ delivered, failed, abandoned }) =>
@@ -545,14 +611,6 @@ export function abandonedBatchReport(
   );
 }
 
-/** One line about a routed event: ids and the decision, never the job's content. */
-/** The HealthSignals function's rule, as template.yaml declares it (HealthSignalsRule). */
-export const HEALTH_SIGNALS_RULE: IntakeRule = {
-  name: 'health-signals',
-  source: SIGNAL_SOURCE,
-  detailTypes: [ATTEMPT_DETAIL_TYPE, STATUS_DETAIL_TYPE, JOB_STARTED_DETAIL_TYPE],
-};
-
 /** One line per health signal: the breaker transitions and the re-routing it caused. */
 export function describeHealthSignal(eventId: string, response: HealthSignalsResponse): string {
   if (response.outcome === 'refused') return `event ${eventId}: health signal refused (${response.problem})`;
@@ -588,6 +646,7 @@ export function describeHealthSignal(eventId: string, response: HealthSignalsRes
   return `event ${eventId}: health ${transitions}${slot}${revised}${done}`;
 }
 
+/** One line about a routed event: ids and the decision, never the job's content. */
 export function describeRouting(eventId: string, response: RouterResponse): string {
   const subject = response.jobId ? `job ${response.jobId}` : `stream ${response.stream}`;
   const decision =

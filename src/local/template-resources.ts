@@ -154,13 +154,76 @@ function deadLetterTarget(
   return { deadLetterLogicalId: match[1], maxReceiveCount: Number(redrive.maxReceiveCount) };
 }
 
-/** Every table and queue the template creates for the evaluator's parameters. */
+/**
+ * An EventBridge rule of the template whose target is a queue of the template (HealthSignalsRule →
+ * HealthSignalsQueue): the local stack creates it on its own bus, so events put there reach the
+ * queue as on AWS. Rules with other targets (a function, a log group) are wired by the local runner.
+ */
+export interface QueueRuleDefinition {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly eventPattern: Record<string, unknown>;
+  readonly queueLogicalId: string;
+}
+
+/** The rule's definition when its one target is a template queue (`GetAtt <Queue>.Arn`), else null. */
+export function queueRuleDefinition(
+  evaluator: TemplateEvaluator,
+  logicalId: string,
+): QueueRuleDefinition | null {
+  const properties = evaluator.properties(logicalId);
+  const targets = (properties.Targets ?? []) as { Arn?: unknown }[];
+  const queues = new Set(evaluator.resourcesOfType('AWS::SQS::Queue'));
+  const [target] = targets;
+  const match = typeof target?.Arn === 'string' ? /^<([A-Za-z0-9]+)\.Arn>$/.exec(target.Arn) : null;
+  if (targets.length !== 1 || !match?.[1] || !queues.has(match[1])) return null;
+  return {
+    logicalId,
+    name: String(properties.Name),
+    eventPattern: properties.EventPattern as Record<string, unknown>,
+    queueLogicalId: match[1],
+  };
+}
+
+/** Every table and queue the template creates for the evaluator's parameters, and its rules into queues. */
 export function templateResources(evaluator: TemplateEvaluator): {
   tables: TableDefinition[];
   queues: QueueDefinition[];
+  queueRules: QueueRuleDefinition[];
 } {
   return {
     tables: evaluator.resourcesOfType('AWS::DynamoDB::Table').map((id) => tableDefinition(evaluator, id)),
     queues: evaluator.resourcesOfType('AWS::SQS::Queue').map((id) => queueDefinition(evaluator, id)),
+    queueRules: evaluator
+      .resourcesOfType('AWS::Events::Rule')
+      .map((id) => queueRuleDefinition(evaluator, id))
+      .filter((rule) => rule !== null),
   };
+}
+
+/** A function's SQS event source in the template: the queue it drains and the records per batch. */
+export interface QueueEventSourceDefinition {
+  readonly functionLogicalId: string;
+  readonly queueLogicalId: string;
+  readonly batchSize: number;
+}
+
+/** Every SQS event source of the template's functions (the local runner polls each the same way). */
+export function queueEventSources(evaluator: TemplateEvaluator): QueueEventSourceDefinition[] {
+  return evaluator.resourcesOfType('AWS::Serverless::Function').flatMap((functionLogicalId) => {
+    const events = (evaluator.properties(functionLogicalId).Events ?? {}) as Record<
+      string,
+      { Type?: unknown; Properties?: { Queue?: unknown; BatchSize?: unknown } }
+    >;
+    return Object.values(events).flatMap((event) => {
+      const match =
+        event.Type === 'SQS' && typeof event.Properties?.Queue === 'string'
+          ? /^<([A-Za-z0-9]+)\.Arn>$/.exec(event.Properties.Queue)
+          : null;
+      if (!match?.[1]) return [];
+      // Lambda's default batch size for a standard queue.
+      const batchSize = Number(event.Properties?.BatchSize ?? 10);
+      return [{ functionLogicalId, queueLogicalId: match[1], batchSize }];
+    });
+  });
 }

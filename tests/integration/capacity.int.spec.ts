@@ -13,7 +13,6 @@ import type { HeldJobDependencies } from '../../src/commands/hold-job.ts';
 import { releaseCompletedSlot } from '../../src/commands/release-slot.ts';
 import { type RoutingRecord, routeJob } from '../../src/commands/route-job.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { handleHoldMessage } from '../../src/handlers/holds.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -26,7 +25,7 @@ import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import type { RoutingTable } from '../../src/routing/routing-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
-import { anAttemptEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -239,7 +238,7 @@ describe('capacity through the real handlers (DynamoDB Local)', () => {
       createTelemetry('router', stack.stage),
     );
     const ledger = new DynamoDbSlotLedger(documents, stack.tables.providerHealth);
-    const signal = createHealthSignalsHandler(
+    const signal = aSignalFunction(
       {
         store: new DynamoDbProviderHealthStore(documents, {
           health: stack.tables.providerHealth,

@@ -8,12 +8,11 @@ import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { anAttemptEvent, aStatusEvent, submitterTo } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction, aStatusEvent, submitterTo } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
@@ -22,7 +21,7 @@ quietHandlerTelemetry();
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;
-let signal: ReturnType<typeof createHealthSignalsHandler>;
+let signal: ReturnType<typeof aSignalFunction>;
 let store: DynamoDbProviderHealthStore;
 
 beforeAll(async () => {
@@ -39,7 +38,7 @@ beforeAll(async () => {
     health: stack.tables.providerHealth,
     log: stack.tables.routingLog,
   });
-  signal = createHealthSignalsHandler({ store }, createTelemetry('health-signals', stack.stage));
+  signal = aSignalFunction({ store }, createTelemetry('health-signals', stack.stage));
 });
 
 const submit = (detail: Record<string, unknown>) => submitterTo(route)(detail);

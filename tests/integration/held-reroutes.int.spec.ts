@@ -14,7 +14,6 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../../src/aws/sqs-hold-backlog.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { createHoldsHandler } from '../../src/handlers/holds.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
@@ -24,7 +23,7 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
-import { anAttemptEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -56,7 +55,7 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
       routerDependencies(loadRouterConfig(handlerEnvironment(stack)), { table }),
       createTelemetry('router', stack.stage),
     );
-    const signal = createHealthSignalsHandler(
+    const signal = aSignalFunction(
       {
         store: new DynamoDbProviderHealthStore(documents, {
           health: stack.tables.providerHealth,

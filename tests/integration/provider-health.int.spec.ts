@@ -2,20 +2,24 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
+import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
+import { healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { applyTransition, initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { attemptKeyOf } from '../../src/provider-health/signals.ts';
 import {
   anAttemptEvent,
   aRecentAttemptEvent,
+  aSignalFunction,
   aStatusEvent,
   RECENT_BUCKET,
 } from '../support/health-signals.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/lambda/health-signals.ts').handler;
+let handler: ReturnType<typeof aSignalFunction>;
 const documents = createDocumentClient();
 const logOf = () => new DynamoDbRoutingLog(documents, stack.tables.routingLog);
 const storeOf = () =>
@@ -30,7 +34,11 @@ beforeAll(async () => {
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  handler = (await import('../../src/lambda/health-signals.ts')).handler;
+  // The deployed entry's wiring (src/lambda/health-signals.ts), one signal per SQS batch.
+  handler = aSignalFunction(
+    healthSignalsDependencies(loadHealthSignalsConfig(process.env)),
+    createTelemetry('health-signals', stack.stage),
+  );
 });
 
 describe('health signals against DynamoDB Local', () => {

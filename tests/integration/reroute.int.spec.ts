@@ -9,14 +9,14 @@ import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
 import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
-import { createHealthSignalsHandler, healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
+import { healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
 import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
 import { DynamoDbStreamPoller } from '../../src/local/stream-poller.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import { anAttemptEvent, submitterTo } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction, submitterTo } from '../support/health-signals.ts';
 import { readJob, receiveAll } from '../support/local-aws.ts';
 import { quietHandlerTelemetry, silenceHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
@@ -26,7 +26,7 @@ quietHandlerTelemetry();
 
 let stack: LocalStack;
 let route: ReturnType<typeof createRouterHandler>;
-let signal: ReturnType<typeof createHealthSignalsHandler>;
+let signal: ReturnType<typeof aSignalFunction>;
 let project: ReturnType<typeof createProjectorHandler>;
 let poller: DynamoDbStreamPoller;
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
     routerDependencies(loadRouterConfig(env)),
     createTelemetry('router', stack.stage),
   );
-  signal = createHealthSignalsHandler(
+  signal = aSignalFunction(
     healthSignalsDependencies(loadHealthSignalsConfig(env)),
     createTelemetry('health-signals', stack.stage),
   );

@@ -11,18 +11,26 @@ import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-hea
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
 import { ingestSignalBatch, judgeIn } from '../../src/commands/handle-provider-signal.ts';
+import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
+import { healthSignalsDependencies } from '../../src/handlers/health-signals.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { type LocalStack, provisionLocalStack } from '../../src/local/provision.ts';
+import { createTelemetry } from '../../src/observability/telemetry.ts';
 import { windowPairKey } from '../../src/ports/signal-windows.ts';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/provider-health/breaker.ts';
 import { completedFact, foldWindows, WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { type HealthSignal, parseHealthSignal } from '../../src/provider-health/signals.ts';
 import { closeDueWindows, SignalWindowCounter } from '../../src/provider-health/window-counting.ts';
-import { type anAttemptEvent, aRecentAttemptEvent, RECENT_BUCKET } from '../support/health-signals.ts';
+import {
+  type anAttemptEvent,
+  aRecentAttemptEvent,
+  aSignalFunction,
+  RECENT_BUCKET,
+} from '../support/health-signals.ts';
 import { aProvisionedStack, uniqueStage } from '../support/stack.ts';
 
 let stack: LocalStack;
-let handler: typeof import('../../src/lambda/health-signals.ts').handler;
+let handler: ReturnType<typeof aSignalFunction>;
 const documents = createDocumentClient();
 const storeOf = () =>
   new DynamoDbProviderHealthStore(documents, {
@@ -38,7 +46,11 @@ beforeAll(async () => {
   vi.spyOn(console, 'info').mockImplementation(() => undefined);
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  handler = (await import('../../src/lambda/health-signals.ts')).handler;
+  // The deployed entry's wiring (src/lambda/health-signals.ts), one signal per SQS batch.
+  handler = aSignalFunction(
+    healthSignalsDependencies(loadHealthSignalsConfig(process.env)),
+    createTelemetry('health-signals', stack.stage),
+  );
 });
 
 /** Runs `work` over `items` with `inFlight` at a time; the answers in the items' order. */

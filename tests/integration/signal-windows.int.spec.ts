@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
 import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
-import { createHealthSignalsHandler } from '../../src/handlers/health-signals.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
@@ -23,7 +22,7 @@ import {
 } from '../../src/provider-health/signal-windows.ts';
 import { JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { closeDueWindows, countSignals } from '../../src/provider-health/window-counting.ts';
-import { anAttemptEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aSignalFunction } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
@@ -133,7 +132,7 @@ describe('signal windows on DynamoDB Local', () => {
       health: stack.tables.providerHealth,
       log: stack.tables.routingLog,
     });
-    const handle = createHealthSignalsHandler(
+    const handle = aSignalFunction(
       { store, windows: { windows, now: () => clock } },
       createTelemetry('health-signals', stack.stage),
     );

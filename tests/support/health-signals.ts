@@ -1,5 +1,10 @@
 /** Builders of provider.invoker signal events (EventBridge envelopes). */
 import { randomUUID } from 'node:crypto';
+import {
+  createHealthSignalsHandler,
+  type HealthSignalsResponse,
+  type SignalItemResult,
+} from '../../src/handlers/health-signals.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE, STATUS_DETAIL_TYPE } from '../../src/provider-health/signals.ts';
 import { aSubmissionDetail, aSubmittedEvent } from './submissions.ts';
@@ -76,3 +81,51 @@ export const submitterTo =
       aSubmittedEvent(aSubmissionDetail({ lengthSec: 8, resolution: '720p', ...detail })) as never,
       aLocalLambdaContext() as never,
     );
+
+/** SQS records as the HealthSignals function's event source delivers them: each body one event. */
+export function anSqsEventOf(bodies: readonly (string | Record<string, unknown>)[], ids?: readonly string[]) {
+  return {
+    Records: bodies.map((body, index) => ({
+      messageId: ids?.[index] ?? `msg-${index}-${randomUUID()}`,
+      receiptHandle: `rh-${index}`,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      attributes: {},
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:RoutingHealthSignals-test',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+/**
+ * The HealthSignals function as the tests drive it one signal at a time: each event goes through the
+ * deployed path (an SQS batch of one, its body the EventBridge event) and the call answers what the
+ * signal changed — or throws, as the event source would deliver it again, when its handling failed.
+ */
+export function aSignalFunction(
+  deps: Parameters<typeof createHealthSignalsHandler>[0],
+  telemetry: Parameters<typeof createHealthSignalsHandler>[1],
+) {
+  // By message id: calls may run at once (each is its own batch, as concurrent invocations are).
+  const items = new Map<string, SignalItemResult>();
+  const handler = createHealthSignalsHandler(deps, telemetry, { onItem: (item) => items.set(item.id, item) });
+  return async (event: unknown, _context?: unknown): Promise<HealthSignalsResponse> => {
+    const messageId = randomUUID();
+    const { batchItemFailures } = await handler(
+      anSqsEventOf([event as Record<string, unknown>], [messageId]) as never,
+      aLocalLambdaContext() as never,
+    );
+    const item = items.get(messageId);
+    items.delete(messageId);
+    if (!item || batchItemFailures.length > 0 || item.kind === 'failed') {
+      throw new Error(`signal not handled: ${item?.kind === 'failed' ? item.failure.code : 'no result'}`);
+    }
+    if (item.kind === 'rejected') {
+      const where = item.paths.length > 0 ? `: ${item.paths.join(', ')}` : '';
+      return { outcome: 'refused', problem: `${item.problem}${where}` };
+    }
+    return item.response;
+  };
+}

@@ -39,7 +39,9 @@ export function aLocalStack(stage = 'local'): LocalStack {
       replicate: `http://127.0.0.1:5000/000000000000/ReplicateJobQueue-${stage}`,
       announcements: `http://127.0.0.1:5000/000000000000/Announcements-${stage}`,
       hold: `http://127.0.0.1:5000/000000000000/RoutingHoldQueue-${stage}`,
+      healthSignals: `http://127.0.0.1:5000/000000000000/RoutingHealthSignals-${stage}`,
     },
+    batchSizes: { holds: 10, healthSignals: 100 },
     eventBusName: 'default',
     keys: {
       content: 'arn:aws:kms:us-east-1:000000000000:key/content',

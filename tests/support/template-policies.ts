@@ -12,6 +12,7 @@ import type {
 export interface Statement {
   Sid?: string;
   Effect: string;
+  Principal?: unknown;
   Action?: string | string[];
   NotAction?: unknown;
   Resource?: unknown;

@@ -136,7 +136,7 @@ describe('an attempt report with an unclassified errorClass', () => {
   ])(
     'given a failure of class %s, then UnclassifiedErrorClass is counted %i time(s)',
     async (errorClass, times) => {
-      const { createHealthSignalsHandler } = await import('../../src/handlers/health-signals.ts');
+      const { aSignalFunction } = await import('../support/health-signals.ts');
       const { createTelemetry } = await import('../../src/observability/telemetry.ts');
       const { InMemoryProviderHealthStore } = await import(
         '../../src/memory/in-memory-provider-health-store.ts'
@@ -148,7 +148,7 @@ describe('an attempt report with an unclassified errorClass', () => {
       vi.spyOn(telemetry.logger, 'warn').mockImplementation(() => undefined);
       const { InMemoryRoutingLog } = await import('../../src/memory/in-memory-routing-log.ts');
       const store = new InMemoryProviderHealthStore(new InMemoryRoutingLog());
-      const handler = createHealthSignalsHandler({ store }, telemetry);
+      const handler = aSignalFunction({ store }, telemetry);
       await handler(anAttemptEvent({ errorClass }), aLocalLambdaContext());
       expect(metric.mock.calls.filter(([name]) => name === 'UnclassifiedErrorClass')).toHaveLength(times);
     },
@@ -157,7 +157,7 @@ describe('an attempt report with an unclassified errorClass', () => {
 
 describe('the failure-rate rule in the function', () => {
   it('given 6 of 10 attempts failed in one window (never 5 in a row), when a later signal lets the window close, then the breaker opens on the failure rate and the transition is logged and counted', async () => {
-    const { createHealthSignalsHandler } = await import('../../src/handlers/health-signals.ts');
+    const { aSignalFunction } = await import('../support/health-signals.ts');
     const { createTelemetry } = await import('../../src/observability/telemetry.ts');
     const { InMemoryProviderHealthStore } = await import(
       '../../src/memory/in-memory-provider-health-store.ts'
@@ -172,7 +172,7 @@ describe('the failure-rate rule in the function', () => {
     const store = new InMemoryProviderHealthStore(new InMemoryRoutingLog());
     const start = Date.parse('2026-11-25T14:02:00Z');
     const clock = { now: start + 1_000 };
-    const handler = createHealthSignalsHandler(
+    const handler = aSignalFunction(
       { store, windows: { windows: new InMemorySignalWindows(), now: () => clock.now } },
       telemetry,
     );

@@ -53,6 +53,7 @@ const defaults = {
   projectorMemoryMb: 256,
   batchSize: 100,
   parallelizationFactor: 1,
+  signalBatchSize: 1,
 };
 
 describe('the scale envelope', () => {
@@ -81,6 +82,7 @@ describe('the scale envelope', () => {
       routerReservedConcurrency: 100,
       batchSize: 100,
       parallelizationFactor: 10,
+      signalBatchSize: 100,
     });
   });
 
@@ -103,10 +105,15 @@ describe('the scale envelope', () => {
     expect(text).toMatch(/Next: router reserved concurrency 20/);
   });
 
-  it('given successes raising a 16-item success register, when rendered, then the health row is 16 × 1,000 ÷ 1 ÷ 70 % and not named as the decision path’s bottleneck', () => {
+  it('given successes raising a 16-item success register once a batch, when rendered, then the health row is 16 × 1,000 × batch ÷ 1 ÷ 70 % and not named as the decision path’s bottleneck', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults);
     const health = rows.find((r) => r.offPath);
     expect(health?.jobsPerSecond).toBeCloseTo((16 * 1000) / 1 / 0.7, 6);
+    const batched = envelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), {
+      ...defaults,
+      signalBatchSize: 100,
+    }).find((r) => r.offPath);
+    expect(batched?.jobsPerSecond).toBeCloseTo((16 * 1000 * 100) / 1 / 0.7, 6);
     expect(renderEnvelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)).not.toMatch(
       /First bottleneck of the decision path: health/,
     );

@@ -74,6 +74,27 @@ describe('template: alarm notifications', () => {
   });
 });
 
+describe('template: every alarm has its runbook', () => {
+  it('given each alarm, then its description links a section of docs/OPERATIONS.md that exists', () => {
+    const operations = readFileSync(new URL('../../docs/OPERATIONS.md', import.meta.url), 'utf8');
+    // GitHub's anchors: the heading lower-cased, punctuation dropped, spaces as hyphens.
+    const anchors = new Set(
+      [...operations.matchAll(/^#{2,4} (.+)$/gm)].map(([, heading]) =>
+        (heading as string)
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
+    const alarms = alarmsOf(deployment({ Stage: 'dev' }));
+    for (const [id, alarm] of alarms) {
+      const link = /docs\/OPERATIONS\.md#([a-z0-9-]+)/.exec(String(alarm.AlarmDescription));
+      expect(link?.[1], id).toBeDefined();
+      expect(anchors.has(link?.[1] as string), `${id} → #${link?.[1]}`).toBe(true);
+    }
+  });
+});
+
 describe('template: alarms on failures', () => {
   it.each([
     ['projector errors', 'AWS/Lambda', 'Errors', '<ProjectorFunction>'],
@@ -87,6 +108,29 @@ describe('template: alarms on failures', () => {
       Period: 300,
       ComparisonOperator: 'GreaterThanThreshold',
       Threshold: 0,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when a provider signal reaches its DLQ, and when signals wait in HealthSignalsQueue over a minute for three minutes', () => {
+    const prod = deployment({ Stage: 'prod' });
+    expect(
+      alarmOn(
+        prod,
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesVisible',
+        '<HealthSignalsDeadLetterQueue.QueueName>',
+      ),
+    ).toMatchObject({ Statistic: 'Maximum', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(
+      alarmOn(prod, 'AWS/SQS', 'ApproximateAgeOfOldestMessage', '<HealthSignalsQueue.QueueName>'),
+    ).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     });
   });

@@ -115,7 +115,10 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
     'dynamodb:Query': ['<RoutingLogTable.Arn>'],
     'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
-    'sqs:SendMessage': ['<HealthSignalsDeadLetterQueue.Arn>', '<HoldQueue.Arn>'],
+    'sqs:DeleteMessage': ['<HealthSignalsQueue.Arn>'],
+    'sqs:GetQueueAttributes': ['<HealthSignalsQueue.Arn>'],
+    'sqs:ReceiveMessage': ['<HealthSignalsQueue.Arn>'],
+    'sqs:SendMessage': ['<HoldQueue.Arn>'],
   },
   HoldsFunction: {
     ...logs('HoldsLogGroup'),
@@ -384,7 +387,7 @@ describe('template: router trigger', () => {
     });
   });
 
-  it('routes provider.invoker attempt and status signals to HealthSignals, whose log appends stay in health# and job# streams', () => {
+  it('routes provider.invoker attempt, start and status signals to HealthSignalsQueue, whose log appends stay in health# and job# streams', () => {
     const rule = prod.value(template.Resources.HealthSignalsRule?.Properties) as Dict & { Targets: Dict[] };
     expect(rule.EventPattern).toEqual({
       source: ['provider.invoker'],
@@ -392,7 +395,11 @@ describe('template: router trigger', () => {
     });
     expect(rule.Targets).toEqual([
       expect.objectContaining({
-        Arn: '<HealthSignalsFunction.Arn>',
+        Arn: '<HealthSignalsQueue.Arn>',
+        RetryPolicy: {
+          MaximumRetryAttempts: expect.any(Number),
+          MaximumEventAgeInSeconds: expect.any(Number),
+        },
         DeadLetterConfig: { Arn: '<HealthSignalsDeadLetterQueue.Arn>' },
       }),
     ]);

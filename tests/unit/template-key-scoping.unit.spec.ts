@@ -146,6 +146,102 @@ describe('template: event sources', () => {
   });
 });
 
+describe('template: the provider-signal queue (HealthSignalsRule → HealthSignalsQueue → HealthSignals)', () => {
+  const queuePolicyStatements = (): [string, Statement][] =>
+    prod
+      .resourcesOfType('AWS::SQS::QueuePolicy')
+      .flatMap((id) =>
+        (prod.properties(id).PolicyDocument as { Statement: Statement[] }).Statement.map(
+          (s): [string, Statement] => [id, s],
+        ),
+      );
+
+  it('the function may consume HealthSignalsQueue only, and send only to the hold backlog', () => {
+    const sqs = roleStatements(template, prod, 'HealthSignalsRole').filter((s) =>
+      asList(s.Action).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqs.map((s) => [s.Sid, s.Action, s.Resource])).toEqual([
+      [
+        'ConsumeSignalQueue',
+        ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        '<HealthSignalsQueue.Arn>',
+      ],
+      ['WakeHeldJobs', 'sqs:SendMessage', '<HoldQueue.Arn>'],
+    ]);
+  });
+
+  it('EventBridge may send to the queue and its DLQ only on behalf of HealthSignalsRule (aws:SourceArn)', () => {
+    const toSignals = queuePolicyStatements().filter(([id]) => id.startsWith('HealthSignals'));
+    expect(toSignals.map(([, s]) => s.Resource).sort()).toEqual([
+      '<HealthSignalsDeadLetterQueue.Arn>',
+      '<HealthSignalsQueue.Arn>',
+    ]);
+    for (const [id, statement] of toSignals) {
+      expect(statement, id).toMatchObject({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': '<HealthSignalsRule.Arn>' } },
+      });
+    }
+  });
+
+  it('every queue policy that admits a service pins it to one source by aws:SourceArn', () => {
+    const statements = queuePolicyStatements();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const [id, statement] of statements) {
+      expect(statement.Principal, id).toEqual({ Service: expect.any(String) });
+      expect((statement.Condition?.ArnEquals as TemplateDict | undefined)?.['aws:SourceArn'], id).toMatch(
+        /^<[A-Za-z]+\.Arn>$/,
+      );
+    }
+  });
+
+  it('the queue is encrypted, dead-letters a message after a bounded number of receives, and outlasts a batch being handled', () => {
+    const queue = prod.properties('HealthSignalsQueue');
+    const timeout = (template.Globals.Function.Timeout as number) ?? 3;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: '<HealthSignalsDeadLetterQueue.Arn>', maxReceiveCount: 5 },
+    });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+    expect(prod.properties('HealthSignalsDeadLetterQueue')).toMatchObject({ SqsManagedSseEnabled: true });
+  });
+
+  it('the function takes the queue in batches with partial failures, its concurrency capped by a parameter', () => {
+    const events = prod.properties('HealthSignalsFunction').Events as Record<string, TemplateDict>;
+    expect(Object.values(events)).toEqual([
+      {
+        Type: 'SQS',
+        Properties: {
+          Queue: '<HealthSignalsQueue.Arn>',
+          BatchSize: 100,
+          MaximumBatchingWindowInSeconds: 1,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+          ScalingConfig: { MaximumConcurrency: '100' },
+        },
+      },
+    ]);
+    const capped = new TemplateEvaluator(template, {
+      parameters: { Stage: 'prod', HealthSignalsMaxConcurrency: '20' },
+    });
+    expect(
+      (capped.properties('HealthSignalsFunction').Events as Record<string, TemplateDict>).SignalQueue,
+    ).toMatchObject({ Properties: { ScalingConfig: { MaximumConcurrency: '20' } } });
+  });
+
+  it('nothing invokes the function directly any more: no EventBridge permission, no asynchronous retry config', () => {
+    const permissions = prod
+      .resourcesOfType('AWS::Lambda::Permission')
+      .map((id) => prod.properties(id).FunctionName);
+    expect(permissions).not.toContain('<HealthSignalsFunction>');
+    const invokeConfigs = prod
+      .resourcesOfType('AWS::Lambda::EventInvokeConfig')
+      .map((id) => prod.properties(id).FunctionName);
+    expect(invokeConfigs).not.toContain('<HealthSignalsFunction>');
+  });
+});
+
 describe('template: content keys (KMS envelope encryption)', () => {
   const kmsGrants = (action: string) =>
     allStatements()

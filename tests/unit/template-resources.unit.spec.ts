@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { queueDefinition, tableDefinition, templateResources } from '../../src/local/template-resources.ts';
+import {
+  queueDefinition,
+  queueEventSources,
+  queueRuleDefinition,
+  tableDefinition,
+  templateResources,
+} from '../../src/local/template-resources.ts';
 import {
   parseTemplate,
   readTemplate,
@@ -55,6 +61,44 @@ describe('template.yaml as local resources', () => {
       attributes: { MessageRetentionPeriod: '345600', MaximumMessageSize: '1048576' },
       redrive: { deadLetterLogicalId: 'FalJobDeadLetterQueue', maxReceiveCount: 5 },
     });
+  });
+
+  it('the signal queue, its DLQ and the rule into it are provisioned as the template declares them', () => {
+    const { queues, queueRules } = templateResources(local());
+    expect(queueDefinition(local(), 'HealthSignalsQueue')).toEqual({
+      logicalId: 'HealthSignalsQueue',
+      name: 'RoutingHealthSignals-loc',
+      attributes: {
+        VisibilityTimeout: '185',
+        MessageRetentionPeriod: '345600',
+        ReceiveMessageWaitTimeSeconds: '20',
+      },
+      redrive: { deadLetterLogicalId: 'HealthSignalsDeadLetterQueue', maxReceiveCount: 5 },
+    });
+    expect(queues.map((q) => q.name)).toContain('RoutingHealthSignals-DLQ-loc');
+    expect(queueRules).toEqual([
+      {
+        logicalId: 'HealthSignalsRule',
+        name: 'RoutingManager-HealthSignals-loc',
+        eventPattern: {
+          source: ['provider.invoker'],
+          'detail-type': ['provider.attempt.completed', 'provider.status.changed', 'provider.job.started'],
+        },
+        queueLogicalId: 'HealthSignalsQueue',
+      },
+    ]);
+  });
+
+  it('a rule whose target is a function or a log group is not a queue rule (the runner wires those)', () => {
+    expect(queueRuleDefinition(local(), 'JobSubmittedRule')).toBeNull();
+    expect(queueRuleDefinition(local(), 'RoutingEventsRule')).toBeNull();
+  });
+
+  it('the functions polled from a queue are read with the batch size their event source sets', () => {
+    expect(queueEventSources(local())).toEqual([
+      { functionLogicalId: 'HealthSignalsFunction', queueLogicalId: 'HealthSignalsQueue', batchSize: 100 },
+      { functionLogicalId: 'HoldsFunction', queueLogicalId: 'HoldQueue', batchSize: 10 },
+    ]);
   });
 
   it('given existing queues and tables, the local stack does not create them either', () => {

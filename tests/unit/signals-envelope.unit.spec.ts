@@ -1,0 +1,62 @@
+/**
+ * The health path's AWS envelope on the deployed batch path (HealthSignalsRule → HealthSignalsQueue →
+ * the function in batches): its arithmetic, read from template.yaml's settings.
+ */
+import { describe, expect, it } from 'vitest';
+import { templateSettings } from '../../bench/scale-envelope.ts';
+import {
+  ASSUMED_SIGNAL_MS,
+  batchMs,
+  envelopeFloor,
+  type SignalSettings,
+  signalEnvelope,
+  signalSettings,
+} from '../../bench/signals-envelope.ts';
+
+const row = (lines: ReturnType<typeof signalEnvelope>, prefix: string) =>
+  lines.find((line) => line.limit.startsWith(prefix));
+
+describe('the signals envelope', () => {
+  it('given template.yaml, when the signal settings are read, then they are the event source’s: batches of 100 within 1 s, 100 at once', () => {
+    expect(signalSettings()).toEqual({
+      batchSize: 100,
+      batchingWindowSec: 1,
+      maxConcurrency: 100,
+      memoryMb: 256,
+    });
+  });
+
+  it('given a batch, when its time is computed, then it is the breakers’ waits, the job streams in rounds of 16, the window writes and the CPU scaled to the memory size', () => {
+    const s: SignalSettings = { batchSize: 100, batchingWindowSec: 1, maxConcurrency: 10, memoryMb: 1769 };
+    const time = batchMs(s, 0);
+    expect(time.runs).toBe(1);
+    expect(time.total).toBeCloseTo(
+      ASSUMED_SIGNAL_MS.breakerRead +
+        ASSUMED_SIGNAL_MS.registerWrite +
+        7 * ASSUMED_SIGNAL_MS.jobStream +
+        ASSUMED_SIGNAL_MS.windowWrites +
+        100 * ASSUMED_SIGNAL_MS.handlerCpu,
+      6,
+    );
+    const source = row(signalEnvelope(templateSettings(), 0, s), 'HealthSignals event source');
+    expect(source?.perSecond).toBeCloseTo((10 * 100 * 1000) / time.total, 6);
+  });
+
+  it('given batches of 100 rather than one signal a call, when the table rows are computed, then the batch lifts them by far more than tenfold', () => {
+    const batch: SignalSettings = signalSettings();
+    const single: SignalSettings = { ...batch, batchSize: 1 };
+    const table = (s: SignalSettings) =>
+      row(signalEnvelope(templateSettings(), 0.004, s), 'ProviderHealth on-demand')?.perSecond ?? 0;
+    expect(table(single)).toBeLessThan(20_000);
+    expect(table(batch)).toBeGreaterThan(10 * table(single));
+  });
+
+  it('given the template’s defaults, when the per-provider figure is computed, then it is the lowest row and reaches 10,000 signals/s at 0.4 % counted failures, not at 2 %', () => {
+    const lines = signalEnvelope();
+    const floor = envelopeFloor(lines);
+    expect(floor).toBe(Math.min(...lines.map((l) => l.perSecond)));
+    expect(floor).toBeGreaterThanOrEqual(10_000);
+    expect(lines.find((l) => l.perSecond === floor)?.limit).toMatch(/counted failures/);
+    expect(envelopeFloor(signalEnvelope(templateSettings(), 0.02))).toBeLessThan(10_000);
+  });
+});
