@@ -420,6 +420,7 @@ const table = (lines: readonly EnvelopeLine[]) =>
 
 /** The section between SIGNALS_MARKERS in docs/SCALE.md: measured figures and the envelope. */
 export function renderSignalsRun(run: SignalsResult, scale: ScaleResult | undefined): string {
+  const b = run.batch;
   const rows = signalsRows(run, scale).slice(1);
   const decision = decisionPath(scale);
   const t = templateSettings();
@@ -437,10 +438,12 @@ ${rows.map(([metric, ours, , goal, s]) => `| ${metric} | ${ours} | ${goal} | ${s
 
 How it is measured: ${f(run.batch.distinct)} distinct attempt signals of two providers (70 / 30 %), every
 50th a counted failure, every 20th delivered a second time about 200 deliveries later (in another
-batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local,
-each batch's events parsed in the timed path as the function parses them: the breakers (one read
-per batch, one commit per breaker changed, one register write per breaker) and the signal windows
-(a fact group per window touched and its index entry). Every request the client sends is counted by
+batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local —
+\`handleProviderSignals\`, the batch entry point the HealthSignals function runs, given the breakers
+and the windows but not its per-job follow-ups (slot releases, job streams: the pipeline's and
+holds' sections) — each batch's events parsed in the timed path as the function parses them: the
+breakers (one read per batch, one commit per breaker changed, one register write per breaker) and
+the signal windows (a fact group per window touched and its index entry). Every request the client sends is counted by
 command, with those DynamoDB refused (a cancelled transaction: a breaker commit that lost a race, or
 a failure delivered again; a failed condition: a register already as new), and the CPU of this
 process and of DynamoDB Local's Java process is read around the run. The
@@ -452,7 +455,11 @@ HealthSignalsQueue (one EventBridge event per invocation: every signal a fact gr
 same run DynamoDB Local took ${f(run.emulatorPutItemCallsPerSecond ?? 0)} single PutItem calls/s and wrote
 ${f(run.emulatorPlainWritesPerSecond ?? 0)} plain items/s by BatchWriteItem of 25 (8 at once), at a load average of ${f(run.loadAverage ?? 0, 2)} on
 this shared 2-core machine: its limit is requests, not items or bytes, which is why a batch is
-written as a few fact groups rather than one write per signal.
+written as a few fact groups rather than one write per signal. The CPU row says where the time
+goes: DynamoDB Local spent ${b.emulatorCpuMsPerSignal === undefined ? 'an unmeasured' : `${f(b.emulatorCpuMsPerSignal, 3)} ms`} of CPU per signal and this
+process ${f(b.cpuMsPerSignal ?? 0, 3)} ms (mostly the SDK's per-request work), so on this machine the rate follows the
+emulator's share of two cores shared with whatever else runs (the load average), and requests per
+signal — the figure the code controls — is what to compare across runs.
 
 **Health signals, AWS envelope** — the deployed path: HealthSignalsRule → HealthSignalsQueue → the
 function in batches (BatchSize ${sig.batchSize}, MaximumBatchingWindowInSeconds ${sig.batchingWindowSec}, MaximumConcurrency ${sig.maxConcurrency}, ${sig.memoryMb} MB; us-east-1
