@@ -20,6 +20,7 @@ import { changeRules } from '../src/commands/change-rules.ts';
 import { loadRouterConfig } from '../src/config/router-config.ts';
 import { createRouterHandler, routerDependencies } from '../src/handlers/router.ts';
 import { handlerEnvironment } from '../src/local/provision.ts';
+import { RULES_STREAM, rulesItemOf } from '../src/log/rules-records.ts';
 import { createTelemetry } from '../src/observability/telemetry.ts';
 import { defaultRoutingTable } from '../src/routing/default-table.ts';
 import { loadRoutingTable } from '../src/routing/routing-table.ts';
@@ -73,8 +74,9 @@ export async function runRulesRead(): Promise<RulesReadResult> {
     const result = await changeRules(command, { rules: log, now: () => new Date() });
     if (result.outcome !== 'appended') throw new Error(`could not set up the rules: ${result.outcome}`);
   }
-  const latest = await log.latest();
-  const recordBytes = Buffer.byteLength(JSON.stringify(latest));
+  const latest = await log.latest(RULES_STREAM);
+  // The item as stored (the record one level), as this figure has always measured it.
+  const recordBytes = Buffer.byteLength(JSON.stringify(latest && rulesItemOf(latest)));
 
   progress('rules read: cold reads, unchanged refreshes, cache hits');
   const timed = async (op: () => Promise<unknown>) => {

@@ -1,66 +1,18 @@
 /**
- * The routing log on DynamoDB (`RoutingLog-<Stage>`: partition key `stream`, sort key `version`).
- * A record is appended by one PutItem conditional on its key not existing; on a clash, DynamoDB
- * returns the stored item with the failure (ReturnValuesOnConditionCheckFailure: ALL_OLD), which
- * the VersionConflictError carries, so a duplicate costs no extra read.
+ * The routing log on DynamoDB (`RoutingLog-<Stage>`: partition key `stream`, sort key `version`):
+ * items stored and read back through the one mapping of stored-records.ts. A record is appended by
+ * one PutItem conditional on its key not existing; on a clash the VersionConflictError carries the
+ * record found there (DynamoDB returns it with the failure), so a duplicate costs no extra read
+ * (src/aws/dynamodb-log.ts).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { VersionConflictError } from '../errors.ts';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { appendInOrder, positionOf } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
-import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
+import { DynamoDbLog } from './dynamodb-log.ts';
 
-export class DynamoDbRoutingLog implements RoutingLog {
-  readonly #client: DynamoDBDocumentClient;
-  readonly #tableName: string;
-
+export class DynamoDbRoutingLog extends DynamoDbLog<RoutingLogRecord> implements RoutingLog {
   constructor(client: DynamoDBDocumentClient, tableName: string) {
-    this.#client = client;
-    this.#tableName = tableName;
-  }
-
-  async appendToStream(
-    stream: string,
-    records: readonly RoutingLogRecord[],
-    { expectedVersion }: AppendOptions,
-  ): Promise<number> {
-    return appendInOrder(stream, records, expectedVersion, positionOf, async (record) => {
-      try {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.#tableName,
-            Item: storedItemOf(record),
-            ConditionExpression: 'attribute_not_exists(#stream)',
-            ExpressionAttributeNames: { '#stream': 'stream' },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const existing = error.Item ? recordFromItem(unmarshall(error.Item)) : undefined;
-        throw new VersionConflictError(stream, record.metadata.version, { cause: error, existing });
-      }
-    });
-  }
-
-  async readStream(stream: string): Promise<RoutingLogRecord[]> {
-    const records: RoutingLogRecord[] = [];
-    const pages = paginateQuery(
-      { client: this.#client },
-      {
-        TableName: this.#tableName,
-        KeyConditionExpression: '#stream = :stream',
-        ExpressionAttributeNames: { '#stream': 'stream' },
-        ExpressionAttributeValues: { ':stream': stream },
-        ConsistentRead: true,
-      },
-    );
-    for await (const page of pages) {
-      for (const item of page.Items ?? []) records.push(recordFromItem(item));
-    }
-    return records;
+    super(client, tableName, { itemOf: storedItemOf, recordOf: recordFromItem, existingOnConflict: true });
   }
 }

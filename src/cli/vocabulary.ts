@@ -15,6 +15,7 @@ import { OUTCOME_FILTERS } from '../queries/decision-filter.ts';
 import { defaultRoutingTable } from '../routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../routing/routing-table.ts';
 import { type CliContext, UsageError } from './cli-context.ts';
+import { readRulesState } from './rules-state.ts';
 
 export interface Vocabulary {
   /** Index partitions: routed-to providers, `auto` (requested) and `none` (intake rejections). */
@@ -43,16 +44,12 @@ export function vocabularyOf(tables: readonly RoutingTable[] = [defaultRoutingTa
 
 /** Every table ever published in this stage's log (an unreadable stored table is skipped). */
 export async function publishedTables(context: CliContext): Promise<RoutingTable[]> {
-  const history = await context.onTable(context.tables.log, () => context.ports().rules.readAll());
   const tables: RoutingTable[] = [];
-  for (const record of history) {
-    for (const stored of [record.active, record.shadow, record.canary]) {
-      if (!stored) continue;
-      try {
-        tables.push(loadRoutingTable(JSON.parse(stored.table)));
-      } catch {
-        // A stored table that no longer loads names nothing new; the check goes on without it.
-      }
+  for (const { stored } of (await readRulesState(context)).tables.values()) {
+    try {
+      tables.push(loadRoutingTable(JSON.parse(stored.table)));
+    } catch {
+      // A stored table that no longer loads names nothing new; the check goes on without it.
     }
   }
   return tables;

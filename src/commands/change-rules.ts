@@ -17,6 +17,7 @@ import {
   RULES_STREAM,
   type RulesAction,
   type RulesRecord,
+  type RulesRecordType,
   type RulesState,
   rulesStateOf,
   type StoredTable,
@@ -82,7 +83,7 @@ export function decideRulesChange(
   };
   const { by, why } = command.data;
   const record = (
-    type: RulesRecord['type'],
+    type: RulesRecordType,
     action: RulesAction,
     subject: string,
     next: Partial<typeof state>,
@@ -90,21 +91,25 @@ export function decideRulesChange(
   ): RulesChangeDecision => ({
     outcome: 'append',
     record: {
-      stream: RULES_STREAM,
-      version: rules.version + 1,
-      schemaVersion: RULES_RECORD_SCHEMA_VERSION,
       type,
-      action,
-      jobId: null,
-      recordedAt,
-      by,
-      why,
-      subject,
-      forced: extra.forced ?? false,
-      gate: extra.gate ?? null,
-      ...state,
-      ...next,
-      previous: (next.previous ?? state.previous).slice(-MAX_PREVIOUS_VERSIONS),
+      data: {
+        action,
+        by,
+        why,
+        subject,
+        forced: extra.forced ?? false,
+        gate: extra.gate ?? null,
+        ...state,
+        ...next,
+        previous: (next.previous ?? state.previous).slice(-MAX_PREVIOUS_VERSIONS),
+      },
+      metadata: {
+        stream: rules.stream,
+        version: rules.version + 1,
+        recordedAt,
+        schemaVersion: RULES_RECORD_SCHEMA_VERSION,
+        jobId: null,
+      },
     },
   });
   const tooLarge = (stored: StoredTable): RulesChangeDecision | null =>
@@ -163,7 +168,7 @@ export function decideRulesChange(
           gate: null,
         };
       const target = state.previous.at(-1) ?? null;
-      const restored = target === null ? null : (rules.tables.get(target) ?? null);
+      const restored = target === null ? null : (rules.tables.get(target)?.stored ?? null);
       if (target !== null && restored === null)
         return {
           outcome: 'refused',
@@ -235,12 +240,12 @@ export type ChangeRulesResult =
  */
 async function gateOf(
   command: ChangeRules,
-  records: readonly RulesRecord[],
+  rules: RulesState,
   deps: ChangeRulesDependencies,
 ): Promise<GateReport | null> {
   if (command.type !== 'PublishRules' || command.data.gate === null) return null;
   if (!deps.gate) throw new MissingGatePortsError();
-  const active = activeRulesOf(records.at(-1) ?? null, defaultRoutingTable).table;
+  const active = activeRulesOf(rules, defaultRoutingTable).table;
   return readPublishGate(deps.gate, { active, candidate: command.data.table }, command.data.gate);
 }
 
@@ -263,18 +268,15 @@ export async function changeRules(
     return await handleCommand(
       {
         read: async () => {
-          const records = await deps.rules.readAll();
-          return {
-            rules: rulesStateOf(records),
-            at: deps.now().toISOString(),
-            gate: await gateOf(command, records, deps),
-          };
+          const rules = rulesStateOf(await deps.rules.readStream(RULES_STREAM));
+          return { rules, at: deps.now().toISOString(), gate: await gateOf(command, rules, deps) };
         },
         decide: ({ rules, at, gate }) => decideRulesChange(rules, command, at, gate),
-        append: async (decision): Promise<ChangeRulesResult> => {
+        append: async (decision, { rules }): Promise<ChangeRulesResult> => {
           if (decision.outcome !== 'append') return decision;
-          const expectedVersion = decision.record.version - 1;
-          await deps.rules.appendToStream([decision.record], { expectedVersion });
+          await deps.rules.appendToStream(rules.stream, [decision.record], {
+            expectedVersion: rules.version,
+          });
           return { outcome: 'appended', record: decision.record };
         },
       },

@@ -398,6 +398,25 @@ export async function appendInOrder<R>(
   return expectedVersion + records.length;
 }
 
+/**
+ * The one append contract, written once for every adapter of a log (as Powertools' persistence
+ * layer owns its algorithm and a store only its conditional write): `appendToStream` checks the
+ * numbering and puts the records in order; an adapter only says how one record is put if its
+ * version is free (`putIfFree`, throwing VersionConflictError when it is taken).
+ */
+export abstract class AppendOnlyLog<R extends { readonly metadata: StreamPosition }> {
+  async appendToStream(
+    stream: string,
+    records: readonly R[],
+    { expectedVersion }: { readonly expectedVersion: number },
+  ): Promise<number> {
+    return appendInOrder(stream, records, expectedVersion, positionOf, (record) => this.putIfFree(record));
+  }
+
+  /** Writes `record` at its (stream, version) only if that is free; otherwise throws VersionConflictError. */
+  protected abstract putIfFree(record: R): Promise<void>;
+}
+
 export class InvalidAppendError extends RoutingManagerError {
   constructor(message: string) {
     super('invalid_append', message);

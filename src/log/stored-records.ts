@@ -299,12 +299,38 @@ function hashFromItem(stored: unknown, item: unknown): unknown {
   throw new UnsupportedRecordError(`a stored payload hash of ${bytes.length} bytes`, item);
 }
 
+/** A record of any stream of the log: a `{ type, data, metadata }` (src/log/routing-records.ts LogRecord). */
+interface AnyLogRecord {
+  readonly type: string;
+  readonly data: object;
+  readonly metadata: object;
+}
+
 /**
  * A record in the layout every item has been stored in: its metadata and its data side by side under
- * its type (one level: a copied record inside stays as it is).
+ * its type (one level: a copied record inside stays as it is). Every stream's records are stored so
+ * (the rules stream's too: src/log/rules-records.ts).
  */
-function layoutOf(record: RoutingLogRecord): Record<string, unknown> {
+export function layoutOf(record: AnyLogRecord): Record<string, unknown> {
   return { ...record.metadata, type: record.type, ...record.data };
+}
+
+/**
+ * The record a one-level layout holds: the fields named as metadata apart from the data, under its
+ * type (what `layoutOf` put side by side). Values are not checked here: the caller's schema does.
+ */
+export function splitLayout(
+  layout: Record<string, unknown>,
+  metadataFields: readonly string[],
+): { type: unknown; data: Record<string, unknown>; metadata: Record<string, unknown> } {
+  const { type, ...data } = layout;
+  const metadata: Record<string, unknown> = {};
+  for (const field of metadataFields) {
+    if (!(field in data)) continue;
+    metadata[field] = data[field];
+    delete data[field];
+  }
+  return { type, data, metadata };
 }
 
 /**
@@ -393,7 +419,7 @@ function decisionFromItem(stored: Record<string, unknown>, item: unknown): Recor
 }
 
 /** What is about the record, not the job: every record's, and a submission's provenance. */
-const METADATA_FIELDS = ['stream', 'version', 'recordedAt', 'schemaVersion', 'jobId'] as const;
+export const METADATA_FIELDS = ['stream', 'version', 'recordedAt', 'schemaVersion', 'jobId'] as const;
 const SUBMISSION_METADATA_FIELDS = ['eventId', 'submittedAt', 'payloadHash'] as const;
 const SUBMISSION_TYPES: ReadonlySet<unknown> = new Set([
   'RoutingDecided',
@@ -403,16 +429,10 @@ const SUBMISSION_TYPES: ReadonlySet<unknown> = new Set([
 
 /** The record a stored layout (read and upcast) holds: metadata apart from data, copies likewise. */
 function recordOfLayout(layout: Record<string, unknown>): RoutingLogRecord {
-  const { type, ...data } = layout;
-  const metadata: Record<string, unknown> = {};
-  const fields = SUBMISSION_TYPES.has(type)
+  const fields = SUBMISSION_TYPES.has(layout.type)
     ? [...METADATA_FIELDS, ...SUBMISSION_METADATA_FIELDS]
     : METADATA_FIELDS;
-  for (const field of fields) {
-    if (!(field in data)) continue;
-    metadata[field] = data[field];
-    delete data[field];
-  }
+  const { type, data, metadata } = splitLayout(layout, fields);
   if ((type === 'ProjectionReplayRequested' || type === 'RoutingRevised') && isObject(data.decision))
     data.decision = recordOfLayout(data.decision);
   if (type === 'ProjectionRedriveRequested' && isObject(data.target))
@@ -422,7 +442,7 @@ function recordOfLayout(layout: Record<string, unknown>): RoutingLogRecord {
 
 // A stored item can hold anything; describing it must never throw (String() can, on a map) and
 // never repeat content into a log line: only a short token is shown as it is.
-const describeValue = (value: unknown): string => {
+export const describeValue = (value: unknown): string => {
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(value)) return value;
   return typeof value === 'string' ? `<string of ${value.length} characters>` : `<${typeof value}>`;

@@ -4,27 +4,20 @@
  */
 
 import { VersionConflictError } from '../errors.ts';
-import type { RoutingLogRecord } from '../log/routing-records.ts';
-import { appendInOrder, positionOf } from '../log/routing-records.ts';
+import { AppendOnlyLog, type RoutingLogRecord } from '../log/routing-records.ts';
 import { recordFromItem, storedItemOf } from '../log/stored-records.ts';
-import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 
-export class InMemoryRoutingLog implements RoutingLog {
+export class InMemoryRoutingLog extends AppendOnlyLog<RoutingLogRecord> implements RoutingLog {
   readonly #streams = new Map<string, Map<number, Record<string, unknown>>>();
 
-  async appendToStream(
-    streamId: string,
-    records: readonly RoutingLogRecord[],
-    { expectedVersion }: AppendOptions,
-  ): Promise<number> {
+  protected async putIfFree(record: RoutingLogRecord): Promise<void> {
+    const { stream: streamId, version } = record.metadata;
     const stream = this.#streams.get(streamId) ?? new Map<number, Record<string, unknown>>();
-    return appendInOrder(streamId, records, expectedVersion, positionOf, async (record) => {
-      const existing = stream.get(record.metadata.version);
-      if (existing)
-        throw new VersionConflictError(streamId, record.metadata.version, { existing: readBack(existing) });
-      stream.set(record.metadata.version, structuredClone(storedItemOf(record)));
-      this.#streams.set(streamId, stream);
-    });
+    const existing = stream.get(version);
+    if (existing) throw new VersionConflictError(streamId, version, { existing: readBack(existing) });
+    stream.set(version, structuredClone(storedItemOf(record)));
+    this.#streams.set(streamId, stream);
   }
 
   async readStream(streamId: string): Promise<RoutingLogRecord[]> {

@@ -1,43 +1,34 @@
-/** The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter. */
+/**
+ * The rules log in memory, for unit tests: passes the same contract suite as the DynamoDB adapter.
+ * Records are kept as stored items and read back through the same schema check as DynamoDB's.
+ */
 
 import { VersionConflictError } from '../errors.ts';
-import { appendInOrder } from '../log/routing-records.ts';
-import { RULES_STREAM, type RulesRecord } from '../log/rules-records.ts';
+import { AppendOnlyLog } from '../log/routing-records.ts';
+import { type RulesRecord, rulesItemOf, rulesRecordFromItem } from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 
-export class InMemoryRulesLog implements RulesLog {
-  readonly #records = new Map<number, RulesRecord>();
-  readonly #stream: string;
+export class InMemoryRulesLog extends AppendOnlyLog<RulesRecord> implements RulesLog {
+  readonly #streams = new Map<string, Map<number, Record<string, unknown>>>();
   /** Calls to latest(), for tests of the router's cache. */
   reads = 0;
 
-  constructor(stream = RULES_STREAM) {
-    this.#stream = stream;
-  }
-
-  async latest(): Promise<RulesRecord | null> {
+  async latest(stream: string): Promise<RulesRecord | null> {
     this.reads++;
-    const all = await this.readAll();
-    return all.at(-1) ?? null;
+    return (await this.readStream(stream)).at(-1) ?? null;
   }
 
-  async readAll(): Promise<RulesRecord[]> {
-    return [...this.#records.values()].sort((a, b) => a.version - b.version).map((r) => structuredClone(r));
+  async readStream(stream: string): Promise<RulesRecord[]> {
+    return [...(this.#streams.get(stream) ?? [])]
+      .sort(([a], [b]) => a - b)
+      .map(([, item]) => rulesRecordFromItem(structuredClone(item)));
   }
 
-  async appendToStream(
-    records: readonly RulesRecord[],
-    { expectedVersion }: { readonly expectedVersion: number },
-  ): Promise<number> {
-    return appendInOrder(
-      RULES_STREAM,
-      records,
-      expectedVersion,
-      (record) => record,
-      async (record) => {
-        if (this.#records.has(record.version)) throw new VersionConflictError(this.#stream, record.version);
-        this.#records.set(record.version, structuredClone({ ...record, stream: this.#stream }));
-      },
-    );
+  protected async putIfFree(record: RulesRecord): Promise<void> {
+    const { stream, version } = record.metadata;
+    const items = this.#streams.get(stream) ?? new Map<number, Record<string, unknown>>();
+    if (items.has(version)) throw new VersionConflictError(stream, version);
+    items.set(version, structuredClone(rulesItemOf(record)));
+    this.#streams.set(stream, items);
   }
 }

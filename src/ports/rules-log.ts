@@ -7,15 +7,13 @@
  * tests/support/rules-log-contract.ts.
  */
 import type { RulesRecord } from '../log/rules-records.ts';
+import type { AppendOptions } from './routing-log.ts';
 
 export interface RulesLog {
-  /** The latest record (the current state), or null when no rules were ever published. */
-  latest(): Promise<RulesRecord | null>;
-  /** Every record in version order. */
-  readAll(): Promise<RulesRecord[]>;
+  /** The newest record of `stream` (it carries the state in force), or null when none was appended. */
+  latest(stream: string): Promise<RulesRecord | null>;
+  /** Every record of `stream`, in version order; empty when the stream does not exist. */
+  readStream(stream: string): Promise<RulesRecord[]>;
   /** Appends `records` at expectedVersion + 1, …; returns the new version; throws VersionConflictError. */
-  appendToStream(
-    records: readonly RulesRecord[],
-    options: { readonly expectedVersion: number },
-  ): Promise<number>;
+  appendToStream(stream: string, records: readonly RulesRecord[], options: AppendOptions): Promise<number>;
 }

@@ -8,7 +8,13 @@
  * in its explanation), so an audit can tell a degraded decision from a normal one.
  */
 import { createHash } from 'node:crypto';
-import { type RulesRecord, tableOf } from '../log/rules-records.ts';
+import {
+  initialRulesState,
+  RULES_STREAM,
+  type RulesState,
+  rulesStateOf,
+  tableOf,
+} from '../log/rules-records.ts';
 import type { RulesLog } from '../ports/rules-log.ts';
 import type { RoutingTable } from '../routing/routing-table.ts';
 
@@ -28,17 +34,20 @@ export interface RulesReader {
   current(): Promise<ActiveRules>;
 }
 
-/** The rules of a rules record (null: none published). Throws CorruptRulesRecordError. */
-export function activeRulesOf(record: RulesRecord | null, defaultTable: RoutingTable): ActiveRules {
-  if (record === null) {
+/**
+ * The rules in force in a state of the rules stream (its fold; version 0: none published, the
+ * bundled default decides). Throws CorruptRulesRecordError.
+ */
+export function activeRulesOf(rules: RulesState, defaultTable: RoutingTable): ActiveRules {
+  if (rules.version === 0) {
     return { table: defaultTable, shadow: null, canary: null, source: 'default', recordVersion: null };
   }
   return {
-    table: record.active ? tableOf(record.active, record) : defaultTable,
-    shadow: record.shadow ? tableOf(record.shadow, record) : null,
-    canary: record.canary ? { table: tableOf(record.canary, record), percent: record.canary.percent } : null,
+    table: rules.active ? tableOf(rules.active, rules) : defaultTable,
+    shadow: rules.shadow ? tableOf(rules.shadow, rules) : null,
+    canary: rules.canary ? { table: tableOf(rules.canary, rules), percent: rules.canary.percent } : null,
     source: 'published',
-    recordVersion: record.version,
+    recordVersion: rules.version,
   };
 }
 
@@ -89,19 +98,20 @@ export class CachedActiveRules implements RulesReader {
     const { now, ttlMs = DEFAULT_RULES_TTL_MS, retryAfterFailureMs = 1_000, defaultTable } = this.#options;
     let served: ActiveRules;
     try {
-      const record = await this.#log.latest();
+      const latest = await this.#log.latest(RULES_STREAM);
       const last = this.#lastGood;
+      // The latest record alone folds into the state in force: each record carries all of it.
       // Parse and re-validate the tables only when the rules changed.
       served =
-        last !== null && last.recordVersion === (record?.version ?? null)
+        last !== null && last.recordVersion === (latest?.metadata.version ?? null)
           ? last
-          : activeRulesOf(record, defaultTable);
+          : activeRulesOf(rulesStateOf(latest ? [latest] : []), defaultTable);
       this.#lastGood = served;
       this.#validUntil = now() + ttlMs;
     } catch (error) {
       served = this.#lastGood
         ? { ...this.#lastGood, source: 'stale' }
-        : { ...activeRulesOf(null, defaultTable), source: 'fallback' };
+        : { ...activeRulesOf(initialRulesState, defaultTable), source: 'fallback' };
       this.#options.onReadFailure?.(error, served.source);
       this.#validUntil = now() + retryAfterFailureMs;
     }

@@ -6,6 +6,7 @@ import { routeJob } from '../../src/commands/route-job.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { routerDependencies } from '../../src/handlers/router.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
+import { RULES_STREAM } from '../../src/log/rules-records.ts';
 import { runCliOn } from '../support/cli-run.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
@@ -39,9 +40,11 @@ describe('operator capacity commands (emulators)', () => {
     const set = await cli('capacity', 'set', 'fal', '2', '--why', 'fal account limit');
     expect(set.code).toBe(0);
     expect(set.stdout).toMatch(/concurrency:\s+unlimited → 2/);
-    const history = await new DynamoDbRulesLog(createDocumentClient(), stack.tables.routingLog).readAll();
-    expect(history.at(-1)).toMatchObject({ action: 'publish', by: 'ops', why: 'fal account limit' });
-    expect(JSON.parse(history.at(-1)?.active?.table ?? '{}').providers.fal.concurrency).toBe(2);
+    const history = await new DynamoDbRulesLog(createDocumentClient(), stack.tables.routingLog).readStream(
+      RULES_STREAM,
+    );
+    expect(history.at(-1)?.data).toMatchObject({ action: 'publish', by: 'ops', why: 'fal account limit' });
+    expect(JSON.parse(history.at(-1)?.data.active?.table ?? '{}').providers.fal.concurrency).toBe(2);
 
     // A router that reads the published rules (as deployed): three auto jobs, the third to Replicate.
     const deps = routerDependencies(loadRouterConfig(handlerEnvironment(stack)));

@@ -3,7 +3,6 @@
  * (tests/unit/port-contracts.unit.spec.ts), on DynamoDB Local with a freshly provisioned stack.
  */
 
-import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
@@ -48,7 +47,7 @@ routingLogContract('DynamoDbRoutingLog on DynamoDB Local', routingLog);
 
 rulesLogContract(
   'DynamoDbRulesLog on DynamoDB Local',
-  () => new DynamoDbRulesLog(documents, stack.tables.routingLog, `rules#contract-${randomUUID()}`),
+  () => new DynamoDbRulesLog(documents, stack.tables.routingLog),
 );
 
 providerHealthContract('DynamoDbProviderHealthStore on DynamoDB Local', () => ({

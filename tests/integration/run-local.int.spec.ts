@@ -10,6 +10,7 @@ import { DynamoDbRulesLog } from '../../src/aws/dynamodb-rules-log.ts';
 import { asSubmittedEvent, type SubmittedInput } from '../../src/cli/submitted-events.ts';
 import type { RunningEmulators } from '../../src/local/emulators.ts';
 import { runLocal } from '../../src/local/run-local.ts';
+import { RULES_STREAM } from '../../src/log/rules-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, rulesVersionOf } from '../../src/routing/routing-table.ts';
 import { uniqueStage } from '../support/stack.ts';
@@ -177,9 +178,12 @@ describe('runLocal with --rules', () => {
         message: expect.objectContaining({ jobId: detail.jobId, queue: 'VeoJobQueue' }),
       },
     });
-    const history = await new DynamoDbRulesLog(createDocumentClient(), run.stack.tables.routingLog).readAll();
+    const history = await new DynamoDbRulesLog(
+      createDocumentClient(),
+      run.stack.tables.routingLog,
+    ).readStream(RULES_STREAM);
     expect(history).toMatchObject([
-      { action: 'publish', by: 'npm run local', subject: rulesVersionOf(withVeo) },
+      { data: { action: 'publish', by: 'npm run local', subject: rulesVersionOf(withVeo) } },
     ]);
   });
 });

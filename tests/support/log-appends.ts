@@ -11,4 +11,4 @@ export const appendRecord = (log: Pick<RoutingLog, 'appendToStream'>, record: Ro
   log.appendToStream(record.metadata.stream, [record], { expectedVersion: record.metadata.version - 1 });
 
 export const appendRulesRecord = (log: Pick<RulesLog, 'appendToStream'>, record: RulesRecord) =>
-  log.appendToStream([record], { expectedVersion: record.version - 1 });
+  log.appendToStream(record.metadata.stream, [record], { expectedVersion: record.metadata.version - 1 });

@@ -1,6 +1,11 @@
 /** Builders for routing tables and rules records, so tests state only what matters. */
 import { type ChangeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
-import { type RulesRecord, rulesStateOf } from '../../src/log/rules-records.ts';
+import {
+  initialRulesState,
+  RULES_STREAM,
+  type RulesRecord,
+  rulesStateOf,
+} from '../../src/log/rules-records.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable, type RoutingTable } from '../../src/routing/routing-table.ts';
 
@@ -28,11 +33,16 @@ export function aTableRejectingEverything(version = 'reject-all'): RoutingTable 
   });
 }
 
-/** The records a sequence of commands appends, as the command handler would append them. */
-export function rulesRecordsOf(commands: readonly ChangeRules[]): RulesRecord[] {
+/**
+ * The records a sequence of commands appends, as the command handler would append them (on
+ * `stream`: a test of a shared table keeps to a stream of its own).
+ */
+export function rulesRecordsOf(commands: readonly ChangeRules[], stream = RULES_STREAM): RulesRecord[] {
   const history: RulesRecord[] = [];
+  const initial = { ...initialRulesState, stream };
   commands.forEach((command, i) => {
-    const decision = decideRulesChange(rulesStateOf(history), command, `2026-11-25T1${i}:00:00.000Z`);
+    const state = rulesStateOf(history, initial);
+    const decision = decideRulesChange(state, command, `2026-11-25T1${i}:00:00.000Z`);
     if (decision.outcome !== 'append') throw new Error(`command ${i} did not append: ${decision.outcome}`);
     history.push(decision.record);
   });

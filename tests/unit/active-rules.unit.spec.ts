@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { CorruptRulesRecordError } from '../../src/log/rules-records.ts';
+import { CorruptRulesRecordError, rulesStateOf } from '../../src/log/rules-records.ts';
 import { InMemoryRulesLog } from '../../src/memory/in-memory-rules-log.ts';
 import type { RulesLog } from '../../src/ports/rules-log.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
@@ -66,9 +66,9 @@ describe('the cached active rules', () => {
     await appendRulesRecord(inner, rulesRecordsOf([publish(toReplicate)])[0] as never);
     let failing = false;
     const log: RulesLog = {
-      latest: () => (failing ? Promise.reject(new Error('throttled')) : inner.latest()),
-      readAll: () => inner.readAll(),
-      appendToStream: (records, options) => inner.appendToStream(records, options),
+      latest: (stream) => (failing ? Promise.reject(new Error('throttled')) : inner.latest(stream)),
+      readStream: (stream) => inner.readStream(stream),
+      appendToStream: (stream, records, options) => inner.appendToStream(stream, records, options),
     };
     const clock = aClock();
     const failures: string[] = [];
@@ -94,7 +94,7 @@ describe('the cached active rules', () => {
   it('given the first read fails, when read, then the bundled default decides, marked fallback', async () => {
     const log: RulesLog = {
       latest: () => Promise.reject(new Error('down')),
-      readAll: async () => [],
+      readStream: async () => [],
       appendToStream: async () => 0,
     };
     const rules = new CachedActiveRules(log, { defaultTable: defaultRoutingTable, now: aClock().now });
@@ -102,14 +102,14 @@ describe('the cached active rules', () => {
   });
 
   it('given a stored table whose content does not match its id, when read, then it is a corrupt record', () => {
-    const [record] = rulesRecordsOf([publish(toReplicate)]);
+    const rules = rulesStateOf(rulesRecordsOf([publish(toReplicate)]));
     const tampered = {
-      ...record,
-      active: { rulesVersion: record?.active?.rulesVersion, table: JSON.stringify(backToFal) },
+      ...rules,
+      active: { rulesVersion: rules.active?.rulesVersion ?? '', table: JSON.stringify(backToFal) },
     };
-    expect(() => activeRulesOf(tampered as never, defaultRoutingTable)).toThrow(CorruptRulesRecordError);
-    const unreadable = { ...record, active: { rulesVersion: 'x@1', table: '{' } };
-    expect(() => activeRulesOf(unreadable as never, defaultRoutingTable)).toThrow(/unreadable/);
+    expect(() => activeRulesOf(tampered, defaultRoutingTable)).toThrow(CorruptRulesRecordError);
+    const unreadable = { ...rules, active: { rulesVersion: 'x@1', table: '{' } };
+    expect(() => activeRulesOf(unreadable, defaultRoutingTable)).toThrow(/unreadable/);
   });
 });
 

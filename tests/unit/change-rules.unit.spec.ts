@@ -55,15 +55,15 @@ describe('publishing rules', () => {
     expect(decision).toMatchObject({
       outcome: 'append',
       record: {
-        stream: 'rules#routing',
-        version: 1,
         type: 'RulesPublished',
-        action: 'publish',
-        subject: rulesVersionOf(toReplicate),
-        active: { rulesVersion: rulesVersionOf(toReplicate) },
-        previous: [null],
-        forced: false,
-        recordedAt: AT,
+        data: {
+          action: 'publish',
+          subject: rulesVersionOf(toReplicate),
+          active: { rulesVersion: rulesVersionOf(toReplicate) },
+          previous: [null],
+          forced: false,
+        },
+        metadata: { stream: 'rules#routing', version: 1, recordedAt: AT, schemaVersion: 1, jobId: null },
       },
     });
   });
@@ -87,7 +87,7 @@ describe('publishing rules', () => {
       AT,
       gate,
     );
-    expect(decision).toMatchObject({ outcome: 'append', record: { forced: true, gate } });
+    expect(decision).toMatchObject({ outcome: 'append', record: { data: { forced: true, gate } } });
   });
 
   it('given a passing gate, when published with --force, then it is not recorded as forced', () => {
@@ -97,7 +97,7 @@ describe('publishing rules', () => {
       AT,
       aGate(),
     );
-    expect(decision).toMatchObject({ outcome: 'append', record: { forced: false } });
+    expect(decision).toMatchObject({ outcome: 'append', record: { data: { forced: false } } });
   });
 
   it('given the table is already active, when published again, then nothing changes', () => {
@@ -127,17 +127,15 @@ describe('rolling back', () => {
     expect(first).toMatchObject({
       outcome: 'append',
       record: {
-        action: 'rollback',
-        version: 3,
-        active: { rulesVersion: rulesVersionOf(toReplicate) },
-        previous: [null],
+        data: { action: 'rollback', active: { rulesVersion: rulesVersionOf(toReplicate) }, previous: [null] },
+        metadata: { version: 3 },
       },
     });
     const after = [...history, (first as unknown as { record: RulesRecord }).record];
     expect(decideRulesChange(rulesStateOf(after), { type: 'RollbackRules', data: author }, AT)).toMatchObject(
       {
         outcome: 'append',
-        record: { action: 'rollback', active: null, previous: [] },
+        record: { data: { action: 'rollback', active: null, previous: [] } },
       },
     );
   });
@@ -157,14 +155,13 @@ describe('shadow and canary', () => {
     ]);
     expect(history[1]).toMatchObject({
       type: 'RulesShadowChanged',
-      shadow: { rulesVersion: rulesVersionOf(backToFal) },
-      active: history[0]?.active,
+      data: { shadow: { rulesVersion: rulesVersionOf(backToFal) }, active: history[0]?.data.active },
     });
     expect(
       decideRulesChange(rulesStateOf(history), { type: 'ShadowRules', data: { ...author, table: null } }, AT),
     ).toMatchObject({
       outcome: 'append',
-      record: { action: 'shadow-stop', shadow: null, active: history[0]?.active },
+      record: { data: { action: 'shadow-stop', shadow: null, active: history[0]?.data.active } },
     });
     expect(
       decideRulesChange(
@@ -179,8 +176,7 @@ describe('shadow and canary', () => {
     const canary: ChangeRules = { type: 'CanaryRules', data: { ...author, table: toReplicate, percent: 10 } };
     const history = rulesRecordsOf([canary]);
     expect(history[0]).toMatchObject({
-      canary: { percent: 10, rulesVersion: rulesVersionOf(toReplicate) },
-      active: null,
+      data: { canary: { percent: 10, rulesVersion: rulesVersionOf(toReplicate) }, active: null },
     });
     expect(decideRulesChange(rulesStateOf(history), publish(backToFal), AT)).toMatchObject({
       outcome: 'refused',
@@ -191,10 +187,12 @@ describe('shadow and canary', () => {
     ).toMatchObject({
       outcome: 'append',
       record: {
-        action: 'promote',
-        canary: null,
-        active: { rulesVersion: rulesVersionOf(toReplicate) },
-        previous: [null],
+        data: {
+          action: 'promote',
+          canary: null,
+          active: { rulesVersion: rulesVersionOf(toReplicate) },
+          previous: [null],
+        },
       },
     });
   });
@@ -208,7 +206,9 @@ describe('shadow and canary', () => {
       decideRulesChange(rulesStateOf(history), { type: 'RollbackRules', data: author }, AT),
     ).toMatchObject({
       outcome: 'append',
-      record: { action: 'canary-stop', canary: null, active: { rulesVersion: rulesVersionOf(backToFal) } },
+      record: {
+        data: { action: 'canary-stop', canary: null, active: { rulesVersion: rulesVersionOf(backToFal) } },
+      },
     });
   });
 
@@ -224,7 +224,7 @@ describe('shadow and canary', () => {
       ),
     ).toMatchObject({
       outcome: 'append',
-      record: { canary: { percent: 50 } },
+      record: { data: { canary: { percent: 50 } } },
     });
     expect(
       decideRulesChange(
@@ -258,14 +258,14 @@ describe('the ChangeRules handler', () => {
     const inner = new InMemoryRulesLog();
     let raced = false;
     const racing: RulesLog = {
-      latest: () => inner.latest(),
-      readAll: () => inner.readAll(),
-      appendToStream: async (records, options) => {
+      latest: (stream) => inner.latest(stream),
+      readStream: (stream) => inner.readStream(stream),
+      appendToStream: async (stream, records, options) => {
         if (!raced) {
           raced = true;
           await appendRulesRecord(inner, rulesRecordsOf([publish(backToFal)])[0] as never);
         }
-        return inner.appendToStream(records, options);
+        return inner.appendToStream(stream, records, options);
       },
     };
     const result = await changeRules(publish(toReplicate), {
@@ -275,14 +275,14 @@ describe('the ChangeRules handler', () => {
     });
     expect(result).toMatchObject({
       outcome: 'appended',
-      record: { version: 2, previous: [null, rulesVersionOf(backToFal)] },
+      record: { data: { previous: [null, rulesVersionOf(backToFal)] }, metadata: { version: 2 } },
     });
   });
 
   it('given every append conflicts, when publishing, then it gives up as contended', async () => {
     const log: RulesLog = {
       latest: async () => null,
-      readAll: async () => [],
+      readStream: async () => [],
       appendToStream: async () => {
         throw new VersionConflictError('rules#routing', 1);
       },
@@ -311,7 +311,7 @@ describe('the ChangeRules handler', () => {
     });
     expect(result).toMatchObject({
       outcome: 'appended',
-      record: { gate: { since: aGateRequest.window.since, until: AT, scanned: 0, violations: [] } },
+      record: { data: { gate: { since: aGateRequest.window.since, until: AT, scanned: 0, violations: [] } } },
     });
   });
 

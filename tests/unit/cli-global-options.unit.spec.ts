@@ -196,9 +196,18 @@ describe('bad input: exit 2 with what to do, before any AWS call', () => {
       version: 1,
       schemaVersion: RULES_RECORD_SCHEMA_VERSION,
       type: 'RulesPublished',
+      action: 'publish',
+      jobId: null,
+      recordedAt: '2026-11-25T10:00:00.000Z',
+      by: 'ops',
+      why: 'runway',
+      subject: 'v-runway',
+      forced: false,
+      gate: null,
       active: stored,
       shadow: { rulesVersion: 'broken', table: '{' },
       canary: null,
+      previous: [null],
     };
     documents
       .on(QueryCommand)

@@ -14,7 +14,6 @@ import { changeRules } from '../../commands/change-rules.ts';
 import { EXIT_RUNTIME } from '../../exit-codes.ts';
 import { CachedEtaReader } from '../../provider-health/eta-cache.ts';
 import { readProviderSlots } from '../../provider-health/slot-claims.ts';
-import { defaultRoutingTable } from '../../routing/default-table.ts';
 import { type EtaBasis, type EtaContext, quoteOf } from '../../routing/eta.ts';
 import {
   DEFAULT_JOB_TIMEOUT_SEC,
@@ -22,9 +21,10 @@ import {
   MAX_CONCURRENCY,
   type RoutingTable,
 } from '../../routing/routing-table.ts';
-import { type ActiveRules, activeRulesOf } from '../../rules/active-rules.ts';
+import type { ActiveRules } from '../../rules/active-rules.ts';
 import { type CliContext, UsageError } from '../cli-context.ts';
 import { jsonLine, orDash, renderFacts, renderTable } from '../output.ts';
+import { activeRulesIn, changeResultJson, readRulesState } from '../rules-state.ts';
 
 export interface ProviderCapacityView {
   readonly provider: string;
@@ -57,8 +57,7 @@ export interface ModelEtaView {
 }
 
 async function activeRules(context: CliContext): Promise<ActiveRules> {
-  const history = await context.onTable(context.tables.log, () => context.ports().rules.readAll());
-  return activeRulesOf(history.at(-1) ?? null, defaultRoutingTable);
+  return activeRulesIn(await readRulesState(context));
 }
 
 /** The capacity of every provider of the rules in force, as the routers see it now. */
@@ -248,7 +247,7 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
         if (result.outcome === 'contended' || result.outcome === 'refused') context.exitCode = EXIT_RUNTIME;
         const before = rules.table.providers[provider]?.concurrency ?? null;
         if (options.json) {
-          context.out(jsonLine({ provider, before, after: concurrency, result }));
+          context.out(jsonLine({ provider, before, after: concurrency, result: changeResultJson(result) }));
           return;
         }
         if (result.outcome !== 'appended') {
@@ -262,8 +261,8 @@ export function registerCapacity(program: Command, contextOf: (command: Command)
               'concurrency',
               `${orDash(before === null ? 'unlimited' : String(before))} → ${concurrency ?? 'unlimited'}`,
             ],
-            ['rules version', result.record.subject],
-            ['record', `${result.record.stream} version ${result.record.version}`],
+            ['rules version', result.record.data.subject],
+            ['record', `${result.record.metadata.stream} version ${result.record.metadata.version}`],
             ['recorded by', `${by}: ${why}`],
           ]),
         );

@@ -11,6 +11,7 @@ import type { GateReport } from '../../../log/rules-records.ts';
 import type { PublishGatePorts } from '../../../rules/publish-gate.ts';
 import { type CliContext, UsageError } from '../../cli-context.ts';
 import { jsonLine, movesSection, orDash, renderCostChange, renderFacts } from '../../output.ts';
+import { changeResultJson } from '../../rules-state.ts';
 
 export type ContextOf = (command: Command) => CliContext;
 
@@ -74,24 +75,24 @@ export function report(context: CliContext, result: ChangeRulesResult, json: boo
   if (result.outcome === 'refused') context.exitCode = EXIT_REFUSED;
   if (result.outcome === 'contended') context.exitCode = EXIT_RUNTIME;
   if (json) {
-    context.out(jsonLine(result));
+    context.out(jsonLine(changeResultJson(result)));
     return;
   }
   if (result.outcome === 'appended') {
-    const { record } = result;
+    const { data, metadata } = result.record;
     context.out(
       renderFacts([
-        ['action', `${record.action}${record.forced ? ' (forced past the what-if gate)' : ''}`],
-        ['rules version', record.subject],
-        ['record', `${record.stream} version ${record.version}`],
-        ['active now', orDash(record.active?.rulesVersion ?? 'bundled default')],
-        ...(record.shadow ? [['shadow', record.shadow.rulesVersion] as const] : []),
-        ...(record.canary
-          ? [['canary', `${record.canary.rulesVersion} on ${record.canary.percent}%`] as const]
+        ['action', `${data.action}${data.forced ? ' (forced past the what-if gate)' : ''}`],
+        ['rules version', data.subject],
+        ['record', `${metadata.stream} version ${metadata.version}`],
+        ['active now', orDash(data.active?.rulesVersion ?? 'bundled default')],
+        ...(data.shadow ? [['shadow', data.shadow.rulesVersion] as const] : []),
+        ...(data.canary
+          ? [['canary', `${data.canary.rulesVersion} on ${data.canary.percent}%`] as const]
           : []),
       ]),
     );
-    if (record.gate) context.out(`\n${renderGate(record.gate, 'forced')}`);
+    if (data.gate) context.out(`\n${renderGate(data.gate, 'forced')}`);
     return;
   }
   if (result.outcome === 'refused' && result.gate) context.out(renderGate(result.gate));

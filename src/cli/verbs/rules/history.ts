@@ -1,8 +1,9 @@
 /** `rules history`: every change of the rules, oldest first. */
 import type { Command } from 'commander';
+import { rulesItemOf } from '../../../log/rules-records.ts';
 import { jsonLine, renderTable } from '../../output.ts';
+import { rulesHistory } from '../../rules-state.ts';
 import type { ContextOf } from './change-report.ts';
-import { rulesHistory } from './rules-stream.ts';
 
 export function registerRulesHistory(rules: Command, contextOf: ContextOf) {
   rules
@@ -13,7 +14,8 @@ export function registerRulesHistory(rules: Command, contextOf: ContextOf) {
       const context = contextOf(command);
       const history = await rulesHistory(context);
       if (options.json) {
-        for (const record of history) context.out(jsonLine(record));
+        // One level, as stored: the shape this output has always had.
+        for (const record of history) context.out(jsonLine(rulesItemOf(record)));
         return;
       }
       if (history.length === 0) {
@@ -23,14 +25,14 @@ export function registerRulesHistory(rules: Command, contextOf: ContextOf) {
       context.out(
         renderTable(
           ['#', 'recordedAt', 'action', 'rules version', 'active after', 'by', 'why'],
-          history.map((record) => [
-            String(record.version),
-            record.recordedAt,
-            `${record.action}${record.forced ? ' (forced)' : ''}${record.canary && record.action === 'canary' ? ` ${record.canary.percent}%` : ''}`,
-            record.subject,
-            record.active?.rulesVersion ?? 'bundled default',
-            record.by,
-            record.why,
+          history.map(({ data, metadata }) => [
+            String(metadata.version),
+            metadata.recordedAt,
+            `${data.action}${data.forced ? ' (forced)' : ''}${data.canary && data.action === 'canary' ? ` ${data.canary.percent}%` : ''}`,
+            data.subject,
+            data.active?.rulesVersion ?? 'bundled default',
+            data.by,
+            data.why,
           ]),
         ),
       );

@@ -10,6 +10,7 @@ import { DEFAULT_GATE_THRESHOLDS, readPublishGate } from '../../../rules/publish
 import { windowOptions } from '../../options.ts';
 import { jsonLine } from '../../output.ts';
 import { readRoutingTableFile } from '../../rules-files.ts';
+import { activeRulesIn, readRulesState } from '../../rules-state.ts';
 import {
   type AuthorOptions,
   author,
@@ -19,7 +20,6 @@ import {
   renderGate,
   run,
 } from './change-report.ts';
-import { activeTableOf, rulesHistory } from './rules-stream.ts';
 
 function nonNegative(value: string): number {
   const parsed = Number(value);
@@ -87,7 +87,7 @@ export function registerRulesPublish(rules: Command, contextOf: ContextOf) {
           return;
         }
         // The dry run: the command's read step alone, against the table active now.
-        const active = activeTableOf(await rulesHistory(context));
+        const active = activeRulesIn(await readRulesState(context)).table;
         const report = await context.onTable(context.tables.log, () =>
           readPublishGate(gatePorts(context), { active, candidate: table }, gate),
         );

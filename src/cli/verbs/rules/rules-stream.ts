@@ -1,21 +1,18 @@
 /**
- * What the `rules` verbs read from the `rules#routing` stream: its history, the table active now,
- * and a table named on the command line (`active`, `default`, a file, or a published version).
+ * A table named on the command line of a `rules` verb (`active`, `default`, a file, or a published
+ * version), found in the fold of the `rules#routing` stream (src/cli/rules-state.ts).
  */
 import { existsSync } from 'node:fs';
-import { type RulesRecord, tableOf } from '../../../log/rules-records.ts';
+import { type CarriedTable, type RulesState, tableOf } from '../../../log/rules-records.ts';
 import { defaultRoutingTable } from '../../../routing/default-table.ts';
 import { type RoutingTable, rulesVersionOf } from '../../../routing/routing-table.ts';
-import { activeRulesOf } from '../../../rules/active-rules.ts';
 import { type CliContext, UsageError } from '../../cli-context.ts';
 import { readRoutingTableFile } from '../../rules-files.ts';
+import { activeRulesIn, readRulesState } from '../../rules-state.ts';
 
-export async function rulesHistory(context: CliContext): Promise<RulesRecord[]> {
-  return context.onTable(context.tables.log, () => context.ports().rules.readAll());
-}
-
-export const activeTableOf = (history: readonly RulesRecord[]): RoutingTable =>
-  activeRulesOf(history.at(-1) ?? null, defaultRoutingTable).table;
+/** A table the stream stored, parsed and re-validated (CorruptRulesRecordError names its record). */
+export const tableCarried = (rules: RulesState, carried: CarriedTable): RoutingTable =>
+  tableOf(carried.stored, { stream: rules.stream, version: carried.version });
 
 /** `active`, `default`, a file, or a published content id (a unique prefix or label will do). */
 export async function resolveTable(
@@ -25,24 +22,21 @@ export async function resolveTable(
   if (reference === 'default') return { name: 'default', table: defaultRoutingTable };
   if (existsSync(reference))
     return { name: reference, table: await readRoutingTableFile(reference, 'rules') };
-  const history = await rulesHistory(context);
-  if (reference === 'active') return { name: 'active', table: activeTableOf(history) };
+  const rules = await readRulesState(context);
+  if (reference === 'active') return { name: 'active', table: activeRulesIn(rules).table };
   const found = new Map<string, RoutingTable>();
   // The bundled default decides until a table is published: `history` prints its version too.
   const bundled = rulesVersionOf(defaultRoutingTable);
   if (bundled === reference || bundled.startsWith(reference) || bundled.split('@')[0] === reference)
     found.set(bundled, defaultRoutingTable);
-  for (const record of history) {
-    for (const stored of [record.active, record.shadow, record.canary]) {
-      if (!stored || found.has(stored.rulesVersion)) continue;
-      const { rulesVersion } = stored;
-      if (
-        rulesVersion === reference ||
-        rulesVersion.startsWith(reference) ||
-        rulesVersion.split('@')[0] === reference
-      )
-        found.set(rulesVersion, tableOf(stored, record));
-    }
+  for (const [rulesVersion, carried] of rules.tables) {
+    if (found.has(rulesVersion)) continue;
+    if (
+      rulesVersion === reference ||
+      rulesVersion.startsWith(reference) ||
+      rulesVersion.split('@')[0] === reference
+    )
+      found.set(rulesVersion, tableCarried(rules, carried));
   }
   const exact = found.get(reference);
   if (exact) return { name: reference, table: exact };

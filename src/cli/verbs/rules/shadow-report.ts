@@ -1,15 +1,15 @@
 /** `rules shadow-report`: how the shadow results stored with a window's decisions compare with what was decided. */
 import type { Command } from 'commander';
 import { AUTO_PROVIDER } from '../../../intake/submission.ts';
-import { tableOf } from '../../../log/rules-records.ts';
 import { auditWindow } from '../../../queries/audit-window.ts';
 import { providersToScan } from '../../../queries/what-if.ts';
 import { decisionsIn } from '../../../queries/window-reads.ts';
 import { shadowReport } from '../../../rules/shadow-report.ts';
 import { windowOptions } from '../../options.ts';
 import { jsonLine, movesSection, renderCostChange, renderFacts } from '../../output.ts';
+import { activeRulesIn, readRulesState } from '../../rules-state.ts';
 import type { ContextOf } from './change-report.ts';
-import { activeTableOf, rulesHistory } from './rules-stream.ts';
+import { tableCarried } from './rules-stream.ts';
 
 export function registerRulesShadowReport(rules: Command, contextOf: ContextOf) {
   windowOptions(
@@ -23,9 +23,13 @@ export function registerRulesShadowReport(rules: Command, contextOf: ContextOf) 
     .action(async (options: { since: string; until: string; json?: boolean }, command: Command) => {
       const context = contextOf(command);
       const window = auditWindow(options.since, options.until, context.now());
-      const history = await rulesHistory(context);
-      const tables = [activeTableOf(history)];
-      for (const record of history) if (record.shadow) tables.push(tableOf(record.shadow, record));
+      const rules = await readRulesState(context);
+      // The providers of the active table and of every table that ran in shadow (the fold has both).
+      const tables = [activeRulesIn(rules).table];
+      for (const shadowed of rules.shadowed) {
+        const carried = rules.tables.get(shadowed);
+        if (carried) tables.push(tableCarried(rules, carried));
+      }
       const providers = providersToScan(tables, [AUTO_PROVIDER]);
       const records = await context.onTable(context.tables.log, () =>
         decisionsIn(context.ports().decisions, providers, window),
