@@ -48,7 +48,20 @@ export interface HandleProviderSignalDependencies extends RecordHealthSignalDepe
   /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
   readonly slots?: ReleaseSlotDependencies;
   /** The event-time signal windows every signal is counted in; absent: none are kept. */
-  readonly windows?: Pick<SignalWindowCounter, 'count'>;
+  readonly windows?: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
+}
+
+/**
+ * The signal as the breaker takes it: `windowed` when its windows will hold it (counted in time),
+ * so an opening it triggers is left to the fold over those windows (src/provider-health/breaker.ts).
+ */
+export function windowedSignal(
+  signal: HealthSignal,
+  windows: Partial<Pick<SignalWindowCounter, 'inTime'>> | undefined,
+): HealthSignal {
+  const { command } = signal;
+  if (command.type !== 'RecordAttempt' || !windows?.inTime) return signal;
+  return { ...signal, command: { ...command, windowed: windows.inTime(Date.parse(command.at)) } };
 }
 
 export type HandleProviderSignalResult = RecordHealthSignalResult & {
@@ -204,7 +217,7 @@ export async function handleProviderSignals(
   const health = signals.flatMap((s, index) => (s.kind === 'health' ? [{ index, signal: s.signal }] : []));
   const recorded = await inBatchOrAlone(health, (batch) =>
     recordHealthSignals(
-      batch.map((h) => h.signal),
+      batch.map((h) => windowedSignal(h.signal, deps.windows)),
       deps,
     ),
   );
@@ -399,7 +412,9 @@ export async function handleJobStarted(
  */
 export async function ingestSignalBatch(
   signals: readonly HealthSignal[],
-  deps: CountingDependencies & { readonly windows: Pick<SignalWindowCounter, 'count'> },
+  deps: CountingDependencies & {
+    readonly windows: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
+  },
   observe: (step: ProviderSignalStep) => void = () => undefined,
 ): Promise<{
   readonly health: readonly RecordHealthSignalResult[];

@@ -9,7 +9,12 @@
  * marker makes the retry safe. JudgeClosedWindows feeds the failure-rate rule from closed windows.
  */
 import { createHash } from 'node:crypto';
-import type { BreakerMode, BreakerState, HealthTransition } from '../log/health-records.ts';
+import type {
+  BreakerMode,
+  BreakerState,
+  HealthTransition,
+  ProvisionalOpening,
+} from '../log/health-records.ts';
 import {
   type BreakerRef,
   MAX_SIGNALS_PER_COMMIT,
@@ -22,6 +27,7 @@ import {
   type BreakerConfig,
   breakerKey,
   DEFAULT_BREAKER_CONFIG,
+  type HealthEvent,
   handleHealthCommand,
   initialBreakerState,
   isProviderSideFailure,
@@ -33,7 +39,14 @@ import type { HealthSignal } from '../provider-health/signals.ts';
 import { type ConflictRetry, handleCommand } from './handle-command.ts';
 
 export type RecordHealthSignalResult =
-  | { readonly outcome: 'recorded'; readonly transitions: readonly HealthTransition[] }
+  | {
+      readonly outcome: 'recorded';
+      readonly transitions: readonly HealthTransition[];
+      /** The fast path opened the breaker provisionally (its windows will record or withdraw it). */
+      readonly provisional?: ProvisionalOpening;
+      /** The fold withdrew a provisional opening its windows did not bear out. */
+      readonly withdrawn?: ProvisionalOpening;
+    }
   | { readonly outcome: 'unchanged' }
   | { readonly outcome: 'duplicate' };
 
@@ -93,7 +106,9 @@ export async function recordHealthSignal(
           state: next,
           transitions,
         });
-        return result === 'duplicate' ? DUP : { outcome: 'recorded', transitions };
+        return result === 'duplicate'
+          ? DUP
+          : { outcome: 'recorded', transitions, ...provisionalFacts(events) };
       },
     },
     deps.retry,
@@ -101,6 +116,19 @@ export async function recordHealthSignal(
 }
 
 const DUP: RecordHealthSignalResult = { outcome: 'duplicate' };
+
+/** A provisional opening the events opened or withdrew, for the handler to report. */
+function provisionalFacts(events: readonly HealthEvent[]): {
+  provisional?: ProvisionalOpening;
+  withdrawn?: ProvisionalOpening;
+} {
+  const facts: { provisional?: ProvisionalOpening; withdrawn?: ProvisionalOpening } = {};
+  for (const event of events) {
+    if (event.type === 'ProvisionalOpened') facts.provisional = event.provisional;
+    if (event.type === 'ProvisionalWithdrawn') facts.withdrawn = event.provisional;
+  }
+  return facts;
+}
 /**
  * A success in the register: recorded, no transition. A redelivered copy answers the same — the
  * register is a max, so the copy changes nothing; its exactly-once count is the signal windows'.
@@ -184,7 +212,7 @@ export function planBreakerSignals(
     const caused = transitionsOf(events);
     markers.push({ signalId: command.signalId, at: command.at });
     transitions.push(...caused);
-    answers.push({ outcome: 'recorded', transitions: caused });
+    answers.push({ outcome: 'recorded', transitions: caused, ...provisionalFacts(events) });
     state = next;
   }
   return { answers, successes, markers, transitions, state };
@@ -310,10 +338,11 @@ export async function recordHealthSignals(
 }
 
 /**
- * JudgeClosedWindows: the failure-rate rule over a pair's closed signal windows, run by the signal
- * handler after its closer (src/provider-health/window-counting.ts). Each window newer than the
- * breaker's `windowsJudgedThrough` is judged once, in order (`JudgeWindows`); a commit records the
- * judged mark and any transition together (no dedupe marker: the mark is the state, so a second
+ * JudgeClosedWindows: the fold of both opening rules over a pair's closed signal windows, run after
+ * every closer (the signal handler's, the scheduled one: src/provider-health/window-counting.ts).
+ * Each window newer than the breaker's `windowsJudgedThrough` is judged once, in order
+ * (`JudgeWindows`); a commit records the judged mark, the carried run, a withdrawn provisional
+ * opening and any transition together (no dedupe marker: the mark is the state, so a second
  * closer judging the same windows decides nothing). Nothing new to judge: no write.
  */
 export async function judgeClosedWindows(
@@ -337,7 +366,7 @@ export async function judgeClosedWindows(
           state: next,
           transitions,
         });
-        return { outcome: 'recorded', transitions };
+        return { outcome: 'recorded', transitions, ...provisionalFacts(events) };
       },
     },
     deps.retry,

@@ -54,7 +54,7 @@ export function needsContent(target: RedriveTarget): boolean {
 export function missingEffects(plan: EffectPlan, marker: EffectMarker | undefined): Effect[] {
   const missing: Effect[] = [];
   if (plan.dispatch && !marker?.dispatched) missing.push('dispatch');
-  if (!marker?.announced) missing.push('announce');
+  if (plan.announcement && !marker?.announced) missing.push('announce');
   if (plan.jobStatus && !marker?.statusProjected) missing.push('status');
   return missing;
 }

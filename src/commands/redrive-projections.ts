@@ -138,7 +138,7 @@ export async function redriveJob(
             effectId: step.plan.effectId,
             // What the projector sends for the re-drive: the target's own ids, or nothing if withheld.
             dispatchId: contentWithheld ? null : (step.plan.dispatch?.dispatchId ?? null),
-            announcementId: contentWithheld ? null : step.plan.announcement.detail.announcementId,
+            announcementId: contentWithheld ? null : (step.plan.announcement?.detail.announcementId ?? null),
             ...(contentWithheld ? { contentWithheld } : {}),
             ...(step.skipped ? { skipped: step.skipped } : {}),
           });

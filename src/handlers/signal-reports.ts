@@ -140,6 +140,16 @@ export function signalReporter(
         } else {
           logger.debug('health signal processed', recorded);
         }
+        if (result.outcome === 'recorded' && result.provisional) {
+          // Open for routers at once; the fold over its closed windows records it (or withdraws it).
+          logger.info('provider breaker opened provisionally', {
+            ...recorded,
+            causedBy: result.provisional.causedBy,
+            at: result.provisional.at,
+            openUntil: result.provisional.openUntil,
+          });
+          metrics.addMetric('ProvisionalOpenings', MetricUnit.Count, 1);
+        }
         if (result.outcome === 'duplicate') metrics.addMetric('HealthSignalDuplicates', MetricUnit.Count, 1);
         if (signal?.attempt) reportAttemptMeasures(signal.attempt, metrics);
         return;
@@ -164,6 +174,15 @@ export function signalReporter(
         // The failure-rate rule over closed windows: its transitions are logged like a signal's.
         const { result } = step;
         if (result.outcome !== 'recorded') return;
+        if (result.withdrawn) {
+          // A success (or an earlier failure) its windows hold broke the run the fast path saw.
+          logger.info('provisional breaker opening withdrawn', {
+            breaker: step.breaker,
+            causedBy: result.withdrawn.causedBy,
+            at: result.withdrawn.at,
+          });
+          metrics.addMetric('ProvisionalOpeningsWithdrawn', MetricUnit.Count, 1);
+        }
         reportTransitions(
           result.transitions,
           { breaker: step.breaker, command: 'JudgeWindows' },

@@ -22,6 +22,7 @@ import { loadHealthSignalsConfig } from '../config/health-signals-config.ts';
 import { loadHoldsConfig } from '../config/holds-config.ts';
 import { loadProjectorConfig } from '../config/projector-config.ts';
 import { loadRouterConfig } from '../config/router-config.ts';
+import { loadWindowCloserConfig } from '../config/window-closer-config.ts';
 import { RoutingManagerError } from '../errors.ts';
 import {
   createHealthSignalsHandler,
@@ -32,6 +33,7 @@ import {
 import { createHoldsHandler, holdsDependencies } from '../handlers/holds.ts';
 import { createProjectorHandler, projectorPorts } from '../handlers/projector.ts';
 import { createRouterHandler, type RouterResponse, routerDependencies } from '../handlers/router.ts';
+import { createWindowCloserHandler, windowCloserDependencies } from '../handlers/window-closer.ts';
 import type { FieldError, SubmittedEvent } from '../intake/submission.ts';
 import { jobStateOf } from '../log/job-state.ts';
 import type { RoutingLogRecord } from '../log/routing-records.ts';
@@ -231,6 +233,8 @@ interface LocalPipeline {
   readonly holds: SqsEventSource;
   /** Held jobs decided so far by the Holds handler (each appended one log record). */
   heldDecided(): number;
+  /** The WindowCloser function's run (one round: what is due now), as its schedule would invoke it. */
+  closeWindows(): Promise<unknown>;
   destroy(): void;
 }
 
@@ -290,6 +294,10 @@ async function createPipeline(
     createTelemetry('holds', stack.stage),
     { onHandled: (outcome) => (heldDecided += outcome.decided.length) },
   );
+  const closer = createWindowCloserHandler(
+    { ...windowCloserDependencies(loadWindowCloserConfig(environment)), budgetMs: 0 },
+    createTelemetry('window-closer', stack.stage),
+  );
   const holds = new SqsEventSource(
     stack.queues.hold,
     (event) => holdsHandler(event, aLocalLambdaContext('routing-manager-holds-local')),
@@ -298,6 +306,15 @@ async function createPipeline(
   return {
     holds,
     heldDecided: () => heldDecided,
+    closeWindows: () =>
+      closer(
+        {
+          id: 'local-window-closer',
+          'detail-type': 'Scheduled Event',
+          time: new Date().toISOString(),
+        } as never,
+        aLocalLambdaContext('routing-manager-window-closer-local'),
+      ),
     route: (event) => router(event, aLocalLambdaContext('routing-manager-router-local')),
     signals,
     reportSignalsTo: (report) => {
@@ -560,6 +577,8 @@ async function startLive(
     pipeline.holds.run(controller.signal, options.report, options.waitSeconds ?? 20),
     // The HealthSignals function's event source: signals from the bus, in batches.
     pipeline.signals.run(controller.signal, options.report, options.waitSeconds ?? 20),
+    // The WindowCloser's schedule: due signal windows closed and judged without waiting for a signal.
+    closeWindowsEvery(CLOSER_EVERY_MS, pipeline, controller.signal, options.report),
     pipeline.poller.follow(pipeline.project, {
       signal: controller.signal,
       onDelivery: ({ delivered, failed, abandoned }) =>
@@ -582,6 +601,36 @@ async function startLive(
       drainer.destroy();
     },
   };
+}
+
+/** How often the live stack closes due signal windows (the deployed closer waits for each due time). */
+const CLOSER_EVERY_MS = 2_000;
+
+/** Runs the window closer every `everyMs` until `signal` aborts; a failed run is reported, not fatal. */
+async function closeWindowsEvery(
+  everyMs: number,
+  pipeline: Pick<LocalPipeline, 'closeWindows'>,
+  signal: AbortSignal,
+  report: (line: string) => void,
+): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await pipeline.closeWindows();
+    } catch (error) {
+      report(`window closing failed (${error instanceof Error ? error.name : 'unknown error'}); retrying`);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, everyMs);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  }
 }
 
 /**

@@ -40,6 +40,28 @@ export interface HealthTransition {
   readonly actor: string | null;
 }
 
+/** A counted failure of the breaker's arrived run (the fast path), in event time. */
+export interface RunMark {
+  readonly at: string;
+  /** The signal's dedupe key: what an opening it completes names as its cause. */
+  readonly key: string;
+  readonly errorClass: string | null;
+}
+
+/**
+ * The fast path's opening, awaiting its windows: routers treat the breaker as open until
+ * `openUntil`; the fold over the closed windows records the transition (or withdraws this).
+ * Never a record of the health stream itself.
+ */
+export interface ProvisionalOpening {
+  readonly at: string;
+  readonly causedBy: string;
+  readonly detail: string;
+  readonly openUntil: string;
+  /** The transition version it would be recorded at. */
+  readonly version: number;
+}
+
 export interface BreakerState {
   readonly key: string;
   readonly provider: string;
@@ -64,6 +86,12 @@ export interface BreakerState {
    * (`JudgeWindows`): each window is judged once, in order. Absent: none yet.
    */
   readonly windowsJudgedThrough?: number | null;
+  /** The fast path's arrived run (`RunMark`s, event-time order); absent in states stored before it. */
+  readonly run?: readonly RunMark[];
+  /** The consecutive run the fold carries past the windows judged so far. */
+  readonly runCarried?: number;
+  /** The fast path's opening awaiting its windows; null or absent: none. */
+  readonly provisional?: ProvisionalOpening | null;
   readonly probeSuccesses: number;
   readonly probe: ProbeLease | null;
 }

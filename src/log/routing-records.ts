@@ -337,8 +337,11 @@ export type DispatchOutcomeRecordedRecord = LogRecord<
 >;
 
 export type JobRecord = RedriveTarget | ProjectionRedriveRequestedRecord;
-/** The records the projector turns into side effects. */
-export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord;
+/**
+ * The records the projector turns into side effects (a deferral only into the Jobs item's `HELD`
+ * status: it is neither dispatched nor announced).
+ */
+export type ProjectableRecord = JobRecord | ProviderHealthChangedRecord | RoutingDeferredRecord;
 export type RoutingLogRecord =
   | ProjectableRecord
   | ContentErasedRecord

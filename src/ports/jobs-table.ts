@@ -56,4 +56,5 @@ export interface PlannedJobStatus {
   readonly routingVersion: number;
 }
 
-export type JobStatus = 'ROUTED' | 'REJECTED';
+/** `HELD`: every candidate was full, the job waits in the hold backlog (a first decision's or a re-routing's). */
+export type JobStatus = 'ROUTED' | 'REJECTED' | 'HELD';

@@ -26,6 +26,8 @@ export interface WindowFact {
   /** The window's start (epoch ms, a multiple of the window length), from the signal's event time. */
   readonly windowStartMs: number;
   readonly counts: WindowCounts;
+  /** The signal's event time (epoch ms), kept for the breaker's evidence (its run is ordered by it). */
+  readonly atMs?: number;
 }
 
 /** A window closed: the fold of its facts (each key once), immutable. */

@@ -147,9 +147,9 @@ export async function projectWithContent(
     }
     // A provider's verdict on a dispatch is a fact for replay and re-drive; it has no effect.
     if (record.type === 'DispatchOutcomeRecorded') return { kind: 'nothing' };
-    // A deferral has no effect: the router put the job in its waiting lines and the hold backlog;
-    // the decision that ends the hold (version 2, carrying the sealed content) is projected.
-    if (record.type === 'RoutingDeferred') return { kind: 'nothing' };
+    // A deferral only moves the Jobs item to HELD (no content, no dispatch, no announcement): the
+    // decision that ends the hold (carrying the sealed content) is projected like any other.
+    if (record.type === 'RoutingDeferred') return { kind: 'project', record };
     // The job's content is erased: nothing that would carry it is sent, whatever the path.
     if (
       wouldDispatch(record) &&

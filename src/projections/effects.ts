@@ -19,6 +19,7 @@ import {
   projectedDecisionOf,
   type RedriveTarget,
   type RoutingDecidedRecord,
+  type RoutingDeferredRecord,
   type RoutingRejectedRecord,
   type RoutingRevisedRecord,
 } from '../log/routing-records.ts';
@@ -157,7 +158,8 @@ export interface EffectPlan {
   readonly jobId: string | null;
   readonly recordType: ProjectableRecord['type'];
   readonly dispatch: PlannedDispatch | null;
-  readonly announcement: PlannedAnnouncement;
+  /** Null for a deferral: a held job is announced when it is decided, never while it waits. */
+  readonly announcement: PlannedAnnouncement | null;
   readonly jobStatus: PlannedJobStatus | null;
 }
 
@@ -166,8 +168,14 @@ export const dispatchIdOf = (jobId: string, version: number): string => `${jobId
 export const announcementIdOf = (stream: string, version: number): string => `${stream}:v${version}:announce`;
 
 /** The plan for one record. `version` is the projected record's own version, also for replays. */
+/** The plan of any record but a deferral: it always announces. */
+export type AnnouncedPlan = EffectPlan & { readonly announcement: PlannedAnnouncement };
+
+export function planEffects(record: Exclude<ProjectableRecord, RoutingDeferredRecord>): AnnouncedPlan;
+export function planEffects(record: ProjectableRecord): EffectPlan;
 export function planEffects(record: ProjectableRecord): EffectPlan {
   if (record.type === 'ProviderHealthChanged') return planHealthAnnouncement(record);
+  if (record.type === 'RoutingDeferred') return planHold(record);
   // A re-drive projects its target exactly as the target was planned: same version, same ids.
   if (record.type === 'ProjectionRedriveRequested') return planEffects(record.data.target);
   if (record.type === 'RoutingRevised') return planRevision(record);
@@ -179,7 +187,7 @@ export function planEffects(record: ProjectableRecord): EffectPlan {
  * forward only), announced as `video.job.rerouted`; an explicit provider's failure only announces
  * `video.job.failed` (the job is not moved, and its Jobs status belongs to the provider's consumer).
  */
-function planRevision(record: RoutingRevisedRecord): EffectPlan {
+function planRevision(record: RoutingRevisedRecord): AnnouncedPlan {
   const plan = planDecision(record);
   const { decision } = record.data;
   if (decision.type === 'RoutingDecided') {
@@ -218,7 +226,7 @@ function planRevision(record: RoutingRevisedRecord): EffectPlan {
   };
 }
 
-function planDecision(record: RedriveTarget): EffectPlan {
+function planDecision(record: RedriveTarget): AnnouncedPlan {
   const decision = projectedDecisionOf(record);
   const { stream, version } = record.metadata;
   const base = {
@@ -333,7 +341,36 @@ function rejectedDetail(decision: RoutingRejectedRecord, stream: string, version
   };
 }
 
-function planHealthAnnouncement(record: ProviderHealthChangedRecord): EffectPlan {
+/**
+ * A deferral (a first decision's hold at version 1, or a re-routing's at n+1) only moves the Jobs
+ * item: status `HELD` at the deferral's version, no provider, model or queue (the job is at none) —
+ * so a re-routed job no longer shows the dispatch that failed while it waits. No dispatch, no
+ * announcement: the decision that ends the hold is projected like any other.
+ */
+function planHold(record: RoutingDeferredRecord): EffectPlan {
+  const { stream, version, jobId, recordedAt } = record.metadata;
+  return {
+    effectId: effectIdOf(stream, version),
+    stream,
+    version,
+    jobId,
+    recordType: record.type,
+    dispatch: null,
+    announcement: null,
+    jobStatus: {
+      jobId,
+      status: 'HELD',
+      provider: null,
+      model: null,
+      queue: null,
+      reason: null,
+      routedAt: recordedAt,
+      routingVersion: version,
+    },
+  };
+}
+
+function planHealthAnnouncement(record: ProviderHealthChangedRecord): AnnouncedPlan {
   const { stream, version } = record.metadata;
   return {
     effectId: effectIdOf(stream, version),

@@ -13,7 +13,7 @@
 import type { JobRouting, PlannedJobStatus } from '../ports/jobs-table.ts';
 
 /** Statuses the Routing Manager may overwrite: before routing, or its own. */
-export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED'] as const;
+export const OVERWRITABLE_STATUSES = ['SUBMITTED', 'PENDING', 'ROUTED', 'REJECTED', 'HELD'] as const;
 
 /**
  * The write a planned status needs against the item as read: create it, update its routing

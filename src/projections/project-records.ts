@@ -27,7 +27,7 @@ import type { ProviderQueues } from '../ports/provider-queues.ts';
 import { announceDecisions } from './announce.ts';
 import { type DispatchDependencies, dispatchToProviderQueues } from './dispatch.ts';
 import { sealedMarker, sealsRecord } from './effect-completion.ts';
-import { type EffectPlan, planEffects } from './effects.ts';
+import { type EffectPlan, type PlannedAnnouncement, planEffects } from './effects.ts';
 
 export interface ProjectorPorts {
   readonly markers: EffectMarkers;
@@ -145,7 +145,8 @@ export async function projectRecords(
     t.previous = sealed ? sealedMarker(effectId) : markers.get(effectId);
     if (!t.plan.dispatch) t.dispatch = 'not_applicable';
     else if (t.previous?.dispatched) t.dispatch = 'skipped';
-    if (t.previous?.announced) t.announce = 'skipped';
+    if (!t.plan.announcement) t.announce = 'not_applicable';
+    else if (t.previous?.announced) t.announce = 'skipped';
     if (!t.plan.jobStatus) t.status = 'not_applicable';
     else if (t.previous?.statusProjected) t.status = 'skipped';
   }
@@ -172,11 +173,15 @@ export async function projectRecords(
   const toAnnounce = planned.filter((t) => isLive(t) && t.announce === 'not_attempted');
   if (toAnnounce.length > 0) {
     const announced = await announceDecisions(
-      toAnnounce.map((t) => t.plan.announcement),
+      toAnnounce.map((t) => t.plan.announcement as PlannedAnnouncement),
       { publisher: ports.publisher, ...(ports.retry ? { retry: ports.retry } : {}) },
     );
     for (const t of toAnnounce)
-      settle(t, 'announce', announced.get(t.plan.announcement.detail.announcementId) as EntryResult);
+      settle(
+        t,
+        'announce',
+        announced.get((t.plan.announcement as PlannedAnnouncement).detail.announcementId) as EntryResult,
+      );
   }
 
   // 4. Job status.

@@ -13,17 +13,36 @@
  *   half_open ──(3 consecutive successes of leased probes)──► closed
  *   half_open ──(1 counted failure, probe or not)──► open
  *
- * Two rules open a closed breaker, fed differently:
- *   - the fast path, N consecutive counted failures: each counted failure is a commit on the breaker
- *     item (`RecordAttempt`), so the Nth opens it within its own invocation. Successes never touch
- *     the breaker item (except the leased probe's): a batch raises the breaker's success register,
- *     the newest event time of a success (`attemptRoute`); a failure reads the register first and,
- *     if it moved since the previous failure read it (`SuccessSeen`), the count starts over;
- *   - the failure-rate rule folds the closed signal windows (src/provider-health/signal-windows.ts:
- *     `b:a` attempts, `b:f` failures), never single signals: `JudgeWindows` judges each newly closed
- *     window once, in order, over the windows of the 5 minutes up to its end that began after the
- *     breaker's last transition. Its transitions depend on the windows and the state only, so the
- *     same signals, in any order or batching, rebuild the same transitions.
+ * Two rules open a closed breaker in `auto` mode. Both are defined in **event time** over the
+ * breaker's counted evidence — its successes and provider-side failures, ordered by the signal's
+ * `ts` (its EventBridge `time`), ties broken by the dedupe key — and both count only the windows that
+ * began at or after the breaker's last transition (`since`):
+ *   - consecutive failures: the breaker opens at the first counted failure p that ends a run of N
+ *     (5) counted failures with no counted success between them. The transition is at p's time,
+ *     caused by p's dedupe key, its detail names p's class;
+ *   - failure rate: at the end of a closed window, > 50 % of ≥ 10 attempts over the windows of the
+ *     5 minutes up to it (caused by the window's id).
+ * The authority for both is the fold over closed signal windows (`JudgeWindows`): each closed
+ * window carries a run summary of its evidence (`WindowRun`: leading and trailing failures, whether
+ * it had a success, the failures where runs reach 1…RUN_POINTS), so folding windows in order with a
+ * carried run gives the exact event-time count. Every input of the fold is a function of the set
+ * of signals the windows hold, so the same signals in any order, batching or redelivery write
+ * identical transition records.
+ *
+ * The fast path is an early trigger on the breaker item: each counted failure is a commit there and
+ * keeps the breaker's arrived run (`run`: failures after the newest success the success register
+ * knows, in event time). When it reaches N, a signal its windows will hold (`windowed`: in time)
+ * opens the breaker **provisionally** — routers see it open at once (`effectiveStatus`) — and the
+ * fold over its closed windows writes the transition, or withdraws the provisional opening if the
+ * windows show the run broken (a success that arrived after the trigger but inside the run, or an
+ * earlier failure that moves the opening point). So live and replay agree: the record always
+ * comes from the windows. A signal its windows refuse as late (or with no windows kept) can never be
+ * folded: the fast path decides it alone, at once, on the evidence arrived (arrival-dependent, as
+ * such a signal is everywhere).
+ *
+ * What is not a function of the signals alone: transitions out of an open breaker (the open period
+ * ends at a derived time, but half-open follows the leased probes, and its first counted failure of
+ * any traffic reopens it as it arrives) and operator modes. They are recorded as they happen.
  *
  * An open period lasts max(current openUntil, at + 60 s · 2^k · (1 − jitter)), capped at 30 min,
  * where k counts the openings since the breaker last closed. Only provider-side failures count
@@ -38,7 +57,10 @@ import type {
   BreakerStatus,
   HealthTransition,
   ProbeLease,
+  ProvisionalOpening,
+  RunMark,
 } from '../log/health-records.ts';
+import { windowStartOf } from './window-time.ts';
 
 export const ATTEMPT_OUTCOMES = ['succeeded', 'failed_terminal', 'failed_retryable', 'unknown'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
@@ -119,7 +141,90 @@ export interface RecordAttempt {
    * `readsSuccessRegister`): the newest event time of a success reported, null if none. Absent: not read.
    */
   readonly lastSuccessAt?: string | null;
+  /**
+   * True when the signal is counted in a signal window that will close and be judged (it arrived
+   * before its window was due): an opening it triggers is provisional, the fold records it. Absent
+   * or false: no window will ever hold it, so the fast path records its decision at once.
+   */
+  readonly windowed?: boolean;
 }
+
+/** Counted failures of a window a summary keeps by position (leading run, runs reaching n): N ≤ this. */
+export const RUN_POINTS = 5;
+
+/** One counted failure in event time: what an opening by the consecutive rule names. */
+export interface RunPoint {
+  readonly atMs: number;
+  /** The signal's dedupe key. */
+  readonly key: string;
+  readonly errorClass: string | null;
+}
+
+/**
+ * A closed window's counted evidence in event-time order (ts, then key), summarised so that folding
+ * windows in order gives the exact consecutive count across them (`summariseRun`).
+ */
+export interface WindowRun {
+  /** Counted failures before the window's first counted success (all of them when it has none). */
+  readonly lead: number;
+  /** Counted failures after its last counted success (all of them when it has none). */
+  readonly trail: number;
+  /** Whether the window holds a counted success. */
+  readonly successes: boolean;
+  /** The first RUN_POINTS failures of the leading run, in order. */
+  readonly leading: readonly RunPoint[];
+  /** `reaching[n-1]`: the failure at which a run that follows a success first reaches n (n ≤ RUN_POINTS). */
+  readonly reaching: readonly (RunPoint | null)[];
+}
+
+/** One counted signal of a window, as the run summary reads it. */
+export interface RunEvidence extends RunPoint {
+  readonly failed: boolean;
+}
+
+/** The run summary of a window's counted evidence (any order in; each key once). Pure. */
+export function summariseRun(evidence: readonly RunEvidence[]): WindowRun {
+  const ordered = [...new Map(evidence.map((e) => [e.key, e])).values()].sort(byEventTime);
+  const leading: RunPoint[] = [];
+  const reaching: (RunPoint | null)[] = Array.from({ length: RUN_POINTS }, () => null);
+  let lead = 0;
+  let trail = 0;
+  let successes = false;
+  for (const e of ordered) {
+    if (!e.failed) {
+      successes = true;
+      trail = 0;
+      continue;
+    }
+    trail++;
+    const point = { atMs: e.atMs, key: e.key, errorClass: e.errorClass };
+    if (!successes) {
+      lead++;
+      if (leading.length < RUN_POINTS) leading.push(point);
+    } else if (trail <= RUN_POINTS && reaching[trail - 1] === null) {
+      reaching[trail - 1] = point;
+    }
+  }
+  return { lead, trail, successes, leading, reaching };
+}
+
+/** Event-time order of the evidence: ts, then the dedupe key (a stable fact). */
+const byEventTime = (a: { atMs: number; key: string }, b: { atMs: number; key: string }): number =>
+  a.atMs - b.atMs || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/**
+ * The consecutive rule on one window, given the run carried in from the windows before it: the
+ * failure that completes N in a row, or null. The leading run continues the carried one; any other
+ * run starts after a success.
+ */
+export function consecutiveOpeningIn(run: WindowRun, carried: number, n: number): RunPoint | null {
+  if (carried + run.lead >= n) return run.leading[n - carried - 1] ?? null;
+  return run.reaching[n - 1] ?? null;
+}
+
+/** The run carried out of a window: its trailing failures, or the carried run grown by all of them. */
+export const carriedAfter = (run: WindowRun, carried: number): number =>
+  run.successes ? run.trail : carried + run.lead;
 
 /** What the failure-rate rule reads of one closed signal window (`breakerEvidenceOf`). */
 export interface WindowEvidence {
@@ -130,6 +235,8 @@ export interface WindowEvidence {
   /** Attempts that count for the breaker (successes and provider-side failures) and the failures among them. */
   readonly attempts: number;
   readonly failures: number;
+  /** The window's counted evidence in event-time order, summarised (absent: an older record, no run known). */
+  readonly run?: WindowRun;
 }
 
 /** A closer asks the breaker to judge the closed signal windows of its pair (those not judged yet). */
@@ -163,12 +270,21 @@ export type HealthEvent =
       readonly at: string;
       readonly result: 'success' | 'failure';
       readonly dispatchId: string | null;
+      /** The signal's dedupe key and class: a failure joins the breaker's run under them. */
+      readonly signalId?: string;
+      readonly errorClass?: string | null;
     }
   | { readonly type: 'ProbeReleased'; readonly dispatchId: string }
-  /** The success register moved since the previous failure read it: the consecutive count starts over. */
+  /** The success register moved since the previous failure read it: failures before it leave the run. */
   | { readonly type: 'SuccessSeen'; readonly lastSuccessAt: string }
-  /** A closed signal window judged by the failure-rate rule (each once, in order). */
+  /** A closed signal window judged by the fold (each once, in order). */
   | { readonly type: 'WindowJudged'; readonly startMs: number }
+  /** The consecutive run the fold carries past a judged window (its trailing counted failures). */
+  | { readonly type: 'RunCarried'; readonly carried: number }
+  /** The fast path saw N in a row: open at once for routers, recorded once the windows confirm it. */
+  | { readonly type: 'ProvisionalOpened'; readonly provisional: ProvisionalOpening }
+  /** The windows through the provisional opening's point were judged and did not open: withdrawn. */
+  | { readonly type: 'ProvisionalWithdrawn'; readonly provisional: ProvisionalOpening }
   | { readonly type: 'ProbeLeased'; readonly lease: ProbeLease }
   | { readonly type: 'ProviderHealthChanged'; readonly transition: HealthTransition };
 
@@ -193,6 +309,9 @@ export function initialBreakerState(provider: string, model: string | null = nul
     consecutiveFailures: 0,
     successSeenAt: null,
     windowsJudgedThrough: null,
+    run: [],
+    runCarried: 0,
+    provisional: null,
     probeSuccesses: 0,
     probe: null,
   };
@@ -202,6 +321,19 @@ export function initialBreakerState(provider: string, model: string | null = nul
 export type EffectiveHealth = 'healthy' | 'unhealthy' | 'probe';
 
 export function effectiveStatus(
+  state: Pick<BreakerState, 'status' | 'mode' | 'openUntil' | 'provisional'>,
+  now: string,
+): BreakerStatus {
+  const recorded = recordedStatusAt(state, now);
+  // A provisional opening (the fast path's, awaiting its windows) keeps traffic away at once.
+  const provisional = state.provisional;
+  if (recorded === 'closed' && state.mode === 'auto' && provisional && now < provisional.openUntil)
+    return 'open';
+  return recorded;
+}
+
+/** The status the recorded transitions give at `now` (a provisional opening left out): what the fold judges on. */
+function recordedStatusAt(
   state: Pick<BreakerState, 'status' | 'mode' | 'openUntil'>,
   now: string,
 ): BreakerStatus {
@@ -212,7 +344,7 @@ export function effectiveStatus(
 }
 
 export function effectiveHealth(
-  state: Pick<BreakerState, 'status' | 'mode' | 'openUntil' | 'probe'>,
+  state: Pick<BreakerState, 'status' | 'mode' | 'openUntil' | 'probe' | 'provisional'>,
   now: string,
 ): EffectiveHealth {
   const status = effectiveStatus(state, now);
@@ -265,37 +397,72 @@ export function decideHealth(
 }
 
 /**
- * The failure-rate rule over closed signal windows: each window newer than the last judged, oldest
- * first, is judged at its end over the windows of the rule's span (windowMs up to its end) that
- * began at or after the breaker's last transition — evidence from before a change of state never
- * counts again. Only a closed breaker in `auto` mode opens; every judged window is recorded
- * (`WindowJudged`), so it is judged once. Pure: the same windows and state give the same events.
+ * The fold over closed signal windows, both opening rules: each window newer than the last judged,
+ * oldest first, that began at or after the breaker's last transition (evidence from before a change
+ * of state never counts again) is judged while the recorded breaker is closed in `auto` mode:
+ *   1. the consecutive rule, from its run summary and the run carried in (`consecutiveOpeningIn`):
+ *      an opening at the failure that completes N in a row; otherwise the run carried on;
+ *   2. the failure-rate rule at its end, over the windows of the rule's span up to it.
+ * Every judged window is recorded (`WindowJudged`), so it is judged once. Then a provisional opening
+ * whose point lies in a judged window and that the fold did not record is withdrawn. Pure: the same
+ * windows and state give the same events.
  */
 function judgeWindows(state: BreakerState, command: JudgeWindows, config: BreakerConfig): HealthEvent[] {
   const judged = state.windowsJudgedThrough ?? Number.NEGATIVE_INFINITY;
   const windows = [...command.windows].sort((a, b) => a.startMs - b.startMs);
   const events: HealthEvent[] = [];
   let current = state;
+  const apply = (event: HealthEvent) => {
+    events.push(event);
+    current = evolveHealth(current, event);
+  };
   for (const window of windows) {
     if (window.startMs <= judged) continue;
     const at = new Date(window.endMs).toISOString();
-    if (current.mode === 'auto' && effectiveStatus(current, at) === 'closed') {
-      const { attempts, failures } = windowTotals(windows, at, current.since, config);
-      if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
-        const opened = opening(
-          current,
-          { causedBy: window.id, actor: null, at },
-          'failure_rate',
-          `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
-          config,
+    const counts = current.since === null || window.startMs >= Date.parse(current.since);
+    if (counts && current.mode === 'auto' && recordedStatusAt(current, at) === 'closed') {
+      const carried = current.runCarried ?? 0;
+      const point = window.run
+        ? consecutiveOpeningIn(window.run, carried, config.consecutiveFailuresToOpen)
+        : null;
+      if (point) {
+        apply(
+          opening(
+            current,
+            { causedBy: point.key, actor: null, at: new Date(point.atMs).toISOString() },
+            'consecutive_failures',
+            `${config.consecutiveFailuresToOpen} consecutive failures (${classText(point.errorClass)})`,
+            config,
+          ),
         );
-        events.push(opened);
-        current = evolveHealth(current, opened);
+      } else if (window.run) {
+        const next = carriedAfter(window.run, carried);
+        if (next !== carried) apply({ type: 'RunCarried', carried: next });
+      }
+      if (recordedStatusAt(current, at) === 'closed') {
+        const { attempts, failures } = windowTotals(windows, at, current.since, config);
+        if (attempts >= config.windowMinAttempts && failures / attempts > config.windowFailureRatio) {
+          apply(
+            opening(
+              current,
+              { causedBy: window.id, actor: null, at },
+              'failure_rate',
+              `${failures} of ${attempts} attempts failed in ${config.windowMs / 60_000} min`,
+              config,
+            ),
+          );
+        }
       }
     }
-    const marked: HealthEvent = { type: 'WindowJudged', startMs: window.startMs };
-    events.push(marked);
-    current = evolveHealth(current, marked);
+    apply({ type: 'WindowJudged', startMs: window.startMs });
+  }
+  const provisional = current.provisional;
+  if (
+    provisional &&
+    current.windowsJudgedThrough != null &&
+    windowStartOf(Date.parse(provisional.at)) <= current.windowsJudgedThrough
+  ) {
+    apply({ type: 'ProvisionalWithdrawn', provisional });
   }
   return events;
 }
@@ -343,6 +510,8 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     at: command.at,
     result: failed ? 'failure' : 'success',
     dispatchId: command.dispatchId,
+    signalId: command.signalId,
+    errorClass: command.errorClass,
   };
   const base = { causedBy: command.signalId, actor: null, at: command.at };
   // Forced modes: the operator decides; the counters still follow the signals for `health`.
@@ -399,8 +568,9 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
     return events;
   }
 
-  // Closed. A failure first takes in the success register: a success since the previous failure
-  // starts the count over. The failure-rate rule is not judged here: it folds closed windows.
+  // Closed. A failure first takes in the success register: failures before the newest success
+  // leave the arrived run. The run is kept in event time, so its Nth failure is the same whatever
+  // order the failures arrived in.
   const seen =
     failed &&
     command.lastSuccessAt != null &&
@@ -409,20 +579,26 @@ function decideAttempt(state: BreakerState, command: RecordAttempt, config: Brea
       : [];
   const after = [...seen, counted].reduce((s, e) => evolveHealth(s, e), state);
   if (!failed) return [counted];
-  if (after.consecutiveFailures >= config.consecutiveFailuresToOpen) {
-    return [
-      ...seen,
-      counted,
-      opening(
-        after,
-        base,
-        'consecutive_failures',
-        `${after.consecutiveFailures} consecutive failures (${classText(command.errorClass)})`,
-        config,
-      ),
-    ];
-  }
-  return [...seen, counted];
+  const point = (after.run ?? [])[config.consecutiveFailuresToOpen - 1];
+  if (!point) return [...seen, counted];
+  const opened = opening(
+    after,
+    { causedBy: point.key, actor: null, at: point.at },
+    'consecutive_failures',
+    `${config.consecutiveFailuresToOpen} consecutive failures (${classText(point.errorClass)})`,
+    config,
+  );
+  if (!command.windowed) return [...seen, counted, opened];
+  // In time for its windows: open for routers now, recorded by the fold over the closed windows.
+  const t = (opened as Extract<HealthEvent, { type: 'ProviderHealthChanged' }>).transition;
+  const provisional: ProvisionalOpening = {
+    at: t.at,
+    causedBy: t.causedBy,
+    detail: t.detail,
+    openUntil: t.openUntil as string,
+    version: t.version,
+  };
+  return [...seen, counted, { type: 'ProvisionalOpened', provisional }];
 }
 
 function releaseOnly(state: BreakerState, command: RecordAttempt): HealthEvent[] {
@@ -503,14 +679,39 @@ export function windowTotals(
 
 // ------------------------------------------------------------------------------ evolve
 
+/** Failures the breaker keeps of its arrived run (the earliest in event time): N ≤ this. */
+export const RUN_KEPT = 8;
+
+/** The arrived run without the failures at or before a success at `at` (event time). */
+const runAfter = (run: readonly RunMark[], at: string): RunMark[] => run.filter((f) => f.at > at);
+
+/**
+ * A counted failure joins the arrived run if it comes after the newest success known and its window
+ * began at or after the breaker's last transition (the fold's rule); the run stays in event-time
+ * order, each key once, the earliest RUN_KEPT kept (the Nth is what opens).
+ */
+function joinRun(state: BreakerState, event: Extract<HealthEvent, { type: 'AttemptCounted' }>): RunMark[] {
+  const run = state.run ?? [];
+  const key = event.signalId;
+  if (key === undefined || run.some((f) => f.key === key)) return [...run];
+  if (state.successSeenAt != null && event.at <= state.successSeenAt) return [...run];
+  if (state.since !== null && windowStartOf(Date.parse(event.at)) < Date.parse(state.since)) return [...run];
+  const mark: RunMark = { at: event.at, key, errorClass: event.errorClass ?? null };
+  return [...run, mark]
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .slice(0, RUN_KEPT);
+}
+
 export function evolveHealth(state: BreakerState, event: HealthEvent): BreakerState {
   switch (event.type) {
     case 'AttemptCounted': {
       const failed = event.result === 'failure';
       const releases = state.probe !== null && event.dispatchId === state.probe.dispatchId;
+      const run = failed ? joinRun(state, event) : runAfter(state.run ?? [], event.at);
       return {
         ...state,
-        consecutiveFailures: failed ? state.consecutiveFailures + 1 : 0,
+        run,
+        consecutiveFailures: run.length,
         probeSuccesses:
           effectiveStatus(state, event.at) === 'half_open' && !failed && releases
             ? state.probeSuccesses + 1
@@ -520,10 +721,20 @@ export function evolveHealth(state: BreakerState, event: HealthEvent): BreakerSt
     }
     case 'ProbeReleased':
       return state.probe?.dispatchId === event.dispatchId ? { ...state, probe: null } : state;
-    case 'SuccessSeen':
-      return { ...state, consecutiveFailures: 0, successSeenAt: event.lastSuccessAt };
+    case 'SuccessSeen': {
+      const run = runAfter(state.run ?? [], event.lastSuccessAt);
+      return { ...state, run, consecutiveFailures: run.length, successSeenAt: event.lastSuccessAt };
+    }
     case 'WindowJudged':
       return { ...state, windowsJudgedThrough: event.startMs };
+    case 'RunCarried':
+      return { ...state, runCarried: event.carried };
+    case 'ProvisionalOpened':
+      return { ...state, provisional: event.provisional };
+    case 'ProvisionalWithdrawn':
+      // The windows did not bear it out: the arrived run starts over (the register or the windows
+      // hold what broke it; a failure the windows refused as late must not re-trigger it).
+      return { ...state, provisional: null, run: [], consecutiveFailures: 0 };
     case 'ProbeLeased':
       return { ...state, probe: event.lease };
     case 'ProviderHealthChanged':
@@ -545,8 +756,11 @@ export function applyTransition(state: BreakerState, t: HealthTransition): Break
     openUntil: t.openUntil,
     openings: t.openings,
     // Every change of state starts the evidence over: a reopened or closed breaker counts afresh
-    // (the failure-rate rule, likewise, weighs only windows that began after the transition).
+    // (the fold, likewise, weighs only windows that began after the transition).
     consecutiveFailures: leavesWindow ? 0 : state.consecutiveFailures,
+    run: leavesWindow ? [] : (state.run ?? []),
+    runCarried: 0,
+    provisional: null,
     probeSuccesses: 0,
     probe: t.status === 'half_open' ? state.probe : null,
   };

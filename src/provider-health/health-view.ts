@@ -112,15 +112,18 @@ export function breakerView(
   now: string,
   windows: readonly WindowEvidence[] = [],
 ): BreakerView {
+  const status = effectiveStatus(state, now);
+  // A provisional opening (the fast path's, not recorded yet) is shown as what keeps traffic away.
+  const provisional = status === 'open' && state.status === 'closed' ? state.provisional : null;
   return {
     breaker: state.key,
-    status: effectiveStatus(state, now),
+    status,
     recordedStatus: state.status,
     mode: state.mode,
-    since: state.since,
-    reason: state.reason,
-    detail: state.detail,
-    openUntil: state.openUntil,
+    since: provisional ? provisional.at : state.since,
+    reason: provisional ? 'consecutive_failures' : state.reason,
+    detail: provisional ? `${provisional.detail}, provisional until its windows close` : state.detail,
+    openUntil: provisional ? provisional.openUntil : state.openUntil,
     version: state.version,
     probe: state.probe && now < state.probe.expiresAt ? state.probe.dispatchId : null,
     window: windowView(state, now, windows),

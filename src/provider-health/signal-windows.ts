@@ -14,6 +14,9 @@
  *     us:<segment>           output milliseconds of the attempts that reported a charge
  *     b:a / b:f              the breaker's evidence: attempts that count for it (successes and
  *                            provider-side failures) and the failures among them (isProviderSideFailure)
+ *     k:…                    the run summary of that evidence in event-time order (ts, then key),
+ *                            computed when the window is folded from its facts (`runCounters`): what
+ *                            the breaker's consecutive rule folds (`WindowRun`, src/provider-health/breaker.ts)
  *   A segment is `<resolution>|<length bucket>` (`1080p|l10`), or `*` when the job's facts are
  *   unknown (a failed attempt: its job's stream is not read). Queue wait is a property of the
  *   provider account's own queue, not of the clip, so started signals are keyed by the pair only
@@ -37,12 +40,18 @@ import type {
 } from '../ports/signal-windows.ts';
 import { windowRefKey } from '../ports/signal-windows.ts';
 import { segmentOf, type WindowTotals } from '../routing/eta.ts';
-import { isProviderSideFailure, type WindowEvidence } from './breaker.ts';
+import {
+  isProviderSideFailure,
+  RUN_POINTS,
+  type RunEvidence,
+  type RunPoint,
+  summariseRun,
+  type WindowEvidence,
+  type WindowRun,
+} from './breaker.ts';
+import { isDue, WINDOW_MS, windowStartOf } from './window-time.ts';
 
-/** Tumbling window length. */
-export const WINDOW_MS = 10_000;
-/** A window is due (closed) this long after its end: later signals for it are `late`. */
-export const WINDOW_GRACE_MS = 5_000;
+export { isDue, WINDOW_GRACE_MS, WINDOW_MS, windowStartOf } from './window-time.ts';
 /**
  * A fact group holds at most this many bytes of facts (its JSON): far below DynamoDB's 400 KB item
  * limit with the key and attributes, and small enough that a redelivered group costs little.
@@ -74,12 +83,6 @@ export { LENGTH_BUCKETS_SEC, lengthBucketOf, segmentOf } from '../routing/eta.ts
 
 /** The segment of an attempt whose job's facts are not known. */
 export const UNKNOWN_SEGMENT = '*';
-
-export const windowStartOf = (atMs: number): number => Math.floor(atMs / WINDOW_MS) * WINDOW_MS;
-
-/** Whether a window starting there is due (closed, or to be closed) at `nowMs`. */
-export const isDue = (windowStartMs: number, nowMs: number): boolean =>
-  nowMs >= windowStartMs + WINDOW_MS + WINDOW_GRACE_MS;
 
 export const windowIdOf = (pair: WindowPair, windowStartMs: number): string =>
   windowRefKey({ pair, windowStartMs });
@@ -133,7 +136,9 @@ export function completedFact(signal: {
     counts[`u:${segment}`] = Math.round(signal.costUsd * 1_000_000);
     counts[`us:${segment}`] = Math.round(signal.job.lengthSec * 1000);
   }
-  return factOf({ provider: signal.provider, model: signal.model }, signal.key, signal.atMs, counts);
+  const fact = factOf({ provider: signal.provider, model: signal.model }, signal.key, signal.atMs, counts);
+  // The breaker's evidence keeps its event time: the run summary orders it (ts, then key).
+  return counts['b:a'] ? { ...fact, atMs: signal.atMs } : fact;
 }
 
 /** The exact sum of counters (shards into a window, windows into a view), keys sorted. */
@@ -157,19 +162,75 @@ export function closeWindow(pair: WindowPair, windowStartMs: number, counts: Win
   };
 }
 
-/** What the breaker's failure-rate rule reads of a closed window: its `b:a` / `b:f` counters. */
-export const breakerEvidenceOf = (window: ClosedWindow): WindowEvidence => ({
-  id: window.id,
-  startMs: window.windowStartMs,
-  endMs: window.windowEndMs,
-  attempts: window.counts['b:a'] ?? 0,
-  failures: window.counts['b:f'] ?? 0,
-});
+/** What the breaker's rules read of a closed window: its `b:a` / `b:f` counters and its run summary. */
+export const breakerEvidenceOf = (window: ClosedWindow): WindowEvidence => {
+  const run = runOf(window.counts);
+  return {
+    id: window.id,
+    startMs: window.windowStartMs,
+    endMs: window.windowEndMs,
+    attempts: window.counts['b:a'] ?? 0,
+    failures: window.counts['b:f'] ?? 0,
+    ...(run ? { run } : {}),
+  };
+};
 
-/** One signal as a window stores it: its dedupe key and its counters. */
+const RUN_PREFIX = 'k:';
+
+/**
+ * The run summary as counters (whole numbers by name, like everything a window holds): `k:lead`,
+ * `k:trail`, `k:succ` (1: a success), and each point as `k:L<i>:<key>:<class>` (the i-th failure of
+ * the leading run) or `k:R<n>:<key>:<class>` (where a run after a success first reaches n), its
+ * value the event time (epoch ms). Keys are `attempt-<hex>` (no colon), so the class is the rest.
+ */
+export function runCounters(run: WindowRun): Record<string, number> {
+  const counts: Record<string, number> = {
+    [`${RUN_PREFIX}lead`]: run.lead,
+    [`${RUN_PREFIX}trail`]: run.trail,
+    [`${RUN_PREFIX}succ`]: run.successes ? 1 : 0,
+  };
+  const name = (tag: string, point: RunPoint) => `${RUN_PREFIX}${tag}:${point.key}:${point.errorClass ?? ''}`;
+  for (const [i, point] of run.leading.entries()) counts[name(`L${i + 1}`, point)] = point.atMs;
+  for (const [i, point] of run.reaching.entries()) {
+    if (point) counts[name(`R${i + 1}`, point)] = point.atMs;
+  }
+  return counts;
+}
+
+/** The run summary a window's counters hold; undefined when it holds none (no counted evidence). */
+export function runOf(counts: WindowCounts): WindowRun | undefined {
+  const names = Object.keys(counts).filter((name) => name.startsWith(RUN_PREFIX));
+  if (names.length === 0) return undefined;
+  const leading: (RunPoint | undefined)[] = [];
+  const reaching: (RunPoint | null)[] = Array.from({ length: RUN_POINTS }, () => null);
+  for (const name of names) {
+    const match = /^k:([LR])(\d+):([^:]*):(.*)$/.exec(name);
+    if (!match) continue;
+    const [, tag, index, key, errorClass] = match as unknown as [string, string, string, string, string];
+    const i = Number(index) - 1;
+    const atMs = counts[name] as number;
+    if (i < 0 || i >= RUN_POINTS) continue;
+    const point = { atMs, key, errorClass: errorClass === '' ? null : errorClass };
+    if (tag === 'L') leading[i] = point;
+    else reaching[i] = point;
+  }
+  // The leading points are stored 1…k without a gap; anything after a gap is not trusted.
+  const contiguous: RunPoint[] = [];
+  for (let i = 0; i < RUN_POINTS && leading[i] !== undefined; i++) contiguous.push(leading[i] as RunPoint);
+  return {
+    lead: counts[`${RUN_PREFIX}lead`] ?? 0,
+    trail: counts[`${RUN_PREFIX}trail`] ?? 0,
+    successes: (counts[`${RUN_PREFIX}succ`] ?? 0) > 0,
+    leading: contiguous,
+    reaching,
+  };
+}
+
+/** One signal as a window stores it: its dedupe key, its counters and, for breaker evidence, its event time. */
 export interface StoredFact {
   readonly key: string;
   readonly counts: WindowCounts;
+  readonly atMs?: number;
 }
 
 /** A fact's stored form, counters in name order: the same facts always give the same text. */
@@ -177,6 +238,7 @@ export const factText = (fact: StoredFact): string =>
   JSON.stringify([
     fact.key,
     Object.fromEntries(Object.entries(fact.counts).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...(fact.atMs === undefined ? [] : [fact.atMs]),
   ]);
 
 /**
@@ -185,14 +247,34 @@ export const factText = (fact: StoredFact): string =>
  * differ, the copy whose text sorts first counts, so the result never depends on the order read.
  */
 export function foldFacts(facts: readonly StoredFact[]): WindowCounts {
-  const chosen = new Map<string, { text: string; counts: WindowCounts }>();
+  const chosen = new Map<string, { text: string; fact: StoredFact }>();
   for (const fact of facts) {
     const text = factText(fact);
     const held = chosen.get(fact.key);
-    if (!held || text < held.text) chosen.set(fact.key, { text, counts: fact.counts });
+    if (!held || text < held.text) chosen.set(fact.key, { text, fact });
   }
-  return sumCounts([...chosen.values()].map((c) => c.counts));
+  const kept = [...chosen.values()].map((c) => c.fact);
+  const evidence = kept.flatMap((fact): RunEvidence[] =>
+    fact.atMs !== undefined && fact.counts['b:a'] === 1
+      ? [
+          {
+            atMs: fact.atMs,
+            key: fact.key,
+            failed: fact.counts['b:f'] === 1,
+            errorClass: classOf(fact.counts),
+          },
+        ]
+      : [],
+  );
+  const run = evidence.length > 0 ? runCounters(summariseRun(evidence)) : {};
+  return sumCounts([...kept.map((fact) => fact.counts), run]);
 }
+
+/** A failure's class as its `e:<class>` counter names it. */
+const classOf = (counts: WindowCounts): string | null => {
+  const name = Object.keys(counts).find((n) => n.startsWith('e:'));
+  return name === undefined || name === 'e:-' ? null : name.slice(2);
+};
 
 /** A window's share of a delivered batch: written as one item, its id made of its sorted keys. */
 export interface FactGroup {
@@ -224,7 +306,11 @@ export function factGroups(facts: readonly WindowFact[], maxBytes = MAX_GROUP_BY
       entry = { pair: fact.pair, start: fact.windowStartMs, facts: new Map() };
       byWindow.set(ref, entry);
     }
-    const stored = { key: fact.key, counts: fact.counts };
+    const stored: StoredFact = {
+      key: fact.key,
+      counts: fact.counts,
+      ...(fact.atMs === undefined ? {} : { atMs: fact.atMs }),
+    };
     const text = factText(stored);
     const held = entry.facts.get(fact.key);
     if (!held || text < held.text) entry.facts.set(fact.key, { fact: stored, text });
@@ -276,7 +362,12 @@ export function parseFacts(text: string): StoredFact[] {
     const numbers = Object.entries(counts as Record<string, unknown>).filter(
       (e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1]),
     );
-    facts.push({ key: entry[0], counts: Object.fromEntries(numbers) });
+    const atMs = entry[2];
+    facts.push({
+      key: entry[0],
+      counts: Object.fromEntries(numbers),
+      ...(typeof atMs === 'number' && Number.isFinite(atMs) ? { atMs } : {}),
+    });
   }
   return facts;
 }
@@ -290,7 +381,11 @@ export function foldWindows(facts: readonly WindowFact[]): ClosedWindow[] {
   for (const fact of facts) {
     const id = windowIdOf(fact.pair, fact.windowStartMs);
     const entry = byWindow.get(id) ?? { pair: fact.pair, start: fact.windowStartMs, facts: [] };
-    entry.facts.push({ key: fact.key, counts: fact.counts });
+    entry.facts.push({
+      key: fact.key,
+      counts: fact.counts,
+      ...(fact.atMs === undefined ? {} : { atMs: fact.atMs }),
+    });
     byWindow.set(id, entry);
   }
   return [...byWindow.values()]

@@ -19,7 +19,7 @@ import type {
   WindowSummary,
 } from '../ports/signal-windows.ts';
 import { windowPairKey, windowRefKey } from '../ports/signal-windows.ts';
-import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS } from './signal-windows.ts';
+import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS, windowStartOf } from './signal-windows.ts';
 
 export interface SignalWindowDependencies {
   readonly windows: SignalWindowStore;
@@ -139,6 +139,14 @@ export class SignalWindowCounter {
   constructor(deps: SignalWindowDependencies) {
     this.#deps = deps;
     this.#closer = new ThrottledWindowCloser(deps);
+  }
+
+  /**
+   * Whether a signal of this event time is counted in time (its window not yet due): then its
+   * windows will be closed and judged, so the breaker leaves its decision to the fold.
+   */
+  inTime(atMs: number): boolean {
+    return !isDue(windowStartOf(atMs), this.#deps.now());
   }
 
   async count(facts: readonly WindowFact[]): Promise<{

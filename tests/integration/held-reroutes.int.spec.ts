@@ -13,8 +13,10 @@ import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-hea
 import { DynamoDbRoutingLog } from '../../src/aws/dynamodb-routing-log.ts';
 import { DynamoDbSlotLedger } from '../../src/aws/dynamodb-slot-ledger.ts';
 import { SqsHoldBacklog } from '../../src/aws/sqs-hold-backlog.ts';
+import { loadProjectorConfig } from '../../src/config/projector-config.ts';
 import { loadRouterConfig } from '../../src/config/router-config.ts';
 import { createHoldsHandler } from '../../src/handlers/holds.ts';
+import { createProjectorHandler, projectorPorts } from '../../src/handlers/projector.ts';
 import { createRouterHandler, routerDependencies } from '../../src/handlers/router.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
@@ -24,8 +26,10 @@ import { readProviderSlots } from '../../src/provider-health/slot-claims.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { aTableWithConcurrency } from '../support/capacity.ts';
 import { anAttemptEvent, aSignalFunction } from '../support/health-signals.ts';
+import { readJob } from '../support/local-aws.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 import { aProvisionedStack } from '../support/stack.ts';
+import { aStreamEvent, aStreamRecord } from '../support/stream-events.ts';
 import { aSubmissionDetail, aSubmittedEvent } from '../support/submissions.ts';
 
 quietHandlerTelemetry();
@@ -66,6 +70,15 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
       },
       createTelemetry('health-signals', stack.stage),
     );
+    const projector = createProjectorHandler(
+      projectorPorts(loadProjectorConfig(handlerEnvironment(stack))),
+      createTelemetry('projector', stack.stage),
+    );
+    /** The job's records as the routing log's stream delivers them, through the real projector. */
+    const project = async (jobId: string) => {
+      const records = await log.readStream(`job#${jobId}`);
+      await projector(aStreamEvent(records.map((r) => aStreamRecord(r))), aLocalLambdaContext());
+    };
     const holds = createHoldsHandler(
       { log, rules, ledger, backlog, now: () => new Date(), recheckSec: 1 },
       createTelemetry('holds', stack.stage),
@@ -134,6 +147,12 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
         record: { data: { waitingFor: ['replicate'] }, metadata: { version: 2 } },
       },
     });
+    // The Jobs item shows the hold, not the dispatch that failed: HELD at the deferral's version.
+    await project(jobId);
+    const held = await readJob(stack, jobId);
+    expect(held).toMatchObject({ status: 'HELD', routingVersion: 2 });
+    expect(held).not.toHaveProperty('provider');
+    expect(held).not.toHaveProperty('queue');
     // A second report of the same failure records nothing new.
     expect(await report(jobId, failure)).toMatchObject({ revision: { outcome: 'held', duplicate: true } });
     expect(await ledger.waiting({ provider: 'replicate', shard: 0 })).toEqual([
@@ -167,6 +186,13 @@ describe('a held re-routing (DynamoDB Local, SQS on moto)', () => {
         afterHold: { deferredVersion: 2, ended: 'decided_again' },
       },
       metadata: { version: 3 },
+    });
+    // The revision that ends the hold moves the item on.
+    await project(jobId);
+    expect(await readJob(stack, jobId)).toMatchObject({
+      status: 'ROUTED',
+      provider: 'replicate',
+      routingVersion: 3,
     });
     // Never over Replicate's concurrency: the one slot is the revision's dispatch.
     expect(await inFlight()).toEqual([0, 1]);

@@ -8,6 +8,7 @@ import { type SignalWindowStore, windowPairKey, windowRefKey } from '../../src/p
 import {
   closeWindow,
   completedFact,
+  foldFacts,
   startedFact,
   WINDOW_MS,
 } from '../../src/provider-health/signal-windows.ts';
@@ -47,8 +48,11 @@ export function signalWindowsContract(
       const second = { pair, windowStartMs: b.windowStartMs };
       const empty = { pair, windowStartMs: a.windowStartMs + 2 * WINDOW_MS };
       const read = await store.readWindows([first, second, empty]);
-      expect(read.get(windowRefKey(first))).toEqual(a.counts);
-      expect(read.get(windowRefKey(second))).toEqual(
+      // Each window's sums, and the run summary of its breaker evidence (the reference fold's).
+      expect(read.get(windowRefKey(first))).toEqual(foldFacts([a]));
+      expect(read.get(windowRefKey(first))).toMatchObject(a.counts);
+      expect(read.get(windowRefKey(second))).toEqual(foldFacts([b, c]));
+      expect(read.get(windowRefKey(second))).toMatchObject(
         Object.fromEntries(Object.entries(b.counts).map(([k, v]) => [k, v * 2])),
       );
       expect(read.get(windowRefKey(empty))).toEqual({});

@@ -11,7 +11,9 @@ import {
   initialBreakerState,
   openPeriodMs,
   type RecordAttempt,
+  summariseRun,
   transitionsOf,
+  type WindowEvidence,
 } from '../../src/provider-health/breaker.ts';
 
 const T0 = Date.parse('2026-11-25T14:00:00.000Z');
@@ -142,7 +144,7 @@ const windowOf = (startSeconds: number, attempts: number, failures: number) => (
   attempts,
   failures,
 });
-const judge = (...windows: ReturnType<typeof windowOf>[]): HealthCommand => ({
+const judge = (...windows: WindowEvidence[]): HealthCommand => ({
   type: 'JudgeWindows',
   windows,
 });
@@ -460,5 +462,196 @@ describe('replay', () => {
         expect(transitions.map((x) => x.version)).toEqual(transitions.map((_, i) => i + 1));
       }),
     );
+  });
+});
+
+// ------------------------------------------------------------------------------ issue 21: event time
+
+/** A closed window of counted evidence at these seconds ('F' failure, 'S' success), run summary included. */
+function windowWith(startSeconds: number, evidence: readonly [number, 'F' | 'S'][]) {
+  const run = summariseRun(
+    evidence.map(([s, kind], i) => ({
+      atMs: T0 + s * 1000,
+      key: `attempt-${startSeconds}-${i}`,
+      failed: kind === 'F',
+      errorClass: kind === 'F' ? 'server_error' : null,
+    })),
+  );
+  const failures = evidence.filter(([, kind]) => kind === 'F').length;
+  return { ...windowOf(startSeconds, evidence.length, failures), run };
+}
+
+const inTime = (command: RecordAttempt): RecordAttempt => ({ ...command, windowed: true });
+
+describe('the consecutive rule in event time (issue 21)', () => {
+  it('given 5 counted failures that arrive out of order, then the opening is at the 5th in event time, whichever arrived last', () => {
+    const failures = [3, 0, 4, 1, 2].map((s) => failure(s));
+    const { transitions } = given(failures);
+    expect(transitions).toHaveLength(1);
+    expect(transitions[0]).toMatchObject({
+      at: at(4),
+      causedBy: failures[2]?.signalId,
+      reason: 'consecutive_failures',
+    });
+  });
+
+  it('given 5 in-time failures in a row, then the fast path opens provisionally: routers see it open at once, and no transition is recorded yet', () => {
+    const { state, transitions } = given([0, 1, 2, 3, 4].map((s) => inTime(failure(s))));
+    expect(transitions).toEqual([]);
+    expect(state.status).toBe('closed');
+    expect(state.provisional).toMatchObject({ at: at(4), version: 1 });
+    expect(effectiveStatus(state, at(5))).toBe('open');
+    expect(effectiveHealth(state, at(5))).toBe('unhealthy');
+  });
+
+  it('given a provisional opening, when its window closes holding the same run, then the fold records the very transition the fast path announced', () => {
+    const failures = [0, 1, 2, 3, 4].map((s) => inTime(failure(s)));
+    const { state } = given(failures);
+    const provisional = state.provisional;
+    const run = summariseRun(
+      failures.map((f) => ({
+        atMs: Date.parse(f.at),
+        key: f.signalId,
+        failed: true,
+        errorClass: 'server_error',
+      })),
+    );
+    const after = given([judge({ ...windowOf(0, 5, 5), run })], state);
+    expect(after.transitions).toHaveLength(1);
+    expect(after.transitions[0]).toMatchObject({
+      at: provisional?.at,
+      causedBy: provisional?.causedBy,
+      openUntil: provisional?.openUntil,
+      version: provisional?.version,
+      reason: 'consecutive_failures',
+      detail: '5 consecutive failures (server_error)',
+    });
+    expect(after.state.provisional).toBeNull();
+  });
+
+  it('given a provisional opening, when its window shows a success inside the run (it arrived after the trigger), then the opening is withdrawn and nothing is recorded', () => {
+    const { state } = given([0, 1, 2, 4, 5].map((s) => inTime(failure(s))));
+    expect(state.provisional).not.toBeNull();
+    const window = windowWith(0, [
+      [0, 'F'],
+      [1, 'F'],
+      [2, 'F'],
+      [3, 'S'],
+      [4, 'F'],
+      [5, 'F'],
+    ]);
+    const { events, state: after } = handleHealthCommand(state, judge(window));
+    expect(transitionsOf(events)).toEqual([]);
+    expect(events.map((e) => e.type)).toContain('ProvisionalWithdrawn');
+    expect(effectiveStatus(after, at(11))).toBe('closed');
+    expect(after.consecutiveFailures).toBe(0);
+  });
+
+  it('given runs of failures that cross window boundaries, then the fold carries the run and opens at the failure that completes 5', () => {
+    const first = windowWith(0, [
+      [1, 'S'],
+      [7, 'F'],
+      [8, 'F'],
+    ]);
+    const second = windowWith(10, [
+      [11, 'F'],
+      [12, 'F'],
+      [13, 'F'],
+      [14, 'F'],
+    ]);
+    const { transitions, state } = given([judge(first, second)]);
+    expect(transitions).toHaveLength(1);
+    expect(transitions[0]).toMatchObject({
+      at: at(13),
+      causedBy: 'attempt-10-2',
+      reason: 'consecutive_failures',
+    });
+    expect(state.runCarried).toBe(0);
+  });
+
+  it('given a run broken by a success in the next window, then the carried run starts over and nothing opens', () => {
+    const { transitions, state } = given([
+      judge(
+        windowWith(0, [
+          [7, 'F'],
+          [8, 'F'],
+          [9, 'F'],
+        ]),
+        windowWith(10, [
+          [10, 'F'],
+          [11, 'S'],
+          [12, 'F'],
+        ]),
+      ),
+    ]);
+    expect(transitions).toEqual([]);
+    expect(state.runCarried).toBe(1);
+  });
+
+  it('given a run of 5 after a success inside one window, then it opens at its 5th failure', () => {
+    const { transitions } = given([
+      judge(
+        windowWith(0, [
+          [0, 'F'],
+          [1, 'S'],
+          [2, 'F'],
+          [3, 'F'],
+          [4, 'F'],
+          [5, 'F'],
+          [6, 'F'],
+          [7, 'F'],
+        ]),
+      ),
+    ]);
+    expect(transitions[0]).toMatchObject({ at: at(6), causedBy: 'attempt-0-6' });
+  });
+
+  it('given a window of an older record without a run summary, then the consecutive rule takes nothing from it (the rate rule still does)', () => {
+    const { transitions, state } = given([judge(windowOf(0, 12, 12))]);
+    expect(transitions.map((t) => t.reason)).toEqual(['failure_rate']);
+    expect(state.runCarried ?? 0).toBe(0);
+  });
+
+  it('given a failure the windows refuse as late (not windowed), then the fast path records the opening at once, as before', () => {
+    const { transitions, state } = given([0, 1, 2, 3, 4].map((s) => failure(s)));
+    expect(transitions).toHaveLength(1);
+    expect(state.provisional ?? null).toBeNull();
+  });
+
+  it('given a transition, when failures follow in the window it happened in, then they join no run (the windows that began after it count, as for the rate rule)', () => {
+    const force = (mode: 'forced_closed' | 'auto', seconds: number): HealthCommand => ({
+      type: 'ChangeMode',
+      signalId: `op-${mode}-${seconds}`,
+      at: at(seconds),
+      mode,
+      actor: 'ops',
+      reason: 'r',
+    });
+    const { state } = given([
+      force('forced_closed', 1),
+      force('auto', 2),
+      ...[3, 4, 5, 6, 7, 8].map((s) => failure(s)),
+    ]);
+    expect(state).toMatchObject({ status: 'closed', consecutiveFailures: 0 });
+    const next = given(
+      [10, 11, 12, 13, 14].map((s) => failure(s)),
+      state,
+    );
+    expect(next.transitions[0]).toMatchObject({ at: at(14), reason: 'consecutive_failures' });
+  });
+});
+
+describe('the run summary of a window', () => {
+  it('given evidence in any order, then the summary is the same (event time, ties by key)', () => {
+    const evidence = [
+      { atMs: 5, key: 'b', failed: true, errorClass: 'timeout' },
+      { atMs: 5, key: 'a', failed: false, errorClass: null },
+      { atMs: 1, key: 'c', failed: true, errorClass: 'timeout' },
+      { atMs: 9, key: 'd', failed: true, errorClass: 'timeout' },
+    ];
+    const summary = summariseRun(evidence);
+    expect(summariseRun([...evidence].reverse())).toEqual(summary);
+    expect(summary).toMatchObject({ lead: 1, trail: 2, successes: true });
+    expect(summary.reaching.slice(0, 2).map((p) => p?.key)).toEqual(['b', 'd']);
   });
 });

@@ -172,3 +172,41 @@ describe('planEffects', () => {
     expect(plan.jobStatus).toMatchObject({ status: 'REJECTED', routingVersion: 2 });
   });
 });
+
+describe('planEffects: a held job', () => {
+  const deferral = (version: number) => {
+    const routed = aRoutedRecord({ provider: 'auto' });
+    return {
+      type: 'RoutingDeferred' as const,
+      data: {
+        outcome: 'held' as const,
+        job: routed.data.job,
+        requestedProvider: 'auto',
+        explanation: routed.data.explanation,
+        waitingFor: ['replicate'],
+        holdUntil: RECORDED_AT,
+        atMaxHold: 'reject' as const,
+      },
+      metadata: { ...routed.metadata, version },
+    };
+  };
+
+  it.each([1, 2])(
+    'given a deferral at version %i (a first decision’s hold, or a re-routing’s after the failed dispatch), then the Jobs item goes to HELD at that version, with nothing dispatched or announced',
+    (version) => {
+      const record = deferral(version);
+      const plan = planEffects(record);
+      expect(plan).toMatchObject({ dispatch: null, announcement: null, version });
+      expect(plan.jobStatus).toEqual({
+        jobId: record.metadata.jobId,
+        status: 'HELD',
+        provider: null,
+        model: null,
+        queue: null,
+        reason: null,
+        routedAt: RECORDED_AT,
+        routingVersion: version,
+      });
+    },
+  );
+});

@@ -28,6 +28,7 @@ describe('handler modules', () => {
     ['projector', 'createProjectorHandler'],
     ['health-signals', 'createHealthSignalsHandler'],
     ['heartbeat', 'createHeartbeatHandler'],
+    ['window-closer', 'createWindowCloserHandler'],
   ])(
     'given no configuration in the environment, when src/handlers/%s.ts is imported, then it loads and exports only its factory',
     async (name, factory) => {
@@ -43,5 +44,15 @@ describe('handler modules', () => {
     for (const variable of HANDLER_VARIABLES) vi.stubEnv(variable, undefined);
     vi.resetModules();
     await expect(import('../../src/lambda/router.ts')).rejects.toThrow(/EVENT_LOG_TABLE/);
+    await expect(import('../../src/lambda/window-closer.ts')).rejects.toThrow(/EVENT_LOG_TABLE/);
+  });
+
+  it('given its configuration, when the WindowCloser entry is imported, then it exports its handler', async () => {
+    vi.stubEnv('STAGE', 'test');
+    vi.stubEnv('EVENT_LOG_TABLE', 'RoutingLog-test');
+    vi.stubEnv('PROVIDER_HEALTH_TABLE', 'ProviderHealth-test');
+    vi.resetModules();
+    const module = await import('../../src/lambda/window-closer.ts');
+    expect(typeof module.handler).toBe('function');
   });
 });

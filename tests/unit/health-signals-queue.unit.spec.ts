@@ -11,6 +11,7 @@ import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import type { BreakerCommit, BreakerSignalsCommit } from '../../src/ports/provider-health-store.ts';
+import { effectiveStatus } from '../../src/provider-health/breaker.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { attemptKeyOf, JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { anAttemptEvent, anSqsEventOf, atSecond } from '../support/health-signals.ts';
@@ -74,15 +75,14 @@ const success = (n: number) =>
   );
 
 describe('the HealthSignals function on an SQS batch', () => {
-  it('given five counted failures of one breaker in one batch, when handled, then no message fails and the breaker opens within the batch', async () => {
+  it('given five counted failures of one breaker in one batch, when handled, then no message fails and the breaker opens within the batch (provisionally: recorded when their window closes)', async () => {
     const fn = aFunction();
     const response = await fn.deliver(anSqsEventOf([0, 1, 2, 3, 4].map(failure)));
     expect(response).toEqual({ batchItemFailures: [] });
     expect(fn.items.map((item) => item.kind)).toEqual(Array(5).fill('handled'));
-    expect((await fn.store.load(FAL)).state).toMatchObject({
-      status: 'open',
-      reason: 'consecutive_failures',
-    });
+    const { state } = await fn.store.load(FAL);
+    expect(effectiveStatus(state, atSecond(1))).toBe('open');
+    expect(state.provisional).toMatchObject({ at: atSecond(0.4), version: 1 });
   });
 
   it('given one message whose breaker commit fails, when handled, then only that message is named in batchItemFailures and its neighbours take effect', async () => {

@@ -247,7 +247,7 @@ describe('DynamoDbJobsTable', () => {
     const [statement] = statements()[0] ?? [];
     expect(statement?.Statement).toBe(
       'UPDATE "Jobs-test" SET "status" = ? SET "provider" = ? SET "model" = ? SET "queue" = ? SET "routedAt" = ? SET "routingVersion" = ? SET "routingDone" = set_add("routingDone", ?) REMOVE "reason"' +
-        ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?]' +
+        ' WHERE "jobId" = ? AND ("routingVersion" IS MISSING OR "routingVersion" <= ?) AND ("status" IS MISSING OR "status" IN [?, ?, ?, ?, ?]' +
         ' OR "statusVersion" < ? OR ("statusVersion" IS MISSING AND "routingVersion" < ?))',
     );
     expect(statement?.Parameters).toEqual([
@@ -264,6 +264,7 @@ describe('DynamoDbJobsTable', () => {
       'PENDING',
       'ROUTED',
       'REJECTED',
+      'HELD',
       1,
       1,
     ]);

@@ -176,7 +176,7 @@ describe('replaying an incident', () => {
       const plan = planEffects(record as ProjectableRecord);
       expect([job.dispatchId, job.announcementId]).toEqual([
         plan.dispatch?.dispatchId,
-        plan.announcement.detail.announcementId,
+        plan.announcement?.detail.announcementId,
       ]);
     }
   });

@@ -35,6 +35,7 @@ const functions = [
   'HeartbeatFunction',
   'HealthSignalsFunction',
   'HoldsFunction',
+  'WindowCloserFunction',
 ] as const;
 type FunctionId = (typeof functions)[number];
 const fn = (id: FunctionId) => template.Resources[id] as Resource & { Properties: Dict };
@@ -131,6 +132,14 @@ const expectedGrants: Record<FunctionId, Record<string, string[]>> = {
     'sqs:GetQueueAttributes': ['<HoldQueue.Arn>'],
     'sqs:ReceiveMessage': ['<HoldQueue.Arn>'],
     'sqs:SendMessage': ['<HoldQueue.Arn>'],
+  },
+  WindowCloserFunction: {
+    ...logs('WindowCloserLogGroup'),
+    'dynamodb:BatchGetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:GetItem': ['<ProviderHealthTable.Arn>'],
+    'dynamodb:PutItem': ['<ProviderHealthTable.Arn>', '<RoutingLogTable.Arn>'],
+    'dynamodb:Query': ['<RoutingLogTable.Arn>'],
+    'dynamodb:UpdateItem': ['<ProviderHealthTable.Arn>'],
   },
 };
 
@@ -238,11 +247,11 @@ describe('template IAM: least privilege', () => {
 
 describe('template: functions', () => {
   it.each(functions)(
-    '%s: Node 22/24 runtime, 256 MB, 30 s, arm64, JSON logs into its own log group',
+    '%s: Node 22/24 runtime, 256 MB, 30 s (the window closer 60 s: it waits for windows to fall due), arm64, JSON logs into its own log group',
     (id) => {
       expect(['nodejs22.x', 'nodejs24.x']).toContain(effective(id, 'Runtime'));
       expect(effective(id, 'MemorySize')).toBe(256);
-      expect(effective(id, 'Timeout')).toBe(30);
+      expect(effective(id, 'Timeout')).toBe(id === 'WindowCloserFunction' ? 60 : 30);
       expect(effective(id, 'Architectures')).toEqual(['arm64']);
       expect(effective(id, 'Tracing') ?? 'PassThrough').not.toBe('Active'); // Active would need xray:* on "*"
       const logging = prod.value(effective(id, 'LoggingConfig')) as Dict;
@@ -307,6 +316,7 @@ describe('template: functions', () => {
     ['HeartbeatFunction', ['STAGE', 'EVENT_LOG_TABLE']],
     ['HealthSignalsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE', 'HOLD_QUEUE_URL']],
     ['HoldsFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE', 'HOLD_QUEUE_URL']],
+    ['WindowCloserFunction', ['STAGE', 'EVENT_LOG_TABLE', 'PROVIDER_HEALTH_TABLE']],
   ] as const)('%s gets the environment its code reads', (id, variables) => {
     const own = ((fn(id).Properties.Environment as Dict | undefined)?.Variables ?? {}) as Dict;
     const global = ((template.Globals.Function.Environment as Dict).Variables ?? {}) as Dict;
@@ -431,6 +441,24 @@ describe('template: router trigger', () => {
       FunctionName: '<HeartbeatFunction>',
       MaximumRetryAttempts: 0,
     });
+  });
+
+  it('closes signal windows every minute, its run shorter than its timeout, without retrying a failed run', async () => {
+    const events = fn('WindowCloserFunction').Properties.Events as Record<
+      string,
+      { Type: string; Properties: Dict }
+    >;
+    expect(Object.values(events).map((event) => [event.Type, event.Properties.Schedule])).toEqual([
+      ['Schedule', 'rate(1 minute)'],
+    ]);
+    expect(prod.value(template.Resources.WindowCloserInvokeConfig?.Properties)).toMatchObject({
+      FunctionName: '<WindowCloserFunction>',
+      MaximumRetryAttempts: 0,
+    });
+    const { CLOSER_BUDGET_MS } = await import('../../src/handlers/window-closer.ts');
+    expect(CLOSER_BUDGET_MS).toBeLessThan(
+      (effective('WindowCloserFunction', 'Timeout') as number) * 1000 - 5_000,
+    );
   });
 });
 

@@ -21,7 +21,14 @@ beforeAll(() => {
   prod = new TemplateEvaluator(template, { parameters: { Stage: 'prod' } });
 });
 
-const ROLES = ['RouterRole', 'ProjectorRole', 'HeartbeatRole', 'HealthSignalsRole', 'HoldsRole'] as const;
+const ROLES = [
+  'RouterRole',
+  'ProjectorRole',
+  'HeartbeatRole',
+  'HealthSignalsRole',
+  'HoldsRole',
+  'WindowCloserRole',
+] as const;
 /** Tables whose partition keys carry a kind prefix (job#, transit#, breaker#, …). */
 const PREFIXED_TABLES = [
   '<RoutingLogTable.Arn>',
@@ -93,6 +100,10 @@ describe('template: key-prefix scoping (dynamodb:LeadingKeys)', () => {
     ['HealthSignalsRole', 'RaiseSuccessRegister', ['success#*']],
     ['HealthSignalsRole', 'AppendHealthTransitionAndRevision', ['health#*', 'job#*']],
     ['HealthSignalsRole', 'ReadJobStreamAndRules', ['job#*', 'rules#routing']],
+    ['WindowCloserRole', 'CloseSignalWindows', ['window#*']],
+    ['WindowCloserRole', 'JudgeWindowsOnBreaker', ['breaker#*']],
+    ['WindowCloserRole', 'AppendHealthTransition', ['health#*']],
+    ['WindowCloserRole', 'ReadPublishedRules', ['rules#routing']],
     ['HoldsRole', 'TakeSlotAndLeaveLine', ['slots#*']],
     ['HoldsRole', 'ReadProviderHealth', ['breaker#*']],
     ['HoldsRole', 'AppendDecisionAfterHold', ['job#*']],
