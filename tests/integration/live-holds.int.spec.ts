@@ -65,8 +65,15 @@ const complete = (jobId: string, version = 1) =>
     outcome: 'succeeded',
     errorClass: null,
   });
+/** Where the job's Jobs item says it was routed, once a decision (not a hold) is projected there. */
 const routedTo = async (jobId: string) => {
-  const job = await eventually(async () => readJob(run.stack, jobId), { what: `job ${jobId} projected` });
+  const job = await eventually(
+    async () => {
+      const item = await readJob(run.stack, jobId);
+      return item && item.status !== 'HELD' ? item : undefined;
+    },
+    { what: `job ${jobId} projected` },
+  );
   return job?.provider;
 };
 
@@ -92,7 +99,10 @@ describe('holds on the live local stack (fal concurrency 2)', () => {
       { what: 'the explicit job held' },
     );
     expect(deferral).toMatchObject({ data: { waitingFor: ['fal'] }, metadata: { version: 1 } });
-    expect(await readJob(run.stack, jobId)).toBeUndefined();
+    // Its Jobs item shows the hold (HELD at version 1, at no provider) until it is decided.
+    const held = await eventually(async () => readJob(run.stack, jobId), { what: 'the held job projected' });
+    expect(held).toMatchObject({ status: 'HELD', routingVersion: 1 });
+    expect(held).not.toHaveProperty('provider');
 
     await complete(a1?.jobId as string);
     expect(await routedTo(jobId)).toBe('fal');

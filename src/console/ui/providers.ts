@@ -68,7 +68,7 @@ export function ProviderStrip({
                 ? html`<div class="countdown" data-testid="countdown">half-open in ${countdown(openFor)}</div>`
                 : null
             }
-            <div class="why">${b.version === 0 ? 'no transition recorded' : `${b.reason}: ${b.detail}`}</div>
+            <div class="why">${b.reason === 'initial' ? 'no transition recorded' : `${b.reason}: ${b.detail}`}</div>
             <div class="since">since ${time(b.since)}</div>
             <div class="rate" data-testid="success-rate">
               success (5 min): ${b.window.successRate === null ? 'no attempts' : `${b.window.successRate}% of ${b.window.attempts}`}
