@@ -44,14 +44,20 @@ export const SIGNAL_GOALS = {
 
 /** AWS latencies this machine cannot measure (in-region, warm): assumed, like ASSUMED_MS. */
 export const ASSUMED_SIGNAL_MS = {
-  /** One BatchGetItem of the batch's breakers (a batch of ≤ 100 signals names ≤ 100 keys: one call). */
+  /**
+   * One consistent BatchGetItem of the batch's breakers and of the registers of those its counted
+   * failures may count against (16 items a breaker: one call for a batch of one or two pairs).
+   */
   breakerRead: 5,
-  /** A run of successes raises its breaker's register: one conditional UpdateItem per breaker and run. */
+  /** The batch's successes raise their breaker's register: one conditional UpdateItem per breaker and batch. */
   registerWrite: 5,
   /** The batch's signal windows: its fact group's PutItem, then the group's index ADD (UpdateItem). */
   windowWrites: 5 + 5,
-  /** A counted failure while closed: the breaker read, the register read (BatchGetItem) and the commit. */
-  failureCommit: 3 + 5 + 13,
+  /**
+   * A breaker's commit of the batch's signals that changed it (TransactWriteItems: a marker each, the
+   * breaker, any transition), decided on the batch's one read: one per breaker and batch.
+   */
+  breakerCommit: 13,
   /** A terminal report's job stream: the stream's Query, then the outcome record's conditional PutItem. */
   jobStream: 5 + 5,
   /**
@@ -105,8 +111,8 @@ export function signalSettings(): SignalSettings {
 }
 
 const PLAIN_WCU = 1;
-/** A transaction's write costs twice a plain one: a counted failure's commit (marker + breaker). */
-const FAILURE_COMMIT_WRU = 2 * 2;
+/** A transaction's write costs twice a plain one, per item: a breaker commit's markers and breaker. */
+const TRANSACTION_WRU_PER_ITEM = 2;
 /** A group index item's fixed part (key, TTL, attribute names) and the bytes one listed group id adds. */
 const INDEX_BASE_BYTES = 100;
 const INDEX_ID_BYTES = 17;
@@ -163,15 +169,24 @@ export function batchFactGroups(batchSize: number): { readonly groups: number; r
 /** One batch's time on the function: its waits on DynamoDB and its CPU at the function's memory size. */
 export function batchMs(s: SignalSettings = signalSettings(), failureShare = HEALTHY_FAILURE_SHARE) {
   const a = ASSUMED_SIGNAL_MS;
-  const runs = 1 + s.batchSize * failureShare;
+  // One register raise per breaker and batch (a batch of one pair), and one commit when the batch
+  // holds a counted failure: 1 − (1 − share)^BatchSize of the batches.
+  const runs = 1;
+  const commits = 1 - (1 - failureShare) ** s.batchSize;
   const slowdown = QUOTAS.vcpuMb / s.memoryMb;
   const parts = {
-    breakers: a.breakerRead + a.registerWrite * runs + a.failureCommit * s.batchSize * failureShare,
+    breakers: a.breakerRead + a.registerWrite * runs + a.breakerCommit * commits,
     jobStreams: Math.ceil(s.batchSize / FOLLOW_UPS_IN_FLIGHT) * a.jobStream,
     windows: a.windowWrites,
     cpu: a.handlerCpu * s.batchSize * slowdown,
   };
-  return { ...parts, runs, slowdown, total: parts.breakers + parts.jobStreams + parts.windows + parts.cpu };
+  return {
+    ...parts,
+    runs,
+    commits,
+    slowdown,
+    total: parts.breakers + parts.jobStreams + parts.windows + parts.cpu,
+  };
 }
 
 /**
@@ -189,14 +204,16 @@ export function signalEnvelope(
   const time = batchMs(s, failureShare);
   const { groups, wru: groupWru } = batchFactGroups(b);
   const register = (SUCCESS_REGISTER_SHARDS * q.partitionWcu * b) / (PLAIN_WCU * time.runs);
-  const failures = 1000 / ASSUMED_SIGNAL_MS.failureCommit / failureShare;
+  // The breaker item takes one commit at a time; each carries a batch's counted failures of it.
+  const failures = ((1000 / ASSUMED_SIGNAL_MS.breakerCommit) * b) / time.commits;
   const indexGroups = indexCeiling(q.partitionWcu);
   const index = (indexGroups * b) / groups;
   const atGoal = SIGNAL_GOALS.envelopeSignalsPerProvider;
   const indexWcu = averageIndexAddWcu((atGoal / b) * groups);
   // Per batch: the register raises, the fact groups, their index ADDs and the counted failures' commits.
-  const batchWru =
-    time.runs * PLAIN_WCU + groupWru + groups * indexWcu + b * failureShare * FAILURE_COMMIT_WRU;
+  // A commit writes the breaker and a marker per counted failure of the batch.
+  const commitWru = TRANSACTION_WRU_PER_ITEM * (time.commits + b * failureShare);
+  const batchWru = time.runs * PLAIN_WCU + groupWru + groups * indexWcu + commitWru;
   const table = (q.tableWru * b) / batchWru;
   const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
   const unreserved = q.accountConcurrency - t.routerReservedConcurrency - projectorConcurrency;
@@ -204,13 +221,13 @@ export function signalEnvelope(
   return [
     {
       limit: 'success register of one breaker',
-      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU/s × ${b} signals a batch ÷ ${f(time.runs, 1)} raises a batch (one per breaker and run of successes)`,
+      arithmetic: `${SUCCESS_REGISTER_SHARDS} register items × ${f(q.partitionWcu)} WCU/s × ${b} signals a batch ÷ ${f(time.runs, 1)} raise a batch (one per breaker and batch)`,
       perSecond: register,
       scope: 'per provider',
     },
     {
       limit: 'counted failures while closed (one breaker item)',
-      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.failureCommit} ms (GetItem + register BatchGetItem + TransactWriteItems, serialised) ÷ ${f(failureShare * 100, 1)} % counted failures`,
+      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.breakerCommit} ms (TransactWriteItems, serialised on the breaker item) × ${b} signals a batch ÷ ${f(time.commits, 2)} commits a batch (the share of batches of ${b} with a counted failure at ${f(failureShare * 100, 1)} %)`,
       perSecond: failures,
       scope: 'per provider',
     },
@@ -228,7 +245,7 @@ export function signalEnvelope(
     },
     {
       limit: 'ProviderHealth on-demand table quota',
-      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(b * failureShare * FAILURE_COMMIT_WRU, 1)} failure commit WRU a batch); adjustable quota`,
+      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(commitWru, 1)} failure commit WRU a batch); adjustable quota`,
       perSecond: table,
       scope: 'all providers',
     },
@@ -293,6 +310,15 @@ export const envelopeFloor = (lines: readonly EnvelopeLine[]): number =>
 
 const status = (met: boolean) => (met ? 'met' : 'MISSED');
 
+/** `BatchGetItem 202 · PutItem 404 (3 refused) · …`: a run's requests by command. */
+const requestMix = (r: SignalsResult['batch']): string =>
+  Object.entries(r.requestsByCommand ?? {})
+    .map(([command, n]) => {
+      const refused = r.refusedByCommand?.[command] ?? 0;
+      return `${command} ${f(n)}${refused > 0 ? ` (${f(refused)} refused)` : ''}`;
+    })
+    .join(' · ') || '—';
+
 /** Section 9 of the bench's table: measured on DynamoDB Local, then the envelope, each against its goal. */
 export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined): Row[] {
   const g = SIGNAL_GOALS;
@@ -320,11 +346,25 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
       status(b.signalsPerSecond >= g.localSignalsPerSecond && clean(b)),
     ],
     [
-      `  · write requests per signal (fact groups, group index, success registers, failure commits); load average at the start`,
-      `${f(b.writesPerSignal, 3)}; ${f(run.loadAverage ?? 0, 2)}`,
+      `  · DynamoDB requests per signal (reads and writes) · of them writes (fact groups, group index, success registers, failure commits)`,
+      `${b.requestsPerSignal === undefined ? '—' : f(b.requestsPerSignal, 3)} · ${f(b.writesPerSignal, 3)}`,
       '',
       '< 1',
       b.writesPerSignal < 1 ? 'met' : 'MISSED',
+    ],
+    [
+      `  · requests by command (refused: a cancelled transaction or failed condition)`,
+      requestMix(b),
+      '',
+      '—',
+      'reported',
+    ],
+    [
+      `  · CPU per signal: this process (parsing, our code, the SDK, the harness) · DynamoDB Local's; load average at the start → end`,
+      `${b.cpuMsPerSignal === undefined ? '—' : `${f(b.cpuMsPerSignal, 3)} ms`} · ${b.emulatorCpuMsPerSignal === undefined ? '—' : `${f(b.emulatorCpuMsPerSignal, 3)} ms`}; ${f(b.loadAverageAtStart ?? run.loadAverage ?? 0, 2)} → ${f(b.loadAverageAtEnd ?? run.loadAverage ?? 0, 2)}`,
+      '',
+      '—',
+      'reported',
     ],
     [
       `  · the emulator's own ceiling this run: plain BatchWriteItem items/s · single PutItem calls/s (~6 KB)`,
@@ -398,6 +438,7 @@ const table = (lines: readonly EnvelopeLine[]) =>
 
 /** The section between SIGNALS_MARKERS in docs/SCALE.md: measured figures and the envelope. */
 export function renderSignalsRun(run: SignalsResult, scale: ScaleResult | undefined): string {
+  const b = run.batch;
   const rows = signalsRows(run, scale).slice(1);
   const decision = decisionPath(scale);
   const t = templateSettings();
@@ -415,8 +456,15 @@ ${rows.map(([metric, ours, , goal, s]) => `| ${metric} | ${ours} | ${goal} | ${s
 
 How it is measured: ${f(run.batch.distinct)} distinct attempt signals of two providers (70 / 30 %), every
 50th a counted failure, every 20th delivered a second time about 200 deliveries later (in another
-batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local:
-the breakers (success registers, failure commits) and the signal windows (fact groups). The
+batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, ${run.batch.inFlight} at once, on DynamoDB Local —
+\`handleProviderSignals\`, the batch entry point the HealthSignals function runs, given the breakers
+and the windows but not its per-job follow-ups (slot releases, job streams: the pipeline's and
+holds' sections) — each batch's events parsed in the timed path as the function parses them: the
+breakers (one read per batch, one commit per breaker changed, one register write per breaker) and
+the signal windows (a fact group per window touched and its index entry). Every request the client sends is counted by
+command, with those DynamoDB refused (a cancelled transaction: a breaker commit that lost a race, or
+a failure delivered again; a failed condition: a register already as new), and the CPU of this
+process and of DynamoDB Local's Java process is read around the run. The
 windows' clock is held at the workload's start while ingesting, then moved past every window and
 each window closed; every closed window is compared with the reference fold of the distinct
 signals (\`foldWindows\`), every breaker's register with its newest success, and no failure may be
@@ -425,7 +473,11 @@ HealthSignalsQueue (one EventBridge event per invocation: every signal a fact gr
 same run DynamoDB Local took ${f(run.emulatorPutItemCallsPerSecond ?? 0)} single PutItem calls/s and wrote
 ${f(run.emulatorPlainWritesPerSecond ?? 0)} plain items/s by BatchWriteItem of 25 (8 at once), at a load average of ${f(run.loadAverage ?? 0, 2)} on
 this shared 2-core machine: its limit is requests, not items or bytes, which is why a batch is
-written as a few fact groups rather than one write per signal.
+written as a few fact groups rather than one write per signal. The CPU row says where the time
+goes: DynamoDB Local spent ${b.emulatorCpuMsPerSignal === undefined ? 'an unmeasured' : `${f(b.emulatorCpuMsPerSignal, 3)} ms`} of CPU per signal and this
+process ${f(b.cpuMsPerSignal ?? 0, 3)} ms (mostly the SDK's per-request work), so on this machine the rate follows the
+emulator's share of two cores shared with whatever else runs (the load average), and requests per
+signal — the figure the code controls — is what to compare across runs.
 
 **Health signals, AWS envelope** — the deployed path: HealthSignalsRule → HealthSignalsQueue → the
 function in batches (BatchSize ${sig.batchSize}, MaximumBatchingWindowInSeconds ${sig.batchingWindowSec}, MaximumConcurrency ${sig.maxConcurrency}, ${sig.memoryMb} MB; us-east-1
@@ -439,8 +491,8 @@ ${table(signalEnvelope(t, HEALTHY_FAILURE_SHARE, sig))}
 
 **Per provider, at the template's defaults: ${f(floor)} signals/s** (the lowest row: ${lowest?.limit}), so
 ≥ ${f(SIGNAL_GOALS.envelopeSignalsPerProvider)} signals/s per provider ${floor >= SIGNAL_GOALS.envelopeSignalsPerProvider ? '**holds**' : '**does not hold**'} while ≤ ${f(HEALTHY_FAILURE_SHARE * 100, 1)} % of them are counted failures. At 2 % counted
-failures the breaker row is ${f(1000 / ASSUMED_SIGNAL_MS.failureCommit / 0.02)} signals/s: counted failures are still one conditional commit each
-on the breaker item (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in HealthSignalsQueue
+failures the breaker row is ${f(signalEnvelope(t, 0.02, sig).find((l) => l.limit.startsWith('counted failures'))?.perSecond ?? 0)} signals/s: counted failures still commit on the breaker item, one
+commit per breaker and batch (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in HealthSignalsQueue
 (its age is alarmed). The rows marked "all providers" are shared: two providers at 10,000/s each
 would need the event source's row above 20,000 (raise HealthSignalsMaxConcurrency) and the account's
 EventBridge invocations quota raised (every signal is one delivery to the queue, and the router's

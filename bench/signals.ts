@@ -19,7 +19,10 @@
  * envelope is arithmetic from per-call costs and partition limits (bench/signals-envelope.ts).
  * Runs in its own process (run.ts passes the emulators' endpoints); result → BENCH_OUT.
  */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { BatchWriteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../src/aws/clients.ts';
 import { DynamoDbProviderHealthStore } from '../src/aws/dynamodb-provider-health-store.ts';
@@ -30,7 +33,7 @@ import type { RecordHealthSignalResult } from '../src/commands/record-health-sig
 import { provisionLocalStack } from '../src/local/provision.ts';
 import { windowPairKey } from '../src/ports/signal-windows.ts';
 import { completedFact, foldWindows, sumCounts, WINDOW_MS } from '../src/provider-health/signal-windows.ts';
-import { type HealthSignal, parseHealthSignal } from '../src/provider-health/signals.ts';
+import { type HealthSignal, parseHealthSignal, type SignalEvent } from '../src/provider-health/signals.ts';
 import { readProviderSlots, releaseSlot, takeSlot } from '../src/provider-health/slot-claims.ts';
 import { shardCount } from '../src/provider-health/slot-shards.ts';
 import { closeDueWindows, SignalWindowCounter } from '../src/provider-health/window-counting.ts';
@@ -75,6 +78,20 @@ export interface IngestionRun {
   readonly failuresRecordedTwice: number;
   /** DynamoDB write requests per delivered signal (PutItem, UpdateItem, TransactWriteItems, BatchWriteItem). */
   readonly writesPerSignal: number;
+  /** Every DynamoDB request per delivered signal (reads too), and per command name. */
+  readonly requestsPerSignal?: number;
+  readonly requestsByCommand?: Readonly<Record<string, number>>;
+  /** Requests DynamoDB refused (by command): transaction cancellations and failed conditions. */
+  readonly refusedByCommand?: Readonly<Record<string, number>>;
+  /** Request bytes (the JSON bodies) per delivered signal. */
+  readonly requestBytesPerSignal?: number;
+  /** This process's CPU (user + system, ms) per delivered signal: parsing, our code, the SDK, the harness. */
+  readonly cpuMsPerSignal?: number;
+  /** DynamoDB Local's CPU (its Java process, user + system, ms) per delivered signal; absent when not found. */
+  readonly emulatorCpuMsPerSignal?: number;
+  /** The machine's 1-minute load average when the run started and when it ended. */
+  readonly loadAverageAtStart?: number;
+  readonly loadAverageAtEnd?: number;
 }
 
 export interface SlotRun {
@@ -107,6 +124,9 @@ export interface SignalsResult {
 const BASE = Math.floor(Date.now() / 30_000) * 30_000 - 120_000;
 
 interface Delivery {
+  /** The event as a consumer receives it (parsed in the timed path, as the function does). */
+  readonly event: SignalEvent;
+  /** The same, parsed once up front: what the checks compare against. */
   readonly signal: HealthSignal;
   readonly distinct: number;
   readonly copy: boolean;
@@ -114,14 +134,14 @@ interface Delivery {
 
 /** Distinct signals of fal (70 %) and replicate, every FAILURE_EVERY-th a counted failure, over 60 s. */
 function workload(run: string, count: number): Delivery[] {
-  const distinct: HealthSignal[] = [];
+  const distinct: { event: SignalEvent; signal: HealthSignal }[] = [];
   for (let i = 0; i < count; i++) {
     // Providers of their own per run: each run's counts are checked against its own tally.
     const provider = i % 10 < 7 ? `fal-${run}` : `replicate-${run}`;
     const failed = i % FAILURE_EVERY === FAILURE_EVERY - 1;
     const time = new Date(BASE + Math.floor((i / count) * 60_000)).toISOString();
     const jobId = `${run}-job-${i}`;
-    const parsed = parseHealthSignal({
+    const event: SignalEvent = {
       id: `${run}-evt-${i}`,
       'detail-type': 'provider.attempt.completed',
       time,
@@ -134,17 +154,19 @@ function workload(run: string, count: number): Delivery[] {
         errorClass: failed ? 'server_error' : null,
         ts: time,
       },
-    });
-    if (!parsed.ok) throw new Error(parsed.problem);
-    distinct.push(parsed.signal);
+    };
+    distinct.push({ event, signal: parsedOf(event) });
   }
   // Every DUPLICATE_EVERY-th signal is delivered again ~200 deliveries later (an EventBridge retry).
   const deliveries: Delivery[] = [];
   const copies: { at: number; delivery: Delivery }[] = [];
-  distinct.forEach((signal, i) => {
-    deliveries.push({ signal, distinct: i, copy: false });
+  distinct.forEach(({ event, signal }, i) => {
+    deliveries.push({ event, signal, distinct: i, copy: false });
     if (i % DUPLICATE_EVERY === 0)
-      copies.push({ at: i + 200, delivery: { signal, distinct: i, copy: true } });
+      copies.push({
+        at: i + 200,
+        delivery: { event: structuredClone(event), signal, distinct: i, copy: true },
+      });
     while (copies[0] && copies[0].at <= i)
       deliveries.push((copies.shift() as (typeof copies)[number]).delivery);
   });
@@ -152,8 +174,22 @@ function workload(run: string, count: number): Delivery[] {
   return deliveries;
 }
 
-/** Write requests the document client sent, by command (counted by a middleware). */
-const writes = { count: 0 };
+const parsedOf = (event: SignalEvent): HealthSignal => {
+  const parsed = parseHealthSignal(event);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.signal;
+};
+
+/**
+ * What the document client sent, counted by a middleware: requests by command (`BatchGetItem`,
+ * `PutItem`, …), the request bytes (JSON bodies) and the requests DynamoDB refused (a transaction
+ * cancelled: a breaker commit's conflict or a redelivered failure's marker; a condition failed: a
+ * register already as new).
+ */
+const sent = { byCommand: new Map<string, number>(), bytes: 0, refused: new Map<string, number>() };
+const WRITE_COMMAND = /^(Put|Update|TransactWrite|BatchWrite)/;
+const countOf = (byCommand: ReadonlyMap<string, number>, test: (command: string) => boolean) =>
+  [...byCommand].filter(([command]) => test(command)).reduce((sum, [, n]) => sum + n, 0);
 
 interface Ports {
   readonly store: DynamoDbProviderHealthStore;
@@ -218,6 +254,56 @@ const factOf = (signal: HealthSignal) => {
   });
 };
 
+/** The DynamoDB Local process this run talks to (found by its port in /proc; undefined elsewhere). */
+function emulatorPid(): number | undefined {
+  const port = URL.parse(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '')?.port;
+  if (!port || !existsSync('/proc')) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a.endsWith('DynamoDBLocal.jar')) && args[args.indexOf('-port') + 1] === port)
+        return Number(entry);
+    } catch {
+      // The process ended while the list was read.
+    }
+  }
+  return undefined;
+}
+
+/** CPU ms a process has used so far (utime + stime of /proc/<pid>/stat, 100 ticks a second). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * BENCH_SIGNALS_PROFILE=<dir>: a V8 CPU profile of each ingestion run alone (`<dir>/<path>.cpuprofile`,
+ * open it in Chrome's DevTools), to see where this process's time goes.
+ */
+async function startProfile(path: IngestionRun['path']) {
+  const dir = process.env.BENCH_SIGNALS_PROFILE;
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${path.replaceAll(' ', '-')}.cpuprofile`), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 async function ingest(
   ports: Ports,
   path: IngestionRun['path'],
@@ -229,15 +315,38 @@ async function ingest(
   const size = path === 'batch' ? BATCH : 1;
   const inFlight = path === 'batch' ? BATCHES_IN_FLIGHT : HANDLER_IN_FLIGHT;
   const batches = Array.from({ length: Math.ceil(deliveries.length / size) }, (_, b) =>
-    deliveries.slice(b * size, (b + 1) * size).map((d) => d.signal),
+    deliveries.slice(b * size, (b + 1) * size).map((d) => d.event),
   );
-  const writesBefore = writes.count;
+  const before = { byCommand: new Map(sent.byCommand), bytes: sent.bytes, refused: new Map(sent.refused) };
+  const loadAverageAtStart = round(loadavg()[0] ?? 0, 2);
+  const emulator = emulatorPid();
+  const emulatorCpuBefore = processCpuMs(emulator);
+  const cpuBefore = process.cpuUsage();
+  const profiler = await startProfile(path);
   const started = performance.now();
+  // Each batch as the function takes it: its events parsed, then ingested as one batch.
   const answers = (
-    await mapConcurrently(batches, inFlight, async (batch) => (await ingestSignalBatch(batch, deps)).health)
+    await mapConcurrently(batches, inFlight, async (events) => {
+      const batch = events.map(parsedOf);
+      return (await ingestSignalBatch(batch, deps)).health;
+    })
   ).flat();
   const seconds = (performance.now() - started) / 1000;
-  const writesPerSignal = round((writes.count - writesBefore) / deliveries.length, 3);
+  await profiler?.stop();
+  const cpu = process.cpuUsage(cpuBefore);
+  const emulatorCpuAfter = processCpuMs(emulator);
+  const loadAverageAtEnd = round(loadavg()[0] ?? 0, 2);
+  const delta = (now: ReadonlyMap<string, number>, then: ReadonlyMap<string, number>) =>
+    Object.fromEntries(
+      [...now]
+        .map(([command, n]) => [command, n - (then.get(command) ?? 0)] as const)
+        .filter(([, n]) => n > 0)
+        .sort(([a], [b]) => (a < b ? -1 : 1)),
+    );
+  const requestsByCommand = delta(sent.byCommand, before.byCommand);
+  const requests = new Map(Object.entries(requestsByCommand));
+  const perSignal = (n: number, digits = 3) => round(n / deliveries.length, digits);
+  const writesPerSignal = perSignal(countOf(requests, (c) => WRITE_COMMAND.test(c)));
   const distinct = new Set(deliveries.map((d) => d.distinct)).size;
   return {
     path,
@@ -252,6 +361,16 @@ async function ingest(
     inFlight,
     batchSize: size,
     writesPerSignal,
+    requestsPerSignal: perSignal(countOf(requests, () => true)),
+    requestsByCommand,
+    refusedByCommand: delta(sent.refused, before.refused),
+    requestBytesPerSignal: perSignal(sent.bytes - before.bytes, 0),
+    cpuMsPerSignal: perSignal((cpu.user + cpu.system) / 1000),
+    ...(emulatorCpuBefore !== undefined && emulatorCpuAfter !== undefined
+      ? { emulatorCpuMsPerSignal: perSignal(emulatorCpuAfter - emulatorCpuBefore) }
+      : {}),
+    loadAverageAtStart,
+    loadAverageAtEnd,
     ...(await verify(ports, deliveries, answers)),
   };
 }
@@ -337,11 +456,26 @@ export async function runSignals(): Promise<SignalsResult> {
   const stack = await provisionLocalStack({ stage: `sig${Date.now().toString(36)}` });
   const documents = createDocumentClient();
   documents.middlewareStack.add(
-    (next, context) => (args) => {
-      if (/^(Put|Update|TransactWrite|BatchWrite)/.test(String(context.commandName))) writes.count++;
+    (next, context) => async (args) => {
+      const command = String(context.commandName).replace(/Command$/, '');
+      sent.byCommand.set(command, (sent.byCommand.get(command) ?? 0) + 1);
+      try {
+        return await next(args);
+      } catch (error) {
+        sent.refused.set(command, (sent.refused.get(command) ?? 0) + 1);
+        throw error;
+      }
+    },
+    { step: 'initialize', name: 'benchRequestCounter' },
+  );
+  documents.middlewareStack.add(
+    (next) => (args) => {
+      const body = (args.request as { body?: unknown }).body;
+      if (typeof body === 'string') sent.bytes += Buffer.byteLength(body);
+      else if (body instanceof Uint8Array) sent.bytes += body.byteLength;
       return next(args);
     },
-    { step: 'initialize', name: 'benchWriteCounter' },
+    { step: 'finalizeRequest', name: 'benchRequestBytes' },
   );
   const ports: Ports = {
     store: new DynamoDbProviderHealthStore(documents, {

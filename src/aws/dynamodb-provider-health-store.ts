@@ -25,6 +25,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
@@ -35,6 +36,7 @@ import { storedItemOf } from '../log/stored-records.ts';
 import type {
   BreakerCommit,
   BreakerRef,
+  BreakerSignalsCommit,
   CommitResult,
   ProviderHealthStore,
   StoredBreaker,
@@ -121,21 +123,33 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
   }
 
   async commit(change: BreakerCommit): Promise<CommitResult> {
-    const marker =
-      change.signalId === null
-        ? []
-        : [
-            {
-              Put: {
-                TableName: this.#healthTable,
-                Item: {
-                  pk: signalItemKey(change.signalId),
-                  expiresAt: Math.floor(Date.parse(change.at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ];
+    const signals = change.signalId === null ? [] : [{ signalId: change.signalId, at: change.at }];
+    const { duplicates } = await this.#transact(change, signals);
+    return duplicates.length > 0 ? 'duplicate' : 'committed';
+  }
+
+  async commitSignals(change: BreakerSignalsCommit): Promise<{ readonly duplicates: readonly string[] }> {
+    return this.#transact(change, change.signals);
+  }
+
+  /**
+   * One TransactWriteItems: each signal's marker if absent, the breaker if its `rev` is the one
+   * read, each transition if its version is free. Markers that exist cancel it and are named.
+   */
+  async #transact(
+    change: Omit<BreakerCommit, 'signalId'>,
+    signals: BreakerSignalsCommit['signals'],
+  ): Promise<{ readonly duplicates: readonly string[] }> {
+    const markers = signals.map(({ signalId, at }) => ({
+      Put: {
+        TableName: this.#healthTable,
+        Item: {
+          pk: signalItemKey(signalId),
+          expiresAt: Math.floor(Date.parse(at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    }));
     const breaker = {
       Put: {
         TableName: this.#healthTable,
@@ -148,6 +162,8 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
         ...(change.expectedRev === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
           : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': change.expectedRev } }),
+        // A moved breaker comes back with the refusal: the retry decides on it without reading it.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       },
     };
     const records = change.transitions.map((transition) => ({
@@ -160,16 +176,24 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
       },
     }));
     try {
-      await this.#client.send(new TransactWriteCommand({ TransactItems: [...marker, breaker, ...records] }));
-      return 'committed';
+      await this.#client.send(new TransactWriteCommand({ TransactItems: [...markers, breaker, ...records] }));
+      return { duplicates: [] };
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
-      if (marker.length > 0 && reasons[0]?.Code === 'ConditionalCheckFailed') return 'duplicate';
+      const duplicates = signals
+        .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')
+        .map((s) => s.signalId);
+      if (duplicates.length > 0) return { duplicates };
       // Another writer moved the breaker (or is moving it right now): read again and retry.
       if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+        const moved = reasons[signals.length]?.Item;
+        const item = moved ? (unmarshall(moved as never) as Partial<BreakerItem>) : undefined;
+        const existing: StoredBreaker | undefined =
+          item?.state && typeof item.rev === 'number' ? { state: item.state, rev: item.rev } : undefined;
         throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1, {
           cause: error,
+          ...(existing ? { existing } : {}),
         });
       }
       throw error;
@@ -199,21 +223,41 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     });
   }
 
-  async readSuccessRegister(key: string): Promise<string | null> {
-    const items = await batchGetByKey(
-      this.#client,
-      {
-        tableName: this.#healthTable,
-        keyName: 'pk',
-        ids: Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n)),
-      },
-      DEFAULT_BATCH_ROUNDS,
-      (left) => new UnreadableProviderHealthError(`${left} success-register items left unprocessed`),
-    );
-    let newest: string | null = null;
-    for (const item of items.values()) {
-      if (typeof item.at === 'string' && (newest === null || item.at > newest)) newest = item.at;
+  async readForSignals(refs: readonly BreakerRef[], registerKeys: readonly string[]) {
+    const breakerIds = [...new Set(refs.map((ref) => breakerItemKey(breakerKey(ref.provider, ref.model))))];
+    const items = await this.#readConsistent([...breakerIds, ...registerKeys.flatMap(registerShardKeys)]);
+    const breakers = new Map<string, StoredBreaker>();
+    for (const id of breakerIds) {
+      const item = items.get(id) as BreakerItem | undefined;
+      if (item) breakers.set(item.state.key, { state: item.state, rev: item.rev });
     }
-    return newest;
+    return { breakers, registers: new Map(registerKeys.map((key) => [key, newestOf(items, key)])) };
   }
+
+  async readSuccessRegister(key: string): Promise<string | null> {
+    return newestOf(await this.#readConsistent(registerShardKeys(key)), key);
+  }
+
+  /** Strongly consistent BatchGetItems of these items of the health table, by `pk`. */
+  #readConsistent(ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+    return batchGetByKey(
+      this.#client,
+      { tableName: this.#healthTable, keyName: 'pk', ids },
+      DEFAULT_BATCH_ROUNDS,
+      (left) => new UnreadableProviderHealthError(`${left} provider-health items left unprocessed`),
+    );
+  }
+}
+
+const registerShardKeys = (key: string): string[] =>
+  Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n));
+
+/** A register's value: the newest `at` among its shards' items (read with `items`), or null. */
+function newestOf(items: ReadonlyMap<string, Record<string, unknown>>, key: string): string | null {
+  let newest: string | null = null;
+  for (const id of registerShardKeys(key)) {
+    const at = items.get(id)?.at;
+    if (typeof at === 'string' && (newest === null || at > newest)) newest = at;
+  }
+  return newest;
 }

@@ -9,14 +9,15 @@
  * Every item carries `expiresAt` (TTL, WINDOW_RETENTION_SEC after its window).
  *
  * Ingesting a batch writes each of its fact groups (src/provider-health/signal-windows.ts,
- * `factGroups`: one per window, split by bytes) as ONE PutItem, then adds the group's id to one of
- * the window's GROUP_INDEX_SHARDS index items (`ADD`, a string set, idempotent). No condition, no
- * transaction, no read: a batch of 99 signals of one pair costs two writes, not 99 transactions.
- * Exactly once is the reader's job: closing a window reads its index, then its groups, and folds
- * the facts counting each key once (`foldFacts`). A redelivered batch rewrites the same group (its
- * id is the hash of its sorted keys), a differently composed one writes another group whose keys
- * are counted once anyway; a crash between the put and the index leaves a group no one reads,
- * which the redelivery lists. The first group a container writes for a window also lists the window
+ * `factGroups`: one per window, split by bytes) as ONE PutItem and, side by side, adds the group's
+ * id to one of the window's GROUP_INDEX_SHARDS index items (`ADD`, a string set, idempotent). No
+ * condition, no transaction, no read: a batch of 99 signals of one pair costs two writes, not 99
+ * transactions. Exactly once is the reader's job: closing a window reads its index, then its
+ * groups, and folds the facts counting each key once (`foldFacts`). A redelivered batch rewrites
+ * the same group (its id is the hash of its sorted keys), a differently composed one writes another
+ * group whose keys are counted once anyway; a crash between the two writes leaves a group no one
+ * reads or an id with no group (read as no facts), which the redelivery repairs either way. The
+ * first group a container writes for a window also lists the window
  * in the pair's summary (`ADD open`, idempotent), so closers know what to close.
  *
  * Closing reads the window (index, then groups: consistent BatchGetItems), puts the closed record
@@ -106,18 +107,24 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     await forEachBounded(factGroups(facts), CHUNKS_IN_FLIGHT, (group) => this.#writeGroup(group));
   }
 
-  /** The group's item, then its entry in the window's index: a group is read only once listed. */
+  /**
+   * The group's item and its entry in the window's index, side by side (one round trip, not two).
+   * Either may land first: an index entry whose group is not there yet reads as no facts, exactly
+   * like a group not listed yet — both are counted once both land, well before the window is due
+   * (WINDOW_GRACE_MS); and a batch that fails between them is delivered again and rewrites both
+   * (or, composed differently, writes another group holding its keys), so nothing is lost.
+   */
   async #writeGroup(group: FactGroup): Promise<void> {
     const { pair, windowStartMs: start } = group;
     const expiresAt = expiresAtOf(start + this.#windowMs);
     await this.#listOpen(pair, start, expiresAt);
-    await this.#client.send(
+    const put = this.#client.send(
       new PutCommand({
         TableName: this.#table,
         Item: { pk: windowFactsKey(pair, start, group.id), f: group.text, expiresAt },
       }),
     );
-    await this.#client.send(
+    const listed = this.#client.send(
       new UpdateCommand({
         TableName: this.#table,
         Key: { pk: windowGroupsKey(pair, start, groupIndexShard(group.id)) },
@@ -126,6 +133,7 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
         ExpressionAttributeValues: { ':expires': expiresAt, ':group': new Set([group.id]) },
       }),
     );
+    await Promise.all([put, listed]);
   }
 
   /** Lists the window in its pair's summary once per container (idempotent: `ADD` to a set). */

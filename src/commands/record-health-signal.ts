@@ -4,13 +4,24 @@
  * and transitions (appended to the `health#<key>` stream) in one atomic write, conditional on the
  * breaker's revision. Successes other than the probe's skip the commit: they raise the breaker's
  * success register (a max of event times, one write per breaker and batch), which the next
- * failure reads. A concurrent writer makes the commit conflict: read again and decide again, a
+ * failure reads (a batch decides on one read of both: recordHealthSignals). A concurrent writer makes the commit conflict: read again and decide again, a
  * bounded number of times; then CommandContendedError goes back to the signal's retry, and the
  * marker makes the retry safe. JudgeClosedWindows feeds the failure-rate rule from closed windows.
  */
 import { createHash } from 'node:crypto';
-import type { BreakerMode, HealthTransition, ProvisionalOpening } from '../log/health-records.ts';
-import type { BreakerRef, ProviderHealthStore, StoredBreaker } from '../ports/provider-health-store.ts';
+import type {
+  BreakerMode,
+  BreakerState,
+  HealthTransition,
+  ProvisionalOpening,
+} from '../log/health-records.ts';
+import {
+  type BreakerRef,
+  MAX_SIGNALS_PER_COMMIT,
+  type ProviderHealthStore,
+  type StoredBreaker,
+  type SuccessEntry,
+} from '../ports/provider-health-store.ts';
 import {
   attemptRoute,
   type BreakerConfig,
@@ -18,6 +29,8 @@ import {
   DEFAULT_BREAKER_CONFIG,
   type HealthEvent,
   handleHealthCommand,
+  initialBreakerState,
+  isProviderSideFailure,
   readsSuccessRegister,
   transitionsOf,
   type WindowEvidence,
@@ -45,6 +58,10 @@ export interface RecordHealthSignalDependencies {
 }
 
 type Read = StoredBreaker & { readonly command: HealthSignal['command']; readonly toRegister: boolean };
+
+/** The later of two event times (ISO 8601 UTC strings compare as times); null when neither. */
+const laterOf = (a: string | null, b: string | null): string | null =>
+  a === null ? b : b === null || a >= b ? a : b;
 
 /**
  * One signal. A success that is not the leased probe's raises its breaker's success register (no
@@ -118,47 +135,205 @@ function provisionalFacts(events: readonly HealthEvent[]): {
  */
 const REGISTERED: RecordHealthSignalResult = { outcome: 'recorded', transitions: [] };
 
+/** A failure that may count against its breaker: its breaker's register is read with the batch. */
+const mayCount = ({ command }: HealthSignal): boolean =>
+  command.type === 'RecordAttempt' &&
+  command.outcome !== 'succeeded' &&
+  command.outcome !== 'unknown' &&
+  isProviderSideFailure(command.errorClass);
+
+/** A breaker as one batch decides on it: its stored state and its success register. */
+interface BreakerRead {
+  readonly stored: StoredBreaker;
+  readonly register: string | null;
+}
+
+/** What a run of one breaker's signals decided (pure): the answers, and what one commit writes. */
+export interface BreakerPlan {
+  /** One answer per signal planned, in order. */
+  readonly answers: readonly RecordHealthSignalResult[];
+  /** Successes bound for the register. */
+  readonly successes: readonly SuccessEntry[];
+  /** The signals that changed the breaker: each gets its marker in the commit. */
+  readonly markers: readonly { readonly signalId: string; readonly at: string }[];
+  readonly transitions: readonly HealthTransition[];
+  /** The breaker after the planned signals. */
+  readonly state: BreakerState;
+}
+
+/**
+ * One breaker's signals of a batch, in arrival order, decided on `state` exactly as one signal at
+ * a time would be (pure): a success bound for the register (`attemptRoute`) is set aside; anything
+ * else is decided on the breaker as the signals before it left it, a failure that can count seeing
+ * as its last success the newest of `register` and the batch's successes before it
+ * (`batchSuccess`, then each planned one) — what the register would hold had each been written.
+ * A signal in `duplicates` was counted before, like a second copy of a signal planned here: it
+ * changes nothing (answers `duplicate` where it would have been written). Stops after MAX_SIGNALS_PER_COMMIT signals to write; the answers say
+ * how many signals were planned.
+ */
+export function planBreakerSignals(
+  signals: readonly HealthSignal[],
+  start: {
+    readonly state: BreakerState;
+    readonly register: string | null;
+    readonly batchSuccess: string | null;
+  },
+  duplicates: ReadonlySet<string>,
+  config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
+): BreakerPlan {
+  const answers: RecordHealthSignalResult[] = [];
+  const successes: SuccessEntry[] = [];
+  const markers: { signalId: string; at: string }[] = [];
+  const transitions: HealthTransition[] = [];
+  let { state, batchSuccess } = start;
+  for (const signal of signals) {
+    const { command } = signal;
+    if (command.type === 'RecordAttempt' && attemptRoute(state, command) === 'register') {
+      successes.push({ key: signal.key, at: command.at, signalId: command.signalId });
+      batchSuccess = laterOf(batchSuccess, command.at);
+      answers.push(REGISTERED);
+      continue;
+    }
+    const decided =
+      command.type === 'RecordAttempt' && readsSuccessRegister(state, command)
+        ? { ...command, lastSuccessAt: laterOf(start.register, batchSuccess) }
+        : command;
+    const { events, state: next } = handleHealthCommand(state, decided, config);
+    if (events.length === 0) {
+      answers.push({ outcome: 'unchanged' });
+      continue;
+    }
+    // Counted before, or a copy of a signal planned above (one commit cannot write a marker twice).
+    if (duplicates.has(command.signalId) || markers.some((m) => m.signalId === command.signalId)) {
+      answers.push(DUP);
+      continue;
+    }
+    if (markers.length === MAX_SIGNALS_PER_COMMIT) break;
+    const caused = transitionsOf(events);
+    markers.push({ signalId: command.signalId, at: command.at });
+    transitions.push(...caused);
+    answers.push({ outcome: 'recorded', transitions: caused, ...provisionalFacts(events) });
+    state = next;
+  }
+  return { answers, successes, markers, transitions, state };
+}
+
+/**
+ * One breaker's signals of a batch, in order, in as few commits as they need (one, unless more
+ * than MAX_SIGNALS_PER_COMMIT change the breaker): each run is planned (`planBreakerSignals`) and
+ * committed on the revision it was planned on, through handleCommand — a conflict reads the breaker
+ * and its register again (one read) and plans again. Signals found counted before are planned
+ * again as duplicates. Answers in order, and the successes for the register.
+ */
+async function recordBreakerSignals(
+  signals: readonly HealthSignal[],
+  first: BreakerRead,
+  deps: RecordHealthSignalDependencies,
+): Promise<{ readonly answers: RecordHealthSignalResult[]; readonly successes: SuccessEntry[] }> {
+  const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
+  const head = signals[0] as HealthSignal;
+  const answers: RecordHealthSignalResult[] = [];
+  const successes: SuccessEntry[] = [];
+  const duplicates = new Set<string>();
+  let read = first;
+  let batchSuccess: string | null = null;
+  while (answers.length < signals.length) {
+    const rest = signals.slice(answers.length);
+    const outcome = await handleCommand(
+      {
+        read: async (conflict): Promise<BreakerRead> => {
+          if (!conflict) return read;
+          // The breaker as the refused commit found it; the register as read (a success raised
+          // since is as if it came after these signals, as any success racing a batch may).
+          const existing = conflict.existing as StoredBreaker | undefined;
+          if (existing?.state?.key === head.key) return { stored: existing, register: read.register };
+          const fresh = await deps.store.readForSignals([head], [head.key]);
+          return {
+            stored: fresh.breakers.get(head.key) ?? {
+              state: initialBreakerState(head.provider, head.model),
+              rev: 0,
+            },
+            register: fresh.registers.get(head.key) ?? null,
+          };
+        },
+        decide: ({ stored, register }) =>
+          planBreakerSignals(rest, { state: stored.state, register, batchSuccess }, duplicates, config),
+        append: async (plan, at) => {
+          if (plan.markers.length === 0) return { plan, read: at, found: [] };
+          const { duplicates: found } = await deps.store.commitSignals({
+            signals: plan.markers,
+            at: (plan.markers.at(-1) as { at: string }).at,
+            expectedRev: at.stored.rev,
+            state: plan.state,
+            transitions: plan.transitions,
+          });
+          if (found.length > 0) return { plan, read: at, found };
+          return {
+            plan,
+            read: { stored: { state: plan.state, rev: at.stored.rev + 1 }, register: at.register },
+            found,
+          };
+        },
+      },
+      deps.retry,
+    );
+    read = outcome.read;
+    if (outcome.found.length > 0) {
+      for (const id of outcome.found) duplicates.add(id);
+      continue;
+    }
+    answers.push(...outcome.plan.answers);
+    successes.push(...outcome.plan.successes);
+    for (const success of outcome.plan.successes) batchSuccess = laterOf(batchSuccess, success.at);
+  }
+  return { answers, successes };
+}
+
 /**
  * Several signals in arrival order, as a batch (an SQS-batched consumer, the bench, `npm run local`
- * files): each run of successes bound for the register raises it once per breaker; every other
- * signal is recorded on its own, in order, after the successes before it — so the consecutive
- * count sees the same order as one signal at a time. One answer per signal, in order.
+ * files), deciding exactly as one signal at a time would, in far fewer requests:
+ *   - one strongly consistent read takes every breaker of the batch and the success register of
+ *     each breaker a failure of the batch may count against (`readForSignals`);
+ *   - each breaker's signals are decided in memory, in order (`planBreakerSignals`), breakers side
+ *     by side, and everything that changed the breaker is ONE commit (`commitSignals`: a marker per
+ *     signal, the state, the transitions) on the revision read — a conflict reads again and
+ *     decides again (handleCommand); a signal counted before is decided again as a duplicate;
+ *   - each breaker's register is raised once, to its newest success of the batch.
+ * A batch therefore costs one read, one commit per breaker it changed and one register write per
+ * breaker with successes — no read or write between its signals. One answer per signal, in order.
  */
 export async function recordHealthSignals(
   signals: readonly HealthSignal[],
   deps: RecordHealthSignalDependencies,
 ): Promise<RecordHealthSignalResult[]> {
-  // Every breaker of the batch in one read (BatchGetItem): a success only needs to know whether it
-  // is the leased probe's, and a lease is taken minutes before its job reports.
-  const breakers = await deps.store.readMany(signals);
-  const results: RecordHealthSignalResult[] = [];
-  let pending: HealthSignal[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    await deps.store.raiseSuccessRegisters(
-      pending.map(({ key, command }) => ({ key, at: command.at, signalId: command.signalId })),
-    );
-    results.push(...pending.map(() => REGISTERED));
-    pending = [];
-  };
-  for (const signal of signals) {
-    const { command } = signal;
-    // Absent from the batch read: never written yet, or moved by a commit of this batch (read again).
-    let stored = breakers.get(signal.key);
-    if (!stored) {
-      stored = await deps.store.load(signal);
-      breakers.set(signal.key, stored);
-    }
-    if (command.type === 'RecordAttempt' && attemptRoute(stored.state, command) === 'register') {
-      pending.push(signal);
-      continue;
-    }
-    await flush();
-    results.push(await recordHealthSignal(signal, deps));
-    // The breaker may have moved (a transition, a released probe): read it again when next needed.
-    breakers.delete(signal.key);
-  }
-  await flush();
+  if (signals.length === 0) return [];
+  const registerKeys = [...new Set(signals.filter(mayCount).map((signal) => signal.key))];
+  const { breakers, registers } = await deps.store.readForSignals(signals, registerKeys);
+  const byBreaker = new Map<string, number[]>();
+  signals.forEach((signal, i) => {
+    const held = byBreaker.get(signal.key);
+    if (held) held.push(i);
+    else byBreaker.set(signal.key, [i]);
+  });
+  const results: RecordHealthSignalResult[] = new Array(signals.length);
+  const successes: SuccessEntry[] = [];
+  await Promise.all(
+    [...byBreaker].map(async ([key, indexes]) => {
+      const own = indexes.map((i) => signals[i] as HealthSignal);
+      const head = own[0] as HealthSignal;
+      const stored = breakers.get(key) ?? { state: initialBreakerState(head.provider, head.model), rev: 0 };
+      const recorded = await recordBreakerSignals(
+        own,
+        { stored, register: registers.get(key) ?? null },
+        deps,
+      );
+      indexes.forEach((i, n) => {
+        results[i] = recorded.answers[n] as RecordHealthSignalResult;
+      });
+      successes.push(...recorded.successes);
+    }),
+  );
+  await deps.store.raiseSuccessRegisters(successes);
   return results;
 }
 

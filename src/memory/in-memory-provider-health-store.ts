@@ -35,9 +35,28 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
 
   async commit(change: port.BreakerCommit): Promise<port.CommitResult> {
     if (change.signalId !== null && this.#signals.has(change.signalId)) return 'duplicate';
-    const current = this.#breakers.get(change.state.key)?.rev ?? 0;
+    await this.#apply(change, change.signalId === null ? [] : [change.signalId]);
+    return 'committed';
+  }
+
+  async commitSignals(
+    change: port.BreakerSignalsCommit,
+  ): Promise<{ readonly duplicates: readonly string[] }> {
+    const ids = change.signals.map((s) => s.signalId);
+    const duplicates = ids.filter((id) => this.#signals.has(id));
+    if (duplicates.length === 0) await this.#apply(change, ids);
+    return { duplicates };
+  }
+
+  /** The state, the markers and the transitions, or a conflict and nothing written. */
+  async #apply(change: Omit<port.BreakerCommit, 'signalId'>, signalIds: readonly string[]): Promise<void> {
+    const stored = this.#breakers.get(change.state.key);
     const conflict = new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-    if (current !== change.expectedRev) throw conflict;
+    if ((stored?.rev ?? 0) !== change.expectedRev) {
+      throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1, {
+        existing: structuredClone(stored),
+      });
+    }
     for (const transition of change.transitions) {
       const { metadata } = healthChangedRecord(transition);
       const stream = await this.#log.readStream(metadata.stream);
@@ -49,13 +68,12 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
       const { stream, version } = record.metadata;
       return this.#log.appendToStream(stream, [record], { expectedVersion: version - 1 });
     });
-    if (change.signalId !== null) this.#signals.add(change.signalId);
+    for (const id of signalIds) this.#signals.add(id);
     this.#breakers.set(change.state.key, {
       state: structuredClone(change.state),
       rev: change.expectedRev + 1,
     });
     await Promise.all(appends);
-    return 'committed';
   }
 
   async raiseSuccessRegisters(entries: readonly port.SuccessEntry[]): Promise<void> {
@@ -63,6 +81,12 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
       const held = this.#registers.get(key);
       if (held === undefined || at > held) this.#registers.set(key, at);
     }
+  }
+
+  async readForSignals(refs: readonly port.BreakerRef[], registerKeys: readonly string[]) {
+    const breakers = await this.readMany(refs);
+    const registers = new Map(registerKeys.map((key) => [key, this.#registers.get(key) ?? null]));
+    return { breakers, registers };
   }
 
   async readSuccessRegister(key: string): Promise<string | null> {

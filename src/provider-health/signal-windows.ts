@@ -296,40 +296,48 @@ export interface FactGroup {
  * items whose keys `foldFacts` counts once.
  */
 export function factGroups(facts: readonly WindowFact[], maxBytes = MAX_GROUP_BYTES): FactGroup[] {
-  const byWindow = new Map<string, { pair: WindowPair; start: number; facts: Map<string, StoredFact> }>();
+  // Each fact's text is made once: it picks among copies of a key, sizes the parts and is stored.
+  type Entry = { readonly fact: StoredFact; readonly text: string };
+  const byWindow = new Map<string, { pair: WindowPair; start: number; facts: Map<string, Entry> }>();
   for (const fact of facts) {
     const ref = windowIdOf(fact.pair, fact.windowStartMs);
-    const entry = byWindow.get(ref) ?? { pair: fact.pair, start: fact.windowStartMs, facts: new Map() };
-    const held = entry.facts.get(fact.key);
+    let entry = byWindow.get(ref);
+    if (!entry) {
+      entry = { pair: fact.pair, start: fact.windowStartMs, facts: new Map() };
+      byWindow.set(ref, entry);
+    }
     const stored: StoredFact = {
       key: fact.key,
       counts: fact.counts,
       ...(fact.atMs === undefined ? {} : { atMs: fact.atMs }),
     };
-    if (!held || factText(stored) < factText(held)) entry.facts.set(fact.key, stored);
-    byWindow.set(ref, entry);
+    const text = factText(stored);
+    const held = entry.facts.get(fact.key);
+    if (!held || text < held.text) entry.facts.set(fact.key, { fact: stored, text });
   }
   const groups: FactGroup[] = [];
   const windows = [...byWindow].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, w]) => w);
   for (const { pair, start, facts: byKey } of windows) {
-    const sorted = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    let part: StoredFact[] = [];
+    const sorted = [...byKey.values()].sort((a, b) =>
+      a.fact.key < b.fact.key ? -1 : a.fact.key > b.fact.key ? 1 : 0,
+    );
+    let part: Entry[] = [];
     let bytes = 2;
     const flush = () => {
       if (part.length === 0) return;
-      const text = `[${part.map(factText).join(',')}]`;
+      const text = `[${part.map((e) => e.text).join(',')}]`;
       const id = createHash('sha256')
-        .update(JSON.stringify(part.map((f) => f.key)))
+        .update(JSON.stringify(part.map((e) => e.fact.key)))
         .digest('hex')
         .slice(0, 16);
-      groups.push({ pair, windowStartMs: start, id, facts: part, text });
+      groups.push({ pair, windowStartMs: start, id, facts: part.map((e) => e.fact), text });
       part = [];
       bytes = 2;
     };
-    for (const fact of sorted) {
-      const size = Buffer.byteLength(factText(fact)) + 1;
+    for (const entry of sorted) {
+      const size = Buffer.byteLength(entry.text) + 1;
       if (part.length > 0 && bytes + size > maxBytes) flush();
-      part.push(fact);
+      part.push(entry);
       bytes += size;
     }
     flush();

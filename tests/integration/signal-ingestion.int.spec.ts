@@ -375,6 +375,8 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     const timed: ProviderHealthStore = {
       load: (ref) => store.load(ref),
       readMany: (refs) => store.readMany(refs),
+      readForSignals: (refs, keys) => store.readForSignals(refs, keys),
+      commitSignals: (change) => store.commitSignals(change),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
       commit: async (change) => {

@@ -202,5 +202,79 @@ export function providerHealthContract(
         rev: 0,
       });
     });
+
+    it('given one breaker written and one register raised, when a batch reads them, then one read answers both: the breaker at its rev, the newest success, null for the rest', async () => {
+      const { store } = await create();
+      const written = unique('p');
+      const fresh = unique('p');
+      const state = initialBreakerState(written);
+      await store.commit({
+        signalId: unique('sig'),
+        at: '2026-11-25T14:00:00.000Z',
+        expectedRev: 0,
+        state,
+        transitions: [],
+      });
+      const base = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
+      await store.raiseSuccessRegisters([
+        { key: written, at: at(4), signalId: `${written}-a` },
+        { key: written, at: at(9), signalId: `${written}-b` },
+      ]);
+      await store.raiseSuccessRegisters([{ key: written, at: at(6), signalId: `${written}-c` }]);
+      const { breakers, registers } = await store.readForSignals(
+        [
+          { provider: written, model: null },
+          { provider: fresh, model: null },
+          { provider: written, model: null },
+        ],
+        [written, fresh],
+      );
+      expect([...breakers]).toEqual([[written, { state, rev: 1 }]]);
+      expect(Object.fromEntries(registers)).toEqual({ [written]: at(9), [fresh]: null });
+    });
+
+    it('given signals committed together, when a later commit carries one of them again, then it names that one, writes nothing, and commits without it', async () => {
+      const { store, log } = await create();
+      const provider = unique('p');
+      const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
+      const at = '2026-11-25T14:00:00.000Z';
+      const transition = aTransition(provider);
+      const state = { ...initialBreakerState(provider), status: 'open' as const, version: 1 };
+      const signals = (...ids: string[]) => ids.map((signalId) => ({ signalId, at }));
+      expect(
+        await store.commitSignals({
+          signals: signals(a, b),
+          at,
+          expectedRev: 0,
+          state,
+          transitions: [transition],
+        }),
+      ).toEqual({ duplicates: [] });
+      expect(await store.load({ provider, model: null })).toEqual({ state, rev: 1 });
+      expect(await log.readStream(`health#${provider}`)).toHaveLength(1);
+      // b was counted: the commit of b and c is refused as a whole, naming b.
+      const next = { ...state, consecutiveFailures: 2 };
+      expect(
+        await store.commitSignals({
+          signals: signals(c, b),
+          at,
+          expectedRev: 1,
+          state: next,
+          transitions: [],
+        }),
+      ).toEqual({ duplicates: [b] });
+      expect((await store.load({ provider, model: null })).rev).toBe(1);
+      expect(
+        await store.commitSignals({ signals: signals(c), at, expectedRev: 1, state: next, transitions: [] }),
+      ).toEqual({ duplicates: [] });
+      expect(await store.load({ provider, model: null })).toEqual({ state: next, rev: 2 });
+      // A stale revision: the conflict carries the breaker as stored, so a retry need not read it.
+      const error = await store
+        .commitSignals({ signals: signals(unique('sig')), at, expectedRev: 1, state, transitions: [] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(VersionConflictError);
+      expect((error as VersionConflictError).existing).toEqual({ state: next, rev: 2 });
+    });
   });
 }

@@ -172,7 +172,15 @@ function failingStore(): ProviderHealthStore {
   const fail = async () => {
     throw new Error('ProvisionedThroughputExceededException');
   };
-  return { load: fail, readMany: fail, commit: fail, raiseSuccessRegisters: fail, readSuccessRegister: fail };
+  return {
+    load: fail,
+    readMany: fail,
+    readForSignals: fail,
+    commit: fail,
+    commitSignals: fail,
+    raiseSuccessRegisters: fail,
+    readSuccessRegister: fail,
+  };
 }
 
 describe('the router’s cached health read', () => {
@@ -253,9 +261,11 @@ describe('probes are leased before they are recorded', () => {
         return store.load(ref);
       },
       readMany: (refs) => store.readMany(refs),
+      readForSignals: (refs, keys) => store.readForSignals(refs, keys),
       commit: async () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
+      commitSignals: (change) => store.commitSignals(change),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
     };

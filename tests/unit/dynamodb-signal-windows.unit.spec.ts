@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import {
   DynamoDbSignalWindows,
@@ -26,12 +26,38 @@ const fact = startedFact({ key: 'k', atMs: 1_000_000, ...pair, queueWaitMs: 5 })
 describe('DynamoDbSignalWindows edge cases', () => {
   beforeEach(() => dynamodb.reset());
 
-  it('given a failing put of a fact group, when ingesting, then the error propagates and the group is not indexed', async () => {
+  it('given a failing put of a fact group, when ingesting, then the error propagates (the batch is delivered again and rewrites it)', async () => {
     dynamodb.on(UpdateCommand).resolves({});
     dynamodb.on(PutCommand).rejects(new Error('ThrottlingException'));
     await expect(store().ingest([fact])).rejects.toThrow('ThrottlingException');
-    // Only the summary's open list was written: no index entry points at a group that is not there.
-    expect(dynamodb.commandCalls(UpdateCommand)).toHaveLength(1);
+  });
+
+  it('given a failing index ADD, when ingesting, then the error propagates though the group was put', async () => {
+    dynamodb.on(PutCommand).resolves({});
+    dynamodb.on(UpdateCommand).resolvesOnce({}).rejects(new Error('ThrottlingException'));
+    await expect(store().ingest([fact])).rejects.toThrow('ThrottlingException');
+    expect(dynamodb.commandCalls(PutCommand)).toHaveLength(1);
+  });
+
+  it('given a group, when ingested, then its item and its index entry are sent together, not one after the other', async () => {
+    const sent: string[] = [];
+    let releasePut: () => void = () => undefined;
+    dynamodb.on(UpdateCommand).callsFake((input) => {
+      sent.push(String(input.Key.pk).split('#').slice(0, 2).join('#'));
+      return {};
+    });
+    dynamodb.on(PutCommand).callsFake(async () => {
+      sent.push('put');
+      await new Promise<void>((resolve) => {
+        releasePut = resolve;
+      });
+      return {};
+    });
+    const ingesting = store().ingest([fact]);
+    // The index entry is sent while the put is still pending.
+    await vi.waitFor(() => expect([...sent].sort()).toEqual(['put', 'window#groups', 'window#summary']));
+    releasePut();
+    await ingesting;
   });
 
   it('given a container that listed a window, when it ingests there again, then it does not list it again', async () => {

@@ -10,7 +10,7 @@ import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import type { BreakerCommit } from '../../src/ports/provider-health-store.ts';
+import type { BreakerCommit, BreakerSignalsCommit } from '../../src/ports/provider-health-store.ts';
 import { effectiveStatus } from '../../src/provider-health/breaker.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { attemptKeyOf, JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
@@ -33,6 +33,14 @@ class StoreFailingFor extends InMemoryProviderHealthStore {
       });
     }
     return super.commit(change);
+  }
+  override async commitSignals(change: BreakerSignalsCommit) {
+    if (change.signals.some((s) => this.#failing.has(s.signalId))) {
+      throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+    }
+    return super.commitSignals(change);
   }
 }
 

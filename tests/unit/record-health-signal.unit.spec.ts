@@ -25,12 +25,14 @@ function aStoreLosing(conflicts: number) {
       return inner.load(ref);
     },
     readMany: (refs) => inner.readMany(refs),
+    readForSignals: (refs, keys) => inner.readForSignals(refs, keys),
     commit: async (change) => {
       counts.commits++;
       if (counts.commits <= conflicts)
         throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
       return inner.commit(change);
     },
+    commitSignals: (change) => inner.commitSignals(change),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };

@@ -56,7 +56,21 @@ describe('the signals envelope', () => {
     const floor = envelopeFloor(lines);
     expect(floor).toBe(Math.min(...lines.map((l) => l.perSecond)));
     expect(floor).toBeGreaterThanOrEqual(10_000);
-    expect(lines.find((l) => l.perSecond === floor)?.limit).toMatch(/counted failures/);
-    expect(envelopeFloor(signalEnvelope(templateSettings(), 0.02))).toBeLessThan(10_000);
+    const atTwoPercent = signalEnvelope(templateSettings(), 0.02);
+    expect(envelopeFloor(atTwoPercent)).toBeLessThan(10_000);
+    expect(atTwoPercent.find((l) => l.perSecond === envelopeFloor(atTwoPercent))?.limit).toMatch(
+      /counted failures/,
+    );
+  });
+
+  it('given counted failures, when the breaker row is computed, then one commit per breaker and batch carries them: the batches holding one, not the failures, are what the breaker item serialises', () => {
+    const s: SignalSettings = { batchSize: 100, batchingWindowSec: 1, maxConcurrency: 100, memoryMb: 256 };
+    const breaker = (share: number) =>
+      row(signalEnvelope(templateSettings(), share, s), 'counted failures')?.perSecond ?? 0;
+    const commitsPerSecond = 1000 / ASSUMED_SIGNAL_MS.breakerCommit;
+    expect(breaker(0.004)).toBeCloseTo((commitsPerSecond * 100) / (1 - 0.996 ** 100), 6);
+    // At 2 % nearly every batch holds a failure: about one batch of 100 per commit.
+    expect(breaker(0.02)).toBeCloseTo((commitsPerSecond * 100) / (1 - 0.98 ** 100), 6);
+    expect(batchMs(s, 0.02).commits).toBeCloseTo(1 - 0.98 ** 100, 9);
   });
 });
