@@ -60,7 +60,8 @@ export interface TemplateSettings {
   readonly signalBatchSize: number;
 }
 
-const num = (value: unknown, fallback: number): number =>
+/** A template value as a number (CloudFormation parameters' defaults may be strings), else `fallback`. */
+export const num = (value: unknown, fallback: number): number =>
   typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : fallback;
 
 /** The settings the ceilings depend on, read from template.yaml (so a change there moves the figures). */

@@ -24,6 +24,7 @@ import type { ScaleResult } from './scale.ts';
 import {
   envelope,
   envelopeBasis,
+  num,
   QUOTAS,
   type TemplateSettings,
   templateSettings,
@@ -87,9 +88,6 @@ export interface SignalSettings {
   readonly maxConcurrency: number;
   readonly memoryMb: number;
 }
-
-const num = (value: unknown, fallback: number): number =>
-  typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : fallback;
 
 export function signalSettings(): SignalSettings {
   const template = readTemplate();
