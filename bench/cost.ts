@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BenchResults } from './run.ts';
+import { templateSettings } from './scale-envelope.ts';
 import type { SidePerJob } from './summary.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -26,7 +27,14 @@ export const PRICES = {
   cloudWatchCustomMetricPerMonth: 0.3,
 } as const;
 
-const MEMORY_GB = 256 / 1024;
+/**
+ * Memory each function is priced at, from template.yaml (the one source of truth): the router's and
+ * the projector's settings; the naive baseline is priced as a 256 MB function, the template's default.
+ */
+const memoryGb = () => {
+  const t = templateSettings();
+  return { router: t.routerMemoryMb / 1024, projector: t.projectorMemoryMb / 1024, baseline: 256 / 1024 };
+};
 const MILLION = 1_000_000;
 
 export interface CostLine {
@@ -42,10 +50,11 @@ function lines(
   ours: { router: SidePerJob; projector: SidePerJob; total: SidePerJob },
   baseline: SidePerJob,
 ): CostLine[] {
-  const gbSeconds = (invocationsPerJob: number, ms: number) =>
-    invocationsPerJob * MILLION * (billedMs(ms) / 1000) * MEMORY_GB;
-  const lambdaDuration = (invocationsPerJob: number, ms: number) =>
-    gbSeconds(invocationsPerJob, ms) * PRICES.lambdaArmGbSecond;
+  const memory = memoryGb();
+  const gbSeconds = (invocationsPerJob: number, ms: number, gb: number) =>
+    invocationsPerJob * MILLION * (billedMs(ms) / 1000) * gb;
+  const lambdaDuration = (invocationsPerJob: number, ms: number, gb: number) =>
+    gbSeconds(invocationsPerJob, ms, gb) * PRICES.lambdaArmGbSecond;
   const perMillion = (unitsPerJob: number, pricePerMillion: number) => unitsPerJob * pricePerMillion;
   return [
     {
@@ -55,11 +64,11 @@ function lines(
       basis: `invocations/job: ours ${fmt(ours.total.lambdaInvocations, 3)} (router 1 + projector 1/batch), baseline ${fmt(baseline.lambdaInvocations, 3)}`,
     },
     {
-      item: 'Lambda duration (arm64, 256 MB)',
+      item: `Lambda duration (arm64; router ${memory.router * 1024} MB, projector ${memory.projector * 1024} MB)`,
       ours:
-        lambdaDuration(ours.router.lambdaInvocations, ours.router.invocationMs) +
-        lambdaDuration(ours.projector.lambdaInvocations, ours.projector.invocationMs),
-      baseline: lambdaDuration(baseline.lambdaInvocations, baseline.invocationMs),
+        lambdaDuration(ours.router.lambdaInvocations, ours.router.invocationMs, memory.router) +
+        lambdaDuration(ours.projector.lambdaInvocations, ours.projector.invocationMs, memory.projector),
+      baseline: lambdaDuration(baseline.lambdaInvocations, baseline.invocationMs, memory.baseline),
       basis: `median handler ms: router ${fmt(ours.router.invocationMs, 1)}/event, projector ${fmt(ours.projector.invocationMs, 0)}/batch; baseline ${fmt(baseline.invocationMs, 1)}/event (emulator latency)`,
     },
     {
@@ -269,7 +278,7 @@ fixed, not per job. One \`GenerateDataKey\` per job would add $3.00 per million.
 | service | price |
 | --- | --- |
 | Lambda requests | $${p.lambdaRequestsPerMillion} per million |
-| Lambda duration, arm64 | $${p.lambdaArmGbSecond} per GB-second (first tier); functions are 256 MB (template.yaml) |
+| Lambda duration, arm64 | $${p.lambdaArmGbSecond} per GB-second (first tier); each function at its template.yaml memory (256 MB; the projector 512 MB) |
 | DynamoDB on-demand writes | $${p.dynamoDbWriteRequestUnitsPerMillion} per million write request units (after the Nov-2024 price cut) |
 | DynamoDB on-demand reads | $${p.dynamoDbReadRequestUnitsPerMillion} per million read request units (after the Nov-2024 price cut) |
 | SQS standard | $${p.sqsStandardRequestsPerMillion} per million requests (each 64 KiB chunk of a request is one request) |
@@ -282,7 +291,8 @@ Free tiers are ignored (they are per account, not per job).
 ## What is and is not in the table
 
 - **Lambda duration** is the median handler time measured in this run, against the local emulators,
-  rounded up to the next millisecond per invocation, at 256 MB. Emulator latency is not AWS latency
+  rounded up to the next millisecond per invocation, at each function's memory in template.yaml (the
+  naive baseline at 256 MB). Emulator latency is not AWS latency
   (DynamoDB Local is a Java process on a shared 2-core machine; moto is Python), so treat this line
   as an order of magnitude; the call counts behind every other line are exact.
 - **DynamoDB** units are what DynamoDB Local reported with \`ReturnConsumedCapacity: TOTAL\` (added by

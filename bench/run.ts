@@ -856,6 +856,11 @@ async function signalsOnly(): Promise<void> {
     ? (JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as Partial<BenchResults>).scale
     : undefined;
   writeSignalsDoc(run, scale);
+  // Recorded beside the scale run it was rendered with, so a later `--only scale` re-renders both.
+  if (existsSync(LATEST_RESULTS)) {
+    const last = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
+    writeFileSync(LATEST_RESULTS, `${JSON.stringify({ ...last, signals: run }, null, 2)}\n`);
+  }
   process.stdout.write(`${renderConsole(signalsRows(run, scale))}\n${seconds} s. Wrote docs/SCALE.md.\n`);
 }
 
@@ -877,10 +882,20 @@ async function largePayloadOnly(): Promise<void> {
   process.stdout.write(`${renderConsole(largePayloadRows(run, summarizePipeline(run)))}\n${seconds} s.\n`);
 }
 
-/** `node bench/run.ts --only scale`: that section alone, printed, and its table written to docs/SCALE.md. */
+/**
+ * `node bench/run.ts --only scale`: that section alone, printed, and its table written to docs/SCALE.md.
+ * The run is also recorded as bench/results/latest.json's `scale` (when a full run left that file), and
+ * the signals section re-rendered from it: that section's decision-path rows are computed from the last
+ * scale run, so they must not keep quoting an older one.
+ */
 async function scaleOnly(): Promise<void> {
   const { run, seconds } = await withEmulators(runScale);
   writeScaleDoc(run);
+  if (existsSync(LATEST_RESULTS)) {
+    const last = JSON.parse(readFileSync(LATEST_RESULTS, 'utf8')) as BenchResults;
+    writeFileSync(LATEST_RESULTS, `${JSON.stringify({ ...last, scale: run }, null, 2)}\n`);
+    if (last.signals) writeSignalsDoc(last.signals, run);
+  }
   process.stdout.write(`${renderConsole(scaleRows(run))}\n${seconds} s. Wrote docs/SCALE.md.\n`);
 }
 

@@ -86,7 +86,9 @@ describe('the scale envelope', () => {
 
   it('given template.yaml, when its settings are read, then they are the defaults the envelope assumes', () => {
     expect(templateSettings()).toMatchObject({
-      routerReservedConcurrency: 100,
+      routerReservedConcurrency: 200,
+      routerMemoryMb: 256,
+      projectorMemoryMb: 512,
       batchSize: 100,
       parallelizationFactor: 10,
       signalBatchSize: 100,

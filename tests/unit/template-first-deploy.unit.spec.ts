@@ -179,8 +179,8 @@ describe('template: router concurrency', () => {
   const reserved = (parameters: Record<string, string>) =>
     deployment({ Stage: 'prod', ...parameters }).properties('RouterFunction').ReservedConcurrentExecutions;
 
-  it('reserves (and caps) 100 executions for the router by default (≈ 6,000 jobs/s, docs/SCALE.md), so it cannot starve other agents', () => {
-    expect(reserved({})).toBe('100');
+  it('reserves (and caps) 200 executions for the router by default (≈ 10,000 jobs/s, docs/SCALE.md), so it cannot starve other agents', () => {
+    expect(reserved({})).toBe('200');
   });
 
   it('0 means no reservation, for accounts whose quota allows none', () => {

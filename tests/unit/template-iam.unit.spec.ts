@@ -247,10 +247,10 @@ describe('template IAM: least privilege', () => {
 
 describe('template: functions', () => {
   it.each(functions)(
-    '%s: Node 22/24 runtime, 256 MB, 30 s (the window closer 60 s: it waits for windows to fall due), arm64, JSON logs into its own log group',
+    '%s: Node 22/24 runtime, 256 MB (the projector 512 MB: it is CPU-bound, docs/SCALE.md), 30 s (the window closer 60 s: it waits for windows to fall due), arm64, JSON logs into its own log group',
     (id) => {
       expect(['nodejs22.x', 'nodejs24.x']).toContain(effective(id, 'Runtime'));
-      expect(effective(id, 'MemorySize')).toBe(256);
+      expect(effective(id, 'MemorySize')).toBe(id === 'ProjectorFunction' ? 512 : 256);
       expect(effective(id, 'Timeout')).toBe(id === 'WindowCloserFunction' ? 60 : 30);
       expect(effective(id, 'Architectures')).toEqual(['arm64']);
       expect(effective(id, 'Tracing') ?? 'PassThrough').not.toBe('Active'); // Active would need xray:* on "*"
