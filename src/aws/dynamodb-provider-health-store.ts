@@ -30,12 +30,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { TRANSACT_WRITE_MAX_ITEMS } from '../batching/aws-batch-limits.ts';
 import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { RoutingManagerError, VersionConflictError } from '../errors.ts';
-import { type BreakerRecord, breakerWriteOf } from '../log/breaker-records.ts';
+import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import { storedItemOf } from '../log/stored-records.ts';
 import type {
@@ -45,7 +44,6 @@ import type {
   StoredBreaker,
   SuccessEntry,
 } from '../ports/provider-health-store.ts';
-import type { AppendOptions } from '../ports/routing-log.ts';
 import {
   breakerKey,
   initialBreakerState,
@@ -82,12 +80,13 @@ interface BreakerItem {
   readonly state: BreakerState;
 }
 
-export class DynamoDbProviderHealthStore implements ProviderHealthStore {
+export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements ProviderHealthStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #healthTable: string;
   readonly #logTable: string;
 
   constructor(client: DynamoDBDocumentClient, tables: { health: string; log: string }) {
+    super();
     this.#client = client;
     this.#healthTable = tables.health;
     this.#logTable = tables.log;
@@ -126,12 +125,8 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     return found;
   }
 
-  async appendToStream(
-    stream: string,
-    records: readonly BreakerRecord[],
-    { expectedVersion }: AppendOptions,
-  ): Promise<number> {
-    const write = breakerWriteOf(stream, records, expectedVersion, TRANSACT_WRITE_MAX_ITEMS);
+  /** One TransactWriteItems: each marker if absent, the breaker if at its `rev`, each transition if free. */
+  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
     const markers = write.signals.map(({ signalId, at }) => ({
       Put: {
         TableName: this.#healthTable,
@@ -171,7 +166,6 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
       await this.#client.send(
         new TransactWriteCommand({ TransactItems: [...markers, breaker, ...transitions] }),
       );
-      return write.expectedRev + 1;
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
@@ -189,7 +183,7 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
         breaker: item?.state && typeof item.rev === 'number' ? { state: item.state, rev: item.rev } : null,
         counted,
       };
-      throw new VersionConflictError(stream, write.expectedRev + 1, { cause: error, existing });
+      throw new VersionConflictError(write.stream, write.expectedRev + 1, { cause: error, existing });
     }
   }
 

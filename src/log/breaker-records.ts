@@ -16,6 +16,7 @@
  * Plain data and pure builders; how an adapter stores them is its own (the DynamoDB adapter keeps
  * the item layout it always had: src/aws/dynamodb-provider-health-store.ts).
  */
+import { TRANSACT_WRITE_MAX_ITEMS } from '../batching/aws-batch-limits.ts';
 import type { BreakerState, HealthTransition } from './health-records.ts';
 import {
   healthChangedRecord,
@@ -130,4 +131,26 @@ export function breakerWriteOf(
     signals,
     transitions: records.flatMap((r) => (r.type === 'ProviderHealthChanged' ? [r] : [])),
   };
+}
+
+/**
+ * The breaker stream's append, written once for every adapter of the health store (as
+ * AppendOnlyLog is for the logs): `appendToStream` checks the append (`breakerWriteOf`, at most one
+ * transaction's worth of records) and answers the new revision; an adapter only says how a checked
+ * change is written in one step if the breaker is still at its revision, its signals uncounted and
+ * its transition versions free (`writeIfExpected`, throwing VersionConflictError otherwise).
+ */
+export abstract class BreakerStreamAppends {
+  async appendToStream(
+    stream: string,
+    records: readonly BreakerRecord[],
+    { expectedVersion }: { readonly expectedVersion: number },
+  ): Promise<number> {
+    const write = breakerWriteOf(stream, records, expectedVersion, TRANSACT_WRITE_MAX_ITEMS);
+    await this.writeIfExpected(write);
+    return write.expectedRev + 1;
+  }
+
+  /** Writes the whole change at once, or nothing and throws VersionConflictError saying what it found. */
+  protected abstract writeIfExpected(write: BreakerWrite): Promise<void>;
 }

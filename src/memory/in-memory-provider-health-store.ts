@@ -2,20 +2,20 @@
  * The provider-health store in memory, for unit tests: passes the same contract suite as the
  * DynamoDB adapter, including the atomic append of markers, breaker and transition records.
  */
-import { TRANSACT_WRITE_MAX_ITEMS } from '../batching/aws-batch-limits.ts';
 import { VersionConflictError } from '../errors.ts';
-import { type BreakerRecord, breakerWriteOf } from '../log/breaker-records.ts';
+import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
 import type * as port from '../ports/provider-health-store.ts';
-import type { AppendOptions, RoutingLog } from '../ports/routing-log.ts';
+import type { RoutingLog } from '../ports/routing-log.ts';
 import { breakerKey, initialBreakerState, newestSuccesses } from '../provider-health/breaker.ts';
 
-export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
+export class InMemoryProviderHealthStore extends BreakerStreamAppends implements port.ProviderHealthStore {
   readonly #breakers = new Map<string, port.StoredBreaker>();
   readonly #signals = new Set<string>();
   readonly #registers = new Map<string, string>();
   readonly #log: RoutingLog;
 
   constructor(log: RoutingLog) {
+    super();
     this.#log = log;
   }
 
@@ -35,12 +35,7 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
   }
 
   /** The markers, the state and the transitions, or a conflict saying what it found and nothing written. */
-  async appendToStream(
-    stream: string,
-    records: readonly BreakerRecord[],
-    { expectedVersion }: AppendOptions,
-  ): Promise<number> {
-    const write = breakerWriteOf(stream, records, expectedVersion, TRANSACT_WRITE_MAX_ITEMS);
+  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
     let taken = false;
     for (const { metadata } of write.transitions) {
       const held = await this.#log.readStream(metadata.stream);
@@ -55,7 +50,7 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
         breaker: moved && stored ? structuredClone(stored) : null,
         counted,
       };
-      throw new VersionConflictError(stream, write.expectedRev + 1, { existing });
+      throw new VersionConflictError(write.stream, write.expectedRev + 1, { existing });
     }
     const appends = write.transitions.map((record) =>
       this.#log.appendToStream(record.metadata.stream, [record], {
@@ -65,7 +60,6 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
     for (const { signalId } of write.signals) this.#signals.add(signalId);
     this.#breakers.set(write.key, { state: structuredClone(write.state), rev: write.expectedRev + 1 });
     await Promise.all(appends);
-    return write.expectedRev + 1;
   }
 
   async raiseSuccessRegisters(entries: readonly port.SuccessEntry[]): Promise<void> {
