@@ -229,7 +229,7 @@ describe('template: the provider-signal queue (HealthSignalsRule → HealthSigna
           BatchSize: 100,
           MaximumBatchingWindowInSeconds: 1,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
-          ScalingConfig: { MaximumConcurrency: '100' },
+          ScalingConfig: { MaximumConcurrency: '200' },
         },
       },
     ]);
