@@ -302,8 +302,12 @@ describe('the console guards its door', () => {
       );
       await readOnlyPage.screenshot({ path: join(SCREENSHOTS, 'erased-content.png'), fullPage: true });
       await readOnlyPage.close();
-      // fal is still open: the refused action recorded nothing.
-      expect(await page.getByTestId('breaker-fal').getAttribute('data-status')).toBe('open');
+      // fal is not forced closed: the refused action recorded nothing. (Its open period may have run
+      // out by now — the opening is recorded only when its window closes, up to ~50 s after the
+      // failures — so it is open or half-open, never closed.)
+      expect(['open', 'half_open']).toContain(
+        await page.getByTestId('breaker-fal').getAttribute('data-status'),
+      );
     } finally {
       expect(await readOnly.stop()).toBe(0);
     }
