@@ -1,6 +1,6 @@
 /**
  * RecordHealthSignals, the batch path of the breakers: one read for the whole batch, decisions in
- * memory in arrival order, one commit per breaker changed, one register write per breaker — and the
+ * memory in arrival order, one append per breaker changed, one register write per breaker — and the
  * same answers, states and transitions as recording each signal alone (recordHealthSignal),
  * whatever the batching.
  */
@@ -34,11 +34,11 @@ function aSignal(kind: Kind, model: string, seconds: number, id: string): Health
   return parsed.signal;
 }
 
-/** The in-memory store, counting each call; the first `conflicts` commits lost to another writer. */
+/** The in-memory store, counting each call; the first `conflicts` appends lost to another writer. */
 function aCountingStore(conflicts = 0) {
   const log = new InMemoryRoutingLog();
   const inner = new InMemoryProviderHealthStore(log);
-  const calls = { load: 0, readMany: 0, readForSignals: 0, commit: 0, raise: 0, readRegister: 0 };
+  const calls = { load: 0, readMany: 0, readForSignals: 0, append: 0, raise: 0, readRegister: 0 };
   const committed: number[] = [];
   const store: ProviderHealthStore = {
     load: (ref) => {
@@ -53,19 +53,12 @@ function aCountingStore(conflicts = 0) {
       calls.readForSignals++;
       return inner.readForSignals(refs, keys);
     },
-    commit: async (change) => {
-      calls.commit++;
-      if (calls.commit <= conflicts)
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-      return inner.commit(change);
-    },
-    commitSignals: async (change) => {
-      calls.commit++;
-      if (calls.commit <= conflicts)
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-      const result = await inner.commitSignals(change);
-      if (result.duplicates.length === 0) committed.push(change.signals.length);
-      return result;
+    appendToStream: async (stream, records, options) => {
+      calls.append++;
+      if (calls.append <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
+      const rev = await inner.appendToStream(stream, records, options);
+      committed.push(records.filter((r) => r.type === 'HealthSignalCounted').length);
+      return rev;
     },
     raiseSuccessRegisters: (entries) => {
       calls.raise++;
@@ -80,7 +73,7 @@ function aCountingStore(conflicts = 0) {
 }
 
 describe('RecordHealthSignals (a batch into the breakers)', () => {
-  it('given 95 successes and 4 counted failures of two breakers, when taken as one batch, then it reads once, commits once per breaker and raises the registers once', async () => {
+  it('given 95 successes and 4 counted failures of two breakers, when taken as one batch, then it reads once, appends once per breaker and raises the registers once', async () => {
     const { store, calls, committed } = aCountingStore();
     const batch = Array.from({ length: 99 }, (_, i) =>
       aSignal(i % 25 === 12 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
@@ -88,12 +81,12 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     const answers = await recordHealthSignals(batch, { store });
     expect(answers).toHaveLength(99);
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
-    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 1, commit: 2, raise: 1, readRegister: 0 });
+    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 1, append: 2, raise: 1, readRegister: 0 });
     expect(committed).toEqual([2, 2]);
     // Each breaker's register holds its newest success; each failure counted once.
     expect(await store.readSuccessRegister('fal#m-a')).toBe(batch[98]?.command.at);
     expect(await store.readSuccessRegister('fal#m-b')).toBe(batch[97]?.command.at);
-    // One commit per breaker: m-a's two failures moved its revision once.
+    // One append per breaker: m-a's two failures moved its revision once.
     expect(await store.load({ provider: 'fal', model: 'm-a' })).toMatchObject({
       rev: 1,
       state: { consecutiveFailures: 1 },
@@ -103,7 +96,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
   it('given an empty batch, when taken, then nothing is read or written', async () => {
     const { store, calls } = aCountingStore();
     expect(await recordHealthSignals([], { store })).toEqual([]);
-    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 0, commit: 0, raise: 0, readRegister: 0 });
+    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 0, append: 0, raise: 0, readRegister: 0 });
   });
 
   it('given 4 failures, a success and a fifth failure in one batch, then the success breaks the run as it would one at a time, and the breaker stays closed', async () => {
@@ -122,12 +115,12 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     });
   });
 
-  it('given the first commit lost to a concurrent writer, when the batch is taken, then the breaker and register are read again (one read) and its signals decided again and committed', async () => {
+  it('given the first append lost to a concurrent writer, when the batch is taken, then the breaker and register are read again (one read) and its signals decided again and appended', async () => {
     const { store, calls, committed } = aCountingStore(1);
     const batch = [0, 1, 2].map((s) => aSignal('counted', 'm', s, `f${s}`));
     const answers = await recordHealthSignals(batch, { store, retry: noWait });
     expect(answers.map((a) => a.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
-    expect(calls).toMatchObject({ readForSignals: 2, load: 0, readRegister: 0, commit: 2 });
+    expect(calls).toMatchObject({ readForSignals: 2, load: 0, readRegister: 0, append: 2 });
     expect(committed).toEqual([3]);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({
       rev: 1,
@@ -135,19 +128,19 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     });
   });
 
-  it('given another writer moving the breaker between the read and the commit, when the batch commits, then it decides again on the breaker the refusal returned, without reading it', async () => {
+  it('given another writer moving the breaker between the read and the append, when the batch appends, then it decides again on the breaker the refusal returned, without reading it', async () => {
     const { store, calls, committed } = aCountingStore();
     const other = aSignal('counted', 'm', 0, 'other');
-    const commitSignals = store.commitSignals.bind(store);
+    const appendToStream = store.appendToStream.bind(store);
     let raced = false;
     const racing: ProviderHealthStore = {
       ...store,
-      commitSignals: async (change) => {
+      appendToStream: async (stream, records, options) => {
         if (!raced) {
           raced = true;
           await recordHealthSignal(other, { store });
         }
-        return commitSignals(change);
+        return appendToStream(stream, records, options);
       },
     };
     const answers = await recordHealthSignals([aSignal('counted', 'm', 1, 'f1')], {
@@ -155,33 +148,34 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
       retry: noWait,
     });
     expect(answers.map((a) => a.outcome)).toEqual(['recorded']);
-    expect(calls).toMatchObject({ readForSignals: 1 });
-    expect(committed).toEqual([1]);
+    // The other writer's append, the batch's refused one, then the batch's on the returned breaker.
+    expect(calls).toMatchObject({ readForSignals: 1, append: 3 });
+    expect(committed).toEqual([1, 1]);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({
       rev: 2,
       state: { consecutiveFailures: 2 },
     });
   });
 
-  it('given a breaker that keeps moving, when a batch commits on it, then it gives up with CommandContendedError and writes nothing', async () => {
+  it('given a breaker that keeps moving, when a batch appends on it, then it gives up with CommandContendedError and writes nothing', async () => {
     const { store, calls } = aCountingStore(Number.POSITIVE_INFINITY);
     const error = await recordHealthSignals([aSignal('counted', 'm', 0, 'f0')], {
       store,
       retry: noWait,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandContendedError);
-    expect(calls.commit).toBe(5);
+    expect(calls.append).toBe(5);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({ rev: 0 });
   });
 
-  it('given 30 counted failures of one breaker in one batch, then they commit in runs of at most 25, each on the revision the one before left', async () => {
+  it('given 30 counted failures of one breaker in one batch, then they append in runs of at most 25, each on the revision the one before left', async () => {
     const { store, committed } = aCountingStore();
     const config = { ...DEFAULT_BREAKER_CONFIG, consecutiveFailuresToOpen: 1_000 };
     const batch = Array.from({ length: 30 }, (_, s) => aSignal('counted', 'm', s, `f${s}`));
     const answers = await recordHealthSignals(batch, { store, config });
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
     expect(committed).toEqual([25, 5]);
-    // The breaker as the 30 signals leave it one at a time, in two commits.
+    // The breaker as the 30 signals leave it one at a time, in two appends.
     const alone = aCountingStore();
     for (const signal of batch) await recordHealthSignal(signal, { store: alone.store, config });
     const ref = { provider: 'fal', model: 'm' };
@@ -199,14 +193,14 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     expect((await store.load({ provider: 'fal', model: 'm' })).state.consecutiveFailures).toBe(2);
   });
 
-  it('given a failure recorded before, when it comes again in a batch, then the commit names it, nothing is written, and the rest is decided again without it', async () => {
+  it('given a failure recorded before, when it comes again in a batch, then the append names it, nothing is written, and the rest is decided again without it', async () => {
     const { store, calls, committed } = aCountingStore();
     const first = aSignal('counted', 'm', 0, 'f0');
     await recordHealthSignals([first], { store });
     const answers = await recordHealthSignals([first, aSignal('counted', 'm', 1, 'f1')], { store });
     expect(answers.map((a) => a.outcome)).toEqual(['duplicate', 'recorded']);
-    // The first batch's commit, the refused one naming f0, then f1 alone: no read in between.
-    expect(calls).toMatchObject({ readForSignals: 2, load: 0, commit: 3 });
+    // The first batch's append, the refused one naming f0, then f1 alone: no read in between.
+    expect(calls).toMatchObject({ readForSignals: 2, load: 0, append: 3 });
     expect(committed).toEqual([1, 1]);
     expect((await store.load({ provider: 'fal', model: 'm' })).state.consecutiveFailures).toBe(2);
   });
@@ -228,7 +222,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
         fc.array(signal, { minLength: 1, maxLength: 80 }),
         fc.array(fc.nat(59), { maxLength: 12 }),
         fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 8 }),
-        // A breaker that never opens commits every counted failure: runs beyond one commit's 25.
+        // A breaker that never opens appends every counted failure: runs beyond one append's 25.
         fc.constantFrom(DEFAULT_BREAKER_CONFIG, {
           ...DEFAULT_BREAKER_CONFIG,
           consecutiveFailuresToOpen: 1_000,
@@ -252,7 +246,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
           expect(answers).toEqual(expected);
           for (const model of ['m-a', 'm-b']) {
             const ref = { provider: 'fal', model };
-            // The same state (the revision counts commits: a batch commits fewer times).
+            // The same state (the revision counts appends: a batch appends fewer times).
             expect((await batched.store.load(ref)).state).toEqual((await alone.store.load(ref)).state);
             expect(await batched.store.readSuccessRegister(`fal#${model}`)).toBe(
               await alone.store.readSuccessRegister(`fal#${model}`),
