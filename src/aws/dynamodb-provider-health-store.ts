@@ -8,7 +8,9 @@
  * one read, and append each transition to the routing log if its version is free. Ingesting a
  * signal therefore costs one strongly consistent GetItem and one transaction of 2–4 small items; a
  * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
- * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
+ * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts). Failures a newer
+ * success of their batch broke write only their markers (`markSignals`: a conditional PutItem each,
+ * no transaction), so they never race other batches for the breaker item.
  *
  *   success#<breakerKey>#<n>  { at, expiresAt }   the success register (16 shards): the newest success's event time
  *
@@ -22,6 +24,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -132,6 +135,28 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     return this.#transact(change, change.signals);
   }
 
+  /** One conditional PutItem per marker (no transaction: each stands alone), a few in flight. */
+  async markSignals(
+    signals: BreakerSignalsCommit['signals'],
+  ): Promise<{ readonly duplicates: readonly string[] }> {
+    const duplicates: string[] = [];
+    await forEachBounded(signals, CHUNKS_IN_FLIGHT, async ({ signalId, at }) => {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.#healthTable,
+            Item: markerItem(signalId, at),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        duplicates.push(signalId);
+      }
+    });
+    return { duplicates };
+  }
+
   /**
    * One TransactWriteItems: each signal's marker if absent, the breaker if its `rev` is the one
    * read, each transition if its version is free. Markers that exist cancel it and are named.
@@ -143,10 +168,7 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     const markers = signals.map(({ signalId, at }) => ({
       Put: {
         TableName: this.#healthTable,
-        Item: {
-          pk: signalItemKey(signalId),
-          expiresAt: Math.floor(Date.parse(at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
-        },
+        Item: markerItem(signalId, at),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));
@@ -248,6 +270,12 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     );
   }
 }
+
+/** A signal's dedupe marker: kept (TTL) a while after the signal's own time. */
+const markerItem = (signalId: string, at: string) => ({
+  pk: signalItemKey(signalId),
+  expiresAt: Math.floor(Date.parse(at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
+});
 
 const registerShardKeys = (key: string): string[] =>
   Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n));

@@ -48,6 +48,17 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
     return { duplicates };
   }
 
+  async markSignals(
+    signals: port.BreakerSignalsCommit['signals'],
+  ): Promise<{ readonly duplicates: readonly string[] }> {
+    const duplicates: string[] = [];
+    for (const { signalId } of signals) {
+      if (this.#signals.has(signalId)) duplicates.push(signalId);
+      else this.#signals.add(signalId);
+    }
+    return { duplicates };
+  }
+
   /** The state, the markers and the transitions, or a conflict and nothing written. */
   async #apply(change: Omit<port.BreakerCommit, 'signalId'>, signalIds: readonly string[]): Promise<void> {
     const stored = this.#breakers.get(change.state.key);

@@ -74,6 +74,13 @@ export interface ProviderHealthStore {
    */
   commitSignals(change: BreakerSignalsCommit): Promise<{ readonly duplicates: readonly string[] }>;
   /**
+   * Each signal's dedupe marker, written if absent, and nothing else — no breaker, no revision, so
+   * no contention: for signals whose decision changed nothing that lasts on their breaker (counted
+   * failures a newer success of their batch broke: src/commands/record-health-signal.ts). Each
+   * marker on its own; those that existed (counted before) are named and left as they were.
+   */
+  markSignals(signals: BreakerSignalsCommit['signals']): Promise<{ readonly duplicates: readonly string[] }>;
+  /**
    * Raises each breaker's success register to the newest `at` of its entries (one write per breaker
    * whatever the number of successes, on one of its SUCCESS_REGISTER_SHARDS items, picked by the
    * newest entry's signal id): a max, so it is commutative and idempotent — a redelivered or

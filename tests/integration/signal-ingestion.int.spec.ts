@@ -377,6 +377,7 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
       readMany: (refs) => store.readMany(refs),
       readForSignals: (refs, keys) => store.readForSignals(refs, keys),
       commitSignals: (change) => store.commitSignals(change),
+      markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
       commit: async (change) => {

@@ -276,5 +276,27 @@ export function providerHealthContract(
       expect(error).toBeInstanceOf(VersionConflictError);
       expect((error as VersionConflictError).existing).toEqual({ state: next, rev: 2 });
     });
+
+    it('given signals marked without their breaker, when marked or committed again, then those are named, the others marked, and no breaker was written', async () => {
+      const { store, log } = await create();
+      const provider = unique('p');
+      const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
+      const at = '2026-11-25T14:00:00.000Z';
+      const signals = (...ids: string[]) => ids.map((signalId) => ({ signalId, at }));
+      expect(await store.markSignals(signals(a, b))).toEqual({ duplicates: [] });
+      // Each marker stands alone: b existed and is named, c is written all the same.
+      expect(await store.markSignals(signals(b, c))).toEqual({ duplicates: [b] });
+      expect(await store.markSignals(signals(c))).toEqual({ duplicates: [c] });
+      // A commit that carries a marked signal is refused naming it, like any signal counted before.
+      const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
+      expect(
+        await store.commitSignals({ signals: signals(a), at, expectedRev: 0, state, transitions: [] }),
+      ).toEqual({ duplicates: [a] });
+      expect(await store.load({ provider, model: null })).toEqual({
+        state: initialBreakerState(provider),
+        rev: 0,
+      });
+      expect(await log.readStream(`health#${provider}`)).toHaveLength(0);
+    });
   });
 }

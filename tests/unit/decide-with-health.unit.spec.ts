@@ -178,6 +178,7 @@ function failingStore(): ProviderHealthStore {
     readForSignals: fail,
     commit: fail,
     commitSignals: fail,
+    markSignals: fail,
     raiseSuccessRegisters: fail,
     readSuccessRegister: fail,
   };
@@ -266,6 +267,7 @@ describe('probes are leased before they are recorded', () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
       commitSignals: (change) => store.commitSignals(change),
+      markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
     };

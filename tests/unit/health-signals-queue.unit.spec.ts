@@ -42,6 +42,14 @@ class StoreFailingFor extends InMemoryProviderHealthStore {
     }
     return super.commitSignals(change);
   }
+  override async markSignals(signals: BreakerSignalsCommit['signals']) {
+    if (signals.some((s) => this.#failing.has(s.signalId))) {
+      throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+    }
+    return super.markSignals(signals);
+  }
 }
 
 function aFunction(store = new InMemoryProviderHealthStore(new InMemoryRoutingLog())) {
@@ -115,7 +123,8 @@ describe('the HealthSignals function on an SQS batch', () => {
       'duplicate',
       'recorded',
     ]);
-    expect((await fn.store.load(FAL)).state.consecutiveFailures).toBe(2);
+    // The success broke both failures' run: their markers were written, never the breaker item.
+    expect(await fn.store.load(FAL)).toMatchObject({ rev: 0, state: { consecutiveFailures: 0 } });
     const windowStartMs = Math.floor(START / WINDOW_MS) * WINDOW_MS;
     const counts = await fn.windows.readWindows([{ pair: FAL, windowStartMs }]);
     const [window] = [...counts.values()];

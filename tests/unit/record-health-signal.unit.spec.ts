@@ -33,6 +33,7 @@ function aStoreLosing(conflicts: number) {
       return inner.commit(change);
     },
     commitSignals: (change) => inner.commitSignals(change),
+    markSignals: (signals) => inner.markSignals(signals),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };
