@@ -2,15 +2,19 @@
  * Provider health on DynamoDB: `ProviderHealth-<Stage>`, partition key `pk` only.
  *
  *   breaker#<provider>[#<model>]  { rev, state, updatedAt }   one item per breaker
- *   signal#<eventId>              { expiresAt }                dedupe marker (TTL)
+ *   signal#<signalId>             { expiresAt }                dedupe marker (TTL)
  *
- * A commit is one TransactWriteItems: put the marker if absent, put the breaker if its `rev` is the
- * one read, and append each transition to the routing log if its version is free. Ingesting a
- * signal therefore costs one strongly consistent GetItem and one transaction of 2–4 small items; a
- * duplicate fails the marker's condition and changes nothing. A router reads every breaker it may
- * need in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts). Failures a newer
- * success of their batch broke write only their markers (`markSignals`: a conditional PutItem each,
- * no transaction), so they never race other batches for the breaker item.
+ * An append to a breaker's stream (src/log/breaker-records.ts) is one TransactWriteItems over the
+ * items it always had: each HealthSignalCounted a marker put if absent, the BreakerStateRecorded the
+ * breaker put if its `rev` is the expected version, each ProviderHealthChanged a routing-log item put
+ * if its version is free. So items already in the tables are read and refused exactly as before. A
+ * cancelled transaction is a VersionConflictError carrying what it found: the markers that exist
+ * (signals counted before) and, when the breaker had moved, the breaker (returned with the refusal,
+ * `ReturnValuesOnConditionCheckFailure`). Ingesting a signal therefore costs one strongly
+ * consistent read and one transaction of 2–4 small items. A router reads every breaker it may need
+ * in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
+ * Failures a newer success of their batch broke write only their markers (`markSignals`: a
+ * conditional PutItem each, no transaction), so they never race other batches for the breaker.
  *
  *   success#<breakerKey>#<n>  { at, expiresAt }   the success register (16 shards): the newest success's event time
  *
@@ -33,14 +37,13 @@ import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { RoutingManagerError, VersionConflictError } from '../errors.ts';
+import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
 import type { BreakerState } from '../log/health-records.ts';
-import { healthChangedRecord } from '../log/routing-records.ts';
 import { storedItemOf } from '../log/stored-records.ts';
 import type {
-  BreakerCommit,
+  BreakerConflict,
   BreakerRef,
-  BreakerSignalsCommit,
-  CommitResult,
+  CountedSignal,
   ProviderHealthStore,
   StoredBreaker,
   SuccessEntry,
@@ -81,12 +84,13 @@ interface BreakerItem {
   readonly state: BreakerState;
 }
 
-export class DynamoDbProviderHealthStore implements ProviderHealthStore {
+export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements ProviderHealthStore {
   readonly #client: DynamoDBDocumentClient;
   readonly #healthTable: string;
   readonly #logTable: string;
 
   constructor(client: DynamoDBDocumentClient, tables: { health: string; log: string }) {
+    super();
     this.#client = client;
     this.#healthTable = tables.health;
     this.#logTable = tables.log;
@@ -125,20 +129,8 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     return found;
   }
 
-  async commit(change: BreakerCommit): Promise<CommitResult> {
-    const signals = change.signalId === null ? [] : [{ signalId: change.signalId, at: change.at }];
-    const { duplicates } = await this.#transact(change, signals);
-    return duplicates.length > 0 ? 'duplicate' : 'committed';
-  }
-
-  async commitSignals(change: BreakerSignalsCommit): Promise<{ readonly duplicates: readonly string[] }> {
-    return this.#transact(change, change.signals);
-  }
-
   /** One conditional PutItem per marker (no transaction: each stands alone), a few in flight. */
-  async markSignals(
-    signals: BreakerSignalsCommit['signals'],
-  ): Promise<{ readonly duplicates: readonly string[] }> {
+  async markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }> {
     const duplicates: string[] = [];
     await forEachBounded(signals, CHUNKS_IN_FLIGHT, async ({ signalId, at }) => {
       try {
@@ -157,15 +149,9 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
     return { duplicates };
   }
 
-  /**
-   * One TransactWriteItems: each signal's marker if absent, the breaker if its `rev` is the one
-   * read, each transition if its version is free. Markers that exist cancel it and are named.
-   */
-  async #transact(
-    change: Omit<BreakerCommit, 'signalId'>,
-    signals: BreakerSignalsCommit['signals'],
-  ): Promise<{ readonly duplicates: readonly string[] }> {
-    const markers = signals.map(({ signalId, at }) => ({
+  /** One TransactWriteItems: each marker if absent, the breaker if at its `rev`, each transition if free. */
+  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
+    const markers = write.signals.map(({ signalId, at }) => ({
       Put: {
         TableName: this.#healthTable,
         Item: markerItem(signalId, at),
@@ -176,49 +162,49 @@ export class DynamoDbProviderHealthStore implements ProviderHealthStore {
       Put: {
         TableName: this.#healthTable,
         Item: {
-          pk: breakerItemKey(change.state.key),
-          rev: change.expectedRev + 1,
-          state: change.state,
-          updatedAt: change.at,
+          pk: breakerItemKey(write.key),
+          rev: write.expectedRev + 1,
+          state: write.state,
+          updatedAt: write.at,
         },
-        ...(change.expectedRev === 0
+        ...(write.expectedRev === 0
           ? { ConditionExpression: 'attribute_not_exists(pk)' }
-          : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': change.expectedRev } }),
+          : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': write.expectedRev } }),
         // A moved breaker comes back with the refusal: the retry decides on it without reading it.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       },
     };
-    const records = change.transitions.map((transition) => ({
+    const transitions = write.transitions.map((record) => ({
       Put: {
         TableName: this.#logTable,
         // The one record-to-item mapping of the routing log (src/log/stored-records.ts).
-        Item: storedItemOf(healthChangedRecord(transition)),
+        Item: storedItemOf(record),
         ConditionExpression: 'attribute_not_exists(#stream)',
         ExpressionAttributeNames: { '#stream': 'stream' },
       },
     }));
     try {
-      await this.#client.send(new TransactWriteCommand({ TransactItems: [...markers, breaker, ...records] }));
-      return { duplicates: [] };
+      await this.#client.send(
+        new TransactWriteCommand({ TransactItems: [...markers, breaker, ...transitions] }),
+      );
     } catch (error) {
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
-      const duplicates = signals
+      // A refused condition, or another transaction on one of the items right now: a race to decide
+      // again on what was found. Anything else (a validation error) is no race and is thrown as it is.
+      if (!reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+        throw error;
+      }
+      const counted = write.signals
         .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')
         .map((s) => s.signalId);
-      if (duplicates.length > 0) return { duplicates };
-      // Another writer moved the breaker (or is moving it right now): read again and retry.
-      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
-        const moved = reasons[signals.length]?.Item;
-        const item = moved ? (unmarshall(moved as never) as Partial<BreakerItem>) : undefined;
-        const existing: StoredBreaker | undefined =
-          item?.state && typeof item.rev === 'number' ? { state: item.state, rev: item.rev } : undefined;
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1, {
-          cause: error,
-          ...(existing ? { existing } : {}),
-        });
-      }
-      throw error;
+      const moved = reasons[write.signals.length]?.Item;
+      const item = moved ? (unmarshall(moved as never) as Partial<BreakerItem>) : undefined;
+      const existing: BreakerConflict = {
+        breaker: item?.state && typeof item.rev === 'number' ? { state: item.state, rev: item.rev } : null,
+        counted,
+      };
+      throw new VersionConflictError(write.stream, write.expectedRev + 1, { cause: error, existing });
     }
   }
 

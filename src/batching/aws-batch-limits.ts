@@ -1,7 +1,8 @@
 /**
  * The batch APIs' limits, by count and by bytes, each stated once: what `chunksWithin` and
  * `sendWithPartialRetry` are given wherever the Routing Manager calls these APIs (the projector's
- * dispatch and announcements, `routing-manager submit`).
+ * dispatch and announcements, `routing-manager submit`), and the largest transaction the health
+ * store may write.
  */
 import { utf8Bytes } from './chunks.ts';
 import type { BatchLimits } from './partial-retry.ts';
@@ -39,3 +40,10 @@ export const sqsBatchLimits = (maxMessageBytes: number): BatchLimits => ({
   maxBatchBytes: SQS_BATCH_MAX_BYTES,
   maxEntryBytes: maxMessageBytes,
 });
+
+/**
+ * DynamoDB TransactWriteItems: at most 100 actions per call (and 4 MB in all; the health store's
+ * items are well under 1 KB each, so the count binds first).
+ * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ */
+export const TRANSACT_WRITE_MAX_ITEMS = 100;

@@ -7,8 +7,8 @@
  * and is never retried here (the SDK has already retried throttling and network errors).
  *
  * Each command supplies the three steps; this module owns the loop, so no command has its own, and
- * no command turns a store's answer into a conflict: every adapter throws VersionConflictError
- * itself (the routing log's and rules log's `appendToStream`, the health store's `commit`).
+ * no command turns a store's answer into a conflict: every adapter's `appendToStream` — the routing
+ * log's, the rules log's, the health store's — throws VersionConflictError itself.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { CommandContendedError, VersionConflictError } from '../errors.ts';
@@ -31,8 +31,11 @@ export interface CommandSteps<State, Decision, Result> {
 export interface ConflictRetry {
   /** Read-decide-append cycles before giving up (default DEFAULT_MAX_ATTEMPTS). */
   readonly maxAttempts?: number;
-  /** The wait after the n-th conflict (default conflictBackoffMs). */
-  readonly backoffMs?: (conflicts: number) => number;
+  /**
+   * The wait after the n-th conflict, which is given (default conflictBackoffMs): a command whose
+   * conflict only tells it what was recorded before (a redelivery, not a race) waits 0.
+   */
+  readonly backoffMs?: (conflicts: number, conflict: VersionConflictError) => number;
   /** Waits (default node:timers/promises' setTimeout; tests pass one that records). */
   readonly sleep?: (ms: number) => Promise<unknown>;
 }
@@ -56,7 +59,7 @@ export async function handleCommand<State, Decision, Result>(
   retry: ConflictRetry = {},
 ): Promise<Result> {
   const maxAttempts = retry.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const backoffMs = retry.backoffMs ?? conflictBackoffMs;
+  const backoffMs = retry.backoffMs ?? ((conflicts: number) => conflictBackoffMs(conflicts));
   const sleep = retry.sleep ?? delay;
   let conflict: VersionConflictError | undefined;
   for (let attempt = 1; ; attempt++) {
@@ -68,7 +71,7 @@ export async function handleCommand<State, Decision, Result>(
       if (!(error instanceof VersionConflictError)) throw error;
       if (attempt >= maxAttempts) throw new CommandContendedError(error, attempt);
       conflict = error;
-      await sleep(backoffMs(attempt));
+      await sleep(backoffMs(attempt, error));
     }
   }
 }

@@ -190,7 +190,7 @@ async function inBatchOrAlone<T, R>(
  * uses (the HealthSignals function's SQS batches, one signal at a time, the bench):
  *
  *   1. the breakers take the batch's health signals in order (recordHealthSignals: one read, one
- *      commit per breaker its signals changed, one register write per breaker for its successes);
+ *      append per breaker its signals changed, one register write per breaker for its successes);
  *   2. each attempt's follow-ups: its slot, then its job's stream (`followUpOf`), those of one job
  *      in order, others at once;
  *   3. the windows take every fact of the batch at once (one fact group per window touched), an

@@ -1,12 +1,14 @@
 /**
  * Leasing a half-open breaker's one probe: read the breaker strongly consistent, let the decider
- * grant the lease, and commit it on the breaker's revision. Two routers racing for the probe: one
- * commit wins, the other conflicts and re-reads a leased breaker (no probe). A lease held by this
- * very dispatch (a redelivered submission) is still this job's.
+ * grant the lease, and append the leased state to the breaker's stream at its revision. Two routers
+ * racing for the probe: one append wins, the other conflicts and re-reads a leased breaker (no
+ * probe). A lease held by this very dispatch (a redelivered submission) is still this job's.
  */
 
 import { CommandContendedError } from '../errors.ts';
+import { breakerRecordsOf } from '../log/breaker-records.ts';
 import type { BreakerState } from '../log/health-records.ts';
+import { streamForHealth } from '../log/routing-records.ts';
 import type { ProviderHealthStore } from '../ports/provider-health-store.ts';
 import {
   type BreakerConfig,
@@ -18,7 +20,7 @@ import { handleCommand } from './handle-command.ts';
 /** Few and without a wait: the router is deciding a job meanwhile, and losing only skips the probe. */
 const LEASE_RETRY = { maxAttempts: 3, backoffMs: () => 0 } as const;
 
-/** The shape of every command (handleCommand): read the breaker → decide (pure) → commit on its revision. */
+/** The shape of every command (handleCommand): read the breaker → decide (pure) → append at its revision. */
 export async function leaseProbe(
   store: ProviderHealthStore,
   breaker: Pick<BreakerState, 'provider' | 'model'>,
@@ -38,13 +40,11 @@ export async function leaseProbe(
         append: async (decided, { rev }) => {
           if (decided === 'held') return true;
           if (decided.events.length === 0) return false;
-          await store.commit({
-            signalId: null,
-            at,
-            expectedRev: rev,
-            state: decided.state,
-            transitions: [],
-          });
+          await store.appendToStream(
+            streamForHealth(decided.state.key),
+            breakerRecordsOf({ state: decided.state, at }),
+            { expectedVersion: rev },
+          );
           return true;
         },
       },

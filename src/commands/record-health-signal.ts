@@ -1,26 +1,32 @@
 /**
  * RecordHealthSignal: one provider signal (an attempt report or an operator's status change) into
- * its breaker, as one handleCommand: load the breaker → decide (pure) → commit state, dedupe marker
- * and transitions (appended to the `health#<key>` stream) in one atomic write, conditional on the
- * breaker's revision. Successes other than the probe's skip the commit: they raise the breaker's
- * success register (a max of event times, one write per breaker and batch), which the next
- * failure reads (a batch decides on one read of both: recordHealthSignals). In a batch, failures a
- * newer success of the batch broke write only their markers, not the breaker (`planBreakerSignals`).
- * A concurrent writer makes the commit conflict: read again and decide again, a bounded number of
- * times; then CommandContendedError goes back to the signal's retry, and the marker makes the retry
- * safe. JudgeClosedWindows feeds the failure-rate rule from closed windows.
+ * its breaker, as one handleCommand: load the breaker → decide (pure) → append to the breaker's
+ * stream `health#<key>` at the revision read — the signal counted, its transitions and the state
+ * it left, in one atomic write (the store's `appendToStream`, src/log/breaker-records.ts).
+ * Successes other than the probe's skip the append: they raise the breaker's success register (a
+ * max of event times, one write per breaker and batch), which the next failure reads (a batch
+ * decides on one read of both: recordHealthSignals). In a batch, failures a newer success of the
+ * batch broke write only their dedupe markers, not the breaker (`planBreakerSignals`). A concurrent
+ * writer, or a copy of the signal counted before, makes the append throw VersionConflictError with
+ * what it found: the command decides again on it — a signal counted before answers `duplicate` — a
+ * bounded number of times; then CommandContendedError goes back to the signal's retry, and the
+ * counted signal makes the retry safe. JudgeClosedWindows feeds both opening rules from closed windows.
  */
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { VersionConflictError } from '../errors.ts';
+import { type BreakerChange, breakerRecordsOf } from '../log/breaker-records.ts';
 import type {
   BreakerMode,
   BreakerState,
   HealthTransition,
   ProvisionalOpening,
 } from '../log/health-records.ts';
+import { streamForHealth } from '../log/routing-records.ts';
 import {
+  type BreakerConflict,
   type BreakerRef,
-  MAX_SIGNALS_PER_COMMIT,
+  MAX_SIGNALS_PER_APPEND,
   type ProviderHealthStore,
   type StoredBreaker,
   type SuccessEntry,
@@ -40,7 +46,7 @@ import {
   type WindowEvidence,
 } from '../provider-health/breaker.ts';
 import type { HealthSignal } from '../provider-health/signals.ts';
-import { type ConflictRetry, handleCommand } from './handle-command.ts';
+import { type ConflictRetry, conflictBackoffMs, handleCommand } from './handle-command.ts';
 
 export type RecordHealthSignalResult =
   | {
@@ -61,63 +67,94 @@ export interface RecordHealthSignalDependencies {
   readonly retry?: ConflictRetry;
 }
 
-type Read = StoredBreaker & { readonly command: HealthSignal['command']; readonly toRegister: boolean };
-
 /** The later of two event times (ISO 8601 UTC strings compare as times); null when neither. */
 const laterOf = (a: string | null, b: string | null): string | null =>
   a === null ? b : b === null || a >= b ? a : b;
 
+/** A breaker as its signals are decided on: as stored, its success register, the signals found counted before. */
+interface BreakerRead {
+  readonly stored: StoredBreaker;
+  /** The register's newest success (null: none, or not read because no signal decided needs it). */
+  readonly register: string | null;
+  readonly counted: ReadonlySet<string>;
+}
+
+/** Appends one decision's change to its breaker's stream, at the revision it was decided on. */
+const appendChange = (store: ProviderHealthStore, change: BreakerChange, rev: number): Promise<number> =>
+  store.appendToStream(streamForHealth(change.state.key), breakerRecordsOf(change), { expectedVersion: rev });
+
+/** What a refused append found (its BreakerConflict); nothing when the refusal said nothing. */
+function foundIn(conflict: VersionConflictError | undefined): BreakerConflict {
+  const existing = conflict?.existing as Partial<BreakerConflict> | undefined;
+  return { breaker: existing?.breaker ?? null, counted: existing?.counted ?? [] };
+}
+
 /**
- * One signal. A success that is not the leased probe's raises its breaker's success register (no
- * commit on the breaker item: `attemptRoute`); anything else is a commit on the breaker's revision,
- * and a failure that can count reads the register first (`readsSuccessRegister`), so a success in
- * between resets the consecutive count.
+ * How a breaker's signals retry: as every command (handleCommand, `deps.retry`), except that a
+ * refusal naming signals counted before is a redelivery, not a race — decided again at once, as
+ * RouteJob answers a taken version 1.
+ */
+function retryOf(deps: RecordHealthSignalDependencies): ConflictRetry {
+  const backoff = deps.retry?.backoffMs ?? ((conflicts: number) => conflictBackoffMs(conflicts));
+  return {
+    ...deps.retry,
+    backoffMs: (conflicts, conflict) =>
+      foundIn(conflict).counted.length > 0 ? 0 : backoff(conflicts, conflict),
+  };
+}
+
+/**
+ * One signal, decided as a batch of one (`planBreakerSignals`). A success that is not the leased
+ * probe's raises its breaker's success register (no append: `attemptRoute`); anything else that
+ * changes the breaker is an append at the breaker's revision, and a failure that can count reads the
+ * register first (`readsSuccessRegister`), so a success in between resets the consecutive count.
+ * A refusal that names only the signal as counted before is decided again on the same read; any
+ * other reads the breaker again.
  */
 export async function recordHealthSignal(
   signal: HealthSignal,
   deps: RecordHealthSignalDependencies,
 ): Promise<RecordHealthSignalResult> {
   const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
+  let last: BreakerRead | undefined;
   return handleCommand(
     {
-      read: async (): Promise<Read> => {
+      read: async (conflict): Promise<BreakerRead> => {
+        const found = foundIn(conflict);
+        const counted = new Set([...(last?.counted ?? []), ...found.counted]);
+        if (last && found.counted.length > 0 && found.breaker === null) {
+          last = { ...last, counted };
+          return last;
+        }
         const stored = await deps.store.load(signal);
         const { command } = signal;
-        if (command.type !== 'RecordAttempt') return { ...stored, command, toRegister: false };
-        if (attemptRoute(stored.state, command) === 'register')
-          return { ...stored, command, toRegister: true };
-        if (!readsSuccessRegister(stored.state, command)) return { ...stored, command, toRegister: false };
-        const lastSuccessAt = await deps.store.readSuccessRegister(stored.state.key);
-        return { ...stored, command: { ...command, lastSuccessAt }, toRegister: false };
+        const register =
+          command.type === 'RecordAttempt' && readsSuccessRegister(stored.state, command)
+            ? await deps.store.readSuccessRegister(stored.state.key)
+            : null;
+        last = { stored, register, counted };
+        return last;
       },
-      decide: ({ state, command, toRegister }) =>
-        toRegister ? null : handleHealthCommand(state, command, config),
-      append: async (decided, { rev }): Promise<RecordHealthSignalResult> => {
-        if (decided === null) {
-          await deps.store.raiseSuccessRegisters([
-            { key: signal.key, at: signal.command.at, signalId: signal.command.signalId },
-          ]);
-          return REGISTERED;
-        }
-        const { events, state: next } = decided;
-        // Nothing to record (a late signal while open, a client-side error): no write at all.
-        if (events.length === 0) return { outcome: 'unchanged' };
-        const transitions = transitionsOf(events);
-        const result = await deps.store.commit({
-          signalId: signal.command.signalId,
-          at: signal.command.at,
-          expectedRev: rev,
-          state: next,
-          transitions,
-        });
-        return result === 'duplicate'
-          ? DUP
-          : { outcome: 'recorded', transitions, ...provisionalFacts(events) };
+      decide: ({ stored, register, counted }) =>
+        planBreakerSignals([signal], { state: stored.state, register, batchSuccess: null }, counted, config),
+      append: async (plan, { stored }): Promise<RecordHealthSignalResult> => {
+        if (plan.successes.length > 0) await deps.store.raiseSuccessRegisters(plan.successes);
+        // Nothing to record (a late signal while open, a client-side error, a copy): no write at all.
+        if (plan.markers.length > 0) await appendChange(deps.store, changeOf(plan), stored.rev);
+        return plan.answers[0] as RecordHealthSignalResult;
       },
     },
-    deps.retry,
+    retryOf(deps),
   );
 }
+
+/** What a plan appends: its counted signals, their transitions, the state after the last. */
+const changeOf = (plan: BreakerPlan): BreakerChange => ({
+  state: plan.state,
+  at: (plan.markers.at(-1) as { at: string }).at,
+  signals: plan.markers,
+  transitions: plan.transitions,
+});
 
 const DUP: RecordHealthSignalResult = { outcome: 'duplicate' };
 
@@ -146,19 +183,13 @@ const mayCount = ({ command }: HealthSignal): boolean =>
   command.outcome !== 'unknown' &&
   isProviderSideFailure(command.errorClass);
 
-/** A breaker as one batch decides on it: its stored state and its success register. */
-interface BreakerRead {
-  readonly stored: StoredBreaker;
-  readonly register: string | null;
-}
-
-/** What a run of one breaker's signals decided (pure): the answers, and what one commit writes. */
+/** What a run of one breaker's signals decided (pure): the answers, and what one append writes. */
 export interface BreakerPlan {
   /** One answer per signal planned, in order. */
   readonly answers: readonly RecordHealthSignalResult[];
   /** Successes bound for the register. */
   readonly successes: readonly SuccessEntry[];
-  /** The signals that changed the breaker: each gets its marker in the commit. */
+  /** The signals that changed the breaker: each is counted (HealthSignalCounted) by the append. */
   readonly markers: readonly { readonly signalId: string; readonly at: string }[];
   readonly transitions: readonly HealthTransition[];
   /** The breaker after the planned signals. */
@@ -178,17 +209,18 @@ export interface BreakerPlan {
  * else is decided on the breaker as the signals before it left it, a failure that can count seeing
  * as its last success the newest of `register` and the batch's successes before it
  * (`batchSuccess`, then each planned one) — what the register would hold had each been written.
- * A signal in `duplicates` was counted before, like a second copy of a signal planned here: it
- * changes nothing (answers `duplicate` where it would have been written). Stops after
- * MAX_SIGNALS_PER_COMMIT signals to write; the answers say how many signals were planned.
+ * A signal in `counted` was counted before (a refused append said so), like a second copy of a
+ * signal planned here: it changes nothing (answers `duplicate` where it would have been written).
+ * Stops after MAX_SIGNALS_PER_APPEND signals to write; the answers say how many were planned.
  *
  * Marks only: when the signals to write are counted failures of a closed `auto` breaker and the
  * breaker after them, as its next failure will see it once the batch's register write lands
  * (`breakerAsSeen`, with the newest of `register` and the batch's successes), is the breaker as
  * read seen the same way, they changed nothing that lasts — a newer success broke every one of
  * them, and no opening was reached. Such a plan keeps the breaker as read and writes only the
- * markers (`marksOnly`): the answers are the same, but no commit races the batch's neighbours for
- * the breaker item. Among signals that mostly succeed, this is nearly every batch's failures.
+ * signals' dedupe markers (`marksOnly`): the answers are the same, but no append races the batch's
+ * neighbours for the breaker's revision. Among signals that mostly succeed, this is nearly every
+ * batch's failures.
  */
 export function planBreakerSignals(
   signals: readonly HealthSignal[],
@@ -197,7 +229,7 @@ export function planBreakerSignals(
     readonly register: string | null;
     readonly batchSuccess: string | null;
   },
-  duplicates: ReadonlySet<string>,
+  counted: ReadonlySet<string>,
   config: BreakerConfig = DEFAULT_BREAKER_CONFIG,
 ): BreakerPlan {
   const answers: RecordHealthSignalResult[] = [];
@@ -225,12 +257,12 @@ export function planBreakerSignals(
       answers.push({ outcome: 'unchanged' });
       continue;
     }
-    // Counted before, or a copy of a signal planned above (one commit cannot write a marker twice).
-    if (duplicates.has(command.signalId) || markers.some((m) => m.signalId === command.signalId)) {
+    // Counted before, or a copy of a signal planned above (one append cannot count it twice).
+    if (counted.has(command.signalId) || markers.some((m) => m.signalId === command.signalId)) {
       answers.push(DUP);
       continue;
     }
-    if (markers.length === MAX_SIGNALS_PER_COMMIT) break;
+    if (markers.length === MAX_SIGNALS_PER_APPEND) break;
     const caused = transitionsOf(events);
     runEvidenceOnly &&= events.every(isRunEvidence);
     markedAnswers.push(answers.length);
@@ -280,23 +312,23 @@ const isRunEvidence = (event: HealthEvent): boolean =>
   event.type === 'SuccessSeen' || (event.type === 'AttemptCounted' && event.result === 'failure');
 
 /**
- * One breaker's signals of a batch, in order, in as few commits as they need (one, unless more
- * than MAX_SIGNALS_PER_COMMIT change the breaker): each run is planned (`planBreakerSignals`) and
- * committed on the revision it was planned on, through handleCommand — a conflict reads the breaker
- * and its register again (one read) and plans again. Signals found counted before are planned
- * again as duplicates. Answers in order, and the successes for the register.
+ * One breaker's signals of a batch, in order, in as few appends as they need (one, unless more
+ * than MAX_SIGNALS_PER_APPEND change the breaker): each run is planned (`planBreakerSignals`) and
+ * appended at the revision it was planned on, through handleCommand. A refused append is decided
+ * again on what it found: the breaker it returned (with the register as read), or — when it only
+ * named signals counted before — the same read; a refusal that said neither reads the breaker and
+ * its register again (one read). Answers in order, and the successes for the register.
  */
 async function recordBreakerSignals(
   signals: readonly HealthSignal[],
-  first: BreakerRead,
+  first: Omit<BreakerRead, 'counted'>,
   deps: RecordHealthSignalDependencies,
 ): Promise<{ readonly answers: RecordHealthSignalResult[]; readonly successes: SuccessEntry[] }> {
   const config = deps.config ?? DEFAULT_BREAKER_CONFIG;
   const head = signals[0] as HealthSignal;
   const answers: RecordHealthSignalResult[] = [];
   const successes: SuccessEntry[] = [];
-  const duplicates = new Set<string>();
-  let read = first;
+  let read: BreakerRead = { ...first, counted: new Set() };
   let batchSuccess: string | null = null;
   while (answers.length < signals.length) {
     const rest = signals.slice(answers.length);
@@ -304,50 +336,44 @@ async function recordBreakerSignals(
       {
         read: async (conflict): Promise<BreakerRead> => {
           if (!conflict) return read;
-          // The breaker as the refused commit found it; the register as read (a success raised
+          const found = foundIn(conflict);
+          const counted = new Set([...read.counted, ...found.counted]);
+          // The breaker as the refused append found it; the register as read (a success raised
           // since is as if it came after these signals, as any success racing a batch may).
-          const existing = conflict.existing as StoredBreaker | undefined;
-          if (existing?.state?.key === head.key) return { stored: existing, register: read.register };
-          const fresh = await deps.store.readForSignals([head], [head.key]);
-          return {
-            stored: fresh.breakers.get(head.key) ?? {
-              state: initialBreakerState(head.provider, head.model),
-              rev: 0,
-            },
-            register: fresh.registers.get(head.key) ?? null,
-          };
+          if (found.breaker?.state.key === head.key) {
+            read = { stored: found.breaker, register: read.register, counted };
+          } else if (found.counted.length > 0) {
+            // Only signals counted before: the breaker was still at the revision read.
+            read = { ...read, counted };
+          } else {
+            const fresh = await deps.store.readForSignals([head], [head.key]);
+            read = {
+              stored: fresh.breakers.get(head.key) ?? {
+                state: initialBreakerState(head.provider, head.model),
+                rev: 0,
+              },
+              register: fresh.registers.get(head.key) ?? null,
+              counted,
+            };
+          }
+          return read;
         },
-        decide: ({ stored, register }) =>
-          planBreakerSignals(rest, { state: stored.state, register, batchSuccess }, duplicates, config),
+        decide: ({ stored, register, counted }) =>
+          planBreakerSignals(rest, { state: stored.state, register, batchSuccess }, counted, config),
         append: async (plan, at) => {
-          if (plan.markers.length === 0) return { plan, read: at, found: [] };
+          if (plan.markers.length === 0) return { plan, read: at };
           if (plan.marksOnly) {
             // Nothing that lasts changed: the markers alone, the breaker left as read (no race on it).
             const { duplicates: marked } = await deps.store.markSignals(plan.markers);
-            return { plan: withDuplicates(plan, marked), read: at, found: [] };
+            return { plan: withDuplicates(plan, marked), read: at };
           }
-          const { duplicates: found } = await deps.store.commitSignals({
-            signals: plan.markers,
-            at: (plan.markers.at(-1) as { at: string }).at,
-            expectedRev: at.stored.rev,
-            state: plan.state,
-            transitions: plan.transitions,
-          });
-          if (found.length > 0) return { plan, read: at, found };
-          return {
-            plan,
-            read: { stored: { state: plan.state, rev: at.stored.rev + 1 }, register: at.register },
-            found,
-          };
+          const rev = await appendChange(deps.store, changeOf(plan), at.stored.rev);
+          return { plan, read: { ...at, stored: { state: plan.state, rev } } };
         },
       },
-      deps.retry,
+      retryOf(deps),
     );
     read = outcome.read;
-    if (outcome.found.length > 0) {
-      for (const id of outcome.found) duplicates.add(id);
-      continue;
-    }
     answers.push(...outcome.plan.answers);
     successes.push(...outcome.plan.successes);
     for (const success of outcome.plan.successes) batchSuccess = laterOf(batchSuccess, success.at);
@@ -361,13 +387,13 @@ async function recordBreakerSignals(
  *   - one strongly consistent read takes every breaker of the batch and the success register of
  *     each breaker a failure of the batch may count against (`readForSignals`);
  *   - each breaker's signals are decided in memory, in order (`planBreakerSignals`), breakers side
- *     by side, and everything that changed the breaker is ONE commit (`commitSignals`: a marker per
- *     signal, the state, the transitions) on the revision read — a conflict reads again and
- *     decides again (handleCommand); a signal counted before is decided again as a duplicate —
- *     unless a newer success broke every failure it planned (marks only): then just their markers
- *     are written (`markSignals`), and the breaker item is left alone;
+ *     by side, and everything that changed the breaker is ONE append to its stream (the signals
+ *     counted, the transitions, the state) at the revision read — a refusal is decided again on
+ *     what it found (handleCommand); a signal it names as counted before answers `duplicate` —
+ *     unless a newer success broke every failure it planned (marks only): then just their dedupe
+ *     markers are written (`markSignals`), and the breaker is left alone;
  *   - each breaker's register is raised once, to its newest success of the batch.
- * A batch therefore costs one read, one commit per breaker it changed that lasts (else a marker
+ * A batch therefore costs one read, one append per breaker it changed that lasts (else a marker
  * write per counted failure) and one register write per breaker with successes — no read or write
  * between its signals. The answers, transitions and registers are those of one signal at a time;
  * a breaker left unwritten differs from it only in a run its register's newest success already
@@ -412,8 +438,8 @@ export async function recordHealthSignals(
  * JudgeClosedWindows: the fold of both opening rules over a pair's closed signal windows, run after
  * every closer (the signal handler's, the scheduled one: src/provider-health/window-counting.ts).
  * Each window newer than the breaker's `windowsJudgedThrough` is judged once, in order
- * (`JudgeWindows`); a commit records the judged mark, the carried run, a withdrawn provisional
- * opening and any transition together (no dedupe marker: the mark is the state, so a second
+ * (`JudgeWindows`); one append records the judged mark, the carried run, a withdrawn provisional
+ * opening and any transition together (no signal counted: the mark is the state, so a second
  * closer judging the same windows decides nothing). Nothing new to judge: no write.
  */
 export async function judgeClosedWindows(
@@ -430,13 +456,7 @@ export async function judgeClosedWindows(
       append: async ({ events, state: next }, { rev }): Promise<RecordHealthSignalResult> => {
         if (events.length === 0) return { outcome: 'unchanged' };
         const transitions = transitionsOf(events);
-        await deps.store.commit({
-          signalId: null,
-          at: new Date(newest).toISOString(),
-          expectedRev: rev,
-          state: next,
-          transitions,
-        });
+        await appendChange(deps.store, { state: next, at: new Date(newest).toISOString(), transitions }, rev);
         return { outcome: 'recorded', transitions, ...provisionalFacts(events) };
       },
     },
@@ -455,7 +475,7 @@ export interface ChangeProviderMode {
 
 /**
  * The signal id of an operator's change: derived from its facts and the breaker version it was
- * asked against, so the same request sent twice is recorded once (the signal's dedupe marker).
+ * asked against, so the same request sent twice is recorded once (counted once on the breaker's stream).
  */
 export function operatorSignalId(request: Omit<ChangeProviderMode, 'at'>, version: number): string {
   const { ref, mode, actor, why } = request;

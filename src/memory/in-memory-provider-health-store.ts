@@ -1,20 +1,21 @@
 /**
  * The provider-health store in memory, for unit tests: passes the same contract suite as the
- * DynamoDB adapter, including the atomic commit of marker, breaker and transition records.
+ * DynamoDB adapter, including the atomic append of markers, breaker and transition records.
  */
 import { VersionConflictError } from '../errors.ts';
-import { healthChangedRecord } from '../log/routing-records.ts';
+import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
 import type * as port from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { breakerKey, initialBreakerState, newestSuccesses } from '../provider-health/breaker.ts';
 
-export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
+export class InMemoryProviderHealthStore extends BreakerStreamAppends implements port.ProviderHealthStore {
   readonly #breakers = new Map<string, port.StoredBreaker>();
   readonly #signals = new Set<string>();
   readonly #registers = new Map<string, string>();
   readonly #log: RoutingLog;
 
   constructor(log: RoutingLog) {
+    super();
     this.#log = log;
   }
 
@@ -33,23 +34,8 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
     return found;
   }
 
-  async commit(change: port.BreakerCommit): Promise<port.CommitResult> {
-    if (change.signalId !== null && this.#signals.has(change.signalId)) return 'duplicate';
-    await this.#apply(change, change.signalId === null ? [] : [change.signalId]);
-    return 'committed';
-  }
-
-  async commitSignals(
-    change: port.BreakerSignalsCommit,
-  ): Promise<{ readonly duplicates: readonly string[] }> {
-    const ids = change.signals.map((s) => s.signalId);
-    const duplicates = ids.filter((id) => this.#signals.has(id));
-    if (duplicates.length === 0) await this.#apply(change, ids);
-    return { duplicates };
-  }
-
   async markSignals(
-    signals: port.BreakerSignalsCommit['signals'],
+    signals: readonly port.CountedSignal[],
   ): Promise<{ readonly duplicates: readonly string[] }> {
     const duplicates: string[] = [];
     for (const { signalId } of signals) {
@@ -59,31 +45,31 @@ export class InMemoryProviderHealthStore implements port.ProviderHealthStore {
     return { duplicates };
   }
 
-  /** The state, the markers and the transitions, or a conflict and nothing written. */
-  async #apply(change: Omit<port.BreakerCommit, 'signalId'>, signalIds: readonly string[]): Promise<void> {
-    const stored = this.#breakers.get(change.state.key);
-    const conflict = new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-    if ((stored?.rev ?? 0) !== change.expectedRev) {
-      throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1, {
-        existing: structuredClone(stored),
-      });
+  /** The markers, the state and the transitions, or a conflict saying what it found and nothing written. */
+  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
+    let taken = false;
+    for (const { metadata } of write.transitions) {
+      const held = await this.#log.readStream(metadata.stream);
+      taken ||= held.some((r) => r.metadata.version === metadata.version);
     }
-    for (const transition of change.transitions) {
-      const { metadata } = healthChangedRecord(transition);
-      const stream = await this.#log.readStream(metadata.stream);
-      if (stream.some((r) => r.metadata.version === metadata.version)) throw conflict;
+    // Nothing awaited from here on: checked and applied as one step, like the transaction it twins.
+    const stored = this.#breakers.get(write.key);
+    const counted = write.signals.map((s) => s.signalId).filter((id) => this.#signals.has(id));
+    const moved = (stored?.rev ?? 0) !== write.expectedRev;
+    if (moved || taken || counted.length > 0) {
+      const existing: port.BreakerConflict = {
+        breaker: moved && stored ? structuredClone(stored) : null,
+        counted,
+      };
+      throw new VersionConflictError(write.stream, write.expectedRev + 1, { existing });
     }
-    // Nothing awaited from here on: the commit applies as one step, like the transaction it twins.
-    const appends = change.transitions.map((t) => {
-      const record = healthChangedRecord(t);
-      const { stream, version } = record.metadata;
-      return this.#log.appendToStream(stream, [record], { expectedVersion: version - 1 });
-    });
-    for (const id of signalIds) this.#signals.add(id);
-    this.#breakers.set(change.state.key, {
-      state: structuredClone(change.state),
-      rev: change.expectedRev + 1,
-    });
+    const appends = write.transitions.map((record) =>
+      this.#log.appendToStream(record.metadata.stream, [record], {
+        expectedVersion: record.metadata.version - 1,
+      }),
+    );
+    for (const { signalId } of write.signals) this.#signals.add(signalId);
+    this.#breakers.set(write.key, { state: structuredClone(write.state), rev: write.expectedRev + 1 });
     await Promise.all(appends);
   }
 

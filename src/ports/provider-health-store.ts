@@ -1,20 +1,36 @@
 /**
- * The provider-health store port: each breaker's working state (counters, window, probe lease)
- * shared by every router and signal-handler instance, with optimistic concurrency on a revision.
- * A commit is atomic: the signal's dedupe marker, the new state and the transitions it caused
- * (ProviderHealthChanged records in the routing log) are written together or not at all — so a
- * duplicate signal counts once and the log never disagrees with the state.
+ * The provider-health store port: each breaker's working state (run, judged windows, probe lease)
+ * shared by every router and signal-handler instance, appended to with the one append contract of
+ * every log here (Emmett's `appendToStream`, src/ports/routing-log.ts). A breaker is a stream,
+ * `health#<key>`, whose version is the breaker's revision; an append carries the signals a decision
+ * counted, the transitions it caused (ProviderHealthChanged records, kept in the routing log) and the
+ * state it left (src/log/breaker-records.ts), written together or not at all — so a signal counts
+ * once and the log never disagrees with the state. A moved revision or a signal counted before is a
+ * VersionConflictError carrying what the command decides again on (`BreakerConflict`); the command
+ * handler is the only retry loop.
+ *
+ * Dedupe markers of signals that changed nothing that lasts may be written alone (`markSignals`).
+ * The success register is not a stream: a max of event times, raised without a version (a
+ * commutative, idempotent write needs no expected version and no dedupe), read with the breakers.
  *
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerState, HealthTransition } from '../log/health-records.ts';
+import type { BreakerRecord } from '../log/breaker-records.ts';
+import type { BreakerState } from '../log/health-records.ts';
+import type { AppendOptions } from './routing-log.ts';
 
 /** A success for the register: its breaker, its event time and its dedupe key (which picks a shard). */
 export interface SuccessEntry {
   readonly key: string;
   readonly at: string;
   readonly signalId: string;
+}
+
+/** A signal a breaker counted: its dedupe key and its event time (its marker is kept a while after it). */
+export interface CountedSignal {
+  readonly signalId: string;
+  readonly at: string;
 }
 
 export interface BreakerRef {
@@ -24,34 +40,25 @@ export interface BreakerRef {
 
 export interface StoredBreaker {
   readonly state: BreakerState;
-  /** 0 when never written; every commit increments it. */
+  /** The stream's version: 0 when never written; every append moves it by one. */
   readonly rev: number;
 }
 
-export interface BreakerCommit {
-  /** The signal's event id (its dedupe key); null for a router's probe lease, which has none. */
-  readonly signalId: string | null;
-  /** Time of the signal: the dedupe marker expires a while after it. */
-  readonly at: string;
-  readonly expectedRev: number;
-  readonly state: BreakerState;
-  readonly transitions: readonly HealthTransition[];
-}
-
-/** `duplicate`: the signal was counted before (its marker exists); nothing was written. */
-export type CommitResult = 'committed' | 'duplicate';
-
-/** Signals one commit may carry (`commitSignals`): their markers, the breaker and ≤ 2 transitions each fit in one transaction of ≤ 100 items. */
-export const MAX_SIGNALS_PER_COMMIT = 25;
+/**
+ * Signals one append may count (a batch's decisions on a breaker are planned in runs of at most
+ * this many): with the state and ≤ 2 transitions each, they fit one transaction of ≤ 100 items.
+ */
+export const MAX_SIGNALS_PER_APPEND = 25;
 
 /**
- * Several signals of one breaker decided together (a batch's, in arrival order), written as one
- * atomic commit: a dedupe marker per signal, the breaker's state after the last of them and every
- * transition they caused.
+ * What a refused append found (its VersionConflictError's `existing`), so the command decides again
+ * without reading what the refusal already told: the breaker as stored when its revision had moved
+ * (null when the store did not return it), and the append's signals that were counted before (their
+ * dedupe markers exist) — decided again, those answer `duplicate`.
  */
-export interface BreakerSignalsCommit extends Omit<BreakerCommit, 'signalId'> {
-  /** 1 to MAX_SIGNALS_PER_COMMIT signals, each with its event time (its marker expires a while after it). */
-  readonly signals: readonly { readonly signalId: string; readonly at: string }[];
+export interface BreakerConflict {
+  readonly breaker: StoredBreaker | null;
+  readonly counted: readonly string[];
 }
 
 export interface ProviderHealthStore {
@@ -60,26 +67,22 @@ export interface ProviderHealthStore {
   /** Several breakers at once for a router (eventually consistent); absent ones are not in the map. */
   readMany(refs: readonly BreakerRef[]): Promise<Map<string, StoredBreaker>>;
   /**
-   * Writes the change if the breaker is still at `expectedRev` (its expected version) and every
-   * transition's version in `health#<key>` is free; otherwise throws VersionConflictError (the
-   * append contract of every log here, src/ports/routing-log.ts).
+   * Appends `records` to the breaker's stream `health#<key>` if its revision is still
+   * `expectedVersion` (0: never written), its signals were never counted and each transition's
+   * version is free in the log; returns the new revision. Otherwise nothing is written and it throws
+   * VersionConflictError whose `existing` is a BreakerConflict. At most TRANSACT_WRITE_MAX_ITEMS
+   * records, exactly one BreakerStateRecorded: InvalidAppendError otherwise.
    */
-  commit(change: BreakerCommit): Promise<CommitResult>;
+  appendToStream(stream: string, records: readonly BreakerRecord[], options: AppendOptions): Promise<number>;
   /**
-   * `commit` for several signals at once: all of it, or — when some of the signals were counted
-   * before (their markers exist) — nothing, and those signals are named (`duplicates`), so the
-   * caller decides the others again without them. A moved breaker or a taken transition version
-   * throws VersionConflictError, as `commit` does; when the breaker had moved, the error's
-   * `existing` is the breaker as stored (a StoredBreaker), so the retry need not read it.
+   * Each signal counted (its dedupe marker, as an append's HealthSignalCounted writes it) if it was
+   * not, and nothing else — no state, no revision, so no contention: for signals whose decision
+   * changed nothing that lasts on their breaker (counted failures a newer success of their batch
+   * broke: src/commands/record-health-signal.ts). Like the register, it needs no expected version:
+   * each marker is conditional on its own absence only. Those counted before are named (and left as
+   * they were); an append that later carries a marked signal is refused naming it.
    */
-  commitSignals(change: BreakerSignalsCommit): Promise<{ readonly duplicates: readonly string[] }>;
-  /**
-   * Each signal's dedupe marker, written if absent, and nothing else — no breaker, no revision, so
-   * no contention: for signals whose decision changed nothing that lasts on their breaker (counted
-   * failures a newer success of their batch broke: src/commands/record-health-signal.ts). Each
-   * marker on its own; those that existed (counted before) are named and left as they were.
-   */
-  markSignals(signals: BreakerSignalsCommit['signals']): Promise<{ readonly duplicates: readonly string[] }>;
+  markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }>;
   /**
    * Raises each breaker's success register to the newest `at` of its entries (one write per breaker
    * whatever the number of successes, on one of its SUCCESS_REGISTER_SHARDS items, picked by the

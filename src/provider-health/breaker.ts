@@ -29,7 +29,7 @@
  * of signals the windows hold, so the same signals in any order, batching or redelivery write
  * identical transition records.
  *
- * The fast path is an early trigger on the breaker item: each counted failure is a commit there and
+ * The fast path is an early trigger on the breaker item: each counted failure is an append there and
  * keeps the breaker's arrived run (`run`: failures after the newest success the success register
  * knows, in event time). When it reaches N, a signal its windows will hold (`windowed`: in time)
  * opens the breaker **provisionally** — routers see it open at once (`effectiveStatus`) — and the
@@ -809,10 +809,10 @@ export function newestSuccesses<T extends { key: string; at: string; signalId: s
 }
 
 /**
- * Where an attempt report goes: `register` (the breaker's success register: no commit on the
- * breaker item) or `breaker` (a commit conditional on the breaker's revision). Only a success that
+ * Where an attempt report goes: `register` (the breaker's success register: no append on the
+ * breaker's stream) or `breaker` (an append at the breaker's revision). Only a success that
  * is not the leased probe's goes to the register: a success changes no state but the consecutive
- * count, and that is taken from the register when the next failure commits. The probe's success
+ * count, and that is taken from the register when the next failure is appended. The probe's success
  * stays on the breaker (it counts towards closing, and releases the lease); failures, `unknown`
  * outcomes and job-side failures take the breaker path as before (most change nothing).
  */

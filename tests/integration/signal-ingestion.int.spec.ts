@@ -121,7 +121,7 @@ describe('signal ingestion against DynamoDB Local', () => {
       handler(structuredClone(deliveries[i] as (typeof deliveries)[number]), aLocalLambdaContext()),
     );
     const outcomes = answers.map((a) => a.outcome);
-    // A failure's commit carries its marker (one copy recorded); a success raises the register,
+    // A failure's append counts it (one copy recorded); a success raises the register,
     // a max, so both copies answer recorded and the second changes nothing.
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(3);
     expect(outcomes.filter((o) => o === 'recorded')).toHaveLength(603);
@@ -368,7 +368,7 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     // Routers see it open now, before anything is recorded.
     expect(effectiveStatus((await store.load(pair)).state, new Date(clock.now).toISOString())).toBe('open');
 
-    // The scheduled run starts at 5.2 s; its sleeps move the fake clock. The commit's clock is taken.
+    // The scheduled run starts at 5.2 s; its sleeps move the fake clock. The append's clock is taken.
     clock.now = BUCKET + 5_200;
     let recordedAt: number | null = null;
     let wallMs = 0;
@@ -376,15 +376,14 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
       load: (ref) => store.load(ref),
       readMany: (refs) => store.readMany(refs),
       readForSignals: (refs, keys) => store.readForSignals(refs, keys),
-      commitSignals: (change) => store.commitSignals(change),
       markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
-      commit: async (change) => {
+      appendToStream: async (stream, records, options) => {
         const started = performance.now();
-        const result = await store.commit(change);
+        const result = await store.appendToStream(stream, records, options);
         wallMs = performance.now() - started;
-        if (change.transitions.length > 0) recordedAt = clock.now;
+        if (records.some((r) => r.type === 'ProviderHealthChanged')) recordedAt = clock.now;
         return result;
       },
     };
@@ -411,7 +410,7 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     ]);
     // The measured part of the latency (DynamoDB Local): reported, never asserted.
     process.stdout.write(
-      `open latency: window end → recorded = ${WINDOW_GRACE_MS} ms grace + ${wallMs.toFixed(1)} ms commit\n`,
+      `open latency: window end → recorded = ${WINDOW_GRACE_MS} ms grace + ${wallMs.toFixed(1)} ms append\n`,
     );
   });
 });

@@ -1,13 +1,17 @@
 /**
  * The contract every ProviderHealthStore must pass (in-memory twin in unit tests, DynamoDB in
- * integration tests): atomic commits of state + marker + transitions, optimistic concurrency on the
- * revision, duplicates refused by signal id, batch reads.
+ * integration tests): the one append contract on a breaker's stream — signals counted, transitions
+ * and state written atomically at the expected revision; a moved revision, a signal counted before
+ * or a taken transition version refused with VersionConflictError saying what it found, nothing
+ * written — plus the success register and the batch read.
  */
 
 import { describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../../src/errors.ts';
+import { type BreakerChange, type BreakerRecord, breakerRecordsOf } from '../../src/log/breaker-records.ts';
 import type { HealthTransition } from '../../src/log/health-records.ts';
-import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
+import { InvalidAppendError, streamForHealth } from '../../src/log/routing-records.ts';
+import type { BreakerConflict, ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
 import type { RoutingLog } from '../../src/ports/routing-log.ts';
 import {
   handleHealthCommand,
@@ -42,6 +46,18 @@ export function aTransition(
   };
 }
 
+/** Appends `change` to its breaker's stream at revision `rev`: the new revision, or the error thrown. */
+export const appendChange = (store: ProviderHealthStore, change: BreakerChange, rev: number) =>
+  store.appendToStream(streamForHealth(change.state.key), breakerRecordsOf(change), { expectedVersion: rev });
+
+/** The error an append throws (it must throw). */
+async function refusal(append: Promise<unknown>): Promise<unknown> {
+  return append.then(
+    () => expect.fail('the append was expected to be refused'),
+    (error: unknown) => error,
+  );
+}
+
 export function providerHealthContract(
   name: string,
   create: () =>
@@ -49,6 +65,9 @@ export function providerHealthContract(
     | { store: ProviderHealthStore; log: RoutingLog },
 ) {
   describe(`${name} honours the provider-health store contract`, () => {
+    const AT = '2026-11-25T14:00:00.000Z';
+    const signal = (signalId: string, at = AT) => ({ signalId, at });
+
     it('given a breaker never written, when loaded, then it is the initial state at rev 0 and readMany omits it', async () => {
       const { store } = await create();
       const provider = unique('p');
@@ -59,7 +78,7 @@ export function providerHealthContract(
       expect((await store.readMany([{ provider, model: 'm1' }])).size).toBe(0);
     });
 
-    it('given a commit with a transition, then the state, its rev and the log record are all written', async () => {
+    it('given an append of a counted signal and a transition, then it answers the new revision and the state, its rev and the log record are all written', async () => {
       const { store, log } = await create();
       const provider = unique('p');
       const transition = aTransition(provider);
@@ -69,10 +88,13 @@ export function providerHealthContract(
         version: 1,
         openUntil: transition.openUntil,
       };
-      const signalId = unique('sig');
-      expect(
-        await store.commit({ signalId, at: transition.at, expectedRev: 0, state, transitions: [transition] }),
-      ).toBe('committed');
+      const change = {
+        state,
+        at: transition.at,
+        signals: [signal(unique('sig'))],
+        transitions: [transition],
+      };
+      expect(await appendChange(store, change, 0)).toBe(1);
       expect(await store.load({ provider, model: null })).toEqual({ state, rev: 1 });
       expect(
         (
@@ -87,94 +109,72 @@ export function providerHealthContract(
       ]);
     });
 
-    it('given a committed signal, when the same signal is committed again, then it is a duplicate and nothing changes', async () => {
+    it('given a counted signal, when an append counts it again, then it conflicts naming it (the breaker had not moved) and nothing changes', async () => {
       const { store } = await create();
       const provider = unique('p');
       const signalId = unique('sig');
       const first = handleHealthCommand(initialBreakerState(provider), {
         type: 'RecordAttempt',
         signalId,
-        at: '2026-11-25T14:00:00.000Z',
+        at: AT,
         outcome: 'failed_terminal',
         errorClass: 'timeout',
         dispatchId: null,
       });
-      const commit = {
-        signalId,
-        at: '2026-11-25T14:00:00.000Z',
+      const change = {
         state: first.state,
+        at: AT,
+        signals: [signal(signalId)],
         transitions: transitionsOf(first.events),
       };
-      expect(await store.commit({ ...commit, expectedRev: 0 })).toBe('committed');
-      expect(await store.commit({ ...commit, expectedRev: 1 })).toBe('duplicate');
+      expect(await appendChange(store, change, 0)).toBe(1);
+      const error = await refusal(appendChange(store, change, 1));
+      expect(error).toBeInstanceOf(VersionConflictError);
+      expect(error).toMatchObject({
+        stream: `health#${provider}`,
+        version: 2,
+        existing: { breaker: null, counted: [signalId] },
+      });
       expect((await store.load({ provider, model: null })).rev).toBe(1);
     });
 
-    it('given a stale revision, when committing, then it conflicts and the stored state stands', async () => {
+    it('given a stale revision, when appending, then it conflicts with the breaker as stored and the stored state stands', async () => {
       const { store } = await create();
       const provider = unique('p');
       const state = initialBreakerState(provider);
-      expect(
-        await store.commit({
-          signalId: unique('sig'),
-          at: '2026-11-25T14:00:00.000Z',
-          expectedRev: 0,
-          state,
-          transitions: [],
-        }),
-      ).toBe('committed');
-      await expect(
-        store.commit({
-          signalId: unique('sig'),
-          at: '2026-11-25T14:00:00.000Z',
-          expectedRev: 0,
-          state,
-          transitions: [],
-        }),
-      ).rejects.toThrow(VersionConflictError);
-      expect(
-        await store.commit({
-          signalId: null,
-          at: '2026-11-25T14:00:00.000Z',
-          expectedRev: 1,
-          state,
-          transitions: [],
-        }),
-      ).toBe('committed');
-      expect((await store.load({ provider, model: null })).rev).toBe(2);
+      expect(await appendChange(store, { state, at: AT, signals: [signal(unique('sig'))] }, 0)).toBe(1);
+      const error = await refusal(
+        appendChange(store, { state, at: AT, signals: [signal(unique('sig'))] }, 0),
+      );
+      expect(error).toBeInstanceOf(VersionConflictError);
+      // The breaker moved: the refusal carries it, so a retry need not read it.
+      expect((error as VersionConflictError).existing).toEqual({ breaker: { state, rev: 1 }, counted: [] });
+      const leased = { ...state, probe: { dispatchId: 'job-a:v1', expiresAt: AT } };
+      expect(await appendChange(store, { state: leased, at: AT }, 1)).toBe(2);
+      expect(await store.load({ provider, model: null })).toEqual({ state: leased, rev: 2 });
     });
 
-    it('given a transition version already in the log, when committing it again, then it conflicts and no marker is left behind', async () => {
+    it('given a transition version already in the log, when appending it again, then it conflicts and no signal is left counted', async () => {
       const { store } = await create();
       const provider = unique('p');
       const state = initialBreakerState(provider);
-      await store.commit({
-        signalId: unique('sig'),
-        at: '2026-11-25T14:00:00.000Z',
-        expectedRev: 0,
-        state,
-        transitions: [aTransition(provider)],
-      });
+      await appendChange(
+        store,
+        { state, at: AT, signals: [signal(unique('sig'))], transitions: [aTransition(provider)] },
+        0,
+      );
       const retried = unique('sig');
-      await expect(
-        store.commit({
-          signalId: retried,
-          at: '2026-11-25T14:00:00.000Z',
-          expectedRev: 1,
-          state,
-          transitions: [aTransition(provider)],
-        }),
-      ).rejects.toThrow(VersionConflictError);
-      // The refused commit wrote nothing: the same signal can still be committed.
-      expect(
-        await store.commit({
-          signalId: retried,
-          at: '2026-11-25T14:00:00.000Z',
-          expectedRev: 1,
-          state,
-          transitions: [],
-        }),
-      ).toBe('committed');
+      const error = await refusal(
+        appendChange(
+          store,
+          { state, at: AT, signals: [signal(retried)], transitions: [aTransition(provider)] },
+          1,
+        ),
+      );
+      expect(error).toBeInstanceOf(VersionConflictError);
+      expect((error as VersionConflictError).existing).toMatchObject({ counted: [] });
+      // The refused append wrote nothing: the same signal can still be counted.
+      expect(await appendChange(store, { state, at: AT, signals: [signal(retried)] }, 1)).toBe(2);
     });
 
     it('given successes in and across batches, in any order and repeated, when the register is raised, then it holds the newest time and no breaker is written', async () => {
@@ -208,13 +208,7 @@ export function providerHealthContract(
       const written = unique('p');
       const fresh = unique('p');
       const state = initialBreakerState(written);
-      await store.commit({
-        signalId: unique('sig'),
-        at: '2026-11-25T14:00:00.000Z',
-        expectedRev: 0,
-        state,
-        transitions: [],
-      });
+      await appendChange(store, { state, at: AT, signals: [signal(unique('sig'))] }, 0);
       const base = Math.floor(Date.now() / 1000) * 1000 - 60_000;
       const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
       await store.raiseSuccessRegisters([
@@ -234,50 +228,59 @@ export function providerHealthContract(
       expect(Object.fromEntries(registers)).toEqual({ [written]: at(9), [fresh]: null });
     });
 
-    it('given signals committed together, when a later commit carries one of them again, then it names that one, writes nothing, and commits without it', async () => {
+    it('given signals counted together, when a later append carries one of them again, then it names that one, writes nothing, and appends without it', async () => {
       const { store, log } = await create();
       const provider = unique('p');
       const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
-      const at = '2026-11-25T14:00:00.000Z';
       const transition = aTransition(provider);
       const state = { ...initialBreakerState(provider), status: 'open' as const, version: 1 };
-      const signals = (...ids: string[]) => ids.map((signalId) => ({ signalId, at }));
+      const signals = (...ids: string[]) => ids.map((id) => signal(id));
       expect(
-        await store.commitSignals({
-          signals: signals(a, b),
-          at,
-          expectedRev: 0,
-          state,
-          transitions: [transition],
-        }),
-      ).toEqual({ duplicates: [] });
+        await appendChange(store, { state, at: AT, signals: signals(a, b), transitions: [transition] }, 0),
+      ).toBe(1);
       expect(await store.load({ provider, model: null })).toEqual({ state, rev: 1 });
       expect(await log.readStream(`health#${provider}`)).toHaveLength(1);
-      // b was counted: the commit of b and c is refused as a whole, naming b.
+      // b was counted: the append of b and c is refused as a whole, naming b.
       const next = { ...state, consecutiveFailures: 2 };
-      expect(
-        await store.commitSignals({
-          signals: signals(c, b),
-          at,
-          expectedRev: 1,
-          state: next,
-          transitions: [],
-        }),
-      ).toEqual({ duplicates: [b] });
+      const error = await refusal(appendChange(store, { state: next, at: AT, signals: signals(c, b) }, 1));
+      expect((error as VersionConflictError).existing).toEqual({ breaker: null, counted: [b] });
       expect((await store.load({ provider, model: null })).rev).toBe(1);
-      expect(
-        await store.commitSignals({ signals: signals(c), at, expectedRev: 1, state: next, transitions: [] }),
-      ).toEqual({ duplicates: [] });
+      expect(await appendChange(store, { state: next, at: AT, signals: signals(c) }, 1)).toBe(2);
       expect(await store.load({ provider, model: null })).toEqual({ state: next, rev: 2 });
-      // A stale revision: the conflict carries the breaker as stored, so a retry need not read it.
-      const error = await store
-        .commitSignals({ signals: signals(unique('sig')), at, expectedRev: 1, state, transitions: [] })
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(VersionConflictError);
-      expect((error as VersionConflictError).existing).toEqual({ state: next, rev: 2 });
+      // A stale revision and a counted signal at once: the refusal names the signal (and the breaker,
+      // when the store returns it: deciding again on the old one only meets the moved revision next).
+      const both = await refusal(
+        appendChange(store, { state, at: AT, signals: signals(unique('sig'), a) }, 1),
+      );
+      expect(both).toBeInstanceOf(VersionConflictError);
+      const found = (both as VersionConflictError).existing as BreakerConflict;
+      expect(found.counted).toEqual([a]);
+      expect(found.breaker ?? { state: next, rev: 2 }).toEqual({ state: next, rev: 2 });
     });
 
-    it('given signals marked without their breaker, when marked or committed again, then those are named, the others marked, and no breaker was written', async () => {
+    it('given an append that is not one breaker change, when appended, then it is refused as invalid and nothing is written', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      const stream = streamForHealth(provider);
+      const state = initialBreakerState(provider);
+      const records = breakerRecordsOf({ state, at: AT, signals: [signal(unique('sig'))] });
+      const [counted, snapshot] = records as [BreakerRecord, BreakerRecord];
+      const invalid: [string, readonly BreakerRecord[], number][] = [
+        ['no state', [counted], 0],
+        ['two states', [snapshot, snapshot], 0],
+        ['another breaker', breakerRecordsOf({ state: initialBreakerState(unique('p')), at: AT }), 0],
+        ['a signal twice', [counted, counted, snapshot], 0],
+        ['no whole version', records, -1],
+        ['over a transaction', [...Array.from({ length: 100 }, () => counted), snapshot], 0],
+      ];
+      for (const [why, appended, expectedVersion] of invalid) {
+        const error = await refusal(store.appendToStream(stream, appended, { expectedVersion }));
+        expect(error, why).toBeInstanceOf(InvalidAppendError);
+      }
+      expect(await store.load({ provider, model: null })).toEqual({ state, rev: 0 });
+    });
+
+    it('given signals marked without their breaker, when marked or appended again, then those are named, the others marked, and no breaker was written', async () => {
       const { store, log } = await create();
       const provider = unique('p');
       const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
@@ -287,11 +290,11 @@ export function providerHealthContract(
       // Each marker stands alone: b existed and is named, c is written all the same.
       expect(await store.markSignals(signals(b, c))).toEqual({ duplicates: [b] });
       expect(await store.markSignals(signals(c))).toEqual({ duplicates: [c] });
-      // A commit that carries a marked signal is refused naming it, like any signal counted before.
+      // An append that carries a marked signal is refused naming it, like any signal counted before.
       const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
-      expect(
-        await store.commitSignals({ signals: signals(a), at, expectedRev: 0, state, transitions: [] }),
-      ).toEqual({ duplicates: [a] });
+      const error = await refusal(appendChange(store, { state, at, signals: signals(a) }, 0));
+      expect(error).toBeInstanceOf(VersionConflictError);
+      expect((error as VersionConflictError).existing).toMatchObject({ counted: [a] });
       expect(await store.load({ provider, model: null })).toEqual({
         state: initialBreakerState(provider),
         rev: 0,

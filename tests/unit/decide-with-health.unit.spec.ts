@@ -20,6 +20,7 @@ import {
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { loadRoutingTable } from '../../src/routing/routing-table.ts';
 import { aJob } from '../support/jobs.ts';
+import { appendChange } from '../support/provider-health-contract.ts';
 
 const NOW = '2026-11-25T14:02:00.000Z';
 const REFS = breakerRefsOf(defaultRoutingTable.providers);
@@ -176,8 +177,7 @@ function failingStore(): ProviderHealthStore {
     load: fail,
     readMany: fail,
     readForSignals: fail,
-    commit: fail,
-    commitSignals: fail,
+    appendToStream: fail,
     markSignals: fail,
     raiseSuccessRegisters: fail,
     readSuccessRegister: fail,
@@ -230,7 +230,7 @@ describe('probes are leased before they are recorded', () => {
       openUntil: '2026-11-25T14:01:00.000Z',
       version: 1,
     });
-    await store.commit({ signalId: 's', at: NOW, expectedRev: 0, state, transitions: [] });
+    await appendChange(store, { state, at: NOW, signals: [{ signalId: 's', at: NOW }] }, 0);
     return { store, reader: new CachedHealthReader(store, { ttlMs: 0 }) };
   }
 
@@ -253,7 +253,7 @@ describe('probes are leased before they are recorded', () => {
     expect(await leaseProbe(store, fal, 'job-b:v1', NOW)).toBe(false);
   });
 
-  it('given another router takes the breaker on every commit, when leasing, then after 3 reads the probe is not leased', async () => {
+  it('given another router takes the breaker on every append, when leasing, then after 3 reads the probe is not leased', async () => {
     const { store } = await halfOpenFal();
     let loads = 0;
     const racing: ProviderHealthStore = {
@@ -263,10 +263,9 @@ describe('probes are leased before they are recorded', () => {
       },
       readMany: (refs) => store.readMany(refs),
       readForSignals: (refs, keys) => store.readForSignals(refs, keys),
-      commit: async () => {
+      appendToStream: async () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
-      commitSignals: (change) => store.commitSignals(change),
       markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),

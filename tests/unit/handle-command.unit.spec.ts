@@ -45,6 +45,33 @@ describe('handleCommand: read → decide → append, retried only on a version c
     expect(waits).toEqual([10, 20]);
   });
 
+  it('given a conflict that says what was recorded before, when the backoff is asked, then it is given the conflict and may wait nothing', async () => {
+    const { waits, sleep } = recordingSleep();
+    const seen: unknown[] = [];
+    let appends = 0;
+    const answer = await handleCommand(
+      {
+        read: async (conflict?: VersionConflictError) =>
+          (conflict?.existing as string | undefined) ?? 'fresh',
+        decide: (state) => state,
+        append: async (state) => {
+          if (appends++ === 0) throw new VersionConflictError('numbers', 1, { existing: 'counted before' });
+          return state;
+        },
+      },
+      {
+        sleep,
+        backoffMs: (n, conflict) => {
+          seen.push(conflict.existing);
+          return conflict.existing === 'counted before' ? 0 : 10 * n;
+        },
+      },
+    );
+    expect(answer).toBe('counted before');
+    expect(seen).toEqual(['counted before']);
+    expect(waits).toEqual([0]);
+  });
+
   it('given a stream that keeps changing, when handled, then it gives up after the last attempt with a typed error carrying the conflict', async () => {
     const { steps, calls } = aContendedStream(Number.POSITIVE_INFINITY);
     const { waits, sleep } = recordingSleep();

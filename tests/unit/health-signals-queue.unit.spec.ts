@@ -6,11 +6,13 @@ import { describe, expect, it, vi } from 'vitest';
 import { createHealthSignalsHandler, type SignalItemResult } from '../../src/handlers/health-signals.ts';
 import { readSignalMessage, SIGNAL_REJECTIONS } from '../../src/handlers/signal-messages.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
+import type { BreakerRecord } from '../../src/log/breaker-records.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import type { BreakerCommit, BreakerSignalsCommit } from '../../src/ports/provider-health-store.ts';
+import type { CountedSignal } from '../../src/ports/provider-health-store.ts';
+import type { AppendOptions } from '../../src/ports/routing-log.ts';
 import { effectiveStatus } from '../../src/provider-health/breaker.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { attemptKeyOf, JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
@@ -19,30 +21,22 @@ import { anAttemptEvent, anSqsEventOf, atSecond } from '../support/health-signal
 const FAL = { provider: 'fal', model: 'wan-i2v' };
 const START = Date.parse(atSecond(0));
 
-/** A provider-health store whose commit of the named signals fails, as DynamoDB's would under an outage. */
+/** A provider-health store whose append counting the named signals fails, as DynamoDB's would under an outage. */
 class StoreFailingFor extends InMemoryProviderHealthStore {
   readonly #failing: ReadonlySet<string>;
   constructor(failing: readonly string[]) {
     super(new InMemoryRoutingLog());
     this.#failing = new Set(failing);
   }
-  override async commit(change: BreakerCommit) {
-    if (change.signalId !== null && this.#failing.has(change.signalId)) {
+  override async appendToStream(stream: string, records: readonly BreakerRecord[], options: AppendOptions) {
+    if (records.some((r) => r.type === 'HealthSignalCounted' && this.#failing.has(r.data.signalId))) {
       throw Object.assign(new Error('Throughput exceeds the current capacity'), {
         name: 'ProvisionedThroughputExceededException',
       });
     }
-    return super.commit(change);
+    return super.appendToStream(stream, records, options);
   }
-  override async commitSignals(change: BreakerSignalsCommit) {
-    if (change.signals.some((s) => this.#failing.has(s.signalId))) {
-      throw Object.assign(new Error('Throughput exceeds the current capacity'), {
-        name: 'ProvisionedThroughputExceededException',
-      });
-    }
-    return super.commitSignals(change);
-  }
-  override async markSignals(signals: BreakerSignalsCommit['signals']) {
+  override async markSignals(signals: readonly CountedSignal[]) {
     if (signals.some((s) => this.#failing.has(s.signalId))) {
       throw Object.assign(new Error('Throughput exceeds the current capacity'), {
         name: 'ProvisionedThroughputExceededException',

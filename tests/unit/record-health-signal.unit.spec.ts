@@ -5,7 +5,7 @@ import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
 import { type HealthSignal, parseHealthSignal } from '../../src/provider-health/signals.ts';
-import { aStatusEvent } from '../support/health-signals.ts';
+import { anAttemptEvent, aStatusEvent } from '../support/health-signals.ts';
 
 const noWait = { sleep: async () => {} };
 
@@ -15,10 +15,10 @@ function aForceOpenSignal(): HealthSignal {
   return parsed.signal;
 }
 
-/** The in-memory store, with the first `conflicts` commits lost to another writer. */
+/** The in-memory store, with the first `conflicts` appends lost to another writer. */
 function aStoreLosing(conflicts: number) {
   const inner = new InMemoryProviderHealthStore(new InMemoryRoutingLog());
-  const counts = { loads: 0, commits: 0 };
+  const counts = { loads: 0, appends: 0 };
   const store: ProviderHealthStore = {
     load: (ref) => {
       counts.loads++;
@@ -26,13 +26,11 @@ function aStoreLosing(conflicts: number) {
     },
     readMany: (refs) => inner.readMany(refs),
     readForSignals: (refs, keys) => inner.readForSignals(refs, keys),
-    commit: async (change) => {
-      counts.commits++;
-      if (counts.commits <= conflicts)
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-      return inner.commit(change);
+    appendToStream: async (stream, records, options) => {
+      counts.appends++;
+      if (counts.appends <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
+      return inner.appendToStream(stream, records, options);
     },
-    commitSignals: (change) => inner.commitSignals(change),
     markSignals: (signals) => inner.markSignals(signals),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
@@ -41,11 +39,11 @@ function aStoreLosing(conflicts: number) {
 }
 
 describe('RecordHealthSignal in the command shape', () => {
-  it('given one commit lost to a concurrent writer, when a signal is recorded, then it reads the breaker again and records it', async () => {
+  it('given one append lost to a concurrent writer, when a signal is recorded, then it reads the breaker again and records it', async () => {
     const { store, counts } = aStoreLosing(1);
     const result = await recordHealthSignal(aForceOpenSignal(), { store, retry: noWait });
     expect(result).toMatchObject({ outcome: 'recorded' });
-    expect(counts).toEqual({ loads: 2, commits: 2 });
+    expect(counts).toEqual({ loads: 2, appends: 2 });
   });
 
   it('given a breaker that keeps changing, when a signal is recorded, then it fails with CommandContendedError for EventBridge to retry', async () => {
@@ -54,8 +52,26 @@ describe('RecordHealthSignal in the command shape', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(CommandContendedError);
-    expect(error).toMatchObject({ reason: 'contended', stream: 'breaker#fal', attempts: 5 });
-    expect(counts.commits).toBe(5);
+    expect(error).toMatchObject({ reason: 'contended', stream: 'health#fal', attempts: 5 });
+    expect(counts.appends).toBe(5);
+  });
+
+  it('given a failure counted before, when it is recorded again, then the refused append names it and it is decided again at once on the same read, a duplicate', async () => {
+    const { store, counts } = aStoreLosing(0);
+    const parsed = parseHealthSignal(anAttemptEvent({ model: 'wan-i2v' }));
+    if (!parsed.ok) throw new Error(parsed.problem);
+    expect(await recordHealthSignal(parsed.signal, { store })).toMatchObject({ outcome: 'recorded' });
+    const waits: number[] = [];
+    counts.loads = 0;
+    counts.appends = 0;
+    const again = await recordHealthSignal(parsed.signal, {
+      store,
+      retry: { sleep: async (ms: number) => void waits.push(ms) },
+    });
+    expect(again).toEqual({ outcome: 'duplicate' });
+    expect(counts).toEqual({ loads: 1, appends: 1 });
+    expect(waits).toEqual([0]);
+    expect((await store.load({ provider: 'fal', model: 'wan-i2v' })).rev).toBe(1);
   });
 
   it('given the same operator request twice, when recorded, then the second finds it done and records nothing', async () => {

@@ -1,6 +1,6 @@
 /**
  * RecordHealthSignals, the batch path of the breakers: one read for the whole batch, decisions in
- * memory in arrival order, one commit per breaker changed, one register write per breaker — and the
+ * memory in arrival order, one append per breaker changed, one register write per breaker — and the
  * same answers, states and transitions as recording each signal alone (recordHealthSignal),
  * whatever the batching.
  */
@@ -34,11 +34,11 @@ function aSignal(kind: Kind, model: string, seconds: number, id: string): Health
   return parsed.signal;
 }
 
-/** The in-memory store, counting each call; the first `conflicts` commits lost to another writer. */
+/** The in-memory store, counting each call; the first `conflicts` appends lost to another writer. */
 function aCountingStore(conflicts = 0) {
   const log = new InMemoryRoutingLog();
   const inner = new InMemoryProviderHealthStore(log);
-  const calls = { load: 0, readMany: 0, readForSignals: 0, commit: 0, mark: 0, raise: 0, readRegister: 0 };
+  const calls = { load: 0, readMany: 0, readForSignals: 0, append: 0, mark: 0, raise: 0, readRegister: 0 };
   const committed: number[] = [];
   const marked: number[] = [];
   const store: ProviderHealthStore = {
@@ -54,19 +54,12 @@ function aCountingStore(conflicts = 0) {
       calls.readForSignals++;
       return inner.readForSignals(refs, keys);
     },
-    commit: async (change) => {
-      calls.commit++;
-      if (calls.commit <= conflicts)
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-      return inner.commit(change);
-    },
-    commitSignals: async (change) => {
-      calls.commit++;
-      if (calls.commit <= conflicts)
-        throw new VersionConflictError(`breaker#${change.state.key}`, change.expectedRev + 1);
-      const result = await inner.commitSignals(change);
-      if (result.duplicates.length === 0) committed.push(change.signals.length);
-      return result;
+    appendToStream: async (stream, records, options) => {
+      calls.append++;
+      if (calls.append <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
+      const rev = await inner.appendToStream(stream, records, options);
+      committed.push(records.filter((r) => r.type === 'HealthSignalCounted').length);
+      return rev;
     },
     markSignals: async (signals) => {
       calls.mark++;
@@ -86,9 +79,9 @@ function aCountingStore(conflicts = 0) {
 }
 
 describe('RecordHealthSignals (a batch into the breakers)', () => {
-  it('given 95 successes and 4 counted failures of two breakers, when taken as one batch, then it reads once, commits once per breaker and raises the registers once', async () => {
+  it('given 95 successes and 4 counted failures of two breakers, when taken as one batch, then it reads once, appends once per breaker and raises the registers once', async () => {
     const { store, calls, committed } = aCountingStore();
-    // Each breaker's last signal is a failure: its run outlasts the batch, so it is committed.
+    // Each breaker's last signal is a failure: its run outlasts the batch, so it is appended.
     const batch = Array.from({ length: 99 }, (_, i) =>
       aSignal(i % 25 === 12 || i >= 97 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
     );
@@ -99,7 +92,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
       load: 0,
       readMany: 0,
       readForSignals: 1,
-      commit: 2,
+      append: 2,
       mark: 0,
       raise: 1,
       readRegister: 0,
@@ -108,14 +101,14 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     // Each breaker's register holds its newest success; each failure counted once.
     expect(await store.readSuccessRegister('fal#m-a')).toBe(batch[96]?.command.at);
     expect(await store.readSuccessRegister('fal#m-b')).toBe(batch[95]?.command.at);
-    // One commit per breaker: m-a's three failures moved its revision once.
+    // One append per breaker: m-a's three failures moved its revision once.
     expect(await store.load({ provider: 'fal', model: 'm-a' })).toMatchObject({
       rev: 1,
       state: { consecutiveFailures: 1 },
     });
   });
 
-  it('given counted failures each followed in the batch by a newer success of its breaker, when taken, then only their markers are written and no breaker is committed', async () => {
+  it('given counted failures each followed in the batch by a newer success of its breaker, when taken, then only their markers are written and nothing is appended to a breaker', async () => {
     const { store, calls, committed, marked } = aCountingStore();
     const batch = Array.from({ length: 99 }, (_, i) =>
       aSignal(i % 25 === 12 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
@@ -123,7 +116,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     const answers = await recordHealthSignals(batch, { store });
     // The same answers as one signal at a time: each failure recorded (its marker), once.
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
-    expect(calls).toMatchObject({ readForSignals: 1, commit: 0, mark: 2, raise: 1 });
+    expect(calls).toMatchObject({ readForSignals: 1, append: 0, mark: 2, raise: 1 });
     expect(committed).toEqual([]);
     expect(marked).toEqual([2, 2]);
     // The breakers stay unwritten: as their next failure sees them, nothing is left of the run.
@@ -138,7 +131,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     expect(again.filter((a) => a.outcome === 'duplicate')).toHaveLength(4);
   });
 
-  it('given 4 counted failures in a row, when a batch brings a fifth and then a newer success, then the fifth still opens the breaker (a commit, not markers alone)', async () => {
+  it('given 4 counted failures in a row, when a batch brings a fifth and then a newer success, then the fifth still opens the breaker (an append, not markers alone)', async () => {
     const { store, calls } = aCountingStore();
     await recordHealthSignals(
       [0, 1, 2, 3].map((s) => aSignal('counted', 'm', s, `f${s}`)),
@@ -150,7 +143,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
       outcome: 'recorded',
       transitions: [{ status: 'open', reason: 'consecutive_failures', causedBy: fifth.command.signalId }],
     });
-    expect(calls).toMatchObject({ commit: 2, mark: 0 });
+    expect(calls).toMatchObject({ append: 2, mark: 0 });
     expect((await store.load({ provider: 'fal', model: 'm' })).state.status).toBe('open');
   });
 
@@ -175,7 +168,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
       load: 0,
       readMany: 0,
       readForSignals: 0,
-      commit: 0,
+      append: 0,
       mark: 0,
       raise: 0,
       readRegister: 0,
@@ -198,12 +191,12 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     });
   });
 
-  it('given the first commit lost to a concurrent writer, when the batch is taken, then the breaker and register are read again (one read) and its signals decided again and committed', async () => {
+  it('given the first append lost to a concurrent writer, when the batch is taken, then the breaker and register are read again (one read) and its signals decided again and appended', async () => {
     const { store, calls, committed } = aCountingStore(1);
     const batch = [0, 1, 2].map((s) => aSignal('counted', 'm', s, `f${s}`));
     const answers = await recordHealthSignals(batch, { store, retry: noWait });
     expect(answers.map((a) => a.outcome)).toEqual(['recorded', 'recorded', 'recorded']);
-    expect(calls).toMatchObject({ readForSignals: 2, load: 0, readRegister: 0, commit: 2 });
+    expect(calls).toMatchObject({ readForSignals: 2, load: 0, readRegister: 0, append: 2 });
     expect(committed).toEqual([3]);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({
       rev: 1,
@@ -211,19 +204,19 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     });
   });
 
-  it('given another writer moving the breaker between the read and the commit, when the batch commits, then it decides again on the breaker the refusal returned, without reading it', async () => {
+  it('given another writer moving the breaker between the read and the append, when the batch appends, then it decides again on the breaker the refusal returned, without reading it', async () => {
     const { store, calls, committed } = aCountingStore();
     const other = aSignal('counted', 'm', 0, 'other');
-    const commitSignals = store.commitSignals.bind(store);
+    const appendToStream = store.appendToStream.bind(store);
     let raced = false;
     const racing: ProviderHealthStore = {
       ...store,
-      commitSignals: async (change) => {
+      appendToStream: async (stream, records, options) => {
         if (!raced) {
           raced = true;
           await recordHealthSignal(other, { store });
         }
-        return commitSignals(change);
+        return appendToStream(stream, records, options);
       },
     };
     const answers = await recordHealthSignals([aSignal('counted', 'm', 1, 'f1')], {
@@ -231,22 +224,23 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
       retry: noWait,
     });
     expect(answers.map((a) => a.outcome)).toEqual(['recorded']);
-    expect(calls).toMatchObject({ readForSignals: 1 });
-    expect(committed).toEqual([1]);
+    // The other writer's append, the batch's refused one, then the batch's on the returned breaker.
+    expect(calls).toMatchObject({ readForSignals: 1, append: 3 });
+    expect(committed).toEqual([1, 1]);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({
       rev: 2,
       state: { consecutiveFailures: 2 },
     });
   });
 
-  it('given a breaker that keeps moving, when a batch commits on it, then it gives up with CommandContendedError and writes nothing', async () => {
+  it('given a breaker that keeps moving, when a batch appends on it, then it gives up with CommandContendedError and writes nothing', async () => {
     const { store, calls } = aCountingStore(Number.POSITIVE_INFINITY);
     const error = await recordHealthSignals([aSignal('counted', 'm', 0, 'f0')], {
       store,
       retry: noWait,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CommandContendedError);
-    expect(calls.commit).toBe(5);
+    expect(calls.append).toBe(5);
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({ rev: 0 });
   });
 
@@ -256,7 +250,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     const batch = Array.from({ length: 30 }, (_, s) => aSignal('counted', 'm', s, `f${s}`));
     const answers = await recordHealthSignals(batch, { store, config });
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
-    // The first 25 commit; the last 5 come after the 8 failures the arrived run keeps (RUN_KEPT):
+    // The first 25 append; the last 5 come after the 8 failures the arrived run keeps (RUN_KEPT):
     // they change nothing on the breaker, so only their markers are written.
     expect(committed).toEqual([25]);
     expect(marked).toEqual([5]);
@@ -278,14 +272,14 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     expect((await store.load({ provider: 'fal', model: 'm' })).state.consecutiveFailures).toBe(2);
   });
 
-  it('given a failure recorded before, when it comes again in a batch, then the commit names it, nothing is written, and the rest is decided again without it', async () => {
+  it('given a failure recorded before, when it comes again in a batch, then the append names it, nothing is written, and the rest is decided again without it', async () => {
     const { store, calls, committed } = aCountingStore();
     const first = aSignal('counted', 'm', 0, 'f0');
     await recordHealthSignals([first], { store });
     const answers = await recordHealthSignals([first, aSignal('counted', 'm', 1, 'f1')], { store });
     expect(answers.map((a) => a.outcome)).toEqual(['duplicate', 'recorded']);
-    // The first batch's commit, the refused one naming f0, then f1 alone: no read in between.
-    expect(calls).toMatchObject({ readForSignals: 2, load: 0, commit: 3 });
+    // The first batch's append, the refused one naming f0, then f1 alone: no read in between.
+    expect(calls).toMatchObject({ readForSignals: 2, load: 0, append: 3 });
     expect(committed).toEqual([1, 1]);
     expect((await store.load({ provider: 'fal', model: 'm' })).state.consecutiveFailures).toBe(2);
   });
@@ -307,7 +301,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
         fc.array(signal, { minLength: 1, maxLength: 80 }),
         fc.array(fc.nat(59), { maxLength: 12 }),
         fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 8 }),
-        // A breaker that never opens commits every counted failure: runs beyond one commit's 25.
+        // A breaker that never opens appends every counted failure: runs beyond one append's 25.
         fc.constantFrom(DEFAULT_BREAKER_CONFIG, {
           ...DEFAULT_BREAKER_CONFIG,
           consecutiveFailuresToOpen: 1_000,
@@ -332,7 +326,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
           for (const model of ['m-a', 'm-b']) {
             const ref = { provider: 'fal', model };
             // The same register, and the same breaker as its next failure sees it (the revision
-            // counts commits: a batch commits fewer times, and not at all for a run a success broke).
+            // counts appends: a batch appends fewer times, and not at all for a run a success broke).
             const register = await alone.store.readSuccessRegister(`fal#${model}`);
             expect(await batched.store.readSuccessRegister(`fal#${model}`)).toBe(register);
             expect(breakerAsSeen((await batched.store.load(ref)).state, register)).toEqual(

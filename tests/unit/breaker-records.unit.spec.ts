@@ -1,0 +1,54 @@
+/**
+ * The records a breaker's stream is appended with: built from one decision's change, and checked
+ * and split back into what the store writes.
+ */
+import { describe, expect, it } from 'vitest';
+import { breakerRecordsOf, breakerWriteOf } from '../../src/log/breaker-records.ts';
+import { healthChangedRecord } from '../../src/log/routing-records.ts';
+import { initialBreakerState } from '../../src/provider-health/breaker.ts';
+import { aTransition } from '../support/provider-health-contract.ts';
+
+const AT = '2026-11-25T14:00:04.000Z';
+
+describe('breaker records', () => {
+  it('given a change, when built, then its signals, its transitions and the state they left follow each other on health#<key>', () => {
+    const state = { ...initialBreakerState('fal', 'wan-i2v'), status: 'open' as const, version: 1 };
+    const transition = aTransition('fal', 1, { key: 'fal#wan-i2v', model: 'wan-i2v' });
+    const records = breakerRecordsOf({
+      state,
+      at: AT,
+      signals: [
+        { signalId: 'd1:a1', at: '2026-11-25T14:00:01.000Z' },
+        { signalId: 'd2:a1', at: AT },
+      ],
+      transitions: [transition],
+    });
+    const stream = 'health#fal#wan-i2v';
+    expect(records).toEqual([
+      {
+        type: 'HealthSignalCounted',
+        data: { signalId: 'd1:a1' },
+        metadata: { stream, recordedAt: '2026-11-25T14:00:01.000Z' },
+      },
+      { type: 'HealthSignalCounted', data: { signalId: 'd2:a1' }, metadata: { stream, recordedAt: AT } },
+      healthChangedRecord(transition),
+      { type: 'BreakerStateRecorded', data: { state }, metadata: { stream, recordedAt: AT } },
+    ]);
+  });
+
+  it('given the records of a change, when an adapter splits them, then it gets back the change at the expected revision', () => {
+    const state = initialBreakerState('fal');
+    const transition = aTransition('fal');
+    const signals = [{ signalId: 'd1:a1', at: AT }];
+    const records = breakerRecordsOf({ state, at: AT, signals, transitions: [transition] });
+    expect(breakerWriteOf('health#fal', records, 7, 100)).toEqual({
+      key: 'fal',
+      stream: 'health#fal',
+      expectedRev: 7,
+      state,
+      at: AT,
+      signals,
+      transitions: [healthChangedRecord(transition)],
+    });
+  });
+});
