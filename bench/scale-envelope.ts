@@ -50,6 +50,37 @@ export const SIGNALS_PER_JOB = 2;
 /** PutEvents takes up to 10 entries a request: an invoker that batches its signals needs a tenth. */
 export const SIGNALS_PER_PUT_EVENTS = 10;
 
+/**
+ * The ways an invoker's signals reach HealthSignalsQueue (docs/EVENT_SCHEMA.md), and what each costs
+ * the account's EventBridge quotas per job: PutEvents requests and target invocations.
+ *   - `eventbridge-each`: one PutEvents request per signal; HealthSignalsRule delivers each (1 invocation);
+ *   - `eventbridge-batched`: up to 10 signals a PutEvents request; still 1 invocation per signal;
+ *   - `direct`: SendMessageBatch straight to the queue (the invoker's role named in
+ *     `SignalInvokerPrincipalArns`): no EventBridge request or invocation at all. SQS standard queues
+ *     have no per-account quota on SendMessage calls (docs/SCALE.md, "SQS").
+ */
+export const SIGNAL_PATHS = {
+  'eventbridge-each': {
+    label: 'signals on EventBridge, one per PutEvents request',
+    putEventsRequestsPerJob: SIGNALS_PER_JOB,
+    invocationsPerJob: SIGNALS_PER_JOB,
+  },
+  'eventbridge-batched': {
+    label: `signals on EventBridge, ${SIGNALS_PER_PUT_EVENTS} per PutEvents request`,
+    putEventsRequestsPerJob: SIGNALS_PER_JOB / SIGNALS_PER_PUT_EVENTS,
+    invocationsPerJob: SIGNALS_PER_JOB,
+  },
+  direct: {
+    label: 'signals sent straight to HealthSignalsQueue (SendMessageBatch)',
+    putEventsRequestsPerJob: 0,
+    invocationsPerJob: 0,
+  },
+} as const;
+export type SignalPath = keyof typeof SIGNAL_PATHS;
+export const SIGNAL_PATH_NAMES = Object.keys(SIGNAL_PATHS) as SignalPath[];
+/** The path docs/EVENT_SCHEMA.md tells invokers to take at rate; the bench reports it against the goal. */
+export const DOCUMENTED_SIGNAL_PATH: SignalPath = 'direct';
+
 export interface TemplateSettings {
   readonly routerReservedConcurrency: number;
   readonly routerMemoryMb: number;
@@ -109,6 +140,8 @@ export interface EnvelopeRow {
   readonly offPath?: boolean;
   /** An account-wide quota shared with other traffic (provider signals), not a setting of the template. */
   readonly accountQuota?: boolean;
+  /** The signal paths this row holds for (absent: every path); the decision path of a path takes only its rows. */
+  readonly signalPaths?: readonly SignalPath[];
 }
 
 const f = (value: number, digits = 0) =>
@@ -150,11 +183,11 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   const projectorRecords =
     (q.freshTableShards * t.parallelizationFactor * c.recordsPerBatch * 1000) / batchMs;
   const audit = (AUDIT_SHARDS * q.partitionWcu) / indexWru / (share * recordsPerJob);
-  const invocations = q.eventBridgeInvocations / (1 + c.total.eventBridgeEvents + SIGNALS_PER_JOB);
   const putEventsCalls = c.total.byCommand['EventBridge.PutEvents'] ?? 0;
-  const putEvents = q.putEventsRequests / (1 + putEventsCalls + SIGNALS_PER_JOB);
-  const putEventsBatchedSignals =
-    q.putEventsRequests / (1 + putEventsCalls + SIGNALS_PER_JOB / SIGNALS_PER_PUT_EVENTS);
+  const putEventsOf = (path: SignalPath) =>
+    q.putEventsRequests / (1 + putEventsCalls + SIGNAL_PATHS[path].putEventsRequestsPerJob);
+  const invocationsOf = (path: SignalPath) =>
+    q.eventBridgeInvocations / (1 + c.total.eventBridgeEvents + SIGNAL_PATHS[path].invocationsPerJob);
   const table = q.tableWru / (tableWruPerJob * recordsPerJob);
   // Successes raise the breaker's success register (SUCCESS_REGISTER_SHARDS items, 1 WCU per raise,
   // one raise per breaker and batch of HealthSignalsQueue's event source); counted failures still
@@ -181,18 +214,44 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
       lift: `\`AUDIT_SHARDS\` ${q.liftedAuditShards}: ${f((audit * q.liftedAuditShards) / AUDIT_SHARDS)}/s`,
     },
     {
-      limit: 'EventBridge PutEvents (account)',
+      limit: `EventBridge PutEvents (account), ${SIGNAL_PATHS['eventbridge-each'].label}`,
       arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests + ${SIGNALS_PER_JOB} provider signals, one request each, per job)`,
-      jobsPerSecond: putEvents,
-      lift: `invokers put their signals ${SIGNALS_PER_PUT_EVENTS} to a request: ${f(putEventsBatchedSignals)}/s; quota increase; batched submissions`,
+      jobsPerSecond: putEventsOf('eventbridge-each'),
+      lift: `signals ${SIGNALS_PER_PUT_EVENTS} to a request: ${f(putEventsOf('eventbridge-batched'))}/s; signals straight to HealthSignalsQueue: ${f(putEventsOf('direct'))}/s; quota increase`,
       accountQuota: true,
+      signalPaths: ['eventbridge-each'],
     },
     {
-      limit: 'EventBridge target invocations (account)',
-      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule + ${SIGNALS_PER_JOB} provider signals → HealthSignalsQueue per job)`,
-      jobsPerSecond: invocations,
+      limit: `EventBridge PutEvents (account), ${SIGNAL_PATHS['eventbridge-batched'].label}`,
+      arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests + ${SIGNALS_PER_JOB} ÷ ${SIGNALS_PER_PUT_EVENTS} signal requests per job)`,
+      jobsPerSecond: putEventsOf('eventbridge-batched'),
+      lift: `signals straight to HealthSignalsQueue: ${f(putEventsOf('direct'))}/s; quota increase`,
+      accountQuota: true,
+      signalPaths: ['eventbridge-batched'],
+    },
+    {
+      limit: `EventBridge PutEvents (account), ${SIGNAL_PATHS.direct.label}`,
+      arithmetic: `${f(q.putEventsRequests)} requests ÷ (1 submission + ${f(putEventsCalls, 3)} announcement requests per job; the signals take none)`,
+      jobsPerSecond: putEventsOf('direct'),
+      lift: 'quota increase; batched submissions',
+      accountQuota: true,
+      signalPaths: ['direct'],
+    },
+    {
+      limit: 'EventBridge target invocations (account), signals on EventBridge (one or 10 per request)',
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule + ${SIGNALS_PER_JOB} provider signals → HealthSignalsQueue per job: a rule delivers each event, however it was put)`,
+      jobsPerSecond: invocationsOf('eventbridge-each'),
+      lift: `signals straight to HealthSignalsQueue: ${f(invocationsOf('direct'))}/s; quota increase`,
+      accountQuota: true,
+      signalPaths: ['eventbridge-each', 'eventbridge-batched'],
+    },
+    {
+      limit: `EventBridge target invocations (account), ${SIGNAL_PATHS.direct.label}`,
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ (1 router + ${f(c.total.eventBridgeEvents, 2)} announcements × 1 consumer rule per job; the signals take none)`,
+      jobsPerSecond: invocationsOf('direct'),
       lift: 'quota increase',
       accountQuota: true,
+      signalPaths: ['direct'],
     },
     {
       limit: 'RoutingLog on-demand table quota',
@@ -210,19 +269,49 @@ export function envelope(c: ScaleCheckpoint, t: TemplateSettings = templateSetti
   ];
 }
 
-/** The envelope as markdown: the table, then the first two bottlenecks of the decision path named. */
+/**
+ * The decision path's limits when the signals take `path`, lowest first: every on-path row that holds
+ * for it (`within: 'template'` leaves out the account's quotas, to give what the template allows).
+ */
+export function decisionPathRows(
+  rows: readonly EnvelopeRow[],
+  path: SignalPath = DOCUMENTED_SIGNAL_PATH,
+  within: 'account' | 'template' = 'account',
+): EnvelopeRow[] {
+  return rows
+    .filter(
+      (r) =>
+        !r.offPath &&
+        (r.signalPaths === undefined || r.signalPaths.includes(path)) &&
+        (within === 'account' || !r.accountQuota),
+    )
+    .sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+}
+
+/** A row's short name: its limit up to the first colon. */
+export const limitName = (row: EnvelopeRow): string => row.limit.split(':')[0] as string;
+
+/**
+ * The envelope as markdown: the table, the first two bottlenecks of the decision path with the
+ * documented signal path named, and the decision path per signal path.
+ */
 export function renderEnvelope(c: ScaleCheckpoint, t: TemplateSettings = templateSettings()): string {
   const rows = envelope(c, t);
-  const onPath = rows.filter((r) => !r.offPath).sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+  const onPath = decisionPathRows(rows);
   const [first, second] = onPath;
   const table = rows
     .map((r) => `| ${r.limit} | ${r.arithmetic} | ${f(r.jobsPerSecond)} | ${r.lift} |`)
     .join('\n');
+  const perPath = SIGNAL_PATH_NAMES.map((path) => {
+    const [binding] = decisionPathRows(rows, path);
+    return `${SIGNAL_PATHS[path].label}${path === DOCUMENTED_SIGNAL_PATH ? ' (documented)' : ''} ≈ ${f(binding?.jobsPerSecond ?? 0)} (${binding ? limitName(binding) : '—'})`;
+  });
   return `| limit (template defaults) | arithmetic | jobs/s | what lifts it |
 | --- | --- | ---: | --- |
 ${table}
 
-**First bottleneck of the decision path: ${first?.limit}, at ≈ ${f(first?.jobsPerSecond ?? 0)} jobs/s** (lift: ${first?.lift}).
+**First bottleneck of the decision path, ${SIGNAL_PATHS[DOCUMENTED_SIGNAL_PATH].label} (the documented path): ${first?.limit}, at ≈ ${f(first?.jobsPerSecond ?? 0)} jobs/s** (lift: ${first?.lift}).
 **Next: ${second?.limit}, at ≈ ${f(second?.jobsPerSecond ?? 0)} jobs/s** (lift: ${second?.lift}).
-Order: ${onPath.map((r) => `${r.limit.split(':')[0]} ${f(r.jobsPerSecond)}`).join(' → ')} jobs/s.`;
+Order: ${onPath.map((r) => `${limitName(r)} ${f(r.jobsPerSecond)}`).join(' → ')} jobs/s.
+By signal path, the decision path at the account's default quotas: ${perPath.join(' · ')} jobs/s.`;
 }

@@ -22,10 +22,17 @@ import { readTemplate, type TemplateDict } from '../src/template/cloudformation-
 import type { Row } from './run.ts';
 import type { ScaleResult } from './scale.ts';
 import {
+  DOCUMENTED_SIGNAL_PATH,
+  decisionPathRows,
   envelope,
   envelopeBasis,
+  limitName,
   num,
   QUOTAS,
+  SIGNAL_PATH_NAMES,
+  SIGNAL_PATHS,
+  SIGNALS_PER_JOB,
+  type SignalPath,
   type TemplateSettings,
   templateSettings,
 } from './scale-envelope.ts';
@@ -270,8 +277,8 @@ export function signalEnvelope(
       scope: 'all providers',
     },
     {
-      limit: 'EventBridge target invocations (account)',
-      arithmetic: `${f(q.eventBridgeInvocations)} ÷ 1 delivery to HealthSignalsQueue per signal (shared with the router's rule and consumers' rules)`,
+      limit: 'EventBridge target invocations (account), signals on EventBridge',
+      arithmetic: `${f(q.eventBridgeInvocations)} ÷ 1 delivery to HealthSignalsQueue per signal (shared with the router's rule and consumers' rules; signals sent straight to the queue take none)`,
       perSecond: q.eventBridgeInvocations,
       scope: 'all providers',
     },
@@ -298,20 +305,20 @@ export function slotEnvelope(concurrency: number): EnvelopeLine[] {
 }
 
 /**
- * The decision path's ceiling (the smallest on-path row of the scale envelope), when a scale run
- * exists; `within: 'template'` leaves out the account's EventBridge quotas (shared with the provider
- * signals, raised by a quota request, not by the template) to give what the template's settings allow.
+ * The decision path's ceiling (the smallest on-path row of the scale envelope) when the provider
+ * signals take `path`, if a scale run exists; `within: 'template'` leaves out the account's
+ * EventBridge quotas (raised by a quota request, not by the template) to give what the template's
+ * settings allow.
  */
 export function decisionPath(
   scale: ScaleResult | undefined,
   t: TemplateSettings = templateSettings(),
   within: 'account' | 'template' = 'account',
+  path: SignalPath = DOCUMENTED_SIGNAL_PATH,
 ) {
   const basis = scale ? envelopeBasis(scale.checkpoints) : undefined;
   if (!basis) return undefined;
-  const [first] = envelope(basis, t)
-    .filter((r) => !r.offPath && (within === 'account' || !r.accountQuota))
-    .sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
+  const [first] = decisionPathRows(envelope(basis, t), path, within);
   return first;
 }
 
@@ -349,6 +356,7 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
   const atTwoPercent = envelopeFloor(signalEnvelope(templateSettings(), 0.02));
   const decision = decisionPath(scale);
   const templateDecision = decisionPath(scale, templateSettings(), 'template');
+  const otherPaths = SIGNAL_PATH_NAMES.filter((path) => path !== DOCUMENTED_SIGNAL_PATH);
   const slots = minOf(slotEnvelope(run.slots.concurrency), 'per provider');
   return [
     ['**9. Signals at any rate and slot reservations** (issue 21; docs/SCALE.md)', '', '', '', ''],
@@ -409,16 +417,27 @@ export function signalsRows(run: SignalsResult, scale: ScaleResult | undefined):
       status(perProvider >= g.envelopeSignalsPerProvider),
     ],
     [
-      'Envelope: decision path jobs/s (first bottleneck, at the account’s default EventBridge quotas shared with 2 provider signals per job)',
-      decision ? `${f(decision.jobsPerSecond)} (${decision.limit.split(':')[0]})` : 'no scale run',
+      `Envelope: decision path jobs/s at the account’s default quotas, ${SIGNAL_PATHS[DOCUMENTED_SIGNAL_PATH].label} (the documented path; first bottleneck)`,
+      decision ? `${f(decision.jobsPerSecond)} (${limitName(decision)})` : 'no scale run',
       '',
       `≥ ${f(g.decisionJobsPerSecond)}`,
       decision ? status(decision.jobsPerSecond >= g.decisionJobsPerSecond) : 'NOT MEASURED',
     ],
+    // The other paths, honestly: each one's 2 signals a job share the account's EventBridge quotas.
+    ...otherPaths.map((path): Row => {
+      const other = decisionPath(scale, templateSettings(), 'account', path);
+      return [
+        `  · the same with ${SIGNAL_PATHS[path].label}`,
+        other ? `${f(other.jobsPerSecond)} (${limitName(other)})` : 'no scale run',
+        '',
+        `≥ ${f(g.decisionJobsPerSecond)}`,
+        other ? status(other.jobsPerSecond >= g.decisionJobsPerSecond) : 'NOT MEASURED',
+      ];
+    }),
     [
-      '  · what the template’s settings allow (EventBridge quotas raised: a soft-quota request)',
+      '  · what the template’s settings allow, whatever the signal path (EventBridge quotas raised: a soft-quota request)',
       templateDecision
-        ? `${f(templateDecision.jobsPerSecond)} (${templateDecision.limit.split(':')[0]})`
+        ? `${f(templateDecision.jobsPerSecond)} (${limitName(templateDecision)})`
         : 'no scale run',
       '',
       `≥ ${f(g.decisionJobsPerSecond)}`,
@@ -527,9 +546,32 @@ one register raise per breaker and run of successes, where one event per call wr
 | --- | --- | ---: |
 ${table(slotEnvelope(run.slots.concurrency))}
 
-**Decision path** at template.yaml's settings (RouterReservedConcurrency ${t.routerReservedConcurrency}, ParallelizationFactor ${t.parallelizationFactor}), from the last
-scale run's per-job figures: first bottleneck ${decision ? `${decision.limit}, ≈ ${f(decision.jobsPerSecond)} jobs/s (${decision.arithmetic})` : 'not computed (no scale run recorded)'}.
+**Decision path** at template.yaml's settings (RouterReservedConcurrency ${t.routerReservedConcurrency}, ParallelizationFactor ${t.parallelizationFactor}) and the account's default
+quotas, ${SIGNAL_PATHS[DOCUMENTED_SIGNAL_PATH].label} (docs/EVENT_SCHEMA.md), from the last scale run's per-job
+figures: first bottleneck ${decision ? `${decision.limit}, ≈ ${f(decision.jobsPerSecond)} jobs/s (${decision.arithmetic})` : 'not computed (no scale run recorded)'}.${directSignalsNote(scale, sig, lines)}
 ${SIGNALS_MARKERS.end}`;
+}
+
+/**
+ * What the documented path moves: its signals leave EventBridge, and they still reach the
+ * HealthSignals function, off the decision path: at the decision path's rate a job's 2 signals are
+ * compared with the event source's row (all providers), whose excess waits in the queue (alarmed).
+ */
+function directSignalsNote(
+  scale: ScaleResult | undefined,
+  sig: SignalSettings,
+  lines: readonly EnvelopeLine[],
+): string {
+  const decision = decisionPath(scale);
+  const source = lines.find((l) => l.limit.startsWith('HealthSignals event source'));
+  if (!decision || !source) return '';
+  const signalsPerSecond = decision.jobsPerSecond * SIGNALS_PER_JOB;
+  return ` At that rate the jobs cause ${f(signalsPerSecond)} signals/s (${SIGNALS_PER_JOB} a job), which the
+HealthSignals event source takes up to ${f(source.perSecond)}/s (MaximumConcurrency ${sig.maxConcurrency}; the row above)${
+    signalsPerSecond > source.perSecond
+      ? `: the rest wait in HealthSignalsQueue (its age alarmed) until HealthSignalsMaxConcurrency is raised`
+      : ''
+  }.`;
 }
 
 export function writeSignalsDoc(run: SignalsResult, scale: ScaleResult | undefined): void {

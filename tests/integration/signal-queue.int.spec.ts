@@ -6,28 +6,24 @@
  * never what they hold.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDocumentClient } from '../../src/aws/clients.ts';
-import { DynamoDbProviderHealthStore } from '../../src/aws/dynamodb-provider-health-store.ts';
-import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
-import { loadHealthSignalsConfig } from '../../src/config/health-signals-config.ts';
-import {
-  createHealthSignalsHandler,
-  type HealthSignalsDependencies,
-  healthSignalsDependencies,
-  type SignalItemResult,
-} from '../../src/handlers/health-signals.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
-import { handlerEnvironment, type LocalStack } from '../../src/local/provision.ts';
-import { SqsEventSource } from '../../src/local/sqs-event-source.ts';
+import type { LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import type { WindowPair } from '../../src/ports/signal-windows.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { anSqsEventOf, aSignalFunction } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
+import {
+  aQueueConsumer,
+  breakerOf,
+  type Clock,
+  closedWindow,
+  depsOf,
+  queueDepth,
+} from '../support/signal-queue-consumer.ts';
 import { aProvisionedStack } from '../support/stack.ts';
 
 quietHandlerTelemetry();
@@ -36,23 +32,6 @@ const FAL: WindowPair = { provider: 'fal', model: 'wan-i2v' };
 const REPLICATE: WindowPair = { provider: 'replicate', model: 'wan-2.1-i2v' };
 /** A window well in the past of the clock the handlers are given, yet recent for TTLs. */
 const T = Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS - 10 * WINDOW_MS;
-
-/** What the windows' clock says: the workload's start while ingesting, later to close its window. */
-interface Clock {
-  now: number;
-}
-
-function depsOf(stack: LocalStack, clock: Clock): HealthSignalsDependencies {
-  return {
-    ...healthSignalsDependencies(loadHealthSignalsConfig(handlerEnvironment(stack))),
-    windows: {
-      windows: new DynamoDbSignalWindows(createDocumentClient(), stack.tables.providerHealth, {
-        windowMs: WINDOW_MS,
-      }),
-      now: () => clock.now,
-    },
-  };
-}
 
 /** An attempt report as a consumer puts it on the bus, `ms` after T. */
 function anAttempt(pair: WindowPair, n: number, failed: boolean, ms: number) {
@@ -93,60 +72,6 @@ async function putOnBus(stack: LocalStack, entries: readonly ReturnType<typeof a
     expect(FailedEntryCount).toBe(0);
   }
 }
-
-async function queueDepth(queueUrl: string): Promise<number> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes?.ApproximateNumberOfMessages) +
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible)
-  );
-}
-
-/** The stack's function behind its queue, polled as the event source does; what it saw is kept. */
-function aQueueConsumer(stack: LocalStack, clock: Clock) {
-  const items: SignalItemResult[] = [];
-  const batches: string[][] = [];
-  const handler = createHealthSignalsHandler(
-    depsOf(stack, clock),
-    createTelemetry('health-signals', stack.stage),
-    {
-      onItem: (item) => items.push(item),
-    },
-  );
-  const source = new SqsEventSource(
-    stack.queues.healthSignals,
-    async (event: SQSEvent) => {
-      batches.push(event.Records.map((record) => record.body));
-      return handler(event, aLocalLambdaContext());
-    },
-    { name: 'health-signals', batchSize: stack.batchSizes.healthSignals },
-  );
-  return { items, batches, source };
-}
-
-async function breakerOf(stack: LocalStack, pair: WindowPair) {
-  const store = new DynamoDbProviderHealthStore(createDocumentClient(), {
-    health: stack.tables.providerHealth,
-    log: stack.tables.routingLog,
-  });
-  const { state } = await store.load(pair);
-  return {
-    status: state.status,
-    reason: state.reason,
-    version: state.version,
-    judged: state.windowsJudgedThrough,
-  };
-}
-
-const closedWindow = (stack: LocalStack, pair: WindowPair, start: number) =>
-  new DynamoDbSignalWindows(createDocumentClient(), stack.tables.providerHealth, {
-    windowMs: WINDOW_MS,
-  }).readClosed(pair, start);
 
 let batched: LocalStack;
 let oneByOne: LocalStack;
@@ -215,7 +140,7 @@ describe('provider signals through HealthSignalsRule → HealthSignalsQueue → 
       expect(window?.counts.n).toBe(n);
       expect(await closedWindow(oneByOne, pair, start)).toEqual(window);
     }
-    expect(await queueDepth(batched.queues.healthSignals)).toBe(0);
+    expect(await queueDepth(sqs, batched.queues.healthSignals)).toBe(0);
   });
 
   it('given the deployed entry (src/lambda/health-signals.ts), when an SQS batch of five failures arrives, then no message fails and the breaker opens', async () => {
@@ -252,6 +177,6 @@ describe('provider signals through HealthSignalsRule → HealthSignalsQueue → 
     await consumer.source.drain();
     expect(consumer.items.map((item) => item.kind).sort()).toEqual(['handled', 'rejected']);
     expect(consumer.items.find((item) => item.kind === 'rejected')).toMatchObject({ reason: 'not_json' });
-    expect(await queueDepth(batched.queues.healthSignals)).toBe(0);
+    expect(await queueDepth(sqs, batched.queues.healthSignals)).toBe(0);
   });
 });

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
+import { loggableEventId, readSignalMessage } from '../../src/handlers/signal-messages.ts';
+import { validateSubmission } from '../../src/intake/submission.ts';
 import { healthChangedRecord } from '../../src/log/routing-records.ts';
 import { HEALTH_CHANGED_DETAIL_TYPE, planEffects } from '../../src/projections/effects.ts';
 import {
@@ -12,8 +14,10 @@ import {
   parseJobStarted,
   SIGNAL_SOURCE,
 } from '../../src/provider-health/signals.ts';
+import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { aTransition } from '../support/provider-health-contract.ts';
 import { aRevisionPlan } from '../support/revisions.ts';
+import { aSubmittedEvent } from '../support/submissions.ts';
 
 const doc = readFileSync(fileURLToPath(new URL('../../docs/EVENT_SCHEMA.md', import.meta.url)), 'utf8');
 
@@ -42,6 +46,23 @@ describe('docs/EVENT_SCHEMA.md: provider health', () => {
     const event = block('example: job-started');
     expect(event.source).toBe(SIGNAL_SOURCE);
     expect(parseJobStarted(event)).toMatchObject({ ok: true, started: { queueWaitMs: 41250 } });
+  });
+
+  it('given the direct-path example file, then each of its events is a body the HealthSignals function reads as a signal, with an id its refusals could log, about the job of the example’s submission', () => {
+    const events = block('example: file direct-signals.json') as unknown as Record<string, unknown>[];
+    const job = block('example: file direct-job.json');
+    expect(validateSubmission(aSubmittedEvent(job) as never, defaultRoutingTable)).toMatchObject({
+      ok: true,
+    });
+    expect(events.map((event) => event['detail-type'])).toEqual([
+      'provider.job.started',
+      'provider.attempt.completed',
+    ]);
+    for (const event of events) {
+      expect(readSignalMessage(JSON.stringify(event))).toMatchObject({ ok: true });
+      expect(loggableEventId(event.id)).toBe(event.id);
+      expect((event.detail as Record<string, unknown>).dispatchId).toBe(`${job.jobId}:v1`);
+    }
   });
 
   it.each([

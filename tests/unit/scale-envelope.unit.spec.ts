@@ -3,14 +3,17 @@
  * that names the first bottleneck, and the settings read from template.yaml.
  */
 import { describe, expect, it } from 'vitest';
-import type { ScaleCheckpoint } from '../../bench/scale.ts';
+import type { ScaleCheckpoint, ScaleResult } from '../../bench/scale.ts';
 import {
   ASSUMED_MS,
+  DOCUMENTED_SIGNAL_PATH,
+  decisionPathRows,
   envelope,
   envelopeBasis,
   renderEnvelope,
   templateSettings,
 } from '../../bench/scale-envelope.ts';
+import { decisionPath } from '../../bench/signals-envelope.ts';
 import type { SidePerJob } from '../../bench/summary.ts';
 
 const aSide = (overrides: Partial<SidePerJob> = {}): SidePerJob => ({
@@ -71,17 +74,75 @@ describe('the scale envelope', () => {
     expect(envelopeBasis([])).toBeUndefined();
   });
 
-  it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then every ceiling the template sets clears 5,000 jobs/s and the first limit is the account’s EventBridge quotas, which the provider signals share', () => {
+  it('given template.yaml’s defaults and a router at 1.6 ms CPU per event, when the decision path is computed, then every ceiling the template sets clears 5,000 jobs/s', () => {
     const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
-    const onPath = rows.filter((r) => !r.offPath);
-    expect(Math.min(...onPath.filter((r) => !r.accountQuota).map((r) => r.jobsPerSecond))).toBeGreaterThan(
-      5000,
-    );
-    const [first] = [...onPath].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond);
-    expect(first).toMatchObject({ limit: 'EventBridge PutEvents (account)', accountQuota: true });
-    // 10,000 requests ÷ (1 submission + 0.095 announcement requests + 2 signals) per job.
+    const [first] = decisionPathRows(rows, DOCUMENTED_SIGNAL_PATH, 'template');
+    expect(first?.limit).toMatch(/^router reserved concurrency 100/);
+    expect(first?.jobsPerSecond).toBeGreaterThan(5000);
+  });
+
+  it('given the provider signals put on EventBridge one per request, when the decision path is computed at the account’s default quotas, then PutEvents binds first: 10,000 ÷ (1 + 0.095 + 2) per job', () => {
+    const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
+    const [first, second] = decisionPathRows(rows, 'eventbridge-each');
+    expect(first).toMatchObject({ accountQuota: true });
+    expect(first?.limit).toMatch(/^EventBridge PutEvents \(account\), signals on EventBridge, one per/);
     expect(first?.jobsPerSecond).toBeCloseTo(10_000 / 3.095, 3);
-    expect(first?.lift).toMatch(/invokers put their signals 10 to a request: 7,722\/s/);
+    expect(second?.limit).toMatch(/^EventBridge target invocations/);
+  });
+
+  it('given the signals put 10 to a PutEvents request, when the decision path is computed, then the target invocations bind instead — a rule still delivers every signal: 18,750 ÷ (1 + 0.95 + 2)', () => {
+    const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
+    const [first] = decisionPathRows(rows, 'eventbridge-batched');
+    expect(first?.limit).toMatch(/^EventBridge target invocations \(account\), signals on EventBridge/);
+    expect(first?.jobsPerSecond).toBeCloseTo(18_750 / 3.95, 3);
+    const putEvents = rows.find((r) => r.signalPaths?.join() === 'eventbridge-batched');
+    expect(putEvents?.jobsPerSecond).toBeCloseTo(10_000 / 1.295, 3);
+  });
+
+  it('given the signals sent straight to HealthSignalsQueue (the documented path), when the decision path is computed at the account’s default quotas, then no EventBridge row counts them and the router binds, above 5,000 jobs/s', () => {
+    const rows = envelope(aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }), templateSettings());
+    expect(DOCUMENTED_SIGNAL_PATH).toBe('direct');
+    const direct = decisionPathRows(rows, 'direct');
+    expect(direct[0]?.limit).toMatch(/^router reserved concurrency 100/);
+    expect(direct[0]?.jobsPerSecond).toBeGreaterThan(5000);
+    const eventBridge = direct.filter((r) => r.accountQuota).map((r) => r.jobsPerSecond);
+    expect(eventBridge[0]).toBeCloseTo(10_000 / 1.095, 3);
+    expect(eventBridge[1]).toBeCloseTo(18_750 / 1.95, 3);
+    // Each path's rows only: the direct path never meets a row that counts signals on the bus.
+    expect(direct.some((r) => r.signalPaths?.includes('eventbridge-each'))).toBe(false);
+  });
+
+  it('given the envelope, when rendered, then it names the documented path’s first bottleneck and the decision path of every signal path', () => {
+    const text = renderEnvelope(
+      aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 }),
+      templateSettings(),
+    );
+    expect(text).toMatch(
+      /First bottleneck of the decision path, signals sent straight to HealthSignalsQueue \(SendMessageBatch\) \(the documented path\): router reserved concurrency 100/,
+    );
+    expect(text).toMatch(/one per PutEvents request ≈ 3,231 \(EventBridge PutEvents \(account\), signals/);
+    expect(text).toMatch(/10 per PutEvents request ≈ 4,747 \(EventBridge target invocations/);
+    expect(text).toMatch(
+      /\(SendMessageBatch\) \(documented\) ≈ [6-9],\d{3} \(router reserved concurrency 100/,
+    );
+  });
+
+  it('given a scale run, when the bench’s decision-path rows are computed, then the documented path’s is the router’s, each other path is bound by EventBridge, and the template’s own figure is the same router’s', () => {
+    const scale = {
+      checkpoints: [aCheckpoint({ routerPerEvent: 1.6, projectorPerBatch: 48 })],
+    } as unknown as ScaleResult;
+    const t = templateSettings();
+    expect(decisionPath(scale)?.limit).toMatch(/^router reserved concurrency/);
+    expect(decisionPath(scale, t, 'account', 'eventbridge-each')?.jobsPerSecond).toBeCloseTo(
+      10_000 / 3.095,
+      3,
+    );
+    expect(decisionPath(scale, t, 'account', 'eventbridge-batched')?.jobsPerSecond).toBeCloseTo(
+      18_750 / 3.95,
+      3,
+    );
+    expect(decisionPath(scale, t, 'template')).toEqual(decisionPath(scale));
+    expect(decisionPath(undefined)).toBeUndefined();
   });
 
   it('given template.yaml, when its settings are read, then they are the defaults the envelope assumes', () => {
@@ -108,7 +169,7 @@ describe('the scale envelope', () => {
 
   it('given a slower projector than router, when rendered, then the projector is named first and the router next', () => {
     const text = renderEnvelope(aCheckpoint({ routerPerEvent: 0.5, projectorPerBatch: 80 }), defaults);
-    expect(text).toMatch(/First bottleneck of the decision path: projector/);
+    expect(text).toMatch(/First bottleneck of the decision path, .* \(the documented path\): projector/);
     expect(text).toMatch(/Next: router reserved concurrency 20/);
   });
 
@@ -122,7 +183,7 @@ describe('the scale envelope', () => {
     }).find((r) => r.offPath);
     expect(batched?.jobsPerSecond).toBeCloseTo((16 * 1000 * 100) / 1 / 0.7, 6);
     expect(renderEnvelope(aCheckpoint({ routerPerEvent: 1, projectorPerBatch: 40 }), defaults)).not.toMatch(
-      /First bottleneck of the decision path: health/,
+      /\(the documented path\): health/,
     );
   });
 });
