@@ -63,9 +63,15 @@ export const ASSUMED_SIGNAL_MS = {
   windowWrites: 5 + 5,
   /**
    * A breaker's commit of the batch's signals that changed it (TransactWriteItems: a marker each, the
-   * breaker, any transition), decided on the batch's one read: one per breaker and batch.
+   * breaker, any transition), decided on the batch's one read: one per breaker and batch whose
+   * newest counted attempt is a counted failure (its run outlasts the batch).
    */
   breakerCommit: 13,
+  /**
+   * The markers of counted failures a newer success of their batch broke, written alone (conditional
+   * PutItems side by side, no breaker): in a batch that holds such a failure and commits nothing.
+   */
+  markerWrite: 5,
   /** A terminal report's job stream: the stream's Query, then the outcome record's conditional PutItem. */
   jobStream: 5 + 5,
   /**
@@ -174,13 +180,18 @@ export function batchFactGroups(batchSize: number): { readonly groups: number; r
 /** One batch's time on the function: its waits on DynamoDB and its CPU at the function's memory size. */
 export function batchMs(s: SignalSettings = signalSettings(), failureShare = HEALTHY_FAILURE_SHARE) {
   const a = ASSUMED_SIGNAL_MS;
-  // One register raise per breaker and batch (a batch of one pair), and one commit when the batch
-  // holds a counted failure: 1 − (1 − share)^BatchSize of the batches.
+  const q = failureShare;
+  // One register raise per breaker and batch (a batch of one pair). A commit on the breaker only when
+  // the batch's newest counted attempt is a counted failure (its run outlasts the batch): a share q
+  // of the batches. In the others, failures a newer success broke write only their markers: the
+  // batches holding one, (1 − q) × (1 − (1 − q)^(BatchSize − 1)). (N failures in a row inside a
+  // batch also commit, an opening: BatchSize × q^N, under 10⁻⁶ at 2 %, left out.)
   const runs = 1;
-  const commits = 1 - (1 - failureShare) ** s.batchSize;
+  const commits = q;
+  const marks = (1 - q) * (1 - (1 - q) ** (s.batchSize - 1));
   const slowdown = QUOTAS.vcpuMb / s.memoryMb;
   const parts = {
-    breakers: a.breakerRead + a.registerWrite * runs + a.breakerCommit * commits,
+    breakers: a.breakerRead + a.registerWrite * runs + a.breakerCommit * commits + a.markerWrite * marks,
     jobStreams: Math.ceil(s.batchSize / FOLLOW_UPS_IN_FLIGHT) * a.jobStream,
     windows: a.windowWrites,
     cpu: a.handlerCpu * s.batchSize * slowdown,
@@ -189,6 +200,7 @@ export function batchMs(s: SignalSettings = signalSettings(), failureShare = HEA
     ...parts,
     runs,
     commits,
+    marks,
     slowdown,
     total: parts.breakers + parts.jobStreams + parts.windows + parts.cpu,
   };
@@ -215,10 +227,14 @@ export function signalEnvelope(
   const index = (indexGroups * b) / groups;
   const atGoal = SIGNAL_GOALS.envelopeSignalsPerProvider;
   const indexWcu = averageIndexAddWcu((atGoal / b) * groups);
-  // Per batch: the register raises, the fact groups, their index ADDs and the counted failures' commits.
-  // A commit writes the breaker and a marker per counted failure of the batch.
-  const commitWru = TRANSACTION_WRU_PER_ITEM * (time.commits + b * failureShare);
-  const batchWru = time.runs * PLAIN_WCU + groupWru + groups * indexWcu + commitWru;
+  // Per batch: the register raises, the fact groups, their index ADDs and the counted failures'
+  // markers. A commit (a share q of the batches: the newest attempt a failure) writes the breaker and
+  // a marker per counted failure of its batch, 1 + (b − 1) q of them; in the other batches the
+  // (b − 1) q failures a newer success broke are plain marker writes (q: `share`).
+  const share = failureShare;
+  const commitWru = TRANSACTION_WRU_PER_ITEM * time.commits * (1 + 1 + (b - 1) * share);
+  const markWru = PLAIN_WCU * (1 - share) * (b - 1) * share;
+  const batchWru = time.runs * PLAIN_WCU + groupWru + groups * indexWcu + commitWru + markWru;
   const table = (q.tableWru * b) / batchWru;
   const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
   const unreserved = q.accountConcurrency - t.routerReservedConcurrency - projectorConcurrency;
@@ -232,7 +248,7 @@ export function signalEnvelope(
     },
     {
       limit: 'counted failures while closed (one breaker item)',
-      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.breakerCommit} ms (TransactWriteItems, serialised on the breaker item) × ${b} signals a batch ÷ ${f(time.commits, 2)} commits a batch (the share of batches of ${b} with a counted failure at ${f(failureShare * 100, 1)} %)`,
+      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.breakerCommit} ms (TransactWriteItems, serialised on the breaker item) × ${b} signals a batch ÷ ${f(time.commits, 3)} commits a batch (the batches whose newest counted attempt is a counted failure, at ${f(failureShare * 100, 1)} %; a failure a newer success of its batch broke writes only its marker)`,
       perSecond: failures,
       scope: 'per provider',
     },
@@ -244,13 +260,13 @@ export function signalEnvelope(
     },
     {
       limit: `HealthSignals event source: MaximumConcurrency ${s.maxConcurrency} × BatchSize ${b} (${s.memoryMb} MB)`,
-      arithmetic: `${concurrency} invocations × ${b} signals ÷ (${f(time.breakers, 1)} ms breakers (BatchGetItem, ${f(time.runs, 1)} register raises, counted failures' commits) + ${f(time.jobStreams)} ms job streams (${Math.ceil(b / FOLLOW_UPS_IN_FLIGHT)} rounds of ${FOLLOW_UPS_IN_FLIGHT} × Query + PutItem) + ${time.windows} ms fact group and index ADD + ${b} × ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(time.slowdown, 1)} = ${f(time.total)} ms a batch)`,
+      arithmetic: `${concurrency} invocations × ${b} signals ÷ (${f(time.breakers, 1)} ms breakers (BatchGetItem, ${f(time.runs, 1)} register raises, counted failures' commits and markers) + ${f(time.jobStreams)} ms job streams (${Math.ceil(b / FOLLOW_UPS_IN_FLIGHT)} rounds of ${FOLLOW_UPS_IN_FLIGHT} × Query + PutItem) + ${time.windows} ms fact group and index ADD + ${b} × ${ASSUMED_SIGNAL_MS.handlerCpu} ms CPU × ${f(time.slowdown, 1)} = ${f(time.total)} ms a batch)`,
       perSecond: (concurrency * b * 1000) / time.total,
       scope: 'all providers',
     },
     {
       limit: 'ProviderHealth on-demand table quota',
-      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(commitWru, 1)} failure commit WRU a batch); adjustable quota`,
+      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(commitWru + markWru, 1)} failure commit and marker WRU a batch); adjustable quota`,
       perSecond: table,
       scope: 'all providers',
     },
@@ -477,7 +493,8 @@ batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, $
 \`handleProviderSignals\`, the batch entry point the HealthSignals function runs, given the breakers
 and the windows but not its per-job follow-ups (slot releases, job streams: the pipeline's and
 holds' sections) — each batch's events parsed in the timed path as the function parses them: the
-breakers (one read per batch, one commit per breaker changed, one register write per breaker) and
+breakers (one read per batch; one commit per breaker whose run of counted failures outlasts the
+batch, else a marker write per failure a newer success broke; one register write per breaker) and
 the signal windows (a fact group per window touched and its index entry). Every request the client sends is counted by
 command, with those DynamoDB refused (a cancelled transaction: a breaker commit that lost a race, or
 a failure delivered again; a failed condition: a register already as new), and the CPU of this
@@ -508,9 +525,12 @@ ${table(signalEnvelope(t, HEALTHY_FAILURE_SHARE, sig))}
 
 **Per provider, at the template's defaults: ${f(floor)} signals/s** (the lowest row: ${lowest?.limit}), so
 ≥ ${f(SIGNAL_GOALS.envelopeSignalsPerProvider)} signals/s per provider ${floor >= SIGNAL_GOALS.envelopeSignalsPerProvider ? '**holds**' : '**does not hold**'} while ≤ ${f(HEALTHY_FAILURE_SHARE * 100, 1)} % of them are counted failures. At 2 % counted
-failures the breaker row is ${f(signalEnvelope(t, 0.02, sig).find((l) => l.limit.startsWith('counted failures'))?.perSecond ?? 0)} signals/s: counted failures still commit on the breaker item, one
-commit per breaker and batch (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in HealthSignalsQueue
-(its age is alarmed). The rows marked "all providers" are shared: two providers at 10,000/s each
+failures the breaker row is ${f(signalEnvelope(t, 0.02, sig).find((l) => l.limit.startsWith('counted failures'))?.perSecond ?? 0)} signals/s and the lowest row ${f(envelopeFloor(signalEnvelope(t, 0.02, sig)))}: a batch commits on
+its breaker item only when its newest counted attempt is a counted failure — a failure a newer success
+of its batch broke writes only its marker (docs/ARCHITECTURE.md, "Signals at any rate"). During an
+outage (failures without successes) every batch commits, one commit per breaker and batch, about
+${f(1000 / ASSUMED_SIGNAL_MS.breakerCommit)} batches/s per breaker (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in
+HealthSignalsQueue (its age is alarmed). The rows marked "all providers" are shared: two providers at 10,000/s each
 would need the event source's row above 20,000 (raise HealthSignalsMaxConcurrency) and the account's
 EventBridge invocations quota raised (every signal is one delivery to the queue, and the router's
 rule and consumers' rules draw on the same quota). The handler's CPU is assumed at 1 ms a signal;

@@ -49,8 +49,8 @@ const SLOT_CONCURRENCY = 1_024;
 const SLOTS_IN_FLIGHT = 16;
 const FAILURE_EVERY = Number(process.env.BENCH_FAILURE_EVERY ?? 50);
 /**
- * Counted failures still commit on their breaker item, so concurrent batches contend for it; a
- * contended signal goes back to its queue or EventBridge's retry in AWS. Here the command retries it
+ * Counted failures whose run outlasts their batch still commit on their breaker item, so concurrent
+ * batches can contend for it; a contended signal goes back to its queue's retry in AWS. Here the command retries it
  * up to this many times instead (with its backoff), so the run measures ingestion, not give-ups.
  */
 const RETRY = { maxAttempts: 40 } as const;

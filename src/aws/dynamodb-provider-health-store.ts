@@ -13,6 +13,8 @@
  * `ReturnValuesOnConditionCheckFailure`). Ingesting a signal therefore costs one strongly
  * consistent read and one transaction of 2–4 small items. A router reads every breaker it may need
  * in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
+ * Failures a newer success of their batch broke write only their markers (`markSignals`: a
+ * conditional PutItem each, no transaction), so they never race other batches for the breaker.
  *
  *   success#<breakerKey>#<n>  { at, expiresAt }   the success register (16 shards): the newest success's event time
  *
@@ -26,6 +28,7 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -40,6 +43,7 @@ import { storedItemOf } from '../log/stored-records.ts';
 import type {
   BreakerConflict,
   BreakerRef,
+  CountedSignal,
   ProviderHealthStore,
   StoredBreaker,
   SuccessEntry,
@@ -125,15 +129,32 @@ export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements
     return found;
   }
 
+  /** One conditional PutItem per marker (no transaction: each stands alone), a few in flight. */
+  async markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }> {
+    const duplicates: string[] = [];
+    await forEachBounded(signals, CHUNKS_IN_FLIGHT, async ({ signalId, at }) => {
+      try {
+        await this.#client.send(
+          new PutCommand({
+            TableName: this.#healthTable,
+            Item: markerItem(signalId, at),
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        duplicates.push(signalId);
+      }
+    });
+    return { duplicates };
+  }
+
   /** One TransactWriteItems: each marker if absent, the breaker if at its `rev`, each transition if free. */
   protected async writeIfExpected(write: BreakerWrite): Promise<void> {
     const markers = write.signals.map(({ signalId, at }) => ({
       Put: {
         TableName: this.#healthTable,
-        Item: {
-          pk: signalItemKey(signalId),
-          expiresAt: Math.floor(Date.parse(at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
-        },
+        Item: markerItem(signalId, at),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     }));
@@ -235,6 +256,12 @@ export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements
     );
   }
 }
+
+/** A signal's dedupe marker: kept (TTL) a while after the signal's own time. */
+const markerItem = (signalId: string, at: string) => ({
+  pk: signalItemKey(signalId),
+  expiresAt: Math.floor(Date.parse(at) / 1000) + SIGNAL_MARKER_TTL_SECONDS,
+});
 
 const registerShardKeys = (key: string): string[] =>
   Array.from({ length: SUCCESS_REGISTER_SHARDS }, (_, n) => successRegisterKey(key, n));

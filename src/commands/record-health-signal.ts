@@ -5,13 +5,15 @@
  * it left, in one atomic write (the store's `appendToStream`, src/log/breaker-records.ts).
  * Successes other than the probe's skip the append: they raise the breaker's success register (a
  * max of event times, one write per breaker and batch), which the next failure reads (a batch
- * decides on one read of both: recordHealthSignals). A concurrent writer, or a copy of the signal
- * counted before, makes the append throw VersionConflictError with what it found: the command
- * decides again on it — a signal counted before answers `duplicate` — a bounded number of times;
- * then CommandContendedError goes back to the signal's retry, and the counted signal makes the retry
- * safe. JudgeClosedWindows feeds both opening rules from closed windows.
+ * decides on one read of both: recordHealthSignals). In a batch, failures a newer success of the
+ * batch broke write only their dedupe markers, not the breaker (`planBreakerSignals`). A concurrent
+ * writer, or a copy of the signal counted before, makes the append throw VersionConflictError with
+ * what it found: the command decides again on it — a signal counted before answers `duplicate` — a
+ * bounded number of times; then CommandContendedError goes back to the signal's retry, and the
+ * counted signal makes the retry safe. JudgeClosedWindows feeds both opening rules from closed windows.
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { VersionConflictError } from '../errors.ts';
 import { type BreakerChange, breakerRecordsOf } from '../log/breaker-records.ts';
 import type {
@@ -32,6 +34,7 @@ import {
 import {
   attemptRoute,
   type BreakerConfig,
+  breakerAsSeen,
   breakerKey,
   DEFAULT_BREAKER_CONFIG,
   type HealthEvent,
@@ -191,6 +194,13 @@ export interface BreakerPlan {
   readonly transitions: readonly HealthTransition[];
   /** The breaker after the planned signals. */
   readonly state: BreakerState;
+  /**
+   * True when the planned signals changed nothing that lasts (see `planBreakerSignals`): `state` is then
+   * the breaker as read, and only the markers are written (`markSignals`), never the breaker.
+   */
+  readonly marksOnly: boolean;
+  /** Each marker's answer, by position in `answers` (what a marker found existing turns into `duplicate`). */
+  readonly markedAnswers: readonly number[];
 }
 
 /**
@@ -202,6 +212,15 @@ export interface BreakerPlan {
  * A signal in `counted` was counted before (a refused append said so), like a second copy of a
  * signal planned here: it changes nothing (answers `duplicate` where it would have been written).
  * Stops after MAX_SIGNALS_PER_APPEND signals to write; the answers say how many were planned.
+ *
+ * Marks only: when the signals to write are counted failures of a closed `auto` breaker and the
+ * breaker after them, as its next failure will see it once the batch's register write lands
+ * (`breakerAsSeen`, with the newest of `register` and the batch's successes), is the breaker as
+ * read seen the same way, they changed nothing that lasts — a newer success broke every one of
+ * them, and no opening was reached. Such a plan keeps the breaker as read and writes only the
+ * signals' dedupe markers (`marksOnly`): the answers are the same, but no append races the batch's
+ * neighbours for the breaker's revision. Among signals that mostly succeed, this is nearly every
+ * batch's failures.
  */
 export function planBreakerSignals(
   signals: readonly HealthSignal[],
@@ -216,8 +235,11 @@ export function planBreakerSignals(
   const answers: RecordHealthSignalResult[] = [];
   const successes: SuccessEntry[] = [];
   const markers: { signalId: string; at: string }[] = [];
+  const markedAnswers: number[] = [];
   const transitions: HealthTransition[] = [];
   let { state, batchSuccess } = start;
+  // Whether every signal to write only added evidence to the arrived run (closed, `auto`).
+  let runEvidenceOnly = start.state.mode === 'auto';
   for (const signal of signals) {
     const { command } = signal;
     if (command.type === 'RecordAttempt' && attemptRoute(state, command) === 'register') {
@@ -242,13 +264,52 @@ export function planBreakerSignals(
     }
     if (markers.length === MAX_SIGNALS_PER_APPEND) break;
     const caused = transitionsOf(events);
+    runEvidenceOnly &&= events.every(isRunEvidence);
+    markedAnswers.push(answers.length);
     markers.push({ signalId: command.signalId, at: command.at });
     transitions.push(...caused);
     answers.push({ outcome: 'recorded', transitions: caused, ...provisionalFacts(events) });
     state = next;
   }
-  return { answers, successes, markers, transitions, state };
+  // The newest success this breaker knows once the batch's register write lands.
+  const newest = laterOf(start.register, batchSuccess);
+  const superseded =
+    markers.length > 0 &&
+    runEvidenceOnly &&
+    isDeepStrictEqual(breakerAsSeen(state, newest), breakerAsSeen(start.state, newest));
+  if (superseded)
+    return {
+      answers,
+      successes,
+      markers,
+      markedAnswers,
+      transitions: [],
+      state: start.state,
+      marksOnly: true,
+    };
+  return { answers, successes, markers, markedAnswers, transitions, state, marksOnly: false };
 }
+
+/**
+ * A marks-only plan after its markers were written: a signal whose marker existed was counted
+ * before, so it answers `duplicate`; the others stand — without it the breaker would be left as
+ * unchanged as with it (one failure fewer for a success to break).
+ */
+function withDuplicates(plan: BreakerPlan, marked: readonly string[]): BreakerPlan {
+  if (marked.length === 0) return plan;
+  const answers = [...plan.answers];
+  plan.markers.forEach(({ signalId }, n) => {
+    if (marked.includes(signalId)) answers[plan.markedAnswers[n] as number] = DUP;
+  });
+  return { ...plan, answers };
+}
+
+/**
+ * An event that only feeds the arrived run of a closed breaker: a counted failure, or the register
+ * read before it. A run of these leaves nothing but the run (and the register mark) changed.
+ */
+const isRunEvidence = (event: HealthEvent): boolean =>
+  event.type === 'SuccessSeen' || (event.type === 'AttemptCounted' && event.result === 'failure');
 
 /**
  * One breaker's signals of a batch, in order, in as few appends as they need (one, unless more
@@ -301,6 +362,11 @@ async function recordBreakerSignals(
           planBreakerSignals(rest, { state: stored.state, register, batchSuccess }, counted, config),
         append: async (plan, at) => {
           if (plan.markers.length === 0) return { plan, read: at };
+          if (plan.marksOnly) {
+            // Nothing that lasts changed: the markers alone, the breaker left as read (no race on it).
+            const { duplicates: marked } = await deps.store.markSignals(plan.markers);
+            return { plan: withDuplicates(plan, marked), read: at };
+          }
           const rev = await appendChange(deps.store, changeOf(plan), at.stored.rev);
           return { plan, read: { ...at, stored: { state: plan.state, rev } } };
         },
@@ -323,10 +389,15 @@ async function recordBreakerSignals(
  *   - each breaker's signals are decided in memory, in order (`planBreakerSignals`), breakers side
  *     by side, and everything that changed the breaker is ONE append to its stream (the signals
  *     counted, the transitions, the state) at the revision read — a refusal is decided again on
- *     what it found (handleCommand); a signal it names as counted before answers `duplicate`;
+ *     what it found (handleCommand); a signal it names as counted before answers `duplicate` —
+ *     unless a newer success broke every failure it planned (marks only): then just their dedupe
+ *     markers are written (`markSignals`), and the breaker is left alone;
  *   - each breaker's register is raised once, to its newest success of the batch.
- * A batch therefore costs one read, one append per breaker it changed and one register write per
- * breaker with successes — no read or write between its signals. One answer per signal, in order.
+ * A batch therefore costs one read, one append per breaker it changed that lasts (else a marker
+ * write per counted failure) and one register write per breaker with successes — no read or write
+ * between its signals. The answers, transitions and registers are those of one signal at a time;
+ * a breaker left unwritten differs from it only in a run its register's newest success already
+ * broke (`breakerAsSeen`). One answer per signal, in order.
  */
 export async function recordHealthSignals(
   signals: readonly HealthSignal[],

@@ -34,6 +34,17 @@ export class InMemoryProviderHealthStore extends BreakerStreamAppends implements
     return found;
   }
 
+  async markSignals(
+    signals: readonly port.CountedSignal[],
+  ): Promise<{ readonly duplicates: readonly string[] }> {
+    const duplicates: string[] = [];
+    for (const { signalId } of signals) {
+      if (this.#signals.has(signalId)) duplicates.push(signalId);
+      else this.#signals.add(signalId);
+    }
+    return { duplicates };
+  }
+
   /** The markers, the state and the transitions, or a conflict saying what it found and nothing written. */
   protected async writeIfExpected(write: BreakerWrite): Promise<void> {
     let taken = false;

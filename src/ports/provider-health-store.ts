@@ -9,6 +9,7 @@
  * VersionConflictError carrying what the command decides again on (`BreakerConflict`); the command
  * handler is the only retry loop.
  *
+ * Dedupe markers of signals that changed nothing that lasts may be written alone (`markSignals`).
  * The success register is not a stream: a max of event times, raised without a version (a
  * commutative, idempotent write needs no expected version and no dedupe), read with the breakers.
  *
@@ -24,6 +25,12 @@ export interface SuccessEntry {
   readonly key: string;
   readonly at: string;
   readonly signalId: string;
+}
+
+/** A signal a breaker counted: its dedupe key and its event time (its marker is kept a while after it). */
+export interface CountedSignal {
+  readonly signalId: string;
+  readonly at: string;
 }
 
 export interface BreakerRef {
@@ -67,6 +74,15 @@ export interface ProviderHealthStore {
    * records, exactly one BreakerStateRecorded: InvalidAppendError otherwise.
    */
   appendToStream(stream: string, records: readonly BreakerRecord[], options: AppendOptions): Promise<number>;
+  /**
+   * Each signal counted (its dedupe marker, as an append's HealthSignalCounted writes it) if it was
+   * not, and nothing else — no state, no revision, so no contention: for signals whose decision
+   * changed nothing that lasts on their breaker (counted failures a newer success of their batch
+   * broke: src/commands/record-health-signal.ts). Like the register, it needs no expected version:
+   * each marker is conditional on its own absence only. Those counted before are named (and left as
+   * they were); an append that later carries a marked signal is refused naming it.
+   */
+  markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }>;
   /**
    * Raises each breaker's success register to the newest `at` of its entries (one write per breaker
    * whatever the number of successes, on one of its SUCCESS_REGISTER_SHARDS items, picked by the

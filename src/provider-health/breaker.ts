@@ -823,6 +823,19 @@ export function attemptRoute(state: BreakerState, command: RecordAttempt): 'regi
 }
 
 /**
+ * The breaker as its next counted failure will see it once it has read the success register
+ * (`lastSuccessAt`, the newest success known): the arrived run without the failures a newer
+ * success broke (`SuccessSeen`). Two stored states that look the same here decide every later
+ * signal alike — what lets a batch leave its breaker unwritten when its failures changed nothing
+ * that lasts (src/commands/record-health-signal.ts, `planBreakerSignals`). Pure.
+ */
+export function breakerAsSeen(state: BreakerState, lastSuccessAt: string | null): BreakerState {
+  if (lastSuccessAt === null || (state.successSeenAt != null && lastSuccessAt <= state.successSeenAt))
+    return state;
+  return evolveHealth(state, { type: 'SuccessSeen', lastSuccessAt });
+}
+
+/**
  * Whether a failure's decision reads the success register: only a failure that can count on a
  * closed breaker in `auto` mode (open, forced or a job-side failure: the register changes nothing).
  */

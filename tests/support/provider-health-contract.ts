@@ -279,5 +279,27 @@ export function providerHealthContract(
       }
       expect(await store.load({ provider, model: null })).toEqual({ state, rev: 0 });
     });
+
+    it('given signals marked without their breaker, when marked or appended again, then those are named, the others marked, and no breaker was written', async () => {
+      const { store, log } = await create();
+      const provider = unique('p');
+      const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
+      const at = '2026-11-25T14:00:00.000Z';
+      const signals = (...ids: string[]) => ids.map((signalId) => ({ signalId, at }));
+      expect(await store.markSignals(signals(a, b))).toEqual({ duplicates: [] });
+      // Each marker stands alone: b existed and is named, c is written all the same.
+      expect(await store.markSignals(signals(b, c))).toEqual({ duplicates: [b] });
+      expect(await store.markSignals(signals(c))).toEqual({ duplicates: [c] });
+      // An append that carries a marked signal is refused naming it, like any signal counted before.
+      const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
+      const error = await refusal(appendChange(store, { state, at, signals: signals(a) }, 0));
+      expect(error).toBeInstanceOf(VersionConflictError);
+      expect((error as VersionConflictError).existing).toMatchObject({ counted: [a] });
+      expect(await store.load({ provider, model: null })).toEqual({
+        state: initialBreakerState(provider),
+        rev: 0,
+      });
+      expect(await log.readStream(`health#${provider}`)).toHaveLength(0);
+    });
   });
 }

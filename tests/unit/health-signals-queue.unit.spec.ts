@@ -11,6 +11,7 @@ import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
+import type { CountedSignal } from '../../src/ports/provider-health-store.ts';
 import type { AppendOptions } from '../../src/ports/routing-log.ts';
 import { effectiveStatus } from '../../src/provider-health/breaker.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
@@ -34,6 +35,14 @@ class StoreFailingFor extends InMemoryProviderHealthStore {
       });
     }
     return super.appendToStream(stream, records, options);
+  }
+  override async markSignals(signals: readonly CountedSignal[]) {
+    if (signals.some((s) => this.#failing.has(s.signalId))) {
+      throw Object.assign(new Error('Throughput exceeds the current capacity'), {
+        name: 'ProvisionedThroughputExceededException',
+      });
+    }
+    return super.markSignals(signals);
   }
 }
 
@@ -108,7 +117,8 @@ describe('the HealthSignals function on an SQS batch', () => {
       'duplicate',
       'recorded',
     ]);
-    expect((await fn.store.load(FAL)).state.consecutiveFailures).toBe(2);
+    // The success broke both failures' run: their markers were written, never the breaker item.
+    expect(await fn.store.load(FAL)).toMatchObject({ rev: 0, state: { consecutiveFailures: 0 } });
     const windowStartMs = Math.floor(START / WINDOW_MS) * WINDOW_MS;
     const counts = await fn.windows.readWindows([{ pair: FAL, windowStartMs }]);
     const [window] = [...counts.values()];

@@ -31,6 +31,7 @@ function aStoreLosing(conflicts: number) {
       if (counts.appends <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
       return inner.appendToStream(stream, records, options);
     },
+    markSignals: (signals) => inner.markSignals(signals),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };

@@ -11,7 +11,7 @@ import { CommandContendedError, VersionConflictError } from '../../src/errors.ts
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
-import { DEFAULT_BREAKER_CONFIG } from '../../src/provider-health/breaker.ts';
+import { breakerAsSeen, DEFAULT_BREAKER_CONFIG } from '../../src/provider-health/breaker.ts';
 import { type HealthSignal, parseHealthSignal } from '../../src/provider-health/signals.ts';
 import { anAttemptEvent } from '../support/health-signals.ts';
 
@@ -38,8 +38,9 @@ function aSignal(kind: Kind, model: string, seconds: number, id: string): Health
 function aCountingStore(conflicts = 0) {
   const log = new InMemoryRoutingLog();
   const inner = new InMemoryProviderHealthStore(log);
-  const calls = { load: 0, readMany: 0, readForSignals: 0, append: 0, raise: 0, readRegister: 0 };
+  const calls = { load: 0, readMany: 0, readForSignals: 0, append: 0, mark: 0, raise: 0, readRegister: 0 };
   const committed: number[] = [];
+  const marked: number[] = [];
   const store: ProviderHealthStore = {
     load: (ref) => {
       calls.load++;
@@ -60,6 +61,11 @@ function aCountingStore(conflicts = 0) {
       committed.push(records.filter((r) => r.type === 'HealthSignalCounted').length);
       return rev;
     },
+    markSignals: async (signals) => {
+      calls.mark++;
+      marked.push(signals.length);
+      return inner.markSignals(signals);
+    },
     raiseSuccessRegisters: (entries) => {
       calls.raise++;
       return inner.raiseSuccessRegisters(entries);
@@ -69,34 +75,104 @@ function aCountingStore(conflicts = 0) {
       return inner.readSuccessRegister(key);
     },
   };
-  return { store, calls, log, committed };
+  return { store, calls, log, committed, marked };
 }
 
 describe('RecordHealthSignals (a batch into the breakers)', () => {
   it('given 95 successes and 4 counted failures of two breakers, when taken as one batch, then it reads once, appends once per breaker and raises the registers once', async () => {
     const { store, calls, committed } = aCountingStore();
+    // Each breaker's last signal is a failure: its run outlasts the batch, so it is appended.
     const batch = Array.from({ length: 99 }, (_, i) =>
-      aSignal(i % 25 === 12 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
+      aSignal(i % 25 === 12 || i >= 97 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
     );
     const answers = await recordHealthSignals(batch, { store });
     expect(answers).toHaveLength(99);
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
-    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 1, append: 2, raise: 1, readRegister: 0 });
-    expect(committed).toEqual([2, 2]);
+    expect(calls).toEqual({
+      load: 0,
+      readMany: 0,
+      readForSignals: 1,
+      append: 2,
+      mark: 0,
+      raise: 1,
+      readRegister: 0,
+    });
+    expect(committed).toEqual([3, 3]);
     // Each breaker's register holds its newest success; each failure counted once.
-    expect(await store.readSuccessRegister('fal#m-a')).toBe(batch[98]?.command.at);
-    expect(await store.readSuccessRegister('fal#m-b')).toBe(batch[97]?.command.at);
-    // One append per breaker: m-a's two failures moved its revision once.
+    expect(await store.readSuccessRegister('fal#m-a')).toBe(batch[96]?.command.at);
+    expect(await store.readSuccessRegister('fal#m-b')).toBe(batch[95]?.command.at);
+    // One append per breaker: m-a's three failures moved its revision once.
     expect(await store.load({ provider: 'fal', model: 'm-a' })).toMatchObject({
       rev: 1,
       state: { consecutiveFailures: 1 },
     });
   });
 
+  it('given counted failures each followed in the batch by a newer success of its breaker, when taken, then only their markers are written and nothing is appended to a breaker', async () => {
+    const { store, calls, committed, marked } = aCountingStore();
+    const batch = Array.from({ length: 99 }, (_, i) =>
+      aSignal(i % 25 === 12 ? 'counted' : 'success', i % 2 === 0 ? 'm-a' : 'm-b', i, `e${i}`),
+    );
+    const answers = await recordHealthSignals(batch, { store });
+    // The same answers as one signal at a time: each failure recorded (its marker), once.
+    expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
+    expect(calls).toMatchObject({ readForSignals: 1, append: 0, mark: 2, raise: 1 });
+    expect(committed).toEqual([]);
+    expect(marked).toEqual([2, 2]);
+    // The breakers stay unwritten: as their next failure sees them, nothing is left of the run.
+    for (const model of ['m-a', 'm-b']) {
+      const { state, rev } = await store.load({ provider: 'fal', model });
+      expect(rev).toBe(0);
+      const seen = breakerAsSeen(state, await store.readSuccessRegister(`fal#${model}`));
+      expect(seen).toMatchObject({ status: 'closed', run: [], consecutiveFailures: 0 });
+    }
+    // Redelivered, the failures are known by their markers.
+    const again = await recordHealthSignals(batch, { store });
+    expect(again.filter((a) => a.outcome === 'duplicate')).toHaveLength(4);
+  });
+
+  it('given 4 counted failures in a row, when a batch brings a fifth and then a newer success, then the fifth still opens the breaker (an append, not markers alone)', async () => {
+    const { store, calls } = aCountingStore();
+    await recordHealthSignals(
+      [0, 1, 2, 3].map((s) => aSignal('counted', 'm', s, `f${s}`)),
+      { store },
+    );
+    const fifth = aSignal('counted', 'm', 4, 'f4');
+    const answers = await recordHealthSignals([fifth, aSignal('success', 'm', 5, 's5')], { store });
+    expect(answers[0]).toMatchObject({
+      outcome: 'recorded',
+      transitions: [{ status: 'open', reason: 'consecutive_failures', causedBy: fifth.command.signalId }],
+    });
+    expect(calls).toMatchObject({ append: 2, mark: 0 });
+    expect((await store.load({ provider: 'fal', model: 'm' })).state.status).toBe('open');
+  });
+
+  it("given a failure counted before, when it comes again in a batch whose newer success breaks it, then it answers duplicate and the batch's new failure is recorded", async () => {
+    const { store, marked } = aCountingStore();
+    const first = aSignal('counted', 'm', 0, 'f0');
+    await recordHealthSignals([first], { store });
+    const answers = await recordHealthSignals(
+      [first, aSignal('counted', 'm', 1, 'f1'), aSignal('success', 'm', 2, 's2')],
+      { store },
+    );
+    expect(answers.map((a) => a.outcome)).toEqual(['duplicate', 'recorded', 'recorded']);
+    // One marker write for both failures: f0's was there (named, left as it was), f1's is new.
+    expect(marked).toEqual([2]);
+    expect((await store.load({ provider: 'fal', model: 'm' })).rev).toBe(1);
+  });
+
   it('given an empty batch, when taken, then nothing is read or written', async () => {
     const { store, calls } = aCountingStore();
     expect(await recordHealthSignals([], { store })).toEqual([]);
-    expect(calls).toEqual({ load: 0, readMany: 0, readForSignals: 0, append: 0, raise: 0, readRegister: 0 });
+    expect(calls).toEqual({
+      load: 0,
+      readMany: 0,
+      readForSignals: 0,
+      append: 0,
+      mark: 0,
+      raise: 0,
+      readRegister: 0,
+    });
   });
 
   it('given 4 failures, a success and a fifth failure in one batch, then the success breaks the run as it would one at a time, and the breaker stays closed', async () => {
@@ -168,18 +244,21 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     expect(await store.load({ provider: 'fal', model: 'm' })).toMatchObject({ rev: 0 });
   });
 
-  it('given 30 counted failures of one breaker in one batch, then they append in runs of at most 25, each on the revision the one before left', async () => {
-    const { store, committed } = aCountingStore();
+  it('given 30 counted failures of one breaker in one batch, then they are written in runs of at most 25, each on the breaker the one before left', async () => {
+    const { store, committed, marked } = aCountingStore();
     const config = { ...DEFAULT_BREAKER_CONFIG, consecutiveFailuresToOpen: 1_000 };
     const batch = Array.from({ length: 30 }, (_, s) => aSignal('counted', 'm', s, `f${s}`));
     const answers = await recordHealthSignals(batch, { store, config });
     expect(answers.every((a) => a.outcome === 'recorded')).toBe(true);
-    expect(committed).toEqual([25, 5]);
-    // The breaker as the 30 signals leave it one at a time, in two appends.
+    // The first 25 append; the last 5 come after the 8 failures the arrived run keeps (RUN_KEPT):
+    // they change nothing on the breaker, so only their markers are written.
+    expect(committed).toEqual([25]);
+    expect(marked).toEqual([5]);
+    // The breaker as the 30 signals leave it one at a time.
     const alone = aCountingStore();
     for (const signal of batch) await recordHealthSignal(signal, { store: alone.store, config });
     const ref = { provider: 'fal', model: 'm' };
-    expect(await store.load(ref)).toEqual({ state: (await alone.store.load(ref)).state, rev: 2 });
+    expect(await store.load(ref)).toEqual({ state: (await alone.store.load(ref)).state, rev: 1 });
   });
 
   it('given the same failure twice in one batch, then the copy answers duplicate and one marker is written', async () => {
@@ -205,7 +284,7 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
     expect((await store.load({ provider: 'fal', model: 'm' })).state.consecutiveFailures).toBe(2);
   });
 
-  it('given any signals of two breakers, some delivered again, in any batching, then the answers, breaker states and transitions equal those of one signal at a time', async () => {
+  it('given any signals of two breakers, some delivered again, in any batching, then the answers, transitions, registers and breakers as their next failure sees them equal those of one signal at a time', async () => {
     const kind = fc.constantFrom<Kind>(
       'success',
       'success',
@@ -246,10 +325,12 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
           expect(answers).toEqual(expected);
           for (const model of ['m-a', 'm-b']) {
             const ref = { provider: 'fal', model };
-            // The same state (the revision counts appends: a batch appends fewer times).
-            expect((await batched.store.load(ref)).state).toEqual((await alone.store.load(ref)).state);
-            expect(await batched.store.readSuccessRegister(`fal#${model}`)).toBe(
-              await alone.store.readSuccessRegister(`fal#${model}`),
+            // The same register, and the same breaker as its next failure sees it (the revision
+            // counts appends: a batch appends fewer times, and not at all for a run a success broke).
+            const register = await alone.store.readSuccessRegister(`fal#${model}`);
+            expect(await batched.store.readSuccessRegister(`fal#${model}`)).toBe(register);
+            expect(breakerAsSeen((await batched.store.load(ref)).state, register)).toEqual(
+              breakerAsSeen((await alone.store.load(ref)).state, register),
             );
             expect(await batched.log.readStream(`health#fal#${model}`)).toEqual(
               await alone.log.readStream(`health#fal#${model}`),
