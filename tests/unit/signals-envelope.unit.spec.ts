@@ -17,11 +17,11 @@ const row = (lines: ReturnType<typeof signalEnvelope>, prefix: string) =>
   lines.find((line) => line.limit.startsWith(prefix));
 
 describe('the signals envelope', () => {
-  it('given template.yaml, when the signal settings are read, then they are the event source’s: batches of 100 within 1 s, 100 at once', () => {
+  it('given template.yaml, when the signal settings are read, then they are the event source’s: batches of 100 within 1 s, 200 at once', () => {
     expect(signalSettings()).toEqual({
       batchSize: 100,
       batchingWindowSec: 1,
-      maxConcurrency: 100,
+      maxConcurrency: 200,
       memoryMb: 256,
     });
   });
@@ -51,7 +51,7 @@ describe('the signals envelope', () => {
     expect(table(batch)).toBeGreaterThan(10 * table(single));
   });
 
-  it('given the template’s defaults, when the per-provider figure is computed, then it is the lowest row and reaches 10,000 signals/s at 0.4 % and at 2 % counted failures, where the event source, not the breaker item, binds', () => {
+  it('given the template’s defaults, when the per-provider figure is computed, then it is the lowest row and reaches 10,000 signals/s at 0.4 % and at 2 % counted failures, where neither the breaker item nor the event source (200 at once) binds but the account’s EventBridge invocations of the bus path', () => {
     const lines = signalEnvelope();
     const floor = envelopeFloor(lines);
     expect(floor).toBe(Math.min(...lines.map((l) => l.perSecond)));
@@ -59,8 +59,10 @@ describe('the signals envelope', () => {
     const atTwoPercent = signalEnvelope(templateSettings(), 0.02);
     expect(envelopeFloor(atTwoPercent)).toBeGreaterThanOrEqual(10_000);
     expect(atTwoPercent.find((l) => l.perSecond === envelopeFloor(atTwoPercent))?.limit).toMatch(
-      /event source/,
+      /EventBridge target invocations/,
     );
+    expect(row(atTwoPercent, 'HealthSignals event source')?.perSecond).toBeGreaterThan(20_000);
+    expect(row(atTwoPercent, 'counted failures')?.perSecond).toBeGreaterThan(20_000);
   });
 
   it('given counted failures, when the breaker row is computed, then only batches whose newest counted attempt is a failure commit on the breaker item; the others holding a failure write markers alone', () => {
