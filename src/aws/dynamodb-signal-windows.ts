@@ -81,12 +81,13 @@ export class UnreadableSignalWindowsError extends RoutingManagerError {
 
 const expiresAtOf = (windowEndMs: number): number => Math.ceil(windowEndMs / 1000) + RETENTION_SEC;
 
+/** A stored counters map, names in order (as `closeWindow` makes them), whatever order DynamoDB gives. */
 function mapCounts(value: unknown): Record<string, number> {
   if (typeof value !== 'object' || value === null) return {};
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).filter(
-      (entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]),
-    ),
+    Object.entries(value as Record<string, unknown>)
+      .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+      .sort(([a], [b]) => (a < b ? -1 : 1)),
   );
 }
 
@@ -199,7 +200,7 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     );
   }
 
-  async storeClosed(window: ClosedWindow, keep: number): Promise<void> {
+  async storeClosed(window: ClosedWindow, keep: number): Promise<ClosedWindow> {
     const expiresAt = expiresAtOf(window.windowEndMs);
     try {
       await this.#client.send(
@@ -222,8 +223,9 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
       // Closed before (by another closer, from the same shards): the record stays as it is.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const stored = await this.readClosed(window.pair, window.windowStartMs);
-    const counts = stored?.counts ?? window.counts;
+    // The record that stays (ours, or the first closer's): the summary and the caller take its sums.
+    const stored = (await this.readClosed(window.pair, window.windowStartMs)) ?? window;
+    const counts = stored.counts;
     const updated = await this.#client.send(
       new UpdateCommand({
         TableName: this.#table,
@@ -246,7 +248,7 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
     );
     const starts = closedStartsOf(updated.Attributes);
     const dropped = starts.slice(0, Math.max(0, starts.length - keep));
-    if (dropped.length === 0) return;
+    if (dropped.length === 0) return stored;
     await this.#client.send(
       new UpdateCommand({
         TableName: this.#table,
@@ -257,6 +259,7 @@ export class DynamoDbSignalWindows implements SignalWindowStore {
         ),
       }),
     );
+    return stored;
   }
 
   async readSummaries(pairs: readonly WindowPair[]): Promise<Map<string, WindowSummary>> {

@@ -7,14 +7,15 @@
  * Each run (every minute, template.yaml `WindowCloserFunction`) takes the pairs of the active
  * routing table, closes their due windows and judges them; then, while its budget lasts, it waits
  * until the next open window of those pairs falls due and does it again — so a window is closed
- * and judged within about a second of being due (its end + WINDOW_GRACE_MS) whether or not any
+ * and judged within about a second of being due (`closesAtOf`: its end + WINDOW_GRACE_MS +
+ * WINDOW_SETTLE_MS, when every signal admitted to it has been written) whether or not any
  * signal follows. Closing is idempotent (the first record stays, the judged mark is the breaker's),
  * so this and every signal handler's closer may race freely.
  *
  * Time and waiting are passed in (`now`, `sleep`), so a test drives it with a fake clock.
  */
 import { type ClosedWindow, type WindowPair, windowPairKey } from '../ports/signal-windows.ts';
-import { WINDOW_GRACE_MS, WINDOW_MS } from '../provider-health/signal-windows.ts';
+import { closesAtOf } from '../provider-health/signal-windows.ts';
 import {
   type ClosedPair,
   closeDueWindows,
@@ -67,9 +68,7 @@ export async function closeWindowsOnTime(
       .filter((pair) => rounds === 1 || pair.closed.length > 0);
     await judgeIn(deps, byPair, observe);
     // The next open window to fall due; none, or beyond the budget: the next run takes it.
-    const dueTimes = [...run.summaries.values()].flatMap((summary) =>
-      summary.open.map((start) => start + WINDOW_MS + WINDOW_GRACE_MS),
-    );
+    const dueTimes = [...run.summaries.values()].flatMap((summary) => summary.open.map(closesAtOf));
     if (dueTimes.length === 0) break;
     const next = Math.min(...dueTimes);
     const now = deps.windows.now();

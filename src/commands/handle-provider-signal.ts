@@ -12,8 +12,9 @@
  *      records the dispatch outcome (RecordDispatchOutcome: the job is done, never re-routed); a
  *      provider-side terminal failure revises the routing (ReviseRouting); anything else, nothing;
  *   4. CountSignal: every attempt report (in its job's segment when step 3 read it) and job start
- *      is counted in its event-time window, the batch's facts together; the pairs' due windows
- *      are closed, and the breaker judges the windows closed since it last did
+ *      is counted in its event-time window, the batch's facts together, judged in time or late at
+ *      the one instant the batch was admitted (before step 1, so the breaker's `windowed` agrees);
+ *      the pairs' due windows are closed, and the breaker judges the windows closed since it last did
  *      (JudgeClosedWindows: the failure-rate rule).
  *
  * Each step is its own idempotent command, so a redelivery of a signal (SQS's, after its batch
@@ -48,8 +49,15 @@ export interface HandleProviderSignalDependencies extends RecordHealthSignalDepe
   /** The slot ledger a terminal attempt frees its slot in; absent: no slot is ever released. */
   readonly slots?: ReleaseSlotDependencies;
   /** The event-time signal windows every signal is counted in; absent: none are kept. */
-  readonly windows?: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
+  readonly windows?: SignalCounting;
 }
+
+/**
+ * What the handler counts through: `count`, and — to judge a batch in time or late once, at one
+ * admission instant (`admit`), for the breaker (`inTime`) and the windows (`count`) alike.
+ */
+export type SignalCounting = Pick<SignalWindowCounter, 'count'> &
+  Partial<Pick<SignalWindowCounter, 'inTime' | 'admit'>>;
 
 /**
  * The signal as the breaker takes it: `windowed` when its windows will hold it (counted in time),
@@ -58,10 +66,14 @@ export interface HandleProviderSignalDependencies extends RecordHealthSignalDepe
 export function windowedSignal(
   signal: HealthSignal,
   windows: Partial<Pick<SignalWindowCounter, 'inTime'>> | undefined,
+  admittedAtMs?: number,
 ): HealthSignal {
   const { command } = signal;
   if (command.type !== 'RecordAttempt' || !windows?.inTime) return signal;
-  return { ...signal, command: { ...command, windowed: windows.inTime(Date.parse(command.at)) } };
+  return {
+    ...signal,
+    command: { ...command, windowed: windows.inTime(Date.parse(command.at), admittedAtMs) },
+  };
 }
 
 export type HandleProviderSignalResult = RecordHealthSignalResult & {
@@ -212,12 +224,16 @@ export async function handleProviderSignals(
   };
   const results = new Map<number, HandleProviderSignalResult>();
   const facts = new Map<number, WindowFact>();
+  // One admission instant for the batch: a signal the breaker takes as `windowed` (its opening left
+  // to the fold) is a signal its window counts, however long steps 1–2 take before step 3 writes
+  // (its window waits WINDOW_SETTLE_MS for such writes before a closer reads it).
+  const admittedAtMs = deps.windows?.admit?.();
 
   // 1. The breakers, in arrival order.
   const health = signals.flatMap((s, index) => (s.kind === 'health' ? [{ index, signal: s.signal }] : []));
   const recorded = await inBatchOrAlone(health, (batch) =>
     recordHealthSignals(
-      batch.map((h) => windowedSignal(h.signal, deps.windows)),
+      batch.map((h) => windowedSignal(h.signal, deps.windows, admittedAtMs)),
       deps,
     ),
   );
@@ -261,7 +277,7 @@ export async function handleProviderSignals(
     ? await countAll(
         deps.windows,
         [...facts].filter(([index]) => !failed.has(index)).sort(([a], [b]) => a - b),
-        deps,
+        { ...deps, admittedAtMs },
         observe,
         fail,
       )
@@ -280,14 +296,17 @@ export async function handleProviderSignals(
 async function countAll(
   windows: Pick<SignalWindowCounter, 'count'>,
   facts: readonly (readonly [number, WindowFact])[],
-  deps: RecordHealthSignalDependencies,
+  deps: RecordHealthSignalDependencies & { readonly admittedAtMs: number | undefined },
   observe: (step: ProviderSignalStep, index: number | null) => void,
   fail: (index: number, error: unknown) => void,
 ): Promise<Map<number, CountSignalResult>> {
   const counted = new Map<number, CountSignalResult>();
   const closed: ClosedPair[] = [];
   const answers = await inBatchOrAlone(facts, async (batch) => {
-    const run = await windows.count(batch.map(([, fact]) => fact));
+    const run = await windows.count(
+      batch.map(([, fact]) => fact),
+      deps.admittedAtMs,
+    );
     closed.push(...run.closed);
     return run.counted;
   });
@@ -412,9 +431,7 @@ export async function handleJobStarted(
  */
 export async function ingestSignalBatch(
   signals: readonly HealthSignal[],
-  deps: CountingDependencies & {
-    readonly windows: Pick<SignalWindowCounter, 'count'> & Partial<Pick<SignalWindowCounter, 'inTime'>>;
-  },
+  deps: CountingDependencies & { readonly windows: SignalCounting },
   observe: (step: ProviderSignalStep) => void = () => undefined,
 ): Promise<{
   readonly health: readonly RecordHealthSignalResult[];

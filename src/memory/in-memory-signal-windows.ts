@@ -48,7 +48,7 @@ export class InMemorySignalWindows implements port.SignalWindowStore {
     );
   }
 
-  async storeClosed(window: port.ClosedWindow, keep: number): Promise<void> {
+  async storeClosed(window: port.ClosedWindow, keep: number): Promise<port.ClosedWindow> {
     const stored = this.#closed.get(window.id) ?? window;
     this.#closed.set(window.id, stored);
     const summary = this.#summary(window.pair);
@@ -56,6 +56,7 @@ export class InMemorySignalWindows implements port.SignalWindowStore {
     summary.closed.set(window.windowStartMs, stored);
     const starts = [...summary.closed.keys()].sort((a, b) => a - b);
     for (const start of starts.slice(0, Math.max(0, starts.length - keep))) summary.closed.delete(start);
+    return stored;
   }
 
   async readSummaries(pairs: readonly port.WindowPair[]): Promise<Map<string, port.WindowSummary>> {

@@ -66,11 +66,12 @@ export interface SignalWindowStore {
     options?: { readonly maxGroups?: number },
   ): Promise<Map<string, WindowCounts>>;
   /**
-   * Stores the closed window (immutable: a second close of the same window keeps the first, which
-   * holds the same sums) and moves it from the pair's open list into its summary, keeping at most
-   * `keep` closed windows there.
+   * Stores the closed window (immutable: a second close of the same window keeps the first) and
+   * moves it from the pair's open list into its summary, keeping at most `keep` closed windows
+   * there. Answers the record that stays — the first one stored — so every closer reports and
+   * judges the same sums, whatever it read itself.
    */
-  storeClosed(window: ClosedWindow, keep: number): Promise<void>;
+  storeClosed(window: ClosedWindow, keep: number): Promise<ClosedWindow>;
   /** The summaries of these pairs, in one read; a pair never signalled has an empty summary. */
   readSummaries(pairs: readonly WindowPair[]): Promise<Map<string, WindowSummary>>;
   /** One closed window as stored, or undefined (never closed, or expired). */

@@ -27,8 +27,9 @@
  *   per window, each holding every signal's key and counters (`factGroups`), under an id made of
  *   the sorted keys. Closing folds a window's groups (`foldFacts`), counting each key once however
  *   many groups hold it — exactly once even when a redelivered batch is composed differently. It
- *   closes, once due (its end + WINDOW_GRACE_MS has passed), into one record whose id is made of
- *   stable facts only.
+ *   takes signals until its end + WINDOW_GRACE_MS and closes, once due (WINDOW_SETTLE_MS later, when
+ *   every admitted write has landed: src/provider-health/window-time.ts), into one record whose id
+ *   is made of stable facts only.
  */
 import { createHash } from 'node:crypto';
 import type {
@@ -51,7 +52,18 @@ import {
 } from './breaker.ts';
 import { isDue, WINDOW_MS, windowStartOf } from './window-time.ts';
 
-export { isDue, WINDOW_GRACE_MS, WINDOW_MS, windowStartOf } from './window-time.ts';
+export {
+  closesAtOf,
+  isDue,
+  isLate,
+  isWritable,
+  SIGNAL_HANDLING_MAX_MS,
+  WINDOW_GRACE_MS,
+  WINDOW_MS,
+  WINDOW_SETTLE_MS,
+  WRITE_LANDS_MS,
+  windowStartOf,
+} from './window-time.ts';
 /**
  * A fact group holds at most this many bytes of facts (its JSON): far below DynamoDB's 400 KB item
  * limit with the key and attributes, and small enough that a redelivered group costs little.

@@ -2,12 +2,18 @@
  * Counting a signal and closing due windows: the I/O around the pure window module
  * (src/provider-health/signal-windows.ts).
  *
- *   count:  a fact whose window is already due is `late` (refused, never silently: the handler logs
- *           and counts it); the others of a batch are stored together, as fact groups (the store
- *           writes one item per window touched; each key counts once when the window is read).
- *   close:  every window a pair's summary lists as open and that is due is read (its facts folded,
- *           each key once) and stored as one immutable record. Any instance may close any window,
- *           any number of times: the sums are the same, and the first record stays.
+ *   count:  a fact is judged at its batch's **admission** instant (one clock read for the whole
+ *           batch, the same the breaker's `windowed` flag was judged at): a fact whose window no
+ *           longer admits (`isLate`) is `late` — refused, never silently: the handler logs and
+ *           counts it; so is one that could no longer be written before its window closes
+ *           (`isWritable`: only a runner without the HealthSignals function's timeout can be that
+ *           slow). The others of a batch are stored together, as fact groups (the store writes one
+ *           item per window touched; each key counts once when the window is read).
+ *   close:  every window a pair's summary lists as open and that is due (WINDOW_SETTLE_MS after its
+ *           admission ended, so every admitted write has landed) is read (its facts folded, each
+ *           key once) and stored as one immutable record. Any instance may close any window, any
+ *           number of times: the first record stays, and every closer reports and judges that
+ *           record, never its own read.
  *
  * Time is passed in (`now`), so a replay with the same signals and clock rebuilds the same windows.
  */
@@ -19,7 +25,14 @@ import type {
   WindowSummary,
 } from '../ports/signal-windows.ts';
 import { windowPairKey, windowRefKey } from '../ports/signal-windows.ts';
-import { closeWindow, dueWindows, isDue, SUMMARY_WINDOWS, windowStartOf } from './signal-windows.ts';
+import {
+  closeWindow,
+  dueWindows,
+  isLate,
+  isWritable,
+  SUMMARY_WINDOWS,
+  windowStartOf,
+} from './signal-windows.ts';
 
 export interface SignalWindowDependencies {
   readonly windows: SignalWindowStore;
@@ -30,16 +43,23 @@ export interface SignalWindowDependencies {
 /** `counted`: stored as a fact (a repeat of a key counts once when its window is read); `late`: refused. */
 export type CountSignalResult = 'counted' | 'late';
 
-/** Counts a batch of facts: one answer per fact, in order; the fresh ones stored in one ingest. */
+/**
+ * Counts a batch of facts: one answer per fact, in order; the fresh ones stored in one ingest.
+ * `admittedAtMs`: the instant the batch was admitted at (default: now) — the breaker's `windowed`
+ * and this answer then agree, however long the batch's other steps took in between.
+ */
 export async function countSignals(
   facts: readonly WindowFact[],
   deps: SignalWindowDependencies,
+  admittedAtMs?: number,
 ): Promise<CountSignalResult[]> {
   const nowMs = deps.now();
-  // After its window is due a closer may already have summed it: counting it now would change
-  // nothing anyone reads, so it is refused as late rather than counted where no one looks.
+  const admittedAt = admittedAtMs ?? nowMs;
+  // Late: its window stopped admitting before the batch came, or it could no longer land before a
+  // closer reads the window — stored then, it would be in no closed record (counted where no one looks).
   const answers = facts.map(
-    (fact): CountSignalResult => (isDue(fact.windowStartMs, nowMs) ? 'late' : 'counted'),
+    (fact): CountSignalResult =>
+      isLate(fact.windowStartMs, admittedAt) || !isWritable(fact.windowStartMs, nowMs) ? 'late' : 'counted',
   );
   const fresh = facts.filter((_, i) => answers[i] === 'counted');
   if (fresh.length > 0) await deps.windows.ingest(fresh);
@@ -66,9 +86,8 @@ export async function closeDueWindows(
     );
     for (const start of due) {
       const counts = read.get(windowRefKey({ pair: summary.pair, windowStartMs: start })) ?? {};
-      const window = closeWindow(summary.pair, start, counts);
-      await deps.windows.storeClosed(window, SUMMARY_WINDOWS);
-      fresh.push(window);
+      // The record that stays (another closer's, if it closed first): what this run reports and judges.
+      fresh.push(await deps.windows.storeClosed(closeWindow(summary.pair, start, counts), SUMMARY_WINDOWS));
     }
     closed.push(...fresh);
     const kept = [...summary.closed.filter((w) => !due.includes(w.windowStartMs)), ...fresh]
@@ -141,19 +160,27 @@ export class SignalWindowCounter {
     this.#closer = new ThrottledWindowCloser(deps);
   }
 
-  /**
-   * Whether a signal of this event time is counted in time (its window not yet due): then its
-   * windows will be closed and judged, so the breaker leaves its decision to the fold.
-   */
-  inTime(atMs: number): boolean {
-    return !isDue(windowStartOf(atMs), this.#deps.now());
+  /** The admission instant of a batch: now, read once, for `inTime` and `count` alike. */
+  admit(): number {
+    return this.#deps.now();
   }
 
-  async count(facts: readonly WindowFact[]): Promise<{
+  /**
+   * Whether a signal of this event time is counted in time at `admittedAtMs` (its window still
+   * admits): then its windows will be closed and judged, so the breaker leaves its decision to the fold.
+   */
+  inTime(atMs: number, admittedAtMs: number = this.#deps.now()): boolean {
+    return !isLate(windowStartOf(atMs), admittedAtMs);
+  }
+
+  async count(
+    facts: readonly WindowFact[],
+    admittedAtMs?: number,
+  ): Promise<{
     readonly counted: readonly CountSignalResult[];
     readonly closed: readonly ClosedPair[];
   }> {
-    const counted = await countSignals(facts, this.#deps);
+    const counted = await countSignals(facts, this.#deps, admittedAtMs);
     return { counted, closed: await this.#closer.closeDue(facts.map((fact) => fact.pair)) };
   }
 }

@@ -174,11 +174,12 @@ describe('routing-manager console in a real browser', () => {
     expect(await fal.getByTestId('countdown').textContent()).toMatch(/half-open in \d+:\d\d/);
     expect(await fal.textContent()).toMatch(/consecutive_failures: 5 consecutive failures/);
     // Open for routers at once (provisionally); the transition is recorded when the failures' window
-    // closes (the live stack's window closer, within seconds of the window's end + 5 s grace).
-    await page.getByTestId('transitions').getByText('closed → open').first().waitFor({ timeout: 60_000 });
+    // closes (the live stack's window closer, within seconds of the window's end + 5 s grace + 35 s
+    // settle: up to about 52 s after the failures).
+    await page.getByTestId('transitions').getByText('closed → open').first().waitFor({ timeout: 90_000 });
     await shot('breaker-open');
     await page.screenshot({ path: join(SCREENSHOTS, 'overview.png') });
-  });
+  }, 120_000);
 
   it('given the projection panel, then it shows the lag, the abandoned batches and what redrive --dry-run finds', async () => {
     const projection = page.getByTestId('projection');
@@ -301,8 +302,12 @@ describe('the console guards its door', () => {
       );
       await readOnlyPage.screenshot({ path: join(SCREENSHOTS, 'erased-content.png'), fullPage: true });
       await readOnlyPage.close();
-      // fal is still open: the refused action recorded nothing.
-      expect(await page.getByTestId('breaker-fal').getAttribute('data-status')).toBe('open');
+      // fal is not forced closed: the refused action recorded nothing. (Its open period may have run
+      // out by now — the opening is recorded only when its window closes, up to ~50 s after the
+      // failures — so it is open or half-open, never closed.)
+      expect(['open', 'half_open']).toContain(
+        await page.getByTestId('breaker-fal').getAttribute('data-status'),
+      );
     } finally {
       expect(await readOnly.stop()).toBe(0);
     }

@@ -14,7 +14,7 @@ import { type SignalEvent, sendSignals } from '../../examples/direct-signals/sig
 import type { SignalItemResult } from '../../src/handlers/health-signals.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import type { WindowPair } from '../../src/ports/signal-windows.ts';
-import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
+import { closesAtOf, WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import {
   ATTEMPT_DETAIL_TYPE,
   JOB_STARTED_DETAIL_TYPE,
@@ -82,10 +82,10 @@ const WORKLOAD: readonly Signal[] = [
   ),
   ...'fsffsfsfsffs'.split('').map((p, n) => attempt(REPLICATE, n, p === 'f', WINDOW_MS + n * 1000)),
 ];
-/** A signal of each pair in a later window, so the first windows close and are judged. */
+/** A signal of each pair in a later window (still admitting), so the first windows close and are judged. */
 const LATER: readonly Signal[] = [
-  attempt(FAL, 100, false, 5 * WINDOW_MS),
-  attempt(REPLICATE, 100, false, 5 * WINDOW_MS),
+  attempt(FAL, 100, false, 7 * WINDOW_MS),
+  attempt(REPLICATE, 100, false, 7 * WINDOW_MS),
 ];
 
 /** What HealthSignalsRule delivers, and so what the invoker sends: the EventBridge event's JSON. */
@@ -183,7 +183,9 @@ describe('provider signals sent straight to HealthSignalsQueue (SendMessageBatch
       expect(item.kind === 'handled' ? item.response.outcome : item.kind).toMatch(/^(duplicate|unchanged)$/);
     }
 
-    clock.now = T + 6 * WINDOW_MS;
+    // The first windows are due (end + grace + settle).
+    clock.now = T + 8 * WINDOW_MS;
+    expect(clock.now).toBeGreaterThanOrEqual(closesAtOf(T + 2 * WINDOW_MS));
     await putOnBus(viaBus, LATER);
     await bus.source.drain();
     await sendDirect(direct, LATER);

@@ -21,10 +21,12 @@ import type { ProviderHealthStore } from '../../src/ports/provider-health-store.
 import { windowPairKey } from '../../src/ports/signal-windows.ts';
 import { DEFAULT_BREAKER_CONFIG, effectiveStatus } from '../../src/provider-health/breaker.ts';
 import {
+  closesAtOf,
   completedFact,
   foldWindows,
   WINDOW_GRACE_MS,
   WINDOW_MS,
+  WINDOW_SETTLE_MS,
 } from '../../src/provider-health/signal-windows.ts';
 import { type HealthSignal, parseHealthSignal } from '../../src/provider-health/signals.ts';
 import { closeDueWindows, SignalWindowCounter } from '../../src/provider-health/window-counting.ts';
@@ -214,7 +216,7 @@ describe('signal ingestion against DynamoDB Local', () => {
       const { store, windows, counter } = portsOf(target, clock);
       for (const batch of batches) await ingestSignalBatch(batch, { store, windows: counter, config });
       // Closed and judged window by window, or all at once: the rule folds the same windows.
-      const ends = stepwise ? [BUCKET + 15_000, BUCKET + 25_000] : [BUCKET + 3_600_000];
+      const ends = stepwise ? [closesAtOf(BUCKET), closesAtOf(BUCKET + WINDOW_MS)] : [BUCKET + 3_600_000];
       for (const end of ends) {
         clock.now = end;
         const { summaries, closed } = await closeDueWindows([pair], { windows, now: () => clock.now });
@@ -347,7 +349,7 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     expect(first.state.provisional ?? null).toBeNull();
   });
 
-  it('given 5 failures in a row and then no signal at all, when only the scheduled closer runs, then the transition is recorded as soon as the window is due: open latency = the 5 s grace, plus the close-and-judge time', async () => {
+  it('given 5 failures in a row and then no signal at all, when only the scheduled closer runs, then the transition is recorded as soon as the window is due: open latency = the 5 s grace and the 35 s settle, plus the close-and-judge time', async () => {
     const model = `l${Date.now().toString(36)}`;
     const pair = { provider: 'fal', model };
     const signals = signalsOf(model, [
@@ -399,8 +401,9 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     );
     const windowEnd = BUCKET + WINDOW_MS;
     expect(result.closed.map((w) => w.windowStartMs)).toEqual([BUCKET]);
-    // Recorded on the due moment itself (end + grace), without any later signal.
-    expect(recordedAt).toBe(windowEnd + WINDOW_GRACE_MS);
+    // Recorded on the due moment itself (end + grace + settle), without any later signal.
+    expect(recordedAt).toBe(windowEnd + WINDOW_GRACE_MS + WINDOW_SETTLE_MS);
+    expect(recordedAt).toBe(closesAtOf(BUCKET));
     const records = await new DynamoDbRoutingLog(documents, stack.tables.routingLog).readStream(
       `health#fal#${model}`,
     );
@@ -409,7 +412,7 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
     ]);
     // The measured part of the latency (DynamoDB Local): reported, never asserted.
     process.stdout.write(
-      `open latency: window end → recorded = ${WINDOW_GRACE_MS} ms grace + ${wallMs.toFixed(1)} ms append\n`,
+      `open latency: window end → recorded = ${WINDOW_GRACE_MS} ms grace + ${WINDOW_SETTLE_MS} ms settle + ${wallMs.toFixed(1)} ms append\n`,
     );
   });
 });

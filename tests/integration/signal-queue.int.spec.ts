@@ -12,7 +12,7 @@ import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
 import type { LocalStack } from '../../src/local/provision.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
 import type { WindowPair } from '../../src/ports/signal-windows.ts';
-import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
+import { closesAtOf, WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { ATTEMPT_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { anSqsEventOf, aSignalFunction } from '../support/health-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
@@ -109,11 +109,13 @@ describe('provider signals through HealthSignalsRule → HealthSignalsQueue → 
     // The same envelopes, in the same order, one invocation each.
     for (const body of consumer.batches.flat()) await single(JSON.parse(body));
 
-    // Later: a signal of each pair in a later window lets the first window close and be judged.
-    clock.now = T + 6 * WINDOW_MS;
+    // Later (the workload's windows due: end + grace + settle): a signal of each pair in a window
+    // still admitting lets the workload's windows close and be judged.
+    clock.now = T + 8 * WINDOW_MS;
+    expect(clock.now).toBeGreaterThanOrEqual(closesAtOf(T + 2 * WINDOW_MS));
     const later = [
-      anAttempt(FAL, 100, false, 5 * WINDOW_MS),
-      anAttempt(REPLICATE, 100, false, 5 * WINDOW_MS),
+      anAttempt(FAL, 100, false, 7 * WINDOW_MS),
+      anAttempt(REPLICATE, 100, false, 7 * WINDOW_MS),
     ];
     await putOnBus(batched, later);
     await consumer.source.drain();

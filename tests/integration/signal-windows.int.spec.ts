@@ -14,11 +14,13 @@ import { createTelemetry } from '../../src/observability/telemetry.ts';
 import type { WindowFact } from '../../src/ports/signal-windows.ts';
 import { windowPairKey } from '../../src/ports/signal-windows.ts';
 import {
+  closesAtOf,
   completedFact,
   foldWindows,
   segmentStats,
   startedFact,
   WINDOW_MS,
+  windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
 import { JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
 import { closeDueWindows, countSignals } from '../../src/provider-health/window-counting.ts';
@@ -94,7 +96,8 @@ describe('signal windows on DynamoDB Local', () => {
     expect(results.flat().filter((r) => r === 'counted')).toHaveLength(480);
 
     const pairs = [...new Map(facts.map((f) => [windowPairKey(f.pair), f.pair])).values()];
-    const closeNow = () => START + 5 * WINDOW_MS;
+    // Due: the newest of the three windows closes at its end + grace + settle.
+    const closeNow = () => closesAtOf(START + 2 * WINDOW_MS);
     const { closed, summaries } = await closeDueWindows(pairs, { windows: aStore(), now: closeNow });
     const reference = foldWindows(facts);
     const byId = (windows: { id: string }[]) => [...windows].sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -168,7 +171,7 @@ describe('signal windows on DynamoDB Local', () => {
       await handle({ ...completed, time } as never, aLocalLambdaContext() as never);
     }
     const pair = { provider, model: 'wan-i2v' };
-    clock = nowMs + 2 * WINDOW_MS;
+    clock = closesAtOf(windowStartOf(nowMs));
     const { summaries } = await closeDueWindows([pair], { windows, now: () => clock });
     const stats = segmentStats(summaries.get(windowPairKey(pair))?.closed ?? []);
     expect(stats).toMatchObject({ queueSamples: 3, runSamples: 3, attempts: 3, succeeded: 3 });

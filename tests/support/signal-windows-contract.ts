@@ -87,8 +87,9 @@ export function signalWindowsContract(
       const store = await makeStore();
       const pair = aPair();
       const first = closeWindow(pair, AT - (AT % WINDOW_MS), { n: 2 });
-      await store.storeClosed(first, 10);
-      await store.storeClosed({ ...first, counts: { n: 5 } }, 10);
+      expect(await store.storeClosed(first, 10)).toEqual(first);
+      // The second closer is answered the record that stays, not its own sums: it reports and judges that.
+      expect(await store.storeClosed({ ...first, counts: { n: 5 } }, 10)).toEqual(first);
       expect((await store.readClosed(pair, first.windowStartMs))?.counts).toEqual({ n: 2 });
       const summary = (await store.readSummaries([pair])).get(windowPairKey(pair));
       expect(summary?.closed.map((w) => w.counts)).toEqual([{ n: 2 }]);

@@ -4,10 +4,9 @@ import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import type { SignalWindowStore } from '../../src/ports/signal-windows.ts';
 import { CachedEtaReader, pairsOf } from '../../src/provider-health/eta-cache.ts';
 import {
+  closesAtOf,
   completedFact,
   startedFact,
-  WINDOW_GRACE_MS,
-  WINDOW_MS,
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
 import { takeSlot } from '../../src/provider-health/slot-claims.ts';
@@ -63,7 +62,7 @@ describe('the cached ETA reader', () => {
     const windows = new InMemorySignalWindows();
     await countSignals([succeeded('a', AT, 60_000)], { windows, now: () => AT });
     const reader = new CachedEtaReader({ windows }, { ttlMs: 5_000 });
-    const later = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
+    const later = closesAtOf(windowStartOf(AT));
     const first = await reader.context(table.providers, new Date(later));
     expect(first.pairs['fal#wan-i2v']?.runAll?.samples).toBe(1);
     expect(

@@ -189,8 +189,10 @@ describe('the failure-rate rule in the function', () => {
       );
     for (const [i, p] of pattern.entries()) await handler(event(i, p === 'f', i / 2), aLocalLambdaContext());
     expect((await store.load({ provider: 'fal', model: 'wan-i2v' })).state.status).toBe('closed');
-    clock.now = start + 16_000;
-    await handler(event(99, false, 15), aLocalLambdaContext());
+    // Due (its end + grace + settle); the later signal, in a window still admitting, runs the closer.
+    const { closesAtOf } = await import('../../src/provider-health/signal-windows.ts');
+    clock.now = closesAtOf(start);
+    await handler(event(99, false, 45), aLocalLambdaContext());
     const { state } = await store.load({ provider: 'fal', model: 'wan-i2v' });
     expect(state).toMatchObject({ status: 'open', reason: 'failure_rate', windowsJudgedThrough: start });
     expect(info).toHaveBeenCalledWith(

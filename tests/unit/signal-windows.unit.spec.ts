@@ -3,6 +3,7 @@ import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows
 import { windowPairKey } from '../../src/ports/signal-windows.ts';
 import {
   bucketOf,
+  closesAtOf,
   closeWindow,
   completedFact,
   dueWindows,
@@ -12,6 +13,7 @@ import {
   HISTOGRAM_BOUNDS_MS,
   histogramOf,
   isDue,
+  isLate,
   lengthBucketOf,
   parseFacts,
   quantileMs,
@@ -22,6 +24,7 @@ import {
   sumCounts,
   WINDOW_GRACE_MS,
   WINDOW_MS,
+  WINDOW_SETTLE_MS,
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
 import {
@@ -87,10 +90,13 @@ describe('segments and windows', () => {
     expect(segmentOf({ resolution: '1080p', lengthSec: 8 })).toBe('1080p|l10');
   });
 
-  it('given event times, when windowed, then windows are aligned tumbling slices and due after their grace', () => {
+  it('given event times, when windowed, then windows are aligned tumbling slices, admitting until their grace ends and due after their settle', () => {
+    const admissionEnds = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
     expect(windowStartOf(AT)).toBe(AT - 4_000);
-    expect(isDue(windowStartOf(AT), windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS - 1)).toBe(false);
-    expect(isDue(windowStartOf(AT), windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS)).toBe(true);
+    expect(isLate(windowStartOf(AT), admissionEnds - 1)).toBe(false);
+    expect(isLate(windowStartOf(AT), admissionEnds)).toBe(true);
+    expect(isDue(windowStartOf(AT), admissionEnds + WINDOW_SETTLE_MS - 1)).toBe(false);
+    expect(isDue(windowStartOf(AT), admissionEnds + WINDOW_SETTLE_MS)).toBe(true);
   });
 
   it('given a batch, when grouped, then there is one group per window, its id from its sorted keys only, a repeated key written once', () => {
@@ -261,7 +267,7 @@ describe('counting and closing', () => {
     expect(await countSignals(facts.slice(2), { windows, now: () => now })).toEqual(['counted']);
     const early = await closeDueWindows([pair], { windows, now: () => now });
     expect(early.closed).toEqual([]);
-    now = windowStartOf(AT) + WINDOW_MS + WINDOW_GRACE_MS;
+    now = closesAtOf(windowStartOf(AT));
     const { closed, summaries } = await closeDueWindows([pair, { provider: 'other', model: null }], {
       windows,
       now: () => now,
