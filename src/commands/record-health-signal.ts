@@ -390,8 +390,8 @@ async function recordBreakerSignals(
  *     markers are appended, all or none, with no expected version (ANY_VERSION), and the breaker
  *     is left alone;
  *   - each breaker's register is raised once, to its newest success of the batch.
- * A batch therefore costs one read, one append per breaker it changed that lasts (else a marker
- * write per counted failure) and one register write per breaker with successes — no read or write
+ * A batch therefore costs one read, one append per breaker it changed that lasts (else one
+ * markers-only append of its counted failures) and one register write per breaker with successes — no read or write
  * between its signals. The answers, transitions and registers are those of one signal at a time;
  * a breaker left unwritten differs from it only in a run its register's newest success already
  * broke (`breakerAsSeen`). One answer per signal, in order.
