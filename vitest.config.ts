@@ -11,6 +11,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.unit.spec.ts', 'src/**/*.unit.spec.ts'],
+          // A temporary directory of each test file's own, removed after it: nothing left in /tmp.
+          setupFiles: ['tests/support/own-tmpdir.setup.ts'],
         },
       },
       {
@@ -21,7 +23,7 @@ export default defineConfig({
           // One pair of emulators (DynamoDB Local + moto) for the whole run; every test file
           // provisions its own uniquely named resources, so files may run in parallel.
           globalSetup: ['tests/support/emulators.global-setup.ts'],
-          setupFiles: ['tests/support/emulators.env.ts'],
+          setupFiles: ['tests/support/own-tmpdir.setup.ts', 'tests/support/emulators.env.ts'],
           testTimeout: 60_000,
           hookTimeout: 90_000,
         },

@@ -68,10 +68,11 @@ export const ASSUMED_SIGNAL_MS = {
    */
   breakerCommit: 13,
   /**
-   * The markers of counted failures a newer success of their batch broke, written alone (conditional
-   * PutItems side by side, no breaker): in a batch that holds such a failure and commits nothing.
+   * The markers of counted failures a newer success of their batch broke, appended alone with no
+   * expected version (one TransactWriteItems of the markers, all or none, no breaker item: as long as
+   * a commit, but never contended): in a batch that holds such a failure and commits nothing.
    */
-  markerWrite: 5,
+  markerWrite: 13,
   /** A terminal report's job stream: the stream's Query, then the outcome record's conditional PutItem. */
   jobStream: 5 + 5,
   /**
@@ -122,7 +123,7 @@ export function signalSettings(): SignalSettings {
 }
 
 const PLAIN_WCU = 1;
-/** A transaction's write costs twice a plain one, per item: a breaker commit's markers and breaker. */
+/** A transaction's write costs twice a plain one, per item: a commit's markers and breaker, a markers-only append's markers. */
 const TRANSACTION_WRU_PER_ITEM = 2;
 /** A group index item's fixed part (key, TTL, attribute names) and the bytes one listed group id adds. */
 const INDEX_BASE_BYTES = 100;
@@ -183,8 +184,8 @@ export function batchMs(s: SignalSettings = signalSettings(), failureShare = HEA
   const q = failureShare;
   // One register raise per breaker and batch (a batch of one pair). A commit on the breaker only when
   // the batch's newest counted attempt is a counted failure (its run outlasts the batch): a share q
-  // of the batches. In the others, failures a newer success broke write only their markers: the
-  // batches holding one, (1 − q) × (1 − (1 − q)^(BatchSize − 1)). (N failures in a row inside a
+  // of the batches. In the others, failures a newer success broke append only their markers (one
+  // transaction): the batches holding one, (1 − q) × (1 − (1 − q)^(BatchSize − 1)). (N failures in a row inside a
   // batch also commit, an opening: BatchSize × q^N, under 10⁻⁶ at 2 %, left out.)
   const runs = 1;
   const commits = q;
@@ -230,10 +231,10 @@ export function signalEnvelope(
   // Per batch: the register raises, the fact groups, their index ADDs and the counted failures'
   // markers. A commit (a share q of the batches: the newest attempt a failure) writes the breaker and
   // a marker per counted failure of its batch, 1 + (b − 1) q of them; in the other batches the
-  // (b − 1) q failures a newer success broke are plain marker writes (q: `share`).
+  // (b − 1) q failures a newer success broke are one markers-only transaction, 2 WRU a marker (q: `share`).
   const share = failureShare;
   const commitWru = TRANSACTION_WRU_PER_ITEM * time.commits * (1 + 1 + (b - 1) * share);
-  const markWru = PLAIN_WCU * (1 - share) * (b - 1) * share;
+  const markWru = TRANSACTION_WRU_PER_ITEM * (1 - share) * (b - 1) * share;
   const batchWru = time.runs * PLAIN_WCU + groupWru + groups * indexWcu + commitWru + markWru;
   const table = (q.tableWru * b) / batchWru;
   const projectorConcurrency = q.freshTableShards * t.parallelizationFactor;
@@ -248,7 +249,7 @@ export function signalEnvelope(
     },
     {
       limit: 'counted failures while closed (one breaker item)',
-      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.breakerCommit} ms (TransactWriteItems, serialised on the breaker item) × ${b} signals a batch ÷ ${f(time.commits, 3)} commits a batch (the batches whose newest counted attempt is a counted failure, at ${f(failureShare * 100, 1)} %; a failure a newer success of its batch broke writes only its marker)`,
+      arithmetic: `1 commit per ${ASSUMED_SIGNAL_MS.breakerCommit} ms (TransactWriteItems, serialised on the breaker item) × ${b} signals a batch ÷ ${f(time.commits, 3)} commits a batch (the batches whose newest counted attempt is a counted failure, at ${f(failureShare * 100, 1)} %; failures a newer success of their batch broke append only their markers)`,
       perSecond: failures,
       scope: 'per provider',
     },
@@ -266,7 +267,7 @@ export function signalEnvelope(
     },
     {
       limit: 'ProviderHealth on-demand table quota',
-      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(commitWru + markWru, 1)} failure commit and marker WRU a batch); adjustable quota`,
+      arithmetic: `${f(q.tableWru)} WRU × ${b} signals ÷ (${f(time.runs, 1)} register + ${groupWru} fact group (${groups} item(s) of ${b} facts) + ${f(groups * indexWcu, 1)} index ADD + ${f(commitWru + markWru, 1)} failure commit and markers-only transaction WRU a batch, 2 a transaction item); adjustable quota`,
       perSecond: table,
       scope: 'all providers',
     },
@@ -494,10 +495,10 @@ batch), go through \`ingestSignalBatch\` in batches of ${run.batch.batchSize}, $
 and the windows but not its per-job follow-ups (slot releases, job streams: the pipeline's and
 holds' sections) — each batch's events parsed in the timed path as the function parses them: the
 breakers (one read per batch; one commit per breaker whose run of counted failures outlasts the
-batch, else a marker write per failure a newer success broke; one register write per breaker) and
+batch, else one markers-only transaction of the failures a newer success broke; one register write per breaker) and
 the signal windows (a fact group per window touched and its index entry). Every request the client sends is counted by
 command, with those DynamoDB refused (a cancelled transaction: a breaker commit that lost a race, or
-a failure delivered again; a failed condition: a register already as new), and the CPU of this
+a failure delivered again, whose commit or markers-only append is refused whole; a failed condition: a register already as new), and the CPU of this
 process and of DynamoDB Local's Java process is read around the run. The
 windows' clock is held at the workload's start while ingesting, then moved past every window and
 each window closed; every closed window is compared with the reference fold of the distinct
@@ -526,8 +527,8 @@ ${table(signalEnvelope(t, HEALTHY_FAILURE_SHARE, sig))}
 **Per provider, at the template's defaults: ${f(floor)} signals/s** (the lowest row: ${lowest?.limit}), so
 ≥ ${f(SIGNAL_GOALS.envelopeSignalsPerProvider)} signals/s per provider ${floor >= SIGNAL_GOALS.envelopeSignalsPerProvider ? '**holds**' : '**does not hold**'} while ≤ ${f(HEALTHY_FAILURE_SHARE * 100, 1)} % of them are counted failures. At 2 % counted
 failures the breaker row is ${f(signalEnvelope(t, 0.02, sig).find((l) => l.limit.startsWith('counted failures'))?.perSecond ?? 0)} signals/s and the lowest row ${f(envelopeFloor(signalEnvelope(t, 0.02, sig)))}: a batch commits on
-its breaker item only when its newest counted attempt is a counted failure — a failure a newer success
-of its batch broke writes only its marker (docs/ARCHITECTURE.md, "Signals at any rate"). During an
+its breaker item only when its newest counted attempt is a counted failure — failures a newer success
+of their batch broke append only their markers, in one transaction with no expected version (docs/ARCHITECTURE.md, "Signals at any rate"). During an
 outage (failures without successes) every batch commits, one commit per breaker and batch, about
 ${f(1000 / ASSUMED_SIGNAL_MS.breakerCommit)} batches/s per breaker (docs/ARCHITECTURE.md, "Limits that remain"); the rest wait in
 HealthSignalsQueue (its age is alarmed). The rows marked "all providers" are shared: two providers at 10,000/s each

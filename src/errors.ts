@@ -31,16 +31,29 @@ export class RoutingManagerError extends Error {
  */
 export class VersionConflictError extends RoutingManagerError {
   readonly stream: string;
-  /** The version the append expected to be free. */
-  readonly version: number;
+  /**
+   * The version the append expected to be free; null for an append that expected none (a health
+   * store's markers-only append, ANY_VERSION), refused because a record it carries exists already.
+   */
+  readonly version: number | null;
   /**
    * What the store found at that version, when it says so at no extra cost (DynamoDB returns the
    * item with a failed condition): the next read step may use it instead of reading again.
    */
   readonly existing: unknown;
 
-  constructor(stream: string, version: number, options?: ErrorOptions & { readonly existing?: unknown }) {
-    super('version_conflict', `version ${version} of ${stream} was taken by another writer`, options);
+  constructor(
+    stream: string,
+    version: number | null,
+    options?: ErrorOptions & { readonly existing?: unknown },
+  ) {
+    super(
+      'version_conflict',
+      version === null
+        ? `an append to ${stream} carried records another writer had written`
+        : `version ${version} of ${stream} was taken by another writer`,
+      options,
+    );
     this.name = 'VersionConflictError';
     this.stream = stream;
     this.version = version;

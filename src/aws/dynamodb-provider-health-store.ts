@@ -13,8 +13,10 @@
  * `ReturnValuesOnConditionCheckFailure`). Ingesting a signal therefore costs one strongly
  * consistent read and one transaction of 2–4 small items. A router reads every breaker it may need
  * in one BatchGetItem, behind a cache (src/provider-health/health-cache.ts).
- * Failures a newer success of their batch broke write only their markers (`markSignals`: a
- * conditional PutItem each, no transaction), so they never race other batches for the breaker.
+ * Failures a newer success of their batch broke append only their markers (`ANY_VERSION`: one
+ * TransactWriteItems of the markers alone, each put if absent, no breaker item), so they never race
+ * other batches for the breaker, and a refusal leaves none of them written: its cancellation
+ * reasons name the markers that exist, and the VersionConflictError names exactly those signals.
  *
  *   success#<breakerKey>#<n>  { at, expiresAt }   the success register (16 shards): the newest success's event time
  *
@@ -28,7 +30,6 @@ import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -37,13 +38,12 @@ import { CHUNKS_IN_FLIGHT } from '../batching/chunks.ts';
 import { forEachBounded } from '../batching/for-each-bounded.ts';
 import { DEFAULT_BATCH_ROUNDS } from '../batching/in-rounds.ts';
 import { RoutingManagerError, VersionConflictError } from '../errors.ts';
-import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
+import { BreakerStreamAppends, type BreakerWrite, type MarkersWrite } from '../log/breaker-records.ts';
 import type { BreakerState } from '../log/health-records.ts';
 import { storedItemOf } from '../log/stored-records.ts';
 import type {
   BreakerConflict,
   BreakerRef,
-  CountedSignal,
   ProviderHealthStore,
   StoredBreaker,
   SuccessEntry,
@@ -129,35 +129,38 @@ export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements
     return found;
   }
 
-  /** One conditional PutItem per marker (no transaction: each stands alone), a few in flight. */
-  async markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }> {
-    const duplicates: string[] = [];
-    await forEachBounded(signals, CHUNKS_IN_FLIGHT, async ({ signalId, at }) => {
-      try {
-        await this.#client.send(
-          new PutCommand({
-            TableName: this.#healthTable,
-            Item: markerItem(signalId, at),
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        duplicates.push(signalId);
-      }
-    });
-    return { duplicates };
+  /**
+   * One TransactWriteItems of the markers alone, each put if absent (≤ TRANSACT_WRITE_MAX_ITEMS,
+   * checked before): all written or none. A refusal names the signals whose marker exists.
+   */
+  protected async markIfUncounted(write: MarkersWrite): Promise<void> {
+    try {
+      await this.#client.send(
+        new TransactWriteCommand({ TransactItems: write.signals.map((signal) => this.#markerPut(signal)) }),
+      );
+    } catch (error) {
+      const reasons = raceReasons(error);
+      const counted = write.signals
+        .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')
+        .map((s) => s.signalId);
+      const existing: BreakerConflict = { breaker: null, counted };
+      throw new VersionConflictError(write.stream, null, { cause: error, existing });
+    }
   }
 
-  /** One TransactWriteItems: each marker if absent, the breaker if at its `rev`, each transition if free. */
-  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
-    const markers = write.signals.map(({ signalId, at }) => ({
+  #markerPut({ signalId, at }: { readonly signalId: string; readonly at: string }) {
+    return {
       Put: {
         TableName: this.#healthTable,
         Item: markerItem(signalId, at),
         ConditionExpression: 'attribute_not_exists(pk)',
       },
-    }));
+    };
+  }
+
+  /** One TransactWriteItems: each marker if absent, the breaker if at its `rev`, each transition if free. */
+  protected async writeIfExpected(write: BreakerWrite): Promise<void> {
+    const markers = write.signals.map((signal) => this.#markerPut(signal));
     const breaker = {
       Put: {
         TableName: this.#healthTable,
@@ -188,13 +191,7 @@ export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements
         new TransactWriteCommand({ TransactItems: [...markers, breaker, ...transitions] }),
       );
     } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const reasons = error.CancellationReasons ?? [];
-      // A refused condition, or another transaction on one of the items right now: a race to decide
-      // again on what was found. Anything else (a validation error) is no race and is thrown as it is.
-      if (!reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
-        throw error;
-      }
+      const reasons = raceReasons(error);
       const counted = write.signals
         .filter((_, i) => reasons[i]?.Code === 'ConditionalCheckFailed')
         .map((s) => s.signalId);
@@ -255,6 +252,20 @@ export class DynamoDbProviderHealthStore extends BreakerStreamAppends implements
       (left) => new UnreadableProviderHealthError(`${left} provider-health items left unprocessed`),
     );
   }
+}
+
+/**
+ * A cancelled transaction's reasons, one per item, when it lost a race: a refused condition, or
+ * another transaction on one of its items right now — to decide again on what was found. Anything
+ * else (a validation error, a throttle) is no race and is thrown as it is.
+ */
+function raceReasons(error: unknown): NonNullable<TransactionCanceledException['CancellationReasons']> {
+  if (!(error instanceof TransactionCanceledException)) throw error;
+  const reasons = error.CancellationReasons ?? [];
+  if (!reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+    throw error;
+  }
+  return reasons;
 }
 
 /** A signal's dedupe marker: kept (TTL) a while after the signal's own time. */

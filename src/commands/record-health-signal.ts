@@ -6,7 +6,7 @@
  * Successes other than the probe's skip the append: they raise the breaker's success register (a
  * max of event times, one write per breaker and batch), which the next failure reads (a batch
  * decides on one read of both: recordHealthSignals). In a batch, failures a newer success of the
- * batch broke write only their dedupe markers, not the breaker (`planBreakerSignals`). A concurrent
+ * batch append only their dedupe markers, with no expected version (`planBreakerSignals`). A concurrent
  * writer, or a copy of the signal counted before, makes the append throw VersionConflictError with
  * what it found: the command decides again on it — a signal counted before answers `duplicate` — a
  * bounded number of times; then CommandContendedError goes back to the signal's retry, and the
@@ -15,7 +15,12 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { VersionConflictError } from '../errors.ts';
-import { type BreakerChange, breakerRecordsOf } from '../log/breaker-records.ts';
+import {
+  ANY_VERSION,
+  type BreakerChange,
+  breakerRecordsOf,
+  countedRecordsOf,
+} from '../log/breaker-records.ts';
 import type {
   BreakerMode,
   BreakerState,
@@ -79,9 +84,13 @@ interface BreakerRead {
   readonly counted: ReadonlySet<string>;
 }
 
-/** Appends one decision's change to its breaker's stream, at the revision it was decided on. */
-const appendChange = (store: ProviderHealthStore, change: BreakerChange, rev: number): Promise<number> =>
-  store.appendToStream(streamForHealth(change.state.key), breakerRecordsOf(change), { expectedVersion: rev });
+/** Appends one decision's change to its breaker's stream, at the revision it was decided on: the new revision. */
+async function appendChange(store: ProviderHealthStore, change: BreakerChange, rev: number): Promise<number> {
+  await store.appendToStream(streamForHealth(change.state.key), breakerRecordsOf(change), {
+    expectedVersion: rev,
+  });
+  return rev + 1;
+}
 
 /** What a refused append found (its BreakerConflict); nothing when the refusal said nothing. */
 function foundIn(conflict: VersionConflictError | undefined): BreakerConflict {
@@ -196,11 +205,9 @@ export interface BreakerPlan {
   readonly state: BreakerState;
   /**
    * True when the planned signals changed nothing that lasts (see `planBreakerSignals`): `state` is then
-   * the breaker as read, and only the markers are written (`markSignals`), never the breaker.
+   * the breaker as read, and only the markers are appended (ANY_VERSION), never the breaker.
    */
   readonly marksOnly: boolean;
-  /** Each marker's answer, by position in `answers` (what a marker found existing turns into `duplicate`). */
-  readonly markedAnswers: readonly number[];
 }
 
 /**
@@ -235,7 +242,6 @@ export function planBreakerSignals(
   const answers: RecordHealthSignalResult[] = [];
   const successes: SuccessEntry[] = [];
   const markers: { signalId: string; at: string }[] = [];
-  const markedAnswers: number[] = [];
   const transitions: HealthTransition[] = [];
   let { state, batchSuccess } = start;
   // Whether every signal to write only added evidence to the arrived run (closed, `auto`).
@@ -265,7 +271,6 @@ export function planBreakerSignals(
     if (markers.length === MAX_SIGNALS_PER_APPEND) break;
     const caused = transitionsOf(events);
     runEvidenceOnly &&= events.every(isRunEvidence);
-    markedAnswers.push(answers.length);
     markers.push({ signalId: command.signalId, at: command.at });
     transitions.push(...caused);
     answers.push({ outcome: 'recorded', transitions: caused, ...provisionalFacts(events) });
@@ -282,26 +287,11 @@ export function planBreakerSignals(
       answers,
       successes,
       markers,
-      markedAnswers,
       transitions: [],
       state: start.state,
       marksOnly: true,
     };
-  return { answers, successes, markers, markedAnswers, transitions, state, marksOnly: false };
-}
-
-/**
- * A marks-only plan after its markers were written: a signal whose marker existed was counted
- * before, so it answers `duplicate`; the others stand — without it the breaker would be left as
- * unchanged as with it (one failure fewer for a success to break).
- */
-function withDuplicates(plan: BreakerPlan, marked: readonly string[]): BreakerPlan {
-  if (marked.length === 0) return plan;
-  const answers = [...plan.answers];
-  plan.markers.forEach(({ signalId }, n) => {
-    if (marked.includes(signalId)) answers[plan.markedAnswers[n] as number] = DUP;
-  });
-  return { ...plan, answers };
+  return { answers, successes, markers, transitions, state, marksOnly: false };
 }
 
 /**
@@ -363,9 +353,15 @@ async function recordBreakerSignals(
         append: async (plan, at) => {
           if (plan.markers.length === 0) return { plan, read: at };
           if (plan.marksOnly) {
-            // Nothing that lasts changed: the markers alone, the breaker left as read (no race on it).
-            const { duplicates: marked } = await deps.store.markSignals(plan.markers);
-            return { plan: withDuplicates(plan, marked), read: at };
+            // Nothing that lasts changed: the markers alone, all or none, the breaker left as read
+            // (no race on it). A marker that exists refuses them all, naming it: decided again above
+            // on the same read, that signal answers `duplicate` and the others are appended.
+            await deps.store.appendToStream(
+              streamForHealth(head.key),
+              countedRecordsOf(head.key, plan.markers),
+              { expectedVersion: ANY_VERSION },
+            );
+            return { plan, read: at };
           }
           const rev = await appendChange(deps.store, changeOf(plan), at.stored.rev);
           return { plan, read: { ...at, stored: { state: plan.state, rev } } };
@@ -391,10 +387,11 @@ async function recordBreakerSignals(
  *     counted, the transitions, the state) at the revision read — a refusal is decided again on
  *     what it found (handleCommand); a signal it names as counted before answers `duplicate` —
  *     unless a newer success broke every failure it planned (marks only): then just their dedupe
- *     markers are written (`markSignals`), and the breaker is left alone;
+ *     markers are appended, all or none, with no expected version (ANY_VERSION), and the breaker
+ *     is left alone;
  *   - each breaker's register is raised once, to its newest success of the batch.
- * A batch therefore costs one read, one append per breaker it changed that lasts (else a marker
- * write per counted failure) and one register write per breaker with successes — no read or write
+ * A batch therefore costs one read, one append per breaker it changed that lasts (else one
+ * markers-only append of its counted failures) and one register write per breaker with successes — no read or write
  * between its signals. The answers, transitions and registers are those of one signal at a time;
  * a breaker left unwritten differs from it only in a run its register's newest success already
  * broke (`breakerAsSeen`). One answer per signal, in order.

@@ -7,6 +7,12 @@
  * for an option of the CLI.
  */
 
+import {
+  CorruptRulesRecordError,
+  type RulesState,
+  rulesRecordFromItem,
+  rulesStateOf,
+} from '../log/rules-records.ts';
 import type { BreakerView } from '../provider-health/health-view.ts';
 import {
   type DecisionPoint,
@@ -225,7 +231,10 @@ export interface RulesData {
   readonly shadow: string | null;
   readonly canary: { readonly rulesVersion: string; readonly percent: number } | null;
   readonly history: readonly Omit<RulesRecordLine, 'active' | 'shadow' | 'canary'>[];
-  /** The latest change of what decides: candidate vs active, else the previous active vs active. */
+  /**
+   * The latest change of what decides: candidate vs active, else the active table the latest change
+   * of the active replaced (the fold's `activeChange`) vs active.
+   */
   readonly diff: { readonly a: string; readonly b: string; readonly changes: readonly unknown[] } | null;
   /** `rules shadow-report` per slice of the window, oldest first. */
   readonly agreement: readonly {
@@ -238,15 +247,32 @@ export interface RulesData {
 
 const AGREEMENT_SLICES = 6;
 
+/**
+ * `rules history --json` prints each record as stored: read back (checked, upcast) and folded by the
+ * rules stream's one fold, as every CLI verb reads the stream. A line that is not a rules record is
+ * the panel's error, named by its record (never its content).
+ */
+function foldedRules(
+  run: VerbRun,
+  lines: readonly unknown[],
+): { readonly state: RulesState } | { readonly error: PanelError } {
+  try {
+    return { state: rulesStateOf(lines.map((line) => rulesRecordFromItem(line as Record<string, unknown>))) };
+  } catch (error) {
+    if (!(error instanceof CorruptRulesRecordError)) throw error;
+    return { error: { command: run.commandLine, exitCode: run.code, message: error.message } };
+  }
+}
+
 export async function rules(run: RunVerb, window: WindowName, now: Date): Promise<Panel<RulesData>> {
   const history = await linesOf(run, ['rules', 'history']);
   const records = history.lines as RulesRecordLine[];
-  const last = records.at(-1);
-  const candidate = last?.canary?.rulesVersion ?? last?.shadow?.rulesVersion ?? null;
-  const previousActive = [...records]
-    .reverse()
-    .map((r) => r.active?.rulesVersion ?? 'default')
-    .find((version) => version !== (last?.active?.rulesVersion ?? 'default'));
+  // What is in force, what ran in shadow and the latest change of the active table: the fold's.
+  const folded = foldedRules(history.run, history.lines);
+  if ('error' in folded) return { commands: [history.run.commandLine], data: null, error: folded.error };
+  const { state } = folded;
+  const candidate = state.canary?.rulesVersion ?? state.shadow?.rulesVersion ?? null;
+  const previousActive = state.activeChange ? (state.activeChange.from ?? 'default') : null;
   const diffArgs = candidate
     ? ['rules', 'diff', '--', 'active', candidate]
     : previousActive
@@ -260,7 +286,7 @@ export async function rules(run: RunVerb, window: WindowName, now: Date): Promis
       until: new Date(from + WINDOWS[window] / AGREEMENT_SLICES).toISOString(),
     };
   });
-  const everShadowed = records.some((r) => r.shadow !== null && r.shadow !== undefined);
+  const everShadowed = state.shadowed.size > 0;
   const [diff, ...reports] = await Promise.all([
     diffArgs ? linesOf(run, diffArgs) : null,
     ...(everShadowed
@@ -271,11 +297,9 @@ export async function rules(run: RunVerb, window: WindowName, now: Date): Promis
   ]);
   const runs = [history.run, ...(diff ? [diff.run] : []), ...reports.map((r) => r.run)];
   return panel(runs, {
-    active: last?.active?.rulesVersion ?? 'bundled default',
-    shadow: last?.shadow?.rulesVersion ?? null,
-    canary: last?.canary
-      ? { rulesVersion: last.canary.rulesVersion, percent: last.canary.percent ?? 0 }
-      : null,
+    active: state.active?.rulesVersion ?? 'bundled default',
+    shadow: state.shadow?.rulesVersion ?? null,
+    canary: state.canary ? { rulesVersion: state.canary.rulesVersion, percent: state.canary.percent } : null,
     history: records.map(({ active: _a, shadow: _s, canary: _c, ...rest }) => rest).reverse(),
     diff: (diff?.lines[0] as RulesData['diff']) ?? null,
     agreement: reports.map((report, i) => {

@@ -13,6 +13,11 @@
  * transition). Transitions keep their own numbering in the log, so `history health#<key>` lists
  * versions 1, 2, … of transitions only.
  *
+ * An append of counted signals alone (no state record) may name no version: `ANY_VERSION` (Emmett's
+ * "no concurrency check"). It counts signals whose decision left nothing that lasts on the breaker —
+ * the revision does not move, so it races no writer of the breaker — and is still all or nothing:
+ * a signal counted before refuses the whole append (VersionConflictError naming it).
+ *
  * Plain data and pure builders; how an adapter stores them is its own (the DynamoDB adapter keeps
  * the item layout it always had: src/aws/dynamodb-provider-health-store.ts).
  */
@@ -65,13 +70,7 @@ export interface BreakerChange {
 export function breakerRecordsOf(change: BreakerChange): BreakerRecord[] {
   const stream = streamForHealth(change.state.key);
   return [
-    ...(change.signals ?? []).map(
-      ({ signalId, at }): HealthSignalCountedRecord => ({
-        type: 'HealthSignalCounted',
-        data: { signalId },
-        metadata: { stream, recordedAt: at },
-      }),
-    ),
+    ...countedRecordsOf(change.state.key, change.signals ?? []),
     ...(change.transitions ?? []).map(healthChangedRecord),
     {
       type: 'BreakerStateRecorded',
@@ -79,6 +78,31 @@ export function breakerRecordsOf(change: BreakerChange): BreakerRecord[] {
       metadata: { stream, recordedAt: change.at },
     },
   ];
+}
+
+/**
+ * The expected version of an append that checks none (Emmett's NO_CONCURRENCY_CHECK): only an
+ * append of HealthSignalCounted records alone may name it (`markersWriteOf`).
+ */
+export const ANY_VERSION = 'NO_CONCURRENCY_CHECK' as const;
+export type AnyVersion = typeof ANY_VERSION;
+
+/** What an append to a breaker's stream expects: its revision (0: never written), or ANY_VERSION. */
+export interface BreakerAppendOptions {
+  readonly expectedVersion: number | AnyVersion;
+}
+
+/** The records of counted signals alone, appended with ANY_VERSION: dedupe markers, no state. */
+export function countedRecordsOf(
+  key: string,
+  signals: readonly { readonly signalId: string; readonly at: string }[],
+): HealthSignalCountedRecord[] {
+  const stream = streamForHealth(key);
+  return signals.map(({ signalId, at }) => ({
+    type: 'HealthSignalCounted',
+    data: { signalId },
+    metadata: { stream, recordedAt: at },
+  }));
 }
 
 /** An append as an adapter writes it: checked (`breakerWriteOf`), split by where each part is kept. */
@@ -133,19 +157,57 @@ export function breakerWriteOf(
   };
 }
 
+/** An append of counted signals alone (ANY_VERSION) as an adapter writes it: their markers, all or none. */
+export interface MarkersWrite {
+  readonly stream: string;
+  readonly signals: readonly { readonly signalId: string; readonly at: string }[];
+}
+
+/**
+ * Checks an append with ANY_VERSION (pure): at least one record, every one a HealthSignalCounted on
+ * `stream`, no signal twice and at most `maxRecords` — with no expected version there is no state to
+ * write, so nothing else may ride along. InvalidAppendError otherwise, before anything is written.
+ */
+export function markersWriteOf(
+  stream: string,
+  records: readonly BreakerRecord[],
+  maxRecords: number,
+): MarkersWrite {
+  const invalid = (why: string) =>
+    new InvalidAppendError(`an append to ${stream} with no expected version ${why}`);
+  if (records.length === 0) throw invalid('carries no record');
+  if (records.length > maxRecords)
+    throw invalid(`carries ${records.length} records, more than ${maxRecords}`);
+  if (records.some((record) => record.metadata.stream !== stream))
+    throw invalid('carries a record of another stream');
+  const others = records.filter((r) => r.type !== 'HealthSignalCounted').length;
+  if (others > 0) throw invalid(`carries ${others} record(s) other than counted signals`);
+  const signals = records.flatMap((r) =>
+    r.type === 'HealthSignalCounted' ? [{ signalId: r.data.signalId, at: r.metadata.recordedAt }] : [],
+  );
+  if (new Set(signals.map((s) => s.signalId)).size !== signals.length) throw invalid('counts a signal twice');
+  return { stream, signals };
+}
+
 /**
  * The breaker stream's append, written once for every adapter of the health store (as
  * AppendOnlyLog is for the logs): `appendToStream` checks the append (`breakerWriteOf`, at most one
  * transaction's worth of records) and answers the new revision; an adapter only says how a checked
  * change is written in one step if the breaker is still at its revision, its signals uncounted and
- * its transition versions free (`writeIfExpected`, throwing VersionConflictError otherwise).
+ * its transition versions free (`writeIfExpected`, throwing VersionConflictError otherwise). With
+ * ANY_VERSION (`markersWriteOf`) it writes counted signals' markers alone, all or none
+ * (`markIfUncounted`), and answers null: the breaker's revision did not move and was not read.
  */
 export abstract class BreakerStreamAppends {
   async appendToStream(
     stream: string,
     records: readonly BreakerRecord[],
-    { expectedVersion }: { readonly expectedVersion: number },
-  ): Promise<number> {
+    { expectedVersion }: BreakerAppendOptions,
+  ): Promise<number | null> {
+    if (expectedVersion === ANY_VERSION) {
+      await this.markIfUncounted(markersWriteOf(stream, records, TRANSACT_WRITE_MAX_ITEMS));
+      return null;
+    }
     const write = breakerWriteOf(stream, records, expectedVersion, TRANSACT_WRITE_MAX_ITEMS);
     await this.writeIfExpected(write);
     return write.expectedRev + 1;
@@ -153,4 +215,10 @@ export abstract class BreakerStreamAppends {
 
   /** Writes the whole change at once, or nothing and throws VersionConflictError saying what it found. */
   protected abstract writeIfExpected(write: BreakerWrite): Promise<void>;
+
+  /**
+   * Writes every marker at once if none exists, or nothing and throws VersionConflictError whose
+   * BreakerConflict names exactly the signals counted before (no breaker: none was expected).
+   */
+  protected abstract markIfUncounted(write: MarkersWrite): Promise<void>;
 }

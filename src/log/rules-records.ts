@@ -130,6 +130,22 @@ export interface RulesState {
   readonly tables: ReadonlyMap<string, CarriedTable>;
   /** The content ids of every table that ran in shadow, in the order first run. */
   readonly shadowed: ReadonlySet<string>;
+  /**
+   * The latest change of the active table from one record to the next: the version it replaced
+   * (`from`, null: the bundled default), the one it made active (`to`) and the record that did it.
+   * null until a record changes what an earlier record left active (a first record has none before
+   * it). A rollback is such a change too: its `from` is the version rolled back — unlike `previous`,
+   * which is what a rollback would restore.
+   */
+  readonly activeChange: ActiveChange | null;
+}
+
+/** A change of the active table between two records of the rules stream. */
+export interface ActiveChange {
+  readonly from: string | null;
+  readonly to: string | null;
+  /** The record that made it. */
+  readonly version: number;
 }
 
 export const initialRulesState: RulesState = {
@@ -141,6 +157,7 @@ export const initialRulesState: RulesState = {
   previous: [],
   tables: new Map(),
   shadowed: new Set(),
+  activeChange: null,
 };
 
 export function evolveRules(state: RulesState, record: RulesRecord): RulesState {
@@ -154,7 +171,10 @@ export function evolveRules(state: RulesState, record: RulesRecord): RulesState 
     }
   }
   const shadowed = shadow ? new Set(state.shadowed).add(shadow.rulesVersion) : state.shadowed;
-  return { stream, version, active, shadow, canary, previous, tables, shadowed };
+  const from = state.active?.rulesVersion ?? null;
+  const to = active?.rulesVersion ?? null;
+  const activeChange = state.version > 0 && from !== to ? { from, to, version } : state.activeChange;
+  return { stream, version, active, shadow, canary, previous, tables, shadowed, activeChange };
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The provider-health store in memory, for unit tests: passes the same contract suite as the
- * DynamoDB adapter, including the atomic append of markers, breaker and transition records.
+ * DynamoDB adapter, including the atomic append of markers, breaker and transition records, and of markers alone.
  */
 import { VersionConflictError } from '../errors.ts';
-import { BreakerStreamAppends, type BreakerWrite } from '../log/breaker-records.ts';
+import { BreakerStreamAppends, type BreakerWrite, type MarkersWrite } from '../log/breaker-records.ts';
 import type * as port from '../ports/provider-health-store.ts';
 import type { RoutingLog } from '../ports/routing-log.ts';
 import { breakerKey, initialBreakerState, newestSuccesses } from '../provider-health/breaker.ts';
@@ -34,15 +34,14 @@ export class InMemoryProviderHealthStore extends BreakerStreamAppends implements
     return found;
   }
 
-  async markSignals(
-    signals: readonly port.CountedSignal[],
-  ): Promise<{ readonly duplicates: readonly string[] }> {
-    const duplicates: string[] = [];
-    for (const { signalId } of signals) {
-      if (this.#signals.has(signalId)) duplicates.push(signalId);
-      else this.#signals.add(signalId);
+  /** Every marker, or none and a conflict naming those that exist: checked and applied in one step. */
+  protected async markIfUncounted(write: MarkersWrite): Promise<void> {
+    const counted = write.signals.map((s) => s.signalId).filter((id) => this.#signals.has(id));
+    if (counted.length > 0) {
+      const existing: port.BreakerConflict = { breaker: null, counted };
+      throw new VersionConflictError(write.stream, null, { existing });
     }
-    return { duplicates };
+    for (const { signalId } of write.signals) this.#signals.add(signalId);
   }
 
   /** The markers, the state and the transitions, or a conflict saying what it found and nothing written. */

@@ -9,28 +9,22 @@
  * VersionConflictError carrying what the command decides again on (`BreakerConflict`); the command
  * handler is the only retry loop.
  *
- * Dedupe markers of signals that changed nothing that lasts may be written alone (`markSignals`).
+ * Dedupe markers of signals that changed nothing that lasts are appended alone, with no expected
+ * version (`ANY_VERSION`): the same call, the same all-or-nothing write and the same refusal.
  * The success register is not a stream: a max of event times, raised without a version (a
  * commutative, idempotent write needs no expected version and no dedupe), read with the breakers.
  *
  * Adapter: src/aws/dynamodb-provider-health-store.ts; in-memory twin:
  * src/memory/in-memory-provider-health-store.ts. Both pass tests/support/provider-health-contract.ts.
  */
-import type { BreakerRecord } from '../log/breaker-records.ts';
+import type { BreakerAppendOptions, BreakerRecord } from '../log/breaker-records.ts';
 import type { BreakerState } from '../log/health-records.ts';
-import type { AppendOptions } from './routing-log.ts';
 
 /** A success for the register: its breaker, its event time and its dedupe key (which picks a shard). */
 export interface SuccessEntry {
   readonly key: string;
   readonly at: string;
   readonly signalId: string;
-}
-
-/** A signal a breaker counted: its dedupe key and its event time (its marker is kept a while after it). */
-export interface CountedSignal {
-  readonly signalId: string;
-  readonly at: string;
 }
 
 export interface BreakerRef {
@@ -72,17 +66,21 @@ export interface ProviderHealthStore {
    * version is free in the log; returns the new revision. Otherwise nothing is written and it throws
    * VersionConflictError whose `existing` is a BreakerConflict. At most TRANSACT_WRITE_MAX_ITEMS
    * records, exactly one BreakerStateRecorded: InvalidAppendError otherwise.
+   *
+   * With `expectedVersion: ANY_VERSION` it takes HealthSignalCounted records only (no state, no
+   * transition: InvalidAppendError otherwise) — the dedupe markers of signals whose decision changed
+   * nothing that lasts on their breaker (counted failures a newer success of their batch broke:
+   * src/commands/record-health-signal.ts). The revision is not checked and does not move (it
+   * returns null), so such an append races no writer of the breaker; it is still all or nothing: a
+   * signal counted before refuses it, nothing written, with a BreakerConflict naming exactly the
+   * signals counted before (`breaker: null`). An append that later carries a marked signal is
+   * refused naming it, as any signal counted before.
    */
-  appendToStream(stream: string, records: readonly BreakerRecord[], options: AppendOptions): Promise<number>;
-  /**
-   * Each signal counted (its dedupe marker, as an append's HealthSignalCounted writes it) if it was
-   * not, and nothing else — no state, no revision, so no contention: for signals whose decision
-   * changed nothing that lasts on their breaker (counted failures a newer success of their batch
-   * broke: src/commands/record-health-signal.ts). Like the register, it needs no expected version:
-   * each marker is conditional on its own absence only. Those counted before are named (and left as
-   * they were); an append that later carries a marked signal is refused naming it.
-   */
-  markSignals(signals: readonly CountedSignal[]): Promise<{ readonly duplicates: readonly string[] }>;
+  appendToStream(
+    stream: string,
+    records: readonly BreakerRecord[],
+    options: BreakerAppendOptions,
+  ): Promise<number | null>;
   /**
    * Raises each breaker's success register to the newest `at` of its entries (one write per breaker
    * whatever the number of successes, on one of its SUCCESS_REGISTER_SHARDS items, picked by the

@@ -3,10 +3,10 @@
  * model's ETA p50/p95, success rate and windows; `what-if --rules FILE` re-decides with a table that
  * prefers eta using the recorded windows, and reports the measured cost error.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createDocumentClient } from '../../src/aws/clients.ts';
 import { DynamoDbSignalWindows } from '../../src/aws/dynamodb-signal-windows.ts';
 import { routeJob } from '../../src/commands/route-job.ts';
@@ -85,7 +85,10 @@ describe('operator views of predicted completion time (emulators)', () => {
     for (let i = 0; i < 2; i++) {
       await routeJob({ type: 'RouteJob', data: { event: aSubmittedEvent(aSubmissionDetail()) } }, deps);
     }
-    const file = join(tmpdir(), `prefer-eta-${stack.stage}.json`);
+    // A directory of its own, removed once read: the run leaves nothing in the temporary directory.
+    const dir = await mkdtemp(join(tmpdir(), 'prefer-eta-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'table.json');
     await writeFile(
       file,
       JSON.stringify({

@@ -378,7 +378,6 @@ describe('the consecutive rule in event time against DynamoDB Local (issue 21)',
       load: (ref) => store.load(ref),
       readMany: (refs) => store.readMany(refs),
       readForSignals: (refs, keys) => store.readForSignals(refs, keys),
-      markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
       appendToStream: async (stream, records, options) => {

@@ -3,12 +3,19 @@
  * integration tests): the one append contract on a breaker's stream — signals counted, transitions
  * and state written atomically at the expected revision; a moved revision, a signal counted before
  * or a taken transition version refused with VersionConflictError saying what it found, nothing
- * written — plus the success register and the batch read.
+ * written; counted signals' markers alone with no expected version (ANY_VERSION), all or none —
+ * plus the success register and the batch read.
  */
 
 import { describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../../src/errors.ts';
-import { type BreakerChange, type BreakerRecord, breakerRecordsOf } from '../../src/log/breaker-records.ts';
+import {
+  ANY_VERSION,
+  type BreakerChange,
+  type BreakerRecord,
+  breakerRecordsOf,
+  countedRecordsOf,
+} from '../../src/log/breaker-records.ts';
 import type { HealthTransition } from '../../src/log/health-records.ts';
 import { InvalidAppendError, streamForHealth } from '../../src/log/routing-records.ts';
 import type { BreakerConflict, ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
@@ -280,26 +287,76 @@ export function providerHealthContract(
       expect(await store.load({ provider, model: null })).toEqual({ state, rev: 0 });
     });
 
-    it('given signals marked without their breaker, when marked or appended again, then those are named, the others marked, and no breaker was written', async () => {
+    it('given signals appended alone with no expected version, when appended again with any counted, then the whole append is refused naming exactly those, nothing of it written, and no breaker was written', async () => {
       const { store, log } = await create();
       const provider = unique('p');
-      const [a, b, c] = [unique('sig'), unique('sig'), unique('sig')];
+      const stream = streamForHealth(provider);
+      const [a, b, c, d] = [unique('sig'), unique('sig'), unique('sig'), unique('sig')];
       const at = '2026-11-25T14:00:00.000Z';
-      const signals = (...ids: string[]) => ids.map((signalId) => ({ signalId, at }));
-      expect(await store.markSignals(signals(a, b))).toEqual({ duplicates: [] });
-      // Each marker stands alone: b existed and is named, c is written all the same.
-      expect(await store.markSignals(signals(b, c))).toEqual({ duplicates: [b] });
-      expect(await store.markSignals(signals(c))).toEqual({ duplicates: [c] });
-      // An append that carries a marked signal is refused naming it, like any signal counted before.
-      const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
-      const error = await refusal(appendChange(store, { state, at, signals: signals(a) }, 0));
+      const marks = (...ids: string[]) =>
+        countedRecordsOf(
+          provider,
+          ids.map((signalId) => ({ signalId, at })),
+        );
+      expect(await store.appendToStream(stream, marks(a, b), { expectedVersion: ANY_VERSION })).toBeNull();
+      // b and a exist: all or nothing — c and d are not written, and the refusal names a and b only.
+      const error = await refusal(
+        store.appendToStream(stream, marks(c, b, d, a), { expectedVersion: ANY_VERSION }),
+      );
       expect(error).toBeInstanceOf(VersionConflictError);
-      expect((error as VersionConflictError).existing).toMatchObject({ counted: [a] });
+      const found = (error as VersionConflictError).existing as BreakerConflict;
+      expect(found.breaker).toBeNull();
+      expect([...found.counted].sort()).toEqual([a, b].sort());
+      // Without those, the rest is appended: c and d had not been written by the refused append.
+      expect(await store.appendToStream(stream, marks(c, d), { expectedVersion: ANY_VERSION })).toBeNull();
+      // An append at a revision that carries a marked signal is refused naming it, like any counted before.
+      const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
+      const counted = await refusal(appendChange(store, { state, at, signals: [{ signalId: c, at }] }, 0));
+      expect(counted).toBeInstanceOf(VersionConflictError);
+      expect((counted as VersionConflictError).existing).toMatchObject({ counted: [c] });
       expect(await store.load({ provider, model: null })).toEqual({
         state: initialBreakerState(provider),
         rev: 0,
       });
-      expect(await log.readStream(`health#${provider}`)).toHaveLength(0);
+      expect(await log.readStream(stream)).toHaveLength(0);
+    });
+
+    it('given an append with no expected version that is not counted signals alone, when appended, then it is refused as invalid and nothing is written', async () => {
+      const { store } = await create();
+      const provider = unique('p');
+      const stream = streamForHealth(provider);
+      const sig = unique('sig');
+      const state = { ...initialBreakerState(provider), consecutiveFailures: 1 };
+      const change = breakerRecordsOf({
+        state,
+        at: AT,
+        signals: [signal(sig)],
+        transitions: [aTransition(provider)],
+      });
+      const [counted, transition, snapshot] = change as [BreakerRecord, BreakerRecord, BreakerRecord];
+      const invalid: [string, readonly BreakerRecord[]][] = [
+        ['nothing', []],
+        ['a state', [counted, snapshot]],
+        ['a state alone', [snapshot]],
+        ['a transition', [counted, transition]],
+        ['a whole change', change],
+        ['another stream', countedRecordsOf(unique('p'), [signal(unique('sig'))])],
+        ['a signal twice', [counted, counted]],
+        [
+          'over a transaction',
+          countedRecordsOf(
+            provider,
+            Array.from({ length: 101 }, () => signal(unique('sig'))),
+          ),
+        ],
+      ];
+      for (const [why, appended] of invalid) {
+        const error = await refusal(store.appendToStream(stream, appended, { expectedVersion: ANY_VERSION }));
+        expect(error, why).toBeInstanceOf(InvalidAppendError);
+      }
+      // Nothing was written: the signal appended at the breaker's revision is counted now, once.
+      expect(await appendChange(store, { state, at: AT, signals: [signal(sig)] }, 0)).toBe(1);
+      expect(await store.load({ provider, model: null })).toEqual({ state, rev: 1 });
     });
   });
 }

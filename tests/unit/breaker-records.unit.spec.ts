@@ -3,8 +3,13 @@
  * and split back into what the store writes.
  */
 import { describe, expect, it } from 'vitest';
-import { breakerRecordsOf, breakerWriteOf } from '../../src/log/breaker-records.ts';
-import { healthChangedRecord } from '../../src/log/routing-records.ts';
+import {
+  breakerRecordsOf,
+  breakerWriteOf,
+  countedRecordsOf,
+  markersWriteOf,
+} from '../../src/log/breaker-records.ts';
+import { healthChangedRecord, InvalidAppendError } from '../../src/log/routing-records.ts';
 import { initialBreakerState } from '../../src/provider-health/breaker.ts';
 import { aTransition } from '../support/provider-health-contract.ts';
 
@@ -50,5 +55,20 @@ describe('breaker records', () => {
       signals,
       transitions: [healthChangedRecord(transition)],
     });
+  });
+
+  it('given counted signals alone, when appended with no expected version, then the adapter gets their markers; a state beside them is refused as invalid', () => {
+    const signals = [
+      { signalId: 'd1:a1', at: '2026-11-25T14:00:01.000Z' },
+      { signalId: 'd2:a1', at: AT },
+    ];
+    const records = countedRecordsOf('fal', signals);
+    expect(records.every((r) => r.type === 'HealthSignalCounted' && r.metadata.stream === 'health#fal')).toBe(
+      true,
+    );
+    expect(markersWriteOf('health#fal', records, 100)).toEqual({ stream: 'health#fal', signals });
+    const withState = breakerRecordsOf({ state: initialBreakerState('fal'), at: AT, signals });
+    expect(() => markersWriteOf('health#fal', withState, 100)).toThrow(InvalidAppendError);
+    expect(() => markersWriteOf('health#fal', records, 1)).toThrow(InvalidAppendError);
   });
 });

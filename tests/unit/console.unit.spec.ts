@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { periodSecondsOf } from '../../src/aws/projector-backlog.ts';
 import { forwardedOptions } from '../../src/cli/in-process-verbs.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { type ChangeRules, decideRulesChange } from '../../src/commands/change-rules.ts';
 import { ActionRefusedError, changeBreaker, replayOrRedrive } from '../../src/console/actions.ts';
 import { consoleApp } from '../../src/console/console-server.ts';
 import { bucketSecondsOf, decisionSeries } from '../../src/console/decision-series.ts';
@@ -14,6 +15,9 @@ import { jobTimeline, overview, projectionHealth, rules, windowOf } from '../../
 import { allowedHosts, newToken, tokenMatches } from '../../src/console/security.ts';
 import { capacityText } from '../../src/console/ui/providers.ts';
 import type { RunVerb, VerbRun } from '../../src/console/verb-runner.ts';
+import { type GateReport, rulesItemOf, rulesStateOf } from '../../src/log/rules-records.ts';
+import { rulesVersionOf } from '../../src/routing/routing-table.ts';
+import { aTableRejectingEverything, aTableRoutingAutoTo, publish, rulesRecordsOf } from '../support/rules.ts';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 
@@ -214,18 +218,13 @@ describe('the job panel', () => {
   });
 });
 
-const rulesRecord = (version: number, active: string | null, extra: Record<string, unknown> = {}) => ({
-  version,
-  recordedAt: `2026-11-25T0${version}:00:00.000Z`,
-  action: 'publish',
-  subject: active,
-  by: 'ops',
-  why: 'test',
-  active: active ? { rulesVersion: active } : null,
-  shadow: null,
-  canary: null,
-  ...extra,
-});
+/** The lines `rules history --json` prints for these changes: real records, as stored. */
+const historyOf = (commands: readonly ChangeRules[]) => rulesRecordsOf(commands).map(rulesItemOf);
+const by = { by: 'ops', why: 'test' };
+const tableA = aTableRoutingAutoTo('replicate', 'a');
+const tableB = aTableRoutingAutoTo('fal', 'b');
+const tableC = aTableRejectingEverything('c');
+const versionOf = (table: typeof tableA) => rulesVersionOf(table);
 
 describe('the rules panel', () => {
   it('given nothing published, then the bundled default is active and nothing else runs', async () => {
@@ -243,30 +242,31 @@ describe('the rules panel', () => {
 
   it('given a running canary, then it shows its share and diffs it against the active table', async () => {
     const { run, ran } = scripted({
-      'rules history': [
-        rulesRecord(1, 'a@1'),
-        rulesRecord(2, 'a@1', { action: 'canary', canary: { rulesVersion: 'b@2', percent: 10 } }),
-      ],
-      'rules diff': [{ a: 'active', b: 'b@2', changes: [{ kind: 'changed', what: 'rule r1' }] }],
+      'rules history': historyOf([
+        publish(tableA),
+        { type: 'CanaryRules', data: { ...by, table: tableB, percent: 10 } },
+      ]),
+      'rules diff': [{ a: 'active', b: 'b', changes: [{ kind: 'changed', what: 'rule r1' }] }],
     });
     const panel = await rules(run, '6h', NOW);
     expect(panel.data).toMatchObject({
-      active: 'a@1',
-      canary: { rulesVersion: 'b@2', percent: 10 },
+      active: versionOf(tableA),
+      canary: { rulesVersion: versionOf(tableB), percent: 10 },
       agreement: [],
     });
     expect(panel.data?.diff?.changes).toHaveLength(1);
     expect(panel.data?.history.map((r) => r.version)).toEqual([2, 1]);
-    expect(ran).toContainEqual(['rules', 'diff', '--', 'active', 'b@2']);
+    expect(ran).toContainEqual(['rules', 'diff', '--', 'active', versionOf(tableB)]);
   });
 
   it('given a shadow, then the agreement is reported per slice of the window, and the diff is shadow vs active', async () => {
     const { run, ran } = scripted({
-      'rules history': [rulesRecord(1, 'a@1', { action: 'shadow', shadow: { rulesVersion: 's@1' } })],
-      'rules diff': [{ a: 'active', b: 's@1', changes: [] }],
+      'rules history': historyOf([{ type: 'ShadowRules', data: { ...by, table: tableC } }]),
+      'rules diff': [{ a: 'active', b: 'c', changes: [] }],
       'rules shadow-report': [{ shadowed: 4, agreementRate: 75 }],
     });
     const panel = await rules(run, '6h', NOW);
+    expect(panel.data).toMatchObject({ active: 'bundled default', shadow: versionOf(tableC) });
     expect(panel.data?.agreement).toHaveLength(6);
     expect(panel.data?.agreement[0]).toEqual({
       since: '2026-11-25T06:00:00.000Z',
@@ -274,13 +274,91 @@ describe('the rules panel', () => {
       shadowed: 4,
       agreementRate: 75,
     });
-    expect(ran).toContainEqual(['rules', 'diff', '--', 'active', 's@1']);
+    expect(ran).toContainEqual(['rules', 'diff', '--', 'active', versionOf(tableC)]);
   });
 
   it('given a later publication, then the diff is the previous active table vs the active one', async () => {
-    const { run, ran } = scripted({ 'rules history': [rulesRecord(1, 'a@1'), rulesRecord(2, 'b@2')] });
+    const { run, ran } = scripted({ 'rules history': historyOf([publish(tableA), publish(tableB)]) });
     await rules(run, '1h', NOW);
-    expect(ran).toContainEqual(['rules', 'diff', '--', 'a@1', 'active']);
+    expect(ran).toContainEqual(['rules', 'diff', '--', versionOf(tableA), 'active']);
+  });
+
+  it('given a first publication only, then no earlier record left another table active: no diff runs', async () => {
+    const { run, ran } = scripted({ 'rules history': historyOf([publish(tableA)]) });
+    expect((await rules(run, '1h', NOW)).data?.diff).toBeNull();
+    expect(ran).toEqual([['rules', 'history']]);
+  });
+
+  it('given a rollback and then a forced publication, when the panel loads after each, then its previous active is the fold’s latest change of the active table (the version replaced), not a scan and not the rollback target', async () => {
+    const rolledBack: ChangeRules[] = [publish(tableA), publish(tableB), { type: 'RollbackRules', data: by }];
+    // The forced publication: C went past a what-if gate that refused it (--force), recorded `forced`.
+    const refusingGate: GateReport = {
+      since: '2026-11-24T10:00:00.000Z',
+      until: '2026-11-25T10:00:00.000Z',
+      scanned: 10,
+      changed: 10,
+      explicitProviderChanges: 0,
+      rejectionRate: { before: 0, after: 1 },
+      cost: { before: 1, after: 0, delta: -1 },
+      transitions: [],
+      violations: ['rejection rate 0% → 100%'],
+    };
+    const forcedRecord = (() => {
+      const decision = decideRulesChange(
+        rulesStateOf(rulesRecordsOf(rolledBack)),
+        { type: 'PublishRules', data: { ...by, table: tableC, gate: null, force: true } },
+        '2026-11-25T13:00:00.000Z',
+        refusingGate,
+      );
+      if (decision.outcome !== 'append') throw new Error(`not appended: ${decision.outcome}`);
+      return decision.record;
+    })();
+    const forced = [...rulesRecordsOf(rolledBack), forcedRecord];
+    // Given the rollback (B → A): the latest change replaced B, while a rollback would now restore the default.
+    const afterRollback = rulesStateOf(rulesRecordsOf(rolledBack));
+    expect(afterRollback.activeChange).toEqual({
+      from: versionOf(tableB),
+      to: versionOf(tableA),
+      version: 3,
+    });
+    expect(afterRollback.previous).toEqual([null]);
+    const first = scripted({ 'rules history': historyOf(rolledBack) });
+    expect((await rules(first.run, '1h', NOW)).data?.active).toBe(versionOf(tableA));
+    expect(first.ran).toContainEqual(['rules', 'diff', '--', versionOf(tableB), 'active']);
+
+    // Given the forced publication of C (A → C): the previous active is A.
+    const afterForced = rulesStateOf(forced);
+    expect(afterForced.activeChange).toEqual({ from: versionOf(tableA), to: versionOf(tableC), version: 4 });
+    const second = scripted({ 'rules history': forced.map(rulesItemOf) });
+    const panel = await rules(second.run, '1h', NOW);
+    expect(panel.data?.active).toBe(versionOf(tableC));
+    expect(panel.data?.history[0]).toMatchObject({ version: 4, action: 'publish', forced: true });
+    expect(second.ran).toContainEqual(['rules', 'diff', '--', versionOf(tableA), 'active']);
+  });
+
+  it('given a shadow stopped later, then the agreement is still reported (a table ran in shadow in the stream)', async () => {
+    const { run, ran } = scripted({
+      'rules history': historyOf([
+        { type: 'ShadowRules', data: { ...by, table: tableC } },
+        { type: 'ShadowRules', data: { ...by, table: null } },
+      ]),
+    });
+    const panel = await rules(run, '6h', NOW);
+    expect(panel.data).toMatchObject({ shadow: null, diff: null });
+    expect(ran.filter((argv) => argv[1] === 'shadow-report')).toHaveLength(6);
+  });
+
+  it('given a history line that is not a rules record, then the panel names the problem and runs nothing more', async () => {
+    const [item] = historyOf([publish(tableA)]);
+    const { run, ran } = scripted({ 'rules history': [{ ...item, schemaVersion: 99 }] });
+    const panel = await rules(run, '6h', NOW);
+    expect(panel.data).toBeNull();
+    expect(panel.error).toEqual({
+      command: 'routing-manager rules history',
+      exitCode: 0,
+      message: 'unsupported rules schemaVersion 99',
+    });
+    expect(ran).toEqual([['rules', 'history']]);
   });
 });
 

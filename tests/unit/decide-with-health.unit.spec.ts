@@ -178,7 +178,6 @@ function failingStore(): ProviderHealthStore {
     readMany: fail,
     readForSignals: fail,
     appendToStream: fail,
-    markSignals: fail,
     raiseSuccessRegisters: fail,
     readSuccessRegister: fail,
   };
@@ -266,7 +265,6 @@ describe('probes are leased before they are recorded', () => {
       appendToStream: async () => {
         throw new VersionConflictError('health#fal#wan-i2v', 1);
       },
-      markSignals: (signals) => store.markSignals(signals),
       raiseSuccessRegisters: (entries) => store.raiseSuccessRegisters(entries),
       readSuccessRegister: (key) => store.readSuccessRegister(key),
     };

@@ -6,13 +6,11 @@ import { describe, expect, it, vi } from 'vitest';
 import { createHealthSignalsHandler, type SignalItemResult } from '../../src/handlers/health-signals.ts';
 import { readSignalMessage, SIGNAL_REJECTIONS } from '../../src/handlers/signal-messages.ts';
 import { aLocalLambdaContext } from '../../src/local/lambda-context.ts';
-import type { BreakerRecord } from '../../src/log/breaker-records.ts';
+import type { BreakerAppendOptions, BreakerRecord } from '../../src/log/breaker-records.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import type { CountedSignal } from '../../src/ports/provider-health-store.ts';
-import type { AppendOptions } from '../../src/ports/routing-log.ts';
 import { effectiveStatus } from '../../src/provider-health/breaker.ts';
 import { WINDOW_MS } from '../../src/provider-health/signal-windows.ts';
 import { attemptKeyOf, JOB_STARTED_DETAIL_TYPE, SIGNAL_SOURCE } from '../../src/provider-health/signals.ts';
@@ -28,21 +26,17 @@ class StoreFailingFor extends InMemoryProviderHealthStore {
     super(new InMemoryRoutingLog());
     this.#failing = new Set(failing);
   }
-  override async appendToStream(stream: string, records: readonly BreakerRecord[], options: AppendOptions) {
+  override async appendToStream(
+    stream: string,
+    records: readonly BreakerRecord[],
+    options: BreakerAppendOptions,
+  ) {
     if (records.some((r) => r.type === 'HealthSignalCounted' && this.#failing.has(r.data.signalId))) {
       throw Object.assign(new Error('Throughput exceeds the current capacity'), {
         name: 'ProvisionedThroughputExceededException',
       });
     }
     return super.appendToStream(stream, records, options);
-  }
-  override async markSignals(signals: readonly CountedSignal[]) {
-    if (signals.some((s) => this.#failing.has(s.signalId))) {
-      throw Object.assign(new Error('Throughput exceeds the current capacity'), {
-        name: 'ProvisionedThroughputExceededException',
-      });
-    }
-    return super.markSignals(signals);
   }
 }
 

@@ -28,10 +28,10 @@ function aStoreLosing(conflicts: number) {
     readForSignals: (refs, keys) => inner.readForSignals(refs, keys),
     appendToStream: async (stream, records, options) => {
       counts.appends++;
-      if (counts.appends <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
+      if (counts.appends <= conflicts)
+        throw new VersionConflictError(stream, Number(options.expectedVersion) + 1);
       return inner.appendToStream(stream, records, options);
     },
-    markSignals: (signals) => inner.markSignals(signals),
     raiseSuccessRegisters: (entries) => inner.raiseSuccessRegisters(entries),
     readSuccessRegister: (key) => inner.readSuccessRegister(key),
   };

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recordHealthSignal, recordHealthSignals } from '../../src/commands/record-health-signal.ts';
 import { CommandContendedError, VersionConflictError } from '../../src/errors.ts';
+import { ANY_VERSION } from '../../src/log/breaker-records.ts';
 import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider-health-store.ts';
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import type { ProviderHealthStore } from '../../src/ports/provider-health-store.ts';
@@ -55,16 +56,19 @@ function aCountingStore(conflicts = 0) {
       return inner.readForSignals(refs, keys);
     },
     appendToStream: async (stream, records, options) => {
+      const { expectedVersion } = options;
+      if (expectedVersion === ANY_VERSION) {
+        // Markers alone, no breaker: counted apart from the appends that write the breaker.
+        calls.mark++;
+        const rev = await inner.appendToStream(stream, records, options);
+        marked.push(records.length);
+        return rev;
+      }
       calls.append++;
-      if (calls.append <= conflicts) throw new VersionConflictError(stream, options.expectedVersion + 1);
+      if (calls.append <= conflicts) throw new VersionConflictError(stream, expectedVersion + 1);
       const rev = await inner.appendToStream(stream, records, options);
       committed.push(records.filter((r) => r.type === 'HealthSignalCounted').length);
       return rev;
-    },
-    markSignals: async (signals) => {
-      calls.mark++;
-      marked.push(signals.length);
-      return inner.markSignals(signals);
     },
     raiseSuccessRegisters: (entries) => {
       calls.raise++;
@@ -148,16 +152,20 @@ describe('RecordHealthSignals (a batch into the breakers)', () => {
   });
 
   it("given a failure counted before, when it comes again in a batch whose newer success breaks it, then it answers duplicate and the batch's new failure is recorded", async () => {
-    const { store, marked } = aCountingStore();
+    const { store, calls, marked } = aCountingStore();
     const first = aSignal('counted', 'm', 0, 'f0');
     await recordHealthSignals([first], { store });
+    const waits: number[] = [];
     const answers = await recordHealthSignals(
       [first, aSignal('counted', 'm', 1, 'f1'), aSignal('success', 'm', 2, 's2')],
-      { store },
+      { store, retry: { sleep: async (ms) => waits.push(ms) } },
     );
     expect(answers.map((a) => a.outcome)).toEqual(['duplicate', 'recorded', 'recorded']);
-    // One marker write for both failures: f0's was there (named, left as it was), f1's is new.
-    expect(marked).toEqual([2]);
+    // The markers of both failures were appended together and refused whole, naming f0 (nothing
+    // written); decided again at once on the same read, f1's marker alone is appended.
+    expect(calls).toMatchObject({ readForSignals: 2, append: 1, mark: 2 });
+    expect(marked).toEqual([1]);
+    expect(waits).toEqual([0]);
     expect((await store.load({ provider: 'fal', model: 'm' })).rev).toBe(1);
   });
 
