@@ -84,10 +84,7 @@ export class CachedEtaReader implements EtaReader {
     this.reads++;
     try {
       const { summaries } = await closeDueWindows(pairs, { windows: this.#windows, now: () => nowMs });
-      const open = [...summaries.values()]
-        .flatMap((summary) => summary.open.map((windowStartMs) => ({ pair: summary.pair, windowStartMs })))
-        .sort((a, b) => b.windowStartMs - a.windowStartMs)
-        .slice(0, MAX_OPEN_WINDOWS);
+      const open = openWindowsToRead([...summaries.values()]);
       const counts =
         open.length > 0
           ? await this.#windows.readWindows(open, { maxGroups: PROVISIONAL_GROUPS })
@@ -112,6 +109,26 @@ export class CachedEtaReader implements EtaReader {
       return EMPTY_ETA;
     }
   }
+}
+
+/**
+ * The open windows a refresh reads, at most MAX_OPEN_WINDOWS: each pair's newest first, then each
+ * pair's next newest, and so on (newest first within a round). A window stays open for its grace and
+ * settle after its end (about 5 windows of a pair), so taking the newest across all pairs would let
+ * one busy pair's windows crowd a quieter pair's only recent run times out of its quote.
+ */
+export function openWindowsToRead(
+  summaries: readonly { readonly pair: WindowPair; readonly open: readonly number[] }[],
+): { pair: WindowPair; windowStartMs: number }[] {
+  return summaries
+    .flatMap((summary) =>
+      [...summary.open]
+        .sort((a, b) => b - a)
+        .map((windowStartMs, round) => ({ pair: summary.pair, windowStartMs, round })),
+    )
+    .sort((a, b) => a.round - b.round || b.windowStartMs - a.windowStartMs)
+    .slice(0, MAX_OPEN_WINDOWS)
+    .map(({ pair, windowStartMs }) => ({ pair, windowStartMs }));
 }
 
 const windowKeyOf = (window: { pair: WindowPair; windowStartMs: number }): string =>

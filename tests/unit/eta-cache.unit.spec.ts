@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import type { SignalWindowStore } from '../../src/ports/signal-windows.ts';
-import { CachedEtaReader, pairsOf } from '../../src/provider-health/eta-cache.ts';
+import { CachedEtaReader, openWindowsToRead, pairsOf } from '../../src/provider-health/eta-cache.ts';
 import {
   closesAtOf,
   completedFact,
@@ -29,6 +29,25 @@ const succeeded = (key: string, atMs: number, runMs: number) =>
   });
 
 describe('the cached ETA reader', () => {
+  it('given a busy pair with five open windows and a quiet pair with one older, when the open windows to read are chosen, then the quiet pair’s is among the six read, and each pair’s newest come first', () => {
+    const busy = { provider: 'fal', model: 'wan-i2v' };
+    const quiet = { provider: 'replicate', model: 'wan-i2v' };
+    const other = { provider: 'veo', model: null };
+    const chosen = openWindowsToRead([
+      { pair: busy, open: [10_000, 20_000, 30_000, 40_000, 50_000] },
+      { pair: quiet, open: [0] },
+      { pair: other, open: [40_000, 50_000] },
+    ]);
+    expect(chosen).toEqual([
+      { pair: busy, windowStartMs: 50_000 },
+      { pair: other, windowStartMs: 50_000 },
+      { pair: quiet, windowStartMs: 0 },
+      { pair: busy, windowStartMs: 40_000 },
+      { pair: other, windowStartMs: 40_000 },
+      { pair: busy, windowStartMs: 30_000 },
+    ]);
+  });
+
   it('given runs counted in a window still open, when read, then they already count (provisionally), with the free slots', async () => {
     const windows = new InMemorySignalWindows();
     const ledger = new InMemorySlotLedger();
