@@ -13,12 +13,12 @@ import { InMemoryProviderHealthStore } from '../../src/memory/in-memory-provider
 import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { createTelemetry } from '../../src/observability/telemetry.ts';
-import type { RecordAttempt } from '../../src/provider-health/breaker.ts';
 import { closesAtOf } from '../../src/provider-health/signal-windows.ts';
 import type { HealthSignal } from '../../src/provider-health/signals.ts';
 import { SignalWindowCounter } from '../../src/provider-health/window-counting.ts';
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
+import { aTerminalFailureAt } from '../support/failure-signals.ts';
 import { quietHandlerTelemetry } from '../support/quiet-handler-env.ts';
 
 quietHandlerTelemetry();
@@ -26,29 +26,7 @@ quietHandlerTelemetry();
 const T0 = Date.parse('2026-11-25T14:00:00.000Z');
 const PAIR = { provider: 'fal', model: 'wan-i2v' } as const;
 
-function failureAt(seconds: number, i: number): HealthSignal {
-  const at = new Date(T0 + seconds * 1000).toISOString();
-  const command: RecordAttempt = {
-    type: 'RecordAttempt',
-    signalId: `attempt-${i}`,
-    at,
-    outcome: 'failed_terminal',
-    errorClass: 'server_error',
-    dispatchId: `job-${i}:v1`,
-  };
-  return {
-    ...PAIR,
-    key: 'fal#wan-i2v',
-    command,
-    attempt: {
-      jobId: `job-${i}`,
-      ...PAIR,
-      dispatchId: `job-${i}:v1`,
-      outcome: 'failed_terminal',
-      errorClass: 'server_error',
-    },
-  };
-}
+const failureAt = (seconds: number, i: number): HealthSignal => aTerminalFailureAt(T0 + seconds * 1000, i);
 
 /** 5 in-time failures in a row ingested at 5.1 s: open provisionally, nothing recorded yet. */
 async function aProvisionalOpening() {

@@ -16,7 +16,6 @@ import { InMemoryRoutingLog } from '../../src/memory/in-memory-routing-log.ts';
 import { InMemorySignalWindows } from '../../src/memory/in-memory-signal-windows.ts';
 import { InMemorySlotLedger } from '../../src/memory/in-memory-slot-ledger.ts';
 import type { ClosedWindow, SignalWindowStore, WindowFact } from '../../src/ports/signal-windows.ts';
-import type { RecordAttempt } from '../../src/provider-health/breaker.ts';
 import {
   closesAtOf,
   completedFact,
@@ -30,7 +29,6 @@ import {
   WRITE_LANDS_MS,
   windowStartOf,
 } from '../../src/provider-health/signal-windows.ts';
-import type { HealthSignal } from '../../src/provider-health/signals.ts';
 import {
   closeDueWindows,
   countSignals,
@@ -39,6 +37,7 @@ import {
 import { defaultRoutingTable } from '../../src/routing/default-table.ts';
 import { fixedRules } from '../../src/rules/active-rules.ts';
 import { readTemplate } from '../../src/template/cloudformation-template.ts';
+import { aTerminalFailureAt } from '../support/failure-signals.ts';
 
 const T0 = Date.parse('2026-11-25T14:00:00.000Z');
 const PAIR = { provider: 'fal', model: 'wan-i2v' } as const;
@@ -170,29 +169,7 @@ describe('a signal admitted just before its window stops admitting', () => {
   });
 });
 
-function failureAt(atMs: number, i: number): HealthSignal {
-  const at = new Date(atMs).toISOString();
-  const command: RecordAttempt = {
-    type: 'RecordAttempt',
-    signalId: `attempt-${i}`,
-    at,
-    outcome: 'failed_terminal',
-    errorClass: 'server_error',
-    dispatchId: `job-${i}:v1`,
-  };
-  return {
-    ...PAIR,
-    key: 'fal#wan-i2v',
-    command,
-    attempt: {
-      jobId: `job-${i}`,
-      ...PAIR,
-      dispatchId: `job-${i}:v1`,
-      outcome: 'failed_terminal',
-      errorClass: 'server_error',
-    },
-  };
-}
+const failureAt = aTerminalFailureAt;
 
 describe('one admission instant per batch, for the breaker and the windows', () => {
   it('given five failures in a row admitted just before admission ends, when the batch’s other steps take longer than the grace left, then the windows count every signal the breaker took as windowed and the closer records the opening', async () => {
